@@ -1,0 +1,77 @@
+/*
+ * seam error codes: one space for the whole library.
+ *
+ * Every function that can fail returns a seam_err; 0 means success and every
+ * failure is negative. Each layer owns one range, so a code names the layer
+ * that raised it:
+ *
+ *   range            layer      meaning
+ *   ---------------  ---------  ------------------------------------------
+ *   -1    .. -99     util       arguments, memory, buffers, codecs, I/O
+ *   -100  .. -199    crypto     libcrypto failures, bad keys, MAC mismatch
+ *   -200  .. -299    nvm        the card image: storage, capacity, power cut
+ *   -300  .. -399    wasm       decoding, validation, linking, traps
+ *   -400  .. -499    card       APDU processing, registry, GP state
+ *   -500  .. -599    link       transports to a card
+ *   -600  .. -699    sync       SyncML and changesets
+ *   -700  .. -799    terminal   terminal agent
+ *   -800  .. -899    server     HTTP server and storage backends
+ *   -900  .. -999    cli        the seam command
+ *
+ * ISO 7816 status words are data carried in responses, never seam_err values.
+ */
+#ifndef SEAM_ERRORS_H
+#define SEAM_ERRORS_H
+
+typedef int seam_err;
+
+enum {
+    SEAM_OK = 0,
+
+    /* util */
+    SEAM_ERR_ARG = -1,          /* an argument is out of its documented range */
+    SEAM_ERR_NOMEM = -2,        /* an allocation failed */
+    SEAM_ERR_BUFFER_SMALL = -3, /* the caller's output buffer is too small */
+    SEAM_ERR_TRUNCATED = -4,    /* the input ends before the encoding does */
+    SEAM_ERR_MALFORMED = -5,    /* the input breaks its encoding rules */
+    SEAM_ERR_IO = -6,           /* an operating-system call failed */
+    SEAM_ERR_NOT_FOUND = -7,    /* the requested item does not exist */
+    SEAM_ERR_UNSUPPORTED = -8,  /* valid but not implemented by seam */
+
+    /* crypto */
+    SEAM_ERR_CRYPTO = -100,         /* libcrypto reported a failure */
+    SEAM_ERR_CRYPTO_KEY = -101,     /* a key has the wrong length or form */
+    SEAM_ERR_CRYPTO_AUTH = -102,    /* a MAC or signature does not verify */
+    SEAM_ERR_CRYPTO_PADDING = -103, /* decrypted data lacks its 80 00.. padding */
+
+    /* nvm */
+    SEAM_ERR_NVM = -200,           /* the storage engine reported a failure */
+    SEAM_ERR_NVM_FULL = -201,      /* the card's capacity would be exceeded */
+    SEAM_ERR_NVM_POWER_CUT = -202, /* an injected power cut: the image is frozen */
+    SEAM_ERR_NVM_STATE = -203,     /* call not allowed in the transaction's state */
+    SEAM_ERR_NVM_CORRUPT = -204,   /* the image is not a seam card image */
+
+    /* wasm */
+    SEAM_ERR_WASM_MALFORMED = -300, /* the binary does not decode */
+    SEAM_ERR_WASM_INVALID = -301,   /* the module decodes but does not validate */
+    SEAM_ERR_WASM_LINK = -302,      /* an import is missing or has the wrong type */
+    SEAM_ERR_WASM_TRAP = -303,      /* execution trapped; see the trap record */
+    SEAM_ERR_WASM_LIMIT = -304,     /* an embedder limit refuses the module */
+    SEAM_ERR_WASM_EXPORT = -305,    /* no export of that name and kind */
+    SEAM_ERR_WASM_SIGNATURE = -306, /* call with the wrong argument types */
+
+    /* card */
+    SEAM_ERR_CARD = -400,
+
+    /* link */
+    SEAM_ERR_LINK = -500,
+    SEAM_ERR_LINK_CLOSED = -501,
+
+    /* cli */
+    SEAM_ERR_CLI_USAGE = -900,
+};
+
+/* Returns a static, human-readable name for err; never NULL. */
+const char *seam_err_str(seam_err err);
+
+#endif

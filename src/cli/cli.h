@@ -1,0 +1,14 @@
+/*
+ * The seam command's subcommands. Each takes the arguments after its own
+ * name (argv[0] is the subcommand's name) and returns the process exit status.
+ */
+#ifndef SEAM_CLI_H
+#define SEAM_CLI_H
+
+/* seam wasm spec DIR...: runs wast2json output; see docs/wasm.md. */
+int seam_cli_wasm_spec(int argc, char **argv);
+
+/* seam wasm run FILE.wasm [ARGS...]: runs a WASI preview1 program. */
+int seam_cli_wasm_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,825 @@
+/*
+ * The interpreter: direct-threaded code over a stack of 64-bit slots.
+ *
+ * Registers of the machine (C locals the compiler keeps in registers):
+ *   pc    next cell: on entry to a handler it points at the first immediate
+ *   sp    first free slot of the operand stack
+ *   fp    slot of local 0 of the running function (parameters first)
+ *   inst  instance of the running function
+ *   mem, mem_size, dirty   memory 0 of inst, reloaded after calls and grows
+ *   fuel  budget left; CHARGE n subtracts a region's instruction count
+ *
+ * A call pushes (return pc, fp, inst) on the store's frame stack; the callee's
+ * parameters are the caller's top operands, so fp of the callee points at
+ * them and no copy is made. RETURN n moves the n results down to fp[0..n).
+ *
+ * A trap stores its reason in the store and unwinds every frame of this
+ * entry at once; the store's stack and frame depth are restored, so the
+ * engine and its embedder keep working.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "seam's interpreter assumes a little-endian host"
+#endif
+
+static inline float f32_of(uint64_t v) {
+    float f;
+    uint32_t b = (uint32_t)v;
+    memcpy(&f, &b, 4);
+    return f;
+}
+static inline uint64_t of_f32(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+static inline double f64_of(uint64_t v) {
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+static inline uint64_t of_f64(double d) {
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
+
+/* Rounding functions quiet a signalling NaN as arithmetic operations do. */
+static inline float f32_round(float x, int how) {
+    if (x != x)
+        return x + x;
+    switch (how) {
+    case 0:
+        return ceilf(x);
+    case 1:
+        return floorf(x);
+    case 2:
+        return truncf(x);
+    default:
+        return nearbyintf(x);
+    }
+}
+static inline double f64_round(double x, int how) {
+    if (x != x)
+        return x + x;
+    switch (how) {
+    case 0:
+        return ceil(x);
+    case 1:
+        return floor(x);
+    case 2:
+        return trunc(x);
+    default:
+        return nearbyint(x);
+    }
+}
+static inline float f32_min(float a, float b) {
+    if (a != a || b != b)
+        return a + b;
+    if (a == b)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline float f32_max(float a, float b) {
+    if (a != a || b != b)
+        return a + b;
+    if (a == b)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+static inline double f64_min(double a, double b) {
+    if (a != a || b != b)
+        return a + b;
+    if (a == b)
+        return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline double f64_max(double a, double b) {
+    if (a != a || b != b)
+        return a + b;
+    if (a == b)
+        return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+
+static void mark_dirty_range(uint64_t *dirty, uint64_t start, uint64_t len) {
+    if (!len)
+        return;
+    for (uint64_t p = start >> 12, last = (start + len - 1) >> 12; p <= last; p++)
+        dirty[p >> 6] |= 1ull << (p & 63);
+}
+
+#define DIRTY(ea, n)                                                                               \
+    do {                                                                                           \
+        uint64_t p0_ = (ea) >> 12, p1_ = ((ea) + (n)-1) >> 12;                                     \
+        dirty[p0_ >> 6] |= 1ull << (p0_ & 63);                                                     \
+        dirty[p1_ >> 6] |= 1ull << (p1_ & 63);                                                     \
+    } while (0)
+
+static seam_err run(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots,
+                    const void *const **table_out) {
+#define LABEL_ADDRESS(name) &&L_##name,
+    static const void *const labels[OP_COUNT] = {WASM_OPS(LABEL_ADDRESS)};
+#undef LABEL_ADDRESS
+    if (table_out) {
+        *table_out = labels;
+        return SEAM_OK;
+    }
+
+    const uint32_t base_depth = s->depth;
+    uint64_t *const base_top = s->stack_top;
+    const uint32_t max_depth = s->limits.max_call_depth;
+    uint64_t *const stack_end = s->stack_end;
+    seam_wasm_trap_code trap_code = SEAM_WASM_TRAP_NONE;
+    const char *trap_text = NULL;
+
+    int64_t fuel = s->fuel_left > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)s->fuel_left;
+    seam_wasm_instance *inst = func->instance;
+    const compiled_func *cf = func->code;
+    uint64_t *fp = base_top;
+    uint64_t *sp;
+    const cell *pc;
+    uint8_t *mem;
+    uint64_t mem_size;
+    uint64_t *dirty;
+    seam_wasm_func *callee;
+
+#define RELOAD_MEMORY()                                                                            \
+    do {                                                                                           \
+        seam_wasm_memory *m_ = inst->memory0;                                                      \
+        mem = m_ ? m_->data : NULL;                                                                \
+        mem_size = m_ ? m_->size : 0;                                                              \
+        dirty = m_ ? m_->dirty : NULL;                                                             \
+    } while (0)
+#define NEXT() goto *(pc++)->op
+#define TRAP(code, text)                                                                           \
+    do {                                                                                           \
+        trap_code = (code);                                                                        \
+        trap_text = (text);                                                                        \
+        goto trap;                                                                                 \
+    } while (0)
+
+    if (fp + cf->max_height > stack_end || max_depth == 0)
+        TRAP(SEAM_WASM_TRAP_CALL_STACK_EXHAUSTED, NULL);
+    memcpy(fp, slots, (size_t)cf->type->nparams * 8);
+    memset(fp + cf->type->nparams, 0, (size_t)(cf->nlocals - cf->type->nparams) * 8);
+    sp = fp + cf->nlocals;
+    pc = cf->entry;
+    RELOAD_MEMORY();
+    NEXT();
+
+    /* ---- control ---------------------------------------------------------- */
+L_UNREACHABLE:
+    TRAP(SEAM_WASM_TRAP_UNREACHABLE, NULL);
+L_CHARGE:
+    fuel -= (int64_t)pc->u64;
+    if (fuel < 0)
+        TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);
+    pc++;
+    NEXT();
+L_JMP:
+    pc += pc->i64;
+    NEXT();
+L_BR_MOVE : {
+    uint64_t *dest = fp + pc[1].u64;
+    uint64_t n = pc[2].u64;
+    if (n == 1)
+        dest[0] = sp[-1];
+    else
+        memmove(dest, sp - n, n * 8);
+    sp = dest + n;
+    pc += pc->i64;
+    NEXT();
+}
+L_BR_IF:
+    if ((uint32_t) * --sp)
+        pc += pc->i64;
+    else
+        pc++;
+    NEXT();
+L_BR_IF_MOVE:
+    if ((uint32_t) * --sp)
+        goto L_BR_MOVE;
+    pc += 3;
+    NEXT();
+L_BR_UNLESS:
+    if (!(uint32_t) * --sp)
+        pc += pc->i64;
+    else
+        pc++;
+    NEXT();
+L_BR_TABLE : {
+    uint64_t n = pc->u64;
+    uint32_t i = (uint32_t) * --sp;
+    const cell *e = pc + 1 + 3 * (i < n ? i : n);
+    uint64_t *dest = fp + e[1].u64;
+    uint64_t k = e[2].u64;
+    if (dest + k != sp)
+        memmove(dest, sp - k, k * 8);
+    sp = dest + k;
+    pc = e + e->i64;
+    NEXT();
+}
+L_RETURN : {
+    uint64_t n = pc->u64;
+    if (fp + n != sp)
+        memmove(fp, sp - n, n * 8);
+    sp = fp + n;
+    if (s->depth == base_depth)
+        goto finished;
+    call_frame *f = &s->frames[--s->depth];
+    pc = f->pc;
+    fp = f->fp;
+    if (inst != f->instance) {
+        inst = f->instance;
+        RELOAD_MEMORY();
+    }
+    NEXT();
+}
+L_CALL:
+    callee = inst->funcs[pc->u64];
+    pc++;
+    goto call;
+L_CALL_INDIRECT : {
+    const seam_wasm_table *t = inst->tables[pc[1].u64];
+    uint32_t i = (uint32_t) * --sp;
+    if (i >= t->size)
+        TRAP(SEAM_WASM_TRAP_UNDEFINED_ELEMENT, NULL);
+    callee = (seam_wasm_func *)(uintptr_t)t->elems[i];
+    if (!callee)
+        TRAP(SEAM_WASM_TRAP_UNINITIALIZED_ELEMENT, NULL);
+    const functype *want = &inst->module->types[pc[0].u64];
+    if (callee->type != want && !wasm_functype_equal(callee->type, want))
+        TRAP(SEAM_WASM_TRAP_INDIRECT_CALL_TYPE, NULL);
+    pc += 2;
+    goto call;
+}
+call : {
+    const functype *t = callee->type;
+    if (callee->host) {
+        uint64_t results[16];
+        uint64_t *args = sp - t->nparams;
+        uint64_t *out = t->nresults <= 16 ? results : args;
+        seam_wasm_call_ctx ctx = {s, inst};
+        s->stack_top = sp;
+        s->fuel_left = fuel < 0 ? 0 : (uint64_t)fuel;
+        seam_err e = callee->host(&ctx, callee->env, args, out);
+        fuel = s->fuel_left > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)s->fuel_left;
+        s->stack_top = base_top;
+        if (e != SEAM_OK) {
+            if (s->trap.code == SEAM_WASM_TRAP_NONE)
+                wasm_set_trap(s, SEAM_WASM_TRAP_HOST, "host function failed");
+            trap_code = s->trap.code;
+            goto trap_recorded;
+        }
+        if (out != args)
+            memcpy(args, out, (size_t)t->nresults * 8);
+        sp = args + t->nresults;
+        RELOAD_MEMORY();
+        NEXT();
+    }
+    const compiled_func *c = callee->code;
+    uint64_t *nfp = sp - t->nparams;
+    if (s->depth + 1 >= max_depth || nfp + c->max_height > stack_end)
+        TRAP(SEAM_WASM_TRAP_CALL_STACK_EXHAUSTED, NULL);
+    s->frames[s->depth++] = (call_frame){pc, fp, inst};
+    fp = nfp;
+    memset(fp + t->nparams, 0, (size_t)(c->nlocals - t->nparams) * 8);
+    sp = fp + c->nlocals;
+    pc = c->entry;
+    if (inst != callee->instance) {
+        inst = callee->instance;
+        RELOAD_MEMORY();
+    }
+    NEXT();
+}
+
+    /* ---- parametric, variables, constants ---------------------------------- */
+L_DROP:
+    sp--;
+    NEXT();
+L_SELECT : {
+    uint32_t c = (uint32_t)sp[-1];
+    sp -= 2;
+    if (!c)
+        sp[-1] = sp[0];
+    NEXT();
+}
+L_LOCAL_GET:
+    *sp++ = fp[pc->u64];
+    pc++;
+    NEXT();
+L_LOCAL_SET:
+    fp[pc->u64] = *--sp;
+    pc++;
+    NEXT();
+L_LOCAL_TEE:
+    fp[pc->u64] = sp[-1];
+    pc++;
+    NEXT();
+L_GLOBAL_GET:
+    *sp++ = inst->globals[pc->u64]->value;
+    pc++;
+    NEXT();
+L_GLOBAL_SET:
+    inst->globals[pc->u64]->value = *--sp;
+    pc++;
+    NEXT();
+L_CONST:
+    *sp++ = pc->u64;
+    pc++;
+    NEXT();
+L_LOCAL_GET2:
+    sp[0] = fp[pc[0].u64];
+    sp[1] = fp[pc[1].u64];
+    sp += 2;
+    pc += 2;
+    NEXT();
+L_LOCAL_GET_CONST_ADD:
+    *sp++ = (uint32_t)(fp[pc[0].u64] + pc[1].u64);
+    pc += 2;
+    NEXT();
+L_I32_ADD_CONST:
+    sp[-1] = (uint32_t)(sp[-1] + pc->u64);
+    pc++;
+    NEXT();
+
+    /* ---- memory -------------------------------------------------------------- */
+#define LOAD(name, ctype, size, convert)                                                           \
+    L_##name : {                                                                                   \
+        uint64_t ea = (uint64_t)(uint32_t)sp[-1] + pc->u64;                                        \
+        if (ea + (size) > mem_size)                                                                \
+            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
+        ctype v;                                                                                   \
+        memcpy(&v, mem + ea, size);                                                                \
+        sp[-1] = convert;                                                                          \
+        pc++;                                                                                      \
+        NEXT();                                                                                    \
+    }
+    LOAD(LOAD32, uint32_t, 4, v)
+    LOAD(LOAD64, uint64_t, 8, v)
+    LOAD(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
+    LOAD(I32_LOAD8_U, uint8_t, 1, v)
+    LOAD(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
+    LOAD(I32_LOAD16_U, uint16_t, 2, v)
+    LOAD(I64_LOAD8_S, int8_t, 1, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD8_U, uint8_t, 1, v)
+    LOAD(I64_LOAD16_S, int16_t, 2, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD16_U, uint16_t, 2, v)
+    LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD32_U, uint32_t, 4, v)
+#undef LOAD
+#define STORE(name, ctype, size)                                                                   \
+    L_##name : {                                                                                   \
+        uint64_t ea = (uint64_t)(uint32_t)sp[-2] + pc->u64;                                        \
+        if (ea + (size) > mem_size)                                                                \
+            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
+        ctype v = (ctype)sp[-1];                                                                   \
+        memcpy(mem + ea, &v, size);                                                                \
+        DIRTY(ea, size);                                                                           \
+        sp -= 2;                                                                                   \
+        pc++;                                                                                      \
+        NEXT();                                                                                    \
+    }
+    STORE(STORE8, uint8_t, 1)
+    STORE(STORE16, uint16_t, 2)
+    STORE(STORE32, uint32_t, 4)
+    STORE(STORE64, uint64_t, 8)
+#undef STORE
+L_MEMORY_SIZE:
+    *sp++ = inst->memory0->pages;
+    NEXT();
+L_MEMORY_GROW:
+    sp[-1] = (uint32_t)wasm_memory_grow(s, inst->memory0, (uint32_t)sp[-1]);
+    RELOAD_MEMORY();
+    NEXT();
+L_MEMORY_FILL : {
+    uint64_t n = (uint32_t)sp[-1], d = (uint32_t)sp[-3];
+    uint8_t v = (uint8_t)sp[-2];
+    sp -= 3;
+    if (d + n > mem_size)
+        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    fuel -= (int64_t)(n >> 6);
+    memset(mem + d, v, n);
+    mark_dirty_range(dirty, d, n);
+    NEXT();
+}
+L_MEMORY_COPY : {
+    uint64_t n = (uint32_t)sp[-1], src = (uint32_t)sp[-2], d = (uint32_t)sp[-3];
+    sp -= 3;
+    if (src + n > mem_size || d + n > mem_size)
+        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    fuel -= (int64_t)(n >> 6);
+    memmove(mem + d, mem + src, n);
+    mark_dirty_range(dirty, d, n);
+    NEXT();
+}
+L_MEMORY_INIT : {
+    const data_segment *seg = &inst->module->datas[pc->u64];
+    uint64_t len = inst->data_dropped[pc->u64] ? 0 : seg->data_len;
+    uint64_t n = (uint32_t)sp[-1], src = (uint32_t)sp[-2], d = (uint32_t)sp[-3];
+    sp -= 3;
+    pc++;
+    if (src + n > len || d + n > mem_size)
+        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    fuel -= (int64_t)(n >> 6);
+    memcpy(mem + d, inst->module->bytes + seg->data_start + src, n);
+    mark_dirty_range(dirty, d, n);
+    NEXT();
+}
+L_DATA_DROP:
+    inst->data_dropped[pc->u64] = 1;
+    pc++;
+    NEXT();
+
+    /* ---- tables and references ------------------------------------------------ */
+L_TABLE_GET : {
+    const seam_wasm_table *t = inst->tables[pc->u64];
+    uint32_t i = (uint32_t)sp[-1];
+    if (i >= t->size)
+        TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
+    sp[-1] = t->elems[i];
+    pc++;
+    NEXT();
+}
+L_TABLE_SET : {
+    seam_wasm_table *t = inst->tables[pc->u64];
+    uint32_t i = (uint32_t)sp[-2];
+    if (i >= t->size)
+        TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
+    t->elems[i] = sp[-1];
+    sp -= 2;
+    pc++;
+    NEXT();
+}
+L_TABLE_SIZE:
+    *sp++ = inst->tables[pc->u64]->size;
+    pc++;
+    NEXT();
+L_TABLE_GROW : {
+    seam_wasm_table *t = inst->tables[pc->u64];
+    uint32_t n = (uint32_t)sp[-1];
+    sp--;
+    sp[-1] = (uint32_t)wasm_table_grow(s, t, n, sp[-1]);
+    pc++;
+    NEXT();
+}
+L_TABLE_FILL : {
+    seam_wasm_table *t = inst->tables[pc->u64];
+    uint64_t n = (uint32_t)sp[-1], i = (uint32_t)sp[-3];
+    uint64_t v = sp[-2];
+    sp -= 3;
+    pc++;
+    if (i + n > t->size)
+        TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
+    fuel -= (int64_t)(n >> 3);
+    for (uint64_t k = 0; k < n; k++)
+        t->elems[i + k] = v;
+    NEXT();
+}
+L_TABLE_COPY : {
+    seam_wasm_table *dt = inst->tables[pc[0].u64];
+    const seam_wasm_table *st = inst->tables[pc[1].u64];
+    uint64_t n = (uint32_t)sp[-1], src = (uint32_t)sp[-2], d = (uint32_t)sp[-3];
+    sp -= 3;
+    pc += 2;
+    if (src + n > st->size || d + n > dt->size)
+        TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
+    fuel -= (int64_t)(n >> 3);
+    memmove(dt->elems + d, st->elems + src, n * 8);
+    NEXT();
+}
+L_TABLE_INIT : {
+    uint64_t seg = pc[0].u64;
+    seam_wasm_table *t = inst->tables[pc[1].u64];
+    uint64_t len = inst->elem_dropped[seg] ? 0 : inst->module->elems[seg].count;
+    uint64_t n = (uint32_t)sp[-1], src = (uint32_t)sp[-2], d = (uint32_t)sp[-3];
+    sp -= 3;
+    pc += 2;
+    if (src + n > len || d + n > t->size)
+        TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
+    fuel -= (int64_t)(n >> 3);
+    memcpy(t->elems + d, inst->elem_refs[seg] + src, n * 8);
+    NEXT();
+}
+L_ELEM_DROP:
+    inst->elem_dropped[pc->u64] = 1;
+    pc++;
+    NEXT();
+L_REF_IS_NULL:
+    sp[-1] = sp[-1] == 0;
+    NEXT();
+L_REF_FUNC:
+    *sp++ = (uint64_t)(uintptr_t)inst->funcs[pc->u64];
+    pc++;
+    NEXT();
+
+    /* ---- numeric ---------------------------------------------------------------- */
+#define UN(name, T, conv_in, conv_out, expr)                                                       \
+    L_##name : {                                                                                   \
+        T a = conv_in(sp[-1]);                                                                     \
+        sp[-1] = conv_out(expr);                                                                   \
+        NEXT();                                                                                    \
+    }
+#define BIN(name, T, conv_in, conv_out, expr)                                                      \
+    L_##name : {                                                                                   \
+        T b = conv_in(sp[-1]);                                                                     \
+        T a = conv_in(sp[-2]);                                                                     \
+        sp--;                                                                                      \
+        sp[-1] = conv_out(expr);                                                                   \
+        NEXT();                                                                                    \
+    }
+#define U32(x)   ((uint32_t)(x))
+#define S32(x)   ((int32_t)(uint32_t)(x))
+#define U64(x)   ((uint64_t)(x))
+#define S64(x)   ((int64_t)(x))
+#define OUT32(x) ((uint64_t)(uint32_t)(x))
+#define OUT64(x) ((uint64_t)(x))
+#define OUTB(x)  ((uint64_t)((x) ? 1 : 0))
+
+    UN(I32_EQZ, uint32_t, U32, OUTB, a == 0)
+    BIN(I32_EQ, uint32_t, U32, OUTB, a == b)
+    BIN(I32_NE, uint32_t, U32, OUTB, a != b)
+    BIN(I32_LT_S, int32_t, S32, OUTB, a < b)
+    BIN(I32_LT_U, uint32_t, U32, OUTB, a < b)
+    BIN(I32_GT_S, int32_t, S32, OUTB, a > b)
+    BIN(I32_GT_U, uint32_t, U32, OUTB, a > b)
+    BIN(I32_LE_S, int32_t, S32, OUTB, a <= b)
+    BIN(I32_LE_U, uint32_t, U32, OUTB, a <= b)
+    BIN(I32_GE_S, int32_t, S32, OUTB, a >= b)
+    BIN(I32_GE_U, uint32_t, U32, OUTB, a >= b)
+    UN(I64_EQZ, uint64_t, U64, OUTB, a == 0)
+    BIN(I64_EQ, uint64_t, U64, OUTB, a == b)
+    BIN(I64_NE, uint64_t, U64, OUTB, a != b)
+    BIN(I64_LT_S, int64_t, S64, OUTB, a < b)
+    BIN(I64_LT_U, uint64_t, U64, OUTB, a < b)
+    BIN(I64_GT_S, int64_t, S64, OUTB, a > b)
+    BIN(I64_GT_U, uint64_t, U64, OUTB, a > b)
+    BIN(I64_LE_S, int64_t, S64, OUTB, a <= b)
+    BIN(I64_LE_U, uint64_t, U64, OUTB, a <= b)
+    BIN(I64_GE_S, int64_t, S64, OUTB, a >= b)
+    BIN(I64_GE_U, uint64_t, U64, OUTB, a >= b)
+    BIN(F32_EQ, float, f32_of, OUTB, a == b)
+    BIN(F32_NE, float, f32_of, OUTB, a != b)
+    BIN(F32_LT, float, f32_of, OUTB, a < b)
+    BIN(F32_GT, float, f32_of, OUTB, a > b)
+    BIN(F32_LE, float, f32_of, OUTB, a <= b)
+    BIN(F32_GE, float, f32_of, OUTB, a >= b)
+    BIN(F64_EQ, double, f64_of, OUTB, a == b)
+    BIN(F64_NE, double, f64_of, OUTB, a != b)
+    BIN(F64_LT, double, f64_of, OUTB, a < b)
+    BIN(F64_GT, double, f64_of, OUTB, a > b)
+    BIN(F64_LE, double, f64_of, OUTB, a <= b)
+    BIN(F64_GE, double, f64_of, OUTB, a >= b)
+
+    UN(I32_CLZ, uint32_t, U32, OUT32, a ? __builtin_clz(a) : 32)
+    UN(I32_CTZ, uint32_t, U32, OUT32, a ? __builtin_ctz(a) : 32)
+    UN(I32_POPCNT, uint32_t, U32, OUT32, __builtin_popcount(a))
+    BIN(I32_ADD, uint32_t, U32, OUT32, a + b)
+    BIN(I32_SUB, uint32_t, U32, OUT32, a - b)
+    BIN(I32_MUL, uint32_t, U32, OUT32, a * b)
+L_I32_DIV_S : {
+    int32_t b = S32(sp[-1]), a = S32(sp[-2]);
+    if (b == 0)
+        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
+    if (a == INT32_MIN && b == -1)
+        TRAP(SEAM_WASM_TRAP_INTEGER_OVERFLOW, NULL);
+    sp--;
+    sp[-1] = OUT32(a / b);
+    NEXT();
+}
+L_I32_DIV_U : {
+    uint32_t b = U32(sp[-1]), a = U32(sp[-2]);
+    if (b == 0)
+        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
+    sp--;
+    sp[-1] = OUT32(a / b);
+    NEXT();
+}
+L_I32_REM_S : {
+    int32_t b = S32(sp[-1]), a = S32(sp[-2]);
+    if (b == 0)
+        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
+    sp--;
+    sp[-1] = OUT32(b == -1 ? 0 : a % b);
+    NEXT();
+}
+L_I32_REM_U : {
+    uint32_t b = U32(sp[-1]), a = U32(sp[-2]);
+    if (b == 0)
+        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
+    sp--;
+    sp[-1] = OUT32(a % b);
+    NEXT();
+}
+    BIN(I32_AND, uint32_t, U32, OUT32, a & b)
+    BIN(I32_OR, uint32_t, U32, OUT32, a | b)
+    BIN(I32_XOR, uint32_t, U32, OUT32, a ^ b)
+    BIN(I32_SHL, uint32_t, U32, OUT32, a << (b & 31))
+    BIN(I32_SHR_S, uint32_t, U32, OUT32, (uint32_t)((int32_t)a >> (b & 31)))
+    BIN(I32_SHR_U, uint32_t, U32, OUT32, a >> (b & 31))
+    BIN(I32_ROTL, uint32_t, U32, OUT32, (a << (b & 31)) | (a >> ((32 - (b & 31)) & 31)))
+    BIN(I32_ROTR, uint32_t, U32, OUT32, (a >> (b & 31)) | (a << ((32 - (b & 31)) & 31)))
+
+    UN(I64_CLZ, uint64_t, U64, OUT64, a ? (uint64_t)__builtin_clzll(a) : 64)
+    UN(I64_CTZ, uint64_t, U64, OUT64, a ? (uint64_t)__builtin_ctzll(a) : 64)
+    UN(I64_POPCNT, uint64_t, U64, OUT64, (uint64_t)__builtin_popcountll(a))
+    BIN(I64_ADD, uint64_t, U64, OUT64, a + b)
+    BIN(I64_SUB, uint64_t, U64, OUT64, a - b)
+    BIN(I64_MUL, uint64_t, U64, OUT64, a * b)
+L_I64_DIV_S : {
+    int64_t b = S64(sp[-1]), a = S64(sp[-2]);
+    if (b == 0)
+        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
+    if (a == INT64_MIN && b == -1)
+        TRAP(SEAM_WASM_TRAP_INTEGER_OVERFLOW, NULL);
+    sp--;
+    sp[-1] = OUT64(a / b);
+    NEXT();
+}
+L_I64_DIV_U : {
+    uint64_t b = sp[-1], a = sp[-2];
+    if (b == 0)
+        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
+    sp--;
+    sp[-1] = a / b;
+    NEXT();
+}
+L_I64_REM_S : {
+    int64_t b = S64(sp[-1]), a = S64(sp[-2]);
+    if (b == 0)
+        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
+    sp--;
+    sp[-1] = OUT64(b == -1 ? 0 : a % b);
+    NEXT();
+}
+L_I64_REM_U : {
+    uint64_t b = sp[-1], a = sp[-2];
+    if (b == 0)
+        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
+    sp--;
+    sp[-1] = a % b;
+    NEXT();
+}
+    BIN(I64_AND, uint64_t, U64, OUT64, a & b)
+    BIN(I64_OR, uint64_t, U64, OUT64, a | b)
+    BIN(I64_XOR, uint64_t, U64, OUT64, a ^ b)
+    BIN(I64_SHL, uint64_t, U64, OUT64, a << (b & 63))
+    BIN(I64_SHR_S, uint64_t, U64, OUT64, (uint64_t)((int64_t)a >> (b & 63)))
+    BIN(I64_SHR_U, uint64_t, U64, OUT64, a >> (b & 63))
+    BIN(I64_ROTL, uint64_t, U64, OUT64, (a << (b & 63)) | (a >> ((64 - (b & 63)) & 63)))
+    BIN(I64_ROTR, uint64_t, U64, OUT64, (a >> (b & 63)) | (a << ((64 - (b & 63)) & 63)))
+
+    UN(F32_ABS, uint32_t, U32, OUT32, a & 0x7fffffffu)
+    UN(F32_NEG, uint32_t, U32, OUT32, a ^ 0x80000000u)
+    UN(F32_CEIL, float, f32_of, of_f32, f32_round(a, 0))
+    UN(F32_FLOOR, float, f32_of, of_f32, f32_round(a, 1))
+    UN(F32_TRUNC, float, f32_of, of_f32, f32_round(a, 2))
+    UN(F32_NEAREST, float, f32_of, of_f32, f32_round(a, 3))
+    UN(F32_SQRT, float, f32_of, of_f32, sqrtf(a))
+    BIN(F32_ADD, float, f32_of, of_f32, a + b)
+    BIN(F32_SUB, float, f32_of, of_f32, a - b)
+    BIN(F32_MUL, float, f32_of, of_f32, a *b)
+    BIN(F32_DIV, float, f32_of, of_f32, a / b)
+    BIN(F32_MIN, float, f32_of, of_f32, f32_min(a, b))
+    BIN(F32_MAX, float, f32_of, of_f32, f32_max(a, b))
+    BIN(F32_COPYSIGN, uint32_t, U32, OUT32, (a & 0x7fffffffu) | (b & 0x80000000u))
+    UN(F64_ABS, uint64_t, U64, OUT64, a & 0x7fffffffffffffffull)
+    UN(F64_NEG, uint64_t, U64, OUT64, a ^ 0x8000000000000000ull)
+    UN(F64_CEIL, double, f64_of, of_f64, f64_round(a, 0))
+    UN(F64_FLOOR, double, f64_of, of_f64, f64_round(a, 1))
+    UN(F64_TRUNC, double, f64_of, of_f64, f64_round(a, 2))
+    UN(F64_NEAREST, double, f64_of, of_f64, f64_round(a, 3))
+    UN(F64_SQRT, double, f64_of, of_f64, sqrt(a))
+    BIN(F64_ADD, double, f64_of, of_f64, a + b)
+    BIN(F64_SUB, double, f64_of, of_f64, a - b)
+    BIN(F64_MUL, double, f64_of, of_f64, a *b)
+    BIN(F64_DIV, double, f64_of, of_f64, a / b)
+    BIN(F64_MIN, double, f64_of, of_f64, f64_min(a, b))
+    BIN(F64_MAX, double, f64_of, of_f64, f64_max(a, b))
+    BIN(F64_COPYSIGN, uint64_t, U64, OUT64,
+        (a & 0x7fffffffffffffffull) | (b & 0x8000000000000000ull))
+
+    /* conversions */
+    UN(I32_WRAP_I64, uint64_t, U64, OUT32, (uint32_t)a)
+#define TRUNC(name, T, conv_in, lo_ok, hi_ok, ctype, conv_out)                                     \
+    L_##name : {                                                                                   \
+        T a = conv_in(sp[-1]);                                                                     \
+        if (a != a)                                                                                \
+            TRAP(SEAM_WASM_TRAP_INVALID_CONVERSION, NULL);                                         \
+        if (!(lo_ok && hi_ok))                                                                     \
+            TRAP(SEAM_WASM_TRAP_INTEGER_OVERFLOW, NULL);                                           \
+        sp[-1] = conv_out((ctype)a);                                                               \
+        NEXT();                                                                                    \
+    }
+    TRUNC(I32_TRUNC_F32_S, float, f32_of, a >= -2147483648.0f, a < 2147483648.0f, int32_t, OUT32)
+    TRUNC(I32_TRUNC_F32_U, float, f32_of, a > -1.0f, a < 4294967296.0f, uint32_t, OUT32)
+    TRUNC(I32_TRUNC_F64_S, double, f64_of, a > -2147483649.0, a < 2147483648.0, int32_t, OUT32)
+    TRUNC(I32_TRUNC_F64_U, double, f64_of, a > -1.0, a < 4294967296.0, uint32_t, OUT32)
+    UN(I64_EXTEND_I32_S, int32_t, S32, OUT64, (int64_t)a)
+    UN(I64_EXTEND_I32_U, uint32_t, U32, OUT64, a)
+    TRUNC(I64_TRUNC_F32_S, float, f32_of, a >= -9223372036854775808.0f, a < 9223372036854775808.0f,
+          int64_t, OUT64)
+    TRUNC(I64_TRUNC_F32_U, float, f32_of, a > -1.0f, a < 18446744073709551616.0f, uint64_t, OUT64)
+    TRUNC(I64_TRUNC_F64_S, double, f64_of, a >= -9223372036854775808.0, a < 9223372036854775808.0,
+          int64_t, OUT64)
+    TRUNC(I64_TRUNC_F64_U, double, f64_of, a > -1.0, a < 18446744073709551616.0, uint64_t, OUT64)
+#undef TRUNC
+    UN(F32_CONVERT_I32_S, int32_t, S32, of_f32, (float)a)
+    UN(F32_CONVERT_I32_U, uint32_t, U32, of_f32, (float)a)
+    UN(F32_CONVERT_I64_S, int64_t, S64, of_f32, (float)a)
+    UN(F32_CONVERT_I64_U, uint64_t, U64, of_f32, (float)a)
+    UN(F32_DEMOTE_F64, double, f64_of, of_f32, (float)a)
+    UN(F64_CONVERT_I32_S, int32_t, S32, of_f64, (double)a)
+    UN(F64_CONVERT_I32_U, uint32_t, U32, of_f64, (double)a)
+    UN(F64_CONVERT_I64_S, int64_t, S64, of_f64, (double)a)
+    UN(F64_CONVERT_I64_U, uint64_t, U64, of_f64, (double)a)
+    UN(F64_PROMOTE_F32, float, f32_of, of_f64, (double)a)
+L_I32_REINTERPRET_F32:
+L_I64_REINTERPRET_F64:
+L_F32_REINTERPRET_I32:
+L_F64_REINTERPRET_I64:
+    NEXT();
+    UN(I32_EXTEND8_S, uint32_t, U32, OUT32, (uint32_t)(int32_t)(int8_t)a)
+    UN(I32_EXTEND16_S, uint32_t, U32, OUT32, (uint32_t)(int32_t)(int16_t)a)
+    UN(I64_EXTEND8_S, uint64_t, U64, OUT64, (uint64_t)(int64_t)(int8_t)a)
+    UN(I64_EXTEND16_S, uint64_t, U64, OUT64, (uint64_t)(int64_t)(int16_t)a)
+    UN(I64_EXTEND32_S, uint64_t, U64, OUT64, (uint64_t)(int64_t)(int32_t)a)
+
+#define SAT(name, T, conv_in, lo, hi, min, max, ctype, conv_out)                                   \
+    L_##name : {                                                                                   \
+        T a = conv_in(sp[-1]);                                                                     \
+        ctype r;                                                                                   \
+        if (a != a)                                                                                \
+            r = 0;                                                                                 \
+        else if (!(lo))                                                                            \
+            r = min;                                                                               \
+        else if (!(hi))                                                                            \
+            r = max;                                                                               \
+        else                                                                                       \
+            r = (ctype)a;                                                                          \
+        sp[-1] = conv_out(r);                                                                      \
+        NEXT();                                                                                    \
+    }
+    SAT(I32_TRUNC_SAT_F32_S, float, f32_of, a >= -2147483648.0f, a < 2147483648.0f, INT32_MIN,
+        INT32_MAX, int32_t, OUT32)
+    SAT(I32_TRUNC_SAT_F32_U, float, f32_of, a > -1.0f, a < 4294967296.0f, 0, UINT32_MAX, uint32_t,
+        OUT32)
+    SAT(I32_TRUNC_SAT_F64_S, double, f64_of, a > -2147483649.0, a < 2147483648.0, INT32_MIN,
+        INT32_MAX, int32_t, OUT32)
+    SAT(I32_TRUNC_SAT_F64_U, double, f64_of, a > -1.0, a < 4294967296.0, 0, UINT32_MAX, uint32_t,
+        OUT32)
+    SAT(I64_TRUNC_SAT_F32_S, float, f32_of, a >= -9223372036854775808.0f,
+        a < 9223372036854775808.0f, INT64_MIN, INT64_MAX, int64_t, OUT64)
+    SAT(I64_TRUNC_SAT_F32_U, float, f32_of, a > -1.0f, a < 18446744073709551616.0f, 0, UINT64_MAX,
+        uint64_t, OUT64)
+    SAT(I64_TRUNC_SAT_F64_S, double, f64_of, a >= -9223372036854775808.0, a < 9223372036854775808.0,
+        INT64_MIN, INT64_MAX, int64_t, OUT64)
+    SAT(I64_TRUNC_SAT_F64_U, double, f64_of, a > -1.0, a < 18446744073709551616.0, 0, UINT64_MAX,
+        uint64_t, OUT64)
+#undef SAT
+
+finished:
+    memcpy(slots, fp, (size_t)(sp - fp) * 8);
+    s->fuel_left = fuel < 0 ? 0 : (uint64_t)fuel;
+    s->depth = base_depth;
+    s->stack_top = base_top;
+    return SEAM_OK;
+
+trap:
+    wasm_set_trap(s, trap_code, trap_text);
+trap_recorded:
+    s->fuel_left = fuel < 0 ? 0 : (uint64_t)fuel;
+    s->depth = base_depth;
+    s->stack_top = base_top;
+    return SEAM_ERR_WASM_TRAP;
+}
+
+const void *const *wasm_op_handlers(void) {
+    const void *const *table = NULL;
+    run(NULL, NULL, NULL, &table);
+    return table;
+}
+
+seam_err wasm_interp_call(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots) {
+    if (func->host) {
+        seam_wasm_call_ctx ctx = {s, NULL};
+        uint64_t results[16];
+        uint32_t nr = func->type->nresults;
+        uint64_t *out = nr <= 16 ? results : slots;
+        seam_err e = func->host(&ctx, func->env, slots, out);
+        if (e != SEAM_OK) {
+            if (s->trap.code == SEAM_WASM_TRAP_NONE)
+                wasm_set_trap(s, SEAM_WASM_TRAP_HOST, "host function failed");
+            return SEAM_ERR_WASM_TRAP;
+        }
+        if (out != slots)
+            memcpy(slots, out, (size_t)nr * 8);
+        return SEAM_OK;
+    }
+    return run(s, func, slots, NULL);
+}
