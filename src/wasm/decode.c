@@ -615,7 +615,7 @@ static void check_indices(decoder *d) {
     if (m->has_start) {
         if (m->start >= m->nfuncs)
             note_invalid(d, "unknown function %u", m->start);
-        else {
+        else if (m->func_type[m->start] < m->ntypes) { /* else already noted invalid */
             const functype *t = &m->types[m->func_type[m->start]];
             if (t->nparams || t->nresults)
                 note_invalid(d, "start function must have type [] -> []%.0u", 0);

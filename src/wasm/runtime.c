@@ -269,10 +269,11 @@ int64_t wasm_memory_grow(seam_wasm_store *s, seam_wasm_memory *m, uint32_t delta
     memset(dirty + m->dirty_words, 0, (words - m->dirty_words) * sizeof(uint64_t));
     m->dirty = dirty;
     m->dirty_words = words;
-    memset(data + m->size, 0, bytes - m->size);
-    seam_wasm_memory_mark_dirty(m, m->size, bytes - m->size);
+    uint64_t old_size = m->size;
+    memset(data + old_size, 0, bytes - old_size);
     m->size = bytes;
     m->pages = (uint32_t)want;
+    seam_wasm_memory_mark_dirty(m, old_size, bytes - old_size);
     return (int64_t)old;
 }
 

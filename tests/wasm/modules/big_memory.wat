@@ -1,0 +1,2 @@
+;; Asks for more memory than a small store allows.
+(module (memory 3))
