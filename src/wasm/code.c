@@ -55,6 +55,9 @@ typedef struct {
     size_t ncode, code_cap;
     size_t charge_cell; /* index + 1 of the open region's count */
     uint64_t region_count;
+    size_t last_pos; /* cell index of the last emitted op, SIZE_MAX if none */
+    int last_op;
+    size_t barrier; /* a branch lands here: no fusing across it */
 
     seam_err status;
     char *err;
@@ -148,11 +151,131 @@ static bool op(walker *w, int opcode) {
     if (!live(w))
         return true;
     w->region_count++;
+    w->last_pos = w->ncode;
+    w->last_op = opcode;
     return put_cell(w, (cell){.op = w->handlers[opcode]});
 }
 
 static bool imm(walker *w, uint64_t v) {
     return !live(w) || put_cell(w, (cell){.u64 = v});
+}
+
+/*
+ * Superinstructions. When the previous emitted op is `previous` and no branch
+ * lands between it and here, the current instruction is folded into it: the
+ * previous op's handler is replaced by `fused`, which also does the current
+ * instruction's work. The fuel count still counts both instructions.
+ */
+static bool can_fuse(const walker *w, int previous) {
+    return live(w) && w->last_pos != SIZE_MAX && w->last_pos >= w->barrier &&
+           w->last_op == previous;
+}
+
+static void fuse(walker *w, int fused) {
+    w->region_count++;
+    w->code[w->last_pos].op = w->handlers[fused];
+    w->last_op = fused;
+}
+
+/* Removes the previous op (which has no immediates) so that a branch can absorb it;
+   its fuel stays counted. */
+static void unemit_previous(walker *w) {
+    w->ncode = w->last_pos;
+    w->last_pos = SIZE_MAX;
+}
+
+/* i32 binary operators with fused forms, in the order of OP_I32_*_L and OP_I32_*_K. */
+static const uint8_t fusable_binops[] = {
+    0x6a, 0x6b, 0x6c, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76,       /* add sub mul and or xor shl shr */
+    0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, /* eq ne lt gt le ge */
+};
+
+enum { FIRST_COMPARE = 9 }; /* index of eq in fusable_binops */
+
+/* For each compare, the index of its negation (eq<->ne, lt_s<->ge_s, ...). */
+static const uint8_t negated_compare[] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
+
+/*
+ * Folds a compare with a local or constant operand that was just emitted into
+ * the conditional branch that follows: BR_IF_<cmp>_L/_K. With negate, the
+ * branch is taken when the compare is false (the `if` case). Returns false
+ * (and emits nothing) when the previous op is not such a compare.
+ */
+static bool fuse_compare_branch(walker *w, bool negate) {
+    if (!live(w) || w->last_pos == SIZE_MAX || w->last_pos < w->barrier)
+        return false;
+    int first_l = OP_I32_ADD_L + FIRST_COMPARE, first_k = OP_I32_ADD_K + FIRST_COMPARE;
+    int n = (int)sizeof fusable_binops - FIRST_COMPARE;
+    int base, index;
+    if (w->last_op >= first_l && w->last_op < first_l + n) {
+        base = OP_BR_IF_EQ_L;
+        index = w->last_op - first_l;
+    } else if (w->last_op >= first_k && w->last_op < first_k + n) {
+        base = OP_BR_IF_EQ_K;
+        index = w->last_op - first_k;
+    } else {
+        return false;
+    }
+    if (negate)
+        index = negated_compare[index];
+    w->code[w->last_pos].op = w->handlers[base + index];
+    w->last_op = base + index;
+    w->region_count++;
+    return true;
+}
+
+static bool emit_binop(walker *w, uint8_t opcode) {
+    if (opcode == 0x6a && can_fuse(w, OP_LOCAL_GET2)) {
+        fuse(w, OP_I32_ADD_LL);
+        return true;
+    }
+    for (int i = 0; i < (int)sizeof fusable_binops; i++) {
+        if (fusable_binops[i] != opcode)
+            continue;
+        if (can_fuse(w, OP_LOCAL_GET)) {
+            fuse(w, OP_I32_ADD_L + i);
+            return true;
+        }
+        if (can_fuse(w, OP_CONST)) {
+            fuse(w, OP_I32_ADD_K + i);
+            return true;
+        }
+        break;
+    }
+    return op(w, OP_I32_EQZ + (opcode - 0x45));
+}
+
+static bool emit_local_get(walker *w, uint32_t index) {
+    if (can_fuse(w, OP_LOCAL_GET)) {
+        fuse(w, OP_LOCAL_GET2);
+        return put_cell(w, (cell){.u64 = index});
+    }
+    if (can_fuse(w, OP_LOCAL_SET) && w->code[w->last_pos + 1].u64 == index) {
+        fuse(w, OP_LOCAL_TEE);
+        return true;
+    }
+    TRY(op(w, OP_LOCAL_GET));
+    return imm(w, index);
+}
+
+/* A load whose address is a local, or a store whose address and value are locals. */
+static bool emit_memory_op(walker *w, int opc, uint32_t offset) {
+    static const int loads[][2] = {
+        {OP_LOAD32, OP_LOAD32_L}, {OP_LOAD64, OP_LOAD64_L}, {OP_I32_LOAD8_U, OP_I32_LOAD8_U_L}};
+    static const int stores[][2] = {
+        {OP_STORE8, OP_STORE8_LL}, {OP_STORE32, OP_STORE32_LL}, {OP_STORE64, OP_STORE64_LL}};
+    for (size_t i = 0; i < 3; i++) {
+        if (loads[i][0] == opc && can_fuse(w, OP_LOCAL_GET)) {
+            fuse(w, loads[i][1]);
+            return put_cell(w, (cell){.u64 = offset});
+        }
+        if (stores[i][0] == opc && can_fuse(w, OP_LOCAL_GET2)) {
+            fuse(w, stores[i][1]);
+            return put_cell(w, (cell){.u64 = offset});
+        }
+    }
+    TRY(op(w, opc));
+    return imm(w, offset);
 }
 
 /* Closes the open fuel region (patching its count) and, if live, opens another. */
@@ -169,6 +292,7 @@ static bool region(walker *w) {
     TRY(put_cell(w, (cell){.op = w->handlers[OP_CHARGE]}));
     TRY(put_cell(w, (cell){.u64 = 0}));
     w->charge_cell = w->ncode;
+    w->barrier = w->ncode;
     return true;
 }
 
@@ -185,6 +309,8 @@ static bool target(walker *w, ctrl_frame *f) {
 
 /* Points every chained cell of list at the current position. */
 static void patch(walker *w, size_t list) {
+    if (list)
+        w->barrier = w->ncode;
     while (list) {
         size_t at = list - 1;
         list = w->code[at].u64;
@@ -337,7 +463,15 @@ static bool emit_branch(walker *w, uint32_t depth, bool conditional) {
         return imm(w, arity);
     }
     if (now == dest + arity) {
-        TRY(op(w, conditional ? OP_BR_IF : OP_JMP));
+        int branch = conditional ? OP_BR_IF : OP_JMP;
+        if (conditional && fuse_compare_branch(w, false))
+            return target(w, f);
+        if (conditional && can_fuse(w, OP_I32_EQZ)) {
+            /* i32.eqz; br_if: branch when the operand is zero */
+            unemit_previous(w);
+            branch = OP_BR_UNLESS;
+        }
+        TRY(op(w, branch));
         return target(w, f);
     }
     TRY(op(w, conditional ? OP_BR_IF_MOVE : OP_BR_MOVE));
@@ -417,8 +551,7 @@ static bool do_load(walker *w, int opc, unsigned natural, uint8_t result) {
     uint32_t offset;
     TRY(memarg(w, natural, &offset));
     TRY(pop(w, SEAM_WASM_I32));
-    TRY(op(w, opc));
-    TRY(imm(w, offset));
+    TRY(emit_memory_op(w, opc, offset));
     return push(w, result);
 }
 
@@ -427,8 +560,7 @@ static bool do_store(walker *w, int opc, unsigned natural, uint8_t value) {
     TRY(memarg(w, natural, &offset));
     TRY(pop(w, value));
     TRY(pop(w, SEAM_WASM_I32));
-    TRY(op(w, opc));
-    return imm(w, offset);
+    return emit_memory_op(w, opc, offset);
 }
 
 /* Operand and result types of the numeric opcodes 0x45..0xC4. */
@@ -467,7 +599,7 @@ static bool do_numeric(walker *w, uint8_t opcode) {
     TRY(pop(w, s.in1));
     /* reinterpretations keep the bits: nothing to execute */
     if (opcode < 0xbc || opcode > 0xbf)
-        TRY(op(w, OP_I32_EQZ + (opcode - 0x45)));
+        TRY(emit_binop(w, opcode));
     return push(w, s.out);
 }
 
@@ -652,7 +784,17 @@ static bool do_block(walker *w, uint8_t kind) {
     bool was_live = live(w);
     size_t at = w->ncode;
     if (kind == FRAME_IF && was_live) {
-        TRY(op(w, OP_BR_UNLESS));
+        int branch = OP_BR_UNLESS;
+        if (fuse_compare_branch(w, true)) { /* the compare's cells stay; the target follows */
+            at = w->ncode - 1;
+        } else {
+            if (can_fuse(w, OP_I32_EQZ)) { /* i32.eqz; if: skip the then branch if non-zero */
+                unemit_previous(w);
+                branch = OP_BR_IF;
+                at = w->ncode;
+            }
+            TRY(op(w, branch));
+        }
         TRY(put_cell(w, (cell){.u64 = 0}));
     }
     TRY(push_ctrl(w, kind, params, np, results, nr));
@@ -661,6 +803,7 @@ static bool do_block(walker *w, uint8_t kind) {
         f->else_cell = at + 2;
     if (kind == FRAME_LOOP) {
         f->loop_pc = w->ncode;
+        w->barrier = w->ncode;
         TRY(region(w));
     } else if (kind == FRAME_IF) {
         TRY(region(w));
@@ -806,8 +949,7 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
         if (a >= w->nlocals)
             INVALID("unknown local %u", a);
         if (opcode == 0x20) {
-            TRY(op(w, OP_LOCAL_GET));
-            TRY(imm(w, a));
+            TRY(emit_local_get(w, a));
             return push(w, w->local_types[a]);
         }
         TRY(pop(w, w->local_types[a]));
@@ -974,6 +1116,8 @@ static bool walk_body(walker *w, uint32_t body_index) {
     w->max_height = w->nlocals;
     w->charge_cell = 0;
     w->region_count = 0;
+    w->last_pos = SIZE_MAX;
+    w->barrier = w->ncode;
     bool ok = push_ctrl(w, FRAME_FUNC, NULL, 0, w->type->results, w->type->nresults) && region(w);
     bool done = false;
     while (ok && !done) {

@@ -147,6 +147,8 @@ static seam_err run(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots,
     uint64_t mem_size;
     uint64_t *dirty;
     seam_wasm_func *callee;
+    call_frame *const frames = s->frames;
+    uint32_t depth = base_depth; /* s->depth is written back at host calls and exits */
 
 #define RELOAD_MEMORY()                                                                            \
     do {                                                                                           \
@@ -226,12 +228,14 @@ L_BR_TABLE : {
 }
 L_RETURN : {
     uint64_t n = pc->u64;
-    if (fp + n != sp)
+    if (n == 1)
+        fp[0] = sp[-1];
+    else if (fp + n != sp)
         memmove(fp, sp - n, n * 8);
     sp = fp + n;
-    if (s->depth == base_depth)
+    if (depth == base_depth)
         goto finished;
-    call_frame *f = &s->frames[--s->depth];
+    const call_frame *f = &frames[--depth];
     pc = f->pc;
     fp = f->fp;
     if (inst != f->instance) {
@@ -266,6 +270,7 @@ call : {
         uint64_t *out = t->nresults <= 16 ? results : args;
         seam_wasm_call_ctx ctx = {s, inst};
         s->stack_top = sp;
+        s->depth = depth;
         s->fuel_left = fuel < 0 ? 0 : (uint64_t)fuel;
         seam_err e = callee->host(&ctx, callee->env, args, out);
         fuel = s->fuel_left > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)s->fuel_left;
@@ -284,12 +289,13 @@ call : {
     }
     const compiled_func *c = callee->code;
     uint64_t *nfp = sp - t->nparams;
-    if (s->depth + 1 >= max_depth || nfp + c->max_height > stack_end)
+    if (depth + 1 >= max_depth || nfp + c->max_height > stack_end)
         TRAP(SEAM_WASM_TRAP_CALL_STACK_EXHAUSTED, NULL);
-    s->frames[s->depth++] = (call_frame){pc, fp, inst};
+    frames[depth++] = (call_frame){pc, fp, inst};
     fp = nfp;
-    memset(fp + t->nparams, 0, (size_t)(c->nlocals - t->nparams) * 8);
-    sp = fp + c->nlocals;
+    sp = fp + t->nparams;
+    for (uint64_t *locals_end = fp + c->nlocals; sp < locals_end;)
+        *sp++ = 0;
     pc = c->entry;
     if (inst != callee->instance) {
         inst = callee->instance;
@@ -339,14 +345,112 @@ L_LOCAL_GET2:
     sp += 2;
     pc += 2;
     NEXT();
-L_LOCAL_GET_CONST_ADD:
-    *sp++ = (uint32_t)(fp[pc[0].u64] + pc[1].u64);
+L_LOAD32_L : {
+    uint64_t ea = (uint64_t)(uint32_t)fp[pc[0].u64] + pc[1].u64;
+    if (ea + 4 > mem_size)
+        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    uint32_t v;
+    memcpy(&v, mem + ea, 4);
+    *sp++ = v;
     pc += 2;
     NEXT();
-L_I32_ADD_CONST:
-    sp[-1] = (uint32_t)(sp[-1] + pc->u64);
-    pc++;
+}
+L_LOAD64_L : {
+    uint64_t ea = (uint64_t)(uint32_t)fp[pc[0].u64] + pc[1].u64;
+    if (ea + 8 > mem_size)
+        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    uint64_t v;
+    memcpy(&v, mem + ea, 8);
+    *sp++ = v;
+    pc += 2;
     NEXT();
+}
+L_I32_LOAD8_U_L : {
+    uint64_t ea = (uint64_t)(uint32_t)fp[pc[0].u64] + pc[1].u64;
+    if (ea + 1 > mem_size)
+        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    *sp++ = mem[ea];
+    pc += 2;
+    NEXT();
+}
+#define STORE_LL(name, ctype, size)                                                                \
+    L_##name : {                                                                                   \
+        uint64_t ea = (uint64_t)(uint32_t)fp[pc[0].u64] + pc[2].u64;                               \
+        if (ea + (size) > mem_size)                                                                \
+            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
+        ctype v = (ctype)fp[pc[1].u64];                                                            \
+        memcpy(mem + ea, &v, size);                                                                \
+        DIRTY(ea, size);                                                                           \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STORE_LL(STORE8_LL, uint8_t, 1)
+    STORE_LL(STORE32_LL, uint32_t, 4)
+    STORE_LL(STORE64_LL, uint64_t, 8)
+#undef STORE_LL
+
+    /* i32 binary operators whose right operand is a local (_L) or a constant (_K) */
+#define FUSED(name, expr)                                                                          \
+    L_I32_##name##_L : {                                                                           \
+        uint32_t a = (uint32_t)sp[-1], b = (uint32_t)fp[pc->u64];                                  \
+        sp[-1] = (uint32_t)(expr);                                                                 \
+        pc++;                                                                                      \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_I32_##name##_K : {                                                                           \
+        uint32_t a = (uint32_t)sp[-1], b = (uint32_t)pc->u64;                                      \
+        sp[-1] = (uint32_t)(expr);                                                                 \
+        pc++;                                                                                      \
+        NEXT();                                                                                    \
+    }
+    FUSED(ADD, a + b)
+    FUSED(SUB, a - b)
+    FUSED(MUL, a * b)
+    FUSED(AND, a & b)
+    FUSED(OR, a | b)
+    FUSED(XOR, a ^ b)
+    FUSED(SHL, a << (b & 31))
+    FUSED(SHR_S, (uint32_t)((int32_t)a >> (b & 31)))
+    FUSED(SHR_U, a >> (b & 31))
+    FUSED(EQ, a == b)
+    FUSED(NE, a != b)
+    FUSED(LT_S, (int32_t)a < (int32_t)b)
+    FUSED(LT_U, a < b)
+    FUSED(GT_S, (int32_t)a > (int32_t)b)
+    FUSED(GT_U, a > b)
+    FUSED(LE_S, (int32_t)a <= (int32_t)b)
+    FUSED(LE_U, a <= b)
+    FUSED(GE_S, (int32_t)a >= (int32_t)b)
+    FUSED(GE_U, a >= b)
+#undef FUSED
+L_I32_ADD_LL:
+    *sp++ = (uint32_t)(fp[pc[0].u64] + fp[pc[1].u64]);
+    pc += 2;
+    NEXT();
+
+    /* compare with a local (_L) or constant (_K), then branch if true */
+#define BRANCH(name, expr)                                                                         \
+    L_BR_IF_##name##_L : {                                                                         \
+        uint32_t a = (uint32_t) * --sp, b = (uint32_t)fp[pc->u64];                                 \
+        pc += (expr) ? 1 + pc[1].i64 : 2;                                                          \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_BR_IF_##name##_K : {                                                                         \
+        uint32_t a = (uint32_t) * --sp, b = (uint32_t)pc->u64;                                     \
+        pc += (expr) ? 1 + pc[1].i64 : 2;                                                          \
+        NEXT();                                                                                    \
+    }
+    BRANCH(EQ, a == b)
+    BRANCH(NE, a != b)
+    BRANCH(LT_S, (int32_t)a < (int32_t)b)
+    BRANCH(LT_U, a < b)
+    BRANCH(GT_S, (int32_t)a > (int32_t)b)
+    BRANCH(GT_U, a > b)
+    BRANCH(LE_S, (int32_t)a <= (int32_t)b)
+    BRANCH(LE_U, a <= b)
+    BRANCH(GE_S, (int32_t)a >= (int32_t)b)
+    BRANCH(GE_U, a >= b)
+#undef BRANCH
 
     /* ---- memory -------------------------------------------------------------- */
 #define LOAD(name, ctype, size, convert)                                                           \

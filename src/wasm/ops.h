@@ -2,6 +2,9 @@
  * Internal operations of the threaded code, as an X-macro list.
  * The numeric block follows the binary opcodes 0x45..0xC4 in order and the
  * saturating block follows 0xFC 0..7, so translation maps them by offset.
+ * The fused forms _L (right operand is a local) and _K (right operand is a
+ * constant) follow the order of fusable_binops in code.c, and so do the
+ * compare-and-branch forms BR_IF_*_L and BR_IF_*_K (from its EQ entry on).
  * Keep both orders when editing.
  */
 #ifndef SEAM_WASM_OPS_H
@@ -60,8 +63,71 @@
     X(REF_IS_NULL)                                                                                 \
     X(REF_FUNC)                                                                                    \
     X(LOCAL_GET2)                                                                                  \
-    X(LOCAL_GET_CONST_ADD)                                                                         \
-    X(I32_ADD_CONST)                                                                               \
+    X(LOAD32_L)                                                                                    \
+    X(LOAD64_L)                                                                                    \
+    X(I32_LOAD8_U_L)                                                                               \
+    X(STORE8_LL)                                                                                   \
+    X(STORE32_LL)                                                                                  \
+    X(STORE64_LL)                                                                                  \
+    X(I32_ADD_L)                                                                                   \
+    X(I32_SUB_L)                                                                                   \
+    X(I32_MUL_L)                                                                                   \
+    X(I32_AND_L)                                                                                   \
+    X(I32_OR_L)                                                                                    \
+    X(I32_XOR_L)                                                                                   \
+    X(I32_SHL_L)                                                                                   \
+    X(I32_SHR_S_L)                                                                                 \
+    X(I32_SHR_U_L)                                                                                 \
+    X(I32_EQ_L)                                                                                    \
+    X(I32_NE_L)                                                                                    \
+    X(I32_LT_S_L)                                                                                  \
+    X(I32_LT_U_L)                                                                                  \
+    X(I32_GT_S_L)                                                                                  \
+    X(I32_GT_U_L)                                                                                  \
+    X(I32_LE_S_L)                                                                                  \
+    X(I32_LE_U_L)                                                                                  \
+    X(I32_GE_S_L)                                                                                  \
+    X(I32_GE_U_L)                                                                                  \
+    X(I32_ADD_K)                                                                                   \
+    X(I32_SUB_K)                                                                                   \
+    X(I32_MUL_K)                                                                                   \
+    X(I32_AND_K)                                                                                   \
+    X(I32_OR_K)                                                                                    \
+    X(I32_XOR_K)                                                                                   \
+    X(I32_SHL_K)                                                                                   \
+    X(I32_SHR_S_K)                                                                                 \
+    X(I32_SHR_U_K)                                                                                 \
+    X(I32_EQ_K)                                                                                    \
+    X(I32_NE_K)                                                                                    \
+    X(I32_LT_S_K)                                                                                  \
+    X(I32_LT_U_K)                                                                                  \
+    X(I32_GT_S_K)                                                                                  \
+    X(I32_GT_U_K)                                                                                  \
+    X(I32_LE_S_K)                                                                                  \
+    X(I32_LE_U_K)                                                                                  \
+    X(I32_GE_S_K)                                                                                  \
+    X(I32_GE_U_K)                                                                                  \
+    X(I32_ADD_LL)                                                                                  \
+    X(BR_IF_EQ_L)                                                                                  \
+    X(BR_IF_NE_L)                                                                                  \
+    X(BR_IF_LT_S_L)                                                                                \
+    X(BR_IF_LT_U_L)                                                                                \
+    X(BR_IF_GT_S_L)                                                                                \
+    X(BR_IF_GT_U_L)                                                                                \
+    X(BR_IF_LE_S_L)                                                                                \
+    X(BR_IF_LE_U_L)                                                                                \
+    X(BR_IF_GE_S_L)                                                                                \
+    X(BR_IF_GE_U_L)                                                                                \
+    X(BR_IF_EQ_K)                                                                                  \
+    X(BR_IF_NE_K)                                                                                  \
+    X(BR_IF_LT_S_K)                                                                                \
+    X(BR_IF_LT_U_K)                                                                                \
+    X(BR_IF_GT_S_K)                                                                                \
+    X(BR_IF_GT_U_K)                                                                                \
+    X(BR_IF_LE_S_K)                                                                                \
+    X(BR_IF_LE_U_K)                                                                                \
+    X(BR_IF_GE_S_K)                                                                                \
+    X(BR_IF_GE_U_K)                                                                                \
     X(I32_EQZ)                                                                                     \
     X(I32_EQ)                                                                                      \
     X(I32_NE)                                                                                      \
