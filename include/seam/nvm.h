@@ -1,0 +1,290 @@
+/*
+ * seam nvm: the card image.
+ *
+ * One card's persistent state is one SQLite file (or, for tests and fuzzing,
+ * one in-memory database). The layer above never sees SQL: it sees an
+ * ordered, transactional key-value store of records.
+ *
+ * Record model:
+ *   - A record's key is (table, key bytes): table is a small integer naming
+ *     the kind of record (registry entry, key, applet page, ...), the key
+ *     bytes are 0..SEAM_NVM_KEY_MAX bytes. A value is 0..SEAM_NVM_VALUE_MAX
+ *     bytes. Both are opaque to this layer.
+ *   - Within a table, keys are ordered as unsigned byte strings: memcmp over
+ *     the common length, then the shorter key first. Cursors and foreach walk
+ *     records in that order; a prefix selects the keys that start with it.
+ *
+ * Transactions: one command of the card is one transaction. Writes (put,
+ * delete, delete_prefix) happen only between seam_nvm_begin and
+ * seam_nvm_commit or seam_nvm_rollback, else SEAM_ERR_NVM_STATE. Reads work
+ * inside a transaction (they see its changes) and outside one. A committed
+ * transaction survives a power cut; an uncommitted one leaves no trace.
+ *
+ * Capacity: every record costs key length + value length +
+ * SEAM_NVM_RECORD_OVERHEAD bytes against the image's capacity. A put that
+ * would exceed it fails with SEAM_ERR_NVM_FULL and changes nothing; the
+ * transaction stays open so the caller can roll it back.
+ *
+ * Failures and states (full table in src/nvm/nvm.c):
+ *   - SEAM_ERR_NVM from a write leaves the transaction FAILED: only
+ *     seam_nvm_rollback (or close) is accepted, then the image is usable.
+ *   - SEAM_ERR_NVM_POWER_CUT is sticky: every later call fails the same way
+ *     until the handle is closed and the image reopened (the power-up).
+ *   - SEAM_ERR_NVM_CORRUPT from a read is sticky as well.
+ *
+ * Fault injection (always compiled in, off by default) lets tests cut the
+ * power at every write point of an operation, at two levels: the calls of
+ * this API (seam_nvm_fault_set) and the I/O calls SQLite makes beneath it
+ * (seam_nvm_io_fault_set). docs/nvm.md shows how to write a sweep.
+ *
+ * Handles are not thread-safe; use one handle from one thread at a time.
+ */
+#ifndef SEAM_NVM_H
+#define SEAM_NVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seam/errors.h"
+
+/* Capacity of an image created with capacity 0. */
+#define SEAM_NVM_DEFAULT_CAPACITY ((size_t)512 * 1024)
+/* Largest capacity an image may have. */
+#define SEAM_NVM_CAPACITY_MAX ((size_t)1024 * 1024 * 1024)
+/* Bytes each record costs on top of its key and value. */
+#define SEAM_NVM_RECORD_OVERHEAD 16
+/* Longest key (and prefix), in bytes. */
+#define SEAM_NVM_KEY_MAX 255
+/* Longest value, in bytes. */
+#define SEAM_NVM_VALUE_MAX ((size_t)16 * 1024 * 1024)
+/* Version of the image format this code writes and reads. */
+#define SEAM_NVM_FORMAT_VERSION 1
+
+typedef struct seam_nvm seam_nvm;
+
+/* Where a handle is in its life; see the state diagram in src/nvm/nvm.c. */
+typedef enum {
+    SEAM_NVM_STATE_READ = 0,  /* no transaction open: reads allowed */
+    SEAM_NVM_STATE_WRITE,     /* a transaction is open: reads and writes allowed */
+    SEAM_NVM_STATE_FAILED,    /* a write failed: only rollback (or close) is allowed */
+    SEAM_NVM_STATE_ERROR,     /* sticky: the engine failed or the image is corrupt */
+    SEAM_NVM_STATE_POWER_CUT, /* sticky: an injected power cut; close and reopen */
+} seam_nvm_state;
+
+/* ---- images --------------------------------------------------------- */
+
+/*
+ * Creates a new, empty image file at path (mode 0600) with the given capacity
+ * in bytes (0 means SEAM_NVM_DEFAULT_CAPACITY) and opens it; *out_nvm is the
+ * caller's, to close with seam_nvm_close. Errors: SEAM_ERR_ARG (path exists,
+ * capacity above SEAM_NVM_CAPACITY_MAX, NULL argument), SEAM_ERR_IO (the
+ * file cannot be created), SEAM_ERR_NVM; on error no file is left behind.
+ */
+seam_err seam_nvm_create(const char *path, size_t capacity, seam_nvm **out_nvm);
+
+/*
+ * Opens an existing image, rolling back a transaction a power cut left behind
+ * and checking the image: its header, schema, magic, format version and
+ * B-tree structure. *out_nvm is the caller's. Errors: SEAM_ERR_NOT_FOUND (no
+ * such file), SEAM_ERR_NVM_CORRUPT (not a seam image, or damaged; the file is
+ * not modified), SEAM_ERR_UNSUPPORTED (a seam image of a newer format),
+ * SEAM_ERR_IO, SEAM_ERR_NVM, SEAM_ERR_NOMEM.
+ */
+seam_err seam_nvm_open(const char *path, seam_nvm **out_nvm);
+
+/*
+ * Creates an empty image in memory (gone at close) with the given capacity (0
+ * means the default); for tests and fuzzing. I/O fault injection is not
+ * available on it. Errors: SEAM_ERR_ARG, SEAM_ERR_NVM, SEAM_ERR_NOMEM.
+ */
+seam_err seam_nvm_open_memory(size_t capacity, seam_nvm **out_nvm);
+
+/*
+ * Closes the handle and frees it; an open transaction is rolled back (after a
+ * power cut nothing is written: the next open recovers). NULL is allowed.
+ */
+void seam_nvm_close(seam_nvm *nvm);
+
+/* Returns the handle's state; SEAM_NVM_STATE_ERROR for NULL. */
+seam_nvm_state seam_nvm_get_state(const seam_nvm *nvm);
+
+/* ---- transactions --------------------------------------------------- */
+
+/*
+ * Opens the transaction of one command. Errors: SEAM_ERR_NVM_STATE (one is
+ * already open, or FAILED), the sticky error after a power cut or
+ * corruption, SEAM_ERR_NVM (the image is locked by another process).
+ */
+seam_err seam_nvm_begin(seam_nvm *nvm);
+
+/*
+ * Makes the open transaction durable. A write point. Errors:
+ * SEAM_ERR_NVM_STATE (no transaction open, or FAILED), SEAM_ERR_NVM (the
+ * commit failed: the transaction is FAILED and must be rolled back),
+ * SEAM_ERR_NVM_POWER_CUT.
+ */
+seam_err seam_nvm_commit(seam_nvm *nvm);
+
+/*
+ * Discards the open (or FAILED) transaction; the handle returns to READ.
+ * Errors: SEAM_ERR_NVM_STATE (no transaction), SEAM_ERR_NVM (the engine
+ * could not roll back: the handle becomes ERROR), the sticky errors.
+ */
+seam_err seam_nvm_rollback(seam_nvm *nvm);
+
+/* ---- records -------------------------------------------------------- */
+
+/*
+ * Stores value under (table, key), replacing any record there; the bytes are
+ * copied. A write point. Errors: SEAM_ERR_ARG (length above its maximum, NULL
+ * pointer with a non-zero length), SEAM_ERR_NVM_STATE (no transaction),
+ * SEAM_ERR_NVM_FULL (capacity; nothing changed, the transaction stays open),
+ * SEAM_ERR_NVM (transaction FAILED), SEAM_ERR_NVM_POWER_CUT.
+ */
+seam_err seam_nvm_put(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t key_len,
+                      const uint8_t *value, size_t value_len);
+
+/*
+ * Copies the value of (table, key) into value[0..value_size) and sets
+ * *value_len to its length. With value NULL only *value_len is set (a length
+ * query). Errors: SEAM_ERR_NOT_FOUND, SEAM_ERR_BUFFER_SMALL (*value_len is
+ * the size needed, value untouched), SEAM_ERR_ARG, SEAM_ERR_NVM_STATE (FAILED),
+ * SEAM_ERR_NVM (inside a transaction it becomes FAILED), the sticky errors.
+ */
+seam_err seam_nvm_get(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t key_len,
+                      uint8_t *value, size_t value_size, size_t *value_len);
+
+/*
+ * Deletes the record (table, key). A write point. Errors: SEAM_ERR_NOT_FOUND
+ * (nothing changed), SEAM_ERR_ARG, SEAM_ERR_NVM_STATE, SEAM_ERR_NVM,
+ * SEAM_ERR_NVM_POWER_CUT.
+ */
+seam_err seam_nvm_delete(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t key_len);
+
+/*
+ * Deletes every record of table whose key starts with prefix (an empty prefix
+ * empties the table); *deleted (may be NULL) receives how many. Deleting none
+ * is not an error. A write point. Errors as seam_nvm_delete, without
+ * SEAM_ERR_NOT_FOUND.
+ */
+seam_err seam_nvm_delete_prefix(seam_nvm *nvm, uint16_t table, const uint8_t *prefix,
+                                size_t prefix_len, size_t *deleted);
+
+/*
+ * A position in a walk over the records of one table whose keys start with a
+ * prefix, in key order. The caller owns the storage (a local variable will
+ * do); the fields are private. A cursor holds no lock and no engine
+ * resource: it remembers the last key it returned, so records may be put or
+ * deleted between steps and the walk continues after that key.
+ */
+typedef struct {
+    uint16_t table;
+    bool started;  /* a record has been returned; last holds its key */
+    bool finished; /* the walk reached its end */
+    size_t prefix_len;
+    size_t last_len;
+    uint8_t prefix[SEAM_NVM_KEY_MAX];
+    uint8_t last[SEAM_NVM_KEY_MAX];
+} seam_nvm_cursor;
+
+/*
+ * Starts a cursor over the keys of table that start with prefix (copied; NULL
+ * with length 0 for the whole table). Errors: SEAM_ERR_ARG.
+ */
+seam_err seam_nvm_cursor_init(seam_nvm_cursor *cursor, uint16_t table, const uint8_t *prefix,
+                              size_t prefix_len);
+
+/*
+ * Moves to the next record and copies its key and value into the caller's
+ * buffers, setting *key_len and *value_len. A NULL key or value buffer is
+ * not copied (its length is still reported). Errors: SEAM_ERR_NOT_FOUND
+ * (the walk is over), SEAM_ERR_BUFFER_SMALL (both lengths reported, nothing
+ * copied, the cursor does not move), SEAM_ERR_ARG, SEAM_ERR_NVM_STATE
+ * (FAILED), the sticky errors.
+ */
+seam_err seam_nvm_cursor_next(seam_nvm *nvm, seam_nvm_cursor *cursor, uint8_t *key, size_t key_size,
+                              size_t *key_len, uint8_t *value, size_t value_size,
+                              size_t *value_len);
+
+/*
+ * Called by seam_nvm_foreach for each record. key and value are borrowed and
+ * valid only during the call (never NULL, even when empty). Return SEAM_OK to
+ * go on, a positive value to stop (foreach returns SEAM_OK), or a negative
+ * seam_err to stop with that error. The callback must not call the nvm.
+ */
+typedef int (*seam_nvm_visit_fn)(void *ctx, const uint8_t *key, size_t key_len,
+                                 const uint8_t *value, size_t value_len);
+
+/*
+ * Calls visit for every record of table whose key starts with prefix, in key
+ * order; nothing is allocated for the caller. Calls into the same nvm from
+ * visit fail with SEAM_ERR_NVM_STATE. Errors: what visit returned,
+ * SEAM_ERR_ARG, SEAM_ERR_NVM_STATE, SEAM_ERR_NVM_CORRUPT, the sticky errors.
+ */
+seam_err seam_nvm_foreach(seam_nvm *nvm, uint16_t table, const uint8_t *prefix, size_t prefix_len,
+                          seam_nvm_visit_fn visit, void *ctx);
+
+/* ---- capacity and accounting ---------------------------------------- */
+
+/* Returns what one record of these lengths costs: key + value + SEAM_NVM_RECORD_OVERHEAD. */
+size_t seam_nvm_record_cost(size_t key_len, size_t value_len);
+
+/* Returns the image's capacity in bytes. */
+size_t seam_nvm_capacity(const seam_nvm *nvm);
+
+/* Returns the bytes used, including the changes of the open transaction. */
+size_t seam_nvm_used_bytes(const seam_nvm *nvm);
+
+/* Returns capacity minus used bytes (the open transaction included). */
+size_t seam_nvm_free_bytes(const seam_nvm *nvm);
+
+/*
+ * Returns the key and value bytes put by the open transaction, or by the last
+ * one until the next begin; for benches ("NVM bytes written by a command").
+ */
+uint64_t seam_nvm_txn_bytes_written(const seam_nvm *nvm);
+
+/* ---- fault injection ------------------------------------------------ */
+
+/* What an injected fault does at the write point it hits. */
+typedef enum {
+    SEAM_NVM_FAULT_OFF = 0,   /* disarm */
+    SEAM_NVM_FAULT_FAIL,      /* the call fails with SEAM_ERR_NVM; the transaction is FAILED */
+    SEAM_NVM_FAULT_POWER_CUT, /* the call and every later one fail with SEAM_ERR_NVM_POWER_CUT */
+} seam_nvm_fault_mode;
+
+/*
+ * Arms a fault at the n-th write point from now (n >= 1; 1 is the next one).
+ * Write points are the calls to put, delete, delete_prefix and commit that
+ * pass their argument and state checks; the fault hits before the call does
+ * anything. A fault fires once. SEAM_NVM_FAULT_OFF disarms (n ignored).
+ * Errors: SEAM_ERR_ARG (unknown mode, n == 0).
+ */
+seam_err seam_nvm_fault_set(seam_nvm *nvm, seam_nvm_fault_mode mode, uint64_t n);
+
+/* Returns the number of write points passed since the handle was opened. */
+uint64_t seam_nvm_write_points(const seam_nvm *nvm);
+
+/* What an injected fault does at the I/O call it hits (below SQLite). */
+typedef enum {
+    SEAM_NVM_IO_OFF = 0,       /* disarm */
+    SEAM_NVM_IO_FAIL,          /* that call fails with SQLITE_IOERR; the power stays on */
+    SEAM_NVM_IO_POWER_CUT,     /* that call and every later one fail; completed writes stay */
+    SEAM_NVM_IO_TORN_WRITE,    /* as POWER_CUT, but a write hit writes its first half first */
+    SEAM_NVM_IO_LOSE_UNSYNCED, /* as POWER_CUT, and writes not yet synced are partly lost */
+} seam_nvm_io_fault_mode;
+
+/*
+ * Arms a fault at the n-th I/O call from now (n >= 1) that SQLite makes for
+ * this handle: xWrite, xSync and xTruncate on any of its files, and xDelete.
+ * For SEAM_NVM_IO_LOSE_UNSYNCED, n also seeds the choice of which unsynced
+ * writes survive. A fault fires once; after a power cut the handle is
+ * POWER_CUT. Errors: SEAM_ERR_ARG, SEAM_ERR_UNSUPPORTED (in-memory image).
+ */
+seam_err seam_nvm_io_fault_set(seam_nvm *nvm, seam_nvm_io_fault_mode mode, uint64_t n);
+
+/* Returns the number of I/O calls (as counted above) since the handle was opened. */
+uint64_t seam_nvm_io_points(const seam_nvm *nvm);
+
+#endif

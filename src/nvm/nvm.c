@@ -1,0 +1,732 @@
+/*
+ * seam nvm: the card image, its transactions and its fault injection.
+ *
+ * A card's persistent state lives in one SQLite database in rollback-journal
+ * mode (journal_mode=DELETE, synchronous=EXTRA; docs/nvm.md says why). Two
+ * tables hold everything:
+ *
+ *   seam_meta(name, value)        magic "seam card image", format, capacity
+ *   seam_record(tbl, k, v)        the records, ordered by (tbl, k)
+ *
+ * This file owns the life of a handle: creating, opening and checking an
+ * image, the transaction states, the mapping of engine failures onto those
+ * states, and the write-point fault injection. record.c holds the record
+ * operations, fault_vfs.c the I/O shim below SQLite.
+ *
+ * INVARIANTS
+ *
+ *  (1) used is the sum of seam_nvm_record_cost over the records this handle
+ *      sees, the changes of the open transaction included.
+ *  (2) used <= capacity at all times: a put that would break it fails with
+ *      SEAM_ERR_NVM_FULL before it changes anything.
+ *  (3) In READ no SQLite transaction is open and used == used_at_begin.
+ *  (4) In WRITE exactly one SQLite write transaction (BEGIN IMMEDIATE) is
+ *      open, and used_at_begin is the committed total.
+ *  (5) In FAILED nothing of the transaction has been committed, whether or
+ *      not SQLite still has it open; the caller's only move is rollback.
+ *  (6) When a public call returns, every prepared statement is reset, so no
+ *      call leaves a read lock or a half-stepped statement behind.
+ *  (7) A write point is counted after the call's argument and state checks
+ *      and before it changes anything, so an injected fault never leaves a
+ *      half-done call: the call either ran whole or not at all.
+ *  (8) After a power cut no byte reaches the file from this handle: the
+ *      shim refuses every I/O call. What is on disk is what SQLite wrote
+ *      before the cut, and its journal makes the next open roll back the
+ *      transaction that did not commit.
+ *  (9) A failed seam_nvm_open never modifies the file: a file without a
+ *      seam header is refused before SQLite opens it (the one exception is
+ *      a file beside a hot journal, which SQLite recovers first).
+ * (10) ERROR and POWER_CUT are sticky: every call but close returns
+ *      sticky_err, and only a new handle (the power-up) leaves them.
+ * (11) A call that fails with SEAM_ERR_ARG, SEAM_ERR_NOT_FOUND,
+ *      SEAM_ERR_BUFFER_SMALL, SEAM_ERR_NVM_FULL or SEAM_ERR_NVM_STATE
+ *      changes nothing: not the image, not the state, not used or
+ *      txn_bytes. Only write_points moves, when the call got past its
+ *      checks (a FULL put and a delete of a missing key are write points).
+ *
+ * STATES
+ *
+ *                        create / open / open_memory
+ *        CLOSED -------------------------------------------+
+ *          ^                                               |
+ *          |                                               v
+ *          |                        commit, rollback +---> READ
+ *          |                                         |      |
+ *          |  close (from every state)               |      | begin
+ *          |                                         |      v
+ *          |                                         +--- WRITE
+ *          |                                                |
+ *          |                      a write point fails       |
+ *          |                      (injected FAIL or engine) v
+ *          |                        READ <--- rollback --- FAILED
+ *          |
+ *          +---- ERROR      <-- corruption seen, rollback failed (any state)
+ *          +---- POWER_CUT  <-- a power cut at either level      (any state)
+ *
+ * TRANSITIONS
+ *
+ *   CLOSED -> READ       seam_nvm_create, seam_nvm_open, seam_nvm_open_memory
+ *                        (through nvm_start)
+ *   READ   -> WRITE      seam_nvm_begin
+ *   WRITE  -> READ       seam_nvm_commit (the commit succeeded),
+ *                        seam_nvm_rollback
+ *   WRITE  -> FAILED     nvm_write_point (an injected SEAM_NVM_FAULT_FAIL),
+ *                        nvm_engine_failed (SQLite failed a statement of the
+ *                        transaction: a write, a read, or the commit)
+ *   FAILED -> READ       seam_nvm_rollback
+ *   any    -> ERROR      nvm_engine_failed (SQLITE_CORRUPT, SQLITE_NOTADB),
+ *                        nvm_mark_corrupt (a record breaks the format),
+ *                        seam_nvm_rollback (SQLite kept the transaction open)
+ *   any    -> POWER_CUT  cut_power, from nvm_write_point (an injected
+ *                        SEAM_NVM_FAULT_POWER_CUT) or nvm_engine_failed (the
+ *                        shim's power went off inside an SQLite call)
+ *   any    -> CLOSED     seam_nvm_close
+ *
+ * WHAT HOLDS IN EACH STATE
+ *
+ *   READ:      reads allowed, writes refused (SEAM_ERR_NVM_STATE); no
+ *              SQLite transaction; used is the committed total.
+ *   WRITE:     reads see the transaction's changes; every write updates used
+ *              and txn_bytes; an error that changes nothing (11) keeps the
+ *              handle in WRITE.
+ *   FAILED:    everything but rollback and close is SEAM_ERR_NVM_STATE;
+ *              the image on disk is the last committed one.
+ *   ERROR:     every call returns sticky_err (SEAM_ERR_NVM or
+ *              SEAM_ERR_NVM_CORRUPT); the image on disk is the last
+ *              committed one, as SQLite's journal guarantees.
+ *   POWER_CUT: every call returns SEAM_ERR_NVM_POWER_CUT and the shim does
+ *              no I/O; close frees the handle without writing, and the next
+ *              open sees the last committed image.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nvm_int.h"
+
+/* PRAGMA application_id of every seam image: "SEAM" in ASCII. */
+#define NVM_APPLICATION_ID 0x5345414D
+#define NVM_MAGIC          "seam card image"
+#define NVM_HEADER_SIZE    100
+
+/* The schema, exactly as SQLite keeps it in sqlite_schema.sql. */
+static const char schema_meta[] =
+    "CREATE TABLE seam_meta(name TEXT PRIMARY KEY NOT NULL, value ANY NOT NULL) STRICT, "
+    "WITHOUT ROWID";
+static const char schema_record[] =
+    "CREATE TABLE seam_record(tbl INTEGER NOT NULL CHECK (tbl BETWEEN 0 AND 65535), "
+    "k BLOB NOT NULL CHECK (length(k) <= 255), v BLOB NOT NULL, PRIMARY KEY (tbl, k)) STRICT, "
+    "WITHOUT ROWID";
+
+/* Statement texts, indexed by nvm_sql. Ranges are [(?1,?2), (?3,?4)). */
+static const char *const sql_text[NVM_SQL_COUNT] = {
+    [NVM_SQL_BEGIN] = "BEGIN IMMEDIATE",
+    [NVM_SQL_COMMIT] = "COMMIT",
+    [NVM_SQL_ROLLBACK] = "ROLLBACK",
+    [NVM_SQL_VALUE_LEN] = "SELECT length(v) FROM seam_record WHERE tbl = ?1 AND k = ?2",
+    [NVM_SQL_GET] = "SELECT v FROM seam_record WHERE tbl = ?1 AND k = ?2",
+    [NVM_SQL_PUT] = "INSERT INTO seam_record(tbl, k, v) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT(tbl, k) DO UPDATE SET v = excluded.v",
+    [NVM_SQL_DELETE] = "DELETE FROM seam_record WHERE tbl = ?1 AND k = ?2",
+    [NVM_SQL_RANGE_SIZE] = "SELECT count(*), coalesce(sum(length(k) + length(v)), 0) "
+                           "FROM seam_record WHERE (tbl, k) >= (?1, ?2) AND (tbl, k) < (?3, ?4)",
+    [NVM_SQL_RANGE_DELETE] =
+        "DELETE FROM seam_record WHERE (tbl, k) >= (?1, ?2) AND (tbl, k) < (?3, ?4)",
+    [NVM_SQL_RANGE_FIRST] = "SELECT k, v FROM seam_record WHERE (tbl, k) >= (?1, ?2) "
+                            "AND (tbl, k) < (?3, ?4) ORDER BY tbl, k LIMIT 1",
+    [NVM_SQL_RANGE_AFTER] = "SELECT k, v FROM seam_record WHERE (tbl, k) > (?1, ?2) "
+                            "AND (tbl, k) < (?3, ?4) ORDER BY tbl, k LIMIT 1",
+    [NVM_SQL_RANGE_SCAN] = "SELECT k, v FROM seam_record WHERE (tbl, k) >= (?1, ?2) "
+                           "AND (tbl, k) < (?3, ?4) ORDER BY tbl, k",
+};
+
+/* Connection settings applied to every image (see docs/nvm.md). */
+static const char settings_sql[] = "PRAGMA journal_mode = DELETE;"
+                                   "PRAGMA synchronous = EXTRA;"
+                                   "PRAGMA temp_store = MEMORY;"
+                                   "PRAGMA secure_delete = ON;"
+                                   "PRAGMA cell_size_check = ON;";
+
+/* ---- state helpers ----------------------------------------------------- */
+
+static bool is_sticky(const seam_nvm *nvm) {
+    return nvm->state == SEAM_NVM_STATE_ERROR || nvm->state == SEAM_NVM_STATE_POWER_CUT;
+}
+
+/* READ|WRITE|FAILED -> POWER_CUT: freezes the handle and the shim. */
+static void cut_power(seam_nvm *nvm) {
+    nvm->state = SEAM_NVM_STATE_POWER_CUT;
+    nvm->sticky_err = SEAM_ERR_NVM_POWER_CUT;
+    if (nvm->vfs)
+        nvm_vfs_power_off(nvm->vfs);
+}
+
+seam_err nvm_check_state(const seam_nvm *nvm, bool need_write) {
+    seam_err err = SEAM_OK;
+    if (!nvm)
+        err = SEAM_ERR_ARG;
+    else if (is_sticky(nvm))
+        err = nvm->sticky_err;
+    else if (nvm->visiting)
+        err = SEAM_ERR_NVM_STATE;
+    else if (need_write && nvm->state != SEAM_NVM_STATE_WRITE)
+        err = SEAM_ERR_NVM_STATE;
+    else if (!need_write && nvm->state == SEAM_NVM_STATE_FAILED)
+        err = SEAM_ERR_NVM_STATE;
+    return err;
+}
+
+seam_err nvm_write_point(seam_nvm *nvm) {
+    seam_err err = SEAM_OK;
+    nvm->write_points++;
+    if (nvm->fault_countdown == 0 || --nvm->fault_countdown > 0)
+        goto done;
+    if (nvm->fault_mode == SEAM_NVM_FAULT_FAIL) {
+        nvm->state = SEAM_NVM_STATE_FAILED;
+        err = SEAM_ERR_NVM;
+    } else {
+        cut_power(nvm);
+        err = SEAM_ERR_NVM_POWER_CUT;
+    }
+    nvm->fault_mode = SEAM_NVM_FAULT_OFF;
+done:
+    return err;
+}
+
+void nvm_mark_corrupt(seam_nvm *nvm) {
+    nvm->state = SEAM_NVM_STATE_ERROR;
+    nvm->sticky_err = SEAM_ERR_NVM_CORRUPT;
+}
+
+seam_err nvm_engine_failed(seam_nvm *nvm, int rc) {
+    seam_err err = SEAM_ERR_NVM;
+    if (nvm->vfs && nvm_vfs_powered_off(nvm->vfs)) {
+        cut_power(nvm);
+        err = SEAM_ERR_NVM_POWER_CUT;
+        goto done;
+    }
+    if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
+        nvm_mark_corrupt(nvm);
+        err = SEAM_ERR_NVM_CORRUPT;
+        goto done;
+    }
+    if ((rc & 0xff) == SQLITE_NOMEM)
+        err = SEAM_ERR_NOMEM;
+    if (nvm->state == SEAM_NVM_STATE_WRITE)
+        nvm->state = SEAM_NVM_STATE_FAILED;
+done:
+    return err;
+}
+
+/* Maps an SQLite failure while a handle is being opened (no state yet). */
+static seam_err open_failed(int rc) {
+    switch (rc & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return SEAM_ERR_NVM_CORRUPT;
+    case SQLITE_NOMEM:
+        return SEAM_ERR_NOMEM;
+    case SQLITE_CANTOPEN:
+        return SEAM_ERR_IO;
+    default:
+        return SEAM_ERR_NVM;
+    }
+}
+
+/*
+ * Maps an SQLite failure while an image is checked: a query that does not even
+ * compile (SQLITE_ERROR: a table or column is missing) means a foreign file.
+ */
+static seam_err validate_failed(int rc) {
+    return (rc & 0xff) == SQLITE_ERROR ? SEAM_ERR_NVM_CORRUPT : open_failed(rc);
+}
+
+/* ---- opening ----------------------------------------------------------- */
+
+/* Allocates a handle (and its shim unless in_memory) in state READ, not yet connected. */
+static seam_err nvm_alloc(bool in_memory, seam_nvm **out_nvm) {
+    seam_err err = SEAM_OK;
+    seam_nvm *nvm = calloc(1, sizeof *nvm);
+    if (!nvm) {
+        err = SEAM_ERR_NOMEM;
+        goto done;
+    }
+    nvm->state = SEAM_NVM_STATE_READ;
+    if (!in_memory)
+        err = nvm_vfs_create(&nvm->vfs);
+done:
+    if (err != SEAM_OK) {
+        free(nvm);
+        nvm = NULL;
+    }
+    *out_nvm = nvm;
+    return err;
+}
+
+/* Frees a handle: finalizes its statements, closes SQLite, drops the shim. */
+static void nvm_free(seam_nvm *nvm) {
+    bool closed = true;
+    for (int i = 0; i < NVM_SQL_COUNT; i++)
+        sqlite3_finalize(nvm->stmt[i]);
+    if (nvm->db)
+        closed = sqlite3_close(nvm->db) == SQLITE_OK;
+    /* A connection that would not close still uses the shim: leak it rather than crash. */
+    if (closed)
+        nvm_vfs_destroy(nvm->vfs);
+    free(nvm);
+}
+
+/* Opens the SQLite connection with the defensive settings every image gets. */
+static seam_err nvm_connect(seam_nvm *nvm, const char *path, int flags) {
+    seam_err err = SEAM_OK;
+    const char *vfs_name = nvm->vfs ? nvm_vfs_name(nvm->vfs) : NULL;
+    int rc = sqlite3_open_v2(path, &nvm->db, flags | SQLITE_OPEN_EXRESCODE, vfs_name);
+    if (rc != SQLITE_OK) {
+        err = nvm->db ? open_failed(rc) : SEAM_ERR_NOMEM;
+        goto done;
+    }
+    /* Nothing in an image may run code: no triggers, no views, no schema tricks. */
+    sqlite3_db_config(nvm->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    sqlite3_db_config(nvm->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+    sqlite3_db_config(nvm->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL);
+    sqlite3_db_config(nvm->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, (int *)NULL);
+    sqlite3_limit(nvm->db, SQLITE_LIMIT_LENGTH, (int)SEAM_NVM_VALUE_MAX + 4096);
+done:
+    return err;
+}
+
+static seam_err nvm_apply_settings(seam_nvm *nvm) {
+    int rc = sqlite3_exec(nvm->db, settings_sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? SEAM_OK : open_failed(rc);
+}
+
+static seam_err nvm_prepare(seam_nvm *nvm) {
+    seam_err err = SEAM_OK;
+    for (int i = 0; i < NVM_SQL_COUNT && err == SEAM_OK; i++) {
+        int rc = sqlite3_prepare_v3(nvm->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &nvm->stmt[i], NULL);
+        if (rc != SQLITE_OK)
+            err = open_failed(rc);
+    }
+    return err;
+}
+
+/* Writes the schema and the meta records of a new image, in one transaction. */
+static seam_err nvm_format(seam_nvm *nvm, size_t capacity) {
+    char sql[1024];
+    int len = snprintf(sql, sizeof sql,
+                       "PRAGMA page_size = 4096;"
+                       "BEGIN IMMEDIATE;"
+                       "%s; %s;"
+                       "INSERT INTO seam_meta(name, value) VALUES ('magic', '%s'), "
+                       "('format', %d), ('capacity', %zu);"
+                       "PRAGMA application_id = %d;"
+                       "COMMIT;",
+                       schema_meta, schema_record, NVM_MAGIC, SEAM_NVM_FORMAT_VERSION, capacity,
+                       NVM_APPLICATION_ID);
+    int rc = len < 0 || (size_t)len >= sizeof sql ? SQLITE_INTERNAL
+                                                  : sqlite3_exec(nvm->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? SEAM_OK : open_failed(rc);
+}
+
+/*
+ * Checks the first 100 bytes of path without SQLite: an SQLite 3 header in
+ * rollback-journal mode carrying seam's application id. SEAM_OK, or
+ * SEAM_ERR_NOT_FOUND, SEAM_ERR_IO, SEAM_ERR_NVM_CORRUPT.
+ */
+static seam_err header_check(const char *path) {
+    seam_err err = SEAM_OK;
+    uint8_t header[NVM_HEADER_SIZE];
+    ssize_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        err = errno == ENOENT ? SEAM_ERR_NOT_FOUND : SEAM_ERR_IO;
+        goto done;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        err = SEAM_ERR_IO;
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        err = SEAM_ERR_NVM_CORRUPT;
+        goto done;
+    }
+    got = read(fd, header, sizeof header);
+    if (got < 0) {
+        err = SEAM_ERR_IO;
+        goto done;
+    }
+    uint32_t app_id = (uint32_t)header[68] << 24 | (uint32_t)header[69] << 16 |
+                      (uint32_t)header[70] << 8 | header[71];
+    if (got != NVM_HEADER_SIZE || memcmp(header, "SQLite format 3", 16) != 0 || header[18] != 1 ||
+        header[19] != 1 || app_id != NVM_APPLICATION_ID)
+        err = SEAM_ERR_NVM_CORRUPT;
+done:
+    if (fd >= 0)
+        close(fd);
+    return err;
+}
+
+/* True when path has a non-empty rollback journal beside it (a power cut left it). */
+static bool has_journal(const char *path) {
+    char journal[4096];
+    struct stat st;
+    int len = snprintf(journal, sizeof journal, "%s-journal", path);
+    return len > 0 && (size_t)len < sizeof journal && stat(journal, &st) == 0 && st.st_size > 0;
+}
+
+/* Runs a query that yields one row of one integer column. */
+static int query_int(sqlite3 *db, const char *sql, sqlite3_int64 *value) {
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
+    if (rc != SQLITE_OK)
+        goto done;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER) {
+        *value = sqlite3_column_int64(stmt, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        rc = SQLITE_CORRUPT;
+    }
+done:
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* True when the schema is exactly seam's two tables, nothing more. */
+static int schema_matches(sqlite3 *db, bool *matches) {
+    static const char *const expected[2][3] = {
+        {"seam_meta", "seam_meta", schema_meta},
+        {"seam_record", "seam_record", schema_record},
+    };
+    sqlite3_stmt *stmt = NULL;
+    int rows = 0;
+    *matches = true;
+    int rc = sqlite3_prepare_v2(db,
+                                "SELECT type, name, tbl_name, sql FROM sqlite_schema "
+                                "ORDER BY name",
+                                -1, &stmt, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (rows >= 2) {
+            *matches = false;
+            break;
+        }
+        for (int col = 0; col < 4; col++) {
+            const char *want = col == 0 ? "table" : expected[rows][col - 1];
+            const char *got = (const char *)sqlite3_column_text(stmt, col);
+            if (!got || strcmp(got, want) != 0)
+                *matches = false;
+        }
+        rows++;
+        rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        rc = SQLITE_OK;
+    if (rows != 2)
+        *matches = false;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/*
+ * Checks an opened file is a whole seam image and loads capacity and used.
+ * SEAM_ERR_NVM_CORRUPT for anything foreign or damaged, SEAM_ERR_UNSUPPORTED
+ * for a newer format.
+ */
+static seam_err nvm_validate(seam_nvm *nvm) {
+    seam_err err = SEAM_OK;
+    sqlite3_int64 app_id = 0, format = 0, capacity = 0, used = 0, count = 0;
+    bool matches = false;
+    int rc = query_int(nvm->db, "PRAGMA application_id", &app_id);
+    if (rc != SQLITE_OK || app_id != NVM_APPLICATION_ID) {
+        err = rc == SQLITE_OK ? SEAM_ERR_NVM_CORRUPT : validate_failed(rc);
+        goto done;
+    }
+    /* The format first: a newer seam may have changed the schema. */
+    rc = query_int(nvm->db, "SELECT value FROM seam_meta WHERE name = 'format'", &format);
+    if (rc == SQLITE_OK && format > SEAM_NVM_FORMAT_VERSION) {
+        err = SEAM_ERR_UNSUPPORTED;
+        goto done;
+    }
+    if (rc == SQLITE_OK)
+        rc = schema_matches(nvm->db, &matches);
+    if (rc == SQLITE_OK && matches)
+        rc = query_int(nvm->db,
+                       "SELECT count(*) FROM seam_meta WHERE name = 'magic' AND value = '" NVM_MAGIC
+                       "'",
+                       &count);
+    if (rc == SQLITE_OK && matches)
+        rc = query_int(nvm->db, "SELECT value FROM seam_meta WHERE name = 'capacity'", &capacity);
+    if (rc != SQLITE_OK) {
+        err = validate_failed(rc);
+        goto done;
+    }
+    if (!matches || count != 1 || format != SEAM_NVM_FORMAT_VERSION || capacity < 0 ||
+        (uint64_t)capacity > (uint64_t)SEAM_NVM_CAPACITY_MAX) {
+        err = SEAM_ERR_NVM_CORRUPT;
+        goto done;
+    }
+    /* quick_check yields the single row 'ok' for a whole B-tree structure. */
+    sqlite3_stmt *check = NULL;
+    rc = sqlite3_prepare_v2(nvm->db, "PRAGMA quick_check(1)", -1, &check, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(check)) == SQLITE_ROW) {
+        const char *verdict = (const char *)sqlite3_column_text(check, 0);
+        rc = verdict && strcmp(verdict, "ok") == 0 ? SQLITE_OK : SQLITE_CORRUPT;
+    }
+    sqlite3_finalize(check);
+    if (rc == SQLITE_OK)
+        rc = query_int(nvm->db,
+                       "SELECT coalesce(sum(length(k) + length(v)), 0) + 16 * count(*) "
+                       "FROM seam_record",
+                       &used);
+    if (rc != SQLITE_OK) {
+        err = validate_failed(rc);
+        goto done;
+    }
+    if (used < 0 || used > capacity) {
+        err = SEAM_ERR_NVM_CORRUPT;
+        goto done;
+    }
+    nvm->capacity = (size_t)capacity;
+    nvm->used = (size_t)used;
+    nvm->used_at_begin = nvm->used;
+done:
+    return err;
+}
+
+/* CLOSED -> READ: prepares the statements of a connected, checked handle. */
+static seam_err nvm_start(seam_nvm *nvm, seam_nvm **out_nvm) {
+    seam_err err = nvm_prepare(nvm);
+    if (err == SEAM_OK)
+        *out_nvm = nvm;
+    return err;
+}
+
+seam_err seam_nvm_create(const char *path, size_t capacity, seam_nvm **out_nvm) {
+    seam_err err = SEAM_OK;
+    seam_nvm *nvm = NULL;
+    bool created = false;
+    if (!out_nvm || !path || !*path || capacity > SEAM_NVM_CAPACITY_MAX) {
+        err = SEAM_ERR_ARG;
+        goto done;
+    }
+    *out_nvm = NULL;
+    if (capacity == 0)
+        capacity = SEAM_NVM_DEFAULT_CAPACITY;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        err = errno == EEXIST ? SEAM_ERR_ARG : SEAM_ERR_IO;
+        goto done;
+    }
+    close(fd);
+    created = true;
+    err = nvm_alloc(false, &nvm);
+    if (err == SEAM_OK)
+        err = nvm_connect(nvm, path, SQLITE_OPEN_READWRITE);
+    if (err == SEAM_OK)
+        err = nvm_apply_settings(nvm);
+    if (err == SEAM_OK)
+        err = nvm_format(nvm, capacity);
+    if (err == SEAM_OK)
+        err = nvm_validate(nvm);
+    if (err == SEAM_OK)
+        err = nvm_start(nvm, out_nvm);
+done:
+    if (err != SEAM_OK && nvm)
+        nvm_free(nvm);
+    if (err != SEAM_OK && created) {
+        char journal[4096];
+        unlink(path);
+        if (snprintf(journal, sizeof journal, "%s-journal", path) < (int)sizeof journal)
+            unlink(journal);
+    }
+    return err;
+}
+
+seam_err seam_nvm_open(const char *path, seam_nvm **out_nvm) {
+    seam_err err = SEAM_OK;
+    seam_nvm *nvm = NULL;
+    if (!out_nvm || !path || !*path) {
+        err = SEAM_ERR_ARG;
+        goto done;
+    }
+    *out_nvm = NULL;
+    err = header_check(path);
+    if (err == SEAM_ERR_NVM_CORRUPT && has_journal(path))
+        err = SEAM_OK; /* SQLite rolls the journal back first; nvm_validate decides */
+    if (err == SEAM_OK)
+        err = nvm_alloc(false, &nvm);
+    if (err == SEAM_OK)
+        err = nvm_connect(nvm, path, SQLITE_OPEN_READWRITE);
+    if (err == SEAM_OK)
+        err = nvm_validate(nvm);
+    if (err == SEAM_OK)
+        err = nvm_apply_settings(nvm);
+    if (err == SEAM_OK)
+        err = nvm_start(nvm, out_nvm);
+done:
+    if (err != SEAM_OK && nvm)
+        nvm_free(nvm);
+    return err;
+}
+
+seam_err seam_nvm_open_memory(size_t capacity, seam_nvm **out_nvm) {
+    seam_err err = SEAM_OK;
+    seam_nvm *nvm = NULL;
+    if (!out_nvm || capacity > SEAM_NVM_CAPACITY_MAX) {
+        err = SEAM_ERR_ARG;
+        goto done;
+    }
+    *out_nvm = NULL;
+    if (capacity == 0)
+        capacity = SEAM_NVM_DEFAULT_CAPACITY;
+    err = nvm_alloc(true, &nvm);
+    if (err == SEAM_OK)
+        err = nvm_connect(nvm, ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY);
+    if (err == SEAM_OK)
+        err = nvm_apply_settings(nvm);
+    if (err == SEAM_OK)
+        err = nvm_format(nvm, capacity);
+    if (err == SEAM_OK)
+        err = nvm_validate(nvm);
+    if (err == SEAM_OK)
+        err = nvm_start(nvm, out_nvm);
+done:
+    if (err != SEAM_OK && nvm)
+        nvm_free(nvm);
+    return err;
+}
+
+void seam_nvm_close(seam_nvm *nvm) {
+    if (!nvm)
+        return;
+    /* sqlite3_close rolls back an open transaction; after a power cut the shim refuses it. */
+    nvm_free(nvm);
+}
+
+seam_nvm_state seam_nvm_get_state(const seam_nvm *nvm) {
+    return nvm ? nvm->state : SEAM_NVM_STATE_ERROR;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+/* Steps a statement that yields no rows; returns the SQLite result (SQLITE_DONE on success). */
+static int run(sqlite3_stmt *stmt) {
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+seam_err seam_nvm_begin(seam_nvm *nvm) {
+    seam_err err = nvm_check_state(nvm, false);
+    if (err != SEAM_OK)
+        goto done;
+    if (nvm->state != SEAM_NVM_STATE_READ) {
+        err = SEAM_ERR_NVM_STATE;
+        goto done;
+    }
+    int rc = run(nvm->stmt[NVM_SQL_BEGIN]);
+    if (rc != SQLITE_DONE) {
+        err = nvm_engine_failed(nvm, rc);
+        goto done;
+    }
+    nvm->state = SEAM_NVM_STATE_WRITE;
+    nvm->used_at_begin = nvm->used;
+    nvm->txn_bytes = 0;
+done:
+    return err;
+}
+
+seam_err seam_nvm_commit(seam_nvm *nvm) {
+    seam_err err = nvm_check_state(nvm, true);
+    if (err == SEAM_OK)
+        err = nvm_write_point(nvm);
+    if (err != SEAM_OK)
+        goto done;
+    int rc = run(nvm->stmt[NVM_SQL_COMMIT]);
+    if (rc != SQLITE_DONE) {
+        err = nvm_engine_failed(nvm, rc);
+        goto done;
+    }
+    nvm->state = SEAM_NVM_STATE_READ;
+    nvm->used_at_begin = nvm->used;
+done:
+    return err;
+}
+
+seam_err seam_nvm_rollback(seam_nvm *nvm) {
+    seam_err err = nvm_check_state(nvm, false);
+    if (err == SEAM_ERR_NVM_STATE && !nvm->visiting)
+        err = SEAM_OK; /* FAILED: what rollback is for */
+    if (err == SEAM_OK && nvm->state == SEAM_NVM_STATE_READ)
+        err = SEAM_ERR_NVM_STATE;
+    if (err != SEAM_OK)
+        goto done;
+    /* SQLite may already have ended the transaction itself after an I/O error. */
+    if (!sqlite3_get_autocommit(nvm->db)) {
+        int rc = run(nvm->stmt[NVM_SQL_ROLLBACK]);
+        if (rc != SQLITE_DONE && !sqlite3_get_autocommit(nvm->db)) {
+            err = nvm_engine_failed(nvm, rc);
+            if (!is_sticky(nvm)) {
+                nvm->state = SEAM_NVM_STATE_ERROR;
+                nvm->sticky_err = err;
+            }
+            goto done;
+        }
+    }
+    /* Whatever SQLite could not undo in place, its journal undoes at the next access. */
+    if (nvm->vfs && nvm_vfs_powered_off(nvm->vfs)) {
+        cut_power(nvm);
+        err = SEAM_ERR_NVM_POWER_CUT;
+        goto done;
+    }
+    nvm->state = SEAM_NVM_STATE_READ;
+    nvm->used = nvm->used_at_begin;
+done:
+    return err;
+}
+
+/* ---- fault injection --------------------------------------------------- */
+
+seam_err seam_nvm_fault_set(seam_nvm *nvm, seam_nvm_fault_mode mode, uint64_t n) {
+    seam_err err = SEAM_OK;
+    bool known = mode == SEAM_NVM_FAULT_OFF || mode == SEAM_NVM_FAULT_FAIL ||
+                 mode == SEAM_NVM_FAULT_POWER_CUT;
+    if (!nvm || !known || (mode != SEAM_NVM_FAULT_OFF && n == 0)) {
+        err = SEAM_ERR_ARG;
+        goto done;
+    }
+    nvm->fault_mode = mode;
+    nvm->fault_countdown = mode == SEAM_NVM_FAULT_OFF ? 0 : n;
+done:
+    return err;
+}
+
+uint64_t seam_nvm_write_points(const seam_nvm *nvm) {
+    return nvm ? nvm->write_points : 0;
+}
+
+seam_err seam_nvm_io_fault_set(seam_nvm *nvm, seam_nvm_io_fault_mode mode, uint64_t n) {
+    seam_err err = SEAM_OK;
+    bool known = mode >= SEAM_NVM_IO_OFF && mode <= SEAM_NVM_IO_LOSE_UNSYNCED;
+    if (!nvm || !known || (mode != SEAM_NVM_IO_OFF && n == 0)) {
+        err = SEAM_ERR_ARG;
+        goto done;
+    }
+    if (!nvm->vfs) {
+        err = SEAM_ERR_UNSUPPORTED;
+        goto done;
+    }
+    nvm_vfs_fault_set(nvm->vfs, mode, n);
+done:
+    return err;
+}
+
+uint64_t seam_nvm_io_points(const seam_nvm *nvm) {
+    return nvm && nvm->vfs ? nvm_vfs_io_points(nvm->vfs) : 0;
+}

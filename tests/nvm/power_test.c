@@ -1,0 +1,415 @@
+/*
+ * Crash tests for requirement X4: "cutting power at any point leaves the card
+ * as it was before the command or as it is after it, and never loses
+ * personalization or application data."
+ *
+ * The command under test is a transfer: move 10 from balance A to balance B
+ * and append a log record, in one transaction. Each balance sits at the end
+ * of a padded record, on that record's own overflow page, so one command
+ * rewrites several database pages; the image also holds a personalization
+ * record spanning several pages that no command touches.
+ *
+ * Each sweep first runs the transfer cleanly to count its fault points, then
+ * for N = 1..count (and one past the end) starts again from the same image,
+ * arms a fault at point N, runs the transfer, and - for a power cut - closes
+ * the handle and reopens the image as the next power-up would. The image
+ * must then be exactly "before" or exactly "after", with the personalization
+ * record intact, and must accept the next command.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvm/nvm_int.h"
+#include "nvm_test.h"
+
+#define T_PURSE 3
+#define T_LOG   4
+#define T_PERSO 5
+
+#define PAD_LEN   2500 /* balance records: they overflow their B-tree page */
+#define PERSO_LEN 9000 /* personalization: overflow pages */
+#define START_A   100
+#define AMOUNT    10
+
+typedef enum { IMAGE_BEFORE, IMAGE_AFTER, IMAGE_BROKEN } image_verdict;
+
+typedef struct {
+    char pristine[320];
+    char work[320];
+    char journal[340];
+    bool unsafe_sync; /* run with synchronous=OFF: only for the sweep's self-test */
+} sweep_setup;
+
+static void fill_perso(uint8_t *perso) {
+    for (size_t i = 0; i < PERSO_LEN; i++)
+        perso[i] = (uint8_t)(i * 31 + 7);
+}
+
+static seam_err put_balance(seam_nvm *nvm, const char *name, uint32_t balance) {
+    uint8_t record[PAD_LEN];
+    uint8_t *tail = record + PAD_LEN - 4; /* on the record's last overflow page */
+    memset(record, name[0], sizeof record);
+    tail[0] = (uint8_t)(balance >> 24);
+    tail[1] = (uint8_t)(balance >> 16);
+    tail[2] = (uint8_t)(balance >> 8);
+    tail[3] = (uint8_t)balance;
+    return seam_nvm_put(nvm, T_PURSE, (const uint8_t *)name, 1, record, sizeof record);
+}
+
+static seam_err get_balance(seam_nvm *nvm, const char *name, uint32_t *balance) {
+    uint8_t record[PAD_LEN];
+    size_t len = 0;
+    seam_err err =
+        seam_nvm_get(nvm, T_PURSE, (const uint8_t *)name, 1, record, sizeof record, &len);
+    if (err == SEAM_OK && len != PAD_LEN)
+        err = SEAM_ERR_NVM_CORRUPT;
+    for (size_t i = 0; err == SEAM_OK && i < len - 4; i++)
+        if (record[i] != (uint8_t)name[0])
+            err = SEAM_ERR_NVM_CORRUPT;
+    const uint8_t *tail = record + PAD_LEN - 4;
+    if (err == SEAM_OK)
+        *balance =
+            (uint32_t)tail[0] << 24 | (uint32_t)tail[1] << 16 | (uint32_t)tail[2] << 8 | tail[3];
+    return err;
+}
+
+/*
+ * The command: one transaction with three puts and a commit (four write
+ * points). Stops at the first error and returns it, as the card would.
+ */
+static seam_err transfer(seam_nvm *nvm) {
+    uint32_t a = 0, b = 0;
+    seam_err err = seam_nvm_begin(nvm);
+    if (err == SEAM_OK)
+        err = get_balance(nvm, "A", &a);
+    if (err == SEAM_OK)
+        err = get_balance(nvm, "B", &b);
+    if (err == SEAM_OK)
+        err = put_balance(nvm, "A", a - AMOUNT);
+    if (err == SEAM_OK)
+        err = put_balance(nvm, "B", b + AMOUNT);
+    if (err == SEAM_OK) {
+        char entry[64];
+        int len = snprintf(entry, sizeof entry, "A->B %d, A was %u", AMOUNT, a);
+        err = seam_nvm_put(nvm, T_LOG, (const uint8_t *)&a, sizeof a, (const uint8_t *)entry,
+                           (size_t)len);
+    }
+    if (err == SEAM_OK)
+        err = seam_nvm_commit(nvm);
+    return err;
+}
+
+/* Counts log records (callback for foreach). */
+static int count_visit(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
+                       size_t value_len) {
+    (void)key, (void)key_len, (void)value, (void)value_len;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* Decides whether an opened image is wholly before or wholly after one transfer. */
+static image_verdict classify(seam_nvm *nvm) {
+    uint32_t a = 0, b = 0;
+    size_t logs = 0, perso_len = 0;
+    static uint8_t perso[PERSO_LEN], want[PERSO_LEN];
+    if (get_balance(nvm, "A", &a) != SEAM_OK || get_balance(nvm, "B", &b) != SEAM_OK ||
+        seam_nvm_foreach(nvm, T_LOG, NULL, 0, count_visit, &logs) != SEAM_OK ||
+        seam_nvm_get(nvm, T_PERSO, (const uint8_t *)"perso", 5, perso, sizeof perso, &perso_len) !=
+            SEAM_OK)
+        return IMAGE_BROKEN;
+    fill_perso(want);
+    if (perso_len != PERSO_LEN || memcmp(perso, want, PERSO_LEN) != 0)
+        return IMAGE_BROKEN;
+    size_t base = seam_nvm_record_cost(1, PAD_LEN) * 2 + seam_nvm_record_cost(5, PERSO_LEN);
+    if (a == START_A && b == 0 && logs == 0 && seam_nvm_used_bytes(nvm) == base)
+        return IMAGE_BEFORE;
+    size_t log_cost = seam_nvm_record_cost(4, strlen("A->B 10, A was 100"));
+    if (a == START_A - AMOUNT && b == AMOUNT && logs == 1 &&
+        seam_nvm_used_bytes(nvm) == base + log_cost)
+        return IMAGE_AFTER;
+    return IMAGE_BROKEN;
+}
+
+/* Makes the image every run of a sweep starts from. */
+static void make_pristine(scratch *s, sweep_setup *setup) {
+    memset(setup, 0, sizeof *setup);
+    snprintf(setup->pristine, sizeof setup->pristine, "%s", scratch_path(s, "pristine.db"));
+    snprintf(setup->work, sizeof setup->work, "%s", scratch_path(s, "card.db"));
+    snprintf(setup->journal, sizeof setup->journal, "%s-journal", setup->work);
+    seam_nvm *nvm = NULL;
+    static uint8_t perso[PERSO_LEN];
+    fill_perso(perso);
+    assert_int_equal(seam_nvm_create(setup->pristine, 0, &nvm), SEAM_OK);
+    assert_int_equal(seam_nvm_begin(nvm), SEAM_OK);
+    assert_int_equal(seam_nvm_put(nvm, T_PERSO, (const uint8_t *)"perso", 5, perso, sizeof perso),
+                     SEAM_OK);
+    assert_int_equal(put_balance(nvm, "A", START_A), SEAM_OK);
+    assert_int_equal(put_balance(nvm, "B", 0), SEAM_OK);
+    assert_int_equal(seam_nvm_commit(nvm), SEAM_OK);
+    assert_int_equal(classify(nvm), IMAGE_BEFORE);
+    seam_nvm_close(nvm);
+}
+
+/* Opens a fresh copy of the pristine image. */
+static seam_nvm *open_fresh(const sweep_setup *setup) {
+    seam_nvm *nvm = NULL;
+    copy_file(setup->pristine, setup->work);
+    remove(setup->journal);
+    assert_int_equal(seam_nvm_open(setup->work, &nvm), SEAM_OK);
+    if (setup->unsafe_sync)
+        assert_int_equal(sqlite3_exec(nvm->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL),
+                         SQLITE_OK);
+    return nvm;
+}
+
+/*
+ * The power comes back: reopen and classify. Unless the setup is unsafe on
+ * purpose, the image must be before or after (X4) and take the next command.
+ */
+static image_verdict power_up(const sweep_setup *setup, uint64_t n) {
+    seam_nvm *nvm = NULL;
+    seam_err err = seam_nvm_open(setup->work, &nvm);
+    image_verdict verdict = err == SEAM_OK ? classify(nvm) : IMAGE_BROKEN;
+    if (verdict == IMAGE_BROKEN && !setup->unsafe_sync)
+        fail_msg("N=%llu: the image is neither before nor after the transfer (X4); open: %s",
+                 (unsigned long long)n, err_name(err));
+    if (verdict != IMAGE_BROKEN) {
+        err = transfer(nvm);
+        if (err != SEAM_OK)
+            fail_msg("N=%llu: the next command after power-up: %s", (unsigned long long)n,
+                     err_name(err));
+    }
+    seam_nvm_close(nvm);
+    return verdict;
+}
+
+/* Counts the write points (nvm level) or I/O points (SQLite level) of one clean transfer. */
+static uint64_t count_points(const sweep_setup *setup, bool io_level) {
+    seam_nvm *nvm = open_fresh(setup);
+    uint64_t start = io_level ? seam_nvm_io_points(nvm) : seam_nvm_write_points(nvm);
+    assert_int_equal(transfer(nvm), SEAM_OK);
+    uint64_t count = (io_level ? seam_nvm_io_points(nvm) : seam_nvm_write_points(nvm)) - start;
+    assert_int_equal(classify(nvm), IMAGE_AFTER);
+    seam_nvm_close(nvm);
+    return count;
+}
+
+/* What a sweep saw over N = 1..points; the run at points + 1 (no fault) is checked apart. */
+typedef struct {
+    uint64_t points;
+    unsigned before, after, broken, journals;
+} sweep_result;
+
+static void tally(sweep_result *result, image_verdict verdict) {
+    if (verdict == IMAGE_BEFORE)
+        result->before++;
+    else if (verdict == IMAGE_AFTER)
+        result->after++;
+    else
+        result->broken++;
+}
+
+static void report(const char *what, const sweep_result *result) {
+    print_message("      X4 %s: %llu points: %u before, %u after, %u broken; "
+                  "%u hot journals left for the power-up\n",
+                  what, (unsigned long long)result->points, result->before, result->after,
+                  result->broken, result->journals);
+}
+
+/* X4, nvm level: a power cut at every write point of the transfer. */
+static void x4_power_cut_at_every_write_point(void **state) {
+    sweep_setup setup;
+    sweep_result result = {0};
+    make_pristine(*state, &setup);
+    result.points = count_points(&setup, false);
+    assert_int_equal(result.points, 4); /* three puts and the commit */
+    for (uint64_t n = 1; n <= result.points + 1; n++) {
+        seam_nvm *nvm = open_fresh(&setup);
+        assert_int_equal(seam_nvm_fault_set(nvm, SEAM_NVM_FAULT_POWER_CUT, n), SEAM_OK);
+        seam_err err = transfer(nvm);
+        if (n <= result.points) {
+            assert_int_equal(err, SEAM_ERR_NVM_POWER_CUT);
+            assert_int_equal(seam_nvm_get_state(nvm), SEAM_NVM_STATE_POWER_CUT);
+            assert_int_equal(seam_nvm_begin(nvm), SEAM_ERR_NVM_POWER_CUT);
+        } else {
+            assert_int_equal(err, SEAM_OK);
+        }
+        seam_nvm_close(nvm);
+        bool journal = file_has_content(setup.journal);
+        image_verdict verdict = power_up(&setup, n);
+        if (n > result.points) {
+            assert_int_equal(verdict, IMAGE_AFTER);
+            break;
+        }
+        /* The cut always hits before SQLite commits: nothing of the command may survive. */
+        assert_int_equal(verdict, IMAGE_BEFORE);
+        result.journals += journal;
+        tally(&result, verdict);
+    }
+    report("nvm-level POWER_CUT sweep", &result);
+    assert_true(result.journals > 0); /* the recovery path was really taken */
+}
+
+/* X4, nvm level: a failure at every write point, rolled back, leaves the image before. */
+static void x4_fail_at_every_write_point_rolls_back(void **state) {
+    sweep_setup setup;
+    sweep_result result = {0};
+    make_pristine(*state, &setup);
+    result.points = count_points(&setup, false);
+    for (uint64_t n = 1; n <= result.points; n++) {
+        seam_nvm *nvm = open_fresh(&setup);
+        assert_int_equal(seam_nvm_fault_set(nvm, SEAM_NVM_FAULT_FAIL, n), SEAM_OK);
+        assert_int_equal(transfer(nvm), SEAM_ERR_NVM);
+        assert_int_equal(seam_nvm_get_state(nvm), SEAM_NVM_STATE_FAILED);
+        assert_int_equal(seam_nvm_rollback(nvm), SEAM_OK);
+        image_verdict verdict = classify(nvm);
+        assert_int_equal(verdict, IMAGE_BEFORE);
+        tally(&result, verdict);
+        /* The card continues on the same handle. */
+        assert_int_equal(transfer(nvm), SEAM_OK);
+        assert_int_equal(classify(nvm), IMAGE_AFTER);
+        seam_nvm_close(nvm);
+        seam_nvm *again = NULL;
+        assert_int_equal(seam_nvm_open(setup.work, &again), SEAM_OK);
+        assert_int_equal(classify(again), IMAGE_AFTER);
+        seam_nvm_close(again);
+    }
+    report("nvm-level FAIL sweep, rolled back", &result);
+}
+
+/* One I/O-level sweep: a fault of the given mode at every I/O call of the transfer. */
+static sweep_result io_sweep(const sweep_setup *setup, seam_nvm_io_fault_mode mode) {
+    sweep_result result = {0};
+    result.points = count_points(setup, true);
+    assert_true(result.points > 4);
+    for (uint64_t n = 1; n <= result.points + 1; n++) {
+        seam_nvm *nvm = open_fresh(setup);
+        assert_int_equal(seam_nvm_io_fault_set(nvm, mode, n), SEAM_OK);
+        seam_err err = transfer(nvm);
+        if (n > result.points)
+            assert_int_equal(err, SEAM_OK);
+        else if (mode != SEAM_NVM_IO_FAIL && err != SEAM_ERR_NVM_POWER_CUT)
+            fail_msg("N=%llu: transfer returned %s, want SEAM_ERR_NVM_POWER_CUT",
+                     (unsigned long long)n, err_name(err));
+        if (mode == SEAM_NVM_IO_FAIL && err != SEAM_OK) {
+            /* A transient I/O error: the command fails, the card rolls back and goes on. */
+            assert_int_equal(err, SEAM_ERR_NVM);
+            assert_int_equal(seam_nvm_rollback(nvm), SEAM_OK);
+            assert_int_equal(seam_nvm_get_state(nvm), SEAM_NVM_STATE_READ);
+            image_verdict verdict = classify(nvm);
+            if (verdict != IMAGE_BEFORE)
+                fail_msg("N=%llu: a failed command left the image %s", (unsigned long long)n,
+                         verdict == IMAGE_AFTER ? "after" : "broken");
+        }
+        seam_nvm_close(nvm);
+        bool journal = file_has_content(setup->journal);
+        image_verdict verdict = power_up(setup, n);
+        if (n > result.points) {
+            assert_int_equal(verdict, IMAGE_AFTER);
+            break;
+        }
+        result.journals += journal;
+        tally(&result, verdict);
+    }
+    return result;
+}
+
+/* X4 inside SQLite: the power goes at every xWrite/xSync/xTruncate/xDelete. */
+static void x4_io_power_cut_at_every_io_call(void **state) {
+    sweep_setup setup;
+    make_pristine(*state, &setup);
+    sweep_result result = io_sweep(&setup, SEAM_NVM_IO_POWER_CUT);
+    report("I/O-level POWER_CUT sweep", &result);
+    assert_true(result.journals > 0);
+}
+
+/* X4 inside SQLite: as above, with the write that the power hits torn in half. */
+static void x4_io_torn_write_at_every_io_call(void **state) {
+    sweep_setup setup;
+    make_pristine(*state, &setup);
+    sweep_result result = io_sweep(&setup, SEAM_NVM_IO_TORN_WRITE);
+    report("I/O-level TORN_WRITE sweep", &result);
+}
+
+/* X4 inside SQLite: as above, and the disk cache loses part of what was not synced. */
+static void x4_io_lost_cache_at_every_io_call(void **state) {
+    sweep_setup setup;
+    make_pristine(*state, &setup);
+    sweep_result result = io_sweep(&setup, SEAM_NVM_IO_LOSE_UNSYNCED);
+    report("I/O-level LOSE_UNSYNCED sweep", &result);
+}
+
+/* X4 inside SQLite: a transient I/O error at every call; the card rolls back and goes on. */
+static void x4_io_error_at_every_io_call(void **state) {
+    sweep_setup setup;
+    make_pristine(*state, &setup);
+    sweep_result result = io_sweep(&setup, SEAM_NVM_IO_FAIL);
+    report("I/O-level FAIL sweep", &result);
+}
+
+/*
+ * X4 with the header garbled as well: the power goes at the commit point
+ * (deleting the journal), after the new pages reached the file, and the cut
+ * also wiped the file's first 100 bytes. The journal beside the image must
+ * repair it at the power-up; without the journal the file is refused.
+ */
+static void x4_journal_repairs_a_garbled_header(void **state) {
+    sweep_setup setup;
+    make_pristine(*state, &setup);
+    uint64_t points = count_points(&setup, true);
+    seam_nvm *nvm = open_fresh(&setup);
+    assert_int_equal(seam_nvm_io_fault_set(nvm, SEAM_NVM_IO_POWER_CUT, points), SEAM_OK);
+    assert_int_equal(transfer(nvm), SEAM_ERR_NVM_POWER_CUT);
+    seam_nvm_close(nvm);
+    assert_true(file_has_content(setup.journal));
+
+    size_t len = 0;
+    uint8_t *bytes = read_file(setup.work, &len);
+    assert_non_null(bytes);
+    memset(bytes, 0, 100);
+    write_file(setup.work, bytes, len);
+    char orphan[320];
+    snprintf(orphan, sizeof orphan, "%s", scratch_path(*state, "orphan.db"));
+    write_file(orphan, bytes, len);
+    free(bytes);
+
+    assert_int_equal(power_up(&setup, points), IMAGE_BEFORE);
+    nvm = (seam_nvm *)&len;
+    assert_int_equal(seam_nvm_open(orphan, &nvm), SEAM_ERR_NVM_CORRUPT);
+    assert_null(nvm);
+}
+
+/*
+ * The sweep's self-test: with synchronous=OFF (what seam must never run with)
+ * the lost-cache sweep has to find images that are neither before nor after.
+ * If it did not, the sweeps above would prove nothing about our settings.
+ */
+static void sweep_catches_an_unsafe_setting(void **state) {
+    sweep_setup setup;
+    make_pristine(*state, &setup);
+    setup.unsafe_sync = true;
+    sweep_result result = io_sweep(&setup, SEAM_NVM_IO_LOSE_UNSYNCED);
+    report("self-test, synchronous=OFF, LOSE_UNSYNCED", &result);
+    assert_true(result.broken > 0);
+}
+
+int main(void) {
+#define SCRATCH_TEST(name) cmocka_unit_test_setup_teardown(name, scratch_setup, scratch_teardown)
+    const struct CMUnitTest tests[] = {
+        SCRATCH_TEST(x4_power_cut_at_every_write_point),
+        SCRATCH_TEST(x4_fail_at_every_write_point_rolls_back),
+        SCRATCH_TEST(x4_io_power_cut_at_every_io_call),
+        SCRATCH_TEST(x4_io_torn_write_at_every_io_call),
+        SCRATCH_TEST(x4_io_lost_cache_at_every_io_call),
+        SCRATCH_TEST(x4_io_error_at_every_io_call),
+        SCRATCH_TEST(x4_journal_repairs_a_garbled_header),
+        SCRATCH_TEST(sweep_catches_an_unsafe_setting),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
