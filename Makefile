@@ -1,0 +1,154 @@
+# seam: the commands people type. CMake builds; this file strings the stages
+# together. What `make check` runs is described in docs/architecture.md.
+#
+#   make            same as make build
+#   make deps       install missing Debian 12 packages (scripts/deps.sh)
+#   make build      configure and build build/release
+#   make check      everything a change must pass (see below)
+#   make demo       build, then scripts/demo.sh
+#   make bench      build, then bench/run.sh
+#   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#   make format     apply clang-format to every C file
+#   make clean      remove build/
+#
+# Stages of check, also usable alone: test (ctest on build/release), asan
+# (ASan+UBSan build in build/asan and its ctest), format-check, spec (WebAssembly
+# conformance through scripts/spec.sh), fuzz.
+#
+# Knobs: CC (compiler for release and asan), FUZZ_CC (default clang),
+# BUILD_TYPE (default RelWithDebInfo), JOBS (default 2), FUZZ_SECONDS (default
+# 20), CTEST_FLAGS (extra ctest arguments, e.g. -j2).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+# Stages print in order and share build directories: never run them in parallel.
+.NOTPARALLEL:
+
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= 2
+FUZZ_SECONDS ?= 20
+FUZZ_CC ?= clang
+CTEST_FLAGS ?=
+
+RELEASE_DIR := build/release
+ASAN_DIR := build/asan
+FUZZ_DIR := build/fuzz
+FORMAT_DIRS := $(wildcard src include tests fuzz bench apps)
+START_TIME := $(shell date +%s)
+# cmake's own make gets -j$(JOBS) and none of this make's flags or jobserver.
+CMAKE_BUILD := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL cmake --build
+
+# $(call banner,TEXT): one visible line per stage.
+banner = @printf '\n==== %s ====\n' '$(1)'
+# $(call seam_binary,DIR): the seam command built in DIR.
+seam_binary = $$(if [ -x $(1)/seam ]; then echo $(1)/seam; else echo $(1)/src/cli/seam; fi)
+# The C files clang-format owns (build directories excluded).
+format_files = find -L $(FORMAT_DIRS) -type d -name 'build*' -prune -o -type f \( -name '*.c' -o -name '*.h' \) -print | sort
+
+.PHONY: all deps build test asan-build asan format-check spec fuzz-build fuzz check demo bench \
+	format clean
+
+all: build
+
+deps:
+	$(call banner,deps: Debian 12 packages)
+	scripts/deps.sh
+
+build:
+	$(call banner,build: $(RELEASE_DIR) ($(BUILD_TYPE)))
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_C_COMPILER=$(CC)
+	$(CMAKE_BUILD) $(RELEASE_DIR) -j$(JOBS)
+
+test: build
+	$(call banner,test: unit tests on $(RELEASE_DIR))
+	ctest --test-dir $(RELEASE_DIR) --output-on-failure $(CTEST_FLAGS)
+
+asan-build:
+	$(call banner,asan: build $(ASAN_DIR) with AddressSanitizer and UBSan)
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_C_COMPILER=$(CC) \
+		-DSEAM_SANITIZE=ON
+	$(CMAKE_BUILD) $(ASAN_DIR) -j$(JOBS)
+
+asan: asan-build
+	$(call banner,asan: unit tests on $(ASAN_DIR))
+	ctest --test-dir $(ASAN_DIR) --output-on-failure $(CTEST_FLAGS)
+
+format-check:
+	$(call banner,format-check: clang-format --dry-run --Werror)
+	@files=$$($(format_files)); \
+	if [ -n "$$files" ] && ! clang-format --dry-run --Werror $$files; then \
+		echo "some files are not formatted: run make format"; exit 1; \
+	fi; \
+	echo "$$(echo $$files | wc -w) files are formatted"
+
+spec: build asan-build
+	$(call banner,spec: WebAssembly conformance)
+	@if [ -x scripts/spec.sh ]; then \
+		for seam in $(call seam_binary,$(RELEASE_DIR)) $(call seam_binary,$(ASAN_DIR)); do \
+			printf -- '-- scripts/spec.sh %s\n' "$$seam"; \
+			scripts/spec.sh "$$seam"; \
+		done; \
+	else \
+		echo "scripts/spec.sh does not exist yet: skipped"; \
+	fi
+
+fuzz-build:
+	$(call banner,fuzz: build $(FUZZ_DIR) with $(FUZZ_CC))
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DCMAKE_C_COMPILER=$(FUZZ_CC) \
+		-DSEAM_FUZZ=ON
+	$(CMAKE_BUILD) $(FUZZ_DIR) -j$(JOBS)
+
+# Each target fuzzes a scratch copy of fuzz/corpus/<name>/ (the checked-in
+# corpus stays as it is); crashes land in $(FUZZ_DIR)/run/<name>/artifacts/.
+fuzz: fuzz-build
+	$(call banner,fuzz: every target for $(FUZZ_SECONDS) s)
+	@fuzzers=$$(find $(FUZZ_DIR) -maxdepth 2 -type f -name 'seam-fuzz-*' -perm -u+x | sort); \
+	if [ -z "$$fuzzers" ]; then echo "no seam-fuzz-* targets in $(FUZZ_DIR)"; exit 1; fi; \
+	failed=""; \
+	for fuzzer in $$fuzzers; do \
+		name=$${fuzzer##*/seam-fuzz-}; \
+		run=$(FUZZ_DIR)/run/$$name; \
+		rm -rf "$$run/artifacts"; \
+		mkdir -p "$$run/corpus" "$$run/artifacts"; \
+		if [ -d "fuzz/corpus/$$name" ]; then cp -R "fuzz/corpus/$$name/." "$$run/corpus/"; fi; \
+		if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$$fuzzer" \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+			-artifact_prefix="$$run/artifacts/" "$$run/corpus" >"$$run/log" 2>&1; then \
+			echo "$$name: ok, $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$$run/log" \
+				| tail -n 1 | sed 's/^Done //'), corpus $$(ls "$$run/corpus" | wc -l) inputs"; \
+		else \
+			echo "$$name: FAILED; log $$run/log, inputs in $$run/artifacts/:"; \
+			tail -n 40 "$$run/log"; \
+			failed="$$failed $$name"; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz targets failed:$$failed"; exit 1; fi
+
+check: deps build test asan format-check spec fuzz
+	@printf '\n==== check: all stages passed in %s s ====\n' "$$(( $$(date +%s) - $(START_TIME) ))"
+
+demo: deps build
+	$(call banner,demo)
+	@if [ -e scripts/demo.sh ]; then \
+		SEAM=$(call seam_binary,$(RELEASE_DIR)) scripts/demo.sh; \
+	else \
+		echo "scripts/demo.sh does not exist yet; the build is in $(RELEASE_DIR)."; \
+	fi
+
+bench: deps build
+	$(call banner,bench)
+	@if [ -e bench/run.sh ]; then \
+		SEAM=$(call seam_binary,$(RELEASE_DIR)) bench/run.sh; \
+	else \
+		echo "bench/run.sh does not exist yet: nothing to run."; \
+	fi
+
+format:
+	$(call banner,format: clang-format -i)
+	@files=$$($(format_files)); \
+	if [ -n "$$files" ]; then clang-format -i $$files; fi; \
+	echo "$$(echo $$files | wc -w) files formatted"
+
+clean:
+	rm -rf build

@@ -1,0 +1,110 @@
+/*
+ * seam_err_str: one message per code in include/seam/errors.h. The util
+ * tests read errors.h and fail when a code has no message here.
+ */
+#include "seam/errors.h"
+
+const char *seam_err_str(seam_err err) {
+    const char *message = "unknown error";
+    switch (err) {
+    case SEAM_OK:
+        message = "ok";
+        break;
+    case SEAM_ERR_ARG:
+        message = "argument out of range";
+        break;
+    case SEAM_ERR_NOMEM:
+        message = "out of memory";
+        break;
+    case SEAM_ERR_BUFFER_SMALL:
+        message = "output buffer too small";
+        break;
+    case SEAM_ERR_TRUNCATED:
+        message = "input truncated";
+        break;
+    case SEAM_ERR_MALFORMED:
+        message = "malformed input";
+        break;
+    case SEAM_ERR_IO:
+        message = "I/O error";
+        break;
+    case SEAM_ERR_NOT_FOUND:
+        message = "not found";
+        break;
+    case SEAM_ERR_UNSUPPORTED:
+        message = "not supported";
+        break;
+    case SEAM_ERR_CRYPTO:
+        message = "cryptographic library failure";
+        break;
+    case SEAM_ERR_CRYPTO_KEY:
+        message = "bad key length or form";
+        break;
+    case SEAM_ERR_CRYPTO_AUTH:
+        message = "MAC or signature does not verify";
+        break;
+    case SEAM_ERR_CRYPTO_PADDING:
+        message = "bad padding in decrypted data";
+        break;
+    case SEAM_ERR_NVM:
+        message = "card storage failure";
+        break;
+    case SEAM_ERR_NVM_FULL:
+        message = "card capacity exceeded";
+        break;
+    case SEAM_ERR_NVM_POWER_CUT:
+        message = "power cut (injected)";
+        break;
+    case SEAM_ERR_NVM_STATE:
+        message = "not allowed in this transaction state";
+        break;
+    case SEAM_ERR_NVM_CORRUPT:
+        message = "not a seam card image";
+        break;
+    case SEAM_ERR_WASM_MALFORMED:
+        message = "wasm: malformed binary";
+        break;
+    case SEAM_ERR_WASM_INVALID:
+        message = "wasm: module does not validate";
+        break;
+    case SEAM_ERR_WASM_LINK:
+        message = "wasm: import missing or of the wrong type";
+        break;
+    case SEAM_ERR_WASM_TRAP:
+        message = "wasm: trap";
+        break;
+    case SEAM_ERR_WASM_LIMIT:
+        message = "wasm: embedder limit exceeded";
+        break;
+    case SEAM_ERR_WASM_EXPORT:
+        message = "wasm: no such export";
+        break;
+    case SEAM_ERR_WASM_SIGNATURE:
+        message = "wasm: wrong argument types";
+        break;
+    case SEAM_ERR_CARD:
+        message = "card error";
+        break;
+    case SEAM_ERR_CARD_CLA:
+        message = "class byte not supported";
+        break;
+    case SEAM_ERR_LINK:
+        message = "link error";
+        break;
+    case SEAM_ERR_LINK_CLOSED:
+        message = "link closed";
+        break;
+    case SEAM_ERR_LINK_OVERSIZE:
+        message = "link frame too long";
+        break;
+    case SEAM_ERR_LINK_ADDRESS:
+        message = "link host does not resolve";
+        break;
+    case SEAM_ERR_CLI_USAGE:
+        message = "usage error";
+        break;
+    default:
+        break;
+    }
+    return message;
+}
