@@ -62,10 +62,13 @@ enum {
 
     /* card */
     SEAM_ERR_CARD = -400,
+    SEAM_ERR_CARD_CLA = -440, /* class byte reserved or invalid (answer 6E00) */
 
     /* link */
     SEAM_ERR_LINK = -500,
     SEAM_ERR_LINK_CLOSED = -501,
+    SEAM_ERR_LINK_OVERSIZE = -502, /* a frame is longer than the receiver accepts */
+    SEAM_ERR_LINK_ADDRESS = -503,  /* the host name does not resolve */
 
     /* cli */
     SEAM_ERR_CLI_USAGE = -900,

@@ -154,10 +154,13 @@ seam_err seam_wasm_store_new(const seam_wasm_limits *limits, seam_wasm_store **o
 /* Frees a store and every object made in it; NULL is allowed. */
 void seam_wasm_store_free(seam_wasm_store *store);
 
-/* Sets the fuel each following top-level call may spend; UINT64_MAX is unlimited (default). */
+/*
+ * Sets the fuel each following top-level call may spend (default UINT64_MAX,
+ * in effect unlimited). A store created with metering_off charges nothing.
+ */
 void seam_wasm_store_set_fuel(seam_wasm_store *store, uint64_t fuel);
 
-/* Fuel left after the last top-level call. */
+/* Fuel left of the budget after the last top-level call (budget minus fuel used). */
 uint64_t seam_wasm_store_fuel(const seam_wasm_store *store);
 
 /* ---- imports -------------------------------------------------------- */
@@ -259,7 +262,8 @@ seam_wasm_store *seam_wasm_ctx_store(seam_wasm_call_ctx *ctx);
 void seam_wasm_ctx_trap(seam_wasm_call_ctx *ctx, seam_wasm_trap_code code, int32_t exit_code,
                         const char *message);
 
-/* Charges fuel for host work; returns false (and traps the call) when it runs out. */
+/* Charges fuel for host work (nothing when metering is off); false, with the trap
+   recorded, when it runs out: the host function then returns SEAM_ERR_WASM_TRAP. */
 bool seam_wasm_ctx_charge(seam_wasm_call_ctx *ctx, uint64_t fuel);
 
 /* ---- memories ------------------------------------------------------- */

@@ -137,7 +137,12 @@ static seam_err run(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots,
     seam_wasm_trap_code trap_code = SEAM_WASM_TRAP_NONE;
     const char *trap_text = NULL;
 
-    int64_t fuel = s->fuel_left > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)s->fuel_left;
+    /* fuel counts down in a signed register from at most INT64_MAX; the store
+       keeps the exact remainder of its (possibly larger) budget */
+    const bool metered = !s->limits.metering_off;
+    uint64_t fuel_base = s->fuel_left;
+    int64_t fuel_start = fuel_base > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel_base;
+    int64_t fuel = fuel_start;
     seam_wasm_instance *inst = func->instance;
     const compiled_func *cf = func->code;
     uint64_t *fp = base_top;
@@ -158,6 +163,14 @@ static seam_err run(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots,
         dirty = m_ ? m_->dirty : NULL;                                                             \
     } while (0)
 #define NEXT() goto *(pc++)->op
+#define BULK_CHARGE(units)                                                                         \
+    do {                                                                                           \
+        if (metered) {                                                                             \
+            fuel -= (int64_t)(units);                                                              \
+            if (fuel < 0)                                                                          \
+                TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);                                         \
+        }                                                                                          \
+    } while (0)
 #define TRAP(code, text)                                                                           \
     do {                                                                                           \
         trap_code = (code);                                                                        \
@@ -271,9 +284,9 @@ call : {
         seam_wasm_call_ctx ctx = {s, inst};
         s->stack_top = sp;
         s->depth = depth;
-        s->fuel_left = fuel < 0 ? 0 : (uint64_t)fuel;
+        s->fuel_left = fuel_base - (uint64_t)(fuel_start - fuel);
         seam_err e = callee->host(&ctx, callee->env, args, out);
-        fuel = s->fuel_left > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)s->fuel_left;
+        fuel = fuel_start - (int64_t)(fuel_base - s->fuel_left);
         s->stack_top = base_top;
         if (e != SEAM_OK) {
             if (s->trap.code == SEAM_WASM_TRAP_NONE)
@@ -507,7 +520,7 @@ L_MEMORY_FILL : {
     sp -= 3;
     if (d + n > mem_size)
         TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
-    fuel -= (int64_t)(n >> 6);
+    BULK_CHARGE(n >> 6);
     memset(mem + d, v, n);
     mark_dirty_range(dirty, d, n);
     NEXT();
@@ -517,7 +530,7 @@ L_MEMORY_COPY : {
     sp -= 3;
     if (src + n > mem_size || d + n > mem_size)
         TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
-    fuel -= (int64_t)(n >> 6);
+    BULK_CHARGE(n >> 6);
     memmove(mem + d, mem + src, n);
     mark_dirty_range(dirty, d, n);
     NEXT();
@@ -530,7 +543,7 @@ L_MEMORY_INIT : {
     pc++;
     if (src + n > len || d + n > mem_size)
         TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
-    fuel -= (int64_t)(n >> 6);
+    BULK_CHARGE(n >> 6);
     memcpy(mem + d, inst->module->bytes + seg->data_start + src, n);
     mark_dirty_range(dirty, d, n);
     NEXT();
@@ -580,7 +593,7 @@ L_TABLE_FILL : {
     pc++;
     if (i + n > t->size)
         TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
-    fuel -= (int64_t)(n >> 3);
+    BULK_CHARGE(n >> 3);
     for (uint64_t k = 0; k < n; k++)
         t->elems[i + k] = v;
     NEXT();
@@ -593,7 +606,7 @@ L_TABLE_COPY : {
     pc += 2;
     if (src + n > st->size || d + n > dt->size)
         TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
-    fuel -= (int64_t)(n >> 3);
+    BULK_CHARGE(n >> 3);
     memmove(dt->elems + d, st->elems + src, n * 8);
     NEXT();
 }
@@ -606,7 +619,7 @@ L_TABLE_INIT : {
     pc += 2;
     if (src + n > len || d + n > t->size)
         TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
-    fuel -= (int64_t)(n >> 3);
+    BULK_CHARGE(n >> 3);
     memcpy(t->elems + d, inst->elem_refs[seg] + src, n * 8);
     NEXT();
 }
@@ -889,7 +902,7 @@ L_F64_REINTERPRET_I64:
 
 finished:
     memcpy(slots, fp, (size_t)(sp - fp) * 8);
-    s->fuel_left = fuel < 0 ? 0 : (uint64_t)fuel;
+    s->fuel_left = fuel < 0 ? 0 : fuel_base - (uint64_t)(fuel_start - fuel);
     s->depth = base_depth;
     s->stack_top = base_top;
     return SEAM_OK;
@@ -897,7 +910,7 @@ finished:
 trap:
     wasm_set_trap(s, trap_code, trap_text);
 trap_recorded:
-    s->fuel_left = fuel < 0 ? 0 : (uint64_t)fuel;
+    s->fuel_left = fuel < 0 ? 0 : fuel_base - (uint64_t)(fuel_start - fuel);
     s->depth = base_depth;
     s->stack_top = base_top;
     return SEAM_ERR_WASM_TRAP;

@@ -129,6 +129,17 @@ static void fuel_grows_linearly_with_the_work_done(void **state) {
     unload(&l);
 }
 
+static void an_unlimited_budget_still_reports_what_was_used(void **state) {
+    (void)state;
+    loaded l = load("counter", NULL); /* default budget: UINT64_MAX */
+    uint32_t got = 0;
+    assert_int_equal(call_i32(&l, "count", 1, 100, 0, &got, NULL), SEAM_OK);
+    uint64_t used = UINT64_MAX - seam_wasm_store_fuel(l.store);
+    assert_true(used > 100 && used < 10000);
+    assert_int_equal(used, fuel_used_by_count(&l, 100));
+    unload(&l);
+}
+
 static void metering_off_translates_code_without_charges(void **state) {
     (void)state;
     seam_wasm_limits limits = {.metering_off = true};
@@ -487,6 +498,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fuel_exhaustion_is_a_distinct_trap_and_the_engine_keeps_working),
         cmocka_unit_test(fuel_grows_linearly_with_the_work_done),
+        cmocka_unit_test(an_unlimited_budget_still_reports_what_was_used),
         cmocka_unit_test(metering_off_translates_code_without_charges),
         cmocka_unit_test(dirty_pages_name_exactly_the_pages_written),
         cmocka_unit_test(an_instance_continues_from_a_saved_memory_image),
