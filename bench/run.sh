@@ -1,0 +1,84 @@
+#!/bin/sh
+# Benchmarks seam's WebAssembly engine against native code.
+#
+# Each bench/*.c program is built natively (cc -O2) and for wasm32-wasi
+# (clang --target=wasm32-wasi -O2), then run natively (best of 3), under
+# `seam wasm run` with fuel metering, and under `seam wasm run --no-metering`.
+# All three must print the same checksum line. Prints one row per program and
+# the geometric mean of the slowdowns.
+#
+# usage: bench/run.sh [PROGRAM...]      (default: all of them)
+# environment: SEAM (default build/release/seam or build/release/src/cli/seam), CC (cc), WASM_CC (clang),
+#              WASI_SYSROOT (/usr), BENCH_OUT (build/bench)
+set -eu
+
+cd "$(dirname "$0")/.."
+if [ -z "${SEAM:-}" ]; then
+    SEAM=build/release/seam
+    [ -x "$SEAM" ] || SEAM=build/release/src/cli/seam
+fi
+CC=${CC:-cc}
+WASM_CC=${WASM_CC:-clang}
+WASI_SYSROOT=${WASI_SYSROOT:-/usr}
+OUT=${BENCH_OUT:-build/bench}
+PROGRAMS=${*:-fib sieve matmul crc32 sort cipher apdu coremix}
+
+if [ ! -x "$SEAM" ]; then
+    echo "bench: $SEAM not found; build it first (make bench does)" >&2
+    exit 1
+fi
+mkdir -p "$OUT"
+
+# seconds CMD...: runs CMD with stdout to $OUT/last.out, prints the wall time in seconds.
+seconds() {
+    start=$(date +%s%N)
+    if ! "$@" >"$OUT/last.out"; then
+        echo "bench: '$*' failed" >&2
+        return 1
+    fi
+    end=$(date +%s%N)
+    awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }'
+}
+
+failed=0
+ratios=""
+printf '%-9s %9s %9s %7s %12s %7s\n' program native_s seam_s ratio no_meter_s ratio
+for name in $PROGRAMS; do
+    src=bench/$name.c
+    [ -f "$src" ] || { echo "bench: no $src" >&2; exit 1; }
+    "$CC" -O2 -o "$OUT/$name" "$src"
+    "$WASM_CC" --target=wasm32-wasi --sysroot="$WASI_SYSROOT" -O2 -o "$OUT/$name.wasm" "$src"
+
+    native=""
+    for _ in 1 2 3; do
+        t=$(seconds "$OUT/$name")
+        native=$(awk -v a="$t" -v b="${native:-$t}" 'BEGIN { print (a < b ? a : b) }')
+    done
+    expect=$(cat "$OUT/last.out")
+    metered=$(seconds "$SEAM" wasm run "$OUT/$name.wasm") || metered=fail
+    got_metered=$(cat "$OUT/last.out")
+    unmetered=$(seconds "$SEAM" wasm run --no-metering "$OUT/$name.wasm") || unmetered=fail
+    got_unmetered=$(cat "$OUT/last.out")
+
+    if [ "$metered" = fail ] || [ "$unmetered" = fail ] ||
+        [ "$got_metered" != "$expect" ] || [ "$got_unmetered" != "$expect" ]; then
+        echo "bench: $name: results differ: native '$expect', seam '$got_metered'," \
+            "seam --no-metering '$got_unmetered'" >&2
+        failed=1
+        continue
+    fi
+    ratio=$(awk -v s="$metered" -v n="$native" 'BEGIN { printf "%.1f", s / n }')
+    ratio_off=$(awk -v s="$unmetered" -v n="$native" 'BEGIN { printf "%.1f", s / n }')
+    ratios="$ratios $metered:$unmetered:$native"
+    printf '%-9s %9s %9s %7s %12s %7s\n' "$name" "$native" "$metered" "$ratio" "$unmetered" \
+        "$ratio_off"
+done
+
+if [ -n "$ratios" ]; then
+    echo "$ratios" | tr ' ' '\n' | awk -F: 'NF == 3 {
+        on += log($1 / $3); off += log($2 / $3); n++
+    } END {
+        printf "%-9s %9s %9s %7.1f %12s %7.1f\n", "geomean", "", "", exp(on / n), "", exp(off / n)
+    }'
+fi
+exit $failed
