@@ -13,7 +13,7 @@
 #
 # Stages of check, also usable alone: test (ctest on build/release), asan
 # (ASan+UBSan build in build/asan and its ctest), format-check, spec (WebAssembly
-# conformance through scripts/spec.sh), fuzz.
+# conformance through scripts/spec.sh), interop (tests/interop/run.sh), fuzz.
 #
 # Knobs: CC (compiler for release and asan), FUZZ_CC (default clang),
 # BUILD_TYPE (default RelWithDebInfo), JOBS (default 2), FUZZ_SECONDS (default
@@ -46,7 +46,7 @@ seam_binary = $$(if [ -x $(1)/seam ]; then echo $(1)/seam; else echo $(1)/src/cl
 # The C files clang-format owns (build directories excluded).
 format_files = find -L $(FORMAT_DIRS) -type d -name 'build*' -prune -o -type f \( -name '*.c' -o -name '*.h' \) -print | sort
 
-.PHONY: all deps build test asan-build asan format-check spec fuzz-build fuzz check demo bench \
+.PHONY: all deps build test asan-build asan format-check spec interop fuzz-build fuzz check demo bench \
 	format clean
 
 all: build
@@ -125,7 +125,12 @@ fuzz: fuzz-build
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz targets failed:$$failed"; exit 1; fi
 
-check: deps build test asan format-check spec fuzz
+# The card served through pcscd's vpcd driver to opensc-tool and a pyscard SCP03 host.
+interop: build
+	$(call banner,interop: pcscd + vpcd + opensc-tool + pyscard)
+	tests/interop/run.sh $(call seam_binary,$(RELEASE_DIR))
+
+check: deps build test asan format-check spec interop fuzz
 	@printf '\n==== check: all stages passed in %s s ====\n' "$$(( $$(date +%s) - $(START_TIME) ))"
 
 demo: deps build

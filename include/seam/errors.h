@@ -62,7 +62,13 @@ enum {
 
     /* card */
     SEAM_ERR_CARD = -400,
-    SEAM_ERR_CARD_CLA = -440, /* class byte reserved or invalid (answer 6E00) */
+    SEAM_ERR_CARD_PACKAGE_MISSING = -401,   /* the module has no seam.package section */
+    SEAM_ERR_CARD_PACKAGE_MALFORMED = -402, /* package metadata breaks its encoding rules */
+    SEAM_ERR_CARD_PACKAGE_FIELD = -403,     /* a package field is missing or repeated */
+    SEAM_ERR_CARD_PLATFORM = -404,          /* the package needs a newer platform */
+    SEAM_ERR_CARD_APPLET = -405,            /* the module lacks an applet entry point */
+    SEAM_ERR_CARD_IMAGE = -406,             /* a memory image does not fit the applet */
+    SEAM_ERR_CARD_CLA = -440,               /* class byte reserved or invalid (answer 6E00) */
 
     /* link */
     SEAM_ERR_LINK = -500,

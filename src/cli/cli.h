@@ -11,4 +11,8 @@ int seam_cli_wasm_spec(int argc, char **argv);
 /* seam wasm run FILE.wasm [ARGS...]: runs a WASI preview1 program. */
 int seam_cli_wasm_run(int argc, char **argv);
 
+/* seam card new|serve ...: create a card image, serve it through vpcd; argv[0] is
+   the card subcommand's name. */
+int seam_cli_card(int argc, char **argv);
+
 #endif

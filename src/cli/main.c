@@ -17,6 +17,8 @@ typedef struct {
 static const command commands[] = {
     {"wasm", "spec", seam_cli_wasm_spec, "seam wasm spec DIR...     run wast2json output"},
     {"wasm", "run", seam_cli_wasm_run, "seam wasm run FILE.wasm [ARGS...]   run a WASI program"},
+    {"card", "new", seam_cli_card, "seam card new --image FILE [--capacity BYTES]"},
+    {"card", "serve", seam_cli_card, "seam card serve --image FILE [--vpcd HOST:PORT]"},
 };
 
 static int usage(FILE *to) {

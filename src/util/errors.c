@@ -85,6 +85,24 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_CARD:
         message = "card error";
         break;
+    case SEAM_ERR_CARD_PACKAGE_MISSING:
+        message = "package metadata section missing";
+        break;
+    case SEAM_ERR_CARD_PACKAGE_MALFORMED:
+        message = "malformed package metadata";
+        break;
+    case SEAM_ERR_CARD_PACKAGE_FIELD:
+        message = "package metadata field missing or repeated";
+        break;
+    case SEAM_ERR_CARD_PLATFORM:
+        message = "package requires a newer platform";
+        break;
+    case SEAM_ERR_CARD_APPLET:
+        message = "module is not a valid applet";
+        break;
+    case SEAM_ERR_CARD_IMAGE:
+        message = "memory image does not fit the applet";
+        break;
     case SEAM_ERR_CARD_CLA:
         message = "class byte not supported";
         break;

@@ -1,0 +1,75 @@
+/*
+ * seam card: the virtual secure element.
+ *
+ * A card is an nvm image (one SQLite file) plus the volatile state of a
+ * powered card: logical channels, the application selected on each, the
+ * secure channel session of each, and a pending GET RESPONSE remainder.
+ * Every command that changes persistent state is one nvm transaction
+ * (requirement X4). See docs/card.md.
+ */
+#ifndef SEAM_CARD_H
+#define SEAM_CARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seam/errors.h"
+#include "seam/nvm.h"
+
+typedef struct seam_card seam_card;
+
+/* The default issuer security domain AID: A0 00 00 01 51 00 00 00. */
+extern const uint8_t seam_card_isd_aid[8];
+
+/* Largest response seam_card_transmit writes: 65536 data bytes and the status word. */
+#define SEAM_CARD_RESPONSE_MAX (65536u + 2u)
+
+/* Largest ATR seam_card_power_on writes (pcscd accepts at most 33 bytes). */
+#define SEAM_CARD_ATR_MAX 33u
+
+/*
+ * Creates a new card image at path (which must not exist) with capacity bytes
+ * of stored state (0: 512 KiB): lifecycle SECURED, the issuer security domain
+ * with the GlobalPlatform test keys 40..4F as AES-128 key set version 0x30.
+ * The card is returned powered off; the caller owns it. Errors:
+ * SEAM_ERR_ARG (path exists or bad capacity), nvm errors.
+ */
+seam_err seam_card_create(const char *path, size_t capacity, seam_card **out);
+
+/* Opens an existing card image, powered off. Errors: SEAM_ERR_NOT_FOUND,
+   SEAM_ERR_NVM_CORRUPT (not a seam card), nvm errors. */
+seam_err seam_card_open(const char *path, seam_card **out);
+
+/* Wraps an nvm the caller created (e.g. in memory); the card takes ownership of it
+   whether or not this succeeds. Errors: as seam_card_create. */
+seam_err seam_card_create_on(seam_nvm *nvm, seam_card **out);
+
+/* Closes the card and its image; NULL is allowed. */
+void seam_card_close(seam_card *card);
+
+/*
+ * Powers the card on (cold reset) or, when already on, resets it (warm
+ * reset): channels other than the basic one close, the ISD is selected on
+ * channel 0, sessions end. Writes the ATR (T=1, extended lengths announced)
+ * to atr[0..SEAM_CARD_ATR_MAX) and its length to *atr_len.
+ */
+seam_err seam_card_power_on(seam_card *card, uint8_t *atr, size_t atr_size, size_t *atr_len);
+
+/* Powers the card off: all volatile state is gone. */
+void seam_card_power_off(seam_card *card);
+
+/*
+ * Processes one command APDU and writes the response (data then SW1 SW2) to
+ * response[0..response_size) with its length in *response_len. Status words
+ * are data: a refused command still returns SEAM_OK. Errors: SEAM_ERR_CARD
+ * (card powered off), SEAM_ERR_BUFFER_SMALL (response_size below what the
+ * response needs; SEAM_CARD_RESPONSE_MAX always suffices),
+ * SEAM_ERR_NVM_POWER_CUT (injected power cut: the card must be reopened).
+ */
+seam_err seam_card_transmit(seam_card *card, const uint8_t *command, size_t command_len,
+                            uint8_t *response, size_t response_size, size_t *response_len);
+
+/* The card's nvm, for fault injection and accounting in tests and benches. */
+seam_nvm *seam_card_nvm(seam_card *card);
+
+#endif

@@ -1,0 +1,588 @@
+/*
+ * The card: power, logical channels, command dispatch and the issuer
+ * security domain's commands that exist so far (SELECT, MANAGE CHANNEL,
+ * GET RESPONSE, GET DATA, INITIALIZE UPDATE, EXTERNAL AUTHENTICATE).
+ *
+ * States of the card as a device:
+ *
+ *      seam_card_create / seam_card_open
+ *                  │
+ *                  ▼
+ *            ┌───────────┐ seam_card_power_on ┌──────────┐
+ *            │ POWERED   │ ─────────────────▶ │ POWERED  │◀─┐ seam_card_power_on
+ *            │   OFF     │ ◀───────────────── │   ON     │──┘ (warm reset)
+ *            └───────────┘ seam_card_power_off└──────────┘
+ *                                                  │ injected power cut
+ *                                                  ▼
+ *                                          every call fails until the
+ *                                          image is closed and reopened
+ *
+ * Invariants:
+ *  (1) While POWERED ON, channel 0 is open and every open channel has exactly
+ *      one selected application (today: a security domain).
+ *  (2) A secure channel session belongs to one channel; SELECT on that
+ *      channel, closing it, a reset or power off ends it (keys wiped).
+ *  (3) Each command runs in one nvm transaction, committed only when its
+ *      status word reports success (9000, 61xx, 62xx, 63xx) and rolled back
+ *      otherwise, so a refused command changes nothing (X4, X6).
+ *  (4) Responses longer than Ne are cut with 61xx; the rest waits for GET
+ *      RESPONSE on the same channel and is dropped by any other command.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apdu.h"
+#include "registry.h"
+#include "seam/card.h"
+#include "seam/crypto.h"
+#include "seam/util.h"
+#include "sw.h"
+
+#define CHANNELS 4u
+
+const uint8_t seam_card_isd_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
+
+/* ATR: T0 = 85 (TD1, 5 historical bytes), TD1 = 80 (T=0, TD2), TD2 = 01 (T=1);
+   historical bytes 80 73 80 01 CB: card capabilities with command chaining,
+   extended Lc/Le, logical channels assigned by the card, 4 channels; then TCK. */
+static const uint8_t atr_body[] = {0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0x80, 0x01, 0xCB};
+
+typedef struct {
+    bool open;
+    uint8_t selected[REGISTRY_AID_MAX];
+    uint8_t selected_len;
+    scp03_session session;
+} channel;
+
+struct seam_card {
+    seam_nvm *nvm;
+    bool powered;
+    bool dead; /* an injected power cut: reopen */
+    channel channels[CHANNELS];
+    seam_apdu_remainder remainder;
+    uint8_t remainder_channel;
+    uint8_t remainder_storage[SEAM_CARD_RESPONSE_MAX];
+    uint8_t plain[SEAM_APDU_MAX_LEN];        /* the command after secure messaging */
+    uint8_t data[SEAM_CARD_RESPONSE_MAX];    /* response data being built */
+    uint8_t wrapped[SEAM_CARD_RESPONSE_MAX]; /* response data after secure messaging */
+};
+
+/* What a command handler produced. */
+typedef struct {
+    size_t len;
+    uint16_t sw;
+} reply;
+
+/* ---- creation ------------------------------------------------------------------ */
+
+static seam_err card_new(seam_nvm *nvm, seam_card **out) {
+    seam_card *c = calloc(1, sizeof *c);
+    if (!c) {
+        seam_nvm_close(nvm);
+        return SEAM_ERR_NOMEM;
+    }
+    c->nvm = nvm;
+    seam_apdu_remainder_init(&c->remainder, c->remainder_storage, sizeof c->remainder_storage);
+    *out = c;
+    return SEAM_OK;
+}
+
+/* Writes the factory state: card record, ISD, test key set. */
+static seam_err personalize_factory(seam_nvm *nvm) {
+    registry_card card = {.lifecycle = CARD_SECURED, .iin_len = 2, .cin_len = 8};
+    registry_sd isd = {.aid_len = sizeof seam_card_isd_aid,
+                       .lifecycle = CARD_SECURED,
+                       .privileges = {0x9E, 0xFE, 0x80},
+                       .sequence_counter = 0,
+                       .scp_i = SCP03_I_DEFAULT};
+    scp03_keyset keys = {.kvn = 0x30, .key_len = 16};
+    seam_err e;
+    card.iin[0] = 0x99; /* issuer identification number: test range */
+    card.iin[1] = 0x99;
+    e = seam_crypto_random(card.cin, card.cin_len);
+    if (e)
+        return e;
+    memcpy(isd.aid, seam_card_isd_aid, sizeof seam_card_isd_aid);
+    memcpy(isd.diversification, card.cin, 8);
+    memcpy(isd.diversification + 8, card.iin, 2);
+    for (uint8_t i = 0; i < 16; i++)
+        keys.enc[i] = keys.mac[i] = keys.dek[i] = (uint8_t)(0x40 + i);
+    e = seam_nvm_begin(nvm);
+    if (!e)
+        e = registry_card_put(nvm, &card);
+    if (!e)
+        e = registry_sd_put(nvm, &isd);
+    if (!e)
+        e = registry_keyset_put(nvm, isd.aid, isd.aid_len, &keys);
+    if (!e)
+        e = seam_nvm_commit(nvm);
+    else
+        seam_nvm_rollback(nvm);
+    seam_secure_zero(&keys, sizeof keys);
+    return e;
+}
+
+seam_err seam_card_create_on(seam_nvm *nvm, seam_card **out) {
+    seam_err e = personalize_factory(nvm);
+    if (e) {
+        seam_nvm_close(nvm);
+        return e;
+    }
+    return card_new(nvm, out);
+}
+
+seam_err seam_card_create(const char *path, size_t capacity, seam_card **out) {
+    seam_nvm *nvm = NULL;
+    seam_err e = seam_nvm_create(path, capacity, &nvm);
+    if (e)
+        return e;
+    e = seam_card_create_on(nvm, out);
+    if (e)
+        unlink(path);
+    return e;
+}
+
+seam_err seam_card_open(const char *path, seam_card **out) {
+    seam_nvm *nvm = NULL;
+    registry_card card;
+    seam_err e = seam_nvm_open(path, &nvm);
+    if (e)
+        return e;
+    e = registry_card_get(nvm, &card);
+    if (e) {
+        seam_nvm_close(nvm);
+        return e == SEAM_ERR_NOT_FOUND ? SEAM_ERR_NVM_CORRUPT : e;
+    }
+    return card_new(nvm, out);
+}
+
+void seam_card_close(seam_card *c) {
+    if (!c)
+        return;
+    seam_card_power_off(c);
+    seam_nvm_close(c->nvm);
+    free(c);
+}
+
+seam_nvm *seam_card_nvm(seam_card *c) {
+    return c->nvm;
+}
+
+/* ---- power ---------------------------------------------------------------------- */
+
+static void select_isd(channel *ch) {
+    memcpy(ch->selected, seam_card_isd_aid, sizeof seam_card_isd_aid);
+    ch->selected_len = sizeof seam_card_isd_aid;
+}
+
+void seam_card_power_off(seam_card *c) {
+    for (unsigned i = 0; i < CHANNELS; i++) {
+        scp03_end_session(&c->channels[i].session);
+        c->channels[i].open = false;
+    }
+    seam_apdu_remainder_clear(&c->remainder);
+    c->powered = false;
+}
+
+seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t *atr_len) {
+    if (c->dead)
+        return SEAM_ERR_NVM_POWER_CUT;
+    if (atr_size < sizeof atr_body + 1)
+        return SEAM_ERR_BUFFER_SMALL;
+    seam_card_power_off(c);
+    c->powered = true;
+    c->channels[0].open = true;
+    select_isd(&c->channels[0]);
+    uint8_t tck = 0;
+    for (size_t i = 1; i < sizeof atr_body; i++)
+        tck ^= atr_body[i];
+    memcpy(atr, atr_body, sizeof atr_body);
+    atr[sizeof atr_body] = tck;
+    *atr_len = sizeof atr_body + 1;
+    return SEAM_OK;
+}
+
+/* ---- SELECT and MANAGE CHANNEL ----------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *prefix;
+    size_t prefix_len;
+    const uint8_t *after; /* for "next occurrence": the currently selected AID */
+    size_t after_len;
+    bool passed; /* the walk has passed `after` */
+    uint8_t found[REGISTRY_AID_MAX];
+    size_t found_len;
+} select_search;
+
+static int visit_selectable(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
+                            size_t value_len) {
+    select_search *s = ctx;
+    (void)value, (void)value_len;
+    if (key_len < s->prefix_len || memcmp(key, s->prefix, s->prefix_len))
+        return 0;
+    if (s->after && !s->passed) {
+        if (key_len == s->after_len && !memcmp(key, s->after, key_len))
+            s->passed = true;
+        return 0;
+    }
+    memcpy(s->found, key, key_len);
+    s->found_len = key_len;
+    return 1;
+}
+
+/* Builds the FCI of a security domain: 6F { 84 AID, A5 { 9F65 max command data } }. */
+static size_t sd_fci(const uint8_t *aid, size_t aid_len, uint8_t *out) {
+    size_t n = 0;
+    out[n++] = 0x6F;
+    out[n++] = (uint8_t)(2 + aid_len + 2 + 4);
+    out[n++] = 0x84;
+    out[n++] = (uint8_t)aid_len;
+    memcpy(out + n, aid, aid_len);
+    n += aid_len;
+    out[n++] = 0xA5;
+    out[n++] = 4;
+    out[n++] = 0x9F;
+    out[n++] = 0x65;
+    out[n++] = 1;
+    out[n++] = 0xFF; /* max command data: 255 (short APDUs, GP 1.1) */
+    return n;
+}
+
+static seam_err cmd_select(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
+    select_search s = {0};
+    if (a->p1 != 0x04) {
+        r->sw = SEAM_SW_WRONG_P1P2;
+        return SEAM_OK;
+    }
+    if (a->p2 != 0x00 && a->p2 != 0x02 && a->p2 != 0x0C) {
+        r->sw = SEAM_SW_WRONG_P1P2;
+        return SEAM_OK;
+    }
+    if (a->nc > REGISTRY_AID_MAX) {
+        r->sw = SEAM_SW_WRONG_LENGTH;
+        return SEAM_OK;
+    }
+    s.prefix = a->nc ? a->data : seam_card_isd_aid;
+    s.prefix_len = a->nc ? a->nc : sizeof seam_card_isd_aid;
+    if (a->p2 == 0x02) {
+        s.after = ch->selected;
+        s.after_len = ch->selected_len;
+    }
+    seam_err e = seam_nvm_foreach(c->nvm, REGISTRY_SD, NULL, 0, visit_selectable, &s);
+    if (e)
+        return e;
+    if (!s.found_len) {
+        r->sw = SEAM_SW_FILE_NOT_FOUND; /* the previous selection stays */
+        return SEAM_OK;
+    }
+    scp03_end_session(&ch->session);
+    memcpy(ch->selected, s.found, s.found_len);
+    ch->selected_len = (uint8_t)s.found_len;
+    r->len = a->p2 == 0x0C ? 0 : sd_fci(s.found, s.found_len, c->data);
+    r->sw = SEAM_SW_SUCCESS;
+    return SEAM_OK;
+}
+
+static void cmd_manage_channel(seam_card *c, channel *from, const seam_apdu *a, reply *r) {
+    if (a->p1 == 0x00) { /* open: P2 00 = the card picks, else that channel */
+        unsigned want = a->p2;
+        if (want == 0) {
+            for (want = 1; want < CHANNELS && c->channels[want].open; want++)
+                ;
+        }
+        if (want >= CHANNELS || c->channels[want].open || a->nc) {
+            r->sw = a->nc ? SEAM_SW_WRONG_LENGTH : SEAM_SW_CHANNEL_NOT_SUPPORTED;
+            return;
+        }
+        channel *ch = &c->channels[want];
+        memset(ch, 0, sizeof *ch);
+        ch->open = true;
+        memcpy(ch->selected, from->selected, from->selected_len); /* the SD of the origin */
+        ch->selected_len = from->selected_len;
+        if (a->p2 == 0) {
+            c->data[0] = (uint8_t)want;
+            r->len = 1;
+        }
+        r->sw = SEAM_SW_SUCCESS;
+    } else if (a->p1 == 0x80) { /* close */
+        if (a->p2 == 0 || a->p2 >= CHANNELS || !c->channels[a->p2].open) {
+            r->sw = a->p2 == 0 ? SEAM_SW_WRONG_P1P2 : SEAM_SW_CHANNEL_NOT_SUPPORTED;
+            return;
+        }
+        scp03_end_session(&c->channels[a->p2].session);
+        c->channels[a->p2].open = false;
+        r->sw = SEAM_SW_SUCCESS;
+    } else {
+        r->sw = SEAM_SW_WRONG_P1P2;
+    }
+}
+
+/* ---- GET DATA ------------------------------------------------------------------- */
+
+/* Card recognition data for GP 2.3.1 with SCP03 i=70 (gp_facts 1.9). */
+static const uint8_t card_recognition[] = {
+    0x73, 0x2F, 0x06, 0x07, 0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B, 0x01, 0x60, 0x0C,
+    0x06, 0x0A, 0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B, 0x02, 0x02, 0x03, 0x01, 0x63,
+    0x09, 0x06, 0x07, 0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B, 0x03, 0x64, 0x0B, 0x06,
+    0x09, 0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B, 0x04, 0x03, 0x70};
+
+/* Writes the value of GET DATA object `tag` for the selected SD; false if unknown. */
+static seam_err get_data_value(seam_card *c, const registry_sd *sd, uint32_t tag, uint8_t *out,
+                               size_t *len, bool *known) {
+    registry_card card;
+    seam_err e = registry_card_get(c->nvm, &card);
+    *known = true;
+    *len = 0;
+    if (e)
+        return e;
+    switch (tag) {
+    case 0x42: /* issuer identification number */
+        memcpy(out, card.iin, card.iin_len);
+        *len = card.iin_len;
+        break;
+    case 0x45: /* card image number */
+        memcpy(out, card.cin, card.cin_len);
+        *len = card.cin_len;
+        break;
+    case 0x66: /* card data */
+        memcpy(out, card_recognition, sizeof card_recognition);
+        *len = sizeof card_recognition;
+        break;
+    case 0xC1: /* sequence counter of the default key version */
+        out[0] = (uint8_t)(sd->sequence_counter >> 16);
+        out[1] = (uint8_t)(sd->sequence_counter >> 8);
+        out[2] = (uint8_t)sd->sequence_counter;
+        *len = 3;
+        break;
+    case 0xE0: { /* key information template: C0 { id, KVN, AES (88), length } per key */
+        scp03_keyset sets[REGISTRY_KEYSETS_MAX];
+        size_t count = 0;
+        e = registry_keysets_get(c->nvm, sd->aid, sd->aid_len, sets, REGISTRY_KEYSETS_MAX, &count);
+        for (size_t k = 0; !e && k < count; k++) {
+            for (uint8_t id = 1; id <= 3; id++) {
+                uint8_t entry[6] = {0xC0, 4, id, sets[k].kvn, 0x88, (uint8_t)sets[k].key_len};
+                memcpy(out + *len, entry, sizeof entry);
+                *len += sizeof entry;
+            }
+        }
+        seam_secure_zero(sets, sizeof sets);
+        break;
+    }
+    case 0x9F7F: { /* CPLC: fixed fabricator and type identifiers, the CIN as serial */
+        memset(out, 0, 42);
+        out[0] = 0x53; /* IC fabricator "SE" */
+        out[1] = 0x45;
+        out[2] = 0x41; /* IC type "AM" */
+        out[3] = 0x4D;
+        memcpy(out + 13, card.cin, 4 < card.cin_len ? 4 : card.cin_len); /* IC serial number */
+        *len = 42;
+        break;
+    }
+    case 0xFF21: { /* extended card resources: free non-volatile memory */
+        size_t free_bytes = seam_nvm_free_bytes(c->nvm);
+        uint8_t v[] = {0x81,
+                       1,
+                       0,
+                       0x82,
+                       4,
+                       (uint8_t)(free_bytes >> 24),
+                       (uint8_t)(free_bytes >> 16),
+                       (uint8_t)(free_bytes >> 8),
+                       (uint8_t)free_bytes};
+        memcpy(out, v, sizeof v);
+        *len = sizeof v;
+        break;
+    }
+    default:
+        *known = false;
+        break;
+    }
+    return e;
+}
+
+static seam_err cmd_get_data(seam_card *c, const channel *ch, const seam_apdu *a, reply *r) {
+    registry_sd sd;
+    uint8_t value[256];
+    size_t len = 0;
+    bool known = false;
+    uint32_t tag = a->p1 ? (uint32_t)a->p1 << 8 | a->p2 : a->p2;
+    seam_err e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &sd);
+    if (e)
+        return e;
+    e = get_data_value(c, &sd, tag, value, &len, &known);
+    if (e)
+        return e;
+    if (!known) {
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+        return SEAM_OK;
+    }
+    if (seam_apdu_cla_proprietary(a->cla)) {
+        /* GP class: the whole TLV. The tag is P1-P2 as sent: GP's FF21 is not a
+           valid ISO 7816-4 tag, so util's BER-TLV encoder would refuse it. */
+        size_t n = 0;
+        if (a->p1)
+            c->data[n++] = a->p1;
+        c->data[n++] = a->p2;
+        if (len > 0x7F)
+            c->data[n++] = 0x81;
+        c->data[n++] = (uint8_t)len;
+        memcpy(c->data + n, value, len);
+        r->len = n + len;
+    } else { /* ISO class: the value alone */
+        memcpy(c->data, value, len);
+        r->len = len;
+    }
+    r->sw = SEAM_SW_SUCCESS;
+    return SEAM_OK;
+}
+
+/* ---- secure channel ---------------------------------------------------------------- */
+
+static seam_err cmd_initialize_update(seam_card *c, channel *ch, const uint8_t *apdu,
+                                      size_t apdu_len, reply *r) {
+    registry_sd sd;
+    scp03_keyset sets[REGISTRY_KEYSETS_MAX];
+    size_t count = 0;
+    uint32_t new_seq = 0;
+    seam_err e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &sd);
+    if (!e)
+        e = registry_keysets_get(c->nvm, sd.aid, sd.aid_len, sets, REGISTRY_KEYSETS_MAX, &count);
+    if (!e) {
+        scp03_sd view = {.keysets = sets,
+                         .n_keysets = count,
+                         .aid = sd.aid,
+                         .aid_len = sd.aid_len,
+                         .i = sd.scp_i};
+        memcpy(view.diversification, sd.diversification, sizeof view.diversification);
+        e = scp03_initialize_update(&ch->session, &view, sd.sequence_counter, &new_seq, apdu,
+                                    apdu_len, c->data, sizeof c->data, &r->len, &r->sw);
+    }
+    /* the counter is persisted in this command's transaction, before the response leaves */
+    if (!e && r->sw == SEAM_SW_SUCCESS && new_seq != sd.sequence_counter) {
+        sd.sequence_counter = new_seq;
+        e = registry_sd_put(c->nvm, &sd);
+    }
+    if (e)
+        scp03_end_session(&ch->session);
+    seam_secure_zero(sets, sizeof sets);
+    return e;
+}
+
+/* ---- dispatch ----------------------------------------------------------------------- */
+
+static bool sw_success(uint16_t sw) {
+    uint8_t sw1 = (uint8_t)(sw >> 8);
+    return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
+}
+
+/* Runs one command on an open channel; fills r (data in c->data). */
+static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
+                         size_t raw_len, bool *secured, reply *r) {
+    bool gp_class = seam_apdu_cla_proprietary(a->cla);
+    seam_apdu plain = *a;
+    seam_err e = SEAM_OK;
+    *secured = false;
+    if (!gp_class) {
+        switch (a->ins) {
+        case 0xA4:
+            return cmd_select(c, ch, a, r);
+        case 0x70:
+            cmd_manage_channel(c, ch, a, r);
+            return SEAM_OK;
+        case 0xCA:
+        case 0xCB:
+            return cmd_get_data(c, ch, a, r);
+        default:
+            r->sw = SEAM_SW_INS_NOT_SUPPORTED;
+            return SEAM_OK;
+        }
+    }
+    if (a->ins == 0x50)
+        return cmd_initialize_update(c, ch, raw, raw_len, r);
+    if (a->ins == 0x82) {
+        e = scp03_external_authenticate(&ch->session, raw, raw_len, &r->sw);
+        return e;
+    }
+    /* every other GP command passes the secure channel first */
+    size_t plain_len = 0;
+    e = scp03_unwrap_command(&ch->session, raw, raw_len, c->plain, sizeof c->plain, &plain_len,
+                             &r->sw);
+    if (e || r->sw != SEAM_SW_SUCCESS)
+        return e;
+    *secured = scp03_session_state(&ch->session) == SCP03_AUTHENTICATED;
+    if (seam_apdu_parse(c->plain, plain_len, &plain)) {
+        r->sw = SEAM_SW_WRONG_LENGTH;
+        return SEAM_OK;
+    }
+    switch (plain.ins) {
+    case 0xCA:
+        return cmd_get_data(c, ch, &plain, r);
+    default:
+        r->sw = SEAM_SW_INS_NOT_SUPPORTED;
+        return SEAM_OK;
+    }
+}
+
+static seam_err respond_sw(seam_card *c, uint16_t sw, uint8_t *out, size_t size, size_t *len) {
+    return seam_apdu_remainder_send(&c->remainder, NULL, 0, sw, 0, out, size, len);
+}
+
+seam_err seam_card_transmit(seam_card *c, const uint8_t *cmd, size_t cmd_len, uint8_t *out,
+                            size_t out_size, size_t *out_len) {
+    seam_apdu a;
+    seam_apdu_class cls;
+    reply r = {0, SEAM_SW_UNKNOWN};
+    bool secured = false;
+    seam_err e;
+    if (c->dead)
+        return SEAM_ERR_NVM_POWER_CUT;
+    if (!c->powered)
+        return SEAM_ERR_CARD;
+    if (seam_apdu_parse(cmd, cmd_len, &a))
+        return respond_sw(c, cmd_len < 4 ? SEAM_SW_WRONG_LENGTH : SEAM_SW_WRONG_LENGTH, out,
+                          out_size, out_len);
+    if (seam_apdu_class_decode(a.cla, &cls))
+        return respond_sw(c, SEAM_SW_CLA_NOT_SUPPORTED, out, out_size, out_len);
+    if (cls.channel >= CHANNELS || !c->channels[cls.channel].open)
+        return respond_sw(c, SEAM_SW_CHANNEL_NOT_SUPPORTED, out, out_size, out_len);
+    if (!cls.proprietary && a.ins == SEAM_APDU_INS_GET_RESPONSE) {
+        if (c->remainder_channel != cls.channel)
+            return respond_sw(c, SEAM_SW_CONDITIONS_NOT_MET, out, out_size, out_len);
+        return seam_apdu_remainder_get(&c->remainder, a.ne, out, out_size, out_len);
+    }
+    seam_apdu_remainder_clear(&c->remainder);
+    channel *ch = &c->channels[cls.channel];
+
+    e = seam_nvm_begin(c->nvm);
+    if (!e)
+        e = dispatch(c, ch, &a, cmd, cmd_len, &secured, &r);
+    if (!e && sw_success(r.sw))
+        e = seam_nvm_commit(c->nvm);
+    else
+        seam_nvm_rollback(c->nvm);
+    if (e == SEAM_ERR_NVM_POWER_CUT) {
+        c->dead = true;
+        seam_card_power_off(c);
+        return e;
+    }
+    if (e) {
+        /* storage failure: nothing was committed; answer as a card does */
+        seam_log(SEAM_LOG_WARN, "card: command %02X %02X failed: %s", a.cla, a.ins,
+                 seam_err_str(e));
+        scp03_end_session(&ch->session);
+        r = (reply){0, e == SEAM_ERR_NVM_FULL ? SEAM_SW_NOT_ENOUGH_MEMORY : SEAM_SW_UNKNOWN};
+    }
+    const uint8_t *data = c->data;
+    size_t len = r.len;
+    if (secured) {
+        e = scp03_wrap_response(&ch->session, c->data, r.len, r.sw, c->wrapped, sizeof c->wrapped,
+                                &len);
+        if (e)
+            return e;
+        data = c->wrapped;
+    }
+    c->remainder_channel = cls.channel;
+    return seam_apdu_remainder_send(&c->remainder, data, len, r.sw, a.ne ? a.ne : 256, out,
+                                    out_size, out_len);
+}

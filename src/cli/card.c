@@ -1,0 +1,176 @@
+/*
+ * seam card new | serve: create a card image, and serve it to pcscd through
+ * vsmartcard's vpcd driver so that any PC/SC tool sees it as a reader.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "seam/card.h"
+#include "seam/link.h"
+#include "seam/util.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) {
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Finds --name VALUE in argv; NULL when absent. */
+static const char *option(int argc, char **argv, const char *name) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], name))
+            return argv[i + 1];
+    return NULL;
+}
+
+/* Refuses arguments that are neither known options nor their values. */
+static bool only_options(int argc, char **argv, const char *const *known) {
+    for (int i = 1; i < argc; i++) {
+        bool ok = false;
+        for (const char *const *k = known; *k; k++)
+            ok |= !strcmp(argv[i], *k) && i + 1 < argc;
+        if (!ok) {
+            fprintf(stderr, "seam card %s: unexpected argument '%s'\n", argv[0], argv[i]);
+            return false;
+        }
+        i++;
+    }
+    return true;
+}
+
+static int card_new(int argc, char **argv) {
+    static const char *const known[] = {"--image", "--capacity", NULL};
+    const char *image = option(argc, argv, "--image");
+    const char *capacity_text = option(argc, argv, "--capacity");
+    size_t capacity = 0;
+    seam_card *card = NULL;
+    if (!only_options(argc, argv, known) || !image) {
+        fprintf(stderr, "usage: seam card new --image FILE [--capacity BYTES]\n");
+        return 2;
+    }
+    if (capacity_text) {
+        char *end = NULL;
+        unsigned long long v = strtoull(capacity_text, &end, 10);
+        if (!*capacity_text || *end || v < 4096 || v > SEAM_NVM_CAPACITY_MAX) {
+            fprintf(stderr,
+                    "seam card new: --capacity must be a number of bytes from 4096 to %zu\n",
+                    (size_t)SEAM_NVM_CAPACITY_MAX);
+            return 2;
+        }
+        capacity = (size_t)v;
+    }
+    seam_err e = seam_card_create(image, capacity, &card);
+    if (e) {
+        fprintf(stderr, "seam card new: %s: %s\n", image, seam_err_str(e));
+        return 1;
+    }
+    printf("Created card %s: lifecycle SECURED, %zu bytes of storage (%zu free).\n"
+           "Issuer security domain A000000151000000 holds the GlobalPlatform test keys\n"
+           "404142434445464748494A4B4C4D4E4F (AES-128, key version 0x30) for ENC, MAC and DEK:\n"
+           "anyone can open a secure channel; replace them with PUT KEY before real use.\n",
+           image, seam_nvm_capacity(seam_card_nvm(card)), seam_nvm_free_bytes(seam_card_nvm(card)));
+    seam_card_close(card);
+    return 0;
+}
+
+typedef struct {
+    seam_card *card;
+    uint8_t atr[SEAM_CARD_ATR_MAX];
+    size_t atr_len;
+} serving;
+
+static seam_err serve_power_on(void *ctx) {
+    serving *s = ctx;
+    return seam_card_power_on(s->card, s->atr, sizeof s->atr, &s->atr_len);
+}
+
+static seam_err serve_power_off(void *ctx) {
+    serving *s = ctx;
+    seam_card_power_off(s->card);
+    return SEAM_OK;
+}
+
+static seam_err serve_atr(void *ctx, uint8_t *out, size_t out_size, size_t *out_len) {
+    serving *s = ctx;
+    if (!s->atr_len) {
+        seam_err e = serve_power_on(ctx);
+        if (e)
+            return e;
+    }
+    if (out_size < s->atr_len)
+        return SEAM_ERR_BUFFER_SMALL;
+    memcpy(out, s->atr, s->atr_len);
+    *out_len = s->atr_len;
+    return SEAM_OK;
+}
+
+static seam_err serve_apdu(void *ctx, const uint8_t *in, size_t in_len, uint8_t *out,
+                           size_t out_size, size_t *out_len) {
+    serving *s = ctx;
+    return seam_card_transmit(s->card, in, in_len, out, out_size, out_len);
+}
+
+static int card_serve(int argc, char **argv) {
+    static const char *const known[] = {"--image", "--vpcd", NULL};
+    const char *image = option(argc, argv, "--image");
+    const char *vpcd = option(argc, argv, "--vpcd");
+    seam_vpcd_options opt = {0};
+    char host[256] = SEAM_VPCD_DEFAULT_HOST;
+    serving s = {0};
+    if (!only_options(argc, argv, known) || !image) {
+        fprintf(stderr, "usage: seam card serve --image FILE [--vpcd HOST:PORT]\n");
+        return 2;
+    }
+    if (vpcd) {
+        const char *colon = strrchr(vpcd, ':');
+        char *end = NULL;
+        unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+        if (!colon || colon == vpcd || (size_t)(colon - vpcd) >= sizeof host || !*(colon + 1) ||
+            *end || port == 0 || port > 65535) {
+            fprintf(stderr, "seam card serve: --vpcd wants HOST:PORT, e.g. 127.0.0.1:35963\n");
+            return 2;
+        }
+        memcpy(host, vpcd, (size_t)(colon - vpcd));
+        host[colon - vpcd] = 0;
+        opt.port = (uint16_t)port;
+    }
+    opt.host = host;
+    seam_err e = seam_card_open(image, &s.card);
+    if (e) {
+        fprintf(stderr, "seam card serve: %s: %s\n", image, seam_err_str(e));
+        return 1;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    seam_vpcd_handler handler = {.ctx = &s,
+                                 .power_on = serve_power_on,
+                                 .power_off = serve_power_off,
+                                 .reset = serve_power_on,
+                                 .atr = serve_atr,
+                                 .apdu = serve_apdu};
+    seam_log(SEAM_LOG_INFO, "serving %s to vpcd at %s:%u", image, host,
+             opt.port ? opt.port : SEAM_VPCD_DEFAULT_PORT);
+    e = seam_vpcd_serve(&opt, &handler, &stop_requested);
+    seam_card_close(s.card);
+    if (e) {
+        fprintf(stderr, "seam card serve: %s\n", seam_err_str(e));
+        return 1;
+    }
+    seam_log(SEAM_LOG_INFO, "stopped; the card image is closed");
+    return 0;
+}
+
+int seam_cli_card(int argc, char **argv) {
+    if (argc >= 1 && !strcmp(argv[0], "new"))
+        return card_new(argc, argv);
+    if (argc >= 1 && !strcmp(argv[0], "serve"))
+        return card_serve(argc, argv);
+    fprintf(stderr, "usage: seam card new|serve ...\n");
+    return 2;
+}

@@ -1,0 +1,328 @@
+/*
+ * The card as a terminal sees it: ATR, SELECT, logical channels, GET DATA,
+ * GET RESPONSE, and the SCP03 handshake with the issuer security domain
+ * (X1), with the sequence counter surviving restarts and power cuts (X4)
+ * and every refused command leaving the card as it was (X6).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "seam/card.h"
+#include "seam/crypto.h"
+#include "seam/nvm.h"
+
+typedef struct {
+    char dir[64];
+    char path[96];
+    seam_card *card;
+} fixture;
+
+static uint8_t response[SEAM_CARD_RESPONSE_MAX];
+static size_t response_len;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    strcpy(f->dir, "/tmp/seam-card-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/card.db", f->dir);
+    assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    seam_card_close(f->card);
+    unlink(f->path);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void power_on(seam_card *card) {
+    uint8_t atr[SEAM_CARD_ATR_MAX];
+    size_t atr_len;
+    assert_int_equal(seam_card_power_on(card, atr, sizeof atr, &atr_len), SEAM_OK);
+}
+
+static void reopen(fixture *f) {
+    seam_card_close(f->card);
+    f->card = NULL;
+    assert_int_equal(seam_card_open(f->path, &f->card), SEAM_OK);
+    power_on(f->card);
+}
+
+/* Sends hex-free bytes; returns the status word and leaves the data in response. */
+static uint16_t send(seam_card *card, const uint8_t *apdu, size_t len) {
+    assert_int_equal(seam_card_transmit(card, apdu, len, response, sizeof response, &response_len),
+                     SEAM_OK);
+    assert_true(response_len >= 2);
+    return (uint16_t)(response[response_len - 2] << 8 | response[response_len - 1]);
+}
+
+#define SEND(card, ...)                                                                            \
+    send(card, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
+
+static const uint8_t isd[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
+
+/* ---- device ---------------------------------------------------------------------- */
+
+static void atr_announces_t1_and_extended_lengths(void **state) {
+    fixture *f = *state;
+    uint8_t atr[SEAM_CARD_ATR_MAX], cmd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
+    size_t atr_len = 0;
+    assert_int_equal(
+        seam_card_transmit(f->card, cmd, sizeof cmd, response, sizeof response, &response_len),
+        SEAM_ERR_CARD); /* powered off */
+    assert_int_equal(seam_card_power_on(f->card, atr, sizeof atr, &atr_len), SEAM_OK);
+    assert_true(atr_len <= 33);
+    assert_int_equal(atr[0], 0x3B);
+    uint8_t tck = 0;
+    for (size_t i = 1; i < atr_len; i++)
+        tck ^= atr[i];
+    assert_int_equal(tck, 0); /* T=1 is offered, so TCK must check */
+    bool t1 = false;
+    for (size_t i = 2; i < atr_len; i++)
+        t1 |= atr[i] == 0x01 && (atr[i - 1] & 0x80);
+    assert_true(t1);
+    assert_int_equal(atr[atr_len - 2] & 0x40, 0x40); /* card capabilities: extended Lc/Le */
+}
+
+static void select_finds_the_isd_by_full_partial_and_empty_aid(void **state) {
+    fixture *f = *state;
+    power_on(f->card);
+    assert_int_equal(
+        SEND(f->card, 0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0, 0, 0x01, 0x51, 0, 0, 0, 0x00), 0x9000);
+    assert_int_equal(response[0], 0x6F);
+    assert_int_equal(response[2], 0x84);
+    assert_int_equal(response[3], 8);
+    assert_memory_equal(response + 4, isd, 8);
+    assert_int_equal(SEND(f->card, 0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0, 0, 0, 0x01, 0x51, 0x00),
+                     0x9000);
+    assert_memory_equal(response + 4, isd, 8);
+    assert_int_equal(SEND(f->card, 0x00, 0xA4, 0x04, 0x00, 0x00), 0x9000);
+    assert_memory_equal(response + 4, isd, 8);
+    /* the next occurrence after the only match: none */
+    assert_int_equal(SEND(f->card, 0x00, 0xA4, 0x04, 0x02, 0x05, 0xA0, 0, 0, 0x01, 0x51, 0x00),
+                     0x6A82);
+    assert_int_equal(SEND(f->card, 0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0, 0, 0, 0, 0x99, 0x00),
+                     0x6A82);
+    assert_int_equal(SEND(f->card, 0x00, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00), 0x6A86);
+}
+
+static void bad_apdus_get_iso_status_words(void **state) {
+    fixture *f = *state;
+    power_on(f->card);
+    assert_int_equal(SEND(f->card, 0x00, 0xA4, 0x04), 0x6700);                   /* 3 bytes */
+    assert_int_equal(SEND(f->card, 0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0), 0x6700); /* short Lc */
+    assert_int_equal(SEND(f->card, 0xFF, 0xA4, 0x04, 0x00, 0x00), 0x6E00);
+    assert_int_equal(SEND(f->card, 0x00, 0x12, 0x00, 0x00, 0x00), 0x6D00);
+    assert_int_equal(SEND(f->card, 0x80, 0x12, 0x00, 0x00, 0x00), 0x6D00);
+    assert_int_equal(SEND(f->card, 0x01, 0xA4, 0x04, 0x00, 0x00), 0x6881); /* channel closed */
+    assert_int_equal(SEND(f->card, 0x00, 0xC0, 0x00, 0x00, 0x00), 0x6985); /* nothing pending */
+}
+
+static void logical_channels_open_select_and_close(void **state) {
+    fixture *f = *state;
+    power_on(f->card);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x00, 0x01), 0x9000);
+    assert_int_equal(response_len, 3);
+    assert_int_equal(response[0], 1);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x03), 0x9000); /* open channel 3 */
+    assert_int_equal(SEND(f->card, 0x01, 0xA4, 0x04, 0x00, 0x00), 0x9000);
+    assert_int_equal(SEND(f->card, 0x03, 0xCA, 0x00, 0x42, 0x00), 0x9000);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x00, 0x01), 0x9000);
+    assert_int_equal(response[0], 2);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x00, 0x01), 0x6881); /* all 4 in use */
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x01), 0x9000);
+    assert_int_equal(SEND(f->card, 0x01, 0xA4, 0x04, 0x00, 0x00), 0x6881);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x01), 0x6881); /* already closed */
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x00), 0x6A86); /* basic channel */
+    /* a warm reset closes every supplementary channel */
+    power_on(f->card);
+    assert_int_equal(SEND(f->card, 0x03, 0xCA, 0x00, 0x42, 0x00), 0x6881);
+}
+
+static void get_data_reports_card_objects(void **state) {
+    fixture *f = *state;
+    power_on(f->card);
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x00, 0x66, 0x00), 0x9000);
+    assert_int_equal(response[0], 0x66); /* GP class: the whole TLV */
+    assert_int_equal(response[1], 0x31);
+    assert_int_equal(SEND(f->card, 0x00, 0xCA, 0x00, 0x66, 0x00), 0x9000);
+    assert_int_equal(response[0], 0x73); /* ISO class: the value */
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x00, 0xE0, 0x00), 0x9000);
+    assert_int_equal(response[0], 0xE0);
+    assert_int_equal(response_len, 2 + 3 * 6 + 2);
+    assert_int_equal(response[2], 0xC0);
+    assert_int_equal(response[5], 0x30); /* key version of the test keys */
+    assert_int_equal(response[6], 0x88); /* AES */
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x9F, 0x7F, 0x00), 0x9000);
+    assert_int_equal(response_len, 3 + 42 + 2);
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0xFF, 0x21, 0x00), 0x9000);
+    size_t free_bytes = (size_t)response[8] << 24 | (size_t)response[9] << 16 |
+                        (size_t)response[10] << 8 | response[11];
+    assert_int_equal(free_bytes, seam_nvm_free_bytes(seam_card_nvm(f->card)));
+    assert_true(free_bytes > 500000);
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x00, 0xC1, 0x00), 0x9000);
+    assert_int_equal(response[2] | response[3] | response[4], 0);
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x00, 0xFE, 0x00), 0x6A88);
+}
+
+static void long_responses_continue_with_get_response(void **state) {
+    fixture *f = *state;
+    power_on(f->card);
+    /* Le = 10 on a 45-byte CPLC: 10 bytes and 61 23, then the rest */
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x9F, 0x7F, 0x0A), 0x6123);
+    assert_int_equal(response_len, 12);
+    assert_int_equal(response[0], 0x9F);
+    assert_int_equal(SEND(f->card, 0x00, 0xC0, 0x00, 0x00, 0x00), 0x9000);
+    assert_int_equal(response_len, 35 + 2);
+    assert_int_equal(SEND(f->card, 0x00, 0xC0, 0x00, 0x00, 0x00), 0x6985);
+}
+
+/* ---- secure channel ---------------------------------------------------------------- */
+
+typedef struct {
+    seam_crypto_scp03_session keys;
+    uint8_t chain[16];
+} host_channel;
+
+static const uint8_t test_key[16] = {0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+                                     0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F};
+
+/* Runs INITIALIZE UPDATE; returns its SW and, on 9000, derives the host's session. */
+static uint16_t initialize_update(seam_card *card, uint8_t kvn, host_channel *h, uint32_t *seq) {
+    uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    uint16_t sw = SEND(card, 0x80, 0x50, kvn, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00);
+    if (sw != 0x9000)
+        return sw;
+    assert_int_equal(response_len, 32 + 2);
+    assert_int_equal(response[10], 0x30); /* key version */
+    assert_int_equal(response[11], 0x03); /* SCP03 */
+    *seq = (uint32_t)response[29] << 16 | (uint32_t)response[30] << 8 | response[31];
+    assert_int_equal(
+        seam_crypto_scp03_derive_session(&h->keys, test_key, test_key, 16, hc, response + 13, 8),
+        SEAM_OK);
+    assert_int_equal(seam_crypto_scp03_verify_card_cryptogram(&h->keys, response + 21, 8), SEAM_OK);
+    return sw;
+}
+
+static uint16_t external_authenticate(seam_card *card, host_channel *h, uint8_t level,
+                                      bool corrupt) {
+    uint8_t cmd[5 + 16] = {0x84, 0x82, level, 0x00, 0x10};
+    assert_int_equal(seam_crypto_scp03_host_cryptogram(&h->keys, cmd + 5), SEAM_OK);
+    if (corrupt)
+        cmd[5] ^= 1;
+    memset(h->chain, 0, sizeof h->chain);
+    assert_int_equal(
+        seam_crypto_scp03_command_mac(&h->keys, h->chain, cmd, 5, cmd + 5, 8, cmd + 13), SEAM_OK);
+    return send(card, cmd, sizeof cmd);
+}
+
+static void scp03_handshake_opens_a_channel_with_the_test_keys(void **state) {
+    fixture *f = *state;
+    host_channel h;
+    uint32_t seq = 0;
+    power_on(f->card);
+    assert_int_equal(initialize_update(f->card, 0x00, &h, &seq), 0x9000);
+    assert_int_equal(seq, 1);
+    assert_int_equal(external_authenticate(f->card, &h, 0x01, false), 0x9000);
+    /* a C-MACed GET DATA goes through; the same without its MAC does not */
+    uint8_t cmd[5 + 8 + 1] = {0x84, 0xCA, 0x00, 0xE0, 0x08};
+    assert_int_equal(seam_crypto_scp03_command_mac(&h.keys, h.chain, cmd, 5, NULL, 0, cmd + 5),
+                     SEAM_OK);
+    cmd[13] = 0x00;
+    assert_int_equal(send(f->card, cmd, sizeof cmd), 0x9000);
+    assert_int_equal(response[0], 0xE0);
+    /* replaying it fails the MAC chain and closes the channel */
+    assert_int_equal(send(f->card, cmd, sizeof cmd), 0x6982);
+    assert_int_equal(send(f->card, cmd, sizeof cmd), 0x6982);
+}
+
+static void scp03_refusals_change_nothing(void **state) {
+    fixture *f = *state;
+    host_channel h;
+    uint32_t seq = 0;
+    power_on(f->card);
+    assert_int_equal(initialize_update(f->card, 0x31, &h, &seq), 0x6A88); /* no such KVN */
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x00, 0xC1, 0x00), 0x9000);
+    assert_int_equal(response[4], 0); /* counter untouched */
+    assert_int_equal(SEND(f->card, 0x80, 0x50, 0x00, 0x00, 0x04, 1, 2, 3, 4, 0x00), 0x6700);
+    assert_int_equal(initialize_update(f->card, 0x30, &h, &seq), 0x9000);
+    assert_int_equal(external_authenticate(f->card, &h, 0x01, true), 0x6300);
+    /* the session is gone: EXTERNAL AUTHENTICATE again is out of sequence */
+    assert_int_equal(external_authenticate(f->card, &h, 0x01, false), 0x6985);
+    assert_int_equal(initialize_update(f->card, 0x30, &h, &seq), 0x9000);
+    assert_int_equal(seq, 2);
+    assert_int_equal(external_authenticate(f->card, &h, 0x01, false), 0x9000);
+}
+
+static void sequence_counter_survives_a_restart(void **state) {
+    fixture *f = *state;
+    host_channel h;
+    uint32_t seq = 0;
+    power_on(f->card);
+    assert_int_equal(initialize_update(f->card, 0x00, &h, &seq), 0x9000);
+    assert_int_equal(initialize_update(f->card, 0x00, &h, &seq), 0x9000);
+    assert_int_equal(seq, 2);
+    reopen(f);
+    assert_int_equal(initialize_update(f->card, 0x00, &h, &seq), 0x9000);
+    assert_int_equal(seq, 3); /* a reused counter would reuse card challenges */
+}
+
+static void power_cut_at_every_write_of_initialize_update(void **state) {
+    /* X4: the counter is the old one or the new one after any cut, and the card works */
+    fixture *f = *state;
+    host_channel h;
+    uint32_t seq = 0;
+    seam_nvm *nvm = seam_card_nvm(f->card);
+    power_on(f->card);
+    uint64_t before = seam_nvm_write_points(nvm);
+    assert_int_equal(initialize_update(f->card, 0x00, &h, &seq), 0x9000);
+    uint64_t points = seam_nvm_write_points(nvm) - before;
+    assert_true(points >= 2); /* the counter record and the commit */
+    for (uint64_t n = 1; n <= points; n++) {
+        uint32_t old_seq = seq;
+        nvm = seam_card_nvm(f->card);
+        assert_int_equal(seam_nvm_fault_set(nvm, SEAM_NVM_FAULT_POWER_CUT, n), SEAM_OK);
+        uint8_t cmd[] = {0x80, 0x50, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00};
+        assert_int_equal(
+            seam_card_transmit(f->card, cmd, sizeof cmd, response, sizeof response, &response_len),
+            SEAM_ERR_NVM_POWER_CUT);
+        reopen(f);
+        assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x00, 0xC1, 0x00), 0x9000);
+        uint32_t now = (uint32_t)response[2] << 16 | (uint32_t)response[3] << 8 | response[4];
+        assert_true(now == old_seq || now == old_seq + 1);
+        assert_int_equal(initialize_update(f->card, 0x00, &h, &seq), 0x9000);
+        assert_int_equal(seq, now + 1);
+        assert_int_equal(external_authenticate(f->card, &h, 0x01, false), 0x9000);
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(atr_announces_t1_and_extended_lengths, setup, teardown),
+        cmocka_unit_test_setup_teardown(select_finds_the_isd_by_full_partial_and_empty_aid, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(bad_apdus_get_iso_status_words, setup, teardown),
+        cmocka_unit_test_setup_teardown(logical_channels_open_select_and_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(get_data_reports_card_objects, setup, teardown),
+        cmocka_unit_test_setup_teardown(long_responses_continue_with_get_response, setup, teardown),
+        cmocka_unit_test_setup_teardown(scp03_handshake_opens_a_channel_with_the_test_keys, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(scp03_refusals_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(sequence_counter_survives_a_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(power_cut_at_every_write_of_initialize_update, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
