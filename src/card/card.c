@@ -33,13 +33,12 @@
 #include <unistd.h>
 
 #include "apdu.h"
+#include "card_int.h"
 #include "registry.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
 #include "sw.h"
-
-#define CHANNELS 4u
 
 const uint8_t seam_card_isd_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
@@ -47,32 +46,6 @@ const uint8_t seam_card_isd_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 
    historical bytes 80 73 80 01 CB: card capabilities with command chaining,
    extended Lc/Le, logical channels assigned by the card, 4 channels; then TCK. */
 static const uint8_t atr_body[] = {0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0x80, 0x01, 0xCB};
-
-typedef struct {
-    bool open;
-    uint8_t selected[REGISTRY_AID_MAX];
-    uint8_t selected_len;
-    scp03_session session;
-} channel;
-
-struct seam_card {
-    seam_nvm *nvm;
-    bool powered;
-    bool dead; /* an injected power cut: reopen */
-    channel channels[CHANNELS];
-    seam_apdu_remainder remainder;
-    uint8_t remainder_channel;
-    uint8_t remainder_storage[SEAM_CARD_RESPONSE_MAX];
-    uint8_t plain[SEAM_APDU_MAX_LEN];        /* the command after secure messaging */
-    uint8_t data[SEAM_CARD_RESPONSE_MAX];    /* response data being built */
-    uint8_t wrapped[SEAM_CARD_RESPONSE_MAX]; /* response data after secure messaging */
-};
-
-/* What a command handler produced. */
-typedef struct {
-    size_t len;
-    uint16_t sw;
-} reply;
 
 /* ---- creation ------------------------------------------------------------------ */
 

@@ -1,0 +1,266 @@
+/*
+ * seam applet ABI: the one header applet authors include (docs/applet-abi.md).
+ *
+ * An applet is C compiled to a freestanding wasm32 module:
+ *
+ *   clang --target=wasm32 -mcpu=mvp -O2 -ffreestanding -nostdlib \
+ *         -Wl,--no-entry -Wl,--stack-first -Wl,-z,stack-size=8192 \
+ *         -Wl,--export=__global_base -o applet.wasm applet.c
+ *
+ * It imports the host functions below from module "seam", exports the entry
+ * points install, select, deselect and process (SEAM_ENTRY), and declares its
+ * package metadata with SEAM_PACKAGE. Its global variables are its persistent
+ * state: linear memory outside the stack survives every command that ends
+ * normally, and a command that traps or runs out of fuel leaves no trace.
+ *
+ * Host functions trap (the command answers 6F00 and is rolled back) when
+ * given a pointer range outside linear memory or a transient range outside
+ * its buffer. Crypto functions that can fail on the applet's data (a bad key
+ * length, a length that is not a multiple of 16) return a negative value.
+ */
+#ifndef SEAM_APPLET_H
+#define SEAM_APPLET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SEAM__IMPORT(name) __attribute__((import_module("seam"), import_name(#name)))
+
+/* Marks an entry point for export: SEAM_ENTRY(process) uint32_t process(void) {...} */
+#define SEAM_ENTRY(name) __attribute__((export_name(#name)))
+
+/* ---- status words (ISO/IEC 7816-4) ------------------------------------ */
+
+#define SW_NO_ERROR                 0x9000u
+#define SW_WRONG_LENGTH             0x6700u
+#define SW_SECURITY_STATUS          0x6982u
+#define SW_AUTH_BLOCKED             0x6983u /* authentication method blocked */
+#define SW_CONDITIONS_NOT_SATISFIED 0x6985u
+#define SW_WRONG_DATA               0x6A80u
+#define SW_FUNC_NOT_SUPPORTED       0x6A81u
+#define SW_RECORD_NOT_FOUND         0x6A83u
+#define SW_WRONG_P1P2               0x6A86u
+#define SW_INS_NOT_SUPPORTED        0x6D00u
+#define SW_CLA_NOT_SUPPORTED        0x6E00u
+#define SW_UNKNOWN                  0x6F00u
+#define SW_VERIFY_FAILED(tries)     (0x63C0u | ((uint32_t)(tries)&0x0Fu)) /* 63Cx */
+
+/* ---- sizes -------------------------------------------------------------- */
+
+#define SEAM_APDU_HEADER_SIZE  4u     /* CLA INS P1 P2 */
+#define SEAM_RESPONSE_MAX      65536u /* response data bytes per command */
+#define SEAM_TRANSIENT_SIZE    1024u  /* bytes in each transient buffer */
+#define SEAM_SHA256_SIZE       32u
+#define SEAM_P256_PRIVATE_SIZE 32u
+#define SEAM_P256_PUBLIC_SIZE  65u /* 04 || X || Y */
+#define SEAM_P256_SIG_SIZE     64u /* r || s */
+
+/* Transient buffer kinds (Java Card CLEAR_ON_RESET / CLEAR_ON_DESELECT). */
+#define SEAM_TRANSIENT_RESET    0u /* zeroed at card reset */
+#define SEAM_TRANSIENT_DESELECT 1u /* zeroed at card reset and when the applet is deselected */
+
+/* AES modes for seam_aes: bit 0 chaining, bit 1 direction. */
+#define SEAM_AES_ECB     0u
+#define SEAM_AES_CBC     1u
+#define SEAM_AES_ENCRYPT 0u
+#define SEAM_AES_DECRYPT 2u
+
+/* ---- host functions (module "seam") ------------------------------------ */
+
+/* Copies the command APDU as CLA INS P1 P2 || data (Nc bytes) into buf[0..cap)
+ * (as much as fits); returns 4 + Nc, the whole length. */
+SEAM__IMPORT(apdu_command) uint32_t seam_apdu_command(void *buf, uint32_t cap);
+
+/* Ne of the command APDU: 0 when it had no Le, else 1..65536. */
+SEAM__IMPORT(apdu_ne) uint32_t seam_apdu_ne(void);
+
+/* Appends data[0..len) to the response data; returns 0, or -1 (nothing
+ * appended) when the response would exceed SEAM_RESPONSE_MAX. */
+SEAM__IMPORT(apdu_send) int32_t seam_apdu_send(const void *data, uint32_t len);
+
+/* During install: copies the install parameters into buf[0..cap) (as much as
+ * fits) and returns their whole length; 0 at any other time. */
+SEAM__IMPORT(install_params) uint32_t seam_install_params(void *buf, uint32_t cap);
+
+/* Copies len bytes at offset of transient buffer `kind` into buf. */
+SEAM__IMPORT(transient_get)
+void seam_transient_get(uint32_t kind, uint32_t offset, void *buf, uint32_t len);
+
+/* Copies buf[0..len) into transient buffer `kind` at offset. */
+SEAM__IMPORT(transient_put)
+void seam_transient_put(uint32_t kind, uint32_t offset, const void *buf, uint32_t len);
+
+/* Fills buf[0..len) with random bytes. */
+SEAM__IMPORT(random) void seam_random(void *buf, uint32_t len);
+
+/* Writes the SHA-256 digest of data[0..len) to digest[0..32). */
+SEAM__IMPORT(sha256) void seam_sha256(const void *data, uint32_t len, void *digest);
+
+/* AES (key 16, 24 or 32 bytes) over len bytes (a multiple of 16) from in to
+ * out (out may equal in); iv (16 bytes) is read only in CBC mode. mode is
+ * SEAM_AES_ECB or SEAM_AES_CBC, or-ed with SEAM_AES_ENCRYPT or
+ * SEAM_AES_DECRYPT. Returns 0, or -1 for a bad key length, len or mode. */
+SEAM__IMPORT(aes)
+int32_t seam_aes(uint32_t mode, const void *key, uint32_t key_len, const void *iv, const void *in,
+                 uint32_t len, void *out);
+
+/* Writes HMAC-SHA256 of data[0..len) under key[0..key_len) to mac[0..32). */
+SEAM__IMPORT(hmac_sha256)
+void seam_hmac_sha256(const void *key, uint32_t key_len, const void *data, uint32_t len, void *mac);
+
+/* Makes a P-256 key pair: priv[0..32), pub[0..65). */
+SEAM__IMPORT(p256_generate) void seam_p256_generate(void *priv, void *pub);
+
+/* Signs a SHA-256 digest with ECDSA into sig[0..64) (r || s); returns 0, or
+ * -1 when priv is not a valid private key. */
+SEAM__IMPORT(p256_sign) int32_t seam_p256_sign(const void *priv, const void *digest, void *sig);
+
+/* Returns 1 when sig is a valid ECDSA signature of digest under pub, else 0. */
+SEAM__IMPORT(p256_verify)
+int32_t seam_p256_verify(const void *pub, const void *digest, const void *sig);
+
+/* ---- command helpers ------------------------------------------------------ */
+
+/* A command APDU as the applet sees it; data points into the caller's buffer. */
+typedef struct {
+    uint8_t cla, ins, p1, p2;
+    uint32_t nc;         /* command data bytes (may exceed what the buffer held) */
+    uint32_t ne;         /* expected response bytes, 0 when absent */
+    const uint8_t *data; /* buf + 4 */
+    bool complete;       /* the whole data fitted in the buffer */
+} seam_command;
+
+/* Reads the command into buf[0..cap) (cap >= 4) and fills *cmd. */
+static inline void seam_command_read(seam_command *cmd, uint8_t *buf, uint32_t cap) {
+    uint32_t total = seam_apdu_command(buf, cap);
+    cmd->cla = buf[0];
+    cmd->ins = buf[1];
+    cmd->p1 = buf[2];
+    cmd->p2 = buf[3];
+    cmd->nc = total - SEAM_APDU_HEADER_SIZE;
+    cmd->ne = seam_apdu_ne();
+    cmd->data = buf + SEAM_APDU_HEADER_SIZE;
+    cmd->complete = total <= cap;
+}
+
+/* ISO/IEC 7816-3 case of a command: 1 (no data, no Le), 2 (Le only),
+ * 3 (data only) or 4 (data and Le). */
+static inline uint32_t seam_command_case(const seam_command *cmd) {
+    return cmd->nc == 0 ? (cmd->ne == 0 ? 1u : 2u) : (cmd->ne == 0 ? 3u : 4u);
+}
+
+/* Reads a big-endian 16- or 32-bit number. */
+static inline uint32_t seam_get_u16(const uint8_t *p) {
+    return ((uint32_t)p[0] << 8) | p[1];
+}
+static inline uint32_t seam_get_u32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* Writes a big-endian 16- or 32-bit number. */
+static inline void seam_put_u16(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline void seam_put_u32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* ---- memory functions -------------------------------------------------------- */
+
+/*
+ * clang turns struct copies and clearing loops into calls to memcpy and
+ * memset even in freestanding code, so the header supplies them (weak, so
+ * every file of an applet may include it; no_builtin so that they do not
+ * compile into calls to themselves). Linking wasi-libc instead would add
+ * destructor wrappers around every export.
+ */
+__attribute__((weak, no_builtin("memset"))) void *memset(void *dest, int c, size_t n) {
+    uint8_t *d = dest;
+    for (size_t i = 0; i < n; i++) {
+        d[i] = (uint8_t)c;
+    }
+    return dest;
+}
+
+__attribute__((weak, no_builtin("memcpy"))) void *memcpy(void *restrict dest,
+                                                         const void *restrict src, size_t n) {
+    uint8_t *d = dest;
+    const uint8_t *s = src;
+    for (size_t i = 0; i < n; i++) {
+        d[i] = s[i];
+    }
+    return dest;
+}
+
+__attribute__((weak, no_builtin("memmove"))) void *memmove(void *dest, const void *src, size_t n) {
+    uint8_t *d = dest;
+    const uint8_t *s = src;
+    if (d < s) {
+        for (size_t i = 0; i < n; i++) {
+            d[i] = s[i];
+        }
+    } else {
+        for (size_t i = n; i > 0; i--) {
+            d[i - 1] = s[i - 1];
+        }
+    }
+    return dest;
+}
+
+__attribute__((weak, no_builtin("memcmp"))) int memcmp(const void *a, const void *b, size_t n) {
+    const uint8_t *x = a;
+    const uint8_t *y = b;
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] != y[i]) {
+            return x[i] < y[i] ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- package metadata ------------------------------------------------------ */
+
+#define SEAM__STR(...)                                                                           #__VA_ARGS__
+#define SEAM__XSTR(...)                                                                          SEAM__STR(__VA_ARGS__)
+#define SEAM__NTH(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, n, ...) n
+#define SEAM__NARGS(...)                                                                           \
+    SEAM__NTH(__VA_ARGS__, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+
+/* An AID of 5 to 16 bytes for SEAM_PACKAGE: tag 4F, its length, its bytes. */
+#define SEAM_AID(...) 0x4F, SEAM__NARGS(__VA_ARGS__), __VA_ARGS__
+
+/* One applet entry for SEAM_PACKAGE: template 61 holding the class AID (4F). */
+#define SEAM_APPLET_AID(...) 0x61, 2 + SEAM__NARGS(__VA_ARGS__), SEAM_AID(__VA_ARGS__)
+
+/*
+ * Declares the package metadata: the custom section "seam.package" (BER-TLV,
+ * docs/applet-abi.md). Use once per module, at file scope:
+ *
+ *   SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x53), 1, 0, 1, 0,
+ *                SEAM_APPLET_AID(0xA0, 0x00, 0x00, 0x05, 0x53, 0x01));
+ *
+ * package_aid is a SEAM_AID, then the package version and the platform
+ * version it needs (major, minor; 0..255 each), then one or more
+ * SEAM_APPLET_AID. clang puts a section called .custom_section.<name> into a
+ * wasm custom section called <name>; an asm block is used because a C array
+ * with that section attribute becomes a data segment in clang 14.
+ */
+#define SEAM_PACKAGE(package_aid, major, minor, platform_major, platform_minor, ...)               \
+    __asm__(".section .custom_section.seam.package,\"\",@\n"                                       \
+            ".byte " SEAM__XSTR(                                                                   \
+                package_aid) "\n"                                                                  \
+                             ".byte 0xC0, 2, " SEAM__XSTR(                                         \
+                                 major, minor) "\n"                                                \
+                                               ".byte 0xC1, 2, " SEAM__XSTR(                       \
+                                                   platform_major,                                 \
+                                                   platform_minor) "\n"                            \
+                                                                   ".byte " SEAM__XSTR(            \
+                                                                       __VA_ARGS__) "\n"           \
+                                                                                    ".text\n")
+
+#endif

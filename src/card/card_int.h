@@ -1,0 +1,54 @@
+/*
+ * The card's internal state, shared by the files of the card layer that
+ * implement its commands (card.c dispatches; gp_*.c implement GP commands).
+ */
+#ifndef SEAM_CARD_INT_H
+#define SEAM_CARD_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "apdu.h"
+#include "registry.h"
+#include "scp03.h"
+#include "seam/card.h"
+
+#define CHANNELS 4u
+
+typedef struct {
+    bool open;
+    uint8_t selected[REGISTRY_AID_MAX];
+    uint8_t selected_len;
+    scp03_session session;
+} channel;
+
+struct seam_card {
+    seam_nvm *nvm;
+    bool powered;
+    bool dead; /* an injected power cut: reopen */
+    channel channels[CHANNELS];
+    seam_apdu_remainder remainder;
+    uint8_t remainder_channel;
+    uint8_t remainder_storage[SEAM_CARD_RESPONSE_MAX];
+    uint8_t plain[SEAM_APDU_MAX_LEN];        /* the command after secure messaging */
+    uint8_t data[SEAM_CARD_RESPONSE_MAX];    /* response data being built */
+    uint8_t wrapped[SEAM_CARD_RESPONSE_MAX]; /* response data after secure messaging */
+};
+
+/* What a command handler produced: r->len bytes of response data in card->data. */
+typedef struct {
+    size_t len;
+    uint16_t sw;
+} reply;
+
+/*
+ * Command handlers: each runs inside the command's nvm transaction (card.c
+ * commits it when r->sw reports success and rolls it back otherwise), reads
+ * the plain command a (secure messaging already removed; secured says whether
+ * it came through an open SCP03 channel), writes response data to c->data and
+ * sets r. A seam_err return is a storage failure (the card answers 6F00/6A84).
+ */
+typedef seam_err (*card_command)(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
+                                 reply *r);
+
+#endif
