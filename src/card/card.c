@@ -491,6 +491,18 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
     switch (plain.ins) {
     case 0xCA:
         return cmd_get_data(c, ch, &plain, r);
+    case 0xD8:
+        return gp_put_key(c, ch, &plain, *secured, r);
+    case 0xF0:
+        return gp_set_status(c, ch, &plain, *secured, r);
+    case 0xF2:
+        return gp_get_status(c, ch, &plain, *secured, r);
+    case 0xE8:
+        return gp_load(c, ch, &plain, *secured, r);
+    case 0xE6:
+        return gp_install(c, ch, &plain, *secured, r);
+    case 0xE4:
+        return gp_delete(c, ch, &plain, *secured, r);
     default:
         r->sw = SEAM_SW_INS_NOT_SUPPORTED;
         return SEAM_OK;

@@ -51,4 +51,12 @@ typedef struct {
 typedef seam_err (*card_command)(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
                                  reply *r);
 
+/* GP card content and key management, one file per group (gp_keys.c, gp_content.c). */
+seam_err gp_put_key(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+seam_err gp_set_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+
 #endif
