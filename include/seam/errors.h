@@ -78,6 +78,7 @@ enum {
 
     /* cli */
     SEAM_ERR_CLI_USAGE = -900,
+    SEAM_ERR_CLI_MISMATCH = -901, /* a checked result differs from the expected one */
 };
 
 /* Returns a static, human-readable name for err; never NULL. */

@@ -26,9 +26,6 @@
 #include "cli.h"
 #include "seam/wasm.h"
 
-/* An assertion did not hold. cli range; errors.h has no code for it yet. */
-#define SPEC_ERR_MISMATCH (SEAM_ERR_CLI_USAGE - 1)
-
 /* Fuel per top-level call: far above any spec test, bounds a runaway loop. */
 #define SPEC_FUEL (UINT64_C(1) << 32)
 
@@ -97,13 +94,13 @@ static const struct {
     {"call stack exhausted", SEAM_WASM_TRAP_CALL_STACK_EXHAUSTED},
 };
 
-/* Writes a printf-style reason to why and returns SPEC_ERR_MISMATCH. */
+/* Writes a printf-style reason to why and returns SEAM_ERR_CLI_MISMATCH. */
 static seam_err mismatch(char *why, size_t why_size, const char *format, ...) {
     va_list ap;
     va_start(ap, format);
     vsnprintf(why, why_size, format, ap);
     va_end(ap);
-    return SPEC_ERR_MISMATCH;
+    return SEAM_ERR_CLI_MISMATCH;
 }
 
 /* Appends printf-style text to the string in buf, truncating at size. */
@@ -618,7 +615,7 @@ static void run_command(spec_run *run, const cJSON *cmd) {
     };
     spec_counts *counts = run->counts;
     char why[SPEC_WHY_SIZE] = "unknown command type";
-    seam_err err = SPEC_ERR_MISMATCH;
+    seam_err err = SEAM_ERR_CLI_MISMATCH;
     const char *type = json_string(cmd, "type");
     counts->line = json_line(cmd);
     if (!strcmp(json_string(cmd, "module_type"), "text")) {

@@ -121,6 +121,9 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_CLI_USAGE:
         message = "usage error";
         break;
+    case SEAM_ERR_CLI_MISMATCH:
+        message = "result differs from the expected one";
+        break;
     default:
         break;
     }
