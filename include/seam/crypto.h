@@ -312,4 +312,52 @@ seam_err seam_crypto_scp03_decrypt_response(const seam_crypto_scp03_session *ses
 /* Wipes a session's keys and challenges. */
 void seam_crypto_scp03_session_wipe(seam_crypto_scp03_session *session);
 
+/* ---- the host's side of a secure channel (src/crypto/scp03_host.c) ---- */
+
+/* One open SCP03 channel as a host (terminal, script, server) keeps it, S8 mode. */
+typedef struct {
+    seam_crypto_scp03_session keys;
+    uint8_t chain[16];
+    uint32_t counter; /* commands wrapped since EXTERNAL AUTHENTICATE */
+    uint8_t level;    /* 00 01 03 11 13 33, as sent in EXTERNAL AUTHENTICATE */
+    bool open;
+} seam_crypto_scp03_host;
+
+/*
+ * From the data of INITIALIZE UPDATE's response (29 or 32 bytes) and the host
+ * challenge sent, derives the session keys, checks the card cryptogram and
+ * writes the EXTERNAL AUTHENTICATE command for level on logical channel 0..3
+ * (21 bytes). Errors: SEAM_ERR_ARG (lengths, level, channel),
+ * SEAM_ERR_CRYPTO_KEY, SEAM_ERR_CRYPTO_AUTH (the card does not hold these
+ * keys); the host is closed on every error.
+ */
+seam_err seam_crypto_scp03_host_open(seam_crypto_scp03_host *host, const uint8_t *key_enc,
+                                     const uint8_t *key_mac, size_t key_len,
+                                     const uint8_t host_challenge[8], const uint8_t *response,
+                                     size_t response_len, uint8_t level, uint8_t channel,
+                                     uint8_t external_authenticate[21]);
+
+/*
+ * Wraps a short command APDU (case 1-4) for the channel: counts it, encrypts
+ * its data at C-DEC, adds the C-MAC and sets the secure messaging bit.
+ * Errors: SEAM_ERR_ARG (closed, or too long once wrapped: the host closes),
+ * SEAM_ERR_MALFORMED (not a short APDU), SEAM_ERR_BUFFER_SMALL (size needed
+ * in *out_len); the last two change nothing. out must not overlap apdu.
+ */
+seam_err seam_crypto_scp03_host_wrap(seam_crypto_scp03_host *host, const uint8_t *apdu, size_t len,
+                                     uint8_t *out, size_t cap, size_t *out_len);
+
+/*
+ * Unwraps the response to the last wrapped command (data || SW1 SW2): checks
+ * its R-MAC and decrypts R-ENC data at those levels, writing plain data ||
+ * SW to out (which may be response). Errors: SEAM_ERR_CRYPTO_AUTH (bad or
+ * missing R-MAC: the host closes), SEAM_ERR_CRYPTO_PADDING,
+ * SEAM_ERR_BUFFER_SMALL, SEAM_ERR_ARG (closed).
+ */
+seam_err seam_crypto_scp03_host_unwrap(seam_crypto_scp03_host *host, const uint8_t *response,
+                                       size_t len, uint8_t *out, size_t cap, size_t *out_len);
+
+/* Closes the channel and wipes its keys; safe on a closed host. */
+void seam_crypto_scp03_host_close(seam_crypto_scp03_host *host);
+
 #endif

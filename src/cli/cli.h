@@ -15,4 +15,7 @@ int seam_cli_wasm_run(int argc, char **argv);
    the card subcommand's name. */
 int seam_cli_card(int argc, char **argv);
 
+/* seam card script --image FILE SCRIPT: argv[0] is "script". */
+int seam_cli_card_script(int argc, char **argv);
+
 #endif

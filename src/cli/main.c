@@ -19,6 +19,7 @@ static const command commands[] = {
     {"wasm", "run", seam_cli_wasm_run, "seam wasm run FILE.wasm [ARGS...]   run a WASI program"},
     {"card", "new", seam_cli_card, "seam card new --image FILE [--capacity BYTES]"},
     {"card", "serve", seam_cli_card, "seam card serve --image FILE [--vpcd HOST:PORT]"},
+    {"card", "script", seam_cli_card_script, "seam card script --image FILE SCRIPT"},
 };
 
 static int usage(FILE *to) {

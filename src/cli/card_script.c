@@ -1,0 +1,380 @@
+/*
+ * seam card script --image FILE SCRIPT: runs a text script of APDUs against a
+ * card image in-process, checking status words and response data, with
+ * directives to open an SCP03 channel and to load a package. The format is in
+ * docs/card-script.md.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "seam/card.h"
+#include "seam/crypto.h"
+#include "seam/util.h"
+#include "seam/wasm.h"
+
+#define LINE_MAX_LEN 8192
+#define LOAD_BLOCK   240u
+
+typedef struct {
+    seam_card *card;
+    seam_crypto_scp03_host host;
+    const char *script;
+    unsigned line;
+    unsigned passed, failed;
+    uint8_t response[SEAM_CARD_RESPONSE_MAX];
+    size_t response_len;
+} runner;
+
+static void fail(runner *r, const char *fmt, const char *detail) {
+    printf("%s:%u: ", r->script, r->line);
+    printf(fmt, detail);
+    printf("\n");
+    r->failed++;
+}
+
+static void print_hex(const char *prefix, const uint8_t *b, size_t n) {
+    printf("%s", prefix);
+    for (size_t i = 0; i < n; i++)
+        printf("%02X", b[i]);
+    printf("\n");
+}
+
+/* Decodes hex with optional spaces into out; false if not hex. */
+static bool parse_hex(const char *text, size_t text_len, uint8_t *out, size_t cap, size_t *len) {
+    return seam_hex_decode(text, text_len, out, cap, len) == SEAM_OK;
+}
+
+/* Sends one APDU, through the secure channel when one is open and the class is GP's. */
+static bool exchange(runner *r, const uint8_t *apdu, size_t len) {
+    uint8_t wrapped[300];
+    const uint8_t *send = apdu;
+    size_t send_len = len;
+    bool secure = r->host.open && (apdu[0] & 0xFC) == 0x80;
+    seam_err e;
+    if (secure) {
+        e = seam_crypto_scp03_host_wrap(&r->host, apdu, len, wrapped, sizeof wrapped, &send_len);
+        if (e) {
+            fail(r, "cannot wrap the command for the secure channel: %s", seam_err_str(e));
+            return false;
+        }
+        send = wrapped;
+    }
+    e = seam_card_transmit(r->card, send, send_len, r->response, sizeof r->response,
+                           &r->response_len);
+    if (e) {
+        fail(r, "the card failed: %s", seam_err_str(e));
+        return false;
+    }
+    if (secure) {
+        e = seam_crypto_scp03_host_unwrap(&r->host, r->response, r->response_len, r->response,
+                                          sizeof r->response, &r->response_len);
+        if (e) {
+            fail(r, "the response does not verify: %s", seam_err_str(e));
+            return false;
+        }
+    }
+    return true;
+}
+
+static uint16_t response_sw(const runner *r) {
+    return (uint16_t)(r->response[r->response_len - 2] << 8 | r->response[r->response_len - 1]);
+}
+
+/* Checks sw against a 4-character pattern where x or X matches any nibble. */
+static bool sw_matches(uint16_t sw, const char *pattern) {
+    char have[5];
+    snprintf(have, sizeof have, "%04X", sw);
+    for (int i = 0; i < 4; i++)
+        if (toupper((unsigned char)pattern[i]) != 'X' &&
+            toupper((unsigned char)pattern[i]) != have[i])
+            return false;
+    return true;
+}
+
+/* A line of APDU hex, optionally "=> SW [DATA[*]]". */
+static void run_apdu(runner *r, char *text) {
+    char *arrow = strstr(text, "=>");
+    uint8_t apdu[300];
+    size_t len;
+    if (arrow)
+        *arrow = 0;
+    if (!parse_hex(text, strlen(text), apdu, sizeof apdu, &len) || len < 4) {
+        fail(r, "not an APDU in hex: '%s'", text);
+        return;
+    }
+    print_hex("> ", apdu, len);
+    if (!exchange(r, apdu, len))
+        return;
+    print_hex("< ", r->response, r->response_len);
+    if (!arrow)
+        return;
+    char *sw_text = arrow + 2;
+    while (*sw_text == ' ')
+        sw_text++;
+    if (strlen(sw_text) < 4 || !(sw_text[4] == 0 || sw_text[4] == ' ')) {
+        fail(r, "expected status word after =>: '%s'", arrow + 2);
+        return;
+    }
+    char sw_pattern[5] = {0};
+    memcpy(sw_pattern, sw_text, 4);
+    uint16_t sw = response_sw(r);
+    if (!sw_matches(sw, sw_pattern)) {
+        char got[48];
+        snprintf(got, sizeof got, "%s, got %04X", sw_pattern, sw);
+        fail(r, "expected %s", got);
+        return;
+    }
+    char *data_text = sw_text + 4;
+    while (*data_text == ' ')
+        data_text++;
+    if (*data_text) {
+        size_t text_len = strlen(data_text);
+        bool prefix = data_text[text_len - 1] == '*';
+        uint8_t want[SEAM_CARD_RESPONSE_MAX];
+        size_t want_len;
+        if (!parse_hex(data_text, text_len - (prefix ? 1 : 0), want, sizeof want, &want_len)) {
+            fail(r, "expected data is not hex: '%s'", data_text);
+            return;
+        }
+        size_t got_len = r->response_len - 2;
+        if (got_len < want_len || (!prefix && got_len != want_len) ||
+            memcmp(r->response, want, want_len)) {
+            fail(r, "response data differs from %s", data_text);
+            return;
+        }
+    }
+    r->passed++;
+}
+
+/* Finds "name=value" among the directive's words; NULL when absent. */
+static const char *word_value(char **words, int n, const char *name) {
+    size_t len = strlen(name);
+    for (int i = 1; i < n; i++)
+        if (!strncmp(words[i], name, len) && words[i][len] == '=')
+            return words[i] + len + 1;
+    return NULL;
+}
+
+static void directive_scp03(runner *r, char **words, int n) {
+    const char *level_text = word_value(words, n, "level");
+    const char *kvn_text = word_value(words, n, "kvn");
+    const char *key_text = word_value(words, n, "key");
+    uint8_t key[32], hc[8], init[14] = {0x80, 0x50, 0x00, 0x00, 0x08};
+    uint8_t ext[21];
+    size_t key_len = 16;
+    unsigned long level = level_text ? strtoul(level_text, NULL, 16) : 0x01;
+    unsigned long kvn = kvn_text ? strtoul(kvn_text, NULL, 16) : 0x00;
+    seam_err e;
+    for (int i = 0; i < 16; i++)
+        key[i] = (uint8_t)(0x40 + i);
+    if (key_text && !parse_hex(key_text, strlen(key_text), key, sizeof key, &key_len)) {
+        fail(r, ".scp03: key= is not hex: %s", key_text);
+        return;
+    }
+    seam_crypto_scp03_host_close(&r->host);
+    init[2] = (uint8_t)kvn;
+    if (seam_crypto_random(hc, sizeof hc)) {
+        fail(r, ".scp03: %s", "no random host challenge");
+        return;
+    }
+    memcpy(init + 5, hc, 8);
+    printf("> INITIALIZE UPDATE (key version %02lX)\n", kvn);
+    if (!exchange(r, init, sizeof init))
+        return;
+    if (response_sw(r) != 0x9000) {
+        char got[8];
+        snprintf(got, sizeof got, "%04X", response_sw(r));
+        fail(r, ".scp03: INITIALIZE UPDATE answered %s", got);
+        return;
+    }
+    e = seam_crypto_scp03_host_open(&r->host, key, key, key_len, hc, r->response,
+                                    r->response_len - 2, (uint8_t)level, 0, ext);
+    seam_secure_zero(key, sizeof key);
+    if (e) {
+        fail(r, ".scp03: the card cryptogram does not verify: %s", seam_err_str(e));
+        return;
+    }
+    printf("> EXTERNAL AUTHENTICATE (security level %02lX)\n", level);
+    if (!exchange(r, ext, sizeof ext)) /* CLA 84: sent as built, with its own MAC */
+        return;
+    if (response_sw(r) != 0x9000) {
+        char got[8];
+        snprintf(got, sizeof got, "%04X", response_sw(r));
+        seam_crypto_scp03_host_close(&r->host);
+        fail(r, ".scp03: EXTERNAL AUTHENTICATE answered %s", got);
+        return;
+    }
+    printf("  secure channel open\n");
+    r->passed++;
+}
+
+/* Reads the package AID (tag 4F) from a module's seam.package section. */
+static bool package_aid(const uint8_t *bytes, size_t len, uint8_t *aid, size_t *aid_len) {
+    seam_wasm_module *m = NULL;
+    const uint8_t *section;
+    size_t section_len;
+    seam_tlv tlv;
+    bool ok = false;
+    if (seam_wasm_module_new(bytes, len, &m, NULL, 0) == SEAM_OK &&
+        seam_wasm_module_custom(m, "seam.package", &section, &section_len) == SEAM_OK &&
+        seam_tlv_find(section, section_len, 0x4F, &tlv) == SEAM_OK && tlv.length >= 5 &&
+        tlv.length <= 16) {
+        memcpy(aid, tlv.value, tlv.length);
+        *aid_len = tlv.length;
+        ok = true;
+    }
+    seam_wasm_module_free(m);
+    return ok;
+}
+
+static void directive_load(runner *r, char **words, int n) {
+    FILE *f = n >= 2 ? fopen(words[1], "rb") : NULL;
+    uint8_t *file = NULL, aid[16];
+    size_t aid_len = 0;
+    long size = 0;
+    if (!f) {
+        fail(r, ".load: cannot read '%s'", n >= 2 ? words[1] : "(no file given)");
+        return;
+    }
+    if (fseek(f, 0, SEEK_END) == 0)
+        size = ftell(f);
+    rewind(f);
+    file = size > 0 && size < 16 * 1024 * 1024 ? malloc((size_t)size + 8) : NULL;
+    if (!file || fread(file + 8, 1, (size_t)size, f) != (size_t)size) {
+        fail(r, ".load: cannot read '%s'", words[1]);
+        goto done;
+    }
+    if (!package_aid(file + 8, (size_t)size, aid, &aid_len)) {
+        fail(r, ".load: '%s' is not a seam package (no seam.package section)", words[1]);
+        goto done;
+    }
+    /* INSTALL [for load]: load file AID, empty SD AID (the ISD), no hash, params or token */
+    uint8_t install[5 + 1 + 16 + 4 + 1] = {
+        0x80, 0xE6, 0x02, 0x00, (uint8_t)(aid_len + 5), (uint8_t)aid_len};
+    memcpy(install + 6, aid, aid_len);
+    memset(install + 6 + aid_len, 0, 4);
+    print_hex("> INSTALL [for load] ", install, 6 + aid_len + 4);
+    if (!exchange(r, install, 6 + aid_len + 4 + 1) || response_sw(r) != 0x9000) {
+        fail(r, ".load: INSTALL [for load] was refused%s", "");
+        goto done;
+    }
+    /* the load file is C4 || BER length || module, cut into LOAD blocks */
+    size_t header = size < 0x80 ? 2 : size < 0x100 ? 3 : size < 0x10000 ? 4 : 5;
+    uint8_t *start = file + 8 - header;
+    start[0] = 0xC4;
+    if (header == 2) {
+        start[1] = (uint8_t)size;
+    } else {
+        start[1] = (uint8_t)(0x80 | (header - 2));
+        for (size_t i = 0; i < header - 2; i++)
+            start[2 + i] = (uint8_t)((size_t)size >> (8 * (header - 3 - i)));
+    }
+    size_t total = header + (size_t)size, blocks = (total + LOAD_BLOCK - 1) / LOAD_BLOCK;
+    for (size_t b = 0; b < blocks; b++) {
+        uint8_t load[5 + LOAD_BLOCK + 1];
+        size_t part = b + 1 < blocks ? LOAD_BLOCK : total - b * LOAD_BLOCK;
+        load[0] = 0x80;
+        load[1] = 0xE8;
+        load[2] = b + 1 < blocks ? 0x00 : 0x80;
+        load[3] = (uint8_t)b;
+        load[4] = (uint8_t)part;
+        memcpy(load + 5, start + b * LOAD_BLOCK, part);
+        load[5 + part] = 0x00;
+        if (!exchange(r, load, 6 + part) || response_sw(r) != 0x9000) {
+            char where[64];
+            snprintf(where, sizeof where, "%zu of %zu answered %04X", b + 1, blocks,
+                     r->response_len >= 2 ? response_sw(r) : 0);
+            fail(r, ".load: LOAD block %s", where);
+            goto done;
+        }
+    }
+    printf("  loaded %s: %ld bytes in %zu LOAD blocks\n", words[1], size, blocks);
+    r->passed++;
+done:
+    free(file);
+    if (f)
+        fclose(f);
+}
+
+static void run_directive(runner *r, char *text) {
+    char *words[16];
+    int n = 0;
+    for (char *w = strtok(text, " \t"); w && n < 16; w = strtok(NULL, " \t"))
+        words[n++] = w;
+    if (!strcmp(words[0], ".scp03")) {
+        directive_scp03(r, words, n);
+    } else if (!strcmp(words[0], ".load")) {
+        directive_load(r, words, n);
+    } else if (!strcmp(words[0], ".power")) {
+        uint8_t atr[SEAM_CARD_ATR_MAX];
+        size_t atr_len;
+        seam_crypto_scp03_host_close(&r->host);
+        if (seam_card_power_on(r->card, atr, sizeof atr, &atr_len))
+            fail(r, ".power: %s", "the card did not power on");
+        else
+            print_hex("  ATR ", atr, atr_len);
+    } else {
+        fail(r, "unknown directive '%s' (.scp03, .load, .power)", words[0]);
+    }
+}
+
+int seam_cli_card_script(int argc, char **argv) {
+    const char *image = NULL;
+    runner *r = NULL;
+    FILE *f = NULL;
+    char line[LINE_MAX_LEN];
+    uint8_t atr[SEAM_CARD_ATR_MAX];
+    size_t atr_len;
+    int status = 2;
+    if (argc == 4 && !strcmp(argv[1], "--image"))
+        image = argv[2];
+    if (!image) {
+        fprintf(stderr, "usage: seam card script --image FILE SCRIPT\n");
+        goto done;
+    }
+    r = calloc(1, sizeof *r);
+    f = fopen(argv[3], "r");
+    if (!r || !f) {
+        fprintf(stderr, "seam card script: cannot read %s\n", argv[3]);
+        goto done;
+    }
+    r->script = argv[3];
+    seam_err e = seam_card_open(image, &r->card);
+    if (e) {
+        fprintf(stderr, "seam card script: %s: %s\n", image, seam_err_str(e));
+        status = 1;
+        goto done;
+    }
+    seam_card_power_on(r->card, atr, sizeof atr, &atr_len);
+    while (fgets(line, sizeof line, f)) {
+        r->line++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = 0;
+        char *text = line;
+        while (isspace((unsigned char)*text))
+            text++;
+        for (size_t n = strlen(text); n && isspace((unsigned char)text[n - 1]);)
+            text[--n] = 0;
+        if (!*text)
+            continue;
+        if (*text == '.')
+            run_directive(r, text);
+        else
+            run_apdu(r, text);
+    }
+    printf("%u passed, %u failed\n", r->passed, r->failed);
+    status = r->failed ? 1 : 0;
+done:
+    if (r) {
+        seam_crypto_scp03_host_close(&r->host);
+        seam_card_close(r->card);
+        free(r);
+    }
+    if (f)
+        fclose(f);
+    return status;
+}
