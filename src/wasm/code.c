@@ -57,6 +57,8 @@ typedef struct {
     uint64_t region_count;
     size_t last_pos; /* cell index of the last emitted op, SIZE_MAX if none */
     int last_op;
+    size_t before_pos; /* the op emitted before the last one, SIZE_MAX if none */
+    int before_op;
     size_t barrier; /* a branch lands here: no fusing across it */
 
     seam_err status;
@@ -151,6 +153,8 @@ static bool op(walker *w, int opcode) {
     if (!live(w))
         return true;
     w->region_count++;
+    w->before_pos = w->last_pos;
+    w->before_op = w->last_op;
     w->last_pos = w->ncode;
     w->last_op = opcode;
     return put_cell(w, (cell){.op = w->handlers[opcode]});
@@ -182,6 +186,7 @@ static void fuse(walker *w, int fused) {
 static void unemit_previous(walker *w) {
     w->ncode = w->last_pos;
     w->last_pos = SIZE_MAX;
+    w->before_pos = SIZE_MAX;
 }
 
 /* i32 binary operators with fused forms, in the order of OP_I32_*_L and OP_I32_*_K. */
@@ -237,6 +242,18 @@ static bool emit_binop(walker *w, uint8_t opcode) {
             return true;
         }
         if (can_fuse(w, OP_CONST)) {
+            if (opcode == 0x6a && w->before_op == OP_LOCAL_GET && w->before_pos != SIZE_MAX &&
+                w->before_pos >= w->barrier && w->before_pos + 2 == w->last_pos) {
+                /* local.get x; i32.const k; i32.add: [LOCAL_ADD_K][x][k], one cell shorter */
+                w->region_count++;
+                w->code[w->before_pos].op = w->handlers[OP_LOCAL_ADD_K];
+                w->code[w->before_pos + 2] = w->code[w->last_pos + 1];
+                w->ncode = w->before_pos + 3;
+                w->last_pos = w->before_pos;
+                w->last_op = OP_LOCAL_ADD_K;
+                w->before_pos = SIZE_MAX;
+                return true;
+            }
             fuse(w, OP_I32_ADD_K + i);
             return true;
         }
@@ -953,6 +970,10 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
             return push(w, w->local_types[a]);
         }
         TRY(pop(w, w->local_types[a]));
+        if (opcode == 0x21 && can_fuse(w, OP_CONST)) { /* i32.const k; local.set x */
+            fuse(w, OP_LOCAL_SET_K);
+            return put_cell(w, (cell){.u64 = a});
+        }
         TRY(op(w, opcode == 0x21 ? OP_LOCAL_SET : OP_LOCAL_TEE));
         TRY(imm(w, a));
         return opcode == 0x22 ? push(w, w->local_types[a]) : true;
@@ -1117,6 +1138,7 @@ static bool walk_body(walker *w, uint32_t body_index) {
     w->charge_cell = 0;
     w->region_count = 0;
     w->last_pos = SIZE_MAX;
+    w->before_pos = SIZE_MAX;
     w->barrier = w->ncode;
     bool ok = push_ctrl(w, FRAME_FUNC, NULL, 0, w->type->results, w->type->nresults) && region(w);
     bool done = false;

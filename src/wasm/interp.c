@@ -436,6 +436,14 @@ L_I32_LOAD8_U_L : {
     FUSED(GE_S, (int32_t)a >= (int32_t)b)
     FUSED(GE_U, a >= b)
 #undef FUSED
+L_LOCAL_ADD_K:
+    *sp++ = (uint32_t)(fp[pc[0].u64] + pc[1].u64);
+    pc += 2;
+    NEXT();
+L_LOCAL_SET_K:
+    fp[pc[1].u64] = pc[0].u64;
+    pc += 2;
+    NEXT();
 L_I32_ADD_LL:
     *sp++ = (uint32_t)(fp[pc[0].u64] + fp[pc[1].u64]);
     pc += 2;

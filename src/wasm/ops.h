@@ -108,6 +108,8 @@
     X(I32_GE_S_K)                                                                                  \
     X(I32_GE_U_K)                                                                                  \
     X(I32_ADD_LL)                                                                                  \
+    X(LOCAL_ADD_K)                                                                                 \
+    X(LOCAL_SET_K)                                                                                 \
     X(BR_IF_EQ_L)                                                                                  \
     X(BR_IF_NE_L)                                                                                  \
     X(BR_IF_LT_S_L)                                                                                \
