@@ -1,25 +1,434 @@
 /*
- * GP key and lifecycle management of a security domain: PUT KEY, SET STATUS,
- * GET STATUS. Not implemented yet: every command answers 6D00 (instruction
- * not supported), which is what the card honestly is today.
+ * GP key and lifecycle management of a security domain (gp_facts §1.6,
+ * §1.7, §1.9): PUT KEY, SET STATUS, GET STATUS. Each handler runs inside
+ * its command's nvm transaction (card.c), so a refusal changes nothing; each
+ * needs an AUTHENTICATED secure channel (gp_facts §1.1), else 6982.
+ *
+ * PUT KEY: AES key sets for SCP03 only (type 88, P2 = 81: ENC, MAC, DEK as
+ * key ids 1..3), each key encrypted under the session's static Key-DEK with
+ * AES-CBC and a zero ICV, each with its 3-byte KCV over 16 x 01; no command
+ * chaining (P1.b8 -> 6A86). The SD's sequence counter is kept, not reset to
+ * 0 (AmdD 6.2.2.1): it is one counter for every key set of the SD, and a
+ * reset would repeat the pseudo-random card challenges of the others.
+ *
+ * GET STATUS: answers everything at once; the continuation (P2.b1, 6310)
+ * is not implemented, so P2 01 / 03 are refused with 6985 (no GET STATUS
+ * pending). A 5C tag list is accepted and the minimum set (4F, 9F70, C5)
+ * returned.
  */
+#include <string.h>
+
 #include "card_int.h"
+#include "seam/util.h"
 #include "sw.h"
 
+#define KEY_TYPE_AES  0x88u
+#define KCV_LEN       SEAM_CRYPTO_KCV_SIZE
+#define KEYS_PER_SET  3u
+#define SD_LOCKED_BIT 0x80u
+
+/* Privilege bits (gp_facts §1.8): byte 1 b5 Card Lock, b4 Card Terminate; byte 2 b4 Global Lock. */
+#define PRIV1_CARD_LOCK      0x10u
+#define PRIV1_CARD_TERMINATE 0x08u
+#define PRIV2_GLOBAL_LOCK    0x08u
+
+/* ---- PUT KEY --------------------------------------------------------------------- */
+
+/*
+ * Reads one basic key block at d[*pos..n): 88 len component-block 03 KCV,
+ * the component block being clear-length || encrypted value, or just the
+ * encrypted value when len is a multiple of 16 (gp_facts §1.9). Decrypts it
+ * under dek into key (*key_len bytes) and checks its KCV. *sw is left at
+ * 9000 on success; 6A80 for a malformed block, 6982 for a wrong KCV.
+ */
+static seam_err read_key_block(const uint8_t *dek, size_t dek_len, const uint8_t *d, size_t n,
+                               size_t *pos, uint8_t key[SEAM_CRYPTO_AES_MAX_KEY_SIZE],
+                               size_t *key_len, uint16_t *sw) {
+    static const uint8_t zero_iv[SEAM_CRYPTO_AES_BLOCK_SIZE] = {0};
+    uint8_t plain[SEAM_CRYPTO_AES_MAX_KEY_SIZE];
+    uint8_t kcv[KCV_LEN];
+    size_t p = *pos, block_len = 0, clear_len = 0, enc_len = 0;
+    const uint8_t *enc = NULL;
+    seam_err e = SEAM_OK;
+    *sw = SEAM_SW_WRONG_DATA;
+    if (n - p < 2 || d[p] != KEY_TYPE_AES || (d[p + 1] & 0x80))
+        goto done;
+    block_len = d[p + 1];
+    p += 2;
+    if (block_len == 0 || n - p < block_len)
+        goto done;
+    if (block_len % SEAM_CRYPTO_AES_BLOCK_SIZE == 0) {
+        clear_len = block_len;
+        enc = d + p;
+        enc_len = block_len;
+    } else {
+        clear_len = d[p];
+        enc = d + p + 1;
+        enc_len = block_len - 1;
+    }
+    if ((clear_len != 16 && clear_len != 24 && clear_len != 32) ||
+        enc_len != (clear_len + 15) / 16 * 16)
+        goto done;
+    p += block_len;
+    if (n - p < 1 + KCV_LEN || d[p] != KCV_LEN)
+        goto done;
+    e = seam_crypto_aes_cbc_decrypt(dek, dek_len, zero_iv, enc, enc_len, plain);
+    if (!e)
+        e = seam_crypto_aes_kcv(plain, clear_len, kcv);
+    if (e)
+        goto done;
+    if (!seam_ct_equal(kcv, d + p + 1, KCV_LEN)) {
+        *sw = SEAM_SW_SECURITY_STATUS; /* bad KCV (gp_facts §1.9, §1.10) */
+        goto done;
+    }
+    memcpy(key, plain, clear_len);
+    *key_len = clear_len;
+    *pos = p + 1 + KCV_LEN;
+    *sw = SEAM_SW_SUCCESS;
+done:
+    seam_secure_zero(plain, sizeof plain);
+    seam_secure_zero(kcv, sizeof kcv);
+    return e;
+}
+
+/* Index of the key set with this KVN in sets[0..count), or count if none. */
+static size_t find_kvn(const scp03_keyset *sets, size_t count, uint8_t kvn) {
+    size_t i = 0;
+    while (i < count && sets[i].kvn != kvn)
+        i++;
+    return i;
+}
+
+/* Decodes the three keys of the command data into *set; *sw as read_key_block, or 6A80. */
+static seam_err read_keyset(const channel *ch, const seam_apdu *a, scp03_keyset *set,
+                            uint16_t *sw) {
+    uint8_t *keys[KEYS_PER_SET] = {set->enc, set->mac, set->dek};
+    size_t pos = 1, len = 0;
+    seam_err e = SEAM_OK;
+    set->kvn = a->data[0];
+    *sw = SEAM_SW_SUCCESS;
+    for (size_t i = 0; i < KEYS_PER_SET && !e && *sw == SEAM_SW_SUCCESS; i++) {
+        e = read_key_block(ch->session.dek, ch->session.keys.key_len, a->data, a->nc, &pos, keys[i],
+                           &len, sw);
+        if (!e && *sw == SEAM_SW_SUCCESS && i > 0 && len != set->key_len)
+            *sw = SEAM_SW_WRONG_DATA; /* one key length per SCP03 key set */
+        set->key_len = len;
+    }
+    if (!e && *sw == SEAM_SW_SUCCESS && pos != a->nc)
+        *sw = SEAM_SW_WRONG_DATA; /* trailing bytes */
+    return e;
+}
+
+/* Checks the add / replace rules against the SD's key sets (gp_facts §1.9). */
+static uint16_t check_slot(const scp03_keyset *sets, size_t count, uint8_t replace_kvn,
+                           const scp03_keyset *fresh) {
+    size_t old = find_kvn(sets, count, replace_kvn);
+    size_t clash = find_kvn(sets, count, fresh->kvn);
+    if (replace_kvn == 0) {
+        if (clash < count)
+            return SEAM_SW_WRONG_DATA; /* that KVN exists: replace it instead */
+        return count >= REGISTRY_KEYSETS_MAX ? SEAM_SW_NOT_ENOUGH_MEMORY : SEAM_SW_SUCCESS;
+    }
+    if (old == count)
+        return SEAM_SW_DATA_NOT_FOUND;
+    if (sets[old].key_len != fresh->key_len)
+        return SEAM_SW_WRONG_DATA; /* a replace keeps the key length */
+    if (clash < count && clash != old)
+        return SEAM_SW_WRONG_DATA;
+    return SEAM_SW_SUCCESS;
+}
+
+/* PUT KEY: adds or replaces an SCP03 AES key set of the selected SD (§1.9). */
 seam_err gp_put_key(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
-    (void)c, (void)ch, (void)a, (void)secured;
-    r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-    return SEAM_OK;
+    scp03_keyset sets[REGISTRY_KEYSETS_MAX];
+    scp03_keyset fresh = {0};
+    registry_sd sd;
+    size_t count = 0;
+    uint16_t sw = SEAM_SW_SUCCESS;
+    seam_err e = SEAM_OK;
+    r->len = 0;
+    if (!secured)
+        sw = SEAM_SW_SECURITY_STATUS;
+    else if ((a->p1 & 0x80) || a->p2 != 0x81)
+        sw = SEAM_SW_WRONG_P1P2; /* no chaining; only the ENC/MAC/DEK set from key id 1 */
+    else if (a->nc == 0)
+        sw = SEAM_SW_WRONG_LENGTH;
+    else if (a->data[0] == 0 || a->data[0] >= 0x80)
+        sw = SEAM_SW_WRONG_DATA; /* KVN 01..7F */
+    if (sw != SEAM_SW_SUCCESS)
+        goto done;
+    e = read_keyset(ch, a, &fresh, &sw);
+    if (e || sw != SEAM_SW_SUCCESS)
+        goto done;
+    e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &sd);
+    if (!e)
+        e = registry_keysets_get(c->nvm, sd.aid, sd.aid_len, sets, REGISTRY_KEYSETS_MAX, &count);
+    if (e)
+        goto done;
+    sw = check_slot(sets, count, a->p1, &fresh);
+    if (sw != SEAM_SW_SUCCESS)
+        goto done;
+    if (a->p1 != 0 && a->p1 != fresh.kvn) {
+        /* the replaced set changes its KVN: drop the old record (key: SD AID || KVN) */
+        uint8_t key[REGISTRY_AID_MAX + 1];
+        memcpy(key, sd.aid, sd.aid_len);
+        key[sd.aid_len] = a->p1;
+        e = seam_nvm_delete(c->nvm, REGISTRY_KEYSET, key, sd.aid_len + 1u);
+    }
+    if (!e)
+        e = registry_keyset_put(c->nvm, sd.aid, sd.aid_len, &fresh);
+    if (e)
+        goto done;
+    /* response: the new KVN, then each key's KCV */
+    c->data[0] = fresh.kvn;
+    e = seam_crypto_aes_kcv(fresh.enc, fresh.key_len, c->data + 1);
+    if (!e)
+        e = seam_crypto_aes_kcv(fresh.mac, fresh.key_len, c->data + 1 + KCV_LEN);
+    if (!e)
+        e = seam_crypto_aes_kcv(fresh.dek, fresh.key_len, c->data + 1 + 2 * KCV_LEN);
+    if (!e)
+        r->len = 1 + KEYS_PER_SET * KCV_LEN;
+done:
+    seam_secure_zero(&fresh, sizeof fresh);
+    seam_secure_zero(sets, sizeof sets);
+    r->sw = sw;
+    return e;
 }
 
+/* ---- SET STATUS ------------------------------------------------------------------ */
+
+/* The status word for moving the card from `from` to `to` with the selected SD's privileges. */
+static uint16_t card_transition(uint8_t from, uint8_t to, const uint8_t priv[3]) {
+    switch (to) {
+    case CARD_OP_READY:
+    case CARD_INITIALIZED:
+    case CARD_SECURED:
+    case CARD_LOCKED:
+    case CARD_TERMINATED:
+        break;
+    default:
+        return SEAM_SW_WRONG_DATA; /* not a card lifecycle state */
+    }
+    if (from == to || from == CARD_TERMINATED)
+        return SEAM_SW_CONDITIONS_NOT_MET;
+    if (to == CARD_TERMINATED)
+        return (priv[0] & PRIV1_CARD_TERMINATE) ? SEAM_SW_SUCCESS : SEAM_SW_SECURITY_STATUS;
+    if (to == CARD_LOCKED || from == CARD_LOCKED) {
+        bool pair = (from == CARD_SECURED && to == CARD_LOCKED) ||
+                    (from == CARD_LOCKED && to == CARD_SECURED);
+        if (!pair)
+            return SEAM_SW_CONDITIONS_NOT_MET;
+        return (priv[0] & PRIV1_CARD_LOCK) ? SEAM_SW_SUCCESS : SEAM_SW_SECURITY_STATUS;
+    }
+    /* OP_READY -> INITIALIZED -> SECURED, forward only (01 < 07 < 0F) */
+    return to > from ? SEAM_SW_SUCCESS : SEAM_SW_CONDITIONS_NOT_MET;
+}
+
+/* SET STATUS P1 = 80: the card, mirrored in the ISD's record. */
+static seam_err set_card_status(seam_card *c, const registry_sd *self, uint8_t to, uint16_t *sw) {
+    registry_card card;
+    registry_sd isd;
+    seam_err e = registry_card_get(c->nvm, &card);
+    if (!e)
+        e = registry_sd_get(c->nvm, seam_card_isd_aid, sizeof seam_card_isd_aid, &isd);
+    if (e)
+        goto done;
+    *sw = card_transition(card.lifecycle, to, self->privileges);
+    if (*sw != SEAM_SW_SUCCESS)
+        goto done;
+    card.lifecycle = to;
+    isd.lifecycle = to;
+    e = registry_card_put(c->nvm, &card);
+    if (!e)
+        e = registry_sd_put(c->nvm, &isd);
+done:
+    return e;
+}
+
+/* SET STATUS P1 = 40 on a supplementary SD: lock (P2.b8 = 1) or unlock (gp_facts §1.7). */
+static seam_err set_sd_status(seam_card *c, const registry_sd *self, const seam_apdu *a,
+                              uint16_t *sw) {
+    registry_sd sd;
+    bool is_self = false, lock = (a->p2 & SD_LOCKED_BIT) != 0;
+    seam_err e = SEAM_OK;
+    if (a->nc < 5 || a->nc > REGISTRY_AID_MAX) {
+        *sw = SEAM_SW_WRONG_DATA;
+        goto done;
+    }
+    if (a->nc == sizeof seam_card_isd_aid && !memcmp(a->data, seam_card_isd_aid, a->nc)) {
+        *sw = SEAM_SW_WRONG_DATA; /* the ISD's state is the card's: P1 = 80 */
+        goto done;
+    }
+    e = registry_sd_get(c->nvm, a->data, a->nc, &sd);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        *sw = SEAM_SW_DATA_NOT_FOUND;
+        e = SEAM_OK;
+        goto done;
+    }
+    if (e)
+        goto done;
+    is_self = sd.aid_len == self->aid_len && !memcmp(sd.aid, self->aid, sd.aid_len);
+    if (is_self && !lock && a->p2 == 0x0F && sd.lifecycle == 0x07) {
+        sd.lifecycle = 0x0F; /* an SD may personalize itself */
+    } else if (is_self && !lock) {
+        *sw = SEAM_SW_CONDITIONS_NOT_MET; /* only PERSONALIZED or LOCKED for itself */
+        goto done;
+    } else if (!is_self && !(self->privileges[1] & PRIV2_GLOBAL_LOCK)) {
+        *sw = SEAM_SW_SECURITY_STATUS;
+        goto done;
+    } else if (lock == ((sd.lifecycle & SD_LOCKED_BIT) != 0)) {
+        *sw = SEAM_SW_CONDITIONS_NOT_MET; /* already in that state */
+        goto done;
+    } else {
+        sd.lifecycle = lock ? (uint8_t)(sd.lifecycle | SD_LOCKED_BIT)
+                            : (uint8_t)(sd.lifecycle & ~SD_LOCKED_BIT);
+    }
+    e = registry_sd_put(c->nvm, &sd);
+    if (!e)
+        *sw = SEAM_SW_SUCCESS;
+done:
+    return e;
+}
+
+/* SET STATUS: moves the card (P1 80) or locks/unlocks an SSD (P1 40) (§1.7). */
 seam_err gp_set_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
-    (void)c, (void)ch, (void)a, (void)secured;
-    r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-    return SEAM_OK;
+    registry_sd self;
+    uint16_t sw = SEAM_SW_UNKNOWN;
+    seam_err e = SEAM_OK;
+    r->len = 0;
+    if (!secured) {
+        sw = SEAM_SW_SECURITY_STATUS;
+        goto done;
+    }
+    if (a->p1 != 0x80 && a->p1 != 0x40) {
+        sw = SEAM_SW_WRONG_P1P2;
+        goto done;
+    }
+    e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &self);
+    if (e)
+        goto done;
+    if (a->p1 == 0x80)
+        e = set_card_status(c, &self, a->p2, &sw);
+    else
+        e = set_sd_status(c, &self, a, &sw);
+done:
+    r->sw = sw;
+    return e;
 }
 
+/* ---- GET STATUS ------------------------------------------------------------------ */
+
+/* Appends one registry entry in the TLV (E3) or legacy format; false if it does not fit. */
+static bool append_entry(uint8_t *out, size_t cap, size_t *len, const registry_sd *sd,
+                         uint8_t lifecycle, bool tlv) {
+    size_t need = tlv ? 2u + 2u + sd->aid_len + 4u + 5u : 1u + sd->aid_len + 2u;
+    size_t n = *len;
+    if (cap - n < need)
+        return false;
+    if (tlv) {
+        out[n++] = 0xE3;
+        out[n++] = (uint8_t)(need - 2);
+        out[n++] = 0x4F;
+    }
+    out[n++] = sd->aid_len;
+    memcpy(out + n, sd->aid, sd->aid_len);
+    n += sd->aid_len;
+    if (tlv) {
+        out[n++] = 0x9F;
+        out[n++] = 0x70;
+        out[n++] = 1;
+    }
+    out[n++] = lifecycle;
+    if (tlv) {
+        out[n++] = 0xC5;
+        out[n++] = 3;
+        memcpy(out + n, sd->privileges, 3);
+        n += 3;
+    } else {
+        out[n++] = sd->privileges[0]; /* the legacy format has one privileges byte */
+    }
+    *len = n;
+    return true;
+}
+
+/* Checks the search criteria: 4F len AID-prefix, then optionally a 5C tag list. */
+static bool parse_criteria(const seam_apdu *a, const uint8_t **prefix, size_t *prefix_len) {
+    size_t n = a->nc, rest = 0;
+    if (n < 2 || a->data[0] != 0x4F || a->data[1] > REGISTRY_AID_MAX || n - 2 < a->data[1])
+        return false;
+    *prefix = a->data + 2;
+    *prefix_len = a->data[1];
+    rest = n - 2 - a->data[1];
+    if (rest == 0)
+        return true;
+    const uint8_t *t = a->data + 2 + a->data[1];
+    return rest >= 2 && t[0] == 0x5C && t[1] < 0x80 && (size_t)t[1] == rest - 2;
+}
+
+/* Lists the SSDs whose AID starts with prefix (the ISD is P1 = 80's). */
+static seam_err list_sds(seam_card *c, const uint8_t *prefix, size_t prefix_len, bool tlv,
+                         size_t cap, size_t *len, bool *full) {
+    seam_nvm_cursor cur;
+    uint8_t aid[REGISTRY_AID_MAX];
+    size_t aid_len = 0, value_len = 0;
+    registry_sd sd;
+    seam_err e = seam_nvm_cursor_init(&cur, REGISTRY_SD, prefix_len ? prefix : NULL, prefix_len);
+    while (!e) {
+        e = seam_nvm_cursor_next(c->nvm, &cur, aid, sizeof aid, &aid_len, NULL, 0, &value_len);
+        if (e)
+            break;
+        if (aid_len == sizeof seam_card_isd_aid && !memcmp(aid, seam_card_isd_aid, aid_len))
+            continue;
+        e = registry_sd_get(c->nvm, aid, aid_len, &sd);
+        if (!e && !append_entry(c->data, cap, len, &sd, sd.lifecycle, tlv)) {
+            *full = true;
+            break;
+        }
+    }
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+}
+
+/* GET STATUS: lists the ISD (P1 80) or the SSDs (P1 40) matching a 4F prefix (§1.6). */
 seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
-    (void)c, (void)ch, (void)a, (void)secured;
-    r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-    return SEAM_OK;
+    /* room for secure messaging on the way out: padding and R-MAC */
+    const size_t cap = sizeof c->data - SEAM_CRYPTO_AES_BLOCK_SIZE - 8;
+    const uint8_t *prefix = NULL;
+    size_t prefix_len = 0, len = 0;
+    bool full = false, tlv = (a->p2 & 0x02) != 0;
+    registry_card card;
+    registry_sd isd;
+    uint16_t sw = SEAM_SW_SUCCESS;
+    seam_err e = SEAM_OK;
+    (void)ch;
+    r->len = 0;
+    if (!secured)
+        sw = SEAM_SW_SECURITY_STATUS;
+    else if ((a->p1 != 0x80 && a->p1 != 0x40) || (a->p2 & ~0x03u))
+        sw = SEAM_SW_WRONG_P1P2;
+    else if (a->p2 & 0x01)
+        sw = SEAM_SW_CONDITIONS_NOT_MET; /* "next" without a pending 6310 */
+    else if (!parse_criteria(a, &prefix, &prefix_len))
+        sw = SEAM_SW_WRONG_DATA;
+    if (sw != SEAM_SW_SUCCESS)
+        goto done;
+    if (a->p1 == 0x80) { /* the ISD, with the card's lifecycle; criteria ignored */
+        e = registry_card_get(c->nvm, &card);
+        if (!e)
+            e = registry_sd_get(c->nvm, seam_card_isd_aid, sizeof seam_card_isd_aid, &isd);
+        if (!e)
+            full = !append_entry(c->data, cap, &len, &isd, card.lifecycle, tlv);
+    } else {
+        e = list_sds(c, prefix, prefix_len, tlv, cap, &len, &full);
+    }
+    if (e)
+        goto done;
+    if (full)
+        sw = SEAM_SW_NOT_ENOUGH_MEMORY; /* continuation (6310) not implemented */
+    else if (len == 0)
+        sw = SEAM_SW_DATA_NOT_FOUND;
+    else
+        r->len = len;
+done:
+    r->sw = sw;
+    return e;
 }
