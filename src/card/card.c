@@ -34,6 +34,7 @@
 
 #include "apdu.h"
 #include "card_int.h"
+#include "package_store.h"
 #include "registry.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
@@ -154,6 +155,7 @@ void seam_card_power_off(seam_card *c) {
         scp03_end_session(&c->channels[i].session);
         c->channels[i].open = false;
     }
+    content_power_off(c);
     seam_apdu_remainder_clear(&c->remainder);
     c->powered = false;
 }
@@ -183,7 +185,8 @@ typedef struct {
     size_t prefix_len;
     const uint8_t *after; /* for "next occurrence": the currently selected AID */
     size_t after_len;
-    bool passed; /* the walk has passed `after` */
+    bool passed;    /* the walk has passed `after` */
+    bool instances; /* walking applet instances: only SELECTABLE ones count */
     uint8_t found[REGISTRY_AID_MAX];
     size_t found_len;
 } select_search;
@@ -191,7 +194,8 @@ typedef struct {
 static int visit_selectable(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
                             size_t value_len) {
     select_search *s = ctx;
-    (void)value, (void)value_len;
+    if (s->instances && !store_instance_value_selectable(value, value_len))
+        return 0;
     if (key_len < s->prefix_len || memcmp(key, s->prefix, s->prefix_len))
         return 0;
     if (s->after && !s->passed) {
@@ -243,12 +247,21 @@ static seam_err cmd_select(seam_card *c, channel *ch, const seam_apdu *a, reply 
         s.after_len = ch->selected_len;
     }
     seam_err e = seam_nvm_foreach(c->nvm, REGISTRY_SD, NULL, 0, visit_selectable, &s);
+    if (!e && !s.found_len) { /* then the applet instances, after the security domains */
+        s.instances = true;
+        e = seam_nvm_foreach(c->nvm, STORE_INSTANCE, NULL, 0, visit_selectable, &s);
+        if (!e && s.found_len)
+            return content_select_instance(c, ch, s.found, s.found_len, a->p2, r);
+    }
     if (e)
         return e;
     if (!s.found_len) {
         r->sw = SEAM_SW_FILE_NOT_FOUND; /* the previous selection stays */
         return SEAM_OK;
     }
+    e = content_deselect(c, ch);
+    if (e)
+        return e;
     scp03_end_session(&ch->session);
     memcpy(ch->selected, s.found, s.found_len);
     ch->selected_len = (uint8_t)s.found_len;
@@ -456,13 +469,29 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
     seam_apdu plain = *a;
     seam_err e = SEAM_OK;
     *secured = false;
+    if (ch->applet && (gp_class || (a->ins != 0x70 && !(a->ins == 0xA4 && a->p1 == 0x04))))
+        return content_process(c, ch, raw, raw_len, r);
     if (!gp_class) {
         switch (a->ins) {
         case 0xA4:
             return cmd_select(c, ch, a, r);
-        case 0x70:
+        case 0x70: {
+            channel *closing = a->p1 == 0x80 && a->p2 < CHANNELS ? &c->channels[a->p2] : NULL;
+            if (closing && closing->open && a->p2 != 0) {
+                e = content_deselect(c, closing);
+                if (e)
+                    return e;
+            }
+            bool from_applet = ch->applet != NULL;
             cmd_manage_channel(c, ch, a, r);
+            if (from_applet && a->p1 == 0x00 &&
+                r->sw == SEAM_SW_SUCCESS) { /* a new channel gets the ISD */
+                channel *opened = &c->channels[a->p2 ? a->p2 : c->data[0]];
+                memcpy(opened->selected, seam_card_isd_aid, sizeof seam_card_isd_aid);
+                opened->selected_len = sizeof seam_card_isd_aid;
+            }
             return SEAM_OK;
+        }
         case 0xCA:
         case 0xCB:
             return cmd_get_data(c, ch, a, r);
@@ -546,6 +575,9 @@ seam_err seam_card_transmit(seam_card *c, const uint8_t *cmd, size_t cmd_len, ui
         e = seam_nvm_commit(c->nvm);
     else
         seam_nvm_rollback(c->nvm);
+    if (e && e != SEAM_ERR_NVM_POWER_CUT && ch->applet_ran)
+        content_resync(c, ch); /* its pages were not committed */
+    ch->applet_ran = false;
     if (e == SEAM_ERR_NVM_POWER_CUT) {
         c->dead = true;
         seam_card_power_off(c);

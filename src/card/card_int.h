@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "apdu.h"
+#include "applet_runtime.h"
 #include "registry.h"
 #include "scp03.h"
 #include "seam/card.h"
@@ -20,13 +21,31 @@ typedef struct {
     uint8_t selected[REGISTRY_AID_MAX];
     uint8_t selected_len;
     scp03_session session;
+    /* when an applet instance is selected (selected = its AID): */
+    seam_wasm_module *module;
+    seam_applet *applet;
+    uint32_t pages;  /* committed memory size, 64 KiB pages */
+    bool applet_ran; /* process ran in the current command */
 } channel;
+
+/* A load in progress (INSTALL [for load] then LOAD blocks), in memory only:
+   a power cut or reset before the last block leaves nothing behind. */
+typedef struct {
+    bool active;
+    uint8_t channel;
+    uint8_t next_block;
+    uint8_t aid[REGISTRY_AID_MAX];
+    uint8_t aid_len;
+    uint8_t *bytes;
+    size_t len, cap;
+} content_load;
 
 struct seam_card {
     seam_nvm *nvm;
     bool powered;
     bool dead; /* an injected power cut: reopen */
     channel channels[CHANNELS];
+    content_load load;
     seam_apdu_remainder remainder;
     uint8_t remainder_channel;
     uint8_t remainder_storage[SEAM_CARD_RESPONSE_MAX];
@@ -58,5 +77,20 @@ seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secur
 seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+
+/* Applets on channels (applet_channel.c). */
+/* Selects instance aid on ch (restore, select entry point); r gets its SW. */
+seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, size_t aid_len,
+                                 uint8_t p2, reply *r);
+/* Runs the applet selected on ch for the raw command; commits its dirty pages. */
+seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t raw_len, reply *r);
+/* Deselects the applet on ch, if any, committing its pages in the open transaction. */
+seam_err content_deselect(seam_card *c, channel *ch);
+/* Restores the applet on ch from its committed pages after a failed command. */
+void content_resync(seam_card *c, channel *ch);
+/* Power off: frees every channel's applet and any load in progress. */
+void content_power_off(seam_card *c);
+/* True when instance aid is selected on some open channel. */
+bool content_instance_selected(const seam_card *c, const uint8_t *aid, size_t aid_len);
 
 #endif

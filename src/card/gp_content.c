@@ -1,24 +1,426 @@
 /*
- * GP card content management: LOAD, INSTALL, DELETE. Not implemented yet:
- * every command answers 6D00 (instruction not supported).
+ * GP card content management: INSTALL [for load], LOAD, INSTALL [for install
+ * (and make selectable)], INSTALL [for make selectable] and DELETE of
+ * packages (wasm load files) and applet instances (gp_facts.md §1.3-1.5).
+ *
+ *   INSTALL [for load] ─▶ LOAD 00 ─▶ LOAD 01 ─▶ ... ─▶ LOAD nn (P1 80, last)
+ *        (in memory: c->load)                             │ C4 { wasm module }
+ *                                                         ▼
+ *                          package record + module in this command's transaction
+ *
+ * Any refusal during a load ends it: the next LOAD needs a new INSTALL [for
+ * load]. Nothing of a load is persistent before its last block, so a power
+ * cut or reset mid-load leaves nothing behind. Every command needs an open
+ * secure channel (else 6982) and answers the data field 00 on success.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "card_int.h"
+#include "package.h"
+#include "package_store.h"
 #include "sw.h"
 
+#define LOAD_MAX ((size_t)256 * 1024) /* largest load file, bytes */
+
+/* Reads an LV with a BER length (1..3 bytes) at d[*pos..n); false when malformed. */
+static bool take_lv(const uint8_t *d, size_t n, size_t *pos, const uint8_t **v, size_t *len) {
+    size_t p = *pos, l;
+    if (p >= n)
+        return false;
+    l = d[p++];
+    if (l == 0x81 || l == 0x82) {
+        size_t bytes = l & 0x7F;
+        if (n - p < bytes)
+            return false;
+        l = bytes == 1 ? d[p] : (size_t)d[p] << 8 | d[p + 1];
+        p += bytes;
+    } else if (l > 0x80) {
+        return false;
+    }
+    if (n - p < l)
+        return false;
+    *v = d + p;
+    *len = l;
+    *pos = p + l;
+    return true;
+}
+
+static bool aid_ok(size_t len, bool may_be_empty) {
+    return (may_be_empty && len == 0) || (len >= 5 && len <= REGISTRY_AID_MAX);
+}
+
+static void load_end(seam_card *c) {
+    free(c->load.bytes);
+    memset(&c->load, 0, sizeof c->load);
+}
+
+/* Answers the data field 00 with 9000. */
+static void reply_ok(seam_card *c, reply *r) {
+    c->data[0] = 0x00;
+    r->len = 1;
+    r->sw = SEAM_SW_SUCCESS;
+}
+
+/* True when aid names a security domain, a package or an instance. */
+static seam_err aid_in_use(seam_card *c, const uint8_t *aid, size_t len, bool *used) {
+    registry_sd sd;
+    store_package p;
+    store_instance inst;
+    seam_err e = registry_sd_get(c->nvm, aid, len, &sd);
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = store_package_get(c->nvm, aid, len, &p);
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = store_instance_get(c->nvm, aid, len, &inst);
+    *used = e == SEAM_OK;
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+}
+
+static seam_err install_for_load(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
+    const uint8_t *elf, *sd, *hash, *params, *token;
+    size_t elf_len, sd_len, hash_len, params_len, token_len, pos = 0;
+    bool used = false;
+    seam_err e = SEAM_OK;
+    r->sw = SEAM_SW_WRONG_DATA;
+    if (!take_lv(a->data, a->nc, &pos, &elf, &elf_len) ||
+        !take_lv(a->data, a->nc, &pos, &sd, &sd_len) ||
+        !take_lv(a->data, a->nc, &pos, &hash, &hash_len) ||
+        !take_lv(a->data, a->nc, &pos, &params, &params_len) ||
+        !take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
+        goto out;
+    if (!aid_ok(elf_len, false) || !aid_ok(sd_len, true))
+        goto out;
+    /* the package goes to the selected (issuer) security domain */
+    if (sd_len && (sd_len != ch->selected_len || memcmp(sd, ch->selected, sd_len)))
+        goto out;
+    e = aid_in_use(c, elf, elf_len, &used);
+    if (e)
+        goto out;
+    if (used) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+        goto out;
+    }
+    load_end(c);
+    c->load.active = true;
+    c->load.channel = (uint8_t)(ch - c->channels);
+    memcpy(c->load.aid, elf, elf_len);
+    c->load.aid_len = (uint8_t)elf_len;
+    reply_ok(c, r);
+out:
+    return e;
+}
+
+/* Checks the complete load file and stores its package; sets r->sw. */
+static seam_err load_finish(seam_card *c, reply *r) {
+    const uint8_t *b = c->load.bytes;
+    size_t n = c->load.len, hdr = 2, len = 0;
+    seam_wasm_module *module = NULL;
+    seam_package_info info;
+    store_package p = {0};
+    seam_err e = SEAM_OK;
+    r->sw = SEAM_SW_WRONG_DATA;
+    if (n < 2 || b[0] != 0xC4)
+        goto out;
+    if (b[1] < 0x80) {
+        len = b[1];
+    } else if (b[1] >= 0x81 && b[1] <= 0x83 && n >= 2u + (b[1] & 0x7Fu)) {
+        hdr = 2u + (b[1] & 0x7Fu);
+        for (size_t i = 2; i < hdr; i++)
+            len = len << 8 | b[i];
+    } else {
+        goto out;
+    }
+    if (hdr + len != n)
+        goto out;
+    if (seam_wasm_module_new(b + hdr, len, &module, NULL, 0) != SEAM_OK)
+        goto out;
+    if (seam_package_read(module, &info) != SEAM_OK || info.aid.len != c->load.aid_len ||
+        memcmp(info.aid.bytes, c->load.aid, info.aid.len))
+        goto out;
+    memcpy(p.aid, info.aid.bytes, info.aid.len);
+    p.aid_len = (uint8_t)info.aid.len;
+    p.version = info.version;
+    p.applet_count = (uint8_t)info.applet_count;
+    for (size_t i = 0; i < info.applet_count; i++) {
+        memcpy(p.applets[i], info.applets[i].bytes, info.applets[i].len);
+        p.applet_lens[i] = (uint8_t)info.applets[i].len;
+    }
+    e = store_package_put(c->nvm, &p, b + hdr, len);
+    if (!e)
+        reply_ok(c, r);
+out:
+    seam_wasm_module_free(module);
+    return e;
+}
+
 seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
-    (void)c, (void)ch, (void)a, (void)secured;
-    r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-    return SEAM_OK;
+    seam_err e = SEAM_OK;
+    if (!secured) {
+        r->sw = SEAM_SW_SECURITY_STATUS;
+    } else if (!c->load.active || c->load.channel != (uint8_t)(ch - c->channels)) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+    } else if ((a->p1 != 0x00 && a->p1 != 0x80) || a->p2 != c->load.next_block ||
+               (a->p1 == 0x00 && a->p2 == 0xFF)) {
+        r->sw = SEAM_SW_WRONG_P1P2;
+    } else if (c->load.len + a->nc > LOAD_MAX) {
+        r->sw = SEAM_SW_NOT_ENOUGH_MEMORY;
+    } else {
+        if (c->load.len + a->nc > c->load.cap) {
+            size_t cap = c->load.cap ? c->load.cap * 2 : 4096;
+            while (cap < c->load.len + a->nc)
+                cap *= 2;
+            uint8_t *grown = realloc(c->load.bytes, cap);
+            if (!grown) {
+                e = SEAM_ERR_NOMEM;
+                goto out;
+            }
+            c->load.bytes = grown;
+            c->load.cap = cap;
+        }
+        if (a->nc)
+            memcpy(c->load.bytes + c->load.len, a->data, a->nc);
+        c->load.len += a->nc;
+        c->load.next_block++;
+        if (a->p1 == 0x80)
+            e = load_finish(c, r);
+        else
+            reply_ok(c, r);
+    }
+out:
+    if (e || r->sw != SEAM_SW_SUCCESS || a->p1 == 0x80)
+        load_end(c); /* a refused or last block ends the load */
+    return e;
+}
+
+/* Finds the C9 application parameters inside install parameters. */
+static bool find_c9(const uint8_t *p, size_t n, const uint8_t **v, size_t *len) {
+    size_t pos = 0;
+    bool found = false;
+    while (pos < n && !found) {
+        uint8_t tag = p[pos++];
+        const uint8_t *value;
+        size_t value_len;
+        if (!take_lv(p, n, &pos, &value, &value_len))
+            return false;
+        if (tag == 0xC9) {
+            *v = value;
+            *len = value_len;
+            found = true;
+        }
+    }
+    return found;
+}
+
+static bool page_zero(const uint8_t *memory, uint32_t page) {
+    const uint8_t *p = memory + (size_t)page * STORE_PAGE_SIZE;
+    for (size_t i = 0; i < STORE_PAGE_SIZE; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+/* Runs the install entry point and stores the instance and its memory. */
+static seam_err create_instance(seam_card *c, channel *ch, store_instance *inst,
+                                const uint8_t *params, size_t params_len, reply *r) {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    seam_wasm_module *module = NULL;
+    seam_applet *applet = NULL;
+    seam_applet_result res = {0};
+    seam_err e = store_module_get(c->nvm, inst->package, inst->package_len, &bytes, &len);
+    if (!e)
+        e = seam_wasm_module_new(bytes, len, &module, NULL, 0);
+    if (!e)
+        e = seam_applet_install(module, NULL, params, params_len, &res, &applet);
+    if (e)
+        goto out;
+    if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
+        r->sw = res.rollback || (res.sw >> 8) == 0x90 || (res.sw >> 8) == 0x61 ? SEAM_SW_UNKNOWN
+                                                                               : res.sw;
+        if ((r->sw >> 8) == 0x62 || (r->sw >> 8) == 0x63)
+            r->sw = SEAM_SW_UNKNOWN; /* a warning must not commit a failed install */
+        goto out;
+    }
+    uint32_t pages = 0, stack_end = seam_applet_stack_end(applet);
+    const uint8_t *memory = seam_applet_memory(applet, &pages);
+    inst->pages = (uint8_t)pages;
+    memcpy(inst->sd, ch->selected, ch->selected_len);
+    inst->sd_len = ch->selected_len;
+    e = store_instance_put(c->nvm, inst);
+    for (uint32_t p = 0; !e && p < pages * (65536u / STORE_PAGE_SIZE); p++) {
+        if ((p + 1) * STORE_PAGE_SIZE <= stack_end || page_zero(memory, p))
+            continue;
+        e = store_page_write(c->nvm, inst->aid, inst->aid_len, p, memory);
+    }
+    if (!e)
+        reply_ok(c, r);
+out:
+    seam_applet_free(applet);
+    seam_wasm_module_free(module);
+    free(bytes);
+    return e;
+}
+
+static seam_err install_for_install(seam_card *c, channel *ch, const seam_apdu *a, bool selectable,
+                                    reply *r) {
+    const uint8_t *elf, *cls, *aid, *priv, *params, *token, *c9 = NULL;
+    size_t elf_len, cls_len, aid_len, priv_len, params_len, token_len, c9_len = 0, pos = 0;
+    store_package p;
+    store_instance inst = {0};
+    bool used = false, known = false;
+    seam_err e = SEAM_OK;
+    r->sw = SEAM_SW_WRONG_DATA;
+    if (!take_lv(a->data, a->nc, &pos, &elf, &elf_len) ||
+        !take_lv(a->data, a->nc, &pos, &cls, &cls_len) ||
+        !take_lv(a->data, a->nc, &pos, &aid, &aid_len) ||
+        !take_lv(a->data, a->nc, &pos, &priv, &priv_len) ||
+        !take_lv(a->data, a->nc, &pos, &params, &params_len) ||
+        !take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
+        goto out;
+    if (!aid_ok(elf_len, false) || !aid_ok(cls_len, false) || !aid_ok(aid_len, false) ||
+        (priv_len != 1 && priv_len != 3) || !find_c9(params, params_len, &c9, &c9_len))
+        goto out;
+    e = store_package_get(c->nvm, elf, elf_len, &p);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+        goto out;
+    }
+    for (uint8_t i = 0; !e && i < p.applet_count; i++)
+        known |= p.applet_lens[i] == cls_len && !memcmp(p.applets[i], cls, cls_len);
+    if (e || !known) {
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+        goto out;
+    }
+    e = aid_in_use(c, aid, aid_len, &used);
+    if (e || used) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+        goto out;
+    }
+    memcpy(inst.aid, aid, aid_len);
+    inst.aid_len = (uint8_t)aid_len;
+    inst.lifecycle = selectable ? INSTANCE_SELECTABLE : INSTANCE_INSTALLED;
+    memcpy(inst.package, elf, elf_len);
+    inst.package_len = (uint8_t)elf_len;
+    memcpy(inst.applet, cls, cls_len);
+    inst.applet_len = (uint8_t)cls_len;
+    memcpy(inst.privileges, priv, priv_len);
+    e = create_instance(c, ch, &inst, c9, c9_len, r);
+out:
+    return e;
+}
+
+static seam_err make_selectable(seam_card *c, const seam_apdu *a, reply *r) {
+    const uint8_t *v[6];
+    size_t len[6], pos = 0;
+    store_instance inst;
+    seam_err e = SEAM_OK;
+    r->sw = SEAM_SW_WRONG_DATA;
+    for (int i = 0; i < 6; i++)
+        if (!take_lv(a->data, a->nc, &pos, &v[i], &len[i]))
+            goto out;
+    if (pos != a->nc || !aid_ok(len[2], false))
+        goto out;
+    e = store_instance_get(c->nvm, v[2], len[2], &inst);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+    } else if (!e && inst.lifecycle != INSTANCE_INSTALLED) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+    } else if (!e) {
+        inst.lifecycle = INSTANCE_SELECTABLE;
+        e = store_instance_put(c->nvm, &inst);
+        if (!e)
+            reply_ok(c, r);
+    }
+out:
+    return e;
 }
 
 seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
-    (void)c, (void)ch, (void)a, (void)secured;
-    r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-    return SEAM_OK;
+    seam_err e = SEAM_OK;
+    if (!secured)
+        r->sw = SEAM_SW_SECURITY_STATUS;
+    else if (a->p2 != 0x00)
+        r->sw = SEAM_SW_WRONG_P1P2;
+    else if (a->p1 == 0x02)
+        e = install_for_load(c, ch, a, r);
+    else if (a->p1 == 0x04 || a->p1 == 0x0C)
+        e = install_for_install(c, ch, a, a->p1 == 0x0C, r);
+    else if (a->p1 == 0x08)
+        e = make_selectable(c, a, r);
+    else
+        r->sw = SEAM_SW_WRONG_P1P2;
+    return e;
+}
+
+static seam_err delete_package(seam_card *c, const seam_apdu *a, const uint8_t *aid, size_t len,
+                               reply *r) {
+    store_instance inst;
+    size_t count = 0;
+    seam_err e = store_package_instances(c->nvm, aid, len, &count, &inst);
+    while (!e && count) {
+        if (a->p2 != 0x80 || content_instance_selected(c, inst.aid, inst.aid_len)) {
+            r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+            goto out;
+        }
+        e = store_instance_delete(c->nvm, inst.aid, inst.aid_len);
+        if (!e)
+            e = store_package_instances(c->nvm, aid, len, &count, &inst);
+    }
+    if (!e)
+        e = store_package_delete(c->nvm, aid, len);
+    if (!e)
+        reply_ok(c, r);
+out:
+    return e;
 }
 
 seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
-    (void)c, (void)ch, (void)a, (void)secured;
-    r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-    return SEAM_OK;
+    store_instance inst;
+    store_package p;
+    registry_sd sd;
+    seam_err e = SEAM_OK;
+    size_t len = a->nc >= 2 ? a->data[1] : 0;
+    const uint8_t *aid = a->data + 2;
+    (void)ch;
+    if (!secured) {
+        r->sw = SEAM_SW_SECURITY_STATUS;
+        goto out;
+    }
+    if (a->p1 != 0x00 || (a->p2 != 0x00 && a->p2 != 0x80)) {
+        r->sw = SEAM_SW_WRONG_P1P2;
+        goto out;
+    }
+    if (a->nc < 2 || a->data[0] != 0x4F || !aid_ok(len, false) || a->nc < 2 + len) {
+        r->sw = SEAM_SW_WRONG_DATA;
+        goto out;
+    }
+    e = store_instance_get(c->nvm, aid, len, &inst);
+    if (!e) {
+        if (content_instance_selected(c, aid, len)) {
+            r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+            goto out;
+        }
+        e = store_instance_delete(c->nvm, aid, len);
+        if (!e)
+            reply_ok(c, r);
+        goto out;
+    }
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = store_package_get(c->nvm, aid, len, &p);
+    if (!e) {
+        e = delete_package(c, a, aid, len, r);
+        goto out;
+    }
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = registry_sd_get(c->nvm, aid, len, &sd);
+    if (!e)
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* security domains stay */
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+    }
+out:
+    return e;
 }

@@ -1,0 +1,194 @@
+/*
+ * Applet instances selected on logical channels: SELECT restores an instance
+ * from its committed pages (package_store.h) and runs its select entry point;
+ * every other command on that channel runs process. After a command whose
+ * status word reports success the dirty pages (outside the shadow stack) are
+ * written in the command's nvm transaction; after any other outcome the
+ * instance is restored from the committed pages, so memory and nvm agree.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "card_int.h"
+#include "package_store.h"
+#include "seam/card.h"
+#include "sw.h"
+
+#define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
+
+static bool success(uint16_t sw) {
+    uint8_t sw1 = (uint8_t)(sw >> 8);
+    return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
+}
+
+static void release(channel *ch) {
+    seam_applet_free(ch->applet);
+    seam_wasm_module_free(ch->module);
+    ch->applet = NULL;
+    ch->module = NULL;
+    ch->pages = 0;
+    ch->applet_ran = false;
+}
+
+static void fall_back_to_isd(channel *ch) {
+    release(ch);
+    memcpy(ch->selected, seam_card_isd_aid, sizeof seam_card_isd_aid);
+    ch->selected_len = sizeof seam_card_isd_aid;
+}
+
+/* Writes the applet's dirty pages and, if memory grew, its new size. */
+static seam_err commit_pages(seam_card *c, const uint8_t *aid, size_t aid_len, seam_applet *applet,
+                             uint32_t *committed_pages) {
+    uint32_t dirty[DIRTY_MAX], pages = 0;
+    const uint8_t *memory = seam_applet_memory(applet, &pages);
+    size_t n = seam_applet_dirty_pages(applet, dirty, DIRTY_MAX);
+    seam_err e = n > DIRTY_MAX ? SEAM_ERR_CARD_IMAGE : SEAM_OK;
+    for (size_t i = 0; !e && i < n; i++)
+        e = store_page_write(c->nvm, aid, aid_len, dirty[i], memory);
+    if (!e && pages != *committed_pages) {
+        store_instance inst;
+        e = store_instance_get(c->nvm, aid, aid_len, &inst);
+        inst.pages = (uint8_t)pages;
+        if (!e)
+            e = store_instance_put(c->nvm, &inst);
+        if (!e)
+            *committed_pages = pages;
+    }
+    if (!e)
+        seam_applet_clear_dirty(applet);
+    return e;
+}
+
+/* Replaces the applet on ch by its committed state. */
+static seam_err rollback_applet(seam_card *c, channel *ch) {
+    uint8_t *image = NULL;
+    seam_err e = store_image_read(c->nvm, ch->selected, ch->selected_len, ch->pages, &image);
+    if (!e)
+        e = seam_applet_rollback(ch->applet, image, ch->pages);
+    if (!e)
+        seam_applet_clear_dirty(ch->applet);
+    free(image);
+    return e;
+}
+
+static size_t copy_data(seam_card *c, const seam_applet_result *res) {
+    size_t n = res->data_len < sizeof c->data - 2 ? res->data_len : sizeof c->data - 2;
+    if (n)
+        memcpy(c->data, res->data, n);
+    return n;
+}
+
+bool content_instance_selected(const seam_card *c, const uint8_t *aid, size_t aid_len) {
+    bool found = false;
+    for (unsigned i = 0; i < CHANNELS && !found; i++) {
+        const channel *ch = &c->channels[i];
+        found = ch->open && ch->applet && ch->selected_len == aid_len &&
+                !memcmp(ch->selected, aid, aid_len);
+    }
+    return found;
+}
+
+seam_err content_deselect(seam_card *c, channel *ch) {
+    seam_applet_result res;
+    seam_err e = SEAM_OK;
+    if (ch->applet) {
+        e = seam_applet_deselect(ch->applet, &res);
+        if (!e && !res.rollback)
+            e = commit_pages(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
+        fall_back_to_isd(ch);
+    }
+    return e;
+}
+
+seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, size_t aid_len,
+                                 uint8_t p2, reply *r) {
+    store_instance inst;
+    seam_applet_result res = {0};
+    seam_wasm_module *module = NULL;
+    seam_applet *applet = NULL;
+    uint8_t *bytes = NULL, *image = NULL;
+    size_t len = 0;
+    seam_err e = SEAM_OK;
+    bool elsewhere =
+        content_instance_selected(c, aid, aid_len) &&
+        !(ch->applet && ch->selected_len == aid_len && !memcmp(ch->selected, aid, aid_len));
+    if (elsewhere) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* not multi-selectable */
+        goto out;
+    }
+    e = content_deselect(c, ch); /* the channel falls back to the ISD meanwhile */
+    if (!e)
+        e = store_instance_get(c->nvm, aid, aid_len, &inst);
+    if (!e)
+        e = store_module_get(c->nvm, inst.package, inst.package_len, &bytes, &len);
+    if (!e)
+        e = seam_wasm_module_new(bytes, len, &module, NULL, 0);
+    if (!e)
+        e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
+    if (!e)
+        e = seam_applet_restore(module, NULL, image, inst.pages, &applet);
+    if (!e)
+        e = seam_applet_select(applet, &res);
+    if (e)
+        goto out;
+    if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
+        r->sw = res.rollback || success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
+        goto out;
+    }
+    ch->pages = inst.pages;
+    e = commit_pages(c, aid, aid_len, applet, &ch->pages);
+    if (e)
+        goto out;
+    scp03_end_session(&ch->session);
+    r->len = p2 == 0x0C ? 0 : copy_data(c, &res);
+    r->sw = SEAM_SW_SUCCESS;
+    ch->module = module;
+    ch->applet = applet;
+    memcpy(ch->selected, aid, aid_len);
+    ch->selected_len = (uint8_t)aid_len;
+    module = NULL;
+    applet = NULL;
+out:
+    seam_applet_free(applet);
+    seam_wasm_module_free(module);
+    free(bytes);
+    free(image);
+    return e;
+}
+
+seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t raw_len, reply *r) {
+    seam_applet_result res = {0};
+    seam_err e;
+    ch->applet_ran = true;
+    e = seam_applet_process(ch->applet, raw, raw_len, &res);
+    if (e == SEAM_ERR_MALFORMED) {
+        r->sw = SEAM_SW_WRONG_LENGTH; /* nothing ran */
+        e = SEAM_OK;
+        goto out;
+    }
+    if (e)
+        goto out;
+    r->len = copy_data(c, &res);
+    r->sw = res.sw;
+    if (res.rollback || !success(res.sw))
+        e = rollback_applet(c, ch); /* nothing of this command stays */
+    else
+        e = commit_pages(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
+    if (e)
+        r->len = 0;
+out:
+    return e;
+}
+
+void content_resync(seam_card *c, channel *ch) {
+    if (ch->applet && rollback_applet(c, ch))
+        fall_back_to_isd(ch);
+    ch->applet_ran = false;
+}
+
+void content_power_off(seam_card *c) {
+    for (unsigned i = 0; i < CHANNELS; i++)
+        release(&c->channels[i]);
+    free(c->load.bytes);
+    memset(&c->load, 0, sizeof c->load);
+}

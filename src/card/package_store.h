@@ -1,0 +1,100 @@
+/*
+ * Card content records (packages, applet instances, instance memory pages)
+ * and the applets selected on logical channels; internal to the card layer.
+ *
+ * Tables follow registry.h's (1..3). Every value starts with format byte 1.
+ *
+ *   table            key                         value
+ *   ---------------  --------------------------  -------------------------------
+ *   STORE_PACKAGE    package AID                 format, version (2), applet
+ *                                                count, LV applet class AIDs
+ *   STORE_MODULE     package AID                 format, the wasm module bytes
+ *   STORE_INSTANCE   instance AID                format, lifecycle, memory size
+ *                                                in 64 KiB pages, LV package
+ *                                                AID, LV class AID, LV SD AID,
+ *                                                LV privileges
+ *   STORE_PAGE       len || instance AID ||      format, 4096 bytes: one non-zero
+ *                    page number (2, BE)         4 KiB page of linear memory
+ *
+ * An instance's committed memory image is its pages (absent = zero); pages
+ * entirely inside the shadow stack are never stored.
+ */
+#ifndef SEAM_CARD_PACKAGE_STORE_H
+#define SEAM_CARD_PACKAGE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "card_int.h"
+
+enum {
+    STORE_PACKAGE = 4,
+    STORE_MODULE = 5,
+    STORE_INSTANCE = 6,
+    STORE_PAGE = 7,
+};
+
+#define STORE_PAGE_SIZE 4096u
+
+/* Application lifecycle bytes (GP 2.3.1 table 11-4). */
+enum {
+    INSTANCE_INSTALLED = 0x03,
+    INSTANCE_SELECTABLE = 0x07,
+};
+
+typedef struct {
+    uint8_t aid[REGISTRY_AID_MAX];
+    uint8_t aid_len;
+    uint16_t version;
+    uint8_t applet_count;
+    uint8_t applets[16][REGISTRY_AID_MAX];
+    uint8_t applet_lens[16];
+} store_package;
+
+typedef struct {
+    uint8_t aid[REGISTRY_AID_MAX];
+    uint8_t aid_len;
+    uint8_t lifecycle;
+    uint8_t pages; /* linear memory size in 64 KiB pages */
+    uint8_t package[REGISTRY_AID_MAX];
+    uint8_t package_len;
+    uint8_t applet[REGISTRY_AID_MAX];
+    uint8_t applet_len;
+    uint8_t sd[REGISTRY_AID_MAX];
+    uint8_t sd_len;
+    uint8_t privileges[3];
+} store_instance;
+
+/* Reads a package record. Errors: SEAM_ERR_NOT_FOUND, SEAM_ERR_NVM_CORRUPT, nvm errors. */
+seam_err store_package_get(seam_nvm *nvm, const uint8_t *aid, size_t len, store_package *out);
+/* Writes a package record and its module bytes (inside a transaction). */
+seam_err store_package_put(seam_nvm *nvm, const store_package *p, const uint8_t *module,
+                           size_t module_len);
+/* Reads a package's module bytes into a malloc'd buffer (*out, the caller's). */
+seam_err store_module_get(seam_nvm *nvm, const uint8_t *aid, size_t len, uint8_t **out,
+                          size_t *out_len);
+/* Deletes a package and its module (inside a transaction). */
+seam_err store_package_delete(seam_nvm *nvm, const uint8_t *aid, size_t len);
+
+/* Reads an instance record. Errors: SEAM_ERR_NOT_FOUND, SEAM_ERR_NVM_CORRUPT, nvm errors. */
+seam_err store_instance_get(seam_nvm *nvm, const uint8_t *aid, size_t len, store_instance *out);
+/* Writes an instance record (inside a transaction). */
+seam_err store_instance_put(seam_nvm *nvm, const store_instance *inst);
+/* Deletes an instance record and its pages (inside a transaction). */
+seam_err store_instance_delete(seam_nvm *nvm, const uint8_t *aid, size_t len);
+/* Counts the instances of a package and, in *first, names one of them (may be NULL). */
+seam_err store_package_instances(seam_nvm *nvm, const uint8_t *package, size_t len, size_t *count,
+                                 store_instance *first);
+/* True when a STORE_INSTANCE value says the instance is SELECTABLE. */
+bool store_instance_value_selectable(const uint8_t *value, size_t len);
+
+/* Reads the committed memory image of an instance of `pages` 64 KiB pages
+ * into a malloc'd buffer (*out, the caller's). */
+seam_err store_image_read(seam_nvm *nvm, const uint8_t *aid, size_t len, uint32_t pages,
+                          uint8_t **out);
+/* Writes 4 KiB page `page` of memory (deleting it when all zero), inside a transaction. */
+seam_err store_page_write(seam_nvm *nvm, const uint8_t *aid, size_t len, uint32_t page,
+                          const uint8_t *memory);
+
+#endif
