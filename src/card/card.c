@@ -532,6 +532,8 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
         return gp_install(c, ch, &plain, *secured, r);
     case 0xE4:
         return gp_delete(c, ch, &plain, *secured, r);
+    case 0xE2:
+        return gp_store_data(c, ch, &plain, *secured, r);
     default:
         r->sw = SEAM_SW_INS_NOT_SUPPORTED;
         return SEAM_OK;

@@ -77,6 +77,7 @@ seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secur
 seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 
 /* Applets on channels (applet_channel.c). */
 /* Selects instance aid on ch (restore, select entry point); r gets its SW. */
