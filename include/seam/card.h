@@ -72,4 +72,40 @@ seam_err seam_card_transmit(seam_card *card, const uint8_t *command, size_t comm
 /* The card's nvm, for fault injection and accounting in tests and benches. */
 seam_nvm *seam_card_nvm(seam_card *card);
 
+/* What seam_card_registry_foreach reports, one registry record at a time. */
+typedef enum {
+    SEAM_CARD_ENTRY_CARD,     /* the card itself: lifecycle */
+    SEAM_CARD_ENTRY_SD,       /* a security domain: aid, lifecycle, privileges, kvns */
+    SEAM_CARD_ENTRY_PACKAGE,  /* a loaded package: aid, version, module_size */
+    SEAM_CARD_ENTRY_INSTANCE, /* an applet instance: aid, lifecycle, package, sd, privileges */
+} seam_card_entry_kind;
+
+/* One registry entry; fields a kind does not use are zero. Never key material. */
+typedef struct {
+    seam_card_entry_kind kind;
+    uint8_t lifecycle; /* GP lifecycle byte (card, SD or application) */
+    uint8_t aid[16];
+    size_t aid_len;
+    uint8_t privileges[3];
+    uint8_t kvns[8]; /* SD: key set versions, ascending */
+    size_t kvn_count;
+    uint16_t version;   /* package: major << 8 | minor */
+    size_t module_size; /* package: bytes of WebAssembly stored */
+    uint8_t package[16];
+    size_t package_len; /* instance: its package's AID */
+    uint8_t sd[16];
+    size_t sd_len; /* instance: its security domain's AID */
+} seam_card_entry;
+
+/* Called for each entry; return SEAM_OK to go on, an error to stop with it. */
+typedef seam_err (*seam_card_entry_fn)(void *ctx, const seam_card_entry *entry);
+
+/*
+ * Reports the card's registry read-only, in this order: the card, then its
+ * security domains, packages and instances, each in AID order. The card may
+ * be powered on or off; nothing is written. Errors: SEAM_ERR_ARG (NULL
+ * card or fn), SEAM_ERR_NVM_CORRUPT, nvm errors, what fn returned.
+ */
+seam_err seam_card_registry_foreach(seam_card *card, seam_card_entry_fn fn, void *ctx);
+
 #endif

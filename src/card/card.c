@@ -1,7 +1,11 @@
 /*
  * The card: power, logical channels, command dispatch and the issuer
  * security domain's commands that exist so far (SELECT, MANAGE CHANNEL,
- * GET RESPONSE, GET DATA, INITIALIZE UPDATE, EXTERNAL AUTHENTICATE).
+ * GET RESPONSE, GET DATA, INITIALIZE UPDATE, EXTERNAL AUTHENTICATE), the
+ * gates of the card lifecycle (CARD_LOCKED: only the Final Application is
+ * selectable and content changes answer 6985; TERMINATED: only GET DATA,
+ * 6A81 otherwise) and GP command chaining of INSTALL, DELETE and PUT KEY
+ * (docs/card.md "Card lifecycle, chaining and GET STATUS").
  *
  * States of the card as a device:
  *
@@ -40,6 +44,10 @@
 #include "seam/crypto.h"
 #include "seam/util.h"
 #include "sw.h"
+
+#define SW_FUNCTION_NOT_SUPPORTED 0x6A81u /* card locked / terminated (gp_facts §1.10) */
+#define SW_CARD_LOCKED_SELECTED   0x6283u /* the Final Application SD selected in CARD_LOCKED */
+#define PRIV2_FINAL_APPLICATION   0x02u   /* privileges byte 2 b2 (gp_facts §1.8) */
 
 const uint8_t seam_card_isd_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
@@ -154,8 +162,10 @@ void seam_card_power_off(seam_card *c) {
     for (unsigned i = 0; i < CHANNELS; i++) {
         scp03_end_session(&c->channels[i].session);
         c->channels[i].open = false;
+        c->channels[i].status_next = 0; /* no GET STATUS continuation */
     }
     content_power_off(c);
+    c->chain_active = false;
     seam_apdu_remainder_clear(&c->remainder);
     c->powered = false;
 }
@@ -226,8 +236,26 @@ static size_t sd_fci(const uint8_t *aid, size_t aid_len, uint8_t *out) {
     return n;
 }
 
-static seam_err cmd_select(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
+/* True when the SD or applet instance aid holds the Final Application privilege. */
+static seam_err final_application(seam_card *c, const uint8_t *aid, size_t aid_len, bool *final) {
+    registry_sd sd;
+    store_instance inst;
+    seam_err e = registry_sd_get(c->nvm, aid, aid_len, &sd);
+    *final = false;
+    if (!e) {
+        *final = (sd.privileges[1] & PRIV2_FINAL_APPLICATION) != 0;
+    } else if (e == SEAM_ERR_NOT_FOUND) {
+        e = store_instance_get(c->nvm, aid, aid_len, &inst);
+        if (!e)
+            *final = (inst.privileges[1] & PRIV2_FINAL_APPLICATION) != 0;
+    }
+    return e;
+}
+
+/* SELECT by AID; in CARD_LOCKED (locked) only the Final Application is selectable. */
+static seam_err cmd_select(seam_card *c, channel *ch, const seam_apdu *a, bool locked, reply *r) {
     select_search s = {0};
+    bool final = false;
     if (a->p1 != 0x04) {
         r->sw = SEAM_SW_WRONG_P1P2;
         return SEAM_OK;
@@ -250,11 +278,17 @@ static seam_err cmd_select(seam_card *c, channel *ch, const seam_apdu *a, reply 
     if (!e && !s.found_len) { /* then the applet instances, after the security domains */
         s.instances = true;
         e = seam_nvm_foreach(c->nvm, STORE_INSTANCE, NULL, 0, visit_selectable, &s);
-        if (!e && s.found_len)
-            return content_select_instance(c, ch, s.found, s.found_len, a->p2, r);
     }
+    if (!e && s.found_len && locked)
+        e = final_application(c, s.found, s.found_len, &final);
     if (e)
         return e;
+    if (s.found_len && locked && !final) {
+        r->sw = SW_FUNCTION_NOT_SUPPORTED; /* the previous selection stays */
+        return SEAM_OK;
+    }
+    if (s.found_len && s.instances)
+        return content_select_instance(c, ch, s.found, s.found_len, a->p2, r);
     if (!s.found_len) {
         r->sw = SEAM_SW_FILE_NOT_FOUND; /* the previous selection stays */
         return SEAM_OK;
@@ -263,10 +297,11 @@ static seam_err cmd_select(seam_card *c, channel *ch, const seam_apdu *a, reply 
     if (e)
         return e;
     scp03_end_session(&ch->session);
+    ch->status_next = 0; /* a new application session */
     memcpy(ch->selected, s.found, s.found_len);
     ch->selected_len = (uint8_t)s.found_len;
     r->len = a->p2 == 0x0C ? 0 : sd_fci(s.found, s.found_len, c->data);
-    r->sw = SEAM_SW_SUCCESS;
+    r->sw = locked ? SW_CARD_LOCKED_SELECTED : SEAM_SW_SUCCESS;
     return SEAM_OK;
 }
 
@@ -298,6 +333,9 @@ static void cmd_manage_channel(seam_card *c, channel *from, const seam_apdu *a, 
         }
         scp03_end_session(&c->channels[a->p2].session);
         c->channels[a->p2].open = false;
+        c->channels[a->p2].status_next = 0;
+        if (c->chain_channel == a->p2)
+            c->chain_active = false;
         r->sw = SEAM_SW_SUCCESS;
     } else {
         r->sw = SEAM_SW_WRONG_P1P2;
@@ -387,13 +425,15 @@ static seam_err get_data_value(seam_card *c, const registry_sd *sd, uint32_t tag
     return e;
 }
 
-static seam_err cmd_get_data(seam_card *c, const channel *ch, const seam_apdu *a, reply *r) {
+/* GET DATA for the SD aid (the one selected, or the ISD in TERMINATED). */
+static seam_err cmd_get_data(seam_card *c, const uint8_t *aid, size_t aid_len, const seam_apdu *a,
+                             reply *r) {
     registry_sd sd;
     uint8_t value[256];
     size_t len = 0;
     bool known = false;
     uint32_t tag = a->p1 ? (uint32_t)a->p1 << 8 | a->p2 : a->p2;
-    seam_err e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &sd);
+    seam_err e = registry_sd_get(c->nvm, aid, aid_len, &sd);
     if (e)
         return e;
     e = get_data_value(c, &sd, tag, value, &len, &known);
@@ -462,19 +502,58 @@ static bool sw_success(uint16_t sw) {
     return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
 }
 
+/* True for the commands that change card content or keys (refused in CARD_LOCKED,
+   gp_facts §1.7); SET STATUS P1 80 moves the card itself and stays allowed. */
+static bool content_change(const seam_apdu *a) {
+    switch (a->ins) {
+    case 0xE6: /* INSTALL */
+    case 0xE8: /* LOAD */
+    case 0xE4: /* DELETE */
+    case 0xD8: /* PUT KEY */
+    case 0xE2: /* STORE DATA */
+        return true;
+    case 0xF0: /* SET STATUS */
+        return a->p1 != 0x80;
+    default:
+        return false;
+    }
+}
+
 /* Runs one command on an open channel; fills r (data in c->data). */
 static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
                          size_t raw_len, bool *secured, reply *r) {
     bool gp_class = seam_apdu_cla_proprietary(a->cla);
+    bool sd_command = a->ins == 0x70 || (a->ins == 0xA4 && a->p1 == 0x04);
+    uint8_t chno = (uint8_t)(ch - c->channels);
+    bool chained_done = false;
     seam_apdu plain = *a;
-    seam_err e = SEAM_OK;
+    registry_card card;
+    uint8_t state = 0;
+    seam_err e = registry_card_get(c->nvm, &card);
     *secured = false;
-    if (ch->applet && (gp_class || (a->ins != 0x70 && !(a->ins == 0xA4 && a->p1 == 0x04))))
+    if (e)
+        return e;
+    state = card.lifecycle;
+    if (!gp_class || a->ins == 0x50 || a->ins == 0x82)
+        card_chain_abort(c, chno);  /* any ISO or secure channel command ends a chain */
+    if (state == CARD_TERMINATED) { /* only GET DATA, answered by the ISD (Final Application) */
+        if (!(a->ins == 0xCA || a->ins == 0xCB) || (a->cla & 0x0C))
+            r->sw = SW_FUNCTION_NOT_SUPPORTED;
+        else
+            e = cmd_get_data(c, seam_card_isd_aid, sizeof seam_card_isd_aid, a, r);
+        return e;
+    }
+    if (ch->applet && (gp_class || !sd_command)) {
+        if (state == CARD_LOCKED) { /* selected before the lock: it answers no more */
+            r->sw = SW_FUNCTION_NOT_SUPPORTED;
+            return SEAM_OK;
+        }
         return content_process(c, ch, raw, raw_len, r);
+    }
     if (!gp_class) {
         switch (a->ins) {
         case 0xA4:
-            return cmd_select(c, ch, a, r);
+            return cmd_select(c, ch, a, state == CARD_LOCKED, r);
         case 0x70: {
             channel *closing = a->p1 == 0x80 && a->p2 < CHANNELS ? &c->channels[a->p2] : NULL;
             if (closing && closing->open && a->p2 != 0) {
@@ -494,7 +573,7 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
         }
         case 0xCA:
         case 0xCB:
-            return cmd_get_data(c, ch, a, r);
+            return cmd_get_data(c, ch->selected, ch->selected_len, a, r);
         default:
             r->sw = SEAM_SW_INS_NOT_SUPPORTED;
             return SEAM_OK;
@@ -510,16 +589,31 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
     size_t plain_len = 0;
     e = scp03_unwrap_command(&ch->session, raw, raw_len, c->plain, sizeof c->plain, &plain_len,
                              &r->sw);
-    if (e || r->sw != SEAM_SW_SUCCESS)
+    if (e || r->sw != SEAM_SW_SUCCESS) {
+        card_chain_abort(c, chno);
         return e;
+    }
     *secured = scp03_session_state(&ch->session) == SCP03_AUTHENTICATED;
     if (seam_apdu_parse(c->plain, plain_len, &plain)) {
         r->sw = SEAM_SW_WRONG_LENGTH;
         return SEAM_OK;
     }
+    if (state == CARD_LOCKED && content_change(&plain)) {
+        card_chain_abort(c, chno);
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+        return SEAM_OK;
+    }
+    card_chain_block(c, chno, &plain, r, &chained_done);
+    if (chained_done) {
+        if (r->sw == SEAM_SW_SUCCESS) { /* an intermediate block: 9000 without R-MAC */
+            *secured = false;
+            ch->session.response_pending = false;
+        }
+        return SEAM_OK;
+    }
     switch (plain.ins) {
     case 0xCA:
-        return cmd_get_data(c, ch, &plain, r);
+        return cmd_get_data(c, ch->selected, ch->selected_len, &plain, r);
     case 0xD8:
         return gp_put_key(c, ch, &plain, *secured, r);
     case 0xF0:

@@ -14,7 +14,8 @@
 #include "scp03.h"
 #include "seam/card.h"
 
-#define CHANNELS 4u
+#define CHANNELS       4u
+#define CARD_CHAIN_MAX 4096u /* longest GP command chain accepted (6A86 beyond) */
 
 typedef struct {
     bool open;
@@ -26,6 +27,20 @@ typedef struct {
     seam_applet *applet;
     uint32_t pages;  /* committed memory size, 64 KiB pages */
     bool applet_ran; /* process ran in the current command */
+    /* STORE DATA sequence of this channel (gp_perso.c): its personalization
+       target (INSTALL [for personalization]; target_len 0 = the SD itself),
+       the next block number, and the host || card challenge of the session
+       it belongs to (a new session ends it). */
+    struct {
+        uint8_t target[REGISTRY_AID_MAX];
+        uint8_t target_len;
+        uint8_t next_block;
+        uint8_t session[32];
+    } perso;
+    /* GET STATUS continuation (gp_keys.c): P1 of the listing answered with
+       6310 and how many entries it has sent; status_next 0 = none pending. */
+    uint8_t status_p1;
+    uint16_t status_next;
 } channel;
 
 /* A load in progress (INSTALL [for load] then LOAD blocks), in memory only:
@@ -49,6 +64,13 @@ struct seam_card {
     seam_apdu_remainder remainder;
     uint8_t remainder_channel;
     uint8_t remainder_storage[SEAM_CARD_RESPONSE_MAX];
+    /* GP command chaining (P1.b8) of INSTALL, DELETE, PUT KEY (card.c): the
+       first block's header with P1.b8 clear, the data so far, its channel. */
+    bool chain_active;
+    uint8_t chain_channel;
+    uint8_t chain_header[4];
+    size_t chain_len;
+    uint8_t chain[CARD_CHAIN_MAX];
     uint8_t plain[SEAM_APDU_MAX_LEN];        /* the command after secure messaging */
     uint8_t data[SEAM_CARD_RESPONSE_MAX];    /* response data being built */
     uint8_t wrapped[SEAM_CARD_RESPONSE_MAX]; /* response data after secure messaging */
@@ -78,6 +100,20 @@ seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, re
 seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+
+/* GP command chaining (chain.c). */
+/* Drops the chain in progress on channel chno, if any. */
+void card_chain_abort(seam_card *c, uint8_t chno);
+/*
+ * One GP command on channel chno, secure messaging already removed. When it
+ * is not part of a chain *done is false and nothing changes. Otherwise an
+ * intermediate block is kept and answered 9000 with no data (*done); the
+ * last block turns *a into the whole command (its header, all the data in
+ * c->chain) for the handler (!*done). A block whose header differs from the
+ * first's (but for P1.b8), or any other GP command on the channel, aborts the
+ * chain with 6985 (*done); a chain over CARD_CHAIN_MAX bytes aborts with 6A86.
+ */
+void card_chain_block(seam_card *c, uint8_t chno, seam_apdu *a, reply *r, bool *done);
 
 /* Applets on channels (applet_channel.c). */
 /* Selects instance aid on ch (restore, select entry point); r gets its SW. */

@@ -1,7 +1,9 @@
 /*
  * GP card content management: INSTALL [for load], LOAD, INSTALL [for install
- * (and make selectable)], INSTALL [for make selectable] and DELETE of
- * packages (wasm load files) and applet instances (gp_facts.md §1.3-1.5).
+ * (and make selectable)], INSTALL [for make selectable], [for extradition],
+ * [for personalization] (the STORE DATA target, gp_perso.c), [for registry
+ * update] and DELETE of packages (wasm load files) and applet instances
+ * (gp_facts.md §1.3-1.5).
  *
  *   INSTALL [for load] ─▶ LOAD 00 ─▶ LOAD 01 ─▶ ... ─▶ LOAD nn (P1 80, last)
  *        (in memory: c->load)                             │ C4 { wasm module }
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "card_int.h"
+#include "gp_perso.h"
 #include "package.h"
 #include "package_store.h"
 #include "sw.h"
@@ -337,6 +340,111 @@ out:
     return e;
 }
 
+/* Reads the six LVs of an INSTALL variant other than for load and for install. */
+static bool take_six(const seam_apdu *a, const uint8_t *v[6], size_t len[6]) {
+    size_t pos = 0;
+    bool ok = true;
+    for (int i = 0; i < 6 && ok; i++)
+        ok = take_lv(a->data, a->nc, &pos, &v[i], &len[i]);
+    return ok && pos == a->nc;
+}
+
+/* Reads instance aid; a missing one sets r->sw to 6A88 and returns SEAM_OK with *found false. */
+static seam_err find_instance(seam_card *c, const uint8_t *aid, size_t len, store_instance *inst,
+                              bool *found, reply *r) {
+    seam_err e = store_instance_get(c->nvm, aid, len, inst);
+    *found = e == SEAM_OK;
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+    }
+    return e;
+}
+
+/* INSTALL [for registry update]: SD AID (empty or the instance's SD), 00, instance
+   AID, privileges (empty: unchanged; 1 or 3 bytes: the new ones), params, token. */
+static seam_err registry_update(seam_card *c, const seam_apdu *a, reply *r) {
+    const uint8_t *v[6];
+    size_t len[6];
+    store_instance inst;
+    bool found = false;
+    seam_err e = SEAM_OK;
+    r->sw = SEAM_SW_WRONG_DATA;
+    if (!take_six(a, v, len) || !aid_ok(len[0], true) || len[1] || !aid_ok(len[2], false) ||
+        (len[3] != 0 && len[3] != 1 && len[3] != 3) || (len[3] && (v[3][0] & 0x80)))
+        goto out; /* an applet instance cannot become a security domain */
+    e = find_instance(c, v[2], len[2], &inst, &found, r);
+    if (e || !found)
+        goto out;
+    if (len[0] && (len[0] != inst.sd_len || memcmp(v[0], inst.sd, len[0])))
+        goto out; /* 6A80: moving an instance is INSTALL [for extradition] */
+    if (len[3]) {
+        memset(inst.privileges, 0, sizeof inst.privileges);
+        memcpy(inst.privileges, v[3], len[3]);
+    }
+    e = store_instance_put(c->nvm, &inst);
+    if (!e)
+        reply_ok(c, r);
+out:
+    return e;
+}
+
+/* INSTALL [for extradition]: target SD AID, 00, instance AID, 00, params, token. The
+   target must be a security domain on the card (6A88); the instance record names it. */
+static seam_err extradition(seam_card *c, const seam_apdu *a, reply *r) {
+    const uint8_t *v[6];
+    size_t len[6];
+    store_instance inst;
+    registry_sd sd;
+    bool found = false;
+    seam_err e = SEAM_OK;
+    r->sw = SEAM_SW_WRONG_DATA;
+    if (!take_six(a, v, len) || !aid_ok(len[0], false) || len[1] || !aid_ok(len[2], false) ||
+        len[3])
+        goto out;
+    e = registry_sd_get(c->nvm, v[0], len[0], &sd);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+        goto out;
+    }
+    if (!e)
+        e = find_instance(c, v[2], len[2], &inst, &found, r);
+    if (e || !found)
+        goto out;
+    memcpy(inst.sd, v[0], len[0]);
+    inst.sd_len = (uint8_t)len[0];
+    e = store_instance_put(c->nvm, &inst);
+    if (!e)
+        reply_ok(c, r);
+out:
+    return e;
+}
+
+/* INSTALL [for personalization]: 00, 00, instance AID, 00, 00, 00. The instance must
+   exist and belong to the selected SD (6A88); it becomes ch's STORE DATA target. */
+static seam_err personalization(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
+    const uint8_t *v[6];
+    size_t len[6];
+    store_instance inst;
+    bool found = false;
+    seam_err e = SEAM_OK;
+    r->sw = SEAM_SW_WRONG_DATA;
+    if (!take_six(a, v, len) || len[0] || len[1] || !aid_ok(len[2], false) || len[3])
+        goto out;
+    e = find_instance(c, v[2], len[2], &inst, &found, r);
+    if (e || !found)
+        goto out;
+    if (inst.sd_len != ch->selected_len || memcmp(inst.sd, ch->selected, inst.sd_len)) {
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+        goto out;
+    }
+    perso_begin(ch, inst.aid, inst.aid_len);
+    reply_ok(c, r);
+out:
+    return e;
+}
+
 seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
     seam_err e = SEAM_OK;
     if (!secured)
@@ -349,6 +457,12 @@ seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
         e = install_for_install(c, ch, a, a->p1 == 0x0C, r);
     else if (a->p1 == 0x08)
         e = make_selectable(c, a, r);
+    else if (a->p1 == 0x10)
+        e = extradition(c, a, r);
+    else if (a->p1 == 0x20)
+        e = personalization(c, ch, a, r);
+    else if (a->p1 == 0x40)
+        e = registry_update(c, a, r);
     else
         r->sw = SEAM_SW_WRONG_P1P2;
     return e;

@@ -6,19 +6,24 @@
  *
  * PUT KEY: AES key sets for SCP03 only (type 88, P2 = 81: ENC, MAC, DEK as
  * key ids 1..3), each key encrypted under the session's static Key-DEK with
- * AES-CBC and a zero ICV, each with its 3-byte KCV over 16 x 01; no command
- * chaining (P1.b8 -> 6A86). The SD's sequence counter is kept, not reset to
- * 0 (AmdD 6.2.2.1): it is one counter for every key set of the SD, and a
- * reset would repeat the pseudo-random card challenges of the others.
+ * AES-CBC and a zero ICV, each with its 3-byte KCV over 16 x 01. A GP chain
+ * (P1.b8) is reassembled by card.c, so the handler sees one command. The SD's sequence counter is
+ * kept, not reset to 0 (AmdD 6.2.2.1): it is one counter for every key set of the SD, and a reset
+ * would repeat the pseudo-random card challenges of the others.
  *
- * GET STATUS: answers everything at once; the continuation (P2.b1, 6310)
- * is not implemented, so P2 01 / 03 are refused with 6985 (no GET STATUS
- * pending). A 5C tag list is accepted and the minimum set (4F, 9F70, C5)
- * returned.
+ * GET STATUS: P1 80 the ISD, 40 SSDs then applet instances (4F, 9F70, C5,
+ * and for instances C4 ELF and CC SD), 20 ELFs (4F, 9F70 01, CE version),
+ * 10 ELFs with their modules (84 per applet class). A response holds whole
+ * entries up to Le (or 255) bytes less 24 for secure messaging; when more
+ * remain it ends with 6310 and P2.b1 = 1 (P2 03) fetches the next part. The
+ * continuation counts entries, so a listing changed in between may skip or
+ * repeat one. A 5C tag list is accepted and ignored. ELFs only in the TLV
+ * format (P2 02/03); P1 20/10 with P2 00 -> 6A86.
  */
 #include <string.h>
 
 #include "card_int.h"
+#include "package_store.h"
 #include "seam/util.h"
 #include "sw.h"
 
@@ -150,7 +155,7 @@ seam_err gp_put_key(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
     if (!secured)
         sw = SEAM_SW_SECURITY_STATUS;
     else if ((a->p1 & 0x80) || a->p2 != 0x81)
-        sw = SEAM_SW_WRONG_P1P2; /* no chaining; only the ENC/MAC/DEK set from key id 1 */
+        sw = SEAM_SW_WRONG_P1P2; /* only the ENC/MAC/DEK set from key id 1 */
     else if (a->nc == 0)
         sw = SEAM_SW_WRONG_LENGTH;
     else if (a->data[0] == 0 || a->data[0] >= 0x80)
@@ -245,6 +250,39 @@ done:
     return e;
 }
 
+/* SET STATUS P1 = 40 on an applet instance: lock (P2.b8 = 1) or unlock back to
+   the state before the lock (gp_facts §1.7); only b8 of P2 counts. A locked
+   instance is not selectable (SELECT answers 6A82, as for an unknown AID). */
+static seam_err set_app_status(seam_card *c, const registry_sd *self, const seam_apdu *a,
+                               uint16_t *sw) {
+    store_instance inst;
+    bool lock = (a->p2 & SD_LOCKED_BIT) != 0, own = false;
+    seam_err e = store_instance_get(c->nvm, a->data, a->nc, &inst);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        *sw = SEAM_SW_DATA_NOT_FOUND;
+        e = SEAM_OK;
+        goto done;
+    }
+    if (e)
+        goto done;
+    own = inst.sd_len == self->aid_len && !memcmp(inst.sd, self->aid, inst.sd_len);
+    if (!own && !(self->privileges[1] & PRIV2_GLOBAL_LOCK)) {
+        *sw = SEAM_SW_SECURITY_STATUS;
+        goto done;
+    }
+    if (lock == ((inst.lifecycle & SD_LOCKED_BIT) != 0)) {
+        *sw = SEAM_SW_CONDITIONS_NOT_MET; /* already in that state */
+        goto done;
+    }
+    inst.lifecycle = lock ? (uint8_t)(inst.lifecycle | SD_LOCKED_BIT)
+                          : (uint8_t)(inst.lifecycle & ~SD_LOCKED_BIT);
+    e = store_instance_put(c->nvm, &inst);
+    if (!e)
+        *sw = SEAM_SW_SUCCESS;
+done:
+    return e;
+}
+
 /* SET STATUS P1 = 40 on a supplementary SD: lock (P2.b8 = 1) or unlock (gp_facts §1.7). */
 static seam_err set_sd_status(seam_card *c, const registry_sd *self, const seam_apdu *a,
                               uint16_t *sw) {
@@ -260,9 +298,8 @@ static seam_err set_sd_status(seam_card *c, const registry_sd *self, const seam_
         goto done;
     }
     e = registry_sd_get(c->nvm, a->data, a->nc, &sd);
-    if (e == SEAM_ERR_NOT_FOUND) {
-        *sw = SEAM_SW_DATA_NOT_FOUND;
-        e = SEAM_OK;
+    if (e == SEAM_ERR_NOT_FOUND) { /* not an SD: an applet instance? */
+        e = set_app_status(c, self, a, sw);
         goto done;
     }
     if (e)
@@ -290,7 +327,7 @@ done:
     return e;
 }
 
-/* SET STATUS: moves the card (P1 80) or locks/unlocks an SSD (P1 40) (§1.7). */
+/* SET STATUS: moves the card (P1 80) or locks/unlocks an SSD or applet (P1 40) (§1.7). */
 seam_err gp_set_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
     registry_sd self;
     uint16_t sw = SEAM_SW_UNKNOWN;
@@ -318,37 +355,80 @@ done:
 
 /* ---- GET STATUS ------------------------------------------------------------------ */
 
-/* Appends one registry entry in the TLV (E3) or legacy format; false if it does not fit. */
-static bool append_entry(uint8_t *out, size_t cap, size_t *len, const registry_sd *sd,
-                         uint8_t lifecycle, bool tlv) {
-    size_t need = tlv ? 2u + 2u + sd->aid_len + 4u + 5u : 1u + sd->aid_len + 2u;
-    size_t n = *len;
-    if (cap - n < need)
+/* One GET STATUS response being built: entries [skip, ...) of the listing go
+   to out while they fit in budget (at least one); *more when some are left. */
+typedef struct {
+    uint8_t *out;
+    size_t cap, budget, len;
+    size_t skip, seen, sent;
+    bool tlv, more;
+} listing;
+
+/* Adds one encoded entry; false when the listing is full (stop walking). */
+static bool listing_add(listing *l, const uint8_t *entry, size_t n) {
+    if (l->seen++ < l->skip)
+        return true;
+    if ((l->sent > 0 && l->len + n > l->budget) || l->cap - l->len < n) {
+        l->more = true;
         return false;
-    if (tlv) {
-        out[n++] = 0xE3;
-        out[n++] = (uint8_t)(need - 2);
-        out[n++] = 0x4F;
     }
-    out[n++] = sd->aid_len;
-    memcpy(out + n, sd->aid, sd->aid_len);
-    n += sd->aid_len;
-    if (tlv) {
-        out[n++] = 0x9F;
-        out[n++] = 0x70;
-        out[n++] = 1;
-    }
-    out[n++] = lifecycle;
-    if (tlv) {
-        out[n++] = 0xC5;
-        out[n++] = 3;
-        memcpy(out + n, sd->privileges, 3);
-        n += 3;
-    } else {
-        out[n++] = sd->privileges[0]; /* the legacy format has one privileges byte */
-    }
-    *len = n;
+    memcpy(l->out + l->len, entry, n);
+    l->len += n;
+    l->sent++;
     return true;
+}
+
+/* Appends a BER length. */
+static void put_len(uint8_t *b, size_t *n, size_t len) {
+    if (len > 0xFF) {
+        b[(*n)++] = 0x82;
+        b[(*n)++] = (uint8_t)(len >> 8);
+    } else if (len > 0x7F) {
+        b[(*n)++] = 0x81;
+    }
+    b[(*n)++] = (uint8_t)len;
+}
+
+/* Appends TLV tag (1 or 2 bytes) || len || value. */
+static void put_tlv(uint8_t *b, size_t *n, uint16_t tag, const uint8_t *v, size_t len) {
+    if (tag > 0xFF)
+        b[(*n)++] = (uint8_t)(tag >> 8);
+    b[(*n)++] = (uint8_t)tag;
+    put_len(b, n, len);
+    if (len)
+        memcpy(b + *n, v, len);
+    *n += len;
+}
+
+/* Wraps body[0..n) in E3 into out; returns the entry's length. */
+static size_t wrap_e3(const uint8_t *body, size_t n, uint8_t *out) {
+    size_t m = 0;
+    put_tlv(out, &m, 0xE3, body, n);
+    return m;
+}
+
+/* Adds an app or SD entry: E3 { 4F, 9F70, C5 [, C4 ELF, CC SD] } or the legacy form. */
+static bool add_app(listing *l, const uint8_t *aid, size_t aid_len, uint8_t lifecycle,
+                    const uint8_t priv[3], const uint8_t *elf, size_t elf_len, const uint8_t *sd,
+                    size_t sd_len) {
+    uint8_t body[128], entry[140];
+    size_t n = 0;
+    if (!l->tlv) {
+        entry[n++] = (uint8_t)aid_len;
+        memcpy(entry + n, aid, aid_len);
+        n += aid_len;
+        entry[n++] = lifecycle;
+        entry[n++] = priv[0]; /* the legacy format has one privileges byte */
+        return listing_add(l, entry, n);
+    }
+    put_tlv(body, &n, 0x4F, aid, aid_len);
+    put_tlv(body, &n, 0x9F70, &lifecycle, 1);
+    put_tlv(body, &n, 0xC5, priv, 3);
+    if (elf_len)
+        put_tlv(body, &n, 0xC4, elf, elf_len);
+    if (sd_len)
+        put_tlv(body, &n, 0xCC, sd, sd_len);
+    return listing_add(l, entry, wrap_e3(body, n, entry));
 }
 
 /* Checks the search criteria: 4F len AID-prefix, then optionally a 5C tag list. */
@@ -365,69 +445,121 @@ static bool parse_criteria(const seam_apdu *a, const uint8_t **prefix, size_t *p
     return rest >= 2 && t[0] == 0x5C && t[1] < 0x80 && (size_t)t[1] == rest - 2;
 }
 
-/* Lists the SSDs whose AID starts with prefix (the ISD is P1 = 80's). */
-static seam_err list_sds(seam_card *c, const uint8_t *prefix, size_t prefix_len, bool tlv,
-                         size_t cap, size_t *len, bool *full) {
+/* Lists the SSDs (the ISD is P1 = 80's), then the applet instances, matching prefix. */
+static seam_err list_apps(seam_card *c, const uint8_t *prefix, size_t prefix_len, listing *l) {
     seam_nvm_cursor cur;
     uint8_t aid[REGISTRY_AID_MAX];
     size_t aid_len = 0, value_len = 0;
     registry_sd sd;
+    store_instance inst;
+    bool go = true;
     seam_err e = seam_nvm_cursor_init(&cur, REGISTRY_SD, prefix_len ? prefix : NULL, prefix_len);
-    while (!e) {
+    while (!e && go) {
         e = seam_nvm_cursor_next(c->nvm, &cur, aid, sizeof aid, &aid_len, NULL, 0, &value_len);
-        if (e)
-            break;
-        if (aid_len == sizeof seam_card_isd_aid && !memcmp(aid, seam_card_isd_aid, aid_len))
+        if (e || (aid_len == sizeof seam_card_isd_aid && !memcmp(aid, seam_card_isd_aid, aid_len)))
             continue;
         e = registry_sd_get(c->nvm, aid, aid_len, &sd);
-        if (!e && !append_entry(c->data, cap, len, &sd, sd.lifecycle, tlv)) {
-            *full = true;
-            break;
-        }
+        if (!e)
+            go = add_app(l, sd.aid, sd.aid_len, sd.lifecycle, sd.privileges, NULL, 0, NULL, 0);
+    }
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = seam_nvm_cursor_init(&cur, STORE_INSTANCE, prefix_len ? prefix : NULL, prefix_len);
+    while (!e && go) {
+        e = seam_nvm_cursor_next(c->nvm, &cur, aid, sizeof aid, &aid_len, NULL, 0, &value_len);
+        if (!e)
+            e = store_instance_get(c->nvm, aid, aid_len, &inst);
+        if (!e)
+            go = add_app(l, inst.aid, inst.aid_len, inst.lifecycle, inst.privileges, inst.package,
+                         inst.package_len, inst.sd, inst.sd_len);
     }
     return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }
 
-/* GET STATUS: lists the ISD (P1 80) or the SSDs (P1 40) matching a 4F prefix (§1.6). */
+/* Lists the ELFs (packages) matching prefix: E3 { 4F, 9F70 01, CE version [, 84 modules] }. */
+static seam_err list_elfs(seam_card *c, const uint8_t *prefix, size_t prefix_len, bool modules,
+                          listing *l) {
+    static const uint8_t loaded = 0x01;
+    seam_nvm_cursor cur;
+    uint8_t aid[REGISTRY_AID_MAX], body[400], entry[410], version[2];
+    size_t aid_len = 0, value_len = 0, n = 0;
+    store_package p;
+    bool go = true;
+    seam_err e = seam_nvm_cursor_init(&cur, STORE_PACKAGE, prefix_len ? prefix : NULL, prefix_len);
+    while (!e && go) {
+        e = seam_nvm_cursor_next(c->nvm, &cur, aid, sizeof aid, &aid_len, NULL, 0, &value_len);
+        if (!e)
+            e = store_package_get(c->nvm, aid, aid_len, &p);
+        if (e)
+            break;
+        n = 0;
+        version[0] = (uint8_t)(p.version >> 8);
+        version[1] = (uint8_t)p.version;
+        put_tlv(body, &n, 0x4F, p.aid, p.aid_len);
+        put_tlv(body, &n, 0x9F70, &loaded, 1);
+        put_tlv(body, &n, 0xCE, version, 2);
+        for (uint8_t i = 0; modules && i < p.applet_count; i++)
+            put_tlv(body, &n, 0x84, p.applets[i], p.applet_lens[i]);
+        go = listing_add(l, entry, wrap_e3(body, n, entry));
+    }
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+}
+
+/* The status word for GET STATUS's P1/P2 on ch, before any listing. */
+static uint16_t check_get_status(const channel *ch, const seam_apdu *a, bool secured) {
+    bool p1_ok = a->p1 == 0x80 || a->p1 == 0x40 || a->p1 == 0x20 || a->p1 == 0x10;
+    if (!secured)
+        return SEAM_SW_SECURITY_STATUS;
+    if (!p1_ok || (a->p2 & ~0x03u) || (a->p1 <= 0x20 && !(a->p2 & 0x02)))
+        return SEAM_SW_WRONG_P1P2; /* ELFs only in the TLV format */
+    if ((a->p2 & 0x01) && (ch->status_next == 0 || ch->status_p1 != a->p1))
+        return SEAM_SW_CONDITIONS_NOT_MET; /* "next" without a pending 6310 */
+    return SEAM_SW_SUCCESS;
+}
+
+/* GET STATUS: the ISD (P1 80), apps and SDs (40), ELFs (20) or ELFs and their
+   modules (10) matching a 4F prefix, in parts of at most Le (or 255) bytes
+   less room for secure messaging: 6310 says "more", P2.b1 = 1 fetches it (§1.6). */
 seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
-    /* room for secure messaging on the way out: padding and R-MAC */
-    const size_t cap = sizeof c->data - SEAM_CRYPTO_AES_BLOCK_SIZE - 8;
     const uint8_t *prefix = NULL;
-    size_t prefix_len = 0, len = 0;
-    bool full = false, tlv = (a->p2 & 0x02) != 0;
+    size_t prefix_len = 0, ne = a->ne && a->ne < 255 ? a->ne : 255;
+    listing l = {.out = c->data,
+                 .cap = sizeof c->data - SEAM_CRYPTO_AES_BLOCK_SIZE - 8,
+                 .budget = ne > 24 ? ne - 24 : 1, /* padding and R-MAC */
+                 .tlv = (a->p2 & 0x02) != 0};
     registry_card card;
     registry_sd isd;
-    uint16_t sw = SEAM_SW_SUCCESS;
+    uint16_t sw = check_get_status(ch, a, secured);
     seam_err e = SEAM_OK;
-    (void)ch;
     r->len = 0;
-    if (!secured)
-        sw = SEAM_SW_SECURITY_STATUS;
-    else if ((a->p1 != 0x80 && a->p1 != 0x40) || (a->p2 & ~0x03u))
-        sw = SEAM_SW_WRONG_P1P2;
-    else if (a->p2 & 0x01)
-        sw = SEAM_SW_CONDITIONS_NOT_MET; /* "next" without a pending 6310 */
-    else if (!parse_criteria(a, &prefix, &prefix_len))
+    if (sw == SEAM_SW_SUCCESS && !parse_criteria(a, &prefix, &prefix_len))
         sw = SEAM_SW_WRONG_DATA;
     if (sw != SEAM_SW_SUCCESS)
         goto done;
+    l.skip = (a->p2 & 0x01) ? ch->status_next : 0;
+    ch->status_next = 0;
     if (a->p1 == 0x80) { /* the ISD, with the card's lifecycle; criteria ignored */
         e = registry_card_get(c->nvm, &card);
         if (!e)
             e = registry_sd_get(c->nvm, seam_card_isd_aid, sizeof seam_card_isd_aid, &isd);
         if (!e)
-            full = !append_entry(c->data, cap, &len, &isd, card.lifecycle, tlv);
+            add_app(&l, isd.aid, isd.aid_len, card.lifecycle, isd.privileges, NULL, 0, NULL, 0);
+    } else if (a->p1 == 0x40) {
+        e = list_apps(c, prefix, prefix_len, &l);
     } else {
-        e = list_sds(c, prefix, prefix_len, tlv, cap, &len, &full);
+        e = list_elfs(c, prefix, prefix_len, a->p1 == 0x10, &l);
     }
     if (e)
         goto done;
-    if (full)
-        sw = SEAM_SW_NOT_ENOUGH_MEMORY; /* continuation (6310) not implemented */
-    else if (len == 0)
-        sw = SEAM_SW_DATA_NOT_FOUND;
-    else
-        r->len = len;
+    if (l.sent == 0) {
+        sw = l.more ? SEAM_SW_NOT_ENOUGH_MEMORY : SEAM_SW_DATA_NOT_FOUND;
+        goto done;
+    }
+    if (l.more) {
+        ch->status_p1 = a->p1;
+        ch->status_next = (uint16_t)(l.skip + l.sent);
+        sw = SEAM_SW_MORE_DATA_AVAILABLE;
+    }
+    r->len = l.len;
 done:
     r->sw = sw;
     return e;

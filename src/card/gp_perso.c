@@ -1,12 +1,297 @@
 /*
- * GP personalization: STORE DATA. Not implemented yet: answers 6D00
- * (instruction not supported), which is what the card honestly is today.
+ * GP personalization: STORE DATA (gp_facts.md §1.9), after or without an
+ * INSTALL [for personalization] (gp_content.c, which calls perso_begin).
+ *
+ *   INSTALL [for personalization] (instance X)
+ *        │
+ *        ▼
+ *   STORE DATA P2 00 ─▶ P2 01 ─▶ ... ─▶ P2 nn, P1 b8 = last block
+ *   each block: X restored from its committed pages, its process entry run
+ *   with 80 E2 P1 P2 [Lc data] [Le], its dirty pages written in this
+ *   command's transaction when its SW reports success; its SW answered.
+ *
+ * Without a target the blocks go to the selected SD itself: IIN (tag 42)
+ * and CIN (tag 45) into the card record, as BER-TLV (P1 b5b4 = 10, or 00)
+ * or wrapped in DGI 0070 (P1 b5b4 = 01); any other tag or DGI is 6A88.
+ *
+ * A sequence (and its target) ends with the last block, with any refusal
+ * (the next block must be 00 again, to the SD), with a new secure channel
+ * session, and with another INSTALL [for personalization]. It is memory
+ * only: a reset or power cut ends it too.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "card_int.h"
+#include "gp_perso.h"
+#include "package_store.h"
+#include "registry.h"
 #include "sw.h"
 
+#define P1_LAST       0x80u
+#define P1_ENCRYPTION 0x60u /* b7b6: 00 none, 20 application-dependent, 60 encrypted */
+#define P1_FORMAT     0x18u /* b5b4: 00 none, 08 DGI, 10 BER-TLV */
+#define P1_RFU        0x06u
+#define P1_CASE4      0x01u
+
+#define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
+
+static bool success(uint16_t sw) {
+    uint8_t sw1 = (uint8_t)(sw >> 8);
+    return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
+}
+
+/* The host || card challenge of ch's session: it names the session. */
+static void session_name(const channel *ch, uint8_t out[32]) {
+    memcpy(out, ch->session.keys.host_challenge, 16);
+    memcpy(out + 16, ch->session.keys.card_challenge, 16);
+}
+
+/* Ends the sequence: the next block is 00 and goes to the SD. */
+static void perso_end(channel *ch) {
+    memset(ch->perso.target, 0, sizeof ch->perso.target);
+    ch->perso.target_len = 0;
+    ch->perso.next_block = 0;
+}
+
+void perso_begin(channel *ch, const uint8_t *aid, size_t len) {
+    perso_end(ch);
+    memcpy(ch->perso.target, aid, len);
+    ch->perso.target_len = (uint8_t)len;
+    session_name(ch, ch->perso.session);
+}
+
+/* The command the applet sees: 80 E2 P1 P2 [Lc data] [Le], short or extended. */
+static seam_err build_command(const seam_apdu *a, uint8_t **out, size_t *out_len) {
+    bool extended = a->nc > 255;
+    size_t n = 4;
+    seam_err e = SEAM_OK;
+    uint8_t *b = malloc(4 + 3 + a->nc + 3);
+    if (!b) {
+        e = SEAM_ERR_NOMEM;
+        goto out;
+    }
+    b[0] = 0x80;
+    b[1] = 0xE2;
+    b[2] = a->p1;
+    b[3] = a->p2;
+    if (extended) {
+        b[n++] = 0x00;
+        b[n++] = (uint8_t)(a->nc >> 8);
+    }
+    if (a->nc) {
+        b[n++] = (uint8_t)a->nc;
+        memcpy(b + n, a->data, a->nc);
+        n += a->nc;
+    }
+    if (a->p1 & P1_CASE4) {
+        b[n++] = 0x00;
+        if (extended)
+            b[n++] = 0x00;
+    }
+    *out = b;
+    *out_len = n;
+out:
+    return e;
+}
+
+/* Writes the applet's dirty pages and, if its memory grew, its new size. */
+static seam_err commit_applet(seam_card *c, store_instance *inst, seam_applet *applet) {
+    uint32_t dirty[DIRTY_MAX], pages = 0;
+    const uint8_t *memory = seam_applet_memory(applet, &pages);
+    size_t n = seam_applet_dirty_pages(applet, dirty, DIRTY_MAX);
+    seam_err e = n > DIRTY_MAX ? SEAM_ERR_CARD_IMAGE : SEAM_OK;
+    for (size_t i = 0; !e && i < n; i++)
+        e = store_page_write(c->nvm, inst->aid, inst->aid_len, dirty[i], memory);
+    if (!e && pages != inst->pages) {
+        inst->pages = (uint8_t)pages;
+        e = store_instance_put(c->nvm, inst);
+    }
+    return e;
+}
+
+/* Delivers the block to the personalization target's process entry. */
+static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
+    store_instance inst;
+    seam_wasm_module *module = NULL;
+    seam_applet *applet = NULL;
+    seam_applet_result res = {0};
+    uint8_t *bytes = NULL, *image = NULL, *cmd = NULL;
+    size_t len = 0, cmd_len = 0;
+    seam_err e = store_instance_get(c->nvm, ch->perso.target, ch->perso.target_len, &inst);
+    if (e == SEAM_ERR_NOT_FOUND) { /* deleted since INSTALL [for personalization] */
+        e = SEAM_OK;
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+        goto out;
+    }
+    if (!e && content_instance_selected(c, inst.aid, inst.aid_len)) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* its live state belongs to that channel */
+        goto out;
+    }
+    if (!e)
+        e = store_module_get(c->nvm, inst.package, inst.package_len, &bytes, &len);
+    if (!e)
+        e = seam_wasm_module_new(bytes, len, &module, NULL, 0);
+    if (!e)
+        e = store_image_read(c->nvm, inst.aid, inst.aid_len, inst.pages, &image);
+    if (!e)
+        e = seam_applet_restore(module, NULL, image, inst.pages, &applet);
+    if (!e)
+        e = build_command(a, &cmd, &cmd_len);
+    if (e)
+        goto out;
+    seam_applet_clear_dirty(applet); /* memory = the committed image */
+    e = seam_applet_process(applet, cmd, cmd_len, &res);
+    if (e == SEAM_ERR_MALFORMED) {
+        e = SEAM_OK;
+        r->sw = SEAM_SW_WRONG_LENGTH; /* nothing ran */
+        goto out;
+    }
+    if (e)
+        goto out;
+    r->sw = res.rollback ? SEAM_SW_UNKNOWN : res.sw;
+    if (success(r->sw))
+        e = commit_applet(c, &inst, applet);
+    r->len = 0;
+    if (!e && res.data_len) {
+        r->len = res.data_len < sizeof c->data - 2 ? res.data_len : sizeof c->data - 2;
+        memcpy(c->data, res.data, r->len);
+    }
+out:
+    seam_applet_free(applet);
+    seam_wasm_module_free(module);
+    free(bytes);
+    free(image);
+    free(cmd);
+    return e;
+}
+
+/* Reads a BER length at d[*pos..n): 1 to 3 bytes. */
+static bool take_len(const uint8_t *d, size_t n, size_t *pos, size_t *len) {
+    size_t p = *pos, l;
+    bool ok = false;
+    if (p < n) {
+        l = d[p++];
+        if (l == 0x81 && p < n) {
+            l = d[p++];
+        } else if (l == 0x82 && n - p >= 2) {
+            l = (size_t)d[p] << 8 | d[p + 1];
+            p += 2;
+        } else if (l >= 0x80) {
+            goto out;
+        }
+        ok = n - p >= l;
+        *pos = p;
+        *len = l;
+    }
+out:
+    return ok;
+}
+
+/* Applies BER-TLVs 42 (IIN) and 45 (CIN) to card; sets *sw on a refusal. */
+static void apply_tlvs(registry_card *card, const uint8_t *d, size_t n, uint16_t *sw) {
+    size_t pos = 0;
+    if (n == 0)
+        *sw = SEAM_SW_WRONG_DATA;
+    while (pos < n && *sw == SEAM_SW_SUCCESS) {
+        uint32_t tag = d[pos++];
+        size_t len = 0;
+        if ((tag & 0x1F) == 0x1F && pos < n)
+            tag = tag << 8 | d[pos++];
+        if (!take_len(d, n, &pos, &len)) {
+            *sw = SEAM_SW_WRONG_DATA;
+        } else if (tag != 0x42 && tag != 0x45) {
+            *sw = SEAM_SW_DATA_NOT_FOUND;
+        } else if (len == 0 || len > REGISTRY_ID_MAX) {
+            *sw = SEAM_SW_WRONG_DATA;
+        } else if (tag == 0x42) {
+            memcpy(card->iin, d + pos, len);
+            card->iin_len = (uint8_t)len;
+        } else {
+            memcpy(card->cin, d + pos, len);
+            card->cin_len = (uint8_t)len;
+        }
+        pos += len;
+    }
+}
+
+/* Applies DGIs (tag 2 bytes, length 1 byte or FF + 2 bytes); only 0070. */
+static void apply_dgis(registry_card *card, const uint8_t *d, size_t n, uint16_t *sw) {
+    size_t pos = 0;
+    if (n == 0)
+        *sw = SEAM_SW_WRONG_DATA;
+    while (pos < n && *sw == SEAM_SW_SUCCESS) {
+        size_t len = 0;
+        uint16_t dgi = 0;
+        if (n - pos < 3) {
+            *sw = SEAM_SW_WRONG_DATA;
+            break;
+        }
+        dgi = (uint16_t)(d[pos] << 8 | d[pos + 1]);
+        len = d[pos + 2];
+        pos += 3;
+        if (len == 0xFF && n - pos >= 2) {
+            len = (size_t)d[pos] << 8 | d[pos + 1];
+            pos += 2;
+        } else if (len == 0xFF) {
+            len = SIZE_MAX; /* a truncated 3-byte length */
+        }
+        if (len > n - pos)
+            *sw = SEAM_SW_WRONG_DATA;
+        else if (dgi != 0x0070)
+            *sw = SEAM_SW_DATA_NOT_FOUND;
+        else
+            apply_tlvs(card, d + pos, len, sw);
+        pos += len;
+    }
+}
+
+/* Delivers the block to the selected SD: IIN and CIN into the card record. */
+static seam_err to_sd(seam_card *c, const seam_apdu *a, reply *r) {
+    registry_card card;
+    uint16_t sw = SEAM_SW_SUCCESS;
+    seam_err e = SEAM_OK;
+    if ((a->p1 & P1_ENCRYPTION) == 0x60) {
+        r->sw = SEAM_SW_WRONG_P1P2; /* the SD's objects are not secret: no decryption */
+        goto out;
+    }
+    e = registry_card_get(c->nvm, &card);
+    if (e)
+        goto out;
+    if ((a->p1 & P1_FORMAT) == 0x08)
+        apply_dgis(&card, a->data, a->nc, &sw);
+    else
+        apply_tlvs(&card, a->data, a->nc, &sw);
+    r->sw = sw;
+    if (sw == SEAM_SW_SUCCESS)
+        e = registry_card_put(c->nvm, &card);
+out:
+    return e;
+}
+
 seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
-    (void)c, (void)ch, (void)a, (void)secured;
-    r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-    return SEAM_OK;
+    uint8_t name[32];
+    seam_err e = SEAM_OK;
+    r->len = 0;
+    r->sw = SEAM_SW_SECURITY_STATUS;
+    if (!secured)
+        goto out; /* an unauthenticated command changes nothing, the sequence neither */
+    session_name(ch, name);
+    if (memcmp(name, ch->perso.session, sizeof name)) { /* a new session: a new sequence */
+        perso_end(ch);
+        memcpy(ch->perso.session, name, sizeof name);
+    }
+    if ((a->p1 & P1_RFU) || (a->p1 & P1_FORMAT) == P1_FORMAT || (a->p1 & P1_ENCRYPTION) == 0x40 ||
+        a->p2 != ch->perso.next_block)
+        r->sw = SEAM_SW_WRONG_P1P2;
+    else if (ch->perso.target_len)
+        e = to_applet(c, ch, a, r);
+    else
+        e = to_sd(c, a, r);
+    if (e || !success(r->sw) || (a->p1 & P1_LAST))
+        perso_end(ch);
+    else
+        ch->perso.next_block++;
+out:
+    return e;
 }

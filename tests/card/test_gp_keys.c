@@ -344,7 +344,10 @@ static void put_key_refusals_change_nothing(void **state) {
     assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n), 0x6A80);
     assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, NULL, 0), 0x6700);
     assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x01, data, n), 0x6A86); /* single key */
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x80, 0x81, data, n), 0x6A86); /* chaining */
+    /* a chain whose second block changes P2 is aborted (test_lifecycle.c has more) */
+    assert_int_equal(gp(f->card, &h, 0xD8, 0x80, 0x81, data, n), 0x9000);
+    assert_int_equal(response_len, 2); /* an intermediate block: no data */
+    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x01, data, n), 0x6985);
     assert_unchanged(f->card, &s);
     /* mixed key lengths in one set */
     keys mixed = new_keys(0x31, 16, 0x10);
@@ -390,6 +393,32 @@ static void power_cut_at_every_write_of_put_key(void **state) {
     }
 }
 
+static void put_key_arrives_in_a_gp_chain(void **state) {
+    /* X1: the card reassembles P1.b8 blocks (each with its own C-MAC) */
+    fixture *f = *state;
+    keys old = test_keys(), fresh = new_keys(0x31, 16, 0x10);
+    host_channel h;
+    uint8_t data[256];
+    power_on(f->card);
+    open_channel(f->card, &old, &h);
+    size_t n = put_key_data(&h, &fresh, true, data);
+    assert_int_equal(gp(f->card, &h, 0xD8, 0x80, 0x81, data, 20), 0x9000);
+    assert_int_equal(response_len, 2);
+    /* nothing written yet (read behind the card: a GET DATA would end the chain) */
+    scp03_keyset sets[REGISTRY_KEYSETS_MAX];
+    size_t count = 0;
+    assert_int_equal(registry_keysets_get(seam_card_nvm(f->card), isd, sizeof isd, sets,
+                                          REGISTRY_KEYSETS_MAX, &count),
+                     SEAM_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(gp(f->card, &h, 0xD8, 0x80, 0x81, data + 20, 20), 0x9000);
+    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data + 40, n - 40), 0x9000);
+    assert_int_equal(response_len, 1 + 9 + 2);
+    assert_int_equal(response[0], 0x31);
+    assert_int_equal(keyset_count(f->card), 2);
+    open_channel(f->card, &fresh, &h);
+}
+
 /* ---- SET STATUS ------------------------------------------------------------------- */
 
 static void set_status_moves_the_card_lifecycle(void **state) {
@@ -423,8 +452,9 @@ static void set_status_moves_the_card_lifecycle(void **state) {
     assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0xFF, NULL, 0), 0x9000);
     take(f->card, &s);
     assert_int_equal(s.card_lifecycle, 0xFF);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x0F, NULL, 0), 0x6985); /* final */
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x7F, NULL, 0), 0x6985);
+    /* final: in TERMINATED only GET DATA is answered (test_lifecycle.c) */
+    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x0F, NULL, 0), 0x6A81);
+    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x7F, NULL, 0), 0x6A81);
     assert_unchanged(f->card, &s);
 }
 
@@ -509,7 +539,8 @@ static void get_status_lists_the_isd_and_sds(void **state) {
     assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, all, 1), 0x6A80);
     assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, NULL, 0), 0x6A80);
     assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x03, all, sizeof all), 0x6985); /* no 6310 */
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x20, 0x02, all, sizeof all), 0x6A86);
+    assert_int_equal(gp(f->card, &h, 0xF2, 0x20, 0x02, all, sizeof all), 0x6A88); /* no ELF */
+    assert_int_equal(gp(f->card, &h, 0xF2, 0x20, 0x00, all, sizeof all), 0x6A86); /* legacy */
     assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x06, all, sizeof all), 0x6A86);
     assert_unchanged(f->card, &s);
 }
@@ -521,6 +552,7 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(put_key_refusals_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(power_cut_at_every_write_of_put_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(put_key_arrives_in_a_gp_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(set_status_moves_the_card_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(set_status_locks_and_unlocks_an_sd, setup, teardown),
         cmocka_unit_test_setup_teardown(get_status_lists_the_isd_and_sds, setup, teardown),
