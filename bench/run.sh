@@ -7,9 +7,14 @@
 # All three must print the same checksum line. Prints one row per program and
 # the geometric mean of the slowdowns.
 #
+# Then the card bench (bench/card_bench.c, built here against SEAM's
+# libseam.a): the purse applet loaded and installed in a card image, and the
+# rate and NVM cost of purse DEBIT APDUs, in-process and, when pcscd and
+# pyscard answer, through pcscd and vpcd (bench/card_vpcd.sh).
+#
 # usage: bench/run.sh [PROGRAM...]      (default: all of them)
 # environment: SEAM (default build/release/seam or build/release/src/cli/seam), CC (cc), WASM_CC (clang),
-#              WASI_SYSROOT (/usr), BENCH_OUT (build/bench)
+#              WASI_SYSROOT (/usr), BENCH_OUT (build/bench), CARD_DEBITS (500 in-process)
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -80,5 +85,21 @@ if [ -n "$ratios" ]; then
     } END {
         printf "%-9s %9s %9s %7.1f %12s %7.1f\n", "geomean", "", "", exp(on / n), "", exp(off / n)
     }'
+fi
+
+# The card bench: libseam.a and apps/purse.wasm sit in SEAM's build directory.
+build_dir=$(dirname "$SEAM")
+[ -f "$build_dir/libseam.a" ] || build_dir=$build_dir/../..
+echo
+echo "card: purse DEBIT (bench/card_bench.c)"
+if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_bench" bench/card_bench.c \
+    "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm &&
+    "$OUT/card_bench" "$build_dir/apps/purse.wasm" "${CARD_DEBITS:-500}"; then
+    if [ -x bench/card_vpcd.sh ]; then
+        bench/card_vpcd.sh "$SEAM" "$build_dir/apps/purse.wasm" 200 || failed=1
+    fi
+else
+    echo "bench: the card bench failed" >&2
+    failed=1
 fi
 exit $failed

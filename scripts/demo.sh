@@ -1,11 +1,13 @@
 #!/bin/sh
-# The seam demo, for now: a purse applet (apps/demo/purse_sim.c) compiled to
-# a small wasm32 module and run by seam's own WebAssembly engine with fuel
-# metering, with a short account of what happened. Later issues grow this into
-# the full card story (install, persist, talk APDUs over a link).
+# The seam demo: the card story. A new card image; a purse applet
+# (apps/purse/purse.c compiled to WebAssembly) loaded and installed over a
+# GlobalPlatform SCP03 secure channel; PIN, credit, debit and balance APDUs;
+# the card's registry; then a new process (a "restart") where the balance is
+# still there. Any failed step stops the demo with a non-zero exit status.
 #
-# usage: scripts/demo.sh    (make demo builds build/release/seam first)
-# environment: SEAM (default build/release/seam or build/release/src/cli/seam), WASM_CC (clang), WASI_SYSROOT (/usr)
+# usage: scripts/demo.sh    (make demo builds build/release first)
+# environment: SEAM (default build/release/seam or build/release/src/cli/seam),
+#              PURSE (default: apps/purse.wasm of SEAM's build directory)
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -13,50 +15,75 @@ if [ -z "${SEAM:-}" ]; then
     SEAM=build/release/seam
     [ -x "$SEAM" ] || SEAM=build/release/src/cli/seam
 fi
-WASM_CC=${WASM_CC:-clang}
-WASI_SYSROOT=${WASI_SYSROOT:-/usr}
-SRC=apps/demo/purse_sim.c
+if [ -z "${PURSE:-}" ]; then
+    PURSE=$(dirname "$SEAM")/apps/purse.wasm
+    [ -f "$PURSE" ] || PURSE=$(dirname "$SEAM")/../../apps/purse.wasm
+fi
 OUT=build/demo
-WASM=$OUT/purse_sim.wasm
+CARD=$OUT/card.db
 
-if [ ! -x "$SEAM" ]; then
-    echo "demo: $SEAM not found; build it first (make demo does)" >&2
+die() {
+    echo "demo: FAILED: $*" >&2
     exit 1
-fi
+}
+[ -x "$SEAM" ] || die "$SEAM not found; build it first (make demo does)"
+[ -f "$PURSE" ] || die "$PURSE not found; the build makes it (target seam-apps)"
 mkdir -p "$OUT"
-if [ ! -f "$WASM" ] || [ "$SRC" -nt "$WASM" ]; then
-    echo "Building $SRC for wasm32-wasi (clang -Oz, stripped, 8 KiB stack)..."
-    "$WASM_CC" --target=wasm32-wasi --sysroot="$WASI_SYSROOT" -Oz -Wall -Wextra -Werror \
-        -Wl,--strip-all -Wl,-z,stack-size=8192 -o "$WASM" "$SRC"
-fi
-size=$(wc -c <"$WASM" | tr -d ' ')
-echo "The applet is $WASM: $size bytes of WebAssembly."
+rm -f "$CARD" "$CARD"-*
+size=$(wc -c <"$PURSE" | tr -d ' ')
+
+# used_bytes: the NVM bytes in use, from seam card list.
+used_bytes() {
+    "$SEAM" card list --image "$CARD" | sed -n 's/^nvm: \([0-9]*\) bytes used.*/\1/p'
+}
+
+echo "\$ $SEAM card new --image $CARD"
+"$SEAM" card new --image "$CARD" || die "seam card new"
+used_new=$(used_bytes)
+
+# The purse: package A00000055055, applet class and instance A0000005505501.
+# INSTALL parameters C9: PIN length 4, PIN "1234". Amounts: 4 bytes big-endian.
+cat >"$OUT/issue.script" <<EOF
+00A4040008A000000151000000 00            => 9000   # SELECT the ISD
+.scp03 level=01                                    # secure channel, C-MAC
+.load $PURSE
+# INSTALL [for install and make selectable] package, class, instance, privileges, C9 params
+80E60C0022 06A00000055055 07A0000005505501 07A0000005505501 0100 07C9050431323334 00 00 => 9000
+00A4040007A0000005505501 00              => 9000   # SELECT the purse
+00400000 04 00000019                     => 6985   # DEBIT 25 before the PIN: refused
+00200000 04 31323334                     => 9000   # VERIFY PIN 1234
+00300000 04 00000064                     => 9000   # CREDIT 100
+00400000 04 00000019                     => 9000   # DEBIT 25
+0050000000                               => 9000 0000004B00000002  # BALANCE 75, 2 transactions
+EOF
 echo
-echo "seam decodes and validates it, links its two WASI imports (fd_write to"
-echo "print, proc_exit to finish), and runs it. The program plays both sides:"
-echo "a terminal sending command APDUs, and a purse answering with status words."
+echo "\$ $SEAM card script --image $CARD $OUT/issue.script"
+"$SEAM" card script --image "$CARD" "$OUT/issue.script" || die "the issuing script"
+
 echo
-echo "\$ $SEAM wasm run --stats $WASM"
-status=0
-"$SEAM" wasm run --stats "$WASM" >"$OUT/output.txt" 2>"$OUT/stats.txt" || status=$?
-cat "$OUT/output.txt"
-fuel=$(sed -n 's/^seam: fuel used: //p' "$OUT/stats.txt")
-time=$(sed -n 's/^seam: time: //p' "$OUT/stats.txt")
-grep -v '^seam: \(module\|fuel used\|time\):' "$OUT/stats.txt" >&2 || true
+echo "\$ $SEAM card list --image $CARD"
+"$SEAM" card list --image "$CARD" || die "seam card list"
+used_after=$(used_bytes)
+stored=$("$SEAM" card list --image "$CARD" | sed -n 's/^  A00000055055  version [0-9.]*, \([0-9]*\) bytes$/\1/p')
+[ -n "$stored" ] || die "seam card list does not show the purse package"
+
+cat >"$OUT/restart.script" <<EOF
+00A4040007A0000005505501 00              => 9000   # SELECT the purse
+0050000000                               => 9000 0000004B00000002  # BALANCE: still 75
+00400000 04 00000005                     => 6985   # the PIN was verified in another life
+0060000000                               => 9000 02000000190000004B00000002*  # READ LOG
+EOF
 echo
-if [ "$status" -ne 0 ]; then
-    echo "The run failed with status $status (see above)."
-    exit "$status"
-fi
-# The story below is only told when the output shows it happened.
-for sw in "69 82" "63 C2" "69 85" "00 00 01 7C 90 00"; do
-    if ! grep -q "< $sw" "$OUT/output.txt"; then
-        echo "The purse did not answer as expected (no '$sw' response)."
-        exit 1
-    fi
-done
-echo "What happened: the debit before the PIN was refused (69 82), the wrong PIN"
-echo "cost a try (63 C2), the right one unlocked debits, and the debit of 1000"
-echo "was refused for lack of funds (69 85), leaving a balance of 380."
-echo "The engine charged ${fuel:-?} units of fuel for the whole run, about one per"
-echo "WebAssembly instruction executed (${time:-?})."
+echo "A new seam process opens the same image (the card was restarted):"
+echo "\$ $SEAM card script --image $CARD $OUT/restart.script"
+"$SEAM" card script --image "$CARD" "$OUT/restart.script" || die "the script after the restart"
+
+echo
+echo "What happened: seam created a card whose security domain holds the"
+echo "GlobalPlatform test keys, opened an SCP03 secure channel with them, loaded"
+echo "the purse package ($stored bytes of WebAssembly; the file has $size) and"
+echo "installed an instance with PIN 1234. The purse refused a debit before the"
+echo "PIN, then took a credit of 100 and a debit of 25: balance 75 after 2"
+echo "transactions. The card's NVM went from $used_new to $used_after bytes in use."
+echo "A second process found the balance of 75 and the log intact, and the PIN"
+echo "state gone, as a card's transient memory is after a reset."

@@ -1,6 +1,7 @@
 /*
- * seam card new | serve: create a card image, and serve it to pcscd through
- * vsmartcard's vpcd driver so that any PC/SC tool sees it as a reader.
+ * seam card new | list | serve: create a card image, list what it holds, and
+ * serve it to pcscd through vsmartcard's vpcd driver so that any PC/SC tool
+ * sees it as a reader.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static const char *option(int argc, char **argv, const char *name) {
 
 /* Refuses arguments that are neither known options nor their values. */
 static bool only_options(int argc, char **argv, const char *const *known) {
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* --name VALUE pairs */
         bool ok = false;
         for (const char *const *k = known; *k; k++)
             ok |= !strcmp(argv[i], *k) && i + 1 < argc;
@@ -37,7 +38,6 @@ static bool only_options(int argc, char **argv, const char *const *known) {
             fprintf(stderr, "seam card %s: unexpected argument '%s'\n", argv[0], argv[i]);
             return false;
         }
-        i++;
     }
     return true;
 }
@@ -166,11 +166,138 @@ static int card_serve(int argc, char **argv) {
     return 0;
 }
 
+typedef struct {
+    bool json;
+    int count; /* entries printed so far (JSON commas) */
+    seam_card_entry_kind last;
+} lister;
+
+static const char *const kind_names[] = {"card", "security_domains", "packages", "instances"};
+
+static void print_aid(const uint8_t *aid, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        printf("%02X", aid[i]);
+}
+
+static const char *lifecycle_name(seam_card_entry_kind kind, uint8_t lc) {
+    if (kind == SEAM_CARD_ENTRY_CARD)
+        return lc == 0x01   ? "OP_READY"
+               : lc == 0x07 ? "INITIALIZED"
+               : lc == 0x0F ? "SECURED"
+               : lc == 0x7F ? "CARD_LOCKED"
+               : lc == 0xFF ? "TERMINATED"
+                            : "?";
+    if (kind == SEAM_CARD_ENTRY_SD)
+        return lc == 0x03    ? "INSTALLED"
+               : lc == 0x07  ? "SELECTABLE"
+               : lc == 0x0F  ? "PERSONALIZED"
+               : (lc & 0x80) ? "LOCKED"
+                             : "?";
+    return lc == 0x03    ? "INSTALLED"
+           : lc == 0x07  ? "SELECTABLE"
+           : (lc & 0x80) ? "LOCKED"
+                         : "APPLICATION_SPECIFIC";
+}
+
+/* Prints one entry as text or as a JSON member, opening arrays when the kind changes. */
+static seam_err list_entry(void *ctx, const seam_card_entry *e) {
+    lister *l = ctx;
+    const char *lc = lifecycle_name(e->kind, e->lifecycle);
+    if (l->json) {
+        if (e->kind != l->last || !l->count) {
+            if (l->count)
+                printf("%s", l->last == SEAM_CARD_ENTRY_CARD ? ",\n" : "\n  ],\n");
+            if (e->kind != SEAM_CARD_ENTRY_CARD)
+                printf("  \"%s\": [\n", kind_names[e->kind]);
+        } else {
+            printf(",\n");
+        }
+    } else if (e->kind != l->last && e->kind != SEAM_CARD_ENTRY_CARD) {
+        printf("%s:\n", kind_names[e->kind]);
+    }
+    if (e->kind == SEAM_CARD_ENTRY_CARD) {
+        printf(l->json ? "  \"card\": {\"lifecycle\": \"%s\", \"lifecycle_byte\": %u}"
+                       : "card: lifecycle %s (%02X)\n",
+               lc, e->lifecycle);
+    } else {
+        printf(l->json ? "    {\"aid\": \"" : "  ");
+        print_aid(e->aid, e->aid_len);
+        if (e->kind == SEAM_CARD_ENTRY_PACKAGE) {
+            printf(l->json ? "\", \"version\": \"%u.%u\", \"size\": %zu}"
+                           : "  version %u.%u, %zu bytes\n",
+                   e->version >> 8, e->version & 0xFFu, e->module_size);
+        } else {
+            printf(l->json ? "\", \"lifecycle\": \"%s\", \"lifecycle_byte\": %u"
+                           : "  lifecycle %s (%02X)",
+                   lc, e->lifecycle);
+        }
+        if (e->kind == SEAM_CARD_ENTRY_SD) {
+            printf(l->json ? ", \"key_versions\": [" : ", key versions");
+            for (size_t i = 0; i < e->kvn_count; i++)
+                printf(l->json ? "%s%u" : "%s%02X", l->json && i ? ", " : " ", e->kvns[i]);
+            printf(l->json ? "]}" : "\n");
+        } else if (e->kind == SEAM_CARD_ENTRY_INSTANCE) {
+            printf(l->json ? ", \"package\": \"" : ", package ");
+            print_aid(e->package, e->package_len);
+            printf(l->json ? "\", \"sd\": \"" : ", SD ");
+            print_aid(e->sd, e->sd_len);
+            printf(l->json ? "\"}" : "\n");
+        }
+    }
+    l->last = e->kind;
+    l->count++;
+    return SEAM_OK;
+}
+
+static int card_list(int argc, char **argv) {
+    const char *image = NULL;
+    lister l = {0};
+    seam_card *card = NULL;
+    int rc = 0;
+    for (int i = 1; i < argc && rc == 0; i++) {
+        if (!strcmp(argv[i], "--json"))
+            l.json = true;
+        else if (!strcmp(argv[i], "--image") && i + 1 < argc)
+            image = argv[++i];
+        else
+            rc = 2;
+    }
+    if (rc || !image) {
+        fprintf(stderr, "usage: seam card list --image FILE [--json]\n");
+        return 2;
+    }
+    seam_err e = seam_card_open(image, &card);
+    if (!e) {
+        if (l.json)
+            printf("{\n");
+        e = seam_card_registry_foreach(card, list_entry, &l);
+    }
+    if (!e) {
+        seam_nvm *nvm = seam_card_nvm(card);
+        if (l.json) {
+            printf("%s  \"nvm\": {\"capacity\": %zu, \"used\": %zu, \"free\": %zu}\n}\n",
+                   l.last == SEAM_CARD_ENTRY_CARD ? ",\n" : "\n  ],\n", seam_nvm_capacity(nvm),
+                   seam_nvm_used_bytes(nvm), seam_nvm_free_bytes(nvm));
+        } else {
+            printf("nvm: %zu bytes used of %zu (%zu free)\n", seam_nvm_used_bytes(nvm),
+                   seam_nvm_capacity(nvm), seam_nvm_free_bytes(nvm));
+        }
+    }
+    seam_card_close(card);
+    if (e) {
+        fprintf(stderr, "seam card list: %s: %s\n", image, seam_err_str(e));
+        rc = 1;
+    }
+    return rc;
+}
+
 int seam_cli_card(int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "new"))
         return card_new(argc, argv);
     if (argc >= 1 && !strcmp(argv[0], "serve"))
         return card_serve(argc, argv);
-    fprintf(stderr, "usage: seam card new|serve ...\n");
+    if (argc >= 1 && !strcmp(argv[0], "list"))
+        return card_list(argc, argv);
+    fprintf(stderr, "usage: seam card new|serve|list ...\n");
     return 2;
 }

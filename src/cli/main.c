@@ -20,6 +20,7 @@ static const command commands[] = {
     {"card", "new", seam_cli_card, "seam card new --image FILE [--capacity BYTES]"},
     {"card", "serve", seam_cli_card, "seam card serve --image FILE [--vpcd HOST:PORT]"},
     {"card", "script", seam_cli_card_script, "seam card script --image FILE SCRIPT"},
+    {"card", "list", seam_cli_card, "seam card list --image FILE [--json]"},
 };
 
 static int usage(FILE *to) {

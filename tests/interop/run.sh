@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Interoperability test (X1, X2, X4): seam card serve behind pcscd's vpcd driver,
-# reached by opensc-tool and by a pyscard SCP03 host; then serve is restarted
-# and the card's state must still be there.
+# reached by opensc-tool and by a pyscard SCP03 host, which also loads, installs
+# and uses the purse applet; then serve is restarted and the card's state (the
+# sequence counter, the purse's balance) must still be there.
 #
-# usage: tests/interop/run.sh SEAM_BINARY
+# usage: tests/interop/run.sh SEAM_BINARY [PURSE_WASM]
+# PURSE_WASM defaults to apps/purse.wasm next to SEAM_BINARY (or in its build
+# directory when the binary is src/cli/seam).
 # Needs pcscd, vsmartcard-vpcd, opensc, python3-pyscard and python3-cryptography
 # (scripts/debian-packages.txt). Starts its own pcscd when none answers and
 # stops everything it started. Only loopback addresses are used.
 set -euo pipefail
 seam=$(realpath "$1")
+purse=${2:-$(dirname "$seam")/apps/purse.wasm}
+[ -f "$purse" ] || purse=$(dirname "$seam")/../../apps/purse.wasm
+[ -f "$purse" ] || { echo "interop: FAIL: no purse.wasm (pass it as the second argument)"; exit 1; }
+purse=$(realpath "$purse")
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 reader="Virtual PCD 00 00"
@@ -76,9 +83,12 @@ echo "interop: opensc-tool selected the ISD through pcscd and vpcd"
 
 /usr/bin/python3 "$here/scp03_host.py" "$reader" 0 || fail "pyscard session before the restart"
 /usr/bin/python3 "$here/scp03_host.py" "$reader" 1 || fail "second pyscard session"
+/usr/bin/python3 "$here/purse_host.py" "$reader" install "$purse" || fail "purse load and use"
 
 stop_serve
 start_serve
-/usr/bin/python3 "$here/scp03_host.py" "$reader" 2 || fail "pyscard session after restarting serve"
+/usr/bin/python3 "$here/scp03_host.py" "$reader" 3 || fail "pyscard session after restarting serve"
+/usr/bin/python3 "$here/purse_host.py" "$reader" check 75 2 || fail "purse after restarting serve"
 stop_serve
-echo "interop: 3 passed, 0 failed (the counter survived a restart of seam card serve)"
+echo "interop: 5 passed, 0 failed (the counter and the purse's balance survived a restart" \
+    "of seam card serve)"

@@ -95,4 +95,5 @@ def main():
     print("interop: pyscard opened SCP03 (C-MAC) with the test keys; counter now %d" % counter)
 
 
-main()
+if __name__ == "__main__":
+    main()
