@@ -507,6 +507,27 @@ static seam_err nvm_start(seam_nvm *nvm, seam_nvm **out_nvm) {
     return err;
 }
 
+/*
+ * Builds a new image: allocates the handle (*nvm, which the caller frees on
+ * error), connects to target with flags, applies the durability settings,
+ * writes the header for capacity, checks it as an open would, and starts.
+ */
+static seam_err nvm_build(bool in_memory, const char *target, int flags, size_t capacity,
+                          seam_nvm **nvm, seam_nvm **out_nvm) {
+    seam_err err = nvm_alloc(in_memory, nvm);
+    if (err == SEAM_OK)
+        err = nvm_connect(*nvm, target, flags);
+    if (err == SEAM_OK)
+        err = nvm_apply_settings(*nvm);
+    if (err == SEAM_OK)
+        err = nvm_format(*nvm, capacity);
+    if (err == SEAM_OK)
+        err = nvm_validate(*nvm);
+    if (err == SEAM_OK)
+        err = nvm_start(*nvm, out_nvm);
+    return err;
+}
+
 seam_err seam_nvm_create(const char *path, size_t capacity, seam_nvm **out_nvm) {
     seam_err err = SEAM_OK;
     seam_nvm *nvm = NULL;
@@ -525,17 +546,7 @@ seam_err seam_nvm_create(const char *path, size_t capacity, seam_nvm **out_nvm) 
     }
     close(fd);
     created = true;
-    err = nvm_alloc(false, &nvm);
-    if (err == SEAM_OK)
-        err = nvm_connect(nvm, path, SQLITE_OPEN_READWRITE);
-    if (err == SEAM_OK)
-        err = nvm_apply_settings(nvm);
-    if (err == SEAM_OK)
-        err = nvm_format(nvm, capacity);
-    if (err == SEAM_OK)
-        err = nvm_validate(nvm);
-    if (err == SEAM_OK)
-        err = nvm_start(nvm, out_nvm);
+    err = nvm_build(false, path, SQLITE_OPEN_READWRITE, capacity, &nvm, out_nvm);
 done:
     if (err != SEAM_OK && nvm)
         nvm_free(nvm);
@@ -585,17 +596,8 @@ seam_err seam_nvm_open_memory(size_t capacity, seam_nvm **out_nvm) {
     *out_nvm = NULL;
     if (capacity == 0)
         capacity = SEAM_NVM_DEFAULT_CAPACITY;
-    err = nvm_alloc(true, &nvm);
-    if (err == SEAM_OK)
-        err = nvm_connect(nvm, ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY);
-    if (err == SEAM_OK)
-        err = nvm_apply_settings(nvm);
-    if (err == SEAM_OK)
-        err = nvm_format(nvm, capacity);
-    if (err == SEAM_OK)
-        err = nvm_validate(nvm);
-    if (err == SEAM_OK)
-        err = nvm_start(nvm, out_nvm);
+    err = nvm_build(true, ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, capacity, &nvm,
+                    out_nvm);
 done:
     if (err != SEAM_OK && nvm)
         nvm_free(nvm);
