@@ -18,58 +18,7 @@
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/nvm.h"
-
-typedef struct {
-    char dir[64];
-    char path[96];
-    seam_card *card;
-} fixture;
-
-static uint8_t response[SEAM_CARD_RESPONSE_MAX];
-static size_t response_len;
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/seam-card-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/card.db", f->dir);
-    assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    seam_card_close(f->card);
-    unlink(f->path);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static void power_on(seam_card *card) {
-    uint8_t atr[SEAM_CARD_ATR_MAX];
-    size_t atr_len;
-    assert_int_equal(seam_card_power_on(card, atr, sizeof atr, &atr_len), SEAM_OK);
-}
-
-static void reopen(fixture *f) {
-    seam_card_close(f->card);
-    f->card = NULL;
-    assert_int_equal(seam_card_open(f->path, &f->card), SEAM_OK);
-    power_on(f->card);
-}
-
-/* Sends hex-free bytes; returns the status word and leaves the data in response. */
-static uint16_t send(seam_card *card, const uint8_t *apdu, size_t len) {
-    assert_int_equal(seam_card_transmit(card, apdu, len, response, sizeof response, &response_len),
-                     SEAM_OK);
-    assert_true(response_len >= 2);
-    return (uint16_t)(response[response_len - 2] << 8 | response[response_len - 1]);
-}
-
-#define SEND(card, ...)                                                                            \
-    send(card, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
+#include "card_host.h"
 
 static const uint8_t isd[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
@@ -190,14 +139,6 @@ static void long_responses_continue_with_get_response(void **state) {
 }
 
 /* ---- secure channel ---------------------------------------------------------------- */
-
-typedef struct {
-    seam_crypto_scp03_session keys;
-    uint8_t chain[16];
-} host_channel;
-
-static const uint8_t test_key[16] = {0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
-                                     0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F};
 
 /* Runs INITIALIZE UPDATE; returns its SW and, on 9000, derives the host's session. */
 static uint16_t initialize_update(seam_card *card, uint8_t kvn, host_channel *h, uint32_t *seq) {
