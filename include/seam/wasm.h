@@ -307,7 +307,9 @@ seam_wasm_value seam_wasm_global_get(const seam_wasm_global *global);
 /* Sets a mutable global. Errors: SEAM_ERR_ARG when immutable or the type differs. */
 seam_err seam_wasm_global_set(seam_wasm_global *global, seam_wasm_value value);
 
-/* Creates a global, table or memory in store (for hosts that export them). */
+/* Creates a global, table or memory in store (for hosts that export them); the object
+   belongs to the store. Errors: SEAM_ERR_NOMEM, SEAM_ERR_WASM_LIMIT (a table or
+   memory minimum above the store's limits). */
 seam_err seam_wasm_global_new(seam_wasm_store *store, seam_wasm_value value, bool is_mutable,
                               seam_wasm_global **out);
 seam_err seam_wasm_table_new(seam_wasm_store *store, seam_wasm_valtype elem_type, uint32_t min,
