@@ -9,27 +9,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "card_script.h"
 #include "cli.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
 #include "seam/wasm.h"
 
-#define LINE_MAX_LEN 8192
-#define LOAD_BLOCK   240u
+#define LOAD_BLOCK 240u
 
 typedef struct {
     seam_card *card;
     seam_crypto_scp03_host host;
     const char *script;
-    unsigned line;
+    unsigned line_no;
     unsigned passed, failed;
     uint8_t response[SEAM_CARD_RESPONSE_MAX];
     size_t response_len;
+    script_line parsed;
+    char line[SCRIPT_LINE_MAX + 1]; /* one line as read, its newline, a NUL */
 } runner;
 
 static void fail(runner *r, const char *fmt, const char *detail) {
-    printf("%s:%u: ", r->script, r->line);
+    printf("%s:%u: ", r->script, r->line_no);
     printf(fmt, detail);
     printf("\n");
     r->failed++;
@@ -94,59 +96,32 @@ static bool sw_matches(uint16_t sw, const char *pattern) {
     return true;
 }
 
-/* A line of APDU hex, optionally "=> SW [DATA[*]]". */
-static void run_apdu(runner *r, char *text) {
-    char *arrow = strstr(text, "=>");
-    uint8_t apdu[300];
-    size_t len;
-    if (arrow)
-        *arrow = 0;
-    if (!parse_hex(text, strlen(text), apdu, sizeof apdu, &len) || len < 4) {
-        fail(r, "not an APDU in hex: '%s'", text);
-        return;
-    }
-    print_hex("> ", apdu, len);
-    if (!exchange(r, apdu, len))
-        return;
+/* A line of APDU hex, optionally "=> SW [DATA[*]]", parsed. */
+static void run_apdu(runner *r, const script_line *l) {
+    print_hex("> ", l->apdu, l->apdu_len);
+    if (!exchange(r, l->apdu, l->apdu_len))
+        goto out;
     print_hex("< ", r->response, r->response_len);
-    if (!arrow)
-        return;
-    char *sw_text = arrow + 2;
-    while (*sw_text == ' ')
-        sw_text++;
-    if (strlen(sw_text) < 4 || !(sw_text[4] == 0 || sw_text[4] == ' ')) {
-        fail(r, "expected status word after =>: '%s'", arrow + 2);
-        return;
-    }
-    char sw_pattern[5] = {0};
-    memcpy(sw_pattern, sw_text, 4);
+    if (!l->check_sw)
+        goto out;
     uint16_t sw = response_sw(r);
-    if (!sw_matches(sw, sw_pattern)) {
+    if (!sw_matches(sw, l->sw)) {
         char got[48];
-        snprintf(got, sizeof got, "%s, got %04X", sw_pattern, sw);
+        snprintf(got, sizeof got, "%s, got %04X", l->sw, sw);
         fail(r, "expected %s", got);
-        return;
+        goto out;
     }
-    char *data_text = sw_text + 4;
-    while (*data_text == ' ')
-        data_text++;
-    if (*data_text) {
-        size_t text_len = strlen(data_text);
-        bool prefix = data_text[text_len - 1] == '*';
-        uint8_t want[SEAM_CARD_RESPONSE_MAX];
-        size_t want_len;
-        if (!parse_hex(data_text, text_len - (prefix ? 1 : 0), want, sizeof want, &want_len)) {
-            fail(r, "expected data is not hex: '%s'", data_text);
-            return;
-        }
+    if (l->check_data) {
         size_t got_len = r->response_len - 2;
-        if (got_len < want_len || (!prefix && got_len != want_len) ||
-            memcmp(r->response, want, want_len)) {
-            fail(r, "response data differs from %s", data_text);
-            return;
+        if (got_len < l->data_len || (!l->data_prefix && got_len != l->data_len) ||
+            memcmp(r->response, l->data, l->data_len)) {
+            fail(r, "response data differs from %s", l->data_hex);
+            goto out;
         }
     }
     r->passed++;
+out:
+    return;
 }
 
 /* Finds "name=value" among the directive's words; NULL when absent. */
@@ -299,11 +274,9 @@ done:
         fclose(f);
 }
 
-static void run_directive(runner *r, char *text) {
-    char *words[16];
-    int n = 0;
-    for (char *w = strtok(text, " \t"); w && n < 16; w = strtok(NULL, " \t"))
-        words[n++] = w;
+static void run_directive(runner *r, script_line *l) {
+    char **words = l->words;
+    int n = l->word_count;
     if (!strcmp(words[0], ".scp03")) {
         directive_scp03(r, words, n);
     } else if (!strcmp(words[0], ".load")) {
@@ -325,7 +298,6 @@ int seam_cli_card_script(int argc, char **argv) {
     const char *image = NULL;
     runner *r = NULL;
     FILE *f = NULL;
-    char line[LINE_MAX_LEN];
     uint8_t atr[SEAM_CARD_ATR_MAX];
     size_t atr_len;
     int status = 2;
@@ -349,22 +321,24 @@ int seam_cli_card_script(int argc, char **argv) {
         goto done;
     }
     seam_card_power_on(r->card, atr, sizeof atr, &atr_len);
-    while (fgets(line, sizeof line, f)) {
-        r->line++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = 0;
-        char *text = line;
-        while (isspace((unsigned char)*text))
-            text++;
-        for (size_t n = strlen(text); n && isspace((unsigned char)text[n - 1]);)
-            text[--n] = 0;
-        if (!*text)
-            continue;
-        if (*text == '.')
-            run_directive(r, text);
-        else
-            run_apdu(r, text);
+    while (fgets(r->line, sizeof r->line, f)) {
+        size_t len = strlen(r->line); /* a NUL in the line ends it */
+        bool whole = (len && r->line[len - 1] == '\n') || feof(f);
+        r->line_no++;
+        script_parse_line(r->line, len, &r->parsed);
+        if (!whole) { /* longer than the buffer: report it, skip the rest */
+            char limit[16];
+            snprintf(limit, sizeof limit, "%d", SCRIPT_LINE_MAX);
+            fail(r, "line longer than %s bytes", limit);
+            for (int ch = fgetc(f); ch != EOF && ch != '\n';)
+                ch = fgetc(f);
+        } else if (r->parsed.kind == SCRIPT_BAD) {
+            fail(r, r->parsed.error, r->parsed.detail);
+        } else if (r->parsed.kind == SCRIPT_DIRECTIVE) {
+            run_directive(r, &r->parsed);
+        } else if (r->parsed.kind == SCRIPT_APDU) {
+            run_apdu(r, &r->parsed);
+        }
     }
     printf("%u passed, %u failed\n", r->passed, r->failed);
     status = r->failed ? 1 : 0;
