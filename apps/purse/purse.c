@@ -25,6 +25,38 @@
  *
  * The counter counts successful credits and debits. The purse state lives in
  * one global struct: it is the applet's persistent memory.
+ *
+ * Personalization (entry point personalize; docs/applet-abi.md, "Personalization
+ * and upgrade in the examples"): each STORE DATA block (80 E2 P1 P2 || data,
+ * P1 and P2 ignored, at most 255 data bytes, else 6700) is a sequence of BER-TLV
+ * (one- or two-byte tags, lengths in short form or 81 xx):
+ *
+ *   DF01  the PIN, 4..8 bytes
+ *   DF02  the balance, 4 bytes big-endian
+ *
+ * A block may carry either, both or neither (a repeated tag: the last wins). The
+ * whole block is checked first: an unknown tag, a bad length or malformed TLV
+ * answers 6A80 and changes nothing. A valid block sets what it carries and
+ * resets the PIN tries to 3. The card files STORE DATA blocks in the restore
+ * module itself; install parameters are filed by install, on a fresh install
+ * only, as one block (P1 90) DF01 n PIN [DF02 04 balance] through
+ * seam_restore_perso_add (a refusal is ignored: the purse works, but that PIN
+ * would not come back after an upgrade). So the PIN comes back after an upgrade
+ * through the personalization replay, never through an application data entry.
+ *
+ * Upgrade (entry point save_for_upgrade) puts these entries in the restore
+ * module (6A84 when the restore module refuses one; the upgrade is cancelled):
+ *
+ *   "balance"  4 bytes big-endian
+ *   "counter"  4 bytes big-endian
+ *   "tries"    1 byte, 0..3 (0: the PIN is blocked)
+ *   "log"      the log, newest first, 13 bytes per entry exactly as READ LOG
+ *              answers it; no entry (deleted) when the log is empty
+ *
+ * restore_after_upgrade (a re-install of version 1.x over 1.x) reads the same
+ * entries back: an absent entry keeps the freshly installed and personalized
+ * value, a bad length or value answers 6A80, a previous version of 2.0 or more
+ * (a downgrade) or no upgrade at all answers 6985.
  */
 #include "seam/applet.h"
 
@@ -45,6 +77,18 @@ SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x50, 0x55), 1, 0, 1, 0,
 
 #define LOG_CREDIT 1u
 #define LOG_DEBIT  2u
+
+#define INS_STORE_DATA 0xE2u
+#define TAG_PIN        0xDF01u
+#define TAG_BALANCE    0xDF02u
+#define PERSO_MAX      255u
+#define PERSO_P1       0x90u /* STORE DATA P1: last block, BER-TLV */
+
+#define SW_NOT_ENOUGH_MEMORY 0x6A84u
+
+/* seam_restore_put / seam_restore_get with a string literal as the name. */
+#define RESTORE_PUT(name, value, len) seam_restore_put(name, sizeof name - 1, value, len)
+#define RESTORE_GET(name, buf, cap)   seam_restore_get(name, sizeof name - 1, buf, cap)
 
 /* Offset of the "PIN verified" flag in the clear-on-deselect transient buffer. */
 #define TRANSIENT_VERIFIED 0u
@@ -104,7 +148,107 @@ SEAM_ENTRY(install) uint32_t install(void) {
     purse.counter = 0;
     purse.log_next = 0;
     purse.log_count = 0;
+    if (sw == SW_NO_ERROR && len > 0 && seam_upgrade_previous_version() == 0) {
+        /* File the install-parameter personalization as a STORE DATA block. */
+        uint8_t block[2 + 1 + PIN_MAX + 2 + 1 + 4];
+        uint32_t n = 0;
+        block[n++] = 0xDF;
+        block[n++] = 0x01;
+        block[n++] = (uint8_t)purse.pin_len;
+        memcpy(block + n, purse.pin, purse.pin_len);
+        n += purse.pin_len;
+        if (len == 5 + purse.pin_len) {
+            block[n++] = 0xDF;
+            block[n++] = 0x02;
+            block[n++] = 4;
+            seam_put_u32(block + n, purse.balance);
+            n += 4;
+        }
+        (void)seam_restore_perso_add(PERSO_P1, block, n);
+    }
     return sw;
+}
+
+/* Reads one BER-TLV at data[*off..len): a one- or two-byte tag, a length in
+ * short form or 81 xx. Returns false when it is malformed or overruns. */
+static bool tlv_next(const uint8_t *data, uint32_t len, uint32_t *off, uint32_t *tag,
+                     const uint8_t **value, uint32_t *value_len) {
+    uint32_t o = *off;
+    uint32_t t;
+    uint32_t l;
+    if (o >= len) {
+        return false;
+    }
+    t = data[o++];
+    if ((t & 0x1Fu) == 0x1Fu) {
+        if (o >= len || (data[o] & 0x80u) != 0) {
+            return false;
+        }
+        t = (t << 8) | data[o++];
+    }
+    if (o >= len) {
+        return false;
+    }
+    l = data[o++];
+    if (l == 0x81u) {
+        if (o >= len) {
+            return false;
+        }
+        l = data[o++];
+    } else if (l >= 0x80u) {
+        return false;
+    }
+    if (l > len - o) {
+        return false;
+    }
+    *tag = t;
+    *value = data + o;
+    *value_len = l;
+    *off = o + l;
+    return true;
+}
+
+SEAM_ENTRY(personalize) uint32_t personalize(void) {
+    uint8_t command[SEAM_APDU_HEADER_SIZE + PERSO_MAX];
+    seam_command cmd;
+    uint8_t pin[PIN_MAX];
+    uint32_t pin_len = 0;
+    uint32_t balance = 0;
+    bool has_balance = false;
+    uint32_t off = 0;
+    seam_command_read(&cmd, command, sizeof command);
+    if (cmd.ins != INS_STORE_DATA) {
+        return SW_INS_NOT_SUPPORTED;
+    }
+    if (!cmd.complete) {
+        return SW_WRONG_LENGTH;
+    }
+    while (off < cmd.nc) {
+        uint32_t tag;
+        const uint8_t *value;
+        uint32_t value_len;
+        if (!tlv_next(cmd.data, cmd.nc, &off, &tag, &value, &value_len)) {
+            return SW_WRONG_DATA;
+        }
+        if (tag == TAG_PIN && value_len >= PIN_MIN && value_len <= PIN_MAX) {
+            memcpy(pin, value, value_len);
+            pin_len = value_len;
+        } else if (tag == TAG_BALANCE && value_len == 4) {
+            balance = seam_get_u32(value);
+            has_balance = true;
+        } else {
+            return SW_WRONG_DATA;
+        }
+    }
+    if (pin_len != 0) {
+        memcpy(purse.pin, pin, pin_len);
+        purse.pin_len = pin_len;
+    }
+    if (has_balance) {
+        purse.balance = balance;
+    }
+    purse.tries = PIN_TRIES;
+    return SW_NO_ERROR;
 }
 
 /* Compares without an early exit, so timing does not tell where a PIN differs. */
@@ -179,8 +323,9 @@ static uint32_t balance(void) {
     return SW_NO_ERROR;
 }
 
-static uint32_t read_log(void) {
-    uint8_t out[LOG_ENTRIES * LOG_SIZE];
+/* Writes the log, newest first, 13 bytes per entry (type || amount || balance
+ * after || counter after) to out[0..LOG_ENTRIES * LOG_SIZE); returns the length. */
+static uint32_t log_encode(uint8_t *out) {
     uint32_t len = 0;
     for (uint32_t i = 0; i < purse.log_count; i++) {
         const log_entry *entry = &purse.log[(purse.log_next + LOG_ENTRIES - 1 - i) % LOG_ENTRIES];
@@ -190,7 +335,112 @@ static uint32_t read_log(void) {
         seam_put_u32(out + len + 9, entry->counter);
         len += LOG_SIZE;
     }
-    seam_apdu_send(out, len);
+    return len;
+}
+
+static uint32_t read_log(void) {
+    uint8_t out[LOG_ENTRIES * LOG_SIZE];
+    seam_apdu_send(out, log_encode(out));
+    return SW_NO_ERROR;
+}
+
+SEAM_ENTRY(save_for_upgrade) uint32_t save_for_upgrade(void) {
+    uint8_t buf[LOG_ENTRIES * LOG_SIZE];
+    uint8_t tries = (uint8_t)purse.tries;
+    uint32_t sw = SW_NO_ERROR;
+    seam_put_u32(buf, purse.balance);
+    if (RESTORE_PUT("balance", buf, 4) != 0) {
+        sw = SW_NOT_ENOUGH_MEMORY;
+    }
+    seam_put_u32(buf, purse.counter);
+    if (RESTORE_PUT("counter", buf, 4) != 0) {
+        sw = SW_NOT_ENOUGH_MEMORY;
+    }
+    if (RESTORE_PUT("tries", &tries, 1) != 0) {
+        sw = SW_NOT_ENOUGH_MEMORY;
+    }
+    if (RESTORE_PUT("log", buf, log_encode(buf)) != 0) {
+        sw = SW_NOT_ENOUGH_MEMORY;
+    }
+    return sw;
+}
+
+/* Reads entry name into buf[0..size): 1 when it is there with exactly `size`
+ * bytes (or, with `multiple`, a multiple of it up to `size`: *len says how
+ * many), 0 when absent, -1 for anything else. */
+static int32_t restore_read(const char *name, uint32_t name_len, uint8_t *buf, uint32_t size,
+                            uint32_t multiple, uint32_t *len) {
+    int32_t r = seam_restore_get(name, name_len, buf, size);
+    if (r == SEAM_RESTORE_ERR_ABSENT) {
+        return 0;
+    }
+    if (r < 0 || (uint32_t)r > size) {
+        return -1;
+    }
+    if (multiple == 0 ? (uint32_t)r != size : (uint32_t)r % multiple != 0) {
+        return -1;
+    }
+    *len = (uint32_t)r;
+    return 1;
+}
+
+#define RESTORE_READ(name, buf, size, multiple, len)                                               \
+    restore_read(name, sizeof name - 1, buf, size, multiple, len)
+
+SEAM_ENTRY(restore_after_upgrade) uint32_t restore_after_upgrade(void) {
+    uint8_t balance[4];
+    uint8_t counter[4];
+    uint8_t tries = PIN_TRIES;
+    uint8_t log[LOG_ENTRIES * LOG_SIZE];
+    uint32_t len = 0;
+    uint32_t log_len = 0;
+    int32_t has_balance;
+    int32_t has_counter;
+    int32_t has_tries;
+    int32_t has_log;
+    uint32_t previous = seam_upgrade_previous_version();
+    if (previous == 0 || previous >= 0x0200u) {
+        return SW_CONDITIONS_NOT_SATISFIED;
+    }
+    if (previous < 0x0100u) {
+        return SW_WRONG_DATA;
+    }
+    has_balance = RESTORE_READ("balance", balance, 4, 0, &len);
+    has_counter = RESTORE_READ("counter", counter, 4, 0, &len);
+    has_tries = RESTORE_READ("tries", &tries, 1, 0, &len);
+    has_log = RESTORE_READ("log", log, sizeof log, LOG_SIZE, &log_len);
+    if (has_balance < 0 || has_counter < 0 || has_tries < 0 || has_log < 0 || tries > PIN_TRIES) {
+        return SW_WRONG_DATA;
+    }
+    for (uint32_t i = 0; i < log_len; i += LOG_SIZE) {
+        if (log[i] != LOG_CREDIT && log[i] != LOG_DEBIT) {
+            return SW_WRONG_DATA;
+        }
+    }
+    if (has_balance) {
+        purse.balance = seam_get_u32(balance);
+    }
+    if (has_counter) {
+        purse.counter = seam_get_u32(counter);
+    }
+    if (has_tries) {
+        purse.tries = tries;
+    }
+    if (has_log) {
+        /* Newest first in the entry: add the oldest first. */
+        purse.log_next = 0;
+        purse.log_count = 0;
+        for (uint32_t i = log_len; i > 0; i -= LOG_SIZE) {
+            const uint8_t *e = log + i - LOG_SIZE;
+            log_entry *entry = &purse.log[purse.log_next];
+            entry->type = e[0];
+            entry->amount = seam_get_u32(e + 1);
+            entry->balance = seam_get_u32(e + 5);
+            entry->counter = seam_get_u32(e + 9);
+            purse.log_next = (purse.log_next + 1) % LOG_ENTRIES;
+            purse.log_count++;
+        }
+    }
     return SW_NO_ERROR;
 }
 

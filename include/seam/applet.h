@@ -120,6 +120,65 @@ SEAM__IMPORT(p256_sign) int32_t seam_p256_sign(const void *priv, const void *dig
 SEAM__IMPORT(p256_verify)
 int32_t seam_p256_verify(const void *pub, const void *digest, const void *sig);
 
+/* ---- the restore module (docs/restore-module.md) -------------------------
+ *
+ * Every instance has a record in the card's restore module, keyed by its
+ * identity (security domain AID, instance AID) and kept across deletion and
+ * upgrade of the instance. It holds the personalization blocks the instance
+ * received (replayed into the new version after an upgrade) and named
+ * application data entries. Optional entry points, exported with SEAM_ENTRY:
+ *
+ *   personalize            () -> i32  one personalization block, read with
+ *                          seam_apdu_command as 80 E2 P1 P2 || data (STORE
+ *                          DATA after INSTALL [for personalization], or a
+ *                          block replayed from the restore module at install
+ *                          or after an upgrade). Without this export the
+ *                          block goes to process.
+ *   save_for_upgrade       () -> i32  on the old instance when an upgrade
+ *                          starts: put the application data to keep with
+ *                          seam_restore_put. Anything but 9000 cancels the
+ *                          upgrade and changes nothing.
+ *   restore_after_upgrade  () -> i32  on the new instance, after install and
+ *                          the personalization replay: read the entries with
+ *                          seam_restore_get and rebuild the state (the data
+ *                          layout is the applet's business; see
+ *                          seam_upgrade_previous_version). Anything but 9000
+ *                          leaves the old instance in place.
+ */
+
+#define SEAM_RESTORE_NAME_MAX   16u   /* bytes in an entry name (1..16) */
+#define SEAM_RESTORE_VALUE_MAX  2048u /* bytes in one entry value */
+#define SEAM_RESTORE_QUOTA      8192u /* names + values + perso blocks per record */
+#define SEAM_RESTORE_ERR_QUOTA  (-1)  /* over the quota or a size limit */
+#define SEAM_RESTORE_ERR_ABSENT (-2)  /* no such entry */
+#define SEAM_RESTORE_ERR_DENIED (-3)  /* not allowed now (P10) */
+
+/* Sets entry name[0..name_len) of this instance's record to value[0..len)
+ * (len 0 deletes it) in the current command's transaction. Returns 0, or
+ * SEAM_RESTORE_ERR_QUOTA (nothing changed) for a bad name length, a value over
+ * SEAM_RESTORE_VALUE_MAX or a record over SEAM_RESTORE_QUOTA. */
+SEAM__IMPORT(restore_put)
+int32_t seam_restore_put(const void *name, uint32_t name_len, const void *value, uint32_t len);
+
+/* Only inside restore_after_upgrade: copies entry name's value into
+ * buf[0..cap) (as much as fits) and returns its whole length;
+ * SEAM_RESTORE_ERR_ABSENT when there is no such entry; SEAM_RESTORE_ERR_DENIED
+ * at any other time: a running applet cannot read the restore module. */
+SEAM__IMPORT(restore_get)
+int32_t seam_restore_get(const void *name, uint32_t name_len, void *buf, uint32_t cap);
+
+/* Files a personalization block (p1 as STORE DATA's P1, data[0..len), at most
+ * 255 bytes) in this instance's record, after those already there: the applet
+ * hands over personalization data it received some other way (P5 b). Returns
+ * 0 or SEAM_RESTORE_ERR_QUOTA. */
+SEAM__IMPORT(restore_perso_add)
+int32_t seam_restore_perso_add(uint32_t p1, const void *data, uint32_t len);
+
+/* During an upgrade (install, personalize replay, restore_after_upgrade of the
+ * new instance): the version of the package it replaces, major << 8 | minor;
+ * 0 at any other time. */
+SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(void);
+
 /* ---- command helpers ------------------------------------------------------ */
 
 /* A command APDU as the applet sees it; data points into the caller's buffer. */

@@ -347,6 +347,33 @@ seam_err seam_crypto_scp03_host_open(seam_crypto_scp03_host *host, const uint8_t
 seam_err seam_crypto_scp03_host_wrap(seam_crypto_scp03_host *host, const uint8_t *apdu, size_t len,
                                      uint8_t *out, size_t cap, size_t *out_len);
 
+#define SEAM_CRYPTO_SCP03_CHAIN_MAX 4096u /* longest command data wrap_chain takes */
+
+/*
+ * Wraps one whole command for the channel as a GP chain (gp_facts §1.1):
+ * counts it once, encrypts all its data at C-DEC, computes one C-MAC over
+ * CLA' INS P1 P2 00 hh ll || data (Lc' in the 3-byte form), then cuts
+ * (data || C-MAC) into short APDUs of at most block_data (1..255) data
+ * bytes, each with CLA INS P2 and P1 | 80 but the last (plain P1, and a
+ * short Le when the command had one). When data || C-MAC fits in one block
+ * the result is exactly seam_crypto_scp03_host_wrap's. At level 00 (no
+ * C-MAC) the clear command is cut the same way, each block counted. apdu is
+ * CLA INS P1 (b8 clear) P2 [Lc data] [Le], short or extended, with up to
+ * SEAM_CRYPTO_SCP03_CHAIN_MAX data bytes. The blocks go one after the other
+ * to out[0..cap), block i being block_len[i] bytes, *blocks of them (at
+ * most max_blocks); the card answers all but the last 9000 without R-MAC,
+ * so only the last response goes to seam_crypto_scp03_host_unwrap.
+ * Ownership and errors: every buffer is the caller's, nothing is kept or
+ * allocated, out must not overlap apdu; SEAM_ERR_MALFORMED (not an APDU),
+ * SEAM_ERR_ARG (closed, P1.b8 set, too much data, block_data out of range)
+ * and SEAM_ERR_BUFFER_SMALL (cap or max_blocks; sizes needed in *out_len
+ * and *blocks) change nothing; a crypto error closes the host.
+ */
+seam_err seam_crypto_scp03_host_wrap_chain(seam_crypto_scp03_host *host, const uint8_t *apdu,
+                                           size_t len, size_t block_data, uint8_t *out, size_t cap,
+                                           size_t *out_len, size_t *block_len, size_t max_blocks,
+                                           size_t *blocks);
+
 /*
  * Unwraps the response to the last wrapped command (data || SW1 SW2): checks
  * its R-MAC and decrypts R-ENC data at those levels, writing plain data ||

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "card_int.h"
+#include "instance.h"
 #include "package_store.h"
 #include "seam/card.h"
 #include "sw.h"
@@ -93,6 +94,8 @@ seam_err content_deselect(seam_card *c, channel *ch) {
     seam_err e = SEAM_OK;
     if (ch->applet) {
         e = seam_applet_deselect(ch->applet, &res);
+        if (!e && res.storage)
+            e = res.storage;
         if (!e && !res.rollback)
             e = commit_pages(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
         fall_back_to_isd(ch);
@@ -106,8 +109,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     seam_applet_result res = {0};
     seam_wasm_module *module = NULL;
     seam_applet *applet = NULL;
-    uint8_t *bytes = NULL, *image = NULL;
-    size_t len = 0;
+    uint8_t *image = NULL;
     seam_err e = SEAM_OK;
     bool elsewhere =
         content_instance_selected(c, aid, aid_len) &&
@@ -120,15 +122,19 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     if (!e)
         e = store_instance_get(c->nvm, aid, aid_len, &inst);
     if (!e)
-        e = store_module_get(c->nvm, inst.package, inst.package_len, &bytes, &len);
-    if (!e)
-        e = seam_wasm_module_new(bytes, len, &module, NULL, 0);
+        e = instance_module(c, &inst, &module);
     if (!e)
         e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
     if (!e)
         e = seam_applet_restore(module, NULL, image, inst.pages, &applet);
-    if (!e)
+    if (!e) { /* the applet's own restore record, for its restore_put calls */
+        ch->restore.nvm = c->nvm;
+        restore_identity_make(&ch->restore.id, inst.sd, inst.sd_len, aid, aid_len);
+        restore_bind(applet, &ch->restore, 0);
         e = seam_applet_select(applet, &res);
+    }
+    if (!e && res.storage)
+        e = res.storage;
     if (e)
         goto out;
     if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
@@ -151,7 +157,6 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
 out:
     seam_applet_free(applet);
     seam_wasm_module_free(module);
-    free(bytes);
     free(image);
     return e;
 }
@@ -166,6 +171,8 @@ seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t r
         e = SEAM_OK;
         goto out;
     }
+    if (!e && res.storage)
+        e = res.storage; /* card.c answers as for any storage failure and resyncs */
     if (e)
         goto out;
     r->len = copy_data(c, &res);

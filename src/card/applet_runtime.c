@@ -3,6 +3,7 @@
  * "seam" and entry-point calls with per-call fuel and rollback reporting.
  */
 #include "card/applet_runtime.h"
+#include "card/applet_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,44 +14,10 @@
 #include "seam/crypto.h"
 #include "seam/util.h"
 
-#define SW_OK      0x9000u
-#define SW_UNKNOWN 0x6F00u
-
-/* Transient buffer kinds, as include/seam/applet.h numbers them. */
-enum { TRANSIENT_RESET = 0, TRANSIENT_DESELECT = 1, TRANSIENT_KINDS = 2 };
-
-/* AES mode bits, as include/seam/applet.h defines them. */
-#define AES_CBC     1u
-#define AES_DECRYPT 2u
-
-struct seam_applet {
-    const seam_wasm_module *module;
-    uint64_t fuel;
-    seam_wasm_store *store;
-    seam_wasm_instance *instance;
-    seam_wasm_memory *memory;
-    seam_wasm_func *install;
-    seam_wasm_func *select;
-    seam_wasm_func *deselect;
-    seam_wasm_func *process;
-    uint32_t stack_end;
-    uint8_t transient[TRANSIENT_KINDS][SEAM_APPLET_TRANSIENT_SIZE];
-    /* The command of the running call. */
-    uint8_t header[SEAM_APDU_HEADER_LEN];
-    const uint8_t *command_data;
-    size_t command_nc;
-    size_t command_ne;
-    const uint8_t *params;
-    size_t params_len;
-    /* The response being built. */
-    uint8_t *response;
-    size_t response_len;
-};
-
 /* ---- guest memory ------------------------------------------------------------ */
 
-/* Traps with a message naming the host function and the bad range. */
-static seam_err trap_range(seam_wasm_call_ctx *ctx, const char *fn, uint64_t addr, uint64_t len) {
+/* Traps with a message naming the host function and the bad range (applet_int.h). */
+seam_err applet_trap_range(seam_wasm_call_ctx *ctx, const char *fn, uint64_t addr, uint64_t len) {
     char message[120];
     snprintf(message, sizeof message, "seam.%s: range [0x%llx, +%llu) outside linear memory", fn,
              (unsigned long long)addr, (unsigned long long)len);
@@ -59,7 +26,7 @@ static seam_err trap_range(seam_wasm_call_ctx *ctx, const char *fn, uint64_t add
 }
 
 /* Points *p at guest bytes [addr, addr + len) if they are inside memory. */
-static bool guest_range(seam_wasm_call_ctx *ctx, uint64_t addr, uint64_t len, uint8_t **p) {
+bool applet_guest_range(seam_wasm_call_ctx *ctx, uint64_t addr, uint64_t len, uint8_t **p) {
     seam_wasm_memory *memory = seam_wasm_ctx_memory(ctx);
     bool ok = memory != NULL && addr + len <= seam_wasm_memory_size(memory);
     if (ok) {
@@ -69,13 +36,13 @@ static bool guest_range(seam_wasm_call_ctx *ctx, uint64_t addr, uint64_t len, ui
 }
 
 /* Charges the host call's fuel: a base plus one unit per 16 bytes. */
-static bool charge(seam_wasm_call_ctx *ctx, uint64_t bytes, uint64_t extra) {
+bool applet_charge(seam_wasm_call_ctx *ctx, uint64_t bytes, uint64_t extra) {
     return seam_wasm_ctx_charge(ctx, SEAM_APPLET_FUEL_HOST_CALL +
                                          bytes / SEAM_APPLET_FUEL_PER_BYTES + extra);
 }
 
 /* Copies host bytes into the guest at addr (bounds already checked). */
-static void guest_write(seam_wasm_call_ctx *ctx, uint64_t addr, const void *data, size_t len) {
+void applet_guest_write(seam_wasm_call_ctx *ctx, uint64_t addr, const void *data, size_t len) {
     seam_wasm_memory *memory = seam_wasm_ctx_memory(ctx);
     if (len > 0) {
         memcpy(seam_wasm_memory_data(memory) + addr, data, len);
@@ -94,13 +61,13 @@ static seam_err host_apdu_command(seam_wasm_call_ctx *ctx, void *env, const uint
     size_t head = n < SEAM_APDU_HEADER_LEN ? n : SEAM_APDU_HEADER_LEN;
     uint8_t *p;
     seam_err err = SEAM_OK;
-    if (!charge(ctx, n, 0)) {
+    if (!applet_charge(ctx, n, 0)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, buf, n, &p)) {
-        err = trap_range(ctx, "apdu_command", buf, n);
+    } else if (!applet_guest_range(ctx, buf, n, &p)) {
+        err = applet_trap_range(ctx, "apdu_command", buf, n);
     } else {
-        guest_write(ctx, buf, applet->header, head);
-        guest_write(ctx, (uint64_t)buf + head, applet->command_data, n - head);
+        applet_guest_write(ctx, buf, applet->header, head);
+        applet_guest_write(ctx, (uint64_t)buf + head, applet->command_data, n - head);
         results[0] = (uint32_t)total;
     }
     return err;
@@ -111,7 +78,7 @@ static seam_err host_apdu_ne(seam_wasm_call_ctx *ctx, void *env, const uint64_t 
     seam_applet *applet = env;
     (void)args;
     results[0] = (uint32_t)applet->command_ne;
-    return charge(ctx, 0, 0) ? SEAM_OK : SEAM_ERR_WASM_TRAP;
+    return applet_charge(ctx, 0, 0) ? SEAM_OK : SEAM_ERR_WASM_TRAP;
 }
 
 static seam_err host_apdu_send(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
@@ -120,10 +87,10 @@ static seam_err host_apdu_send(seam_wasm_call_ctx *ctx, void *env, const uint64_
     uint32_t addr = (uint32_t)args[0], len = (uint32_t)args[1];
     uint8_t *p;
     seam_err err = SEAM_OK;
-    if (!charge(ctx, len, 0)) {
+    if (!applet_charge(ctx, len, 0)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, addr, len, &p)) {
-        err = trap_range(ctx, "apdu_send", addr, len);
+    } else if (!applet_guest_range(ctx, addr, len, &p)) {
+        err = applet_trap_range(ctx, "apdu_send", addr, len);
     } else if (len > SEAM_APPLET_RESPONSE_MAX - applet->response_len) {
         results[0] = (uint32_t)-1;
     } else {
@@ -141,12 +108,12 @@ static seam_err host_install_params(seam_wasm_call_ctx *ctx, void *env, const ui
     size_t n = cap < applet->params_len ? cap : applet->params_len;
     uint8_t *p;
     seam_err err = SEAM_OK;
-    if (!charge(ctx, n, 0)) {
+    if (!applet_charge(ctx, n, 0)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, buf, n, &p)) {
-        err = trap_range(ctx, "install_params", buf, n);
+    } else if (!applet_guest_range(ctx, buf, n, &p)) {
+        err = applet_trap_range(ctx, "install_params", buf, n);
     } else {
-        guest_write(ctx, buf, applet->params, n);
+        applet_guest_write(ctx, buf, applet->params, n);
         results[0] = (uint32_t)applet->params_len;
     }
     return err;
@@ -160,7 +127,7 @@ static seam_err transient_access(seam_wasm_call_ctx *ctx, seam_applet *applet, c
     const char *fn = put ? "transient_put" : "transient_get";
     uint8_t *p;
     seam_err err = SEAM_OK;
-    if (!charge(ctx, len, 0)) {
+    if (!applet_charge(ctx, len, 0)) {
         err = SEAM_ERR_WASM_TRAP;
     } else if (kind >= TRANSIENT_KINDS || (uint64_t)offset + len > SEAM_APPLET_TRANSIENT_SIZE) {
         char message[120];
@@ -169,12 +136,12 @@ static seam_err transient_access(seam_wasm_call_ctx *ctx, seam_applet *applet, c
                  (unsigned)kind, (unsigned)offset, (unsigned)len);
         seam_wasm_ctx_trap(ctx, SEAM_WASM_TRAP_HOST, 0, message);
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, addr, len, &p)) {
-        err = trap_range(ctx, fn, addr, len);
+    } else if (!applet_guest_range(ctx, addr, len, &p)) {
+        err = applet_trap_range(ctx, fn, addr, len);
     } else if (put) {
         memcpy(applet->transient[kind] + offset, p, len);
     } else {
-        guest_write(ctx, addr, applet->transient[kind] + offset, len);
+        applet_guest_write(ctx, addr, applet->transient[kind] + offset, len);
     }
     return err;
 }
@@ -198,10 +165,10 @@ static seam_err host_random(seam_wasm_call_ctx *ctx, void *env, const uint64_t *
     seam_err err = SEAM_OK;
     (void)env;
     (void)results;
-    if (!charge(ctx, len, 0)) {
+    if (!applet_charge(ctx, len, 0)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, addr, len, &p)) {
-        err = trap_range(ctx, "random", addr, len);
+    } else if (!applet_guest_range(ctx, addr, len, &p)) {
+        err = applet_trap_range(ctx, "random", addr, len);
     } else if (seam_crypto_random(p, len) != SEAM_OK) {
         seam_wasm_ctx_trap(ctx, SEAM_WASM_TRAP_HOST, 0, "seam.random: no random bytes");
         err = SEAM_ERR_WASM_TRAP;
@@ -219,17 +186,17 @@ static seam_err host_sha256(seam_wasm_call_ctx *ctx, void *env, const uint64_t *
     seam_err err = SEAM_OK;
     (void)env;
     (void)results;
-    if (!charge(ctx, len, 0)) {
+    if (!applet_charge(ctx, len, 0)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, data, len, &p)) {
-        err = trap_range(ctx, "sha256", data, len);
-    } else if (!guest_range(ctx, out, sizeof digest, &q)) {
-        err = trap_range(ctx, "sha256", out, sizeof digest);
+    } else if (!applet_guest_range(ctx, data, len, &p)) {
+        err = applet_trap_range(ctx, "sha256", data, len);
+    } else if (!applet_guest_range(ctx, out, sizeof digest, &q)) {
+        err = applet_trap_range(ctx, "sha256", out, sizeof digest);
     } else if (seam_crypto_sha256(p, len, digest) != SEAM_OK) {
         seam_wasm_ctx_trap(ctx, SEAM_WASM_TRAP_HOST, 0, "seam.sha256: crypto failure");
         err = SEAM_ERR_WASM_TRAP;
     } else {
-        guest_write(ctx, out, digest, sizeof digest);
+        applet_guest_write(ctx, out, digest, sizeof digest);
     }
     return err;
 }
@@ -243,19 +210,19 @@ static seam_err host_hmac_sha256(seam_wasm_call_ctx *ctx, void *env, const uint6
     seam_err err = SEAM_OK;
     (void)env;
     (void)results;
-    if (!charge(ctx, (uint64_t)len + key_len, 0)) {
+    if (!applet_charge(ctx, (uint64_t)len + key_len, 0)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, key, key_len, &k)) {
-        err = trap_range(ctx, "hmac_sha256", key, key_len);
-    } else if (!guest_range(ctx, data, len, &p)) {
-        err = trap_range(ctx, "hmac_sha256", data, len);
-    } else if (!guest_range(ctx, out, sizeof mac, &q)) {
-        err = trap_range(ctx, "hmac_sha256", out, sizeof mac);
+    } else if (!applet_guest_range(ctx, key, key_len, &k)) {
+        err = applet_trap_range(ctx, "hmac_sha256", key, key_len);
+    } else if (!applet_guest_range(ctx, data, len, &p)) {
+        err = applet_trap_range(ctx, "hmac_sha256", data, len);
+    } else if (!applet_guest_range(ctx, out, sizeof mac, &q)) {
+        err = applet_trap_range(ctx, "hmac_sha256", out, sizeof mac);
     } else if (seam_crypto_hmac_sha256(k, key_len, p, len, mac) != SEAM_OK) {
         seam_wasm_ctx_trap(ctx, SEAM_WASM_TRAP_HOST, 0, "seam.hmac_sha256: crypto failure");
         err = SEAM_ERR_WASM_TRAP;
     } else {
-        guest_write(ctx, out, mac, sizeof mac);
+        applet_guest_write(ctx, out, mac, sizeof mac);
     }
     seam_secure_zero(mac, sizeof mac);
     return err;
@@ -287,16 +254,16 @@ static seam_err host_aes(seam_wasm_call_ctx *ctx, void *env, const uint64_t *arg
     uint8_t *buffer = NULL;
     seam_err err = SEAM_OK;
     (void)env;
-    if (!charge(ctx, len, 0)) {
+    if (!applet_charge(ctx, len, 0)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, key, key_len, &k)) {
-        err = trap_range(ctx, "aes", key, key_len);
-    } else if (!guest_range(ctx, iv, iv_len, &v)) {
-        err = trap_range(ctx, "aes", iv, iv_len);
-    } else if (!guest_range(ctx, in, len, &p)) {
-        err = trap_range(ctx, "aes", in, len);
-    } else if (!guest_range(ctx, out, len, &q)) {
-        err = trap_range(ctx, "aes", out, len);
+    } else if (!applet_guest_range(ctx, key, key_len, &k)) {
+        err = applet_trap_range(ctx, "aes", key, key_len);
+    } else if (!applet_guest_range(ctx, iv, iv_len, &v)) {
+        err = applet_trap_range(ctx, "aes", iv, iv_len);
+    } else if (!applet_guest_range(ctx, in, len, &p)) {
+        err = applet_trap_range(ctx, "aes", in, len);
+    } else if (!applet_guest_range(ctx, out, len, &q)) {
+        err = applet_trap_range(ctx, "aes", out, len);
     } else if (mode > (AES_CBC | AES_DECRYPT) || len % SEAM_CRYPTO_AES_BLOCK_SIZE != 0 ||
                (key_len != 16 && key_len != 24 && key_len != 32)) {
         results[0] = (uint32_t)-1;
@@ -307,7 +274,7 @@ static seam_err host_aes(seam_wasm_call_ctx *ctx, void *env, const uint64_t *arg
         seam_wasm_ctx_trap(ctx, SEAM_WASM_TRAP_HOST, 0, "seam.aes: crypto failure");
         err = SEAM_ERR_WASM_TRAP;
     } else {
-        guest_write(ctx, out, buffer, len);
+        applet_guest_write(ctx, out, buffer, len);
         results[0] = 0;
     }
     if (buffer != NULL) {
@@ -325,18 +292,18 @@ static seam_err host_p256_generate(seam_wasm_call_ctx *ctx, void *env, const uin
     seam_err err = SEAM_OK;
     (void)env;
     (void)results;
-    if (!charge(ctx, 0, SEAM_APPLET_FUEL_P256)) {
+    if (!applet_charge(ctx, 0, SEAM_APPLET_FUEL_P256)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, priv, sizeof d, &p)) {
-        err = trap_range(ctx, "p256_generate", priv, sizeof d);
-    } else if (!guest_range(ctx, pub, sizeof q, &p)) {
-        err = trap_range(ctx, "p256_generate", pub, sizeof q);
+    } else if (!applet_guest_range(ctx, priv, sizeof d, &p)) {
+        err = applet_trap_range(ctx, "p256_generate", priv, sizeof d);
+    } else if (!applet_guest_range(ctx, pub, sizeof q, &p)) {
+        err = applet_trap_range(ctx, "p256_generate", pub, sizeof q);
     } else if (seam_crypto_p256_generate(d, q) != SEAM_OK) {
         seam_wasm_ctx_trap(ctx, SEAM_WASM_TRAP_HOST, 0, "seam.p256_generate: crypto failure");
         err = SEAM_ERR_WASM_TRAP;
     } else {
-        guest_write(ctx, priv, d, sizeof d);
-        guest_write(ctx, pub, q, sizeof q);
+        applet_guest_write(ctx, priv, d, sizeof d);
+        applet_guest_write(ctx, pub, q, sizeof q);
     }
     seam_secure_zero(d, sizeof d);
     return err;
@@ -349,18 +316,18 @@ static seam_err host_p256_sign(seam_wasm_call_ctx *ctx, void *env, const uint64_
     uint8_t *d, *h, *s;
     seam_err err = SEAM_OK;
     (void)env;
-    if (!charge(ctx, 0, SEAM_APPLET_FUEL_P256)) {
+    if (!applet_charge(ctx, 0, SEAM_APPLET_FUEL_P256)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, priv, SEAM_CRYPTO_P256_PRIVATE_SIZE, &d)) {
-        err = trap_range(ctx, "p256_sign", priv, SEAM_CRYPTO_P256_PRIVATE_SIZE);
-    } else if (!guest_range(ctx, digest, SEAM_CRYPTO_SHA256_SIZE, &h)) {
-        err = trap_range(ctx, "p256_sign", digest, SEAM_CRYPTO_SHA256_SIZE);
-    } else if (!guest_range(ctx, sig, sizeof signature, &s)) {
-        err = trap_range(ctx, "p256_sign", sig, sizeof signature);
+    } else if (!applet_guest_range(ctx, priv, SEAM_CRYPTO_P256_PRIVATE_SIZE, &d)) {
+        err = applet_trap_range(ctx, "p256_sign", priv, SEAM_CRYPTO_P256_PRIVATE_SIZE);
+    } else if (!applet_guest_range(ctx, digest, SEAM_CRYPTO_SHA256_SIZE, &h)) {
+        err = applet_trap_range(ctx, "p256_sign", digest, SEAM_CRYPTO_SHA256_SIZE);
+    } else if (!applet_guest_range(ctx, sig, sizeof signature, &s)) {
+        err = applet_trap_range(ctx, "p256_sign", sig, sizeof signature);
     } else if (seam_crypto_p256_sign(d, SEAM_CRYPTO_P256_PRIVATE_SIZE, h, signature) != SEAM_OK) {
         results[0] = (uint32_t)-1;
     } else {
-        guest_write(ctx, sig, signature, sizeof signature);
+        applet_guest_write(ctx, sig, signature, sizeof signature);
         results[0] = 0;
     }
     return err;
@@ -372,14 +339,14 @@ static seam_err host_p256_verify(seam_wasm_call_ctx *ctx, void *env, const uint6
     uint8_t *q, *h, *s;
     seam_err err = SEAM_OK;
     (void)env;
-    if (!charge(ctx, 0, SEAM_APPLET_FUEL_P256)) {
+    if (!applet_charge(ctx, 0, SEAM_APPLET_FUEL_P256)) {
         err = SEAM_ERR_WASM_TRAP;
-    } else if (!guest_range(ctx, pub, SEAM_CRYPTO_P256_PUBLIC_SIZE, &q)) {
-        err = trap_range(ctx, "p256_verify", pub, SEAM_CRYPTO_P256_PUBLIC_SIZE);
-    } else if (!guest_range(ctx, digest, SEAM_CRYPTO_SHA256_SIZE, &h)) {
-        err = trap_range(ctx, "p256_verify", digest, SEAM_CRYPTO_SHA256_SIZE);
-    } else if (!guest_range(ctx, sig, SEAM_CRYPTO_P256_SIGNATURE_SIZE, &s)) {
-        err = trap_range(ctx, "p256_verify", sig, SEAM_CRYPTO_P256_SIGNATURE_SIZE);
+    } else if (!applet_guest_range(ctx, pub, SEAM_CRYPTO_P256_PUBLIC_SIZE, &q)) {
+        err = applet_trap_range(ctx, "p256_verify", pub, SEAM_CRYPTO_P256_PUBLIC_SIZE);
+    } else if (!applet_guest_range(ctx, digest, SEAM_CRYPTO_SHA256_SIZE, &h)) {
+        err = applet_trap_range(ctx, "p256_verify", digest, SEAM_CRYPTO_SHA256_SIZE);
+    } else if (!applet_guest_range(ctx, sig, SEAM_CRYPTO_P256_SIGNATURE_SIZE, &s)) {
+        err = applet_trap_range(ctx, "p256_verify", sig, SEAM_CRYPTO_P256_SIGNATURE_SIZE);
     } else {
         results[0] = seam_crypto_p256_verify(q, SEAM_CRYPTO_P256_PUBLIC_SIZE, h, s,
                                              SEAM_CRYPTO_P256_SIGNATURE_SIZE) == SEAM_OK
@@ -407,6 +374,10 @@ static const struct {
     {"p256_generate", "ii->", host_p256_generate},
     {"p256_sign", "iii->i", host_p256_sign},
     {"p256_verify", "iii->i", host_p256_verify},
+    {"restore_put", "iiii->i", applet_host_restore_put},
+    {"restore_get", "iiii->i", applet_host_restore_get},
+    {"restore_perso_add", "iii->i", applet_host_restore_perso_add},
+    {"upgrade_previous_version", "->i", applet_host_upgrade_previous_version},
 };
 
 /* ---- instances ------------------------------------------------------------------ */
@@ -501,6 +472,16 @@ static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t 
         err = find_entry(applet->instance, "deselect", 0, false, &applet->deselect);
     }
     if (err == SEAM_OK) {
+        err = find_entry(applet->instance, "personalize", 1, false, &applet->personalize);
+    }
+    if (err == SEAM_OK) {
+        err = find_entry(applet->instance, "save_for_upgrade", 1, false, &applet->save_for_upgrade);
+    }
+    if (err == SEAM_OK) {
+        err = find_entry(applet->instance, "restore_after_upgrade", 1, false,
+                         &applet->restore_after_upgrade);
+    }
+    if (err == SEAM_OK) {
         applet->stack_end = find_stack_end(applet->instance, applet->memory);
     } else {
         seam_wasm_store_free(applet->store);
@@ -534,6 +515,9 @@ static seam_err applet_new(const seam_wasm_module *module, const seam_applet_opt
         goto done;
     }
     applet->module = module;
+    if (options != NULL && options->restore != NULL) {
+        applet->restore = *options->restore;
+    }
     applet->fuel =
         options != NULL && options->fuel_per_call != 0 ? options->fuel_per_call : SEAM_APPLET_FUEL;
 done:
@@ -544,12 +528,13 @@ done:
 }
 
 /* Calls an entry point (NULL: answers 9000) and fills *result. */
-static void call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_result *result) {
+void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_result *result) {
     seam_wasm_value value = {.type = SEAM_WASM_I32, .bits = SW_OK};
     uint32_t results = func != NULL ? seam_wasm_func_result_count(func) : 0;
     seam_err err = SEAM_OK;
     memset(result, 0, sizeof *result);
     applet->response_len = 0;
+    applet->storage_error = SEAM_OK;
     if (func != NULL) {
         seam_wasm_store_set_fuel(applet->store, applet->fuel);
         err = seam_wasm_call(applet->store, func, NULL, 0, &value, results, &result->trap);
@@ -568,6 +553,7 @@ static void call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
         }
         result->rollback = true;
         result->sw = SW_UNKNOWN;
+        result->storage = applet->storage_error;
         applet->response_len = 0;
     } else {
         result->sw = results == 1 ? (uint16_t)value.bits : SW_OK;
@@ -592,7 +578,7 @@ seam_err seam_applet_install(const seam_wasm_module *module, const seam_applet_o
     if (err == SEAM_OK) {
         applet->params = params;
         applet->params_len = params_len;
-        call_entry(applet, applet->install, result);
+        applet_call_entry(applet, applet->install, result);
         applet->params = NULL;
         applet->params_len = 0;
     }
@@ -649,7 +635,7 @@ seam_err seam_applet_select(seam_applet *applet, seam_applet_result *result) {
         err = SEAM_ERR_ARG;
         goto done;
     }
-    call_entry(applet, applet->select, result);
+    applet_call_entry(applet, applet->select, result);
 done:
     return err;
 }
@@ -660,14 +646,14 @@ seam_err seam_applet_deselect(seam_applet *applet, seam_applet_result *result) {
         err = SEAM_ERR_ARG;
         goto done;
     }
-    call_entry(applet, applet->deselect, result);
+    applet_call_entry(applet, applet->deselect, result);
     seam_secure_zero(applet->transient[TRANSIENT_DESELECT], SEAM_APPLET_TRANSIENT_SIZE);
 done:
     return err;
 }
 
-seam_err seam_applet_process(seam_applet *applet, const uint8_t *apdu, size_t len,
-                             seam_applet_result *result) {
+seam_err applet_run_command(seam_applet *applet, seam_wasm_func *func, const uint8_t *apdu,
+                            size_t len, seam_applet_result *result) {
     seam_apdu command;
     seam_err err = SEAM_OK;
     if (applet == NULL || applet->store == NULL || apdu == NULL || result == NULL) {
@@ -685,13 +671,18 @@ seam_err seam_applet_process(seam_applet *applet, const uint8_t *apdu, size_t le
     applet->command_data = command.data;
     applet->command_nc = command.nc;
     applet->command_ne = command.ne;
-    call_entry(applet, applet->process, result);
+    applet_call_entry(applet, func, result);
     applet->command_data = NULL;
     applet->command_nc = 0;
     applet->command_ne = 0;
     memset(applet->header, 0, sizeof applet->header);
 done:
     return err;
+}
+
+seam_err seam_applet_process(seam_applet *applet, const uint8_t *apdu, size_t len,
+                             seam_applet_result *result) {
+    return applet_run_command(applet, applet != NULL ? applet->process : NULL, apdu, len, result);
 }
 
 void seam_applet_reset(seam_applet *applet) {

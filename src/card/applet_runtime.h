@@ -42,10 +42,13 @@
 #define SEAM_APPLET_FUEL_P256      20000u
 
 typedef struct seam_applet seam_applet;
+typedef struct seam_applet_restore_host seam_applet_restore_host;
 
 /* Limits of an applet instance; zero fields take the defaults above. */
 typedef struct {
     uint64_t fuel_per_call; /* fuel of each install/select/deselect/process call */
+    /* the restore record to bind from the start (so that install reaches it); NULL: none */
+    const seam_applet_restore_host *restore;
 } seam_applet_options;
 
 /* The outcome of one entry-point call. data points into the applet (valid
@@ -56,6 +59,9 @@ typedef struct {
     size_t data_len;
     bool rollback;       /* the call trapped: the caller must call seam_applet_rollback */
     seam_wasm_trap trap; /* why, when rollback */
+    /* a storage failure inside a restore-module host call (it trapped the call):
+       the caller fails the command with this error, as its own storage failure */
+    seam_err storage;
 } seam_applet_result;
 
 /*
@@ -99,6 +105,52 @@ seam_err seam_applet_deselect(seam_applet *applet, seam_applet_result *result);
  */
 seam_err seam_applet_process(seam_applet *applet, const uint8_t *apdu, size_t len,
                              seam_applet_result *result);
+
+/* ---- the restore module (applet_restore.c; docs/restore-module.md) ---- */
+
+/* The limits and results of include/seam/applet.h's restore functions (the same
+ * values; that header is for wasm code only). */
+#define SEAM_RESTORE_NAME_MAX   16u
+#define SEAM_RESTORE_VALUE_MAX  2048u
+#define SEAM_RESTORE_QUOTA      8192u
+#define SEAM_RESTORE_ERR_QUOTA  (-1)
+#define SEAM_RESTORE_ERR_ABSENT (-2)
+#define SEAM_RESTORE_ERR_DENIED (-3)
+
+/*
+ * The restore-module record of the instance, as the card gives it to the
+ * runtime: callbacks on ctx that answer the host functions of applet.h
+ * (result: 0 or a SEAM_RESTORE_ERR_* value; a seam_err is a storage failure,
+ * which traps the call and so rolls the command back).
+ */
+struct seam_applet_restore_host {
+    void *ctx; /* NULL: no record bound; every restore call answers "denied" */
+    seam_err (*put)(void *ctx, const uint8_t *name, size_t name_len, const uint8_t *value,
+                    size_t len, int32_t *result);
+    /* copies at most cap bytes of the value to out; *len gets its whole length */
+    seam_err (*get)(void *ctx, const uint8_t *name, size_t name_len, uint8_t *out, size_t cap,
+                    size_t *len, int32_t *result);
+    seam_err (*perso_add)(void *ctx, uint8_t p1, const uint8_t *data, size_t len, int32_t *result);
+    uint32_t previous_version; /* major << 8 | minor during an upgrade, else 0 */
+};
+
+/* Binds the instance's record for the calls that follow (copied; NULL unbinds). */
+void seam_applet_bind_restore(seam_applet *applet, const seam_applet_restore_host *restore);
+
+/* Runs personalize for one personalization block (a STORE DATA APDU), or process when
+ * the applet does not export it. Errors as seam_applet_process. */
+seam_err seam_applet_personalize(seam_applet *applet, const uint8_t *apdu, size_t len,
+                                 seam_applet_result *result);
+
+/* Runs save_for_upgrade (9000 when not exported). Errors: SEAM_ERR_ARG. */
+seam_err seam_applet_save_for_upgrade(seam_applet *applet, seam_applet_result *result);
+
+/* Runs restore_after_upgrade (9000 when not exported), the only call in which
+ * restore_get reads the record. Errors: SEAM_ERR_ARG. */
+seam_err seam_applet_restore_after_upgrade(seam_applet *applet, seam_applet_result *result);
+
+/* True when the applet exports personalize. */
+bool seam_applet_has_personalize(const seam_applet *applet);
 
 /* Card reset: zeroes both transient buffers. */
 void seam_applet_reset(seam_applet *applet);

@@ -47,7 +47,6 @@
 
 #define SW_FUNCTION_NOT_SUPPORTED 0x6A81u /* card locked / terminated (gp_facts §1.10) */
 #define SW_CARD_LOCKED_SELECTED   0x6283u /* the Final Application SD selected in CARD_LOCKED */
-#define PRIV2_FINAL_APPLICATION   0x02u   /* privileges byte 2 b2 (gp_facts §1.8) */
 
 const uint8_t seam_card_isd_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
@@ -201,10 +200,20 @@ typedef struct {
     size_t found_len;
 } select_search;
 
+/* True when an SD record may be selected: the ISD always (its lifecycle is the
+   card's), an SSD once SELECTABLE and while not LOCKED (gp_facts §1.7). */
+static bool sd_value_selectable(const uint8_t *key, size_t key_len, const uint8_t *value,
+                                size_t value_len) {
+    bool isd = key_len == sizeof seam_card_isd_aid && !memcmp(key, seam_card_isd_aid, key_len);
+    return isd || (value_len >= 2 && value[1] != SD_INSTALLED && !(value[1] & SD_LOCKED_BIT));
+}
+
 static int visit_selectable(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
                             size_t value_len) {
     select_search *s = ctx;
     if (s->instances && !store_instance_value_selectable(value, value_len))
+        return 0;
+    if (!s->instances && !sd_value_selectable(key, key_len, value, value_len))
         return 0;
     if (key_len < s->prefix_len || memcmp(key, s->prefix, s->prefix_len))
         return 0;
@@ -519,13 +528,41 @@ static bool content_change(const seam_apdu *a) {
     }
 }
 
+/*
+ * GP chaining on a channel with C-MAC (chain.c): blocks of a protected GP
+ * command are kept as received and answered without secure messaging
+ * (*step ANSWERED, r set); at the last block the whole command, extended, is
+ * rebuilt in c->wrapped and *cmd, *cmd_len point to it (WHOLE). *raw_chain
+ * says whether this path applies (a C-MAC level and a CLA with secure
+ * messaging); otherwise chaining waits until the command is unwrapped.
+ */
+static seam_err protected_chain(seam_card *c, channel *ch, const seam_apdu *a, bool *raw_chain,
+                                const uint8_t **cmd, size_t *cmd_len, reply *r,
+                                card_chain_step *step) {
+    seam_err e = SEAM_OK;
+    seam_apdu whole = *a;
+    seam_apdu_class cls;
+    *step = CARD_CHAIN_NONE;
+    *raw_chain = (scp03_security_level(&ch->session) & SCP03_LEVEL_C_MAC) &&
+                 seam_apdu_class_decode(a->cla, &cls) == SEAM_OK && cls.sm != SEAM_APDU_SM_NONE;
+    if (!*raw_chain)
+        goto done;
+    card_chain_block(c, (uint8_t)(ch - c->channels), true, &whole, r, step);
+    if (*step == CARD_CHAIN_WHOLE) {
+        e = seam_apdu_encode(&whole, c->wrapped, sizeof c->wrapped, cmd_len);
+        *cmd = c->wrapped;
+    }
+
+done:
+    return e;
+}
+
 /* Runs one command on an open channel; fills r (data in c->data). */
 static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
                          size_t raw_len, bool *secured, reply *r) {
     bool gp_class = seam_apdu_cla_proprietary(a->cla);
     bool sd_command = a->ins == 0x70 || (a->ins == 0xA4 && a->p1 == 0x04);
     uint8_t chno = (uint8_t)(ch - c->channels);
-    bool chained_done = false;
     seam_apdu plain = *a;
     registry_card card;
     uint8_t state = 0;
@@ -585,9 +622,16 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
         e = scp03_external_authenticate(&ch->session, raw, raw_len, &r->sw);
         return e;
     }
-    /* every other GP command passes the secure channel first */
-    size_t plain_len = 0;
-    e = scp03_unwrap_command(&ch->session, raw, raw_len, c->plain, sizeof c->plain, &plain_len,
+    /* every other GP command passes the secure channel first; with a C-MAC a
+       GP chain is collected before it, as its MAC covers the whole command */
+    const uint8_t *cmd = raw;
+    size_t cmd_len = raw_len, plain_len = 0;
+    card_chain_step step = CARD_CHAIN_NONE;
+    bool raw_chain = false;
+    e = protected_chain(c, ch, a, &raw_chain, &cmd, &cmd_len, r, &step);
+    if (e || step == CARD_CHAIN_ANSWERED)
+        return e; /* an intermediate block: 9000 without R-MAC, no count; or a refusal */
+    e = scp03_unwrap_command(&ch->session, cmd, cmd_len, c->plain, sizeof c->plain, &plain_len,
                              &r->sw);
     if (e || r->sw != SEAM_SW_SUCCESS) {
         card_chain_abort(c, chno);
@@ -598,13 +642,22 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
         r->sw = SEAM_SW_WRONG_LENGTH;
         return SEAM_OK;
     }
+    if (step == CARD_CHAIN_ABORTED) { /* another command ended the chain */
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+        return SEAM_OK;
+    }
+    if (step == CARD_CHAIN_WHOLE && plain.nc > CARD_CHAIN_MAX) {
+        r->sw = SEAM_SW_WRONG_P1P2; /* chain too long */
+        return SEAM_OK;
+    }
     if (state == CARD_LOCKED && content_change(&plain)) {
         card_chain_abort(c, chno);
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;
     }
-    card_chain_block(c, chno, &plain, r, &chained_done);
-    if (chained_done) {
+    if (!raw_chain)
+        card_chain_block(c, chno, false, &plain, r, &step);
+    if (step == CARD_CHAIN_ANSWERED || step == CARD_CHAIN_ABORTED) {
         if (r->sw == SEAM_SW_SUCCESS) { /* an intermediate block: 9000 without R-MAC */
             *secured = false;
             ch->session.response_pending = false;
@@ -684,6 +737,7 @@ seam_err seam_card_transmit(seam_card *c, const uint8_t *cmd, size_t cmd_len, ui
         seam_log(SEAM_LOG_WARN, "card: command %02X %02X failed: %s", a.cla, a.ins,
                  seam_err_str(e));
         scp03_end_session(&ch->session);
+        card_chain_abort(c, cls.channel);
         r = (reply){0, e == SEAM_ERR_NVM_FULL ? SEAM_SW_NOT_ENOUGH_MEMORY : SEAM_SW_UNKNOWN};
     }
     const uint8_t *data = c->data;

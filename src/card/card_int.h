@@ -11,11 +11,13 @@
 #include "apdu.h"
 #include "applet_runtime.h"
 #include "registry.h"
+#include "restore.h"
 #include "scp03.h"
 #include "seam/card.h"
 
 #define CHANNELS       4u
 #define CARD_CHAIN_MAX 4096u /* longest GP command chain accepted (6A86 beyond) */
+#define CARD_CHAIN_SM  24u   /* a protected chain's padding block and C-MAC on top */
 
 typedef struct {
     bool open;
@@ -25,8 +27,9 @@ typedef struct {
     /* when an applet instance is selected (selected = its AID): */
     seam_wasm_module *module;
     seam_applet *applet;
-    uint32_t pages;  /* committed memory size, 64 KiB pages */
-    bool applet_ran; /* process ran in the current command */
+    uint32_t pages;          /* committed memory size, 64 KiB pages */
+    restore_binding restore; /* its restore-module record (the applet points here) */
+    bool applet_ran;         /* process ran in the current command */
     /* STORE DATA sequence of this channel (gp_perso.c): its personalization
        target (INSTALL [for personalization]; target_len 0 = the SD itself),
        the next block number, and the host || card challenge of the session
@@ -51,6 +54,8 @@ typedef struct {
     uint8_t next_block;
     uint8_t aid[REGISTRY_AID_MAX];
     uint8_t aid_len;
+    uint8_t hash[64]; /* the LFDB hash of INSTALL [for load]: SHA-1/256/384/512 */
+    uint8_t hash_len; /* 0: none given */
     uint8_t *bytes;
     size_t len, cap;
 } content_load;
@@ -64,13 +69,14 @@ struct seam_card {
     seam_apdu_remainder remainder;
     uint8_t remainder_channel;
     uint8_t remainder_storage[SEAM_CARD_RESPONSE_MAX];
-    /* GP command chaining (P1.b8) of INSTALL, DELETE, PUT KEY (card.c): the
-       first block's header with P1.b8 clear, the data so far, its channel. */
+    /* GP command chaining (P1.b8) of INSTALL, DELETE, PUT KEY (chain.c): the
+       first block's header with P1.b8 clear, the data so far (as received on
+       a C-MAC channel, plain otherwise), its channel. */
     bool chain_active;
     uint8_t chain_channel;
     uint8_t chain_header[4];
     size_t chain_len;
-    uint8_t chain[CARD_CHAIN_MAX];
+    uint8_t chain[CARD_CHAIN_MAX + CARD_CHAIN_SM];
     uint8_t plain[SEAM_APDU_MAX_LEN];        /* the command after secure messaging */
     uint8_t data[SEAM_CARD_RESPONSE_MAX];    /* response data being built */
     uint8_t wrapped[SEAM_CARD_RESPONSE_MAX]; /* response data after secure messaging */
@@ -104,16 +110,26 @@ seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secur
 /* GP command chaining (chain.c). */
 /* Drops the chain in progress on channel chno, if any. */
 void card_chain_abort(seam_card *c, uint8_t chno);
+/* What card_chain_block made of a command. */
+typedef enum {
+    CARD_CHAIN_NONE,     /* not part of a chain: nothing changed */
+    CARD_CHAIN_ANSWERED, /* kept (9000, no data) or refused (6985, 6A86): r->sw */
+    CARD_CHAIN_WHOLE,    /* the last block: *a is now the whole command */
+    CARD_CHAIN_ABORTED,  /* another whole command ended the chain: answer it 6985 */
+} card_chain_step;
 /*
- * One GP command on channel chno, secure messaging already removed. When it
- * is not part of a chain *done is false and nothing changes. Otherwise an
- * intermediate block is kept and answered 9000 with no data (*done); the
- * last block turns *a into the whole command (its header, all the data in
- * c->chain) for the handler (!*done). A block whose header differs from the
- * first's (but for P1.b8), or any other GP command on the channel, aborts the
- * chain with 6985 (*done); a chain over CARD_CHAIN_MAX bytes aborts with 6A86.
+ * One GP command on channel chno: as received (raw, on a channel with C-MAC,
+ * where the MAC covers the whole command) or with secure messaging removed.
+ * An intermediate block (P1.b8) is kept and answered 9000 with no data; the
+ * last block turns *a into the whole command (its header, extended when raw,
+ * all the data in c->chain). A chained block whose header differs from the
+ * first's (but for P1.b8) aborts the chain with 6985 (ANSWERED); any other GP
+ * command on the channel ends it (ABORTED: the caller answers 6985, after
+ * secure messaging so the MAC chain stays in step); a chain over
+ * CARD_CHAIN_MAX bytes (+ CARD_CHAIN_SM when raw) aborts with 6A86.
  */
-void card_chain_block(seam_card *c, uint8_t chno, seam_apdu *a, reply *r, bool *done);
+void card_chain_block(seam_card *c, uint8_t chno, bool raw, seam_apdu *a, reply *r,
+                      card_chain_step *step);
 
 /* Applets on channels (applet_channel.c). */
 /* Selects instance aid on ch (restore, select entry point); r gets its SW. */

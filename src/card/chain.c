@@ -1,9 +1,16 @@
 /*
  * GP command chaining (gp_facts §1.1) for INSTALL, DELETE and PUT KEY:
- * P1.b8 = 1 means more blocks follow. Each block is a whole APDU through
- * SCP03 (its own C-MAC); the card keeps the data of the blocks, in RAM only,
- * up to CARD_CHAIN_MAX bytes, and hands the last block's header with all the
- * data to the command's handler (docs/card.md).
+ * P1.b8 = 1 means more blocks follow. Requirement X1. On a secure channel
+ * with C-MAC the host protects the whole unsegmented command once (C-ENC
+ * over all its data, one C-MAC over CLA' INS P1 P2 00 hh ll || data, with
+ * the last block's P1/P2) and cuts (data || C-MAC) into blocks: the card
+ * keeps the blocks as received, without secure messaging (no counter, no
+ * R-MAC), and at the last block card.c rebuilds that extended command and
+ * unwraps it once. Without a C-MAC (no session, level 00) each block is a
+ * clear command and the plain data is kept. Either way the data lives in
+ * RAM only, up to CARD_CHAIN_MAX bytes (+ CARD_CHAIN_SM raw), and the last
+ * block's header with all the data goes to the command's handler
+ * (docs/card.md, "Card lifecycle, chaining and GET STATUS").
  */
 #include <string.h>
 
@@ -21,20 +28,24 @@ static bool chainable(uint8_t ins) {
     return ins == 0xE6 || ins == 0xE4 || ins == 0xD8;
 }
 
-/* One block of a chain, or an ordinary command (*done false); see card_int.h. */
-void card_chain_block(seam_card *c, uint8_t chno, seam_apdu *a, reply *r, bool *done) {
+/* One block of a chain, or an ordinary command (CARD_CHAIN_NONE); see card_int.h. */
+void card_chain_block(seam_card *c, uint8_t chno, bool raw, seam_apdu *a, reply *r,
+                      card_chain_step *step) {
     bool mine = c->chain_active && c->chain_channel == chno;
     bool more = chainable(a->ins) && (a->p1 & 0x80);
-    *done = true;
+    size_t max = raw ? CARD_CHAIN_MAX + CARD_CHAIN_SM : CARD_CHAIN_MAX;
+    *step = CARD_CHAIN_ANSWERED;
     if (!mine && !more) {
-        *done = false; /* an ordinary command */
-        return;
+        *step = CARD_CHAIN_NONE; /* an ordinary command */
+        goto done;
     }
     if (mine && (a->cla != c->chain_header[0] || a->ins != c->chain_header[1] ||
                  (a->p1 & 0x7F) != c->chain_header[2] || a->p2 != c->chain_header[3])) {
         c->chain_active = false;
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-        return;
+        if (!more) /* a whole command of its own: answered after secure messaging */
+            *step = CARD_CHAIN_ABORTED;
+        goto done;
     }
     if (!mine) {
         c->chain_active = true;
@@ -45,20 +56,24 @@ void card_chain_block(seam_card *c, uint8_t chno, seam_apdu *a, reply *r, bool *
         c->chain_header[3] = a->p2;
         c->chain_len = 0;
     }
-    if (a->nc > CARD_CHAIN_MAX - c->chain_len) {
+    if (a->nc > max - c->chain_len) {
         c->chain_active = false;
         r->sw = SEAM_SW_WRONG_P1P2; /* chain too long */
-        return;
+        goto done;
     }
     if (a->nc)
         memcpy(c->chain + c->chain_len, a->data, a->nc);
     c->chain_len += a->nc;
     if (more) {
         r->sw = SEAM_SW_SUCCESS;
-        return;
+        goto done;
     }
     c->chain_active = false; /* the last block: hand the whole command on */
     a->data = c->chain_len ? c->chain : NULL;
     a->nc = c->chain_len;
-    *done = false;
+    a->extended = raw; /* its C-MAC covers Lc' as 00 hh ll (gp_facts §1.1) */
+    *step = CARD_CHAIN_WHOLE;
+
+done:
+    return;
 }

@@ -18,8 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seam/crypto.h"
+
 #include "card_int.h"
+#include "gp_domains.h"
 #include "gp_perso.h"
+#include "instance.h"
 #include "package.h"
 #include "package_store.h"
 #include "sw.h"
@@ -79,6 +83,45 @@ static seam_err aid_in_use(seam_card *c, const uint8_t *aid, size_t len, bool *u
     return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }
 
+/* True for an LFDB hash length the card checks: none, SHA-1, SHA-256, SHA-384, SHA-512. */
+static bool hash_len_ok(size_t len) {
+    return len == 0 || len == SEAM_CRYPTO_SHA1_SIZE || len == SEAM_CRYPTO_SHA256_SIZE ||
+           len == SEAM_CRYPTO_SHA384_SIZE || len == SEAM_CRYPTO_SHA512_SIZE;
+}
+
+/* Checks the LFDB hash given in INSTALL [for load], if any, against lfdb[0..n)
+   (the C4 value, gp_facts §1.5); *match is false on a mismatch. */
+static seam_err lfdb_hash_check(const content_load *load, const uint8_t *lfdb, size_t n,
+                                bool *match) {
+    uint8_t digest[SEAM_CRYPTO_SHA512_SIZE];
+    uint8_t diff = 0;
+    seam_err e = SEAM_OK;
+    *match = true;
+    switch (load->hash_len) {
+    case 0:
+        goto out;
+    case SEAM_CRYPTO_SHA1_SIZE:
+        e = seam_crypto_sha1(lfdb, n, digest);
+        break;
+    case SEAM_CRYPTO_SHA256_SIZE:
+        e = seam_crypto_sha256(lfdb, n, digest);
+        break;
+    case SEAM_CRYPTO_SHA384_SIZE:
+        e = seam_crypto_sha384(lfdb, n, digest);
+        break;
+    default:
+        e = seam_crypto_sha512(lfdb, n, digest);
+        break;
+    }
+    if (e)
+        goto out;
+    for (size_t i = 0; i < load->hash_len; i++)
+        diff |= (uint8_t)(digest[i] ^ load->hash[i]);
+    *match = diff == 0;
+out:
+    return e;
+}
+
 static seam_err install_for_load(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
     const uint8_t *elf, *sd, *hash, *params, *token;
     size_t elf_len, sd_len, hash_len, params_len, token_len, pos = 0;
@@ -91,7 +134,7 @@ static seam_err install_for_load(seam_card *c, channel *ch, const seam_apdu *a, 
         !take_lv(a->data, a->nc, &pos, &params, &params_len) ||
         !take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
         goto out;
-    if (!aid_ok(elf_len, false) || !aid_ok(sd_len, true))
+    if (!aid_ok(elf_len, false) || !aid_ok(sd_len, true) || !hash_len_ok(hash_len))
         goto out;
     /* the package goes to the selected (issuer) security domain */
     if (sd_len && (sd_len != ch->selected_len || memcmp(sd, ch->selected, sd_len)))
@@ -108,18 +151,22 @@ static seam_err install_for_load(seam_card *c, channel *ch, const seam_apdu *a, 
     c->load.channel = (uint8_t)(ch - c->channels);
     memcpy(c->load.aid, elf, elf_len);
     c->load.aid_len = (uint8_t)elf_len;
+    if (hash_len)
+        memcpy(c->load.hash, hash, hash_len);
+    c->load.hash_len = (uint8_t)hash_len;
     reply_ok(c, r);
 out:
     return e;
 }
 
-/* Checks the complete load file and stores its package; sets r->sw. */
+/* Checks the load file (C4 length, LFDB hash, package) and stores its package; sets r->sw. */
 static seam_err load_finish(seam_card *c, reply *r) {
     const uint8_t *b = c->load.bytes;
     size_t n = c->load.len, hdr = 2, len = 0;
     seam_wasm_module *module = NULL;
     seam_package_info info;
     store_package p = {0};
+    bool match = false;
     seam_err e = SEAM_OK;
     r->sw = SEAM_SW_WRONG_DATA;
     if (n < 2 || b[0] != 0xC4)
@@ -135,6 +182,9 @@ static seam_err load_finish(seam_card *c, reply *r) {
     }
     if (hdr + len != n)
         goto out;
+    e = lfdb_hash_check(&c->load, b + hdr, len, &match);
+    if (e || !match)
+        goto out;
     if (seam_wasm_module_new(b + hdr, len, &module, NULL, 0) != SEAM_OK)
         goto out;
     if (seam_package_read(module, &info) != SEAM_OK || info.aid.len != c->load.aid_len ||
@@ -143,6 +193,11 @@ static seam_err load_finish(seam_card *c, reply *r) {
     memcpy(p.aid, info.aid.bytes, info.aid.len);
     p.aid_len = (uint8_t)info.aid.len;
     p.version = info.version;
+    p.space = SPACE_USEFUL;
+    /* the package belongs to the SD whose channel loaded it (INSTALL [for load] checked
+       that it is the SD named there): the one still selected on the load's channel */
+    memcpy(p.sd, c->channels[c->load.channel].selected, c->channels[c->load.channel].selected_len);
+    p.sd_len = c->channels[c->load.channel].selected_len;
     p.applet_count = (uint8_t)info.applet_count;
     for (size_t i = 0; i < info.applet_count; i++) {
         memcpy(p.applets[i], info.applets[i].bytes, info.applets[i].len);
@@ -214,58 +269,27 @@ static bool find_c9(const uint8_t *p, size_t n, const uint8_t **v, size_t *len) 
     return found;
 }
 
-static bool page_zero(const uint8_t *memory, uint32_t page) {
-    const uint8_t *p = memory + (size_t)page * STORE_PAGE_SIZE;
-    for (size_t i = 0; i < STORE_PAGE_SIZE; i++)
-        if (p[i])
-            return false;
-    return true;
-}
-
-/* Runs the install entry point and stores the instance and its memory. */
+/* Runs the install entry point (and the personalization replay from the instance's
+   restore record) and stores the instance and its memory. */
 static seam_err create_instance(seam_card *c, channel *ch, store_instance *inst,
                                 const uint8_t *params, size_t params_len, reply *r) {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    seam_wasm_module *module = NULL;
-    seam_applet *applet = NULL;
-    seam_applet_result res = {0};
-    seam_err e = store_module_get(c->nvm, inst->package, inst->package_len, &bytes, &len);
-    if (!e)
-        e = seam_wasm_module_new(bytes, len, &module, NULL, 0);
-    if (!e)
-        e = seam_applet_install(module, NULL, params, params_len, &res, &applet);
-    if (e)
-        goto out;
-    if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
-        r->sw = res.rollback || (res.sw >> 8) == 0x90 || (res.sw >> 8) == 0x61 ? SEAM_SW_UNKNOWN
-                                                                               : res.sw;
-        if ((r->sw >> 8) == 0x62 || (r->sw >> 8) == 0x63)
-            r->sw = SEAM_SW_UNKNOWN; /* a warning must not commit a failed install */
-        goto out;
-    }
-    uint32_t pages = 0, stack_end = seam_applet_stack_end(applet);
-    const uint8_t *memory = seam_applet_memory(applet, &pages);
-    inst->pages = (uint8_t)pages;
+    instance_loaded li = {0};
+    seam_err e = SEAM_OK;
     memcpy(inst->sd, ch->selected, ch->selected_len);
     inst->sd_len = ch->selected_len;
-    e = store_instance_put(c->nvm, inst);
-    for (uint32_t p = 0; !e && p < pages * (65536u / STORE_PAGE_SIZE); p++) {
-        if ((p + 1) * STORE_PAGE_SIZE <= stack_end || page_zero(memory, p))
-            continue;
-        e = store_page_write(c->nvm, inst->aid, inst->aid_len, p, memory);
-    }
-    if (!e)
+    inst->space = SPACE_USEFUL;
+    li.record = *inst;
+    e = instance_create(c, &li, params, params_len, 0, &r->sw);
+    if (!e && r->sw == SEAM_SW_SUCCESS)
+        e = instance_store(c, &li);
+    if (!e && r->sw == SEAM_SW_SUCCESS)
         reply_ok(c, r);
-out:
-    seam_applet_free(applet);
-    seam_wasm_module_free(module);
-    free(bytes);
+    instance_unload(&li);
     return e;
 }
 
-static seam_err install_for_install(seam_card *c, channel *ch, const seam_apdu *a, bool selectable,
-                                    reply *r) {
+static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd *self,
+                                    const seam_apdu *a, bool selectable, reply *r) {
     const uint8_t *elf, *cls, *aid, *priv, *params, *token, *c9 = NULL;
     size_t elf_len, cls_len, aid_len, priv_len, params_len, token_len, c9_len = 0, pos = 0;
     store_package p;
@@ -283,6 +307,23 @@ static seam_err install_for_install(seam_card *c, channel *ch, const seam_apdu *
     if (!aid_ok(elf_len, false) || !aid_ok(cls_len, false) || !aid_ok(aid_len, false) ||
         (priv_len != 1 && priv_len != 3) || !find_c9(params, params_len, &c9, &c9_len))
         goto out;
+    if (elf_len == sizeof domain_package_aid && !memcmp(elf, domain_package_aid, elf_len)) {
+        if (cls_len != sizeof domain_module_aid || memcmp(cls, domain_module_aid, cls_len)) {
+            r->sw = SEAM_SW_DATA_NOT_FOUND;
+            goto out;
+        }
+        e = aid_in_use(c, aid, aid_len, &used);
+        if (e || used) {
+            r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+            goto out;
+        }
+        e = domain_install(c, ch, self, aid, aid_len, priv, priv_len, selectable, &r->sw);
+        if (!e && r->sw == SEAM_SW_SUCCESS)
+            reply_ok(c, r);
+        goto out;
+    }
+    if (priv[0] & PRIV1_SECURITY_DOMAIN)
+        goto out; /* 6A80: a package's applet cannot be a security domain */
     e = store_package_get(c->nvm, elf, elf_len, &p);
     if (e == SEAM_ERR_NOT_FOUND) {
         e = SEAM_OK;
@@ -293,6 +334,10 @@ static seam_err install_for_install(seam_card *c, channel *ch, const seam_apdu *
         known |= p.applet_lens[i] == cls_len && !memcmp(p.applets[i], cls, cls_len);
     if (e || !known) {
         r->sw = SEAM_SW_DATA_NOT_FOUND;
+        goto out;
+    }
+    if (p.space != SPACE_USEFUL) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* U2: no new instance from the temporary space */
         goto out;
     }
     e = aid_in_use(c, aid, aid_len, &used);
@@ -313,10 +358,12 @@ out:
     return e;
 }
 
-static seam_err make_selectable(seam_card *c, const seam_apdu *a, reply *r) {
+static seam_err make_selectable(seam_card *c, const registry_sd *self, const seam_apdu *a,
+                                reply *r) {
     const uint8_t *v[6];
     size_t len[6], pos = 0;
     store_instance inst;
+    registry_sd sd;
     seam_err e = SEAM_OK;
     r->sw = SEAM_SW_WRONG_DATA;
     for (int i = 0; i < 6; i++)
@@ -324,10 +371,20 @@ static seam_err make_selectable(seam_card *c, const seam_apdu *a, reply *r) {
             goto out;
     if (pos != a->nc || !aid_ok(len[2], false))
         goto out;
-    e = store_instance_get(c->nvm, v[2], len[2], &inst);
+    e = registry_sd_get(c->nvm, v[2], len[2], &sd);
+    if (!e) {
+        e = domain_make_selectable(c, self, &sd, &r->sw);
+        if (!e && r->sw == SEAM_SW_SUCCESS)
+            reply_ok(c, r);
+        goto out;
+    }
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = store_instance_get(c->nvm, v[2], len[2], &inst);
     if (e == SEAM_ERR_NOT_FOUND) {
         e = SEAM_OK;
         r->sw = SEAM_SW_DATA_NOT_FOUND;
+    } else if (!e && !domain_owns(self, inst.sd, inst.sd_len, 0)) {
+        r->sw = SEAM_SW_SECURITY_STATUS;
     } else if (!e && inst.lifecycle != INSTANCE_INSTALLED) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
     } else if (!e) {
@@ -363,7 +420,8 @@ static seam_err find_instance(seam_card *c, const uint8_t *aid, size_t len, stor
 
 /* INSTALL [for registry update]: SD AID (empty or the instance's SD), 00, instance
    AID, privileges (empty: unchanged; 1 or 3 bytes: the new ones), params, token. */
-static seam_err registry_update(seam_card *c, const seam_apdu *a, reply *r) {
+static seam_err registry_update(seam_card *c, const registry_sd *self, const seam_apdu *a,
+                                reply *r) {
     const uint8_t *v[6];
     size_t len[6];
     store_instance inst;
@@ -376,6 +434,10 @@ static seam_err registry_update(seam_card *c, const seam_apdu *a, reply *r) {
     e = find_instance(c, v[2], len[2], &inst, &found, r);
     if (e || !found)
         goto out;
+    if (!domain_owns(self, inst.sd, inst.sd_len, 0)) {
+        r->sw = SEAM_SW_SECURITY_STATUS;
+        goto out;
+    }
     if (len[0] && (len[0] != inst.sd_len || memcmp(v[0], inst.sd, len[0])))
         goto out; /* 6A80: moving an instance is INSTALL [for extradition] */
     if (len[3]) {
@@ -389,9 +451,33 @@ out:
     return e;
 }
 
-/* INSTALL [for extradition]: target SD AID, 00, instance AID, 00, params, token. The
-   target must be a security domain on the card (6A88); the instance record names it. */
-static seam_err extradition(seam_card *c, const seam_apdu *a, reply *r) {
+/* INSTALL [for extradition] of a package: it must be self's and in the useful space
+   (U8: 6985 in the temporary one); its record names the target SD. */
+static seam_err extradite_package(seam_card *c, const registry_sd *self, const registry_sd *to,
+                                  const uint8_t *aid, size_t len, reply *r) {
+    store_package p;
+    seam_err e = store_package_get(c->nvm, aid, len, &p);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+    } else if (!e && !domain_owns(self, p.sd, p.sd_len, 0)) {
+        r->sw = SEAM_SW_SECURITY_STATUS;
+    } else if (!e && p.space != SPACE_USEFUL) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+    } else if (!e) {
+        memcpy(p.sd, to->aid, to->aid_len);
+        p.sd_len = to->aid_len;
+        e = store_package_update(c->nvm, &p);
+        if (!e)
+            reply_ok(c, r);
+    }
+    return e;
+}
+
+/* INSTALL [for extradition]: target SD AID, 00, instance or package AID, 00, params,
+   token. The target must be a security domain on the card (6A88), the instance or
+   package self's (6982); its record then names the target. */
+static seam_err extradition(seam_card *c, const registry_sd *self, const seam_apdu *a, reply *r) {
     const uint8_t *v[6];
     size_t len[6];
     store_instance inst;
@@ -408,10 +494,20 @@ static seam_err extradition(seam_card *c, const seam_apdu *a, reply *r) {
         r->sw = SEAM_SW_DATA_NOT_FOUND;
         goto out;
     }
-    if (!e)
-        e = find_instance(c, v[2], len[2], &inst, &found, r);
+    if (!e) {
+        e = store_instance_get(c->nvm, v[2], len[2], &inst);
+        found = e == SEAM_OK;
+    }
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = extradite_package(c, self, &sd, v[2], len[2], r);
+        goto out;
+    }
     if (e || !found)
         goto out;
+    if (!domain_owns(self, inst.sd, inst.sd_len, 0)) {
+        r->sw = SEAM_SW_SECURITY_STATUS;
+        goto out;
+    }
     memcpy(inst.sd, v[0], len[0]);
     inst.sd_len = (uint8_t)len[0];
     e = store_instance_put(c->nvm, &inst);
@@ -446,23 +542,26 @@ out:
 }
 
 seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
+    registry_sd self;
     seam_err e = SEAM_OK;
     if (!secured)
         r->sw = SEAM_SW_SECURITY_STATUS;
+    else if ((e = domain_authority(c, ch, &self, &r->sw)) != SEAM_OK || r->sw != SEAM_SW_SUCCESS)
+        r->sw = e ? SEAM_SW_UNKNOWN : r->sw;
     else if (a->p2 != 0x00)
         r->sw = SEAM_SW_WRONG_P1P2;
     else if (a->p1 == 0x02)
         e = install_for_load(c, ch, a, r);
     else if (a->p1 == 0x04 || a->p1 == 0x0C)
-        e = install_for_install(c, ch, a, a->p1 == 0x0C, r);
+        e = install_for_install(c, ch, &self, a, a->p1 == 0x0C, r);
     else if (a->p1 == 0x08)
-        e = make_selectable(c, a, r);
+        e = make_selectable(c, &self, a, r);
     else if (a->p1 == 0x10)
-        e = extradition(c, a, r);
+        e = extradition(c, &self, a, r);
     else if (a->p1 == 0x20)
         e = personalization(c, ch, a, r);
     else if (a->p1 == 0x40)
-        e = registry_update(c, a, r);
+        e = registry_update(c, &self, a, r);
     else
         r->sw = SEAM_SW_WRONG_P1P2;
     return e;
@@ -490,18 +589,52 @@ out:
     return e;
 }
 
+/* DELETE of a restore-module record: DF70 len instance-AID, P1 P2 00 00, through the
+   SD the identity belongs to (docs/restore-module.md): 6A88 when it has none. */
+static seam_err delete_restore_record(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
+    registry_sd self;
+    restore_identity id;
+    bool exists = false;
+    size_t len = a->data[2];
+    seam_err e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &self);
+    r->sw = SEAM_SW_WRONG_DATA;
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        r->sw = SEAM_SW_SECURITY_STATUS;
+    }
+    if (e || !self.aid_len || a->p1 != 0x00 || a->p2 != 0x00 || !aid_ok(len, false) ||
+        a->nc != 3 + len)
+        goto out;
+    restore_identity_make(&id, self.aid, self.aid_len, a->data + 3, len);
+    e = restore_record_exists(c->nvm, &id, &exists);
+    if (!e && !exists)
+        r->sw = SEAM_SW_DATA_NOT_FOUND;
+    if (!e && exists)
+        e = restore_record_delete(c->nvm, &id);
+    if (!e && exists)
+        reply_ok(c, r);
+out:
+    return e;
+}
+
 seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
     store_instance inst;
     store_package p;
-    registry_sd sd;
+    registry_sd sd, self;
     seam_err e = SEAM_OK;
     size_t len = a->nc >= 2 ? a->data[1] : 0;
     const uint8_t *aid = a->data + 2;
-    (void)ch;
     if (!secured) {
         r->sw = SEAM_SW_SECURITY_STATUS;
         goto out;
     }
+    if (a->nc >= 3 && a->data[0] == 0xDF && a->data[1] == 0x70) {
+        e = delete_restore_record(c, ch, a, r);
+        goto out;
+    }
+    e = domain_authority(c, ch, &self, &r->sw);
+    if (e || r->sw != SEAM_SW_SUCCESS)
+        goto out;
     if (a->p1 != 0x00 || (a->p2 != 0x00 && a->p2 != 0x80)) {
         r->sw = SEAM_SW_WRONG_P1P2;
         goto out;
@@ -511,6 +644,10 @@ seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, 
         goto out;
     }
     e = store_instance_get(c->nvm, aid, len, &inst);
+    if (!e && !domain_owns(&self, inst.sd, inst.sd_len, PRIV2_GLOBAL_DELETE)) {
+        r->sw = SEAM_SW_SECURITY_STATUS;
+        goto out;
+    }
     if (!e) {
         if (content_instance_selected(c, aid, len)) {
             r->sw = SEAM_SW_CONDITIONS_NOT_MET;
@@ -523,14 +660,21 @@ seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, 
     }
     if (e == SEAM_ERR_NOT_FOUND)
         e = store_package_get(c->nvm, aid, len, &p);
+    if (!e && !domain_owns(&self, p.sd, p.sd_len, PRIV2_GLOBAL_DELETE)) {
+        r->sw = SEAM_SW_SECURITY_STATUS;
+        goto out;
+    }
     if (!e) {
         e = delete_package(c, a, aid, len, r);
         goto out;
     }
     if (e == SEAM_ERR_NOT_FOUND)
         e = registry_sd_get(c->nvm, aid, len, &sd);
-    if (!e)
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* security domains stay */
+    if (!e) {
+        e = domain_delete(c, &self, &sd, &r->sw);
+        if (!e && r->sw == SEAM_SW_SUCCESS)
+            reply_ok(c, r);
+    }
     if (e == SEAM_ERR_NOT_FOUND) {
         e = SEAM_OK;
         r->sw = SEAM_SW_DATA_NOT_FOUND;

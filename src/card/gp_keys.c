@@ -23,19 +23,14 @@
 #include <string.h>
 
 #include "card_int.h"
+#include "gp_domains.h"
 #include "package_store.h"
 #include "seam/util.h"
 #include "sw.h"
 
-#define KEY_TYPE_AES  0x88u
-#define KCV_LEN       SEAM_CRYPTO_KCV_SIZE
-#define KEYS_PER_SET  3u
-#define SD_LOCKED_BIT 0x80u
-
-/* Privilege bits (gp_facts §1.8): byte 1 b5 Card Lock, b4 Card Terminate; byte 2 b4 Global Lock. */
-#define PRIV1_CARD_LOCK      0x10u
-#define PRIV1_CARD_TERMINATE 0x08u
-#define PRIV2_GLOBAL_LOCK    0x08u
+#define KEY_TYPE_AES 0x88u
+#define KCV_LEN      SEAM_CRYPTO_KCV_SIZE
+#define KEYS_PER_SET 3u
 
 /* ---- PUT KEY --------------------------------------------------------------------- */
 
@@ -445,8 +440,17 @@ static bool parse_criteria(const seam_apdu *a, const uint8_t **prefix, size_t *p
     return rest >= 2 && t[0] == 0x5C && t[1] < 0x80 && (size_t)t[1] == rest - 2;
 }
 
-/* Lists the SSDs (the ISD is P1 = 80's), then the applet instances, matching prefix. */
-static seam_err list_apps(seam_card *c, const uint8_t *prefix, size_t prefix_len, listing *l) {
+/* True when self sees content associated with owner: its own, or all of it with
+   the Global Registry privilege. */
+static bool visible(const registry_sd *self, const uint8_t *owner, size_t owner_len) {
+    return (self->privileges[1] & PRIV2_GLOBAL_REGISTRY) ||
+           (owner_len == self->aid_len && !memcmp(owner, self->aid, owner_len));
+}
+
+/* Lists the SSDs (the ISD is P1 = 80's), then the applet instances, matching prefix
+   and visible to self. */
+static seam_err list_apps(seam_card *c, const registry_sd *self, const uint8_t *prefix,
+                          size_t prefix_len, listing *l) {
     seam_nvm_cursor cur;
     uint8_t aid[REGISTRY_AID_MAX];
     size_t aid_len = 0, value_len = 0;
@@ -459,8 +463,9 @@ static seam_err list_apps(seam_card *c, const uint8_t *prefix, size_t prefix_len
         if (e || (aid_len == sizeof seam_card_isd_aid && !memcmp(aid, seam_card_isd_aid, aid_len)))
             continue;
         e = registry_sd_get(c->nvm, aid, aid_len, &sd);
-        if (!e)
-            go = add_app(l, sd.aid, sd.aid_len, sd.lifecycle, sd.privileges, NULL, 0, NULL, 0);
+        if (!e && visible(self, sd.parent, sd.parent_len))
+            go = add_app(l, sd.aid, sd.aid_len, sd.lifecycle, sd.privileges, domain_package_aid,
+                         sizeof domain_package_aid, sd.parent, sd.parent_len);
     }
     if (e == SEAM_ERR_NOT_FOUND)
         e = seam_nvm_cursor_init(&cur, STORE_INSTANCE, prefix_len ? prefix : NULL, prefix_len);
@@ -468,7 +473,7 @@ static seam_err list_apps(seam_card *c, const uint8_t *prefix, size_t prefix_len
         e = seam_nvm_cursor_next(c->nvm, &cur, aid, sizeof aid, &aid_len, NULL, 0, &value_len);
         if (!e)
             e = store_instance_get(c->nvm, aid, aid_len, &inst);
-        if (!e)
+        if (!e && visible(self, inst.sd, inst.sd_len))
             go = add_app(l, inst.aid, inst.aid_len, inst.lifecycle, inst.privileges, inst.package,
                          inst.package_len, inst.sd, inst.sd_len);
     }
@@ -476,8 +481,8 @@ static seam_err list_apps(seam_card *c, const uint8_t *prefix, size_t prefix_len
 }
 
 /* Lists the ELFs (packages) matching prefix: E3 { 4F, 9F70 01, CE version [, 84 modules] }. */
-static seam_err list_elfs(seam_card *c, const uint8_t *prefix, size_t prefix_len, bool modules,
-                          listing *l) {
+static seam_err list_elfs(seam_card *c, const registry_sd *self, const uint8_t *prefix,
+                          size_t prefix_len, bool modules, listing *l) {
     static const uint8_t loaded = 0x01;
     seam_nvm_cursor cur;
     uint8_t aid[REGISTRY_AID_MAX], body[400], entry[410], version[2];
@@ -491,6 +496,8 @@ static seam_err list_elfs(seam_card *c, const uint8_t *prefix, size_t prefix_len
             e = store_package_get(c->nvm, aid, aid_len, &p);
         if (e)
             break;
+        if (!visible(self, p.sd, p.sd_len))
+            continue;
         n = 0;
         version[0] = (uint8_t)(p.version >> 8);
         version[1] = (uint8_t)p.version;
@@ -499,6 +506,7 @@ static seam_err list_elfs(seam_card *c, const uint8_t *prefix, size_t prefix_len
         put_tlv(body, &n, 0xCE, version, 2);
         for (uint8_t i = 0; modules && i < p.applet_count; i++)
             put_tlv(body, &n, 0x84, p.applets[i], p.applet_lens[i]);
+        put_tlv(body, &n, 0xCC, p.sd, p.sd_len);
         go = listing_add(l, entry, wrap_e3(body, n, entry));
     }
     return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
@@ -527,7 +535,7 @@ seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secur
                  .budget = ne > 24 ? ne - 24 : 1, /* padding and R-MAC */
                  .tlv = (a->p2 & 0x02) != 0};
     registry_card card;
-    registry_sd isd;
+    registry_sd isd, self;
     uint16_t sw = check_get_status(ch, a, secured);
     seam_err e = SEAM_OK;
     r->len = 0;
@@ -535,6 +543,14 @@ seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secur
         sw = SEAM_SW_WRONG_DATA;
     if (sw != SEAM_SW_SUCCESS)
         goto done;
+    e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &self);
+    if (e)
+        goto done;
+    if (a->p1 == 0x80 && !(self.privileges[1] & PRIV2_GLOBAL_REGISTRY) &&
+        !domain_is_isd(self.aid, self.aid_len)) {
+        sw = SEAM_SW_WRONG_P1P2; /* only the ISD or a Global Registry SD answers P1 80 */
+        goto done;
+    }
     l.skip = (a->p2 & 0x01) ? ch->status_next : 0;
     ch->status_next = 0;
     if (a->p1 == 0x80) { /* the ISD, with the card's lifecycle; criteria ignored */
@@ -544,9 +560,9 @@ seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secur
         if (!e)
             add_app(&l, isd.aid, isd.aid_len, card.lifecycle, isd.privileges, NULL, 0, NULL, 0);
     } else if (a->p1 == 0x40) {
-        e = list_apps(c, prefix, prefix_len, &l);
+        e = list_apps(c, &self, prefix, prefix_len, &l);
     } else {
-        e = list_elfs(c, prefix, prefix_len, a->p1 == 0x10, &l);
+        e = list_elfs(c, &self, prefix, prefix_len, a->p1 == 0x10, &l);
     }
     if (e)
         goto done;

@@ -24,6 +24,7 @@
 
 #include "card_int.h"
 #include "gp_perso.h"
+#include "instance.h"
 #include "package_store.h"
 #include "registry.h"
 #include "sw.h"
@@ -33,8 +34,6 @@
 #define P1_FORMAT     0x18u /* b5b4: 00 none, 08 DGI, 10 BER-TLV */
 #define P1_RFU        0x06u
 #define P1_CASE4      0x01u
-
-#define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
 
 static bool success(uint16_t sw) {
     uint8_t sw1 = (uint8_t)(sw >> 8);
@@ -95,73 +94,59 @@ out:
     return e;
 }
 
-/* Writes the applet's dirty pages and, if its memory grew, its new size. */
-static seam_err commit_applet(seam_card *c, store_instance *inst, seam_applet *applet) {
-    uint32_t dirty[DIRTY_MAX], pages = 0;
-    const uint8_t *memory = seam_applet_memory(applet, &pages);
-    size_t n = seam_applet_dirty_pages(applet, dirty, DIRTY_MAX);
-    seam_err e = n > DIRTY_MAX ? SEAM_ERR_CARD_IMAGE : SEAM_OK;
-    for (size_t i = 0; !e && i < n; i++)
-        e = store_page_write(c->nvm, inst->aid, inst->aid_len, dirty[i], memory);
-    if (!e && pages != inst->pages) {
-        inst->pages = (uint8_t)pages;
-        e = store_instance_put(c->nvm, inst);
-    }
-    return e;
-}
-
-/* Delivers the block to the personalization target's process entry. */
+/*
+ * Delivers the block to the personalization target's personalize entry point
+ * (process when it has none); when the applet accepts it, commits the pages it
+ * wrote and files the block in the instance's restore record (P3, P4: the same
+ * transaction).
+ */
 static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
-    store_instance inst;
-    seam_wasm_module *module = NULL;
-    seam_applet *applet = NULL;
+    instance_loaded li = {0};
     seam_applet_result res = {0};
-    uint8_t *bytes = NULL, *image = NULL, *cmd = NULL;
-    size_t len = 0, cmd_len = 0;
-    seam_err e = store_instance_get(c->nvm, ch->perso.target, ch->perso.target_len, &inst);
+    uint8_t *cmd = NULL;
+    size_t cmd_len = 0;
+    int32_t filed = 0;
+    seam_err e = SEAM_OK;
+    if (content_instance_selected(c, ch->perso.target, ch->perso.target_len)) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* its live state belongs to that channel */
+        goto out;
+    }
+    e = instance_load(c, ch->perso.target, ch->perso.target_len, &li);
     if (e == SEAM_ERR_NOT_FOUND) { /* deleted since INSTALL [for personalization] */
         e = SEAM_OK;
         r->sw = SEAM_SW_DATA_NOT_FOUND;
         goto out;
     }
-    if (!e && content_instance_selected(c, inst.aid, inst.aid_len)) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* its live state belongs to that channel */
-        goto out;
-    }
-    if (!e)
-        e = store_module_get(c->nvm, inst.package, inst.package_len, &bytes, &len);
-    if (!e)
-        e = seam_wasm_module_new(bytes, len, &module, NULL, 0);
-    if (!e)
-        e = store_image_read(c->nvm, inst.aid, inst.aid_len, inst.pages, &image);
-    if (!e)
-        e = seam_applet_restore(module, NULL, image, inst.pages, &applet);
     if (!e)
         e = build_command(a, &cmd, &cmd_len);
     if (e)
         goto out;
-    seam_applet_clear_dirty(applet); /* memory = the committed image */
-    e = seam_applet_process(applet, cmd, cmd_len, &res);
+    e = seam_applet_personalize(li.applet, cmd, cmd_len, &res);
     if (e == SEAM_ERR_MALFORMED) {
         e = SEAM_OK;
         r->sw = SEAM_SW_WRONG_LENGTH; /* nothing ran */
         goto out;
     }
+    if (!e && res.storage)
+        e = res.storage;
     if (e)
         goto out;
     r->sw = res.rollback ? SEAM_SW_UNKNOWN : res.sw;
     if (success(r->sw))
-        e = commit_applet(c, &inst, applet);
+        e = instance_commit(c, &li);
+    if (!e && success(r->sw) && a->nc > RESTORE_BLOCK_MAX)
+        r->sw = SEAM_SW_WRONG_LENGTH; /* a block the record cannot keep: refused whole */
+    else if (!e && success(r->sw))
+        e = restore_perso_append(c->nvm, &li.restore.id, a->p1, a->data, a->nc, &filed);
+    if (!e && filed != 0)
+        r->sw = SEAM_SW_NOT_ENOUGH_MEMORY; /* the record's quota: nothing is kept */
     r->len = 0;
-    if (!e && res.data_len) {
+    if (!e && success(r->sw) && res.data_len) {
         r->len = res.data_len < sizeof c->data - 2 ? res.data_len : sizeof c->data - 2;
         memcpy(c->data, res.data, r->len);
     }
 out:
-    seam_applet_free(applet);
-    seam_wasm_module_free(module);
-    free(bytes);
-    free(image);
+    instance_unload(&li);
     free(cmd);
     return e;
 }

@@ -6,13 +6,20 @@
  *
  *   table            key                         value
  *   ---------------  --------------------------  -------------------------------
- *   STORE_PACKAGE    package AID                 format, version (2), applet
- *                                                count, LV applet class AIDs
+ *   STORE_PACKAGE    package AID                 format 2, version (2), applet
+ *                                                count, LV applet class AIDs,
+ *                                                LV owner SD AID, space (1: useful,
+ *                                                2: temporary useful); format 1
+ *                                                ends after the class AIDs (the
+ *                                                ISD's, in the useful space)
  *   STORE_MODULE     package AID                 format, the wasm module bytes
- *   STORE_INSTANCE   instance AID                format, lifecycle, memory size
+ *   STORE_INSTANCE   instance AID                format 2, lifecycle, memory size
  *                                                in 64 KiB pages, LV package
  *                                                AID, LV class AID, LV SD AID,
- *                                                LV privileges
+ *                                                LV privileges, package space
+ *                                                (format 1: without the space)
+ *   STORE_PACKAGE_TEMPORARY, STORE_MODULE_TEMPORARY (11, 12): as 4 and 5, for
+ *                    the packages of the temporary useful space
  *   STORE_PAGE       len || instance AID ||      format, 4096 bytes: one non-zero
  *                    page number (2, BE)         4 KiB page of linear memory
  *
@@ -33,9 +40,19 @@ enum {
     STORE_MODULE = 5,
     STORE_INSTANCE = 6,
     STORE_PAGE = 7,
+    /* tables 8-10: the restore module (restore.h) */
+    STORE_PACKAGE_TEMPORARY = 11, /* the temporary useful space: same layouts as 4 and 5 */
+    STORE_MODULE_TEMPORARY = 12,
 };
 
 #define STORE_PAGE_SIZE 4096u
+
+/* Where a package lives (requirements U1, U2): instances may be created only
+   from packages in the useful space. */
+enum {
+    SPACE_USEFUL = 1,
+    SPACE_TEMPORARY = 2,
+};
 
 /* Application lifecycle bytes (GP 2.3.1 table 11-4). */
 enum {
@@ -50,6 +67,9 @@ typedef struct {
     uint8_t applet_count;
     uint8_t applets[16][REGISTRY_AID_MAX];
     uint8_t applet_lens[16];
+    uint8_t sd[REGISTRY_AID_MAX]; /* the security domain it is associated with */
+    uint8_t sd_len;
+    uint8_t space; /* SPACE_USEFUL or SPACE_TEMPORARY */
 } store_package;
 
 typedef struct {
@@ -64,6 +84,7 @@ typedef struct {
     uint8_t sd[REGISTRY_AID_MAX];
     uint8_t sd_len;
     uint8_t privileges[3];
+    uint8_t space; /* the space its package is in: SPACE_USEFUL or SPACE_TEMPORARY */
 } store_instance;
 
 /* Reads a package record. Errors: SEAM_ERR_NOT_FOUND, SEAM_ERR_NVM_CORRUPT, nvm errors. */
@@ -71,6 +92,20 @@ seam_err store_package_get(seam_nvm *nvm, const uint8_t *aid, size_t len, store_
 /* Writes a package record and its module bytes (inside a transaction). */
 seam_err store_package_put(seam_nvm *nvm, const store_package *p, const uint8_t *module,
                            size_t module_len);
+/* As store_package_get, store_module_get and store_package_delete, in space
+   (SPACE_USEFUL or SPACE_TEMPORARY); those three work on the useful space. */
+seam_err store_package_get_in(seam_nvm *nvm, uint8_t space, const uint8_t *aid, size_t len,
+                              store_package *out);
+seam_err store_module_get_in(seam_nvm *nvm, uint8_t space, const uint8_t *aid, size_t len,
+                             uint8_t **out, size_t *out_len);
+seam_err store_package_delete_in(seam_nvm *nvm, uint8_t space, const uint8_t *aid, size_t len);
+/* Moves a package and its module from space `from` to space `to` (inside a
+   transaction). Errors: SEAM_ERR_NOT_FOUND, nvm errors. */
+seam_err store_package_move(seam_nvm *nvm, const uint8_t *aid, size_t len, uint8_t from,
+                            uint8_t to);
+/* Rewrites a package record without touching its module (inside a transaction).
+   Errors: SEAM_ERR_ARG (no owner SD, too many applets), nvm errors. */
+seam_err store_package_update(seam_nvm *nvm, const store_package *p);
 /* Reads a package's module bytes into a malloc'd buffer (*out, the caller's). */
 seam_err store_module_get(seam_nvm *nvm, const uint8_t *aid, size_t len, uint8_t **out,
                           size_t *out_len);

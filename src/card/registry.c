@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "registry.h"
+#include "seam/card.h"
 #include "seam/util.h"
 
 #define FORMAT_1 1u
+#define FORMAT_2 2u
 
 static const uint8_t card_key[] = {'c', 'a', 'r', 'd'};
 
@@ -50,16 +52,26 @@ seam_err registry_card_put(seam_nvm *nvm, const registry_card *c) {
 enum { SD_RECORD_LEN = 1 + 1 + 3 + 3 + 1 + SCP03_DIVERSIFICATION_SIZE };
 
 seam_err registry_sd_get(seam_nvm *nvm, const uint8_t *aid, size_t aid_len, registry_sd *out) {
-    uint8_t v[SD_RECORD_LEN];
+    uint8_t v[SD_RECORD_LEN + 1 + REGISTRY_AID_MAX];
     size_t len = 0;
     if (aid_len == 0 || aid_len > REGISTRY_AID_MAX)
         return SEAM_ERR_NOT_FOUND;
     seam_err e = seam_nvm_get(nvm, REGISTRY_SD, aid, aid_len, v, sizeof v, &len);
     if (e)
         return e == SEAM_ERR_BUFFER_SMALL ? SEAM_ERR_NVM_CORRUPT : e;
-    if (len != SD_RECORD_LEN || v[0] != FORMAT_1)
+    bool v1 = len == SD_RECORD_LEN && v[0] == FORMAT_1;
+    bool v2 = len > SD_RECORD_LEN && v[0] == FORMAT_2 && v[SD_RECORD_LEN] <= REGISTRY_AID_MAX &&
+              len == SD_RECORD_LEN + 1u + v[SD_RECORD_LEN];
+    if (!v1 && !v2)
         return SEAM_ERR_NVM_CORRUPT;
     registry_sd sd = {0};
+    if (v2) {
+        sd.parent_len = v[SD_RECORD_LEN];
+        memcpy(sd.parent, v + SD_RECORD_LEN + 1, sd.parent_len);
+    } else if (aid_len != sizeof seam_card_isd_aid || memcmp(aid, seam_card_isd_aid, aid_len)) {
+        sd.parent_len = sizeof seam_card_isd_aid; /* format 1: associated with the ISD */
+        memcpy(sd.parent, seam_card_isd_aid, sizeof seam_card_isd_aid);
+    }
     memcpy(sd.aid, aid, aid_len);
     sd.aid_len = (uint8_t)aid_len;
     sd.lifecycle = v[1];
@@ -72,10 +84,11 @@ seam_err registry_sd_get(seam_nvm *nvm, const uint8_t *aid, size_t aid_len, regi
 }
 
 seam_err registry_sd_put(seam_nvm *nvm, const registry_sd *sd) {
-    uint8_t v[SD_RECORD_LEN];
-    if (sd->aid_len < 5 || sd->aid_len > REGISTRY_AID_MAX || sd->sequence_counter > SCP03_SEQ_MAX)
+    uint8_t v[SD_RECORD_LEN + 1 + REGISTRY_AID_MAX];
+    if (sd->aid_len < 5 || sd->aid_len > REGISTRY_AID_MAX || sd->sequence_counter > SCP03_SEQ_MAX ||
+        sd->parent_len > REGISTRY_AID_MAX)
         return SEAM_ERR_ARG;
-    v[0] = FORMAT_1;
+    v[0] = FORMAT_2;
     v[1] = sd->lifecycle;
     memcpy(v + 2, sd->privileges, 3);
     v[5] = (uint8_t)(sd->sequence_counter >> 16);
@@ -83,7 +96,35 @@ seam_err registry_sd_put(seam_nvm *nvm, const registry_sd *sd) {
     v[7] = (uint8_t)sd->sequence_counter;
     v[8] = sd->scp_i;
     memcpy(v + 9, sd->diversification, SCP03_DIVERSIFICATION_SIZE);
-    return seam_nvm_put(nvm, REGISTRY_SD, sd->aid, sd->aid_len, v, sizeof v);
+    v[SD_RECORD_LEN] = sd->parent_len;
+    memcpy(v + SD_RECORD_LEN + 1, sd->parent, sd->parent_len);
+    return seam_nvm_put(nvm, REGISTRY_SD, sd->aid, sd->aid_len, v,
+                        SD_RECORD_LEN + 1u + sd->parent_len);
+}
+
+typedef struct {
+    uint8_t keys[REGISTRY_KEYSETS_MAX + 1][REGISTRY_AID_MAX + 1];
+    size_t count, aid_len;
+} keyset_names;
+
+static int collect_keyset(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
+                          size_t value_len) {
+    keyset_names *k = ctx;
+    (void)value;
+    (void)value_len;
+    if (key_len == k->aid_len + 1 && k->count < REGISTRY_KEYSETS_MAX + 1)
+        memcpy(k->keys[k->count++], key, key_len);
+    return 0;
+}
+
+seam_err registry_sd_delete(seam_nvm *nvm, const uint8_t *aid, size_t aid_len) {
+    keyset_names k = {.aid_len = aid_len};
+    seam_err e = seam_nvm_foreach(nvm, REGISTRY_KEYSET, aid, aid_len, collect_keyset, &k);
+    for (size_t i = 0; !e && i < k.count; i++)
+        e = seam_nvm_delete(nvm, REGISTRY_KEYSET, k.keys[i], aid_len + 1);
+    if (!e)
+        e = seam_nvm_delete(nvm, REGISTRY_SD, aid, aid_len);
+    return e;
 }
 
 enum { KEYSET_RECORD_MAX = 2 + 3 * SEAM_CRYPTO_AES_MAX_KEY_SIZE };

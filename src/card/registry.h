@@ -9,9 +9,12 @@
  *   ---------------  -------------------  ------------------------------------
  *   REGISTRY_CARD    "card"               format 1, card lifecycle, IIN (LV),
  *                                         CIN (LV)
- *   REGISTRY_SD      SD AID               format 1, lifecycle, privileges (3),
+ *   REGISTRY_SD      SD AID               format 2, lifecycle, privileges (3),
  *                                         sequence counter (3), SCP i,
- *                                         key diversification data (10)
+ *                                         key diversification data (10), LV
+ *                                         associated SD AID (empty for the ISD)
+ *                                         (format 1: the same without the LV;
+ *                                         its associated SD is the ISD)
  *   REGISTRY_KEYSET  SD AID || KVN        format 1, key length, ENC, MAC, DEK
  *
  * Later issues add packages, instances, memory pages and restore-module
@@ -34,6 +37,31 @@ enum {
 #define REGISTRY_AID_MAX     16u
 #define REGISTRY_ID_MAX      16u /* IIN and CIN */
 #define REGISTRY_KEYSETS_MAX 8u
+
+/* Privilege bits (gp_facts §1.8): PRIVn_ is a bit of privileges byte n. */
+enum {
+    PRIV1_SECURITY_DOMAIN = 0x80,
+    PRIV1_DELEGATED_MANAGEMENT = 0x20, /* with PRIV1_SECURITY_DOMAIN */
+    PRIV1_CARD_LOCK = 0x10,
+    PRIV1_CARD_TERMINATE = 0x08,
+    PRIV1_CARD_RESET = 0x04,
+    PRIV2_TRUSTED_PATH = 0x80,
+    PRIV2_AUTHORIZED_MANAGEMENT = 0x40,
+    PRIV2_TOKEN_VERIFICATION = 0x20,
+    PRIV2_GLOBAL_DELETE = 0x10,
+    PRIV2_GLOBAL_LOCK = 0x08,
+    PRIV2_GLOBAL_REGISTRY = 0x04,
+    PRIV2_FINAL_APPLICATION = 0x02,
+    PRIV3_RECEIPT_GENERATION = 0x80,
+};
+
+/* Security domain lifecycle bytes (gp_facts §1.7); b8 set = LOCKED. */
+enum {
+    SD_INSTALLED = 0x03,
+    SD_SELECTABLE = 0x07,
+    SD_PERSONALIZED = 0x0F,
+    SD_LOCKED_BIT = 0x80,
+};
 
 /* Card lifecycle bytes (GP 2.3.1 table 11-15 / gp_facts 1.7). */
 enum {
@@ -60,6 +88,8 @@ typedef struct {
     uint32_t sequence_counter; /* 0..0xFFFFFF */
     uint8_t scp_i;
     uint8_t diversification[SCP03_DIVERSIFICATION_SIZE];
+    uint8_t parent[REGISTRY_AID_MAX]; /* the associated SD; parent_len 0 for the ISD */
+    uint8_t parent_len;
 } registry_sd;
 
 /* Reads the card record. Errors: SEAM_ERR_NOT_FOUND, SEAM_ERR_NVM_CORRUPT, nvm errors. */
@@ -78,6 +108,9 @@ seam_err registry_sd_put(seam_nvm *nvm, const registry_sd *sd);
  */
 seam_err registry_keysets_get(seam_nvm *nvm, const uint8_t *aid, size_t aid_len, scp03_keyset *sets,
                               size_t max, size_t *count);
+/* Deletes an SD's record and all its key sets (inside a transaction). Errors: nvm errors. */
+seam_err registry_sd_delete(seam_nvm *nvm, const uint8_t *aid, size_t aid_len);
+
 /* Writes (adds or replaces) one key set of an SD (inside a transaction). */
 seam_err registry_keyset_put(seam_nvm *nvm, const uint8_t *aid, size_t aid_len,
                              const scp03_keyset *set);

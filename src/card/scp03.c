@@ -334,14 +334,23 @@ done:
 }
 
 /* Checks the C-MAC of a protected command in AUTHENTICATED and recovers its
- * plain data into plain[0..255] (*plain_len); *sw is 9000 or the refusal. */
+ * plain data into plain[0..nc - 8) (*plain_len; plain may be cmd->data). The
+ * MAC covers Lc' as the command codes it: one byte, or 00 hh ll for an
+ * extended command (a GP chain reassembled by the card, gp_facts §1.1).
+ * *sw is 9000 or the refusal. */
 static seam_err unprotect(scp03_session *session, const seam_apdu *cmd, uint8_t *plain,
                           size_t *plain_len, uint16_t *sw) {
     seam_err err = SEAM_OK;
-    uint8_t header[5] = {mac_cla(cmd->cla), cmd->ins, cmd->p1, cmd->p2, (uint8_t)cmd->nc};
-    size_t data_len = cmd->nc - S8;
+    uint8_t header[7] = {mac_cla(cmd->cla), cmd->ins, cmd->p1, cmd->p2, (uint8_t)cmd->nc, 0, 0};
+    size_t header_len = 5, data_len = cmd->nc - S8;
 
-    if (seam_crypto_scp03_verify_command_mac(&session->keys, session->chain, header, sizeof header,
+    if (cmd->extended) {
+        header[4] = 0x00;
+        header[5] = (uint8_t)(cmd->nc >> 8);
+        header[6] = (uint8_t)cmd->nc;
+        header_len = 7;
+    }
+    if (seam_crypto_scp03_verify_command_mac(&session->keys, session->chain, header, header_len,
                                              cmd->data, data_len, cmd->data + data_len,
                                              S8) != SEAM_OK) {
         *sw = SEAM_SW_SECURITY_STATUS;
@@ -349,7 +358,7 @@ static seam_err unprotect(scp03_session *session, const seam_apdu *cmd, uint8_t 
     }
     if (!(session->level & SCP03_LEVEL_C_DEC) || data_len == 0) {
         if (data_len > 0)
-            memcpy(plain, cmd->data, data_len);
+            memmove(plain, cmd->data, data_len);
         *plain_len = data_len;
         *sw = SEAM_SW_SUCCESS;
         goto done;
@@ -367,14 +376,40 @@ done:
     return err;
 }
 
+/* Writes the plain command's header, Lc and Le around its data, which is
+ * already at out[hdr..hdr + plain_len) with hdr 5 (short) or 7 (extended):
+ * the plain command keeps the form (short or extended) of the protected one. */
+static size_t plain_frame(const seam_apdu *cmd, uint8_t *out, size_t plain_len) {
+    size_t n = SEAM_APDU_HEADER_LEN;
+    out[0] = plain_cla(cmd->cla);
+    out[1] = cmd->ins;
+    out[2] = cmd->p1;
+    out[3] = cmd->p2;
+    if (cmd->extended && (plain_len > 0 || cmd->ne > 0))
+        out[n++] = 0x00;
+    if (plain_len > 0 && cmd->extended) {
+        out[n++] = (uint8_t)(plain_len >> 8);
+        out[n++] = (uint8_t)plain_len;
+    } else if (plain_len > 0) {
+        out[n++] = (uint8_t)plain_len;
+    }
+    n += plain_len;
+    if (cmd->ne > 0 && cmd->extended) {
+        out[n++] = (uint8_t)(cmd->ne == SEAM_APDU_MAX_NE ? 0 : cmd->ne >> 8);
+        out[n++] = (uint8_t)(cmd->ne == SEAM_APDU_MAX_NE ? 0 : cmd->ne);
+    } else if (cmd->ne > 0) {
+        out[n++] = (uint8_t)(cmd->ne == SEAM_APDU_MAX_SHORT_NE ? 0 : cmd->ne);
+    }
+    return n;
+}
+
 seam_err scp03_unwrap_command(scp03_session *session, const uint8_t *apdu, size_t apdu_len,
                               uint8_t *out, size_t cap, size_t *out_len, uint16_t *sw) {
     seam_err err = SEAM_OK;
     seam_apdu cmd;
     sm_kind sm = SM_NONE;
-    uint8_t plain[SEAM_APDU_MAX_SHORT_NC];
-    size_t plain_len = 0, n = 0;
-    bool pass_through = false;
+    size_t plain_len = 0, body = 0;
+    bool pass_through = false, protected_data = false;
 
     if (session == NULL || apdu == NULL || out == NULL || out_len == NULL || sw == NULL) {
         err = SEAM_ERR_ARG;
@@ -387,7 +422,7 @@ seam_err scp03_unwrap_command(scp03_session *session, const uint8_t *apdu, size_
     }
     *out_len = 0;
     *sw = SEAM_SW_SECURITY_STATUS;
-    if (!parse_short(apdu, apdu_len, &cmd)) {
+    if (seam_apdu_parse(apdu, apdu_len, &cmd) != SEAM_OK) {
         *sw = SEAM_SW_WRONG_LENGTH;
     } else if (!class_sm(cmd.cla, &sm)) {
         *sw = SEAM_SW_CLA_NOT_SUPPORTED;
@@ -409,36 +444,29 @@ seam_err scp03_unwrap_command(scp03_session *session, const uint8_t *apdu, size_
         *sw = SEAM_SW_WRONG_LENGTH;
     } else {
         session->counter++; /* every command counts, with or without data (§3.6) */
-        err = unprotect(session, &cmd, plain, &plain_len, sw);
+        /* the plain data goes where the plain command's data begins */
+        body = cmd.extended ? SEAM_APDU_HEADER_LEN + 3 : SEAM_APDU_HEADER_LEN + 1;
+        protected_data = true;
+        err = unprotect(session, &cmd, out + body, &plain_len, sw);
         session->response_pending = err == SEAM_OK && *sw == SEAM_SW_SUCCESS;
     }
     if (pass_through) {
-        memcpy(out, apdu, apdu_len);
+        memmove(out, apdu, apdu_len);
         *out_len = apdu_len;
         *sw = SEAM_SW_SUCCESS;
         goto done;
     }
     if (err != SEAM_OK || *sw != SEAM_SW_SUCCESS)
         goto done;
-
-    out[n++] = plain_cla(cmd.cla);
-    out[n++] = cmd.ins;
-    out[n++] = cmd.p1;
-    out[n++] = cmd.p2;
-    if (plain_len > 0) {
-        out[n++] = (uint8_t)plain_len;
-        memcpy(out + n, plain, plain_len);
-        n += plain_len;
-    }
-    if (cmd.ne > 0)
-        out[n++] = (uint8_t)(cmd.ne == SEAM_APDU_MAX_SHORT_NE ? 0 : cmd.ne);
-    *out_len = n;
+    *out_len = plain_frame(&cmd, out, plain_len);
 
 done:
-    seam_secure_zero(plain, sizeof plain);
     if (err != SEAM_ERR_ARG && err != SEAM_ERR_BUFFER_SMALL &&
-        (err != SEAM_OK || *sw != SEAM_SW_SUCCESS))
+        (err != SEAM_OK || *sw != SEAM_SW_SUCCESS)) {
+        if (protected_data && out != apdu)
+            seam_secure_zero(out, apdu_len); /* no decrypted bytes stay behind */
         scp03_end_session(session);
+    }
     return err;
 }
 

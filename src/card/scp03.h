@@ -25,8 +25,9 @@
  *   - Response data goes to out[0..cap), its length to *out_len; the status
  *     word is never written into out. Buffers belong to the caller and
  *     nothing keeps a pointer to them.
- *   - Commands are short APDUs (CLA INS P1 P2 [Lc data] [Le]); an extended
- *     or malformed length is answered 6700.
+ *   - INITIALIZE UPDATE and EXTERNAL AUTHENTICATE are short APDUs (CLA INS
+ *     P1 P2 [Lc data] [Le]); other commands short or extended (a GP chain
+ *     the card reassembled, gp_facts §1.1). A malformed length is 6700.
  *   - Every path that ends a session wipes its keys, chaining value and
  *     counters; comparisons of MACs and cryptograms are constant time.
  */
@@ -143,16 +144,18 @@ seam_err scp03_external_authenticate(scp03_session *session, const uint8_t *apdu
 /*
  * Card receiving any other command: writes the plain command APDU (CLA
  * without its secure messaging bits, INS P1 P2, Lc and data when there is
- * data, Le when there was one) to out with *sw = 9000, meaning "process
+ * data, Le when there was one; extended when the command was, whose C-MAC
+ * then covers Lc' as 00 hh ll) to out with *sw = 9000, meaning "process
  * out". Outside a session a command without secure messaging passes
  * unchanged. In AUTHENTICATED every command counts one on the encryption
  * counter, its C-MAC is checked over the chaining value (at levels with
  * C-MAC) and its data decrypted (at levels with C-DEC). Refusals, all with
- * out unwritten and the session ended: 6982 (secure messaging missing where
+ * nothing of the command left in out and the session ended: 6982 (secure messaging missing where
  * the level needs it, present where no session or level expects it, a bad
  * C-MAC, bad padding, or any command in INITIALIZED), 6700 (malformed
  * length, or Lc shorter than the C-MAC), 6882 (an ISO secure messaging
- * coding of CLA). cap >= apdu_len is always enough.
+ * coding of CLA). cap >= apdu_len is always enough; out may be apdu but
+ * must not overlap it otherwise.
  */
 seam_err scp03_unwrap_command(scp03_session *session, const uint8_t *apdu, size_t apdu_len,
                               uint8_t *out, size_t cap, size_t *out_len, uint16_t *sw);

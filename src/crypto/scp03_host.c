@@ -126,6 +126,145 @@ out:
     return err;
 }
 
+/* A command to chain: header, data and Le from a short or extended APDU. */
+typedef struct {
+    const uint8_t *data;
+    size_t nc;
+    size_t ne; /* 0: no Le */
+} whole_command;
+
+/* Parses apdu[0..len) as a short or extended command APDU; false if malformed. */
+static bool parse_whole(const uint8_t *apdu, size_t len, whole_command *w) {
+    bool ok = true;
+    size_t v = len >= 7 ? (size_t)apdu[5] << 8 | apdu[6] : 0;
+    *w = (whole_command){NULL, 0, 0};
+    if (len < 4) {
+        ok = false;
+    } else if (len == 5) {
+        w->ne = apdu[4] ? apdu[4] : 256;
+    } else if (len > 5 && apdu[4] != 0) {
+        w->nc = apdu[4];
+        w->data = apdu + 5;
+        ok = len == 5 + w->nc || len == 6 + w->nc;
+        if (ok && len == 6 + w->nc)
+            w->ne = apdu[len - 1] ? apdu[len - 1] : 256;
+    } else if (len == 7) {
+        w->ne = v ? v : 65536;
+    } else if (len > 7 && v != 0 && (len == 7 + v || len == 9 + v)) {
+        w->nc = v;
+        w->data = apdu + 7;
+        if (len == 9 + v) {
+            size_t le = (size_t)apdu[len - 2] << 8 | apdu[len - 1];
+            w->ne = le ? le : 65536;
+        }
+    } else {
+        ok = len == 4;
+    }
+    return ok;
+}
+
+seam_err seam_crypto_scp03_host_wrap_chain(seam_crypto_scp03_host *host, const uint8_t *apdu,
+                                           size_t len, size_t block_data, uint8_t *out, size_t cap,
+                                           size_t *out_len, size_t *block_len, size_t max_blocks,
+                                           size_t *blocks) {
+    seam_err err = SEAM_OK;
+    whole_command w;
+    bool mac = host->level & LEVEL_C_MAC;
+    size_t enc_len, body, count, lc, le, need, src, pos = 0;
+    if (!parse_whole(apdu, len, &w)) {
+        err = SEAM_ERR_MALFORMED;
+        goto out;
+    }
+    if (!host->open || (apdu[2] & 0x80) || w.nc > SEAM_CRYPTO_SCP03_CHAIN_MAX || block_data == 0 ||
+        block_data > 255) {
+        err = SEAM_ERR_ARG;
+        goto out;
+    }
+    enc_len = (host->level & LEVEL_C_DEC) && w.nc ? (w.nc / 16 + 1) * 16 : w.nc;
+    body = enc_len + (mac ? MAC_LEN : 0);
+    if (mac && body <= block_data) { /* one block: a short command, as host_wrap makes it */
+        uint8_t single[5 + 255 + 1];
+        size_t n = 4;
+        memcpy(single, apdu, 4);
+        if (w.nc) {
+            single[n++] = (uint8_t)w.nc;
+            memcpy(single + n, w.data, w.nc);
+            n += w.nc;
+        }
+        if (w.ne)
+            single[n++] = (uint8_t)(w.ne >= 256 ? 0 : w.ne);
+        if (max_blocks < 1) {
+            err = SEAM_ERR_BUFFER_SMALL;
+            *blocks = 1;
+            *out_len = 5 + body + (w.ne ? 1 : 0);
+        } else {
+            err = seam_crypto_scp03_host_wrap(host, single, n, out, cap, out_len);
+            *blocks = 1;
+            if (!err)
+                block_len[0] = *out_len;
+        }
+        seam_secure_zero(single, sizeof single);
+        goto out;
+    }
+    count = body ? (body + block_data - 1) / block_data : 1;
+    lc = body ? 1 : 0;
+    le = w.ne ? 1 : 0;
+    need = (4 + lc) * count + body + le;
+    if (need > cap || count > max_blocks) {
+        err = SEAM_ERR_BUFFER_SMALL;
+        *out_len = need;
+        *blocks = count;
+        goto out;
+    }
+    /* the whole protected data first, at the end of out; then cut in place */
+    src = (4 + lc) * count;
+    host->counter += mac ? 1 : (uint32_t)count; /* the card counts what it unwraps */
+    if ((host->level & LEVEL_C_DEC) && w.nc) {
+        size_t written = 0;
+        err = seam_crypto_scp03_encrypt_command(&host->keys, host->counter, w.data, w.nc, out + src,
+                                                cap - src, &written);
+        if (err)
+            goto out;
+    } else if (w.nc) {
+        memcpy(out + src, w.data, w.nc);
+    }
+    if (mac) {
+        uint8_t header[7] = {(uint8_t)((apdu[0] & ~0x03u) | 0x04),
+                             apdu[1],
+                             apdu[2],
+                             apdu[3],
+                             0x00,
+                             (uint8_t)(body >> 8),
+                             (uint8_t)body};
+        err = seam_crypto_scp03_command_mac(&host->keys, host->chain, header, sizeof header,
+                                            out + src, enc_len, out + src + enc_len);
+        if (err)
+            goto out;
+    }
+    for (size_t k = 0; k < count; k++) {
+        size_t part = body - k * block_data < block_data ? body - k * block_data : block_data;
+        size_t start = pos;
+        out[pos++] = mac ? (uint8_t)(apdu[0] | 0x04) : apdu[0];
+        out[pos++] = apdu[1];
+        out[pos++] = (uint8_t)(k + 1 < count ? apdu[2] | 0x80 : apdu[2]);
+        out[pos++] = apdu[3];
+        if (part) {
+            out[pos++] = (uint8_t)part;
+            memmove(out + pos, out + src + k * block_data, part);
+            pos += part;
+        }
+        if (k + 1 == count && le)
+            out[pos++] = (uint8_t)(w.ne >= 256 ? 0 : w.ne);
+        block_len[k] = pos - start;
+    }
+    *out_len = pos;
+    *blocks = count;
+out:
+    if (err && err != SEAM_ERR_BUFFER_SMALL && err != SEAM_ERR_MALFORMED && err != SEAM_ERR_ARG)
+        seam_crypto_scp03_host_close(host);
+    return err;
+}
+
 seam_err seam_crypto_scp03_host_unwrap(seam_crypto_scp03_host *host, const uint8_t *response,
                                        size_t len, uint8_t *out, size_t cap, size_t *out_len) {
     seam_err err = SEAM_OK;

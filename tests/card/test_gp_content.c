@@ -184,8 +184,90 @@ static void delete_removes_instances_and_packages(void **state) {
                      0x9000);
     assert_int_equal(select_aid(f->card, hello_cls, sizeof hello_cls), 0x6A82);
     assert_int_equal(select_aid(f->card, purse_cls, sizeof purse_cls), 0x6A82);
+    /* P10: the instances' restore records outlive them until deleted explicitly */
+    assert_true(seam_nvm_used_bytes(nvm) > before);
+    open_channel(f->card);
+    uint8_t del_record[2 + 1 + 7] = {0xDF, 0x70, 7};
+    memcpy(del_record + 3, hello_cls, 7);
+    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_record, sizeof del_record), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_record, sizeof del_record), 0x6A88);
+    memcpy(del_record + 3, purse_cls, 7);
+    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_record, sizeof del_record), 0x9000);
     /* everything but the sequence counter's record is as before */
     assert_int_equal(seam_nvm_used_bytes(nvm), before);
+}
+
+/* INSTALL [for load] of the ISD with an LFDB hash of hash_len bytes. */
+static uint16_t install_for_load_hash(seam_card *card, const uint8_t *aid, size_t aid_len,
+                                      const uint8_t *hash, size_t hash_len) {
+    uint8_t d[1 + 16 + 1 + 1 + 64 + 2];
+    size_t n = 0;
+    d[n++] = (uint8_t)aid_len;
+    memcpy(d + n, aid, aid_len);
+    n += aid_len;
+    d[n++] = 0; /* SD: the ISD */
+    d[n++] = (uint8_t)hash_len;
+    memcpy(d + n, hash, hash_len);
+    n += hash_len;
+    d[n++] = 0; /* params */
+    d[n++] = 0; /* token */
+    return gp(card, true, 0xE6, 0x02, 0x00, d, n);
+}
+
+static void load_file_hash_is_checked_at_the_last_block(void **state) {
+    fixture *f = *state;
+    seam_nvm *nvm = seam_card_nvm(f->card);
+    size_t len;
+    uint8_t *file = read_app("purse", &len);
+    uint8_t sha256[32], sha384[48], sha512[64], sha1[20];
+    /* the hash covers the C4 value, without tag and length (gp_facts §1.5) */
+    assert_int_equal(seam_crypto_sha256(file + 4, len - 4, sha256), SEAM_OK);
+    assert_int_equal(seam_crypto_sha384(file + 4, len - 4, sha384), SEAM_OK);
+    assert_int_equal(seam_crypto_sha512(file + 4, len - 4, sha512), SEAM_OK);
+    assert_int_equal(seam_crypto_sha1(file + 4, len - 4, sha1), SEAM_OK);
+    power_on(f->card);
+    open_channel(f->card);
+    size_t used = seam_nvm_used_bytes(nvm);
+    /* a wrong hash: 6A80 at the last block, no package */
+    sha256[0] ^= 1;
+    assert_int_equal(install_for_load_hash(f->card, purse_pkg, sizeof purse_pkg, sha256, 32),
+                     0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x6A80);
+    sha256[0] ^= 1;
+    /* the hash of the whole load file (with C4 and its length) is not the LFDB's */
+    uint8_t whole[32];
+    assert_int_equal(seam_crypto_sha256(file, len, whole), SEAM_OK);
+    assert_int_equal(install_for_load_hash(f->card, purse_pkg, sizeof purse_pkg, whole, 32),
+                     0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x6A80);
+    /* hash lengths other than SHA-1/256/384/512: 6A80, no load begins */
+    static const uint8_t junk[65] = {0};
+    static const size_t bad[] = {1, 16, 31, 33, 47, 63, 65};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(install_for_load_hash(f->card, purse_pkg, sizeof purse_pkg, junk, bad[i]),
+                         0x6A80);
+        assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x00, file, 200), 0x6985);
+    }
+    assert_int_equal(seam_nvm_used_bytes(nvm), used);
+    assert_int_equal(install(f->card, 0x0C, purse_pkg, purse_cls, purse_cls, NULL, 0), 0x6A88);
+    /* the right hash: loaded, installed, working; then SHA-384, SHA-512 and SHA-1 */
+    const uint8_t *hashes[] = {sha256, sha384, sha512, sha1};
+    const size_t lens[] = {32, 48, 64, 20};
+    uint8_t del[] = {0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(
+            install_for_load_hash(f->card, purse_pkg, sizeof purse_pkg, hashes[i], lens[i]),
+            0x9000);
+        assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+        assert_int_equal(install(f->card, 0x0C, purse_pkg, purse_cls, purse_cls, purse_params,
+                                 sizeof purse_params),
+                         0x9000);
+        assert_int_equal(select_aid(f->card, purse_cls, sizeof purse_cls), 0x9000);
+        assert_int_equal(purse_balance(f->card), 100);
+        open_channel(f->card);
+        assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x80, del, sizeof del), 0x9000);
+    }
+    free(file);
 }
 
 static void power_cut_at_every_write_of_a_purse_debit(void **state) {
@@ -281,6 +363,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(refusals_leave_nothing_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(install_refusals_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(delete_removes_instances_and_packages, setup, teardown),
+        cmocka_unit_test_setup_teardown(load_file_hash_is_checked_at_the_last_block, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(power_cut_at_every_write_of_a_purse_debit, setup, teardown),
         cmocka_unit_test_setup_teardown(power_cut_at_every_write_of_load_and_install, setup,
                                         teardown),

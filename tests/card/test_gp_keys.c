@@ -154,6 +154,24 @@ static uint16_t gp(seam_card *card, host_channel *h, uint8_t ins, uint8_t p1, ui
     return send(card, cmd, wrap(h, ins, p1, p2, data, len, cmd));
 }
 
+/* X1: wraps 80 ins 00 p2 data 00 as one GP chain of `block`-byte blocks (one
+ * C-MAC over the whole command, seam_crypto_scp03_host_wrap_chain) into
+ * out; block_len[i] is block i's size, the count is returned. */
+static size_t wrap_chain(host_channel *h, uint8_t ins, uint8_t p2, const uint8_t *data, size_t len,
+                         size_t block, uint8_t *out, size_t cap, size_t block_len[32]) {
+    seam_crypto_scp03_host host = {.keys = h->keys, .level = 0x01, .open = true};
+    uint8_t apdu[5 + 255 + 1] = {0x80, ins, 0x00, p2, (uint8_t)len};
+    size_t total = 0, count = 0;
+    memcpy(apdu + 5, data, len);
+    apdu[5 + len] = 0x00;
+    memcpy(host.chain, h->chain, sizeof host.chain);
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&host, apdu, 6 + len, block, out, cap,
+                                                       &total, block_len, 32, &count),
+                     SEAM_OK);
+    memcpy(h->chain, host.chain, sizeof h->chain);
+    return count;
+}
+
 /* Appends one key block 88 len [clear-len] enc 03 kcv of key (len bytes) under dek. */
 static size_t key_block(const keys *under, const uint8_t *key, size_t len, bool clear_len,
                         uint8_t *out) {
@@ -344,8 +362,11 @@ static void put_key_refusals_change_nothing(void **state) {
     assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n), 0x6A80);
     assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, NULL, 0), 0x6700);
     assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x01, data, n), 0x6A86); /* single key */
-    /* a chain whose second block changes P2 is aborted (test_lifecycle.c has more) */
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x80, 0x81, data, n), 0x9000);
+    /* a chain whose next command changes P2 is aborted (test_chain.c has more); the
+       first block, a fragment of a chain protected as a whole, carries no C-MAC */
+    uint8_t fragment[5 + 40] = {0x84, 0xD8, 0x80, 0x81, 40};
+    memcpy(fragment + 5, data, 40);
+    assert_int_equal(send(f->card, fragment, sizeof fragment), 0x9000);
     assert_int_equal(response_len, 2); /* an intermediate block: no data */
     assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x01, data, n), 0x6985);
     assert_unchanged(f->card, &s);
@@ -394,15 +415,18 @@ static void power_cut_at_every_write_of_put_key(void **state) {
 }
 
 static void put_key_arrives_in_a_gp_chain(void **state) {
-    /* X1: the card reassembles P1.b8 blocks (each with its own C-MAC) */
+    /* X1: the card reassembles P1.b8 blocks, one C-MAC over the whole command */
     fixture *f = *state;
     keys old = test_keys(), fresh = new_keys(0x31, 16, 0x10);
     host_channel h;
-    uint8_t data[256];
+    uint8_t data[256], blocks[400];
+    size_t block_len[32];
     power_on(f->card);
     open_channel(f->card, &old, &h);
     size_t n = put_key_data(&h, &fresh, true, data);
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x80, 0x81, data, 20), 0x9000);
+    assert_int_equal(wrap_chain(&h, 0xD8, 0x81, data, n, 28, blocks, sizeof blocks, block_len),
+                     3); /* 70 bytes + the C-MAC */
+    assert_int_equal(send(f->card, blocks, block_len[0]), 0x9000);
     assert_int_equal(response_len, 2);
     /* nothing written yet (read behind the card: a GET DATA would end the chain) */
     scp03_keyset sets[REGISTRY_KEYSETS_MAX];
@@ -411,8 +435,8 @@ static void put_key_arrives_in_a_gp_chain(void **state) {
                                           REGISTRY_KEYSETS_MAX, &count),
                      SEAM_OK);
     assert_int_equal(count, 1);
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x80, 0x81, data + 20, 20), 0x9000);
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data + 40, n - 40), 0x9000);
+    assert_int_equal(send(f->card, blocks + block_len[0], block_len[1]), 0x9000);
+    assert_int_equal(send(f->card, blocks + block_len[0] + block_len[1], block_len[2]), 0x9000);
     assert_int_equal(response_len, 1 + 9 + 2);
     assert_int_equal(response[0], 0x31);
     assert_int_equal(keyset_count(f->card), 2);
@@ -524,11 +548,12 @@ static void get_status_lists_the_isd_and_sds(void **state) {
     open_channel(f->card, &k, &h);
     take(f->card, &s);
     assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, all, sizeof all), 0x9000);
-    assert_int_equal(response_len, (2 + 19) + (2 + 17) + 2);
+    /* + C4 the SD package (no CC: these records name no associated SD) */
+    assert_int_equal(response_len, (2 + 19 + 9) + (2 + 17 + 9) + 2);
     assert_int_equal(response[0], 0xE3);
-    assert_int_equal(response[21], 0xE3);
+    assert_int_equal(response[30], 0xE3);
     assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, gp_rid, sizeof gp_rid), 0x9000);
-    assert_int_equal(response_len, 2 + 19 + 2);
+    assert_int_equal(response_len, 2 + 19 + 9 + 2);
     assert_memory_equal(response + 4, ssd1, sizeof ssd1);
     assert_int_equal(response[4 + 8 + 3], 0x0F);
     assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x00, all, sizeof all), 0x9000);

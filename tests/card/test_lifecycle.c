@@ -222,16 +222,17 @@ static void get_status_lists_applets_and_elfs_in_parts(void **state) {
     assert_int_equal(response_len, 2 * sizeof hello_entry + 2);
     assert_memory_equal(response, hello_entry, sizeof hello_entry);
     assert_memory_equal(response + sizeof hello_entry + 4, purse_cls, sizeof purse_cls);
-    /* ELFs: E3 { 4F, 9F70 01, CE version }, with 84 modules for P1 10 */
+    /* ELFs: E3 { 4F, 9F70 01, CE version, CC SD }, with 84 modules for P1 10 */
     assert_int_equal(gp(f->card, true, 0xF2, 0x20, 0x02, all, sizeof all), 0x9000);
-    assert_int_equal(response_len, 2 * (2 + 8 + 4 + 4) + 2);
+    assert_int_equal(response_len, 2 * (2 + 8 + 4 + 4 + 10) + 2);
     assert_int_equal(response[0], 0xE3);
     assert_memory_equal(response + 4, hello_pkg, sizeof hello_pkg);
     assert_memory_equal(response + 10, ((uint8_t[]){0x9F, 0x70, 0x01, 0x01, 0xCE, 0x02}), 6);
     static const uint8_t prefix[] = {0x4F, 0x06, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
     assert_int_equal(gp(f->card, true, 0xF2, 0x10, 0x02, prefix, sizeof prefix), 0x9000);
-    assert_int_equal(response_len, 2 + 8 + 4 + 4 + 9 + 2);
+    assert_int_equal(response_len, 2 + 8 + 4 + 4 + 9 + 10 + 2);
     assert_memory_equal(response + 18, ((uint8_t[]){0x84, 0x07}), 2);
+    assert_memory_equal(response + 27, ((uint8_t[]){0xCC, 0x08, 0xA0, 0x00, 0x00, 0x01}), 6);
     assert_memory_equal(response + 20, purse_cls, sizeof purse_cls);
     /* Le 40: one applet per response, 6310 then P2 03 */
     assert_int_equal(gp_le(f->card, 0xF2, 0x40, 0x02, all, sizeof all, 64), 0x6310);
@@ -249,7 +250,7 @@ static void get_status_lists_applets_and_elfs_in_parts(void **state) {
     assert_true(response_len - 2 <= 255 - 24);
     size_t n = get_status_all(f->card, 0x40, 0x00, buf, sizeof buf);
     assert_int_equal(entries(buf, n), 14);
-    assert_int_equal(n, 12 * (2 + 19) + 2 * sizeof hello_entry);
+    assert_int_equal(n, 12 * (2 + 19 + 9) + 2 * sizeof hello_entry); /* + C4 SD package */
     /* a new SELECT ends the pending listing */
     assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, all, sizeof all), 0x6310);
     open_channel(f->card);
@@ -301,6 +302,36 @@ static size_t install_data(const uint8_t *inst, uint8_t *d) {
     return n;
 }
 
+/* A fragment of a chain protected as a whole: 84 ins p1 p2 Lc data, no C-MAC of its own. */
+static uint16_t fragment(seam_card *card, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
+                         size_t nc) {
+    uint8_t cmd[5 + 255] = {0x84, ins, p1, p2, (uint8_t)nc};
+    memcpy(cmd + 5, data, nc);
+    return send(card, cmd, 5 + nc);
+}
+
+/* X1: sends 80 ins p1 p2 data 00 as one GP chain of `block`-byte blocks, one C-MAC
+ * over the whole command (seam_crypto_scp03_host_wrap_chain); the last SW. */
+static uint16_t gp_chain(seam_card *card, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
+                         size_t nc, size_t block) {
+    seam_crypto_scp03_host h = {.keys = host.keys, .level = 0x01, .open = true};
+    uint8_t apdu[5 + 255 + 1] = {0x80, ins, p1, p2, (uint8_t)nc}, out[600];
+    size_t block_len[32], total = 0, count = 0, off = 0;
+    uint16_t sw = 0x9000;
+    memcpy(apdu + 5, data, nc);
+    apdu[5 + nc] = 0x00;
+    memcpy(h.chain, host.chain, sizeof h.chain);
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 6 + nc, block, out, sizeof out,
+                                                       &total, block_len, 32, &count),
+                     SEAM_OK);
+    memcpy(host.chain, h.chain, sizeof host.chain);
+    for (size_t i = 0; i < count && sw == 0x9000; i++) {
+        sw = send(card, out + off, block_len[i]);
+        off += block_len[i];
+    }
+    return sw;
+}
+
 static void install_and_delete_arrive_in_chains(void **state) {
     fixture *f = *state;
     static const uint8_t inst2[] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x02};
@@ -311,38 +342,41 @@ static void install_and_delete_arrive_in_chains(void **state) {
     size_t n = install_data(inst2, d);
     load_and_install_both(f->card);
     take(f->card, &s);
-    /* a header change aborts the chain with 6985 */
-    assert_int_equal(gp(f->card, true, 0xE6, 0x8C, 0x00, d, 10), 0x9000);
+    /* a header change aborts the chain with 6985 (blocks of a chain protected as
+       a whole carry no C-MAC of their own; a whole command does) */
+    assert_int_equal(fragment(f->card, 0xE6, 0x8C, 0x00, d, 10), 0x9000);
     assert_int_equal(response_len, 2);
     assert_int_equal(gp(f->card, true, 0xE6, 0x0C, 0x01, d + 10, n - 10), 0x6985);
-    assert_int_equal(gp(f->card, true, 0xE6, 0x8C, 0x00, d, 10), 0x9000);
+    assert_int_equal(fragment(f->card, 0xE6, 0x8C, 0x00, d, 10), 0x9000);
     assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, d + 10, n - 10), 0x6985);
+    assert_int_equal(fragment(f->card, 0xE6, 0x8C, 0x00, d, 10), 0x9000);
+    assert_int_equal(fragment(f->card, 0xE6, 0x8C, 0x01, d, 10), 0x6985);
     /* another command in the middle aborts it too: the rest alone is malformed */
-    assert_int_equal(gp(f->card, true, 0xE6, 0x8C, 0x00, d, 10), 0x9000);
+    assert_int_equal(fragment(f->card, 0xE6, 0x8C, 0x00, d, 10), 0x9000);
     assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, all, sizeof all), 0x6985);
     assert_int_equal(gp(f->card, true, 0xE6, 0x0C, 0x00, d + 10, n - 10), 0x6A80);
-    /* over 4 KiB: 6A86 */
+    /* over 4 KiB (+ 24 for the padding and the C-MAC): 6A86 */
     uint16_t sw = 0x9000;
     size_t blocks = 0;
     while (sw == 0x9000 && blocks < 20) {
-        sw = gp(f->card, true, 0xE6, 0x8C, 0x00, filler, sizeof filler);
+        sw = fragment(f->card, 0xE6, 0x8C, 0x00, filler, sizeof filler);
         blocks++;
     }
     assert_int_equal(sw, 0x6A86);
-    assert_int_equal(blocks, 4096 / 240 + 1);
+    assert_int_equal(blocks, (4096 + 24) / 240 + 1);
     assert_unchanged(f->card, &s);
-    /* a good chain: INSTALL in three blocks, DELETE in two */
-    assert_int_equal(gp(f->card, true, 0xE6, 0x8C, 0x00, d, 5), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE6, 0x8C, 0x00, d + 5, 10), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE6, 0x0C, 0x00, d + 15, n - 15), 0x9000);
+    /* a good chain (X1): INSTALL in three blocks, DELETE in two */
+    assert_int_equal(gp_chain(f->card, 0xE6, 0x0C, 0x00, d, n, 18), 0x9000);
     assert_int_equal(response_len, 3);
     assert_int_equal(select_aid(f->card, inst2, sizeof inst2), 0x9000);
     assert_int_equal(SEND(f->card, 0x80, 0x10, 0x00, 0x00, 0x01, 0x42, 0x00), 0x9000);
     open_channel(f->card);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x80, 0x00, del2, 4), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del2 + 4, sizeof del2 - 4), 0x9000);
+    assert_int_equal(gp_chain(f->card, 0xE4, 0x00, 0x00, del2, sizeof del2, 10), 0x9000);
     assert_int_equal(select_aid(f->card, inst2, sizeof inst2), 0x6A82);
     open_channel(f->card);
+    /* the instance's restore record outlives it (P10) until deleted explicitly */
+    static const uint8_t del_record[] = {0xDF, 0x70, 7, 0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x02};
+    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_record, sizeof del_record), 0x9000);
     assert_unchanged(f->card, &s);
 }
 

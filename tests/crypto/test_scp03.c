@@ -555,6 +555,146 @@ static void scp03_card_challenge_s16_is_kdf_128(void **state) {
     assert_memory_equal(got, expected, 16);
 }
 
+/* An open host at the first recorded session's level, chain after EXTERNAL AUTHENTICATE. */
+static void chain_host(seam_crypto_scp03_host *h) {
+    decoded d;
+    memset(h, 0, sizeof *h);
+    decode(&vectors[0], &d);
+    authenticate(&d, &h->keys, h->chain);
+    h->level = d.level;
+    h->open = true;
+}
+
+/* X1: host_wrap_chain, one command that fits in a block: the recorded bytes, as host_wrap. */
+static void scp03_host_wrap_chain_single_block_is_host_wrap(void **state) {
+    seam_crypto_scp03_host a, b;
+    uint8_t plain[MAX_APDU], expected[MAX_APDU], out[MAX_APDU], out2[MAX_APDU];
+    size_t plain_len = hex(vectors[0].commands[0].plain, plain, sizeof plain);
+    size_t expected_len = hex(vectors[0].commands[0].wrapped, expected, sizeof expected);
+    size_t len = 0, len2 = 0, block_len[4], blocks = 0;
+    (void)state;
+    chain_host(&a);
+    b = a;
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&a, plain, plain_len, 255, out, sizeof out,
+                                                       &len, block_len, 4, &blocks),
+                     SEAM_OK);
+    assert_int_equal(blocks, 1);
+    assert_int_equal(block_len[0], len);
+    assert_int_equal(len, expected_len);
+    assert_memory_equal(out, expected, expected_len);
+    assert_int_equal(seam_crypto_scp03_host_wrap(&b, plain, plain_len, out2, sizeof out2, &len2),
+                     SEAM_OK);
+    assert_int_equal(len2, len);
+    assert_memory_equal(out2, out, len);
+    assert_memory_equal(a.chain, b.chain, 16);
+    assert_int_equal(a.counter, b.counter);
+    seam_crypto_scp03_host_close(&a);
+    seam_crypto_scp03_host_close(&b);
+}
+
+/* X1: a long command (extended, 600 bytes, Le) at C-DEC cut into 100-byte blocks: one
+ * counter step, C-ENC over all the data, one C-MAC over 84 INS P1 P2 00 hh ll. */
+static void scp03_host_wrap_chain_protects_the_whole_command(void **state) {
+    static uint8_t apdu[7 + 600 + 2], out[2000], body[700], data[700];
+    seam_crypto_scp03_host h, before;
+    uint8_t chain[16], mac[8];
+    size_t len = 0, block_len[16], blocks = 0, body_len = 0, off = 0, data_len = 0;
+    (void)state;
+    memcpy(apdu, (const uint8_t[]){0x80, 0xE6, 0x0C, 0x00, 0x00, 0x02, 0x58}, 7);
+    for (size_t i = 0; i < 600; i++)
+        apdu[7 + i] = (uint8_t)i;
+    apdu[607] = apdu[608] = 0x00; /* Le 0000 */
+    chain_host(&h);
+    assert_int_equal(h.level, 0x03);
+    before = h;
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, sizeof apdu, 100, out, sizeof out,
+                                                       &len, block_len, 16, &blocks),
+                     SEAM_OK);
+    assert_int_equal(blocks, 7); /* 608 encrypted + 8 */
+    assert_int_equal(h.counter, before.counter + 1);
+    for (size_t k = 0; k < blocks; k++) {
+        const uint8_t *b = out + off;
+        size_t part = k + 1 < blocks ? 100 : 16;
+        assert_int_equal(b[0], 0x84);
+        assert_int_equal(b[1], 0xE6);
+        assert_int_equal(b[2], k + 1 < blocks ? 0x8C : 0x0C);
+        assert_int_equal(b[3], 0x00);
+        assert_int_equal(b[4], part);
+        assert_int_equal(block_len[k], 5 + part + (k + 1 < blocks ? 0 : 1));
+        memcpy(body + body_len, b + 5, part);
+        body_len += part;
+        off += block_len[k];
+    }
+    assert_int_equal(out[off - 1], 0x00); /* the last block's Le */
+    assert_int_equal(off, len);
+    assert_int_equal(body_len, 616);
+    const uint8_t header[7] = {0x84, 0xE6, 0x0C, 0x00, 0x00, 0x02, 0x68};
+    memcpy(chain, before.chain, 16);
+    assert_int_equal(seam_crypto_scp03_command_mac(&before.keys, chain, header, 7, body, 608, mac),
+                     SEAM_OK);
+    assert_memory_equal(mac, body + 608, 8);
+    assert_memory_equal(chain, h.chain, 16);
+    assert_int_equal(
+        seam_crypto_scp03_decrypt_command(&before.keys, h.counter, body, 608, data, &data_len),
+        SEAM_OK);
+    assert_int_equal(data_len, 600);
+    assert_memory_equal(data, apdu + 7, 600);
+    seam_crypto_scp03_host_close(&h);
+    seam_crypto_scp03_host_close(&before);
+}
+
+/* X1: refusals change nothing: P1.b8 set, data over 4096, a bad block size, a
+ * malformed APDU, buffers too small; 4096 bytes fit. */
+static void scp03_host_wrap_chain_refusals_change_nothing(void **state) {
+    static uint8_t apdu[7 + 4097], out[5000];
+    seam_crypto_scp03_host h, before;
+    size_t len = 0, block_len[32], blocks = 0;
+    (void)state;
+    memcpy(apdu, (const uint8_t[]){0x80, 0xD8, 0x00, 0x81, 0x00, 0x10, 0x01}, 7);
+    chain_host(&h);
+    before = h;
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, sizeof apdu, 255, out, sizeof out,
+                                                       &len, block_len, 32, &blocks),
+                     SEAM_ERR_ARG); /* 4097 bytes */
+    apdu[5] = 0x10;
+    apdu[6] = 0x00;
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 7 + 4095, 255, out, sizeof out,
+                                                       &len, block_len, 32, &blocks),
+                     SEAM_ERR_MALFORMED);
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 7 + 4096, 0, out, sizeof out, &len,
+                                                       block_len, 32, &blocks),
+                     SEAM_ERR_ARG);
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 7 + 4096, 256, out, sizeof out,
+                                                       &len, block_len, 32, &blocks),
+                     SEAM_ERR_ARG);
+    apdu[2] = 0x80;
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 7 + 4096, 255, out, sizeof out,
+                                                       &len, block_len, 32, &blocks),
+                     SEAM_ERR_ARG);
+    apdu[2] = 0x00;
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 7 + 4096, 255, out, 100, &len,
+                                                       block_len, 32, &blocks),
+                     SEAM_ERR_BUFFER_SMALL);
+    assert_int_equal(len, 17 * 5 + 4112 + 8);
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 7 + 4096, 255, out, sizeof out,
+                                                       &len, block_len, 16, &blocks),
+                     SEAM_ERR_BUFFER_SMALL);
+    assert_int_equal(blocks, 17);
+    assert_true(h.open);
+    assert_int_equal(h.counter, before.counter);
+    assert_memory_equal(h.chain, before.chain, 16);
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 7 + 4096, 255, out, sizeof out,
+                                                       &len, block_len, 32, &blocks),
+                     SEAM_OK);
+    assert_int_equal(blocks, 17);
+    assert_int_equal(len, 17 * 5 + 4112 + 8);
+    seam_crypto_scp03_host_close(&h);
+    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 7 + 4096, 255, out, sizeof out,
+                                                       &len, block_len, 32, &blocks),
+                     SEAM_ERR_ARG); /* closed */
+    seam_crypto_scp03_host_close(&before);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scp03_pseudo_random_card_challenge_matches_vectors),
@@ -572,6 +712,9 @@ int main(void) {
         cmocka_unit_test(scp03_bad_lengths_give_clear_errors_and_leave_outputs),
         cmocka_unit_test(scp03_s16_mode_is_self_consistent),
         cmocka_unit_test(scp03_card_challenge_s16_is_kdf_128),
+        cmocka_unit_test(scp03_host_wrap_chain_single_block_is_host_wrap),
+        cmocka_unit_test(scp03_host_wrap_chain_protects_the_whole_command),
+        cmocka_unit_test(scp03_host_wrap_chain_refusals_change_nothing),
     };
     return cmocka_run_group_tests_name("crypto_scp03", tests, NULL, NULL);
 }

@@ -1,0 +1,200 @@
+/*
+ * Applet instances outside a logical channel (instance.h): one loader for
+ * personalization, installation and upgrade, and the replay of a restore
+ * record's personalization blocks into an instance.
+ */
+#include "instance.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "seam/util.h"
+#include "sw.h"
+
+#define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
+#define TAG_BLOCK 0xE2u /* one personalization block: P1 || data */
+
+seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_module **out) {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    uint8_t space = inst->space ? inst->space : SPACE_USEFUL;
+    seam_err e = store_module_get_in(c->nvm, space, inst->package, inst->package_len, &bytes, &len);
+    *out = NULL;
+    if (!e)
+        e = seam_wasm_module_new(bytes, len, out, NULL, 0);
+    free(bytes);
+    return e;
+}
+
+void instance_bind_restore(seam_card *c, instance_loaded *li, uint32_t previous_version) {
+    li->restore.nvm = c->nvm;
+    restore_identity_make(&li->restore.id, li->record.sd, li->record.sd_len, li->record.aid,
+                          li->record.aid_len);
+    restore_bind(li->applet, &li->restore, previous_version);
+}
+
+seam_err instance_load(seam_card *c, const uint8_t *aid, size_t len, instance_loaded *li) {
+    uint8_t *image = NULL;
+    seam_err e = SEAM_OK;
+    memset(li, 0, sizeof *li);
+    e = store_instance_get(c->nvm, aid, len, &li->record);
+    if (!e)
+        e = instance_module(c, &li->record, &li->module);
+    if (!e)
+        e = store_image_read(c->nvm, aid, len, li->record.pages, &image);
+    if (!e)
+        e = seam_applet_restore(li->module, NULL, image, li->record.pages, &li->applet);
+    if (!e) {
+        seam_applet_clear_dirty(li->applet); /* memory = the committed image */
+        instance_bind_restore(c, li, 0);
+    } else {
+        instance_unload(li);
+    }
+    free(image);
+    return e;
+}
+
+seam_err instance_commit(seam_card *c, instance_loaded *li) {
+    uint32_t dirty[DIRTY_MAX], pages = 0;
+    const uint8_t *memory = seam_applet_memory(li->applet, &pages);
+    size_t n = seam_applet_dirty_pages(li->applet, dirty, DIRTY_MAX);
+    seam_err e = n > DIRTY_MAX ? SEAM_ERR_CARD_IMAGE : SEAM_OK;
+    for (size_t i = 0; !e && i < n; i++)
+        e = store_page_write(c->nvm, li->record.aid, li->record.aid_len, dirty[i], memory);
+    if (!e && pages != li->record.pages) {
+        li->record.pages = (uint8_t)pages;
+        e = store_instance_put(c->nvm, &li->record);
+    }
+    if (!e)
+        seam_applet_clear_dirty(li->applet);
+    return e;
+}
+
+void instance_unload(instance_loaded *li) {
+    seam_applet_free(li->applet);
+    seam_wasm_module_free(li->module);
+    li->applet = NULL;
+    li->module = NULL;
+}
+
+static bool success(uint16_t sw) {
+    uint8_t sw1 = (uint8_t)(sw >> 8);
+    return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
+}
+
+seam_err instance_replay_perso(seam_card *c, instance_loaded *li, uint16_t *sw) {
+    restore_blocks blocks = {0};
+    seam_applet_result res = {0};
+    uint8_t cmd[5 + RESTORE_BLOCK_MAX];
+    seam_err e = restore_blocks_read(c->nvm, &li->restore.id, &blocks);
+    *sw = SEAM_SW_SUCCESS;
+    for (size_t i = 0; !e && i < blocks.count && *sw == SEAM_SW_SUCCESS; i++) {
+        size_t n = 4;
+        cmd[0] = 0x80;
+        cmd[1] = 0xE2;
+        cmd[2] = blocks.p1[i];
+        cmd[3] = (uint8_t)i;
+        if (blocks.len[i]) {
+            cmd[n++] = (uint8_t)blocks.len[i];
+            memcpy(cmd + n, blocks.data + blocks.offset[i], blocks.len[i]);
+            n += blocks.len[i];
+        }
+        e = seam_applet_personalize(li->applet, cmd, n, &res);
+        if (!e && res.storage)
+            e = res.storage;
+        if (!e && (res.rollback || !success(res.sw)))
+            *sw = res.rollback || success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
+    }
+    seam_secure_zero(cmd, sizeof cmd);
+    restore_blocks_free(&blocks);
+    return e;
+}
+
+seam_err instance_file_package_perso(seam_card *c, instance_loaded *li,
+                                     const seam_wasm_module *module, uint16_t *sw) {
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    seam_tlv_iter it;
+    seam_tlv tlv;
+    int32_t result = 0;
+    seam_err e = seam_wasm_module_custom(module, INSTANCE_PERSO_SECTION, &data, &len);
+    *sw = SEAM_SW_SUCCESS;
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        goto done;
+    }
+    if (e)
+        goto done;
+    /* check the whole section before changing anything */
+    seam_tlv_iter_init(&it, data, len);
+    while (*sw == SEAM_SW_SUCCESS && !seam_tlv_iter_done(&it)) {
+        if (seam_tlv_iter_next(&it, &tlv) || tlv.tag != TAG_BLOCK || tlv.length < 1 ||
+            tlv.length > 1 + RESTORE_BLOCK_MAX)
+            *sw = SEAM_SW_WRONG_DATA;
+    }
+    if (*sw != SEAM_SW_SUCCESS || len == 0)
+        goto done;
+    e = restore_perso_clear(c->nvm, &li->restore.id);
+    seam_tlv_iter_init(&it, data, len);
+    while (!e && result == 0 && seam_tlv_iter_next(&it, &tlv) == SEAM_OK)
+        e = restore_perso_append(c->nvm, &li->restore.id, tlv.value[0], tlv.value + 1,
+                                 tlv.length - 1, &result);
+    if (!e && result != 0)
+        *sw = SEAM_SW_NOT_ENOUGH_MEMORY;
+done:
+    return e;
+}
+
+seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *params,
+                         size_t params_len, uint32_t previous_version, uint16_t *sw) {
+    seam_applet_restore_host host;
+    seam_applet_options options = {.restore = &host};
+    seam_applet_result res = {0};
+    seam_err e = instance_module(c, &li->record, &li->module);
+    *sw = SEAM_SW_UNKNOWN;
+    li->restore.nvm = c->nvm;
+    restore_identity_make(&li->restore.id, li->record.sd, li->record.sd_len, li->record.aid,
+                          li->record.aid_len);
+    restore_host(&li->restore, previous_version, &host);
+    if (!e)
+        e = seam_applet_install(li->module, &options, params, params_len, &res, &li->applet);
+    if (!e && res.storage)
+        e = res.storage; /* a restore_* call could not write: a storage failure */
+    if (e)
+        goto done;
+    if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
+        *sw = res.rollback || success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
+        goto done; /* a warning must not commit a failed install either */
+    }
+    e = restore_record_ensure(c->nvm, &li->restore.id);
+    if (!e)
+        e = instance_file_package_perso(c, li, li->module, sw);
+    if (!e && *sw == SEAM_SW_SUCCESS)
+        e = instance_replay_perso(c, li, sw);
+done:
+    return e;
+}
+
+static bool page_zero(const uint8_t *memory, uint32_t page) {
+    const uint8_t *p = memory + (size_t)page * STORE_PAGE_SIZE;
+    for (size_t i = 0; i < STORE_PAGE_SIZE; i++)
+        if (p[i])
+            return false;
+    return true;
+}
+
+seam_err instance_store(seam_card *c, instance_loaded *li) {
+    uint32_t pages = 0, stack_end = seam_applet_stack_end(li->applet);
+    const uint8_t *memory = seam_applet_memory(li->applet, &pages);
+    seam_err e = SEAM_OK;
+    li->record.pages = (uint8_t)pages;
+    e = store_instance_put(c->nvm, &li->record);
+    for (uint32_t p = 0; !e && p < pages * (65536u / STORE_PAGE_SIZE); p++) {
+        if ((p + 1) * STORE_PAGE_SIZE <= stack_end || page_zero(memory, p))
+            continue;
+        e = store_page_write(c->nvm, li->record.aid, li->record.aid_len, p, memory);
+    }
+    if (!e)
+        seam_applet_clear_dirty(li->applet);
+    return e;
+}

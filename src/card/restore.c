@@ -1,0 +1,337 @@
+/*
+ * Restore-module records (restore.h; docs/restore-module.md). A record's
+ * header counts the bytes its blocks (1 + data) and entries (name + value)
+ * take, so that the quota is checked without walking the record; every
+ * change updates the header in the same transaction.
+ */
+#include "restore.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "seam/util.h"
+
+#define FORMAT     1u
+#define HEADER_LEN 5u /* format, next block number (2), bytes used (2) */
+#define BLOCKS_MAX 256u
+#define SEQ_LEN    2u
+
+typedef struct {
+    uint16_t next_block;
+    uint16_t used;
+} header;
+
+void restore_identity_make(restore_identity *id, const uint8_t *sd, size_t sd_len,
+                           const uint8_t *aid, size_t aid_len) {
+    size_t n = 0;
+    id->bytes[n++] = (uint8_t)sd_len;
+    memcpy(id->bytes + n, sd, sd_len);
+    n += sd_len;
+    id->bytes[n++] = (uint8_t)aid_len;
+    memcpy(id->bytes + n, aid, aid_len);
+    id->len = n + aid_len;
+}
+
+static seam_err header_get(seam_nvm *nvm, const restore_identity *id, header *h) {
+    uint8_t v[HEADER_LEN];
+    size_t len = 0;
+    seam_err e = seam_nvm_get(nvm, RESTORE_RECORD, id->bytes, id->len, v, sizeof v, &len);
+    if (e == SEAM_ERR_BUFFER_SMALL || (!e && (len != HEADER_LEN || v[0] != FORMAT)))
+        e = SEAM_ERR_NVM_CORRUPT;
+    if (!e) {
+        h->next_block = (uint16_t)(v[1] << 8 | v[2]);
+        h->used = (uint16_t)(v[3] << 8 | v[4]);
+    }
+    return e;
+}
+
+static seam_err header_put(seam_nvm *nvm, const restore_identity *id, const header *h) {
+    uint8_t v[HEADER_LEN] = {FORMAT, (uint8_t)(h->next_block >> 8), (uint8_t)h->next_block,
+                             (uint8_t)(h->used >> 8), (uint8_t)h->used};
+    return seam_nvm_put(nvm, RESTORE_RECORD, id->bytes, id->len, v, sizeof v);
+}
+
+/* Reads the header, creating an empty record when there is none. */
+static seam_err header_ensure(seam_nvm *nvm, const restore_identity *id, header *h) {
+    seam_err e = header_get(nvm, id, h);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        h->next_block = 0;
+        h->used = 0;
+        e = header_put(nvm, id, h);
+    }
+    return e;
+}
+
+seam_err restore_record_exists(seam_nvm *nvm, const restore_identity *id, bool *exists) {
+    header h;
+    seam_err e = header_get(nvm, id, &h);
+    *exists = e == SEAM_OK;
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+}
+
+seam_err restore_record_ensure(seam_nvm *nvm, const restore_identity *id) {
+    header h;
+    return header_ensure(nvm, id, &h);
+}
+
+seam_err restore_record_delete(seam_nvm *nvm, const restore_identity *id) {
+    seam_err e = seam_nvm_delete(nvm, RESTORE_RECORD, id->bytes, id->len);
+    if (!e)
+        e = seam_nvm_delete_prefix(nvm, RESTORE_PERSO, id->bytes, id->len, NULL);
+    if (!e)
+        e = seam_nvm_delete_prefix(nvm, RESTORE_ENTRY, id->bytes, id->len, NULL);
+    return e;
+}
+
+/* Builds identity || suffix into key; returns its length. */
+static size_t make_key(const restore_identity *id, const uint8_t *suffix, size_t n,
+                       uint8_t key[RESTORE_ID_MAX + SEAM_RESTORE_NAME_MAX]) {
+    memcpy(key, id->bytes, id->len);
+    memcpy(key + id->len, suffix, n);
+    return id->len + n;
+}
+
+seam_err restore_perso_append(seam_nvm *nvm, const restore_identity *id, uint8_t p1,
+                              const uint8_t *data, size_t len, int32_t *result) {
+    uint8_t key[RESTORE_ID_MAX + SEAM_RESTORE_NAME_MAX], value[2 + RESTORE_BLOCK_MAX];
+    uint8_t seq[SEQ_LEN];
+    header h;
+    seam_err e = header_ensure(nvm, id, &h);
+    *result = SEAM_RESTORE_ERR_QUOTA;
+    if (e || len > RESTORE_BLOCK_MAX || h.next_block >= BLOCKS_MAX ||
+        h.used + 1u + len > SEAM_RESTORE_QUOTA)
+        goto done;
+    seq[0] = (uint8_t)(h.next_block >> 8);
+    seq[1] = (uint8_t)h.next_block;
+    value[0] = FORMAT;
+    value[1] = p1;
+    if (len)
+        memcpy(value + 2, data, len);
+    e = seam_nvm_put(nvm, RESTORE_PERSO, key, make_key(id, seq, SEQ_LEN, key), value, 2 + len);
+    h.next_block++;
+    h.used = (uint16_t)(h.used + 1u + len);
+    if (!e)
+        e = header_put(nvm, id, &h);
+    if (!e)
+        *result = 0;
+done:
+    seam_secure_zero(value, sizeof value);
+    return e;
+}
+
+seam_err restore_perso_clear(seam_nvm *nvm, const restore_identity *id) {
+    restore_blocks blocks = {0};
+    header h;
+    seam_err e = header_ensure(nvm, id, &h);
+    if (!e)
+        e = restore_blocks_read(nvm, id, &blocks);
+    for (size_t i = 0; !e && i < blocks.count; i++)
+        h.used = (uint16_t)(h.used - 1u - blocks.len[i]);
+    if (!e)
+        e = seam_nvm_delete_prefix(nvm, RESTORE_PERSO, id->bytes, id->len, NULL);
+    h.next_block = 0;
+    if (!e)
+        e = header_put(nvm, id, &h);
+    restore_blocks_free(&blocks);
+    return e;
+}
+
+typedef struct {
+    restore_blocks *out;
+    size_t id_len, data_len;
+    seam_err status;
+} blocks_walk;
+
+static int visit_block(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
+                       size_t value_len) {
+    blocks_walk *w = ctx;
+    restore_blocks *b = w->out;
+    (void)key;
+    if (key_len != w->id_len + SEQ_LEN || value_len < 2 || value[0] != FORMAT ||
+        value_len - 2 > RESTORE_BLOCK_MAX || b->count >= BLOCKS_MAX) {
+        w->status = SEAM_ERR_NVM_CORRUPT;
+        return 1;
+    }
+    b->p1[b->count] = value[1];
+    b->offset[b->count] = w->data_len;
+    b->len[b->count] = value_len - 2;
+    memcpy(b->data + w->data_len, value + 2, value_len - 2);
+    w->data_len += value_len - 2;
+    b->count++;
+    return 0;
+}
+
+seam_err restore_blocks_read(seam_nvm *nvm, const restore_identity *id, restore_blocks *out) {
+    blocks_walk w = {out, id->len, 0, SEAM_OK};
+    seam_err e = SEAM_OK;
+    memset(out, 0, sizeof *out);
+    out->p1 = malloc(BLOCKS_MAX);
+    out->offset = malloc(BLOCKS_MAX * sizeof *out->offset);
+    out->len = malloc(BLOCKS_MAX * sizeof *out->len);
+    out->data = malloc((size_t)BLOCKS_MAX * RESTORE_BLOCK_MAX);
+    if (!out->p1 || !out->offset || !out->len || !out->data)
+        e = SEAM_ERR_NOMEM;
+    if (!e)
+        e = seam_nvm_foreach(nvm, RESTORE_PERSO, id->bytes, id->len, visit_block, &w);
+    if (!e)
+        e = w.status;
+    if (e)
+        restore_blocks_free(out);
+    return e;
+}
+
+void restore_blocks_free(restore_blocks *blocks) {
+    if (blocks->data)
+        seam_secure_zero(blocks->data, (size_t)BLOCKS_MAX * RESTORE_BLOCK_MAX);
+    free(blocks->p1);
+    free(blocks->offset);
+    free(blocks->len);
+    free(blocks->data);
+    memset(blocks, 0, sizeof *blocks);
+}
+
+seam_err restore_entry_put(seam_nvm *nvm, const restore_identity *id, const uint8_t *name,
+                           size_t name_len, const uint8_t *value, size_t len, int32_t *result) {
+    uint8_t key[RESTORE_ID_MAX + SEAM_RESTORE_NAME_MAX];
+    uint8_t *v = NULL;
+    size_t key_len = 0, old_len = 0;
+    size_t old = 0;
+    header h;
+    seam_err e = SEAM_OK;
+    *result = SEAM_RESTORE_ERR_QUOTA;
+    if (name_len < 1 || name_len > SEAM_RESTORE_NAME_MAX || len > SEAM_RESTORE_VALUE_MAX)
+        goto done;
+    e = header_ensure(nvm, id, &h);
+    if (e)
+        goto done;
+    key_len = make_key(id, name, name_len, key);
+    e = seam_nvm_get(nvm, RESTORE_ENTRY, key, key_len, NULL, 0, &old_len);
+    if (!e)
+        old = name_len + old_len - 1; /* the stored value has a format byte */
+    else if (e == SEAM_ERR_NOT_FOUND)
+        e = SEAM_OK;
+    if (e)
+        goto done;
+    if (len == 0) {
+        if (old)
+            e = seam_nvm_delete(nvm, RESTORE_ENTRY, key, key_len);
+        h.used = (uint16_t)(h.used - old);
+    } else if (h.used - old + name_len + len > SEAM_RESTORE_QUOTA) {
+        goto done;
+    } else {
+        v = malloc(1 + len);
+        e = v ? SEAM_OK : SEAM_ERR_NOMEM;
+        if (!e) {
+            v[0] = FORMAT;
+            memcpy(v + 1, value, len);
+            e = seam_nvm_put(nvm, RESTORE_ENTRY, key, key_len, v, 1 + len);
+        }
+        h.used = (uint16_t)(h.used - old + name_len + len);
+    }
+    if (!e)
+        e = header_put(nvm, id, &h);
+    if (!e)
+        *result = 0;
+done:
+    if (v)
+        seam_secure_zero(v, 1 + len);
+    free(v);
+    return e;
+}
+
+seam_err restore_entry_get(seam_nvm *nvm, const restore_identity *id, const uint8_t *name,
+                           size_t name_len, uint8_t *out, size_t cap, size_t *len,
+                           int32_t *result) {
+    uint8_t key[RESTORE_ID_MAX + SEAM_RESTORE_NAME_MAX];
+    uint8_t *v = NULL;
+    size_t v_len = 0, key_len = 0;
+    seam_err e = SEAM_OK;
+    *result = SEAM_RESTORE_ERR_ABSENT;
+    *len = 0;
+    if (name_len < 1 || name_len > SEAM_RESTORE_NAME_MAX)
+        goto done;
+    key_len = make_key(id, name, name_len, key);
+    e = seam_nvm_get(nvm, RESTORE_ENTRY, key, key_len, NULL, 0, &v_len);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        goto done;
+    }
+    if (!e && (v_len < 1 || v_len > 1 + SEAM_RESTORE_VALUE_MAX))
+        e = SEAM_ERR_NVM_CORRUPT;
+    if (!e) {
+        v = malloc(v_len);
+        e = v ? seam_nvm_get(nvm, RESTORE_ENTRY, key, key_len, v, v_len, &v_len) : SEAM_ERR_NOMEM;
+    }
+    if (!e && v[0] != FORMAT)
+        e = SEAM_ERR_NVM_CORRUPT;
+    if (!e) {
+        *len = v_len - 1;
+        memcpy(out, v + 1, *len < cap ? *len : cap);
+        *result = 0;
+    }
+done:
+    if (v)
+        seam_secure_zero(v, v_len);
+    free(v);
+    return e;
+}
+
+typedef struct {
+    size_t id_len;
+    int (*visit)(void *ctx, const uint8_t *name, size_t name_len, const uint8_t *value, size_t len);
+    void *ctx;
+    seam_err status;
+} entries_walk;
+
+static int visit_entry(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
+                       size_t value_len) {
+    entries_walk *w = ctx;
+    if (key_len <= w->id_len || value_len < 1 || value[0] != FORMAT) {
+        w->status = SEAM_ERR_NVM_CORRUPT;
+        return 1;
+    }
+    return w->visit(w->ctx, key + w->id_len, key_len - w->id_len, value + 1, value_len - 1) ? 1 : 0;
+}
+
+seam_err restore_entry_foreach(seam_nvm *nvm, const restore_identity *id,
+                               int (*visit)(void *ctx, const uint8_t *name, size_t name_len,
+                                            const uint8_t *value, size_t len),
+                               void *ctx) {
+    entries_walk w = {id->len, visit, ctx, SEAM_OK};
+    seam_err e = seam_nvm_foreach(nvm, RESTORE_ENTRY, id->bytes, id->len, visit_entry, &w);
+    return e ? e : w.status;
+}
+
+/* ---- the runtime's callbacks ---------------------------------------------------- */
+
+static seam_err bound_put(void *ctx, const uint8_t *name, size_t name_len, const uint8_t *value,
+                          size_t len, int32_t *result) {
+    restore_binding *b = ctx;
+    return restore_entry_put(b->nvm, &b->id, name, name_len, value, len, result);
+}
+
+static seam_err bound_get(void *ctx, const uint8_t *name, size_t name_len, uint8_t *out, size_t cap,
+                          size_t *len, int32_t *result) {
+    restore_binding *b = ctx;
+    return restore_entry_get(b->nvm, &b->id, name, name_len, out, cap, len, result);
+}
+
+static seam_err bound_perso_add(void *ctx, uint8_t p1, const uint8_t *data, size_t len,
+                                int32_t *result) {
+    restore_binding *b = ctx;
+    return restore_perso_append(b->nvm, &b->id, p1, data, len, result);
+}
+
+void restore_host(restore_binding *b, uint32_t previous_version, seam_applet_restore_host *out) {
+    out->ctx = b;
+    out->put = bound_put;
+    out->get = bound_get;
+    out->perso_add = bound_perso_add;
+    out->previous_version = previous_version;
+}
+
+void restore_bind(seam_applet *applet, restore_binding *b, uint32_t previous_version) {
+    seam_applet_restore_host host;
+    restore_host(b, previous_version, &host);
+    seam_applet_bind_restore(applet, &host);
+}

@@ -1,0 +1,104 @@
+/*
+ * The restore module's records (restore.c; docs/restore-module.md): per
+ * application identity (SD AID, instance AID), the personalization blocks
+ * the instance received and its named application data entries, kept
+ * independently of every package and instance. Internal to the card layer.
+ *
+ *   table            key                          value
+ *   ---------------  ---------------------------  ------------------------------
+ *   RESTORE_RECORD   identity                     format 1, next block number (2),
+ *                                                 bytes used (2)
+ *   RESTORE_PERSO    identity || block number (2) format 1, P1, data
+ *   RESTORE_ENTRY    identity || name             format 1, value
+ *
+ * identity = len(SD AID) || SD AID || len(instance AID) || instance AID.
+ * Every function works inside the caller's nvm transaction.
+ */
+#ifndef SEAM_CARD_RESTORE_H
+#define SEAM_CARD_RESTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "applet_runtime.h"
+#include "registry.h"
+#include "seam/nvm.h"
+
+enum {
+    RESTORE_RECORD = 8,
+    RESTORE_PERSO = 9,
+    RESTORE_ENTRY = 10,
+};
+
+#define RESTORE_ID_MAX    (2u + 2u * REGISTRY_AID_MAX)
+#define RESTORE_BLOCK_MAX 255u /* data bytes in one personalization block */
+
+/* An application identity, as a key prefix. */
+typedef struct {
+    uint8_t bytes[RESTORE_ID_MAX];
+    size_t len;
+} restore_identity;
+
+/* A record bound to an applet: what the runtime's callbacks reach. It must
+   stay where it is (the applet keeps a pointer) while the applet lives. */
+typedef struct {
+    seam_nvm *nvm;
+    restore_identity id;
+} restore_binding;
+
+/* Makes the identity of instance aid in SD sd (both 1..16 bytes). */
+void restore_identity_make(restore_identity *id, const uint8_t *sd, size_t sd_len,
+                           const uint8_t *aid, size_t aid_len);
+
+/* True in *exists when the identity has a record. Errors: nvm errors. */
+seam_err restore_record_exists(seam_nvm *nvm, const restore_identity *id, bool *exists);
+/* Creates an empty record unless there is one. Errors: nvm errors. */
+seam_err restore_record_ensure(seam_nvm *nvm, const restore_identity *id);
+/* Deletes a record with its blocks and entries. Errors: SEAM_ERR_NOT_FOUND, nvm errors. */
+seam_err restore_record_delete(seam_nvm *nvm, const restore_identity *id);
+
+/* Appends a personalization block (creating the record if needed); *result 0 or
+   SEAM_RESTORE_ERR_QUOTA (nothing written). Errors: nvm errors. */
+seam_err restore_perso_append(seam_nvm *nvm, const restore_identity *id, uint8_t p1,
+                              const uint8_t *data, size_t len, int32_t *result);
+/* Deletes every personalization block of the record (the entries stay). */
+seam_err restore_perso_clear(seam_nvm *nvm, const restore_identity *id);
+
+/* The personalization blocks of a record, read out in order: count blocks,
+   block i is p1[i] with data + offset[i], length len[i]. Free with
+   restore_blocks_free. */
+typedef struct {
+    size_t count;
+    uint8_t *p1;
+    size_t *offset, *len;
+    uint8_t *data;
+} restore_blocks;
+/* Reads the blocks into *out (caller frees). Errors: SEAM_ERR_NVM_CORRUPT, nvm errors. */
+seam_err restore_blocks_read(seam_nvm *nvm, const restore_identity *id, restore_blocks *out);
+/* Frees what restore_blocks_read allocated; a zeroed struct is fine. */
+void restore_blocks_free(restore_blocks *blocks);
+
+/* Sets entry name (1..16 bytes) to value[0..len) (len 0 deletes it); *result 0 or
+   SEAM_RESTORE_ERR_QUOTA (nothing written). Errors: nvm errors. */
+seam_err restore_entry_put(seam_nvm *nvm, const restore_identity *id, const uint8_t *name,
+                           size_t name_len, const uint8_t *value, size_t len, int32_t *result);
+/* Reads entry name into out[0..cap) (as much as fits), *len its whole length;
+ *result 0 or SEAM_RESTORE_ERR_ABSENT. Errors: nvm errors. */
+seam_err restore_entry_get(seam_nvm *nvm, const restore_identity *id, const uint8_t *name,
+                           size_t name_len, uint8_t *out, size_t cap, size_t *len, int32_t *result);
+/* Calls visit(ctx, name, name_len, value, len) for every entry, in name order;
+   a non-zero return stops the walk. Errors: nvm errors. */
+seam_err restore_entry_foreach(seam_nvm *nvm, const restore_identity *id,
+                               int (*visit)(void *ctx, const uint8_t *name, size_t name_len,
+                                            const uint8_t *value, size_t len),
+                               void *ctx);
+
+/* Fills *out with the callbacks that reach b's record (for seam_applet_options). */
+void restore_host(restore_binding *b, uint32_t previous_version, seam_applet_restore_host *out);
+
+/* Binds the record of b->id to applet (its host functions then reach it);
+   previous_version as seam_upgrade_previous_version answers. */
+void restore_bind(seam_applet *applet, restore_binding *b, uint32_t previous_version);
+
+#endif
