@@ -69,6 +69,32 @@ void seam_card_power_off(seam_card *card);
 seam_err seam_card_transmit(seam_card *card, const uint8_t *command, size_t command_len,
                             uint8_t *response, size_t response_size, size_t *response_len);
 
+/* Traffic of one kind of command on the card's external interface (APDU level). */
+typedef struct {
+    uint64_t commands;  /* command APDUs received */
+    uint64_t bytes_in;  /* their bytes, as received */
+    uint64_t bytes_out; /* response bytes sent, SW included */
+} seam_card_counter;
+
+/*
+ * The card's byte counters, in RAM only: zero when the card object is
+ * created or opened, kept across power off / on of the same object, gone
+ * when it is closed. by_ins[i] counts commands whose INS byte is i (GET
+ * RESPONSE under C0); a command shorter than 2 bytes counts in total only.
+ * A command counts once seam_card_transmit takes it (powered, alive); its
+ * response counts when transmit returns SEAM_OK. See docs/card.md.
+ */
+typedef struct {
+    seam_card_counter total;
+    seam_card_counter by_ins[256];
+} seam_card_traffic;
+
+/* Copies the card's byte counters to *out; the card may be powered on or off. */
+void seam_card_traffic_get(const seam_card *card, seam_card_traffic *out);
+
+/* Sets every byte counter of the card to zero. */
+void seam_card_traffic_reset(seam_card *card);
+
 /* The card's nvm, for fault injection and accounting in tests and benches. */
 seam_nvm *seam_card_nvm(seam_card *card);
 

@@ -39,6 +39,7 @@
 #include "apdu.h"
 #include "card_int.h"
 #include "package_store.h"
+#include "upgrade.h"
 #include "registry.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
@@ -520,6 +521,7 @@ static bool content_change(const seam_apdu *a) {
     case 0xE4: /* DELETE */
     case 0xD8: /* PUT KEY */
     case 0xE2: /* STORE DATA */
+    case 0xEA: /* MANAGE ELF UPGRADE */
         return true;
     case 0xF0: /* SET STATUS */
         return a->p1 != 0x80;
@@ -681,6 +683,8 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
         return gp_delete(c, ch, &plain, *secured, r);
     case 0xE2:
         return gp_store_data(c, ch, &plain, *secured, r);
+    case 0xEA:
+        return gp_manage_elf_upgrade(c, ch, &plain, *secured, r);
     default:
         r->sw = SEAM_SW_INS_NOT_SUPPORTED;
         return SEAM_OK;
@@ -702,17 +706,31 @@ seam_err seam_card_transmit(seam_card *c, const uint8_t *cmd, size_t cmd_len, ui
         return SEAM_ERR_NVM_POWER_CUT;
     if (!c->powered)
         return SEAM_ERR_CARD;
-    if (seam_apdu_parse(cmd, cmd_len, &a))
-        return respond_sw(c, cmd_len < 4 ? SEAM_SW_WRONG_LENGTH : SEAM_SW_WRONG_LENGTH, out,
-                          out_size, out_len);
-    if (seam_apdu_class_decode(a.cla, &cls))
-        return respond_sw(c, SEAM_SW_CLA_NOT_SUPPORTED, out, out_size, out_len);
-    if (cls.channel >= CHANNELS || !c->channels[cls.channel].open)
-        return respond_sw(c, SEAM_SW_CHANNEL_NOT_SUPPORTED, out, out_size, out_len);
+    /* byte counters: the command as received, the response once written */
+    seam_card_counter *count[2] = {&c->traffic.total,
+                                   cmd_len >= 2 ? &c->traffic.by_ins[cmd[1]] : NULL};
+    for (unsigned i = 0; i < 2 && count[i]; i++) {
+        count[i]->commands++;
+        count[i]->bytes_in += cmd_len;
+    }
+    if (seam_apdu_parse(cmd, cmd_len, &a)) {
+        e = respond_sw(c, SEAM_SW_WRONG_LENGTH, out, out_size, out_len);
+        goto counted;
+    }
+    if (seam_apdu_class_decode(a.cla, &cls)) {
+        e = respond_sw(c, SEAM_SW_CLA_NOT_SUPPORTED, out, out_size, out_len);
+        goto counted;
+    }
+    if (cls.channel >= CHANNELS || !c->channels[cls.channel].open) {
+        e = respond_sw(c, SEAM_SW_CHANNEL_NOT_SUPPORTED, out, out_size, out_len);
+        goto counted;
+    }
     if (!cls.proprietary && a.ins == SEAM_APDU_INS_GET_RESPONSE) {
         if (c->remainder_channel != cls.channel)
-            return respond_sw(c, SEAM_SW_CONDITIONS_NOT_MET, out, out_size, out_len);
-        return seam_apdu_remainder_get(&c->remainder, a.ne, out, out_size, out_len);
+            e = respond_sw(c, SEAM_SW_CONDITIONS_NOT_MET, out, out_size, out_len);
+        else
+            e = seam_apdu_remainder_get(&c->remainder, a.ne, out, out_size, out_len);
+        goto counted;
     }
     seam_apdu_remainder_clear(&c->remainder);
     channel *ch = &c->channels[cls.channel];
@@ -750,6 +768,18 @@ seam_err seam_card_transmit(seam_card *c, const uint8_t *cmd, size_t cmd_len, ui
         data = c->wrapped;
     }
     c->remainder_channel = cls.channel;
-    return seam_apdu_remainder_send(&c->remainder, data, len, r.sw, a.ne ? a.ne : 256, out,
-                                    out_size, out_len);
+    e = seam_apdu_remainder_send(&c->remainder, data, len, r.sw, a.ne ? a.ne : 256, out, out_size,
+                                 out_len);
+counted:
+    for (unsigned i = 0; i < 2 && count[i] && !e; i++)
+        count[i]->bytes_out += *out_len;
+    return e;
+}
+
+void seam_card_traffic_get(const seam_card *c, seam_card_traffic *out) {
+    *out = c->traffic;
+}
+
+void seam_card_traffic_reset(seam_card *c) {
+    memset(&c->traffic, 0, sizeof c->traffic);
 }

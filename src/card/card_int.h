@@ -80,6 +80,7 @@ struct seam_card {
     uint8_t plain[SEAM_APDU_MAX_LEN];        /* the command after secure messaging */
     uint8_t data[SEAM_CARD_RESPONSE_MAX];    /* response data being built */
     uint8_t wrapped[SEAM_CARD_RESPONSE_MAX]; /* response data after secure messaging */
+    seam_card_traffic traffic;               /* byte counters (seam_card_transmit), RAM only */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */

@@ -24,6 +24,7 @@
 #include "gp_domains.h"
 #include "gp_perso.h"
 #include "instance.h"
+#include "upgrade.h"
 #include "package.h"
 #include "package_store.h"
 #include "sw.h"
@@ -326,8 +327,10 @@ static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd
         goto out; /* 6A80: a package's applet cannot be a security domain */
     e = store_package_get(c->nvm, elf, elf_len, &p);
     if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
+        /* U2: no new instance from a package of the temporary useful space */
+        e = store_package_get_in(c->nvm, SPACE_TEMPORARY, elf, elf_len, &p);
+        r->sw = e == SEAM_OK ? SEAM_SW_CONDITIONS_NOT_MET : SEAM_SW_DATA_NOT_FOUND;
+        e = e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
         goto out;
     }
     for (uint8_t i = 0; !e && i < p.applet_count; i++)
@@ -457,9 +460,10 @@ static seam_err extradite_package(seam_card *c, const registry_sd *self, const r
                                   const uint8_t *aid, size_t len, reply *r) {
     store_package p;
     seam_err e = store_package_get(c->nvm, aid, len, &p);
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
+    if (e == SEAM_ERR_NOT_FOUND) { /* U8: a package of the temporary space stays there */
+        e = store_package_get_in(c->nvm, SPACE_TEMPORARY, aid, len, &p);
+        r->sw = e == SEAM_OK ? SEAM_SW_CONDITIONS_NOT_MET : SEAM_SW_DATA_NOT_FOUND;
+        e = e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
     } else if (!e && !domain_owns(self, p.sd, p.sd_len, 0)) {
         r->sw = SEAM_SW_SECURITY_STATUS;
     } else if (!e && p.space != SPACE_USEFUL) {
@@ -564,6 +568,8 @@ seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
         e = registry_update(c, &self, a, r);
     else
         r->sw = SEAM_SW_WRONG_P1P2;
+    if (!e && secured && r->sw == SEAM_SW_SUCCESS && (a->p1 == 0x04 || a->p1 == 0x0C))
+        e = upgrade_tidy_all(c); /* U6: an SD holding the new version lets the old go */
     return e;
 }
 
@@ -680,5 +686,7 @@ seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, 
         r->sw = SEAM_SW_DATA_NOT_FOUND;
     }
 out:
+    if (!e && r->sw == SEAM_SW_SUCCESS)
+        e = upgrade_tidy_all(c); /* U9: the temporary space goes when it empties */
     return e;
 }

@@ -480,36 +480,45 @@ static seam_err list_apps(seam_card *c, const registry_sd *self, const uint8_t *
     return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }
 
-/* Lists the ELFs (packages) matching prefix: E3 { 4F, 9F70 01, CE version [, 84 modules] }. */
+/* Lists the ELFs (packages) matching prefix and visible to self, those of the useful
+   space first: E3 { 4F, 9F70 01, CE version [, 84 modules], CC SD, DF71 space }. */
 static seam_err list_elfs(seam_card *c, const registry_sd *self, const uint8_t *prefix,
                           size_t prefix_len, bool modules, listing *l) {
     static const uint8_t loaded = 0x01;
+    static const uint8_t spaces[2] = {SPACE_USEFUL, SPACE_TEMPORARY};
     seam_nvm_cursor cur;
-    uint8_t aid[REGISTRY_AID_MAX], body[400], entry[410], version[2];
+    uint8_t aid[REGISTRY_AID_MAX], body[420], entry[430], version[2];
     size_t aid_len = 0, value_len = 0, n = 0;
     store_package p;
     bool go = true;
-    seam_err e = seam_nvm_cursor_init(&cur, STORE_PACKAGE, prefix_len ? prefix : NULL, prefix_len);
-    while (!e && go) {
-        e = seam_nvm_cursor_next(c->nvm, &cur, aid, sizeof aid, &aid_len, NULL, 0, &value_len);
-        if (!e)
-            e = store_package_get(c->nvm, aid, aid_len, &p);
-        if (e)
-            break;
-        if (!visible(self, p.sd, p.sd_len))
-            continue;
-        n = 0;
-        version[0] = (uint8_t)(p.version >> 8);
-        version[1] = (uint8_t)p.version;
-        put_tlv(body, &n, 0x4F, p.aid, p.aid_len);
-        put_tlv(body, &n, 0x9F70, &loaded, 1);
-        put_tlv(body, &n, 0xCE, version, 2);
-        for (uint8_t i = 0; modules && i < p.applet_count; i++)
-            put_tlv(body, &n, 0x84, p.applets[i], p.applet_lens[i]);
-        put_tlv(body, &n, 0xCC, p.sd, p.sd_len);
-        go = listing_add(l, entry, wrap_e3(body, n, entry));
+    seam_err e = SEAM_OK;
+    for (size_t s = 0; !e && go && s < 2; s++) {
+        uint16_t table = spaces[s] == SPACE_USEFUL ? STORE_PACKAGE : STORE_PACKAGE_TEMPORARY;
+        e = seam_nvm_cursor_init(&cur, table, prefix_len ? prefix : NULL, prefix_len);
+        while (!e && go) {
+            e = seam_nvm_cursor_next(c->nvm, &cur, aid, sizeof aid, &aid_len, NULL, 0, &value_len);
+            if (!e)
+                e = store_package_get_in(c->nvm, spaces[s], aid, aid_len, &p);
+            if (e)
+                break;
+            if (!visible(self, p.sd, p.sd_len))
+                continue;
+            n = 0;
+            version[0] = (uint8_t)(p.version >> 8);
+            version[1] = (uint8_t)p.version;
+            put_tlv(body, &n, 0x4F, p.aid, p.aid_len);
+            put_tlv(body, &n, 0x9F70, &loaded, 1);
+            put_tlv(body, &n, 0xCE, version, 2);
+            for (uint8_t i = 0; modules && i < p.applet_count; i++)
+                put_tlv(body, &n, 0x84, p.applets[i], p.applet_lens[i]);
+            put_tlv(body, &n, 0xCC, p.sd, p.sd_len);
+            put_tlv(body, &n, 0xDF71, &p.space, 1);
+            go = listing_add(l, entry, wrap_e3(body, n, entry));
+        }
+        if (e == SEAM_ERR_NOT_FOUND)
+            e = SEAM_OK;
     }
-    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+    return e;
 }
 
 /* The status word for GET STATUS's P1/P2 on ch, before any listing. */

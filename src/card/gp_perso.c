@@ -25,6 +25,7 @@
 #include "card_int.h"
 #include "gp_perso.h"
 #include "instance.h"
+#include "restore_apdu.h"
 #include "package_store.h"
 #include "registry.h"
 #include "sw.h"
@@ -200,12 +201,15 @@ static void apply_tlvs(registry_card *card, const uint8_t *d, size_t n, uint16_t
     }
 }
 
-/* Applies DGIs (tag 2 bytes, length 1 byte or FF + 2 bytes); only 0070. */
-static void apply_dgis(registry_card *card, const uint8_t *d, size_t n, uint16_t *sw) {
+/* Applies DGIs (tag 2 bytes, length 1 byte or FF + 2 bytes): 0070 to card, 7F70
+   and 7F71 to the restore module (restore_apdu.c). */
+static seam_err apply_dgis(seam_card *c, const channel *ch, registry_card *card, const uint8_t *d,
+                           size_t n, uint16_t *sw) {
     size_t pos = 0;
+    seam_err e = SEAM_OK;
     if (n == 0)
         *sw = SEAM_SW_WRONG_DATA;
-    while (pos < n && *sw == SEAM_SW_SUCCESS) {
+    while (!e && pos < n && *sw == SEAM_SW_SUCCESS) {
         size_t len = 0;
         uint16_t dgi = 0;
         if (n - pos < 3) {
@@ -223,16 +227,19 @@ static void apply_dgis(registry_card *card, const uint8_t *d, size_t n, uint16_t
         }
         if (len > n - pos)
             *sw = SEAM_SW_WRONG_DATA;
+        else if (dgi == RESTORE_DGI_PERSO || dgi == RESTORE_DGI_ENTRIES)
+            e = restore_store_data_dgi(c, ch, dgi, d + pos, len, sw);
         else if (dgi != 0x0070)
             *sw = SEAM_SW_DATA_NOT_FOUND;
         else
             apply_tlvs(card, d + pos, len, sw);
         pos += len;
     }
+    return e;
 }
 
 /* Delivers the block to the selected SD: IIN and CIN into the card record. */
-static seam_err to_sd(seam_card *c, const seam_apdu *a, reply *r) {
+static seam_err to_sd(seam_card *c, const channel *ch, const seam_apdu *a, reply *r) {
     registry_card card;
     uint16_t sw = SEAM_SW_SUCCESS;
     seam_err e = SEAM_OK;
@@ -244,11 +251,11 @@ static seam_err to_sd(seam_card *c, const seam_apdu *a, reply *r) {
     if (e)
         goto out;
     if ((a->p1 & P1_FORMAT) == 0x08)
-        apply_dgis(&card, a->data, a->nc, &sw);
+        e = apply_dgis(c, ch, &card, a->data, a->nc, &sw);
     else
         apply_tlvs(&card, a->data, a->nc, &sw);
     r->sw = sw;
-    if (sw == SEAM_SW_SUCCESS)
+    if (!e && sw == SEAM_SW_SUCCESS)
         e = registry_card_put(c->nvm, &card);
 out:
     return e;
@@ -272,7 +279,7 @@ seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secur
     else if (ch->perso.target_len)
         e = to_applet(c, ch, a, r);
     else
-        e = to_sd(c, a, r);
+        e = to_sd(c, ch, a, r);
     if (e || !success(r->sw) || (a->p1 & P1_LAST))
         perso_end(ch);
     else

@@ -240,8 +240,9 @@ static int visit_instance(void *ctx, const uint8_t *key, size_t key_len, const u
     store_instance inst = {0};
     if (key_len > REGISTRY_AID_MAX || instance_parse(value, value_len, &inst))
         return SEAM_ERR_NVM_CORRUPT;
-    if (inst.package_len != w->len || memcmp(inst.package, w->package, w->len))
-        return 0;
+    if (inst.package_len != w->len || memcmp(inst.package, w->package, w->len) ||
+        inst.space != SPACE_USEFUL)
+        return 0; /* an instance of the temporary space's package of that AID */
     memcpy(inst.aid, key, key_len);
     inst.aid_len = (uint8_t)key_len;
     if (w->first && !w->count)

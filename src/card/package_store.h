@@ -118,7 +118,8 @@ seam_err store_instance_get(seam_nvm *nvm, const uint8_t *aid, size_t len, store
 seam_err store_instance_put(seam_nvm *nvm, const store_instance *inst);
 /* Deletes an instance record and its pages (inside a transaction). */
 seam_err store_instance_delete(seam_nvm *nvm, const uint8_t *aid, size_t len);
-/* Counts the instances of a package and, in *first, names one of them (may be NULL). */
+/* Counts the instances of a package of the useful space and, in *first, names one of
+   them (may be NULL). */
 seam_err store_package_instances(seam_nvm *nvm, const uint8_t *package, size_t len, size_t *count,
                                  store_instance *first);
 /* True when a STORE_INSTANCE value says the instance is SELECTABLE. */

@@ -5,6 +5,7 @@
  * docs/card-script.md.
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +341,10 @@ int seam_cli_card_script(int argc, char **argv) {
             run_apdu(r, &r->parsed);
         }
     }
+    seam_card_traffic traffic;
+    seam_card_traffic_get(r->card, &traffic);
+    printf("bytes in %" PRIu64 ", bytes out %" PRIu64 ", commands %" PRIu64 "\n",
+           traffic.total.bytes_in, traffic.total.bytes_out, traffic.total.commands);
     printf("%u passed, %u failed\n", r->passed, r->failed);
     status = r->failed ? 1 : 0;
 done:

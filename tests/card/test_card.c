@@ -2,7 +2,8 @@
  * The card as a terminal sees it: ATR, SELECT, logical channels, GET DATA,
  * GET RESPONSE, and the SCP03 handshake with the issuer security domain
  * (X1), with the sequence counter surviving restarts and power cuts (X4)
- * and every refused command leaving the card as it was (X6).
+ * and every refused command leaving the card as it was (X6); the byte
+ * counters of the card's interface (P1).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -138,6 +139,66 @@ static void long_responses_continue_with_get_response(void **state) {
     assert_int_equal(SEND(f->card, 0x00, 0xC0, 0x00, 0x00, 0x00), 0x6985);
 }
 
+static void assert_counter(const seam_card_counter *c, uint64_t commands, uint64_t in,
+                           uint64_t out) {
+    assert_int_equal(c->commands, commands);
+    assert_int_equal(c->bytes_in, in);
+    assert_int_equal(c->bytes_out, out);
+}
+
+/* P1: bytes in and out per INS, kept across power off / on, zeroed by reset. */
+static void p1_byte_counters_count_apdus_per_ins(void **state) {
+    fixture *f = *state;
+    seam_card_traffic t;
+    uint8_t one[] = {0x00};
+    seam_card_traffic_get(f->card, &t);
+    assert_counter(&t.total, 0, 0, 0);
+    assert_int_equal(
+        seam_card_transmit(f->card, one, sizeof one, response, sizeof response, &response_len),
+        SEAM_ERR_CARD); /* powered off: not taken, not counted */
+    power_on(f->card);
+    /* SELECT: 14 bytes in, the 18-byte FCI and 9000 out */
+    assert_int_equal(
+        SEND(f->card, 0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0, 0, 0x01, 0x51, 0, 0, 0, 0x00), 0x9000);
+    assert_int_equal(response_len, 20);
+    assert_int_equal(SEND(f->card, 0x00, 0xA4, 0x04), 0x6700); /* malformed: 3 in, 2 out */
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x00, 0x42, 0x00), 0x9000); /* IIN: 6 out */
+    assert_int_equal(response_len, 6);
+    /* CPLC with Le 10: 10 bytes and 6123, then GET RESPONSE with the other 35 */
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x9F, 0x7F, 0x0A), 0x6123);
+    assert_int_equal(response_len, 12);
+    assert_int_equal(SEND(f->card, 0x00, 0xC0, 0x00, 0x00, 0x00), 0x9000);
+    assert_int_equal(response_len, 37);
+    assert_int_equal(send(f->card, one, sizeof one), 0x6700); /* no INS: total only */
+    seam_card_traffic_get(f->card, &t);
+    assert_counter(&t.by_ins[0xA4], 2, 14 + 3, 20 + 2);
+    assert_counter(&t.by_ins[0xCA], 2, 5 + 5, 6 + 12);
+    assert_counter(&t.by_ins[0xC0], 1, 5, 37);
+    assert_counter(&t.by_ins[0x00], 0, 0, 0);
+    assert_counter(&t.total, 6, 17 + 10 + 5 + 1, 22 + 18 + 37 + 2);
+    for (unsigned i = 0; i < 256; i++)
+        if (i != 0xA4 && i != 0xCA && i != 0xC0)
+            assert_counter(&t.by_ins[i], 0, 0, 0);
+    /* RAM of the card object: they survive power off and on */
+    seam_card_power_off(f->card);
+    power_on(f->card);
+    seam_card_traffic_get(f->card, &t);
+    assert_counter(&t.total, 6, 33, 79);
+    seam_card_traffic_reset(f->card);
+    seam_card_traffic_get(f->card, &t);
+    assert_counter(&t.total, 0, 0, 0);
+    for (unsigned i = 0; i < 256; i++)
+        assert_counter(&t.by_ins[i], 0, 0, 0);
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x00, 0x42, 0x00), 0x9000);
+    seam_card_traffic_get(f->card, &t);
+    assert_counter(&t.total, 1, 5, 6);
+    assert_counter(&t.by_ins[0xCA], 1, 5, 6);
+    /* a new card object (the image reopened) starts at zero */
+    reopen(f);
+    seam_card_traffic_get(f->card, &t);
+    assert_counter(&t.total, 0, 0, 0);
+}
+
 /* ---- secure channel ---------------------------------------------------------------- */
 
 /* Runs INITIALIZE UPDATE; returns its SW and, on 9000, derives the host's session. */
@@ -258,6 +319,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(logical_channels_open_select_and_close, setup, teardown),
         cmocka_unit_test_setup_teardown(get_data_reports_card_objects, setup, teardown),
         cmocka_unit_test_setup_teardown(long_responses_continue_with_get_response, setup, teardown),
+        cmocka_unit_test_setup_teardown(p1_byte_counters_count_apdus_per_ins, setup, teardown),
         cmocka_unit_test_setup_teardown(scp03_handshake_opens_a_channel_with_the_test_keys, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(scp03_refusals_change_nothing, setup, teardown),

@@ -222,17 +222,18 @@ static void get_status_lists_applets_and_elfs_in_parts(void **state) {
     assert_int_equal(response_len, 2 * sizeof hello_entry + 2);
     assert_memory_equal(response, hello_entry, sizeof hello_entry);
     assert_memory_equal(response + sizeof hello_entry + 4, purse_cls, sizeof purse_cls);
-    /* ELFs: E3 { 4F, 9F70 01, CE version, CC SD }, with 84 modules for P1 10 */
+    /* ELFs: E3 { 4F, 9F70 01, CE version, CC SD, DF71 space }, with 84 modules for P1 10 */
     assert_int_equal(gp(f->card, true, 0xF2, 0x20, 0x02, all, sizeof all), 0x9000);
-    assert_int_equal(response_len, 2 * (2 + 8 + 4 + 4 + 10) + 2);
+    assert_int_equal(response_len, 2 * (2 + 8 + 4 + 4 + 10 + 4) + 2);
     assert_int_equal(response[0], 0xE3);
     assert_memory_equal(response + 4, hello_pkg, sizeof hello_pkg);
     assert_memory_equal(response + 10, ((uint8_t[]){0x9F, 0x70, 0x01, 0x01, 0xCE, 0x02}), 6);
     static const uint8_t prefix[] = {0x4F, 0x06, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
     assert_int_equal(gp(f->card, true, 0xF2, 0x10, 0x02, prefix, sizeof prefix), 0x9000);
-    assert_int_equal(response_len, 2 + 8 + 4 + 4 + 9 + 10 + 2);
+    assert_int_equal(response_len, 2 + 8 + 4 + 4 + 9 + 10 + 4 + 2);
     assert_memory_equal(response + 18, ((uint8_t[]){0x84, 0x07}), 2);
     assert_memory_equal(response + 27, ((uint8_t[]){0xCC, 0x08, 0xA0, 0x00, 0x00, 0x01}), 6);
+    assert_memory_equal(response + 37, ((uint8_t[]){0xDF, 0x71, 0x01, 0x01}), 4); /* useful */
     assert_memory_equal(response + 20, purse_cls, sizeof purse_cls);
     /* Le 40: one applet per response, 6310 then P2 03 */
     assert_int_equal(gp_le(f->card, 0xF2, 0x40, 0x02, all, sizeof all, 64), 0x6310);

@@ -1,0 +1,34 @@
+/*
+ * Package upgrades and the temporary useful space (upgrade.c;
+ * docs/restore-module.md, docs/upgrade.md). Internal to the card layer.
+ *
+ *   table            key                value
+ *   ---------------  -----------------  ---------------------------------------
+ *   UPGRADE_SESSION  old package AID    format 1, LV owner SD AID, LV new package
+ *                                       AID, instances migrated (2), old version (2)
+ */
+#ifndef SEAM_CARD_UPGRADE_H
+#define SEAM_CARD_UPGRADE_H
+
+#include "card_int.h"
+
+enum { UPGRADE_SESSION = 13 };
+
+/* Session status bytes (tag 90 of MANAGE ELF UPGRADE's response). */
+enum {
+    UPGRADE_NONE = 0x00,
+    UPGRADE_COMPLETED = 0x01,
+    UPGRADE_WAITING_FOR_PACKAGE = 0x02,
+    UPGRADE_WAITING_FOR_DOMAINS = 0x03,
+};
+
+/* MANAGE ELF UPGRADE (INS EA): start, migrate, abort, status, export (card_int.h's
+   handler contract). */
+seam_err gp_manage_elf_upgrade(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
+                               reply *r);
+
+/* Completes every session whose old package is no longer needed (U6, U7, U9); run
+   after a command that creates or deletes instances. Errors: nvm errors. */
+seam_err upgrade_tidy_all(seam_card *c);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * Updating an application without losing its data (requirements P8, P9, X4;
+ * docs/restore-module.md "Upgrade"): purse 1.0, personalized once over
+ * SCP03 and used, is replaced by purse 2.0 with MANAGE ELF UPGRADE; its PIN
+ * comes back from the restore module and its balance, counter and log
+ * through save_for_upgrade / restore_after_upgrade.
+ */
+#include "card_host.h"
+
+static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
+static const uint8_t purse_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
+static const uint8_t purse[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11};
+static const uint8_t pin[] = {'5', '6', '7', '8'};
+
+static uint16_t upgrade(seam_card *card, uint8_t p1, const uint8_t *aid, size_t len) {
+    uint8_t d[2 + 16] = {0x4F, (uint8_t)len};
+    memcpy(d + 2, aid, len);
+    return gp(card, true, 0xEA, p1, 0x00, d, 2 + len);
+}
+
+/* The status byte (tag 90) of the last MANAGE ELF UPGRADE response. */
+static uint8_t upgrade_status(void) {
+    assert_true(response_len >= 2 + 5);
+    assert_int_equal(response[0], 0xA1);
+    assert_int_equal(response[2], 0x90);
+    return response[4];
+}
+
+/* purse 1.0 installed as `purse`, personalized with PIN 5678 by STORE DATA, then
+   used: credit 100, debit 30 (balance 70, counter 2, two log entries). */
+static void personalized_and_used(seam_card *card) {
+    power_on(card);
+    open_channel(card);
+    load(card, "purse", purse_pkg, sizeof purse_pkg);
+    assert_int_equal(install(card, 0x0C, purse_pkg, purse_cls, purse, NULL, 0), 0x9000);
+    uint8_t perso[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11, 0, 0, 0};
+    assert_int_equal(gp(card, true, 0xE6, 0x20, 0x00, perso, sizeof perso), 0x9000);
+    uint8_t block[] = {0xDF, 0x01, 4, '5', '6', '7', '8'};
+    assert_int_equal(gp(card, true, 0xE2, 0x90, 0x00, block, sizeof block), 0x9000);
+    assert_int_equal(select_aid(card, purse, sizeof purse), 0x9000);
+    assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
+    assert_int_equal(SEND(card, 0x80, 0x30, 0x00, 0x00, 4, 0, 0, 0, 100), 0x9000);
+    assert_int_equal(SEND(card, 0x80, 0x40, 0x00, 0x00, 4, 0, 0, 0, 30), 0x9000);
+}
+
+/* Checks the purse: PIN 5678 (1234 refused), balance 70, counter 2, the log. */
+static void purse_kept_its_data(seam_card *card) {
+    assert_int_equal(select_aid(card, purse, sizeof purse), 0x9000);
+    assert_int_equal(SEND(card, 0x80, 0x50, 0x00, 0x00, 0x00), 0x9000);
+    assert_int_equal(response_len, 8 + 2);
+    assert_memory_equal(response, ((uint8_t[]){0, 0, 0, 70, 0, 0, 0, 2}), 8);
+    assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '1', '2', '3', '4'), 0x63C2);
+    assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
+    assert_int_equal(SEND(card, 0x80, 0x60, 0x00, 0x00, 0x00), 0x9000);
+    assert_int_equal(response_len, 2 * 13 + 2); /* newest first: the debit */
+    assert_memory_equal(response, ((uint8_t[]){2, 0, 0, 0, 30, 0, 0, 0, 70, 0, 0, 0, 2}), 13);
+}
+
+/* The purse package's version, from GET STATUS (CE), with the ISD's channel open. */
+static uint16_t purse_version(seam_card *card) {
+    const uint8_t crit[] = {0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
+    uint16_t v = 0;
+    assert_int_equal(gp(card, true, 0xF2, 0x20, 0x02, crit, sizeof crit), 0x9000);
+    for (size_t i = 0; i + 4 <= response_len; i++)
+        if (response[i] == 0xCE && response[i + 1] == 2)
+            v = (uint16_t)(response[i + 2] << 8 | response[i + 3]);
+    return v;
+}
+
+static void p8_update_keeps_personalization_and_application_data(void **state) {
+    fixture *f = *state;
+    seam_card_traffic before, after;
+    personalized_and_used(f->card);
+    open_channel(f->card);
+    seam_card_traffic_get(f->card, &before);
+    assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(upgrade_status(), 0x02); /* waiting for the new package */
+    load(f->card, "purse_v2", purse_pkg, sizeof purse_pkg);
+    assert_int_equal(upgrade(f->card, 0x02, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(upgrade_status(), 0x01); /* completed */
+    seam_card_traffic_get(f->card, &after);
+    /* P8: no personalization data crossed the interface during the update: no STORE
+       DATA, and only the package bytes (LOAD) beyond a few commands */
+    assert_int_equal(after.by_ins[0xE2].commands, before.by_ins[0xE2].commands);
+    size_t file_len;
+    free(read_app("purse_v2", &file_len));
+    uint64_t load_in = after.by_ins[0xE8].bytes_in - before.by_ins[0xE8].bytes_in;
+    uint64_t other_in = after.total.bytes_in - before.total.bytes_in - load_in;
+    print_message("P8 update: %llu LOAD bytes for a %zu-byte load file, %llu other bytes in\n",
+                  (unsigned long long)load_in, file_len, (unsigned long long)other_in);
+    assert_true(other_in < 200);
+    purse_kept_its_data(f->card);
+    /* 2.0's new feature, and its version in the registry */
+    assert_int_equal(SEND(f->card, 0x80, 0x70, 0x00, 0x00, 4, 0, 0, 0, 10), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x40, 0x00, 0x00, 4, 0, 0, 0, 11), 0x6985);
+    open_channel(f->card);
+    assert_int_equal(purse_version(f->card), 0x0200);
+    assert_int_equal(upgrade(f->card, 0x08, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(upgrade_status(), 0x00); /* no session left */
+    reopen(f);
+    purse_kept_its_data(f->card);
+}
+
+static void p8_upgrade_refusals_change_nothing(void **state) {
+    fixture *f = *state;
+    personalized_and_used(f->card);
+    size_t used = seam_nvm_used_bytes(seam_card_nvm(f->card));
+    /* no channel */
+    assert_int_equal(SEND(f->card, 0x00, 0xA4, 0x04, 0x00, 0x00), 0x9000);
+    assert_int_equal(
+        SEND(f->card, 0x80, 0xEA, 0x01, 0x00, 8, 0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55),
+        0x6982);
+    open_channel(f->card);
+    /* migrate or abort without a session, an unknown package, bad data, bad P1/P2 */
+    assert_int_equal(upgrade(f->card, 0x02, purse_pkg, sizeof purse_pkg), 0x6A88);
+    assert_int_equal(upgrade(f->card, 0x04, purse_pkg, sizeof purse_pkg), 0x6A88);
+    const uint8_t unknown[] = {0xA0, 0x00, 0x00, 0x05, 0x99, 0x99};
+    assert_int_equal(upgrade(f->card, 0x01, unknown, sizeof unknown), 0x6A88);
+    assert_int_equal(gp(f->card, true, 0xEA, 0x01, 0x00, (const uint8_t[]){0x4F, 2, 1, 2}, 4),
+                     0x6A80);
+    assert_int_equal(gp(f->card, true, 0xEA, 0x03, 0x00, NULL, 0), 0x6A86);
+    assert_int_equal(gp(f->card, true, 0xEA, 0x01, 0x01, NULL, 0), 0x6A86);
+    assert_int_equal(seam_nvm_used_bytes(seam_card_nvm(f->card)), used);
+    /* start, then migrate before the new package is there: 6985, the session stays */
+    assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg), 0x6985);
+    assert_int_equal(upgrade(f->card, 0x02, purse_pkg, sizeof purse_pkg), 0x6985);
+    /* abort puts the package back; the purse never stopped working */
+    assert_int_equal(upgrade(f->card, 0x04, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(seam_nvm_used_bytes(seam_card_nvm(f->card)), used);
+    purse_kept_its_data(f->card);
+}
+
+/* P9: the record leaves the card only at level 33, encrypted and MACed. */
+static void p9_record_exported_only_encrypted(void **state) {
+    fixture *f = *state;
+    personalized_and_used(f->card);
+    open_channel(f->card); /* C-MAC only */
+    assert_int_equal(upgrade(f->card, 0x10, purse, sizeof purse), 0x6982);
+    /* at 33 the exported record comes back under R-ENC and R-MAC */
+    seam_crypto_scp03_host h;
+    uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8}, cmd[64], plain[512];
+    size_t n = 0, plain_len = 0;
+    assert_int_equal(
+        select_aid(f->card, (const uint8_t[]){0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00}, 8),
+        0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x50, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
+                     0x9000);
+    assert_int_equal(seam_crypto_scp03_host_open(&h, test_key, test_key, 16, hc, response,
+                                                 response_len - 2, 0x33, 0, cmd),
+                     SEAM_OK);
+    assert_int_equal(send(f->card, cmd, 21), 0x9000);
+    uint8_t apdu[5 + 9 + 1] = {0x80, 0xEA, 0x10, 0x00, 9, 0x4F, 7};
+    memcpy(apdu + 7, purse, 7);
+    assert_int_equal(seam_crypto_scp03_host_wrap(&h, apdu, sizeof apdu, cmd, sizeof cmd, &n),
+                     SEAM_OK);
+    assert_int_equal(send(f->card, cmd, n), 0x9000);
+    /* what the terminal relays: no PIN in clear */
+    for (size_t i = 0; i + 4 <= response_len; i++)
+        assert_false(!memcmp(response + i, pin, 4));
+    assert_int_equal(
+        seam_crypto_scp03_host_unwrap(&h, response, response_len, plain, sizeof plain, &plain_len),
+        SEAM_OK);
+    /* A2 { 4F purse, C0 01 00, E2 90 DF01 04 5678, E1 { 80 "balance" ... } ... } */
+    assert_int_equal(plain[0], 0xA2);
+    bool has_pin = false, has_version = false;
+    for (size_t i = 0; i + 8 <= plain_len; i++) {
+        has_pin |= !memcmp(plain + i, ((uint8_t[]){0xE2, 8, 0x90, 0xDF, 0x01, 4, '5', '6'}), 8);
+        has_version |= !memcmp(plain + i, ((uint8_t[]){0xC0, 2, 1, 0}), 4);
+    }
+    assert_true(has_pin);
+    assert_true(has_version);
+    seam_crypto_scp03_host_close(&h);
+}
+
+/*
+ * X4 over the whole update: a power cut at every write point of start, the new
+ * package's load and migrate. After each cut the card is reopened; the purse
+ * answers with all its data (as 1.0 or as 2.0, never neither), the session
+ * status says where the upgrade stands, and finishing it from there works.
+ */
+static void x4_power_cut_at_every_write_of_an_update(void **state) {
+    fixture *f = *state;
+    size_t len;
+    uint8_t *file = read_app("purse_v2", &len);
+    int n = 1;
+    for (; n < 400; n++) {
+        seam_card_close(f->card);
+        unlink(f->path);
+        assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
+        personalized_and_used(f->card);
+        open_channel(f->card);
+        assert_int_equal(
+            seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_POWER_CUT, (uint64_t)n),
+            SEAM_OK);
+        cut_expected = true;
+        uint16_t sw = upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg);
+        if (sw == 0x9000)
+            sw = install_for_load(f->card, purse_pkg, sizeof purse_pkg);
+        if (sw == 0x9000)
+            sw = load_blocks(f->card, file, len);
+        if (sw == 0x9000)
+            sw = upgrade(f->card, 0x02, purse_pkg, sizeof purse_pkg);
+        cut_expected = false;
+        if (sw == 0x9000) { /* no cut left */
+            assert_int_equal(seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_OFF, 0),
+                             SEAM_OK);
+            break;
+        }
+        assert_int_equal(sw, 0);
+        reopen(f);
+        purse_kept_its_data(f->card);
+        /* finish the update from where it stands */
+        open_channel(f->card);
+        assert_int_equal(upgrade(f->card, 0x08, purse_pkg, sizeof purse_pkg), 0x9000);
+        uint8_t st = upgrade_status();
+        assert_true(st == 0x00 || st == 0x02 || st == 0x03);
+        if (st == 0x00 && purse_version(f->card) == 0x0100) /* cut during start */
+            assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg), 0x9000);
+        if (st != 0x03 && purse_version(f->card) != 0x0200 &&
+            upgrade(f->card, 0x08, purse_pkg, sizeof purse_pkg) == 0x9000 &&
+            upgrade_status() == 0x02)
+            load(f->card, "purse_v2", purse_pkg, sizeof purse_pkg);
+        if (upgrade(f->card, 0x08, purse_pkg, sizeof purse_pkg) == 0x9000 &&
+            upgrade_status() == 0x03)
+            assert_int_equal(upgrade(f->card, 0x02, purse_pkg, sizeof purse_pkg), 0x9000);
+        assert_int_equal(purse_version(f->card), 0x0200);
+        purse_kept_its_data(f->card);
+    }
+    free(file);
+    print_message("X4 update (start, load, migrate): %d write points swept\n", n - 1);
+    assert_true(n > 5 && n < 400);
+    reopen(f);
+    purse_kept_its_data(f->card);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(p8_update_keeps_personalization_and_application_data, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(p8_upgrade_refusals_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(p9_record_exported_only_encrypted, setup, teardown),
+        cmocka_unit_test_setup_teardown(x4_power_cut_at_every_write_of_an_update, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
