@@ -3,11 +3,27 @@
 # (apps/purse/purse.c compiled to WebAssembly) loaded and installed over a
 # GlobalPlatform SCP03 secure channel; PIN, credit, debit and balance APDUs;
 # the card's registry; then a new process (a "restart") where the balance is
-# still there. Any failed step stops the demo with a non-zero exit status.
+# still there. Then two more chapters:
+#   2. personalize once, update twice (P3-P9): a purse personalized with
+#      INSTALL [for personalization] + STORE DATA and used, updated to purse
+#      2.0 with MANAGE ELF UPGRADE; a pay-TV applet personalized, given two
+#      entitlements, updated to pay-TV 2.0. Balance, PIN, logs and
+#      entitlements stay; no STORE DATA is resent, the update's bytes are the
+#      package's plus a few commands.
+#   3. two banks, one package (U1-U10), on a second image: the ISD installs
+#      two security domains; each bank takes its keys over with PUT KEY and
+#      installs its own purse from the ISD's package; the ISD starts the
+#      upgrade and loads 2.0; bank A migrates at once, bank B later, its
+#      purse working as 1.0 meanwhile; then the temporary space is gone.
+# Every APDU has an expected status word (and data where it matters): any
+# failed step stops the demo with a non-zero exit status.
 #
 # usage: scripts/demo.sh    (make demo builds build/release first)
 # environment: SEAM (default build/release/seam or build/release/src/cli/seam),
-#              PURSE (default: apps/purse.wasm of SEAM's build directory)
+#              PURSE (default: apps/purse.wasm of SEAM's build directory; the
+#              other applets, purse_v2, paytv and paytv_v2, are taken from
+#              the same directory)
+# needs: openssl (the broadcaster's entitlement MACs, HMAC-SHA256)
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -28,15 +44,91 @@ die() {
 }
 [ -x "$SEAM" ] || die "$SEAM not found; build it first (make demo does)"
 [ -f "$PURSE" ] || die "$PURSE not found; the build makes it (target seam-apps)"
+APPS=$(dirname "$PURSE")
+for app in purse_v2 paytv paytv_v2; do
+    [ -f "$APPS/$app.wasm" ] || die "$APPS/$app.wasm not found; the build makes it (target seam-apps)"
+done
+command -v openssl >/dev/null || die "openssl not found (Debian package openssl; make deps installs it)"
 mkdir -p "$OUT"
-rm -f "$CARD" "$CARD"-*
+BANKS=$OUT/banks.db
+rm -f "$CARD" "$CARD"-* "$BANKS" "$BANKS"-*
 size=$(wc -c <"$PURSE" | tr -d ' ')
 
-# used_bytes: the NVM bytes in use, from seam card list.
+# used_bytes [IMAGE]: the NVM bytes in use (default: $CARD's), from seam card list.
 used_bytes() {
-    "$SEAM" card list --image "$CARD" | sed -n 's/^nvm: \([0-9]*\) bytes used.*/\1/p'
+    "$SEAM" card list --image "${1:-$CARD}" | sed -n 's/^nvm: \([0-9]*\) bytes used.*/\1/p'
 }
 
+# Helpers for chapters 2 and 3.
+
+# run_script NAME IMAGE: runs $OUT/NAME.script on IMAGE, printing its output
+# (also kept in $OUT/NAME.out); any failed check stops the demo.
+run_script() {
+    echo
+    echo "\$ $SEAM card script --image $2 $OUT/$1.script"
+    if ! "$SEAM" card script --image "$2" "$OUT/$1.script" >"$OUT/$1.out" 2>&1; then
+        cat "$OUT/$1.out"
+        die "the script $OUT/$1.script"
+    fi
+    cat "$OUT/$1.out"
+}
+
+# list IMAGE: seam card list, printed.
+list() {
+    echo
+    echo "\$ $SEAM card list --image $1"
+    "$SEAM" card list --image "$1" || die "seam card list"
+}
+
+# bytes_in NAME: the bytes the card received during the script run NAME.
+bytes_in() {
+    sed -n 's/^bytes in \([0-9]*\),.*/\1/p' "$OUT/$1.out"
+}
+
+# ins_bytes_in NAME INS: the bytes received with that INS (two hex digits) during
+# run NAME, from its .traffic lines; 0 when there was no such command.
+ins_bytes_in() {
+    n=$(sed -n "s/^  INS $2: [0-9]* commands*, \([0-9]*\) bytes in.*/\1/p" "$OUT/$1.out")
+    echo "${n:-0}"
+}
+
+# ins_commands NAME INS: how many commands with that INS the run NAME sent.
+ins_commands() {
+    n=$(sed -n "s/^  INS $2: \([0-9]*\) command.*/\1/p" "$OUT/$1.out")
+    echo "${n:-0}"
+}
+
+# size FILE: its bytes.
+size() {
+    wc -c <"$1" | tr -d ' '
+}
+
+# hex_to_bin HEX: the bytes themselves, on stdout (POSIX printf, octal escapes).
+hex_to_bin() {
+    h=$1
+    while [ -n "$h" ]; do
+        b=${h%"${h#??}"}
+        h=${h#??}
+        # shellcheck disable=SC2059 # the format is the escape
+        printf "\\$(printf '%03o' "0x$b")"
+    done
+}
+
+# entitlement_mac KEY CHANNEL EXPIRY: the first 8 bytes of
+# HMAC-SHA256(KEY, CHANNEL || EXPIRY), in hex: what the broadcaster sends.
+entitlement_mac() {
+    hex_to_bin "$2$3" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" |
+        awk '{print $NF}' | cut -c1-16 | tr 'a-f' 'A-F'
+}
+
+# date_hex YYYYMMDD: the 4-byte date the pay-TV applet compares.
+date_hex() {
+    printf '%08X' "$1"
+}
+
+ISD_SELECT="00A4040008A000000151000000 00 => 9000"
+
+echo "=== Chapter 1: a card, a purse, a restart ==="
 echo "\$ $SEAM card new --image $CARD"
 "$SEAM" card new --image "$CARD" || die "seam card new"
 used_new=$(used_bytes)
@@ -64,7 +156,7 @@ echo
 echo "\$ $SEAM card list --image $CARD"
 "$SEAM" card list --image "$CARD" || die "seam card list"
 used_after=$(used_bytes)
-stored=$("$SEAM" card list --image "$CARD" | sed -n 's/^  A00000055055  version [0-9.]*, \([0-9]*\) bytes$/\1/p')
+stored=$("$SEAM" card list --image "$CARD" | sed -n 's/^  A00000055055  version [0-9.]*, \([0-9]*\) bytes,.*$/\1/p')
 [ -n "$stored" ] || die "seam card list does not show the purse package"
 
 cat >"$OUT/restart.script" <<EOF
@@ -87,3 +179,300 @@ echo "PIN, then took a credit of 100 and a debit of 25: balance 75 after 2"
 echo "transactions. The card's NVM went from $used_new to $used_after bytes in use."
 echo "A second process found the balance of 75 and the log intact, and the PIN"
 echo "state gone, as a card's transient memory is after a reset."
+
+
+# ---------------------------------------------------------------------------
+echo
+echo "=== Chapter 2: personalize once, update twice; nothing resent, nothing lost ==="
+echo "A second purse is personalized the GlobalPlatform way (INSTALL [for"
+echo "personalization] + STORE DATA of its PIN, under SCP03 with encryption)"
+echo "and used; the card's restore module files the STORE DATA block."
+
+cat >"$OUT/perso.script" <<EOF
+$ISD_SELECT
+.scp03 level=03                                    # C-DECRYPTION + C-MAC: the PIN travels encrypted
+# INSTALL [for install and make selectable] instance A0000005505502, no parameters (PIN 1234)
+80E60C001D 06A00000055055 07A0000005505501 07A0000005505502 0100 02C900 00 00 => 9000
+80E62000 0D 0000 07A0000005505502 000000 00  => 9000   # INSTALL [for personalization]
+80E29000 07 DF0104 35363738 00             => 9000   # STORE DATA: DF01 PIN 5678
+00A4040007A0000005505502 00               => 9000   # SELECT the new purse
+00200000 04 31323334                      => 63C2   # VERIFY 1234: replaced
+00200000 04 35363738                      => 9000   # VERIFY 5678
+00300000 04 000003E8                      => 9000   # CREDIT 1000
+00400000 04 000000FA                      => 9000   # DEBIT 250
+0050000000                                => 9000 000002EE00000002  # BALANCE 750, 2 transactions
+0060000000                                => 9000 02000000FA000002EE0000000201000003E8000003E800000001  # READ LOG
+EOF
+run_script perso "$CARD"
+
+echo
+echo "The first update: MANAGE ELF UPGRADE start (the ISD's purse 1.0 moves to"
+echo "the temporary useful space), LOAD of purse 2.0, migrate (both purses of the"
+echo "ISD reinstalled as 2.0 from their restore records). Its bytes, per"
+echo "instruction (.traffic):"
+cat >"$OUT/update-purse.script" <<EOF
+$ISD_SELECT
+.scp03 level=01
+# A1 { 90 status, 4F package, ... }
+80EA0100 08 4F06A00000055055 00  => 9000 A10B9001024F06A00000055055          # start: 02 waiting for the package
+.load $APPS/purse_v2.wasm
+80EA0200 08 4F06A00000055055 00  => 9000 A10E9001014F06A00000055055810102    # migrate: 01 completed, 81: 2 migrated
+.traffic
+EOF
+run_script update-purse "$CARD"
+purse_v2_size=$(size "$APPS/purse_v2.wasm")
+update_in=$(bytes_in update-purse)
+load_in=$(ins_bytes_in update-purse E8)
+load_blocks=$(ins_commands update-purse E8)
+other_in=$((update_in - load_in))
+[ "$(ins_commands update-purse E2)" = 0 ] || die "the update sent STORE DATA"
+[ "$other_in" -lt 200 ] || die "the update sent $other_in bytes besides the package"
+echo "The update took $update_in bytes in: $load_in in $load_blocks LOAD blocks for the"
+echo "$purse_v2_size-byte package (each block adds its header, C-MAC and Le), and $other_in"
+echo "for everything else (SELECT, the SCP03 handshake, INSTALL [for load], two"
+echo "MANAGE ELF UPGRADE). No STORE DATA (INS E2): the PIN was not sent again."
+
+cat >"$OUT/after-purse.script" <<EOF
+00A4040007A0000005505502 00      => 9000   # the personalized purse, now 2.0
+0050000000                       => 9000 000002EE00000002  # BALANCE: still 750, 2 transactions
+00200000 04 31323334             => 63C2   # VERIFY 1234: the PIN is still 5678
+00200000 04 35363738             => 9000   # VERIFY 5678
+0060000000                       => 9000 02000000FA000002EE0000000201000003E8000003E800000001  # the same log
+0060010000                       => 9000 02000000FA00000000000002EE000000000000000201000003E800000000000003E80000000000000001  # 2.0's long log
+80700000 04 00000064             => 9000   # SET LIMIT 100 (new in 2.0)
+8071000000                       => 9000 00000064  # GET LIMIT
+00400000 04 000000C8             => 6985   # DEBIT 200: above the limit
+00400000 04 00000032             => 9000   # DEBIT 50
+0050000000                       => 9000 000002BC00000003  # BALANCE 700
+00A4040007A0000005505501 00      => 9000   # chapter 1's purse (install parameters), 2.0 too
+0050000000                       => 9000 0000004B00000002  # BALANCE: still 75
+00200000 04 31323334             => 9000   # its PIN 1234
+8071000000                       => 9000 00000000  # no limit yet
+EOF
+echo
+echo "After the update, a new process: the balance, PIN and log are those of 1.0,"
+echo "and 2.0's SET LIMIT works:"
+run_script after-purse "$CARD"
+list "$CARD"
+
+# The pay-TV applet: the broadcaster's entitlement key and two entitlements.
+TV_KEY=2B7E151628AED2A6ABF7158809CF4F3C
+TV_ID=5355422D30303432 # "SUB-0042"
+CH1=0101
+EXP1=$(date_hex 20261231)
+CH2=0202
+EXP2=$(date_hex 20260131)
+CH3=0303
+EXP3=$(date_hex 20270630)
+TODAY=$(date_hex 20260115)
+LATER=$(date_hex 20260601)
+MAC1=$(entitlement_mac $TV_KEY $CH1 "$EXP1")
+MAC2=$(entitlement_mac $TV_KEY $CH2 "$EXP2")
+MAC3=$(entitlement_mac $TV_KEY $CH3 "$EXP3")
+for mac in "$MAC1" "$MAC2" "$MAC3"; do
+    [ ${#mac} = 16 ] || die "openssl computed no MAC"
+done
+
+echo
+echo "The pay-TV applet: loaded, installed, personalized with a subscriber"
+echo "identity and a 16-byte entitlement key (DF10, DF11), then two entitlements"
+echo "whose MACs openssl computed (HMAC-SHA256, first 8 bytes): channel $CH1 until"
+echo "2026-12-31 ($EXP1), channel $CH2 until 2026-01-31 ($EXP2); two viewings on"
+echo "2026-01-15."
+cat >"$OUT/paytv.script" <<EOF
+$ISD_SELECT
+.scp03 level=03
+.load $APPS/paytv.wasm
+# INSTALL [for install and make selectable] package A0000005505456, instance = class A000000550545601
+80E60C0020 07A0000005505456 08A000000550545601 08A000000550545601 0100 02C900 00 00 => 9000
+80E62000 0E 0000 08A000000550545601 000000 00   => 9000   # INSTALL [for personalization]
+80E29000 1E DF1008 $TV_ID DF1110 $TV_KEY 00      => 9000   # STORE DATA: identity, key
+00A4040008A000000550545601 00     => 9000   # SELECT pay-TV
+0050000000                        => 9000 $TV_ID  # GET IDENTITY
+00100000 0E $CH1 $EXP1 $MAC1      => 9000   # ADD ENTITLEMENT channel $CH1
+00100000 0E $CH2 $EXP2 $MAC2      => 9000   # ADD ENTITLEMENT channel $CH2
+00100000 0E $CH3 $EXP1 $MAC1      => 6982   # channel $CH3 with $CH1's MAC: refused
+00200000 06 $CH1 $TODAY           => 9000   # WATCH $CH1
+00200000 06 $CH2 $TODAY           => 9000   # WATCH $CH2
+00200000 06 $CH3 $TODAY           => 6985   # WATCH $CH3: not entitled
+0030000000                        => 9000 $CH1$EXP1$CH2$EXP2      # LIST
+0040000000                        => 9000 $CH2$TODAY$CH1$TODAY    # READ VIEWING LOG
+EOF
+run_script paytv "$CARD"
+
+echo
+echo "The second update: pay-TV 1.0 to 2.0, the same way."
+cat >"$OUT/update-paytv.script" <<EOF
+$ISD_SELECT
+.scp03 level=01
+80EA0100 09 4F07A0000005505456 00  => 9000 A10C9001024F07A0000005505456        # start: 02
+.load $APPS/paytv_v2.wasm
+80EA0200 09 4F07A0000005505456 00  => 9000 A10F9001014F07A0000005505456810101  # migrate: 01 completed, 1 migrated
+.traffic
+EOF
+run_script update-paytv "$CARD"
+paytv_v2_size=$(size "$APPS/paytv_v2.wasm")
+tv_in=$(bytes_in update-paytv)
+tv_other=$((tv_in - $(ins_bytes_in update-paytv E8)))
+[ "$(ins_commands update-paytv E2)" = 0 ] || die "the pay-TV update sent STORE DATA"
+[ "$tv_other" -lt 200 ] || die "the pay-TV update sent $tv_other bytes besides the package"
+
+cat >"$OUT/after-paytv.script" <<EOF
+00A4040008A000000550545601 00     => 9000   # pay-TV, now 2.0
+0050000000                        => 9000 $TV_ID                # the same identity
+0030000000                        => 9000 $CH1$EXP1$CH2$EXP2    # the same entitlements
+0040000000                        => 9000 $CH2$TODAY$CH1$TODAY  # the same viewing log
+00600000 04 $LATER                => 9000 01   # REMOVE EXPIRED on 2026-06-01 (new in 2.0): one
+0030000000                        => 9000 $CH1$EXP1             # channel $CH2 is gone
+00200000 06 $CH2 $LATER           => 6985   # WATCH $CH2: expired
+00200000 06 $CH1 $LATER           => 9000   # WATCH $CH1
+00100000 0E $CH3 $EXP3 $MAC3      => 9000   # the key came back: a new entitlement verifies
+0030000000                        => 9000 $CH1$EXP1$CH3$EXP3
+EOF
+echo
+echo "After the update: the same identity, entitlements and viewing log; 2.0's"
+echo "REMOVE EXPIRED works, and the entitlement key still verifies MACs:"
+run_script after-paytv "$CARD"
+list "$CARD"
+
+echo
+echo "Chapter 2 in numbers: the purse update took $update_in bytes in for a"
+echo "$purse_v2_size-byte package ($other_in besides the LOAD blocks), the pay-TV"
+echo "update $tv_in for a $paytv_v2_size-byte package ($tv_other besides the LOAD"
+echo "blocks); neither sent STORE DATA. Balance 750 and 75, PIN 5678 and 1234,"
+echo "the purse log, the pay-TV identity, key, entitlements and viewing log all"
+echo "came through."
+
+# ---------------------------------------------------------------------------
+echo
+echo "=== Chapter 3: two banks, one package; each moves in its own time ==="
+echo "A second card. The ISD installs two supplementary security domains, bank A"
+echo "and bank B (Authorized Management), and loads purse 1.0."
+echo
+echo "\$ $SEAM card new --image $BANKS"
+"$SEAM" card new --image "$BANKS" >/dev/null || die "seam card new"
+KEY_A=A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5A5
+KEY_B=B5B5B5B5B5B5B5B5B5B5B5B5B5B5B5B5
+
+cat >"$OUT/banks.script" <<EOF
+$ISD_SELECT
+.scp03 level=01
+# INSTALL [for install and make selectable] from the SD package: ELF A0000001515350,
+# module A000000151535041; privileges 80C000 (security domain, trusted path,
+# Authorized Management); C9 empty
+80E60C0021 07A0000001515350 08A000000151535041 07A000000559100A 0380C000 02C900 00 00 => 9000  # bank A
+80E60C0021 07A0000001515350 08A000000151535041 07A000000559100B 0380C000 02C900 00 00 => 9000  # bank B
+.load $PURSE
+EOF
+run_script banks "$BANKS"
+
+echo
+echo "Each bank opens its SD with the keys it inherited, replaces them with its"
+echo "own (PUT KEY), reopens with those, installs its purse from the ISD's"
+echo "package and personalizes it (bank A: PIN 1111, bank B: PIN 2222)."
+for bank in A B; do
+    if [ $bank = A ]; then
+        sd=A000000559100A key=$KEY_A inst=A00000055055A1 pin=31313131 amount=00000190
+    else
+        sd=A000000559100B key=$KEY_B inst=A00000055055B1 pin=32323232 amount=0000012C
+    fi
+    cat >"$OUT/bank-$bank.script" <<EOF
+00A4040007$sd 00                   => 9000   # SELECT bank $bank's SD
+.scp03 level=03                                # the inherited keys
+.putkey key=$key                               # bank $bank's own keys
+.scp03 level=03 key=$key
+80E60C001D 06A00000055055 07A0000005505501 07$inst 0100 02C900 00 00 => 9000  # purse $inst
+80E62000 0D 0000 07$inst 000000 00  => 9000   # INSTALL [for personalization]
+80E29000 07 DF0104 $pin 00          => 9000   # STORE DATA: PIN
+00A4040007$inst 00                  => 9000
+00200000 04 $pin                    => 9000   # VERIFY
+00300000 04 $amount                 => 9000   # CREDIT
+0050000000                          => 9000 ${amount}00000001  # BALANCE
+EOF
+    run_script "bank-$bank" "$BANKS"
+done
+echo
+echo "Before the upgrade:"
+list "$BANKS"
+
+echo
+echo "The ISD starts the upgrade of its purse package: 1.0 moves to the temporary"
+echo "useful space; it loads 2.0 into the useful space. GET STATUS shows both"
+echo "(tag DF71: 01 useful, 02 temporary); the session waits for the banks (03)."
+cat >"$OUT/banks-start.script" <<EOF
+$ISD_SELECT
+.scp03 level=01
+80EA0100 08 4F06A00000055055 00  => 9000 A10B9001024F06A00000055055   # start: 02 waiting for the package
+.load $APPS/purse_v2.wasm
+# status 03 waiting for the domains; C4 new package, 82 two instances remain, 83 in two SDs
+80EA0800 08 4F06A00000055055 00  => 9000 A11A9001034F06A00000055055C406A00000055055820200028301 02
+# GET STATUS, load files: E3 { 4F, 9F70 lifecycle, CE version, CC owner SD, DF71 space }
+80F22002 02 4F00 00              => 9000 E31E4F06A000000550559F700101CE020200CC08A000000151000000DF710101 E31E4F06A000000550559F700101CE020100CC08A000000151000000DF710102
+EOF
+run_script banks-start "$BANKS"
+echo
+echo "During the upgrade:"
+list "$BANKS"
+used_during=$(used_bytes "$BANKS")
+
+echo
+echo "Bank A migrates at once, under its own channel; bank B's purse still"
+echo "answers as 1.0 (no SET LIMIT: 6D00), and bank A's as 2.0. (SET LIMIT is"
+echo "sent with CLA 80: 00 70 is ISO's MANAGE CHANNEL.)"
+cat >"$OUT/bank-A-migrate.script" <<EOF
+00A4040007A000000559100A 00       => 9000
+.scp03 level=01 key=$KEY_A
+80EA0200 08 4F06A00000055055 00   => 9000 A10E9001034F06A00000055055810101   # migrate: 1 migrated, 03 still waiting
+EOF
+run_script bank-A-migrate "$BANKS"
+cat >"$OUT/meanwhile.script" <<EOF
+00A4040007A00000055055A1 00       => 9000   # bank A's purse: 2.0
+0050000000                        => 9000 0000019000000001
+00200000 04 31313131              => 9000
+80700000 04 00000064              => 9000   # SET LIMIT 100
+00400000 04 000000C8              => 6985   # DEBIT 200: above the limit
+00A4040007A00000055055B1 00       => 9000   # bank B's purse: still 1.0
+0050000000                        => 9000 0000012C00000001
+00200000 04 32323232              => 9000
+80700000 04 00000064              => 6D00   # no SET LIMIT in 1.0
+00400000 04 00000064              => 9000   # DEBIT 100
+0050000000                        => 9000 000000C800000002
+EOF
+run_script meanwhile "$BANKS"
+list "$BANKS"
+
+echo
+echo "Later, bank B migrates: the session completes, the old package and the"
+echo "temporary useful space are gone."
+cat >"$OUT/bank-B-migrate.script" <<EOF
+00A4040007A000000559100B 00       => 9000
+.scp03 level=01 key=$KEY_B
+80EA0200 08 4F06A00000055055 00   => 9000 A10E9001014F06A00000055055810101   # migrate: 1 migrated, 01 completed
+.power                                          # the customer's terminal, no channel
+00A4040007A00000055055B1 00       => 9000   # bank B's purse: 2.0 now
+0050000000                        => 9000 000000C800000002  # balance 200 kept
+00200000 04 32323232              => 9000   # PIN 2222 kept
+80700000 04 00000064              => 9000   # SET LIMIT works
+0060000000                        => 9000 0200000064000000C800000002010000012C0000012C00000001
+EOF
+run_script bank-B-migrate "$BANKS"
+cat >"$OUT/banks-done.script" <<EOF
+$ISD_SELECT
+.scp03 level=01
+80EA0800 08 4F06A00000055055 00   => 9000 A10B9001004F06A00000055055   # status: 00, no session
+80F22002 02 4F00 00               => 9000 E31E4F06A000000550559F700101CE020200CC08A000000151000000DF710101   # only 2.0, useful space
+EOF
+run_script banks-done "$BANKS"
+echo
+echo "After the upgrade:"
+list "$BANKS"
+used_after_upgrade=$(used_bytes "$BANKS")
+
+echo
+echo "Chapter 3 in numbers: two security domains each took their keys over and"
+echo "installed a purse from the one package; the ISD's upgrade let bank A move"
+echo "to 2.0 while bank B's purse kept working as 1.0, then bank B moved too."
+echo "NVM in use: $used_during bytes during the upgrade (both versions stored),"
+echo "$used_after_upgrade after it (the temporary useful space is gone)."
+echo
+echo "demo: all chapters passed."

@@ -102,8 +102,11 @@ seam_nvm *seam_card_nvm(seam_card *card);
 typedef enum {
     SEAM_CARD_ENTRY_CARD,     /* the card itself: lifecycle */
     SEAM_CARD_ENTRY_SD,       /* a security domain: aid, lifecycle, privileges, kvns */
-    SEAM_CARD_ENTRY_PACKAGE,  /* a loaded package: aid, version, module_size */
-    SEAM_CARD_ENTRY_INSTANCE, /* an applet instance: aid, lifecycle, package, sd, privileges */
+    SEAM_CARD_ENTRY_PACKAGE,  /* a loaded package: aid, version, module_size, sd (owner), space */
+    SEAM_CARD_ENTRY_INSTANCE, /* an applet instance: aid, lifecycle, package, sd, privileges, space
+                               */
+    SEAM_CARD_ENTRY_RECORD,   /* a restore-module record: aid (instance), sd, used_bytes */
+    SEAM_CARD_ENTRY_UPGRADE,  /* an upgrade session: aid (old package), package (new), sd (owner) */
 } seam_card_entry_kind;
 
 /* One registry entry; fields a kind does not use are zero. Never key material. */
@@ -120,7 +123,10 @@ typedef struct {
     uint8_t package[16];
     size_t package_len; /* instance: its package's AID */
     uint8_t sd[16];
-    size_t sd_len; /* instance: its security domain's AID */
+    size_t sd_len;     /* instance, record: its SD; package, upgrade: the owner; SD: its
+                          associated SD (none for the ISD) */
+    uint8_t space;     /* package, instance: 1 the useful space, 2 the temporary one */
+    size_t used_bytes; /* record: bytes of blocks and entries (of SEAM_RESTORE_QUOTA) */
 } seam_card_entry;
 
 /* Called for each entry; return SEAM_OK to go on, an error to stop with it. */
@@ -128,7 +134,8 @@ typedef seam_err (*seam_card_entry_fn)(void *ctx, const seam_card_entry *entry);
 
 /*
  * Reports the card's registry read-only, in this order: the card, then its
- * security domains, packages and instances, each in AID order. The card may
+ * security domains, packages (useful space, then temporary), instances,
+ * restore-module records and upgrade sessions, each in key order. The card may
  * be powered on or off; nothing is written. Errors: SEAM_ERR_ARG (NULL
  * card or fn), SEAM_ERR_NVM_CORRUPT, nvm errors, what fn returned.
  */

@@ -176,6 +176,19 @@ seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t 
     if (atr_size < sizeof atr_body + 1)
         return SEAM_ERR_BUFFER_SMALL;
     seam_card_power_off(c);
+    seam_err e = seam_nvm_begin(c->nvm); /* a clean-up that waited for a deselection */
+    if (!e)
+        e = upgrade_tidy_all(c);
+    if (!e)
+        e = seam_nvm_commit(c->nvm);
+    else
+        seam_nvm_rollback(c->nvm);
+    if (e == SEAM_ERR_NVM_POWER_CUT) {
+        c->dead = true;
+        return e;
+    }
+    if (e)
+        seam_log(SEAM_LOG_WARN, "card: power-up clean-up failed: %s", seam_err_str(e));
     c->powered = true;
     c->channels[0].open = true;
     select_isd(&c->channels[0]);

@@ -629,7 +629,7 @@ seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, 
     registry_sd sd, self;
     seam_err e = SEAM_OK;
     size_t len = a->nc >= 2 ? a->data[1] : 0;
-    const uint8_t *aid = a->data + 2;
+    const uint8_t *aid = a->nc >= 2 ? a->data + 2 : NULL;
     if (!secured) {
         r->sw = SEAM_SW_SECURITY_STATUS;
         goto out;

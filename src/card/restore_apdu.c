@@ -185,6 +185,37 @@ static int export_entry(void *ctx, const uint8_t *name, size_t name_len, const u
     return b->full ? 1 : 0;
 }
 
+/* Runs save_for_upgrade on instance aid of SD self, if it is there and idle, so that
+   the exported record carries its current application data. */
+static seam_err save_now(seam_card *c, const registry_sd *self, const uint8_t *aid, size_t aid_len,
+                         uint16_t *sw) {
+    instance_loaded li = {0};
+    store_instance inst;
+    seam_applet_result res = {0};
+    seam_err e = store_instance_get(c->nvm, aid, aid_len, &inst);
+    *sw = SEAM_SW_SUCCESS;
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK; /* a record without its instance: exported as it is */
+        goto done;
+    }
+    if (e || inst.sd_len != self->aid_len || memcmp(inst.sd, self->aid, inst.sd_len))
+        goto done;
+    if (content_instance_selected(c, aid, aid_len)) {
+        *sw = SEAM_SW_CONDITIONS_NOT_MET; /* its live state belongs to that channel */
+        goto done;
+    }
+    e = instance_load(c, aid, aid_len, &li);
+    if (!e)
+        e = seam_applet_save_for_upgrade(li.applet, &res);
+    if (!e && res.storage)
+        e = res.storage;
+    if (!e && (res.rollback || res.sw != SEAM_SW_SUCCESS))
+        *sw = res.rollback || res.sw == SEAM_SW_SUCCESS ? SEAM_SW_UNKNOWN : res.sw;
+done:
+    instance_unload(&li);
+    return e;
+}
+
 seam_err restore_export(seam_card *c, const channel *ch, const uint8_t *aid, size_t aid_len,
                         uint8_t *out, size_t cap, size_t *out_len, uint16_t *sw) {
     registry_sd self;
@@ -207,6 +238,9 @@ seam_err restore_export(seam_card *c, const channel *ch, const uint8_t *aid, siz
     if (!e && !exists)
         *sw = SEAM_SW_DATA_NOT_FOUND;
     if (e || !exists)
+        goto done;
+    e = save_now(c, &self, aid, aid_len, sw);
+    if (e || *sw != SEAM_SW_SUCCESS)
         goto done;
     if (store_instance_get(c->nvm, aid, aid_len, &inst) == SEAM_OK) {
         store_package p;

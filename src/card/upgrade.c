@@ -24,8 +24,12 @@
  *                                   P1, P1 itself and the session are deleted;
  *                                   the temporary space goes when it is empty
  *
- *   abort (P1's owner, before any migration, P2's AID free in the useful
+ *   abort (P1's owner, before any migration, P1's AID free in the useful
  *   space): P1 back to the useful space, the session deleted.
+ *
+ *   The clean-up to COMPLETED runs after every migrate, INSTALL [for
+ *   install], DELETE, status query and power-up, and waits while an old
+ *   instance is selected on a logical channel.
  *
  * Every transition is one command, hence one nvm transaction: a power cut
  * leaves the session where the last complete command put it.
@@ -204,23 +208,32 @@ static seam_err instances_of(seam_card *c, const uint8_t *aid, size_t len, uint8
 
 #define INSTANCES_MAX 64u
 
-/* Deletes every instance of P1 (their records stay), P1 and the session. */
-static seam_err complete(seam_card *c, const session *s) {
+/* Deletes every instance of P1 (their records stay), P1 and the session; *done false
+   (nothing changed) while one of those instances is selected on a logical channel:
+   its live state belongs to that channel, and a later command completes. */
+static seam_err complete(seam_card *c, const session *s, bool *done) {
     uint8_t aids[INSTANCES_MAX][REGISTRY_AID_MAX], lens[INSTANCES_MAX];
     size_t n = 0;
     seam_err e = instances_of(c, s->old_aid, s->old_len, SPACE_TEMPORARY, NULL, 0, aids, lens,
                               INSTANCES_MAX, &n);
+    *done = false;
+    for (size_t i = 0; !e && i < n; i++)
+        if (content_instance_selected(c, aids[i], lens[i]))
+            goto out;
     for (size_t i = 0; !e && i < n; i++)
         e = store_instance_delete(c->nvm, aids[i], lens[i]);
     if (!e)
         e = store_package_delete_in(c->nvm, SPACE_TEMPORARY, s->old_aid, s->old_len);
     if (!e)
         e = seam_nvm_delete(c->nvm, UPGRADE_SESSION, s->old_aid, s->old_len);
-    if (!e)
+    if (!e) {
+        *done = true;
         seam_log(SEAM_LOG_INFO,
                  "card: upgrade complete: %zu old instance(s) deleted with the "
                  "old package; the temporary useful space holds it no more",
                  n);
+    }
+out:
     return e;
 }
 
@@ -237,8 +250,7 @@ static seam_err tidy(seam_card *c, const session *s, bool *completed) {
         /* with instances left, P2 must exist (they are being replaced by it) */
         seam_err have_new = store_package_get(c->nvm, s->new_aid, s->new_len, &p);
         if (h.old_instances == 0 || have_new == SEAM_OK) {
-            e = complete(c, s);
-            *completed = !e;
+            e = complete(c, s, completed);
         } else if (have_new != SEAM_ERR_NOT_FOUND) {
             e = have_new;
         }
@@ -545,7 +557,9 @@ static seam_err status(seam_card *c, const seam_apdu *a, reply *r) {
     r->sw = SEAM_SW_WRONG_DATA;
     if (!parse_aids(a, &old, &unused, &has_new) || has_new)
         goto done;
-    e = session_get(c->nvm, old.value, old.length, &s);
+    e = upgrade_tidy_all(c); /* a clean-up that waited for a deselection */
+    if (!e)
+        e = session_get(c->nvm, old.value, old.length, &s);
     if (e == SEAM_ERR_NOT_FOUND) {
         e = SEAM_OK;
         respond(c, r, UPGRADE_NONE, old.value, old.length, NULL, 0);

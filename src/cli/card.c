@@ -172,7 +172,8 @@ typedef struct {
     seam_card_entry_kind last;
 } lister;
 
-static const char *const kind_names[] = {"card", "security_domains", "packages", "instances"};
+static const char *const kind_names[] = {"card",      "security_domains", "packages",
+                                         "instances", "restore_records",  "upgrades"};
 
 static void print_aid(const uint8_t *aid, size_t len) {
     for (size_t i = 0; i < len; i++)
@@ -202,7 +203,9 @@ static const char *lifecycle_name(seam_card_entry_kind kind, uint8_t lc) {
 /* Prints one entry as text or as a JSON member, opening arrays when the kind changes. */
 static seam_err list_entry(void *ctx, const seam_card_entry *e) {
     lister *l = ctx;
-    const char *lc = lifecycle_name(e->kind, e->lifecycle);
+    /* the ISD (an SD with no associated SD) carries the card's lifecycle */
+    bool isd = e->kind == SEAM_CARD_ENTRY_SD && e->sd_len == 0;
+    const char *lc = lifecycle_name(isd ? SEAM_CARD_ENTRY_CARD : e->kind, e->lifecycle);
     if (l->json) {
         if (e->kind != l->last || !l->count) {
             if (l->count)
@@ -219,31 +222,50 @@ static seam_err list_entry(void *ctx, const seam_card_entry *e) {
         printf(l->json ? "  \"card\": {\"lifecycle\": \"%s\", \"lifecycle_byte\": %u}"
                        : "card: lifecycle %s (%02X)\n",
                lc, e->lifecycle);
-    } else {
-        printf(l->json ? "    {\"aid\": \"" : "  ");
-        print_aid(e->aid, e->aid_len);
-        if (e->kind == SEAM_CARD_ENTRY_PACKAGE) {
-            printf(l->json ? "\", \"version\": \"%u.%u\", \"size\": %zu}"
-                           : "  version %u.%u, %zu bytes\n",
-                   e->version >> 8, e->version & 0xFFu, e->module_size);
-        } else {
-            printf(l->json ? "\", \"lifecycle\": \"%s\", \"lifecycle_byte\": %u"
-                           : "  lifecycle %s (%02X)",
-                   lc, e->lifecycle);
-        }
-        if (e->kind == SEAM_CARD_ENTRY_SD) {
-            printf(l->json ? ", \"key_versions\": [" : ", key versions");
-            for (size_t i = 0; i < e->kvn_count; i++)
-                printf(l->json ? "%s%u" : "%s%02X", l->json && i ? ", " : " ", e->kvns[i]);
-            printf(l->json ? "]}" : "\n");
-        } else if (e->kind == SEAM_CARD_ENTRY_INSTANCE) {
-            printf(l->json ? ", \"package\": \"" : ", package ");
-            print_aid(e->package, e->package_len);
-            printf(l->json ? "\", \"sd\": \"" : ", SD ");
-            print_aid(e->sd, e->sd_len);
-            printf(l->json ? "\"}" : "\n");
-        }
+        goto next;
     }
+    printf(l->json ? "    {\"aid\": \"" : "  ");
+    print_aid(e->aid, e->aid_len);
+    if (e->kind == SEAM_CARD_ENTRY_PACKAGE) {
+        printf(l->json ? "\", \"version\": \"%u.%u\", \"size\": %zu" : "  version %u.%u, %zu bytes",
+               e->version >> 8, e->version & 0xFFu, e->module_size);
+        printf(l->json ? ", \"space\": \"%s\"" : ", %s space",
+               e->space == 2 ? "temporary" : "useful");
+    } else if (e->kind == SEAM_CARD_ENTRY_RECORD) {
+        printf(l->json ? "\", \"used\": %zu" : "  %zu bytes", e->used_bytes);
+    } else if (e->kind == SEAM_CARD_ENTRY_UPGRADE) {
+        printf(l->json ? "\", \"to\": \"" : "  to ");
+        print_aid(e->package, e->package_len);
+        printf(l->json ? "\"" : "");
+    } else {
+        printf(l->json ? "\", \"lifecycle\": \"%s\", \"lifecycle_byte\": %u"
+                       : "  lifecycle %s (%02X)",
+               lc, e->lifecycle);
+        printf(l->json ? ", \"privileges\": \"%02X%02X%02X\"" : ", privileges %02X%02X%02X",
+               e->privileges[0], e->privileges[1], e->privileges[2]);
+    }
+    if (e->kind == SEAM_CARD_ENTRY_INSTANCE) {
+        printf(l->json ? ", \"package\": \"" : ", package ");
+        print_aid(e->package, e->package_len);
+        printf(l->json ? "\"" : "");
+        if (e->space == 2)
+            printf(l->json ? ", \"space\": \"temporary\"" : " (temporary space)");
+    }
+    /* the associated SD: an instance's or a record's, a package's or an upgrade's
+       owner, an SD's creator (none for the ISD) */
+    if (e->sd_len) {
+        printf(l->json ? ", \"sd\": \"" : ", SD ");
+        print_aid(e->sd, e->sd_len);
+        printf(l->json ? "\"" : "");
+    }
+    if (e->kind == SEAM_CARD_ENTRY_SD) {
+        printf(l->json ? ", \"key_versions\": [" : ", key versions");
+        for (size_t i = 0; i < e->kvn_count; i++)
+            printf(l->json ? "%s%u" : "%s%02X", l->json && i ? ", " : " ", e->kvns[i]);
+        printf(l->json ? "]" : "");
+    }
+    printf(l->json ? "}" : "\n");
+next:
     l->last = e->kind;
     l->count++;
     return SEAM_OK;

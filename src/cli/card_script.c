@@ -1,7 +1,8 @@
 /*
  * seam card script --image FILE SCRIPT: runs a text script of APDUs against a
  * card image in-process, checking status words and response data, with
- * directives to open an SCP03 channel and to load a package. The format is in
+ * directives to open an SCP03 channel, replace the selected security domain's
+ * keys, load a package and print the card's byte counters. The format is in
  * docs/card-script.md.
  */
 #include <ctype.h>
@@ -17,11 +18,14 @@
 #include "seam/util.h"
 #include "seam/wasm.h"
 
-#define LOAD_BLOCK 240u
+#define LOAD_BLOCK     240u /* LOAD block data, plain or C-MAC only */
+#define LOAD_BLOCK_ENC 239u /* with C-DECRYPTION: padded to 240, + C-MAC = 248 */
 
 typedef struct {
     seam_card *card;
     seam_crypto_scp03_host host;
+    uint8_t dek[32]; /* the open channel's static DEK: the key given to .scp03 */
+    size_t dek_len;
     const char *script;
     unsigned line_no;
     unsigned passed, failed;
@@ -30,6 +34,13 @@ typedef struct {
     script_line parsed;
     char line[SCRIPT_LINE_MAX + 1]; /* one line as read, its newline, a NUL */
 } runner;
+
+/* Closes the secure channel, forgetting its static DEK. */
+static void channel_close(runner *r) {
+    seam_crypto_scp03_host_close(&r->host);
+    seam_secure_zero(r->dek, sizeof r->dek);
+    r->dek_len = 0;
+}
 
 static void fail(runner *r, const char *fmt, const char *detail) {
     printf("%s:%u: ", r->script, r->line_no);
@@ -150,7 +161,7 @@ static void directive_scp03(runner *r, char **words, int n) {
         fail(r, ".scp03: key= is not hex: %s", key_text);
         return;
     }
-    seam_crypto_scp03_host_close(&r->host);
+    channel_close(r);
     init[2] = (uint8_t)kvn;
     if (seam_crypto_random(hc, sizeof hc)) {
         fail(r, ".scp03: %s", "no random host challenge");
@@ -168,6 +179,10 @@ static void directive_scp03(runner *r, char **words, int n) {
     }
     e = seam_crypto_scp03_host_open(&r->host, key, key, key_len, hc, r->response,
                                     r->response_len - 2, (uint8_t)level, 0, ext);
+    if (!e) { /* the DEK of the key set, for .putkey */
+        memcpy(r->dek, key, key_len);
+        r->dek_len = key_len;
+    }
     seam_secure_zero(key, sizeof key);
     if (e) {
         fail(r, ".scp03: the card cryptogram does not verify: %s", seam_err_str(e));
@@ -179,12 +194,101 @@ static void directive_scp03(runner *r, char **words, int n) {
     if (response_sw(r) != 0x9000) {
         char got[8];
         snprintf(got, sizeof got, "%04X", response_sw(r));
-        seam_crypto_scp03_host_close(&r->host);
+        channel_close(r);
         fail(r, ".scp03: EXTERNAL AUTHENTICATE answered %s", got);
         return;
     }
     printf("  secure channel open\n");
     r->passed++;
+}
+
+/*
+ * .putkey [kvn=KK] [new=NN] key=HEX: PUT KEY (80 D8 KK 81) replacing key set KK
+ * (default 30; 00 adds a set) of the selected SD with version NN (default KK)
+ * whose ENC, MAC and DEK are all `key` (16, 24 or 32 bytes). Each key block is
+ * 88 L len || AES-CBC(static DEK of the open channel, zero IV, key zero-padded
+ * to 16-byte blocks) || 03 KCV (GP 2.3.1 §11.8.2.3, Amendment D); the card
+ * must answer 9000 with NN and the three KCVs.
+ */
+static void directive_putkey(runner *r, char **words, int n) {
+    static const uint8_t zero_iv[16] = {0};
+    const char *kvn_text = word_value(words, n, "kvn");
+    const char *new_text = word_value(words, n, "new");
+    const char *key_text = word_value(words, n, "key");
+    unsigned long kvn = kvn_text ? strtoul(kvn_text, NULL, 16) : 0x30;
+    unsigned long fresh = new_text ? strtoul(new_text, NULL, 16) : kvn;
+    uint8_t key[32], padded[32], apdu[5 + 1 + 3 * (3 + 32 + 4) + 1], expect[1 + 3 * 3];
+    size_t key_len = 0, enc_len, len = 5;
+    if (!r->host.open || !r->dek_len) {
+        fail(r, ".putkey: %s", "no secure channel is open (.scp03 first)");
+        return;
+    }
+    if (!key_text || !parse_hex(key_text, strlen(key_text), key, sizeof key, &key_len) ||
+        (key_len != 16 && key_len != 24 && key_len != 32)) {
+        fail(r, ".putkey: key= must be 16, 24 or 32 bytes of hex: %s", key_text ? key_text : "");
+        goto done;
+    }
+    if (kvn > 0x7F || fresh == 0 || fresh > 0x7F) {
+        fail(r, ".putkey: %s", "kvn= must be 00..7F and new= 01..7F (new= is needed with kvn=00)");
+        goto done;
+    }
+    enc_len = (key_len + 15) / 16 * 16;
+    memset(padded, 0, sizeof padded);
+    memcpy(padded, key, key_len);
+    apdu[len++] = (uint8_t)fresh;
+    expect[0] = (uint8_t)fresh;
+    for (int i = 0; i < 3; i++) { /* ENC, MAC, DEK */
+        apdu[len++] = 0x88;
+        apdu[len++] = (uint8_t)(1 + enc_len);
+        apdu[len++] = (uint8_t)key_len;
+        if (seam_crypto_aes_cbc_encrypt(r->dek, r->dek_len, zero_iv, padded, enc_len, apdu + len) ||
+            seam_crypto_aes_kcv(key, key_len, expect + 1 + 3 * i)) {
+            fail(r, ".putkey: %s", "cannot encrypt the key under the DEK");
+            goto done;
+        }
+        len += enc_len;
+        apdu[len++] = 0x03;
+        memcpy(apdu + len, expect + 1 + 3 * i, 3);
+        len += 3;
+    }
+    apdu[0] = 0x80;
+    apdu[1] = 0xD8;
+    apdu[2] = (uint8_t)kvn;
+    apdu[3] = 0x81;
+    apdu[4] = (uint8_t)(len - 5);
+    apdu[len++] = 0x00;
+    printf("> PUT KEY (key version %02lX -> %02lX: AES-%zu, ENC = MAC = DEK, KCV %02X%02X%02X)\n",
+           kvn, fresh, key_len * 8, expect[1], expect[2], expect[3]);
+    if (!exchange(r, apdu, len))
+        goto done;
+    print_hex("< ", r->response, r->response_len);
+    if (response_sw(r) != 0x9000) {
+        char got[8];
+        snprintf(got, sizeof got, "%04X", response_sw(r));
+        fail(r, ".putkey: PUT KEY answered %s", got);
+    } else if (r->response_len != 2 + sizeof expect || memcmp(r->response, expect, sizeof expect)) {
+        fail(r, ".putkey: %s", "the card's key version and KCVs differ from the key sent");
+    } else {
+        r->passed++;
+    }
+done:
+    seam_secure_zero(key, sizeof key);
+    seam_secure_zero(padded, sizeof padded);
+    seam_secure_zero(apdu, sizeof apdu);
+}
+
+/* .traffic: the card's byte counters so far, per instruction byte then in total. */
+static void directive_traffic(runner *r) {
+    seam_card_traffic t;
+    seam_card_traffic_get(r->card, &t);
+    for (unsigned ins = 0; ins < 256; ins++)
+        if (t.by_ins[ins].commands)
+            printf("  INS %02X: %" PRIu64 " command%s, %" PRIu64 " bytes in, %" PRIu64
+                   " bytes out\n",
+                   ins, t.by_ins[ins].commands, t.by_ins[ins].commands == 1 ? "" : "s",
+                   t.by_ins[ins].bytes_in, t.by_ins[ins].bytes_out);
+    printf("  all:    %" PRIu64 " commands, %" PRIu64 " bytes in, %" PRIu64 " bytes out\n",
+           t.total.commands, t.total.bytes_in, t.total.bytes_out);
 }
 
 /* Reads the package AID (tag 4F) from a module's seam.package section. */
@@ -233,8 +337,12 @@ static void directive_load(runner *r, char **words, int n) {
     memcpy(install + 6, aid, aid_len);
     memset(install + 6 + aid_len, 0, 4);
     print_hex("> INSTALL [for load] ", install, 6 + aid_len + 4);
-    if (!exchange(r, install, 6 + aid_len + 4 + 1) || response_sw(r) != 0x9000) {
-        fail(r, ".load: INSTALL [for load] was refused%s", "");
+    if (!exchange(r, install, 6 + aid_len + 4 + 1))
+        goto done;
+    if (response_sw(r) != 0x9000) {
+        char got[8];
+        snprintf(got, sizeof got, "%04X", response_sw(r));
+        fail(r, ".load: INSTALL [for load] answered %s", got);
         goto done;
     }
     /* the load file is C4 || BER length || module, cut into LOAD blocks */
@@ -248,21 +356,24 @@ static void directive_load(runner *r, char **words, int n) {
         for (size_t i = 0; i < header - 2; i++)
             start[2 + i] = (uint8_t)((size_t)size >> (8 * (header - 3 - i)));
     }
-    size_t total = header + (size_t)size, blocks = (total + LOAD_BLOCK - 1) / LOAD_BLOCK;
+    size_t block = r->host.open && (r->host.level & 0x02) ? LOAD_BLOCK_ENC : LOAD_BLOCK;
+    size_t total = header + (size_t)size, blocks = (total + block - 1) / block;
     for (size_t b = 0; b < blocks; b++) {
         uint8_t load[5 + LOAD_BLOCK + 1];
-        size_t part = b + 1 < blocks ? LOAD_BLOCK : total - b * LOAD_BLOCK;
+        size_t part = b + 1 < blocks ? block : total - b * block;
         load[0] = 0x80;
         load[1] = 0xE8;
         load[2] = b + 1 < blocks ? 0x00 : 0x80;
         load[3] = (uint8_t)b;
         load[4] = (uint8_t)part;
-        memcpy(load + 5, start + b * LOAD_BLOCK, part);
+        memcpy(load + 5, start + b * block, part);
         load[5 + part] = 0x00;
-        if (!exchange(r, load, 6 + part) || response_sw(r) != 0x9000) {
+        if (!exchange(r, load, 6 + part))
+            goto done;
+        if (response_sw(r) != 0x9000) {
             char where[64];
             snprintf(where, sizeof where, "%zu of %zu answered %04X", b + 1, blocks,
-                     r->response_len >= 2 ? response_sw(r) : 0);
+                     response_sw(r));
             fail(r, ".load: LOAD block %s", where);
             goto done;
         }
@@ -280,18 +391,22 @@ static void run_directive(runner *r, script_line *l) {
     int n = l->word_count;
     if (!strcmp(words[0], ".scp03")) {
         directive_scp03(r, words, n);
+    } else if (!strcmp(words[0], ".putkey")) {
+        directive_putkey(r, words, n);
     } else if (!strcmp(words[0], ".load")) {
         directive_load(r, words, n);
+    } else if (!strcmp(words[0], ".traffic")) {
+        directive_traffic(r);
     } else if (!strcmp(words[0], ".power")) {
         uint8_t atr[SEAM_CARD_ATR_MAX];
         size_t atr_len;
-        seam_crypto_scp03_host_close(&r->host);
+        channel_close(r);
         if (seam_card_power_on(r->card, atr, sizeof atr, &atr_len))
             fail(r, ".power: %s", "the card did not power on");
         else
             print_hex("  ATR ", atr, atr_len);
     } else {
-        fail(r, "unknown directive '%s' (.scp03, .load, .power)", words[0]);
+        fail(r, "unknown directive '%s' (.scp03, .putkey, .load, .traffic, .power)", words[0]);
     }
 }
 
@@ -349,7 +464,7 @@ int seam_cli_card_script(int argc, char **argv) {
     status = r->failed ? 1 : 0;
 done:
     if (r) {
-        seam_crypto_scp03_host_close(&r->host);
+        channel_close(r);
         seam_card_close(r->card);
         free(r);
     }

@@ -69,8 +69,10 @@ static void a_loaded_package_and_its_instance_are_listed(void **state) {
         0x9000);
     collected c = {0};
     assert_int_equal(seam_card_registry_foreach(f->card, collect, &c), SEAM_OK);
-    assert_int_equal(c.n, 4);
+    assert_int_equal(c.n, 5);
     assert_int_equal(c.e[2].kind, SEAM_CARD_ENTRY_PACKAGE);
+    assert_int_equal(c.e[2].space, 1);           /* the useful space */
+    assert_int_equal(c.e[2].sd_len, sizeof isd); /* its owner */
     assert_memory_equal(c.e[2].aid, purse_pkg, sizeof purse_pkg);
     assert_int_equal(c.e[2].version, 0x0100);
     assert_int_equal(c.e[2].module_size, file_len - 4); /* the load file less C4 82 hh ll */
@@ -82,6 +84,11 @@ static void a_loaded_package_and_its_instance_are_listed(void **state) {
     assert_memory_equal(c.e[3].package, purse_pkg, sizeof purse_pkg);
     assert_int_equal(c.e[3].sd_len, sizeof isd);
     assert_memory_equal(c.e[3].sd, isd, sizeof isd);
+    /* the instance's restore-module record (P4), under the same identity */
+    assert_int_equal(c.e[4].kind, SEAM_CARD_ENTRY_RECORD);
+    assert_memory_equal(c.e[4].aid, purse_cls, sizeof purse_cls);
+    assert_memory_equal(c.e[4].sd, isd, sizeof isd);
+    assert_true(c.e[4].used_bytes > 0); /* the purse filed its install-parameter PIN */
 }
 
 static void listing_stops_on_a_callback_error_and_writes_nothing(void **state) {

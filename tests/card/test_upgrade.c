@@ -6,6 +6,7 @@
  * through save_for_upgrade / restore_after_upgrade.
  */
 #include "card_host.h"
+#include "seam/util.h"
 
 static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
 static const uint8_t purse_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
@@ -234,6 +235,291 @@ static void x4_power_cut_at_every_write_of_an_update(void **state) {
     purse_kept_its_data(f->card);
 }
 
+/* ---- the terminal variants (P6, P9) and the interfaces (P11) ------------------------- */
+
+/* Appends a custom section `seam.perso` with blocks[0..n) (E2 len P1 || data each) to a
+   load file made by read_app (C4 82 hh ll || module); returns the new load file. */
+static uint8_t *with_perso_section(uint8_t *file, size_t *len, const uint8_t *blocks, size_t n) {
+    static const char name[] = "seam.perso";
+    size_t payload = 1 + (sizeof name - 1) + n, module = *len - 4;
+    uint8_t *out = malloc(*len + 3 + payload);
+    size_t m = *len;
+    assert_non_null(out);
+    assert_true(payload < 128);
+    memcpy(out, file, *len);
+    out[m++] = 0x00; /* custom section */
+    out[m++] = (uint8_t)payload;
+    out[m++] = (uint8_t)(sizeof name - 1);
+    memcpy(out + m, name, sizeof name - 1);
+    m += sizeof name - 1;
+    memcpy(out + m, blocks, n);
+    m += n;
+    module = m - 4;
+    out[2] = (uint8_t)(module >> 8);
+    out[3] = (uint8_t)module;
+    free(file);
+    *len = m;
+    return out;
+}
+
+/* P6: the terminal personalizes the package (its seam.perso section) and loads the
+   result; the card files the data in the restore module and personalizes from it. */
+static void p6_terminal_personalizes_the_package(void **state) {
+    fixture *f = *state;
+    static const uint8_t blocks[] = {0xE2, 8, 0x90, 0xDF, 0x01, 4, '5', '6', '7', '8'};
+    size_t len;
+    uint8_t *file = with_perso_section(read_app("purse", &len), &len, blocks, sizeof blocks);
+    power_on(f->card);
+    open_channel(f->card);
+    assert_int_equal(install_for_load(f->card, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+    free(file);
+    assert_int_equal(install(f->card, 0x0C, purse_pkg, purse_cls, purse, NULL, 0), 0x9000);
+    assert_int_equal(select_aid(f->card, purse, sizeof purse), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
+    /* and the record keeps it: a reinstall from a package without the section */
+    open_channel(f->card);
+    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x80,
+                        (const uint8_t[]){0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55}, 8),
+                     0x9000);
+    load(f->card, "purse", purse_pkg, sizeof purse_pkg);
+    assert_int_equal(install(f->card, 0x0C, purse_pkg, purse_cls, purse, NULL, 0), 0x9000);
+    assert_int_equal(select_aid(f->card, purse, sizeof purse), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
+}
+
+/* Opens SCP03 at level 33 with the ISD through h. */
+static void open_level_33(seam_card *card, seam_crypto_scp03_host *h) {
+    uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8}, ext[21];
+    assert_int_equal(SEND(card, 0x00, 0xA4, 0x04, 0x00, 0x00), 0x9000);
+    assert_int_equal(SEND(card, 0x80, 0x50, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
+                     0x9000);
+    assert_int_equal(seam_crypto_scp03_host_open(h, test_key, test_key, 16, hc, response,
+                                                 response_len - 2, 0x33, 0, ext),
+                     SEAM_OK);
+    assert_int_equal(send(card, ext, sizeof ext), 0x9000);
+}
+
+/* Sends apdu through h; the plain response data to plain, the SW returned. */
+static uint16_t send33(seam_card *card, seam_crypto_scp03_host *h, const uint8_t *apdu, size_t n,
+                       uint8_t *plain, size_t cap, size_t *plain_len) {
+    uint8_t cmd[300];
+    size_t m = 0;
+    assert_int_equal(seam_crypto_scp03_host_wrap(h, apdu, n, cmd, sizeof cmd, &m), SEAM_OK);
+    uint16_t sw = send(card, cmd, m);
+    *plain_len = 0;
+    if (sw == 0x9000) {
+        assert_int_equal(
+            seam_crypto_scp03_host_unwrap(h, response, response_len, plain, cap, plain_len),
+            SEAM_OK);
+        *plain_len -= 2;
+    }
+    return sw;
+}
+
+/*
+ * P9: the update done through the terminal. The card exports the record under the
+ * session (the terminal relays what it cannot read); the server takes the
+ * personalization blocks out of it into the new package's seam.perso section and
+ * sends the application data back as DGI 7F71; the card updates from those.
+ */
+static void p9_update_through_the_terminal(void **state) {
+    fixture *f = *state;
+    seam_crypto_scp03_host h;
+    uint8_t plain[1024], blocks[300], dgi[600], apdu[300];
+    size_t plain_len = 0, nb = 0, nd = 0;
+    personalized_and_used(f->card);
+    open_level_33(f->card, &h);
+    uint8_t export[5 + 9 + 1] = {0x80, 0xEA, 0x10, 0x00, 9, 0x4F, 7};
+    memcpy(export + 7, purse, 7);
+    assert_int_equal(send33(f->card, &h, export, sizeof export, plain, sizeof plain, &plain_len),
+                     0x9000);
+    /* the server: E2 blocks into the package, E1 entries into DGI 7F71 */
+    seam_tlv outer, item;
+    seam_tlv_iter it;
+    assert_int_equal(seam_tlv_parse(plain, plain_len, &outer), SEAM_OK);
+    assert_int_equal(outer.tag, 0xA2);
+    dgi[nd++] = 0x4F;
+    dgi[nd++] = 7;
+    memcpy(dgi + nd, purse, 7);
+    nd += 7;
+    seam_tlv_iter_init(&it, outer.value, outer.length);
+    while (seam_tlv_iter_next(&it, &item) == SEAM_OK) {
+        uint8_t *to = item.tag == 0xE2 ? blocks + nb : item.tag == 0xE1 ? dgi + nd : NULL;
+        size_t whole = item.header_len + item.length;
+        if (!to)
+            continue;
+        memcpy(to, item.value - item.header_len, whole);
+        *(item.tag == 0xE2 ? &nb : &nd) += whole;
+    }
+    assert_true(nb > 0 && nd > 9);
+    /* the card: start, the personalized package, the data, migrate */
+    uint8_t start[5 + 8 + 1] = {0x80, 0xEA, 0x01, 0x00, 8, 0x4F, 6};
+    memcpy(start + 7, purse_pkg, 6);
+    assert_int_equal(send33(f->card, &h, start, sizeof start, plain, sizeof plain, &plain_len),
+                     0x9000);
+    size_t len;
+    uint8_t *file = with_perso_section(read_app("purse_v2", &len), &len, blocks, nb);
+    uint8_t ifl[] = {0x80, 0xE6, 0x02, 0x00, 11, 6, 0xA0, 0x00, 0x00,
+                     0x05, 0x50, 0x55, 0,    0,  0, 0,    0x00};
+    assert_int_equal(send33(f->card, &h, ifl, sizeof ifl, plain, sizeof plain, &plain_len), 0x9000);
+    for (size_t off = 0, b = 0; off < len; off += 200, b++) {
+        size_t m = len - off < 200 ? len - off : 200;
+        apdu[0] = 0x80;
+        apdu[1] = 0xE8;
+        apdu[2] = off + m == len ? 0x80 : 0x00;
+        apdu[3] = (uint8_t)b;
+        apdu[4] = (uint8_t)m;
+        memcpy(apdu + 5, file + off, m);
+        apdu[5 + m] = 0x00;
+        assert_int_equal(send33(f->card, &h, apdu, 6 + m, plain, sizeof plain, &plain_len), 0x9000);
+    }
+    free(file);
+    size_t n = 0;
+    apdu[n++] = 0x80;
+    apdu[n++] = 0xE2;
+    apdu[n++] = 0x88;
+    apdu[n++] = 0x00;
+    apdu[n++] = (uint8_t)(3 + nd);
+    apdu[n++] = 0x7F;
+    apdu[n++] = 0x71;
+    apdu[n++] = (uint8_t)nd;
+    memcpy(apdu + n, dgi, nd);
+    n += nd;
+    assert_int_equal(send33(f->card, &h, apdu, n, plain, sizeof plain, &plain_len), 0x9000);
+    start[2] = 0x02; /* migrate */
+    assert_int_equal(send33(f->card, &h, start, sizeof start, plain, sizeof plain, &plain_len),
+                     0x9000);
+    assert_int_equal(plain[4], 0x01); /* completed */
+    seam_crypto_scp03_host_close(&h);
+    purse_kept_its_data(f->card);
+}
+
+/* P11: the external interface has a path to application memory (the applet's APDUs)
+   and one to the restore module (DGI 7F70), and the internal interface joins them
+   (the applet's restore_put, the card's replay at install). */
+static void p11_both_paths_and_the_internal_interface(void **state) {
+    fixture *f = *state;
+    seam_crypto_scp03_host h;
+    uint8_t plain[64];
+    size_t plain_len = 0;
+    power_on(f->card);
+    open_level_33(f->card, &h);
+    /* external -> restore module, before any application exists */
+    uint8_t dgi[] = {0x80, 0xE2, 0x88, 0x00, 22,   0x7F, 0x70, 19,   0x4F,
+                     7,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11, 0xE2,
+                     8,    0x90, 0xDF, 0x01, 4,    '4',  '3',  '2',  '1'};
+    assert_int_equal(send33(f->card, &h, dgi, sizeof dgi, plain, sizeof plain, &plain_len), 0x9000);
+    seam_crypto_scp03_host_close(&h);
+    open_channel(f->card);
+    load(f->card, "purse", purse_pkg, sizeof purse_pkg);
+    /* internal restore module -> application memory, at install */
+    assert_int_equal(install(f->card, 0x0C, purse_pkg, purse_cls, purse, NULL, 0), 0x9000);
+    /* external -> application memory */
+    assert_int_equal(select_aid(f->card, purse, sizeof purse), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x20, 0x00, 0x00, 4, '4', '3', '2', '1'), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x30, 0x00, 0x00, 4, 0, 0, 0, 9), 0x9000);
+    /* application memory -> restore module (save_for_upgrade's puts), seen after an
+       update: the balance came through the internal interface */
+    open_channel(f->card);
+    assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg), 0x9000);
+    load(f->card, "purse_v2", purse_pkg, sizeof purse_pkg);
+    assert_int_equal(upgrade(f->card, 0x02, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(select_aid(f->card, purse, sizeof purse), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x50, 0x00, 0x00, 0x00), 0x9000);
+    assert_memory_equal(response, ((uint8_t[]){0, 0, 0, 9, 0, 0, 0, 1}), 8);
+}
+
+/* ---- the second example: pay-TV (P7 data through an update) --------------------------- */
+
+static const uint8_t paytv_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x54, 0x56};
+static const uint8_t paytv_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x54, 0x56, 0x01};
+static const uint8_t paytv_key[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                                      0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xFF, 0x00};
+
+static uint16_t add_entitlement(seam_card *card, uint16_t channel, uint32_t expiry) {
+    uint8_t cmd[5 + 14] = {0x80,
+                           0x10,
+                           0x00,
+                           0x00,
+                           14,
+                           (uint8_t)(channel >> 8),
+                           (uint8_t)channel,
+                           (uint8_t)(expiry >> 24),
+                           (uint8_t)(expiry >> 16),
+                           (uint8_t)(expiry >> 8),
+                           (uint8_t)expiry};
+    uint8_t mac[32];
+    assert_int_equal(seam_crypto_hmac_sha256(paytv_key, 16, cmd + 5, 6, mac), SEAM_OK);
+    memcpy(cmd + 11, mac, 8);
+    return send(card, cmd, sizeof cmd);
+}
+
+static void p7_paytv_entitlements_survive_the_update(void **state) {
+    fixture *f = *state;
+    uint8_t d[64];
+    size_t n = 0;
+    power_on(f->card);
+    open_channel(f->card);
+    size_t len;
+    uint8_t *file = read_app("paytv", &len);
+    uint8_t ifl[32] = {7};
+    memcpy(ifl + 1, paytv_pkg, 7);
+    assert_int_equal(gp(f->card, true, 0xE6, 0x02, 0x00, ifl, 12), 0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+    free(file);
+    d[n++] = 7;
+    memcpy(d + n, paytv_pkg, 7);
+    n += 7;
+    d[n++] = 8;
+    memcpy(d + n, paytv_cls, 8);
+    n += 8;
+    d[n++] = 8;
+    memcpy(d + n, paytv_cls, 8);
+    n += 8;
+    memcpy(d + n, (uint8_t[]){1, 0, 2, 0xC9, 0, 0}, 6);
+    n += 6;
+    assert_int_equal(gp(f->card, true, 0xE6, 0x0C, 0x00, d, n), 0x9000);
+    uint8_t perso[] = {0, 0, 8, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x54, 0x56, 0x01, 0, 0, 0};
+    assert_int_equal(gp(f->card, true, 0xE6, 0x20, 0x00, perso, sizeof perso), 0x9000);
+    uint8_t block[3 + 4 + 3 + 16] = {0xDF, 0x10, 4, 'S', 'U', 'B', '1', 0xDF, 0x11, 16};
+    memcpy(block + 10, paytv_key, 16);
+    assert_int_equal(gp(f->card, true, 0xE2, 0x90, 0x00, block, sizeof block), 0x9000);
+    assert_int_equal(select_aid(f->card, paytv_cls, sizeof paytv_cls), 0x9000);
+    assert_int_equal(add_entitlement(f->card, 7, 20261130), 0x9000);
+    assert_int_equal(add_entitlement(f->card, 9, 20270131), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x20, 0x00, 0x00, 6, 0, 7, 0x01, 0x35, 0x29, 0x03),
+                     0x9000); /* WATCH channel 7 on 20261123 */
+    assert_int_equal(SEND(f->card, 0x80, 0x30, 0x00, 0x00, 0x00), 0x9000);
+    uint8_t list[12];
+    assert_int_equal(response_len, sizeof list + 2);
+    memcpy(list, response, sizeof list);
+    /* the update: paytv 1.0 -> 2.0, no personalization data sent again */
+    open_channel(f->card);
+    uint8_t up[2 + 7] = {0x4F, 7};
+    memcpy(up + 2, paytv_pkg, 7);
+    assert_int_equal(gp(f->card, true, 0xEA, 0x01, 0x00, up, sizeof up), 0x9000);
+    file = read_app("paytv_v2", &len);
+    assert_int_equal(gp(f->card, true, 0xE6, 0x02, 0x00, ifl, 12), 0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+    free(file);
+    assert_int_equal(gp(f->card, true, 0xEA, 0x02, 0x00, up, sizeof up), 0x9000);
+    assert_int_equal(upgrade_status(), 0x01);
+    assert_int_equal(select_aid(f->card, paytv_cls, sizeof paytv_cls), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x30, 0x00, 0x00, 0x00), 0x9000);
+    assert_int_equal(response_len, sizeof list + 2);
+    assert_memory_equal(response, list, sizeof list);
+    assert_int_equal(SEND(f->card, 0x80, 0x40, 0x00, 0x00, 0x00), 0x9000);
+    assert_memory_equal(response, ((uint8_t[]){0, 7, 0x01, 0x35, 0x29, 0x03}), 6);
+    assert_int_equal(SEND(f->card, 0x80, 0x50, 0x00, 0x00, 0x00), 0x9000);
+    assert_memory_equal(response, "SUB1", 4);
+    /* 2.0's new feature: REMOVE EXPIRED on 20261201 drops channel 7 */
+    assert_int_equal(SEND(f->card, 0x80, 0x60, 0x00, 0x00, 4, 0x01, 0x35, 0x29, 0x51, 0x00),
+                     0x9000);
+    assert_int_equal(response[0], 1);
+    assert_int_equal(add_entitlement(f->card, 5, 20271231), 0x9000); /* the key came back */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(p8_update_keeps_personalization_and_application_data, setup,
@@ -241,6 +527,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(p8_upgrade_refusals_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(p9_record_exported_only_encrypted, setup, teardown),
         cmocka_unit_test_setup_teardown(x4_power_cut_at_every_write_of_an_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(p6_terminal_personalizes_the_package, setup, teardown),
+        cmocka_unit_test_setup_teardown(p9_update_through_the_terminal, setup, teardown),
+        cmocka_unit_test_setup_teardown(p11_both_paths_and_the_internal_interface, setup, teardown),
+        cmocka_unit_test_setup_teardown(p7_paytv_entitlements_survive_the_update, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
