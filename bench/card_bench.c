@@ -5,7 +5,11 @@
  * for a DEBIT and the NVM bytes each DEBIT writes (key and value bytes put by
  * its transaction) and adds to the image.
  *
- * usage: card_bench PURSE.wasm [DEBITS]     (bench/run.sh builds and runs it)
+ * With PURSE_V2.wasm it then updates the purse to 2.0 (MANAGE ELF UPGRADE
+ * start, LOAD, migrate) and prints the bytes that crossed the interface and
+ * the NVM bytes and time the migration took (requirement P8).
+ *
+ * usage: card_bench PURSE.wasm [DEBITS [PURSE_V2.wasm]]  (bench/run.sh runs it)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -72,8 +76,8 @@ static void open_channel(bench *b) {
     expect(b, "EXTERNAL AUTHENTICATE", ext, sizeof ext, 0);
 }
 
-/* INSTALL [for load], the module as a C4 load file in LOAD blocks, INSTALL [for install]. */
-static size_t load_and_install(bench *b, const char *path) {
+/* INSTALL [for load] and the module as a C4 load file in LOAD blocks; returns its size. */
+static size_t load(bench *b, const char *path) {
     FILE *f = fopen(path, "rb");
     uint8_t *file = malloc(4 + 65536), cmd[5 + LOAD_BLOCK];
     size_t len = f && file ? fread(file + 4, 1, 65536, f) : 0;
@@ -94,6 +98,12 @@ static size_t load_and_install(bench *b, const char *path) {
         expect(b, "LOAD", cmd, 5 + n, 1);
     }
     free(file);
+    return len;
+}
+
+/* load, then INSTALL [for install and make selectable] of the purse. */
+static size_t load_and_install(bench *b, const char *path) {
+    size_t len = load(b, path);
     EXPECT(b, "INSTALL [for install and make selectable]", 1, 0x80, 0xE6, 0x0C, 0x00, 0x22, 0x06,
            0xA0, 0, 0, 0x05, 0x50, 0x55, 0x07, 0xA0, 0, 0, 0x05, 0x50, 0x55, 0x01, 0x07, 0xA0, 0, 0,
            0x05, 0x50, 0x55, 0x01, 0x01, 0x00, 0x07, 0xC9, 0x05, 0x04, '1', '2', '3', '4', 0x00,
@@ -154,6 +164,42 @@ int main(int argc, char **argv) {
            (double)written / (double)debits,
            ((double)used_after - (double)used_before) / (double)debits);
     printf("fuel per DEBIT: not exposed by the card API\n");
+    if (argc > 3) { /* the update to 2.0: only the package crosses the interface */
+        seam_card_traffic before, after;
+        EXPECT(&b, "SELECT ISD", 0, 0x00, 0xA4, 0x04, 0x00, 0x00);
+        open_channel(&b);
+        seam_card_traffic_get(b.card, &before);
+        EXPECT(&b, "MANAGE ELF UPGRADE start", 1, 0x80, 0xEA, 0x01, 0x00, 0x08, 0x4F, 0x06, 0xA0,
+               0, 0, 0x05, 0x50, 0x55, 0x00);
+        size_t v2 = load(&b, argv[3]);
+        double t0 = now(CLOCK_MONOTONIC);
+        EXPECT(&b, "MANAGE ELF UPGRADE migrate", 1, 0x80, 0xEA, 0x02, 0x00, 0x08, 0x4F, 0x06, 0xA0,
+               0, 0, 0x05, 0x50, 0x55, 0x00);
+        double migrate = now(CLOCK_MONOTONIC) - t0;
+        uint64_t migrate_written = seam_nvm_txn_bytes_written(nvm);
+        seam_card_traffic_get(b.card, &after);
+        EXPECT(&b, "SELECT purse", 0, 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0, 0, 0x05, 0x50, 0x55,
+               0x01, 0x00);
+        EXPECT(&b, "BALANCE", 0, 0x00, 0x50, 0x00, 0x00, 0x00);
+        unsigned long kept = (unsigned long)b.response[0] << 24 |
+                             (unsigned long)b.response[1] << 16 |
+                             (unsigned long)b.response[2] << 8 | b.response[3];
+        if (kept != balance)
+            die("BALANCE after the update", 0);
+        uint64_t in = after.total.bytes_in - before.total.bytes_in;
+        uint64_t load_in = after.by_ins[0xE8].bytes_in - before.by_ins[0xE8].bytes_in;
+        printf("update to 2.0: %llu bytes in (%llu in LOAD for a %zu-byte module, %llu in the "
+               "other %llu commands), %llu out, no STORE DATA (%llu)\n",
+               (unsigned long long)in, (unsigned long long)load_in, v2,
+               (unsigned long long)(in - load_in),
+               (unsigned long long)(after.total.commands - before.total.commands -
+                                    (after.by_ins[0xE8].commands - before.by_ins[0xE8].commands)),
+               (unsigned long long)(after.total.bytes_out - before.total.bytes_out),
+               (unsigned long long)(after.by_ins[0xE2].commands - before.by_ins[0xE2].commands));
+        printf("migrate: %.1f ms, %llu NVM bytes written (save, delete, install, replay, "
+               "restore), balance kept\n",
+               migrate * 1e3, (unsigned long long)migrate_written);
+    }
     seam_card_close(b.card);
     unlink(path);
     rmdir(dir);

@@ -91,10 +91,11 @@ fi
 build_dir=$(dirname "$SEAM")
 [ -f "$build_dir/libseam.a" ] || build_dir=$build_dir/../..
 echo
-echo "card: purse DEBIT (bench/card_bench.c)"
+echo "card: purse DEBIT and the update to 2.0 (bench/card_bench.c)"
 if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_bench" bench/card_bench.c \
     "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm &&
-    "$OUT/card_bench" "$build_dir/apps/purse.wasm" "${CARD_DEBITS:-500}"; then
+    "$OUT/card_bench" "$build_dir/apps/purse.wasm" "${CARD_DEBITS:-500}" \
+        "$build_dir/apps/purse_v2.wasm"; then
     if [ -x bench/card_vpcd.sh ]; then
         bench/card_vpcd.sh "$SEAM" "$build_dir/apps/purse.wasm" 200 || failed=1
     fi
