@@ -550,7 +550,8 @@ seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
     seam_err e = SEAM_OK;
     if (!secured)
         r->sw = SEAM_SW_SECURITY_STATUS;
-    else if ((e = domain_authority(c, ch, &self, &r->sw)) != SEAM_OK || r->sw != SEAM_SW_SUCCESS)
+    else if ((e = domain_authority_token(c, ch, a, &self, &r->sw)) != SEAM_OK ||
+             r->sw != SEAM_SW_SUCCESS)
         r->sw = e ? SEAM_SW_UNKNOWN : r->sw;
     else if (a->p2 != 0x00)
         r->sw = SEAM_SW_WRONG_P1P2;
@@ -638,7 +639,7 @@ seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, 
         e = delete_restore_record(c, ch, a, r);
         goto out;
     }
-    e = domain_authority(c, ch, &self, &r->sw);
+    e = domain_authority_token(c, ch, a, &self, &r->sw);
     if (e || r->sw != SEAM_SW_SUCCESS)
         goto out;
     if (a->p1 != 0x00 || (a->p2 != 0x00 && a->p2 != 0x80)) {

@@ -6,10 +6,30 @@
  * Authority. Card content management (INSTALL, LOAD, DELETE) is carried out
  * by the security domain selected on the channel, through its own open
  * SCP03 session (the handlers check that first: 6982). The SD must be
- * SELECTABLE or PERSONALIZED (not LOCKED) and hold Authorized Management; an
- * SD with Delegated Management would need tokens verified by the issuer,
- * which this card does not verify yet, so it is refused like an SD with
- * neither privilege: 6982.
+ * SELECTABLE or PERSONALIZED (not LOCKED) and hold Authorized Management
+ * (AM) or Delegated Management (DM); with neither: 6982.
+ *
+ * Delegated Management (GP 2.3.1 §9; domain_authority_token). An SD with DM
+ * (privilege byte 1 bits 80|20, never with AM) may INSTALL, LOAD and DELETE
+ * only with a token from the card issuer, verified by the SD with Token
+ * Verification, the ISD, with its token key: an ECC P-256 public key under
+ * KVN 70 (PUT KEY, gp_keys.c; registry table 14). The token is an ECDSA
+ * P-256 signature r || s (64 bytes) over
+ *
+ *     SHA-256( P1 || P2 || Lc' || data without the token field )
+ *
+ * (Lc' one byte: that data's length; P1 of a GP chain without its b8, as
+ * reassembled; GlobalPlatformPro's DMTokenizer with ECDSA / SHA-256 in place
+ * of RSA / SHA-1). INSTALL: the token is the last LV of the data (load,
+ * install, make selectable, extradition, registry update token); INSTALL [for
+ * personalization] has none and needs none. DELETE: the value of tag 9E, the
+ * last TLV, after 4F (and B6). No token, a token that does not verify,
+ * or no token key on the card: 6982, nothing changes. A load token makes the
+ * load file hash mandatory (6A80 without one), so the LOAD blocks that follow
+ * (accepted as usual) are bound to the token. An SD with AM needs no token
+ * and ignores one. MANAGE ELF UPGRADE (upgrade.c) calls domain_authority,
+ * which has no token to check: DM SDs stay refused there (6982). Receipts
+ * (Receipt Generation) are not produced.
  *
  * Ownership. Every package, instance and SSD is associated with one SD (its
  * owner): the SD that loaded or installed it, or the one it was extradited
@@ -37,6 +57,7 @@
 #include "card_int.h"
 #include "gp_domains.h"
 #include "package_store.h"
+#include "seam/crypto.h"
 #include "seam/util.h"
 #include "sw.h"
 
@@ -51,9 +72,13 @@ bool domain_is_isd(const uint8_t *aid, size_t len) {
     return same_aid(aid, len, seam_card_isd_aid, sizeof seam_card_isd_aid);
 }
 
-seam_err domain_authority(seam_card *c, const channel *ch, registry_sd *self, uint16_t *sw) {
+/* Reads the SD selected on ch into *self: *sw 9000 with Authorized Management, 6985 when
+   locked, else 6982; *dm when it is a usable SD with Delegated Management and no AM. */
+static seam_err authority(seam_card *c, const channel *ch, registry_sd *self, bool *dm,
+                          uint16_t *sw) {
     seam_err e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, self);
     *sw = SEAM_SW_SECURITY_STATUS;
+    *dm = false;
     if (e == SEAM_ERR_NOT_FOUND) {
         e = SEAM_OK; /* not a security domain */
     } else if (!e && !domain_is_isd(self->aid, self->aid_len) &&
@@ -62,8 +87,146 @@ seam_err domain_authority(seam_card *c, const channel *ch, registry_sd *self, ui
     } else if (!e && (self->privileges[1] & PRIV2_AUTHORIZED_MANAGEMENT)) {
         *sw = SEAM_SW_SUCCESS;
     } else if (!e) {
-        seam_log(SEAM_LOG_DEBUG, "card: SD without Authorized Management refused (6982)");
+        *dm = (self->privileges[0] & (PRIV1_SECURITY_DOMAIN | PRIV1_DELEGATED_MANAGEMENT)) ==
+              (PRIV1_SECURITY_DOMAIN | PRIV1_DELEGATED_MANAGEMENT);
     }
+    return e;
+}
+
+seam_err domain_authority(seam_card *c, const channel *ch, registry_sd *self, uint16_t *sw) {
+    bool dm = false;
+    seam_err e = authority(c, ch, self, &dm, sw);
+    if (!e && *sw == SEAM_SW_SECURITY_STATUS)
+        seam_log(SEAM_LOG_DEBUG, dm ? "card: SD with Delegated Management refused (6982)"
+                                    : "card: SD without Authorized Management refused (6982)");
+    return e;
+}
+
+/* Reads a BER length (1..3 bytes) at d[*pos..n) and checks that its value fits. */
+static bool read_length(const uint8_t *d, size_t n, size_t *pos, size_t *len) {
+    size_t p = *pos, l = 0;
+    bool ok = p < n;
+    if (ok) {
+        l = d[p++];
+        if (l == 0x81 || l == 0x82) {
+            size_t bytes = l & 0x7F;
+            ok = n - p >= bytes;
+            if (ok)
+                l = bytes == 1 ? d[p] : (size_t)d[p] << 8 | d[p + 1];
+            p += ok ? bytes : 0;
+        } else {
+            ok = l < 0x80;
+        }
+    }
+    ok = ok && n - p >= l;
+    if (ok) {
+        *pos = p;
+        *len = l;
+    }
+    return ok;
+}
+
+/* Where a command's token is and what it signs (gp_facts §1.4-1.5). */
+typedef struct {
+    size_t signed_len; /* the data without the token field: data[0..signed_len) */
+    const uint8_t *token;
+    size_t token_len; /* 0: no token */
+    size_t third_len; /* INSTALL: the length of the third LV (the hash of [for load]) */
+} token_field;
+
+/* INSTALL: the token is the last LV of the data. False when the data is not a series of LVs. */
+static bool install_token(const seam_apdu *a, token_field *t) {
+    size_t pos = 0, start = 0, len = 0, count = 0;
+    bool ok = a->nc > 0;
+    while (ok && pos < a->nc) {
+        start = pos;
+        ok = read_length(a->data, a->nc, &pos, &len);
+        if (ok && ++count == 3)
+            t->third_len = len;
+        if (ok) {
+            t->token = a->data + pos;
+            t->token_len = len;
+            pos += len;
+        }
+    }
+    t->signed_len = start;
+    return ok;
+}
+
+/* DELETE: the token is the value of a 9E TLV, the last one after 4F (and B6). False when
+   the data is not a series of TLVs or something follows 9E. */
+static bool delete_token(const seam_apdu *a, token_field *t) {
+    size_t pos = 0, start = 0, len = 0;
+    bool ok = true;
+    t->signed_len = a->nc;
+    while (ok && pos < a->nc && !t->token) {
+        start = pos++;
+        ok = read_length(a->data, a->nc, &pos, &len);
+        if (ok && a->data[start] == 0x9E) {
+            t->token = a->data + pos;
+            t->token_len = len;
+            t->signed_len = start;
+            ok = pos + len == a->nc;
+        }
+        pos += len;
+    }
+    return ok;
+}
+
+/*
+ * Verifies the Delegated Management token of INSTALL or DELETE a: an ECDSA P-256
+ * signature (r || s) over SHA-256(P1 || P2 || Lc' || data without the token field), with
+ * the ISD's token key (KVN 70). *sw 9000, 6982 (no token, wrong length, no key, bad
+ * signature) or 6A80 (malformed data, a load token without a load file hash).
+ */
+static seam_err verify_token(seam_card *c, const seam_apdu *a, uint16_t *sw) {
+    uint8_t msg[3 + 255];
+    uint8_t digest[SEAM_CRYPTO_SHA256_SIZE];
+    uint8_t pub[SEAM_CRYPTO_P256_PUBLIC_SIZE];
+    token_field t = {0};
+    registry_sd isd;
+    bool ok = a->ins == 0xE4 ? delete_token(a, &t) : install_token(a, &t);
+    seam_err e = SEAM_OK;
+    *sw = SEAM_SW_WRONG_DATA;
+    if (!ok || t.signed_len > 255 ||
+        (a->ins == 0xE6 && a->p1 == 0x02 && t.token_len && !t.third_len))
+        goto done; /* a load token makes the load file hash mandatory (gp_facts §1.5) */
+    *sw = SEAM_SW_SECURITY_STATUS;
+    if (t.token_len != SEAM_CRYPTO_P256_SIGNATURE_SIZE)
+        goto done;
+    e = registry_sd_get(c->nvm, seam_card_isd_aid, sizeof seam_card_isd_aid, &isd);
+    if (e || !(isd.privileges[1] & PRIV2_TOKEN_VERIFICATION))
+        goto done;
+    e = registry_token_key_get(c->nvm, isd.aid, isd.aid_len, REGISTRY_TOKEN_KVN, pub);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK; /* no token key on the card: no token verifies */
+        goto done;
+    }
+    msg[0] = a->p1;
+    msg[1] = a->p2;
+    msg[2] = (uint8_t)t.signed_len;
+    if (t.signed_len)
+        memcpy(msg + 3, a->data, t.signed_len);
+    if (!e)
+        e = seam_crypto_sha256(msg, 3 + t.signed_len, digest);
+    if (!e && seam_crypto_p256_verify(pub, sizeof pub, digest, t.token, t.token_len) == SEAM_OK)
+        *sw = SEAM_SW_SUCCESS;
+done:
+    if (*sw != SEAM_SW_SUCCESS)
+        seam_log(SEAM_LOG_DEBUG, "card: Delegated Management token refused");
+    return e;
+}
+
+seam_err domain_authority_token(seam_card *c, const channel *ch, const seam_apdu *a,
+                                registry_sd *self, uint16_t *sw) {
+    bool dm = false;
+    seam_err e = authority(c, ch, self, &dm, sw);
+    if (!e && dm && a->ins == 0xE6 && a->p1 == 0x20)
+        *sw = SEAM_SW_SUCCESS; /* INSTALL [for personalization] carries no token */
+    else if (!e && dm)
+        e = verify_token(c, a, sw);
+    else if (!e && *sw == SEAM_SW_SECURITY_STATUS)
+        seam_log(SEAM_LOG_DEBUG, "card: SD without Authorized Management refused (6982)");
     return e;
 }
 

@@ -21,10 +21,21 @@ bool domain_is_isd(const uint8_t *aid, size_t len);
 
 /*
  * Reads the SD selected on ch into *self and says whether it may manage card
- * content: *sw 9000, 6982 (not an SD, or no Authorized Management) or 6985
- * (the SD is locked). Errors: nvm errors.
+ * content without a token (MANAGE ELF UPGRADE): *sw 9000, 6982 (not an SD, or
+ * no Authorized Management, Delegated Management included) or 6985 (the SD is
+ * locked). Errors: nvm errors.
  */
 seam_err domain_authority(seam_card *c, const channel *ch, registry_sd *self, uint16_t *sw);
+
+/*
+ * domain_authority for INSTALL or DELETE a (INS E6 / E4): an SD with Delegated
+ * Management passes only with a valid token in a (verified with the ISD's
+ * token key, KVN 70); *sw 9000, 6982 (no, a bad or an unverifiable token),
+ * 6985 or 6A80 (malformed token field, a load token without a load file
+ * hash). Errors: nvm, crypto errors.
+ */
+seam_err domain_authority_token(seam_card *c, const channel *ch, const seam_apdu *a,
+                                registry_sd *self, uint16_t *sw);
 
 /* True when self owns content associated with SD owner, or holds global_privilege
    (a PRIV2_ bit; 0 = ownership only). */

@@ -9,7 +9,8 @@
  * AES-CBC and a zero ICV, each with its 3-byte KCV over 16 x 01. A GP chain
  * (P1.b8) is reassembled by card.c, so the handler sees one command. The SD's sequence counter is
  * kept, not reset to 0 (AmdD 6.2.2.1): it is one counter for every key set of the SD, and a reset
- * would repeat the pseudo-random card challenges of the others.
+ * would repeat the pseudo-random card challenges of the others. KVN 70 is the ISD's
+ * Delegated Management token verification key, an ECC P-256 public key (put_token_key).
  *
  * GET STATUS: P1 80 the ISD, 40 SSDs then applet instances (4F, 9F70, C5,
  * and for instances C4 ELF and CC SD), 20 ELFs (4F, 9F70 01, CE version),
@@ -138,6 +139,63 @@ static uint16_t check_slot(const scp03_keyset *sets, size_t count, uint8_t repla
     return SEAM_SW_SUCCESS;
 }
 
+#define KEY_TYPE_ECC_PUBLIC     0xB0u
+#define KEY_TYPE_ECC_PARAMETERS 0xF0u
+
+/*
+ * PUT KEY of the Delegated Management token verification key, KVN 70 (§1.9):
+ * 70 B0 41 <04 || X || Y> 00 F0 01 00 00, an ECC P-256 public key in clear (public
+ * keys are not encrypted) with no KCV, then the parameter reference 00 (P-256).
+ * Only the ISD (which holds Token Verification) holds one. P1 00 adds it (6A80
+ * when there), P1 70 replaces it (6A88 when missing); P2 key id 01 (b8 ignored).
+ * *sw 9000 with the response 70, or 6A80 for anything else, a point off the curve too.
+ */
+static seam_err put_token_key(seam_card *c, const channel *ch, const seam_apdu *a, uint16_t *sw,
+                              size_t *len) {
+    static const uint8_t params[] = {KEY_TYPE_ECC_PARAMETERS, 0x01, 0x00, 0x00};
+    enum { PUB = SEAM_CRYPTO_P256_PUBLIC_SIZE, TOTAL = 1 + 2 + PUB + 1 + sizeof params };
+    const uint8_t *d = a->data;
+    uint8_t old[SEAM_CRYPTO_P256_PUBLIC_SIZE];
+    registry_sd sd;
+    bool verifier = false;
+    seam_err e = SEAM_OK;
+    *sw = SEAM_SW_WRONG_DATA;
+    if ((a->p2 & 0x7F) != 0x01) {
+        *sw = SEAM_SW_WRONG_P1P2;
+        goto done;
+    }
+    if ((a->p1 != 0x00 && a->p1 != REGISTRY_TOKEN_KVN) || d[0] != REGISTRY_TOKEN_KVN)
+        goto done; /* a replace keeps the key type: KVN 70 is the token key's alone */
+    if (a->nc != TOTAL || d[1] != KEY_TYPE_ECC_PUBLIC || d[2] != PUB || d[3 + PUB] != 0x00 ||
+        memcmp(d + 4 + PUB, params, sizeof params))
+        goto done;
+    if (seam_crypto_p256_check_public(d + 3, PUB) != SEAM_OK)
+        goto done;
+    e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &sd);
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = SEAM_OK; /* 6A80: not a security domain */
+    else if (!e && domain_is_isd(sd.aid, sd.aid_len) &&
+             (sd.privileges[1] & PRIV2_TOKEN_VERIFICATION))
+        verifier = true;
+    if (!e && verifier) /* else 6A80: not the token verifier */
+        e = registry_token_key_get(c->nvm, sd.aid, sd.aid_len, REGISTRY_TOKEN_KVN, old);
+    if (!verifier)
+        goto done;
+    if (e == SEAM_ERR_NOT_FOUND && a->p1) {
+        e = SEAM_OK;
+        *sw = SEAM_SW_DATA_NOT_FOUND; /* nothing to replace */
+    } else if (e == SEAM_ERR_NOT_FOUND || (!e && a->p1)) {
+        e = registry_token_key_put(c->nvm, sd.aid, sd.aid_len, REGISTRY_TOKEN_KVN, d + 3);
+        *sw = e ? SEAM_SW_WRONG_DATA : SEAM_SW_SUCCESS;
+    } /* else 6A80: an add of the existing KVN 70 (replace it instead) */
+    if (*sw == SEAM_SW_SUCCESS) {
+        c->data[0] = REGISTRY_TOKEN_KVN; /* response: the KVN, no KCV */
+        *len = 1;
+    }
+done:
+    return e;
+}
+
 /* PUT KEY: adds or replaces an SCP03 AES key set of the selected SD (§1.9). */
 seam_err gp_put_key(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
     scp03_keyset sets[REGISTRY_KEYSETS_MAX];
@@ -147,6 +205,10 @@ seam_err gp_put_key(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
     uint16_t sw = SEAM_SW_SUCCESS;
     seam_err e = SEAM_OK;
     r->len = 0;
+    if (secured && a->nc && (a->data[0] == REGISTRY_TOKEN_KVN || a->p1 == REGISTRY_TOKEN_KVN)) {
+        e = put_token_key(c, ch, a, &sw, &r->len);
+        goto done;
+    }
     if (!secured)
         sw = SEAM_SW_SECURITY_STATUS;
     else if ((a->p1 & 0x80) || a->p2 != 0x81)

@@ -117,11 +117,26 @@ static int collect_keyset(void *ctx, const uint8_t *key, size_t key_len, const u
     return 0;
 }
 
+/* Deletes SD aid's token key, if it has one (only then a write point). */
+static seam_err token_key_delete(seam_nvm *nvm, const uint8_t *aid, size_t aid_len) {
+    uint8_t pub[SEAM_CRYPTO_P256_PUBLIC_SIZE];
+    uint8_t key[REGISTRY_AID_MAX + 1];
+    seam_err e = registry_token_key_get(nvm, aid, aid_len, REGISTRY_TOKEN_KVN, pub);
+    if (!e) {
+        memcpy(key, aid, aid_len);
+        key[aid_len] = REGISTRY_TOKEN_KVN;
+        e = seam_nvm_delete(nvm, REGISTRY_TOKEN_KEY, key, aid_len + 1);
+    }
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+}
+
 seam_err registry_sd_delete(seam_nvm *nvm, const uint8_t *aid, size_t aid_len) {
     keyset_names k = {.aid_len = aid_len};
     seam_err e = seam_nvm_foreach(nvm, REGISTRY_KEYSET, aid, aid_len, collect_keyset, &k);
     for (size_t i = 0; !e && i < k.count; i++)
         e = seam_nvm_delete(nvm, REGISTRY_KEYSET, k.keys[i], aid_len + 1);
+    if (!e)
+        e = token_key_delete(nvm, aid, aid_len);
     if (!e)
         e = seam_nvm_delete(nvm, REGISTRY_SD, aid, aid_len);
     return e;
@@ -188,5 +203,44 @@ seam_err registry_keyset_put(seam_nvm *nvm, const uint8_t *aid, size_t aid_len,
     memcpy(v + 2 + 2 * n, set->dek, n);
     e = seam_nvm_put(nvm, REGISTRY_KEYSET, key, aid_len + 1, v, 2 + 3 * n);
     seam_secure_zero(v, sizeof v);
+    return e;
+}
+
+enum { TOKEN_KEY_TYPE = 0xB0, TOKEN_KEY_PARAMETERS = 0x00 };
+enum { TOKEN_KEY_RECORD_LEN = 3 + SEAM_CRYPTO_P256_PUBLIC_SIZE };
+
+seam_err registry_token_key_get(seam_nvm *nvm, const uint8_t *aid, size_t aid_len, uint8_t kvn,
+                                uint8_t pub[SEAM_CRYPTO_P256_PUBLIC_SIZE]) {
+    uint8_t key[REGISTRY_AID_MAX + 1];
+    uint8_t v[TOKEN_KEY_RECORD_LEN];
+    size_t len = 0;
+    seam_err e = SEAM_ERR_NOT_FOUND;
+    if (aid_len == 0 || aid_len > REGISTRY_AID_MAX)
+        goto done;
+    memcpy(key, aid, aid_len);
+    key[aid_len] = kvn;
+    e = seam_nvm_get(nvm, REGISTRY_TOKEN_KEY, key, aid_len + 1, v, sizeof v, &len);
+    if (e == SEAM_ERR_BUFFER_SMALL)
+        e = SEAM_ERR_NVM_CORRUPT;
+    if (!e && (len != sizeof v || v[0] != FORMAT_1 || v[1] != TOKEN_KEY_TYPE ||
+               v[2] != TOKEN_KEY_PARAMETERS))
+        e = SEAM_ERR_NVM_CORRUPT;
+    if (!e)
+        memcpy(pub, v + 3, SEAM_CRYPTO_P256_PUBLIC_SIZE);
+done:
+    return e;
+}
+
+seam_err registry_token_key_put(seam_nvm *nvm, const uint8_t *aid, size_t aid_len, uint8_t kvn,
+                                const uint8_t pub[SEAM_CRYPTO_P256_PUBLIC_SIZE]) {
+    uint8_t key[REGISTRY_AID_MAX + 1];
+    uint8_t v[TOKEN_KEY_RECORD_LEN] = {FORMAT_1, TOKEN_KEY_TYPE, TOKEN_KEY_PARAMETERS};
+    seam_err e = SEAM_ERR_ARG;
+    if (aid_len >= 5 && aid_len <= REGISTRY_AID_MAX) {
+        memcpy(key, aid, aid_len);
+        key[aid_len] = kvn;
+        memcpy(v + 3, pub, SEAM_CRYPTO_P256_PUBLIC_SIZE);
+        e = seam_nvm_put(nvm, REGISTRY_TOKEN_KEY, key, aid_len + 1, v, sizeof v);
+    }
     return e;
 }

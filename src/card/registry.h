@@ -16,9 +16,16 @@
  *                                         (format 1: the same without the LV;
  *                                         its associated SD is the ISD)
  *   REGISTRY_KEYSET  SD AID || KVN        format 1, key length, ENC, MAC, DEK
+ *   REGISTRY_TOKEN_KEY (14)
+ *                    SD AID || KVN        format 1, key type B0 (ECC public
+ *                                         key), parameter reference 00 (P-256),
+ *                                         65 bytes 04 || X || Y: the Delegated
+ *                                         Management token verification key
+ *                                         (KVN 70, PUT KEY; gp_domains.c)
  *
- * Later issues add packages, instances, memory pages and restore-module
- * records as further tables.
+ * Tables 4-13 hold packages, modules, instances, memory pages, restore-module
+ * records, the temporary useful space and upgrade sessions (package_store.h,
+ * restore.h, upgrade.h).
  */
 #ifndef SEAM_CARD_REGISTRY_H
 #define SEAM_CARD_REGISTRY_H
@@ -32,7 +39,10 @@ enum {
     REGISTRY_CARD = 1,
     REGISTRY_SD = 2,
     REGISTRY_KEYSET = 3,
+    REGISTRY_TOKEN_KEY = 14,
 };
+
+#define REGISTRY_TOKEN_KVN 0x70u /* the KVN of the token verification key */
 
 #define REGISTRY_AID_MAX     16u
 #define REGISTRY_ID_MAX      16u /* IIN and CIN */
@@ -108,11 +118,21 @@ seam_err registry_sd_put(seam_nvm *nvm, const registry_sd *sd);
  */
 seam_err registry_keysets_get(seam_nvm *nvm, const uint8_t *aid, size_t aid_len, scp03_keyset *sets,
                               size_t max, size_t *count);
-/* Deletes an SD's record and all its key sets (inside a transaction). Errors: nvm errors. */
+/* Deletes an SD's record, its key sets and its token key (inside a transaction). Errors: nvm. */
 seam_err registry_sd_delete(seam_nvm *nvm, const uint8_t *aid, size_t aid_len);
 
 /* Writes (adds or replaces) one key set of an SD (inside a transaction). */
 seam_err registry_keyset_put(seam_nvm *nvm, const uint8_t *aid, size_t aid_len,
                              const scp03_keyset *set);
+
+/* Reads SD aid's token verification public key (65 bytes, 04 || X || Y) of KVN kvn.
+   Errors: SEAM_ERR_NOT_FOUND, SEAM_ERR_NVM_CORRUPT, nvm errors. */
+seam_err registry_token_key_get(seam_nvm *nvm, const uint8_t *aid, size_t aid_len, uint8_t kvn,
+                                uint8_t pub[SEAM_CRYPTO_P256_PUBLIC_SIZE]);
+
+/* Writes (adds or replaces) SD aid's token verification public key of KVN kvn (inside a
+   transaction; the caller checked the point). Errors: SEAM_ERR_ARG, nvm errors. */
+seam_err registry_token_key_put(seam_nvm *nvm, const uint8_t *aid, size_t aid_len, uint8_t kvn,
+                                const uint8_t pub[SEAM_CRYPTO_P256_PUBLIC_SIZE]);
 
 #endif

@@ -12,11 +12,8 @@
  * chooses; the old code goes once the last bank has moved. Every refusal
  * leaves the nvm's used bytes unchanged.
  */
-#include "card_host.h"
+#include "sd_host.h"
 
-static const uint8_t isd[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
-static const uint8_t sd_elf[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x53, 0x50};
-static const uint8_t sd_module[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x53, 0x50, 0x41};
 static const uint8_t bank_a[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0A};
 static const uint8_t bank_b[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0B};
 static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
@@ -37,7 +34,6 @@ static const uint8_t hello_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45};
 static const uint8_t priv_am[3] = {0x80, 0xC0, 0x00}; /* SD, Authorized Management, TP */
 
 static uint8_t key_a[16], key_b[16];
-static uint8_t channel_dek[16]; /* the static DEK of the open channel, for PUT KEY */
 
 #define SPACE_USEFUL    0x01
 #define SPACE_TEMPORARY 0x02
@@ -58,26 +54,6 @@ static size_t used(seam_card *card) {
 
 /* ---- security domains (as tests/card/test_domains.c) ------------------------------- */
 
-/* Selects SD aid and opens a C-MAC channel with the 16-byte key (ENC = MAC = DEK). */
-static uint16_t open_sd(seam_card *card, const uint8_t *aid, size_t len, const uint8_t *key) {
-    uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    assert_int_equal(select_aid(card, aid, len), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x50, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
-                     0x9000);
-    assert_int_equal(
-        seam_crypto_scp03_derive_session(&host.keys, key, key, 16, hc, response + 13, 8), SEAM_OK);
-    if (seam_crypto_scp03_verify_card_cryptogram(&host.keys, response + 21, 8) != SEAM_OK)
-        return 0;
-    uint8_t cmd[5 + 16] = {0x84, 0x82, 0x01, 0x00, 0x10};
-    assert_int_equal(seam_crypto_scp03_host_cryptogram(&host.keys, cmd + 5), SEAM_OK);
-    memset(host.chain, 0, sizeof host.chain);
-    assert_int_equal(
-        seam_crypto_scp03_command_mac(&host.keys, host.chain, cmd, 5, cmd + 5, 8, cmd + 13),
-        SEAM_OK);
-    memcpy(channel_dek, key, 16);
-    return send(card, cmd, sizeof cmd);
-}
-
 static void as_isd(seam_card *card) {
     assert_int_equal(open_sd(card, isd, sizeof isd, test_key), 0x9000);
 }
@@ -86,53 +62,6 @@ static void as_bank_a(seam_card *card) {
 }
 static void as_bank_b(seam_card *card) {
     assert_int_equal(open_sd(card, bank_b, sizeof bank_b, key_b), 0x9000);
-}
-
-static uint16_t install_sd(seam_card *card, const uint8_t *aid, size_t len) {
-    uint8_t d[64];
-    size_t n = 0;
-    d[n++] = sizeof sd_elf;
-    memcpy(d + n, sd_elf, sizeof sd_elf);
-    n += sizeof sd_elf;
-    d[n++] = sizeof sd_module;
-    memcpy(d + n, sd_module, sizeof sd_module);
-    n += sizeof sd_module;
-    d[n++] = (uint8_t)len;
-    memcpy(d + n, aid, len);
-    n += len;
-    d[n++] = sizeof priv_am;
-    memcpy(d + n, priv_am, sizeof priv_am);
-    n += sizeof priv_am;
-    d[n++] = 2;
-    d[n++] = 0xC9;
-    d[n++] = 0x00;
-    d[n++] = 0x00;
-    return gp(card, true, 0xE6, 0x0C, 0x00, d, n);
-}
-
-/* PUT KEY replacing KVN 30 with an AES-128 key set whose three keys are `key`. */
-static uint16_t put_key_30(seam_card *card, const uint8_t *key) {
-    static const uint8_t iv[16] = {0};
-    uint8_t d[96];
-    size_t n = 0;
-    d[n++] = 0x30;
-    for (int i = 0; i < 3; i++) {
-        d[n++] = 0x88;
-        d[n++] = 0x11;
-        d[n++] = 0x10;
-        assert_int_equal(seam_crypto_aes_cbc_encrypt(channel_dek, 16, iv, key, 16, d + n), SEAM_OK);
-        n += 16;
-        d[n++] = 0x03;
-        assert_int_equal(seam_crypto_aes_kcv(key, 16, d + n), SEAM_OK);
-        n += 3;
-    }
-    return gp(card, true, 0xD8, 0x30, 0x81, d, n);
-}
-
-static uint16_t delete_aid(seam_card *card, const uint8_t *aid, size_t len, uint8_t p2) {
-    uint8_t d[18] = {0x4F, (uint8_t)len};
-    memcpy(d + 2, aid, len);
-    return gp(card, true, 0xE4, 0x00, p2, d, 2 + len);
 }
 
 /* INSTALL [for install (and make selectable)] with AIDs of any length, no parameters. */
@@ -435,8 +364,10 @@ static void two_banks(seam_card *card) {
     purses[B1] = (purse_ref){.aid = purse_b1, .sd = bank_b, .pin = {'3', '3', '3', '3'}};
     power_on(card);
     open_channel(card);
-    assert_int_equal(install_sd(card, bank_a, sizeof bank_a), 0x9000);
-    assert_int_equal(install_sd(card, bank_b, sizeof bank_b), 0x9000);
+    assert_int_equal(install_sd(card, 0x0C, bank_a, sizeof bank_a, priv_am, sizeof priv_am),
+                     0x9000);
+    assert_int_equal(install_sd(card, 0x0C, bank_b, sizeof bank_b, priv_am, sizeof priv_am),
+                     0x9000);
     load(card, "purse", purse_pkg, sizeof purse_pkg);
     assert_int_equal(open_sd(card, bank_a, sizeof bank_a, test_key), 0x9000);
     assert_int_equal(put_key_30(card, key_a), 0x9000);
