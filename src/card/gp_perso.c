@@ -6,13 +6,17 @@
  *        │
  *        ▼
  *   STORE DATA P2 00 ─▶ P2 01 ─▶ ... ─▶ P2 nn, P1 b8 = last block
- *   each block: X restored from its committed pages, its process entry run
- *   with 80 E2 P1 P2 [Lc data] [Le], its dirty pages written in this
- *   command's transaction when its SW reports success; its SW answered.
+ *   each block: X restored from its committed pages, its personalize entry
+ *   (process when it has none) run with 80 E2 P1 P2 [Lc data] [Le]; when
+ *   its SW reports success, its dirty pages and a copy of the block in X's
+ *   restore-module record (P3, P4) are written in this command's
+ *   transaction; its SW answered.
  *
  * Without a target the blocks go to the selected SD itself: IIN (tag 42)
  * and CIN (tag 45) into the card record, as BER-TLV (P1 b5b4 = 10, or 00)
- * or wrapped in DGI 0070 (P1 b5b4 = 01); any other tag or DGI is 6A88.
+ * or wrapped in DGI 0070 (P1 b5b4 = 01); DGIs 7F70 and 7F71 file
+ * personalization blocks and application data in the restore module
+ * (restore_apdu.c, P5 c); any other tag or DGI is 6A88.
  *
  * A sequence (and its target) ends with the last block, with any refusal
  * (the next block must be 00 again, to the SD), with a new secure channel
