@@ -203,45 +203,6 @@ SEAM_ENTRY(install) uint32_t install(void) {
     return sw;
 }
 
-/* Reads one BER-TLV at data[*off..len): a one- or two-byte tag, a length in
- * short form or 81 xx. Returns false when it is malformed or overruns. */
-static bool tlv_next(const uint8_t *data, uint32_t len, uint32_t *off, uint32_t *tag,
-                     const uint8_t **value, uint32_t *value_len) {
-    uint32_t o = *off;
-    uint32_t t;
-    uint32_t l;
-    if (o >= len) {
-        return false;
-    }
-    t = data[o++];
-    if ((t & 0x1Fu) == 0x1Fu) {
-        if (o >= len || (data[o] & 0x80u) != 0) {
-            return false;
-        }
-        t = (t << 8) | data[o++];
-    }
-    if (o >= len) {
-        return false;
-    }
-    l = data[o++];
-    if (l == 0x81u) {
-        if (o >= len) {
-            return false;
-        }
-        l = data[o++];
-    } else if (l >= 0x80u) {
-        return false;
-    }
-    if (l > len - o) {
-        return false;
-    }
-    *tag = t;
-    *value = data + o;
-    *value_len = l;
-    *off = o + l;
-    return true;
-}
-
 SEAM_ENTRY(personalize) uint32_t personalize(void) {
     uint8_t command[SEAM_APDU_HEADER_SIZE + PERSO_MAX];
     seam_command cmd;
@@ -261,7 +222,7 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
         uint32_t tag;
         const uint8_t *value;
         uint32_t value_len;
-        if (!tlv_next(cmd.data, cmd.nc, &off, &tag, &value, &value_len)) {
+        if (!seam_ber_next(cmd.data, cmd.nc, &off, &tag, &value, &value_len)) {
             return SW_WRONG_DATA;
         }
         if (tag == TAG_PIN && value_len >= PIN_MIN && value_len <= PIN_MAX) {

@@ -229,6 +229,47 @@ static inline void seam_put_u32(uint8_t *p, uint32_t v) {
     p[3] = (uint8_t)v;
 }
 
+/* Reads one BER-TLV at data[*off..len) (a personalization block, say): a one- or
+ * two-byte tag, a length in short form or 81 xx. Sets *tag, *value (into data) and
+ * *value_len and advances *off; returns false, changing nothing, when the TLV is
+ * malformed or overruns len. */
+static inline bool seam_ber_next(const uint8_t *data, uint32_t len, uint32_t *off, uint32_t *tag,
+                                 const uint8_t **value, uint32_t *value_len) {
+    uint32_t o = *off;
+    uint32_t t;
+    uint32_t l;
+    if (o >= len) {
+        return false;
+    }
+    t = data[o++];
+    if ((t & 0x1Fu) == 0x1Fu) {
+        if (o >= len || (data[o] & 0x80u) != 0) {
+            return false;
+        }
+        t = (t << 8) | data[o++];
+    }
+    if (o >= len) {
+        return false;
+    }
+    l = data[o++];
+    if (l == 0x81u) {
+        if (o >= len) {
+            return false;
+        }
+        l = data[o++];
+    } else if (l >= 0x80u) {
+        return false;
+    }
+    if (l > len - o) {
+        return false;
+    }
+    *tag = t;
+    *value = data + o;
+    *value_len = l;
+    *off = o + l;
+    return true;
+}
+
 /* ---- memory functions -------------------------------------------------------- */
 
 /*
