@@ -520,6 +520,121 @@ static void p7_paytv_entitlements_survive_the_update(void **state) {
     assert_int_equal(add_entitlement(f->card, 5, 20271231), 0x9000); /* the key came back */
 }
 
+/* ---- X4 over the restore module's own commands ------------------------------------ */
+
+static int hash_record(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
+                       size_t value_len) {
+    uint8_t *acc = ctx, all[96];
+    /* acc = SHA-256(acc || SHA-256(key) || SHA-256(value)): order-sensitive */
+    memcpy(all, acc, 32);
+    assert_int_equal(seam_crypto_sha256(key, key_len, all + 32), SEAM_OK);
+    assert_int_equal(seam_crypto_sha256(value, value_len, all + 64), SEAM_OK);
+    assert_int_equal(seam_crypto_sha256(all, sizeof all, acc), SEAM_OK);
+    return 0;
+}
+
+/* A digest of every record of every table of the card's nvm: the whole card state. */
+static void fingerprint(seam_card *card, uint8_t out[32]) {
+    memset(out, 0, 32);
+    for (uint16_t table = 1; table <= 16; table++)
+        assert_int_equal(seam_nvm_foreach(seam_card_nvm(card), table, NULL, 0, hash_record, out),
+                         SEAM_OK);
+}
+
+typedef uint16_t (*restore_op)(seam_card *card, seam_crypto_scp03_host *h);
+
+/* DGI 7F70: a new PIN block for the purse, filed and replayed into it at once. */
+static uint16_t op_dgi_7f70(seam_card *card, seam_crypto_scp03_host *h) {
+    uint8_t plain[64],
+        apdu[] = {0x80, 0xE2, 0x88, 0x00, 22, 0x7F, 0x70, 19,   0x4F, 7,   0xA0, 0x00, 0x00, 0x05,
+                  0x50, 0x55, 0x11, 0xE2, 8,  0x90, 0xDF, 0x01, 4,    '9', '9',  '9',  '9'};
+    size_t len = 0;
+    return send33(card, h, apdu, sizeof apdu, plain, sizeof plain, &len);
+}
+
+/* The record's export: save_for_upgrade files the purse's data first. */
+static uint16_t op_export(seam_card *card, seam_crypto_scp03_host *h) {
+    uint8_t plain[1024], apdu[5 + 9 + 1] = {0x80, 0xEA, 0x10, 0x00, 9, 0x4F, 7};
+    size_t len = 0;
+    memcpy(apdu + 7, purse, 7);
+    return send33(card, h, apdu, sizeof apdu, plain, sizeof plain, &len);
+}
+
+/* DELETE of the record (the instance stays). */
+static uint16_t op_delete_record(seam_card *card, seam_crypto_scp03_host *h) {
+    uint8_t plain[64], apdu[5 + 10 + 1] = {0x80, 0xE4, 0x00, 0x00, 10, 0xDF, 0x70, 7};
+    size_t len = 0;
+    memcpy(apdu + 8, purse, 7);
+    return send33(card, h, apdu, sizeof apdu, plain, sizeof plain, &len);
+}
+
+/* MANAGE ELF UPGRADE start then abort: the sweep is over the abort. */
+static uint16_t op_abort(seam_card *card, seam_crypto_scp03_host *h) {
+    uint8_t plain[64], apdu[5 + 8 + 1] = {0x80, 0xEA, 0x04, 0x00, 8, 0x4F, 6};
+    size_t len = 0;
+    memcpy(apdu + 7, purse_pkg, 6);
+    return send33(card, h, apdu, sizeof apdu, plain, sizeof plain, &len);
+}
+
+/* The card with the purse personalized and used and a level-33 channel open (and, for
+   the abort, an upgrade started); the fingerprint taken right before the command. */
+static void prepare(fixture *f, restore_op op, seam_crypto_scp03_host *h, uint8_t before[32]) {
+    seam_card_close(f->card);
+    unlink(f->path);
+    assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
+    personalized_and_used(f->card);
+    open_level_33(f->card, h);
+    if (op == op_abort) {
+        uint8_t plain[64], start[5 + 8 + 1] = {0x80, 0xEA, 0x01, 0x00, 8, 0x4F, 6};
+        size_t len = 0;
+        memcpy(start + 7, purse_pkg, 6);
+        assert_int_equal(send33(f->card, h, start, sizeof start, plain, sizeof plain, &len),
+                         0x9000);
+    }
+    fingerprint(f->card, before);
+}
+
+static void x4_power_cut_at_every_write_of_the_restore_commands(void **state) {
+    fixture *f = *state;
+    static const struct {
+        const char *name;
+        restore_op op;
+    } ops[] = {{"STORE DATA DGI 7F70", op_dgi_7f70},
+               {"export (P1 10)", op_export},
+               {"DELETE DF70", op_delete_record},
+               {"MANAGE ELF UPGRADE abort", op_abort}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        seam_crypto_scp03_host h;
+        uint8_t before[32], after[32], now[32];
+        prepare(f, ops[i].op, &h, before); /* the reference run, without a cut */
+        assert_int_equal(ops[i].op(f->card, &h), 0x9000);
+        fingerprint(f->card, after);
+        assert_memory_not_equal(before, after, 32);
+        int n = 1;
+        for (; n < 200; n++) {
+            prepare(f, ops[i].op, &h, before);
+            assert_int_equal(
+                seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_POWER_CUT, (uint64_t)n),
+                SEAM_OK);
+            cut_expected = true;
+            uint16_t sw = ops[i].op(f->card, &h);
+            cut_expected = false;
+            if (sw == 0x9000) { /* no cut left */
+                assert_int_equal(seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_OFF, 0),
+                                 SEAM_OK);
+                break;
+            }
+            assert_int_equal(sw, 0);
+            reopen(f);
+            fingerprint(f->card, now);
+            assert_memory_equal(now, before, 32); /* the command's transaction is gone */
+        }
+        print_message("X4 %s: %d write points swept\n", ops[i].name, n - 1);
+        assert_true(n > 1 && n < 200);
+        seam_crypto_scp03_host_close(&h);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(p8_update_keeps_personalization_and_application_data, setup,
@@ -527,6 +642,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(p8_upgrade_refusals_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(p9_record_exported_only_encrypted, setup, teardown),
         cmocka_unit_test_setup_teardown(x4_power_cut_at_every_write_of_an_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(x4_power_cut_at_every_write_of_the_restore_commands, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(p6_terminal_personalizes_the_package, setup, teardown),
         cmocka_unit_test_setup_teardown(p9_update_through_the_terminal, setup, teardown),
         cmocka_unit_test_setup_teardown(p11_both_paths_and_the_internal_interface, setup, teardown),
