@@ -17,11 +17,6 @@
 
 #define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
 
-static bool success(uint16_t sw) {
-    uint8_t sw1 = (uint8_t)(sw >> 8);
-    return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
-}
-
 static void release(channel *ch) {
     seam_applet_free(ch->applet);
     seam_wasm_module_free(ch->module);
@@ -138,7 +133,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     if (e)
         goto out;
     if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
-        r->sw = res.rollback || success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
+        r->sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
         goto out;
     }
     ch->pages = inst.pages;
@@ -177,7 +172,7 @@ seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t r
         goto out;
     r->len = copy_data(c, &res);
     r->sw = res.sw;
-    if (res.rollback || !success(res.sw))
+    if (res.rollback || !sw_success(res.sw))
         e = rollback_applet(c, ch); /* nothing of this command stays */
     else
         e = commit_pages(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);

@@ -520,11 +520,6 @@ static seam_err cmd_initialize_update(seam_card *c, channel *ch, const uint8_t *
 
 /* ---- dispatch ----------------------------------------------------------------------- */
 
-static bool sw_success(uint16_t sw) {
-    uint8_t sw1 = (uint8_t)(sw >> 8);
-    return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
-}
-
 /* True for the commands that change card content or keys (refused in CARD_LOCKED,
    gp_facts §1.7); SET STATUS P1 80 moves the card itself and stays allowed. */
 static bool content_change(const seam_apdu *a) {

@@ -40,11 +40,6 @@
 #define P1_RFU        0x06u
 #define P1_CASE4      0x01u
 
-static bool success(uint16_t sw) {
-    uint8_t sw1 = (uint8_t)(sw >> 8);
-    return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
-}
-
 /* The host || card challenge of ch's session: it names the session. */
 static void session_name(const channel *ch, uint8_t out[32]) {
     memcpy(out, ch->session.keys.host_challenge, 16);
@@ -137,16 +132,16 @@ static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *
     if (e)
         goto out;
     r->sw = res.rollback ? SEAM_SW_UNKNOWN : res.sw;
-    if (success(r->sw))
+    if (sw_success(r->sw))
         e = instance_commit(c, &li);
-    if (!e && success(r->sw) && a->nc > RESTORE_BLOCK_MAX)
+    if (!e && sw_success(r->sw) && a->nc > RESTORE_BLOCK_MAX)
         r->sw = SEAM_SW_WRONG_LENGTH; /* a block the record cannot keep: refused whole */
-    else if (!e && success(r->sw))
+    else if (!e && sw_success(r->sw))
         e = restore_perso_append(c->nvm, &li.restore.id, a->p1, a->data, a->nc, &filed);
     if (!e && filed != 0)
         r->sw = SEAM_SW_NOT_ENOUGH_MEMORY; /* the record's quota: nothing is kept */
     r->len = 0;
-    if (!e && success(r->sw) && res.data_len) {
+    if (!e && sw_success(r->sw) && res.data_len) {
         r->len = res.data_len < sizeof c->data - 2 ? res.data_len : sizeof c->data - 2;
         memcpy(c->data, res.data, r->len);
     }
@@ -284,7 +279,7 @@ seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secur
         e = to_applet(c, ch, a, r);
     else
         e = to_sd(c, ch, a, r);
-    if (e || !success(r->sw) || (a->p1 & P1_LAST))
+    if (e || !sw_success(r->sw) || (a->p1 & P1_LAST))
         perso_end(ch);
     else
         ch->perso.next_block++;

@@ -77,11 +77,6 @@ void instance_unload(instance_loaded *li) {
     li->module = NULL;
 }
 
-static bool success(uint16_t sw) {
-    uint8_t sw1 = (uint8_t)(sw >> 8);
-    return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
-}
-
 seam_err instance_replay_perso(seam_card *c, instance_loaded *li, uint16_t *sw) {
     restore_blocks blocks = {0};
     seam_applet_result res = {0};
@@ -102,8 +97,8 @@ seam_err instance_replay_perso(seam_card *c, instance_loaded *li, uint16_t *sw) 
         e = seam_applet_personalize(li->applet, cmd, n, &res);
         if (!e && res.storage)
             e = res.storage;
-        if (!e && (res.rollback || !success(res.sw)))
-            *sw = res.rollback || success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
+        if (!e && (res.rollback || !sw_success(res.sw)))
+            *sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
     }
     seam_secure_zero(cmd, sizeof cmd);
     restore_blocks_free(&blocks);
@@ -163,7 +158,7 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
     if (e)
         goto done;
     if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
-        *sw = res.rollback || success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
+        *sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
         goto done; /* a warning must not commit a failed install either */
     }
     e = restore_record_ensure(c->nvm, &li->restore.id);
