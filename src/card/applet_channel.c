@@ -15,8 +15,6 @@
 #include "seam/card.h"
 #include "sw.h"
 
-#define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
-
 static void release(channel *ch) {
     seam_applet_free(ch->applet);
     seam_wasm_module_free(ch->module);
@@ -30,29 +28,6 @@ static void fall_back_to_isd(channel *ch) {
     release(ch);
     memcpy(ch->selected, seam_card_isd_aid, sizeof seam_card_isd_aid);
     ch->selected_len = sizeof seam_card_isd_aid;
-}
-
-/* Writes the applet's dirty pages and, if memory grew, its new size. */
-static seam_err commit_pages(seam_card *c, const uint8_t *aid, size_t aid_len, seam_applet *applet,
-                             uint32_t *committed_pages) {
-    uint32_t dirty[DIRTY_MAX], pages = 0;
-    const uint8_t *memory = seam_applet_memory(applet, &pages);
-    size_t n = seam_applet_dirty_pages(applet, dirty, DIRTY_MAX);
-    seam_err e = n > DIRTY_MAX ? SEAM_ERR_CARD_IMAGE : SEAM_OK;
-    for (size_t i = 0; !e && i < n; i++)
-        e = store_page_write(c->nvm, aid, aid_len, dirty[i], memory);
-    if (!e && pages != *committed_pages) {
-        store_instance inst;
-        e = store_instance_get(c->nvm, aid, aid_len, &inst);
-        inst.pages = (uint8_t)pages;
-        if (!e)
-            e = store_instance_put(c->nvm, &inst);
-        if (!e)
-            *committed_pages = pages;
-    }
-    if (!e)
-        seam_applet_clear_dirty(applet);
-    return e;
 }
 
 /* Replaces the applet on ch by its committed state. */
@@ -92,7 +67,7 @@ seam_err content_deselect(seam_card *c, channel *ch) {
         if (!e && res.storage)
             e = res.storage;
         if (!e && !res.rollback)
-            e = commit_pages(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
+            e = instance_commit_applet(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
         fall_back_to_isd(ch);
     }
     return e;
@@ -137,7 +112,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
         goto out;
     }
     ch->pages = inst.pages;
-    e = commit_pages(c, aid, aid_len, applet, &ch->pages);
+    e = instance_commit_applet(c, aid, aid_len, applet, &ch->pages);
     if (e)
         goto out;
     scp03_end_session(&ch->session);
@@ -175,7 +150,7 @@ seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t r
     if (res.rollback || !sw_success(res.sw))
         e = rollback_applet(c, ch); /* nothing of this command stays */
     else
-        e = commit_pages(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
+        e = instance_commit_applet(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
     if (e)
         r->len = 0;
 out:

@@ -54,19 +54,32 @@ seam_err instance_load(seam_card *c, const uint8_t *aid, size_t len, instance_lo
     return e;
 }
 
-seam_err instance_commit(seam_card *c, instance_loaded *li) {
+seam_err instance_commit_applet(seam_card *c, const uint8_t *aid, size_t aid_len,
+                                seam_applet *applet, uint32_t *committed_pages) {
     uint32_t dirty[DIRTY_MAX], pages = 0;
-    const uint8_t *memory = seam_applet_memory(li->applet, &pages);
-    size_t n = seam_applet_dirty_pages(li->applet, dirty, DIRTY_MAX);
+    const uint8_t *memory = seam_applet_memory(applet, &pages);
+    size_t n = seam_applet_dirty_pages(applet, dirty, DIRTY_MAX);
     seam_err e = n > DIRTY_MAX ? SEAM_ERR_CARD_IMAGE : SEAM_OK;
     for (size_t i = 0; !e && i < n; i++)
-        e = store_page_write(c->nvm, li->record.aid, li->record.aid_len, dirty[i], memory);
-    if (!e && pages != li->record.pages) {
-        li->record.pages = (uint8_t)pages;
-        e = store_instance_put(c->nvm, &li->record);
+        e = store_page_write(c->nvm, aid, aid_len, dirty[i], memory);
+    if (!e && pages != *committed_pages) {
+        store_instance inst;
+        e = store_instance_get(c->nvm, aid, aid_len, &inst);
+        inst.pages = (uint8_t)pages;
+        if (!e)
+            e = store_instance_put(c->nvm, &inst);
+        if (!e)
+            *committed_pages = pages;
     }
     if (!e)
-        seam_applet_clear_dirty(li->applet);
+        seam_applet_clear_dirty(applet);
+    return e;
+}
+
+seam_err instance_commit(seam_card *c, instance_loaded *li) {
+    uint32_t pages = li->record.pages;
+    seam_err e = instance_commit_applet(c, li->record.aid, li->record.aid_len, li->applet, &pages);
+    li->record.pages = (uint8_t)pages;
     return e;
 }
 

@@ -30,6 +30,12 @@ seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_mod
    bound (previous_version 0). Errors: SEAM_ERR_NOT_FOUND, nvm, wasm, card errors. */
 seam_err instance_load(seam_card *c, const uint8_t *aid, size_t len, instance_loaded *li);
 
+/* Writes the pages applet dirtied (instance aid, committed size *committed_pages
+   64 KiB pages) and, if its memory grew, its new size (*committed_pages updated);
+   then forgets them. Used for applets on channels and loaded ones alike. */
+seam_err instance_commit_applet(seam_card *c, const uint8_t *aid, size_t aid_len,
+                                seam_applet *applet, uint32_t *committed_pages);
+
 /* Writes the pages li's applet dirtied and, if its memory grew, its size. */
 seam_err instance_commit(seam_card *c, instance_loaded *li);
 
