@@ -5,6 +5,7 @@
 #include "card/applet_runtime.h"
 #include "card/applet_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,22 @@ done:
     return err;
 }
 
+/* The entry points an applet may export (docs/applet-abi.md), where they go. */
+static const struct {
+    const char *name;
+    uint32_t results; /* 1: returns its status word; 0: nothing */
+    bool required;
+    size_t offset; /* of its seam_wasm_func * in struct seam_applet */
+} entry_points[] = {
+    {"process", 1, true, offsetof(seam_applet, process)},
+    {"install", 1, false, offsetof(seam_applet, install)},
+    {"select", 1, false, offsetof(seam_applet, select)},
+    {"deselect", 0, false, offsetof(seam_applet, deselect)},
+    {"personalize", 1, false, offsetof(seam_applet, personalize)},
+    {"save_for_upgrade", 1, false, offsetof(seam_applet, save_for_upgrade)},
+    {"restore_after_upgrade", 1, false, offsetof(seam_applet, restore_after_upgrade)},
+};
+
 /* Reads the stack end from the exported i32 global __global_base (0 when
  * absent: nothing is treated as stack). */
 static uint32_t find_stack_end(seam_wasm_instance *instance, seam_wasm_memory *memory) {
@@ -459,27 +476,10 @@ static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t 
         applet->memory = seam_wasm_instance_memory(applet->instance);
         err = applet->memory == NULL ? SEAM_ERR_CARD_APPLET : SEAM_OK;
     }
-    if (err == SEAM_OK) {
-        err = find_entry(applet->instance, "process", 1, true, &applet->process);
-    }
-    if (err == SEAM_OK) {
-        err = find_entry(applet->instance, "install", 1, false, &applet->install);
-    }
-    if (err == SEAM_OK) {
-        err = find_entry(applet->instance, "select", 1, false, &applet->select);
-    }
-    if (err == SEAM_OK) {
-        err = find_entry(applet->instance, "deselect", 0, false, &applet->deselect);
-    }
-    if (err == SEAM_OK) {
-        err = find_entry(applet->instance, "personalize", 1, false, &applet->personalize);
-    }
-    if (err == SEAM_OK) {
-        err = find_entry(applet->instance, "save_for_upgrade", 1, false, &applet->save_for_upgrade);
-    }
-    if (err == SEAM_OK) {
-        err = find_entry(applet->instance, "restore_after_upgrade", 1, false,
-                         &applet->restore_after_upgrade);
+    for (size_t i = 0; err == SEAM_OK && i < sizeof entry_points / sizeof entry_points[0]; i++) {
+        seam_wasm_func **slot = (seam_wasm_func **)((char *)applet + entry_points[i].offset);
+        err = find_entry(applet->instance, entry_points[i].name, entry_points[i].results,
+                         entry_points[i].required, slot);
     }
     if (err == SEAM_OK) {
         applet->stack_end = find_stack_end(applet->instance, applet->memory);
