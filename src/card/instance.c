@@ -17,8 +17,8 @@
 seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_module **out) {
     uint8_t *bytes = NULL;
     size_t len = 0;
-    uint8_t space = inst->space ? inst->space : SPACE_USEFUL;
-    seam_err e = store_module_get_in(c->nvm, space, inst->package, inst->package_len, &bytes, &len);
+    seam_err e =
+        store_module_get_in(c->nvm, inst->space, inst->package, inst->package_len, &bytes, &len);
     *out = NULL;
     if (!e)
         e = seam_wasm_module_new(bytes, len, out, NULL, 0);

@@ -259,6 +259,23 @@ seam_err store_package_instances(seam_nvm *nvm, const uint8_t *package, size_t l
     return e;
 }
 
+seam_err store_instances_each(seam_nvm *nvm, seam_err (*visit)(void *ctx, store_instance *inst),
+                              void *ctx) {
+    seam_nvm_cursor cur;
+    uint8_t key[REGISTRY_AID_MAX];
+    size_t key_len = 0, value_len = 0;
+    store_instance inst;
+    seam_err e = seam_nvm_cursor_init(&cur, STORE_INSTANCE, NULL, 0);
+    while (!e) {
+        e = seam_nvm_cursor_next(nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
+        if (!e)
+            e = store_instance_get(nvm, key, key_len, &inst);
+        if (!e)
+            e = visit(ctx, &inst);
+    }
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+}
+
 bool store_instance_value_selectable(const uint8_t *value, size_t len) {
     return len >= 2 && (value[0] == FORMAT || value[0] == FORMAT_2) &&
            value[1] == INSTANCE_SELECTABLE;

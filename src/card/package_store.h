@@ -122,6 +122,11 @@ seam_err store_instance_delete(seam_nvm *nvm, const uint8_t *aid, size_t len);
    them (may be NULL). */
 seam_err store_package_instances(seam_nvm *nvm, const uint8_t *package, size_t len, size_t *count,
                                  store_instance *first);
+/* Calls visit(ctx, inst) for every instance record in AID order, through a cursor
+   (so visit may write to the nvm); a non-OK result from visit stops the walk and is
+   returned. Errors: SEAM_ERR_NVM_CORRUPT, nvm errors, what visit returned. */
+seam_err store_instances_each(seam_nvm *nvm, seam_err (*visit)(void *ctx, store_instance *inst),
+                              void *ctx);
 /* True when a STORE_INSTANCE value says the instance is SELECTABLE. */
 bool store_instance_value_selectable(const uint8_t *value, size_t len);
 

@@ -244,8 +244,8 @@ seam_err restore_export(seam_card *c, const channel *ch, const uint8_t *aid, siz
         goto done;
     if (store_instance_get(c->nvm, aid, aid_len, &inst) == SEAM_OK) {
         store_package p;
-        if (store_package_get_in(c->nvm, inst.space ? inst.space : SPACE_USEFUL, inst.package,
-                                 inst.package_len, &p) == SEAM_OK) {
+        if (store_package_get_in(c->nvm, inst.space, inst.package, inst.package_len, &p) ==
+            SEAM_OK) {
             version[0] = (uint8_t)(p.version >> 8);
             version[1] = (uint8_t)p.version;
         }

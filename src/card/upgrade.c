@@ -133,42 +133,48 @@ typedef struct {
     bool has_new[DOMAINS_MAX];
 } holdings;
 
-static seam_err survey(seam_card *c, const session *s, holdings *h) {
-    seam_nvm_cursor cur;
-    uint8_t key[REGISTRY_AID_MAX];
-    size_t key_len = 0, value_len = 0;
-    store_instance inst;
-    seam_err e = seam_nvm_cursor_init(&cur, STORE_INSTANCE, NULL, 0);
-    memset(h, 0, sizeof *h);
-    while (!e) { /* pass 1: the SDs holding P1 */
-        e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
-        if (!e)
-            e = store_instance_get(c->nvm, key, key_len, &inst);
-        if (e || inst.space != SPACE_TEMPORARY ||
-            !same(inst.package, inst.package_len, s->old_aid, s->old_len))
-            continue;
-        h->old_instances++;
-        bool known = false;
-        for (size_t i = 0; i < h->domains && !known; i++)
-            known = same(h->sd[i], h->sd_len[i], inst.sd, inst.sd_len);
-        if (!known && h->domains < DOMAINS_MAX) {
-            memcpy(h->sd[h->domains], inst.sd, inst.sd_len);
-            h->sd_len[h->domains++] = inst.sd_len;
-        }
+typedef struct {
+    const session *s;
+    holdings *h;
+} survey_walk;
+
+/* Pass 1: the SDs holding instances of P1 (temporary space). */
+static seam_err holders_of_old(void *ctx, store_instance *inst) {
+    survey_walk *w = ctx;
+    holdings *h = w->h;
+    bool known = false;
+    if (inst->space != SPACE_TEMPORARY ||
+        !same(inst->package, inst->package_len, w->s->old_aid, w->s->old_len))
+        return SEAM_OK;
+    h->old_instances++;
+    for (size_t i = 0; i < h->domains && !known; i++)
+        known = same(h->sd[i], h->sd_len[i], inst->sd, inst->sd_len);
+    if (!known && h->domains < DOMAINS_MAX) {
+        memcpy(h->sd[h->domains], inst->sd, inst->sd_len);
+        h->sd_len[h->domains++] = inst->sd_len;
     }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = seam_nvm_cursor_init(&cur, STORE_INSTANCE, NULL, 0);
-    while (!e) { /* pass 2: which of them hold P2 */
-        e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
-        if (!e)
-            e = store_instance_get(c->nvm, key, key_len, &inst);
-        if (e || inst.space != SPACE_USEFUL ||
-            !same(inst.package, inst.package_len, s->new_aid, s->new_len))
-            continue;
+    return SEAM_OK;
+}
+
+/* Pass 2: which of them hold an instance of P2 (useful space). */
+static seam_err holders_of_new(void *ctx, store_instance *inst) {
+    survey_walk *w = ctx;
+    holdings *h = w->h;
+    if (inst->space == SPACE_USEFUL &&
+        same(inst->package, inst->package_len, w->s->new_aid, w->s->new_len))
         for (size_t i = 0; i < h->domains; i++)
-            h->has_new[i] |= same(h->sd[i], h->sd_len[i], inst.sd, inst.sd_len);
-    }
-    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+            h->has_new[i] |= same(h->sd[i], h->sd_len[i], inst->sd, inst->sd_len);
+    return SEAM_OK;
+}
+
+static seam_err survey(seam_card *c, const session *s, holdings *h) {
+    survey_walk w = {s, h};
+    seam_err e;
+    memset(h, 0, sizeof *h);
+    e = store_instances_each(c->nvm, holders_of_old, &w);
+    if (!e)
+        e = store_instances_each(c->nvm, holders_of_new, &w);
+    return e;
 }
 
 /* The session's status byte (docs/restore-module.md). */
@@ -183,27 +189,46 @@ static seam_err session_status(seam_card *c, const session *s, uint8_t *status) 
     return e;
 }
 
-/* Lists (at most max) the instances of package aid in space; *n how many. */
+typedef struct {
+    const uint8_t *aid, *sd;
+    size_t len, sd_len;
+    uint8_t space, to;
+    uint8_t (*aids)[REGISTRY_AID_MAX];
+    uint8_t *lens;
+    size_t max, n;
+    seam_nvm *nvm;
+} instance_walk;
+
+static bool walk_matches(const instance_walk *w, const store_instance *inst) {
+    return inst->space == w->space && same(inst->package, inst->package_len, w->aid, w->len) &&
+           (w->sd == NULL || same(inst->sd, inst->sd_len, w->sd, w->sd_len));
+}
+
+static seam_err collect_instance(void *ctx, store_instance *inst) {
+    instance_walk *w = ctx;
+    if (walk_matches(w, inst) && w->n < w->max) {
+        memcpy(w->aids[w->n], inst->aid, inst->aid_len);
+        w->lens[w->n++] = inst->aid_len;
+    }
+    return SEAM_OK;
+}
+
+/* Lists (at most max) the instances of package aid in space, of SD sd (NULL: any);
+ *n how many. */
 static seam_err instances_of(seam_card *c, const uint8_t *aid, size_t len, uint8_t space,
                              const uint8_t *sd, size_t sd_len, uint8_t (*aids)[REGISTRY_AID_MAX],
                              uint8_t *lens, size_t max, size_t *n) {
-    seam_nvm_cursor cur;
-    uint8_t key[REGISTRY_AID_MAX];
-    size_t key_len = 0, value_len = 0;
-    store_instance inst;
-    seam_err e = seam_nvm_cursor_init(&cur, STORE_INSTANCE, NULL, 0);
-    *n = 0;
-    while (!e && *n < max) {
-        e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
-        if (!e)
-            e = store_instance_get(c->nvm, key, key_len, &inst);
-        if (!e && inst.space == space && same(inst.package, inst.package_len, aid, len) &&
-            (sd == NULL || same(inst.sd, inst.sd_len, sd, sd_len))) {
-            memcpy(aids[*n], key, key_len);
-            lens[(*n)++] = (uint8_t)key_len;
-        }
-    }
-    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+    instance_walk w = {.aid = aid,
+                       .sd = sd,
+                       .len = len,
+                       .sd_len = sd_len,
+                       .space = space,
+                       .aids = aids,
+                       .lens = lens,
+                       .max = max};
+    seam_err e = store_instances_each(c->nvm, collect_instance, &w);
+    *n = w.n;
+    return e;
 }
 
 #define INSTANCES_MAX 64u
@@ -320,24 +345,21 @@ static bool parse_aids(const seam_apdu *a, seam_tlv *aid, seam_tlv *new_aid, boo
     return ok;
 }
 
+static seam_err move_instance(void *ctx, store_instance *inst) {
+    instance_walk *w = ctx;
+    seam_err e = SEAM_OK;
+    if (walk_matches(w, inst)) {
+        inst->space = w->to;
+        e = store_instance_put(w->nvm, inst);
+    }
+    return e;
+}
+
 /* Sets the space of every instance of package aid (in space from) to `to`. */
 static seam_err move_instances(seam_card *c, const uint8_t *aid, size_t len, uint8_t from,
                                uint8_t to) {
-    seam_nvm_cursor cur;
-    uint8_t key[REGISTRY_AID_MAX];
-    size_t key_len = 0, value_len = 0;
-    store_instance inst;
-    seam_err e = seam_nvm_cursor_init(&cur, STORE_INSTANCE, NULL, 0);
-    while (!e) {
-        e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
-        if (!e)
-            e = store_instance_get(c->nvm, key, key_len, &inst);
-        if (!e && inst.space == from && same(inst.package, inst.package_len, aid, len)) {
-            inst.space = to;
-            e = store_instance_put(c->nvm, &inst);
-        }
-    }
-    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+    instance_walk w = {.aid = aid, .len = len, .space = from, .to = to, .nvm = c->nvm};
+    return store_instances_each(c->nvm, move_instance, &w);
 }
 
 static seam_err start(seam_card *c, const registry_sd *self, const seam_apdu *a, reply *r) {
