@@ -284,40 +284,48 @@ done:
     return e;
 }
 
+typedef struct {
+    const uint8_t *aid;
+    size_t aid_len;
+    bool any;
+} owner_walk;
+
+static seam_err instance_owned(void *ctx, store_instance *inst) {
+    owner_walk *w = ctx;
+    w->any |= same_aid(inst->sd, inst->sd_len, w->aid, w->aid_len);
+    return SEAM_OK;
+}
+
 seam_err domain_owns_anything(seam_card *c, const uint8_t *aid, size_t aid_len, bool *any) {
+    static const uint8_t spaces[2] = {SPACE_USEFUL, SPACE_TEMPORARY};
     seam_nvm_cursor cur;
     uint8_t key[REGISTRY_AID_MAX];
     size_t key_len = 0, value_len = 0;
     registry_sd sd;
     store_package p;
-    store_instance inst;
+    owner_walk w = {aid, aid_len, false};
     seam_err e = seam_nvm_cursor_init(&cur, REGISTRY_SD, NULL, 0);
-    *any = false;
-    while (!e && !*any) {
+    while (!e && !w.any) {
         e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
         if (!e)
             e = registry_sd_get(c->nvm, key, key_len, &sd);
         if (!e)
-            *any = same_aid(sd.parent, sd.parent_len, aid, aid_len);
+            w.any = same_aid(sd.parent, sd.parent_len, aid, aid_len);
     }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = seam_nvm_cursor_init(&cur, STORE_PACKAGE, NULL, 0);
-    while (!e && !*any) {
-        e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
-        if (!e)
-            e = store_package_get(c->nvm, key, key_len, &p);
-        if (!e)
-            *any = same_aid(p.sd, p.sd_len, aid, aid_len);
+    for (size_t i = 0; i < 2 && e == SEAM_ERR_NOT_FOUND && !w.any; i++) {
+        uint16_t table = spaces[i] == SPACE_USEFUL ? STORE_PACKAGE : STORE_PACKAGE_TEMPORARY;
+        e = seam_nvm_cursor_init(&cur, table, NULL, 0);
+        while (!e && !w.any) {
+            e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
+            if (!e)
+                e = store_package_get_in(c->nvm, spaces[i], key, key_len, &p);
+            if (!e)
+                w.any = same_aid(p.sd, p.sd_len, aid, aid_len);
+        }
     }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = seam_nvm_cursor_init(&cur, STORE_INSTANCE, NULL, 0);
-    while (!e && !*any) {
-        e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
-        if (!e)
-            e = store_instance_get(c->nvm, key, key_len, &inst);
-        if (!e)
-            *any = same_aid(inst.sd, inst.sd_len, aid, aid_len);
-    }
+    if (e == SEAM_ERR_NOT_FOUND && !w.any)
+        e = store_instances_each(c->nvm, instance_owned, &w);
+    *any = w.any;
     return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }
 

@@ -269,6 +269,31 @@ static void ssd_install_survives_a_power_cut_at_every_write_x4(void **state) {
     assert_int_equal(open_sd(f->card, bank_a, sizeof bank_a, test_key), 0x9000); /* after */
 }
 
+/* An SSD that owns a package in the temporary useful space (its upgrade started) still
+   owns something: it cannot be deleted (X1). */
+static void ssd_owning_a_package_being_upgraded_stays_x1(void **state) {
+    fixture *f = *state;
+    uint8_t key_a[16];
+    memset(key_a, 0xA5, sizeof key_a);
+    power_on(f->card);
+    open_channel(f->card);
+    assert_int_equal(install_sd(f->card, 0x0C, bank_a, sizeof bank_a, priv_am, 3), 0x9000);
+    assert_int_equal(open_sd(f->card, bank_a, sizeof bank_a, test_key), 0x9000);
+    assert_int_equal(
+        install_for_load_to(f->card, hello_pkg, sizeof hello_pkg, bank_a, sizeof bank_a), 0x9000);
+    size_t len;
+    uint8_t *file = read_app("hello", &len);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+    free(file);
+    uint8_t start[2 + 6] = {0x4F, 6};
+    memcpy(start + 2, hello_pkg, 6);
+    assert_int_equal(gp(f->card, true, 0xEA, 0x01, 0x00, start, sizeof start), 0x9000);
+    size_t used = seam_nvm_used_bytes(seam_card_nvm(f->card));
+    assert_int_equal(open_sd(f->card, isd, sizeof isd, test_key), 0x9000);
+    assert_int_equal(delete_aid(f->card, bank_a, sizeof bank_a, 0x00), 0x6985);
+    assert_int_equal(seam_nvm_used_bytes(seam_card_nvm(f->card)), used);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(ssd_installed_listed_and_handed_over_x1, setup, teardown),
@@ -279,6 +304,8 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(ssd_privileges_and_lifecycle_checked_x1, setup, teardown),
         cmocka_unit_test_setup_teardown(ssd_deleted_only_when_empty_x1, setup, teardown),
+        cmocka_unit_test_setup_teardown(ssd_owning_a_package_being_upgraded_stays_x1, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(package_owned_by_the_sd_that_loaded_it_x1, setup, teardown),
         cmocka_unit_test_setup_teardown(ssd_install_survives_a_power_cut_at_every_write_x4, setup,
                                         teardown),
