@@ -12,7 +12,6 @@
 #include "sw.h"
 
 #define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
-#define TAG_BLOCK 0xE2u /* one personalization block: P1 || data */
 
 seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_module **out) {
     uint8_t *bytes = NULL;
@@ -133,13 +132,8 @@ seam_err instance_file_package_perso(seam_card *c, instance_loaded *li,
     }
     if (e)
         goto done;
-    /* check the whole section before changing anything */
-    seam_tlv_iter_init(&it, data, len);
-    while (*sw == SEAM_SW_SUCCESS && !seam_tlv_iter_done(&it)) {
-        if (seam_tlv_iter_next(&it, &tlv) || tlv.tag != TAG_BLOCK || tlv.length < 1 ||
-            tlv.length > 1 + RESTORE_BLOCK_MAX)
-            *sw = SEAM_SW_WRONG_DATA;
-    }
+    if (!restore_blocks_valid(data, len)) /* checked whole before anything changes */
+        *sw = SEAM_SW_WRONG_DATA;
     if (*sw != SEAM_SW_SUCCESS || len == 0)
         goto done;
     e = restore_perso_clear(c->nvm, &li->restore.id);

@@ -302,6 +302,44 @@ seam_err restore_entry_foreach(seam_nvm *nvm, const restore_identity *id,
     return e ? e : w.status;
 }
 
+/* ---- the codec ------------------------------------------------------------------ */
+
+bool restore_blocks_valid(const uint8_t *d, size_t n) {
+    seam_tlv_iter it;
+    seam_tlv block;
+    bool ok = true;
+    seam_tlv_iter_init(&it, d, n);
+    while (ok && !seam_tlv_iter_done(&it))
+        ok = seam_tlv_iter_next(&it, &block) == SEAM_OK && block.tag == RESTORE_TAG_BLOCK &&
+             block.length >= 1 && block.length <= 1 + RESTORE_BLOCK_MAX;
+    return ok;
+}
+
+bool restore_entry_split(const seam_tlv *entry, seam_tlv *name, seam_tlv *value) {
+    size_t rest = 0;
+    bool ok = entry->tag == RESTORE_TAG_ENTRY &&
+              seam_tlv_parse(entry->value, entry->length, name) == SEAM_OK &&
+              name->tag == RESTORE_TAG_NAME && name->length >= 1 &&
+              name->length <= SEAM_RESTORE_NAME_MAX;
+    if (ok) {
+        rest = entry->length - name->header_len - name->length;
+        ok = seam_tlv_parse(name->value + name->length, rest, value) == SEAM_OK &&
+             value->tag == RESTORE_TAG_VALUE && value->header_len + value->length == rest;
+    }
+    return ok;
+}
+
+bool restore_entries_valid(const uint8_t *d, size_t n) {
+    seam_tlv_iter it;
+    seam_tlv entry, name, value;
+    bool ok = true;
+    seam_tlv_iter_init(&it, d, n);
+    while (ok && !seam_tlv_iter_done(&it))
+        ok = seam_tlv_iter_next(&it, &entry) == SEAM_OK &&
+             restore_entry_split(&entry, &name, &value);
+    return ok;
+}
+
 /* ---- the runtime's callbacks ---------------------------------------------------- */
 
 static seam_err bound_put(void *ctx, const uint8_t *name, size_t name_len, const uint8_t *value,

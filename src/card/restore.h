@@ -24,6 +24,7 @@
 #include "applet_runtime.h"
 #include "registry.h"
 #include "seam/nvm.h"
+#include "seam/util.h"
 
 enum {
     RESTORE_RECORD = 8,
@@ -33,6 +34,22 @@ enum {
 
 #define RESTORE_ID_MAX    (2u + 2u * REGISTRY_AID_MAX)
 #define RESTORE_BLOCK_MAX 255u /* data bytes in one personalization block */
+
+/* The BER-TLV of personalization blocks and application data entries on the
+   external interface (DGIs 7F70 / 7F71, the export, a package's seam.perso). */
+#define RESTORE_TAG_BLOCK 0xE2u /* one personalization block: P1 || data */
+#define RESTORE_TAG_ENTRY 0xE1u /* one entry: 80 name, 81 value */
+#define RESTORE_TAG_NAME  0x80u
+#define RESTORE_TAG_VALUE 0x81u
+
+/* True when d[0..n) is a sequence (maybe empty) of E2 blocks of 1..256 bytes (P1 and
+   at most 255 data bytes). Reads nothing past n, allocates nothing. */
+bool restore_blocks_valid(const uint8_t *d, size_t n);
+/* Splits entry (an E1 TLV) into its 80 name (1..16 bytes) and 81 value, which must
+   fill it exactly; false when malformed. name and value point into entry's value. */
+bool restore_entry_split(const seam_tlv *entry, seam_tlv *name, seam_tlv *value);
+/* True when d[0..n) is a sequence (maybe empty) of entries restore_entry_split takes. */
+bool restore_entries_valid(const uint8_t *d, size_t n);
 
 /* An application identity, as a key prefix. */
 typedef struct {

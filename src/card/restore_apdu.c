@@ -15,10 +15,6 @@
 #include "sw.h"
 
 #define TAG_AID     0x4Fu
-#define TAG_BLOCK   0xE2u
-#define TAG_ENTRY   0xE1u
-#define TAG_NAME    0x80u
-#define TAG_VALUE   0x81u
 #define TAG_EXPORT  0xA2u
 #define TAG_VERSION 0xC0u
 
@@ -59,19 +55,13 @@ done:
 static seam_err dgi_perso(seam_card *c, const registry_sd *self, const uint8_t *d, size_t n,
                           uint16_t *sw) {
     seam_tlv aid, block;
-    seam_tlv_iter it, check;
+    seam_tlv_iter it;
     restore_identity id;
     int32_t result = 0;
     seam_err e = SEAM_OK;
     *sw = SEAM_SW_WRONG_DATA;
-    if (!leading_aid(d, n, &aid, &it))
+    if (!leading_aid(d, n, &aid, &it) || !restore_blocks_valid(it.next, it.remaining))
         goto done;
-    check = it;
-    while (!seam_tlv_iter_done(&check)) {
-        if (seam_tlv_iter_next(&check, &block) || block.tag != TAG_BLOCK || block.length < 1 ||
-            block.length > 1 + RESTORE_BLOCK_MAX)
-            goto done;
-    }
     restore_identity_make(&id, self->aid, self->aid_len, aid.value, aid.length);
     e = restore_perso_clear(c->nvm, &id);
     while (!e && result == 0 && seam_tlv_iter_next(&it, &block) == SEAM_OK)
@@ -88,31 +78,16 @@ done:
 static seam_err dgi_entries(seam_card *c, const registry_sd *self, const uint8_t *d, size_t n,
                             uint16_t *sw) {
     seam_tlv aid, entry, name, value;
-    seam_tlv_iter it, check;
+    seam_tlv_iter it;
     restore_identity id;
     int32_t result = 0;
-    bool ok = true;
     seam_err e = SEAM_OK;
     *sw = SEAM_SW_WRONG_DATA;
-    if (!leading_aid(d, n, &aid, &it))
-        goto done;
-    check = it;
-    while (ok && !seam_tlv_iter_done(&check)) {
-        ok = seam_tlv_iter_next(&check, &entry) == SEAM_OK && entry.tag == TAG_ENTRY &&
-             seam_tlv_parse(entry.value, entry.length, &name) == SEAM_OK && name.tag == TAG_NAME &&
-             name.length >= 1 && name.length <= SEAM_RESTORE_NAME_MAX &&
-             seam_tlv_parse(entry.value + name.header_len + name.length,
-                            entry.length - name.header_len - name.length, &value) == SEAM_OK &&
-             value.tag == TAG_VALUE &&
-             name.header_len + name.length + value.header_len + value.length == entry.length;
-    }
-    if (!ok)
+    if (!leading_aid(d, n, &aid, &it) || !restore_entries_valid(it.next, it.remaining))
         goto done;
     restore_identity_make(&id, self->aid, self->aid_len, aid.value, aid.length);
-    while (!e && result == 0 && seam_tlv_iter_next(&it, &entry) == SEAM_OK) {
-        seam_tlv_parse(entry.value, entry.length, &name);
-        seam_tlv_parse(entry.value + name.header_len + name.length,
-                       entry.length - name.header_len - name.length, &value);
+    while (!e && result == 0 && seam_tlv_iter_next(&it, &entry) == SEAM_OK &&
+           restore_entry_split(&entry, &name, &value)) {
         e = restore_entry_put(c->nvm, &id, name.value, name.length, value.value, value.length,
                               &result);
     }
@@ -175,9 +150,9 @@ static int export_entry(void *ctx, const uint8_t *name, size_t name_len, const u
     uint8_t *inner = malloc(4 + name_len + 4 + len);
     export_buffer e = {inner, 4 + name_len + 4 + len, 0, inner == NULL};
     if (inner) {
-        put_tlv(&e, TAG_NAME, name, name_len);
-        put_tlv(&e, TAG_VALUE, value, len);
-        put_tlv(b, TAG_ENTRY, inner, e.len);
+        put_tlv(&e, RESTORE_TAG_NAME, name, name_len);
+        put_tlv(&e, RESTORE_TAG_VALUE, value, len);
+        put_tlv(b, RESTORE_TAG_ENTRY, inner, e.len);
         seam_secure_zero(inner, e.cap);
     }
     b->full |= e.full;
@@ -260,7 +235,7 @@ seam_err restore_export(seam_card *c, const channel *ch, const uint8_t *aid, siz
     for (size_t i = 0; i < blocks.count; i++) {
         block[0] = blocks.p1[i];
         memcpy(block + 1, blocks.data + blocks.offset[i], blocks.len[i]);
-        put_tlv(&body, TAG_BLOCK, block, 1 + blocks.len[i]);
+        put_tlv(&body, RESTORE_TAG_BLOCK, block, 1 + blocks.len[i]);
     }
     e = restore_entry_foreach(c->nvm, &id, export_entry, &body);
     if (!e && body.full) {
