@@ -211,4 +211,74 @@ static inline uint16_t select_aid(seam_card *card, const uint8_t *aid, size_t le
     return send(card, cmd, 6 + len);
 }
 
+/* ---- power cuts ---------------------------------------------------------------------- */
+
+static inline int fingerprint_record(void *ctx, const uint8_t *key, size_t key_len,
+                                     const uint8_t *value, size_t value_len) {
+    uint8_t *acc = ctx, all[96];
+    /* acc = SHA-256(acc || SHA-256(key) || SHA-256(value)): order-sensitive */
+    memcpy(all, acc, 32);
+    assert_int_equal(seam_crypto_sha256(key, key_len, all + 32), SEAM_OK);
+    assert_int_equal(seam_crypto_sha256(value, value_len, all + 64), SEAM_OK);
+    assert_int_equal(seam_crypto_sha256(all, sizeof all, acc), SEAM_OK);
+    return 0;
+}
+
+/* A digest of every record of every table of the card's nvm: the whole card state. */
+static inline void fingerprint(seam_card *card, uint8_t out[32]) {
+    memset(out, 0, 32);
+    for (uint16_t table = 1; table <= 16; table++)
+        assert_int_equal(
+            seam_nvm_foreach(seam_card_nvm(card), table, NULL, 0, fingerprint_record, out),
+            SEAM_OK);
+}
+
+/*
+ * X4 for one command: op runs on a card that prepare() builds afresh (a new image in
+ * f), first without a cut (it must answer 9000 and change the card), then with a power
+ * cut at write point 1, 2, ... until it completes. After each cut the card is reopened
+ * and its whole nvm state must be what it was right before op. Returns how many write
+ * points were swept.
+ */
+/* Replaces f's card by a new image. */
+static inline void fresh_image(fixture *f) {
+    seam_card_close(f->card);
+    unlink(f->path);
+    assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
+}
+
+static inline int sweep_every_write(fixture *f, void (*prepare)(fixture *f),
+                                    uint16_t (*op)(seam_card *card)) {
+    uint8_t before[32], after[32], now[32];
+    int n = 1;
+    fresh_image(f); /* the reference run, without a cut */
+    prepare(f);
+    fingerprint(f->card, before);
+    assert_int_equal(op(f->card), 0x9000);
+    fingerprint(f->card, after);
+    assert_memory_not_equal(before, after, 32);
+    for (;; n++) {
+        fresh_image(f);
+        prepare(f);
+        fingerprint(f->card, before);
+        assert_int_equal(
+            seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_POWER_CUT, (uint64_t)n),
+            SEAM_OK);
+        cut_expected = true;
+        uint16_t sw = op(f->card);
+        cut_expected = false;
+        if (sw == 0x9000) { /* no cut left */
+            assert_int_equal(seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_OFF, 0),
+                             SEAM_OK);
+            break;
+        }
+        assert_int_equal(sw, 0);
+        reopen(f);
+        fingerprint(f->card, now);
+        assert_memory_equal(now, before, 32); /* the command's transaction is gone */
+        assert_true(n < 500);
+    }
+    return n - 1;
+}
+
 #endif

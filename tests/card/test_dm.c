@@ -414,8 +414,27 @@ static void token_key_put_key_checked_x1(void **state) {
     REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x02, 0x00, d, n, TOKEN_GOOD));
 }
 
+/* X4: the token key's PUT KEY, cut at every write point. */
+static void token_key_prepare(fixture *f) {
+    power_on(f->card);
+    open_channel(f->card);
+}
+
+static uint16_t token_key_put(seam_card *card) {
+    return put_token_key(card, 0x00, token_pub);
+}
+
+static void token_key_put_key_survives_a_power_cut_at_every_write_x4(void **state) {
+    fixture *f = *state;
+    assert_int_equal(seam_crypto_p256_generate(token_priv, token_pub), SEAM_OK);
+    print_message("X4 PUT KEY of the token key: %d write points swept\n",
+                  sweep_every_write(f, token_key_prepare, token_key_put));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(token_key_put_key_survives_a_power_cut_at_every_write_x4,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(dm_ssd_loads_installs_and_deletes_with_tokens_x1, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(dm_refusals_change_nothing_x1, setup, teardown),

@@ -294,6 +294,49 @@ static void ssd_owning_a_package_being_upgraded_stays_x1(void **state) {
     assert_int_equal(seam_nvm_used_bytes(seam_card_nvm(f->card)), used);
 }
 
+/* ---- X4 over the security-domain commands ------------------------------------------ */
+
+/* An SSD bank B INSTALLED (not selectable) and bank A SELECTABLE, hello loaded; the
+   ISD's channel open. */
+static void two_ssds(fixture *f) {
+    power_on(f->card);
+    open_channel(f->card);
+    assert_int_equal(install_sd(f->card, 0x0C, bank_a, sizeof bank_a, priv_am, 3), 0x9000);
+    assert_int_equal(install_sd(f->card, 0x04, bank_b, sizeof bank_b, priv_am, 3), 0x9000);
+    load(f->card, "hello", hello_pkg, sizeof hello_pkg);
+}
+
+static uint16_t op_make_selectable(seam_card *card) {
+    uint8_t d[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0B, 0, 0, 0};
+    return gp(card, true, 0xE6, 0x08, 0x00, d, sizeof d);
+}
+
+static uint16_t op_lock(seam_card *card) {
+    return gp(card, true, 0xF0, 0x40, 0x80, bank_a, sizeof bank_a);
+}
+
+static uint16_t op_delete_ssd(seam_card *card) {
+    return delete_aid(card, bank_b, sizeof bank_b, 0x00);
+}
+
+static uint16_t op_extradite_package(seam_card *card) {
+    uint8_t d[] = {7,    0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0A, 0, 6,
+                   0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0,    0,    0};
+    return gp(card, true, 0xE6, 0x10, 0x00, d, sizeof d);
+}
+
+static void ssd_commands_survive_a_power_cut_at_every_write_x4(void **state) {
+    fixture *f = *state;
+    print_message("X4 make selectable: %d write points swept\n",
+                  sweep_every_write(f, two_ssds, op_make_selectable));
+    print_message("X4 SET STATUS lock SSD: %d write points swept\n",
+                  sweep_every_write(f, two_ssds, op_lock));
+    print_message("X4 DELETE SSD: %d write points swept\n",
+                  sweep_every_write(f, two_ssds, op_delete_ssd));
+    print_message("X4 extradition of a package: %d write points swept\n",
+                  sweep_every_write(f, two_ssds, op_extradite_package));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(ssd_installed_listed_and_handed_over_x1, setup, teardown),
@@ -307,6 +350,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(ssd_owning_a_package_being_upgraded_stays_x1, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(package_owned_by_the_sd_that_loaded_it_x1, setup, teardown),
+        cmocka_unit_test_setup_teardown(ssd_commands_survive_a_power_cut_at_every_write_x4, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(ssd_install_survives_a_power_cut_at_every_write_x4, setup,
                                         teardown),
     };

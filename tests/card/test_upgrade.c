@@ -522,25 +522,6 @@ static void p7_paytv_entitlements_survive_the_update(void **state) {
 
 /* ---- X4 over the restore module's own commands ------------------------------------ */
 
-static int hash_record(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
-                       size_t value_len) {
-    uint8_t *acc = ctx, all[96];
-    /* acc = SHA-256(acc || SHA-256(key) || SHA-256(value)): order-sensitive */
-    memcpy(all, acc, 32);
-    assert_int_equal(seam_crypto_sha256(key, key_len, all + 32), SEAM_OK);
-    assert_int_equal(seam_crypto_sha256(value, value_len, all + 64), SEAM_OK);
-    assert_int_equal(seam_crypto_sha256(all, sizeof all, acc), SEAM_OK);
-    return 0;
-}
-
-/* A digest of every record of every table of the card's nvm: the whole card state. */
-static void fingerprint(seam_card *card, uint8_t out[32]) {
-    memset(out, 0, 32);
-    for (uint16_t table = 1; table <= 16; table++)
-        assert_int_equal(seam_nvm_foreach(seam_card_nvm(card), table, NULL, 0, hash_record, out),
-                         SEAM_OK);
-}
-
 typedef uint16_t (*restore_op)(seam_card *card, seam_crypto_scp03_host *h);
 
 /* DGI 7F70: a new PIN block for the purse, filed and replayed into it at once. */
@@ -579,9 +560,7 @@ static uint16_t op_abort(seam_card *card, seam_crypto_scp03_host *h) {
 /* The card with the purse personalized and used and a level-33 channel open (and, for
    the abort, an upgrade started); the fingerprint taken right before the command. */
 static void prepare(fixture *f, restore_op op, seam_crypto_scp03_host *h, uint8_t before[32]) {
-    seam_card_close(f->card);
-    unlink(f->path);
-    assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
+    fresh_image(f);
     personalized_and_used(f->card);
     open_level_33(f->card, h);
     if (op == op_abort) {
