@@ -69,13 +69,18 @@ void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
 seam_err applet_run_command(seam_applet *applet, seam_wasm_func *func, const uint8_t *apdu,
                             size_t len, seam_applet_result *result);
 
-/* The restore-module host functions (applet_restore.c), signatures as the engine's. */
+/* The restore-module host functions (applet_restore.c), signatures as the engine's;
+   a storage failure of the card's callback traps the call (storage_error keeps it). */
+/* seam_restore_put: sets an entry of the bound record; SEAM_RESTORE_ERR_* results. */
 seam_err applet_host_restore_put(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                  uint64_t *results);
+/* seam_restore_get: reads an entry, only inside restore_after_upgrade. */
 seam_err applet_host_restore_get(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                  uint64_t *results);
+/* seam_restore_perso_add: appends a personalization block to the bound record. */
 seam_err applet_host_restore_perso_add(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                        uint64_t *results);
+/* seam_upgrade_previous_version: the replaced version during an upgrade, else 0. */
 seam_err applet_host_upgrade_previous_version(seam_wasm_call_ctx *ctx, void *env,
                                               const uint64_t *args, uint64_t *results);
 

@@ -92,12 +92,15 @@ seam_err store_package_get(seam_nvm *nvm, const uint8_t *aid, size_t len, store_
 /* Writes a package record and its module bytes (inside a transaction). */
 seam_err store_package_put(seam_nvm *nvm, const store_package *p, const uint8_t *module,
                            size_t module_len);
-/* As store_package_get, store_module_get and store_package_delete, in space
-   (SPACE_USEFUL or SPACE_TEMPORARY); those three work on the useful space. */
+/* store_package_get, store_module_get and store_package_delete work on the useful
+   space; these three on either (SPACE_USEFUL or SPACE_TEMPORARY). */
+/* Reads a package record of space. Errors: SEAM_ERR_NOT_FOUND, SEAM_ERR_NVM_CORRUPT, nvm. */
 seam_err store_package_get_in(seam_nvm *nvm, uint8_t space, const uint8_t *aid, size_t len,
                               store_package *out);
+/* Reads the module bytes of a package of space into a malloc'd *out (the caller's). */
 seam_err store_module_get_in(seam_nvm *nvm, uint8_t space, const uint8_t *aid, size_t len,
                              uint8_t **out, size_t *out_len);
+/* Deletes a package of space and its module (inside a transaction). Errors: nvm errors. */
 seam_err store_package_delete_in(seam_nvm *nvm, uint8_t space, const uint8_t *aid, size_t len);
 /* Moves a package and its module from space `from` to space `to` (inside a
    transaction). Errors: SEAM_ERR_NOT_FOUND, nvm errors. */
