@@ -33,6 +33,9 @@
  *      or the commit fails the card's RAM is put back too (transmit.c).
  *  (4) Each channel has its own GP command chain and GET RESPONSE remainder:
  *      a command on one channel leaves the others' alone (transmit.c).
+ *  (5) The card's own ISO-class commands have no secure messaging and no ISO
+ *      command chaining: such class bits answer 6882 / 6884 and change
+ *      nothing; a selected applet gets its commands as they come.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -575,6 +578,7 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint
     bool sd_command = a->ins == 0x70 || (a->ins == 0xA4 && a->p1 == 0x04);
     uint8_t chno = (uint8_t)(ch - c->channels);
     seam_apdu plain = *a;
+    seam_apdu_class cls = {0};
     registry_card card;
     uint8_t state = 0;
     seam_err e = registry_card_get(c->nvm, &card);
@@ -582,8 +586,9 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint
     if (e)
         return e;
     state = card.lifecycle;
+    (void)seam_apdu_class_decode(a->cla, &cls); /* transmit.c decoded it already */
     if (state == CARD_TERMINATED) { /* only GET DATA, answered by the ISD (Final Application) */
-        if (!(a->ins == 0xCA || a->ins == 0xCB) || (a->cla & 0x0C))
+        if (!(a->ins == 0xCA || a->ins == 0xCB) || cls.sm != SEAM_APDU_SM_NONE)
             r->sw = SW_FUNCTION_NOT_SUPPORTED;
         else
             e = cmd_get_data(c, seam_card_isd_aid, sizeof seam_card_isd_aid, a, r);
@@ -595,6 +600,15 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint
             return SEAM_OK;
         }
         return content_process(c, ch, raw, raw_len, r); /* secure messaging is the applet's */
+    }
+    if (!gp_class && (cls.sm != SEAM_APDU_SM_NONE || cls.chained)) {
+        /* the card's own ISO commands have neither secure messaging (6882) nor
+           ISO command chaining (6884); refused as they come, they change nothing
+           on the channel */
+        r->sw =
+            cls.sm != SEAM_APDU_SM_NONE ? SEAM_SW_SM_NOT_SUPPORTED : SEAM_SW_CHAINING_UNSUPPORTED;
+        out->untouched = true;
+        return SEAM_OK;
     }
     if (!gp_class || a->ins == 0x50 || a->ins == 0x82)
         card_chain_abort(c, chno); /* any ISO or secure channel command ends a chain */

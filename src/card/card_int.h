@@ -149,6 +149,7 @@ typedef struct {
     bool secured;   /* it came through an authenticated session: wrap its response */
     card_sm sm;     /* what it did to the channel's session */
     bool chain_end; /* it was the last block of a GP chain (whatever its outcome) */
+    bool untouched; /* refused for its class (6882): what waits on the channel stays */
 } card_outcome;
 /*
  * Runs one parsed command a (raw[0..raw_len) as received) on the open channel

@@ -10,7 +10,8 @@
  *   RECEIVED --malformed, reserved class, closed channel--> ANSWERED (6700,
  *            6E00, 6881; nothing changes, no channel's waiting response moves)
  *   RECEIVED --GET RESPONSE (ISO class C0)--> ANSWERED (the channel's next part;
- *            6985 with nothing waiting)
+ *            6882 / 6884 with secure messaging / ISO chaining, 6985 with
+ *            nothing waiting)
  *   RECEIVED --RAM saved, nvm begin--> RUNNING --card_dispatch--> PREPARED
  *            (response wrapped; what the output cannot take now has storage)
  *   PREPARED --success SW, commit--> COMMITTED --> DELIVERED
@@ -292,6 +293,8 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t
     } else {
         ram_end(c);
     }
+    if (how.untouched && !e)
+        return respond_sw(plan.sw, out, out_size, out_len); /* what waits stays */
     response_deliver(ch, &plan, out, out_size, out_len);
     return SEAM_OK;
 }
@@ -322,6 +325,10 @@ seam_err seam_card_transmit(seam_card *c, const uint8_t *cmd, size_t cmd_len, ui
         e = respond_sw(SEAM_SW_CLA_NOT_SUPPORTED, out, out_size, out_len);
     else if (cls.channel >= CHANNELS || !c->channels[cls.channel].open)
         e = respond_sw(SEAM_SW_CHANNEL_NOT_SUPPORTED, out, out_size, out_len);
+    else if (!cls.proprietary && a.ins == SEAM_APDU_INS_GET_RESPONSE && cls.sm != SEAM_APDU_SM_NONE)
+        e = respond_sw(SEAM_SW_SM_NOT_SUPPORTED, out, out_size, out_len); /* what waits stays */
+    else if (!cls.proprietary && a.ins == SEAM_APDU_INS_GET_RESPONSE && cls.chained)
+        e = respond_sw(SEAM_SW_CHAINING_UNSUPPORTED, out, out_size, out_len);
     else if (!cls.proprietary && a.ins == SEAM_APDU_INS_GET_RESPONSE)
         e = response_next(&c->channels[cls.channel], &a, out, out_size, out_len);
     else

@@ -1,10 +1,16 @@
 /*
- * Logical channels as separate sessions (issue 9, item 10; X1).
+ * Logical channels as separate sessions (issue 9, items 10 and 14; X1).
  *
  * Item 10: a GP command chain and the part of a response waiting for GET
  * RESPONSE belong to their logical channel: commands, chained blocks and GET
  * RESPONSE on another channel leave them alone, and closing a channel drops
  * only its own.
+ *
+ * Item 14: an ISO-class command the card handles itself (SELECT, MANAGE
+ * CHANNEL, GET DATA, GET RESPONSE, and any other INS) with secure messaging
+ * indicated in its class byte is answered 6882 (ISO 7816-4: secure messaging
+ * not supported) and changes nothing; a selected applet gets such commands as
+ * they are; a TERMINATED card answers them 6A81.
  */
 #include "card_host.h"
 
@@ -153,6 +159,112 @@ static void hardening_10_closing_a_channel_drops_only_its_state_X1(void **state)
     assert_int_equal(SEND(f->card, 0x01, 0xC0, 0x00, 0x00, 0x00), 0x6985);
 }
 
+/* ---- item 14: secure messaging indicated on ISO commands --------------------------- */
+
+static void hardening_14_iso_commands_with_secure_messaging_get_6882_X1(void **state) {
+    fixture *f = *state;
+    seam_crypto_scp03_host h;
+    chain_blocks c;
+    uint8_t cplc[45], before[32], after[32];
+    static const struct {
+        size_t len;
+        uint8_t apdu[9];
+    } refused[] = {
+        {5, {0x0C, 0xCA, 0x00, 0x42, 0x00}}, /* GET DATA, ISO SM, header authenticated */
+        {5, {0x08, 0xCA, 0x00, 0x42, 0x00}}, /* GET DATA, ISO SM */
+        {5, {0x04, 0xCA, 0x9F, 0x7F, 0x00}}, /* GET DATA, proprietary SM */
+        {5, {0x0C, 0xCB, 0x00, 0x42, 0x00}}, /* GET DATA, odd INS */
+        {8, {0x0C, 0xA4, 0x04, 0x00, 0x02, 0xA0, 0x00, 0x00}}, /* SELECT by AID */
+        {5, {0x04, 0xA4, 0x04, 0x00, 0x00}},                   /* SELECT, proprietary SM */
+        {5, {0x0C, 0x70, 0x00, 0x00, 0x01}},                   /* MANAGE CHANNEL open */
+        {4, {0x0C, 0x70, 0x80, 0x01}},                         /* MANAGE CHANNEL close */
+        {5, {0x0C, 0xC0, 0x00, 0x00, 0x00}},                   /* GET RESPONSE */
+        {4, {0x08, 0x12, 0x00, 0x00}},                         /* an INS the card does not know */
+    };
+    build(f->card);
+    read_cplc(f->card, cplc);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x01), 0x9000);
+    open_host(f->card, 0x01, &h);
+    wrap_delete_hello(&h, &c);
+    assert_int_equal(send_blocks(f->card, &c, 0, 2), 0x9000); /* a chain on channel 0 ... */
+    assert_int_equal(SEND(f->card, 0x81, 0xCA, 0x9F, 0x7F, 0x0A), 0x6123); /* ... 35 on 1 */
+    fingerprint(f->card, before);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        uint8_t cmd[9];
+        memcpy(cmd, refused[i].apdu, sizeof cmd);
+        uint16_t sw = send(f->card, cmd, refused[i].len);
+        if (sw != 0x6882)
+            print_message("%02X %02X %02X %02X answered %04X\n", cmd[0], cmd[1], cmd[2], cmd[3],
+                          sw);
+        assert_int_equal(sw, 0x6882);
+        cmd[0] |= 0x01; /* the same on channel 1 */
+        assert_int_equal(send(f->card, cmd, refused[i].len), 0x6882);
+    }
+    fingerprint(f->card, after);
+    assert_memory_equal(after, before, 32);
+    /* nothing changed: no channel opened or closed, the chain and the 35 bytes wait */
+    assert_int_equal(SEND(f->card, 0x02, 0xCA, 0x00, 0x42, 0x00), 0x6881);
+    assert_int_equal(SEND(f->card, 0x01, 0xC0, 0x00, 0x00, 0x00), 0x9000);
+    assert_memory_equal(response, cplc + 10, 35);
+    assert_int_equal(send_blocks(f->card, &c, 2, c.count), 0x9000);
+    assert_int_equal(select_aid(f->card, hello_cls, sizeof hello_cls), 0x6A82);
+    /* the same commands without secure messaging work */
+    assert_int_equal(SEND(f->card, 0x00, 0xCA, 0x00, 0x42, 0x00), 0x9000);
+}
+
+static void hardening_14_iso_chaining_bit_gets_6884_X1(void **state) {
+    /* the same family: ISO command chaining (CLA b5) is not the card's either */
+    fixture *f = *state;
+    uint8_t cplc[45], before[32], after[32];
+    power_on(f->card);
+    read_cplc(f->card, cplc);
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x9F, 0x7F, 0x0A), 0x6123);
+    fingerprint(f->card, before);
+    assert_int_equal(SEND(f->card, 0x10, 0xCA, 0x00, 0x42, 0x00), 0x6884);
+    assert_int_equal(SEND(f->card, 0x10, 0xA4, 0x04, 0x00, 0x00), 0x6884);
+    assert_int_equal(SEND(f->card, 0x10, 0x70, 0x00, 0x00, 0x01), 0x6884);
+    assert_int_equal(SEND(f->card, 0x10, 0xC0, 0x00, 0x00, 0x00), 0x6884);
+    assert_int_equal(SEND(f->card, 0x1C, 0xCA, 0x00, 0x42, 0x00), 0x6882); /* SM first */
+    fingerprint(f->card, after);
+    assert_memory_equal(after, before, 32);
+    assert_int_equal(SEND(f->card, 0x01, 0xCA, 0x00, 0x42, 0x00), 0x6881); /* none opened */
+    assert_int_equal(SEND(f->card, 0x00, 0xC0, 0x00, 0x00, 0x00), 0x9000); /* still waiting */
+    assert_memory_equal(response, cplc + 10, 35);
+}
+
+static void hardening_14_applet_gets_secure_messaging_as_sent_X1(void **state) {
+    fixture *f = *state;
+    build(f->card);
+    assert_int_equal(select_aid(f->card, hello_cls, sizeof hello_cls), 0x9000);
+    /* hello's ECHO with an ISO SM class: the applet sees the command unchanged */
+    assert_int_equal(SEND(f->card, 0x0C, 0x10, 0x00, 0x00, 0x03, 1, 2, 3, 0x00), 0x9000);
+    assert_int_equal(response_len, 3 + 2);
+    assert_memory_equal(response, ((const uint8_t[]){1, 2, 3}), 3);
+    /* SELECT by AID is the card's: refused, hello stays selected */
+    assert_int_equal(SEND(f->card, 0x0C, 0xA4, 0x04, 0x00, 0x00), 0x6882);
+    assert_int_equal(SEND(f->card, 0x00, 0x20, 0x00, 0x00, 0x00), 0x9000);
+    assert_memory_equal(response, "hello 1.0", 9);
+}
+
+static void hardening_14_terminated_card_answers_6a81_to_secure_messaging_X1(void **state) {
+    fixture *f = *state;
+    power_on(f->card);
+    open_channel(f->card);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0xFF, NULL, 0), 0x9000); /* TERMINATED */
+    assert_int_equal(SEND(f->card, 0x00, 0xCA, 0x00, 0x42, 0x00), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x00, 0x42, 0x00), 0x9000);
+    assert_int_equal(SEND(f->card, 0x0C, 0xCA, 0x00, 0x42, 0x00), 0x6A81);
+    assert_int_equal(SEND(f->card, 0x04, 0xCA, 0x00, 0x42, 0x00), 0x6A81);
+    assert_int_equal(SEND(f->card, 0x84, 0xCA, 0x00, 0x42, 0x00), 0x6A81);
+    assert_int_equal(SEND(f->card, 0x0C, 0xA4, 0x04, 0x00, 0x00), 0x6A81);
+    assert_int_equal(SEND(f->card, 0x0C, 0x70, 0x00, 0x00, 0x01), 0x6A81);
+    /* GET RESPONSE is not a command of the card's lifecycle: its own answer */
+    assert_int_equal(SEND(f->card, 0x80, 0xCA, 0x9F, 0x7F, 0x0A), 0x6123);
+    assert_int_equal(SEND(f->card, 0x0C, 0xC0, 0x00, 0x00, 0x00), 0x6882);
+    assert_int_equal(SEND(f->card, 0x00, 0xC0, 0x00, 0x00, 0x00), 0x9000);
+    assert_int_equal(response_len, 35 + 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(hardening_10_chain_on_channel_0_survives_channel_1_X1,
@@ -161,6 +273,14 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(hardening_10_closing_a_channel_drops_only_its_state_X1,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(hardening_14_iso_commands_with_secure_messaging_get_6882_X1,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(hardening_14_iso_chaining_bit_gets_6884_X1, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(hardening_14_applet_gets_secure_messaging_as_sent_X1, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            hardening_14_terminated_card_answers_6a81_to_secure_messaging_X1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
