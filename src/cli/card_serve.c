@@ -1,6 +1,9 @@
 /*
  * The vpcd handler of `seam card serve`: each vpcd request becomes a call on
- * the seam card (card_serve.h, docs/link.md).
+ * the seam card (card_serve.h, docs/link.md). The card's power follows the
+ * reader's power on, reset and power off, and seam_vpcd_serve powers it off
+ * whenever the link drops; nothing here outlives a connection but the ATR,
+ * which is a constant of the card.
  */
 #include <string.h>
 
@@ -17,13 +20,10 @@ static seam_err serve_power_off(void *ctx) {
     return SEAM_OK;
 }
 
+/* Answers the ATR learned at bind time: vpcd asks for it to see whether a card
+   is present, powered or not, so it never changes the card's power. */
 static seam_err serve_atr(void *ctx, uint8_t *out, size_t out_size, size_t *out_len) {
     card_serving *s = ctx;
-    if (!s->atr_len) {
-        seam_err e = serve_power_on(ctx);
-        if (e)
-            return e;
-    }
     if (out_size < s->atr_len)
         return SEAM_ERR_BUFFER_SMALL;
     memcpy(out, s->atr, s->atr_len);
@@ -40,6 +40,10 @@ static seam_err serve_apdu(void *ctx, const uint8_t *in, size_t in_len, uint8_t 
 seam_err card_serving_bind(card_serving *serving, seam_card *card, seam_vpcd_handler *handler) {
     memset(serving, 0, sizeof *serving);
     serving->card = card;
+    seam_err e = serve_power_on(serving); /* learns the ATR */
+    seam_card_power_off(card);
+    if (e)
+        return e;
     *handler = (seam_vpcd_handler){.ctx = serving,
                                    .power_on = serve_power_on,
                                    .power_off = serve_power_off,

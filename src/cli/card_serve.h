@@ -22,7 +22,10 @@ typedef struct {
 
 /*
  * Binds serving to card (which stays the caller's) and points every callback
- * of *handler at it. Errors: none today (SEAM_OK).
+ * of *handler at it. Learns the card's ATR by powering it on and leaves it
+ * powered off: get ATR answers that ATR without powering the card, a command
+ * APDU before the reader's power on fails (the link answers 6F00). Errors:
+ * those of seam_card_power_on (the card is left powered off).
  */
 seam_err card_serving_bind(card_serving *serving, seam_card *card, seam_vpcd_handler *handler);
 
