@@ -15,12 +15,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/card_serve.h"
@@ -32,8 +30,8 @@
 #define SEAM_TEST_APPS "build/apps"
 #endif
 
-#define WAIT_MS       5000 /* bound on every wait of the fake reader */
-#define STOP_BOUND_MS 1000 /* the client must return this soon after stop */
+/* Bound on every wait of the fake reader: a broken client fails the test, not hangs it. */
+#define WAIT_MS 5000
 
 static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
@@ -51,7 +49,6 @@ typedef struct {
     seam_vpcd_handler handler;
     seam_vpcd_options options;
     volatile sig_atomic_t stop;
-    atomic_bool finished;
     seam_err result;
     pthread_t thread;
     int listener;
@@ -60,7 +57,6 @@ typedef struct {
 static void *serve_main(void *arg) {
     served_card *s = arg;
     s->result = seam_vpcd_serve(&s->options, &s->handler, &s->stop);
-    atomic_store(&s->finished, true);
     return NULL;
 }
 
@@ -93,28 +89,15 @@ static int setup(void **state) {
                                      .backoff_min_ms = 20,
                                      .backoff_max_ms = 100,
                                      .io_timeout_ms = 2000};
-    atomic_init(&s->finished, false);
     assert_int_equal(pthread_create(&s->thread, NULL, serve_main, s), 0);
     *state = s;
     return 0;
 }
 
-static long elapsed_ms(const struct timespec *since) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - since->tv_sec) * 1000L + (now.tv_nsec - since->tv_nsec) / 1000000L;
-}
-
-/* Stops the serving thread (failing if it takes longer than STOP_BOUND_MS), closes everything. */
+/* Stops the serving thread (test_vpcd.c checks how soon), closes everything. */
 static int teardown(void **state) {
     served_card *s = *state;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
     s->stop = 1;
-    while (!atomic_load(&s->finished) && elapsed_ms(&start) < STOP_BOUND_MS)
-        poll(NULL, 0, 10);
-    if (!atomic_load(&s->finished))
-        fail_msg("the vpcd client did not stop within %d ms", STOP_BOUND_MS);
     assert_int_equal(pthread_join(s->thread, NULL), 0);
     assert_int_equal(s->result, SEAM_OK);
     close(s->listener);
