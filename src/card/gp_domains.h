@@ -62,8 +62,9 @@ seam_err domain_install(seam_card *c, const channel *ch, const registry_sd *self
                         const uint8_t *aid, size_t aid_len, const uint8_t *priv, size_t priv_len,
                         bool selectable, uint16_t *sw);
 
-/* Deletes SSD target with its keys: *sw 9000, 6982 (not self's, no Global Delete) or
-   6985 (the ISD, content still associated, selected on a channel). Errors: nvm. */
+/* Deletes SSD target with its keys and its restore-module records: *sw 9000, 6982 (not
+   self's, no Global Delete) or 6985 (the ISD, content still associated, selected on a
+   channel). Errors: nvm. */
 seam_err domain_delete(seam_card *c, const registry_sd *self, const registry_sd *target,
                        uint16_t *sw);
 

@@ -112,7 +112,10 @@ static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *
         goto out;
     }
     e = instance_load(c, ch->perso.target, ch->perso.target_len, &li);
-    if (e == SEAM_ERR_NOT_FOUND) { /* deleted since INSTALL [for personalization] */
+    if (e == SEAM_ERR_NOT_FOUND || (!e && (li.record.sd_len != ch->selected_len ||
+                                           memcmp(li.record.sd, ch->selected, ch->selected_len)))) {
+        /* deleted since INSTALL [for personalization], or another SD's now (extradited,
+           or deleted and installed again by another SD): not this sequence's target */
         e = SEAM_OK;
         r->sw = SEAM_SW_DATA_NOT_FOUND;
         goto out;

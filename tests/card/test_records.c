@@ -315,6 +315,8 @@ static void expect_unchanged(seam_card *card, const uint8_t before[32]) {
 /* ---- item 2: a deleted domain takes its records along ---------------------------------- */
 
 static const uint8_t pin_x[] = {'2', '7', '1', '8'};
+static const uint8_t key_x[16] = {0x27, 0x18, 0x28, 0x18, 0x28, 0x45, 0x90, 0x45,
+                                  0x23, 0x53, 0x60, 0x28, 0x74, 0x71, 0x35, 0x26};
 
 /* The ISD loads purse and test_restore and creates bank X (AM); X installs purse_a,
    personalizes it (PIN 2718), files an entry for an AID with no instance, and deletes
@@ -352,8 +354,7 @@ static void hardening_02_a_new_domain_under_a_deleted_ones_aid_finds_nothing_P10
     assert_int_equal(manage_upgrade(f->card, 0x10, lonely, sizeof lonely), 0x6A88);
     /* code of its own installed under the old instance AID gets no replayed block */
     as(f->card, bank_x, sizeof bank_x);
-    assert_int_equal(install_app(f->card, tr_pkg, sizeof tr_pkg, tr_cls, purse_a, NULL, 0),
-                     0x9000);
+    assert_int_equal(install_app(f->card, tr_pkg, sizeof tr_pkg, tr_cls, purse_a, NULL, 0), 0x9000);
     uint32_t replayed = tr_blocks_received(f->card, purse_a);
     print_message("blocks of the old X replayed into the new X's applet: %u\n", replayed);
     assert_int_equal(replayed, 0);
@@ -400,6 +401,40 @@ static void hardening_02_records_an_older_image_left_go_when_the_aid_is_reused(v
     assert_int_equal(domain_usage(f->card, bank_x, sizeof bank_x).rows, 0);
     assert_int_equal(open_sd(f->card, bank_x, sizeof bank_x, 0x33), 0x9000);
     assert_int_equal(manage_upgrade(f->card, 0x10, purse_a, sizeof purse_a), 0x6A88);
+}
+
+/* The family of item 2: nothing keyed by the AID string outlives the SD. X adds a key
+   set (KVN 31) before it is deleted; the new X has only the one its creator gave it. */
+static void hardening_02_a_reused_aid_gets_none_of_the_old_key_sets_X1(void **state) {
+    fixture *f = *state;
+    static const uint8_t iv[16] = {0};
+    uint8_t d[1 + 3 * 23]; /* KVN, then 88 11 10 key(16) 03 KCV(3) three times */
+    size_t n = 0;
+    power_on(f->card);
+    as(f->card, isd, sizeof isd);
+    assert_int_equal(install_sd(f->card, bank_x, sizeof bank_x, priv_am), 0x9000);
+    as(f->card, bank_x, sizeof bank_x);
+    d[n++] = 0x31; /* PUT KEY add KVN 31: three AES-128 keys under the DEK, with KCVs */
+    for (int i = 0; i < 3; i++) {
+        memcpy(d + n, (const uint8_t[]){0x88, 0x11, 0x10}, 3);
+        n += 3;
+        assert_int_equal(seam_crypto_aes_cbc_encrypt(test_key, 16, iv, key_x, 16, d + n), SEAM_OK);
+        n += 16;
+        d[n++] = 0x03;
+        assert_int_equal(seam_crypto_aes_kcv(key_x, 16, d + n), SEAM_OK);
+        n += 3;
+    }
+    assert_int_equal(x(f->card, 0xD8, 0x00, 0x81, d, n), 0x9000);
+    assert_int_equal(select_aid(f->card, bank_x, sizeof bank_x), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x50, 0x31, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
+                     0x9000); /* X holds KVN 31 */
+    as(f->card, isd, sizeof isd);
+    assert_int_equal(delete_aid(f->card, bank_x, sizeof bank_x), 0x9000);
+    assert_int_equal(install_sd(f->card, bank_x, sizeof bank_x, priv_am), 0x9000);
+    assert_int_equal(select_aid(f->card, bank_x, sizeof bank_x), 0x9000);
+    assert_int_equal(SEND(f->card, 0x80, 0x50, 0x31, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
+                     0x6A88);
+    assert_int_equal(open_sd(f->card, bank_x, sizeof bank_x, 0x03), 0x9000); /* KVN 30 */
 }
 
 /* A STORE DATA sequence is the selected SD's: once its target belongs to another SD
@@ -461,8 +496,8 @@ static void purse_kept_its_data(seam_card *card) {
     assert_memory_equal(response, ((uint8_t[]){2, 0, 0, 0, 30, 0, 0, 0, 70, 0, 0, 0, 2}), 13);
 }
 
-static void hardening_03_extradited_purse_keeps_pin_balance_and_log_through_an_upgrade_P8(
-    void **state) {
+static void
+hardening_03_extradited_purse_keeps_pin_balance_and_log_through_an_upgrade_P8(void **state) {
     fixture *f = *state;
     purse_of_bank_a_used(f->card);
     as(f->card, bank_a, sizeof bank_a);
@@ -509,7 +544,7 @@ static void hardening_03_a_selected_instance_is_not_extradited_X4(void **state) 
     fixture *f = *state;
     uint8_t before[32];
     purse_of_bank_a_used(f->card);
-    assert_int_equal(select_aid(f->card, isd, sizeof isd), 0x9000); /* purse off channel 0 */
+    assert_int_equal(select_aid(f->card, isd, sizeof isd), 0x9000);        /* purse off channel 0 */
     assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x00, 0x01), 0x9000); /* channel 1 */
     assert_int_equal(response[0], 1);
     uint8_t sel[5 + 7 + 1] = {0x01, 0xA4, 0x04, 0x00, 7};
@@ -747,6 +782,8 @@ int main(void) {
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             hardening_02_records_an_older_image_left_go_when_the_aid_is_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(hardening_02_a_reused_aid_gets_none_of_the_old_key_sets_X1,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             hardening_02_perso_sequence_stops_at_another_domains_instance_X1, setup, teardown),
         cmocka_unit_test_setup_teardown(
