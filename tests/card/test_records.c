@@ -702,6 +702,29 @@ static void hardening_05_a_domain_at_its_byte_quota_gets_quota_on_every_path(voi
     assert_int_equal(tr_fill(f->card, tr_a, 'a', 2048), 0);
 }
 
+/* The family of item 5: an SSD writes nothing that is not its own. The IIN and CIN (tags
+   42 and 45, or DGI 0070, in STORE DATA without a target) are the card's: the ISD's. */
+static void hardening_05_an_ssd_does_not_write_the_cards_iin_and_cin_X1(void **state) {
+    fixture *f = *state;
+    uint8_t before[32];
+    const uint8_t iin[] = {0x42, 0x02, 0x12, 0x34};
+    const uint8_t cin_dgi[] = {0x00, 0x70, 0x04, 0x45, 0x02, 0x56, 0x78};
+    power_on(f->card);
+    as(f->card, isd, sizeof isd);
+    assert_int_equal(install_sd(f->card, bank_x, sizeof bank_x, priv_am), 0x9000);
+    as(f->card, bank_x, sizeof bank_x);
+    fingerprint(f->card, before);
+    uint16_t sw = x(f->card, 0xE2, 0x90, 0x00, iin, sizeof iin);
+    print_message("STORE DATA of the card's IIN by an SSD: %04X\n", sw);
+    assert_int_equal(sw, 0x6982);
+    assert_int_equal(x(f->card, 0xE2, 0x88, 0x00, cin_dgi, sizeof cin_dgi), 0x6982);
+    expect_unchanged(f->card, before);
+    as(f->card, isd, sizeof isd);
+    assert_int_equal(x(f->card, 0xE2, 0x90, 0x00, iin, sizeof iin), 0x9000);
+    assert_int_equal(SEND(f->card, 0x00, 0xCA, 0x00, 0x42, 0x00), 0x9000);
+    assert_memory_equal(response, ((uint8_t[]){0x12, 0x34, 0x90, 0x00}), 4);
+}
+
 /* Bank N has no privilege at all; an instance extradited to it brings its record along,
    which N cannot write to but can always delete (and nobody else can). */
 static void hardening_05_the_owner_always_deletes_its_record(void **state) {
@@ -801,6 +824,8 @@ int main(void) {
             hardening_05_a_domain_at_its_byte_quota_gets_quota_on_every_path, setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_05_the_owner_always_deletes_its_record, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(hardening_05_an_ssd_does_not_write_the_cards_iin_and_cin_X1,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_03_x4_extradition_with_its_record, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(hardening_02_x4_domain_deletion_with_its_records, setup,
