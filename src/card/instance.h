@@ -60,7 +60,8 @@ seam_err instance_replay_perso(seam_card *c, instance_loaded *li, uint16_t *sw);
  * as seam_upgrade_previous_version answers), creates the record if needed,
  * files the package's seam.perso blocks, and replays the record's blocks.
  * Nothing of the instance is stored yet (instance_store). *sw 9000 or the
- * refusal (6F00 for a trap; 6A80 a malformed seam.perso section). On return
+ * refusal (6F00 for a trap; 6A80 a malformed seam.perso section; 6A84 no
+ * room for the record or its blocks in the SD's quota). On return
  * li holds what was made; instance_unload it in any case.
  */
 seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *params,
