@@ -6,7 +6,8 @@
  * so an engine crash or hang costs one failure, not the run. Each command is
  * passed, failed or (assert_malformed on text modules only) skipped; the last
  * line reads "N passed, M failed, K skipped" and the status is 0 when M is 0.
- * See docs/wasm-spec-runner.md.
+ * Export and registered names are compared as exact byte strings (spec_json.h:
+ * a JSON "\u0000" stays a NUL byte). See docs/wasm-spec-runner.md.
  */
 #include <cJSON.h>
 #include <dirent.h>
@@ -25,6 +26,7 @@
 
 #include "cli.h"
 #include "seam/wasm.h"
+#include "spec_json.h"
 
 /* Fuel per top-level call: far above any spec test, bounds a runaway loop. */
 #define SPEC_FUEL (UINT64_C(1) << 32)
@@ -36,6 +38,9 @@
 #define SPEC_MAX_VALUES 64
 
 #define SPEC_WHY_SIZE 1024
+
+/* Room for a name written for people (name_text). */
+#define SPEC_NAME_TEXT 160
 
 /* Options, and the tallies a child shares with the parent (hence no pointers). */
 typedef struct {
@@ -116,6 +121,17 @@ static void append(char *buf, size_t size, const char *format, ...) {
 static const char *json_string(const cJSON *object, const char *key) {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
     return cJSON_IsString(item) ? item->valuestring : "";
+}
+
+/* Writes the name member key of object for people (NUL and non-ASCII bytes as \hh). */
+static const char *name_text(const cJSON *object, const char *key, char *buf, size_t size) {
+    spec_name name;
+    if (spec_json_name(object, key, &name))
+        seam_wasm_name_print(buf, size, spec_name_view(&name));
+    else
+        snprintf(buf, size, "(out of memory)");
+    free(name.bytes);
+    return buf;
 }
 
 /* Returns the member "line" of a command, or 0. */
@@ -339,15 +355,21 @@ static seam_err run_action(spec_run *run, const cJSON *action, seam_wasm_value *
     seam_wasm_extern ext;
     seam_wasm_value args[SPEC_MAX_VALUES];
     const char *type = json_string(action, "type");
-    const char *field = json_string(action, "field");
+    spec_name name = {0};
+    char field[SPEC_NAME_TEXT];
     const cJSON *json_args = cJSON_GetObjectItemCaseSensitive(action, "args");
     int arg_count = cJSON_IsArray(json_args) ? cJSON_GetArraySize(json_args) : 0;
     *count = 0;
     memset(trap, 0, sizeof *trap);
+    name_text(action, "field", field, sizeof field);
     err = target_instance(run, json_string(action, "module"), &instance, why, why_size);
     if (err)
         goto done;
-    err = seam_wasm_instance_export(instance, field, &ext);
+    if (!spec_json_name(action, "field", &name)) {
+        err = SEAM_ERR_NOMEM;
+        goto done;
+    }
+    err = seam_wasm_instance_export(instance, spec_name_view(&name), &ext);
     if (err) {
         snprintf(why, why_size, "export \"%s\": %s", field, seam_err_str(err));
         goto done;
@@ -385,6 +407,7 @@ static seam_err run_action(spec_run *run, const cJSON *action, seam_wasm_value *
     else
         *count = result_count;
 done:
+    free(name.bytes);
     return err;
 }
 
@@ -424,14 +447,19 @@ done:
 static seam_err command_register(spec_run *run, const cJSON *cmd, char *why, size_t why_size) {
     seam_err err = SEAM_OK;
     seam_wasm_instance *instance = NULL;
-    const char *as = json_string(cmd, "as");
+    spec_name as = {0};
+    char as_text[SPEC_NAME_TEXT];
     err = target_instance(run, json_string(cmd, "name"), &instance, why, why_size);
     if (err)
         goto done;
-    err = seam_wasm_imports_add_instance(run->imports, as, instance);
+    err = spec_json_name(cmd, "as", &as) ? SEAM_OK : SEAM_ERR_NOMEM;
+    if (!err)
+        err = seam_wasm_imports_add_instance(run->imports, spec_name_view(&as), instance);
     if (err)
-        snprintf(why, why_size, "registering \"%s\": %s", as, seam_err_str(err));
+        snprintf(why, why_size, "registering \"%s\": %s",
+                 name_text(cmd, "as", as_text, sizeof as_text), seam_err_str(err));
 done:
+    free(as.bytes);
     return err;
 }
 
@@ -443,6 +471,7 @@ static seam_err command_return(spec_run *run, const cJSON *cmd, char *why, size_
     seam_wasm_trap trap;
     char want[SPEC_WHY_SIZE / 2] = "";
     char got[SPEC_WHY_SIZE / 2] = "";
+    char field[SPEC_NAME_TEXT];
     const cJSON *expected = cJSON_GetObjectItemCaseSensitive(cmd, "expected");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive(cmd, "action");
     int expected_count = cJSON_IsArray(expected) ? cJSON_GetArraySize(expected) : 0;
@@ -468,7 +497,7 @@ static seam_err command_return(spec_run *run, const cJSON *cmd, char *why, size_
     }
     if (!same)
         err = mismatch(why, why_size, "invoke \"%s\": expected (%s), got (%s)",
-                       json_string(action, "field"), want, got);
+                       name_text(action, "field", field, sizeof field), want, got);
 done:
     return err;
 }
@@ -480,7 +509,8 @@ static seam_err command_trap(spec_run *run, const cJSON *cmd, char *why, size_t 
     uint32_t count = 0;
     seam_wasm_trap trap;
     const char *text = json_string(cmd, "text");
-    const char *field = json_string(cJSON_GetObjectItemCaseSensitive(cmd, "action"), "field");
+    char field[SPEC_NAME_TEXT];
+    name_text(cJSON_GetObjectItemCaseSensitive(cmd, "action"), "field", field, sizeof field);
     err = run_action(run, cJSON_GetObjectItemCaseSensitive(cmd, "action"), results, &count, &trap,
                      why, why_size);
     if (err == SEAM_ERR_WASM_TRAP && trap_matches(text, trap.code))
@@ -558,6 +588,7 @@ static seam_err spectest_print(seam_wasm_call_ctx *ctx, void *env, const uint64_
 /* Offers the spectest host module the suite imports from. */
 static seam_err spectest_register(spec_run *run) {
     seam_err err = SEAM_OK;
+    const seam_wasm_name spectest = SEAM_WASM_NAME("spectest");
     static const char *const prints[][2] = {
         {"print", "->"},           {"print_i32", "i->"}, {"print_i64", "I->"},
         {"print_f32", "f->"},      {"print_f64", "F->"}, {"print_i32_f32", "if->"},
@@ -575,24 +606,26 @@ static seam_err spectest_register(spec_run *run) {
     memcpy(&globals[3].bits, &f64, sizeof f64);
     seam_wasm_extern ext;
     for (size_t i = 0; !err && i < sizeof prints / sizeof prints[0]; i++)
-        err = seam_wasm_imports_add_host(run->imports, run->store, "spectest", prints[i][0],
-                                         prints[i][1], spectest_print, NULL);
+        err = seam_wasm_imports_add_host(run->imports, run->store, spectest,
+                                         seam_wasm_name_of(prints[i][0]), prints[i][1],
+                                         spectest_print, NULL);
     for (size_t i = 0; !err && i < 4; i++) {
         ext.kind = SEAM_WASM_EXTERN_GLOBAL;
         err = seam_wasm_global_new(run->store, globals[i], false, &ext.as.global);
         if (!err)
-            err = seam_wasm_imports_add(run->imports, "spectest", global_names[i], ext);
+            err = seam_wasm_imports_add(run->imports, spectest, seam_wasm_name_of(global_names[i]),
+                                        ext);
     }
     ext.kind = SEAM_WASM_EXTERN_TABLE;
     if (!err)
         err = seam_wasm_table_new(run->store, SEAM_WASM_FUNCREF, 10, 20, true, &ext.as.table);
     if (!err)
-        err = seam_wasm_imports_add(run->imports, "spectest", "table", ext);
+        err = seam_wasm_imports_add(run->imports, spectest, SEAM_WASM_NAME("table"), ext);
     ext.kind = SEAM_WASM_EXTERN_MEMORY;
     if (!err)
         err = seam_wasm_memory_new(run->store, 1, 2, true, &ext.as.memory);
     if (!err)
-        err = seam_wasm_imports_add(run->imports, "spectest", "memory", ext);
+        err = seam_wasm_imports_add(run->imports, spectest, SEAM_WASM_NAME("memory"), ext);
     return err;
 }
 
@@ -661,7 +694,7 @@ static seam_err run_file(const char *json_path, spec_counts *counts) {
     err = read_file(json_path, &text, &len);
     if (err)
         goto done;
-    root = cJSON_ParseWithLength((const char *)text, len);
+    root = spec_json_parse((const char *)text, len);
     const cJSON *commands = cJSON_GetObjectItemCaseSensitive(root, "commands");
     problem = root ? "no \"commands\" array" : "malformed JSON";
     if (!cJSON_IsArray(commands)) {

@@ -127,7 +127,8 @@ static bool utf8_valid(const uint8_t *s, size_t n) {
     return true;
 }
 
-static bool read_name(decoder *d, const char **out) {
+/* Reads a name: its bytes stay in the module's copy of the binary (NUL bytes included). */
+static bool read_name(decoder *d, seam_wasm_name *out) {
     uint32_t n;
     const uint8_t *s;
     if (!rd_u32(&d->r, &n))
@@ -138,12 +139,7 @@ static bool read_name(decoder *d, const char **out) {
         return false;
     if (!utf8_valid(s, n))
         return rd_fail(&d->r, "malformed UTF-8 encoding");
-    char *copy = arena_alloc(&d->m->mem, (size_t)n + 1);
-    if (!copy)
-        return rd_fail(&d->r, "out of memory");
-    memcpy(copy, s, n);
-    copy[n] = 0;
-    *out = copy;
+    *out = (seam_wasm_name){(const char *)s, n};
     return true;
 }
 
@@ -414,6 +410,34 @@ static bool section_global(decoder *d, uint32_t *count, global_def **globals) {
     return true;
 }
 
+/* Orders names by length, then bytes (for the duplicate check). */
+static int name_order(const void *a, const void *b) {
+    const seam_wasm_name *x = *(const seam_wasm_name *const *)a;
+    const seam_wasm_name *y = *(const seam_wasm_name *const *)b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->len ? memcmp(x->bytes, y->bytes, x->len) : 0;
+}
+
+/* Notes "duplicate export name" when two exports have the same bytes: sorted, so
+   that many exports cost n log n comparisons, not n^2. */
+static bool check_export_names(decoder *d) {
+    seam_wasm_module *m = d->m;
+    if (m->nexports < 2)
+        return true;
+    const seam_wasm_name **sorted = malloc(sizeof *sorted * m->nexports);
+    if (!sorted)
+        return rd_fail(&d->r, "out of memory");
+    for (uint32_t i = 0; i < m->nexports; i++)
+        sorted[i] = &m->exports[i].name;
+    qsort(sorted, m->nexports, sizeof *sorted, name_order);
+    for (uint32_t i = 1; i < m->nexports; i++)
+        if (name_order(&sorted[i - 1], &sorted[i]) == 0)
+            note_invalid(d, "duplicate export name%.0u", 0);
+    free(sorted);
+    return true;
+}
+
 static bool section_export(decoder *d) {
     seam_wasm_module *m = d->m;
     if (!rd_u32(&d->r, &m->nexports) ||
@@ -425,11 +449,8 @@ static bool section_export(decoder *d) {
             return false;
         if (e->kind > SEAM_WASM_EXTERN_GLOBAL)
             return rd_fail(&d->r, "malformed export kind");
-        for (uint32_t k = 0; k < i; k++)
-            if (!strcmp(m->exports[k].name, e->name))
-                note_invalid(d, "duplicate export name%.0u", 0);
     }
-    return true;
+    return check_export_names(d);
 }
 
 static bool section_element(decoder *d) {
@@ -577,7 +598,7 @@ static bool section_data(decoder *d) {
 
 static bool section_custom(decoder *d) {
     seam_wasm_module *m = d->m;
-    const char *name;
+    seam_wasm_name name;
     if (!read_name(d, &name))
         return false;
     custom_section *grown = arena_alloc(&m->mem, sizeof(custom_section) * (m->ncustoms + 1));

@@ -67,8 +67,8 @@ typedef struct {
 } const_expr;
 
 typedef struct {
-    const char *module;
-    const char *name;
+    seam_wasm_name module; /* names point into the module's copy of the binary */
+    seam_wasm_name name;
     uint8_t kind;
     uint32_t type_index; /* func */
     tabletype table;     /* table */
@@ -77,7 +77,7 @@ typedef struct {
 } import_entry;
 
 typedef struct {
-    const char *name;
+    seam_wasm_name name;
     uint8_t kind;
     uint32_t index;
 } export_entry;
@@ -115,7 +115,7 @@ typedef struct {
 } data_segment;
 
 typedef struct {
-    const char *name;
+    seam_wasm_name name;
     size_t data_start;
     size_t data_len;
 } custom_section;

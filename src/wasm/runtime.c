@@ -15,6 +15,37 @@ struct store_object {
 
 /* ---- names ---------------------------------------------------------------- */
 
+seam_wasm_name seam_wasm_name_of(const char *text) {
+    return (seam_wasm_name){text, text ? strlen(text) : 0};
+}
+
+bool seam_wasm_name_equal(seam_wasm_name a, seam_wasm_name b) {
+    return a.len == b.len && (a.len == 0 || !memcmp(a.bytes, b.bytes, a.len));
+}
+
+char *seam_wasm_name_print(char *buf, size_t size, seam_wasm_name name) {
+    static const char hex[] = "0123456789abcdef";
+    size_t at = 0;
+    if (!size)
+        return buf;
+    for (size_t i = 0; i < name.len; i++) {
+        uint8_t c = (uint8_t)name.bytes[i];
+        bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+        size_t need = plain ? 1 : 3;
+        if (at + need >= size)
+            break;
+        if (plain) {
+            buf[at++] = (char)c;
+        } else {
+            buf[at++] = '\\';
+            buf[at++] = hex[c >> 4];
+            buf[at++] = hex[c & 15];
+        }
+    }
+    buf[at] = 0;
+    return buf;
+}
+
 const char *seam_wasm_valtype_name(seam_wasm_valtype type) {
     switch (type) {
     case SEAM_WASM_I32:
@@ -113,10 +144,10 @@ uint32_t seam_wasm_module_custom_count(const seam_wasm_module *m) {
     return m->ncustoms;
 }
 
-seam_err seam_wasm_module_custom(const seam_wasm_module *m, const char *name, const uint8_t **data,
-                                 size_t *len) {
+seam_err seam_wasm_module_custom(const seam_wasm_module *m, seam_wasm_name name,
+                                 const uint8_t **data, size_t *len) {
     for (uint32_t i = 0; i < m->ncustoms; i++) {
-        if (!strcmp(m->customs[i].name, name)) {
+        if (seam_wasm_name_equal(m->customs[i].name, name)) {
             *data = m->bytes + m->customs[i].data_start;
             *len = m->customs[i].data_len;
             return SEAM_OK;
