@@ -83,10 +83,15 @@ typedef struct {
     uint64_t bits;
 } seam_wasm_value;
 
-/* Embedder limits and options for a store. Zero fields take the defaults. */
+/*
+ * Embedder limits and options for a store. Zero fields take the defaults. A
+ * table or memory past a limit is refused at creation (SEAM_ERR_WASM_LIMIT);
+ * table.grow and memory.grow past one return -1.
+ */
 typedef struct {
     uint32_t max_memory_pages;  /* 64 KiB pages per memory; default 65536 */
     uint32_t max_table_size;    /* entries per table; default 10,000,000 */
+    uint32_t max_table_entries; /* entries of all the store's tables together; default 10,000,000 */
     uint32_t max_call_depth;    /* nested wasm calls; default 1,000 */
     uint32_t value_stack_slots; /* 64-bit slots for operands and locals; default 1 Mi */
     bool metering_off;          /* translate code without fuel charges */
@@ -153,8 +158,9 @@ typedef seam_err (*seam_wasm_host_fn)(seam_wasm_call_ctx *ctx, void *env, const 
  * Decodes and validates a binary module. The module copies what it needs, so
  * bytes may be freed afterwards. On success *out is the caller's, to free with
  * seam_wasm_module_free. Errors: SEAM_ERR_WASM_MALFORMED (does not decode),
- * SEAM_ERR_WASM_INVALID (does not validate), SEAM_ERR_NOMEM; a reason is
- * written to err_text (may be NULL) when it has room.
+ * SEAM_ERR_WASM_INVALID (does not validate), SEAM_ERR_WASM_LIMIT (past one of
+ * the engine's implementation limits, docs/wasm.md), SEAM_ERR_NOMEM; a reason
+ * is written to err_text (may be NULL) when it has room.
  */
 seam_err seam_wasm_module_new(const uint8_t *bytes, size_t len, seam_wasm_module **out,
                               char *err_text, size_t err_text_size);

@@ -23,6 +23,16 @@
 #define WASM_MAX_PAGES    65536u
 #define WASM_TYPE_UNKNOWN 0 /* the bottom type of unreachable code */
 
+/*
+ * Implementation limits (docs/wasm.md, "Limits"). They bound the host memory
+ * and time that decoding, validating and translating a module can take; a
+ * module past one is refused with SEAM_ERR_WASM_LIMIT (locals: malformed,
+ * "too many locals", as the specification's tests expect).
+ */
+#define WASM_MAX_ARITY    1000u  /* parameters, and results, of one function type */
+#define WASM_MAX_LOCALS   50000u /* declared locals of one function */
+#define WASM_MAX_OPERANDS 65536u /* operand stack height inside one function */
+
 /* ---- a bump allocator owning a module's or store's small objects ---- */
 
 typedef struct arena_block arena_block;
@@ -82,12 +92,15 @@ typedef struct {
     uint32_t index;
 } export_entry;
 
+/* A function body. Its locals stay in their compressed form (groups of count
+   and type, already checked) until a walk over the body expands them. */
 typedef struct {
     uint32_t type_index;
-    size_t code_start; /* first instruction byte */
-    size_t code_end;   /* one past the final `end` */
-    uint32_t nlocals;  /* declared locals, parameters excluded */
-    uint8_t *local_types;
+    size_t locals_start; /* the first local group */
+    uint32_t ngroups;    /* local groups */
+    uint32_t nlocals;    /* declared locals, parameters excluded */
+    size_t code_start;   /* first instruction byte */
+    size_t code_end;     /* one past the final `end` */
 } func_body;
 
 typedef struct {
@@ -274,7 +287,8 @@ typedef struct store_object store_object;
 struct seam_wasm_store {
     arena mem;
     seam_wasm_limits limits;
-    store_object *objects; /* memories and tables to free */
+    uint32_t table_entries; /* entries of all the store's tables (<= limits.max_table_entries) */
+    store_object *objects;  /* memories and tables to free */
     uint64_t *stack;
     uint64_t *stack_end;
     uint64_t *stack_top; /* first free slot (re-entrant calls start here) */

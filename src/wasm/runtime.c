@@ -171,6 +171,8 @@ seam_err seam_wasm_store_new(const seam_wasm_limits *limits, seam_wasm_store **o
         s->limits.max_memory_pages = WASM_MAX_PAGES;
     if (!s->limits.max_table_size)
         s->limits.max_table_size = 10000000;
+    if (!s->limits.max_table_entries)
+        s->limits.max_table_entries = 10000000;
     if (!s->limits.max_call_depth)
         s->limits.max_call_depth = 1000;
     if (!s->limits.value_stack_slots)
@@ -378,7 +380,7 @@ seam_err seam_wasm_table_new(seam_wasm_store *s, seam_wasm_valtype elem_type, ui
         e = SEAM_ERR_NOMEM;
         goto done;
     }
-    if (min > s->limits.max_table_size) {
+    if (min > s->limits.max_table_size || min > s->limits.max_table_entries - s->table_entries) {
         e = SEAM_ERR_WASM_LIMIT;
         goto done;
     }
@@ -392,6 +394,7 @@ seam_err seam_wasm_table_new(seam_wasm_store *s, seam_wasm_valtype elem_type, ui
         e = SEAM_ERR_NOMEM;
         goto done;
     }
+    s->table_entries += min;
     *out = t;
 done:
     return e;
@@ -400,7 +403,7 @@ done:
 int64_t wasm_table_grow(seam_wasm_store *s, seam_wasm_table *t, uint32_t delta, uint64_t init) {
     uint64_t old = t->size, want = old + delta;
     uint64_t limit = t->max < s->limits.max_table_size ? t->max : s->limits.max_table_size;
-    if (want > limit)
+    if (want > limit || delta > s->limits.max_table_entries - s->table_entries)
         return -1;
     uint64_t *elems = realloc(t->elems, (size_t)(want + 1) * sizeof(uint64_t));
     if (!elems)
@@ -410,6 +413,7 @@ int64_t wasm_table_grow(seam_wasm_store *s, seam_wasm_table *t, uint32_t delta, 
     for (uint64_t i = old; i < want; i++)
         elems[i] = init;
     t->size = (uint32_t)want;
+    s->table_entries += delta;
     return (int64_t)old;
 }
 
