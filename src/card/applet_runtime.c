@@ -441,6 +441,8 @@ static uint32_t find_stack_end(seam_wasm_instance *instance, seam_wasm_memory *m
 static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t pages) {
     seam_wasm_limits limits = {
         .max_memory_pages = SEAM_APPLET_MAX_PAGES,
+        .max_table_size = SEAM_APPLET_MAX_TABLE,
+        .max_table_entries = SEAM_APPLET_MAX_TABLE, /* all tables together */
         .max_call_depth = SEAM_APPLET_CALL_DEPTH,
         .value_stack_slots = SEAM_APPLET_STACK_SLOTS,
     };
