@@ -1,10 +1,12 @@
 /*
  * JSON for `seam wasm spec` (spec_json.h): the NUL-keeping rewrite of JSON
- * strings before cJSON parses them, and the decoding of names after.
+ * strings before cJSON parses them, the decoding of names after, and the
+ * runner's accessors of command members.
  */
 #include "spec_json.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,4 +98,24 @@ bool spec_json_name(const cJSON *object, const char *key, spec_name *out) {
 
 seam_wasm_name spec_name_view(const spec_name *name) {
     return (seam_wasm_name){name->bytes, name->len};
+}
+
+const char *spec_json_name_text(const cJSON *object, const char *key, char *buf, size_t size) {
+    spec_name name;
+    if (spec_json_name(object, key, &name))
+        seam_wasm_name_print(buf, size, spec_name_view(&name));
+    else
+        snprintf(buf, size, "(out of memory)");
+    free(name.bytes);
+    return buf;
+}
+
+const char *spec_json_string(const cJSON *object, const char *key) {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+    return cJSON_IsString(item) ? item->valuestring : "";
+}
+
+long spec_json_line(const cJSON *cmd) {
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(cmd, "line");
+    return cJSON_IsNumber(line) ? (long)line->valuedouble : 0;
 }

@@ -36,4 +36,13 @@ bool spec_json_name(const cJSON *object, const char *key, spec_name *out);
 /* The engine's view of a decoded name (borrowing its bytes). */
 seam_wasm_name spec_name_view(const spec_name *name);
 
+/* Writes the name member key of object for people (NUL and non-ASCII bytes as \hh); returns buf. */
+const char *spec_json_name_text(const cJSON *object, const char *key, char *buf, size_t size);
+
+/* The string member key of object (not a name: cut at a NUL), or "" when absent or not a string. */
+const char *spec_json_string(const cJSON *object, const char *key);
+
+/* The member "line" of a command, or 0. */
+long spec_json_line(const cJSON *cmd);
+
 #endif
