@@ -29,6 +29,7 @@
 #include "seam/wasm.h"
 
 #define SEAM_APPLET_MAX_PAGES      16u       /* 64 KiB pages of linear memory (1 MiB) */
+#define SEAM_APPLET_MAX_TABLE      4096u     /* table entries, all tables together (32 KiB) */
 #define SEAM_APPLET_CALL_DEPTH     256u      /* nested wasm calls */
 #define SEAM_APPLET_STACK_SLOTS    16384u    /* value-stack slots (128 KiB) */
 #define SEAM_APPLET_FUEL           10000000u /* default fuel per entry-point call */

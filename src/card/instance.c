@@ -124,7 +124,8 @@ seam_err instance_file_package_perso(seam_card *c, instance_loaded *li,
     seam_tlv_iter it;
     seam_tlv tlv;
     int32_t result = 0;
-    seam_err e = seam_wasm_module_custom(module, INSTANCE_PERSO_SECTION, &data, &len);
+    seam_err e =
+        seam_wasm_module_custom(module, SEAM_WASM_NAME(INSTANCE_PERSO_SECTION), &data, &len);
     *sw = SEAM_SW_SUCCESS;
     if (e == SEAM_ERR_NOT_FOUND) {
         e = SEAM_OK;
