@@ -304,8 +304,9 @@ seam_err seam_gp_select(seam_gp *gp, const uint8_t *aid, size_t len, uint16_t *s
     if (len > SEAM_GP_AID_MAX || (len && !aid))
         return SEAM_ERR_ARG;
     seam_gp_close_channel(gp);
-    if (len)
-        memcpy(cmd + 5, aid, len);
+    if (len == 0) /* case 2: no data, Le 00 */
+        return gp_exchange(gp, cmd, 5, sw);
+    memcpy(cmd + 5, aid, len);
     cmd[5 + len] = 0x00;
     return gp_exchange(gp, cmd, 6 + len, sw);
 }
