@@ -215,7 +215,7 @@ static void flip_close(void *ctx) {
 static const seam_gp_link_ops flip_ops = {flip_power_on, flip_power_on, flip_power_off,
                                           flip_transmit, flip_close};
 
-static void a_response_that_fails_its_r_mac_closes_the_channel(void **state) {
+static void a_response_that_fails_its_r_mac_or_its_kcvs_is_refused(void **state) {
     fixture *f = *state;
     flipping l = {.inner = f->link};
     seam_gp_link link = {&flip_ops, &l, "flipping"};
@@ -232,6 +232,14 @@ static void a_response_that_fails_its_r_mac_closes_the_channel(void **state) {
                                       0, NULL, &sw),
                      SEAM_ERR_CRYPTO_AUTH);
     assert_false(seam_gp_channel_is_open(gp, NULL));
+    /* at level 01 (no R-MAC) a PUT KEY answer naming another key set or other KCVs
+       is caught by comparing it with the keys sent */
+    l.corrupt = false;
+    assert_int_equal(seam_gp_select(gp, isd_aid, sizeof isd_aid, &sw), SEAM_OK);
+    assert_int_equal(seam_gp_open_channel(gp, &keys, 0, 0x01, NULL, &sw), SEAM_OK);
+    l.corrupt = true;
+    assert_int_equal(seam_gp_put_key(gp, 0x30, 0x30, &keys, &sw), SEAM_ERR_GP_RESPONSE);
+    assert_int_equal(sw, 0x9000);
     seam_gp_free(gp);
 }
 
@@ -277,8 +285,8 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(a_wrong_key_is_told_and_sends_nothing_more, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(a_response_that_fails_its_r_mac_closes_the_channel, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(a_response_that_fails_its_r_mac_or_its_kcvs_is_refused,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(the_session_refuses_what_it_cannot_send, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
