@@ -81,7 +81,8 @@ seam_err seam_gp_package_read(const uint8_t *module, size_t len, seam_gp_package
         text = e == SEAM_ERR_WASM_INVALID ? "the WebAssembly module does not validate"
                                           : "not a WebAssembly module";
         e = SEAM_ERR_GP_PACKAGE;
-    } else if (seam_wasm_module_custom(m, "seam.package", &section, &section_len) != SEAM_OK) {
+    } else if (seam_wasm_module_custom(m, SEAM_WASM_NAME("seam.package"), &section, &section_len) !=
+               SEAM_OK) {
         text = "a WebAssembly module without a seam.package section";
         e = SEAM_ERR_GP_PACKAGE;
     } else if (seam_gp_package_parse(section, section_len, out) != SEAM_OK) {
