@@ -70,8 +70,12 @@ static void reply_ok(seam_card *c, reply *r) {
     r->sw = SEAM_SW_SUCCESS;
 }
 
-/* True when aid names a security domain, a package or an instance. */
-static seam_err aid_in_use(seam_card *c, const uint8_t *aid, size_t len, bool *used) {
+/* True when aid names a security domain, a package or an instance, is the built-in
+   security domain package's, or is reserved by an upgrade session (issue 9 item 1):
+   for a package loaded by loader, the sessions it owns do not count; for anything
+   else (loader NULL) every session does. */
+static seam_err aid_in_use(seam_card *c, const uint8_t *aid, size_t len, const registry_sd *loader,
+                           bool *used) {
     registry_sd sd;
     store_package p;
     store_instance inst;
@@ -80,8 +84,11 @@ static seam_err aid_in_use(seam_card *c, const uint8_t *aid, size_t len, bool *u
         e = store_package_get(c->nvm, aid, len, &p);
     if (e == SEAM_ERR_NOT_FOUND)
         e = store_instance_get(c->nvm, aid, len, &inst);
-    *used = e == SEAM_OK;
-    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+    *used =
+        e == SEAM_OK || (len == sizeof domain_package_aid && !memcmp(aid, domain_package_aid, len));
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = *used ? SEAM_OK : upgrade_reserved(c, aid, len, loader, used);
+    return e;
 }
 
 /* True for an LFDB hash length the card checks: none, SHA-1, SHA-256, SHA-384, SHA-512. */
@@ -123,7 +130,8 @@ out:
     return e;
 }
 
-static seam_err install_for_load(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
+static seam_err install_for_load(seam_card *c, channel *ch, const registry_sd *self,
+                                 const seam_apdu *a, reply *r) {
     const uint8_t *elf, *sd, *hash, *params, *token;
     size_t elf_len, sd_len, hash_len, params_len, token_len, pos = 0;
     bool used = false;
@@ -140,7 +148,7 @@ static seam_err install_for_load(seam_card *c, channel *ch, const seam_apdu *a, 
     /* the package goes to the selected (issuer) security domain */
     if (sd_len && (sd_len != ch->selected_len || memcmp(sd, ch->selected, sd_len)))
         goto out;
-    e = aid_in_use(c, elf, elf_len, &used);
+    e = aid_in_use(c, elf, elf_len, self, &used);
     if (e)
         goto out;
     if (used) {
@@ -313,7 +321,7 @@ static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd
             r->sw = SEAM_SW_DATA_NOT_FOUND;
             goto out;
         }
-        e = aid_in_use(c, aid, aid_len, &used);
+        e = aid_in_use(c, aid, aid_len, NULL, &used);
         if (e || used) {
             r->sw = SEAM_SW_CONDITIONS_NOT_MET;
             goto out;
@@ -343,7 +351,7 @@ static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd
         r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* U2: no new instance from the temporary space */
         goto out;
     }
-    e = aid_in_use(c, aid, aid_len, &used);
+    e = aid_in_use(c, aid, aid_len, NULL, &used);
     if (e || used) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         goto out;
@@ -455,18 +463,23 @@ out:
 }
 
 /* INSTALL [for extradition] of a package: it must be self's and in the useful space
-   (U8: 6985 in the temporary one); its record names the target SD. */
+   (U8: 6985 in the temporary one), and not the new version of an upgrade in progress
+   (6985: a migration installs only code of the session's owner); its record names the
+   target SD. */
 static seam_err extradite_package(seam_card *c, const registry_sd *self, const registry_sd *to,
                                   const uint8_t *aid, size_t len, reply *r) {
     store_package p;
+    bool reserved = false;
     seam_err e = store_package_get(c->nvm, aid, len, &p);
+    if (!e)
+        e = upgrade_reserved(c, aid, len, NULL, &reserved);
     if (e == SEAM_ERR_NOT_FOUND) { /* U8: a package of the temporary space stays there */
         e = store_package_get_in(c->nvm, SPACE_TEMPORARY, aid, len, &p);
         r->sw = e == SEAM_OK ? SEAM_SW_CONDITIONS_NOT_MET : SEAM_SW_DATA_NOT_FOUND;
         e = e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
     } else if (!e && !domain_owns(self, p.sd, p.sd_len, 0)) {
         r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (!e && p.space != SPACE_USEFUL) {
+    } else if (!e && (p.space != SPACE_USEFUL || reserved)) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
     } else if (!e) {
         memcpy(p.sd, to->aid, to->aid_len);
@@ -556,7 +569,7 @@ seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
     else if (a->p2 != 0x00)
         r->sw = SEAM_SW_WRONG_P1P2;
     else if (a->p1 == 0x02)
-        e = install_for_load(c, ch, a, r);
+        e = install_for_load(c, ch, &self, a, r);
     else if (a->p1 == 0x04 || a->p1 == 0x0C)
         e = install_for_install(c, ch, &self, a, a->p1 == 0x0C, r);
     else if (a->p1 == 0x08)

@@ -31,6 +31,13 @@
  *   install], DELETE, status query and power-up, and waits while an old
  *   instance is selected on a logical channel.
  *
+ * Ownership (issue 9 item 1). While a session lives, P1's and P2's AIDs are
+ * reserved for its owner (upgrade_reserved): nobody else may load a package
+ * under them, and nobody may use them for a security domain or an instance.
+ * P2 must be the owner's: start refuses a C4 naming another SD's package,
+ * extradition of P2 is refused, and migrate checks P2's owner again, so that
+ * a restore record is only handed to code the session's owner loaded.
+ *
  * Every transition is one command, hence one nvm transaction: a power cut
  * leaves the session where the last complete command put it.
  */
@@ -308,6 +315,26 @@ seam_err upgrade_tidy_all(seam_card *c) {
     return e;
 }
 
+seam_err upgrade_reserved(seam_card *c, const uint8_t *aid, size_t len, const registry_sd *self,
+                          bool *reserved) {
+    seam_nvm_cursor cur;
+    uint8_t key[REGISTRY_AID_MAX];
+    size_t key_len = 0, value_len = 0;
+    session s;
+    seam_err e = seam_nvm_cursor_init(&cur, UPGRADE_SESSION, NULL, 0);
+    *reserved = false;
+    while (!e && !*reserved) {
+        e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
+        if (!e)
+            e = session_get(c->nvm, key, key_len, &s);
+        if (!e)
+            *reserved =
+                (same(aid, len, s.old_aid, s.old_len) || same(aid, len, s.new_aid, s.new_len)) &&
+                !(self && same(s.owner, s.owner_len, self->aid, self->aid_len));
+    }
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+}
+
 /* ---- the command ------------------------------------------------------------------ */
 
 /* Writes A1 { 90 status, 4F old [, extra] } to c->data. */
@@ -362,6 +389,39 @@ static seam_err move_instances(seam_card *c, const uint8_t *aid, size_t len, uin
     return store_instances_each(c->nvm, move_instance, &w);
 }
 
+/*
+ * Whether a session started by self may take aid as its new package AID (item 1 of
+ * issue 9): *sw 9000; 6985 when another session reserves aid (as its old or new
+ * AID) or aid names a security domain or an instance (no package could be loaded
+ * there); 6982 when a package of another SD is there already (a migration installs
+ * only code of the session's owner). Errors: nvm errors.
+ */
+static seam_err new_aid_usable(seam_card *c, const registry_sd *self, const uint8_t *aid,
+                               size_t len, uint16_t *sw) {
+    registry_sd sd;
+    store_instance inst;
+    store_package p;
+    bool reserved = false;
+    seam_err e = upgrade_reserved(c, aid, len, NULL, &reserved);
+    *sw = SEAM_SW_CONDITIONS_NOT_MET;
+    if (e || reserved)
+        goto done;
+    e = registry_sd_get(c->nvm, aid, len, &sd);
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = store_instance_get(c->nvm, aid, len, &inst);
+    if (e != SEAM_ERR_NOT_FOUND)
+        goto done; /* SEAM_OK: an SD or an instance is there (6985) */
+    e = store_package_get(c->nvm, aid, len, &p);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        *sw = SEAM_SW_SUCCESS;
+    } else if (!e) {
+        *sw = domain_owns(self, p.sd, p.sd_len, 0) ? SEAM_SW_SUCCESS : SEAM_SW_SECURITY_STATUS;
+    }
+done:
+    return e;
+}
+
 static seam_err start(seam_card *c, const registry_sd *self, const seam_apdu *a, reply *r) {
     seam_tlv old, new_aid;
     bool has_new = false;
@@ -390,6 +450,12 @@ static seam_err start(seam_card *c, const registry_sd *self, const seam_apdu *a,
         r->sw = SEAM_SW_SECURITY_STATUS; /* only P1's owner starts its upgrade */
         goto done;
     }
+    e = new_aid_usable(c, self, has_new ? new_aid.value : old.value,
+                       has_new ? new_aid.length : old.length, &r->sw);
+    if (!e && has_new && r->sw == SEAM_SW_SUCCESS) /* nor the old one another session's new */
+        e = new_aid_usable(c, self, old.value, old.length, &r->sw);
+    if (e || r->sw != SEAM_SW_SUCCESS)
+        goto done;
     memset(&s, 0, sizeof s);
     memcpy(s.old_aid, old.value, old.length);
     s.old_len = (uint8_t)old.length;
@@ -427,6 +493,8 @@ static seam_err migrate_one(seam_card *c, const session *s, const store_instance
     if (content_instance_selected(c, old->aid, old->aid_len))
         goto done; /* 6985: in use on a channel */
     e = store_package_get(c->nvm, s->new_aid, s->new_len, &p);
+    if (!e && !same(p.sd, p.sd_len, s->owner, s->owner_len))
+        goto done; /* 6985: only code loaded by the session's owner gets the record */
     for (uint8_t i = 0; !e && i < p.applet_count; i++)
         known |= same(p.applets[i], p.applet_lens[i], old->applet, old->applet_len);
     if (!e && !known) {
