@@ -10,7 +10,10 @@
  *                                                         ▼
  *                          package record + module in this command's transaction
  *
- * Any refusal during a load ends it: the next LOAD needs a new INSTALL [for
+ * A load belongs to the SD that sent INSTALL [for load], on that channel and in
+ * that secure channel session (issue 9 item 4): a LOAD from another SD, session
+ * or channel is refused (6985), and the package is always that SD's. Any
+ * refusal during a load ends it: the next LOAD needs a new INSTALL [for
  * load]. Nothing of a load is persistent before its last block, so a power
  * cut or reset mid-load leaves nothing behind. Every command needs an open
  * secure channel (else 6982) and answers the data field 00 on success.
@@ -158,6 +161,9 @@ static seam_err install_for_load(seam_card *c, channel *ch, const registry_sd *s
     load_end(c);
     c->load.active = true;
     c->load.channel = (uint8_t)(ch - c->channels);
+    memcpy(c->load.sd, self->aid, self->aid_len);
+    c->load.sd_len = self->aid_len;
+    channel_session_name(ch, c->load.session);
     memcpy(c->load.aid, elf, elf_len);
     c->load.aid_len = (uint8_t)elf_len;
     if (hash_len)
@@ -203,10 +209,10 @@ static seam_err load_finish(seam_card *c, reply *r) {
     p.aid_len = (uint8_t)info.aid.len;
     p.version = info.version;
     p.space = SPACE_USEFUL;
-    /* the package belongs to the SD whose channel loaded it (INSTALL [for load] checked
-       that it is the SD named there): the one still selected on the load's channel */
-    memcpy(p.sd, c->channels[c->load.channel].selected, c->channels[c->load.channel].selected_len);
-    p.sd_len = c->channels[c->load.channel].selected_len;
+    /* the package belongs to the SD that began the load (INSTALL [for load] checked
+       that it is the SD named there) */
+    memcpy(p.sd, c->load.sd, c->load.sd_len);
+    p.sd_len = c->load.sd_len;
     p.applet_count = (uint8_t)info.applet_count;
     for (size_t i = 0; i < info.applet_count; i++) {
         memcpy(p.applets[i], info.applets[i].bytes, info.applets[i].len);
@@ -220,12 +226,23 @@ out:
     return e;
 }
 
+/* True when a LOAD on ch continues the load in progress: the same channel, SD and
+   secure channel session as its INSTALL [for load] (issue 9 item 4). */
+static bool load_continues(const seam_card *c, const channel *ch) {
+    uint8_t name[sizeof c->load.session];
+    channel_session_name(ch, name);
+    return c->load.active && c->load.channel == (uint8_t)(ch - c->channels) &&
+           ch->selected_len == c->load.sd_len &&
+           !memcmp(ch->selected, c->load.sd, c->load.sd_len) &&
+           !memcmp(name, c->load.session, sizeof name);
+}
+
 seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
     seam_err e = SEAM_OK;
     if (!secured) {
         r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (!c->load.active || c->load.channel != (uint8_t)(ch - c->channels)) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+    } else if (!load_continues(c, ch)) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* and the load, if any, ends */
     } else if ((a->p1 != 0x00 && a->p1 != 0x80) || a->p2 != c->load.next_block ||
                (a->p1 == 0x00 && a->p2 == 0xFF)) {
         r->sw = SEAM_SW_WRONG_P1P2;
