@@ -289,6 +289,18 @@ static void hardening_01_migrate_only_to_the_session_owners_code_P10_U5(void **s
     assert_false(response_has(pin_a, sizeof pin_a));
 }
 
+/* The same rule for the card's own names: the built-in security domain package's AID
+   names no stored package, but a package loaded under it could never be installed
+   (INSTALL of that AID creates an SSD) nor told apart from it. */
+static void hardening_01_builtin_domain_package_aid_cannot_be_taken_X1(void **state) {
+    fixture *f = *state;
+    banks(f->card);
+    as_bank_b(f->card);
+    REFUSED(f->card, install_for_load(f->card, sd_elf, sizeof sd_elf), 0x6985);
+    as_isd(f->card);
+    REFUSED(f->card, install_for_load(f->card, sd_elf, sizeof sd_elf), 0x6985);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(hardening_01_squatting_the_new_version_refused_P10_U5,
@@ -298,6 +310,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(
             hardening_01_start_naming_another_domains_package_refused_P10, setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_01_migrate_only_to_the_session_owners_code_P10_U5,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(hardening_01_builtin_domain_package_aid_cannot_be_taken_X1,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
