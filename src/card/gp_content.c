@@ -205,6 +205,10 @@ static seam_err load_finish(seam_card *c, reply *r) {
     if (seam_package_read(module, &info) != SEAM_OK || info.aid.len != c->load.aid_len ||
         memcmp(info.aid.bytes, c->load.aid, info.aid.len))
         goto out;
+    /* item 13 of issue 9: a package install could not use is refused now (6A80) */
+    e = seam_applet_check(module);
+    if (instance_refused(&e, &r->sw) || e)
+        goto out;
     memcpy(p.aid, info.aid.bytes, info.aid.len);
     p.aid_len = (uint8_t)info.aid.len;
     p.version = info.version;

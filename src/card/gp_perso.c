@@ -117,6 +117,8 @@ static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *
         r->sw = SEAM_SW_DATA_NOT_FOUND;
         goto out;
     }
+    if (instance_refused(&e, &r->sw))
+        goto out; /* its package is unusable: 6A80, the channel stays open */
     if (!e)
         e = build_command(a, &cmd, &cmd_len);
     if (e)

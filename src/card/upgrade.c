@@ -503,6 +503,8 @@ static seam_err migrate_one(seam_card *c, const session *s, const store_instance
     }
     if (!e)
         e = instance_load(c, old->aid, old->aid_len, &li); /* 1. save */
+    if (instance_refused(&e, sw))
+        goto done;
     if (!e)
         e = seam_applet_save_for_upgrade(li.applet, &res);
     if (!e && res.storage)
