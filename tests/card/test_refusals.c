@@ -323,6 +323,20 @@ static void hardening_13_refused_personalization_keeps_the_secure_channel_X6(voi
     channel_still_open(f->card);
 }
 
+/* The same instance selected on the channel of a secure channel session: the
+   selection is refused (6A80), the ISD stays selected and its session open. */
+static void hardening_13_refused_selection_keeps_the_secure_channel_X6(void **state) {
+    fixture *f = *state;
+    const spec good = {0}, unbound = {.import_module = "seam", .import_name = "steal"};
+    power_on(f->card);
+    open_channel(f->card);
+    assert_int_equal(load_spec(f->card, &good, test_pkg), 0x9000);
+    assert_int_equal(install_test_app(f->card), 0x9000);
+    stored_by_an_older_card(f->card, &unbound, test_pkg, test_cls);
+    REFUSED(f->card, select_aid(f->card, test_app, sizeof test_app), 0x6A80);
+    channel_still_open(f->card);
+}
+
 /* A new version whose install traps: migrate answers 6F00, the purse stays 1.0 with
    its data, and the channel stays open. */
 static void hardening_13_refused_migrate_keeps_the_secure_channel_X6(void **state) {
@@ -357,6 +371,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(
             hardening_13_refused_personalization_keeps_the_secure_channel_X6, setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_13_refused_migrate_keeps_the_secure_channel_X6,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(hardening_13_refused_selection_keeps_the_secure_channel_X6,
                                         setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
