@@ -546,6 +546,14 @@ static seam_err extradition(seam_card *c, const registry_sd *self, const seam_ap
         r->sw = SEAM_SW_SECURITY_STATUS;
         goto out;
     }
+    /* an instance of either version of a package being upgraded stays in its SD while
+       the session lives: one of P2 given to another SD would count as that SD's move
+       and let the clean-up delete its P1 instances (U5, U7; issue 9 item 1 family) */
+    e = upgrade_reserved(c, inst.package, inst.package_len, NULL, &found);
+    if (e || found) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+        goto out;
+    }
     memcpy(inst.sd, v[0], len[0]);
     inst.sd_len = (uint8_t)len[0];
     e = store_instance_put(c->nvm, &inst);

@@ -289,6 +289,34 @@ static void hardening_01_migrate_only_to_the_session_owners_code_P10_U5(void **s
     assert_false(response_has(pin_a, sizeof pin_a));
 }
 
+/* Nor can bank B make bank A look as if it had moved: an instance of the new version
+   extradited into bank A would let the clean-up (U7) delete bank A's purse, balance
+   and all, as soon as bank B migrates. Instances of either version stay in their SD
+   while the session lives. */
+static void hardening_01_no_extradition_into_another_domains_upgrade_U5_U7(void **state) {
+    fixture *f = *state;
+    static const uint8_t purse_b1[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0xB1};
+    static const uint8_t purse_b2[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0xB2};
+    banks(f->card);
+    as_bank_b(f->card);
+    assert_int_equal(install_app(f->card, purse_pkg, 6, purse_cls, 7, purse_b1, 7), 0x9000);
+    as_isd(f->card);
+    assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg, NULL, 0), 0x9000);
+    load(f->card, "purse_v2", purse_pkg, sizeof purse_pkg);
+    as_bank_b(f->card);
+    assert_int_equal(install_app(f->card, purse_pkg, 6, purse_cls, 7, purse_b2, 7), 0x9000);
+    REFUSED(f->card, extradite(f->card, bank_a, sizeof bank_a, purse_b2, 7), 0x6985);
+    REFUSED(f->card, extradite(f->card, bank_a, sizeof bank_a, purse_b1, 7), 0x6985);
+    /* bank B moves; the session waits for bank A, whose purse is untouched */
+    assert_int_equal(upgrade(f->card, 0x02, purse_pkg, sizeof purse_pkg, NULL, 0), 0x9000);
+    assert_int_equal(response[4], 0x03);
+    assert_int_equal(purse_a1_check(f->card), 1);
+    bank_a_migrates_to_the_issuers_code(f->card);
+    /* once the session is over, instances move again */
+    as_bank_b(f->card);
+    assert_int_equal(extradite(f->card, bank_a, sizeof bank_a, purse_b2, 7), 0x9000);
+}
+
 /* The same rule for the card's own names: the built-in security domain package's AID
    names no stored package, but a package loaded under it could never be installed
    (INSTALL of that AID creates an SSD) nor told apart from it. */
@@ -311,6 +339,8 @@ int main(void) {
             hardening_01_start_naming_another_domains_package_refused_P10, setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_01_migrate_only_to_the_session_owners_code_P10_U5,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            hardening_01_no_extradition_into_another_domains_upgrade_U5_U7, setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_01_builtin_domain_package_aid_cannot_be_taken_X1,
                                         setup, teardown),
     };
