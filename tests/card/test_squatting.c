@@ -317,6 +317,44 @@ static void hardening_01_no_extradition_into_another_domains_upgrade_U5_U7(void 
     assert_int_equal(extradite(f->card, bank_a, sizeof bank_a, purse_b2, 7), 0x9000);
 }
 
+/* The clean-up (U7) deletes P1's remaining instances once every SD holding one also
+   holds an instance of P2. Bank B creates 32 SSDs, each with a P1 instance whose AID
+   sorts before bank A's, and after the start gives each a P2 instance: a survey that
+   looks at 32 SDs only would find them all moved and delete bank A's purse. */
+static void hardening_01_clean_up_looks_at_every_domain_U5_U7(void **state) {
+    fixture *f = *state;
+    enum { SSDS = 32 };
+    uint8_t ssd[7] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x20, 0x00};
+    uint8_t old_app[7] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x00};
+    uint8_t new_app[7] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x57, 0x00};
+    banks(f->card);
+    for (uint8_t i = 0; i < SSDS; i++) {
+        ssd[6] = old_app[6] = i;
+        as_bank_b(f->card);
+        assert_int_equal(install_sd(f->card, 0x0C, ssd, sizeof ssd, priv_am, 3), 0x9000);
+        assert_int_equal(open_sd(f->card, ssd, sizeof ssd, key_b), 0x9000);
+        assert_int_equal(install_app(f->card, purse_pkg, 6, purse_cls, 7, old_app, 7), 0x9000);
+    }
+    as_isd(f->card);
+    assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg, NULL, 0), 0x9000);
+    load(f->card, "purse_v2", purse_pkg, sizeof purse_pkg);
+    for (uint8_t i = 0; i < SSDS; i++) {
+        ssd[6] = new_app[6] = i;
+        assert_int_equal(open_sd(f->card, ssd, sizeof ssd, key_b), 0x9000);
+        assert_int_equal(install_app(f->card, purse_pkg, 6, purse_cls, 7, new_app, 7), 0x9000);
+    }
+    as_isd(f->card);
+    assert_int_equal(upgrade(f->card, 0x08, purse_pkg, sizeof purse_pkg, NULL, 0), 0x9000);
+    assert_int_equal(response[4], 0x03); /* still waiting: for bank A */
+    assert_int_equal(purse_a1_check(f->card), 1);
+    as_bank_a(f->card);
+    assert_int_equal(upgrade(f->card, 0x02, purse_pkg, sizeof purse_pkg, NULL, 0), 0x9000);
+    assert_int_equal(response[4], 0x01); /* bank A was the last: the old instances go */
+    assert_int_equal(purse_a1_check(f->card), 2);
+    ssd[6] = old_app[6] = 0;
+    assert_int_equal(select_aid(f->card, old_app, sizeof old_app), 0x6A82);
+}
+
 /* The same rule for the card's own names: the built-in security domain package's AID
    names no stored package, but a package loaded under it could never be installed
    (INSTALL of that AID creates an SSD) nor told apart from it. */
@@ -341,6 +379,8 @@ int main(void) {
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             hardening_01_no_extradition_into_another_domains_upgrade_U5_U7, setup, teardown),
+        cmocka_unit_test_setup_teardown(hardening_01_clean_up_looks_at_every_domain_U5_U7, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(hardening_01_builtin_domain_package_aid_cannot_be_taken_X1,
                                         setup, teardown),
     };
