@@ -1,10 +1,11 @@
 /*
- * Upgrade target squatting (issue 9 item 1; requirements P10, U5, X1;
- * docs/upgrade.md "Who may load the new version"): while the issuer upgrades
- * its purse package, bank B, another security domain with Authorized
- * Management, must not get its own code into the place of the new version,
- * and a migration must hand bank A's restore record only to code loaded by
- * the session's owner.
+ * Upgrade sessions and the other security domains (issue 9 item 1;
+ * requirements P10, U5, U7, X1; docs/upgrade.md "Ownership"): while the
+ * issuer upgrades its purse package, bank B, another security domain with
+ * Authorized Management, must not get its own code into the place of the new
+ * version (upgrade target squatting), a migration must hand bank A's restore
+ * record only to code loaded by the session's owner, and nothing bank B does
+ * may make the clean-up (U7) delete bank A's instances before bank A moves.
  *
  * The card: the ISD loads purse 1.0 and creates bank A and bank B (AM), each
  * taking its own keys; bank A installs purse A1 and personalizes its PIN
@@ -106,12 +107,13 @@ static uint16_t upgrade(seam_card *card, uint8_t p1, const uint8_t *aid, size_t 
     return gp(card, true, 0xEA, p1, 0x00, d, n);
 }
 
-/* The load file of apps/<name>.wasm with its package AID (4F 06 purse_pkg in the
+/* The load file of apps/<name>.wasm with its package AID (4F 06 `from` in the
    seam.package section) replaced by aid (6 bytes). */
-static uint8_t *app_as(const char *name, const uint8_t *aid, size_t *len) {
+static uint8_t *app_from_as(const char *name, const uint8_t *from, const uint8_t *aid,
+                            size_t *len) {
     uint8_t *file = read_app(name, len);
     uint8_t pattern[2 + sizeof purse_pkg] = {0x4F, sizeof purse_pkg};
-    memcpy(pattern + 2, purse_pkg, sizeof purse_pkg);
+    memcpy(pattern + 2, from, sizeof purse_pkg);
     for (size_t i = 0; i + sizeof pattern <= *len; i++)
         if (!memcmp(file + i, pattern, sizeof pattern)) {
             memcpy(file + i + 2, aid, sizeof purse_pkg);
@@ -119,6 +121,11 @@ static uint8_t *app_as(const char *name, const uint8_t *aid, size_t *len) {
         }
     fail_msg("no package AID in %s", name);
     return NULL;
+}
+
+/* apps/<name>.wasm, a package with the purse's AID, renamed to aid. */
+static uint8_t *app_as(const char *name, const uint8_t *aid, size_t *len) {
+    return app_from_as(name, purse_pkg, aid, len);
 }
 
 /* INSTALL [for load] of aid and LOAD of apps/<name>.wasm renamed to aid: the first
@@ -355,6 +362,63 @@ static void hardening_01_clean_up_looks_at_every_domain_U5_U7(void **state) {
     assert_int_equal(select_aid(f->card, old_app, sizeof old_app), 0x6A82);
 }
 
+/* Bank B's own upgrades cannot hold the issuer's back: with 8 sessions of bank B's
+   packages whose AIDs sort first (each waiting, with an instance of its old version),
+   the issuer's session still completes when its last old instance is deleted (U9;
+   the clean-up looked at the first 8 sessions only). */
+static void hardening_01_clean_up_looks_at_every_session_U9(void **state) {
+    fixture *f = *state;
+    uint8_t aid[6] = {0xA0, 0x00, 0x00, 0x05, 0x00, 0x00};
+    banks(f->card);
+    as_bank_b(f->card);
+    for (uint8_t i = 0; i < 8; i++) {
+        size_t len;
+        aid[5] = i;
+        uint8_t *file = app_from_as("hello", hello_pkg, aid, &len);
+        assert_int_equal(install_for_load(f->card, aid, sizeof aid), 0x9000);
+        assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+        free(file);
+        uint8_t app[7] = {aid[0], aid[1], aid[2], aid[3], aid[4], aid[5], 0x01};
+        assert_int_equal(install_app(f->card, aid, 6, hello_cls, 7, app, 7), 0x9000);
+        assert_int_equal(upgrade(f->card, 0x01, aid, sizeof aid, NULL, 0), 0x9000);
+    }
+    as_isd(f->card);
+    assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg, NULL, 0), 0x9000);
+    as_bank_a(f->card);
+    assert_int_equal(delete_aid(f->card, purse_a1, sizeof purse_a1, 0x00), 0x9000);
+    as_isd(f->card);
+    assert_int_equal(upgrade(f->card, 0x08, purse_pkg, sizeof purse_pkg, NULL, 0), 0x9000);
+    assert_int_equal(response[4], 0x00); /* completed: P1 has gone */
+    assert_int_equal(upgrade(f->card, 0x04, purse_pkg, sizeof purse_pkg, NULL, 0), 0x6A88);
+}
+
+/* Completion deletes every old instance, not the first 64: the 65th went on pointing
+   at the deleted old package. */
+static void hardening_01_clean_up_deletes_every_old_instance_U7(void **state) {
+    fixture *f = *state;
+    enum { OLD = 65 };
+    uint8_t app[7] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x00};
+    power_on(f->card);
+    as_isd(f->card);
+    load(f->card, "hello", hello_pkg, sizeof hello_pkg);
+    for (uint8_t i = 0; i < OLD; i++) {
+        app[6] = i;
+        assert_int_equal(install_app(f->card, hello_pkg, 6, hello_cls, 7, app, 7), 0x9000);
+    }
+    assert_int_equal(upgrade(f->card, 0x01, hello_pkg, sizeof hello_pkg, NULL, 0), 0x9000);
+    load(f->card, "hello", hello_pkg, sizeof hello_pkg); /* the "new" version */
+    app[6] = 0xFF;
+    assert_int_equal(install_app(f->card, hello_pkg, 6, hello_cls, 7, app, 7), 0x9000);
+    assert_int_equal(upgrade(f->card, 0x08, hello_pkg, sizeof hello_pkg, NULL, 0), 0x9000);
+    assert_int_equal(response[4], 0x00);
+    for (uint8_t i = 0; i < OLD; i++) {
+        app[6] = i;
+        assert_int_equal(select_aid(f->card, app, sizeof app), 0x6A82);
+    }
+    app[6] = 0xFF;
+    assert_int_equal(select_aid(f->card, app, sizeof app), 0x9000);
+}
+
 /* The same rule for the card's own names: the built-in security domain package's AID
    names no stored package, but a package loaded under it could never be installed
    (INSTALL of that AID creates an SSD) nor told apart from it. */
@@ -380,6 +444,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(
             hardening_01_no_extradition_into_another_domains_upgrade_U5_U7, setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_01_clean_up_looks_at_every_domain_U5_U7, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(hardening_01_clean_up_looks_at_every_session_U9, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(hardening_01_clean_up_deletes_every_old_instance_U7, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(hardening_01_builtin_domain_package_aid_cannot_be_taken_X1,
                                         setup, teardown),
