@@ -7,7 +7,9 @@
  * many payload bytes. A 1-byte payload from vpcd is a control byte (00 power
  * off, 01 power on, 02 reset, 04 get ATR; only get ATR is answered, unknown
  * bytes are ignored); 2 or more bytes are a command APDU, answered with the
- * response APDU. See docs/link.md.
+ * response APDU. Link loss is power loss: the card is powered off before the
+ * first connection and after every connection, however it ended. See
+ * docs/link.md.
  *
  * The frame codec never allocates: decoded payloads point into the input or
  * into caller storage.
@@ -97,6 +99,9 @@ seam_err seam_vpcd_decoder_feed(seam_vpcd_decoder *dec, const uint8_t *in, size_
  * What the card does for each vpcd request. Every callback gets ctx. A
  * callback that fails is logged; for apdu the card then answers 6F00, for atr
  * the connection is dropped (vpcd sees the card removed) and retried.
+ * power_off is also called when no connection holds the card (see
+ * seam_vpcd_serve); atr may come while the card is powered off (vpcd's
+ * presence poll) and should not power it on.
  */
 typedef struct {
     void *ctx;
@@ -124,7 +129,11 @@ typedef struct {
  * nonzero (checked at least every SEAM_VPCD_STOP_CHECK_MS), then closes the
  * connection and returns SEAM_OK. A refused or dropped connection is retried
  * with a backoff doubling from backoff_min_ms to backoff_max_ms (back to the
- * minimum after each successful connect). options may be NULL. Errors:
+ * minimum after each successful connect). Calls handler->power_off before
+ * the first connection attempt and after every connection, whatever ended it
+ * (peer closed, I/O error or timeout, oversize frame, ATR failure, stop), so
+ * each connection starts with the card powered off and the card is off when
+ * this returns SEAM_OK. options may be NULL. Errors:
  * SEAM_ERR_ARG (NULL handler or stop, missing callback),
  * SEAM_ERR_LINK_ADDRESS (host does not resolve), SEAM_ERR_NOMEM, SEAM_ERR_IO
  * (no socket can be created). Call from one thread; the stop flag may be set

@@ -512,9 +512,41 @@ static seam_err extradite_package(seam_card *c, const registry_sd *self, const r
     return e;
 }
 
+/* Moves instance inst to SD `to` with its restore record, in this transaction: 6985 when
+   `to` holds a record for the same instance AID already, 6A84 when it has no room. */
+static seam_err extradite_instance(seam_card *c, store_instance *inst, const registry_sd *to,
+                                   reply *r) {
+    restore_identity from, dest;
+    bool taken = false;
+    int32_t quota = 0;
+    seam_err e = SEAM_OK;
+    restore_identity_make(&from, inst->sd, inst->sd_len, inst->aid, inst->aid_len);
+    restore_identity_make(&dest, to->aid, to->aid_len, inst->aid, inst->aid_len);
+    if (from.len != dest.len || memcmp(from.bytes, dest.bytes, from.len)) {
+        e = restore_record_exists(c->nvm, &dest, &taken);
+        if (e || taken) {
+            r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* the target's own record stays its own */
+            goto out;
+        }
+        e = restore_record_move(c->nvm, &from, &dest, &quota);
+        if (e || quota != 0) {
+            r->sw = SEAM_SW_NOT_ENOUGH_MEMORY;
+            goto out;
+        }
+    }
+    memcpy(inst->sd, to->aid, to->aid_len);
+    inst->sd_len = to->aid_len;
+    e = store_instance_put(c->nvm, inst);
+    if (!e)
+        reply_ok(c, r);
+out:
+    return e;
+}
+
 /* INSTALL [for extradition]: target SD AID, 00, instance or package AID, 00, params,
    token. The target must be a security domain on the card (6A88), the instance or
-   package self's (6982); its record then names the target. */
+   package self's (6982); its record then names the target. An instance takes its
+   restore record along, and must not be selected on a channel (6985). */
 static seam_err extradition(seam_card *c, const registry_sd *self, const seam_apdu *a, reply *r) {
     const uint8_t *v[6];
     size_t len[6];
@@ -554,11 +586,11 @@ static seam_err extradition(seam_card *c, const registry_sd *self, const seam_ap
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         goto out;
     }
-    memcpy(inst.sd, v[0], len[0]);
-    inst.sd_len = (uint8_t)len[0];
-    e = store_instance_put(c->nvm, &inst);
-    if (!e)
-        reply_ok(c, r);
+    if (content_instance_selected(c, inst.aid, inst.aid_len)) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* bound to its old record on that channel */
+        goto out;
+    }
+    e = extradite_instance(c, &inst, &sd, r);
 out:
     return e;
 }

@@ -171,6 +171,7 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
     seam_applet_restore_host host;
     seam_applet_options options = {.restore = &host};
     seam_applet_result res = {0};
+    int32_t quota = 0;
     seam_err e = instance_module(c, &li->record, &li->module);
     *sw = SEAM_SW_UNKNOWN;
     li->restore.nvm = c->nvm;
@@ -191,7 +192,11 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
         *sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
         goto done; /* a warning must not commit a failed install either */
     }
-    e = restore_record_ensure(c->nvm, &li->restore.id);
+    e = restore_record_ensure(c->nvm, &li->restore.id, &quota);
+    if (!e && quota != 0) {
+        *sw = SEAM_SW_NOT_ENOUGH_MEMORY; /* the SD has no room for the instance's record */
+        goto done;
+    }
     if (!e)
         e = instance_file_package_perso(c, li, li->module, sw);
     if (!e && *sw == SEAM_SW_SUCCESS)

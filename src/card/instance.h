@@ -72,7 +72,8 @@ seam_err instance_replay_perso(seam_card *c, instance_loaded *li, uint16_t *sw);
  * files the package's seam.perso blocks, and replays the record's blocks.
  * Nothing of the instance is stored yet (instance_store). *sw 9000 or the
  * refusal (6F00 for a trap, a start function's included; 6A80 an unusable
- * package or a malformed seam.perso section). On return
+ * package or a malformed seam.perso section; 6A84 no room for the record or
+ * its blocks in the SD's quota). On return
  * li holds what was made; instance_unload it in any case.
  */
 seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *params,

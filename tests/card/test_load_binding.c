@@ -3,8 +3,8 @@
  * (issue 9 item 4; requirement X1; docs/card.md "Packages and applets"): LOAD
  * blocks from another security domain, another session or another logical
  * channel are refused (6985) and end the load, and the package is always the
- * SD's that sent INSTALL [for load]. The same rule for the other sequences of
- * the family: STORE DATA's personalization target and the SD's own data.
+ * SD's that sent INSTALL [for load]. The same rule for the other sequence of
+ * the family: STORE DATA's personalization target.
  *
  * The card: the ISD and bank B, an SSD with Delegated Management (so it may
  * load nothing without an issuer's token) that has taken its own keys.
@@ -190,33 +190,12 @@ static void perso_sequence_bound_to_its_session_X1(void **state) {
     assert_int_equal(SEND(f->card, 0x80, 0x20, 0x00, 0x00, 4, '6', '6', '6', '6'), 0x9000);
 }
 
-/* STORE DATA to the SD itself writes the card's IIN and CIN: the issuer's, not an
-   SSD's (an SSD has no such objects of its own on this card: 6A88). */
-static void hardening_04_store_data_of_the_card_identity_only_by_the_issuer_X1(void **state) {
-    fixture *f = *state;
-    issuer_and_bank_b(f->card);
-    as_bank_b(f->card);
-    const uint8_t iin[] = {0x42, 0x03, 0x66, 0x66, 0x66};
-    const uint8_t cin[] = {0x45, 0x03, 0x66, 0x66, 0x66};
-    const uint8_t dgi[] = {0x00, 0x70, 0x05, 0x42, 0x03, 0x66, 0x66, 0x66};
-    REFUSED(f->card, gp(f->card, true, 0xE2, 0x90, 0x00, iin, sizeof iin), 0x6A88);
-    REFUSED(f->card, gp(f->card, true, 0xE2, 0x90, 0x00, cin, sizeof cin), 0x6A88);
-    REFUSED(f->card, gp(f->card, true, 0xE2, 0x88, 0x00, dgi, sizeof dgi), 0x6A88);
-    /* the issuer still can */
-    as_isd(f->card);
-    assert_int_equal(gp(f->card, true, 0xE2, 0x90, 0x00, iin, sizeof iin), 0x9000);
-    assert_int_equal(SEND(f->card, 0x00, 0xCA, 0x00, 0x42, 0x00), 0x9000);
-    assert_memory_equal(response, iin + 2, 3);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(hardening_04_load_bound_to_its_domain_X1, setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_04_load_bound_to_its_session_X1, setup, teardown),
         cmocka_unit_test_setup_teardown(load_bound_to_its_channel_X1, setup, teardown),
         cmocka_unit_test_setup_teardown(perso_sequence_bound_to_its_session_X1, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            hardening_04_store_data_of_the_card_identity_only_by_the_issuer_X1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

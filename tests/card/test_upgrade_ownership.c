@@ -393,29 +393,43 @@ static void hardening_01_clean_up_looks_at_every_session_U9(void **state) {
 }
 
 /* Completion deletes every old instance, not the first 64: the 65th went on pointing
-   at the deleted old package. */
+   at the deleted old package. Three SDs hold 22 instances of hello each (an SD keeps
+   at most 32 restore records) and move by installing one instance of the new one. */
 static void hardening_01_clean_up_deletes_every_old_instance_U7(void **state) {
     fixture *f = *state;
-    enum { OLD = 65 };
+    enum { SDS = 3, EACH = 22 };
+    uint8_t sd[7] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x30, 0x00};
     uint8_t app[7] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x00};
     power_on(f->card);
     as_isd(f->card);
     load(f->card, "hello", hello_pkg, sizeof hello_pkg);
-    for (uint8_t i = 0; i < OLD; i++) {
-        app[6] = i;
-        assert_int_equal(install_app(f->card, hello_pkg, 6, hello_cls, 7, app, 7), 0x9000);
+    for (uint8_t d = 0; d < SDS; d++) {
+        sd[6] = d;
+        as_isd(f->card);
+        assert_int_equal(install_sd(f->card, 0x0C, sd, sizeof sd, priv_am, 3), 0x9000);
+        assert_int_equal(open_sd(f->card, sd, sizeof sd, test_key), 0x9000);
+        for (uint8_t i = 0; i < EACH; i++) {
+            app[6] = (uint8_t)(d * EACH + i);
+            assert_int_equal(install_app(f->card, hello_pkg, 6, hello_cls, 7, app, 7), 0x9000);
+        }
     }
+    as_isd(f->card);
     assert_int_equal(upgrade(f->card, 0x01, hello_pkg, sizeof hello_pkg, NULL, 0), 0x9000);
     load(f->card, "hello", hello_pkg, sizeof hello_pkg); /* the "new" version */
-    app[6] = 0xFF;
-    assert_int_equal(install_app(f->card, hello_pkg, 6, hello_cls, 7, app, 7), 0x9000);
+    for (uint8_t d = 0; d < SDS; d++) {
+        sd[6] = d;
+        app[6] = (uint8_t)(0xF0 + d);
+        assert_int_equal(open_sd(f->card, sd, sizeof sd, test_key), 0x9000);
+        assert_int_equal(install_app(f->card, hello_pkg, 6, hello_cls, 7, app, 7), 0x9000);
+    }
+    as_isd(f->card);
     assert_int_equal(upgrade(f->card, 0x08, hello_pkg, sizeof hello_pkg, NULL, 0), 0x9000);
     assert_int_equal(response[4], 0x00);
-    for (uint8_t i = 0; i < OLD; i++) {
+    for (uint8_t i = 0; i < SDS * EACH; i++) {
         app[6] = i;
         assert_int_equal(select_aid(f->card, app, sizeof app), 0x6A82);
     }
-    app[6] = 0xFF;
+    app[6] = 0xF0;
     assert_int_equal(select_aid(f->card, app, sizeof app), 0x9000);
 }
 
