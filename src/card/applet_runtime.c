@@ -446,8 +446,9 @@ static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t 
         .max_call_depth = SEAM_APPLET_CALL_DEPTH,
         .value_stack_slots = SEAM_APPLET_STACK_SLOTS,
     };
-    seam_wasm_instance_options options = {
-        .memory_image = image, .memory_image_pages = pages, .skip_start = image != NULL};
+    seam_wasm_instance_options options = {.memory_image = image,
+                                          .memory_image_pages = pages,
+                                          .skip_start = image != NULL || applet->checking};
     seam_wasm_imports *imports = NULL;
     seam_wasm_trap trap;
     seam_err err;
@@ -593,6 +594,17 @@ done:
     if (out != NULL) {
         *out = applet;
     }
+    return err;
+}
+
+seam_err seam_applet_check(const seam_wasm_module *module) {
+    seam_applet *applet = NULL;
+    seam_err err = applet_new(module, NULL, &applet);
+    if (err == SEAM_OK) {
+        applet->checking = true;
+        err = instantiate(applet, NULL, 0);
+    }
+    seam_applet_free(applet);
     return err;
 }
 

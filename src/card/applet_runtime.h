@@ -80,6 +80,16 @@ seam_err seam_applet_install(const seam_wasm_module *module, const seam_applet_o
                              seam_applet **out);
 
 /*
+ * Checks that seam_applet_install could make an applet of module, without
+ * running any of its code: its package metadata, its imports (module "seam",
+ * the names and signatures install binds, from the same table), the store's
+ * memory and table limits, its active segments, its memory and the types of
+ * its entry points (process required). Only install can tell whether a start
+ * function traps. Nothing is kept. Errors: as seam_applet_install.
+ */
+seam_err seam_applet_check(const seam_wasm_module *module);
+
+/*
  * Creates an instance of module whose linear memory is image[0..pages *
  * 65536), a state committed earlier; install is not run. Errors as install,
  * and SEAM_ERR_CARD_IMAGE when pages is outside the module's memory limits.

@@ -42,8 +42,7 @@
 #define P1_RFU        0x06u
 #define P1_CASE4      0x01u
 
-/* The host || card challenge of ch's session: it names the session. */
-static void session_name(const channel *ch, uint8_t out[32]) {
+void channel_session_name(const channel *ch, uint8_t out[32]) {
     memcpy(out, ch->session.keys.host_challenge, 16);
     memcpy(out + 16, ch->session.keys.card_challenge, 16);
 }
@@ -59,7 +58,7 @@ void perso_begin(channel *ch, const uint8_t *aid, size_t len) {
     perso_end(ch);
     memcpy(ch->perso.target, aid, len);
     ch->perso.target_len = (uint8_t)len;
-    session_name(ch, ch->perso.session);
+    channel_session_name(ch, ch->perso.session);
 }
 
 /* The command the applet sees: 80 E2 P1 P2 [Lc data] [Le], short or extended. */
@@ -122,6 +121,8 @@ static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *
         r->sw = SEAM_SW_DATA_NOT_FOUND;
         goto out;
     }
+    if (instance_refused(&e, &r->sw))
+        goto out; /* its package is unusable: 6A80, the channel stays open */
     if (!e)
         e = build_command(a, &cmd, &cmd_len);
     if (e)
@@ -276,7 +277,7 @@ seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secur
     r->sw = SEAM_SW_SECURITY_STATUS;
     if (!secured)
         goto out; /* an unauthenticated command changes nothing, the sequence neither */
-    session_name(ch, name);
+    channel_session_name(ch, name);
     if (memcmp(name, ch->perso.session, sizeof name)) { /* a new session: a new sequence */
         perso_end(ch);
         memcpy(ch->perso.session, name, sizeof name);

@@ -25,6 +25,25 @@ seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_mod
     return e;
 }
 
+bool instance_refused(seam_err *e, uint16_t *sw) {
+    switch (*e) {
+    case SEAM_ERR_WASM_MALFORMED:
+    case SEAM_ERR_WASM_INVALID:
+    case SEAM_ERR_WASM_LINK:
+    case SEAM_ERR_WASM_LIMIT:
+    case SEAM_ERR_CARD_PACKAGE_MISSING:
+    case SEAM_ERR_CARD_PACKAGE_MALFORMED:
+    case SEAM_ERR_CARD_PACKAGE_FIELD:
+    case SEAM_ERR_CARD_PLATFORM:
+    case SEAM_ERR_CARD_APPLET:
+        *sw = SEAM_SW_WRONG_DATA;
+        *e = SEAM_OK;
+        return true;
+    default:
+        return false;
+    }
+}
+
 void instance_bind_restore(seam_card *c, instance_loaded *li, uint32_t previous_version) {
     li->restore.nvm = c->nvm;
     restore_identity_make(&li->restore.id, li->record.sd, li->record.sd_len, li->record.aid,
@@ -162,10 +181,14 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
     restore_host(&li->restore, previous_version, &host);
     if (!e)
         e = seam_applet_install(li->module, &options, params, params_len, &res, &li->applet);
-    if (!e && res.storage)
+    if (e == SEAM_ERR_CARD_APPLET && seam_applet_check(li->module) == SEAM_OK)
+        e = SEAM_OK; /* the package is usable: its start function trapped (*sw 6F00) */
+    else if (!e && res.storage)
         e = res.storage; /* a restore_* call could not write: a storage failure */
-    if (e)
+    if (e || !li->applet) {
+        instance_refused(&e, sw);
         goto done;
+    }
     if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
         *sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
         goto done; /* a warning must not commit a failed install either */

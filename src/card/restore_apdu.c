@@ -45,6 +45,8 @@ static seam_err personalize_now(seam_card *c, const registry_sd *self, const sea
         goto done;
     }
     e = instance_load(c, aid->value, aid->length, &li);
+    if (instance_refused(&e, sw)) /* an unusable package: 6A80, not a storage failure */
+        goto done;
     if (!e)
         e = instance_replay_perso(c, &li, sw);
     if (!e && *sw == SEAM_SW_SUCCESS)
@@ -185,6 +187,8 @@ static seam_err save_now(seam_card *c, const registry_sd *self, const uint8_t *a
         goto done;
     }
     e = instance_load(c, aid, aid_len, &li);
+    if (instance_refused(&e, sw)) /* an unusable package: 6A80, not a storage failure */
+        goto done;
     if (!e)
         e = seam_applet_save_for_upgrade(li.applet, &res);
     if (!e && res.storage)
