@@ -12,7 +12,7 @@
 static void call_exports(seam_wasm_store *store, seam_wasm_instance *inst) {
     uint32_t n = seam_wasm_instance_export_count(inst);
     for (uint32_t i = 0; i < n && i < 16; i++) {
-        const char *name;
+        seam_wasm_name name;
         seam_wasm_extern x;
         if (seam_wasm_instance_export_at(inst, i, &name, &x) || x.kind != SEAM_WASM_EXTERN_FUNC)
             continue;

@@ -156,7 +156,8 @@ int32_t seam_p256_verify(const void *pub, const void *digest, const void *sig);
 /* Sets entry name[0..name_len) of this instance's record to value[0..len)
  * (len 0 deletes it) in the current command's transaction. Returns 0, or
  * SEAM_RESTORE_ERR_QUOTA (nothing changed) for a bad name length, a value over
- * SEAM_RESTORE_VALUE_MAX or a record over SEAM_RESTORE_QUOTA. */
+ * SEAM_RESTORE_VALUE_MAX, a record over SEAM_RESTORE_QUOTA, or the records of
+ * the instance's security domain over their quota (docs/restore-module.md). */
 SEAM__IMPORT(restore_put)
 int32_t seam_restore_put(const void *name, uint32_t name_len, const void *value, uint32_t len);
 
@@ -170,7 +171,7 @@ int32_t seam_restore_get(const void *name, uint32_t name_len, void *buf, uint32_
 /* Files a personalization block (p1 as STORE DATA's P1, data[0..len), at most
  * 255 bytes) in this instance's record, after those already there: the applet
  * hands over personalization data it received some other way (P5 b). Returns
- * 0 or SEAM_RESTORE_ERR_QUOTA. */
+ * 0 or SEAM_RESTORE_ERR_QUOTA (the record's or its security domain's quota). */
 SEAM__IMPORT(restore_perso_add)
 int32_t seam_restore_perso_add(uint32_t p1, const void *data, uint32_t len);
 

@@ -12,11 +12,12 @@
  *   -200  .. -299    nvm        the card image: storage, capacity, power cut
  *   -300  .. -399    wasm       decoding, validation, linking, traps
  *   -400  .. -499    card       APDU processing, registry, GP state
- *   -500  .. -599    link       transports to a card
+ *   -500  .. -599    link       transports to a card (-550.. host links: PC/SC)
  *   -600  .. -699    sync       SyncML and changesets
  *   -700  .. -799    terminal   terminal agent
  *   -800  .. -899    server     HTTP server and storage backends
  *   -900  .. -999    cli        the seam command
+ *   -1000 .. -1099   gp         the host side of GlobalPlatform
  *
  * ISO 7816 status words are data carried in responses, never seam_err values.
  */
@@ -75,10 +76,21 @@ enum {
     SEAM_ERR_LINK_CLOSED = -501,
     SEAM_ERR_LINK_OVERSIZE = -502, /* a frame is longer than the receiver accepts */
     SEAM_ERR_LINK_ADDRESS = -503,  /* the host name does not resolve */
+    /* host links (PC/SC) */
+    SEAM_ERR_LINK_NO_SERVICE = -550, /* PC/SC is not available: pcscd is not running */
+    SEAM_ERR_LINK_NO_READER = -551,  /* no reader of that name, or none at all */
+    SEAM_ERR_LINK_NO_CARD = -552,    /* the reader holds no card, or it was removed */
 
     /* cli */
     SEAM_ERR_CLI_USAGE = -900,
     SEAM_ERR_CLI_MISMATCH = -901, /* a checked result differs from the expected one */
+
+    /* gp: the host side of GlobalPlatform (include/seam/gp.h) */
+    SEAM_ERR_GP = -1000,
+    SEAM_ERR_GP_CRYPTOGRAM = -1001, /* the card cryptogram does not verify: not these keys */
+    SEAM_ERR_GP_CHANNEL = -1002,    /* the operation needs an open secure channel */
+    SEAM_ERR_GP_RESPONSE = -1003, /* the card's answer does not decode or is not the expected one */
+    SEAM_ERR_GP_PACKAGE = -1004,  /* the file is not a seam package */
 };
 
 /* Returns a static, human-readable name for err; never NULL. */

@@ -7,10 +7,18 @@
  * many payload bytes. A 1-byte payload from vpcd is a control byte (00 power
  * off, 01 power on, 02 reset, 04 get ATR; only get ATR is answered, unknown
  * bytes are ignored); 2 or more bytes are a command APDU, answered with the
- * response APDU. See docs/link.md.
+ * response APDU. Link loss is power loss: the card is powered off before the
+ * first connection and after every connection, however it ended. See
+ * docs/link.md.
  *
  * The frame codec never allocates: decoded payloads point into the input or
  * into caller storage.
+ *
+ * Host links (the end of this file): the other direction, how a host reaches
+ * a card. Each opener fills a seam_gp_link (seam/gp.h) for the host library:
+ * a card in this process (an image file, through seam/card.h) or a PC/SC
+ * reader through libpcsclite. They live here, below both the card and the gp
+ * layers, so that gp never depends on the card (docs/architecture.md).
  */
 #ifndef SEAM_LINK_H
 #define SEAM_LINK_H
@@ -20,7 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "seam/card.h"
 #include "seam/errors.h"
+#include "seam/gp.h"
 
 #define SEAM_VPCD_DEFAULT_HOST  "127.0.0.1"
 #define SEAM_VPCD_DEFAULT_PORT  35963u
@@ -97,6 +107,9 @@ seam_err seam_vpcd_decoder_feed(seam_vpcd_decoder *dec, const uint8_t *in, size_
  * What the card does for each vpcd request. Every callback gets ctx. A
  * callback that fails is logged; for apdu the card then answers 6F00, for atr
  * the connection is dropped (vpcd sees the card removed) and retried.
+ * power_off is also called when no connection holds the card (see
+ * seam_vpcd_serve); atr may come while the card is powered off (vpcd's
+ * presence poll) and should not power it on.
  */
 typedef struct {
     void *ctx;
@@ -124,7 +137,11 @@ typedef struct {
  * nonzero (checked at least every SEAM_VPCD_STOP_CHECK_MS), then closes the
  * connection and returns SEAM_OK. A refused or dropped connection is retried
  * with a backoff doubling from backoff_min_ms to backoff_max_ms (back to the
- * minimum after each successful connect). options may be NULL. Errors:
+ * minimum after each successful connect). Calls handler->power_off before
+ * the first connection attempt and after every connection, whatever ended it
+ * (peer closed, I/O error or timeout, oversize frame, ATR failure, stop), so
+ * each connection starts with the card powered off and the card is off when
+ * this returns SEAM_OK. options may be NULL. Errors:
  * SEAM_ERR_ARG (NULL handler or stop, missing callback),
  * SEAM_ERR_LINK_ADDRESS (host does not resolve), SEAM_ERR_NOMEM, SEAM_ERR_IO
  * (no socket can be created). Call from one thread; the stop flag may be set
@@ -132,5 +149,47 @@ typedef struct {
  */
 seam_err seam_vpcd_serve(const seam_vpcd_options *options, const seam_vpcd_handler *handler,
                          volatile sig_atomic_t *stop);
+
+/* ------------------------------------------------------------------------ */
+/* Host links                                                                */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Fills *out with a link to card, which stays the caller's (it must outlive
+ * the link; closing the link leaves it open). Every call goes to
+ * seam_card_power_on / _power_off / _transmit. Errors: SEAM_ERR_ARG,
+ * SEAM_ERR_NOMEM.
+ */
+seam_err seam_link_card(seam_card *card, seam_gp_link *out);
+
+/*
+ * Opens the card image at path (seam_card_open) and fills *out with a link
+ * that owns it: seam_gp_link_close closes the card. The card is powered off
+ * until the first power on. Errors: those of seam_card_open, SEAM_ERR_NOMEM.
+ */
+seam_err seam_link_image_open(const char *path, seam_gp_link *out);
+
+/*
+ * Lists the PC/SC readers: their names, each ended by a NUL, into
+ * names[0..size) (an empty list is one more NUL), *len the bytes used.
+ * Errors: SEAM_ERR_LINK_NO_SERVICE (pcscd is not running),
+ * SEAM_ERR_LINK_NO_READER (none), SEAM_ERR_BUFFER_SMALL (size needed in
+ * *len), SEAM_ERR_LINK (another PC/SC failure).
+ */
+seam_err seam_link_pcsc_readers(char *names, size_t size, size_t *len);
+
+/*
+ * Connects to the card in the PC/SC reader called reader (NULL: the first
+ * reader), T=0 or T=1, shared, and fills *out; seam_gp_link_close
+ * disconnects. Power on connects (or reconnects), reset resets the card,
+ * power off unpowers it. Errors: SEAM_ERR_LINK_NO_SERVICE (pcscd is not
+ * running), SEAM_ERR_LINK_NO_READER (no reader of that name, or none),
+ * SEAM_ERR_LINK_NO_CARD (the reader is empty), SEAM_ERR_LINK, SEAM_ERR_NOMEM.
+ */
+seam_err seam_link_pcsc_open(const char *reader, seam_gp_link *out);
+
+/* The text of the last PC/SC failure of this thread (pcsc_stringify_error), for
+   messages; "" when there was none. */
+const char *seam_link_pcsc_error(void);
 
 #endif

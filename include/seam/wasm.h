@@ -83,14 +83,45 @@ typedef struct {
     uint64_t bits;
 } seam_wasm_value;
 
-/* Embedder limits and options for a store. Zero fields take the defaults. */
+/*
+ * Embedder limits and options for a store. Zero fields take the defaults. A
+ * table or memory past a limit is refused at creation (SEAM_ERR_WASM_LIMIT);
+ * table.grow and memory.grow past one return -1.
+ */
 typedef struct {
     uint32_t max_memory_pages;  /* 64 KiB pages per memory; default 65536 */
     uint32_t max_table_size;    /* entries per table; default 10,000,000 */
+    uint32_t max_table_entries; /* entries of all the store's tables together; default 10,000,000 */
     uint32_t max_call_depth;    /* nested wasm calls; default 1,000 */
     uint32_t value_stack_slots; /* 64-bit slots for operands and locals; default 1 Mi */
     bool metering_off;          /* translate code without fuel charges */
 } seam_wasm_limits;
+
+/*
+ * A WebAssembly name (export, import and custom section names): len bytes of
+ * UTF-8, not NUL-terminated, which may contain NUL bytes. Names are equal when
+ * their bytes are: "", "\0" and "\0\1" are three different names.
+ */
+typedef struct {
+    const char *bytes;
+    size_t len;
+} seam_wasm_name;
+
+/* The name spelt by a string literal, NUL bytes included ("a\0b" has 3 bytes). */
+#define SEAM_WASM_NAME(literal) ((seam_wasm_name){"" literal, sizeof(literal) - 1})
+
+/* The name of a NUL-terminated C string (its bytes up to the NUL); text is borrowed. */
+seam_wasm_name seam_wasm_name_of(const char *text);
+
+/* Whether two names are the same byte string. */
+bool seam_wasm_name_equal(seam_wasm_name a, seam_wasm_name b);
+
+/*
+ * Writes name for people into buf (NUL-terminated, truncated to size): printable
+ * ASCII as is, '"' and '\\' and every other byte as \hh, as the text format
+ * spells strings ("\00\01", "caf\c3\a9"). Returns buf.
+ */
+char *seam_wasm_name_print(char *buf, size_t size, seam_wasm_name name);
 
 typedef struct seam_wasm_module seam_wasm_module;
 typedef struct seam_wasm_store seam_wasm_store;
@@ -127,8 +158,9 @@ typedef seam_err (*seam_wasm_host_fn)(seam_wasm_call_ctx *ctx, void *env, const 
  * Decodes and validates a binary module. The module copies what it needs, so
  * bytes may be freed afterwards. On success *out is the caller's, to free with
  * seam_wasm_module_free. Errors: SEAM_ERR_WASM_MALFORMED (does not decode),
- * SEAM_ERR_WASM_INVALID (does not validate), SEAM_ERR_NOMEM; a reason is
- * written to err_text (may be NULL) when it has room.
+ * SEAM_ERR_WASM_INVALID (does not validate), SEAM_ERR_WASM_LIMIT (past one of
+ * the engine's implementation limits, docs/wasm.md), SEAM_ERR_NOMEM; a reason
+ * is written to err_text (may be NULL) when it has room.
  */
 seam_err seam_wasm_module_new(const uint8_t *bytes, size_t len, seam_wasm_module **out,
                               char *err_text, size_t err_text_size);
@@ -140,10 +172,11 @@ void seam_wasm_module_free(seam_wasm_module *module);
 uint32_t seam_wasm_module_custom_count(const seam_wasm_module *module);
 
 /*
- * Finds the first custom section called name; *data and *len point into the
- * module (valid while it lives). Errors: SEAM_ERR_NOT_FOUND.
+ * Finds the first custom section called name (compared byte for byte); *data
+ * and *len point into the module (valid while it lives). Errors:
+ * SEAM_ERR_NOT_FOUND.
  */
-seam_err seam_wasm_module_custom(const seam_wasm_module *module, const char *name,
+seam_err seam_wasm_module_custom(const seam_wasm_module *module, seam_wasm_name name,
                                  const uint8_t **data, size_t *len);
 
 /* ---- stores --------------------------------------------------------- */
@@ -172,11 +205,12 @@ seam_err seam_wasm_imports_new(seam_wasm_imports **out);
 void seam_wasm_imports_free(seam_wasm_imports *imports);
 
 /*
- * Offers an object of a store as import module.name; the strings are copied.
- * A later entry with the same names replaces the earlier one.
+ * Offers an object of a store as import module.name; the names' bytes are
+ * copied. An import matches an offer when both names are the same bytes. A
+ * later entry with the same names replaces the earlier one.
  */
-seam_err seam_wasm_imports_add(seam_wasm_imports *imports, const char *module, const char *name,
-                               seam_wasm_extern ext);
+seam_err seam_wasm_imports_add(seam_wasm_imports *imports, seam_wasm_name module,
+                               seam_wasm_name name, seam_wasm_extern ext);
 
 /*
  * Creates a host function in store and offers it as module.name. signature
@@ -185,11 +219,11 @@ seam_err seam_wasm_imports_add(seam_wasm_imports *imports, const char *module, c
  * and passed to fn on every call. Errors: SEAM_ERR_ARG for a bad signature.
  */
 seam_err seam_wasm_imports_add_host(seam_wasm_imports *imports, seam_wasm_store *store,
-                                    const char *module, const char *name, const char *signature,
-                                    seam_wasm_host_fn fn, void *env);
+                                    seam_wasm_name module, seam_wasm_name name,
+                                    const char *signature, seam_wasm_host_fn fn, void *env);
 
 /* Offers every export of instance under module name `module`. */
-seam_err seam_wasm_imports_add_instance(seam_wasm_imports *imports, const char *module,
+seam_err seam_wasm_imports_add_instance(seam_wasm_imports *imports, seam_wasm_name module,
                                         seam_wasm_instance *instance);
 
 /* ---- instances ------------------------------------------------------ */
@@ -220,14 +254,14 @@ seam_err seam_wasm_instantiate(seam_wasm_store *store, const seam_wasm_module *m
                                const seam_wasm_instance_options *options, seam_wasm_instance **out,
                                seam_wasm_trap *trap, char *err_text, size_t err_text_size);
 
-/* Looks up an export by name. Errors: SEAM_ERR_WASM_EXPORT when absent. */
-seam_err seam_wasm_instance_export(const seam_wasm_instance *instance, const char *name,
+/* Looks up an export by its exact name. Errors: SEAM_ERR_WASM_EXPORT when absent. */
+seam_err seam_wasm_instance_export(const seam_wasm_instance *instance, seam_wasm_name name,
                                    seam_wasm_extern *out);
 
-/* Number of exports, and the name and object of the i-th one. */
+/* Number of exports, and the name (pointing into the module) and object of the i-th one. */
 uint32_t seam_wasm_instance_export_count(const seam_wasm_instance *instance);
 seam_err seam_wasm_instance_export_at(const seam_wasm_instance *instance, uint32_t i,
-                                      const char **name, seam_wasm_extern *out);
+                                      seam_wasm_name *name, seam_wasm_extern *out);
 
 /* The instance's memory 0 (own or imported), or NULL when it has none. */
 seam_wasm_memory *seam_wasm_instance_memory(const seam_wasm_instance *instance);

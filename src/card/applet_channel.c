@@ -102,7 +102,9 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
         e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
     if (!e)
         e = seam_applet_restore(module, NULL, image, inst.pages, &applet);
-    if (!e) { /* the applet's own restore record, for its restore_put calls */
+    if (instance_refused(&e, &r->sw))
+        goto out; /* an unusable package (issue 9 item 13): refused, not a storage failure */
+    if (!e) {     /* the applet's own restore record, for its restore_put calls */
         ch->restore.nvm = c->nvm;
         restore_identity_make(&ch->restore.id, inst.sd, inst.sd_len, aid, aid_len);
         restore_bind(applet, &ch->restore, 0);
@@ -146,7 +148,7 @@ seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t r
         goto out;
     }
     if (!e && res.storage)
-        e = res.storage; /* card.c answers as for any storage failure and resyncs */
+        e = res.storage; /* transmit.c answers as for any storage failure and resyncs */
     if (e)
         goto out;
     r->len = copy_data(c, &res);

@@ -38,6 +38,7 @@ struct seam_applet {
     seam_wasm_func *personalize; /* optional entry points of the restore module */
     seam_wasm_func *save_for_upgrade;
     seam_wasm_func *restore_after_upgrade;
+    bool checking; /* seam_applet_check: instantiate without the start function */
     seam_applet_restore_host restore; /* bound by the card; restore.ctx NULL when none */
     bool restoring;                   /* restore_after_upgrade is running: restore_get allowed */
     seam_err storage_error;           /* a restore callback's storage failure in the running call */

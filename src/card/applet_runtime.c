@@ -390,7 +390,7 @@ static seam_err find_entry(seam_wasm_instance *instance, const char *name, uint3
     seam_wasm_extern ext;
     seam_err err = SEAM_OK;
     *out = NULL;
-    if (seam_wasm_instance_export(instance, name, &ext) != SEAM_OK) {
+    if (seam_wasm_instance_export(instance, seam_wasm_name_of(name), &ext) != SEAM_OK) {
         err = required ? SEAM_ERR_CARD_APPLET : SEAM_OK;
         goto done;
     }
@@ -426,7 +426,7 @@ static const struct {
 static uint32_t find_stack_end(seam_wasm_instance *instance, seam_wasm_memory *memory) {
     seam_wasm_extern ext;
     uint32_t end = 0;
-    if (seam_wasm_instance_export(instance, "__global_base", &ext) == SEAM_OK &&
+    if (seam_wasm_instance_export(instance, SEAM_WASM_NAME("__global_base"), &ext) == SEAM_OK &&
         ext.kind == SEAM_WASM_EXTERN_GLOBAL) {
         seam_wasm_value value = seam_wasm_global_get(ext.as.global);
         if (value.type == SEAM_WASM_I32 && value.bits <= seam_wasm_memory_size(memory)) {
@@ -441,11 +441,14 @@ static uint32_t find_stack_end(seam_wasm_instance *instance, seam_wasm_memory *m
 static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t pages) {
     seam_wasm_limits limits = {
         .max_memory_pages = SEAM_APPLET_MAX_PAGES,
+        .max_table_size = SEAM_APPLET_MAX_TABLE,
+        .max_table_entries = SEAM_APPLET_MAX_TABLE, /* all tables together */
         .max_call_depth = SEAM_APPLET_CALL_DEPTH,
         .value_stack_slots = SEAM_APPLET_STACK_SLOTS,
     };
-    seam_wasm_instance_options options = {
-        .memory_image = image, .memory_image_pages = pages, .skip_start = image != NULL};
+    seam_wasm_instance_options options = {.memory_image = image,
+                                          .memory_image_pages = pages,
+                                          .skip_start = image != NULL || applet->checking};
     seam_wasm_imports *imports = NULL;
     seam_wasm_trap trap;
     seam_err err;
@@ -459,7 +462,8 @@ static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t 
     }
     for (size_t i = 0; err == SEAM_OK && i < sizeof host_functions / sizeof host_functions[0];
          i++) {
-        err = seam_wasm_imports_add_host(imports, applet->store, "seam", host_functions[i].name,
+        err = seam_wasm_imports_add_host(imports, applet->store, SEAM_WASM_NAME("seam"),
+                                         seam_wasm_name_of(host_functions[i].name),
                                          host_functions[i].signature, host_functions[i].fn, applet);
     }
     if (err == SEAM_OK) {
@@ -590,6 +594,17 @@ done:
     if (out != NULL) {
         *out = applet;
     }
+    return err;
+}
+
+seam_err seam_applet_check(const seam_wasm_module *module) {
+    seam_applet *applet = NULL;
+    seam_err err = applet_new(module, NULL, &applet);
+    if (err == SEAM_OK) {
+        applet->checking = true;
+        err = instantiate(applet, NULL, 0);
+    }
+    seam_applet_free(applet);
     return err;
 }
 

@@ -29,6 +29,7 @@
 #include "seam/wasm.h"
 
 #define SEAM_APPLET_MAX_PAGES      16u       /* 64 KiB pages of linear memory (1 MiB) */
+#define SEAM_APPLET_MAX_TABLE      4096u     /* table entries, all tables together (32 KiB) */
 #define SEAM_APPLET_CALL_DEPTH     256u      /* nested wasm calls */
 #define SEAM_APPLET_STACK_SLOTS    16384u    /* value-stack slots (128 KiB) */
 #define SEAM_APPLET_FUEL           10000000u /* default fuel per entry-point call */
@@ -77,6 +78,16 @@ typedef struct {
 seam_err seam_applet_install(const seam_wasm_module *module, const seam_applet_options *options,
                              const uint8_t *params, size_t params_len, seam_applet_result *result,
                              seam_applet **out);
+
+/*
+ * Checks that seam_applet_install could make an applet of module, without
+ * running any of its code: its package metadata, its imports (module "seam",
+ * the names and signatures install binds, from the same table), the store's
+ * memory and table limits, its active segments, its memory and the types of
+ * its entry points (process required). Only install can tell whether a start
+ * function traps. Nothing is kept. Errors: as seam_applet_install.
+ */
+seam_err seam_applet_check(const seam_wasm_module *module);
 
 /*
  * Creates an instance of module whose linear memory is image[0..pages *

@@ -62,10 +62,15 @@ typedef struct {
 } channel;
 
 /* A load in progress (INSTALL [for load] then LOAD blocks), in memory only:
-   a power cut or reset before the last block leaves nothing behind. */
+   a power cut or reset before the last block leaves nothing behind. It belongs
+   to the SD that began it, on its channel and in its secure channel session
+   (the host || card challenge names it): a LOAD from anywhere else ends it. */
 typedef struct {
     bool active;
     uint8_t channel;
+    uint8_t sd[REGISTRY_AID_MAX]; /* the SD that sent INSTALL [for load]: the owner */
+    uint8_t sd_len;
+    uint8_t session[32];
     uint8_t next_block;
     uint8_t aid[REGISTRY_AID_MAX];
     uint8_t aid_len;

@@ -10,7 +10,10 @@
  *                                                         ▼
  *                          package record + module in this command's transaction
  *
- * Any refusal during a load ends it: the next LOAD needs a new INSTALL [for
+ * A load belongs to the SD that sent INSTALL [for load], on that channel and in
+ * that secure channel session (issue 9 item 4): a LOAD from another SD, session
+ * or channel is refused (6985), and the package is always that SD's. Any
+ * refusal during a load ends it: the next LOAD needs a new INSTALL [for
  * load]. Nothing of a load is persistent before its last block, so a power
  * cut or reset mid-load leaves nothing behind. Every command needs an open
  * secure channel (else 6982) and answers the data field 00 on success.
@@ -70,8 +73,12 @@ static void reply_ok(seam_card *c, reply *r) {
     r->sw = SEAM_SW_SUCCESS;
 }
 
-/* True when aid names a security domain, a package or an instance. */
-static seam_err aid_in_use(seam_card *c, const uint8_t *aid, size_t len, bool *used) {
+/* True when aid names a security domain, a package or an instance, is the built-in
+   security domain package's, or is reserved by an upgrade session (issue 9 item 1):
+   for a package loaded by loader, the sessions it owns do not count; for anything
+   else (loader NULL) every session does. */
+static seam_err aid_in_use(seam_card *c, const uint8_t *aid, size_t len, const registry_sd *loader,
+                           bool *used) {
     registry_sd sd;
     store_package p;
     store_instance inst;
@@ -80,8 +87,11 @@ static seam_err aid_in_use(seam_card *c, const uint8_t *aid, size_t len, bool *u
         e = store_package_get(c->nvm, aid, len, &p);
     if (e == SEAM_ERR_NOT_FOUND)
         e = store_instance_get(c->nvm, aid, len, &inst);
-    *used = e == SEAM_OK;
-    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
+    *used =
+        e == SEAM_OK || (len == sizeof domain_package_aid && !memcmp(aid, domain_package_aid, len));
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = *used ? SEAM_OK : upgrade_reserved(c, aid, len, loader, used);
+    return e;
 }
 
 /* True for an LFDB hash length the card checks: none, SHA-1, SHA-256, SHA-384, SHA-512. */
@@ -123,7 +133,8 @@ out:
     return e;
 }
 
-static seam_err install_for_load(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
+static seam_err install_for_load(seam_card *c, channel *ch, const registry_sd *self,
+                                 const seam_apdu *a, reply *r) {
     const uint8_t *elf, *sd, *hash, *params, *token;
     size_t elf_len, sd_len, hash_len, params_len, token_len, pos = 0;
     bool used = false;
@@ -140,7 +151,7 @@ static seam_err install_for_load(seam_card *c, channel *ch, const seam_apdu *a, 
     /* the package goes to the selected (issuer) security domain */
     if (sd_len && (sd_len != ch->selected_len || memcmp(sd, ch->selected, sd_len)))
         goto out;
-    e = aid_in_use(c, elf, elf_len, &used);
+    e = aid_in_use(c, elf, elf_len, self, &used);
     if (e)
         goto out;
     if (used) {
@@ -150,6 +161,9 @@ static seam_err install_for_load(seam_card *c, channel *ch, const seam_apdu *a, 
     load_end(c);
     c->load.active = true;
     c->load.channel = (uint8_t)(ch - c->channels);
+    memcpy(c->load.sd, self->aid, self->aid_len);
+    c->load.sd_len = self->aid_len;
+    channel_session_name(ch, c->load.session);
     memcpy(c->load.aid, elf, elf_len);
     c->load.aid_len = (uint8_t)elf_len;
     if (hash_len)
@@ -191,14 +205,18 @@ static seam_err load_finish(seam_card *c, reply *r) {
     if (seam_package_read(module, &info) != SEAM_OK || info.aid.len != c->load.aid_len ||
         memcmp(info.aid.bytes, c->load.aid, info.aid.len))
         goto out;
+    /* item 13 of issue 9: a package install could not use is refused now (6A80) */
+    e = seam_applet_check(module);
+    if (instance_refused(&e, &r->sw) || e)
+        goto out;
     memcpy(p.aid, info.aid.bytes, info.aid.len);
     p.aid_len = (uint8_t)info.aid.len;
     p.version = info.version;
     p.space = SPACE_USEFUL;
-    /* the package belongs to the SD whose channel loaded it (INSTALL [for load] checked
-       that it is the SD named there): the one still selected on the load's channel */
-    memcpy(p.sd, c->channels[c->load.channel].selected, c->channels[c->load.channel].selected_len);
-    p.sd_len = c->channels[c->load.channel].selected_len;
+    /* the package belongs to the SD that began the load (INSTALL [for load] checked
+       that it is the SD named there) */
+    memcpy(p.sd, c->load.sd, c->load.sd_len);
+    p.sd_len = c->load.sd_len;
     p.applet_count = (uint8_t)info.applet_count;
     for (size_t i = 0; i < info.applet_count; i++) {
         memcpy(p.applets[i], info.applets[i].bytes, info.applets[i].len);
@@ -212,12 +230,23 @@ out:
     return e;
 }
 
+/* True when a LOAD on ch continues the load in progress: the same channel, SD and
+   secure channel session as its INSTALL [for load] (issue 9 item 4). */
+static bool load_continues(const seam_card *c, const channel *ch) {
+    uint8_t name[sizeof c->load.session];
+    channel_session_name(ch, name);
+    return c->load.active && c->load.channel == (uint8_t)(ch - c->channels) &&
+           ch->selected_len == c->load.sd_len &&
+           !memcmp(ch->selected, c->load.sd, c->load.sd_len) &&
+           !memcmp(name, c->load.session, sizeof name);
+}
+
 seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
     seam_err e = SEAM_OK;
     if (!secured) {
         r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (!c->load.active || c->load.channel != (uint8_t)(ch - c->channels)) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+    } else if (!load_continues(c, ch)) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* and the load, if any, ends */
     } else if ((a->p1 != 0x00 && a->p1 != 0x80) || a->p2 != c->load.next_block ||
                (a->p1 == 0x00 && a->p2 == 0xFF)) {
         r->sw = SEAM_SW_WRONG_P1P2;
@@ -313,7 +342,7 @@ static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd
             r->sw = SEAM_SW_DATA_NOT_FOUND;
             goto out;
         }
-        e = aid_in_use(c, aid, aid_len, &used);
+        e = aid_in_use(c, aid, aid_len, NULL, &used);
         if (e || used) {
             r->sw = SEAM_SW_CONDITIONS_NOT_MET;
             goto out;
@@ -343,7 +372,7 @@ static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd
         r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* U2: no new instance from the temporary space */
         goto out;
     }
-    e = aid_in_use(c, aid, aid_len, &used);
+    e = aid_in_use(c, aid, aid_len, NULL, &used);
     if (e || used) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         goto out;
@@ -455,18 +484,23 @@ out:
 }
 
 /* INSTALL [for extradition] of a package: it must be self's and in the useful space
-   (U8: 6985 in the temporary one); its record names the target SD. */
+   (U8: 6985 in the temporary one), and not the new version of an upgrade in progress
+   (6985: a migration installs only code of the session's owner); its record names the
+   target SD. */
 static seam_err extradite_package(seam_card *c, const registry_sd *self, const registry_sd *to,
                                   const uint8_t *aid, size_t len, reply *r) {
     store_package p;
+    bool reserved = false;
     seam_err e = store_package_get(c->nvm, aid, len, &p);
+    if (!e)
+        e = upgrade_reserved(c, aid, len, NULL, &reserved);
     if (e == SEAM_ERR_NOT_FOUND) { /* U8: a package of the temporary space stays there */
         e = store_package_get_in(c->nvm, SPACE_TEMPORARY, aid, len, &p);
         r->sw = e == SEAM_OK ? SEAM_SW_CONDITIONS_NOT_MET : SEAM_SW_DATA_NOT_FOUND;
         e = e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
     } else if (!e && !domain_owns(self, p.sd, p.sd_len, 0)) {
         r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (!e && p.space != SPACE_USEFUL) {
+    } else if (!e && (p.space != SPACE_USEFUL || reserved)) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
     } else if (!e) {
         memcpy(p.sd, to->aid, to->aid_len);
@@ -478,9 +512,41 @@ static seam_err extradite_package(seam_card *c, const registry_sd *self, const r
     return e;
 }
 
+/* Moves instance inst to SD `to` with its restore record, in this transaction: 6985 when
+   `to` holds a record for the same instance AID already, 6A84 when it has no room. */
+static seam_err extradite_instance(seam_card *c, store_instance *inst, const registry_sd *to,
+                                   reply *r) {
+    restore_identity from, dest;
+    bool taken = false;
+    int32_t quota = 0;
+    seam_err e = SEAM_OK;
+    restore_identity_make(&from, inst->sd, inst->sd_len, inst->aid, inst->aid_len);
+    restore_identity_make(&dest, to->aid, to->aid_len, inst->aid, inst->aid_len);
+    if (from.len != dest.len || memcmp(from.bytes, dest.bytes, from.len)) {
+        e = restore_record_exists(c->nvm, &dest, &taken);
+        if (e || taken) {
+            r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* the target's own record stays its own */
+            goto out;
+        }
+        e = restore_record_move(c->nvm, &from, &dest, &quota);
+        if (e || quota != 0) {
+            r->sw = SEAM_SW_NOT_ENOUGH_MEMORY;
+            goto out;
+        }
+    }
+    memcpy(inst->sd, to->aid, to->aid_len);
+    inst->sd_len = to->aid_len;
+    e = store_instance_put(c->nvm, inst);
+    if (!e)
+        reply_ok(c, r);
+out:
+    return e;
+}
+
 /* INSTALL [for extradition]: target SD AID, 00, instance or package AID, 00, params,
    token. The target must be a security domain on the card (6A88), the instance or
-   package self's (6982); its record then names the target. */
+   package self's (6982); its record then names the target. An instance takes its
+   restore record along, and must not be selected on a channel (6985). */
 static seam_err extradition(seam_card *c, const registry_sd *self, const seam_apdu *a, reply *r) {
     const uint8_t *v[6];
     size_t len[6];
@@ -512,11 +578,19 @@ static seam_err extradition(seam_card *c, const registry_sd *self, const seam_ap
         r->sw = SEAM_SW_SECURITY_STATUS;
         goto out;
     }
-    memcpy(inst.sd, v[0], len[0]);
-    inst.sd_len = (uint8_t)len[0];
-    e = store_instance_put(c->nvm, &inst);
-    if (!e)
-        reply_ok(c, r);
+    /* an instance of either version of a package being upgraded stays in its SD while
+       the session lives: one of P2 given to another SD would count as that SD's move
+       and let the clean-up delete its P1 instances (U5, U7; issue 9 item 1 family) */
+    e = upgrade_reserved(c, inst.package, inst.package_len, NULL, &found);
+    if (e || found) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+        goto out;
+    }
+    if (content_instance_selected(c, inst.aid, inst.aid_len)) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* bound to its old record on that channel */
+        goto out;
+    }
+    e = extradite_instance(c, &inst, &sd, r);
 out:
     return e;
 }
@@ -556,7 +630,7 @@ seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
     else if (a->p2 != 0x00)
         r->sw = SEAM_SW_WRONG_P1P2;
     else if (a->p1 == 0x02)
-        e = install_for_load(c, ch, a, r);
+        e = install_for_load(c, ch, &self, a, r);
     else if (a->p1 == 0x04 || a->p1 == 0x0C)
         e = install_for_install(c, ch, &self, a, a->p1 == 0x0C, r);
     else if (a->p1 == 0x08)

@@ -44,7 +44,8 @@
  *                                                                            ▼
  *        SET STATUS (by itself) PERSONALIZED 0F ◀────────────────── SELECTABLE 07
  *        SET STATUS P1 40 lock (owner or Global Lock): b8 set, unlock clears it
- *        DELETE (owner or Global Delete) once nothing is associated with it
+ *        DELETE (owner or Global Delete) once nothing is associated with it:
+ *        its key sets and its restore-module records go with it (P10)
  *
  * A new SSD is created from the card's built-in security domain package
  * (ELF A0000001515350, module A000000151535041, as on GlobalPlatform cards)
@@ -230,6 +231,16 @@ seam_err domain_authority_token(seam_card *c, const channel *ch, const seam_apdu
     return e;
 }
 
+seam_err domain_content_manager(seam_card *c, const channel *ch, registry_sd *self, uint16_t *sw) {
+    bool dm = false;
+    seam_err e = authority(c, ch, self, &dm, sw);
+    if (!e && dm)
+        *sw = SEAM_SW_SUCCESS; /* personalization of its own content needs no token */
+    else if (!e && *sw == SEAM_SW_SECURITY_STATUS)
+        seam_log(SEAM_LOG_DEBUG, "card: SD without content management refused (6982)");
+    return e;
+}
+
 bool domain_owns(const registry_sd *self, const uint8_t *owner, size_t owner_len,
                  uint8_t global_privilege) {
     return same_aid(self->aid, self->aid_len, owner, owner_len) ||
@@ -271,6 +282,8 @@ seam_err domain_install(seam_card *c, const channel *ch, const registry_sd *self
         memcpy(sd.parent, self->aid, self->aid_len);
         sd.parent_len = self->aid_len;
         e = seam_crypto_random(sd.diversification, sizeof sd.diversification);
+        if (!e) /* records an older image kept after deleting an SD of this AID */
+            e = restore_domain_delete(c->nvm, sd.aid, sd.aid_len);
         if (!e)
             e = registry_sd_put(c->nvm, &sd);
         if (!e)
@@ -347,7 +360,10 @@ seam_err domain_delete(seam_card *c, const registry_sd *self, const registry_sd 
         if (c->channels[i].open && same_aid(c->channels[i].selected, c->channels[i].selected_len,
                                             target->aid, target->aid_len))
             goto done; /* 6985: selected on a channel */
-    e = registry_sd_delete(c->nvm, target->aid, target->aid_len);
+    /* its records go with it: a later SD under the same AID is another owner (P10) */
+    e = restore_domain_delete(c->nvm, target->aid, target->aid_len);
+    if (!e)
+        e = registry_sd_delete(c->nvm, target->aid, target->aid_len);
     if (!e)
         *sw = SEAM_SW_SUCCESS;
 done:

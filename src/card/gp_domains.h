@@ -37,6 +37,14 @@ seam_err domain_authority(seam_card *c, const channel *ch, registry_sd *self, ui
 seam_err domain_authority_token(seam_card *c, const channel *ch, const seam_apdu *a,
                                 registry_sd *self, uint16_t *sw);
 
+/*
+ * Reads the SD selected on ch into *self and says whether it manages content for a
+ * command that carries no token (DGIs 7F70 / 7F71 of the restore module): *sw 9000
+ * with Authorized or Delegated Management, 6985 (the SD is locked) or 6982 (not an
+ * SD, or neither privilege). Errors: nvm errors.
+ */
+seam_err domain_content_manager(seam_card *c, const channel *ch, registry_sd *self, uint16_t *sw);
+
 /* True when self owns content associated with SD owner, or holds global_privilege
    (a PRIV2_ bit; 0 = ownership only). */
 bool domain_owns(const registry_sd *self, const uint8_t *owner, size_t owner_len,
@@ -54,8 +62,9 @@ seam_err domain_install(seam_card *c, const channel *ch, const registry_sd *self
                         const uint8_t *aid, size_t aid_len, const uint8_t *priv, size_t priv_len,
                         bool selectable, uint16_t *sw);
 
-/* Deletes SSD target with its keys: *sw 9000, 6982 (not self's, no Global Delete) or
-   6985 (the ISD, content still associated, selected on a channel). Errors: nvm. */
+/* Deletes SSD target with its keys and its restore-module records: *sw 9000, 6982 (not
+   self's, no Global Delete) or 6985 (the ISD, content still associated, selected on a
+   channel). Errors: nvm. */
 seam_err domain_delete(seam_card *c, const registry_sd *self, const registry_sd *target,
                        uint16_t *sw);
 

@@ -13,7 +13,8 @@
  *   transaction; its SW answered.
  *
  * Without a target the blocks go to the selected SD itself: IIN (tag 42)
- * and CIN (tag 45) into the card record, as BER-TLV (P1 b5b4 = 10, or 00)
+ * and CIN (tag 45) into the card record, by the ISD only (they are the
+ * card's; an SSD gets 6982), as BER-TLV (P1 b5b4 = 10, or 00)
  * or wrapped in DGI 0070 (P1 b5b4 = 01); DGIs 7F70 and 7F71 file
  * personalization blocks and application data in the restore module
  * (restore_apdu.c, P5 c); any other tag or DGI is 6A88.
@@ -27,6 +28,7 @@
 #include <string.h>
 
 #include "card_int.h"
+#include "gp_domains.h"
 #include "gp_perso.h"
 #include "instance.h"
 #include "restore_apdu.h"
@@ -40,8 +42,7 @@
 #define P1_RFU        0x06u
 #define P1_CASE4      0x01u
 
-/* The host || card challenge of ch's session: it names the session. */
-static void session_name(const channel *ch, uint8_t out[32]) {
+void channel_session_name(const channel *ch, uint8_t out[32]) {
     memcpy(out, ch->session.keys.host_challenge, 16);
     memcpy(out + 16, ch->session.keys.card_challenge, 16);
 }
@@ -57,7 +58,7 @@ void perso_begin(channel *ch, const uint8_t *aid, size_t len) {
     perso_end(ch);
     memcpy(ch->perso.target, aid, len);
     ch->perso.target_len = (uint8_t)len;
-    session_name(ch, ch->perso.session);
+    channel_session_name(ch, ch->perso.session);
 }
 
 /* The command the applet sees: 80 E2 P1 P2 [Lc data] [Le], short or extended. */
@@ -112,11 +113,16 @@ static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *
         goto out;
     }
     e = instance_load(c, ch->perso.target, ch->perso.target_len, &li);
-    if (e == SEAM_ERR_NOT_FOUND) { /* deleted since INSTALL [for personalization] */
+    if (e == SEAM_ERR_NOT_FOUND || (!e && (li.record.sd_len != ch->selected_len ||
+                                           memcmp(li.record.sd, ch->selected, ch->selected_len)))) {
+        /* deleted since INSTALL [for personalization], or another SD's now (extradited,
+           or deleted and installed again by another SD): not this sequence's target */
         e = SEAM_OK;
         r->sw = SEAM_SW_DATA_NOT_FOUND;
         goto out;
     }
+    if (instance_refused(&e, &r->sw))
+        goto out; /* its package is unusable: 6A80, the channel stays open */
     if (!e)
         e = build_command(a, &cmd, &cmd_len);
     if (e)
@@ -173,8 +179,9 @@ out:
     return ok;
 }
 
-/* Applies BER-TLVs 42 (IIN) and 45 (CIN) to card; sets *sw on a refusal. */
-static void apply_tlvs(registry_card *card, const uint8_t *d, size_t n, uint16_t *sw) {
+/* Applies BER-TLVs 42 (IIN) and 45 (CIN) to card; sets *sw on a refusal (6982 when the
+   SD is not the ISD: they are the card's). */
+static void apply_tlvs(registry_card *card, bool isd, const uint8_t *d, size_t n, uint16_t *sw) {
     size_t pos = 0;
     if (n == 0)
         *sw = SEAM_SW_WRONG_DATA;
@@ -189,6 +196,8 @@ static void apply_tlvs(registry_card *card, const uint8_t *d, size_t n, uint16_t
             *sw = SEAM_SW_DATA_NOT_FOUND;
         } else if (len == 0 || len > REGISTRY_ID_MAX) {
             *sw = SEAM_SW_WRONG_DATA;
+        } else if (!isd) {
+            *sw = SEAM_SW_SECURITY_STATUS;
         } else if (tag == 0x42) {
             memcpy(card->iin, d + pos, len);
             card->iin_len = (uint8_t)len;
@@ -202,8 +211,8 @@ static void apply_tlvs(registry_card *card, const uint8_t *d, size_t n, uint16_t
 
 /* Applies DGIs (tag 2 bytes, length 1 byte or FF + 2 bytes): 0070 to card, 7F70
    and 7F71 to the restore module (restore_apdu.c). */
-static seam_err apply_dgis(seam_card *c, const channel *ch, registry_card *card, const uint8_t *d,
-                           size_t n, uint16_t *sw) {
+static seam_err apply_dgis(seam_card *c, const channel *ch, registry_card *card, bool isd,
+                           const uint8_t *d, size_t n, uint16_t *sw) {
     size_t pos = 0;
     seam_err e = SEAM_OK;
     if (n == 0)
@@ -231,15 +240,16 @@ static seam_err apply_dgis(seam_card *c, const channel *ch, registry_card *card,
         else if (dgi != 0x0070)
             *sw = SEAM_SW_DATA_NOT_FOUND;
         else
-            apply_tlvs(card, d + pos, len, sw);
+            apply_tlvs(card, isd, d + pos, len, sw);
         pos += len;
     }
     return e;
 }
 
-/* Delivers the block to the selected SD: IIN and CIN into the card record. */
+/* Delivers the block to the selected SD: IIN and CIN into the card record (the ISD only). */
 static seam_err to_sd(seam_card *c, const channel *ch, const seam_apdu *a, reply *r) {
     registry_card card;
+    bool isd = domain_is_isd(ch->selected, ch->selected_len);
     uint16_t sw = SEAM_SW_SUCCESS;
     seam_err e = SEAM_OK;
     if ((a->p1 & P1_ENCRYPTION) == 0x60) {
@@ -250,9 +260,9 @@ static seam_err to_sd(seam_card *c, const channel *ch, const seam_apdu *a, reply
     if (e)
         goto out;
     if ((a->p1 & P1_FORMAT) == 0x08)
-        e = apply_dgis(c, ch, &card, a->data, a->nc, &sw);
+        e = apply_dgis(c, ch, &card, isd, a->data, a->nc, &sw);
     else
-        apply_tlvs(&card, a->data, a->nc, &sw);
+        apply_tlvs(&card, isd, a->data, a->nc, &sw);
     r->sw = sw;
     if (!e && sw == SEAM_SW_SUCCESS)
         e = registry_card_put(c->nvm, &card);
@@ -267,7 +277,7 @@ seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secur
     r->sw = SEAM_SW_SECURITY_STATUS;
     if (!secured)
         goto out; /* an unauthenticated command changes nothing, the sequence neither */
-    session_name(ch, name);
+    channel_session_name(ch, name);
     if (memcmp(name, ch->perso.session, sizeof name)) { /* a new session: a new sequence */
         perso_end(ch);
         memcpy(ch->perso.session, name, sizeof name);

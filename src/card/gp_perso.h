@@ -19,4 +19,9 @@
  */
 void perso_begin(channel *ch, const uint8_t *aid, size_t len);
 
+/* The name of ch's secure channel session: its host || card challenge (a new
+   session has new challenges). Sequences that span commands (STORE DATA, LOAD)
+   keep it to end with their session. */
+void channel_session_name(const channel *ch, uint8_t out[32]);
+
 #endif

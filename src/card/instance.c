@@ -25,6 +25,25 @@ seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_mod
     return e;
 }
 
+bool instance_refused(seam_err *e, uint16_t *sw) {
+    switch (*e) {
+    case SEAM_ERR_WASM_MALFORMED:
+    case SEAM_ERR_WASM_INVALID:
+    case SEAM_ERR_WASM_LINK:
+    case SEAM_ERR_WASM_LIMIT:
+    case SEAM_ERR_CARD_PACKAGE_MISSING:
+    case SEAM_ERR_CARD_PACKAGE_MALFORMED:
+    case SEAM_ERR_CARD_PACKAGE_FIELD:
+    case SEAM_ERR_CARD_PLATFORM:
+    case SEAM_ERR_CARD_APPLET:
+        *sw = SEAM_SW_WRONG_DATA;
+        *e = SEAM_OK;
+        return true;
+    default:
+        return false;
+    }
+}
+
 void instance_bind_restore(seam_card *c, instance_loaded *li, uint32_t previous_version) {
     li->restore.nvm = c->nvm;
     restore_identity_make(&li->restore.id, li->record.sd, li->record.sd_len, li->record.aid,
@@ -124,7 +143,8 @@ seam_err instance_file_package_perso(seam_card *c, instance_loaded *li,
     seam_tlv_iter it;
     seam_tlv tlv;
     int32_t result = 0;
-    seam_err e = seam_wasm_module_custom(module, INSTANCE_PERSO_SECTION, &data, &len);
+    seam_err e =
+        seam_wasm_module_custom(module, SEAM_WASM_NAME(INSTANCE_PERSO_SECTION), &data, &len);
     *sw = SEAM_SW_SUCCESS;
     if (e == SEAM_ERR_NOT_FOUND) {
         e = SEAM_OK;
@@ -152,6 +172,7 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
     seam_applet_restore_host host;
     seam_applet_options options = {.restore = &host};
     seam_applet_result res = {0};
+    int32_t quota = 0;
     seam_err e = instance_module(c, &li->record, &li->module);
     *sw = SEAM_SW_UNKNOWN;
     li->restore.nvm = c->nvm;
@@ -160,15 +181,23 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
     restore_host(&li->restore, previous_version, &host);
     if (!e)
         e = seam_applet_install(li->module, &options, params, params_len, &res, &li->applet);
-    if (!e && res.storage)
+    if (e == SEAM_ERR_CARD_APPLET && seam_applet_check(li->module) == SEAM_OK)
+        e = SEAM_OK; /* the package is usable: its start function trapped (*sw 6F00) */
+    else if (!e && res.storage)
         e = res.storage; /* a restore_* call could not write: a storage failure */
-    if (e)
+    if (e || !li->applet) {
+        instance_refused(&e, sw);
         goto done;
+    }
     if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
         *sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
         goto done; /* a warning must not commit a failed install either */
     }
-    e = restore_record_ensure(c->nvm, &li->restore.id);
+    e = restore_record_ensure(c->nvm, &li->restore.id, &quota);
+    if (!e && quota != 0) {
+        *sw = SEAM_SW_NOT_ENOUGH_MEMORY; /* the SD has no room for the instance's record */
+        goto done;
+    }
     if (!e)
         e = instance_file_package_perso(c, li, li->module, sw);
     if (!e && *sw == SEAM_SW_SUCCESS)

@@ -7,6 +7,7 @@
 #ifndef SEAM_CARD_INSTANCE_H
 #define SEAM_CARD_INSTANCE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "card_int.h"
@@ -25,6 +26,16 @@ typedef struct {
 /* Builds the module of inst's package, in the space inst names (*out the caller's,
    seam_wasm_module_free). Errors: SEAM_ERR_NOT_FOUND, nvm and wasm errors. */
 seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_module **out);
+
+/*
+ * True when e, from building or checking an applet (instance_module,
+ * instance_load, seam_applet_check), is a refusal of its package rather than a
+ * storage failure: a module that does not decode, package metadata, an import
+ * the runtime does not bind, a limit, a missing or mistyped export. Then *sw is
+ * 6A80 and *e SEAM_OK, so that the command answers a status word and keeps its
+ * secure channel (issue 9 item 13); otherwise nothing changes.
+ */
+bool instance_refused(seam_err *e, uint16_t *sw);
 
 /* Loads instance aid from its committed pages into *li with its restore record
    bound (previous_version 0). Errors: SEAM_ERR_NOT_FOUND, nvm, wasm, card errors. */
@@ -60,7 +71,9 @@ seam_err instance_replay_perso(seam_card *c, instance_loaded *li, uint16_t *sw);
  * as seam_upgrade_previous_version answers), creates the record if needed,
  * files the package's seam.perso blocks, and replays the record's blocks.
  * Nothing of the instance is stored yet (instance_store). *sw 9000 or the
- * refusal (6F00 for a trap; 6A80 a malformed seam.perso section). On return
+ * refusal (6F00 for a trap, a start function's included; 6A80 an unusable
+ * package or a malformed seam.perso section; 6A84 no room for the record or
+ * its blocks in the SD's quota). On return
  * li holds what was made; instance_unload it in any case.
  */
 seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *params,

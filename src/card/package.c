@@ -135,7 +135,8 @@ seam_err seam_package_read(const seam_wasm_module *module, seam_package_info *in
         err = SEAM_ERR_ARG;
         goto done;
     }
-    if (seam_wasm_module_custom(module, SEAM_PACKAGE_SECTION, &data, &len) != SEAM_OK) {
+    if (seam_wasm_module_custom(module, SEAM_WASM_NAME(SEAM_PACKAGE_SECTION), &data, &len) !=
+        SEAM_OK) {
         err = SEAM_ERR_CARD_PACKAGE_MISSING;
         goto done;
     }

@@ -1,8 +1,12 @@
 /*
  * Restore-module records (restore.h; docs/restore-module.md). A record's
  * header counts the bytes its blocks (1 + data) and entries (name + value)
- * take, so that the quota is checked without walking the record; every
- * change updates the header in the same transaction.
+ * take, so that the record's quota is checked without walking the record;
+ * every change updates the header in the same transaction.
+ *
+ * The SD's quota (records and nvm bytes of all its records) is counted
+ * afresh, from the rows under the SD's key prefix, before anything that
+ * makes them grow: nothing is cached, so nothing can drift from the rows.
  */
 #include "restore.h"
 
@@ -51,15 +55,64 @@ static seam_err header_put(seam_nvm *nvm, const restore_identity *id, const head
     return seam_nvm_put(nvm, RESTORE_RECORD, id->bytes, id->len, v, sizeof v);
 }
 
-/* Reads the header, creating an empty record when there is none. */
-static seam_err header_ensure(seam_nvm *nvm, const restore_identity *id, header *h) {
+/* Reads the header of id's record; *fresh when there is none (*h is then an empty one,
+   not written yet). */
+static seam_err header_read(seam_nvm *nvm, const restore_identity *id, header *h, bool *fresh) {
     seam_err e = header_get(nvm, id, h);
-    if (e == SEAM_ERR_NOT_FOUND) {
+    *fresh = e == SEAM_ERR_NOT_FOUND;
+    if (*fresh) {
         h->next_block = 0;
         h->used = 0;
-        e = header_put(nvm, id, h);
+        e = SEAM_OK;
     }
     return e;
+}
+
+/* ---- the SD's quota --------------------------------------------------------------- */
+
+typedef struct {
+    size_t records, rows, bytes; /* bytes: what the rows cost the nvm */
+} usage;
+
+static int count_row(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
+                     size_t value_len) {
+    usage *u = ctx;
+    (void)key;
+    (void)value;
+    u->rows++;
+    u->bytes += seam_nvm_record_cost(key_len, value_len);
+    return 0;
+}
+
+static const uint16_t tables[3] = {RESTORE_RECORD, RESTORE_PERSO, RESTORE_ENTRY};
+
+/* Adds up the rows of tables 8-10 under prefix (an SD's or an identity's). */
+static seam_err usage_of(seam_nvm *nvm, const uint8_t *prefix, size_t len, usage *u) {
+    seam_err e = SEAM_OK;
+    memset(u, 0, sizeof *u);
+    for (size_t t = 0; !e && t < 3; t++) {
+        size_t before = u->rows;
+        e = seam_nvm_foreach(nvm, tables[t], prefix, len, count_row, u);
+        if (tables[t] == RESTORE_RECORD)
+            u->records = u->rows - before;
+    }
+    return e;
+}
+
+/* True in *room when id's SD can take `records` more records costing `bytes` more. */
+static seam_err domain_room(seam_nvm *nvm, const restore_identity *id, size_t records, size_t bytes,
+                            bool *room) {
+    usage u;
+    seam_err e = usage_of(nvm, id->bytes, 1u + id->bytes[0], &u);
+    *room = !e && u.records + records <= RESTORE_DOMAIN_RECORDS_MAX &&
+            u.bytes + bytes <= RESTORE_DOMAIN_BYTES_MAX;
+    if (!e && !*room)
+        seam_log(SEAM_LOG_DEBUG, "card: an SD's restore records are at their quota");
+    return e;
+}
+
+static size_t header_cost(const restore_identity *id) {
+    return seam_nvm_record_cost(id->len, HEADER_LEN);
 }
 
 seam_err restore_record_exists(seam_nvm *nvm, const restore_identity *id, bool *exists) {
@@ -69,9 +122,18 @@ seam_err restore_record_exists(seam_nvm *nvm, const restore_identity *id, bool *
     return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }
 
-seam_err restore_record_ensure(seam_nvm *nvm, const restore_identity *id) {
+seam_err restore_record_ensure(seam_nvm *nvm, const restore_identity *id, int32_t *result) {
     header h;
-    return header_ensure(nvm, id, &h);
+    bool fresh = false, room = true;
+    seam_err e = header_read(nvm, id, &h, &fresh);
+    *result = SEAM_RESTORE_ERR_QUOTA;
+    if (!e && fresh)
+        e = domain_room(nvm, id, 1, header_cost(id), &room);
+    if (!e && fresh && room)
+        e = header_put(nvm, id, &h);
+    if (!e && room)
+        *result = 0;
+    return e;
 }
 
 seam_err restore_record_delete(seam_nvm *nvm, const restore_identity *id) {
@@ -80,6 +142,73 @@ seam_err restore_record_delete(seam_nvm *nvm, const restore_identity *id) {
         e = seam_nvm_delete_prefix(nvm, RESTORE_PERSO, id->bytes, id->len, NULL);
     if (!e)
         e = seam_nvm_delete_prefix(nvm, RESTORE_ENTRY, id->bytes, id->len, NULL);
+    return e;
+}
+
+seam_err restore_domain_delete(seam_nvm *nvm, const uint8_t *sd, size_t sd_len) {
+    uint8_t prefix[1 + REGISTRY_AID_MAX];
+    seam_nvm_cursor cur;
+    size_t key_len = 0, value_len = 0;
+    seam_err e = sd_len >= 1 && sd_len <= REGISTRY_AID_MAX ? SEAM_OK : SEAM_ERR_ARG;
+    if (!e) {
+        prefix[0] = (uint8_t)sd_len;
+        memcpy(prefix + 1, sd, sd_len);
+    }
+    for (size_t t = 0; !e && t < 3; t++) { /* a write only where there is something */
+        e = seam_nvm_cursor_init(&cur, tables[t], prefix, 1 + sd_len);
+        if (!e)
+            e = seam_nvm_cursor_next(nvm, &cur, NULL, 0, &key_len, NULL, 0, &value_len);
+        if (!e)
+            e = seam_nvm_delete_prefix(nvm, tables[t], prefix, 1 + sd_len, NULL);
+        else if (e == SEAM_ERR_NOT_FOUND)
+            e = SEAM_OK;
+    }
+    return e;
+}
+
+seam_err restore_record_move(seam_nvm *nvm, const restore_identity *from,
+                             const restore_identity *to, int32_t *result) {
+    uint8_t key[RESTORE_ID_MAX + SEAM_RESTORE_NAME_MAX],
+        moved[RESTORE_ID_MAX + SEAM_RESTORE_NAME_MAX];
+    uint8_t value[1 + SEAM_RESTORE_VALUE_MAX];
+    seam_nvm_cursor cur;
+    size_t key_len = 0, value_len = 0;
+    usage u;
+    bool room = false;
+    seam_err e = usage_of(nvm, from->bytes, from->len, &u);
+    *result = SEAM_RESTORE_ERR_QUOTA;
+    if (!e && u.records == 0) {
+        *result = 0; /* no record: nothing to move */
+        goto done;
+    }
+    /* under the new identity every key changes length by to->len - from->len */
+    if (!e)
+        e = domain_room(nvm, to, u.records, u.bytes + u.rows * to->len - u.rows * from->len, &room);
+    if (e || !room)
+        goto done;
+    for (size_t t = 0; !e && t < 3; t++) {
+        e = seam_nvm_cursor_init(&cur, tables[t], from->bytes, from->len);
+        while (!e) {
+            e = seam_nvm_cursor_next(nvm, &cur, key, sizeof key, &key_len, value, sizeof value,
+                                     &value_len);
+            if (e == SEAM_ERR_BUFFER_SMALL)
+                e = SEAM_ERR_NVM_CORRUPT;
+            if (e)
+                break;
+            memcpy(moved, to->bytes, to->len);
+            memcpy(moved + to->len, key + from->len, key_len - from->len);
+            e = seam_nvm_put(nvm, tables[t], moved, to->len + key_len - from->len, value,
+                             value_len);
+            if (!e)
+                e = seam_nvm_delete(nvm, tables[t], key, key_len);
+        }
+        if (e == SEAM_ERR_NOT_FOUND)
+            e = SEAM_OK;
+    }
+    if (!e)
+        *result = 0;
+done:
+    seam_secure_zero(value, sizeof value);
     return e;
 }
 
@@ -95,19 +224,26 @@ seam_err restore_perso_append(seam_nvm *nvm, const restore_identity *id, uint8_t
                               const uint8_t *data, size_t len, int32_t *result) {
     uint8_t key[RESTORE_ID_MAX + SEAM_RESTORE_NAME_MAX], value[2 + RESTORE_BLOCK_MAX];
     uint8_t seq[SEQ_LEN];
+    size_t key_len = 0;
     header h;
-    seam_err e = header_ensure(nvm, id, &h);
+    bool fresh = false, room = false;
+    seam_err e = header_read(nvm, id, &h, &fresh);
     *result = SEAM_RESTORE_ERR_QUOTA;
     if (e || len > RESTORE_BLOCK_MAX || h.next_block >= BLOCKS_MAX ||
         h.used + 1u + len > SEAM_RESTORE_QUOTA)
         goto done;
     seq[0] = (uint8_t)(h.next_block >> 8);
     seq[1] = (uint8_t)h.next_block;
+    key_len = make_key(id, seq, SEQ_LEN, key);
+    e = domain_room(nvm, id, fresh,
+                    seam_nvm_record_cost(key_len, 2 + len) + (fresh ? header_cost(id) : 0), &room);
+    if (e || !room)
+        goto done;
     value[0] = FORMAT;
     value[1] = p1;
     if (len)
         memcpy(value + 2, data, len);
-    e = seam_nvm_put(nvm, RESTORE_PERSO, key, make_key(id, seq, SEQ_LEN, key), value, 2 + len);
+    e = seam_nvm_put(nvm, RESTORE_PERSO, key, key_len, value, 2 + len);
     h.next_block++;
     h.used = (uint16_t)(h.used + 1u + len);
     if (!e)
@@ -122,7 +258,9 @@ done:
 seam_err restore_perso_clear(seam_nvm *nvm, const restore_identity *id) {
     restore_blocks blocks = {0};
     header h;
-    seam_err e = header_ensure(nvm, id, &h);
+    seam_err e = header_get(nvm, id, &h);
+    if (e == SEAM_ERR_NOT_FOUND)
+        return SEAM_OK; /* no record, no blocks */
     if (!e)
         e = restore_blocks_read(nvm, id, &blocks);
     for (size_t i = 0; !e && i < blocks.count; i++)
@@ -194,31 +332,42 @@ seam_err restore_entry_put(seam_nvm *nvm, const restore_identity *id, const uint
                            size_t name_len, const uint8_t *value, size_t len, int32_t *result) {
     uint8_t key[RESTORE_ID_MAX + SEAM_RESTORE_NAME_MAX];
     uint8_t *v = NULL;
-    size_t key_len = 0, old_len = 0;
-    size_t old = 0;
+    size_t key_len = 0, old_len = 0, old = 0, old_cost = 0, new_cost = 0;
     header h;
+    bool fresh = false, room = true;
     seam_err e = SEAM_OK;
     *result = SEAM_RESTORE_ERR_QUOTA;
     if (name_len < 1 || name_len > SEAM_RESTORE_NAME_MAX || len > SEAM_RESTORE_VALUE_MAX)
         goto done;
-    e = header_ensure(nvm, id, &h);
+    e = header_read(nvm, id, &h, &fresh);
     if (e)
         goto done;
     key_len = make_key(id, name, name_len, key);
     e = seam_nvm_get(nvm, RESTORE_ENTRY, key, key_len, NULL, 0, &old_len);
-    if (!e)
+    if (!e) {
         old = name_len + old_len - 1; /* the stored value has a format byte */
-    else if (e == SEAM_ERR_NOT_FOUND)
+        old_cost = seam_nvm_record_cost(key_len, old_len);
+    } else if (e == SEAM_ERR_NOT_FOUND) {
         e = SEAM_OK;
+    }
     if (e)
         goto done;
-    if (len == 0) {
-        if (old)
-            e = seam_nvm_delete(nvm, RESTORE_ENTRY, key, key_len);
-        h.used = (uint16_t)(h.used - old);
-    } else if (h.used - old + name_len + len > SEAM_RESTORE_QUOTA) {
+    if (len == 0 && !old) {
+        *result = 0; /* nothing to delete: nothing written, no record created */
         goto done;
+    }
+    if (len == 0) {
+        e = seam_nvm_delete(nvm, RESTORE_ENTRY, key, key_len);
+        h.used = (uint16_t)(h.used - old);
     } else {
+        if (h.used - old + name_len + len > SEAM_RESTORE_QUOTA)
+            goto done;
+        new_cost = seam_nvm_record_cost(key_len, 1 + len);
+        if (fresh || new_cost > old_cost)
+            e = domain_room(nvm, id, fresh, new_cost - old_cost + (fresh ? header_cost(id) : 0),
+                            &room);
+        if (e || !room)
+            goto done;
         v = malloc(1 + len);
         e = v ? SEAM_OK : SEAM_ERR_NOMEM;
         if (!e) {

@@ -13,6 +13,14 @@
  *
  * identity = len(SD AID) || SD AID || len(instance AID) || instance AID.
  * Every function works inside the caller's nvm transaction.
+ *
+ * A record belongs to its SD (docs/restore-module.md, "Ownership"): every
+ * key of an SD's records starts with len(SD AID) || SD AID, so one prefix
+ * finds them all. Each SD holds at most RESTORE_DOMAIN_RECORDS_MAX records
+ * costing at most RESTORE_DOMAIN_BYTES_MAX bytes of the nvm (keys, values
+ * and SEAM_NVM_RECORD_OVERHEAD per row); every function that makes an SD's
+ * records grow checks it and answers SEAM_RESTORE_ERR_QUOTA, writing
+ * nothing, when it would be passed.
  */
 #ifndef SEAM_CARD_RESTORE_H
 #define SEAM_CARD_RESTORE_H
@@ -32,8 +40,10 @@ enum {
     RESTORE_ENTRY = 10,
 };
 
-#define RESTORE_ID_MAX    (2u + 2u * REGISTRY_AID_MAX)
-#define RESTORE_BLOCK_MAX 255u /* data bytes in one personalization block */
+#define RESTORE_ID_MAX             (2u + 2u * REGISTRY_AID_MAX)
+#define RESTORE_DOMAIN_RECORDS_MAX 32u           /* records of one SD */
+#define RESTORE_DOMAIN_BYTES_MAX   (64u * 1024u) /* nvm bytes of one SD's records */
+#define RESTORE_BLOCK_MAX          255u          /* data bytes in one personalization block */
 
 /* The BER-TLV of personalization blocks and application data entries on the
    external interface (DGIs 7F70 / 7F71, the export, a package's seam.perso). */
@@ -70,16 +80,29 @@ void restore_identity_make(restore_identity *id, const uint8_t *sd, size_t sd_le
 
 /* True in *exists when the identity has a record. Errors: nvm errors. */
 seam_err restore_record_exists(seam_nvm *nvm, const restore_identity *id, bool *exists);
-/* Creates an empty record unless there is one. Errors: nvm errors. */
-seam_err restore_record_ensure(seam_nvm *nvm, const restore_identity *id);
+/* Creates an empty record unless there is one; *result 0 or SEAM_RESTORE_ERR_QUOTA (the
+   SD's quota; nothing written). Errors: nvm errors. */
+seam_err restore_record_ensure(seam_nvm *nvm, const restore_identity *id, int32_t *result);
 /* Deletes a record with its blocks and entries. Errors: SEAM_ERR_NOT_FOUND, nvm errors. */
 seam_err restore_record_delete(seam_nvm *nvm, const restore_identity *id);
+/* Deletes every record of SD sd (1..16 bytes) with their blocks and entries; writes
+   nothing when it has none. Errors: nvm errors. */
+seam_err restore_domain_delete(seam_nvm *nvm, const uint8_t *sd, size_t sd_len);
+/*
+ * Moves the record of identity from (if there is one) to identity to, the same instance
+ * under another SD, which must have none (the caller checks): *result 0, or
+ * SEAM_RESTORE_ERR_QUOTA when to's SD has no room for it (nothing written).
+ * Errors: nvm errors.
+ */
+seam_err restore_record_move(seam_nvm *nvm, const restore_identity *from,
+                             const restore_identity *to, int32_t *result);
 
 /* Appends a personalization block (creating the record if needed); *result 0 or
-   SEAM_RESTORE_ERR_QUOTA (nothing written). Errors: nvm errors. */
+   SEAM_RESTORE_ERR_QUOTA (the record's or the SD's quota; nothing written). Errors: nvm. */
 seam_err restore_perso_append(seam_nvm *nvm, const restore_identity *id, uint8_t p1,
                               const uint8_t *data, size_t len, int32_t *result);
-/* Deletes every personalization block of the record (the entries stay). */
+/* Deletes every personalization block of the record (the entries stay); nothing when
+   there is no record. Errors: SEAM_ERR_NVM_CORRUPT, nvm errors. */
 seam_err restore_perso_clear(seam_nvm *nvm, const restore_identity *id);
 
 /* The personalization blocks of a record, read out in order: count blocks,
@@ -96,8 +119,9 @@ seam_err restore_blocks_read(seam_nvm *nvm, const restore_identity *id, restore_
 /* Frees what restore_blocks_read allocated; a zeroed struct is fine. */
 void restore_blocks_free(restore_blocks *blocks);
 
-/* Sets entry name (1..16 bytes) to value[0..len) (len 0 deletes it); *result 0 or
-   SEAM_RESTORE_ERR_QUOTA (nothing written). Errors: nvm errors. */
+/* Sets entry name (1..16 bytes) to value[0..len) (len 0 deletes it; a record is created
+   only for a value); *result 0 or SEAM_RESTORE_ERR_QUOTA (the record's or the SD's
+   quota; nothing written). Errors: nvm errors. */
 seam_err restore_entry_put(seam_nvm *nvm, const restore_identity *id, const uint8_t *name,
                            size_t name_len, const uint8_t *value, size_t len, int32_t *result);
 /* Reads entry name into out[0..cap) (as much as fits), *len its whole length;

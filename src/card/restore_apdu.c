@@ -5,10 +5,13 @@
  * export of a record to the terminal. Every one acts only on identities of
  * the SD whose secure channel carries it; reading is only the export, at
  * security level 33 so that the terminal relays bytes it cannot read.
+ * Writing needs an SD that manages content (Authorized or Delegated
+ * Management), and stays within the SD's quota (restore.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "gp_domains.h"
 #include "instance.h"
 #include "restore_apdu.h"
 #include "seam/util.h"
@@ -42,6 +45,8 @@ static seam_err personalize_now(seam_card *c, const registry_sd *self, const sea
         goto done;
     }
     e = instance_load(c, aid->value, aid->length, &li);
+    if (instance_refused(&e, sw)) /* an unusable package: 6A80, not a storage failure */
+        goto done;
     if (!e)
         e = instance_replay_perso(c, &li, sw);
     if (!e && *sw == SEAM_SW_SUCCESS)
@@ -99,16 +104,18 @@ done:
 seam_err restore_store_data_dgi(seam_card *c, const channel *ch, uint16_t dgi, const uint8_t *d,
                                 size_t n, uint16_t *sw) {
     registry_sd self;
-    seam_err e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &self);
-    *sw = SEAM_SW_SECURITY_STATUS;
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = SEAM_OK;
-    else if (!e && !(scp03_security_level(&ch->session) & SCP03_LEVEL_C_DEC))
+    /* only an SD that manages content files records (P10; docs/restore-module.md) */
+    seam_err e = domain_content_manager(c, ch, &self, sw);
+    if (e || *sw != SEAM_SW_SUCCESS)
+        return e;
+    if (!(scp03_security_level(&ch->session) & SCP03_LEVEL_C_DEC)) {
         seam_log(SEAM_LOG_DEBUG, "card: DGI %04X needs C-DECRYPTION (6982)", dgi);
-    else if (!e && dgi == RESTORE_DGI_PERSO)
+        *sw = SEAM_SW_SECURITY_STATUS;
+    } else if (dgi == RESTORE_DGI_PERSO) {
         e = dgi_perso(c, &self, d, n, sw);
-    else if (!e)
+    } else {
         e = dgi_entries(c, &self, d, n, sw);
+    }
     return e;
 }
 
@@ -180,6 +187,8 @@ static seam_err save_now(seam_card *c, const registry_sd *self, const uint8_t *a
         goto done;
     }
     e = instance_load(c, aid, aid_len, &li);
+    if (instance_refused(&e, sw)) /* an unusable package: 6A80, not a storage failure */
+        goto done;
     if (!e)
         e = seam_applet_save_for_upgrade(li.applet, &res);
     if (!e && res.storage)

@@ -15,9 +15,11 @@
 
 /*
  * Applies STORE DATA DGI 7F70 or 7F71 (d[0..n), its value) for an instance
- * of the SD selected on ch: *sw 9000, 6982 (not an SD, or a session without
- * C-DECRYPTION), 6A80 (malformed, nothing changed), 6A84 (over the record's
- * quota), or an applet's refusal of a block replayed into the instance.
+ * of the SD selected on ch: *sw 9000, 6982 (not an SD, an SD with neither
+ * Authorized nor Delegated Management, or a session without C-DECRYPTION),
+ * 6985 (a locked SD), 6A80 (malformed, nothing changed), 6A84 (over the
+ * record's or the SD's quota), or an applet's refusal of a block replayed
+ * into the instance.
  * Errors: nvm and applet errors.
  */
 seam_err restore_store_data_dgi(seam_card *c, const channel *ch, uint16_t dgi, const uint8_t *d,

@@ -31,6 +31,13 @@
  *   install], DELETE, status query and power-up, and waits while an old
  *   instance is selected on a logical channel.
  *
+ * Ownership (issue 9 item 1). While a session lives, P1's and P2's AIDs are
+ * reserved for its owner (upgrade_reserved): nobody else may load a package
+ * under them, and nobody may use them for a security domain or an instance.
+ * P2 must be the owner's: start refuses a C4 naming another SD's package,
+ * extradition of P2 is refused, and migrate checks P2's owner again, so that
+ * a restore record is only handed to code the session's owner loaded.
+ *
  * Every transition is one command, hence one nvm transaction: a power cut
  * leaves the session where the last complete command put it.
  */
@@ -124,10 +131,13 @@ static seam_err session_put(seam_nvm *nvm, const session *s) {
 #define DOMAINS_MAX 32u
 
 /* Who holds what: the SDs with instances of P1 (temporary space) and, for each,
-   whether it also holds an instance of P2 (useful space). */
+   whether it also holds an instance of P2 (useful space). More SDs than
+   DOMAINS_MAX: overflow, and the clean-up waits (it must never delete the P1
+   instances of an SD it did not look at). */
 typedef struct {
     size_t old_instances;
     size_t domains;
+    bool overflow;
     uint8_t sd[DOMAINS_MAX][REGISTRY_AID_MAX];
     uint8_t sd_len[DOMAINS_MAX];
     bool has_new[DOMAINS_MAX];
@@ -152,6 +162,8 @@ static seam_err holders_of_old(void *ctx, store_instance *inst) {
     if (!known && h->domains < DOMAINS_MAX) {
         memcpy(h->sd[h->domains], inst->sd, inst->sd_len);
         h->sd_len[h->domains++] = inst->sd_len;
+    } else if (!known) {
+        h->overflow = true;
     }
     return SEAM_OK;
 }
@@ -233,20 +245,39 @@ static seam_err instances_of(seam_card *c, const uint8_t *aid, size_t len, uint8
 
 #define INSTANCES_MAX 64u
 
+typedef struct {
+    seam_card *c;
+    const session *s;
+    bool busy;
+} busy_walk;
+
+/* Sets busy when an instance of P1 is selected on a logical channel. */
+static seam_err old_instance_busy(void *ctx, store_instance *inst) {
+    busy_walk *w = ctx;
+    w->busy |= inst->space == SPACE_TEMPORARY &&
+               same(inst->package, inst->package_len, w->s->old_aid, w->s->old_len) &&
+               content_instance_selected(w->c, inst->aid, inst->aid_len);
+    return SEAM_OK;
+}
+
 /* Deletes every instance of P1 (their records stay), P1 and the session; *done false
    (nothing changed) while one of those instances is selected on a logical channel:
    its live state belongs to that channel, and a later command completes. */
 static seam_err complete(seam_card *c, const session *s, bool *done) {
     uint8_t aids[INSTANCES_MAX][REGISTRY_AID_MAX], lens[INSTANCES_MAX];
-    size_t n = 0;
-    seam_err e = instances_of(c, s->old_aid, s->old_len, SPACE_TEMPORARY, NULL, 0, aids, lens,
-                              INSTANCES_MAX, &n);
+    size_t n = 0, deleted = 0;
+    busy_walk busy = {c, s, false};
+    seam_err e = store_instances_each(c->nvm, old_instance_busy, &busy);
     *done = false;
-    for (size_t i = 0; !e && i < n; i++)
-        if (content_instance_selected(c, aids[i], lens[i]))
-            goto out;
-    for (size_t i = 0; !e && i < n; i++)
-        e = store_instance_delete(c->nvm, aids[i], lens[i]);
+    if (e || busy.busy)
+        goto out;
+    do { /* INSTANCES_MAX at a time, until none is left */
+        e = instances_of(c, s->old_aid, s->old_len, SPACE_TEMPORARY, NULL, 0, aids, lens,
+                         INSTANCES_MAX, &n);
+        for (size_t i = 0; !e && i < n; i++)
+            e = store_instance_delete(c->nvm, aids[i], lens[i]);
+        deleted += n;
+    } while (!e && n == INSTANCES_MAX);
     if (!e)
         e = store_package_delete_in(c->nvm, SPACE_TEMPORARY, s->old_aid, s->old_len);
     if (!e)
@@ -256,7 +287,7 @@ static seam_err complete(seam_card *c, const session *s, bool *done) {
         seam_log(SEAM_LOG_INFO,
                  "card: upgrade complete: %zu old instance(s) deleted with the "
                  "old package; the temporary useful space holds it no more",
-                 n);
+                 deleted);
     }
 out:
     return e;
@@ -265,8 +296,9 @@ out:
 /* U6, U7, U9: completes the session when every SD holding P1 holds P2 too. */
 static seam_err tidy(seam_card *c, const session *s, bool *completed) {
     holdings h;
-    bool all = true;
+    bool all;
     seam_err e = survey(c, s, &h);
+    all = !h.overflow;
     for (size_t i = 0; i < h.domains; i++)
         all &= h.has_new[i];
     *completed = false;
@@ -283,29 +315,57 @@ static seam_err tidy(seam_card *c, const session *s, bool *completed) {
     return e;
 }
 
+#define TIDY_BATCH 8u
+
 seam_err upgrade_tidy_all(seam_card *c) {
-    seam_nvm_cursor cur;
-    uint8_t key[REGISTRY_AID_MAX];
-    size_t key_len = 0, value_len = 0, n = 0;
-    uint8_t keys[8][REGISTRY_AID_MAX], lens[8];
+    uint8_t key[REGISTRY_AID_MAX], keys[TIDY_BATCH][REGISTRY_AID_MAX], lens[TIDY_BATCH];
+    size_t key_len = 0, value_len = 0, n = 0, kept = 0;
     session s;
     bool completed = false;
-    seam_err e = seam_nvm_cursor_init(&cur, UPGRADE_SESSION, NULL, 0);
-    while (!e && n < 8) { /* collect first: tidy deletes sessions */
-        e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
-        if (!e) {
-            memcpy(keys[n], key, key_len);
-            lens[n++] = (uint8_t)key_len;
+    seam_err e = SEAM_OK;
+    do { /* a batch at a time, collected first (tidy deletes sessions), after the
+            sessions of earlier batches that stay */
+        seam_nvm_cursor cur;
+        size_t seen = 0;
+        n = 0;
+        e = seam_nvm_cursor_init(&cur, UPGRADE_SESSION, NULL, 0);
+        while (!e && n < TIDY_BATCH) {
+            e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
+            if (!e && seen++ >= kept) {
+                memcpy(keys[n], key, key_len);
+                lens[n++] = (uint8_t)key_len;
+            }
         }
-    }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = SEAM_OK;
-    for (size_t i = 0; !e && i < n; i++) {
-        e = session_get(c->nvm, keys[i], lens[i], &s);
-        if (!e)
-            e = tidy(c, &s, &completed);
-    }
+        if (e == SEAM_ERR_NOT_FOUND)
+            e = SEAM_OK;
+        for (size_t i = 0; !e && i < n; i++) {
+            e = session_get(c->nvm, keys[i], lens[i], &s);
+            if (!e)
+                e = tidy(c, &s, &completed);
+            kept += !e && !completed;
+        }
+    } while (!e && n == TIDY_BATCH);
     return e;
+}
+
+seam_err upgrade_reserved(seam_card *c, const uint8_t *aid, size_t len, const registry_sd *self,
+                          bool *reserved) {
+    seam_nvm_cursor cur;
+    uint8_t key[REGISTRY_AID_MAX];
+    size_t key_len = 0, value_len = 0;
+    session s;
+    seam_err e = seam_nvm_cursor_init(&cur, UPGRADE_SESSION, NULL, 0);
+    *reserved = false;
+    while (!e && !*reserved) {
+        e = seam_nvm_cursor_next(c->nvm, &cur, key, sizeof key, &key_len, NULL, 0, &value_len);
+        if (!e)
+            e = session_get(c->nvm, key, key_len, &s);
+        if (!e)
+            *reserved =
+                (same(aid, len, s.old_aid, s.old_len) || same(aid, len, s.new_aid, s.new_len)) &&
+                !(self && same(s.owner, s.owner_len, self->aid, self->aid_len));
+    }
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -362,6 +422,39 @@ static seam_err move_instances(seam_card *c, const uint8_t *aid, size_t len, uin
     return store_instances_each(c->nvm, move_instance, &w);
 }
 
+/*
+ * Whether a session started by self may take aid as its new package AID (item 1 of
+ * issue 9): *sw 9000; 6985 when another session reserves aid (as its old or new
+ * AID) or aid names a security domain or an instance (no package could be loaded
+ * there); 6982 when a package of another SD is there already (a migration installs
+ * only code of the session's owner). Errors: nvm errors.
+ */
+static seam_err new_aid_usable(seam_card *c, const registry_sd *self, const uint8_t *aid,
+                               size_t len, uint16_t *sw) {
+    registry_sd sd;
+    store_instance inst;
+    store_package p;
+    bool reserved = false;
+    seam_err e = upgrade_reserved(c, aid, len, NULL, &reserved);
+    *sw = SEAM_SW_CONDITIONS_NOT_MET;
+    if (e || reserved)
+        goto done;
+    e = registry_sd_get(c->nvm, aid, len, &sd);
+    if (e == SEAM_ERR_NOT_FOUND)
+        e = store_instance_get(c->nvm, aid, len, &inst);
+    if (e != SEAM_ERR_NOT_FOUND)
+        goto done; /* SEAM_OK: an SD or an instance is there (6985) */
+    e = store_package_get(c->nvm, aid, len, &p);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        e = SEAM_OK;
+        *sw = SEAM_SW_SUCCESS;
+    } else if (!e) {
+        *sw = domain_owns(self, p.sd, p.sd_len, 0) ? SEAM_SW_SUCCESS : SEAM_SW_SECURITY_STATUS;
+    }
+done:
+    return e;
+}
+
 static seam_err start(seam_card *c, const registry_sd *self, const seam_apdu *a, reply *r) {
     seam_tlv old, new_aid;
     bool has_new = false;
@@ -390,6 +483,12 @@ static seam_err start(seam_card *c, const registry_sd *self, const seam_apdu *a,
         r->sw = SEAM_SW_SECURITY_STATUS; /* only P1's owner starts its upgrade */
         goto done;
     }
+    e = new_aid_usable(c, self, has_new ? new_aid.value : old.value,
+                       has_new ? new_aid.length : old.length, &r->sw);
+    if (!e && has_new && r->sw == SEAM_SW_SUCCESS) /* nor the old one another session's new */
+        e = new_aid_usable(c, self, old.value, old.length, &r->sw);
+    if (e || r->sw != SEAM_SW_SUCCESS)
+        goto done;
     memset(&s, 0, sizeof s);
     memcpy(s.old_aid, old.value, old.length);
     s.old_len = (uint8_t)old.length;
@@ -427,6 +526,8 @@ static seam_err migrate_one(seam_card *c, const session *s, const store_instance
     if (content_instance_selected(c, old->aid, old->aid_len))
         goto done; /* 6985: in use on a channel */
     e = store_package_get(c->nvm, s->new_aid, s->new_len, &p);
+    if (!e && !same(p.sd, p.sd_len, s->owner, s->owner_len))
+        goto done; /* 6985: only code loaded by the session's owner gets the record */
     for (uint8_t i = 0; !e && i < p.applet_count; i++)
         known |= same(p.applets[i], p.applet_lens[i], old->applet, old->applet_len);
     if (!e && !known) {
@@ -435,6 +536,8 @@ static seam_err migrate_one(seam_card *c, const session *s, const store_instance
     }
     if (!e)
         e = instance_load(c, old->aid, old->aid_len, &li); /* 1. save */
+    if (instance_refused(&e, sw))
+        goto done;
     if (!e)
         e = seam_applet_save_for_upgrade(li.applet, &res);
     if (!e && res.storage)

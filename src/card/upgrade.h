@@ -10,7 +10,10 @@
 #ifndef SEAM_CARD_UPGRADE_H
 #define SEAM_CARD_UPGRADE_H
 
+#include <stdbool.h>
+
 #include "card_int.h"
+#include "registry.h"
 
 enum { UPGRADE_SESSION = 13 };
 
@@ -26,6 +29,15 @@ enum {
    handler contract). */
 seam_err gp_manage_elf_upgrade(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
                                reply *r);
+
+/*
+ * True in *reserved when aid is the old or the new package AID of an upgrade
+ * session whose owner is not self (self NULL: of any session). While a session
+ * lives, only its owner may load a package under those AIDs, and nobody may
+ * use them for a security domain or an instance (issue 9 item 1). Errors: nvm.
+ */
+seam_err upgrade_reserved(seam_card *c, const uint8_t *aid, size_t len, const registry_sd *self,
+                          bool *reserved);
 
 /* Completes every session whose old package is no longer needed (U6, U7, U9); run
    after a command that creates or deletes instances. Errors: nvm errors. */

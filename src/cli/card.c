@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "card_serve.h"
 #include "cli.h"
 #include "seam/card.h"
 #include "seam/link.h"
@@ -77,50 +78,15 @@ static int card_new(int argc, char **argv) {
     return 0;
 }
 
-typedef struct {
-    seam_card *card;
-    uint8_t atr[SEAM_CARD_ATR_MAX];
-    size_t atr_len;
-} serving;
-
-static seam_err serve_power_on(void *ctx) {
-    serving *s = ctx;
-    return seam_card_power_on(s->card, s->atr, sizeof s->atr, &s->atr_len);
-}
-
-static seam_err serve_power_off(void *ctx) {
-    serving *s = ctx;
-    seam_card_power_off(s->card);
-    return SEAM_OK;
-}
-
-static seam_err serve_atr(void *ctx, uint8_t *out, size_t out_size, size_t *out_len) {
-    serving *s = ctx;
-    if (!s->atr_len) {
-        seam_err e = serve_power_on(ctx);
-        if (e)
-            return e;
-    }
-    if (out_size < s->atr_len)
-        return SEAM_ERR_BUFFER_SMALL;
-    memcpy(out, s->atr, s->atr_len);
-    *out_len = s->atr_len;
-    return SEAM_OK;
-}
-
-static seam_err serve_apdu(void *ctx, const uint8_t *in, size_t in_len, uint8_t *out,
-                           size_t out_size, size_t *out_len) {
-    serving *s = ctx;
-    return seam_card_transmit(s->card, in, in_len, out, out_size, out_len);
-}
-
 static int card_serve(int argc, char **argv) {
     static const char *const known[] = {"--image", "--vpcd", NULL};
     const char *image = option(argc, argv, "--image");
     const char *vpcd = option(argc, argv, "--vpcd");
     seam_vpcd_options opt = {0};
     char host[256] = SEAM_VPCD_DEFAULT_HOST;
-    serving s = {0};
+    card_serving s;
+    seam_vpcd_handler handler;
+    seam_card *card = NULL;
     if (!only_options(argc, argv, known) || !image) {
         fprintf(stderr, "usage: seam card serve --image FILE [--vpcd HOST:PORT]\n");
         return 2;
@@ -139,8 +105,11 @@ static int card_serve(int argc, char **argv) {
         opt.port = (uint16_t)port;
     }
     opt.host = host;
-    seam_err e = seam_card_open(image, &s.card);
+    seam_err e = seam_card_open(image, &card);
+    if (!e)
+        e = card_serving_bind(&s, card, &handler);
     if (e) {
+        seam_card_close(card);
         fprintf(stderr, "seam card serve: %s: %s\n", image, seam_err_str(e));
         return 1;
     }
@@ -148,16 +117,10 @@ static int card_serve(int argc, char **argv) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    seam_vpcd_handler handler = {.ctx = &s,
-                                 .power_on = serve_power_on,
-                                 .power_off = serve_power_off,
-                                 .reset = serve_power_on,
-                                 .atr = serve_atr,
-                                 .apdu = serve_apdu};
     seam_log(SEAM_LOG_INFO, "serving %s to vpcd at %s:%u", image, host,
              opt.port ? opt.port : SEAM_VPCD_DEFAULT_PORT);
     e = seam_vpcd_serve(&opt, &handler, &stop_requested);
-    seam_card_close(s.card);
+    seam_card_close(card);
     if (e) {
         fprintf(stderr, "seam card serve: %s\n", seam_err_str(e));
         return 1;

@@ -299,7 +299,8 @@ static bool package_aid(const uint8_t *bytes, size_t len, uint8_t *aid, size_t *
     seam_tlv tlv;
     bool ok = false;
     if (seam_wasm_module_new(bytes, len, &m, NULL, 0) == SEAM_OK &&
-        seam_wasm_module_custom(m, "seam.package", &section, &section_len) == SEAM_OK &&
+        seam_wasm_module_custom(m, SEAM_WASM_NAME("seam.package"), &section, &section_len) ==
+            SEAM_OK &&
         seam_tlv_find(section, section_len, 0x4F, &tlv) == SEAM_OK && tlv.length >= 5 &&
         tlv.length <= 16) {
         memcpy(aid, tlv.value, tlv.length);

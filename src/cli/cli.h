@@ -18,4 +18,7 @@ int seam_cli_card(int argc, char **argv);
 /* seam card script --image FILE SCRIPT: argv[0] is "script". */
 int seam_cli_card_script(int argc, char **argv);
 
+/* seam gp [OPTIONS] ACTION ...: manage a GlobalPlatform card; argv[0] is "gp". */
+int seam_cli_gp(int argc, char **argv);
+
 #endif

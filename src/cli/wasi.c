@@ -443,10 +443,12 @@ seam_err seam_wasi_add_imports(seam_wasi *wasi, seam_wasm_imports *imports,
                                seam_wasm_store *store) {
     seam_err err = SEAM_OK;
     for (size_t i = 0; i < sizeof provided_fns / sizeof provided_fns[0] && err == SEAM_OK; i++)
-        err = seam_wasm_imports_add_host(imports, store, SEAM_WASI_MODULE, provided_fns[i].name,
+        err = seam_wasm_imports_add_host(imports, store, SEAM_WASM_NAME(SEAM_WASI_MODULE),
+                                         seam_wasm_name_of(provided_fns[i].name),
                                          provided_fns[i].signature, provided_fns[i].fn, wasi);
     for (size_t i = 0; i < sizeof refusals / sizeof refusals[0] && err == SEAM_OK; i++)
-        err = seam_wasm_imports_add_host(imports, store, SEAM_WASI_MODULE, refusals[i].name,
-                                         refusals[i].signature, refuse, (void *)&refusals[i]);
+        err = seam_wasm_imports_add_host(imports, store, SEAM_WASM_NAME(SEAM_WASI_MODULE),
+                                         seam_wasm_name_of(refusals[i].name), refusals[i].signature,
+                                         refuse, (void *)&refusals[i]);
     return err;
 }

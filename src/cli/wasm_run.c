@@ -222,7 +222,7 @@ static int run_module(const run_options *opts, const seam_wasm_module *module, s
         status = instantiate_status(opts->path, err, &trap, err_text);
         goto done;
     }
-    if (seam_wasm_instance_export(instance, "_start", &start) != SEAM_OK ||
+    if (seam_wasm_instance_export(instance, SEAM_WASM_NAME("_start"), &start) != SEAM_OK ||
         start.kind != SEAM_WASM_EXTERN_FUNC || seam_wasm_func_param_count(start.as.func) != 0 ||
         seam_wasm_func_result_count(start.as.func) != 0) {
         fprintf(stderr, "seam: %s: not a WASI command: no function _start() exported\n",

@@ -6,7 +6,8 @@
  * so an engine crash or hang costs one failure, not the run. Each command is
  * passed, failed or (assert_malformed on text modules only) skipped; the last
  * line reads "N passed, M failed, K skipped" and the status is 0 when M is 0.
- * See docs/wasm-spec-runner.md.
+ * Export and registered names are compared as exact byte strings (spec_json.h:
+ * a JSON "\u0000" stays a NUL byte). See docs/wasm-spec-runner.md.
  */
 #include <cJSON.h>
 #include <dirent.h>
@@ -25,6 +26,7 @@
 
 #include "cli.h"
 #include "seam/wasm.h"
+#include "spec_json.h"
 
 /* Fuel per top-level call: far above any spec test, bounds a runaway loop. */
 #define SPEC_FUEL (UINT64_C(1) << 32)
@@ -36,6 +38,9 @@
 #define SPEC_MAX_VALUES 64
 
 #define SPEC_WHY_SIZE 1024
+
+/* Room for a name written for people (spec_json_name_text). */
+#define SPEC_NAME_TEXT 160
 
 /* Options, and the tallies a child shares with the parent (hence no pointers). */
 typedef struct {
@@ -112,18 +117,6 @@ static void append(char *buf, size_t size, const char *format, ...) {
     va_end(ap);
 }
 
-/* Returns the string member key of object, or "" when absent or not a string. */
-static const char *json_string(const cJSON *object, const char *key) {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
-    return cJSON_IsString(item) ? item->valuestring : "";
-}
-
-/* Returns the member "line" of a command, or 0. */
-static long json_line(const cJSON *cmd) {
-    const cJSON *line = cJSON_GetObjectItemCaseSensitive(cmd, "line");
-    return cJSON_IsNumber(line) ? (long)line->valuedouble : 0;
-}
-
 /* Returns a new string "dir/name", or NULL when memory runs out. */
 static char *join_path(const char *dir, const char *name) {
     size_t size = strlen(dir) + strlen(name) + 2;
@@ -177,8 +170,8 @@ static seam_err parse_value(const cJSON *json, spec_value *out) {
         {"f32", SEAM_WASM_F32, UINT32_MAX}, {"f64", SEAM_WASM_F64, UINT64_MAX},
         {"funcref", SEAM_WASM_FUNCREF, 0},  {"externref", SEAM_WASM_EXTERNREF, UINT64_MAX - 1},
     };
-    const char *type = json_string(json, "type");
-    const char *value = json_string(json, "value");
+    const char *type = spec_json_string(json, "type");
+    const char *value = spec_json_string(json, "value");
     size_t t = 0;
     while (t < sizeof types / sizeof types[0] && strcmp(type, types[t].name))
         t++;
@@ -292,7 +285,7 @@ static seam_err load_module(spec_run *run, const cJSON *cmd, spec_module **out, 
     size_t len = 0;
     seam_wasm_module *module = NULL;
     char err_text[256] = "";
-    const char *filename = json_string(cmd, "filename");
+    const char *filename = spec_json_string(cmd, "filename");
     char *path = join_path(run->dir, filename);
     if (!path) {
         err = SEAM_ERR_NOMEM;
@@ -338,16 +331,22 @@ static seam_err run_action(spec_run *run, const cJSON *action, seam_wasm_value *
     seam_wasm_instance *instance = NULL;
     seam_wasm_extern ext;
     seam_wasm_value args[SPEC_MAX_VALUES];
-    const char *type = json_string(action, "type");
-    const char *field = json_string(action, "field");
+    const char *type = spec_json_string(action, "type");
+    spec_name name = {0};
+    char field[SPEC_NAME_TEXT];
     const cJSON *json_args = cJSON_GetObjectItemCaseSensitive(action, "args");
     int arg_count = cJSON_IsArray(json_args) ? cJSON_GetArraySize(json_args) : 0;
     *count = 0;
     memset(trap, 0, sizeof *trap);
-    err = target_instance(run, json_string(action, "module"), &instance, why, why_size);
+    spec_json_name_text(action, "field", field, sizeof field);
+    err = target_instance(run, spec_json_string(action, "module"), &instance, why, why_size);
     if (err)
         goto done;
-    err = seam_wasm_instance_export(instance, field, &ext);
+    if (!spec_json_name(action, "field", &name)) {
+        err = SEAM_ERR_NOMEM;
+        goto done;
+    }
+    err = seam_wasm_instance_export(instance, spec_name_view(&name), &ext);
     if (err) {
         snprintf(why, why_size, "export \"%s\": %s", field, seam_err_str(err));
         goto done;
@@ -385,6 +384,7 @@ static seam_err run_action(spec_run *run, const cJSON *action, seam_wasm_value *
     else
         *count = result_count;
 done:
+    free(name.bytes);
     return err;
 }
 
@@ -396,9 +396,9 @@ static seam_err command_module(spec_run *run, const cJSON *cmd, char *why, size_
     seam_wasm_trap trap = {0};
     char err_text[256] = "";
     char failure[512];
-    const char *name = json_string(cmd, "name");
+    const char *name = spec_json_string(cmd, "name");
     run->current = NULL;
-    run->current_line = json_line(cmd);
+    run->current_line = spec_json_line(cmd);
     err = load_module(run, cmd, &loaded, why, why_size);
     if (err)
         goto done;
@@ -410,8 +410,8 @@ static seam_err command_module(spec_run *run, const cJSON *cmd, char *why, size_
                                 err_text, sizeof err_text);
     if (err) {
         describe_failure(failure, sizeof failure, err, &trap, err_text);
-        snprintf(why, why_size, "%s: expected an instance, got %s", json_string(cmd, "filename"),
-                 failure);
+        snprintf(why, why_size, "%s: expected an instance, got %s",
+                 spec_json_string(cmd, "filename"), failure);
         goto done;
     }
     loaded->instance = instance;
@@ -424,14 +424,19 @@ done:
 static seam_err command_register(spec_run *run, const cJSON *cmd, char *why, size_t why_size) {
     seam_err err = SEAM_OK;
     seam_wasm_instance *instance = NULL;
-    const char *as = json_string(cmd, "as");
-    err = target_instance(run, json_string(cmd, "name"), &instance, why, why_size);
+    spec_name as = {0};
+    char as_text[SPEC_NAME_TEXT];
+    err = target_instance(run, spec_json_string(cmd, "name"), &instance, why, why_size);
     if (err)
         goto done;
-    err = seam_wasm_imports_add_instance(run->imports, as, instance);
+    err = spec_json_name(cmd, "as", &as) ? SEAM_OK : SEAM_ERR_NOMEM;
+    if (!err)
+        err = seam_wasm_imports_add_instance(run->imports, spec_name_view(&as), instance);
     if (err)
-        snprintf(why, why_size, "registering \"%s\": %s", as, seam_err_str(err));
+        snprintf(why, why_size, "registering \"%s\": %s",
+                 spec_json_name_text(cmd, "as", as_text, sizeof as_text), seam_err_str(err));
 done:
+    free(as.bytes);
     return err;
 }
 
@@ -443,12 +448,13 @@ static seam_err command_return(spec_run *run, const cJSON *cmd, char *why, size_
     seam_wasm_trap trap;
     char want[SPEC_WHY_SIZE / 2] = "";
     char got[SPEC_WHY_SIZE / 2] = "";
+    char field[SPEC_NAME_TEXT];
     const cJSON *expected = cJSON_GetObjectItemCaseSensitive(cmd, "expected");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive(cmd, "action");
     int expected_count = cJSON_IsArray(expected) ? cJSON_GetArraySize(expected) : 0;
     bool same = false;
     err = run_action(run, action, results, &count, &trap, why, why_size);
-    if (err || strcmp(json_string(cmd, "type"), "assert_return"))
+    if (err || strcmp(spec_json_string(cmd, "type"), "assert_return"))
         goto done;
     same = (uint32_t)expected_count == count;
     for (int i = 0; i < expected_count; i++) {
@@ -468,7 +474,7 @@ static seam_err command_return(spec_run *run, const cJSON *cmd, char *why, size_
     }
     if (!same)
         err = mismatch(why, why_size, "invoke \"%s\": expected (%s), got (%s)",
-                       json_string(action, "field"), want, got);
+                       spec_json_name_text(action, "field", field, sizeof field), want, got);
 done:
     return err;
 }
@@ -479,8 +485,10 @@ static seam_err command_trap(spec_run *run, const cJSON *cmd, char *why, size_t 
     seam_wasm_value results[SPEC_MAX_VALUES];
     uint32_t count = 0;
     seam_wasm_trap trap;
-    const char *text = json_string(cmd, "text");
-    const char *field = json_string(cJSON_GetObjectItemCaseSensitive(cmd, "action"), "field");
+    const char *text = spec_json_string(cmd, "text");
+    char field[SPEC_NAME_TEXT];
+    spec_json_name_text(cJSON_GetObjectItemCaseSensitive(cmd, "action"), "field", field,
+                        sizeof field);
     err = run_action(run, cJSON_GetObjectItemCaseSensitive(cmd, "action"), results, &count, &trap,
                      why, why_size);
     if (err == SEAM_ERR_WASM_TRAP && trap_matches(text, trap.code))
@@ -499,9 +507,9 @@ static seam_err command_reject(spec_run *run, const cJSON *cmd, char *why, size_
     seam_err err = SEAM_OK;
     spec_module *loaded = NULL;
     char detail[SPEC_WHY_SIZE / 2] = "";
-    const char *filename = json_string(cmd, "filename");
-    const char *text = json_string(cmd, "text");
-    bool invalid = !strcmp(json_string(cmd, "type"), "assert_invalid");
+    const char *filename = spec_json_string(cmd, "filename");
+    const char *text = spec_json_string(cmd, "text");
+    bool invalid = !strcmp(spec_json_string(cmd, "type"), "assert_invalid");
     seam_err wanted = invalid ? SEAM_ERR_WASM_INVALID : SEAM_ERR_WASM_MALFORMED;
     seam_err other = invalid ? SEAM_ERR_WASM_MALFORMED : SEAM_ERR_WASM_INVALID;
     err = load_module(run, cmd, &loaded, detail, sizeof detail);
@@ -525,9 +533,9 @@ static seam_err command_no_instance(spec_run *run, const cJSON *cmd, char *why, 
     seam_wasm_trap trap = {0};
     char err_text[256] = "";
     char failure[512];
-    const char *text = json_string(cmd, "text");
-    const char *filename = json_string(cmd, "filename");
-    bool unlinkable = !strcmp(json_string(cmd, "type"), "assert_unlinkable");
+    const char *text = spec_json_string(cmd, "text");
+    const char *filename = spec_json_string(cmd, "filename");
+    bool unlinkable = !strcmp(spec_json_string(cmd, "type"), "assert_unlinkable");
     seam_err wanted = unlinkable ? SEAM_ERR_WASM_LINK : SEAM_ERR_WASM_TRAP;
     err = load_module(run, cmd, &loaded, why, why_size);
     if (err)
@@ -558,6 +566,7 @@ static seam_err spectest_print(seam_wasm_call_ctx *ctx, void *env, const uint64_
 /* Offers the spectest host module the suite imports from. */
 static seam_err spectest_register(spec_run *run) {
     seam_err err = SEAM_OK;
+    const seam_wasm_name spectest = SEAM_WASM_NAME("spectest");
     static const char *const prints[][2] = {
         {"print", "->"},           {"print_i32", "i->"}, {"print_i64", "I->"},
         {"print_f32", "f->"},      {"print_f64", "F->"}, {"print_i32_f32", "if->"},
@@ -575,24 +584,26 @@ static seam_err spectest_register(spec_run *run) {
     memcpy(&globals[3].bits, &f64, sizeof f64);
     seam_wasm_extern ext;
     for (size_t i = 0; !err && i < sizeof prints / sizeof prints[0]; i++)
-        err = seam_wasm_imports_add_host(run->imports, run->store, "spectest", prints[i][0],
-                                         prints[i][1], spectest_print, NULL);
+        err = seam_wasm_imports_add_host(run->imports, run->store, spectest,
+                                         seam_wasm_name_of(prints[i][0]), prints[i][1],
+                                         spectest_print, NULL);
     for (size_t i = 0; !err && i < 4; i++) {
         ext.kind = SEAM_WASM_EXTERN_GLOBAL;
         err = seam_wasm_global_new(run->store, globals[i], false, &ext.as.global);
         if (!err)
-            err = seam_wasm_imports_add(run->imports, "spectest", global_names[i], ext);
+            err = seam_wasm_imports_add(run->imports, spectest, seam_wasm_name_of(global_names[i]),
+                                        ext);
     }
     ext.kind = SEAM_WASM_EXTERN_TABLE;
     if (!err)
         err = seam_wasm_table_new(run->store, SEAM_WASM_FUNCREF, 10, 20, true, &ext.as.table);
     if (!err)
-        err = seam_wasm_imports_add(run->imports, "spectest", "table", ext);
+        err = seam_wasm_imports_add(run->imports, spectest, SEAM_WASM_NAME("table"), ext);
     ext.kind = SEAM_WASM_EXTERN_MEMORY;
     if (!err)
         err = seam_wasm_memory_new(run->store, 1, 2, true, &ext.as.memory);
     if (!err)
-        err = seam_wasm_imports_add(run->imports, "spectest", "memory", ext);
+        err = seam_wasm_imports_add(run->imports, spectest, SEAM_WASM_NAME("memory"), ext);
     return err;
 }
 
@@ -616,9 +627,9 @@ static void run_command(spec_run *run, const cJSON *cmd) {
     spec_counts *counts = run->counts;
     char why[SPEC_WHY_SIZE] = "unknown command type";
     seam_err err = SEAM_ERR_CLI_MISMATCH;
-    const char *type = json_string(cmd, "type");
-    counts->line = json_line(cmd);
-    if (!strcmp(json_string(cmd, "module_type"), "text")) {
+    const char *type = spec_json_string(cmd, "type");
+    counts->line = spec_json_line(cmd);
+    if (!strcmp(spec_json_string(cmd, "module_type"), "text")) {
         snprintf(why, sizeof why, "text modules are out of scope");
         if (!strcmp(type, "assert_malformed")) {
             counts->skipped++;
@@ -661,15 +672,16 @@ static seam_err run_file(const char *json_path, spec_counts *counts) {
     err = read_file(json_path, &text, &len);
     if (err)
         goto done;
-    root = cJSON_ParseWithLength((const char *)text, len);
+    root = spec_json_parse((const char *)text, len);
     const cJSON *commands = cJSON_GetObjectItemCaseSensitive(root, "commands");
     problem = root ? "no \"commands\" array" : "malformed JSON";
     if (!cJSON_IsArray(commands)) {
         err = SEAM_ERR_MALFORMED;
         goto done;
     }
-    if (json_string(root, "source_filename")[0])
-        snprintf(counts->source, sizeof counts->source, "%s", json_string(root, "source_filename"));
+    if (spec_json_string(root, "source_filename")[0])
+        snprintf(counts->source, sizeof counts->source, "%s",
+                 spec_json_string(root, "source_filename"));
     const char *slash = strrchr(json_path, '/');
     run.dir = slash ? strndup(json_path, (size_t)(slash - json_path)) : strdup(".");
     problem = "cannot set up the store and the spectest module";

@@ -5,15 +5,21 @@
  *
  * Client states and transitions (seam_vpcd_serve):
  *
+ *   (start)    --------------------------> CONNECTING (card powered off)
  *   CONNECTING --connected---------------> SERVING    (backoff back to minimum)
  *   CONNECTING --refused / unreachable---> BACKOFF
- *   SERVING    --peer closed / I/O error--> BACKOFF    (socket closed)
- *   SERVING    --oversize frame / ATR fails-> BACKOFF  (socket closed)
+ *   SERVING    --peer closed / I/O error--> BACKOFF    (socket closed, card powered off)
+ *   SERVING    --oversize frame / ATR fails-> BACKOFF  (socket closed, card powered off)
  *   BACKOFF    --backoff elapsed----------> CONNECTING (backoff doubles, capped)
- *   any        --*stop != 0---------------> STOPPED    (socket closed, return SEAM_OK)
+ *   SERVING    --*stop != 0---------------> STOPPED    (socket closed, card powered off)
+ *   CONNECTING / BACKOFF --*stop != 0-----> STOPPED    (the card is already off)
+ *   STOPPED: seam_vpcd_serve returns SEAM_OK
  *
- * Every wait is a poll of at most SEAM_VPCD_STOP_CHECK_MS, so the stop flag
- * is seen within that time in every state.
+ * Link loss is power loss: the card is powered only while a connection holds
+ * it, so no session state of the card (selected applications, verified PINs,
+ * secure channels) outlives the connection it began on. Every wait is a poll
+ * of at most SEAM_VPCD_STOP_CHECK_MS, so the stop flag is seen within that
+ * time in every state.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -380,6 +386,12 @@ out:
     return end;
 }
 
+/* Powers the card off because no connection holds it (before the first, after each). */
+static void power_down(const seam_vpcd_handler *h, const char *why) {
+    seam_log(SEAM_LOG_DEBUG, "vpcd: power off (%s)", why);
+    log_callback("power_off", h->power_off(h->ctx));
+}
+
 /* Tries each resolved address in turn; returns a connected fd or -1. */
 static int connect_any(const struct addrinfo *addresses, unsigned timeout_ms,
                        volatile sig_atomic_t *stop) {
@@ -424,6 +436,7 @@ seam_err seam_vpcd_serve(const seam_vpcd_options *options, const seam_vpcd_handl
     client->io_timeout_ms = opts.io_timeout_ms ? opts.io_timeout_ms : DEFAULT_IO_TIMEOUT_MS;
     unsigned backoff = backoff_min;
     bool refused_logged = false;
+    power_down(handler, "not connected yet");
     while (!*stop) {
         int fd = connect_any(addresses, client->io_timeout_ms, stop);
         if (fd >= 0) {
@@ -432,6 +445,7 @@ seam_err seam_vpcd_serve(const seam_vpcd_options *options, const seam_vpcd_handl
             backoff = backoff_min;
             session_end end = serve_connection(client, fd);
             close(fd);
+            power_down(handler, "connection ended");
             if (end == SESSION_STOPPED)
                 break;
         } else if (!refused_logged && !*stop) {

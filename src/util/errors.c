@@ -118,11 +118,35 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_LINK_ADDRESS:
         message = "link host does not resolve";
         break;
+    case SEAM_ERR_LINK_NO_SERVICE:
+        message = "PC/SC not available (is pcscd running?)";
+        break;
+    case SEAM_ERR_LINK_NO_READER:
+        message = "no such reader";
+        break;
+    case SEAM_ERR_LINK_NO_CARD:
+        message = "no card in the reader";
+        break;
     case SEAM_ERR_CLI_USAGE:
         message = "usage error";
         break;
     case SEAM_ERR_CLI_MISMATCH:
         message = "result differs from the expected one";
+        break;
+    case SEAM_ERR_GP:
+        message = "GlobalPlatform host error";
+        break;
+    case SEAM_ERR_GP_CRYPTOGRAM:
+        message = "the card cryptogram does not verify (wrong keys)";
+        break;
+    case SEAM_ERR_GP_CHANNEL:
+        message = "no secure channel is open";
+        break;
+    case SEAM_ERR_GP_RESPONSE:
+        message = "unexpected answer from the card";
+        break;
+    case SEAM_ERR_GP_PACKAGE:
+        message = "not a seam package";
         break;
     default:
         break;

@@ -40,7 +40,8 @@ typedef struct {
     reader r;
     const functype *type;
     uint32_t nlocals;
-    uint8_t *local_types;
+    uint8_t *local_types; /* parameters and declared locals, expanded for this body */
+    size_t local_cap;
 
     uint8_t *stack;
     uint32_t sp, stack_cap;
@@ -338,6 +339,11 @@ static void patch(walker *w, size_t list) {
 /* ---- type stack ------------------------------------------------------------------ */
 
 static bool push(walker *w, uint8_t t) {
+    if (w->sp == WASM_MAX_OPERANDS) {
+        w->status = wasm_fail(SEAM_ERR_WASM_LIMIT, w->err, w->errlen,
+                              "more than %u operands on a function's stack", WASM_MAX_OPERANDS);
+        return false;
+    }
     if (w->sp == w->stack_cap) {
         uint32_t cap = w->stack_cap ? w->stack_cap * 2 : 64;
         uint8_t *grown = realloc(w->stack, cap);
@@ -1116,21 +1122,46 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
     }
 }
 
+/*
+ * Expands the parameters and the local groups of body b (checked by the
+ * decoder) into w->local_types, a buffer reused from body to body: at most
+ * WASM_MAX_ARITY + WASM_MAX_LOCALS bytes, whatever the module holds.
+ */
+static bool expand_locals(walker *w, const func_body *b) {
+    seam_wasm_module *m = w->m;
+    size_t need = (size_t)w->type->nparams + b->nlocals + 1;
+    if (need > w->local_cap) {
+        uint8_t *grown = realloc(w->local_types, need);
+        if (!grown) {
+            w->status = wasm_fail(SEAM_ERR_NOMEM, w->err, w->errlen, "out of memory");
+            return false;
+        }
+        w->local_types = grown;
+        w->local_cap = need;
+    }
+    if (w->type->nparams)
+        memcpy(w->local_types, w->type->params, w->type->nparams);
+    reader r = {m->bytes, b->locals_start, b->code_start, NULL};
+    size_t at = w->type->nparams;
+    for (uint32_t g = 0; g < b->ngroups; g++) {
+        uint32_t n = 0;
+        uint8_t t = 0;
+        rd_u32(&r, &n);
+        rd_u8(&r, &t);
+        memset(w->local_types + at, t, n);
+        at += n;
+    }
+    w->nlocals = (uint32_t)at;
+    return true;
+}
+
 /* Walks body fidx (a defined function's index); emits when w->emit. */
 static bool walk_body(walker *w, uint32_t body_index) {
     seam_wasm_module *m = w->m;
     func_body *b = &m->bodies[body_index];
     w->type = &m->types[b->type_index];
-    w->nlocals = w->type->nparams + b->nlocals;
-    w->local_types = malloc((size_t)w->nlocals + 1);
-    if (!w->local_types) {
-        w->status = wasm_fail(SEAM_ERR_NOMEM, w->err, w->errlen, "out of memory");
+    if (!expand_locals(w, b))
         return false;
-    }
-    if (w->type->nparams)
-        memcpy(w->local_types, w->type->params, w->type->nparams);
-    if (b->nlocals)
-        memcpy(w->local_types + w->type->nparams, b->local_types, b->nlocals);
     w->r = (reader){m->bytes, b->code_start, b->code_end, NULL};
     w->sp = 0;
     w->nctrl = 0;
@@ -1157,8 +1188,6 @@ static bool walk_body(walker *w, uint32_t body_index) {
                               "section size mismatch: bytes after the function's end");
         ok = false;
     }
-    free(w->local_types);
-    w->local_types = NULL;
     return ok;
 }
 
@@ -1262,6 +1291,7 @@ static seam_err validate_module_level(seam_wasm_module *m, char *err, size_t err
 }
 
 static void walker_free(walker *w) {
+    free(w->local_types);
     free(w->stack);
     free(w->ctrl);
     free(w->code);
@@ -1274,8 +1304,9 @@ seam_err wasm_validate(seam_wasm_module *m, char *err, size_t errlen) {
     for (uint32_t i = 0; !e && i < ndefined; i++) {
         if (!walk_body(&w, i))
             e = w.status;
-        /* invalid, unless this or a later body is malformed */
-        for (uint32_t k = i; e == SEAM_ERR_WASM_INVALID && k < ndefined; k++) {
+        /* invalid (or past a limit), unless this or a later body is malformed */
+        for (uint32_t k = i;
+             (e == SEAM_ERR_WASM_INVALID || e == SEAM_ERR_WASM_LIMIT) && k < ndefined; k++) {
             reader r = {m->bytes, m->bodies[k].code_start, m->bodies[k].code_end, NULL};
             if (!wasm_skim_body(&r))
                 e = wasm_fail(SEAM_ERR_WASM_MALFORMED, err, errlen, "%s", r.error);
@@ -1319,7 +1350,14 @@ seam_err wasm_translate(seam_wasm_module *m, bool metering_off, compiled_code **
         c->funcs[i].nlocals = w.nlocals;
         c->funcs[i].max_height = w.max_height;
     }
+    /* the cells stay as long as the module: give back what doubling left over
+       (if the smaller block cannot be had, the larger one does as well) */
     c->cells = w.code;
+    if (w.ncode) {
+        cell *fit = realloc(w.code, w.ncode * sizeof(cell));
+        if (fit)
+            c->cells = fit;
+    }
     c->ncells = w.ncode;
     w.code = NULL;
     for (uint32_t i = 0; i < ndefined; i++)

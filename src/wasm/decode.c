@@ -6,6 +6,11 @@
  * constant expressions as byte ranges; code.c decodes and validates those.
  * Index-space checks that the specification calls validation (unknown type,
  * unknown function, ...) are made here too but reported as invalid.
+ *
+ * Host memory: every vector count is checked against the bytes left in its
+ * section before room for the entries is allocated (each entry takes at least
+ * one byte), names point into the module's copy of the binary, and locals stay
+ * compressed, so a decoded module holds a bounded multiple of its size.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -68,23 +73,39 @@ seam_err wasm_fail(seam_err code, char *err, size_t errlen, const char *fmt, ...
 typedef struct {
     seam_wasm_module *m;
     reader r;
-    seam_err invalid; /* first validation-class error seen while decoding */
+    seam_err invalid; /* first validation-class (or limit) error seen while decoding */
     char invalid_text[128];
+    uint32_t customs_cap; /* room in m->customs */
 } decoder;
 
-static void note_invalid(decoder *d, const char *fmt, uint32_t value) {
+/* Records the first validation-class error (code INVALID or LIMIT); decoding goes on. */
+static void note_error(decoder *d, seam_err code, const char *fmt, uint32_t value) {
     if (d->invalid)
         return;
-    d->invalid = SEAM_ERR_WASM_INVALID;
+    d->invalid = code;
     snprintf(d->invalid_text, sizeof d->invalid_text, fmt, value);
 }
 
+static void note_invalid(decoder *d, const char *fmt, uint32_t value) {
+    note_error(d, SEAM_ERR_WASM_INVALID, fmt, value);
+}
+
+/* Room for count entries of a vector whose count was just read: each entry takes
+   at least one byte, so a count above the bytes left in the section is refused
+   before anything is allocated. */
 static void *alloc_array(decoder *d, uint32_t count, size_t elem) {
-    /* counts come from the input: refuse what could not possibly fit */
-    if ((uint64_t)count > d->r.end - d->r.pos + 1 && elem > 0 && count > 1000000) {
+    if (count > d->r.end - d->r.pos) {
         rd_fail(&d->r, "length out of bounds");
         return NULL;
     }
+    void *p = arena_alloc(&d->m->mem, (size_t)count * elem + 1);
+    if (!p)
+        rd_fail(&d->r, "out of memory");
+    return p;
+}
+
+/* Room for an index space; its count is a sum of counts already checked. */
+static void *alloc_space(decoder *d, uint32_t count, size_t elem) {
     void *p = arena_alloc(&d->m->mem, (size_t)count * elem + 1);
     if (!p)
         rd_fail(&d->r, "out of memory");
@@ -127,7 +148,8 @@ static bool utf8_valid(const uint8_t *s, size_t n) {
     return true;
 }
 
-static bool read_name(decoder *d, const char **out) {
+/* Reads a name: its bytes stay in the module's copy of the binary (NUL bytes included). */
+static bool read_name(decoder *d, seam_wasm_name *out) {
     uint32_t n;
     const uint8_t *s;
     if (!rd_u32(&d->r, &n))
@@ -138,12 +160,7 @@ static bool read_name(decoder *d, const char **out) {
         return false;
     if (!utf8_valid(s, n))
         return rd_fail(&d->r, "malformed UTF-8 encoding");
-    char *copy = arena_alloc(&d->m->mem, (size_t)n + 1);
-    if (!copy)
-        return rd_fail(&d->r, "out of memory");
-    memcpy(copy, s, n);
-    copy[n] = 0;
-    *out = copy;
+    *out = (seam_wasm_name){(const char *)s, n};
     return true;
 }
 
@@ -282,6 +299,9 @@ static bool section_type(decoder *d) {
             return rd_fail(&d->r, "integer representation too long");
         if (!rd_u32(&d->r, &np))
             return false;
+        if (np > WASM_MAX_ARITY)
+            note_error(d, SEAM_ERR_WASM_LIMIT, "a function type has more than %u parameters",
+                       WASM_MAX_ARITY);
         uint8_t *params = alloc_array(d, np, 1);
         if (!params)
             return false;
@@ -290,6 +310,9 @@ static bool section_type(decoder *d) {
                 return false;
         if (!rd_u32(&d->r, &nr))
             return false;
+        if (nr > WASM_MAX_ARITY)
+            note_error(d, SEAM_ERR_WASM_LIMIT, "a function type has more than %u results",
+                       WASM_MAX_ARITY);
         uint8_t *results = alloc_array(d, nr, 1);
         if (!results)
             return false;
@@ -348,11 +371,11 @@ static bool index_spaces(decoder *d, uint32_t nfuncs, uint32_t ntables, uint32_t
     m->ntables = m->ntable_imports + ntables;
     m->nmemories = m->nmemory_imports + nmems;
     m->nglobals = m->nglobal_imports + nglobals;
-    if (!(m->func_type = alloc_array(d, m->nfuncs, sizeof(uint32_t))) ||
-        !(m->tables = alloc_array(d, m->ntables, sizeof(tabletype))) ||
-        !(m->memories = alloc_array(d, m->nmemories, sizeof(limits))) ||
-        !(m->global_types = alloc_array(d, m->nglobals, sizeof(globaltype))) ||
-        !(m->declared_funcs = alloc_array(d, m->nfuncs, 1)))
+    if (!(m->func_type = alloc_space(d, m->nfuncs, sizeof(uint32_t))) ||
+        !(m->tables = alloc_space(d, m->ntables, sizeof(tabletype))) ||
+        !(m->memories = alloc_space(d, m->nmemories, sizeof(limits))) ||
+        !(m->global_types = alloc_space(d, m->nglobals, sizeof(globaltype))) ||
+        !(m->declared_funcs = alloc_space(d, m->nfuncs, 1)))
         return false;
     uint32_t f = 0, t = 0, me = 0, g = 0;
     for (uint32_t i = 0; i < m->nimports; i++) {
@@ -414,6 +437,34 @@ static bool section_global(decoder *d, uint32_t *count, global_def **globals) {
     return true;
 }
 
+/* Orders names by length, then bytes (for the duplicate check). */
+static int name_order(const void *a, const void *b) {
+    const seam_wasm_name *x = *(const seam_wasm_name *const *)a;
+    const seam_wasm_name *y = *(const seam_wasm_name *const *)b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->len ? memcmp(x->bytes, y->bytes, x->len) : 0;
+}
+
+/* Notes "duplicate export name" when two exports have the same bytes: sorted, so
+   that many exports cost n log n comparisons, not n^2. */
+static bool check_export_names(decoder *d) {
+    seam_wasm_module *m = d->m;
+    if (m->nexports < 2)
+        return true;
+    const seam_wasm_name **sorted = malloc(sizeof *sorted * m->nexports);
+    if (!sorted)
+        return rd_fail(&d->r, "out of memory");
+    for (uint32_t i = 0; i < m->nexports; i++)
+        sorted[i] = &m->exports[i].name;
+    qsort(sorted, m->nexports, sizeof *sorted, name_order);
+    for (uint32_t i = 1; i < m->nexports; i++)
+        if (name_order(&sorted[i - 1], &sorted[i]) == 0)
+            note_invalid(d, "duplicate export name%.0u", 0);
+    free(sorted);
+    return true;
+}
+
 static bool section_export(decoder *d) {
     seam_wasm_module *m = d->m;
     if (!rd_u32(&d->r, &m->nexports) ||
@@ -425,11 +476,8 @@ static bool section_export(decoder *d) {
             return false;
         if (e->kind > SEAM_WASM_EXTERN_GLOBAL)
             return rd_fail(&d->r, "malformed export kind");
-        for (uint32_t k = 0; k < i; k++)
-            if (!strcmp(m->exports[k].name, e->name))
-                note_invalid(d, "duplicate export name%.0u", 0);
     }
-    return true;
+    return check_export_names(d);
 }
 
 static bool section_element(decoder *d) {
@@ -495,6 +543,8 @@ static bool section_code(decoder *d, uint32_t declared) {
         return false;
     if (count != declared)
         return rd_fail(&d->r, "function and code section have inconsistent lengths");
+    if (!(m->bodies = alloc_array(d, count, sizeof(func_body))))
+        return false;
     for (uint32_t i = 0; i < count; i++) {
         func_body *b = &m->bodies[i];
         uint32_t size, ngroups;
@@ -507,8 +557,11 @@ static bool section_code(decoder *d, uint32_t declared) {
         d->r.end = body_end;
         if (!rd_u32(&d->r, &ngroups))
             return false;
+        if (ngroups > d->r.end - d->r.pos) /* a group takes at least two bytes */
+            return rd_fail(&d->r, "length out of bounds");
         uint64_t total = 0;
-        size_t groups_start = d->r.pos;
+        b->locals_start = d->r.pos;
+        b->ngroups = ngroups;
         for (uint32_t g = 0; g < ngroups; g++) {
             uint32_t n;
             uint8_t t;
@@ -518,21 +571,10 @@ static bool section_code(decoder *d, uint32_t declared) {
             if (total > UINT32_MAX)
                 return rd_fail(&d->r, "too many locals");
         }
-        if (total > 50000)
+        /* kept compressed: a walk over the body expands them (code.c) */
+        if (total > WASM_MAX_LOCALS)
             return rd_fail(&d->r, "too many locals");
         b->nlocals = (uint32_t)total;
-        b->local_types = alloc_array(d, b->nlocals, 1);
-        if (!b->local_types)
-            return false;
-        d->r.pos = groups_start;
-        for (uint32_t g = 0, at = 0; g < ngroups; g++) {
-            uint32_t n = 0;
-            uint8_t t = 0;
-            rd_u32(&d->r, &n);
-            rd_u8(&d->r, &t);
-            memset(b->local_types + at, t, n);
-            at += n;
-        }
         b->code_start = d->r.pos;
         b->code_end = body_end;
         d->r = outer;
@@ -577,16 +619,21 @@ static bool section_data(decoder *d) {
 
 static bool section_custom(decoder *d) {
     seam_wasm_module *m = d->m;
-    const char *name;
+    seam_wasm_name name;
     if (!read_name(d, &name))
         return false;
-    custom_section *grown = arena_alloc(&m->mem, sizeof(custom_section) * (m->ncustoms + 1));
-    if (!grown)
-        return rd_fail(&d->r, "out of memory");
-    if (m->ncustoms)
-        memcpy(grown, m->customs, sizeof(custom_section) * m->ncustoms);
-    grown[m->ncustoms++] = (custom_section){name, d->r.pos, d->r.end - d->r.pos};
-    m->customs = grown;
+    if (m->ncustoms == d->customs_cap) {
+        /* doubling: the arena keeps the old arrays, at most as much again in all */
+        uint32_t cap = d->customs_cap ? d->customs_cap * 2 : 8;
+        custom_section *grown = arena_alloc(&m->mem, sizeof(custom_section) * cap);
+        if (!grown)
+            return rd_fail(&d->r, "out of memory");
+        if (m->ncustoms)
+            memcpy(grown, m->customs, sizeof(custom_section) * m->ncustoms);
+        m->customs = grown;
+        d->customs_cap = cap;
+    }
+    m->customs[m->ncustoms++] = (custom_section){name, d->r.pos, d->r.end - d->r.pos};
     d->r.pos = d->r.end;
     return true;
 }
@@ -706,8 +753,7 @@ seam_err wasm_decode(seam_wasm_module *m, char *err, size_t errlen) {
             ok = section_element(&d);
             break;
         case 10:
-            m->bodies = alloc_array(&d, nfuncs, sizeof(func_body));
-            ok = m->bodies && section_code(&d, nfuncs);
+            ok = section_code(&d, nfuncs);
             have_code = true;
             break;
         case 11:

@@ -11,9 +11,10 @@
 #include "internal.h"
 #include "reader.h"
 
+/* An offer; its names' bytes are the list's own copies. */
 typedef struct {
-    char *module;
-    char *name;
+    seam_wasm_name module;
+    seam_wasm_name name;
     seam_wasm_extern ext;
 } import_offer;
 
@@ -31,22 +32,34 @@ void seam_wasm_imports_free(seam_wasm_imports *im) {
     if (!im)
         return;
     for (size_t i = 0; i < im->count; i++) {
-        free(im->offers[i].module);
-        free(im->offers[i].name);
+        free((char *)im->offers[i].module.bytes);
+        free((char *)im->offers[i].name.bytes);
     }
     free(im->offers);
     free(im);
 }
 
-static import_offer *find_offer(const seam_wasm_imports *im, const char *module, const char *name) {
+static import_offer *find_offer(const seam_wasm_imports *im, seam_wasm_name module,
+                                seam_wasm_name name) {
     for (size_t i = 0; im && i < im->count; i++)
-        if (!strcmp(im->offers[i].module, module) && !strcmp(im->offers[i].name, name))
+        if (seam_wasm_name_equal(im->offers[i].module, module) &&
+            seam_wasm_name_equal(im->offers[i].name, name))
             return &im->offers[i];
     return NULL;
 }
 
-seam_err seam_wasm_imports_add(seam_wasm_imports *im, const char *module, const char *name,
+/* A malloc'd copy of name's bytes (never NULL for an empty name), or NULL. */
+static char *copy_name(seam_wasm_name name) {
+    char *copy = malloc(name.len ? name.len : 1);
+    if (copy && name.len)
+        memcpy(copy, name.bytes, name.len);
+    return copy;
+}
+
+seam_err seam_wasm_imports_add(seam_wasm_imports *im, seam_wasm_name module, seam_wasm_name name,
                                seam_wasm_extern ext) {
+    if ((!module.bytes && module.len) || (!name.bytes && name.len))
+        return SEAM_ERR_ARG;
     import_offer *o = find_offer(im, module, name);
     if (o) {
         o->ext = ext;
@@ -60,13 +73,13 @@ seam_err seam_wasm_imports_add(seam_wasm_imports *im, const char *module, const 
         im->offers = grown;
         im->cap = cap;
     }
-    char *m = strdup(module), *n = strdup(name);
+    char *m = copy_name(module), *n = copy_name(name);
     if (!m || !n) {
         free(m);
         free(n);
         return SEAM_ERR_NOMEM;
     }
-    im->offers[im->count++] = (import_offer){m, n, ext};
+    im->offers[im->count++] = (import_offer){{m, module.len}, {n, name.len}, ext};
     return SEAM_OK;
 }
 
@@ -94,9 +107,9 @@ static bool letter_type(char c, uint8_t *t) {
     return false;
 }
 
-seam_err seam_wasm_imports_add_host(seam_wasm_imports *im, seam_wasm_store *s, const char *module,
-                                    const char *name, const char *signature, seam_wasm_host_fn fn,
-                                    void *env) {
+seam_err seam_wasm_imports_add_host(seam_wasm_imports *im, seam_wasm_store *s,
+                                    seam_wasm_name module, seam_wasm_name name,
+                                    const char *signature, seam_wasm_host_fn fn, void *env) {
     const char *arrow = signature ? strstr(signature, "->") : NULL;
     if (!arrow || !fn)
         return SEAM_ERR_ARG;
@@ -120,11 +133,11 @@ seam_err seam_wasm_imports_add_host(seam_wasm_imports *im, seam_wasm_store *s, c
                                  (seam_wasm_extern){SEAM_WASM_EXTERN_FUNC, {.func = f}});
 }
 
-seam_err seam_wasm_imports_add_instance(seam_wasm_imports *im, const char *module,
+seam_err seam_wasm_imports_add_instance(seam_wasm_imports *im, seam_wasm_name module,
                                         seam_wasm_instance *inst) {
     seam_err e = SEAM_OK;
     for (uint32_t i = 0; !e && i < inst->module->nexports; i++) {
-        const char *name;
+        seam_wasm_name name;
         seam_wasm_extern ext;
         e = seam_wasm_instance_export_at(inst, i, &name, &ext);
         if (!e)
@@ -158,8 +171,8 @@ uint32_t seam_wasm_instance_export_count(const seam_wasm_instance *inst) {
     return inst->module->nexports;
 }
 
-seam_err seam_wasm_instance_export_at(const seam_wasm_instance *inst, uint32_t i, const char **name,
-                                      seam_wasm_extern *out) {
+seam_err seam_wasm_instance_export_at(const seam_wasm_instance *inst, uint32_t i,
+                                      seam_wasm_name *name, seam_wasm_extern *out) {
     if (i >= inst->module->nexports)
         return SEAM_ERR_WASM_EXPORT;
     const export_entry *e = &inst->module->exports[i];
@@ -168,11 +181,11 @@ seam_err seam_wasm_instance_export_at(const seam_wasm_instance *inst, uint32_t i
     return SEAM_OK;
 }
 
-seam_err seam_wasm_instance_export(const seam_wasm_instance *inst, const char *name,
+seam_err seam_wasm_instance_export(const seam_wasm_instance *inst, seam_wasm_name name,
                                    seam_wasm_extern *out) {
     for (uint32_t i = 0; i < inst->module->nexports; i++) {
         const export_entry *e = &inst->module->exports[i];
-        if (!strcmp(e->name, name)) {
+        if (seam_wasm_name_equal(e->name, name)) {
             *out = extern_of(inst, e->kind, e->index);
             return SEAM_OK;
         }
@@ -205,21 +218,21 @@ static seam_err link_import(seam_wasm_instance *inst, const import_entry *im,
                             size_t errlen) {
     const seam_wasm_module *m = inst->module;
     const import_offer *o = find_offer(imports, im->module, im->name);
+    char module[64], name[64]; /* the names for people, NUL bytes escaped */
+    seam_wasm_name_print(module, sizeof module, im->module);
+    seam_wasm_name_print(name, sizeof name, im->name);
     if (!o)
-        return wasm_fail(SEAM_ERR_WASM_LINK, err, errlen, "unknown import %s.%s", im->module,
-                         im->name);
+        return wasm_fail(SEAM_ERR_WASM_LINK, err, errlen, "unknown import %s.%s", module, name);
     if ((uint8_t)o->ext.kind != im->kind)
         return wasm_fail(SEAM_ERR_WASM_LINK, err, errlen,
-                         "incompatible import type: %s.%s is a %s, the module wants a %s",
-                         im->module, im->name, kind_name((uint8_t)o->ext.kind),
-                         kind_name(im->kind));
+                         "incompatible import type: %s.%s is a %s, the module wants a %s", module,
+                         name, kind_name((uint8_t)o->ext.kind), kind_name(im->kind));
     switch (im->kind) {
     case SEAM_WASM_EXTERN_FUNC: {
         const functype *want = &m->types[im->type_index];
         if (!wasm_functype_equal(o->ext.as.func->type, want))
             return wasm_fail(SEAM_ERR_WASM_LINK, err, errlen,
-                             "incompatible import type: %s.%s has another signature", im->module,
-                             im->name);
+                             "incompatible import type: %s.%s has another signature", module, name);
         inst->funcs[next[0]++] = o->ext.as.func;
         break;
     }
@@ -228,7 +241,7 @@ static seam_err link_import(seam_wasm_instance *inst, const import_entry *im,
         if (t->elem_type != im->table.elem_type ||
             !limits_match(t->size, t->has_max, t->max, &im->table.lim))
             return wasm_fail(SEAM_ERR_WASM_LINK, err, errlen,
-                             "incompatible import type: table %s.%s", im->module, im->name);
+                             "incompatible import type: table %s.%s", module, name);
         inst->tables[next[1]++] = t;
         break;
     }
@@ -236,7 +249,7 @@ static seam_err link_import(seam_wasm_instance *inst, const import_entry *im,
         seam_wasm_memory *mem = o->ext.as.memory;
         if (!limits_match(mem->pages, mem->has_max, mem->max_pages, &im->memory))
             return wasm_fail(SEAM_ERR_WASM_LINK, err, errlen,
-                             "incompatible import type: memory %s.%s", im->module, im->name);
+                             "incompatible import type: memory %s.%s", module, name);
         inst->memories[next[2]++] = mem;
         break;
     }
@@ -244,7 +257,7 @@ static seam_err link_import(seam_wasm_instance *inst, const import_entry *im,
         seam_wasm_global *g = o->ext.as.global;
         if (g->type.type != im->global.type || g->type.is_mutable != im->global.is_mutable)
             return wasm_fail(SEAM_ERR_WASM_LINK, err, errlen,
-                             "incompatible import type: global %s.%s", im->module, im->name);
+                             "incompatible import type: global %s.%s", module, name);
         inst->globals[next[3]++] = g;
         break;
     }

@@ -23,6 +23,16 @@
 #define WASM_MAX_PAGES    65536u
 #define WASM_TYPE_UNKNOWN 0 /* the bottom type of unreachable code */
 
+/*
+ * Implementation limits (docs/wasm.md, "Limits"). They bound the host memory
+ * and time that decoding, validating and translating a module can take; a
+ * module past one is refused with SEAM_ERR_WASM_LIMIT (locals: malformed,
+ * "too many locals", as the specification's tests expect).
+ */
+#define WASM_MAX_ARITY    1000u  /* parameters, and results, of one function type */
+#define WASM_MAX_LOCALS   50000u /* declared locals of one function */
+#define WASM_MAX_OPERANDS 65536u /* operand stack height inside one function */
+
 /* ---- a bump allocator owning a module's or store's small objects ---- */
 
 typedef struct arena_block arena_block;
@@ -67,8 +77,8 @@ typedef struct {
 } const_expr;
 
 typedef struct {
-    const char *module;
-    const char *name;
+    seam_wasm_name module; /* names point into the module's copy of the binary */
+    seam_wasm_name name;
     uint8_t kind;
     uint32_t type_index; /* func */
     tabletype table;     /* table */
@@ -77,17 +87,20 @@ typedef struct {
 } import_entry;
 
 typedef struct {
-    const char *name;
+    seam_wasm_name name;
     uint8_t kind;
     uint32_t index;
 } export_entry;
 
+/* A function body. Its locals stay in their compressed form (groups of count
+   and type, already checked) until a walk over the body expands them. */
 typedef struct {
     uint32_t type_index;
-    size_t code_start; /* first instruction byte */
-    size_t code_end;   /* one past the final `end` */
-    uint32_t nlocals;  /* declared locals, parameters excluded */
-    uint8_t *local_types;
+    size_t locals_start; /* the first local group */
+    uint32_t ngroups;    /* local groups */
+    uint32_t nlocals;    /* declared locals, parameters excluded */
+    size_t code_start;   /* first instruction byte */
+    size_t code_end;     /* one past the final `end` */
 } func_body;
 
 typedef struct {
@@ -115,7 +128,7 @@ typedef struct {
 } data_segment;
 
 typedef struct {
-    const char *name;
+    seam_wasm_name name;
     size_t data_start;
     size_t data_len;
 } custom_section;
@@ -274,7 +287,8 @@ typedef struct store_object store_object;
 struct seam_wasm_store {
     arena mem;
     seam_wasm_limits limits;
-    store_object *objects; /* memories and tables to free */
+    uint32_t table_entries; /* entries of all the store's tables (<= limits.max_table_entries) */
+    store_object *objects;  /* memories and tables to free */
     uint64_t *stack;
     uint64_t *stack_end;
     uint64_t *stack_top; /* first free slot (re-entrant calls start here) */

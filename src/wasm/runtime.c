@@ -15,6 +15,37 @@ struct store_object {
 
 /* ---- names ---------------------------------------------------------------- */
 
+seam_wasm_name seam_wasm_name_of(const char *text) {
+    return (seam_wasm_name){text, text ? strlen(text) : 0};
+}
+
+bool seam_wasm_name_equal(seam_wasm_name a, seam_wasm_name b) {
+    return a.len == b.len && (a.len == 0 || !memcmp(a.bytes, b.bytes, a.len));
+}
+
+char *seam_wasm_name_print(char *buf, size_t size, seam_wasm_name name) {
+    static const char hex[] = "0123456789abcdef";
+    size_t at = 0;
+    if (!size)
+        return buf;
+    for (size_t i = 0; i < name.len; i++) {
+        uint8_t c = (uint8_t)name.bytes[i];
+        bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+        size_t need = plain ? 1 : 3;
+        if (at + need >= size)
+            break;
+        if (plain) {
+            buf[at++] = (char)c;
+        } else {
+            buf[at++] = '\\';
+            buf[at++] = hex[c >> 4];
+            buf[at++] = hex[c & 15];
+        }
+    }
+    buf[at] = 0;
+    return buf;
+}
+
 const char *seam_wasm_valtype_name(seam_wasm_valtype type) {
     switch (type) {
     case SEAM_WASM_I32:
@@ -113,10 +144,10 @@ uint32_t seam_wasm_module_custom_count(const seam_wasm_module *m) {
     return m->ncustoms;
 }
 
-seam_err seam_wasm_module_custom(const seam_wasm_module *m, const char *name, const uint8_t **data,
-                                 size_t *len) {
+seam_err seam_wasm_module_custom(const seam_wasm_module *m, seam_wasm_name name,
+                                 const uint8_t **data, size_t *len) {
     for (uint32_t i = 0; i < m->ncustoms; i++) {
-        if (!strcmp(m->customs[i].name, name)) {
+        if (seam_wasm_name_equal(m->customs[i].name, name)) {
             *data = m->bytes + m->customs[i].data_start;
             *len = m->customs[i].data_len;
             return SEAM_OK;
@@ -140,6 +171,8 @@ seam_err seam_wasm_store_new(const seam_wasm_limits *limits, seam_wasm_store **o
         s->limits.max_memory_pages = WASM_MAX_PAGES;
     if (!s->limits.max_table_size)
         s->limits.max_table_size = 10000000;
+    if (!s->limits.max_table_entries)
+        s->limits.max_table_entries = 10000000;
     if (!s->limits.max_call_depth)
         s->limits.max_call_depth = 1000;
     if (!s->limits.value_stack_slots)
@@ -347,7 +380,7 @@ seam_err seam_wasm_table_new(seam_wasm_store *s, seam_wasm_valtype elem_type, ui
         e = SEAM_ERR_NOMEM;
         goto done;
     }
-    if (min > s->limits.max_table_size) {
+    if (min > s->limits.max_table_size || min > s->limits.max_table_entries - s->table_entries) {
         e = SEAM_ERR_WASM_LIMIT;
         goto done;
     }
@@ -361,6 +394,7 @@ seam_err seam_wasm_table_new(seam_wasm_store *s, seam_wasm_valtype elem_type, ui
         e = SEAM_ERR_NOMEM;
         goto done;
     }
+    s->table_entries += min;
     *out = t;
 done:
     return e;
@@ -369,7 +403,7 @@ done:
 int64_t wasm_table_grow(seam_wasm_store *s, seam_wasm_table *t, uint32_t delta, uint64_t init) {
     uint64_t old = t->size, want = old + delta;
     uint64_t limit = t->max < s->limits.max_table_size ? t->max : s->limits.max_table_size;
-    if (want > limit)
+    if (want > limit || delta > s->limits.max_table_entries - s->table_entries)
         return -1;
     uint64_t *elems = realloc(t->elems, (size_t)(want + 1) * sizeof(uint64_t));
     if (!elems)
@@ -379,6 +413,7 @@ int64_t wasm_table_grow(seam_wasm_store *s, seam_wasm_table *t, uint32_t delta, 
     for (uint64_t i = old; i < want; i++)
         elems[i] = init;
     t->size = (uint32_t)want;
+    s->table_entries += delta;
     return (int64_t)old;
 }
 

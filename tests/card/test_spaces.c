@@ -720,17 +720,28 @@ static void u8_no_extradition_from_the_temporary_space(void **state) {
     as_bank_a(f->card);
     assert_int_equal(packages_in(f->card, hello_pkg, sizeof hello_pkg, SPACE_USEFUL), 1);
     assert_int_equal(entries(hello_pkg, sizeof hello_pkg, 0xCC, bank_a, sizeof bank_a), 1);
-    /* and, once loaded, P2 (useful space) is extraditable too */
+    /* P2 (useful space) stays its owner's while the session lives (issue 9 item 1: a
+       migration installs only code of the session's owner), and goes once it is over */
     as_isd(f->card);
     load(f->card, "purse_v2", purse_pkg, sizeof purse_pkg);
-    assert_int_equal(extradite(f->card, bank_a, sizeof bank_a, purse_pkg, sizeof purse_pkg),
-                     0x9000);
+    REFUSED(f->card, extradite(f->card, bank_a, sizeof bank_a, purse_pkg, sizeof purse_pkg),
+            0x6985);
     assert_int_equal(get_status(f->card, 0x20), 0x9000);
     const uint8_t useful = SPACE_USEFUL, temporary = SPACE_TEMPORARY;
     assert_int_equal(entries(purse_pkg, sizeof purse_pkg, 0xDF71, &useful, 1), 1);
-    assert_int_equal(entries(purse_pkg, sizeof purse_pkg, 0xCC, bank_a, sizeof bank_a), 1);
+    assert_int_equal(entries(purse_pkg, sizeof purse_pkg, 0xCC, isd, sizeof isd), 2);
     assert_int_equal(entries(purse_pkg, sizeof purse_pkg, 0xDF71, &temporary, 1), 1);
-    assert_int_equal(entries(purse_pkg, sizeof purse_pkg, 0xCC, isd, sizeof isd), 1);
+    as_bank_a(f->card);
+    assert_int_equal(migrate(f->card, purse_pkg, sizeof purse_pkg, 2), 0x03);
+    as_bank_b(f->card);
+    assert_int_equal(migrate(f->card, purse_pkg, sizeof purse_pkg, 1), 0x01);
+    as_isd(f->card);
+    assert_int_equal(extradite(f->card, bank_a, sizeof bank_a, purse_pkg, sizeof purse_pkg),
+                     0x9000);
+    assert_int_equal(get_status(f->card, 0x20), 0x9000);
+    assert_int_equal(entries(purse_pkg, sizeof purse_pkg, 0xDF71, &useful, 1), 1);
+    assert_int_equal(entries(purse_pkg, sizeof purse_pkg, 0xCC, bank_a, sizeof bank_a), 1);
+    assert_int_equal(entries(purse_pkg, sizeof purse_pkg, 0xDF71, &temporary, 1), 0);
 }
 
 /* ---- U9 ------------------------------------------------------------------------------ */

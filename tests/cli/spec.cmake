@@ -33,3 +33,16 @@ seam_spec_test(reports_wrong_assert_return INPUT ${data}/spec_fail.wast
 # A truncated .json file is one failure, not a crash.
 seam_spec_test(counts_malformed_json_as_failure INPUT ${data}/spec_broken
   SUMMARY "0 passed, 1 failed, 0 skipped" EXIT 1 FAILURE "/broken\\.json:0: file: malformed JSON")
+
+# Export and import names are byte strings (issue 9 item 15): "", "\00",
+# "\00\01", "\00\00" and two spellings of é are different exports, each reached
+# by its exact bytes; registered and imported names may hold NUL bytes too.
+seam_spec_test(hardening_15_names_are_byte_strings INPUT ${data}/spec_names.wast
+  SUMMARY "17 passed, 0 failed, 0 skipped" EXIT 0)
+
+# The same through JSON escapes written by hand (\u0000, \u00e9, a surrogate
+# pair, an escaped backslash before "u0000"); a name that is not exported
+# ("\00\00\00") fails, naming it with its NUL bytes.
+seam_spec_test(hardening_15_json_escapes_keep_name_bytes INPUT ${data}/spec_names_escaped
+  SUMMARY "9 passed, 1 failed, 0 skipped" EXIT 1
+  FAILURE "names\\.wast:10: assert_return: export \"\\\\00\\\\00\\\\00\": ")

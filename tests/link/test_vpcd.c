@@ -201,28 +201,47 @@ static void decoder_refuses_oversize_frames_and_stays_refused(void **state) {
 
 static const uint8_t test_atr[] = {0x3B, 0x80, 0x80, 0x01, 0x01};
 
-/* What the client thread saw; read by the test only after the thread ended. */
+/*
+ * What the client thread saw; read by the test only after the thread ended,
+ * except fail_atr, which the test sets while the client runs. The trace has
+ * one letter per callback in call order: N power on, F power off, R reset,
+ * A get ATR, P APDU.
+ */
 typedef struct {
     int power_on, power_off, reset, atr, apdu;
+    char trace[64];
+    size_t trace_len;
+    atomic_bool fail_atr; /* the atr callback fails while set */
 } card_calls;
+
+static void note(card_calls *calls, char letter) {
+    if (calls->trace_len + 1 < sizeof calls->trace)
+        calls->trace[calls->trace_len++] = letter;
+}
 
 static seam_err card_power_on(void *ctx) {
     ((card_calls *)ctx)->power_on++;
+    note(ctx, 'N');
     return SEAM_OK;
 }
 
 static seam_err card_power_off(void *ctx) {
     ((card_calls *)ctx)->power_off++;
+    note(ctx, 'F');
     return SEAM_OK;
 }
 
 static seam_err card_reset(void *ctx) {
     ((card_calls *)ctx)->reset++;
+    note(ctx, 'R');
     return SEAM_OK;
 }
 
 static seam_err card_atr(void *ctx, uint8_t *out, size_t out_size, size_t *out_len) {
     ((card_calls *)ctx)->atr++;
+    note(ctx, 'A');
+    if (atomic_load(&((card_calls *)ctx)->fail_atr))
+        return SEAM_ERR_CARD;
     if (out_size < sizeof test_atr)
         return SEAM_ERR_BUFFER_SMALL;
     memcpy(out, test_atr, sizeof test_atr);
@@ -234,6 +253,7 @@ static seam_err card_atr(void *ctx, uint8_t *out, size_t out_size, size_t *out_l
 static seam_err card_apdu(void *ctx, const uint8_t *in, size_t in_len, uint8_t *out,
                           size_t out_size, size_t *out_len) {
     ((card_calls *)ctx)->apdu++;
+    note(ctx, 'P');
     if (in_len >= 2 && in[1] == 0xEE)
         return SEAM_ERR_CARD;
     size_t data_len = in_len > 5 ? in_len - 5 : 0;
@@ -273,6 +293,7 @@ static void start_client(client_run *run, uint16_t port) {
     run->handler = (seam_vpcd_handler){&run->calls, card_power_on, card_power_off,
                                        card_reset,  card_atr,      card_apdu};
     atomic_init(&run->finished, false);
+    atomic_init(&run->calls.fail_atr, false);
     assert_int_equal(pthread_create(&run->thread, NULL, client_main, run), 0);
 }
 
@@ -384,11 +405,71 @@ static void client_serves_reader_and_reconnects(void **state) {
     close(listener);
 
     assert_int_equal(run.result, SEAM_OK);
+    /* off before connecting; on, ATR, 3 APDUs, off, ATR; off as session 1 ends;
+       reset, ATR; off as the stop ends session 2 */
+    assert_string_equal(run.calls.trace, "FNAPPPFAFRAF");
     assert_int_equal(run.calls.power_on, 1);
-    assert_int_equal(run.calls.power_off, 1);
+    assert_int_equal(run.calls.power_off, 4);
     assert_int_equal(run.calls.reset, 1);
     assert_int_equal(run.calls.atr, 3);
     assert_int_equal(run.calls.apdu, 3);
+}
+
+/* Closes fd so that the peer gets a reset (ECONNRESET), not an orderly end. */
+static void close_with_reset(int fd) {
+    struct linger hard = {.l_onoff = 1, .l_linger = 0};
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard), 0);
+    close(fd);
+}
+
+/*
+ * Link loss is power loss (issue 9 item 11): whatever ends a session, the
+ * card is powered off before anything of the next connection reaches it, and
+ * before serve returns. The trace orders every callback.
+ */
+static void hardening_11_every_session_end_powers_the_card_off(void **state) {
+    (void)state;
+    uint16_t port = 0;
+    int listener = listen_loopback(&port);
+    client_run run;
+    start_client(&run, port);
+
+    /* Session 1: the reader closes the connection. */
+    int conn = accept_within(listener, WAIT_MS);
+    send_hex(conn, "00 01 01 00 06 80 CA 00 66 01 5A");
+    expect_frame(conn, "00 03 5A 90 00");
+    close(conn);
+
+    /* Session 2: the connection breaks (a reset: the client's receive fails). */
+    conn = accept_within(listener, WAIT_MS);
+    send_hex(conn, "00 01 01 00 06 80 CA 00 66 01 5B");
+    expect_frame(conn, "00 03 5B 90 00");
+    close_with_reset(conn);
+
+    /* Session 3: the card gives no ATR; the client drops the connection. */
+    conn = accept_within(listener, WAIT_MS);
+    atomic_store(&run.calls.fail_atr, true);
+    send_hex(conn, "00 01 01 00 01 04");
+    uint8_t byte;
+    assert_false(read_exact(conn, &byte, 1));
+    close(conn);
+
+    /* Session 4: stopped while connected. */
+    conn = accept_within(listener, WAIT_MS);
+    atomic_store(&run.calls.fail_atr, false);
+    send_hex(conn, "00 01 01 00 06 80 CA 00 66 01 5C");
+    expect_frame(conn, "00 03 5C 90 00");
+    stop_client(&run);
+    assert_false(read_exact(conn, &byte, 1));
+    close(conn);
+    close(listener);
+
+    assert_int_equal(run.result, SEAM_OK);
+    assert_string_equal(run.calls.trace, "F"
+                                         "NPF"
+                                         "NPF"
+                                         "NAF"
+                                         "NPF");
 }
 
 static void client_retries_refused_connection_and_stops_promptly(void **state) {
@@ -428,6 +509,7 @@ int main(void) {
         cmocka_unit_test(decoder_reassembles_frames_split_across_reads),
         cmocka_unit_test(decoder_refuses_oversize_frames_and_stays_refused),
         cmocka_unit_test(client_serves_reader_and_reconnects),
+        cmocka_unit_test(hardening_11_every_session_end_powers_the_card_off),
         cmocka_unit_test(client_retries_refused_connection_and_stops_promptly),
         cmocka_unit_test(serve_refuses_missing_arguments),
     };

@@ -69,7 +69,7 @@ static void unload(loaded *l) {
 
 static seam_wasm_func *export_func(seam_wasm_instance *inst, const char *name) {
     seam_wasm_extern x;
-    assert_int_equal(seam_wasm_instance_export(inst, name, &x), SEAM_OK);
+    assert_int_equal(seam_wasm_instance_export(inst, seam_wasm_name_of(name), &x), SEAM_OK);
     assert_int_equal(x.kind, SEAM_WASM_EXTERN_FUNC);
     return x.as.func;
 }
@@ -263,10 +263,12 @@ static void host_functions_bind_by_name_and_signature(void **state) {
     seam_wasm_trap trap = {0};
     assert_int_equal(seam_wasm_store_new(NULL, &s), SEAM_OK);
     assert_int_equal(seam_wasm_imports_new(&im), SEAM_OK);
-    assert_int_equal(seam_wasm_imports_add_host(im, s, "seam", "apdu_read", "ii->i", host_apdu_read,
-                                                (void *)apdu),
+    assert_int_equal(seam_wasm_imports_add_host(im, s, SEAM_WASM_NAME("seam"),
+                                                SEAM_WASM_NAME("apdu_read"), "ii->i",
+                                                host_apdu_read, (void *)apdu),
                      SEAM_OK);
-    assert_int_equal(seam_wasm_imports_add_host(im, s, "seam", "fail", "->", host_fail, NULL),
+    assert_int_equal(seam_wasm_imports_add_host(im, s, SEAM_WASM_NAME("seam"),
+                                                SEAM_WASM_NAME("fail"), "->", host_fail, NULL),
                      SEAM_OK);
     assert_int_equal(seam_wasm_instantiate(s, m, im, NULL, &inst, NULL, NULL, 0), SEAM_OK);
     assert_int_equal(seam_wasm_call(s, export_func(inst, "sum_apdu"), NULL, 0, &out, 1, NULL),
@@ -281,9 +283,11 @@ static void host_functions_bind_by_name_and_signature(void **state) {
                      SEAM_OK);
     assert_int_equal(out.bits, 8);
     /* a signature that is not a signature is refused */
-    assert_int_equal(seam_wasm_imports_add_host(im, s, "seam", "x", "iq->", host_fail, NULL),
+    assert_int_equal(seam_wasm_imports_add_host(im, s, SEAM_WASM_NAME("seam"), SEAM_WASM_NAME("x"),
+                                                "iq->", host_fail, NULL),
                      SEAM_ERR_ARG);
-    assert_int_equal(seam_wasm_imports_add_host(im, s, "seam", "x", "ii", host_fail, NULL),
+    assert_int_equal(seam_wasm_imports_add_host(im, s, SEAM_WASM_NAME("seam"), SEAM_WASM_NAME("x"),
+                                                "ii", host_fail, NULL),
                      SEAM_ERR_ARG);
     seam_wasm_imports_free(im);
     seam_wasm_store_free(s);
@@ -299,10 +303,12 @@ static void a_mismatched_or_missing_import_is_a_link_error_naming_it(void **stat
     char err[160];
     assert_int_equal(seam_wasm_store_new(NULL, &s), SEAM_OK);
     assert_int_equal(seam_wasm_imports_new(&im), SEAM_OK);
-    assert_int_equal(
-        seam_wasm_imports_add_host(im, s, "seam", "apdu_read", "i->i", host_apdu_read, NULL),
-        SEAM_OK);
-    assert_int_equal(seam_wasm_imports_add_host(im, s, "seam", "fail", "->", host_fail, NULL),
+    assert_int_equal(seam_wasm_imports_add_host(im, s, SEAM_WASM_NAME("seam"),
+                                                SEAM_WASM_NAME("apdu_read"), "i->i", host_apdu_read,
+                                                NULL),
+                     SEAM_OK);
+    assert_int_equal(seam_wasm_imports_add_host(im, s, SEAM_WASM_NAME("seam"),
+                                                SEAM_WASM_NAME("fail"), "->", host_fail, NULL),
                      SEAM_OK);
     assert_int_equal(seam_wasm_instantiate(s, m, im, NULL, &inst, NULL, err, sizeof err),
                      SEAM_ERR_WASM_LINK);
@@ -311,9 +317,10 @@ static void a_mismatched_or_missing_import_is_a_link_error_naming_it(void **stat
     seam_wasm_imports_free(im);
 
     assert_int_equal(seam_wasm_imports_new(&im), SEAM_OK);
-    assert_int_equal(
-        seam_wasm_imports_add_host(im, s, "seam", "apdu_read", "ii->i", host_apdu_read, NULL),
-        SEAM_OK);
+    assert_int_equal(seam_wasm_imports_add_host(im, s, SEAM_WASM_NAME("seam"),
+                                                SEAM_WASM_NAME("apdu_read"), "ii->i",
+                                                host_apdu_read, NULL),
+                     SEAM_OK);
     assert_int_equal(seam_wasm_instantiate(s, m, im, NULL, &inst, NULL, err, sizeof err),
                      SEAM_ERR_WASM_LINK);
     assert_non_null(strstr(err, "unknown import seam.fail"));
@@ -398,7 +405,7 @@ static void calls_with_the_wrong_arguments_are_refused(void **state) {
     assert_int_equal(seam_wasm_call(l.store, add, args, 2, &out, 1, NULL), SEAM_ERR_WASM_SIGNATURE);
     assert_int_equal(seam_wasm_call(l.store, add, args, 1, &out, 1, NULL), SEAM_ERR_WASM_SIGNATURE);
     seam_wasm_extern x;
-    assert_int_equal(seam_wasm_instance_export(l.instance, "no_such_export", &x),
+    assert_int_equal(seam_wasm_instance_export(l.instance, SEAM_WASM_NAME("no_such_export"), &x),
                      SEAM_ERR_WASM_EXPORT);
     unload(&l);
 }

@@ -1,0 +1,532 @@
+/*
+ * seam gp: the host side of GlobalPlatform, for every program that manages a
+ * card from outside (the `seam gp` command, `seam card script`, the tests,
+ * the benchmarks, later the server and the terminal agent). See docs/gp.md.
+ *
+ * Three parts:
+ *   - the link: the small interface through which a host reaches a card
+ *     (power on, reset, power off, transmit). The link layer implements it
+ *     for a card image in this process and for a PC/SC reader (seam/link.h);
+ *     this layer only calls it, so it never depends on the card layer.
+ *   - builders and decoders: pure codecs that write one command APDU or read
+ *     one response into caller storage. They never allocate, never read past
+ *     their input and leave their outputs unchanged on error.
+ *   - the session (seam_gp): selection, an SCP03 secure channel at level 00,
+ *     01, 03, 11, 13 or 33 (the crypto layer's seam_crypto_scp03_host does the
+ *     cryptography), GP command chaining, response chaining (61xx + GET
+ *     RESPONSE) and the GlobalPlatform operations built on them.
+ *
+ * Status words are data: an operation the card refuses returns SEAM_OK with
+ * the refusing status word in *sw (and stops at the first refusal); seam_err
+ * reports what went wrong on the host side or on the link.
+ */
+#ifndef SEAM_GP_H
+#define SEAM_GP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seam/errors.h"
+
+#define SEAM_GP_AID_MIN      5u
+#define SEAM_GP_AID_MAX      16u
+#define SEAM_GP_MODULES_MAX  32u               /* module AIDs kept per GET STATUS entry */
+#define SEAM_GP_COMMAND_MAX  4096u             /* longest command data a builder writes */
+#define SEAM_GP_APDU_MAX     (7u + 4096u + 2u) /* longest command APDU a builder writes */
+#define SEAM_GP_RESPONSE_MAX (65536u + 2u)     /* longest response data || SW */
+#define SEAM_GP_ATR_MAX      33u
+
+/* An application identifier, 0 (none) or 5..16 bytes. */
+typedef struct {
+    uint8_t bytes[SEAM_GP_AID_MAX];
+    size_t len;
+} seam_gp_aid;
+
+/* Sets *aid to bytes[0..len); SEAM_ERR_ARG when len is above 16 (*aid unchanged). */
+seam_err seam_gp_aid_set(seam_gp_aid *aid, const uint8_t *bytes, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* The link                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* What a host needs from a transport. Every function gets the link's ctx. */
+typedef struct {
+    /* Powers the card on (or resets it when on); writes the ATR. */
+    seam_err (*power_on)(void *ctx, uint8_t *atr, size_t atr_size, size_t *atr_len);
+    /* Warm reset; writes the ATR. */
+    seam_err (*reset)(void *ctx, uint8_t *atr, size_t atr_size, size_t *atr_len);
+    /* Powers the card off. */
+    seam_err (*power_off)(void *ctx);
+    /* Sends command[0..len) and writes the response (data || SW1 SW2). */
+    seam_err (*transmit)(void *ctx, const uint8_t *command, size_t len, uint8_t *response,
+                         size_t response_size, size_t *response_len);
+    /* Releases ctx and whatever it holds. */
+    void (*close)(void *ctx);
+} seam_gp_link_ops;
+
+/* One link to one card, filled by an opener (seam_link_image_open, ...). */
+typedef struct {
+    const seam_gp_link_ops *ops;
+    void *ctx;
+    const char *kind; /* "image", "card", "pcsc": for messages */
+} seam_gp_link;
+
+/* Powers the card on (cold, or warm when on). Errors: the link's; SEAM_ERR_ARG (closed). */
+seam_err seam_gp_link_power_on(const seam_gp_link *link, uint8_t *atr, size_t atr_size,
+                               size_t *atr_len);
+
+/* Resets the card (warm). Errors: the link's; SEAM_ERR_ARG (closed). */
+seam_err seam_gp_link_reset(const seam_gp_link *link, uint8_t *atr, size_t atr_size,
+                            size_t *atr_len);
+
+/* Powers the card off. Errors: the link's; SEAM_ERR_ARG (closed). */
+seam_err seam_gp_link_power_off(const seam_gp_link *link);
+
+/* Sends one command APDU as it is; the response is data || SW. Errors: the link's. */
+seam_err seam_gp_link_transmit(const seam_gp_link *link, const uint8_t *command, size_t len,
+                               uint8_t *response, size_t response_size, size_t *response_len);
+
+/* Closes the link and zeroes *link; safe on a closed (zeroed) link. */
+void seam_gp_link_close(seam_gp_link *link);
+
+/* ------------------------------------------------------------------------ */
+/* Words for bytes                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* What a status word means, in a few words ("referenced data not found"); never NULL. */
+const char *seam_gp_sw_text(uint16_t sw);
+
+/* Kinds of registry entries, as GET STATUS lists them (its P1). */
+typedef enum {
+    SEAM_GP_ISD = 0x80,          /* the issuer security domain (and the card's lifecycle) */
+    SEAM_GP_APPS = 0x40,         /* applications and supplementary security domains */
+    SEAM_GP_ELFS = 0x20,         /* executable load files (packages) */
+    SEAM_GP_ELFS_MODULES = 0x10, /* packages with their modules (applet classes) */
+} seam_gp_scope;
+
+/* The name of a lifecycle byte of an entry of that scope ("SELECTABLE", "LOCKED",
+   "SECURED"); application-specific states give "SELECTABLE+xx". Writes into buf. */
+const char *seam_gp_lifecycle_text(seam_gp_scope scope, uint8_t lifecycle, char *buf, size_t size);
+
+/* Writes the names of the privileges set in priv[0..len) (1 or 3 bytes),
+   comma-separated ("SecurityDomain,CardLock,...", "none") into buf. */
+const char *seam_gp_privileges_text(const uint8_t *priv, size_t len, char *buf, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Packages (seam's load files)                                              */
+/* ------------------------------------------------------------------------ */
+
+#define SEAM_GP_PACKAGE_APPLETS_MAX 16u
+
+/* What a host reads from a package's "seam.package" section. */
+typedef struct {
+    seam_gp_aid aid;
+    uint16_t version;          /* major << 8 | minor */
+    uint16_t platform_version; /* major << 8 | minor */
+    size_t applet_count;       /* 1..16 */
+    seam_gp_aid applets[SEAM_GP_PACKAGE_APPLETS_MAX];
+} seam_gp_package;
+
+/*
+ * Parses the bytes of a "seam.package" section (top-level BER-TLV: 4F AID,
+ * C0 version, C1 platform, 61 { 4F applet } ...; docs/applet-abi.md) into
+ * *out. Errors: SEAM_ERR_MALFORMED (bad TLV, bad length, unknown tag, missing
+ * or repeated field, more than 16 applets); *out unchanged on error.
+ */
+seam_err seam_gp_package_parse(const uint8_t *section, size_t len, seam_gp_package *out);
+
+/*
+ * Reads a package file: module[0..len) must be a WebAssembly module that
+ * decodes and validates (the wasm layer) and holds a "seam.package" section
+ * that parses. Errors: SEAM_ERR_GP_PACKAGE (not a seam package; a reason is
+ * written to why[0..why_size) when why is not NULL), SEAM_ERR_NOMEM.
+ */
+seam_err seam_gp_package_read(const uint8_t *module, size_t len, seam_gp_package *out, char *why,
+                              size_t why_size);
+
+/* Writes the load file of a module: C4 || BER length || module[0..len) into
+   out[0..cap). Errors: SEAM_ERR_ARG (len above 0xFFFFFF), SEAM_ERR_BUFFER_SMALL
+   (size needed in *out_len). */
+seam_err seam_gp_load_file(const uint8_t *module, size_t len, uint8_t *out, size_t cap,
+                           size_t *out_len);
+
+/* ------------------------------------------------------------------------ */
+/* Builders: one command APDU each, CLA 80, into out[0..cap)                 */
+/*                                                                           */
+/* Each writes the plain command (short form, or extended when its data is   */
+/* over 255 bytes: the session then chains it) with Le 00 when the command   */
+/* answers data. Errors: SEAM_ERR_ARG (a field out of its range),            */
+/* SEAM_ERR_BUFFER_SMALL (size needed in *out_len); out unchanged on error.   */
+/* ------------------------------------------------------------------------ */
+
+/* INSTALL roles: the P1 bits (gp_facts §1.3). */
+enum {
+    SEAM_GP_FOR_LOAD = 0x02,
+    SEAM_GP_FOR_INSTALL = 0x04,
+    SEAM_GP_FOR_MAKE_SELECTABLE = 0x08,
+    SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE = 0x0C,
+    SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE = 0x0E, /* P2 01 (load layout) or 03 */
+    SEAM_GP_FOR_EXTRADITION = 0x10,
+    SEAM_GP_FOR_PERSONALIZATION = 0x20,
+    SEAM_GP_FOR_REGISTRY_UPDATE = 0x40,
+};
+
+/*
+ * The fields of one INSTALL command; each role uses some of them (gp_facts
+ * §1.4) and the others must be empty:
+ *   for load (02, and 0E with P2 01): elf, sd, hash, params (load parameters), token
+ *   for install (04, 0C, and 0E with P2 03): elf, module, application,
+ *       privileges, app_params (the C9 value) and params (more install
+ *       parameters, e.g. EF {...}), token
+ *   for make selectable (08): application, privileges, params, token
+ *   for extradition (10): sd (the target), application (or an ELF), params, token
+ *   for registry update (40): sd, application, privileges (0, 1 or 3 bytes), params, token
+ *   for personalization (20): application
+ */
+typedef struct {
+    uint8_t role; /* SEAM_GP_FOR_... */
+    uint8_t p2;   /* 00; 01 or 03 in the combined sequence */
+    seam_gp_aid elf;
+    seam_gp_aid module;
+    seam_gp_aid application;
+    seam_gp_aid sd;
+    uint8_t privileges[3];
+    size_t privileges_len; /* 0, 1 or 3 */
+    const uint8_t *hash;   /* load file data block hash, 0..64 bytes */
+    size_t hash_len;
+    const uint8_t *app_params; /* the value of C9, always written for install */
+    size_t app_params_len;
+    const uint8_t *params; /* further parameters (raw TLVs) */
+    size_t params_len;
+    const uint8_t *token; /* a Delegated Management token */
+    size_t token_len;
+} seam_gp_install_fields;
+
+/* INSTALL (80 E6 role p2 Lc data 00) from *in. */
+seam_err seam_gp_build_install(const seam_gp_install_fields *in, uint8_t *out, size_t cap,
+                               size_t *out_len);
+
+/* LOAD block number block (80 E8 00|80 block Lc data 00); last sets P1 80. len 1..255. */
+seam_err seam_gp_build_load(uint8_t block, bool last, const uint8_t *data, size_t len, uint8_t *out,
+                            size_t cap, size_t *out_len);
+
+/* DELETE of card content (80 E4 00 00|80 Lc 4F aid [9E token] 00); related
+   deletes what depends on it too (a package's instances). */
+seam_err seam_gp_build_delete(const uint8_t *aid, size_t len, bool related, const uint8_t *token,
+                              size_t token_len, uint8_t *out, size_t cap, size_t *out_len);
+
+/* DELETE of keys (80 E4 00 00 Lc [D0 key id] [D2 kvn] 00); a 0 leaves its TLV out
+   (both 0: SEAM_ERR_ARG). */
+seam_err seam_gp_build_delete_key(uint8_t kvn, uint8_t key_id, uint8_t *out, size_t cap,
+                                  size_t *out_len);
+
+/* GET STATUS (80 F2 scope 02|03 Lc 4F prefix 00), TLV format; next asks for the
+   continuation after 6310. prefix may be empty (everything). */
+seam_err seam_gp_build_get_status(seam_gp_scope scope, bool next, const uint8_t *prefix,
+                                  size_t prefix_len, uint8_t *out, size_t cap, size_t *out_len);
+
+/* SET STATUS (80 F0 scope state [Lc aid]): scope 80 (the card; aid must be
+   empty), 40 (an application or SD) or 60 (an SD and its applications). */
+seam_err seam_gp_build_set_status(uint8_t scope, uint8_t state, const uint8_t *aid, size_t len,
+                                  uint8_t *out, size_t cap, size_t *out_len);
+
+/* The three static keys of an SCP03 key set, all of len (16, 24 or 32) bytes. */
+typedef struct {
+    uint8_t enc[32];
+    uint8_t mac[32];
+    uint8_t dek[32];
+    size_t len;
+} seam_gp_keys;
+
+/* Sets *keys to the GlobalPlatform test key 40 41 .. 4F for ENC, MAC and DEK. */
+void seam_gp_keys_default(seam_gp_keys *keys);
+
+/* Sets ENC = MAC = DEK = key[0..len); SEAM_ERR_ARG unless len is 16, 24 or 32. */
+seam_err seam_gp_keys_set(seam_gp_keys *keys, const uint8_t *key, size_t len);
+
+/*
+ * PUT KEY of an AES key set (80 D8 replace 81 Lc new {88 L len enc 03 KCV} x 3 00):
+ * replace is the KVN replaced (00 adds a set), new_kvn (01..7F) the new set's
+ * version; each key is encrypted with AES-CBC, zero ICV, under dek[0..dek_len)
+ * (the open channel's static Key-DEK). expected[0..10) gets the answer the card
+ * must give: new_kvn || KCV(ENC) || KCV(MAC) || KCV(DEK). Errors also
+ * SEAM_ERR_CRYPTO_KEY (a key or the DEK of a bad length).
+ */
+seam_err seam_gp_build_put_key(const uint8_t *dek, size_t dek_len, uint8_t replace, uint8_t new_kvn,
+                               const seam_gp_keys *keys, uint8_t *out, size_t cap, size_t *out_len,
+                               uint8_t expected[10]);
+
+/* STORE DATA P1 bits (gp_facts §1.9). */
+enum {
+    SEAM_GP_STORE_LAST = 0x80,
+    SEAM_GP_STORE_APP_DEPENDENT = 0x20, /* b7b6 01 */
+    SEAM_GP_STORE_ENCRYPTED = 0x60,     /* b7b6 11 */
+    SEAM_GP_STORE_DGI = 0x08,           /* b5b4 01 */
+    SEAM_GP_STORE_BER_TLV = 0x10,       /* b5b4 10 */
+    SEAM_GP_STORE_CASE4 = 0x01,         /* the block expects response data */
+};
+
+/* STORE DATA block number block (80 E2 p1 block Lc data [00]); len 1..255. */
+seam_err seam_gp_build_store_data(uint8_t p1, uint8_t block, const uint8_t *data, size_t len,
+                                  uint8_t *out, size_t cap, size_t *out_len);
+
+/* MANAGE ELF UPGRADE actions (P1; docs/upgrade.md). */
+typedef enum {
+    SEAM_GP_UPGRADE_START = 0x01,
+    SEAM_GP_UPGRADE_MIGRATE = 0x02,
+    SEAM_GP_UPGRADE_ABORT = 0x04,
+    SEAM_GP_UPGRADE_STATUS = 0x08,
+    SEAM_GP_UPGRADE_EXPORT = 0x10, /* aid is an instance: its restore-module record */
+} seam_gp_upgrade_action;
+
+/* MANAGE ELF UPGRADE (80 EA action 00 Lc 4F aid [C4 new_aid] 00); new_aid only
+   with START (empty: the same AID). */
+seam_err seam_gp_build_upgrade(seam_gp_upgrade_action action, const uint8_t *aid, size_t len,
+                               const uint8_t *new_aid, size_t new_len, uint8_t *out, size_t cap,
+                               size_t *out_len);
+
+/* ------------------------------------------------------------------------ */
+/* Decoders                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* One GET STATUS entry (an E3 template); absent fields are zero. */
+typedef struct {
+    seam_gp_aid aid;       /* 4F */
+    uint8_t lifecycle;     /* 9F70 */
+    uint8_t privileges[3]; /* C5 */
+    size_t privileges_len; /* 0, 1 or 3 */
+    seam_gp_aid elf;       /* C4: an application's package */
+    seam_gp_aid sd;        /* CC: the associated security domain */
+    bool has_version;
+    uint16_t version; /* CE, 2 bytes: major << 8 | minor (1 byte: major << 8) */
+    size_t module_count;
+    seam_gp_aid modules[SEAM_GP_MODULES_MAX]; /* 84 */
+    uint8_t space;                            /* seam's DF71: 1 useful, 2 temporary; 0 absent */
+} seam_gp_status_entry;
+
+/* An iterator over the E3 templates of GET STATUS response data; borrows it. */
+typedef struct {
+    const uint8_t *next;
+    size_t remaining;
+} seam_gp_status_iter;
+
+/* Starts iterating over data[0..len). */
+void seam_gp_status_iter_init(seam_gp_status_iter *it, const uint8_t *data, size_t len);
+
+/*
+ * Decodes the next E3 template into *entry. SEAM_ERR_NOT_FOUND at the end;
+ * SEAM_ERR_MALFORMED (anything but E3 at the top, a bad TLV, 4F missing or
+ * repeated, a field of the wrong length, more than SEAM_GP_MODULES_MAX
+ * modules), and the iterator then stays where it is. Unknown tags inside E3
+ * are skipped. *entry is unchanged on error.
+ */
+seam_err seam_gp_status_iter_next(seam_gp_status_iter *it, seam_gp_status_entry *entry);
+
+/* What MANAGE ELF UPGRADE answers: A1 { 90 status, 4F package, ... }. */
+typedef struct {
+    uint8_t status; /* 00 none, 01 completed, 02 waiting for the package, 03 for domains */
+    seam_gp_aid package;
+    seam_gp_aid new_package; /* C4, status query */
+    bool has_migrated;
+    uint8_t migrated; /* 81: instances this migrate moved */
+    bool has_remaining;
+    uint16_t remaining; /* 82: instances of the old package left */
+    bool has_waiting;
+    uint8_t waiting; /* 83: domains that have not migrated */
+} seam_gp_upgrade_status;
+
+/* Decodes a MANAGE ELF UPGRADE response. Errors: SEAM_ERR_MALFORMED; *out unchanged. */
+seam_err seam_gp_upgrade_decode(const uint8_t *data, size_t len, seam_gp_upgrade_status *out);
+
+/*
+ * Reads the DGI at data[*pos..len): a 2-byte tag, a length of 1 byte (00..FE)
+ * or FF and 2 bytes, the value. *tag, *value (into data), *value_len and *pos
+ * (past the DGI) are set on success. SEAM_ERR_NOT_FOUND when *pos == len,
+ * SEAM_ERR_TRUNCATED when the DGI runs past len; outputs unchanged on error.
+ */
+seam_err seam_gp_dgi_next(const uint8_t *data, size_t len, size_t *pos, uint16_t *tag,
+                          const uint8_t **value, size_t *value_len);
+
+/* ------------------------------------------------------------------------ */
+/* The session                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct seam_gp seam_gp;
+
+/* Where a traced APDU was seen. */
+typedef enum {
+    SEAM_GP_TRACE_COMMAND,          /* a command as the host means it (plain) */
+    SEAM_GP_TRACE_COMMAND_WRAPPED,  /* the bytes sent, after secure messaging or chaining */
+    SEAM_GP_TRACE_RESPONSE_WRAPPED, /* the bytes received, before unwrapping */
+    SEAM_GP_TRACE_RESPONSE,         /* the response as the host reads it (data || SW) */
+} seam_gp_trace_point;
+
+/* Called with every APDU; bytes are valid during the call only. */
+typedef void (*seam_gp_trace_fn)(void *ctx, seam_gp_trace_point point, const uint8_t *bytes,
+                                 size_t len);
+
+/* Called during long operations (LOAD) with the bytes done so far out of total. */
+typedef void (*seam_gp_progress_fn)(void *ctx, size_t done, size_t total);
+
+/* Creates a session over link (borrowed: it must outlive the session) in *out;
+   free it with seam_gp_free. Errors: SEAM_ERR_ARG, SEAM_ERR_NOMEM. */
+seam_err seam_gp_new(seam_gp_link *link, seam_gp **out);
+
+/* Closes the channel (wiping its keys) and frees the session; NULL is allowed. */
+void seam_gp_free(seam_gp *gp);
+
+/* Sets (or, with NULL, removes) the function that sees every APDU. */
+void seam_gp_set_trace(seam_gp *gp, seam_gp_trace_fn fn, void *ctx);
+
+/*
+ * Sends one command through the session and returns the whole answer: GP-class
+ * commands (CLA 80..83) are wrapped while a channel with C-MAC is open, and
+ * chained when they are longer than one APDU (INSTALL, DELETE and PUT KEY; one
+ * C-MAC over the whole command); 61xx answers are collected with GET RESPONSE
+ * and the whole response is unwrapped (R-MAC, R-ENC). The response data (no
+ * SW) goes to data[0..cap) when data is not NULL, and stays readable with
+ * seam_gp_response until the next command. Errors: SEAM_ERR_MALFORMED (not an
+ * APDU), SEAM_ERR_ARG (too long for the session), SEAM_ERR_BUFFER_SMALL (data;
+ * the length in *data_len), SEAM_ERR_CRYPTO_AUTH (the response's R-MAC does not
+ * verify: the channel is closed), the link's errors.
+ */
+seam_err seam_gp_transmit(seam_gp *gp, const uint8_t *apdu, size_t len, uint8_t *data, size_t cap,
+                          size_t *data_len, uint16_t *sw);
+
+/* The data of the last response (unwrapped, no SW) and its length. */
+const uint8_t *seam_gp_response(const seam_gp *gp, size_t *len);
+
+/* SELECT by AID (00 A4 04 00 Lc aid 00; empty: the card's default, the ISD).
+   Ends the secure channel (the card does too). The FCI is seam_gp_response. */
+seam_err seam_gp_select(seam_gp *gp, const uint8_t *aid, size_t len, uint16_t *sw);
+
+/* What INITIALIZE UPDATE told about the key set and the card. */
+typedef struct {
+    uint8_t diversification[10];
+    uint8_t kvn; /* the key set version the card used */
+    uint8_t scp; /* 03 */
+    uint8_t i;   /* the SCP03 i parameter */
+    bool has_counter;
+    uint8_t counter[3]; /* the sequence counter (pseudo-random challenges) */
+} seam_gp_channel_info;
+
+/*
+ * Opens an SCP03 channel with the selected security domain: INITIALIZE UPDATE
+ * (key version kvn, 00 = the first), checks the card cryptogram, then
+ * EXTERNAL AUTHENTICATE at level (00, 01, 03, 11, 13, 33). keys->dek is kept
+ * for PUT KEY and encrypted STORE DATA while the channel is open. info may be
+ * NULL. A card that refuses either command: SEAM_OK with its SW, the channel
+ * closed. Errors: SEAM_ERR_ARG (level, key length), SEAM_ERR_GP_CRYPTOGRAM
+ * (the card cryptogram does not verify: the card does not hold these keys;
+ * nothing more is sent), SEAM_ERR_GP_RESPONSE (INITIALIZE UPDATE's answer is
+ * not 29 or 32 bytes), the link's errors.
+ */
+seam_err seam_gp_open_channel(seam_gp *gp, const seam_gp_keys *keys, uint8_t kvn, uint8_t level,
+                              seam_gp_channel_info *info, uint16_t *sw);
+
+/* Forgets the channel and wipes its keys (the card ends it at its next SELECT or reset). */
+void seam_gp_close_channel(seam_gp *gp);
+
+/* True while a secure channel is open; *level (may be NULL) gets its level. */
+bool seam_gp_channel_is_open(const seam_gp *gp, uint8_t *level);
+
+/* The most command data one APDU carries at the channel's level: 255 plain or at
+   level 00, 247 with C-MAC, 239 with C-DEC (padding and C-MAC within 255). */
+size_t seam_gp_block_size(const seam_gp *gp);
+
+/* INSTALL [for ...] as *in says (seam_gp_build_install), through the channel. */
+seam_err seam_gp_install(seam_gp *gp, const seam_gp_install_fields *in, uint16_t *sw);
+
+/* LOADs load_file[0..len) (C4 ...) in blocks of seam_gp_block_size, numbered
+   from 00; at most 256 blocks (SEAM_ERR_ARG beyond). progress may be NULL. */
+seam_err seam_gp_load(seam_gp *gp, const uint8_t *load_file, size_t len,
+                      seam_gp_progress_fn progress, void *progress_ctx, uint16_t *sw);
+
+/* What seam_gp_install_package needs; empty AIDs take their defaults. */
+typedef struct {
+    const uint8_t *module; /* the package file (a WebAssembly module) */
+    size_t module_len;
+    seam_gp_aid sd;        /* INSTALL [for load]'s SD AID (empty: none given) */
+    bool hash;             /* give the SHA-256 load file data block hash */
+    seam_gp_aid applet;    /* the module (applet class) AID; default the package's first */
+    seam_gp_aid instance;  /* the instance AID; default the applet AID */
+    uint8_t privileges[3]; /* privileges_len 0 gives 00 */
+    size_t privileges_len; /* 0, 1 or 3 */
+    const uint8_t *c9;     /* the application's install parameters (C9's value) */
+    size_t c9_len;
+    bool load_only; /* stop after LOAD */
+    seam_gp_progress_fn progress;
+    void *progress_ctx;
+} seam_gp_package_install;
+
+/*
+ * Loads and installs a package: INSTALL [for load], LOAD, INSTALL [for install
+ * and make selectable] (P1 02, LOADs, P1 0C: what the card accepts for the
+ * combined [load, install and make selectable]). The file is checked first
+ * (SEAM_ERR_GP_PACKAGE, nothing sent); a refusal stops at that command with its
+ * SW, and seam_gp_last_command tells which it was.
+ */
+seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in, uint16_t *sw);
+
+/* DELETE of card content aid (related: with what depends on it). */
+seam_err seam_gp_delete(seam_gp *gp, const uint8_t *aid, size_t len, bool related, uint16_t *sw);
+
+/* Called with each decoded GET STATUS entry; an error stops the walk with it. */
+typedef seam_err (*seam_gp_status_fn)(void *ctx, seam_gp_scope scope,
+                                      const seam_gp_status_entry *entry);
+
+/*
+ * GET STATUS of scope for AIDs starting with prefix (empty: all), following
+ * 6310 with P2 03 until the card has said everything, each entry decoded and
+ * passed to fn. The card's "nothing found" (6A88) is SEAM_OK with sw 6A88.
+ * Errors: SEAM_ERR_GP_RESPONSE (data that does not decode), what fn returned.
+ */
+seam_err seam_gp_get_status(seam_gp *gp, seam_gp_scope scope, const uint8_t *prefix,
+                            size_t prefix_len, seam_gp_status_fn fn, void *ctx, uint16_t *sw);
+
+/* The whole registry: GET STATUS of the ISD, the applications and SDs, then the
+   packages with their modules (P1 20 when the card refuses 10); empty scopes are
+   skipped. *sw is 9000 unless a scope was refused otherwise. */
+seam_err seam_gp_list(seam_gp *gp, seam_gp_status_fn fn, void *ctx, uint16_t *sw);
+
+/* SET STATUS (seam_gp_build_set_status) through the channel. */
+seam_err seam_gp_set_status(seam_gp *gp, uint8_t scope, uint8_t state, const uint8_t *aid,
+                            size_t len, uint16_t *sw);
+
+/*
+ * PUT KEY of keys as key set new_kvn, replacing set replace (00: adding it),
+ * encrypted under the open channel's DEK. The card must answer new_kvn and the
+ * three KCVs: SEAM_ERR_GP_RESPONSE when its 9000 carries anything else. The
+ * channel stays open under the old keys. Errors also SEAM_ERR_GP_CHANNEL (no
+ * channel open).
+ */
+seam_err seam_gp_put_key(seam_gp *gp, uint8_t replace, uint8_t new_kvn, const seam_gp_keys *keys,
+                         uint16_t *sw);
+
+/*
+ * STORE DATA of data[0..len) in blocks numbered from 00, p1 giving the format
+ * and encryption bits (SEAM_GP_STORE_..., without LAST: set on the last block).
+ * With SEAM_GP_STORE_DGI or SEAM_GP_STORE_BER_TLV whole DGIs or TLVs are packed
+ * into blocks and never cut (SEAM_ERR_ARG for one larger than a block,
+ * SEAM_ERR_MALFORMED when data does not parse); otherwise data is cut at the
+ * block size. With SEAM_GP_STORE_ENCRYPTED each block's data is padded
+ * (80 00..) and encrypted with AES-CBC, zero ICV, under the channel's static
+ * DEK (SEAM_ERR_GP_CHANNEL without a channel); at C-DEC levels the channel
+ * encrypts each whole command again with S-ENC.
+ */
+seam_err seam_gp_store_data(seam_gp *gp, uint8_t p1, const uint8_t *data, size_t len, uint16_t *sw);
+
+/* MANAGE ELF UPGRADE action on package (or instance, for EXPORT) aid; a 9000
+   answer other than EXPORT's is decoded into *status (may be NULL;
+   SEAM_ERR_GP_RESPONSE when it does not decode). EXPORT's record is
+   seam_gp_response. */
+seam_err seam_gp_upgrade(seam_gp *gp, seam_gp_upgrade_action action, const uint8_t *aid, size_t len,
+                         const uint8_t *new_aid, size_t new_len, seam_gp_upgrade_status *status,
+                         uint16_t *sw);
+
+/* The header (CLA INS P1 P2) of the last command the session sent, and for a
+   LOAD or STORE DATA its block number in P2: which step of an operation answered. */
+void seam_gp_last_command(const seam_gp *gp, uint8_t header[4]);
+
+#endif

@@ -1,0 +1,36 @@
+;; WebAssembly names are byte strings of a given length (issue 9 item 15): ""
+;; "\00" "\00\01" "\00\00", two spellings of é (precomposed and e + combining
+;; acute), a literal backslash-u and an emoji are eight different exports, each
+;; invoked by its exact bytes, and imports match on exact bytes too.
+(module $names
+  (func (export "") (result i32) (i32.const 0))
+  (func (export "\00") (result i32) (i32.const 1))
+  (func (export "\00\01") (result i32) (i32.const 2))
+  (func (export "\c3\a9") (result i32) (i32.const 3))
+  (func (export "e\cc\81") (result i32) (i32.const 4))
+  (func (export "\00\00") (result i32) (i32.const 5))
+  (func (export "\\u0000") (result i32) (i32.const 6))
+  (func (export "\f0\9f\98\80") (result i32) (i32.const 7))
+)
+(assert_return (invoke "") (i32.const 0))
+(assert_return (invoke "\00") (i32.const 1))
+(assert_return (invoke "\00\01") (i32.const 2))
+(assert_return (invoke "\c3\a9") (i32.const 3))
+(assert_return (invoke "e\cc\81") (i32.const 4))
+(assert_return (invoke "\00\00") (i32.const 5))
+(assert_return (invoke "\\u0000") (i32.const 6))
+(assert_return (invoke "\f0\9f\98\80") (i32.const 7))
+(register "\00m" $names)
+(module
+  (import "\00m" "\00" (func $one (result i32)))
+  (import "\00m" "" (func $zero (result i32)))
+  (import "\00m" "\00\00" (func $five (result i32)))
+  (func (export "one") (result i32) (call $one))
+  (func (export "zero") (result i32) (call $zero))
+  (func (export "five") (result i32) (call $five)))
+(assert_return (invoke "one") (i32.const 1))
+(assert_return (invoke "zero") (i32.const 0))
+(assert_return (invoke "five") (i32.const 5))
+(assert_unlinkable (module (import "\00m" "\00\00\00" (func))) "unknown import")
+(assert_unlinkable (module (import "" "\00" (func))) "unknown import")
+(assert_invalid (module (func (export "\00\01")) (func (export "\00\01"))) "duplicate export name")
