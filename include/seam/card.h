@@ -2,8 +2,9 @@
  * seam card: the virtual secure element.
  *
  * A card is an nvm image (one SQLite file) plus the volatile state of a
- * powered card: logical channels, the application selected on each, the
- * secure channel session of each, and a pending GET RESPONSE remainder.
+ * powered card: logical channels, the application selected on each, and on
+ * each its secure channel session, command chain and pending GET RESPONSE
+ * remainder.
  * Every command that changes persistent state is one nvm transaction
  * (requirement X4). See docs/card.md.
  */
@@ -61,10 +62,14 @@ void seam_card_power_off(seam_card *card);
 /*
  * Processes one command APDU and writes the response (data then SW1 SW2) to
  * response[0..response_size) with its length in *response_len. Status words
- * are data: a refused command still returns SEAM_OK. Errors: SEAM_ERR_CARD
- * (card powered off), SEAM_ERR_BUFFER_SMALL (response_size below what the
- * response needs; SEAM_CARD_RESPONSE_MAX always suffices),
- * SEAM_ERR_NVM_POWER_CUT (injected power cut: the card must be reopened).
+ * are data: a refused command still returns SEAM_OK. A response longer than
+ * Ne or than response_size - 2 data bytes goes out in parts (61xx, then GET
+ * RESPONSE on the same logical channel), so any size works; with
+ * SEAM_CARD_RESPONSE_MAX a response of up to 65536 data bytes comes whole.
+ * Errors: SEAM_ERR_CARD (card powered off), SEAM_ERR_BUFFER_SMALL
+ * (response_size < 2: the command is not taken; or a GET RESPONSE that cannot
+ * take one byte of what waits: nothing taken), SEAM_ERR_NVM_POWER_CUT
+ * (injected power cut: the card must be reopened).
  */
 seam_err seam_card_transmit(seam_card *card, const uint8_t *command, size_t command_len,
                             uint8_t *response, size_t response_size, size_t *response_len);

@@ -122,6 +122,7 @@ seam_err seam_nvm_begin(seam_nvm *nvm);
  * Makes the open transaction durable. A write point. Errors:
  * SEAM_ERR_NVM_STATE (no transaction open, or FAILED), SEAM_ERR_NVM (the
  * commit failed: the transaction is FAILED and must be rolled back),
+ * SEAM_ERR_NVM_FULL (the same, because the disk holding the image is full),
  * SEAM_ERR_NVM_POWER_CUT.
  */
 seam_err seam_nvm_commit(seam_nvm *nvm);
@@ -139,7 +140,8 @@ seam_err seam_nvm_rollback(seam_nvm *nvm);
  * Stores value under (table, key), replacing any record there; the bytes are
  * copied. A write point. Errors: SEAM_ERR_ARG (length above its maximum, NULL
  * pointer with a non-zero length), SEAM_ERR_NVM_STATE (no transaction),
- * SEAM_ERR_NVM_FULL (capacity; nothing changed, the transaction stays open),
+ * SEAM_ERR_NVM_FULL (capacity: nothing changed, the transaction stays open;
+ * or the disk holding the image is full: the transaction is FAILED),
  * SEAM_ERR_NVM (transaction FAILED), SEAM_ERR_NVM_POWER_CUT.
  */
 seam_err seam_nvm_put(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t key_len,
@@ -273,6 +275,9 @@ typedef enum {
     SEAM_NVM_IO_POWER_CUT,     /* that call and every later one fail; completed writes stay */
     SEAM_NVM_IO_TORN_WRITE,    /* as POWER_CUT, but a write hit writes its first half first */
     SEAM_NVM_IO_LOSE_UNSYNCED, /* as POWER_CUT, and writes not yet synced are partly lost */
+    SEAM_NVM_IO_DISK_FULL,     /* from that call on, until disarmed, every write that would
+                                  grow a file fails with SQLITE_FULL (ENOSPC); the power
+                                  stays on */
 } seam_nvm_io_fault_mode;
 
 /*
@@ -280,7 +285,9 @@ typedef enum {
  * this handle: xWrite, xSync and xTruncate on any of its files, and xDelete.
  * For SEAM_NVM_IO_LOSE_UNSYNCED, n also seeds the choice of which unsynced
  * writes survive. A fault fires once; after a power cut the handle is
- * POWER_CUT. Errors: SEAM_ERR_ARG, SEAM_ERR_UNSUPPORTED (in-memory image).
+ * POWER_CUT. SEAM_NVM_IO_DISK_FULL is a state, not a single fault: the disk
+ * stays full until the next call of this function (OFF: space is back).
+ * Errors: SEAM_ERR_ARG, SEAM_ERR_UNSUPPORTED (in-memory image).
  */
 seam_err seam_nvm_io_fault_set(seam_nvm *nvm, seam_nvm_io_fault_mode mode, uint64_t n);
 

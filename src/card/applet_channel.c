@@ -5,6 +5,9 @@
  * status word reports success the dirty pages (outside the shadow stack) are
  * written in the command's nvm transaction; after any other outcome the
  * instance is restored from the committed pages, so memory and nvm agree.
+ * An applet taken off its channel while a command runs (SELECT of something
+ * else, MANAGE CHANNEL close) is retired, not freed, until the command ends:
+ * when its commit fails the channel gets it back (transmit.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +18,19 @@
 #include "seam/card.h"
 #include "sw.h"
 
-static void release(channel *ch) {
-    seam_applet_free(ch->applet);
-    seam_wasm_module_free(ch->module);
+/* Takes the applet off ch: freed, or retired until the command ends (card_retire). */
+static void release(seam_card *c, channel *ch) {
+    if ((ch->applet || ch->module) && !card_retire(c, ch->module, ch->applet)) {
+        seam_applet_free(ch->applet);
+        seam_wasm_module_free(ch->module);
+    }
     ch->applet = NULL;
     ch->module = NULL;
     ch->pages = 0;
-    ch->applet_ran = false;
 }
 
-static void fall_back_to_isd(channel *ch) {
-    release(ch);
+static void fall_back_to_isd(seam_card *c, channel *ch) {
+    release(c, ch);
     memcpy(ch->selected, seam_card_isd_aid, sizeof seam_card_isd_aid);
     ch->selected_len = sizeof seam_card_isd_aid;
 }
@@ -68,7 +73,7 @@ seam_err content_deselect(seam_card *c, channel *ch) {
             e = res.storage;
         if (!e && !res.rollback)
             e = instance_commit_applet(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
-        fall_back_to_isd(ch);
+        fall_back_to_isd(c, ch);
     }
     return e;
 }
@@ -136,7 +141,6 @@ out:
 seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t raw_len, reply *r) {
     seam_applet_result res = {0};
     seam_err e;
-    ch->applet_ran = true;
     e = seam_applet_process(ch->applet, raw, raw_len, &res);
     if (e == SEAM_ERR_MALFORMED) {
         r->sw = SEAM_SW_WRONG_LENGTH; /* nothing ran */
@@ -144,7 +148,7 @@ seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t r
         goto out;
     }
     if (!e && res.storage)
-        e = res.storage; /* card.c answers as for any storage failure and resyncs */
+        e = res.storage; /* transmit.c answers as for any storage failure and resyncs */
     if (e)
         goto out;
     r->len = copy_data(c, &res);
@@ -161,13 +165,12 @@ out:
 
 void content_resync(seam_card *c, channel *ch) {
     if (ch->applet && rollback_applet(c, ch))
-        fall_back_to_isd(ch);
-    ch->applet_ran = false;
+        fall_back_to_isd(c, ch);
 }
 
 void content_power_off(seam_card *c) {
     for (unsigned i = 0; i < CHANNELS; i++)
-        release(&c->channels[i]);
+        release(c, &c->channels[i]);
     free(c->load.bytes);
     memset(&c->load, 0, sizeof c->load);
 }

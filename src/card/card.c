@@ -1,7 +1,8 @@
 /*
- * The card: power, logical channels, command dispatch and the issuer
- * security domain's commands that exist so far (SELECT, MANAGE CHANNEL,
- * GET RESPONSE, GET DATA, INITIALIZE UPDATE, EXTERNAL AUTHENTICATE), the
+ * The card: power, logical channels, command dispatch (transmit.c runs each
+ * command around it, GET RESPONSE included) and the issuer security
+ * domain's commands that exist so far (SELECT, MANAGE CHANNEL, GET DATA,
+ * INITIALIZE UPDATE, EXTERNAL AUTHENTICATE), the
  * gates of the card lifecycle (CARD_LOCKED: only the Final Application is
  * selectable and content changes answer 6985; TERMINATED: only GET DATA,
  * 6A81 otherwise) and GP command chaining of INSTALL, DELETE and PUT KEY
@@ -28,9 +29,13 @@
  *      channel, closing it, a reset or power off ends it (keys wiped).
  *  (3) Each command runs in one nvm transaction, committed only when its
  *      status word reports success (9000, 61xx, 62xx, 63xx) and rolled back
- *      otherwise, so a refused command changes nothing (X4, X6).
- *  (4) Responses longer than Ne are cut with 61xx; the rest waits for GET
- *      RESPONSE on the same channel and is dropped by any other command.
+ *      otherwise, so a refused command changes nothing (X4, X6); when a write
+ *      or the commit fails the card's RAM is put back too (transmit.c).
+ *  (4) Each channel has its own GP command chain and GET RESPONSE remainder:
+ *      a command on one channel leaves the others' alone (transmit.c).
+ *  (5) The card's own ISO-class commands have no secure messaging and no ISO
+ *      command chaining: such class bits answer 6882 / 6884 and change
+ *      nothing; a selected applet gets its commands as they come.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +70,6 @@ static seam_err card_new(seam_nvm *nvm, seam_card **out) {
         return SEAM_ERR_NOMEM;
     }
     c->nvm = nvm;
-    seam_apdu_remainder_init(&c->remainder, c->remainder_storage, sizeof c->remainder_storage);
     *out = c;
     return SEAM_OK;
 }
@@ -163,10 +167,10 @@ void seam_card_power_off(seam_card *c) {
         scp03_end_session(&c->channels[i].session);
         c->channels[i].open = false;
         c->channels[i].status_next = 0; /* no GET STATUS continuation */
+        card_chain_abort(c, (uint8_t)i);
+        card_response_drop(&c->channels[i]);
     }
     content_power_off(c);
-    c->chain_active = false;
-    seam_apdu_remainder_clear(&c->remainder);
     c->powered = false;
 }
 
@@ -181,8 +185,7 @@ seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t 
         e = upgrade_tidy_all(c);
     if (!e)
         e = seam_nvm_commit(c->nvm);
-    else
-        seam_nvm_rollback(c->nvm);
+    e = card_transaction_end(c, e); /* a failed commit too: the image stays usable */
     if (e == SEAM_ERR_NVM_POWER_CUT) {
         c->dead = true;
         return e;
@@ -354,11 +357,12 @@ static void cmd_manage_channel(seam_card *c, channel *from, const seam_apdu *a, 
             r->sw = a->p2 == 0 ? SEAM_SW_WRONG_P1P2 : SEAM_SW_CHANNEL_NOT_SUPPORTED;
             return;
         }
+        /* its chain goes now, what waits for GET RESPONSE on it when the
+           command ends (transmit.c: a failed commit gives the channel back) */
         scp03_end_session(&c->channels[a->p2].session);
         c->channels[a->p2].open = false;
         c->channels[a->p2].status_next = 0;
-        if (c->chain_channel == a->p2)
-            c->chain_active = false;
+        card_chain_abort(c, a->p2);
         r->sw = SEAM_SW_SUCCESS;
     } else {
         r->sw = SEAM_SW_WRONG_P1P2;
@@ -567,24 +571,24 @@ done:
     return e;
 }
 
-/* Runs one command on an open channel; fills r (data in c->data). */
-static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
-                         size_t raw_len, bool *secured, reply *r) {
+/* Runs one command on an open channel (card_int.h); fills r (data in c->data). */
+seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
+                       size_t raw_len, card_outcome *out, reply *r) {
     bool gp_class = seam_apdu_cla_proprietary(a->cla);
     bool sd_command = a->ins == 0x70 || (a->ins == 0xA4 && a->p1 == 0x04);
     uint8_t chno = (uint8_t)(ch - c->channels);
     seam_apdu plain = *a;
+    seam_apdu_class cls = {0};
     registry_card card;
     uint8_t state = 0;
     seam_err e = registry_card_get(c->nvm, &card);
-    *secured = false;
+    *out = (card_outcome){.sm = CARD_SM_UNTOUCHED};
     if (e)
         return e;
     state = card.lifecycle;
-    if (!gp_class || a->ins == 0x50 || a->ins == 0x82)
-        card_chain_abort(c, chno);  /* any ISO or secure channel command ends a chain */
+    (void)seam_apdu_class_decode(a->cla, &cls); /* transmit.c decoded it already */
     if (state == CARD_TERMINATED) { /* only GET DATA, answered by the ISD (Final Application) */
-        if (!(a->ins == 0xCA || a->ins == 0xCB) || (a->cla & 0x0C))
+        if (!(a->ins == 0xCA || a->ins == 0xCB) || cls.sm != SEAM_APDU_SM_NONE)
             r->sw = SW_FUNCTION_NOT_SUPPORTED;
         else
             e = cmd_get_data(c, seam_card_isd_aid, sizeof seam_card_isd_aid, a, r);
@@ -595,8 +599,19 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
             r->sw = SW_FUNCTION_NOT_SUPPORTED;
             return SEAM_OK;
         }
-        return content_process(c, ch, raw, raw_len, r);
+        return content_process(c, ch, raw, raw_len, r); /* secure messaging is the applet's */
     }
+    if (!gp_class && (cls.sm != SEAM_APDU_SM_NONE || cls.chained)) {
+        /* the card's own ISO commands have neither secure messaging (6882) nor
+           ISO command chaining (6884); refused as they come, they change nothing
+           on the channel */
+        r->sw =
+            cls.sm != SEAM_APDU_SM_NONE ? SEAM_SW_SM_NOT_SUPPORTED : SEAM_SW_CHAINING_UNSUPPORTED;
+        out->untouched = true;
+        return SEAM_OK;
+    }
+    if (!gp_class || a->ins == 0x50 || a->ins == 0x82)
+        card_chain_abort(c, chno); /* any ISO or secure channel command ends a chain */
     if (!gp_class) {
         switch (a->ins) {
         case 0xA4:
@@ -626,6 +641,8 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
             return SEAM_OK;
         }
     }
+    if (a->ins == 0x50 || a->ins == 0x82)
+        out->sm = CARD_SM_HANDSHAKE;
     if (a->ins == 0x50)
         return cmd_initialize_update(c, ch, raw, raw_len, r);
     if (a->ins == 0x82) {
@@ -639,15 +656,17 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
     card_chain_step step = CARD_CHAIN_NONE;
     bool raw_chain = false;
     e = protected_chain(c, ch, a, &raw_chain, &cmd, &cmd_len, r, &step);
+    out->chain_end = step == CARD_CHAIN_WHOLE;
     if (e || step == CARD_CHAIN_ANSWERED)
         return e; /* an intermediate block: 9000 without R-MAC, no count; or a refusal */
+    out->sm = CARD_SM_PASSED; /* from here the session moved with the host's */
     e = scp03_unwrap_command(&ch->session, cmd, cmd_len, c->plain, sizeof c->plain, &plain_len,
                              &r->sw);
     if (e || r->sw != SEAM_SW_SUCCESS) {
         card_chain_abort(c, chno);
         return e;
     }
-    *secured = scp03_session_state(&ch->session) == SCP03_AUTHENTICATED;
+    out->secured = scp03_session_state(&ch->session) == SCP03_AUTHENTICATED;
     if (seam_apdu_parse(c->plain, plain_len, &plain)) {
         r->sw = SEAM_SW_WRONG_LENGTH;
         return SEAM_OK;
@@ -665,123 +684,41 @@ static seam_err dispatch(seam_card *c, channel *ch, const seam_apdu *a, const ui
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;
     }
-    if (!raw_chain)
+    if (!raw_chain) {
         card_chain_block(c, chno, false, &plain, r, &step);
+        out->chain_end = step == CARD_CHAIN_WHOLE;
+    }
     if (step == CARD_CHAIN_ANSWERED || step == CARD_CHAIN_ABORTED) {
         if (r->sw == SEAM_SW_SUCCESS) { /* an intermediate block: 9000 without R-MAC */
-            *secured = false;
+            out->secured = false;
             ch->session.response_pending = false;
         }
         return SEAM_OK;
     }
+    bool secured = out->secured;
     switch (plain.ins) {
     case 0xCA:
         return cmd_get_data(c, ch->selected, ch->selected_len, &plain, r);
     case 0xD8:
-        return gp_put_key(c, ch, &plain, *secured, r);
+        return gp_put_key(c, ch, &plain, secured, r);
     case 0xF0:
-        return gp_set_status(c, ch, &plain, *secured, r);
+        return gp_set_status(c, ch, &plain, secured, r);
     case 0xF2:
-        return gp_get_status(c, ch, &plain, *secured, r);
+        return gp_get_status(c, ch, &plain, secured, r);
     case 0xE8:
-        return gp_load(c, ch, &plain, *secured, r);
+        return gp_load(c, ch, &plain, secured, r);
     case 0xE6:
-        return gp_install(c, ch, &plain, *secured, r);
+        return gp_install(c, ch, &plain, secured, r);
     case 0xE4:
-        return gp_delete(c, ch, &plain, *secured, r);
+        return gp_delete(c, ch, &plain, secured, r);
     case 0xE2:
-        return gp_store_data(c, ch, &plain, *secured, r);
+        return gp_store_data(c, ch, &plain, secured, r);
     case 0xEA:
-        return gp_manage_elf_upgrade(c, ch, &plain, *secured, r);
+        return gp_manage_elf_upgrade(c, ch, &plain, secured, r);
     default:
         r->sw = SEAM_SW_INS_NOT_SUPPORTED;
         return SEAM_OK;
     }
-}
-
-static seam_err respond_sw(seam_card *c, uint16_t sw, uint8_t *out, size_t size, size_t *len) {
-    return seam_apdu_remainder_send(&c->remainder, NULL, 0, sw, 0, out, size, len);
-}
-
-seam_err seam_card_transmit(seam_card *c, const uint8_t *cmd, size_t cmd_len, uint8_t *out,
-                            size_t out_size, size_t *out_len) {
-    seam_apdu a;
-    seam_apdu_class cls;
-    reply r = {0, SEAM_SW_UNKNOWN};
-    bool secured = false;
-    seam_err e;
-    if (c->dead)
-        return SEAM_ERR_NVM_POWER_CUT;
-    if (!c->powered)
-        return SEAM_ERR_CARD;
-    /* byte counters: the command as received, the response once written */
-    seam_card_counter *count[2] = {&c->traffic.total,
-                                   cmd_len >= 2 ? &c->traffic.by_ins[cmd[1]] : NULL};
-    for (unsigned i = 0; i < 2 && count[i]; i++) {
-        count[i]->commands++;
-        count[i]->bytes_in += cmd_len;
-    }
-    if (seam_apdu_parse(cmd, cmd_len, &a)) {
-        e = respond_sw(c, SEAM_SW_WRONG_LENGTH, out, out_size, out_len);
-        goto counted;
-    }
-    if (seam_apdu_class_decode(a.cla, &cls)) {
-        e = respond_sw(c, SEAM_SW_CLA_NOT_SUPPORTED, out, out_size, out_len);
-        goto counted;
-    }
-    if (cls.channel >= CHANNELS || !c->channels[cls.channel].open) {
-        e = respond_sw(c, SEAM_SW_CHANNEL_NOT_SUPPORTED, out, out_size, out_len);
-        goto counted;
-    }
-    if (!cls.proprietary && a.ins == SEAM_APDU_INS_GET_RESPONSE) {
-        if (c->remainder_channel != cls.channel)
-            e = respond_sw(c, SEAM_SW_CONDITIONS_NOT_MET, out, out_size, out_len);
-        else
-            e = seam_apdu_remainder_get(&c->remainder, a.ne, out, out_size, out_len);
-        goto counted;
-    }
-    seam_apdu_remainder_clear(&c->remainder);
-    channel *ch = &c->channels[cls.channel];
-
-    e = seam_nvm_begin(c->nvm);
-    if (!e)
-        e = dispatch(c, ch, &a, cmd, cmd_len, &secured, &r);
-    if (!e && sw_success(r.sw))
-        e = seam_nvm_commit(c->nvm);
-    else
-        seam_nvm_rollback(c->nvm);
-    if (e && e != SEAM_ERR_NVM_POWER_CUT && ch->applet_ran)
-        content_resync(c, ch); /* its pages were not committed */
-    ch->applet_ran = false;
-    if (e == SEAM_ERR_NVM_POWER_CUT) {
-        c->dead = true;
-        seam_card_power_off(c);
-        return e;
-    }
-    if (e) {
-        /* storage failure: nothing was committed; answer as a card does */
-        seam_log(SEAM_LOG_WARN, "card: command %02X %02X failed: %s", a.cla, a.ins,
-                 seam_err_str(e));
-        scp03_end_session(&ch->session);
-        card_chain_abort(c, cls.channel);
-        r = (reply){0, e == SEAM_ERR_NVM_FULL ? SEAM_SW_NOT_ENOUGH_MEMORY : SEAM_SW_UNKNOWN};
-    }
-    const uint8_t *data = c->data;
-    size_t len = r.len;
-    if (secured) {
-        e = scp03_wrap_response(&ch->session, c->data, r.len, r.sw, c->wrapped, sizeof c->wrapped,
-                                &len);
-        if (e)
-            return e;
-        data = c->wrapped;
-    }
-    c->remainder_channel = cls.channel;
-    e = seam_apdu_remainder_send(&c->remainder, data, len, r.sw, a.ne ? a.ne : 256, out, out_size,
-                                 out_len);
-counted:
-    for (unsigned i = 0; i < 2 && count[i] && !e; i++)
-        count[i]->bytes_out += *out_len;
-    return e;
 }
 
 void seam_card_traffic_get(const seam_card *c, seam_card_traffic *out) {

@@ -18,6 +18,16 @@
 #define CHANNELS       4u
 #define CARD_CHAIN_MAX 4096u /* longest GP command chain accepted (6A86 beyond) */
 #define CARD_CHAIN_SM  24u   /* a protected chain's padding block and C-MAC on top */
+/* Longest response data after secure messaging: 65536 bytes, R-ENC padding, R-MAC. */
+#define CARD_WRAPPED_MAX (SEAM_CARD_RESPONSE_MAX - 2u + 16u + 8u)
+
+/* A GP command chain in progress on one channel (chain.c); its data is in
+   seam_card.chain_data[channel]. */
+typedef struct {
+    bool active;
+    uint8_t header[4]; /* the first block's CLA INS P1 (b8 clear) P2 */
+    size_t len;        /* bytes of data so far */
+} card_chain;
 
 typedef struct {
     bool open;
@@ -29,7 +39,6 @@ typedef struct {
     seam_applet *applet;
     uint32_t pages;          /* committed memory size, 64 KiB pages */
     restore_binding restore; /* its restore-module record (the applet points here) */
-    bool applet_ran;         /* process ran in the current command */
     /* STORE DATA sequence of this channel (gp_perso.c): its personalization
        target (INSTALL [for personalization]; target_len 0 = the SD itself),
        the next block number, and the host || card challenge of the session
@@ -44,6 +53,12 @@ typedef struct {
        6310 and how many entries it has sent; status_next 0 = none pending. */
     uint8_t status_p1;
     uint16_t status_next;
+    /* GP command chaining on this channel (chain.c) */
+    card_chain chain;
+    /* the part of a response GET RESPONSE on this channel fetches next
+       (transmit.c); its storage is malloc'd for that response, NULL when
+       nothing waits */
+    seam_apdu_remainder remainder;
 } channel;
 
 /* A load in progress (INSTALL [for load] then LOAD blocks), in memory only:
@@ -65,27 +80,41 @@ typedef struct {
     size_t len, cap;
 } content_load;
 
+/* An applet instance a command took off its channel, kept until the command ends. */
+typedef struct {
+    seam_wasm_module *module;
+    seam_applet *applet;
+} card_retired;
+
+/*
+ * The RAM a command may change, saved before it runs (transmit.c): when its
+ * commit (or any write) fails, the card puts it back, so the card is exactly
+ * as before the command. While `running`, an applet taken off a channel is
+ * retired (kept alive), not freed, so the saved channels can take it back.
+ */
+typedef struct {
+    bool running;
+    channel channels[CHANNELS];
+    content_load load;
+    uint8_t *load_bytes; /* a copy of the load's bytes when the command may end the load */
+    card_retired retired[2 * CHANNELS];
+    size_t retired_count;
+} card_saved;
+
 struct seam_card {
     seam_nvm *nvm;
     bool powered;
     bool dead; /* an injected power cut: reopen */
     channel channels[CHANNELS];
     content_load load;
-    seam_apdu_remainder remainder;
-    uint8_t remainder_channel;
-    uint8_t remainder_storage[SEAM_CARD_RESPONSE_MAX];
-    /* GP command chaining (P1.b8) of INSTALL, DELETE, PUT KEY (chain.c): the
-       first block's header with P1.b8 clear, the data so far (as received on
-       a C-MAC channel, plain otherwise), its channel. */
-    bool chain_active;
-    uint8_t chain_channel;
-    uint8_t chain_header[4];
-    size_t chain_len;
-    uint8_t chain[CARD_CHAIN_MAX + CARD_CHAIN_SM];
-    uint8_t plain[SEAM_APDU_MAX_LEN];        /* the command after secure messaging */
-    uint8_t data[SEAM_CARD_RESPONSE_MAX];    /* response data being built */
-    uint8_t wrapped[SEAM_CARD_RESPONSE_MAX]; /* response data after secure messaging */
-    seam_card_traffic traffic;               /* byte counters (seam_card_transmit), RAM only */
+    /* the data of each channel's GP command chain (P1.b8) of INSTALL, DELETE,
+       PUT KEY (chain.c): as received on a C-MAC channel, plain otherwise */
+    uint8_t chain_data[CHANNELS][CARD_CHAIN_MAX + CARD_CHAIN_SM];
+    card_saved saved;                     /* transmit.c */
+    uint8_t plain[SEAM_APDU_MAX_LEN];     /* the command after secure messaging */
+    uint8_t data[SEAM_CARD_RESPONSE_MAX]; /* response data being built */
+    uint8_t wrapped[CARD_WRAPPED_MAX];    /* response data after secure messaging */
+    seam_card_traffic traffic;            /* byte counters (seam_card_transmit), RAM only */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */
@@ -113,6 +142,33 @@ seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
 seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 
+/* The command pipeline (transmit.c) and the dispatch it calls (card.c). */
+/* What a command did to its channel's secure channel session. */
+typedef enum {
+    CARD_SM_UNTOUCHED, /* it did not pass secure messaging (ISO, applet commands) */
+    CARD_SM_PASSED,    /* it passed scp03_unwrap_command: the MAC chain moved with the host's */
+    CARD_SM_HANDSHAKE, /* INITIALIZE UPDATE or EXTERNAL AUTHENTICATE */
+} card_sm;
+/* How dispatch ran a command, for the end of the command in transmit.c. */
+typedef struct {
+    bool secured;   /* it came through an authenticated session: wrap its response */
+    card_sm sm;     /* what it did to the channel's session */
+    bool chain_end; /* it was the last block of a GP chain (whatever its outcome) */
+    bool untouched; /* refused for its class (6882): what waits on the channel stays */
+} card_outcome;
+/*
+ * Runs one parsed command a (raw[0..raw_len) as received) on the open channel
+ * ch inside the command's nvm transaction; fills r (data in c->data) and *out.
+ * A seam_err is a storage failure.
+ */
+seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
+                       size_t raw_len, card_outcome *out, reply *r);
+/* Drops what waits for GET RESPONSE on ch and frees its storage. */
+void card_response_drop(channel *ch);
+/* Rolls back the nvm transaction if one is still open (after e, a failed write or
+   commit, or a refusal); returns e, or SEAM_ERR_NVM_POWER_CUT when the rollback met one. */
+seam_err card_transaction_end(seam_card *c, seam_err e);
+
 /* GP command chaining (chain.c). */
 /* Drops the chain in progress on channel chno, if any. */
 void card_chain_abort(seam_card *c, uint8_t chno);
@@ -128,7 +184,7 @@ typedef enum {
  * where the MAC covers the whole command) or with secure messaging removed.
  * An intermediate block (P1.b8) is kept and answered 9000 with no data; the
  * last block turns *a into the whole command (its header, extended when raw,
- * all the data in c->chain). A chained block whose header differs from the
+ * all the data in c->chain_data[chno]). A chained block whose header differs from the
  * first's (but for P1.b8) aborts the chain with 6985 (ANSWERED); any other GP
  * command on the channel ends it (ABORTED: the caller answers 6985, after
  * secure messaging so the MAC chain stays in step); a chain over
@@ -137,7 +193,8 @@ typedef enum {
 void card_chain_block(seam_card *c, uint8_t chno, bool raw, seam_apdu *a, reply *r,
                       card_chain_step *step);
 
-/* Applets on channels (applet_channel.c). */
+/* Applets on channels (applet_channel.c). While a command runs, an applet taken off
+   its channel is retired (transmit.c: card_retire), not freed. */
 /* Selects instance aid on ch (restore, select entry point); r gets its SW. */
 seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, size_t aid_len,
                                  uint8_t p2, reply *r);
@@ -149,6 +206,9 @@ seam_err content_deselect(seam_card *c, channel *ch);
 void content_resync(seam_card *c, channel *ch);
 /* Power off: frees every channel's applet and any load in progress. */
 void content_power_off(seam_card *c);
+/* Takes the applet (and module) a command took off a channel: true when a command is
+   running and keeps them until it ends (transmit.c); false: the caller frees them. */
+bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet);
 /* True when instance aid is selected on some open channel. */
 bool content_instance_selected(const seam_card *c, const uint8_t *aid, size_t aid_len);
 

@@ -12,6 +12,7 @@
 #define SEAM_SW_CHANNEL_NOT_SUPPORTED 0x6881u /* logical channel not supported or not open */
 #define SEAM_SW_SM_NOT_SUPPORTED      0x6882u /* secure messaging not supported */
 #define SEAM_SW_LAST_COMMAND_EXPECTED 0x6883u /* command chaining: last command expected */
+#define SEAM_SW_CHAINING_UNSUPPORTED  0x6884u /* command chaining not supported */
 #define SEAM_SW_SECURITY_STATUS       0x6982u /* security status not satisfied */
 #define SEAM_SW_CONDITIONS_NOT_MET    0x6985u /* conditions of use not satisfied */
 #define SEAM_SW_WRONG_DATA            0x6A80u /* incorrect values in the command data */

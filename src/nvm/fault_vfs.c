@@ -15,6 +15,11 @@
  *   LOSE_UNSYNCED  as POWER_CUT, and the disk's write cache is lost: of the
  *                  writes made to each open file since its last xSync, only a
  *                  pseudo-random subset (seeded by n) survives, in order.
+ *   DISK_FULL      from that call on, until the shim is armed again (or
+ *                  disarmed), the disk has no free block: every write that
+ *                  would grow its file fails with SQLITE_FULL, as ENOSPC makes
+ *                  SQLite's unix VFS answer; writes inside a file, syncs,
+ *                  truncations and deletes go through. The power stays on.
  *
  * What it proves: the handle is closed after the cut and the image reopened
  * through a fresh connection, which finds SQLite's hot journal and rolls it
@@ -31,7 +36,8 @@
  * States of a shim: POWERED (counting; an armed fault waits) -> OFF (after
  * POWER_CUT, TORN_WRITE or LOSE_UNSYNCED fired, or nvm_vfs_power_off); OFF
  * is final: only xClose, the locks and the queries that touch no file data
- * still work, so SQLite can release the files.
+ * still work, so SQLite can release the files. While POWERED the disk is
+ * FULL from the moment a DISK_FULL fault fires until nvm_vfs_fault_set.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +75,7 @@ struct nvm_vfs {
     uint64_t io_points;
     uint32_t seed;
     bool power_off;
+    bool disk_full; /* a DISK_FULL fault fired: writes that grow a file fail */
     shim_file *files;
 };
 
@@ -148,6 +155,10 @@ static io_verdict io_point(nvm_vfs *vfs, bool is_write) {
             lose_unsynced(vfs, file);
         vfs->power_off = true;
         break;
+    case SEAM_NVM_IO_DISK_FULL:
+        vfs->disk_full = true; /* shim_write decides whether this call needs a new block */
+        verdict = IO_GO;
+        break;
     default:
         vfs->power_off = true;
         break;
@@ -220,6 +231,14 @@ static int shim_write(sqlite3_file *pFile, const void *buf, int amount, sqlite3_
     if (verdict != IO_GO) {
         rc = SQLITE_IOERR_WRITE;
         goto done;
+    }
+    if (file->vfs->disk_full) {
+        sqlite3_int64 size = 0;
+        rc = file->real->pMethods->xFileSize(file->real, &size);
+        if (rc == SQLITE_OK && offset + amount > size)
+            rc = SQLITE_FULL; /* no block left to grow the file into */
+        if (rc != SQLITE_OK)
+            goto done;
     }
     if (tracking_unsynced(file->vfs))
         rc = remember_write(file, buf, amount, offset);
@@ -465,6 +484,7 @@ const char *nvm_vfs_name(const nvm_vfs *vfs) {
 void nvm_vfs_fault_set(nvm_vfs *vfs, seam_nvm_io_fault_mode mode, uint64_t n) {
     vfs->mode = mode;
     vfs->countdown = mode == SEAM_NVM_IO_OFF ? 0 : n;
+    vfs->disk_full = false; /* a full disk stays full until the shim is armed anew */
     vfs->seed = (uint32_t)(n * 2654435761u) | 1u;
     /* Writes from before arming were never tracked: count from a synced state. */
     for (shim_file *file = vfs->files; file; file = file->next) {

@@ -39,10 +39,12 @@
  * (10) ERROR and POWER_CUT are sticky: every call but close returns
  *      sticky_err, and only a new handle (the power-up) leaves them.
  * (11) A call that fails with SEAM_ERR_ARG, SEAM_ERR_NOT_FOUND,
- *      SEAM_ERR_BUFFER_SMALL, SEAM_ERR_NVM_FULL or SEAM_ERR_NVM_STATE
- *      changes nothing: not the image, not the state, not used or
- *      txn_bytes. Only write_points moves, when the call got past its
+ *      SEAM_ERR_BUFFER_SMALL, SEAM_ERR_NVM_FULL from the capacity check or
+ *      SEAM_ERR_NVM_STATE changes nothing: not the image, not the state, not
+ *      used or txn_bytes. Only write_points moves, when the call got past its
  *      checks (a FULL put and a delete of a missing key are write points).
+ *      SEAM_ERR_NVM_FULL from the engine (SQLITE_FULL: the disk is full) is
+ *      an engine failure like any other: the transaction is FAILED.
  *
  * STATES
  *
@@ -216,6 +218,8 @@ seam_err nvm_engine_failed(seam_nvm *nvm, int rc) {
     }
     if ((rc & 0xff) == SQLITE_NOMEM)
         err = SEAM_ERR_NOMEM;
+    if ((rc & 0xff) == SQLITE_FULL)
+        err = SEAM_ERR_NVM_FULL; /* the disk is full (ENOSPC): as full as the card */
     if (nvm->state == SEAM_NVM_STATE_WRITE)
         nvm->state = SEAM_NVM_STATE_FAILED;
 done:
@@ -715,7 +719,7 @@ uint64_t seam_nvm_write_points(const seam_nvm *nvm) {
 
 seam_err seam_nvm_io_fault_set(seam_nvm *nvm, seam_nvm_io_fault_mode mode, uint64_t n) {
     seam_err err = SEAM_OK;
-    bool known = mode >= SEAM_NVM_IO_OFF && mode <= SEAM_NVM_IO_LOSE_UNSYNCED;
+    bool known = mode >= SEAM_NVM_IO_OFF && mode <= SEAM_NVM_IO_DISK_FULL;
     if (!nvm || !known || (mode != SEAM_NVM_IO_OFF && n == 0)) {
         err = SEAM_ERR_ARG;
         goto done;
