@@ -5,6 +5,8 @@
 #ifndef SEAM_CLI_H
 #define SEAM_CLI_H
 
+#include "seam/errors.h"
+
 /* seam wasm spec DIR...: runs wast2json output; see docs/wasm.md. */
 int seam_cli_wasm_spec(int argc, char **argv);
 
@@ -17,5 +19,9 @@ int seam_cli_card(int argc, char **argv);
 
 /* seam card script --image FILE SCRIPT: argv[0] is "script". */
 int seam_cli_card_script(int argc, char **argv);
+
+/* Prints why seam_card_open(image) failed with e, as "seam card COMMAND: ..." on
+   stderr: who holds a busy image, which key file is missing or wrong. */
+void seam_cli_card_open_failed(const char *command, const char *image, seam_err e);
 
 #endif
