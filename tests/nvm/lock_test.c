@@ -95,6 +95,18 @@ static void hardening_07_second_handle_in_one_process_X4(void **state) {
     seam_nvm_close(again);
 }
 
+/* A forked holder still running; the teardown kills it if a test failed midway. */
+static pid_t holder_pid;
+
+static int lock_teardown(void **state) {
+    if (holder_pid > 0) {
+        kill(holder_pid, SIGKILL);
+        waitpid(holder_pid, NULL, 0);
+        holder_pid = 0;
+    }
+    return scratch_teardown(state);
+}
+
 /* Reads one byte from fd; aborts the test if the other side is gone. */
 static char await(int fd) {
     char c = 0;
@@ -117,6 +129,8 @@ static void hardening_07_another_process_holds_the_image_X4(void **state) {
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) { /* the holder: open, say so, wait to be told (or killed) */
+        close(to_child[1]);
+        close(to_parent[0]);
         seam_nvm *nvm = NULL;
         char c = seam_nvm_open(path, &nvm) == SEAM_OK ? 'o' : 'e';
         if (write(to_parent[1], &c, 1) != 1)
@@ -126,12 +140,16 @@ static void hardening_07_another_process_holds_the_image_X4(void **state) {
         seam_nvm_close(nvm);
         _exit(0);
     }
+    holder_pid = child;
+    close(to_child[0]);
+    close(to_parent[1]);
     assert_int_equal(await(to_parent[0]), 'o');
     expect_busy(path, (long)child);
 
     kill(child, SIGKILL); /* the holder dies without closing */
     int status = 0;
     assert_int_equal(waitpid(child, &status, 0), child);
+    holder_pid = 0;
     assert_true(WIFSIGNALED(status));
     seam_nvm *nvm = NULL;
     assert_int_equal(seam_nvm_open(path, &nvm), SEAM_OK);
@@ -159,10 +177,8 @@ static void hardening_07_another_process_holds_the_image_X4(void **state) {
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     seam_nvm_close(nvm);
-    close(to_child[0]);
     close(to_child[1]);
     close(to_parent[0]);
-    close(to_parent[1]);
 }
 
 /* describe_holder's contract: arguments checked, nothing recorded is NOT_FOUND. */
@@ -188,7 +204,8 @@ int main(void) {
 #define SCRATCH_TEST(name) cmocka_unit_test_setup_teardown(name, scratch_setup, scratch_teardown)
     const struct CMUnitTest tests[] = {
         SCRATCH_TEST(hardening_07_second_handle_in_one_process_X4),
-        SCRATCH_TEST(hardening_07_another_process_holds_the_image_X4),
+        cmocka_unit_test_setup_teardown(hardening_07_another_process_holds_the_image_X4,
+                                        scratch_setup, lock_teardown),
         SCRATCH_TEST(describe_holder_contract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
