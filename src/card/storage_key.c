@@ -32,16 +32,18 @@ seam_err seam_card_key_file(const char *path, char *out, size_t out_size) {
     return len > 0 && (size_t)len < out_size ? SEAM_OK : SEAM_ERR_BUFFER_SMALL;
 }
 
-/* Makes the new directory entry of path durable: fsync of its folder. */
-static bool sync_folder(const char *path) {
+/* Makes the new directory entry of path durable: fsync of its folder. Best effort, as
+   SQLite's own directory syncs: some file systems cannot sync a directory. */
+static void sync_folder(const char *path) {
     char copy[4096];
     if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy)
-        return false;
+        return;
     int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    bool ok = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0 && fsync(fd) != 0) {
+        /* nothing more to do: the file itself is synced */
+    }
     if (fd >= 0)
         close(fd);
-    return ok;
 }
 
 seam_err storage_key_create(const char *image, uint8_t key[SEAM_NVM_STORAGE_KEY_SIZE],
@@ -70,8 +72,10 @@ seam_err storage_key_create(const char *image, uint8_t key[SEAM_NVM_STORAGE_KEY_
     }
     created = true;
     /* Without its key the image is lost: the key reaches the disk before the image exists. */
-    if (write(fd, text, text_len) != (ssize_t)text_len || fsync(fd) != 0 || !sync_folder(key_path))
+    if (write(fd, text, text_len) != (ssize_t)text_len || fsync(fd) != 0)
         e = SEAM_ERR_IO;
+    else
+        sync_folder(key_path);
 done:
     if (fd >= 0)
         close(fd);
