@@ -119,7 +119,7 @@ static double now(clockid_t clock) {
 
 int main(int argc, char **argv) {
     static bench b;
-    char dir[] = "/tmp/seam-card-bench-XXXXXX", path[64];
+    char dir[] = "/tmp/seam-card-bench-XXXXXX", path[64], side[80];
     uint8_t atr[SEAM_CARD_ATR_MAX];
     size_t atr_len;
     long debits = argc > 2 ? strtol(argv[2], NULL, 10) : 500;
@@ -159,7 +159,7 @@ int main(int argc, char **argv) {
     printf("purse DEBIT CPU time: %.1f us each (the rest of the wall time is waiting, mostly in "
            "fdatasync)\n",
            cpu * 1e6 / (double)debits);
-    printf("NVM per DEBIT: %.1f bytes written (key+value bytes put), %+.1f bytes of image "
+    printf("NVM per DEBIT: %.1f bytes written (key+sealed value bytes put), %+.1f bytes of image "
            "growth\n",
            (double)written / (double)debits,
            ((double)used_after - (double)used_before) / (double)debits);
@@ -202,6 +202,10 @@ int main(int argc, char **argv) {
     }
     seam_card_close(b.card);
     unlink(path);
+    snprintf(side, sizeof side, "%s.key", path); /* the storage key file */
+    unlink(side);
+    snprintf(side, sizeof side, "%s.lock", path); /* the owner's lock file */
+    unlink(side);
     rmdir(dir);
     return 0;
 }

@@ -51,7 +51,8 @@ done
 command -v openssl >/dev/null || die "openssl not found (Debian package openssl; make deps installs it)"
 mkdir -p "$OUT"
 BANKS=$OUT/banks.db
-rm -f "$CARD" "$CARD"-* "$BANKS" "$BANKS"-*
+# an image, its journal and its storage key file (the lock files stay: never removed)
+rm -f "$CARD" "$CARD"-* "$CARD".key "$BANKS" "$BANKS"-* "$BANKS".key
 size=$(wc -c <"$PURSE" | tr -d ' ')
 
 # used_bytes [IMAGE]: the NVM bytes in use (default: $CARD's), from seam card list.
@@ -179,6 +180,17 @@ echo "PIN, then took a credit of 100 and a debit of 25: balance 75 after 2"
 echo "transactions. The card's NVM went from $used_new to $used_after bytes in use."
 echo "A second process found the balance of 75 and the log intact, and the PIN"
 echo "state gone, as a card's transient memory is after a reset."
+
+# The image alone is useless: every value in it is sealed under the storage key
+# in $CARD.key. With another key (here a file of zeros) seam refuses to open it.
+printf '%064d\n' 0 >"$OUT/wrong.key"
+echo
+echo "\$ SEAM_CARD_KEY_FILE=$OUT/wrong.key $SEAM card list --image $CARD"
+if SEAM_CARD_KEY_FILE="$OUT/wrong.key" "$SEAM" card list --image "$CARD"; then
+    die "the image opened under a wrong storage key"
+fi
+echo "The card's values (PIN, keys, balance) are sealed under the storage key in"
+echo "$CARD.key: the image opens only with it."
 
 
 # ---------------------------------------------------------------------------

@@ -32,14 +32,27 @@ extern const uint8_t seam_card_isd_aid[8];
  * Creates a new card image at path (which must not exist) with capacity bytes
  * of stored state (0: 512 KiB): lifecycle SECURED, the issuer security domain
  * with the GlobalPlatform test keys 40..4F as AES-128 key set version 0x30.
- * The card is returned powered off; the caller owns it. Errors:
- * SEAM_ERR_ARG (path exists or bad capacity), nvm errors.
+ * The image is sealed under a new random storage key written to the key file
+ * "<path>.key" (mode 0600; never over an existing file); without that key the
+ * image cannot be opened. The card is returned powered off and holds the
+ * image until closed; the caller owns it. Errors: SEAM_ERR_ARG (path exists
+ * or bad capacity), SEAM_ERR_CARD_KEY_EXISTS (the key file exists), nvm
+ * errors; on error neither file is left.
  */
 seam_err seam_card_create(const char *path, size_t capacity, seam_card **out);
 
-/* Opens an existing card image, powered off. Errors: SEAM_ERR_NOT_FOUND,
-   SEAM_ERR_NVM_CORRUPT (not a seam card), nvm errors. */
+/* Opens an existing card image, powered off, with the storage key read from the
+   file seam_card_key_file names; the card holds the image until closed. Errors:
+   SEAM_ERR_NOT_FOUND (no image), SEAM_ERR_CARD_KEY_FILE (key file missing,
+   unreadable or malformed), SEAM_ERR_NVM_KEY (the key does not open the image),
+   SEAM_ERR_NVM_BUSY (another handle or process holds it: seam_nvm_describe_holder
+   says who), SEAM_ERR_NVM_CORRUPT (not a seam card), nvm errors. */
 seam_err seam_card_open(const char *path, seam_card **out);
+
+/* Writes to out the path of the storage key file seam_card_open reads for the image
+   at path: $SEAM_CARD_KEY_FILE when set and not empty, else path followed by ".key".
+   Errors: SEAM_ERR_ARG, SEAM_ERR_BUFFER_SMALL. */
+seam_err seam_card_key_file(const char *path, char *out, size_t out_size);
 
 /* Wraps an nvm the caller created (e.g. in memory); the card takes ownership of it
    whether or not this succeeds. Errors: as seam_card_create. */

@@ -40,6 +40,8 @@
 #define SEAM_CRYPTO_AES_MAX_KEY_SIZE    32
 #define SEAM_CRYPTO_CMAC_SIZE           16
 #define SEAM_CRYPTO_KCV_SIZE            3
+#define SEAM_CRYPTO_GCM_NONCE_SIZE      12
+#define SEAM_CRYPTO_GCM_TAG_SIZE        16
 #define SEAM_CRYPTO_SHA1_SIZE           20
 #define SEAM_CRYPTO_SHA256_SIZE         32
 #define SEAM_CRYPTO_SHA384_SIZE         48
@@ -115,6 +117,35 @@ seam_err seam_crypto_cmac_final(seam_crypto_cmac_ctx *ctx, uint8_t mac[16]);
 void seam_crypto_cmac_free(seam_crypto_cmac_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
+/* AES-GCM (NIST SP 800-38D): 12-byte nonces, 16-byte tags             */
+
+/* An AES key ready for GCM in both directions (its key schedule computed once); opaque. */
+typedef struct seam_crypto_aes_gcm seam_crypto_aes_gcm;
+
+/* Creates a GCM context for key (16, 24 or 32 bytes) in *out; the caller frees it with
+ * seam_crypto_aes_gcm_free. Errors: KEY (nothing allocated), NOMEM, CRYPTO. */
+seam_err seam_crypto_aes_gcm_new(const uint8_t *key, size_t key_len, seam_crypto_aes_gcm **out);
+
+/* Encrypts in[0..len) into out (len bytes; may be in) under nonce, authenticating
+ * aad[0..aad_len) as well, and writes the tag. A nonce must never be used twice
+ * under one key. Errors: CRYPTO. */
+seam_err seam_crypto_aes_gcm_seal(seam_crypto_aes_gcm *ctx, const uint8_t nonce[12],
+                                  const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+                                  uint8_t *out, uint8_t tag[16]);
+
+/* Decrypts in[0..len) into out (len bytes; may be in) and checks tag over nonce, aad
+ * and the ciphertext: OK, or CRYPTO_AUTH with out wiped (nothing unauthenticated is
+ * returned). */
+SEAM_CRYPTO_MUST_CHECK seam_err seam_crypto_aes_gcm_open(seam_crypto_aes_gcm *ctx,
+                                                         const uint8_t nonce[12],
+                                                         const uint8_t *aad, size_t aad_len,
+                                                         const uint8_t *in, size_t len,
+                                                         const uint8_t tag[16], uint8_t *out);
+
+/* Wipes and frees a GCM context; NULL is allowed. */
+void seam_crypto_aes_gcm_free(seam_crypto_aes_gcm *ctx);
+
+/* ------------------------------------------------------------------ */
 /* SHA-1, SHA-2 (FIPS 180-4) and HMAC-SHA256 (RFC 2104)                */
 
 /* Writes the SHA-1 digest of data[0..len); only for formats that demand it
@@ -177,6 +208,10 @@ seam_err seam_crypto_p256_ecdh(const uint8_t *priv, size_t priv_len, const uint8
 /* Fills buf[0..len) from OpenSSL's DRBG, or from the test stream while a
  * test seed is set. Thread-safe. */
 seam_err seam_crypto_random(uint8_t *buf, size_t len);
+
+/* Fills buf[0..len) from OpenSSL's DRBG, even while a test seed is set: for
+ * storage keys and nonces, which must never repeat from run to run. */
+seam_err seam_crypto_random_fresh(uint8_t *buf, size_t len);
 
 /* FOR TESTS ONLY. With a seed, makes seam_crypto_random (and so key
  * generation and card challenges) a deterministic stream: block i is

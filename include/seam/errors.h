@@ -51,6 +51,8 @@ enum {
     SEAM_ERR_NVM_POWER_CUT = -202, /* an injected power cut: the image is frozen */
     SEAM_ERR_NVM_STATE = -203,     /* call not allowed in the transaction's state */
     SEAM_ERR_NVM_CORRUPT = -204,   /* the image is not a seam card image */
+    SEAM_ERR_NVM_KEY = -210,       /* the storage key does not open this image (wrong or none) */
+    SEAM_ERR_NVM_BUSY = -211,      /* another handle or process holds the image */
 
     /* wasm */
     SEAM_ERR_WASM_MALFORMED = -300, /* the binary does not decode */
@@ -70,6 +72,8 @@ enum {
     SEAM_ERR_CARD_APPLET = -405,            /* the module lacks an applet entry point */
     SEAM_ERR_CARD_IMAGE = -406,             /* a memory image does not fit the applet */
     SEAM_ERR_CARD_CLA = -440,               /* class byte reserved or invalid (answer 6E00) */
+    SEAM_ERR_CARD_KEY_FILE = -470,   /* the image's storage key file is missing or unusable */
+    SEAM_ERR_CARD_KEY_EXISTS = -471, /* a storage key file is already there: not overwritten */
 
     /* link */
     SEAM_ERR_LINK = -500,

@@ -20,17 +20,30 @@
  * inside a transaction (they see its changes) and outside one. A committed
  * transaction survives a power cut; an uncommitted one leaves no trace.
  *
- * Capacity: every record costs key length + value length +
- * SEAM_NVM_RECORD_OVERHEAD bytes against the image's capacity. A put that
- * would exceed it fails with SEAM_ERR_NVM_FULL and changes nothing; the
- * transaction stays open so the caller can roll it back.
+ * Sealed images: an image created with a storage key (seam_nvm_create_sealed)
+ * keeps every value encrypted and authenticated under that key (AES-256-GCM),
+ * bound to its table and key, so a value moved to another record does not
+ * open; keys stay in clear (they order the records). The key is not in the
+ * image: the caller keeps it. Callers see plain values, as on any image.
+ *
+ * Capacity: every record costs key length + stored value length +
+ * SEAM_NVM_RECORD_OVERHEAD bytes against the image's capacity; in a sealed
+ * image a value is stored SEAM_NVM_SEAL_OVERHEAD bytes longer than it is. A
+ * put that would exceed it fails with SEAM_ERR_NVM_FULL and changes nothing;
+ * the transaction stays open so the caller can roll it back.
+ *
+ * One owner: a file image has one handle at a time. Opening or creating it
+ * takes an advisory lock (a lock file, <image>.lock, never removed) held until
+ * close; a second handle, in this process or another, gets SEAM_ERR_NVM_BUSY,
+ * and seam_nvm_describe_holder says who holds it.
  *
  * Failures and states (full table in src/nvm/nvm.c):
  *   - SEAM_ERR_NVM from a write leaves the transaction FAILED: only
  *     seam_nvm_rollback (or close) is accepted, then the image is usable.
  *   - SEAM_ERR_NVM_POWER_CUT is sticky: every later call fails the same way
  *     until the handle is closed and the image reopened (the power-up).
- *   - SEAM_ERR_NVM_CORRUPT from a read is sticky as well.
+ *   - SEAM_ERR_NVM_CORRUPT from a read is sticky as well; in a sealed image a
+ *     value that fails to authenticate is SEAM_ERR_NVM_CORRUPT.
  *
  * Fault injection (always compiled in, off by default) lets tests cut the
  * power at every write point of an operation, at two levels: the calls of
@@ -58,8 +71,13 @@
 #define SEAM_NVM_KEY_MAX 255
 /* Longest value, in bytes. */
 #define SEAM_NVM_VALUE_MAX ((size_t)16 * 1024 * 1024)
-/* Version of the image format this code writes and reads. */
-#define SEAM_NVM_FORMAT_VERSION 1
+/* Newest image format this code writes and reads: 1 keeps values as given, 2
+   keeps them sealed under a storage key (and a key check in the meta table). */
+#define SEAM_NVM_FORMAT_VERSION 2
+/* Bytes of a storage key (AES-256). */
+#define SEAM_NVM_STORAGE_KEY_SIZE 32
+/* Bytes a sealed value is stored longer than it is: its nonce (12) and tag (16). */
+#define SEAM_NVM_SEAL_OVERHEAD 28
 
 typedef struct seam_nvm seam_nvm;
 
@@ -75,28 +93,56 @@ typedef enum {
 /* ---- images --------------------------------------------------------- */
 
 /*
- * Creates a new, empty image file at path (mode 0600) with the given capacity
- * in bytes (0 means SEAM_NVM_DEFAULT_CAPACITY) and opens it; *out_nvm is the
- * caller's, to close with seam_nvm_close. Errors: SEAM_ERR_ARG (path exists,
- * capacity above SEAM_NVM_CAPACITY_MAX, NULL argument), SEAM_ERR_IO (the
- * file cannot be created), SEAM_ERR_NVM; on error no file is left behind.
+ * Creates a new, empty, unsealed image file at path (mode 0600) with the given
+ * capacity in bytes (0 means SEAM_NVM_DEFAULT_CAPACITY) and opens it; *out_nvm
+ * is the caller's, to close with seam_nvm_close. Errors: SEAM_ERR_ARG (path
+ * exists, capacity above SEAM_NVM_CAPACITY_MAX, NULL argument),
+ * SEAM_ERR_NVM_BUSY (a handle holds an image of that name), SEAM_ERR_IO (the
+ * file cannot be created), SEAM_ERR_NVM; on error no image is left behind
+ * (the lock file may be).
  */
 seam_err seam_nvm_create(const char *path, size_t capacity, seam_nvm **out_nvm);
 
 /*
- * Opens an existing image, rolling back a transaction a power cut left behind
- * and checking the image: its header, schema, magic, format version and
- * B-tree structure. *out_nvm is the caller's. Errors: SEAM_ERR_NOT_FOUND (no
- * such file), SEAM_ERR_NVM_CORRUPT (not a seam image, or damaged; the file is
- * not modified), SEAM_ERR_UNSUPPORTED (a seam image of a newer format),
- * SEAM_ERR_IO, SEAM_ERR_NVM, SEAM_ERR_NOMEM.
+ * As seam_nvm_create, for an image sealed under key (SEAM_NVM_STORAGE_KEY_SIZE
+ * bytes, not stored in the image; the caller keeps and wipes it). The key check
+ * is written in the creating transaction.
+ */
+seam_err seam_nvm_create_sealed(const char *path, size_t capacity, const uint8_t key[32],
+                                seam_nvm **out_nvm);
+
+/*
+ * Opens an existing, unsealed image, rolling back a transaction a power cut
+ * left behind and checking the image: its header, schema, magic, format
+ * version and B-tree structure; the handle owns the image until closed.
+ * *out_nvm is the caller's. Errors: SEAM_ERR_NOT_FOUND (no such file),
+ * SEAM_ERR_NVM_BUSY (another handle holds the image), SEAM_ERR_NVM_CORRUPT
+ * (not a seam image, or damaged), SEAM_ERR_NVM_KEY (the image is sealed),
+ * SEAM_ERR_UNSUPPORTED (a seam image of a newer format), SEAM_ERR_IO,
+ * SEAM_ERR_NVM, SEAM_ERR_NOMEM. On error the image file is not modified.
  */
 seam_err seam_nvm_open(const char *path, seam_nvm **out_nvm);
 
 /*
- * Creates an empty image in memory (gone at close) with the given capacity (0
- * means the default); for tests and fuzzing. I/O fault injection is not
- * available on it. Errors: SEAM_ERR_ARG, SEAM_ERR_NVM, SEAM_ERR_NOMEM.
+ * As seam_nvm_open, for an image sealed under key. Errors: those of
+ * seam_nvm_open, and SEAM_ERR_NVM_KEY when key does not open the image or the
+ * image is not sealed (an unsealed image could have been put in place of the
+ * sealed one); the image file is not modified.
+ */
+seam_err seam_nvm_open_sealed(const char *path, const uint8_t key[32], seam_nvm **out_nvm);
+
+/*
+ * Writes who holds the image at path into out (NUL-terminated, cut to
+ * out_size), e.g. "pid 1234 (seam card serve --image card.db)": what the
+ * holder recorded in the lock file; for the message after SEAM_ERR_NVM_BUSY.
+ * Errors: SEAM_ERR_NOT_FOUND (nobody recorded), SEAM_ERR_ARG, SEAM_ERR_IO.
+ */
+seam_err seam_nvm_describe_holder(const char *path, char *out, size_t out_size);
+
+/*
+ * Creates an empty, unsealed image in memory (gone at close) with the given
+ * capacity (0 means the default); for tests and fuzzing. I/O fault injection
+ * is not available on it, and it takes no lock. Errors: SEAM_ERR_ARG, SEAM_ERR_NVM, SEAM_ERR_NOMEM.
  */
 seam_err seam_nvm_open_memory(size_t capacity, seam_nvm **out_nvm);
 
@@ -109,12 +155,16 @@ void seam_nvm_close(seam_nvm *nvm);
 /* Returns the handle's state; SEAM_NVM_STATE_ERROR for NULL. */
 seam_nvm_state seam_nvm_get_state(const seam_nvm *nvm);
 
+/* True when the handle's image is sealed under a storage key. */
+bool seam_nvm_is_sealed(const seam_nvm *nvm);
+
 /* ---- transactions --------------------------------------------------- */
 
 /*
  * Opens the transaction of one command. Errors: SEAM_ERR_NVM_STATE (one is
  * already open, or FAILED), the sticky error after a power cut or
- * corruption, SEAM_ERR_NVM (the image is locked by another process).
+ * corruption, SEAM_ERR_NVM (the image is locked by a program that ignores
+ * the owner lock, e.g. the sqlite3 shell).
  */
 seam_err seam_nvm_begin(seam_nvm *nvm);
 
@@ -229,8 +279,13 @@ seam_err seam_nvm_foreach(seam_nvm *nvm, uint16_t table, const uint8_t *prefix, 
 
 /* ---- capacity and accounting ---------------------------------------- */
 
-/* Returns what one record of these lengths costs: key + value + SEAM_NVM_RECORD_OVERHEAD. */
+/* Returns what one record of these stored lengths costs: key + value +
+   SEAM_NVM_RECORD_OVERHEAD. */
 size_t seam_nvm_record_cost(size_t key_len, size_t value_len);
+
+/* Returns what putting a value of value_len bytes under a key_len-byte key costs in
+   nvm's image: seam_nvm_record_cost of the stored lengths (sealed values are longer). */
+size_t seam_nvm_put_cost(const seam_nvm *nvm, size_t key_len, size_t value_len);
 
 /* Returns the image's capacity in bytes. */
 size_t seam_nvm_capacity(const seam_nvm *nvm);
@@ -242,8 +297,9 @@ size_t seam_nvm_used_bytes(const seam_nvm *nvm);
 size_t seam_nvm_free_bytes(const seam_nvm *nvm);
 
 /*
- * Returns the key and value bytes put by the open transaction, or by the last
- * one until the next begin; for benches ("NVM bytes written by a command").
+ * Returns the key and stored value bytes put by the open transaction, or by
+ * the last one until the next begin; for benches ("NVM bytes written by a
+ * command").
  */
 uint64_t seam_nvm_txn_bytes_written(const seam_nvm *nvm);
 

@@ -49,6 +49,7 @@
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
+#include "storage_key.h"
 #include "sw.h"
 
 #define SW_FUNCTION_NOT_SUPPORTED 0x6A81u /* card locked / terminated (gp_facts §1.10) */
@@ -118,21 +119,36 @@ seam_err seam_card_create_on(seam_nvm *nvm, seam_card **out) {
     return card_new(nvm, out);
 }
 
+/* The image is sealed under a new storage key, kept in <path>.key (storage_key.c). */
 seam_err seam_card_create(const char *path, size_t capacity, seam_card **out) {
     seam_nvm *nvm = NULL;
-    seam_err e = seam_nvm_create(path, capacity, &nvm);
+    uint8_t key[SEAM_NVM_STORAGE_KEY_SIZE];
+    char key_path[4096];
+    seam_err e = storage_key_create(path, key, key_path, sizeof key_path);
     if (e)
         return e;
+    e = seam_nvm_create_sealed(path, capacity, key, &nvm);
+    seam_secure_zero(key, sizeof key);
+    if (e) {
+        unlink(key_path);
+        return e;
+    }
     e = seam_card_create_on(nvm, out);
-    if (e)
+    if (e) {
         unlink(path);
+        unlink(key_path);
+    }
     return e;
 }
 
 seam_err seam_card_open(const char *path, seam_card **out) {
     seam_nvm *nvm = NULL;
     registry_card card;
-    seam_err e = seam_nvm_open(path, &nvm);
+    uint8_t key[SEAM_NVM_STORAGE_KEY_SIZE];
+    seam_err e = storage_key_load(path, key);
+    if (!e)
+        e = seam_nvm_open_sealed(path, key, &nvm);
+    seam_secure_zero(key, sizeof key);
     if (e)
         return e;
     e = registry_card_get(nvm, &card);

@@ -65,6 +65,14 @@ static int card_new(int argc, char **argv) {
         capacity = (size_t)v;
     }
     seam_err e = seam_card_create(image, capacity, &card);
+    if (e == SEAM_ERR_CARD_KEY_EXISTS) {
+        fprintf(stderr, "seam card new: %s.key: %s\n", image, seam_err_str(e));
+        return 1;
+    }
+    if (e == SEAM_ERR_NVM_BUSY) {
+        seam_cli_card_open_failed("new", image, e);
+        return 1;
+    }
     if (e) {
         fprintf(stderr, "seam card new: %s: %s\n", image, seam_err_str(e));
         return 1;
@@ -72,10 +80,33 @@ static int card_new(int argc, char **argv) {
     printf("Created card %s: lifecycle SECURED, %zu bytes of storage (%zu free).\n"
            "Issuer security domain A000000151000000 holds the GlobalPlatform test keys\n"
            "404142434445464748494A4B4C4D4E4F (AES-128, key version 0x30) for ENC, MAC and DEK:\n"
-           "anyone can open a secure channel; replace them with PUT KEY before real use.\n",
-           image, seam_nvm_capacity(seam_card_nvm(card)), seam_nvm_free_bytes(seam_card_nvm(card)));
+           "anyone can open a secure channel; replace them with PUT KEY before real use.\n"
+           "The image is encrypted under a new storage key, written to %s.key (mode 0600).\n"
+           "The image is useless without it: keep the key file, and back it up apart from\n"
+           "the image (seam reads it from $SEAM_CARD_KEY_FILE when that is set).\n",
+           image, seam_nvm_capacity(seam_card_nvm(card)), seam_nvm_free_bytes(seam_card_nvm(card)),
+           image);
+    const char *elsewhere = getenv("SEAM_CARD_KEY_FILE");
+    if (elsewhere && *elsewhere)
+        fprintf(stderr,
+                "seam card new: note: SEAM_CARD_KEY_FILE is set (%s): opening %s will read that\n"
+                "file, not %s.key\n",
+                elsewhere, image, image);
     seam_card_close(card);
     return 0;
+}
+
+void seam_cli_card_open_failed(const char *command, const char *image, seam_err e) {
+    char detail[512];
+    if (e == SEAM_ERR_NVM_BUSY && seam_nvm_describe_holder(image, detail, sizeof detail) == 0) {
+        fprintf(stderr, "seam card %s: %s is in use by %s\n", command, image, detail);
+    } else if ((e == SEAM_ERR_CARD_KEY_FILE || e == SEAM_ERR_NVM_KEY) &&
+               seam_card_key_file(image, detail, sizeof detail) == 0) {
+        fprintf(stderr, "seam card %s: %s: %s; key file: %s\n", command, image, seam_err_str(e),
+                detail);
+    } else {
+        fprintf(stderr, "seam card %s: %s: %s\n", command, image, seam_err_str(e));
+    }
 }
 
 static int card_serve(int argc, char **argv) {
@@ -110,7 +141,7 @@ static int card_serve(int argc, char **argv) {
         e = card_serving_bind(&s, card, &handler);
     if (e) {
         seam_card_close(card);
-        fprintf(stderr, "seam card serve: %s: %s\n", image, seam_err_str(e));
+        seam_cli_card_open_failed("serve", image, e);
         return 1;
     }
     struct sigaction sa = {0};
@@ -252,11 +283,13 @@ static int card_list(int argc, char **argv) {
         return 2;
     }
     seam_err e = seam_card_open(image, &card);
-    if (!e) {
-        if (l.json)
-            printf("{\n");
-        e = seam_card_registry_foreach(card, list_entry, &l);
+    if (e) {
+        seam_cli_card_open_failed("list", image, e);
+        return 1;
     }
+    if (l.json)
+        printf("{\n");
+    e = seam_card_registry_foreach(card, list_entry, &l);
     if (!e) {
         seam_nvm *nvm = seam_card_nvm(card);
         if (l.json) {

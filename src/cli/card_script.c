@@ -433,7 +433,7 @@ int seam_cli_card_script(int argc, char **argv) {
     r->script = argv[3];
     seam_err e = seam_card_open(image, &r->card);
     if (e) {
-        fprintf(stderr, "seam card script: %s: %s\n", image, seam_err_str(e));
+        seam_cli_card_open_failed("script", image, e);
         status = 1;
         goto done;
     }

@@ -5,6 +5,8 @@
 #ifndef SEAM_CLI_H
 #define SEAM_CLI_H
 
+#include "seam/errors.h"
+
 /* seam wasm spec DIR...: runs wast2json output; see docs/wasm.md. */
 int seam_cli_wasm_spec(int argc, char **argv);
 
@@ -20,5 +22,8 @@ int seam_cli_card_script(int argc, char **argv);
 
 /* seam gp [OPTIONS] ACTION ...: manage a GlobalPlatform card; argv[0] is "gp". */
 int seam_cli_gp(int argc, char **argv);
+/* Prints why seam_card_open(image) failed with e, as "seam card COMMAND: ..." on
+   stderr: who holds a busy image, which key file is missing or wrong. */
+void seam_cli_card_open_failed(const char *command, const char *image, seam_err e);
 
 #endif

@@ -45,6 +45,17 @@ static seam_err stream_fill(uint8_t *buf, size_t len) {
     return err;
 }
 
+/* Fills buf from OpenSSL's DRBG (thread-safe on its own). */
+static seam_err drbg_fill(uint8_t *buf, size_t len) {
+    for (size_t done = 0; done < len;) {
+        size_t piece = len - done < (size_t)INT_MAX ? len - done : (size_t)INT_MAX;
+        if (RAND_bytes(buf + done, (int)piece) != 1)
+            return SEAM_ERR_CRYPTO;
+        done += piece;
+    }
+    return SEAM_OK;
+}
+
 seam_err seam_crypto_random(uint8_t *buf, size_t len) {
     seam_err err = SEAM_OK;
 
@@ -54,17 +65,15 @@ seam_err seam_crypto_random(uint8_t *buf, size_t len) {
         err = stream_fill(buf, len);
         goto out;
     }
-    for (size_t done = 0; done < len;) {
-        size_t piece = len - done < (size_t)INT_MAX ? len - done : (size_t)INT_MAX;
-        if (RAND_bytes(buf + done, (int)piece) != 1) {
-            err = SEAM_ERR_CRYPTO;
-            goto out;
-        }
-        done += piece;
-    }
+    err = drbg_fill(buf, len);
 out:
     pthread_mutex_unlock(&test_stream.lock);
     return err;
+}
+
+seam_err seam_crypto_random_fresh(uint8_t *buf, size_t len) {
+    assert(len == 0 || buf != NULL);
+    return drbg_fill(buf, len);
 }
 
 seam_err seam_crypto_random_set_test_seed(const uint8_t *seed, size_t seed_len) {

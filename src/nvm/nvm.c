@@ -5,13 +5,16 @@
  * mode (journal_mode=DELETE, synchronous=EXTRA; docs/nvm.md says why). Two
  * tables hold everything:
  *
- *   seam_meta(name, value)        magic "seam card image", format, capacity
+ *   seam_meta(name, value)        magic "seam card image", format, capacity,
+ *                                 and in a sealed image (format 2) keycheck
  *   seam_record(tbl, k, v)        the records, ordered by (tbl, k)
  *
- * This file owns the life of a handle: creating, opening and checking an
- * image, the transaction states, the mapping of engine failures onto those
- * states, and the write-point fault injection. record.c holds the record
- * operations, fault_vfs.c the I/O shim below SQLite.
+ * This file owns the life of a handle: creating and opening an image, the
+ * transaction states, the mapping of engine failures onto those states, and
+ * the write-point fault injection. image.c holds the image format and its
+ * checks, record.c the record operations, seal.c the sealing of values under
+ * a storage key, lock.c the owner lock of an image file, fault_vfs.c the I/O
+ * shim below SQLite.
  *
  * INVARIANTS
  *
@@ -45,6 +48,14 @@
  *      checks (a FULL put and a delete of a missing key are write points).
  *      SEAM_ERR_NVM_FULL from the engine (SQLITE_FULL: the disk is full) is
  *      an engine failure like any other: the transaction is FAILED.
+ * (12) A handle on a file holds the image's owner lock (lock.c) from before
+ *      its first look at the file until after SQLite has closed it: no other
+ *      handle, in any process, has the image meanwhile.
+ * (13) In a sealed image (seal != NULL, format 2) every value in seam_record
+ *      is sealed under the handle's key and bound to its (table, key), and
+ *      the key check in seam_meta opens under that key; an unsealed handle
+ *      never opens a sealed image nor the reverse (SEAM_ERR_NVM_KEY). Used
+ *      and txn_bytes count stored bytes.
  *
  * STATES
  *
@@ -67,8 +78,8 @@
  *
  * TRANSITIONS
  *
- *   CLOSED -> READ       seam_nvm_create, seam_nvm_open, seam_nvm_open_memory
- *                        (through nvm_start)
+ *   CLOSED -> READ       seam_nvm_create(_sealed), seam_nvm_open(_sealed),
+ *                        seam_nvm_open_memory (through nvm_start)
  *   READ   -> WRITE      seam_nvm_begin
  *   WRITE  -> READ       seam_nvm_commit (the commit succeeded),
  *                        seam_nvm_rollback
@@ -109,20 +120,6 @@
 #include <unistd.h>
 
 #include "nvm_int.h"
-
-/* PRAGMA application_id of every seam image: "SEAM" in ASCII. */
-#define NVM_APPLICATION_ID 0x5345414D
-#define NVM_MAGIC          "seam card image"
-#define NVM_HEADER_SIZE    100
-
-/* The schema, exactly as SQLite keeps it in sqlite_schema.sql. */
-static const char schema_meta[] =
-    "CREATE TABLE seam_meta(name TEXT PRIMARY KEY NOT NULL, value ANY NOT NULL) STRICT, "
-    "WITHOUT ROWID";
-static const char schema_record[] =
-    "CREATE TABLE seam_record(tbl INTEGER NOT NULL CHECK (tbl BETWEEN 0 AND 65535), "
-    "k BLOB NOT NULL CHECK (length(k) <= 255), v BLOB NOT NULL, PRIMARY KEY (tbl, k)) STRICT, "
-    "WITHOUT ROWID";
 
 /* Statement texts, indexed by nvm_sql. Ranges are [(?1,?2), (?3,?4)). */
 static const char *const sql_text[NVM_SQL_COUNT] = {
@@ -226,8 +223,7 @@ done:
     return err;
 }
 
-/* Maps an SQLite failure while a handle is being opened (no state yet). */
-static seam_err open_failed(int rc) {
+seam_err nvm_open_failed(int rc) {
     switch (rc & 0xff) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
@@ -241,37 +237,43 @@ static seam_err open_failed(int rc) {
     }
 }
 
-/*
- * Maps an SQLite failure while an image is checked: a query that does not even
- * compile (SQLITE_ERROR: a table or column is missing) means a foreign file.
- */
-static seam_err validate_failed(int rc) {
-    return (rc & 0xff) == SQLITE_ERROR ? SEAM_ERR_NVM_CORRUPT : open_failed(rc);
-}
-
 /* ---- opening ----------------------------------------------------------- */
 
-/* Allocates a handle (and its shim unless in_memory) in state READ, not yet connected. */
-static seam_err nvm_alloc(bool in_memory, seam_nvm **out_nvm) {
+/*
+ * Allocates a handle (and its shim unless in_memory) in state READ, not yet
+ * connected, owning lock_fd (released here on failure) and sealed under key
+ * unless key is NULL.
+ */
+static seam_err nvm_alloc(bool in_memory, int lock_fd, const uint8_t *key, seam_nvm **out_nvm) {
     seam_err err = SEAM_OK;
     seam_nvm *nvm = calloc(1, sizeof *nvm);
     if (!nvm) {
+        nvm_lock_release(lock_fd);
         err = SEAM_ERR_NOMEM;
         goto done;
     }
     nvm->state = SEAM_NVM_STATE_READ;
+    nvm->lock_fd = lock_fd;
     if (!in_memory)
         err = nvm_vfs_create(&nvm->vfs);
-done:
+    if (err == SEAM_OK && key)
+        err = nvm_seal_start(nvm, key);
     if (err != SEAM_OK) {
+        nvm_seal_stop(nvm);
+        nvm_vfs_destroy(nvm->vfs);
+        nvm_lock_release(lock_fd);
         free(nvm);
         nvm = NULL;
     }
+done:
     *out_nvm = nvm;
     return err;
 }
 
-/* Frees a handle: finalizes its statements, closes SQLite, drops the shim. */
+/*
+ * Frees a handle: finalizes its statements, closes SQLite, drops the shim and
+ * the key, and only then lets go of the owner lock (invariant 12).
+ */
 static void nvm_free(seam_nvm *nvm) {
     bool closed = true;
     for (int i = 0; i < NVM_SQL_COUNT; i++)
@@ -281,6 +283,8 @@ static void nvm_free(seam_nvm *nvm) {
     /* A connection that would not close still uses the shim: leak it rather than crash. */
     if (closed)
         nvm_vfs_destroy(nvm->vfs);
+    nvm_seal_stop(nvm);
+    nvm_lock_release(nvm->lock_fd);
     free(nvm);
 }
 
@@ -290,7 +294,7 @@ static seam_err nvm_connect(seam_nvm *nvm, const char *path, int flags) {
     const char *vfs_name = nvm->vfs ? nvm_vfs_name(nvm->vfs) : NULL;
     int rc = sqlite3_open_v2(path, &nvm->db, flags | SQLITE_OPEN_EXRESCODE, vfs_name);
     if (rc != SQLITE_OK) {
-        err = nvm->db ? open_failed(rc) : SEAM_ERR_NOMEM;
+        err = nvm->db ? nvm_open_failed(rc) : SEAM_ERR_NOMEM;
         goto done;
     }
     /* Nothing in an image may run code: no triggers, no views, no schema tricks. */
@@ -305,7 +309,7 @@ done:
 
 static seam_err nvm_apply_settings(seam_nvm *nvm) {
     int rc = sqlite3_exec(nvm->db, settings_sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? SEAM_OK : open_failed(rc);
+    return rc == SQLITE_OK ? SEAM_OK : nvm_open_failed(rc);
 }
 
 static seam_err nvm_prepare(seam_nvm *nvm) {
@@ -314,192 +318,8 @@ static seam_err nvm_prepare(seam_nvm *nvm) {
         int rc = sqlite3_prepare_v3(nvm->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT,
                                     &nvm->stmt[i], NULL);
         if (rc != SQLITE_OK)
-            err = open_failed(rc);
+            err = nvm_open_failed(rc);
     }
-    return err;
-}
-
-/* Writes the schema and the meta records of a new image, in one transaction. */
-static seam_err nvm_format(seam_nvm *nvm, size_t capacity) {
-    char sql[1024];
-    int len = snprintf(sql, sizeof sql,
-                       "PRAGMA page_size = 4096;"
-                       "BEGIN IMMEDIATE;"
-                       "%s; %s;"
-                       "INSERT INTO seam_meta(name, value) VALUES ('magic', '%s'), "
-                       "('format', %d), ('capacity', %zu);"
-                       "PRAGMA application_id = %d;"
-                       "COMMIT;",
-                       schema_meta, schema_record, NVM_MAGIC, SEAM_NVM_FORMAT_VERSION, capacity,
-                       NVM_APPLICATION_ID);
-    int rc = len < 0 || (size_t)len >= sizeof sql ? SQLITE_INTERNAL
-                                                  : sqlite3_exec(nvm->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? SEAM_OK : open_failed(rc);
-}
-
-/*
- * Checks the first 100 bytes of path without SQLite: an SQLite 3 header in
- * rollback-journal mode carrying seam's application id. SEAM_OK, or
- * SEAM_ERR_NOT_FOUND, SEAM_ERR_IO, SEAM_ERR_NVM_CORRUPT.
- */
-static seam_err header_check(const char *path) {
-    seam_err err = SEAM_OK;
-    uint8_t header[NVM_HEADER_SIZE];
-    ssize_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        err = errno == ENOENT ? SEAM_ERR_NOT_FOUND : SEAM_ERR_IO;
-        goto done;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        err = SEAM_ERR_IO;
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        err = SEAM_ERR_NVM_CORRUPT;
-        goto done;
-    }
-    got = read(fd, header, sizeof header);
-    if (got < 0) {
-        err = SEAM_ERR_IO;
-        goto done;
-    }
-    uint32_t app_id = (uint32_t)header[68] << 24 | (uint32_t)header[69] << 16 |
-                      (uint32_t)header[70] << 8 | header[71];
-    if (got != NVM_HEADER_SIZE || memcmp(header, "SQLite format 3", 16) != 0 || header[18] != 1 ||
-        header[19] != 1 || app_id != NVM_APPLICATION_ID)
-        err = SEAM_ERR_NVM_CORRUPT;
-done:
-    if (fd >= 0)
-        close(fd);
-    return err;
-}
-
-/* True when path has a non-empty rollback journal beside it (a power cut left it). */
-static bool has_journal(const char *path) {
-    char journal[4096];
-    struct stat st;
-    int len = snprintf(journal, sizeof journal, "%s-journal", path);
-    return len > 0 && (size_t)len < sizeof journal && stat(journal, &st) == 0 && st.st_size > 0;
-}
-
-/* Runs a query that yields one row of one integer column. */
-static int query_int(sqlite3 *db, const char *sql, sqlite3_int64 *value) {
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
-    if (rc != SQLITE_OK)
-        goto done;
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) == SQLITE_INTEGER) {
-        *value = sqlite3_column_int64(stmt, 0);
-        rc = SQLITE_OK;
-    } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        rc = SQLITE_CORRUPT;
-    }
-done:
-    sqlite3_finalize(stmt);
-    return rc;
-}
-
-/* True when the schema is exactly seam's two tables, nothing more. */
-static int schema_matches(sqlite3 *db, bool *matches) {
-    static const char *const expected[2][3] = {
-        {"seam_meta", "seam_meta", schema_meta},
-        {"seam_record", "seam_record", schema_record},
-    };
-    sqlite3_stmt *stmt = NULL;
-    int rows = 0;
-    *matches = true;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT type, name, tbl_name, sql FROM sqlite_schema "
-                                "ORDER BY name",
-                                -1, &stmt, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (rows >= 2) {
-            *matches = false;
-            break;
-        }
-        for (int col = 0; col < 4; col++) {
-            const char *want = col == 0 ? "table" : expected[rows][col - 1];
-            const char *got = (const char *)sqlite3_column_text(stmt, col);
-            if (!got || strcmp(got, want) != 0)
-                *matches = false;
-        }
-        rows++;
-        rc = SQLITE_OK;
-    }
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        rc = SQLITE_OK;
-    if (rows != 2)
-        *matches = false;
-    sqlite3_finalize(stmt);
-    return rc;
-}
-
-/*
- * Checks an opened file is a whole seam image and loads capacity and used.
- * SEAM_ERR_NVM_CORRUPT for anything foreign or damaged, SEAM_ERR_UNSUPPORTED
- * for a newer format.
- */
-static seam_err nvm_validate(seam_nvm *nvm) {
-    seam_err err = SEAM_OK;
-    sqlite3_int64 app_id = 0, format = 0, capacity = 0, used = 0, count = 0;
-    bool matches = false;
-    int rc = query_int(nvm->db, "PRAGMA application_id", &app_id);
-    if (rc != SQLITE_OK || app_id != NVM_APPLICATION_ID) {
-        err = rc == SQLITE_OK ? SEAM_ERR_NVM_CORRUPT : validate_failed(rc);
-        goto done;
-    }
-    /* The format first: a newer seam may have changed the schema. */
-    rc = query_int(nvm->db, "SELECT value FROM seam_meta WHERE name = 'format'", &format);
-    if (rc == SQLITE_OK && format > SEAM_NVM_FORMAT_VERSION) {
-        err = SEAM_ERR_UNSUPPORTED;
-        goto done;
-    }
-    if (rc == SQLITE_OK)
-        rc = schema_matches(nvm->db, &matches);
-    if (rc == SQLITE_OK && matches)
-        rc = query_int(nvm->db,
-                       "SELECT count(*) FROM seam_meta WHERE name = 'magic' AND value = '" NVM_MAGIC
-                       "'",
-                       &count);
-    if (rc == SQLITE_OK && matches)
-        rc = query_int(nvm->db, "SELECT value FROM seam_meta WHERE name = 'capacity'", &capacity);
-    if (rc != SQLITE_OK) {
-        err = validate_failed(rc);
-        goto done;
-    }
-    if (!matches || count != 1 || format != SEAM_NVM_FORMAT_VERSION || capacity < 0 ||
-        (uint64_t)capacity > (uint64_t)SEAM_NVM_CAPACITY_MAX) {
-        err = SEAM_ERR_NVM_CORRUPT;
-        goto done;
-    }
-    /* quick_check yields the single row 'ok' for a whole B-tree structure. */
-    sqlite3_stmt *check = NULL;
-    rc = sqlite3_prepare_v2(nvm->db, "PRAGMA quick_check(1)", -1, &check, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(check)) == SQLITE_ROW) {
-        const char *verdict = (const char *)sqlite3_column_text(check, 0);
-        rc = verdict && strcmp(verdict, "ok") == 0 ? SQLITE_OK : SQLITE_CORRUPT;
-    }
-    sqlite3_finalize(check);
-    if (rc == SQLITE_OK)
-        rc = query_int(nvm->db,
-                       "SELECT coalesce(sum(length(k) + length(v)), 0) + 16 * count(*) "
-                       "FROM seam_record",
-                       &used);
-    if (rc != SQLITE_OK) {
-        err = validate_failed(rc);
-        goto done;
-    }
-    if (used < 0 || used > capacity) {
-        err = SEAM_ERR_NVM_CORRUPT;
-        goto done;
-    }
-    nvm->capacity = (size_t)capacity;
-    nvm->used = (size_t)used;
-    nvm->used_at_begin = nvm->used;
-done:
     return err;
 }
 
@@ -513,12 +333,13 @@ static seam_err nvm_start(seam_nvm *nvm, seam_nvm **out_nvm) {
 
 /*
  * Builds a new image: allocates the handle (*nvm, which the caller frees on
- * error), connects to target with flags, applies the durability settings,
- * writes the header for capacity, checks it as an open would, and starts.
+ * error; it owns lock_fd and is sealed under key unless NULL), connects to
+ * target with flags, applies the durability settings, writes the header for
+ * capacity, checks it as an open would, and starts.
  */
-static seam_err nvm_build(bool in_memory, const char *target, int flags, size_t capacity,
-                          seam_nvm **nvm, seam_nvm **out_nvm) {
-    seam_err err = nvm_alloc(in_memory, nvm);
+static seam_err nvm_build(bool in_memory, int lock_fd, const uint8_t *key, const char *target,
+                          int flags, size_t capacity, seam_nvm **nvm, seam_nvm **out_nvm) {
+    seam_err err = nvm_alloc(in_memory, lock_fd, key, nvm);
     if (err == SEAM_OK)
         err = nvm_connect(*nvm, target, flags);
     if (err == SEAM_OK)
@@ -532,10 +353,13 @@ static seam_err nvm_build(bool in_memory, const char *target, int flags, size_t 
     return err;
 }
 
-seam_err seam_nvm_create(const char *path, size_t capacity, seam_nvm **out_nvm) {
+/* Creates the image file at path, sealed under key unless NULL (seam_nvm_create). */
+static seam_err nvm_create_file(const char *path, size_t capacity, const uint8_t *key,
+                                seam_nvm **out_nvm) {
     seam_err err = SEAM_OK;
     seam_nvm *nvm = NULL;
     bool created = false;
+    int lock_fd = -1;
     if (!out_nvm || !path || !*path || capacity > SEAM_NVM_CAPACITY_MAX) {
         err = SEAM_ERR_ARG;
         goto done;
@@ -543,6 +367,9 @@ seam_err seam_nvm_create(const char *path, size_t capacity, seam_nvm **out_nvm) 
     *out_nvm = NULL;
     if (capacity == 0)
         capacity = SEAM_NVM_DEFAULT_CAPACITY;
+    err = nvm_lock_take(path, true, &lock_fd);
+    if (err != SEAM_OK)
+        goto done;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         err = errno == EEXIST ? SEAM_ERR_ARG : SEAM_ERR_IO;
@@ -550,32 +377,59 @@ seam_err seam_nvm_create(const char *path, size_t capacity, seam_nvm **out_nvm) 
     }
     close(fd);
     created = true;
-    err = nvm_build(false, path, SQLITE_OPEN_READWRITE, capacity, &nvm, out_nvm);
+    err = nvm_build(false, lock_fd, key, path, SQLITE_OPEN_READWRITE, capacity, &nvm, out_nvm);
+    lock_fd = -1; /* the handle's now, or released with it */
 done:
-    if (err != SEAM_OK && nvm)
+    if (err != SEAM_OK && nvm) {
+        lock_fd = nvm->lock_fd; /* keep it until the half-made image is gone */
+        nvm->lock_fd = -1;
         nvm_free(nvm);
+    }
     if (err != SEAM_OK && created) {
         char journal[4096];
         unlink(path);
         if (snprintf(journal, sizeof journal, "%s-journal", path) < (int)sizeof journal)
             unlink(journal);
     }
+    nvm_lock_release(lock_fd);
     return err;
 }
 
-seam_err seam_nvm_open(const char *path, seam_nvm **out_nvm) {
+seam_err seam_nvm_create(const char *path, size_t capacity, seam_nvm **out_nvm) {
+    return nvm_create_file(path, capacity, NULL, out_nvm);
+}
+
+seam_err seam_nvm_create_sealed(const char *path, size_t capacity, const uint8_t key[32],
+                                seam_nvm **out_nvm) {
+    return key ? nvm_create_file(path, capacity, key, out_nvm) : SEAM_ERR_ARG;
+}
+
+/* Opens the image file at path, sealed under key unless NULL (seam_nvm_open). */
+static seam_err nvm_open_file(const char *path, const uint8_t *key, seam_nvm **out_nvm) {
     seam_err err = SEAM_OK;
     seam_nvm *nvm = NULL;
+    int lock_fd = -1;
+    struct stat st;
     if (!out_nvm || !path || !*path) {
         err = SEAM_ERR_ARG;
         goto done;
     }
     *out_nvm = NULL;
-    err = header_check(path);
-    if (err == SEAM_ERR_NVM_CORRUPT && has_journal(path))
-        err = SEAM_OK; /* SQLite rolls the journal back first; nvm_validate decides */
+    /* Only a regular file gets a lock file beside it; then nothing looks inside before
+       the lock is held (12). */
+    if (stat(path, &st) != 0) {
+        err = errno == ENOENT ? SEAM_ERR_NOT_FOUND : SEAM_ERR_IO;
+        goto done;
+    }
+    err = S_ISREG(st.st_mode) ? nvm_lock_take(path, false, &lock_fd) : SEAM_ERR_NVM_CORRUPT;
     if (err == SEAM_OK)
-        err = nvm_alloc(false, &nvm);
+        err = nvm_header_check(path);
+    if (err == SEAM_ERR_NVM_CORRUPT && lock_fd >= 0 && nvm_has_journal(path))
+        err = SEAM_OK; /* SQLite rolls the journal back first; nvm_validate decides */
+    if (err == SEAM_OK) {
+        err = nvm_alloc(false, lock_fd, key, &nvm);
+        lock_fd = -1; /* the handle's now, or released */
+    }
     if (err == SEAM_OK)
         err = nvm_connect(nvm, path, SQLITE_OPEN_READWRITE);
     if (err == SEAM_OK)
@@ -587,7 +441,16 @@ seam_err seam_nvm_open(const char *path, seam_nvm **out_nvm) {
 done:
     if (err != SEAM_OK && nvm)
         nvm_free(nvm);
+    nvm_lock_release(lock_fd);
     return err;
+}
+
+seam_err seam_nvm_open(const char *path, seam_nvm **out_nvm) {
+    return nvm_open_file(path, NULL, out_nvm);
+}
+
+seam_err seam_nvm_open_sealed(const char *path, const uint8_t key[32], seam_nvm **out_nvm) {
+    return key ? nvm_open_file(path, key, out_nvm) : SEAM_ERR_ARG;
 }
 
 seam_err seam_nvm_open_memory(size_t capacity, seam_nvm **out_nvm) {
@@ -600,8 +463,8 @@ seam_err seam_nvm_open_memory(size_t capacity, seam_nvm **out_nvm) {
     *out_nvm = NULL;
     if (capacity == 0)
         capacity = SEAM_NVM_DEFAULT_CAPACITY;
-    err = nvm_build(true, ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, capacity, &nvm,
-                    out_nvm);
+    err = nvm_build(true, -1, NULL, ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY,
+                    capacity, &nvm, out_nvm);
 done:
     if (err != SEAM_OK && nvm)
         nvm_free(nvm);
@@ -617,6 +480,10 @@ void seam_nvm_close(seam_nvm *nvm) {
 
 seam_nvm_state seam_nvm_get_state(const seam_nvm *nvm) {
     return nvm ? nvm->state : SEAM_NVM_STATE_ERROR;
+}
+
+bool seam_nvm_is_sealed(const seam_nvm *nvm) {
+    return nvm && nvm->seal;
 }
 
 /* ---- transactions ------------------------------------------------------ */

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "seam/crypto.h"
 #include "seam/nvm.h"
 
 /* The prepared statements of a handle, prepared once when it opens. */
@@ -43,7 +44,11 @@ struct seam_nvm {
     uint64_t txn_bytes;    /* key+value bytes put by the current/last transaction */
     uint64_t write_points; /* write points passed since open */
     seam_nvm_fault_mode fault_mode;
-    uint64_t fault_countdown; /* 0: disarmed; else write points until it fires */
+    uint64_t fault_countdown;  /* 0: disarmed; else write points until it fires */
+    seam_crypto_aes_gcm *seal; /* the storage key; NULL: values are stored as given */
+    uint8_t *scratch;          /* sealed values on their way in, opened ones for foreach */
+    size_t scratch_size;
+    int lock_fd; /* the owner lock (lock.c); -1 for an in-memory image */
 };
 
 /* nvm.c ------------------------------------------------------------------ */
@@ -67,6 +72,98 @@ seam_err nvm_engine_failed(seam_nvm *nvm, int rc);
 
 /* Moves nvm to ERROR with SEAM_ERR_NVM_CORRUPT: a record breaks the image format. */
 void nvm_mark_corrupt(seam_nvm *nvm);
+
+/* Maps an SQLite failure while a handle is being opened (no state yet). */
+seam_err nvm_open_failed(int rc);
+
+/* image.c ---------------------------------------------------------------- */
+
+/*
+ * Writes the schema and the meta records of a new image, in one transaction:
+ * format 1, or for a sealed handle format 2 with its key check.
+ */
+seam_err nvm_format(seam_nvm *nvm, size_t capacity);
+
+/*
+ * Checks the first 100 bytes of path without SQLite: an SQLite 3 header in
+ * rollback-journal mode carrying seam's application id. SEAM_OK, or
+ * SEAM_ERR_NOT_FOUND, SEAM_ERR_IO, SEAM_ERR_NVM_CORRUPT.
+ */
+seam_err nvm_header_check(const char *path);
+
+/* True when path has a non-empty rollback journal beside it (a power cut left it). */
+bool nvm_has_journal(const char *path);
+
+/*
+ * Checks an opened file is a whole seam image that nvm's key (or the lack of
+ * one) opens, and loads capacity and used. SEAM_ERR_NVM_CORRUPT for anything
+ * foreign or damaged, SEAM_ERR_UNSUPPORTED for a newer format,
+ * SEAM_ERR_NVM_KEY when the key does not open it or a key is missing or extra.
+ */
+seam_err nvm_validate(seam_nvm *nvm);
+
+/* seal.c ----------------------------------------------------------------- */
+
+/* Gives nvm the storage key (copied into a GCM context). Errors: SEAM_ERR_NOMEM,
+   SEAM_ERR_NVM (libcrypto failed). */
+seam_err nvm_seal_start(seam_nvm *nvm, const uint8_t key[SEAM_NVM_STORAGE_KEY_SIZE]);
+
+/* Wipes and frees the key and the scratch buffer. */
+void nvm_seal_stop(seam_nvm *nvm);
+
+/* Returns how long a value of value_len bytes is once stored in nvm's image. */
+size_t nvm_stored_len(const seam_nvm *nvm, size_t value_len);
+
+/* Sets *plain_len to the length of a value stored_len bytes long as stored; false
+   when no value can be stored that long (the image is corrupt). */
+bool nvm_plain_len(const seam_nvm *nvm, size_t stored_len, size_t *plain_len);
+
+/*
+ * Returns in *stored the bytes to store for value under (table, key): value
+ * itself on an unsealed image, else nonce || ciphertext || tag in the scratch
+ * buffer (valid until the next call that uses it). Errors: SEAM_ERR_NOMEM,
+ * SEAM_ERR_NVM (libcrypto failed).
+ */
+seam_err nvm_seal_value(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t key_len,
+                        const uint8_t *value, size_t value_len, const uint8_t **stored);
+
+/*
+ * Writes the plain value of stored[0..stored_len), read from (table, key), to
+ * out (nvm_plain_len bytes). A sealed value that does not authenticate leaves
+ * out wiped and the handle ERROR: SEAM_ERR_NVM_CORRUPT.
+ */
+seam_err nvm_open_value(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t key_len,
+                        const uint8_t *stored, size_t stored_len, uint8_t *out);
+
+/* Makes sure the scratch buffer holds at least size bytes. Errors: SEAM_ERR_NOMEM. */
+seam_err nvm_scratch_reserve(seam_nvm *nvm, size_t size);
+
+/* The key check of a sealed image: a GCM tag over nothing, under a fixed label. */
+#define NVM_KEY_CHECK_SIZE SEAM_NVM_SEAL_OVERHEAD
+
+/* Writes a fresh key check for nvm's key. Errors: SEAM_ERR_NVM. */
+seam_err nvm_key_check_make(seam_nvm *nvm, uint8_t check[NVM_KEY_CHECK_SIZE]);
+
+/*
+ * Reads the image's key check and verifies it: SEAM_OK, SEAM_ERR_NVM_KEY (the
+ * key does not open it), SEAM_ERR_NVM_CORRUPT (missing or malformed), or the
+ * engine's error.
+ */
+seam_err nvm_key_check_verify(seam_nvm *nvm);
+
+/* lock.c ----------------------------------------------------------------- */
+
+/*
+ * Takes the owner lock of the image at path (which exists unless creating):
+ * an exclusive flock on <path>.lock (the image's real path when it exists),
+ * created 0600 if needed and never removed, recording this process as the
+ * holder. *out_fd keeps it until nvm_lock_release. Errors: SEAM_ERR_NVM_BUSY,
+ * SEAM_ERR_IO, SEAM_ERR_ARG (path too long).
+ */
+seam_err nvm_lock_take(const char *path, bool creating, int *out_fd);
+
+/* Releases the owner lock (clearing the holder it recorded); -1 is allowed. */
+void nvm_lock_release(int fd);
 
 /* fault_vfs.c ------------------------------------------------------------ */
 

@@ -3,6 +3,11 @@
  * over the seam_record table, with the capacity accounting of invariants (1)
  * and (2) in nvm.c.
  *
+ * Every value goes through seal.c on its way in (nvm_seal_value) and out
+ * (nvm_open_value): in a sealed image it is stored sealed and opened on every
+ * read; lengths reported to callers are plain lengths, capacity counts stored
+ * ones (invariant 13).
+ *
  * Every range of keys is written as the half-open row-value interval
  * [(table, low), (high_table, high)) so SQLite walks the primary key for it:
  * the keys of a table starting with prefix P are [(t, P), (t, succ(P))),
@@ -12,6 +17,7 @@
 #include <string.h>
 
 #include "nvm_int.h"
+#include "seam/util.h"
 
 /* What empty keys and values point at, so callers never see NULL. */
 static const uint8_t empty_bytes[1];
@@ -103,7 +109,8 @@ static seam_err current_cost(seam_nvm *nvm, uint16_t table, const uint8_t *key, 
 
 seam_err seam_nvm_put(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t key_len,
                       const uint8_t *value, size_t value_len) {
-    size_t old_cost = 0, new_cost = seam_nvm_record_cost(key_len, value_len);
+    size_t old_cost = 0, new_cost = 0, stored_len = 0;
+    const uint8_t *stored = NULL;
     sqlite3_stmt *stmt = NULL;
     seam_err err = nvm_check_state(nvm, true);
     if (err != SEAM_OK)
@@ -113,6 +120,8 @@ seam_err seam_nvm_put(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t 
         err = SEAM_ERR_ARG;
         goto done;
     }
+    stored_len = nvm_stored_len(nvm, value_len);
+    new_cost = seam_nvm_record_cost(key_len, stored_len);
     err = nvm_write_point(nvm);
     if (err == SEAM_OK)
         err = current_cost(nvm, table, key, key_len, &old_cost);
@@ -122,10 +131,15 @@ seam_err seam_nvm_put(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t 
         err = SEAM_ERR_NVM_FULL;
         goto done;
     }
+    err = nvm_seal_value(nvm, table, key, key_len, value, value_len, &stored);
+    if (err != SEAM_OK) { /* nothing reached the image, but the put did not happen */
+        nvm->state = SEAM_NVM_STATE_FAILED;
+        goto done;
+    }
     stmt = nvm->stmt[NVM_SQL_PUT];
     int rc = bind_key(stmt, table, key, key_len);
     if (rc == SQLITE_OK)
-        rc = bind_bytes(stmt, 3, value, value_len);
+        rc = bind_bytes(stmt, 3, stored, stored_len);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(stmt);
     if (rc != SQLITE_DONE) {
@@ -133,7 +147,7 @@ seam_err seam_nvm_put(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t 
         goto done;
     }
     nvm->used = nvm->used - old_cost + new_cost;
-    nvm->txn_bytes += key_len + value_len;
+    nvm->txn_bytes += key_len + stored_len;
 done:
     if (stmt)
         finish(stmt);
@@ -162,13 +176,18 @@ seam_err seam_nvm_get(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t 
         err = nvm_engine_failed(nvm, rc);
         goto done;
     }
-    size_t len = 0;
-    const uint8_t *bytes = column_bytes(stmt, 0, &len);
+    size_t stored_len = 0, len = 0;
+    const uint8_t *bytes = column_bytes(stmt, 0, &stored_len);
+    if (!nvm_plain_len(nvm, stored_len, &len)) {
+        nvm_mark_corrupt(nvm);
+        err = SEAM_ERR_NVM_CORRUPT;
+        goto done;
+    }
     *value_len = len;
     if (value && value_size < len)
         err = SEAM_ERR_BUFFER_SMALL;
-    else if (value && len > 0)
-        memcpy(value, bytes, len);
+    else if (value)
+        err = nvm_open_value(nvm, table, key, key_len, bytes, stored_len, value);
 done:
     if (stmt)
         finish(stmt);
@@ -299,10 +318,10 @@ seam_err seam_nvm_cursor_next(seam_nvm *nvm, seam_nvm_cursor *cursor, uint8_t *k
         err = nvm_engine_failed(nvm, rc);
         goto done;
     }
-    size_t klen = 0, vlen = 0;
+    size_t klen = 0, stored_len = 0, vlen = 0;
     const uint8_t *kbytes = column_bytes(stmt, 0, &klen);
-    const uint8_t *vbytes = column_bytes(stmt, 1, &vlen);
-    if (klen > SEAM_NVM_KEY_MAX || vlen > SEAM_NVM_VALUE_MAX) {
+    const uint8_t *vbytes = column_bytes(stmt, 1, &stored_len);
+    if (klen > SEAM_NVM_KEY_MAX || !nvm_plain_len(nvm, stored_len, &vlen)) {
         nvm_mark_corrupt(nvm);
         err = SEAM_ERR_NVM_CORRUPT;
         goto done;
@@ -313,10 +332,12 @@ seam_err seam_nvm_cursor_next(seam_nvm *nvm, seam_nvm_cursor *cursor, uint8_t *k
         err = SEAM_ERR_BUFFER_SMALL;
         goto done;
     }
+    if (value)
+        err = nvm_open_value(nvm, cursor->table, kbytes, klen, vbytes, stored_len, value);
+    if (err != SEAM_OK)
+        goto done;
     if (key && klen > 0)
         memcpy(key, kbytes, klen);
-    if (value && vlen > 0)
-        memcpy(value, vbytes, vlen);
     if (klen > 0)
         memcpy(cursor->last, kbytes, klen);
     cursor->last_len = klen;
@@ -343,16 +364,28 @@ seam_err seam_nvm_foreach(seam_nvm *nvm, uint16_t table, const uint8_t *prefix, 
     int rc = bind_range(stmt, &range, prefix, prefix_len);
     nvm->visiting = true;
     while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        size_t klen = 0, vlen = 0;
+        size_t klen = 0, stored_len = 0, vlen = 0;
         const uint8_t *kbytes = column_bytes(stmt, 0, &klen);
-        const uint8_t *vbytes = column_bytes(stmt, 1, &vlen);
-        if (klen > SEAM_NVM_KEY_MAX || vlen > SEAM_NVM_VALUE_MAX) {
+        const uint8_t *vbytes = column_bytes(stmt, 1, &stored_len);
+        if (klen > SEAM_NVM_KEY_MAX || !nvm_plain_len(nvm, stored_len, &vlen)) {
             nvm->visiting = false;
             nvm_mark_corrupt(nvm);
             err = SEAM_ERR_NVM_CORRUPT;
             goto done;
         }
+        if (nvm->seal) { /* opened into the scratch buffer, wiped after the visit */
+            err = nvm_scratch_reserve(nvm, vlen);
+            if (err == SEAM_OK)
+                err = nvm_open_value(nvm, table, kbytes, klen, vbytes, stored_len, nvm->scratch);
+            if (err != SEAM_OK) {
+                nvm->visiting = false;
+                goto done;
+            }
+            vbytes = nvm->scratch;
+        }
         int verdict = visit(ctx, kbytes, klen, vbytes, vlen);
+        if (nvm->seal)
+            seam_secure_zero(nvm->scratch, vlen);
         if (verdict != 0) {
             err = verdict < 0 ? verdict : SEAM_OK;
             rc = SQLITE_DONE;
@@ -373,6 +406,10 @@ done:
 
 size_t seam_nvm_record_cost(size_t key_len, size_t value_len) {
     return key_len + value_len + SEAM_NVM_RECORD_OVERHEAD;
+}
+
+size_t seam_nvm_put_cost(const seam_nvm *nvm, size_t key_len, size_t value_len) {
+    return seam_nvm_record_cost(key_len, nvm ? nvm_stored_len(nvm, value_len) : value_len);
 }
 
 size_t seam_nvm_capacity(const seam_nvm *nvm) {

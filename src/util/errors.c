@@ -61,6 +61,13 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_NVM_CORRUPT:
         message = "not a seam card image";
         break;
+    case SEAM_ERR_NVM_KEY:
+        message = "the storage key does not open this image (wrong key, no key, or an image "
+                  "not sealed with one)";
+        break;
+    case SEAM_ERR_NVM_BUSY:
+        message = "the image is in use by another handle or process";
+        break;
     case SEAM_ERR_WASM_MALFORMED:
         message = "wasm: malformed binary";
         break;
@@ -105,6 +112,12 @@ const char *seam_err_str(seam_err err) {
         break;
     case SEAM_ERR_CARD_CLA:
         message = "class byte not supported";
+        break;
+    case SEAM_ERR_CARD_KEY_FILE:
+        message = "the card's storage key file is missing, unreadable or malformed";
+        break;
+    case SEAM_ERR_CARD_KEY_EXISTS:
+        message = "a storage key file already exists for this image; it is not overwritten";
         break;
     case SEAM_ERR_LINK:
         message = "link error";

@@ -57,10 +57,22 @@ static inline int setup(void **state) {
     return 0;
 }
 
+/* Removes the image at path with what lives beside it: its storage key file, its lock
+   file (closed images only: a lock file is never removed under its holder) and a journal. */
+static inline void remove_image(const char *path) {
+    static const char *const suffixes[] = {".key", ".lock", "-journal"};
+    char side[160];
+    unlink(path);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        snprintf(side, sizeof side, "%s%s", path, suffixes[i]);
+        unlink(side);
+    }
+}
+
 static inline int teardown(void **state) {
     fixture *f = *state;
     seam_card_close(f->card);
-    unlink(f->path);
+    remove_image(f->path);
     rmdir(f->dir);
     free(f);
     return 0;
@@ -243,7 +255,8 @@ static inline void fingerprint(seam_card *card, uint8_t out[32]) {
 /* Replaces f's card by a new image. */
 static inline void fresh_image(fixture *f) {
     seam_card_close(f->card);
-    unlink(f->path);
+    f->card = NULL;
+    remove_image(f->path);
     assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
 }
 

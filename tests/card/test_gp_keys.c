@@ -41,8 +41,13 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     fixture *f = *state;
+    char side[160];
     seam_card_close(f->card);
     unlink(f->path);
+    snprintf(side, sizeof side, "%s.key", f->path); /* the storage key file */
+    unlink(side);
+    snprintf(side, sizeof side, "%s.lock", f->path); /* the owner's lock file */
+    unlink(side);
     rmdir(f->dir);
     free(f);
     return 0;

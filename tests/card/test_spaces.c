@@ -401,7 +401,8 @@ static void start_and_load(seam_card *card) {
 /* A new, empty card image in place of the fixture's. */
 static void fresh_card(fixture *f) {
     seam_card_close(f->card);
-    unlink(f->path);
+    f->card = NULL;
+    remove_image(f->path);
     assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
 }
 

@@ -86,12 +86,9 @@ static bool same_view(const card_view *a, const card_view *b) {
 
 /* Replaces the image by a new card, powered on, with an SCP03 channel open. */
 static void fresh(fixture *f) {
-    char journal[128];
     seam_card_close(f->card);
     f->card = NULL;
-    snprintf(journal, sizeof journal, "%s-journal", f->path);
-    unlink(journal);
-    unlink(f->path);
+    remove_image(f->path);
     assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
     power_on(f->card);
     open_channel(f->card);

@@ -187,7 +187,8 @@ static void x4_power_cut_at_every_write_of_an_update(void **state) {
     int n = 1;
     for (; n < 400; n++) {
         seam_card_close(f->card);
-        unlink(f->path);
+        f->card = NULL;
+        remove_image(f->path);
         assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
         personalized_and_used(f->card);
         open_channel(f->card);

@@ -37,6 +37,26 @@ static void random_test_seed_repeats_stream(void **state) {
     assert_int_equal(seam_crypto_random_set_test_seed(NULL, 0), SEAM_OK);
 }
 
+/* Storage keys and nonces come from seam_crypto_random_fresh: a test seed does not
+ * make them repeat. */
+static void random_fresh_ignores_the_test_seed(void **state) {
+    static const uint8_t seed[] = {9, 9};
+    uint8_t first[32], second[32];
+    (void)state;
+
+    assert_int_equal(seam_crypto_random_set_test_seed(seed, sizeof seed), SEAM_OK);
+    assert_int_equal(seam_crypto_random_fresh(first, sizeof first), SEAM_OK);
+    assert_int_equal(seam_crypto_random_set_test_seed(seed, sizeof seed), SEAM_OK);
+    assert_int_equal(seam_crypto_random_fresh(second, sizeof second), SEAM_OK);
+    assert_true(memcmp(first, second, sizeof first) != 0);
+    assert_int_equal(seam_crypto_random(first, sizeof first), SEAM_OK); /* the stream */
+    assert_int_equal(seam_crypto_random_set_test_seed(seed, sizeof seed), SEAM_OK);
+    assert_int_equal(seam_crypto_random(second, sizeof second), SEAM_OK);
+    assert_memory_equal(first, second, sizeof first);
+    assert_int_equal(seam_crypto_random_set_test_seed(NULL, 0), SEAM_OK);
+    assert_int_equal(seam_crypto_random_fresh(NULL, 0), SEAM_OK);
+}
+
 static void random_test_stream_matches_its_definition(void **state) {
     static const uint8_t seed[] = "card-1";
     uint8_t key_and_counter[40], expected[32], got[32];
@@ -74,6 +94,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(random_from_openssl_differs_between_calls),
         cmocka_unit_test(random_test_seed_repeats_stream),
+        cmocka_unit_test(random_fresh_ignores_the_test_seed),
         cmocka_unit_test(random_test_stream_matches_its_definition),
         cmocka_unit_test(random_different_seeds_give_different_streams),
     };

@@ -278,8 +278,16 @@ static void tampered_images_are_corrupt(void **state) {
     /* A seam image from a newer seam is not corrupt: it is unsupported. */
     snprintf(path, sizeof path, "%s", scratch_path(s, "future.db"));
     make_image(path);
-    sqlite_run(path, "UPDATE seam_meta SET value = 2 WHERE name = 'format';");
+    char newer[96];
+    snprintf(newer, sizeof newer, "UPDATE seam_meta SET value = %d WHERE name = 'format';",
+             SEAM_NVM_FORMAT_VERSION + 1);
+    sqlite_run(path, newer);
     expect_refused(path, SEAM_ERR_UNSUPPORTED);
+    /* A plain image that claims to be sealed: no key opens it, and none is needed to say so. */
+    snprintf(path, sizeof path, "%s", scratch_path(s, "claims-sealed.db"));
+    make_image(path);
+    sqlite_run(path, "UPDATE seam_meta SET value = 2 WHERE name = 'format';");
+    expect_refused(path, SEAM_ERR_NVM_KEY);
     /* A truncated image. */
     snprintf(path, sizeof path, "%s", scratch_path(s, "cut.db"));
     make_image(path);
@@ -324,26 +332,29 @@ static void records_breaking_the_format_are_corrupt(void **state) {
     }
 }
 
-/* Two handles on one image: the second writer is refused cleanly, readers are not. */
-static void a_second_writer_is_refused(void **state) {
+/*
+ * A program that ignores the owner lock (here plain SQLite, as the sqlite3 shell
+ * would) and holds the write lock: begin is refused cleanly, reads still work.
+ */
+static void a_foreign_writer_is_refused_at_begin(void **state) {
     scratch *s = *state;
     char path[320], out[16];
     snprintf(path, sizeof path, "%s", scratch_path(s, "card.db"));
     make_image(path);
-    seam_nvm *first = open_image(path), *second = open_image(path);
-    assert_int_equal(seam_nvm_begin(first), SEAM_OK);
-    assert_int_equal(put_str(first, T_REG, "isd", "new keys"), SEAM_OK);
-    assert_int_equal(seam_nvm_begin(second), SEAM_ERR_NVM);
-    assert_int_equal(seam_nvm_get_state(second), SEAM_NVM_STATE_READ);
-    assert_int_equal(get_str(second, T_REG, "isd", out, sizeof out), SEAM_OK);
-    assert_string_equal(out, "keys"); /* the other handle's transaction is not visible */
-    assert_int_equal(seam_nvm_commit(first), SEAM_OK);
-    assert_int_equal(get_str(second, T_REG, "isd", out, sizeof out), SEAM_OK);
-    assert_string_equal(out, "new keys");
-    assert_int_equal(seam_nvm_begin(second), SEAM_OK);
-    assert_int_equal(seam_nvm_rollback(second), SEAM_OK);
-    seam_nvm_close(first);
-    seam_nvm_close(second);
+    seam_nvm *nvm = open_image(path);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(seam_nvm_begin(nvm), SEAM_ERR_NVM);
+    assert_int_equal(seam_nvm_get_state(nvm), SEAM_NVM_STATE_READ);
+    assert_int_equal(get_str(nvm, T_REG, "isd", out, sizeof out), SEAM_OK);
+    assert_string_equal(out, "keys");
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(seam_nvm_begin(nvm), SEAM_OK);
+    assert_int_equal(put_str(nvm, T_REG, "isd", "new keys"), SEAM_OK);
+    assert_int_equal(seam_nvm_commit(nvm), SEAM_OK);
+    seam_nvm_close(nvm);
 }
 
 static int visit_all(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
@@ -413,7 +424,7 @@ int main(void) {
         SCRATCH_TEST(foreign_files_are_corrupt),
         SCRATCH_TEST(tampered_images_are_corrupt),
         SCRATCH_TEST(records_breaking_the_format_are_corrupt),
-        SCRATCH_TEST(a_second_writer_is_refused),
+        SCRATCH_TEST(a_foreign_writer_is_refused_at_begin),
         SCRATCH_TEST(every_flipped_byte_gets_a_clear_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -137,6 +137,10 @@ const char *err_name(seam_err err) {
         return "SEAM_ERR_NVM_STATE";
     case SEAM_ERR_NVM_CORRUPT:
         return "SEAM_ERR_NVM_CORRUPT";
+    case SEAM_ERR_NVM_KEY:
+        return "SEAM_ERR_NVM_KEY";
+    case SEAM_ERR_NVM_BUSY:
+        return "SEAM_ERR_NVM_BUSY";
     default:
         return "(other)";
     }

@@ -15,6 +15,9 @@
  * the handle and reopens the image as the next power-up would. The image
  * must then be exactly "before" or exactly "after", with the personalization
  * record intact, and must accept the next command.
+ *
+ * Every sweep runs twice: on a plain image and on an image sealed under a
+ * storage key (the card's kind), whose values are longer and stored encrypted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,7 +47,30 @@ typedef struct {
     char work[320];
     char journal[340];
     bool unsafe_sync; /* run with synchronous=OFF: only for the sweep's self-test */
+    bool sealed;      /* the image is sealed under storage_key */
 } sweep_setup;
+
+static const uint8_t storage_key[SEAM_NVM_STORAGE_KEY_SIZE] = {
+    0x5E, 0xA1, 0xED, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C,
+    0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C};
+
+/* Whether the running test works on a sealed image: set by its cmocka setup. */
+static bool run_sealed;
+
+static int plain_setup(void **state) {
+    run_sealed = false;
+    return scratch_setup(state);
+}
+
+static int sealed_setup(void **state) {
+    run_sealed = true;
+    return scratch_setup(state);
+}
+
+/* Opens the image at path as the setup says (sealed under storage_key or not). */
+static seam_err open_image(const sweep_setup *setup, const char *path, seam_nvm **nvm) {
+    return setup->sealed ? seam_nvm_open_sealed(path, storage_key, nvm) : seam_nvm_open(path, nvm);
+}
 
 static void fill_perso(uint8_t *perso) {
     for (size_t i = 0; i < PERSO_LEN; i++)
@@ -126,10 +152,10 @@ static image_verdict classify(seam_nvm *nvm) {
     fill_perso(want);
     if (perso_len != PERSO_LEN || memcmp(perso, want, PERSO_LEN) != 0)
         return IMAGE_BROKEN;
-    size_t base = seam_nvm_record_cost(1, PAD_LEN) * 2 + seam_nvm_record_cost(5, PERSO_LEN);
+    size_t base = seam_nvm_put_cost(nvm, 1, PAD_LEN) * 2 + seam_nvm_put_cost(nvm, 5, PERSO_LEN);
     if (a == START_A && b == 0 && logs == 0 && seam_nvm_used_bytes(nvm) == base)
         return IMAGE_BEFORE;
-    size_t log_cost = seam_nvm_record_cost(4, strlen("A->B 10, A was 100"));
+    size_t log_cost = seam_nvm_put_cost(nvm, 4, strlen("A->B 10, A was 100"));
     if (a == START_A - AMOUNT && b == AMOUNT && logs == 1 &&
         seam_nvm_used_bytes(nvm) == base + log_cost)
         return IMAGE_AFTER;
@@ -139,13 +165,17 @@ static image_verdict classify(seam_nvm *nvm) {
 /* Makes the image every run of a sweep starts from. */
 static void make_pristine(scratch *s, sweep_setup *setup) {
     memset(setup, 0, sizeof *setup);
+    setup->sealed = run_sealed;
     snprintf(setup->pristine, sizeof setup->pristine, "%s", scratch_path(s, "pristine.db"));
     snprintf(setup->work, sizeof setup->work, "%s", scratch_path(s, "card.db"));
     snprintf(setup->journal, sizeof setup->journal, "%s-journal", setup->work);
     seam_nvm *nvm = NULL;
     static uint8_t perso[PERSO_LEN];
     fill_perso(perso);
-    assert_int_equal(seam_nvm_create(setup->pristine, 0, &nvm), SEAM_OK);
+    assert_int_equal(setup->sealed ? seam_nvm_create_sealed(setup->pristine, 0, storage_key, &nvm)
+                                   : seam_nvm_create(setup->pristine, 0, &nvm),
+                     SEAM_OK);
+    assert_int_equal(seam_nvm_is_sealed(nvm), setup->sealed);
     assert_int_equal(seam_nvm_begin(nvm), SEAM_OK);
     assert_int_equal(seam_nvm_put(nvm, T_PERSO, (const uint8_t *)"perso", 5, perso, sizeof perso),
                      SEAM_OK);
@@ -161,7 +191,7 @@ static seam_nvm *open_fresh(const sweep_setup *setup) {
     seam_nvm *nvm = NULL;
     copy_file(setup->pristine, setup->work);
     remove(setup->journal);
-    assert_int_equal(seam_nvm_open(setup->work, &nvm), SEAM_OK);
+    assert_int_equal(open_image(setup, setup->work, &nvm), SEAM_OK);
     if (setup->unsafe_sync)
         assert_int_equal(sqlite3_exec(nvm->db, "PRAGMA synchronous = OFF", NULL, NULL, NULL),
                          SQLITE_OK);
@@ -174,7 +204,7 @@ static seam_nvm *open_fresh(const sweep_setup *setup) {
  */
 static image_verdict power_up(const sweep_setup *setup, uint64_t n) {
     seam_nvm *nvm = NULL;
-    seam_err err = seam_nvm_open(setup->work, &nvm);
+    seam_err err = open_image(setup, setup->work, &nvm);
     image_verdict verdict = err == SEAM_OK ? classify(nvm) : IMAGE_BROKEN;
     if (verdict == IMAGE_BROKEN && !setup->unsafe_sync)
         fail_msg("N=%llu: the image is neither before nor after the transfer (X4); open: %s",
@@ -216,10 +246,10 @@ static void tally(sweep_result *result, image_verdict verdict) {
 }
 
 static void report(const char *what, const sweep_result *result) {
-    print_message("      X4 %s: %llu points: %u before, %u after, %u broken; "
+    print_message("      X4 %s%s: %llu points: %u before, %u after, %u broken; "
                   "%u hot journals left for the power-up\n",
-                  what, (unsigned long long)result->points, result->before, result->after,
-                  result->broken, result->journals);
+                  run_sealed ? "sealed, " : "", what, (unsigned long long)result->points,
+                  result->before, result->after, result->broken, result->journals);
 }
 
 /* X4, nvm level: a power cut at every write point of the transfer. */
@@ -276,7 +306,7 @@ static void x4_fail_at_every_write_point_rolls_back(void **state) {
         assert_int_equal(classify(nvm), IMAGE_AFTER);
         seam_nvm_close(nvm);
         seam_nvm *again = NULL;
-        assert_int_equal(seam_nvm_open(setup.work, &again), SEAM_OK);
+        assert_int_equal(open_image(&setup, setup.work, &again), SEAM_OK);
         assert_int_equal(classify(again), IMAGE_AFTER);
         seam_nvm_close(again);
     }
@@ -381,7 +411,7 @@ static void x4_journal_repairs_a_garbled_header(void **state) {
 
     assert_int_equal(power_up(&setup, points), IMAGE_BEFORE);
     nvm = (seam_nvm *)&len;
-    assert_int_equal(seam_nvm_open(orphan, &nvm), SEAM_ERR_NVM_CORRUPT);
+    assert_int_equal(open_image(&setup, orphan, &nvm), SEAM_ERR_NVM_CORRUPT);
     assert_null(nvm);
 }
 
@@ -400,16 +430,27 @@ static void sweep_catches_an_unsafe_setting(void **state) {
 }
 
 int main(void) {
-#define SCRATCH_TEST(name) cmocka_unit_test_setup_teardown(name, scratch_setup, scratch_teardown)
+#define PLAIN(name)                                                                                \
+    { #name, name, plain_setup, scratch_teardown, NULL }
+#define SEALED(name)                                                                               \
+    { "sealed_" #name, name, sealed_setup, scratch_teardown, NULL }
     const struct CMUnitTest tests[] = {
-        SCRATCH_TEST(x4_power_cut_at_every_write_point),
-        SCRATCH_TEST(x4_fail_at_every_write_point_rolls_back),
-        SCRATCH_TEST(x4_io_power_cut_at_every_io_call),
-        SCRATCH_TEST(x4_io_torn_write_at_every_io_call),
-        SCRATCH_TEST(x4_io_lost_cache_at_every_io_call),
-        SCRATCH_TEST(x4_io_error_at_every_io_call),
-        SCRATCH_TEST(x4_journal_repairs_a_garbled_header),
-        SCRATCH_TEST(sweep_catches_an_unsafe_setting),
+        PLAIN(x4_power_cut_at_every_write_point),
+        PLAIN(x4_fail_at_every_write_point_rolls_back),
+        PLAIN(x4_io_power_cut_at_every_io_call),
+        PLAIN(x4_io_torn_write_at_every_io_call),
+        PLAIN(x4_io_lost_cache_at_every_io_call),
+        PLAIN(x4_io_error_at_every_io_call),
+        PLAIN(x4_journal_repairs_a_garbled_header),
+        PLAIN(sweep_catches_an_unsafe_setting),
+        SEALED(x4_power_cut_at_every_write_point),
+        SEALED(x4_fail_at_every_write_point_rolls_back),
+        SEALED(x4_io_power_cut_at_every_io_call),
+        SEALED(x4_io_torn_write_at_every_io_call),
+        SEALED(x4_io_lost_cache_at_every_io_call),
+        SEALED(x4_io_error_at_every_io_call),
+        SEALED(x4_journal_repairs_a_garbled_header),
+        SEALED(sweep_catches_an_unsafe_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
