@@ -119,7 +119,7 @@ static double now(clockid_t clock) {
 
 int main(int argc, char **argv) {
     static bench b;
-    char dir[] = "/tmp/seam-card-bench-XXXXXX", path[64], side[80];
+    char dir[] = "/tmp/seam-card-bench-XXXXXX", path[64];
     uint8_t atr[SEAM_CARD_ATR_MAX];
     size_t atr_len;
     long debits = argc > 2 ? strtol(argv[2], NULL, 10) : 500;
@@ -201,11 +201,7 @@ int main(int argc, char **argv) {
                migrate * 1e3, (unsigned long long)migrate_written);
     }
     seam_card_close(b.card);
-    unlink(path);
-    snprintf(side, sizeof side, "%s.key", path); /* the storage key file */
-    unlink(side);
-    snprintf(side, sizeof side, "%s.lock", path); /* the owner's lock file */
-    unlink(side);
+    seam_card_remove(path);
     rmdir(dir);
     return 0;
 }

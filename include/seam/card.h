@@ -54,6 +54,11 @@ seam_err seam_card_open(const char *path, seam_card **out);
    Errors: SEAM_ERR_ARG, SEAM_ERR_BUFFER_SMALL. */
 seam_err seam_card_key_file(const char *path, char *out, size_t out_size);
 
+/* Deletes a closed card image with the files beside it: its journal, its lock file
+   and its key file "<path>.key" (not a key file $SEAM_CARD_KEY_FILE names
+   elsewhere); for tools and tests done with a card. Errors: as seam_nvm_remove. */
+seam_err seam_card_remove(const char *path);
+
 /* Wraps an nvm the caller created (e.g. in memory); the card takes ownership of it
    whether or not this succeeds. Errors: as seam_card_create. */
 seam_err seam_card_create_on(seam_nvm *nvm, seam_card **out);

@@ -140,6 +140,14 @@ seam_err seam_nvm_open_sealed(const char *path, const uint8_t key[32], seam_nvm 
 seam_err seam_nvm_describe_holder(const char *path, char *out, size_t out_size);
 
 /*
+ * Deletes the image file at path with its journal and its lock file, for tools
+ * and tests that are done with an image; refused while a handle holds it.
+ * Missing files are not an error. Errors: SEAM_ERR_NVM_BUSY, SEAM_ERR_ARG,
+ * SEAM_ERR_IO.
+ */
+seam_err seam_nvm_remove(const char *path);
+
+/*
  * Creates an empty, unsealed image in memory (gone at close) with the given
  * capacity (0 means the default); for tests and fuzzing. I/O fault injection
  * is not available on it, and it takes no lock. Errors: SEAM_ERR_ARG, SEAM_ERR_NVM, SEAM_ERR_NOMEM.

@@ -126,3 +126,13 @@ done:
     seam_secure_zero(text, sizeof text);
     return e;
 }
+
+seam_err seam_card_remove(const char *path) {
+    char key[4096];
+    seam_err e = seam_nvm_remove(path);
+    if (!e && snprintf(key, sizeof key, "%s" KEY_SUFFIX, path) >= (int)sizeof key)
+        e = SEAM_ERR_ARG;
+    if (!e && unlink(key) != 0 && errno != ENOENT)
+        e = SEAM_ERR_IO;
+    return e;
+}

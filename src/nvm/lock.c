@@ -161,3 +161,25 @@ done:
         close(fd);
     return err;
 }
+
+seam_err seam_nvm_remove(const char *path) {
+    char file[PATH_MAX + sizeof LOCK_SUFFIX], journal[PATH_MAX + 16];
+    int fd = -1;
+    seam_err err = path && *path ? lock_path(path, false, file, sizeof file) : SEAM_ERR_ARG;
+    if (err == SEAM_OK &&
+        snprintf(journal, sizeof journal, "%s-journal", path) >= (int)sizeof journal)
+        err = SEAM_ERR_ARG;
+    if (err == SEAM_OK)
+        err = nvm_lock_take(path, false, &fd); /* nobody may hold the image meanwhile */
+    if (err == SEAM_OK && unlink(path) != 0 && errno != ENOENT)
+        err = SEAM_ERR_IO;
+    if (err == SEAM_OK && unlink(journal) != 0 && errno != ENOENT)
+        err = SEAM_ERR_IO;
+    /* Unlinked while held: an opener that still finds the old lock file is refused
+       until we let go, and by then there is no image left to open. */
+    if (err == SEAM_OK && unlink(file) != 0 && errno != ENOENT)
+        err = SEAM_ERR_IO;
+    if (fd >= 0)
+        close(fd);
+    return err;
+}

@@ -41,13 +41,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     fixture *f = *state;
-    char side[160];
     seam_card_close(f->card);
-    unlink(f->path);
-    snprintf(side, sizeof side, "%s.key", f->path); /* the storage key file */
-    unlink(side);
-    snprintf(side, sizeof side, "%s.lock", f->path); /* the owner's lock file */
-    unlink(side);
+    assert_int_equal(seam_card_remove(f->path), SEAM_OK);
     rmdir(f->dir);
     free(f);
     return 0;

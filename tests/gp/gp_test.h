@@ -57,13 +57,10 @@ static inline int setup(void **state) {
 
 static inline int teardown(void **state) {
     fixture *f = *state;
-    char key[128];
     seam_gp_free(f->gp);
     seam_gp_link_close(&f->link);
     seam_card_close(f->card);
-    unlink(f->path);
-    snprintf(key, sizeof key, "%s.key", f->path); /* a key file beside the image, if any */
-    unlink(key);
+    assert_int_equal(seam_card_remove(f->path), SEAM_OK);
     rmdir(f->dir);
     free(f);
     return 0;

@@ -102,7 +102,7 @@ static int teardown(void **state) {
     assert_int_equal(s->result, SEAM_OK);
     close(s->listener);
     seam_card_close(s->card);
-    unlink(s->path);
+    assert_int_equal(seam_card_remove(s->path), SEAM_OK);
     rmdir(s->dir);
     free(s);
     return 0;
