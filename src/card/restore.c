@@ -71,7 +71,8 @@ static seam_err header_read(seam_nvm *nvm, const restore_identity *id, header *h
 /* ---- the SD's quota --------------------------------------------------------------- */
 
 typedef struct {
-    size_t records, rows, bytes; /* bytes: what the rows cost the nvm */
+    const seam_nvm *nvm;
+    size_t records, rows, bytes; /* bytes: what the rows cost the nvm, as stored */
 } usage;
 
 static int count_row(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
@@ -80,7 +81,7 @@ static int count_row(void *ctx, const uint8_t *key, size_t key_len, const uint8_
     (void)key;
     (void)value;
     u->rows++;
-    u->bytes += seam_nvm_record_cost(key_len, value_len);
+    u->bytes += seam_nvm_put_cost(u->nvm, key_len, value_len);
     return 0;
 }
 
@@ -90,6 +91,7 @@ static const uint16_t tables[3] = {RESTORE_RECORD, RESTORE_PERSO, RESTORE_ENTRY}
 static seam_err usage_of(seam_nvm *nvm, const uint8_t *prefix, size_t len, usage *u) {
     seam_err e = SEAM_OK;
     memset(u, 0, sizeof *u);
+    u->nvm = nvm;
     for (size_t t = 0; !e && t < 3; t++) {
         size_t before = u->rows;
         e = seam_nvm_foreach(nvm, tables[t], prefix, len, count_row, u);
@@ -111,8 +113,8 @@ static seam_err domain_room(seam_nvm *nvm, const restore_identity *id, size_t re
     return e;
 }
 
-static size_t header_cost(const restore_identity *id) {
-    return seam_nvm_record_cost(id->len, HEADER_LEN);
+static size_t header_cost(const seam_nvm *nvm, const restore_identity *id) {
+    return seam_nvm_put_cost(nvm, id->len, HEADER_LEN);
 }
 
 seam_err restore_record_exists(seam_nvm *nvm, const restore_identity *id, bool *exists) {
@@ -128,7 +130,7 @@ seam_err restore_record_ensure(seam_nvm *nvm, const restore_identity *id, int32_
     seam_err e = header_read(nvm, id, &h, &fresh);
     *result = SEAM_RESTORE_ERR_QUOTA;
     if (!e && fresh)
-        e = domain_room(nvm, id, 1, header_cost(id), &room);
+        e = domain_room(nvm, id, 1, header_cost(nvm, id), &room);
     if (!e && fresh && room)
         e = header_put(nvm, id, &h);
     if (!e && room)
@@ -236,7 +238,8 @@ seam_err restore_perso_append(seam_nvm *nvm, const restore_identity *id, uint8_t
     seq[1] = (uint8_t)h.next_block;
     key_len = make_key(id, seq, SEQ_LEN, key);
     e = domain_room(nvm, id, fresh,
-                    seam_nvm_record_cost(key_len, 2 + len) + (fresh ? header_cost(id) : 0), &room);
+                    seam_nvm_put_cost(nvm, key_len, 2 + len) + (fresh ? header_cost(nvm, id) : 0),
+                    &room);
     if (e || !room)
         goto done;
     value[0] = FORMAT;
@@ -346,7 +349,7 @@ seam_err restore_entry_put(seam_nvm *nvm, const restore_identity *id, const uint
     e = seam_nvm_get(nvm, RESTORE_ENTRY, key, key_len, NULL, 0, &old_len);
     if (!e) {
         old = name_len + old_len - 1; /* the stored value has a format byte */
-        old_cost = seam_nvm_record_cost(key_len, old_len);
+        old_cost = seam_nvm_put_cost(nvm, key_len, old_len);
     } else if (e == SEAM_ERR_NOT_FOUND) {
         e = SEAM_OK;
     }
@@ -362,10 +365,10 @@ seam_err restore_entry_put(seam_nvm *nvm, const restore_identity *id, const uint
     } else {
         if (h.used - old + name_len + len > SEAM_RESTORE_QUOTA)
             goto done;
-        new_cost = seam_nvm_record_cost(key_len, 1 + len);
+        new_cost = seam_nvm_put_cost(nvm, key_len, 1 + len);
         if (fresh || new_cost > old_cost)
-            e = domain_room(nvm, id, fresh, new_cost - old_cost + (fresh ? header_cost(id) : 0),
-                            &room);
+            e = domain_room(nvm, id, fresh,
+                            new_cost - old_cost + (fresh ? header_cost(nvm, id) : 0), &room);
         if (e || !room)
             goto done;
         v = malloc(1 + len);
