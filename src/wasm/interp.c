@@ -15,7 +15,8 @@
  *
  * A trap stores its reason in the store and unwinds every frame of this
  * entry at once; the store's stack and frame depth are restored, so the
- * engine and its embedder keep working.
+ * engine and its embedder keep working. Only then is the trap located, from
+ * pc and the translator's side table (location.c): no handler pays for it.
  */
 #include <math.h>
 #include <string.h>
@@ -147,7 +148,7 @@ static seam_err run(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots,
     const compiled_func *cf = func->code;
     uint64_t *fp = base_top;
     uint64_t *sp;
-    const cell *pc;
+    const cell *pc = NULL; /* NULL until the function starts: a trap before has no place */
     uint8_t *mem;
     uint64_t mem_size;
     uint64_t *dirty;
@@ -917,7 +918,12 @@ finished:
 
 trap:
     wasm_set_trap(s, trap_code, trap_text);
-trap_recorded:
+    wasm_code_locate(inst, pc, &s->trap.where);
+    goto unwind;
+trap_recorded: /* a host function failed; a wasm call inside it may have located it */
+    if (!s->trap.where.known)
+        wasm_code_locate(inst, pc, &s->trap.where);
+unwind:
     s->fuel_left = fuel < 0 ? 0 : fuel_base - (uint64_t)(fuel_start - fuel);
     s->depth = base_depth;
     s->stack_top = base_top;

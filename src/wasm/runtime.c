@@ -491,6 +491,7 @@ seam_err seam_wasm_call(seam_wasm_store *s, seam_wasm_func *f, const seam_wasm_v
     s->trap.code = SEAM_WASM_TRAP_NONE;
     s->trap.exit_code = 0;
     s->trap.message[0] = 0;
+    s->trap.where = (seam_wasm_trap_location){0};
     e = wasm_interp_call(s, f, slots);
     if (e) {
         if (trap)
