@@ -85,10 +85,10 @@ typedef struct seam_wasm_module seam_wasm_module;
 typedef struct {
     bool known;
     const seam_wasm_module *module; /* the module whose code trapped; valid while it lives */
-    uint32_t func_index; /* in the module's function index space: imports first, as the
-                            name section numbers functions */
-    uint32_t offset;     /* byte offset of the failing instruction from the start of the
-                            module binary (as wasm-objdump -d prints addresses) */
+    uint32_t func_index;            /* in the module's function index space: imports first, as the
+                                       name section numbers functions */
+    uint32_t offset;                /* byte offset of the failing instruction from the start of the
+                                       module binary (as wasm-objdump -d prints addresses) */
 } seam_wasm_trap_location;
 
 /* What a failed call reports: a reason code, a text for people and where it happened. */

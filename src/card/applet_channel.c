@@ -101,7 +101,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     if (!e)
         e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
     if (!e)
-        e = seam_applet_restore(module, NULL, image, inst.pages, &applet);
+        e = card_applet_restore(c, module, aid, aid_len, image, inst.pages, &applet);
     if (instance_refused(&e, &r->sw))
         goto out; /* an unusable package (issue 9 item 13): refused, not a storage failure */
     if (!e) {     /* the applet's own restore record, for its restore_put calls */

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "seam/card.h"
 #include "seam/errors.h"
 #include "seam/wasm.h"
 
@@ -45,11 +46,25 @@
 typedef struct seam_applet seam_applet;
 typedef struct seam_applet_restore_host seam_applet_restore_host;
 
+/*
+ * Where an instance's diagnostics go (applet_diag.c, docs/applet-abi.md
+ * "Diagnostics"): after every entry-point call its fuel, and why it failed;
+ * why it could not be instantiated; its seam_debug lines when debug is set.
+ */
+typedef struct {
+    seam_card_diag_fn fn; /* NULL: the instance makes no events */
+    void *ctx;
+    uint8_t aid[16]; /* the instance */
+    size_t aid_len;
+    bool debug; /* seam_debug text is reported (a development card); else it is dropped */
+} seam_applet_diag;
+
 /* Limits of an applet instance; zero fields take the defaults above. */
 typedef struct {
     uint64_t fuel_per_call; /* fuel of each install/select/deselect/process call */
     /* the restore record to bind from the start (so that install reaches it); NULL: none */
     const seam_applet_restore_host *restore;
+    const seam_applet_diag *diag; /* copied; NULL: no diagnostics */
 } seam_applet_options;
 
 /* The outcome of one entry-point call. data points into the applet (valid
@@ -88,6 +103,10 @@ seam_err seam_applet_install(const seam_wasm_module *module, const seam_applet_o
  * function traps. Nothing is kept. Errors: as seam_applet_install.
  */
 seam_err seam_applet_check(const seam_wasm_module *module);
+
+/* seam_applet_check, writing why it fails (e.g. "unknown import: seam.x") to
+   why[0..why_size) ("" when it does not; why may be NULL). */
+seam_err seam_applet_check_explain(const seam_wasm_module *module, char *why, size_t why_size);
 
 /*
  * Creates an instance of module whose linear memory is image[0..pages *
@@ -162,6 +181,34 @@ seam_err seam_applet_restore_after_upgrade(seam_applet *applet, seam_applet_resu
 
 /* True when the applet exports personalize. */
 bool seam_applet_has_personalize(const seam_applet *applet);
+
+/* Binds where the instance's diagnostics go for the calls that follow (copied;
+   NULL: none). An instance made with options->diag has it bound already. */
+void seam_applet_bind_diag(seam_applet *applet, const seam_applet_diag *diag);
+
+/* ---- the card's side of diagnostics (applet_diag.c) ---- */
+
+/* The card object's diagnostics: its profile (from its image), where events go
+   (seam_card_set_diag), and the fuel its applets spent. RAM only. */
+typedef struct {
+    seam_card_profile profile;
+    seam_card_diag_fn fn; /* NULL: seam_log at debug level */
+    void *ctx;
+    uint64_t fuel;
+} card_diag_state;
+
+/* Fills *out so that instance aid's events go to card c's diagnostics. */
+void card_applet_diag(seam_card *c, const uint8_t *aid, size_t aid_len, seam_applet_diag *out);
+
+/* seam_applet_restore with instance aid's diagnostics bound to card c. */
+seam_err card_applet_restore(seam_card *c, const seam_wasm_module *module, const uint8_t *aid,
+                             size_t aid_len, const uint8_t *image, uint32_t pages,
+                             seam_applet **out);
+
+/* Reports that package aid's module was refused at its last LOAD block because
+   seam_applet_check failed with e (it says why). */
+void card_diag_package_refused(seam_card *c, const uint8_t *aid, size_t aid_len,
+                               const seam_wasm_module *module, seam_err e);
 
 /* Card reset: zeroes both transient buffers. */
 void seam_applet_reset(seam_applet *applet);

@@ -115,6 +115,7 @@ struct seam_card {
     uint8_t data[SEAM_CARD_RESPONSE_MAX]; /* response data being built */
     uint8_t wrapped[CARD_WRAPPED_MAX];    /* response data after secure messaging */
     seam_card_traffic traffic;            /* byte counters (seam_card_transmit), RAM only */
+    card_diag_state diag; /* the profile, applet diagnostics, fuel (applet_diag.c) */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */

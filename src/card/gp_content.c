@@ -207,6 +207,8 @@ static seam_err load_finish(seam_card *c, reply *r) {
         goto out;
     /* item 13 of issue 9: a package install could not use is refused now (6A80) */
     e = seam_applet_check(module);
+    if (e)
+        card_diag_package_refused(c, info.aid.bytes, info.aid.len, module, e);
     if (instance_refused(&e, &r->sw) || e)
         goto out;
     memcpy(p.aid, info.aid.bytes, info.aid.len);

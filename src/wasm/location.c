@@ -51,8 +51,7 @@ void wasm_code_locate(const seam_wasm_instance *inst, const cell *pc,
     where->module = m;
     where->func_index = m->nfunc_imports + body;
     /* an op without an entry of its own in this function: the function's start */
-    where->offset =
-        loc->cell >= entry ? loc->offset : (uint32_t)m->bodies[body].code_start;
+    where->offset = loc->cell >= entry ? loc->offset : (uint32_t)m->bodies[body].code_start;
 }
 
 seam_err seam_wasm_name_section_func(const uint8_t *data, size_t len, uint32_t func_index,

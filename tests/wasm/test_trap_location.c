@@ -28,12 +28,23 @@ static size_t uleb_len(uint32_t v) {
 }
 
 /* The functions of the test module, in index order after the import (index 0). */
-enum { F_DIVIDE = 1, F_LOAD_FAR, F_LOAD_LOCAL, F_STORE_LOCAL, F_UNREACH, F_SPIN, F_CALL_HOST,
-       F_NESTED, F_FILL, F_PLAIN, F_COUNT };
+enum {
+    F_DIVIDE = 1,
+    F_LOAD_FAR,
+    F_LOAD_LOCAL,
+    F_STORE_LOCAL,
+    F_UNREACH,
+    F_SPIN,
+    F_CALL_HOST,
+    F_NESTED,
+    F_FILL,
+    F_PLAIN,
+    F_COUNT
+};
 
-static const char *const func_names[F_COUNT] = {"fail",  "divide", "load_far", "load_local",
-                                                "store_local", "unreach", "spin", "call_host",
-                                                "nested", "fill", NULL /* no name */};
+static const char *const func_names[F_COUNT] = {"fail",        "divide",  "load_far", "load_local",
+                                                "store_local", "unreach", "spin",     "call_host",
+                                                "nested",      "fill",    NULL /* no name */};
 
 /* Each defined function: its type, its body (locals byte included) and the
    position in the body of the instruction that traps. */
@@ -46,16 +57,16 @@ typedef struct {
 
 /* types: 0 () -> (), 1 (i32) -> i32, 2 () -> i32 */
 static const test_func funcs[F_COUNT] = {
-    [F_DIVIDE] = {1, {0, 0x41, 7, 0x20, 0, 0x6d, 0x0b}, 7, 5},          /* 7 / x */
-    [F_LOAD_FAR] = {2, {0, 0x41, 0x7f, 0x28, 2, 0, 0x0b}, 7, 3},        /* load at -1 */
-    [F_LOAD_LOCAL] = {1, {0, 0x20, 0, 0x28, 2, 0, 0x0b}, 7, 3},         /* fused LOAD32_L */
+    [F_DIVIDE] = {1, {0, 0x41, 7, 0x20, 0, 0x6d, 0x0b}, 7, 5},   /* 7 / x */
+    [F_LOAD_FAR] = {2, {0, 0x41, 0x7f, 0x28, 2, 0, 0x0b}, 7, 3}, /* load at -1 */
+    [F_LOAD_LOCAL] = {1, {0, 0x20, 0, 0x28, 2, 0, 0x0b}, 7, 3},  /* fused LOAD32_L */
     [F_STORE_LOCAL] = {1, {0, 0x20, 0, 0x20, 0, 0x36, 2, 0, 0x20, 0, 0x0b}, 11, 5}, /* STORE32_LL */
-    [F_UNREACH] = {0, {0, 0x01, 0x00, 0x0b}, 4, 2},                     /* nop; unreachable */
-    [F_SPIN] = {0, {0, 0x03, 0x40, 0x0c, 0, 0x0b, 0x0b}, 7, 3},         /* loop br 0: the body */
-    [F_CALL_HOST] = {0, {0, 0x01, 0x10, 0, 0x0b}, 5, 2},                /* nop; call fail */
-    [F_NESTED] = {2, {0, 0x41, 0, 0x10, F_DIVIDE, 0x0b}, 6, 0},         /* traps in divide */
+    [F_UNREACH] = {0, {0, 0x01, 0x00, 0x0b}, 4, 2},             /* nop; unreachable */
+    [F_SPIN] = {0, {0, 0x03, 0x40, 0x0c, 0, 0x0b, 0x0b}, 7, 3}, /* loop br 0: the body */
+    [F_CALL_HOST] = {0, {0, 0x01, 0x10, 0, 0x0b}, 5, 2},        /* nop; call fail */
+    [F_NESTED] = {2, {0, 0x41, 0, 0x10, F_DIVIDE, 0x0b}, 6, 0}, /* traps in divide */
     [F_FILL] = {0, {0, 0x41, 0, 0x41, 0, 0x41, 0x81, 0x80, 4, 0xfc, 0x0b, 0, 0x0b}, 13, 9},
-    [F_PLAIN] = {2, {0, 0x41, 1, 0x41, 0, 0x70, 0x0b}, 7, 5},           /* 1 % 0 */
+    [F_PLAIN] = {2, {0, 0x41, 1, 0x41, 0, 0x70, 0x0b}, 7, 5}, /* 1 % 0 */
 };
 
 /* The module, and the module offset of each function's trapping instruction. */
@@ -337,8 +348,8 @@ static void names_with(wasm_asm *s, const void *sub, size_t sub_len, const void 
 static void the_name_section_decodes_function_names(void **state) {
     (void)state;
     /* module name "m", functions 0 "a" and 5 "\xc3\xa9t\xc3\xa9", local names after */
-    static const uint8_t section[] = {0, 2, 1, 'm', 1, 11, 2, 0, 1, 'a', 5, 5, 0xc3, 0xa9, 't',
-                                      0xc3, 0xa9, 2, 1, 0};
+    static const uint8_t section[] = {0, 2, 1,    'm',  1,   11,   2,    0, 1, 'a',
+                                      5, 5, 0xc3, 0xa9, 't', 0xc3, 0xa9, 2, 1, 0};
     const size_t through_function_names = 17;
     seam_wasm_name name;
     assert_int_equal(seam_wasm_name_section_func(section, sizeof section, 0, &name), SEAM_OK);
