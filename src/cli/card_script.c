@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "card_diag.h"
 #include "card_script.h"
 #include "cli.h"
 #include "seam/card.h"
@@ -437,6 +438,7 @@ int seam_cli_card_script(int argc, char **argv) {
         status = 1;
         goto done;
     }
+    cli_card_diagnostics(r->card); /* applet failures, seam_debug, fuel: stderr */
     seam_card_power_on(r->card, atr, sizeof atr, &atr_len);
     while (fgets(r->line, sizeof r->line, f)) {
         size_t len = strlen(r->line); /* a NUL in the line ends it */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "card_diag.h"
 #include "cli.h"
 #include "gp_cli.h"
 #include "seam/link.h"
@@ -268,7 +269,7 @@ int gp_connect(gp_session *s, const char *action) {
         return 2;
     }
     if (o->image) {
-        e = seam_link_image_open(o->image, &s->link);
+        e = cli_image_link(o->image, &s->link); /* applet diagnostics on stderr */
         if (e) {
             fprintf(stderr, "seam gp: %s: %s\n", o->image, seam_err_str(e));
             return 1;
