@@ -307,6 +307,9 @@ struct seam_wasm_store {
     uint64_t fuel_budget;
     uint64_t fuel_left;
     seam_wasm_trap trap;
+    /* where the interpreter stopped at its last trap (noted by the trap site) */
+    const cell *trap_pc;
+    seam_wasm_instance *trap_instance;
 };
 
 struct seam_wasm_call_ctx {
@@ -317,7 +320,7 @@ struct seam_wasm_call_ctx {
 /* Runs func with its arguments at slots[0..nparams); results land at slots[0..). */
 seam_err wasm_interp_call(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots);
 
-/* Sets the store's trap record (code and message; its location is left alone). */
+/* Sets the store's trap record: code and message, location not known (yet). */
 void wasm_set_trap(seam_wasm_store *s, seam_wasm_trap_code code, const char *message);
 
 /*

@@ -88,6 +88,7 @@ const char *seam_wasm_trap_name(seam_wasm_trap_code code) {
 
 void wasm_set_trap(seam_wasm_store *s, seam_wasm_trap_code code, const char *message) {
     s->trap.code = code;
+    s->trap.where.known = false; /* a new trap: located afresh (interp.c) */
     const char *text = message ? message : seam_wasm_trap_name(code);
     snprintf(s->trap.message, sizeof s->trap.message, "%s", text);
 }

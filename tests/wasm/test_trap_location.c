@@ -333,6 +333,108 @@ static void a_start_function_trap_is_located(void **state) {
     free(m.bytes);
 }
 
+/* ---- a host function that calls back into wasm ----------------------------------- */
+
+typedef struct {
+    seam_wasm_func *inner; /* a function that traps */
+} reentry;
+
+/* Calls inner, ignores its trap and returns normally. */
+static seam_err host_swallow(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                             uint64_t *results) {
+    reentry *r = env;
+    (void)args, (void)results;
+    (void)seam_wasm_call(seam_wasm_ctx_store(ctx), r->inner, NULL, 0, NULL, 0, NULL);
+    return SEAM_OK;
+}
+
+/* Calls inner and passes its trap on as its own failure. */
+static seam_err host_pass(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                          uint64_t *results) {
+    reentry *r = env;
+    (void)args, (void)results;
+    return seam_wasm_call(seam_wasm_ctx_store(ctx), r->inner, NULL, 0, NULL, 0, NULL);
+}
+
+/* A trap inside a nested call is placed there when the host passes it on, and a
+   later trap of the outer code is placed in the outer code, not at the stale place. */
+static void traps_through_host_calls_are_placed_where_they_happened(void **state) {
+    (void)state;
+    wasm_asm m = {0}, s = {0};
+    asm_header(&m);
+    asm_bytes(&s, "\2\x60\0\0\x60\0\1\x7f", 8); /* 0: () -> (), 1: () -> i32 */
+    asm_section(&m, 1, &s);
+    asm_u32(&s, 2);
+    asm_name(&s, "env", 3);
+    asm_name(&s, "swallow", 7);
+    asm_bytes(&s, "\0\0", 2);
+    asm_name(&s, "env", 3);
+    asm_name(&s, "pass", 4);
+    asm_bytes(&s, "\0\0", 2);
+    asm_section(&m, 2, &s);
+    asm_bytes(&s, "\3\0\1\0", 4); /* inner, outer_swallow, outer_pass */
+    asm_section(&m, 3, &s);
+    asm_u32(&s, 3);
+    asm_name(&s, "inner", 5);
+    asm_bytes(&s, "\0\2", 2);
+    asm_name(&s, "swallow", 7);
+    asm_bytes(&s, "\0\3", 2);
+    asm_name(&s, "pass", 4);
+    asm_bytes(&s, "\0\4", 2);
+    asm_section(&m, 7, &s);
+    /* inner: unreachable; swallow: call 0; 1 / 0; pass: call 1 */
+    static const uint8_t code[] = {3, 3,    0, 0x00, 0x0b, 9, 0, 0x10, 0, 0x41,
+                                   1, 0x41, 0, 0x6e, 0x0b, 4, 0, 0x10, 1, 0x0b};
+    size_t code_start = m.len + 2;
+    asm_bytes(&s, code, sizeof code);
+    asm_section(&m, 10, &s);
+    uint32_t inner_at = (uint32_t)(code_start + 3), div_at = (uint32_t)(code_start + 13);
+
+    seam_wasm_module *module = NULL;
+    seam_wasm_store *store = NULL;
+    seam_wasm_imports *imports = NULL;
+    seam_wasm_instance *instance = NULL;
+    seam_wasm_extern x;
+    seam_wasm_trap trap;
+    seam_wasm_value result;
+    reentry r = {0};
+    assert_int_equal(seam_wasm_module_new(m.bytes, m.len, &module, NULL, 0), SEAM_OK);
+    assert_int_equal(seam_wasm_store_new(NULL, &store), SEAM_OK);
+    assert_int_equal(seam_wasm_imports_new(&imports), SEAM_OK);
+    assert_int_equal(seam_wasm_imports_add_host(imports, store, SEAM_WASM_NAME("env"),
+                                                SEAM_WASM_NAME("swallow"), "->", host_swallow, &r),
+                     SEAM_OK);
+    assert_int_equal(seam_wasm_imports_add_host(imports, store, SEAM_WASM_NAME("env"),
+                                                SEAM_WASM_NAME("pass"), "->", host_pass, &r),
+                     SEAM_OK);
+    assert_int_equal(seam_wasm_instantiate(store, module, imports, NULL, &instance, NULL, NULL, 0),
+                     SEAM_OK);
+    assert_int_equal(seam_wasm_instance_export(instance, SEAM_WASM_NAME("inner"), &x), SEAM_OK);
+    r.inner = x.as.func;
+
+    /* the host swallowed the inner trap: the outer division is the place */
+    assert_int_equal(seam_wasm_instance_export(instance, SEAM_WASM_NAME("swallow"), &x), SEAM_OK);
+    assert_int_equal(seam_wasm_call(store, x.as.func, NULL, 0, &result, 1, &trap),
+                     SEAM_ERR_WASM_TRAP);
+    assert_int_equal(trap.code, SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO);
+    assert_true(trap.where.known);
+    assert_int_equal(trap.where.func_index, 3);
+    assert_int_equal(trap.where.offset, div_at);
+
+    /* the host passed it on: the inner unreachable is the place */
+    assert_int_equal(seam_wasm_instance_export(instance, SEAM_WASM_NAME("pass"), &x), SEAM_OK);
+    assert_int_equal(seam_wasm_call(store, x.as.func, NULL, 0, NULL, 0, &trap), SEAM_ERR_WASM_TRAP);
+    assert_int_equal(trap.code, SEAM_WASM_TRAP_UNREACHABLE);
+    assert_true(trap.where.known);
+    assert_int_equal(trap.where.func_index, 2);
+    assert_int_equal(trap.where.offset, inner_at);
+
+    seam_wasm_imports_free(imports);
+    seam_wasm_store_free(store);
+    seam_wasm_module_free(module);
+    free(m.bytes);
+}
+
 /* ---- the name section ---------------------------------------------------------- */
 
 /* A function names subsection followed by what (a subsection or garbage). */
@@ -431,6 +533,7 @@ int main(void) {
         cmocka_unit_test(fuel_exhaustion_is_placed_in_its_region),
         cmocka_unit_test(traps_outside_code_have_no_location),
         cmocka_unit_test(a_start_function_trap_is_located),
+        cmocka_unit_test(traps_through_host_calls_are_placed_where_they_happened),
         cmocka_unit_test(the_name_section_decodes_function_names),
         cmocka_unit_test(malformed_name_sections_are_ignored),
     };
