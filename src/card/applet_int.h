@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "card/apdu.h"
-#include "card/applet_runtime.h"
+#include "applet_runtime.h"
 #include "seam/wasm.h"
 
 #define SW_OK      0x9000u

@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "card/applet_int.h"
+#include "applet_int.h"
 #include "seam/util.h"
 
 /* Reads a name argument: 1..SEAM_RESTORE_NAME_MAX bytes inside guest memory. */

@@ -2,8 +2,8 @@
  * Applet runtime (applet_runtime.h): instances, host functions of module
  * "seam" and entry-point calls with per-call fuel and rollback reporting.
  */
-#include "card/applet_runtime.h"
-#include "card/applet_int.h"
+#include "applet_runtime.h"
+#include "applet_int.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "card/apdu.h"
-#include "card/package.h"
+#include "package.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
 

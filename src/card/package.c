@@ -2,7 +2,7 @@
  * Package metadata parser (package.h): BER-TLV in the "seam.package" custom
  * section, validated field by field.
  */
-#include "card/package.h"
+#include "package.h"
 
 #include <stdbool.h>
 #include <string.h>
