@@ -16,7 +16,7 @@
 #include "instance.h"
 #include "package_store.h"
 #include "seam/card.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 /* Takes the applet off ch: freed, or retired until the command ends (card_retire). */
 static void release(seam_card *c, channel *ch) {

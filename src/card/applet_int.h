@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "card/apdu.h"
+#include "card/iso/apdu.h"
 #include "applet_runtime.h"
 #include "seam/wasm.h"
 

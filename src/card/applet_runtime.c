@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card/apdu.h"
+#include "card/iso/apdu.h"
 #include "package.h"
 #include "seam/crypto.h"
 #include "seam/util.h"

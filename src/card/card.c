@@ -41,7 +41,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apdu.h"
+#include "card/iso/apdu.h"
 #include "card_int.h"
 #include "package_store.h"
 #include "upgrade.h"
@@ -50,7 +50,7 @@
 #include "seam/crypto.h"
 #include "seam/util.h"
 #include "storage_key.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 #define SW_FUNCTION_NOT_SUPPORTED 0x6A81u /* card locked / terminated (gp_facts §1.10) */
 #define SW_CARD_LOCKED_SELECTED   0x6283u /* the Final Application SD selected in CARD_LOCKED */

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "apdu.h"
+#include "card/iso/apdu.h"
 #include "applet_runtime.h"
 #include "registry.h"
 #include "restore.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "card_int.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 /* Drops the chain of channel chno (card_int.h). */
 void card_chain_abort(seam_card *c, uint8_t chno) {

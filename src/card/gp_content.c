@@ -30,7 +30,7 @@
 #include "upgrade.h"
 #include "package.h"
 #include "package_store.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 #define LOAD_MAX ((size_t)256 * 1024) /* largest load file, bytes */
 

@@ -60,7 +60,7 @@
 #include "package_store.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 const uint8_t domain_package_aid[7] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x53, 0x50};
 const uint8_t domain_module_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x53, 0x50, 0x41};

@@ -27,7 +27,7 @@
 #include "gp_domains.h"
 #include "package_store.h"
 #include "seam/util.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 #define KEY_TYPE_AES 0x88u
 #define KCV_LEN      SEAM_CRYPTO_KCV_SIZE

@@ -34,7 +34,7 @@
 #include "restore_apdu.h"
 #include "package_store.h"
 #include "registry.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 #define P1_LAST       0x80u
 #define P1_ENCRYPTION 0x60u /* b7b6: 00 none, 20 application-dependent, 60 encrypted */

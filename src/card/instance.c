@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "seam/util.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 #define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
 

@@ -15,7 +15,7 @@
 #include "instance.h"
 #include "restore_apdu.h"
 #include "seam/util.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 #define TAG_AID     0x4Fu
 #define TAG_EXPORT  0xA2u

@@ -73,8 +73,8 @@
 
 #include <string.h>
 
-#include "card/apdu.h"
-#include "card/sw.h"
+#include "card/iso/apdu.h"
+#include "card/iso/sw.h"
 #include "seam/util.h"
 
 #define S8                 SEAM_CRYPTO_SCP03_S8

@@ -42,11 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apdu.h"
+#include "card/iso/apdu.h"
 #include "card_int.h"
 #include "seam/card.h"
 #include "seam/util.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 /* ---- the RAM saved around a command -------------------------------------------------- */
 

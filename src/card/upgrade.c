@@ -49,7 +49,7 @@
 #include "package_store.h"
 #include "restore_apdu.h"
 #include "seam/util.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 #include "upgrade.h"
 
 #define FORMAT 1u
