@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "card/package.h"
+#include "card/applet/package.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "card/iso/apdu.h"
-#include "applet_runtime.h"
+#include "card/applet/applet_runtime.h"
 #include "registry.h"
 #include "restore.h"
 #include "scp03.h"

@@ -28,7 +28,7 @@
 #include "gp_perso.h"
 #include "instance.h"
 #include "upgrade.h"
-#include "package.h"
+#include "card/applet/package.h"
 #include "package_store.h"
 #include "card/iso/sw.h"
 

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "applet_runtime.h"
+#include "card/applet/applet_runtime.h"
 #include "registry.h"
 #include "seam/nvm.h"
 #include "seam/util.h"

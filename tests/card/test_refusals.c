@@ -9,7 +9,7 @@
  * on. Packages stored by an older card without these checks are refused at
  * INSTALL, STORE DATA and migrate with a status word, not a storage failure.
  */
-#include "card/applet_runtime.h"
+#include "card/applet/applet_runtime.h"
 #include "card/package_store.h"
 #include "card_host.h"
 
