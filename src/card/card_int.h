@@ -12,7 +12,7 @@
 #include "card/applet/applet_runtime.h"
 #include "registry.h"
 #include "restore.h"
-#include "scp03.h"
+#include "card/sm/scp03.h"
 #include "seam/card.h"
 
 #define CHANNELS       4u

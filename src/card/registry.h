@@ -32,7 +32,7 @@
 
 #include <stdint.h>
 
-#include "scp03.h"
+#include "card/sm/scp03.h"
 #include "seam/nvm.h"
 
 enum {

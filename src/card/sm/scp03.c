@@ -69,7 +69,7 @@
  *   T8  NO_SESSION -> itself         scp03_unwrap_command: clear commands
  *                                    pass, protected ones get 6982
  */
-#include "card/scp03.h"
+#include "card/sm/scp03.h"
 
 #include <string.h>
 
