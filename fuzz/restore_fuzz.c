@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "card/restore.h"
+#include "card/store/restore_records.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

@@ -14,7 +14,7 @@
 
 #include "card_int.h"
 #include "instance.h"
-#include "package_store.h"
+#include "card/store/package_store.h"
 #include "seam/card.h"
 #include "card/iso/sw.h"
 

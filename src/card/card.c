@@ -43,13 +43,13 @@
 
 #include "card/iso/apdu.h"
 #include "card_int.h"
-#include "package_store.h"
+#include "card/store/package_store.h"
 #include "upgrade.h"
-#include "registry.h"
+#include "card/store/registry.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
-#include "storage_key.h"
+#include "card/store/storage_key.h"
 #include "card/iso/sw.h"
 
 #define SW_FUNCTION_NOT_SUPPORTED 0x6A81u /* card locked / terminated (gp_facts §1.10) */

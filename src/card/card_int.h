@@ -10,8 +10,8 @@
 
 #include "card/iso/apdu.h"
 #include "card/applet/applet_runtime.h"
-#include "registry.h"
-#include "restore.h"
+#include "card/store/registry.h"
+#include "card/store/restore_records.h"
 #include "card/sm/scp03.h"
 #include "seam/card.h"
 

@@ -29,7 +29,7 @@
 #include "instance.h"
 #include "upgrade.h"
 #include "card/applet/package.h"
-#include "package_store.h"
+#include "card/store/package_store.h"
 #include "card/iso/sw.h"
 
 #define LOAD_MAX ((size_t)256 * 1024) /* largest load file, bytes */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "card_int.h"
-#include "registry.h"
+#include "card/store/registry.h"
 
 /* The built-in security domain package and its module (GP's SSD ELF and class). */
 extern const uint8_t domain_package_aid[7];

@@ -25,7 +25,7 @@
 
 #include "card_int.h"
 #include "gp_domains.h"
-#include "package_store.h"
+#include "card/store/package_store.h"
 #include "seam/util.h"
 #include "card/iso/sw.h"
 

@@ -32,8 +32,8 @@
 #include "gp_perso.h"
 #include "instance.h"
 #include "restore_apdu.h"
-#include "package_store.h"
-#include "registry.h"
+#include "card/store/package_store.h"
+#include "card/store/registry.h"
 #include "card/iso/sw.h"
 
 #define P1_LAST       0x80u

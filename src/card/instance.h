@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "card_int.h"
-#include "package_store.h"
-#include "restore.h"
+#include "card/store/package_store.h"
+#include "card/store/restore_records.h"
 
 /* An instance loaded for one operation; the struct must not move while loaded
    (the applet points at its restore binding). */

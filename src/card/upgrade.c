@@ -46,7 +46,7 @@
 
 #include "gp_domains.h"
 #include "instance.h"
-#include "package_store.h"
+#include "card/store/package_store.h"
 #include "restore_apdu.h"
 #include "seam/util.h"
 #include "card/iso/sw.h"

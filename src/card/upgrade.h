@@ -13,7 +13,7 @@
 #include <stdbool.h>
 
 #include "card_int.h"
-#include "registry.h"
+#include "card/store/registry.h"
 
 enum { UPGRADE_SESSION = 13 };
 

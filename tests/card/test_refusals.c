@@ -10,7 +10,7 @@
  * INSTALL, STORE DATA and migrate with a status word, not a storage failure.
  */
 #include "card/applet/applet_runtime.h"
-#include "card/package_store.h"
+#include "card/store/package_store.h"
 #include "card_host.h"
 
 static const uint8_t test_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x99, 0x01};

@@ -7,9 +7,9 @@
 
 #include "package_store.h"
 #include "registry.h"
-#include "restore.h"
+#include "restore_records.h"
 #include "seam/card.h"
-#include "upgrade.h"
+#include "card/upgrade.h"
 
 /* Fills e->kvns with the key set versions of the SD named in e->aid. */
 static seam_err sd_kvns(seam_nvm *nvm, seam_card_entry *e) {

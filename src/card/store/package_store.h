@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "card_int.h"
+#include "registry.h"
 
 enum {
     STORE_PACKAGE = 4,

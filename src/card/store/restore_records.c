@@ -8,7 +8,7 @@
  * afresh, from the rows under the SD's key prefix, before anything that
  * makes them grow: nothing is cached, so nothing can drift from the rows.
  */
-#include "restore.h"
+#include "restore_records.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,7 @@
  * layouts are in package_store.h).
  */
 #include "package_store.h"
+#include "seam/card.h"
 
 #include <stdlib.h>
 #include <string.h>
