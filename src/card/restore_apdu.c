@@ -6,7 +6,7 @@
  * the SD whose secure channel carries it; reading is only the export, at
  * security level 33 so that the terminal relays bytes it cannot read.
  * Writing needs an SD that manages content (Authorized or Delegated
- * Management), and stays within the SD's quota (restore.h).
+ * Management), and stays within the SD's quota (store/restore_records.h).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,8 @@
 /*
  * Package upgrades and the temporary useful space (upgrade.c;
  * docs/restore-module.md, docs/upgrade.md). Internal to the card layer.
- *
- *   table            key                value
- *   ---------------  -----------------  ---------------------------------------
- *   UPGRADE_SESSION  old package AID    format 1, LV owner SD AID, LV new package
- *                                       AID, instances migrated (2), old version (2)
+ * The sessions are records of table UPGRADE_SESSION (layout in
+ * store/schema.h).
  */
 #ifndef SEAM_CARD_UPGRADE_H
 #define SEAM_CARD_UPGRADE_H
@@ -14,8 +11,7 @@
 
 #include "card_int.h"
 #include "card/store/registry.h"
-
-enum { UPGRADE_SESSION = 13 };
+#include "card/store/schema.h"
 
 /* Session status bytes (tag 90 of MANAGE ELF UPGRADE's response). */
 enum {

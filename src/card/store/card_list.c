@@ -8,8 +8,8 @@
 #include "package_store.h"
 #include "registry.h"
 #include "restore_records.h"
+#include "schema.h"
 #include "seam/card.h"
-#include "card/upgrade.h"
 
 /* Fills e->kvns with the key set versions of the SD named in e->aid. */
 static seam_err sd_kvns(seam_nvm *nvm, seam_card_entry *e) {
@@ -108,7 +108,7 @@ static seam_err walk_records(seam_nvm *nvm, seam_card_entry_fn fn, void *ctx) {
     return err == SEAM_ERR_NOT_FOUND ? SEAM_OK : err;
 }
 
-/* Reports the upgrade sessions (upgrade.h: LV owner, LV new package AID, ...). */
+/* Reports the upgrade sessions (schema.h: LV owner, LV new package AID, ...). */
 static seam_err walk_upgrades(seam_nvm *nvm, seam_card_entry_fn fn, void *ctx) {
     seam_nvm_cursor cur;
     uint8_t key[SEAM_NVM_KEY_MAX], value[64];

@@ -1,6 +1,6 @@
 /*
  * Card content records: packages, instances and instance memory pages (the
- * layouts are in package_store.h).
+ * layouts are in schema.h).
  */
 #include "package_store.h"
 #include "seam/card.h"

@@ -1,28 +1,6 @@
 /*
- * Card content records (packages, applet instances, instance memory pages)
- * and the applets selected on logical channels; internal to the card layer.
- *
- * Tables follow registry.h's (1..3). Every value starts with format byte 1.
- *
- *   table            key                         value
- *   ---------------  --------------------------  -------------------------------
- *   STORE_PACKAGE    package AID                 format 2, version (2), applet
- *                                                count, LV applet class AIDs,
- *                                                LV owner SD AID, space (1: useful,
- *                                                2: temporary useful); format 1
- *                                                ends after the class AIDs (the
- *                                                ISD's, in the useful space)
- *   STORE_MODULE     package AID                 format, the wasm module bytes
- *   STORE_INSTANCE   instance AID                format 2, lifecycle, memory size
- *                                                in 64 KiB pages, LV package
- *                                                AID, LV class AID, LV SD AID,
- *                                                LV privileges, package space
- *                                                (format 1: without the space)
- *   STORE_PACKAGE_TEMPORARY, STORE_MODULE_TEMPORARY (11, 12): as 4 and 5, for
- *                    the packages of the temporary useful space
- *   STORE_PAGE       len || instance AID ||      format, 4096 bytes: one non-zero
- *                    page number (2, BE)         4 KiB page of linear memory
- *
+ * Card content records (packages, applet instances, instance memory pages);
+ * internal to the card layer. Tables and record layouts are in schema.h.
  * An instance's committed memory image is its pages (absent = zero); pages
  * entirely inside the shadow stack are never stored.
  */
@@ -34,25 +12,7 @@
 #include <stdint.h>
 
 #include "registry.h"
-
-enum {
-    STORE_PACKAGE = 4,
-    STORE_MODULE = 5,
-    STORE_INSTANCE = 6,
-    STORE_PAGE = 7,
-    /* tables 8-10: the restore module (restore.h) */
-    STORE_PACKAGE_TEMPORARY = 11, /* the temporary useful space: same layouts as 4 and 5 */
-    STORE_MODULE_TEMPORARY = 12,
-};
-
-#define STORE_PAGE_SIZE 4096u
-
-/* Where a package lives (requirements U1, U2): instances may be created only
-   from packages in the useful space. */
-enum {
-    SPACE_USEFUL = 1,
-    SPACE_TEMPORARY = 2,
-};
+#include "schema.h"
 
 /* Application lifecycle bytes (GP 2.3.1 table 11-4). */
 enum {

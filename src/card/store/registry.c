@@ -1,5 +1,5 @@
 /*
- * Registry records: encoding and decoding of the layouts in registry.h.
+ * Registry records: encoding and decoding of the layouts in schema.h.
  * Each function reads or writes whole records; callers own the transaction.
  */
 #include <string.h>

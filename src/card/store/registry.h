@@ -1,31 +1,7 @@
 /*
- * The card's registry as nvm records (internal to the card layer).
- *
- * Tables (the nvm's table numbers) and record layouts. Every value starts
- * with a format byte so that a later version can read what an earlier one
- * wrote; a record with an unknown format is SEAM_ERR_NVM_CORRUPT.
- *
- *   table            key                  value
- *   ---------------  -------------------  ------------------------------------
- *   REGISTRY_CARD    "card"               format 1, card lifecycle, IIN (LV),
- *                                         CIN (LV)
- *   REGISTRY_SD      SD AID               format 2, lifecycle, privileges (3),
- *                                         sequence counter (3), SCP i,
- *                                         key diversification data (10), LV
- *                                         associated SD AID (empty for the ISD)
- *                                         (format 1: the same without the LV;
- *                                         its associated SD is the ISD)
- *   REGISTRY_KEYSET  SD AID || KVN        format 1, key length, ENC, MAC, DEK
- *   REGISTRY_TOKEN_KEY (14)
- *                    SD AID || KVN        format 1, key type B0 (ECC public
- *                                         key), parameter reference 00 (P-256),
- *                                         65 bytes 04 || X || Y: the Delegated
- *                                         Management token verification key
- *                                         (KVN 70, PUT KEY; gp_domains.c)
- *
- * Tables 4-13 hold packages, modules, instances, memory pages, restore-module
- * records, the temporary useful space and upgrade sessions (package_store.h,
- * restore.h, upgrade.h).
+ * The card's registry as nvm records (internal to the card layer): the card
+ * record, security domains, their key sets and token verification keys.
+ * Tables and record layouts are in schema.h.
  */
 #ifndef SEAM_CARD_REGISTRY_H
 #define SEAM_CARD_REGISTRY_H
@@ -33,19 +9,11 @@
 #include <stdint.h>
 
 #include "card/sm/scp03.h"
+#include "schema.h"
 #include "seam/nvm.h"
-
-enum {
-    REGISTRY_CARD = 1,
-    REGISTRY_SD = 2,
-    REGISTRY_KEYSET = 3,
-    REGISTRY_TOKEN_KEY = 14,
-};
 
 #define REGISTRY_TOKEN_KVN 0x70u /* the KVN of the token verification key */
 
-#define REGISTRY_AID_MAX     16u
-#define REGISTRY_ID_MAX      16u /* IIN and CIN */
 #define REGISTRY_KEYSETS_MAX 8u
 
 /* Privilege bits (gp_facts §1.8): PRIVn_ is a bit of privileges byte n. */

@@ -1,5 +1,5 @@
 /*
- * Restore-module records (restore.h; docs/restore-module.md). A record's
+ * Restore-module records (restore_records.h; docs/restore-module.md). A record's
  * header counts the bytes its blocks (1 + data) and entries (name + value)
  * take, so that the record's quota is checked without walking the record;
  * every change updates the header in the same transaction.

@@ -1,18 +1,10 @@
 /*
- * The restore module's records (restore.c; docs/restore-module.md): per
- * application identity (SD AID, instance AID), the personalization blocks
- * the instance received and its named application data entries, kept
+ * The restore module's records (restore_records.c; docs/restore-module.md):
+ * per application identity (SD AID, instance AID), the personalization
+ * blocks the instance received and its named application data entries, kept
  * independently of every package and instance. Internal to the card layer.
- *
- *   table            key                          value
- *   ---------------  ---------------------------  ------------------------------
- *   RESTORE_RECORD   identity                     format 1, next block number (2),
- *                                                 bytes used (2)
- *   RESTORE_PERSO    identity || block number (2) format 1, P1, data
- *   RESTORE_ENTRY    identity || name             format 1, value
- *
- * identity = len(SD AID) || SD AID || len(instance AID) || instance AID.
- * Every function works inside the caller's nvm transaction.
+ * Tables RESTORE_RECORD, RESTORE_PERSO and RESTORE_ENTRY and their layouts
+ * are in schema.h. Every function works inside the caller's nvm transaction.
  *
  * A record belongs to its SD (docs/restore-module.md, "Ownership"): every
  * key of an SD's records starts with len(SD AID) || SD AID, so one prefix
@@ -31,14 +23,9 @@
 
 #include "card/applet/applet_runtime.h"
 #include "registry.h"
+#include "schema.h"
 #include "seam/nvm.h"
 #include "seam/util.h"
-
-enum {
-    RESTORE_RECORD = 8,
-    RESTORE_PERSO = 9,
-    RESTORE_ENTRY = 10,
-};
 
 #define RESTORE_ID_MAX             (2u + 2u * REGISTRY_AID_MAX)
 #define RESTORE_DOMAIN_RECORDS_MAX 32u           /* records of one SD */
