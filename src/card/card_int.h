@@ -193,23 +193,8 @@ typedef enum {
 void card_chain_block(seam_card *c, uint8_t chno, bool raw, seam_apdu *a, reply *r,
                       card_chain_step *step);
 
-/* Applets on channels (applet_channel.c). While a command runs, an applet taken off
-   its channel is retired (transmit.c: card_retire), not freed. */
-/* Selects instance aid on ch (restore, select entry point); r gets its SW. */
-seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, size_t aid_len,
-                                 uint8_t p2, reply *r);
-/* Runs the applet selected on ch for the raw command; commits its dirty pages. */
-seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t raw_len, reply *r);
-/* Deselects the applet on ch, if any, committing its pages in the open transaction. */
-seam_err content_deselect(seam_card *c, channel *ch);
-/* Restores the applet on ch from its committed pages after a failed command. */
-void content_resync(seam_card *c, channel *ch);
-/* Power off: frees every channel's applet and any load in progress. */
-void content_power_off(seam_card *c);
 /* Takes the applet (and module) a command took off a channel: true when a command is
    running and keeps them until it ends (transmit.c); false: the caller frees them. */
 bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet);
-/* True when instance aid is selected on some open channel. */
-bool content_instance_selected(const seam_card *c, const uint8_t *aid, size_t aid_len);
 
 #endif

@@ -24,9 +24,10 @@
 #include "seam/crypto.h"
 
 #include "card_int.h"
-#include "gp_domains.h"
+#include "card/content/applet_channel.h"
+#include "card/content/domains.h"
 #include "gp_perso.h"
-#include "instance.h"
+#include "card/content/instance.h"
 #include "upgrade.h"
 #include "card/applet/package.h"
 #include "card/store/package_store.h"

@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "card_int.h"
-#include "gp_domains.h"
+#include "card/content/domains.h"
 #include "card/store/package_store.h"
 #include "seam/util.h"
 #include "card/iso/sw.h"

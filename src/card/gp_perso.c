@@ -28,9 +28,10 @@
 #include <string.h>
 
 #include "card_int.h"
-#include "gp_domains.h"
+#include "card/content/applet_channel.h"
+#include "card/content/domains.h"
 #include "gp_perso.h"
-#include "instance.h"
+#include "card/content/instance.h"
 #include "restore_apdu.h"
 #include "card/store/package_store.h"
 #include "card/store/registry.h"

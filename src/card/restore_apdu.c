@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gp_domains.h"
-#include "instance.h"
+#include "card/content/domains.h"
+#include "card/content/applet_channel.h"
+#include "card/content/instance.h"
 #include "restore_apdu.h"
 #include "seam/util.h"
 #include "card/iso/sw.h"

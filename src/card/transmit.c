@@ -44,6 +44,7 @@
 
 #include "card/iso/apdu.h"
 #include "card_int.h"
+#include "card/content/applet_channel.h"
 #include "seam/card.h"
 #include "seam/util.h"
 #include "card/iso/sw.h"

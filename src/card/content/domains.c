@@ -55,8 +55,8 @@
  */
 #include <string.h>
 
-#include "card_int.h"
-#include "gp_domains.h"
+#include "card/card_int.h"
+#include "domains.h"
 #include "card/store/package_store.h"
 #include "seam/crypto.h"
 #include "seam/util.h"

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "card_int.h"
+#include "card/card_int.h"
 #include "card/store/package_store.h"
 #include "card/store/restore_records.h"
 

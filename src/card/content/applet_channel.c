@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card_int.h"
+#include "applet_channel.h"
 #include "instance.h"
 #include "card/store/package_store.h"
 #include "seam/card.h"

@@ -1,15 +1,15 @@
 /*
  * Security domains as owners of card content, and supplementary security
- * domains (gp_domains.c; internal to the card layer).
+ * domains (domains.c; internal to the card layer).
  */
-#ifndef SEAM_CARD_GP_DOMAINS_H
-#define SEAM_CARD_GP_DOMAINS_H
+#ifndef SEAM_CARD_CONTENT_DOMAINS_H
+#define SEAM_CARD_CONTENT_DOMAINS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "card_int.h"
+#include "card/card_int.h"
 #include "card/store/registry.h"
 
 /* The built-in security domain package and its module (GP's SSD ELF and class). */
