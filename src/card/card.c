@@ -45,7 +45,7 @@
 #include "card_int.h"
 #include "card/content/applet_channel.h"
 #include "card/store/package_store.h"
-#include "upgrade.h"
+#include "card/upgrade/upgrade.h"
 #include "card/store/registry.h"
 #include "seam/card.h"
 #include "seam/crypto.h"

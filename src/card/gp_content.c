@@ -28,7 +28,7 @@
 #include "card/content/domains.h"
 #include "gp_perso.h"
 #include "card/content/instance.h"
-#include "upgrade.h"
+#include "card/upgrade/upgrade.h"
 #include "card/applet/package.h"
 #include "card/store/package_store.h"
 #include "card/iso/sw.h"

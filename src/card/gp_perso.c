@@ -32,7 +32,7 @@
 #include "card/content/domains.h"
 #include "gp_perso.h"
 #include "card/content/instance.h"
-#include "restore_apdu.h"
+#include "card/restore/restore_apdu.h"
 #include "card/store/package_store.h"
 #include "card/store/registry.h"
 #include "card/iso/sw.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "card_int.h"
+#include "card/card_int.h"
 
 #define RESTORE_DGI_PERSO   0x7F70u /* personalization blocks for an identity */
 #define RESTORE_DGI_ENTRIES 0x7F71u /* application data entries for an identity */

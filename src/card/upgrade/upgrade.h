@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 
-#include "card_int.h"
+#include "card/card_int.h"
 #include "card/store/registry.h"
 #include "card/store/schema.h"
 

@@ -48,7 +48,7 @@
 #include "card/content/applet_channel.h"
 #include "card/content/instance.h"
 #include "card/store/package_store.h"
-#include "restore_apdu.h"
+#include "card/restore/restore_apdu.h"
 #include "seam/util.h"
 #include "card/iso/sw.h"
 #include "upgrade.h"
