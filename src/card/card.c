@@ -43,6 +43,7 @@
 
 #include "card/iso/apdu.h"
 #include "card_int.h"
+#include "card/gp/gp.h"
 #include "card/content/applet_channel.h"
 #include "card/store/package_store.h"
 #include "card/upgrade/upgrade.h"

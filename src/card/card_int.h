@@ -133,15 +133,6 @@ typedef struct {
 typedef seam_err (*card_command)(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
                                  reply *r);
 
-/* GP card content and key management, one file per group (gp_keys.c, gp_content.c). */
-seam_err gp_put_key(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_set_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-
 /* The command pipeline (transmit.c) and the dispatch it calls (card.c). */
 /* What a command did to its channel's secure channel session. */
 typedef enum {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "card_int.h"
+#include "card/card_int.h"
 
 /*
  * Makes instance aid[0..len) (5..16 bytes, checked by the caller to exist and

@@ -27,7 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card_int.h"
+#include "card/card_int.h"
+#include "gp.h"
 #include "card/content/applet_channel.h"
 #include "card/content/domains.h"
 #include "gp_perso.h"

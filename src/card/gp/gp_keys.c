@@ -23,7 +23,8 @@
  */
 #include <string.h>
 
-#include "card_int.h"
+#include "card/card_int.h"
+#include "gp.h"
 #include "card/content/domains.h"
 #include "card/store/package_store.h"
 #include "seam/util.h"

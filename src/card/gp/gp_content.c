@@ -23,7 +23,8 @@
 
 #include "seam/crypto.h"
 
-#include "card_int.h"
+#include "card/card_int.h"
+#include "gp.h"
 #include "card/content/applet_channel.h"
 #include "card/content/domains.h"
 #include "gp_perso.h"
