@@ -154,6 +154,11 @@ typedef struct {
  */
 seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
                        size_t raw_len, card_outcome *out, reply *r);
+/* The card's own ISO commands on logical channels (card.c). */
+/* SELECT by AID on ch; in CARD_LOCKED (locked) only the Final Application is selectable. */
+seam_err card_select(seam_card *c, channel *ch, const seam_apdu *a, bool locked, reply *r);
+/* MANAGE CHANNEL open (P1 00) from channel `from`, or close (P1 80) of channel P2. */
+void card_manage_channel(seam_card *c, channel *from, const seam_apdu *a, reply *r);
 /* Drops what waits for GET RESPONSE on ch and frees its storage. */
 void card_response_drop(channel *ch);
 /* Rolls back the nvm transaction if one is still open (after e, a failed write or

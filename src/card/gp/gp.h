@@ -1,8 +1,8 @@
 /*
  * The GlobalPlatform commands of the selected security domain, one file per
- * group: keys and lifecycle (gp_keys.c), card content (gp_content.c),
- * personalization (gp_perso.c). Handlers as card_int.h defines them;
- * internal to the card layer.
+ * group: the SD's data and secure channel (gp_sd.c), keys and lifecycle
+ * (gp_keys.c), card content (gp_content.c), personalization (gp_perso.c). Handlers as card_int.h
+ * defines them; internal to the card layer.
  */
 #ifndef SEAM_CARD_GP_GP_H
 #define SEAM_CARD_GP_GP_H
@@ -26,5 +26,14 @@ seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
 seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
 /* STORE DATA (E2): a block for the personalization target, or the SD's own data. */
 seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
+
+/* GET DATA (CA, CB) of SD aid (the one selected, or the ISD in TERMINATED): a GP class
+   gets the whole TLV, an ISO class the value; 6A88 for an unknown object. */
+seam_err gp_get_data(seam_card *c, const uint8_t *aid, size_t aid_len, const seam_apdu *a,
+                     reply *r);
+/* INITIALIZE UPDATE (50) on the SD selected on ch: begins its session, the sequence counter
+   persisted in the command's transaction. */
+seam_err gp_initialize_update(seam_card *c, channel *ch, const uint8_t *apdu, size_t apdu_len,
+                              reply *r);
 
 #endif
