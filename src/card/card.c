@@ -288,8 +288,10 @@ static seam_err final_application(seam_card *c, const uint8_t *aid, size_t aid_l
     return e;
 }
 
-/* SELECT by AID; in CARD_LOCKED (locked) only the Final Application is selectable. */
-seam_err card_select(seam_card *c, channel *ch, const seam_apdu *a, bool locked, reply *r) {
+/* SELECT by AID; in CARD_LOCKED only the Final Application is selectable. */
+seam_err card_select(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
+    bool locked = cmd->lifecycle == CARD_LOCKED;
     select_search s = {0};
     bool final = false;
     if (a->p1 != 0x04) {
@@ -341,7 +343,7 @@ seam_err card_select(seam_card *c, channel *ch, const seam_apdu *a, bool locked,
     return SEAM_OK;
 }
 
-void card_manage_channel(seam_card *c, channel *from, const seam_apdu *a, reply *r) {
+static void manage_channel(seam_card *c, channel *from, const seam_apdu *a, reply *r) {
     if (a->p1 == 0x00) { /* open: P2 00 = the card picks, else that channel */
         unsigned want = a->p2;
         if (want == 0) {
@@ -377,6 +379,23 @@ void card_manage_channel(seam_card *c, channel *from, const seam_apdu *a, reply 
     } else {
         r->sw = SEAM_SW_WRONG_P1P2;
     }
+}
+
+seam_err card_manage_channel(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
+    channel *closing = a->p1 == 0x80 && a->p2 < CHANNELS ? &c->channels[a->p2] : NULL;
+    if (closing && closing->open && a->p2 != 0) {
+        seam_err e = content_deselect(c, closing);
+        if (e)
+            return e;
+    }
+    bool from_applet = ch->applet != NULL;
+    manage_channel(c, ch, a, r);
+    if (from_applet && a->p1 == 0x00 && r->sw == SEAM_SW_SUCCESS) { /* a new channel gets the ISD */
+        channel *opened = &c->channels[a->p2 ? a->p2 : c->data[0]];
+        select_isd(opened);
+    }
+    return SEAM_OK;
 }
 
 void seam_card_traffic_get(const seam_card *c, seam_card_traffic *out) {

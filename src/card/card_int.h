@@ -1,6 +1,10 @@
 /*
- * The card's internal state, shared by the files of the card layer that
- * implement its commands (card.c dispatches; gp_*.c implement GP commands).
+ * The card's hub header: the state of a powered card (its channels, the load
+ * in progress, the RAM saved around a command), the command and handler types
+ * of the command table (dispatch.c), and the few services of the top-level
+ * files every command may use. Included by the folders above store/
+ * (content/, restore/, upgrade/, gp/) and the top level; never by iso/, sm/,
+ * applet/ or store/ (docs/card.md "Structure").
  */
 #ifndef SEAM_CARD_INT_H
 #define SEAM_CARD_INT_H
@@ -123,17 +127,26 @@ typedef struct {
     uint16_t sw;
 } reply;
 
-/*
- * Command handlers: each runs inside the command's nvm transaction (card.c
- * commits it when r->sw reports success and rolls it back otherwise), reads
- * the plain command a (secure messaging already removed; secured says whether
- * it came through an open SCP03 channel), writes response data to c->data and
- * sets r. A seam_err return is a storage failure (the card answers 6F00/6A84).
- */
-typedef seam_err (*card_command)(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
-                                 reply *r);
+/* A command as its handler receives it: parsed once (transmit.c); for the
+   commands that pass the channel's secure channel session, with secure
+   messaging removed and a GP chain reassembled (dispatch.c). */
+typedef struct {
+    seam_apdu apdu;     /* CLA INS P1 P2, the plain data, Ne */
+    uint8_t lifecycle;  /* the card's lifecycle when the command arrived (CARD_*) */
+    const uint8_t *raw; /* the command as received, raw_len bytes */
+    size_t raw_len;
+} card_command;
 
-/* The command pipeline (transmit.c) and the dispatch it calls (card.c). */
+/*
+ * A command handler (a row of dispatch.c's command table): runs inside the
+ * command's nvm transaction (transmit.c commits it when r->sw reports
+ * success and rolls it back otherwise), reads cmd, which already met the
+ * row's security level, writes response data to c->data and sets r. A
+ * seam_err return is a storage failure (the card answers 6F00/6A84).
+ */
+typedef seam_err (*card_handler)(seam_card *c, channel *ch, const card_command *cmd, reply *r);
+
+/* The command pipeline (transmit.c) and the dispatch it calls (dispatch.c). */
 /* What a command did to its channel's secure channel session. */
 typedef enum {
     CARD_SM_UNTOUCHED, /* it did not pass secure messaging (ISO, applet commands) */
@@ -154,11 +167,11 @@ typedef struct {
  */
 seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
                        size_t raw_len, card_outcome *out, reply *r);
-/* The card's own ISO commands on logical channels (card.c). */
-/* SELECT by AID on ch; in CARD_LOCKED (locked) only the Final Application is selectable. */
-seam_err card_select(seam_card *c, channel *ch, const seam_apdu *a, bool locked, reply *r);
-/* MANAGE CHANNEL open (P1 00) from channel `from`, or close (P1 80) of channel P2. */
-void card_manage_channel(seam_card *c, channel *from, const seam_apdu *a, reply *r);
+/* The card's own ISO commands on logical channels (card.c), handlers as above. */
+/* SELECT by AID on ch; in CARD_LOCKED only the Final Application is selectable. */
+seam_err card_select(seam_card *c, channel *ch, const card_command *cmd, reply *r);
+/* MANAGE CHANNEL open (P1 00) from ch, or close (P1 80) of channel P2 (its applet deselected). */
+seam_err card_manage_channel(seam_card *c, channel *ch, const card_command *cmd, reply *r);
 /* Drops what waits for GET RESPONSE on ch and frees its storage. */
 void card_response_drop(channel *ch);
 /* Rolls back the nvm transaction if one is still open (after e, a failed write or

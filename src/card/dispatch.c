@@ -1,9 +1,47 @@
 /*
- * Command dispatch: the card's lifecycle gates, routing to the applet
- * selected on the channel, the card's own ISO commands, the secure channel
- * handshake, GP command chaining and secure messaging, then the command's
- * handler (docs/card.md "One command", "Card lifecycle, chaining and GET
- * STATUS"). transmit.c runs it inside the command's transaction.
+ * Command dispatch through a table of commands (docs/card.md "One command",
+ * "The command table"). transmit.c parses a command once and runs
+ * card_dispatch inside its nvm transaction; each row of `commands` says:
+ *
+ *   class, INS, P1      which commands it takes: ISO class (CLA b8 clear) or
+ *                       GP class (b8 set), the INS, and where needed a P1
+ *                       pattern (P1 & p1_mask == p1); the first row that
+ *                       matches wins
+ *   level               what the command needs of the channel's secure
+ *                       channel session: CLEAR (taken as received; never
+ *                       through the session), SESSION (through it: C-MAC
+ *                       checked, data decrypted at its level, a clear command
+ *                       when there is none) or AUTHENTICATED (through it, and
+ *                       it must be open: 6982 otherwise). Finer conditions
+ *                       (C-DECRYPTION for some DGIs, level 33 for an export)
+ *                       are the handler's business.
+ *   flags               the channel and lifecycle rules below
+ *   handler             what answers it, with the parsed, unwrapped command
+ *
+ * Rules, in the order they apply:
+ *
+ *  1. TERMINATED: only rows with CMD_TERMINATED (GET DATA), in any class and
+ *     without secure messaging in the class byte, answered by the ISD; 6A81
+ *     for everything else.
+ *  2. An applet selected on the channel gets every command as received
+ *     (secure messaging is its business) but the rows with CMD_OVER_APPLET
+ *     (SELECT by AID, MANAGE CHANNEL); in CARD_LOCKED it answers no more
+ *     (6A81).
+ *  3. The card's own ISO-class commands have neither secure messaging (6882)
+ *     nor ISO command chaining (6884); so refused, they change nothing on the
+ *     channel.
+ *  4. A CLEAR command ends the channel's GP chain and goes to its handler;
+ *     CMD_HANDSHAKE marks the two that open a session (a failed commit ends
+ *     it, transmit.c).
+ *  5. Any other GP-class command passes the session, with GP chaining
+ *     (CMD_CHAINABLE: P1.b8 = more blocks) collected before it on a C-MAC
+ *     channel (the MAC covers the whole command) and after it otherwise;
+ *     in CARD_LOCKED a CMD_CONTENT row answers 6985 after secure messaging;
+ *     then the row's level, then its handler.
+ *
+ * Every row is answered on whichever open channel it arrives (transmit.c
+ * answers 6881 for a closed one). A command no row matches answers 6D00: in
+ * the ISO class as a CLEAR row, in the GP class after the session.
  */
 #include <string.h>
 
@@ -16,22 +54,96 @@
 #include "card/upgrade/upgrade.h"
 #include "seam/card.h"
 
-/* True for the commands that change card content or keys (refused in CARD_LOCKED,
-   gp_facts §1.7); SET STATUS P1 80 moves the card itself and stays allowed. */
-static bool content_change(const seam_apdu *a) {
-    switch (a->ins) {
-    case 0xE6: /* INSTALL */
-    case 0xE8: /* LOAD */
-    case 0xE4: /* DELETE */
-    case 0xD8: /* PUT KEY */
-    case 0xE2: /* STORE DATA */
-    case 0xEA: /* MANAGE ELF UPGRADE */
-        return true;
-    case 0xF0: /* SET STATUS */
-        return a->p1 != 0x80;
-    default:
-        return false;
+/* What a command needs of its channel's secure channel session. */
+typedef enum {
+    LEVEL_CLEAR,         /* taken as received, never through the session */
+    LEVEL_SESSION,       /* through the session, whatever its state */
+    LEVEL_AUTHENTICATED, /* through an AUTHENTICATED session, else 6982 */
+} command_level;
+
+/* Channel and lifecycle rules of a row. */
+enum {
+    CMD_OVER_APPLET = 0x01, /* the card answers it even when an applet is selected */
+    CMD_CHAINABLE = 0x02,   /* may come as a GP chain (P1.b8 = more blocks, gp_facts §1.1) */
+    CMD_CONTENT = 0x04,     /* changes card content or keys: 6985 in CARD_LOCKED */
+    CMD_TERMINATED = 0x08,  /* answered in TERMINATED, by the ISD */
+    CMD_HANDSHAKE = 0x10,   /* opens a secure channel session (INITIALIZE UPDATE, EXTERNAL
+                               AUTHENTICATE): a failed commit ends it */
+};
+
+enum { CLASS_ISO = 0, CLASS_GP = 1 };
+
+typedef struct {
+    uint8_t gp_class; /* CLASS_ISO or CLASS_GP */
+    uint8_t ins;
+    uint8_t p1_mask; /* the row takes P1 with P1 & p1_mask == p1 (mask 00: any P1) */
+    uint8_t p1;
+    command_level level;
+    uint8_t flags;
+    card_handler handler; /* NULL: 6D00 */
+    /* called when the command is refused for its level, before any handler */
+    void (*refused)(seam_card *c);
+} command_row;
+
+static const command_row commands[] = {
+    /* ISO class: the card's own commands */
+    {CLASS_ISO, 0xA4, 0xFF, 0x04, LEVEL_CLEAR, CMD_OVER_APPLET, card_select, NULL},
+    {CLASS_ISO, 0xA4, 0x00, 0x00, LEVEL_CLEAR, 0, card_select, NULL}, /* other P1: 6A86 */
+    {CLASS_ISO, 0x70, 0x00, 0x00, LEVEL_CLEAR, CMD_OVER_APPLET, card_manage_channel, NULL},
+    {CLASS_ISO, 0xCA, 0x00, 0x00, LEVEL_CLEAR, CMD_TERMINATED, gp_get_data, NULL},
+    {CLASS_ISO, 0xCB, 0x00, 0x00, LEVEL_CLEAR, CMD_TERMINATED, gp_get_data, NULL},
+    /* GP class: the secure channel handshake */
+    {CLASS_GP, 0x50, 0x00, 0x00, LEVEL_CLEAR, CMD_HANDSHAKE, gp_initialize_update, NULL},
+    {CLASS_GP, 0x82, 0x00, 0x00, LEVEL_CLEAR, CMD_HANDSHAKE, gp_external_authenticate, NULL},
+    /* GP class: through the session */
+    {CLASS_GP, 0xCA, 0x00, 0x00, LEVEL_SESSION, CMD_TERMINATED, gp_get_data, NULL},
+    {CLASS_GP, 0xD8, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CHAINABLE | CMD_CONTENT, gp_put_key,
+     NULL},
+    /* SET STATUS of the card itself (P1 80) may take it out of CARD_LOCKED */
+    {CLASS_GP, 0xF0, 0xFF, 0x80, LEVEL_AUTHENTICATED, 0, gp_set_status, NULL},
+    {CLASS_GP, 0xF0, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_set_status, NULL},
+    {CLASS_GP, 0xF2, 0x00, 0x00, LEVEL_AUTHENTICATED, 0, gp_get_status, NULL},
+    {CLASS_GP, 0xE8, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_load, gp_load_refused},
+    {CLASS_GP, 0xE6, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CHAINABLE | CMD_CONTENT, gp_install,
+     NULL},
+    {CLASS_GP, 0xE4, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CHAINABLE | CMD_CONTENT, gp_delete, NULL},
+    {CLASS_GP, 0xE2, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_store_data, NULL},
+    {CLASS_GP, 0xEA, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_manage_elf_upgrade, NULL},
+};
+
+/* What a command no row matches gets: 6D00, as the class would take it. */
+static const command_row unknown[2] = {
+    {CLASS_ISO, 0x00, 0x00, 0x00, LEVEL_CLEAR, 0, NULL, NULL},
+    {CLASS_GP, 0x00, 0x00, 0x00, LEVEL_SESSION, 0, NULL, NULL},
+};
+
+static bool row_matches(const command_row *row, const seam_apdu *a) {
+    return row->ins == a->ins && (a->p1 & row->p1_mask) == row->p1;
+}
+
+/* The row of command a in its class; unknown[class] when none matches. */
+static const command_row *row_of(const seam_apdu *a, bool gp_class) {
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (commands[i].gp_class == gp_class && row_matches(&commands[i], a))
+            return &commands[i];
+    return &unknown[gp_class];
+}
+
+/* The row a TERMINATED card answers for a, in any class; NULL for none. */
+static const command_row *terminated_row_of(const seam_apdu *a) {
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if ((commands[i].flags & CMD_TERMINATED) && row_matches(&commands[i], a))
+            return &commands[i];
+    return NULL;
+}
+
+static seam_err run_handler(seam_card *c, channel *ch, const command_row *row,
+                            const card_command *cmd, reply *r) {
+    if (!row->handler) {
+        r->sw = SEAM_SW_INS_NOT_SUPPORTED;
+        return SEAM_OK;
     }
+    return row->handler(c, ch, cmd, r);
 }
 
 /*
@@ -42,15 +154,14 @@ static bool content_change(const seam_apdu *a) {
  * says whether this path applies (a C-MAC level and a CLA with secure
  * messaging); otherwise chaining waits until the command is unwrapped.
  */
-static seam_err protected_chain(seam_card *c, channel *ch, const seam_apdu *a, bool *raw_chain,
-                                const uint8_t **cmd, size_t *cmd_len, reply *r,
-                                card_chain_step *step) {
+static seam_err protected_chain(seam_card *c, channel *ch, const seam_apdu *a,
+                                const seam_apdu_class *cls, bool *raw_chain, const uint8_t **cmd,
+                                size_t *cmd_len, reply *r, card_chain_step *step) {
     seam_err e = SEAM_OK;
     seam_apdu whole = *a;
-    seam_apdu_class cls;
     *step = CARD_CHAIN_NONE;
-    *raw_chain = (scp03_security_level(&ch->session) & SCP03_LEVEL_C_MAC) &&
-                 seam_apdu_class_decode(a->cla, &cls) == SEAM_OK && cls.sm != SEAM_APDU_SM_NONE;
+    *raw_chain =
+        (scp03_security_level(&ch->session) & SCP03_LEVEL_C_MAC) && cls->sm != SEAM_APDU_SM_NONE;
     if (!*raw_chain)
         goto done;
     card_chain_block(c, (uint8_t)(ch - c->channels), true, &whole, r, step);
@@ -63,103 +174,28 @@ done:
     return e;
 }
 
-/* Runs one command on an open channel (card_int.h); fills r (data in c->data). */
-seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
-                       size_t raw_len, card_outcome *out, reply *r) {
-    bool gp_class = seam_apdu_cla_proprietary(a->cla);
-    bool sd_command = a->ins == 0x70 || (a->ins == 0xA4 && a->p1 == 0x04);
+/* Rule 5: a GP command through the channel's session, then its row's level and handler. */
+static seam_err through_session(seam_card *c, channel *ch, const command_row *row,
+                                card_command *cmd, const seam_apdu_class *cls, card_outcome *out,
+                                reply *r) {
     uint8_t chno = (uint8_t)(ch - c->channels);
-    seam_apdu plain = *a;
-    seam_apdu_class cls = {0};
-    registry_card card;
-    uint8_t state = 0;
-    seam_err e = registry_card_get(c->nvm, &card);
-    *out = (card_outcome){.sm = CARD_SM_UNTOUCHED};
-    if (e)
-        return e;
-    state = card.lifecycle;
-    (void)seam_apdu_class_decode(a->cla, &cls); /* transmit.c decoded it already */
-    if (state == CARD_TERMINATED) { /* only GET DATA, answered by the ISD (Final Application) */
-        if (!(a->ins == 0xCA || a->ins == 0xCB) || cls.sm != SEAM_APDU_SM_NONE)
-            r->sw = SEAM_SW_FUNCTION_NOT_SUPPORTED;
-        else
-            e = gp_get_data(c, seam_card_isd_aid, sizeof seam_card_isd_aid, a, r);
-        return e;
-    }
-    if (ch->applet && (gp_class || !sd_command)) {
-        if (state == CARD_LOCKED) { /* selected before the lock: it answers no more */
-            r->sw = SEAM_SW_FUNCTION_NOT_SUPPORTED;
-            return SEAM_OK;
-        }
-        return content_process(c, ch, raw, raw_len, r); /* secure messaging is the applet's */
-    }
-    if (!gp_class && (cls.sm != SEAM_APDU_SM_NONE || cls.chained)) {
-        /* the card's own ISO commands have neither secure messaging (6882) nor
-           ISO command chaining (6884); refused as they come, they change nothing
-           on the channel */
-        r->sw =
-            cls.sm != SEAM_APDU_SM_NONE ? SEAM_SW_SM_NOT_SUPPORTED : SEAM_SW_CHAINING_UNSUPPORTED;
-        out->untouched = true;
-        return SEAM_OK;
-    }
-    if (!gp_class || a->ins == 0x50 || a->ins == 0x82)
-        card_chain_abort(c, chno); /* any ISO or secure channel command ends a chain */
-    if (!gp_class) {
-        switch (a->ins) {
-        case 0xA4:
-            return card_select(c, ch, a, state == CARD_LOCKED, r);
-        case 0x70: {
-            channel *closing = a->p1 == 0x80 && a->p2 < CHANNELS ? &c->channels[a->p2] : NULL;
-            if (closing && closing->open && a->p2 != 0) {
-                e = content_deselect(c, closing);
-                if (e)
-                    return e;
-            }
-            bool from_applet = ch->applet != NULL;
-            card_manage_channel(c, ch, a, r);
-            if (from_applet && a->p1 == 0x00 &&
-                r->sw == SEAM_SW_SUCCESS) { /* a new channel gets the ISD */
-                channel *opened = &c->channels[a->p2 ? a->p2 : c->data[0]];
-                memcpy(opened->selected, seam_card_isd_aid, sizeof seam_card_isd_aid);
-                opened->selected_len = sizeof seam_card_isd_aid;
-            }
-            return SEAM_OK;
-        }
-        case 0xCA:
-        case 0xCB:
-            return gp_get_data(c, ch->selected, ch->selected_len, a, r);
-        default:
-            r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-            return SEAM_OK;
-        }
-    }
-    if (a->ins == 0x50 || a->ins == 0x82)
-        out->sm = CARD_SM_HANDSHAKE;
-    if (a->ins == 0x50)
-        return gp_initialize_update(c, ch, raw, raw_len, r);
-    if (a->ins == 0x82) {
-        e = scp03_external_authenticate(&ch->session, raw, raw_len, &r->sw);
-        return e;
-    }
-    /* every other GP command passes the secure channel first; with a C-MAC a
-       GP chain is collected before it, as its MAC covers the whole command */
-    const uint8_t *cmd = raw;
-    size_t cmd_len = raw_len, plain_len = 0;
+    const uint8_t *sent = cmd->raw;
+    size_t sent_len = cmd->raw_len, plain_len = 0;
     card_chain_step step = CARD_CHAIN_NONE;
     bool raw_chain = false;
-    e = protected_chain(c, ch, a, &raw_chain, &cmd, &cmd_len, r, &step);
+    seam_err e = protected_chain(c, ch, &cmd->apdu, cls, &raw_chain, &sent, &sent_len, r, &step);
     out->chain_end = step == CARD_CHAIN_WHOLE;
     if (e || step == CARD_CHAIN_ANSWERED)
         return e; /* an intermediate block: 9000 without R-MAC, no count; or a refusal */
     out->sm = CARD_SM_PASSED; /* from here the session moved with the host's */
-    e = scp03_unwrap_command(&ch->session, cmd, cmd_len, c->plain, sizeof c->plain, &plain_len,
+    e = scp03_unwrap_command(&ch->session, sent, sent_len, c->plain, sizeof c->plain, &plain_len,
                              &r->sw);
     if (e || r->sw != SEAM_SW_SUCCESS) {
         card_chain_abort(c, chno);
         return e;
     }
     out->secured = scp03_session_state(&ch->session) == SCP03_AUTHENTICATED;
-    if (seam_apdu_parse(c->plain, plain_len, &plain)) {
+    if (seam_apdu_parse(c->plain, plain_len, &cmd->apdu)) {
         r->sw = SEAM_SW_WRONG_LENGTH;
         return SEAM_OK;
     }
@@ -167,17 +203,17 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;
     }
-    if (step == CARD_CHAIN_WHOLE && plain.nc > CARD_CHAIN_MAX) {
+    if (step == CARD_CHAIN_WHOLE && cmd->apdu.nc > CARD_CHAIN_MAX) {
         r->sw = SEAM_SW_WRONG_P1P2; /* chain too long */
         return SEAM_OK;
     }
-    if (state == CARD_LOCKED && content_change(&plain)) {
+    if (cmd->lifecycle == CARD_LOCKED && (row->flags & CMD_CONTENT)) {
         card_chain_abort(c, chno);
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;
     }
     if (!raw_chain) {
-        card_chain_block(c, chno, false, &plain, r, &step);
+        card_chain_block(c, chno, false, &cmd->apdu, r, &step);
         out->chain_end = step == CARD_CHAIN_WHOLE;
     }
     if (step == CARD_CHAIN_ANSWERED || step == CARD_CHAIN_ABORTED) {
@@ -187,28 +223,54 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint
         }
         return SEAM_OK;
     }
-    bool secured = out->secured;
-    switch (plain.ins) {
-    case 0xCA:
-        return gp_get_data(c, ch->selected, ch->selected_len, &plain, r);
-    case 0xD8:
-        return gp_put_key(c, ch, &plain, secured, r);
-    case 0xF0:
-        return gp_set_status(c, ch, &plain, secured, r);
-    case 0xF2:
-        return gp_get_status(c, ch, &plain, secured, r);
-    case 0xE8:
-        return gp_load(c, ch, &plain, secured, r);
-    case 0xE6:
-        return gp_install(c, ch, &plain, secured, r);
-    case 0xE4:
-        return gp_delete(c, ch, &plain, secured, r);
-    case 0xE2:
-        return gp_store_data(c, ch, &plain, secured, r);
-    case 0xEA:
-        return gp_manage_elf_upgrade(c, ch, &plain, secured, r);
-    default:
-        r->sw = SEAM_SW_INS_NOT_SUPPORTED;
+    if (row->level == LEVEL_AUTHENTICATED && !out->secured) {
+        if (row->refused)
+            row->refused(c);
+        r->sw = SEAM_SW_SECURITY_STATUS;
         return SEAM_OK;
     }
+    return run_handler(c, ch, row, cmd, r);
+}
+
+/* Runs one command on an open channel (card_int.h); fills r (data in c->data). */
+seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
+                       size_t raw_len, card_outcome *out, reply *r) {
+    seam_apdu_class cls = {0};
+    (void)seam_apdu_class_decode(a->cla, &cls); /* transmit.c decoded it already */
+    const command_row *row = row_of(a, cls.proprietary);
+    card_command cmd = {.apdu = *a, .raw = raw, .raw_len = raw_len};
+    registry_card card;
+    seam_err e = registry_card_get(c->nvm, &card);
+    *out = (card_outcome){.sm = CARD_SM_UNTOUCHED};
+    if (e)
+        return e;
+    cmd.lifecycle = card.lifecycle;
+    if (cmd.lifecycle == CARD_TERMINATED) { /* rule 1 */
+        const command_row *answered = terminated_row_of(a);
+        if (!answered || cls.sm != SEAM_APDU_SM_NONE) {
+            r->sw = SEAM_SW_FUNCTION_NOT_SUPPORTED;
+            return SEAM_OK;
+        }
+        return run_handler(c, ch, answered, &cmd, r);
+    }
+    if (ch->applet && !(row->flags & CMD_OVER_APPLET)) { /* rule 2 */
+        if (cmd.lifecycle == CARD_LOCKED) { /* selected before the lock: it answers no more */
+            r->sw = SEAM_SW_FUNCTION_NOT_SUPPORTED;
+            return SEAM_OK;
+        }
+        return content_process(c, ch, raw, raw_len, r); /* secure messaging is the applet's */
+    }
+    if (!cls.proprietary && (cls.sm != SEAM_APDU_SM_NONE || cls.chained)) { /* rule 3 */
+        r->sw =
+            cls.sm != SEAM_APDU_SM_NONE ? SEAM_SW_SM_NOT_SUPPORTED : SEAM_SW_CHAINING_UNSUPPORTED;
+        out->untouched = true;
+        return SEAM_OK;
+    }
+    if (row->level == LEVEL_CLEAR) { /* rule 4 */
+        card_chain_abort(c, (uint8_t)(ch - c->channels));
+        if (row->flags & CMD_HANDSHAKE)
+            out->sm = CARD_SM_HANDSHAKE;
+        return run_handler(c, ch, row, &cmd, r);
+    }
+    return through_session(c, ch, row, &cmd, &cls, out, r); /* rule 5 */
 }

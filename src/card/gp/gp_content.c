@@ -68,6 +68,10 @@ static void load_end(seam_card *c) {
     memset(&c->load, 0, sizeof c->load);
 }
 
+void gp_load_refused(seam_card *c) {
+    load_end(c);
+}
+
 /* Answers the data field 00 with 9000. */
 static void reply_ok(seam_card *c, reply *r) {
     c->data[0] = 0x00;
@@ -243,11 +247,10 @@ static bool load_continues(const seam_card *c, const channel *ch) {
            !memcmp(name, c->load.session, sizeof name);
 }
 
-seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
+seam_err gp_load(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
     seam_err e = SEAM_OK;
-    if (!secured) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (!load_continues(c, ch)) {
+    if (!load_continues(c, ch)) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* and the load, if any, ends */
     } else if ((a->p1 != 0x00 && a->p1 != 0x80) || a->p2 != c->load.next_block ||
                (a->p1 == 0x00 && a->p2 == 0xFF)) {
@@ -621,13 +624,12 @@ out:
     return e;
 }
 
-seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
+seam_err gp_install(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
     registry_sd self;
     seam_err e = SEAM_OK;
-    if (!secured)
-        r->sw = SEAM_SW_SECURITY_STATUS;
-    else if ((e = domain_authority_token(c, ch, a, &self, &r->sw)) != SEAM_OK ||
-             r->sw != SEAM_SW_SUCCESS)
+    if ((e = domain_authority_token(c, ch, a, &self, &r->sw)) != SEAM_OK ||
+        r->sw != SEAM_SW_SUCCESS)
         r->sw = e ? SEAM_SW_UNKNOWN : r->sw;
     else if (a->p2 != 0x00)
         r->sw = SEAM_SW_WRONG_P1P2;
@@ -645,7 +647,7 @@ seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
         e = registry_update(c, &self, a, r);
     else
         r->sw = SEAM_SW_WRONG_P1P2;
-    if (!e && secured && r->sw == SEAM_SW_SUCCESS && (a->p1 == 0x04 || a->p1 == 0x0C))
+    if (!e && r->sw == SEAM_SW_SUCCESS && (a->p1 == 0x04 || a->p1 == 0x0C))
         e = upgrade_tidy_all(c); /* U6: an SD holding the new version lets the old go */
     return e;
 }
@@ -700,17 +702,14 @@ out:
     return e;
 }
 
-seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
+seam_err gp_delete(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
     store_instance inst;
     store_package p;
     registry_sd sd, self;
     seam_err e = SEAM_OK;
     size_t len = a->nc >= 2 ? a->data[1] : 0;
     const uint8_t *aid = a->nc >= 2 ? a->data + 2 : NULL;
-    if (!secured) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-        goto out;
-    }
     if (a->nc >= 3 && a->data[0] == 0xDF && a->data[1] == 0x70) {
         e = delete_restore_record(c, ch, a, r);
         goto out;

@@ -198,7 +198,8 @@ done:
 }
 
 /* PUT KEY: adds or replaces an SCP03 AES key set of the selected SD (§1.9). */
-seam_err gp_put_key(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
+seam_err gp_put_key(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
     scp03_keyset sets[REGISTRY_KEYSETS_MAX];
     scp03_keyset fresh = {0};
     registry_sd sd;
@@ -206,13 +207,11 @@ seam_err gp_put_key(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
     uint16_t sw = SEAM_SW_SUCCESS;
     seam_err e = SEAM_OK;
     r->len = 0;
-    if (secured && a->nc && (a->data[0] == REGISTRY_TOKEN_KVN || a->p1 == REGISTRY_TOKEN_KVN)) {
+    if (a->nc && (a->data[0] == REGISTRY_TOKEN_KVN || a->p1 == REGISTRY_TOKEN_KVN)) {
         e = put_token_key(c, ch, a, &sw, &r->len);
         goto done;
     }
-    if (!secured)
-        sw = SEAM_SW_SECURITY_STATUS;
-    else if ((a->p1 & 0x80) || a->p2 != 0x81)
+    if ((a->p1 & 0x80) || a->p2 != 0x81)
         sw = SEAM_SW_WRONG_P1P2; /* only the ENC/MAC/DEK set from key id 1 */
     else if (a->nc == 0)
         sw = SEAM_SW_WRONG_LENGTH;
@@ -386,15 +385,12 @@ done:
 }
 
 /* SET STATUS: moves the card (P1 80) or locks/unlocks an SSD or applet (P1 40) (§1.7). */
-seam_err gp_set_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
+seam_err gp_set_status(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
     registry_sd self;
     uint16_t sw = SEAM_SW_UNKNOWN;
     seam_err e = SEAM_OK;
     r->len = 0;
-    if (!secured) {
-        sw = SEAM_SW_SECURITY_STATUS;
-        goto done;
-    }
     if (a->p1 != 0x80 && a->p1 != 0x40) {
         sw = SEAM_SW_WRONG_P1P2;
         goto done;
@@ -585,10 +581,8 @@ static seam_err list_elfs(seam_card *c, const registry_sd *self, const uint8_t *
 }
 
 /* The status word for GET STATUS's P1/P2 on ch, before any listing. */
-static uint16_t check_get_status(const channel *ch, const seam_apdu *a, bool secured) {
+static uint16_t check_get_status(const channel *ch, const seam_apdu *a) {
     bool p1_ok = a->p1 == 0x80 || a->p1 == 0x40 || a->p1 == 0x20 || a->p1 == 0x10;
-    if (!secured)
-        return SEAM_SW_SECURITY_STATUS;
     if (!p1_ok || (a->p2 & ~0x03u) || (a->p1 <= 0x20 && !(a->p2 & 0x02)))
         return SEAM_SW_WRONG_P1P2; /* ELFs only in the TLV format */
     if ((a->p2 & 0x01) && (ch->status_next == 0 || ch->status_p1 != a->p1))
@@ -599,7 +593,8 @@ static uint16_t check_get_status(const channel *ch, const seam_apdu *a, bool sec
 /* GET STATUS: the ISD (P1 80), apps and SDs (40), ELFs (20) or ELFs and their
    modules (10) matching a 4F prefix, in parts of at most Le (or 255) bytes
    less room for secure messaging: 6310 says "more", P2.b1 = 1 fetches it (§1.6). */
-seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
+seam_err gp_get_status(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
     const uint8_t *prefix = NULL;
     size_t prefix_len = 0, ne = a->ne && a->ne < 255 ? a->ne : 255;
     listing l = {.out = c->data,
@@ -608,7 +603,7 @@ seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secur
                  .tlv = (a->p2 & 0x02) != 0};
     registry_card card;
     registry_sd isd, self;
-    uint16_t sw = check_get_status(ch, a, secured);
+    uint16_t sw = check_get_status(ch, a);
     seam_err e = SEAM_OK;
     r->len = 0;
     if (sw == SEAM_SW_SUCCESS && !parse_criteria(a, &prefix, &prefix_len))

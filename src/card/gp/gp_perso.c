@@ -272,13 +272,11 @@ out:
     return e;
 }
 
-seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r) {
+seam_err gp_store_data(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
     uint8_t name[32];
     seam_err e = SEAM_OK;
     r->len = 0;
-    r->sw = SEAM_SW_SECURITY_STATUS;
-    if (!secured)
-        goto out; /* an unauthenticated command changes nothing, the sequence neither */
     channel_session_name(ch, name);
     if (memcmp(name, ch->perso.session, sizeof name)) { /* a new session: a new sequence */
         perso_end(ch);
@@ -295,6 +293,5 @@ seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secur
         perso_end(ch);
     else
         ch->perso.next_block++;
-out:
     return e;
 }

@@ -1,8 +1,9 @@
 /*
  * The commands every security domain answers about itself: GET DATA (its
- * data objects and the card's) and INITIALIZE UPDATE, which begins a secure
- * channel session with it (EXTERNAL AUTHENTICATE is the session's own,
- * sm/scp03.c). docs/card.md "GET DATA objects", "Secure channel".
+ * data objects and the card's), and INITIALIZE UPDATE and EXTERNAL
+ * AUTHENTICATE, which open a secure channel session with it (the session
+ * state machine is sm/scp03.c's). docs/card.md "GET DATA objects", "Secure
+ * channel".
  */
 #include <string.h>
 
@@ -95,9 +96,12 @@ static seam_err get_data_value(seam_card *c, const registry_sd *sd, uint32_t tag
     return e;
 }
 
-/* GET DATA for the SD aid (the one selected, or the ISD in TERMINATED). */
-seam_err gp_get_data(seam_card *c, const uint8_t *aid, size_t aid_len, const seam_apdu *a,
-                     reply *r) {
+/* GET DATA for the SD selected on ch, or the ISD in TERMINATED (the Final Application). */
+seam_err gp_get_data(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
+    bool terminated = cmd->lifecycle == CARD_TERMINATED;
+    const uint8_t *aid = terminated ? seam_card_isd_aid : ch->selected;
+    size_t aid_len = terminated ? sizeof seam_card_isd_aid : ch->selected_len;
     registry_sd sd;
     uint8_t value[256];
     size_t len = 0;
@@ -135,8 +139,7 @@ seam_err gp_get_data(seam_card *c, const uint8_t *aid, size_t aid_len, const sea
 
 /* ---- secure channel ---------------------------------------------------------------- */
 
-seam_err gp_initialize_update(seam_card *c, channel *ch, const uint8_t *apdu, size_t apdu_len,
-                              reply *r) {
+seam_err gp_initialize_update(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
     registry_sd sd;
     scp03_keyset sets[REGISTRY_KEYSETS_MAX];
     size_t count = 0;
@@ -151,8 +154,8 @@ seam_err gp_initialize_update(seam_card *c, channel *ch, const uint8_t *apdu, si
                          .aid_len = sd.aid_len,
                          .i = sd.scp_i};
         memcpy(view.diversification, sd.diversification, sizeof view.diversification);
-        e = scp03_initialize_update(&ch->session, &view, sd.sequence_counter, &new_seq, apdu,
-                                    apdu_len, c->data, sizeof c->data, &r->len, &r->sw);
+        e = scp03_initialize_update(&ch->session, &view, sd.sequence_counter, &new_seq, cmd->raw,
+                                    cmd->raw_len, c->data, sizeof c->data, &r->len, &r->sw);
     }
     /* the counter is persisted in this command's transaction, before the response leaves */
     if (!e && r->sw == SEAM_SW_SUCCESS && new_seq != sd.sequence_counter) {
@@ -163,4 +166,9 @@ seam_err gp_initialize_update(seam_card *c, channel *ch, const uint8_t *apdu, si
         scp03_end_session(&ch->session);
     seam_secure_zero(sets, sizeof sets);
     return e;
+}
+
+seam_err gp_external_authenticate(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    (void)c;
+    return scp03_external_authenticate(&ch->session, cmd->raw, cmd->raw_len, &r->sw);
 }

@@ -715,14 +715,12 @@ done:
     return e;
 }
 
-seam_err gp_manage_elf_upgrade(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
-                               reply *r) {
+seam_err gp_manage_elf_upgrade(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
     registry_sd self;
     seam_err e = SEAM_OK;
     r->len = 0;
-    if (!secured) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (a->p2 != 0x00) {
+    if (a->p2 != 0x00) {
         r->sw = SEAM_SW_WRONG_P1P2;
     } else if (a->p1 == P1_EXPORT) {
         if (a->nc < 2 || a->data[0] != TAG_AID || a->data[1] != a->nc - 2 || a->nc - 2 < 5 ||

@@ -23,8 +23,7 @@ enum {
 
 /* MANAGE ELF UPGRADE (INS EA): start, migrate, abort, status, export (card_int.h's
    handler contract). */
-seam_err gp_manage_elf_upgrade(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
-                               reply *r);
+seam_err gp_manage_elf_upgrade(seam_card *c, channel *ch, const card_command *cmd, reply *r);
 
 /*
  * True in *reserved when aid is the old or the new package AID of an upgrade
