@@ -147,58 +147,33 @@ static seam_err run_handler(seam_card *c, channel *ch, const command_row *row,
 }
 
 /*
- * GP chaining on a channel with C-MAC (chain.c): blocks of a protected GP
- * command are kept as received and answered without secure messaging
- * (*step ANSWERED, r set); at the last block the whole command, extended, is
- * rebuilt in c->wrapped and *cmd, *cmd_len point to it (WHOLE). *raw_chain
- * says whether this path applies (a C-MAC level and a CLA with secure
- * messaging); otherwise chaining waits until the command is unwrapped.
+ * Rule 5: a GP command through the channel's session, then its row's level
+ * and handler. On a channel with C-MAC a protected GP chain is collected as
+ * received (chain.c: its blocks answered without secure messaging) and
+ * unwrapped once whole, as its MAC covers the whole command; otherwise each
+ * block is unwrapped and the plain data collected.
  */
-static seam_err protected_chain(seam_card *c, channel *ch, const seam_apdu *a,
-                                const seam_apdu_class *cls, bool *raw_chain, const uint8_t **cmd,
-                                size_t *cmd_len, reply *r, card_chain_step *step) {
-    seam_err e = SEAM_OK;
-    seam_apdu whole = *a;
-    *step = CARD_CHAIN_NONE;
-    *raw_chain =
-        (scp03_security_level(&ch->session) & SCP03_LEVEL_C_MAC) && cls->sm != SEAM_APDU_SM_NONE;
-    if (!*raw_chain)
-        goto done;
-    card_chain_block(c, (uint8_t)(ch - c->channels), true, &whole, r, step);
-    if (*step == CARD_CHAIN_WHOLE) {
-        e = seam_apdu_encode(&whole, c->wrapped, sizeof c->wrapped, cmd_len);
-        *cmd = c->wrapped;
-    }
-
-done:
-    return e;
-}
-
-/* Rule 5: a GP command through the channel's session, then its row's level and handler. */
 static seam_err through_session(seam_card *c, channel *ch, const command_row *row,
                                 card_command *cmd, const seam_apdu_class *cls, card_outcome *out,
                                 reply *r) {
     uint8_t chno = (uint8_t)(ch - c->channels);
-    const uint8_t *sent = cmd->raw;
-    size_t sent_len = cmd->raw_len, plain_len = 0;
+    seam_apdu sent = cmd->apdu; /* as received, or the whole protected chain */
     card_chain_step step = CARD_CHAIN_NONE;
-    bool raw_chain = false;
-    seam_err e = protected_chain(c, ch, &cmd->apdu, cls, &raw_chain, &sent, &sent_len, r, &step);
+    bool raw_chain =
+        (scp03_security_level(&ch->session) & SCP03_LEVEL_C_MAC) && cls->sm != SEAM_APDU_SM_NONE;
+    seam_err e;
+    if (raw_chain)
+        card_chain_block(c, chno, true, &sent, r, &step);
     out->chain_end = step == CARD_CHAIN_WHOLE;
-    if (e || step == CARD_CHAIN_ANSWERED)
-        return e; /* an intermediate block: 9000 without R-MAC, no count; or a refusal */
+    if (step == CARD_CHAIN_ANSWERED)
+        return SEAM_OK; /* an intermediate block: 9000 without R-MAC, no count; or a refusal */
     out->sm = CARD_SM_PASSED; /* from here the session moved with the host's */
-    e = scp03_unwrap_command(&ch->session, sent, sent_len, c->plain, sizeof c->plain, &plain_len,
-                             &r->sw);
+    e = scp03_unwrap(&ch->session, &sent, c->plain, sizeof c->plain, &cmd->apdu, &r->sw);
     if (e || r->sw != SEAM_SW_SUCCESS) {
         card_chain_abort(c, chno);
         return e;
     }
     out->secured = scp03_session_state(&ch->session) == SCP03_AUTHENTICATED;
-    if (seam_apdu_parse(c->plain, plain_len, &cmd->apdu)) {
-        r->sw = SEAM_SW_WRONG_LENGTH;
-        return SEAM_OK;
-    }
     if (step == CARD_CHAIN_ABORTED) { /* another command ended the chain */
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;

@@ -154,8 +154,8 @@ seam_err gp_initialize_update(seam_card *c, channel *ch, const card_command *cmd
                          .aid_len = sd.aid_len,
                          .i = sd.scp_i};
         memcpy(view.diversification, sd.diversification, sizeof view.diversification);
-        e = scp03_initialize_update(&ch->session, &view, sd.sequence_counter, &new_seq, cmd->raw,
-                                    cmd->raw_len, c->data, sizeof c->data, &r->len, &r->sw);
+        e = scp03_initialize_update_parsed(&ch->session, &view, sd.sequence_counter, &new_seq,
+                                           &cmd->apdu, c->data, sizeof c->data, &r->len, &r->sw);
     }
     /* the counter is persisted in this command's transaction, before the response leaves */
     if (!e && r->sw == SEAM_SW_SUCCESS && new_seq != sd.sequence_counter) {
@@ -170,5 +170,5 @@ seam_err gp_initialize_update(seam_card *c, channel *ch, const card_command *cmd
 
 seam_err gp_external_authenticate(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
     (void)c;
-    return scp03_external_authenticate(&ch->session, cmd->raw, cmd->raw_len, &r->sw);
+    return scp03_external_authenticate_parsed(&ch->session, &cmd->apdu, &r->sw);
 }

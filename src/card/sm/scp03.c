@@ -104,11 +104,6 @@ uint8_t scp03_security_level(const scp03_session *session) {
     return scp03_session_state(session) == SCP03_AUTHENTICATED ? session->level : 0;
 }
 
-/* Parses a short command APDU; false for malformed and extended forms (6700). */
-static bool parse_short(const uint8_t *apdu, size_t apdu_len, seam_apdu *cmd) {
-    return seam_apdu_parse(apdu, apdu_len, cmd) == SEAM_OK && !cmd->extended;
-}
-
 /* Classifies CLA's secure messaging; false for a reserved class byte (6E00). */
 static bool class_sm(uint8_t cla, sm_kind *kind) {
     seam_apdu_class cls;
@@ -163,14 +158,14 @@ static const scp03_keyset *find_keyset(const scp03_sd *sd, uint8_t kvn) {
     return found;
 }
 
-/* The work of both INITIALIZE UPDATE entry points; given_challenge is NULL
- * when the card challenge is to be derived (pseudo-random) or drawn. */
+/* The work of the INITIALIZE UPDATE entry points on command cmd (well_formed false:
+ * APDU bytes that did not parse, 6700); given_challenge is NULL when the card
+ * challenge is to be derived (pseudo-random) or drawn. */
 static seam_err initialize_update(scp03_session *session, const scp03_sd *sd, uint32_t seq,
                                   uint32_t *new_seq, const uint8_t *given_challenge,
-                                  const uint8_t *apdu, size_t apdu_len, uint8_t *out, size_t cap,
+                                  const seam_apdu *cmd, bool well_formed, uint8_t *out, size_t cap,
                                   size_t *out_len, uint16_t *sw) {
     seam_err err = SEAM_OK;
-    seam_apdu cmd;
     sm_kind sm = SM_NONE;
     const scp03_keyset *keyset = NULL;
     uint8_t challenge[S8], cryptogram[S8], seq_bytes[SEAM_CRYPTO_SCP03_SEQ_SIZE];
@@ -178,7 +173,7 @@ static seam_err initialize_update(scp03_session *session, const scp03_sd *sd, ui
     size_t needed = 0;
     uint32_t next = seq;
 
-    if (session == NULL || sd == NULL || new_seq == NULL || apdu == NULL || out_len == NULL ||
+    if (session == NULL || sd == NULL || new_seq == NULL || cmd == NULL || out_len == NULL ||
         sw == NULL || (out == NULL && cap > 0) || (sd->keysets == NULL && sd->n_keysets > 0) ||
         seq > SCP03_SEQ_MAX) {
         err = SEAM_ERR_ARG;
@@ -199,17 +194,17 @@ static seam_err initialize_update(scp03_session *session, const scp03_sd *sd, ui
     *new_seq = seq;
     scp03_end_session(session); /* any INITIALIZE UPDATE ends the current session */
 
-    if (!parse_short(apdu, apdu_len, &cmd)) {
-        *sw = SEAM_SW_WRONG_LENGTH;
-    } else if (!class_sm(cmd.cla, &sm)) {
+    if (!well_formed || cmd->extended) {
+        *sw = SEAM_SW_WRONG_LENGTH; /* short APDUs only (GP §1.1) */
+    } else if (!class_sm(cmd->cla, &sm)) {
         *sw = SEAM_SW_CLA_NOT_SUPPORTED;
     } else if (sm != SM_NONE) {
         *sw = SEAM_SW_SECURITY_STATUS;
-    } else if (cmd.p2 != 0x00) {
+    } else if (cmd->p2 != 0x00) {
         *sw = SEAM_SW_WRONG_P1P2;
-    } else if (cmd.nc != S8) {
+    } else if (cmd->nc != S8) {
         *sw = SEAM_SW_WRONG_LENGTH;
-    } else if ((keyset = find_keyset(sd, cmd.p1)) == NULL) {
+    } else if ((keyset = find_keyset(sd, cmd->p1)) == NULL) {
         *sw = SEAM_SW_DATA_NOT_FOUND;
     } else if (pseudo_random && seq == SCP03_SEQ_MAX) {
         *sw = SEAM_SW_CONDITIONS_NOT_MET;
@@ -233,7 +228,7 @@ static seam_err initialize_update(scp03_session *session, const scp03_sd *sd, ui
         err = seam_crypto_random(challenge, S8);
     if (err == SEAM_OK)
         err = seam_crypto_scp03_derive_session(&session->keys, keyset->enc, keyset->mac,
-                                               keyset->key_len, cmd.data, challenge, S8);
+                                               keyset->key_len, cmd->data, challenge, S8);
     if (err == SEAM_OK)
         err = seam_crypto_scp03_card_cryptogram(&session->keys, cryptogram);
     if (err != SEAM_OK) {
@@ -262,10 +257,27 @@ done:
     return err;
 }
 
+/* Parses apdu for the byte entry points: *well_formed false when it does not parse. */
+static bool parse_bytes(const uint8_t *apdu, size_t apdu_len, seam_apdu *cmd, bool *well_formed) {
+    memset(cmd, 0, sizeof *cmd);
+    *well_formed = apdu != NULL && seam_apdu_parse(apdu, apdu_len, cmd) == SEAM_OK;
+    return apdu != NULL;
+}
+
+seam_err scp03_initialize_update_parsed(scp03_session *session, const scp03_sd *sd, uint32_t seq,
+                                        uint32_t *new_seq, const seam_apdu *cmd, uint8_t *out,
+                                        size_t cap, size_t *out_len, uint16_t *sw) {
+    return initialize_update(session, sd, seq, new_seq, NULL, cmd, true, out, cap, out_len, sw);
+}
+
 seam_err scp03_initialize_update(scp03_session *session, const scp03_sd *sd, uint32_t seq,
                                  uint32_t *new_seq, const uint8_t *apdu, size_t apdu_len,
                                  uint8_t *out, size_t cap, size_t *out_len, uint16_t *sw) {
-    return initialize_update(session, sd, seq, new_seq, NULL, apdu, apdu_len, out, cap, out_len,
+    seam_apdu cmd;
+    bool well_formed = false;
+    if (!parse_bytes(apdu, apdu_len, &cmd, &well_formed))
+        return SEAM_ERR_ARG;
+    return initialize_update(session, sd, seq, new_seq, NULL, &cmd, well_formed, out, cap, out_len,
                              sw);
 }
 
@@ -275,53 +287,56 @@ seam_err scp03_initialize_update_with_challenge(scp03_session *session, const sc
                                                 const uint8_t *apdu, size_t apdu_len, uint8_t *out,
                                                 size_t cap, size_t *out_len, uint16_t *sw) {
     seam_err err = SEAM_ERR_ARG;
+    seam_apdu cmd;
+    bool well_formed = false;
 
-    if (card_challenge != NULL)
-        err = initialize_update(session, sd, seq, new_seq, card_challenge, apdu, apdu_len, out, cap,
-                                out_len, sw);
+    if (card_challenge != NULL && parse_bytes(apdu, apdu_len, &cmd, &well_formed))
+        err = initialize_update(session, sd, seq, new_seq, card_challenge, &cmd, well_formed, out,
+                                cap, out_len, sw);
     return err;
 }
 
-seam_err scp03_external_authenticate(scp03_session *session, const uint8_t *apdu, size_t apdu_len,
-                                     uint16_t *sw) {
+/* The work of both EXTERNAL AUTHENTICATE entry points (well_formed as for
+ * initialize_update). */
+static seam_err external_authenticate(scp03_session *session, const seam_apdu *cmd,
+                                      bool well_formed, uint16_t *sw) {
     seam_err err = SEAM_OK;
-    seam_apdu cmd;
     sm_kind sm = SM_NONE;
     uint8_t header[5];
 
-    if (session == NULL || apdu == NULL || sw == NULL) {
+    if (session == NULL || cmd == NULL || sw == NULL) {
         err = SEAM_ERR_ARG;
         goto done;
     }
     if (session->state != SCP03_INITIALIZED) {
         *sw = SEAM_SW_CONDITIONS_NOT_MET;
-    } else if (!parse_short(apdu, apdu_len, &cmd)) {
+    } else if (!well_formed || cmd->extended) {
         *sw = SEAM_SW_WRONG_LENGTH;
-    } else if (!class_sm(cmd.cla, &sm)) {
+    } else if (!class_sm(cmd->cla, &sm)) {
         *sw = SEAM_SW_CLA_NOT_SUPPORTED;
     } else if (sm != SM_GP) {
         *sw = SEAM_SW_SECURITY_STATUS; /* the C-MAC is mandatory */
-    } else if (cmd.nc != HOST_CRYPTOGRAM_LC) {
+    } else if (cmd->nc != HOST_CRYPTOGRAM_LC) {
         *sw = SEAM_SW_WRONG_LENGTH;
-    } else if (cmd.p2 != 0x00 || !level_known(cmd.p1) || !level_offered(cmd.p1, session->i)) {
+    } else if (cmd->p2 != 0x00 || !level_known(cmd->p1) || !level_offered(cmd->p1, session->i)) {
         *sw = SEAM_SW_WRONG_P1P2;
-    } else if (seam_crypto_scp03_verify_host_cryptogram(&session->keys, cmd.data, S8) != SEAM_OK) {
+    } else if (seam_crypto_scp03_verify_host_cryptogram(&session->keys, cmd->data, S8) != SEAM_OK) {
         *sw = SW_AUTH_FAILED;
     } else {
-        header[0] = mac_cla(cmd.cla);
-        header[1] = cmd.ins;
-        header[2] = cmd.p1;
-        header[3] = cmd.p2;
-        header[4] = (uint8_t)cmd.nc;
+        header[0] = mac_cla(cmd->cla);
+        header[1] = cmd->ins;
+        header[2] = cmd->p1;
+        header[3] = cmd->p2;
+        header[4] = (uint8_t)cmd->nc;
         memset(session->chain, 0, sizeof session->chain);
         if (seam_crypto_scp03_verify_command_mac(&session->keys, session->chain, header,
-                                                 sizeof header, cmd.data, S8, cmd.data + S8,
+                                                 sizeof header, cmd->data, S8, cmd->data + S8,
                                                  S8) != SEAM_OK) {
             *sw = SEAM_SW_SECURITY_STATUS;
         } else {
             *sw = SEAM_SW_SUCCESS;
             session->state = SCP03_AUTHENTICATED;
-            session->level = cmd.p1;
+            session->level = cmd->p1;
             session->counter = 0;
             session->response_pending = false;
         }
@@ -331,6 +346,20 @@ done:
     if (err == SEAM_OK && *sw != SEAM_SW_SUCCESS)
         scp03_end_session(session);
     return err;
+}
+
+seam_err scp03_external_authenticate_parsed(scp03_session *session, const seam_apdu *cmd,
+                                            uint16_t *sw) {
+    return external_authenticate(session, cmd, true, sw);
+}
+
+seam_err scp03_external_authenticate(scp03_session *session, const uint8_t *apdu, size_t apdu_len,
+                                     uint16_t *sw) {
+    seam_apdu cmd;
+    bool well_formed = false;
+    if (!parse_bytes(apdu, apdu_len, &cmd, &well_formed))
+        return SEAM_ERR_ARG;
+    return external_authenticate(session, &cmd, well_formed, sw);
 }
 
 /* Checks the C-MAC of a protected command in AUTHENTICATED and recovers its
@@ -403,28 +432,32 @@ static size_t plain_frame(const seam_apdu *cmd, uint8_t *out, size_t plain_len) 
     return n;
 }
 
-seam_err scp03_unwrap_command(scp03_session *session, const uint8_t *apdu, size_t apdu_len,
-                              uint8_t *out, size_t cap, size_t *out_len, uint16_t *sw) {
+/* The case (1..4) of a command with nc data bytes and ne expected. */
+static uint8_t apdu_case(size_t nc, size_t ne) {
+    return (uint8_t)(nc ? (ne ? 4 : 3) : (ne ? 2 : 1));
+}
+
+/* The work of both unwrap entry points (well_formed as for initialize_update): the
+ * plain data goes to data[0..cap), *plain describes the plain command. */
+static seam_err unwrap(scp03_session *session, const seam_apdu *cmd, bool well_formed,
+                       uint8_t *data, size_t cap, seam_apdu *plain, uint16_t *sw) {
     seam_err err = SEAM_OK;
-    seam_apdu cmd;
     sm_kind sm = SM_NONE;
-    size_t plain_len = 0, body = 0;
+    size_t plain_len = 0;
     bool pass_through = false, protected_data = false;
 
-    if (session == NULL || apdu == NULL || out == NULL || out_len == NULL || sw == NULL) {
+    if (session == NULL || cmd == NULL || data == NULL || plain == NULL || sw == NULL) {
         err = SEAM_ERR_ARG;
         goto done;
     }
-    if (cap < apdu_len) {
-        *out_len = apdu_len;
+    if (well_formed && cap < cmd->nc) {
         err = SEAM_ERR_BUFFER_SMALL;
         goto done;
     }
-    *out_len = 0;
     *sw = SEAM_SW_SECURITY_STATUS;
-    if (seam_apdu_parse(apdu, apdu_len, &cmd) != SEAM_OK) {
+    if (!well_formed) {
         *sw = SEAM_SW_WRONG_LENGTH;
-    } else if (!class_sm(cmd.cla, &sm)) {
+    } else if (!class_sm(cmd->cla, &sm)) {
         *sw = SEAM_SW_CLA_NOT_SUPPORTED;
     } else if (sm == SM_OTHER) {
         *sw = SEAM_SW_SM_NOT_SUPPORTED;
@@ -440,33 +473,67 @@ seam_err scp03_unwrap_command(scp03_session *session, const uint8_t *apdu, size_
         session->response_pending = pass_through;
     } else if (sm != SM_GP) {
         /* 6982: the level requires a C-MAC */
-    } else if (cmd.nc < S8) {
+    } else if (cmd->nc < S8) {
         *sw = SEAM_SW_WRONG_LENGTH;
     } else {
         session->counter++; /* every command counts, with or without data (§3.6) */
-        /* the plain data goes where the plain command's data begins */
-        body = cmd.extended ? SEAM_APDU_HEADER_LEN + 3 : SEAM_APDU_HEADER_LEN + 1;
         protected_data = true;
-        err = unprotect(session, &cmd, out + body, &plain_len, sw);
+        err = unprotect(session, cmd, data, &plain_len, sw);
         session->response_pending = err == SEAM_OK && *sw == SEAM_SW_SUCCESS;
     }
     if (pass_through) {
-        memmove(out, apdu, apdu_len);
-        *out_len = apdu_len;
+        *plain = *cmd;
         *sw = SEAM_SW_SUCCESS;
         goto done;
     }
     if (err != SEAM_OK || *sw != SEAM_SW_SUCCESS)
         goto done;
-    *out_len = plain_frame(&cmd, out, plain_len);
+    *plain = *cmd;
+    plain->cla = plain_cla(cmd->cla);
+    plain->data = plain_len ? data : NULL;
+    plain->nc = plain_len;
+    plain->apdu_case = apdu_case(plain_len, cmd->ne);
 
 done:
     if (err != SEAM_ERR_ARG && err != SEAM_ERR_BUFFER_SMALL &&
         (err != SEAM_OK || *sw != SEAM_SW_SUCCESS)) {
-        if (protected_data && out != apdu)
-            seam_secure_zero(out, apdu_len); /* no decrypted bytes stay behind */
+        if (protected_data && data != cmd->data)
+            seam_secure_zero(data, cmd->nc); /* no decrypted bytes stay behind */
         scp03_end_session(session);
     }
+    return err;
+}
+
+seam_err scp03_unwrap(scp03_session *session, const seam_apdu *cmd, uint8_t *data, size_t cap,
+                      seam_apdu *plain, uint16_t *sw) {
+    return unwrap(session, cmd, true, data, cap, plain, sw);
+}
+
+seam_err scp03_unwrap_command(scp03_session *session, const uint8_t *apdu, size_t apdu_len,
+                              uint8_t *out, size_t cap, size_t *out_len, uint16_t *sw) {
+    seam_err err = SEAM_OK;
+    seam_apdu cmd, plain;
+    bool well_formed = false;
+    size_t body = 0;
+
+    if (session == NULL || apdu == NULL || out == NULL || out_len == NULL || sw == NULL)
+        return SEAM_ERR_ARG;
+    if (cap < apdu_len) {
+        *out_len = apdu_len;
+        return SEAM_ERR_BUFFER_SMALL;
+    }
+    *out_len = 0;
+    (void)parse_bytes(apdu, apdu_len, &cmd, &well_formed);
+    /* the plain data goes where the plain command's data begins */
+    body = cmd.extended ? SEAM_APDU_HEADER_LEN + 3 : SEAM_APDU_HEADER_LEN + 1;
+    if (!well_formed || cmd.nc == 0)
+        body = 0; /* nothing is written there */
+    err = unwrap(session, &cmd, well_formed, out + body, cap - body, &plain, sw);
+    if (err != SEAM_OK || *sw != SEAM_SW_SUCCESS)
+        return err;
+    if (plain.nc > 0 && plain.data != out + body)
+        memmove(out + body, plain.data, plain.nc); /* a clear command passes unchanged */
+    *out_len = plain_frame(&cmd, out, plain.nc);
     return err;
 }
 

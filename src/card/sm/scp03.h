@@ -6,11 +6,12 @@
  * and transitions are written out at the top of scp03.c.
  *
  * How the card uses it, for each command APDU addressed to the security
- * domain on one logical channel (one scp03_session per channel):
+ * domain on one logical channel (one scp03_session per channel), parsed
+ * once by the card (card/iso/apdu.h):
  *
- *   INS 50 INITIALIZE UPDATE      -> scp03_initialize_update
- *   INS 82 EXTERNAL AUTHENTICATE  -> scp03_external_authenticate
- *   any other command             -> scp03_unwrap_command, process the plain
+ *   INS 50 INITIALIZE UPDATE      -> scp03_initialize_update_parsed
+ *   INS 82 EXTERNAL AUTHENTICATE  -> scp03_external_authenticate_parsed
+ *   any other command             -> scp03_unwrap, process the plain
  *                                    command, then scp03_wrap_response
  *   SELECT of another application, MANAGE CHANNEL close, card reset
  *                                 -> scp03_end_session
@@ -30,6 +31,9 @@
  *     the card reassembled, gp_facts §1.1). A malformed length is 6700.
  *   - Every path that ends a session wipes its keys, chaining value and
  *     counters; comparisons of MACs and cryptograms are constant time.
+ *   - Each command has two entry points that behave alike: one for a
+ *     command the caller parsed (the card's), one over APDU bytes, which
+ *     parses them (replaying recorded sessions; a malformed APDU is 6700).
  */
 #ifndef SEAM_CARD_SCP03_H
 #define SEAM_CARD_SCP03_H
@@ -38,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "card/iso/apdu.h"
 #include "seam/crypto.h"
 #include "seam/errors.h"
 
@@ -116,6 +121,11 @@ seam_err scp03_initialize_update(scp03_session *session, const scp03_sd *sd, uin
                                  uint32_t *new_seq, const uint8_t *apdu, size_t apdu_len,
                                  uint8_t *out, size_t cap, size_t *out_len, uint16_t *sw);
 
+/* scp03_initialize_update for the parsed command cmd. */
+seam_err scp03_initialize_update_parsed(scp03_session *session, const scp03_sd *sd, uint32_t seq,
+                                        uint32_t *new_seq, const seam_apdu *cmd, uint8_t *out,
+                                        size_t cap, size_t *out_len, uint16_t *sw);
+
 /*
  * As scp03_initialize_update, but with the card challenge given (8 bytes)
  * instead of derived or drawn: for a card whose random challenges come from
@@ -141,6 +151,10 @@ seam_err scp03_initialize_update_with_challenge(scp03_session *session, const sc
 seam_err scp03_external_authenticate(scp03_session *session, const uint8_t *apdu, size_t apdu_len,
                                      uint16_t *sw);
 
+/* scp03_external_authenticate for the parsed command cmd. */
+seam_err scp03_external_authenticate_parsed(scp03_session *session, const seam_apdu *cmd,
+                                            uint16_t *sw);
+
 /*
  * Card receiving any other command: writes the plain command APDU (CLA
  * without its secure messaging bits, INS P1 P2, Lc and data when there is
@@ -161,7 +175,19 @@ seam_err scp03_unwrap_command(scp03_session *session, const uint8_t *apdu, size_
                               uint8_t *out, size_t cap, size_t *out_len, uint16_t *sw);
 
 /*
- * Card answering the command scp03_unwrap_command last passed: writes the
+ * scp03_unwrap_command for the parsed command cmd, without writing bytes: on
+ * 9000, *plain is the plain command (CLA without its secure messaging bits,
+ * INS P1 P2, Ne and the form of cmd) whose data is in data[0..cap), or cmd's
+ * own when it passed unchanged. cap >= cmd->nc is always enough
+ * (SEAM_ERR_BUFFER_SMALL otherwise); data may be cmd->data (decrypted in
+ * place), but must not overlap it otherwise. Refusals as above, *plain
+ * unwritten and data[0..cmd->nc) wiped.
+ */
+seam_err scp03_unwrap(scp03_session *session, const seam_apdu *cmd, uint8_t *data, size_t cap,
+                      seam_apdu *plain, uint16_t *sw);
+
+/*
+ * Card answering the command scp03_unwrap (or _command) last passed: writes the
  * response data to send before `sw`. At levels with R-MAC and for sw 9000,
  * 62xx or 63xx: data encrypted at R-ENC when there is any, then the 8-byte
  * R-MAC over the chaining value, the data sent and sw. Otherwise (no
