@@ -131,10 +131,8 @@ typedef struct {
    commands that pass the channel's secure channel session, with secure
    messaging removed and a GP chain reassembled (dispatch.c). */
 typedef struct {
-    seam_apdu apdu;     /* CLA INS P1 P2, the plain data, Ne */
-    uint8_t lifecycle;  /* the card's lifecycle when the command arrived (CARD_*) */
-    const uint8_t *raw; /* the command as received, raw_len bytes */
-    size_t raw_len;
+    seam_apdu apdu;    /* CLA INS P1 P2, the plain data, Ne */
+    uint8_t lifecycle; /* the card's lifecycle when the command arrived (CARD_*) */
 } card_command;
 
 /*
@@ -161,12 +159,12 @@ typedef struct {
     bool untouched; /* refused for its class (6882): what waits on the channel stays */
 } card_outcome;
 /*
- * Runs one parsed command a (raw[0..raw_len) as received) on the open channel
- * ch inside the command's nvm transaction; fills r (data in c->data) and *out.
- * A seam_err is a storage failure.
+ * Runs one command on the open channel ch inside the command's nvm
+ * transaction: a as transmit.c parsed it, cls its class byte decoded; fills
+ * r (data in c->data) and *out. A seam_err is a storage failure.
  */
-seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
-                       size_t raw_len, card_outcome *out, reply *r);
+seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const seam_apdu_class *cls,
+                       card_outcome *out, reply *r);
 /* The card's own ISO commands on logical channels (card.c), handlers as above. */
 /* SELECT by AID on ch; in CARD_LOCKED only the Final Application is selectable. */
 seam_err card_select(seam_card *c, channel *ch, const card_command *cmd, reply *r);

@@ -208,12 +208,10 @@ static seam_err through_session(seam_card *c, channel *ch, const command_row *ro
 }
 
 /* Runs one command on an open channel (card_int.h); fills r (data in c->data). */
-seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
-                       size_t raw_len, card_outcome *out, reply *r) {
-    seam_apdu_class cls = {0};
-    (void)seam_apdu_class_decode(a->cla, &cls); /* transmit.c decoded it already */
-    const command_row *row = row_of(a, cls.proprietary);
-    card_command cmd = {.apdu = *a, .raw = raw, .raw_len = raw_len};
+seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const seam_apdu_class *cls,
+                       card_outcome *out, reply *r) {
+    const command_row *row = row_of(a, cls->proprietary);
+    card_command cmd = {.apdu = *a};
     registry_card card;
     seam_err e = registry_card_get(c->nvm, &card);
     *out = (card_outcome){.sm = CARD_SM_UNTOUCHED};
@@ -222,7 +220,7 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint
     cmd.lifecycle = card.lifecycle;
     if (cmd.lifecycle == CARD_TERMINATED) { /* rule 1 */
         const command_row *answered = terminated_row_of(a);
-        if (!answered || cls.sm != SEAM_APDU_SM_NONE) {
+        if (!answered || cls->sm != SEAM_APDU_SM_NONE) {
             r->sw = SEAM_SW_FUNCTION_NOT_SUPPORTED;
             return SEAM_OK;
         }
@@ -233,11 +231,11 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint
             r->sw = SEAM_SW_FUNCTION_NOT_SUPPORTED;
             return SEAM_OK;
         }
-        return content_process(c, ch, raw, raw_len, r); /* secure messaging is the applet's */
+        return content_process(c, ch, a, r); /* secure messaging is the applet's */
     }
-    if (!cls.proprietary && (cls.sm != SEAM_APDU_SM_NONE || cls.chained)) { /* rule 3 */
+    if (!cls->proprietary && (cls->sm != SEAM_APDU_SM_NONE || cls->chained)) { /* rule 3 */
         r->sw =
-            cls.sm != SEAM_APDU_SM_NONE ? SEAM_SW_SM_NOT_SUPPORTED : SEAM_SW_CHAINING_UNSUPPORTED;
+            cls->sm != SEAM_APDU_SM_NONE ? SEAM_SW_SM_NOT_SUPPORTED : SEAM_SW_CHAINING_UNSUPPORTED;
         out->untouched = true;
         return SEAM_OK;
     }
@@ -247,5 +245,5 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint
             out->sm = CARD_SM_HANDSHAKE;
         return run_handler(c, ch, row, &cmd, r);
     }
-    return through_session(c, ch, row, &cmd, &cls, out, r); /* rule 5 */
+    return through_session(c, ch, row, &cmd, cls, out, r); /* rule 5 */
 }

@@ -259,8 +259,8 @@ seam_err card_transaction_end(seam_card *c, seam_err e) {
 }
 
 /* Runs a command on its channel (RUNNING to DELIVERED, or DEAD). */
-static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *cmd,
-                    size_t cmd_len, uint8_t *out, size_t out_size, size_t *out_len) {
+static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_apdu_class *cls,
+                    uint8_t *out, size_t out_size, size_t *out_len) {
     reply r = {0, SEAM_SW_UNKNOWN};
     card_outcome how = {.sm = CARD_SM_UNTOUCHED};
     response_plan plan = {0};
@@ -269,7 +269,7 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t
     if (!e)
         e = seam_nvm_begin(c->nvm);
     if (!e)
-        e = card_dispatch(c, ch, a, cmd, cmd_len, &how, &r);
+        e = card_dispatch(c, ch, a, cls, &how, &r);
     if (!e)
         e = response_prepare(c, ch, a, &how, &r, out_size, &plan);
     if (!e && sw_success(r.sw))
@@ -333,7 +333,7 @@ seam_err seam_card_transmit(seam_card *c, const uint8_t *cmd, size_t cmd_len, ui
     else if (!cls.proprietary && a.ins == SEAM_APDU_INS_GET_RESPONSE)
         e = response_next(&c->channels[cls.channel], &a, out, out_size, out_len);
     else
-        e = run(c, &c->channels[cls.channel], &a, cmd, cmd_len, out, out_size, out_len);
+        e = run(c, &c->channels[cls.channel], &a, &cls, out, out_size, out_len);
     for (unsigned i = 0; i < 2 && count[i] && !e; i++)
         count[i]->bytes_out += *out_len;
     return e;

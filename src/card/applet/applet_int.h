@@ -69,6 +69,9 @@ void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
 /* Runs func for the command APDU apdu[0..len). Errors: SEAM_ERR_MALFORMED, SEAM_ERR_ARG. */
 seam_err applet_run_command(seam_applet *applet, seam_wasm_func *func, const uint8_t *apdu,
                             size_t len, seam_applet_result *result);
+/* Runs func for a parsed command. Errors: SEAM_ERR_ARG. */
+seam_err applet_run_apdu(seam_applet *applet, seam_wasm_func *func, const seam_apdu *command,
+                         seam_applet_result *result);
 
 /* The restore-module host functions (applet_restore.c), signatures as the engine's;
    a storage failure of the card's callback traps the call (storage_error keeps it). */

@@ -128,12 +128,12 @@ bool seam_applet_has_personalize(const seam_applet *applet) {
     return applet != NULL && applet->personalize != NULL;
 }
 
-seam_err seam_applet_personalize(seam_applet *applet, const uint8_t *apdu, size_t len,
+seam_err seam_applet_personalize(seam_applet *applet, const seam_apdu *command,
                                  seam_applet_result *result) {
     seam_wasm_func *func = NULL;
     if (applet != NULL)
         func = applet->personalize != NULL ? applet->personalize : applet->process;
-    return applet_run_command(applet, func, apdu, len, result);
+    return applet_run_apdu(applet, func, command, result);
 }
 
 seam_err seam_applet_save_for_upgrade(seam_applet *applet, seam_applet_result *result) {

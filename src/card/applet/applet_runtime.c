@@ -679,13 +679,25 @@ seam_err applet_run_command(seam_applet *applet, seam_wasm_func *func, const uin
     if (err != SEAM_OK) {
         goto done;
     }
-    applet->header[0] = command.cla;
-    applet->header[1] = command.ins;
-    applet->header[2] = command.p1;
-    applet->header[3] = command.p2;
-    applet->command_data = command.data;
-    applet->command_nc = command.nc;
-    applet->command_ne = command.ne;
+    err = applet_run_apdu(applet, func, &command, result);
+done:
+    return err;
+}
+
+seam_err applet_run_apdu(seam_applet *applet, seam_wasm_func *func, const seam_apdu *command,
+                         seam_applet_result *result) {
+    seam_err err = SEAM_OK;
+    if (applet == NULL || applet->store == NULL || command == NULL || result == NULL) {
+        err = SEAM_ERR_ARG;
+        goto done;
+    }
+    applet->header[0] = command->cla;
+    applet->header[1] = command->ins;
+    applet->header[2] = command->p1;
+    applet->header[3] = command->p2;
+    applet->command_data = command->data;
+    applet->command_nc = command->nc;
+    applet->command_ne = command->ne;
     applet_call_entry(applet, func, result);
     applet->command_data = NULL;
     applet->command_nc = 0;
@@ -698,6 +710,11 @@ done:
 seam_err seam_applet_process(seam_applet *applet, const uint8_t *apdu, size_t len,
                              seam_applet_result *result) {
     return applet_run_command(applet, applet != NULL ? applet->process : NULL, apdu, len, result);
+}
+
+seam_err seam_applet_process_command(seam_applet *applet, const seam_apdu *command,
+                                     seam_applet_result *result) {
+    return applet_run_apdu(applet, applet != NULL ? applet->process : NULL, command, result);
 }
 
 void seam_applet_reset(seam_applet *applet) {

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "card/iso/apdu.h"
 #include "seam/errors.h"
 #include "seam/wasm.h"
 
@@ -117,6 +118,11 @@ seam_err seam_applet_deselect(seam_applet *applet, seam_applet_result *result);
 seam_err seam_applet_process(seam_applet *applet, const uint8_t *apdu, size_t len,
                              seam_applet_result *result);
 
+/* seam_applet_process for a command the card already parsed: the applet sees the
+ * same (CLA INS P1 P2, data, Ne). Errors: SEAM_ERR_ARG for NULL pointers. */
+seam_err seam_applet_process_command(seam_applet *applet, const seam_apdu *command,
+                                     seam_applet_result *result);
+
 /* ---- the restore module (applet_restore.c; docs/restore-module.md) ---- */
 
 /* The limits and results of include/seam/applet.h's restore functions (the same
@@ -148,9 +154,9 @@ struct seam_applet_restore_host {
 /* Binds the instance's record for the calls that follow (copied; NULL unbinds). */
 void seam_applet_bind_restore(seam_applet *applet, const seam_applet_restore_host *restore);
 
-/* Runs personalize for one personalization block (a STORE DATA APDU), or process when
- * the applet does not export it. Errors as seam_applet_process. */
-seam_err seam_applet_personalize(seam_applet *applet, const uint8_t *apdu, size_t len,
+/* Runs personalize for one personalization block (a STORE DATA command, parsed), or
+ * process when the applet does not export it. Errors: SEAM_ERR_ARG. */
+seam_err seam_applet_personalize(seam_applet *applet, const seam_apdu *command,
                                  seam_applet_result *result);
 
 /* Runs save_for_upgrade (9000 when not exported). Errors: SEAM_ERR_ARG. */

@@ -138,15 +138,10 @@ out:
     return e;
 }
 
-seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t raw_len, reply *r) {
+seam_err content_process(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
     seam_applet_result res = {0};
     seam_err e;
-    e = seam_applet_process(ch->applet, raw, raw_len, &res);
-    if (e == SEAM_ERR_MALFORMED) {
-        r->sw = SEAM_SW_WRONG_LENGTH; /* nothing ran */
-        e = SEAM_OK;
-        goto out;
-    }
+    e = seam_applet_process_command(ch->applet, a, &res);
     if (!e && res.storage)
         e = res.storage; /* transmit.c answers as for any storage failure and resyncs */
     if (e)

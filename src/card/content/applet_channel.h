@@ -16,8 +16,9 @@
 /* Selects instance aid on ch (restore, select entry point); r gets its SW. */
 seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, size_t aid_len,
                                  uint8_t p2, reply *r);
-/* Runs the applet selected on ch for the raw command; commits its dirty pages. */
-seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t raw_len, reply *r);
+/* Runs the applet selected on ch for command a, as received (secure messaging included);
+   commits its dirty pages. */
+seam_err content_process(seam_card *c, channel *ch, const seam_apdu *a, reply *r);
 /* Deselects the applet on ch, if any, committing its pages in the open transaction. */
 seam_err content_deselect(seam_card *c, channel *ch);
 /* Restores the applet on ch from its committed pages after a failed command. */

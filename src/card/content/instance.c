@@ -111,27 +111,23 @@ void instance_unload(instance_loaded *li) {
 seam_err instance_replay_perso(seam_card *c, instance_loaded *li, uint16_t *sw) {
     restore_blocks blocks = {0};
     seam_applet_result res = {0};
-    uint8_t cmd[5 + RESTORE_BLOCK_MAX];
     seam_err e = restore_blocks_read(c->nvm, &li->restore.id, &blocks);
     *sw = SEAM_SW_SUCCESS;
     for (size_t i = 0; !e && i < blocks.count && *sw == SEAM_SW_SUCCESS; i++) {
-        size_t n = 4;
-        cmd[0] = 0x80;
-        cmd[1] = 0xE2;
-        cmd[2] = blocks.p1[i];
-        cmd[3] = (uint8_t)i;
-        if (blocks.len[i]) {
-            cmd[n++] = (uint8_t)blocks.len[i];
-            memcpy(cmd + n, blocks.data + blocks.offset[i], blocks.len[i]);
-            n += blocks.len[i];
-        }
-        e = seam_applet_personalize(li->applet, cmd, n, &res);
+        /* STORE DATA 80 E2 P1 block-number [data], as the block first came (short) */
+        seam_apdu block = {.cla = 0x80,
+                           .ins = 0xE2,
+                           .p1 = blocks.p1[i],
+                           .p2 = (uint8_t)i,
+                           .apdu_case = (uint8_t)(blocks.len[i] ? 3 : 1),
+                           .data = blocks.len[i] ? blocks.data + blocks.offset[i] : NULL,
+                           .nc = blocks.len[i]};
+        e = seam_applet_personalize(li->applet, &block, &res);
         if (!e && res.storage)
             e = res.storage;
         if (!e && (res.rollback || !sw_success(res.sw)))
             *sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
     }
-    seam_secure_zero(cmd, sizeof cmd);
     restore_blocks_free(&blocks);
     return e;
 }

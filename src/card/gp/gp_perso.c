@@ -24,7 +24,6 @@
  * session, and with another INSTALL [for personalization]. It is memory
  * only: a reset or power cut ends it too.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "card/card_int.h"
@@ -63,38 +62,21 @@ void perso_begin(channel *ch, const uint8_t *aid, size_t len) {
     channel_session_name(ch, ch->perso.session);
 }
 
-/* The command the applet sees: 80 E2 P1 P2 [Lc data] [Le], short or extended. */
-static seam_err build_command(const seam_apdu *a, uint8_t **out, size_t *out_len) {
-    bool extended = a->nc > 255;
-    size_t n = 4;
-    seam_err e = SEAM_OK;
-    uint8_t *b = malloc(4 + 3 + a->nc + 3);
-    if (!b) {
-        e = SEAM_ERR_NOMEM;
-        goto out;
-    }
-    b[0] = 0x80;
-    b[1] = 0xE2;
-    b[2] = a->p1;
-    b[3] = a->p2;
-    if (extended) {
-        b[n++] = 0x00;
-        b[n++] = (uint8_t)(a->nc >> 8);
-    }
-    if (a->nc) {
-        b[n++] = (uint8_t)a->nc;
-        memcpy(b + n, a->data, a->nc);
-        n += a->nc;
-    }
-    if (a->p1 & P1_CASE4) {
-        b[n++] = 0x00;
-        if (extended)
-            b[n++] = 0x00;
-    }
-    *out = b;
-    *out_len = n;
-out:
-    return e;
+/* The command the applet sees: 80 E2 P1 P2 [data], with Le 00 (Ne 256, or 65536 when
+   the data needs the extended form) when P1 says case 4; the data stays a's. */
+static seam_apdu applet_block(const seam_apdu *a) {
+    bool extended = a->nc > SEAM_APDU_MAX_SHORT_NC;
+    size_t ne = (a->p1 & P1_CASE4) ? (extended ? SEAM_APDU_MAX_NE : SEAM_APDU_MAX_SHORT_NE) : 0;
+    seam_apdu block = {.cla = 0x80,
+                       .ins = 0xE2,
+                       .p1 = a->p1,
+                       .p2 = a->p2,
+                       .apdu_case = (uint8_t)(a->nc ? (ne ? 4 : 3) : (ne ? 2 : 1)),
+                       .extended = extended,
+                       .data = a->nc ? a->data : NULL,
+                       .nc = a->nc,
+                       .ne = ne};
+    return block;
 }
 
 /*
@@ -106,8 +88,7 @@ out:
 static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
     instance_loaded li = {0};
     seam_applet_result res = {0};
-    uint8_t *cmd = NULL;
-    size_t cmd_len = 0;
+    seam_apdu block = applet_block(a);
     int32_t filed = 0;
     seam_err e = SEAM_OK;
     if (content_instance_selected(c, ch->perso.target, ch->perso.target_len)) {
@@ -125,16 +106,9 @@ static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *
     }
     if (instance_refused(&e, &r->sw))
         goto out; /* its package is unusable: 6A80, the channel stays open */
-    if (!e)
-        e = build_command(a, &cmd, &cmd_len);
     if (e)
         goto out;
-    e = seam_applet_personalize(li.applet, cmd, cmd_len, &res);
-    if (e == SEAM_ERR_MALFORMED) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_WRONG_LENGTH; /* nothing ran */
-        goto out;
-    }
+    e = seam_applet_personalize(li.applet, &block, &res);
     if (!e && res.storage)
         e = res.storage;
     if (e)
@@ -155,7 +129,6 @@ static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *
     }
 out:
     instance_unload(&li);
-    free(cmd);
     return e;
 }
 
