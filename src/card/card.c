@@ -177,7 +177,7 @@ void seam_card_power_off(seam_card *c) {
         scp03_end_session(&c->channels[i].session);
         c->channels[i].open = false;
         c->channels[i].status_next = 0; /* no GET STATUS continuation */
-        card_chain_abort(c, (uint8_t)i);
+        chain_abort(&c->channels[i].chain);
         card_response_drop(&c->channels[i]);
     }
     content_power_off(c);
@@ -374,7 +374,7 @@ static void manage_channel(seam_card *c, channel *from, const seam_apdu *a, repl
         scp03_end_session(&c->channels[a->p2].session);
         c->channels[a->p2].open = false;
         c->channels[a->p2].status_next = 0;
-        card_chain_abort(c, a->p2);
+        chain_abort(&c->channels[a->p2].chain);
         r->sw = SEAM_SW_SUCCESS;
     } else {
         r->sw = SEAM_SW_WRONG_P1P2;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "card/iso/apdu.h"
+#include "card/iso/chain.h"
 #include "card/applet/applet_runtime.h"
 #include "card/store/registry.h"
 #include "card/store/restore_records.h"
@@ -24,14 +25,6 @@
 #define CARD_CHAIN_SM  24u   /* a protected chain's padding block and C-MAC on top */
 /* Longest response data after secure messaging: 65536 bytes, R-ENC padding, R-MAC. */
 #define CARD_WRAPPED_MAX (SEAM_CARD_RESPONSE_MAX - 2u + 16u + 8u)
-
-/* A GP command chain in progress on one channel (chain.c); its data is in
-   seam_card.chain_data[channel]. */
-typedef struct {
-    bool active;
-    uint8_t header[4]; /* the first block's CLA INS P1 (b8 clear) P2 */
-    size_t len;        /* bytes of data so far */
-} card_chain;
 
 typedef struct {
     bool open;
@@ -57,8 +50,9 @@ typedef struct {
        6310 and how many entries it has sent; status_next 0 = none pending. */
     uint8_t status_p1;
     uint16_t status_next;
-    /* GP command chaining on this channel (chain.c) */
-    card_chain chain;
+    /* GP command chaining on this channel (iso/chain.c); its data is in
+       seam_card.chain_data[channel] */
+    command_chain chain;
     /* the part of a response GET RESPONSE on this channel fetches next
        (transmit.c); its storage is malloc'd for that response, NULL when
        nothing waits */
@@ -112,7 +106,7 @@ struct seam_card {
     channel channels[CHANNELS];
     content_load load;
     /* the data of each channel's GP command chain (P1.b8) of INSTALL, DELETE,
-       PUT KEY (chain.c): as received on a C-MAC channel, plain otherwise */
+       PUT KEY (dispatch.c): as received on a C-MAC channel, plain otherwise */
     uint8_t chain_data[CHANNELS][CARD_CHAIN_MAX + CARD_CHAIN_SM];
     card_saved saved;                     /* transmit.c */
     uint8_t plain[SEAM_APDU_MAX_LEN];     /* the command after secure messaging */
@@ -148,7 +142,7 @@ typedef seam_err (*card_handler)(seam_card *c, channel *ch, const card_command *
 /* What a command did to its channel's secure channel session. */
 typedef enum {
     CARD_SM_UNTOUCHED, /* it did not pass secure messaging (ISO, applet commands) */
-    CARD_SM_PASSED,    /* it passed scp03_unwrap_command: the MAC chain moved with the host's */
+    CARD_SM_PASSED,    /* it passed scp03_unwrap: the MAC chain moved with the host's */
     CARD_SM_HANDSHAKE, /* INITIALIZE UPDATE or EXTERNAL AUTHENTICATE */
 } card_sm;
 /* How dispatch ran a command, for the end of the command in transmit.c. */
@@ -175,30 +169,6 @@ void card_response_drop(channel *ch);
 /* Rolls back the nvm transaction if one is still open (after e, a failed write or
    commit, or a refusal); returns e, or SEAM_ERR_NVM_POWER_CUT when the rollback met one. */
 seam_err card_transaction_end(seam_card *c, seam_err e);
-
-/* GP command chaining (chain.c). */
-/* Drops the chain in progress on channel chno, if any. */
-void card_chain_abort(seam_card *c, uint8_t chno);
-/* What card_chain_block made of a command. */
-typedef enum {
-    CARD_CHAIN_NONE,     /* not part of a chain: nothing changed */
-    CARD_CHAIN_ANSWERED, /* kept (9000, no data) or refused (6985, 6A86): r->sw */
-    CARD_CHAIN_WHOLE,    /* the last block: *a is now the whole command */
-    CARD_CHAIN_ABORTED,  /* another whole command ended the chain: answer it 6985 */
-} card_chain_step;
-/*
- * One GP command on channel chno: as received (raw, on a channel with C-MAC,
- * where the MAC covers the whole command) or with secure messaging removed.
- * An intermediate block (P1.b8) is kept and answered 9000 with no data; the
- * last block turns *a into the whole command (its header, extended when raw,
- * all the data in c->chain_data[chno]). A chained block whose header differs from the
- * first's (but for P1.b8) aborts the chain with 6985 (ANSWERED); any other GP
- * command on the channel ends it (ABORTED: the caller answers 6985, after
- * secure messaging so the MAC chain stays in step); a chain over
- * CARD_CHAIN_MAX bytes (+ CARD_CHAIN_SM when raw) aborts with 6A86.
- */
-void card_chain_block(seam_card *c, uint8_t chno, bool raw, seam_apdu *a, reply *r,
-                      card_chain_step *step);
 
 /* Takes the applet (and module) a command took off a channel: true when a command is
    running and keeps them until it ends (transmit.c); false: the caller frees them. */

@@ -158,40 +158,46 @@ static seam_err through_session(seam_card *c, channel *ch, const command_row *ro
                                 reply *r) {
     uint8_t chno = (uint8_t)(ch - c->channels);
     seam_apdu sent = cmd->apdu; /* as received, or the whole protected chain */
-    card_chain_step step = CARD_CHAIN_NONE;
+    chain_step step = CHAIN_NONE;
+    bool chainable = (row->flags & CMD_CHAINABLE) != 0;
     bool raw_chain =
         (scp03_security_level(&ch->session) & SCP03_LEVEL_C_MAC) && cls->sm != SEAM_APDU_SM_NONE;
     seam_err e;
-    if (raw_chain)
-        card_chain_block(c, chno, true, &sent, r, &step);
-    out->chain_end = step == CARD_CHAIN_WHOLE;
-    if (step == CARD_CHAIN_ANSWERED)
+    if (raw_chain) {
+        step = chain_block(&ch->chain, c->chain_data[chno], CARD_CHAIN_MAX + CARD_CHAIN_SM,
+                           chainable, &sent, &r->sw);
+        if (step == CHAIN_WHOLE)
+            sent.extended = true; /* its C-MAC covers Lc' as 00 hh ll (gp_facts §1.1) */
+    }
+    out->chain_end = step == CHAIN_WHOLE;
+    if (step == CHAIN_ANSWERED)
         return SEAM_OK; /* an intermediate block: 9000 without R-MAC, no count; or a refusal */
     out->sm = CARD_SM_PASSED; /* from here the session moved with the host's */
     e = scp03_unwrap(&ch->session, &sent, c->plain, sizeof c->plain, &cmd->apdu, &r->sw);
     if (e || r->sw != SEAM_SW_SUCCESS) {
-        card_chain_abort(c, chno);
+        chain_abort(&ch->chain);
         return e;
     }
     out->secured = scp03_session_state(&ch->session) == SCP03_AUTHENTICATED;
-    if (step == CARD_CHAIN_ABORTED) { /* another command ended the chain */
+    if (step == CHAIN_ABORTED) { /* another command ended the chain */
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;
     }
-    if (step == CARD_CHAIN_WHOLE && cmd->apdu.nc > CARD_CHAIN_MAX) {
+    if (step == CHAIN_WHOLE && cmd->apdu.nc > CARD_CHAIN_MAX) {
         r->sw = SEAM_SW_WRONG_P1P2; /* chain too long */
         return SEAM_OK;
     }
     if (cmd->lifecycle == CARD_LOCKED && (row->flags & CMD_CONTENT)) {
-        card_chain_abort(c, chno);
+        chain_abort(&ch->chain);
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;
     }
     if (!raw_chain) {
-        card_chain_block(c, chno, false, &cmd->apdu, r, &step);
-        out->chain_end = step == CARD_CHAIN_WHOLE;
+        step = chain_block(&ch->chain, c->chain_data[chno], CARD_CHAIN_MAX, chainable, &cmd->apdu,
+                           &r->sw);
+        out->chain_end = step == CHAIN_WHOLE;
     }
-    if (step == CARD_CHAIN_ANSWERED || step == CARD_CHAIN_ABORTED) {
+    if (step == CHAIN_ANSWERED || step == CHAIN_ABORTED) {
         if (r->sw == SEAM_SW_SUCCESS) { /* an intermediate block: 9000 without R-MAC */
             out->secured = false;
             ch->session.response_pending = false;
@@ -240,7 +246,7 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const seam
         return SEAM_OK;
     }
     if (row->level == LEVEL_CLEAR) { /* rule 4 */
-        card_chain_abort(c, (uint8_t)(ch - c->channels));
+        chain_abort(&ch->chain);
         if (row->flags & CMD_HANDSHAKE)
             out->sm = CARD_SM_HANDSHAKE;
         return run_handler(c, ch, row, &cmd, r);

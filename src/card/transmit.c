@@ -101,7 +101,7 @@ static void ram_end(seam_card *c) {
     }
     for (unsigned i = 0; i < CHANNELS; i++) {
         if (!c->channels[i].open) { /* closed: what waited on it goes with it */
-            card_chain_abort(c, (uint8_t)i);
+            chain_abort(&c->channels[i].chain);
             card_response_drop(&c->channels[i]);
         }
     }
@@ -162,7 +162,7 @@ static void ram_restore(seam_card *c, uint8_t chno, const card_outcome *how) {
         scp03_end_session(&ch->session);
     }
     if (how->chain_end)
-        card_chain_abort(c, chno);
+        chain_abort(&ch->chain);
     seam_secure_zero(&session, sizeof session);
     load_put_back(c);
     ram_forget(c);
