@@ -25,10 +25,11 @@ LAYERS = {
     "crypto": ["util"],
     "nvm": ["util", "crypto"],
     "wasm": ["util"],
+    "wasi": ["util", "wasm"],
     "gp": ["util", "crypto", "wasm"],
     "card": ["util", "crypto", "nvm", "wasm"],
     "link": ["util", "gp", "card"],
-    "cli": ["util", "crypto", "nvm", "wasm", "gp", "card", "link"],
+    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link"],
 }
 
 # Public headers that are not named after their layer.

@@ -1,5 +1,5 @@
 /*
- * WASI preview1 subset: see wasi.h for what is supported.
+ * WASI preview1 subset: see include/seam/wasi.h for what is supported.
  *
  * Every function follows the preview1 ABI: i32 and i64 arguments, pointers
  * are 32-bit offsets into the caller's memory 0, and the result is an errno
@@ -7,7 +7,7 @@
  * engine's memory_read and memory_write check again and mark written pages
  * dirty.
  */
-#include "wasi.h"
+#include "seam/wasi.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,6 +1,8 @@
 /*
- * A WASI preview1 subset for `seam wasm run`: the `wasi_snapshot_preview1`
- * functions an ordinary wasi-libc command program imports.
+ * The wasi layer: a WASI preview1 subset over the wasm engine, the
+ * `wasi_snapshot_preview1` functions an ordinary wasi-libc command program
+ * imports (`seam wasm run`, docs/wasi.md). It raises no errors of its own:
+ * its host functions fail with the wasm layer's codes and traps.
  *
  * Supported: arguments, environment (empty unless given), writes to fd 1 and
  * fd 2, realtime and monotonic clocks, random bytes, proc_exit and
@@ -13,8 +15,8 @@
  * proc_exit stops the program with a SEAM_WASM_TRAP_EXIT trap whose
  * exit_code is the requested status.
  */
-#ifndef SEAM_CLI_WASI_H
-#define SEAM_CLI_WASI_H
+#ifndef SEAM_WASI_H
+#define SEAM_WASI_H
 
 #include <stdint.h>
 #include <stdio.h>
