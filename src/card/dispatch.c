@@ -149,7 +149,7 @@ static seam_err run_handler(seam_card *c, channel *ch, const command_row *row,
 /*
  * Rule 5: a GP command through the channel's session, then its row's level
  * and handler. On a channel with C-MAC a protected GP chain is collected as
- * received (chain.c: its blocks answered without secure messaging) and
+ * received (iso/chain.c: its blocks answered without secure messaging) and
  * unwrapped once whole, as its MAC covers the whole command; otherwise each
  * block is unwrapped and the plain data collected.
  */

@@ -1,7 +1,7 @@
 /*
  * One command, from the bytes received to the bytes sent (seam_card_transmit):
  * the APDU and its logical channel, GET RESPONSE on that channel, the nvm
- * transaction around card_dispatch (card.c), the RAM put back when a write or
+ * transaction around card_dispatch (dispatch.c), the RAM put back when a write or
  * the commit fails, secure messaging of the response and its delivery in
  * parts (docs/card.md, "One command").
  *

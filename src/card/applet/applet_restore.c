@@ -3,7 +3,7 @@
  * include/seam/applet.h and docs/applet-abi.md): the host functions
  * restore_put, restore_get, restore_perso_add and upgrade_previous_version,
  * and the entry points personalize, save_for_upgrade and
- * restore_after_upgrade. The record itself lives in the card (restore.c);
+ * restore_after_upgrade. The record itself lives in the card (store/restore_records.c);
  * the runtime only reaches it through the callbacks the card binds.
  *
  * Access rule (requirement P10): restore_get answers only inside

@@ -1,6 +1,6 @@
 /*
  * Applet instances selected on logical channels: SELECT restores an instance
- * from its committed pages (package_store.h) and runs its select entry point;
+ * from its committed pages (store/package_store.h) and runs its select entry point;
  * every other command on that channel runs process. After a command whose
  * status word reports success the dirty pages (outside the shadow stack) are
  * written in the command's nvm transaction; after any other outcome the

@@ -1,16 +1,17 @@
 /*
  * GP key and lifecycle management of a security domain (gp_facts §1.6,
  * §1.7, §1.9): PUT KEY, SET STATUS, GET STATUS. Each handler runs inside
- * its command's nvm transaction (card.c), so a refusal changes nothing; each
- * needs an AUTHENTICATED secure channel (gp_facts §1.1), else 6982.
+ * its command's nvm transaction (transmit.c), so a refusal changes nothing;
+ * each needs an AUTHENTICATED secure channel (gp_facts §1.1), which the
+ * command table checks before it runs (dispatch.c), else 6982.
  *
  * PUT KEY: AES key sets for SCP03 only (type 88, P2 = 81: ENC, MAC, DEK as
  * key ids 1..3), each key encrypted under the session's static Key-DEK with
  * AES-CBC and a zero ICV, each with its 3-byte KCV over 16 x 01. A GP chain
- * (P1.b8) is reassembled by card.c, so the handler sees one command. The SD's sequence counter is
- * kept, not reset to 0 (AmdD 6.2.2.1): it is one counter for every key set of the SD, and a reset
- * would repeat the pseudo-random card challenges of the others. KVN 70 is the ISD's
- * Delegated Management token verification key, an ECC P-256 public key (put_token_key).
+ * (P1.b8) is reassembled by dispatch.c, so the handler sees one command. The SD's sequence counter
+ * is kept, not reset to 0 (AmdD 6.2.2.1): it is one counter for every key set of the SD, and a
+ * reset would repeat the pseudo-random card challenges of the others. KVN 70 is the ISD's Delegated
+ * Management token verification key, an ECC P-256 public key (put_token_key).
  *
  * GET STATUS: P1 80 the ISD, 40 SSDs then applet instances (4F, 9F70, C5,
  * and for instances C4 ELF and CC SD), 20 ELFs (4F, 9F70 01, CE version),

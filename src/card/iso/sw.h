@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 /* True for the status words after which a command's changes are kept: 9000 and
-   the 61xx, 62xx and 63xx warnings (card.c commits the transaction on them). */
+   the 61xx, 62xx and 63xx warnings (transmit.c commits the transaction on them). */
 static inline bool sw_success(uint16_t sw) {
     uint8_t sw1 = (uint8_t)(sw >> 8);
     return sw == SEAM_SW_SUCCESS || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63;
