@@ -97,16 +97,9 @@ static int card_new(int argc, char **argv) {
 }
 
 void seam_cli_card_open_failed(const char *command, const char *image, seam_err e) {
-    char detail[512];
-    if (e == SEAM_ERR_NVM_BUSY && seam_nvm_describe_holder(image, detail, sizeof detail) == 0) {
-        fprintf(stderr, "seam card %s: %s is in use by %s\n", command, image, detail);
-    } else if ((e == SEAM_ERR_CARD_KEY_FILE || e == SEAM_ERR_NVM_KEY) &&
-               seam_card_key_file(image, detail, sizeof detail) == 0) {
-        fprintf(stderr, "seam card %s: %s: %s; key file: %s\n", command, image, seam_err_str(e),
-                detail);
-    } else {
-        fprintf(stderr, "seam card %s: %s: %s\n", command, image, seam_err_str(e));
-    }
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "seam card %s", command);
+    seam_cli_image_failed(prefix, image, e);
 }
 
 static int card_serve(int argc, char **argv) {

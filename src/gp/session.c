@@ -113,9 +113,19 @@ static bool wrapping(const seam_gp *gp) {
 }
 
 size_t seam_gp_block_size(const seam_gp *gp) {
-    if (!wrapping(gp))
-        return 255;
-    return (gp->scp.level & LEVEL_C_DEC) ? 239 : 255 - MAC_LEN;
+    size_t level = !wrapping(gp) ? 255 : (gp->scp.level & LEVEL_C_DEC) ? 239 : 255 - MAC_LEN;
+    return gp->block_cap && gp->block_cap < level ? gp->block_cap : level;
+}
+
+seam_err seam_gp_set_block_size(seam_gp *gp, size_t max) {
+    if (max > 255)
+        return SEAM_ERR_ARG;
+    gp->block_cap = max;
+    return SEAM_OK;
+}
+
+void seam_gp_set_response_chaining(seam_gp *gp, bool follow) {
+    gp->no_chaining = !follow;
 }
 
 static void trace(seam_gp *gp, seam_gp_trace_point point, const uint8_t *b, size_t n) {
@@ -169,6 +179,10 @@ static seam_err send_collect(seam_gp *gp, const uint8_t *cmd, size_t len, bool c
                              size_t *total) {
     size_t at = 0, got = 0;
     seam_err e = wire(gp, cmd, len, 0, &got);
+    if (!e && gp->no_chaining) {
+        *total = got;
+        return SEAM_OK;
+    }
     if (!e && clear && gp->response[got - 2] == 0x6C && len >= 5 && len <= 261 &&
         (len == 5 || len == 6u + cmd[4])) {
         uint8_t again[261];
