@@ -405,8 +405,9 @@ seam_err seam_gp_transmit(seam_gp *gp, const uint8_t *apdu, size_t len, uint8_t 
 /* The data of the last response (unwrapped, no SW) and its length. */
 const uint8_t *seam_gp_response(const seam_gp *gp, size_t *len);
 
-/* SELECT by AID (00 A4 04 00 Lc aid 00; empty: the card's default, the ISD).
-   Ends the secure channel (the card does too). The FCI is seam_gp_response. */
+/* SELECT by AID (00 A4 04 00 Lc aid 00; empty: the card's default, the ISD). A
+   selection the card accepts (9000, 62xx, 63xx) ends the secure channel, as it does on
+   the card; a refused one leaves it open. The FCI is seam_gp_response. */
 seam_err seam_gp_select(seam_gp *gp, const uint8_t *aid, size_t len, uint16_t *sw);
 
 /* What INITIALIZE UPDATE told about the key set and the card. */
@@ -446,6 +447,11 @@ size_t seam_gp_block_size(const seam_gp *gp);
 /* Caps the data of LOAD and STORE DATA blocks at max bytes (0: no cap, the level's
    size), for hosts whose cards or figures want smaller blocks. SEAM_ERR_ARG above 255. */
 seam_err seam_gp_set_block_size(seam_gp *gp, size_t max);
+
+/* Sets the most data of one block of a GP chain (1..255; 0: 255, the default): INSTALL,
+   DELETE and PUT KEY longer than that are chained (for cards with small buffers, and
+   tests of chaining). SEAM_ERR_ARG above 255. */
+seam_err seam_gp_set_chain_size(seam_gp *gp, size_t block);
 
 /* Whether seam_gp_transmit follows a 61xx answer with GET RESPONSE and resends a
    command sent in clear with the Le of a 6Cxx answer (follow, the default); with
