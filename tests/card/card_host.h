@@ -35,8 +35,9 @@
 #define SEAM_TEST_APPS "build/apps"
 #endif
 
-#define HOST_BLOCK 200u /* LOAD block data: the tests' figures (write points, bytes) count these   \
-                         */
+#define HOST_BLOCK                                                                                 \
+    200u /* LOAD block data: the tests' figures (write points, bytes) count these                  \
+          */
 
 typedef struct {
     char dir[64];
@@ -60,12 +61,17 @@ static uint8_t last_wrapped[SEAM_GP_APDU_MAX]; /* the last APDU the session sent
 static size_t last_wrapped_len;
 static uint8_t last_received[SEAM_CARD_RESPONSE_MAX]; /* its response, as received */
 static size_t last_received_len;
+static size_t received_data; /* response data bytes of the last command, all parts (61xx) */
 
 /* Keeps the last APDU the session sent and its response as they crossed the interface
    (wrapped), for tests that replay a command or look at what a terminal relays. */
 static inline void host_trace(void *ctx, seam_gp_trace_point point, const uint8_t *bytes,
                               size_t len) {
     (void)ctx;
+    if (point == SEAM_GP_TRACE_COMMAND)
+        received_data = 0;
+    if (point == SEAM_GP_TRACE_RESPONSE_WRAPPED && len >= 2)
+        received_data += len - 2;
     if (point == SEAM_GP_TRACE_COMMAND_WRAPPED && len <= sizeof last_wrapped) {
         memcpy(last_wrapped, bytes, len);
         last_wrapped_len = len;
@@ -231,7 +237,8 @@ static inline seam_gp_aid aid_of(const uint8_t *bytes, size_t len) {
     return aid;
 }
 
-static inline uint8_t *read_app(const char *name, size_t *len) {
+/* The module (wasm bytes) of apps/NAME.wasm; the caller frees it. */
+static inline uint8_t *read_module(const char *name, size_t *len) {
     char path[512];
     const char *dir = getenv("SEAM_TEST_APPS");
     snprintf(path, sizeof path, "%s/%s.wasm", dir ? dir : SEAM_TEST_APPS, name);
@@ -240,15 +247,30 @@ static inline uint8_t *read_app(const char *name, size_t *len) {
     fseek(f, 0, SEEK_END);
     long l = ftell(f);
     fseek(f, 0, SEEK_SET);
-    uint8_t *module = malloc((size_t)l), *b = malloc((size_t)l + 8);
+    uint8_t *module = malloc((size_t)l + 1);
     assert_non_null(module);
-    assert_non_null(b);
     assert_int_equal(fread(module, 1, (size_t)l, f), (size_t)l);
     fclose(f);
-    assert_true(l >= 0x100 && l <= 0xFFFF); /* the load file: C4 82 hh ll || module */
-    assert_int_equal(seam_gp_load_file(module, (size_t)l, b, (size_t)l + 8, len), SEAM_OK);
+    *len = (size_t)l;
+    return module;
+}
+
+/* The load file of module[0..len) (C4 82 hh ll || module: every applet is 256 bytes
+   to 64 KiB); frees module, the caller frees the result. */
+static inline uint8_t *load_file_of(uint8_t *module, size_t len, size_t *file_len) {
+    uint8_t *b = malloc(len + 8);
+    assert_non_null(b);
+    assert_true(len >= 0x100 && len <= 0xFFFF);
+    assert_int_equal(seam_gp_load_file(module, len, b, len + 8, file_len), SEAM_OK);
     free(module);
     return b;
+}
+
+/* The load file of apps/NAME.wasm; the caller frees it. */
+static inline uint8_t *read_app(const char *name, size_t *len) {
+    size_t module_len = 0;
+    uint8_t *module = read_module(name, &module_len);
+    return load_file_of(module, module_len, len);
 }
 
 /* INSTALL [for load] of package aid into the selected SD: no SD AID, hash, params, token. */
@@ -294,6 +316,36 @@ static inline uint16_t install(seam_card *card, uint8_t p1, const uint8_t *pkg, 
                                  .privileges_len = 1,
                                  .app_params = params,
                                  .app_params_len = params_len};
+    return install_with(card, &in);
+}
+
+/* INSTALL [for install] (p1 04) or [for install and make selectable] (0C) of module cls
+   of package pkg as instance aid (AIDs of any length), privileges 00, C9 params. */
+static inline uint16_t install_aids(seam_card *card, uint8_t p1, const uint8_t *pkg, size_t pkg_len,
+                                    const uint8_t *cls, size_t cls_len, const uint8_t *aid,
+                                    size_t aid_len, const uint8_t *params, size_t params_len) {
+    seam_gp_install_fields in = {.role = p1,
+                                 .elf = aid_of(pkg, pkg_len),
+                                 .module = aid_of(cls, cls_len),
+                                 .application = aid_of(aid, aid_len),
+                                 .privileges_len = 1,
+                                 .app_params = params,
+                                 .app_params_len = params_len};
+    return install_with(card, &in);
+}
+
+/* INSTALL [for make selectable] of aid, no privileges. */
+static inline uint16_t make_selectable(seam_card *card, const uint8_t *aid, size_t len) {
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_MAKE_SELECTABLE,
+                                 .application = aid_of(aid, len)};
+    return install_with(card, &in);
+}
+
+/* INSTALL [for extradition] of package or instance aid to SD `to`. */
+static inline uint16_t extradite(seam_card *card, const uint8_t *to, size_t to_len,
+                                 const uint8_t *aid, size_t len) {
+    seam_gp_install_fields in = {
+        .role = SEAM_GP_FOR_EXTRADITION, .sd = aid_of(to, to_len), .application = aid_of(aid, len)};
     return install_with(card, &in);
 }
 

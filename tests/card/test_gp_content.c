@@ -95,18 +95,17 @@ static void refusals_leave_nothing_behind(void **state) {
     open_channel(f->card);
     used = seam_nvm_used_bytes(nvm); /* the sequence counter moved */
     /* LOAD without INSTALL [for load], then blocks out of order */
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x00, file, 200), 0x6985);
+    assert_int_equal(load_one(f->card, 0x00, false, file, 200), 0x6985);
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x01, file, 200), 0x6A86);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x00, file, 200), 0x6985); /* load ended */
+    assert_int_equal(load_one(f->card, 0x01, false, file, 200), 0x6A86);
+    assert_int_equal(load_one(f->card, 0x00, false, file, 200), 0x6985); /* load ended */
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x00, file, 200), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x80, 0x00, file + 200, 200), 0x6A86); /* repeat */
+    assert_int_equal(load_one(f->card, 0x00, false, file, 200), 0x9000);
+    assert_int_equal(load_one(f->card, 0x00, true, file + 200, 200), 0x6A86); /* repeat */
     /* a load file that is not a wasm module, or whose C4 length is wrong */
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
     assert_int_equal(
-        gp(f->card, true, 0xE8, 0x80, 0x00, (const uint8_t[]){0xC4, 4, 0, 0x61, 0x73, 0x6D}, 6),
-        0x6A80);
+        load_one(f->card, 0x00, true, (const uint8_t[]){0xC4, 4, 0, 0x61, 0x73, 0x6D}, 6), 0x6A80);
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
     file[3] ^= 1;
     assert_int_equal(load_blocks(f->card, file, len), 0x6A80);
@@ -246,7 +245,7 @@ static void load_file_hash_is_checked_at_the_last_block(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(install_for_load_hash(f->card, purse_pkg, sizeof purse_pkg, junk, bad[i]),
                          0x6A80);
-        assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x00, file, 200), 0x6985);
+        assert_int_equal(load_one(f->card, 0x00, false, file, 200), 0x6985);
     }
     assert_int_equal(seam_nvm_used_bytes(nvm), used);
     assert_int_equal(install(f->card, 0x0C, purse_pkg, purse_cls, purse_cls, NULL, 0), 0x6A88);

@@ -142,7 +142,7 @@ static void card_locked_refuses_content_changes_until_unlocked(void **state) {
     assert_int_equal(s.lifecycle, 0x7F);
     /* no content change */
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x6985);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x80, 0x00, load_block, sizeof load_block), 0x6985);
+    assert_int_equal(load_one(f->card, 0x00, true, load_block, sizeof load_block), 0x6985);
     assert_int_equal(delete_aid(f->card, hello_cls, sizeof hello_cls, 0x00), 0x6985);
     assert_int_equal(install(f->card, 0x0C, hello_pkg, hello_cls,
                              (const uint8_t[]){0xA0, 0, 0, 5, 0x48, 0x45, 2}, NULL, 0),

@@ -119,14 +119,6 @@ static uint16_t delete_record(seam_card *card, const uint8_t *aid, size_t len) {
     return x(card, 0xE4, 0x00, 0x00, d, 3 + len);
 }
 
-/* INSTALL [for extradition] of instance aid to SD to. */
-static uint16_t extradite(seam_card *card, const uint8_t *to, size_t to_len, const uint8_t *aid,
-                          size_t len) {
-    seam_gp_install_fields in = {
-        .role = SEAM_GP_FOR_EXTRADITION, .sd = aid_of(to, to_len), .application = aid_of(aid, len)};
-    return install_with(card, &in);
-}
-
 /* INSTALL [for personalization] of instance aid: the STORE DATA target. */
 static uint16_t perso_target(seam_card *card, const uint8_t *aid, size_t len) {
     return install_perso(card, aid, len);
