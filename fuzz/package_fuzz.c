@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the package metadata parser (src/card/package.c): raw
+ * libFuzzer target for the package metadata parser (src/card/applet/package.c): raw
  * bytes are the contents of a "seam.package" section. A success must describe
  * a package that the parser's own rules accept.
  */
