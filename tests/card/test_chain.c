@@ -14,7 +14,7 @@
  */
 #include "card_host.h"
 
-#include "card/registry.h"
+#include "card/store/registry.h"
 #include "crypto/hex.h"
 #include "scp03_vectors.h"
 

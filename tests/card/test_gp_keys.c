@@ -4,7 +4,7 @@
  * was (X6), and a power cut at any write point of PUT KEY leaves either the
  * old key set or the new one, with SCP03 still opening (X4).
  */
-#include "card/registry.h"
+#include "card/store/registry.h"
 #include "card_host.h"
 
 static const uint8_t isd[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "card/package_store.h"
+#include "card/store/package_store.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/nvm.h"

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "card/registry.h"
+#include "card/store/registry.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/nvm.h"

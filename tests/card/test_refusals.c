@@ -9,8 +9,8 @@
  * on. Packages stored by an older card without these checks are refused at
  * INSTALL, STORE DATA and migrate with a status word, not a storage failure.
  */
-#include "card/applet_runtime.h"
-#include "card/package_store.h"
+#include "card/applet/applet_runtime.h"
+#include "card/store/package_store.h"
 #include "card_host.h"
 
 static const uint8_t test_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x99, 0x01};

@@ -1,7 +1,7 @@
 /*
  * Package upgrades across providers' security domains: the useful and the
  * temporary useful space (requirements U1-U10, X4; docs/restore-module.md
- * "Upgrade: MANAGE ELF UPGRADE"; src/card/upgrade.c).
+ * "Upgrade: MANAGE ELF UPGRADE"; src/card/upgrade/upgrade.c).
  *
  * The ISD loads purse 1.0 (P1, package A00000055055); bank A and bank B,
  * supplementary SDs with Authorized Management created by the ISD and handed

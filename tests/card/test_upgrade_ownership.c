@@ -14,7 +14,7 @@
  * version 2.0 that keeps every personalization block and application data
  * entry it is handed and answers them to anyone (INS 01).
  */
-#include "card/package_store.h"
+#include "card/store/package_store.h"
 #include "sd_host.h"
 
 static const uint8_t bank_a[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0A};
