@@ -103,7 +103,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     if (!e)
         e = seam_applet_restore(module, NULL, image, inst.pages, &applet);
     if (instance_refused(&e, &r->sw))
-        goto out; /* an unusable package (issue 9 item 13): refused, not a storage failure */
+        goto out; /* an unusable package: refused, not a storage failure */
     if (!e) {     /* the applet's own restore record, for its restore_put calls */
         ch->restore.nvm = c->nvm;
         restore_identity_make(&ch->restore.id, inst.sd, inst.sd_len, aid, aid_len);

@@ -33,7 +33,7 @@ seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_mod
  * storage failure: a module that does not decode, package metadata, an import
  * the runtime does not bind, a limit, a missing or mistyped export. Then *sw is
  * 6A80 and *e SEAM_OK, so that the command answers a status word and keeps its
- * secure channel (issue 9 item 13); otherwise nothing changes.
+ * secure channel; otherwise nothing changes.
  */
 bool instance_refused(seam_err *e, uint16_t *sw);
 

@@ -11,7 +11,7 @@
  *                          package record + module in this command's transaction
  *
  * A load belongs to the SD that sent INSTALL [for load], on that channel and in
- * that secure channel session (issue 9 item 4): a LOAD from another SD, session
+ * that secure channel session (docs/security.md): a LOAD from another SD, session
  * or channel is refused (6985), and the package is always that SD's. Any
  * refusal during a load ends it: the next LOAD needs a new INSTALL [for
  * load]. Nothing of a load is persistent before its last block, so a power
@@ -80,7 +80,7 @@ static void reply_ok(seam_card *c, reply *r) {
 }
 
 /* True when aid names a security domain, a package or an instance, is the built-in
-   security domain package's, or is reserved by an upgrade session (issue 9 item 1):
+   security domain package's, or is reserved by an upgrade session (P10, U5):
    for a package loaded by loader, the sessions it owns do not count; for anything
    else (loader NULL) every session does. */
 static seam_err aid_in_use(seam_card *c, const uint8_t *aid, size_t len, const registry_sd *loader,
@@ -211,7 +211,7 @@ static seam_err load_finish(seam_card *c, reply *r) {
     if (seam_package_read(module, &info) != SEAM_OK || info.aid.len != c->load.aid_len ||
         memcmp(info.aid.bytes, c->load.aid, info.aid.len))
         goto out;
-    /* item 13 of issue 9: a package install could not use is refused now (6A80) */
+    /* a package install could not use is refused now (6A80), not at INSTALL */
     e = seam_applet_check(module);
     if (instance_refused(&e, &r->sw) || e)
         goto out;
@@ -237,7 +237,7 @@ out:
 }
 
 /* True when a LOAD on ch continues the load in progress: the same channel, SD and
-   secure channel session as its INSTALL [for load] (issue 9 item 4). */
+   secure channel session as its INSTALL [for load]. */
 static bool load_continues(const seam_card *c, const channel *ch) {
     uint8_t name[sizeof c->load.session];
     channel_session_name(ch, name);
@@ -585,7 +585,7 @@ static seam_err extradition(seam_card *c, const registry_sd *self, const seam_ap
     }
     /* an instance of either version of a package being upgraded stays in its SD while
        the session lives: one of P2 given to another SD would count as that SD's move
-       and let the clean-up delete its P1 instances (U5, U7; issue 9 item 1 family) */
+       and let the clean-up delete its P1 instances (U5, U7) */
     e = upgrade_reserved(c, inst.package, inst.package_len, NULL, &found);
     if (e || found) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;

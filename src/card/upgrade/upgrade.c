@@ -31,7 +31,7 @@
  *   install], DELETE, status query and power-up, and waits while an old
  *   instance is selected on a logical channel.
  *
- * Ownership (issue 9 item 1). While a session lives, P1's and P2's AIDs are
+ * Ownership (P10, U5; docs/security.md). While a session lives, P1's and P2's AIDs are
  * reserved for its owner (upgrade_reserved): nobody else may load a package
  * under them, and nobody may use them for a security domain or an instance.
  * P2 must be the owner's: start refuses a C4 naming another SD's package,
@@ -424,8 +424,8 @@ static seam_err move_instances(seam_card *c, const uint8_t *aid, size_t len, uin
 }
 
 /*
- * Whether a session started by self may take aid as its new package AID (item 1 of
- * issue 9): *sw 9000; 6985 when another session reserves aid (as its old or new
+ * Whether a session started by self may take aid as its new package AID (P10, U5):
+ * *sw 9000; 6985 when another session reserves aid (as its old or new
  * AID) or aid names a security domain or an instance (no package could be loaded
  * there); 6982 when a package of another SD is there already (a migration installs
  * only code of the session's owner). Errors: nvm errors.

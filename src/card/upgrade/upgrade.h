@@ -29,7 +29,7 @@ seam_err gp_manage_elf_upgrade(seam_card *c, channel *ch, const card_command *cm
  * True in *reserved when aid is the old or the new package AID of an upgrade
  * session whose owner is not self (self NULL: of any session). While a session
  * lives, only its owner may load a package under those AIDs, and nobody may
- * use them for a security domain or an instance (issue 9 item 1). Errors: nvm.
+ * use them for a security domain or an instance (P10, U5). Errors: nvm.
  */
 seam_err upgrade_reserved(seam_card *c, const uint8_t *aid, size_t len, const registry_sd *self,
                           bool *reserved);
