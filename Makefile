@@ -12,8 +12,9 @@
 #   make clean      remove build/
 #
 # Stages of check, also usable alone: test (ctest on build/release), asan
-# (ASan+UBSan build in build/asan and its ctest), format-check, spec (WebAssembly
-# conformance through scripts/spec.sh), interop (tests/interop/run.sh), fuzz.
+# (ASan+UBSan build in build/asan and its ctest), format-check, layers (the include
+# graph of src/, scripts/layers.py), spec (WebAssembly conformance through
+# scripts/spec.sh), interop (tests/interop/run.sh), fuzz.
 #
 # Knobs: CC (compiler for release and asan), FUZZ_CC (default clang),
 # BUILD_TYPE (default RelWithDebInfo), JOBS (default 2), FUZZ_SECONDS (default
@@ -46,8 +47,8 @@ seam_binary = $$(if [ -x $(1)/seam ]; then echo $(1)/seam; else echo $(1)/src/cl
 # The C files clang-format owns (build directories excluded).
 format_files = find -L $(FORMAT_DIRS) -type d -name 'build*' -prune -o -type f \( -name '*.c' -o -name '*.h' \) -print | sort
 
-.PHONY: all deps build test asan-build asan format-check spec interop fuzz-build fuzz check demo bench \
-	format clean
+.PHONY: all deps build test asan-build asan format-check layers spec interop fuzz-build fuzz check \
+	demo bench format clean
 
 all: build
 
@@ -81,6 +82,12 @@ format-check:
 		echo "some files are not formatted: run make format"; exit 1; \
 	fi; \
 	echo "$$(echo $$files | wc -w) files are formatted"
+
+# Every #include of src/ and include/seam/ points the way the layers, and the card's
+# folders, allow (docs/architecture.md, docs/card.md "Structure").
+layers:
+	$(call banner,layers: the include graph of src/)
+	scripts/layers.py
 
 spec: build asan-build
 	$(call banner,spec: WebAssembly conformance)
@@ -130,7 +137,7 @@ interop: build
 	$(call banner,interop: pcscd + vpcd + opensc-tool + pyscard)
 	tests/interop/run.sh $(call seam_binary,$(RELEASE_DIR))
 
-check: deps build test asan format-check spec interop fuzz
+check: deps build test asan format-check layers spec interop fuzz
 	@printf '\n==== check: all stages passed in %s s ====\n' "$$(( $$(date +%s) - $(START_TIME) ))"
 
 demo: deps build

@@ -1,6 +1,7 @@
 /*
  * Card bench: a card image in a temporary directory, the purse loaded and
- * installed through the APDU interface (SCP03, INSTALL, LOAD), then many
+ * installed through the APDU interface by the host library (include/seam/gp.h:
+ * SCP03, INSTALL, LOAD over seam_link_card), then many
  * purse DEBITs on one selected instance, in-process. Prints APDUs per second
  * for a DEBIT and the NVM bytes each DEBIT writes (key and value bytes put by
  * its transaction) and adds to the image.
@@ -19,16 +20,23 @@
 #include <unistd.h>
 
 #include "seam/card.h"
-#include "seam/crypto.h"
+#include "seam/gp.h"
+#include "seam/link.h"
 #include "seam/nvm.h"
 
-#define LOAD_BLOCK 200u
+static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
+static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
+static const uint8_t purse_aid[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
+static const uint8_t purse_pin[] = {0x04, '1', '2', '3', '4'}; /* C9: PIN length, PIN */
 
+/* The card and the host library's session with it (seam_link_card: in this process). */
 typedef struct {
     seam_card *card;
-    seam_crypto_scp03_host host;
-    uint8_t response[SEAM_CARD_RESPONSE_MAX];
-    size_t response_len;
+    seam_gp_link link;
+    seam_gp *gp;
+    uint8_t response[SEAM_GP_RESPONSE_MAX];
+    size_t response_len; /* data only, no SW */
+    size_t block;        /* the LOAD block size the session used */
 } bench;
 
 static int die(const char *what, unsigned sw) {
@@ -36,78 +44,64 @@ static int die(const char *what, unsigned sw) {
     exit(1);
 }
 
-/* Sends apdu (wrapped for the secure channel when wrap) and returns the status word. */
-static unsigned send(bench *b, const uint8_t *apdu, size_t len, int wrap) {
-    uint8_t wrapped[300];
-    size_t n = len;
-    if (wrap && seam_crypto_scp03_host_wrap(&b->host, apdu, len, wrapped, sizeof wrapped, &n))
-        die("wrap", 0);
-    if (seam_card_transmit(b->card, wrap ? wrapped : apdu, n, b->response, sizeof b->response,
-                           &b->response_len) ||
-        b->response_len < 2)
-        die("transmit", 0);
-    if (wrap && seam_crypto_scp03_host_unwrap(&b->host, b->response, b->response_len, b->response,
-                                              sizeof b->response, &b->response_len))
-        die("unwrap", 0);
-    return (unsigned)b->response[b->response_len - 2] << 8 | b->response[b->response_len - 1];
+/* Checks a library operation: it ran, and the card answered 9000 (*sw, read after it ran). */
+static void expect_ok(const char *what, seam_err e, const uint16_t *sw) {
+    if (e)
+        fprintf(stderr, "card_bench: %s: %s\n", what, seam_err_str(e));
+    if (e || *sw != 0x9000)
+        die(what, *sw);
 }
 
-static void expect(bench *b, const char *what, const uint8_t *apdu, size_t len, int wrap) {
-    unsigned sw = send(b, apdu, len, wrap);
-    if (sw != 0x9000)
-        die(what, sw);
+/* Sends apdu through the session (wrapped while a channel is open and the class is GP's). */
+static void expect(bench *b, const char *what, const uint8_t *apdu, size_t len) {
+    uint16_t sw = 0;
+    seam_err e =
+        seam_gp_transmit(b->gp, apdu, len, b->response, sizeof b->response, &b->response_len, &sw);
+    expect_ok(what, e, &sw);
 }
 
-#define EXPECT(b, what, wrap, ...)                                                                 \
-    expect(b, what, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}), wrap)
+#define EXPECT(b, what, ...)                                                                       \
+    expect(b, what, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
 
 /* Selects the ISD and opens SCP03 (C-MAC) with the GlobalPlatform test keys. */
 static void open_channel(bench *b) {
-    uint8_t key[16], init[14] = {0x80, 0x50, 0x00, 0x00, 0x08}, ext[21];
-    for (int i = 0; i < 16; i++)
-        key[i] = (uint8_t)(0x40 + i);
-    EXPECT(b, "SELECT ISD", 0, 0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0, 0, 0x01, 0x51, 0, 0, 0, 0);
-    if (seam_crypto_random(init + 5, 8))
-        die("random", 0);
-    expect(b, "INITIALIZE UPDATE", init, sizeof init, 0);
-    if (seam_crypto_scp03_host_open(&b->host, key, key, 16, init + 5, b->response,
-                                    b->response_len - 2, 0x01, 0, ext))
-        die("card cryptogram", 0);
-    expect(b, "EXTERNAL AUTHENTICATE", ext, sizeof ext, 0);
+    seam_gp_keys keys;
+    uint16_t sw = 0;
+    seam_gp_keys_default(&keys);
+    expect_ok("SELECT ISD", seam_gp_select(b->gp, isd_aid, sizeof isd_aid, &sw), &sw);
+    expect_ok("SCP03", seam_gp_open_channel(b->gp, &keys, 0x00, 0x01, NULL, &sw), &sw);
 }
 
-/* INSTALL [for load] and the module as a C4 load file in LOAD blocks; returns its size. */
-static size_t load(bench *b, const char *path) {
+/* Reads a package file; its size in *len. */
+static uint8_t *read_module(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
-    uint8_t *file = malloc(4 + 65536), cmd[5 + LOAD_BLOCK];
-    size_t len = f && file ? fread(file + 4, 1, 65536, f) : 0;
+    uint8_t *module = malloc(65536);
+    *len = f && module ? fread(module, 1, 65536, f) : 0;
     if (f)
         fclose(f);
-    if (!len || len == 65536)
+    if (!*len || *len == 65536)
         die(path, 0);
-    file[0] = 0xC4, file[1] = 0x82, file[2] = (uint8_t)(len >> 8), file[3] = (uint8_t)len;
-    EXPECT(b, "INSTALL [for load]", 1, 0x80, 0xE6, 0x02, 0x00, 0x0B, 0x06, 0xA0, 0, 0, 0x05, 0x50,
-           0x55, 0, 0, 0, 0);
-    for (size_t off = 0, block = 0; off < len + 4; off += LOAD_BLOCK, block++) {
-        size_t n = len + 4 - off < LOAD_BLOCK ? len + 4 - off : LOAD_BLOCK;
-        memcpy(
-            cmd,
-            (uint8_t[]){0x80, 0xE8, off + n == len + 4 ? 0x80 : 0x00, (uint8_t)block, (uint8_t)n},
-            5);
-        memcpy(cmd + 5, file + off, n);
-        expect(b, "LOAD", cmd, 5 + n, 1);
-    }
-    free(file);
-    return len;
+    return module;
 }
 
-/* load, then INSTALL [for install and make selectable] of the purse. */
-static size_t load_and_install(bench *b, const char *path) {
-    size_t len = load(b, path);
-    EXPECT(b, "INSTALL [for install and make selectable]", 1, 0x80, 0xE6, 0x0C, 0x00, 0x22, 0x06,
-           0xA0, 0, 0, 0x05, 0x50, 0x55, 0x07, 0xA0, 0, 0, 0x05, 0x50, 0x55, 0x01, 0x07, 0xA0, 0, 0,
-           0x05, 0x50, 0x55, 0x01, 0x01, 0x00, 0x07, 0xC9, 0x05, 0x04, '1', '2', '3', '4', 0x00,
-           0x00);
+/* INSTALL [for load] and LOAD of the package at path (load_only), or also INSTALL [for
+   install and make selectable] of the purse with PIN 1234; returns the module's size. */
+static size_t load(bench *b, const char *path, bool load_only) {
+    seam_gp_package_install in;
+    size_t len = 0;
+    uint16_t sw = 0;
+    uint8_t *module = read_module(path, &len);
+    memset(&in, 0, sizeof in);
+    in.module = module;
+    in.module_len = len;
+    in.load_only = load_only;
+    in.c9 = purse_pin;
+    in.c9_len = sizeof purse_pin;
+    seam_gp_aid_set(&in.applet, purse_aid, sizeof purse_aid);
+    b->block = seam_gp_block_size(b->gp);
+    expect_ok(load_only ? "INSTALL [for load] + LOAD" : "INSTALL + LOAD + INSTALL",
+              seam_gp_install_package(b->gp, &in, &sw), &sw);
+    free(module);
     return len;
 }
 
@@ -124,37 +118,41 @@ int main(int argc, char **argv) {
     size_t atr_len;
     long debits = argc > 2 ? strtol(argv[2], NULL, 10) : 500;
     if (argc < 2 || debits < 1 || !mkdtemp(dir)) {
-        fprintf(stderr, "usage: card_bench PURSE.wasm [DEBITS]\n");
+        fprintf(stderr, "usage: card_bench PURSE.wasm [DEBITS [PURSE_V2.wasm]]\n");
         return 2;
     }
     snprintf(path, sizeof path, "%s/card.db", dir);
-    if (seam_card_create(path, 0, &b.card) || seam_card_power_on(b.card, atr, sizeof atr, &atr_len))
+    if (seam_card_create(path, 0, &b.card) ||
+        seam_card_power_on(b.card, atr, sizeof atr, &atr_len) || seam_link_card(b.card, &b.link) ||
+        seam_gp_new(&b.link, &b.gp))
         die("card create", 0);
     seam_nvm *nvm = seam_card_nvm(b.card);
     open_channel(&b);
-    size_t module = load_and_install(&b, argv[1]);
-    EXPECT(&b, "SELECT purse", 0, 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0, 0, 0x05, 0x50, 0x55, 0x01,
+    size_t module = load(&b, argv[1], false);
+    EXPECT(&b, "SELECT purse", 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0, 0, 0x05, 0x50, 0x55, 0x01,
            0x00);
-    EXPECT(&b, "VERIFY", 0, 0x00, 0x20, 0x00, 0x00, 0x04, '1', '2', '3', '4');
-    EXPECT(&b, "CREDIT", 0, 0x00, 0x30, 0x00, 0x00, 0x04, 0x7F, 0xFF, 0xFF, 0xFF);
+    EXPECT(&b, "VERIFY", 0x00, 0x20, 0x00, 0x00, 0x04, '1', '2', '3', '4');
+    EXPECT(&b, "CREDIT", 0x00, 0x30, 0x00, 0x00, 0x04, 0x7F, 0xFF, 0xFF, 0xFF);
     size_t used_before = seam_nvm_used_bytes(nvm);
     uint64_t written = 0, fuel_before = seam_card_applet_fuel(b.card);
     double start = now(CLOCK_MONOTONIC), cpu_start = now(CLOCK_PROCESS_CPUTIME_ID);
     for (long i = 0; i < debits; i++) {
-        EXPECT(&b, "DEBIT", 0, 0x00, 0x40, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01);
+        EXPECT(&b, "DEBIT", 0x00, 0x40, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01);
         written += seam_nvm_txn_bytes_written(nvm);
     }
     double seconds = now(CLOCK_MONOTONIC) - start;
     double cpu = now(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
     uint64_t fuel = seam_card_applet_fuel(b.card) - fuel_before;
     size_t used_after = seam_nvm_used_bytes(nvm);
-    EXPECT(&b, "BALANCE", 0, 0x00, 0x50, 0x00, 0x00, 0x00);
+    EXPECT(&b, "BALANCE", 0x00, 0x50, 0x00, 0x00, 0x00);
     unsigned long balance = (unsigned long)b.response[0] << 24 |
                             (unsigned long)b.response[1] << 16 | (unsigned long)b.response[2] << 8 |
                             b.response[3];
     if (balance != 0x7FFFFFFFul - (unsigned long)debits)
         die("BALANCE after the debits", 0);
-    printf("purse: %zu bytes of wasm loaded and installed over SCP03\n", module);
+    printf("purse: %zu bytes of wasm loaded and installed over SCP03 (the host library, "
+           "LOAD blocks of %zu bytes)\n",
+           module, b.block);
     printf("purse DEBIT in-process: %ld APDUs in %.3f s: %.0f APDUs/s (%.1f us each)\n", debits,
            seconds, (double)debits / seconds, seconds * 1e6 / (double)debits);
     printf("purse DEBIT CPU time: %.1f us each (the rest of the wall time is waiting, mostly in "
@@ -167,21 +165,26 @@ int main(int argc, char **argv) {
     printf("fuel per DEBIT: %.1f (seam_card_applet_fuel)\n", (double)fuel / (double)debits);
     if (argc > 3) { /* the update to 2.0: only the package crosses the interface */
         seam_card_traffic before, after;
-        EXPECT(&b, "SELECT ISD", 0, 0x00, 0xA4, 0x04, 0x00, 0x00);
+        seam_gp_upgrade_status st;
+        uint16_t sw = 0;
         open_channel(&b);
         seam_card_traffic_get(b.card, &before);
-        EXPECT(&b, "MANAGE ELF UPGRADE start", 1, 0x80, 0xEA, 0x01, 0x00, 0x08, 0x4F, 0x06, 0xA0, 0,
-               0, 0x05, 0x50, 0x55, 0x00);
-        size_t v2 = load(&b, argv[3]);
+        expect_ok("MANAGE ELF UPGRADE start",
+                  seam_gp_upgrade(b.gp, SEAM_GP_UPGRADE_START, purse_pkg, sizeof purse_pkg, NULL, 0,
+                                  &st, &sw),
+                  &sw);
+        size_t v2 = load(&b, argv[3], true);
         double t0 = now(CLOCK_MONOTONIC);
-        EXPECT(&b, "MANAGE ELF UPGRADE migrate", 1, 0x80, 0xEA, 0x02, 0x00, 0x08, 0x4F, 0x06, 0xA0,
-               0, 0, 0x05, 0x50, 0x55, 0x00);
+        expect_ok("MANAGE ELF UPGRADE migrate",
+                  seam_gp_upgrade(b.gp, SEAM_GP_UPGRADE_MIGRATE, purse_pkg, sizeof purse_pkg, NULL,
+                                  0, &st, &sw),
+                  &sw);
         double migrate = now(CLOCK_MONOTONIC) - t0;
         uint64_t migrate_written = seam_nvm_txn_bytes_written(nvm);
         seam_card_traffic_get(b.card, &after);
-        EXPECT(&b, "SELECT purse", 0, 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0, 0, 0x05, 0x50, 0x55,
-               0x01, 0x00);
-        EXPECT(&b, "BALANCE", 0, 0x00, 0x50, 0x00, 0x00, 0x00);
+        EXPECT(&b, "SELECT purse", 0x00, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0, 0, 0x05, 0x50, 0x55, 0x01,
+               0x00);
+        EXPECT(&b, "BALANCE", 0x00, 0x50, 0x00, 0x00, 0x00);
         unsigned long kept = (unsigned long)b.response[0] << 24 |
                              (unsigned long)b.response[1] << 16 |
                              (unsigned long)b.response[2] << 8 | b.response[3];
@@ -201,6 +204,8 @@ int main(int argc, char **argv) {
                "restore), balance kept\n",
                migrate * 1e3, (unsigned long long)migrate_written);
     }
+    seam_gp_free(b.gp);
+    seam_gp_link_close(&b.link);
     seam_card_close(b.card);
     seam_card_remove(path);
     rmdir(dir);

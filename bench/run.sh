@@ -93,7 +93,7 @@ build_dir=$(dirname "$SEAM")
 echo
 echo "card: purse DEBIT and the update to 2.0 (bench/card_bench.c)"
 if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_bench" bench/card_bench.c \
-    "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm &&
+    "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm $(pkg-config --libs libpcsclite) &&
     "$OUT/card_bench" "$build_dir/apps/purse.wasm" "${CARD_DEBITS:-500}" \
         "$build_dir/apps/purse_v2.wasm"; then
     if [ -x bench/card_vpcd.sh ]; then

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card/apdu.h"
-#include "card/sw.h"
+#include "card/iso/apdu.h"
+#include "card/iso/sw.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

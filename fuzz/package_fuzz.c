@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the package metadata parser (src/card/package.c): raw
+ * libFuzzer target for the package metadata parser (src/card/applet/package.c): raw
  * bytes are the contents of a "seam.package" section. A success must describe
  * a package that the parser's own rules accept.
  */
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "card/package.h"
+#include "card/applet/package.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the restore module's codec (src/card/restore.c): the
+ * libFuzzer target for the restore module's codec (src/card/store/restore_records.c): the
  * personalization blocks of DGI 7F70 and of a package's seam.perso section,
  * and the application data entries of DGI 7F71. Each validator must agree
  * with a walk that checks every element on its own, and no element may
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "card/restore.h"
+#include "card/store/restore_records.h"
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \

@@ -139,9 +139,9 @@ used_new=$(used_bytes)
 cat >"$OUT/issue.script" <<EOF
 00A4040008A000000151000000 00            => 9000   # SELECT the ISD
 .scp03 level=01                                    # secure channel, C-MAC
-.load $PURSE
-# INSTALL [for install and make selectable] package, class, instance, privileges, C9 params
-80E60C0022 06A00000055055 07A0000005505501 07A0000005505501 0100 07C9050431323334 00 00 => 9000
+# INSTALL [for load], LOAD, INSTALL [for install and make selectable] of the purse
+# (instance = class A0000005505501); install parameters C9: PIN length 4, PIN "1234"
+.install $PURSE params=0431323334
 00A4040007A0000005505501 00              => 9000   # SELECT the purse
 00400000 04 00000019                     => 6985   # DEBIT 25 before the PIN: refused
 00200000 04 31323334                     => 9000   # VERIFY PIN 1234
@@ -203,10 +203,10 @@ echo "and used; the card's restore module files the STORE DATA block."
 cat >"$OUT/perso.script" <<EOF
 $ISD_SELECT
 .scp03 level=03                                    # C-DECRYPTION + C-MAC: the PIN travels encrypted
-# INSTALL [for install and make selectable] instance A0000005505502, no parameters (PIN 1234)
-80E60C001D 06A00000055055 07A0000005505501 07A0000005505502 0100 02C900 00 00 => 9000
-80E62000 0D 0000 07A0000005505502 000000 00  => 9000   # INSTALL [for personalization]
-80E29000 07 DF0104 35363738 00             => 9000   # STORE DATA: DF01 PIN 5678
+# a second instance from the package already loaded, no parameters (PIN 1234)
+.install package=A00000055055 module=A0000005505501 aid=A0000005505502
+# INSTALL [for personalization], then STORE DATA of the TLV DF01: PIN 5678
+.store-data DF010435363738 tlv perso=A0000005505502
 00A4040007A0000005505502 00               => 9000   # SELECT the new purse
 00200000 04 31323334                      => 63C2   # VERIFY 1234: replaced
 00200000 04 35363738                      => 9000   # VERIFY 5678
@@ -218,17 +218,14 @@ EOF
 run_script perso "$CARD"
 
 echo
-echo "The first update: MANAGE ELF UPGRADE start (the ISD's purse 1.0 moves to"
-echo "the temporary useful space), LOAD of purse 2.0, migrate (both purses of the"
-echo "ISD reinstalled as 2.0 from their restore records). Its bytes, per"
+echo "The first update (.upgrade): MANAGE ELF UPGRADE start (the ISD's purse 1.0"
+echo "moves to the temporary useful space), LOAD of purse 2.0, migrate (both purses"
+echo "of the ISD reinstalled as 2.0 from their restore records). Its bytes, per"
 echo "instruction (.traffic):"
 cat >"$OUT/update-purse.script" <<EOF
 $ISD_SELECT
 .scp03 level=01
-# A1 { 90 status, 4F package, ... }
-80EA0100 08 4F06A00000055055 00  => 9000 A10B9001024F06A00000055055          # start: 02 waiting for the package
-.load $APPS/purse_v2.wasm
-80EA0200 08 4F06A00000055055 00  => 9000 A10E9001014F06A00000055055810102    # migrate: 01 completed, 81: 2 migrated
+.upgrade $APPS/purse_v2.wasm                       # start, LOAD, migrate
 .traffic
 EOF
 run_script update-purse "$CARD"
@@ -239,6 +236,8 @@ load_blocks=$(ins_commands update-purse E8)
 other_in=$((update_in - load_in))
 [ "$(ins_commands update-purse E2)" = 0 ] || die "the update sent STORE DATA"
 [ "$other_in" -lt 200 ] || die "the update sent $other_in bytes besides the package"
+grep -q "migrate: completed, 2 instances migrated" "$OUT/update-purse.out" ||
+    die "the update did not migrate both purses"
 echo "The update took $update_in bytes in: $load_in in $load_blocks LOAD blocks for the"
 echo "$purse_v2_size-byte package (each block adds its header, C-MAC and Le), and $other_in"
 echo "for everything else (SELECT, the SCP03 handshake, INSTALL [for load], two"
@@ -294,11 +293,8 @@ echo "2026-01-15."
 cat >"$OUT/paytv.script" <<EOF
 $ISD_SELECT
 .scp03 level=03
-.load $APPS/paytv.wasm
-# INSTALL [for install and make selectable] package A0000005505456, instance = class A000000550545601
-80E60C0020 07A0000005505456 08A000000550545601 08A000000550545601 0100 02C900 00 00 => 9000
-80E62000 0E 0000 08A000000550545601 000000 00   => 9000   # INSTALL [for personalization]
-80E29000 1E DF1008 $TV_ID DF1110 $TV_KEY 00      => 9000   # STORE DATA: identity, key
+.install $APPS/paytv.wasm                          # package A0000005505456, instance = class A000000550545601
+.store-data DF1008${TV_ID}DF1110$TV_KEY tlv perso=A000000550545601   # identity, key
 00A4040008A000000550545601 00     => 9000   # SELECT pay-TV
 0050000000                        => 9000 $TV_ID  # GET IDENTITY
 00100000 0E $CH1 $EXP1 $MAC1      => 9000   # ADD ENTITLEMENT channel $CH1
@@ -317,9 +313,7 @@ echo "The second update: pay-TV 1.0 to 2.0, the same way."
 cat >"$OUT/update-paytv.script" <<EOF
 $ISD_SELECT
 .scp03 level=01
-80EA0100 09 4F07A0000005505456 00  => 9000 A10C9001024F07A0000005505456        # start: 02
-.load $APPS/paytv_v2.wasm
-80EA0200 09 4F07A0000005505456 00  => 9000 A10F9001014F07A0000005505456810101  # migrate: 01 completed, 1 migrated
+.upgrade $APPS/paytv_v2.wasm
 .traffic
 EOF
 run_script update-paytv "$CARD"
@@ -328,6 +322,8 @@ tv_in=$(bytes_in update-paytv)
 tv_other=$((tv_in - $(ins_bytes_in update-paytv E8)))
 [ "$(ins_commands update-paytv E2)" = 0 ] || die "the pay-TV update sent STORE DATA"
 [ "$tv_other" -lt 200 ] || die "the pay-TV update sent $tv_other bytes besides the package"
+grep -q "migrate: completed, 1 instance migrated" "$OUT/update-paytv.out" ||
+    die "the pay-TV update did not migrate"
 
 cat >"$OUT/after-paytv.script" <<EOF
 00A4040008A000000550545601 00     => 9000   # pay-TV, now 2.0
@@ -369,11 +365,10 @@ KEY_B=B5B5B5B5B5B5B5B5B5B5B5B5B5B5B5B5
 cat >"$OUT/banks.script" <<EOF
 $ISD_SELECT
 .scp03 level=01
-# INSTALL [for install and make selectable] from the SD package: ELF A0000001515350,
-# module A000000151535041; privileges 80C000 (security domain, trusted path,
-# Authorized Management); C9 empty
-80E60C0021 07A0000001515350 08A000000151535041 07A000000559100A 0380C000 02C900 00 00 => 9000  # bank A
-80E60C0021 07A0000001515350 08A000000151535041 07A000000559100B 0380C000 02C900 00 00 => 9000  # bank B
+# two SSDs from the SD package (ELF A0000001515350, module A000000151535041) with
+# privileges 80C000: security domain, trusted path, Authorized Management
+.install package=A0000001515350 module=A000000151535041 aid=A000000559100A privileges=80C000  # bank A
+.install package=A0000001515350 module=A000000151535041 aid=A000000559100B privileges=80C000  # bank B
 .load $PURSE
 EOF
 run_script banks "$BANKS"
@@ -393,9 +388,8 @@ for bank in A B; do
 .scp03 level=03                                # the inherited keys
 .putkey key=$key                               # bank $bank's own keys
 .scp03 level=03 key=$key
-80E60C001D 06A00000055055 07A0000005505501 07$inst 0100 02C900 00 00 => 9000  # purse $inst
-80E62000 0D 0000 07$inst 000000 00  => 9000   # INSTALL [for personalization]
-80E29000 07 DF0104 $pin 00          => 9000   # STORE DATA: PIN
+.install package=A00000055055 module=A0000005505501 aid=$inst   # bank $bank's purse
+.store-data DF0104$pin tlv perso=$inst           # its PIN
 00A4040007$inst 00                  => 9000
 00200000 04 $pin                    => 9000   # VERIFY
 00300000 04 $amount                 => 9000   # CREDIT

@@ -1,8 +1,8 @@
 /*
- * test_thief: a hostile applet for the ownership tests (tests/card/test_squatting.c,
- * issue 9 item 1). It claims the purse's package AID (A00000055055) and applet
- * class (A0000005505501) at version 2.0, so that it could stand in for purse 2.0
- * in an upgrade, and it keeps whatever the card hands it for anyone who asks:
+ * test_thief: a hostile applet for the ownership tests
+ * (tests/card/test_upgrade_ownership.c). It claims the purse's package AID (A00000055055) and
+ * applet class (A0000005505501) at version 2.0, so that it could stand in for purse 2.0 in an
+ * upgrade, and it keeps whatever the card hands it for anyone who asks:
  *
  * personalize: appends every block it receives (P1, data) to its loot; the
  *   personalization replay of an upgrade would hand it the record's blocks

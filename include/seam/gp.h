@@ -109,6 +109,14 @@ typedef enum {
    "SECURED"); application-specific states give "SELECTABLE+xx". Writes into buf. */
 const char *seam_gp_lifecycle_text(seam_gp_scope scope, uint8_t lifecycle, char *buf, size_t size);
 
+/* Words for the command a header (CLA INS P1 P2, as seam_gp_last_command gives it)
+   names, written into buf: "INSTALL [for load]", "LOAD block 3", "DELETE", or
+   "the command 80 F0 40 80" for one without a name here. */
+const char *seam_gp_command_text(const uint8_t header[4], char *buf, size_t size);
+
+/* What a MANAGE ELF UPGRADE status byte means ("waiting for the new package"); never NULL. */
+const char *seam_gp_upgrade_text(uint8_t status);
+
 /* Writes the names of the privileges set in priv[0..len) (1 or 3 bytes),
    comma-separated ("SecurityDomain,CardLock,...", "none") into buf. */
 const char *seam_gp_privileges_text(const uint8_t *priv, size_t len, char *buf, size_t size);
@@ -397,8 +405,9 @@ seam_err seam_gp_transmit(seam_gp *gp, const uint8_t *apdu, size_t len, uint8_t 
 /* The data of the last response (unwrapped, no SW) and its length. */
 const uint8_t *seam_gp_response(const seam_gp *gp, size_t *len);
 
-/* SELECT by AID (00 A4 04 00 Lc aid 00; empty: the card's default, the ISD).
-   Ends the secure channel (the card does too). The FCI is seam_gp_response. */
+/* SELECT by AID (00 A4 04 00 Lc aid 00; empty: the card's default, the ISD). A
+   selection the card accepts (9000, 62xx, 63xx) ends the secure channel, as it does on
+   the card; a refused one leaves it open. The FCI is seam_gp_response. */
 seam_err seam_gp_select(seam_gp *gp, const uint8_t *aid, size_t len, uint16_t *sw);
 
 /* What INITIALIZE UPDATE told about the key set and the card. */
@@ -434,6 +443,20 @@ bool seam_gp_channel_is_open(const seam_gp *gp, uint8_t *level);
 /* The most command data one APDU carries at the channel's level: 255 plain or at
    level 00, 247 with C-MAC, 239 with C-DEC (padding and C-MAC within 255). */
 size_t seam_gp_block_size(const seam_gp *gp);
+
+/* Caps the data of LOAD and STORE DATA blocks at max bytes (0: no cap, the level's
+   size), for hosts whose cards or figures want smaller blocks. SEAM_ERR_ARG above 255. */
+seam_err seam_gp_set_block_size(seam_gp *gp, size_t max);
+
+/* Sets the most data of one block of a GP chain (1..255; 0: 255, the default): INSTALL,
+   DELETE and PUT KEY longer than that are chained (for cards with small buffers, and
+   tests of chaining). SEAM_ERR_ARG above 255. */
+seam_err seam_gp_set_chain_size(seam_gp *gp, size_t block);
+
+/* Whether seam_gp_transmit follows a 61xx answer with GET RESPONSE and resends a
+   command sent in clear with the Le of a 6Cxx answer (follow, the default); with
+   false those answers are handed back as they are. */
+void seam_gp_set_response_chaining(seam_gp *gp, bool follow);
 
 /* INSTALL [for ...] as *in says (seam_gp_build_install), through the channel. */
 seam_err seam_gp_install(seam_gp *gp, const seam_gp_install_fields *in, uint16_t *sw);
@@ -525,8 +548,81 @@ seam_err seam_gp_upgrade(seam_gp *gp, seam_gp_upgrade_action action, const uint8
                          const uint8_t *new_aid, size_t new_len, seam_gp_upgrade_status *status,
                          uint16_t *sw);
 
+/* What seam_gp_upgrade_package did, step by step. */
+typedef struct {
+    seam_gp_package package;        /* the new version, as its file says */
+    bool started, loaded, migrated; /* the steps the card accepted */
+    seam_gp_upgrade_status start;   /* MANAGE ELF UPGRADE start's answer */
+    seam_gp_upgrade_status migrate; /* migrate's answer */
+    size_t load_bytes;              /* the load file (C4 ...) sent */
+    size_t load_blocks;             /* in that many LOAD blocks */
+    bool aborted; /* the card refused the LOAD, and abort put the old package back */
+} seam_gp_upgrade_report;
+
+/*
+ * Upgrades a package to the version in module[0..len) (docs/upgrade.md):
+ * MANAGE ELF UPGRADE start of package old (NULL or empty: the new version's
+ * AID; the new AID goes in C4 when it differs), INSTALL [for load] and LOAD of
+ * the new version, migrate of the selected SD's instances. A LOAD the card
+ * refuses is followed by abort, so that the package is as it was
+ * (report->aborted). The file is checked first (SEAM_ERR_GP_PACKAGE, nothing
+ * sent); a refusal stops with its SW and seam_gp_last_command tells which step
+ * it was. progress (may be NULL) sees the LOAD.
+ */
+seam_err seam_gp_upgrade_package(seam_gp *gp, const uint8_t *module, size_t len,
+                                 const seam_gp_aid *old, seam_gp_progress_fn progress,
+                                 void *progress_ctx, seam_gp_upgrade_report *report, uint16_t *sw);
+
 /* The header (CLA INS P1 P2) of the last command the session sent, and for a
    LOAD or STORE DATA its block number in P2: which step of an operation answered. */
 void seam_gp_last_command(const seam_gp *gp, uint8_t header[4]);
+
+/* ------------------------------------------------------------------------ */
+/* Card scripts: the runner of `seam card script` (docs/card-script.md)      */
+/* ------------------------------------------------------------------------ */
+
+/* What a line of the runner's output is. */
+typedef enum {
+    SEAM_GP_SCRIPT_COMMAND,  /* "> ...": an APDU line, or a directive's step, as meant (plain) */
+    SEAM_GP_SCRIPT_RESPONSE, /* "< ...": a response as read (unwrapped), data || SW */
+    SEAM_GP_SCRIPT_NOTE,     /* "  ...": what a directive did, the byte counters */
+    SEAM_GP_SCRIPT_FAILURE,  /* "FILE:LINE: ...": a failed check, or a line that is not valid */
+    SEAM_GP_SCRIPT_SUMMARY,  /* the closing lines */
+} seam_gp_script_output;
+
+/* Called with each line of output (no newline); text is valid during the call only. */
+typedef void (*seam_gp_script_print_fn)(void *ctx, seam_gp_script_output kind, const char *text);
+
+typedef struct {
+    const char *path;   /* the script: a regular file */
+    bool check_only;    /* parse and validate every line and the files it names; send nothing */
+    bool stop_on_error; /* stop at the first failure (the summary is still printed) */
+    seam_gp_script_print_fn print; /* NULL: no output */
+    void *print_ctx;
+    seam_gp_trace_fn trace; /* NULL, or sees every APDU of the session */
+    void *trace_ctx;
+} seam_gp_script_options;
+
+/* How a run went. Byte counters: every APDU sent on the link, as sent (wrapped,
+   chained, GET RESPONSE included), and every response, SW included. */
+typedef struct {
+    unsigned lines;  /* lines read */
+    unsigned passed; /* checks that held (APDU lines with => and directives) */
+    unsigned failed; /* failed checks and lines that are not valid */
+    bool stopped;    /* stop_on_error ended the run early */
+    uint64_t commands, bytes_in, bytes_out;
+} seam_gp_script_result;
+
+/*
+ * Runs the card script at options->path over link (powered on first), or with
+ * check_only parses and validates it without a link (link may be NULL). Each
+ * line's outcome goes to options->print; a failure does not stop the run
+ * unless stop_on_error. Returns SEAM_OK when the script was read to its end
+ * (or to the stop), whatever failed in it (*result tells). Errors: SEAM_ERR_IO
+ * (the script is not a regular file or cannot be read: a FAILURE line says
+ * which), SEAM_ERR_ARG, SEAM_ERR_NOMEM, the link's power-on errors.
+ */
+seam_err seam_gp_script_run(seam_gp_link *link, const seam_gp_script_options *options,
+                            seam_gp_script_result *result);
 
 #endif

@@ -1,12 +1,8 @@
 /*
- * The card: power, logical channels, command dispatch (transmit.c runs each
- * command around it, GET RESPONSE included) and the issuer security
- * domain's commands that exist so far (SELECT, MANAGE CHANNEL, GET DATA,
- * INITIALIZE UPDATE, EXTERNAL AUTHENTICATE), the
- * gates of the card lifecycle (CARD_LOCKED: only the Final Application is
- * selectable and content changes answer 6985; TERMINATED: only GET DATA,
- * 6A81 otherwise) and GP command chaining of INSTALL, DELETE and PUT KEY
- * (docs/card.md "Card lifecycle, chaining and GET STATUS").
+ * The card as a device: creation, power and ATR, logical channels and what
+ * is selected on them (SELECT, MANAGE CHANNEL; in CARD_LOCKED only the Final
+ * Application is selectable), the byte counters. dispatch.c routes each
+ * command, transmit.c runs it from bytes in to bytes out.
  *
  * States of the card as a device:
  *
@@ -24,7 +20,7 @@
  *
  * Invariants:
  *  (1) While POWERED ON, channel 0 is open and every open channel has exactly
- *      one selected application (today: a security domain).
+ *      one selected application: a security domain or an applet instance.
  *  (2) A secure channel session belongs to one channel; SELECT on that
  *      channel, closing it, a reset or power off ends it (keys wiped).
  *  (3) Each command runs in one nvm transaction, committed only when its
@@ -41,19 +37,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apdu.h"
+#include "card/iso/apdu.h"
 #include "card_int.h"
-#include "package_store.h"
-#include "upgrade.h"
-#include "registry.h"
+#include "card/content/applet_channel.h"
+#include "card/store/package_store.h"
+#include "card/upgrade/upgrade.h"
+#include "card/store/registry.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
-#include "storage_key.h"
-#include "sw.h"
-
-#define SW_FUNCTION_NOT_SUPPORTED 0x6A81u /* card locked / terminated (gp_facts §1.10) */
-#define SW_CARD_LOCKED_SELECTED   0x6283u /* the Final Application SD selected in CARD_LOCKED */
+#include "card/store/storage_key.h"
+#include "card/iso/sw.h"
 
 const uint8_t seam_card_isd_aid[8] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
@@ -200,7 +194,7 @@ void seam_card_power_off(seam_card *c) {
         scp03_end_session(&c->channels[i].session);
         c->channels[i].open = false;
         c->channels[i].status_next = 0; /* no GET STATUS continuation */
-        card_chain_abort(c, (uint8_t)i);
+        chain_abort(&c->channels[i].chain);
         card_response_drop(&c->channels[i]);
     }
     content_power_off(c);
@@ -311,8 +305,10 @@ static seam_err final_application(seam_card *c, const uint8_t *aid, size_t aid_l
     return e;
 }
 
-/* SELECT by AID; in CARD_LOCKED (locked) only the Final Application is selectable. */
-static seam_err cmd_select(seam_card *c, channel *ch, const seam_apdu *a, bool locked, reply *r) {
+/* SELECT by AID; in CARD_LOCKED only the Final Application is selectable. */
+seam_err card_select(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
+    bool locked = cmd->lifecycle == CARD_LOCKED;
     select_search s = {0};
     bool final = false;
     if (a->p1 != 0x04) {
@@ -343,7 +339,7 @@ static seam_err cmd_select(seam_card *c, channel *ch, const seam_apdu *a, bool l
     if (e)
         return e;
     if (s.found_len && locked && !final) {
-        r->sw = SW_FUNCTION_NOT_SUPPORTED; /* the previous selection stays */
+        r->sw = SEAM_SW_FUNCTION_NOT_SUPPORTED; /* the previous selection stays */
         return SEAM_OK;
     }
     if (s.found_len && s.instances)
@@ -360,11 +356,11 @@ static seam_err cmd_select(seam_card *c, channel *ch, const seam_apdu *a, bool l
     memcpy(ch->selected, s.found, s.found_len);
     ch->selected_len = (uint8_t)s.found_len;
     r->len = a->p2 == 0x0C ? 0 : sd_fci(s.found, s.found_len, c->data);
-    r->sw = locked ? SW_CARD_LOCKED_SELECTED : SEAM_SW_SUCCESS;
+    r->sw = locked ? SEAM_SW_SELECTED_CARD_LOCKED : SEAM_SW_SUCCESS;
     return SEAM_OK;
 }
 
-static void cmd_manage_channel(seam_card *c, channel *from, const seam_apdu *a, reply *r) {
+static void manage_channel(seam_card *c, channel *from, const seam_apdu *a, reply *r) {
     if (a->p1 == 0x00) { /* open: P2 00 = the card picks, else that channel */
         unsigned want = a->p2;
         if (want == 0) {
@@ -395,363 +391,28 @@ static void cmd_manage_channel(seam_card *c, channel *from, const seam_apdu *a, 
         scp03_end_session(&c->channels[a->p2].session);
         c->channels[a->p2].open = false;
         c->channels[a->p2].status_next = 0;
-        card_chain_abort(c, a->p2);
+        chain_abort(&c->channels[a->p2].chain);
         r->sw = SEAM_SW_SUCCESS;
     } else {
         r->sw = SEAM_SW_WRONG_P1P2;
     }
 }
 
-/* ---- GET DATA ------------------------------------------------------------------- */
-
-/* Card recognition data for GP 2.3.1 with SCP03 i=70 (gp_facts 1.9). */
-static const uint8_t card_recognition[] = {
-    0x73, 0x2F, 0x06, 0x07, 0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B, 0x01, 0x60, 0x0C,
-    0x06, 0x0A, 0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B, 0x02, 0x02, 0x03, 0x01, 0x63,
-    0x09, 0x06, 0x07, 0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B, 0x03, 0x64, 0x0B, 0x06,
-    0x09, 0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B, 0x04, 0x03, 0x70};
-
-/* Writes the value of GET DATA object `tag` for the selected SD; false if unknown. */
-static seam_err get_data_value(seam_card *c, const registry_sd *sd, uint32_t tag, uint8_t *out,
-                               size_t *len, bool *known) {
-    registry_card card;
-    seam_err e = registry_card_get(c->nvm, &card);
-    *known = true;
-    *len = 0;
-    if (e)
-        return e;
-    switch (tag) {
-    case 0x42: /* issuer identification number */
-        memcpy(out, card.iin, card.iin_len);
-        *len = card.iin_len;
-        break;
-    case 0x45: /* card image number */
-        memcpy(out, card.cin, card.cin_len);
-        *len = card.cin_len;
-        break;
-    case 0x66: /* card data */
-        memcpy(out, card_recognition, sizeof card_recognition);
-        *len = sizeof card_recognition;
-        break;
-    case 0xC1: /* sequence counter of the default key version */
-        out[0] = (uint8_t)(sd->sequence_counter >> 16);
-        out[1] = (uint8_t)(sd->sequence_counter >> 8);
-        out[2] = (uint8_t)sd->sequence_counter;
-        *len = 3;
-        break;
-    case 0xE0: { /* key information template: C0 { id, KVN, AES (88), length } per key */
-        scp03_keyset sets[REGISTRY_KEYSETS_MAX];
-        size_t count = 0;
-        e = registry_keysets_get(c->nvm, sd->aid, sd->aid_len, sets, REGISTRY_KEYSETS_MAX, &count);
-        for (size_t k = 0; !e && k < count; k++) {
-            for (uint8_t id = 1; id <= 3; id++) {
-                uint8_t entry[6] = {0xC0, 4, id, sets[k].kvn, 0x88, (uint8_t)sets[k].key_len};
-                memcpy(out + *len, entry, sizeof entry);
-                *len += sizeof entry;
-            }
-        }
-        seam_secure_zero(sets, sizeof sets);
-        break;
+seam_err card_manage_channel(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    const seam_apdu *a = &cmd->apdu;
+    channel *closing = a->p1 == 0x80 && a->p2 < CHANNELS ? &c->channels[a->p2] : NULL;
+    if (closing && closing->open && a->p2 != 0) {
+        seam_err e = content_deselect(c, closing);
+        if (e)
+            return e;
     }
-    case 0x9F7F: { /* CPLC: fixed fabricator and type identifiers, the CIN as serial */
-        memset(out, 0, 42);
-        out[0] = 0x53; /* IC fabricator "SE" */
-        out[1] = 0x45;
-        out[2] = 0x41; /* IC type "AM" */
-        out[3] = 0x4D;
-        memcpy(out + 13, card.cin, 4 < card.cin_len ? 4 : card.cin_len); /* IC serial number */
-        *len = 42;
-        break;
+    bool from_applet = ch->applet != NULL;
+    manage_channel(c, ch, a, r);
+    if (from_applet && a->p1 == 0x00 && r->sw == SEAM_SW_SUCCESS) { /* a new channel gets the ISD */
+        channel *opened = &c->channels[a->p2 ? a->p2 : c->data[0]];
+        select_isd(opened);
     }
-    case 0xFF21: { /* extended card resources: free non-volatile memory */
-        size_t free_bytes = seam_nvm_free_bytes(c->nvm);
-        uint8_t v[] = {0x81,
-                       1,
-                       0,
-                       0x82,
-                       4,
-                       (uint8_t)(free_bytes >> 24),
-                       (uint8_t)(free_bytes >> 16),
-                       (uint8_t)(free_bytes >> 8),
-                       (uint8_t)free_bytes};
-        memcpy(out, v, sizeof v);
-        *len = sizeof v;
-        break;
-    }
-    default:
-        *known = false;
-        break;
-    }
-    return e;
-}
-
-/* GET DATA for the SD aid (the one selected, or the ISD in TERMINATED). */
-static seam_err cmd_get_data(seam_card *c, const uint8_t *aid, size_t aid_len, const seam_apdu *a,
-                             reply *r) {
-    registry_sd sd;
-    uint8_t value[256];
-    size_t len = 0;
-    bool known = false;
-    uint32_t tag = a->p1 ? (uint32_t)a->p1 << 8 | a->p2 : a->p2;
-    seam_err e = registry_sd_get(c->nvm, aid, aid_len, &sd);
-    if (e)
-        return e;
-    e = get_data_value(c, &sd, tag, value, &len, &known);
-    if (e)
-        return e;
-    if (!known) {
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-        return SEAM_OK;
-    }
-    if (seam_apdu_cla_proprietary(a->cla)) {
-        /* GP class: the whole TLV. The tag is P1-P2 as sent: GP's FF21 is not a
-           valid ISO 7816-4 tag, so util's BER-TLV encoder would refuse it. */
-        size_t n = 0;
-        if (a->p1)
-            c->data[n++] = a->p1;
-        c->data[n++] = a->p2;
-        if (len > 0x7F)
-            c->data[n++] = 0x81;
-        c->data[n++] = (uint8_t)len;
-        memcpy(c->data + n, value, len);
-        r->len = n + len;
-    } else { /* ISO class: the value alone */
-        memcpy(c->data, value, len);
-        r->len = len;
-    }
-    r->sw = SEAM_SW_SUCCESS;
     return SEAM_OK;
-}
-
-/* ---- secure channel ---------------------------------------------------------------- */
-
-static seam_err cmd_initialize_update(seam_card *c, channel *ch, const uint8_t *apdu,
-                                      size_t apdu_len, reply *r) {
-    registry_sd sd;
-    scp03_keyset sets[REGISTRY_KEYSETS_MAX];
-    size_t count = 0;
-    uint32_t new_seq = 0;
-    seam_err e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &sd);
-    if (!e)
-        e = registry_keysets_get(c->nvm, sd.aid, sd.aid_len, sets, REGISTRY_KEYSETS_MAX, &count);
-    if (!e) {
-        scp03_sd view = {.keysets = sets,
-                         .n_keysets = count,
-                         .aid = sd.aid,
-                         .aid_len = sd.aid_len,
-                         .i = sd.scp_i};
-        memcpy(view.diversification, sd.diversification, sizeof view.diversification);
-        e = scp03_initialize_update(&ch->session, &view, sd.sequence_counter, &new_seq, apdu,
-                                    apdu_len, c->data, sizeof c->data, &r->len, &r->sw);
-    }
-    /* the counter is persisted in this command's transaction, before the response leaves */
-    if (!e && r->sw == SEAM_SW_SUCCESS && new_seq != sd.sequence_counter) {
-        sd.sequence_counter = new_seq;
-        e = registry_sd_put(c->nvm, &sd);
-    }
-    if (e)
-        scp03_end_session(&ch->session);
-    seam_secure_zero(sets, sizeof sets);
-    return e;
-}
-
-/* ---- dispatch ----------------------------------------------------------------------- */
-
-/* True for the commands that change card content or keys (refused in CARD_LOCKED,
-   gp_facts §1.7); SET STATUS P1 80 moves the card itself and stays allowed. */
-static bool content_change(const seam_apdu *a) {
-    switch (a->ins) {
-    case 0xE6: /* INSTALL */
-    case 0xE8: /* LOAD */
-    case 0xE4: /* DELETE */
-    case 0xD8: /* PUT KEY */
-    case 0xE2: /* STORE DATA */
-    case 0xEA: /* MANAGE ELF UPGRADE */
-        return true;
-    case 0xF0: /* SET STATUS */
-        return a->p1 != 0x80;
-    default:
-        return false;
-    }
-}
-
-/*
- * GP chaining on a channel with C-MAC (chain.c): blocks of a protected GP
- * command are kept as received and answered without secure messaging
- * (*step ANSWERED, r set); at the last block the whole command, extended, is
- * rebuilt in c->wrapped and *cmd, *cmd_len point to it (WHOLE). *raw_chain
- * says whether this path applies (a C-MAC level and a CLA with secure
- * messaging); otherwise chaining waits until the command is unwrapped.
- */
-static seam_err protected_chain(seam_card *c, channel *ch, const seam_apdu *a, bool *raw_chain,
-                                const uint8_t **cmd, size_t *cmd_len, reply *r,
-                                card_chain_step *step) {
-    seam_err e = SEAM_OK;
-    seam_apdu whole = *a;
-    seam_apdu_class cls;
-    *step = CARD_CHAIN_NONE;
-    *raw_chain = (scp03_security_level(&ch->session) & SCP03_LEVEL_C_MAC) &&
-                 seam_apdu_class_decode(a->cla, &cls) == SEAM_OK && cls.sm != SEAM_APDU_SM_NONE;
-    if (!*raw_chain)
-        goto done;
-    card_chain_block(c, (uint8_t)(ch - c->channels), true, &whole, r, step);
-    if (*step == CARD_CHAIN_WHOLE) {
-        e = seam_apdu_encode(&whole, c->wrapped, sizeof c->wrapped, cmd_len);
-        *cmd = c->wrapped;
-    }
-
-done:
-    return e;
-}
-
-/* Runs one command on an open channel (card_int.h); fills r (data in c->data). */
-seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
-                       size_t raw_len, card_outcome *out, reply *r) {
-    bool gp_class = seam_apdu_cla_proprietary(a->cla);
-    bool sd_command = a->ins == 0x70 || (a->ins == 0xA4 && a->p1 == 0x04);
-    uint8_t chno = (uint8_t)(ch - c->channels);
-    seam_apdu plain = *a;
-    seam_apdu_class cls = {0};
-    registry_card card;
-    uint8_t state = 0;
-    seam_err e = registry_card_get(c->nvm, &card);
-    *out = (card_outcome){.sm = CARD_SM_UNTOUCHED};
-    if (e)
-        return e;
-    state = card.lifecycle;
-    (void)seam_apdu_class_decode(a->cla, &cls); /* transmit.c decoded it already */
-    if (state == CARD_TERMINATED) { /* only GET DATA, answered by the ISD (Final Application) */
-        if (!(a->ins == 0xCA || a->ins == 0xCB) || cls.sm != SEAM_APDU_SM_NONE)
-            r->sw = SW_FUNCTION_NOT_SUPPORTED;
-        else
-            e = cmd_get_data(c, seam_card_isd_aid, sizeof seam_card_isd_aid, a, r);
-        return e;
-    }
-    if (ch->applet && (gp_class || !sd_command)) {
-        if (state == CARD_LOCKED) { /* selected before the lock: it answers no more */
-            r->sw = SW_FUNCTION_NOT_SUPPORTED;
-            return SEAM_OK;
-        }
-        return content_process(c, ch, raw, raw_len, r); /* secure messaging is the applet's */
-    }
-    if (!gp_class && (cls.sm != SEAM_APDU_SM_NONE || cls.chained)) {
-        /* the card's own ISO commands have neither secure messaging (6882) nor
-           ISO command chaining (6884); refused as they come, they change nothing
-           on the channel */
-        r->sw =
-            cls.sm != SEAM_APDU_SM_NONE ? SEAM_SW_SM_NOT_SUPPORTED : SEAM_SW_CHAINING_UNSUPPORTED;
-        out->untouched = true;
-        return SEAM_OK;
-    }
-    if (!gp_class || a->ins == 0x50 || a->ins == 0x82)
-        card_chain_abort(c, chno); /* any ISO or secure channel command ends a chain */
-    if (!gp_class) {
-        switch (a->ins) {
-        case 0xA4:
-            return cmd_select(c, ch, a, state == CARD_LOCKED, r);
-        case 0x70: {
-            channel *closing = a->p1 == 0x80 && a->p2 < CHANNELS ? &c->channels[a->p2] : NULL;
-            if (closing && closing->open && a->p2 != 0) {
-                e = content_deselect(c, closing);
-                if (e)
-                    return e;
-            }
-            bool from_applet = ch->applet != NULL;
-            cmd_manage_channel(c, ch, a, r);
-            if (from_applet && a->p1 == 0x00 &&
-                r->sw == SEAM_SW_SUCCESS) { /* a new channel gets the ISD */
-                channel *opened = &c->channels[a->p2 ? a->p2 : c->data[0]];
-                memcpy(opened->selected, seam_card_isd_aid, sizeof seam_card_isd_aid);
-                opened->selected_len = sizeof seam_card_isd_aid;
-            }
-            return SEAM_OK;
-        }
-        case 0xCA:
-        case 0xCB:
-            return cmd_get_data(c, ch->selected, ch->selected_len, a, r);
-        default:
-            r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-            return SEAM_OK;
-        }
-    }
-    if (a->ins == 0x50 || a->ins == 0x82)
-        out->sm = CARD_SM_HANDSHAKE;
-    if (a->ins == 0x50)
-        return cmd_initialize_update(c, ch, raw, raw_len, r);
-    if (a->ins == 0x82) {
-        e = scp03_external_authenticate(&ch->session, raw, raw_len, &r->sw);
-        return e;
-    }
-    /* every other GP command passes the secure channel first; with a C-MAC a
-       GP chain is collected before it, as its MAC covers the whole command */
-    const uint8_t *cmd = raw;
-    size_t cmd_len = raw_len, plain_len = 0;
-    card_chain_step step = CARD_CHAIN_NONE;
-    bool raw_chain = false;
-    e = protected_chain(c, ch, a, &raw_chain, &cmd, &cmd_len, r, &step);
-    out->chain_end = step == CARD_CHAIN_WHOLE;
-    if (e || step == CARD_CHAIN_ANSWERED)
-        return e; /* an intermediate block: 9000 without R-MAC, no count; or a refusal */
-    out->sm = CARD_SM_PASSED; /* from here the session moved with the host's */
-    e = scp03_unwrap_command(&ch->session, cmd, cmd_len, c->plain, sizeof c->plain, &plain_len,
-                             &r->sw);
-    if (e || r->sw != SEAM_SW_SUCCESS) {
-        card_chain_abort(c, chno);
-        return e;
-    }
-    out->secured = scp03_session_state(&ch->session) == SCP03_AUTHENTICATED;
-    if (seam_apdu_parse(c->plain, plain_len, &plain)) {
-        r->sw = SEAM_SW_WRONG_LENGTH;
-        return SEAM_OK;
-    }
-    if (step == CARD_CHAIN_ABORTED) { /* another command ended the chain */
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-        return SEAM_OK;
-    }
-    if (step == CARD_CHAIN_WHOLE && plain.nc > CARD_CHAIN_MAX) {
-        r->sw = SEAM_SW_WRONG_P1P2; /* chain too long */
-        return SEAM_OK;
-    }
-    if (state == CARD_LOCKED && content_change(&plain)) {
-        card_chain_abort(c, chno);
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-        return SEAM_OK;
-    }
-    if (!raw_chain) {
-        card_chain_block(c, chno, false, &plain, r, &step);
-        out->chain_end = step == CARD_CHAIN_WHOLE;
-    }
-    if (step == CARD_CHAIN_ANSWERED || step == CARD_CHAIN_ABORTED) {
-        if (r->sw == SEAM_SW_SUCCESS) { /* an intermediate block: 9000 without R-MAC */
-            out->secured = false;
-            ch->session.response_pending = false;
-        }
-        return SEAM_OK;
-    }
-    bool secured = out->secured;
-    switch (plain.ins) {
-    case 0xCA:
-        return cmd_get_data(c, ch->selected, ch->selected_len, &plain, r);
-    case 0xD8:
-        return gp_put_key(c, ch, &plain, secured, r);
-    case 0xF0:
-        return gp_set_status(c, ch, &plain, secured, r);
-    case 0xF2:
-        return gp_get_status(c, ch, &plain, secured, r);
-    case 0xE8:
-        return gp_load(c, ch, &plain, secured, r);
-    case 0xE6:
-        return gp_install(c, ch, &plain, secured, r);
-    case 0xE4:
-        return gp_delete(c, ch, &plain, secured, r);
-    case 0xE2:
-        return gp_store_data(c, ch, &plain, secured, r);
-    case 0xEA:
-        return gp_manage_elf_upgrade(c, ch, &plain, secured, r);
-    default:
-        r->sw = SEAM_SW_INS_NOT_SUPPORTED;
-        return SEAM_OK;
-    }
 }
 
 void seam_card_traffic_get(const seam_card *c, seam_card_traffic *out) {

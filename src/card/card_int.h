@@ -1,6 +1,10 @@
 /*
- * The card's internal state, shared by the files of the card layer that
- * implement its commands (card.c dispatches; gp_*.c implement GP commands).
+ * The card's hub header: the state of a powered card (its channels, the load
+ * in progress, the RAM saved around a command), the command and handler types
+ * of the command table (dispatch.c), and the few services of the top-level
+ * files every command may use. Included by the folders above store/
+ * (content/, restore/, upgrade/, gp/) and the top level; never by iso/, sm/,
+ * applet/ or store/ (docs/card.md "Structure").
  */
 #ifndef SEAM_CARD_INT_H
 #define SEAM_CARD_INT_H
@@ -8,11 +12,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "apdu.h"
-#include "applet_runtime.h"
-#include "registry.h"
-#include "restore.h"
-#include "scp03.h"
+#include "card/iso/apdu.h"
+#include "card/iso/chain.h"
+#include "card/applet/applet_runtime.h"
+#include "card/store/registry.h"
+#include "card/store/restore_records.h"
+#include "card/sm/scp03.h"
 #include "seam/card.h"
 
 #define CHANNELS       4u
@@ -20,14 +25,6 @@
 #define CARD_CHAIN_SM  24u   /* a protected chain's padding block and C-MAC on top */
 /* Longest response data after secure messaging: 65536 bytes, R-ENC padding, R-MAC. */
 #define CARD_WRAPPED_MAX (SEAM_CARD_RESPONSE_MAX - 2u + 16u + 8u)
-
-/* A GP command chain in progress on one channel (chain.c); its data is in
-   seam_card.chain_data[channel]. */
-typedef struct {
-    bool active;
-    uint8_t header[4]; /* the first block's CLA INS P1 (b8 clear) P2 */
-    size_t len;        /* bytes of data so far */
-} card_chain;
 
 typedef struct {
     bool open;
@@ -53,8 +50,9 @@ typedef struct {
        6310 and how many entries it has sent; status_next 0 = none pending. */
     uint8_t status_p1;
     uint16_t status_next;
-    /* GP command chaining on this channel (chain.c) */
-    card_chain chain;
+    /* GP command chaining on this channel (iso/chain.c); its data is in
+       seam_card.chain_data[channel] */
+    command_chain chain;
     /* the part of a response GET RESPONSE on this channel fetches next
        (transmit.c); its storage is malloc'd for that response, NULL when
        nothing waits */
@@ -101,6 +99,15 @@ typedef struct {
     size_t retired_count;
 } card_saved;
 
+/* The card object's applet diagnostics (content/card_diag.c): its profile (from its
+   image), where events go (seam_card_set_diag), the fuel its applets spent. RAM only. */
+typedef struct {
+    seam_card_profile profile;
+    seam_card_diag_fn fn; /* NULL: seam_log at debug level */
+    void *ctx;
+    uint64_t fuel;
+} card_diag_state;
+
 struct seam_card {
     seam_nvm *nvm;
     bool powered;
@@ -108,14 +115,14 @@ struct seam_card {
     channel channels[CHANNELS];
     content_load load;
     /* the data of each channel's GP command chain (P1.b8) of INSTALL, DELETE,
-       PUT KEY (chain.c): as received on a C-MAC channel, plain otherwise */
+       PUT KEY (dispatch.c): as received on a C-MAC channel, plain otherwise */
     uint8_t chain_data[CHANNELS][CARD_CHAIN_MAX + CARD_CHAIN_SM];
     card_saved saved;                     /* transmit.c */
     uint8_t plain[SEAM_APDU_MAX_LEN];     /* the command after secure messaging */
     uint8_t data[SEAM_CARD_RESPONSE_MAX]; /* response data being built */
     uint8_t wrapped[CARD_WRAPPED_MAX];    /* response data after secure messaging */
     seam_card_traffic traffic;            /* byte counters (seam_card_transmit), RAM only */
-    card_diag_state diag; /* the profile, applet diagnostics, fuel (applet_diag.c) */
+    card_diag_state diag; /* the profile, applet diagnostics, fuel (content/card_diag.c) */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */
@@ -124,30 +131,28 @@ typedef struct {
     uint16_t sw;
 } reply;
 
+/* A command as its handler receives it: parsed once (transmit.c); for the
+   commands that pass the channel's secure channel session, with secure
+   messaging removed and a GP chain reassembled (dispatch.c). */
+typedef struct {
+    seam_apdu apdu;    /* CLA INS P1 P2, the plain data, Ne */
+    uint8_t lifecycle; /* the card's lifecycle when the command arrived (CARD_*) */
+} card_command;
+
 /*
- * Command handlers: each runs inside the command's nvm transaction (card.c
- * commits it when r->sw reports success and rolls it back otherwise), reads
- * the plain command a (secure messaging already removed; secured says whether
- * it came through an open SCP03 channel), writes response data to c->data and
- * sets r. A seam_err return is a storage failure (the card answers 6F00/6A84).
+ * A command handler (a row of dispatch.c's command table): runs inside the
+ * command's nvm transaction (transmit.c commits it when r->sw reports
+ * success and rolls it back otherwise), reads cmd, which already met the
+ * row's security level, writes response data to c->data and sets r. A
+ * seam_err return is a storage failure (the card answers 6F00/6A84).
  */
-typedef seam_err (*card_command)(seam_card *c, channel *ch, const seam_apdu *a, bool secured,
-                                 reply *r);
+typedef seam_err (*card_handler)(seam_card *c, channel *ch, const card_command *cmd, reply *r);
 
-/* GP card content and key management, one file per group (gp_keys.c, gp_content.c). */
-seam_err gp_put_key(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_set_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_get_status(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_load(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_install(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_delete(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-seam_err gp_store_data(seam_card *c, channel *ch, const seam_apdu *a, bool secured, reply *r);
-
-/* The command pipeline (transmit.c) and the dispatch it calls (card.c). */
+/* The command pipeline (transmit.c) and the dispatch it calls (dispatch.c). */
 /* What a command did to its channel's secure channel session. */
 typedef enum {
     CARD_SM_UNTOUCHED, /* it did not pass secure messaging (ISO, applet commands) */
-    CARD_SM_PASSED,    /* it passed scp03_unwrap_command: the MAC chain moved with the host's */
+    CARD_SM_PASSED,    /* it passed scp03_unwrap: the MAC chain moved with the host's */
     CARD_SM_HANDSHAKE, /* INITIALIZE UPDATE or EXTERNAL AUTHENTICATE */
 } card_sm;
 /* How dispatch ran a command, for the end of the command in transmit.c. */
@@ -158,59 +163,25 @@ typedef struct {
     bool untouched; /* refused for its class (6882): what waits on the channel stays */
 } card_outcome;
 /*
- * Runs one parsed command a (raw[0..raw_len) as received) on the open channel
- * ch inside the command's nvm transaction; fills r (data in c->data) and *out.
- * A seam_err is a storage failure.
+ * Runs one command on the open channel ch inside the command's nvm
+ * transaction: a as transmit.c parsed it, cls its class byte decoded; fills
+ * r (data in c->data) and *out. A seam_err is a storage failure.
  */
-seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *raw,
-                       size_t raw_len, card_outcome *out, reply *r);
+seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const seam_apdu_class *cls,
+                       card_outcome *out, reply *r);
+/* The card's own ISO commands on logical channels (card.c), handlers as above. */
+/* SELECT by AID on ch; in CARD_LOCKED only the Final Application is selectable. */
+seam_err card_select(seam_card *c, channel *ch, const card_command *cmd, reply *r);
+/* MANAGE CHANNEL open (P1 00) from ch, or close (P1 80) of channel P2 (its applet deselected). */
+seam_err card_manage_channel(seam_card *c, channel *ch, const card_command *cmd, reply *r);
 /* Drops what waits for GET RESPONSE on ch and frees its storage. */
 void card_response_drop(channel *ch);
 /* Rolls back the nvm transaction if one is still open (after e, a failed write or
    commit, or a refusal); returns e, or SEAM_ERR_NVM_POWER_CUT when the rollback met one. */
 seam_err card_transaction_end(seam_card *c, seam_err e);
 
-/* GP command chaining (chain.c). */
-/* Drops the chain in progress on channel chno, if any. */
-void card_chain_abort(seam_card *c, uint8_t chno);
-/* What card_chain_block made of a command. */
-typedef enum {
-    CARD_CHAIN_NONE,     /* not part of a chain: nothing changed */
-    CARD_CHAIN_ANSWERED, /* kept (9000, no data) or refused (6985, 6A86): r->sw */
-    CARD_CHAIN_WHOLE,    /* the last block: *a is now the whole command */
-    CARD_CHAIN_ABORTED,  /* another whole command ended the chain: answer it 6985 */
-} card_chain_step;
-/*
- * One GP command on channel chno: as received (raw, on a channel with C-MAC,
- * where the MAC covers the whole command) or with secure messaging removed.
- * An intermediate block (P1.b8) is kept and answered 9000 with no data; the
- * last block turns *a into the whole command (its header, extended when raw,
- * all the data in c->chain_data[chno]). A chained block whose header differs from the
- * first's (but for P1.b8) aborts the chain with 6985 (ANSWERED); any other GP
- * command on the channel ends it (ABORTED: the caller answers 6985, after
- * secure messaging so the MAC chain stays in step); a chain over
- * CARD_CHAIN_MAX bytes (+ CARD_CHAIN_SM when raw) aborts with 6A86.
- */
-void card_chain_block(seam_card *c, uint8_t chno, bool raw, seam_apdu *a, reply *r,
-                      card_chain_step *step);
-
-/* Applets on channels (applet_channel.c). While a command runs, an applet taken off
-   its channel is retired (transmit.c: card_retire), not freed. */
-/* Selects instance aid on ch (restore, select entry point); r gets its SW. */
-seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, size_t aid_len,
-                                 uint8_t p2, reply *r);
-/* Runs the applet selected on ch for the raw command; commits its dirty pages. */
-seam_err content_process(seam_card *c, channel *ch, const uint8_t *raw, size_t raw_len, reply *r);
-/* Deselects the applet on ch, if any, committing its pages in the open transaction. */
-seam_err content_deselect(seam_card *c, channel *ch);
-/* Restores the applet on ch from its committed pages after a failed command. */
-void content_resync(seam_card *c, channel *ch);
-/* Power off: frees every channel's applet and any load in progress. */
-void content_power_off(seam_card *c);
 /* Takes the applet (and module) a command took off a channel: true when a command is
    running and keeps them until it ends (transmit.c); false: the caller frees them. */
 bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet);
-/* True when instance aid is selected on some open channel. */
-bool content_instance_selected(const seam_card *c, const uint8_t *aid, size_t aid_len);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * One command, from the bytes received to the bytes sent (seam_card_transmit):
  * the APDU and its logical channel, GET RESPONSE on that channel, the nvm
- * transaction around card_dispatch (card.c), the RAM put back when a write or
+ * transaction around card_dispatch (dispatch.c), the RAM put back when a write or
  * the commit fails, secure messaging of the response and its delivery in
  * parts (docs/card.md, "One command").
  *
@@ -42,11 +42,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apdu.h"
+#include "card/iso/apdu.h"
 #include "card_int.h"
+#include "card/content/applet_channel.h"
 #include "seam/card.h"
 #include "seam/util.h"
-#include "sw.h"
+#include "card/iso/sw.h"
 
 /* ---- the RAM saved around a command -------------------------------------------------- */
 
@@ -100,7 +101,7 @@ static void ram_end(seam_card *c) {
     }
     for (unsigned i = 0; i < CHANNELS; i++) {
         if (!c->channels[i].open) { /* closed: what waited on it goes with it */
-            card_chain_abort(c, (uint8_t)i);
+            chain_abort(&c->channels[i].chain);
             card_response_drop(&c->channels[i]);
         }
     }
@@ -161,7 +162,7 @@ static void ram_restore(seam_card *c, uint8_t chno, const card_outcome *how) {
         scp03_end_session(&ch->session);
     }
     if (how->chain_end)
-        card_chain_abort(c, chno);
+        chain_abort(&ch->chain);
     seam_secure_zero(&session, sizeof session);
     load_put_back(c);
     ram_forget(c);
@@ -258,8 +259,8 @@ seam_err card_transaction_end(seam_card *c, seam_err e) {
 }
 
 /* Runs a command on its channel (RUNNING to DELIVERED, or DEAD). */
-static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t *cmd,
-                    size_t cmd_len, uint8_t *out, size_t out_size, size_t *out_len) {
+static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_apdu_class *cls,
+                    uint8_t *out, size_t out_size, size_t *out_len) {
     reply r = {0, SEAM_SW_UNKNOWN};
     card_outcome how = {.sm = CARD_SM_UNTOUCHED};
     response_plan plan = {0};
@@ -268,7 +269,7 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const uint8_t
     if (!e)
         e = seam_nvm_begin(c->nvm);
     if (!e)
-        e = card_dispatch(c, ch, a, cmd, cmd_len, &how, &r);
+        e = card_dispatch(c, ch, a, cls, &how, &r);
     if (!e)
         e = response_prepare(c, ch, a, &how, &r, out_size, &plan);
     if (!e && sw_success(r.sw))
@@ -332,7 +333,7 @@ seam_err seam_card_transmit(seam_card *c, const uint8_t *cmd, size_t cmd_len, ui
     else if (!cls.proprietary && a.ins == SEAM_APDU_INS_GET_RESPONSE)
         e = response_next(&c->channels[cls.channel], &a, out, out_size, out_len);
     else
-        e = run(c, &c->channels[cls.channel], &a, cmd, cmd_len, out, out_size, out_len);
+        e = run(c, &c->channels[cls.channel], &a, &cls, out, out_size, out_len);
     for (unsigned i = 0; i < 2 && count[i] && !e; i++)
         count[i]->bytes_out += *out_len;
     return e;

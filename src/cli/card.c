@@ -110,16 +110,9 @@ static int card_new(int argc, char **argv) {
 }
 
 void seam_cli_card_open_failed(const char *command, const char *image, seam_err e) {
-    char detail[512];
-    if (e == SEAM_ERR_NVM_BUSY && seam_nvm_describe_holder(image, detail, sizeof detail) == 0) {
-        fprintf(stderr, "seam card %s: %s is in use by %s\n", command, image, detail);
-    } else if ((e == SEAM_ERR_CARD_KEY_FILE || e == SEAM_ERR_NVM_KEY) &&
-               seam_card_key_file(image, detail, sizeof detail) == 0) {
-        fprintf(stderr, "seam card %s: %s: %s; key file: %s\n", command, image, seam_err_str(e),
-                detail);
-    } else {
-        fprintf(stderr, "seam card %s: %s: %s\n", command, image, seam_err_str(e));
-    }
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "seam card %s", command);
+    seam_cli_image_failed(prefix, image, e);
 }
 
 static int card_serve(int argc, char **argv) {
@@ -229,19 +222,22 @@ static seam_err list_entry(void *ctx, const seam_card_entry *e) {
     }
     if (e->kind == SEAM_CARD_ENTRY_CARD) {
         const char *profile = seam_card_profile_name((seam_card_profile)e->profile);
-        printf(l->json ? "  \"card\": {\"lifecycle\": \"%s\", \"lifecycle_byte\": %u, "
-                         "\"profile\": \"%s\"}"
-                       : "card: lifecycle %s (%02X), %s profile\n",
-               lc, e->lifecycle, profile ? profile : "?");
+        if (l->json)
+            printf("  \"card\": {\"lifecycle\": \"%02X\", \"state\": \"%s\", \"profile\": \"%s\"}",
+                   e->lifecycle, lc, profile ? profile : "?");
+        else
+            printf("card: lifecycle %s (%02X), %s profile\n", lc, e->lifecycle,
+                   profile ? profile : "?");
         goto next;
     }
     printf(l->json ? "    {\"aid\": \"" : "  ");
     print_aid(e->aid, e->aid_len);
-    if (e->kind == SEAM_CARD_ENTRY_PACKAGE) {
-        printf(l->json ? "\", \"version\": \"%u.%u\", \"size\": %zu" : "  version %u.%u, %zu bytes",
-               e->version >> 8, e->version & 0xFFu, e->module_size);
-        printf(l->json ? ", \"space\": \"%s\"" : ", %s space",
-               e->space == 2 ? "temporary" : "useful");
+    if (e->kind == SEAM_CARD_ENTRY_PACKAGE && l->json) {
+        printf("\", \"version\": \"%04X\", \"size\": %zu, \"space\": \"%02X\"", e->version,
+               e->module_size, e->space == 2 ? 2u : 1u);
+    } else if (e->kind == SEAM_CARD_ENTRY_PACKAGE) {
+        printf("  version %u.%u, %zu bytes, %s space", e->version >> 8, e->version & 0xFFu,
+               e->module_size, e->space == 2 ? "temporary" : "useful");
     } else if (e->kind == SEAM_CARD_ENTRY_RECORD) {
         printf(l->json ? "\", \"used\": %zu" : "  %zu bytes", e->used_bytes);
     } else if (e->kind == SEAM_CARD_ENTRY_UPGRADE) {
@@ -249,9 +245,10 @@ static seam_err list_entry(void *ctx, const seam_card_entry *e) {
         print_aid(e->package, e->package_len);
         printf(l->json ? "\"" : "");
     } else {
-        printf(l->json ? "\", \"lifecycle\": \"%s\", \"lifecycle_byte\": %u"
-                       : "  lifecycle %s (%02X)",
-               lc, e->lifecycle);
+        if (l->json)
+            printf("\", \"lifecycle\": \"%02X\", \"state\": \"%s\"", e->lifecycle, lc);
+        else
+            printf("  lifecycle %s (%02X)", lc, e->lifecycle);
         printf(l->json ? ", \"privileges\": \"%02X%02X%02X\"" : ", privileges %02X%02X%02X",
                e->privileges[0], e->privileges[1], e->privileges[2]);
     }
@@ -260,7 +257,7 @@ static seam_err list_entry(void *ctx, const seam_card_entry *e) {
         print_aid(e->package, e->package_len);
         printf(l->json ? "\"" : "");
         if (e->space == 2)
-            printf(l->json ? ", \"space\": \"temporary\"" : " (temporary space)");
+            printf(l->json ? ", \"space\": \"02\"" : " (temporary space)");
     }
     /* the associated SD: an instance's or a record's, a package's or an upgrade's
        owner, an SD's creator (none for the ISD) */
@@ -272,7 +269,7 @@ static seam_err list_entry(void *ctx, const seam_card_entry *e) {
     if (e->kind == SEAM_CARD_ENTRY_SD) {
         printf(l->json ? ", \"key_versions\": [" : ", key versions");
         for (size_t i = 0; i < e->kvn_count; i++)
-            printf(l->json ? "%s%u" : "%s%02X", l->json && i ? ", " : " ", e->kvns[i]);
+            printf(l->json ? "%s\"%02X\"" : "%s%02X", l->json ? (i ? ", " : "") : " ", e->kvns[i]);
         printf(l->json ? "]" : "");
     }
     printf(l->json ? "}" : "\n");
@@ -326,7 +323,37 @@ static int card_list(int argc, char **argv) {
     return rc;
 }
 
+/* The usage line of each card subcommand, and what it does, for --help. */
+static const struct {
+    const char *name, *usage, *help;
+} card_help[] = {
+    {"new", "seam card new --image FILE [--capacity BYTES]",
+     "Creates a card image (and its storage key file FILE.key): lifecycle SECURED, the\n"
+     "issuer security domain with the GlobalPlatform test keys (docs/card.md)."},
+    {"serve", "seam card serve --image FILE [--vpcd HOST:PORT]",
+     "Serves the card to pcscd through vsmartcard's vpcd driver (default 127.0.0.1:35963)\n"
+     "until SIGINT or SIGTERM; PC/SC tools then see it in the reader \"Virtual PCD 00 00\"."},
+    {"list", "seam card list --image FILE [--json]",
+     "Lists what the card holds, read from its image: security domains, packages,\n"
+     "instances, restore records, upgrades, storage. With --json every byte value is a\n"
+     "hex string."},
+};
+
+/* --help or -h among the arguments: prints the subcommand's usage to stdout. */
+static bool card_help_asked(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            for (size_t k = 0; k < sizeof card_help / sizeof card_help[0]; k++)
+                if (!strcmp(argv[0], card_help[k].name)) {
+                    printf("usage: %s\n\n%s\n", card_help[k].usage, card_help[k].help);
+                    return true;
+                }
+    return false;
+}
+
 int seam_cli_card(int argc, char **argv) {
+    if (argc >= 1 && card_help_asked(argc, argv))
+        return 0;
     if (argc >= 1 && !strcmp(argv[0], "new"))
         return card_new(argc, argv);
     if (argc >= 1 && !strcmp(argv[0], "serve"))

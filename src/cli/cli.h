@@ -6,6 +6,7 @@
 #define SEAM_CLI_H
 
 #include "seam/errors.h"
+#include "seam/gp.h"
 
 /* seam wasm spec DIR...: runs wast2json output; see docs/wasm.md. */
 int seam_cli_wasm_spec(int argc, char **argv);
@@ -17,7 +18,7 @@ int seam_cli_wasm_run(int argc, char **argv);
    the card subcommand's name. */
 int seam_cli_card(int argc, char **argv);
 
-/* seam card script --image FILE SCRIPT: argv[0] is "script". */
+/* seam card script (--image FILE | --reader NAME | --check) SCRIPT: argv[0] is "script". */
 int seam_cli_card_script(int argc, char **argv);
 
 /* seam gp [OPTIONS] ACTION ...: manage a GlobalPlatform card; argv[0] is "gp". */
@@ -25,5 +26,15 @@ int seam_cli_gp(int argc, char **argv);
 /* Prints why seam_card_open(image) failed with e, as "seam card COMMAND: ..." on
    stderr: who holds a busy image, which key file is missing or wrong. */
 void seam_cli_card_open_failed(const char *command, const char *image, seam_err e);
+
+/* Prints why an image did not open with e, as "PREFIX: ...": who holds it, which key
+   file is missing or wrong. */
+void seam_cli_image_failed(const char *prefix, const char *image, seam_err e);
+
+/* Opens the link of --image FILE or --reader NAME (exactly one may be given) into
+   *link; returns -1 when open, else the exit status (2 usage, 1 failure) with the
+   message printed as "PREFIX: ...". */
+int seam_cli_link_open(const char *prefix, const char *image, const char *reader,
+                       seam_gp_link *link);
 
 #endif

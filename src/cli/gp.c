@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "card_diag.h"
 #include "cli.h"
 #include "gp_cli.h"
 #include "seam/link.h"
@@ -263,42 +262,12 @@ static int parse(int argc, char **argv, gp_options *o) {
 /* Opens the link (image or reader), powers the card on and makes a session. */
 int gp_connect(gp_session *s, const char *action) {
     const gp_options *o = s->o;
+    char prefix[48];
     seam_err e;
-    if (!!o->image == !!o->reader) {
-        fprintf(stderr, "seam gp %s: give one of --image FILE or --reader NAME\n", action);
-        return 2;
-    }
-    if (o->image) {
-        e = cli_image_link(o->image, &s->link); /* applet diagnostics on stderr */
-        if (e) {
-            fprintf(stderr, "seam gp: %s: %s\n", o->image, seam_err_str(e));
-            return 1;
-        }
-    } else {
-        e = seam_link_pcsc_open(o->reader, &s->link);
-        if (e == SEAM_ERR_LINK_NO_SERVICE) {
-            fprintf(stderr, "seam gp: PC/SC is not available: is pcscd running? (%s)\n",
-                    seam_link_pcsc_error());
-            return 1;
-        }
-        if (e == SEAM_ERR_LINK_NO_READER) {
-            char names[4096];
-            size_t len = 0;
-            fprintf(stderr, "seam gp: no reader called '%s'", o->reader);
-            if (seam_link_pcsc_readers(names, sizeof names, &len) == SEAM_OK && len > 1) {
-                fprintf(stderr, "; the readers are:");
-                for (const char *r = names; r < names + len && *r; r += strlen(r) + 1)
-                    fprintf(stderr, " '%s'", r);
-            }
-            fprintf(stderr, "\n");
-            return 1;
-        }
-        if (e) {
-            fprintf(stderr, "seam gp: reader '%s': %s (%s)\n", o->reader, seam_err_str(e),
-                    seam_link_pcsc_error());
-            return 1;
-        }
-    }
+    snprintf(prefix, sizeof prefix, "seam gp %s", action);
+    int status = seam_cli_link_open(prefix, o->image, o->reader, &s->link);
+    if (status >= 0)
+        return status;
     e = seam_gp_link_power_on(&s->link, s->atr, sizeof s->atr, &s->atr_len);
     if (!e)
         e = seam_gp_new(&s->link, &s->gp);

@@ -16,18 +16,7 @@
 static const char *step_name(const seam_gp *gp, char *buf, size_t size) {
     uint8_t h[4];
     seam_gp_last_command(gp, h);
-    if (h[1] == 0xE6 && h[2] == 0x02)
-        return "INSTALL [for load]";
-    if (h[1] == 0xE6 && h[2] == 0x0C)
-        return "INSTALL [for install and make selectable]";
-    if (h[1] == 0xE6 && h[2] == 0x20)
-        return "INSTALL [for personalization]";
-    if (h[1] == 0xE8 || h[1] == 0xE2) {
-        snprintf(buf, size, "%s block %u", h[1] == 0xE8 ? "LOAD" : "STORE DATA", h[3]);
-        return buf;
-    }
-    snprintf(buf, size, "the command %02X %02X %02X %02X", h[0], h[1], h[2], h[3]);
-    return buf;
+    return seam_gp_command_text(h, buf, size);
 }
 
 /* Reports a library error or a refused step; returns the exit status (0 when neither). */
@@ -165,27 +154,17 @@ static int do_apdu(gp_session *s, const char *action) {
 }
 
 static void show_step(const char *step, const seam_gp_upgrade_status *st) {
-    static const char *const words[] = {"no session", "completed", "waiting for the new package",
-                                        "waiting for other domains to migrate"};
-    printf("%s: %s", step, st->status < 4 ? words[st->status] : "status");
+    printf("%s: %s", step, seam_gp_upgrade_text(st->status));
     if (st->has_migrated)
         printf(", %u instance%s migrated", st->migrated, st->migrated == 1 ? "" : "s");
     printf("\n");
 }
 
-static void show_progress(void *ctx, size_t done, size_t total) {
-    size_t *blocks = ctx;
-    ++*blocks;
-    if (done == total)
-        printf("load: %zu bytes in %zu LOAD blocks\n", total, *blocks);
-}
-
 static int do_upgrade(gp_session *s, const char *action) {
     gp_options *o = s->o;
-    seam_gp_upgrade_status st;
-    seam_gp_package_install in;
+    seam_gp_upgrade_report report;
     seam_gp_package pkg;
-    size_t len = 0, blocks = 0;
+    size_t len = 0;
     uint16_t sw = 0;
     int status;
     if (o->positional_count != 2)
@@ -195,35 +174,17 @@ static int do_upgrade(gp_session *s, const char *action) {
         return 1;
     status = ready(s, action);
     if (status < 0) {
-        seam_err e = seam_gp_upgrade(s->gp, SEAM_GP_UPGRADE_START, pkg.aid.bytes, pkg.aid.len, NULL,
-                                     0, &st, &sw);
+        seam_err e = seam_gp_upgrade_package(s->gp, file, len, NULL, NULL, NULL, &report, &sw);
+        if (report.started)
+            show_step("start", &report.start);
+        if (report.loaded)
+            printf("load: %zu bytes in %zu LOAD blocks\n", report.load_bytes, report.load_blocks);
+        if (report.migrated)
+            show_step("migrate", &report.migrate);
         status = outcome(s, action, e, sw);
-    }
-    if (status < 0 || status > 0)
-        goto out;
-    show_step("start", &st);
-    memset(&in, 0, sizeof in);
-    in.module = file;
-    in.module_len = len;
-    in.load_only = true;
-    in.progress = show_progress;
-    in.progress_ctx = &blocks;
-    seam_err e = seam_gp_install_package(s->gp, &in, &sw);
-    status = outcome(s, action, e, sw);
-    if (status) { /* back as it was: the old package returns to the useful space */
-        uint16_t abort_sw = 0;
-        if (seam_gp_upgrade(s->gp, SEAM_GP_UPGRADE_ABORT, pkg.aid.bytes, pkg.aid.len, NULL, 0, &st,
-                            &abort_sw) == SEAM_OK &&
-            abort_sw == 0x9000)
+        if (report.aborted)
             fprintf(stderr, "seam gp upgrade: aborted: the package is as it was\n");
-        goto out;
     }
-    e = seam_gp_upgrade(s->gp, SEAM_GP_UPGRADE_MIGRATE, pkg.aid.bytes, pkg.aid.len, NULL, 0, &st,
-                        &sw);
-    status = outcome(s, action, e, sw);
-    if (!status)
-        show_step("migrate", &st);
-out:
     free(file);
     return status;
 }

@@ -2,9 +2,9 @@
  * seam wasm run [--fuel N] [--no-metering] [--stats] FILE.wasm [ARGS...]
  *
  * Runs a WASI preview1 command module in the seam engine: decode, validate,
- * instantiate with the WASI subset of wasi.c, call _start. The process exit
- * status is the program's: its proc_exit status (as the host shell would
- * see it, modulo 256) or 0 when _start returns. seam's own failures use
+ * instantiate with the WASI subset (the wasi layer, seam/wasi.h), call
+ * _start. The process exit status is the program's: its proc_exit status (as
+ * the host shell would see it, modulo 256) or 0 when _start returns. seam's own failures use
  * statuses the program cannot be confused with in the tests: 2 for a file
  * that cannot be run (unreadable, invalid, unlinkable) or bad usage, 134 for
  * a trap (the status of an aborted native program).
@@ -18,7 +18,7 @@
 
 #include "cli.h"
 #include "seam/wasm.h"
-#include "wasi.h"
+#include "seam/wasi.h"
 
 enum {
     RUN_STATUS_USAGE = 2, /* bad command line or a module that cannot run */

@@ -807,6 +807,14 @@ int seam_cli_wasm_spec(int argc, char **argv) {
     int status = 2;
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
+        if (!strcmp(argv[first], "--help") || !strcmp(argv[first], "-h")) {
+            printf("usage: seam wasm spec [-v] [--no-fork] DIR...\n\n"
+                   "Runs the WebAssembly core test suite as wast2json wrote it: every .json file\n"
+                   "under the DIRs (docs/wasm-spec-runner.md).\n"
+                   "  -v          every failed assertion, not only the counts\n"
+                   "  --no-fork   run the files in this process (for debuggers)\n");
+            return 0;
+        }
         if (!strcmp(argv[first], "-v"))
             total.verbose = true;
         else if (!strcmp(argv[first], "--no-fork"))

@@ -238,3 +238,65 @@ seam_err seam_gp_upgrade(seam_gp *gp, seam_gp_upgrade_action action, const uint8
         e = SEAM_ERR_GP_RESPONSE;
     return e;
 }
+
+/* Counts the LOAD blocks for seam_gp_upgrade_package and passes progress on. */
+typedef struct {
+    seam_gp_upgrade_report *report;
+    seam_gp_progress_fn progress;
+    void *ctx;
+} load_counter;
+
+static void count_block(void *ctx, size_t done, size_t total) {
+    load_counter *c = ctx;
+    c->report->load_blocks++;
+    c->report->load_bytes = total;
+    if (c->progress)
+        c->progress(c->ctx, done, total);
+}
+
+seam_err seam_gp_upgrade_package(seam_gp *gp, const uint8_t *module, size_t len,
+                                 const seam_gp_aid *old, seam_gp_progress_fn progress,
+                                 void *progress_ctx, seam_gp_upgrade_report *report, uint16_t *sw) {
+    seam_gp_package_install in;
+    load_counter counter = {report, progress, progress_ctx};
+    const seam_gp_aid *p1;
+    bool renamed;
+    memset(report, 0, sizeof *report);
+    seam_err e = seam_gp_package_read(module, len, &report->package, NULL, 0);
+    if (e)
+        return e;
+    p1 = old && old->len ? old : &report->package.aid;
+    renamed =
+        p1->len != report->package.aid.len || memcmp(p1->bytes, report->package.aid.bytes, p1->len);
+    e = seam_gp_upgrade(gp, SEAM_GP_UPGRADE_START, p1->bytes, p1->len,
+                        renamed ? report->package.aid.bytes : NULL,
+                        renamed ? report->package.aid.len : 0, &report->start, sw);
+    if (e || *sw != 0x9000)
+        return e;
+    report->started = true;
+    memset(&in, 0, sizeof in);
+    in.module = module;
+    in.module_len = len;
+    in.load_only = true;
+    in.progress = count_block;
+    in.progress_ctx = &counter;
+    e = seam_gp_install_package(gp, &in, sw);
+    if (!e && *sw != 0x9000) { /* back as it was: P1 returns to the useful space */
+        uint8_t header[4];
+        uint16_t abort_sw = 0;
+        seam_gp_upgrade_status st;
+        seam_gp_last_command(gp, header);
+        if (seam_gp_upgrade(gp, SEAM_GP_UPGRADE_ABORT, p1->bytes, p1->len, NULL, 0, &st,
+                            &abort_sw) == SEAM_OK &&
+            abort_sw == 0x9000)
+            report->aborted = true;
+        memcpy(gp->last, header, 4); /* the step that failed, not the abort */
+    }
+    if (e || *sw != 0x9000)
+        return e;
+    report->loaded = true;
+    e = seam_gp_upgrade(gp, SEAM_GP_UPGRADE_MIGRATE, p1->bytes, p1->len, NULL, 0, &report->migrate,
+                        sw);
+    report->migrated = !e && *sw == 0x9000;
+    return e;
+}

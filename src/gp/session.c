@@ -6,8 +6,8 @@
  *
  *   NONE ──seam_gp_open_channel: INITIALIZE UPDATE 9000, card cryptogram
  *          verifies, EXTERNAL AUTHENTICATE 9000──▶ OPEN (level 00..33)
- *   OPEN ──SELECT by name, seam_gp_close_channel, a response whose R-MAC
- *          fails, a wrapped chain the card aborts──▶ NONE (keys wiped)
+ *   OPEN ──a SELECT by name the card accepts, seam_gp_close_channel, a response
+ *          whose R-MAC fails, a wrapped chain the card aborts──▶ NONE (keys wiped)
  *
  * In OPEN at a C-MAC level every GP-class command (CLA 80..83) is wrapped by
  * the crypto layer's seam_crypto_scp03_host (counter, C-DEC, C-MAC) and its
@@ -113,9 +113,31 @@ static bool wrapping(const seam_gp *gp) {
 }
 
 size_t seam_gp_block_size(const seam_gp *gp) {
-    if (!wrapping(gp))
-        return 255;
-    return (gp->scp.level & LEVEL_C_DEC) ? 239 : 255 - MAC_LEN;
+    size_t level = !wrapping(gp) ? 255 : (gp->scp.level & LEVEL_C_DEC) ? 239 : 255 - MAC_LEN;
+    return gp->block_cap && gp->block_cap < level ? gp->block_cap : level;
+}
+
+seam_err seam_gp_set_block_size(seam_gp *gp, size_t max) {
+    if (max > 255)
+        return SEAM_ERR_ARG;
+    gp->block_cap = max;
+    return SEAM_OK;
+}
+
+seam_err seam_gp_set_chain_size(seam_gp *gp, size_t block) {
+    if (block > 255)
+        return SEAM_ERR_ARG;
+    gp->chain_block = block;
+    return SEAM_OK;
+}
+
+/* The most data of one block of a GP chain. */
+static size_t chain_block(const seam_gp *gp) {
+    return gp->chain_block ? gp->chain_block : 255;
+}
+
+void seam_gp_set_response_chaining(seam_gp *gp, bool follow) {
+    gp->no_chaining = !follow;
 }
 
 static void trace(seam_gp *gp, seam_gp_trace_point point, const uint8_t *b, size_t n) {
@@ -141,6 +163,12 @@ static bool apdu_shape(const uint8_t *a, size_t len, size_t *nc, bool *extended)
         return true;
     *nc = v;
     return len > 7 && v != 0 && (len == 7 + v || len == 9 + v);
+}
+
+/* SELECT by name (ISO class): a selection that succeeds ends the secure channel; one the
+   card refuses leaves the selected application, and its session, as they were. */
+static bool selects(const uint8_t *a) {
+    return (a[0] & 0x80) == 0 && a[1] == 0xA4 && a[2] == 0x04;
 }
 
 /* GP commands that chain with P1.b8 (gp_facts §1.1). */
@@ -169,6 +197,10 @@ static seam_err send_collect(seam_gp *gp, const uint8_t *cmd, size_t len, bool c
                              size_t *total) {
     size_t at = 0, got = 0;
     seam_err e = wire(gp, cmd, len, 0, &got);
+    if (!e && gp->no_chaining) {
+        *total = got;
+        return SEAM_OK;
+    }
     if (!e && clear && gp->response[got - 2] == 0x6C && len >= 5 && len <= 261 &&
         (len == 5 || len == 6u + cmd[4])) {
         uint8_t again[261];
@@ -199,7 +231,7 @@ static seam_err cut_clear(seam_gp *gp, const uint8_t *a, size_t len, size_t *blo
     off = extended ? 7 : 5;
     le = len > off + nc;
     for (size_t done = 0; done < nc; k++) {
-        size_t part = nc - done < 255 ? nc - done : 255;
+        size_t part = nc - done < chain_block(gp) ? nc - done : chain_block(gp);
         bool last = done + part == nc;
         if (k == sizeof gp->block_len / sizeof gp->block_len[0])
             return SEAM_ERR_ARG;
@@ -229,20 +261,18 @@ seam_err gp_exchange(seam_gp *gp, const uint8_t *apdu, size_t len, uint16_t *sw)
         return SEAM_ERR_MALFORMED;
     memcpy(gp->last, apdu, 4);
     trace(gp, SEAM_GP_TRACE_COMMAND, apdu, len);
-    if ((apdu[0] & 0x80) == 0 && apdu[1] == 0xA4 && apdu[2] == 0x04)
-        seam_gp_close_channel(gp); /* a selection ends the card's session too */
     secure = wrapping(gp) && (apdu[0] & 0xFC) == 0x80;
     if (secure && chainable(apdu)) {
         e = seam_crypto_scp03_host_wrap_chain(
-            &gp->scp, apdu, len, 255, gp->wire, sizeof gp->wire, &wire_len, gp->block_len,
-            sizeof gp->block_len / sizeof gp->block_len[0], &blocks);
+            &gp->scp, apdu, len, chain_block(gp), gp->wire, sizeof gp->wire, &wire_len,
+            gp->block_len, sizeof gp->block_len / sizeof gp->block_len[0], &blocks);
     } else if (secure) {
         size_t body = ((gp->scp.level & LEVEL_C_DEC) && nc ? (nc / 16 + 1) * 16 : nc) + MAC_LEN;
         if (extended || body > 255) /* checked here: the crypto layer would close the channel */
             return SEAM_ERR_ARG;
         e = seam_crypto_scp03_host_wrap(&gp->scp, apdu, len, gp->wire, sizeof gp->wire,
                                         &gp->block_len[0]);
-    } else if (nc > 255 && chainable(apdu)) {
+    } else if (nc > chain_block(gp) && chainable(apdu)) {
         e = cut_clear(gp, apdu, len, &blocks);
     } else {
         if (len > sizeof gp->wire)
@@ -279,6 +309,8 @@ seam_err gp_exchange(seam_gp *gp, const uint8_t *apdu, size_t len, uint16_t *sw)
         return e;
     gp->data_len = total - 2;
     *sw = (uint16_t)(gp->response[total - 2] << 8 | gp->response[total - 1]);
+    if (selects(apdu) && (*sw == 0x9000 || (*sw >> 8) == 0x62 || (*sw >> 8) == 0x63))
+        seam_gp_close_channel(gp); /* a new selection ends the card's session too */
     trace(gp, SEAM_GP_TRACE_RESPONSE, gp->response, total);
     return SEAM_OK;
 }
@@ -303,7 +335,6 @@ seam_err seam_gp_select(seam_gp *gp, const uint8_t *aid, size_t len, uint16_t *s
     uint8_t cmd[5 + SEAM_GP_AID_MAX + 1] = {0x00, 0xA4, 0x04, 0x00, (uint8_t)len};
     if (len > SEAM_GP_AID_MAX || (len && !aid))
         return SEAM_ERR_ARG;
-    seam_gp_close_channel(gp);
     if (len == 0) /* case 2: no data, Le 00 */
         return gp_exchange(gp, cmd, 5, sw);
     memcpy(cmd + 5, aid, len);

@@ -150,3 +150,53 @@ const char *seam_gp_privileges_text(const uint8_t *priv, size_t len, char *buf, 
         snprintf(buf, size, "none");
     return buf;
 }
+
+const char *seam_gp_upgrade_text(uint8_t status) {
+    static const char *const words[] = {"no session", "completed", "waiting for the new package",
+                                        "waiting for other domains to migrate"};
+    return status < sizeof words / sizeof words[0] ? words[status] : "unknown status";
+}
+
+const char *seam_gp_command_text(const uint8_t header[4], char *buf, size_t size) {
+    static const struct {
+        uint8_t ins, p1;
+        bool any_p1;
+        const char *text;
+    } names[] = {
+        {0xE6, 0x02, false, "INSTALL [for load]"},
+        {0xE6, 0x04, false, "INSTALL [for install]"},
+        {0xE6, 0x08, false, "INSTALL [for make selectable]"},
+        {0xE6, 0x0C, false, "INSTALL [for install and make selectable]"},
+        {0xE6, 0x0E, false, "INSTALL [for load, install and make selectable]"},
+        {0xE6, 0x10, false, "INSTALL [for extradition]"},
+        {0xE6, 0x20, false, "INSTALL [for personalization]"},
+        {0xE6, 0x40, false, "INSTALL [for registry update]"},
+        {0xEA, 0x01, false, "MANAGE ELF UPGRADE start"},
+        {0xEA, 0x02, false, "MANAGE ELF UPGRADE migrate"},
+        {0xEA, 0x04, false, "MANAGE ELF UPGRADE abort"},
+        {0xEA, 0x08, false, "MANAGE ELF UPGRADE status"},
+        {0xEA, 0x10, false, "MANAGE ELF UPGRADE export"},
+        {0xE4, 0, true, "DELETE"},
+        {0xF2, 0, true, "GET STATUS"},
+        {0xF0, 0, true, "SET STATUS"},
+        {0xD8, 0, true, "PUT KEY"},
+        {0x50, 0, true, "INITIALIZE UPDATE"},
+        {0x82, 0, true, "EXTERNAL AUTHENTICATE"},
+        {0xA4, 0, true, "SELECT"},
+        {0xCA, 0, true, "GET DATA"},
+        {0xC0, 0, true, "GET RESPONSE"},
+    };
+    uint8_t p1 = header[1] == 0xE6 ? (uint8_t)(header[2] & 0x7F) : header[2];
+    if (header[1] == 0xE8 || header[1] == 0xE2) {
+        snprintf(buf, size, "%s block %u", header[1] == 0xE8 ? "LOAD" : "STORE DATA", header[3]);
+        return buf;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].ins == header[1] && (names[i].any_p1 || names[i].p1 == p1)) {
+            snprintf(buf, size, "%s", names[i].text);
+            return buf;
+        }
+    snprintf(buf, size, "the command %02X %02X %02X %02X", header[0], header[1], header[2],
+             header[3]);
+    return buf;
+}

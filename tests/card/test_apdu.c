@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "card/apdu.h"
-#include "card/sw.h"
+#include "card/iso/apdu.h"
+#include "card/iso/sw.h"
 #include "util/util_test.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

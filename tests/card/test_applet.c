@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "card/applet_runtime.h"
-#include "card/package.h"
+#include "card/applet/applet_runtime.h"
+#include "card/applet/package.h"
 #include "seam/wasm.h"
 
 #ifndef SEAM_TEST_APPS

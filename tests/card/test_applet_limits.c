@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "card/applet_runtime.h"
+#include "card/applet/applet_runtime.h"
 #include "seam/wasm.h"
 #include "wasm/wasm_asm.h"
 

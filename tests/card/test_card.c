@@ -201,6 +201,18 @@ static void p1_byte_counters_count_apdus_per_ins(void **state) {
 
 /* ---- secure channel ---------------------------------------------------------------- */
 
+/*
+ * The card's side of the SCP03 handshake, driven by hand from the crypto layer's
+ * primitives rather than the host library: these tests send what the library never
+ * does (a corrupted host cryptogram, EXTERNAL AUTHENTICATE out of sequence, a
+ * replayed command, INITIALIZE UPDATE cut by a power loss) and read the counter
+ * from the raw INITIALIZE UPDATE answer.
+ */
+typedef struct {
+    seam_crypto_scp03_session keys;
+    uint8_t chain[16];
+} host_channel;
+
 /* Runs INITIALIZE UPDATE; returns its SW and, on 9000, derives the host's session. */
 static uint16_t initialize_update(seam_card *card, uint8_t kvn, host_channel *h, uint32_t *seq) {
     uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8};

@@ -5,10 +5,16 @@
  * and cuts it into P1.b8 blocks; the card keeps the blocks as received and
  * unwraps the rebuilt command once. Every refusal leaves the key sets as they
  * were. The new key set comes from the recorded sessions of scp03_vectors.h.
+ *
+ * Good chains go through the host library's session (blocks of 20 or 32 bytes:
+ * seam_gp_set_chain_size), watched block by block through its trace. The chains
+ * the tests break on purpose (a tampered block, a changed header, a command in
+ * the middle, the rest of a chain alone) are cut here with the crypto layer's
+ * host primitives, so that each block can be sent, altered or held back.
  */
 #include "card_host.h"
 
-#include "card/registry.h"
+#include "card/store/registry.h"
 #include "crypto/hex.h"
 #include "scp03_vectors.h"
 
@@ -49,6 +55,49 @@ static void assert_keysets_unchanged(seam_card *card, const keysets *before) {
     assert_memory_equal(now.sets, before->sets, sizeof now.sets);
 }
 
+/* What the session's trace saw of the last chain: its blocks' P1, and whether the key
+   sets were unchanged when each intermediate block had been answered. */
+static struct {
+    seam_card *card;
+    const keysets *before;
+    uint8_t p1[64];
+    size_t blocks;
+} watched;
+
+static void watch(void *ctx, seam_gp_trace_point point, const uint8_t *bytes, size_t len) {
+    host_trace(ctx, point, bytes, len);
+    if (point == SEAM_GP_TRACE_COMMAND_WRAPPED && watched.blocks < sizeof watched.p1)
+        watched.p1[watched.blocks++] = bytes[2];
+    /* an intermediate block answered: 9000, no data, no R-MAC, and nothing written */
+    if (point == SEAM_GP_TRACE_RESPONSE_WRAPPED && watched.blocks &&
+        (watched.p1[watched.blocks - 1] & 0x80)) {
+        assert_int_equal(len, 2);
+        if (watched.before)
+            assert_keysets_unchanged(watched.card, watched.before);
+    }
+}
+
+/* Sends the plain command apdu through the session as a chain of `block`-byte blocks,
+   watching each block; the last SW. */
+static uint16_t send_chained(seam_card *card, const uint8_t *apdu, size_t len, size_t block,
+                             const keysets *before) {
+    memset(&watched, 0, sizeof watched);
+    watched.card = card;
+    watched.before = before;
+    seam_gp_set_trace(session(card), watch, NULL);
+    assert_int_equal(seam_gp_set_chain_size(session(card), block), SEAM_OK);
+    uint16_t sw = host_send(card, apdu, len);
+    assert_int_equal(seam_gp_set_chain_size(session(card), 0), SEAM_OK);
+    seam_gp_set_trace(session(card), host_trace, NULL);
+    return sw;
+}
+
+/* A protected GET DATA (card data, tag 66) through the session: 9000 when in step. */
+static uint16_t session_get_data(seam_card *card) {
+    static const uint8_t cmd[] = {0x80, 0xCA, 0x00, 0x66, 0x00};
+    return host_send(card, cmd, sizeof cmd);
+}
+
 /* SELECT ISD, INITIALIZE UPDATE (P1 kvn, key k) and EXTERNAL AUTHENTICATE at level. */
 static void open_host(seam_card *card, uint8_t kvn, const uint8_t key_enc[16],
                       const uint8_t key_mac[16], uint8_t level, seam_crypto_scp03_host *h) {
@@ -65,33 +114,16 @@ static void open_test_keys(seam_card *card, uint8_t level, seam_crypto_scp03_hos
     open_host(card, 0x00, test_key, test_key, level, h);
 }
 
-/* Appends 88 11 10 enc(key under the test DEK) 03 kcv: one PUT KEY key block. */
-static size_t key_block(const uint8_t key[16], uint8_t *out) {
-    static const uint8_t iv[16] = {0};
-    size_t n = 0;
-    out[n++] = 0x88;
-    out[n++] = 0x11;
-    out[n++] = 0x10;
-    assert_int_equal(seam_crypto_aes_cbc_encrypt(test_key, 16, iv, key, 16, out + n), SEAM_OK);
-    n += 16;
-    out[n++] = 3;
-    assert_int_equal(seam_crypto_aes_kcv(key, 16, out + n), SEAM_OK);
-    return n + 3;
-}
-
-/* PUT KEY 80 D8 00 81 (add k), case 4: the whole plain command. */
+/* PUT KEY 80 D8 00 81 (add k) under the test DEK, case 4: the whole plain command. */
 static size_t put_key_apdu(const keys *k, uint8_t *apdu) {
-    size_t n = 5;
-    apdu[0] = 0x80;
-    apdu[1] = 0xD8;
-    apdu[2] = 0x00;
-    apdu[3] = 0x81;
-    apdu[n++] = k->kvn;
-    n += key_block(k->enc, apdu + n);
-    n += key_block(k->mac, apdu + n);
-    n += key_block(k->dek, apdu + n);
-    apdu[4] = (uint8_t)(n - 5);
-    apdu[n++] = 0x00;
+    seam_gp_keys g = {.len = 16};
+    uint8_t expected[10];
+    size_t n = 0;
+    memcpy(g.enc, k->enc, 16);
+    memcpy(g.mac, k->mac, 16);
+    memcpy(g.dek, k->dek, 16);
+    assert_int_equal(seam_gp_build_put_key(test_key, 16, 0x00, k->kvn, &g, apdu, 300, &n, expected),
+                     SEAM_OK);
     return n;
 }
 
@@ -139,83 +171,79 @@ static uint16_t get_data(seam_card *card, seam_crypto_scp03_host *h) {
     return send(card, wrapped, n);
 }
 
+/* The session's channel with key set k (KVN k->kvn) at level. */
+static void open_keys(seam_card *card, const keys *k, uint8_t level) {
+    seam_gp_keys g = {.len = 16};
+    uint16_t sw = 0;
+    memcpy(g.enc, k->enc, 16);
+    memcpy(g.mac, k->mac, 16);
+    memcpy(g.dek, k->dek, 16);
+    assert_int_equal(seam_gp_select(session(card), NULL, 0, &sw), SEAM_OK);
+    assert_int_equal(seam_gp_open_channel(session(card), &g, k->kvn, level, NULL, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+}
+
 static void x1_chained_put_key_one_mac_at_levels_01_03_33(void **state) {
     /* X1: one C-MAC (and C-ENC) over the whole command, the card unwraps it once */
     fixture *f = *state;
     static const uint8_t levels[] = {0x01, 0x03, 0x33};
     power_on(f->card);
     for (size_t l = 0; l < sizeof levels; l++) {
-        seam_crypto_scp03_host h;
-        chain_blocks c;
-        uint8_t apdu[300], plain[64];
+        uint8_t apdu[300];
         keys k = vector_keys((uint8_t)(0x31 + l));
-        size_t len = put_key_apdu(&k, apdu), plain_len = 0;
+        size_t len = put_key_apdu(&k, apdu);
         keysets before;
-        open_test_keys(f->card, levels[l], &h);
+        assert_int_equal(open_at(f->card, NULL, 0, test_key, levels[l]), 0x9000);
         read_keysets(f->card, &before);
-        wrap_chain(&h, apdu, len, 20, &c);
-        assert_true(c.count >= 4);
-        for (size_t i = 0; i + 1 < c.count; i++)
-            assert_int_equal(block_at(&c, i)[2], 0x80); /* P1.b8: more blocks */
-        assert_int_equal(block_at(&c, c.count - 1)[2], 0x00);
         /* intermediate blocks write nothing and do not count on the channel */
-        assert_int_equal(send_blocks(f->card, &c, 0, c.count - 1), 0x9000);
-        assert_keysets_unchanged(f->card, &before);
-        assert_int_equal(send_blocks(f->card, &c, c.count - 1, c.count), 0x9000);
-        memcpy(plain, response, response_len);
-        assert_int_equal(
-            seam_crypto_scp03_host_unwrap(&h, plain, response_len, plain, sizeof plain, &plain_len),
-            SEAM_OK);
-        assert_int_equal(plain_len, 1 + 9 + 2); /* KVN, three KCVs, 9000 */
-        assert_int_equal(plain[0], k.kvn);
+        assert_int_equal(send_chained(f->card, apdu, len, 20, &before), 0x9000);
+        assert_true(watched.blocks >= 4);
+        for (size_t i = 0; i + 1 < watched.blocks; i++)
+            assert_int_equal(watched.p1[i], 0x80); /* P1.b8: more blocks */
+        assert_int_equal(watched.p1[watched.blocks - 1], 0x00);
+        assert_int_equal(response_len, 1 + 9 + 2); /* KVN, three KCVs, 9000 */
+        assert_int_equal(response[0], k.kvn);
         /* the channel stays in step, and the new key set opens a channel */
-        assert_int_equal(get_data(f->card, &h), 0x9000);
-        seam_crypto_scp03_host_close(&h);
-        open_host(f->card, k.kvn, k.enc, k.mac, 0x01, &h);
-        seam_crypto_scp03_host_close(&h);
+        assert_int_equal(session_get_data(f->card), 0x9000);
+        open_keys(f->card, &k, 0x01);
     }
 }
 
 static void x1_clear_chain_at_level_00_still_works(void **state) {
     /* X1: without a C-MAC each block is a clear command, chained after secure messaging */
     fixture *f = *state;
-    seam_crypto_scp03_host h;
-    chain_blocks c;
     uint8_t apdu[300];
     keys k = vector_keys(0x31);
     size_t len = put_key_apdu(&k, apdu);
     keysets before;
     power_on(f->card);
-    open_test_keys(f->card, 0x00, &h);
+    assert_int_equal(open_at(f->card, NULL, 0, test_key, 0x00), 0x9000);
     read_keysets(f->card, &before);
-    wrap_chain(&h, apdu, len, 32, &c);
-    assert_int_equal(block_at(&c, 0)[0], 0x80); /* no secure messaging at level 00 */
-    assert_int_equal(send_blocks(f->card, &c, 0, c.count), 0x9000);
+    assert_int_equal(send_chained(f->card, apdu, len, 32, &before), 0x9000);
+    assert_true(watched.blocks >= 2);
+    assert_int_equal(last_wrapped[0], 0x80); /* no secure messaging at level 00 */
     assert_int_equal(response_len, 1 + 9 + 2);
     keysets after;
     read_keysets(f->card, &after);
     assert_int_equal(after.count, before.count + 1);
-    open_host(f->card, k.kvn, k.enc, k.mac, 0x01, &h);
+    open_keys(f->card, &k, 0x01);
 }
 
 static void x1_long_chain_macs_an_extended_length(void **state) {
     /* X1: data over 255 bytes: the MAC covers Lc' = 00 hh ll; a DELETE of an
        unknown AID is refused by its handler, not by secure messaging */
     fixture *f = *state;
-    seam_crypto_scp03_host h;
-    static chain_blocks c;
     uint8_t apdu[7 + 300];
     power_on(f->card);
-    open_test_keys(f->card, 0x03, &h);
+    assert_int_equal(open_at(f->card, NULL, 0, test_key, 0x03), 0x9000);
     memcpy(apdu, (const uint8_t[]){0x80, 0xE4, 0x00, 0x00, 0x00, 0x01, 0x2C}, 7);
     apdu[7] = 0x4F;
     apdu[8] = 0x10;
     memset(apdu + 9, 0xA5, 300 - 2);
-    wrap_chain(&h, apdu, sizeof apdu, 255, &c);
-    assert_int_equal(c.count, 2); /* 304 + 8 bytes */
-    uint16_t sw = send_blocks(f->card, &c, 0, c.count);
-    assert_int_equal(sw, 0x6A88); /* referenced data not found: the MAC verified */
-    assert_int_equal(get_data(f->card, &h), 0x9000); /* the session is in step */
+    uint16_t sw = send_chained(f->card, apdu, sizeof apdu, 255, NULL);
+    assert_int_equal(watched.blocks, 2); /* 304 + 8 bytes */
+    assert_int_equal(sw, 0x6A88);        /* referenced data not found: the MAC verified */
+    assert_int_equal(session_get_data(f->card), 0x9000); /* the session is in step */
 }
 
 static void x1_per_block_macs_are_refused_6982(void **state) {
@@ -226,7 +254,7 @@ static void x1_per_block_macs_are_refused_6982(void **state) {
     size_t nc = (put_key_apdu(&k, apdu), apdu[4]);
     keysets before;
     power_on(f->card);
-    open_channel(f->card); /* card_host.h: level 01, host.chain */
+    open_channel(f->card); /* card_host.h: the session's channel, level 01 */
     read_keysets(f->card, &before);
     assert_int_equal(gp(f->card, true, 0xD8, 0x80, 0x81, apdu + 5, 30), 0x9000);
     assert_int_equal(gp(f->card, true, 0xD8, 0x80, 0x81, apdu + 35, 30), 0x9000);

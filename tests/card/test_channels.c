@@ -25,6 +25,13 @@ static void build(seam_card *card) {
     assert_int_equal(install(card, 0x0C, hello_pkg, hello_cls, hello_cls, NULL, 0), 0x9000);
 }
 
+/*
+ * These tests stop a protected chain half way, send other channels' commands and
+ * then the rest of it: the chain is cut here with the crypto layer's host
+ * primitives (the host library's session sends a chain whole), on a channel
+ * opened the same way.
+ */
+
 /* Opens SCP03 on channel 0 at level with the test keys, as a host would. */
 static void open_host(seam_card *card, uint8_t level, seam_crypto_scp03_host *h) {
     static const uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8};

@@ -135,9 +135,7 @@ static uint16_t install_second(seam_card *card) {
 }
 
 static uint16_t delete_second(seam_card *card) {
-    uint8_t d[2 + sizeof answer_two] = {0x4F, sizeof answer_two};
-    memcpy(d + 2, answer_two, sizeof answer_two);
-    return gp(card, true, 0xE4, 0x00, 0x00, d, sizeof d);
+    return delete_aid(card, answer_two, sizeof answer_two, 0x00);
 }
 
 static void hardening_08_failed_commit_of_install_keeps_the_session_X4(void **state) {
@@ -176,15 +174,13 @@ static void hardening_08_failed_commit_of_install_keeps_the_session_X4(void **st
 static size_t load_all_but_last(seam_card *card, const uint8_t *file, size_t len, uint8_t *block) {
     size_t off = 0;
     assert_int_equal(install_for_load(card, hello_pkg, sizeof hello_pkg), 0x9000);
-    for (*block = 0; len - off > 200; off += 200, (*block)++)
-        assert_int_equal(gp(card, true, 0xE8, 0x00, *block, file + off, 200), 0x9000);
+    for (*block = 0; len - off > HOST_BLOCK; off += HOST_BLOCK, (*block)++)
+        assert_int_equal(load_one(card, *block, false, file + off, HOST_BLOCK), 0x9000);
     return off;
 }
 
 static uint16_t delete_hello_package(seam_card *card) {
-    uint8_t d[2 + sizeof hello_pkg] = {0x4F, sizeof hello_pkg};
-    memcpy(d + 2, hello_pkg, sizeof hello_pkg);
-    return gp(card, true, 0xE4, 0x00, 0x00, d, sizeof d);
+    return delete_aid(card, hello_pkg, sizeof hello_pkg, 0x00);
 }
 
 static void hardening_08_failed_last_load_block_keeps_the_load_X4(void **state) {
@@ -200,7 +196,7 @@ static void hardening_08_failed_last_load_block_keeps_the_load_X4(void **state) 
             size_t off = load_all_but_last(f->card, file, len, &block);
             fingerprint(f->card, before);
             assert_int_equal(seam_nvm_io_fault_set(nvm, modes[m], n), SEAM_OK);
-            uint16_t sw = gp(f->card, true, 0xE8, 0x80, block, file + off, len - off);
+            uint16_t sw = load_one(f->card, block, true, file + off, len - off);
             space_back(f->card);
             if (sw == 0x9000) {
                 assert_int_equal(delete_hello_package(f->card), 0x9000);
@@ -210,7 +206,7 @@ static void hardening_08_failed_last_load_block_keeps_the_load_X4(void **state) 
             failures++;
             assert_card_is(f->card, before);
             /* the load is still in progress: the last block again completes it */
-            assert_int_equal(gp(f->card, true, 0xE8, 0x80, block, file + off, len - off), 0x9000);
+            assert_int_equal(load_one(f->card, block, true, file + off, len - off), 0x9000);
             assert_int_equal(delete_hello_package(f->card), 0x9000);
             assert_true(n < SWEEP_MAX);
         }
@@ -332,18 +328,18 @@ static void hardening_08_failed_commit_without_writes_puts_ram_back_X4(void **st
     fingerprint(f->card, before);
     /* a LOAD block that is not the last: the same block again is the next one */
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, block++, file, 200), 0x9000);
+    assert_int_equal(load_one(f->card, block++, false, file, 200), 0x9000);
     assert_int_equal(seam_nvm_fault_set(nvm, SEAM_NVM_FAULT_FAIL, 1), SEAM_OK);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, block, file + 200, 200), 0x6F00);
+    assert_int_equal(load_one(f->card, block, false, file + 200, 200), 0x6F00);
     size_t off = 200;
     for (; len - off > 200; off += 200, block++)
-        assert_int_equal(gp(f->card, true, 0xE8, 0x00, block, file + off, 200), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x80, block, file + off, len - off), 0x9000);
+        assert_int_equal(load_one(f->card, block, false, file + off, 200), 0x9000);
+    assert_int_equal(load_one(f->card, block, true, file + off, len - off), 0x9000);
     assert_int_equal(delete_hello_package(f->card), 0x9000);
     /* INSTALL [for load] begins no load */
     assert_int_equal(seam_nvm_fault_set(nvm, SEAM_NVM_FAULT_FAIL, 1), SEAM_OK);
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x6F00);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x80, 0x00, file, 200), 0x6985);
+    assert_int_equal(load_one(f->card, 0x00, true, file, 200), 0x6985);
     /* MANAGE CHANNEL open opens nothing */
     assert_int_equal(seam_nvm_fault_set(nvm, SEAM_NVM_FAULT_FAIL, 1), SEAM_OK);
     assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x00, 0x01), 0x6F00);
@@ -430,60 +426,23 @@ static void hardening_09_long_answers_reach_a_vpcd_reader_X2(void **state) {
     }
 }
 
-/* Opens SCP03 on channel 0 at level with the test keys, as a host would. */
-static void open_host(seam_card *card, uint8_t level, seam_crypto_scp03_host *h) {
-    static const uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    uint8_t ea[21];
-    assert_int_equal(SEND(card, 0x00, 0xA4, 0x04, 0x00, 0x00), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x50, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
-                     0x9000);
-    assert_int_equal(seam_crypto_scp03_host_open(h, test_key, test_key, 16, hc, response,
-                                                 response_len - 2, level, 0, ea),
-                     SEAM_OK);
-    assert_int_equal(send(card, ea, sizeof ea), 0x9000);
-}
-
 static void hardening_09_long_wrapped_answer_is_delivered_X2(void **state) {
     /* STORE DATA to a personalization target answering 65536 bytes at level 33: with
-       R-ENC padding and the R-MAC the response is 65560 bytes */
+       R-ENC padding and the R-MAC the response is 65560 bytes, which the card sends in
+       parts (61xx) and the host library collects and unwraps */
     fixture *f = *state;
-    static uint8_t all[SEAM_CARD_RESPONSE_MAX + 64];
-    seam_crypto_scp03_host h;
-    uint8_t wrapped[64], perso[3 + sizeof answer_cls + 3] = {0x00, 0x00, sizeof answer_cls};
-    size_t n = 0, len = 0, plain_len = 0;
-    seam_err err = SEAM_OK;
     uint32_t before[3], after[3];
     build(f->card);
     assert_int_equal(select_aid(f->card, answer_cls, sizeof answer_cls), 0x9000);
     answer_counters(f->card, 0x80, before);
-    open_host(f->card, 0x33, &h);
-    memcpy(perso + 3, answer_cls, sizeof answer_cls); /* then 00 00 00 */
-    const uint8_t install_perso[] = {0x80, 0xE6, 0x20, 0x00, sizeof perso};
-    uint8_t cmd[5 + sizeof perso];
-    memcpy(cmd, install_perso, 5);
-    memcpy(cmd + 5, perso, sizeof perso);
-    assert_int_equal(seam_crypto_scp03_host_wrap(&h, cmd, sizeof cmd, wrapped, sizeof wrapped, &n),
-                     SEAM_OK);
-    assert_int_equal(send(f->card, wrapped, n), 0x9000);
-    assert_int_equal(
-        seam_crypto_scp03_host_unwrap(&h, response, response_len, response, response_len, &len),
-        SEAM_OK);
+    assert_int_equal(open_at(f->card, NULL, 0, test_key, 0x33), 0x9000);
+    assert_int_equal(install_perso(f->card, answer_cls, sizeof answer_cls), 0x9000);
     /* STORE DATA, last block, case 4: N = 65536 */
     const uint8_t store[] = {0x80, 0xE2, 0x81, 0x00, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00};
-    assert_int_equal(
-        seam_crypto_scp03_host_wrap(&h, store, sizeof store, wrapped, sizeof wrapped, &n), SEAM_OK);
-    uint16_t sw = exchange(f->card, wrapped, n, sizeof response, all, sizeof all, &len, &err);
-    if (err)
-        print_message("STORE DATA: transmit failed (%s)\n", seam_err_str(err));
-    assert_int_equal(err, SEAM_OK);
-    assert_int_equal(sw, 0x9000);
-    assert_int_equal(len, 65536 + 16 + 8);
-    all[len] = 0x90;
-    all[len + 1] = 0x00;
-    assert_int_equal(seam_crypto_scp03_host_unwrap(&h, all, len + 2, all, sizeof all, &plain_len),
-                     SEAM_OK);
-    assert_int_equal(plain_len, 65536 + 2);
-    assert_pattern(all, 65536);
+    assert_int_equal(host_send(f->card, store, sizeof store), 0x9000);
+    assert_int_equal(received_data, 65536 + 16 + 8);
+    assert_int_equal(response_len, 65536 + 2);
+    assert_pattern(response, 65536);
     assert_int_equal(select_aid(f->card, answer_cls, sizeof answer_cls), 0x9000);
     answer_counters(f->card, 0x80, after);
     assert_int_equal(after[2], before[2] + 1);

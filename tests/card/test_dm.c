@@ -49,7 +49,8 @@ static size_t token_key_data(const uint8_t *pub, uint8_t d[73]) {
     return 73;
 }
 
-/* PUT KEY of the token key pub (P1 00 add, 70 replace). */
+/* PUT KEY of the token key pub (P1 00 add, 70 replace). The host library builds PUT KEY
+   of AES key sets only; this one (an ECC public key, GP 2.3.1 §11.8) is built here. */
 static uint16_t put_token_key(seam_card *card, uint8_t p1, const uint8_t *pub) {
     uint8_t d[73];
     return gp(card, true, 0xD8, p1, 0x01, d, token_key_data(pub, d));
@@ -90,50 +91,53 @@ static uint16_t with_token(seam_card *card, uint8_t ins, uint8_t p1, uint8_t p2,
     return gp(card, true, ins, p1, p2, d, len);
 }
 
+/* The data of an INSTALL the library builds, without its token field (empty there):
+   what a token signs, and what with_token completes. */
+static size_t install_data(const seam_gp_install_fields *in, uint8_t *d) {
+    uint8_t apdu[SEAM_GP_APDU_MAX];
+    size_t n = 0;
+    assert_int_equal(seam_gp_build_install(in, apdu, sizeof apdu, &n), SEAM_OK);
+    assert_true(apdu[4] >= 1 && apdu[5 + apdu[4] - 1] == 0x00); /* the empty token LV */
+    memcpy(d, apdu + 5, apdu[4] - 1u);
+    return apdu[4] - 1u;
+}
+
 /* The INSTALL [for load] data without the token field: package, SD, hash, no params. */
 static size_t for_load_data(const uint8_t *pkg, size_t pkg_len, const uint8_t *sd, size_t sd_len,
                             const uint8_t *hash, size_t hash_len, uint8_t *d) {
-    size_t n = 0;
-    d[n++] = (uint8_t)pkg_len;
-    memcpy(d + n, pkg, pkg_len);
-    n += pkg_len;
-    d[n++] = (uint8_t)sd_len;
-    memcpy(d + n, sd, sd_len);
-    n += sd_len;
-    d[n++] = (uint8_t)hash_len;
-    if (hash_len)
-        memcpy(d + n, hash, hash_len);
-    n += hash_len;
-    d[n++] = 0; /* load parameters */
-    return n;
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_LOAD,
+                                 .elf = aid_of(pkg, pkg_len),
+                                 .sd = aid_of(sd, sd_len),
+                                 .hash = hash,
+                                 .hash_len = hash_len};
+    return install_data(&in, d);
 }
 
 /* The INSTALL [for install] data of hello instance aid without the token field. */
 static size_t for_install_data(const uint8_t *aid, uint8_t *d) {
-    size_t n = 0;
-    d[n++] = sizeof hello_pkg;
-    memcpy(d + n, hello_pkg, sizeof hello_pkg);
-    n += sizeof hello_pkg;
-    d[n++] = sizeof hello_cls;
-    memcpy(d + n, hello_cls, sizeof hello_cls);
-    n += sizeof hello_cls;
-    d[n++] = 7;
-    memcpy(d + n, aid, 7);
-    n += 7;
-    d[n++] = 1;
-    d[n++] = 0x00; /* privileges */
-    d[n++] = 2;
-    d[n++] = 0xC9;
-    d[n++] = 0x00;
-    return n;
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_INSTALL,
+                                 .elf = aid_of(hello_pkg, sizeof hello_pkg),
+                                 .module = aid_of(hello_cls, sizeof hello_cls),
+                                 .application = aid_of(aid, 7),
+                                 .privileges_len = 1};
+    return install_data(&in, d);
+}
+
+/* The INSTALL [for make selectable] data of instance aid without the token field. */
+static size_t make_selectable_data(const uint8_t *aid, uint8_t *d) {
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_MAKE_SELECTABLE,
+                                 .application = aid_of(aid, 7)};
+    return install_data(&in, d);
 }
 
 /* The DELETE data of aid without the token: 4F len aid. */
 static size_t delete_data(const uint8_t *aid, size_t len, uint8_t *d) {
-    d[0] = 0x4F;
-    d[1] = (uint8_t)len;
-    memcpy(d + 2, aid, len);
-    return 2 + len;
+    uint8_t apdu[5 + 2 + SEAM_GP_AID_MAX + 1];
+    size_t n = 0;
+    assert_int_equal(seam_gp_build_delete(aid, len, false, NULL, 0, apdu, sizeof apdu, &n),
+                     SEAM_OK);
+    memcpy(d, apdu + 5, apdu[4]);
+    return apdu[4];
 }
 
 static size_t used(seam_card *card) {
@@ -190,12 +194,11 @@ static void dm_ssd_loads_installs_and_deletes_with_tokens_x1(void **state) {
     /* INSTALL [for install], then [for make selectable], each with its token */
     n = for_install_data(hello_b, d);
     assert_int_equal(with_token(f->card, 0xE6, 0x04, 0x00, d, n, TOKEN_GOOD), 0x9000);
-    uint8_t ms[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0xB1, 0, 0};
-    REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x08, 0x00, ms, sizeof ms, TOKEN_NONE));
-    assert_int_equal(with_token(f->card, 0xE6, 0x08, 0x00, ms, sizeof ms, TOKEN_GOOD), 0x9000);
+    n = make_selectable_data(hello_b, d);
+    REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x08, 0x00, d, n, TOKEN_NONE));
+    assert_int_equal(with_token(f->card, 0xE6, 0x08, 0x00, d, n, TOKEN_GOOD), 0x9000);
     /* INSTALL [for personalization] of its own instance carries no token */
-    uint8_t perso[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0xA1, 0, 0, 0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x20, 0x00, perso, sizeof perso), 0x9000);
+    assert_int_equal(install_perso(f->card, hello_a, sizeof hello_a), 0x9000);
     /* everything is the DM SSD's; the instances answer */
     reopen(f);
     assert_int_equal(select_aid(f->card, hello_a, sizeof hello_a), 0x9000);
@@ -238,7 +241,7 @@ static void dm_refusals_change_nothing_x1(void **state) {
     memset(d + n + 1, 0x11, 63);
     REFUSED(f->card, 0x6982, gp(f->card, true, 0xE6, 0x02, 0x00, d, n + 64));
     /* no load began: LOAD is refused */
-    REFUSED(f->card, 0x6985, gp(f->card, true, 0xE8, 0x80, 0x00, file, 16));
+    REFUSED(f->card, 0x6985, load_one(f->card, 0x00, true, file, 16));
     /* a wrong hash under a good token: accepted, but the last LOAD fails */
     hash[0] ^= 1;
     n = for_load_data(hello_pkg, sizeof hello_pkg, bank_dm, sizeof bank_dm, hash, 32, d);

@@ -21,18 +21,9 @@ static const uint8_t priv_plain[3] = {0x80, 0x80, 0x00};
 /* INSTALL [for load] naming SD aid (len 0: none). */
 static uint16_t install_for_load_to(seam_card *card, const uint8_t *pkg, size_t pkg_len,
                                     const uint8_t *sd, size_t sd_len) {
-    uint8_t d[64];
-    size_t n = 0;
-    d[n++] = (uint8_t)pkg_len;
-    memcpy(d + n, pkg, pkg_len);
-    n += pkg_len;
-    d[n++] = (uint8_t)sd_len;
-    memcpy(d + n, sd, sd_len);
-    n += sd_len;
-    d[n++] = 0;
-    d[n++] = 0;
-    d[n++] = 0;
-    return gp(card, true, 0xE6, 0x02, 0x00, d, n);
+    seam_gp_install_fields in = {
+        .role = SEAM_GP_FOR_LOAD, .elf = aid_of(pkg, pkg_len), .sd = aid_of(sd, sd_len)};
+    return install_with(card, &in);
 }
 
 /* GET STATUS P1 (TLV format) for all AIDs: the response data in response[]. */
@@ -100,13 +91,10 @@ static void each_sd_manages_only_its_own_content_u1(void **state) {
     /* but cannot touch bank A's instance, nor the ISD's package */
     assert_int_equal(delete_aid(f->card, purse_a, sizeof purse_a, 0x00), 0x6982);
     assert_int_equal(delete_aid(f->card, purse_pkg, sizeof purse_pkg, 0x80), 0x6982);
-    uint8_t perso[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0xA1, 0, 0, 0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x20, 0x00, perso, sizeof perso), 0x6A88);
+    assert_int_equal(install_perso(f->card, purse_a, sizeof purse_a), 0x6A88);
     uint8_t lock[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0xA1};
     assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x80, lock, sizeof lock), 0x6982);
-    uint8_t extradite[] = {7,    0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0B, 0, 7,
-                           0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0xA1, 0,    0, 0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x10, 0x00, extradite, sizeof extradite), 0x6982);
+    assert_int_equal(extradite(f->card, bank_b, sizeof bank_b, purse_a, sizeof purse_a), 0x6982);
     /* bank B sees only its own content; the ISD (Global Registry) sees everything */
     assert_int_equal(get_status(f->card, 0x40), 0x9000);
     assert_true(response_has(purse_b, sizeof purse_b));
@@ -176,16 +164,18 @@ static void ssd_privileges_and_lifecycle_checked_x1(void **state) {
     assert_int_equal(install_sd(f->card, 0x0C, bank_a, sizeof bank_a, priv_am, 3), 0x6985);
     /* an applet instance cannot hold the Security Domain privilege */
     load(f->card, "purse", purse_pkg, sizeof purse_pkg);
-    uint8_t d[] = {6,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 7,    0xA0, 0x00,
-                   0x00, 0x05, 0x50, 0x55, 0x01, 7,    0xA0, 0x00, 0x00, 0x05,
-                   0x50, 0x55, 0xA1, 1,    0x80, 2,    0xC9, 0x00, 0x00};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x0C, 0x00, d, sizeof d), 0x6A80);
+    seam_gp_install_fields as_sd = {.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE,
+                                    .elf = aid_of(purse_pkg, sizeof purse_pkg),
+                                    .module = aid_of(purse_cls, sizeof purse_cls),
+                                    .application = aid_of(purse_a, sizeof purse_a),
+                                    .privileges = {0x80},
+                                    .privileges_len = 1};
+    assert_int_equal(install_with(f->card, &as_sd), 0x6A80);
     /* an INSTALLED SSD is not selectable until made selectable by its owner */
     assert_int_equal(install_sd(f->card, 0x04, bank_b, sizeof bank_b, priv_am, 3), 0x9000);
     assert_int_equal(select_aid(f->card, bank_b, sizeof bank_b), 0x6A82);
     open_channel(f->card);
-    uint8_t ms[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0B, 0, 0, 0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x08, 0x00, ms, sizeof ms), 0x9000);
+    assert_int_equal(make_selectable(f->card, bank_b, sizeof bank_b), 0x9000);
     assert_int_equal(open_sd(f->card, bank_b, sizeof bank_b, test_key), 0x9000);
     /* a locked SSD is not selectable; its owner unlocks it */
     open_channel(f->card);
@@ -307,8 +297,7 @@ static void two_ssds(fixture *f) {
 }
 
 static uint16_t op_make_selectable(seam_card *card) {
-    uint8_t d[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0B, 0, 0, 0};
-    return gp(card, true, 0xE6, 0x08, 0x00, d, sizeof d);
+    return make_selectable(card, bank_b, sizeof bank_b);
 }
 
 static uint16_t op_lock(seam_card *card) {
@@ -320,9 +309,7 @@ static uint16_t op_delete_ssd(seam_card *card) {
 }
 
 static uint16_t op_extradite_package(seam_card *card) {
-    uint8_t d[] = {7,    0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0A, 0, 6,
-                   0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0,    0,    0};
-    return gp(card, true, 0xE6, 0x10, 0x00, d, sizeof d);
+    return extradite(card, bank_a, sizeof bank_a, hello_pkg, sizeof hello_pkg);
 }
 
 static void ssd_commands_survive_a_power_cut_at_every_write_x4(void **state) {

@@ -95,18 +95,17 @@ static void refusals_leave_nothing_behind(void **state) {
     open_channel(f->card);
     used = seam_nvm_used_bytes(nvm); /* the sequence counter moved */
     /* LOAD without INSTALL [for load], then blocks out of order */
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x00, file, 200), 0x6985);
+    assert_int_equal(load_one(f->card, 0x00, false, file, 200), 0x6985);
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x01, file, 200), 0x6A86);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x00, file, 200), 0x6985); /* load ended */
+    assert_int_equal(load_one(f->card, 0x01, false, file, 200), 0x6A86);
+    assert_int_equal(load_one(f->card, 0x00, false, file, 200), 0x6985); /* load ended */
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x00, file, 200), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x80, 0x00, file + 200, 200), 0x6A86); /* repeat */
+    assert_int_equal(load_one(f->card, 0x00, false, file, 200), 0x9000);
+    assert_int_equal(load_one(f->card, 0x00, true, file + 200, 200), 0x6A86); /* repeat */
     /* a load file that is not a wasm module, or whose C4 length is wrong */
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
     assert_int_equal(
-        gp(f->card, true, 0xE8, 0x80, 0x00, (const uint8_t[]){0xC4, 4, 0, 0x61, 0x73, 0x6D}, 6),
-        0x6A80);
+        load_one(f->card, 0x00, true, (const uint8_t[]){0xC4, 4, 0, 0x61, 0x73, 0x6D}, 6), 0x6A80);
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
     file[3] ^= 1;
     assert_int_equal(load_blocks(f->card, file, len), 0x6A80);
@@ -122,9 +121,7 @@ static void refusals_leave_nothing_behind(void **state) {
                      0x6A80);
     /* INSTALL of an unknown package, DELETE of an unknown AID */
     assert_int_equal(install(f->card, 0x0C, hello_pkg, hello_cls, hello_cls, NULL, 0), 0x6A88);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00,
-                        (const uint8_t[]){0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x48, 0x45}, 8),
-                     0x6A88);
+    assert_int_equal(delete_aid(f->card, hello_pkg, sizeof hello_pkg, 0x00), 0x6A88);
     assert_int_equal(seam_nvm_used_bytes(nvm), used);
     assert_int_equal(select_aid(f->card, hello_cls, sizeof hello_cls), 0x6A82);
     free(file);
@@ -149,9 +146,11 @@ static void install_refusals_change_nothing(void **state) {
     assert_int_equal(install(f->card, 0x04, purse_pkg, purse_cls, other, NULL, 0), 0x9000);
     assert_int_equal(select_aid(f->card, other, sizeof other), 0x6A82);
     open_channel(f->card);
-    uint8_t ms[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x02, 1, 0, 0, 0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x08, 0x00, ms, sizeof ms), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE6, 0x08, 0x00, ms, sizeof ms), 0x6985);
+    seam_gp_install_fields ms = {.role = SEAM_GP_FOR_MAKE_SELECTABLE,
+                                 .application = aid_of(other, sizeof other),
+                                 .privileges_len = 1};
+    assert_int_equal(install_with(f->card, &ms), 0x9000);
+    assert_int_equal(install_with(f->card, &ms), 0x6985);
     assert_int_equal(select_aid(f->card, other, sizeof other), 0x9000);
     assert_int_equal(purse_balance(f->card), 0); /* default install: balance 0 */
 }
@@ -161,27 +160,22 @@ static void delete_removes_instances_and_packages(void **state) {
     seam_nvm *nvm = seam_card_nvm(f->card);
     size_t before = seam_nvm_used_bytes(nvm);
     load_and_install_both(f->card);
-    uint8_t del_hello_pkg[] = {0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x48, 0x45};
-    uint8_t del_purse[] = {0x4F, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
-    uint8_t del_purse_pkg[] = {0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
-    uint8_t del_isd[] = {0x4F, 8, 0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
+    static const uint8_t purse_aid[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
+    static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
     /* the purse selected on channel 1 cannot go */
     assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x01), 0x9000);
     uint8_t sel[] = {0x01, 0xA4, 0x04, 0x00, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
     assert_int_equal(send(f->card, sel, sizeof sel), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_purse, sizeof del_purse), 0x6985);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_isd, sizeof del_isd), 0x6985);
+    assert_int_equal(delete_aid(f->card, purse_aid, sizeof purse_aid, 0x00), 0x6985);
+    assert_int_equal(delete_aid(f->card, isd_aid, sizeof isd_aid, 0x00), 0x6985);
     assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x01), 0x9000);
     /* a package with an instance needs P2 80 */
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_hello_pkg, sizeof del_hello_pkg),
-                     0x6985);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x80, del_hello_pkg, sizeof del_hello_pkg),
-                     0x9000);
+    assert_int_equal(delete_aid(f->card, hello_pkg, sizeof hello_pkg, 0x00), 0x6985);
+    assert_int_equal(delete_aid(f->card, hello_pkg, sizeof hello_pkg, 0x80), 0x9000);
     assert_int_equal(response[0], 0x00);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_purse, sizeof del_purse), 0x9000);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_purse, sizeof del_purse), 0x6A88);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_purse_pkg, sizeof del_purse_pkg),
-                     0x9000);
+    assert_int_equal(delete_aid(f->card, purse_aid, sizeof purse_aid, 0x00), 0x9000);
+    assert_int_equal(delete_aid(f->card, purse_aid, sizeof purse_aid, 0x00), 0x6A88);
+    assert_int_equal(delete_aid(f->card, purse_pkg, sizeof purse_pkg, 0x00), 0x9000);
     assert_int_equal(select_aid(f->card, hello_cls, sizeof hello_cls), 0x6A82);
     assert_int_equal(select_aid(f->card, purse_cls, sizeof purse_cls), 0x6A82);
     /* P10: the instances' restore records outlive them until deleted explicitly */
@@ -200,8 +194,13 @@ static void delete_removes_instances_and_packages(void **state) {
 /* INSTALL [for load] of the ISD with an LFDB hash of hash_len bytes. */
 static uint16_t install_for_load_hash(seam_card *card, const uint8_t *aid, size_t aid_len,
                                       const uint8_t *hash, size_t hash_len) {
-    uint8_t d[1 + 16 + 1 + 1 + 64 + 2];
+    seam_gp_install_fields in = {
+        .role = SEAM_GP_FOR_LOAD, .elf = aid_of(aid, aid_len), .hash = hash, .hash_len = hash_len};
+    uint8_t d[1 + 16 + 1 + 1 + 65 + 2];
     size_t n = 0;
+    if (hash_len <= 64)
+        return install_with(card, &in);
+    /* longer than any hash: the library refuses to build it, so by hand */
     d[n++] = (uint8_t)aid_len;
     memcpy(d + n, aid, aid_len);
     n += aid_len;
@@ -246,14 +245,13 @@ static void load_file_hash_is_checked_at_the_last_block(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(install_for_load_hash(f->card, purse_pkg, sizeof purse_pkg, junk, bad[i]),
                          0x6A80);
-        assert_int_equal(gp(f->card, true, 0xE8, 0x00, 0x00, file, 200), 0x6985);
+        assert_int_equal(load_one(f->card, 0x00, false, file, 200), 0x6985);
     }
     assert_int_equal(seam_nvm_used_bytes(nvm), used);
     assert_int_equal(install(f->card, 0x0C, purse_pkg, purse_cls, purse_cls, NULL, 0), 0x6A88);
     /* the right hash: loaded, installed, working; then SHA-384, SHA-512 and SHA-1 */
     const uint8_t *hashes[] = {sha256, sha384, sha512, sha1};
     const size_t lens[] = {32, 48, 64, 20};
-    uint8_t del[] = {0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(
             install_for_load_hash(f->card, purse_pkg, sizeof purse_pkg, hashes[i], lens[i]),
@@ -265,7 +263,7 @@ static void load_file_hash_is_checked_at_the_last_block(void **state) {
         assert_int_equal(select_aid(f->card, purse_cls, sizeof purse_cls), 0x9000);
         assert_int_equal(purse_balance(f->card), 100);
         open_channel(f->card);
-        assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x80, del, sizeof del), 0x9000);
+        assert_int_equal(delete_aid(f->card, purse_pkg, sizeof purse_pkg, 0x80), 0x9000);
     }
     free(file);
 }
@@ -316,16 +314,12 @@ static void power_cut_at_every_write_of_load_and_install(void **state) {
         seam_err e = first == 0 ? SEAM_ERR_NVM_POWER_CUT : SEAM_OK;
         assert_true(first == 0 || first == 0x9000);
         /* the last block and the install: their writes are the ones that matter */
-        for (size_t off = 0, block = 0; !e && off < len; off += 200, block++) {
-            size_t m = len - off < 200 ? len - off : 200;
-            uint8_t cmd[5 + 200 + 8 + 1] = {0x84, 0xE8, off + m == len ? 0x80 : 0x00,
-                                            (uint8_t)block, (uint8_t)(m + 8)};
-            memcpy(cmd + 5, file + off, m);
-            seam_crypto_scp03_command_mac(&host.keys, host.chain, cmd, 5, file + off, m,
-                                          cmd + 5 + m);
-            cmd[5 + m + 8] = 0;
-            e = seam_card_transmit(f->card, cmd, 5 + m + 9, response, sizeof response,
-                                   &response_len);
+        if (!e) {
+            cut_expected = true;
+            uint16_t sw = load_blocks(f->card, file, len);
+            cut_expected = false;
+            e = sw == 0 ? SEAM_ERR_NVM_POWER_CUT : SEAM_OK;
+            assert_true(sw == 0 || sw == 0x9000);
         }
         if (!e) {
             cut_expected = true;
@@ -346,8 +340,7 @@ static void power_cut_at_every_write_of_load_and_install(void **state) {
         if (sw == 0x9000)
             assert_int_equal(purse_balance(f->card), 0);
         open_channel(f->card);
-        uint8_t del[] = {0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
-        sw = gp(f->card, true, 0xE4, 0x00, 0x80, del, sizeof del);
+        sw = delete_aid(f->card, purse_pkg, sizeof purse_pkg, 0x80);
         assert_true(sw == 0x9000 || sw == 0x6A88);
         seam_card_power_off(f->card);
     }

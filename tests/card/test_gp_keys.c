@@ -4,76 +4,12 @@
  * was (X6), and a power cut at any write point of PUT KEY leaves either the
  * old key set or the new one, with SCP03 still opening (X4).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <cmocka.h>
-
-#include "card/registry.h"
-#include "seam/card.h"
-#include "seam/crypto.h"
-#include "seam/nvm.h"
-
-typedef struct {
-    char dir[64];
-    char path[96];
-    seam_card *card;
-} fixture;
-
-static uint8_t response[SEAM_CARD_RESPONSE_MAX];
-static size_t response_len;
-
-static int setup(void **state) {
-    fixture *f = calloc(1, sizeof *f);
-    strcpy(f->dir, "/tmp/seam-gpkeys-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    snprintf(f->path, sizeof f->path, "%s/card.db", f->dir);
-    assert_int_equal(seam_card_create(f->path, 0, &f->card), SEAM_OK);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state) {
-    fixture *f = *state;
-    seam_card_close(f->card);
-    assert_int_equal(seam_card_remove(f->path), SEAM_OK);
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
-
-static void power_on(seam_card *card) {
-    uint8_t atr[SEAM_CARD_ATR_MAX];
-    size_t atr_len;
-    assert_int_equal(seam_card_power_on(card, atr, sizeof atr, &atr_len), SEAM_OK);
-}
-
-static void reopen(fixture *f) {
-    seam_card_close(f->card);
-    f->card = NULL;
-    assert_int_equal(seam_card_open(f->path, &f->card), SEAM_OK);
-    power_on(f->card);
-}
-
-static uint16_t send(seam_card *card, const uint8_t *apdu, size_t len) {
-    assert_int_equal(seam_card_transmit(card, apdu, len, response, sizeof response, &response_len),
-                     SEAM_OK);
-    assert_true(response_len >= 2);
-    return (uint16_t)(response[response_len - 2] << 8 | response[response_len - 1]);
-}
-
-#define SEND(card, ...)                                                                            \
-    send(card, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
+#include "card/store/registry.h"
+#include "card_host.h"
 
 static const uint8_t isd[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
-/* ---- host side ------------------------------------------------------------------- */
+/* ---- host side: the host library's session (card_host.h) -------------------------- */
 
 typedef struct {
     uint8_t kvn;
@@ -81,10 +17,9 @@ typedef struct {
     uint8_t enc[32], mac[32], dek[32];
 } keys;
 
+/* The open channel's static keys: their DEK encrypts the PUT KEY bodies built by hand. */
 typedef struct {
-    seam_crypto_scp03_session keys;
-    uint8_t chain[16];
-    const keys *k; /* the static keys of the open channel (its DEK encrypts PUT KEY) */
+    const keys *k;
 } host_channel;
 
 static keys test_keys(void) {
@@ -104,72 +39,33 @@ static keys new_keys(uint8_t kvn, size_t len, uint8_t seed) {
     return k;
 }
 
-/* INITIALIZE UPDATE with P1 = kvn; true when the card cryptogram verifies under k. */
-static bool initialize_update(seam_card *card, uint8_t kvn, const keys *k, host_channel *h) {
-    uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    assert_int_equal(SEND(card, 0x80, 0x50, kvn, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00), 0x9000);
-    assert_int_equal(response[10], k->kvn);
-    assert_int_equal(
-        seam_crypto_scp03_derive_session(&h->keys, k->enc, k->mac, k->len, hc, response + 13, 8),
-        SEAM_OK);
-    h->k = k;
-    return seam_crypto_scp03_verify_card_cryptogram(&h->keys, response + 21, 8) == SEAM_OK;
+static seam_gp_keys library_keys(const keys *k) {
+    seam_gp_keys g = {.len = k->len};
+    memcpy(g.enc, k->enc, k->len);
+    memcpy(g.mac, k->mac, k->len);
+    memcpy(g.dek, k->dek, k->len);
+    return g;
 }
 
-static uint16_t external_authenticate(seam_card *card, host_channel *h) {
-    uint8_t cmd[5 + 16] = {0x84, 0x82, 0x01, 0x00, 0x10};
-    assert_int_equal(seam_crypto_scp03_host_cryptogram(&h->keys, cmd + 5), SEAM_OK);
-    memset(h->chain, 0, sizeof h->chain);
-    assert_int_equal(
-        seam_crypto_scp03_command_mac(&h->keys, h->chain, cmd, 5, cmd + 5, 8, cmd + 13), SEAM_OK);
-    return send(card, cmd, sizeof cmd);
+/* INITIALIZE UPDATE with P1 = kvn and EXTERNAL AUTHENTICATE (C-MAC) through the
+   session; false when the card cryptogram does not verify under k. */
+static bool try_open(seam_card *card, uint8_t kvn, const keys *k, host_channel *h) {
+    seam_gp_keys g = library_keys(k);
+    seam_gp_channel_info info;
+    uint16_t sw = 0;
+    seam_err e = seam_gp_open_channel(session(card), &g, kvn, 0x01, &info, &sw);
+    if (e == SEAM_ERR_GP_CRYPTOGRAM)
+        return false;
+    assert_int_equal(e, SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    assert_int_equal(info.kvn, k->kvn);
+    h->k = k;
+    return true;
 }
 
 /* Opens a C-MAC channel with key set k. */
-static void open_channel(seam_card *card, const keys *k, host_channel *h) {
-    assert_true(initialize_update(card, k->kvn, k, h));
-    assert_int_equal(external_authenticate(card, h), 0x9000);
-}
-
-/* Builds a GP command 84 ins p1 p2 with C-MAC over data; Le 00 appended. */
-static size_t wrap(host_channel *h, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
-                   size_t len, uint8_t *cmd) {
-    cmd[0] = 0x84;
-    cmd[1] = ins;
-    cmd[2] = p1;
-    cmd[3] = p2;
-    cmd[4] = (uint8_t)(len + 8);
-    if (len)
-        memcpy(cmd + 5, data, len);
-    assert_int_equal(
-        seam_crypto_scp03_command_mac(&h->keys, h->chain, cmd, 5, cmd + 5, len, cmd + 5 + len),
-        SEAM_OK);
-    cmd[5 + len + 8] = 0x00;
-    return 5 + len + 8 + 1;
-}
-
-static uint16_t gp(seam_card *card, host_channel *h, uint8_t ins, uint8_t p1, uint8_t p2,
-                   const uint8_t *data, size_t len) {
-    uint8_t cmd[300];
-    return send(card, cmd, wrap(h, ins, p1, p2, data, len, cmd));
-}
-
-/* X1: wraps 80 ins 00 p2 data 00 as one GP chain of `block`-byte blocks (one
- * C-MAC over the whole command, seam_crypto_scp03_host_wrap_chain) into
- * out; block_len[i] is block i's size, the count is returned. */
-static size_t wrap_chain(host_channel *h, uint8_t ins, uint8_t p2, const uint8_t *data, size_t len,
-                         size_t block, uint8_t *out, size_t cap, size_t block_len[32]) {
-    seam_crypto_scp03_host host = {.keys = h->keys, .level = 0x01, .open = true};
-    uint8_t apdu[5 + 255 + 1] = {0x80, ins, 0x00, p2, (uint8_t)len};
-    size_t total = 0, count = 0;
-    memcpy(apdu + 5, data, len);
-    apdu[5 + len] = 0x00;
-    memcpy(host.chain, h->chain, sizeof host.chain);
-    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&host, apdu, 6 + len, block, out, cap,
-                                                       &total, block_len, 32, &count),
-                     SEAM_OK);
-    memcpy(h->chain, host.chain, sizeof h->chain);
-    return count;
+static void open_keys(seam_card *card, const keys *k, host_channel *h) {
+    assert_true(try_open(card, k->kvn, k, h));
 }
 
 /* Appends one key block 88 len [clear-len] enc 03 kcv of key (len bytes) under dek. */
@@ -201,10 +97,13 @@ static size_t put_key_data(const host_channel *h, const keys *k, bool clear_len,
     return n;
 }
 
-static uint16_t put_key(seam_card *card, host_channel *h, uint8_t p1, const keys *k) {
-    uint8_t data[256];
-    size_t n = put_key_data(h, k, true, data);
-    return gp(card, h, 0xD8, p1, 0x81, data, n);
+/* PUT KEY of key set k (a new KVN, or replacing set p1), built by the library under the
+   channel's DEK; the card's answer (KVN and KCVs) is checked there too. */
+static uint16_t put_key(seam_card *card, uint8_t p1, const keys *k) {
+    seam_gp_keys g = library_keys(k);
+    uint16_t sw = 0;
+    seam_err e = seam_gp_put_key(session(card), p1, k->kvn, &g, &sw);
+    return host_result(e, &sw);
 }
 
 /* What a refusal must leave unchanged: key info, sequence counter, lifecycles. */
@@ -273,8 +172,8 @@ static void put_key_adds_a_key_set_that_opens_scp03(void **state) {
     host_channel h;
     uint8_t kcv[3];
     power_on(f->card);
-    open_channel(f->card, &old, &h);
-    assert_int_equal(put_key(f->card, &h, 0x00, &fresh), 0x9000);
+    open_keys(f->card, &old, &h);
+    assert_int_equal(put_key(f->card, 0x00, &fresh), 0x9000);
     assert_int_equal(response_len, 1 + 9 + 2);
     assert_int_equal(response[0], 0x31);
     assert_int_equal(seam_crypto_aes_kcv(fresh.enc, 16, kcv), SEAM_OK);
@@ -284,10 +183,10 @@ static void put_key_adds_a_key_set_that_opens_scp03(void **state) {
     assert_int_equal(seam_crypto_aes_kcv(fresh.dek, 16, kcv), SEAM_OK);
     assert_memory_equal(response + 7, kcv, 3);
     assert_int_equal(keyset_count(f->card), 2);
-    open_channel(f->card, &fresh, &h);
-    open_channel(f->card, &old, &h); /* the old set stays */
+    open_keys(f->card, &fresh, &h);
+    open_keys(f->card, &old, &h); /* the old set stays */
     reopen(f);
-    open_channel(f->card, &fresh, &h); /* and the new one survives a restart */
+    open_keys(f->card, &fresh, &h); /* and the new one survives a restart */
 }
 
 static void put_key_takes_192_and_256_bit_keys_and_replaces(void **state) {
@@ -298,23 +197,23 @@ static void put_key_takes_192_and_256_bit_keys_and_replaces(void **state) {
     host_channel h;
     uint8_t data[256];
     power_on(f->card);
-    open_channel(f->card, &old, &h);
-    assert_int_equal(put_key(f->card, &h, 0x00, &k192), 0x9000);
+    open_keys(f->card, &old, &h);
+    assert_int_equal(put_key(f->card, 0x00, &k192), 0x9000);
     /* 256-bit keys without the clear-length byte: a card must accept both forms */
     size_t n = put_key_data(&h, &k256, false, data);
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, data, n), 0x9000);
     assert_int_equal(response[0], 0x33);
-    open_channel(f->card, &k192, &h);
-    open_channel(f->card, &k256, &h); /* PUT KEY under a 256-bit DEK */
-    assert_int_equal(put_key(f->card, &h, 0x30, &again), 0x9000);
-    assert_false(initialize_update(f->card, 0x30, &old, &h)); /* the old keys are gone */
-    open_channel(f->card, &again, &h);
+    open_keys(f->card, &k192, &h);
+    open_keys(f->card, &k256, &h); /* PUT KEY under a 256-bit DEK */
+    assert_int_equal(put_key(f->card, 0x30, &again), 0x9000);
+    assert_false(try_open(f->card, 0x30, &old, &h)); /* the old keys are gone */
+    open_keys(f->card, &again, &h);
     /* a replace may change the KVN: 32 becomes 34 */
-    assert_int_equal(put_key(f->card, &h, 0x32, &moved), 0x9000);
+    assert_int_equal(put_key(f->card, 0x32, &moved), 0x9000);
     assert_int_equal(keyset_count(f->card), 3);
     assert_int_equal(SEND(f->card, 0x80, 0x50, 0x32, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
                      0x6A88);
-    open_channel(f->card, &moved, &h);
+    open_keys(f->card, &moved, &h);
 }
 
 static void put_key_refusals_change_nothing(void **state) {
@@ -334,41 +233,41 @@ static void put_key_refusals_change_nothing(void **state) {
     assert_int_equal(send(f->card, plain, 5 + n), 0x6982);
     assert_unchanged(f->card, &s);
 
-    open_channel(f->card, &old, &h);
+    open_keys(f->card, &old, &h);
     take(f->card, &s);
     n = put_key_data(&h, &fresh, true, data);
     data[n - 1] ^= 1; /* DEK's KCV */
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n), 0x6982);
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, data, n), 0x6982);
     assert_unchanged(f->card, &s);
     n = put_key_data(&h, &fresh, true, data);
     data[1 + 23 + 3 + 5] ^= 1; /* MAC key ciphertext: its KCV no longer matches */
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n), 0x6982);
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, data, n), 0x6982);
     assert_unchanged(f->card, &s);
-    assert_int_equal(put_key(f->card, &h, 0x35, &fresh), 0x6A88); /* replace: unknown KVN */
+    assert_int_equal(put_key(f->card, 0x35, &fresh), 0x6A88); /* replace: unknown KVN */
     assert_unchanged(f->card, &s);
-    assert_int_equal(put_key(f->card, &h, 0x00, &(keys){.kvn = 0x30, .len = 16}), 0x6A80);
-    assert_unchanged(f->card, &s);                               /* add: the KVN exists */
-    assert_int_equal(put_key(f->card, &h, 0x30, &wide), 0x6A80); /* replace: other length */
+    assert_int_equal(put_key(f->card, 0x00, &(keys){.kvn = 0x30, .len = 16}), 0x6A80);
+    assert_unchanged(f->card, &s);                           /* add: the KVN exists */
+    assert_int_equal(put_key(f->card, 0x30, &wide), 0x6A80); /* replace: other length */
     assert_unchanged(f->card, &s);
     n = put_key_data(&h, &fresh, true, data);
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n - 1), 0x6A80);       /* truncated */
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, 1 + 23 + 23), 0x6A80); /* 2 keys */
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, data, n - 1), 0x6A80); /* truncated */
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, data, 1 + 23 + 23), 0x6A80); /* 2 keys */
     data[n] = 0x00;
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n + 1), 0x6A80); /* trailing */
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, data, n + 1), 0x6A80); /* trailing */
     data[0] = 0x00;
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n), 0x6A80); /* KVN 00 */
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, data, n), 0x6A80); /* KVN 00 */
     data[0] = 0x31;
     data[1] = 0x80; /* DES */
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n), 0x6A80);
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, NULL, 0), 0x6700);
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x01, data, n), 0x6A86); /* single key */
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, data, n), 0x6A80);
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, NULL, 0), 0x6700);
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x01, data, n), 0x6A86); /* single key */
     /* a chain whose next command changes P2 is aborted (test_chain.c has more); the
        first block, a fragment of a chain protected as a whole, carries no C-MAC */
     uint8_t fragment[5 + 40] = {0x84, 0xD8, 0x80, 0x81, 40};
     memcpy(fragment + 5, data, 40);
     assert_int_equal(send(f->card, fragment, sizeof fragment), 0x9000);
     assert_int_equal(response_len, 2); /* an intermediate block: no data */
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x01, data, n), 0x6985);
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x01, data, n), 0x6985);
     assert_unchanged(f->card, &s);
     /* mixed key lengths in one set */
     keys mixed = new_keys(0x31, 16, 0x10);
@@ -376,10 +275,10 @@ static void put_key_refusals_change_nothing(void **state) {
     data[0] = 0x31;
     n += key_block(&old, mixed.mac, 24, true, data + n);
     n += key_block(&old, mixed.dek, 16, true, data + n);
-    assert_int_equal(gp(f->card, &h, 0xD8, 0x00, 0x81, data, n), 0x6A80);
+    assert_int_equal(gp(f->card, true, 0xD8, 0x00, 0x81, data, n), 0x6A80);
     assert_unchanged(f->card, &s);
     /* the channel survived every refusal: a good PUT KEY still works */
-    assert_int_equal(put_key(f->card, &h, 0x00, &fresh), 0x9000);
+    assert_int_equal(put_key(f->card, 0x00, &fresh), 0x9000);
 }
 
 static void power_cut_at_every_write_of_put_key(void **state) {
@@ -388,30 +287,47 @@ static void power_cut_at_every_write_of_put_key(void **state) {
     keys old = test_keys(), fresh = new_keys(0x30, 16, 0x70);
     host_channel h;
     power_on(f->card);
-    open_channel(f->card, &old, &h);
+    open_keys(f->card, &old, &h);
     seam_nvm *nvm = seam_card_nvm(f->card);
     uint64_t before = seam_nvm_write_points(nvm);
-    assert_int_equal(put_key(f->card, &h, 0x30, &fresh), 0x9000);
+    assert_int_equal(put_key(f->card, 0x30, &fresh), 0x9000);
     uint64_t points = seam_nvm_write_points(nvm) - before;
     assert_true(points >= 2); /* the key set record and the commit */
     print_message("PUT KEY write points: %llu\n", (unsigned long long)points);
     const keys *current = &fresh;
     for (uint64_t p = 1; p <= points; p++) {
         const keys *next = current == &fresh ? &old : &fresh;
-        uint8_t cmd[300], data[256];
-        open_channel(f->card, current, &h);
-        size_t len = wrap(&h, 0xD8, 0x30, 0x81, data, put_key_data(&h, next, true, data), cmd);
+        open_keys(f->card, current, &h);
         assert_int_equal(seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_POWER_CUT, p),
                          SEAM_OK);
-        assert_int_equal(
-            seam_card_transmit(f->card, cmd, len, response, sizeof response, &response_len),
-            SEAM_ERR_NVM_POWER_CUT);
+        cut_expected = true;
+        assert_int_equal(put_key(f->card, 0x30, next), 0); /* cut */
+        cut_expected = false;
         reopen(f);
         assert_int_equal(keyset_count(f->card), 1);
-        if (!initialize_update(f->card, 0x30, current, &h))
+        if (!try_open(f->card, 0x30, current, &h))
             current = next; /* the cut came after the commit */
-        open_channel(f->card, current, &h);
+        open_keys(f->card, current, &h);
     }
+}
+
+/* The session's trace while a chain goes out: after its first block (answered 9000,
+   no data) the card has written nothing yet (read behind the card: a GET DATA would
+   end the chain). */
+static seam_card *chain_card;
+static int chain_blocks;
+
+static void watch_chain(void *ctx, seam_gp_trace_point point, const uint8_t *bytes, size_t len) {
+    host_trace(ctx, point, bytes, len);
+    if (point != SEAM_GP_TRACE_RESPONSE_WRAPPED || chain_blocks++ != 0)
+        return;
+    scp03_keyset sets[REGISTRY_KEYSETS_MAX];
+    size_t count = 0;
+    assert_int_equal(len, 2);
+    assert_int_equal(registry_keysets_get(seam_card_nvm(chain_card), isd, sizeof isd, sets,
+                                          REGISTRY_KEYSETS_MAX, &count),
+                     SEAM_OK);
+    assert_int_equal(count, 1);
 }
 
 static void put_key_arrives_in_a_gp_chain(void **state) {
@@ -419,28 +335,21 @@ static void put_key_arrives_in_a_gp_chain(void **state) {
     fixture *f = *state;
     keys old = test_keys(), fresh = new_keys(0x31, 16, 0x10);
     host_channel h;
-    uint8_t data[256], blocks[400];
-    size_t block_len[32];
     power_on(f->card);
-    open_channel(f->card, &old, &h);
-    size_t n = put_key_data(&h, &fresh, true, data);
-    assert_int_equal(wrap_chain(&h, 0xD8, 0x81, data, n, 28, blocks, sizeof blocks, block_len),
-                     3); /* 70 bytes + the C-MAC */
-    assert_int_equal(send(f->card, blocks, block_len[0]), 0x9000);
-    assert_int_equal(response_len, 2);
-    /* nothing written yet (read behind the card: a GET DATA would end the chain) */
-    scp03_keyset sets[REGISTRY_KEYSETS_MAX];
-    size_t count = 0;
-    assert_int_equal(registry_keysets_get(seam_card_nvm(f->card), isd, sizeof isd, sets,
-                                          REGISTRY_KEYSETS_MAX, &count),
-                     SEAM_OK);
-    assert_int_equal(count, 1);
-    assert_int_equal(send(f->card, blocks + block_len[0], block_len[1]), 0x9000);
-    assert_int_equal(send(f->card, blocks + block_len[0] + block_len[1], block_len[2]), 0x9000);
+    open_keys(f->card, &old, &h);
+    /* 70 bytes + the C-MAC in blocks of 28: three blocks */
+    chain_card = f->card;
+    chain_blocks = 0;
+    seam_gp_set_trace(session(f->card), watch_chain, NULL);
+    assert_int_equal(seam_gp_set_chain_size(session(f->card), 28), SEAM_OK);
+    assert_int_equal(put_key(f->card, 0x00, &fresh), 0x9000);
+    assert_int_equal(seam_gp_set_chain_size(session(f->card), 0), SEAM_OK);
+    seam_gp_set_trace(session(f->card), host_trace, NULL);
+    assert_int_equal(chain_blocks, 3);
     assert_int_equal(response_len, 1 + 9 + 2);
     assert_int_equal(response[0], 0x31);
     assert_int_equal(keyset_count(f->card), 2);
-    open_channel(f->card, &fresh, &h);
+    open_keys(f->card, &fresh, &h);
 }
 
 /* ---- SET STATUS ------------------------------------------------------------------- */
@@ -453,32 +362,32 @@ static void set_status_moves_the_card_lifecycle(void **state) {
     snapshot s;
     power_on(f->card);
     assert_int_equal(SEND(f->card, 0x80, 0xF0, 0x80, 0x7F), 0x6982); /* no channel */
-    open_channel(f->card, &k, &h);
+    open_keys(f->card, &k, &h);
     take(f->card, &s);
     assert_int_equal(s.card_lifecycle, 0x0F);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x0F, NULL, 0), 0x6985); /* same state */
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x07, NULL, 0), 0x6985); /* irreversible */
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x55, NULL, 0), 0x6A80); /* not a state */
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x20, 0x7F, NULL, 0), 0x6A86);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0x0F, NULL, 0), 0x6985); /* same state */
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0x07, NULL, 0), 0x6985); /* irreversible */
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0x55, NULL, 0), 0x6A80); /* not a state */
+    assert_int_equal(gp(f->card, true, 0xF0, 0x20, 0x7F, NULL, 0), 0x6A86);
     assert_unchanged(f->card, &s);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x7F, NULL, 0), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0x7F, NULL, 0), 0x9000);
     take(f->card, &s);
     assert_int_equal(s.card_lifecycle, 0x7F);
     assert_int_equal(s.isd_lifecycle, 0x7F);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x7F, NULL, 0), 0x6985);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x07, NULL, 0), 0x6985);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0x7F, NULL, 0), 0x6985);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0x07, NULL, 0), 0x6985);
     assert_unchanged(f->card, &s);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x0F, NULL, 0), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0x0F, NULL, 0), 0x9000);
     reopen(f);
     take(f->card, &s);
     assert_int_equal(s.card_lifecycle, 0x0F);
-    open_channel(f->card, &k, &h);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0xFF, NULL, 0), 0x9000);
+    open_keys(f->card, &k, &h);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0xFF, NULL, 0), 0x9000);
     take(f->card, &s);
     assert_int_equal(s.card_lifecycle, 0xFF);
     /* final: in TERMINATED only GET DATA is answered (test_lifecycle.c) */
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x0F, NULL, 0), 0x6A81);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x80, 0x7F, NULL, 0), 0x6A81);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0x0F, NULL, 0), 0x6A81);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x80, 0x7F, NULL, 0), 0x6A81);
     assert_unchanged(f->card, &s);
 }
 
@@ -492,19 +401,19 @@ static void set_status_locks_and_unlocks_an_sd(void **state) {
     snapshot s;
     power_on(f->card);
     add_sd(f->card, ssd, sizeof ssd, 0x0F);
-    open_channel(f->card, &k, &h);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x40, 0x80, ssd, sizeof ssd), 0x9000);
+    open_keys(f->card, &k, &h);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x80, ssd, sizeof ssd), 0x9000);
     assert_int_equal(sd_lifecycle(f->card, ssd, sizeof ssd), 0x8F);
     take(f->card, &s);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x40, 0x80, ssd, sizeof ssd), 0x6985);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x40, 0x80, other, sizeof other), 0x6A88);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x40, 0x80, ssd, 3), 0x6A80);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x40, 0x80, isd, sizeof isd), 0x6A80);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x80, ssd, sizeof ssd), 0x6985);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x80, other, sizeof other), 0x6A88);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x80, ssd, 3), 0x6A80);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x80, isd, sizeof isd), 0x6A80);
     assert_int_equal(sd_lifecycle(f->card, ssd, sizeof ssd), 0x8F);
     assert_unchanged(f->card, &s);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x40, 0x00, ssd, sizeof ssd), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x00, ssd, sizeof ssd), 0x9000);
     assert_int_equal(sd_lifecycle(f->card, ssd, sizeof ssd), 0x0F);
-    assert_int_equal(gp(f->card, &h, 0xF0, 0x40, 0x00, ssd, sizeof ssd), 0x6985);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x00, ssd, sizeof ssd), 0x6985);
     assert_int_equal(sd_lifecycle(f->card, ssd, sizeof ssd), 0x0F);
     assert_int_equal(
         SEND(f->card, 0x80, 0xF0, 0x40, 0x80, 0x08, 0xA0, 0x00, 0x00, 0x01, 0x51, 0x53, 0x50, 0x01),
@@ -529,44 +438,44 @@ static void get_status_lists_the_isd_and_sds(void **state) {
     snapshot s;
     power_on(f->card);
     assert_int_equal(SEND(f->card, 0x80, 0xF2, 0x80, 0x02, 0x02, 0x4F, 0x00, 0x00), 0x6982);
-    open_channel(f->card, &k, &h);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x80, 0x02, all, sizeof all), 0x9000);
+    open_keys(f->card, &k, &h);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x80, 0x02, all, sizeof all), 0x9000);
     static const uint8_t isd_tlv[] = {0xE3, 0x13, 0x4F, 0x08, 0xA0, 0x00, 0x00,
                                       0x01, 0x51, 0x00, 0x00, 0x00, 0x9F, 0x70,
                                       0x01, 0x0F, 0xC5, 0x03, 0x9E, 0xFE, 0x80};
     assert_int_equal(response_len, sizeof isd_tlv + 2);
     assert_memory_equal(response, isd_tlv, sizeof isd_tlv);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x80, 0x00, all, sizeof all), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x80, 0x00, all, sizeof all), 0x9000);
     static const uint8_t isd_legacy[] = {0x08, 0xA0, 0x00, 0x00, 0x01, 0x51,
                                          0x00, 0x00, 0x00, 0x0F, 0x9E};
     assert_int_equal(response_len, sizeof isd_legacy + 2);
     assert_memory_equal(response, isd_legacy, sizeof isd_legacy);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, all, sizeof all), 0x6A88); /* no SSD */
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, all, sizeof all), 0x6A88); /* no SSD */
 
     add_sd(f->card, ssd1, sizeof ssd1, 0x0F);
     add_sd(f->card, ssd2, sizeof ssd2, 0x87);
-    open_channel(f->card, &k, &h);
+    open_keys(f->card, &k, &h);
     take(f->card, &s);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, all, sizeof all), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, all, sizeof all), 0x9000);
     /* + C4 the SD package (no CC: these records name no associated SD) */
     assert_int_equal(response_len, (2 + 19 + 9) + (2 + 17 + 9) + 2);
     assert_int_equal(response[0], 0xE3);
     assert_int_equal(response[30], 0xE3);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, gp_rid, sizeof gp_rid), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, gp_rid, sizeof gp_rid), 0x9000);
     assert_int_equal(response_len, 2 + 19 + 9 + 2);
     assert_memory_equal(response + 4, ssd1, sizeof ssd1);
     assert_int_equal(response[4 + 8 + 3], 0x0F);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x00, all, sizeof all), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x00, all, sizeof all), 0x9000);
     assert_int_equal(response_len, (1 + 8 + 2) + (1 + 6 + 2) + 2);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, with_list, sizeof with_list), 0x9000);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, none, sizeof none), 0x6A88);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, bad, sizeof bad), 0x6A80);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, all, 1), 0x6A80);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x02, NULL, 0), 0x6A80);
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x03, all, sizeof all), 0x6985); /* no 6310 */
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x20, 0x02, all, sizeof all), 0x6A88); /* no ELF */
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x20, 0x00, all, sizeof all), 0x6A86); /* legacy */
-    assert_int_equal(gp(f->card, &h, 0xF2, 0x40, 0x06, all, sizeof all), 0x6A86);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, with_list, sizeof with_list), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, none, sizeof none), 0x6A88);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, bad, sizeof bad), 0x6A80);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, all, 1), 0x6A80);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, NULL, 0), 0x6A80);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x03, all, sizeof all), 0x6985); /* no 6310 */
+    assert_int_equal(gp(f->card, true, 0xF2, 0x20, 0x02, all, sizeof all), 0x6A88); /* no ELF */
+    assert_int_equal(gp(f->card, true, 0xF2, 0x20, 0x00, all, sizeof all), 0x6A86); /* legacy */
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x06, all, sizeof all), 0x6A86);
     assert_unchanged(f->card, &s);
 }
 

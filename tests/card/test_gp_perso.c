@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "card/package_store.h"
+#include "card/store/package_store.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/nvm.h"
@@ -36,10 +36,18 @@ static void load_and_install(seam_card *card, uint8_t p1) {
 }
 
 static uint16_t install_for_perso(seam_card *card, const uint8_t *aid, size_t len) {
-    uint8_t d[3 + 16 + 3] = {0, 0, (uint8_t)len};
-    memcpy(d + 3, aid, len);
-    memset(d + 3 + len, 0, 3);
-    return gp(card, true, 0xE6, 0x20, 0x00, d, 3 + len + 3);
+    return install_perso(card, aid, len);
+}
+
+/* INSTALL [for registry update] of instance aid: new privileges, SD sd (len 0: none). */
+static uint16_t registry_update(seam_card *card, const uint8_t *aid, const uint8_t *priv,
+                                size_t priv_len, const uint8_t *sd, size_t sd_len) {
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_REGISTRY_UPDATE,
+                                 .application = aid_of(aid, 7),
+                                 .sd = aid_of(sd, sd_len),
+                                 .privileges_len = priv_len};
+    memcpy(in.privileges, priv, priv_len);
+    return install_with(card, &in);
 }
 
 static uint16_t store_data(seam_card *card, uint8_t p1, uint8_t p2, const uint8_t *d, size_t n) {
@@ -83,8 +91,10 @@ static void store_data_personalizes_an_applet(void **state) {
     assert_int_equal(STORE(f->card, 0x00, 0x00, 0x01, 0x02), 0x9000);
     assert_int_equal(STORE(f->card, 0x00, 0x01, 0x03), 0x9000);
     assert_int_equal(STORE(f->card, 0x81, 0x02, 0x04, 0x05), 0x9000); /* last, case 4 */
-    uint8_t ms[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x54, 0x50, 0x01, 1, 0, 0, 0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x08, 0x00, ms, sizeof ms), 0x9000);
+    seam_gp_install_fields ms = {.role = SEAM_GP_FOR_MAKE_SELECTABLE,
+                                 .application = aid_of(tp_cls, sizeof tp_cls),
+                                 .privileges_len = 1};
+    assert_int_equal(install_with(f->card, &ms), 0x9000);
     const uint8_t want[] = {0x01, 0x01, 0x02, 0x03, 0x04, 0x05};
     assert_state(f->card, want, sizeof want);
     reopen(f);
@@ -155,8 +165,7 @@ static void store_data_refusals_change_nothing(void **state) {
     assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x01), 0x9000);
     /* the instance deleted after INSTALL [for personalization] */
     assert_int_equal(install_for_perso(f->card, tp_cls, sizeof tp_cls), 0x9000);
-    uint8_t del[] = {0x4F, 7, 0xA0, 0x00, 0x00, 0x05, 0x54, 0x50, 0x01};
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del, sizeof del), 0x9000);
+    assert_int_equal(delete_aid(f->card, tp_cls, sizeof tp_cls, 0x00), 0x9000);
     used = seam_nvm_used_bytes(nvm);
     assert_int_equal(STORE(f->card, 0x80, 0x00, 0x5A, 0x01, 0x0B), 0x6A88);
     assert_int_equal(seam_nvm_used_bytes(nvm), used);
@@ -227,38 +236,38 @@ static void registry_update_and_extradition(void **state) {
     seam_nvm *nvm = seam_card_nvm(f->card);
     load_and_install(f->card, 0x0C);
     /* registry update: new privileges (1 byte: the others none) */
-    uint8_t ru[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x54, 0x50, 0x01, 3, 0x04, 0x00, 0x80, 0, 0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x40, 0x00, ru, sizeof ru), 0x9000);
+    static const uint8_t tp_unknown[] = {0xA0, 0x00, 0x00, 0x05, 0x54, 0x50, 0x02};
+    static const uint8_t sd_unknown[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x01};
+    assert_int_equal(
+        registry_update(f->card, tp_cls, (const uint8_t[]){0x04, 0x00, 0x80}, 3, NULL, 0), 0x9000);
     store_instance inst = instance(f->card, tp_cls, sizeof tp_cls);
     assert_memory_equal(inst.privileges, ((uint8_t[]){0x04, 0x00, 0x80}), 3);
-    uint8_t ru1[] = {8,    0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00, 0, 7,
-                     0xA0, 0x00, 0x00, 0x05, 0x54, 0x50, 0x01, 1,    0x02, 0, 0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x40, 0x00, ru1, sizeof ru1), 0x9000);
+    assert_int_equal(registry_update(f->card, tp_cls, (const uint8_t[]){0x02}, 1, isd, sizeof isd),
+                     0x9000);
     inst = instance(f->card, tp_cls, sizeof tp_cls);
     assert_memory_equal(inst.privileges, ((uint8_t[]){0x02, 0x00, 0x00}), 3);
     /* refusals: unknown instance, the SD privilege, another SD named; unchanged */
     size_t used = seam_nvm_used_bytes(nvm);
-    ru[9] = 0x02;
-    assert_int_equal(gp(f->card, true, 0xE6, 0x40, 0x00, ru, sizeof ru), 0x6A88);
-    ru[9] = 0x01;
-    ru[11] = 0x80;
-    assert_int_equal(gp(f->card, true, 0xE6, 0x40, 0x00, ru, sizeof ru), 0x6A80);
-    ru1[8] = 0x01;
-    assert_int_equal(gp(f->card, true, 0xE6, 0x40, 0x00, ru1, sizeof ru1), 0x6A80);
+    assert_int_equal(
+        registry_update(f->card, tp_unknown, (const uint8_t[]){0x04, 0x00, 0x80}, 3, NULL, 0),
+        0x6A88);
+    assert_int_equal(
+        registry_update(f->card, tp_cls, (const uint8_t[]){0x80, 0x00, 0x80}, 3, NULL, 0), 0x6A80);
+    assert_int_equal(
+        registry_update(f->card, tp_cls, (const uint8_t[]){0x02}, 1, sd_unknown, sizeof sd_unknown),
+        0x6A80);
     /* extradition: to an unknown SD, of an unknown instance, malformed; then to the ISD */
-    uint8_t ex[] = {8,    0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x01, 0, 7,
+    assert_int_equal(extradite(f->card, sd_unknown, sizeof sd_unknown, tp_cls, sizeof tp_cls),
+                     0x6A88);
+    assert_int_equal(extradite(f->card, isd, sizeof isd, tp_unknown, sizeof tp_unknown), 0x6A88);
+    uint8_t ex[] = {8,    0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00, 0, 7,
                     0xA0, 0x00, 0x00, 0x05, 0x54, 0x50, 0x01, 0,    0,    0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x10, 0x00, ex, sizeof ex), 0x6A88);
-    ex[8] = 0x00;
-    ex[17] = 0x02;
-    assert_int_equal(gp(f->card, true, 0xE6, 0x10, 0x00, ex, sizeof ex), 0x6A88);
-    ex[17] = 0x01;
     assert_int_equal(gp(f->card, true, 0xE6, 0x10, 0x00, ex, sizeof ex - 1), 0x6A80);
     assert_int_equal(seam_nvm_used_bytes(nvm), used);
     inst = instance(f->card, tp_cls, sizeof tp_cls);
     assert_memory_equal(inst.privileges, ((uint8_t[]){0x02, 0x00, 0x00}), 3);
     assert_memory_equal(inst.sd, isd, sizeof isd);
-    assert_int_equal(gp(f->card, true, 0xE6, 0x10, 0x00, ex, sizeof ex), 0x9000);
+    assert_int_equal(extradite(f->card, isd, sizeof isd, tp_cls, sizeof tp_cls), 0x9000);
     inst = instance(f->card, tp_cls, sizeof tp_cls);
     assert_int_equal(inst.sd_len, sizeof isd);
     assert_memory_equal(inst.sd, isd, sizeof isd);

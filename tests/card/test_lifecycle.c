@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "card/registry.h"
+#include "card/store/registry.h"
 #include "seam/card.h"
 #include "seam/crypto.h"
 #include "seam/nvm.h"
@@ -44,23 +44,14 @@ static void load_and_install_both(seam_card *card) {
         0x9000);
 }
 
-/* GP command with C-MAC and Le le. */
+/* GP command with Le le, through the session's channel (C-MAC). */
 static uint16_t gp_le(seam_card *card, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
                       size_t nc, uint8_t le) {
-    uint8_t cmd[5 + 255 + 1];
-    size_t n = 5 + nc;
-    cmd[0] = 0x84;
-    cmd[1] = ins;
-    cmd[2] = p1;
-    cmd[3] = p2;
-    cmd[4] = (uint8_t)(nc + 8);
-    if (nc)
-        memcpy(cmd + 5, data, nc);
-    assert_int_equal(
-        seam_crypto_scp03_command_mac(&host.keys, host.chain, cmd, 5, data, nc, cmd + n), SEAM_OK);
-    n += 8;
-    cmd[n++] = le;
-    return send(card, cmd, n);
+    uint8_t cmd[5 + 255 + 1] = {0x80, ins, p1, p2, (uint8_t)nc};
+    assert_true(nc > 0 && nc <= 255);
+    memcpy(cmd + 5, data, nc);
+    cmd[5 + nc] = le;
+    return host_send(card, cmd, 6 + nc);
 }
 
 static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
@@ -137,7 +128,6 @@ static void add_sd(seam_card *card, uint8_t last) {
 
 static void card_locked_refuses_content_changes_until_unlocked(void **state) {
     fixture *f = *state;
-    static const uint8_t del_hello[] = {0x4F, 7, 0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x01};
     static const uint8_t hello_lv[] = {7, 0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x01};
     static const uint8_t load_block[] = {0xC4, 0x01, 0x00};
     static const uint8_t key_data[] = {0x31, 0x88, 0x11, 0x10};
@@ -152,8 +142,8 @@ static void card_locked_refuses_content_changes_until_unlocked(void **state) {
     assert_int_equal(s.lifecycle, 0x7F);
     /* no content change */
     assert_int_equal(install_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x6985);
-    assert_int_equal(gp(f->card, true, 0xE8, 0x80, 0x00, load_block, sizeof load_block), 0x6985);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_hello, sizeof del_hello), 0x6985);
+    assert_int_equal(load_one(f->card, 0x00, true, load_block, sizeof load_block), 0x6985);
+    assert_int_equal(delete_aid(f->card, hello_cls, sizeof hello_cls, 0x00), 0x6985);
     assert_int_equal(install(f->card, 0x0C, hello_pkg, hello_cls,
                              (const uint8_t[]){0xA0, 0, 0, 5, 0x48, 0x45, 2}, NULL, 0),
                      0x6985);
@@ -179,7 +169,7 @@ static void card_locked_refuses_content_changes_until_unlocked(void **state) {
     assert_int_equal(select_aid(f->card, hello_cls, sizeof hello_cls), 0x9000);
     assert_int_equal(SEND(f->card, 0x80, 0x10, 0x00, 0x00, 0x01, 0x42, 0x00), 0x9000);
     open_channel(f->card);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x00, del_hello, sizeof del_hello), 0x9000);
+    assert_int_equal(delete_aid(f->card, hello_cls, sizeof hello_cls, 0x00), 0x9000);
 }
 
 static void terminated_card_answers_only_get_data(void **state) {
@@ -283,24 +273,18 @@ static void set_status_locks_and_unlocks_an_applet(void **state) {
 
 /* ---- GP command chaining ------------------------------------------------------------ */
 
+/* The data of INSTALL [for install and make selectable] of hello as instance inst. */
 static size_t install_data(const uint8_t *inst, uint8_t *d) {
+    uint8_t apdu[SEAM_GP_APDU_MAX];
     size_t n = 0;
-    d[n++] = 6;
-    memcpy(d + n, hello_pkg, 6);
-    n += 6;
-    d[n++] = 7;
-    memcpy(d + n, hello_cls, 7);
-    n += 7;
-    d[n++] = 7;
-    memcpy(d + n, inst, 7);
-    n += 7;
-    d[n++] = 1;
-    d[n++] = 0x00;
-    d[n++] = 2;
-    d[n++] = 0xC9;
-    d[n++] = 0;
-    d[n++] = 0;
-    return n;
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE,
+                                 .elf = aid_of(hello_pkg, sizeof hello_pkg),
+                                 .module = aid_of(hello_cls, sizeof hello_cls),
+                                 .application = aid_of(inst, 7),
+                                 .privileges_len = 1};
+    assert_int_equal(seam_gp_build_install(&in, apdu, sizeof apdu, &n), SEAM_OK);
+    memcpy(d, apdu + 5, apdu[4]);
+    return apdu[4];
 }
 
 /* A fragment of a chain protected as a whole: 84 ins p1 p2 Lc data, no C-MAC of its own. */
@@ -311,32 +295,22 @@ static uint16_t fragment(seam_card *card, uint8_t ins, uint8_t p1, uint8_t p2, c
     return send(card, cmd, 5 + nc);
 }
 
-/* X1: sends 80 ins p1 p2 data 00 as one GP chain of `block`-byte blocks, one C-MAC
- * over the whole command (seam_crypto_scp03_host_wrap_chain); the last SW. */
+/* X1: sends 80 ins p1 p2 data 00 through the session as one GP chain of `block`-byte
+ * blocks, one C-MAC over the whole command; the last SW. */
 static uint16_t gp_chain(seam_card *card, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
                          size_t nc, size_t block) {
-    seam_crypto_scp03_host h = {.keys = host.keys, .level = 0x01, .open = true};
-    uint8_t apdu[5 + 255 + 1] = {0x80, ins, p1, p2, (uint8_t)nc}, out[600];
-    size_t block_len[32], total = 0, count = 0, off = 0;
-    uint16_t sw = 0x9000;
+    uint8_t apdu[5 + 255 + 1] = {0x80, ins, p1, p2, (uint8_t)nc};
     memcpy(apdu + 5, data, nc);
     apdu[5 + nc] = 0x00;
-    memcpy(h.chain, host.chain, sizeof h.chain);
-    assert_int_equal(seam_crypto_scp03_host_wrap_chain(&h, apdu, 6 + nc, block, out, sizeof out,
-                                                       &total, block_len, 32, &count),
-                     SEAM_OK);
-    memcpy(host.chain, h.chain, sizeof host.chain);
-    for (size_t i = 0; i < count && sw == 0x9000; i++) {
-        sw = send(card, out + off, block_len[i]);
-        off += block_len[i];
-    }
+    assert_int_equal(seam_gp_set_chain_size(session(card), block), SEAM_OK);
+    uint16_t sw = host_send(card, apdu, 6 + nc);
+    assert_int_equal(seam_gp_set_chain_size(session(card), 0), SEAM_OK);
     return sw;
 }
 
 static void install_and_delete_arrive_in_chains(void **state) {
     fixture *f = *state;
     static const uint8_t inst2[] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x02};
-    static const uint8_t del2[] = {0x4F, 7, 0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x02};
     static const uint8_t filler[240] = {0};
     uint8_t d[64];
     snapshot s;
@@ -372,7 +346,9 @@ static void install_and_delete_arrive_in_chains(void **state) {
     assert_int_equal(select_aid(f->card, inst2, sizeof inst2), 0x9000);
     assert_int_equal(SEND(f->card, 0x80, 0x10, 0x00, 0x00, 0x01, 0x42, 0x00), 0x9000);
     open_channel(f->card);
-    assert_int_equal(gp_chain(f->card, 0xE4, 0x00, 0x00, del2, sizeof del2, 10), 0x9000);
+    assert_int_equal(seam_gp_set_chain_size(session(f->card), 10), SEAM_OK);
+    assert_int_equal(delete_aid(f->card, inst2, sizeof inst2, 0x00), 0x9000);
+    assert_int_equal(seam_gp_set_chain_size(session(f->card), 0), SEAM_OK);
     assert_int_equal(select_aid(f->card, inst2, sizeof inst2), 0x6A82);
     open_channel(f->card);
     /* the instance's restore record outlives it (P10) until deleted explicitly */

@@ -12,8 +12,8 @@
  *     delete them (item 5);
  *   - a power cut at any write of these commands leaves the card as before.
  *
- * Management commands go through a seam_crypto_scp03_host channel (levels 03
- * and 33); records are counted directly in the nvm tables 8-10, whose keys
+ * Management commands go through the host library's secure channel (levels 03
+ * and 33; tests/card/card_host.h); records are counted directly in the nvm tables 8-10, whose keys
  * start with len(SD AID) || SD AID (no APDU reads them in clear).
  */
 #include "card_host.h"
@@ -48,46 +48,21 @@ static const uint8_t tr_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x54, 0x52, 0x01};
 static const uint8_t tr_a[] = {0xA0, 0x00, 0x00, 0x05, 0x54, 0x52, 0xA1};
 static const uint8_t lonely[] = {0xA0, 0x00, 0x00, 0x05, 0x99, 0x00, 0x01}; /* no instance */
 
-static const uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-static seam_crypto_scp03_host H;
-
-/* ---- the secure channel and GP commands ----------------------------------------------- */
+/* ---- the secure channel and GP commands (the host library, card_host.h) ---------------- */
 
 /* Selects SD aid on channel 0 and opens SCP03 with the test keys at level. */
 static uint16_t open_sd(seam_card *card, const uint8_t *aid, size_t len, uint8_t level) {
-    uint8_t ea[21];
-    assert_int_equal(select_aid(card, aid, len), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x50, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
-                     0x9000);
-    assert_int_equal(seam_crypto_scp03_host_open(&H, test_key, test_key, 16, hc, response,
-                                                 response_len - 2, level, 0, ea),
-                     SEAM_OK);
-    return send(card, ea, sizeof ea);
+    return open_at(card, aid, len, test_key, level);
 }
 
 static void as(seam_card *card, const uint8_t *aid, size_t len) {
     assert_int_equal(open_sd(card, aid, len, 0x03), 0x9000);
 }
 
-/* 80 ins p1 p2 [Lc data] 00, wrapped for the open channel H. */
+/* 80 ins p1 p2 [Lc data] 00, through the open channel. */
 static uint16_t x(seam_card *card, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
                   size_t nc) {
-    uint8_t apdu[5 + 255 + 1], wrapped[300];
-    size_t n = 0, w = 0;
-    assert_true(nc <= 230);
-    apdu[n++] = 0x80;
-    apdu[n++] = ins;
-    apdu[n++] = p1;
-    apdu[n++] = p2;
-    if (nc) {
-        apdu[n++] = (uint8_t)nc;
-        memcpy(apdu + n, data, nc);
-        n += nc;
-    }
-    apdu[n++] = 0x00;
-    assert_int_equal(seam_crypto_scp03_host_wrap(&H, apdu, n, wrapped, sizeof wrapped, &w),
-                     SEAM_OK);
-    return send(card, wrapped, w);
+    return gp(card, true, ins, p1, p2, data, nc);
 }
 
 static size_t lv(uint8_t *d, const uint8_t *v, size_t len) {
@@ -99,44 +74,35 @@ static size_t lv(uint8_t *d, const uint8_t *v, size_t len) {
 
 /* INSTALL [for install and make selectable] of SSD aid from the built-in SD package. */
 static uint16_t install_sd(seam_card *card, const uint8_t *aid, size_t len, const uint8_t *priv) {
-    uint8_t d[64];
-    size_t n = lv(d, sd_elf, sizeof sd_elf);
-    n += lv(d + n, sd_module, sizeof sd_module);
-    n += lv(d + n, aid, len);
-    n += lv(d + n, priv, 3);
-    n += lv(d + n, (const uint8_t[]){0xC9, 0x00}, 2);
-    d[n++] = 0x00;
-    return x(card, 0xE6, 0x0C, 0x00, d, n);
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE,
+                                 .elf = aid_of(sd_elf, sizeof sd_elf),
+                                 .module = aid_of(sd_module, sizeof sd_module),
+                                 .application = aid_of(aid, len),
+                                 .privileges_len = 3};
+    memcpy(in.privileges, priv, 3);
+    return install_with(card, &in);
 }
 
 /* INSTALL [for load] (the package goes to the selected SD) and LOAD of app `name`. */
 static void load_app(seam_card *card, const char *name, const uint8_t *pkg, size_t pkg_len) {
     size_t len = 0;
-    uint8_t *file = read_app(name, &len), d[32];
-    size_t n = lv(d, pkg, pkg_len);
-    memset(d + n, 0, 4);
-    uint16_t sw = x(card, 0xE6, 0x02, 0x00, d, n + 4);
-    for (size_t off = 0, block = 0; off < len && sw == 0x9000; off += 200, block++) {
-        size_t k = len - off < 200 ? len - off : 200;
-        sw = x(card, 0xE8, off + k == len ? 0x80 : 0x00, (uint8_t)block, file + off, k);
-    }
-    assert_int_equal(sw, 0x9000);
+    uint8_t *file = read_app(name, &len);
+    assert_int_equal(install_for_load(card, pkg, pkg_len), 0x9000);
+    assert_int_equal(load_blocks(card, file, len), 0x9000);
     free(file);
 }
 
 /* INSTALL [for install and make selectable] of class cls of pkg as instance aid. */
 static uint16_t install_app(seam_card *card, const uint8_t *pkg, size_t pkg_len, const uint8_t *cls,
                             const uint8_t *aid, const uint8_t *params, size_t params_len) {
-    uint8_t d[128], c9[64] = {0xC9, (uint8_t)params_len};
-    size_t n = lv(d, pkg, pkg_len);
-    n += lv(d + n, cls, 7);
-    n += lv(d + n, aid, 7);
-    n += lv(d + n, (const uint8_t[]){0x00}, 1);
-    if (params_len)
-        memcpy(c9 + 2, params, params_len);
-    n += lv(d + n, c9, 2 + params_len);
-    d[n++] = 0x00;
-    return x(card, 0xE6, 0x0C, 0x00, d, n);
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE,
+                                 .elf = aid_of(pkg, pkg_len),
+                                 .module = aid_of(cls, 7),
+                                 .application = aid_of(aid, 7),
+                                 .privileges_len = 1,
+                                 .app_params = params,
+                                 .app_params_len = params_len};
+    return install_with(card, &in);
 }
 
 static uint16_t install_purse(seam_card *card, const uint8_t *aid, const uint8_t *pin) {
@@ -146,12 +112,6 @@ static uint16_t install_purse(seam_card *card, const uint8_t *aid, const uint8_t
     return install_app(card, purse_pkg, sizeof purse_pkg, purse_cls, aid, params, pin ? 5 : 0);
 }
 
-static uint16_t delete_aid(seam_card *card, const uint8_t *aid, size_t len) {
-    uint8_t d[18] = {0x4F, (uint8_t)len};
-    memcpy(d + 2, aid, len);
-    return x(card, 0xE4, 0x00, 0x00, d, 2 + len);
-}
-
 /* DELETE of the restore record of instance aid in the selected SD: DF70 len aid. */
 static uint16_t delete_record(seam_card *card, const uint8_t *aid, size_t len) {
     uint8_t d[19] = {0xDF, 0x70, (uint8_t)len};
@@ -159,25 +119,9 @@ static uint16_t delete_record(seam_card *card, const uint8_t *aid, size_t len) {
     return x(card, 0xE4, 0x00, 0x00, d, 3 + len);
 }
 
-/* INSTALL [for extradition] of instance aid to SD to. */
-static uint16_t extradite(seam_card *card, const uint8_t *to, size_t to_len, const uint8_t *aid,
-                          size_t len) {
-    uint8_t d[48];
-    size_t n = lv(d, to, to_len);
-    d[n++] = 0x00;
-    n += lv(d + n, aid, len);
-    d[n++] = 0x00;
-    d[n++] = 0x00;
-    d[n++] = 0x00;
-    return x(card, 0xE6, 0x10, 0x00, d, n);
-}
-
 /* INSTALL [for personalization] of instance aid: the STORE DATA target. */
 static uint16_t perso_target(seam_card *card, const uint8_t *aid, size_t len) {
-    uint8_t d[24] = {0, 0};
-    size_t n = 2 + lv(d + 2, aid, len);
-    memset(d + n, 0, 3);
-    return x(card, 0xE6, 0x20, 0x00, d, n + 3);
+    return install_perso(card, aid, len);
 }
 
 /* STORE DATA block p2 to the personalization target: DF01 04 pin (the purse's PIN). */
@@ -333,7 +277,7 @@ static void domain_x_with_records(fixture *f) {
     assert_int_equal(perso_target(f->card, purse_a, sizeof purse_a), 0x9000);
     assert_int_equal(store_pin(f->card, 0x90, 0x00, pin_x), 0x9000);
     assert_int_equal(store_7f71(f->card, lonely, "k", (const uint8_t *)"secret", 6), 0x9000);
-    assert_int_equal(delete_aid(f->card, purse_a, sizeof purse_a), 0x9000);
+    assert_int_equal(delete_aid(f->card, purse_a, sizeof purse_a, 0x00), 0x9000);
     assert_true(has_record(f->card, bank_x, sizeof bank_x, purse_a));
     assert_true(has_record(f->card, bank_x, sizeof bank_x, lonely));
     as(f->card, isd, sizeof isd);
@@ -342,7 +286,7 @@ static void domain_x_with_records(fixture *f) {
 static void hardening_02_a_new_domain_under_a_deleted_ones_aid_finds_nothing_P10(void **state) {
     fixture *f = *state;
     domain_x_with_records(f);
-    assert_int_equal(delete_aid(f->card, bank_x, sizeof bank_x), 0x9000);
+    assert_int_equal(delete_aid(f->card, bank_x, sizeof bank_x, 0x00), 0x9000);
     /* another party with Authorized Management creates a domain under X's AID */
     assert_int_equal(install_sd(f->card, bank_b, sizeof bank_b, priv_am), 0x9000);
     as(f->card, bank_b, sizeof bank_b);
@@ -370,7 +314,7 @@ static void hardening_02_deleting_a_domain_deletes_its_records_P10(void **state)
     domain_x_with_records(f);
     /* two records, a block, an entry */
     assert_int_equal(domain_usage(f->card, bank_x, sizeof bank_x).rows, 4);
-    assert_int_equal(delete_aid(f->card, bank_x, sizeof bank_x), 0x9000);
+    assert_int_equal(delete_aid(f->card, bank_x, sizeof bank_x, 0x00), 0x9000);
     usage left = domain_usage(f->card, bank_x, sizeof bank_x);
     print_message("rows of the deleted X's records: %zu\n", left.rows);
     assert_int_equal(left.rows, 0);
@@ -408,29 +352,21 @@ static void hardening_02_records_an_older_image_left_go_when_the_aid_is_reused(v
    set (KVN 31) before it is deleted; the new X has only the one its creator gave it. */
 static void hardening_02_a_reused_aid_gets_none_of_the_old_key_sets_X1(void **state) {
     fixture *f = *state;
-    static const uint8_t iv[16] = {0};
-    uint8_t d[1 + 3 * 23]; /* KVN, then 88 11 10 key(16) 03 KCV(3) three times */
-    size_t n = 0;
+    seam_gp_keys keys;
+    uint16_t sw = 0;
+    assert_int_equal(seam_gp_keys_set(&keys, key_x, 16), SEAM_OK);
     power_on(f->card);
     as(f->card, isd, sizeof isd);
     assert_int_equal(install_sd(f->card, bank_x, sizeof bank_x, priv_am), 0x9000);
     as(f->card, bank_x, sizeof bank_x);
-    d[n++] = 0x31; /* PUT KEY add KVN 31: three AES-128 keys under the DEK, with KCVs */
-    for (int i = 0; i < 3; i++) {
-        memcpy(d + n, (const uint8_t[]){0x88, 0x11, 0x10}, 3);
-        n += 3;
-        assert_int_equal(seam_crypto_aes_cbc_encrypt(test_key, 16, iv, key_x, 16, d + n), SEAM_OK);
-        n += 16;
-        d[n++] = 0x03;
-        assert_int_equal(seam_crypto_aes_kcv(key_x, 16, d + n), SEAM_OK);
-        n += 3;
-    }
-    assert_int_equal(x(f->card, 0xD8, 0x00, 0x81, d, n), 0x9000);
+    /* PUT KEY adding KVN 31: three AES-128 keys under the DEK, with KCVs */
+    assert_int_equal(seam_gp_put_key(session(f->card), 0x00, 0x31, &keys, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
     assert_int_equal(select_aid(f->card, bank_x, sizeof bank_x), 0x9000);
     assert_int_equal(SEND(f->card, 0x80, 0x50, 0x31, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
                      0x9000); /* X holds KVN 31 */
     as(f->card, isd, sizeof isd);
-    assert_int_equal(delete_aid(f->card, bank_x, sizeof bank_x), 0x9000);
+    assert_int_equal(delete_aid(f->card, bank_x, sizeof bank_x, 0x00), 0x9000);
     assert_int_equal(install_sd(f->card, bank_x, sizeof bank_x, priv_am), 0x9000);
     assert_int_equal(select_aid(f->card, bank_x, sizeof bank_x), 0x9000);
     assert_int_equal(SEND(f->card, 0x80, 0x50, 0x31, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
@@ -766,7 +702,7 @@ static uint16_t op_extradite(seam_card *card) {
 }
 
 static uint16_t op_delete_x(seam_card *card) {
-    return delete_aid(card, bank_x, sizeof bank_x);
+    return delete_aid(card, bank_x, sizeof bank_x, 0x00);
 }
 
 static void prep_x_own_channel(fixture *f) {

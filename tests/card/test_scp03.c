@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "card/scp03.h"
+#include "card/sm/scp03.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
 

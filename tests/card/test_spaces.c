@@ -1,7 +1,7 @@
 /*
  * Package upgrades across providers' security domains: the useful and the
  * temporary useful space (requirements U1-U10, X4; docs/restore-module.md
- * "Upgrade: MANAGE ELF UPGRADE"; src/card/upgrade.c).
+ * "Upgrade: MANAGE ELF UPGRADE"; src/card/upgrade/upgrade.c).
  *
  * The ISD loads purse 1.0 (P1, package A00000055055); bank A and bank B,
  * supplementary SDs with Authorized Management created by the ISD and handed
@@ -68,24 +68,7 @@ static void as_bank_b(seam_card *card) {
 static uint16_t install_app(seam_card *card, uint8_t p1, const uint8_t *pkg, size_t pkg_len,
                             const uint8_t *cls, size_t cls_len, const uint8_t *aid,
                             size_t aid_len) {
-    uint8_t d[80];
-    size_t n = 0;
-    d[n++] = (uint8_t)pkg_len;
-    memcpy(d + n, pkg, pkg_len);
-    n += pkg_len;
-    d[n++] = (uint8_t)cls_len;
-    memcpy(d + n, cls, cls_len);
-    n += cls_len;
-    d[n++] = (uint8_t)aid_len;
-    memcpy(d + n, aid, aid_len);
-    n += aid_len;
-    d[n++] = 1;
-    d[n++] = 0x00;
-    d[n++] = 2;
-    d[n++] = 0xC9;
-    d[n++] = 0x00;
-    d[n++] = 0;
-    return gp(card, true, 0xE6, p1, 0x00, d, n);
+    return install_aids(card, p1, pkg, pkg_len, cls, cls_len, aid, aid_len, NULL, 0);
 }
 
 static uint16_t install_purse(seam_card *card, const uint8_t *aid) {
@@ -96,29 +79,8 @@ static uint16_t install_purse(seam_card *card, const uint8_t *aid) {
 /* INSTALL [for personalization] of aid, then one STORE DATA block (P1 90). */
 static void personalize(seam_card *card, const uint8_t *aid, size_t len, const uint8_t *block,
                         size_t block_len) {
-    uint8_t d[32] = {0, 0, (uint8_t)len};
-    memcpy(d + 3, aid, len);
-    memset(d + 3 + len, 0, 3);
-    assert_int_equal(gp(card, true, 0xE6, 0x20, 0x00, d, 6 + len), 0x9000);
+    assert_int_equal(install_perso(card, aid, len), 0x9000);
     assert_int_equal(gp(card, true, 0xE2, 0x90, 0x00, block, block_len), 0x9000);
-}
-
-/* INSTALL [for extradition] of package or instance aid to SD `to`. */
-static uint16_t extradite(seam_card *card, const uint8_t *to, size_t to_len, const uint8_t *aid,
-                          size_t len) {
-    uint8_t d[48];
-    size_t n = 0;
-    d[n++] = (uint8_t)to_len;
-    memcpy(d + n, to, to_len);
-    n += to_len;
-    d[n++] = 0;
-    d[n++] = (uint8_t)len;
-    memcpy(d + n, aid, len);
-    n += len;
-    d[n++] = 0;
-    d[n++] = 0;
-    d[n++] = 0;
-    return gp(card, true, 0xE6, 0x10, 0x00, d, n);
 }
 
 /* ---- MANAGE ELF UPGRADE -------------------------------------------------------------- */

@@ -125,9 +125,7 @@ static void personalize_purse(seam_card *card) {
     load(card, "purse", purse_pkg, sizeof purse_pkg);
     assert_int_equal(install(card, 0x0C, purse_pkg, purse_cls, purse_cls, params, sizeof params),
                      0x9000);
-    uint8_t perso[3 + sizeof purse_cls + 3] = {0, 0, sizeof purse_cls};
-    memcpy(perso + 3, purse_cls, sizeof purse_cls);
-    assert_int_equal(gp(card, true, 0xE6, 0x20, 0x00, perso, sizeof perso), 0x9000);
+    assert_int_equal(install_perso(card, purse_cls, sizeof purse_cls), 0x9000);
     uint8_t dgi[3 + sizeof perso_pin] = {0xDF, 0x01, sizeof perso_pin};
     memcpy(dgi + 3, perso_pin, sizeof perso_pin);
     assert_int_equal(gp(card, true, 0xE2, 0x90, 0x00, dgi, sizeof dgi), 0x9000);

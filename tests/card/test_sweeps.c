@@ -115,13 +115,11 @@ static void prep_loaded(fixture *f) {
 }
 
 static uint16_t op_delete_instance(seam_card *card) {
-    uint8_t d[] = {0x4F, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
-    return gp(card, true, 0xE4, 0x00, 0x00, d, sizeof d);
+    return delete_aid(card, purse_cls, sizeof purse_cls, 0x00);
 }
 
 static uint16_t op_delete_package(seam_card *card) {
-    uint8_t d[] = {0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
-    return gp(card, true, 0xE4, 0x00, 0x80, d, sizeof d);
+    return delete_aid(card, purse_pkg, sizeof purse_pkg, 0x80);
 }
 
 static uint16_t op_install(seam_card *card) {

@@ -13,10 +13,23 @@ static const uint8_t purse_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
 static const uint8_t purse[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11};
 static const uint8_t pin[] = {'5', '6', '7', '8'};
 
+/* MANAGE ELF UPGRADE action p1 on package (or instance) aid, through the channel. */
 static uint16_t upgrade(seam_card *card, uint8_t p1, const uint8_t *aid, size_t len) {
-    uint8_t d[2 + 16] = {0x4F, (uint8_t)len};
-    memcpy(d + 2, aid, len);
-    return gp(card, true, 0xEA, p1, 0x00, d, 2 + len);
+    uint16_t sw = 0;
+    seam_err e = seam_gp_upgrade(session(card), p1, aid, len, NULL, 0, NULL, &sw);
+    return host_result(e, &sw);
+}
+
+/* STORE DATA of whole DGIs data[0..len) to the selected SD, through the channel. */
+static uint16_t store_dgis(seam_card *card, const uint8_t *data, size_t len) {
+    uint16_t sw = 0;
+    seam_err e = seam_gp_store_data(session(card), SEAM_GP_STORE_DGI, data, len, &sw);
+    return host_result(e, &sw);
+}
+
+/* Opens SCP03 at level 33 with the ISD. */
+static void open_level_33(seam_card *card) {
+    assert_int_equal(open_at(card, NULL, 0, test_key, 0x33), 0x9000);
 }
 
 /* The status byte (tag 90) of the last MANAGE ELF UPGRADE response. */
@@ -34,8 +47,7 @@ static void personalized_and_used(seam_card *card) {
     open_channel(card);
     load(card, "purse", purse_pkg, sizeof purse_pkg);
     assert_int_equal(install(card, 0x0C, purse_pkg, purse_cls, purse, NULL, 0), 0x9000);
-    uint8_t perso[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11, 0, 0, 0};
-    assert_int_equal(gp(card, true, 0xE6, 0x20, 0x00, perso, sizeof perso), 0x9000);
+    assert_int_equal(install_perso(card, purse, sizeof purse), 0x9000);
     uint8_t block[] = {0xDF, 0x01, 4, '5', '6', '7', '8'};
     assert_int_equal(gp(card, true, 0xE2, 0x90, 0x00, block, sizeof block), 0x9000);
     assert_int_equal(select_aid(card, purse, sizeof purse), 0x9000);
@@ -139,30 +151,17 @@ static void p9_record_exported_only_encrypted(void **state) {
     open_channel(f->card); /* C-MAC only */
     assert_int_equal(upgrade(f->card, 0x10, purse, sizeof purse), 0x6982);
     /* at 33 the exported record comes back under R-ENC and R-MAC */
-    seam_crypto_scp03_host h;
-    uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8}, cmd[64], plain[512];
-    size_t n = 0, plain_len = 0;
-    assert_int_equal(
-        select_aid(f->card, (const uint8_t[]){0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00}, 8),
-        0x9000);
-    assert_int_equal(SEND(f->card, 0x80, 0x50, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
+    assert_int_equal(open_at(f->card,
+                             (const uint8_t[]){0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00}, 8,
+                             test_key, 0x33),
                      0x9000);
-    assert_int_equal(seam_crypto_scp03_host_open(&h, test_key, test_key, 16, hc, response,
-                                                 response_len - 2, 0x33, 0, cmd),
-                     SEAM_OK);
-    assert_int_equal(send(f->card, cmd, 21), 0x9000);
-    uint8_t apdu[5 + 9 + 1] = {0x80, 0xEA, 0x10, 0x00, 9, 0x4F, 7};
-    memcpy(apdu + 7, purse, 7);
-    assert_int_equal(seam_crypto_scp03_host_wrap(&h, apdu, sizeof apdu, cmd, sizeof cmd, &n),
-                     SEAM_OK);
-    assert_int_equal(send(f->card, cmd, n), 0x9000);
+    assert_int_equal(upgrade(f->card, 0x10, purse, sizeof purse), 0x9000);
     /* what the terminal relays: no PIN in clear */
-    for (size_t i = 0; i + 4 <= response_len; i++)
-        assert_false(!memcmp(response + i, pin, 4));
-    assert_int_equal(
-        seam_crypto_scp03_host_unwrap(&h, response, response_len, plain, sizeof plain, &plain_len),
-        SEAM_OK);
+    for (size_t i = 0; i + 4 <= last_received_len; i++)
+        assert_false(!memcmp(last_received + i, pin, 4));
     /* A2 { 4F purse, C0 01 00, E2 90 DF01 04 5678, E1 { 80 "balance" ... } ... } */
+    const uint8_t *plain = response;
+    size_t plain_len = response_len - 2;
     assert_int_equal(plain[0], 0xA2);
     bool has_pin = false, has_version = false;
     for (size_t i = 0; i + 8 <= plain_len; i++) {
@@ -171,7 +170,6 @@ static void p9_record_exported_only_encrypted(void **state) {
     }
     assert_true(has_pin);
     assert_true(has_version);
-    seam_crypto_scp03_host_close(&h);
 }
 
 /*
@@ -238,16 +236,16 @@ static void x4_power_cut_at_every_write_of_an_update(void **state) {
 
 /* ---- the terminal variants (P6, P9) and the interfaces (P11) ------------------------- */
 
-/* Appends a custom section `seam.perso` with blocks[0..n) (E2 len P1 || data each) to a
-   load file made by read_app (C4 82 hh ll || module); returns the new load file. */
-static uint8_t *with_perso_section(uint8_t *file, size_t *len, const uint8_t *blocks, size_t n) {
+/* Appends a custom section `seam.perso` with blocks[0..n) (E2 len P1 || data each) to
+   module[0..*len) (frees it); returns the load file of the new module. */
+static uint8_t *with_perso_section(uint8_t *module, size_t *len, const uint8_t *blocks, size_t n) {
     static const char name[] = "seam.perso";
-    size_t payload = 1 + (sizeof name - 1) + n, module = *len - 4;
+    size_t payload = 1 + (sizeof name - 1) + n;
     uint8_t *out = malloc(*len + 3 + payload);
     size_t m = *len;
     assert_non_null(out);
     assert_true(payload < 128);
-    memcpy(out, file, *len);
+    memcpy(out, module, *len);
     out[m++] = 0x00; /* custom section */
     out[m++] = (uint8_t)payload;
     out[m++] = (uint8_t)(sizeof name - 1);
@@ -255,12 +253,8 @@ static uint8_t *with_perso_section(uint8_t *file, size_t *len, const uint8_t *bl
     m += sizeof name - 1;
     memcpy(out + m, blocks, n);
     m += n;
-    module = m - 4;
-    out[2] = (uint8_t)(module >> 8);
-    out[3] = (uint8_t)module;
-    free(file);
-    *len = m;
-    return out;
+    free(module);
+    return load_file_of(out, m, len);
 }
 
 /* P6: the terminal personalizes the package (its seam.perso section) and loads the
@@ -269,7 +263,7 @@ static void p6_terminal_personalizes_the_package(void **state) {
     fixture *f = *state;
     static const uint8_t blocks[] = {0xE2, 8, 0x90, 0xDF, 0x01, 4, '5', '6', '7', '8'};
     size_t len;
-    uint8_t *file = with_perso_section(read_app("purse", &len), &len, blocks, sizeof blocks);
+    uint8_t *file = with_perso_section(read_module("purse", &len), &len, blocks, sizeof blocks);
     power_on(f->card);
     open_channel(f->card);
     assert_int_equal(install_for_load(f->card, purse_pkg, sizeof purse_pkg), 0x9000);
@@ -280,42 +274,11 @@ static void p6_terminal_personalizes_the_package(void **state) {
     assert_int_equal(SEND(f->card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
     /* and the record keeps it: a reinstall from a package without the section */
     open_channel(f->card);
-    assert_int_equal(gp(f->card, true, 0xE4, 0x00, 0x80,
-                        (const uint8_t[]){0x4F, 6, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55}, 8),
-                     0x9000);
+    assert_int_equal(delete_aid(f->card, purse_pkg, sizeof purse_pkg, 0x80), 0x9000);
     load(f->card, "purse", purse_pkg, sizeof purse_pkg);
     assert_int_equal(install(f->card, 0x0C, purse_pkg, purse_cls, purse, NULL, 0), 0x9000);
     assert_int_equal(select_aid(f->card, purse, sizeof purse), 0x9000);
     assert_int_equal(SEND(f->card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
-}
-
-/* Opens SCP03 at level 33 with the ISD through h. */
-static void open_level_33(seam_card *card, seam_crypto_scp03_host *h) {
-    uint8_t hc[8] = {1, 2, 3, 4, 5, 6, 7, 8}, ext[21];
-    assert_int_equal(SEND(card, 0x00, 0xA4, 0x04, 0x00, 0x00), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x50, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00),
-                     0x9000);
-    assert_int_equal(seam_crypto_scp03_host_open(h, test_key, test_key, 16, hc, response,
-                                                 response_len - 2, 0x33, 0, ext),
-                     SEAM_OK);
-    assert_int_equal(send(card, ext, sizeof ext), 0x9000);
-}
-
-/* Sends apdu through h; the plain response data to plain, the SW returned. */
-static uint16_t send33(seam_card *card, seam_crypto_scp03_host *h, const uint8_t *apdu, size_t n,
-                       uint8_t *plain, size_t cap, size_t *plain_len) {
-    uint8_t cmd[300];
-    size_t m = 0;
-    assert_int_equal(seam_crypto_scp03_host_wrap(h, apdu, n, cmd, sizeof cmd, &m), SEAM_OK);
-    uint16_t sw = send(card, cmd, m);
-    *plain_len = 0;
-    if (sw == 0x9000) {
-        assert_int_equal(
-            seam_crypto_scp03_host_unwrap(h, response, response_len, plain, cap, plain_len),
-            SEAM_OK);
-        *plain_len -= 2;
-    }
-    return sw;
 }
 
 /*
@@ -326,20 +289,22 @@ static uint16_t send33(seam_card *card, seam_crypto_scp03_host *h, const uint8_t
  */
 static void p9_update_through_the_terminal(void **state) {
     fixture *f = *state;
-    seam_crypto_scp03_host h;
-    uint8_t plain[1024], blocks[300], dgi[600], apdu[300];
+    uint8_t plain[1024], blocks[300], dgi[600];
     size_t plain_len = 0, nb = 0, nd = 0;
     personalized_and_used(f->card);
-    open_level_33(f->card, &h);
-    uint8_t export[5 + 9 + 1] = {0x80, 0xEA, 0x10, 0x00, 9, 0x4F, 7};
-    memcpy(export + 7, purse, 7);
-    assert_int_equal(send33(f->card, &h, export, sizeof export, plain, sizeof plain, &plain_len),
-                     0x9000);
+    open_level_33(f->card);
+    assert_int_equal(upgrade(f->card, 0x10, purse, sizeof purse), 0x9000);
+    plain_len = response_len - 2;
+    assert_true(plain_len <= sizeof plain);
+    memcpy(plain, response, plain_len);
     /* the server: E2 blocks into the package, E1 entries into DGI 7F71 */
     seam_tlv outer, item;
     seam_tlv_iter it;
     assert_int_equal(seam_tlv_parse(plain, plain_len, &outer), SEAM_OK);
     assert_int_equal(outer.tag, 0xA2);
+    dgi[nd++] = 0x7F;
+    dgi[nd++] = 0x71;
+    dgi[nd++] = 0; /* the DGI's length, below */
     dgi[nd++] = 0x4F;
     dgi[nd++] = 7;
     memcpy(dgi + nd, purse, 7);
@@ -353,46 +318,18 @@ static void p9_update_through_the_terminal(void **state) {
         memcpy(to, item.value - item.header_len, whole);
         *(item.tag == 0xE2 ? &nb : &nd) += whole;
     }
-    assert_true(nb > 0 && nd > 9);
+    assert_true(nb > 0 && nd > 12 && nd - 3 < 0xFF);
+    dgi[2] = (uint8_t)(nd - 3);
     /* the card: start, the personalized package, the data, migrate */
-    uint8_t start[5 + 8 + 1] = {0x80, 0xEA, 0x01, 0x00, 8, 0x4F, 6};
-    memcpy(start + 7, purse_pkg, 6);
-    assert_int_equal(send33(f->card, &h, start, sizeof start, plain, sizeof plain, &plain_len),
-                     0x9000);
+    assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg), 0x9000);
     size_t len;
-    uint8_t *file = with_perso_section(read_app("purse_v2", &len), &len, blocks, nb);
-    uint8_t ifl[] = {0x80, 0xE6, 0x02, 0x00, 11, 6, 0xA0, 0x00, 0x00,
-                     0x05, 0x50, 0x55, 0,    0,  0, 0,    0x00};
-    assert_int_equal(send33(f->card, &h, ifl, sizeof ifl, plain, sizeof plain, &plain_len), 0x9000);
-    for (size_t off = 0, b = 0; off < len; off += 200, b++) {
-        size_t m = len - off < 200 ? len - off : 200;
-        apdu[0] = 0x80;
-        apdu[1] = 0xE8;
-        apdu[2] = off + m == len ? 0x80 : 0x00;
-        apdu[3] = (uint8_t)b;
-        apdu[4] = (uint8_t)m;
-        memcpy(apdu + 5, file + off, m);
-        apdu[5 + m] = 0x00;
-        assert_int_equal(send33(f->card, &h, apdu, 6 + m, plain, sizeof plain, &plain_len), 0x9000);
-    }
+    uint8_t *file = with_perso_section(read_module("purse_v2", &len), &len, blocks, nb);
+    assert_int_equal(install_for_load(f->card, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
     free(file);
-    size_t n = 0;
-    apdu[n++] = 0x80;
-    apdu[n++] = 0xE2;
-    apdu[n++] = 0x88;
-    apdu[n++] = 0x00;
-    apdu[n++] = (uint8_t)(3 + nd);
-    apdu[n++] = 0x7F;
-    apdu[n++] = 0x71;
-    apdu[n++] = (uint8_t)nd;
-    memcpy(apdu + n, dgi, nd);
-    n += nd;
-    assert_int_equal(send33(f->card, &h, apdu, n, plain, sizeof plain, &plain_len), 0x9000);
-    start[2] = 0x02; /* migrate */
-    assert_int_equal(send33(f->card, &h, start, sizeof start, plain, sizeof plain, &plain_len),
-                     0x9000);
-    assert_int_equal(plain[4], 0x01); /* completed */
-    seam_crypto_scp03_host_close(&h);
+    assert_int_equal(store_dgis(f->card, dgi, nd), 0x9000);
+    assert_int_equal(upgrade(f->card, 0x02, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(upgrade_status(), 0x01); /* completed */
     purse_kept_its_data(f->card);
 }
 
@@ -401,17 +338,12 @@ static void p9_update_through_the_terminal(void **state) {
    (the applet's restore_put, the card's replay at install). */
 static void p11_both_paths_and_the_internal_interface(void **state) {
     fixture *f = *state;
-    seam_crypto_scp03_host h;
-    uint8_t plain[64];
-    size_t plain_len = 0;
     power_on(f->card);
-    open_level_33(f->card, &h);
+    open_level_33(f->card);
     /* external -> restore module, before any application exists */
-    uint8_t dgi[] = {0x80, 0xE2, 0x88, 0x00, 22,   0x7F, 0x70, 19,   0x4F,
-                     7,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11, 0xE2,
-                     8,    0x90, 0xDF, 0x01, 4,    '4',  '3',  '2',  '1'};
-    assert_int_equal(send33(f->card, &h, dgi, sizeof dgi, plain, sizeof plain, &plain_len), 0x9000);
-    seam_crypto_scp03_host_close(&h);
+    static const uint8_t dgi[] = {0x7F, 0x70, 19, 0x4F, 7,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55,
+                                  0x11, 0xE2, 8,  0x90, 0xDF, 0x01, 4,    '4',  '3',  '2',  '1'};
+    assert_int_equal(store_dgis(f->card, dgi, sizeof dgi), 0x9000);
     open_channel(f->card);
     load(f->card, "purse", purse_pkg, sizeof purse_pkg);
     /* internal restore module -> application memory, at install */
@@ -458,31 +390,20 @@ static uint16_t add_entitlement(seam_card *card, uint16_t channel, uint32_t expi
 
 static void p7_paytv_entitlements_survive_the_update(void **state) {
     fixture *f = *state;
-    uint8_t d[64];
-    size_t n = 0;
     power_on(f->card);
     open_channel(f->card);
     size_t len;
     uint8_t *file = read_app("paytv", &len);
-    uint8_t ifl[32] = {7};
-    memcpy(ifl + 1, paytv_pkg, 7);
-    assert_int_equal(gp(f->card, true, 0xE6, 0x02, 0x00, ifl, 12), 0x9000);
+    assert_int_equal(install_for_load(f->card, paytv_pkg, sizeof paytv_pkg), 0x9000);
     assert_int_equal(load_blocks(f->card, file, len), 0x9000);
     free(file);
-    d[n++] = 7;
-    memcpy(d + n, paytv_pkg, 7);
-    n += 7;
-    d[n++] = 8;
-    memcpy(d + n, paytv_cls, 8);
-    n += 8;
-    d[n++] = 8;
-    memcpy(d + n, paytv_cls, 8);
-    n += 8;
-    memcpy(d + n, (uint8_t[]){1, 0, 2, 0xC9, 0, 0}, 6);
-    n += 6;
-    assert_int_equal(gp(f->card, true, 0xE6, 0x0C, 0x00, d, n), 0x9000);
-    uint8_t perso[] = {0, 0, 8, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x54, 0x56, 0x01, 0, 0, 0};
-    assert_int_equal(gp(f->card, true, 0xE6, 0x20, 0x00, perso, sizeof perso), 0x9000);
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE,
+                                 .elf = aid_of(paytv_pkg, sizeof paytv_pkg),
+                                 .module = aid_of(paytv_cls, sizeof paytv_cls),
+                                 .application = aid_of(paytv_cls, sizeof paytv_cls),
+                                 .privileges_len = 1};
+    assert_int_equal(install_with(f->card, &in), 0x9000);
+    assert_int_equal(install_perso(f->card, paytv_cls, sizeof paytv_cls), 0x9000);
     uint8_t block[3 + 4 + 3 + 16] = {0xDF, 0x10, 4, 'S', 'U', 'B', '1', 0xDF, 0x11, 16};
     memcpy(block + 10, paytv_key, 16);
     assert_int_equal(gp(f->card, true, 0xE2, 0x90, 0x00, block, sizeof block), 0x9000);
@@ -497,14 +418,12 @@ static void p7_paytv_entitlements_survive_the_update(void **state) {
     memcpy(list, response, sizeof list);
     /* the update: paytv 1.0 -> 2.0, no personalization data sent again */
     open_channel(f->card);
-    uint8_t up[2 + 7] = {0x4F, 7};
-    memcpy(up + 2, paytv_pkg, 7);
-    assert_int_equal(gp(f->card, true, 0xEA, 0x01, 0x00, up, sizeof up), 0x9000);
+    assert_int_equal(upgrade(f->card, 0x01, paytv_pkg, sizeof paytv_pkg), 0x9000);
     file = read_app("paytv_v2", &len);
-    assert_int_equal(gp(f->card, true, 0xE6, 0x02, 0x00, ifl, 12), 0x9000);
+    assert_int_equal(install_for_load(f->card, paytv_pkg, sizeof paytv_pkg), 0x9000);
     assert_int_equal(load_blocks(f->card, file, len), 0x9000);
     free(file);
-    assert_int_equal(gp(f->card, true, 0xEA, 0x02, 0x00, up, sizeof up), 0x9000);
+    assert_int_equal(upgrade(f->card, 0x02, paytv_pkg, sizeof paytv_pkg), 0x9000);
     assert_int_equal(upgrade_status(), 0x01);
     assert_int_equal(select_aid(f->card, paytv_cls, sizeof paytv_cls), 0x9000);
     assert_int_equal(SEND(f->card, 0x80, 0x30, 0x00, 0x00, 0x00), 0x9000);
@@ -523,54 +442,40 @@ static void p7_paytv_entitlements_survive_the_update(void **state) {
 
 /* ---- X4 over the restore module's own commands ------------------------------------ */
 
-typedef uint16_t (*restore_op)(seam_card *card, seam_crypto_scp03_host *h);
+typedef uint16_t (*restore_op)(seam_card *card);
 
 /* DGI 7F70: a new PIN block for the purse, filed and replayed into it at once. */
-static uint16_t op_dgi_7f70(seam_card *card, seam_crypto_scp03_host *h) {
-    uint8_t plain[64],
-        apdu[] = {0x80, 0xE2, 0x88, 0x00, 22, 0x7F, 0x70, 19,   0x4F, 7,   0xA0, 0x00, 0x00, 0x05,
-                  0x50, 0x55, 0x11, 0xE2, 8,  0x90, 0xDF, 0x01, 4,    '9', '9',  '9',  '9'};
-    size_t len = 0;
-    return send33(card, h, apdu, sizeof apdu, plain, sizeof plain, &len);
+static uint16_t op_dgi_7f70(seam_card *card) {
+    static const uint8_t dgi[] = {0x7F, 0x70, 19, 0x4F, 7,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55,
+                                  0x11, 0xE2, 8,  0x90, 0xDF, 0x01, 4,    '9',  '9',  '9',  '9'};
+    return store_dgis(card, dgi, sizeof dgi);
 }
 
 /* The record's export: save_for_upgrade files the purse's data first. */
-static uint16_t op_export(seam_card *card, seam_crypto_scp03_host *h) {
-    uint8_t plain[1024], apdu[5 + 9 + 1] = {0x80, 0xEA, 0x10, 0x00, 9, 0x4F, 7};
-    size_t len = 0;
-    memcpy(apdu + 7, purse, 7);
-    return send33(card, h, apdu, sizeof apdu, plain, sizeof plain, &len);
+static uint16_t op_export(seam_card *card) {
+    return upgrade(card, 0x10, purse, sizeof purse);
 }
 
-/* DELETE of the record (the instance stays). */
-static uint16_t op_delete_record(seam_card *card, seam_crypto_scp03_host *h) {
-    uint8_t plain[64], apdu[5 + 10 + 1] = {0x80, 0xE4, 0x00, 0x00, 10, 0xDF, 0x70, 7};
-    size_t len = 0;
-    memcpy(apdu + 8, purse, 7);
-    return send33(card, h, apdu, sizeof apdu, plain, sizeof plain, &len);
+/* DELETE of the record (the instance stays): DF70, seam's own tag, so by hand. */
+static uint16_t op_delete_record(seam_card *card) {
+    uint8_t d[10] = {0xDF, 0x70, 7};
+    memcpy(d + 3, purse, 7);
+    return gp(card, true, 0xE4, 0x00, 0x00, d, sizeof d);
 }
 
 /* MANAGE ELF UPGRADE start then abort: the sweep is over the abort. */
-static uint16_t op_abort(seam_card *card, seam_crypto_scp03_host *h) {
-    uint8_t plain[64], apdu[5 + 8 + 1] = {0x80, 0xEA, 0x04, 0x00, 8, 0x4F, 6};
-    size_t len = 0;
-    memcpy(apdu + 7, purse_pkg, 6);
-    return send33(card, h, apdu, sizeof apdu, plain, sizeof plain, &len);
+static uint16_t op_abort(seam_card *card) {
+    return upgrade(card, 0x04, purse_pkg, sizeof purse_pkg);
 }
 
 /* The card with the purse personalized and used and a level-33 channel open (and, for
    the abort, an upgrade started); the fingerprint taken right before the command. */
-static void prepare(fixture *f, restore_op op, seam_crypto_scp03_host *h, uint8_t before[32]) {
+static void prepare(fixture *f, restore_op op, uint8_t before[32]) {
     fresh_image(f);
     personalized_and_used(f->card);
-    open_level_33(f->card, h);
-    if (op == op_abort) {
-        uint8_t plain[64], start[5 + 8 + 1] = {0x80, 0xEA, 0x01, 0x00, 8, 0x4F, 6};
-        size_t len = 0;
-        memcpy(start + 7, purse_pkg, 6);
-        assert_int_equal(send33(f->card, h, start, sizeof start, plain, sizeof plain, &len),
-                         0x9000);
-    }
+    open_level_33(f->card);
+    if (op == op_abort)
+        assert_int_equal(upgrade(f->card, 0x01, purse_pkg, sizeof purse_pkg), 0x9000);
     fingerprint(f->card, before);
 }
 
@@ -584,20 +489,19 @@ static void x4_power_cut_at_every_write_of_the_restore_commands(void **state) {
                {"DELETE DF70", op_delete_record},
                {"MANAGE ELF UPGRADE abort", op_abort}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        seam_crypto_scp03_host h;
         uint8_t before[32], after[32], now[32];
-        prepare(f, ops[i].op, &h, before); /* the reference run, without a cut */
-        assert_int_equal(ops[i].op(f->card, &h), 0x9000);
+        prepare(f, ops[i].op, before); /* the reference run, without a cut */
+        assert_int_equal(ops[i].op(f->card), 0x9000);
         fingerprint(f->card, after);
         assert_memory_not_equal(before, after, 32);
         int n = 1;
         for (; n < 200; n++) {
-            prepare(f, ops[i].op, &h, before);
+            prepare(f, ops[i].op, before);
             assert_int_equal(
                 seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_POWER_CUT, (uint64_t)n),
                 SEAM_OK);
             cut_expected = true;
-            uint16_t sw = ops[i].op(f->card, &h);
+            uint16_t sw = ops[i].op(f->card);
             cut_expected = false;
             if (sw == 0x9000) { /* no cut left */
                 assert_int_equal(seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_OFF, 0),
@@ -611,7 +515,6 @@ static void x4_power_cut_at_every_write_of_the_restore_commands(void **state) {
         }
         print_message("X4 %s: %d write points swept\n", ops[i].name, n - 1);
         assert_true(n > 1 && n < 200);
-        seam_crypto_scp03_host_close(&h);
     }
 }
 

@@ -14,7 +14,7 @@
  * version 2.0 that keeps every personalization block and application data
  * entry it is handed and answers them to anyone (INS 01).
  */
-#include "card/package_store.h"
+#include "card/store/package_store.h"
 #include "sd_host.h"
 
 static const uint8_t bank_a[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0A};
@@ -54,42 +54,7 @@ static void as_bank_b(seam_card *card) {
 /* INSTALL [for install and make selectable] with AIDs of any length, C9 00. */
 static uint16_t install_app(seam_card *card, const uint8_t *pkg, size_t pkg_len, const uint8_t *cls,
                             size_t cls_len, const uint8_t *aid, size_t aid_len) {
-    uint8_t d[80];
-    size_t n = 0;
-    d[n++] = (uint8_t)pkg_len;
-    memcpy(d + n, pkg, pkg_len);
-    n += pkg_len;
-    d[n++] = (uint8_t)cls_len;
-    memcpy(d + n, cls, cls_len);
-    n += cls_len;
-    d[n++] = (uint8_t)aid_len;
-    memcpy(d + n, aid, aid_len);
-    n += aid_len;
-    d[n++] = 1;
-    d[n++] = 0x00;
-    d[n++] = 2;
-    d[n++] = 0xC9;
-    d[n++] = 0x00;
-    d[n++] = 0;
-    return gp(card, true, 0xE6, 0x0C, 0x00, d, n);
-}
-
-/* INSTALL [for extradition] of package or instance aid to SD `to`. */
-static uint16_t extradite(seam_card *card, const uint8_t *to, size_t to_len, const uint8_t *aid,
-                          size_t len) {
-    uint8_t d[48];
-    size_t n = 0;
-    d[n++] = (uint8_t)to_len;
-    memcpy(d + n, to, to_len);
-    n += to_len;
-    d[n++] = 0;
-    d[n++] = (uint8_t)len;
-    memcpy(d + n, aid, len);
-    n += len;
-    d[n++] = 0;
-    d[n++] = 0;
-    d[n++] = 0;
-    return gp(card, true, 0xE6, 0x10, 0x00, d, n);
+    return install_aids(card, 0x0C, pkg, pkg_len, cls, cls_len, aid, aid_len, NULL, 0);
 }
 
 /* MANAGE ELF UPGRADE P1 with 4F aid [C4 to]. */
@@ -178,8 +143,7 @@ static void banks(seam_card *card) {
     assert_int_equal(
         install_app(card, purse_pkg, sizeof purse_pkg, purse_cls, 7, purse_a1, sizeof purse_a1),
         0x9000);
-    uint8_t perso[] = {0, 0, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0xA1, 0, 0, 0};
-    assert_int_equal(gp(card, true, 0xE6, 0x20, 0x00, perso, sizeof perso), 0x9000);
+    assert_int_equal(install_perso(card, purse_a1, sizeof purse_a1), 0x9000);
     uint8_t block[] = {0xDF, 0x01, 4, pin_a[0], pin_a[1], pin_a[2], pin_a[3]};
     assert_int_equal(gp(card, true, 0xE2, 0x90, 0x00, block, sizeof block), 0x9000);
     assert_int_equal(select_aid(card, purse_a1, sizeof purse_a1), 0x9000);

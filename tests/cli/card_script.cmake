@@ -24,3 +24,11 @@ foreach(case ok wrong putkey)
       -DEXPECT_EXIT=${expect_exit} "-DEXPECT_TEXT=${expect_text}"
       -P ${CMAKE_CURRENT_SOURCE_DIR}/card_script_check.cmake)
 endforeach()
+# --check, --stop-on-error, the directives that compute lengths (.install, .delete,
+# .upgrade, .store-data), 61xx collected, and each bad input with the card unchanged.
+foreach(case check directives errors)
+  add_test(NAME cli_card_script_${case}
+    COMMAND ${CMAKE_COMMAND} -DSEAM=$<TARGET_FILE:seam-cli> -DAPPS=${CMAKE_BINARY_DIR}/apps
+      -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data -DWORK=${CMAKE_CURRENT_BINARY_DIR}/card_script_${case}
+      -DCASE=${case} -P ${CMAKE_CURRENT_SOURCE_DIR}/card_script_cases.cmake)
+endforeach()

@@ -30,29 +30,7 @@ function(gp)
   set(gp_err "${err}" PARENT_SCOPE)
 endfunction()
 
-# state(VAR [KEY HEX]): the card as its registry listing shows it: `seam gp list`
-# (through the ISD, keys KEY) and `seam card list`.
-function(state var)
-  cmake_parse_arguments(PARSE_ARGV 1 s "" "KEY" "")
-  if(NOT s_KEY)
-    set(s_KEY ${test_key})
-  endif()
-  gp(EXIT 0 ARGS --key ${s_KEY} list)
-  set(listing "${gp_out}")
-  execute_process(COMMAND ${SEAM} card list --image ${image} RESULT_VARIABLE status
-                  OUTPUT_VARIABLE card_list)
-  if(NOT status EQUAL 0)
-    message(FATAL_ERROR "seam card list failed (${status})")
-  endif()
-  set(${var} "${listing}${card_list}" PARENT_SCOPE)
-endfunction()
-
-function(unchanged before what)
-  state(now ${ARGN})
-  if(NOT now STREQUAL before)
-    message(FATAL_ERROR "${what} changed the card:\nbefore:\n${before}\nafter:\n${now}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/card_state.cmake)
 
 execute_process(COMMAND ${SEAM} card new --image ${image} RESULT_VARIABLE created OUTPUT_QUIET)
 if(NOT created EQUAL 0)
@@ -98,7 +76,11 @@ elseif(CASE STREQUAL "errors")
   gp(EXIT 1 ERR "cannot read '${WORK}/missing.wasm'" ARGS install ${WORK}/missing.wasm)
   gp(EXIT 1 ERR "INSTALL \\[for load\\] answered 6985 \\(conditions of use not satisfied\\)"
      ARGS install ${APPS}/hello.wasm)
-  unchanged("${before}" "files that are not packages, a package loaded twice")
+  gp(EXIT 1 ERR "'${WORK}/notes.txt' is not a seam package: not a WebAssembly module.*nothing was sent"
+     ARGS upgrade ${WORK}/notes.txt)
+  gp(EXIT 1 ERR "INSTALL \\[for personalization\\] answered 6A88"
+     ARGS store-data DF010100 --perso A0000005999901)
+  unchanged("${before}" "files that are not packages, a package loaded twice, an unknown target")
   gp(EXIT 1 ERR "INITIALIZE UPDATE answered 6A88" ARGS --kvn 45 list)
   gp(EXIT 1 ERR "SELECT of the security domain answered 6A82" ARGS --sd A000000559999999 list)
   # a reader that does not exist, with no pcscd to ask (PCSCLITE_CSOCK_NAME points nowhere)

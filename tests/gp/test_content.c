@@ -2,8 +2,9 @@
  * Card content through the host library, against an in-process card: the
  * install / list / delete cycle, every INSTALL role the card takes, SET
  * STATUS, STORE DATA, PUT KEY handing a security domain over, GET STATUS
- * continuation, MANAGE ELF UPGRADE, and each bad input with the card
- * unchanged (the digest of its whole nvm).
+ * continuation, MANAGE ELF UPGRADE (step by step, and whole with
+ * seam_gp_upgrade_package, aborted when the card refuses the load), and each
+ * bad input with the card unchanged (the digest of its whole nvm).
  */
 #include "gp_test.h"
 
@@ -422,6 +423,94 @@ static void bad_inputs_leave_the_card_as_it_was(void **state) {
     assert_memory_equal(before, after, 32);
 }
 
+/* A link to the card that spoils the last LOAD block on its way (its data all FF):
+   the card refuses the new version at the end of its load. The channel must be at level
+   00, where no C-MAC would catch the change first. */
+typedef struct {
+    seam_gp_link *card;
+} refusing;
+
+static seam_err refusing_power_on(void *ctx, uint8_t *atr, size_t size, size_t *len) {
+    refusing *l = ctx;
+    return seam_gp_link_power_on(l->card, atr, size, len);
+}
+
+static seam_err refusing_power_off(void *ctx) {
+    refusing *l = ctx;
+    return seam_gp_link_power_off(l->card);
+}
+
+static seam_err refusing_transmit(void *ctx, const uint8_t *cmd, size_t len, uint8_t *resp,
+                                  size_t size, size_t *resp_len) {
+    refusing *l = ctx;
+    uint8_t spoilt[5 + 255 + 1];
+    if (len >= 7 && len <= sizeof spoilt && cmd[1] == 0xE8 && (cmd[2] & 0x80)) {
+        memcpy(spoilt, cmd, len);
+        memset(spoilt + 5, 0xFF, len - 6); /* the block's data, up to Le */
+        cmd = spoilt;
+    }
+    return seam_gp_link_transmit(l->card, cmd, len, resp, size, resp_len);
+}
+
+static void refusing_close(void *ctx) {
+    (void)ctx;
+}
+
+static const seam_gp_link_ops refusing_ops = {
+    refusing_power_on, refusing_power_on, refusing_power_off, refusing_transmit, refusing_close};
+
+static void upgrade_package_whole_and_aborted(void **state) {
+    fixture *f = *state;
+    seam_gp_upgrade_report report;
+    uint8_t before[32], after[32], header[4];
+    size_t len = 0;
+    uint16_t sw = 0;
+    registry r;
+    open_isd(f, 0x01);
+    assert_int_equal(install_app(f, "purse", false), 0x9000);
+    uint8_t *v2 = read_app("purse_v2", &len);
+    /* the card refuses the new version's last LOAD block: abort puts the package back */
+    refusing wrapper = {&f->link};
+    seam_gp_link link = {&refusing_ops, &wrapper, "refusing"};
+    seam_gp *gp = NULL;
+    seam_gp_keys keys;
+    assert_int_equal(seam_gp_new(&link, &gp), SEAM_OK);
+    seam_gp_keys_default(&keys);
+    assert_int_equal(seam_gp_select(gp, isd_aid, sizeof isd_aid, &sw), SEAM_OK);
+    assert_int_equal(seam_gp_open_channel(gp, &keys, 0, 0x00, NULL, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    fingerprint(f->card, before);
+    assert_int_equal(seam_gp_upgrade_package(gp, v2, len, NULL, NULL, NULL, &report, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x6A80);
+    assert_true(report.started && !report.loaded && !report.migrated && report.aborted);
+    assert_int_equal(report.start.status, 0x02);
+    seam_gp_last_command(gp, header); /* the step that failed, not the abort after it */
+    assert_int_equal(header[1], 0xE8);
+    assert_int_equal(header[2], 0x80);
+    fingerprint(f->card, after);
+    assert_memory_equal(before, after, 32);
+    seam_gp_free(gp);
+    /* the whole upgrade: start, load, migrate */
+    open_isd(f, 0x01);
+    assert_int_equal(seam_gp_upgrade_package(f->gp, v2, len, NULL, NULL, NULL, &report, &sw),
+                     SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    assert_true(report.started && report.loaded && report.migrated && !report.aborted);
+    assert_int_equal(report.start.status, 0x02);
+    assert_int_equal(report.migrate.status, 0x01);
+    assert_true(report.migrate.has_migrated);
+    assert_int_equal(report.migrate.migrated, 1);
+    assert_true(report.load_blocks > 1 && report.load_bytes > len);
+    list(f, &r);
+    assert_int_equal(find(&r, true, purse_pkg, sizeof purse_pkg)->version, 0x0200);
+    /* a file that is not a package: nothing sent */
+    assert_int_equal(
+        seam_gp_upgrade_package(f->gp, (const uint8_t *)"nope", 4, NULL, NULL, NULL, &report, &sw),
+        SEAM_ERR_GP_PACKAGE);
+    assert_false(report.started);
+    free(v2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(install_list_delete_cycle, setup, teardown),
@@ -431,6 +520,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(get_status_follows_6310, setup, teardown),
         cmocka_unit_test_setup_teardown(manage_elf_upgrade_start_load_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_inputs_leave_the_card_as_it_was, setup, teardown),
+        cmocka_unit_test_setup_teardown(upgrade_package_whole_and_aborted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

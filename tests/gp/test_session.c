@@ -276,6 +276,33 @@ static void the_session_refuses_what_it_cannot_send(void **state) {
     assert_int_equal(sw, 0x6982);
 }
 
+/* A SELECT the card refuses leaves the selected SD and its session, on the card and in
+   the host; one it accepts ends both. 61xx handed back when chaining is off. */
+static void a_refused_select_keeps_the_channel(void **state) {
+    fixture *f = *state;
+    static const uint8_t nowhere[] = {0xA0, 0x00, 0x00, 0x05, 0x99, 0x99, 0x99};
+    uint8_t level = 0;
+    uint16_t sw = 0;
+    open_isd(f, 0x33);
+    assert_int_equal(seam_gp_select(f->gp, nowhere, sizeof nowhere, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x6A82);
+    assert_true(seam_gp_channel_is_open(f->gp, &level));
+    assert_int_equal(level, 0x33);
+    assert_int_equal(TRANSMIT(f, 0x80, 0xCA, 0x00, 0xC1, 0x00), 0x9000); /* still in step */
+    assert_int_equal(seam_gp_select(f->gp, isd_aid, sizeof isd_aid, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    assert_false(seam_gp_channel_is_open(f->gp, NULL));
+    /* a response longer than Le: 61xx as it is, then collected again by default */
+    seam_gp_set_response_chaining(f->gp, false);
+    sw = TRANSMIT(f, 0x80, 0xCA, 0x9F, 0x7F, 0x0A);
+    assert_int_equal(sw >> 8, 0x61);
+    seam_gp_set_response_chaining(f->gp, true);
+    assert_int_equal(TRANSMIT(f, 0x80, 0xCA, 0x9F, 0x7F, 0x0A), 0x9000);
+    size_t len = 0;
+    seam_gp_response(f->gp, &len);
+    assert_int_equal(len, 45);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(every_level_opens_and_round_trips, setup, teardown),
@@ -288,6 +315,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(a_response_that_fails_its_r_mac_or_its_kcvs_is_refused,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(the_session_refuses_what_it_cannot_send, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_refused_select_keeps_the_channel, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,10 @@
 # Interoperability test (X1, X2, X4): seam card serve behind pcscd's vpcd driver,
 # reached by opensc-tool and by a pyscard SCP03 host, which also loads, installs
 # and uses the purse applet; then serve is restarted and the card's state (the
-# sequence counter, the purse's balance) must still be there.
+# sequence counter, the purse's balance) must still be there. Then seam's own
+# host library reaches the served card through PC/SC (libpcsclite): seam gp
+# --reader installs, lists and deletes the hello applet, and seam card script
+# --reader runs a script over the same reader (issue 10 §2).
 #
 # usage: tests/interop/run.sh SEAM_BINARY [PURSE_WASM]
 # PURSE_WASM defaults to apps/purse.wasm next to SEAM_BINARY (or in its build
@@ -16,6 +19,8 @@ purse=${2:-$(dirname "$seam")/apps/purse.wasm}
 [ -f "$purse" ] || purse=$(dirname "$seam")/../../apps/purse.wasm
 [ -f "$purse" ] || { echo "interop: FAIL: no purse.wasm (pass it as the second argument)"; exit 1; }
 purse=$(realpath "$purse")
+hello=$(dirname "$purse")/hello.wasm
+[ -f "$hello" ] || { echo "interop: FAIL: no hello.wasm beside $purse"; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 reader="Virtual PCD 00 00"
@@ -89,6 +94,55 @@ stop_serve
 start_serve
 /usr/bin/python3 "$here/scp03_host.py" "$reader" 3 || fail "pyscard session after restarting serve"
 /usr/bin/python3 "$here/purse_host.py" "$reader" check 75 2 || fail "purse after restarting serve"
+
+# seam gp --reader: the install / list / delete cycle through pcscd and vpcd
+gp() { "$seam" gp --reader "$reader" "$@" 2>"$work/gp.err"; }
+out=$(gp list) || fail "seam gp list: $(cat "$work/gp.err")"
+echo "$out" | grep -q "^ISD A000000151000000  SECURED" || fail "seam gp list: no ISD: $out"
+echo "$out" | grep -q "^APP A0000005505501  SELECTABLE" || fail "seam gp list: no purse: $out"
+echo "$out" | grep -q "A00000054845" && fail "seam gp list: hello before its install: $out"
+out=$(gp --level 33 install "$hello" --hash) || fail "seam gp install: $(cat "$work/gp.err")"
+echo "$out" | grep -q "installed A0000005484501" || fail "seam gp install said: $out"
+out=$(gp list) || fail "seam gp list after the install: $(cat "$work/gp.err")"
+echo "$out" | grep -q "^APP A0000005484501  SELECTABLE  privileges none  package A00000054845" ||
+    fail "seam gp list does not show hello SELECTABLE: $out"
+echo "$out" | grep -q "^PKG A00000054845  LOADED  version 1.0" ||
+    fail "seam gp list does not show hello's package: $out"
+out=$(gp delete A00000054845 --force) || fail "seam gp delete: $(cat "$work/gp.err")"
+echo "$out" | grep -q "deleted A00000054845" || fail "seam gp delete said: $out"
+out=$(gp list) || fail "seam gp list after the delete: $(cat "$work/gp.err")"
+echo "$out" | grep -q "A00000054845" && fail "seam gp list still shows hello: $out"
+echo "$out" | grep -q "^APP A0000005505501  SELECTABLE" || fail "the purse went too: $out"
+if gp --key 00112233445566778899AABBCCDDEEFF list >/dev/null; then
+    fail "seam gp list with a wrong key succeeded"
+fi
+grep -q "card cryptogram does not verify" "$work/gp.err" || fail "wrong key: $(cat "$work/gp.err")"
+if "$seam" gp --reader "No Such Reader 00 00" list 2>"$work/gp.err" >/dev/null; then
+    fail "seam gp on a reader that does not exist succeeded"
+fi
+grep -q "no reader called 'No Such Reader 00 00'; the readers are: .*'$reader'" "$work/gp.err" ||
+    fail "unknown reader: $(cat "$work/gp.err")"
+echo "interop: seam gp --reader installed, listed and deleted hello (and refused a wrong key" \
+    "and a reader that does not exist)"
+
+# seam card script --reader: the same runner as --image, over PC/SC
+cat >"$work/reader.script" <<EOF
+00A4040008A000000151000000 00   => 9000 6F*
+.scp03 level=33
+80CA00E000                      => 9000 E0*
+.install $hello aid=A000000548450A
+00A4040007A000000548450A 00     => 9000
+80100000 03 010203 00           => 9000 010203
+00A4040008A000000151000000 00   => 9000
+.scp03
+.delete A00000054845 related
+.delete A00000054845 => 6A88
+80CA9F7F0A                      => 9000 9F7F2A*
+EOF
+out=$("$seam" card script --reader "$reader" "$work/reader.script" 2>&1) ||
+    fail "seam card script --reader: $out"
+echo "$out" | grep -q "^11 passed, 0 failed" || fail "seam card script --reader said: $out"
+echo "interop: seam card script --reader ran its script over PC/SC"
 stop_serve
-echo "interop: 5 passed, 0 failed (the counter and the purse's balance survived a restart" \
-    "of seam card serve)"
+echo "interop: 7 passed, 0 failed (the counter and the purse's balance survived a restart" \
+    "of seam card serve; seam gp and seam card script drove the card through PC/SC)"

@@ -4,7 +4,10 @@
  * seam_vpcd_serve to a fake pcscd on 127.0.0.1 (ephemeral port) that this
  * test plays. Link loss is power loss (issue 9 item 11): after the connection
  * drops, nothing of the card's volatile state (selected applets, a verified
- * PIN, a secure channel) reaches the next connection.
+ * PIN, a secure channel) reaches the next connection. The test's host side is
+ * the host library (seam/gp.h) over a seam_gp_link that speaks vpcd's frames
+ * from the reader's side: the session that manages the card is the same one
+ * `seam gp` uses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +26,7 @@
 
 #include "cli/card_serve.h"
 #include "seam/card.h"
-#include "seam/crypto.h"
+#include "seam/gp.h"
 #include "seam/link.h"
 
 #ifndef SEAM_TEST_APPS
@@ -34,10 +37,7 @@
 #define WAIT_MS 5000
 
 static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
-static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
 static const uint8_t purse_aid[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
-static const uint8_t test_key[16] = {0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
-                                     0x48, 0x49, 0x4A, 0x4B, 0x4C, 0x4D, 0x4E, 0x4F};
 
 /* ---- the card and the serving thread -------------------------------------------- */
 
@@ -188,49 +188,90 @@ static uint16_t select_on(int fd, uint8_t cla, const uint8_t *aid, size_t len) {
     return transmit(fd, cmd, 6 + len);
 }
 
-/* The host side of an SCP03 session at C-MAC level. */
+/* ---- the host library over the fake reader ------------------------------------------ */
+
+/* The connection the link talks on (the test replaces it when the card reconnects). */
+static int reader_fd = -1;
+
+static seam_err reader_power_on(void *ctx, uint8_t *atr, size_t size, size_t *len) {
+    (void)ctx;
+    control(reader_fd, 0x01);
+    get_atr(reader_fd);
+    if (answer_len > size)
+        return SEAM_ERR_BUFFER_SMALL;
+    memcpy(atr, answer, answer_len);
+    *len = answer_len;
+    return SEAM_OK;
+}
+
+static seam_err reader_power_off(void *ctx) {
+    (void)ctx;
+    control(reader_fd, 0x00);
+    return SEAM_OK;
+}
+
+static seam_err reader_transmit(void *ctx, const uint8_t *command, size_t len, uint8_t *response,
+                                size_t size, size_t *response_len) {
+    (void)ctx;
+    transmit(reader_fd, command, len);
+    if (answer_len > size)
+        return SEAM_ERR_BUFFER_SMALL;
+    memcpy(response, answer, answer_len);
+    *response_len = answer_len;
+    return SEAM_OK;
+}
+
+static void reader_close(void *ctx) {
+    (void)ctx;
+}
+
+static const seam_gp_link_ops reader_ops = {
+    .power_on = reader_power_on,
+    .reset = reader_power_on,
+    .power_off = reader_power_off,
+    .transmit = reader_transmit,
+    .close = reader_close,
+};
+
+/* A session over the fake reader, on connection fd. */
 typedef struct {
-    seam_crypto_scp03_session keys;
-    uint8_t chain[16];
+    seam_gp_link link;
+    seam_gp *gp;
 } host_session;
 
-/* Opens SCP03 (C-MAC) with the test keys on the ISD, selected on channel 0. */
-static void open_secure_channel(int fd, host_session *h) {
-    const uint8_t host_challenge[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    assert_int_equal(select_on(fd, 0x00, isd_aid, sizeof isd_aid), 0x9000);
-    assert_int_equal(APDU(fd, 0x80, 0x50, 0x00, 0x00, 0x08, 1, 2, 3, 4, 5, 6, 7, 8, 0x00), 0x9000);
-    assert_int_equal(seam_crypto_scp03_derive_session(&h->keys, test_key, test_key, 16,
-                                                      host_challenge, answer + 13, 8),
-                     SEAM_OK);
-    uint8_t cmd[5 + 16] = {0x84, 0x82, 0x01, 0x00, 0x10};
-    assert_int_equal(seam_crypto_scp03_host_cryptogram(&h->keys, cmd + 5), SEAM_OK);
-    memset(h->chain, 0, sizeof h->chain);
-    assert_int_equal(
-        seam_crypto_scp03_command_mac(&h->keys, h->chain, cmd, 5, cmd + 5, 8, cmd + 13), SEAM_OK);
-    assert_int_equal(transmit(fd, cmd, sizeof cmd), 0x9000);
+static void host_start(host_session *h, int fd) {
+    reader_fd = fd;
+    h->link = (seam_gp_link){.ops = &reader_ops, .ctx = NULL, .kind = "test reader"};
+    assert_int_equal(seam_gp_new(&h->link, &h->gp), SEAM_OK);
 }
 
-/* Sends a GP command (CLA 84) with the session's next C-MAC. */
-static uint16_t gp_mac(int fd, host_session *h, uint8_t ins, uint8_t p1, uint8_t p2,
-                       const uint8_t *data, size_t nc) {
-    uint8_t cmd[5 + 255 + 1] = {0x84, ins, p1, p2, (uint8_t)(nc + 8)};
-    assert_true(nc + 8 <= 255);
-    if (nc)
-        memcpy(cmd + 5, data, nc);
-    assert_int_equal(
-        seam_crypto_scp03_command_mac(&h->keys, h->chain, cmd, 5, data, nc, cmd + 5 + nc), SEAM_OK);
-    cmd[5 + nc + 8] = 0x00;
-    return transmit(fd, cmd, 5 + nc + 8 + 1);
+static void host_end(host_session *h) {
+    seam_gp_free(h->gp);
+    seam_gp_link_close(&h->link);
 }
 
-/* GET STATUS of the ISD under C-MAC: what a session of the card manager sends. */
-static uint16_t get_status_mac(int fd, host_session *h) {
-    const uint8_t all[] = {0x4F, 0x00};
-    return gp_mac(fd, h, 0xF2, 0x80, 0x02, all, sizeof all);
+/* Selects the ISD on channel 0 and opens SCP03 (C-MAC) with the test keys. */
+static void open_secure_channel(host_session *h) {
+    seam_gp_keys keys;
+    uint16_t sw = 0;
+    seam_gp_keys_default(&keys);
+    assert_int_equal(seam_gp_select(h->gp, isd_aid, sizeof isd_aid, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    assert_int_equal(seam_gp_open_channel(h->gp, &keys, 0x00, 0x01, NULL, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+}
+
+/* GET STATUS of the ISD through the session (C-MAC while its channel is open): what a
+   session of the card manager sends; its status word. */
+static uint16_t get_status_mac(host_session *h) {
+    static const uint8_t cmd[] = {0x80, 0xF2, 0x80, 0x02, 0x02, 0x4F, 0x00, 0x00};
+    uint16_t sw = 0;
+    assert_int_equal(seam_gp_transmit(h->gp, cmd, sizeof cmd, NULL, 0, NULL, &sw), SEAM_OK);
+    return sw;
 }
 
 /* Loads apps/purse and installs its instance (PIN 1234, balance 0) through the session. */
-static void install_purse(int fd, host_session *h) {
+static void install_purse(host_session *h) {
     char path[512];
     const char *dir = getenv("SEAM_TEST_APPS");
     snprintf(path, sizeof path, "%s/purse.wasm", dir ? dir : SEAM_TEST_APPS);
@@ -240,39 +281,16 @@ static void install_purse(int fd, host_session *h) {
     long module_len = ftell(f);
     assert_true(module_len > 0 && module_len < 0xFFFF);
     assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-    size_t len = (size_t)module_len + 4;
-    uint8_t *file = malloc(len);
-    assert_non_null(file);
-    file[0] = 0xC4; /* the load file: C4 82 hh ll || module */
-    file[1] = 0x82;
-    file[2] = (uint8_t)(module_len >> 8);
-    file[3] = (uint8_t)module_len;
-    assert_int_equal(fread(file + 4, 1, (size_t)module_len, f), (size_t)module_len);
+    uint8_t *module = malloc((size_t)module_len);
+    assert_non_null(module);
+    assert_int_equal(fread(module, 1, (size_t)module_len, f), (size_t)module_len);
     fclose(f);
-    uint8_t d[64] = {sizeof purse_pkg};
-    memcpy(d + 1, purse_pkg, sizeof purse_pkg);
-    memset(d + 1 + sizeof purse_pkg, 0, 4); /* SD (the ISD), hash, params, token: empty */
-    assert_int_equal(gp_mac(fd, h, 0xE6, 0x02, 0x00, d, 1 + sizeof purse_pkg + 4), 0x9000);
-    uint16_t sw = 0x9000;
-    for (size_t off = 0, block = 0; off < len && sw == 0x9000; off += 200, block++) {
-        size_t n = len - off < 200 ? len - off : 200;
-        sw = gp_mac(fd, h, 0xE8, off + n == len ? 0x80 : 0x00, (uint8_t)block, file + off, n);
-    }
+    seam_gp_package_install in = {.module = module, .module_len = (size_t)module_len};
+    uint16_t sw = 0;
+    assert_int_equal(seam_gp_aid_set(&in.applet, purse_aid, sizeof purse_aid), SEAM_OK);
+    assert_int_equal(seam_gp_install_package(h->gp, &in, &sw), SEAM_OK);
     assert_int_equal(sw, 0x9000);
-    free(file);
-    size_t n = 0;
-    d[n++] = sizeof purse_pkg;
-    memcpy(d + n, purse_pkg, sizeof purse_pkg);
-    n += sizeof purse_pkg;
-    for (unsigned i = 0; i < 2; i++) { /* class and instance: the same AID */
-        d[n++] = sizeof purse_aid;
-        memcpy(d + n, purse_aid, sizeof purse_aid);
-        n += sizeof purse_aid;
-    }
-    const uint8_t tail[] = {1, 0x00, 2, 0xC9, 0x00, 0}; /* privileges, params C9 00, token */
-    memcpy(d + n, tail, sizeof tail);
-    n += sizeof tail;
-    assert_int_equal(gp_mac(fd, h, 0xE6, 0x0C, 0x00, d, n), 0x9000);
+    free(module);
 }
 
 /* ---- tests ------------------------------------------------------------------------- */
@@ -289,12 +307,14 @@ static void install_purse(int fd, host_session *h) {
 static void hardening_11_link_loss_is_power_loss(void **state) {
     served_card *s = *state;
     host_session h;
+    uint8_t atr[SEAM_GP_ATR_MAX];
+    size_t atr_len = 0;
     int fd = accept_card(s);
-    control(fd, 0x01);
-    get_atr(fd);
-    open_secure_channel(fd, &h);
-    install_purse(fd, &h);
-    assert_int_equal(get_status_mac(fd, &h), 0x9000);
+    host_start(&h, fd);
+    assert_int_equal(seam_gp_link_power_on(&h.link, atr, sizeof atr, &atr_len), SEAM_OK);
+    open_secure_channel(&h);
+    install_purse(&h);
+    assert_int_equal(get_status_mac(&h), 0x9000);
     assert_int_equal(APDU(fd, 0x00, 0x70, 0x00, 0x00, 0x01), 0x9000); /* MANAGE CHANNEL open */
     assert_int_equal(answer[0], 0x01);
     assert_int_equal(select_on(fd, 0x01, purse_aid, sizeof purse_aid), 0x9000);
@@ -304,16 +324,17 @@ static void hardening_11_link_loss_is_power_loss(void **state) {
 
     /* The card comes back on a new connection; vpcd probes it with GET ATR. */
     fd = accept_card(s);
+    reader_fd = fd; /* the session goes on, its channel as it was */
     get_atr(fd);
     /* No power on yet: the card answers nothing but 6F00. */
-    assert_int_equal(get_status_mac(fd, &h), 0x6F00);
+    assert_int_equal(get_status_mac(&h), 0x6F00);
     assert_int_equal(APDU(fd, 0x01, 0x30, 0x00, 0x00, 0x04, 0, 0, 0, 9), 0x6F00);
     assert_int_equal(APDU(fd, 0x01, 0x50, 0x00, 0x00, 0x00), 0x6F00);
 
     /* Powered on: a fresh card. */
     control(fd, 0x01);
     get_atr(fd);
-    assert_int_equal(get_status_mac(fd, &h), 0x6982);                 /* no secure channel */
+    assert_int_equal(get_status_mac(&h), 0x6982);                     /* no secure channel */
     assert_int_equal(APDU(fd, 0x01, 0x50, 0x00, 0x00, 0x00), 0x6881); /* channel 1 closed */
     assert_int_equal(APDU(fd, 0x00, 0x50, 0x00, 0x00, 0x00), 0x6D00); /* the ISD, not the purse */
     assert_int_equal(select_on(fd, 0x00, purse_aid, sizeof purse_aid), 0x9000);
@@ -322,6 +343,7 @@ static void hardening_11_link_loss_is_power_loss(void **state) {
     const uint8_t balance[8] = {0, 0, 0, 7, 0, 0, 0, 1}; /* balance 7 after 1 transaction */
     assert_int_equal(answer_len, sizeof balance + 2);
     assert_memory_equal(answer, balance, sizeof balance);
+    host_end(&h);
     close(fd);
 }
 

@@ -1,0 +1,172 @@
+/*
+ * Applet instances selected on logical channels: SELECT restores an instance
+ * from its committed pages (store/package_store.h) and runs its select entry point;
+ * every other command on that channel runs process. After a command whose
+ * status word reports success the dirty pages (outside the shadow stack) are
+ * written in the command's nvm transaction; after any other outcome the
+ * instance is restored from the committed pages, so memory and nvm agree.
+ * An applet taken off its channel while a command runs (SELECT of something
+ * else, MANAGE CHANNEL close) is retired, not freed, until the command ends:
+ * when its commit fails the channel gets it back (transmit.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "applet_channel.h"
+#include "card_diag.h"
+#include "instance.h"
+#include "card/store/package_store.h"
+#include "seam/card.h"
+#include "card/iso/sw.h"
+
+/* Takes the applet off ch: freed, or retired until the command ends (card_retire). */
+static void release(seam_card *c, channel *ch) {
+    if ((ch->applet || ch->module) && !card_retire(c, ch->module, ch->applet)) {
+        seam_applet_free(ch->applet);
+        seam_wasm_module_free(ch->module);
+    }
+    ch->applet = NULL;
+    ch->module = NULL;
+    ch->pages = 0;
+}
+
+static void fall_back_to_isd(seam_card *c, channel *ch) {
+    release(c, ch);
+    memcpy(ch->selected, seam_card_isd_aid, sizeof seam_card_isd_aid);
+    ch->selected_len = sizeof seam_card_isd_aid;
+}
+
+/* Replaces the applet on ch by its committed state. */
+static seam_err rollback_applet(seam_card *c, channel *ch) {
+    uint8_t *image = NULL;
+    seam_err e = store_image_read(c->nvm, ch->selected, ch->selected_len, ch->pages, &image);
+    if (!e)
+        e = seam_applet_rollback(ch->applet, image, ch->pages);
+    if (!e)
+        seam_applet_clear_dirty(ch->applet);
+    free(image);
+    return e;
+}
+
+static size_t copy_data(seam_card *c, const seam_applet_result *res) {
+    size_t n = res->data_len < sizeof c->data - 2 ? res->data_len : sizeof c->data - 2;
+    if (n)
+        memcpy(c->data, res->data, n);
+    return n;
+}
+
+bool content_instance_selected(const seam_card *c, const uint8_t *aid, size_t aid_len) {
+    bool found = false;
+    for (unsigned i = 0; i < CHANNELS && !found; i++) {
+        const channel *ch = &c->channels[i];
+        found = ch->open && ch->applet && ch->selected_len == aid_len &&
+                !memcmp(ch->selected, aid, aid_len);
+    }
+    return found;
+}
+
+seam_err content_deselect(seam_card *c, channel *ch) {
+    seam_applet_result res;
+    seam_err e = SEAM_OK;
+    if (ch->applet) {
+        e = seam_applet_deselect(ch->applet, &res);
+        if (!e && res.storage)
+            e = res.storage;
+        if (!e && !res.rollback)
+            e = instance_commit_applet(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
+        fall_back_to_isd(c, ch);
+    }
+    return e;
+}
+
+seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, size_t aid_len,
+                                 uint8_t p2, reply *r) {
+    store_instance inst;
+    seam_applet_result res = {0};
+    seam_wasm_module *module = NULL;
+    seam_applet *applet = NULL;
+    uint8_t *image = NULL;
+    seam_err e = SEAM_OK;
+    bool elsewhere =
+        content_instance_selected(c, aid, aid_len) &&
+        !(ch->applet && ch->selected_len == aid_len && !memcmp(ch->selected, aid, aid_len));
+    if (elsewhere) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* not multi-selectable */
+        goto out;
+    }
+    e = content_deselect(c, ch); /* the channel falls back to the ISD meanwhile */
+    if (!e)
+        e = store_instance_get(c->nvm, aid, aid_len, &inst);
+    if (!e)
+        e = instance_module(c, &inst, &module);
+    if (!e)
+        e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
+    if (!e)
+        e = card_applet_restore(c, module, aid, aid_len, image, inst.pages, &applet);
+    if (instance_refused(&e, &r->sw))
+        goto out; /* an unusable package: refused, not a storage failure */
+    if (!e) {     /* the applet's own restore record, for its restore_put calls */
+        ch->restore.nvm = c->nvm;
+        restore_identity_make(&ch->restore.id, inst.sd, inst.sd_len, aid, aid_len);
+        restore_bind(applet, &ch->restore, 0);
+        e = seam_applet_select(applet, &res);
+    }
+    if (!e && res.storage)
+        e = res.storage;
+    if (e)
+        goto out;
+    if (res.rollback || res.sw != SEAM_SW_SUCCESS) {
+        r->sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
+        goto out;
+    }
+    ch->pages = inst.pages;
+    e = instance_commit_applet(c, aid, aid_len, applet, &ch->pages);
+    if (e)
+        goto out;
+    scp03_end_session(&ch->session);
+    r->len = p2 == 0x0C ? 0 : copy_data(c, &res);
+    r->sw = SEAM_SW_SUCCESS;
+    ch->module = module;
+    ch->applet = applet;
+    memcpy(ch->selected, aid, aid_len);
+    ch->selected_len = (uint8_t)aid_len;
+    module = NULL;
+    applet = NULL;
+out:
+    seam_applet_free(applet);
+    seam_wasm_module_free(module);
+    free(image);
+    return e;
+}
+
+seam_err content_process(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
+    seam_applet_result res = {0};
+    seam_err e;
+    e = seam_applet_process_command(ch->applet, a, &res);
+    if (!e && res.storage)
+        e = res.storage; /* transmit.c answers as for any storage failure and resyncs */
+    if (e)
+        goto out;
+    r->len = copy_data(c, &res);
+    r->sw = res.sw;
+    if (res.rollback || !sw_success(res.sw))
+        e = rollback_applet(c, ch); /* nothing of this command stays */
+    else
+        e = instance_commit_applet(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
+    if (e)
+        r->len = 0;
+out:
+    return e;
+}
+
+void content_resync(seam_card *c, channel *ch) {
+    if (ch->applet && rollback_applet(c, ch))
+        fall_back_to_isd(c, ch);
+}
+
+void content_power_off(seam_card *c) {
+    for (unsigned i = 0; i < CHANNELS; i++)
+        release(c, &c->channels[i]);
+    free(c->load.bytes);
+    memset(&c->load, 0, sizeof c->load);
+}
