@@ -120,6 +120,28 @@ SEAM__IMPORT(p256_sign) int32_t seam_p256_sign(const void *priv, const void *dig
 SEAM__IMPORT(p256_verify)
 int32_t seam_p256_verify(const void *pub, const void *digest, const void *sig);
 
+/* ---- debugging ------------------------------------------------------------ */
+
+#define SEAM_DEBUG_TEXT_MAX  256u /* bytes of one seam_debug line that are kept */
+#define SEAM_DEBUG_LINES_MAX 32u  /* lines shown per entry-point call; the rest are counted */
+
+/* Shows text[0..len) in the card's log with the instance's AID, on a card made
+ * with the development profile (the default); on a production card it does
+ * nothing. Never fails, on any card: an applet that calls it loads and runs on
+ * both, and pays the same fuel (10 + min(len, 256) / 16). Bytes past
+ * SEAM_DEBUG_TEXT_MAX and lines past SEAM_DEBUG_LINES_MAX per entry-point call
+ * are dropped; anything but printable ASCII is shown escaped. */
+SEAM__IMPORT(debug) void seam_debug(const void *text, uint32_t len);
+
+/* seam_debug of a NUL-terminated string. */
+static inline void seam_debug_str(const char *text) {
+    uint32_t n = 0;
+    while (text[n] != 0 && n <= SEAM_DEBUG_TEXT_MAX) { /* one more: the card sees the cut */
+        n++;
+    }
+    seam_debug(text, n);
+}
+
 /* ---- the restore module (docs/restore-module.md) -------------------------
  *
  * Every instance has a record in the card's restore module, keyed by its

@@ -11,6 +11,7 @@
 #ifndef SEAM_CARD_H
 #define SEAM_CARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,17 @@ extern const uint8_t seam_card_isd_aid[8];
 #define SEAM_CARD_ATR_MAX 33u
 
 /*
+ * What a card is for, chosen when it is created and kept in its image for good
+ * (docs/card.md, "Profiles"): no call changes it, so a production card never
+ * becomes a development one. On a production card seam_debug (applet.h) does
+ * nothing; everything else behaves the same, so an applet runs on both.
+ */
+typedef enum {
+    SEAM_CARD_PROFILE_DEVELOPMENT = 0, /* seam_debug text reaches the card's diagnostics */
+    SEAM_CARD_PROFILE_PRODUCTION = 1,  /* seam_debug is a no-op */
+} seam_card_profile;
+
+/*
  * Creates a new card image at path (which must not exist) with capacity bytes
  * of stored state (0: 512 KiB): lifecycle SECURED, the issuer security domain
  * with the GlobalPlatform test keys 40..4F as AES-128 key set version 0x30.
@@ -40,6 +52,11 @@ extern const uint8_t seam_card_isd_aid[8];
  * errors; on error neither file is left.
  */
 seam_err seam_card_create(const char *path, size_t capacity, seam_card **out);
+
+/* As seam_card_create, for a card of the given profile (seam_card_create makes a
+   development card). Errors: as seam_card_create, SEAM_ERR_ARG for another value. */
+seam_err seam_card_create_profile(const char *path, size_t capacity, seam_card_profile profile,
+                                  seam_card **out);
 
 /* Opens an existing card image, powered off, with the storage key read from the
    file seam_card_key_file names; the card holds the image until closed. Errors:
@@ -62,6 +79,15 @@ seam_err seam_card_remove(const char *path);
 /* Wraps an nvm the caller created (e.g. in memory); the card takes ownership of it
    whether or not this succeeds. Errors: as seam_card_create. */
 seam_err seam_card_create_on(seam_nvm *nvm, seam_card **out);
+
+/* As seam_card_create_on, for a card of the given profile. */
+seam_err seam_card_create_on_profile(seam_nvm *nvm, seam_card_profile profile, seam_card **out);
+
+/* The card's profile, as its image records it. */
+seam_card_profile seam_card_get_profile(const seam_card *card);
+
+/* "development" or "production"; NULL for another value. */
+const char *seam_card_profile_name(seam_card_profile profile);
 
 /* Closes the card and its image; NULL is allowed. */
 void seam_card_close(seam_card *card);
@@ -118,6 +144,78 @@ void seam_card_traffic_get(const seam_card *card, seam_card_traffic *out);
 /* Sets every byte counter of the card to zero. */
 void seam_card_traffic_reset(seam_card *card);
 
+/*
+ * Applet diagnostics (docs/applet-abi.md, "Diagnostics"): what the card tells
+ * the people who write and run applets. They go to the function a host gives
+ * seam_card_set_diag, or else to seam_log at debug level (shown with
+ * SEAM_LOG=debug): the card never prints on its own. They never reach the
+ * reader: a failed applet command still answers 6F00 and nothing more.
+ */
+typedef enum {
+    /* an entry point trapped, ran out of fuel or returned a value that is not a
+       status word; an instance could not be made (its start function trapped);
+       or a package was refused at its last LOAD block (it could not be installed,
+       e.g. it imports a host function the card does not have) */
+    SEAM_CARD_DIAG_FAILURE,
+    SEAM_CARD_DIAG_DEBUG, /* an applet called seam_debug (development cards only) */
+    SEAM_CARD_DIAG_FUEL,  /* an entry point ended, well or not: the fuel it used */
+} seam_card_diag_kind;
+
+/* One diagnostic event; pointers are valid during the call only. Applet bytes
+   (debug text) are given as they are: seam_card_diag_format escapes them. */
+typedef struct {
+    seam_card_diag_kind kind;
+    const uint8_t *aid; /* the instance; for a package refused at LOAD, the package */
+    size_t aid_len;
+    /* the entry point: "install", "select", "process", "personalize",
+       "save_for_upgrade", "restore_after_upgrade", "deselect"; "start" for the
+       module's start function (at install), "instantiate" for an instance that
+       could not be made otherwise, "load" for a refused package */
+    const char *entry;
+    /* FAILURE: what went wrong, in a few words: the trap's name ("integer divide
+       by zero", "out of bounds memory access", "unreachable", "fuel exhausted",
+       "call stack exhausted", "host function failed", ...), "invalid status
+       word", "link error", "instantiation failed" */
+    const char *reason;
+    const char *detail;    /* FAILURE: more ("unknown import: seam.frobnicate", the host
+                              function and the range it refused, the value returned); "" if none */
+    bool located;          /* FAILURE: the code where it happened is known: */
+    uint32_t func_index;   /* the function (imports first, as the name section counts) */
+    uint32_t offset;       /* byte offset of the failing instruction in the module binary */
+    const char *func_name; /* from the module's name section, escaped; "" when absent */
+    const uint8_t *text;   /* DEBUG: the applet's bytes (at most SEAM_CARD_DEBUG_TEXT_MAX) */
+    size_t text_len;
+    bool truncated;       /* DEBUG: the applet gave more bytes than were kept */
+    uint32_t dropped;     /* DEBUG: lines dropped past SEAM_CARD_DEBUG_LINES_MAX (then no text) */
+    uint64_t fuel_used;   /* FUEL, FAILURE: fuel the entry point used */
+    uint64_t fuel_budget; /* FUEL, FAILURE: fuel it was given */
+} seam_card_diag;
+
+/* seam_debug limits: bytes kept of one call, calls shown per entry-point call. */
+#define SEAM_CARD_DEBUG_TEXT_MAX  256u
+#define SEAM_CARD_DEBUG_LINES_MAX 32u
+
+/* Receives the card's diagnostic events, one at a time, during seam_card_transmit. */
+typedef void (*seam_card_diag_fn)(void *ctx, const seam_card_diag *event);
+
+/* Sends the card's diagnostics to fn with ctx (NULL fn: back to seam_log at debug
+   level). Kept in RAM by the card object, across power off / on. */
+void seam_card_set_diag(seam_card *card, seam_card_diag_fn fn, void *ctx);
+
+/*
+ * Writes event as one line for people into buf (NUL-terminated, truncated to
+ * size; no newline), e.g. "applet A0000005440101 process: integer divide by
+ * zero in function 3 <divide> at module offset 0x1f4 (fuel 812 of 10000000)".
+ * Applet bytes and names are escaped (\xhh for anything but printable ASCII).
+ * Returns buf.
+ */
+char *seam_card_diag_format(const seam_card_diag *event, char *buf, size_t size);
+
+/* Fuel the card's applets have spent, every entry-point call together, since the
+   card object was created or opened (RAM only, like the byte counters): the fuel
+   of one command is the difference across its seam_card_transmit. */
+uint64_t seam_card_applet_fuel(const seam_card *card);
+
 /* The card's nvm, for fault injection and accounting in tests and benches. */
 seam_nvm *seam_card_nvm(seam_card *card);
 
@@ -150,6 +248,7 @@ typedef struct {
                           associated SD (none for the ISD) */
     uint8_t space;     /* package, instance: 1 the useful space, 2 the temporary one */
     size_t used_bytes; /* record: bytes of blocks and entries (of SEAM_RESTORE_QUOTA) */
+    uint8_t profile;   /* card: its seam_card_profile */
 } seam_card_entry;
 
 /* Called for each entry; return SEAM_OK to go on, an error to stop with it. */

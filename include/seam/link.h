@@ -162,6 +162,10 @@ seam_err seam_vpcd_serve(const seam_vpcd_options *options, const seam_vpcd_handl
  */
 seam_err seam_link_card(seam_card *card, seam_gp_link *out);
 
+/* As seam_link_card, but the link owns card: seam_gp_link_close closes it, and so
+   does a failure here. Errors: SEAM_ERR_ARG, SEAM_ERR_NOMEM. */
+seam_err seam_link_card_owned(seam_card *card, seam_gp_link *out);
+
 /*
  * Opens the card image at path (seam_card_open) and fills *out with a link
  * that owns it: seam_gp_link_close closes the card. The card is powered off

@@ -70,11 +70,33 @@ typedef enum {
     SEAM_WASM_TRAP_EXIT,                  /* a host function asked to exit */
 } seam_wasm_trap_code;
 
-/* What a failed call reports: a reason code and a text for people. */
+typedef struct seam_wasm_module seam_wasm_module;
+
+/*
+ * Where a trap happened (docs/wasm.md, "Trap locations"): the function and the
+ * failing instruction. For a host function that failed, the call instruction;
+ * for running out of fuel, the first instruction of the straight-line region
+ * (function start, loop body, code after a block) that could not be paid for,
+ * or the bulk operation or host call that could not. Not known (known false)
+ * for a trap outside any function body: a segment out of bounds at
+ * instantiation, a host function called directly by the embedder, a call that
+ * could not even start (call stack exhausted on entry).
+ */
+typedef struct {
+    bool known;
+    const seam_wasm_module *module; /* the module whose code trapped; valid while it lives */
+    uint32_t func_index;            /* in the module's function index space: imports first, as the
+                                       name section numbers functions */
+    uint32_t offset;                /* byte offset of the failing instruction from the start of the
+                                       module binary (as wasm-objdump -d prints addresses) */
+} seam_wasm_trap_location;
+
+/* What a failed call reports: a reason code, a text for people and where it happened. */
 typedef struct {
     seam_wasm_trap_code code;
     int32_t exit_code; /* for SEAM_WASM_TRAP_EXIT: the requested status */
     char message[160];
+    seam_wasm_trap_location where;
 } seam_wasm_trap;
 
 /* A typed value; see the header comment for the meaning of bits. */
@@ -123,7 +145,6 @@ bool seam_wasm_name_equal(seam_wasm_name a, seam_wasm_name b);
  */
 char *seam_wasm_name_print(char *buf, size_t size, seam_wasm_name name);
 
-typedef struct seam_wasm_module seam_wasm_module;
 typedef struct seam_wasm_store seam_wasm_store;
 typedef struct seam_wasm_instance seam_wasm_instance;
 typedef struct seam_wasm_func seam_wasm_func;
@@ -178,6 +199,27 @@ uint32_t seam_wasm_module_custom_count(const seam_wasm_module *module);
  */
 seam_err seam_wasm_module_custom(const seam_wasm_module *module, seam_wasm_name name,
                                  const uint8_t **data, size_t *len);
+
+/*
+ * Finds the name of function func_index (imports first) in the module's "name"
+ * custom section (its function names subsection); *name points into the
+ * module. A name section that does not decode is ignored, never an error of
+ * the module. Errors: SEAM_ERR_NOT_FOUND (no name section, no name for that
+ * function, or a malformed name section).
+ */
+seam_err seam_wasm_module_func_name(const seam_wasm_module *module, uint32_t func_index,
+                                    seam_wasm_name *name);
+
+/*
+ * The same lookup in the content of a name section, data[0..len) (the bytes
+ * after the section's name): reads nothing outside it and allocates nothing.
+ * The whole function names subsection is checked (sizes, counts, UTF-8, indices
+ * in increasing order) before anything is answered, so a malformed one yields
+ * no name at all. Errors: SEAM_ERR_NOT_FOUND, SEAM_ERR_MALFORMED (the
+ * section's framing or its function names subsection does not decode).
+ */
+seam_err seam_wasm_name_section_func(const uint8_t *data, size_t len, uint32_t func_index,
+                                     seam_wasm_name *name);
 
 /* ---- stores --------------------------------------------------------- */
 

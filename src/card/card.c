@@ -58,20 +58,22 @@ static const uint8_t atr_body[] = {0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0x80, 0x0
 
 /* ---- creation ------------------------------------------------------------------ */
 
-static seam_err card_new(seam_nvm *nvm, seam_card **out) {
+static seam_err card_new(seam_nvm *nvm, seam_card_profile profile, seam_card **out) {
     seam_card *c = calloc(1, sizeof *c);
     if (!c) {
         seam_nvm_close(nvm);
         return SEAM_ERR_NOMEM;
     }
     c->nvm = nvm;
+    c->diag.profile = profile; /* as the card record holds it (applet_diag.c) */
     *out = c;
     return SEAM_OK;
 }
 
-/* Writes the factory state: card record, ISD, test key set. */
-static seam_err personalize_factory(seam_nvm *nvm) {
-    registry_card card = {.lifecycle = CARD_SECURED, .iin_len = 2, .cin_len = 8};
+/* Writes the factory state: card record (with the profile, for good), ISD, test key set. */
+static seam_err personalize_factory(seam_nvm *nvm, seam_card_profile profile) {
+    registry_card card = {
+        .lifecycle = CARD_SECURED, .iin_len = 2, .cin_len = 8, .profile = (uint8_t)profile};
     registry_sd isd = {.aid_len = sizeof seam_card_isd_aid,
                        .lifecycle = CARD_SECURED,
                        .privileges = {0x9E, 0xFE, 0x80},
@@ -104,18 +106,33 @@ static seam_err personalize_factory(seam_nvm *nvm) {
     return e;
 }
 
-seam_err seam_card_create_on(seam_nvm *nvm, seam_card **out) {
-    seam_err e = personalize_factory(nvm);
+static bool profile_known(seam_card_profile profile) {
+    return profile == SEAM_CARD_PROFILE_DEVELOPMENT || profile == SEAM_CARD_PROFILE_PRODUCTION;
+}
+
+seam_err seam_card_create_on_profile(seam_nvm *nvm, seam_card_profile profile, seam_card **out) {
+    seam_err e = profile_known(profile) ? personalize_factory(nvm, profile) : SEAM_ERR_ARG;
     if (e) {
         seam_nvm_close(nvm);
         return e;
     }
-    return card_new(nvm, out);
+    return card_new(nvm, profile, out);
+}
+
+seam_err seam_card_create_on(seam_nvm *nvm, seam_card **out) {
+    return seam_card_create_on_profile(nvm, SEAM_CARD_PROFILE_DEVELOPMENT, out);
+}
+
+seam_err seam_card_create(const char *path, size_t capacity, seam_card **out) {
+    return seam_card_create_profile(path, capacity, SEAM_CARD_PROFILE_DEVELOPMENT, out);
 }
 
 /* The image is sealed under a new storage key, kept in <path>.key (storage_key.c). */
-seam_err seam_card_create(const char *path, size_t capacity, seam_card **out) {
+seam_err seam_card_create_profile(const char *path, size_t capacity, seam_card_profile profile,
+                                  seam_card **out) {
     seam_nvm *nvm = NULL;
+    if (!profile_known(profile))
+        return SEAM_ERR_ARG;
     uint8_t key[SEAM_NVM_STORAGE_KEY_SIZE];
     char key_path[4096];
     seam_err e = storage_key_create(path, key, key_path, sizeof key_path);
@@ -127,7 +144,7 @@ seam_err seam_card_create(const char *path, size_t capacity, seam_card **out) {
         unlink(key_path);
         return e;
     }
-    e = seam_card_create_on(nvm, out);
+    e = seam_card_create_on_profile(nvm, profile, out);
     if (e) {
         unlink(path);
         unlink(key_path);
@@ -150,7 +167,7 @@ seam_err seam_card_open(const char *path, seam_card **out) {
         seam_nvm_close(nvm);
         return e == SEAM_ERR_NOT_FOUND ? SEAM_ERR_NVM_CORRUPT : e;
     }
-    return card_new(nvm, out);
+    return card_new(nvm, (seam_card_profile)card.profile, out);
 }
 
 void seam_card_close(seam_card *c) {

@@ -99,6 +99,15 @@ typedef struct {
     size_t retired_count;
 } card_saved;
 
+/* The card object's applet diagnostics (content/card_diag.c): its profile (from its
+   image), where events go (seam_card_set_diag), the fuel its applets spent. RAM only. */
+typedef struct {
+    seam_card_profile profile;
+    seam_card_diag_fn fn; /* NULL: seam_log at debug level */
+    void *ctx;
+    uint64_t fuel;
+} card_diag_state;
+
 struct seam_card {
     seam_nvm *nvm;
     bool powered;
@@ -113,6 +122,7 @@ struct seam_card {
     uint8_t data[SEAM_CARD_RESPONSE_MAX]; /* response data being built */
     uint8_t wrapped[CARD_WRAPPED_MAX];    /* response data after secure messaging */
     seam_card_traffic traffic;            /* byte counters (seam_card_transmit), RAM only */
+    card_diag_state diag; /* the profile, applet diagnostics, fuel (content/card_diag.c) */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "card_diag.h"
 #include "card_serve.h"
 #include "cli.h"
 #include "seam/card.h"
@@ -44,13 +45,22 @@ static bool only_options(int argc, char **argv, const char *const *known) {
 }
 
 static int card_new(int argc, char **argv) {
-    static const char *const known[] = {"--image", "--capacity", NULL};
+    static const char *const known[] = {"--image", "--capacity", "--profile", NULL};
     const char *image = option(argc, argv, "--image");
     const char *capacity_text = option(argc, argv, "--capacity");
+    const char *profile_text = option(argc, argv, "--profile");
+    seam_card_profile profile = SEAM_CARD_PROFILE_DEVELOPMENT;
     size_t capacity = 0;
     seam_card *card = NULL;
     if (!only_options(argc, argv, known) || !image) {
-        fprintf(stderr, "usage: seam card new --image FILE [--capacity BYTES]\n");
+        fprintf(stderr, "usage: seam card new --image FILE [--capacity BYTES]\n"
+                        "                     [--profile development|production]\n");
+        return 2;
+    }
+    if (profile_text && !strcmp(profile_text, "production")) {
+        profile = SEAM_CARD_PROFILE_PRODUCTION;
+    } else if (profile_text && strcmp(profile_text, "development")) {
+        fprintf(stderr, "seam card new: --profile is development (the default) or production\n");
         return 2;
     }
     if (capacity_text) {
@@ -64,7 +74,7 @@ static int card_new(int argc, char **argv) {
         }
         capacity = (size_t)v;
     }
-    seam_err e = seam_card_create(image, capacity, &card);
+    seam_err e = seam_card_create_profile(image, capacity, profile, &card);
     if (e == SEAM_ERR_CARD_KEY_EXISTS) {
         fprintf(stderr, "seam card new: %s.key: %s\n", image, seam_err_str(e));
         return 1;
@@ -77,15 +87,18 @@ static int card_new(int argc, char **argv) {
         fprintf(stderr, "seam card new: %s: %s\n", image, seam_err_str(e));
         return 1;
     }
-    printf("Created card %s: lifecycle SECURED, %zu bytes of storage (%zu free).\n"
+    printf("Created card %s: lifecycle SECURED, %s profile, %zu bytes of storage (%zu free).\n"
            "Issuer security domain A000000151000000 holds the GlobalPlatform test keys\n"
            "404142434445464748494A4B4C4D4E4F (AES-128, key version 0x30) for ENC, MAC and DEK:\n"
            "anyone can open a secure channel; replace them with PUT KEY before real use.\n"
            "The image is encrypted under a new storage key, written to %s.key (mode 0600).\n"
            "The image is useless without it: keep the key file, and back it up apart from\n"
            "the image (seam reads it from $SEAM_CARD_KEY_FILE when that is set).\n",
-           image, seam_nvm_capacity(seam_card_nvm(card)), seam_nvm_free_bytes(seam_card_nvm(card)),
-           image);
+           image, seam_card_profile_name(profile), seam_nvm_capacity(seam_card_nvm(card)),
+           seam_nvm_free_bytes(seam_card_nvm(card)), image);
+    if (profile == SEAM_CARD_PROFILE_PRODUCTION)
+        printf("Production profile: applets' seam_debug output is dropped, for good (the\n"
+               "profile cannot be changed).\n");
     const char *elsewhere = getenv("SEAM_CARD_KEY_FILE");
     if (elsewhere && *elsewhere)
         fprintf(stderr,
@@ -130,6 +143,8 @@ static int card_serve(int argc, char **argv) {
     }
     opt.host = host;
     seam_err e = seam_card_open(image, &card);
+    if (!e)
+        cli_card_diagnostics(card); /* applet failures and seam_debug lines on stderr */
     if (!e)
         e = card_serving_bind(&s, card, &handler);
     if (e) {
@@ -206,10 +221,13 @@ static seam_err list_entry(void *ctx, const seam_card_entry *e) {
         printf("%s:\n", kind_names[e->kind]);
     }
     if (e->kind == SEAM_CARD_ENTRY_CARD) {
+        const char *profile = seam_card_profile_name((seam_card_profile)e->profile);
         if (l->json)
-            printf("  \"card\": {\"lifecycle\": \"%02X\", \"state\": \"%s\"}", e->lifecycle, lc);
+            printf("  \"card\": {\"lifecycle\": \"%02X\", \"state\": \"%s\", \"profile\": \"%s\"}",
+                   e->lifecycle, lc, profile ? profile : "?");
         else
-            printf("card: lifecycle %s (%02X)\n", lc, e->lifecycle);
+            printf("card: lifecycle %s (%02X), %s profile\n", lc, e->lifecycle,
+                   profile ? profile : "?");
         goto next;
     }
     printf(l->json ? "    {\"aid\": \"" : "  ");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "card_diag.h"
 #include "cli.h"
 #include "seam/link.h"
 #include "seam/nvm.h"
@@ -32,7 +33,7 @@ int seam_cli_link_open(const char *prefix, const char *image, const char *reader
         return 2;
     }
     if (image) {
-        e = seam_link_image_open(image, link);
+        e = cli_image_link(image, link); /* applet diagnostics on stderr (card_diag.h) */
         if (e)
             seam_cli_image_failed(prefix, image, e);
         return e ? 1 : -1;

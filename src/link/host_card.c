@@ -64,6 +64,13 @@ seam_err seam_link_card(seam_card *card, seam_gp_link *out) {
     return link_to(card, false, "card", out);
 }
 
+seam_err seam_link_card_owned(seam_card *card, seam_gp_link *out) {
+    seam_err e = link_to(card, true, "image", out);
+    if (e)
+        seam_card_close(card);
+    return e;
+}
+
 seam_err seam_link_image_open(const char *path, seam_gp_link *out) {
     seam_card *card = NULL;
     seam_err e = path && out ? seam_card_open(path, &card) : SEAM_ERR_ARG;

@@ -61,6 +61,9 @@ typedef struct {
     size_t before_pos; /* the op emitted before the last one, SIZE_MAX if none */
     int before_op;
     size_t barrier; /* a branch lands here: no fusing across it */
+    size_t instr;   /* module offset of the instruction being walked */
+    code_loc *locs; /* where each emitted op came from (emission only) */
+    size_t nlocs, locs_cap;
 
     seam_err status;
     char *err;
@@ -150,9 +153,43 @@ static bool put_cell(walker *w, cell c) {
     return true;
 }
 
+/*
+ * The location side table: for each emitted op, its first cell and the module
+ * offset of the wasm instruction it does. Consulted only when a trap happens
+ * (wasm_code_locate); the interpreter never reads it. An op that a later one
+ * replaces or removes (fusing, unemitting) loses its entry here too, so the
+ * table stays sorted by cell.
+ */
+static bool note(walker *w, size_t cell_index, size_t offset) {
+    while (w->nlocs && w->locs[w->nlocs - 1].cell >= cell_index)
+        w->nlocs--;
+    if (cell_index > UINT32_MAX || offset > UINT32_MAX)
+        return true; /* past what an entry holds: that code has no location */
+    if (w->nlocs == w->locs_cap) {
+        size_t cap = w->locs_cap ? w->locs_cap * 2 : 256;
+        code_loc *grown = realloc(w->locs, cap * sizeof *grown);
+        if (!grown) {
+            w->status = wasm_fail(SEAM_ERR_NOMEM, w->err, w->errlen, "out of memory");
+            return false;
+        }
+        w->locs = grown;
+        w->locs_cap = cap;
+    }
+    w->locs[w->nlocs++] = (code_loc){(uint32_t)cell_index, (uint32_t)offset};
+    return true;
+}
+
+/* The op at cell last_pos now also does the current instruction, which is the one
+   that can fail (a load after its address's local.get): it becomes the op's place. */
+static void note_fused(walker *w) {
+    if (w->nlocs && w->locs[w->nlocs - 1].cell == w->last_pos && w->instr <= UINT32_MAX)
+        w->locs[w->nlocs - 1].offset = (uint32_t)w->instr;
+}
+
 static bool op(walker *w, int opcode) {
     if (!live(w))
         return true;
+    TRY(note(w, w->ncode, w->instr));
     w->region_count++;
     w->before_pos = w->last_pos;
     w->before_op = w->last_op;
@@ -177,6 +214,7 @@ static bool can_fuse(const walker *w, int previous) {
 }
 
 static void fuse(walker *w, int fused) {
+    note_fused(w);
     w->region_count++;
     w->code[w->last_pos].op = w->handlers[fused];
     w->last_op = fused;
@@ -185,6 +223,8 @@ static void fuse(walker *w, int fused) {
 /* Removes the previous op (which has no immediates) so that a branch can absorb it;
    its fuel stays counted. */
 static void unemit_previous(walker *w) {
+    while (w->nlocs && w->locs[w->nlocs - 1].cell >= w->last_pos)
+        w->nlocs--;
     w->ncode = w->last_pos;
     w->last_pos = SIZE_MAX;
     w->before_pos = SIZE_MAX;
@@ -250,6 +290,8 @@ static bool emit_binop(walker *w, uint8_t opcode) {
                 w->code[w->before_pos].op = w->handlers[OP_LOCAL_ADD_K];
                 w->code[w->before_pos + 2] = w->code[w->last_pos + 1];
                 w->ncode = w->before_pos + 3;
+                while (w->nlocs && w->locs[w->nlocs - 1].cell > w->before_pos)
+                    w->nlocs--; /* the constant's op is gone; LOCAL_ADD_K cannot fail */
                 w->last_pos = w->before_pos;
                 w->last_op = OP_LOCAL_ADD_K;
                 w->before_pos = SIZE_MAX;
@@ -307,6 +349,8 @@ static bool region(walker *w) {
     w->region_count = 0;
     if (!live(w))
         return true;
+    /* running out of fuel here is placed at the region's first instruction */
+    TRY(note(w, w->ncode, w->r.pos));
     TRY(put_cell(w, (cell){.op = w->handlers[OP_CHARGE]}));
     TRY(put_cell(w, (cell){.u64 = 0}));
     w->charge_cell = w->ncode;
@@ -1171,10 +1215,12 @@ static bool walk_body(walker *w, uint32_t body_index) {
     w->last_pos = SIZE_MAX;
     w->before_pos = SIZE_MAX;
     w->barrier = w->ncode;
+    w->instr = b->code_start;
     bool ok = push_ctrl(w, FRAME_FUNC, NULL, 0, w->type->results, w->type->nresults) && region(w);
     bool done = false;
     while (ok && !done) {
         uint8_t opcode;
+        w->instr = w->r.pos;
         if (w->r.pos >= w->r.end) {
             w->status =
                 wasm_fail(SEAM_ERR_WASM_MALFORMED, w->err, w->errlen, "END opcode expected");
@@ -1291,6 +1337,7 @@ static seam_err validate_module_level(seam_wasm_module *m, char *err, size_t err
 }
 
 static void walker_free(walker *w) {
+    free(w->locs);
     free(w->local_types);
     free(w->stack);
     free(w->ctrl);
@@ -1321,6 +1368,7 @@ void wasm_compiled_free(compiled_code *c) {
         return;
     free(c->cells);
     free(c->funcs);
+    free(c->locs);
     free(c);
 }
 
@@ -1360,6 +1408,14 @@ seam_err wasm_translate(seam_wasm_module *m, bool metering_off, compiled_code **
     }
     c->ncells = w.ncode;
     w.code = NULL;
+    c->locs = w.locs;
+    if (w.nlocs) {
+        code_loc *fit = realloc(w.locs, w.nlocs * sizeof *fit);
+        if (fit)
+            c->locs = fit;
+    }
+    c->nlocs = w.nlocs;
+    w.locs = NULL;
     for (uint32_t i = 0; i < ndefined; i++)
         c->funcs[i].entry = c->cells + entries[i];
     *out = c;

@@ -112,7 +112,7 @@ static void *alloc_space(decoder *d, uint32_t count, size_t elem) {
     return p;
 }
 
-static bool utf8_valid(const uint8_t *s, size_t n) {
+bool wasm_utf8_valid(const uint8_t *s, size_t n) {
     size_t i = 0;
     while (i < n) {
         uint8_t c = s[i];
@@ -158,7 +158,7 @@ static bool read_name(decoder *d, seam_wasm_name *out) {
         return rd_fail(&d->r, "length out of bounds");
     if (!rd_bytes(&d->r, n, &s))
         return false;
-    if (!utf8_valid(s, n))
+    if (!wasm_utf8_valid(s, n))
         return rd_fail(&d->r, "malformed UTF-8 encoding");
     *out = (seam_wasm_name){(const char *)s, n};
     return true;

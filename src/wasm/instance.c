@@ -441,6 +441,7 @@ seam_err seam_wasm_instantiate(seam_wasm_store *s, const seam_wasm_module *cm,
     }
     inst->memory0 = m->nmemories ? inst->memories[0] : NULL;
     s->trap.code = SEAM_WASM_TRAP_NONE;
+    s->trap.where = (seam_wasm_trap_location){0};
     if (!apply_segments(s, inst, opt && opt->memory_image)) {
         e = SEAM_ERR_WASM_TRAP;
         goto done;

@@ -213,10 +213,20 @@ struct compiled_func {
     uint32_t max_height; /* slots: locals + deepest operand stack */
 };
 
+/* Where an op of compiled code came from: its first cell and the module offset
+   of the wasm instruction it does (for a CHARGE, the first instruction of its
+   region). Sorted by cell; read only when a trap is located. */
+typedef struct {
+    uint32_t cell;
+    uint32_t offset;
+} code_loc;
+
 struct compiled_code {
     cell *cells;
     size_t ncells;
     compiled_func *funcs; /* per defined function */
+    code_loc *locs;       /* the location side table */
+    size_t nlocs;
 };
 
 /* Translates every body of m into threaded code; *out is owned by m. */
@@ -297,6 +307,9 @@ struct seam_wasm_store {
     uint64_t fuel_budget;
     uint64_t fuel_left;
     seam_wasm_trap trap;
+    /* where the interpreter stopped at its last trap (noted by the trap site) */
+    const cell *trap_pc;
+    seam_wasm_instance *trap_instance;
 };
 
 struct seam_wasm_call_ctx {
@@ -307,8 +320,20 @@ struct seam_wasm_call_ctx {
 /* Runs func with its arguments at slots[0..nparams); results land at slots[0..). */
 seam_err wasm_interp_call(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots);
 
-/* Sets the store's trap record. */
+/* Sets the store's trap record: code and message, location not known (yet). */
 void wasm_set_trap(seam_wasm_store *s, seam_wasm_trap_code code, const char *message);
+
+/*
+ * Fills *where with the function and instruction of inst's code that cell pc
+ * belongs to: pc is the interpreter's pc when it trapped, which points just
+ * past the failing op's cell or into its immediates. NULL pc (nothing ran yet)
+ * leaves where->known false. Reads the side table: for trap paths only.
+ */
+void wasm_code_locate(const seam_wasm_instance *inst, const cell *pc,
+                      seam_wasm_trap_location *where);
+
+/* Whether s[0..n) is well-formed UTF-8 (names of the binary format). */
+bool wasm_utf8_valid(const uint8_t *s, size_t n);
 
 /* Grows memory by delta pages; returns the old page count or -1. */
 int64_t wasm_memory_grow(seam_wasm_store *s, seam_wasm_memory *mem, uint32_t delta);

@@ -88,6 +88,7 @@ const char *seam_wasm_trap_name(seam_wasm_trap_code code) {
 
 void wasm_set_trap(seam_wasm_store *s, seam_wasm_trap_code code, const char *message) {
     s->trap.code = code;
+    s->trap.where.known = false; /* a new trap: located afresh (interp.c) */
     const char *text = message ? message : seam_wasm_trap_name(code);
     snprintf(s->trap.message, sizeof s->trap.message, "%s", text);
 }
@@ -491,6 +492,7 @@ seam_err seam_wasm_call(seam_wasm_store *s, seam_wasm_func *f, const seam_wasm_v
     s->trap.code = SEAM_WASM_TRAP_NONE;
     s->trap.exit_code = 0;
     s->trap.message[0] = 0;
+    s->trap.where = (seam_wasm_trap_location){0};
     e = wasm_interp_call(s, f, slots);
     if (e) {
         if (trap)

@@ -2,7 +2,8 @@
  * The inside of an applet instance, shared by the files of the applet runtime
  * (applet_runtime.c: instances, the APDU and crypto host functions, entry
  * points; applet_restore.c: the restore-module host functions and the
- * personalization and upgrade entry points). Internal to the card layer.
+ * personalization and upgrade entry points; applet_diag.c: diagnostics and
+ * seam_debug). Internal to the card layer.
  */
 #ifndef SEAM_CARD_APPLET_INT_H
 #define SEAM_CARD_APPLET_INT_H
@@ -54,6 +55,12 @@ struct seam_applet {
     /* The response being built. */
     uint8_t *response;
     size_t response_len;
+    /* Diagnostics (applet_diag.c): where they go, and the running call's
+       seam_debug lines shown and dropped. */
+    seam_applet_diag diag;
+    const seam_wasm_func *running; /* the entry point being called, NULL between calls */
+    uint32_t debug_lines;
+    uint32_t debug_dropped;
 };
 
 /* Traps the running call with a message naming host function fn and the bad range. */
@@ -72,6 +79,20 @@ seam_err applet_run_command(seam_applet *applet, seam_wasm_func *func, const uin
 /* Runs func for a parsed command. Errors: SEAM_ERR_ARG. */
 seam_err applet_run_apdu(seam_applet *applet, seam_wasm_func *func, const seam_apdu *command,
                          seam_applet_result *result);
+
+/* Diagnostics (applet_diag.c). */
+/* The name of the entry point func of applet ("process", ...), "?" if none. */
+const char *applet_entry_name(const seam_applet *applet, const seam_wasm_func *func);
+/* Reports how entry point func's call ended: its fuel, and why it failed when
+   result->rollback (bad_sw: it returned value, not a status word). */
+void applet_diag_call_done(seam_applet *applet, seam_wasm_func *func,
+                           const seam_applet_result *result, bool bad_sw, uint64_t value);
+/* Reports why instantiating the applet failed: e, the engine's text, a trap. */
+void applet_diag_instantiate_failed(seam_applet *applet, seam_err e, const char *text,
+                                    const seam_wasm_trap *trap);
+/* seam_debug(text, len): shows a line on a development card; never fails. */
+seam_err applet_host_debug(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                           uint64_t *results);
 
 /* The restore-module host functions (applet_restore.c), signatures as the engine's;
    a storage failure of the card's callback traps the call (storage_error keeps it). */

@@ -379,6 +379,7 @@ static const struct {
     {"restore_get", "iiii->i", applet_host_restore_get},
     {"restore_perso_add", "iii->i", applet_host_restore_perso_add},
     {"upgrade_previous_version", "->i", applet_host_upgrade_previous_version},
+    {"debug", "ii->", applet_host_debug},
 };
 
 /* ---- instances ------------------------------------------------------------------ */
@@ -386,18 +387,22 @@ static const struct {
 /* Finds an optional exported function with n_params = 0 and the given result
  * count; SEAM_ERR_CARD_APPLET when it exists with another type. */
 static seam_err find_entry(seam_wasm_instance *instance, const char *name, uint32_t results,
-                           bool required, seam_wasm_func **out) {
+                           bool required, seam_wasm_func **out, char *why, size_t why_size) {
     seam_wasm_extern ext;
     seam_err err = SEAM_OK;
     *out = NULL;
     if (seam_wasm_instance_export(instance, seam_wasm_name_of(name), &ext) != SEAM_OK) {
         err = required ? SEAM_ERR_CARD_APPLET : SEAM_OK;
+        if (err)
+            snprintf(why, why_size, "no export '%s'", name);
         goto done;
     }
     if (ext.kind != SEAM_WASM_EXTERN_FUNC || seam_wasm_func_param_count(ext.as.func) != 0 ||
         seam_wasm_func_result_count(ext.as.func) != results ||
         (results == 1 && seam_wasm_func_result_type(ext.as.func, 0) != SEAM_WASM_I32)) {
         err = SEAM_ERR_CARD_APPLET;
+        snprintf(why, why_size, "export '%s' is not a function %s", name,
+                 results ? "() -> i32" : "() -> ()");
         goto done;
     }
     *out = ext.as.func;
@@ -436,9 +441,11 @@ static uint32_t find_stack_end(seam_wasm_instance *instance, seam_wasm_memory *m
     return end;
 }
 
-/* Makes a new store and instance (fresh, or from image) into applet;
- * on error the applet has no store. */
-static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t pages) {
+/* Makes a new store and instance (fresh, or from image) into applet; on error
+ * the applet has no store, why[0..why_size) says why and, unless checking, the
+ * applet's diagnostics are told. */
+static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t pages, char *why,
+                            size_t why_size) {
     seam_wasm_limits limits = {
         .max_memory_pages = SEAM_APPLET_MAX_PAGES,
         .max_table_size = SEAM_APPLET_MAX_TABLE,
@@ -450,7 +457,8 @@ static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t 
                                           .memory_image_pages = pages,
                                           .skip_start = image != NULL || applet->checking};
     seam_wasm_imports *imports = NULL;
-    seam_wasm_trap trap;
+    seam_wasm_trap trap = {0};
+    char text[160] = "";
     seam_err err;
     seam_wasm_store_free(applet->store);
     applet->store = NULL;
@@ -469,7 +477,9 @@ static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t 
     if (err == SEAM_OK) {
         seam_wasm_store_set_fuel(applet->store, applet->fuel);
         err = seam_wasm_instantiate(applet->store, applet->module, imports, &options,
-                                    &applet->instance, &trap, NULL, 0);
+                                    &applet->instance, &trap, text, sizeof text);
+        if (err != SEAM_OK && !applet->checking)
+            applet_diag_instantiate_failed(applet, err, text, &trap);
         if (err == SEAM_ERR_WASM_LIMIT && image != NULL) {
             err = SEAM_ERR_CARD_IMAGE;
         } else if (err == SEAM_ERR_WASM_TRAP) {
@@ -479,12 +489,16 @@ static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t 
     if (err == SEAM_OK) {
         applet->memory = seam_wasm_instance_memory(applet->instance);
         err = applet->memory == NULL ? SEAM_ERR_CARD_APPLET : SEAM_OK;
+        if (err)
+            snprintf(text, sizeof text, "no memory");
     }
     for (size_t i = 0; err == SEAM_OK && i < sizeof entry_points / sizeof entry_points[0]; i++) {
         seam_wasm_func **slot = (seam_wasm_func **)((char *)applet + entry_points[i].offset);
         err = find_entry(applet->instance, entry_points[i].name, entry_points[i].results,
-                         entry_points[i].required, slot);
+                         entry_points[i].required, slot, text, sizeof text);
     }
+    if (why != NULL && why_size > 0)
+        snprintf(why, why_size, "%s", err ? text : "");
     if (err == SEAM_OK) {
         applet->stack_end = find_stack_end(applet->instance, applet->memory);
     } else {
@@ -524,6 +538,9 @@ static seam_err applet_new(const seam_wasm_module *module, const seam_applet_opt
     }
     applet->fuel =
         options != NULL && options->fuel_per_call != 0 ? options->fuel_per_call : SEAM_APPLET_FUEL;
+    if (options != NULL && options->diag != NULL) {
+        applet->diag = *options->diag;
+    }
 done:
     if (out != NULL) {
         *out = applet;
@@ -536,15 +553,21 @@ void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
     seam_wasm_value value = {.type = SEAM_WASM_I32, .bits = SW_OK};
     uint32_t results = func != NULL ? seam_wasm_func_result_count(func) : 0;
     seam_err err = SEAM_OK;
+    bool bad_sw = false;
     memset(result, 0, sizeof *result);
     applet->response_len = 0;
     applet->storage_error = SEAM_OK;
+    applet->debug_lines = 0;
+    applet->debug_dropped = 0;
     if (func != NULL) {
         seam_wasm_store_set_fuel(applet->store, applet->fuel);
+        applet->running = func;
         err = seam_wasm_call(applet->store, func, NULL, 0, &value, results, &result->trap);
+        applet->running = NULL;
     }
     if (err == SEAM_OK && results == 1 &&
         (value.bits > 0xFFFFu || (value.bits >> 12 != 0x6 && value.bits >> 12 != 0x9))) {
+        bad_sw = true;
         result->trap.code = SEAM_WASM_TRAP_HOST;
         snprintf(result->trap.message, sizeof result->trap.message,
                  "entry point returned 0x%llx, not a status word", (unsigned long long)value.bits);
@@ -564,6 +587,9 @@ void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
         result->data = applet->response_len > 0 ? applet->response : NULL;
         result->data_len = applet->response_len;
     }
+    if (func != NULL) {
+        applet_diag_call_done(applet, func, result, bad_sw, value.bits);
+    }
 }
 
 seam_err seam_applet_install(const seam_wasm_module *module, const seam_applet_options *options,
@@ -577,7 +603,7 @@ seam_err seam_applet_install(const seam_wasm_module *module, const seam_applet_o
     }
     err = applet_new(module, options, &applet);
     if (err == SEAM_OK) {
-        err = instantiate(applet, NULL, 0);
+        err = instantiate(applet, NULL, 0, NULL, 0);
     }
     if (err == SEAM_OK) {
         applet->params = params;
@@ -598,11 +624,18 @@ done:
 }
 
 seam_err seam_applet_check(const seam_wasm_module *module) {
+    return seam_applet_check_explain(module, NULL, 0);
+}
+
+seam_err seam_applet_check_explain(const seam_wasm_module *module, char *why, size_t why_size) {
     seam_applet *applet = NULL;
     seam_err err = applet_new(module, NULL, &applet);
+    if (why != NULL && why_size > 0) {
+        snprintf(why, why_size, "%s", err ? seam_err_str(err) : "");
+    }
     if (err == SEAM_OK) {
         applet->checking = true;
-        err = instantiate(applet, NULL, 0);
+        err = instantiate(applet, NULL, 0, why, why_size);
     }
     seam_applet_free(applet);
     return err;
@@ -622,7 +655,7 @@ seam_err seam_applet_restore(const seam_wasm_module *module, const seam_applet_o
     }
     err = applet_new(module, options, &applet);
     if (err == SEAM_OK) {
-        err = instantiate(applet, image, pages);
+        err = instantiate(applet, image, pages, NULL, 0);
     }
 done:
     if (err != SEAM_OK) {
@@ -733,7 +766,7 @@ seam_err seam_applet_rollback(seam_applet *applet, const uint8_t *image, uint32_
         err = SEAM_ERR_CARD_IMAGE;
         goto done;
     }
-    err = instantiate(applet, image, pages);
+    err = instantiate(applet, image, pages, NULL, 0);
 done:
     return err;
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "card/iso/apdu.h"
+#include "seam/card.h"
 #include "seam/errors.h"
 #include "seam/wasm.h"
 
@@ -46,11 +47,25 @@
 typedef struct seam_applet seam_applet;
 typedef struct seam_applet_restore_host seam_applet_restore_host;
 
+/*
+ * Where an instance's diagnostics go (applet_diag.c, docs/applet-abi.md
+ * "Diagnostics"): after every entry-point call its fuel, and why it failed;
+ * why it could not be instantiated; its seam_debug lines when debug is set.
+ */
+typedef struct {
+    seam_card_diag_fn fn; /* NULL: the instance makes no events */
+    void *ctx;
+    uint8_t aid[16]; /* the instance */
+    size_t aid_len;
+    bool debug; /* seam_debug text is reported (a development card); else it is dropped */
+} seam_applet_diag;
+
 /* Limits of an applet instance; zero fields take the defaults above. */
 typedef struct {
     uint64_t fuel_per_call; /* fuel of each install/select/deselect/process call */
     /* the restore record to bind from the start (so that install reaches it); NULL: none */
     const seam_applet_restore_host *restore;
+    const seam_applet_diag *diag; /* copied; NULL: no diagnostics */
 } seam_applet_options;
 
 /* The outcome of one entry-point call. data points into the applet (valid
@@ -89,6 +104,10 @@ seam_err seam_applet_install(const seam_wasm_module *module, const seam_applet_o
  * function traps. Nothing is kept. Errors: as seam_applet_install.
  */
 seam_err seam_applet_check(const seam_wasm_module *module);
+
+/* seam_applet_check, writing why it fails (e.g. "unknown import: seam.x") to
+   why[0..why_size) ("" when it does not; why may be NULL). */
+seam_err seam_applet_check_explain(const seam_wasm_module *module, char *why, size_t why_size);
 
 /*
  * Creates an instance of module whose linear memory is image[0..pages *
@@ -168,6 +187,10 @@ seam_err seam_applet_restore_after_upgrade(seam_applet *applet, seam_applet_resu
 
 /* True when the applet exports personalize. */
 bool seam_applet_has_personalize(const seam_applet *applet);
+
+/* Binds where the instance's diagnostics go for the calls that follow (copied;
+   NULL: none). An instance made with options->diag has it bound already. */
+void seam_applet_bind_diag(seam_applet *applet, const seam_applet_diag *diag);
 
 /* Card reset: zeroes both transient buffers. */
 void seam_applet_reset(seam_applet *applet);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "applet_channel.h"
+#include "card_diag.h"
 #include "instance.h"
 #include "card/store/package_store.h"
 #include "seam/card.h"
@@ -101,7 +102,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     if (!e)
         e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
     if (!e)
-        e = seam_applet_restore(module, NULL, image, inst.pages, &applet);
+        e = card_applet_restore(c, module, aid, aid_len, image, inst.pages, &applet);
     if (instance_refused(&e, &r->sw))
         goto out; /* an unusable package: refused, not a storage failure */
     if (!e) {     /* the applet's own restore record, for its restore_put calls */

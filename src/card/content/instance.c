@@ -4,6 +4,7 @@
  * record's personalization blocks into an instance.
  */
 #include "instance.h"
+#include "card_diag.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -61,7 +62,7 @@ seam_err instance_load(seam_card *c, const uint8_t *aid, size_t len, instance_lo
     if (!e)
         e = store_image_read(c->nvm, aid, len, li->record.pages, &image);
     if (!e)
-        e = seam_applet_restore(li->module, NULL, image, li->record.pages, &li->applet);
+        e = card_applet_restore(c, li->module, aid, len, image, li->record.pages, &li->applet);
     if (!e) {
         seam_applet_clear_dirty(li->applet); /* memory = the committed image */
         instance_bind_restore(c, li, 0);
@@ -166,7 +167,8 @@ done:
 seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *params,
                          size_t params_len, uint32_t previous_version, uint16_t *sw) {
     seam_applet_restore_host host;
-    seam_applet_options options = {.restore = &host};
+    seam_applet_diag diag; /* its failures, fuel and seam_debug lines go to the card's log */
+    seam_applet_options options = {.restore = &host, .diag = &diag};
     seam_applet_result res = {0};
     int32_t quota = 0;
     seam_err e = instance_module(c, &li->record, &li->module);
@@ -175,6 +177,7 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
     restore_identity_make(&li->restore.id, li->record.sd, li->record.sd_len, li->record.aid,
                           li->record.aid_len);
     restore_host(&li->restore, previous_version, &host);
+    card_applet_diag(c, li->record.aid, li->record.aid_len, &diag);
     if (!e)
         e = seam_applet_install(li->module, &options, params, params_len, &res, &li->applet);
     if (e == SEAM_ERR_CARD_APPLET && seam_applet_check(li->module) == SEAM_OK)

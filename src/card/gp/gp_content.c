@@ -26,6 +26,7 @@
 #include "card/card_int.h"
 #include "gp.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_diag.h"
 #include "card/content/domains.h"
 #include "gp_perso.h"
 #include "card/content/instance.h"
@@ -213,6 +214,8 @@ static seam_err load_finish(seam_card *c, reply *r) {
         goto out;
     /* a package install could not use is refused now (6A80), not at INSTALL */
     e = seam_applet_check(module);
+    if (e)
+        card_diag_package_refused(c, info.aid.bytes, info.aid.len, module, e);
     if (instance_refused(&e, &r->sw) || e)
         goto out;
     memcpy(p.aid, info.aid.bytes, info.aid.len);

@@ -169,6 +169,7 @@ seam_err seam_card_registry_foreach(seam_card *card, seam_card_entry_fn fn, void
         memset(&e, 0, sizeof e);
         e.kind = SEAM_CARD_ENTRY_CARD;
         e.lifecycle = rc.lifecycle;
+        e.profile = rc.profile;
         err = fn(ctx, &e);
     }
     for (size_t i = 0; !err && i < sizeof tables / sizeof tables[0]; i++)

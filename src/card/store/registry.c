@@ -20,8 +20,14 @@ seam_err registry_card_get(seam_nvm *nvm, registry_card *out) {
     if (e)
         return e == SEAM_ERR_BUFFER_SMALL ? SEAM_ERR_NVM_CORRUPT : e;
     registry_card c = {0};
-    if (len < 4 || v[0] != FORMAT_1)
+    /* format 1: a development card; format 2 adds the profile byte at the end */
+    if (len < 4 || (v[0] != FORMAT_1 && v[0] != FORMAT_2))
         return SEAM_ERR_NVM_CORRUPT;
+    if (v[0] == FORMAT_2) {
+        c.profile = v[--len];
+        if (c.profile != SEAM_CARD_PROFILE_PRODUCTION)
+            return SEAM_ERR_NVM_CORRUPT;
+    }
     c.lifecycle = v[1];
     c.iin_len = v[2];
     if (c.iin_len > REGISTRY_ID_MAX || 3u + c.iin_len + 1 > len)
@@ -36,17 +42,22 @@ seam_err registry_card_get(seam_nvm *nvm, registry_card *out) {
 }
 
 seam_err registry_card_put(seam_nvm *nvm, const registry_card *c) {
-    uint8_t v[4 + 2 * REGISTRY_ID_MAX];
-    if (c->iin_len > REGISTRY_ID_MAX || c->cin_len > REGISTRY_ID_MAX)
+    uint8_t v[4 + 2 * REGISTRY_ID_MAX + 1];
+    size_t len = 4u + c->iin_len + c->cin_len;
+    if (c->iin_len > REGISTRY_ID_MAX || c->cin_len > REGISTRY_ID_MAX ||
+        (c->profile != SEAM_CARD_PROFILE_DEVELOPMENT && c->profile != SEAM_CARD_PROFILE_PRODUCTION))
         return SEAM_ERR_ARG;
-    v[0] = FORMAT_1;
+    v[0] = FORMAT_1; /* a development card's record is as it always was */
     v[1] = c->lifecycle;
     v[2] = c->iin_len;
     memcpy(v + 3, c->iin, c->iin_len);
     v[3 + c->iin_len] = c->cin_len;
     memcpy(v + 4 + c->iin_len, c->cin, c->cin_len);
-    return seam_nvm_put(nvm, REGISTRY_CARD, card_key, sizeof card_key, v,
-                        4u + c->iin_len + c->cin_len);
+    if (c->profile == SEAM_CARD_PROFILE_PRODUCTION) {
+        v[0] = FORMAT_2;
+        v[len++] = c->profile;
+    }
+    return seam_nvm_put(nvm, REGISTRY_CARD, card_key, sizeof card_key, v, len);
 }
 
 enum { SD_RECORD_LEN = 1 + 1 + 3 + 3 + 1 + SCP03_DIVERSIFICATION_SIZE };

@@ -56,6 +56,7 @@ typedef struct {
     uint8_t iin_len;
     uint8_t cin[REGISTRY_ID_MAX];
     uint8_t cin_len;
+    uint8_t profile; /* seam_card_profile, set at creation; every put keeps what get read */
 } registry_card;
 
 typedef struct {
