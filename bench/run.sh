@@ -47,6 +47,15 @@ seconds() {
 
 failed=0
 ratios=""
+# The goals table printed last: every bench adds rows as lines
+#   ROW<TAB>what<TAB>measured<TAB>goal<TAB>reference<TAB>ratio
+# ("-" where a column does not apply); bench programs print them on stdout,
+# this script adds its own with row().
+ROWS=$OUT/rows.tsv
+: >"$ROWS"
+row() { printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$ROWS"; }
+# keep_rows FILE: prints FILE but for its ROW lines, which go to $ROWS.
+keep_rows() { grep -v '^ROW	' "$1" || true; grep '^ROW	' "$1" >>"$ROWS" || true; }
 printf '%-9s %9s %9s %7s %12s %7s\n' program native_s seam_s ratio no_meter_s ratio
 for name in $PROGRAMS; do
     src=bench/$name.c
@@ -84,7 +93,9 @@ if [ -n "$ratios" ]; then
         on += log($1 / $3); off += log($2 / $3); n++
     } END {
         printf "%-9s %9s %9s %7.1f %12s %7.1f\n", "geomean", "", "", exp(on / n), "", exp(off / n)
-    }'
+    }' | tee "$OUT/geomean.out"
+    row "engine: geomean time, metered" "$(awk '{ print $2 "x" }' "$OUT/geomean.out")" "-" \
+        "native gcc -O2, this run" "$(awk '{ print $2 "x native" }' "$OUT/geomean.out")"
 fi
 
 # The card bench: libseam.a and apps/purse.wasm sit in SEAM's build directory.
@@ -95,12 +106,23 @@ echo "card: purse DEBIT and the update to 2.0 (bench/card_bench.c)"
 if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_bench" bench/card_bench.c \
     "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm $(pkg-config --libs libpcsclite) &&
     "$OUT/card_bench" "$build_dir/apps/purse.wasm" "${CARD_DEBITS:-500}" \
-        "$build_dir/apps/purse_v2.wasm"; then
+        "$build_dir/apps/purse_v2.wasm" >"$OUT/card_bench.out"; then
+    keep_rows "$OUT/card_bench.out"
     if [ -x bench/card_vpcd.sh ]; then
         bench/card_vpcd.sh "$SEAM" "$build_dir/apps/purse.wasm" 200 || failed=1
     fi
 else
     echo "bench: the card bench failed" >&2
     failed=1
+fi
+
+if [ -s "$ROWS" ]; then
+    echo
+    echo "goals: what each measure is, what it should be, against a reference run here"
+    awk -F '\t' 'BEGIN {
+        printf "%-44s %14s %14s %-26s %s\n", "what", "measured", "goal", "reference", "ratio"
+    } $1 == "ROW" {
+        printf "%-44s %14s %14s %-26s %s\n", $2, $3, $4, $5, $6
+    }' "$ROWS"
 fi
 exit $failed
