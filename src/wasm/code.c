@@ -555,12 +555,12 @@ static bool do_block(walker *w, uint8_t kind) {
     TRY(push_ctrl(w, kind, params, np, results, nr));
     ctrl_frame *f = &w->ctrl[w->nctrl - 1];
     f->else_cell = else_cell;
-    if (kind == FRAME_LOOP) {
+    if (kind == FRAME_LOOP) { /* back edges land after the loop's CHARGE */
+        TRY(region(w, true));
         f->loop_pc = w->ncode;
         w->barrier = w->ncode;
-        TRY(region(w));
     } else if (kind == FRAME_IF) {
-        TRY(region(w));
+        TRY(region(w, false));
     }
     return true;
 }
@@ -574,18 +574,15 @@ static bool do_else(walker *w) {
     if (w->sp != f->height)
         INVALID("type mismatch: values remain at the end of the then branch");
     /* then branch falls through to the end */
-    if (live(w)) {
-        TRY(op(w, OP_JMP));
-        TRY(target(w, f));
-    }
+    TRY(emit_jump_to_end(w, f));
+    f->kind = FRAME_ELSE;
+    f->unreachable = false;
+    TRY(region(w, f->else_cell != 0)); /* the if's false edge lands here */
     if (f->else_cell) {
         patch(w, f->else_cell);
         f->else_cell = 0;
     }
-    f->kind = FRAME_ELSE;
-    f->unreachable = false;
-    TRY(push_list(w, f->params, f->nparams));
-    return region(w);
+    return push_list(w, f->params, f->nparams);
 }
 
 /* Handles `end`; returns true with *function_done set at the body's last end. */
@@ -614,25 +611,28 @@ static bool do_end(walker *w, bool *function_done) {
     if (f->kind == FRAME_FUNC) {
         if (w->emit) {
             /* branches land here with the results in their home slots */
-            /* the RETURN is not counted: its region would be empty */
+            /* the RETURN is not counted: its region is empty, but it is
+               charged (0) by the branches that land there */
+            TRY(region(w, true));
             patch(w, f->fixups);
-            close_region(w);
             TRY(emit_landing_return(w, f->nresults));
         }
         *function_done = true;
         w->nctrl--;
         return true;
     }
-    if (w->emit) {
-        patch(w, f->fixups);
-        if (f->else_cell)
-            patch(w, f->else_cell);
-    }
     const uint8_t *results = f->results;
     uint32_t nr = f->nresults;
+    size_t fixups = f->fixups, else_cell = f->else_cell;
     w->nctrl--;
-    TRY(push_list(w, results, nr));
-    return region(w);
+    /* the code after the end: a region, entered by falling through or by the
+       branches to the label, which land after its CHARGE */
+    TRY(region(w, fixups || else_cell));
+    if (w->emit) {
+        patch(w, fixups);
+        patch(w, else_cell);
+    }
+    return push_list(w, results, nr);
 }
 
 static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
@@ -949,7 +949,8 @@ static bool walk_body(walker *w, uint32_t body_index) {
     w->pushes = 0;
     w->barrier = w->ncode;
     w->instr = b->code_start;
-    bool ok = push_ctrl(w, FRAME_FUNC, NULL, 0, w->type->results, w->type->nresults) && region(w);
+    bool ok =
+        push_ctrl(w, FRAME_FUNC, NULL, 0, w->type->results, w->type->nresults) && region(w, false);
     bool done = false;
     while (ok && !done) {
         uint8_t opcode;

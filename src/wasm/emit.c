@@ -99,13 +99,14 @@ void close_region(walker *w) {
     w->region_count = 0;
 }
 
-bool region(walker *w) {
+bool region(walker *w, bool landing) {
     if (!w->emit || !w->metering)
         return true;
     close_region(w);
-    if (!live(w))
+    if (!live(w) && !landing)
         return true;
-    /* running out of fuel here is placed at the region's first instruction */
+    /* running out of fuel here, or at a branch landing here, is placed at the
+       region's first instruction */
     TRY(note(w, w->ncode, w->r.pos));
     TRY(put_cell(w, (cell){.op = w->handlers[OP_CHARGE]}));
     TRY(put_cell(w, (cell){.u64 = 0}));
@@ -132,6 +133,13 @@ void patch(walker *w, size_t list) {
         list = w->code[at].u64;
         w->code[at].i64 = (int64_t)w->ncode - (int64_t)at;
     }
+}
+
+/* A branch into a fuel region pays it: the charged form of op when metered. */
+static int branch_op(const walker *w, int opcode, bool charged) {
+    _Static_assert(OP_BR_UNLESS_F64_GE_C - OP_JMP_C == OP_BR_UNLESS_F64_GE - OP_JMP,
+                   "the charged branches follow the plain ones' order");
+    return charged && w->metering ? opcode + (OP_JMP_C - OP_JMP) : opcode;
 }
 
 /* ---- where operand values are ----------------------------------------------------------- */
@@ -475,7 +483,7 @@ static const uint8_t negated_compare[] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
  * is true, or false with `negate` (the false edge of an `if`). When the last
  * op computed the condition with a compare or eqz, the two become one op.
  */
-static bool emit_cond_branch(walker *w, uint32_t at, bool negate) {
+static bool emit_cond_branch(walker *w, uint32_t at, bool negate, bool charged) {
     if (is_result(w, at)) {
         int last = w->last_op, fused = -1;
         size_t p = w->last_pos;
@@ -515,6 +523,8 @@ static bool emit_cond_branch(walker *w, uint32_t at, bool negate) {
             }
         }
         if (fused >= 0) {
+            fused = branch_op(w, fused, charged);
+            w->code[p].op = w->handlers[fused];
             w->last_op = fused;
             w->result_pos = SIZE_MAX;
             return true;
@@ -522,7 +532,7 @@ static bool emit_cond_branch(walker *w, uint32_t at, bool negate) {
     }
     uint64_t c;
     TRY(source(w, at, &c));
-    TRY(op(w, negate ? OP_BR_UNLESS : OP_BR_IF));
+    TRY(op(w, branch_op(w, negate ? OP_BR_UNLESS : OP_BR_IF, charged)));
     return imm(w, c);
 }
 
@@ -539,7 +549,7 @@ bool emit_branch(walker *w, uint32_t depth, bool conditional) {
         if (!conditional)
             return emit_return(w, arity);
         TRY(prepare_return(w, arity));
-        TRY(emit_cond_branch(w, w->sp, true));
+        TRY(emit_cond_branch(w, w->sp, true, false)); /* a jump over the return, no landing */
         size_t skip = w->ncode;
         TRY(put_cell(w, (cell){.i64 = 0}));
         TRY(emit_return(w, arity));
@@ -553,23 +563,30 @@ bool emit_branch(walker *w, uint32_t depth, bool conditional) {
     uint32_t dest = home(w, f->height);
     if (home(w, w->sp) == dest + arity) { /* the values are where the label wants them */
         if (conditional)
-            TRY(emit_cond_branch(w, cond, false));
+            TRY(emit_cond_branch(w, cond, false, true));
         else
-            TRY(op(w, OP_JMP));
+            TRY(op(w, branch_op(w, OP_JMP, true)));
         return target(w, f);
     }
     if (conditional) {
         uint64_t c;
         TRY(source(w, cond, &c));
-        TRY(op(w, OP_BR_IF_MOVE));
+        TRY(op(w, branch_op(w, OP_BR_IF_MOVE, true)));
         TRY(imm(w, c));
     } else {
-        TRY(op(w, OP_BR_MOVE));
+        TRY(op(w, branch_op(w, OP_BR_MOVE, true)));
     }
     TRY(target(w, f));
     TRY(imm(w, dest));
     TRY(imm(w, home(w, w->sp - arity)));
     return imm(w, arity);
+}
+
+bool emit_jump_to_end(walker *w, ctrl_frame *f) {
+    if (!live(w))
+        return true;
+    TRY(op(w, branch_op(w, OP_JMP, true)));
+    return target(w, f);
 }
 
 bool emit_landing_return(walker *w, uint32_t n) {
@@ -582,7 +599,7 @@ bool emit_landing_return(walker *w, uint32_t n) {
 size_t emit_if(walker *w, uint32_t cond) {
     if (!live(w))
         return 0;
-    if (!emit_cond_branch(w, cond, true))
+    if (!emit_cond_branch(w, cond, true, true))
         return SIZE_MAX;
     size_t at = w->ncode;
     if (!put_cell(w, (cell){.u64 = 0}))
@@ -596,7 +613,7 @@ bool emit_br_table(walker *w, uint32_t n, uint32_t arity) {
     uint64_t index;
     TRY(source(w, w->sp, &index));
     TRY(materialize_top(w, arity));
-    TRY(op(w, OP_BR_TABLE));
+    TRY(op(w, branch_op(w, OP_BR_TABLE, true)));
     TRY(imm(w, index));
     TRY(imm(w, n));
     TRY(imm(w, home(w, w->sp - arity)));

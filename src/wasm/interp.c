@@ -218,48 +218,127 @@ L_CHARGE:
         TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);
     pc++;
     NEXT();
-L_JMP:
-    pc += pc->i64;
-    NEXT();
-L_BR_MOVE : { /* [offset][dest][src][n] */
-    uint64_t *dest = fp + pc[1].u64, *src = fp + pc[2].u64;
-    uint64_t n = pc[3].u64;
-    if (n == 1)
-        *dest = *src;
-    else
-        memmove(dest, src, n * 8);
-    pc += pc->i64;
-    NEXT();
-}
-L_BR_IF: /* [cond][offset] */
-    pc += (uint32_t)SLOT(0) ? 1 + pc[1].i64 : 2;
-    NEXT();
-L_BR_UNLESS:
-    pc += (uint32_t)SLOT(0) ? 2 : 1 + pc[1].i64;
-    NEXT();
-L_BR_IF64:
-    pc += SLOT(0) ? 1 + pc[1].i64 : 2;
-    NEXT();
-L_BR_UNLESS64:
-    pc += SLOT(0) ? 2 : 1 + pc[1].i64;
-    NEXT();
-L_BR_IF_MOVE: /* [cond] then BR_MOVE's cells */
-    if ((uint32_t)SLOT(0)) {
-        pc++;
-        goto L_BR_MOVE;
+    /*
+     * Branches, twice: plain, and charged (_C), used when the code is metered.
+     * A branch lands where a fuel region starts; the CHARGE that falls into
+     * that region sits just before the target, so a charged branch pays the
+     * region by reading the cell before its target (pc[-1] once landed). Running
+     * out there notes the target: the trap is placed at the region's first
+     * instruction, as for the CHARGE itself.
+     */
+#define LAND(charged, target)                                                                      \
+    do {                                                                                           \
+        pc = (target);                                                                             \
+        if (charged) {                                                                             \
+            fuel -= pc[-1].i64;                                                                    \
+            if (fuel < 0)                                                                          \
+                TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);                                         \
+        }                                                                                          \
+    } while (0)
+/* compare and branch: [a][b][offset], _K [a][constant][offset] */
+#define CMP_BRANCH(S, C, name, T, conv_in, rhs, expr)                                              \
+    L_BR_IF_##name##S : {                                                                          \
+        T a = conv_in(SLOT(0)), b = conv_in(rhs);                                                  \
+        if (expr)                                                                                  \
+            LAND(C, pc + 2 + pc[2].i64);                                                           \
+        else                                                                                       \
+            pc += 3;                                                                               \
+        NEXT();                                                                                    \
     }
-    pc += 5;
+#define INT_BRANCH(S, C, name, T, conv_in, expr)                                                   \
+    CMP_BRANCH(S, C, name, T, conv_in, SLOT(1), expr)                                              \
+    CMP_BRANCH(S, C, name##_K, T, conv_in, IMM(1), expr)
+/* a float compare, and its branch when false (unordered operands included) */
+#define FLOAT_BRANCH(S, C, name, T, conv_in, expr)                                                 \
+    CMP_BRANCH(S, C, name, T, conv_in, SLOT(1), expr)                                              \
+    L_BR_UNLESS_##name##S : {                                                                      \
+        T a = conv_in(SLOT(0)), b = conv_in(SLOT(1));                                              \
+        if (expr)                                                                                  \
+            pc += 3;                                                                               \
+        else                                                                                       \
+            LAND(C, pc + 2 + pc[2].i64);                                                           \
+        NEXT();                                                                                    \
+    }
+#define TEST_BRANCH(S, C, name, test)                                                              \
+    L_##name##S : if (test) LAND(C, pc + 1 + pc[1].i64);                                           \
+    else pc += 2;                                                                                  \
     NEXT();
-L_BR_TABLE : { /* [index][n][src][arity], then n + 1 times [offset][dest], default last */
-    uint32_t i = (uint32_t)SLOT(0);
-    uint64_t n = pc[1].u64, k = pc[3].u64;
-    const cell *e = pc + 4 + 2 * (i < n ? i : n);
-    uint64_t *dest = fp + e[1].u64, *src = fp + pc[2].u64;
-    if (k && dest != src)
-        memmove(dest, src, k * 8);
-    pc = e + e->i64;
-    NEXT();
-}
+#define BRANCHES(S, C)                                                                             \
+    L_JMP##S : LAND(C, pc + pc->i64);                                                              \
+    NEXT();                                                                                        \
+    L_BR_MOVE##S : { /* [offset][dest][src][n] */                                                  \
+        uint64_t *dest = fp + pc[1].u64, *src = fp + pc[2].u64;                                    \
+        uint64_t n = pc[3].u64;                                                                    \
+        if (n == 1)                                                                                \
+            *dest = *src;                                                                          \
+        else                                                                                       \
+            memmove(dest, src, n * 8);                                                             \
+        LAND(C, pc + pc->i64);                                                                     \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    /* [cond][offset] */                                                                           \
+    TEST_BRANCH(S, C, BR_IF, (uint32_t)SLOT(0))                                                    \
+    TEST_BRANCH(S, C, BR_UNLESS, !(uint32_t)SLOT(0))                                               \
+    TEST_BRANCH(S, C, BR_IF64, SLOT(0))                                                            \
+    TEST_BRANCH(S, C, BR_UNLESS64, !SLOT(0))                                                       \
+    L_BR_IF_MOVE##S : /* [cond] then BR_MOVE's cells */                                            \
+                      if ((uint32_t)SLOT(0)) {                                                     \
+        pc++;                                                                                      \
+        goto L_BR_MOVE##S;                                                                         \
+    }                                                                                              \
+    pc += 5;                                                                                       \
+    NEXT();                                                                                        \
+    L_BR_TABLE##S : { /* [index][n][src][arity], n + 1 times [offset][dest], default last */       \
+        uint32_t i = (uint32_t)SLOT(0);                                                            \
+        uint64_t n = pc[1].u64, k = pc[3].u64;                                                     \
+        const cell *e = pc + 4 + 2 * (i < n ? i : n);                                              \
+        uint64_t *dest = fp + e[1].u64, *src = fp + pc[2].u64;                                     \
+        if (k && dest != src)                                                                      \
+            memmove(dest, src, k * 8);                                                             \
+        LAND(C, e + e->i64);                                                                       \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    INT_BRANCH(S, C, I32_EQ, uint32_t, U32, a == b)                                                \
+    INT_BRANCH(S, C, I32_NE, uint32_t, U32, a != b)                                                \
+    INT_BRANCH(S, C, I32_LT_S, int32_t, S32, a < b)                                                \
+    INT_BRANCH(S, C, I32_LT_U, uint32_t, U32, a < b)                                               \
+    INT_BRANCH(S, C, I32_GT_S, int32_t, S32, a > b)                                                \
+    INT_BRANCH(S, C, I32_GT_U, uint32_t, U32, a > b)                                               \
+    INT_BRANCH(S, C, I32_LE_S, int32_t, S32, a <= b)                                               \
+    INT_BRANCH(S, C, I32_LE_U, uint32_t, U32, a <= b)                                              \
+    INT_BRANCH(S, C, I32_GE_S, int32_t, S32, a >= b)                                               \
+    INT_BRANCH(S, C, I32_GE_U, uint32_t, U32, a >= b)                                              \
+    INT_BRANCH(S, C, I64_EQ, uint64_t, U64, a == b)                                                \
+    INT_BRANCH(S, C, I64_NE, uint64_t, U64, a != b)                                                \
+    INT_BRANCH(S, C, I64_LT_S, int64_t, S64, a < b)                                                \
+    INT_BRANCH(S, C, I64_LT_U, uint64_t, U64, a < b)                                               \
+    INT_BRANCH(S, C, I64_GT_S, int64_t, S64, a > b)                                                \
+    INT_BRANCH(S, C, I64_GT_U, uint64_t, U64, a > b)                                               \
+    INT_BRANCH(S, C, I64_LE_S, int64_t, S64, a <= b)                                               \
+    INT_BRANCH(S, C, I64_LE_U, uint64_t, U64, a <= b)                                              \
+    INT_BRANCH(S, C, I64_GE_S, int64_t, S64, a >= b)                                               \
+    INT_BRANCH(S, C, I64_GE_U, uint64_t, U64, a >= b)                                              \
+    FLOAT_BRANCH(S, C, F32_EQ, float, f32_of, a == b)                                              \
+    FLOAT_BRANCH(S, C, F32_NE, float, f32_of, a != b)                                              \
+    FLOAT_BRANCH(S, C, F32_LT, float, f32_of, a < b)                                               \
+    FLOAT_BRANCH(S, C, F32_GT, float, f32_of, a > b)                                               \
+    FLOAT_BRANCH(S, C, F32_LE, float, f32_of, a <= b)                                              \
+    FLOAT_BRANCH(S, C, F32_GE, float, f32_of, a >= b)                                              \
+    FLOAT_BRANCH(S, C, F64_EQ, double, f64_of, a == b)                                             \
+    FLOAT_BRANCH(S, C, F64_NE, double, f64_of, a != b)                                             \
+    FLOAT_BRANCH(S, C, F64_LT, double, f64_of, a < b)                                              \
+    FLOAT_BRANCH(S, C, F64_GT, double, f64_of, a > b)                                              \
+    FLOAT_BRANCH(S, C, F64_LE, double, f64_of, a <= b)                                             \
+    FLOAT_BRANCH(S, C, F64_GE, double, f64_of, a >= b)
+#define U32(x) ((uint32_t)(x))
+#define S32(x) ((int32_t)(uint32_t)(x))
+#define U64(x) ((uint64_t)(x))
+#define S64(x) ((int64_t)(x))
+
+    BRANCHES(, 0)
+    BRANCHES(_C, 1)
+#undef BRANCHES
+
 L_RETURN : { /* [src][n]: the results move to fp[0..n) */
     uint64_t *src = fp + pc[0].u64;
     if (src != fp)
@@ -567,10 +646,6 @@ L_REF_FUNC: /* [dst][function] */
         pc += 3;                                                                                   \
         NEXT();                                                                                    \
     }
-#define U32(x)   ((uint32_t)(x))
-#define S32(x)   ((int32_t)(uint32_t)(x))
-#define U64(x)   ((uint64_t)(x))
-#define S64(x)   ((int64_t)(x))
 #define OUT32(x) ((uint64_t)(uint32_t)(x))
 #define OUT64(x) ((uint64_t)(x))
 #define OUTB(x)  ((uint64_t)((x) ? 1 : 0))
@@ -766,61 +841,6 @@ L_REF_FUNC: /* [dst][function] */
     SAT(I64_TRUNC_SAT_F64_U, double, f64_of, a > -1.0, a < 18446744073709551616.0, 0, UINT64_MAX,
         uint64_t, OUT64)
 #undef SAT
-
-    /* ---- compare and branch: [a][b][offset], _K [a][constant][offset] ---------- */
-#define BRANCH(name, T, conv_in, expr)                                                             \
-    L_BR_IF_##name : {                                                                             \
-        T a = conv_in(SLOT(0)), b = conv_in(SLOT(1));                                              \
-        pc += (expr) ? 2 + pc[2].i64 : 3;                                                          \
-        NEXT();                                                                                    \
-    }
-#define IBRANCH(name, T, conv_in, expr)                                                            \
-    BRANCH(name, T, conv_in, expr)                                                                 \
-    L_BR_IF_##name##_K : {                                                                         \
-        T a = conv_in(SLOT(0)), b = conv_in(IMM(1));                                               \
-        pc += (expr) ? 2 + pc[2].i64 : 3;                                                          \
-        NEXT();                                                                                    \
-    }
-/* a float compare, and its branch when false (unordered operands included) */
-#define FBRANCH(name, T, conv_in, expr)                                                            \
-    BRANCH(name, T, conv_in, expr)                                                                 \
-    L_BR_UNLESS_##name : {                                                                         \
-        T a = conv_in(SLOT(0)), b = conv_in(SLOT(1));                                              \
-        pc += (expr) ? 3 : 2 + pc[2].i64;                                                          \
-        NEXT();                                                                                    \
-    }
-    IBRANCH(I32_EQ, uint32_t, U32, a == b)
-    IBRANCH(I32_NE, uint32_t, U32, a != b)
-    IBRANCH(I32_LT_S, int32_t, S32, a < b)
-    IBRANCH(I32_LT_U, uint32_t, U32, a < b)
-    IBRANCH(I32_GT_S, int32_t, S32, a > b)
-    IBRANCH(I32_GT_U, uint32_t, U32, a > b)
-    IBRANCH(I32_LE_S, int32_t, S32, a <= b)
-    IBRANCH(I32_LE_U, uint32_t, U32, a <= b)
-    IBRANCH(I32_GE_S, int32_t, S32, a >= b)
-    IBRANCH(I32_GE_U, uint32_t, U32, a >= b)
-    IBRANCH(I64_EQ, uint64_t, U64, a == b)
-    IBRANCH(I64_NE, uint64_t, U64, a != b)
-    IBRANCH(I64_LT_S, int64_t, S64, a < b)
-    IBRANCH(I64_LT_U, uint64_t, U64, a < b)
-    IBRANCH(I64_GT_S, int64_t, S64, a > b)
-    IBRANCH(I64_GT_U, uint64_t, U64, a > b)
-    IBRANCH(I64_LE_S, int64_t, S64, a <= b)
-    IBRANCH(I64_LE_U, uint64_t, U64, a <= b)
-    IBRANCH(I64_GE_S, int64_t, S64, a >= b)
-    IBRANCH(I64_GE_U, uint64_t, U64, a >= b)
-    FBRANCH(F32_EQ, float, f32_of, a == b)
-    FBRANCH(F32_NE, float, f32_of, a != b)
-    FBRANCH(F32_LT, float, f32_of, a < b)
-    FBRANCH(F32_GT, float, f32_of, a > b)
-    FBRANCH(F32_LE, float, f32_of, a <= b)
-    FBRANCH(F32_GE, float, f32_of, a >= b)
-    FBRANCH(F64_EQ, double, f64_of, a == b)
-    FBRANCH(F64_NE, double, f64_of, a != b)
-    FBRANCH(F64_LT, double, f64_of, a < b)
-    FBRANCH(F64_GT, double, f64_of, a > b)
-    FBRANCH(F64_LE, double, f64_of, a <= b)
-    FBRANCH(F64_GE, double, f64_of, a >= b)
 
 finished:
     memcpy(slots, fp, (size_t)func->type->nresults * 8);

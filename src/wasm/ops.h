@@ -8,16 +8,17 @@
  * the numeric block follows the binary opcodes 0x45..0xC4, the saturating
  * block 0xFC 0..7, the _K blocks their opcode ranges, and the branch blocks
  * the order of the compares (eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u;
- * floats eq ne lt gt le ge). code.c checks the offsets it relies on with
- * static assertions.
+ * floats eq ne lt gt le ge), and the charged branches the plain ones. emit.c
+ * checks the offsets it relies on with static assertions.
  */
 #ifndef SEAM_WASM_OPS_H
 #define SEAM_WASM_OPS_H
 
 #define WASM_OPS(X)                                                                                \
-    /* control, variables, memory, tables */                                                       \
+    /* control */                                                                                  \
     X(UNREACHABLE)                                                                                 \
     X(CHARGE)                                                                                      \
+    /* branches: jumps, then compare and branch in the compares' order */                          \
     X(JMP)                                                                                         \
     X(BR_MOVE)                                                                                     \
     X(BR_IF)                                                                                       \
@@ -26,6 +27,144 @@
     X(BR_UNLESS64)                                                                                 \
     X(BR_IF_MOVE)                                                                                  \
     X(BR_TABLE)                                                                                    \
+    X(BR_IF_I32_EQ)                                                                                \
+    X(BR_IF_I32_NE)                                                                                \
+    X(BR_IF_I32_LT_S)                                                                              \
+    X(BR_IF_I32_LT_U)                                                                              \
+    X(BR_IF_I32_GT_S)                                                                              \
+    X(BR_IF_I32_GT_U)                                                                              \
+    X(BR_IF_I32_LE_S)                                                                              \
+    X(BR_IF_I32_LE_U)                                                                              \
+    X(BR_IF_I32_GE_S)                                                                              \
+    X(BR_IF_I32_GE_U)                                                                              \
+    X(BR_IF_I32_EQ_K)                                                                              \
+    X(BR_IF_I32_NE_K)                                                                              \
+    X(BR_IF_I32_LT_S_K)                                                                            \
+    X(BR_IF_I32_LT_U_K)                                                                            \
+    X(BR_IF_I32_GT_S_K)                                                                            \
+    X(BR_IF_I32_GT_U_K)                                                                            \
+    X(BR_IF_I32_LE_S_K)                                                                            \
+    X(BR_IF_I32_LE_U_K)                                                                            \
+    X(BR_IF_I32_GE_S_K)                                                                            \
+    X(BR_IF_I32_GE_U_K)                                                                            \
+    X(BR_IF_I64_EQ)                                                                                \
+    X(BR_IF_I64_NE)                                                                                \
+    X(BR_IF_I64_LT_S)                                                                              \
+    X(BR_IF_I64_LT_U)                                                                              \
+    X(BR_IF_I64_GT_S)                                                                              \
+    X(BR_IF_I64_GT_U)                                                                              \
+    X(BR_IF_I64_LE_S)                                                                              \
+    X(BR_IF_I64_LE_U)                                                                              \
+    X(BR_IF_I64_GE_S)                                                                              \
+    X(BR_IF_I64_GE_U)                                                                              \
+    X(BR_IF_I64_EQ_K)                                                                              \
+    X(BR_IF_I64_NE_K)                                                                              \
+    X(BR_IF_I64_LT_S_K)                                                                            \
+    X(BR_IF_I64_LT_U_K)                                                                            \
+    X(BR_IF_I64_GT_S_K)                                                                            \
+    X(BR_IF_I64_GT_U_K)                                                                            \
+    X(BR_IF_I64_LE_S_K)                                                                            \
+    X(BR_IF_I64_LE_U_K)                                                                            \
+    X(BR_IF_I64_GE_S_K)                                                                            \
+    X(BR_IF_I64_GE_U_K)                                                                            \
+    X(BR_IF_F32_EQ)                                                                                \
+    X(BR_IF_F32_NE)                                                                                \
+    X(BR_IF_F32_LT)                                                                                \
+    X(BR_IF_F32_GT)                                                                                \
+    X(BR_IF_F32_LE)                                                                                \
+    X(BR_IF_F32_GE)                                                                                \
+    X(BR_IF_F64_EQ)                                                                                \
+    X(BR_IF_F64_NE)                                                                                \
+    X(BR_IF_F64_LT)                                                                                \
+    X(BR_IF_F64_GT)                                                                                \
+    X(BR_IF_F64_LE)                                                                                \
+    X(BR_IF_F64_GE)                                                                                \
+    X(BR_UNLESS_F32_EQ)                                                                            \
+    X(BR_UNLESS_F32_NE)                                                                            \
+    X(BR_UNLESS_F32_LT)                                                                            \
+    X(BR_UNLESS_F32_GT)                                                                            \
+    X(BR_UNLESS_F32_LE)                                                                            \
+    X(BR_UNLESS_F32_GE)                                                                            \
+    X(BR_UNLESS_F64_EQ)                                                                            \
+    X(BR_UNLESS_F64_NE)                                                                            \
+    X(BR_UNLESS_F64_LT)                                                                            \
+    X(BR_UNLESS_F64_GT)                                                                            \
+    X(BR_UNLESS_F64_LE)                                                                            \
+    X(BR_UNLESS_F64_GE)                                                                            \
+    /* the same branches, _C: they also pay the fuel of the region they land in */                 \
+    X(JMP_C)                                                                                       \
+    X(BR_MOVE_C)                                                                                   \
+    X(BR_IF_C)                                                                                     \
+    X(BR_UNLESS_C)                                                                                 \
+    X(BR_IF64_C)                                                                                   \
+    X(BR_UNLESS64_C)                                                                               \
+    X(BR_IF_MOVE_C)                                                                                \
+    X(BR_TABLE_C)                                                                                  \
+    X(BR_IF_I32_EQ_C)                                                                              \
+    X(BR_IF_I32_NE_C)                                                                              \
+    X(BR_IF_I32_LT_S_C)                                                                            \
+    X(BR_IF_I32_LT_U_C)                                                                            \
+    X(BR_IF_I32_GT_S_C)                                                                            \
+    X(BR_IF_I32_GT_U_C)                                                                            \
+    X(BR_IF_I32_LE_S_C)                                                                            \
+    X(BR_IF_I32_LE_U_C)                                                                            \
+    X(BR_IF_I32_GE_S_C)                                                                            \
+    X(BR_IF_I32_GE_U_C)                                                                            \
+    X(BR_IF_I32_EQ_K_C)                                                                            \
+    X(BR_IF_I32_NE_K_C)                                                                            \
+    X(BR_IF_I32_LT_S_K_C)                                                                          \
+    X(BR_IF_I32_LT_U_K_C)                                                                          \
+    X(BR_IF_I32_GT_S_K_C)                                                                          \
+    X(BR_IF_I32_GT_U_K_C)                                                                          \
+    X(BR_IF_I32_LE_S_K_C)                                                                          \
+    X(BR_IF_I32_LE_U_K_C)                                                                          \
+    X(BR_IF_I32_GE_S_K_C)                                                                          \
+    X(BR_IF_I32_GE_U_K_C)                                                                          \
+    X(BR_IF_I64_EQ_C)                                                                              \
+    X(BR_IF_I64_NE_C)                                                                              \
+    X(BR_IF_I64_LT_S_C)                                                                            \
+    X(BR_IF_I64_LT_U_C)                                                                            \
+    X(BR_IF_I64_GT_S_C)                                                                            \
+    X(BR_IF_I64_GT_U_C)                                                                            \
+    X(BR_IF_I64_LE_S_C)                                                                            \
+    X(BR_IF_I64_LE_U_C)                                                                            \
+    X(BR_IF_I64_GE_S_C)                                                                            \
+    X(BR_IF_I64_GE_U_C)                                                                            \
+    X(BR_IF_I64_EQ_K_C)                                                                            \
+    X(BR_IF_I64_NE_K_C)                                                                            \
+    X(BR_IF_I64_LT_S_K_C)                                                                          \
+    X(BR_IF_I64_LT_U_K_C)                                                                          \
+    X(BR_IF_I64_GT_S_K_C)                                                                          \
+    X(BR_IF_I64_GT_U_K_C)                                                                          \
+    X(BR_IF_I64_LE_S_K_C)                                                                          \
+    X(BR_IF_I64_LE_U_K_C)                                                                          \
+    X(BR_IF_I64_GE_S_K_C)                                                                          \
+    X(BR_IF_I64_GE_U_K_C)                                                                          \
+    X(BR_IF_F32_EQ_C)                                                                              \
+    X(BR_IF_F32_NE_C)                                                                              \
+    X(BR_IF_F32_LT_C)                                                                              \
+    X(BR_IF_F32_GT_C)                                                                              \
+    X(BR_IF_F32_LE_C)                                                                              \
+    X(BR_IF_F32_GE_C)                                                                              \
+    X(BR_IF_F64_EQ_C)                                                                              \
+    X(BR_IF_F64_NE_C)                                                                              \
+    X(BR_IF_F64_LT_C)                                                                              \
+    X(BR_IF_F64_GT_C)                                                                              \
+    X(BR_IF_F64_LE_C)                                                                              \
+    X(BR_IF_F64_GE_C)                                                                              \
+    X(BR_UNLESS_F32_EQ_C)                                                                          \
+    X(BR_UNLESS_F32_NE_C)                                                                          \
+    X(BR_UNLESS_F32_LT_C)                                                                          \
+    X(BR_UNLESS_F32_GT_C)                                                                          \
+    X(BR_UNLESS_F32_LE_C)                                                                          \
+    X(BR_UNLESS_F32_GE_C)                                                                          \
+    X(BR_UNLESS_F64_EQ_C)                                                                          \
+    X(BR_UNLESS_F64_NE_C)                                                                          \
+    X(BR_UNLESS_F64_LT_C)                                                                          \
+    X(BR_UNLESS_F64_GT_C)                                                                          \
+    X(BR_UNLESS_F64_LE_C)                                                                          \
+    X(BR_UNLESS_F64_GE_C)                                                                          \
+    /* calls, variables, memory, tables */                                                         \
     X(RETURN)                                                                                      \
     X(RETURN0)                                                                                     \
     X(RETURN1)                                                                                     \
@@ -259,73 +398,7 @@
     X(I64_SHR_S_K)                                                                                 \
     X(I64_SHR_U_K)                                                                                 \
     X(I64_ROTL_K)                                                                                  \
-    X(I64_ROTR_K)                                                                                  \
-    /* compare and branch if true: the compares' order */                                          \
-    X(BR_IF_I32_EQ)                                                                                \
-    X(BR_IF_I32_NE)                                                                                \
-    X(BR_IF_I32_LT_S)                                                                              \
-    X(BR_IF_I32_LT_U)                                                                              \
-    X(BR_IF_I32_GT_S)                                                                              \
-    X(BR_IF_I32_GT_U)                                                                              \
-    X(BR_IF_I32_LE_S)                                                                              \
-    X(BR_IF_I32_LE_U)                                                                              \
-    X(BR_IF_I32_GE_S)                                                                              \
-    X(BR_IF_I32_GE_U)                                                                              \
-    X(BR_IF_I32_EQ_K)                                                                              \
-    X(BR_IF_I32_NE_K)                                                                              \
-    X(BR_IF_I32_LT_S_K)                                                                            \
-    X(BR_IF_I32_LT_U_K)                                                                            \
-    X(BR_IF_I32_GT_S_K)                                                                            \
-    X(BR_IF_I32_GT_U_K)                                                                            \
-    X(BR_IF_I32_LE_S_K)                                                                            \
-    X(BR_IF_I32_LE_U_K)                                                                            \
-    X(BR_IF_I32_GE_S_K)                                                                            \
-    X(BR_IF_I32_GE_U_K)                                                                            \
-    X(BR_IF_I64_EQ)                                                                                \
-    X(BR_IF_I64_NE)                                                                                \
-    X(BR_IF_I64_LT_S)                                                                              \
-    X(BR_IF_I64_LT_U)                                                                              \
-    X(BR_IF_I64_GT_S)                                                                              \
-    X(BR_IF_I64_GT_U)                                                                              \
-    X(BR_IF_I64_LE_S)                                                                              \
-    X(BR_IF_I64_LE_U)                                                                              \
-    X(BR_IF_I64_GE_S)                                                                              \
-    X(BR_IF_I64_GE_U)                                                                              \
-    X(BR_IF_I64_EQ_K)                                                                              \
-    X(BR_IF_I64_NE_K)                                                                              \
-    X(BR_IF_I64_LT_S_K)                                                                            \
-    X(BR_IF_I64_LT_U_K)                                                                            \
-    X(BR_IF_I64_GT_S_K)                                                                            \
-    X(BR_IF_I64_GT_U_K)                                                                            \
-    X(BR_IF_I64_LE_S_K)                                                                            \
-    X(BR_IF_I64_LE_U_K)                                                                            \
-    X(BR_IF_I64_GE_S_K)                                                                            \
-    X(BR_IF_I64_GE_U_K)                                                                            \
-    X(BR_IF_F32_EQ)                                                                                \
-    X(BR_IF_F32_NE)                                                                                \
-    X(BR_IF_F32_LT)                                                                                \
-    X(BR_IF_F32_GT)                                                                                \
-    X(BR_IF_F32_LE)                                                                                \
-    X(BR_IF_F32_GE)                                                                                \
-    X(BR_IF_F64_EQ)                                                                                \
-    X(BR_IF_F64_NE)                                                                                \
-    X(BR_IF_F64_LT)                                                                                \
-    X(BR_IF_F64_GT)                                                                                \
-    X(BR_IF_F64_LE)                                                                                \
-    X(BR_IF_F64_GE)                                                                                \
-    /* float compare and branch if false (a NaN makes every ordered compare false) */              \
-    X(BR_UNLESS_F32_EQ)                                                                            \
-    X(BR_UNLESS_F32_NE)                                                                            \
-    X(BR_UNLESS_F32_LT)                                                                            \
-    X(BR_UNLESS_F32_GT)                                                                            \
-    X(BR_UNLESS_F32_LE)                                                                            \
-    X(BR_UNLESS_F32_GE)                                                                            \
-    X(BR_UNLESS_F64_EQ)                                                                            \
-    X(BR_UNLESS_F64_NE)                                                                            \
-    X(BR_UNLESS_F64_LT)                                                                            \
-    X(BR_UNLESS_F64_GT)                                                                            \
-    X(BR_UNLESS_F64_LE)                                                                            \
-    X(BR_UNLESS_F64_GE)
+    X(I64_ROTR_K)
 
 enum {
 #define WASM_OP_ENUM(name) OP_##name,

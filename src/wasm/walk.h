@@ -92,8 +92,12 @@ bool put_cell(walker *w, cell c);
 bool op(walker *w, int opcode);
 /* Emits an immediate (when live). */
 bool imm(walker *w, uint64_t v);
-/* Closes the open fuel region and, if live, opens another here. */
-bool region(walker *w);
+/*
+ * Closes the open fuel region and opens another here, if live or if branches
+ * land here (landing): [CHARGE][n] on the path that falls into it; a branch
+ * that lands here jumps past the pair and pays n itself (its _C form).
+ */
+bool region(walker *w, bool landing);
 /* Closes the open fuel region (its count is final). */
 void close_region(walker *w);
 /* Emits a branch target cell for frame f: known for loops, chained otherwise. */
@@ -145,6 +149,8 @@ bool emit_call_indirect(walker *w, uint32_t tidx, uint32_t table, uint32_t npara
 bool emit_return(walker *w, uint32_t n);
 /* br (or br_if, its condition just popped) to the label depth frames out. */
 bool emit_branch(walker *w, uint32_t depth, bool conditional);
+/* The jump from the end of an if's then branch to its end. */
+bool emit_jump_to_end(walker *w, ctrl_frame *f);
 /* At the function's last end, where branches land with n results at home(0):
    the RETURN, emitted even when the end cannot be reached by falling through. */
 bool emit_landing_return(walker *w, uint32_t n);
