@@ -1,0 +1,171 @@
+/*
+ * The translator's operand tracking and fuel regions (docs/wasm.md, "Operands
+ * named by slot" and "Fuel"): values read from locals keep the value the local
+ * had when it was read, whatever the code writes to it afterwards, across
+ * blocks, branches, calls and select; a float compare folded into an `if`
+ * honours NaN; fuel counts what the documented rule says, whether a region is
+ * entered by falling through or by a branch. Every function runs with metering
+ * on and off (two translations of the same module).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "seam/wasm.h"
+
+typedef struct {
+    seam_wasm_module *module;
+    seam_wasm_store *store;
+    seam_wasm_instance *instance;
+} loaded;
+
+static loaded load(bool metering_off) {
+    char path[512], err[160];
+    snprintf(path, sizeof path, "%s/operands.wasm", SEAM_TEST_MODULES);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    uint8_t bytes[4096];
+    size_t len = fread(bytes, 1, sizeof bytes, f);
+    fclose(f);
+    loaded l = {0};
+    if (seam_wasm_module_new(bytes, len, &l.module, err, sizeof err))
+        fail_msg("operands: %s", err);
+    seam_wasm_limits limits = {.metering_off = metering_off};
+    assert_int_equal(seam_wasm_store_new(&limits, &l.store), SEAM_OK);
+    if (seam_wasm_instantiate(l.store, l.module, NULL, NULL, &l.instance, NULL, err, sizeof err))
+        fail_msg("instantiate operands: %s", err);
+    return l;
+}
+
+static void unload(loaded *l) {
+    seam_wasm_store_free(l->store);
+    seam_wasm_module_free(l->module);
+}
+
+/* Calls export name with n arguments of the given types; returns the first result. */
+static uint64_t call(loaded *l, const char *name, uint32_t n, const seam_wasm_value *args,
+                     seam_wasm_value *results, uint32_t nresults) {
+    seam_wasm_extern x;
+    seam_wasm_value one[1] = {{0}};
+    assert_int_equal(seam_wasm_instance_export(l->instance, seam_wasm_name_of(name), &x), SEAM_OK);
+    if (!results) {
+        results = one;
+        nresults = seam_wasm_func_result_count(x.as.func);
+    }
+    seam_wasm_trap trap = {0};
+    seam_err e = seam_wasm_call(l->store, x.as.func, args, n, results, nresults, &trap);
+    if (e)
+        fail_msg("%s: %s (%s)", name, seam_err_str(e), trap.message);
+    return nresults ? results[0].bits : 0;
+}
+
+static uint32_t call2(loaded *l, const char *name, uint32_t a, uint32_t b) {
+    seam_wasm_value args[2] = {{SEAM_WASM_I32, a}, {SEAM_WASM_I32, b}};
+    return (uint32_t)call(l, name, 2, args, NULL, 0);
+}
+
+static uint32_t call1(loaded *l, const char *name, uint32_t a) {
+    seam_wasm_value args[1] = {{SEAM_WASM_I32, a}};
+    return (uint32_t)call(l, name, 1, args, NULL, 0);
+}
+
+static void values_read_from_locals_keep_their_value(void **state) {
+    (void)state;
+    for (int off = 0; off < 2; off++) {
+        loaded l = load(off);
+        assert_int_equal(call1(&l, "read_then_write", 10), 15);
+        assert_int_equal(call2(&l, "tee_over_pending", 10, 3), (uint32_t)(10 - 30));
+        assert_int_equal(call1(&l, "across_block", 10), 110);
+        assert_int_equal(call1(&l, "call_args", 41), 0xffffffffu);
+        assert_int_equal(call1(&l, "store_load", 64), 128);
+        unload(&l);
+    }
+}
+
+static void branches_and_selects_carry_the_values_read(void **state) {
+    (void)state;
+    for (int off = 0; off < 2; off++) {
+        loaded l = load(off);
+        assert_int_equal(call2(&l, "br_if_value", 5, 1), 5);
+        assert_int_equal(call2(&l, "br_if_value", 5, 0), 7);
+        assert_int_equal(call2(&l, "cond_return", 5, 1), 5);
+        assert_int_equal(call2(&l, "cond_return", 5, 0), 9);
+        assert_int_equal(call2(&l, "if_param", 5, 1), 6);
+        assert_int_equal(call2(&l, "if_param", 5, 0), 3);
+        seam_wasm_value args[3] = {{SEAM_WASM_I32, 11}, {SEAM_WASM_I32, 22}, {SEAM_WASM_I32, 1}};
+        assert_int_equal(call(&l, "select_old", 3, args, NULL, 0), 11);
+        args[2].bits = 0;
+        assert_int_equal(call(&l, "select_old", 3, args, NULL, 0), 22);
+        seam_wasm_value two[2];
+        call(&l, "swap", 2, args, two, 2);
+        assert_int_equal(two[0].bits, 22);
+        assert_int_equal(two[1].bits, 11);
+        unload(&l);
+    }
+}
+
+static void a_float_compare_in_an_if_takes_the_else_branch_on_nan(void **state) {
+    (void)state;
+    uint32_t nan = 0x7fc00000u, one = 0x3f800000u, two = 0x40000000u;
+    for (int off = 0; off < 2; off++) {
+        loaded l = load(off);
+        seam_wasm_value args[2] = {{SEAM_WASM_F32, one}, {SEAM_WASM_F32, two}};
+        assert_int_equal(call(&l, "float_if", 2, args, NULL, 0), 1);
+        args[0].bits = two;
+        args[1].bits = one;
+        assert_int_equal(call(&l, "float_if", 2, args, NULL, 0), 0);
+        args[0].bits = nan;
+        assert_int_equal(call(&l, "float_if", 2, args, NULL, 0), 0);
+        args[0].bits = one;
+        args[1].bits = nan;
+        assert_int_equal(call(&l, "float_if", 2, args, NULL, 0), 0);
+        unload(&l);
+    }
+}
+
+/* The fuel export name used with argument a, from a budget of a million. */
+static uint64_t fuel_of(loaded *l, const char *name, uint32_t a) {
+    seam_wasm_store_set_fuel(l->store, 1000000);
+    call(l, name, 1, (seam_wasm_value[]){{SEAM_WASM_I32, a}}, NULL, 0);
+    return 1000000 - seam_wasm_store_fuel(l->store);
+}
+
+static void fuel_counts_each_instruction_once_per_execution(void **state) {
+    (void)state;
+    loaded l = load(false);
+    /* local.get, i32.const, i32.sub, local.tee, br_if: the loop's CHARGE pays
+       the first iteration, its back edge each further one */
+    assert_int_equal(fuel_of(&l, "countdown", 1), 5);
+    assert_int_equal(fuel_of(&l, "countdown", 1000), 5000);
+    /* local.get, br_if, i32.const, drop, then i32.const after the end: the
+       region after the end costs the same entered by the branch */
+    assert_int_equal(fuel_of(&l, "landing", 0), 5);
+    assert_int_equal(fuel_of(&l, "landing", 1), 5);
+    /* one unit short: the back edge cannot pay, the trap is fuel */
+    seam_wasm_extern x;
+    seam_wasm_trap trap = {0};
+    assert_int_equal(seam_wasm_instance_export(l.instance, seam_wasm_name_of("countdown"), &x),
+                     SEAM_OK);
+    seam_wasm_store_set_fuel(l.store, 4999);
+    assert_int_equal(seam_wasm_call(l.store, x.as.func, (seam_wasm_value[]){{SEAM_WASM_I32, 1000}},
+                                    1, NULL, 0, &trap),
+                     SEAM_ERR_WASM_TRAP);
+    assert_int_equal(trap.code, SEAM_WASM_TRAP_FUEL_EXHAUSTED);
+    unload(&l);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(values_read_from_locals_keep_their_value),
+        cmocka_unit_test(branches_and_selects_carry_the_values_read),
+        cmocka_unit_test(a_float_compare_in_an_if_takes_the_else_branch_on_nan),
+        cmocka_unit_test(fuel_counts_each_instruction_once_per_execution),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
