@@ -102,6 +102,13 @@ void close_region(walker *w) {
 bool region(walker *w, bool landing) {
     if (!w->emit || !w->metering)
         return true;
+    if (w->charge_cell && w->charge_cell == w->ncode && w->region_count == 0) {
+        /* the open region is empty and starts here too (consecutive ends): it
+           becomes this one, and its fuel runs out at this one's first instruction */
+        if (w->nlocs && w->locs[w->nlocs - 1].cell == w->charge_cell - 2 && w->r.pos <= UINT32_MAX)
+            w->locs[w->nlocs - 1].offset = (uint32_t)w->r.pos;
+        return true;
+    }
     close_region(w);
     if (!live(w) && !landing)
         return true;
@@ -203,13 +210,31 @@ void val_restore_top(walker *w, value_loc v) {
         w->vals[w->sp - 1] = v;
 }
 
+/* Emits fp[dst] = fp[from] (MOVE) or = the bits from (SET_K); two in a row
+   become one op (MOVE_MOVE, ...), which does them in order. */
+static bool emit_move(walker *w, uint64_t dst, bool constant, uint64_t from) {
+    if (!live(w))
+        return true;
+    int last = w->last_op;
+    if (w->last_pos != SIZE_MAX && w->last_pos >= w->barrier && w->ncode == w->last_pos + 3 &&
+        (last == OP_MOVE || last == OP_SET_K)) {
+        int pair = last == OP_MOVE ? (constant ? OP_MOVE_SET_K : OP_MOVE_MOVE)
+                                   : (constant ? OP_SET_K_SET_K : OP_SET_K_MOVE);
+        w->code[w->last_pos].op = w->handlers[pair];
+        w->last_op = pair;
+        TRY(put_cell(w, (cell){.u64 = dst}));
+        return put_cell(w, (cell){.u64 = from});
+    }
+    TRY(op(w, constant ? OP_SET_K : OP_MOVE));
+    TRY(imm(w, dst));
+    return imm(w, from);
+}
+
 /* Writes entry i's value into its home slot (list bookkeeping is the caller's). */
 static bool make_home(walker *w, uint32_t i) {
     value_loc *v = &w->vals[i];
     if (v->kind != VAL_HOME) {
-        TRY(op(w, v->kind == VAL_LOCAL ? OP_MOVE : OP_SET_K));
-        TRY(imm(w, home(w, i)));
-        TRY(imm(w, v->value));
+        TRY(emit_move(w, home(w, i), v->kind == VAL_CONST, v->value));
         v->kind = VAL_HOME;
     }
     return true;
@@ -315,6 +340,52 @@ static bool commutative(uint8_t opcode) {
     }
 }
 
+/*
+ * Superinstructions: when an operand of the op being emitted was computed by
+ * the last op (and nothing lands in between), that op's slot is read by this
+ * op only, so the two become one op that writes just the final result:
+ * [fused][dst][the first op's two operands][this op's other operand].
+ */
+static const struct {
+    int first, then, fused;
+} folds[] = {
+    {OP_I32_MUL, OP_I32_ADD, OP_I32_MUL_ADD},
+    {OP_I32_MUL, OP_I32_ADD_K, OP_I32_MUL_ADD_K},
+    {OP_I32_MUL_K, OP_I32_ADD, OP_I32_MUL_K_ADD},
+    {OP_I32_MUL_K, OP_I32_ADD_K, OP_I32_MUL_K_ADD_K},
+    {OP_I32_ADD, OP_I32_ADD, OP_I32_ADD_ADD},
+    {OP_I32_ADD, OP_I32_ADD_K, OP_I32_ADD_ADD_K},
+    {OP_I32_SHL_K, OP_I32_ADD, OP_I32_SHL_K_ADD},
+    {OP_I32_SHL_K, OP_I32_ADD_K, OP_I32_SHL_K_ADD_K},
+    {OP_I32_SHR_U_K, OP_I32_AND_K, OP_I32_SHR_U_K_AND_K},
+    {OP_I32_SHR_U_K, OP_I32_XOR, OP_I32_SHR_U_K_XOR},
+    {OP_I32_SHL_K, OP_I32_XOR, OP_I32_SHL_K_XOR},
+    {OP_I32_XOR, OP_I32_XOR, OP_I32_XOR_XOR},
+    {OP_I32_XOR, OP_I32_SHL_K, OP_I32_XOR_SHL_K},
+    {OP_I32_SHL_K, OP_I32_SHR_S_K, OP_I32_SHL_K_SHR_S_K},
+};
+
+/* Folds the last op, which computed the operand at stack index `mid`, into op
+   `then` whose result goes to index at and whose other operand is `other`. */
+static bool fold(walker *w, int then, uint32_t mid, uint32_t at, uint64_t other, bool *done) {
+    *done = false;
+    if (!is_result(w, mid) || w->ncode != w->last_pos + 4)
+        return true;
+    for (size_t i = 0; i < sizeof folds / sizeof folds[0]; i++) {
+        if (folds[i].first != w->last_op || folds[i].then != then)
+            continue;
+        size_t p = w->last_pos;
+        w->code[p].op = w->handlers[folds[i].fused];
+        w->code[p + 1].u64 = home(w, at);
+        w->last_op = folds[i].fused;
+        *done = true;
+        TRY(put_cell(w, (cell){.u64 = other}));
+        produced(w, at);
+        return true;
+    }
+    return true;
+}
+
 bool emit_unary(walker *w, int internal) {
     if (!live(w))
         return true;
@@ -336,15 +407,28 @@ bool emit_numeric(walker *w, uint8_t opcode, unsigned arity) {
     const value_loc *va = &w->vals[at], *vb = &w->vals[at + 1];
     int k = const_form(opcode);
     uint64_t a, b;
+    bool done;
     if (k >= 0 && (vb->kind == VAL_CONST || (va->kind == VAL_CONST && commutative(opcode)))) {
         uint32_t var = vb->kind == VAL_CONST ? at : at + 1;
         uint64_t bits = vb->kind == VAL_CONST ? vb->value : va->value;
+        TRY(fold(w, k, var, at, bits, &done));
+        if (done)
+            return true;
         TRY(source(w, var, &a));
         TRY(op(w, k));
         TRY(imm(w, home(w, at)));
         TRY(imm(w, a));
         TRY(imm(w, bits));
     } else {
+        if (commutative(opcode) && va->kind != VAL_CONST && vb->kind != VAL_CONST) {
+            /* either operand may come from the last op; the other is read in place */
+            uint32_t mid = is_result(w, at + 1) ? at + 1 : at, other = mid == at ? at + 1 : at;
+            TRY(fold(w, internal, mid, at,
+                     w->vals[other].kind == VAL_LOCAL ? w->vals[other].value : home(w, other),
+                     &done));
+            if (done)
+                return true;
+        }
         TRY(source(w, at, &a));
         TRY(source(w, at + 1, &b));
         TRY(op(w, internal));
@@ -360,6 +444,22 @@ bool emit_load(walker *w, int opc, uint32_t offset) {
     if (!live(w))
         return true;
     uint32_t at = w->sp;
+    int kind = opc - OP_LOAD32; /* LOAD32 LOAD64 I32_LOAD8_S .. I32_LOAD16_U: _AK and _AA forms */
+    _Static_assert(OP_I32_LOAD16_U - OP_LOAD32 == 5 && OP_LOAD32_AA - OP_LOAD32_AK == 6 &&
+                       OP_I32_LOAD16_U_AA - OP_LOAD32_AA == 5,
+                   "the summed loads follow the loads' order");
+    if (kind >= 0 && kind < 6 && is_result(w, at) && w->ncode == w->last_pos + 4 &&
+        (w->last_op == OP_I32_ADD_K || w->last_op == OP_I32_ADD)) {
+        /* the address is the sum the last op computed: one op, placed at the load */
+        int fused = (w->last_op == OP_I32_ADD_K ? OP_LOAD32_AK : OP_LOAD32_AA) + kind;
+        w->code[w->last_pos].op = w->handlers[fused];
+        w->last_op = fused;
+        if (w->nlocs && w->locs[w->nlocs - 1].cell == w->last_pos && w->instr <= UINT32_MAX)
+            w->locs[w->nlocs - 1].offset = (uint32_t)w->instr;
+        TRY(put_cell(w, (cell){.u64 = offset}));
+        produced(w, at);
+        return true;
+    }
     uint64_t addr;
     TRY(source(w, at, &addr));
     TRY(op(w, opc));
@@ -376,6 +476,14 @@ bool emit_store(walker *w, int opc, uint32_t offset) {
     uint32_t at = w->sp;
     uint64_t addr, value;
     TRY(source(w, at, &addr));
+    if (w->vals[at + 1].kind == VAL_CONST) { /* the bits go in the op */
+        _Static_assert(OP_STORE64 - OP_STORE8 == 3 && OP_STORE64_K - OP_STORE8_K == 3,
+                       "the constant stores follow the stores' order");
+        TRY(op(w, OP_STORE8_K + (opc - OP_STORE8)));
+        TRY(imm(w, addr));
+        TRY(imm(w, w->vals[at + 1].value));
+        return imm(w, offset);
+    }
     TRY(source(w, at + 1, &value));
     TRY(op(w, opc));
     TRY(imm(w, addr));
@@ -397,9 +505,7 @@ bool emit_local_set(walker *w, uint32_t x) {
         w->result_pos = SIZE_MAX;
         return true;
     }
-    TRY(op(w, v.kind == VAL_CONST ? OP_SET_K : OP_MOVE));
-    TRY(imm(w, x));
-    return imm(w, v.kind == VAL_HOME ? home(w, at) : v.value);
+    return emit_move(w, x, v.kind == VAL_CONST, v.kind == VAL_HOME ? home(w, at) : v.value);
 }
 
 bool emit_select(walker *w) {

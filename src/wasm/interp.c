@@ -218,6 +218,92 @@ L_CHARGE:
         TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);
     pc++;
     NEXT();
+    /* ---- superinstructions (docs/wasm.md): [dst][x][y][z], the first op's two
+       operands, then the second op's other one ---- */
+#define FOLD(name, xv, yv, zv, expr)                                                               \
+    L_##name : {                                                                                   \
+        uint32_t x = (uint32_t)(xv), y = (uint32_t)(yv), z = (uint32_t)(zv);                       \
+        SLOT(0) = (uint32_t)(expr);                                                                \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    FOLD(I32_MUL_ADD, SLOT(1), SLOT(2), SLOT(3), x * y + z)
+    FOLD(I32_MUL_ADD_K, SLOT(1), SLOT(2), IMM(3), x * y + z)
+    FOLD(I32_MUL_K_ADD, SLOT(1), IMM(2), SLOT(3), x * y + z)
+    FOLD(I32_MUL_K_ADD_K, SLOT(1), IMM(2), IMM(3), x * y + z)
+    FOLD(I32_ADD_ADD, SLOT(1), SLOT(2), SLOT(3), x + y + z)
+    FOLD(I32_ADD_ADD_K, SLOT(1), SLOT(2), IMM(3), x + y + z)
+    FOLD(I32_SHL_K_ADD, SLOT(1), IMM(2), SLOT(3), (x << (y & 31)) + z)
+    FOLD(I32_SHL_K_ADD_K, SLOT(1), IMM(2), IMM(3), (x << (y & 31)) + z)
+    FOLD(I32_SHR_U_K_AND_K, SLOT(1), IMM(2), IMM(3), (x >> (y & 31)) & z)
+    FOLD(I32_SHR_U_K_XOR, SLOT(1), IMM(2), SLOT(3), (x >> (y & 31)) ^ z)
+    FOLD(I32_SHL_K_XOR, SLOT(1), IMM(2), SLOT(3), (x << (y & 31)) ^ z)
+    FOLD(I32_XOR_XOR, SLOT(1), SLOT(2), SLOT(3), x ^ y ^ z)
+    FOLD(I32_XOR_SHL_K, SLOT(1), SLOT(2), IMM(3), (x ^ y) << (z & 31))
+    FOLD(I32_SHL_K_SHR_S_K, SLOT(1), IMM(2), IMM(3), (int32_t)(x << (y & 31)) >> (z & 31))
+#undef FOLD
+/* a load whose address is an i32.add: [dst][x][y or constant][offset]; the sum wraps at 32 bits */
+#define LOAD_SUM(name, ctype, size, convert, sum)                                                  \
+    L_##name : {                                                                                   \
+        uint64_t ea = (uint64_t)(uint32_t)(sum) + IMM(3);                                          \
+        if (ea + (size) > mem_size)                                                                \
+            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
+        ctype v;                                                                                   \
+        memcpy(&v, mem + ea, size);                                                                \
+        SLOT(0) = convert;                                                                         \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define LOAD_SUMS(name, ctype, size, convert)                                                      \
+    LOAD_SUM(name##_AK, ctype, size, convert, SLOT(1) + IMM(2))                                    \
+    LOAD_SUM(name##_AA, ctype, size, convert, SLOT(1) + SLOT(2))
+    LOAD_SUMS(LOAD32, uint32_t, 4, v)
+    LOAD_SUMS(LOAD64, uint64_t, 8, v)
+    LOAD_SUMS(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
+    LOAD_SUMS(I32_LOAD8_U, uint8_t, 1, v)
+    LOAD_SUMS(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
+    LOAD_SUMS(I32_LOAD16_U, uint16_t, 2, v)
+#undef LOAD_SUMS
+#undef LOAD_SUM
+/* a store of a constant: [address][bits][offset] */
+#define STORE_K(name, ctype, size)                                                                 \
+    L_##name : {                                                                                   \
+        uint64_t ea = (uint64_t)(uint32_t)SLOT(0) + IMM(2);                                        \
+        if (ea + (size) > mem_size)                                                                \
+            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
+        ctype v = (ctype)IMM(1);                                                                   \
+        memcpy(mem + ea, &v, size);                                                                \
+        DIRTY(ea, size);                                                                           \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STORE_K(STORE8_K, uint8_t, 1)
+    STORE_K(STORE16_K, uint16_t, 2)
+    STORE_K(STORE32_K, uint32_t, 4)
+    STORE_K(STORE64_K, uint64_t, 8)
+#undef STORE_K
+    /* two moves, in order: [dst][src or bits][dst][src or bits] */
+L_MOVE_MOVE:
+    SLOT(0) = SLOT(1);
+    SLOT(2) = SLOT(3);
+    pc += 4;
+    NEXT();
+L_MOVE_SET_K:
+    SLOT(0) = SLOT(1);
+    SLOT(2) = IMM(3);
+    pc += 4;
+    NEXT();
+L_SET_K_MOVE:
+    SLOT(0) = IMM(1);
+    SLOT(2) = SLOT(3);
+    pc += 4;
+    NEXT();
+L_SET_K_SET_K:
+    SLOT(0) = IMM(1);
+    SLOT(2) = IMM(3);
+    pc += 4;
+    NEXT();
+
     /*
      * Branches, twice: plain, and charged (_C), used when the code is metered.
      * A branch lands where a fuel region starts; the CHARGE that falls into

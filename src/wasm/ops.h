@@ -398,7 +398,45 @@
     X(I64_SHR_S_K)                                                                                 \
     X(I64_SHR_U_K)                                                                                 \
     X(I64_ROTL_K)                                                                                  \
-    X(I64_ROTR_K)
+    X(I64_ROTR_K)                                                                                  \
+    /* superinstructions: an op whose result feeds the next one, folded into one op */             \
+    X(I32_MUL_ADD)                                                                                 \
+    X(I32_MUL_ADD_K)                                                                               \
+    X(I32_MUL_K_ADD)                                                                               \
+    X(I32_MUL_K_ADD_K)                                                                             \
+    X(I32_ADD_ADD)                                                                                 \
+    X(I32_ADD_ADD_K)                                                                               \
+    X(I32_SHL_K_ADD)                                                                               \
+    X(I32_SHL_K_ADD_K)                                                                             \
+    X(I32_SHR_U_K_AND_K)                                                                           \
+    X(I32_SHR_U_K_XOR)                                                                             \
+    X(I32_SHL_K_XOR)                                                                               \
+    X(I32_XOR_XOR)                                                                                 \
+    X(I32_XOR_SHL_K)                                                                               \
+    X(I32_SHL_K_SHR_S_K)                                                                           \
+    /* loads whose address is an i32.add with a constant (_AK) or of two values (_AA) */           \
+    X(LOAD32_AK)                                                                                   \
+    X(LOAD64_AK)                                                                                   \
+    X(I32_LOAD8_S_AK)                                                                              \
+    X(I32_LOAD8_U_AK)                                                                              \
+    X(I32_LOAD16_S_AK)                                                                             \
+    X(I32_LOAD16_U_AK)                                                                             \
+    X(LOAD32_AA)                                                                                   \
+    X(LOAD64_AA)                                                                                   \
+    X(I32_LOAD8_S_AA)                                                                              \
+    X(I32_LOAD8_U_AA)                                                                              \
+    X(I32_LOAD16_S_AA)                                                                             \
+    X(I32_LOAD16_U_AA)                                                                             \
+    /* stores of a constant: [address][bits][offset], in STORE8..STORE64's order */                \
+    X(STORE8_K)                                                                                    \
+    X(STORE16_K)                                                                                   \
+    X(STORE32_K)                                                                                   \
+    X(STORE64_K)                                                                                   \
+    /* two moves in one: [dst][src or bits][dst][src or bits] */                                   \
+    X(MOVE_MOVE)                                                                                   \
+    X(MOVE_SET_K)                                                                                  \
+    X(SET_K_MOVE)                                                                                  \
+    X(SET_K_SET_K)
 
 enum {
 #define WASM_OP_ENUM(name) OP_##name,
