@@ -946,7 +946,7 @@ static bool walk_body(walker *w, uint32_t body_index) {
     w->last_pos = SIZE_MAX;
     w->result_pos = SIZE_MAX;
     w->watermark = 0;
-    w->pushes = 0;
+    w->result_pending = false;
     w->barrier = w->ncode;
     w->instr = b->code_start;
     bool ok =

@@ -159,7 +159,10 @@ void val_pushed(walker *w) {
     if (!w->emit)
         return;
     w->vals[w->sp - 1] = (value_loc){0, NO_ENTRY, VAL_HOME};
-    w->pushes++;
+    if (w->result_pending) /* the result of the last op takes its place */
+        w->result_pending = false;
+    else if (w->sp - 1 == w->result_at) /* that result was popped: another entry is here now */
+        w->result_pos = SIZE_MAX;
 }
 
 void val_popped(walker *w) {
@@ -292,14 +295,16 @@ void produced(walker *w, uint32_t index) {
         return;
     w->result_pos = w->last_pos;
     w->result_at = index;
-    w->result_push = w->pushes + 1; /* the caller pushes the result next */
+    w->result_pending = true; /* the caller pushes the result next */
 }
 
-/* Whether the value at stack index `index` was computed by the last op, into
-   the slot that op's first immediate names, with nothing landing in between. */
+/* Whether the value at stack index `index` (on the stack or just popped) was
+   computed by the last op, into the slot that op's first immediate names, with
+   nothing landing in between: no other op since, no label bound, no other entry
+   pushed at that index since (lazy entries above it do not matter). */
 static bool is_result(const walker *w, uint32_t index) {
     return w->result_pos != SIZE_MAX && w->result_pos == w->last_pos && w->last_pos >= w->barrier &&
-           w->result_at == index && w->result_push == w->pushes && w->vals[index].kind == VAL_HOME;
+           w->result_at == index && w->vals[index].kind == VAL_HOME;
 }
 
 /* ---- instructions ------------------------------------------------------------------------- */

@@ -55,7 +55,6 @@ typedef struct {
     value_loc *vals;
     uint32_t sp, stack_cap;
     uint32_t watermark; /* every entry below is in its home slot */
-    uint64_t pushes;    /* entries pushed so far in this body */
     ctrl_frame *ctrl;
     uint32_t nctrl, ctrl_cap;
     uint32_t max_height;
@@ -69,12 +68,12 @@ typedef struct {
     uint64_t region_count;
     size_t last_pos; /* cell index of the last emitted op, SIZE_MAX if none */
     int last_op;
-    size_t result_pos;    /* the last op, when it computed a value into its first immediate */
-    uint32_t result_at;   /* ... the stack index of that value */
-    uint64_t result_push; /* ... and `pushes` right after it was pushed */
-    size_t barrier;       /* a branch lands here: no fusing across it */
-    size_t instr;         /* module offset of the instruction being walked */
-    code_loc *locs;       /* where each emitted op came from (emission only) */
+    size_t result_pos;   /* the last op, when it computed a value into its first immediate */
+    uint32_t result_at;  /* ... the stack index of that value */
+    bool result_pending; /* ... which is about to be pushed */
+    size_t barrier;      /* a branch lands here: no fusing across it */
+    size_t instr;        /* module offset of the instruction being walked */
+    code_loc *locs;      /* where each emitted op came from (emission only) */
     size_t nlocs, locs_cap;
 
     seam_err status;

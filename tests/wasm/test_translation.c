@@ -4,8 +4,10 @@
  * had when it was read, whatever the code writes to it afterwards, across
  * blocks, branches, calls and select; a float compare folded into an `if`
  * honours NaN; fuel counts what the documented rule says, whether a region is
- * entered by falling through or by a branch. Every function runs with metering
- * on and off (two translations of the same module).
+ * entered by falling through or by a branch; a superinstruction (two ops folded
+ * into one) computes what the two ops compute, also when a local.get or a
+ * constant is pushed between them. Every function runs with metering on and
+ * off (two translations of the same module).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,9 +27,9 @@ typedef struct {
     seam_wasm_instance *instance;
 } loaded;
 
-static loaded load(bool metering_off) {
+static loaded load_module(const char *name, bool metering_off) {
     char path[512], err[160];
-    snprintf(path, sizeof path, "%s/operands.wasm", SEAM_TEST_MODULES);
+    snprintf(path, sizeof path, "%s/%s.wasm", SEAM_TEST_MODULES, name);
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
     uint8_t bytes[4096];
@@ -35,12 +37,16 @@ static loaded load(bool metering_off) {
     fclose(f);
     loaded l = {0};
     if (seam_wasm_module_new(bytes, len, &l.module, err, sizeof err))
-        fail_msg("operands: %s", err);
+        fail_msg("%s: %s", name, err);
     seam_wasm_limits limits = {.metering_off = metering_off};
     assert_int_equal(seam_wasm_store_new(&limits, &l.store), SEAM_OK);
     if (seam_wasm_instantiate(l.store, l.module, NULL, NULL, &l.instance, NULL, err, sizeof err))
-        fail_msg("instantiate operands: %s", err);
+        fail_msg("instantiate %s: %s", name, err);
     return l;
+}
+
+static loaded load(bool metering_off) {
+    return load_module("operands", metering_off);
 }
 
 static void unload(loaded *l) {
@@ -160,12 +166,75 @@ static void fuel_counts_each_instruction_once_per_execution(void **state) {
     unload(&l);
 }
 
+/* folds.wat's functions and the same arithmetic in C */
+static uint32_t shl(uint32_t x, uint32_t k) {
+    return x << (k & 31);
+}
+
+static uint32_t sext8(uint32_t x) {
+    return x & 0x80u ? x | 0xffffff00u : x & 0xffu;
+}
+
+static void superinstructions_compute_what_the_two_ops_do(void **state) {
+    (void)state;
+    static const uint32_t inputs[][3] = {
+        {0, 0, 0},
+        {6, 7, 8},
+        {0xfffffff0u, 3, 0x80000000u},
+        {0x12345678u, 0x9abcdef0u, 0x0f0f0f0fu},
+        {0x000000ffu, 0xffffffffu, 0x7fffffffu},
+        {0x00000080u, 0x00010001u, 1},
+    };
+    for (int off = 0; off < 2; off++) {
+        loaded l = load_module("folds", off);
+        for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+            uint32_t a = inputs[i][0], b = inputs[i][1], c = inputs[i][2];
+            const struct {
+                const char *name;
+                uint32_t want;
+            } cases[] = {
+                {"mul_add", a * b + c},
+                {"mul_add_k", a * b + 7},
+                {"mul_k_add", a * 3 + c},
+                {"mul_k_add_k", a * (uint32_t)-3 + 7},
+                {"add_add", a + b + c},
+                {"add_add_k", a + b - 1},
+                {"shl_k_add", shl(a, 3) + c},
+                {"shl_k_add_k", shl(a, 35) + 1000},
+                {"shr_u_k_and_k", (a >> 5) & 0xff},
+                {"shr_u_k_xor", (a >> 7) ^ c},
+                {"shl_k_xor", shl(a, 9) ^ c},
+                {"xor_xor", a ^ b ^ c},
+                {"xor_shl_k", shl(a ^ b, 4)},
+                {"shl_k_shr_s_k", sext8(a)},
+                {"add_of_product", a * b + c},
+                {"dropped_between", a * b + c},
+                {"set_between", a + b + c},
+                {"fold_then_set", a * b + c - a},
+                {"tee_then_fold", (a + b) * 2},
+                {"compare_dropped_if", (int32_t)a < (int32_t)b ? 1 : 2},
+                {"result_dropped", c + 7},
+            };
+            for (size_t j = 0; j < sizeof cases / sizeof cases[0]; j++) {
+                seam_wasm_value args[3] = {
+                    {SEAM_WASM_I32, a}, {SEAM_WASM_I32, b}, {SEAM_WASM_I32, c}};
+                uint32_t got = (uint32_t)call(&l, cases[j].name, 3, args, NULL, 0);
+                if (got != cases[j].want)
+                    fail_msg("%s(0x%x, 0x%x, 0x%x) metering %s: 0x%x, want 0x%x", cases[j].name, a,
+                             b, c, off ? "off" : "on", got, cases[j].want);
+            }
+        }
+        unload(&l);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(values_read_from_locals_keep_their_value),
         cmocka_unit_test(branches_and_selects_carry_the_values_read),
         cmocka_unit_test(a_float_compare_in_an_if_takes_the_else_branch_on_nan),
         cmocka_unit_test(fuel_counts_each_instruction_once_per_execution),
+        cmocka_unit_test(superinstructions_compute_what_the_two_ops_do),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
