@@ -40,6 +40,7 @@
 #include "card/iso/apdu.h"
 #include "card_int.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "card/store/package_store.h"
 #include "card/upgrade/upgrade.h"
 #include "card/store/registry.h"
@@ -174,6 +175,7 @@ void seam_card_close(seam_card *c) {
     if (!c)
         return;
     seam_card_power_off(c);
+    card_cache_flush(c); /* nothing uses a module any more: all go */
     seam_nvm_close(c->nvm);
     free(c);
 }
@@ -207,6 +209,7 @@ seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t 
     if (atr_size < sizeof atr_body + 1)
         return SEAM_ERR_BUFFER_SMALL;
     seam_card_power_off(c);
+    card_cache_command_begin(c);
     seam_err e = seam_nvm_begin(c->nvm); /* a clean-up that waited for a deselection */
     if (!e)
         e = upgrade_tidy_all(c);

@@ -45,6 +45,7 @@
 #include "card/iso/apdu.h"
 #include "card_int.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "seam/card.h"
 #include "seam/util.h"
 #include "card/iso/sw.h"
@@ -97,7 +98,7 @@ static void ram_end(seam_card *c) {
     card_saved *s = &c->saved;
     for (size_t i = 0; i < s->retired_count; i++) {
         seam_applet_free(s->retired[i].applet);
-        seam_wasm_module_free(s->retired[i].module);
+        module_release(c, s->retired[i].module);
     }
     for (unsigned i = 0; i < CHANNELS; i++) {
         if (!c->channels[i].open) { /* closed: what waited on it goes with it */
@@ -145,13 +146,13 @@ static void ram_restore(seam_card *c, uint8_t chno, const card_outcome *how) {
     for (unsigned i = 0; i < CHANNELS; i++) { /* applets the command attached */
         if (c->channels[i].applet && !saved_holds(s, c->channels[i].applet)) {
             seam_applet_free(c->channels[i].applet);
-            seam_wasm_module_free(c->channels[i].module);
+            module_release(c, c->channels[i].module);
         }
     }
     for (size_t i = 0; i < s->retired_count; i++) { /* and those it took off and no one had */
         if (!saved_holds(s, s->retired[i].applet)) {
             seam_applet_free(s->retired[i].applet);
-            seam_wasm_module_free(s->retired[i].module);
+            module_release(c, s->retired[i].module);
         }
     }
     memcpy(c->channels, s->channels, sizeof c->channels);
@@ -250,11 +251,13 @@ static seam_err respond_sw(uint16_t sw, uint8_t *out, size_t out_size, size_t *o
 
 seam_err card_transaction_end(seam_card *c, seam_err e) {
     seam_nvm_state state = seam_nvm_get_state(c->nvm);
-    if (state == SEAM_NVM_STATE_WRITE || state == SEAM_NVM_STATE_FAILED) {
+    bool rolled_back = state == SEAM_NVM_STATE_WRITE || state == SEAM_NVM_STATE_FAILED;
+    if (rolled_back) {
         seam_err undone = seam_nvm_rollback(c->nvm);
         if (undone == SEAM_ERR_NVM_POWER_CUT)
             e = undone;
     }
+    card_cache_command_end(c, rolled_back);
     return e;
 }
 
@@ -266,6 +269,7 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
     response_plan plan = {0};
     uint8_t chno = (uint8_t)(ch - c->channels);
     seam_err e = ram_save(c, a, chno);
+    card_cache_command_begin(c);
     if (!e)
         e = seam_nvm_begin(c->nvm);
     if (!e)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "applet_channel.h"
+#include "card_cache.h"
 #include "card_diag.h"
 #include "instance.h"
 #include "card/store/package_store.h"
@@ -23,7 +24,7 @@
 static void release(seam_card *c, channel *ch) {
     if ((ch->applet || ch->module) && !card_retire(c, ch->module, ch->applet)) {
         seam_applet_free(ch->applet);
-        seam_wasm_module_free(ch->module);
+        module_release(c, ch->module);
     }
     ch->applet = NULL;
     ch->module = NULL;
@@ -134,7 +135,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     applet = NULL;
 out:
     seam_applet_free(applet);
-    seam_wasm_module_free(module);
+    module_release(c, module);
     free(image);
     return e;
 }

@@ -17,14 +17,15 @@
 /* An instance loaded for one operation; the struct must not move while loaded
    (the applet points at its restore binding). */
 typedef struct {
+    seam_card *card; /* the card its module reference belongs to (card_cache.h) */
     store_instance record;
     seam_wasm_module *module;
     seam_applet *applet;
     restore_binding restore;
 } instance_loaded;
 
-/* Builds the module of inst's package, in the space inst names (*out the caller's,
-   seam_wasm_module_free). Errors: SEAM_ERR_NOT_FOUND, nvm and wasm errors. */
+/* The module of inst's package, in the space inst names (module_get: *out is a reference,
+   given back with module_release). Errors: SEAM_ERR_NOT_FOUND, nvm and wasm errors. */
 seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_module **out);
 
 /*

@@ -26,6 +26,7 @@
 #include "card/card_int.h"
 #include "gp.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "card/content/card_diag.h"
 #include "card/content/domains.h"
 #include "gp_perso.h"
@@ -209,6 +210,7 @@ static seam_err load_finish(seam_card *c, reply *r) {
         goto out;
     if (seam_wasm_module_new(b + hdr, len, &module, NULL, 0) != SEAM_OK)
         goto out;
+    c->caches.stats.modules_built++;
     if (seam_package_read(module, &info) != SEAM_OK || info.aid.len != c->load.aid_len ||
         memcmp(info.aid.bytes, c->load.aid, info.aid.len))
         goto out;
@@ -231,6 +233,7 @@ static seam_err load_finish(seam_card *c, reply *r) {
         memcpy(p.applets[i], info.applets[i].bytes, info.applets[i].len);
         p.applet_lens[i] = (uint8_t)info.applets[i].len;
     }
+    module_forget(c, SPACE_USEFUL, p.aid, p.aid_len); /* a package of that AID, replaced */
     e = store_package_put(c->nvm, &p, b + hdr, len);
     if (!e)
         reply_ok(c, r);
@@ -669,8 +672,10 @@ static seam_err delete_package(seam_card *c, const seam_apdu *a, const uint8_t *
         if (!e)
             e = store_package_instances(c->nvm, aid, len, &count, &inst);
     }
-    if (!e)
+    if (!e) {
+        module_forget(c, SPACE_USEFUL, aid, len);
         e = store_package_delete(c->nvm, aid, len);
+    }
     if (!e)
         reply_ok(c, r);
 out:
