@@ -82,6 +82,9 @@ typedef struct {
 typedef struct {
     seam_wasm_module *module;
     seam_applet *applet;
+    uint8_t aid[REGISTRY_AID_MAX]; /* the instance, and its committed memory size */
+    uint8_t aid_len;
+    uint32_t pages;
 } card_retired;
 
 /*
@@ -124,6 +127,18 @@ typedef struct {
     size_t cost;   /* estimated host bytes */
 } card_module_entry;
 
+/* A deselected applet kept as its last commit left it, for the next SELECT of its
+   instance; dropped by any command that may change content (docs/card.md). */
+#define CARD_PARKED_MAX 4u
+typedef struct {
+    seam_applet *applet;           /* NULL: a free entry */
+    seam_wasm_module *module;      /* its module reference */
+    uint8_t aid[REGISTRY_AID_MAX]; /* the instance */
+    uint8_t aid_len;
+    uint32_t pages; /* its committed memory size */
+    uint64_t used;
+} card_parked;
+
 typedef struct {
     bool off; /* seam_card_set_cache(false): nothing is kept */
     /* the card record (read by every command's dispatch) */
@@ -137,6 +152,8 @@ typedef struct {
     /* the nvm's write points when the card's last transaction ended: any other number at
        the next command means the image was written behind the card (seam_card_nvm) */
     uint64_t write_points;
+    /* deselected applets, as committed (content/card_cache.c: applet_park) */
+    card_parked parked[CARD_PARKED_MAX];
     seam_card_cache_stats stats;
 } card_caches;
 
@@ -222,8 +239,10 @@ void card_response_drop(channel *ch);
    commit, or a refusal); returns e, or SEAM_ERR_NVM_POWER_CUT when the rollback met one. */
 seam_err card_transaction_end(seam_card *c, seam_err e);
 
-/* Takes the applet (and module) a command took off a channel: true when a command is
-   running and keeps them until it ends (transmit.c); false: the caller frees them. */
-bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet);
+/* Takes the applet (and module) of instance aid, committed memory size pages, that a
+   command took off a channel: true when a command is running and keeps them until it
+   ends (transmit.c); false: the caller frees them. */
+bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet, const uint8_t *aid,
+                 size_t aid_len, uint32_t pages);
 
 #endif

@@ -188,6 +188,8 @@ static seam_err through_session(seam_card *c, channel *ch, const command_row *ro
         r->sw = SEAM_SW_WRONG_P1P2; /* chain too long */
         return SEAM_OK;
     }
+    if (row->flags & CMD_CONTENT) /* it may change what a kept applet stands for */
+        applets_parked_drop(c);
     if (cmd->lifecycle == CARD_LOCKED && (row->flags & CMD_CONTENT)) {
         chain_abort(&ch->chain);
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;

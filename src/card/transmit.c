@@ -52,14 +52,19 @@
 
 /* ---- the RAM saved around a command -------------------------------------------------- */
 
-bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet) {
+bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet, const uint8_t *aid,
+                 size_t aid_len, uint32_t pages) {
     card_saved *s = &c->saved;
     if (!s->running)
         return false;
     /* A command takes at most one applet off each channel; were the list ever full,
        leaking one is safer than freeing what a saved channel may take back. */
-    if (s->retired_count < sizeof s->retired / sizeof s->retired[0])
-        s->retired[s->retired_count++] = (card_retired){module, applet};
+    if (s->retired_count < sizeof s->retired / sizeof s->retired[0]) {
+        card_retired *r = &s->retired[s->retired_count++];
+        *r = (card_retired){.module = module, .applet = applet, .pages = pages};
+        r->aid_len = aid_len <= sizeof r->aid ? (uint8_t)aid_len : 0;
+        memcpy(r->aid, aid, r->aid_len);
+    }
     return true;
 }
 
@@ -93,12 +98,18 @@ static void ram_forget(seam_card *c) {
     seam_secure_zero(&s->load, sizeof s->load);
 }
 
-/* The command ended (committed or refused): what it took off channels goes. */
-static void ram_end(seam_card *c) {
+/* The command ended (committed or refused): what it took off channels goes, kept in RAM
+   for the next SELECT of its instance when the command committed (card_cache.h). */
+static void ram_end(seam_card *c, bool committed) {
     card_saved *s = &c->saved;
     for (size_t i = 0; i < s->retired_count; i++) {
-        seam_applet_free(s->retired[i].applet);
-        module_release(c, s->retired[i].module);
+        card_retired *r = &s->retired[i];
+        if (committed && r->aid_len) {
+            applet_park(c, r->aid, r->aid_len, r->pages, r->module, r->applet);
+        } else {
+            seam_applet_free(r->applet);
+            module_release(c, r->module);
+        }
     }
     for (unsigned i = 0; i < CHANNELS; i++) {
         if (!c->channels[i].open) { /* closed: what waited on it goes with it */
@@ -284,7 +295,7 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
         plan = (response_plan){0};
     }
     if (e == SEAM_ERR_NVM_POWER_CUT) {
-        ram_end(c);
+        ram_end(c, false);
         c->dead = true;
         seam_card_power_off(c);
         return e;
@@ -296,7 +307,7 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
         plan.sw = e == SEAM_ERR_NVM_FULL ? SEAM_SW_NOT_ENOUGH_MEMORY : SEAM_SW_UNKNOWN;
         plan.data = c->data;
     } else {
-        ram_end(c);
+        ram_end(c, sw_success(r.sw));
     }
     if (how.untouched && !e)
         return respond_sw(plan.sw, out, out_size, out_len); /* what waits stays */

@@ -22,7 +22,8 @@
 
 /* Takes the applet off ch: freed, or retired until the command ends (card_retire). */
 static void release(seam_card *c, channel *ch) {
-    if ((ch->applet || ch->module) && !card_retire(c, ch->module, ch->applet)) {
+    if ((ch->applet || ch->module) &&
+        !card_retire(c, ch->module, ch->applet, ch->selected, ch->selected_len, ch->pages)) {
         seam_applet_free(ch->applet);
         module_release(c, ch->module);
     }
@@ -98,11 +99,13 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     e = content_deselect(c, ch); /* the channel falls back to the ISD meanwhile */
     if (!e)
         e = store_instance_get(c->nvm, aid, aid_len, &inst);
-    if (!e)
+    if (!e) /* kept since it was deselected, as committed (card_cache.h) */
+        applet = applet_unpark(c, &inst, &module);
+    if (!e && !applet)
         e = instance_module(c, &inst, &module);
-    if (!e)
+    if (!e && !applet)
         e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
-    if (!e)
+    if (!e && !applet)
         e = card_applet_restore(c, module, aid, aid_len, image, inst.pages, &applet);
     if (instance_refused(&e, &r->sw))
         goto out; /* an unusable package: refused, not a storage failure */
@@ -168,6 +171,7 @@ void content_resync(seam_card *c, channel *ch) {
 void content_power_off(seam_card *c) {
     for (unsigned i = 0; i < CHANNELS; i++)
         release(c, &c->channels[i]);
+    applets_parked_drop(c); /* transient memory is gone: every applet is made afresh */
     free(c->load.bytes);
     memset(&c->load, 0, sizeof c->load);
 }

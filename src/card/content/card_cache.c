@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "applet_channel.h"
 #include "card/store/package_store.h"
 
 /* ---- the card record ---------------------------------------------------------------------- */
@@ -168,6 +169,82 @@ void module_forget(seam_card *c, uint8_t space, const uint8_t *aid, size_t len) 
     }
 }
 
+/* ---- deselected applets ------------------------------------------------------------------ */
+
+static void parked_free(seam_card *c, card_parked *p) {
+    seam_applet_free(p->applet);
+    module_release(c, p->module);
+    memset(p, 0, sizeof *p);
+}
+
+void applet_park(seam_card *c, const uint8_t *aid, size_t aid_len, uint32_t pages,
+                 seam_wasm_module *module, seam_applet *applet) {
+    card_caches *k = &c->caches;
+    card_parked *slot = NULL;
+    /* an instance selected again (on its own channel, made afresh) has its applet there:
+       this one stands for a state it has since left */
+    if (!applet || k->off || aid_len > REGISTRY_AID_MAX ||
+        seam_applet_dirty_pages(applet, NULL, 0) != 0 ||
+        content_instance_selected(c, aid, aid_len)) {
+        seam_applet_free(applet);
+        module_release(c, module);
+        return;
+    }
+    for (unsigned i = 0; i < CARD_PARKED_MAX; i++) { /* a free entry, else the oldest */
+        card_parked *p = &k->parked[i];
+        if (p->applet && p->aid_len == aid_len && !memcmp(p->aid, aid, aid_len))
+            parked_free(c, p); /* cannot happen (an instance is selected once): never two */
+        if (!slot || (slot->applet && (!p->applet || p->used < slot->used)))
+            slot = p;
+    }
+    if (slot->applet)
+        parked_free(c, slot);
+    seam_applet_bind_restore(applet, NULL); /* its binding was its channel's */
+    *slot = (card_parked){
+        .applet = applet, .module = module, .aid_len = (uint8_t)aid_len, .pages = pages};
+    memcpy(slot->aid, aid, aid_len);
+    slot->used = ++k->tick;
+}
+
+/* True when module is the current (not stale) module of package aid in space. */
+static bool module_current(const card_caches *k, const seam_wasm_module *module, uint8_t space,
+                           const uint8_t *aid, size_t len) {
+    for (unsigned i = 0; i < CARD_MODULES_MAX; i++) {
+        const card_module_entry *m = &k->modules[i];
+        if (m->module == module)
+            return !m->stale && entry_is(m, space, aid, len);
+    }
+    return false;
+}
+
+seam_applet *applet_unpark(seam_card *c, const store_instance *inst, seam_wasm_module **module) {
+    card_caches *k = &c->caches;
+    *module = NULL;
+    for (unsigned i = 0; i < CARD_PARKED_MAX; i++) {
+        card_parked *p = &k->parked[i];
+        if (!p->applet || p->aid_len != inst->aid_len || memcmp(p->aid, inst->aid, p->aid_len))
+            continue;
+        seam_applet *applet = p->applet;
+        bool fits = !k->off && p->pages == inst->pages &&
+                    module_current(k, p->module, inst->space, inst->package, inst->package_len);
+        if (!fits || seam_applet_renew(applet) != SEAM_OK) {
+            parked_free(c, p);
+            return NULL;
+        }
+        *module = p->module;
+        memset(p, 0, sizeof *p);
+        k->stats.applets_reused++;
+        return applet;
+    }
+    return NULL;
+}
+
+void applets_parked_drop(seam_card *c) {
+    for (unsigned i = 0; i < CARD_PARKED_MAX; i++)
+        if (c->caches.parked[i].applet)
+            parked_free(c, &c->caches.parked[i]);
+}
+
 void card_cache_command_begin(seam_card *c) {
     if (seam_nvm_write_points(c->nvm) != c->caches.write_points)
         card_cache_flush(c);
@@ -185,6 +262,7 @@ void card_cache_command_end(seam_card *c, bool rolled_back) {
 void card_cache_flush(seam_card *c) {
     card_caches *k = &c->caches;
     k->record_valid = false;
+    applets_parked_drop(c); /* first: they hold module references */
     for (unsigned i = 0; i < CARD_MODULES_MAX; i++) {
         card_module_entry *m = &k->modules[i];
         if (!m->module)

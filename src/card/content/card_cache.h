@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "card/card_int.h"
+#include "card/store/package_store.h"
 
 /* Reads the card record: from RAM when it was read before and nothing wrote it
    since. Errors: as registry_card_get. */
@@ -42,6 +43,26 @@ void module_release(seam_card *c, seam_wasm_module *module);
    is never handed out again (those in use live on until released), and no module
    enters the cache before the command ends. Call it before the write. */
 void module_forget(seam_card *c, uint8_t space, const uint8_t *aid, size_t len);
+
+/*
+ * Keeps applet, of instance aid with committed memory size pages, taken off its
+ * channel by a command that committed, for the next SELECT of that instance;
+ * takes it and its module reference (freed at once when the caches are off, or
+ * when its memory is not as committed). The least recently kept goes first.
+ */
+void applet_park(seam_card *c, const uint8_t *aid, size_t aid_len, uint32_t pages,
+                 seam_wasm_module *module, seam_applet *applet);
+
+/*
+ * The applet kept for instance inst, made as seam_applet_restore would make it
+ * from its committed image (seam_applet_renew), with its module reference in
+ * *module; NULL when none is kept, or the one kept no longer stands for inst
+ * (another memory size, a module that is not its package's current one).
+ */
+seam_applet *applet_unpark(seam_card *c, const store_instance *inst, seam_wasm_module **module);
+
+/* Frees every kept applet: a command may change what they stand for. */
+void applets_parked_drop(seam_card *c);
 
 /* A command (or the power-on clean-up) begins: when the image was written since the
    card's last transaction ended, through seam_card_nvm and not by a command, all that
