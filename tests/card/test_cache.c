@@ -179,8 +179,20 @@ static void two_hosts(fixture *f) {
         assert_int_equal(SAY(f->card, 0x80, 0x15, 0x00, 0x00, 0x00), 0x9000);
         assert_int_equal(answered(), 0); /* and its transient buffers */
         assert_int_equal(SAY(f->card, 0x80, 0x01, 0x00, 0x00, 0x00), 0x9000);
-        assert_int_equal(answered(), (uint32_t)round + 2);
+        assert_int_equal(answered(), 2 * (uint32_t)round + 2);
         /* a trap rolls the counter back: the kept applet must not keep it either */
+        assert_int_equal(SAY(f->card, 0x80, 0x02, 0x00, 0x00, 0x00), 0x6F00);
+        /* a trap that wrote no page: the applet goes on from its committed memory, its
+           transient buffer kept as a rollback keeps it */
+        assert_int_equal(SAY(f->card, 0x80, 0x15, 0x00, 0x01, 4, 0x55, 0x66, 0x77, 0x88), 0x9000);
+        assert_int_equal(SAY(f->card, 0x80, 0x16, 0x00, 0x01, 4, 0x55, 0x66, 0x77, 0x88), 0x9000);
+        assert_int_equal(SAY(f->card, 0x80, 0x04, 0x00, 0x00, 0x00), 0x6F00);
+        assert_int_equal(SAY(f->card, 0x80, 0x15, 0x00, 0x00, 0x00), 0x9000);
+        assert_int_equal(answered(), 0x55667788);
+        assert_int_equal(SAY(f->card, 0x80, 0x16, 0x00, 0x00, 0x00), 0x9000);
+        assert_int_equal(answered(), 0); /* the stack of a rolled back applet: zero */
+        assert_int_equal(SAY(f->card, 0x80, 0x01, 0x00, 0x00, 0x00), 0x9000);
+        assert_int_equal(answered(), 2 * (uint32_t)round + 3);
         assert_int_equal(SAY(f->card, 0x80, 0x02, 0x00, 0x00, 0x00), 0x6F00);
     }
 }

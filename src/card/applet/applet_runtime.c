@@ -668,7 +668,9 @@ done:
     return err;
 }
 
-seam_err seam_applet_renew(seam_applet *applet) {
+/* Makes an applet whose memory outside its stack is as committed what the committed
+   image would make of it (seam_applet_renew, seam_applet_rollback_unwritten). */
+static seam_err applet_as_committed(seam_applet *applet) {
     if (applet == NULL || applet->store == NULL || applet->memory == NULL) {
         return SEAM_ERR_ARG;
     }
@@ -684,9 +686,20 @@ seam_err seam_applet_renew(seam_applet *applet) {
         memset(seam_wasm_memory_data(applet->memory), 0, stack);
     }
     seam_wasm_memory_clear_dirty(applet->memory);
-    seam_secure_zero(applet->transient, sizeof applet->transient);
-    memset(&applet->restore, 0, sizeof applet->restore);
     return SEAM_OK;
+}
+
+seam_err seam_applet_renew(seam_applet *applet) {
+    seam_err err = applet_as_committed(applet);
+    if (err == SEAM_OK) {
+        seam_secure_zero(applet->transient, sizeof applet->transient);
+        memset(&applet->restore, 0, sizeof applet->restore);
+    }
+    return err;
+}
+
+seam_err seam_applet_rollback_unwritten(seam_applet *applet) {
+    return applet_as_committed(applet);
 }
 
 void seam_applet_free(seam_applet *applet) {

@@ -131,6 +131,18 @@ seam_err seam_applet_restore(const seam_wasm_module *module, const seam_applet_o
  */
 seam_err seam_applet_renew(seam_applet *applet);
 
+/*
+ * seam_applet_rollback without the image, for an applet that wrote no page
+ * outside its stack since its memory was last as committed (its last commit,
+ * restore or rollback): what the committed image would make of it, as
+ * seam_applet_renew does, but the transient buffers and the restore record
+ * are kept, as a rollback keeps them. Errors: SEAM_ERR_ARG;
+ * SEAM_ERR_CARD_IMAGE when a page was written (call seam_applet_rollback);
+ * SEAM_ERR_CARD_APPLET when the engine cannot reset it (then as for
+ * seam_applet_rollback's errors).
+ */
+seam_err seam_applet_rollback_unwritten(seam_applet *applet);
+
 /* Frees an applet and its transient buffers; NULL is allowed. The module
  * must outlive it. */
 void seam_applet_free(seam_applet *applet);

@@ -153,10 +153,12 @@ seam_err content_process(seam_card *c, channel *ch, const seam_apdu *a, reply *r
         goto out;
     r->len = copy_data(c, &res);
     r->sw = res.sw;
-    if (res.rollback || !sw_success(res.sw))
-        e = rollback_applet(c, ch); /* nothing of this command stays */
-    else
+    if (res.rollback || !sw_success(res.sw)) { /* nothing of this command stays */
+        if (c->caches.off || seam_applet_rollback_unwritten(ch->applet) != SEAM_OK)
+            e = rollback_applet(c, ch); /* it wrote pages: back to the image */
+    } else {
         e = instance_commit_applet(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
+    }
     if (e)
         r->len = 0;
 out:
