@@ -332,10 +332,14 @@ seam_err card_select(seam_card *c, channel *ch, const card_command *cmd, reply *
         s.after = ch->selected;
         s.after_len = ch->selected_len;
     }
-    seam_err e = seam_nvm_foreach(c->nvm, REGISTRY_SD, NULL, 0, visit_selectable, &s);
+    /* only the records whose AID starts with the one given: a SELECT reads (and decrypts)
+       what it may select, not every SD and instance of the card; the current selection,
+       for "next occurrence", matters only when it starts with it too */
+    seam_err e =
+        seam_nvm_foreach(c->nvm, REGISTRY_SD, s.prefix, s.prefix_len, visit_selectable, &s);
     if (!e && !s.found_len) { /* then the applet instances, after the security domains */
         s.instances = true;
-        e = seam_nvm_foreach(c->nvm, STORE_INSTANCE, NULL, 0, visit_selectable, &s);
+        e = seam_nvm_foreach(c->nvm, STORE_INSTANCE, s.prefix, s.prefix_len, visit_selectable, &s);
     }
     if (!e && s.found_len && locked)
         e = final_application(c, s.found, s.found_len, &final);
