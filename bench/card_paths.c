@@ -236,16 +236,19 @@ static void purses_ready(bench *b, const uint8_t a[8], const uint8_t c[8]) {
     }
 }
 
-/* n BALANCE APDUs on the purse selected; returns the seconds they took. */
-static double balance_loop(bench *b, long n) {
+/* n BALANCE APDUs on the purse selected; returns the seconds they took. Not inlined, so
+   that callgrind --toggle-collect=balance_loop counts it alone. */
+__attribute__((noinline)) static double balance_loop(bench *b, long n) {
     double t0 = now();
     for (long i = 0; i < n; i++)
         raw_ok(b, "BALANCE", balance_apdu, sizeof balance_apdu);
     return now() - t0;
 }
 
-/* n pairs of SELECT (purses a and c in turn) and BALANCE; returns the seconds. */
-static double select_loop(bench *b, const uint8_t a[8], const uint8_t c[8], long n) {
+/* n pairs of SELECT (purses a and c in turn) and BALANCE; returns the seconds (not
+   inlined either: --toggle-collect=select_loop). */
+__attribute__((noinline)) static double select_loop(bench *b, const uint8_t a[8],
+                                                    const uint8_t c[8], long n) {
     double t0 = now();
     for (long i = 0; i < n; i++) {
         select_purse(b, i & 1 ? c : a, 8);
