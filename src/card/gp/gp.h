@@ -1,8 +1,9 @@
 /*
  * The GlobalPlatform commands of the selected security domain, one file per
  * group: the SD's data and secure channel (gp_sd.c), keys and lifecycle
- * (gp_keys.c), card content (gp_content.c), personalization (gp_perso.c). Handlers as card_int.h
- * defines them; internal to the card layer.
+ * (gp_keys.c), card content (gp_content.c with gp_install_roles.c and gp_delete.c),
+ * personalization (gp_perso.c). Handlers as card_int.h defines them; internal to the
+ * card layer.
  */
 #ifndef SEAM_CARD_GP_GP_H
 #define SEAM_CARD_GP_GP_H

@@ -1,9 +1,8 @@
 /*
- * GP card content management: INSTALL [for load], LOAD, INSTALL [for install
- * (and make selectable)], INSTALL [for make selectable], [for extradition],
- * [for personalization] (the STORE DATA target, gp_perso.c), [for registry
- * update] and DELETE of packages (wasm load files) and applet instances
- * (gp_facts.md §1.3-1.5).
+ * GP card content management, the part that brings code onto the card:
+ * INSTALL [for load], LOAD, INSTALL [for install (and make selectable)], and
+ * gp_install, which sends the other roles to gp_install_roles.c
+ * (gp_facts.md §1.3-1.5). DELETE is gp_delete.c.
  *
  *   INSTALL [for load] ─▶ LOAD 00 ─▶ LOAD 01 ─▶ ... ─▶ LOAD nn (P1 80, last)
  *        (in memory: c->load)                             │ C4 { wasm module }
@@ -25,6 +24,7 @@
 
 #include "card/card_int.h"
 #include "gp.h"
+#include "gp_content.h"
 #include "card/content/applet_channel.h"
 #include "card/content/card_diag.h"
 #include "card/content/domains.h"
@@ -37,8 +37,7 @@
 
 #define LOAD_MAX ((size_t)256 * 1024) /* largest load file, bytes */
 
-/* Reads an LV with a BER length (1..3 bytes) at d[*pos..n); false when malformed. */
-static bool take_lv(const uint8_t *d, size_t n, size_t *pos, const uint8_t **v, size_t *len) {
+bool gp_take_lv(const uint8_t *d, size_t n, size_t *pos, const uint8_t **v, size_t *len) {
     size_t p = *pos, l;
     if (p >= n)
         return false;
@@ -60,7 +59,7 @@ static bool take_lv(const uint8_t *d, size_t n, size_t *pos, const uint8_t **v, 
     return true;
 }
 
-static bool aid_ok(size_t len, bool may_be_empty) {
+bool gp_aid_ok(size_t len, bool may_be_empty) {
     return (may_be_empty && len == 0) || (len >= 5 && len <= REGISTRY_AID_MAX);
 }
 
@@ -73,8 +72,7 @@ void gp_load_refused(seam_card *c) {
     load_end(c);
 }
 
-/* Answers the data field 00 with 9000. */
-static void reply_ok(seam_card *c, reply *r) {
+void gp_reply_ok(seam_card *c, reply *r) {
     c->data[0] = 0x00;
     r->len = 1;
     r->sw = SEAM_SW_SUCCESS;
@@ -147,13 +145,13 @@ static seam_err install_for_load(seam_card *c, channel *ch, const registry_sd *s
     bool used = false;
     seam_err e = SEAM_OK;
     r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_lv(a->data, a->nc, &pos, &elf, &elf_len) ||
-        !take_lv(a->data, a->nc, &pos, &sd, &sd_len) ||
-        !take_lv(a->data, a->nc, &pos, &hash, &hash_len) ||
-        !take_lv(a->data, a->nc, &pos, &params, &params_len) ||
-        !take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
+    if (!gp_take_lv(a->data, a->nc, &pos, &elf, &elf_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &sd, &sd_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &hash, &hash_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &params, &params_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
         goto out;
-    if (!aid_ok(elf_len, false) || !aid_ok(sd_len, true) || !hash_len_ok(hash_len))
+    if (!gp_aid_ok(elf_len, false) || !gp_aid_ok(sd_len, true) || !hash_len_ok(hash_len))
         goto out;
     /* the package goes to the selected (issuer) security domain */
     if (sd_len && (sd_len != ch->selected_len || memcmp(sd, ch->selected, sd_len)))
@@ -176,7 +174,7 @@ static seam_err install_for_load(seam_card *c, channel *ch, const registry_sd *s
     if (hash_len)
         memcpy(c->load.hash, hash, hash_len);
     c->load.hash_len = (uint8_t)hash_len;
-    reply_ok(c, r);
+    gp_reply_ok(c, r);
 out:
     return e;
 }
@@ -233,7 +231,7 @@ static seam_err load_finish(seam_card *c, reply *r) {
     }
     e = store_package_put(c->nvm, &p, b + hdr, len);
     if (!e)
-        reply_ok(c, r);
+        gp_reply_ok(c, r);
 out:
     seam_wasm_module_free(module);
     return e;
@@ -280,7 +278,7 @@ seam_err gp_load(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
         if (a->p1 == 0x80)
             e = load_finish(c, r);
         else
-            reply_ok(c, r);
+            gp_reply_ok(c, r);
     }
 out:
     if (e || r->sw != SEAM_SW_SUCCESS || a->p1 == 0x80)
@@ -296,7 +294,7 @@ static bool find_c9(const uint8_t *p, size_t n, const uint8_t **v, size_t *len) 
         uint8_t tag = p[pos++];
         const uint8_t *value;
         size_t value_len;
-        if (!take_lv(p, n, &pos, &value, &value_len))
+        if (!gp_take_lv(p, n, &pos, &value, &value_len))
             return false;
         if (tag == 0xC9) {
             *v = value;
@@ -321,7 +319,7 @@ static seam_err create_instance(seam_card *c, channel *ch, store_instance *inst,
     if (!e && r->sw == SEAM_SW_SUCCESS)
         e = instance_store(c, &li);
     if (!e && r->sw == SEAM_SW_SUCCESS)
-        reply_ok(c, r);
+        gp_reply_ok(c, r);
     instance_unload(&li);
     return e;
 }
@@ -335,14 +333,14 @@ static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd
     bool used = false, known = false;
     seam_err e = SEAM_OK;
     r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_lv(a->data, a->nc, &pos, &elf, &elf_len) ||
-        !take_lv(a->data, a->nc, &pos, &cls, &cls_len) ||
-        !take_lv(a->data, a->nc, &pos, &aid, &aid_len) ||
-        !take_lv(a->data, a->nc, &pos, &priv, &priv_len) ||
-        !take_lv(a->data, a->nc, &pos, &params, &params_len) ||
-        !take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
+    if (!gp_take_lv(a->data, a->nc, &pos, &elf, &elf_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &cls, &cls_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &aid, &aid_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &priv, &priv_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &params, &params_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
         goto out;
-    if (!aid_ok(elf_len, false) || !aid_ok(cls_len, false) || !aid_ok(aid_len, false) ||
+    if (!gp_aid_ok(elf_len, false) || !gp_aid_ok(cls_len, false) || !gp_aid_ok(aid_len, false) ||
         (priv_len != 1 && priv_len != 3) || !find_c9(params, params_len, &c9, &c9_len))
         goto out;
     if (elf_len == sizeof domain_package_aid && !memcmp(elf, domain_package_aid, elf_len)) {
@@ -357,7 +355,7 @@ static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd
         }
         e = domain_install(c, ch, self, aid, aid_len, priv, priv_len, selectable, &r->sw);
         if (!e && r->sw == SEAM_SW_SUCCESS)
-            reply_ok(c, r);
+            gp_reply_ok(c, r);
         goto out;
     }
     if (priv[0] & PRIV1_SECURITY_DOMAIN)
@@ -398,235 +396,6 @@ out:
     return e;
 }
 
-static seam_err make_selectable(seam_card *c, const registry_sd *self, const seam_apdu *a,
-                                reply *r) {
-    const uint8_t *v[6];
-    size_t len[6], pos = 0;
-    store_instance inst;
-    registry_sd sd;
-    seam_err e = SEAM_OK;
-    r->sw = SEAM_SW_WRONG_DATA;
-    for (int i = 0; i < 6; i++)
-        if (!take_lv(a->data, a->nc, &pos, &v[i], &len[i]))
-            goto out;
-    if (pos != a->nc || !aid_ok(len[2], false))
-        goto out;
-    e = registry_sd_get(c->nvm, v[2], len[2], &sd);
-    if (!e) {
-        e = domain_make_selectable(c, self, &sd, &r->sw);
-        if (!e && r->sw == SEAM_SW_SUCCESS)
-            reply_ok(c, r);
-        goto out;
-    }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = store_instance_get(c->nvm, v[2], len[2], &inst);
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-    } else if (!e && !domain_owns(self, inst.sd, inst.sd_len, 0)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (!e && inst.lifecycle != INSTANCE_INSTALLED) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-    } else if (!e) {
-        inst.lifecycle = INSTANCE_SELECTABLE;
-        e = store_instance_put(c->nvm, &inst);
-        if (!e)
-            reply_ok(c, r);
-    }
-out:
-    return e;
-}
-
-/* Reads the six LVs of an INSTALL variant other than for load and for install. */
-static bool take_six(const seam_apdu *a, const uint8_t *v[6], size_t len[6]) {
-    size_t pos = 0;
-    bool ok = true;
-    for (int i = 0; i < 6 && ok; i++)
-        ok = take_lv(a->data, a->nc, &pos, &v[i], &len[i]);
-    return ok && pos == a->nc;
-}
-
-/* Reads instance aid; a missing one sets r->sw to 6A88 and returns SEAM_OK with *found false. */
-static seam_err find_instance(seam_card *c, const uint8_t *aid, size_t len, store_instance *inst,
-                              bool *found, reply *r) {
-    seam_err e = store_instance_get(c->nvm, aid, len, inst);
-    *found = e == SEAM_OK;
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-    }
-    return e;
-}
-
-/* INSTALL [for registry update]: SD AID (empty or the instance's SD), 00, instance
-   AID, privileges (empty: unchanged; 1 or 3 bytes: the new ones), params, token. */
-static seam_err registry_update(seam_card *c, const registry_sd *self, const seam_apdu *a,
-                                reply *r) {
-    const uint8_t *v[6];
-    size_t len[6];
-    store_instance inst;
-    bool found = false;
-    seam_err e = SEAM_OK;
-    r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_six(a, v, len) || !aid_ok(len[0], true) || len[1] || !aid_ok(len[2], false) ||
-        (len[3] != 0 && len[3] != 1 && len[3] != 3) || (len[3] && (v[3][0] & 0x80)))
-        goto out; /* an applet instance cannot become a security domain */
-    e = find_instance(c, v[2], len[2], &inst, &found, r);
-    if (e || !found)
-        goto out;
-    if (!domain_owns(self, inst.sd, inst.sd_len, 0)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-        goto out;
-    }
-    if (len[0] && (len[0] != inst.sd_len || memcmp(v[0], inst.sd, len[0])))
-        goto out; /* 6A80: moving an instance is INSTALL [for extradition] */
-    if (len[3]) {
-        memset(inst.privileges, 0, sizeof inst.privileges);
-        memcpy(inst.privileges, v[3], len[3]);
-    }
-    e = store_instance_put(c->nvm, &inst);
-    if (!e)
-        reply_ok(c, r);
-out:
-    return e;
-}
-
-/* INSTALL [for extradition] of a package: it must be self's and in the useful space
-   (U8: 6985 in the temporary one), and not the new version of an upgrade in progress
-   (6985: a migration installs only code of the session's owner); its record names the
-   target SD. */
-static seam_err extradite_package(seam_card *c, const registry_sd *self, const registry_sd *to,
-                                  const uint8_t *aid, size_t len, reply *r) {
-    store_package p;
-    bool reserved = false;
-    seam_err e = store_package_get(c->nvm, aid, len, &p);
-    if (!e)
-        e = upgrade_reserved(c, aid, len, NULL, &reserved);
-    if (e == SEAM_ERR_NOT_FOUND) { /* U8: a package of the temporary space stays there */
-        e = store_package_get_in(c->nvm, SPACE_TEMPORARY, aid, len, &p);
-        r->sw = e == SEAM_OK ? SEAM_SW_CONDITIONS_NOT_MET : SEAM_SW_DATA_NOT_FOUND;
-        e = e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
-    } else if (!e && !domain_owns(self, p.sd, p.sd_len, 0)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (!e && (p.space != SPACE_USEFUL || reserved)) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-    } else if (!e) {
-        memcpy(p.sd, to->aid, to->aid_len);
-        p.sd_len = to->aid_len;
-        e = store_package_update(c->nvm, &p);
-        if (!e)
-            reply_ok(c, r);
-    }
-    return e;
-}
-
-/* Moves instance inst to SD `to` with its restore record, in this transaction: 6985 when
-   `to` holds a record for the same instance AID already, 6A84 when it has no room. */
-static seam_err extradite_instance(seam_card *c, store_instance *inst, const registry_sd *to,
-                                   reply *r) {
-    restore_identity from, dest;
-    bool taken = false;
-    int32_t quota = 0;
-    seam_err e = SEAM_OK;
-    restore_identity_make(&from, inst->sd, inst->sd_len, inst->aid, inst->aid_len);
-    restore_identity_make(&dest, to->aid, to->aid_len, inst->aid, inst->aid_len);
-    if (from.len != dest.len || memcmp(from.bytes, dest.bytes, from.len)) {
-        e = restore_record_exists(c->nvm, &dest, &taken);
-        if (e || taken) {
-            r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* the target's own record stays its own */
-            goto out;
-        }
-        e = restore_record_move(c->nvm, &from, &dest, &quota);
-        if (e || quota != 0) {
-            r->sw = SEAM_SW_NOT_ENOUGH_MEMORY;
-            goto out;
-        }
-    }
-    memcpy(inst->sd, to->aid, to->aid_len);
-    inst->sd_len = to->aid_len;
-    e = store_instance_put(c->nvm, inst);
-    if (!e)
-        reply_ok(c, r);
-out:
-    return e;
-}
-
-/* INSTALL [for extradition]: target SD AID, 00, instance or package AID, 00, params,
-   token. The target must be a security domain on the card (6A88), the instance or
-   package self's (6982); its record then names the target. An instance takes its
-   restore record along, and must not be selected on a channel (6985). */
-static seam_err extradition(seam_card *c, const registry_sd *self, const seam_apdu *a, reply *r) {
-    const uint8_t *v[6];
-    size_t len[6];
-    store_instance inst;
-    registry_sd sd;
-    bool found = false;
-    seam_err e = SEAM_OK;
-    r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_six(a, v, len) || !aid_ok(len[0], false) || len[1] || !aid_ok(len[2], false) ||
-        len[3])
-        goto out;
-    e = registry_sd_get(c->nvm, v[0], len[0], &sd);
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-        goto out;
-    }
-    if (!e) {
-        e = store_instance_get(c->nvm, v[2], len[2], &inst);
-        found = e == SEAM_OK;
-    }
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = extradite_package(c, self, &sd, v[2], len[2], r);
-        goto out;
-    }
-    if (e || !found)
-        goto out;
-    if (!domain_owns(self, inst.sd, inst.sd_len, 0)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-        goto out;
-    }
-    /* an instance of either version of a package being upgraded stays in its SD while
-       the session lives: one of P2 given to another SD would count as that SD's move
-       and let the clean-up delete its P1 instances (U5, U7) */
-    e = upgrade_reserved(c, inst.package, inst.package_len, NULL, &found);
-    if (e || found) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-        goto out;
-    }
-    if (content_instance_selected(c, inst.aid, inst.aid_len)) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* bound to its old record on that channel */
-        goto out;
-    }
-    e = extradite_instance(c, &inst, &sd, r);
-out:
-    return e;
-}
-
-/* INSTALL [for personalization]: 00, 00, instance AID, 00, 00, 00. The instance must
-   exist and belong to the selected SD (6A88); it becomes ch's STORE DATA target. */
-static seam_err personalization(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
-    const uint8_t *v[6];
-    size_t len[6];
-    store_instance inst;
-    bool found = false;
-    seam_err e = SEAM_OK;
-    r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_six(a, v, len) || len[0] || len[1] || !aid_ok(len[2], false) || len[3])
-        goto out;
-    e = find_instance(c, v[2], len[2], &inst, &found, r);
-    if (e || !found)
-        goto out;
-    if (inst.sd_len != ch->selected_len || memcmp(inst.sd, ch->selected, inst.sd_len)) {
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-        goto out;
-    }
-    perso_begin(ch, inst.aid, inst.aid_len);
-    reply_ok(c, r);
-out:
-    return e;
-}
-
 seam_err gp_install(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
     const seam_apdu *a = &cmd->apdu;
     registry_sd self;
@@ -641,131 +410,16 @@ seam_err gp_install(seam_card *c, channel *ch, const card_command *cmd, reply *r
     else if (a->p1 == 0x04 || a->p1 == 0x0C)
         e = install_for_install(c, ch, &self, a, a->p1 == 0x0C, r);
     else if (a->p1 == 0x08)
-        e = make_selectable(c, &self, a, r);
+        e = gp_install_make_selectable(c, &self, a, r);
     else if (a->p1 == 0x10)
-        e = extradition(c, &self, a, r);
+        e = gp_install_extradition(c, &self, a, r);
     else if (a->p1 == 0x20)
-        e = personalization(c, ch, a, r);
+        e = gp_install_personalization(c, ch, a, r);
     else if (a->p1 == 0x40)
-        e = registry_update(c, &self, a, r);
+        e = gp_install_registry_update(c, &self, a, r);
     else
         r->sw = SEAM_SW_WRONG_P1P2;
     if (!e && r->sw == SEAM_SW_SUCCESS && (a->p1 == 0x04 || a->p1 == 0x0C))
         e = upgrade_tidy_all(c); /* U6: an SD holding the new version lets the old go */
-    return e;
-}
-
-static seam_err delete_package(seam_card *c, const seam_apdu *a, const uint8_t *aid, size_t len,
-                               reply *r) {
-    store_instance inst;
-    size_t count = 0;
-    seam_err e = store_package_instances(c->nvm, aid, len, &count, &inst);
-    while (!e && count) {
-        if (a->p2 != 0x80 || content_instance_selected(c, inst.aid, inst.aid_len)) {
-            r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-            goto out;
-        }
-        e = store_instance_delete(c->nvm, inst.aid, inst.aid_len);
-        if (!e)
-            e = store_package_instances(c->nvm, aid, len, &count, &inst);
-    }
-    if (!e)
-        e = store_package_delete(c->nvm, aid, len);
-    if (!e)
-        reply_ok(c, r);
-out:
-    return e;
-}
-
-/* DELETE of a restore-module record: DF70 len instance-AID, P1 P2 00 00, through the
-   SD the identity belongs to (docs/restore-module.md): 6A88 when it has none. */
-static seam_err delete_restore_record(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
-    registry_sd self;
-    restore_identity id;
-    bool exists = false;
-    size_t len = a->data[2];
-    seam_err e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &self);
-    r->sw = SEAM_SW_WRONG_DATA;
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_SECURITY_STATUS;
-    }
-    if (e || !self.aid_len || a->p1 != 0x00 || a->p2 != 0x00 || !aid_ok(len, false) ||
-        a->nc != 3 + len)
-        goto out;
-    restore_identity_make(&id, self.aid, self.aid_len, a->data + 3, len);
-    e = restore_record_exists(c->nvm, &id, &exists);
-    if (!e && !exists)
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-    if (!e && exists)
-        e = restore_record_delete(c->nvm, &id);
-    if (!e && exists)
-        reply_ok(c, r);
-out:
-    return e;
-}
-
-seam_err gp_delete(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
-    const seam_apdu *a = &cmd->apdu;
-    store_instance inst;
-    store_package p;
-    registry_sd sd, self;
-    seam_err e = SEAM_OK;
-    size_t len = a->nc >= 2 ? a->data[1] : 0;
-    const uint8_t *aid = a->nc >= 2 ? a->data + 2 : NULL;
-    if (a->nc >= 3 && a->data[0] == 0xDF && a->data[1] == 0x70) {
-        e = delete_restore_record(c, ch, a, r);
-        goto out;
-    }
-    e = domain_authority_token(c, ch, a, &self, &r->sw);
-    if (e || r->sw != SEAM_SW_SUCCESS)
-        goto out;
-    if (a->p1 != 0x00 || (a->p2 != 0x00 && a->p2 != 0x80)) {
-        r->sw = SEAM_SW_WRONG_P1P2;
-        goto out;
-    }
-    if (a->nc < 2 || a->data[0] != 0x4F || !aid_ok(len, false) || a->nc < 2 + len) {
-        r->sw = SEAM_SW_WRONG_DATA;
-        goto out;
-    }
-    e = store_instance_get(c->nvm, aid, len, &inst);
-    if (!e && !domain_owns(&self, inst.sd, inst.sd_len, PRIV2_GLOBAL_DELETE)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-        goto out;
-    }
-    if (!e) {
-        if (content_instance_selected(c, aid, len)) {
-            r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-            goto out;
-        }
-        e = store_instance_delete(c->nvm, aid, len);
-        if (!e)
-            reply_ok(c, r);
-        goto out;
-    }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = store_package_get(c->nvm, aid, len, &p);
-    if (!e && !domain_owns(&self, p.sd, p.sd_len, PRIV2_GLOBAL_DELETE)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-        goto out;
-    }
-    if (!e) {
-        e = delete_package(c, a, aid, len, r);
-        goto out;
-    }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = registry_sd_get(c->nvm, aid, len, &sd);
-    if (!e) {
-        e = domain_delete(c, &self, &sd, &r->sw);
-        if (!e && r->sw == SEAM_SW_SUCCESS)
-            reply_ok(c, r);
-    }
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-    }
-out:
-    if (!e && r->sw == SEAM_SW_SUCCESS)
-        e = upgrade_tidy_all(c); /* U9: the temporary space goes when it empties */
     return e;
 }
