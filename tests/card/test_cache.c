@@ -299,6 +299,57 @@ static void an_extradited_instance_keeps_its_memory(void **state) {
     on_and_off(*state, extradite_kept);
 }
 
+/* The combined INSTALL of purse_pkg from apps/name.wasm: INSTALL 0E 01, the LOAD blocks,
+   then the final 0E 03 of instance inst with C9 params, a failed write armed at its write
+   point fail (0: none); returns the final's SW. */
+static uint16_t combined(seam_card *card, const char *name, const uint8_t *inst,
+                         const uint8_t *params, size_t params_len, uint64_t fail) {
+    size_t len = 0;
+    uint8_t *file = read_app(name, &len);
+    assert_int_equal(combined_for_load(card, purse_pkg, sizeof purse_pkg), 0x9000);
+    assert_int_equal(load_blocks(card, file, len), 0x9000);
+    free(file);
+    if (fail)
+        assert_int_equal(seam_nvm_fault_set(seam_card_nvm(card), SEAM_NVM_FAULT_FAIL, fail),
+                         SEAM_OK);
+    return combined_final(card, NULL, 0, purse_cls, sizeof purse_cls, inst, 7, params, params_len);
+}
+
+/* Purse 1.0 stored by a combined INSTALL whose final command rolls back (the applet's
+   install refuses its PIN; then a failed write at each write point of that command, the
+   power on): its module was translated from bytes that were never committed and must
+   not stay in RAM. Purse 2.0, stored next under the same package AID by a combined
+   INSTALL, must run its own code (GET LIMIT), not 1.0's. */
+static void a_rolled_back_package_leaves_no_module_behind(void **state) {
+    fixture *f = *state;
+    static const uint8_t bad_pin[] = {1, '1'}; /* the purse's install answers 6A80 */
+    power_on(f->card);
+    open_channel(f->card);
+    for (uint64_t n = 0;; n++) {
+        uint8_t before[32], after[32];
+        fingerprint(f->card, before);
+        uint16_t sw = n ? combined(f->card, "purse", purse_a, pin_1234, sizeof pin_1234, n)
+                        : combined(f->card, "purse", purse_a, bad_pin, sizeof bad_pin, 0);
+        assert_int_equal(seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_OFF, 0),
+                         SEAM_OK);
+        if (sw == 0x9000)
+            break; /* no write point left to fail */
+        fingerprint(f->card, after);
+        assert_memory_equal(before, after, 32); /* the final command left nothing */
+        open_channel(f->card);                  /* a failed command may have ended the session */
+        assert_int_equal(combined(f->card, "purse_v2", purse_a, pin_1234, sizeof pin_1234, 0),
+                         0x9000);
+        assert_int_equal(select_on(f->card, 0, purse_a), 0x9000);
+        assert_int_equal(SAY(f->card, 0x00, 0x71, 0x00, 0x00, 0x00), 0x9000); /* 2.0 */
+        open_channel(f->card); /* the ISD selected again */
+        assert_int_equal(delete_aid(f->card, purse_pkg, sizeof purse_pkg, 0x80), 0x9000);
+        assert_true(n < 100);
+    }
+    /* 1.0, committed at last: it runs 1.0 */
+    assert_int_equal(select_on(f->card, 0, purse_a), 0x9000);
+    assert_int_equal(SAY(f->card, 0x00, 0x71, 0x00, 0x00, 0x00), 0x6D00);
+}
+
 /* ---- failures ------------------------------------------------------------------------------ */
 
 /* A SELECT that takes a kept purse back and fails at its commit: the card is as before
@@ -405,6 +456,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(a_deleted_package_is_never_run_again, setup, teardown),
         cmocka_unit_test_setup_teardown(an_upgrade_leaves_no_old_code_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(an_extradited_instance_keeps_its_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_rolled_back_package_leaves_no_module_behind, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_failed_select_leaves_nothing_stale, setup, teardown),
         cmocka_unit_test_setup_teardown(a_personalized_instance_is_not_taken_from_ram, setup,
                                         teardown),
