@@ -102,7 +102,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     if (!e) /* kept since it was deselected, as committed (card_cache.h) */
         applet = applet_unpark(c, &inst, &module);
     if (!e && !applet)
-        e = instance_module(c, &inst, &module);
+        e = instance_module_ref(c, &inst, &module);
     if (!e && !applet)
         e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
     if (!e && !applet)

@@ -15,7 +15,7 @@
 
 #define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
 
-seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_module **out) {
+seam_err instance_module_ref(seam_card *c, const store_instance *inst, seam_wasm_module **out) {
     return module_get(c, inst->space, inst->package, inst->package_len, out);
 }
 
@@ -52,7 +52,7 @@ seam_err instance_load(seam_card *c, const uint8_t *aid, size_t len, instance_lo
     li->card = c;
     e = store_instance_get(c->nvm, aid, len, &li->record);
     if (!e)
-        e = instance_module(c, &li->record, &li->module);
+        e = instance_module_ref(c, &li->record, &li->module);
     if (!e)
         e = store_image_read(c->nvm, aid, len, li->record.pages, &image);
     if (!e)
@@ -168,7 +168,7 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
     int32_t quota = 0;
     seam_err e;
     li->card = c;
-    e = instance_module(c, &li->record, &li->module);
+    e = instance_module_ref(c, &li->record, &li->module);
     *sw = SEAM_SW_UNKNOWN;
     li->restore.nvm = c->nvm;
     restore_identity_make(&li->restore.id, li->record.sd, li->record.sd_len, li->record.aid,
