@@ -99,7 +99,7 @@ static size_t load(bench *b, const char *path, bool load_only) {
     in.c9 = purse_pin;
     in.c9_len = sizeof purse_pin;
     seam_gp_aid_set(&in.applet, purse_aid, sizeof purse_aid);
-    b->block = seam_gp_block_size(b->gp);
+    b->block = seam_gp_load_block_size(b->gp);
     expect_ok(load_only ? "INSTALL [for load] + LOAD" : "INSTALL 0E 01 + LOAD + INSTALL 0E 03",
               seam_gp_install_package(b->gp, &in, &sw), &sw);
     free(module);
@@ -127,6 +127,9 @@ int main(int argc, char **argv) {
         seam_card_power_on(b.card, atr, sizeof atr, &atr_len) || seam_link_card(b.card, &b.link) ||
         seam_gp_new(&b.link, &b.gp))
         die("card create", 0);
+    /* as a PC/SC host does: the card's ATR tells the library it takes extended LOAD blocks */
+    if (seam_gp_set_atr(b.gp, atr, atr_len))
+        die("the card's ATR", 0);
     seam_nvm *nvm = seam_card_nvm(b.card);
     open_channel(&b);
     size_t module = load(&b, argv[1], false);

@@ -91,6 +91,9 @@ typedef struct {
 typedef struct {
     seam_wasm_module *module;
     seam_applet *applet;
+    uint8_t aid[REGISTRY_AID_MAX]; /* the instance, and its committed memory size */
+    uint8_t aid_len;
+    uint32_t pages;
 } card_retired;
 
 /*
@@ -107,6 +110,61 @@ typedef struct {
     card_retired retired[2 * CHANNELS];
     size_t retired_count;
 } card_saved;
+
+/*
+ * The card's RAM caches (content/card_cache.c): what commands would otherwise
+ * read and decrypt, or decode, validate and translate, again and again. They
+ * hold committed state only: whatever a command writes is dropped from them
+ * when it writes it, and nothing is added to them once the running command
+ * has changed it, so a rollback never leaves them stale (docs/card.md, "RAM
+ * caches"). RAM only, per card object.
+ */
+#define CARD_MODULES_MAX      8u          /* translated modules kept */
+#define CARD_MODULES_BYTES    (16u << 20) /* their estimated host bytes (64 per wasm byte) */
+#define CARD_MODULE_HOST_COST 64u
+
+/* A package's translated module, shared by the applets made from it. */
+typedef struct {
+    seam_wasm_module *module; /* NULL: a free entry */
+    uint8_t space;            /* the package's space and AID: the key */
+    uint8_t aid[REGISTRY_AID_MAX];
+    uint8_t aid_len;
+    bool stale;    /* its package was deleted, moved or replaced: never handed out again,
+                      freed when its last applet goes */
+    uint32_t refs; /* applets (and loaded instances) using it */
+    uint64_t used; /* when it was last handed out (least recently used goes first) */
+    size_t cost;   /* estimated host bytes */
+} card_module_entry;
+
+/* A deselected applet kept as its last commit left it, for the next SELECT of its
+   instance; dropped by any command that may change content (docs/card.md). */
+#define CARD_PARKED_MAX 4u
+typedef struct {
+    seam_applet *applet;           /* NULL: a free entry */
+    seam_wasm_module *module;      /* its module reference */
+    uint8_t aid[REGISTRY_AID_MAX]; /* the instance */
+    uint8_t aid_len;
+    uint32_t pages; /* its committed memory size */
+    uint64_t used;
+} card_parked;
+
+typedef struct {
+    bool off; /* seam_card_set_cache(false): nothing is kept */
+    /* the card record (read by every command's dispatch) */
+    bool record_valid;
+    registry_card record;
+    bool record_changed; /* the running command wrote it: not cached again before it ends */
+    /* translated modules */
+    card_module_entry modules[CARD_MODULES_MAX];
+    uint64_t tick;
+    bool packages_changed; /* the running command wrote a package: no new entry before it ends */
+    /* the nvm's write points when the card's last transaction ended: any other number at
+       the next command means the image was written behind the card (seam_card_nvm) */
+    uint64_t write_points;
+    /* deselected applets, as committed (content/card_cache.c: applet_park) */
+    card_parked parked[CARD_PARKED_MAX];
+    seam_card_cache_stats stats;
+} card_caches;
 
 /* The card object's applet diagnostics (content/card_diag.c): its profile (from its
    image), where events go (seam_card_set_diag), the fuel its applets spent. RAM only. */
@@ -132,6 +190,7 @@ struct seam_card {
     uint8_t wrapped[CARD_WRAPPED_MAX];    /* response data after secure messaging */
     seam_card_traffic traffic;            /* byte counters (seam_card_transmit), RAM only */
     card_diag_state diag; /* the profile, applet diagnostics, fuel (content/card_diag.c) */
+    card_caches caches;   /* content/card_cache.c */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */
@@ -189,8 +248,10 @@ void card_response_drop(channel *ch);
    commit, or a refusal); returns e, or SEAM_ERR_NVM_POWER_CUT when the rollback met one. */
 seam_err card_transaction_end(seam_card *c, seam_err e);
 
-/* Takes the applet (and module) a command took off a channel: true when a command is
-   running and keeps them until it ends (transmit.c); false: the caller frees them. */
-bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet);
+/* Takes the applet (and module) of instance aid, committed memory size pages, that a
+   command took off a channel: true when a command is running and keeps them until it
+   ends (transmit.c); false: the caller frees them. */
+bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet, const uint8_t *aid,
+                 size_t aid_len, uint32_t pages);
 
 #endif

@@ -47,6 +47,7 @@
 
 #include "card_int.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "card/gp/gp.h"
 #include "card/iso/apdu.h"
 #include "card/iso/sw.h"
@@ -188,6 +189,8 @@ static seam_err through_session(seam_card *c, channel *ch, const command_row *ro
         r->sw = SEAM_SW_WRONG_P1P2; /* chain too long */
         return SEAM_OK;
     }
+    if (row->flags & CMD_CONTENT) /* it may change what a kept applet stands for */
+        applets_parked_drop(c);
     if (cmd->lifecycle == CARD_LOCKED && (row->flags & CMD_CONTENT)) {
         chain_abort(&ch->chain);
         if (row->refused)
@@ -222,7 +225,7 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const seam
     const command_row *row = row_of(a, cls->proprietary);
     card_command cmd = {.apdu = *a};
     registry_card card;
-    seam_err e = registry_card_get(c->nvm, &card);
+    seam_err e = card_record_get(c, &card); /* every command: from RAM */
     *out = (card_outcome){.sm = CARD_SM_UNTOUCHED};
     if (e)
         return e;

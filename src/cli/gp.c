@@ -273,6 +273,8 @@ int gp_connect(gp_session *s, const char *action) {
     e = seam_gp_link_power_on(&s->link, s->atr, sizeof s->atr, &s->atr_len);
     if (!e)
         e = seam_gp_new(&s->link, &s->gp);
+    if (!e) /* extended LOAD blocks when the card announces extended lengths */
+        (void)seam_gp_set_atr(s->gp, s->atr, s->atr_len);
     if (e) {
         fprintf(stderr, "seam gp: the card does not power on: %s\n", seam_err_str(e));
         return 1;

@@ -35,16 +35,16 @@ seam_err seam_gp_set_status(seam_gp *gp, uint8_t scope, uint8_t state, const uin
 
 seam_err seam_gp_load(seam_gp *gp, const uint8_t *load_file, size_t len,
                       seam_gp_progress_fn progress, void *progress_ctx, uint16_t *sw) {
-    size_t block = seam_gp_block_size(gp), count = len ? (len + block - 1) / block : 0;
+    size_t block = seam_gp_load_block_size(gp), count = len ? (len + block - 1) / block : 0;
     seam_err e = SEAM_OK;
     if (!load_file || count == 0 || count > 256)
         return SEAM_ERR_ARG;
     *sw = 0x9000;
     for (size_t b = 0; b < count && !e && *sw == 0x9000; b++) {
-        uint8_t cmd[5 + 255 + 1];
+        uint8_t cmd[SEAM_GP_APDU_MAX];
         size_t part = b + 1 < count ? block : len - b * block, n = 0;
-        e = seam_gp_build_load((uint8_t)b, b + 1 == count, load_file + b * block, part, cmd,
-                               sizeof cmd, &n);
+        e = seam_gp_build_load_extended((uint8_t)b, b + 1 == count, load_file + b * block, part,
+                                        cmd, sizeof cmd, &n);
         if (!e)
             e = gp_exchange(gp, cmd, n, sw);
         if (!e && *sw == 0x9000 && progress)

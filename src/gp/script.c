@@ -437,6 +437,8 @@ static void do_power(runner *r) {
         fail(r, ".power: the card did not power on: %s", seam_err_str(e));
     else
         emit_hex(r, SEAM_GP_SCRIPT_NOTE, "  ATR ", atr, atr_len, NULL, 0);
+    if (!e)
+        (void)seam_gp_set_atr(r->gp, atr, atr_len);
 }
 
 /* Checks a directive's files without sending anything (check_only). */
@@ -573,6 +575,7 @@ seam_err seam_gp_script_run(seam_gp_link *link, const seam_gp_script_options *op
             e = seam_gp_new(&r->counting, &r->gp);
         if (e)
             goto out;
+        (void)seam_gp_set_atr(r->gp, atr, atr_len); /* extended LOADs if the card says so */
         seam_gp_set_trace(r->gp, options->trace, options->trace_ctx);
     }
     read_lines(r, f);

@@ -47,6 +47,7 @@
 #include "gp.h"
 #include "gp_content.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "card/content/card_diag.h"
 #include "card/content/domains.h"
 #include "gp_perso.h"
@@ -239,6 +240,7 @@ static seam_err load_check(seam_card *c, store_package *p, size_t *offset, reply
         goto out;
     if (seam_wasm_module_new(b + hdr, len, &module, NULL, 0) != SEAM_OK)
         goto out;
+    c->caches.stats.modules_built++;
     if (seam_package_read(module, &info) != SEAM_OK || info.aid.len != c->load.aid_len ||
         memcmp(info.aid.bytes, c->load.aid, info.aid.len))
         goto out;
@@ -282,6 +284,7 @@ static seam_err load_finish(seam_card *c, reply *r) {
         c->load.module_offset = offset;
         c->load.held = true;
     } else {
+        module_forget(c, SPACE_USEFUL, p.aid, p.aid_len); /* a package of that AID, replaced */
         e = store_package_put(c->nvm, &p, c->load.bytes + offset, c->load.len - offset);
     }
     if (!e)
@@ -493,6 +496,9 @@ static seam_err install_final(seam_card *c, channel *ch, const registry_sd *self
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         goto out;
     }
+    /* stored, and installed from, in this transaction: its module is not cached before
+       the command ends (card_cache.h) */
+    module_forget(c, SPACE_USEFUL, c->load.package.aid, c->load.package.aid_len);
     e = store_package_put(c->nvm, &c->load.package, c->load.bytes + c->load.module_offset,
                           c->load.len - c->load.module_offset);
     if (!e)

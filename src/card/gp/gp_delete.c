@@ -9,6 +9,7 @@
 
 #include "card/card_int.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "card/content/domains.h"
 #include "card/iso/sw.h"
 #include "card/store/package_store.h"
@@ -30,8 +31,10 @@ static seam_err delete_package(seam_card *c, const seam_apdu *a, const uint8_t *
         if (!e)
             e = store_package_instances(c->nvm, aid, len, &count, &inst);
     }
-    if (!e)
+    if (!e) {
+        module_forget(c, SPACE_USEFUL, aid, len); /* its module is never run again */
         e = store_package_delete(c->nvm, aid, len);
+    }
     if (!e)
         gp_reply_ok(c, r);
 out:
