@@ -84,8 +84,9 @@ static uint8_t *read_module(const char *path, size_t *len) {
     return module;
 }
 
-/* INSTALL [for load] and LOAD of the package at path (load_only), or also INSTALL [for
-   install and make selectable] of the purse with PIN 1234; returns the module's size. */
+/* INSTALL [for load] and LOAD of the package at path (load_only), or the combined INSTALL
+   [for load, install and make selectable] (0E 01, LOAD, 0E 03) of the purse with PIN 1234;
+   returns the module's size. */
 static size_t load(bench *b, const char *path, bool load_only) {
     seam_gp_package_install in;
     size_t len = 0;
@@ -98,8 +99,8 @@ static size_t load(bench *b, const char *path, bool load_only) {
     in.c9 = purse_pin;
     in.c9_len = sizeof purse_pin;
     seam_gp_aid_set(&in.applet, purse_aid, sizeof purse_aid);
-    b->block = seam_gp_block_size(b->gp);
-    expect_ok(load_only ? "INSTALL [for load] + LOAD" : "INSTALL + LOAD + INSTALL",
+    b->block = seam_gp_load_block_size(b->gp);
+    expect_ok(load_only ? "INSTALL [for load] + LOAD" : "INSTALL 0E 01 + LOAD + INSTALL 0E 03",
               seam_gp_install_package(b->gp, &in, &sw), &sw);
     free(module);
     return len;
@@ -126,6 +127,9 @@ int main(int argc, char **argv) {
         seam_card_power_on(b.card, atr, sizeof atr, &atr_len) || seam_link_card(b.card, &b.link) ||
         seam_gp_new(&b.link, &b.gp))
         die("card create", 0);
+    /* as a PC/SC host does: the card's ATR tells the library it takes extended LOAD blocks */
+    if (seam_gp_set_atr(b.gp, atr, atr_len))
+        die("the card's ATR", 0);
     seam_nvm *nvm = seam_card_nvm(b.card);
     open_channel(&b);
     size_t module = load(&b, argv[1], false);

@@ -10,7 +10,9 @@
 # Then the card bench (bench/card_bench.c, built here against SEAM's
 # libseam.a): the purse applet loaded and installed in a card image, and the
 # rate and NVM cost of purse DEBIT APDUs, in-process and, when pcscd and
-# pyscard answer, through pcscd and vpcd (bench/card_vpcd.sh).
+# pyscard answer, through pcscd and vpcd (bench/card_vpcd.sh); and the card's
+# hot paths (bench/card_paths.c), each against the same work with the card's
+# RAM caches off.
 #
 # The engine rows (bench/engine.sh): the fuel metering overhead on coremix, and
 # EEMBC CoreMark under seam against wasm3 and native, when their builds are
@@ -19,6 +21,7 @@
 # usage: bench/run.sh [PROGRAM...]      (default: all of them)
 # environment: SEAM (default build/release/seam or build/release/src/cli/seam), CC (cc), WASM_CC (clang),
 #              WASI_SYSROOT (/usr), BENCH_OUT (build/bench), CARD_DEBITS (500 in-process),
+#              CARD_PATHS_ROUNDS (5 interleaved rounds of bench/card_paths.c, 1..16),
 #              COREMARK_WASM, COREMARK_NATIVE, WASM3 and the knobs of bench/engine.sh
 set -eu
 
@@ -131,6 +134,21 @@ if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_bench" bench
     fi
 else
     echo "bench: the card bench failed" >&2
+    failed=1
+fi
+
+# The card's hot paths (bench/card_paths.c): read-only APDUs, SELECT + one command, a
+# migration of 2 SDs x 32 purses, the bytes of an update; each timing against the same
+# loop with the card's RAM caches off, medians of CARD_PATHS_ROUNDS interleaved rounds.
+echo
+echo "card: hot paths, caches on against off (bench/card_paths.c)"
+if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_paths" bench/card_paths.c \
+    "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm $(pkg-config --libs libpcsclite) &&
+    "$OUT/card_paths" "$build_dir/apps/purse.wasm" "$build_dir/apps/purse_v2.wasm" \
+        "${CARD_PATHS_ROUNDS:-5}" >"$OUT/card_paths.out"; then
+    keep_rows "$OUT/card_paths.out"
+else
+    echo "bench: the card paths bench failed" >&2
     failed=1
 fi
 

@@ -15,6 +15,8 @@
  *           pub || sig || verify result (1 byte) || verify of a flipped digest
  *   INS 14  answers P1 random bytes
  *   INS 15  transient P1 (kind): P2 = 0 reads 4 bytes at 0, P2 = 1 writes data at 0
+ *   INS 16  linear memory at 0x400, inside the shadow stack (scratch): P2 = 0 reads 4
+ *           bytes there, P2 = 1 writes the data there
  */
 #include "seam/applet.h"
 
@@ -114,6 +116,20 @@ SEAM_ENTRY(process) uint32_t process(void) {
     case 0x06:
         seam_transient_put(SEAM_TRANSIENT_RESET, SEAM_TRANSIENT_SIZE - 2, cmd.data, 4);
         break;
+    case 0x16: {
+        volatile uint8_t *scratch = (volatile uint8_t *)0x400;
+        for (uint32_t i = 0; i < 4; i++) {
+            if (cmd.p2 == 1) {
+                scratch[i] = i < cmd.nc ? cmd.data[i] : 0;
+            } else {
+                out[i] = scratch[i];
+            }
+        }
+        if (cmd.p2 != 1) {
+            seam_apdu_send(out, sizeof out);
+        }
+        break;
+    }
     case 0x10:
     case 0x11:
     case 0x12:

@@ -216,6 +216,22 @@ char *seam_card_diag_format(const seam_card_diag *event, char *buf, size_t size)
    of one command is the difference across its seam_card_transmit. */
 uint64_t seam_card_applet_fuel(const seam_card *card);
 
+/* What the card object's RAM caches did since it was created or opened (RAM only, like
+   the byte counters; docs/card.md, "RAM caches"). */
+typedef struct {
+    uint64_t modules_built;  /* package modules decoded, validated and translated */
+    uint64_t module_hits;    /* a package's module found already translated */
+    uint64_t applets_reused; /* a SELECT that found the instance still in RAM, as committed */
+} seam_card_cache_stats;
+
+/* Copies the cache counters of card into *out. */
+void seam_card_cache_stats_get(const seam_card *card, seam_card_cache_stats *out);
+
+/* Turns the card object's RAM caches on (the default) or off (what they hold is dropped,
+   and every command reads, decodes and translates again, as before they existed), for
+   benchmarks and tests that compare both. Responses and the image never differ. */
+void seam_card_set_cache(seam_card *card, bool on);
+
 /* The card's nvm, for fault injection and accounting in tests and benches. */
 seam_nvm *seam_card_nvm(seam_card *card);
 

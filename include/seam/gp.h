@@ -110,8 +110,9 @@ typedef enum {
 const char *seam_gp_lifecycle_text(seam_gp_scope scope, uint8_t lifecycle, char *buf, size_t size);
 
 /* Words for the command a header (CLA INS P1 P2, as seam_gp_last_command gives it)
-   names, written into buf: "INSTALL [for load]", "LOAD block 3", "DELETE", or
-   "the command 80 F0 40 80" for one without a name here. */
+   names, written into buf: "INSTALL [for load]", "INSTALL [for load, install and make
+   selectable] (first, P2 01)", "LOAD block 3", "DELETE", or "the command 80 F0 40 80"
+   for one without a name here (96 bytes hold any). */
 const char *seam_gp_command_text(const uint8_t header[4], char *buf, size_t size);
 
 /* What a MANAGE ELF UPGRADE status byte means ("waiting for the new package"); never NULL. */
@@ -218,6 +219,11 @@ seam_err seam_gp_build_install(const seam_gp_install_fields *in, uint8_t *out, s
 /* LOAD block number block (80 E8 00|80 block Lc data 00); last sets P1 80. len 1..255. */
 seam_err seam_gp_build_load(uint8_t block, bool last, const uint8_t *data, size_t len, uint8_t *out,
                             size_t cap, size_t *out_len);
+
+/* seam_gp_build_load for a card that takes extended lengths: len 1..SEAM_GP_COMMAND_MAX,
+   extended (80 E8 P1 block 00 hh ll data 00 00) above 255 bytes, short up to 255. */
+seam_err seam_gp_build_load_extended(uint8_t block, bool last, const uint8_t *data, size_t len,
+                                     uint8_t *out, size_t cap, size_t *out_len);
 
 /* DELETE of card content (80 E4 00 00|80 Lc 4F aid [9E token] 00); related
    deletes what depends on it too (a package's instances). */
@@ -448,6 +454,25 @@ size_t seam_gp_block_size(const seam_gp *gp);
    size), for hosts whose cards or figures want smaller blocks. SEAM_ERR_ARG above 255. */
 seam_err seam_gp_set_block_size(seam_gp *gp, size_t max);
 
+/*
+ * Tells the session the card's ATR (from the link's power on or reset): when
+ * its card capabilities (historical bytes, compact-TLV tag 7, third byte b7:
+ * ISO/IEC 7816-4 8.1.1.2.7) announce extended Lc and Le, LOAD blocks become
+ * extended APDUs (seam_gp_load_block_size); anything else, short ones, as
+ * without an ATR. Errors: SEAM_ERR_MALFORMED (not an ATR: short blocks).
+ */
+seam_err seam_gp_set_atr(seam_gp *gp, const uint8_t *atr, size_t len);
+
+/*
+ * The data of one LOAD block: with a card that announced extended lengths
+ * (seam_gp_set_atr) and no cap set (seam_gp_set_block_size), as much as fits
+ * in SEAM_GP_COMMAND_MAX bytes once the channel added its padding and C-MAC
+ * (4096, 4088 with C-MAC, 4072 with C-DEC), sent as one extended APDU with one
+ * C-MAC (over CLA INS P1 P2 00 hh ll and the data, as the card checks it); else
+ * seam_gp_block_size.
+ */
+size_t seam_gp_load_block_size(const seam_gp *gp);
+
 /* Sets the most data of one block of a GP chain (1..255; 0: 255, the default): INSTALL,
    DELETE and PUT KEY longer than that are chained (for cards with small buffers, and
    tests of chaining). SEAM_ERR_ARG above 255. */
@@ -461,7 +486,7 @@ void seam_gp_set_response_chaining(seam_gp *gp, bool follow);
 /* INSTALL [for ...] as *in says (seam_gp_build_install), through the channel. */
 seam_err seam_gp_install(seam_gp *gp, const seam_gp_install_fields *in, uint16_t *sw);
 
-/* LOADs load_file[0..len) (C4 ...) in blocks of seam_gp_block_size, numbered
+/* LOADs load_file[0..len) (C4 ...) in blocks of seam_gp_load_block_size, numbered
    from 00; at most 256 blocks (SEAM_ERR_ARG beyond). progress may be NULL. */
 seam_err seam_gp_load(seam_gp *gp, const uint8_t *load_file, size_t len,
                       seam_gp_progress_fn progress, void *progress_ctx, uint16_t *sw);
@@ -478,17 +503,22 @@ typedef struct {
     size_t privileges_len; /* 0, 1 or 3 */
     const uint8_t *c9;     /* the application's install parameters (C9's value) */
     size_t c9_len;
-    bool load_only; /* stop after LOAD */
+    bool load_only; /* INSTALL [for load] (02) and LOAD only: the package, no instance */
+    /* INSTALL [for load] (02), LOAD, INSTALL [for install and make selectable] (0C)
+       instead of the combined sequence, for cards that do not take P1 0E */
+    bool separate;
     seam_gp_progress_fn progress;
     void *progress_ctx;
 } seam_gp_package_install;
 
 /*
- * Loads and installs a package: INSTALL [for load], LOAD, INSTALL [for install
- * and make selectable] (P1 02, LOADs, P1 0C: what the card accepts for the
- * combined [load, install and make selectable]). The file is checked first
- * (SEAM_ERR_GP_PACKAGE, nothing sent); a refusal stops at that command with its
- * SW, and seam_gp_last_command tells which it was.
+ * Loads and installs a package with the combined INSTALL [for load, install and
+ * make selectable]: P1 0E P2 01 (the for-load layout), the LOADs, P1 0E P2 03
+ * (the for-install layout, naming the package), so that the card stores the
+ * package and its instance together or not at all. load_only sends INSTALL [for
+ * load] (02) and the LOADs; separate sends 02, the LOADs, then 0C. The file is
+ * checked first (SEAM_ERR_GP_PACKAGE, nothing sent); a refusal stops at that
+ * command with its SW, and seam_gp_last_command tells which it was.
  */
 seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in, uint16_t *sw);
 

@@ -296,6 +296,22 @@ seam_err seam_wasm_instantiate(seam_wasm_store *store, const seam_wasm_module *m
                                const seam_wasm_instance_options *options, seam_wasm_instance **out,
                                seam_wasm_trap *trap, char *err_text, size_t err_text_size);
 
+/*
+ * Puts everything of instance but its memories back as seam_wasm_instantiate
+ * with a memory image (options->memory_image) left it, reusing its objects:
+ * its own globals get their initial values, its own tables their initial size
+ * with the active element segments written again, and each segment is dropped
+ * or not as instantiation leaves it. Its memories keep their bytes and size
+ * (the embedder knows them, e.g. equal to the image it would instantiate
+ * with) and the start function is not run. Imported objects are not touched.
+ * Meant for an embedder that keeps an instance between uses instead of
+ * making it again (the card's deselected applets, docs/card.md "RAM caches").
+ * Errors: SEAM_ERR_WASM_TRAP (an active element segment no longer fits its
+ * table, which cannot happen to an instance of a module without imported
+ * tables); SEAM_ERR_ARG for NULL.
+ */
+seam_err seam_wasm_instance_reset(seam_wasm_instance *instance);
+
 /* Looks up an export by its exact name. Errors: SEAM_ERR_WASM_EXPORT when absent. */
 seam_err seam_wasm_instance_export(const seam_wasm_instance *instance, seam_wasm_name name,
                                    seam_wasm_extern *out);

@@ -40,6 +40,7 @@
 #include "card/iso/apdu.h"
 #include "card_int.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "card/store/package_store.h"
 #include "card/upgrade/upgrade.h"
 #include "card/store/registry.h"
@@ -174,6 +175,7 @@ void seam_card_close(seam_card *c) {
     if (!c)
         return;
     seam_card_power_off(c);
+    card_cache_flush(c); /* nothing uses a module any more: all go */
     seam_nvm_close(c->nvm);
     free(c);
 }
@@ -207,6 +209,7 @@ seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t 
     if (atr_size < sizeof atr_body + 1)
         return SEAM_ERR_BUFFER_SMALL;
     seam_card_power_off(c);
+    card_cache_command_begin(c);
     seam_err e = seam_nvm_begin(c->nvm); /* a clean-up that waited for a deselection */
     if (!e)
         e = upgrade_tidy_all(c);
@@ -329,10 +332,14 @@ seam_err card_select(seam_card *c, channel *ch, const card_command *cmd, reply *
         s.after = ch->selected;
         s.after_len = ch->selected_len;
     }
-    seam_err e = seam_nvm_foreach(c->nvm, REGISTRY_SD, NULL, 0, visit_selectable, &s);
+    /* only the records whose AID starts with the one given: a SELECT reads (and decrypts)
+       what it may select, not every SD and instance of the card; the current selection,
+       for "next occurrence", matters only when it starts with it too */
+    seam_err e =
+        seam_nvm_foreach(c->nvm, REGISTRY_SD, s.prefix, s.prefix_len, visit_selectable, &s);
     if (!e && !s.found_len) { /* then the applet instances, after the security domains */
         s.instances = true;
-        e = seam_nvm_foreach(c->nvm, STORE_INSTANCE, NULL, 0, visit_selectable, &s);
+        e = seam_nvm_foreach(c->nvm, STORE_INSTANCE, s.prefix, s.prefix_len, visit_selectable, &s);
     }
     if (!e && s.found_len && locked)
         e = final_application(c, s.found, s.found_len, &final);

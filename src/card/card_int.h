@@ -15,6 +15,7 @@
 #include "card/iso/apdu.h"
 #include "card/iso/chain.h"
 #include "card/applet/applet_runtime.h"
+#include "card/store/package_store.h"
 #include "card/store/registry.h"
 #include "card/store/restore_records.h"
 #include "card/sm/scp03.h"
@@ -59,12 +60,16 @@ typedef struct {
     seam_apdu_remainder remainder;
 } channel;
 
-/* A load in progress (INSTALL [for load] then LOAD blocks), in memory only:
-   a power cut or reset before the last block leaves nothing behind. It belongs
+/* A load in progress (INSTALL [for load] then LOAD blocks; or the combined
+   INSTALL 0E 01, LOAD blocks, INSTALL 0E 03), in memory only: a power cut or
+   reset before the command that stores it leaves nothing behind. It belongs
    to the SD that began it, on its channel and in its secure channel session
-   (the host || card challenge names it): a LOAD from anywhere else ends it. */
+   (the host || card challenge names it): a LOAD or final INSTALL from anywhere
+   else ends it (gp/gp_content.c has its states). */
 typedef struct {
     bool active;
+    bool combined; /* begun by INSTALL 0E 01: its last block stores nothing */
+    bool held;     /* combined, its last block checked: the package waits for INSTALL 0E 03 */
     uint8_t channel;
     uint8_t sd[REGISTRY_AID_MAX]; /* the SD that sent INSTALL [for load]: the owner */
     uint8_t sd_len;
@@ -76,12 +81,19 @@ typedef struct {
     uint8_t hash_len; /* 0: none given */
     uint8_t *bytes;
     size_t len, cap;
+    /* held: the package record the final INSTALL stores, and where in bytes the
+       module starts (after C4 and its length) */
+    store_package package;
+    size_t module_offset;
 } content_load;
 
 /* An applet instance a command took off its channel, kept until the command ends. */
 typedef struct {
     seam_wasm_module *module;
     seam_applet *applet;
+    uint8_t aid[REGISTRY_AID_MAX]; /* the instance, and its committed memory size */
+    uint8_t aid_len;
+    uint32_t pages;
 } card_retired;
 
 /*
@@ -98,6 +110,61 @@ typedef struct {
     card_retired retired[2 * CHANNELS];
     size_t retired_count;
 } card_saved;
+
+/*
+ * The card's RAM caches (content/card_cache.c): what commands would otherwise
+ * read and decrypt, or decode, validate and translate, again and again. They
+ * hold committed state only: whatever a command writes is dropped from them
+ * when it writes it, and nothing is added to them once the running command
+ * has changed it, so a rollback never leaves them stale (docs/card.md, "RAM
+ * caches"). RAM only, per card object.
+ */
+#define CARD_MODULES_MAX      8u          /* translated modules kept */
+#define CARD_MODULES_BYTES    (16u << 20) /* their estimated host bytes (64 per wasm byte) */
+#define CARD_MODULE_HOST_COST 64u
+
+/* A package's translated module, shared by the applets made from it. */
+typedef struct {
+    seam_wasm_module *module; /* NULL: a free entry */
+    uint8_t space;            /* the package's space and AID: the key */
+    uint8_t aid[REGISTRY_AID_MAX];
+    uint8_t aid_len;
+    bool stale;    /* its package was deleted, moved or replaced: never handed out again,
+                      freed when its last applet goes */
+    uint32_t refs; /* applets (and loaded instances) using it */
+    uint64_t used; /* when it was last handed out (least recently used goes first) */
+    size_t cost;   /* estimated host bytes */
+} card_module_entry;
+
+/* A deselected applet kept as its last commit left it, for the next SELECT of its
+   instance; dropped by any command that may change content (docs/card.md). */
+#define CARD_PARKED_MAX 4u
+typedef struct {
+    seam_applet *applet;           /* NULL: a free entry */
+    seam_wasm_module *module;      /* its module reference */
+    uint8_t aid[REGISTRY_AID_MAX]; /* the instance */
+    uint8_t aid_len;
+    uint32_t pages; /* its committed memory size */
+    uint64_t used;
+} card_parked;
+
+typedef struct {
+    bool off; /* seam_card_set_cache(false): nothing is kept */
+    /* the card record (read by every command's dispatch) */
+    bool record_valid;
+    registry_card record;
+    bool record_changed; /* the running command wrote it: not cached again before it ends */
+    /* translated modules */
+    card_module_entry modules[CARD_MODULES_MAX];
+    uint64_t tick;
+    bool packages_changed; /* the running command wrote a package: no new entry before it ends */
+    /* the nvm's write points when the card's last transaction ended: any other number at
+       the next command means the image was written behind the card (seam_card_nvm) */
+    uint64_t write_points;
+    /* deselected applets, as committed (content/card_cache.c: applet_park) */
+    card_parked parked[CARD_PARKED_MAX];
+    seam_card_cache_stats stats;
+} card_caches;
 
 /* The card object's applet diagnostics (content/card_diag.c): its profile (from its
    image), where events go (seam_card_set_diag), the fuel its applets spent. RAM only. */
@@ -123,6 +190,7 @@ struct seam_card {
     uint8_t wrapped[CARD_WRAPPED_MAX];    /* response data after secure messaging */
     seam_card_traffic traffic;            /* byte counters (seam_card_transmit), RAM only */
     card_diag_state diag; /* the profile, applet diagnostics, fuel (content/card_diag.c) */
+    card_caches caches;   /* content/card_cache.c */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */
@@ -180,8 +248,10 @@ void card_response_drop(channel *ch);
    commit, or a refusal); returns e, or SEAM_ERR_NVM_POWER_CUT when the rollback met one. */
 seam_err card_transaction_end(seam_card *c, seam_err e);
 
-/* Takes the applet (and module) a command took off a channel: true when a command is
-   running and keeps them until it ends (transmit.c); false: the caller frees them. */
-bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet);
+/* Takes the applet (and module) of instance aid, committed memory size pages, that a
+   command took off a channel: true when a command is running and keeps them until it
+   ends (transmit.c); false: the caller frees them. */
+bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet, const uint8_t *aid,
+                 size_t aid_len, uint32_t pages);
 
 #endif

@@ -47,6 +47,7 @@
 
 #include "card_int.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "card/gp/gp.h"
 #include "card/iso/apdu.h"
 #include "card/iso/sw.h"
@@ -81,8 +82,9 @@ typedef struct {
     command_level level;
     uint8_t flags;
     card_handler handler; /* NULL: 6D00 */
-    /* called when the command is refused for its level, before any handler */
-    void (*refused)(seam_card *c);
+    /* called when the command is refused before any handler: for its level, or as
+       a CMD_CONTENT row in CARD_LOCKED */
+    void (*refused)(seam_card *c, const seam_apdu *a);
 } command_row;
 
 static const command_row commands[] = {
@@ -105,7 +107,7 @@ static const command_row commands[] = {
     {CLASS_GP, 0xF2, 0x00, 0x00, LEVEL_AUTHENTICATED, 0, gp_get_status, NULL},
     {CLASS_GP, 0xE8, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_load, gp_load_refused},
     {CLASS_GP, 0xE6, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CHAINABLE | CMD_CONTENT, gp_install,
-     NULL},
+     gp_install_refused},
     {CLASS_GP, 0xE4, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CHAINABLE | CMD_CONTENT, gp_delete, NULL},
     {CLASS_GP, 0xE2, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_store_data, NULL},
     {CLASS_GP, 0xEA, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_manage_elf_upgrade, NULL},
@@ -187,8 +189,12 @@ static seam_err through_session(seam_card *c, channel *ch, const command_row *ro
         r->sw = SEAM_SW_WRONG_P1P2; /* chain too long */
         return SEAM_OK;
     }
+    if (row->flags & CMD_CONTENT) /* it may change what a kept applet stands for */
+        applets_parked_drop(c);
     if (cmd->lifecycle == CARD_LOCKED && (row->flags & CMD_CONTENT)) {
         chain_abort(&ch->chain);
+        if (row->refused)
+            row->refused(c, &cmd->apdu);
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;
     }
@@ -206,7 +212,7 @@ static seam_err through_session(seam_card *c, channel *ch, const command_row *ro
     }
     if (row->level == LEVEL_AUTHENTICATED && !out->secured) {
         if (row->refused)
-            row->refused(c);
+            row->refused(c, &cmd->apdu);
         r->sw = SEAM_SW_SECURITY_STATUS;
         return SEAM_OK;
     }
@@ -219,7 +225,7 @@ seam_err card_dispatch(seam_card *c, channel *ch, const seam_apdu *a, const seam
     const command_row *row = row_of(a, cls->proprietary);
     card_command cmd = {.apdu = *a};
     registry_card card;
-    seam_err e = registry_card_get(c->nvm, &card);
+    seam_err e = card_record_get(c, &card); /* every command: from RAM */
     *out = (card_outcome){.sm = CARD_SM_UNTOUCHED};
     if (e)
         return e;

@@ -45,20 +45,26 @@
 #include "card/iso/apdu.h"
 #include "card_int.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "seam/card.h"
 #include "seam/util.h"
 #include "card/iso/sw.h"
 
 /* ---- the RAM saved around a command -------------------------------------------------- */
 
-bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet) {
+bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet, const uint8_t *aid,
+                 size_t aid_len, uint32_t pages) {
     card_saved *s = &c->saved;
     if (!s->running)
         return false;
     /* A command takes at most one applet off each channel; were the list ever full,
        leaking one is safer than freeing what a saved channel may take back. */
-    if (s->retired_count < sizeof s->retired / sizeof s->retired[0])
-        s->retired[s->retired_count++] = (card_retired){module, applet};
+    if (s->retired_count < sizeof s->retired / sizeof s->retired[0]) {
+        card_retired *r = &s->retired[s->retired_count++];
+        *r = (card_retired){.module = module, .applet = applet, .pages = pages};
+        r->aid_len = aid_len <= sizeof r->aid ? (uint8_t)aid_len : 0;
+        memcpy(r->aid, aid, r->aid_len);
+    }
     return true;
 }
 
@@ -92,12 +98,18 @@ static void ram_forget(seam_card *c) {
     seam_secure_zero(&s->load, sizeof s->load);
 }
 
-/* The command ended (committed or refused): what it took off channels goes. */
-static void ram_end(seam_card *c) {
+/* The command ended (committed or refused): what it took off channels goes, kept in RAM
+   for the next SELECT of its instance when the command committed (card_cache.h). */
+static void ram_end(seam_card *c, bool committed) {
     card_saved *s = &c->saved;
     for (size_t i = 0; i < s->retired_count; i++) {
-        seam_applet_free(s->retired[i].applet);
-        seam_wasm_module_free(s->retired[i].module);
+        card_retired *r = &s->retired[i];
+        if (committed && r->aid_len) {
+            applet_park(c, r->aid, r->aid_len, r->pages, r->module, r->applet);
+        } else {
+            seam_applet_free(r->applet);
+            module_release(c, r->module);
+        }
     }
     for (unsigned i = 0; i < CHANNELS; i++) {
         if (!c->channels[i].open) { /* closed: what waited on it goes with it */
@@ -145,13 +157,13 @@ static void ram_restore(seam_card *c, uint8_t chno, const card_outcome *how) {
     for (unsigned i = 0; i < CHANNELS; i++) { /* applets the command attached */
         if (c->channels[i].applet && !saved_holds(s, c->channels[i].applet)) {
             seam_applet_free(c->channels[i].applet);
-            seam_wasm_module_free(c->channels[i].module);
+            module_release(c, c->channels[i].module);
         }
     }
     for (size_t i = 0; i < s->retired_count; i++) { /* and those it took off and no one had */
         if (!saved_holds(s, s->retired[i].applet)) {
             seam_applet_free(s->retired[i].applet);
-            seam_wasm_module_free(s->retired[i].module);
+            module_release(c, s->retired[i].module);
         }
     }
     memcpy(c->channels, s->channels, sizeof c->channels);
@@ -250,11 +262,13 @@ static seam_err respond_sw(uint16_t sw, uint8_t *out, size_t out_size, size_t *o
 
 seam_err card_transaction_end(seam_card *c, seam_err e) {
     seam_nvm_state state = seam_nvm_get_state(c->nvm);
-    if (state == SEAM_NVM_STATE_WRITE || state == SEAM_NVM_STATE_FAILED) {
+    bool rolled_back = state == SEAM_NVM_STATE_WRITE || state == SEAM_NVM_STATE_FAILED;
+    if (rolled_back) {
         seam_err undone = seam_nvm_rollback(c->nvm);
         if (undone == SEAM_ERR_NVM_POWER_CUT)
             e = undone;
     }
+    card_cache_command_end(c, rolled_back);
     return e;
 }
 
@@ -266,6 +280,7 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
     response_plan plan = {0};
     uint8_t chno = (uint8_t)(ch - c->channels);
     seam_err e = ram_save(c, a, chno);
+    card_cache_command_begin(c);
     if (!e)
         e = seam_nvm_begin(c->nvm);
     if (!e)
@@ -280,7 +295,7 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
         plan = (response_plan){0};
     }
     if (e == SEAM_ERR_NVM_POWER_CUT) {
-        ram_end(c);
+        ram_end(c, false);
         c->dead = true;
         seam_card_power_off(c);
         return e;
@@ -292,7 +307,7 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
         plan.sw = e == SEAM_ERR_NVM_FULL ? SEAM_SW_NOT_ENOUGH_MEMORY : SEAM_SW_UNKNOWN;
         plan.data = c->data;
     } else {
-        ram_end(c);
+        ram_end(c, sw_success(r.sw));
     }
     if (how.untouched && !e)
         return respond_sw(plan.sw, out, out_size, out_len); /* what waits stays */

@@ -209,6 +209,13 @@ seam_err seam_gp_build_load(uint8_t block, bool last, const uint8_t *data, size_
     return command(0xE8, last ? 0x80 : 0x00, block, data, len, true, out, cap, out_len);
 }
 
+seam_err seam_gp_build_load_extended(uint8_t block, bool last, const uint8_t *data, size_t len,
+                                     uint8_t *out, size_t cap, size_t *out_len) {
+    if (len == 0 || len > SEAM_GP_COMMAND_MAX || !data)
+        return SEAM_ERR_ARG;
+    return command(0xE8, last ? 0x80 : 0x00, block, data, len, true, out, cap, out_len);
+}
+
 seam_err seam_gp_build_delete(const uint8_t *aid, size_t len, bool related, const uint8_t *token,
                               size_t token_len, uint8_t *out, size_t cap, size_t *out_len) {
     uint8_t data[2 + SEAM_GP_AID_MAX + 4 + 255];

@@ -21,6 +21,7 @@ struct seam_gp {
     size_t block_cap; /* seam_gp_set_block_size: 0, or the most data of a LOAD / STORE DATA block */
     size_t chain_block; /* seam_gp_set_chain_size: 0 (255), or the data of one chained block */
     bool no_chaining;   /* seam_gp_set_response_chaining(false): 61xx and 6Cxx handed back */
+    bool extended;      /* the card's ATR announced extended Lc and Le (seam_gp_set_atr) */
     size_t data_len;    /* data of the last response, in response[0..data_len) */
     uint8_t wire[GP_WIRE_MAX];
     size_t block_len[64];

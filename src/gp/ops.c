@@ -35,16 +35,16 @@ seam_err seam_gp_set_status(seam_gp *gp, uint8_t scope, uint8_t state, const uin
 
 seam_err seam_gp_load(seam_gp *gp, const uint8_t *load_file, size_t len,
                       seam_gp_progress_fn progress, void *progress_ctx, uint16_t *sw) {
-    size_t block = seam_gp_block_size(gp), count = len ? (len + block - 1) / block : 0;
+    size_t block = seam_gp_load_block_size(gp), count = len ? (len + block - 1) / block : 0;
     seam_err e = SEAM_OK;
     if (!load_file || count == 0 || count > 256)
         return SEAM_ERR_ARG;
     *sw = 0x9000;
     for (size_t b = 0; b < count && !e && *sw == 0x9000; b++) {
-        uint8_t cmd[5 + 255 + 1];
+        uint8_t cmd[SEAM_GP_APDU_MAX];
         size_t part = b + 1 < count ? block : len - b * block, n = 0;
-        e = seam_gp_build_load((uint8_t)b, b + 1 == count, load_file + b * block, part, cmd,
-                               sizeof cmd, &n);
+        e = seam_gp_build_load_extended((uint8_t)b, b + 1 == count, load_file + b * block, part,
+                                        cmd, sizeof cmd, &n);
         if (!e)
             e = gp_exchange(gp, cmd, n, sw);
         if (!e && *sw == 0x9000 && progress)
@@ -58,6 +58,7 @@ seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in,
     seam_gp_install_fields ins;
     uint8_t digest[SEAM_CRYPTO_SHA256_SIZE], *file = NULL;
     size_t file_len = 0;
+    bool combined = !in->load_only && !in->separate;
     seam_err e = seam_gp_package_read(in->module, in->module_len, &pkg, NULL, 0);
     if (e)
         return e;
@@ -69,7 +70,8 @@ seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in,
             return e;
     }
     memset(&ins, 0, sizeof ins);
-    ins.role = SEAM_GP_FOR_LOAD;
+    ins.role = combined ? SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE : SEAM_GP_FOR_LOAD;
+    ins.p2 = combined ? 0x01 : 0x00;
     ins.elf = pkg.aid;
     ins.sd = in->sd;
     ins.hash = in->hash ? digest : NULL;
@@ -87,7 +89,9 @@ seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in,
     if (e || *sw != 0x9000 || in->load_only)
         return e;
     memset(&ins, 0, sizeof ins);
-    ins.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE;
+    ins.role = combined ? SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE
+                        : SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE;
+    ins.p2 = combined ? 0x03 : 0x00;
     ins.elf = pkg.aid;
     ins.module = in->applet.len ? in->applet : pkg.applets[0];
     ins.application = in->instance.len ? in->instance : ins.module;

@@ -124,6 +124,63 @@ seam_err seam_gp_set_block_size(seam_gp *gp, size_t max) {
     return SEAM_OK;
 }
 
+/* The historical bytes of an ATR (ISO/IEC 7816-3 8.2): *hist, *count; false if it is cut. */
+static bool atr_history(const uint8_t *atr, size_t len, const uint8_t **hist, size_t *count) {
+    size_t pos = 2;
+    uint8_t y = len >= 2 ? atr[1] >> 4 : 0;
+    if (len < 2)
+        return false;
+    for (;;) { /* TAi, TBi, TCi as Y says, then TDi (its Y for the next round) */
+        pos += (size_t)(y & 1) + ((y >> 1) & 1) + ((y >> 2) & 1);
+        if (!(y & 8))
+            break;
+        if (pos >= len)
+            return false;
+        y = atr[pos++] >> 4;
+    }
+    *count = atr[1] & 0x0F;
+    *hist = atr + pos;
+    return pos + *count <= len;
+}
+
+/* True when the historical bytes hold card capabilities (compact-TLV tag 7, 3 bytes)
+   with extended Lc and Le (third byte, b7): ISO/IEC 7816-4 8.1.1.2.7. */
+static bool atr_extended(const uint8_t *atr, size_t len) {
+    const uint8_t *h = NULL;
+    size_t n = 0, pos = 1;
+    if (!atr_history(atr, len, &h, &n) || n < 1 || (h[0] != 0x00 && h[0] != 0x80))
+        return false;
+    if (h[0] == 0x00) /* the last 3 bytes are a status indicator, not compact-TLV */
+        n = n >= 4 ? n - 3 : 1;
+    while (pos < n) {
+        uint8_t tag = h[pos] >> 4, l = h[pos] & 0x0F;
+        if (pos + 1 + l > n)
+            return false;
+        if (tag == 7 && l >= 3)
+            return (h[pos + 3] & 0x40) != 0;
+        pos += 1u + l;
+    }
+    return false;
+}
+
+seam_err seam_gp_set_atr(seam_gp *gp, const uint8_t *atr, size_t len) {
+    const uint8_t *h = NULL;
+    size_t n = 0;
+    gp->extended = false;
+    if (!atr || len < 2 || len > SEAM_GP_ATR_MAX || !atr_history(atr, len, &h, &n))
+        return SEAM_ERR_MALFORMED;
+    gp->extended = atr_extended(atr, len);
+    return SEAM_OK;
+}
+
+size_t seam_gp_load_block_size(const seam_gp *gp) {
+    if (!gp->extended || gp->block_cap)
+        return seam_gp_block_size(gp);
+    if (!wrapping(gp))
+        return SEAM_GP_COMMAND_MAX;
+    return SEAM_GP_COMMAND_MAX - MAC_LEN - ((gp->scp.level & LEVEL_C_DEC) ? 16u : 0u);
+}
+
 seam_err seam_gp_set_chain_size(seam_gp *gp, size_t block) {
     if (block > 255)
         return SEAM_ERR_ARG;
@@ -252,6 +309,50 @@ static seam_err cut_clear(seam_gp *gp, const uint8_t *a, size_t len, size_t *blo
     return SEAM_OK;
 }
 
+/*
+ * Wraps a command (header CLA INS P1 P2, nc bytes of data; le: it has an Le) for the open
+ * channel into gp->wire as an extended APDU, as seam_crypto_scp03_host_wrap does a
+ * short one: counted, its data encrypted at C-DEC, then one C-MAC over CLA' INS P1 P2
+ * 00 hh ll || data, the header the card checks for an extended command; Le 00 00 when
+ * it had one. Only for a card that announced extended lengths (seam_gp_set_atr).
+ */
+static seam_err wrap_extended(seam_gp *gp, const uint8_t *apdu, const uint8_t *data, size_t nc,
+                              bool le) {
+    seam_crypto_scp03_host *h = &gp->scp;
+    size_t body = ((h->level & LEVEL_C_DEC) && nc ? (nc / 16 + 1) * 16 : nc) + MAC_LEN;
+    size_t written = 0;
+    uint8_t *out = gp->wire;
+    seam_err e = SEAM_OK;
+    if (body > 0xFFFF || 7 + body + 2 > sizeof gp->wire)
+        return SEAM_ERR_ARG;
+    h->counter++; /* every command counts */
+    out[0] = (uint8_t)(apdu[0] | 0x04);
+    memcpy(out + 1, apdu + 1, 3);
+    out[4] = 0x00;
+    out[5] = (uint8_t)(body >> 8);
+    out[6] = (uint8_t)body;
+    if ((h->level & LEVEL_C_DEC) && nc)
+        e = seam_crypto_scp03_encrypt_command(&h->keys, h->counter, data, nc, out + 7,
+                                              sizeof gp->wire - 7, &written);
+    else if (nc)
+        memcpy(out + 7, data, nc);
+    uint8_t header[7] = {
+        (uint8_t)((out[0] & ~0x03u) | 0x04), out[1], out[2], out[3], 0x00, out[5], out[6]};
+    if (!e)
+        e = seam_crypto_scp03_command_mac(&h->keys, h->chain, header, sizeof header, out + 7,
+                                          body - MAC_LEN, out + 7 + body - MAC_LEN);
+    if (e) {
+        seam_crypto_scp03_host_close(h);
+        return e;
+    }
+    gp->block_len[0] = 7 + body;
+    if (le) {
+        out[gp->block_len[0]++] = 0x00;
+        out[gp->block_len[0]++] = 0x00;
+    }
+    return SEAM_OK;
+}
+
 seam_err gp_exchange(seam_gp *gp, const uint8_t *apdu, size_t len, uint16_t *sw) {
     size_t nc = 0, blocks = 1, wire_len = 0, total = 0, pos = 0;
     bool extended = false, secure;
@@ -268,10 +369,15 @@ seam_err gp_exchange(seam_gp *gp, const uint8_t *apdu, size_t len, uint16_t *sw)
             gp->block_len, sizeof gp->block_len / sizeof gp->block_len[0], &blocks);
     } else if (secure) {
         size_t body = ((gp->scp.level & LEVEL_C_DEC) && nc ? (nc / 16 + 1) * 16 : nc) + MAC_LEN;
-        if (extended || body > 255) /* checked here: the crypto layer would close the channel */
-            return SEAM_ERR_ARG;
-        e = seam_crypto_scp03_host_wrap(&gp->scp, apdu, len, gp->wire, sizeof gp->wire,
-                                        &gp->block_len[0]);
+        if ((extended || body > 255) && !gp->extended)
+            return SEAM_ERR_ARG;      /* checked here: the crypto layer would close the channel */
+        size_t at = extended ? 7 : 5; /* where the data starts, and the Le bytes after it */
+        bool le = nc ? len > at + nc : len > 4;
+        if (extended || body > 255)
+            e = wrap_extended(gp, apdu, apdu + at, nc, le);
+        else
+            e = seam_crypto_scp03_host_wrap(&gp->scp, apdu, len, gp->wire, sizeof gp->wire,
+                                            &gp->block_len[0]);
     } else if (nc > chain_block(gp) && chainable(apdu)) {
         e = cut_clear(gp, apdu, len, &blocks);
     } else {

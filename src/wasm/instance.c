@@ -398,6 +398,29 @@ static bool apply_segments(seam_wasm_store *s, seam_wasm_instance *inst, bool re
     return true;
 }
 
+seam_err seam_wasm_instance_reset(seam_wasm_instance *inst) {
+    if (!inst)
+        return SEAM_ERR_ARG;
+    const seam_wasm_module *m = inst->module;
+    seam_wasm_store *s = inst->store;
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
+        inst->globals[i]->value = eval_const(inst, m->globals[i - m->nglobal_imports].init);
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+        seam_wasm_table *t = inst->tables[i];
+        uint32_t min = m->tables[i].lim.min;
+        if (t->size > min) { /* grown: back to its first size, the storage kept */
+            s->table_entries -= t->size - min;
+            t->size = min;
+        }
+        memset(t->elems, 0, (size_t)t->size * sizeof(uint64_t));
+    }
+    if (m->nelems)
+        memset(inst->elem_dropped, 0, m->nelems);
+    if (m->ndatas)
+        memset(inst->data_dropped, 0, m->ndatas);
+    return apply_segments(s, inst, true) ? SEAM_OK : SEAM_ERR_WASM_TRAP;
+}
+
 seam_err seam_wasm_instantiate(seam_wasm_store *s, const seam_wasm_module *cm,
                                const seam_wasm_imports *imports,
                                const seam_wasm_instance_options *opt, seam_wasm_instance **out,

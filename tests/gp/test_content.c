@@ -371,6 +371,73 @@ static void manage_elf_upgrade_start_load_migrate(void **state) {
     assert_int_equal(sw, 0x6A88);
 }
 
+/* The card's ATR announces extended Lc and Le: told it, the session sends each LOAD
+   block as one extended APDU under one C-MAC, at every security level, and the card
+   takes it: purse 2.0 (6754 bytes of load file) goes in 2 LOADs instead of 28, and the
+   bytes of the whole update are within 3% of the package. */
+static void extended_load_blocks_at_every_level(void **state) {
+    fixture *f = *state;
+    static const uint8_t levels[] = {0x00, 0x01, 0x03, 0x11, 0x13, 0x33};
+    static const uint8_t purse_app[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
+    uint8_t atr[SEAM_GP_ATR_MAX];
+    size_t atr_len = 0, len = 0;
+    uint8_t *module = read_app("purse_v2", &len);
+    assert_int_equal(seam_gp_link_reset(&f->link, atr, sizeof atr, &atr_len), SEAM_OK);
+    assert_int_equal(seam_gp_set_atr(f->gp, atr, atr_len), SEAM_OK);
+    for (size_t i = 0; i < sizeof levels; i++) {
+        seam_card_traffic before, after;
+        seam_gp_package_install in;
+        uint16_t sw = 0;
+        open_isd(f, levels[i]);
+        size_t block = seam_gp_load_block_size(f->gp);
+        assert_int_equal(block, levels[i] & 0x02 ? 4072u : levels[i] ? 4088u : 4096u);
+        memset(&in, 0, sizeof in);
+        in.module = module;
+        in.module_len = len;
+        in.hash = i % 2 == 1; /* with and without the load file hash */
+        seam_card_traffic_get(f->card, &before);
+        assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_OK);
+        assert_int_equal(sw, 0x9000);
+        seam_card_traffic_get(f->card, &after);
+        assert_int_equal(after.by_ins[0xE8].commands - before.by_ins[0xE8].commands, 2);
+        assert_true(after.total.bytes_in - before.total.bytes_in < len + len * 3 / 100);
+        /* what went in runs: the instance answers (GET LIMIT, 2.0's) */
+        assert_int_equal(seam_gp_select(f->gp, purse_app, sizeof purse_app, &sw), SEAM_OK);
+        assert_int_equal(sw, 0x9000);
+        assert_int_equal(transmit(f, (const uint8_t[]){0x00, 0x71, 0x00, 0x00, 0x00}, 5), 0x9000);
+        open_isd(f, levels[i]);
+        assert_int_equal(seam_gp_delete(f->gp, purse_pkg, sizeof purse_pkg, true, &sw), SEAM_OK);
+        assert_int_equal(sw, 0x9000);
+    }
+    free(module);
+}
+
+/* Short LOAD blocks unless the card announces extended lengths and no cap is set: no ATR,
+   an ATR without card capabilities or without extended Lc/Le, a block cap (the tests'
+   200 bytes); an ATR that does not parse is refused. */
+static void load_blocks_stay_short_unless_announced(void **state) {
+    fixture *f = *state;
+    static const uint8_t plain_atr[] = {0x3B, 0x02, 0x14, 0x50}; /* no TD, 2 historical */
+    static const uint8_t short_atr[] = {0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0x80, 0x01, 0x8B, 0xFD};
+    static const uint8_t seam_atr[] = {0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0x80, 0x01, 0xCB, 0xBD};
+    static const uint8_t cut_atr[] = {0x3B, 0x8F, 0x80, 0x01, 0x80};
+    open_isd(f, 0x01);
+    assert_int_equal(seam_gp_load_block_size(f->gp), 247);
+    assert_int_equal(seam_gp_set_atr(f->gp, plain_atr, sizeof plain_atr), SEAM_OK);
+    assert_int_equal(seam_gp_load_block_size(f->gp), 247);
+    assert_int_equal(seam_gp_set_atr(f->gp, short_atr, sizeof short_atr), SEAM_OK);
+    assert_int_equal(seam_gp_load_block_size(f->gp), 247);
+    assert_int_equal(seam_gp_set_atr(f->gp, seam_atr, sizeof seam_atr), SEAM_OK);
+    assert_int_equal(seam_gp_load_block_size(f->gp), 4088);
+    assert_int_equal(seam_gp_block_size(f->gp), 247); /* STORE DATA stays short */
+    assert_int_equal(seam_gp_set_block_size(f->gp, 200), SEAM_OK);
+    assert_int_equal(seam_gp_load_block_size(f->gp), 200);
+    assert_int_equal(seam_gp_set_block_size(f->gp, 0), SEAM_OK);
+    assert_int_equal(seam_gp_set_atr(f->gp, cut_atr, sizeof cut_atr), SEAM_ERR_MALFORMED);
+    assert_int_equal(seam_gp_load_block_size(f->gp), 247);
+    assert_int_equal(seam_gp_set_atr(f->gp, NULL, 0), SEAM_ERR_MALFORMED);
+}
+
 static void bad_inputs_leave_the_card_as_it_was(void **state) {
     fixture *f = *state;
     seam_gp_package_install in;
@@ -394,9 +461,12 @@ static void bad_inputs_leave_the_card_as_it_was(void **state) {
     assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_ERR_GP_PACKAGE);
     seam_card_traffic_get(f->card, &t1);
     assert_int_equal(t1.total.commands, t0.total.commands);
-    /* a package loaded already: INSTALL [for load] is refused, nothing loaded */
+    /* a package loaded already: INSTALL [for load] is refused, nothing loaded (the
+       two-step sequence, asked for: the combined one is in
+       combined_install_keeps_both_or_neither) */
     in.module = read_app("hello", &len);
     in.module_len = len;
+    in.separate = true;
     assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_OK);
     assert_int_equal(sw, 0x6985);
     seam_gp_last_command(f->gp, header);
@@ -421,6 +491,74 @@ static void bad_inputs_leave_the_card_as_it_was(void **state) {
     assert_int_equal(sw, 0x6985);
     fingerprint(f->card, after);
     assert_memory_equal(before, after, 32);
+}
+
+/* The P1 P2 of each INSTALL the session sends (plain), in order. */
+typedef struct {
+    size_t count;
+    uint8_t p1p2[8][2];
+} installs;
+
+static void note_install(void *ctx, seam_gp_trace_point point, const uint8_t *b, size_t n) {
+    installs *i = ctx;
+    if (point == SEAM_GP_TRACE_COMMAND && n >= 4 && b[1] == 0xE6 && i->count < 8) {
+        i->p1p2[i->count][0] = b[2];
+        i->p1p2[i->count++][1] = b[3];
+    }
+}
+
+/* seam_gp_install_package sends the combined sequence (0E 01, LOADs, 0E 03) unless told
+   otherwise: a refusal at either end leaves the card as it was, the package included. */
+static void combined_install_keeps_both_or_neither(void **state) {
+    fixture *f = *state;
+    seam_gp_package_install in;
+    uint8_t before[32], after[32], header[4];
+    size_t len = 0;
+    uint16_t sw = 0;
+    registry r;
+    installs sent = {0};
+    open_isd(f, 0x01);
+    seam_gp_set_trace(f->gp, note_install, &sent);
+    assert_int_equal(install_app(f, "hello", false), 0x9000);
+    assert_int_equal(sent.count, 2);
+    assert_memory_equal(sent.p1p2[0], ((uint8_t[]){0x0E, 0x01}), 2);
+    assert_memory_equal(sent.p1p2[1], ((uint8_t[]){0x0E, 0x03}), 2);
+    list(f, &r);
+    assert_non_null(find(&r, false, hello_cls, sizeof hello_cls));
+    assert_non_null(find(&r, true, hello_pkg, sizeof hello_pkg));
+    seam_gp_set_trace(f->gp, NULL, NULL);
+    fingerprint(f->card, before);
+    /* the package is on the card already: the first command is refused */
+    memset(&in, 0, sizeof in);
+    in.module = read_app("hello", &len);
+    in.module_len = len;
+    assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x6985);
+    seam_gp_last_command(f->gp, header);
+    assert_memory_equal(header, ((uint8_t[]){0x80, 0xE6, 0x0E, 0x01}), 4);
+    free((void *)in.module);
+    /* the instance AID is in use: the final command is refused and the package it
+       carried is not kept (no DELETE needed) */
+    in.module = read_app("test_perso", &len);
+    in.module_len = len;
+    seam_gp_aid_set(&in.instance, hello_cls, sizeof hello_cls);
+    assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x6985);
+    seam_gp_last_command(f->gp, header);
+    assert_memory_equal(header, ((uint8_t[]){0x80, 0xE6, 0x0E, 0x03}), 4);
+    fingerprint(f->card, after);
+    assert_memory_equal(before, after, 32);
+    list(f, &r);
+    assert_null(find(&r, true, tp_pkg, sizeof tp_pkg));
+    /* the same with the two-step sequence keeps the package (02, LOADs, 0C refused) */
+    in.separate = true;
+    assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x6985);
+    seam_gp_last_command(f->gp, header);
+    assert_memory_equal(header, ((uint8_t[]){0x80, 0xE6, 0x0C, 0x00}), 4);
+    list(f, &r);
+    assert_non_null(find(&r, true, tp_pkg, sizeof tp_pkg));
+    free((void *)in.module);
 }
 
 /* A link to the card that spoils the last LOAD block on its way (its data all FF):
@@ -520,7 +658,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(get_status_follows_6310, setup, teardown),
         cmocka_unit_test_setup_teardown(manage_elf_upgrade_start_load_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_inputs_leave_the_card_as_it_was, setup, teardown),
+        cmocka_unit_test_setup_teardown(combined_install_keeps_both_or_neither, setup, teardown),
         cmocka_unit_test_setup_teardown(upgrade_package_whole_and_aborted, setup, teardown),
+        cmocka_unit_test_setup_teardown(extended_load_blocks_at_every_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(load_blocks_stay_short_unless_announced, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

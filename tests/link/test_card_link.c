@@ -126,7 +126,7 @@ static void break_link(int fd) {
 }
 
 static void send_frame(int fd, const uint8_t *payload, size_t len) {
-    uint8_t frame[2 + 300];
+    static uint8_t frame[2 + SEAM_VPCD_MAX_PAYLOAD];
     assert_true(len <= sizeof frame - 2);
     frame[0] = (uint8_t)(len >> 8);
     frame[1] = (uint8_t)len;
@@ -210,9 +210,13 @@ static seam_err reader_power_off(void *ctx) {
     return SEAM_OK;
 }
 
+static size_t longest_command; /* the longest command APDU the fake reader carried */
+
 static seam_err reader_transmit(void *ctx, const uint8_t *command, size_t len, uint8_t *response,
                                 size_t size, size_t *response_len) {
     (void)ctx;
+    if (len > longest_command)
+        longest_command = len;
     transmit(reader_fd, command, len);
     if (answer_len > size)
         return SEAM_ERR_BUFFER_SMALL;
@@ -348,6 +352,31 @@ static void hardening_11_link_loss_is_power_loss(void **state) {
 }
 
 /*
+ * The ATR the card gives through vpcd announces extended Lc and Le: the host
+ * library told it sends the purse's LOAD blocks as extended APDUs (4 KiB
+ * frames, one C-MAC each), the card behind vpcd takes them, and the purse runs.
+ */
+static void an_extended_load_crosses_the_vpcd_link(void **state) {
+    served_card *s = *state;
+    host_session h;
+    uint8_t atr[SEAM_GP_ATR_MAX];
+    size_t atr_len = 0;
+    int fd = accept_card(s);
+    host_start(&h, fd);
+    assert_int_equal(seam_gp_link_power_on(&h.link, atr, sizeof atr, &atr_len), SEAM_OK);
+    assert_int_equal(seam_gp_set_atr(h.gp, atr, atr_len), SEAM_OK);
+    open_secure_channel(&h);
+    assert_true(seam_gp_load_block_size(h.gp) > 255);
+    longest_command = 0;
+    install_purse(&h);
+    assert_true(longest_command > 4 + 1 + 255 + 1); /* no short APDU is that long */
+    assert_int_equal(select_on(fd, 0x00, purse_aid, sizeof purse_aid), 0x9000);
+    assert_int_equal(APDU(fd, 0x00, 0x50, 0x00, 0x00, 0x00), 0x9000);
+    host_end(&h);
+    close(fd);
+}
+
+/*
  * vpcd asks for the ATR to see whether a card is present, powered or not: the
  * answer must not power the card on. On the first connection of a freshly
  * opened card and after the reader powered the card off, a command sent
@@ -372,6 +401,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(hardening_11_link_loss_is_power_loss, setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_11_get_atr_leaves_the_card_powered_off, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(an_extended_load_crosses_the_vpcd_link, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

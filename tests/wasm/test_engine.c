@@ -231,6 +231,54 @@ static void an_instance_continues_from_a_saved_memory_image(void **state) {
     seam_wasm_module_free(m);
 }
 
+/* An instance kept between uses and reset is the one an image would make again: its
+   global, table and segments as instantiated, its memory as it is. */
+static void a_reset_instance_is_as_instantiated_but_for_its_memory(void **state) {
+    (void)state;
+    seam_wasm_module *m = module_named("reset");
+    uint8_t *image = calloc(1, 65536);
+    seam_wasm_store *s = NULL;
+    seam_wasm_instance *inst = NULL;
+    seam_wasm_value arg, out;
+    seam_wasm_trap trap;
+    loaded l;
+    assert_non_null(image);
+    image[100] = 0x11;
+    seam_wasm_instance_options opt = {
+        .memory_image = image, .memory_image_pages = 1, .skip_start = true};
+    assert_int_equal(seam_wasm_store_new(NULL, &s), SEAM_OK);
+    assert_int_equal(seam_wasm_instantiate(s, m, NULL, &opt, &inst, NULL, NULL, 0), SEAM_OK);
+    free(image);
+    l = (loaded){m, s, inst};
+    uint32_t r = 0;
+    /* change everything but memory: the global, the table's size and entries, the drops */
+    assert_int_equal(call_i32(&l, "bump", 0, 0, 0, &r, NULL), SEAM_OK);
+    assert_int_equal(r, 8);
+    assert_int_equal(call_i32(&l, "grow", 0, 0, 0, &r, NULL), SEAM_OK);
+    assert_int_equal(r, 5);
+    assert_int_equal(call_i32(&l, "clobber", 0, 0, 0, NULL, NULL), SEAM_OK);
+    assert_int_equal(call_i32(&l, "call0", 0, 0, 0, &r, &trap), SEAM_ERR_WASM_TRAP);
+    assert_int_equal(trap.code, SEAM_WASM_TRAP_UNINITIALIZED_ELEMENT);
+    assert_int_equal(call_i32(&l, "drop", 0, 0, 0, NULL, NULL), SEAM_OK);
+    assert_int_equal(call_i32(&l, "init", 0, 0, 0, &r, &trap), SEAM_ERR_WASM_TRAP);
+    assert_int_equal(call_i32(&l, "poke", 1, 0x22, 0, NULL, NULL), SEAM_OK);
+
+    assert_int_equal(seam_wasm_instance_reset(inst), SEAM_OK);
+    assert_int_equal(call_i32(&l, "bump", 0, 0, 0, &r, NULL), SEAM_OK);
+    assert_int_equal(r, 8); /* from 7 again */
+    assert_int_equal(call_i32(&l, "call0", 0, 0, 0, &r, NULL), SEAM_OK);
+    assert_int_equal(r, 7); /* the active segment written again */
+    assert_int_equal(call_i32(&l, "grow", 0, 0, 0, &r, NULL), SEAM_OK);
+    assert_int_equal(r, 5); /* 2 again, then 3 more */
+    assert_int_equal(call_i32(&l, "init", 0, 0, 0, &r, NULL), SEAM_OK);
+    assert_int_equal(r, 'h'); /* neither segment dropped any more */
+    arg = i32(100);
+    assert_int_equal(seam_wasm_call(s, export_func(inst, "peek"), &arg, 1, &out, 1, NULL), 0);
+    assert_int_equal(out.bits, 0x22); /* memory is the embedder's: kept */
+    assert_int_equal(seam_wasm_instance_reset(NULL), SEAM_ERR_ARG);
+    unload(&l);
+}
+
 /* ---- host binding ---------------------------------------------------------------------- */
 
 static seam_err host_apdu_read(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
@@ -509,6 +557,7 @@ int main(void) {
         cmocka_unit_test(metering_off_translates_code_without_charges),
         cmocka_unit_test(dirty_pages_name_exactly_the_pages_written),
         cmocka_unit_test(an_instance_continues_from_a_saved_memory_image),
+        cmocka_unit_test(a_reset_instance_is_as_instantiated_but_for_its_memory),
         cmocka_unit_test(host_functions_bind_by_name_and_signature),
         cmocka_unit_test(a_mismatched_or_missing_import_is_a_link_error_naming_it),
         cmocka_unit_test(call_depth_limit_traps_and_the_store_recovers),

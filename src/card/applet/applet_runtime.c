@@ -668,6 +668,40 @@ done:
     return err;
 }
 
+/* Makes an applet whose memory outside its stack is as committed what the committed
+   image would make of it (seam_applet_renew, seam_applet_rollback_unwritten). */
+static seam_err applet_as_committed(seam_applet *applet) {
+    if (applet == NULL || applet->store == NULL || applet->memory == NULL) {
+        return SEAM_ERR_ARG;
+    }
+    if (seam_applet_dirty_pages(applet, NULL, 0) != 0) {
+        return SEAM_ERR_CARD_IMAGE;
+    }
+    if (seam_wasm_instance_reset(applet->instance) != SEAM_OK) {
+        return SEAM_ERR_CARD_APPLET;
+    }
+    applet->stack_end = find_stack_end(applet->instance, applet->memory);
+    size_t stack = applet->stack_end / SEAM_WASM_DIRTY_PAGE_SIZE * SEAM_WASM_DIRTY_PAGE_SIZE;
+    if (stack > 0) {
+        memset(seam_wasm_memory_data(applet->memory), 0, stack);
+    }
+    seam_wasm_memory_clear_dirty(applet->memory);
+    return SEAM_OK;
+}
+
+seam_err seam_applet_renew(seam_applet *applet) {
+    seam_err err = applet_as_committed(applet);
+    if (err == SEAM_OK) {
+        seam_secure_zero(applet->transient, sizeof applet->transient);
+        memset(&applet->restore, 0, sizeof applet->restore);
+    }
+    return err;
+}
+
+seam_err seam_applet_rollback_unwritten(seam_applet *applet) {
+    return applet_as_committed(applet);
+}
+
 void seam_applet_free(seam_applet *applet) {
     if (applet != NULL) {
         seam_wasm_store_free(applet->store);

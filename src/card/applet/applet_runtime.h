@@ -117,6 +117,32 @@ seam_err seam_applet_check_explain(const seam_wasm_module *module, char *why, si
 seam_err seam_applet_restore(const seam_wasm_module *module, const seam_applet_options *options,
                              const uint8_t *image, uint32_t pages, seam_applet **out);
 
+/*
+ * Makes applet, kept since its last commit, what seam_applet_restore would make
+ * of its module and its committed image, without reading or copying the image:
+ * its memory already holds it but for the pages entirely inside the shadow
+ * stack, which are zeroed (no image the card writes holds them); its globals,
+ * tables and segments go back to their initial state (seam_wasm_instance_reset);
+ * both transient buffers are zeroed and nothing is dirty. The restore record is
+ * unbound (bind it again). Errors: SEAM_ERR_ARG; SEAM_ERR_CARD_IMAGE when a page
+ * outside the stack was written since the last clear (the applet then cannot
+ * stand for its image: make it afresh); SEAM_ERR_CARD_APPLET when the engine
+ * cannot reset it. On error the applet is only fit to be freed.
+ */
+seam_err seam_applet_renew(seam_applet *applet);
+
+/*
+ * seam_applet_rollback without the image, for an applet that wrote no page
+ * outside its stack since its memory was last as committed (its last commit,
+ * restore or rollback): what the committed image would make of it, as
+ * seam_applet_renew does, but the transient buffers and the restore record
+ * are kept, as a rollback keeps them. Errors: SEAM_ERR_ARG;
+ * SEAM_ERR_CARD_IMAGE when a page was written (call seam_applet_rollback);
+ * SEAM_ERR_CARD_APPLET when the engine cannot reset it (then as for
+ * seam_applet_rollback's errors).
+ */
+seam_err seam_applet_rollback_unwritten(seam_applet *applet);
+
 /* Frees an applet and its transient buffers; NULL is allowed. The module
  * must outlive it. */
 void seam_applet_free(seam_applet *applet);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "applet_channel.h"
+#include "card_cache.h"
 #include "card_diag.h"
 #include "instance.h"
 #include "card/store/package_store.h"
@@ -21,9 +22,10 @@
 
 /* Takes the applet off ch: freed, or retired until the command ends (card_retire). */
 static void release(seam_card *c, channel *ch) {
-    if ((ch->applet || ch->module) && !card_retire(c, ch->module, ch->applet)) {
+    if ((ch->applet || ch->module) &&
+        !card_retire(c, ch->module, ch->applet, ch->selected, ch->selected_len, ch->pages)) {
         seam_applet_free(ch->applet);
-        seam_wasm_module_free(ch->module);
+        module_release(c, ch->module);
     }
     ch->applet = NULL;
     ch->module = NULL;
@@ -97,11 +99,13 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     e = content_deselect(c, ch); /* the channel falls back to the ISD meanwhile */
     if (!e)
         e = store_instance_get(c->nvm, aid, aid_len, &inst);
-    if (!e)
-        e = instance_module(c, &inst, &module);
-    if (!e)
+    if (!e) /* kept since it was deselected, as committed (card_cache.h) */
+        applet = applet_unpark(c, &inst, &module);
+    if (!e && !applet)
+        e = instance_module_ref(c, &inst, &module);
+    if (!e && !applet)
         e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
-    if (!e)
+    if (!e && !applet)
         e = card_applet_restore(c, module, aid, aid_len, image, inst.pages, &applet);
     if (instance_refused(&e, &r->sw))
         goto out; /* an unusable package: refused, not a storage failure */
@@ -134,7 +138,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     applet = NULL;
 out:
     seam_applet_free(applet);
-    seam_wasm_module_free(module);
+    module_release(c, module);
     free(image);
     return e;
 }
@@ -149,10 +153,12 @@ seam_err content_process(seam_card *c, channel *ch, const seam_apdu *a, reply *r
         goto out;
     r->len = copy_data(c, &res);
     r->sw = res.sw;
-    if (res.rollback || !sw_success(res.sw))
-        e = rollback_applet(c, ch); /* nothing of this command stays */
-    else
+    if (res.rollback || !sw_success(res.sw)) { /* nothing of this command stays */
+        if (c->caches.off || seam_applet_rollback_unwritten(ch->applet) != SEAM_OK)
+            e = rollback_applet(c, ch); /* it wrote pages: back to the image */
+    } else {
         e = instance_commit_applet(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
+    }
     if (e)
         r->len = 0;
 out:
@@ -167,6 +173,7 @@ void content_resync(seam_card *c, channel *ch) {
 void content_power_off(seam_card *c) {
     for (unsigned i = 0; i < CHANNELS; i++)
         release(c, &c->channels[i]);
+    applets_parked_drop(c); /* transient memory is gone: every applet is made afresh */
     free(c->load.bytes);
     memset(&c->load, 0, sizeof c->load);
 }

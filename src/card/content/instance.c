@@ -4,6 +4,7 @@
  * record's personalization blocks into an instance.
  */
 #include "instance.h"
+#include "card_cache.h"
 #include "card_diag.h"
 
 #include <stdlib.h>
@@ -14,16 +15,8 @@
 
 #define DIRTY_MAX (SEAM_APPLET_MAX_PAGES * 16u)
 
-seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_module **out) {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    seam_err e =
-        store_module_get_in(c->nvm, inst->space, inst->package, inst->package_len, &bytes, &len);
-    *out = NULL;
-    if (!e)
-        e = seam_wasm_module_new(bytes, len, out, NULL, 0);
-    free(bytes);
-    return e;
+seam_err instance_module_ref(seam_card *c, const store_instance *inst, seam_wasm_module **out) {
+    return module_get(c, inst->space, inst->package, inst->package_len, out);
 }
 
 bool instance_refused(seam_err *e, uint16_t *sw) {
@@ -56,9 +49,10 @@ seam_err instance_load(seam_card *c, const uint8_t *aid, size_t len, instance_lo
     uint8_t *image = NULL;
     seam_err e = SEAM_OK;
     memset(li, 0, sizeof *li);
+    li->card = c;
     e = store_instance_get(c->nvm, aid, len, &li->record);
     if (!e)
-        e = instance_module(c, &li->record, &li->module);
+        e = instance_module_ref(c, &li->record, &li->module);
     if (!e)
         e = store_image_read(c->nvm, aid, len, li->record.pages, &image);
     if (!e)
@@ -104,7 +98,8 @@ seam_err instance_commit(seam_card *c, instance_loaded *li) {
 
 void instance_unload(instance_loaded *li) {
     seam_applet_free(li->applet);
-    seam_wasm_module_free(li->module);
+    if (li->card)
+        module_release(li->card, li->module);
     li->applet = NULL;
     li->module = NULL;
 }
@@ -171,7 +166,9 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
     seam_applet_options options = {.restore = &host, .diag = &diag};
     seam_applet_result res = {0};
     int32_t quota = 0;
-    seam_err e = instance_module(c, &li->record, &li->module);
+    seam_err e;
+    li->card = c;
+    e = instance_module_ref(c, &li->record, &li->module);
     *sw = SEAM_SW_UNKNOWN;
     li->restore.nvm = c->nvm;
     restore_identity_make(&li->restore.id, li->record.sd, li->record.sd_len, li->record.aid,

@@ -17,18 +17,21 @@
 /* An instance loaded for one operation; the struct must not move while loaded
    (the applet points at its restore binding). */
 typedef struct {
+    seam_card *card; /* the card its module reference belongs to (card_cache.h) */
     store_instance record;
     seam_wasm_module *module;
     seam_applet *applet;
     restore_binding restore;
 } instance_loaded;
 
-/* Builds the module of inst's package, in the space inst names (*out the caller's,
-   seam_wasm_module_free). Errors: SEAM_ERR_NOT_FOUND, nvm and wasm errors. */
-seam_err instance_module(seam_card *c, const store_instance *inst, seam_wasm_module **out);
+/* The module of inst's package, in the space inst names (module_get: *out is a shared
+   reference, given back with module_release, never seam_wasm_module_free; the name
+   changed from instance_module, whose caller freed it, so that old callers do not build).
+   Errors: SEAM_ERR_NOT_FOUND, nvm and wasm errors. */
+seam_err instance_module_ref(seam_card *c, const store_instance *inst, seam_wasm_module **out);
 
 /*
- * True when e, from building or checking an applet (instance_module,
+ * True when e, from building or checking an applet (instance_module_ref,
  * instance_load, seam_applet_check), is a refusal of its package rather than a
  * storage failure: a module that does not decode, package metadata, an import
  * the runtime does not bind, a limit, a missing or mistyped export. Then *sw is

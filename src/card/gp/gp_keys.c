@@ -26,6 +26,7 @@
 
 #include "card/card_int.h"
 #include "gp.h"
+#include "card/content/card_cache.h"
 #include "card/content/domains.h"
 #include "card/store/package_store.h"
 #include "seam/util.h"
@@ -301,7 +302,7 @@ static seam_err set_card_status(seam_card *c, const registry_sd *self, uint8_t t
         goto done;
     card.lifecycle = to;
     isd.lifecycle = to;
-    e = registry_card_put(c->nvm, &card);
+    e = card_record_put(c, &card);
     if (!e)
         e = registry_sd_put(c->nvm, &isd);
 done:

@@ -29,6 +29,7 @@
 #include "card/card_int.h"
 #include "gp.h"
 #include "card/content/applet_channel.h"
+#include "card/content/card_cache.h"
 #include "card/content/domains.h"
 #include "gp_perso.h"
 #include "card/content/instance.h"
@@ -240,7 +241,7 @@ static seam_err to_sd(seam_card *c, const channel *ch, const seam_apdu *a, reply
         apply_tlvs(&card, isd, a->data, a->nc, &sw);
     r->sw = sw;
     if (!e && sw == SEAM_SW_SUCCESS)
-        e = registry_card_put(c->nvm, &card);
+        e = card_record_put(c, &card);
 out:
     return e;
 }

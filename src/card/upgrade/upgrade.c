@@ -44,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "card/content/card_cache.h"
 #include "card/content/domains.h"
 #include "card/content/applet_channel.h"
 #include "card/content/instance.h"
@@ -279,8 +280,10 @@ static seam_err complete(seam_card *c, const session *s, bool *done) {
             e = store_instance_delete(c->nvm, aids[i], lens[i]);
         deleted += n;
     } while (!e && n == INSTANCES_MAX);
-    if (!e)
+    if (!e) {
+        module_forget(c, SPACE_TEMPORARY, s->old_aid, s->old_len);
         e = store_package_delete_in(c->nvm, SPACE_TEMPORARY, s->old_aid, s->old_len);
+    }
     if (!e)
         e = seam_nvm_delete(c->nvm, UPGRADE_SESSION, s->old_aid, s->old_len);
     if (!e) {
@@ -499,6 +502,8 @@ static seam_err start(seam_card *c, const registry_sd *self, const seam_apdu *a,
     s.new_len = (uint8_t)(has_new ? new_aid.length : old.length);
     s.old_version = p.version;
     /* U3: into the temporary useful space, created with its first package */
+    module_forget(c, SPACE_USEFUL, old.value, old.length);
+    module_forget(c, SPACE_TEMPORARY, old.value, old.length);
     e = store_package_move(c->nvm, old.value, old.length, SPACE_USEFUL, SPACE_TEMPORARY);
     if (!e)
         e = move_instances(c, old.value, old.length, SPACE_USEFUL, SPACE_TEMPORARY);
@@ -659,6 +664,8 @@ static seam_err abort_upgrade(seam_card *c, const registry_sd *self, const seam_
     }
     if (e != SEAM_ERR_NOT_FOUND)
         goto done;
+    module_forget(c, SPACE_TEMPORARY, s.old_aid, s.old_len);
+    module_forget(c, SPACE_USEFUL, s.old_aid, s.old_len);
     e = store_package_move(c->nvm, s.old_aid, s.old_len, SPACE_TEMPORARY, SPACE_USEFUL);
     if (!e)
         e = move_instances(c, s.old_aid, s.old_len, SPACE_TEMPORARY, SPACE_USEFUL);
