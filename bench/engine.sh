@@ -137,10 +137,11 @@ for e in 1 2 3 4; do
     printf '  %-15s %10.1f   (runs: %s)\n' "$(name "$e")" "$(cat "$OUT/coremark_median.$e")" \
         "$(tr '\n' ' ' <"$OUT/coremark_rate.$e")"
 done
-native=$(cat "$OUT/coremark_median.1")
-seam=$(cat "$OUT/coremark_median.2")
-unmetered=$(cat "$OUT/coremark_median.3")
-wasm3=$(cat "$OUT/coremark_median.4")
+rate() { awk '{ printf "%.1f", $1 }' "$OUT/coremark_median.$1"; }
+native=$(rate 1)
+seam=$(rate 2)
+unmetered=$(rate 3)
+wasm3=$(rate 4)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 row "engine: CoreMark, seam metered, vs wasm3" "$(ratio "$seam" "$wasm3")x wasm3" ">= 1.0x wasm3" \
     "wasm3 ${wasm3} it/s, this run" "seam ${seam} it/s"
