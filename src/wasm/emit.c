@@ -99,23 +99,51 @@ void close_region(walker *w) {
     w->region_count = 0;
 }
 
+/* The ops that can take the CHARGE of the region they fall into as one more
+   cell (their _C form), with the cells they have before it. */
+static const struct {
+    int plain, charged, cells;
+} pays_next[] = {
+    {OP_MOVE, OP_MOVE_C, 3},
+    {OP_SET_K, OP_SET_K_C, 3},
+    {OP_MOVE_MOVE, OP_MOVE_MOVE_C, 5},
+    {OP_MOVE_SET_K, OP_MOVE_SET_K_C, 5},
+    {OP_SET_K_MOVE, OP_SET_K_MOVE_C, 5},
+    {OP_SET_K_SET_K, OP_SET_K_SET_K_C, 5},
+    {OP_STORE32, OP_STORE32_C, 4},
+};
+
 bool region(walker *w, bool landing) {
     if (!w->emit || !w->metering)
         return true;
     if (w->charge_cell && w->charge_cell == w->ncode && w->region_count == 0) {
         /* the open region is empty and starts here too (consecutive ends): it
            becomes this one, and its fuel runs out at this one's first instruction */
-        if (w->nlocs && w->locs[w->nlocs - 1].cell == w->charge_cell - 2 && w->r.pos <= UINT32_MAX)
+        if (w->nlocs && w->locs[w->nlocs - 1].cell == w->charge_note && w->r.pos <= UINT32_MAX)
             w->locs[w->nlocs - 1].offset = (uint32_t)w->r.pos;
         return true;
     }
     close_region(w);
     if (!live(w) && !landing)
         return true;
+    /* the last op falls into the region (it is live and ends here): it pays
+       the count itself, its _C form, instead of a CHARGE op after it */
+    int charged = -1;
+    for (size_t i = 0;
+         live(w) && w->last_pos != SIZE_MAX && i < sizeof pays_next / sizeof pays_next[0]; i++)
+        if (w->last_op == pays_next[i].plain &&
+            w->ncode == w->last_pos + (size_t)pays_next[i].cells)
+            charged = pays_next[i].charged;
     /* running out of fuel here, or at a branch landing here, is placed at the
-       region's first instruction */
+       region's first instruction: the CHARGE op, or the count cell of a _C op */
+    w->charge_note = w->ncode;
     TRY(note(w, w->ncode, w->r.pos));
-    TRY(put_cell(w, (cell){.op = w->handlers[OP_CHARGE]}));
+    if (charged >= 0) {
+        w->code[w->last_pos].op = w->handlers[charged];
+        w->last_op = charged;
+    } else {
+        TRY(put_cell(w, (cell){.op = w->handlers[OP_CHARGE]}));
+    }
     TRY(put_cell(w, (cell){.u64 = 0}));
     w->charge_cell = w->ncode;
     w->barrier = w->ncode;

@@ -303,15 +303,64 @@ L_SET_K_SET_K:
     SLOT(2) = IMM(3);
     pc += 4;
     NEXT();
+    /* an op with the CHARGE of the region it falls into folded in (docs/wasm.md,
+       "Fuel"): the count is the op's last cell, n cells in, where branches that
+       land on the region read it too; running out is placed at that cell */
+#define PAY_NEXT_REGION(n)                                                                         \
+    do {                                                                                           \
+        fuel -= pc[n].i64;                                                                         \
+        pc += (n) + 1;                                                                             \
+        if (fuel < 0)                                                                              \
+            TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);                                             \
+    } while (0)
+L_MOVE_C:
+    SLOT(0) = SLOT(1);
+    PAY_NEXT_REGION(2);
+    NEXT();
+L_SET_K_C:
+    SLOT(0) = IMM(1);
+    PAY_NEXT_REGION(2);
+    NEXT();
+L_MOVE_MOVE_C:
+    SLOT(0) = SLOT(1);
+    SLOT(2) = SLOT(3);
+    PAY_NEXT_REGION(4);
+    NEXT();
+L_MOVE_SET_K_C:
+    SLOT(0) = SLOT(1);
+    SLOT(2) = IMM(3);
+    PAY_NEXT_REGION(4);
+    NEXT();
+L_SET_K_MOVE_C:
+    SLOT(0) = IMM(1);
+    SLOT(2) = SLOT(3);
+    PAY_NEXT_REGION(4);
+    NEXT();
+L_SET_K_SET_K_C:
+    SLOT(0) = IMM(1);
+    SLOT(2) = IMM(3);
+    PAY_NEXT_REGION(4);
+    NEXT();
+L_STORE32_C : { /* STORE32's [address][value][offset], then the count */
+    uint64_t ea = (uint64_t)(uint32_t)SLOT(0) + IMM(2);
+    if (ea + 4 > mem_size)
+        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    uint32_t v = (uint32_t)SLOT(1);
+    memcpy(mem + ea, &v, 4);
+    DIRTY(ea, 4);
+    PAY_NEXT_REGION(3);
+    NEXT();
+}
+#undef PAY_NEXT_REGION
 
-    /*
-     * Branches, twice: plain, and charged (_C), used when the code is metered.
-     * A branch lands where a fuel region starts; the CHARGE that falls into
-     * that region sits just before the target, so a charged branch pays the
-     * region by reading the cell before its target (pc[-1] once landed). Running
-     * out there notes the target: the trap is placed at the region's first
-     * instruction, as for the CHARGE itself.
-     */
+/*
+ * Branches, twice: plain, and charged (_C), used when the code is metered.
+ * A branch lands where a fuel region starts; the CHARGE that falls into
+ * that region sits just before the target, so a charged branch pays the
+ * region by reading the cell before its target (pc[-1] once landed). Running
+ * out there notes the target: the trap is placed at the region's first
+ * instruction, as for the CHARGE itself.
+ */
 #define LAND(charged, target)                                                                      \
     do {                                                                                           \
         pc = (target);                                                                             \
@@ -503,6 +552,13 @@ call : {
     if (inst != callee->instance) {
         inst = callee->instance;
         RELOAD_MEMORY();
+    }
+    if (pc->op == labels[OP_CHARGE]) { /* the entry region's CHARGE, done here: no dispatch */
+        pc++;
+        fuel -= pc->i64;
+        if (fuel < 0)
+            TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);
+        pc++;
     }
     NEXT();
 }

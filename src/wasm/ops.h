@@ -436,7 +436,15 @@
     X(MOVE_MOVE)                                                                                   \
     X(MOVE_SET_K)                                                                                  \
     X(SET_K_MOVE)                                                                                  \
-    X(SET_K_SET_K)
+    X(SET_K_SET_K)                                                                                 \
+    /* an op then the CHARGE of the region it falls into: its cells, then the count */             \
+    X(MOVE_C)                                                                                      \
+    X(SET_K_C)                                                                                     \
+    X(MOVE_MOVE_C)                                                                                 \
+    X(MOVE_SET_K_C)                                                                                \
+    X(SET_K_MOVE_C)                                                                                \
+    X(SET_K_SET_K_C)                                                                               \
+    X(STORE32_C)
 
 enum {
 #define WASM_OP_ENUM(name) OP_##name,

@@ -65,6 +65,7 @@ typedef struct {
     cell *code;
     size_t ncode, code_cap;
     size_t charge_cell; /* index + 1 of the open region's count */
+    size_t charge_note; /* the cell of its location entry (its CHARGE, or its count) */
     uint64_t region_count;
     size_t last_pos; /* cell index of the last emitted op, SIZE_MAX if none */
     int last_op;

@@ -166,6 +166,50 @@ static void fuel_counts_each_instruction_once_per_execution(void **state) {
     unload(&l);
 }
 
+/* Calls export name(a) with exactly `fuel` units; returns the error, the trap in *trap. */
+static seam_err call_with_fuel(loaded *l, const char *name, uint32_t a, uint64_t fuel,
+                               seam_wasm_trap *trap) {
+    seam_wasm_extern x;
+    seam_wasm_value result[1];
+    assert_int_equal(seam_wasm_instance_export(l->instance, seam_wasm_name_of(name), &x), SEAM_OK);
+    seam_wasm_store_set_fuel(l->store, fuel);
+    *trap = (seam_wasm_trap){0};
+    return seam_wasm_call(l->store, x.as.func, (seam_wasm_value[]){{SEAM_WASM_I32, a}}, 1, result,
+                          1, trap);
+}
+
+/* A region entered by falling through is paid by the op before it (a move, a
+   store) or, at a function's entry, by the call: the same count, and fuel runs
+   out at the same region as with a CHARGE op. */
+static void regions_paid_by_the_op_before_count_the_same(void **state) {
+    (void)state;
+    loaded l = load(false);
+    static const struct {
+        const char *name;
+        uint64_t units, first_region;
+    } cases[] = {{"paid_by_move", 3, 1}, {"paid_by_store", 5, 3}, {"paid_by_call", 5, 2}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        seam_wasm_trap trap;
+        assert_int_equal(fuel_of(&l, cases[i].name, 64), cases[i].units);
+        assert_int_equal(call_with_fuel(&l, cases[i].name, 64, cases[i].units, &trap), SEAM_OK);
+        /* enough for the first region only: the second cannot be paid */
+        for (uint64_t fuel = cases[i].first_region; fuel < cases[i].units; fuel++) {
+            assert_int_equal(call_with_fuel(&l, cases[i].name, 64, fuel, &trap),
+                             SEAM_ERR_WASM_TRAP);
+            assert_int_equal(trap.code, SEAM_WASM_TRAP_FUEL_EXHAUSTED);
+            assert_true(trap.where.known);
+        }
+    }
+    /* running out on entering $inc (function 16 of operands.wat) is placed in
+       $inc, not in its caller (17) */
+    seam_wasm_trap trap;
+    assert_int_equal(call_with_fuel(&l, "paid_by_call", 64, 4, &trap), SEAM_ERR_WASM_TRAP);
+    assert_int_equal(trap.where.func_index, 16);
+    assert_int_equal(call_with_fuel(&l, "paid_by_call", 64, 1, &trap), SEAM_ERR_WASM_TRAP);
+    assert_int_equal(trap.where.func_index, 17);
+    unload(&l);
+}
+
 /* folds.wat's functions and the same arithmetic in C */
 static uint32_t shl(uint32_t x, uint32_t k) {
     return x << (k & 31);
@@ -235,6 +279,7 @@ int main(void) {
         cmocka_unit_test(a_float_compare_in_an_if_takes_the_else_branch_on_nan),
         cmocka_unit_test(fuel_counts_each_instruction_once_per_execution),
         cmocka_unit_test(superinstructions_compute_what_the_two_ops_do),
+        cmocka_unit_test(regions_paid_by_the_op_before_count_the_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,4 +138,36 @@
       drop
     end
     i32.const 2)
+
+  ;; a + 1, three units: local.get (1) in the first region; the block's value
+  ;; is moved to its slot at the end, and that move pays the region after the
+  ;; end (i32.const, i32.add: 2) where a CHARGE would
+  (func (export "paid_by_move") (param $a i32) (result i32)
+    block (result i32)
+      local.get $a
+    end
+    i32.const 1
+    i32.add)
+
+  ;; p, five units: local.get, local.get, i32.store (3), then after the end,
+  ;; paid by the store, local.get and i32.load (2)
+  (func (export "paid_by_store") (param $p i32) (result i32)
+    block
+      local.get $p
+      local.get $p
+      i32.store
+    end
+    local.get $p
+    i32.load)
+
+  (func $inc (param i32) (result i32)
+    local.get 0
+    i32.const 1
+    i32.add)
+
+  ;; a + 1, five units: local.get and call here (2), $inc's body (3), paid by
+  ;; the call on entering it
+  (func (export "paid_by_call") (param $a i32) (result i32)
+    local.get $a
+    call $inc)
 )
