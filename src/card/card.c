@@ -199,6 +199,11 @@ void seam_card_power_off(seam_card *c) {
     }
     content_power_off(c);
     c->powered = false;
+    /* From here the image file alone holds the card: the log is copied into it
+       (docs/nvm.md "Durability"). A failure loses nothing: the log keeps it. */
+    seam_err e = c->dead ? SEAM_OK : seam_nvm_checkpoint(c->nvm);
+    if (e && e != SEAM_ERR_NVM_POWER_CUT)
+        seam_log(SEAM_LOG_WARN, "card: checkpoint at power-off failed: %s", seam_err_str(e));
 }
 
 seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t *atr_len) {
