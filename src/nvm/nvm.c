@@ -357,8 +357,9 @@ static seam_err nvm_build(bool in_memory, int lock_fd, const uint8_t *key, const
     if (err == SEAM_OK)
         err = nvm_connect(*nvm, target, flags);
     if (err == SEAM_OK) { /* before the journal mode: a WAL database keeps its page size */
-        int rc =
-            sqlite3_exec((*nvm)->db, "PRAGMA page_size = " NVM_PAGE_SIZE_TEXT, NULL, NULL, NULL);
+        char sql[48];
+        snprintf(sql, sizeof sql, "PRAGMA page_size = %d", NVM_PAGE_SIZE);
+        int rc = sqlite3_exec((*nvm)->db, sql, NULL, NULL, NULL);
         err = rc == SQLITE_OK ? SEAM_OK : nvm_open_failed(rc);
     }
     if (err == SEAM_OK)

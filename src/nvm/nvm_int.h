@@ -11,9 +11,11 @@
 #include "seam/crypto.h"
 #include "seam/nvm.h"
 
-/* SQLite's page size for new images (docs/nvm.md "Durability": a commit writes
-   whole pages to the log, so this bounds the bytes of a small command). */
-#define NVM_PAGE_SIZE_TEXT "4096"
+/* SQLite's page size for new images (docs/nvm.md "Durability"): a commit writes
+   whole pages to the log, one frame of NVM_PAGE_SIZE + 24 bytes per page it
+   changed, so this bounds the bytes of a small command. An image keeps the page
+   size it was created with. */
+#define NVM_PAGE_SIZE 512
 
 /* The prepared statements of a handle, prepared once when it opens. */
 typedef enum {
