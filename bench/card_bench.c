@@ -84,8 +84,9 @@ static uint8_t *read_module(const char *path, size_t *len) {
     return module;
 }
 
-/* INSTALL [for load] and LOAD of the package at path (load_only), or also INSTALL [for
-   install and make selectable] of the purse with PIN 1234; returns the module's size. */
+/* INSTALL [for load] and LOAD of the package at path (load_only), or the combined INSTALL
+   [for load, install and make selectable] (0E 01, LOAD, 0E 03) of the purse with PIN 1234;
+   returns the module's size. */
 static size_t load(bench *b, const char *path, bool load_only) {
     seam_gp_package_install in;
     size_t len = 0;
@@ -99,7 +100,7 @@ static size_t load(bench *b, const char *path, bool load_only) {
     in.c9_len = sizeof purse_pin;
     seam_gp_aid_set(&in.applet, purse_aid, sizeof purse_aid);
     b->block = seam_gp_block_size(b->gp);
-    expect_ok(load_only ? "INSTALL [for load] + LOAD" : "INSTALL + LOAD + INSTALL",
+    expect_ok(load_only ? "INSTALL [for load] + LOAD" : "INSTALL 0E 01 + LOAD + INSTALL 0E 03",
               seam_gp_install_package(b->gp, &in, &sw), &sw);
     free(module);
     return len;

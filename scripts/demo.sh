@@ -139,8 +139,9 @@ used_new=$(used_bytes)
 cat >"$OUT/issue.script" <<EOF
 00A4040008A000000151000000 00            => 9000   # SELECT the ISD
 .scp03 level=01                                    # secure channel, C-MAC
-# INSTALL [for load], LOAD, INSTALL [for install and make selectable] of the purse
-# (instance = class A0000005505501); install parameters C9: PIN length 4, PIN "1234"
+# the combined INSTALL [for load, install and make selectable] of the purse (0E 01,
+# LOAD, 0E 03; instance = class A0000005505501); install parameters C9: PIN length 4,
+# PIN "1234"
 .install $PURSE params=0431323334
 00A4040007A0000005505501 00              => 9000   # SELECT the purse
 00400000 04 00000019                     => 6985   # DEBIT 25 before the PIN: refused

@@ -110,8 +110,9 @@ typedef enum {
 const char *seam_gp_lifecycle_text(seam_gp_scope scope, uint8_t lifecycle, char *buf, size_t size);
 
 /* Words for the command a header (CLA INS P1 P2, as seam_gp_last_command gives it)
-   names, written into buf: "INSTALL [for load]", "LOAD block 3", "DELETE", or
-   "the command 80 F0 40 80" for one without a name here. */
+   names, written into buf: "INSTALL [for load]", "INSTALL [for load, install and make
+   selectable] (first, P2 01)", "LOAD block 3", "DELETE", or "the command 80 F0 40 80"
+   for one without a name here (96 bytes hold any). */
 const char *seam_gp_command_text(const uint8_t header[4], char *buf, size_t size);
 
 /* What a MANAGE ELF UPGRADE status byte means ("waiting for the new package"); never NULL. */
@@ -478,17 +479,22 @@ typedef struct {
     size_t privileges_len; /* 0, 1 or 3 */
     const uint8_t *c9;     /* the application's install parameters (C9's value) */
     size_t c9_len;
-    bool load_only; /* stop after LOAD */
+    bool load_only; /* INSTALL [for load] (02) and LOAD only: the package, no instance */
+    /* INSTALL [for load] (02), LOAD, INSTALL [for install and make selectable] (0C)
+       instead of the combined sequence, for cards that do not take P1 0E */
+    bool separate;
     seam_gp_progress_fn progress;
     void *progress_ctx;
 } seam_gp_package_install;
 
 /*
- * Loads and installs a package: INSTALL [for load], LOAD, INSTALL [for install
- * and make selectable] (P1 02, LOADs, P1 0C: what the card accepts for the
- * combined [load, install and make selectable]). The file is checked first
- * (SEAM_ERR_GP_PACKAGE, nothing sent); a refusal stops at that command with its
- * SW, and seam_gp_last_command tells which it was.
+ * Loads and installs a package with the combined INSTALL [for load, install and
+ * make selectable]: P1 0E P2 01 (the for-load layout), the LOADs, P1 0E P2 03
+ * (the for-install layout, naming the package), so that the card stores the
+ * package and its instance together or not at all. load_only sends INSTALL [for
+ * load] (02) and the LOADs; separate sends 02, the LOADs, then 0C. The file is
+ * checked first (SEAM_ERR_GP_PACKAGE, nothing sent); a refusal stops at that
+ * command with its SW, and seam_gp_last_command tells which it was.
  */
 seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in, uint16_t *sw);
 

@@ -15,6 +15,7 @@
 #include "card/iso/apdu.h"
 #include "card/iso/chain.h"
 #include "card/applet/applet_runtime.h"
+#include "card/store/package_store.h"
 #include "card/store/registry.h"
 #include "card/store/restore_records.h"
 #include "card/sm/scp03.h"
@@ -59,12 +60,16 @@ typedef struct {
     seam_apdu_remainder remainder;
 } channel;
 
-/* A load in progress (INSTALL [for load] then LOAD blocks), in memory only:
-   a power cut or reset before the last block leaves nothing behind. It belongs
+/* A load in progress (INSTALL [for load] then LOAD blocks; or the combined
+   INSTALL 0E 01, LOAD blocks, INSTALL 0E 03), in memory only: a power cut or
+   reset before the command that stores it leaves nothing behind. It belongs
    to the SD that began it, on its channel and in its secure channel session
-   (the host || card challenge names it): a LOAD from anywhere else ends it. */
+   (the host || card challenge names it): a LOAD or final INSTALL from anywhere
+   else ends it (gp/gp_content.c has its states). */
 typedef struct {
     bool active;
+    bool combined; /* begun by INSTALL 0E 01: its last block stores nothing */
+    bool held;     /* combined, its last block checked: the package waits for INSTALL 0E 03 */
     uint8_t channel;
     uint8_t sd[REGISTRY_AID_MAX]; /* the SD that sent INSTALL [for load]: the owner */
     uint8_t sd_len;
@@ -76,6 +81,10 @@ typedef struct {
     uint8_t hash_len; /* 0: none given */
     uint8_t *bytes;
     size_t len, cap;
+    /* held: the package record the final INSTALL stores, and where in bytes the
+       module starts (after C4 and its length) */
+    store_package package;
+    size_t module_offset;
 } content_load;
 
 /* An applet instance a command took off its channel, kept until the command ends. */

@@ -81,8 +81,9 @@ typedef struct {
     command_level level;
     uint8_t flags;
     card_handler handler; /* NULL: 6D00 */
-    /* called when the command is refused for its level, before any handler */
-    void (*refused)(seam_card *c);
+    /* called when the command is refused before any handler: for its level, or as
+       a CMD_CONTENT row in CARD_LOCKED */
+    void (*refused)(seam_card *c, const seam_apdu *a);
 } command_row;
 
 static const command_row commands[] = {
@@ -105,7 +106,7 @@ static const command_row commands[] = {
     {CLASS_GP, 0xF2, 0x00, 0x00, LEVEL_AUTHENTICATED, 0, gp_get_status, NULL},
     {CLASS_GP, 0xE8, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_load, gp_load_refused},
     {CLASS_GP, 0xE6, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CHAINABLE | CMD_CONTENT, gp_install,
-     NULL},
+     gp_install_refused},
     {CLASS_GP, 0xE4, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CHAINABLE | CMD_CONTENT, gp_delete, NULL},
     {CLASS_GP, 0xE2, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_store_data, NULL},
     {CLASS_GP, 0xEA, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CONTENT, gp_manage_elf_upgrade, NULL},
@@ -189,6 +190,8 @@ static seam_err through_session(seam_card *c, channel *ch, const command_row *ro
     }
     if (cmd->lifecycle == CARD_LOCKED && (row->flags & CMD_CONTENT)) {
         chain_abort(&ch->chain);
+        if (row->refused)
+            row->refused(c, &cmd->apdu);
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;
     }
@@ -206,7 +209,7 @@ static seam_err through_session(seam_card *c, channel *ch, const command_row *ro
     }
     if (row->level == LEVEL_AUTHENTICATED && !out->secured) {
         if (row->refused)
-            row->refused(c);
+            row->refused(c, &cmd->apdu);
         r->sw = SEAM_SW_SECURITY_STATUS;
         return SEAM_OK;
     }

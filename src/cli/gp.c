@@ -34,11 +34,13 @@ static const struct {
     {"install",
      "FILE [--aid AID] [--module AID] [--params HEX] [--privileges HEX] [--domain AID]\n"
      "        [--hash] [--load-only]",
-     "loads the package FILE (INSTALL [for load] with the SHA-256 load file hash when\n"
-     "--hash, LOAD) and installs it (INSTALL [for install and make selectable]): the\n"
-     "module --module (default the package's first applet) as instance --aid (default\n"
-     "the module AID), with C9 install parameters --params and privileges --privileges\n"
-     "(1 or 3 bytes, default 00), in security domain --domain (default the ISD)"},
+     "loads the package FILE and installs it with the combined INSTALL [for load,\n"
+     "install and make selectable] (P1 0E: P2 01 with the SHA-256 load file hash when\n"
+     "--hash, LOAD, P2 03), so the card keeps the package and its instance or neither:\n"
+     "the module --module (default the package's first applet) as instance --aid\n"
+     "(default the module AID), with C9 install parameters --params and privileges\n"
+     "--privileges (1 or 3 bytes, default 00), in security domain --domain (default the\n"
+     "ISD); --load-only sends INSTALL [for load] and LOAD only"},
     {"delete", "AID [--force]",
      "DELETE of a package, application or security domain; --force deletes a package\n"
      "with its applications (P2 80)"},

@@ -21,7 +21,7 @@ static const char *step_name(const seam_gp *gp, char *buf, size_t size) {
 
 /* Reports a library error or a refused step; returns the exit status (0 when neither). */
 static int outcome(gp_session *s, const char *action, seam_err e, uint16_t sw) {
-    char buf[64];
+    char buf[96];
     if (e) {
         fprintf(stderr, "seam gp %s: %s\n", action, seam_err_str(e));
         return 1;

@@ -58,6 +58,7 @@ seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in,
     seam_gp_install_fields ins;
     uint8_t digest[SEAM_CRYPTO_SHA256_SIZE], *file = NULL;
     size_t file_len = 0;
+    bool combined = !in->load_only && !in->separate;
     seam_err e = seam_gp_package_read(in->module, in->module_len, &pkg, NULL, 0);
     if (e)
         return e;
@@ -69,7 +70,8 @@ seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in,
             return e;
     }
     memset(&ins, 0, sizeof ins);
-    ins.role = SEAM_GP_FOR_LOAD;
+    ins.role = combined ? SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE : SEAM_GP_FOR_LOAD;
+    ins.p2 = combined ? 0x01 : 0x00;
     ins.elf = pkg.aid;
     ins.sd = in->sd;
     ins.hash = in->hash ? digest : NULL;
@@ -87,7 +89,9 @@ seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in,
     if (e || *sw != 0x9000 || in->load_only)
         return e;
     memset(&ins, 0, sizeof ins);
-    ins.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE;
+    ins.role = combined ? SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE
+                        : SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE;
+    ins.p2 = combined ? 0x03 : 0x00;
     ins.elf = pkg.aid;
     ins.module = in->applet.len ? in->applet : pkg.applets[0];
     ins.application = in->instance.len ? in->instance : ins.module;

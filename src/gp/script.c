@@ -271,8 +271,8 @@ static outcome do_putkey(runner *r, const script_args *a) {
     return o;
 }
 
-/* .load FILE and .install FILE: INSTALL [for load], LOAD, and for .install INSTALL
-   [for install and make selectable]. */
+/* .load FILE: INSTALL [for load] and LOAD; .install FILE: the combined INSTALL [for
+   load, install and make selectable] (P1 0E: P2 01, LOAD, P2 03). */
 static outcome do_package(runner *r, const script_args *a, bool install) {
     outcome o = {0, 0, false};
     seam_gp_package_install in;
@@ -298,9 +298,11 @@ static outcome do_package(runner *r, const script_args *a, bool install) {
     in.load_only = !install;
     in.progress = count_block;
     in.progress_ctx = &blocks;
-    emit(r, SEAM_GP_SCRIPT_COMMAND, "> INSTALL [for load] of package %s (version %u.%u), LOAD%s",
-         aid_hex(&pkg.aid, elf, sizeof elf), pkg.version >> 8, pkg.version & 0xFF,
-         install ? ", INSTALL [for install and make selectable]" : "");
+    emit(r, SEAM_GP_SCRIPT_COMMAND,
+         install ? "> INSTALL [for load, install and make selectable] of package %s (version "
+                   "%u.%u): P2 01, LOAD, P2 03"
+                 : "> INSTALL [for load] of package %s (version %u.%u), LOAD",
+         aid_hex(&pkg.aid, elf, sizeof elf), pkg.version >> 8, pkg.version & 0xFF);
     o.e = seam_gp_install_package(r->gp, &in, &o.sw);
     if (!o.e && (o.sw == 0x9000 || blocks))
         emit(r, SEAM_GP_SCRIPT_NOTE, "  loaded %s: %zu bytes in %zu LOAD blocks", a->file, len,
@@ -450,7 +452,7 @@ static void check_directive(runner *r, const script_args *a) {
 static void run_directive(runner *r, const script_line *l) {
     const script_args *a = &l->args;
     outcome o = {0, 0, false};
-    char step[64];
+    char step[96];
     switch (a->which) {
     case DIRECTIVE_TRAFFIC:
         do_traffic(r);

@@ -191,6 +191,11 @@ const char *seam_gp_command_text(const uint8_t header[4], char *buf, size_t size
         snprintf(buf, size, "%s block %u", header[1] == 0xE8 ? "LOAD" : "STORE DATA", header[3]);
         return buf;
     }
+    if (header[1] == 0xE6 && p1 == 0x0E && (header[3] == 0x01 || header[3] == 0x03)) {
+        snprintf(buf, size, "INSTALL [for load, install and make selectable] (%s, P2 %02X)",
+                 header[3] == 0x01 ? "first" : "final", header[3]);
+        return buf;
+    }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].ins == header[1] && (names[i].any_p1 || names[i].p1 == p1)) {
             snprintf(buf, size, "%s", names[i].text);

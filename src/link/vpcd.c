@@ -353,6 +353,12 @@ static session_end serve_connection(vpcd_client *client, int fd) {
             goto out;
         if (ready == 0)
             continue;
+        /* ACK at once: with delayed ACKs, Nagle's rule on the reader's side (vpcd
+           sets no TCP_NODELAY) held each APDU back by about 40 ms (measured:
+           20 DEBITs/s through pcscd, 430 with this). Linux clears QUICKACK after
+           use, so it is set before every receive. */
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
         ssize_t n = recv(fd, client->chunk, sizeof client->chunk, 0);
         if (n == 0) {
             seam_log(SEAM_LOG_INFO, "vpcd: connection closed by the reader");

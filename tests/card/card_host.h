@@ -334,6 +334,34 @@ static inline uint16_t install_aids(seam_card *card, uint8_t p1, const uint8_t *
     return install_with(card, &in);
 }
 
+/* The first command of the combined INSTALL [for load, install and make selectable]
+   (P1 0E, P2 01, the for-load layout) of package aid: no SD AID, hash, params, token.
+   The LOAD blocks follow (load_blocks), then combined_final. */
+static inline uint16_t combined_for_load(seam_card *card, const uint8_t *aid, size_t aid_len) {
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE,
+                                 .p2 = 0x01,
+                                 .elf = aid_of(aid, aid_len)};
+    return install_with(card, &in);
+}
+
+/* The final command of the combined sequence (P1 0E, P2 03, the for-install layout):
+   module cls of package pkg (pkg_len 0: the ELF AID left empty, the package just
+   loaded) as instance inst, privileges 00, C9 params. */
+static inline uint16_t combined_final(seam_card *card, const uint8_t *pkg, size_t pkg_len,
+                                      const uint8_t *cls, size_t cls_len, const uint8_t *inst,
+                                      size_t inst_len, const uint8_t *params, size_t params_len) {
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE,
+                                 .p2 = 0x03,
+                                 .module = aid_of(cls, cls_len),
+                                 .application = aid_of(inst, inst_len),
+                                 .privileges_len = 1,
+                                 .app_params = params,
+                                 .app_params_len = params_len};
+    if (pkg_len)
+        in.elf = aid_of(pkg, pkg_len);
+    return install_with(card, &in);
+}
+
 /* INSTALL [for make selectable] of aid, no privileges. */
 static inline uint16_t make_selectable(seam_card *card, const uint8_t *aid, size_t len) {
     seam_gp_install_fields in = {.role = SEAM_GP_FOR_MAKE_SELECTABLE,

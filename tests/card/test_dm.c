@@ -417,6 +417,113 @@ static void token_key_put_key_checked_x1(void **state) {
     REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x02, 0x00, d, n, TOKEN_GOOD));
 }
 
+/* ---- the combined INSTALL [for load, install and make selectable] ------------------ */
+
+/* The data of the combined sequence's first command (P1 0E P2 01, the for-load layout)
+   without the token field. */
+static size_t combined_load_data(const uint8_t *hash, size_t hash_len, uint8_t *d) {
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE,
+                                 .p2 = 0x01,
+                                 .elf = aid_of(hello_pkg, sizeof hello_pkg),
+                                 .sd = aid_of(bank_dm, sizeof bank_dm),
+                                 .hash = hash,
+                                 .hash_len = hash_len};
+    return install_data(&in, d);
+}
+
+/* The data of its final command (P1 0E P2 03, the for-install layout, ELF AID empty) of
+   hello instance aid without the token field. */
+static size_t combined_final_data(const uint8_t *aid, uint8_t *d) {
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE,
+                                 .p2 = 0x03,
+                                 .module = aid_of(hello_cls, sizeof hello_cls),
+                                 .application = aid_of(aid, 7),
+                                 .privileges_len = 1};
+    return install_data(&in, d);
+}
+
+/* A DM SSD's combined sequence needs a token on its first command (a load token: the
+   hash is mandatory) and one on its final command, each signing its own P1 P2 and data;
+   a refused final command keeps nothing and ends the sequence. */
+static void dm_combined_sequence_needs_both_tokens_x1(void **state) {
+    fixture *f = *state;
+    uint8_t key_dm[16], hash[32], d[128], sig[64], before[32], now[32];
+    size_t len, n, m;
+    memset(key_dm, 0xD5, sizeof key_dm);
+    dm_card(f->card, true, key_dm);
+    uint8_t *file = hello_file(&len, hash);
+    fingerprint(f->card, before);
+    /* first command: no token, a flipped byte, INSTALL [for load]'s token (P1 02 P2 00
+       signed), a load token without the hash */
+    n = combined_load_data(hash, 32, d);
+    REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x0E, 0x01, d, n, TOKEN_NONE));
+    REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x0E, 0x01, d, n, TOKEN_BAD));
+    sign_token(token_priv, 0x02, 0x00, d, n, sig);
+    d[n] = 64;
+    memcpy(d + n + 1, sig, 64);
+    REFUSED(f->card, 0x6982, gp(f->card, true, 0xE6, 0x0E, 0x01, d, n + 65));
+    m = combined_load_data(NULL, 0, d);
+    REFUSED(f->card, 0x6A80, with_token(f->card, 0xE6, 0x0E, 0x01, d, m, TOKEN_GOOD));
+    REFUSED(f->card, 0x6985, load_one(f->card, 0x00, true, file, 16)); /* no load began */
+    /* with its token: the LOADs, then a final command without a token, with a flipped
+       byte, with the token of INSTALL [for install and make selectable] (0C 00 signed) */
+    n = combined_load_data(hash, 32, d);
+    assert_int_equal(with_token(f->card, 0xE6, 0x0E, 0x01, d, n, TOKEN_GOOD), 0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+    n = combined_final_data(hello_a, d);
+    REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x0E, 0x03, d, n, TOKEN_NONE));
+    REFUSED(f->card, 0x6985, with_token(f->card, 0xE6, 0x0E, 0x03, d, n, TOKEN_GOOD));
+    n = combined_load_data(hash, 32, d);
+    assert_int_equal(with_token(f->card, 0xE6, 0x0E, 0x01, d, n, TOKEN_GOOD), 0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+    n = combined_final_data(hello_a, d);
+    REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x0E, 0x03, d, n, TOKEN_BAD));
+    n = combined_load_data(hash, 32, d);
+    assert_int_equal(with_token(f->card, 0xE6, 0x0E, 0x01, d, n, TOKEN_GOOD), 0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+    n = combined_final_data(hello_a, d);
+    sign_token(token_priv, 0x0C, 0x00, d, n, sig);
+    d[n] = 64;
+    memcpy(d + n + 1, sig, 64);
+    REFUSED(f->card, 0x6982, gp(f->card, true, 0xE6, 0x0E, 0x03, d, n + 65));
+    fingerprint(f->card, now);
+    assert_memory_equal(before, now, 32); /* nothing of any of them was kept */
+    /* both tokens good: the package and the instance are the DM SSD's */
+    n = combined_load_data(hash, 32, d);
+    assert_int_equal(with_token(f->card, 0xE6, 0x0E, 0x01, d, n, TOKEN_GOOD), 0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+    n = combined_final_data(hello_a, d);
+    assert_int_equal(with_token(f->card, 0xE6, 0x0E, 0x03, d, n, TOKEN_GOOD), 0x9000);
+    free(file);
+    assert_int_equal(select_aid(f->card, hello_a, sizeof hello_a), 0x9000);
+    assert_int_equal(open_sd(f->card, bank_dm, sizeof bank_dm, key_dm), 0x9000);
+    n = delete_data(hello_pkg, sizeof hello_pkg, d);
+    assert_int_equal(with_token(f->card, 0xE4, 0x00, 0x80, d, n, TOKEN_GOOD), 0x9000);
+}
+
+/* Without a token key on the card a DM SSD cannot begin the combined sequence; an AM SD
+   needs no token for it. */
+static void dm_combined_sequence_without_a_token_key_x1(void **state) {
+    fixture *f = *state;
+    uint8_t key_dm[16], hash[32], d[128];
+    size_t len, n;
+    memset(key_dm, 0xD5, sizeof key_dm);
+    dm_card(f->card, false, key_dm);
+    uint8_t *file = hello_file(&len, hash);
+    n = combined_load_data(hash, 32, d);
+    REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x0E, 0x01, d, n, TOKEN_GOOD));
+    REFUSED(f->card, 0x6982, with_token(f->card, 0xE6, 0x0E, 0x01, d, n, TOKEN_NONE));
+    /* the ISD (Authorized Management): no token, no hash */
+    open_channel(f->card);
+    assert_int_equal(combined_for_load(f->card, hello_pkg, sizeof hello_pkg), 0x9000);
+    assert_int_equal(load_blocks(f->card, file, len), 0x9000);
+    assert_int_equal(combined_final(f->card, NULL, 0, hello_cls, sizeof hello_cls, hello_a,
+                                    sizeof hello_a, NULL, 0),
+                     0x9000);
+    assert_int_equal(select_aid(f->card, hello_a, sizeof hello_a), 0x9000);
+    free(file);
+}
+
 /* X4: the token key's PUT KEY, cut at every write point. */
 static void token_key_prepare(fixture *f) {
     power_on(f->card);
@@ -445,6 +552,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(dm_without_a_token_key_is_refused_x1, setup, teardown),
         cmocka_unit_test_setup_teardown(am_sd_needs_no_token_x1, setup, teardown),
         cmocka_unit_test_setup_teardown(token_key_put_key_checked_x1, setup, teardown),
+        cmocka_unit_test_setup_teardown(dm_combined_sequence_needs_both_tokens_x1, setup, teardown),
+        cmocka_unit_test_setup_teardown(dm_combined_sequence_without_a_token_key_x1, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 static const uint8_t bank_b[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0B};
 static const uint8_t bank_a[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0A};
 static const uint8_t hello_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45};
+static const uint8_t hello_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x01};
 static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
 static const uint8_t purse_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
 static const uint8_t purse_a1[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0xA1};
@@ -171,6 +172,76 @@ static void load_bound_to_its_channel_X1(void **state) {
     free(file);
 }
 
+/* ---- the combined sequence (INSTALL P1 0E) --------------------------------------- */
+
+/* GET STATUS of the packages: 6A88 when the card holds none. */
+static uint16_t no_package(seam_card *card) {
+    return gp(card, true, 0xF2, 0x20, 0x02, (const uint8_t[]){0x4F, 0x00}, 2);
+}
+
+/* The final command of hello's combined sequence: instance hello_cls, ELF AID empty. */
+static uint16_t final_hello(seam_card *card) {
+    return combined_final(card, NULL, 0, hello_cls, sizeof hello_cls, hello_cls, sizeof hello_cls,
+                          NULL, 0);
+}
+
+/* INSTALL 0E 01 of hello and all its LOAD blocks, on channel 0 by the SD open there. */
+static void combined_hello(seam_card *card) {
+    size_t len;
+    uint8_t *file = read_app("hello", &len);
+    assert_int_equal(combined_for_load(card, hello_pkg, sizeof hello_pkg), 0x9000);
+    assert_int_equal(load_blocks(card, file, len), 0x9000);
+    free(file);
+}
+
+/* The combined sequence's final command is bound as its LOAD blocks are: another SD
+   (bank B selected on the channel later, an AM SSD here so that only the binding refuses
+   it) or another session of the same SD gets 6985, nothing is stored, and the sequence
+   is over for its owner too. */
+static void combined_final_bound_to_its_domain_and_session_X1(void **state) {
+    fixture *f = *state;
+    static const uint8_t bank_c[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0C};
+    issuer_and_bank_b(f->card);
+    assert_int_equal(install_sd(f->card, 0x0C, bank_c, sizeof bank_c, priv_am, 3), 0x9000);
+    /* another SD */
+    combined_hello(f->card);
+    assert_int_equal(open_sd(f->card, bank_c, sizeof bank_c, test_key), 0x9000);
+    REFUSED(f->card, final_hello(f->card), 0x6985);
+    as_isd(f->card);
+    REFUSED(f->card, final_hello(f->card), 0x6985);
+    assert_int_equal(no_package(f->card), 0x6A88); /* nothing was stored */
+    /* another session of the same SD */
+    combined_hello(f->card);
+    as_isd(f->card);
+    REFUSED(f->card, final_hello(f->card), 0x6985);
+    REFUSED(f->card, final_hello(f->card), 0x6985);
+    /* in its own session it goes through, and the package is the ISD's */
+    combined_hello(f->card);
+    assert_int_equal(final_hello(f->card), 0x9000);
+    assert_true(package_owned_by(f->card, hello_pkg, sizeof hello_pkg, isd, sizeof isd));
+}
+
+/* ...and to its channel: bank B's final command on channel 1 is refused and ends it. */
+static void combined_final_bound_to_its_channel_X1(void **state) {
+    fixture *f = *state;
+    host_channel b;
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE,
+                                 .p2 = 0x03,
+                                 .module = aid_of(hello_cls, sizeof hello_cls),
+                                 .application = aid_of(hello_cls, sizeof hello_cls),
+                                 .privileges_len = 1};
+    uint8_t apdu[SEAM_GP_APDU_MAX];
+    size_t n = 0;
+    assert_int_equal(seam_gp_build_install(&in, apdu, sizeof apdu, &n), SEAM_OK);
+    issuer_and_bank_b(f->card);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x01), 0x9000);
+    open_on(f->card, 1, isd, sizeof isd, test_key, &b); /* even the same SD */
+    combined_hello(f->card);
+    REFUSED(f->card, gp_on(f->card, 1, &b, 0xE6, 0x0E, 0x03, apdu + 5, apdu[4]), 0x6985);
+    REFUSED(f->card, final_hello(f->card), 0x6985);
+    assert_int_equal(no_package(f->card), 0x6A88); /* nothing was stored */
+}
+
 /* ---- the rest of the family: STORE DATA ------------------------------------------- */
 
 /* A personalization target set by bank A does not survive into bank B's session on
@@ -203,6 +274,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(hardening_04_load_bound_to_its_domain_X1, setup, teardown),
         cmocka_unit_test_setup_teardown(hardening_04_load_bound_to_its_session_X1, setup, teardown),
         cmocka_unit_test_setup_teardown(load_bound_to_its_channel_X1, setup, teardown),
+        cmocka_unit_test_setup_teardown(combined_final_bound_to_its_domain_and_session_X1, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(combined_final_bound_to_its_channel_X1, setup, teardown),
         cmocka_unit_test_setup_teardown(perso_sequence_bound_to_its_session_X1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -138,7 +138,7 @@ elseif(CASE STREQUAL "errors")
   script(EXIT 1 ARGS --image ${image} ${WORK}/refused.script
          OUT "refused.script:3: .delete: DELETE answered 6A88 \\(referenced data not found\\)"
              "refused.script:4: .delete: DELETE answered 6985"
-             "refused.script:5: .install: INSTALL \\[for load\\] answered 6985"
+             "refused.script:5: .install: INSTALL \\[for load, install and make selectable\\] \\(first, P2 01\\) answered 6985"
              "refused.script:6: .install: '${WORK}/notes.txt' is not a seam package"
              "refused.script:7: .install: cannot read '${WORK}/missing.wasm': no such file"
              "2 passed, 5 failed")

@@ -74,13 +74,17 @@ elseif(CASE STREQUAL "errors")
   gp(EXIT 1 ERR "'${WORK}/notes.txt' is not a seam package: not a WebAssembly module.*nothing was sent"
      ARGS install ${WORK}/notes.txt)
   gp(EXIT 1 ERR "cannot read '${WORK}/missing.wasm'" ARGS install ${WORK}/missing.wasm)
-  gp(EXIT 1 ERR "INSTALL \\[for load\\] answered 6985 \\(conditions of use not satisfied\\)"
+  gp(EXIT 1 ERR "INSTALL \\[for load, install and make selectable\\] \\(first, P2 01\\) answered 6985 \\(conditions of use not satisfied\\)"
      ARGS install ${APPS}/hello.wasm)
+  # the combined sequence's final INSTALL refused (the instance AID is hello's):
+  # the package it carried is not kept either
+  gp(EXIT 1 ERR "INSTALL \\[for load, install and make selectable\\] \\(final, P2 03\\) answered 6985"
+     ARGS install ${APPS}/test_perso.wasm --aid A0000005484501)
   gp(EXIT 1 ERR "'${WORK}/notes.txt' is not a seam package: not a WebAssembly module.*nothing was sent"
      ARGS upgrade ${WORK}/notes.txt)
   gp(EXIT 1 ERR "INSTALL \\[for personalization\\] answered 6A88"
      ARGS store-data DF010100 --perso A0000005999901)
-  unchanged("${before}" "files that are not packages, a package loaded twice, an unknown target")
+  unchanged("${before}" "files that are not packages, a package loaded twice, a refused final INSTALL, an unknown target")
   gp(EXIT 1 ERR "INITIALIZE UPDATE answered 6A88" ARGS --kvn 45 list)
   gp(EXIT 1 ERR "SELECT of the security domain answered 6A82" ARGS --sd A000000559999999 list)
   # a reader that does not exist, with no pcscd to ask (PCSCLITE_CSOCK_NAME points nowhere)

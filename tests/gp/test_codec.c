@@ -469,6 +469,25 @@ static void words_for_status_words_lifecycles_and_privileges(void **state) {
                         "SecurityDomain,DelegatedManagement");
 }
 
+/* The steps of the combined INSTALL are told apart (the first from the final command),
+   within the 96 bytes the header promises. */
+static void words_for_the_commands_a_header_names(void **state) {
+    (void)state;
+    char buf[96];
+    assert_string_equal(
+        seam_gp_command_text((const uint8_t[]){0x80, 0xE6, 0x0E, 0x01}, buf, sizeof buf),
+        "INSTALL [for load, install and make selectable] (first, P2 01)");
+    assert_string_equal(
+        seam_gp_command_text((const uint8_t[]){0x80, 0xE6, 0x8E, 0x03}, buf, sizeof buf),
+        "INSTALL [for load, install and make selectable] (final, P2 03)");
+    assert_string_equal(
+        seam_gp_command_text((const uint8_t[]){0x80, 0xE6, 0x02, 0x00}, buf, sizeof buf),
+        "INSTALL [for load]");
+    assert_string_equal(
+        seam_gp_command_text((const uint8_t[]){0x84, 0xE8, 0x80, 0x1B}, buf, sizeof buf),
+        "LOAD block 27");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(install_builders_lay_out_every_role),
@@ -479,6 +498,7 @@ int main(void) {
         cmocka_unit_test(upgrade_and_dgi_decoders),
         cmocka_unit_test(package_section_and_files),
         cmocka_unit_test(words_for_status_words_lifecycles_and_privileges),
+        cmocka_unit_test(words_for_the_commands_a_header_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

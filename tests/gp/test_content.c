@@ -394,9 +394,12 @@ static void bad_inputs_leave_the_card_as_it_was(void **state) {
     assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_ERR_GP_PACKAGE);
     seam_card_traffic_get(f->card, &t1);
     assert_int_equal(t1.total.commands, t0.total.commands);
-    /* a package loaded already: INSTALL [for load] is refused, nothing loaded */
+    /* a package loaded already: INSTALL [for load] is refused, nothing loaded (the
+       two-step sequence, asked for: the combined one is in
+       combined_install_keeps_both_or_neither) */
     in.module = read_app("hello", &len);
     in.module_len = len;
+    in.separate = true;
     assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_OK);
     assert_int_equal(sw, 0x6985);
     seam_gp_last_command(f->gp, header);
@@ -421,6 +424,74 @@ static void bad_inputs_leave_the_card_as_it_was(void **state) {
     assert_int_equal(sw, 0x6985);
     fingerprint(f->card, after);
     assert_memory_equal(before, after, 32);
+}
+
+/* The P1 P2 of each INSTALL the session sends (plain), in order. */
+typedef struct {
+    size_t count;
+    uint8_t p1p2[8][2];
+} installs;
+
+static void note_install(void *ctx, seam_gp_trace_point point, const uint8_t *b, size_t n) {
+    installs *i = ctx;
+    if (point == SEAM_GP_TRACE_COMMAND && n >= 4 && b[1] == 0xE6 && i->count < 8) {
+        i->p1p2[i->count][0] = b[2];
+        i->p1p2[i->count++][1] = b[3];
+    }
+}
+
+/* seam_gp_install_package sends the combined sequence (0E 01, LOADs, 0E 03) unless told
+   otherwise: a refusal at either end leaves the card as it was, the package included. */
+static void combined_install_keeps_both_or_neither(void **state) {
+    fixture *f = *state;
+    seam_gp_package_install in;
+    uint8_t before[32], after[32], header[4];
+    size_t len = 0;
+    uint16_t sw = 0;
+    registry r;
+    installs sent = {0};
+    open_isd(f, 0x01);
+    seam_gp_set_trace(f->gp, note_install, &sent);
+    assert_int_equal(install_app(f, "hello", false), 0x9000);
+    assert_int_equal(sent.count, 2);
+    assert_memory_equal(sent.p1p2[0], ((uint8_t[]){0x0E, 0x01}), 2);
+    assert_memory_equal(sent.p1p2[1], ((uint8_t[]){0x0E, 0x03}), 2);
+    list(f, &r);
+    assert_non_null(find(&r, false, hello_cls, sizeof hello_cls));
+    assert_non_null(find(&r, true, hello_pkg, sizeof hello_pkg));
+    seam_gp_set_trace(f->gp, NULL, NULL);
+    fingerprint(f->card, before);
+    /* the package is on the card already: the first command is refused */
+    memset(&in, 0, sizeof in);
+    in.module = read_app("hello", &len);
+    in.module_len = len;
+    assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x6985);
+    seam_gp_last_command(f->gp, header);
+    assert_memory_equal(header, ((uint8_t[]){0x80, 0xE6, 0x0E, 0x01}), 4);
+    free((void *)in.module);
+    /* the instance AID is in use: the final command is refused and the package it
+       carried is not kept (no DELETE needed) */
+    in.module = read_app("test_perso", &len);
+    in.module_len = len;
+    seam_gp_aid_set(&in.instance, hello_cls, sizeof hello_cls);
+    assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x6985);
+    seam_gp_last_command(f->gp, header);
+    assert_memory_equal(header, ((uint8_t[]){0x80, 0xE6, 0x0E, 0x03}), 4);
+    fingerprint(f->card, after);
+    assert_memory_equal(before, after, 32);
+    list(f, &r);
+    assert_null(find(&r, true, tp_pkg, sizeof tp_pkg));
+    /* the same with the two-step sequence keeps the package (02, LOADs, 0C refused) */
+    in.separate = true;
+    assert_int_equal(seam_gp_install_package(f->gp, &in, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x6985);
+    seam_gp_last_command(f->gp, header);
+    assert_memory_equal(header, ((uint8_t[]){0x80, 0xE6, 0x0C, 0x00}), 4);
+    list(f, &r);
+    assert_non_null(find(&r, true, tp_pkg, sizeof tp_pkg));
+    free((void *)in.module);
 }
 
 /* A link to the card that spoils the last LOAD block on its way (its data all FF):
@@ -520,6 +591,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(get_status_follows_6310, setup, teardown),
         cmocka_unit_test_setup_teardown(manage_elf_upgrade_start_load_migrate, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_inputs_leave_the_card_as_it_was, setup, teardown),
+        cmocka_unit_test_setup_teardown(combined_install_keeps_both_or_neither, setup, teardown),
         cmocka_unit_test_setup_teardown(upgrade_package_whole_and_aborted, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,12 +24,14 @@
  * install, make selectable, extradition, registry update token); INSTALL [for
  * personalization] has none and needs none. DELETE: the value of tag 9E, the
  * last TLV, after 4F (and B6). No token, a token that does not verify,
- * or no token key on the card: 6982, nothing changes. A load token makes the
+ * or no token key on the card: 6982, nothing changes. A load token (INSTALL
+ * [for load], and P1 0E P2 01, the combined sequence's first command) makes the
  * load file hash mandatory (6A80 without one), so the LOAD blocks that follow
- * (accepted as usual) are bound to the token. An SD with AM needs no token
- * and ignores one. MANAGE ELF UPGRADE (upgrade.c) calls domain_authority,
- * which has no token to check: DM SDs stay refused there (6982). Receipts
- * (Receipt Generation) are not produced.
+ * (accepted as usual) are bound to the token; the combined sequence's final
+ * command (0E 03, the for-install layout) carries an install token of its own,
+ * which signs its P1 P2 as sent, so no other INSTALL's token stands in for it. An SD with AM needs
+ * no token and ignores one. MANAGE ELF UPGRADE (upgrade.c) calls domain_authority, which has no
+ * token to check: DM SDs stay refused there (6982). Receipts (Receipt Generation) are not produced.
  *
  * Ownership. Every package, instance and SSD is associated with one SD (its
  * owner): the SD that loaded or installed it, or the one it was extradited
@@ -190,7 +192,8 @@ static seam_err verify_token(seam_card *c, const seam_apdu *a, uint16_t *sw) {
     seam_err e = SEAM_OK;
     *sw = SEAM_SW_WRONG_DATA;
     if (!ok || t.signed_len > 255 ||
-        (a->ins == 0xE6 && a->p1 == 0x02 && t.token_len && !t.third_len))
+        (a->ins == 0xE6 && (a->p1 == 0x02 || (a->p1 == 0x0E && a->p2 == 0x01)) && t.token_len &&
+         !t.third_len))
         goto done; /* a load token makes the load file hash mandatory (gp_facts §1.5) */
     *sw = SEAM_SW_SECURITY_STATUS;
     if (t.token_len != SEAM_CRYPTO_P256_SIGNATURE_SIZE)

@@ -1,21 +1,41 @@
 /*
- * GP card content management: INSTALL [for load], LOAD, INSTALL [for install
- * (and make selectable)], INSTALL [for make selectable], [for extradition],
- * [for personalization] (the STORE DATA target, gp_perso.c), [for registry
- * update] and DELETE of packages (wasm load files) and applet instances
- * (gp_facts.md §1.3-1.5).
+ * GP card content management, the part that brings code onto the card:
+ * INSTALL [for load] (P1 02), LOAD, INSTALL [for install] (04, 0C), the
+ * combined INSTALL [for load, install and make selectable] (0E: P2 01, the
+ * LOADs, P2 03), and gp_install, which sends the other roles to
+ * gp_install_roles.c (gp_facts.md §1.3-1.5; docs/card.md "Packages and
+ * applets"). DELETE is gp_delete.c.
  *
- *   INSTALL [for load] ─▶ LOAD 00 ─▶ LOAD 01 ─▶ ... ─▶ LOAD nn (P1 80, last)
- *        (in memory: c->load)                             │ C4 { wasm module }
- *                                                         ▼
- *                          package record + module in this command's transaction
+ * A load lives in RAM (c->load) until the command that stores it:
  *
- * A load belongs to the SD that sent INSTALL [for load], on that channel and in
- * that secure channel session (docs/security.md): a LOAD from another SD, session
- * or channel is refused (6985), and the package is always that SD's. Any
- * refusal during a load ends it: the next LOAD needs a new INSTALL [for
- * load]. Nothing of a load is persistent before its last block, so a power
- * cut or reset mid-load leaves nothing behind. Every command needs an open
+ *          INSTALL [for load] (02)              INSTALL 0E P2 01 (for-load layout)
+ *                    │                                      │
+ *                    ▼                                      ▼
+ *   NONE ──▶ LOADING ◀── LOAD 00, 01, ... ──▶ LOADING (combined)
+ *                    │ LOAD nn, P1 80: the file             │ LOAD nn, P1 80: the same checks,
+ *                    │ checked (C4, hash, package,          │ nothing stored, 00 9000
+ *                    ▼ runtime)                             ▼
+ *   package + module stored in that          HELD (the checked package in RAM)
+ *   LOAD's transaction ──▶ NONE                             │ INSTALL 0E P2 03 (for-install
+ *                                                           │ layout, ELF AID empty or the
+ *                                                           ▼ package's)
+ *                           package + module + instance stored in ONE transaction ──▶ NONE
+ *
+ * A load belongs to the SD that sent its first INSTALL, on that channel and in
+ * that secure channel session (docs/security.md): a LOAD, or the final INSTALL
+ * 0E 03, from another SD, session or channel is refused (6985) and ends it, and
+ * the package is always that SD's. What ends a load, in either state: any
+ * refused LOAD or refused INSTALL 0E 03 (also one refused before its handler,
+ * for its security level or on a CARD_LOCKED card), a LOAD after the last
+ * block (6985: no load to continue), a new INSTALL [for load] or 0E 01 on any
+ * channel (it replaces it), the final INSTALL itself, a reset or power off.
+ * Other commands, on any channel, leave it alone; the final INSTALL checks the
+ * package AID again, as it may have been taken since the last block. A storage
+ * failure (a failed write or commit) puts the load back as it was before the
+ * command (transmit.c), so the host may send that command again. Nothing of a
+ * load is persistent before the command that stores it, so a power cut or reset
+ * before then leaves nothing behind, and a refused or interrupted final
+ * INSTALL leaves no package without its instance. Every command needs an open
  * secure channel (else 6982) and answers the data field 00 on success.
  */
 #include <stdlib.h>
@@ -25,6 +45,7 @@
 
 #include "card/card_int.h"
 #include "gp.h"
+#include "gp_content.h"
 #include "card/content/applet_channel.h"
 #include "card/content/card_diag.h"
 #include "card/content/domains.h"
@@ -37,8 +58,7 @@
 
 #define LOAD_MAX ((size_t)256 * 1024) /* largest load file, bytes */
 
-/* Reads an LV with a BER length (1..3 bytes) at d[*pos..n); false when malformed. */
-static bool take_lv(const uint8_t *d, size_t n, size_t *pos, const uint8_t **v, size_t *len) {
+bool gp_take_lv(const uint8_t *d, size_t n, size_t *pos, const uint8_t **v, size_t *len) {
     size_t p = *pos, l;
     if (p >= n)
         return false;
@@ -60,7 +80,7 @@ static bool take_lv(const uint8_t *d, size_t n, size_t *pos, const uint8_t **v, 
     return true;
 }
 
-static bool aid_ok(size_t len, bool may_be_empty) {
+bool gp_aid_ok(size_t len, bool may_be_empty) {
     return (may_be_empty && len == 0) || (len >= 5 && len <= REGISTRY_AID_MAX);
 }
 
@@ -69,12 +89,17 @@ static void load_end(seam_card *c) {
     memset(&c->load, 0, sizeof c->load);
 }
 
-void gp_load_refused(seam_card *c) {
+void gp_load_refused(seam_card *c, const seam_apdu *a) {
+    (void)a;
     load_end(c);
 }
 
-/* Answers the data field 00 with 9000. */
-static void reply_ok(seam_card *c, reply *r) {
+void gp_install_refused(seam_card *c, const seam_apdu *a) {
+    if ((a->p1 & 0x7F) == 0x0E && a->p2 == 0x03)
+        load_end(c); /* a refused final INSTALL ends the combined sequence */
+}
+
+void gp_reply_ok(seam_card *c, reply *r) {
     c->data[0] = 0x00;
     r->len = 1;
     r->sw = SEAM_SW_SUCCESS;
@@ -140,20 +165,22 @@ out:
     return e;
 }
 
+/* INSTALL [for load] (P1 02), or the first command of the combined sequence (P1 0E
+   P2 01: combined), in the for-load layout: begins a load on ch, replacing any other. */
 static seam_err install_for_load(seam_card *c, channel *ch, const registry_sd *self,
-                                 const seam_apdu *a, reply *r) {
+                                 const seam_apdu *a, bool combined, reply *r) {
     const uint8_t *elf, *sd, *hash, *params, *token;
     size_t elf_len, sd_len, hash_len, params_len, token_len, pos = 0;
     bool used = false;
     seam_err e = SEAM_OK;
     r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_lv(a->data, a->nc, &pos, &elf, &elf_len) ||
-        !take_lv(a->data, a->nc, &pos, &sd, &sd_len) ||
-        !take_lv(a->data, a->nc, &pos, &hash, &hash_len) ||
-        !take_lv(a->data, a->nc, &pos, &params, &params_len) ||
-        !take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
+    if (!gp_take_lv(a->data, a->nc, &pos, &elf, &elf_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &sd, &sd_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &hash, &hash_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &params, &params_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
         goto out;
-    if (!aid_ok(elf_len, false) || !aid_ok(sd_len, true) || !hash_len_ok(hash_len))
+    if (!gp_aid_ok(elf_len, false) || !gp_aid_ok(sd_len, true) || !hash_len_ok(hash_len))
         goto out;
     /* the package goes to the selected (issuer) security domain */
     if (sd_len && (sd_len != ch->selected_len || memcmp(sd, ch->selected, sd_len)))
@@ -167,6 +194,7 @@ static seam_err install_for_load(seam_card *c, channel *ch, const registry_sd *s
     }
     load_end(c);
     c->load.active = true;
+    c->load.combined = combined;
     c->load.channel = (uint8_t)(ch - c->channels);
     memcpy(c->load.sd, self->aid, self->aid_len);
     c->load.sd_len = self->aid_len;
@@ -176,18 +204,20 @@ static seam_err install_for_load(seam_card *c, channel *ch, const registry_sd *s
     if (hash_len)
         memcpy(c->load.hash, hash, hash_len);
     c->load.hash_len = (uint8_t)hash_len;
-    reply_ok(c, r);
+    gp_reply_ok(c, r);
 out:
     return e;
 }
 
-/* Checks the load file (C4 length, LFDB hash, package) and stores its package; sets r->sw. */
-static seam_err load_finish(seam_card *c, reply *r) {
+/* Checks the whole load file: C4 and its length, the LFDB hash, the package metadata
+   naming the AID of the load's INSTALL, a module the applet runtime can use. Fills *p,
+   the package record, and *offset, where the module starts in the load's bytes; r->sw
+   9000 when it passes, 6A80 otherwise. */
+static seam_err load_check(seam_card *c, store_package *p, size_t *offset, reply *r) {
     const uint8_t *b = c->load.bytes;
     size_t n = c->load.len, hdr = 2, len = 0;
     seam_wasm_module *module = NULL;
     seam_package_info info;
-    store_package p = {0};
     bool match = false;
     seam_err e = SEAM_OK;
     r->sw = SEAM_SW_WRONG_DATA;
@@ -218,30 +248,50 @@ static seam_err load_finish(seam_card *c, reply *r) {
         card_diag_package_refused(c, info.aid.bytes, info.aid.len, module, e);
     if (instance_refused(&e, &r->sw) || e)
         goto out;
-    memcpy(p.aid, info.aid.bytes, info.aid.len);
-    p.aid_len = (uint8_t)info.aid.len;
-    p.version = info.version;
-    p.space = SPACE_USEFUL;
-    /* the package belongs to the SD that began the load (INSTALL [for load] checked
-       that it is the SD named there) */
-    memcpy(p.sd, c->load.sd, c->load.sd_len);
-    p.sd_len = c->load.sd_len;
-    p.applet_count = (uint8_t)info.applet_count;
+    memset(p, 0, sizeof *p);
+    memcpy(p->aid, info.aid.bytes, info.aid.len);
+    p->aid_len = (uint8_t)info.aid.len;
+    p->version = info.version;
+    p->space = SPACE_USEFUL;
+    /* the package belongs to the SD that began the load (its INSTALL checked that it is
+       the SD named there) */
+    memcpy(p->sd, c->load.sd, c->load.sd_len);
+    p->sd_len = c->load.sd_len;
+    p->applet_count = (uint8_t)info.applet_count;
     for (size_t i = 0; i < info.applet_count; i++) {
-        memcpy(p.applets[i], info.applets[i].bytes, info.applets[i].len);
-        p.applet_lens[i] = (uint8_t)info.applets[i].len;
+        memcpy(p->applets[i], info.applets[i].bytes, info.applets[i].len);
+        p->applet_lens[i] = (uint8_t)info.applets[i].len;
     }
-    e = store_package_put(c->nvm, &p, b + hdr, len);
-    if (!e)
-        reply_ok(c, r);
+    *offset = hdr;
+    r->sw = SEAM_SW_SUCCESS;
 out:
     seam_wasm_module_free(module);
     return e;
 }
 
-/* True when a LOAD on ch continues the load in progress: the same channel, SD and
-   secure channel session as its INSTALL [for load]. */
-static bool load_continues(const seam_card *c, const channel *ch) {
+/* The last LOAD block, once load_check passed: a plain load stores its package in this
+   LOAD's transaction; a combined one holds it for the final INSTALL. Sets r->sw. */
+static seam_err load_finish(seam_card *c, reply *r) {
+    store_package p;
+    size_t offset = 0;
+    seam_err e = load_check(c, &p, &offset, r);
+    if (e || r->sw != SEAM_SW_SUCCESS)
+        return e;
+    if (c->load.combined) {
+        c->load.package = p;
+        c->load.module_offset = offset;
+        c->load.held = true;
+    } else {
+        e = store_package_put(c->nvm, &p, c->load.bytes + offset, c->load.len - offset);
+    }
+    if (!e)
+        gp_reply_ok(c, r);
+    return e;
+}
+
+/* True when a command on ch may take the load in progress further: the same channel, SD
+   and secure channel session as the INSTALL that began it. */
+static bool load_bound(const seam_card *c, const channel *ch) {
     uint8_t name[sizeof c->load.session];
     channel_session_name(ch, name);
     return c->load.active && c->load.channel == (uint8_t)(ch - c->channels) &&
@@ -253,7 +303,7 @@ static bool load_continues(const seam_card *c, const channel *ch) {
 seam_err gp_load(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
     const seam_apdu *a = &cmd->apdu;
     seam_err e = SEAM_OK;
-    if (!load_continues(c, ch)) {
+    if (!load_bound(c, ch) || c->load.held) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* and the load, if any, ends */
     } else if ((a->p1 != 0x00 && a->p1 != 0x80) || a->p2 != c->load.next_block ||
                (a->p1 == 0x00 && a->p2 == 0xFF)) {
@@ -280,11 +330,11 @@ seam_err gp_load(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
         if (a->p1 == 0x80)
             e = load_finish(c, r);
         else
-            reply_ok(c, r);
+            gp_reply_ok(c, r);
     }
 out:
-    if (e || r->sw != SEAM_SW_SUCCESS || a->p1 == 0x80)
-        load_end(c); /* a refused or last block ends the load */
+    if (e || r->sw != SEAM_SW_SUCCESS || (a->p1 == 0x80 && !c->load.held))
+        load_end(c); /* a refused block ends the load, and so does the last of a plain one */
     return e;
 }
 
@@ -296,7 +346,7 @@ static bool find_c9(const uint8_t *p, size_t n, const uint8_t **v, size_t *len) 
         uint8_t tag = p[pos++];
         const uint8_t *value;
         size_t value_len;
-        if (!take_lv(p, n, &pos, &value, &value_len))
+        if (!gp_take_lv(p, n, &pos, &value, &value_len))
             return false;
         if (tag == 0xC9) {
             *v = value;
@@ -321,57 +371,74 @@ static seam_err create_instance(seam_card *c, channel *ch, store_instance *inst,
     if (!e && r->sw == SEAM_SW_SUCCESS)
         e = instance_store(c, &li);
     if (!e && r->sw == SEAM_SW_SUCCESS)
-        reply_ok(c, r);
+        gp_reply_ok(c, r);
     instance_unload(&li);
     return e;
 }
 
+/* The fields of the for-install layout (gp_facts §1.4); c9 is the value of C9. */
+typedef struct {
+    const uint8_t *elf, *cls, *aid, *priv, *c9;
+    size_t elf_len, cls_len, aid_len, priv_len, c9_len;
+} install_fields;
+
+/* Reads the for-install layout of a into *f (its ELF AID may be empty when elf_optional);
+   false when malformed (6A80). */
+static bool take_install_fields(const seam_apdu *a, bool elf_optional, install_fields *f) {
+    const uint8_t *params, *token;
+    size_t params_len, token_len, pos = 0;
+    if (!gp_take_lv(a->data, a->nc, &pos, &f->elf, &f->elf_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &f->cls, &f->cls_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &f->aid, &f->aid_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &f->priv, &f->priv_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &params, &params_len) ||
+        !gp_take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
+        return false;
+    return gp_aid_ok(f->elf_len, elf_optional) && gp_aid_ok(f->cls_len, false) &&
+           gp_aid_ok(f->aid_len, false) && (f->priv_len == 1 || f->priv_len == 3) &&
+           find_c9(params, params_len, &f->c9, &f->c9_len);
+}
+
+/* INSTALL [for install] (04) or [for install and make selectable] (0C: selectable) of
+   *f: an SSD from the built-in SD package, or an applet instance from a package in the
+   useful space. */
 static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd *self,
-                                    const seam_apdu *a, bool selectable, reply *r) {
-    const uint8_t *elf, *cls, *aid, *priv, *params, *token, *c9 = NULL;
-    size_t elf_len, cls_len, aid_len, priv_len, params_len, token_len, c9_len = 0, pos = 0;
+                                    const install_fields *f, bool selectable, reply *r) {
     store_package p;
     store_instance inst = {0};
     bool used = false, known = false;
     seam_err e = SEAM_OK;
     r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_lv(a->data, a->nc, &pos, &elf, &elf_len) ||
-        !take_lv(a->data, a->nc, &pos, &cls, &cls_len) ||
-        !take_lv(a->data, a->nc, &pos, &aid, &aid_len) ||
-        !take_lv(a->data, a->nc, &pos, &priv, &priv_len) ||
-        !take_lv(a->data, a->nc, &pos, &params, &params_len) ||
-        !take_lv(a->data, a->nc, &pos, &token, &token_len) || pos != a->nc)
-        goto out;
-    if (!aid_ok(elf_len, false) || !aid_ok(cls_len, false) || !aid_ok(aid_len, false) ||
-        (priv_len != 1 && priv_len != 3) || !find_c9(params, params_len, &c9, &c9_len))
-        goto out;
-    if (elf_len == sizeof domain_package_aid && !memcmp(elf, domain_package_aid, elf_len)) {
-        if (cls_len != sizeof domain_module_aid || memcmp(cls, domain_module_aid, cls_len)) {
+    if (f->elf_len == sizeof domain_package_aid &&
+        !memcmp(f->elf, domain_package_aid, f->elf_len)) {
+        if (f->cls_len != sizeof domain_module_aid ||
+            memcmp(f->cls, domain_module_aid, f->cls_len)) {
             r->sw = SEAM_SW_DATA_NOT_FOUND;
             goto out;
         }
-        e = aid_in_use(c, aid, aid_len, NULL, &used);
+        e = aid_in_use(c, f->aid, f->aid_len, NULL, &used);
         if (e || used) {
             r->sw = SEAM_SW_CONDITIONS_NOT_MET;
             goto out;
         }
-        e = domain_install(c, ch, self, aid, aid_len, priv, priv_len, selectable, &r->sw);
+        e = domain_install(c, ch, self, f->aid, f->aid_len, f->priv, f->priv_len, selectable,
+                           &r->sw);
         if (!e && r->sw == SEAM_SW_SUCCESS)
-            reply_ok(c, r);
+            gp_reply_ok(c, r);
         goto out;
     }
-    if (priv[0] & PRIV1_SECURITY_DOMAIN)
+    if (f->priv[0] & PRIV1_SECURITY_DOMAIN)
         goto out; /* 6A80: a package's applet cannot be a security domain */
-    e = store_package_get(c->nvm, elf, elf_len, &p);
+    e = store_package_get(c->nvm, f->elf, f->elf_len, &p);
     if (e == SEAM_ERR_NOT_FOUND) {
         /* U2: no new instance from a package of the temporary useful space */
-        e = store_package_get_in(c->nvm, SPACE_TEMPORARY, elf, elf_len, &p);
+        e = store_package_get_in(c->nvm, SPACE_TEMPORARY, f->elf, f->elf_len, &p);
         r->sw = e == SEAM_OK ? SEAM_SW_CONDITIONS_NOT_MET : SEAM_SW_DATA_NOT_FOUND;
         e = e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
         goto out;
     }
     for (uint8_t i = 0; !e && i < p.applet_count; i++)
-        known |= p.applet_lens[i] == cls_len && !memcmp(p.applets[i], cls, cls_len);
+        known |= p.applet_lens[i] == f->cls_len && !memcmp(p.applets[i], f->cls, f->cls_len);
     if (e || !known) {
         r->sw = SEAM_SW_DATA_NOT_FOUND;
         goto out;
@@ -380,249 +447,56 @@ static seam_err install_for_install(seam_card *c, channel *ch, const registry_sd
         r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* U2: no new instance from the temporary space */
         goto out;
     }
-    e = aid_in_use(c, aid, aid_len, NULL, &used);
+    e = aid_in_use(c, f->aid, f->aid_len, NULL, &used);
     if (e || used) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         goto out;
     }
-    memcpy(inst.aid, aid, aid_len);
-    inst.aid_len = (uint8_t)aid_len;
+    memcpy(inst.aid, f->aid, f->aid_len);
+    inst.aid_len = (uint8_t)f->aid_len;
     inst.lifecycle = selectable ? INSTANCE_SELECTABLE : INSTANCE_INSTALLED;
-    memcpy(inst.package, elf, elf_len);
-    inst.package_len = (uint8_t)elf_len;
-    memcpy(inst.applet, cls, cls_len);
-    inst.applet_len = (uint8_t)cls_len;
-    memcpy(inst.privileges, priv, priv_len);
-    e = create_instance(c, ch, &inst, c9, c9_len, r);
+    memcpy(inst.package, f->elf, f->elf_len);
+    inst.package_len = (uint8_t)f->elf_len;
+    memcpy(inst.applet, f->cls, f->cls_len);
+    inst.applet_len = (uint8_t)f->cls_len;
+    memcpy(inst.privileges, f->priv, f->priv_len);
+    e = create_instance(c, ch, &inst, f->c9, f->c9_len, r);
 out:
     return e;
 }
 
-static seam_err make_selectable(seam_card *c, const registry_sd *self, const seam_apdu *a,
-                                reply *r) {
-    const uint8_t *v[6];
-    size_t len[6], pos = 0;
-    store_instance inst;
-    registry_sd sd;
+/*
+ * The final command of the combined sequence (P1 0E P2 03, the for-install layout):
+ * only right after a combined load completed on ch, by the same SD in the same
+ * session (6985), its ELF AID empty or the held package's (6A80). The package is
+ * stored, then the instance installed and made selectable as by P1 0C, in this one
+ * transaction: any refusal after the store rolls the package back with the rest.
+ * gp_install ends the sequence whatever the outcome.
+ */
+static seam_err install_final(seam_card *c, channel *ch, const registry_sd *self,
+                              const seam_apdu *a, reply *r) {
+    install_fields f;
+    bool used = false;
     seam_err e = SEAM_OK;
+    r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+    if (!c->load.held || !load_bound(c, ch))
+        goto out;
     r->sw = SEAM_SW_WRONG_DATA;
-    for (int i = 0; i < 6; i++)
-        if (!take_lv(a->data, a->nc, &pos, &v[i], &len[i]))
-            goto out;
-    if (pos != a->nc || !aid_ok(len[2], false))
+    if (!take_install_fields(a, true, &f) ||
+        (f.elf_len && (f.elf_len != c->load.aid_len || memcmp(f.elf, c->load.aid, f.elf_len))))
         goto out;
-    e = registry_sd_get(c->nvm, v[2], len[2], &sd);
-    if (!e) {
-        e = domain_make_selectable(c, self, &sd, &r->sw);
-        if (!e && r->sw == SEAM_SW_SUCCESS)
-            reply_ok(c, r);
-        goto out;
-    }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = store_instance_get(c->nvm, v[2], len[2], &inst);
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-    } else if (!e && !domain_owns(self, inst.sd, inst.sd_len, 0)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (!e && inst.lifecycle != INSTANCE_INSTALLED) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-    } else if (!e) {
-        inst.lifecycle = INSTANCE_SELECTABLE;
-        e = store_instance_put(c->nvm, &inst);
-        if (!e)
-            reply_ok(c, r);
-    }
-out:
-    return e;
-}
-
-/* Reads the six LVs of an INSTALL variant other than for load and for install. */
-static bool take_six(const seam_apdu *a, const uint8_t *v[6], size_t len[6]) {
-    size_t pos = 0;
-    bool ok = true;
-    for (int i = 0; i < 6 && ok; i++)
-        ok = take_lv(a->data, a->nc, &pos, &v[i], &len[i]);
-    return ok && pos == a->nc;
-}
-
-/* Reads instance aid; a missing one sets r->sw to 6A88 and returns SEAM_OK with *found false. */
-static seam_err find_instance(seam_card *c, const uint8_t *aid, size_t len, store_instance *inst,
-                              bool *found, reply *r) {
-    seam_err e = store_instance_get(c->nvm, aid, len, inst);
-    *found = e == SEAM_OK;
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-    }
-    return e;
-}
-
-/* INSTALL [for registry update]: SD AID (empty or the instance's SD), 00, instance
-   AID, privileges (empty: unchanged; 1 or 3 bytes: the new ones), params, token. */
-static seam_err registry_update(seam_card *c, const registry_sd *self, const seam_apdu *a,
-                                reply *r) {
-    const uint8_t *v[6];
-    size_t len[6];
-    store_instance inst;
-    bool found = false;
-    seam_err e = SEAM_OK;
-    r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_six(a, v, len) || !aid_ok(len[0], true) || len[1] || !aid_ok(len[2], false) ||
-        (len[3] != 0 && len[3] != 1 && len[3] != 3) || (len[3] && (v[3][0] & 0x80)))
-        goto out; /* an applet instance cannot become a security domain */
-    e = find_instance(c, v[2], len[2], &inst, &found, r);
-    if (e || !found)
-        goto out;
-    if (!domain_owns(self, inst.sd, inst.sd_len, 0)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-        goto out;
-    }
-    if (len[0] && (len[0] != inst.sd_len || memcmp(v[0], inst.sd, len[0])))
-        goto out; /* 6A80: moving an instance is INSTALL [for extradition] */
-    if (len[3]) {
-        memset(inst.privileges, 0, sizeof inst.privileges);
-        memcpy(inst.privileges, v[3], len[3]);
-    }
-    e = store_instance_put(c->nvm, &inst);
-    if (!e)
-        reply_ok(c, r);
-out:
-    return e;
-}
-
-/* INSTALL [for extradition] of a package: it must be self's and in the useful space
-   (U8: 6985 in the temporary one), and not the new version of an upgrade in progress
-   (6985: a migration installs only code of the session's owner); its record names the
-   target SD. */
-static seam_err extradite_package(seam_card *c, const registry_sd *self, const registry_sd *to,
-                                  const uint8_t *aid, size_t len, reply *r) {
-    store_package p;
-    bool reserved = false;
-    seam_err e = store_package_get(c->nvm, aid, len, &p);
-    if (!e)
-        e = upgrade_reserved(c, aid, len, NULL, &reserved);
-    if (e == SEAM_ERR_NOT_FOUND) { /* U8: a package of the temporary space stays there */
-        e = store_package_get_in(c->nvm, SPACE_TEMPORARY, aid, len, &p);
-        r->sw = e == SEAM_OK ? SEAM_SW_CONDITIONS_NOT_MET : SEAM_SW_DATA_NOT_FOUND;
-        e = e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
-    } else if (!e && !domain_owns(self, p.sd, p.sd_len, 0)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-    } else if (!e && (p.space != SPACE_USEFUL || reserved)) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-    } else if (!e) {
-        memcpy(p.sd, to->aid, to->aid_len);
-        p.sd_len = to->aid_len;
-        e = store_package_update(c->nvm, &p);
-        if (!e)
-            reply_ok(c, r);
-    }
-    return e;
-}
-
-/* Moves instance inst to SD `to` with its restore record, in this transaction: 6985 when
-   `to` holds a record for the same instance AID already, 6A84 when it has no room. */
-static seam_err extradite_instance(seam_card *c, store_instance *inst, const registry_sd *to,
-                                   reply *r) {
-    restore_identity from, dest;
-    bool taken = false;
-    int32_t quota = 0;
-    seam_err e = SEAM_OK;
-    restore_identity_make(&from, inst->sd, inst->sd_len, inst->aid, inst->aid_len);
-    restore_identity_make(&dest, to->aid, to->aid_len, inst->aid, inst->aid_len);
-    if (from.len != dest.len || memcmp(from.bytes, dest.bytes, from.len)) {
-        e = restore_record_exists(c->nvm, &dest, &taken);
-        if (e || taken) {
-            r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* the target's own record stays its own */
-            goto out;
-        }
-        e = restore_record_move(c->nvm, &from, &dest, &quota);
-        if (e || quota != 0) {
-            r->sw = SEAM_SW_NOT_ENOUGH_MEMORY;
-            goto out;
-        }
-    }
-    memcpy(inst->sd, to->aid, to->aid_len);
-    inst->sd_len = to->aid_len;
-    e = store_instance_put(c->nvm, inst);
-    if (!e)
-        reply_ok(c, r);
-out:
-    return e;
-}
-
-/* INSTALL [for extradition]: target SD AID, 00, instance or package AID, 00, params,
-   token. The target must be a security domain on the card (6A88), the instance or
-   package self's (6982); its record then names the target. An instance takes its
-   restore record along, and must not be selected on a channel (6985). */
-static seam_err extradition(seam_card *c, const registry_sd *self, const seam_apdu *a, reply *r) {
-    const uint8_t *v[6];
-    size_t len[6];
-    store_instance inst;
-    registry_sd sd;
-    bool found = false;
-    seam_err e = SEAM_OK;
-    r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_six(a, v, len) || !aid_ok(len[0], false) || len[1] || !aid_ok(len[2], false) ||
-        len[3])
-        goto out;
-    e = registry_sd_get(c->nvm, v[0], len[0], &sd);
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-        goto out;
-    }
-    if (!e) {
-        e = store_instance_get(c->nvm, v[2], len[2], &inst);
-        found = e == SEAM_OK;
-    }
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = extradite_package(c, self, &sd, v[2], len[2], r);
-        goto out;
-    }
-    if (e || !found)
-        goto out;
-    if (!domain_owns(self, inst.sd, inst.sd_len, 0)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-        goto out;
-    }
-    /* an instance of either version of a package being upgraded stays in its SD while
-       the session lives: one of P2 given to another SD would count as that SD's move
-       and let the clean-up delete its P1 instances (U5, U7) */
-    e = upgrade_reserved(c, inst.package, inst.package_len, NULL, &found);
-    if (e || found) {
+    f.elf = c->load.aid;
+    f.elf_len = c->load.aid_len;
+    /* taken since the last block (an SSD, an upgrade session of another SD)? */
+    e = aid_in_use(c, f.elf, f.elf_len, self, &used);
+    if (e || used) {
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         goto out;
     }
-    if (content_instance_selected(c, inst.aid, inst.aid_len)) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* bound to its old record on that channel */
-        goto out;
-    }
-    e = extradite_instance(c, &inst, &sd, r);
-out:
-    return e;
-}
-
-/* INSTALL [for personalization]: 00, 00, instance AID, 00, 00, 00. The instance must
-   exist and belong to the selected SD (6A88); it becomes ch's STORE DATA target. */
-static seam_err personalization(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
-    const uint8_t *v[6];
-    size_t len[6];
-    store_instance inst;
-    bool found = false;
-    seam_err e = SEAM_OK;
-    r->sw = SEAM_SW_WRONG_DATA;
-    if (!take_six(a, v, len) || len[0] || len[1] || !aid_ok(len[2], false) || len[3])
-        goto out;
-    e = find_instance(c, v[2], len[2], &inst, &found, r);
-    if (e || !found)
-        goto out;
-    if (inst.sd_len != ch->selected_len || memcmp(inst.sd, ch->selected, inst.sd_len)) {
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-        goto out;
-    }
-    perso_begin(ch, inst.aid, inst.aid_len);
-    reply_ok(c, r);
+    e = store_package_put(c->nvm, &c->load.package, c->load.bytes + c->load.module_offset,
+                          c->load.len - c->load.module_offset);
+    if (!e)
+        e = install_for_install(c, ch, self, &f, true, r);
 out:
     return e;
 }
@@ -630,142 +504,37 @@ out:
 seam_err gp_install(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
     const seam_apdu *a = &cmd->apdu;
     registry_sd self;
+    install_fields f;
+    bool final = a->p1 == 0x0E && a->p2 == 0x03;
     seam_err e = SEAM_OK;
     if ((e = domain_authority_token(c, ch, a, &self, &r->sw)) != SEAM_OK ||
         r->sw != SEAM_SW_SUCCESS)
         r->sw = e ? SEAM_SW_UNKNOWN : r->sw;
-    else if (a->p2 != 0x00)
-        r->sw = SEAM_SW_WRONG_P1P2;
+    else if (a->p1 == 0x0E && a->p2 == 0x01)
+        e = install_for_load(c, ch, &self, a, true, r);
+    else if (final)
+        e = install_final(c, ch, &self, a, r);
+    else if (a->p2 != 0x00 || a->p1 == 0x0E)
+        r->sw = SEAM_SW_WRONG_P1P2; /* P2 01 and 03 are P1 0E's, and P1 0E needs one */
     else if (a->p1 == 0x02)
-        e = install_for_load(c, ch, &self, a, r);
+        e = install_for_load(c, ch, &self, a, false, r);
+    else if ((a->p1 == 0x04 || a->p1 == 0x0C) && !take_install_fields(a, false, &f))
+        r->sw = SEAM_SW_WRONG_DATA;
     else if (a->p1 == 0x04 || a->p1 == 0x0C)
-        e = install_for_install(c, ch, &self, a, a->p1 == 0x0C, r);
+        e = install_for_install(c, ch, &self, &f, a->p1 == 0x0C, r);
     else if (a->p1 == 0x08)
-        e = make_selectable(c, &self, a, r);
+        e = gp_install_make_selectable(c, &self, a, r);
     else if (a->p1 == 0x10)
-        e = extradition(c, &self, a, r);
+        e = gp_install_extradition(c, &self, a, r);
     else if (a->p1 == 0x20)
-        e = personalization(c, ch, a, r);
+        e = gp_install_personalization(c, ch, a, r);
     else if (a->p1 == 0x40)
-        e = registry_update(c, &self, a, r);
+        e = gp_install_registry_update(c, &self, a, r);
     else
         r->sw = SEAM_SW_WRONG_P1P2;
-    if (!e && r->sw == SEAM_SW_SUCCESS && (a->p1 == 0x04 || a->p1 == 0x0C))
+    if (final) /* stored or refused, the sequence is over (a storage failure puts it back) */
+        load_end(c);
+    if (!e && r->sw == SEAM_SW_SUCCESS && (a->p1 == 0x04 || a->p1 == 0x0C || final))
         e = upgrade_tidy_all(c); /* U6: an SD holding the new version lets the old go */
-    return e;
-}
-
-static seam_err delete_package(seam_card *c, const seam_apdu *a, const uint8_t *aid, size_t len,
-                               reply *r) {
-    store_instance inst;
-    size_t count = 0;
-    seam_err e = store_package_instances(c->nvm, aid, len, &count, &inst);
-    while (!e && count) {
-        if (a->p2 != 0x80 || content_instance_selected(c, inst.aid, inst.aid_len)) {
-            r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-            goto out;
-        }
-        e = store_instance_delete(c->nvm, inst.aid, inst.aid_len);
-        if (!e)
-            e = store_package_instances(c->nvm, aid, len, &count, &inst);
-    }
-    if (!e)
-        e = store_package_delete(c->nvm, aid, len);
-    if (!e)
-        reply_ok(c, r);
-out:
-    return e;
-}
-
-/* DELETE of a restore-module record: DF70 len instance-AID, P1 P2 00 00, through the
-   SD the identity belongs to (docs/restore-module.md): 6A88 when it has none. */
-static seam_err delete_restore_record(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
-    registry_sd self;
-    restore_identity id;
-    bool exists = false;
-    size_t len = a->data[2];
-    seam_err e = registry_sd_get(c->nvm, ch->selected, ch->selected_len, &self);
-    r->sw = SEAM_SW_WRONG_DATA;
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_SECURITY_STATUS;
-    }
-    if (e || !self.aid_len || a->p1 != 0x00 || a->p2 != 0x00 || !aid_ok(len, false) ||
-        a->nc != 3 + len)
-        goto out;
-    restore_identity_make(&id, self.aid, self.aid_len, a->data + 3, len);
-    e = restore_record_exists(c->nvm, &id, &exists);
-    if (!e && !exists)
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-    if (!e && exists)
-        e = restore_record_delete(c->nvm, &id);
-    if (!e && exists)
-        reply_ok(c, r);
-out:
-    return e;
-}
-
-seam_err gp_delete(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
-    const seam_apdu *a = &cmd->apdu;
-    store_instance inst;
-    store_package p;
-    registry_sd sd, self;
-    seam_err e = SEAM_OK;
-    size_t len = a->nc >= 2 ? a->data[1] : 0;
-    const uint8_t *aid = a->nc >= 2 ? a->data + 2 : NULL;
-    if (a->nc >= 3 && a->data[0] == 0xDF && a->data[1] == 0x70) {
-        e = delete_restore_record(c, ch, a, r);
-        goto out;
-    }
-    e = domain_authority_token(c, ch, a, &self, &r->sw);
-    if (e || r->sw != SEAM_SW_SUCCESS)
-        goto out;
-    if (a->p1 != 0x00 || (a->p2 != 0x00 && a->p2 != 0x80)) {
-        r->sw = SEAM_SW_WRONG_P1P2;
-        goto out;
-    }
-    if (a->nc < 2 || a->data[0] != 0x4F || !aid_ok(len, false) || a->nc < 2 + len) {
-        r->sw = SEAM_SW_WRONG_DATA;
-        goto out;
-    }
-    e = store_instance_get(c->nvm, aid, len, &inst);
-    if (!e && !domain_owns(&self, inst.sd, inst.sd_len, PRIV2_GLOBAL_DELETE)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-        goto out;
-    }
-    if (!e) {
-        if (content_instance_selected(c, aid, len)) {
-            r->sw = SEAM_SW_CONDITIONS_NOT_MET;
-            goto out;
-        }
-        e = store_instance_delete(c->nvm, aid, len);
-        if (!e)
-            reply_ok(c, r);
-        goto out;
-    }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = store_package_get(c->nvm, aid, len, &p);
-    if (!e && !domain_owns(&self, p.sd, p.sd_len, PRIV2_GLOBAL_DELETE)) {
-        r->sw = SEAM_SW_SECURITY_STATUS;
-        goto out;
-    }
-    if (!e) {
-        e = delete_package(c, a, aid, len, r);
-        goto out;
-    }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = registry_sd_get(c->nvm, aid, len, &sd);
-    if (!e) {
-        e = domain_delete(c, &self, &sd, &r->sw);
-        if (!e && r->sw == SEAM_SW_SUCCESS)
-            reply_ok(c, r);
-    }
-    if (e == SEAM_ERR_NOT_FOUND) {
-        e = SEAM_OK;
-        r->sw = SEAM_SW_DATA_NOT_FOUND;
-    }
-out:
-    if (!e && r->sw == SEAM_SW_SUCCESS)
-        e = upgrade_tidy_all(c); /* U9: the temporary space goes when it empties */
     return e;
 }
