@@ -8,7 +8,9 @@
  * - a purse DEBIT syncs once (the log), writes nothing to the image file and
  *   no directory;
  * - after power-off, and after close, the image file alone is the card: a copy
- *   of it (with its key file) opens with every committed change.
+ *   of it (with its key file) opens with every committed change;
+ * - a power cut at any I/O call of the checkpoint at power-off loses no
+ *   acknowledged DEBIT and leaves a card that works.
  */
 #include "card_host.h"
 
@@ -173,11 +175,98 @@ static void power_off_leaves_the_image_file_complete(void **state) {
     assert_int_equal(seam_card_open(f->path, &f->card), SEAM_OK);
 }
 
+/* Fresh image, purse ready, five DEBITs acknowledged (in the log); their state in out. */
+static void debits_in_the_log(fixture *f, uint8_t out[32]) {
+    fresh_image(f);
+    purse_ready(f->card);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(debit(f->card), 0x9000);
+    fingerprint(f->card, out);
+    host_forget();
+}
+
+/* The reader powers the card off (its checkpoint), on again, and a sixth DEBIT: the calls
+   answer 0 once the power is cut. */
+static void power_cycle_and_debit(seam_card *card) {
+    uint8_t atr[SEAM_CARD_ATR_MAX];
+    size_t atr_len;
+    seam_card_power_off(card);
+    if (seam_card_power_on(card, atr, sizeof atr, &atr_len))
+        return;
+    cut_expected = true;
+    SEND(card, 0x00, 0xA4, 0x04, 0x00, sizeof purse_cls, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01);
+    SEND(card, 0x80, 0x20, 0x00, 0x00, 0x04, '1', '2', '3', '4');
+    debit(card);
+    cut_expected = false;
+}
+
+/* X4 over the checkpoint itself: cut the power (cleanly, tearing a write, or losing what the
+   disk had not synced) at every I/O call of the checkpoint the card runs at power-off and of
+   the power-on and sixth DEBIT after it (a checkpoint that left the image unsynced would lose
+   the log's DEBITs there). After each cut the reopened card holds all five acknowledged
+   DEBITs (and the sixth, or not: it was not acknowledged), and the next DEBIT goes through. */
+static void x4_power_cut_in_the_power_off_checkpoint_keeps_every_debit(void **state) {
+    fixture *f = *state;
+    static const seam_nvm_io_fault_mode modes[] = {SEAM_NVM_IO_POWER_CUT, SEAM_NVM_IO_TORN_WRITE,
+                                                   SEAM_NVM_IO_LOSE_UNSYNCED};
+    static const char *const names[] = {"POWER_CUT", "TORN_WRITE", "LOSE_UNSYNCED"};
+    uint8_t five[32], now[32];
+    /* the reference run: how many I/O calls the checkpoint, and all of it, make */
+    debits_in_the_log(f, five);
+    seam_nvm *nvm = seam_card_nvm(f->card);
+    uint64_t start = seam_nvm_io_points(nvm);
+    seam_card_power_off(f->card);
+    uint64_t in_checkpoint = seam_nvm_io_points(nvm) - start;
+    power_cycle_and_debit(f->card);
+    uint64_t points = seam_nvm_io_points(nvm) - start;
+    assert_int_equal(balance(f->card), 10000 - 6);
+    assert_true(in_checkpoint >= 3); /* log sync, a page into the image, image sync, ... */
+    assert_true(points > in_checkpoint);
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        int kept_sixth = 0;
+        for (uint64_t n = 1; n <= points; n++) {
+            debits_in_the_log(f, five);
+            nvm = seam_card_nvm(f->card);
+            assert_int_equal(seam_nvm_io_fault_set(nvm, modes[m], n), SEAM_OK);
+            power_cycle_and_debit(f->card);
+            seam_card_close(f->card); /* nothing more reaches the disk */
+            f->card = NULL;
+            assert_int_equal(seam_card_open(f->path, &f->card), SEAM_OK);
+            fingerprint(f->card, now);
+            power_on(f->card);
+            uint16_t sw = SEND(f->card, 0x00, 0xA4, 0x04, 0x00, sizeof purse_cls, 0xA0, 0x00, 0x00,
+                               0x05, 0x50, 0x55, 0x01);
+            if (sw == 0x9000)
+                sw = SEND(f->card, 0x80, 0x20, 0x00, 0x00, 0x04, '1', '2', '3', '4');
+            if (sw != 0x9000)
+                fail_msg("%s at I/O call %llu of %llu (%llu in the checkpoint): the purse "
+                         "answers %04X",
+                         names[m], (unsigned long long)n, (unsigned long long)points,
+                         (unsigned long long)in_checkpoint, sw);
+            uint32_t left = balance(f->card);
+            /* five DEBITs and nothing else changed, or the sixth went through too */
+            if (!(left == 10000 - 5 && !memcmp(now, five, 32)) && left != 10000 - 6)
+                fail_msg("%s at I/O call %llu of %llu (%llu in the checkpoint): balance %u",
+                         names[m], (unsigned long long)n, (unsigned long long)points,
+                         (unsigned long long)in_checkpoint, (unsigned)left);
+            kept_sixth += left == 10000 - 6;
+            assert_int_equal(debit(f->card), 0x9000);
+        }
+        assert_true(kept_sixth < (int)points); /* the cuts before its commit lose the sixth */
+        print_message("X4 power-off checkpoint after 5 DEBITs, %s: %llu I/O points (%llu in the "
+                      "checkpoint), none lost a DEBIT, %d kept the unacknowledged sixth\n",
+                      names[m], (unsigned long long)points, (unsigned long long)in_checkpoint,
+                      kept_sixth);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_read_only_command_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(a_debit_syncs_once, setup, teardown),
         cmocka_unit_test_setup_teardown(power_off_leaves_the_image_file_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(x4_power_cut_in_the_power_off_checkpoint_keeps_every_debit,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
