@@ -14,7 +14,10 @@
  *   locking_mode=EXCLUSIVE), the card with the rollback journal, raw SQLite
  *   with a rollback journal (DELETE, synchronous=EXTRA). Raw SQLite updates
  *   one record as large as what a DEBIT puts (key and sealed value) in a table
- *   of the same shape, with the image's page size, one transaction each.
+ *   of the same shape, with the image's page size, one transaction each. A
+ *   fifth kind stands for the card before issue 11 (rollback journal, 4 KiB
+ *   pages, a DEBIT putting one 4,135-byte page record), which the card itself
+ *   can no longer do: raw SQLite with that journal, page size and record.
  *
  * Prints its figures and ROW lines for bench/run.sh's goals table.
  *
@@ -188,7 +191,7 @@ static void raw_open(raw_db *r, const char *path, int page_size, size_t key_len,
 }
 
 static void raw_write(raw_db *r) {
-    uint8_t value[4096];
+    uint8_t value[8192];
     for (size_t i = 0; i < r->value_len; i++) { /* sealed values look random */
         r->x ^= r->x << 13, r->x ^= r->x >> 17, r->x ^= r->x << 5;
         value[i] = (uint8_t)r->x;
@@ -209,7 +212,7 @@ static void raw_close(raw_db *r, const char *path) {
 
 /* ---- rates ----------------------------------------------------------------------- */
 
-enum { CARD_WAL, RAW_WAL, CARD_ROLLBACK, RAW_ROLLBACK, KINDS };
+enum { CARD_WAL, RAW_WAL, CARD_ROLLBACK, RAW_ROLLBACK, RAW_BEFORE, KINDS };
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -223,7 +226,7 @@ static double median(double *v, int n) {
 
 int main(int argc, char **argv) {
     static bench b;
-    char dir[80] = "/tmp/seam-card-nvm-XXXXXX", path[112], raw_path[112];
+    char dir[80] = "/tmp/seam-card-nvm-XXXXXX", path[112], raw_path[3][112];
     const char *tmp = getenv("TMPDIR");
     long count = argc > 2 ? strtol(argv[2], NULL, 10) : 1200;
     int rounds = argc > 3 ? atoi(argv[3]) : 11;
@@ -235,7 +238,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     snprintf(path, sizeof path, "%s/card.db", dir);
-    snprintf(raw_path, sizeof raw_path, "%s/raw.db", dir);
+    for (int i = 0; i < 3; i++)
+        snprintf(raw_path[i], sizeof raw_path[i], "%s/raw%d.db", dir, i);
     card_ready(&b, path, argv[1]);
     seam_nvm *nvm = seam_card_nvm(b.card);
 
@@ -263,24 +267,18 @@ int main(int argc, char **argv) {
 
     /* rates: interleaved rounds */
     double rate[KINDS][64], cpu[KINDS][64];
-    raw_db raw[2];
-    raw_open(&raw[0], raw_path, page_size, key_len, value_len, true);
+    raw_db raw[3]; /* RAW_WAL, RAW_ROLLBACK, RAW_BEFORE */
+    raw_open(&raw[0], raw_path[0], page_size, key_len, value_len, true);
+    raw_open(&raw[1], raw_path[1], page_size, key_len, value_len, false);
+    raw_open(&raw[2], raw_path[2], 4096, key_len, 4135 - key_len, false);
     for (int round = 0; round < rounds; round++) {
         for (int kind = 0; kind < KINDS; kind++) {
-            if (kind == RAW_ROLLBACK) {
-                raw_close(&raw[0], raw_path);
-                raw_open(&raw[1], raw_path, page_size, key_len, value_len, false);
-            }
             if (kind == CARD_ROLLBACK)
                 journal(&b, SEAM_NVM_JOURNAL_ROLLBACK);
             if (kind == CARD_WAL && round > 0)
                 journal(&b, SEAM_NVM_JOURNAL_WAL);
-            if (kind == RAW_WAL && round > 0) {
-                raw_close(&raw[1], raw_path);
-                raw_open(&raw[0], raw_path, page_size, key_len, value_len, true);
-            }
-            raw_db *r = kind == RAW_WAL ? &raw[0] : &raw[1];
-            if (kind == RAW_WAL || kind == RAW_ROLLBACK)
+            raw_db *r = kind >= RAW_ROLLBACK ? &raw[kind - RAW_ROLLBACK + 1] : &raw[0];
+            if (kind == RAW_WAL || kind >= RAW_ROLLBACK)
                 raw_write(r); /* its log or journal exists */
             double t0 = now(), c0 = clock_now(CLOCK_PROCESS_CPUTIME_ID);
             for (long i = 0; i < block; i++) {
@@ -293,10 +291,12 @@ int main(int argc, char **argv) {
             cpu[kind][round] = (clock_now(CLOCK_PROCESS_CPUTIME_ID) - c0) * 1e6 / (double)block;
         }
     }
-    raw_close(&raw[1], raw_path);
+    for (int i = 0; i < 3; i++)
+        raw_close(&raw[i], raw_path[i]);
     double card = median(rate[CARD_WAL], rounds), raw_wal = median(rate[RAW_WAL], rounds);
     double card_old = median(rate[CARD_ROLLBACK], rounds);
     double raw_old = median(rate[RAW_ROLLBACK], rounds);
+    double raw_before = median(rate[RAW_BEFORE], rounds);
 
     EXPECT(&b, "BALANCE", 0x00, 0x50, 0x00, 0x00, 0x00);
     unsigned long debits = 1 + (unsigned long)count + 1 + (unsigned long)old_count + 1 +
@@ -322,6 +322,9 @@ int main(int argc, char **argv) {
     printf("DEBIT/s in-process, medians of %d interleaved rounds of %ld: card %.0f, raw SQLite "
            "%.0f (WAL); card %.0f, raw SQLite %.0f (rollback journal)\n",
            rounds, block, card, raw_wal, card_old, raw_old);
+    printf("DEBIT/s as the card was before issue 11 (raw SQLite, rollback journal, 4 KiB pages, "
+           "a 4135-byte record): %.0f\n",
+           raw_before);
     printf("CPU time per DEBIT (medians; user + system, the rest of the wall time waits on the "
            "disk): card %.0f us, raw SQLite %.0f us (WAL); card %.0f us, raw SQLite %.0f us "
            "(rollback journal)\n",
@@ -338,6 +341,9 @@ int main(int argc, char **argv) {
     printf("ROW\tNVM: DEBIT/s in process\t%.0f/s\t>= 3x before\trollback journal: %.0f/s\t%.2fx"
            "\n",
            card, card_old, card / card_old);
+    printf("ROW\tNVM: DEBIT/s vs the card before issue 11\t%.0f/s\t>= 3x\t"
+           "raw SQLite as before (4 KiB pages, journal): %.0f/s\t%.2fx\n",
+           card, raw_before, card / raw_before);
     printf("ROW\tNVM: DEBIT/s vs raw SQLite, same durability\t%.0f/s\t-\traw SQLite WAL: %.0f/s"
            "\t%.2fx\n",
            card, raw_wal, card / raw_wal);

@@ -151,6 +151,10 @@ static void hardening_06_image_shows_no_pin_and_no_key_P10(void **state) {
     assert_true(card_holds(f->card, install_pin, sizeof install_pin));
     assert_true(card_holds(f->card, perso_pin, sizeof perso_pin));
     assert_true(card_holds(f->card, test_key, sizeof test_key));
+    size_t logged = 0;
+    uint8_t *log_bytes = slurp(log, &logged);
+    free(log_bytes);
+    assert_true(logged > 0); /* the commands sit in the log, not yet in card.db: it is searched */
     /* while the card is open, and after it is closed */
     for (int pass = 0; pass < 2; pass++) {
         const char *files[] = {f->path, journal, log};
