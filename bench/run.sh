@@ -10,9 +10,10 @@
 # Then the card bench (bench/card_bench.c, built here against SEAM's
 # libseam.a): the purse applet loaded and installed in a card image, and the
 # rate and NVM cost of purse DEBIT APDUs, in-process and, when pcscd and
-# pyscard answer, through pcscd and vpcd (bench/card_vpcd.sh); and the card's
+# pyscard answer, through pcscd and vpcd (bench/card_vpcd.sh); the card's
 # hot paths (bench/card_paths.c), each against the same work with the card's
-# RAM caches off.
+# RAM caches off; and the NVM bench (bench/card_nvm.c): syncs, bytes and
+# DEBIT/s against the rollback journal and raw SQLite.
 #
 # The engine rows (bench/engine.sh): the fuel metering overhead on coremix, and
 # EEMBC CoreMark under seam against wasm3 and native, when their builds are
@@ -149,6 +150,19 @@ if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_paths" bench
     keep_rows "$OUT/card_paths.out"
 else
     echo "bench: the card paths bench failed" >&2
+    failed=1
+fi
+
+# The NVM bench (bench/card_nvm.c): syncs and bytes written per purse DEBIT, counted by the
+# nvm's I/O shim, and DEBIT/s beside the rollback journal and raw SQLite, in this run.
+echo
+echo "card: what a purse DEBIT costs on disk (bench/card_nvm.c)"
+if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_nvm" bench/card_nvm.c \
+    "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm $(pkg-config --libs libpcsclite) &&
+    "$OUT/card_nvm" "$build_dir/apps/purse.wasm" >"$OUT/card_nvm.out"; then
+    keep_rows "$OUT/card_nvm.out"
+else
+    echo "bench: the NVM bench failed" >&2
     failed=1
 fi
 

@@ -29,7 +29,9 @@ LAYERS = {
     "gp": ["util", "crypto", "wasm"],
     "card": ["util", "crypto", "nvm", "wasm"],
     "link": ["util", "gp", "card"],
-    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link"],
+    "terminal": ["util", "crypto", "gp", "link"],
+    "server": ["util", "crypto", "gp"],
+    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "terminal", "server"],
 }
 
 # Public headers that are not named after their layer.

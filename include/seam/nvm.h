@@ -1,9 +1,11 @@
 /*
  * seam nvm: the card image.
  *
- * One card's persistent state is one SQLite file (or, for tests and fuzzing,
- * one in-memory database). The layer above never sees SQL: it sees an
- * ordered, transactional key-value store of records.
+ * One card's persistent state is one SQLite file, with a write-ahead log
+ * beside it while a handle has it open (or, for tests and fuzzing, one
+ * in-memory database). The layer above never sees SQL: it sees an ordered,
+ * transactional key-value store of records. After a clean close the file
+ * alone holds the card; after a crash the file and its log (<image>-wal) do.
  *
  * Record model:
  *   - A record's key is (table, key bytes): table is a small integer naming
@@ -140,10 +142,10 @@ seam_err seam_nvm_open_sealed(const char *path, const uint8_t key[32], seam_nvm 
 seam_err seam_nvm_describe_holder(const char *path, char *out, size_t out_size);
 
 /*
- * Deletes the image file at path with its journal and its lock file, for tools
- * and tests that are done with an image; refused while a handle holds it.
- * Missing files are not an error. Errors: SEAM_ERR_NVM_BUSY, SEAM_ERR_ARG,
- * SEAM_ERR_IO.
+ * Deletes the image file at path with its write-ahead log, journal and lock
+ * file, for tools and tests that are done with an image; refused while a
+ * handle holds it. Missing files are not an error. Errors: SEAM_ERR_NVM_BUSY,
+ * SEAM_ERR_ARG, SEAM_ERR_IO.
  */
 seam_err seam_nvm_remove(const char *path);
 
@@ -155,8 +157,10 @@ seam_err seam_nvm_remove(const char *path);
 seam_err seam_nvm_open_memory(size_t capacity, seam_nvm **out_nvm);
 
 /*
- * Closes the handle and frees it; an open transaction is rolled back (after a
- * power cut nothing is written: the next open recovers). NULL is allowed.
+ * Closes the handle and frees it; an open transaction is rolled back and the
+ * write-ahead log checkpointed and removed, so the image file alone holds the
+ * card (after a power cut nothing is written: the next open recovers from the
+ * log). NULL is allowed.
  */
 void seam_nvm_close(seam_nvm *nvm);
 
@@ -166,13 +170,60 @@ seam_nvm_state seam_nvm_get_state(const seam_nvm *nvm);
 /* True when the handle's image is sealed under a storage key. */
 bool seam_nvm_is_sealed(const seam_nvm *nvm);
 
+/* ---- durability (docs/nvm.md "Durability") ---------------------------- */
+
+/* How a file image's commits reach the disk. */
+typedef enum {
+    /* the default: a write-ahead log beside the image (<image>-wal), synchronous=FULL,
+       the file locked for the handle's life: one sync per commit */
+    SEAM_NVM_JOURNAL_WAL = 0,
+    /* a rollback journal (<image>-journal), synchronous=EXTRA: how images were written
+       before the write-ahead log, five syncs per commit; for benches that compare */
+    SEAM_NVM_JOURNAL_ROLLBACK,
+} seam_nvm_journal;
+
+/*
+ * Switches a file image's journal mode, between transactions; the image stays
+ * complete in its file (the log is checkpointed first). The next open goes
+ * back to SEAM_NVM_JOURNAL_WAL. In-memory images have no journal: SEAM_OK,
+ * nothing changes. Errors: SEAM_ERR_ARG, SEAM_ERR_NVM_STATE (a transaction is
+ * open), SEAM_ERR_NVM, the sticky errors.
+ */
+seam_err seam_nvm_set_journal(seam_nvm *nvm, seam_nvm_journal journal);
+
+/*
+ * Copies every committed transaction from the write-ahead log into the image
+ * file, syncs it and empties the log, so that the image file alone holds the
+ * card (close does this too). Between transactions only; a no-op without a
+ * log. Errors: SEAM_ERR_NVM_STATE (a transaction is open), SEAM_ERR_NVM (the
+ * checkpoint failed: nothing is lost, the log keeps what it held),
+ * SEAM_ERR_NVM_POWER_CUT, the sticky errors.
+ */
+seam_err seam_nvm_checkpoint(seam_nvm *nvm);
+
+/* What a file image's handle has done to the disk since it was opened, as
+   its I/O shim counts it (below SQLite, on every file of the image). */
+typedef struct {
+    uint64_t writes;          /* write calls */
+    uint64_t image_bytes;     /* bytes written to the image file */
+    uint64_t log_bytes;       /* bytes written to its write-ahead log or rollback journal */
+    uint64_t syncs;           /* file syncs (each an fdatasync of one file) */
+    uint64_t directory_syncs; /* syncs of the image's directory (SQLite's unix VFS makes one
+                                 at the first sync of a journal or log it opened, and one
+                                 when it deletes a journal) */
+} seam_nvm_io_counts;
+
+/* Writes the handle's I/O counts since open to *out: zeros for an in-memory image
+   or NULL. Take two readings around a command for what it cost. */
+void seam_nvm_io_counts_get(const seam_nvm *nvm, seam_nvm_io_counts *out);
+
 /* ---- transactions --------------------------------------------------- */
 
 /*
- * Opens the transaction of one command. Errors: SEAM_ERR_NVM_STATE (one is
- * already open, or FAILED), the sticky error after a power cut or
- * corruption, SEAM_ERR_NVM (the image is locked by a program that ignores
- * the owner lock, e.g. the sqlite3 shell).
+ * Opens the transaction of one command; nothing reaches SQLite until its first
+ * write, and a transaction that writes nothing commits without any I/O.
+ * Errors: SEAM_ERR_NVM_STATE (one is already open, or FAILED), the sticky
+ * error after a power cut or corruption.
  */
 seam_err seam_nvm_begin(seam_nvm *nvm);
 

@@ -41,6 +41,7 @@
 #include "card_int.h"
 #include "card/content/applet_channel.h"
 #include "card/content/card_cache.h"
+#include "card/content/instance.h"
 #include "card/store/package_store.h"
 #include "card/upgrade/upgrade.h"
 #include "card/store/registry.h"
@@ -201,6 +202,11 @@ void seam_card_power_off(seam_card *c) {
     }
     content_power_off(c);
     c->powered = false;
+    /* From here the image file alone holds the card: the log is copied into it
+       (docs/nvm.md "Durability"). A failure loses nothing: the log keeps it. */
+    seam_err e = c->dead ? SEAM_OK : seam_nvm_checkpoint(c->nvm);
+    if (e && e != SEAM_ERR_NVM_POWER_CUT)
+        seam_log(SEAM_LOG_WARN, "card: checkpoint at power-off failed: %s", seam_err_str(e));
 }
 
 seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t *atr_len) {
@@ -210,8 +216,11 @@ seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t 
         return SEAM_ERR_BUFFER_SMALL;
     seam_card_power_off(c);
     card_cache_command_begin(c);
-    seam_err e = seam_nvm_begin(c->nvm); /* a clean-up that waited for a deselection */
-    if (!e)
+    size_t converted = 0;
+    seam_err e = seam_nvm_begin(c->nvm);
+    if (!e) /* applet memory an earlier version kept in pages, once */
+        e = instance_convert_paged_memory(c, &converted);
+    if (!e) /* a clean-up that waited for a deselection */
         e = upgrade_tidy_all(c);
     if (!e)
         e = seam_nvm_commit(c->nvm);
@@ -222,6 +231,8 @@ seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t 
     }
     if (e)
         seam_log(SEAM_LOG_WARN, "card: power-up clean-up failed: %s", seam_err_str(e));
+    else if (converted)
+        seam_log(SEAM_LOG_INFO, "card: memory of %zu instances stored as chunks", converted);
     c->powered = true;
     c->channels[0].open = true;
     select_isd(&c->channels[0]);

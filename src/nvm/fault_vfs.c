@@ -21,17 +21,32 @@
  *                  SQLite's unix VFS answer; writes inside a file, syncs,
  *                  truncations and deletes go through. The power stays on.
  *
- * What it proves: the handle is closed after the cut and the image reopened
- * through a fresh connection, which finds SQLite's hot journal and rolls it
- * back. If the reopened image is always whole and either before or after
- * the command, the journal protocol together with our settings
- * (synchronous=EXTRA) survives a cut at every I/O call of that command,
- * including cuts inside COMMIT, torn writes and lost unsynced writes.
+ * The files are the image and its write-ahead log (or, in rollback-journal
+ * mode, its journal): a commit appends frames to the log and syncs it, a
+ * checkpoint writes pages into the image, syncs it and truncates or rewinds
+ * the log. Every one of those calls is a point, on whichever file it hits,
+ * and LOSE_UNSYNCED loses the unsynced writes of the log and of the image
+ * alike (a checkpoint's page writes before its sync, frames of a commit
+ * before the log's sync).
  *
- * What it does not model: directory entries (a created or deleted journal is
- * assumed durable once xOpen or xDelete returns), writes lost from a file
- * that was closed before the cut, truncation undone by a lost cache, and
- * damage to bytes outside the range of a write.
+ * What it proves: the handle is closed after the cut and the image reopened
+ * through a fresh connection, which reads the log's frames up to its last
+ * commit and ignores the rest (or rolls a hot journal back). If the reopened
+ * image is always whole and either before or after the command, the log
+ * protocol together with our settings (synchronous=FULL) survives a cut at
+ * every I/O call of that command or checkpoint, including cuts inside
+ * COMMIT, torn writes and lost unsynced writes.
+ *
+ * What it does not model: directory entries (a created or deleted log or
+ * journal is assumed durable once xOpen or xDelete returns), writes lost
+ * from a file that was closed before the cut, truncation undone by a lost
+ * cache, and damage to bytes outside the range of a write.
+ *
+ * It also counts what reaches the disk (seam_nvm_io_counts_get): write calls
+ * and their bytes, on the image and on its log or journal, file syncs, and
+ * the directory syncs SQLite's unix VFS makes below it (one at the first
+ * sync of a journal or log it opened with the create flag, one for each
+ * delete asking for it).
  *
  * States of a shim: POWERED (counting; an armed fault waits) -> OFF (after
  * POWER_CUT, TORN_WRITE or LOSE_UNSYNCED fired, or nvm_vfs_power_off); OFF
@@ -60,7 +75,9 @@ typedef struct unsynced_write {
 typedef struct shim_file {
     sqlite3_file base; /* must be first: SQLite sees this */
     nvm_vfs *vfs;
-    struct shim_file *next;   /* the vfs's list of open files */
+    bool is_image;          /* the main database file (else its log, journal or a temporary) */
+    bool dir_sync;          /* its first sync also syncs its directory (unix VFS: a new journal) */
+    struct shim_file *next; /* the vfs's list of open files */
     unsynced_write *unsynced; /* newest first */
     sqlite3_int64 synced_size;
     sqlite3_file *real; /* the default VFS's file, in the same allocation */
@@ -77,6 +94,7 @@ struct nvm_vfs {
     bool power_off;
     bool disk_full; /* a DISK_FULL fault fired: writes that grow a file fail */
     shim_file *files;
+    seam_nvm_io_counts counts; /* what reached the disk since the shim was made */
 };
 
 /* What a counted I/O call may do. */
@@ -244,6 +262,11 @@ static int shim_write(sqlite3_file *pFile, const void *buf, int amount, sqlite3_
         rc = remember_write(file, buf, amount, offset);
     if (rc == SQLITE_OK)
         rc = file->real->pMethods->xWrite(file->real, buf, amount, offset);
+    if (rc == SQLITE_OK) {
+        file->vfs->counts.writes++;
+        *(file->is_image ? &file->vfs->counts.image_bytes : &file->vfs->counts.log_bytes) +=
+            (uint64_t)amount;
+    }
 done:
     return rc;
 }
@@ -261,6 +284,9 @@ static int shim_sync(sqlite3_file *pFile, int flags) {
         return SQLITE_IOERR_FSYNC;
     int rc = file->real->pMethods->xSync(file->real, flags);
     if (rc == SQLITE_OK) {
+        file->vfs->counts.syncs++;
+        file->vfs->counts.directory_syncs += file->dir_sync;
+        file->dir_sync = false;
         forget_unsynced(file);
         if (file->real->pMethods->xFileSize(file->real, &file->synced_size) != SQLITE_OK)
             file->synced_size = 0;
@@ -308,7 +334,8 @@ static int shim_device_characteristics(sqlite3_file *pFile) {
     return file->real->pMethods->xDeviceCharacteristics(file->real);
 }
 
-/* Version 1: no shared memory (the image is never in WAL mode) and no mmap. */
+/* Version 1: no shared memory and no mmap. The image's log runs in exclusive
+   locking mode, where SQLite keeps the log's index in heap memory instead. */
 static const sqlite3_io_methods shim_io_methods = {
     .iVersion = 1,
     .xClose = shim_close,
@@ -343,6 +370,10 @@ static int shim_open(sqlite3_vfs *pVfs, const char *name, sqlite3_file *pFile, i
     file->base.pMethods = &shim_io_methods;
     file->next = vfs->files;
     vfs->files = file;
+    file->is_image = (flags & SQLITE_OPEN_MAIN_DB) != 0;
+    file->dir_sync =
+        (flags & SQLITE_OPEN_CREATE) &&
+        (flags & (SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_WAL | SQLITE_OPEN_SUPER_JOURNAL));
     if (rc == SQLITE_OK &&
         file->real->pMethods->xFileSize(file->real, &file->synced_size) != SQLITE_OK)
         file->synced_size = 0;
@@ -354,7 +385,10 @@ static int shim_delete(sqlite3_vfs *pVfs, const char *name, int sync_dir) {
     nvm_vfs *vfs = vfs_of(pVfs);
     if (io_point(vfs, false) != IO_GO)
         return SQLITE_IOERR_DELETE;
-    return vfs->real->xDelete(vfs->real, name, sync_dir);
+    int rc = vfs->real->xDelete(vfs->real, name, sync_dir);
+    if (rc == SQLITE_OK && (sync_dir & 1))
+        vfs->counts.directory_syncs++;
+    return rc;
 }
 
 static int shim_access(sqlite3_vfs *pVfs, const char *name, int flags, int *result) {
@@ -504,4 +538,8 @@ void nvm_vfs_power_off(nvm_vfs *vfs) {
 
 bool nvm_vfs_powered_off(const nvm_vfs *vfs) {
     return vfs->power_off;
+}
+
+void nvm_vfs_counts(const nvm_vfs *vfs, seam_nvm_io_counts *out) {
+    *out = vfs->counts;
 }

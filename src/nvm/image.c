@@ -54,7 +54,6 @@ seam_err nvm_format(seam_nvm *nvm, size_t capacity) {
         snprintf(check_row + at, sizeof check_row - (size_t)at, "')");
     }
     int len = snprintf(sql, sizeof sql,
-                       "PRAGMA page_size = 4096;"
                        "BEGIN IMMEDIATE;"
                        "%s; %s;"
                        "INSERT INTO seam_meta(name, value) VALUES ('magic', '%s'), "
@@ -70,8 +69,10 @@ seam_err nvm_format(seam_nvm *nvm, size_t capacity) {
 
 /*
  * Checks the first 100 bytes of path without SQLite: an SQLite 3 header in
- * rollback-journal mode carrying seam's application id. SEAM_OK, or
- * SEAM_ERR_NOT_FOUND, SEAM_ERR_IO, SEAM_ERR_NVM_CORRUPT.
+ * write-ahead-log mode (bytes 18 and 19: 2) or rollback-journal mode (1: an
+ * image written before the log, or by seam_nvm_set_journal) carrying seam's
+ * application id. SEAM_OK, or SEAM_ERR_NOT_FOUND, SEAM_ERR_IO,
+ * SEAM_ERR_NVM_CORRUPT.
  */
 seam_err nvm_header_check(const char *path) {
     seam_err err = SEAM_OK;
@@ -98,8 +99,9 @@ seam_err nvm_header_check(const char *path) {
     }
     uint32_t app_id = (uint32_t)header[68] << 24 | (uint32_t)header[69] << 16 |
                       (uint32_t)header[70] << 8 | header[71];
-    if (got != NVM_HEADER_SIZE || memcmp(header, "SQLite format 3", 16) != 0 || header[18] != 1 ||
-        header[19] != 1 || app_id != NVM_APPLICATION_ID)
+    bool versions = (header[18] == 1 || header[18] == 2) && header[19] == header[18];
+    if (got != NVM_HEADER_SIZE || memcmp(header, "SQLite format 3", 16) != 0 || !versions ||
+        app_id != NVM_APPLICATION_ID)
         err = SEAM_ERR_NVM_CORRUPT;
 done:
     if (fd >= 0)
@@ -107,12 +109,21 @@ done:
     return err;
 }
 
-/* True when path has a non-empty rollback journal beside it (a power cut left it). */
-bool nvm_has_journal(const char *path) {
-    char journal[4096];
+bool nvm_sibling(const char *path, const char *suffix, char *out, size_t size) {
+    int len = snprintf(out, size, "%s%s", path, suffix);
+    return len > 0 && (size_t)len < size;
+}
+
+/* True when path has a non-empty rollback journal or write-ahead log beside it. */
+bool nvm_has_log(const char *path) {
+    static const char *const suffixes[] = {"-journal", "-wal"};
+    char log[4096];
     struct stat st;
-    int len = snprintf(journal, sizeof journal, "%s-journal", path);
-    return len > 0 && (size_t)len < sizeof journal && stat(journal, &st) == 0 && st.st_size > 0;
+    for (size_t i = 0; i < 2; i++)
+        if (nvm_sibling(path, suffixes[i], log, sizeof log) && stat(log, &st) == 0 &&
+            st.st_size > 0)
+            return true;
+    return false;
 }
 
 /* Runs a query that yields one row of one integer column. */

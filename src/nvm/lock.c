@@ -22,7 +22,9 @@
  * The lock file sits beside the image's real path (symbolic links resolved),
  * so two names for one image through a symbolic link share one lock. Hard
  * links are not detected. The lock is advisory: programs that ignore it (the
- * sqlite3 shell) are not kept out; SQLite's own locks still serialize them.
+ * sqlite3 shell) are not kept out by it; while a handle is open they are kept
+ * out by SQLite's own lock on the image, which the handle holds from its
+ * first read to close (durability.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -163,18 +165,21 @@ done:
 }
 
 seam_err seam_nvm_remove(const char *path) {
-    char file[PATH_MAX + sizeof LOCK_SUFFIX], journal[PATH_MAX + 16];
+    /* -shm: never made by seam (the log's index is in memory), but SQLite's name for it */
+    static const char *const siblings[] = {"-wal", "-journal", "-shm"};
+    char file[PATH_MAX + sizeof LOCK_SUFFIX], sibling[PATH_MAX + 16];
     int fd = -1;
     seam_err err = path && *path ? lock_path(path, false, file, sizeof file) : SEAM_ERR_ARG;
-    if (err == SEAM_OK &&
-        snprintf(journal, sizeof journal, "%s-journal", path) >= (int)sizeof journal)
+    if (err == SEAM_OK && !nvm_sibling(path, "-journal", sibling, sizeof sibling))
         err = SEAM_ERR_ARG;
     if (err == SEAM_OK)
         err = nvm_lock_take(path, false, &fd); /* nobody may hold the image meanwhile */
     if (err == SEAM_OK && unlink(path) != 0 && errno != ENOENT)
         err = SEAM_ERR_IO;
-    if (err == SEAM_OK && unlink(journal) != 0 && errno != ENOENT)
-        err = SEAM_ERR_IO;
+    for (size_t i = 0; err == SEAM_OK && i < sizeof siblings / sizeof siblings[0]; i++)
+        if (nvm_sibling(path, siblings[i], sibling, sizeof sibling) && unlink(sibling) != 0 &&
+            errno != ENOENT)
+            err = SEAM_ERR_IO;
     /* Unlinked while held: an opener that still finds the old lock file is refused
        until we let go, and by then there is no image left to open. */
     if (err == SEAM_OK && unlink(file) != 0 && errno != ENOENT)

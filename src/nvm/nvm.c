@@ -1,9 +1,10 @@
 /*
  * seam nvm: the card image, its transactions and its fault injection.
  *
- * A card's persistent state lives in one SQLite database in rollback-journal
- * mode (journal_mode=DELETE, synchronous=EXTRA; docs/nvm.md says why). Two
- * tables hold everything:
+ * A card's persistent state lives in one SQLite database with a write-ahead
+ * log beside it while a handle has it open (journal_mode=WAL,
+ * synchronous=FULL, locking_mode=EXCLUSIVE; durability.c, and docs/nvm.md
+ * says why). Two tables hold everything:
  *
  *   seam_meta(name, value)        magic "seam card image", format, capacity,
  *                                 and in a sealed image (format 2) keycheck
@@ -13,8 +14,9 @@
  * transaction states, the mapping of engine failures onto those states, and
  * the write-point fault injection. image.c holds the image format and its
  * checks, record.c the record operations, seal.c the sealing of values under
- * a storage key, lock.c the owner lock of an image file, fault_vfs.c the I/O
- * shim below SQLite.
+ * a storage key, lock.c the owner lock of an image file, durability.c the
+ * journal mode, the checkpoints and the lazy start of SQLite's write
+ * transaction, fault_vfs.c the I/O shim below SQLite.
  *
  * INVARIANTS
  *
@@ -22,9 +24,16 @@
  *      sees, the changes of the open transaction included.
  *  (2) used <= capacity at all times: a put that would break it fails with
  *      SEAM_ERR_NVM_FULL before it changes anything.
- *  (3) In READ no SQLite transaction is open and used == used_at_begin.
- *  (4) In WRITE exactly one SQLite write transaction (BEGIN IMMEDIATE) is
- *      open, and used_at_begin is the committed total.
+ *  (3) In READ no SQLite transaction is open (sql_txn is false) and
+ *      used == used_at_begin.
+ *  (4) In WRITE at most one SQLite write transaction is open: it begins
+ *      (BEGIN IMMEDIATE, sql_txn) at the transaction's first write, after
+ *      that write's checks and write point, and never before. Reads before
+ *      it run in autocommit; they see the committed image, which nothing
+ *      else can change meanwhile (one owner, and the handle holds SQLite's
+ *      file lock from open to close). used_at_begin is the committed total.
+ *      A commit without sql_txn is a write point and nothing more: no
+ *      SQLite call, no I/O.
  *  (5) In FAILED nothing of the transaction has been committed, whether or
  *      not SQLite still has it open; the caller's only move is rollback.
  *  (6) When a public call returns, every prepared statement is reset, so no
@@ -34,11 +43,13 @@
  *      half-done call: the call either ran whole or not at all.
  *  (8) After a power cut no byte reaches the file from this handle: the
  *      shim refuses every I/O call. What is on disk is what SQLite wrote
- *      before the cut, and its journal makes the next open roll back the
- *      transaction that did not commit.
+ *      before the cut; the next open reads the log's committed frames and
+ *      ignores the rest (or, for an image written in rollback-journal
+ *      mode, rolls the hot journal back).
  *  (9) A failed seam_nvm_open never modifies the file: a file without a
  *      seam header is refused before SQLite opens it (the one exception is
- *      a file beside a hot journal, which SQLite recovers first).
+ *      a file beside a hot rollback journal, which SQLite recovers first);
+ *      nothing is checkpointed, and a log the open created is removed.
  * (10) ERROR and POWER_CUT are sticky: every call but close returns
  *      sticky_err, and only a new handle (the power-up) leaves them.
  * (11) A call that fails with SEAM_ERR_ARG, SEAM_ERR_NOT_FOUND,
@@ -80,9 +91,10 @@
  *
  *   CLOSED -> READ       seam_nvm_create(_sealed), seam_nvm_open(_sealed),
  *                        seam_nvm_open_memory (through nvm_start)
- *   READ   -> WRITE      seam_nvm_begin
- *   WRITE  -> READ       seam_nvm_commit (the commit succeeded),
- *                        seam_nvm_rollback
+ *   READ   -> WRITE      seam_nvm_begin (no SQLite call: the first put,
+ *                        delete or delete_prefix opens SQLite's transaction)
+ *   WRITE  -> READ       seam_nvm_commit (the commit succeeded; without a
+ *                        write nothing is committed), seam_nvm_rollback
  *   WRITE  -> FAILED     nvm_write_point (an injected SEAM_NVM_FAULT_FAIL),
  *                        nvm_engine_failed (SQLite failed a statement of the
  *                        transaction: a write, a read, or the commit)
@@ -98,10 +110,12 @@
  * WHAT HOLDS IN EACH STATE
  *
  *   READ:      reads allowed, writes refused (SEAM_ERR_NVM_STATE); no
- *              SQLite transaction; used is the committed total.
+ *              SQLite transaction; used is the committed total;
+ *              seam_nvm_checkpoint and seam_nvm_set_journal allowed.
  *   WRITE:     reads see the transaction's changes; every write updates used
  *              and txn_bytes; an error that changes nothing (11) keeps the
- *              handle in WRITE.
+ *              handle in WRITE. Until the first write sql_txn is false and
+ *              nothing of the transaction exists in SQLite.
  *   FAILED:    everything but rollback and close is SEAM_ERR_NVM_STATE;
  *              the image on disk is the last committed one.
  *   ERROR:     every call returns sticky_err (SEAM_ERR_NVM or
@@ -110,6 +124,10 @@
  *   POWER_CUT: every call returns SEAM_ERR_NVM_POWER_CUT and the shim does
  *              no I/O; close frees the handle without writing, and the next
  *              open sees the last committed image.
+ *
+ * Close from READ, WRITE or FAILED rolls back, checkpoints the log into the
+ * image file and removes the log (durability.c); from ERROR or POWER_CUT it
+ * writes nothing and the next open recovers from the log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,13 +160,6 @@ static const char *const sql_text[NVM_SQL_COUNT] = {
     [NVM_SQL_RANGE_SCAN] = "SELECT k, v FROM seam_record WHERE (tbl, k) >= (?1, ?2) "
                            "AND (tbl, k) < (?3, ?4) ORDER BY tbl, k",
 };
-
-/* Connection settings applied to every image (see docs/nvm.md). */
-static const char settings_sql[] = "PRAGMA journal_mode = DELETE;"
-                                   "PRAGMA synchronous = EXTRA;"
-                                   "PRAGMA temp_store = MEMORY;"
-                                   "PRAGMA secure_delete = ON;"
-                                   "PRAGMA cell_size_check = ON;";
 
 /* ---- state helpers ----------------------------------------------------- */
 
@@ -232,6 +243,8 @@ seam_err nvm_open_failed(int rc) {
         return SEAM_ERR_NOMEM;
     case SQLITE_CANTOPEN:
         return SEAM_ERR_IO;
+    case SQLITE_BUSY: /* a program that ignores the owner lock has the file locked */
+        return SEAM_ERR_NVM_BUSY;
     default:
         return SEAM_ERR_NVM;
     }
@@ -254,6 +267,7 @@ static seam_err nvm_alloc(bool in_memory, int lock_fd, const uint8_t *key, seam_
     }
     nvm->state = SEAM_NVM_STATE_READ;
     nvm->lock_fd = lock_fd;
+    nvm->checkpoint_frames = NVM_CHECKPOINT_FRAMES;
     if (!in_memory)
         err = nvm_vfs_create(&nvm->vfs);
     if (err == SEAM_OK && key)
@@ -276,6 +290,7 @@ done:
  */
 static void nvm_free(seam_nvm *nvm) {
     bool closed = true;
+    nvm_before_close(nvm);
     for (int i = 0; i < NVM_SQL_COUNT; i++)
         sqlite3_finalize(nvm->stmt[i]);
     if (nvm->db)
@@ -303,13 +318,9 @@ static seam_err nvm_connect(seam_nvm *nvm, const char *path, int flags) {
     sqlite3_db_config(nvm->db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, (int *)NULL);
     sqlite3_db_config(nvm->db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, (int *)NULL);
     sqlite3_limit(nvm->db, SQLITE_LIMIT_LENGTH, (int)SEAM_NVM_VALUE_MAX + 4096);
+    err = nvm_durability_connect(nvm); /* the file's lock first: before anything reads it */
 done:
     return err;
-}
-
-static seam_err nvm_apply_settings(seam_nvm *nvm) {
-    int rc = sqlite3_exec(nvm->db, settings_sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? SEAM_OK : nvm_open_failed(rc);
 }
 
 static seam_err nvm_prepare(seam_nvm *nvm) {
@@ -326,8 +337,11 @@ static seam_err nvm_prepare(seam_nvm *nvm) {
 /* CLOSED -> READ: prepares the statements of a connected, checked handle. */
 static seam_err nvm_start(seam_nvm *nvm, seam_nvm **out_nvm) {
     seam_err err = nvm_prepare(nvm);
-    if (err == SEAM_OK)
+    if (err == SEAM_OK) {
+        nvm->started = true;
+        nvm->log_pending = nvm->vfs != NULL; /* a log found at open may hold frames */
         *out_nvm = nvm;
+    }
     return err;
 }
 
@@ -342,6 +356,12 @@ static seam_err nvm_build(bool in_memory, int lock_fd, const uint8_t *key, const
     seam_err err = nvm_alloc(in_memory, lock_fd, key, nvm);
     if (err == SEAM_OK)
         err = nvm_connect(*nvm, target, flags);
+    if (err == SEAM_OK) { /* before the journal mode: a WAL database keeps its page size */
+        char sql[48];
+        snprintf(sql, sizeof sql, "PRAGMA page_size = %d", NVM_PAGE_SIZE);
+        int rc = sqlite3_exec((*nvm)->db, sql, NULL, NULL, NULL);
+        err = rc == SQLITE_OK ? SEAM_OK : nvm_open_failed(rc);
+    }
     if (err == SEAM_OK)
         err = nvm_apply_settings(*nvm);
     if (err == SEAM_OK)
@@ -386,10 +406,12 @@ done:
         nvm_free(nvm);
     }
     if (err != SEAM_OK && created) {
-        char journal[4096];
+        char sibling[4096];
         unlink(path);
-        if (snprintf(journal, sizeof journal, "%s-journal", path) < (int)sizeof journal)
-            unlink(journal);
+        if (nvm_sibling(path, "-journal", sibling, sizeof sibling))
+            unlink(sibling);
+        if (nvm_sibling(path, "-wal", sibling, sizeof sibling))
+            unlink(sibling);
     }
     nvm_lock_release(lock_fd);
     return err;
@@ -410,6 +432,8 @@ static seam_err nvm_open_file(const char *path, const uint8_t *key, seam_nvm **o
     seam_nvm *nvm = NULL;
     int lock_fd = -1;
     struct stat st;
+    char log[4096];
+    bool had_log = true; /* whether a log was there before: unknown until the lock is held */
     if (!out_nvm || !path || !*path) {
         err = SEAM_ERR_ARG;
         goto done;
@@ -422,10 +446,14 @@ static seam_err nvm_open_file(const char *path, const uint8_t *key, seam_nvm **o
         goto done;
     }
     err = S_ISREG(st.st_mode) ? nvm_lock_take(path, false, &lock_fd) : SEAM_ERR_NVM_CORRUPT;
+    if (err == SEAM_OK && !nvm_sibling(path, "-wal", log, sizeof log))
+        err = SEAM_ERR_ARG;
+    if (err == SEAM_OK)
+        had_log = stat(log, &st) == 0;
     if (err == SEAM_OK)
         err = nvm_header_check(path);
-    if (err == SEAM_ERR_NVM_CORRUPT && lock_fd >= 0 && nvm_has_journal(path))
-        err = SEAM_OK; /* SQLite rolls the journal back first; nvm_validate decides */
+    if (err == SEAM_ERR_NVM_CORRUPT && lock_fd >= 0 && nvm_has_log(path))
+        err = SEAM_OK; /* SQLite reads the log (or rolls a journal back); nvm_validate decides */
     if (err == SEAM_OK) {
         err = nvm_alloc(false, lock_fd, key, &nvm);
         lock_fd = -1; /* the handle's now, or released */
@@ -439,8 +467,13 @@ static seam_err nvm_open_file(const char *path, const uint8_t *key, seam_nvm **o
     if (err == SEAM_OK)
         err = nvm_start(nvm, out_nvm);
 done:
-    if (err != SEAM_OK && nvm)
+    if (err != SEAM_OK && nvm) {
+        lock_fd = nvm->lock_fd; /* kept until the log SQLite may have created is gone */
+        nvm->lock_fd = -1;
         nvm_free(nvm);
+        if (!had_log && stat(log, &st) == 0 && st.st_size == 0)
+            unlink(log);
+    }
     nvm_lock_release(lock_fd);
     return err;
 }
@@ -503,11 +536,7 @@ seam_err seam_nvm_begin(seam_nvm *nvm) {
         err = SEAM_ERR_NVM_STATE;
         goto done;
     }
-    int rc = run(nvm->stmt[NVM_SQL_BEGIN]);
-    if (rc != SQLITE_DONE) {
-        err = nvm_engine_failed(nvm, rc);
-        goto done;
-    }
+    /* SQLite's write transaction waits for the first write (invariant 4). */
     nvm->state = SEAM_NVM_STATE_WRITE;
     nvm->used_at_begin = nvm->used;
     nvm->txn_bytes = 0;
@@ -521,13 +550,17 @@ seam_err seam_nvm_commit(seam_nvm *nvm) {
         err = nvm_write_point(nvm);
     if (err != SEAM_OK)
         goto done;
-    int rc = run(nvm->stmt[NVM_SQL_COMMIT]);
-    if (rc != SQLITE_DONE) {
-        err = nvm_engine_failed(nvm, rc);
-        goto done;
+    if (nvm->sql_txn) { /* nothing written: nothing to commit (invariant 4) */
+        int rc = run(nvm->stmt[NVM_SQL_COMMIT]);
+        if (rc != SQLITE_DONE) {
+            err = nvm_engine_failed(nvm, rc);
+            goto done;
+        }
+        nvm->sql_txn = false;
     }
     nvm->state = SEAM_NVM_STATE_READ;
     nvm->used_at_begin = nvm->used;
+    nvm_after_commit(nvm);
 done:
     return err;
 }
@@ -552,6 +585,7 @@ seam_err seam_nvm_rollback(seam_nvm *nvm) {
             goto done;
         }
     }
+    nvm->sql_txn = false;
     /* Whatever SQLite could not undo in place, its journal undoes at the next access. */
     if (nvm->vfs && nvm_vfs_powered_off(nvm->vfs)) {
         cut_power(nvm);

@@ -11,6 +11,12 @@
 #include "seam/crypto.h"
 #include "seam/nvm.h"
 
+/* SQLite's page size for new images (docs/nvm.md "Durability"): a commit writes
+   whole pages to the log, one frame of NVM_PAGE_SIZE + 24 bytes per page it
+   changed, so this bounds the bytes of a small command. An image keeps the page
+   size it was created with. */
+#define NVM_PAGE_SIZE 512
+
 /* The prepared statements of a handle, prepared once when it opens. */
 typedef enum {
     NVM_SQL_BEGIN,
@@ -48,8 +54,17 @@ struct seam_nvm {
     seam_crypto_aes_gcm *seal; /* the storage key; NULL: values are stored as given */
     uint8_t *scratch;          /* sealed values on their way in, opened ones for foreach */
     size_t scratch_size;
-    int lock_fd; /* the owner lock (lock.c); -1 for an in-memory image */
+    int lock_fd;              /* the owner lock (lock.c); -1 for an in-memory image */
+    bool sql_txn;             /* SQLite's write transaction is open (from the first write on) */
+    bool started;             /* the handle opened: close may checkpoint (a failed open may not) */
+    seam_nvm_journal journal; /* how commits reach the disk (durability.c) */
+    bool log_pending;         /* the write-ahead log may hold frames not yet in the image file */
+    uint64_t log_frames;      /* frames in the write-ahead log after the last commit */
+    uint64_t checkpoint_frames; /* a commit that leaves the log this long checkpoints it */
 };
+
+/* The log length (frames) after which a commit is followed by a checkpoint. */
+#define NVM_CHECKPOINT_FRAMES 1000
 
 /* nvm.c ------------------------------------------------------------------ */
 
@@ -76,6 +91,39 @@ void nvm_mark_corrupt(seam_nvm *nvm);
 /* Maps an SQLite failure while a handle is being opened (no state yet). */
 seam_err nvm_open_failed(int rc);
 
+/* durability.c ---------------------------------------------------------- */
+
+/*
+ * Takes the file's SQLite lock for the handle's life (locking_mode=EXCLUSIVE)
+ * and turns off SQLite's own checkpoints (automatic ones and the one at close:
+ * durability.c runs them). Called on a new connection to a file, before
+ * anything reads it. Errors: nvm_open_failed's.
+ */
+seam_err nvm_durability_connect(seam_nvm *nvm);
+
+/*
+ * Applies the journal mode and the connection settings every image gets
+ * (write-ahead log, synchronous=FULL, ...; docs/nvm.md "Durability"); an image
+ * left in rollback-journal mode is turned to WAL here. Errors: nvm_open_failed's.
+ */
+seam_err nvm_apply_settings(seam_nvm *nvm);
+
+/* Opens the SQLite write transaction of the open nvm transaction if it is not
+   yet open (its first write). Engine failures go through nvm_engine_failed. */
+seam_err nvm_write_begin(seam_nvm *nvm);
+
+/*
+ * After a commit: copies the log into the image file when it has grown past
+ * its bound (a PASSIVE checkpoint). The commit is durable whatever happens
+ * here: a failure is left for the next checkpoint, a power cut freezes the
+ * handle for the calls that follow.
+ */
+void nvm_after_commit(seam_nvm *nvm);
+
+/* Before the connection closes: for a handle that opened and is not sticky,
+   rolls back, checkpoints and lets SQLite delete the empty log at close. */
+void nvm_before_close(seam_nvm *nvm);
+
 /* image.c ---------------------------------------------------------------- */
 
 /*
@@ -86,13 +134,17 @@ seam_err nvm_format(seam_nvm *nvm, size_t capacity);
 
 /*
  * Checks the first 100 bytes of path without SQLite: an SQLite 3 header in
- * rollback-journal mode carrying seam's application id. SEAM_OK, or
- * SEAM_ERR_NOT_FOUND, SEAM_ERR_IO, SEAM_ERR_NVM_CORRUPT.
+ * write-ahead-log or rollback-journal mode carrying seam's application id.
+ * SEAM_OK, or SEAM_ERR_NOT_FOUND, SEAM_ERR_IO, SEAM_ERR_NVM_CORRUPT.
  */
 seam_err nvm_header_check(const char *path);
 
-/* True when path has a non-empty rollback journal beside it (a power cut left it). */
-bool nvm_has_journal(const char *path);
+/* True when path has a non-empty rollback journal or write-ahead log beside it
+   (a power cut left it, or the image was not closed). */
+bool nvm_has_log(const char *path);
+
+/* Writes path followed by suffix ("-wal", "-journal") to out; false when it does not fit. */
+bool nvm_sibling(const char *path, const char *suffix, char *out, size_t size);
 
 /*
  * Checks an opened file is a whole seam image that nvm's key (or the lack of
@@ -191,5 +243,8 @@ void nvm_vfs_power_off(nvm_vfs *vfs);
 
 /* True once the power is off. */
 bool nvm_vfs_powered_off(const nvm_vfs *vfs);
+
+/* Adds the shim's I/O counts since it was made to *out (seam_nvm_io_counts_get). */
+void nvm_vfs_counts(const nvm_vfs *vfs, seam_nvm_io_counts *out);
 
 #endif

@@ -136,6 +136,9 @@ seam_err seam_nvm_put(seam_nvm *nvm, uint16_t table, const uint8_t *key, size_t 
         nvm->state = SEAM_NVM_STATE_FAILED;
         goto done;
     }
+    err = nvm_write_begin(nvm);
+    if (err != SEAM_OK)
+        goto done;
     stmt = nvm->stmt[NVM_SQL_PUT];
     int rc = bind_key(stmt, table, key, key_len);
     if (rc == SQLITE_OK)
@@ -209,6 +212,8 @@ seam_err seam_nvm_delete(seam_nvm *nvm, uint16_t table, const uint8_t *key, size
         err = current_cost(nvm, table, key, key_len, &old_cost);
     if (err == SEAM_OK && old_cost == 0)
         err = SEAM_ERR_NOT_FOUND;
+    if (err == SEAM_OK)
+        err = nvm_write_begin(nvm);
     if (err != SEAM_OK)
         goto done;
     stmt = nvm->stmt[NVM_SQL_DELETE];
@@ -250,6 +255,12 @@ seam_err seam_nvm_delete_prefix(seam_nvm *nvm, uint16_t table, const uint8_t *pr
         count = sqlite3_column_int64(size_stmt, 0);
         bytes = sqlite3_column_int64(size_stmt, 1);
         finish(size_stmt);
+        rc = SQLITE_DONE;
+    }
+    if (rc == SQLITE_DONE && count > 0) { /* nothing to delete: nothing to write */
+        err = nvm_write_begin(nvm);
+        if (err != SEAM_OK)
+            goto done;
         delete_stmt = nvm->stmt[NVM_SQL_RANGE_DELETE];
         rc = bind_range(delete_stmt, &range, prefix, prefix_len);
         if (rc == SQLITE_OK)

@@ -254,7 +254,9 @@ static void hardening_08_failed_select_keeps_the_selected_applet_X4(void **state
         assert_int_equal(debit(f->card), 0x9000);
         assert_true(n < SWEEP_MAX);
     }
-    assert_true(failures >= 4);
+    /* the SELECT's commit is one frame of the log (the changed chunks share a page of
+       the image): its two writes and the sync (it was 4 KiB pages, 4 points and more) */
+    assert_true(failures >= 3);
 
     /* MANAGE CHANNEL close of a channel whose applet's deselect writes its memory */
     failures = 0;
@@ -280,7 +282,7 @@ static void hardening_08_failed_select_keeps_the_selected_applet_X4(void **state
         assert_int_equal(select_answer_on_1(f->card), 0x9000);
         assert_true(n < SWEEP_MAX);
     }
-    assert_true(failures >= 4);
+    assert_true(failures >= 3); /* one frame, as above */
 }
 
 static uint16_t store_iin(seam_card *card, uint8_t block) {

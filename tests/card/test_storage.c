@@ -138,22 +138,27 @@ static void personalize_purse(seam_card *card) {
 /* ---- item 6: sealed storage ------------------------------------------------------- */
 
 /*
- * The attack: copy card.db (and a journal, if one is there) and read it. The PINs
- * and the ISD's key are on the card (the nvm hands them back), yet no byte string
- * of the files shows them.
+ * The attack: copy card.db (and its write-ahead log or a journal, if one is
+ * there) and read it. The PINs and the ISD's key are on the card (the nvm hands
+ * them back), yet no byte string of the files shows them.
  */
 static void hardening_06_image_shows_no_pin_and_no_key_P10(void **state) {
     fixture *f = *state;
-    char journal[128];
+    char journal[128], log[128];
     sibling(journal, sizeof journal, f->path, "-journal");
+    sibling(log, sizeof log, f->path, "-wal");
     personalize_purse(f->card);
     assert_true(card_holds(f->card, install_pin, sizeof install_pin));
     assert_true(card_holds(f->card, perso_pin, sizeof perso_pin));
     assert_true(card_holds(f->card, test_key, sizeof test_key));
+    size_t logged = 0;
+    uint8_t *log_bytes = slurp(log, &logged);
+    free(log_bytes);
+    assert_true(logged > 0); /* the commands sit in the log, not yet in card.db: it is searched */
     /* while the card is open, and after it is closed */
     for (int pass = 0; pass < 2; pass++) {
-        const char *files[] = {f->path, journal};
-        for (size_t i = 0; i < 2; i++) {
+        const char *files[] = {f->path, journal, log};
+        for (size_t i = 0; i < 3; i++) {
             if (file_holds(files[i], install_pin, sizeof install_pin))
                 fail_msg("%s shows the install PIN in clear", files[i]);
             if (file_holds(files[i], perso_pin, sizeof perso_pin))

@@ -4,7 +4,9 @@
 # listens: it keeps retrying and never touches a real pcscd); seam card script
 # on the same image must fail, naming serve's pid, instead of writing behind
 # serve's back (serve would later commit from its stale copy: a lost update).
-# Once serve is gone, the script runs.
+# Once serve is gone, the script runs. And serve's exit checkpoints the log
+# (issue 11, docs/nvm.md "Durability"): while it serves, card.db-wal sits
+# beside the image; after SIGTERM, card.db alone holds the card.
 #
 # usage: card_lock.sh SEAM WORK SCRIPT
 set -u
@@ -47,9 +49,11 @@ status=$?
 grep -q "is in use by pid $serve (seam card serve" "$work/held.err" ||
     fail "the refusal does not name serve's pid $serve: $(cat "$work/held.err")"
 
+[ -e "$work/card.db-wal" ] || fail "no write-ahead log beside the image while serve holds it"
 kill -TERM "$serve"
 wait "$serve" || fail "seam card serve did not exit cleanly on SIGTERM"
 serve=""
+[ ! -e "$work/card.db-wal" ] || fail "seam card serve left card.db-wal behind at its exit"
 "$seam" card script --image "$work/card.db" "$script" >"$work/free.out" 2>&1 ||
     fail "seam card script after serve stopped: $(cat "$work/free.out")"
 echo "card_lock: passed (refused while serve held the image, ran after)"

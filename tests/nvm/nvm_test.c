@@ -97,6 +97,11 @@ bool file_has_content(const char *path) {
     return stat(path, &st) == 0 && st.st_size > 0;
 }
 
+bool file_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
 seam_err put_str(seam_nvm *nvm, uint16_t table, const char *key, const char *value) {
     return seam_nvm_put(nvm, table, (const uint8_t *)key, strlen(key), (const uint8_t *)value,
                         strlen(value));

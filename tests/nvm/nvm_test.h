@@ -39,6 +39,9 @@ void write_file(const char *path, const void *bytes, size_t len);
 /* True when the file at path exists and has content. */
 bool file_has_content(const char *path);
 
+/* True when something exists at path. */
+bool file_exists(const char *path);
+
 /* Puts a record whose key and value are C strings. */
 seam_err put_str(seam_nvm *nvm, uint16_t table, const char *key, const char *value);
 

@@ -39,11 +39,14 @@ struct seam_applet {
     seam_wasm_func *personalize; /* optional entry points of the restore module */
     seam_wasm_func *save_for_upgrade;
     seam_wasm_func *restore_after_upgrade;
-    bool checking; /* seam_applet_check: instantiate without the start function */
+    bool checking;     /* seam_applet_check: instantiate without the start function */
+    bool fresh_memory; /* seam_applet_initial_image: the same, failures reported */
     seam_applet_restore_host restore; /* bound by the card; restore.ctx NULL when none */
     bool restoring;                   /* restore_after_upgrade is running: restore_get allowed */
     seam_err storage_error;           /* a restore callback's storage failure in the running call */
     uint32_t stack_end;
+    uint8_t *initial; /* the module's initial memory image (seam_applet_initial), or NULL */
+    uint32_t initial_pages;
     uint8_t transient[TRANSIENT_KINDS][SEAM_APPLET_TRANSIENT_SIZE];
     /* The command of the running call. */
     uint8_t header[SEAM_APDU_HEADER_LEN];

@@ -455,7 +455,8 @@ static seam_err instantiate(seam_applet *applet, const uint8_t *image, uint32_t 
     };
     seam_wasm_instance_options options = {.memory_image = image,
                                           .memory_image_pages = pages,
-                                          .skip_start = image != NULL || applet->checking};
+                                          .skip_start = image != NULL || applet->checking ||
+                                                        applet->fresh_memory};
     seam_wasm_imports *imports = NULL;
     seam_wasm_trap trap = {0};
     char text[160] = "";
@@ -641,6 +642,100 @@ seam_err seam_applet_check_explain(const seam_wasm_module *module, char *why, si
     return err;
 }
 
+seam_err seam_applet_initial_image(const seam_wasm_module *module,
+                                   const seam_applet_options *options, uint8_t **image,
+                                   uint32_t *pages, uint32_t *stack_end) {
+    seam_applet *applet = NULL;
+    uint8_t *copy = NULL;
+    uint32_t size = 0;
+    seam_err err =
+        image != NULL && pages != NULL ? applet_new(module, options, &applet) : SEAM_ERR_ARG;
+    if (err == SEAM_OK) { /* segments applied, the start function not run */
+        applet->fresh_memory = true;
+        err = instantiate(applet, NULL, 0, NULL, 0);
+    }
+    if (err == SEAM_OK && stack_end != NULL)
+        *stack_end = applet->stack_end;
+    const uint8_t *memory = err == SEAM_OK ? seam_applet_memory(applet, &size) : NULL;
+    if (err == SEAM_OK) {
+        copy = malloc(size > 0 ? (size_t)size * 65536u : 1);
+        err = copy != NULL ? SEAM_OK : SEAM_ERR_NOMEM;
+    }
+    if (err == SEAM_OK && size > 0)
+        memcpy(copy, memory, (size_t)size * 65536u);
+    seam_applet_free(applet);
+    if (image != NULL)
+        *image = err == SEAM_OK ? copy : NULL;
+    if (pages != NULL)
+        *pages = err == SEAM_OK ? size : 0;
+    return err;
+}
+
+const uint8_t *seam_applet_initial(seam_applet *applet, uint32_t *pages) {
+    if (applet != NULL && applet->initial == NULL &&
+        seam_applet_initial_image(applet->module, NULL, &applet->initial, &applet->initial_pages,
+                                  NULL) != SEAM_OK)
+        applet->initial = NULL;
+    if (pages != NULL)
+        *pages = applet != NULL && applet->initial != NULL ? applet->initial_pages : 0;
+    return applet != NULL ? applet->initial : NULL;
+}
+
+seam_err seam_applet_restore_over_initial(const seam_wasm_module *module,
+                                          const seam_applet_options *options, uint32_t pages,
+                                          seam_applet_fill_fn fill, void *ctx, seam_applet **out) {
+    seam_applet *applet = NULL;
+    uint8_t *image = NULL;
+    uint32_t fresh = 0;
+    seam_err err = SEAM_OK;
+    if (fill == NULL || pages == 0 || pages > SEAM_APPLET_MAX_PAGES) {
+        err = fill == NULL ? SEAM_ERR_ARG : SEAM_ERR_CARD_IMAGE;
+        goto done;
+    }
+    err = applet_new(module, options, &applet);
+    if (err == SEAM_OK) { /* the initial image: segments applied, start not run */
+        applet->fresh_memory = true;
+        err = instantiate(applet, NULL, 0, NULL, 0);
+        applet->fresh_memory = false;
+    }
+    uint8_t *memory = err == SEAM_OK ? seam_wasm_memory_data(applet->memory) : NULL;
+    if (err == SEAM_OK) {
+        fresh = (uint32_t)(seam_wasm_memory_size(applet->memory) / 65536u);
+        err = pages < fresh ? SEAM_ERR_CARD_IMAGE : SEAM_OK;
+    }
+    if (err == SEAM_OK) { /* kept: what the card's stored changes are changes to */
+        applet->initial = malloc((size_t)fresh * 65536u);
+        applet->initial_pages = fresh;
+        err = applet->initial != NULL ? SEAM_OK : SEAM_ERR_NOMEM;
+    }
+    if (err == SEAM_OK)
+        memcpy(applet->initial, memory, (size_t)fresh * 65536u);
+    if (err == SEAM_OK && pages == fresh) {
+        err = fill(ctx, memory, (size_t)pages * 65536u);
+    } else if (err == SEAM_OK) { /* the memory grew since: instantiated again at its size */
+        image = calloc((size_t)pages, 65536u);
+        err = image != NULL ? SEAM_OK : SEAM_ERR_NOMEM;
+        if (err == SEAM_OK) {
+            memcpy(image, applet->initial, (size_t)fresh * 65536u);
+            err = fill(ctx, image, (size_t)pages * 65536u);
+        }
+        if (err == SEAM_OK)
+            err = instantiate(applet, image, pages, NULL, 0);
+    }
+    if (err == SEAM_OK)
+        seam_applet_clear_dirty(applet);
+done:
+    free(image);
+    if (err != SEAM_OK) {
+        seam_applet_free(applet);
+        applet = NULL;
+    }
+    if (out != NULL) {
+        *out = applet;
+    }
+    return err;
+}
+
 seam_err seam_applet_restore(const seam_wasm_module *module, const seam_applet_options *options,
                              const uint8_t *image, uint32_t pages, seam_applet **out) {
     seam_applet *applet = NULL;
@@ -704,6 +799,7 @@ seam_err seam_applet_rollback_unwritten(seam_applet *applet) {
 
 void seam_applet_free(seam_applet *applet) {
     if (applet != NULL) {
+        free(applet->initial);
         seam_wasm_store_free(applet->store);
         seam_secure_zero(applet->transient, sizeof applet->transient);
         free(applet->response);

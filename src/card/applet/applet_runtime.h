@@ -143,6 +143,41 @@ seam_err seam_applet_renew(seam_applet *applet);
  */
 seam_err seam_applet_rollback_unwritten(seam_applet *applet);
 
+/*
+ * The initial memory image of module: its active data segments over zeroed
+ * memory of its minimum size, as a fresh instance has it before its start
+ * function runs; *image (malloc'd, the caller's) is *pages * 65536 bytes, and
+ * *stack_end (may be NULL) the end of its shadow stack. The card stores an
+ * instance's memory as what differs from it. A failure is reported to
+ * options->diag (options may be NULL) as seam_applet_restore's would be.
+ * Errors: as seam_applet_check.
+ */
+seam_err seam_applet_initial_image(const seam_wasm_module *module,
+                                   const seam_applet_options *options, uint8_t **image,
+                                   uint32_t *pages, uint32_t *stack_end);
+
+/* The initial memory image of applet's module (seam_applet_initial_image),
+ * kept from seam_applet_restore_over_initial or made at the first call, until
+ * the applet is freed (a rollback keeps it); *pages its size. NULL when it
+ * cannot be made. */
+const uint8_t *seam_applet_initial(seam_applet *applet, uint32_t *pages);
+
+/* Writes a committed state's changes over memory[0..size), which holds the
+ * initial image (zeros past it). Returns SEAM_OK or the error to fail with. */
+typedef seam_err (*seam_applet_fill_fn)(void *ctx, uint8_t *memory, size_t size);
+
+/*
+ * As seam_applet_restore, for a state kept as changes to the module's initial
+ * image: the instance is made with its data segments applied (its start
+ * function not run), fill writes the changes over its memory of pages 64 KiB
+ * pages, and the applet keeps the initial image (seam_applet_initial). One
+ * instantiation, unless the memory grew past its minimum. Errors: as
+ * seam_applet_restore, and what fill returned.
+ */
+seam_err seam_applet_restore_over_initial(const seam_wasm_module *module,
+                                          const seam_applet_options *options, uint32_t pages,
+                                          seam_applet_fill_fn fill, void *ctx, seam_applet **out);
+
 /* Frees an applet and its transient buffers; NULL is allowed. The module
  * must outlive it. */
 void seam_applet_free(seam_applet *applet);

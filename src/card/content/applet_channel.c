@@ -1,10 +1,11 @@
 /*
  * Applet instances selected on logical channels: SELECT restores an instance
- * from its committed pages (store/package_store.h) and runs its select entry point;
- * every other command on that channel runs process. After a command whose
- * status word reports success the dirty pages (outside the shadow stack) are
- * written in the command's nvm transaction; after any other outcome the
- * instance is restored from the committed pages, so memory and nvm agree.
+ * from its committed memory (store/memory_store.h) and runs its select entry
+ * point; every other command on that channel runs process. After a command
+ * whose status word reports success what changed in the dirty pages (outside
+ * the shadow stack) is written in the command's nvm transaction; after any
+ * other outcome the instance is restored from the committed memory, so
+ * memory and nvm agree.
  * An applet taken off its channel while a command runs (SELECT of something
  * else, MANAGE CHANNEL close) is retired, not freed, until the command ends:
  * when its commit fails the channel gets it back (transmit.c).
@@ -16,6 +17,7 @@
 #include "card_cache.h"
 #include "card_diag.h"
 #include "instance.h"
+#include "card/store/memory_store.h"
 #include "card/store/package_store.h"
 #include "seam/card.h"
 #include "card/iso/sw.h"
@@ -41,7 +43,11 @@ static void fall_back_to_isd(seam_card *c, channel *ch) {
 /* Replaces the applet on ch by its committed state. */
 static seam_err rollback_applet(seam_card *c, channel *ch) {
     uint8_t *image = NULL;
-    seam_err e = store_image_read(c->nvm, ch->selected, ch->selected_len, ch->pages, &image);
+    store_memory m = {.aid = ch->selected,
+                      .aid_len = ch->selected_len,
+                      .stack_end = seam_applet_stack_end(ch->applet)};
+    m.initial = seam_applet_initial(ch->applet, &m.initial_pages);
+    seam_err e = m.initial ? store_memory_read(c->nvm, &m, ch->pages, &image) : SEAM_ERR_NOMEM;
     if (!e)
         e = seam_applet_rollback(ch->applet, image, ch->pages);
     if (!e)
@@ -87,7 +93,6 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     seam_applet_result res = {0};
     seam_wasm_module *module = NULL;
     seam_applet *applet = NULL;
-    uint8_t *image = NULL;
     seam_err e = SEAM_OK;
     bool elsewhere =
         content_instance_selected(c, aid, aid_len) &&
@@ -104,9 +109,7 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
     if (!e && !applet)
         e = instance_module_ref(c, &inst, &module);
     if (!e && !applet)
-        e = store_image_read(c->nvm, aid, aid_len, inst.pages, &image);
-    if (!e && !applet)
-        e = card_applet_restore(c, module, aid, aid_len, image, inst.pages, &applet);
+        e = instance_restore(c, module, aid, aid_len, inst.pages, &applet);
     if (instance_refused(&e, &r->sw))
         goto out; /* an unusable package: refused, not a storage failure */
     if (!e) {     /* the applet's own restore record, for its restore_put calls */
@@ -139,7 +142,6 @@ seam_err content_select_instance(seam_card *c, channel *ch, const uint8_t *aid, 
 out:
     seam_applet_free(applet);
     module_release(c, module);
-    free(image);
     return e;
 }
 

@@ -36,15 +36,6 @@ void card_applet_diag(seam_card *c, const uint8_t *aid, size_t aid_len, seam_app
     out->debug = c->diag.profile == SEAM_CARD_PROFILE_DEVELOPMENT;
 }
 
-seam_err card_applet_restore(seam_card *c, const seam_wasm_module *module, const uint8_t *aid,
-                             size_t aid_len, const uint8_t *image, uint32_t pages,
-                             seam_applet **out) {
-    seam_applet_diag diag;
-    seam_applet_options options = {.diag = &diag};
-    card_applet_diag(c, aid, aid_len, &diag);
-    return seam_applet_restore(module, &options, image, pages, out);
-}
-
 void card_diag_package_refused(seam_card *c, const uint8_t *aid, size_t aid_len,
                                const seam_wasm_module *module, seam_err e) {
     char why[160];

@@ -17,11 +17,6 @@
    seam_debug shown on a development card only. */
 void card_applet_diag(seam_card *c, const uint8_t *aid, size_t aid_len, seam_applet_diag *out);
 
-/* seam_applet_restore with instance aid's diagnostics bound to card c. */
-seam_err card_applet_restore(seam_card *c, const seam_wasm_module *module, const uint8_t *aid,
-                             size_t aid_len, const uint8_t *image, uint32_t pages,
-                             seam_applet **out);
-
 /* Reports that package aid's module was refused at its last LOAD block because
    seam_applet_check failed with e (seam_applet_check_explain says why). */
 void card_diag_package_refused(seam_card *c, const uint8_t *aid, size_t aid_len,

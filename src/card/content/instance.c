@@ -1,11 +1,14 @@
 /*
  * Applet instances outside a logical channel (instance.h): one loader for
- * personalization, installation and upgrade, and the replay of a restore
- * record's personalization blocks into an instance.
+ * personalization, installation and upgrade, the replay of a restore
+ * record's personalization blocks into an instance, and the commit of an
+ * instance's memory as chunks that differ from its module's initial image
+ * (store/memory_store.h).
  */
 #include "instance.h"
 #include "card_cache.h"
 #include "card_diag.h"
+#include "card/store/memory_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +48,28 @@ void instance_bind_restore(seam_card *c, instance_loaded *li, uint32_t previous_
     restore_bind(li->applet, &li->restore, previous_version);
 }
 
+/* What instance_restore's fill writes: the stored chunks of one instance. */
+typedef struct {
+    seam_nvm *nvm;
+    const uint8_t *aid;
+    size_t aid_len;
+} chunks_of;
+
+static seam_err fill_chunks(void *ctx, uint8_t *memory, size_t size) {
+    chunks_of *of = ctx;
+    return store_memory_overlay(of->nvm, of->aid, of->aid_len, memory, size);
+}
+
+seam_err instance_restore(seam_card *c, const seam_wasm_module *module, const uint8_t *aid,
+                          size_t aid_len, uint32_t pages, seam_applet **out) {
+    seam_applet_diag diag;
+    seam_applet_options options = {.diag = &diag};
+    chunks_of of = {c->nvm, aid, aid_len};
+    card_applet_diag(c, aid, aid_len, &diag);
+    return seam_applet_restore_over_initial(module, &options, pages, fill_chunks, &of, out);
+}
+
 seam_err instance_load(seam_card *c, const uint8_t *aid, size_t len, instance_loaded *li) {
-    uint8_t *image = NULL;
     seam_err e = SEAM_OK;
     memset(li, 0, sizeof *li);
     li->card = c;
@@ -54,27 +77,35 @@ seam_err instance_load(seam_card *c, const uint8_t *aid, size_t len, instance_lo
     if (!e)
         e = instance_module_ref(c, &li->record, &li->module);
     if (!e)
-        e = store_image_read(c->nvm, aid, len, li->record.pages, &image);
-    if (!e)
-        e = card_applet_restore(c, li->module, aid, len, image, li->record.pages, &li->applet);
+        e = instance_restore(c, li->module, aid, len, li->record.pages, &li->applet);
     if (!e) {
         seam_applet_clear_dirty(li->applet); /* memory = the committed image */
         instance_bind_restore(c, li, 0);
     } else {
         instance_unload(li);
     }
-    free(image);
     return e;
+}
+
+/* The store's view of applet's memory: instance aid, its module's initial image. */
+static seam_err memory_of(seam_applet *applet, const uint8_t *aid, size_t aid_len,
+                          store_memory *m) {
+    *m = (store_memory){.aid = aid, .aid_len = aid_len, .stack_end = seam_applet_stack_end(applet)};
+    m->initial = seam_applet_initial(applet, &m->initial_pages);
+    return m->initial ? SEAM_OK : SEAM_ERR_NOMEM; /* its module made it once already */
 }
 
 seam_err instance_commit_applet(seam_card *c, const uint8_t *aid, size_t aid_len,
                                 seam_applet *applet, uint32_t *committed_pages) {
     uint32_t dirty[DIRTY_MAX], pages = 0;
+    store_memory m;
     const uint8_t *memory = seam_applet_memory(applet, &pages);
     size_t n = seam_applet_dirty_pages(applet, dirty, DIRTY_MAX);
     seam_err e = n > DIRTY_MAX ? SEAM_ERR_CARD_IMAGE : SEAM_OK;
+    if (!e && n > 0)
+        e = memory_of(applet, aid, aid_len, &m);
     for (size_t i = 0; !e && i < n; i++)
-        e = store_page_write(c->nvm, aid, aid_len, dirty[i], memory);
+        e = store_memory_commit_page(c->nvm, &m, dirty[i], memory);
     if (!e && pages != *committed_pages) {
         store_instance inst;
         e = store_instance_get(c->nvm, aid, aid_len, &inst);
@@ -202,26 +233,66 @@ done:
     return e;
 }
 
-static bool page_zero(const uint8_t *memory, uint32_t page) {
-    const uint8_t *p = memory + (size_t)page * STORE_PAGE_SIZE;
-    for (size_t i = 0; i < STORE_PAGE_SIZE; i++)
-        if (p[i])
-            return false;
-    return true;
-}
-
 seam_err instance_store(seam_card *c, instance_loaded *li) {
-    uint32_t pages = 0, stack_end = seam_applet_stack_end(li->applet);
+    uint32_t pages = 0;
+    store_memory m;
     const uint8_t *memory = seam_applet_memory(li->applet, &pages);
-    seam_err e = SEAM_OK;
+    seam_err e = memory_of(li->applet, li->record.aid, li->record.aid_len, &m);
     li->record.pages = (uint8_t)pages;
-    e = store_instance_put(c->nvm, &li->record);
-    for (uint32_t p = 0; !e && p < pages * (65536u / STORE_PAGE_SIZE); p++) {
-        if ((p + 1) * STORE_PAGE_SIZE <= stack_end || page_zero(memory, p))
-            continue;
-        e = store_page_write(c->nvm, li->record.aid, li->record.aid_len, p, memory);
-    }
+    if (!e)
+        e = store_instance_put(c->nvm, &li->record);
+    if (!e)
+        e = store_memory_write(c->nvm, &m, memory, pages);
     if (!e)
         seam_applet_clear_dirty(li->applet);
     return e;
+}
+
+/*
+ * Stores the memory of instance aid, which an earlier version kept in pages
+ * over zeros, as chunks over its module's initial image, and deletes the
+ * pages. An instance whose package cannot be made into an applet any more
+ * keeps its pages (it cannot be selected either); *converted says which.
+ */
+static seam_err convert_paged(seam_card *c, const uint8_t *aid, size_t len, bool *converted) {
+    store_instance inst;
+    seam_wasm_module *module = NULL;
+    uint8_t *initial = NULL, *image = NULL;
+    store_memory m = {.aid = aid, .aid_len = len};
+    uint16_t sw = 0;
+    *converted = false;
+    seam_err e = store_instance_get(c->nvm, aid, len, &inst);
+    if (!e)
+        e = instance_module_ref(c, &inst, &module);
+    if (!e)
+        e = seam_applet_initial_image(module, NULL, &initial, &m.initial_pages, &m.stack_end);
+    m.initial = initial;
+    if (!e)
+        e = store_memory_read_pages(c->nvm, aid, len, inst.pages, &image);
+    if (!e)
+        e = store_memory_write(c->nvm, &m, image, inst.pages);
+    if (!e)
+        e = store_memory_delete_pages(c->nvm, aid, len);
+    *converted = !e;
+    if (e == SEAM_ERR_NOT_FOUND || instance_refused(&e, &sw))
+        e = SEAM_OK; /* no instance record, or no applet: the pages stay as they are */
+    free(image);
+    free(initial);
+    module_release(c, module);
+    return e;
+}
+
+seam_err instance_convert_paged_memory(seam_card *c, size_t *converted) {
+    uint8_t aid[REGISTRY_AID_MAX];
+    size_t len = 0;
+    bool done = false;
+    seam_err e = SEAM_OK;
+    *converted = 0;
+    while (!e) {
+        e = store_memory_next_paged(c->nvm, aid, &len);
+        if (!e)
+            e = convert_paged(c, aid, len, &done);
+        *converted += !e && done;
+    }
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }

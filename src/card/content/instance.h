@@ -40,13 +40,24 @@ seam_err instance_module_ref(seam_card *c, const store_instance *inst, seam_wasm
  */
 bool instance_refused(seam_err *e, uint16_t *sw);
 
-/* Loads instance aid from its committed pages into *li with its restore record
+/*
+ * Makes applet *out of module from instance aid's committed memory (pages 64
+ * KiB pages): its module's initial image with the stored chunks over it; the
+ * applet keeps the initial image for its commits. Failures are reported to the
+ * card's diagnostics. Errors: as seam_applet_restore, nvm errors.
+ */
+seam_err instance_restore(seam_card *c, const seam_wasm_module *module, const uint8_t *aid,
+                          size_t aid_len, uint32_t pages, seam_applet **out);
+
+/* Loads instance aid from its committed memory into *li with its restore record
    bound (previous_version 0). Errors: SEAM_ERR_NOT_FOUND, nvm, wasm, card errors. */
 seam_err instance_load(seam_card *c, const uint8_t *aid, size_t len, instance_loaded *li);
 
-/* Writes the pages applet dirtied (instance aid, committed size *committed_pages
-   64 KiB pages) and, if its memory grew, its new size (*committed_pages updated);
-   then forgets them. Used for applets on channels and loaded ones alike. */
+/* Writes what changed in the pages applet dirtied (instance aid, committed size
+   *committed_pages 64 KiB pages): the chunks that differ from the committed ones
+   (store/memory_store.h); and, if its memory grew, its new size (*committed_pages
+   updated); then forgets the dirty pages. Used for applets on channels and loaded
+   ones alike. */
 seam_err instance_commit_applet(seam_card *c, const uint8_t *aid, size_t aid_len,
                                 seam_applet *applet, uint32_t *committed_pages);
 
@@ -82,9 +93,18 @@ seam_err instance_replay_perso(seam_card *c, instance_loaded *li, uint16_t *sw);
 seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *params,
                          size_t params_len, uint32_t previous_version, uint16_t *sw);
 
-/* Stores li's instance record and its whole memory image (stack pages and zero
-   pages left out). Errors: nvm errors. */
+/* Stores li's instance record and its whole memory image (the chunks that differ
+   from its module's initial image, none inside the stack). Errors: nvm errors. */
 seam_err instance_store(seam_card *c, instance_loaded *li);
+
+/*
+ * Stores, as chunks, the memory of every instance that an earlier version kept
+ * in 4 KiB pages over zeros, and deletes those pages (inside a transaction; the
+ * card runs it at power-up). An instance whose package no longer makes an
+ * applet keeps its pages. *converted counts the instances converted. Errors:
+ * nvm errors.
+ */
+seam_err instance_convert_paged_memory(seam_card *c, size_t *converted);
 
 /* The package custom section with personalization blocks (P5 d). */
 #define INSTANCE_PERSO_SECTION "seam.perso"

@@ -1,8 +1,9 @@
 /*
- * Card content records: packages, instances and instance memory pages (the
- * layouts are in schema.h).
+ * Card content records: packages and instances (the layouts are in schema.h;
+ * an instance's memory is memory_store.c's).
  */
 #include "package_store.h"
+#include "memory_store.h"
 #include "seam/card.h"
 
 #include <stdlib.h>
@@ -214,17 +215,10 @@ seam_err store_instance_put(seam_nvm *nvm, const store_instance *inst) {
     return seam_nvm_put(nvm, STORE_INSTANCE, inst->aid, inst->aid_len, v, n);
 }
 
-static size_t page_prefix(const uint8_t *aid, size_t len, uint8_t *key) {
-    key[0] = (uint8_t)len;
-    memcpy(key + 1, aid, len);
-    return 1 + len;
-}
-
 seam_err store_instance_delete(seam_nvm *nvm, const uint8_t *aid, size_t len) {
-    uint8_t key[1 + REGISTRY_AID_MAX];
     seam_err e = seam_nvm_delete(nvm, STORE_INSTANCE, aid, len);
     if (!e)
-        e = seam_nvm_delete_prefix(nvm, STORE_PAGE, key, page_prefix(aid, len, key), NULL);
+        e = store_memory_delete(nvm, aid, len);
     return e;
 }
 
@@ -280,63 +274,4 @@ seam_err store_instances_each(seam_nvm *nvm, seam_err (*visit)(void *ctx, store_
 bool store_instance_value_selectable(const uint8_t *value, size_t len) {
     return len >= 2 && (value[0] == FORMAT || value[0] == FORMAT_2) &&
            value[1] == INSTANCE_SELECTABLE;
-}
-
-seam_err store_image_read(seam_nvm *nvm, const uint8_t *aid, size_t len, uint32_t pages,
-                          uint8_t **out) {
-    size_t size = (size_t)pages * 65536u;
-    uint8_t prefix[1 + REGISTRY_AID_MAX], key[SEAM_NVM_KEY_MAX];
-    uint8_t value[1 + STORE_PAGE_SIZE];
-    size_t prefix_len = page_prefix(aid, len, prefix), key_len = 0, value_len = 0;
-    seam_nvm_cursor cur;
-    uint8_t *image = calloc(size ? size : 1, 1);
-    seam_err e =
-        image ? seam_nvm_cursor_init(&cur, STORE_PAGE, prefix, prefix_len) : SEAM_ERR_NOMEM;
-    while (!e) {
-        e = seam_nvm_cursor_next(nvm, &cur, key, sizeof key, &key_len, value, sizeof value,
-                                 &value_len);
-        if (e)
-            break;
-        if (key_len != prefix_len + 2 || value_len != sizeof value || value[0] != FORMAT) {
-            e = SEAM_ERR_NVM_CORRUPT;
-            break;
-        }
-        size_t page = (size_t)key[prefix_len] << 8 | key[prefix_len + 1];
-        if ((page + 1) * STORE_PAGE_SIZE > size) {
-            e = SEAM_ERR_NVM_CORRUPT;
-            break;
-        }
-        memcpy(image + page * STORE_PAGE_SIZE, value + 1, STORE_PAGE_SIZE);
-    }
-    if (e == SEAM_ERR_NOT_FOUND)
-        e = SEAM_OK;
-    if (e) {
-        free(image);
-        image = NULL;
-    }
-    *out = image;
-    return e;
-}
-
-seam_err store_page_write(seam_nvm *nvm, const uint8_t *aid, size_t len, uint32_t page,
-                          const uint8_t *memory) {
-    uint8_t key[1 + REGISTRY_AID_MAX + 2], value[1 + STORE_PAGE_SIZE];
-    size_t n = page_prefix(aid, len, key);
-    const uint8_t *p = memory + (size_t)page * STORE_PAGE_SIZE;
-    bool zero = true;
-    seam_err e;
-    key[n++] = (uint8_t)(page >> 8);
-    key[n++] = (uint8_t)page;
-    for (size_t i = 0; i < STORE_PAGE_SIZE && zero; i++)
-        zero = p[i] == 0;
-    if (zero) {
-        e = seam_nvm_delete(nvm, STORE_PAGE, key, n);
-        if (e == SEAM_ERR_NOT_FOUND)
-            e = SEAM_OK; /* it was zero already */
-    } else {
-        value[0] = FORMAT;
-        memcpy(value + 1, p, STORE_PAGE_SIZE);
-        e = seam_nvm_put(nvm, STORE_PAGE, key, n, value, sizeof value);
-    }
-    return e;
 }

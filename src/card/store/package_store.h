@@ -1,8 +1,7 @@
 /*
- * Card content records (packages, applet instances, instance memory pages);
- * internal to the card layer. Tables and record layouts are in schema.h.
- * An instance's committed memory image is its pages (absent = zero); pages
- * entirely inside the shadow stack are never stored.
+ * Card content records (packages, applet instances); internal to the card
+ * layer. Tables and record layouts are in schema.h; an instance's committed
+ * memory is kept by memory_store.h.
  */
 #ifndef SEAM_CARD_PACKAGE_STORE_H
 #define SEAM_CARD_PACKAGE_STORE_H
@@ -79,7 +78,7 @@ seam_err store_package_delete(seam_nvm *nvm, const uint8_t *aid, size_t len);
 seam_err store_instance_get(seam_nvm *nvm, const uint8_t *aid, size_t len, store_instance *out);
 /* Writes an instance record (inside a transaction). */
 seam_err store_instance_put(seam_nvm *nvm, const store_instance *inst);
-/* Deletes an instance record and its pages (inside a transaction). */
+/* Deletes an instance record and its memory (inside a transaction). */
 seam_err store_instance_delete(seam_nvm *nvm, const uint8_t *aid, size_t len);
 /* Counts the instances of a package of the useful space and, in *first, names one of
    them (may be NULL). */
@@ -92,13 +91,5 @@ seam_err store_instances_each(seam_nvm *nvm, seam_err (*visit)(void *ctx, store_
                               void *ctx);
 /* True when a STORE_INSTANCE value says the instance is SELECTABLE. */
 bool store_instance_value_selectable(const uint8_t *value, size_t len);
-
-/* Reads the committed memory image of an instance of `pages` 64 KiB pages
- * into a malloc'd buffer (*out, the caller's). */
-seam_err store_image_read(seam_nvm *nvm, const uint8_t *aid, size_t len, uint32_t pages,
-                          uint8_t **out);
-/* Writes 4 KiB page `page` of memory (deleting it when all zero), inside a transaction. */
-seam_err store_page_write(seam_nvm *nvm, const uint8_t *aid, size_t len, uint32_t page,
-                          const uint8_t *memory);
 
 #endif

@@ -33,10 +33,12 @@
  *                                                           class AID, LV SD AID, LV privileges,
  *                                                           package space; format 1: without
  *                                                           the space
- *  7  STORE_PAGE               len || instance AID ||       format 1, STORE_PAGE_SIZE bytes: one
- *                              page number (2, BE)          non-zero 4 KiB page of linear memory
- *                                                           (absent = zero; pages inside the
- *                                                           shadow stack are never stored)
+ *  7  STORE_PAGE               len || instance AID ||       written by earlier versions only:
+ *                              page number (2, BE)          format 1, STORE_PAGE_SIZE bytes, one
+ *                                                           non-zero 4 KiB page of linear memory
+ *                                                           (absent = zero); read once, at the
+ *                                                           first power-up, into table 15 and
+ *                                                           deleted (memory_store.h)
  *  8  RESTORE_RECORD           identity                     format 1, next block number (2),
  *                                                           bytes used (2)
  *  9  RESTORE_PERSO            identity || block number (2) format 1, P1, data
@@ -52,6 +54,14 @@
  *                                                           (P-256), 65 bytes 04 || X || Y: the
  *                                                           Delegated Management token
  *                                                           verification key (KVN 70)
+ *  15 STORE_CHUNK              len || instance AID ||       format 1, STORE_CHUNK_SIZE bytes: a
+ *                              page number (2, BE) ||       chunk of linear memory (bytes
+ *                              chunk in the page (1)        [page * 4096 + chunk * SIZE, + SIZE))
+ *                                                           that differs from the module's
+ *                                                           initial image (absent = the initial
+ *                                                           image's bytes: its data segments
+ *                                                           over zeros; chunks entirely inside
+ *                                                           the shadow stack are never stored)
  *
  * identity = len(SD AID) || SD AID || len(instance AID) || instance AID: every
  * key of an SD's restore-module records starts with its SD's AID, so one
@@ -76,11 +86,18 @@ enum {
     STORE_MODULE_TEMPORARY = 12,
     UPGRADE_SESSION = 13,
     REGISTRY_TOKEN_KEY = 14,
+    STORE_CHUNK = 15,
 };
 
 #define REGISTRY_AID_MAX 16u   /* every AID in a key or an LV */
 #define REGISTRY_ID_MAX  16u   /* IIN and CIN */
 #define STORE_PAGE_SIZE  4096u /* bytes of one STORE_PAGE value after its format byte */
+/* Bytes of one STORE_CHUNK value after its format byte. A sealed chunk record
+   (key of at most 20 bytes, value 1 + 32 + 28) is at most 87 bytes as SQLite
+   stores it, under the 102 a 512-byte page keeps in its leaf: a command that
+   changes a few bytes of an applet's memory rewrites one page, one 536-byte
+   frame of the log (docs/card.md "Applet memory in the image"). */
+#define STORE_CHUNK_SIZE 32u
 
 /* Where a package lives (requirements U1, U2; the space byte of tables 4 and
    6): instances may be created only from packages in the useful space. */
