@@ -15,10 +15,15 @@
 # RAM caches off; and the NVM bench (bench/card_nvm.c): syncs, bytes and
 # DEBIT/s against the rollback journal and raw SQLite.
 #
+# The engine rows (bench/engine.sh): the fuel metering overhead on coremix, and
+# EEMBC CoreMark under seam against wasm3 and native, when their builds are
+# found (COREMARK_WASM, COREMARK_NATIVE, WASM3; default ../refs/, bench/README.md).
+#
 # usage: bench/run.sh [PROGRAM...]      (default: all of them)
 # environment: SEAM (default build/release/seam or build/release/src/cli/seam), CC (cc), WASM_CC (clang),
 #              WASI_SYSROOT (/usr), BENCH_OUT (build/bench), CARD_DEBITS (500 in-process),
-#              CARD_PATHS_ROUNDS (5 interleaved rounds of bench/card_paths.c, 1..16)
+#              CARD_PATHS_ROUNDS (5 interleaved rounds of bench/card_paths.c, 1..16),
+#              COREMARK_WASM, COREMARK_NATIVE, WASM3 and the knobs of bench/engine.sh
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -100,6 +105,19 @@ if [ -n "$ratios" ]; then
     }' | tee "$OUT/geomean.out"
     row "engine: geomean time, metered" "$(awk '{ print $2 "x" }' "$OUT/geomean.out")" "-" \
         "native gcc -O2, this run" "$(awk '{ print $2 "x native" }' "$OUT/geomean.out")"
+fi
+
+# The engine rows: fuel metering overhead, EEMBC CoreMark (bench/engine.sh).
+echo
+echo "engine: fuel metering overhead and EEMBC CoreMark (bench/engine.sh)"
+meter_wasm=""
+case " $PROGRAMS " in *" coremix "*) meter_wasm=$OUT/coremix.wasm ;; esac
+if METER_WASM=$meter_wasm bench/engine.sh "$SEAM" "$OUT" >"$OUT/engine.out"; then
+    keep_rows "$OUT/engine.out"
+else
+    keep_rows "$OUT/engine.out"
+    echo "bench: the engine rows failed" >&2
+    failed=1
 fi
 
 # The card bench: libseam.a and apps/purse.wasm sit in SEAM's build directory.

@@ -13,62 +13,15 @@
  *   - forward branch targets are chained through their own cells and
  *     patched when the block's `end` is reached; loop targets are known;
  *   - fuel: each region that a branch can enter starts with CHARGE n, n the
- *     number of instructions up to the next region (docs/wasm.md).
+ *     number of instructions up to the next region (docs/wasm.md);
+ *   - operands: ops name the frame slots they read and write; emit.c keeps
+ *     local.get and constants lazy so that ops read locals and take constants
+ *     directly (walk.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "reader.h"
-
-enum { FRAME_FUNC, FRAME_BLOCK, FRAME_LOOP, FRAME_IF, FRAME_ELSE };
-
-typedef struct {
-    uint8_t kind;
-    bool unreachable;
-    bool dead; /* enclosing code is unreachable: emit nothing */
-    uint32_t height;
-    uint32_t nparams, nresults;
-    const uint8_t *params, *results;
-    size_t loop_pc;   /* FRAME_LOOP: cell index of the loop head */
-    size_t fixups;    /* chain of cells waiting for the end address (index + 1) */
-    size_t else_cell; /* FRAME_IF: the BR_UNLESS target cell (index + 1) */
-} ctrl_frame;
-
-typedef struct {
-    seam_wasm_module *m;
-    reader r;
-    const functype *type;
-    uint32_t nlocals;
-    uint8_t *local_types; /* parameters and declared locals, expanded for this body */
-    size_t local_cap;
-
-    uint8_t *stack;
-    uint32_t sp, stack_cap;
-    ctrl_frame *ctrl;
-    uint32_t nctrl, ctrl_cap;
-    uint32_t max_height;
-
-    bool emit;
-    bool metering;
-    const void *const *handlers;
-    cell *code;
-    size_t ncode, code_cap;
-    size_t charge_cell; /* index + 1 of the open region's count */
-    uint64_t region_count;
-    size_t last_pos; /* cell index of the last emitted op, SIZE_MAX if none */
-    int last_op;
-    size_t before_pos; /* the op emitted before the last one, SIZE_MAX if none */
-    int before_op;
-    size_t barrier; /* a branch lands here: no fusing across it */
-    size_t instr;   /* module offset of the instruction being walked */
-    code_loc *locs; /* where each emitted op came from (emission only) */
-    size_t nlocs, locs_cap;
-
-    seam_err status;
-    char *err;
-    size_t errlen;
-} walker;
+#include "walk.h"
 
 static const uint8_t valtype_storage[256] = {
     [SEAM_WASM_I32] = SEAM_WASM_I32,         [SEAM_WASM_I64] = SEAM_WASM_I64,
@@ -131,255 +84,6 @@ static bool zero_byte(walker *w) {
     return true;
 }
 
-/* ---- emission ------------------------------------------------------------------- */
-
-static bool live(const walker *w) {
-    const ctrl_frame *f = &w->ctrl[w->nctrl - 1];
-    return w->emit && !f->dead && !f->unreachable;
-}
-
-static bool put_cell(walker *w, cell c) {
-    if (w->ncode == w->code_cap) {
-        size_t cap = w->code_cap ? w->code_cap * 2 : 1024;
-        cell *grown = realloc(w->code, cap * sizeof(cell));
-        if (!grown) {
-            w->status = wasm_fail(SEAM_ERR_NOMEM, w->err, w->errlen, "out of memory");
-            return false;
-        }
-        w->code = grown;
-        w->code_cap = cap;
-    }
-    w->code[w->ncode++] = c;
-    return true;
-}
-
-/*
- * The location side table: for each emitted op, its first cell and the module
- * offset of the wasm instruction it does. Consulted only when a trap happens
- * (wasm_code_locate); the interpreter never reads it. An op that a later one
- * replaces or removes (fusing, unemitting) loses its entry here too, so the
- * table stays sorted by cell.
- */
-static bool note(walker *w, size_t cell_index, size_t offset) {
-    while (w->nlocs && w->locs[w->nlocs - 1].cell >= cell_index)
-        w->nlocs--;
-    if (cell_index > UINT32_MAX || offset > UINT32_MAX)
-        return true; /* past what an entry holds: that code has no location */
-    if (w->nlocs == w->locs_cap) {
-        size_t cap = w->locs_cap ? w->locs_cap * 2 : 256;
-        code_loc *grown = realloc(w->locs, cap * sizeof *grown);
-        if (!grown) {
-            w->status = wasm_fail(SEAM_ERR_NOMEM, w->err, w->errlen, "out of memory");
-            return false;
-        }
-        w->locs = grown;
-        w->locs_cap = cap;
-    }
-    w->locs[w->nlocs++] = (code_loc){(uint32_t)cell_index, (uint32_t)offset};
-    return true;
-}
-
-/* The op at cell last_pos now also does the current instruction, which is the one
-   that can fail (a load after its address's local.get): it becomes the op's place. */
-static void note_fused(walker *w) {
-    if (w->nlocs && w->locs[w->nlocs - 1].cell == w->last_pos && w->instr <= UINT32_MAX)
-        w->locs[w->nlocs - 1].offset = (uint32_t)w->instr;
-}
-
-static bool op(walker *w, int opcode) {
-    if (!live(w))
-        return true;
-    TRY(note(w, w->ncode, w->instr));
-    w->region_count++;
-    w->before_pos = w->last_pos;
-    w->before_op = w->last_op;
-    w->last_pos = w->ncode;
-    w->last_op = opcode;
-    return put_cell(w, (cell){.op = w->handlers[opcode]});
-}
-
-static bool imm(walker *w, uint64_t v) {
-    return !live(w) || put_cell(w, (cell){.u64 = v});
-}
-
-/*
- * Superinstructions. When the previous emitted op is `previous` and no branch
- * lands between it and here, the current instruction is folded into it: the
- * previous op's handler is replaced by `fused`, which also does the current
- * instruction's work. The fuel count still counts both instructions.
- */
-static bool can_fuse(const walker *w, int previous) {
-    return live(w) && w->last_pos != SIZE_MAX && w->last_pos >= w->barrier &&
-           w->last_op == previous;
-}
-
-static void fuse(walker *w, int fused) {
-    note_fused(w);
-    w->region_count++;
-    w->code[w->last_pos].op = w->handlers[fused];
-    w->last_op = fused;
-}
-
-/* Removes the previous op (which has no immediates) so that a branch can absorb it;
-   its fuel stays counted. */
-static void unemit_previous(walker *w) {
-    while (w->nlocs && w->locs[w->nlocs - 1].cell >= w->last_pos)
-        w->nlocs--;
-    w->ncode = w->last_pos;
-    w->last_pos = SIZE_MAX;
-    w->before_pos = SIZE_MAX;
-}
-
-/* i32 binary operators with fused forms, in the order of OP_I32_*_L and OP_I32_*_K. */
-static const uint8_t fusable_binops[] = {
-    0x6a, 0x6b, 0x6c, 0x71, 0x72, 0x73, 0x74, 0x75, 0x76,       /* add sub mul and or xor shl shr */
-    0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, /* eq ne lt gt le ge */
-};
-
-enum { FIRST_COMPARE = 9 }; /* index of eq in fusable_binops */
-
-/* For each compare, the index of its negation (eq<->ne, lt_s<->ge_s, ...). */
-static const uint8_t negated_compare[] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
-
-/*
- * Folds a compare with a local or constant operand that was just emitted into
- * the conditional branch that follows: BR_IF_<cmp>_L/_K. With negate, the
- * branch is taken when the compare is false (the `if` case). Returns false
- * (and emits nothing) when the previous op is not such a compare.
- */
-static bool fuse_compare_branch(walker *w, bool negate) {
-    if (!live(w) || w->last_pos == SIZE_MAX || w->last_pos < w->barrier)
-        return false;
-    int first_l = OP_I32_ADD_L + FIRST_COMPARE, first_k = OP_I32_ADD_K + FIRST_COMPARE;
-    int n = (int)sizeof fusable_binops - FIRST_COMPARE;
-    int base, index;
-    if (w->last_op >= first_l && w->last_op < first_l + n) {
-        base = OP_BR_IF_EQ_L;
-        index = w->last_op - first_l;
-    } else if (w->last_op >= first_k && w->last_op < first_k + n) {
-        base = OP_BR_IF_EQ_K;
-        index = w->last_op - first_k;
-    } else {
-        return false;
-    }
-    if (negate)
-        index = negated_compare[index];
-    w->code[w->last_pos].op = w->handlers[base + index];
-    w->last_op = base + index;
-    w->region_count++;
-    return true;
-}
-
-static bool emit_binop(walker *w, uint8_t opcode) {
-    if (opcode == 0x6a && can_fuse(w, OP_LOCAL_GET2)) {
-        fuse(w, OP_I32_ADD_LL);
-        return true;
-    }
-    for (int i = 0; i < (int)sizeof fusable_binops; i++) {
-        if (fusable_binops[i] != opcode)
-            continue;
-        if (can_fuse(w, OP_LOCAL_GET)) {
-            fuse(w, OP_I32_ADD_L + i);
-            return true;
-        }
-        if (can_fuse(w, OP_CONST)) {
-            if (opcode == 0x6a && w->before_op == OP_LOCAL_GET && w->before_pos != SIZE_MAX &&
-                w->before_pos >= w->barrier && w->before_pos + 2 == w->last_pos) {
-                /* local.get x; i32.const k; i32.add: [LOCAL_ADD_K][x][k], one cell shorter */
-                w->region_count++;
-                w->code[w->before_pos].op = w->handlers[OP_LOCAL_ADD_K];
-                w->code[w->before_pos + 2] = w->code[w->last_pos + 1];
-                w->ncode = w->before_pos + 3;
-                while (w->nlocs && w->locs[w->nlocs - 1].cell > w->before_pos)
-                    w->nlocs--; /* the constant's op is gone; LOCAL_ADD_K cannot fail */
-                w->last_pos = w->before_pos;
-                w->last_op = OP_LOCAL_ADD_K;
-                w->before_pos = SIZE_MAX;
-                return true;
-            }
-            fuse(w, OP_I32_ADD_K + i);
-            return true;
-        }
-        break;
-    }
-    return op(w, OP_I32_EQZ + (opcode - 0x45));
-}
-
-static bool emit_local_get(walker *w, uint32_t index) {
-    if (can_fuse(w, OP_LOCAL_GET)) {
-        fuse(w, OP_LOCAL_GET2);
-        return put_cell(w, (cell){.u64 = index});
-    }
-    if (can_fuse(w, OP_LOCAL_SET) && w->code[w->last_pos + 1].u64 == index) {
-        fuse(w, OP_LOCAL_TEE);
-        return true;
-    }
-    TRY(op(w, OP_LOCAL_GET));
-    return imm(w, index);
-}
-
-/* A load whose address is a local, or a store whose address and value are locals. */
-static bool emit_memory_op(walker *w, int opc, uint32_t offset) {
-    static const int loads[][2] = {
-        {OP_LOAD32, OP_LOAD32_L}, {OP_LOAD64, OP_LOAD64_L}, {OP_I32_LOAD8_U, OP_I32_LOAD8_U_L}};
-    static const int stores[][2] = {
-        {OP_STORE8, OP_STORE8_LL}, {OP_STORE32, OP_STORE32_LL}, {OP_STORE64, OP_STORE64_LL}};
-    for (size_t i = 0; i < 3; i++) {
-        if (loads[i][0] == opc && can_fuse(w, OP_LOCAL_GET)) {
-            fuse(w, loads[i][1]);
-            return put_cell(w, (cell){.u64 = offset});
-        }
-        if (stores[i][0] == opc && can_fuse(w, OP_LOCAL_GET2)) {
-            fuse(w, stores[i][1]);
-            return put_cell(w, (cell){.u64 = offset});
-        }
-    }
-    TRY(op(w, opc));
-    return imm(w, offset);
-}
-
-/* Closes the open fuel region (patching its count) and, if live, opens another. */
-static bool region(walker *w) {
-    if (!w->emit || !w->metering)
-        return true;
-    if (w->charge_cell) {
-        w->code[w->charge_cell - 1].u64 = w->region_count;
-        w->charge_cell = 0;
-    }
-    w->region_count = 0;
-    if (!live(w))
-        return true;
-    /* running out of fuel here is placed at the region's first instruction */
-    TRY(note(w, w->ncode, w->r.pos));
-    TRY(put_cell(w, (cell){.op = w->handlers[OP_CHARGE]}));
-    TRY(put_cell(w, (cell){.u64 = 0}));
-    w->charge_cell = w->ncode;
-    w->barrier = w->ncode;
-    return true;
-}
-
-/* Emits a branch target cell for frame f: known for loops, chained otherwise. */
-static bool target(walker *w, ctrl_frame *f) {
-    if (!live(w))
-        return true;
-    if (f->kind == FRAME_LOOP)
-        return put_cell(w, (cell){.i64 = (int64_t)f->loop_pc - (int64_t)w->ncode});
-    TRY(put_cell(w, (cell){.u64 = f->fixups}));
-    f->fixups = w->ncode;
-    return true;
-}
-
-/* Points every chained cell of list at the current position. */
-static void patch(walker *w, size_t list) {
-    if (list)
-        w->barrier = w->ncode;
-    while (list) {
-        size_t at = list - 1;
-        list = w->code[at].u64;
-        w->code[at].i64 = (int64_t)w->ncode - (int64_t)at;
-    }
-}
-
 /* ---- type stack ------------------------------------------------------------------ */
 
 static bool push(walker *w, uint8_t t) {
@@ -391,14 +95,18 @@ static bool push(walker *w, uint8_t t) {
     if (w->sp == w->stack_cap) {
         uint32_t cap = w->stack_cap ? w->stack_cap * 2 : 64;
         uint8_t *grown = realloc(w->stack, cap);
-        if (!grown) {
+        if (grown)
+            w->stack = grown;
+        value_loc *vals = grown && w->emit ? realloc(w->vals, cap * sizeof *vals) : w->vals;
+        if (!grown || (w->emit && !vals)) {
             w->status = wasm_fail(SEAM_ERR_NOMEM, w->err, w->errlen, "out of memory");
             return false;
         }
-        w->stack = grown;
+        w->vals = vals;
         w->stack_cap = cap;
     }
     w->stack[w->sp++] = t;
+    val_pushed(w);
     if (w->nlocals + w->sp > w->max_height)
         w->max_height = w->nlocals + w->sp;
     return true;
@@ -414,6 +122,7 @@ static bool pop_any(walker *w, uint8_t *out) {
         INVALID("type mismatch: operand stack is empty");
     }
     *out = w->stack[--w->sp];
+    val_popped(w);
     return true;
 }
 
@@ -435,6 +144,24 @@ static bool pop_list(walker *w, const uint8_t *types, uint32_t n) {
 static bool push_list(walker *w, const uint8_t *types, uint32_t n) {
     for (uint32_t i = 0; i < n; i++)
         TRY(push(w, types[i]));
+    return true;
+}
+
+/*
+ * Checks that the top n operands have the given types and leaves them (and
+ * where their values are) in place: a pop_list and push_list, except that in
+ * reachable code nothing moves.
+ */
+static bool keep_list(walker *w, const uint8_t *types, uint32_t n) {
+    const ctrl_frame *f = &w->ctrl[w->nctrl - 1];
+    if (f->unreachable || w->sp - f->height < n)
+        return pop_list(w, types, n) && push_list(w, types, n);
+    for (uint32_t i = n; i-- > 0;) {
+        uint8_t got = w->stack[w->sp - n + i];
+        if (got != types[i] && got != WASM_TYPE_UNKNOWN && types[i] != WASM_TYPE_UNKNOWN)
+            INVALID("type mismatch: expected %s, found %s", seam_wasm_valtype_name(types[i]),
+                    seam_wasm_valtype_name(got));
+    }
     return true;
 }
 
@@ -467,6 +194,7 @@ static bool push_ctrl(walker *w, uint8_t kind, const uint8_t *params, uint32_t n
 
 static void set_unreachable(walker *w) {
     ctrl_frame *f = &w->ctrl[w->nctrl - 1];
+    val_truncate(w, f->height);
     w->sp = f->height;
     f->unreachable = true;
 }
@@ -516,37 +244,6 @@ static bool block_type(walker *w, const uint8_t **params, uint32_t *np, const ui
 
 /* ---- branches ------------------------------------------------------------------- */
 
-/* Emits the move-and-jump of a branch to label depth (after its operands are checked). */
-static bool emit_branch(walker *w, uint32_t depth, bool conditional) {
-    ctrl_frame *f = &w->ctrl[w->nctrl - 1 - depth];
-    const uint8_t *types;
-    uint32_t arity = label_arity(f, &types);
-    uint32_t dest = w->nlocals + f->height;
-    uint32_t now = w->nlocals + w->sp;
-    if (!live(w))
-        return true;
-    if (depth == w->nctrl - 1 && !conditional) {
-        TRY(op(w, OP_RETURN));
-        return imm(w, arity);
-    }
-    if (now == dest + arity) {
-        int branch = conditional ? OP_BR_IF : OP_JMP;
-        if (conditional && fuse_compare_branch(w, false))
-            return target(w, f);
-        if (conditional && can_fuse(w, OP_I32_EQZ)) {
-            /* i32.eqz; br_if: branch when the operand is zero */
-            unemit_previous(w);
-            branch = OP_BR_UNLESS;
-        }
-        TRY(op(w, branch));
-        return target(w, f);
-    }
-    TRY(op(w, conditional ? OP_BR_IF_MOVE : OP_BR_MOVE));
-    TRY(target(w, f));
-    TRY(imm(w, dest));
-    return imm(w, arity);
-}
-
 static bool check_label(walker *w, uint32_t depth) {
     if (depth >= w->nctrl)
         INVALID("unknown label %u", depth);
@@ -569,8 +266,8 @@ static bool do_br_table(walker *w) {
     uint32_t arity = label_arity(&w->ctrl[w->nctrl - 1 - depth], &dtypes);
     size_t end_at = w->r.pos;
     w->r.pos = labels_at;
-    TRY(op(w, OP_BR_TABLE));
-    TRY(imm(w, n));
+    /* translation only walks valid bodies: the operands are there when live */
+    TRY(emit_br_table(w, n, arity));
     for (uint32_t i = 0; i <= n; i++) {
         TRY(get_u32(w, &depth));
         TRY(check_label(w, depth));
@@ -591,9 +288,7 @@ static bool do_br_table(walker *w) {
             if (got != types[k] && got != WASM_TYPE_UNKNOWN)
                 INVALID("type mismatch in br_table");
         }
-        TRY(target(w, f));
-        TRY(imm(w, w->nlocals + f->height));
-        TRY(imm(w, arity));
+        TRY(emit_br_table_label(w, f));
     }
     w->r.pos = end_at;
     TRY(pop_list(w, dtypes, arity));
@@ -618,7 +313,7 @@ static bool do_load(walker *w, int opc, unsigned natural, uint8_t result) {
     uint32_t offset;
     TRY(memarg(w, natural, &offset));
     TRY(pop(w, SEAM_WASM_I32));
-    TRY(emit_memory_op(w, opc, offset));
+    TRY(emit_load(w, opc, offset));
     return push(w, result);
 }
 
@@ -627,7 +322,7 @@ static bool do_store(walker *w, int opc, unsigned natural, uint8_t value) {
     TRY(memarg(w, natural, &offset));
     TRY(pop(w, value));
     TRY(pop(w, SEAM_WASM_I32));
-    return emit_memory_op(w, opc, offset);
+    return emit_store(w, opc, offset);
 }
 
 /* Operand and result types of the numeric opcodes 0x45..0xC4. */
@@ -661,12 +356,20 @@ static numeric_sig numeric_type(uint8_t opcode) {
 
 static bool do_numeric(walker *w, uint8_t opcode) {
     numeric_sig s = numeric_type(opcode);
+    if (opcode >= 0xbc && opcode <= 0xbf) {
+        /* reinterpretations keep the bits: nothing to execute, the value stays where it is */
+        bool keep = live(w) && w->sp > w->ctrl[w->nctrl - 1].height;
+        value_loc v = keep ? val_top(w) : (value_loc){0, NO_ENTRY, VAL_HOME};
+        TRY(pop(w, s.in1));
+        TRY(push(w, s.out));
+        if (keep)
+            val_restore_top(w, v);
+        return true;
+    }
     if (s.in2)
         TRY(pop(w, s.in2));
     TRY(pop(w, s.in1));
-    /* reinterpretations keep the bits: nothing to execute */
-    if (opcode < 0xbc || opcode > 0xbf)
-        TRY(emit_binop(w, opcode));
+    TRY(emit_numeric(w, opcode, s.in2 ? 2 : 1));
     return push(w, s.out);
 }
 
@@ -675,8 +378,7 @@ static bool do_call(walker *w, uint32_t fidx) {
         INVALID("unknown function %u", fidx);
     const functype *t = &w->m->types[w->m->func_type[fidx]];
     TRY(pop_list(w, t->params, t->nparams));
-    TRY(op(w, OP_CALL));
-    TRY(imm(w, fidx));
+    TRY(emit_call(w, fidx, t->nparams));
     return push_list(w, t->results, t->nresults);
 }
 
@@ -693,9 +395,7 @@ static bool do_call_indirect(walker *w) {
     const functype *t = &w->m->types[tidx];
     TRY(pop(w, SEAM_WASM_I32));
     TRY(pop_list(w, t->params, t->nparams));
-    TRY(op(w, OP_CALL_INDIRECT));
-    TRY(imm(w, tidx));
-    TRY(imm(w, table));
+    TRY(emit_call_indirect(w, tidx, table, t->nparams));
     return push_list(w, t->results, t->nresults);
 }
 
@@ -724,7 +424,7 @@ static bool do_select(walker *w, bool typed) {
             INVALID("type mismatch: select operands differ");
         t = a != WASM_TYPE_UNKNOWN ? a : b;
     }
-    TRY(op(w, OP_SELECT));
+    TRY(emit_select(w));
     return push(w, t);
 }
 
@@ -757,7 +457,7 @@ static bool do_prefixed(walker *w) {
         static const uint8_t in[8] = {SEAM_WASM_F32, SEAM_WASM_F32, SEAM_WASM_F64, SEAM_WASM_F64,
                                       SEAM_WASM_F32, SEAM_WASM_F32, SEAM_WASM_F64, SEAM_WASM_F64};
         TRY(pop(w, in[sub]));
-        TRY(op(w, OP_I32_TRUNC_SAT_F32_S + (int)sub));
+        TRY(emit_unary(w, OP_I32_TRUNC_SAT_F32_S + (int)sub));
         return push(w, sub < 4 ? SEAM_WASM_I32 : SEAM_WASM_I64);
     }
     switch (sub) {
@@ -768,8 +468,7 @@ static bool do_prefixed(walker *w) {
             INVALID("unknown memory 0");
         TRY(check_data(w, a));
         TRY(pop(w, I) && pop(w, I) && pop(w, I));
-        TRY(op(w, OP_MEMORY_INIT));
-        return imm(w, a);
+        return emit_at_base(w, OP_MEMORY_INIT, 3, (uint64_t[]){a}, 1);
     case 9: /* data.drop */
         TRY(get_u32(w, &a));
         TRY(check_data(w, a));
@@ -780,13 +479,13 @@ static bool do_prefixed(walker *w) {
         if (w->m->nmemories == 0)
             INVALID("unknown memory 0");
         TRY(pop(w, I) && pop(w, I) && pop(w, I));
-        return op(w, OP_MEMORY_COPY);
+        return emit_at_base(w, OP_MEMORY_COPY, 3, NULL, 0);
     case 11: /* memory.fill */
         TRY(zero_byte(w));
         if (w->m->nmemories == 0)
             INVALID("unknown memory 0");
         TRY(pop(w, I) && pop(w, I) && pop(w, I));
-        return op(w, OP_MEMORY_FILL);
+        return emit_at_base(w, OP_MEMORY_FILL, 3, NULL, 0);
     case 12: /* table.init elem table */
         TRY(get_u32(w, &a));
         TRY(get_u32(w, &b));
@@ -795,9 +494,7 @@ static bool do_prefixed(walker *w) {
         if (w->m->elems[a].elem_type != w->m->tables[b].elem_type)
             INVALID("type mismatch: element segment and table types differ");
         TRY(pop(w, I) && pop(w, I) && pop(w, I));
-        TRY(op(w, OP_TABLE_INIT));
-        TRY(imm(w, a));
-        return imm(w, b);
+        return emit_at_base(w, OP_TABLE_INIT, 3, (uint64_t[]){a, b}, 2);
     case 13: /* elem.drop */
         TRY(get_u32(w, &a));
         TRY(check_elem(w, a));
@@ -811,22 +508,21 @@ static bool do_prefixed(walker *w) {
         if (w->m->tables[a].elem_type != w->m->tables[b].elem_type)
             INVALID("type mismatch: table types differ");
         TRY(pop(w, I) && pop(w, I) && pop(w, I));
-        TRY(op(w, OP_TABLE_COPY));
-        TRY(imm(w, a));
-        return imm(w, b);
+        return emit_at_base(w, OP_TABLE_COPY, 3, (uint64_t[]){a, b}, 2);
     case 15: /* table.grow */
         TRY(get_u32(w, &a));
         TRY(check_table(w, a));
         TRY(pop(w, I));
         TRY(pop(w, w->m->tables[a].elem_type));
-        TRY(op(w, OP_TABLE_GROW));
-        TRY(imm(w, a));
+        TRY(emit_at_base(w, OP_TABLE_GROW, 2, (uint64_t[]){a}, 1));
         return push(w, I);
     case 16: /* table.size */
         TRY(get_u32(w, &a));
         TRY(check_table(w, a));
         TRY(op(w, OP_TABLE_SIZE));
+        TRY(imm(w, home(w, w->sp)));
         TRY(imm(w, a));
+        produced(w, w->sp);
         return push(w, I);
     case 17: /* table.fill */
         TRY(get_u32(w, &a));
@@ -834,8 +530,7 @@ static bool do_prefixed(walker *w) {
         TRY(pop(w, I));
         TRY(pop(w, w->m->tables[a].elem_type));
         TRY(pop(w, I));
-        TRY(op(w, OP_TABLE_FILL));
-        return imm(w, a);
+        return emit_at_base(w, OP_TABLE_FILL, 3, (uint64_t[]){a}, 1);
     default:
         MALFORMED("illegal opcode 0xfc %u", sub);
     }
@@ -845,35 +540,27 @@ static bool do_block(walker *w, uint8_t kind) {
     const uint8_t *params, *results;
     uint32_t np, nr;
     TRY(block_type(w, &params, &np, &results, &nr));
+    uint32_t cond = w->sp - 1; /* if: the condition stays readable there once popped */
     if (kind == FRAME_IF)
         TRY(pop(w, SEAM_WASM_I32));
+    /* every path into and out of the block finds each value in its home slot */
+    TRY(materialize_from(w, 0));
     TRY(pop_list(w, params, np));
-    bool was_live = live(w);
-    size_t at = w->ncode;
-    if (kind == FRAME_IF && was_live) {
-        int branch = OP_BR_UNLESS;
-        if (fuse_compare_branch(w, true)) { /* the compare's cells stay; the target follows */
-            at = w->ncode - 1;
-        } else {
-            if (can_fuse(w, OP_I32_EQZ)) { /* i32.eqz; if: skip the then branch if non-zero */
-                unemit_previous(w);
-                branch = OP_BR_IF;
-                at = w->ncode;
-            }
-            TRY(op(w, branch));
-        }
-        TRY(put_cell(w, (cell){.u64 = 0}));
+    size_t else_cell = 0;
+    if (kind == FRAME_IF) {
+        else_cell = emit_if(w, cond);
+        if (else_cell == SIZE_MAX)
+            return false;
     }
     TRY(push_ctrl(w, kind, params, np, results, nr));
     ctrl_frame *f = &w->ctrl[w->nctrl - 1];
-    if (kind == FRAME_IF && was_live)
-        f->else_cell = at + 2;
-    if (kind == FRAME_LOOP) {
+    f->else_cell = else_cell;
+    if (kind == FRAME_LOOP) { /* back edges land after the loop's CHARGE */
+        TRY(region(w, true));
         f->loop_pc = w->ncode;
         w->barrier = w->ncode;
-        TRY(region(w));
     } else if (kind == FRAME_IF) {
-        TRY(region(w));
+        TRY(region(w, false));
     }
     return true;
 }
@@ -882,27 +569,37 @@ static bool do_else(walker *w) {
     ctrl_frame *f = &w->ctrl[w->nctrl - 1];
     if (f->kind != FRAME_IF)
         INVALID("else without if");
+    TRY(materialize_from(w, 0));
     TRY(pop_list(w, f->results, f->nresults));
     if (w->sp != f->height)
         INVALID("type mismatch: values remain at the end of the then branch");
     /* then branch falls through to the end */
-    if (live(w)) {
-        TRY(op(w, OP_JMP));
-        TRY(target(w, f));
-    }
+    TRY(emit_jump_to_end(w, f));
+    f->kind = FRAME_ELSE;
+    f->unreachable = false;
+    TRY(region(w, f->else_cell != 0)); /* the if's false edge lands here */
     if (f->else_cell) {
         patch(w, f->else_cell);
         f->else_cell = 0;
     }
-    f->kind = FRAME_ELSE;
-    f->unreachable = false;
-    TRY(push_list(w, f->params, f->nparams));
-    return region(w);
+    return push_list(w, f->params, f->nparams);
 }
 
 /* Handles `end`; returns true with *function_done set at the body's last end. */
 static bool do_end(walker *w, bool *function_done) {
     ctrl_frame *f = &w->ctrl[w->nctrl - 1];
+    if (f->kind == FRAME_FUNC && live(w) && !f->fixups) {
+        /* reached only by falling through: return the values from where they are */
+        TRY(keep_list(w, f->results, f->nresults));
+        if (w->sp != f->height + f->nresults)
+            INVALID("type mismatch: values remain at the end of a block");
+        TRY(emit_return(w, f->nresults));
+        close_region(w);
+        *function_done = true;
+        w->nctrl--;
+        return true;
+    }
+    TRY(materialize_from(w, 0));
     TRY(pop_list(w, f->results, f->nresults));
     if (w->sp != f->height)
         INVALID("type mismatch: values remain at the end of a block");
@@ -913,25 +610,29 @@ static bool do_end(walker *w, bool *function_done) {
     }
     if (f->kind == FRAME_FUNC) {
         if (w->emit) {
+            /* branches land here with the results in their home slots */
+            /* the RETURN is not counted: its region is empty, but it is
+               charged (0) by the branches that land there */
+            TRY(region(w, true));
             patch(w, f->fixups);
-            TRY(region(w)); /* close the last region */
-            TRY(put_cell(w, (cell){.op = w->handlers[OP_RETURN]}));
-            TRY(put_cell(w, (cell){.u64 = f->nresults}));
+            TRY(emit_landing_return(w, f->nresults));
         }
         *function_done = true;
         w->nctrl--;
         return true;
     }
-    if (w->emit) {
-        patch(w, f->fixups);
-        if (f->else_cell)
-            patch(w, f->else_cell);
-    }
     const uint8_t *results = f->results;
     uint32_t nr = f->nresults;
+    size_t fixups = f->fixups, else_cell = f->else_cell;
     w->nctrl--;
-    TRY(push_list(w, results, nr));
-    return region(w);
+    /* the code after the end: a region, entered by falling through or by the
+       branches to the label, which land after its CHARGE */
+    TRY(region(w, fixups || else_cell));
+    if (w->emit) {
+        patch(w, fixups);
+        patch(w, else_cell);
+    }
+    return push_list(w, results, nr);
 }
 
 static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
@@ -961,8 +662,7 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
         TRY(check_label(w, a));
         const uint8_t *types;
         uint32_t n = label_arity(&w->ctrl[w->nctrl - 1 - a], &types);
-        TRY(pop_list(w, types, n));
-        TRY(push_list(w, types, n)); /* to emit with the operands in place */
+        TRY(keep_list(w, types, n)); /* to emit with the operands in place */
         TRY(emit_branch(w, a, false));
         set_unreachable(w);
         return true;
@@ -973,25 +673,15 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
         TRY(pop(w, I));
         const uint8_t *types;
         uint32_t n = label_arity(&w->ctrl[w->nctrl - 1 - a], &types);
-        TRY(pop_list(w, types, n));
-        TRY(push_list(w, types, n));
-        if (a == w->nctrl - 1 && live(w)) {
-            /* conditional return */
-            TRY(op(w, OP_BR_UNLESS));
-            TRY(put_cell(w, (cell){.i64 = 3}));
-            TRY(op(w, OP_RETURN));
-            return imm(w, n);
-        }
+        TRY(keep_list(w, types, n));
         return emit_branch(w, a, true);
     }
     case 0x0e:
         return do_br_table(w);
     case 0x0f: {
         ctrl_frame *f = &w->ctrl[0];
-        TRY(pop_list(w, f->results, f->nresults));
-        TRY(push_list(w, f->results, f->nresults));
-        TRY(op(w, OP_RETURN));
-        TRY(imm(w, f->nresults));
+        TRY(keep_list(w, f->results, f->nresults));
+        TRY(emit_return(w, f->nresults));
         set_unreachable(w);
         return true;
     }
@@ -1002,8 +692,7 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
         return do_call_indirect(w);
     case 0x1a: {
         uint8_t t;
-        TRY(pop_any(w, &t));
-        return op(w, OP_DROP);
+        return pop_any(w, &t); /* nothing to execute */
     }
     case 0x1b:
         return do_select(w, false);
@@ -1015,18 +704,24 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
         TRY(get_u32(w, &a));
         if (a >= w->nlocals)
             INVALID("unknown local %u", a);
-        if (opcode == 0x20) {
-            TRY(emit_local_get(w, a));
-            return push(w, w->local_types[a]);
+        if (opcode == 0x20) { /* lazy: the op that uses the value reads the local */
+            TRY(push(w, w->local_types[a]));
+            val_local(w, a);
+            return true;
         }
         TRY(pop(w, w->local_types[a]));
-        if (opcode == 0x21 && can_fuse(w, OP_CONST)) { /* i32.const k; local.set x */
-            fuse(w, OP_LOCAL_SET_K);
-            return put_cell(w, (cell){.u64 = a});
+        if (opcode == 0x21)
+            return emit_local_set(w, a);
+        {
+            value_loc v = w->emit ? w->vals[w->sp] : (value_loc){0, NO_ENTRY, VAL_HOME};
+            TRY(emit_local_set(w, a));
+            TRY(push(w, w->local_types[a]));
+            if (v.kind == VAL_CONST)
+                val_const(w, v.value);
+            else
+                val_local(w, a); /* the value is the local's now */
+            return true;
         }
-        TRY(op(w, opcode == 0x21 ? OP_LOCAL_SET : OP_LOCAL_TEE));
-        TRY(imm(w, a));
-        return opcode == 0x22 ? push(w, w->local_types[a]) : true;
     case 0x23:
     case 0x24:
         TRY(get_u32(w, &a));
@@ -1034,28 +729,51 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
             INVALID("unknown global %u", a);
         if (opcode == 0x23) {
             TRY(op(w, OP_GLOBAL_GET));
+            TRY(imm(w, home(w, w->sp)));
             TRY(imm(w, a));
+            produced(w, w->sp);
             return push(w, w->m->global_types[a].type);
         }
         if (!w->m->global_types[a].is_mutable)
             INVALID("global is immutable");
         TRY(pop(w, w->m->global_types[a].type));
-        TRY(op(w, OP_GLOBAL_SET));
-        return imm(w, a);
+        if (live(w)) {
+            uint64_t from;
+            TRY(source(w, w->sp, &from));
+            TRY(op(w, OP_GLOBAL_SET));
+            TRY(imm(w, a));
+            TRY(imm(w, from));
+        }
+        return true;
     case 0x25:
         TRY(get_u32(w, &a));
         TRY(check_table(w, a));
         TRY(pop(w, I));
-        TRY(op(w, OP_TABLE_GET));
-        TRY(imm(w, a));
+        if (live(w)) {
+            uint64_t index;
+            TRY(source(w, w->sp, &index));
+            TRY(op(w, OP_TABLE_GET));
+            TRY(imm(w, home(w, w->sp)));
+            TRY(imm(w, a));
+            TRY(imm(w, index));
+            produced(w, w->sp);
+        }
         return push(w, w->m->tables[a].elem_type);
     case 0x26:
         TRY(get_u32(w, &a));
         TRY(check_table(w, a));
         TRY(pop(w, w->m->tables[a].elem_type));
         TRY(pop(w, I));
-        TRY(op(w, OP_TABLE_SET));
-        return imm(w, a);
+        if (live(w)) {
+            uint64_t index, value;
+            TRY(source(w, w->sp, &index));
+            TRY(source(w, w->sp + 1, &value));
+            TRY(op(w, OP_TABLE_SET));
+            TRY(imm(w, a));
+            TRY(imm(w, index));
+            TRY(imm(w, value));
+        }
+        return true;
     case 0x28:
         return do_load(w, OP_LOAD32, 2, I);
     case 0x29:
@@ -1107,45 +825,50 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
         TRY(zero_byte(w));
         if (w->m->nmemories == 0)
             INVALID("unknown memory 0");
-        if (opcode == 0x40)
-            TRY(pop(w, I));
-        TRY(op(w, opcode == 0x3f ? OP_MEMORY_SIZE : OP_MEMORY_GROW));
+        if (opcode == 0x3f) {
+            TRY(op(w, OP_MEMORY_SIZE));
+            TRY(imm(w, home(w, w->sp)));
+            produced(w, w->sp);
+            return push(w, I);
+        }
+        TRY(pop(w, I));
+        TRY(emit_unary(w, OP_MEMORY_GROW));
         return push(w, I);
     case 0x41:
         TRY(get_sleb(w, 32, &s));
-        TRY(op(w, OP_CONST));
-        TRY(imm(w, (uint32_t)s));
-        return push(w, I);
+        TRY(push(w, I));
+        val_const(w, (uint32_t)s); /* lazy: the op that uses it takes it as an immediate */
+        return true;
     case 0x42:
         TRY(get_sleb(w, 64, &s));
-        TRY(op(w, OP_CONST));
-        TRY(imm(w, (uint64_t)s));
-        return push(w, L);
+        TRY(push(w, L));
+        val_const(w, (uint64_t)s);
+        return true;
     case 0x43:
         TRY(get_fixed(w, 4, &bits));
-        TRY(op(w, OP_CONST));
-        TRY(imm(w, bits));
-        return push(w, F);
+        TRY(push(w, F));
+        val_const(w, bits);
+        return true;
     case 0x44:
         TRY(get_fixed(w, 8, &bits));
-        TRY(op(w, OP_CONST));
-        TRY(imm(w, bits));
-        return push(w, D);
+        TRY(push(w, D));
+        val_const(w, bits);
+        return true;
     case 0xd0: {
         uint8_t t;
         TRY(get_u8(w, &t));
         if (!is_ref(t))
             MALFORMED("malformed reference type");
-        TRY(op(w, OP_CONST));
-        TRY(imm(w, 0));
-        return push(w, t);
+        TRY(push(w, t));
+        val_const(w, 0);
+        return true;
     }
     case 0xd1: {
         uint8_t t;
         TRY(pop_any(w, &t));
         if (t != WASM_TYPE_UNKNOWN && !is_ref(t))
             INVALID("type mismatch: ref.is_null needs a reference");
-        TRY(op(w, OP_REF_IS_NULL));
+        TRY(emit_unary(w, OP_REF_IS_NULL));
         return push(w, I);
     }
     case 0xd2:
@@ -1155,7 +878,9 @@ static bool do_instruction(walker *w, uint8_t opcode, bool *done) {
         if (!w->m->declared_funcs[a])
             INVALID("undeclared function reference");
         TRY(op(w, OP_REF_FUNC));
+        TRY(imm(w, home(w, w->sp)));
         TRY(imm(w, a));
+        produced(w, w->sp);
         return push(w, SEAM_WASM_FUNCREF);
     case 0xfc:
         return do_prefixed(w);
@@ -1176,11 +901,15 @@ static bool expand_locals(walker *w, const func_body *b) {
     size_t need = (size_t)w->type->nparams + b->nlocals + 1;
     if (need > w->local_cap) {
         uint8_t *grown = realloc(w->local_types, need);
-        if (!grown) {
+        if (grown)
+            w->local_types = grown;
+        uint32_t *heads =
+            grown && w->emit ? realloc(w->lazy_head, need * sizeof *heads) : w->lazy_head;
+        if (!grown || (w->emit && !heads)) {
             w->status = wasm_fail(SEAM_ERR_NOMEM, w->err, w->errlen, "out of memory");
             return false;
         }
-        w->local_types = grown;
+        w->lazy_head = heads;
         w->local_cap = need;
     }
     if (w->type->nparams)
@@ -1196,6 +925,8 @@ static bool expand_locals(walker *w, const func_body *b) {
         at += n;
     }
     w->nlocals = (uint32_t)at;
+    if (w->emit) /* NO_ENTRY is all ones */
+        memset(w->lazy_head, 0xff, (size_t)w->nlocals * sizeof *w->lazy_head);
     return true;
 }
 
@@ -1213,10 +944,13 @@ static bool walk_body(walker *w, uint32_t body_index) {
     w->charge_cell = 0;
     w->region_count = 0;
     w->last_pos = SIZE_MAX;
-    w->before_pos = SIZE_MAX;
+    w->result_pos = SIZE_MAX;
+    w->watermark = 0;
+    w->result_pending = false;
     w->barrier = w->ncode;
     w->instr = b->code_start;
-    bool ok = push_ctrl(w, FRAME_FUNC, NULL, 0, w->type->results, w->type->nresults) && region(w);
+    bool ok =
+        push_ctrl(w, FRAME_FUNC, NULL, 0, w->type->results, w->type->nresults) && region(w, false);
     bool done = false;
     while (ok && !done) {
         uint8_t opcode;
@@ -1227,7 +961,16 @@ static bool walk_body(walker *w, uint32_t body_index) {
             ok = false;
             break;
         }
-        ok = get_u8(w, &opcode) && do_instruction(w, opcode, &done);
+        if (!get_u8(w, &opcode)) {
+            ok = false;
+            break;
+        }
+        /* fuel: one unit per instruction, but for the structure (block, loop,
+           else, end) and nop */
+        if (live(w) && opcode != 0x01 && opcode != 0x02 && opcode != 0x03 && opcode != 0x05 &&
+            opcode != 0x0b)
+            w->region_count++;
+        ok = do_instruction(w, opcode, &done);
     }
     if (ok && w->r.pos != w->r.end) {
         w->status = wasm_fail(SEAM_ERR_WASM_MALFORMED, w->err, w->errlen,
@@ -1339,6 +1082,8 @@ static seam_err validate_module_level(seam_wasm_module *m, char *err, size_t err
 static void walker_free(walker *w) {
     free(w->locs);
     free(w->local_types);
+    free(w->lazy_head);
+    free(w->vals);
     free(w->stack);
     free(w->ctrl);
     free(w->code);

@@ -1,17 +1,20 @@
 /*
- * The interpreter: direct-threaded code over a stack of 64-bit slots.
+ * The interpreter: direct-threaded code over frames of 64-bit slots.
  *
  * Registers of the machine (C locals the compiler keeps in registers):
  *   pc    next cell: on entry to a handler it points at the first immediate
- *   sp    first free slot of the operand stack
- *   fp    slot of local 0 of the running function (parameters first)
+ *   fp    slot of local 0 of the running function (parameters first); the
+ *         operand stack lies above the locals, at heights the translator
+ *         knows, so every op names its operand and result slots (fp[i]) in
+ *         its immediates and no stack pointer exists at run time
  *   inst  instance of the running function
  *   mem, mem_size, dirty   memory 0 of inst, reloaded after calls and grows
  *   fuel  budget left; CHARGE n subtracts a region's instruction count
  *
  * A call pushes (return pc, fp, inst) on the store's frame stack; the callee's
- * parameters are the caller's top operands, so fp of the callee points at
- * them and no copy is made. RETURN n moves the n results down to fp[0..n).
+ * parameters are the caller's operand slots named by the call, so fp of the
+ * callee points at them and no copy is made. RETURN moves the results down to
+ * fp[0..n).
  *
  * A trap stores its reason in the store and unwinds every frame of this
  * entry at once; the store's stack and frame depth are restored, so the
@@ -162,7 +165,7 @@ static seam_err run(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots,
     seam_wasm_instance *inst = func->instance;
     const compiled_func *cf = func->code;
     uint64_t *fp = base_top;
-    uint64_t *sp;
+    uint64_t *nfp;         /* the callee's frame at a call: its arguments */
     const cell *pc = NULL; /* NULL until the function starts: a trap before has no place */
     uint8_t *mem;
     uint64_t mem_size;
@@ -179,6 +182,9 @@ static seam_err run(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots,
         dirty = m_ ? m_->dirty : NULL;                                                             \
     } while (0)
 #define NEXT() goto *(pc++)->op
+/* the slot named by the op's immediate n, and the immediate itself */
+#define SLOT(n) fp[pc[n].u64]
+#define IMM(n)  pc[n].u64
 #define BULK_CHARGE(units)                                                                         \
     do {                                                                                           \
         if (metered) {                                                                             \
@@ -199,7 +205,6 @@ static seam_err run(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots,
         TRAP(SEAM_WASM_TRAP_CALL_STACK_EXHAUSTED, NULL);
     memcpy(fp, slots, (size_t)cf->type->nparams * 8);
     memset(fp + cf->type->nparams, 0, (size_t)(cf->nlocals - cf->type->nparams) * 8);
-    sp = fp + cf->nlocals;
     pc = cf->entry;
     RELOAD_MEMORY();
     NEXT();
@@ -208,61 +213,278 @@ static seam_err run(seam_wasm_store *s, seam_wasm_func *func, uint64_t *slots,
 L_UNREACHABLE:
     TRAP(SEAM_WASM_TRAP_UNREACHABLE, NULL);
 L_CHARGE:
-    fuel -= (int64_t)pc->u64;
+    fuel -= pc->i64;
     if (fuel < 0)
         TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);
     pc++;
     NEXT();
-L_JMP:
-    pc += pc->i64;
+    /* ---- superinstructions (docs/wasm.md): [dst][x][y][z], the first op's two
+       operands, then the second op's other one ---- */
+#define FOLD(name, xv, yv, zv, expr)                                                               \
+    L_##name : {                                                                                   \
+        uint32_t x = (uint32_t)(xv), y = (uint32_t)(yv), z = (uint32_t)(zv);                       \
+        SLOT(0) = (uint32_t)(expr);                                                                \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    FOLD(I32_MUL_ADD, SLOT(1), SLOT(2), SLOT(3), x * y + z)
+    FOLD(I32_MUL_ADD_K, SLOT(1), SLOT(2), IMM(3), x * y + z)
+    FOLD(I32_MUL_K_ADD, SLOT(1), IMM(2), SLOT(3), x * y + z)
+    FOLD(I32_MUL_K_ADD_K, SLOT(1), IMM(2), IMM(3), x * y + z)
+    FOLD(I32_ADD_ADD, SLOT(1), SLOT(2), SLOT(3), x + y + z)
+    FOLD(I32_ADD_ADD_K, SLOT(1), SLOT(2), IMM(3), x + y + z)
+    FOLD(I32_SHL_K_ADD, SLOT(1), IMM(2), SLOT(3), (x << (y & 31)) + z)
+    FOLD(I32_SHL_K_ADD_K, SLOT(1), IMM(2), IMM(3), (x << (y & 31)) + z)
+    FOLD(I32_SHR_U_K_AND_K, SLOT(1), IMM(2), IMM(3), (x >> (y & 31)) & z)
+    FOLD(I32_SHR_U_K_XOR, SLOT(1), IMM(2), SLOT(3), (x >> (y & 31)) ^ z)
+    FOLD(I32_SHL_K_XOR, SLOT(1), IMM(2), SLOT(3), (x << (y & 31)) ^ z)
+    FOLD(I32_XOR_XOR, SLOT(1), SLOT(2), SLOT(3), x ^ y ^ z)
+    FOLD(I32_XOR_SHL_K, SLOT(1), SLOT(2), IMM(3), (x ^ y) << (z & 31))
+    FOLD(I32_SHL_K_SHR_S_K, SLOT(1), IMM(2), IMM(3), (int32_t)(x << (y & 31)) >> (z & 31))
+#undef FOLD
+/* a load whose address is an i32.add: [dst][x][y or constant][offset]; the sum wraps at 32 bits */
+#define LOAD_SUM(name, ctype, size, convert, sum)                                                  \
+    L_##name : {                                                                                   \
+        uint64_t ea = (uint64_t)(uint32_t)(sum) + IMM(3);                                          \
+        if (ea + (size) > mem_size)                                                                \
+            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
+        ctype v;                                                                                   \
+        memcpy(&v, mem + ea, size);                                                                \
+        SLOT(0) = convert;                                                                         \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+#define LOAD_SUMS(name, ctype, size, convert)                                                      \
+    LOAD_SUM(name##_AK, ctype, size, convert, SLOT(1) + IMM(2))                                    \
+    LOAD_SUM(name##_AA, ctype, size, convert, SLOT(1) + SLOT(2))
+    LOAD_SUMS(LOAD32, uint32_t, 4, v)
+    LOAD_SUMS(LOAD64, uint64_t, 8, v)
+    LOAD_SUMS(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
+    LOAD_SUMS(I32_LOAD8_U, uint8_t, 1, v)
+    LOAD_SUMS(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
+    LOAD_SUMS(I32_LOAD16_U, uint16_t, 2, v)
+#undef LOAD_SUMS
+#undef LOAD_SUM
+/* a store of a constant: [address][bits][offset] */
+#define STORE_K(name, ctype, size)                                                                 \
+    L_##name : {                                                                                   \
+        uint64_t ea = (uint64_t)(uint32_t)SLOT(0) + IMM(2);                                        \
+        if (ea + (size) > mem_size)                                                                \
+            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
+        ctype v = (ctype)IMM(1);                                                                   \
+        memcpy(mem + ea, &v, size);                                                                \
+        DIRTY(ea, size);                                                                           \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+    STORE_K(STORE8_K, uint8_t, 1)
+    STORE_K(STORE16_K, uint16_t, 2)
+    STORE_K(STORE32_K, uint32_t, 4)
+    STORE_K(STORE64_K, uint64_t, 8)
+#undef STORE_K
+    /* two moves, in order: [dst][src or bits][dst][src or bits] */
+L_MOVE_MOVE:
+    SLOT(0) = SLOT(1);
+    SLOT(2) = SLOT(3);
+    pc += 4;
     NEXT();
-L_BR_MOVE : {
-    uint64_t *dest = fp + pc[1].u64;
-    uint64_t n = pc[2].u64;
-    if (n == 1)
-        dest[0] = sp[-1];
-    else
-        memmove(dest, sp - n, n * 8);
-    sp = dest + n;
-    pc += pc->i64;
+L_MOVE_SET_K:
+    SLOT(0) = SLOT(1);
+    SLOT(2) = IMM(3);
+    pc += 4;
+    NEXT();
+L_SET_K_MOVE:
+    SLOT(0) = IMM(1);
+    SLOT(2) = SLOT(3);
+    pc += 4;
+    NEXT();
+L_SET_K_SET_K:
+    SLOT(0) = IMM(1);
+    SLOT(2) = IMM(3);
+    pc += 4;
+    NEXT();
+    /* an op with the CHARGE of the region it falls into folded in (docs/wasm.md,
+       "Fuel"): the count is the op's last cell, n cells in, where branches that
+       land on the region read it too; running out is placed at that cell */
+#define PAY_NEXT_REGION(n)                                                                         \
+    do {                                                                                           \
+        fuel -= pc[n].i64;                                                                         \
+        pc += (n) + 1;                                                                             \
+        if (fuel < 0)                                                                              \
+            TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);                                             \
+    } while (0)
+L_MOVE_C:
+    SLOT(0) = SLOT(1);
+    PAY_NEXT_REGION(2);
+    NEXT();
+L_SET_K_C:
+    SLOT(0) = IMM(1);
+    PAY_NEXT_REGION(2);
+    NEXT();
+L_MOVE_MOVE_C:
+    SLOT(0) = SLOT(1);
+    SLOT(2) = SLOT(3);
+    PAY_NEXT_REGION(4);
+    NEXT();
+L_MOVE_SET_K_C:
+    SLOT(0) = SLOT(1);
+    SLOT(2) = IMM(3);
+    PAY_NEXT_REGION(4);
+    NEXT();
+L_SET_K_MOVE_C:
+    SLOT(0) = IMM(1);
+    SLOT(2) = SLOT(3);
+    PAY_NEXT_REGION(4);
+    NEXT();
+L_SET_K_SET_K_C:
+    SLOT(0) = IMM(1);
+    SLOT(2) = IMM(3);
+    PAY_NEXT_REGION(4);
+    NEXT();
+L_STORE32_C : { /* STORE32's [address][value][offset], then the count */
+    uint64_t ea = (uint64_t)(uint32_t)SLOT(0) + IMM(2);
+    if (ea + 4 > mem_size)
+        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    uint32_t v = (uint32_t)SLOT(1);
+    memcpy(mem + ea, &v, 4);
+    DIRTY(ea, 4);
+    PAY_NEXT_REGION(3);
     NEXT();
 }
-L_BR_IF:
-    if ((uint32_t) * --sp)
-        pc += pc->i64;
-    else
-        pc++;
+#undef PAY_NEXT_REGION
+
+/*
+ * Branches, twice: plain, and charged (_C), used when the code is metered.
+ * A branch lands where a fuel region starts; the CHARGE that falls into
+ * that region sits just before the target, so a charged branch pays the
+ * region by reading the cell before its target (pc[-1] once landed). Running
+ * out there notes the target: the trap is placed at the region's first
+ * instruction, as for the CHARGE itself.
+ */
+#define LAND(charged, target)                                                                      \
+    do {                                                                                           \
+        pc = (target);                                                                             \
+        if (charged) {                                                                             \
+            fuel -= pc[-1].i64;                                                                    \
+            if (fuel < 0)                                                                          \
+                TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);                                         \
+        }                                                                                          \
+    } while (0)
+/* compare and branch: [a][b][offset], _K [a][constant][offset] */
+#define CMP_BRANCH(S, C, name, T, conv_in, rhs, expr)                                              \
+    L_BR_IF_##name##S : {                                                                          \
+        T a = conv_in(SLOT(0)), b = conv_in(rhs);                                                  \
+        if (expr)                                                                                  \
+            LAND(C, pc + 2 + pc[2].i64);                                                           \
+        else                                                                                       \
+            pc += 3;                                                                               \
+        NEXT();                                                                                    \
+    }
+#define INT_BRANCH(S, C, name, T, conv_in, expr)                                                   \
+    CMP_BRANCH(S, C, name, T, conv_in, SLOT(1), expr)                                              \
+    CMP_BRANCH(S, C, name##_K, T, conv_in, IMM(1), expr)
+/* a float compare, and its branch when false (unordered operands included) */
+#define FLOAT_BRANCH(S, C, name, T, conv_in, expr)                                                 \
+    CMP_BRANCH(S, C, name, T, conv_in, SLOT(1), expr)                                              \
+    L_BR_UNLESS_##name##S : {                                                                      \
+        T a = conv_in(SLOT(0)), b = conv_in(SLOT(1));                                              \
+        if (expr)                                                                                  \
+            pc += 3;                                                                               \
+        else                                                                                       \
+            LAND(C, pc + 2 + pc[2].i64);                                                           \
+        NEXT();                                                                                    \
+    }
+#define TEST_BRANCH(S, C, name, test)                                                              \
+    L_##name##S : if (test) LAND(C, pc + 1 + pc[1].i64);                                           \
+    else pc += 2;                                                                                  \
     NEXT();
-L_BR_IF_MOVE:
-    if ((uint32_t) * --sp)
-        goto L_BR_MOVE;
-    pc += 3;
-    NEXT();
-L_BR_UNLESS:
-    if (!(uint32_t) * --sp)
-        pc += pc->i64;
-    else
-        pc++;
-    NEXT();
-L_BR_TABLE : {
-    uint64_t n = pc->u64;
-    uint32_t i = (uint32_t) * --sp;
-    const cell *e = pc + 1 + 3 * (i < n ? i : n);
-    uint64_t *dest = fp + e[1].u64;
-    uint64_t k = e[2].u64;
-    if (dest + k != sp)
-        memmove(dest, sp - k, k * 8);
-    sp = dest + k;
-    pc = e + e->i64;
-    NEXT();
+#define BRANCHES(S, C)                                                                             \
+    L_JMP##S : LAND(C, pc + pc->i64);                                                              \
+    NEXT();                                                                                        \
+    L_BR_MOVE##S : { /* [offset][dest][src][n] */                                                  \
+        uint64_t *dest = fp + pc[1].u64, *src = fp + pc[2].u64;                                    \
+        uint64_t n = pc[3].u64;                                                                    \
+        if (n == 1)                                                                                \
+            *dest = *src;                                                                          \
+        else                                                                                       \
+            memmove(dest, src, n * 8);                                                             \
+        LAND(C, pc + pc->i64);                                                                     \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    /* [cond][offset] */                                                                           \
+    TEST_BRANCH(S, C, BR_IF, (uint32_t)SLOT(0))                                                    \
+    TEST_BRANCH(S, C, BR_UNLESS, !(uint32_t)SLOT(0))                                               \
+    TEST_BRANCH(S, C, BR_IF64, SLOT(0))                                                            \
+    TEST_BRANCH(S, C, BR_UNLESS64, !SLOT(0))                                                       \
+    L_BR_IF_MOVE##S : /* [cond] then BR_MOVE's cells */                                            \
+                      if ((uint32_t)SLOT(0)) {                                                     \
+        pc++;                                                                                      \
+        goto L_BR_MOVE##S;                                                                         \
+    }                                                                                              \
+    pc += 5;                                                                                       \
+    NEXT();                                                                                        \
+    L_BR_TABLE##S : { /* [index][n][src][arity], n + 1 times [offset][dest], default last */       \
+        uint32_t i = (uint32_t)SLOT(0);                                                            \
+        uint64_t n = pc[1].u64, k = pc[3].u64;                                                     \
+        const cell *e = pc + 4 + 2 * (i < n ? i : n);                                              \
+        uint64_t *dest = fp + e[1].u64, *src = fp + pc[2].u64;                                     \
+        if (k && dest != src)                                                                      \
+            memmove(dest, src, k * 8);                                                             \
+        LAND(C, e + e->i64);                                                                       \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    INT_BRANCH(S, C, I32_EQ, uint32_t, U32, a == b)                                                \
+    INT_BRANCH(S, C, I32_NE, uint32_t, U32, a != b)                                                \
+    INT_BRANCH(S, C, I32_LT_S, int32_t, S32, a < b)                                                \
+    INT_BRANCH(S, C, I32_LT_U, uint32_t, U32, a < b)                                               \
+    INT_BRANCH(S, C, I32_GT_S, int32_t, S32, a > b)                                                \
+    INT_BRANCH(S, C, I32_GT_U, uint32_t, U32, a > b)                                               \
+    INT_BRANCH(S, C, I32_LE_S, int32_t, S32, a <= b)                                               \
+    INT_BRANCH(S, C, I32_LE_U, uint32_t, U32, a <= b)                                              \
+    INT_BRANCH(S, C, I32_GE_S, int32_t, S32, a >= b)                                               \
+    INT_BRANCH(S, C, I32_GE_U, uint32_t, U32, a >= b)                                              \
+    INT_BRANCH(S, C, I64_EQ, uint64_t, U64, a == b)                                                \
+    INT_BRANCH(S, C, I64_NE, uint64_t, U64, a != b)                                                \
+    INT_BRANCH(S, C, I64_LT_S, int64_t, S64, a < b)                                                \
+    INT_BRANCH(S, C, I64_LT_U, uint64_t, U64, a < b)                                               \
+    INT_BRANCH(S, C, I64_GT_S, int64_t, S64, a > b)                                                \
+    INT_BRANCH(S, C, I64_GT_U, uint64_t, U64, a > b)                                               \
+    INT_BRANCH(S, C, I64_LE_S, int64_t, S64, a <= b)                                               \
+    INT_BRANCH(S, C, I64_LE_U, uint64_t, U64, a <= b)                                              \
+    INT_BRANCH(S, C, I64_GE_S, int64_t, S64, a >= b)                                               \
+    INT_BRANCH(S, C, I64_GE_U, uint64_t, U64, a >= b)                                              \
+    FLOAT_BRANCH(S, C, F32_EQ, float, f32_of, a == b)                                              \
+    FLOAT_BRANCH(S, C, F32_NE, float, f32_of, a != b)                                              \
+    FLOAT_BRANCH(S, C, F32_LT, float, f32_of, a < b)                                               \
+    FLOAT_BRANCH(S, C, F32_GT, float, f32_of, a > b)                                               \
+    FLOAT_BRANCH(S, C, F32_LE, float, f32_of, a <= b)                                              \
+    FLOAT_BRANCH(S, C, F32_GE, float, f32_of, a >= b)                                              \
+    FLOAT_BRANCH(S, C, F64_EQ, double, f64_of, a == b)                                             \
+    FLOAT_BRANCH(S, C, F64_NE, double, f64_of, a != b)                                             \
+    FLOAT_BRANCH(S, C, F64_LT, double, f64_of, a < b)                                              \
+    FLOAT_BRANCH(S, C, F64_GT, double, f64_of, a > b)                                              \
+    FLOAT_BRANCH(S, C, F64_LE, double, f64_of, a <= b)                                             \
+    FLOAT_BRANCH(S, C, F64_GE, double, f64_of, a >= b)
+#define U32(x) ((uint32_t)(x))
+#define S32(x) ((int32_t)(uint32_t)(x))
+#define U64(x) ((uint64_t)(x))
+#define S64(x) ((int64_t)(x))
+
+    BRANCHES(, 0)
+    BRANCHES(_C, 1)
+#undef BRANCHES
+
+L_RETURN : { /* [src][n]: the results move to fp[0..n) */
+    uint64_t *src = fp + pc[0].u64;
+    if (src != fp)
+        memmove(fp, src, pc[1].u64 * 8);
+    goto leave;
 }
-L_RETURN : {
-    uint64_t n = pc->u64;
-    if (n == 1)
-        fp[0] = sp[-1];
-    else if (fp + n != sp)
-        memmove(fp, sp - n, n * 8);
-    sp = fp + n;
+L_RETURN1:
+    fp[0] = SLOT(0);
+    goto leave;
+L_RETURN0:
+leave : {
     if (depth == base_depth)
         goto finished;
     const call_frame *f = &frames[--depth];
@@ -274,13 +496,14 @@ L_RETURN : {
     }
     NEXT();
 }
-L_CALL:
-    callee = inst->funcs[pc->u64];
-    pc++;
+L_CALL: /* [function][args]: the callee's frame starts at the caller's slot args */
+    callee = inst->funcs[pc[0].u64];
+    nfp = fp + pc[1].u64;
+    pc += 2;
     goto call;
-L_CALL_INDIRECT : {
+L_CALL_INDIRECT : { /* [type][table][index][args] */
     const seam_wasm_table *t = inst->tables[pc[1].u64];
-    uint32_t i = (uint32_t) * --sp;
+    uint32_t i = (uint32_t)SLOT(2);
     if (i >= t->size)
         TRAP(SEAM_WASM_TRAP_UNDEFINED_ELEMENT, NULL);
     callee = (seam_wasm_func *)(uintptr_t)t->elems[i];
@@ -289,20 +512,21 @@ L_CALL_INDIRECT : {
     const functype *want = &inst->module->types[pc[0].u64];
     if (callee->type != want && !wasm_functype_equal(callee->type, want))
         TRAP(SEAM_WASM_TRAP_INDIRECT_CALL_TYPE, NULL);
-    pc += 2;
+    nfp = fp + pc[3].u64;
+    pc += 4;
     goto call;
 }
 call : {
     const functype *t = callee->type;
     if (callee->host) {
         uint64_t results[16];
-        uint64_t *args = sp - t->nparams;
-        uint64_t *out = t->nresults <= 16 ? results : args;
+        uint64_t *out = t->nresults <= 16 ? results : nfp;
         seam_wasm_call_ctx ctx = {s, inst};
-        s->stack_top = sp;
+        /* a call back into wasm from the host builds its frames above the arguments */
+        s->stack_top = nfp + (t->nparams > t->nresults ? t->nparams : t->nresults);
         s->depth = depth;
         s->fuel_left = fuel_base - (uint64_t)(fuel_start - fuel);
-        seam_err e = callee->host(&ctx, callee->env, args, out);
+        seam_err e = callee->host(&ctx, callee->env, nfp, out);
         fuel = fuel_start - (int64_t)(fuel_base - s->fuel_left);
         s->stack_top = base_top;
         if (e != SEAM_OK) {
@@ -312,195 +536,65 @@ call : {
             trap_note(s, pc, inst);
             goto trap_recorded;
         }
-        if (out != args)
-            memcpy(args, out, (size_t)t->nresults * 8);
-        sp = args + t->nresults;
+        if (out != nfp)
+            memcpy(nfp, out, (size_t)t->nresults * 8);
         RELOAD_MEMORY();
         NEXT();
     }
     const compiled_func *c = callee->code;
-    uint64_t *nfp = sp - t->nparams;
     if (depth + 1 >= max_depth || nfp + c->max_height > stack_end)
         TRAP(SEAM_WASM_TRAP_CALL_STACK_EXHAUSTED, NULL);
     frames[depth++] = (call_frame){pc, fp, inst};
     fp = nfp;
-    sp = fp + t->nparams;
-    for (uint64_t *locals_end = fp + c->nlocals; sp < locals_end;)
-        *sp++ = 0;
+    for (uint64_t *p = fp + t->nparams, *locals_end = fp + c->nlocals; p < locals_end;)
+        *p++ = 0;
     pc = c->entry;
     if (inst != callee->instance) {
         inst = callee->instance;
         RELOAD_MEMORY();
     }
-    NEXT();
-}
-
-    /* ---- parametric, variables, constants ---------------------------------- */
-L_DROP:
-    sp--;
-    NEXT();
-L_SELECT : {
-    uint32_t c = (uint32_t)sp[-1];
-    sp -= 2;
-    if (!c)
-        sp[-1] = sp[0];
-    NEXT();
-}
-L_LOCAL_GET:
-    *sp++ = fp[pc->u64];
-    pc++;
-    NEXT();
-L_LOCAL_SET:
-    fp[pc->u64] = *--sp;
-    pc++;
-    NEXT();
-L_LOCAL_TEE:
-    fp[pc->u64] = sp[-1];
-    pc++;
-    NEXT();
-L_GLOBAL_GET:
-    *sp++ = inst->globals[pc->u64]->value;
-    pc++;
-    NEXT();
-L_GLOBAL_SET:
-    inst->globals[pc->u64]->value = *--sp;
-    pc++;
-    NEXT();
-L_CONST:
-    *sp++ = pc->u64;
-    pc++;
-    NEXT();
-L_LOCAL_GET2:
-    sp[0] = fp[pc[0].u64];
-    sp[1] = fp[pc[1].u64];
-    sp += 2;
-    pc += 2;
-    NEXT();
-L_LOAD32_L : {
-    uint64_t ea = (uint64_t)(uint32_t)fp[pc[0].u64] + pc[1].u64;
-    if (ea + 4 > mem_size)
-        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
-    uint32_t v;
-    memcpy(&v, mem + ea, 4);
-    *sp++ = v;
-    pc += 2;
-    NEXT();
-}
-L_LOAD64_L : {
-    uint64_t ea = (uint64_t)(uint32_t)fp[pc[0].u64] + pc[1].u64;
-    if (ea + 8 > mem_size)
-        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
-    uint64_t v;
-    memcpy(&v, mem + ea, 8);
-    *sp++ = v;
-    pc += 2;
-    NEXT();
-}
-L_I32_LOAD8_U_L : {
-    uint64_t ea = (uint64_t)(uint32_t)fp[pc[0].u64] + pc[1].u64;
-    if (ea + 1 > mem_size)
-        TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
-    *sp++ = mem[ea];
-    pc += 2;
-    NEXT();
-}
-#define STORE_LL(name, ctype, size)                                                                \
-    L_##name : {                                                                                   \
-        uint64_t ea = (uint64_t)(uint32_t)fp[pc[0].u64] + pc[2].u64;                               \
-        if (ea + (size) > mem_size)                                                                \
-            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
-        ctype v = (ctype)fp[pc[1].u64];                                                            \
-        memcpy(mem + ea, &v, size);                                                                \
-        DIRTY(ea, size);                                                                           \
-        pc += 3;                                                                                   \
-        NEXT();                                                                                    \
+    if (pc->op == labels[OP_CHARGE]) { /* the entry region's CHARGE, done here: no dispatch */
+        pc++;
+        fuel -= pc->i64;
+        if (fuel < 0)
+            TRAP(SEAM_WASM_TRAP_FUEL_EXHAUSTED, NULL);
+        pc++;
     }
-    STORE_LL(STORE8_LL, uint8_t, 1)
-    STORE_LL(STORE32_LL, uint32_t, 4)
-    STORE_LL(STORE64_LL, uint64_t, 8)
-#undef STORE_LL
+    NEXT();
+}
 
-    /* i32 binary operators whose right operand is a local (_L) or a constant (_K) */
-#define FUSED(name, expr)                                                                          \
-    L_I32_##name##_L : {                                                                           \
-        uint32_t a = (uint32_t)sp[-1], b = (uint32_t)fp[pc->u64];                                  \
-        sp[-1] = (uint32_t)(expr);                                                                 \
-        pc++;                                                                                      \
-        NEXT();                                                                                    \
-    }                                                                                              \
-    L_I32_##name##_K : {                                                                           \
-        uint32_t a = (uint32_t)sp[-1], b = (uint32_t)pc->u64;                                      \
-        sp[-1] = (uint32_t)(expr);                                                                 \
-        pc++;                                                                                      \
-        NEXT();                                                                                    \
-    }
-    FUSED(ADD, a + b)
-    FUSED(SUB, a - b)
-    FUSED(MUL, a * b)
-    FUSED(AND, a & b)
-    FUSED(OR, a | b)
-    FUSED(XOR, a ^ b)
-    FUSED(SHL, a << (b & 31))
-    FUSED(SHR_S, (uint32_t)((int32_t)a >> (b & 31)))
-    FUSED(SHR_U, a >> (b & 31))
-    FUSED(EQ, a == b)
-    FUSED(NE, a != b)
-    FUSED(LT_S, (int32_t)a < (int32_t)b)
-    FUSED(LT_U, a < b)
-    FUSED(GT_S, (int32_t)a > (int32_t)b)
-    FUSED(GT_U, a > b)
-    FUSED(LE_S, (int32_t)a <= (int32_t)b)
-    FUSED(LE_U, a <= b)
-    FUSED(GE_S, (int32_t)a >= (int32_t)b)
-    FUSED(GE_U, a >= b)
-#undef FUSED
-L_LOCAL_ADD_K:
-    *sp++ = (uint32_t)(fp[pc[0].u64] + pc[1].u64);
+    /* ---- parametric, variables ------------------------------------------------ */
+L_SELECT: /* [dst][a][b][cond] */
+    SLOT(0) = (uint32_t)SLOT(3) ? SLOT(1) : SLOT(2);
+    pc += 4;
+    NEXT();
+L_MOVE: /* [dst][src] */
+    SLOT(0) = SLOT(1);
     pc += 2;
     NEXT();
-L_LOCAL_SET_K:
-    fp[pc[1].u64] = pc[0].u64;
+L_SET_K: /* [dst][bits] */
+    SLOT(0) = IMM(1);
     pc += 2;
     NEXT();
-L_I32_ADD_LL:
-    *sp++ = (uint32_t)(fp[pc[0].u64] + fp[pc[1].u64]);
+L_GLOBAL_GET: /* [dst][global] */
+    SLOT(0) = inst->globals[IMM(1)]->value;
+    pc += 2;
+    NEXT();
+L_GLOBAL_SET: /* [global][src] */
+    inst->globals[IMM(0)]->value = SLOT(1);
     pc += 2;
     NEXT();
 
-    /* compare with a local (_L) or constant (_K), then branch if true */
-#define BRANCH(name, expr)                                                                         \
-    L_BR_IF_##name##_L : {                                                                         \
-        uint32_t a = (uint32_t) * --sp, b = (uint32_t)fp[pc->u64];                                 \
-        pc += (expr) ? 1 + pc[1].i64 : 2;                                                          \
-        NEXT();                                                                                    \
-    }                                                                                              \
-    L_BR_IF_##name##_K : {                                                                         \
-        uint32_t a = (uint32_t) * --sp, b = (uint32_t)pc->u64;                                     \
-        pc += (expr) ? 1 + pc[1].i64 : 2;                                                          \
-        NEXT();                                                                                    \
-    }
-    BRANCH(EQ, a == b)
-    BRANCH(NE, a != b)
-    BRANCH(LT_S, (int32_t)a < (int32_t)b)
-    BRANCH(LT_U, a < b)
-    BRANCH(GT_S, (int32_t)a > (int32_t)b)
-    BRANCH(GT_U, a > b)
-    BRANCH(LE_S, (int32_t)a <= (int32_t)b)
-    BRANCH(LE_U, a <= b)
-    BRANCH(GE_S, (int32_t)a >= (int32_t)b)
-    BRANCH(GE_U, a >= b)
-#undef BRANCH
-
-    /* ---- memory -------------------------------------------------------------- */
+    /* ---- memory: loads [dst][address][offset], stores [address][value][offset] ---- */
 #define LOAD(name, ctype, size, convert)                                                           \
     L_##name : {                                                                                   \
-        uint64_t ea = (uint64_t)(uint32_t)sp[-1] + pc->u64;                                        \
+        uint64_t ea = (uint64_t)(uint32_t)SLOT(1) + IMM(2);                                        \
         if (ea + (size) > mem_size)                                                                \
             TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
         ctype v;                                                                                   \
         memcpy(&v, mem + ea, size);                                                                \
-        sp[-1] = convert;                                                                          \
-        pc++;                                                                                      \
+        SLOT(0) = convert;                                                                         \
+        pc += 3;                                                                                   \
         NEXT();                                                                                    \
     }
     LOAD(LOAD32, uint32_t, 4, v)
@@ -518,14 +612,13 @@ L_I32_ADD_LL:
 #undef LOAD
 #define STORE(name, ctype, size)                                                                   \
     L_##name : {                                                                                   \
-        uint64_t ea = (uint64_t)(uint32_t)sp[-2] + pc->u64;                                        \
+        uint64_t ea = (uint64_t)(uint32_t)SLOT(0) + IMM(2);                                        \
         if (ea + (size) > mem_size)                                                                \
             TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
-        ctype v = (ctype)sp[-1];                                                                   \
+        ctype v = (ctype)SLOT(1);                                                                  \
         memcpy(mem + ea, &v, size);                                                                \
         DIRTY(ea, size);                                                                           \
-        sp -= 2;                                                                                   \
-        pc++;                                                                                      \
+        pc += 3;                                                                                   \
         NEXT();                                                                                    \
     }
     STORE(STORE8, uint8_t, 1)
@@ -533,179 +626,202 @@ L_I32_ADD_LL:
     STORE(STORE32, uint32_t, 4)
     STORE(STORE64, uint64_t, 8)
 #undef STORE
-L_MEMORY_SIZE:
-    *sp++ = inst->memory0->pages;
+L_MEMORY_SIZE: /* [dst] */
+    SLOT(0) = inst->memory0->pages;
+    pc++;
     NEXT();
-L_MEMORY_GROW:
-    sp[-1] = (uint32_t)wasm_memory_grow(s, inst->memory0, (uint32_t)sp[-1]);
+L_MEMORY_GROW: /* [dst][delta] */
+    SLOT(0) = (uint32_t)wasm_memory_grow(s, inst->memory0, (uint32_t)SLOT(1));
     RELOAD_MEMORY();
+    pc += 2;
     NEXT();
+    /* bulk operations: [immediates...][base], their operands at fp[base], fp[base + 1], ... */
 L_MEMORY_FILL : {
-    uint64_t n = (uint32_t)sp[-1], d = (uint32_t)sp[-3];
-    uint8_t v = (uint8_t)sp[-2];
-    sp -= 3;
+    const uint64_t *b = fp + IMM(0);
+    uint64_t d = (uint32_t)b[0], n = (uint32_t)b[2];
+    uint8_t v = (uint8_t)b[1];
     if (d + n > mem_size)
         TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
     BULK_CHARGE(n >> 6);
     memset(mem + d, v, n);
     mark_dirty_range(dirty, d, n);
+    pc++;
     NEXT();
 }
 L_MEMORY_COPY : {
-    uint64_t n = (uint32_t)sp[-1], src = (uint32_t)sp[-2], d = (uint32_t)sp[-3];
-    sp -= 3;
+    const uint64_t *b = fp + IMM(0);
+    uint64_t d = (uint32_t)b[0], src = (uint32_t)b[1], n = (uint32_t)b[2];
     if (src + n > mem_size || d + n > mem_size)
         TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
     BULK_CHARGE(n >> 6);
     memmove(mem + d, mem + src, n);
     mark_dirty_range(dirty, d, n);
+    pc++;
     NEXT();
 }
-L_MEMORY_INIT : {
-    const data_segment *seg = &inst->module->datas[pc->u64];
-    uint64_t len = inst->data_dropped[pc->u64] ? 0 : seg->data_len;
-    uint64_t n = (uint32_t)sp[-1], src = (uint32_t)sp[-2], d = (uint32_t)sp[-3];
-    sp -= 3;
-    pc++;
+L_MEMORY_INIT : { /* [segment][base] */
+    const data_segment *seg = &inst->module->datas[IMM(0)];
+    uint64_t len = inst->data_dropped[IMM(0)] ? 0 : seg->data_len;
+    const uint64_t *b = fp + IMM(1);
+    uint64_t d = (uint32_t)b[0], src = (uint32_t)b[1], n = (uint32_t)b[2];
     if (src + n > len || d + n > mem_size)
         TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
     BULK_CHARGE(n >> 6);
     memcpy(mem + d, inst->module->bytes + seg->data_start + src, n);
     mark_dirty_range(dirty, d, n);
+    pc += 2;
     NEXT();
 }
-L_DATA_DROP:
-    inst->data_dropped[pc->u64] = 1;
+L_DATA_DROP: /* [segment] */
+    inst->data_dropped[IMM(0)] = 1;
     pc++;
     NEXT();
 
     /* ---- tables and references ------------------------------------------------ */
-L_TABLE_GET : {
-    const seam_wasm_table *t = inst->tables[pc->u64];
-    uint32_t i = (uint32_t)sp[-1];
+L_TABLE_GET : { /* [dst][table][index] */
+    const seam_wasm_table *t = inst->tables[IMM(1)];
+    uint32_t i = (uint32_t)SLOT(2);
     if (i >= t->size)
         TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
-    sp[-1] = t->elems[i];
-    pc++;
+    SLOT(0) = t->elems[i];
+    pc += 3;
     NEXT();
 }
-L_TABLE_SET : {
-    seam_wasm_table *t = inst->tables[pc->u64];
-    uint32_t i = (uint32_t)sp[-2];
+L_TABLE_SET : { /* [table][index][value] */
+    seam_wasm_table *t = inst->tables[IMM(0)];
+    uint32_t i = (uint32_t)SLOT(1);
     if (i >= t->size)
         TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
-    t->elems[i] = sp[-1];
-    sp -= 2;
-    pc++;
+    t->elems[i] = SLOT(2);
+    pc += 3;
     NEXT();
 }
-L_TABLE_SIZE:
-    *sp++ = inst->tables[pc->u64]->size;
-    pc++;
+L_TABLE_SIZE: /* [dst][table] */
+    SLOT(0) = inst->tables[IMM(1)]->size;
+    pc += 2;
     NEXT();
-L_TABLE_GROW : {
-    seam_wasm_table *t = inst->tables[pc->u64];
-    uint32_t n = (uint32_t)sp[-1];
-    sp--;
-    sp[-1] = (uint32_t)wasm_table_grow(s, t, n, sp[-1]);
-    pc++;
+L_TABLE_GROW : { /* [table][base]: init, delta; the old size replaces init */
+    seam_wasm_table *t = inst->tables[IMM(0)];
+    uint64_t *b = fp + IMM(1);
+    b[0] = (uint32_t)wasm_table_grow(s, t, (uint32_t)b[1], b[0]);
+    pc += 2;
     NEXT();
 }
-L_TABLE_FILL : {
-    seam_wasm_table *t = inst->tables[pc->u64];
-    uint64_t n = (uint32_t)sp[-1], i = (uint32_t)sp[-3];
-    uint64_t v = sp[-2];
-    sp -= 3;
-    pc++;
+L_TABLE_FILL : { /* [table][base]: index, value, n */
+    seam_wasm_table *t = inst->tables[IMM(0)];
+    const uint64_t *b = fp + IMM(1);
+    uint64_t i = (uint32_t)b[0], v = b[1], n = (uint32_t)b[2];
     if (i + n > t->size)
         TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
     BULK_CHARGE(n >> 3);
     for (uint64_t k = 0; k < n; k++)
         t->elems[i + k] = v;
+    pc += 2;
     NEXT();
 }
-L_TABLE_COPY : {
-    seam_wasm_table *dt = inst->tables[pc[0].u64];
-    const seam_wasm_table *st = inst->tables[pc[1].u64];
-    uint64_t n = (uint32_t)sp[-1], src = (uint32_t)sp[-2], d = (uint32_t)sp[-3];
-    sp -= 3;
-    pc += 2;
+L_TABLE_COPY : { /* [dst table][src table][base]: d, s, n */
+    seam_wasm_table *dt = inst->tables[IMM(0)];
+    const seam_wasm_table *st = inst->tables[IMM(1)];
+    const uint64_t *b = fp + IMM(2);
+    uint64_t d = (uint32_t)b[0], src = (uint32_t)b[1], n = (uint32_t)b[2];
     if (src + n > st->size || d + n > dt->size)
         TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
     BULK_CHARGE(n >> 3);
     memmove(dt->elems + d, st->elems + src, n * 8);
+    pc += 3;
     NEXT();
 }
-L_TABLE_INIT : {
-    uint64_t seg = pc[0].u64;
-    seam_wasm_table *t = inst->tables[pc[1].u64];
+L_TABLE_INIT : { /* [segment][table][base]: d, s, n */
+    uint64_t seg = IMM(0);
+    seam_wasm_table *t = inst->tables[IMM(1)];
     uint64_t len = inst->elem_dropped[seg] ? 0 : inst->module->elems[seg].count;
-    uint64_t n = (uint32_t)sp[-1], src = (uint32_t)sp[-2], d = (uint32_t)sp[-3];
-    sp -= 3;
-    pc += 2;
+    const uint64_t *b = fp + IMM(2);
+    uint64_t d = (uint32_t)b[0], src = (uint32_t)b[1], n = (uint32_t)b[2];
     if (src + n > len || d + n > t->size)
         TRAP(SEAM_WASM_TRAP_TABLE_OUT_OF_BOUNDS, NULL);
     BULK_CHARGE(n >> 3);
     memcpy(t->elems + d, inst->elem_refs[seg] + src, n * 8);
+    pc += 3;
     NEXT();
 }
-L_ELEM_DROP:
-    inst->elem_dropped[pc->u64] = 1;
+L_ELEM_DROP: /* [segment] */
+    inst->elem_dropped[IMM(0)] = 1;
     pc++;
     NEXT();
-L_REF_IS_NULL:
-    sp[-1] = sp[-1] == 0;
+L_REF_IS_NULL: /* [dst][ref] */
+    SLOT(0) = SLOT(1) == 0;
+    pc += 2;
     NEXT();
-L_REF_FUNC:
-    *sp++ = (uint64_t)(uintptr_t)inst->funcs[pc->u64];
-    pc++;
+L_REF_FUNC: /* [dst][function] */
+    SLOT(0) = (uint64_t)(uintptr_t)inst->funcs[IMM(1)];
+    pc += 2;
     NEXT();
 
-    /* ---- numeric ---------------------------------------------------------------- */
+    /* ---- numeric: unary [dst][a], binary [dst][a][b], _K [dst][a][constant] ---- */
 #define UN(name, T, conv_in, conv_out, expr)                                                       \
     L_##name : {                                                                                   \
-        T a = conv_in(sp[-1]);                                                                     \
-        sp[-1] = conv_out(expr);                                                                   \
+        T a = conv_in(SLOT(1));                                                                    \
+        SLOT(0) = conv_out(expr);                                                                  \
+        pc += 2;                                                                                   \
         NEXT();                                                                                    \
     }
 #define BIN(name, T, conv_in, conv_out, expr)                                                      \
     L_##name : {                                                                                   \
-        T b = conv_in(sp[-1]);                                                                     \
-        T a = conv_in(sp[-2]);                                                                     \
-        sp--;                                                                                      \
-        sp[-1] = conv_out(expr);                                                                   \
+        T a = conv_in(SLOT(1)), b = conv_in(SLOT(2));                                              \
+        SLOT(0) = conv_out(expr);                                                                  \
+        pc += 3;                                                                                   \
         NEXT();                                                                                    \
     }
-#define U32(x)   ((uint32_t)(x))
-#define S32(x)   ((int32_t)(uint32_t)(x))
-#define U64(x)   ((uint64_t)(x))
-#define S64(x)   ((int64_t)(x))
+/* an integer operator, in both forms; check may trap before anything is written */
+#define IBIN(name, T, conv_in, conv_out, check, expr)                                              \
+    L_##name : {                                                                                   \
+        T a = conv_in(SLOT(1)), b = conv_in(SLOT(2));                                              \
+        check;                                                                                     \
+        SLOT(0) = conv_out(expr);                                                                  \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    L_##name##_K : {                                                                               \
+        T a = conv_in(SLOT(1)), b = conv_in(IMM(2));                                               \
+        check;                                                                                     \
+        SLOT(0) = conv_out(expr);                                                                  \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
 #define OUT32(x) ((uint64_t)(uint32_t)(x))
 #define OUT64(x) ((uint64_t)(x))
 #define OUTB(x)  ((uint64_t)((x) ? 1 : 0))
+#define NONE     (void)0
+#define DIVIDES(zero_trap)                                                                         \
+    if (b == 0)                                                                                    \
+        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);                                         \
+    zero_trap
+#define NO_OVERFLOW(min)                                                                           \
+    if (a == (min) && b == -1)                                                                     \
+    TRAP(SEAM_WASM_TRAP_INTEGER_OVERFLOW, NULL)
 
     UN(I32_EQZ, uint32_t, U32, OUTB, a == 0)
-    BIN(I32_EQ, uint32_t, U32, OUTB, a == b)
-    BIN(I32_NE, uint32_t, U32, OUTB, a != b)
-    BIN(I32_LT_S, int32_t, S32, OUTB, a < b)
-    BIN(I32_LT_U, uint32_t, U32, OUTB, a < b)
-    BIN(I32_GT_S, int32_t, S32, OUTB, a > b)
-    BIN(I32_GT_U, uint32_t, U32, OUTB, a > b)
-    BIN(I32_LE_S, int32_t, S32, OUTB, a <= b)
-    BIN(I32_LE_U, uint32_t, U32, OUTB, a <= b)
-    BIN(I32_GE_S, int32_t, S32, OUTB, a >= b)
-    BIN(I32_GE_U, uint32_t, U32, OUTB, a >= b)
+    IBIN(I32_EQ, uint32_t, U32, OUTB, NONE, a == b)
+    IBIN(I32_NE, uint32_t, U32, OUTB, NONE, a != b)
+    IBIN(I32_LT_S, int32_t, S32, OUTB, NONE, a < b)
+    IBIN(I32_LT_U, uint32_t, U32, OUTB, NONE, a < b)
+    IBIN(I32_GT_S, int32_t, S32, OUTB, NONE, a > b)
+    IBIN(I32_GT_U, uint32_t, U32, OUTB, NONE, a > b)
+    IBIN(I32_LE_S, int32_t, S32, OUTB, NONE, a <= b)
+    IBIN(I32_LE_U, uint32_t, U32, OUTB, NONE, a <= b)
+    IBIN(I32_GE_S, int32_t, S32, OUTB, NONE, a >= b)
+    IBIN(I32_GE_U, uint32_t, U32, OUTB, NONE, a >= b)
     UN(I64_EQZ, uint64_t, U64, OUTB, a == 0)
-    BIN(I64_EQ, uint64_t, U64, OUTB, a == b)
-    BIN(I64_NE, uint64_t, U64, OUTB, a != b)
-    BIN(I64_LT_S, int64_t, S64, OUTB, a < b)
-    BIN(I64_LT_U, uint64_t, U64, OUTB, a < b)
-    BIN(I64_GT_S, int64_t, S64, OUTB, a > b)
-    BIN(I64_GT_U, uint64_t, U64, OUTB, a > b)
-    BIN(I64_LE_S, int64_t, S64, OUTB, a <= b)
-    BIN(I64_LE_U, uint64_t, U64, OUTB, a <= b)
-    BIN(I64_GE_S, int64_t, S64, OUTB, a >= b)
-    BIN(I64_GE_U, uint64_t, U64, OUTB, a >= b)
+    IBIN(I64_EQ, uint64_t, U64, OUTB, NONE, a == b)
+    IBIN(I64_NE, uint64_t, U64, OUTB, NONE, a != b)
+    IBIN(I64_LT_S, int64_t, S64, OUTB, NONE, a < b)
+    IBIN(I64_LT_U, uint64_t, U64, OUTB, NONE, a < b)
+    IBIN(I64_GT_S, int64_t, S64, OUTB, NONE, a > b)
+    IBIN(I64_GT_U, uint64_t, U64, OUTB, NONE, a > b)
+    IBIN(I64_LE_S, int64_t, S64, OUTB, NONE, a <= b)
+    IBIN(I64_LE_U, uint64_t, U64, OUTB, NONE, a <= b)
+    IBIN(I64_GE_S, int64_t, S64, OUTB, NONE, a >= b)
+    IBIN(I64_GE_U, uint64_t, U64, OUTB, NONE, a >= b)
     BIN(F32_EQ, float, f32_of, OUTB, a == b)
     BIN(F32_NE, float, f32_of, OUTB, a != b)
     BIN(F32_LT, float, f32_of, OUTB, a < b)
@@ -722,100 +838,40 @@ L_REF_FUNC:
     UN(I32_CLZ, uint32_t, U32, OUT32, a ? __builtin_clz(a) : 32)
     UN(I32_CTZ, uint32_t, U32, OUT32, a ? __builtin_ctz(a) : 32)
     UN(I32_POPCNT, uint32_t, U32, OUT32, __builtin_popcount(a))
-    BIN(I32_ADD, uint32_t, U32, OUT32, a + b)
-    BIN(I32_SUB, uint32_t, U32, OUT32, a - b)
-    BIN(I32_MUL, uint32_t, U32, OUT32, a * b)
-L_I32_DIV_S : {
-    int32_t b = S32(sp[-1]), a = S32(sp[-2]);
-    if (b == 0)
-        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
-    if (a == INT32_MIN && b == -1)
-        TRAP(SEAM_WASM_TRAP_INTEGER_OVERFLOW, NULL);
-    sp--;
-    sp[-1] = OUT32(a / b);
-    NEXT();
-}
-L_I32_DIV_U : {
-    uint32_t b = U32(sp[-1]), a = U32(sp[-2]);
-    if (b == 0)
-        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
-    sp--;
-    sp[-1] = OUT32(a / b);
-    NEXT();
-}
-L_I32_REM_S : {
-    int32_t b = S32(sp[-1]), a = S32(sp[-2]);
-    if (b == 0)
-        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
-    sp--;
-    sp[-1] = OUT32(b == -1 ? 0 : a % b);
-    NEXT();
-}
-L_I32_REM_U : {
-    uint32_t b = U32(sp[-1]), a = U32(sp[-2]);
-    if (b == 0)
-        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
-    sp--;
-    sp[-1] = OUT32(a % b);
-    NEXT();
-}
-    BIN(I32_AND, uint32_t, U32, OUT32, a & b)
-    BIN(I32_OR, uint32_t, U32, OUT32, a | b)
-    BIN(I32_XOR, uint32_t, U32, OUT32, a ^ b)
-    BIN(I32_SHL, uint32_t, U32, OUT32, a << (b & 31))
-    BIN(I32_SHR_S, uint32_t, U32, OUT32, (uint32_t)((int32_t)a >> (b & 31)))
-    BIN(I32_SHR_U, uint32_t, U32, OUT32, a >> (b & 31))
-    BIN(I32_ROTL, uint32_t, U32, OUT32, (a << (b & 31)) | (a >> ((32 - (b & 31)) & 31)))
-    BIN(I32_ROTR, uint32_t, U32, OUT32, (a >> (b & 31)) | (a << ((32 - (b & 31)) & 31)))
+    IBIN(I32_ADD, uint32_t, U32, OUT32, NONE, a + b)
+    IBIN(I32_SUB, uint32_t, U32, OUT32, NONE, a - b)
+    IBIN(I32_MUL, uint32_t, U32, OUT32, NONE, a * b)
+    IBIN(I32_DIV_S, int32_t, S32, OUT32, DIVIDES(NO_OVERFLOW(INT32_MIN)), a / b)
+    IBIN(I32_DIV_U, uint32_t, U32, OUT32, DIVIDES(NONE), a / b)
+    IBIN(I32_REM_S, int32_t, S32, OUT32, DIVIDES(NONE), b == -1 ? 0 : a % b)
+    IBIN(I32_REM_U, uint32_t, U32, OUT32, DIVIDES(NONE), a % b)
+    IBIN(I32_AND, uint32_t, U32, OUT32, NONE, a & b)
+    IBIN(I32_OR, uint32_t, U32, OUT32, NONE, a | b)
+    IBIN(I32_XOR, uint32_t, U32, OUT32, NONE, a ^ b)
+    IBIN(I32_SHL, uint32_t, U32, OUT32, NONE, a << (b & 31))
+    IBIN(I32_SHR_S, uint32_t, U32, OUT32, NONE, (uint32_t)((int32_t)a >> (b & 31)))
+    IBIN(I32_SHR_U, uint32_t, U32, OUT32, NONE, a >> (b & 31))
+    IBIN(I32_ROTL, uint32_t, U32, OUT32, NONE, (a << (b & 31)) | (a >> ((32 - (b & 31)) & 31)))
+    IBIN(I32_ROTR, uint32_t, U32, OUT32, NONE, (a >> (b & 31)) | (a << ((32 - (b & 31)) & 31)))
 
     UN(I64_CLZ, uint64_t, U64, OUT64, a ? (uint64_t)__builtin_clzll(a) : 64)
     UN(I64_CTZ, uint64_t, U64, OUT64, a ? (uint64_t)__builtin_ctzll(a) : 64)
     UN(I64_POPCNT, uint64_t, U64, OUT64, (uint64_t)__builtin_popcountll(a))
-    BIN(I64_ADD, uint64_t, U64, OUT64, a + b)
-    BIN(I64_SUB, uint64_t, U64, OUT64, a - b)
-    BIN(I64_MUL, uint64_t, U64, OUT64, a * b)
-L_I64_DIV_S : {
-    int64_t b = S64(sp[-1]), a = S64(sp[-2]);
-    if (b == 0)
-        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
-    if (a == INT64_MIN && b == -1)
-        TRAP(SEAM_WASM_TRAP_INTEGER_OVERFLOW, NULL);
-    sp--;
-    sp[-1] = OUT64(a / b);
-    NEXT();
-}
-L_I64_DIV_U : {
-    uint64_t b = sp[-1], a = sp[-2];
-    if (b == 0)
-        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
-    sp--;
-    sp[-1] = a / b;
-    NEXT();
-}
-L_I64_REM_S : {
-    int64_t b = S64(sp[-1]), a = S64(sp[-2]);
-    if (b == 0)
-        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
-    sp--;
-    sp[-1] = OUT64(b == -1 ? 0 : a % b);
-    NEXT();
-}
-L_I64_REM_U : {
-    uint64_t b = sp[-1], a = sp[-2];
-    if (b == 0)
-        TRAP(SEAM_WASM_TRAP_INTEGER_DIVIDE_BY_ZERO, NULL);
-    sp--;
-    sp[-1] = a % b;
-    NEXT();
-}
-    BIN(I64_AND, uint64_t, U64, OUT64, a & b)
-    BIN(I64_OR, uint64_t, U64, OUT64, a | b)
-    BIN(I64_XOR, uint64_t, U64, OUT64, a ^ b)
-    BIN(I64_SHL, uint64_t, U64, OUT64, a << (b & 63))
-    BIN(I64_SHR_S, uint64_t, U64, OUT64, (uint64_t)((int64_t)a >> (b & 63)))
-    BIN(I64_SHR_U, uint64_t, U64, OUT64, a >> (b & 63))
-    BIN(I64_ROTL, uint64_t, U64, OUT64, (a << (b & 63)) | (a >> ((64 - (b & 63)) & 63)))
-    BIN(I64_ROTR, uint64_t, U64, OUT64, (a >> (b & 63)) | (a << ((64 - (b & 63)) & 63)))
+    IBIN(I64_ADD, uint64_t, U64, OUT64, NONE, a + b)
+    IBIN(I64_SUB, uint64_t, U64, OUT64, NONE, a - b)
+    IBIN(I64_MUL, uint64_t, U64, OUT64, NONE, a * b)
+    IBIN(I64_DIV_S, int64_t, S64, OUT64, DIVIDES(NO_OVERFLOW(INT64_MIN)), a / b)
+    IBIN(I64_DIV_U, uint64_t, U64, OUT64, DIVIDES(NONE), a / b)
+    IBIN(I64_REM_S, int64_t, S64, OUT64, DIVIDES(NONE), b == -1 ? 0 : a % b)
+    IBIN(I64_REM_U, uint64_t, U64, OUT64, DIVIDES(NONE), a % b)
+    IBIN(I64_AND, uint64_t, U64, OUT64, NONE, a & b)
+    IBIN(I64_OR, uint64_t, U64, OUT64, NONE, a | b)
+    IBIN(I64_XOR, uint64_t, U64, OUT64, NONE, a ^ b)
+    IBIN(I64_SHL, uint64_t, U64, OUT64, NONE, a << (b & 63))
+    IBIN(I64_SHR_S, uint64_t, U64, OUT64, NONE, (uint64_t)((int64_t)a >> (b & 63)))
+    IBIN(I64_SHR_U, uint64_t, U64, OUT64, NONE, a >> (b & 63))
+    IBIN(I64_ROTL, uint64_t, U64, OUT64, NONE, (a << (b & 63)) | (a >> ((64 - (b & 63)) & 63)))
+    IBIN(I64_ROTR, uint64_t, U64, OUT64, NONE, (a >> (b & 63)) | (a << ((64 - (b & 63)) & 63)))
 
     UN(F32_ABS, uint32_t, U32, OUT32, a & 0x7fffffffu)
     UN(F32_NEG, uint32_t, U32, OUT32, a ^ 0x80000000u)
@@ -851,12 +907,13 @@ L_I64_REM_U : {
     UN(I32_WRAP_I64, uint64_t, U64, OUT32, (uint32_t)a)
 #define TRUNC(name, T, conv_in, lo_ok, hi_ok, ctype, conv_out)                                     \
     L_##name : {                                                                                   \
-        T a = conv_in(sp[-1]);                                                                     \
+        T a = conv_in(SLOT(1));                                                                    \
         if (a != a)                                                                                \
             TRAP(SEAM_WASM_TRAP_INVALID_CONVERSION, NULL);                                         \
         if (!(lo_ok && hi_ok))                                                                     \
             TRAP(SEAM_WASM_TRAP_INTEGER_OVERFLOW, NULL);                                           \
-        sp[-1] = conv_out((ctype)a);                                                               \
+        SLOT(0) = conv_out((ctype)a);                                                              \
+        pc += 2;                                                                                   \
         NEXT();                                                                                    \
     }
     TRUNC(I32_TRUNC_F32_S, float, f32_of, a >= -2147483648.0f, a < 2147483648.0f, int32_t, OUT32)
@@ -882,11 +939,11 @@ L_I64_REM_U : {
     UN(F64_CONVERT_I64_S, int64_t, S64, of_f64, (double)a)
     UN(F64_CONVERT_I64_U, uint64_t, U64, of_f64, (double)a)
     UN(F64_PROMOTE_F32, float, f32_of, of_f64, (double)a)
-L_I32_REINTERPRET_F32:
-L_I64_REINTERPRET_F64:
-L_F32_REINTERPRET_I32:
-L_F64_REINTERPRET_I64:
-    NEXT();
+    /* reinterpretations are never emitted (the bits stay where they are) */
+    UN(I32_REINTERPRET_F32, uint64_t, U64, OUT64, a)
+    UN(I64_REINTERPRET_F64, uint64_t, U64, OUT64, a)
+    UN(F32_REINTERPRET_I32, uint64_t, U64, OUT64, a)
+    UN(F64_REINTERPRET_I64, uint64_t, U64, OUT64, a)
     UN(I32_EXTEND8_S, uint32_t, U32, OUT32, (uint32_t)(int32_t)(int8_t)a)
     UN(I32_EXTEND16_S, uint32_t, U32, OUT32, (uint32_t)(int32_t)(int16_t)a)
     UN(I64_EXTEND8_S, uint64_t, U64, OUT64, (uint64_t)(int64_t)(int8_t)a)
@@ -895,7 +952,7 @@ L_F64_REINTERPRET_I64:
 
 #define SAT(name, T, conv_in, lo, hi, min, max, ctype, conv_out)                                   \
     L_##name : {                                                                                   \
-        T a = conv_in(sp[-1]);                                                                     \
+        T a = conv_in(SLOT(1));                                                                    \
         ctype r;                                                                                   \
         if (a != a)                                                                                \
             r = 0;                                                                                 \
@@ -905,7 +962,8 @@ L_F64_REINTERPRET_I64:
             r = max;                                                                               \
         else                                                                                       \
             r = (ctype)a;                                                                          \
-        sp[-1] = conv_out(r);                                                                      \
+        SLOT(0) = conv_out(r);                                                                     \
+        pc += 2;                                                                                   \
         NEXT();                                                                                    \
     }
     SAT(I32_TRUNC_SAT_F32_S, float, f32_of, a >= -2147483648.0f, a < 2147483648.0f, INT32_MIN,
@@ -927,7 +985,7 @@ L_F64_REINTERPRET_I64:
 #undef SAT
 
 finished:
-    memcpy(slots, fp, (size_t)(sp - fp) * 8);
+    memcpy(slots, fp, (size_t)func->type->nresults * 8);
     s->fuel_left = fuel < 0 ? 0 : fuel_base - (uint64_t)(fuel_start - fuel);
     s->depth = base_depth;
     s->stack_top = base_top;

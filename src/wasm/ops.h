@@ -1,37 +1,182 @@
 /*
  * Internal operations of the threaded code, as an X-macro list.
- * The numeric block follows the binary opcodes 0x45..0xC4 in order and the
- * saturating block follows 0xFC 0..7, so translation maps them by offset.
- * The fused forms _L (right operand is a local) and _K (right operand is a
- * constant) follow the order of fusable_binops in code.c, and so do the
- * compare-and-branch forms BR_IF_*_L and BR_IF_*_K (from its EQ entry on).
- * Keep both orders when editing.
+ *
+ * Every op names its operands as frame slots (fp[i]: locals first, then the
+ * operand stack at its static heights) or as constants; docs/wasm.md gives
+ * each op's cells. The translator maps a binary opcode to its op by offset
+ * inside the blocks below, so each block keeps the order its comment names:
+ * the numeric block follows the binary opcodes 0x45..0xC4, the saturating
+ * block 0xFC 0..7, the _K blocks their opcode ranges, and the branch blocks
+ * the order of the compares (eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u;
+ * floats eq ne lt gt le ge), and the charged branches the plain ones. emit.c
+ * checks the offsets it relies on with static assertions.
  */
 #ifndef SEAM_WASM_OPS_H
 #define SEAM_WASM_OPS_H
 
 #define WASM_OPS(X)                                                                                \
+    /* control */                                                                                  \
     X(UNREACHABLE)                                                                                 \
     X(CHARGE)                                                                                      \
+    /* branches: jumps, then compare and branch in the compares' order */                          \
     X(JMP)                                                                                         \
     X(BR_MOVE)                                                                                     \
     X(BR_IF)                                                                                       \
-    X(BR_IF_MOVE)                                                                                  \
     X(BR_UNLESS)                                                                                   \
+    X(BR_IF64)                                                                                     \
+    X(BR_UNLESS64)                                                                                 \
+    X(BR_IF_MOVE)                                                                                  \
     X(BR_TABLE)                                                                                    \
+    X(BR_IF_I32_EQ)                                                                                \
+    X(BR_IF_I32_NE)                                                                                \
+    X(BR_IF_I32_LT_S)                                                                              \
+    X(BR_IF_I32_LT_U)                                                                              \
+    X(BR_IF_I32_GT_S)                                                                              \
+    X(BR_IF_I32_GT_U)                                                                              \
+    X(BR_IF_I32_LE_S)                                                                              \
+    X(BR_IF_I32_LE_U)                                                                              \
+    X(BR_IF_I32_GE_S)                                                                              \
+    X(BR_IF_I32_GE_U)                                                                              \
+    X(BR_IF_I32_EQ_K)                                                                              \
+    X(BR_IF_I32_NE_K)                                                                              \
+    X(BR_IF_I32_LT_S_K)                                                                            \
+    X(BR_IF_I32_LT_U_K)                                                                            \
+    X(BR_IF_I32_GT_S_K)                                                                            \
+    X(BR_IF_I32_GT_U_K)                                                                            \
+    X(BR_IF_I32_LE_S_K)                                                                            \
+    X(BR_IF_I32_LE_U_K)                                                                            \
+    X(BR_IF_I32_GE_S_K)                                                                            \
+    X(BR_IF_I32_GE_U_K)                                                                            \
+    X(BR_IF_I64_EQ)                                                                                \
+    X(BR_IF_I64_NE)                                                                                \
+    X(BR_IF_I64_LT_S)                                                                              \
+    X(BR_IF_I64_LT_U)                                                                              \
+    X(BR_IF_I64_GT_S)                                                                              \
+    X(BR_IF_I64_GT_U)                                                                              \
+    X(BR_IF_I64_LE_S)                                                                              \
+    X(BR_IF_I64_LE_U)                                                                              \
+    X(BR_IF_I64_GE_S)                                                                              \
+    X(BR_IF_I64_GE_U)                                                                              \
+    X(BR_IF_I64_EQ_K)                                                                              \
+    X(BR_IF_I64_NE_K)                                                                              \
+    X(BR_IF_I64_LT_S_K)                                                                            \
+    X(BR_IF_I64_LT_U_K)                                                                            \
+    X(BR_IF_I64_GT_S_K)                                                                            \
+    X(BR_IF_I64_GT_U_K)                                                                            \
+    X(BR_IF_I64_LE_S_K)                                                                            \
+    X(BR_IF_I64_LE_U_K)                                                                            \
+    X(BR_IF_I64_GE_S_K)                                                                            \
+    X(BR_IF_I64_GE_U_K)                                                                            \
+    X(BR_IF_F32_EQ)                                                                                \
+    X(BR_IF_F32_NE)                                                                                \
+    X(BR_IF_F32_LT)                                                                                \
+    X(BR_IF_F32_GT)                                                                                \
+    X(BR_IF_F32_LE)                                                                                \
+    X(BR_IF_F32_GE)                                                                                \
+    X(BR_IF_F64_EQ)                                                                                \
+    X(BR_IF_F64_NE)                                                                                \
+    X(BR_IF_F64_LT)                                                                                \
+    X(BR_IF_F64_GT)                                                                                \
+    X(BR_IF_F64_LE)                                                                                \
+    X(BR_IF_F64_GE)                                                                                \
+    X(BR_UNLESS_F32_EQ)                                                                            \
+    X(BR_UNLESS_F32_NE)                                                                            \
+    X(BR_UNLESS_F32_LT)                                                                            \
+    X(BR_UNLESS_F32_GT)                                                                            \
+    X(BR_UNLESS_F32_LE)                                                                            \
+    X(BR_UNLESS_F32_GE)                                                                            \
+    X(BR_UNLESS_F64_EQ)                                                                            \
+    X(BR_UNLESS_F64_NE)                                                                            \
+    X(BR_UNLESS_F64_LT)                                                                            \
+    X(BR_UNLESS_F64_GT)                                                                            \
+    X(BR_UNLESS_F64_LE)                                                                            \
+    X(BR_UNLESS_F64_GE)                                                                            \
+    /* the same branches, _C: they also pay the fuel of the region they land in */                 \
+    X(JMP_C)                                                                                       \
+    X(BR_MOVE_C)                                                                                   \
+    X(BR_IF_C)                                                                                     \
+    X(BR_UNLESS_C)                                                                                 \
+    X(BR_IF64_C)                                                                                   \
+    X(BR_UNLESS64_C)                                                                               \
+    X(BR_IF_MOVE_C)                                                                                \
+    X(BR_TABLE_C)                                                                                  \
+    X(BR_IF_I32_EQ_C)                                                                              \
+    X(BR_IF_I32_NE_C)                                                                              \
+    X(BR_IF_I32_LT_S_C)                                                                            \
+    X(BR_IF_I32_LT_U_C)                                                                            \
+    X(BR_IF_I32_GT_S_C)                                                                            \
+    X(BR_IF_I32_GT_U_C)                                                                            \
+    X(BR_IF_I32_LE_S_C)                                                                            \
+    X(BR_IF_I32_LE_U_C)                                                                            \
+    X(BR_IF_I32_GE_S_C)                                                                            \
+    X(BR_IF_I32_GE_U_C)                                                                            \
+    X(BR_IF_I32_EQ_K_C)                                                                            \
+    X(BR_IF_I32_NE_K_C)                                                                            \
+    X(BR_IF_I32_LT_S_K_C)                                                                          \
+    X(BR_IF_I32_LT_U_K_C)                                                                          \
+    X(BR_IF_I32_GT_S_K_C)                                                                          \
+    X(BR_IF_I32_GT_U_K_C)                                                                          \
+    X(BR_IF_I32_LE_S_K_C)                                                                          \
+    X(BR_IF_I32_LE_U_K_C)                                                                          \
+    X(BR_IF_I32_GE_S_K_C)                                                                          \
+    X(BR_IF_I32_GE_U_K_C)                                                                          \
+    X(BR_IF_I64_EQ_C)                                                                              \
+    X(BR_IF_I64_NE_C)                                                                              \
+    X(BR_IF_I64_LT_S_C)                                                                            \
+    X(BR_IF_I64_LT_U_C)                                                                            \
+    X(BR_IF_I64_GT_S_C)                                                                            \
+    X(BR_IF_I64_GT_U_C)                                                                            \
+    X(BR_IF_I64_LE_S_C)                                                                            \
+    X(BR_IF_I64_LE_U_C)                                                                            \
+    X(BR_IF_I64_GE_S_C)                                                                            \
+    X(BR_IF_I64_GE_U_C)                                                                            \
+    X(BR_IF_I64_EQ_K_C)                                                                            \
+    X(BR_IF_I64_NE_K_C)                                                                            \
+    X(BR_IF_I64_LT_S_K_C)                                                                          \
+    X(BR_IF_I64_LT_U_K_C)                                                                          \
+    X(BR_IF_I64_GT_S_K_C)                                                                          \
+    X(BR_IF_I64_GT_U_K_C)                                                                          \
+    X(BR_IF_I64_LE_S_K_C)                                                                          \
+    X(BR_IF_I64_LE_U_K_C)                                                                          \
+    X(BR_IF_I64_GE_S_K_C)                                                                          \
+    X(BR_IF_I64_GE_U_K_C)                                                                          \
+    X(BR_IF_F32_EQ_C)                                                                              \
+    X(BR_IF_F32_NE_C)                                                                              \
+    X(BR_IF_F32_LT_C)                                                                              \
+    X(BR_IF_F32_GT_C)                                                                              \
+    X(BR_IF_F32_LE_C)                                                                              \
+    X(BR_IF_F32_GE_C)                                                                              \
+    X(BR_IF_F64_EQ_C)                                                                              \
+    X(BR_IF_F64_NE_C)                                                                              \
+    X(BR_IF_F64_LT_C)                                                                              \
+    X(BR_IF_F64_GT_C)                                                                              \
+    X(BR_IF_F64_LE_C)                                                                              \
+    X(BR_IF_F64_GE_C)                                                                              \
+    X(BR_UNLESS_F32_EQ_C)                                                                          \
+    X(BR_UNLESS_F32_NE_C)                                                                          \
+    X(BR_UNLESS_F32_LT_C)                                                                          \
+    X(BR_UNLESS_F32_GT_C)                                                                          \
+    X(BR_UNLESS_F32_LE_C)                                                                          \
+    X(BR_UNLESS_F32_GE_C)                                                                          \
+    X(BR_UNLESS_F64_EQ_C)                                                                          \
+    X(BR_UNLESS_F64_NE_C)                                                                          \
+    X(BR_UNLESS_F64_LT_C)                                                                          \
+    X(BR_UNLESS_F64_GT_C)                                                                          \
+    X(BR_UNLESS_F64_LE_C)                                                                          \
+    X(BR_UNLESS_F64_GE_C)                                                                          \
+    /* calls, variables, memory, tables */                                                         \
     X(RETURN)                                                                                      \
+    X(RETURN0)                                                                                     \
+    X(RETURN1)                                                                                     \
     X(CALL)                                                                                        \
     X(CALL_INDIRECT)                                                                               \
-    X(DROP)                                                                                        \
     X(SELECT)                                                                                      \
-    X(LOCAL_GET)                                                                                   \
-    X(LOCAL_SET)                                                                                   \
-    X(LOCAL_TEE)                                                                                   \
+    X(MOVE)                                                                                        \
+    X(SET_K)                                                                                       \
     X(GLOBAL_GET)                                                                                  \
     X(GLOBAL_SET)                                                                                  \
     X(TABLE_GET)                                                                                   \
     X(TABLE_SET)                                                                                   \
-    X(CONST)                                                                                       \
     X(LOAD32)                                                                                      \
     X(LOAD64)                                                                                      \
     X(I32_LOAD8_S)                                                                                 \
@@ -62,74 +207,7 @@
     X(TABLE_FILL)                                                                                  \
     X(REF_IS_NULL)                                                                                 \
     X(REF_FUNC)                                                                                    \
-    X(LOCAL_GET2)                                                                                  \
-    X(LOAD32_L)                                                                                    \
-    X(LOAD64_L)                                                                                    \
-    X(I32_LOAD8_U_L)                                                                               \
-    X(STORE8_LL)                                                                                   \
-    X(STORE32_LL)                                                                                  \
-    X(STORE64_LL)                                                                                  \
-    X(I32_ADD_L)                                                                                   \
-    X(I32_SUB_L)                                                                                   \
-    X(I32_MUL_L)                                                                                   \
-    X(I32_AND_L)                                                                                   \
-    X(I32_OR_L)                                                                                    \
-    X(I32_XOR_L)                                                                                   \
-    X(I32_SHL_L)                                                                                   \
-    X(I32_SHR_S_L)                                                                                 \
-    X(I32_SHR_U_L)                                                                                 \
-    X(I32_EQ_L)                                                                                    \
-    X(I32_NE_L)                                                                                    \
-    X(I32_LT_S_L)                                                                                  \
-    X(I32_LT_U_L)                                                                                  \
-    X(I32_GT_S_L)                                                                                  \
-    X(I32_GT_U_L)                                                                                  \
-    X(I32_LE_S_L)                                                                                  \
-    X(I32_LE_U_L)                                                                                  \
-    X(I32_GE_S_L)                                                                                  \
-    X(I32_GE_U_L)                                                                                  \
-    X(I32_ADD_K)                                                                                   \
-    X(I32_SUB_K)                                                                                   \
-    X(I32_MUL_K)                                                                                   \
-    X(I32_AND_K)                                                                                   \
-    X(I32_OR_K)                                                                                    \
-    X(I32_XOR_K)                                                                                   \
-    X(I32_SHL_K)                                                                                   \
-    X(I32_SHR_S_K)                                                                                 \
-    X(I32_SHR_U_K)                                                                                 \
-    X(I32_EQ_K)                                                                                    \
-    X(I32_NE_K)                                                                                    \
-    X(I32_LT_S_K)                                                                                  \
-    X(I32_LT_U_K)                                                                                  \
-    X(I32_GT_S_K)                                                                                  \
-    X(I32_GT_U_K)                                                                                  \
-    X(I32_LE_S_K)                                                                                  \
-    X(I32_LE_U_K)                                                                                  \
-    X(I32_GE_S_K)                                                                                  \
-    X(I32_GE_U_K)                                                                                  \
-    X(I32_ADD_LL)                                                                                  \
-    X(LOCAL_ADD_K)                                                                                 \
-    X(LOCAL_SET_K)                                                                                 \
-    X(BR_IF_EQ_L)                                                                                  \
-    X(BR_IF_NE_L)                                                                                  \
-    X(BR_IF_LT_S_L)                                                                                \
-    X(BR_IF_LT_U_L)                                                                                \
-    X(BR_IF_GT_S_L)                                                                                \
-    X(BR_IF_GT_U_L)                                                                                \
-    X(BR_IF_LE_S_L)                                                                                \
-    X(BR_IF_LE_U_L)                                                                                \
-    X(BR_IF_GE_S_L)                                                                                \
-    X(BR_IF_GE_U_L)                                                                                \
-    X(BR_IF_EQ_K)                                                                                  \
-    X(BR_IF_NE_K)                                                                                  \
-    X(BR_IF_LT_S_K)                                                                                \
-    X(BR_IF_LT_U_K)                                                                                \
-    X(BR_IF_GT_S_K)                                                                                \
-    X(BR_IF_GT_U_K)                                                                                \
-    X(BR_IF_LE_S_K)                                                                                \
-    X(BR_IF_LE_U_K)                                                                                \
-    X(BR_IF_GE_S_K)                                                                                \
-    X(BR_IF_GE_U_K)                                                                                \
+    /* numeric, slot operands: binary opcodes 0x45..0xC4 in order */                               \
     X(I32_EQZ)                                                                                     \
     X(I32_EQ)                                                                                      \
     X(I32_NE)                                                                                      \
@@ -258,6 +336,7 @@
     X(I64_EXTEND8_S)                                                                               \
     X(I64_EXTEND16_S)                                                                              \
     X(I64_EXTEND32_S)                                                                              \
+    /* saturating truncations: 0xFC 0..7 in order */                                               \
     X(I32_TRUNC_SAT_F32_S)                                                                         \
     X(I32_TRUNC_SAT_F32_U)                                                                         \
     X(I32_TRUNC_SAT_F64_S)                                                                         \
@@ -265,7 +344,107 @@
     X(I64_TRUNC_SAT_F32_S)                                                                         \
     X(I64_TRUNC_SAT_F32_U)                                                                         \
     X(I64_TRUNC_SAT_F64_S)                                                                         \
-    X(I64_TRUNC_SAT_F64_U)
+    X(I64_TRUNC_SAT_F64_U)                                                                         \
+    /* i32 compares with a constant right operand: 0x46..0x4F in order */                          \
+    X(I32_EQ_K)                                                                                    \
+    X(I32_NE_K)                                                                                    \
+    X(I32_LT_S_K)                                                                                  \
+    X(I32_LT_U_K)                                                                                  \
+    X(I32_GT_S_K)                                                                                  \
+    X(I32_GT_U_K)                                                                                  \
+    X(I32_LE_S_K)                                                                                  \
+    X(I32_LE_U_K)                                                                                  \
+    X(I32_GE_S_K)                                                                                  \
+    X(I32_GE_U_K)                                                                                  \
+    /* i64 compares with a constant right operand: 0x51..0x5A in order */                          \
+    X(I64_EQ_K)                                                                                    \
+    X(I64_NE_K)                                                                                    \
+    X(I64_LT_S_K)                                                                                  \
+    X(I64_LT_U_K)                                                                                  \
+    X(I64_GT_S_K)                                                                                  \
+    X(I64_GT_U_K)                                                                                  \
+    X(I64_LE_S_K)                                                                                  \
+    X(I64_LE_U_K)                                                                                  \
+    X(I64_GE_S_K)                                                                                  \
+    X(I64_GE_U_K)                                                                                  \
+    /* i32 arithmetic with a constant right operand: 0x6A..0x78 in order */                        \
+    X(I32_ADD_K)                                                                                   \
+    X(I32_SUB_K)                                                                                   \
+    X(I32_MUL_K)                                                                                   \
+    X(I32_DIV_S_K)                                                                                 \
+    X(I32_DIV_U_K)                                                                                 \
+    X(I32_REM_S_K)                                                                                 \
+    X(I32_REM_U_K)                                                                                 \
+    X(I32_AND_K)                                                                                   \
+    X(I32_OR_K)                                                                                    \
+    X(I32_XOR_K)                                                                                   \
+    X(I32_SHL_K)                                                                                   \
+    X(I32_SHR_S_K)                                                                                 \
+    X(I32_SHR_U_K)                                                                                 \
+    X(I32_ROTL_K)                                                                                  \
+    X(I32_ROTR_K)                                                                                  \
+    /* i64 arithmetic with a constant right operand: 0x7C..0x8A in order */                        \
+    X(I64_ADD_K)                                                                                   \
+    X(I64_SUB_K)                                                                                   \
+    X(I64_MUL_K)                                                                                   \
+    X(I64_DIV_S_K)                                                                                 \
+    X(I64_DIV_U_K)                                                                                 \
+    X(I64_REM_S_K)                                                                                 \
+    X(I64_REM_U_K)                                                                                 \
+    X(I64_AND_K)                                                                                   \
+    X(I64_OR_K)                                                                                    \
+    X(I64_XOR_K)                                                                                   \
+    X(I64_SHL_K)                                                                                   \
+    X(I64_SHR_S_K)                                                                                 \
+    X(I64_SHR_U_K)                                                                                 \
+    X(I64_ROTL_K)                                                                                  \
+    X(I64_ROTR_K)                                                                                  \
+    /* superinstructions: an op whose result feeds the next one, folded into one op */             \
+    X(I32_MUL_ADD)                                                                                 \
+    X(I32_MUL_ADD_K)                                                                               \
+    X(I32_MUL_K_ADD)                                                                               \
+    X(I32_MUL_K_ADD_K)                                                                             \
+    X(I32_ADD_ADD)                                                                                 \
+    X(I32_ADD_ADD_K)                                                                               \
+    X(I32_SHL_K_ADD)                                                                               \
+    X(I32_SHL_K_ADD_K)                                                                             \
+    X(I32_SHR_U_K_AND_K)                                                                           \
+    X(I32_SHR_U_K_XOR)                                                                             \
+    X(I32_SHL_K_XOR)                                                                               \
+    X(I32_XOR_XOR)                                                                                 \
+    X(I32_XOR_SHL_K)                                                                               \
+    X(I32_SHL_K_SHR_S_K)                                                                           \
+    /* loads whose address is an i32.add with a constant (_AK) or of two values (_AA) */           \
+    X(LOAD32_AK)                                                                                   \
+    X(LOAD64_AK)                                                                                   \
+    X(I32_LOAD8_S_AK)                                                                              \
+    X(I32_LOAD8_U_AK)                                                                              \
+    X(I32_LOAD16_S_AK)                                                                             \
+    X(I32_LOAD16_U_AK)                                                                             \
+    X(LOAD32_AA)                                                                                   \
+    X(LOAD64_AA)                                                                                   \
+    X(I32_LOAD8_S_AA)                                                                              \
+    X(I32_LOAD8_U_AA)                                                                              \
+    X(I32_LOAD16_S_AA)                                                                             \
+    X(I32_LOAD16_U_AA)                                                                             \
+    /* stores of a constant: [address][bits][offset], in STORE8..STORE64's order */                \
+    X(STORE8_K)                                                                                    \
+    X(STORE16_K)                                                                                   \
+    X(STORE32_K)                                                                                   \
+    X(STORE64_K)                                                                                   \
+    /* two moves in one: [dst][src or bits][dst][src or bits] */                                   \
+    X(MOVE_MOVE)                                                                                   \
+    X(MOVE_SET_K)                                                                                  \
+    X(SET_K_MOVE)                                                                                  \
+    X(SET_K_SET_K)                                                                                 \
+    /* an op then the CHARGE of the region it falls into: its cells, then the count */             \
+    X(MOVE_C)                                                                                      \
+    X(SET_K_C)                                                                                     \
+    X(MOVE_MOVE_C)                                                                                 \
+    X(MOVE_SET_K_C)                                                                                \
+    X(SET_K_MOVE_C)                                                                                \
+    X(SET_K_SET_K_C)                                                                               \
+    X(STORE32_C)
 
 enum {
 #define WASM_OP_ENUM(name) OP_##name,
