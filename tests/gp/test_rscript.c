@@ -3,7 +3,7 @@
  * the gp layer: command and response scripts written and read back, the
  * definite AA/AB forms, unknown tags skipped, and every malformed shape the
  * reader must refuse (truncated lengths, lengths past the end, no 00 00,
- * bytes after it, another template) without reading past the input (X5: the
+ * bytes after it, another template) without reading past the input (the
  * server and the terminal read these from the network).
  */
 #include <setjmp.h>
