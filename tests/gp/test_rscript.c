@@ -29,7 +29,8 @@ static seam_err open_exact(uint8_t tmpl, const uint8_t *data, size_t n) {
     uint8_t *copy = malloc(n ? n : 1);
     seam_gp_rscript_reader r;
     assert_non_null(copy);
-    memcpy(copy, data, n);
+    if (n)
+        memcpy(copy, data, n);
     memset(&r, 0x5A, sizeof r);
     seam_gp_rscript_reader before = r;
     seam_err err = seam_gp_rscript_open(&r, tmpl, copy, n);
