@@ -3,7 +3,7 @@
  * card from outside (the `seam gp` command, `seam card script`, the tests,
  * the benchmarks, later the server and the terminal agent). See docs/gp.md.
  *
- * Three parts:
+ * Its parts:
  *   - the link: the small interface through which a host reaches a card
  *     (power on, reset, power off, transmit). The link layer implements it
  *     for a card image in this process and for a PC/SC reader (seam/link.h);
@@ -15,6 +15,10 @@
  *     01, 03, 11, 13 or 33 (the crypto layer's seam_crypto_scp03_host does the
  *     cryptography), GP command chaining, response chaining (61xx + GET
  *     RESPONSE) and the GlobalPlatform operations built on them.
+ *   - remote scripts: the expanded remote command format (seam_gp_rscript),
+ *     plans (the plain commands of one operation, which the live operations
+ *     send too) and remote SCP03 sessions (seam_gp_remote) that wrap plans
+ *     into scripts for a card reached only through a terminal.
  *
  * Status words are data: an operation the card refuses returns SEAM_OK with
  * the refusing status word in *sw (and stops at the first refusal); seam_err

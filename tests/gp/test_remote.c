@@ -468,6 +468,53 @@ static void remote_config_is_checked(void **state) {
     assert_null(r);
 }
 
+/* A plan builder that fails leaves the plan as it was. */
+static void plan_builders_leave_the_plan_unchanged_on_error(void **state) {
+    (void)state;
+    seam_gp_plan plan;
+    seam_gp_package_install in;
+    seam_gp_aid inst;
+    static uint8_t big_dgi[5 + 300];
+    size_t len = 0;
+    seam_gp_plan_init(&plan);
+    assert_int_equal(seam_gp_plan_delete(&plan, purse_app, sizeof purse_app, true), SEAM_OK);
+    size_t bytes = plan.len;
+    /* not a package */
+    memset(&in, 0, sizeof in);
+    in.module = purse_perso;
+    in.module_len = sizeof purse_perso;
+    assert_int_equal(seam_gp_plan_install_package(&plan, &in, 247), SEAM_ERR_GP_PACKAGE);
+    /* a load block size that makes more than 256 blocks: after the first INSTALL */
+    in.module = read_app("purse", &len);
+    in.module_len = len;
+    assert_int_equal(seam_gp_plan_install_package(&plan, &in, 8), SEAM_ERR_ARG);
+    assert_int_equal(plan.count, 1);
+    assert_int_equal(plan.len, bytes);
+    free((void *)in.module);
+    /* a DGI larger than a block, after the INSTALL [for personalization] */
+    big_dgi[0] = 0x01;
+    big_dgi[1] = 0x01;
+    big_dgi[2] = 0xFF;
+    big_dgi[3] = 0x01;
+    big_dgi[4] = 0x2C; /* FF 01 2C: 300 bytes */
+    seam_gp_aid_set(&inst, purse_app, sizeof purse_app);
+    assert_int_equal(seam_gp_plan_store_data(&plan, &inst, SEAM_GP_STORE_DGI, big_dgi,
+                                             sizeof big_dgi, 247, NULL, 0),
+                     SEAM_ERR_ARG);
+    /* encrypted without a DEK */
+    assert_int_equal(seam_gp_plan_store_data(&plan, &inst, SEAM_GP_STORE_ENCRYPTED, purse_perso,
+                                             sizeof purse_perso, 247, NULL, 0),
+                     SEAM_ERR_GP_CHANNEL);
+    assert_int_equal(plan.count, 1);
+    assert_int_equal(plan.len, bytes);
+    size_t n = 0;
+    assert_non_null(seam_gp_plan_command(&plan, 0, &n));
+    assert_int_equal(n, bytes);
+    assert_null(seam_gp_plan_command(&plan, 1, &n));
+    seam_gp_plan_free(&plan);
+    assert_int_equal(plan.count, 0);
+}
+
 /* Upgrade to purse 2.0 remotely (start, INSTALL [for load], LOADs, migrate in one round):
    the balance and PIN are kept by the card (P8), and the update's script holds the
    package and none of the personalization bytes. */
@@ -485,6 +532,12 @@ static void remote_upgrade_keeps_the_balance_P8(void **state) {
         seam_gp_plan_upgrade(&plan, module, len, NULL, seam_gp_remote_load_block_size(r)), SEAM_OK);
     size_t plain = plan.len;
     assert_true(plain > len && plain < len + len / 10);
+    for (size_t i = 0; i < plan.count; i++) { /* no STORE DATA, no [for personalization] */
+        size_t n = 0;
+        const uint8_t *c = seam_gp_plan_command(&plan, i, &n);
+        assert_int_not_equal(c[1], 0xE2);
+        assert_false(c[1] == 0xE6 && c[2] == SEAM_GP_FOR_PERSONALIZATION);
+    }
     assert_int_equal(seam_gp_remote_commands(r, &plan, &cmds, &len), SEAM_OK);
     relay(f, cmds, len, false, &resp);
     seam_gp_remote_report rep;
@@ -525,6 +578,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(remote_wrong_keys_and_replayed_round_one_are_refused, setup,
                                         teardown),
         cmocka_unit_test(remote_config_is_checked),
+        cmocka_unit_test(plan_builders_leave_the_plan_unchanged_on_error),
         cmocka_unit_test_setup_teardown(remote_upgrade_keeps_the_balance_P8, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
