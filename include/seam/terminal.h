@@ -38,18 +38,18 @@
 #include "seam/errors.h"
 #include "seam/gp.h"
 
-#define SEAM_TERMINAL_PROTOCOL     "globalplatform-remote-admin/1.0"
-#define SEAM_TERMINAL_CT_COMMANDS  "application/vnd.globalplatform.card-content-mgt;version=1.0"
+#define SEAM_TERMINAL_PROTOCOL    "globalplatform-remote-admin/1.0"
+#define SEAM_TERMINAL_CT_COMMANDS "application/vnd.globalplatform.card-content-mgt;version=1.0"
 #define SEAM_TERMINAL_CT_RESPONSES                                                                 \
     "application/vnd.globalplatform.card-content-mgt-response;version=1.0"
-#define SEAM_TERMINAL_ADMIN_PATH   "/admin"   /* appended to a server URL without a path */
-#define SEAM_TERMINAL_MAX_SCRIPT   (256u * 1024u) /* default bound of a command script */
-#define SEAM_TERMINAL_CIN_MAX      16u            /* bytes of a CIN we accept */
-#define SEAM_TERMINAL_CIN_HEX      (2u * SEAM_TERMINAL_CIN_MAX + 1u)
-#define SEAM_TERMINAL_URI_MAX      512u           /* longest Next-URI accepted */
-#define SEAM_TERMINAL_OUTCOME_MAX  24u
-#define SEAM_TERMINAL_BACKOFF_MIN  500u   /* ms before the first retry */
-#define SEAM_TERMINAL_BACKOFF_MAX  60000u /* ms cap of the doubling backoff */
+#define SEAM_TERMINAL_ADMIN_PATH  "/admin"       /* appended to a server URL without a path */
+#define SEAM_TERMINAL_MAX_SCRIPT  (256u * 1024u) /* default bound of a command script */
+#define SEAM_TERMINAL_CIN_MAX     16u            /* bytes of a CIN we accept */
+#define SEAM_TERMINAL_CIN_HEX     (2u * SEAM_TERMINAL_CIN_MAX + 1u)
+#define SEAM_TERMINAL_URI_MAX     512u /* longest Next-URI accepted */
+#define SEAM_TERMINAL_OUTCOME_MAX 24u
+#define SEAM_TERMINAL_BACKOFF_MIN 500u   /* ms before the first retry */
+#define SEAM_TERMINAL_BACKOFF_MAX 60000u /* ms cap of the doubling backoff */
 
 /* ------------------------------------------------------------------------ */
 /* Local state                                                               */
@@ -69,10 +69,10 @@ typedef struct {
 typedef struct {
     int64_t id;
     char cin[SEAM_TERMINAL_CIN_HEX];
-    int64_t start, end;                       /* end 0: unfinished */
-    char outcome[SEAM_TERMINAL_OUTCOME_MAX];  /* "" while unfinished */
-    uint32_t scripts, commands;               /* command scripts run, C-APDUs sent to the card */
-    uint64_t bytes_up, bytes_down;            /* HTTP bytes: requests sent, answers received */
+    int64_t start, end;                      /* end 0: unfinished */
+    char outcome[SEAM_TERMINAL_OUTCOME_MAX]; /* "" while unfinished */
+    uint32_t scripts, commands;              /* command scripts run, C-APDUs sent to the card */
+    uint64_t bytes_up, bytes_down;           /* HTTP bytes: requests sent, answers received */
 } seam_terminal_session;
 
 /* Opens (creating when missing) the state file at path: WAL, synchronous=FULL.
@@ -143,27 +143,28 @@ typedef struct {
     char cin[SEAM_TERMINAL_CIN_HEX];
     char outcome[SEAM_TERMINAL_OUTCOME_MAX]; /* "done", "refused", "conflict", "oversize",
                                                 "protocol", "unreachable", "card", "stopped" */
-    long last_status;         /* the last HTTP status (0: none) */
+    long last_status;                        /* the last HTTP status (0: none) */
     uint32_t scripts, commands;
-    uint32_t attempts;        /* HTTP requests made, retries included */
-    uint32_t retries;         /* of those, repeated after a failure (unreachable or 5xx) */
-    uint64_t bytes_up, bytes_down;  /* HTTP bytes, headers and bodies */
+    uint32_t attempts;               /* HTTP requests made, retries included */
+    uint32_t retries;                /* of those, repeated after a failure (unreachable or 5xx) */
+    uint64_t bytes_up, bytes_down;   /* HTTP bytes, headers and bodies */
     uint64_t script_up, script_down; /* body bytes alone: response and command scripts */
-    bool resumed;             /* an unfinished session of this card was found and closed */
+    bool resumed;                    /* an unfinished session of this card was found and closed */
 } seam_terminal_result;
 
 /*
  * Runs one admin session for the card behind link (powered on here, off at the
  * end), recording it in st, and fills *result. SEAM_OK when the server ended it
- * with 204. Otherwise the session is recorded with its outcome and: 
+ * with 204. Otherwise the session is recorded with its outcome and:
  * SEAM_ERR_TERMINAL_UNREACHABLE (retries given up), SEAM_ERR_TERMINAL_REFUSED (a
  * 4xx; 409 too), SEAM_ERR_TERMINAL_PROTOCOL (an answer breaking the protocol or a
  * script the codec refuses), SEAM_ERR_TERMINAL_OVERSIZE (a script over max_script),
  * SEAM_ERR_TERMINAL_NO_CIN (the card has no CIN and no card_id), SEAM_ERR_TERMINAL_STOPPED,
  * the link's error (the card failed), SEAM_ERR_TERMINAL_STATE, SEAM_ERR_ARG, SEAM_ERR_NOMEM.
  */
-seam_err seam_terminal_session(const seam_gp_link *link, seam_terminal_state *st,
-                               const seam_terminal_options *options, seam_terminal_result *result);
+seam_err seam_terminal_run_session(const seam_gp_link *link, seam_terminal_state *st,
+                                   const seam_terminal_options *options,
+                                   seam_terminal_result *result);
 
 /* The wait before retry number attempt (1 = the first retry): min doubled attempt-1
    times, capped at max, then a uniformly drawn point of its upper half (jitter) from

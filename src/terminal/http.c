@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "seam/util.h"
 #include "terminal_int.h"
 
 struct term_http {
@@ -92,8 +93,8 @@ static bool header_value(const char *line, size_t len, const char *name, char *o
     end = len;
     while (start < end && (line[start] == ' ' || line[start] == '\t'))
         start++;
-    while (end > start && (line[end - 1] == '\r' || line[end - 1] == '\n' ||
-                           line[end - 1] == ' ' || line[end - 1] == '\t'))
+    while (end > start && (line[end - 1] == '\r' || line[end - 1] == '\n' || line[end - 1] == ' ' ||
+                           line[end - 1] == '\t'))
         end--;
     out[0] = 0;
     if (end - start >= size) {
@@ -123,8 +124,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx) {
         a->next_uri_bad = false;
         return len;
     }
-    if (!header_value(data, len, "Content-Type", a->content_type, sizeof a->content_type,
-                      &ignored))
+    if (!header_value(data, len, "Content-Type", a->content_type, sizeof a->content_type, &ignored))
         header_value(data, len, "X-Admin-Next-URI", a->next_uri, sizeof a->next_uri,
                      &a->next_uri_bad);
     if (ignored)
@@ -152,8 +152,8 @@ seam_err term_http_post(term_http *h, const char *url, const char *from, const c
         headers = more;
     if (headers && (more = curl_slist_append(headers, "Expect:")) != NULL)
         headers = more;
-    if (headers && (more = curl_slist_append(headers, "Accept: " SEAM_TERMINAL_CT_COMMANDS)) !=
-                       NULL)
+    if (headers &&
+        (more = curl_slist_append(headers, "Accept: " SEAM_TERMINAL_CT_COMMANDS)) != NULL)
         headers = more;
     if (!headers)
         return SEAM_ERR_NOMEM;

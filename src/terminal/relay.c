@@ -10,6 +10,7 @@
  * path on the same server (no other host, no redirect).
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,10 +99,10 @@ static bool parse_server(relay *rl, const char *server) {
         path = server + n;
     snprintf(rl->origin, sizeof rl->origin, "%.*s", (int)(path - server), server);
     if (*path == 0 || strcmp(path, "/") == 0)
-        snprintf(rl->admin_url, sizeof rl->admin_url, "%s%s", rl->origin, SEAM_TERMINAL_ADMIN_PATH);
-    else
-        snprintf(rl->admin_url, sizeof rl->admin_url, "%s", server);
-    return true;
+        return (size_t)snprintf(rl->admin_url, sizeof rl->admin_url, "%s%s", rl->origin,
+                                SEAM_TERMINAL_ADMIN_PATH) < sizeof rl->admin_url;
+    return (size_t)snprintf(rl->admin_url, sizeof rl->admin_url, "%s", server) <
+           sizeof rl->admin_url;
 }
 
 /* The URL of a Next-URI: a path on the same server ("/..." but not "//"), or an absolute
@@ -154,8 +155,8 @@ static seam_err identify(relay *rl) {
         if (e)
             return e;
         if (len < 2 || resp[len - 2] != 0x90 || resp[len - 1] != 0x00 ||
-            seam_tlv_parse(resp, len - 2, &tlv) != SEAM_OK || tlv.tag != 0x45 ||
-            tlv.length == 0 || tlv.length > sizeof cin)
+            seam_tlv_parse(resp, len - 2, &tlv) != SEAM_OK || tlv.tag != 0x45 || tlv.length == 0 ||
+            tlv.length > sizeof cin)
             return SEAM_ERR_TERMINAL_NO_CIN;
         memcpy(cin, tlv.value, tlv.length);
         cin_len = tlv.length;
@@ -283,8 +284,8 @@ static seam_err exchange(relay *rl, const char **outcome) {
             return e;
         }
         if (a.oversize) {
-            seam_log(SEAM_LOG_WARN, "terminal: card %s: answer over %zu bytes refused",
-                     rl->r->cin, rl->max_script);
+            seam_log(SEAM_LOG_WARN, "terminal: card %s: answer over %zu bytes refused", rl->r->cin,
+                     rl->max_script);
             *outcome = "oversize";
             return SEAM_ERR_TERMINAL_OVERSIZE;
         }
@@ -327,8 +328,9 @@ static seam_err exchange(relay *rl, const char **outcome) {
     }
 }
 
-seam_err seam_terminal_session(const seam_gp_link *link, seam_terminal_state *st,
-                               const seam_terminal_options *options, seam_terminal_result *result) {
+seam_err seam_terminal_run_session(const seam_gp_link *link, seam_terminal_state *st,
+                                   const seam_terminal_options *options,
+                                   seam_terminal_result *result) {
     relay rl = {.link = link, .st = st, .o = options, .r = result};
     const char *outcome = "error";
     int64_t old;

@@ -6,6 +6,7 @@
  * it is secret: CINs, times, counts.
  */
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,25 +17,24 @@ struct seam_terminal_state {
     sqlite3 *db;
 };
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS card ("
-    " cin TEXT PRIMARY KEY,"
-    " first_seen INTEGER NOT NULL,"
-    " last_seen INTEGER NOT NULL,"
-    " sessions INTEGER NOT NULL DEFAULT 0,"
-    " bytes_up INTEGER NOT NULL DEFAULT 0,"
-    " bytes_down INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS session ("
-    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " cin TEXT NOT NULL REFERENCES card(cin),"
-    " start INTEGER NOT NULL,"
-    " end INTEGER NOT NULL DEFAULT 0,"
-    " outcome TEXT NOT NULL DEFAULT '',"
-    " scripts INTEGER NOT NULL DEFAULT 0,"
-    " commands INTEGER NOT NULL DEFAULT 0,"
-    " bytes_up INTEGER NOT NULL DEFAULT 0,"
-    " bytes_down INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS session_open ON session(cin, end);";
+static const char schema[] = "CREATE TABLE IF NOT EXISTS card ("
+                             " cin TEXT PRIMARY KEY,"
+                             " first_seen INTEGER NOT NULL,"
+                             " last_seen INTEGER NOT NULL,"
+                             " sessions INTEGER NOT NULL DEFAULT 0,"
+                             " bytes_up INTEGER NOT NULL DEFAULT 0,"
+                             " bytes_down INTEGER NOT NULL DEFAULT 0);"
+                             "CREATE TABLE IF NOT EXISTS session ("
+                             " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                             " cin TEXT NOT NULL REFERENCES card(cin),"
+                             " start INTEGER NOT NULL,"
+                             " end INTEGER NOT NULL DEFAULT 0,"
+                             " outcome TEXT NOT NULL DEFAULT '',"
+                             " scripts INTEGER NOT NULL DEFAULT 0,"
+                             " commands INTEGER NOT NULL DEFAULT 0,"
+                             " bytes_up INTEGER NOT NULL DEFAULT 0,"
+                             " bytes_down INTEGER NOT NULL DEFAULT 0);"
+                             "CREATE INDEX IF NOT EXISTS session_open ON session(cin, end);";
 
 static seam_err failed(seam_terminal_state *st, const char *what) {
     seam_log(SEAM_LOG_ERROR, "terminal state: %s: %s", what, sqlite3_errmsg(st->db));
@@ -67,8 +67,8 @@ seam_err seam_terminal_state_open(const char *path, seam_terminal_state **out) {
         rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, &journal);
     sqlite3_free(journal);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(st->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL,
-                          NULL, NULL);
+        rc = sqlite3_exec(st->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL, NULL,
+                          NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(st->db, schema, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
@@ -130,8 +130,10 @@ static seam_err run(seam_terminal_state *st, const char *sql, const param *p, si
     return SEAM_OK;
 }
 
-#define I(v) {'i', (int64_t)(v), NULL}
-#define T(v) {'t', 0, (v)}
+#define I(v)                                                                                       \
+    { 'i', (int64_t)(v), NULL }
+#define T(v)                                                                                       \
+    { 't', 0, (v) }
 
 static seam_err card_seen(seam_terminal_state *st, const char *cin, int64_t now) {
     param p[] = {T(cin), I(now)};

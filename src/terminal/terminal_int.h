@@ -12,14 +12,14 @@
 
 /* One answer of the server. body is the exchange's (freed by term_http_free). */
 typedef struct {
-    long status;                            /* HTTP status; 0 when none came */
-    char content_type[160];                 /* "" when absent or too long */
-    char next_uri[SEAM_TERMINAL_URI_MAX];   /* X-Admin-Next-URI as sent; "" when absent */
-    bool next_uri_bad;                      /* present but too long or not printable */
+    long status;                          /* HTTP status; 0 when none came */
+    char content_type[160];               /* "" when absent or too long */
+    char next_uri[SEAM_TERMINAL_URI_MAX]; /* X-Admin-Next-URI as sent; "" when absent */
+    bool next_uri_bad;                    /* present but too long or not printable */
     uint8_t *body;
     size_t body_len;
-    bool oversize;                          /* the body was longer than the bound: dropped */
-    uint64_t up, down;                      /* bytes on the wire: request, answer (headers+body) */
+    bool oversize;     /* the body was longer than the bound: dropped */
+    uint64_t up, down; /* bytes on the wire: request, answer (headers+body) */
 } term_http_answer;
 
 typedef struct term_http term_http;
