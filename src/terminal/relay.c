@@ -30,8 +30,9 @@ typedef struct {
     seam_terminal_result *r;
     term_http *http;
     size_t max_script;
-    char admin_url[URL_MAX]; /* where sessions open */
-    char origin[URL_MAX];    /* scheme://authority, for Next-URI paths */
+    unsigned backoff_min, backoff_max; /* ms, defaults applied */
+    char admin_url[URL_MAX];           /* where sessions open */
+    char origin[URL_MAX];              /* scheme://authority, for Next-URI paths */
     char from[16 + SEAM_TERMINAL_CIN_HEX];
     uint64_t rng;
     uint8_t *out; /* the response script being built, max_script bytes */
@@ -241,8 +242,8 @@ static seam_err post(relay *rl, const char *url, const uint8_t *body, size_t len
         if (rl->o->max_attempts && failures >= rl->o->max_attempts)
             return SEAM_ERR_TERMINAL_UNREACHABLE;
         rl->r->retries++;
-        if (!wait_ms(rl, seam_terminal_backoff_ms(failures, rl->o->backoff_min_ms,
-                                                  rl->o->backoff_max_ms, &rl->rng)))
+        if (!wait_ms(
+                rl, seam_terminal_backoff_ms(failures, rl->backoff_min, rl->backoff_max, &rl->rng)))
             return SEAM_ERR_TERMINAL_STOPPED;
     }
 }
@@ -341,6 +342,8 @@ seam_err seam_terminal_run_session(const seam_gp_link *link, seam_terminal_state
     if (!parse_server(&rl, options->server))
         return SEAM_ERR_ARG;
     rl.max_script = options->max_script ? options->max_script : SEAM_TERMINAL_MAX_SCRIPT;
+    rl.backoff_min = options->backoff_min_ms ? options->backoff_min_ms : SEAM_TERMINAL_BACKOFF_MIN;
+    rl.backoff_max = options->backoff_max_ms ? options->backoff_max_ms : SEAM_TERMINAL_BACKOFF_MAX;
     rl.rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&rl ^ 0x9E3779B97F4A7C15ull;
     rl.out = malloc(rl.max_script);
     rl.rapdu = malloc(RAPDU_MAX);

@@ -50,6 +50,7 @@ struct scripted_peer {
     size_t answer_count;
     peer_request requests[PEER_REQUESTS];
     size_t request_count;
+    unsigned fallback; /* the status after the list; 0: 204 */
 };
 
 /* Per-connection upload collection. */
@@ -100,6 +101,8 @@ static enum MHD_Result peer_handle(void *cls, struct MHD_Connection *c, const ch
         up->body = NULL;
         if (p->request_count < p->answer_count)
             a = p->answers[p->request_count];
+        else if (p->fallback)
+            a.status = p->fallback;
         p->request_count++;
         if (a.build) {
             a.body_len = a.build(p, built, sizeof built);

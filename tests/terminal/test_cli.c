@@ -163,6 +163,7 @@ static void test_terminal_resumes_after_kill9(void **state) {
     for (size_t i = 0; i < 8; i++)
         busy[i] = (peer_answer){503, NULL, NULL, NULL, 0, NULL};
     start_peer(f, busy, 8);
+    f->peer.fallback = 503; /* and 503 for ever after */
     pid = spawn(f, (const char *const[]){"terminal", "run", "--server", f->url, "--image", f->image,
                                          "--state", f->state, NULL});
     wait_requests(&f->peer, 2); /* retried once: the session is open */

@@ -95,10 +95,10 @@ static int teardown(void **state) {
     seam_gp_link_close(&f->link);
     seam_card_close(f->card);
     assert_int_equal(seam_card_remove(f->image), SEAM_OK);
-    for (const char *suffix = "\0-wal\0-shm\0"; *suffix || suffix[1];) {
-        snprintf(path, sizeof path, "%s%s", f->state_path, suffix);
+    for (int k = 0; k < 3; k++) {
+        static const char *const suffix[] = {"", "-wal", "-shm"};
+        snprintf(path, sizeof path, "%s%s", f->state_path, suffix[k]);
         unlink(path);
-        suffix += strlen(suffix) + 1;
     }
     rmdir(f->dir);
     free(f);
