@@ -18,7 +18,8 @@ struct term_http {
     CURL *curl;
     char *cacert;
     unsigned timeout_ms;
-    uint8_t *buf; /* the answer's body, grown up to the bound */
+    volatile sig_atomic_t *stop; /* nonzero: abort the transfer in progress */
+    uint8_t *buf;                /* the answer's body, grown up to the bound */
     size_t cap;
 };
 
@@ -33,10 +34,12 @@ seam_err seam_terminal_global_init(void) {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? SEAM_OK : SEAM_ERR_TERMINAL;
 }
 
-seam_err term_http_new(const char *cacert, unsigned timeout_ms, term_http **out) {
+seam_err term_http_new(const char *cacert, unsigned timeout_ms, volatile sig_atomic_t *stop,
+                       term_http **out) {
     term_http *h = calloc(1, sizeof *h);
     if (!h)
         return SEAM_ERR_NOMEM;
+    h->stop = stop;
     h->curl = curl_easy_init();
     h->cacert = cacert ? strdup(cacert) : NULL;
     h->timeout_ms = timeout_ms;
@@ -55,6 +58,17 @@ void term_http_free(term_http *h) {
     free(h->cacert);
     free(h->buf);
     free(h);
+}
+
+/* libcurl calls this often during a transfer: a nonzero return aborts it. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+    const term_http *h = ctx;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return h->stop && *h->stop;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx) {
@@ -177,6 +191,9 @@ seam_err term_http_post(term_http *h, const char *url, const char *from, const c
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
     if (h->cacert)
         curl_easy_setopt(c, CURLOPT_CAINFO, h->cacert);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 
     rc = curl_easy_perform(c);
     curl_slist_free_all(headers);

@@ -233,6 +233,8 @@ static seam_err post(relay *rl, const char *url, const uint8_t *body, size_t len
         rl->unrecorded_down += a->down;
         if (e && e != SEAM_ERR_TERMINAL_UNREACHABLE)
             return e;
+        if (stopped(rl))
+            return SEAM_ERR_TERMINAL_STOPPED;
         rl->r->last_status = a->status;
         if (!e && a->status < 500)
             return SEAM_OK;
@@ -350,7 +352,7 @@ seam_err seam_terminal_run_session(const seam_gp_link *link, seam_terminal_state
     e = rl.out && rl.rapdu ? SEAM_OK : SEAM_ERR_NOMEM;
     if (!e)
         e = term_http_new(options->cacert, options->timeout_ms ? options->timeout_ms : TIMEOUT_DEF,
-                          &rl.http);
+                          options->stop, &rl.http);
     if (!e)
         e = identify(&rl);
     /* A session left unfinished by an earlier run (killed, power lost) is closed: the

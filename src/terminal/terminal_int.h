@@ -5,6 +5,7 @@
 #ifndef SEAM_TERMINAL_INT_H
 #define SEAM_TERMINAL_INT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,8 +25,10 @@ typedef struct {
 
 typedef struct term_http term_http;
 
-/* A client for one server: cacert may be NULL, timeout_ms > 0. */
-seam_err term_http_new(const char *cacert, unsigned timeout_ms, term_http **out);
+/* A client for one server: cacert may be NULL, timeout_ms > 0; a transfer in progress is
+   aborted (as unreachable) when *stop becomes nonzero (stop may be NULL). */
+seam_err term_http_new(const char *cacert, unsigned timeout_ms, volatile sig_atomic_t *stop,
+                       term_http **out);
 void term_http_free(term_http *h);
 
 /*

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE /* memmem */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -498,6 +499,50 @@ static void test_relay_card_id_names_the_card(void **state) {
     assert_string_equal(f->peer.requests[0].from, "//se-id/cin/0102A0FF");
 }
 
+/* Responses that would exceed the bound: the commands ran, nothing is posted, the session
+   ends as oversize (the server judges the card's state in the next session). */
+static void test_relay_refuses_oversized_response_script(void **state) {
+    fixture *f = *state;
+    static const uint8_t get_cplc[] = {0x80, 0xCA, 0x9F, 0x7F, 0x00};
+    const uint8_t *cmds[] = {get_cplc, get_cplc, get_cplc};
+    const size_t lens[] = {sizeof get_cplc, sizeof get_cplc, sizeof get_cplc};
+    uint8_t body[64];
+    size_t body_len = script(body, sizeof body, 3, cmds, lens);
+    peer_answer answers[] = {
+        {200, SEAM_TERMINAL_CT_COMMANDS, "/admin/session/x", body, body_len, NULL}};
+    seam_terminal_options o;
+    seam_terminal_result r;
+    seam_terminal_session s;
+    start_peer(f, answers, 1);
+    o = quick(f);
+    o.max_script = 128; /* the script fits, three 47-byte answers do not */
+    assert_int_equal(seam_terminal_run_session(&f->relay_link, f->st, &o, &r),
+                     SEAM_ERR_TERMINAL_OVERSIZE);
+    assert_string_equal(r.outcome, "oversize");
+    assert_int_equal(f->peer.request_count, 1);
+    assert_int_equal(seam_terminal_state_session_get(f->st, r.session_id, &s), SEAM_OK);
+    assert_string_equal(s.outcome, "oversize");
+    assert_true(s.end > 0);
+}
+
+/* The stop flag (SIGTERM in seam terminal run) ends a session as stopped. */
+static void test_relay_stops_on_request(void **state) {
+    fixture *f = *state;
+    static volatile sig_atomic_t stop = 1;
+    peer_answer answers[] = {{204, NULL, NULL, NULL, 0, NULL}};
+    seam_terminal_options o;
+    seam_terminal_result r;
+    seam_terminal_session s;
+    start_peer(f, answers, 1);
+    o = quick(f);
+    o.stop = &stop;
+    assert_int_equal(seam_terminal_run_session(&f->relay_link, f->st, &o, &r),
+                     SEAM_ERR_TERMINAL_STOPPED);
+    assert_int_equal(f->peer.request_count, 0);
+    assert_int_equal(seam_terminal_state_session_get(f->st, r.session_id, &s), SEAM_OK);
+    assert_string_equal(s.outcome, "stopped");
+}
+
 /* The backoff doubles from min to the cap, each wait in the upper half of its step. */
 static void test_backoff_doubles_capped_with_jitter(void **state) {
     uint64_t rng = 12345;
@@ -539,6 +584,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_relay_ends_on_409_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relay_resumes_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relay_card_id_names_the_card, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relay_refuses_oversized_response_script, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_relay_stops_on_request, setup, teardown),
         cmocka_unit_test(test_backoff_doubles_capped_with_jitter),
     };
     assert_int_equal(seam_terminal_global_init(), SEAM_OK);
