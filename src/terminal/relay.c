@@ -178,10 +178,10 @@ static seam_err run_script(relay *rl, const uint8_t *body, size_t len, size_t *o
                            uint32_t *commands) {
     seam_gp_rscript_reader rd;
     const uint8_t *item;
-    size_t item_len, count = 0;
+    size_t item_len;
     seam_err e = seam_gp_rscript_open(&rd, SEAM_GP_RSCRIPT_COMMANDS, body, len);
     while (!e && (e = seam_gp_rscript_next(&rd, &item, &item_len)) == SEAM_OK)
-        count++;
+        continue;
     if (e != SEAM_ERR_NOT_FOUND) {
         seam_log(SEAM_LOG_WARN, "terminal: card %s: command script refused: %s", rl->r->cin,
                  seam_err_str(e));
@@ -210,7 +210,6 @@ static seam_err run_script(relay *rl, const uint8_t *body, size_t len, size_t *o
                  rl->max_script);
         return SEAM_ERR_TERMINAL_OVERSIZE;
     }
-    (void)count;
     return e;
 }
 
