@@ -168,11 +168,21 @@ static seam_err identify(relay *rl) {
     return SEAM_OK;
 }
 
+/* True when an R-APDU of rlen bytes ends in a status word that lets a script go on. */
+static bool script_goes_on(const uint8_t *rapdu, size_t rlen) {
+    uint8_t sw1 = rlen >= 2 ? rapdu[rlen - 2] : 0x6F;
+    return (sw1 == 0x90 && rapdu[rlen - 1] == 0x00) || sw1 == 0x61 || sw1 == 0x62 ||
+           sw1 == 0x63 || sw1 == 0x91;
+}
+
 /*
  * Runs the command script body[0..len) on the card: checks the whole script
  * with the codec first (nothing reaches the card from a script that does not
- * decode), then sends every C-APDU in order and writes the response script
- * into rl->out[0..*out_len). *commands gets the C-APDUs sent.
+ * decode), then sends the C-APDUs in order and writes the response script
+ * into rl->out[0..*out_len). As ETSI TS 102 226 has it, the script stops at
+ * the first R-APDU whose status word is an error (anything but 9000, 61xx,
+ * 62xx, 63xx, 91xx): its answer is the last one in the response script, and
+ * no later command reaches the card. *commands gets the C-APDUs sent.
  */
 static seam_err run_script(relay *rl, const uint8_t *body, size_t len, size_t *out_len,
                            uint32_t *commands) {
@@ -202,6 +212,8 @@ static seam_err run_script(relay *rl, const uint8_t *body, size_t len, size_t *o
         (*commands)++;
         e = seam_gp_rscript_add(SEAM_GP_RSCRIPT_RAPDU, rl->rapdu, rlen, rl->out, rl->max_script,
                                 out_len);
+        if (!e && !script_goes_on(rl->rapdu, rlen))
+            e = SEAM_ERR_NOT_FOUND; /* an error status word: the script stops here */
     }
     if (e == SEAM_ERR_NOT_FOUND)
         e = seam_gp_rscript_end(rl->out, rl->max_script, out_len);

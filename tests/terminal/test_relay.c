@@ -457,6 +457,38 @@ static void test_relay_ends_on_409_conflict(void **state) {
     refused_case(f, answers, 1, 0, SEAM_ERR_TERMINAL_REFUSED, "conflict");
 }
 
+/* ETSI TS 102 226: a script stops at the first error status word. SELECT of an AID the
+   card does not hold answers 6A82; the GET DATA after it never reaches the card, and the
+   response script ends with the 6A82. */
+static void test_relay_stops_a_script_at_the_first_error(void **state) {
+    fixture *f = *state;
+    static const uint8_t select_absent[] = {0x00, 0xA4, 0x04, 0x00, 0x05,
+                                            0xA0, 0x00, 0x00, 0x09, 0x99, 0x00};
+    const uint8_t *cmds[] = {select_isd, select_absent, get_cin};
+    const size_t lens[] = {sizeof select_isd, sizeof select_absent, sizeof get_cin};
+    uint8_t body[128];
+    size_t body_len = script(body, sizeof body, 3, cmds, lens);
+    peer_answer answers[] = {
+        {200, SEAM_TERMINAL_CT_COMMANDS, "/admin/session/s1", body, body_len, NULL},
+        {204, NULL, NULL, NULL, 0, NULL},
+    };
+    seam_terminal_options o;
+    seam_terminal_result r;
+    const uint8_t *items[8];
+    size_t item_lens[8], n;
+
+    start_peer(f, answers, 2);
+    o = quick(f);
+    assert_int_equal(seam_terminal_run_session(&f->relay_link, f->st, &o, &r), SEAM_OK);
+    assert_string_equal(r.outcome, "done");
+    assert_int_equal(r.commands, 2);
+    assert_int_equal(f->counted.transmits, 2 + 2); /* identification, then two of three */
+    responses(f, 1, items, item_lens, &n, 8);
+    assert_int_equal(n, 2);
+    assert_int_equal(sw_of(items[0], item_lens[0]), 0x9000);
+    assert_int_equal(sw_of(items[1], item_lens[1]), 0x6A82);
+}
+
 /* A session left unfinished (the terminal was killed) is closed as interrupted when the
    card comes back, and a new session opens from the start: the server judges. */
 static void test_relay_resumes_after_restart(void **state) {
@@ -581,6 +613,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_relay_runs_nothing_of_a_truncated_script_X5, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_relay_ends_on_4xx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relay_stops_a_script_at_the_first_error, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_relay_ends_on_409_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relay_resumes_after_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relay_card_id_names_the_card, setup, teardown),
