@@ -171,8 +171,8 @@ static seam_err identify(relay *rl) {
 /* True when an R-APDU of rlen bytes ends in a status word that lets a script go on. */
 static bool script_goes_on(const uint8_t *rapdu, size_t rlen) {
     uint8_t sw1 = rlen >= 2 ? rapdu[rlen - 2] : 0x6F;
-    return (sw1 == 0x90 && rapdu[rlen - 1] == 0x00) || sw1 == 0x61 || sw1 == 0x62 ||
-           sw1 == 0x63 || sw1 == 0x91;
+    return (sw1 == 0x90 && rapdu[rlen - 1] == 0x00) || sw1 == 0x61 || sw1 == 0x62 || sw1 == 0x63 ||
+           sw1 == 0x91;
 }
 
 /*

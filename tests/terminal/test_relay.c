@@ -462,8 +462,8 @@ static void test_relay_ends_on_409_conflict(void **state) {
    response script ends with the 6A82. */
 static void test_relay_stops_a_script_at_the_first_error(void **state) {
     fixture *f = *state;
-    static const uint8_t select_absent[] = {0x00, 0xA4, 0x04, 0x00, 0x05,
-                                            0xA0, 0x00, 0x00, 0x09, 0x99, 0x00};
+    static const uint8_t select_absent[] = {0x00, 0xA4, 0x04, 0x00, 0x05, 0xA0,
+                                            0x00, 0x00, 0x09, 0x99, 0x00};
     const uint8_t *cmds[] = {select_isd, select_absent, get_cin};
     const size_t lens[] = {sizeof select_isd, sizeof select_absent, sizeof get_cin};
     uint8_t body[128];
