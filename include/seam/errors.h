@@ -85,6 +85,13 @@ enum {
     SEAM_ERR_LINK_NO_READER = -551,  /* no reader of that name, or none at all */
     SEAM_ERR_LINK_NO_CARD = -552,    /* the reader holds no card, or it was removed */
 
+    /* server: storage (src/server/store.h; -850 .. -869) */
+    SEAM_ERR_SERVER_STORE = -850,      /* the database reported a failure */
+    SEAM_ERR_SERVER_CONFLICT = -851,   /* already exists, or a state change that is not allowed */
+    SEAM_ERR_SERVER_MASTER_KEY = -852, /* the master key does not open this store */
+    SEAM_ERR_SERVER_KEY_FILE = -853,   /* the master key file is missing, malformed or too open */
+    SEAM_ERR_SERVER_KEY_EXISTS = -854, /* a master key file is already there: not overwritten */
+
     /* cli */
     SEAM_ERR_CLI_USAGE = -900,
     SEAM_ERR_CLI_MISMATCH = -901, /* a checked result differs from the expected one */

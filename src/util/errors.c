@@ -140,6 +140,21 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_LINK_NO_CARD:
         message = "no card in the reader";
         break;
+    case SEAM_ERR_SERVER_STORE:
+        message = "server storage: the database reported a failure";
+        break;
+    case SEAM_ERR_SERVER_CONFLICT:
+        message = "server storage: already exists, or a state change that is not allowed";
+        break;
+    case SEAM_ERR_SERVER_MASTER_KEY:
+        message = "server storage: the master key does not open this store";
+        break;
+    case SEAM_ERR_SERVER_KEY_FILE:
+        message = "server master key file missing, malformed or readable by others";
+        break;
+    case SEAM_ERR_SERVER_KEY_EXISTS:
+        message = "a server master key file is already there: not overwritten";
+        break;
     case SEAM_ERR_CLI_USAGE:
         message = "usage error";
         break;
