@@ -363,6 +363,62 @@ seam_err seam_gp_dgi_next(const uint8_t *data, size_t len, size_t *pos, uint16_t
                           const uint8_t **value, size_t *value_len);
 
 /* ------------------------------------------------------------------------ */
+/* Remote scripts: the expanded remote command format (ETSI TS 102 226)      */
+/* ------------------------------------------------------------------------ */
+
+/* Expanded remote command format (ETSI TS 102 226): a command scripting template
+   (AE 80 ... 00 00 indefinite, or AA definite) holding C-APDUs under tag 22, and a
+   response scripting template (AF 80 ... 00 00, or AB) holding R-APDUs (data || SW1 SW2)
+   under tag 23. */
+#define SEAM_GP_RSCRIPT_COMMANDS  0xAEu
+#define SEAM_GP_RSCRIPT_RESPONSES 0xAFu
+#define SEAM_GP_RSCRIPT_CAPDU     0x22u
+#define SEAM_GP_RSCRIPT_RAPDU     0x23u
+#define SEAM_GP_RSCRIPT_ITEM_MAX  0xFFFFu /* the longest item: BER lengths of 1..3 bytes */
+
+/* A reader over one script; borrows data. Fields are the codec's: read, do not set. */
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    size_t pos;
+    uint8_t tmpl;
+    bool ended;
+} seam_gp_rscript_reader;
+
+/* Writer: begin puts the template's tag (AE or AF, else SEAM_ERR_ARG) and 80. Each
+   writer appends to out[*len..cap) and advances *len; SEAM_ERR_BUFFER_SMALL leaves
+   *len (and out) unchanged. */
+seam_err seam_gp_rscript_begin(uint8_t tmpl, uint8_t *out, size_t cap, size_t *len);
+
+/* Appends one item: tag (one byte, not 00 nor a multi-byte tag's first: SEAM_ERR_ARG),
+   its BER length (1..3 bytes) and item[0..item_len); SEAM_ERR_ARG above
+   SEAM_GP_RSCRIPT_ITEM_MAX. */
+seam_err seam_gp_rscript_add(uint8_t tag, const uint8_t *item, size_t item_len, uint8_t *out,
+                             size_t cap, size_t *len);
+
+/* Appends the end of contents, 00 00. */
+seam_err seam_gp_rscript_end(uint8_t *out, size_t cap, size_t *len);
+
+/*
+ * Opens data[0..len) as a script of template tmpl (AE commands, AF responses;
+ * the definite AA and AB forms are accepted too) and checks it whole before
+ * anything is read: every item a well formed TLV (tag of 1..3 bytes, length of
+ * 1..3 bytes: 00..7F, 81 xx, 82 xx xx), the indefinite form closed by 00 00
+ * with nothing after it, the definite form's length exactly the rest of the
+ * input. Errors: SEAM_ERR_MALFORMED (another template, a bad length form, 00
+ * not followed by 00, bytes after the end), SEAM_ERR_TRUNCATED (the input
+ * ends before the script does), SEAM_ERR_ARG (tmpl); *r unchanged on error.
+ */
+seam_err seam_gp_rscript_open(seam_gp_rscript_reader *r, uint8_t tmpl, const uint8_t *data,
+                              size_t len);
+
+/* The next item of tag 22 (command scripts) or 23 (response scripts), in order, as
+   *item (into the script) and *item_len; other tags are skipped. SEAM_ERR_NOT_FOUND
+   after the last; SEAM_ERR_MALFORMED / SEAM_ERR_TRUNCATED on bad input (a reader
+   that open did not accept); outputs unchanged on error. Never reads past data+len. */
+seam_err seam_gp_rscript_next(seam_gp_rscript_reader *r, const uint8_t **item, size_t *item_len);
+
+/* ------------------------------------------------------------------------ */
 /* The session                                                               */
 /* ------------------------------------------------------------------------ */
 
