@@ -85,6 +85,10 @@ enum {
     SEAM_ERR_LINK_NO_READER = -551,  /* no reader of that name, or none at all */
     SEAM_ERR_LINK_NO_CARD = -552,    /* the reader holds no card, or it was removed */
 
+    /* server: the HTTP side (-800 .. -849) */
+    SEAM_ERR_SERVER_LISTEN = -800, /* the server could not listen on its address */
+    SEAM_ERR_SERVER_CONFIG = -801, /* the server folder or its config is missing or wrong */
+
     /* server: storage (src/server/store.h; -850 .. -869) */
     SEAM_ERR_SERVER_STORE = -850,      /* the database reported a failure */
     SEAM_ERR_SERVER_CONFLICT = -851,   /* already exists, or a state change that is not allowed */

@@ -140,6 +140,12 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_LINK_NO_CARD:
         message = "no card in the reader";
         break;
+    case SEAM_ERR_SERVER_LISTEN:
+        message = "the server could not listen on its address";
+        break;
+    case SEAM_ERR_SERVER_CONFIG:
+        message = "the server folder or its config is missing or wrong";
+        break;
     case SEAM_ERR_SERVER_STORE:
         message = "server storage: the database reported a failure";
         break;
