@@ -10,25 +10,8 @@
 #include "api.h"
 #include "server_int.h"
 
-#define TARGETS_MAX 10000u
-
-static const char *const kinds[] = {"install", "personalize", "update", "upgrade", "delete", NULL};
-
-static const seam_srv_field campaign_fields[] = {
-    {.name = "kind", .type = SEAM_SRV_STRING, .required = true, .max = 16, .one_of = kinds},
-    {.name = "package", .type = SEAM_SRV_HEX, .required = true, .min = 5, .max = 16},
-    {.name = "version", .type = SEAM_SRV_STRING, .required = true, .max = 7},
-    {.name = "targets",
-     .type = SEAM_SRV_HEX_ARRAY,
-     .required = true,
-     .min = 1,
-     .max = 16,
-     .max_items = TARGETS_MAX},
-};
-static const seam_srv_schema campaign_schema = {campaign_fields, 4};
-
 static const char *kind_name(seam_store_kind k) {
-    return k >= SEAM_STORE_INSTALL && k <= SEAM_STORE_DELETE ? kinds[k - 1] : "unknown";
+    return k >= SEAM_STORE_INSTALL && k <= SEAM_STORE_DELETE ? seam_srv_campaign_kinds[k - 1] : "unknown";
 }
 
 static const char *campaign_state_name(seam_store_campaign_state s) {
@@ -68,14 +51,14 @@ static bool add_bytes(cJSON *o, const seam_store_counts *b) {
 }
 
 API_HANDLER(seam_api_campaign_create) {
-    cJSON *root = seam_api_body(req, &campaign_schema, res);
+    cJSON *root = seam_api_body(req, &seam_srv_schema_campaign, res);
     if (!root)
         return;
     seam_store_campaign c;
     memset(&c, 0, sizeof c);
     const char *kind = cJSON_GetObjectItemCaseSensitive(root, "kind")->valuestring;
-    for (size_t i = 0; kinds[i]; i++)
-        if (!strcmp(kinds[i], kind))
+    for (size_t i = 0; seam_srv_campaign_kinds[i]; i++)
+        if (!strcmp(seam_srv_campaign_kinds[i], kind))
             c.kind = (seam_store_kind)(SEAM_STORE_INSTALL + i);
     size_t n = 0;
     seam_srv_body_hex(root, "package", c.package_aid.bytes, sizeof c.package_aid.bytes, &n);

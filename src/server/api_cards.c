@@ -14,30 +14,6 @@
 /* The issuer security domain's AID, the default SD of a key set. */
 static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
-static const seam_srv_field keyset_fields[] = {
-    {.name = "sd", .type = SEAM_SRV_HEX, .min = 5, .max = 16},
-    {.name = "kvn", .type = SEAM_SRV_INT, .required = true, .min = 1, .max = 127},
-    {.name = "enc", .type = SEAM_SRV_HEX, .required = true, .min = 16, .max = 32},
-    {.name = "mac", .type = SEAM_SRV_HEX, .required = true, .min = 16, .max = 32},
-    {.name = "dek", .type = SEAM_SRV_HEX, .required = true, .min = 16, .max = 32},
-};
-static const seam_srv_schema keyset_schema = {keyset_fields, 5};
-
-static const seam_srv_field card_fields[] = {
-    {.name = "iin", .type = SEAM_SRV_HEX, .min = 1, .max = 16},
-    {.name = "keysets",
-     .type = SEAM_SRV_OBJECT_ARRAY,
-     .required = true,
-     .max_items = 8,
-     .items = &keyset_schema},
-};
-static const seam_srv_schema card_schema = {card_fields, 2};
-
-static const seam_srv_field perso_fields[] = {
-    {.name = "data", .type = SEAM_SRV_HEX, .required = true, .min = 1, .max = 16384},
-};
-static const seam_srv_schema perso_schema = {perso_fields, 1};
-
 /* The card's CIN from the path, or false with res filled. */
 static bool path_cin(const seam_srv_request *req, seam_store_id *cin, seam_srv_response *res) {
     if (!seam_api_id(req->params[0], cin)) {
@@ -72,7 +48,7 @@ API_HANDLER(seam_api_card_put) {
     seam_store_id cin;
     if (!path_cin(req, &cin, res))
         return;
-    cJSON *root = seam_api_body(req, &card_schema, res);
+    cJSON *root = seam_api_body(req, &seam_srv_schema_card, res);
     if (!root)
         return;
     seam_store_card card;
@@ -198,7 +174,7 @@ API_HANDLER(seam_api_perso_put) {
         seam_srv_error(res, 400, "bad_aid", "an AID is 5 to 16 bytes in hex");
         return;
     }
-    cJSON *root = seam_api_body(req, &perso_schema, res);
+    cJSON *root = seam_api_body(req, &seam_srv_schema_perso, res);
     if (!root)
         return;
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");

@@ -61,4 +61,12 @@ seam_err seam_srv_body_parse(const char *text, size_t len, const seam_srv_schema
 seam_err seam_srv_body_hex(const cJSON *obj, const char *name, uint8_t *out, size_t cap,
                            size_t *len);
 
+/* The admin API's bodies (schemas.c): PUT /api/cards/{cin}, PUT
+   /api/cards/{cin}/personalization/{aid}, POST /api/campaigns; and the campaign kinds
+   in the order of seam_store_kind (NULL-terminated). */
+extern const seam_srv_schema seam_srv_schema_card;
+extern const seam_srv_schema seam_srv_schema_perso;
+extern const seam_srv_schema seam_srv_schema_campaign;
+extern const char *const seam_srv_campaign_kinds[];
+
 #endif

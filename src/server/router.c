@@ -22,7 +22,7 @@ static const seam_srv_route routes[] = {
     {"GET", "/api/cards/{cin}/events", 0, true, seam_api_card_events},
     {"PUT", "/api/cards/{cin}/personalization/{aid}", 64 * KIB, true, seam_api_perso_put},
     {"GET", "/api/campaigns", 0, true, seam_api_campaigns_list},
-    {"POST", "/api/campaigns", 256 * KIB, true, seam_api_campaign_create},
+    {"POST", "/api/campaigns", 512 * KIB, true, seam_api_campaign_create},
     {"GET", "/api/campaigns/{id}", 0, true, seam_api_campaign_get},
     {"POST", "/admin", 0, false, seam_admin_open},
     {"POST", "/admin/session/{id}/{round}", 256 * KIB, false, seam_admin_respond},
