@@ -75,8 +75,8 @@ int seam_cli_server(int argc, char **argv) {
         seam_err err = seam_server_init(dir, token);
         if (err)
             return fail("init", err);
-        printf("server folder %s created\nadmin API bearer token (shown once, keep it):\n%s\n",
-               dir, token);
+        printf("server folder %s created\nadmin API bearer token (shown once, keep it):\n%s\n", dir,
+               token);
         seam_secure_zero(token, sizeof token);
         return 0;
     }

@@ -11,7 +11,8 @@
 #include "server_int.h"
 
 static const char *kind_name(seam_store_kind k) {
-    return k >= SEAM_STORE_INSTALL && k <= SEAM_STORE_DELETE ? seam_srv_campaign_kinds[k - 1] : "unknown";
+    return k >= SEAM_STORE_INSTALL && k <= SEAM_STORE_DELETE ? seam_srv_campaign_kinds[k - 1]
+                                                             : "unknown";
 }
 
 static const char *campaign_state_name(seam_store_campaign_state s) {

@@ -31,10 +31,15 @@ static const seam_srv_field perso_fields[] = {
 };
 const seam_srv_schema seam_srv_schema_perso = {perso_fields, 1};
 
-const char *const seam_srv_campaign_kinds[] = {"install", "personalize", "update", "upgrade", "delete", NULL};
+const char *const seam_srv_campaign_kinds[] = {"install", "personalize", "update",
+                                               "upgrade", "delete",      NULL};
 
 static const seam_srv_field campaign_fields[] = {
-    {.name = "kind", .type = SEAM_SRV_STRING, .required = true, .max = 16, .one_of = seam_srv_campaign_kinds},
+    {.name = "kind",
+     .type = SEAM_SRV_STRING,
+     .required = true,
+     .max = 16,
+     .one_of = seam_srv_campaign_kinds},
     {.name = "package", .type = SEAM_SRV_HEX, .required = true, .min = 5, .max = 16},
     {.name = "version", .type = SEAM_SRV_STRING, .required = true, .max = 7},
     {.name = "targets",
@@ -45,4 +50,3 @@ static const seam_srv_field campaign_fields[] = {
      .max_items = TARGETS_MAX},
 };
 const seam_srv_schema seam_srv_schema_campaign = {campaign_fields, 4};
-

@@ -25,7 +25,8 @@ seam_err store_sqlite_connect(const char *path, void **conn) {
         return SEAM_ERR_SERVER_STORE;
     }
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(db);
         return SEAM_ERR_SERVER_STORE;

@@ -6,6 +6,8 @@
 #ifndef SEAM_TESTS_SERVER_HTTP_TEST_H
 #define SEAM_TESTS_SERVER_HTTP_TEST_H
 
+#define _XOPEN_SOURCE 700 /* nftw */
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
