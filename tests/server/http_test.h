@@ -135,21 +135,22 @@ static http_reply http_call(http_fixture *f, const char *method, const char *pat
 }
 
 /* A JSON request with the token. */
-static http_reply http_json(http_fixture *f, const char *method, const char *path,
-                            const char *json) {
+__attribute__((unused)) static http_reply http_json(http_fixture *f, const char *method,
+                                                    const char *path, const char *json) {
     static const char *const h[] = {"Content-Type: application/json", NULL};
     return http_call(f, method, path, h, json, json ? strlen(json) : 0, 1);
 }
 
 /* True when the reply is the JSON error with this stable code. */
-static int http_is_error(const http_reply *r, long status, const char *code) {
+__attribute__((unused)) static int http_is_error(const http_reply *r, long status,
+                                                 const char *code) {
     char want[96];
     snprintf(want, sizeof want, "{\"error\":{\"code\":\"%s\",", code);
     return r->status == status && !strncmp(r->body, want, strlen(want));
 }
 
 /* The digest of every row of the server's store, read through a second handle. */
-static void http_store_digest(http_fixture *f, uint8_t digest[32]) {
+__attribute__((unused)) static void http_store_digest(http_fixture *f, uint8_t digest[32]) {
     char key_path[128], db[128];
     snprintf(key_path, sizeof key_path, "%s/master.key", f->dir);
     snprintf(db, sizeof db, "%s/server.db", f->dir);
@@ -162,7 +163,7 @@ static void http_store_digest(http_fixture *f, uint8_t digest[32]) {
 }
 
 /* Reads a whole file (a package from the build's apps/); *len its size. */
-static uint8_t *http_read_app(const char *name, size_t *len) {
+__attribute__((unused)) static uint8_t *http_read_app(const char *name, size_t *len) {
     const char *build = getenv("SEAM_BUILD_DIR");
     char path[512];
     snprintf(path, sizeof path, "%s/apps/%s", build ? build : "build/release", name);
