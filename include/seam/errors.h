@@ -106,6 +106,7 @@ enum {
     SEAM_ERR_GP_CHANNEL = -1002,    /* the operation needs an open secure channel */
     SEAM_ERR_GP_RESPONSE = -1003, /* the card's answer does not decode or is not the expected one */
     SEAM_ERR_GP_PACKAGE = -1004,  /* the file is not a seam package */
+    SEAM_ERR_GP_SCRIPT = -1005,   /* a response script does not answer the command script sent */
 };
 
 /* Returns a static, human-readable name for err; never NULL. */

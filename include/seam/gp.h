@@ -3,7 +3,7 @@
  * card from outside (the `seam gp` command, `seam card script`, the tests,
  * the benchmarks, later the server and the terminal agent). See docs/gp.md.
  *
- * Three parts:
+ * Its parts:
  *   - the link: the small interface through which a host reaches a card
  *     (power on, reset, power off, transmit). The link layer implements it
  *     for a card image in this process and for a PC/SC reader (seam/link.h);
@@ -15,6 +15,10 @@
  *     01, 03, 11, 13 or 33 (the crypto layer's seam_crypto_scp03_host does the
  *     cryptography), GP command chaining, response chaining (61xx + GET
  *     RESPONSE) and the GlobalPlatform operations built on them.
+ *   - remote scripts: the expanded remote command format (seam_gp_rscript),
+ *     plans (the plain commands of one operation, which the live operations
+ *     send too) and remote SCP03 sessions (seam_gp_remote) that wrap plans
+ *     into scripts for a card reached only through a terminal.
  *
  * Status words are data: an operation the card refuses returns SEAM_OK with
  * the refusing status word in *sw (and stops at the first refusal); seam_err
@@ -662,6 +666,198 @@ seam_err seam_gp_upgrade_package(seam_gp *gp, const uint8_t *module, size_t len,
 /* The header (CLA INS P1 P2) of the last command the session sent, and for a
    LOAD or STORE DATA its block number in P2: which step of an operation answered. */
 void seam_gp_last_command(const seam_gp *gp, uint8_t header[4]);
+
+/* ------------------------------------------------------------------------ */
+/* Plans: the plain commands of one campaign step (docs/gp.md, "Remote       */
+/* scripts"). The live operations above send the same commands.              */
+/* ------------------------------------------------------------------------ */
+
+/* A list of plain command APDUs (as the builders write them), owned by the plan. */
+typedef struct {
+    uint8_t *bytes; /* the commands one after the other */
+    size_t len, cap;
+    size_t *ends; /* command i is bytes[i ? ends[i - 1] : 0 .. ends[i]) */
+    size_t count, ends_cap;
+} seam_gp_plan;
+
+/* Sets *plan empty (nothing allocated yet). */
+void seam_gp_plan_init(seam_gp_plan *plan);
+
+/* Wipes and frees what the plan holds, and sets it empty; safe on an empty plan. */
+void seam_gp_plan_free(seam_gp_plan *plan);
+
+/* Appends a copy of apdu[0..len) (4..SEAM_GP_APDU_MAX bytes: SEAM_ERR_ARG). Errors
+   also SEAM_ERR_NOMEM (the plan unchanged). */
+seam_err seam_gp_plan_add(seam_gp_plan *plan, const uint8_t *apdu, size_t len);
+
+/* Command i of the plan (NULL when i >= count), its length in *len. */
+const uint8_t *seam_gp_plan_command(const seam_gp_plan *plan, size_t i, size_t *len);
+
+/*
+ * Appends what seam_gp_install_package sends, in its order: INSTALL [for
+ * load] (0E P2 01, or 02), the LOADs of load_block bytes (1..SEAM_GP_COMMAND_MAX;
+ * above 255 only for a card that takes extended lengths) and the final INSTALL
+ * (0E P2 03, or 0C; none with load_only). in->progress is not used. The file is
+ * checked first: SEAM_ERR_GP_PACKAGE, SEAM_ERR_ARG (fields, more than 256
+ * blocks), SEAM_ERR_NOMEM; the plan is unchanged on error.
+ */
+seam_err seam_gp_plan_install_package(seam_gp_plan *plan, const seam_gp_package_install *in,
+                                      size_t load_block);
+
+/*
+ * Appends STORE DATA of data[0..len) cut as seam_gp_store_data cuts it (whole
+ * DGIs or TLVs per block with those formats, blocks of at most block bytes,
+ * 1..255; with SEAM_GP_STORE_ENCRYPTED each block encrypted under
+ * dek[0..dek_len), else dek may be NULL). With instance not NULL, an INSTALL
+ * [for personalization] of that application goes first (the SD then forwards
+ * the blocks to it). Errors: SEAM_ERR_ARG, SEAM_ERR_MALFORMED (data does not
+ * parse in its format), SEAM_ERR_GP_CHANNEL (encrypted without a DEK),
+ * SEAM_ERR_NOMEM; the plan is unchanged on error.
+ */
+seam_err seam_gp_plan_store_data(seam_gp_plan *plan, const seam_gp_aid *instance, uint8_t p1,
+                                 const uint8_t *data, size_t len, size_t block, const uint8_t *dek,
+                                 size_t dek_len);
+
+/*
+ * Appends the steps of seam_gp_upgrade_package that need no answer: MANAGE ELF
+ * UPGRADE start of old (NULL or empty: the new version's AID; C4 the new AID
+ * when it differs), INSTALL [for load] and the LOADs (load_block as above),
+ * migrate of the session's SD's instances. The live operation sends abort when
+ * the card refuses a LOAD; remotely that answer comes a round later: the caller
+ * then sends seam_gp_plan_upgrade_step(ABORT) in a round of its own. Instances
+ * in other domains migrate in a session with each of those domains
+ * (seam_gp_plan_upgrade_step(MIGRATE)). Errors as seam_gp_plan_install_package.
+ */
+seam_err seam_gp_plan_upgrade(seam_gp_plan *plan, const uint8_t *module, size_t len,
+                              const seam_gp_aid *old, size_t load_block);
+
+/* Appends one MANAGE ELF UPGRADE (seam_gp_build_upgrade). */
+seam_err seam_gp_plan_upgrade_step(seam_gp_plan *plan, seam_gp_upgrade_action action,
+                                   const uint8_t *aid, size_t len, const uint8_t *new_aid,
+                                   size_t new_len);
+
+/* Appends DELETE of aid (related: with what depends on it), as seam_gp_delete. */
+seam_err seam_gp_plan_delete(seam_gp_plan *plan, const uint8_t *aid, size_t len, bool related);
+
+/* ------------------------------------------------------------------------ */
+/* Remote sessions: SCP03 with a card reached only through scripts           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A server's SCP03 session with one security domain of a card it cannot talk
+ * to: each round writes a command script (seam_gp_rscript) that a terminal
+ * runs on the card as it is, and reads the response script the terminal sends
+ * back. The server holds the keys; the terminal sees only wrapped commands.
+ *
+ * States:
+ *
+ *   NEW ──start: SELECT sd + INITIALIZE UPDATE (fresh host challenge)──▶ STARTED
+ *   STARTED ──read: both 9000, the card cryptogram verifies──▶ AUTHENTICATING
+ *   AUTHENTICATING ──commands: EXTERNAL AUTHENTICATE + the plan, wrapped──▶ SENT
+ *   OPEN ──commands: the plan, wrapped──▶ SENT
+ *   SENT ──read: every command 9000, every R-MAC verifies──▶ OPEN
+ *   STARTED, SENT ──read: a command refused (its SW is data)──▶ ENDED
+ *   any ──read: a response script that does not answer the one sent (count,
+ *         a replay, a bad MAC, a wrong cryptogram), a call out of turn──▶ DEAD
+ *
+ * ENDED and DEAD wipe the keys; nothing more is written or read (SEAM_ERR_GP_CHANNEL).
+ * At levels 01 and 03 the card's answers carry no R-MAC: a replayed or altered
+ * response script is then caught only by its shape, and the transport must
+ * refuse a second response to one script; use 13 or 33 where that matters.
+ */
+typedef struct seam_gp_remote seam_gp_remote;
+
+typedef enum {
+    SEAM_GP_REMOTE_NEW,
+    SEAM_GP_REMOTE_STARTED,
+    SEAM_GP_REMOTE_AUTHENTICATING,
+    SEAM_GP_REMOTE_OPEN,
+    SEAM_GP_REMOTE_SENT,
+    SEAM_GP_REMOTE_ENDED,
+    SEAM_GP_REMOTE_DEAD,
+} seam_gp_remote_state;
+
+typedef struct {
+    seam_gp_aid sd;    /* the security domain (empty: the card's default, the ISD) */
+    seam_gp_keys keys; /* its key set (copied, wiped with the session) */
+    uint8_t kvn;       /* INITIALIZE UPDATE's key version (00: the first) */
+    uint8_t level;     /* 01, 03, 11, 13 or 33: commands always carry a C-MAC */
+    bool extended;     /* the card's ATR announced extended lengths: LOAD blocks up to 4 KB */
+    size_t block_cap;  /* 0, or the most data of a LOAD / STORE DATA block (1..255) */
+} seam_gp_remote_config;
+
+/* How a round went. Indexes count the plan's commands (round 1: 0 SELECT, 1
+   INITIALIZE UPDATE); EXTERNAL AUTHENTICATE refused is authentication_refused. */
+typedef struct {
+    size_t commands; /* plain commands in the round */
+    size_t answered; /* of them, answered (the terminal stops after a refusal, or not) */
+    bool ok;         /* every command answered 9000 */
+    bool authentication_refused;  /* EXTERNAL AUTHENTICATE's SW is sw */
+    size_t failed;                /* the first command not answered 9000 (when !ok) */
+    uint16_t sw;                  /* its SW; 9000 when ok */
+    uint8_t header[4];            /* its CLA INS P1 P2 as planned (seam_gp_command_text) */
+    size_t script_out, script_in; /* bytes of the command script and of the response script */
+} seam_gp_remote_report;
+
+/* Creates a session in state NEW. Errors: SEAM_ERR_ARG (level, key length, kvn above
+   7F, block_cap above 255), SEAM_ERR_NOMEM. */
+seam_err seam_gp_remote_new(const seam_gp_remote_config *config, seam_gp_remote **out);
+
+/* Wipes the keys and everything the session holds, and frees it; NULL is allowed. */
+void seam_gp_remote_free(seam_gp_remote *r);
+
+/* The session's state. */
+seam_gp_remote_state seam_gp_remote_get_state(const seam_gp_remote *r);
+
+/* Round 1: the command script SELECT sd, INITIALIZE UPDATE (kvn, a fresh host
+   challenge) in *script[0..*len) (the session's, valid until its next call).
+   Errors: SEAM_ERR_GP_CHANNEL (not NEW), SEAM_ERR_CRYPTO, SEAM_ERR_NOMEM. */
+seam_err seam_gp_remote_start(seam_gp_remote *r, const uint8_t **script, size_t *len);
+
+/*
+ * The next round: the plan's commands wrapped for the channel (C-MAC, C-DEC at
+ * 03/13/33; INSTALL, DELETE, PUT KEY longer than one APDU as a GP chain, one
+ * C-APDU per block; commands over 255 bytes as extended APDUs when the config
+ * says the card takes them), after EXTERNAL AUTHENTICATE in the first one.
+ * ISO-class commands go as they are; a SELECT is refused (it would end the
+ * channel). An empty plan is allowed. Errors: SEAM_ERR_GP_CHANNEL (not
+ * AUTHENTICATING or OPEN), SEAM_ERR_ARG (a command the channel cannot carry:
+ * nothing is written, the state unchanged), SEAM_ERR_NOMEM; a crypto error
+ * kills the session.
+ */
+seam_err seam_gp_remote_commands(seam_gp_remote *r, const seam_gp_plan *plan,
+                                 const uint8_t **script, size_t *len);
+
+/*
+ * Reads the response script to the last command script: one R-APDU per
+ * C-APDU, in order, each R-MAC verified and R-ENC data decrypted; each
+ * command's SW and data are then seam_gp_remote_response's. Fewer responses
+ * are accepted only after a refused command (the terminal stopped there). A
+ * refusal is SEAM_OK with report->ok false and the session ENDED. Errors (the
+ * session DEAD): SEAM_ERR_GP_SCRIPT (no round outstanding: a second reading,
+ * too many or too few responses, a chained block answered
+ * with data, an answer with 61xx or an error SW with data), SEAM_ERR_MALFORMED /
+ * SEAM_ERR_TRUNCATED (not a response script), SEAM_ERR_CRYPTO_AUTH (an R-MAC
+ * that does not verify), SEAM_ERR_GP_CRYPTOGRAM (round 1: not these keys, or
+ * not this session's challenge), SEAM_ERR_GP_RESPONSE (INITIALIZE UPDATE's
+ * answer of the wrong length), SEAM_ERR_NOMEM. report may be NULL.
+ */
+seam_err seam_gp_remote_read(seam_gp_remote *r, const uint8_t *script, size_t len,
+                             seam_gp_remote_report *report);
+
+/* The answer to command i of the last round read: its SW and its plain data
+   (the session's, valid until its next call). SEAM_ERR_NOT_FOUND when command
+   i was not answered. */
+seam_err seam_gp_remote_response(const seam_gp_remote *r, size_t i, uint16_t *sw,
+                                 const uint8_t **data, size_t *len);
+
+/* The most command data of a STORE DATA block at the session's level (247 with
+   C-MAC, 239 with C-DEC, or the config's block_cap when smaller). */
+size_t seam_gp_remote_block_size(const seam_gp_remote *r);
+
+/* The most data of a LOAD block: as seam_gp_load_block_size for the config (4088
+   or 4072 bytes with extended, else seam_gp_remote_block_size). */
+size_t seam_gp_remote_load_block_size(const seam_gp_remote *r);
 
 /* ------------------------------------------------------------------------ */
 /* Card scripts: the runner of `seam card script` (docs/card-script.md)      */

@@ -32,4 +32,35 @@ struct seam_gp {
    the data lands in gp->response[0..gp->data_len). */
 seam_err gp_exchange(seam_gp *gp, const uint8_t *apdu, size_t len, uint16_t *sw);
 
+/* SELECT by name (ISO class): a selection that succeeds ends the secure channel; one the
+   card refuses leaves the selected application, and its session, as they were. */
+static inline bool gp_selects(const uint8_t *a) {
+    return (a[0] & 0x80) == 0 && a[1] == 0xA4 && a[2] == 0x04;
+}
+
+/* GP commands that chain with P1.b8 (gp_facts §1.1). */
+static inline bool gp_chainable(const uint8_t *a) {
+    return (a[0] & 0xFC) == 0x80 && (a[1] == 0xE6 || a[1] == 0xE4 || a[1] == 0xD8) &&
+           !(a[2] & 0x80);
+}
+
+/* The data length (*nc) and form of a short or extended command APDU; false if malformed. */
+bool gp_apdu_shape(const uint8_t *a, size_t len, size_t *nc, bool *extended);
+
+/*
+ * Wraps a command (header CLA INS P1 P2 from apdu, nc bytes of data; le: it has
+ * an Le) for the open channel h into out[0..cap) as an extended APDU, as
+ * seam_crypto_scp03_host_wrap does a short one: counted, its data encrypted at
+ * C-DEC, then one C-MAC over CLA' INS P1 P2 00 hh ll || data, the header the card
+ * checks for an extended command; Le 00 00 when it had one. Only for a card that
+ * announced extended lengths. Errors: SEAM_ERR_ARG (closed, too long: nothing
+ * changed), a crypto error (h closed).
+ */
+seam_err gp_wrap_extended(seam_crypto_scp03_host *h, const uint8_t *apdu, const uint8_t *data,
+                          size_t nc, bool le, uint8_t *out, size_t cap, size_t *out_len);
+
+/* Appends the LOADs of file[0..len) in blocks of block bytes (1..SEAM_GP_COMMAND_MAX),
+   numbered from 00; SEAM_ERR_ARG for none or more than 256. */
+seam_err gp_plan_loads(seam_gp_plan *plan, const uint8_t *file, size_t len, size_t block);
+
 #endif

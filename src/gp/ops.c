@@ -33,73 +33,51 @@ seam_err seam_gp_set_status(seam_gp *gp, uint8_t scope, uint8_t state, const uin
     BUILD_AND_SEND(gp, sw, seam_gp_build_set_status, scope, state, aid, len);
 }
 
-seam_err seam_gp_load(seam_gp *gp, const uint8_t *load_file, size_t len,
-                      seam_gp_progress_fn progress, void *progress_ctx, uint16_t *sw) {
-    size_t block = seam_gp_load_block_size(gp), count = len ? (len + block - 1) / block : 0;
+/* Sends the plan's commands in order and stops at the first answer other than 9000
+   (its SW in *sw); progress sees the LOADs' data (done out of all the plan's LOAD data). */
+static seam_err run_plan(seam_gp *gp, const seam_gp_plan *plan, seam_gp_progress_fn progress,
+                         void *progress_ctx, uint16_t *sw) {
+    size_t total = 0, done = 0, len = 0, nc = 0;
+    bool extended = false;
     seam_err e = SEAM_OK;
-    if (!load_file || count == 0 || count > 256)
-        return SEAM_ERR_ARG;
+    for (size_t i = 0; i < plan->count; i++) {
+        const uint8_t *cmd = seam_gp_plan_command(plan, i, &len);
+        if (cmd[1] == 0xE8 && gp_apdu_shape(cmd, len, &nc, &extended))
+            total += nc;
+    }
     *sw = 0x9000;
-    for (size_t b = 0; b < count && !e && *sw == 0x9000; b++) {
-        uint8_t cmd[SEAM_GP_APDU_MAX];
-        size_t part = b + 1 < count ? block : len - b * block, n = 0;
-        e = seam_gp_build_load_extended((uint8_t)b, b + 1 == count, load_file + b * block, part,
-                                        cmd, sizeof cmd, &n);
-        if (!e)
-            e = gp_exchange(gp, cmd, n, sw);
-        if (!e && *sw == 0x9000 && progress)
-            progress(progress_ctx, b * block + part, len);
+    for (size_t i = 0; i < plan->count && !e && *sw == 0x9000; i++) {
+        const uint8_t *cmd = seam_gp_plan_command(plan, i, &len);
+        e = gp_exchange(gp, cmd, len, sw);
+        if (!e && *sw == 0x9000 && cmd[1] == 0xE8 && progress &&
+            gp_apdu_shape(cmd, len, &nc, &extended)) {
+            done += nc;
+            progress(progress_ctx, done, total);
+        }
     }
     return e;
 }
 
-seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in, uint16_t *sw) {
-    seam_gp_package pkg;
-    seam_gp_install_fields ins;
-    uint8_t digest[SEAM_CRYPTO_SHA256_SIZE], *file = NULL;
-    size_t file_len = 0;
-    bool combined = !in->load_only && !in->separate;
-    seam_err e = seam_gp_package_read(in->module, in->module_len, &pkg, NULL, 0);
-    if (e)
-        return e;
-    if (in->privileges_len > 3 || in->privileges_len == 2)
-        return SEAM_ERR_ARG;
-    if (in->hash) {
-        e = seam_crypto_sha256(in->module, in->module_len, digest);
-        if (e)
-            return e;
-    }
-    memset(&ins, 0, sizeof ins);
-    ins.role = combined ? SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE : SEAM_GP_FOR_LOAD;
-    ins.p2 = combined ? 0x01 : 0x00;
-    ins.elf = pkg.aid;
-    ins.sd = in->sd;
-    ins.hash = in->hash ? digest : NULL;
-    ins.hash_len = in->hash ? sizeof digest : 0;
-    e = seam_gp_install(gp, &ins, sw);
-    if (e || *sw != 0x9000)
-        return e;
-    file = malloc(in->module_len + 8);
-    if (!file)
-        return SEAM_ERR_NOMEM;
-    e = seam_gp_load_file(in->module, in->module_len, file, in->module_len + 8, &file_len);
+seam_err seam_gp_load(seam_gp *gp, const uint8_t *load_file, size_t len,
+                      seam_gp_progress_fn progress, void *progress_ctx, uint16_t *sw) {
+    seam_gp_plan plan;
+    seam_gp_plan_init(&plan);
+    seam_err e = load_file ? gp_plan_loads(&plan, load_file, len, seam_gp_load_block_size(gp))
+                           : SEAM_ERR_ARG;
     if (!e)
-        e = seam_gp_load(gp, file, file_len, in->progress, in->progress_ctx, sw);
-    free(file);
-    if (e || *sw != 0x9000 || in->load_only)
-        return e;
-    memset(&ins, 0, sizeof ins);
-    ins.role = combined ? SEAM_GP_FOR_LOAD_INSTALL_AND_MAKE_SELECTABLE
-                        : SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE;
-    ins.p2 = combined ? 0x03 : 0x00;
-    ins.elf = pkg.aid;
-    ins.module = in->applet.len ? in->applet : pkg.applets[0];
-    ins.application = in->instance.len ? in->instance : ins.module;
-    memcpy(ins.privileges, in->privileges, in->privileges_len);
-    ins.privileges_len = in->privileges_len ? in->privileges_len : 1;
-    ins.app_params = in->c9;
-    ins.app_params_len = in->c9_len;
-    return seam_gp_install(gp, &ins, sw);
+        e = run_plan(gp, &plan, progress, progress_ctx, sw);
+    seam_gp_plan_free(&plan);
+    return e;
+}
+
+seam_err seam_gp_install_package(seam_gp *gp, const seam_gp_package_install *in, uint16_t *sw) {
+    seam_gp_plan plan;
+    seam_gp_plan_init(&plan);
+    seam_err e = seam_gp_plan_install_package(&plan, in, seam_gp_load_block_size(gp));
+    if (!e)
+        e = run_plan(gp, &plan, in->progress, in->progress_ctx, sw);
+    seam_gp_plan_free(&plan);
+    return e;
 }
 
 seam_err seam_gp_get_status(seam_gp *gp, seam_gp_scope scope, const uint8_t *prefix,
@@ -161,71 +139,15 @@ seam_err seam_gp_put_key(seam_gp *gp, uint8_t replace, uint8_t new_kvn, const se
     return e;
 }
 
-/* The length of the unit (DGI or TLV) at data[pos..len) that STORE DATA must not cut. */
-static seam_err unit_len(uint8_t p1, const uint8_t *data, size_t len, size_t pos, size_t *unit) {
-    if ((p1 & 0x18) == SEAM_GP_STORE_DGI) {
-        size_t p = pos, vlen;
-        uint16_t tag;
-        const uint8_t *v;
-        seam_err e = seam_gp_dgi_next(data, len, &p, &tag, &v, &vlen);
-        *unit = p - pos;
-        return e ? SEAM_ERR_MALFORMED : SEAM_OK;
-    }
-    if ((p1 & 0x18) == SEAM_GP_STORE_BER_TLV) {
-        seam_tlv t;
-        if (seam_tlv_parse(data + pos, len - pos, &t))
-            return SEAM_ERR_MALFORMED;
-        *unit = t.header_len + t.length;
-        return SEAM_OK;
-    }
-    *unit = len - pos;
-    return SEAM_OK;
-}
-
 seam_err seam_gp_store_data(seam_gp *gp, uint8_t p1, const uint8_t *data, size_t len,
                             uint16_t *sw) {
-    static const uint8_t zero_icv[16] = {0};
-    bool encrypted = (p1 & 0x60) == SEAM_GP_STORE_ENCRYPTED;
-    size_t room = seam_gp_block_size(gp), pos = 0, block = 0;
-    seam_err e = SEAM_OK;
-    if (!data || !len || (p1 & SEAM_GP_STORE_LAST))
-        return SEAM_ERR_ARG;
-    if (encrypted && !gp->dek_len)
-        return SEAM_ERR_GP_CHANNEL;
-    if (encrypted)
-        room = room / 16 * 16 - 1; /* padding adds 1..16 bytes */
-    *sw = 0x9000;
-    while (!e && pos < len && *sw == 0x9000) {
-        uint8_t part[256], cmd[5 + 256 + 1];
-        size_t take = 0, unit = 0, n = 0;
-        while (!e && pos + take < len) { /* whole units while they fit */
-            e = unit_len(p1, data, len, pos + take, &unit);
-            if (!e && take + unit > room && ((p1 & 0x18) || take))
-                break;
-            if (!e)
-                take += unit > room - take ? room - take : unit;
-        }
-        if (!e && take == 0)
-            e = SEAM_ERR_ARG; /* one DGI or TLV larger than a block */
-        if (e || block > 255)
-            return e ? e : SEAM_ERR_ARG;
-        memcpy(part, data + pos, take);
-        n = take;
-        if (encrypted) {
-            size_t padded = 0;
-            e = seam_crypto_iso9797_pad(part, take, sizeof part, &padded);
-            if (!e)
-                e = seam_crypto_aes_cbc_encrypt(gp->dek, gp->dek_len, zero_icv, part, padded, part);
-            n = padded;
-        }
-        pos += take;
-        if (!e)
-            e = seam_gp_build_store_data((uint8_t)(p1 | (pos == len ? SEAM_GP_STORE_LAST : 0)),
-                                         (uint8_t)block++, part, n, cmd, sizeof cmd, &n);
-        if (!e)
-            e = gp_exchange(gp, cmd, n, sw);
-        seam_secure_zero(part, sizeof part);
-    }
+    seam_gp_plan plan;
+    seam_gp_plan_init(&plan);
+    seam_err e = seam_gp_plan_store_data(&plan, NULL, p1, data, len, seam_gp_block_size(gp),
+                                         gp->dek, gp->dek_len);
+    if (!e)
+        e = run_plan(gp, &plan, NULL, NULL, sw);
+    seam_gp_plan_free(&plan);
     return e;
 }
 

@@ -202,8 +202,7 @@ static void trace(seam_gp *gp, seam_gp_trace_point point, const uint8_t *b, size
         gp->trace(gp->trace_ctx, point, b, n);
 }
 
-/* The data length and Le of a short or extended command APDU; false if malformed. */
-static bool apdu_shape(const uint8_t *a, size_t len, size_t *nc, bool *extended) {
+bool gp_apdu_shape(const uint8_t *a, size_t len, size_t *nc, bool *extended) {
     *nc = 0;
     *extended = false;
     if (len < 4)
@@ -220,18 +219,6 @@ static bool apdu_shape(const uint8_t *a, size_t len, size_t *nc, bool *extended)
         return true;
     *nc = v;
     return len > 7 && v != 0 && (len == 7 + v || len == 9 + v);
-}
-
-/* SELECT by name (ISO class): a selection that succeeds ends the secure channel; one the
-   card refuses leaves the selected application, and its session, as they were. */
-static bool selects(const uint8_t *a) {
-    return (a[0] & 0x80) == 0 && a[1] == 0xA4 && a[2] == 0x04;
-}
-
-/* GP commands that chain with P1.b8 (gp_facts §1.1). */
-static bool chainable(const uint8_t *a) {
-    return (a[0] & 0xFC) == 0x80 && (a[1] == 0xE6 || a[1] == 0xE4 || a[1] == 0xD8) &&
-           !(a[2] & 0x80);
 }
 
 /* Sends one APDU as it is and appends its response (data || SW) at gp->response + at;
@@ -283,7 +270,7 @@ static seam_err send_collect(seam_gp *gp, const uint8_t *cmd, size_t len, bool c
 static seam_err cut_clear(seam_gp *gp, const uint8_t *a, size_t len, size_t *blocks) {
     size_t nc, pos = 0, k = 0, off;
     bool extended, le;
-    if (!apdu_shape(a, len, &nc, &extended))
+    if (!gp_apdu_shape(a, len, &nc, &extended))
         return SEAM_ERR_MALFORMED;
     off = extended ? 7 : 5;
     le = len > off + nc;
@@ -309,21 +296,12 @@ static seam_err cut_clear(seam_gp *gp, const uint8_t *a, size_t len, size_t *blo
     return SEAM_OK;
 }
 
-/*
- * Wraps a command (header CLA INS P1 P2, nc bytes of data; le: it has an Le) for the open
- * channel into gp->wire as an extended APDU, as seam_crypto_scp03_host_wrap does a
- * short one: counted, its data encrypted at C-DEC, then one C-MAC over CLA' INS P1 P2
- * 00 hh ll || data, the header the card checks for an extended command; Le 00 00 when
- * it had one. Only for a card that announced extended lengths (seam_gp_set_atr).
- */
-static seam_err wrap_extended(seam_gp *gp, const uint8_t *apdu, const uint8_t *data, size_t nc,
-                              bool le) {
-    seam_crypto_scp03_host *h = &gp->scp;
+seam_err gp_wrap_extended(seam_crypto_scp03_host *h, const uint8_t *apdu, const uint8_t *data,
+                          size_t nc, bool le, uint8_t *out, size_t cap, size_t *out_len) {
     size_t body = ((h->level & LEVEL_C_DEC) && nc ? (nc / 16 + 1) * 16 : nc) + MAC_LEN;
     size_t written = 0;
-    uint8_t *out = gp->wire;
     seam_err e = SEAM_OK;
-    if (body > 0xFFFF || 7 + body + 2 > sizeof gp->wire)
+    if (!h->open || body > 0xFFFF || 7 + body + 2 > cap)
         return SEAM_ERR_ARG;
     h->counter++; /* every command counts */
     out[0] = (uint8_t)(apdu[0] | 0x04);
@@ -332,8 +310,8 @@ static seam_err wrap_extended(seam_gp *gp, const uint8_t *apdu, const uint8_t *d
     out[5] = (uint8_t)(body >> 8);
     out[6] = (uint8_t)body;
     if ((h->level & LEVEL_C_DEC) && nc)
-        e = seam_crypto_scp03_encrypt_command(&h->keys, h->counter, data, nc, out + 7,
-                                              sizeof gp->wire - 7, &written);
+        e = seam_crypto_scp03_encrypt_command(&h->keys, h->counter, data, nc, out + 7, cap - 7,
+                                              &written);
     else if (nc)
         memcpy(out + 7, data, nc);
     uint8_t header[7] = {
@@ -345,10 +323,10 @@ static seam_err wrap_extended(seam_gp *gp, const uint8_t *apdu, const uint8_t *d
         seam_crypto_scp03_host_close(h);
         return e;
     }
-    gp->block_len[0] = 7 + body;
+    *out_len = 7 + body;
     if (le) {
-        out[gp->block_len[0]++] = 0x00;
-        out[gp->block_len[0]++] = 0x00;
+        out[(*out_len)++] = 0x00;
+        out[(*out_len)++] = 0x00;
     }
     return SEAM_OK;
 }
@@ -358,12 +336,12 @@ seam_err gp_exchange(seam_gp *gp, const uint8_t *apdu, size_t len, uint16_t *sw)
     bool extended = false, secure;
     seam_err e = SEAM_OK;
     gp->data_len = 0;
-    if (!apdu || !apdu_shape(apdu, len, &nc, &extended))
+    if (!apdu || !gp_apdu_shape(apdu, len, &nc, &extended))
         return SEAM_ERR_MALFORMED;
     memcpy(gp->last, apdu, 4);
     trace(gp, SEAM_GP_TRACE_COMMAND, apdu, len);
     secure = wrapping(gp) && (apdu[0] & 0xFC) == 0x80;
-    if (secure && chainable(apdu)) {
+    if (secure && gp_chainable(apdu)) {
         e = seam_crypto_scp03_host_wrap_chain(
             &gp->scp, apdu, len, chain_block(gp), gp->wire, sizeof gp->wire, &wire_len,
             gp->block_len, sizeof gp->block_len / sizeof gp->block_len[0], &blocks);
@@ -374,11 +352,12 @@ seam_err gp_exchange(seam_gp *gp, const uint8_t *apdu, size_t len, uint16_t *sw)
         size_t at = extended ? 7 : 5; /* where the data starts, and the Le bytes after it */
         bool le = nc ? len > at + nc : len > 4;
         if (extended || body > 255)
-            e = wrap_extended(gp, apdu, apdu + at, nc, le);
+            e = gp_wrap_extended(&gp->scp, apdu, apdu + at, nc, le, gp->wire, sizeof gp->wire,
+                                 &gp->block_len[0]);
         else
             e = seam_crypto_scp03_host_wrap(&gp->scp, apdu, len, gp->wire, sizeof gp->wire,
                                             &gp->block_len[0]);
-    } else if (nc > chain_block(gp) && chainable(apdu)) {
+    } else if (nc > chain_block(gp) && gp_chainable(apdu)) {
         e = cut_clear(gp, apdu, len, &blocks);
     } else {
         if (len > sizeof gp->wire)
@@ -415,7 +394,7 @@ seam_err gp_exchange(seam_gp *gp, const uint8_t *apdu, size_t len, uint16_t *sw)
         return e;
     gp->data_len = total - 2;
     *sw = (uint16_t)(gp->response[total - 2] << 8 | gp->response[total - 1]);
-    if (selects(apdu) && (*sw == 0x9000 || (*sw >> 8) == 0x62 || (*sw >> 8) == 0x63))
+    if (gp_selects(apdu) && (*sw == 0x9000 || (*sw >> 8) == 0x62 || (*sw >> 8) == 0x63))
         seam_gp_close_channel(gp); /* a new selection ends the card's session too */
     trace(gp, SEAM_GP_TRACE_RESPONSE, gp->response, total);
     return SEAM_OK;

@@ -182,6 +182,9 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_GP_PACKAGE:
         message = "not a seam package";
         break;
+    case SEAM_ERR_GP_SCRIPT:
+        message = "the response script does not answer the command script sent";
+        break;
     default:
         break;
     }

@@ -3,7 +3,7 @@
  * the gp layer: command and response scripts written and read back, the
  * definite AA/AB forms, unknown tags skipped, and every malformed shape the
  * reader must refuse (truncated lengths, lengths past the end, no 00 00,
- * bytes after it, another template) without reading past the input (X5: the
+ * bytes after it, another template) without reading past the input (the
  * server and the terminal read these from the network).
  */
 #include <setjmp.h>
@@ -29,7 +29,8 @@ static seam_err open_exact(uint8_t tmpl, const uint8_t *data, size_t n) {
     uint8_t *copy = malloc(n ? n : 1);
     seam_gp_rscript_reader r;
     assert_non_null(copy);
-    memcpy(copy, data, n);
+    if (n)
+        memcpy(copy, data, n);
     memset(&r, 0x5A, sizeof r);
     seam_gp_rscript_reader before = r;
     seam_err err = seam_gp_rscript_open(&r, tmpl, copy, n);
