@@ -247,7 +247,8 @@ seam_err seam_store_master_key_load(const char *path, uint8_t key[SEAM_STORE_MAS
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) == 0)
         got = read(fd, text, sizeof text);
     close(fd);
-    size_t digits = got > 0 && text[got - 1] == '\n' ? (size_t)got - 1 : (size_t)(got < 0 ? 0 : got);
+    size_t digits =
+        got > 0 && text[got - 1] == '\n' ? (size_t)got - 1 : (size_t)(got < 0 ? 0 : got);
     if (got < 0 || digits != KEYHEX ||
         seam_hex_decode(text, digits, read_key, sizeof read_key, &key_len) != SEAM_OK ||
         key_len != sizeof read_key)
@@ -268,7 +269,7 @@ static seam_err prepare(seam_store *s) {
     if (e)
         return e;
     if (s->drv == &store_pg_driver) /* one creator at a time: CREATE IF NOT EXISTS races */
-        e = store_exec(s, "SELECT pg_advisory_xact_lock(5345414d)", NULL, 0, NULL);
+        e = store_exec(s, "SELECT pg_advisory_xact_lock(5345414)", NULL, 0, NULL);
     for (const char *const *sql = s->drv->schema; !e && *sql; sql++)
         e = store_exec(s, *sql, NULL, 0, NULL);
     if (!e)
@@ -276,8 +277,8 @@ static seam_err prepare(seam_store *s) {
     if (!e && rows.rows == 0) {
         uint8_t *sealed = NULL;
         size_t sealed_len = 0;
-        e = store_seal(s, "store_meta", (const uint8_t *)"key_check", 9,
-                       (const uint8_t *)key_check, sizeof key_check, &sealed, &sealed_len);
+        e = store_seal(s, "store_meta", (const uint8_t *)"key_check", 9, (const uint8_t *)key_check,
+                       sizeof key_check, &sealed, &sealed_len);
         if (!e)
             e = store_exec(s, "INSERT INTO store_meta (name, value) VALUES ('key_check', ?)",
                            (db_val[]){DB_B(sealed, sealed_len)}, 1, NULL);
@@ -288,8 +289,8 @@ static seam_err prepare(seam_store *s) {
         const db_val *v = db_at(&rows, 0, 0);
         e = store_open_sealed(s, "store_meta", (const uint8_t *)"key_check", 9, v->p, v->n, plain,
                               sizeof plain, &len);
-        if (e == SEAM_ERR_SERVER_STORE || (!e && (len != sizeof key_check ||
-                                                  memcmp(plain, key_check, len) != 0)))
+        if (e == SEAM_ERR_SERVER_STORE ||
+            (!e && (len != sizeof key_check || memcmp(plain, key_check, len) != 0)))
             e = SEAM_ERR_SERVER_MASTER_KEY;
     }
     db_rows_free(&rows);

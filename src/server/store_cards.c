@@ -123,8 +123,8 @@ seam_err seam_store_card_list(seam_store *store, seam_store_card **items, size_t
     db_rows rows = {0};
     if (!items || !count)
         return SEAM_ERR_ARG;
-    seam_err e = store_exec(store, "SELECT cin, iin, created FROM cards ORDER BY cin", NULL, 0,
-                            &rows);
+    seam_err e =
+        store_exec(store, "SELECT cin, iin, created FROM cards ORDER BY cin", NULL, 0, &rows);
     if (!e && !(*items = calloc(rows.rows ? rows.rows : 1, sizeof **items)))
         e = SEAM_ERR_NOMEM;
     for (size_t r = 0; !e && r < rows.rows; r++)
@@ -138,8 +138,8 @@ seam_err seam_store_card_list(seam_store *store, seam_store_card **items, size_t
 /* Fails with NOT_FOUND unless the card exists (inside the caller's transaction). */
 static seam_err card_exists(seam_store *store, const seam_store_id *cin) {
     db_rows rows = {0};
-    seam_err e = store_exec(store, "SELECT 1 FROM cards WHERE cin = ?", (db_val[]){DB_ID(cin)}, 1,
-                            &rows);
+    seam_err e =
+        store_exec(store, "SELECT 1 FROM cards WHERE cin = ?", (db_val[]){DB_ID(cin)}, 1, &rows);
     if (!e && rows.rows == 0)
         e = SEAM_ERR_NOT_FOUND;
     db_rows_free(&rows);
@@ -172,12 +172,12 @@ seam_err seam_store_keyset_put(seam_store *store, const seam_store_id *cin,
     if (!e)
         e = card_exists(store, cin);
     if (!e)
-        e = store_exec(store,
-                       "INSERT INTO keysets (cin, sd_aid, kvn, sealed) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (cin, sd_aid, kvn) DO UPDATE SET sealed = excluded.sealed",
-                       (db_val[]){DB_ID(cin), DB_ID(&ks->sd_aid), DB_I(ks->kvn),
-                                  DB_B(sealed, sealed_len)},
-                       4, NULL);
+        e = store_exec(
+            store,
+            "INSERT INTO keysets (cin, sd_aid, kvn, sealed) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (cin, sd_aid, kvn) DO UPDATE SET sealed = excluded.sealed",
+            (db_val[]){DB_ID(cin), DB_ID(&ks->sd_aid), DB_I(ks->kvn), DB_B(sealed, sealed_len)}, 4,
+            NULL);
     free(sealed);
     return store_end(store, e);
 }
@@ -234,13 +234,13 @@ seam_err seam_store_perso_put(seam_store *store, const seam_store_id *cin,
     if (!e)
         e = card_exists(store, cin);
     if (!e)
-        e = store_exec(store,
-                       "INSERT INTO perso (cin, app_aid, sealed, updated) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT (cin, app_aid) DO UPDATE SET sealed = excluded.sealed, "
-                       "updated = excluded.updated",
-                       (db_val[]){DB_ID(cin), DB_ID(app_aid), DB_B(sealed, sealed_len),
-                                  DB_I(store_now())},
-                       4, NULL);
+        e = store_exec(
+            store,
+            "INSERT INTO perso (cin, app_aid, sealed, updated) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (cin, app_aid) DO UPDATE SET sealed = excluded.sealed, "
+            "updated = excluded.updated",
+            (db_val[]){DB_ID(cin), DB_ID(app_aid), DB_B(sealed, sealed_len), DB_I(store_now())}, 4,
+            NULL);
     free(sealed);
     return store_end(store, e);
 }

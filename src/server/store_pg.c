@@ -18,8 +18,15 @@
 static const char *const pg_schema[] = {STORE_SCHEMA, NULL};
 
 /* PostgreSQL type oids (pg_type.h). */
-enum { OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25,
-       OID_VARCHAR = 1043 };
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+    OID_VARCHAR = 1043
+};
 
 #define MAX_PARAMS 32
 
@@ -42,7 +49,8 @@ static bool number_params(const char *sql, char *out, size_t cap) {
     size_t o = 0;
     int k = 0;
     for (const char *c = sql; *c; c++) {
-        int wrote = *c == '?' ? snprintf(out + o, cap - o, "$%d", ++k) : snprintf(out + o, cap - o, "%c", *c);
+        int wrote = *c == '?' ? snprintf(out + o, cap - o, "$%d", ++k)
+                              : snprintf(out + o, cap - o, "%c", *c);
         if (wrote < 0 || (size_t)wrote >= cap - o)
             return false;
         o += (size_t)wrote;
@@ -78,14 +86,19 @@ static seam_err take(const PGresult *res, db_rows *out) {
             seam_err e = SEAM_OK;
             switch (PQftype(res, ci)) {
             case OID_INT8:
-                e = n == 8 ? db_val_copy(v, DB_INT, (int64_t)be64(p), NULL, 0) : SEAM_ERR_SERVER_STORE;
+                e = n == 8 ? db_val_copy(v, DB_INT, (int64_t)be64(p), NULL, 0)
+                           : SEAM_ERR_SERVER_STORE;
                 break;
             case OID_INT4:
-                e = n == 4 ? db_val_copy(v, DB_INT, (int32_t)(be64((const uint8_t[8]){0, 0, 0, 0, p[0], p[1], p[2], p[3]})), NULL, 0)
+                e = n == 4 ? db_val_copy(v, DB_INT,
+                                         (int32_t)(be64((const uint8_t[8]){0, 0, 0, 0, p[0], p[1],
+                                                                           p[2], p[3]})),
+                                         NULL, 0)
                            : SEAM_ERR_SERVER_STORE;
                 break;
             case OID_INT2:
-                e = n == 2 ? db_val_copy(v, DB_INT, (int16_t)(p[0] << 8 | p[1]), NULL, 0) : SEAM_ERR_SERVER_STORE;
+                e = n == 2 ? db_val_copy(v, DB_INT, (int16_t)(p[0] << 8 | p[1]), NULL, 0)
+                           : SEAM_ERR_SERVER_STORE;
                 break;
             case OID_BOOL:
                 e = n == 1 ? db_val_copy(v, DB_INT, p[0] != 0, NULL, 0) : SEAM_ERR_SERVER_STORE;

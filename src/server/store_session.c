@@ -49,9 +49,8 @@ seam_err seam_store_session_create(seam_store *store, seam_store_session *s) {
                        "INSERT INTO sessions (id, cin, campaign, step, round, expected, closed, "
                        "sealed, created, updated) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
                        (db_val[]){DB_T(next.id), DB_ID(&next.cin), DB_I(next.campaign),
-                                  DB_T(next.step), DB_I(next.round),
-                                  DB_I(next.expected_responses), DB_B(sealed, sealed_len),
-                                  DB_I(next.created), DB_I(next.updated)},
+                                  DB_T(next.step), DB_I(next.round), DB_I(next.expected_responses),
+                                  DB_B(sealed, sealed_len), DB_I(next.created), DB_I(next.updated)},
                        9, NULL);
     free(sealed);
     e = store_end(store, e);
@@ -114,8 +113,8 @@ seam_err seam_store_session_advance(seam_store *store, const seam_store_session 
                        8, &rows);
     if (!e && rows.rows == 0) {
         db_rows_free(&rows);
-        e = store_exec(store, "SELECT 1 FROM sessions WHERE id = ?", (db_val[]){DB_T(next->id)},
-                       1, &rows);
+        e = store_exec(store, "SELECT 1 FROM sessions WHERE id = ?", (db_val[]){DB_T(next->id)}, 1,
+                       &rows);
         if (!e)
             e = rows.rows ? SEAM_ERR_SERVER_CONFLICT : SEAM_ERR_NOT_FOUND;
     }
@@ -153,13 +152,13 @@ seam_err seam_store_bytes_list(seam_store *store, int64_t campaign, const seam_s
     if ((cin && !store_id_ok(cin)) || !items || !count)
         return SEAM_ERR_ARG;
     static const uint8_t none = 0;
-    seam_err e = store_exec(
-        store,
-        "SELECT campaign, cin, step, request, response, perso FROM byte_counts WHERE "
-        "(? <= 0 OR campaign = ?) AND (? = 0 OR cin = ?) ORDER BY campaign, cin, step",
-        (db_val[]){DB_I(campaign), DB_I(campaign), DB_I(cin ? 1 : 0),
-                   cin ? DB_ID(cin) : DB_B(&none, 1)},
-        4, &rows);
+    seam_err e =
+        store_exec(store,
+                   "SELECT campaign, cin, step, request, response, perso FROM byte_counts WHERE "
+                   "(? <= 0 OR campaign = ?) AND (? = 0 OR cin = ?) ORDER BY campaign, cin, step",
+                   (db_val[]){DB_I(campaign), DB_I(campaign), DB_I(cin ? 1 : 0),
+                              cin ? DB_ID(cin) : DB_B(&none, 1)},
+                   4, &rows);
     if (!e && !(*items = calloc(rows.rows ? rows.rows : 1, sizeof **items)))
         e = SEAM_ERR_NOMEM;
     for (size_t r = 0; !e && r < rows.rows; r++) {

@@ -7,6 +7,7 @@
 #include "server/store_int.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define BUSY_TIMEOUT_MS 60000
@@ -25,7 +26,8 @@ seam_err store_sqlite_connect(const char *path, void **conn) {
         return SEAM_ERR_SERVER_STORE;
     }
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(db);
         return SEAM_ERR_SERVER_STORE;
@@ -97,8 +99,11 @@ static seam_err sqlite_exec(void *conn, const char *sql, const db_val *params, s
     size_t cap_rows = 0;
     if (out)
         memset(out, 0, sizeof *out);
-    if (sqlite3_prepare_v2(conn, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(conn, sql, -1, &st, NULL) != SQLITE_OK) {
+        if (getenv("SEAM_STORE_DEBUG"))
+            fprintf(stderr, "seam store: sqlite: %s: %s\n", sql, sqlite3_errmsg(conn));
         return SEAM_ERR_SERVER_STORE;
+    }
     e = bind(st, params, n);
     for (;;) {
         if (e)
@@ -107,6 +112,8 @@ static seam_err sqlite_exec(void *conn, const char *sql, const db_val *params, s
         if (rc == SQLITE_DONE)
             break;
         if (rc != SQLITE_ROW) {
+            if (getenv("SEAM_STORE_DEBUG"))
+                fprintf(stderr, "seam store: sqlite: %s: %s\n", sql, sqlite3_errmsg(conn));
             e = SEAM_ERR_SERVER_STORE;
             break;
         }

@@ -31,18 +31,20 @@ seam_err seam_store_campaign_create(seam_store *store, seam_store_campaign *c,
         if (!store_id_ok(&cins[i]))
             return SEAM_ERR_ARG;
         for (size_t j = 0; j < i; j++)
-            if (cins[j].len == cins[i].len && memcmp(cins[j].bytes, cins[i].bytes, cins[i].len) == 0)
+            if (cins[j].len == cins[i].len &&
+                memcmp(cins[j].bytes, cins[i].bytes, cins[i].len) == 0)
                 return SEAM_ERR_ARG;
     }
     int64_t now = store_now();
     seam_err e = store_begin(store);
     if (!e)
-        e = store_exec(store,
-                       "INSERT INTO campaigns (kind, package_aid, package_version, params, created, "
-                       "state) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                       (db_val[]){DB_I(c->kind), DB_ID(&c->package_aid), DB_I(c->package_version),
-                                  DB_T(c->params), DB_I(now), DB_I(SEAM_STORE_CAMPAIGN_CREATED)},
-                       6, &rows);
+        e = store_exec(
+            store,
+            "INSERT INTO campaigns (kind, package_aid, package_version, params, created, "
+            "state) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (db_val[]){DB_I(c->kind), DB_ID(&c->package_aid), DB_I(c->package_version),
+                       DB_T(c->params), DB_I(now), DB_I(SEAM_STORE_CAMPAIGN_CREATED)},
+            6, &rows);
     int64_t id = !e && rows.rows == 1 ? db_at(&rows, 0, 0)->i : 0;
     if (!e && id <= 0)
         e = SEAM_ERR_SERVER_STORE;
@@ -136,8 +138,9 @@ seam_err seam_store_campaign_set_state(seam_store *store, int64_t id,
     seam_err e = store_begin(store);
     if (!e)
         e = campaign_lock(store, id, &now_state);
-    if (!e && !(now_state == SEAM_STORE_CAMPAIGN_CREATED ||
-                (state == SEAM_STORE_CAMPAIGN_CANCELLED && now_state == SEAM_STORE_CAMPAIGN_RUNNING)))
+    if (!e &&
+        !(now_state == SEAM_STORE_CAMPAIGN_CREATED ||
+          (state == SEAM_STORE_CAMPAIGN_CANCELLED && now_state == SEAM_STORE_CAMPAIGN_RUNNING)))
         e = SEAM_ERR_SERVER_CONFLICT;
     if (!e)
         e = store_exec(store, "UPDATE campaigns SET state = ? WHERE id = ?",
@@ -153,13 +156,13 @@ seam_err seam_store_campaign_set_state(seam_store *store, int64_t id,
 
 /* ---- targets ---- */
 
-#define TARGET_COLUMNS                                                                            \
-    "t.campaign, t.cin, t.state, t.reason, t.owner, t.lease_until, t.claims, "                    \
-    "(SELECT CAST(COALESCE(SUM(b.request), 0) AS BIGINT) FROM byte_counts b "                     \
-    "WHERE b.campaign = t.campaign AND b.cin = t.cin), "                                          \
-    "(SELECT CAST(COALESCE(SUM(b.response), 0) AS BIGINT) FROM byte_counts b "                    \
-    "WHERE b.campaign = t.campaign AND b.cin = t.cin), "                                          \
-    "(SELECT CAST(COALESCE(SUM(b.perso), 0) AS BIGINT) FROM byte_counts b "                       \
+#define TARGET_COLUMNS                                                                             \
+    "t.campaign, t.cin, t.state, t.reason, t.owner, t.lease_until, t.claims, "                     \
+    "(SELECT CAST(COALESCE(SUM(b.request), 0) AS BIGINT) FROM byte_counts b "                      \
+    "WHERE b.campaign = t.campaign AND b.cin = t.cin), "                                           \
+    "(SELECT CAST(COALESCE(SUM(b.response), 0) AS BIGINT) FROM byte_counts b "                     \
+    "WHERE b.campaign = t.campaign AND b.cin = t.cin), "                                           \
+    "(SELECT CAST(COALESCE(SUM(b.perso), 0) AS BIGINT) FROM byte_counts b "                        \
     "WHERE b.campaign = t.campaign AND b.cin = t.cin)"
 
 static void target_from(seam_store_target *t, const db_rows *rows, size_t r) {
@@ -215,13 +218,13 @@ seam_err seam_store_target_list(seam_store *store, int64_t campaign, seam_store_
 /* A target t that may be claimed at ?now: its campaign runs, it is pending or its lease
  * expired, and no other target of its card holds a live lease. Parameters: state running
  * (campaign), pending, running, now, running, now. */
-#define CLAIMABLE                                                                                 \
-    "EXISTS (SELECT 1 FROM campaigns c WHERE c.id = t.campaign AND c.state = ?) "                 \
-    "AND (t.state = ? OR (t.state = ? AND t.lease_until < ?)) "                                   \
-    "AND NOT EXISTS (SELECT 1 FROM targets o WHERE o.cin = t.cin AND o.state = ? "                \
+#define CLAIMABLE                                                                                  \
+    "EXISTS (SELECT 1 FROM campaigns c WHERE c.id = t.campaign AND c.state = ?) "                  \
+    "AND (t.state = ? OR (t.state = ? AND t.lease_until < ?)) "                                    \
+    "AND NOT EXISTS (SELECT 1 FROM targets o WHERE o.cin = t.cin AND o.state = ? "                 \
     "AND o.lease_until >= ?)"
-#define CLAIMABLE_PARAMS(now)                                                                     \
-    DB_I(SEAM_STORE_CAMPAIGN_RUNNING), DB_I(SEAM_STORE_PENDING), DB_I(SEAM_STORE_RUNNING),        \
+#define CLAIMABLE_PARAMS(now)                                                                      \
+    DB_I(SEAM_STORE_CAMPAIGN_RUNNING), DB_I(SEAM_STORE_PENDING), DB_I(SEAM_STORE_RUNNING),         \
         DB_I(now), DB_I(SEAM_STORE_RUNNING), DB_I(now)
 
 seam_err seam_store_claim(seam_store *store, const seam_store_id *cin, const char *owner,
@@ -268,11 +271,10 @@ seam_err seam_store_claim(seam_store *store, const seam_store_id *cin, const cha
         if (!e && done.rows != 1)
             e = SEAM_ERR_NOT_FOUND;
         if (!e)
-            e = seam_store_event_add(
-                store, &(seam_store_event){.cin = locked,
-                                           .campaign = db_at(&target, 0, 0)->i,
-                                           .kind = "claimed",
-                                           .message = ""});
+            e = seam_store_event_add(store, &(seam_store_event){.cin = locked,
+                                                                .campaign = db_at(&target, 0, 0)->i,
+                                                                .kind = "claimed",
+                                                                .message = ""});
         if (!e) {
             int64_t campaign = db_at(&target, 0, 0)->i;
             db_rows_free(&card);
