@@ -6,7 +6,9 @@
  */
 #include "server/store_int.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -20,6 +22,12 @@ static const char *const sqlite_schema[] = {STORE_SCHEMA, NULL};
 
 seam_err store_sqlite_connect(const char *path, void **conn) {
     sqlite3 *db = NULL;
+    /* created private: its secrets are sealed, but CINs, packages and campaigns are the
+       operator's business (SQLite gives its -wal and -shm files the same mode) */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return SEAM_ERR_SERVER_STORE;
+    close(fd);
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         sqlite3_close(db);

@@ -207,6 +207,12 @@ static void store_refuses_a_wrong_master_key_X5(void **state) {
     assert_null(s);
     assert_int_equal(seam_store_open(url, master, &s), SEAM_OK);
     seam_store_close(s);
+    assert_int_equal(seam_store_open("mysql://localhost/seam", master, &s), SEAM_ERR_UNSUPPORTED);
+    if (strncmp(url, "sqlite:", 7) == 0) {
+        struct stat st;
+        assert_int_equal(stat(url + 7, &st), 0);
+        assert_int_equal(st.st_mode & 077, 0); /* the database file is private */
+    }
 }
 
 /* A sealed value copied onto another row does not open there: the AAD binds the row. */
