@@ -269,7 +269,7 @@ static seam_err prepare(seam_store *s) {
     if (e)
         return e;
     if (s->drv == &store_pg_driver) /* one creator at a time: CREATE IF NOT EXISTS races */
-        e = store_exec(s, "SELECT pg_advisory_xact_lock(5345414d)", NULL, 0, NULL);
+        e = store_exec(s, "SELECT pg_advisory_xact_lock(5345414)", NULL, 0, NULL);
     for (const char *const *sql = s->drv->schema; !e && *sql; sql++)
         e = store_exec(s, *sql, NULL, 0, NULL);
     if (!e)

@@ -267,12 +267,13 @@ seam_err seam_store_target_list(seam_store *store, int64_t campaign, seam_store_
                                 size_t *count);
 
 /*
- * Claims work, atomically: the oldest target of a running campaign (restricted to card
- * cin if it is not NULL) that is pending, or running with lease_until < now, and that no
- * other target of the same card holds running with a live lease, becomes running, owned
- * by owner until now + lease_seconds; it is written to *out. NOT_FOUND when there is
- * none (nothing changed). Two handles never claim the same target while its lease lives
- * (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED).
+ * Claims work, atomically: a target of a running campaign (restricted to card cin if it
+ * is not NULL) that is running with lease_until < now (its server died: resumed first) or
+ * else the oldest pending one, whose card holds no other live claim, becomes running,
+ * owned by owner until now + lease_seconds; it is written to *out. NOT_FOUND when there is
+ * none right now (nothing changed): ask again later. Two handles never claim one card at
+ * once (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED on the
+ * target and on the card's row).
  */
 seam_err seam_store_claim(seam_store *store, const seam_store_id *cin, const char *owner,
                           int64_t now, int64_t lease_seconds, seam_store_target *out);

@@ -6,7 +6,10 @@
  */
 #include "server/store_int.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define BUSY_TIMEOUT_MS 60000
@@ -19,6 +22,12 @@ static const char *const sqlite_schema[] = {STORE_SCHEMA, NULL};
 
 seam_err store_sqlite_connect(const char *path, void **conn) {
     sqlite3 *db = NULL;
+    /* created private: its secrets are sealed, but CINs, packages and campaigns are the
+       operator's business (SQLite gives its -wal and -shm files the same mode) */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return SEAM_ERR_SERVER_STORE;
+    close(fd);
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         sqlite3_close(db);
@@ -98,8 +107,11 @@ static seam_err sqlite_exec(void *conn, const char *sql, const db_val *params, s
     size_t cap_rows = 0;
     if (out)
         memset(out, 0, sizeof *out);
-    if (sqlite3_prepare_v2(conn, sql, -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(conn, sql, -1, &st, NULL) != SQLITE_OK) {
+        if (getenv("SEAM_STORE_DEBUG"))
+            fprintf(stderr, "seam store: sqlite: %s: %s\n", sql, sqlite3_errmsg(conn));
         return SEAM_ERR_SERVER_STORE;
+    }
     e = bind(st, params, n);
     for (;;) {
         if (e)
@@ -108,6 +120,8 @@ static seam_err sqlite_exec(void *conn, const char *sql, const db_val *params, s
         if (rc == SQLITE_DONE)
             break;
         if (rc != SQLITE_ROW) {
+            if (getenv("SEAM_STORE_DEBUG"))
+                fprintf(stderr, "seam store: sqlite: %s: %s\n", sql, sqlite3_errmsg(conn));
             e = SEAM_ERR_SERVER_STORE;
             break;
         }

@@ -215,79 +215,91 @@ seam_err seam_store_target_list(seam_store *store, int64_t campaign, seam_store_
     return e;
 }
 
-/* A target t that may be claimed at ?now: its campaign runs, it is pending or its lease
- * expired, and no other target of its card holds a live lease. Parameters: state running
- * (campaign), pending, running, now, running, now. */
+/* Conditions on a target t that may be claimed (its state is chosen by the caller): its
+ * campaign runs and no target of its card holds a live lease. Parameters: campaign state
+ * running, target state running, now. */
 #define CLAIMABLE                                                                                  \
     "EXISTS (SELECT 1 FROM campaigns c WHERE c.id = t.campaign AND c.state = ?) "                  \
-    "AND (t.state = ? OR (t.state = ? AND t.lease_until < ?)) "                                    \
     "AND NOT EXISTS (SELECT 1 FROM targets o WHERE o.cin = t.cin AND o.state = ? "                 \
     "AND o.lease_until >= ?)"
-#define CLAIMABLE_PARAMS(now)                                                                      \
-    DB_I(SEAM_STORE_CAMPAIGN_RUNNING), DB_I(SEAM_STORE_PENDING), DB_I(SEAM_STORE_RUNNING),         \
-        DB_I(now), DB_I(SEAM_STORE_RUNNING), DB_I(now)
+#define CLAIMABLE_PARAMS(now) DB_I(SEAM_STORE_CAMPAIGN_RUNNING), DB_I(SEAM_STORE_RUNNING), DB_I(now)
+
+/* Finds a claimable target (campaign, cin) to *found, the target row locked on PostgreSQL
+ * (rows another server is claiming right now are skipped): first a running one whose
+ * lease expired (its server died: resume it), then the oldest pending one. */
+static seam_err claim_candidate(seam_store *store, const seam_store_id *cin, int64_t now,
+                                db_rows *found) {
+    char sql[1024];
+    seam_err e = SEAM_OK;
+    for (int expired = 1; expired >= 0 && !e; expired--) {
+        snprintf(sql, sizeof sql,
+                 "SELECT t.campaign, t.cin FROM targets t WHERE t.state = ? AND %s%s" CLAIMABLE
+                 " ORDER BY t.state, t.campaign, t.seq LIMIT 1%s",
+                 expired ? "t.lease_until < ? AND " : "", cin ? "t.cin = ? AND " : "",
+                 store->drv->lock_suffix);
+        db_val p[6];
+        size_t n = 0;
+        p[n++] = DB_I(expired ? SEAM_STORE_RUNNING : SEAM_STORE_PENDING);
+        if (expired)
+            p[n++] = DB_I(now);
+        if (cin)
+            p[n++] = DB_ID(cin);
+        p[n++] = DB_I(SEAM_STORE_CAMPAIGN_RUNNING);
+        p[n++] = DB_I(SEAM_STORE_RUNNING);
+        p[n++] = DB_I(now);
+        e = store_exec(store, sql, p, n, found);
+        if (!e && found->rows == 1)
+            return SEAM_OK;
+        db_rows_free(found);
+    }
+    return e ? e : SEAM_ERR_NOT_FOUND;
+}
 
 seam_err seam_store_claim(seam_store *store, const seam_store_id *cin, const char *owner,
                           int64_t now, int64_t lease_seconds, seam_store_target *out) {
-    db_rows card = {0}, target = {0}, done = {0};
-    char sql[1024];
+    db_rows target = {0}, card = {0}, done = {0};
+    char sql[128];
+    seam_store_id locked = {0};
+    int64_t campaign = 0;
     if ((cin && !store_id_ok(cin)) || !text_ok(owner, SEAM_STORE_TEXT_MAX) || !*owner ||
         lease_seconds <= 0 || !out)
         return SEAM_ERR_ARG;
     seam_err e = store_begin(store);
-    /* 1. a card with claimable work, its row locked (PostgreSQL: rows another server is
-          claiming right now are skipped); SQLite's BEGIN IMMEDIATE already serializes. */
-    snprintf(sql, sizeof sql,
-             "SELECT k.cin FROM cards k WHERE %sEXISTS (SELECT 1 FROM targets t WHERE "
-             "t.cin = k.cin AND " CLAIMABLE ") ORDER BY k.cin LIMIT 1%s",
-             cin ? "k.cin = ? AND " : "", store->drv->lock_suffix);
-    if (!e && cin)
-        e = store_exec(store, sql, (db_val[]){DB_ID(cin), CLAIMABLE_PARAMS(now)}, 7, &card);
-    else if (!e)
-        e = store_exec(store, sql, (db_val[]){CLAIMABLE_PARAMS(now)}, 6, &card);
-    if (!e && card.rows == 0)
-        e = SEAM_ERR_NOT_FOUND;
-    /* 2. with the card locked, a fresh look (a new statement sees every committed claim):
-          its oldest claimable target. */
+    /* 1. a candidate target (SQLite: BEGIN IMMEDIATE already serializes the writers) */
+    if (!e)
+        e = claim_candidate(store, cin, now, &target);
+    /* 2. its card's row locked: every claim on a card goes through it, so a card is never
+          claimed twice at once, even from two campaigns (PostgreSQL: skipped if busy) */
     if (!e) {
-        seam_store_id locked;
-        store_id_from(&locked, db_at(&card, 0, 0));
-        e = store_exec(store,
-                       "SELECT t.campaign FROM targets t WHERE t.cin = ? AND " CLAIMABLE
-                       " ORDER BY t.campaign, t.seq LIMIT 1",
-                       (db_val[]){DB_ID(&locked), CLAIMABLE_PARAMS(now)}, 7, &target);
-        if (!e && target.rows == 0)
-            e = SEAM_ERR_NOT_FOUND; /* taken by another server meanwhile */
-        if (!e)
-            e = store_exec(store,
-                           "UPDATE targets SET state = ?, owner = ?, lease_until = ?, "
-                           "claims = claims + 1 WHERE campaign = ? AND cin = ? AND (state = ? OR "
-                           "(state = ? AND lease_until < ?)) RETURNING campaign",
-                           (db_val[]){DB_I(SEAM_STORE_RUNNING), DB_T(owner),
-                                      DB_I(now + lease_seconds), DB_I(db_at(&target, 0, 0)->i),
-                                      DB_ID(&locked), DB_I(SEAM_STORE_PENDING),
-                                      DB_I(SEAM_STORE_RUNNING), DB_I(now)},
-                           8, &done);
-        if (!e && done.rows != 1)
-            e = SEAM_ERR_NOT_FOUND;
-        if (!e)
-            e = seam_store_event_add(store, &(seam_store_event){.cin = locked,
-                                                                .campaign = db_at(&target, 0, 0)->i,
-                                                                .kind = "claimed",
-                                                                .message = ""});
-        if (!e) {
-            int64_t campaign = db_at(&target, 0, 0)->i;
-            db_rows_free(&card);
-            e = store_exec(store,
-                           "SELECT " TARGET_COLUMNS " FROM targets t WHERE t.campaign = ? AND "
-                           "t.cin = ?",
-                           (db_val[]){DB_I(campaign), DB_ID(&locked)}, 2, &card);
-            if (!e && card.rows == 1)
-                target_from(out, &card, 0);
-            else if (!e)
-                e = SEAM_ERR_SERVER_STORE;
-        }
+        campaign = db_at(&target, 0, 0)->i;
+        store_id_from(&locked, db_at(&target, 0, 1));
+        snprintf(sql, sizeof sql, "SELECT cin FROM cards WHERE cin = ?%s", store->drv->lock_suffix);
+        e = store_exec(store, sql, (db_val[]){DB_ID(&locked)}, 1, &card);
+        if (!e && card.rows != 1)
+            e = SEAM_ERR_NOT_FOUND; /* another server is claiming this card right now */
     }
+    /* 3. with the card locked, a new statement sees every committed claim: take the target
+          only if it is still claimable */
+    if (!e)
+        e = store_exec(store,
+                       "UPDATE targets SET state = ?, owner = ?, lease_until = ?, "
+                       "claims = claims + 1 WHERE campaign = ? AND cin = ? AND (state = ? OR "
+                       "(state = ? AND lease_until < ?)) AND NOT EXISTS (SELECT 1 FROM targets o "
+                       "WHERE o.cin = targets.cin AND o.state = ? AND o.lease_until >= ?) "
+                       "RETURNING campaign",
+                       (db_val[]){DB_I(SEAM_STORE_RUNNING), DB_T(owner), DB_I(now + lease_seconds),
+                                  DB_I(campaign), DB_ID(&locked), DB_I(SEAM_STORE_PENDING),
+                                  DB_I(SEAM_STORE_RUNNING), DB_I(now), DB_I(SEAM_STORE_RUNNING),
+                                  DB_I(now)},
+                       10, &done);
+    if (!e && done.rows != 1)
+        e = SEAM_ERR_NOT_FOUND; /* taken by another server meanwhile */
+    if (!e)
+        e = seam_store_event_add(
+            store, &(seam_store_event){
+                       .cin = locked, .campaign = campaign, .kind = "claimed", .message = ""});
+    if (!e)
+        e = seam_store_target_get(store, campaign, &locked, out);
     db_rows_free(&card);
     db_rows_free(&target);
     db_rows_free(&done);
