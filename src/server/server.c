@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin_plan.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
 
@@ -177,6 +178,7 @@ void seam_server_stop(seam_server *server) {
     if (!server)
         return;
     seam_srv_http_stop(server);
+    seam_srv_live_clear(server);
     seam_store_close(server->store);
     seam_secure_zero(server, sizeof *server);
     free(server);
