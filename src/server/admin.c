@@ -27,7 +27,6 @@
 #define FROM_PREFIX   "//se-id/cin/"
 #define TYPE_SCRIPT   "application/vnd.globalplatform.card-content-mgt;version=1.0"
 #define TYPE_RESPONSE "application/vnd.globalplatform.card-content-mgt-response;version=1.0"
-#define LEASE_SECONDS 300
 
 /* Checks the protocol headers and reads the card's CIN from X-Admin-From; false with
    res filled (400) when they are wrong. */
@@ -101,7 +100,7 @@ API_HANDLER(seam_admin_open) {
     snprintf(res->account.step, sizeof res->account.step, "poll");
     seam_store_target t;
     int64_t now = (int64_t)time(NULL);
-    err = seam_store_claim(srv->store, &cin, srv->owner, now, LEASE_SECONDS, &t);
+    err = seam_store_claim(srv->store, &cin, srv->owner, now, srv->lease_seconds, &t);
     if (err == SEAM_ERR_NOT_FOUND) {
         res->status = 204; /* nothing for this card: the session ends */
         return;
@@ -139,7 +138,7 @@ API_HANDLER(seam_admin_open) {
     s.expected_responses = round.expected_responses;
     err = seam_store_session_create(srv->store, &s);
     if (!err)
-        err = seam_srv_live_put(srv, s.id, step, now, LEASE_SECONDS);
+        err = seam_srv_live_put(srv, s.id, step, now, srv->lease_seconds);
     if (err) {
         free(round.script);
         seam_srv_step_free(step);
@@ -216,9 +215,10 @@ API_HANDLER(seam_admin_respond) {
         return;
     }
     int64_t now = (int64_t)time(NULL);
-    seam_srv_step *step = seam_srv_live_get(srv, s.id, now, LEASE_SECONDS);
+    seam_srv_step *step = seam_srv_live_get(srv, s.id, now, srv->lease_seconds);
     /* the step goes on only while this server's claim on the card holds */
-    if (step && seam_store_target_renew(srv->store, c.id, &cin, srv->owner, now, LEASE_SECONDS)) {
+    if (step &&
+        seam_store_target_renew(srv->store, c.id, &cin, srv->owner, now, srv->lease_seconds)) {
         seam_srv_live_drop(srv, s.id);
         step = NULL;
     }

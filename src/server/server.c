@@ -142,6 +142,7 @@ seam_err seam_server_start(const seam_server_options *options, seam_server **out
     seam_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return SEAM_ERR_NOMEM;
+    srv->lease_seconds = options->lease_seconds > 0 ? options->lease_seconds : 300;
     server_config cfg;
     seam_err err = open_store(options->dir, options->db_url, &cfg, &srv->store);
     char hash_hex[65];

@@ -439,6 +439,80 @@ static void flipped_rmac_fails_the_target_and_nothing_else(void **state) {
     assert_string_equal(target(f, id, 0).state, "failed");
 }
 
+/* Restarts the server on the same folder with a lease of 1 s (the claim of a step the old
+   server held expires 2 s later). */
+static void restart_server(fixture *f) {
+    seam_server_stop(f->http->server);
+    seam_server_options o = {.dir = f->http->dir, .listen = "127.0.0.1:0", .lease_seconds = 1};
+    assert_int_equal(seam_server_start(&o, &f->http->server), SEAM_OK);
+    f->http->port = seam_server_port(f->http->server);
+}
+
+/* A server restarts after sending round 2 of an install; the card ran it (applied) or not
+   (cut). The response to the lost session gets 204 and changes no target; once the claim
+   expires the step is claimed again, reads the card's registry first (GET STATUS) and the
+   package is not sent twice: done at once when applied, sent in a new session when not. */
+static void resumed_step_reads_the_registry_first(fixture *f, bool card_ran_round_2) {
+    static uint8_t resp[SCRIPT_MAX];
+    static const char *const open_h[] = {PROTO, FROM, NO_CT, NULL};
+    static const char *const resp_h[] = {PROTO, FROM, RESP_CT, NULL};
+    upload(f, "purse.wasm");
+    add_card(f, CIN_HEX);
+    add_perso(f);
+    restart_server(f); /* lease 1 s from here on */
+    int id = campaign(f, "install", "1.0", "\"" CIN_HEX "\"");
+    http_reply r = http_call(f->http, "POST", "/admin", open_h, "", 0, 0);
+    assert_int_equal(r.status, 200);
+    char uri[160];
+    assert_true(reply_header(&r, "X-Admin-Next-URI", uri, sizeof uri));
+    size_t len = 0;
+    relay(f, (const uint8_t *)r.body, r.len, resp, &len);
+    free(r.body);
+    r = http_call(f->http, "POST", uri, resp_h, resp, len, 0);
+    assert_int_equal(r.status, 200); /* round 2: the install and the personalization */
+    assert_true(reply_header(&r, "X-Admin-Next-URI", uri, sizeof uri));
+    if (card_ran_round_2)
+        relay(f, (const uint8_t *)r.body, r.len, resp, &len);
+    free(r.body);
+
+    restart_server(f); /* the SCP03 session was in the old server's memory only */
+    if (card_ran_round_2) {
+        r = http_call(f->http, "POST", uri, resp_h, resp, len, 0);
+        assert_int_equal(r.status, 204); /* a session this server does not hold */
+        free(r.body);
+    }
+    assert_string_equal(target(f, id, 0).state, "running");
+    assert_int_equal(admin_session(f, 0).last_status, 204); /* still claimed: nothing now */
+    sleep(2);                                               /* the claim expires */
+    session_view s = admin_session(f, 0);
+    assert_int_equal(s.last_status, 204);
+    target_view t = target(f, id, 0);
+    assert_string_equal(t.state, "done");
+    assert_int_equal(t.claims, 2);
+    size_t module_len = 0;
+    free(http_read_app("purse.wasm", &module_len));
+    if (card_ran_round_2) {
+        /* SELECT + INITIALIZE UPDATE, then EXTERNAL AUTHENTICATE + GET STATUS: 1.0 is there */
+        assert_int_equal(s.rounds, 2);
+        assert_true(s.script_in < module_len);
+    } else {
+        /* the registry has no package (6A88 ends that SCP03 session): a new one sends it */
+        assert_int_equal(s.rounds, 4);
+        assert_true(s.script_in > module_len);
+    }
+    assert_int_equal(card_purse_version(f), 0x0100);
+    assert_int_equal(purse_open(f), 0x9000);
+    assert_int_equal(purse_balance(f), 500);
+}
+
+static void restart_after_the_card_applied_the_step_does_not_apply_it_twice(void **state) {
+    resumed_step_reads_the_registry_first(*state, true);
+}
+
+static void restart_before_the_card_got_the_step_sends_it_in_a_new_session(void **state) {
+    resumed_step_reads_the_registry_first(*state, false);
+}
+
 /* A card the server does not know: 404 unknown_card, nothing stored. */
 static void unknown_card_is_refused(void **state) {
     fixture *f = *state;
@@ -465,6 +539,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(flipped_rmac_fails_the_target_and_nothing_else, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unknown_card_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            restart_after_the_card_applied_the_step_does_not_apply_it_twice, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            restart_before_the_card_got_the_step_sends_it_in_a_new_session, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
