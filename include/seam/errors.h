@@ -85,6 +85,16 @@ enum {
     SEAM_ERR_LINK_NO_READER = -551,  /* no reader of that name, or none at all */
     SEAM_ERR_LINK_NO_CARD = -552,    /* the reader holds no card, or it was removed */
 
+    /* terminal: the card's admin agent (include/seam/terminal.h) */
+    SEAM_ERR_TERMINAL = -700,             /* libcurl could not be set up */
+    SEAM_ERR_TERMINAL_UNREACHABLE = -701, /* the server stayed unreachable or failing (5xx) */
+    SEAM_ERR_TERMINAL_REFUSED = -702,     /* the server refused a request (4xx) */
+    SEAM_ERR_TERMINAL_PROTOCOL = -703,    /* the server's answer breaks the admin protocol */
+    SEAM_ERR_TERMINAL_OVERSIZE = -704,    /* a script is longer than the terminal accepts */
+    SEAM_ERR_TERMINAL_NO_CIN = -705,      /* the card has no CIN and none was given */
+    SEAM_ERR_TERMINAL_STATE = -706,       /* the terminal's local state failed */
+    SEAM_ERR_TERMINAL_STOPPED = -707,     /* the session was stopped (signal) */
+
     /* server: the HTTP side (-800 .. -849) */
     SEAM_ERR_SERVER_LISTEN = -800, /* the server could not listen on its address */
     SEAM_ERR_SERVER_CONFIG = -801, /* the server folder or its config is missing or wrong */

@@ -140,6 +140,30 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_LINK_NO_CARD:
         message = "no card in the reader";
         break;
+    case SEAM_ERR_TERMINAL:
+        message = "HTTP client setup failed";
+        break;
+    case SEAM_ERR_TERMINAL_UNREACHABLE:
+        message = "admin server unreachable";
+        break;
+    case SEAM_ERR_TERMINAL_REFUSED:
+        message = "admin server refused the request";
+        break;
+    case SEAM_ERR_TERMINAL_PROTOCOL:
+        message = "admin server answer breaks the protocol";
+        break;
+    case SEAM_ERR_TERMINAL_OVERSIZE:
+        message = "remote script too large";
+        break;
+    case SEAM_ERR_TERMINAL_NO_CIN:
+        message = "card has no CIN";
+        break;
+    case SEAM_ERR_TERMINAL_STATE:
+        message = "terminal state failed";
+        break;
+    case SEAM_ERR_TERMINAL_STOPPED:
+        message = "stopped";
+        break;
     case SEAM_ERR_SERVER_LISTEN:
         message = "the server could not listen on its address";
         break;

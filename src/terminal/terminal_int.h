@@ -1,0 +1,45 @@
+/*
+ * Inside the terminal layer: the HTTP exchange (http.c, libcurl) that the
+ * relay (relay.c) drives. Not part of the public interface.
+ */
+#ifndef SEAM_TERMINAL_INT_H
+#define SEAM_TERMINAL_INT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seam/terminal.h"
+
+/* One answer of the server. body is the exchange's (freed by term_http_free). */
+typedef struct {
+    long status;                          /* HTTP status; 0 when none came */
+    char content_type[160];               /* "" when absent or too long */
+    char next_uri[SEAM_TERMINAL_URI_MAX]; /* X-Admin-Next-URI as sent; "" when absent */
+    bool next_uri_bad;                    /* present but too long or not printable */
+    uint8_t *body;
+    size_t body_len;
+    bool oversize;     /* the body was longer than the bound: dropped */
+    uint64_t up, down; /* bytes on the wire: request, answer (headers+body) */
+} term_http_answer;
+
+typedef struct term_http term_http;
+
+/* A client for one server: cacert may be NULL, timeout_ms > 0; a transfer in progress is
+   aborted (as unreachable) when *stop becomes nonzero (stop may be NULL). */
+seam_err term_http_new(const char *cacert, unsigned timeout_ms, volatile sig_atomic_t *stop,
+                       term_http **out);
+void term_http_free(term_http *h);
+
+/*
+ * POSTs body[0..len) (may be empty) to url with the admin headers (protocol,
+ * X-Admin-From: from, Content-Type: content_type when len > 0), answers longer
+ * than max_body refused. SEAM_OK when an HTTP answer came (any status, or
+ * oversize); SEAM_ERR_TERMINAL_UNREACHABLE when none did (refused, reset,
+ * timeout); SEAM_ERR_NOMEM. *a is reset first; its body is valid until the
+ * next call.
+ */
+seam_err term_http_post(term_http *h, const char *url, const char *from, const char *content_type,
+                        const uint8_t *body, size_t len, size_t max_body, term_http_answer *a);
+
+#endif

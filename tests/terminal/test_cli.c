@@ -1,0 +1,193 @@
+/*
+ * seam terminal as a program (src/cli/terminal.c) against a scripted
+ * admin-protocol peer (scripted_peer.h, relay mechanics only): a session at
+ * start and one per `seam terminal poke`; SIGTERM ends it cleanly; a terminal
+ * killed with kill -9 in the middle of a session leaves it unfinished, and the
+ * next start closes it as "interrupted" and opens a new one.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scripted_peer.h"
+#include "seam/card.h"
+#include "seam/terminal.h"
+
+typedef struct {
+    char dir[64];
+    char image[128];
+    char state[128];
+    char seam[512];
+    char url[64];
+    scripted_peer peer;
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    seam_card *card;
+    const char *build = getenv("SEAM_BUILD_DIR");
+    strcpy(f->dir, "/tmp/seam-tcli-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->image, sizeof f->image, "%s/card.db", f->dir);
+    snprintf(f->state, sizeof f->state, "%s/terminal.db", f->dir);
+    snprintf(f->seam, sizeof f->seam, "%s/seam", build ? build : "build/release");
+    assert_int_equal(seam_card_create(f->image, 0, &card), SEAM_OK);
+    seam_card_close(card); /* the terminal process opens it */
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    char cmd[400];
+    peer_stop(&f->peer);
+    assert_int_equal(seam_card_remove(f->image), SEAM_OK);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static void start_peer(fixture *f, const peer_answer *answers, size_t n) {
+    assert_int_equal(peer_start(&f->peer, answers, n), 0);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u", f->peer.port);
+}
+
+/* Starts seam with the NULL-ended arguments; returns its pid. */
+static pid_t spawn(const fixture *f, const char *const *args) {
+    char *argv[24];
+    size_t n = 0;
+    pid_t pid;
+    argv[n++] = (char *)f->seam;
+    while (*args && n < 23)
+        argv[n++] = (char *)*args++;
+    argv[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execv(f->seam, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_exit(pid_t pid) {
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Waits (no deadline but the test's) until the peer has seen n requests. */
+static void wait_requests(scripted_peer *p, size_t n) {
+    for (;;) {
+        size_t seen;
+        struct timespec ts = {0, 20 * 1000000L};
+        pthread_mutex_lock(&p->lock);
+        seen = p->request_count;
+        pthread_mutex_unlock(&p->lock);
+        if (seen >= n)
+            return;
+        nanosleep(&ts, NULL);
+    }
+}
+
+typedef struct {
+    size_t count, done, interrupted;
+} tally;
+
+static int count_session(void *ctx, const seam_terminal_session *s) {
+    tally *t = ctx;
+    t->count++;
+    t->done += !strcmp(s->outcome, "done");
+    t->interrupted += !strcmp(s->outcome, "interrupted");
+    return 0;
+}
+
+static tally sessions(const fixture *f) {
+    seam_terminal_state *st;
+    tally t = {0};
+    assert_int_equal(seam_terminal_state_open(f->state, &st), SEAM_OK);
+    assert_int_equal(seam_terminal_state_sessions(st, 0, count_session, &t), SEAM_OK);
+    seam_terminal_state_close(st);
+    return t;
+}
+
+/* A session at start, one more on poke; SIGTERM stops the terminal with exit 0. */
+static void test_terminal_run_opens_a_session_on_poke(void **state) {
+    fixture *f = *state;
+    peer_answer answers[] = {{204, NULL, NULL, NULL, 0, NULL}, {204, NULL, NULL, NULL, 0, NULL}};
+    pid_t pid;
+    tally t;
+    start_peer(f, answers, 2);
+    pid = spawn(f, (const char *const[]){"terminal", "run", "--server", f->url, "--image", f->image,
+                                         "--state", f->state, "--interval", "0", NULL});
+    wait_requests(&f->peer, 1);
+    /* the socket exists once the first session is under way; poke until it answers */
+    for (;;) {
+        pid_t poker =
+            spawn(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
+        if (wait_exit(poker) == 0)
+            break;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    wait_requests(&f->peer, 2);
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(pid), 0);
+    assert_int_equal(f->peer.request_count, 2);
+    assert_string_equal(f->peer.requests[1].path, "/admin");
+    t = sessions(f);
+    assert_int_equal(t.count, 2);
+    assert_int_equal(t.done, 2);
+    /* no terminal listens any more: poke says so */
+    pid = spawn(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
+    assert_int_equal(wait_exit(pid), 1);
+}
+
+/* kill -9 while the server answers 503 (the session is open, retrying): the next start
+   closes it as interrupted and runs a new one to 204. */
+static void test_terminal_resumes_after_kill9(void **state) {
+    fixture *f = *state;
+    peer_answer busy[8];
+    peer_answer done[] = {{204, NULL, NULL, NULL, 0, NULL}};
+    pid_t pid;
+    tally t;
+    for (size_t i = 0; i < 8; i++)
+        busy[i] = (peer_answer){503, NULL, NULL, NULL, 0, NULL};
+    start_peer(f, busy, 8);
+    f->peer.fallback = 503; /* and 503 for ever after */
+    pid = spawn(f, (const char *const[]){"terminal", "run", "--server", f->url, "--image", f->image,
+                                         "--state", f->state, NULL});
+    wait_requests(&f->peer, 2); /* retried once: the session is open */
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(wait_exit(pid), 128 + SIGKILL);
+    t = sessions(f);
+    assert_int_equal(t.count, 1);
+    assert_int_equal(t.done, 0);
+
+    peer_stop(&f->peer);
+    start_peer(f, done, 1);
+    pid = spawn(f, (const char *const[]){"terminal", "run", "--once", "--server", f->url, "--image",
+                                         f->image, "--state", f->state, NULL});
+    assert_int_equal(wait_exit(pid), 0);
+    t = sessions(f);
+    assert_int_equal(t.count, 2);
+    assert_int_equal(t.interrupted, 1);
+    assert_int_equal(t.done, 1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_terminal_run_opens_a_session_on_poke, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_resumes_after_kill9, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
