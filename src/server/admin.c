@@ -7,9 +7,13 @@
  *   (none)  --POST /admin, a step claimed-->  round 1 open (script 1 sent)
  *   round r --POST /admin/session/ID/r, responses judged--> round r+1 open
  *                                                       | closed (step done or failed)
+ *   round r --POST, the server holds no live step for it (restarted, lease gone)-->
+ *                                                         closed, 204, target untouched
  *   A POST naming a round that is not the open one, or a closed session, is a
  *   replay: 409, nothing changes (the store advances a session only from the
  *   round it expects, in one transaction).
+ * The step behind a session (its SCP03 state) lives in this server's memory only
+ * (admin_plan.h); the store's session row carries no context.
  * Every request and response is counted per card and campaign step (P1); the
  * personalization bytes a script carries are counted apart (P8).
  */
