@@ -23,6 +23,9 @@ int seam_cli_card_script(int argc, char **argv);
 
 /* seam gp [OPTIONS] ACTION ...: manage a GlobalPlatform card; argv[0] is "gp". */
 int seam_cli_gp(int argc, char **argv);
+/* seam server init|run|report DIR ...: the admin server; argv[0] is "server". */
+int seam_cli_server(int argc, char **argv);
+
 /* seam terminal run|poke|status ...: the card's admin agent; argv[0] is "terminal". */
 int seam_cli_terminal(int argc, char **argv);
 
