@@ -15,6 +15,12 @@
 #      installs its own purse from the ISD's package; the ISD starts the
 #      upgrade and loads 2.0; bank A migrates at once, bank B later, its
 #      purse working as 1.0 meanwhile; then the temporary space is gone.
+#   4. the operator's server and the phone's terminal (P1, P2, P8;
+#      scripts/demo_server.sh): seam server on loopback, seam terminal
+#      relaying its remote-management scripts to a new card; an install
+#      campaign with personalization, the user spends, an update campaign;
+#      the bytes of each campaign from the server's report (personalization
+#      bytes 0 on the update).
 # Every APDU has an expected status word (and data where it matters): any
 # failed step stops the demo with a non-zero exit status.
 #
@@ -23,7 +29,8 @@
 #              PURSE (default: apps/purse.wasm of SEAM's build directory; the
 #              other applets, purse_v2, paytv and paytv_v2, are taken from
 #              the same directory)
-# needs: openssl (the broadcaster's entitlement MACs, HMAC-SHA256)
+# needs: openssl (the broadcaster's entitlement MACs, HMAC-SHA256), curl (the
+#        operator's admin API calls in chapter 4)
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -481,5 +488,7 @@ echo "installed a purse from the one package; the ISD's upgrade let bank A move"
 echo "to 2.0 while bank B's purse kept working as 1.0, then bank B moved too."
 echo "NVM in use: $used_during bytes during the upgrade (both versions stored),"
 echo "$used_after_upgrade after it (the temporary useful space is gone)."
+. scripts/demo_server.sh
+
 echo
 echo "demo: all chapters passed."
