@@ -95,6 +95,17 @@ enum {
     SEAM_ERR_TERMINAL_STATE = -706,       /* the terminal's local state failed */
     SEAM_ERR_TERMINAL_STOPPED = -707,     /* the session was stopped (signal) */
 
+    /* server: the HTTP side (-800 .. -849) */
+    SEAM_ERR_SERVER_LISTEN = -800, /* the server could not listen on its address */
+    SEAM_ERR_SERVER_CONFIG = -801, /* the server folder or its config is missing or wrong */
+
+    /* server: storage (src/server/store.h; -850 .. -869) */
+    SEAM_ERR_SERVER_STORE = -850,      /* the database reported a failure */
+    SEAM_ERR_SERVER_CONFLICT = -851,   /* already exists, or a state change that is not allowed */
+    SEAM_ERR_SERVER_MASTER_KEY = -852, /* the master key does not open this store */
+    SEAM_ERR_SERVER_KEY_FILE = -853,   /* the master key file is missing, malformed or too open */
+    SEAM_ERR_SERVER_KEY_EXISTS = -854, /* a master key file is already there: not overwritten */
+
     /* cli */
     SEAM_ERR_CLI_USAGE = -900,
     SEAM_ERR_CLI_MISMATCH = -901, /* a checked result differs from the expected one */

@@ -25,6 +25,8 @@ int seam_cli_card_script(int argc, char **argv);
 int seam_cli_gp(int argc, char **argv);
 /* seam terminal run|poke|status ...: the card's admin agent; argv[0] is "terminal". */
 int seam_cli_terminal(int argc, char **argv);
+/* seam server init|run|report DIR ...: the admin server; argv[0] is "server". */
+int seam_cli_server(int argc, char **argv);
 
 /* Prints why seam_card_open(image) failed with e, as "seam card COMMAND: ..." on
    stderr: who holds a busy image, which key file is missing or wrong. */

@@ -164,6 +164,27 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_TERMINAL_STOPPED:
         message = "stopped";
         break;
+    case SEAM_ERR_SERVER_LISTEN:
+        message = "the server could not listen on its address";
+        break;
+    case SEAM_ERR_SERVER_CONFIG:
+        message = "the server folder or its config is missing or wrong";
+        break;
+    case SEAM_ERR_SERVER_STORE:
+        message = "server storage: the database reported a failure";
+        break;
+    case SEAM_ERR_SERVER_CONFLICT:
+        message = "server storage: already exists, or a state change that is not allowed";
+        break;
+    case SEAM_ERR_SERVER_MASTER_KEY:
+        message = "server storage: the master key does not open this store";
+        break;
+    case SEAM_ERR_SERVER_KEY_FILE:
+        message = "server master key file missing, malformed or readable by others";
+        break;
+    case SEAM_ERR_SERVER_KEY_EXISTS:
+        message = "a server master key file is already there: not overwritten";
+        break;
     case SEAM_ERR_CLI_USAGE:
         message = "usage error";
         break;

@@ -1,0 +1,52 @@
+/*
+ * seam server: the operator's admin server (docs/server.md). An HTTP server
+ * (libmicrohttpd, loopback by default) with a JSON admin API under /api/
+ * (bearer token) and the GlobalPlatform Amendment B remote-management
+ * endpoint /admin that terminals relay to their cards; its state lives in a
+ * store (SQLite beside the config, or PostgreSQL) under a master key.
+ *
+ * A server folder holds: `config` (listen address and database URL, one
+ * `name=value` per line), `master.key` (mode 0600) and, by default, the
+ * SQLite database `server.db`.
+ */
+#ifndef SEAM_SERVER_H
+#define SEAM_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seam/errors.h"
+
+typedef struct seam_server seam_server;
+
+/* The bearer token's text size: 64 hex digits and a NUL. */
+#define SEAM_SERVER_TOKEN_SIZE 65u
+
+/* How seam_server_start runs a server folder; NULL fields take the config's values. */
+typedef struct {
+    const char *dir;    /* the server folder (seam_server_init made it) */
+    const char *db_url; /* sqlite:PATH, a path, or postgresql://... */
+    const char *listen; /* ADDR:PORT (IPv4); port 0: the system chooses */
+} seam_server_options;
+
+/* Creates server folder dir (which must not hold a config yet): config, master key, database,
+   and a fresh bearer token, written to token (shown once; only its SHA-256 is stored).
+   Errors: SEAM_ERR_SERVER_CONFIG (already a server folder), the store's errors, IO. */
+seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]);
+
+/* Opens the folder's store and starts listening (its own thread); *out is the server.
+   Errors: SEAM_ERR_SERVER_CONFIG, SEAM_ERR_ARG (bad listen address),
+   SEAM_ERR_SERVER_LISTEN, the store's errors. */
+seam_err seam_server_start(const seam_server_options *options, seam_server **out);
+
+/* The TCP port the server listens on (the chosen one when 0 was asked). */
+uint16_t seam_server_port(const seam_server *server);
+
+/* Stops listening, waits for the request in progress, closes the store; NULL allowed. */
+void seam_server_stop(seam_server *server);
+
+/* Writes the byte report (per card and campaign step: request, response and
+   personalization bytes) of server folder dir to out as text. */
+seam_err seam_server_report(const char *dir, const char *db_url, void *out_file);
+
+#endif

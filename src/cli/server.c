@@ -1,0 +1,91 @@
+/*
+ * seam server init|run|report DIR: the operator's admin server
+ * (docs/server.md).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "seam/server.h"
+#include "seam/util.h"
+
+static const char usage_text[] =
+    "usage: seam server init DIR\n"
+    "       seam server run DIR [--db URL] [--listen ADDR:PORT]\n"
+    "       seam server report DIR [--db URL]\n"
+    "\n"
+    "init    creates the server folder DIR (config, master key, SQLite database) and\n"
+    "        prints the admin API's bearer token once (only its hash is kept)\n"
+    "run     serves the admin API (/api/...) and the remote-management endpoint\n"
+    "        (/admin) until SIGINT or SIGTERM; --listen defaults to the config's\n"
+    "        address (127.0.0.1:8080); port 0 lets the system choose; the address\n"
+    "        it listens on is printed\n"
+    "report  prints the bytes counted per card and campaign step\n"
+    "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n";
+
+static int fail(const char *what, seam_err err) {
+    fprintf(stderr, "seam server %s: %s\n", what, seam_err_str(err));
+    return 1;
+}
+
+static int run(const char *dir, const char *db, const char *listen) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    /* Blocked before the server's thread starts, so that only sigwait takes them. */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    seam_server_options options = {.dir = dir, .db_url = db, .listen = listen};
+    seam_server *server = NULL;
+    seam_err err = seam_server_start(&options, &server);
+    if (err)
+        return fail("run", err);
+    printf("seam server: listening on port %u\n", (unsigned)seam_server_port(server));
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    seam_server_stop(server);
+    return 0;
+}
+
+int seam_cli_server(int argc, char **argv) {
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (argc < 3) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    const char *action = argv[1], *dir = argv[2], *db = NULL, *listen = NULL;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--db") && i + 1 < argc && strcmp(action, "init"))
+            db = argv[++i];
+        else if (!strcmp(argv[i], "--listen") && i + 1 < argc && !strcmp(action, "run"))
+            listen = argv[++i];
+        else {
+            fprintf(stderr, "seam server %s: unexpected argument '%s'\n", action, argv[i]);
+            return 2;
+        }
+    }
+    if (!strcmp(action, "init")) {
+        char token[SEAM_SERVER_TOKEN_SIZE];
+        seam_err err = seam_server_init(dir, token);
+        if (err)
+            return fail("init", err);
+        printf("server folder %s created\nadmin API bearer token (shown once, keep it):\n%s\n", dir,
+               token);
+        seam_secure_zero(token, sizeof token);
+        return 0;
+    }
+    if (!strcmp(action, "run"))
+        return run(dir, db, listen);
+    if (!strcmp(action, "report")) {
+        seam_err err = seam_server_report(dir, db, stdout);
+        return err ? fail("report", err) : 0;
+    }
+    fputs(usage_text, stderr);
+    return 2;
+}

@@ -1,0 +1,53 @@
+/*
+ * The handlers of the server's routes (internal to the server layer): the
+ * admin API under /api/ (api_*.c) and the remote-management endpoint /admin
+ * (admin.c). Each reads one complete request and fills the response.
+ */
+#ifndef SEAM_SERVER_API_H
+#define SEAM_SERVER_API_H
+
+#include <cjson/cJSON.h>
+
+#include "body.h"
+#include "http.h"
+#include "store.h"
+
+#define API_HANDLER(name)                                                                          \
+    void name(struct seam_server *srv, const seam_srv_request *req, seam_srv_response *res)
+
+API_HANDLER(seam_api_packages_list);
+API_HANDLER(seam_api_packages_upload);
+API_HANDLER(seam_api_cards_list);
+API_HANDLER(seam_api_card_get);
+API_HANDLER(seam_api_card_put);
+API_HANDLER(seam_api_card_events);
+API_HANDLER(seam_api_perso_put);
+API_HANDLER(seam_api_campaigns_list);
+API_HANDLER(seam_api_campaign_create);
+API_HANDLER(seam_api_campaign_get);
+API_HANDLER(seam_admin_open);
+API_HANDLER(seam_admin_respond);
+
+/* Shared by the handlers (api_common.c). */
+
+/* Decodes hex text (1..16 bytes) into *id; false when it is not. */
+bool seam_api_id(const char *hex, seam_store_id *id);
+
+/* Adds member name = hex of id to obj; false when out of memory. */
+bool seam_api_add_hex(cJSON *obj, const char *name, const uint8_t *bytes, size_t len);
+
+/* Parses "M.m" (each 0..255) into major << 8 | minor; false when it is not that. */
+bool seam_api_version_parse(const char *text, uint16_t *version);
+
+/* Writes "M.m" of version into out[0..8). */
+void seam_api_version_text(uint16_t version, char out[8]);
+
+/* Fills res with the error that stands for store error err (404 not_found, 409 conflict,
+   500 internal). */
+void seam_api_store_error(seam_srv_response *res, seam_err err);
+
+/* Parses the request body against schema: the tree, or NULL with res filled (400). */
+cJSON *seam_api_body(const seam_srv_request *req, const seam_srv_schema *schema,
+                     seam_srv_response *res);
+
+#endif

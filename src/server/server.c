@@ -1,0 +1,225 @@
+/*
+ * The server object (include/seam/server.h): the server folder (config,
+ * master key, database), the bearer token, start and stop, the byte report.
+ */
+#include "server_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "seam/crypto.h"
+#include "seam/util.h"
+
+#define TOKEN_SETTING "api_token_sha256"
+
+typedef struct {
+    char listen[128];
+    char db[1024];
+} server_config;
+
+static seam_err path_in(char *out, size_t cap, const char *dir, const char *name) {
+    int n = snprintf(out, cap, "%s/%s", dir, name);
+    return n < 0 || (size_t)n >= cap ? SEAM_ERR_ARG : SEAM_OK;
+}
+
+/* Reads DIR/config: name=value lines (listen, db); '#' starts a comment. */
+static seam_err config_read(const char *dir, server_config *cfg) {
+    char path[1024];
+    if (path_in(path, sizeof path, dir, "config"))
+        return SEAM_ERR_ARG;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return SEAM_ERR_SERVER_CONFIG;
+    memset(cfg, 0, sizeof *cfg);
+    char line[1200];
+    seam_err err = SEAM_OK;
+    while (!err && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        char *eq = strchr(line, '=');
+        if (!eq) {
+            err = SEAM_ERR_SERVER_CONFIG;
+            break;
+        }
+        *eq = '\0';
+        const char *value = eq + 1;
+        if (!strcmp(line, "listen") && strlen(value) < sizeof cfg->listen)
+            strcpy(cfg->listen, value);
+        else if (!strcmp(line, "db") && strlen(value) < sizeof cfg->db)
+            strcpy(cfg->db, value);
+        else
+            err = SEAM_ERR_SERVER_CONFIG;
+    }
+    fclose(f);
+    return err;
+}
+
+/* The store URL: the option, else the config's, else DIR/server.db. */
+static seam_err store_url(const char *dir, const char *option, const server_config *cfg, char *out,
+                          size_t cap) {
+    const char *url = option && *option ? option : cfg->db;
+    if (*url) {
+        if (strlen(url) >= cap)
+            return SEAM_ERR_ARG;
+        strcpy(out, url);
+        return SEAM_OK;
+    }
+    return path_in(out, cap, dir, "server.db");
+}
+
+static seam_err open_store(const char *dir, const char *db_option, server_config *cfg,
+                           seam_store **store) {
+    seam_err err = config_read(dir, cfg);
+    if (err)
+        return err;
+    char key_path[1024], url[1024];
+    if (path_in(key_path, sizeof key_path, dir, "master.key") ||
+        store_url(dir, db_option, cfg, url, sizeof url))
+        return SEAM_ERR_ARG;
+    uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
+    err = seam_store_master_key_load(key_path, key);
+    if (!err)
+        err = seam_store_open(url, key, store);
+    seam_secure_zero(key, sizeof key);
+    return err;
+}
+
+seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]) {
+    if (!dir || !token)
+        return SEAM_ERR_ARG;
+    char path[1024], key_path[1024], db_path[1024];
+    if (path_in(path, sizeof path, dir, "config") ||
+        path_in(key_path, sizeof key_path, dir, "master.key") ||
+        path_in(db_path, sizeof db_path, dir, "server.db"))
+        return SEAM_ERR_ARG;
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return SEAM_ERR_IO;
+    if (access(path, F_OK) == 0)
+        return SEAM_ERR_SERVER_CONFIG;
+    uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
+    seam_err err = seam_store_master_key_create(key_path, key);
+    if (err)
+        return err;
+    seam_store *store = NULL;
+    err = seam_store_open(db_path, key, &store);
+    seam_secure_zero(key, sizeof key);
+    uint8_t secret[32], hash[32];
+    char hash_hex[65];
+    size_t n;
+    if (!err)
+        err = seam_crypto_random(secret, sizeof secret);
+    if (!err)
+        err = seam_hex_encode(secret, sizeof secret, token, SEAM_SERVER_TOKEN_SIZE, &n);
+    if (!err)
+        err = seam_crypto_sha256((const uint8_t *)token, 64, hash);
+    if (!err)
+        err = seam_hex_encode(hash, sizeof hash, hash_hex, sizeof hash_hex, &n);
+    if (!err)
+        err = seam_store_setting_put(store, TOKEN_SETTING, hash_hex);
+    seam_store_close(store);
+    seam_secure_zero(secret, sizeof secret);
+    if (err) {
+        seam_secure_zero(token, SEAM_SERVER_TOKEN_SIZE);
+        return err;
+    }
+    FILE *f = fopen(path, "wx");
+    if (!f)
+        return SEAM_ERR_IO;
+    fprintf(f, "# seam server folder (docs/server.md)\nlisten=127.0.0.1:8080\n"
+               "# db=postgresql://...   (default: server.db in this folder)\n");
+    return fclose(f) ? SEAM_ERR_IO : SEAM_OK;
+}
+
+seam_err seam_server_start(const seam_server_options *options, seam_server **out) {
+    if (!options || !options->dir || !out)
+        return SEAM_ERR_ARG;
+    seam_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return SEAM_ERR_NOMEM;
+    server_config cfg;
+    seam_err err = open_store(options->dir, options->db_url, &cfg, &srv->store);
+    char hash_hex[65];
+    size_t n;
+    if (!err)
+        err = seam_store_setting_get(srv->store, TOKEN_SETTING, hash_hex, sizeof hash_hex);
+    if (err == SEAM_ERR_NOT_FOUND)
+        err = SEAM_ERR_SERVER_CONFIG;
+    if (!err &&
+        (seam_hex_decode(hash_hex, strlen(hash_hex), srv->token_hash, sizeof srv->token_hash, &n) ||
+         n != sizeof srv->token_hash))
+        err = SEAM_ERR_SERVER_CONFIG;
+    if (!err) {
+        char host[48] = "?";
+        gethostname(host, sizeof host);
+        host[sizeof host - 1] = '\0';
+        snprintf(srv->owner, sizeof srv->owner, "%s:%ld", host, (long)getpid());
+        const char *listen = options->listen ? options->listen : cfg.listen[0] ? cfg.listen : NULL;
+        err = seam_srv_http_start(srv, listen);
+    }
+    if (err) {
+        seam_server_stop(srv);
+        return err;
+    }
+    *out = srv;
+    return SEAM_OK;
+}
+
+uint16_t seam_server_port(const seam_server *server) {
+    return server ? server->port : 0;
+}
+
+void seam_server_stop(seam_server *server) {
+    if (!server)
+        return;
+    seam_srv_http_stop(server);
+    seam_store_close(server->store);
+    seam_secure_zero(server, sizeof *server);
+    free(server);
+}
+
+void seam_srv_account(struct seam_server *srv, uint64_t bytes_in, uint64_t bytes_out,
+                      const seam_srv_response *res) {
+    seam_store_bytes row;
+    memset(&row, 0, sizeof row);
+    row.cin = res->account.cin;
+    row.campaign = res->account.campaign;
+    memcpy(row.step, res->account.step, sizeof row.step);
+    row.bytes.request = bytes_in;
+    row.bytes.response = bytes_out;
+    row.bytes.perso = res->account.perso;
+    (void)seam_store_bytes_add(srv->store, &row);
+}
+
+seam_err seam_server_report(const char *dir, const char *db_url, void *out_file) {
+    FILE *out = out_file;
+    server_config cfg;
+    seam_store *store = NULL;
+    seam_err err = open_store(dir, db_url, &cfg, &store);
+    if (err)
+        return err;
+    seam_store_bytes *rows = NULL;
+    size_t count = 0;
+    err = seam_store_bytes_list(store, 0, NULL, &rows, &count);
+    if (!err) {
+        fprintf(out, "%-8s %-32s %-24s %10s %10s %10s %10s\n", "campaign", "card", "step",
+                "request", "response", "perso", "total");
+        for (size_t i = 0; i < count; i++) {
+            char cin[2 * SEAM_STORE_ID_MAX + 1];
+            size_t n;
+            seam_hex_encode(rows[i].cin.bytes, rows[i].cin.len, cin, sizeof cin, &n);
+            const seam_store_counts *b = &rows[i].bytes;
+            fprintf(out, "%-8lld %-32s %-24s %10llu %10llu %10llu %10llu\n",
+                    (long long)rows[i].campaign, cin, rows[i].step[0] ? rows[i].step : "-",
+                    (unsigned long long)b->request, (unsigned long long)b->response,
+                    (unsigned long long)b->perso, (unsigned long long)(b->request + b->response));
+        }
+    }
+    free(rows);
+    seam_store_close(store);
+    return err;
+}

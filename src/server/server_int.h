@@ -1,0 +1,37 @@
+/*
+ * The server object (internal to the server layer): the listening daemon,
+ * the storage it drives, and the hash of the admin API's bearer token.
+ */
+#ifndef SEAM_SERVER_INT_H
+#define SEAM_SERVER_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "seam/server.h"
+#include "store.h"
+
+struct MHD_Daemon;
+
+struct seam_server {
+    struct MHD_Daemon *daemon;
+    seam_store *store;
+    char owner[64];         /* who claims campaign work: host and process */
+    uint8_t token_hash[32]; /* SHA-256 of the bearer token; the token itself is never kept */
+    uint16_t port;
+};
+
+/* Counts one exchange's bytes (P1) for res->account; called by the HTTP core after
+   the response is queued. */
+void seam_srv_account(struct seam_server *srv, uint64_t bytes_in, uint64_t bytes_out,
+                      const seam_srv_response *res);
+
+/* Starts the HTTP daemon on listen (ADDR:PORT; NULL: 127.0.0.1:8080); srv->port is the
+   port it got. SEAM_ERR_ARG (bad address), SEAM_ERR_SERVER_LISTEN. */
+seam_err seam_srv_http_start(struct seam_server *srv, const char *listen);
+
+/* Stops the daemon, waiting for the request in progress. */
+void seam_srv_http_stop(struct seam_server *srv);
+
+#endif
