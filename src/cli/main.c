@@ -49,6 +49,8 @@ static const command commands[] = {
     {"gp", NULL, seam_cli_gp, "seam gp [--image FILE | --reader NAME] [OPTIONS] ACTION   (--help)"},
     {"terminal", NULL, seam_cli_terminal,
      "seam terminal (run --server URL (--image FILE | --reader NAME) | poke | status)   (--help)"},
+    {"fleet", NULL, seam_cli_fleet,
+     "seam fleet --cards N --server URL [--dir DIR] [--threads T] [--register TOKEN]   (--help)"},
     {"server", NULL, seam_cli_server,
      "seam server (init DIR | run DIR [--db URL] [--listen ADDR:PORT] | report DIR)"},
     {"version", NULL, version, "seam version | seam --version"},
