@@ -27,6 +27,7 @@ typedef struct {
     const char *dir;    /* the server folder (seam_server_init made it) */
     const char *db_url; /* sqlite:PATH, a path, or postgresql://... */
     const char *listen; /* ADDR:PORT (IPv4); port 0: the system chooses */
+    int lease_seconds;  /* how long a claim on a card's campaign step holds; 0: 300 */
 } seam_server_options;
 
 /* Creates server folder dir (which must not hold a config yet): config, master key, database,

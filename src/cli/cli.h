@@ -23,14 +23,15 @@ int seam_cli_card_script(int argc, char **argv);
 
 /* seam gp [OPTIONS] ACTION ...: manage a GlobalPlatform card; argv[0] is "gp". */
 int seam_cli_gp(int argc, char **argv);
+/* seam server init|run|report DIR ...: the admin server; argv[0] is "server". */
+int seam_cli_server(int argc, char **argv);
+
 /* seam terminal run|poke|status ...: the card's admin agent; argv[0] is "terminal". */
 int seam_cli_terminal(int argc, char **argv);
+
 /* seam fleet --cards N --server URL ...: many in-process cards, one terminal loop each;
    argv[0] is "fleet". */
 int seam_cli_fleet(int argc, char **argv);
-
-/* seam server init|run|report DIR ...: the admin server; argv[0] is "server". */
-int seam_cli_server(int argc, char **argv);
 
 /* Prints why seam_card_open(image) failed with e, as "seam card COMMAND: ..." on
    stderr: who holds a busy image, which key file is missing or wrong. */

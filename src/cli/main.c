@@ -47,12 +47,12 @@ static const command commands[] = {
      "seam card script (--image FILE | --reader NAME | --check) [--stop-on-error] SCRIPT"},
     {"card", "list", seam_cli_card, "seam card list --image FILE [--json]"},
     {"gp", NULL, seam_cli_gp, "seam gp [--image FILE | --reader NAME] [OPTIONS] ACTION   (--help)"},
+    {"server", NULL, seam_cli_server,
+     "seam server (init DIR | run DIR [--db URL] [--listen ADDR:PORT] | report DIR)"},
     {"terminal", NULL, seam_cli_terminal,
      "seam terminal (run --server URL (--image FILE | --reader NAME) | poke | status)   (--help)"},
     {"fleet", NULL, seam_cli_fleet,
      "seam fleet --cards N --server URL [--dir DIR] [--threads T] [--register TOKEN]   (--help)"},
-    {"server", NULL, seam_cli_server,
-     "seam server (init DIR | run DIR [--db URL] [--listen ADDR:PORT] | report DIR)"},
     {"version", NULL, version, "seam version | seam --version"},
 };
 

@@ -27,7 +27,6 @@
 #define FROM_PREFIX   "//se-id/cin/"
 #define TYPE_SCRIPT   "application/vnd.globalplatform.card-content-mgt;version=1.0"
 #define TYPE_RESPONSE "application/vnd.globalplatform.card-content-mgt-response;version=1.0"
-#define LEASE_SECONDS 300
 
 /* Checks the protocol headers and reads the card's CIN from X-Admin-From; false with
    res filled (400) when they are wrong. */
@@ -66,10 +65,16 @@ static void send_script(seam_srv_response *res, const seam_store_session *s,
     res->account.perso = round->perso_bytes;
 }
 
-/* Ends the claimed target with the plan's outcome and logs why. */
+/* Ends the claimed target with the step's outcome and logs why. */
 static void finish_step(struct seam_server *srv, const seam_store_campaign *c,
                         const seam_store_id *cin, const seam_srv_plan_round *round) {
     bool ok = round->outcome == SEAM_SRV_PLAN_DONE;
+    if (ok && round->reason[0]) { /* done without sending it again: say so in the log */
+        seam_store_event ev = {.cin = *cin, .campaign = c->id};
+        snprintf(ev.kind, sizeof ev.kind, "note");
+        snprintf(ev.message, sizeof ev.message, "%s", round->reason);
+        (void)seam_store_event_add(srv->store, &ev);
+    }
     (void)seam_store_target_finish(srv->store, c->id, cin, srv->owner, ok, ok ? "" : round->reason);
 }
 
@@ -94,7 +99,8 @@ API_HANDLER(seam_admin_open) {
     res->account.cin = cin;
     snprintf(res->account.step, sizeof res->account.step, "poll");
     seam_store_target t;
-    err = seam_store_claim(srv->store, &cin, srv->owner, (int64_t)time(NULL), LEASE_SECONDS, &t);
+    int64_t now = (int64_t)time(NULL);
+    err = seam_store_claim(srv->store, &cin, srv->owner, now, srv->lease_seconds, &t);
     if (err == SEAM_ERR_NOT_FOUND) {
         res->status = 204; /* nothing for this card: the session ends */
         return;
@@ -109,8 +115,8 @@ API_HANDLER(seam_admin_open) {
     res->account.campaign = c.id;
     snprintf(res->account.step, sizeof res->account.step, "%s", kind_step(c.kind));
     seam_srv_plan_round round;
-    memset(&round, 0, sizeof round);
-    err = seam_srv_plan_start(srv, &c, &t, &round);
+    seam_srv_step *step = NULL;
+    err = seam_srv_step_start(srv, &c, &t, &step, &round);
     if (err || round.outcome != SEAM_SRV_PLAN_SCRIPT) {
         if (err) {
             round.outcome = SEAM_SRV_PLAN_FAILED;
@@ -118,6 +124,7 @@ API_HANDLER(seam_admin_open) {
         }
         finish_step(srv, &c, &cin, &round);
         free(round.script);
+        seam_srv_step_free(step);
         seam_secure_zero(&round, sizeof round);
         res->status = 204;
         return;
@@ -129,11 +136,12 @@ API_HANDLER(seam_admin_open) {
     snprintf(s.step, sizeof s.step, "%s", kind_step(c.kind));
     s.round = 1;
     s.expected_responses = round.expected_responses;
-    s.context_len = round.context_len;
-    memcpy(s.context, round.context, round.context_len);
     err = seam_store_session_create(srv->store, &s);
+    if (!err)
+        err = seam_srv_live_put(srv, s.id, step, now, srv->lease_seconds);
     if (err) {
         free(round.script);
+        seam_srv_step_free(step);
         seam_api_store_error(res, err);
     } else {
         send_script(res, &s, &round);
@@ -201,33 +209,58 @@ API_HANDLER(seam_admin_respond) {
     }
     seam_store_campaign c;
     err = seam_store_campaign_get(srv->store, s.campaign, &c);
+    if (err) {
+        seam_secure_zero(&s, sizeof s);
+        seam_api_store_error(res, err);
+        return;
+    }
+    int64_t now = (int64_t)time(NULL);
+    seam_srv_step *step = seam_srv_live_get(srv, s.id, now, srv->lease_seconds);
+    /* the step goes on only while this server's claim on the card holds */
+    if (step &&
+        seam_store_target_renew(srv->store, c.id, &cin, srv->owner, now, srv->lease_seconds)) {
+        seam_srv_live_drop(srv, s.id);
+        step = NULL;
+    }
     seam_srv_plan_round round;
     memset(&round, 0, sizeof round);
-    if (!err)
-        err = seam_srv_plan_next(srv, &c, &cin, s.context, s.context_len, req->body, req->body_len,
-                                 &round);
-    if (err) {
-        round.outcome = SEAM_SRV_PLAN_FAILED;
-        snprintf(round.reason, sizeof round.reason, "plan: %s", seam_err_str(err));
+    bool lost = !step;
+    if (step) {
+        err = seam_srv_step_next(srv, step, &c, &cin, req->body, req->body_len, &round);
+        if (err) {
+            round.outcome = SEAM_SRV_PLAN_FAILED;
+            snprintf(round.reason, sizeof round.reason, "plan: %s", seam_err_str(err));
+        }
     }
     seam_store_session next = s;
     uint32_t expected_round = s.round;
     next.round = s.round + 1;
-    next.closed = round.outcome != SEAM_SRV_PLAN_SCRIPT;
+    next.closed = lost || round.outcome != SEAM_SRV_PLAN_SCRIPT;
     next.expected_responses = round.expected_responses;
-    next.context_len = next.closed ? 0 : round.context_len;
-    memcpy(next.context, round.context, next.context_len);
+    next.context_len = 0;
     err = seam_store_session_advance(srv->store, &next, expected_round, NULL);
     if (err == SEAM_ERR_SERVER_CONFLICT) {
         seam_srv_error(res, 409, "replayed", "this round was answered already");
     } else if (err) {
         seam_api_store_error(res, err);
+    } else if (lost) {
+        /* this server no longer holds the session (it restarted, or the claim expired):
+           the target stays as it is and is claimed again when its lease expires */
+        seam_store_event ev = {.cin = cin, .campaign = c.id};
+        snprintf(ev.kind, sizeof ev.kind, "session_lost");
+        snprintf(ev.message, sizeof ev.message,
+                 "the server holds no state for this session; the step resumes when its claim "
+                 "expires");
+        (void)seam_store_event_add(srv->store, &ev);
+        res->status = 204;
     } else if (next.closed) {
         finish_step(srv, &c, &cin, &round);
         res->status = 204;
     } else {
         send_script(res, &next, &round);
     }
+    if (next.closed || err)
+        seam_srv_live_drop(srv, s.id);
     free(round.script);
     seam_secure_zero(&round, sizeof round);
     seam_secure_zero(&s, sizeof s);

@@ -1,28 +1,474 @@
 /*
- * The campaign steps' plans behind /admin (admin_plan.h). They are built on
- * the remote SCP03 session and step plans of the gp layer (h/remote); until
- * those are merged every step ends failed with the reason below.
+ * Campaign steps behind /admin (admin_plan.h): the remote SCP03 session of
+ * the gp layer with the card's ISD and the step's plan, round by round.
+ *
+ * States of a step:
+ *
+ *   HELLO     script: SELECT ISD + INITIALIZE UPDATE (a new SCP03 session, the card's key set)
+ *   REGISTRY  script: EXTERNAL AUTHENTICATE + GET STATUS of the package (resumed steps only)
+ *   APPLY     script: [EXTERNAL AUTHENTICATE +] the step's plan
+ *
+ *   HELLO    --both 9000, cryptogram verified--> APPLY, or REGISTRY when the target was
+ *              claimed before (its server died or lost the session: read what the card has)
+ *   REGISTRY --the package's entry--> done (already applied) | APPLY (same session)
+ *   REGISTRY --6A88 (no such package; the refusal ended the SCP03 session)--> done (delete)
+ *              | HELLO again (a new session), then APPLY
+ *   APPLY    --every command 9000 (upgrade: migrate completed)--> done
+ *   any      --a command refused--> failed: the command and its SW
+ *   any      --a response script that does not answer the script (count, R-MAC, cryptogram,
+ *              shape)--> failed: why; the session is dead, nothing more is sent
+ *
+ * Campaign state advances only from what the card answered. Personalization data
+ * goes only into install and personalize plans; perso_bytes counts the data of the
+ * STORE DATA commands put in a script, so an update shows 0 (P8).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin_plan.h"
+#include "seam/gp.h"
+#include "seam/util.h"
 
-seam_err seam_srv_plan_start(struct seam_server *srv, const seam_store_campaign *c,
-                             const seam_store_target *t, seam_srv_plan_round *out) {
-    (void)srv, (void)c, (void)t;
-    memset(out, 0, sizeof *out);
+#define SCP_LEVEL 0x33u /* C-MAC, C-DEC, R-MAC, R-ENC: every answer authenticated */
+
+static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
+
+typedef enum { PHASE_HELLO = 1, PHASE_REGISTRY, PHASE_APPLY } step_phase;
+
+struct seam_srv_step {
+    seam_gp_remote *remote;
+    seam_gp_remote_config config; /* kept for a new session after a refused GET STATUS */
+    step_phase phase;
+    bool resumed;        /* claimed before: read the registry before applying */
+    bool registry_known; /* the registry was read */
+    size_t plan_count;   /* commands of the plan sent in APPLY */
+};
+
+typedef struct {
+    char id[SEAM_STORE_SESSION_ID_SIZE];
+    seam_srv_step *step;
+    int64_t touched;
+} live_entry;
+
+void seam_srv_step_free(seam_srv_step *step) {
+    if (!step)
+        return;
+    seam_gp_remote_free(step->remote);
+    seam_secure_zero(step, sizeof *step);
+    free(step);
+}
+
+static void fail(seam_srv_plan_round *out, const char *why) {
     out->outcome = SEAM_SRV_PLAN_FAILED;
-    snprintf(out->reason, sizeof out->reason, "no plan for this campaign kind yet");
+    snprintf(out->reason, sizeof out->reason, "%s", why);
+}
+
+/* Counts the C-APDUs of a command script. */
+static uint32_t script_items(const uint8_t *script, size_t len) {
+    seam_gp_rscript_reader r;
+    const uint8_t *item;
+    size_t item_len;
+    uint32_t n = 0;
+    if (seam_gp_rscript_open(&r, SEAM_GP_RSCRIPT_COMMANDS, script, len) == SEAM_OK)
+        while (seam_gp_rscript_next(&r, &item, &item_len) == SEAM_OK)
+            n++;
+    return n;
+}
+
+/* Copies the session's script into out (malloc'd). */
+static seam_err take_script(const uint8_t *script, size_t len, seam_srv_plan_round *out) {
+    out->script = malloc(len ? len : 1);
+    if (!out->script)
+        return SEAM_ERR_NOMEM;
+    memcpy(out->script, script, len);
+    out->script_len = len;
+    out->expected_responses = script_items(script, len);
+    out->outcome = SEAM_SRV_PLAN_SCRIPT;
     return SEAM_OK;
 }
 
-seam_err seam_srv_plan_next(struct seam_server *srv, const seam_store_campaign *c,
-                            const seam_store_id *cin, const uint8_t *context, size_t context_len,
-                            const uint8_t *responses, size_t len, seam_srv_plan_round *out) {
-    (void)srv, (void)c, (void)cin, (void)context, (void)context_len, (void)responses, (void)len;
-    memset(out, 0, sizeof *out);
-    out->outcome = SEAM_SRV_PLAN_FAILED;
-    snprintf(out->reason, sizeof out->reason, "no plan for this campaign kind yet");
+/* A new SCP03 session: round 1's script in out. */
+static seam_err hello(seam_srv_step *step, seam_srv_plan_round *out) {
+    seam_gp_remote_free(step->remote);
+    step->remote = NULL;
+    seam_err e = seam_gp_remote_new(&step->config, &step->remote);
+    const uint8_t *script = NULL;
+    size_t len = 0;
+    if (!e)
+        e = seam_gp_remote_start(step->remote, &script, &len);
+    if (!e)
+        e = take_script(script, len, out);
+    step->phase = PHASE_HELLO;
+    return e;
+}
+
+/* The data bytes of the plan's STORE DATA commands: the personalization it carries. */
+static uint64_t perso_in(const seam_gp_plan *plan) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < plan->count; i++) {
+        size_t len = 0;
+        const uint8_t *c = seam_gp_plan_command(plan, i, &len);
+        if (len > 5 && c[1] == 0xE2)
+            n += c[4];
+    }
+    return n;
+}
+
+/* Sends plan in the open session: its wrapped script in out. */
+static seam_err send_plan(seam_srv_step *step, step_phase phase, const seam_gp_plan *plan,
+                          seam_srv_plan_round *out) {
+    const uint8_t *script = NULL;
+    size_t len = 0;
+    seam_err e = seam_gp_remote_commands(step->remote, plan, &script, &len);
+    if (!e)
+        e = take_script(script, len, out);
+    if (!e) {
+        step->phase = phase;
+        step->plan_count = plan->count;
+        out->perso_bytes = perso_in(plan);
+    }
+    return e;
+}
+
+/* Adds INSTALL [for personalization] + STORE DATA for every applet of the package that has
+   personalization data for this card; *found counts them. */
+static seam_err plan_perso(struct seam_server *srv, const seam_store_id *cin,
+                           const seam_gp_package *pkg, size_t block, seam_gp_plan *plan,
+                           size_t *found) {
+    *found = 0;
+    for (size_t i = 0; i < pkg->applet_count; i++) {
+        seam_store_id app = {.len = pkg->applets[i].len};
+        memcpy(app.bytes, pkg->applets[i].bytes, app.len);
+        uint8_t *data = NULL;
+        size_t len = 0;
+        seam_err e = seam_store_perso_get(srv->store, cin, &app, &data, &len);
+        if (e == SEAM_ERR_NOT_FOUND)
+            continue;
+        if (!e)
+            e = seam_gp_plan_store_data(plan, &pkg->applets[i], SEAM_GP_STORE_BER_TLV, data, len,
+                                        block, NULL, 0);
+        seam_store_free_secret(data, len);
+        if (e)
+            return e;
+        (*found)++;
+    }
     return SEAM_OK;
+}
+
+/* Builds and sends the step's plan (APPLY). */
+static seam_err apply(struct seam_server *srv, seam_srv_step *step, const seam_store_campaign *c,
+                      const seam_store_id *cin, seam_srv_plan_round *out) {
+    seam_gp_plan plan;
+    seam_gp_plan_init(&plan);
+    uint8_t *module = NULL;
+    seam_store_package info;
+    seam_gp_package pkg;
+    char why[96] = "";
+    memset(&info, 0, sizeof info);
+    memset(&pkg, 0, sizeof pkg);
+    seam_err e = SEAM_OK;
+    if (c->kind != SEAM_STORE_DELETE) {
+        e = seam_store_package_get(srv->store, &c->package_aid, c->package_version, &info, &module);
+        if (e == SEAM_ERR_NOT_FOUND) {
+            fail(out, "the campaign's package is not stored");
+            return SEAM_OK;
+        }
+        if (!e && seam_gp_package_read(module, info.module_len, &pkg, why, sizeof why)) {
+            free(module);
+            fail(out, "the campaign's package does not read");
+            return SEAM_OK;
+        }
+    }
+    size_t found = 0;
+    if (e) {
+        /* the store failed */
+    } else if (c->kind == SEAM_STORE_INSTALL) {
+        seam_gp_package_install in;
+        memset(&in, 0, sizeof in);
+        in.module = module;
+        in.module_len = info.module_len;
+        in.hash = true;
+        e = seam_gp_plan_install_package(&plan, &in, seam_gp_remote_load_block_size(step->remote));
+        if (!e)
+            e = plan_perso(srv, cin, &pkg, seam_gp_remote_block_size(step->remote), &plan, &found);
+    } else if (c->kind == SEAM_STORE_PERSONALIZE) {
+        e = plan_perso(srv, cin, &pkg, seam_gp_remote_block_size(step->remote), &plan, &found);
+        if (!e && !found) {
+            free(module);
+            seam_gp_plan_free(&plan);
+            fail(out, "no personalization data for this card and package");
+            return SEAM_OK;
+        }
+    } else if (c->kind == SEAM_STORE_UPDATE || c->kind == SEAM_STORE_UPGRADE) {
+        /* the new package and nothing else: the card keeps the applications' data (P8) */
+        e = seam_gp_plan_upgrade(&plan, module, info.module_len, NULL,
+                                 seam_gp_remote_load_block_size(step->remote));
+    } else {
+        e = seam_gp_plan_delete(&plan, c->package_aid.bytes, c->package_aid.len, true);
+    }
+    free(module);
+    if (!e)
+        e = send_plan(step, PHASE_APPLY, &plan, out);
+    seam_gp_plan_free(&plan);
+    return e;
+}
+
+/* Sends GET STATUS of the campaign's package (REGISTRY). */
+static seam_err registry(seam_srv_step *step, const seam_store_campaign *c,
+                         seam_srv_plan_round *out) {
+    uint8_t cmd[64];
+    size_t n = 0;
+    seam_gp_plan plan;
+    seam_gp_plan_init(&plan);
+    seam_err e = seam_gp_build_get_status(SEAM_GP_ELFS, false, c->package_aid.bytes,
+                                          c->package_aid.len, cmd, sizeof cmd, &n);
+    if (!e)
+        e = seam_gp_plan_add(&plan, cmd, n);
+    if (!e)
+        e = send_plan(step, PHASE_REGISTRY, &plan, out);
+    seam_gp_plan_free(&plan);
+    return e;
+}
+
+seam_err seam_srv_step_start(struct seam_server *srv, const seam_store_campaign *c,
+                             const seam_store_target *t, seam_srv_step **step,
+                             seam_srv_plan_round *out) {
+    (void)c; /* the plan is built once round 1 is answered (the load block size depends on
+                the session) */
+    memset(out, 0, sizeof *out);
+    *step = NULL;
+    seam_store_keyset ks;
+    seam_store_id isd = {.len = sizeof isd_aid};
+    memcpy(isd.bytes, isd_aid, sizeof isd_aid);
+    seam_err e = seam_store_keyset_get(srv->store, &t->cin, &isd, 0, &ks);
+    if (e == SEAM_ERR_NOT_FOUND) {
+        fail(out, "no key set of the ISD for this card");
+        return SEAM_OK;
+    }
+    if (e)
+        return e;
+    seam_srv_step *s = calloc(1, sizeof *s);
+    if (!s) {
+        seam_secure_zero(&ks, sizeof ks);
+        return SEAM_ERR_NOMEM;
+    }
+    seam_gp_aid_set(&s->config.sd, isd_aid, sizeof isd_aid);
+    memcpy(s->config.keys.enc, ks.enc, ks.key_len);
+    memcpy(s->config.keys.mac, ks.mac, ks.key_len);
+    memcpy(s->config.keys.dek, ks.dek, ks.key_len);
+    s->config.keys.len = ks.key_len;
+    s->config.kvn = ks.kvn;
+    s->config.level = SCP_LEVEL;
+    seam_secure_zero(&ks, sizeof ks);
+    /* claimed before: its server died or lost the session, and the card may have
+       applied the step already */
+    s->resumed = t->claims > 1;
+    e = hello(s, out);
+    if (e) {
+        free(out->script);
+        out->script = NULL;
+        seam_srv_step_free(s);
+        return e;
+    }
+    *step = s;
+    return SEAM_OK;
+}
+
+/* The reason for a refused command: which it was and its SW. */
+static void refused(const seam_gp_remote_report *rep, seam_srv_plan_round *out) {
+    char what[96], why[SEAM_STORE_TEXT_MAX];
+    if (rep->authentication_refused)
+        snprintf(what, sizeof what, "EXTERNAL AUTHENTICATE");
+    else
+        seam_gp_command_text(rep->header, what, sizeof what);
+    snprintf(why, sizeof why, "%s refused: SW %04X (%s)", what, rep->sw, seam_gp_sw_text(rep->sw));
+    fail(out, why);
+}
+
+/* REGISTRY's answer: the package's entry (or none) decides. */
+static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
+                               const seam_store_campaign *c, const seam_store_id *cin,
+                               const seam_gp_remote_report *rep, seam_srv_plan_round *out) {
+    bool present = false;
+    uint16_t version = 0;
+    if (!rep->ok && !rep->authentication_refused && rep->failed == 0 && rep->sw == 0x6A88) {
+        present = false; /* no such package; the refusal ended the SCP03 session */
+    } else if (!rep->ok) {
+        refused(rep, out);
+        return SEAM_OK;
+    } else {
+        const uint8_t *data = NULL;
+        size_t len = 0;
+        uint16_t sw = 0;
+        seam_gp_status_iter it;
+        seam_gp_status_entry entry;
+        seam_err e = seam_gp_remote_response(step->remote, 0, &sw, &data, &len);
+        if (e)
+            return e;
+        seam_gp_status_iter_init(&it, data, len);
+        while ((e = seam_gp_status_iter_next(&it, &entry)) == SEAM_OK)
+            if (entry.aid.len == c->package_aid.len &&
+                !memcmp(entry.aid.bytes, c->package_aid.bytes, entry.aid.len)) {
+                present = true;
+                version = entry.version;
+            }
+        if (e != SEAM_ERR_NOT_FOUND) {
+            fail(out, "the card's registry does not decode");
+            return SEAM_OK;
+        }
+    }
+    step->registry_known = true;
+    bool at_target = present && version == c->package_version;
+    switch (c->kind) {
+    case SEAM_STORE_INSTALL:
+    case SEAM_STORE_UPDATE:
+    case SEAM_STORE_UPGRADE:
+        if (at_target) {
+            out->outcome = SEAM_SRV_PLAN_DONE;
+            snprintf(out->reason, sizeof out->reason,
+                     "already applied: the package is on the "
+                     "card at this version");
+            return SEAM_OK;
+        }
+        if (c->kind == SEAM_STORE_INSTALL && present) {
+            fail(out, "the package is on the card at another version");
+            return SEAM_OK;
+        }
+        if (c->kind != SEAM_STORE_INSTALL && !present) {
+            fail(out, "the package to update is not on the card");
+            return SEAM_OK;
+        }
+        break;
+    case SEAM_STORE_DELETE:
+        if (!present) {
+            out->outcome = SEAM_SRV_PLAN_DONE;
+            snprintf(out->reason, sizeof out->reason, "already applied: the package is gone");
+            return SEAM_OK;
+        }
+        break;
+    default:
+        break;
+    }
+    if (!rep->ok)
+        return hello(step, out); /* a new session; APPLY follows its round 1 */
+    return apply(srv, step, c, cin, out);
+}
+
+seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
+                            const seam_store_campaign *c, const seam_store_id *cin,
+                            const uint8_t *responses, size_t len, seam_srv_plan_round *out) {
+    memset(out, 0, sizeof *out);
+    seam_gp_remote_report rep;
+    memset(&rep, 0, sizeof rep);
+    seam_err e = seam_gp_remote_read(step->remote, responses, len, &rep);
+    if (e) {
+        char why[SEAM_STORE_TEXT_MAX];
+        snprintf(why, sizeof why, "the responses do not answer the script: %s", seam_err_str(e));
+        fail(out, why);
+        return SEAM_OK;
+    }
+    switch (step->phase) {
+    case PHASE_HELLO:
+        if (!rep.ok) {
+            refused(&rep, out);
+            return SEAM_OK;
+        }
+        if (step->resumed && !step->registry_known)
+            return registry(step, c, out);
+        return apply(srv, step, c, cin, out);
+    case PHASE_REGISTRY:
+        return judge_registry(srv, step, c, cin, &rep, out);
+    case PHASE_APPLY:
+        if (!rep.ok) {
+            refused(&rep, out);
+            return SEAM_OK;
+        }
+        if (c->kind == SEAM_STORE_UPDATE || c->kind == SEAM_STORE_UPGRADE) {
+            /* the last command is migrate: the card says whether the upgrade completed */
+            const uint8_t *data = NULL;
+            size_t n = 0;
+            uint16_t sw = 0;
+            seam_gp_upgrade_status st;
+            if (seam_gp_remote_response(step->remote, step->plan_count - 1, &sw, &data, &n) ||
+                seam_gp_upgrade_decode(data, n, &st)) {
+                fail(out, "MANAGE ELF UPGRADE migrate: an answer that does not decode");
+                return SEAM_OK;
+            }
+            if (st.status != 0x01) {
+                char why[SEAM_STORE_TEXT_MAX];
+                snprintf(why, sizeof why, "upgrade not completed: %s",
+                         seam_gp_upgrade_text(st.status));
+                fail(out, why);
+                return SEAM_OK;
+            }
+        }
+        out->outcome = SEAM_SRV_PLAN_DONE;
+        return SEAM_OK;
+    }
+    fail(out, "step out of turn");
+    return SEAM_OK;
+}
+
+/* ---- the live steps, by session id ---- */
+
+static void live_prune(struct seam_server *srv, int64_t now, int64_t max_age) {
+    live_entry *t = srv->live;
+    size_t kept = 0;
+    for (size_t i = 0; i < srv->live_count; i++) {
+        if (now - t[i].touched > max_age)
+            seam_srv_step_free(t[i].step);
+        else
+            t[kept++] = t[i];
+    }
+    srv->live_count = kept;
+}
+
+seam_err seam_srv_live_put(struct seam_server *srv, const char *id, seam_srv_step *step,
+                           int64_t now, int64_t max_age) {
+    live_prune(srv, now, max_age);
+    if (srv->live_count == srv->live_cap) {
+        size_t cap = srv->live_cap ? srv->live_cap * 2 : 16;
+        live_entry *grown = realloc(srv->live, cap * sizeof *grown);
+        if (!grown)
+            return SEAM_ERR_NOMEM;
+        srv->live = grown;
+        srv->live_cap = cap;
+    }
+    live_entry *e = &((live_entry *)srv->live)[srv->live_count++];
+    snprintf(e->id, sizeof e->id, "%s", id);
+    e->step = step;
+    e->touched = now;
+    return SEAM_OK;
+}
+
+seam_srv_step *seam_srv_live_get(struct seam_server *srv, const char *id, int64_t now,
+                                 int64_t max_age) {
+    live_prune(srv, now, max_age);
+    live_entry *t = srv->live;
+    for (size_t i = 0; i < srv->live_count; i++)
+        if (!strcmp(t[i].id, id)) {
+            t[i].touched = now;
+            return t[i].step;
+        }
+    return NULL;
+}
+
+void seam_srv_live_drop(struct seam_server *srv, const char *id) {
+    live_entry *t = srv->live;
+    for (size_t i = 0; i < srv->live_count; i++)
+        if (!strcmp(t[i].id, id)) {
+            seam_srv_step_free(t[i].step);
+            t[i] = t[--srv->live_count];
+            return;
+        }
+}
+
+void seam_srv_live_clear(struct seam_server *srv) {
+    live_entry *t = srv->live;
+    for (size_t i = 0; i < srv->live_count; i++)
+        seam_srv_step_free(t[i].step);
+    free(srv->live);
+    srv->live = NULL;
+    srv->live_count = srv->live_cap = 0;
 }

@@ -1,9 +1,14 @@
 /*
- * What the /admin endpoint asks of a campaign step's plan (internal to the
- * server layer): the first command script for a claimed target, and, from the
- * card's responses to one script, either the next script or the step's end.
- * The plan's state (the SCP03 host session among it) is an opaque context the
- * endpoint keeps sealed in the store's session row between rounds.
+ * A campaign step behind /admin (internal to the server layer): for one
+ * claimed target, the remote SCP03 session with the card's security domain
+ * (seam_gp_remote) and the step's plan (seam_gp_plan_*), turned into command
+ * scripts round by round and judged from the card's responses.
+ *
+ * A step lives in this server's memory only (the gp layer's remote session
+ * cannot be exported): the server keeps its live steps in a table keyed by
+ * the store's admin session id. After a restart the table is empty; the step's
+ * target is claimed again when its lease expires and starts a new session that
+ * reads the card's registry first (docs/server.md, "Faults").
  */
 #ifndef SEAM_SERVER_ADMIN_PLAN_H
 #define SEAM_SERVER_ADMIN_PLAN_H
@@ -17,7 +22,7 @@
 
 typedef enum {
     SEAM_SRV_PLAN_SCRIPT = 1, /* *script holds the next command script */
-    SEAM_SRV_PLAN_DONE,       /* the step succeeded */
+    SEAM_SRV_PLAN_DONE,       /* the step succeeded (reason may say why: "already applied") */
     SEAM_SRV_PLAN_FAILED      /* the step failed; reason says why */
 } seam_srv_plan_outcome;
 
@@ -26,21 +31,46 @@ typedef struct {
     seam_srv_plan_outcome outcome;
     uint8_t *script;
     size_t script_len;
-    uint32_t expected_responses; /* R-APDUs the script asks for */
-    uint64_t perso_bytes;        /* bytes of personalization data in the script (P8) */
-    uint8_t context[SEAM_STORE_CONTEXT_MAX];
-    size_t context_len;
+    uint32_t expected_responses; /* C-APDUs in the script: at most that many R-APDUs */
+    uint64_t perso_bytes;        /* personalization data in the script's STORE DATA (P8) */
     char reason[SEAM_STORE_TEXT_MAX];
 } seam_srv_plan_round;
 
-/* Starts the step of claimed target t (campaign c): fills *out. */
-seam_err seam_srv_plan_start(struct seam_server *srv, const seam_store_campaign *c,
-                             const seam_store_target *t, seam_srv_plan_round *out);
+/* One step's live state (the remote SCP03 session among it); opaque. */
+typedef struct seam_srv_step seam_srv_step;
 
-/* Continues from context[0..context_len) with the card's response script
-   responses[0..len) (already checked to hold expected R-APDUs): fills *out. */
-seam_err seam_srv_plan_next(struct seam_server *srv, const seam_store_campaign *c,
-                            const seam_store_id *cin, const uint8_t *context, size_t context_len,
+/* Starts the step of claimed target t (campaign c): round 1 (SELECT of the ISD and
+   INITIALIZE UPDATE with the card's key set) in *out, and *step (NULL unless the outcome
+   is SCRIPT). Errors: SEAM_ERR_NOMEM, store errors; a missing key set or package is a
+   FAILED outcome, not an error. */
+seam_err seam_srv_step_start(struct seam_server *srv, const seam_store_campaign *c,
+                             const seam_store_target *t, seam_srv_step **step,
+                             seam_srv_plan_round *out);
+
+/* Judges the card's response script responses[0..len) to the step's last script and
+   fills *out: the next script, or the step's end (the card's refusal, or a response
+   script that does not answer the one sent: FAILED with the reason). */
+seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
+                            const seam_store_campaign *c, const seam_store_id *cin,
                             const uint8_t *responses, size_t len, seam_srv_plan_round *out);
+
+/* Wipes and frees a step; NULL is allowed. */
+void seam_srv_step_free(seam_srv_step *step);
+
+/* The server's table of live steps, by admin session id (memory only). Steps not
+   touched for longer than max_age seconds are dropped at each put and get (their claim
+   has expired: the target may be claimed again). */
+seam_err seam_srv_live_put(struct seam_server *srv, const char *id, seam_srv_step *step,
+                           int64_t now, int64_t max_age);
+
+/* The live step of session id (NULL: none, e.g. after a restart), touched at now. */
+seam_srv_step *seam_srv_live_get(struct seam_server *srv, const char *id, int64_t now,
+                                 int64_t max_age);
+
+/* Removes session id's step from the table and frees it. */
+void seam_srv_live_drop(struct seam_server *srv, const char *id);
+
+/* Frees every live step (the server stops). */
+void seam_srv_live_clear(struct seam_server *srv);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin_plan.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
 
@@ -141,6 +142,7 @@ seam_err seam_server_start(const seam_server_options *options, seam_server **out
     seam_server *srv = calloc(1, sizeof *srv);
     if (!srv)
         return SEAM_ERR_NOMEM;
+    srv->lease_seconds = options->lease_seconds > 0 ? options->lease_seconds : 300;
     server_config cfg;
     seam_err err = open_store(options->dir, options->db_url, &cfg, &srv->store);
     char hash_hex[65];
@@ -177,6 +179,7 @@ void seam_server_stop(seam_server *server) {
     if (!server)
         return;
     seam_srv_http_stop(server);
+    seam_srv_live_clear(server);
     seam_store_close(server->store);
     seam_secure_zero(server, sizeof *server);
     free(server);

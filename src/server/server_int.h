@@ -20,6 +20,9 @@ struct seam_server {
     char owner[64];         /* who claims campaign work: host and process */
     uint8_t token_hash[32]; /* SHA-256 of the bearer token; the token itself is never kept */
     uint16_t port;
+    int64_t lease_seconds; /* a claim's lease (seam_server_options) */
+    void *live;            /* the live campaign steps by admin session id (admin_plan.c) */
+    size_t live_count, live_cap;
 };
 
 /* Counts one exchange's bytes (P1) for res->account; called by the HTTP core after
