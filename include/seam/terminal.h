@@ -201,9 +201,11 @@ typedef struct {
     seam_terminal_fleet_open_fn open;     /* opens card index */
     void *ctx;                            /* for open */
     const seam_terminal_options *session; /* the server and limits, for every card */
-    const char *state_dir;                /* each thread's local state file STATE_DIR/terminal-T.db;
-                                             NULL: in memory (nothing kept, no fsync per exchange) */
-    seam_terminal_fleet_card *per_card;   /* cards entries to fill, or NULL */
+    const char *const *servers; /* when server_count > 0: card i goes to servers[i % count] */
+    size_t server_count;        /* instead of session->server (several servers, one fleet) */
+    const char *state_dir;      /* each thread's local state file STATE_DIR/terminal-T.db;
+                                   NULL: in memory (nothing kept, no fsync per exchange) */
+    seam_terminal_fleet_card *per_card; /* cards entries to fill, or NULL */
 } seam_terminal_fleet_options;
 
 /* A fleet's totals. */

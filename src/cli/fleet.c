@@ -31,11 +31,12 @@
 #define DEFAULT_ATTEMPTS 5u
 #define CARDS_MAX        1000000ul
 #define THREADS_MAX      256ul
+#define SERVERS_MAX      8u
 
 #define USAGE                                                                                      \
     "usage: seam fleet --cards N [--server URL] [--dir DIR] [--threads T] [--key-file FILE]\n"     \
     "                  [--register TOKEN] [--no-run] [--state-dir DIR] [--max-attempts N]\n"       \
-    "                  [--per-card FILE]\n"
+    "                  [--perso AID:HEX] [--per-card FILE]\n"
 
 static int usage(FILE *to) {
     fprintf(to, USAGE);
@@ -48,7 +49,11 @@ static int usage(FILE *to) {
                 "                    created when missing, and fleet.cins (line i: card i's CIN)\n"
                 "  --key-file FILE   the one storage key of every image (default DIR/%s;\n"
                 "                    created when missing)\n"
+                "  --server URL      the admin server; given several times, card i goes to the\n"
+                "                    (i mod count)-th (registration: on the first only)\n"
                 "  --register TOKEN  first PUT every card on the server (admin API, bearer TOKEN)\n"
+                "  --perso AID:HEX   with --register: that personalization data for application\n"
+                "                    AID on every card\n"
                 "  --no-run          stop after the cards (and the registration)\n"
                 "  --threads T       the pool (default %u)\n"
                 "  --state-dir DIR   each thread's terminal state in DIR/terminal-T.db\n"
@@ -73,7 +78,9 @@ static bool parse_count(const char *s, unsigned long min, unsigned long max, uns
 }
 
 typedef struct {
-    const char *server, *dir, *key_file, *token, *state_dir, *per_card;
+    const char *server, *dir, *key_file, *token, *state_dir, *per_card, *perso;
+    const char *servers[SERVERS_MAX];
+    size_t server_count;
     unsigned long cards, threads, attempts;
     bool no_run;
 } fleet_args;
@@ -102,7 +109,12 @@ static int parse(int argc, char **argv, fleet_args *a) {
             if (!parse_count(v, 0, 1000, &a->attempts))
                 return usage(stderr);
         } else if (!strcmp(o, "--server")) {
-            a->server = v;
+            if (a->server_count == SERVERS_MAX)
+                return usage(stderr);
+            a->servers[a->server_count++] = v;
+            a->server = a->servers[0];
+        } else if (!strcmp(o, "--perso")) {
+            a->perso = v;
         } else if (!strcmp(o, "--dir")) {
             a->dir = v;
         } else if (!strcmp(o, "--key-file")) {
@@ -203,7 +215,7 @@ static int prepare(const fleet_args *a, char (**cins)[SEAM_TERMINAL_CIN_HEX]) {
     if (a->token) {
         t = seconds_now();
         e = fleet_register(a->server, a->token, (const char(*)[SEAM_TERMINAL_CIN_HEX]) * cins,
-                           a->cards, (unsigned)a->threads, &registered);
+                           a->cards, (unsigned)a->threads, a->perso, &registered);
         t = seconds_now() - t;
         printf("fleet: registered %zu cards in %.3f s (%.1f cards/s)\n", registered, t,
                (double)registered / (t > 0 ? t : 1e-9));
@@ -239,7 +251,9 @@ int seam_cli_fleet(int argc, char **argv) {
         return 1;
     session.server = a.server;
     session.max_attempts = (unsigned)a.attempts;
-    o = (seam_terminal_fleet_options){.cards = a.cards,
+    o = (seam_terminal_fleet_options){.servers = a.servers,
+                                      .server_count = a.server_count,
+                                      .cards = a.cards,
                                       .threads = (unsigned)a.threads,
                                       .open = open_card,
                                       .ctx = (void *)a.dir,

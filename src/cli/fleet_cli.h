@@ -37,11 +37,12 @@ seam_err fleet_cards_create(const char *dir, const uint8_t *key,
 /* Registers cards cins[0..n) on the server whose URL is server (its origin is used) with
    the admin API's bearer token: PUT /api/cards/{cin} with IIN 9999 and the ISD key set 30
    (the test keys every new card has), from a pool of threads; a card already there (409)
-   counts as registered. *registered gets how many are. Errors: SEAM_ERR_ARG (bad URL),
-   SEAM_ERR_TERMINAL_REFUSED (some PUT failed: the message says which),
-   SEAM_ERR_TERMINAL_UNREACHABLE, SEAM_ERR_NOMEM. */
+   counts as registered. perso ("AID:HEX", or NULL) also puts that personalization data
+   for application AID on every card (PUT /api/cards/{cin}/personalization/{aid}). *registered gets
+   how many are. Errors: SEAM_ERR_ARG (bad URL), SEAM_ERR_TERMINAL_REFUSED (some PUT failed: the
+   message says which), SEAM_ERR_TERMINAL_UNREACHABLE, SEAM_ERR_NOMEM. */
 seam_err fleet_register(const char *server, const char *token,
                         const char (*cins)[SEAM_TERMINAL_CIN_HEX], size_t n, unsigned threads,
-                        size_t *registered);
+                        const char *perso, size_t *registered);
 
 #endif

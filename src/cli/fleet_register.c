@@ -3,8 +3,9 @@
  * through its admin API (docs/server.md): PUT /api/cards/{cin} with the IIN
  * and the ISD key set a new seam card has (KVN 30, the GlobalPlatform test
  * keys 40..4F), one request per card over kept-alive connections, from a
- * pool of threads. A card the server already knows (409) counts as
- * registered, so the step can be repeated.
+ * pool of threads; with --perso AID:HEX also that personalization data for
+ * application AID on every card. A card the server already knows (409)
+ * counts as registered, so the step can be repeated.
  */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -26,6 +27,8 @@ typedef struct {
     char auth[160];
     const char (*cins)[SEAM_TERMINAL_CIN_HEX];
     size_t n;
+    char perso_aid[40];
+    char *perso_body; /* {"data":"HEX"}, or NULL */
     pthread_mutex_t lock;
     size_t next, registered;
     seam_err failure;
@@ -37,13 +40,12 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx) {
     return size * n;
 }
 
-/* Puts one card; SEAM_OK for 2xx and 409. */
-static seam_err put_card(registration *r, CURL *curl, const char *cin) {
-    char url[700];
+/* PUTs body to url for card cin; SEAM_OK for 2xx and 409. */
+static seam_err put(CURL *curl, const char *cin, const char *url, const char *body) {
     long status = 0;
     CURLcode rc;
-    snprintf(url, sizeof url, "%s/api/cards/%s", r->origin, cin);
     curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     rc = curl_easy_perform(curl);
     if (rc != CURLE_OK) {
         fprintf(stderr, "seam fleet: register %s: %s\n", cin, curl_easy_strerror(rc));
@@ -54,6 +56,20 @@ static seam_err put_card(registration *r, CURL *curl, const char *cin) {
         return SEAM_OK;
     fprintf(stderr, "seam fleet: register %s: the server answered %ld\n", cin, status);
     return SEAM_ERR_TERMINAL_REFUSED;
+}
+
+/* Puts one card, and its personalization data when asked. */
+static seam_err put_card(registration *r, CURL *curl, const char *cin) {
+    char url[700];
+    seam_err e;
+    snprintf(url, sizeof url, "%s/api/cards/%s", r->origin, cin);
+    e = put(curl, cin, url, CARD_BODY);
+    if (!e && r->perso_body) {
+        snprintf(url, sizeof url, "%s/api/cards/%s/personalization/%s", r->origin, cin,
+                 r->perso_aid);
+        e = put(curl, cin, url, r->perso_body);
+    }
+    return e;
 }
 
 static void *register_work(void *arg) {
@@ -67,7 +83,6 @@ static void *register_work(void *arg) {
         e = SEAM_ERR_NOMEM;
     if (!e) {
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, CARD_BODY);
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -100,7 +115,7 @@ static void *register_work(void *arg) {
 
 seam_err fleet_register(const char *server, const char *token,
                         const char (*cins)[SEAM_TERMINAL_CIN_HEX], size_t n, unsigned threads,
-                        size_t *registered) {
+                        const char *perso, size_t *registered) {
     registration r = {.cins = cins, .n = n};
     const char *authority;
     pthread_t *pool;
@@ -119,9 +134,22 @@ seam_err fleet_register(const char *server, const char *token,
     memcpy(r.origin, server, len);
     r.origin[len] = 0;
     snprintf(r.auth, sizeof r.auth, "Authorization: Bearer %s", token);
+    if (perso) {
+        const char *colon = strchr(perso, ':');
+        size_t aid_len = colon ? (size_t)(colon - perso) : 0;
+        if (!colon || aid_len == 0 || aid_len >= sizeof r.perso_aid || strlen(colon + 1) > 65536)
+            return SEAM_ERR_ARG;
+        memcpy(r.perso_aid, perso, aid_len);
+        r.perso_aid[aid_len] = 0;
+        r.perso_body = malloc(strlen(colon + 1) + 16);
+        if (!r.perso_body)
+            return SEAM_ERR_NOMEM;
+        sprintf(r.perso_body, "{\"data\":\"%s\"}", colon + 1);
+    }
     pool = calloc(threads ? threads : 1, sizeof *pool);
     if (!pool || pthread_mutex_init(&r.lock, NULL) != 0) {
         free(pool);
+        free(r.perso_body);
         return SEAM_ERR_NOMEM;
     }
     for (unsigned i = 0; i < (threads ? threads : 1); i++)
@@ -132,6 +160,7 @@ seam_err fleet_register(const char *server, const char *token,
     pthread_mutex_destroy(&r.lock);
     free(pool);
     seam_secure_zero(r.auth, sizeof r.auth);
+    free(r.perso_body);
     *registered = r.registered;
     if (!started)
         return SEAM_ERR_NOMEM;

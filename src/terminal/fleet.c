@@ -77,15 +77,18 @@ static void tally(fleet *f, const seam_terminal_fleet_card *c, bool done) {
 static bool drive(fleet *f, size_t index, seam_terminal_state *st, seam_terminal_fleet_card *c) {
     seam_gp_link link;
     seam_terminal_result res;
+    seam_terminal_options session = *f->o->session;
     seam_err e;
     memset(c, 0, sizeof *c);
+    if (f->o->server_count)
+        session.server = f->o->servers[index % f->o->server_count];
     e = f->o->open(f->o->ctx, index, &link);
     if (e) {
         seam_log(SEAM_LOG_WARN, "fleet: card %zu does not open: %s", index, seam_err_str(e));
         snprintf(c->outcome, sizeof c->outcome, "open");
         return false;
     }
-    e = seam_terminal_run_session(&link, st, f->o->session, &res);
+    e = seam_terminal_run_session(&link, st, &session, &res);
     seam_gp_link_close(&link);
     c->sessions = 1;
     snprintf(c->cin, sizeof c->cin, "%s", res.cin);
@@ -141,8 +144,13 @@ seam_err seam_terminal_fleet_run(const seam_terminal_fleet_options *options,
     worker *workers;
     unsigned threads;
     double start;
-    if (!options || !report || !options->open || !options->session || !options->session->server)
+    if (!options || !report || !options->open || !options->session ||
+        (!options->session->server && !options->server_count) ||
+        (options->server_count && !options->servers))
         return SEAM_ERR_ARG;
+    for (size_t i = 0; i < options->server_count; i++)
+        if (!options->servers[i])
+            return SEAM_ERR_ARG;
     memset(report, 0, sizeof *report);
     report->cards = options->cards;
     if (options->cards == 0)
