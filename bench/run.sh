@@ -23,7 +23,8 @@
 # environment: SEAM (default build/release/seam or build/release/src/cli/seam), CC (cc), WASM_CC (clang),
 #              WASI_SYSROOT (/usr), BENCH_OUT (build/bench), CARD_DEBITS (500 in-process),
 #              CARD_PATHS_ROUNDS (5 interleaved rounds of bench/card_paths.c, 1..16),
-#              COREMARK_WASM, COREMARK_NATIVE, WASM3 and the knobs of bench/engine.sh
+#              COREMARK_WASM, COREMARK_NATIVE, WASM3 and the knobs of bench/engine.sh,
+#              FLEET_CARDS (10000), FLEET_THREADS (8), PG_BIN for bench/fleet.sh
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -163,6 +164,18 @@ if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_nvm" bench/c
     keep_rows "$OUT/card_nvm.out"
 else
     echo "bench: the NVM bench failed" >&2
+    failed=1
+fi
+
+# The fleet (bench/fleet.sh): an update campaign across FLEET_CARDS cards (default 10,000)
+# relayed by seam fleet, one server on SQLite, one on PostgreSQL, two on one PostgreSQL.
+echo
+echo "fleet: an update campaign across the fleet (bench/fleet.sh)"
+if bench/fleet.sh "$SEAM" "$build_dir/apps" >"$OUT/fleet.out"; then
+    keep_rows "$OUT/fleet.out"
+else
+    keep_rows "$OUT/fleet.out"
+    echo "bench: the fleet bench failed" >&2
     failed=1
 fi
 

@@ -176,4 +176,62 @@ unsigned seam_terminal_backoff_ms(unsigned attempt, unsigned min_ms, unsigned ma
    when it fails. */
 seam_err seam_terminal_global_init(void);
 
+/* ------------------------------------------------------------------------ */
+/* The fleet: many cards, one terminal loop each, in one process (fleet.c)   */
+/* ------------------------------------------------------------------------ */
+
+/* Fills *out with a link to card number index (0-based) of a fleet; the fleet closes it
+   (seam_gp_link_close) when that card's session is over. Called from the pool's threads,
+   each index once. */
+typedef seam_err (*seam_terminal_fleet_open_fn)(void *ctx, size_t index, seam_gp_link *out);
+
+/* What one card of a fleet did. */
+typedef struct {
+    char cin[SEAM_TERMINAL_CIN_HEX];
+    char outcome[SEAM_TERMINAL_OUTCOME_MAX]; /* the session's, "open" when the link did not */
+    uint32_t sessions;                       /* sessions run with it: 1, or 0 if it never opened */
+    uint32_t scripts, commands, attempts;
+    uint64_t bytes_up, bytes_down; /* the terminal's own counts (HTTP, headers and bodies) */
+} seam_terminal_fleet_card;
+
+/* How to run a fleet. */
+typedef struct {
+    size_t cards;                         /* how many: indexes 0..cards-1 */
+    unsigned threads;                     /* the pool; 0: 8; never more than cards */
+    seam_terminal_fleet_open_fn open;     /* opens card index */
+    void *ctx;                            /* for open */
+    const seam_terminal_options *session; /* the server and limits, for every card */
+    const char *const *servers; /* when server_count > 0: card i goes to servers[i % count] */
+    size_t server_count;        /* instead of session->server (several servers, one fleet) */
+    const char *state_dir;      /* each thread's local state file STATE_DIR/terminal-T.db;
+                                   NULL: in memory (nothing kept, no fsync per exchange) */
+    seam_terminal_fleet_card *per_card; /* cards entries to fill, or NULL */
+} seam_terminal_fleet_options;
+
+/* A fleet's totals. */
+typedef struct {
+    size_t cards, done; /* done: sessions the server ended with 204 */
+    uint64_t sessions;  /* sessions run (one per card that opened) */
+    uint64_t scripts, commands;
+    uint64_t bytes_up, bytes_down; /* sums of the terminal's counts */
+    double seconds;                /* wall time from the first open to the last end */
+    struct {
+        char outcome[SEAM_TERMINAL_OUTCOME_MAX];
+        size_t count;
+    } outcomes[16]; /* each distinct outcome and how many cards ended so */
+    size_t outcome_count;
+} seam_terminal_fleet_report;
+
+/*
+ * Runs one admin session (seam_terminal_run_session) for every card of the fleet,
+ * each card taken by exactly one thread of a pool of options->threads, and fills
+ * *report (and per_card). Cards are taken in index order, each once: no card is
+ * driven twice. SEAM_OK when every session ended with 204; SEAM_ERR_TERMINAL_REFUSED
+ * when some did not (their outcomes are in the report); SEAM_ERR_ARG,
+ * SEAM_ERR_NOMEM, SEAM_ERR_TERMINAL (a thread could not start),
+ * SEAM_ERR_TERMINAL_STATE (a local state could not be opened).
+ */
+seam_err seam_terminal_fleet_run(const seam_terminal_fleet_options *options,
+                                 seam_terminal_fleet_report *report);
+
 #endif

@@ -29,6 +29,10 @@ int seam_cli_server(int argc, char **argv);
 /* seam terminal run|poke|status ...: the card's admin agent; argv[0] is "terminal". */
 int seam_cli_terminal(int argc, char **argv);
 
+/* seam fleet --cards N --server URL ...: many in-process cards, one terminal loop each;
+   argv[0] is "fleet". */
+int seam_cli_fleet(int argc, char **argv);
+
 /* Prints why seam_card_open(image) failed with e, as "seam card COMMAND: ..." on
    stderr: who holds a busy image, which key file is missing or wrong. */
 void seam_cli_card_open_failed(const char *command, const char *image, seam_err e);

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Fleet bench (issue 12, Scale): a campaign updating FLEET_CARDS cards (default 10,000)
+# from purse 1.0 to 2.0, relayed by `seam fleet` (one process, FLEET_THREADS terminal
+# loops), against one `seam server` on SQLite, one on PostgreSQL, and two on one
+# PostgreSQL. For each: the fleet's cards are created, registered with their
+# personalization, the install campaign runs (not timed as the goal), then the update
+# campaign is timed: cards/s and bytes per card (the terminal's own counts). The
+# PostgreSQL is started here: initdb as user nobody (when run as root) into a temporary
+# folder, a Unix socket only, stopped at the end whatever happens (trap).
+#
+# usage: bench/fleet.sh SEAM_BINARY APPS_DIR
+# Prints ROW<TAB>what<TAB>measured<TAB>goal<TAB>reference<TAB>ratio lines (bench/run.sh).
+set -euo pipefail
+seam=$(realpath "$1")
+apps=$(realpath "$2")
+cards=${FLEET_CARDS:-10000}
+threads=${FLEET_THREADS:-8}
+pg_bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+purse_aid=A00000055055
+perso=A0000005505501:DF010434333231DF0204000001F4
+work=$(mktemp -d /tmp/seam-fleet-bench-XXXXXX)
+server_pids=()
+pg_data=""
+
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
+cleanup() {
+    for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+    if [ -n "$pg_data" ]; then as_pg "$pg_bin/pg_ctl" -D "$pg_data" -m immediate -w stop \
+        >/dev/null 2>&1 || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# start_server DIR [DB_URL]: starts `seam server run`, sets $port, adds the pid.
+start_server() {
+    local log=$1/run.log
+    "$seam" server run "$1" ${2:+--db "$2"} --listen 127.0.0.1:0 >"$log" 2>&1 &
+    server_pids+=($!)
+    for _ in $(seq 1 100); do
+        port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log")
+        [ -n "$port" ] && return 0
+        sleep 0.1
+    done
+    echo "fleet bench: server did not start:" >&2
+    cat "$log" >&2
+    return 1
+}
+
+stop_servers() {
+    for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+    server_pids=()
+}
+
+# api METHOD PATH [curl args...]: the admin API of the first server.
+api() {
+    local m=$1 p=$2
+    shift 2
+    curl -sS -f -X "$m" -H "Authorization: Bearer $token" "${@}" "http://127.0.0.1:$api_port$p"
+}
+
+# campaign KIND VERSION CINS_FILE: creates it on the first server.
+campaign() {
+    local targets
+    targets=$(awk '{ printf "%s\"%s\"", (NR > 1 ? "," : ""), $1 }' "$3")
+    printf '{"kind":"%s","package":"%s","version":"%s","targets":[%s]}' "$1" "$purse_aid" "$2" \
+        "$targets" >"$work/campaign.json"
+    api POST /api/campaigns -H 'Content-Type: application/json' \
+        --data-binary @"$work/campaign.json" >/dev/null
+}
+
+# run_config NAME DB_URL SERVERS: one configuration; prints its figures.
+run_config() {
+    local name=$1 db=$2 nservers=$3 urls=() i
+    local dir=$work/$name
+    mkdir -p "$dir"
+    "$seam" server init "$dir/srv0" >"$dir/init.out"
+    token=$(grep -oE '[0-9A-Fa-f]{64}' "$dir/init.out" | head -1)
+    if [ -n "$db" ]; then
+        # seam server init writes the token's hash into its SQLite store only: put it in
+        # the PostgreSQL database too (the settings table as the store creates it)
+        local hash
+        hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
+        as_pg "$pg_bin/psql" -q -h "$pg_sock" -U seam -d postgres -c "CREATE DATABASE $name" >/dev/null
+        as_pg "$pg_bin/psql" -q -h "$pg_sock" -U seam -d "$name" -c \
+            "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO settings VALUES ('api_token_sha256', '$hash')" >/dev/null
+        db="postgresql:///$name?host=$pg_sock&user=seam"
+    fi
+    for i in $(seq 0 $((nservers - 1))); do
+        if [ "$i" -gt 0 ]; then
+            mkdir -m 700 "$dir/srv$i"
+            cp -p "$dir/srv0/config" "$dir/srv0/master.key" "$dir/srv$i/"
+        fi
+        start_server "$dir/srv$i" "$db"
+        urls+=(--server "http://127.0.0.1:$port")
+        [ "$i" = 0 ] && api_port=$port
+    done
+    api POST /api/packages -H 'Content-Type: application/wasm' \
+        --data-binary @"$apps/purse.wasm" >/dev/null
+    api POST /api/packages -H 'Content-Type: application/wasm' \
+        --data-binary @"$apps/purse_v2.wasm" >/dev/null
+    "$seam" fleet --cards "$cards" --dir "$dir/cards" --threads "$threads" --no-run \
+        --server "http://127.0.0.1:$api_port" --register "$token" --perso "$perso" \
+        | sed "s/^/$name: /"
+    campaign install 1.0 "$dir/cards/fleet.cins"
+    "$seam" fleet --cards "$cards" --dir "$dir/cards" --threads "$threads" "${urls[@]}" \
+        >"$dir/install.out" || true
+    sed "s/^fleet:/$name: install:/" "$dir/install.out"
+    campaign update 2.0 "$dir/cards/fleet.cins"
+    if ! "$seam" fleet --cards "$cards" --dir "$dir/cards" --threads "$threads" "${urls[@]}" \
+        >"$dir/update.out"; then
+        echo "$name: update: not every card ended done" >&2
+    fi
+    sed "s/^fleet:/$name: update:/" "$dir/update.out"
+    rate=$(sed -n 's/.* \([0-9.]*\) cards\/s$/\1/p' "$dir/update.out")
+    bytes=$(sed -n 's/^fleet: bytes per card \([0-9.]*\) .*/\1/p' "$dir/update.out")
+    done_cards=$(sed -n 's/^fleet: [0-9]* cards, \([0-9]*\) done.*/\1/p' "$dir/update.out")
+    stop_servers
+    eval "rate_$name=\$rate bytes_$name=\$bytes done_$name=\$done_cards"
+}
+
+echo "fleet: $cards cards, $threads terminal threads, update campaign purse 1.0 -> 2.0"
+run_config sqlite "" 1
+
+pg_ok=0
+if [ -x "$pg_bin/initdb" ]; then
+    pg_sock=$work/pg
+    pg_data=$work/pg/data
+    mkdir -p "$pg_sock"
+    [ "$(id -u)" = 0 ] && chown nobody "$work" "$pg_sock"
+    if as_pg "$pg_bin/initdb" -D "$pg_data" -U seam --auth=trust -E UTF8 --no-instructions \
+        >"$work/initdb.log" 2>&1 &&
+        as_pg "$pg_bin/pg_ctl" -D "$pg_data" -l "$pg_sock/log" -w \
+            -o "-k $pg_sock -c listen_addresses=''" start >/dev/null; then
+        pg_ok=1
+        run_config pg1 x 1
+        run_config pg2 x 2
+    else
+        echo "fleet: PostgreSQL did not start; its rows are skipped" >&2
+        cat "$work/initdb.log" >&2
+    fi
+else
+    echo "fleet: no $pg_bin/initdb: the PostgreSQL rows are skipped"
+fi
+
+printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "fleet: update, 1 server SQLite" "${rate_sqlite:-?} cards/s" \
+    "completes" "$cards cards" "${done_sqlite:-0}/$cards done, ${bytes_sqlite:-?} B/card"
+if [ "$pg_ok" = 1 ]; then
+    printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "fleet: update, 1 server PostgreSQL" \
+        "${rate_pg1:-?} cards/s" "completes" "$cards cards" \
+        "${done_pg1:-0}/$cards done, ${bytes_pg1:-?} B/card"
+    printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "fleet: update, 2 servers PostgreSQL" \
+        "${rate_pg2:-?} cards/s" "completes" "$cards cards" \
+        "${done_pg2:-0}/$cards done, ${bytes_pg2:-?} B/card"
+    ratio=$(awk -v a="${rate_pg2:-0}" -v b="${rate_pg1:-0}" 'BEGIN {
+        if (b > 0) printf "%.2fx", a / b; else print "?" }')
+    printf 'ROW\t%s\t%s\t%s\t%s\t%s\n' "fleet: 2 servers / 1, PostgreSQL" "$ratio" ">= 1.7x" \
+        "1 server on PostgreSQL" "$ratio"
+fi
