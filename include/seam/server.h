@@ -27,13 +27,21 @@ typedef struct {
     const char *dir;    /* the server folder (seam_server_init made it) */
     const char *db_url; /* sqlite:PATH, a path, or postgresql://... */
     const char *listen; /* ADDR:PORT (IPv4); port 0: the system chooses */
-    int lease_seconds;  /* how long a claim on a card's campaign step holds; 0: 300 */
+    int threads; /* HTTP worker threads, each with its own store handle; 0: one per CPU (<= 8) */
+    int lease_seconds; /* how long a claim on a card's campaign step holds; 0: 300 */
 } seam_server_options;
 
 /* Creates server folder dir (which must not hold a config yet): config, master key, database,
    and a fresh bearer token, written to token (shown once; only its SHA-256 is stored).
    Errors: SEAM_ERR_SERVER_CONFIG (already a server folder), the store's errors, IO. */
 seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]);
+
+/* seam_server_init with the store at db_url (sqlite:PATH, a path, or postgresql://...;
+   NULL: DIR/server.db): everything init stores (the store's key check, the token's hash)
+   goes there, and the config records db=URL. Also SEAM_ERR_ARG (an empty URL or one with a
+   line break), SEAM_ERR_SERVER_MASTER_KEY (that store belongs to another master key). */
+seam_err seam_server_init_db(const char *dir, const char *db_url,
+                             char token[SEAM_SERVER_TOKEN_SIZE]);
 
 /* Opens the folder's store and starts listening (its own thread); *out is the server.
    Errors: SEAM_ERR_SERVER_CONFIG, SEAM_ERR_ARG (bad listen address),

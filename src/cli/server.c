@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -12,16 +13,19 @@
 #include "seam/util.h"
 
 static const char usage_text[] =
-    "usage: seam server init DIR\n"
-    "       seam server run DIR [--db URL] [--listen ADDR:PORT]\n"
+    "usage: seam server init DIR [--db URL]\n"
+    "       seam server run DIR [--db URL] [--listen ADDR:PORT] [--threads N]\n"
     "       seam server report DIR [--db URL]\n"
     "\n"
-    "init    creates the server folder DIR (config, master key, SQLite database) and\n"
-    "        prints the admin API's bearer token once (only its hash is kept)\n"
+    "init    creates the server folder DIR (config, master key, the store: SQLite in DIR\n"
+    "        or --db URL, which the config then names) and prints the admin API's bearer\n"
+    "        token once (only its hash is kept, in that store)\n"
     "run     serves the admin API (/api/...) and the remote-management endpoint\n"
     "        (/admin) until SIGINT or SIGTERM; --listen defaults to the config's\n"
     "        address (127.0.0.1:8080); port 0 lets the system choose; the address\n"
     "        it listens on is printed\n"
+    "        --threads: HTTP worker threads, each with its own database connection\n"
+    "        (default: 4 per CPU on PostgreSQL, 1 per CPU on SQLite, at most 16)\n"
     "report  prints the bytes counted per card and campaign step\n"
     "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n";
 
@@ -30,14 +34,14 @@ static int fail(const char *what, seam_err err) {
     return 1;
 }
 
-static int run(const char *dir, const char *db, const char *listen) {
+static int run(const char *dir, const char *db, const char *listen, int threads) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     /* Blocked before the server's thread starts, so that only sigwait takes them. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    seam_server_options options = {.dir = dir, .db_url = db, .listen = listen};
+    seam_server_options options = {.dir = dir, .db_url = db, .listen = listen, .threads = threads};
     seam_server *server = NULL;
     seam_err err = seam_server_start(&options, &server);
     if (err)
@@ -60,11 +64,15 @@ int seam_cli_server(int argc, char **argv) {
         return 2;
     }
     const char *action = argv[1], *dir = argv[2], *db = NULL, *listen = NULL;
+    int threads = 0;
     for (int i = 3; i < argc; i++) {
-        if (!strcmp(argv[i], "--db") && i + 1 < argc && strcmp(action, "init"))
+        if (!strcmp(argv[i], "--db") && i + 1 < argc)
             db = argv[++i];
         else if (!strcmp(argv[i], "--listen") && i + 1 < argc && !strcmp(action, "run"))
             listen = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc && !strcmp(action, "run") &&
+                 (threads = atoi(argv[i + 1])) >= 1 && threads <= 64)
+            i++;
         else {
             fprintf(stderr, "seam server %s: unexpected argument '%s'\n", action, argv[i]);
             return 2;
@@ -72,7 +80,7 @@ int seam_cli_server(int argc, char **argv) {
     }
     if (!strcmp(action, "init")) {
         char token[SEAM_SERVER_TOKEN_SIZE];
-        seam_err err = seam_server_init(dir, token);
+        seam_err err = seam_server_init_db(dir, db, token);
         if (err)
             return fail("init", err);
         printf("server folder %s created\nadmin API bearer token (shown once, keep it):\n%s\n", dir,
@@ -81,7 +89,7 @@ int seam_cli_server(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(action, "run"))
-        return run(dir, db, listen);
+        return run(dir, db, listen, threads);
     if (!strcmp(action, "report")) {
         seam_err err = seam_server_report(dir, db, stdout);
         return err ? fail("report", err) : 0;

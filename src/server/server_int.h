@@ -5,6 +5,7 @@
 #ifndef SEAM_SERVER_INT_H
 #define SEAM_SERVER_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,7 +24,19 @@ struct seam_server {
     int64_t lease_seconds; /* a claim's lease (seam_server_options) */
     void *live;            /* the live campaign steps by admin session id (admin_plan.c) */
     size_t live_count, live_cap;
+    pthread_mutex_t live_lock; /* the live steps are shared by the HTTP worker threads */
+    /* One store handle per HTTP worker thread (http.c lends one to each request); store
+       is the first of them. A handle is used by one request at a time. */
+    unsigned threads;
+    seam_store **stores;
+    bool *store_busy;
+    pthread_mutex_t stores_lock;
+    pthread_cond_t store_free;
 };
+
+/* The store handle of the request this thread is handling (each request has one of its
+   own), or srv->store outside a request. */
+seam_store *seam_srv_store(struct seam_server *srv);
 
 /* Counts one exchange's bytes (P1) for res->account; called by the HTTP core after
    the response is queued. */
