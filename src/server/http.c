@@ -237,6 +237,10 @@ seam_err seam_srv_http_start(struct seam_server *srv, const char *listen,
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
             return SEAM_ERR_SERVER_TLS;
         seam_err err = seam_srv_tls_load(options->dir, &srv->tls_key, &srv->tls_cert);
+        /* A folder without TLS material (made before TLS was built): plain HTTP is what
+           the server would fall back to, and that is refused by name. */
+        if (err == SEAM_ERR_SERVER_TLS && !options->tls && !seam_srv_tls_present(options->dir))
+            err = SEAM_ERR_SERVER_INSECURE_HTTP;
         if (err)
             return err;
     } else if (!loopback) {

@@ -143,7 +143,6 @@ static seam_err write_new(const char *path, mode_t mode, const char *text, size_
 
 seam_err seam_srv_tls_create(const char *dir, const char *const *names, size_t count) {
     char key_path[1024], cert_path[1024], san[SAN_TEXT_MAX] = "DNS:localhost,IP:127.0.0.1";
-    struct stat st;
     if (!dir || (count && !names) || path_of(key_path, sizeof key_path, dir, SEAM_SRV_TLS_KEY) ||
         path_of(cert_path, sizeof cert_path, dir, SEAM_SRV_TLS_CERT))
         return SEAM_ERR_ARG;
@@ -152,7 +151,7 @@ seam_err seam_srv_tls_create(const char *dir, const char *const *names, size_t c
             return SEAM_ERR_ARG;
     /* Neither file may exist: a key without its certificate (or the reverse) is not
        replaced either. */
-    if (lstat(key_path, &st) == 0 || lstat(cert_path, &st) == 0)
+    if (seam_srv_tls_present(dir))
         return SEAM_ERR_SERVER_TLS_EXISTS;
     EVP_PKEY *key = EVP_EC_gen("P-256");
     X509 *cert = key ? certificate(key, count ? names[0] : "localhost", san) : NULL;
@@ -235,6 +234,15 @@ seam_err seam_srv_tls_load(const char *dir, char **key_pem, char **cert_pem) {
     if (e)
         seam_srv_tls_free(key_pem, cert_pem);
     return e;
+}
+
+bool seam_srv_tls_present(const char *dir) {
+    char key_path[1024], cert_path[1024];
+    struct stat st;
+    if (!dir || path_of(key_path, sizeof key_path, dir, SEAM_SRV_TLS_KEY) ||
+        path_of(cert_path, sizeof cert_path, dir, SEAM_SRV_TLS_CERT))
+        return false;
+    return lstat(key_path, &st) == 0 || lstat(cert_path, &st) == 0;
 }
 
 void seam_srv_tls_free(char **key_pem, char **cert_pem) {

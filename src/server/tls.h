@@ -33,6 +33,9 @@ seam_err seam_srv_tls_create(const char *dir, const char *const *names, size_t c
    readable by group or others. */
 seam_err seam_srv_tls_load(const char *dir, char **key_pem, char **cert_pem);
 
+/* True when DIR/tls.key or DIR/tls.crt exists (as any kind of file). */
+bool seam_srv_tls_present(const char *dir);
+
 /* Wipes and frees what seam_srv_tls_load gave; sets both to NULL. */
 void seam_srv_tls_free(char **key_pem, char **cert_pem);
 
