@@ -6,12 +6,18 @@
  * store (SQLite beside the config, or PostgreSQL) under a master key.
  *
  * A server folder holds: `config` (listen address and database URL, one
- * `name=value` per line), `master.key` (mode 0600) and, by default, the
- * SQLite database `server.db`.
+ * `name=value` per line), `master.key` (mode 0600), the TLS key `tls.key`
+ * (mode 0600) with its self-signed certificate `tls.crt`, and, by default,
+ * the SQLite database `server.db`.
+ *
+ * Transport: plain HTTP on loopback; HTTPS only (TLS 1.2+, GnuTLS through
+ * libmicrohttpd, the folder's certificate) on any other address, unless
+ * insecure_http says otherwise; tls asks for HTTPS on loopback too.
  */
 #ifndef SEAM_SERVER_H
 #define SEAM_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +34,8 @@ typedef struct {
     const char *db_url; /* sqlite:PATH, a path, or postgresql://... */
     const char *listen; /* ADDR:PORT (IPv4); port 0: the system chooses */
     int lease_seconds;  /* how long a claim on a card's campaign step holds; 0: 300 */
+    bool tls;           /* HTTPS on loopback too (beyond loopback it always is) */
+    bool insecure_http; /* plain HTTP allowed beyond loopback (refused otherwise) */
 } seam_server_options;
 
 /* Creates server folder dir (which must not hold a config yet): config, master key, database,
@@ -35,13 +43,23 @@ typedef struct {
    Errors: SEAM_ERR_SERVER_CONFIG (already a server folder), the store's errors, IO. */
 seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]);
 
+/* seam_server_init, with the TLS certificate's subjectAltName naming tls_names[0..count) (host
+   names or IP addresses) besides localhost and 127.0.0.1. Also SEAM_ERR_ARG (a bad name),
+   SEAM_ERR_SERVER_TLS_EXISTS (tls.key or tls.crt already there: not overwritten). */
+seam_err seam_server_init_tls(const char *dir, const char *const *tls_names, size_t count,
+                              char token[SEAM_SERVER_TOKEN_SIZE]);
+
 /* Opens the folder's store and starts listening (its own thread); *out is the server.
    Errors: SEAM_ERR_SERVER_CONFIG, SEAM_ERR_ARG (bad listen address),
-   SEAM_ERR_SERVER_LISTEN, the store's errors. */
+   SEAM_ERR_SERVER_LISTEN, SEAM_ERR_SERVER_INSECURE_HTTP (plain HTTP beyond loopback not
+   allowed), SEAM_ERR_SERVER_TLS (TLS wanted, no usable key and certificate), the store's. */
 seam_err seam_server_start(const seam_server_options *options, seam_server **out);
 
 /* The TCP port the server listens on (the chosen one when 0 was asked). */
 uint16_t seam_server_port(const seam_server *server);
+
+/* True when the server speaks HTTPS. */
+bool seam_server_tls(const seam_server *server);
 
 /* Stops listening, waits for the request in progress, closes the store; NULL allowed. */
 void seam_server_stop(seam_server *server);

@@ -4,6 +4,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,16 +13,20 @@
 #include "seam/util.h"
 
 static const char usage_text[] =
-    "usage: seam server init DIR\n"
-    "       seam server run DIR [--db URL] [--listen ADDR:PORT]\n"
+    "usage: seam server init DIR [--tls-name NAME]...\n"
+    "       seam server run DIR [--db URL] [--listen ADDR:PORT] [--tls] [--insecure-http]\n"
     "       seam server report DIR [--db URL]\n"
     "\n"
     "init    creates the server folder DIR (config, master key, SQLite database) and\n"
-    "        prints the admin API's bearer token once (only its hash is kept)\n"
+    "        prints the admin API's bearer token once (only its hash is kept); makes\n"
+    "        the TLS key and self-signed certificate DIR/tls.crt, valid for localhost,\n"
+    "        127.0.0.1 and each --tls-name (a host name or an address)\n"
     "run     serves the admin API (/api/...) and the remote-management endpoint\n"
     "        (/admin) until SIGINT or SIGTERM; --listen defaults to the config's\n"
     "        address (127.0.0.1:8080); port 0 lets the system choose; the address\n"
-    "        it listens on is printed\n"
+    "        it listens on is printed; HTTPS only (DIR/tls.crt) on an address that\n"
+    "        is not loopback, plain HTTP there only with --insecure-http; --tls:\n"
+    "        HTTPS on loopback too\n"
     "report  prints the bytes counted per card and campaign step\n"
     "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n";
 
@@ -30,18 +35,19 @@ static int fail(const char *what, seam_err err) {
     return 1;
 }
 
-static int run(const char *dir, const char *db, const char *listen) {
+static int run(const seam_server_options *options) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     /* Blocked before the server's thread starts, so that only sigwait takes them. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    seam_server_options options = {.dir = dir, .db_url = db, .listen = listen};
     seam_server *server = NULL;
-    seam_err err = seam_server_start(&options, &server);
+    seam_err err = seam_server_start(options, &server);
     if (err)
         return fail("run", err);
+    if (seam_server_tls(server))
+        printf("seam server: https, certificate %s/tls.crt\n", options->dir);
     printf("seam server: listening on port %u\n", (unsigned)seam_server_port(server));
     fflush(stdout);
     int sig = 0;
@@ -60,11 +66,21 @@ int seam_cli_server(int argc, char **argv) {
         return 2;
     }
     const char *action = argv[1], *dir = argv[2], *db = NULL, *listen = NULL;
+    const char *names[16];
+    size_t name_count = 0;
+    bool tls = false, insecure_http = false;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc && strcmp(action, "init"))
             db = argv[++i];
         else if (!strcmp(argv[i], "--listen") && i + 1 < argc && !strcmp(action, "run"))
             listen = argv[++i];
+        else if (!strcmp(argv[i], "--tls-name") && i + 1 < argc && !strcmp(action, "init") &&
+                 name_count < sizeof names / sizeof names[0])
+            names[name_count++] = argv[++i];
+        else if (!strcmp(argv[i], "--tls") && !strcmp(action, "run"))
+            tls = true;
+        else if (!strcmp(argv[i], "--insecure-http") && !strcmp(action, "run"))
+            insecure_http = true;
         else {
             fprintf(stderr, "seam server %s: unexpected argument '%s'\n", action, argv[i]);
             return 2;
@@ -72,7 +88,7 @@ int seam_cli_server(int argc, char **argv) {
     }
     if (!strcmp(action, "init")) {
         char token[SEAM_SERVER_TOKEN_SIZE];
-        seam_err err = seam_server_init(dir, token);
+        seam_err err = seam_server_init_tls(dir, names, name_count, token);
         if (err)
             return fail("init", err);
         printf("server folder %s created\nadmin API bearer token (shown once, keep it):\n%s\n", dir,
@@ -80,8 +96,11 @@ int seam_cli_server(int argc, char **argv) {
         seam_secure_zero(token, sizeof token);
         return 0;
     }
-    if (!strcmp(action, "run"))
-        return run(dir, db, listen);
+    if (!strcmp(action, "run")) {
+        seam_server_options options = {
+            .dir = dir, .db_url = db, .listen = listen, .tls = tls, .insecure_http = insecure_http};
+        return run(&options);
+    }
     if (!strcmp(action, "report")) {
         seam_err err = seam_server_report(dir, db, stdout);
         return err ? fail("report", err) : 0;

@@ -14,6 +14,7 @@
 #include "admin_plan.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
+#include "tls.h"
 
 #define TOKEN_SETTING "api_token_sha256"
 
@@ -91,8 +92,16 @@ static seam_err open_store(const char *dir, const char *db_option, server_config
 }
 
 seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]) {
-    if (!dir || !token)
+    return seam_server_init_tls(dir, NULL, 0, token);
+}
+
+seam_err seam_server_init_tls(const char *dir, const char *const *tls_names, size_t count,
+                              char token[SEAM_SERVER_TOKEN_SIZE]) {
+    if (!dir || !token || (count && !tls_names))
         return SEAM_ERR_ARG;
+    for (size_t i = 0; i < count; i++)
+        if (!seam_srv_tls_name_ok(tls_names[i]))
+            return SEAM_ERR_ARG;
     char path[1024], key_path[1024], db_path[1024];
     if (path_in(path, sizeof path, dir, "config") ||
         path_in(key_path, sizeof key_path, dir, "master.key") ||
@@ -103,7 +112,9 @@ seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]) {
     if (access(path, F_OK) == 0)
         return SEAM_ERR_SERVER_CONFIG;
     uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
-    seam_err err = seam_store_master_key_create(key_path, key);
+    seam_err err = seam_srv_tls_create(dir, tls_names, count);
+    if (!err)
+        err = seam_store_master_key_create(key_path, key);
     if (err)
         return err;
     seam_store *store = NULL;
@@ -161,7 +172,7 @@ seam_err seam_server_start(const seam_server_options *options, seam_server **out
         host[sizeof host - 1] = '\0';
         snprintf(srv->owner, sizeof srv->owner, "%s:%ld", host, (long)getpid());
         const char *listen = options->listen ? options->listen : cfg.listen[0] ? cfg.listen : NULL;
-        err = seam_srv_http_start(srv, listen);
+        err = seam_srv_http_start(srv, listen, options);
     }
     if (err) {
         seam_server_stop(srv);
@@ -175,10 +186,15 @@ uint16_t seam_server_port(const seam_server *server) {
     return server ? server->port : 0;
 }
 
+bool seam_server_tls(const seam_server *server) {
+    return server && server->tls;
+}
+
 void seam_server_stop(seam_server *server) {
     if (!server)
         return;
     seam_srv_http_stop(server);
+    seam_srv_tls_free(&server->tls_key, &server->tls_cert);
     seam_srv_live_clear(server);
     seam_store_close(server->store);
     seam_secure_zero(server, sizeof *server);
