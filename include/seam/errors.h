@@ -94,6 +94,7 @@ enum {
     SEAM_ERR_TERMINAL_NO_CIN = -705,      /* the card has no CIN and none was given */
     SEAM_ERR_TERMINAL_STATE = -706,       /* the terminal's local state failed */
     SEAM_ERR_TERMINAL_STOPPED = -707,     /* the session was stopped (signal) */
+    SEAM_ERR_TERMINAL_TLS = -708,         /* the server's certificate did not verify (--cacert) */
 
     /* server: the HTTP side (-800 .. -849) */
     SEAM_ERR_SERVER_LISTEN = -800, /* the server could not listen on its address */
@@ -105,6 +106,11 @@ enum {
     SEAM_ERR_SERVER_MASTER_KEY = -852, /* the master key does not open this store */
     SEAM_ERR_SERVER_KEY_FILE = -853,   /* the master key file is missing, malformed or too open */
     SEAM_ERR_SERVER_KEY_EXISTS = -854, /* a master key file is already there: not overwritten */
+
+    /* server: TLS (docs/server.md "TLS"; -880 .. -889) */
+    SEAM_ERR_SERVER_TLS = -880, /* the TLS key or certificate is missing, unusable or too open */
+    SEAM_ERR_SERVER_TLS_EXISTS = -881,    /* a TLS key or certificate file is already there */
+    SEAM_ERR_SERVER_INSECURE_HTTP = -882, /* plain HTTP beyond loopback without --insecure-http */
 
     /* cli */
     SEAM_ERR_CLI_USAGE = -900,

@@ -6,12 +6,18 @@
  * store (SQLite beside the config, or PostgreSQL) under a master key.
  *
  * A server folder holds: `config` (listen address and database URL, one
- * `name=value` per line), `master.key` (mode 0600) and, by default, the
- * SQLite database `server.db`.
+ * `name=value` per line), `master.key` (mode 0600), the TLS key `tls.key`
+ * (mode 0600) with its self-signed certificate `tls.crt`, and, by default,
+ * the SQLite database `server.db`.
+ *
+ * Transport: plain HTTP on loopback; HTTPS only (TLS 1.2+, GnuTLS through
+ * libmicrohttpd, the folder's certificate) on any other address, unless
+ * insecure_http says otherwise; tls asks for HTTPS on loopback too.
  */
 #ifndef SEAM_SERVER_H
 #define SEAM_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,8 +33,11 @@ typedef struct {
     const char *dir;    /* the server folder (seam_server_init made it) */
     const char *db_url; /* sqlite:PATH, a path, or postgresql://... */
     const char *listen; /* ADDR:PORT (IPv4); port 0: the system chooses */
-    int threads; /* HTTP worker threads, each with its own store handle; 0: one per CPU (<= 8) */
-    int lease_seconds; /* how long a claim on a card's campaign step holds; 0: 300 */
+    int threads;        /* HTTP worker threads, each with its own store handle; 0: four per
+                           CPU on PostgreSQL, one per CPU on SQLite (at most 16) */
+    int lease_seconds;  /* how long a claim on a card's campaign step holds; 0: 300 */
+    bool tls;           /* HTTPS on loopback too (beyond loopback it always is) */
+    bool insecure_http; /* plain HTTP allowed beyond loopback (refused otherwise) */
 } seam_server_options;
 
 /* Creates server folder dir (which must not hold a config yet): config, master key, database,
@@ -36,20 +45,31 @@ typedef struct {
    Errors: SEAM_ERR_SERVER_CONFIG (already a server folder), the store's errors, IO. */
 seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]);
 
-/* seam_server_init with the store at db_url (sqlite:PATH, a path, or postgresql://...;
+/* seam_server_init, with the TLS certificate's subjectAltName naming tls_names[0..count) (host
+   names or IP addresses) besides localhost and 127.0.0.1. Also SEAM_ERR_ARG (a bad name),
+   SEAM_ERR_SERVER_TLS_EXISTS (tls.key or tls.crt already there: not overwritten). */
+seam_err seam_server_init_tls(const char *dir, const char *const *tls_names, size_t count,
+                              char token[SEAM_SERVER_TOKEN_SIZE]);
+
+/* seam_server_init_tls with the store at db_url (sqlite:PATH, a path, or postgresql://...;
    NULL: DIR/server.db): everything init stores (the store's key check, the token's hash)
    goes there, and the config records db=URL. Also SEAM_ERR_ARG (an empty URL or one with a
-   line break), SEAM_ERR_SERVER_MASTER_KEY (that store belongs to another master key). */
-seam_err seam_server_init_db(const char *dir, const char *db_url,
-                             char token[SEAM_SERVER_TOKEN_SIZE]);
+   line break), SEAM_ERR_SERVER_MASTER_KEY (that store belongs to another master key); on
+   an error the folder is left without config, master key or TLS files. */
+seam_err seam_server_init_db(const char *dir, const char *db_url, const char *const *tls_names,
+                             size_t count, char token[SEAM_SERVER_TOKEN_SIZE]);
 
 /* Opens the folder's store and starts listening (its own thread); *out is the server.
    Errors: SEAM_ERR_SERVER_CONFIG, SEAM_ERR_ARG (bad listen address),
-   SEAM_ERR_SERVER_LISTEN, the store's errors. */
+   SEAM_ERR_SERVER_LISTEN, SEAM_ERR_SERVER_INSECURE_HTTP (plain HTTP beyond loopback not
+   allowed), SEAM_ERR_SERVER_TLS (TLS wanted, no usable key and certificate), the store's. */
 seam_err seam_server_start(const seam_server_options *options, seam_server **out);
 
 /* The TCP port the server listens on (the chosen one when 0 was asked). */
 uint16_t seam_server_port(const seam_server *server);
+
+/* True when the server speaks HTTPS. */
+bool seam_server_tls(const seam_server *server);
 
 /* Stops listening, waits for the request in progress, closes the store; NULL allowed. */
 void seam_server_stop(seam_server *server);

@@ -128,7 +128,8 @@ seam_err seam_terminal_state_sessions(seam_terminal_state *st, size_t limit,
 typedef struct {
     const char *server;      /* http(s)://host[:port][/path]; no path: SEAM_TERMINAL_ADMIN_PATH */
     const char *card_id;     /* the CIN in hex when the card has none; NULL: read it */
-    const char *cacert;      /* CA file for https; NULL: the system's */
+    const char *cacert;      /* CA file for https (e.g. the server's own tls.crt); NULL: the
+                                system's; the certificate and the host name are verified */
     size_t max_script;       /* 0: SEAM_TERMINAL_MAX_SCRIPT (command and response scripts) */
     unsigned backoff_min_ms; /* 0: SEAM_TERMINAL_BACKOFF_MIN */
     unsigned backoff_max_ms; /* 0: SEAM_TERMINAL_BACKOFF_MAX */
@@ -142,7 +143,8 @@ typedef struct {
     int64_t session_id;
     char cin[SEAM_TERMINAL_CIN_HEX];
     char outcome[SEAM_TERMINAL_OUTCOME_MAX]; /* "done", "refused", "conflict", "oversize",
-                                                "protocol", "unreachable", "card", "stopped" */
+                                                "protocol", "unreachable", "tls", "card",
+                                                "stopped" */
     long last_status;                        /* the last HTTP status (0: none) */
     uint32_t scripts, commands;
     uint32_t attempts;               /* HTTP requests made, retries included */
@@ -156,7 +158,9 @@ typedef struct {
  * Runs one admin session for the card behind link (powered on here, off at the
  * end), recording it in st, and fills *result. SEAM_OK when the server ended it
  * with 204. Otherwise the session is recorded with its outcome and:
- * SEAM_ERR_TERMINAL_UNREACHABLE (retries given up), SEAM_ERR_TERMINAL_REFUSED (a
+ * SEAM_ERR_TERMINAL_UNREACHABLE (retries given up), SEAM_ERR_TERMINAL_TLS (the https
+ * server's certificate does not verify against cacert or the URL's host: not retried,
+ * nothing sent), SEAM_ERR_TERMINAL_REFUSED (a
  * 4xx; 409 too), SEAM_ERR_TERMINAL_PROTOCOL (an answer breaking the protocol or a
  * script the codec refuses), SEAM_ERR_TERMINAL_OVERSIZE (a script over max_script),
  * SEAM_ERR_TERMINAL_NO_CIN (the card has no CIN and no card_id), SEAM_ERR_TERMINAL_STOPPED,

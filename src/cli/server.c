@@ -4,6 +4,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +14,24 @@
 #include "seam/util.h"
 
 static const char usage_text[] =
-    "usage: seam server init DIR [--db URL]\n"
-    "       seam server run DIR [--db URL] [--listen ADDR:PORT] [--threads N]\n"
+    "usage: seam server init DIR [--db URL] [--tls-name NAME]...\n"
+    "       seam server run DIR [--db URL] [--listen ADDR:PORT] [--tls] [--insecure-http]\n"
+    "                           [--threads N]\n"
     "       seam server report DIR [--db URL]\n"
     "\n"
     "init    creates the server folder DIR (config, master key, the store: SQLite in DIR\n"
     "        or --db URL, which the config then names) and prints the admin API's bearer\n"
-    "        token once (only its hash is kept, in that store)\n"
+    "        token once (only its hash is kept, in that store); makes the TLS key and\n"
+    "        self-signed certificate DIR/tls.crt, valid for localhost, 127.0.0.1 and\n"
+    "        each --tls-name (a host name or an address)\n"
     "run     serves the admin API (/api/...) and the remote-management endpoint\n"
     "        (/admin) until SIGINT or SIGTERM; --listen defaults to the config's\n"
     "        address (127.0.0.1:8080); port 0 lets the system choose; the address\n"
-    "        it listens on is printed\n"
-    "        --threads: HTTP worker threads, each with its own database connection\n"
-    "        (default: 4 per CPU on PostgreSQL, 1 per CPU on SQLite, at most 16)\n"
+    "        it listens on is printed; HTTPS only (DIR/tls.crt) on an address that\n"
+    "        is not loopback, plain HTTP there only with --insecure-http; --tls:\n"
+    "        HTTPS on loopback too; --threads: HTTP worker threads, each with its own\n"
+    "        database connection (default: 4 per CPU on PostgreSQL, 1 per CPU on\n"
+    "        SQLite, at most 16)\n"
     "report  prints the bytes counted per card and campaign step\n"
     "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n";
 
@@ -34,18 +40,19 @@ static int fail(const char *what, seam_err err) {
     return 1;
 }
 
-static int run(const char *dir, const char *db, const char *listen, int threads) {
+static int run(const seam_server_options *options) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     /* Blocked before the server's thread starts, so that only sigwait takes them. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    seam_server_options options = {.dir = dir, .db_url = db, .listen = listen, .threads = threads};
     seam_server *server = NULL;
-    seam_err err = seam_server_start(&options, &server);
+    seam_err err = seam_server_start(options, &server);
     if (err)
         return fail("run", err);
+    if (seam_server_tls(server))
+        printf("seam server: https, certificate %s/tls.crt\n", options->dir);
     printf("seam server: listening on port %u\n", (unsigned)seam_server_port(server));
     fflush(stdout);
     int sig = 0;
@@ -65,6 +72,9 @@ int seam_cli_server(int argc, char **argv) {
     }
     const char *action = argv[1], *dir = argv[2], *db = NULL, *listen = NULL;
     int threads = 0;
+    const char *names[16];
+    size_t name_count = 0;
+    bool tls = false, insecure_http = false;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc)
             db = argv[++i];
@@ -73,6 +83,13 @@ int seam_cli_server(int argc, char **argv) {
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc && !strcmp(action, "run") &&
                  (threads = atoi(argv[i + 1])) >= 1 && threads <= 64)
             i++;
+        else if (!strcmp(argv[i], "--tls-name") && i + 1 < argc && !strcmp(action, "init") &&
+                 name_count < sizeof names / sizeof names[0])
+            names[name_count++] = argv[++i];
+        else if (!strcmp(argv[i], "--tls") && !strcmp(action, "run"))
+            tls = true;
+        else if (!strcmp(argv[i], "--insecure-http") && !strcmp(action, "run"))
+            insecure_http = true;
         else {
             fprintf(stderr, "seam server %s: unexpected argument '%s'\n", action, argv[i]);
             return 2;
@@ -80,7 +97,7 @@ int seam_cli_server(int argc, char **argv) {
     }
     if (!strcmp(action, "init")) {
         char token[SEAM_SERVER_TOKEN_SIZE];
-        seam_err err = seam_server_init_db(dir, db, token);
+        seam_err err = seam_server_init_db(dir, db, names, name_count, token);
         if (err)
             return fail("init", err);
         printf("server folder %s created\nadmin API bearer token (shown once, keep it):\n%s\n", dir,
@@ -88,8 +105,15 @@ int seam_cli_server(int argc, char **argv) {
         seam_secure_zero(token, sizeof token);
         return 0;
     }
-    if (!strcmp(action, "run"))
-        return run(dir, db, listen, threads);
+    if (!strcmp(action, "run")) {
+        seam_server_options options = {.dir = dir,
+                                       .db_url = db,
+                                       .listen = listen,
+                                       .tls = tls,
+                                       .insecure_http = insecure_http,
+                                       .threads = threads};
+        return run(&options);
+    }
     if (!strcmp(action, "report")) {
         seam_err err = seam_server_report(dir, db, stdout);
         return err ? fail("report", err) : 0;

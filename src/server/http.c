@@ -23,6 +23,7 @@
 #include "seam/crypto.h"
 #include "seam/util.h"
 #include "server_int.h"
+#include "tls.h"
 
 typedef struct {
     seam_srv_request req;
@@ -254,7 +255,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
-seam_err seam_srv_http_start(struct seam_server *srv, const char *listen) {
+seam_err seam_srv_http_start(struct seam_server *srv, const char *listen,
+                             const seam_server_options *options) {
     char host[64] = "127.0.0.1";
     unsigned long port = 8080;
     if (listen) {
@@ -274,12 +276,42 @@ seam_err seam_srv_http_start(struct seam_server *srv, const char *listen) {
     addr.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &addr.sin_addr) != 1)
         return SEAM_ERR_ARG;
+    /* Beyond loopback (127.0.0.0/8) the admin API's token and the personalization data
+       would cross a network: HTTPS only, unless plain HTTP is asked for by name. */
+    bool loopback = (ntohl(addr.sin_addr.s_addr) >> 24) == 127;
+    srv->tls = options->tls || (!loopback && !options->insecure_http);
+    if (srv->tls) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+            return SEAM_ERR_SERVER_TLS;
+        seam_err err = seam_srv_tls_load(options->dir, &srv->tls_key, &srv->tls_cert);
+        /* A folder without TLS material (made before TLS was built): plain HTTP is what
+           the server would fall back to, and that is refused by name. */
+        if (err == SEAM_ERR_SERVER_TLS && !options->tls && !seam_srv_tls_present(options->dir))
+            err = SEAM_ERR_SERVER_INSECURE_HTTP;
+        if (err)
+            return err;
+    } else if (!loopback) {
+        seam_log(SEAM_LOG_WARN,
+                 "server: plain HTTP on %s (--insecure-http): the bearer token and "
+                 "personalization data cross the network in clear",
+                 host);
+    }
+    struct MHD_OptionItem tls_options[] = {
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)SEAM_SRV_TLS_PRIORITIES},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (!srv->tls)
+        tls_options[0].option = MHD_OPTION_END;
     srv->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_SUPPRESS_DATE_NO_CLOCK, (uint16_t)port, NULL,
-        NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_SUPPRESS_DATE_NO_CLOCK |
+            (srv->tls ? MHD_USE_TLS : 0),
+        (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, 256u,
         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(srv->threads > 1 ? srv->threads : 0), MHD_OPTION_END);
+        (unsigned)(srv->threads > 1 ? srv->threads : 0), MHD_OPTION_ARRAY, tls_options,
+        MHD_OPTION_END);
     if (!srv->daemon)
         return SEAM_ERR_SERVER_LISTEN;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);

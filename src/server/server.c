@@ -15,6 +15,7 @@
 #include "admin_plan.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
+#include "tls.h"
 
 #define TOKEN_SETTING "api_token_sha256"
 
@@ -98,7 +99,12 @@ static seam_err open_store(const char *dir, const char *db_option, server_config
 }
 
 seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]) {
-    return seam_server_init_db(dir, NULL, token);
+    return seam_server_init_tls(dir, NULL, 0, token);
+}
+
+seam_err seam_server_init_tls(const char *dir, const char *const *tls_names, size_t count,
+                              char token[SEAM_SERVER_TOKEN_SIZE]) {
+    return seam_server_init_db(dir, NULL, tls_names, count, token);
 }
 
 /* Writes DIR/config (mode 0600: a database URL may carry a password), never over one. */
@@ -136,10 +142,14 @@ static seam_err token_create(seam_store *store, char token[SEAM_SERVER_TOKEN_SIZ
     return err;
 }
 
-seam_err seam_server_init_db(const char *dir, const char *db_url,
-                             char token[SEAM_SERVER_TOKEN_SIZE]) {
-    if (!dir || !token || (db_url && (!*db_url || strpbrk(db_url, "\r\n"))))
+seam_err seam_server_init_db(const char *dir, const char *db_url, const char *const *tls_names,
+                             size_t count, char token[SEAM_SERVER_TOKEN_SIZE]) {
+    if (!dir || !token || (count && !tls_names) ||
+        (db_url && (!*db_url || strpbrk(db_url, "\r\n"))))
         return SEAM_ERR_ARG;
+    for (size_t i = 0; i < count; i++)
+        if (!seam_srv_tls_name_ok(tls_names[i]))
+            return SEAM_ERR_ARG;
     char path[1024], key_path[1024], url[1024];
     if (path_in(path, sizeof path, dir, "config") ||
         path_in(key_path, sizeof key_path, dir, "master.key") ||
@@ -151,13 +161,16 @@ seam_err seam_server_init_db(const char *dir, const char *db_url,
     if (access(path, F_OK) == 0)
         return SEAM_ERR_SERVER_CONFIG;
     uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
-    seam_err err = seam_store_master_key_create(key_path, key);
+    seam_err err = seam_srv_tls_create(dir, tls_names, count);
     if (err)
         return err;
+    err = seam_store_master_key_create(key_path, key);
+    bool key_made = err == SEAM_OK;
     /* the chosen store gets everything init keeps (its key check, the token's hash): a
        server started on that store alone finds them there */
     seam_store *store = NULL;
-    err = seam_store_open(url, key, &store);
+    if (!err)
+        err = seam_store_open(url, key, &store);
     seam_secure_zero(key, sizeof key);
     if (!err)
         err = token_create(store, token);
@@ -166,7 +179,13 @@ seam_err seam_server_init_db(const char *dir, const char *db_url,
         err = config_write(path, db_url);
     if (err) {
         seam_secure_zero(token, SEAM_SERVER_TOKEN_SIZE);
-        unlink(key_path); /* nothing usable was made under it: a new init may start over */
+        /* nothing usable was made: a new init may start over */
+        if (key_made)
+            unlink(key_path);
+        if (!path_in(path, sizeof path, dir, "tls.key"))
+            unlink(path);
+        if (!path_in(path, sizeof path, dir, "tls.crt"))
+            unlink(path);
     }
     return err;
 }
@@ -227,7 +246,7 @@ seam_err seam_server_start(const seam_server_options *options, seam_server **out
         host[sizeof host - 1] = '\0';
         snprintf(srv->owner, sizeof srv->owner, "%s:%ld", host, (long)getpid());
         const char *listen = options->listen ? options->listen : cfg.listen[0] ? cfg.listen : NULL;
-        err = seam_srv_http_start(srv, listen);
+        err = seam_srv_http_start(srv, listen, options);
     }
     if (err) {
         seam_server_stop(srv);
@@ -241,10 +260,15 @@ uint16_t seam_server_port(const seam_server *server) {
     return server ? server->port : 0;
 }
 
+bool seam_server_tls(const seam_server *server) {
+    return server && server->tls;
+}
+
 void seam_server_stop(seam_server *server) {
     if (!server)
         return;
     seam_srv_http_stop(server);
+    seam_srv_tls_free(&server->tls_key, &server->tls_cert);
     seam_srv_live_clear(server);
     for (unsigned i = 0; server->stores && i < server->threads; i++)
         seam_store_close(server->stores[i]);

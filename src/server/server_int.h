@@ -21,8 +21,10 @@ struct seam_server {
     char owner[64];         /* who claims campaign work: host and process */
     uint8_t token_hash[32]; /* SHA-256 of the bearer token; the token itself is never kept */
     uint16_t port;
-    int64_t lease_seconds; /* a claim's lease (seam_server_options) */
-    void *live;            /* the live campaign steps by admin session id (admin_plan.c) */
+    bool tls;                 /* HTTPS (the daemon was started with the folder's certificate) */
+    char *tls_key, *tls_cert; /* their PEM text while the daemon runs (tls.h) */
+    int64_t lease_seconds;    /* a claim's lease (seam_server_options) */
+    void *live;               /* the live campaign steps by admin session id (admin_plan.c) */
     size_t live_count, live_cap;
     pthread_mutex_t live_lock; /* the live steps are shared by the HTTP worker threads */
     /* One store handle per HTTP worker thread (http.c lends one to each request); store
@@ -44,8 +46,12 @@ void seam_srv_account(struct seam_server *srv, uint64_t bytes_in, uint64_t bytes
                       const seam_srv_response *res);
 
 /* Starts the HTTP daemon on listen (ADDR:PORT; NULL: 127.0.0.1:8080); srv->port is the
-   port it got. SEAM_ERR_ARG (bad address), SEAM_ERR_SERVER_LISTEN. */
-seam_err seam_srv_http_start(struct seam_server *srv, const char *listen);
+   port it got. HTTPS with the certificate of options->dir when options->tls or when the
+   address is not loopback (there plain HTTP only with options->insecure_http).
+   SEAM_ERR_ARG (bad address), SEAM_ERR_SERVER_LISTEN, SEAM_ERR_SERVER_INSECURE_HTTP,
+   SEAM_ERR_SERVER_TLS. */
+seam_err seam_srv_http_start(struct seam_server *srv, const char *listen,
+                             const seam_server_options *options);
 
 /* Stops the daemon, waiting for the request in progress. */
 void seam_srv_http_stop(struct seam_server *srv);

@@ -155,6 +155,7 @@ seam_err term_http_post(term_http *h, const char *url, const char *from, const c
     CURL *c = h->curl;
     curl_off_t sent = 0, got = 0;
     long request_size = 0, header_size = 0;
+    char error[CURL_ERROR_SIZE] = "";
 
     memset(a, 0, sizeof *a);
     snprintf(line, sizeof line, "X-Admin-From: %s", from);
@@ -189,8 +190,14 @@ seam_err term_http_post(term_http *h, const char *url, const char *from, const c
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    /* https: the server's certificate must chain to --cacert (or the system's CAs) and
+       name the host of the URL; TLS 1.2 at least. libcurl's defaults, set by name. */
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (h->cacert)
         curl_easy_setopt(c, CURLOPT_CAINFO, h->cacert);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
@@ -210,8 +217,18 @@ seam_err term_http_post(term_http *h, const char *url, const char *from, const c
         a->oversize = true;
     if (a->oversize && a->status)
         return SEAM_OK;
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+    if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+        rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
+        /* Not a server that is down: trying again cannot help, nothing was sent. */
+        seam_log(SEAM_LOG_WARN, "terminal: POST %s: %s", url,
+                 *error ? error : curl_easy_strerror(rc));
+        a->status = 0;
+        return SEAM_ERR_TERMINAL_TLS;
+    }
     if (rc != CURLE_OK) {
-        seam_log(SEAM_LOG_INFO, "terminal: POST %s: %s", url, curl_easy_strerror(rc));
+        seam_log(SEAM_LOG_INFO, "terminal: POST %s: %s", url,
+                 *error ? error : curl_easy_strerror(rc));
         a->status = 0;
         return rc == CURLE_OUT_OF_MEMORY ? SEAM_ERR_NOMEM : SEAM_ERR_TERMINAL_UNREACHABLE;
     }

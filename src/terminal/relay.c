@@ -294,6 +294,7 @@ static seam_err exchange(relay *rl, const char **outcome) {
         if (e) {
             *outcome = e == SEAM_ERR_TERMINAL_STOPPED       ? "stopped"
                        : e == SEAM_ERR_TERMINAL_UNREACHABLE ? "unreachable"
+                       : e == SEAM_ERR_TERMINAL_TLS         ? "tls"
                                                             : "error";
             return e;
         }

@@ -164,6 +164,10 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_TERMINAL_STOPPED:
         message = "stopped";
         break;
+    case SEAM_ERR_TERMINAL_TLS:
+        message = "the server's TLS certificate did not verify (not signed by --cacert, or not "
+                  "issued for the server's name)";
+        break;
     case SEAM_ERR_SERVER_LISTEN:
         message = "the server could not listen on its address";
         break;
@@ -184,6 +188,17 @@ const char *seam_err_str(seam_err err) {
         break;
     case SEAM_ERR_SERVER_KEY_EXISTS:
         message = "a server master key file is already there: not overwritten";
+        break;
+    case SEAM_ERR_SERVER_TLS:
+        message = "the server's TLS key or certificate is missing, unusable or readable by others "
+                  "(or libmicrohttpd lacks TLS)";
+        break;
+    case SEAM_ERR_SERVER_TLS_EXISTS:
+        message = "a server TLS key or certificate file is already there: not overwritten";
+        break;
+    case SEAM_ERR_SERVER_INSECURE_HTTP:
+        message = "plain HTTP on a non-loopback address is refused: serve TLS (the default "
+                  "there) or give --insecure-http";
         break;
     case SEAM_ERR_CLI_USAGE:
         message = "usage error";

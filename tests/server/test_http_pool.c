@@ -75,7 +75,7 @@ static void init_db_puts_the_token_in_the_chosen_store_X5(void **state) {
     http_fixture f1, f2;
     memset(&f1, 0, sizeof f1);
     memset(&f2, 0, sizeof f2);
-    assert_int_equal(seam_server_init_db(a, url, f1.token), SEAM_OK);
+    assert_int_equal(seam_server_init_db(a, url, NULL, 0, f1.token), SEAM_OK);
     /* the config names the store; the default SQLite file was not made */
     snprintf(path, sizeof path, "%s/config", a);
     char line[1100];
@@ -108,13 +108,15 @@ static void init_db_puts_the_token_in_the_chosen_store_X5(void **state) {
     seam_server_stop(f1.server);
     /* another master key on that store: refused, and the folder can be made again */
     char token[SEAM_SERVER_TOKEN_SIZE];
-    assert_int_equal(seam_server_init_db(c, url, token), SEAM_ERR_SERVER_MASTER_KEY);
+    assert_int_equal(seam_server_init_db(c, url, NULL, 0, token), SEAM_ERR_SERVER_MASTER_KEY);
     snprintf(path, sizeof path, "%s/master.key", c);
     assert_int_not_equal(access(path, F_OK), 0);
     snprintf(path, sizeof path, "%s/config", c);
     assert_int_not_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/tls.key", c);
+    assert_int_not_equal(access(path, F_OK), 0);
     /* a URL with a line break would forge config lines */
-    assert_int_equal(seam_server_init_db(c, "sqlite:/tmp/x\nlisten=0.0.0.0:80", token),
+    assert_int_equal(seam_server_init_db(c, "sqlite:/tmp/x\nlisten=0.0.0.0:80", NULL, 0, token),
                      SEAM_ERR_ARG);
     remove_tree(top);
 }
@@ -256,7 +258,7 @@ static void worker_threads_serve_concurrent_sessions_of_different_cards_X5(void 
     snprintf(dir, sizeof dir, "%s/srv", top);
     http_fixture f;
     memset(&f, 0, sizeof f);
-    assert_int_equal(seam_server_init_db(dir, backend_fresh_url(), f.token), SEAM_OK);
+    assert_int_equal(seam_server_init_db(dir, backend_fresh_url(), NULL, 0, f.token), SEAM_OK);
     start(&f, dir, WORKERS);
     cards *c = calloc(1, sizeof *c);
     assert_non_null(c);
