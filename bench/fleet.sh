@@ -35,6 +35,7 @@ trap cleanup EXIT INT TERM
 # adds the pid.
 start_server() {
     local log=$1/run.log
+    rm -f "$log" # a restarted server's old line must not be read as its port
     "$seam" server run "$1" --listen 127.0.0.1:0 ${SERVER_THREADS:+--threads "$SERVER_THREADS"} \
         >"$log" 2>&1 &
     server_pids+=($!)
@@ -46,6 +47,25 @@ start_server() {
     echo "fleet bench: server did not start:" >&2
     cat "$log" >&2
     return 1
+}
+
+# start_servers DIR N: starts the servers of DIR/srv0..N-1; urls (--server URL each) and
+# api_port (the first's) are set.
+start_servers() {
+    local i
+    urls=()
+    for i in $(seq 0 $(($2 - 1))); do
+        start_server "$1/srv$i"
+        urls+=(--server "http://127.0.0.1:$port")
+        if [ "$i" = 0 ]; then api_port=$port; fi
+    done
+}
+
+# pg_counters DB: committed transactions of DB and WAL fsyncs of the server, tab-separated.
+pg_counters() {
+    as_pg "$pg_bin/psql" -At -F $'\t' -h "$pg_sock" -U seam -d postgres -c \
+        "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = '$1'),
+                (SELECT wal_sync FROM pg_stat_wal)"
 }
 
 # cpu_ticks PID...: the CPU time (user + system, clock ticks) these processes used so far.
@@ -89,7 +109,7 @@ campaign() {
 
 # run_config NAME DB_URL SERVERS: one configuration; prints its figures.
 run_config() {
-    local name=$1 db=$2 nservers=$3 urls=() i
+    local name=$1 db=$2 nservers=$3 i
     local dir=$work/$name
     mkdir -p "$dir"
     if [ -n "$db" ]; then
@@ -99,15 +119,11 @@ run_config() {
     # the store named by --db gets the token's hash; the config records db=
     "$seam" server init "$dir/srv0" ${db:+--db "$db"} >"$dir/init.out"
     token=$(grep -oE '[0-9A-Fa-f]{64}' "$dir/init.out" | head -1)
-    for i in $(seq 0 $((nservers - 1))); do
-        if [ "$i" -gt 0 ]; then
-            mkdir -m 700 "$dir/srv$i"
-            cp -p "$dir/srv0/config" "$dir/srv0/master.key" "$dir/srv$i/"
-        fi
-        start_server "$dir/srv$i"
-        urls+=(--server "http://127.0.0.1:$port")
-        [ "$i" = 0 ] && api_port=$port
+    for i in $(seq 1 $((nservers - 1))); do
+        mkdir -m 700 "$dir/srv$i"
+        cp -p "$dir/srv0/config" "$dir/srv0/master.key" "$dir/srv$i/"
     done
+    start_servers "$dir" "$nservers"
     api POST /api/packages -H 'Content-Type: application/wasm' \
         --data-binary @"$apps/purse.wasm" >/dev/null
     api POST /api/packages -H 'Content-Type: application/wasm' \
@@ -120,6 +136,11 @@ run_config() {
         >"$dir/install.out" || true
     sed "s/^fleet:/$name: install:/" "$dir/install.out"
     campaign update 2.0 "$dir/cards/fleet.cins"
+    # fresh servers for the timed run: their PostgreSQL backends' statistics are flushed
+    # when they exit, so the counters below hold the update run alone
+    stop_servers
+    [ -n "$db" ] && pg_counters "$name" >"$dir/pg.before"
+    start_servers "$dir" "$nservers"
     local srv0 pg0 tck
     srv0=$(cpu_ticks "${server_pids[@]}")
     pg0=$(cpu_ticks $(pg_pids))
@@ -138,6 +159,11 @@ run_config() {
     bytes=$(sed -n 's/^fleet: bytes per card \([0-9.]*\) .*/\1/p' "$dir/update.out")
     done_cards=$(sed -n 's/^fleet: [0-9]* cards, \([0-9]*\) done.*/\1/p' "$dir/update.out")
     stop_servers
+    if [ -n "$db" ]; then
+        # transactions (each autocommit read counts as one) and WAL fsyncs, per card
+        pg_counters "$name" | paste "$dir/pg.before" - | awk -v n="$cards" -v name="$name" \
+            '{ printf "%s: update: PostgreSQL per card: %.1f transactions, %.2f WAL fsyncs\n", name, ($3 - $1) / n, ($4 - $2) / n }'
+    fi
     eval "rate_$name=\$rate bytes_$name=\$bytes done_$name=\$done_cards"
 }
 
