@@ -75,8 +75,9 @@
 
 /*
  * REQUEST SYNCHRONIZATION's objects, seam's choice: 3-byte tags 7F 53 01..
- * (tag values 0x5301..0x5308, "S" for seam). TS 102 223 assigns no 3-byte
- * tag values, so no standard object can collide with them. Builders set CR on
+ * (tag values 0x5301..0x5308, "S" for seam). TS 102 223's objects use
+ * 1-byte tags; none of these 3-byte values is assigned in the sources seam
+ * checked (pySim's cat.py, oFono's stkutil). Builders set CR on
  * every one: a terminal that knows the command but not an object must answer
  * result 32, not guess.
  */
