@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -13,7 +14,7 @@
 
 static const char usage_text[] =
     "usage: seam server init DIR\n"
-    "       seam server run DIR [--db URL] [--listen ADDR:PORT]\n"
+    "       seam server run DIR [--db URL] [--listen ADDR:PORT] [--lease SECONDS]\n"
     "       seam server report DIR [--db URL]\n"
     "\n"
     "init    creates the server folder DIR (config, master key, SQLite database) and\n"
@@ -23,21 +24,24 @@ static const char usage_text[] =
     "        address (127.0.0.1:8080); port 0 lets the system choose; the address\n"
     "        it listens on is printed\n"
     "report  prints the bytes counted per card and campaign step\n"
-    "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n";
+    "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n"
+    "--lease how long a claim on a card's campaign step holds (1..86400 s, default 300):\n"
+    "        a step its server lost (killed, restarted) is resumed after that\n";
 
 static int fail(const char *what, seam_err err) {
     fprintf(stderr, "seam server %s: %s\n", what, seam_err_str(err));
     return 1;
 }
 
-static int run(const char *dir, const char *db, const char *listen) {
+static int run(const char *dir, const char *db, const char *listen, int lease) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     /* Blocked before the server's thread starts, so that only sigwait takes them. */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    seam_server_options options = {.dir = dir, .db_url = db, .listen = listen};
+    seam_server_options options = {
+        .dir = dir, .db_url = db, .listen = listen, .lease_seconds = lease};
     seam_server *server = NULL;
     seam_err err = seam_server_start(&options, &server);
     if (err)
@@ -60,12 +64,21 @@ int seam_cli_server(int argc, char **argv) {
         return 2;
     }
     const char *action = argv[1], *dir = argv[2], *db = NULL, *listen = NULL;
+    int lease = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc && strcmp(action, "init"))
             db = argv[++i];
         else if (!strcmp(argv[i], "--listen") && i + 1 < argc && !strcmp(action, "run"))
             listen = argv[++i];
-        else {
+        else if (!strcmp(argv[i], "--lease") && i + 1 < argc && !strcmp(action, "run")) {
+            char *end = NULL;
+            long v = strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || v < 1 || v > 86400) {
+                fprintf(stderr, "seam server run: --lease takes 1..86400 seconds\n");
+                return 2;
+            }
+            lease = (int)v;
+        } else {
             fprintf(stderr, "seam server %s: unexpected argument '%s'\n", action, argv[i]);
             return 2;
         }
@@ -81,7 +94,7 @@ int seam_cli_server(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(action, "run"))
-        return run(dir, db, listen);
+        return run(dir, db, listen, lease);
     if (!strcmp(action, "report")) {
         seam_err err = seam_server_report(dir, db, stdout);
         return err ? fail("report", err) : 0;
