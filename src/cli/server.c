@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -15,6 +16,7 @@
 static const char usage_text[] =
     "usage: seam server init DIR [--tls-name NAME]...\n"
     "       seam server run DIR [--db URL] [--listen ADDR:PORT] [--tls] [--insecure-http]\n"
+    "                           [--lease SECONDS]\n"
     "       seam server report DIR [--db URL]\n"
     "\n"
     "init    creates the server folder DIR (config, master key, SQLite database) and\n"
@@ -28,7 +30,9 @@ static const char usage_text[] =
     "        is not loopback, plain HTTP there only with --insecure-http; --tls:\n"
     "        HTTPS on loopback too\n"
     "report  prints the bytes counted per card and campaign step\n"
-    "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n";
+    "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n"
+    "--lease how long a claim on a card's campaign step holds (1..86400 s, default 300):\n"
+    "        a step its server lost (killed, restarted) is resumed after that\n";
 
 static int fail(const char *what, seam_err err) {
     fprintf(stderr, "seam server %s: %s\n", what, seam_err_str(err));
@@ -69,6 +73,7 @@ int seam_cli_server(int argc, char **argv) {
     const char *names[16];
     size_t name_count = 0;
     bool tls = false, insecure_http = false;
+    int lease = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc && strcmp(action, "init"))
             db = argv[++i];
@@ -81,7 +86,15 @@ int seam_cli_server(int argc, char **argv) {
             tls = true;
         else if (!strcmp(argv[i], "--insecure-http") && !strcmp(action, "run"))
             insecure_http = true;
-        else {
+        else if (!strcmp(argv[i], "--lease") && i + 1 < argc && !strcmp(action, "run")) {
+            char *end = NULL;
+            long v = strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || v < 1 || v > 86400) {
+                fprintf(stderr, "seam server run: --lease takes 1..86400 seconds\n");
+                return 2;
+            }
+            lease = (int)v;
+        } else {
             fprintf(stderr, "seam server %s: unexpected argument '%s'\n", action, argv[i]);
             return 2;
         }
@@ -97,8 +110,12 @@ int seam_cli_server(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(action, "run")) {
-        seam_server_options options = {
-            .dir = dir, .db_url = db, .listen = listen, .tls = tls, .insecure_http = insecure_http};
+        seam_server_options options = {.dir = dir,
+                                       .db_url = db,
+                                       .listen = listen,
+                                       .tls = tls,
+                                       .insecure_http = insecure_http,
+                                       .lease_seconds = lease};
         return run(&options);
     }
     if (!strcmp(action, "report")) {
