@@ -298,5 +298,9 @@ bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet, co
    card's queue, profile and registrations through (for seam_applet_options). */
 void card_toolkit_host(seam_card *c, const uint8_t *aid, size_t aid_len,
                        seam_applet_toolkit_host *out);
+/* Instance aid was deleted (toolkit/proactive.c): its queued commands that were not
+   fetched and its registrations go (a fetched one still takes its answer, which then
+   reaches nobody). In RAM, put back with the rest when the command fails. */
+void card_toolkit_forget(seam_card *c, const uint8_t *aid, size_t aid_len);
 
 #endif

@@ -355,6 +355,24 @@ static void terminal_profile_rules(void **state) {
     assert_int_equal(SEND(f->card, 0x80, 0x12, 0x00, 0x00, 0x00), 0x6985);
 }
 
+static void a_deleted_instance_leaves_no_command_or_registration_behind(void **state) {
+    fixture *f = *state;
+    toolkit_card(f);
+    enrol(f->card, 0, 0x07);
+    enrol(f->card, 2, 0x01);
+    assert_int_equal(SEND(f->card, 0x81, 0x01, 0x01, 0x00, 0x00), 0x9000);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x01), 0x9000); /* deselected */
+    assert_int_equal(delete_aid(f->card, tk_cls, sizeof tk_cls, 0x00), 0x9000);
+    assert_int_equal(SEND(f->card, PROFILE), 0x9000); /* not 91xx: nothing waits */
+    REFUSED(f->card, 0x6985, 0x80, 0x12, 0x00, 0x00, 0x00);
+    REFUSED(f->card, 0x6A88, 0x80, 0xC2, 0x00, 0x00, 0x09, 0xD3, 0x07, 0x82, 0x02, 0x01, 0x81, 0x90,
+            0x01, 0x07);
+    /* a new instance under the same AID inherits nothing: item 7 is free */
+    assert_int_equal(install(f->card, 0x0C, tk_pkg, tk_cls, tk_cls, NULL, 0), 0x9000);
+    REFUSED(f->card, 0x6A88, 0x80, 0xC2, 0x00, 0x00, 0x0E, 0xD7, 0x0C, 0x82, 0x02, 0x82, 0x81, 0xA4,
+            0x01, 0x01, 0xA5, 0x03, 0x00, 0x00, 0x01);
+}
+
 /* ---- a power cut in the middle of a proactive session (X4) ---------------------------- */
 
 static uint16_t op_terminal_response(seam_card *card) {
@@ -400,6 +418,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(envelope_while_a_command_awaits_its_answer_is_busy_9300,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(terminal_profile_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_deleted_instance_leaves_no_command_or_registration_behind,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(power_cut_mid_session_leaves_before_or_after_and_no_queue,
                                         setup, teardown),
     };

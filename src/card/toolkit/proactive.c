@@ -205,3 +205,23 @@ void card_toolkit_host(seam_card *c, const uint8_t *aid, size_t aid_len,
     out->profile = host_profile;
     out->enrol = host_enrol;
 }
+
+void card_toolkit_forget(seam_card *c, const uint8_t *aid, size_t aid_len) {
+    card_toolkit *t = &c->toolkit;
+    unsigned kept = 0;
+    for (unsigned i = 0; i < t->queued; i++) {
+        bool out = i == 0 && t->fetched;
+        if (out || !same_aid(t->queue[i].aid, t->queue[i].aid_len, aid, aid_len))
+            t->queue[kept++] = t->queue[i];
+    }
+    for (unsigned i = kept; i < t->queued; i++)
+        memset(&t->queue[i], 0, sizeof t->queue[i]);
+    t->queued = (uint8_t)kept;
+    kept = 0;
+    for (unsigned i = 0; i < t->enrolled; i++)
+        if (!same_aid(t->enrolment[i].aid, t->enrolment[i].aid_len, aid, aid_len))
+            t->enrolment[kept++] = t->enrolment[i];
+    for (unsigned i = kept; i < t->enrolled; i++)
+        memset(&t->enrolment[i], 0, sizeof t->enrolment[i]);
+    t->enrolled = (uint8_t)kept;
+}
