@@ -18,12 +18,8 @@
 
 #include <string.h>
 
+#include "seam/toolkit.h"
 #include "seam/util.h"
-
-#define TAG_PROACTIVE_COMMAND 0xD0u
-#define TAG_COMMAND_DETAILS   0x01u
-#define TAG_DEVICE_IDENTITIES 0x02u
-#define DEVICE_UICC           0x81u
 
 bool toolkit_fetchable(const card_toolkit *t) {
     return t->profiled && t->queued > 0 && !t->fetched;
@@ -35,55 +31,17 @@ uint16_t toolkit_status(const card_toolkit *t, uint16_t sw) {
     return (uint16_t)(0x9100u | t->queue[0].len);
 }
 
-/* The value of the BER-TLV D0 at command[0..len): its offset, or 0 when the tag,
-   the length form or the length do not fit len exactly. */
-static size_t template_value(const uint8_t *command, size_t len) {
-    size_t header, value_len;
-    if (len < 2 || command[0] != TAG_PROACTIVE_COMMAND)
-        return 0;
-    if (command[1] < 0x80) {
-        header = 2;
-        value_len = command[1];
-    } else if (command[1] == 0x81 && len >= 3 && command[2] >= 0x80) {
-        header = 3;
-        value_len = command[2];
-    } else {
-        return 0;
-    }
-    return header + value_len == len ? header : 0;
-}
-
 bool toolkit_proactive_valid(const uint8_t *command, size_t len) {
-    size_t start, pos = 0, n = 0;
-    seam_ctlv o;
-    if (len > TOOLKIT_COMMAND_MAX || (start = template_value(command, len)) == 0)
-        return false;
-    const uint8_t *value = command + start;
-    size_t value_len = len - start;
-    while (pos < value_len) {
-        if (seam_ctlv_next(value, value_len, &pos, &o) != SEAM_OK)
-            return false;
-        if (n == 0 && (o.tag != TAG_COMMAND_DETAILS || o.len != 3 || o.value[0] == 0x00 ||
-                       o.value[0] == 0xFF))
-            return false;
-        if (n == 1 && (o.tag != TAG_DEVICE_IDENTITIES || o.len != 2 || o.value[0] != DEVICE_UICC))
-            return false;
-        n++;
-    }
-    return n >= 2;
+    seam_tk_command c;
+    return len <= TOOLKIT_COMMAND_MAX && seam_tk_command_decode(command, len, &c) == SEAM_OK &&
+           c.source == SEAM_TK_DEV_UICC && c.details.number != 0x00 && c.details.number != 0xFF;
 }
 
 void toolkit_command_details(const toolkit_command *command, uint8_t *number, uint8_t *type) {
-    size_t start = template_value(command->bytes, command->len);
-    seam_ctlv o = {0};
-    *number = *type = 0;
-    if (start &&
-        seam_ctlv_find(command->bytes + start, command->len - start, TAG_COMMAND_DETAILS, &o) ==
-            SEAM_OK &&
-        o.len == 3) {
-        *number = o.value[0];
-        *type = o.value[1];
-    }
+    seam_tk_details d = {0};
+    (void)seam_tk_command_peek_details(command->bytes, command->len, &d);
+    *number = d.number;
+    *type = d.type;
 }
 
 static bool same_aid(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len) {

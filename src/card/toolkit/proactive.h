@@ -23,10 +23,10 @@ uint16_t toolkit_status(const card_toolkit *t, uint16_t sw);
 /* True when the command FETCH would return now exists (as for 91xx). */
 bool toolkit_fetchable(const card_toolkit *t);
 
-/* True when command[0..len) is a proactive command that may leave the card: one
-   BER-TLV D0 whose length fills len (at most TOOLKIT_COMMAND_MAX), holding
-   COMPREHENSION-TLV objects only, command details first (3 bytes, command number
-   01..FE) and device identities second (2 bytes, source 81: the UICC). */
+/* True when command[0..len) is a proactive command that may leave the card: at most
+   TOOLKIT_COMMAND_MAX bytes that seam_tk_command_decode takes (one D0 filling len,
+   COMPREHENSION-TLV objects, command details first, device identities second), with
+   source 81 (the UICC) and a command number 01..FE. */
 bool toolkit_proactive_valid(const uint8_t *command, size_t len);
 
 /* The command number and type of command (valid: toolkit_proactive_valid). */

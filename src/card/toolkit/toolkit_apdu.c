@@ -30,22 +30,10 @@
 #include "proactive.h"
 #include "card/content/applet_channel.h"
 #include "card/iso/sw.h"
+#include "seam/toolkit.h"
 #include "seam/util.h"
 
 #define SW_TOOLKIT_BUSY 0x9300u /* TS 102 221 §10.2.1.2 */
-
-#define TAG_MENU_SELECTION    0xD3u
-#define TAG_EVENT_DOWNLOAD    0xD6u
-#define TAG_TIMER_EXPIRATION  0xD7u
-#define TAG_COMMAND_DETAILS   0x01u
-#define TAG_DEVICE_IDENTITIES 0x02u
-#define TAG_RESULT            0x03u
-#define TAG_ITEM_IDENTIFIER   0x10u
-#define TAG_EVENT_LIST        0x19u
-#define TAG_TIMER_IDENTIFIER  0x24u
-#define TAG_TIMER_VALUE       0x25u
-#define DEVICE_UICC           0x81u
-#define DEVICE_TERMINAL       0x82u
 
 uint16_t card_toolkit_status(const seam_card *c, uint16_t sw) {
     return toolkit_status(&c->toolkit, sw);
@@ -64,22 +52,6 @@ static bool header_ok(const card_command *cmd, bool data, reply *r) {
     else
         return true;
     return false;
-}
-
-/* True when data[0..len) is COMPREHENSION-TLV objects to its end. */
-static bool objects_ok(const uint8_t *data, size_t len) {
-    size_t pos = 0;
-    seam_ctlv o;
-    while (pos < len)
-        if (seam_ctlv_next(data, len, &pos, &o) != SEAM_OK)
-            return false;
-    return true;
-}
-
-/* The object of tag in data[0..len) when its length is at least min and at most max. */
-static bool object_of(const uint8_t *data, size_t len, uint16_t tag, size_t min, size_t max,
-                      seam_ctlv *o) {
-    return seam_ctlv_find(data, len, tag, o) == SEAM_OK && o->len >= min && o->len <= max;
 }
 
 seam_err toolkit_terminal_profile(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
@@ -132,9 +104,7 @@ static seam_err to_applet(seam_card *c, const uint8_t *aid, size_t aid_len,
 
 seam_err toolkit_terminal_response(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
     card_toolkit *t = &c->toolkit;
-    const uint8_t *data = cmd->apdu.data;
-    size_t len = cmd->apdu.nc;
-    seam_ctlv details, devices, result;
+    seam_tk_response answer;
     toolkit_command done;
     uint8_t number, type;
     (void)ch;
@@ -144,15 +114,13 @@ seam_err toolkit_terminal_response(seam_card *c, channel *ch, const card_command
         r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         return SEAM_OK;
     }
-    if (!objects_ok(data, len) || !object_of(data, len, TAG_COMMAND_DETAILS, 3, 3, &details) ||
-        !object_of(data, len, TAG_DEVICE_IDENTITIES, 2, 2, &devices) ||
-        !object_of(data, len, TAG_RESULT, 1, len, &result) || devices.value[0] != DEVICE_TERMINAL ||
-        devices.value[1] != DEVICE_UICC) {
+    if (seam_tk_response_decode(cmd->apdu.data, cmd->apdu.nc, &answer) != SEAM_OK ||
+        answer.source != SEAM_TK_DEV_TERMINAL || answer.dest != SEAM_TK_DEV_UICC) {
         r->sw = SEAM_SW_WRONG_DATA;
         return SEAM_OK;
     }
     toolkit_command_details(&t->queue[0], &number, &type);
-    if (details.value[0] != number || details.value[1] != type) {
+    if (answer.details.number != number || answer.details.type != type) {
         r->sw = SEAM_SW_DATA_NOT_FOUND; /* an answer to another command */
         return SEAM_OK;
     }
@@ -161,62 +129,37 @@ seam_err toolkit_terminal_response(seam_card *c, channel *ch, const card_command
         r->sw = SEAM_SW_SUCCESS;
         return SEAM_OK;
     }
-    return to_applet(c, done.aid, done.aid_len, SEAM_APPLET_TERMINAL_RESPONSE, data, len, r);
-}
-
-/* The envelope's BER-TLV: its tag, and its value at *value[0..*value_len); false when
-   it is not one template filling the data exactly. */
-static bool envelope_template(const uint8_t *data, size_t len, uint8_t *tag, const uint8_t **value,
-                              size_t *value_len) {
-    size_t header;
-    if (len < 2)
-        return false;
-    if (data[1] < 0x80) {
-        header = 2;
-        *value_len = data[1];
-    } else if (data[1] == 0x81 && len >= 3 && data[2] >= 0x80) {
-        header = 3;
-        *value_len = data[2];
-    } else {
-        return false;
-    }
-    *tag = data[0];
-    *value = data + header;
-    return header + *value_len == len;
+    return to_applet(c, done.aid, done.aid_len, SEAM_APPLET_TERMINAL_RESPONSE, cmd->apdu.data,
+                     cmd->apdu.nc, r);
 }
 
 seam_err toolkit_envelope(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
-    const uint8_t *data = cmd->apdu.data, *value;
-    size_t len = cmd->apdu.nc, value_len, from = 0;
-    seam_ctlv devices, o;
-    uint8_t tag, kind, id;
+    seam_tk_envelope env;
+    uint8_t kind, id;
     seam_applet_toolkit_entry entry;
     const toolkit_enrolment *who;
+    size_t from = 0, n = 0;
     seam_err e = SEAM_OK;
     (void)ch;
     if (!header_ok(cmd, true, r))
         return SEAM_OK;
-    r->sw = SEAM_SW_WRONG_DATA;
-    if (!envelope_template(data, len, &tag, &value, &value_len) || !objects_ok(value, value_len) ||
-        !object_of(value, value_len, TAG_DEVICE_IDENTITIES, 2, 2, &devices) ||
-        devices.value[1] != DEVICE_UICC)
+    if (seam_tk_envelope_decode(cmd->apdu.data, cmd->apdu.nc, &env) != SEAM_OK) {
+        r->sw = SEAM_SW_WRONG_DATA; /* malformed, or an envelope the card does not take */
         return SEAM_OK;
-    if (tag == TAG_MENU_SELECTION && object_of(value, value_len, TAG_ITEM_IDENTIFIER, 1, 1, &o)) {
+    }
+    if (env.kind == SEAM_TK_MENU_SELECTION) {
         kind = SEAM_TOOLKIT_MENU_ITEM;
         entry = SEAM_APPLET_MENU_SELECTION;
-    } else if (tag == TAG_EVENT_DOWNLOAD && object_of(value, value_len, TAG_EVENT_LIST, 1, 1, &o)) {
+        id = env.item_id;
+    } else if (env.kind == SEAM_TK_EVENT_DOWNLOAD) {
         kind = SEAM_TOOLKIT_EVENT;
         entry = SEAM_APPLET_EVENT_DOWNLOAD;
-    } else if (tag == TAG_TIMER_EXPIRATION &&
-               object_of(value, value_len, TAG_TIMER_IDENTIFIER, 1, 1, &o) && o.value[0] >= 1 &&
-               o.value[0] <= 8 &&
-               object_of(value, value_len, TAG_TIMER_VALUE, 3, 3, &(seam_ctlv){0})) {
+        id = env.event;
+    } else {
         kind = SEAM_TOOLKIT_TIMER;
         entry = SEAM_APPLET_TIMER_EXPIRATION;
-    } else {
-        return SEAM_OK; /* malformed, or an envelope the card does not take */
+        id = env.timer_id;
     }
-    id = o.value[0];
     if (cmd->lifecycle == CARD_LOCKED) {
         r->sw = SEAM_SW_FUNCTION_NOT_SUPPORTED;
         return SEAM_OK;
@@ -228,7 +171,6 @@ seam_err toolkit_envelope(seam_card *c, channel *ch, const card_command *cmd, re
     /* who is called: menu items and timers have one owner, events any number; taken
        before any runs (a call may register or release) */
     toolkit_enrolment owners[TOOLKIT_ENROL_MAX];
-    size_t n = 0;
     while (n < TOOLKIT_ENROL_MAX && (who = toolkit_enrolled(&c->toolkit, kind, id, &from)) != NULL)
         owners[n++] = *who;
     if (n == 0) { /* an event nobody asked for is no error of the terminal's */
@@ -237,6 +179,6 @@ seam_err toolkit_envelope(seam_card *c, channel *ch, const card_command *cmd, re
     }
     r->sw = SEAM_SW_SUCCESS;
     for (size_t i = 0; i < n && !e; i++)
-        e = to_applet(c, owners[i].aid, owners[i].aid_len, entry, data, len, r);
+        e = to_applet(c, owners[i].aid, owners[i].aid_len, entry, cmd->apdu.data, cmd->apdu.nc, r);
     return e;
 }
