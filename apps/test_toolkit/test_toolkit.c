@@ -18,6 +18,7 @@
  *                    event, timer expirations, last timer, profile length, 1 when
  *                    the profile has bit 17 (DISPLAY TEXT)
  *   INS 04 TRAP      P1 01: its next toolkit entry point traps (containment tests)
+ *   INS 05 WILD      queues from an address outside its memory (the host traps: X3)
  *   other INS        6D00
  *
  * terminal_response, menu_selection, event_download and timer_expiration count
@@ -32,6 +33,7 @@ SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x54, 0x4B), 1, 0, 1, 0,
 #define INS_REGISTER 0x02u
 #define INS_STATE    0x03u
 #define INS_TRAP     0x04u
+#define INS_WILD     0x05u
 
 static uint8_t last_result = 0xFF;
 static uint8_t responses, menus, last_item, events, last_event, timers, last_timer;
@@ -166,6 +168,9 @@ SEAM_ENTRY(process) uint32_t process(void) {
         return SW_NO_ERROR;
     case INS_TRAP:
         trap_next = cmd.p1;
+        return SW_NO_ERROR;
+    case INS_WILD:
+        result = seam_toolkit_proactive((const void *)(uintptr_t)0xFFFFFF00u, 28);
         return SW_NO_ERROR;
     default:
         return SW_INS_NOT_SUPPORTED;

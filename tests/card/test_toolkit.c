@@ -245,6 +245,14 @@ static void an_applet_that_traps_on_its_answer_does_not_block_the_session(void *
     assert_int_equal(SEND(f->card, 0x81, 0x01, 0x01, 0x00, 0x00), 0x911C);
 }
 
+static void a_queue_call_outside_the_applets_memory_traps_X3(void **state) {
+    fixture *f = *state;
+    toolkit_card(f);
+    assert_int_equal(SEND(f->card, PROFILE), 0x9000);
+    assert_int_equal(SEND(f->card, 0x81, 0x05, 0x00, 0x00), 0x6F00);
+    REFUSED(f->card, 0x6985, 0x80, 0x12, 0x00, 0x00, 0x00); /* nothing queued */
+}
+
 /* The applet registers kind/id (its INS 02); the result byte must be 00. */
 static void enrol(seam_card *card, uint8_t kind, uint8_t id) {
     assert_int_equal(SEND(card, 0x81, 0x02, kind, id, 0x00), 0x9000);
@@ -418,6 +426,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(envelope_while_a_command_awaits_its_answer_is_busy_9300,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(terminal_profile_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_queue_call_outside_the_applets_memory_traps_X3, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(a_deleted_instance_leaves_no_command_or_registration_behind,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(power_cut_mid_session_leaves_before_or_after_and_no_queue,
