@@ -49,7 +49,8 @@ CARD = {
     "restore": ["content"],
     "upgrade": ["restore"],
     "gp": ["upgrade"],
-    "top": ["gp"],
+    "toolkit": ["content"],
+    "top": ["gp", "toolkit"],
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
