@@ -216,7 +216,7 @@ seam_err seam_terminal_tk_menu_select(seam_terminal_tk *tk, uint8_t item_id, boo
 
 seam_err seam_terminal_tk_event(seam_terminal_tk *tk, uint8_t ev, const uint8_t *extra,
                                 size_t extra_len, bool *sent) {
-    uint8_t env[SEAM_TK_MAX_MESSAGE];
+    uint8_t env[SEAM_TK_MAX_MESSAGE], with_location[64];
     size_t len;
     uint8_t source = SEAM_TK_DEV_TERMINAL;
     if (!tk || !sent || (extra_len && !extra))
@@ -228,6 +228,22 @@ seam_err seam_terminal_tk_event(seam_terminal_tk *tk, uint8_t ev, const uint8_t 
         source = SEAM_TK_DEV_DISPLAY;
     else if (ev == SEAM_TK_EVENT_CALL_CONNECTED || ev == SEAM_TK_EVENT_CALL_DISCONNECTED)
         source = SEAM_TK_DEV_NETWORK;
+    if (ev == SEAM_TK_EVENT_LOCATION_STATUS && extra_len <= sizeof with_location) {
+        /* Normal service (9B 01 00) without location information: the terminal's own. */
+        seam_ctlv status, where;
+        if (!seam_ctlv_find(extra, extra_len, SEAM_TK_TAG_LOCATION_STATUS, &status) &&
+            status.len == 1 && status.value[0] == 0 &&
+            seam_ctlv_find(extra, extra_len, SEAM_TK_TAG_LOCATION_INFO, &where) ==
+                SEAM_ERR_NOT_FOUND) {
+            size_t n = extra_len;
+            memcpy(with_location, extra, extra_len);
+            if (!seam_ctlv_put(SEAM_TK_TAG_LOCATION_INFO, true, tk->cfg.location,
+                               tk->cfg.location_len, with_location, sizeof with_location, &n)) {
+                extra = with_location;
+                extra_len = n;
+            }
+        }
+    }
     if (seam_tk_envelope_event(ev, source, extra, extra_len, env, sizeof env, &len))
         return SEAM_ERR_ARG;
     *sent = true;
