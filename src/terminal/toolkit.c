@@ -147,6 +147,10 @@ static seam_err run_loop(seam_terminal_tk *tk) {
         tk->status.fetched++;
         tk_log(tk, "fetched", resp, resp_len - 2);
         tk_execute(tk, resp, resp_len - 2, tr, sizeof tr, &tr_len);
+        if (tr_len == 0) { /* no answer can be built: cannot happen with a 255-byte buffer */
+            tk_log(tk, "no TERMINAL RESPONSE could be built", NULL, 0);
+            return SEAM_OK;
+        }
         tk_log(tk, "terminal response", tr, tr_len);
         e = send_case(tk, 0x14, tr, tr_len, 0, resp, sizeof resp, &resp_len);
         if (e)

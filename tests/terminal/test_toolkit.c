@@ -221,6 +221,19 @@ static void display_text_fetched_shown_and_answered_S9(void **state) {
     stop(f);
 }
 
+static void display_text_in_packed_gsm_7bit(void **state) {
+    (void)state;
+    fixture *f = start("");
+    /* "hello" packed in the GSM 7-bit default alphabet: E8 32 9B FD 06, the textbook
+       example of 3GPP TS 23.038 §6.1.2.1 packing (dcs 00) */
+    queue_hex(&f->card, "D0 11 81 03 01 21 80 82 02 81 02 8D 06 00 E8 32 9B FD 06");
+    assert_int_equal(seam_terminal_tk_power_up(f->tk), SEAM_OK);
+    assert_hex(f->card.last_tr, f->card.last_tr_len, "81 03 01 21 80 82 02 82 81 83 01 00");
+    fflush(f->ui_log);
+    assert_non_null(strstr(f->log, "display: hello\n"));
+    stop(f);
+}
+
 static void loop_runs_while_the_card_answers_91xx(void **state) {
     (void)state;
     fixture *f = start("");
@@ -469,6 +482,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(profile_announces_what_the_terminal_does_not_sync_S3),
         cmocka_unit_test(display_text_fetched_shown_and_answered_S9),
+        cmocka_unit_test(display_text_in_packed_gsm_7bit),
         cmocka_unit_test(loop_runs_while_the_card_answers_91xx),
         cmocka_unit_test(get_inkey_digit_and_yes_S9),
         cmocka_unit_test(get_inkey_user_says_no_ends_or_gives_nothing_S9),
