@@ -167,6 +167,15 @@ static void test_terminal_run_opens_a_session_on_poke(void **state) {
         nanosleep(&ts, NULL);
     }
     wait_requests(&f->peer, 2);
+    /* The peer has answered the second POST; SIGTERM now could cut the terminal's reading
+       of that 204 (it aborts a transfer in progress), so wait until the state says the
+       second session ended. */
+    for (;;) {
+        struct timespec ts = {0, 20 * 1000000L};
+        if (sessions(f).done >= 2)
+            break;
+        nanosleep(&ts, NULL);
+    }
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(pid), 0);
     assert_int_equal(f->peer.request_count, 2);
@@ -268,6 +277,15 @@ static void test_terminal_toolkit_messages_start_no_session(void **state) {
     pid_t poker = spawn(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
     assert_int_equal(wait_exit(poker), 0);
     wait_requests(&f->peer, 2);
+    /* The peer has answered the second POST; SIGTERM now could cut the terminal's reading
+       of that 204 (it aborts a transfer in progress), so wait until the state says the
+       second session ended. */
+    for (;;) {
+        struct timespec ts = {0, 20 * 1000000L};
+        if (sessions(f).done >= 2)
+            break;
+        nanosleep(&ts, NULL);
+    }
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(pid), 0);
     assert_int_equal(f->peer.request_count, 2); /* the start and the poke, nothing else */
