@@ -35,7 +35,7 @@ LAYERS = {
 }
 
 # Public headers that are not named after their layer.
-HEADER_LAYER = {"errors.h": "util", "applet.h": "card"}
+HEADER_LAYER = {"errors.h": "util", "applet.h": "card", "toolkit.h": "util"}
 
 # The card's folders, bottom up, and what each uses (docs/card.md "Structure").
 # "hub" is src/card/card_int.h alone; "top" the other files of src/card/.
@@ -49,7 +49,8 @@ CARD = {
     "restore": ["content"],
     "upgrade": ["restore"],
     "gp": ["upgrade"],
-    "top": ["gp"],
+    "toolkit": ["content"],
+    "top": ["gp", "toolkit"],
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)

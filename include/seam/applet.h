@@ -202,6 +202,102 @@ int32_t seam_restore_perso_add(uint32_t p1, const void *data, uint32_t len);
  * 0 at any other time. */
 SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(void);
 
+/* ---- the card application toolkit (docs/applet-abi.md, docs/toolkit.md) -----
+ *
+ * An applet sends proactive commands (ETSI TS 102 223: BER-TLV D0 holding
+ * COMPREHENSION-TLV objects) to the terminal through the card's queue, and
+ * gets the terminal's answer and the terminal's envelopes in optional entry
+ * points, exported with SEAM_ENTRY, each () -> i32 (its status word; a
+ * failure is the applet's own: its memory and what it queued or registered in
+ * that call go back, the terminal is not told). Read the message with
+ * seam_toolkit_message:
+ *
+ *   terminal_response  the TERMINAL RESPONSE to the applet's fetched command
+ *                      (its COMPREHENSION-TLV objects: 81 command details,
+ *                      82 device identities, 83 result, ...)
+ *   menu_selection     ENVELOPE D3 for a menu item the applet registered
+ *   event_download     ENVELOPE D6 of an event the applet registered
+ *   timer_expiration   ENVELOPE D7 of a timer the applet registered
+ *
+ * The queue, the profile and the registrations are RAM of the card: a
+ * power-up or reset starts with none (register again, e.g. in select or on a
+ * command). A command whose call fails or is refused queues nothing.
+ */
+
+#define SEAM_TOOLKIT_COMMAND_MAX   255u /* bytes of one proactive command, D0 included */
+#define SEAM_TOOLKIT_QUEUE_MAX     4u   /* proactive commands the card holds, all applets */
+#define SEAM_TOOLKIT_ERR_BUSY      (-1) /* this applet has one queued or awaiting its answer */
+#define SEAM_TOOLKIT_ERR_FULL      (-2) /* the queue (or the registrations) are full */
+#define SEAM_TOOLKIT_ERR_MALFORMED (-3) /* not a well-formed proactive command */
+#define SEAM_TOOLKIT_ERR_DENIED    (-4) /* bad kind or id, or another applet's item or timer */
+
+/* seam_toolkit_register kinds */
+#define SEAM_TOOLKIT_MENU_ITEM 0u /* a menu item identifier, 1..255 (ENVELOPE D3) */
+#define SEAM_TOOLKIT_EVENT     1u /* an event list value, 0..255 (ENVELOPE D6) */
+#define SEAM_TOOLKIT_TIMER     2u /* a timer identifier, 1..8 (ENVELOPE D7) */
+
+/* Queues proactive command cmd[0..len) for the terminal: D0, its length (one byte,
+ * or 81 xx), then COMPREHENSION-TLV objects, command details (01/81, 3 bytes,
+ * number 01..FE) first and device identities (02/82, source 81) second. Returns 0,
+ * or SEAM_TOOLKIT_ERR_BUSY / _FULL / _MALFORMED (nothing queued). At most one
+ * command per applet waits at a time: queued, or fetched and awaiting the
+ * TERMINAL RESPONSE that terminal_response receives. */
+SEAM__IMPORT(toolkit_proactive) int32_t seam_toolkit_proactive(const void *cmd, uint32_t len);
+
+/* Copies the TERMINAL PROFILE of this power-up into buf[0..cap) (as much as fits);
+ * returns its length, 0 when the terminal sent none. */
+SEAM__IMPORT(toolkit_profile) uint32_t seam_toolkit_profile(void *buf, uint32_t cap);
+
+/* Inside a toolkit entry point: copies its message (the TERMINAL RESPONSE's data, or
+ * the ENVELOPE's BER-TLV) into buf[0..cap) (as much as fits); returns its whole
+ * length; 0 elsewhere. */
+SEAM__IMPORT(toolkit_message) uint32_t seam_toolkit_message(void *buf, uint32_t cap);
+
+/* Registers (on 1) or releases (on 0) this applet for a menu item, an event or a
+ * timer (SEAM_TOOLKIT_*): 0, SEAM_TOOLKIT_ERR_DENIED or SEAM_TOOLKIT_ERR_FULL.
+ * A menu item or timer has one owner; an event goes to every applet registered. */
+SEAM__IMPORT(toolkit_register)
+int32_t seam_toolkit_register(uint32_t kind, uint32_t id, uint32_t on);
+
+/* True when the terminal profile announces profile bit n (TS 102 223 §5.2: bit n is
+ * byte (n - 1) / 8, bit (n - 1) % 8 from b1). */
+static inline bool seam_toolkit_profile_bit(uint32_t n) {
+    uint8_t profile[SEAM_TOOLKIT_COMMAND_MAX];
+    uint32_t len = seam_toolkit_profile(profile, sizeof profile);
+    return n >= 1 && (n - 1) / 8 < len && (profile[(n - 1) / 8] >> ((n - 1) % 8) & 1u) != 0;
+}
+
+/* Finds the first COMPREHENSION-TLV object of tag (1-byte tags, the CR bit ignored)
+ * in data[0..len); sets *value and *value_len; false when absent or malformed. */
+static inline bool seam_toolkit_find(const uint8_t *data, uint32_t len, uint32_t tag,
+                                     const uint8_t **value, uint32_t *value_len) {
+    uint32_t o = 0;
+    while (o + 2 <= len) {
+        uint32_t t = data[o] & 0x7Fu;
+        uint32_t l = data[o + 1];
+        uint32_t h = 2;
+        if (l == 0x81u) {
+            if (o + 3 > len) {
+                return false;
+            }
+            l = data[o + 2];
+            h = 3;
+        } else if (l >= 0x80u) {
+            return false;
+        }
+        if (l > len - o - h) {
+            return false;
+        }
+        if (t == (tag & 0x7Fu)) {
+            *value = data + o + h;
+            *value_len = l;
+            return true;
+        }
+        o += h + l;
+    }
+    return false;
+}
+
 /* ---- command helpers ------------------------------------------------------ */
 
 /* A command APDU as the applet sees it; data points into the caller's buffer. */

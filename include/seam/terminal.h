@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "seam/errors.h"
 #include "seam/gp.h"
@@ -237,5 +238,138 @@ typedef struct {
  */
 seam_err seam_terminal_fleet_run(const seam_terminal_fleet_options *options,
                                  seam_terminal_fleet_report *report);
+
+/* ------------------------------------------------------------------------ */
+/* The toolkit: the terminal's half of the proactive loop (toolkit.c)        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The card application toolkit (ETSI TS 102 223, docs/terminal.md "The
+ * toolkit"). At power-up the terminal sends TERMINAL PROFILE; whenever the
+ * card answers 91xx it FETCHes the proactive command, executes it and answers
+ * TERMINAL RESPONSE, while the card answers 91xx:
+ *
+ *   IDLE --(answer 91xx)--> FETCH --(D0 ...)--> EXECUTE --> TERMINAL RESPONSE
+ *     ^                                                          |
+ *     +------------------(9000 or another status)----------------+ (91xx: FETCH)
+ *
+ * Commands: DISPLAY TEXT and GET INKEY go to the user interface (below); SET
+ * UP MENU keeps the menu (seam_terminal_tk_menu_select sends ENVELOPE D3);
+ * SET UP EVENT LIST keeps the events (seam_terminal_tk_event sends ENVELOPE D6
+ * only for those); TIMER MANAGEMENT runs eight timers on the clock (expiry:
+ * ENVELOPE D7, from seam_terminal_tk_tick); POLL INTERVAL / POLLING OFF set
+ * the STATUS polling of seam_terminal_tk_tick; PROVIDE LOCAL INFORMATION
+ * answers from the configuration. REQUEST SYNCHRONIZATION answers 30 (the
+ * engine does not exist yet; the profile bit is not set), an unknown type 31,
+ * a command that does not decode 32. Every APDU goes on channel 0 (CLA 80).
+ */
+#define SEAM_TERMINAL_TK_TIMERS   8u   /* timer identifiers 1..8 */
+#define SEAM_TERMINAL_TK_MENU_MAX 16u  /* menu items kept */
+#define SEAM_TERMINAL_TK_TEXT_MAX 256u /* text shown or asked, NUL included */
+#define SEAM_TERMINAL_TK_LOOP_MAX 32u  /* proactive commands run for one answer, at most */
+
+/* The user interface of DISPLAY TEXT and GET INKEY. */
+typedef struct {
+    /* Shows text (NUL-terminated, printable). */
+    void (*display)(void *ctx, const char *text);
+    /* Asks prompt; yes_no: answer 'Y' or 'N', else one digit (0-9 * # +). Returns 0 with
+       *key, 1 when the user gives no answer (result 12), -1 when the user ends the
+       session (result 10). */
+    int (*inkey)(void *ctx, const char *prompt, bool yes_no, char *key);
+    void *ctx;
+} seam_terminal_ui;
+
+/* The clock of timers and polling: now_ms a monotonic count of milliseconds, wall the
+   seconds since the epoch (PROVIDE LOCAL INFORMATION date and time). */
+typedef struct {
+    uint64_t (*now_ms)(void *ctx);
+    int64_t (*wall)(void *ctx);
+    void *ctx;
+} seam_terminal_clock;
+
+/* What the terminal says about itself. Zero fields take the defaults. */
+typedef struct {
+    seam_terminal_ui ui;       /* required */
+    seam_terminal_clock clock; /* NULL now_ms: the system's clocks */
+    const char *imei;          /* 15 digits; default "490154203237518" */
+    const char *language;      /* 2 letters (ISO 639); default "en" */
+    const uint8_t *location;   /* location information (MCC MNC, LAC, cell id: 7 bytes) */
+    size_t location_len;       /* 0: 00 F1 10 00 01 00 01 */
+    FILE *log;                 /* a line per command, response and envelope; NULL: none */
+} seam_terminal_tk_config;
+
+typedef struct seam_terminal_tk seam_terminal_tk;
+
+/* What the toolkit did so far (tests, logs). */
+typedef struct {
+    uint32_t fetched;    /* proactive commands fetched */
+    uint32_t responses;  /* TERMINAL RESPONSEs sent */
+    uint8_t last_type;   /* type of the last command fetched */
+    uint8_t last_result; /* general result of the last TERMINAL RESPONSE */
+    uint32_t envelopes;  /* ENVELOPEs sent (D3, D6, D7) */
+    uint32_t polls;      /* STATUS commands sent by polling */
+    uint64_t poll_ms;    /* polling interval; 0: off */
+    size_t menu_items;   /* items of the menu kept */
+    uint16_t last_sw;    /* the card's last status word */
+} seam_terminal_tk_status;
+
+/* A terminal for the card behind link (not owned); *config is copied (its strings must
+   outlive the terminal). Errors: SEAM_ERR_ARG (no UI, bad IMEI/language), SEAM_ERR_NOMEM. */
+seam_err seam_terminal_tk_new(const seam_gp_link *link, const seam_terminal_tk_config *config,
+                              seam_terminal_tk **out);
+
+/* Frees the terminal; NULL is allowed. */
+void seam_terminal_tk_free(seam_terminal_tk *tk);
+
+/* The TERMINAL PROFILE the terminal sends into profile[0..SEAM_TK_PROFILE_LEN). */
+void seam_terminal_tk_profile(uint8_t profile[20]);
+
+/* Power-up: forgets menu, events, timers and polling, sends TERMINAL PROFILE (the card is
+   powered on already) and runs the proactive loop. Errors: the link's; SEAM_ERR_TERMINAL
+   when the card refuses the profile. */
+seam_err seam_terminal_tk_power_up(seam_terminal_tk *tk);
+
+/* Sends command[0..len) to the card, the answer into response (data || SW), then runs
+   the proactive loop when the answer is 91xx. Errors: the link's. */
+seam_err seam_terminal_tk_transmit(seam_terminal_tk *tk, const uint8_t *command, size_t len,
+                                   uint8_t *response, size_t size, size_t *response_len);
+
+/* The user chose menu item id: ENVELOPE D3 and the loop. SEAM_ERR_NOT_FOUND when the
+   menu has no such item; the link's errors. */
+seam_err seam_terminal_tk_menu_select(seam_terminal_tk *tk, uint8_t item_id, bool help);
+
+/* Event ev (SEAM_TK_EVENT_*) happened, with its objects extra[0..extra_len) (encoded):
+   ENVELOPE D6 and the loop when the card asked for ev; *sent says whether it did.
+   Errors: the link's; SEAM_ERR_ARG. */
+seam_err seam_terminal_tk_event(seam_terminal_tk *tk, uint8_t ev, const uint8_t *extra,
+                                size_t extra_len, bool *sent);
+
+/* Fires what is due on the clock: each expired timer (ENVELOPE D7, in timer order) and a
+   poll (STATUS) when the interval has passed. Errors: the link's. */
+seam_err seam_terminal_tk_tick(seam_terminal_tk *tk);
+
+/* Milliseconds until the next timer expiry or poll (UINT64_MAX: none). */
+uint64_t seam_terminal_tk_next_due_ms(const seam_terminal_tk *tk);
+
+/* Fills *out. */
+void seam_terminal_tk_get_status(const seam_terminal_tk *tk, seam_terminal_tk_status *out);
+
+/* Item i (0-based) of the menu kept: its identifier and text (NULL when none). */
+const char *seam_terminal_tk_menu_item(const seam_terminal_tk *tk, size_t i, uint8_t *id);
+
+/* True when the card asked for event ev (SET UP EVENT LIST). */
+bool seam_terminal_tk_event_wanted(const seam_terminal_tk *tk, uint8_t ev);
+
+/* The user interfaces: unattended answers GET INKEY from answers (one answer a line: y,
+   yes, n, no, a digit, "end" to end the session; none left or an empty line: no
+   answer) and writes every text shown and asked to log (may be NULL). */
+typedef struct {
+    FILE *answers;
+    FILE *log;
+} seam_terminal_unattended;
+seam_terminal_ui seam_terminal_ui_unattended(seam_terminal_unattended *u);
+
+/* The interactive user interface: shows and prompts on the controlling tty (/dev/tty). */
+seam_terminal_ui seam_terminal_ui_interactive(void);
 
 #endif

@@ -7,6 +7,8 @@
  *   - hex:     encode and decode into caller buffers
  *   - BER-TLV: ISO/IEC 7816-4 (ISO/IEC 8825-1 BER subset) as GlobalPlatform
  *              uses it: parse, iterate, find, encode
+ *   - COMPREHENSION-TLV: the toolkit's data objects (ETSI TS 101 220): next,
+ *              put, find (the toolkit's messages are in seam/toolkit.h)
  *   - logging: leveled messages on stderr, threshold from the API or SEAM_LOG
  *
  * Conventions shared by every codec here:
@@ -190,6 +192,67 @@ seam_err seam_tlv_encode_header(uint32_t tag, size_t length, uint8_t *out, size_
  */
 seam_err seam_tlv_encode(uint32_t tag, const uint8_t *value, size_t length, uint8_t *out,
                          size_t out_size, size_t *out_len);
+
+/* ------------------------------------------------------------------------ */
+/* COMPREHENSION-TLV                                                         */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * COMPREHENSION-TLV (ETSI TS 101 220 §7.1.1), the data objects of the card
+ * application toolkit (ETSI TS 102 223).
+ *
+ * Tag: 1 byte, 01..7E or 81..FE, bit 8 = comprehension required (CR); or 3
+ * bytes, 7F hi lo, CR = bit 16 of (hi lo), tag value 0001..7FFF in the other
+ * 15 bits. 00, 80 and FF are never tags. A 3-byte tag whose value would fit
+ * in one byte is accepted when parsing (the value is what counts); encoding
+ * writes the 3-byte form only for values above 7E.
+ *
+ * Length: 1 byte (00..7F) or 81 xx (xx 80..FF). 80, 82 and longer forms, and
+ * 81 followed by a value below 80 (a length the 1-byte form carries), are
+ * malformed: TS 101 220 allows nothing else inside a toolkit template.
+ *
+ * Tags are reported without the CR bit: the text string object is tag 0x0D
+ * whether it arrived as 0D or 8D.
+ */
+#define SEAM_CTLV_MAX_TAG    0x7FFFu /* largest tag value (3-byte form) */
+#define SEAM_CTLV_MAX_SHORT  0x7Eu   /* largest tag value of the 1-byte form */
+#define SEAM_CTLV_MAX_LENGTH 0xFFu   /* largest value length (81 xx) */
+#define SEAM_CTLV_MAX_HEADER 5u      /* 3 tag bytes + 2 length bytes */
+
+/* One parsed object. `value` points into the parsed input; nothing is copied. */
+typedef struct {
+    uint16_t tag; /* without the CR bit */
+    bool cr;      /* comprehension required */
+    const uint8_t *value;
+    size_t len;
+} seam_ctlv;
+
+/*
+ * Reads the object at data[*pos..len): fills *out and advances *pos past it.
+ * SEAM_ERR_TRUNCATED when the input ends inside the object (also when *pos ==
+ * len); SEAM_ERR_MALFORMED for the tags 00, 80, FF, 7F 00 00 and 7F 80 00 and
+ * for the length forms refused above; SEAM_ERR_ARG for NULL pointers or *pos
+ * > len. Never reads past len; on error *pos and *out are unchanged.
+ */
+seam_err seam_ctlv_next(const uint8_t *data, size_t len, size_t *pos, seam_ctlv *out);
+
+/*
+ * Appends tag (CR set when cr), length and value[0..value_len) to
+ * out[*len..cap) and advances *len. Tags above 7E use the 3-byte form.
+ * SEAM_ERR_ARG for tag 0 or above SEAM_CTLV_MAX_TAG, value_len above
+ * SEAM_CTLV_MAX_LENGTH, or a NULL value with value_len > 0;
+ * SEAM_ERR_BUFFER_SMALL when it does not fit. On error *len and out are
+ * unchanged. value must not overlap out[*len..cap).
+ */
+seam_err seam_ctlv_put(uint16_t tag, bool cr, const uint8_t *value, size_t value_len, uint8_t *out,
+                       size_t cap, size_t *len);
+
+/*
+ * Finds the first object with tag (CR ignored) among data[0..len).
+ * SEAM_ERR_NOT_FOUND when absent; a parse error met before the match is
+ * returned as is. *out is unchanged on error.
+ */
+seam_err seam_ctlv_find(const uint8_t *data, size_t len, uint16_t tag, seam_ctlv *out);
 
 /* ------------------------------------------------------------------------ */
 /* Logging                                                                   */

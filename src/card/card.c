@@ -201,6 +201,7 @@ void seam_card_power_off(seam_card *c) {
         card_response_drop(&c->channels[i]);
     }
     content_power_off(c);
+    memset(&c->toolkit, 0, sizeof c->toolkit); /* RAM: the terminal starts again with its profile */
     c->powered = false;
     /* From here the image file alone holds the card: the log is copied into it
        (docs/nvm.md "Durability"). A failure loses nothing: the log keeps it. */

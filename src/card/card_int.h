@@ -97,6 +97,44 @@ typedef struct {
 } card_retired;
 
 /*
+ * The card application toolkit's RAM (toolkit/, docs/toolkit.md "The card"):
+ * the terminal profile of this power-up, the proactive command queue (FIFO,
+ * queue[0] goes out next), whether queue[0] was fetched and awaits its
+ * TERMINAL RESPONSE, and which instance registered which menu item, event and
+ * timer. RAM only: every power-up (and reset) starts with none; a command
+ * that is refused or fails puts it back as it was (transmit.c).
+ */
+#define TOOLKIT_QUEUE_MAX   4u   /* proactive commands waiting, all applets together */
+#define TOOLKIT_COMMAND_MAX 255u /* bytes of one, D0 and its length included (91xx) */
+#define TOOLKIT_PROFILE_MAX 255u /* bytes of TERMINAL PROFILE kept (a short Lc) */
+#define TOOLKIT_ENROL_MAX   32u  /* menu items, events and timers registered, together */
+
+typedef struct {
+    uint8_t aid[REGISTRY_AID_MAX]; /* the instance that queued it */
+    uint8_t aid_len;
+    uint8_t len;
+    uint8_t bytes[TOOLKIT_COMMAND_MAX];
+} toolkit_command;
+
+typedef struct {
+    uint8_t kind; /* SEAM_TOOLKIT_MENU_ITEM, _EVENT or _TIMER */
+    uint8_t id;   /* item identifier, event value or timer identifier */
+    uint8_t aid[REGISTRY_AID_MAX];
+    uint8_t aid_len;
+} toolkit_enrolment;
+
+typedef struct {
+    bool profiled; /* TERMINAL PROFILE received since power-up */
+    uint8_t profile_len;
+    uint8_t profile[TOOLKIT_PROFILE_MAX];
+    uint8_t queued;
+    bool fetched; /* queue[0] went out with FETCH and awaits its TERMINAL RESPONSE */
+    toolkit_command queue[TOOLKIT_QUEUE_MAX];
+    uint8_t enrolled;
+    toolkit_enrolment enrolment[TOOLKIT_ENROL_MAX];
+} card_toolkit;
+
+/*
  * The RAM a command may change, saved before it runs (transmit.c): when its
  * commit (or any write) fails, the card puts it back, so the card is exactly
  * as before the command. While `running`, an applet taken off a channel is
@@ -109,6 +147,7 @@ typedef struct {
     uint8_t *load_bytes; /* a copy of the load's bytes when the command may end the load */
     card_retired retired[2 * CHANNELS];
     size_t retired_count;
+    card_toolkit toolkit;
 } card_saved;
 
 /*
@@ -191,6 +230,7 @@ struct seam_card {
     seam_card_traffic traffic;            /* byte counters (seam_card_transmit), RAM only */
     card_diag_state diag; /* the profile, applet diagnostics, fuel (content/card_diag.c) */
     card_caches caches;   /* content/card_cache.c */
+    card_toolkit toolkit; /* toolkit/: RAM, per power-up */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */
@@ -253,5 +293,14 @@ seam_err card_transaction_end(seam_card *c, seam_err e);
    ends (transmit.c); false: the caller frees them. */
 bool card_retire(seam_card *c, seam_wasm_module *module, seam_applet *applet, const uint8_t *aid,
                  size_t aid_len, uint32_t pages);
+
+/* The toolkit callbacks (toolkit/proactive.c) that instance aid's applet reaches its
+   card's queue, profile and registrations through (for seam_applet_options). */
+void card_toolkit_host(seam_card *c, const uint8_t *aid, size_t aid_len,
+                       seam_applet_toolkit_host *out);
+/* Instance aid was deleted (toolkit/proactive.c): its queued commands that were not
+   fetched and its registrations go (a fetched one still takes its answer, which then
+   reaches nobody). In RAM, put back with the rest when the command fails. */
+void card_toolkit_forget(seam_card *c, const uint8_t *aid, size_t aid_len);
 
 #endif

@@ -52,6 +52,7 @@
 #include "card/iso/apdu.h"
 #include "card/iso/sw.h"
 #include "card/store/registry.h"
+#include "card/toolkit/toolkit_apdu.h"
 #include "card/upgrade/upgrade.h"
 #include "seam/card.h"
 
@@ -97,6 +98,11 @@ static const command_row commands[] = {
     /* GP class: the secure channel handshake */
     {CLASS_GP, 0x50, 0x00, 0x00, LEVEL_CLEAR, CMD_HANDSHAKE, gp_initialize_update, NULL},
     {CLASS_GP, 0x82, 0x00, 0x00, LEVEL_CLEAR, CMD_HANDSHAKE, gp_external_authenticate, NULL},
+    /* GP class: the card application toolkit (TS 102 221 §10.1.2; docs/toolkit.md) */
+    {CLASS_GP, 0x10, 0x00, 0x00, LEVEL_CLEAR, 0, toolkit_terminal_profile, NULL},
+    {CLASS_GP, 0x12, 0x00, 0x00, LEVEL_CLEAR, 0, toolkit_fetch, NULL},
+    {CLASS_GP, 0x14, 0x00, 0x00, LEVEL_CLEAR, 0, toolkit_terminal_response, NULL},
+    {CLASS_GP, 0xC2, 0x00, 0x00, LEVEL_CLEAR, 0, toolkit_envelope, NULL},
     /* GP class: through the session */
     {CLASS_GP, 0xCA, 0x00, 0x00, LEVEL_SESSION, CMD_TERMINATED, gp_get_data, NULL},
     {CLASS_GP, 0xD8, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CHAINABLE | CMD_CONTENT, gp_put_key,

@@ -46,6 +46,7 @@
 #include "card_int.h"
 #include "card/content/applet_channel.h"
 #include "card/content/card_cache.h"
+#include "card/toolkit/toolkit_apdu.h"
 #include "seam/card.h"
 #include "seam/util.h"
 #include "card/iso/sw.h"
@@ -74,6 +75,7 @@ static seam_err ram_save(seam_card *c, const seam_apdu *a, uint8_t chno) {
     /* a LOAD block that is not the last only appends to the load: its length is enough */
     bool appends = a->ins == 0xE8 && !(a->p1 & 0x80) && chno == c->load.channel;
     memcpy(s->channels, c->channels, sizeof s->channels);
+    s->toolkit = c->toolkit;
     s->load = c->load;
     s->load_bytes = NULL;
     s->retired_count = 0;
@@ -102,6 +104,8 @@ static void ram_forget(seam_card *c) {
    for the next SELECT of its instance when the command committed (card_cache.h). */
 static void ram_end(seam_card *c, bool committed) {
     card_saved *s = &c->saved;
+    if (!committed) /* a refused command queued or registered nothing */
+        c->toolkit = s->toolkit;
     for (size_t i = 0; i < s->retired_count; i++) {
         card_retired *r = &s->retired[i];
         if (committed && r->aid_len) {
@@ -167,6 +171,7 @@ static void ram_restore(seam_card *c, uint8_t chno, const card_outcome *how) {
         }
     }
     memcpy(c->channels, s->channels, sizeof c->channels);
+    c->toolkit = s->toolkit;
     if (how->sm == CARD_SM_PASSED) { /* in step with the host: it moved too */
         ch->session = session;
         ch->session.response_pending = false;
@@ -279,15 +284,19 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
     card_outcome how = {.sm = CARD_SM_UNTOUCHED};
     response_plan plan = {0};
     uint8_t chno = (uint8_t)(ch - c->channels);
+    bool kept = false; /* the command's changes are kept (its own status word) */
     seam_err e = ram_save(c, a, chno);
     card_cache_command_begin(c);
     if (!e)
         e = seam_nvm_begin(c->nvm);
     if (!e)
         e = card_dispatch(c, ch, a, cls, &how, &r);
-    if (!e)
+    if (!e) { /* 9000 becomes 91xx while a proactive command waits (docs/toolkit.md) */
+        kept = sw_success(r.sw);
+        r.sw = card_toolkit_status(c, r.sw);
         e = response_prepare(c, ch, a, &how, &r, out_size, &plan);
-    if (!e && sw_success(r.sw))
+    }
+    if (!e && kept)
         e = seam_nvm_commit(c->nvm);
     e = card_transaction_end(c, e);
     if (e) {
@@ -307,7 +316,7 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
         plan.sw = e == SEAM_ERR_NVM_FULL ? SEAM_SW_NOT_ENOUGH_MEMORY : SEAM_SW_UNKNOWN;
         plan.data = c->data;
     } else {
-        ram_end(c, sw_success(r.sw));
+        ram_end(c, kept);
     }
     if (how.untouched && !e)
         return respond_sw(plan.sw, out, out_size, out_len); /* what waits stays */

@@ -50,7 +50,8 @@ static const command commands[] = {
     {"server", NULL, seam_cli_server,
      "seam server (init DIR | run DIR [--db URL] [--listen ADDR:PORT] | report DIR)"},
     {"terminal", NULL, seam_cli_terminal,
-     "seam terminal (run --server URL (--image FILE | --reader NAME) | poke | status)   (--help)"},
+     "seam terminal (run --server URL (--image FILE | --reader NAME) [--toolkit] | poke | status | "
+     "event KIND | menu ITEM)   (--help)"},
     {"fleet", NULL, seam_cli_fleet,
      "seam fleet --cards N --server URL [--dir DIR] [--threads T] [--register TOKEN]   (--help)"},
     {"version", NULL, version, "seam version | seam --version"},

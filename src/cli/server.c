@@ -16,7 +16,7 @@
 static const char usage_text[] =
     "usage: seam server init DIR [--db URL] [--tls-name NAME]...\n"
     "       seam server run DIR [--db URL] [--listen ADDR:PORT] [--tls] [--insecure-http]\n"
-    "                           [--threads N]\n"
+    "                           [--lease SECONDS] [--threads N]\n"
     "       seam server report DIR [--db URL]\n"
     "\n"
     "init    creates the server folder DIR (config, master key, the store: SQLite in DIR\n"
@@ -33,7 +33,9 @@ static const char usage_text[] =
     "        database connection (default: 4 per CPU on PostgreSQL, 1 per CPU on\n"
     "        SQLite, at most 16)\n"
     "report  prints the bytes counted per card and campaign step\n"
-    "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n";
+    "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n"
+    "--lease how long a claim on a card's campaign step holds (1..86400 s, default 300):\n"
+    "        a step its server lost (killed, restarted) is resumed after that\n";
 
 static int fail(const char *what, seam_err err) {
     fprintf(stderr, "seam server %s: %s\n", what, seam_err_str(err));
@@ -75,6 +77,7 @@ int seam_cli_server(int argc, char **argv) {
     const char *names[16];
     size_t name_count = 0;
     bool tls = false, insecure_http = false;
+    int lease = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc)
             db = argv[++i];
@@ -90,7 +93,15 @@ int seam_cli_server(int argc, char **argv) {
             tls = true;
         else if (!strcmp(argv[i], "--insecure-http") && !strcmp(action, "run"))
             insecure_http = true;
-        else {
+        else if (!strcmp(argv[i], "--lease") && i + 1 < argc && !strcmp(action, "run")) {
+            char *end = NULL;
+            long v = strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || v < 1 || v > 86400) {
+                fprintf(stderr, "seam server run: --lease takes 1..86400 seconds\n");
+                return 2;
+            }
+            lease = (int)v;
+        } else {
             fprintf(stderr, "seam server %s: unexpected argument '%s'\n", action, argv[i]);
             return 2;
         }
@@ -111,6 +122,7 @@ int seam_cli_server(int argc, char **argv) {
                                        .listen = listen,
                                        .tls = tls,
                                        .insecure_http = insecure_http,
+                                       .lease_seconds = lease,
                                        .threads = threads};
         return run(&options);
     }

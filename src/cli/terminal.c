@@ -1,23 +1,30 @@
 /*
- * seam terminal run|poke|status: the card's admin agent (include/seam/terminal.h,
- * docs/terminal.md). run hosts a card (--image, in this process, or --reader,
- * through PC/SC), opens an admin session with the server at start, then again
- * on every poke (a datagram on the trigger socket, terminal_poke.c) or every
- * --interval seconds, until SIGINT or SIGTERM. poke wakes a running terminal;
- * status prints the sessions of the local state.
+ * seam terminal run|poke|status|event|menu: the card's admin agent
+ * (include/seam/terminal.h, docs/terminal.md). run hosts a card (--image, in
+ * this process, or --reader, through PC/SC), opens an admin session with the
+ * server at start, then again on every poke (a datagram on the trigger socket,
+ * terminal_poke.c) or every --interval seconds, until SIGINT or SIGTERM. With
+ * --toolkit it also runs the card's toolkit (TERMINAL PROFILE at each power-up,
+ * the proactive loop, timers and polling; events and menu selections sent by
+ * `seam terminal event|menu`, terminal_toolkit.c). poke wakes a running
+ * terminal; status prints the sessions of the local state.
  *
  * Exit status: 0 done (run --once: the session ended with 204), 1 a failure
  * (the message says which), 2 a usage error.
  */
 #include <errno.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include <unistd.h>
+
 #include "seam/link.h"
 #include "seam/terminal.h"
+#include "seam/toolkit.h"
 #include "seam/util.h"
 #include "terminal_cli.h"
 
@@ -29,31 +36,47 @@
     "usage: seam terminal run --server URL (--image FILE | --reader NAME) [--card-id HEX]\n"       \
     "                         [--once] [--state FILE] [--interval SECONDS] [--socket PATH]\n"      \
     "                         [--max-script BYTES] [--max-attempts N] [--cacert FILE]\n"           \
+    "                         [--toolkit [--answers FILE] [--display-log FILE] [--imei DIGITS]\n"  \
+    "                          [--language XX] [--location HEX] [--trace]]\n"                      \
     "       seam terminal poke [--state FILE | --socket PATH]\n"                                   \
+    "       seam terminal event KIND [ARGS] [--state FILE | --socket PATH]\n"                      \
+    "       seam terminal menu ITEM [--state FILE | --socket PATH]\n"                              \
     "       seam terminal status [--state FILE] [--limit N]\n"
 
 static int usage(FILE *to) {
     fprintf(to, USAGE);
     if (to == stdout)
-        fprintf(to,
-                "\n"
-                "run: relays remote management between the admin server at URL (its admin\n"
-                "  URI; a URL without a path gets /admin) and the card: reads the card's CIN,\n"
-                "  POSTs, runs each command script on the card, POSTs the responses, until the\n"
-                "  server answers 204. A session opens at start, on each poke, and every\n"
-                "  --interval seconds (default 60; 0: on pokes only). Unreachable servers and\n"
-                "  5xx answers are retried with a doubling backoff (0.5 s to 60 s, jitter).\n"
-                "  --once          one session, then exit (0 when the server ended it with 204)\n"
-                "  --card-id HEX   the CIN to give when the card has none\n"
-                "  --state FILE    the local state (cards, sessions, bytes); default %s\n"
-                "  --socket PATH   the trigger socket; default STATE.sock\n"
-                "  --max-script N  longest script accepted, in bytes (default %u)\n"
-                "  --max-attempts N  tries of one request before the session gives up\n"
-                "                  (default: unlimited; with --once, %u)\n"
-                "  --cacert FILE   CA certificates for an https server\n"
-                "poke: starts a session now in the terminal listening on the socket.\n"
-                "status: the last sessions (newest first) from the local state.\n",
-                DEFAULT_STATE, SEAM_TERMINAL_MAX_SCRIPT, ONCE_ATTEMPTS);
+        fprintf(
+            to,
+            "\n"
+            "run: relays remote management between the admin server at URL (its admin\n"
+            "  URI; a URL without a path gets /admin) and the card: reads the card's CIN,\n"
+            "  POSTs, runs each command script on the card, POSTs the responses, until the\n"
+            "  server answers 204. A session opens at start, on each poke, and every\n"
+            "  --interval seconds (default 60; 0: on pokes only). Unreachable servers and\n"
+            "  5xx answers are retried with a doubling backoff (0.5 s to 60 s, jitter).\n"
+            "  --once          one session, then exit (0 when the server ended it with 204)\n"
+            "  --card-id HEX   the CIN to give when the card has none\n"
+            "  --state FILE    the local state (cards, sessions, bytes); default %s\n"
+            "  --socket PATH   the trigger socket; default STATE.sock\n"
+            "  --max-script N  longest script accepted, in bytes (default %u)\n"
+            "  --max-attempts N  tries of one request before the session gives up\n"
+            "                  (default: unlimited; with --once, %u)\n"
+            "  --cacert FILE   CA certificates for an https server\n"
+            "  --toolkit       also the card application toolkit (--server optional):\n"
+            "                  TERMINAL PROFILE, the proactive loop, timers, polling\n"
+            "  --answers FILE  unattended: GET INKEY answers, one a line (y, n, a digit,\n"
+            "                  end); without it, prompts on the tty (none: no answers)\n"
+            "  --display-log FILE  unattended: what the card shows and asks (default stdout)\n"
+            "  --imei, --language, --location  PROVIDE LOCAL INFORMATION's answers\n"
+            "  --trace         every toolkit APDU on stderr\n"
+            "poke: starts a session now in the terminal listening on the socket.\n"
+            "event KIND: a toolkit event for the card, when it asked for it: location\n"
+            "  normal|limited|none [HEX], call-connected|call-disconnected [TID], data-available\n"
+            "  [CHANNEL [LEN]], idle-screen, language XX, capabilities.\n"
+            "menu ITEM: the user chose the card's menu item ITEM.\n"
+            "status: the last sessions (newest first) from the local state.\n",
+            DEFAULT_STATE, SEAM_TERMINAL_MAX_SCRIPT, ONCE_ATTEMPTS);
     return to == stdout ? 0 : 2;
 }
 
@@ -78,7 +101,8 @@ static bool parse_count(const char *s, unsigned long min, unsigned long max, uns
 
 typedef struct {
     const char *image, *reader, *state, *socket;
-    bool once;
+    const char *answers, *display_log, *imei, *language, *location;
+    bool once, toolkit, trace;
     unsigned long interval, limit;
     seam_terminal_options o;
 } run_args;
@@ -93,8 +117,13 @@ static int parse(int argc, char **argv, run_args *a) {
         unsigned long n;
         if (!strcmp(o, "--help") || !strcmp(o, "-h"))
             return usage(stdout);
-        if (!strcmp(o, "--once")) {
-            a->once = true;
+        if (!strcmp(o, "--once") || !strcmp(o, "--toolkit") || !strcmp(o, "--trace")) {
+            if (!strcmp(o, "--once"))
+                a->once = true;
+            else if (!strcmp(o, "--toolkit"))
+                a->toolkit = true;
+            else
+                a->trace = true;
             continue;
         }
         if (!v) {
@@ -116,6 +145,16 @@ static int parse(int argc, char **argv, run_args *a) {
             a->socket = v;
         else if (!strcmp(o, "--cacert"))
             a->o.cacert = v;
+        else if (!strcmp(o, "--answers"))
+            a->answers = v;
+        else if (!strcmp(o, "--display-log"))
+            a->display_log = v;
+        else if (!strcmp(o, "--imei"))
+            a->imei = v;
+        else if (!strcmp(o, "--language"))
+            a->language = v;
+        else if (!strcmp(o, "--location"))
+            a->location = v;
         else if (!strcmp(o, "--interval") && parse_count(v, 0, 86400, &n))
             a->interval = n;
         else if (!strcmp(o, "--limit") && parse_count(v, 1, 1000000, &n))
@@ -153,19 +192,120 @@ static void report(const seam_terminal_result *r, seam_err e) {
     fflush(stdout);
 }
 
+/* The toolkit side of run: its terminal, user interface and files. */
+typedef struct {
+    seam_terminal_tk *tk;
+    seam_terminal_unattended ui;
+    uint8_t location[16];
+    size_t location_len;
+} run_toolkit;
+
+/* Opens the toolkit's terminal on link as a's options say; 0, or an exit status. */
+static int toolkit_open(const run_args *a, const seam_gp_link *link, run_toolkit *t) {
+    seam_terminal_tk_config cfg;
+    seam_err e;
+    memset(&cfg, 0, sizeof cfg);
+    if (a->location && (seam_hex_decode(a->location, strlen(a->location), t->location,
+                                        sizeof t->location, &t->location_len) ||
+                        t->location_len < 5 || t->location_len > 9)) {
+        fprintf(stderr, "seam terminal run: --location wants 5 to 9 bytes in hex\n");
+        return 2;
+    }
+    if (a->answers || !isatty(STDIN_FILENO)) {
+        t->ui.answers = a->answers ? fopen(a->answers, "r") : NULL;
+        t->ui.log = a->display_log ? fopen(a->display_log, "a") : stdout;
+        if ((a->answers && !t->ui.answers) || !t->ui.log) {
+            fprintf(stderr, "seam terminal run: %s: %s\n",
+                    a->answers && !t->ui.answers ? a->answers : a->display_log, strerror(errno));
+            return 1;
+        }
+        cfg.ui = seam_terminal_ui_unattended(&t->ui);
+    } else {
+        cfg.ui = seam_terminal_ui_interactive();
+    }
+    cfg.imei = a->imei;
+    cfg.language = a->language;
+    cfg.location = t->location_len ? t->location : NULL;
+    cfg.location_len = t->location_len;
+    cfg.log = a->trace ? stderr : NULL;
+    e = seam_terminal_tk_new(link, &cfg, &t->tk);
+    if (e) {
+        fprintf(stderr,
+                "seam terminal run: toolkit: %s (--imei wants 15 digits, --language "
+                "2 letters)\n",
+                seam_err_str(e));
+        return 2;
+    }
+    return 0;
+}
+
+static void toolkit_close(run_toolkit *t) {
+    seam_terminal_tk_free(t->tk);
+    if (t->ui.answers)
+        fclose(t->ui.answers);
+    if (t->ui.log && t->ui.log != stdout)
+        fclose(t->ui.log);
+}
+
+/* Powers the card on and sends the profile (the card is off after an admin session). */
+static seam_err toolkit_power_up(const seam_gp_link *link, run_toolkit *t) {
+    uint8_t atr[64];
+    size_t atr_len;
+    seam_err e = seam_gp_link_power_on(link, atr, sizeof atr, &atr_len);
+    if (!e)
+        e = seam_terminal_tk_power_up(t->tk);
+    if (e)
+        fprintf(stderr, "seam terminal run: toolkit power-up: %s\n", seam_err_str(e));
+    return e;
+}
+
+/* Gives the card the events and menu selections that came; the link's errors. */
+static seam_err toolkit_apply(run_toolkit *t, terminal_wake *w) {
+    for (size_t i = 0; i < w->count; i++) {
+        terminal_tk_msg *m = &w->msgs[i];
+        bool sent = false;
+        seam_err e;
+        if (m->menu) {
+            e = seam_terminal_tk_menu_select(t->tk, m->item, false);
+            printf("toolkit: menu item %u %s\n", m->item,
+                   e == SEAM_ERR_NOT_FOUND ? "is not in the card's menu" : "selected");
+            if (e == SEAM_ERR_NOT_FOUND)
+                e = SEAM_OK;
+        } else {
+            e = seam_terminal_tk_event(t->tk, m->event, m->extra, m->extra_len, &sent);
+            printf("toolkit: event %02X %s\n", m->event,
+                   sent ? "sent" : "not asked for by the card");
+        }
+        fflush(stdout);
+        if (e)
+            return e;
+    }
+    return SEAM_OK;
+}
+
+static uint64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 static int run(int argc, char **argv) {
     run_args a;
     seam_gp_link link;
     seam_terminal_state *st = NULL;
     seam_terminal_result r;
+    run_toolkit tk;
+    terminal_wake wake;
     char sock[256];
     int status = parse(argc, argv, &a), fd = -1;
-    seam_err e;
+    bool session, powered = false;
+    uint64_t next_session = 0;
+    seam_err e = SEAM_OK;
     struct sigaction sa;
     if (status >= 0)
         return status;
-    if (!a.o.server) {
-        fprintf(stderr, "seam terminal run: --server URL is needed\n");
+    if (!a.o.server && !a.toolkit) {
+        fprintf(stderr, "seam terminal run: --server URL (or --toolkit) is needed\n");
         return usage(stderr);
     }
     if (terminal_socket_path(a.state, a.socket, sock, sizeof sock) != 0) {
@@ -175,9 +315,15 @@ static int run(int argc, char **argv) {
     if (a.once && !a.o.max_attempts)
         a.o.max_attempts = ONCE_ATTEMPTS;
     memset(&link, 0, sizeof link);
+    memset(&tk, 0, sizeof tk);
     status = seam_cli_link_open("seam terminal run", a.image, a.reader, &link);
     if (status >= 0)
         return status;
+    if (a.toolkit && (status = toolkit_open(&a, &link, &tk)) != 0) {
+        toolkit_close(&tk);
+        seam_gp_link_close(&link);
+        return status;
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -189,33 +335,65 @@ static int run(int argc, char **argv) {
         e = seam_terminal_state_open(a.state, &st);
     if (e) {
         fprintf(stderr, "seam terminal run: %s: %s\n", a.state, seam_err_str(e));
+        toolkit_close(&tk);
         seam_gp_link_close(&link);
         return 1;
     }
     if (!a.once && (fd = terminal_trigger_open(sock)) < 0) {
         seam_terminal_state_close(st);
+        toolkit_close(&tk);
         seam_gp_link_close(&link);
         return 1;
     }
     status = 0;
+    session = a.o.server != NULL;
     for (;;) {
-        e = seam_terminal_run_session(&link, st, &a.o, &r);
-        report(&r, e);
-        if (a.once) {
-            status = e ? 1 : 0;
-            break;
+        uint64_t wait = UINT64_MAX, now;
+        if (session) {
+            e = seam_terminal_run_session(&link, st, &a.o, &r);
+            report(&r, e);
+            if (a.once)
+                status = e ? 1 : 0;
+            /* A session that failed is tried again at the next poke or interval; the state
+               and the server keep what it did. A broken state file stops the terminal. */
+            if (e == SEAM_ERR_TERMINAL_STATE || e == SEAM_ERR_NOMEM) {
+                status = 1;
+                break;
+            }
+            next_session = now_ms() + a.interval * 1000u;
         }
-        /* A session that failed is tried again at the next poke or interval; the state
-           and the server keep what it did. A broken state file stops the terminal. */
-        if (e == SEAM_ERR_TERMINAL_STATE || e == SEAM_ERR_NOMEM) {
+        /* The card is off after a session (and at start): power-up, profile, loop. */
+        if (a.toolkit && (session || !powered)) {
+            powered = true;
+            if (toolkit_power_up(&link, &tk)) {
+                status = 1;
+                break;
+            }
+        }
+        if (a.once)
+            break;
+        now = now_ms();
+        if (a.o.server && a.interval)
+            wait = next_session > now ? next_session - now : 1;
+        if (a.toolkit) {
+            uint64_t due = seam_terminal_tk_next_due_ms(tk.tk);
+            if (due < wait)
+                wait = due ? due : 1;
+        }
+        if (wait > 86400000u)
+            wait = a.o.server && a.interval ? 86400000u : 0; /* 0: datagrams only */
+        if (terminal_trigger_wait(fd, (unsigned)wait, &stop_flag, &wake) < 0)
+            break;
+        if (a.toolkit && (toolkit_apply(&tk, &wake) || seam_terminal_tk_tick(tk.tk))) {
+            fprintf(stderr, "seam terminal run: the card failed under the toolkit\n");
             status = 1;
             break;
         }
-        if (terminal_trigger_wait(fd, (unsigned)a.interval * 1000u, &stop_flag) < 0)
-            break;
+        session = a.o.server && (wake.poke || (a.interval && now_ms() >= next_session));
     }
     terminal_trigger_close(fd, sock);
     seam_terminal_state_close(st);
+    toolkit_close(&tk);
     seam_gp_link_close(&link);
     return status;
 }
@@ -272,6 +450,8 @@ int seam_cli_terminal(int argc, char **argv) {
         return poke(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "status"))
         return status_cmd(argc - 1, argv + 1);
+    if (argc >= 2 && (!strcmp(argv[1], "event") || !strcmp(argv[1], "menu")))
+        return terminal_tk_command(argv[1], argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
         return usage(stdout);
     return usage(stderr);

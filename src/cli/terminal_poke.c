@@ -1,8 +1,10 @@
 /*
  * seam terminal poke, and the trigger `seam terminal run` listens on: a Unix
- * datagram socket (terminal_cli.h). A datagram carries no meaning but "now":
+ * datagram socket (terminal_cli.h). A plain poke carries no meaning but "now":
  * nothing in it is parsed, so a poke can never steer the terminal, only wake
- * it. Mode 0600: only the terminal's own user may poke it.
+ * it. A toolkit message ("seam-tk1 ...") is parsed by terminal_toolkit.c's
+ * validator, bounded to TERMINAL_MSG_MAX bytes: it can only inject a toolkit
+ * event or menu selection. Mode 0600: only the terminal's own user may send.
  */
 #include <errno.h>
 #include <poll.h>
@@ -62,23 +64,41 @@ void terminal_trigger_close(int fd, const char *path) {
     }
 }
 
-/* Reads every datagram waiting; true when there was one. */
-static int drain(int fd) {
-    char buf[64];
+/* Reads the datagrams waiting (up to TERMINAL_WAKE_MAX toolkit messages); true when there
+   was one. */
+static int drain(int fd, terminal_wake *wake) {
+    char buf[TERMINAL_MSG_MAX + 1];
+    ssize_t n;
     int got = 0;
-    while (recv(fd, buf, sizeof buf, 0) >= 0)
+    while ((!wake || wake->count < TERMINAL_WAKE_MAX) && (n = recv(fd, buf, sizeof buf, 0)) >= 0) {
+        int kind;
         got = 1;
+        if (!wake)
+            continue;
+        /* MSG_TRUNC is not asked for: a longer datagram arrives cut to the buffer, which
+           is one byte over the limit, so the parser refuses it. */
+        kind = terminal_tk_msg_parse(buf, (size_t)n, &wake->msgs[wake->count]);
+        if (kind == 0)
+            wake->poke = true;
+        else if (kind > 0)
+            wake->count++;
+        else
+            fprintf(stderr, "seam terminal run: dropped an invalid toolkit message\n");
+    }
     return got;
 }
 
-int terminal_trigger_wait(int fd, unsigned interval_ms, volatile sig_atomic_t *stop) {
+int terminal_trigger_wait(int fd, unsigned interval_ms, volatile sig_atomic_t *stop,
+                          terminal_wake *wake) {
+    if (wake)
+        memset(wake, 0, sizeof *wake);
     unsigned waited = 0;
     while (!*stop) {
         struct pollfd p = {fd, POLLIN, 0};
         unsigned slice = 200;
         if (interval_ms && interval_ms - waited < slice)
             slice = interval_ms - waited;
-        if (poll(&p, 1, (int)slice) > 0 && drain(fd))
+        if (poll(&p, 1, (int)slice) > 0 && drain(fd, wake))
             return 1;
         waited += slice;
         if (interval_ms && waited >= interval_ms)
@@ -87,14 +107,18 @@ int terminal_trigger_wait(int fd, unsigned interval_ms, volatile sig_atomic_t *s
     return -1;
 }
 
-int terminal_poke(const char *path) {
+int terminal_send(const char *path, const char *msg, size_t len) {
     struct sockaddr_un a;
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int rc;
+    ssize_t rc;
     if (fd < 0)
         return -1;
     address(path, &a);
-    rc = (int)sendto(fd, "poke", 4, 0, (struct sockaddr *)&a, sizeof a);
+    rc = sendto(fd, msg, len, 0, (struct sockaddr *)&a, sizeof a);
     close(fd);
-    return rc == 4 ? 0 : -1;
+    return rc == (ssize_t)len ? 0 : -1;
+}
+
+int terminal_poke(const char *path) {
+    return terminal_send(path, "poke", 4);
 }

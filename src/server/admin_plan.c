@@ -5,21 +5,29 @@
  * States of a step:
  *
  *   HELLO     script: SELECT ISD + INITIALIZE UPDATE (a new SCP03 session, the card's key set)
- *   REGISTRY  script: EXTERNAL AUTHENTICATE + GET STATUS of the package (resumed steps only)
+ *   REGISTRY  script: EXTERNAL AUTHENTICATE + GET STATUS of the package, and for install and
+ *             personalize GET STATUS of each application instance it personalizes (resumed
+ *             steps and every personalize step)
  *   APPLY     script: [EXTERNAL AUTHENTICATE +] the step's plan
  *
  *   HELLO    --both 9000, cryptogram verified--> APPLY, or REGISTRY when the target was
  *              claimed before (its server died or lost the session: read what the card has)
- *   REGISTRY --the package's entry--> done (already applied) | APPLY (same session)
+ *              or the step personalizes (never over data already personalized)
+ *   REGISTRY --the package's entry, the instances' lifecycles--> done (already applied: at the
+ *              version, every instance PERSONALIZED) | APPLY (same session; personalization
+ *              only for the instances not PERSONALIZED when the package is there)
  *   REGISTRY --6A88 (no such package; the refusal ended the SCP03 session)--> done (delete)
  *              | HELLO again (a new session), then APPLY
+ *   REGISTRY --6A88 on an instance (the package without it)--> failed
  *   APPLY    --every command 9000 (upgrade: migrate completed)--> done
  *   any      --a command refused--> failed: the command and its SW
  *   any      --a response script that does not answer the script (count, R-MAC, cryptogram,
  *              shape)--> failed: why; the session is dead, nothing more is sent
  *
  * Campaign state advances only from what the card answered. Personalization data
- * goes only into install and personalize plans; perso_bytes counts the data of the
+ * goes only into install and personalize plans, each instance's STORE DATA followed
+ * by SET STATUS of the instance to PERSONALIZED (0F), so that the card's registry
+ * tells whether the personalization was applied; perso_bytes counts the data of the
  * STORE DATA commands put in a script, so an update shows 0 (P8).
  */
 #include <stdio.h>
@@ -40,9 +48,13 @@ struct seam_srv_step {
     seam_gp_remote *remote;
     seam_gp_remote_config config; /* kept for a new session after a refused GET STATUS */
     step_phase phase;
-    bool resumed;        /* claimed before: read the registry before applying */
+    bool resumed;        /* claimed before, or a personalize step: read the registry first */
     bool registry_known; /* the registry was read */
+    bool perso_only;     /* the package is there: send only the missing personalization */
     size_t plan_count;   /* commands of the plan sent in APPLY */
+    size_t inst_count;   /* instances the step personalizes (applets with data for the card) */
+    seam_gp_aid inst[SEAM_GP_PACKAGE_APPLETS_MAX];
+    bool inst_needed[SEAM_GP_PACKAGE_APPLETS_MAX]; /* not PERSONALIZED on the card */
 };
 
 typedef struct {
@@ -132,13 +144,30 @@ static seam_err send_plan(seam_srv_step *step, step_phase phase, const seam_gp_p
     return e;
 }
 
-/* Adds INSTALL [for personalization] + STORE DATA for every applet of the package that has
-   personalization data for this card; *found counts them. */
-static seam_err plan_perso(struct seam_server *srv, const seam_store_id *cin,
-                           const seam_gp_package *pkg, size_t block, seam_gp_plan *plan,
-                           size_t *found) {
+static bool same_aid(const seam_gp_aid *a, const seam_gp_aid *b) {
+    return a->len == b->len && !memcmp(a->bytes, b->bytes, a->len);
+}
+
+/* True when the step's registry read found instance aid PERSONALIZED (nothing to send). */
+static bool inst_done(const seam_srv_step *step, const seam_gp_aid *aid) {
+    if (!step->registry_known)
+        return false;
+    for (size_t i = 0; i < step->inst_count; i++)
+        if (same_aid(&step->inst[i], aid))
+            return !step->inst_needed[i];
+    return false;
+}
+
+/* Adds INSTALL [for personalization] + STORE DATA + SET STATUS PERSONALIZED (0F) for every
+   applet of the package that has personalization data for this card and that the registry
+   read did not find PERSONALIZED; *found counts them. */
+static seam_err plan_perso(struct seam_server *srv, const seam_srv_step *step,
+                           const seam_store_id *cin, const seam_gp_package *pkg, size_t block,
+                           seam_gp_plan *plan, size_t *found) {
     *found = 0;
     for (size_t i = 0; i < pkg->applet_count; i++) {
+        if (inst_done(step, &pkg->applets[i]))
+            continue;
         seam_store_id app = {.len = pkg->applets[i].len};
         memcpy(app.bytes, pkg->applets[i].bytes, app.len);
         uint8_t *data = NULL;
@@ -150,11 +179,57 @@ static seam_err plan_perso(struct seam_server *srv, const seam_store_id *cin,
             e = seam_gp_plan_store_data(plan, &pkg->applets[i], SEAM_GP_STORE_BER_TLV, data, len,
                                         block, NULL, 0);
         seam_store_free_secret(data, len);
+        uint8_t cmd[64];
+        size_t n = 0;
+        if (!e)
+            e = seam_gp_build_set_status(0x40, 0x0F, pkg->applets[i].bytes, pkg->applets[i].len,
+                                         cmd, sizeof cmd, &n);
+        if (!e)
+            e = seam_gp_plan_add(plan, cmd, n);
         if (e)
             return e;
         (*found)++;
     }
     return SEAM_OK;
+}
+
+/* The applets of campaign c's package with personalization data for this card, into
+   step->inst (all needed until the registry says otherwise). */
+static seam_err perso_instances(struct seam_server *srv, seam_srv_step *step,
+                                const seam_store_campaign *c, const seam_store_id *cin) {
+    step->inst_count = 0;
+    if (c->kind != SEAM_STORE_INSTALL && c->kind != SEAM_STORE_PERSONALIZE)
+        return SEAM_OK;
+    seam_store_package info;
+    uint8_t *module = NULL;
+    seam_gp_package pkg;
+    char why[96];
+    memset(&pkg, 0, sizeof pkg);
+    seam_err e = seam_store_package_get(seam_srv_store(srv), &c->package_aid, c->package_version,
+                                        &info, &module);
+    if (e == SEAM_ERR_NOT_FOUND)
+        return SEAM_OK; /* APPLY says so */
+    if (!e && seam_gp_package_read(module, info.module_len, &pkg, why, sizeof why))
+        e = SEAM_ERR_NOT_FOUND; /* APPLY says so */
+    for (size_t i = 0; !e && i < pkg.applet_count; i++) {
+        seam_store_id app = {.len = pkg.applets[i].len};
+        memcpy(app.bytes, pkg.applets[i].bytes, app.len);
+        uint8_t *data = NULL;
+        size_t len = 0;
+        seam_err g = seam_store_perso_get(seam_srv_store(srv), cin, &app, &data, &len);
+        if (!g)
+            seam_store_free_secret(data, len);
+        if (g == SEAM_ERR_NOT_FOUND)
+            continue;
+        if (g) {
+            e = g;
+            break;
+        }
+        step->inst[step->inst_count] = pkg.applets[i];
+        step->inst_needed[step->inst_count++] = true;
+    }
+    free(module);
+    return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }
 
 /* Builds and sends the step's plan (APPLY). */
@@ -191,11 +266,15 @@ static seam_err apply(struct seam_server *srv, seam_srv_step *step, const seam_s
         in.module = module;
         in.module_len = info.module_len;
         in.hash = true;
-        e = seam_gp_plan_install_package(&plan, &in, seam_gp_remote_load_block_size(step->remote));
+        if (!step->perso_only) /* else the package is on the card already */
+            e = seam_gp_plan_install_package(&plan, &in,
+                                             seam_gp_remote_load_block_size(step->remote));
         if (!e)
-            e = plan_perso(srv, cin, &pkg, seam_gp_remote_block_size(step->remote), &plan, &found);
+            e = plan_perso(srv, step, cin, &pkg, seam_gp_remote_block_size(step->remote), &plan,
+                           &found);
     } else if (c->kind == SEAM_STORE_PERSONALIZE) {
-        e = plan_perso(srv, cin, &pkg, seam_gp_remote_block_size(step->remote), &plan, &found);
+        e = plan_perso(srv, step, cin, &pkg, seam_gp_remote_block_size(step->remote), &plan,
+                       &found);
         if (!e && !found) {
             free(module);
             seam_gp_plan_free(&plan);
@@ -216,17 +295,30 @@ static seam_err apply(struct seam_server *srv, seam_srv_step *step, const seam_s
     return e;
 }
 
-/* Sends GET STATUS of the campaign's package (REGISTRY). */
-static seam_err registry(seam_srv_step *step, const seam_store_campaign *c,
-                         seam_srv_plan_round *out) {
+/* Sends GET STATUS of the campaign's package, then of each instance the step personalizes
+   (REGISTRY). */
+static seam_err registry(struct seam_server *srv, seam_srv_step *step, const seam_store_campaign *c,
+                         const seam_store_id *cin, seam_srv_plan_round *out) {
     uint8_t cmd[64];
     size_t n = 0;
     seam_gp_plan plan;
     seam_gp_plan_init(&plan);
-    seam_err e = seam_gp_build_get_status(SEAM_GP_ELFS, false, c->package_aid.bytes,
-                                          c->package_aid.len, cmd, sizeof cmd, &n);
+    seam_err e = perso_instances(srv, step, c, cin);
+    if (!e && c->kind == SEAM_STORE_PERSONALIZE && step->inst_count == 0) {
+        fail(out, "no personalization data for this card and package");
+        return SEAM_OK;
+    }
+    if (!e)
+        e = seam_gp_build_get_status(SEAM_GP_ELFS, false, c->package_aid.bytes, c->package_aid.len,
+                                     cmd, sizeof cmd, &n);
     if (!e)
         e = seam_gp_plan_add(&plan, cmd, n);
+    for (size_t i = 0; !e && i < step->inst_count; i++) {
+        e = seam_gp_build_get_status(SEAM_GP_APPS, false, step->inst[i].bytes, step->inst[i].len,
+                                     cmd, sizeof cmd, &n);
+        if (!e)
+            e = seam_gp_plan_add(&plan, cmd, n);
+    }
     if (!e)
         e = send_plan(step, PHASE_REGISTRY, &plan, out);
     seam_gp_plan_free(&plan);
@@ -236,8 +328,8 @@ static seam_err registry(seam_srv_step *step, const seam_store_campaign *c,
 seam_err seam_srv_step_start(struct seam_server *srv, const seam_store_campaign *c,
                              const seam_store_target *t, seam_srv_step **step,
                              seam_srv_plan_round *out) {
-    (void)c; /* the plan is built once round 1 is answered (the load block size depends on
-                the session) */
+    /* the plan is built once round 1 is answered (the load block size depends on the
+       session) */
     memset(out, 0, sizeof *out);
     *step = NULL;
     seam_store_keyset ks;
@@ -266,6 +358,10 @@ seam_err seam_srv_step_start(struct seam_server *srv, const seam_store_campaign 
     /* claimed before: its server died or lost the session, and the card may have
        applied the step already */
     s->resumed = t->claims > 1;
+    /* a personalize step never writes over an instance already personalized: the card's
+       data (a purse's balance) is the holder's */
+    if (c->kind == SEAM_STORE_PERSONALIZE)
+        s->resumed = true;
     e = hello(s, out);
     if (e) {
         free(out->script);
@@ -288,7 +384,37 @@ static void refused(const seam_gp_remote_report *rep, seam_srv_plan_round *out) 
     fail(out, why);
 }
 
-/* REGISTRY's answer: the package's entry (or none) decides. */
+/* The lifecycle of each instance the step personalizes, from REGISTRY's answers 1..: not
+   PERSONALIZED (0F) means its personalization is still to send. True when out says the
+   step failed (an answer that does not decode, a locked instance). */
+static bool instance_states(seam_srv_step *step, seam_srv_plan_round *out) {
+    for (size_t i = 0; i < step->inst_count; i++) {
+        const uint8_t *data = NULL;
+        size_t len = 0;
+        uint16_t sw = 0;
+        seam_gp_status_iter it;
+        seam_gp_status_entry entry;
+        seam_err e = seam_gp_remote_response(step->remote, 1 + i, &sw, &data, &len);
+        bool found = false;
+        seam_gp_status_iter_init(&it, data, e ? 0 : len);
+        while (!e && (e = seam_gp_status_iter_next(&it, &entry)) == SEAM_OK)
+            if (same_aid(&entry.aid, &step->inst[i])) {
+                found = true;
+                step->inst_needed[i] = entry.lifecycle != 0x0F;
+                if (entry.lifecycle & 0x80) {
+                    fail(out, "an application instance to personalize is locked");
+                    return true;
+                }
+            }
+        if (e != SEAM_ERR_NOT_FOUND || !found) {
+            fail(out, "the card's registry does not decode");
+            return true;
+        }
+    }
+    return false;
+}
+
+/* REGISTRY's answer: the package's entry (or none) and the instances' lifecycles decide. */
 static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
                                const seam_store_campaign *c, const seam_store_id *cin,
                                const seam_gp_remote_report *rep, seam_srv_plan_round *out) {
@@ -296,6 +422,9 @@ static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
     uint16_t version = 0;
     if (!rep->ok && !rep->authentication_refused && rep->failed == 0 && rep->sw == 0x6A88) {
         present = false; /* no such package; the refusal ended the SCP03 session */
+    } else if (!rep->ok && !rep->authentication_refused && rep->failed > 0 && rep->sw == 0x6A88) {
+        fail(out, "the package is on the card without its application instance");
+        return SEAM_OK;
     } else if (!rep->ok) {
         refused(rep, out);
         return SEAM_OK;
@@ -319,11 +448,21 @@ static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
             fail(out, "the card's registry does not decode");
             return SEAM_OK;
         }
+        if (instance_states(step, out))
+            return SEAM_OK;
     }
     step->registry_known = true;
     bool at_target = present && version == c->package_version;
+    size_t needed = 0;
+    for (size_t i = 0; i < step->inst_count; i++)
+        needed += step->inst_needed[i];
     switch (c->kind) {
     case SEAM_STORE_INSTALL:
+        if (at_target && needed) {
+            step->perso_only = true; /* cut between the install and its personalization */
+            break;
+        }
+        /* fall through */
     case SEAM_STORE_UPDATE:
     case SEAM_STORE_UPGRADE:
         if (at_target) {
@@ -339,6 +478,18 @@ static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
         }
         if (c->kind != SEAM_STORE_INSTALL && !present) {
             fail(out, "the package to update is not on the card");
+            return SEAM_OK;
+        }
+        break;
+    case SEAM_STORE_PERSONALIZE:
+        if (!present) {
+            fail(out, "the package to personalize is not on the card");
+            return SEAM_OK;
+        }
+        if (!needed) {
+            out->outcome = SEAM_SRV_PLAN_DONE;
+            snprintf(out->reason, sizeof out->reason,
+                     "already applied: every instance is PERSONALIZED (its data kept)");
             return SEAM_OK;
         }
         break;
@@ -377,7 +528,7 @@ seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
             return SEAM_OK;
         }
         if (step->resumed && !step->registry_known)
-            return registry(step, c, out);
+            return registry(srv, step, c, cin, out);
         return apply(srv, step, c, cin, out);
     case PHASE_REGISTRY:
         return judge_registry(srv, step, c, cin, &rep, out);

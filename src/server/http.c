@@ -40,7 +40,7 @@ typedef struct {
 static _Thread_local seam_store *request_store;
 
 seam_store *seam_srv_store(struct seam_server *srv) {
-    return request_store ? request_store : srv->store;
+    return request_store ? request_store : srv->stores[0];
 }
 
 /* Lends a free store handle to this thread's request (there are as many as worker

@@ -224,7 +224,7 @@ seam_err seam_server_start(const seam_server_options *options, seam_server **out
             err = SEAM_ERR_NOMEM;
     }
     if (srv->stores) {
-        srv->stores[0] = srv->store = first;
+        srv->stores[0] = first;
         first = NULL;
     }
     if (!err && srv->threads > 1)
@@ -233,7 +233,7 @@ seam_err seam_server_start(const seam_server_options *options, seam_server **out
     char hash_hex[65];
     size_t n;
     if (!err)
-        err = seam_store_setting_get(srv->store, TOKEN_SETTING, hash_hex, sizeof hash_hex);
+        err = seam_store_setting_get(srv->stores[0], TOKEN_SETTING, hash_hex, sizeof hash_hex);
     if (err == SEAM_ERR_NOT_FOUND)
         err = SEAM_ERR_SERVER_CONFIG;
     if (!err &&

@@ -271,6 +271,33 @@ static void set_status_locks_and_unlocks_an_applet(void **state) {
     assert_int_equal(select_aid(f->card, hello_cls, sizeof hello_cls), 0x9000);
 }
 
+/* The ISD takes its applet from SELECTABLE to PERSONALIZED (0F) once, forward only; the
+   applet stays selectable, the state survives a restart and a lock/unlock (a server reads
+   it to know the personalization was applied: docs/server.md, "Faults"). */
+static void set_status_personalizes_an_applet_once(void **state) {
+    fixture *f = *state;
+    snapshot s;
+    load_and_install_both(f->card);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x0F, hello_cls, sizeof hello_cls), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, all, sizeof all), 0x9000);
+    assert_int_equal(response[14], 0x0F); /* 9F70 of hello: PERSONALIZED */
+    take(f->card, &s);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x0F, hello_cls, sizeof hello_cls), 0x6985);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x07, hello_cls, sizeof hello_cls), 0x6985);
+    assert_unchanged(f->card, &s);
+    reopen(f);
+    open_channel(f->card);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, all, sizeof all), 0x9000);
+    assert_int_equal(response[14], 0x0F);
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x80, hello_cls, sizeof hello_cls), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, all, sizeof all), 0x9000);
+    assert_int_equal(response[14], 0x8F); /* locked PERSONALIZED */
+    assert_int_equal(gp(f->card, true, 0xF0, 0x40, 0x0F, hello_cls, sizeof hello_cls), 0x9000);
+    assert_int_equal(gp(f->card, true, 0xF2, 0x40, 0x02, all, sizeof all), 0x9000);
+    assert_int_equal(response[14], 0x0F); /* unlocked back to PERSONALIZED */
+    assert_int_equal(select_aid(f->card, hello_cls, sizeof hello_cls), 0x9000);
+}
+
 /* ---- GP command chaining ------------------------------------------------------------ */
 
 /* The data of INSTALL [for install and make selectable] of hello as instance inst. */
@@ -364,6 +391,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(terminated_card_answers_only_get_data, setup, teardown),
         cmocka_unit_test_setup_teardown(get_status_lists_applets_and_elfs_in_parts, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(set_status_personalizes_an_applet_once, setup, teardown),
         cmocka_unit_test_setup_teardown(set_status_locks_and_unlocks_an_applet, setup, teardown),
         cmocka_unit_test_setup_teardown(install_and_delete_arrive_in_chains, setup, teardown),
     };

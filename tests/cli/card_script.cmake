@@ -26,7 +26,7 @@ foreach(case ok wrong putkey)
 endforeach()
 # --check, --stop-on-error, the directives that compute lengths (.install, .delete,
 # .upgrade, .store-data), 61xx collected, and each bad input with the card unchanged.
-foreach(case check directives errors)
+foreach(case check directives errors toolkit)
   add_test(NAME cli_card_script_${case}
     COMMAND ${CMAKE_COMMAND} -DSEAM=$<TARGET_FILE:seam-cli> -DAPPS=${CMAKE_BINARY_DIR}/apps
       -DDATA=${CMAKE_CURRENT_SOURCE_DIR}/data -DWORK=${CMAKE_CURRENT_BINARY_DIR}/card_script_${case}

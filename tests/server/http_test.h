@@ -59,7 +59,7 @@ static size_t http_test_header(char *p, size_t size, size_t n, void *cls) {
 }
 
 /* Starts a fresh server; returns 0 (cmocka setup). */
-static int http_setup(void **state) {
+__attribute__((unused)) static int http_setup(void **state) {
     http_fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
     snprintf(f->dir, sizeof f->dir, "/tmp/seam-http-XXXXXX");
@@ -81,7 +81,7 @@ static int http_test_rm(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
-static int http_teardown(void **state) {
+__attribute__((unused)) static int http_teardown(void **state) {
     http_fixture *f = *state;
     seam_server_stop(f->server);
     char *slash = strrchr(f->dir, '/');

@@ -186,6 +186,28 @@ static void relay(fixture *f, const uint8_t *cmds, size_t len, uint8_t *out, siz
     assert_int_equal(seam_gp_rscript_end(out, SCRIPT_MAX, out_len), SEAM_OK);
 }
 
+/* As relay, but the card is cut (the terminal powered off) just before the first command
+   of INS ins and P1 p1: the commands before it ran, none after. */
+static void relay_until(fixture *f, const uint8_t *cmds, size_t len, uint8_t ins, uint8_t p1) {
+    static uint8_t answer[SEAM_GP_RESPONSE_MAX];
+    seam_gp_rscript_reader rd;
+    const uint8_t *apdu = NULL;
+    size_t apdu_len = 0;
+    bool cut = false;
+    assert_int_equal(seam_gp_rscript_open(&rd, SEAM_GP_RSCRIPT_COMMANDS, cmds, len), SEAM_OK);
+    while (seam_gp_rscript_next(&rd, &apdu, &apdu_len) == SEAM_OK) {
+        if (apdu[1] == ins && apdu[2] == p1) {
+            cut = true;
+            break;
+        }
+        size_t got = 0;
+        assert_int_equal(
+            seam_gp_link_transmit(&f->link, apdu, apdu_len, answer, sizeof answer, &got), SEAM_OK);
+        assert_int_equal(answer[got - 2], 0x90);
+    }
+    assert_true(cut);
+}
+
 /* Rewrites a response script with one byte of its last R-APDU's R-MAC flipped. */
 static void flip_last_rmac(uint8_t *script, size_t *len) {
     static uint8_t copy[SCRIPT_MAX], item_copy[SEAM_GP_RESPONSE_MAX];
@@ -513,6 +535,88 @@ static void restart_before_the_card_got_the_step_sends_it_in_a_new_session(void 
     resumed_step_reads_the_registry_first(*state, false);
 }
 
+/* The card is cut after the install of round 2 and before its INSTALL [for personalization]
+   (the package is there, its instance SELECTABLE, not personalized), and the server restarts.
+   The resumed step reads the registry (package and instance), finds the instance not
+   PERSONALIZED and sends its personalization only, not the package: PIN and balance work.
+   (Before the fix the step was done at once and the purse had no PIN.) */
+static void resumed_install_cut_before_personalization_sends_it_X5(void **state) {
+    fixture *f = *state;
+    static uint8_t resp[SCRIPT_MAX];
+    static const char *const open_h[] = {PROTO, FROM, NO_CT, NULL};
+    static const char *const resp_h[] = {PROTO, FROM, RESP_CT, NULL};
+    upload(f, "purse.wasm");
+    add_card(f, CIN_HEX);
+    add_perso(f);
+    restart_server(f); /* lease 1 s from here on */
+    int id = campaign(f, "install", "1.0", "\"" CIN_HEX "\"");
+    http_reply r = http_call(f->http, "POST", "/admin", open_h, "", 0, 0);
+    assert_int_equal(r.status, 200);
+    char uri[160];
+    assert_true(reply_header(&r, "X-Admin-Next-URI", uri, sizeof uri));
+    size_t len = 0;
+    relay(f, (const uint8_t *)r.body, r.len, resp, &len);
+    free(r.body);
+    r = http_call(f->http, "POST", uri, resp_h, resp, len, 0);
+    assert_int_equal(r.status, 200);
+    relay_until(f, (const uint8_t *)r.body, r.len, 0xE6, 0x20); /* INSTALL [for perso] */
+    free(r.body);
+    assert_int_equal(card_purse_version(f), 0x0100); /* installed, */
+    assert_int_not_equal(purse_open(f), 0x9000);     /* with no PIN 4321 yet */
+
+    restart_server(f);
+    sleep(2); /* the old claim expires */
+    size_t module_len = 0;
+    free(http_read_app("purse.wasm", &module_len));
+    session_view s = admin_session(f, 0);
+    assert_int_equal(s.last_status, 204);
+    assert_int_equal(s.rounds, 3); /* hello; registry; the personalization in the same session */
+    assert_true(s.script_in < module_len); /* the package is not sent again */
+    target_view t = target(f, id, 0);
+    assert_string_equal(t.state, "done");
+    assert_int_equal(t.claims, 2);
+    assert_int_equal(t.perso, 28); /* 14 in the cut script, 14 again */
+    assert_int_equal(purse_open(f), 0x9000);
+    assert_int_equal(purse_balance(f), 500);
+}
+
+/* Personalize campaigns and the card's data (docs/server.md, "Personalize"): on an instance
+   installed without personalization (SELECTABLE) the step sends it and marks the instance
+   PERSONALIZED; on a purse personalized and used since, a second personalize campaign finds
+   it PERSONALIZED and is done without sending the data: the balance spent stays spent. */
+static void personalize_never_resets_a_used_purse(void **state) {
+    fixture *f = *state;
+    upload(f, "purse.wasm");
+    add_card(f, CIN_HEX);
+    int install = campaign(f, "install", "1.0", "\"" CIN_HEX "\""); /* no data stored yet */
+    assert_int_equal(admin_session(f, 0).last_status, 204);
+    target_view t = target(f, install, 0);
+    assert_string_equal(t.state, "done");
+    assert_int_equal(t.perso, 0);
+    assert_int_not_equal(purse_open(f), 0x9000); /* no PIN 4321 */
+
+    add_perso(f);
+    int first = campaign(f, "personalize", "1.0", "\"" CIN_HEX "\"");
+    assert_int_equal(admin_session(f, 0).last_status, 204);
+    t = target(f, first, 0);
+    assert_string_equal(t.state, "done");
+    assert_int_equal(t.perso, 14);
+    assert_int_equal(purse_open(f), 0x9000);
+    assert_int_equal(purse_balance(f), 500);
+    purse_debit(f, 120);
+
+    int second = campaign(f, "personalize", "1.0", "\"" CIN_HEX "\"");
+    assert_int_equal(admin_session(f, 0).last_status, 204);
+    t = target(f, second, 0);
+    assert_string_equal(t.state, "done");
+    assert_int_equal(t.perso, 0); /* nothing sent */
+    assert_int_equal(purse_open(f), 0x9000);
+    assert_int_equal(purse_balance(f), 380);
+    http_reply r = http_json(f->http, "GET", "/api/cards/" CIN_HEX "/events", NULL);
+    assert_non_null(strstr(r.body, "PERSONALIZED"));
+    free(r.body);
+}
+
 /* A card the server does not know: 404 unknown_card, nothing stored. */
 static void unknown_card_is_refused(void **state) {
     fixture *f = *state;
@@ -543,6 +647,9 @@ int main(void) {
             restart_after_the_card_applied_the_step_does_not_apply_it_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(
             restart_before_the_card_got_the_step_sends_it_in_a_new_session, setup, teardown),
+        cmocka_unit_test_setup_teardown(resumed_install_cut_before_personalization_sends_it_X5,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(personalize_never_resets_a_used_purse, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

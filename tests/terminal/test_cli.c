@@ -3,7 +3,9 @@
  * admin-protocol peer (scripted_peer.h, relay mechanics only): a session at
  * start and one per `seam terminal poke`; SIGTERM ends it cleanly; a terminal
  * killed with kill -9 in the middle of a session leaves it unfinished, and the
- * next start closes it as "interrupted" and opens a new one.
+ * next start closes it as "interrupted" and opens a new one. With --toolkit,
+ * toolkit messages (seam terminal event|menu) reach the toolkit and start no
+ * session, an invalid one is dropped, a plain poke still starts a session.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -11,6 +13,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +84,28 @@ static pid_t spawn(const fixture *f, const char *const *args) {
     return pid;
 }
 
+/* As spawn, stdout and stderr into the files out and err. */
+static pid_t spawn_to(const fixture *f, const char *out, const char *err, const char *const *args) {
+    char *argv[24];
+    size_t n = 0;
+    pid_t pid;
+    argv[n++] = (char *)f->seam;
+    while (*args && n < 23)
+        argv[n++] = (char *)*args++;
+    argv[n] = NULL;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
+            _exit(126);
+        execv(f->seam, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 static int wait_exit(pid_t pid) {
     int status;
     assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -140,6 +167,15 @@ static void test_terminal_run_opens_a_session_on_poke(void **state) {
         nanosleep(&ts, NULL);
     }
     wait_requests(&f->peer, 2);
+    /* The peer has answered the second POST; SIGTERM now could cut the terminal's reading
+       of that 204 (it aborts a transfer in progress), so wait until the state says the
+       second session ended. */
+    for (;;) {
+        struct timespec ts = {0, 20 * 1000000L};
+        if (sessions(f).done >= 2)
+            break;
+        nanosleep(&ts, NULL);
+    }
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(pid), 0);
     assert_int_equal(f->peer.request_count, 2);
@@ -184,10 +220,88 @@ static void test_terminal_resumes_after_kill9(void **state) {
     assert_int_equal(t.done, 1);
 }
 
+/* The whole of file path (at most size - 1 bytes) into buf, NUL-terminated. */
+static void slurp(const char *path, char *buf, size_t size) {
+    FILE *fp = fopen(path, "r");
+    size_t n;
+    assert_non_null(fp);
+    n = fread(buf, 1, size - 1, fp);
+    buf[n] = 0;
+    fclose(fp);
+}
+
+/* With --toolkit: an event the card did not ask for and a menu item it has not set up are
+   reported and not sent; a toolkit message that breaks the rules is dropped; none of them
+   starts an admin session, while a plain poke still does. */
+static void test_terminal_toolkit_messages_start_no_session(void **state) {
+    fixture *f = *state;
+    peer_answer answers[] = {{204, NULL, NULL, NULL, 0, NULL}, {204, NULL, NULL, NULL, 0, NULL}};
+    char out[160], err[160], sock[160], text[4096];
+    struct sockaddr_un addr;
+    pid_t pid;
+    int fd;
+    snprintf(out, sizeof out, "%s/out.txt", f->dir);
+    snprintf(err, sizeof err, "%s/err.txt", f->dir);
+    snprintf(sock, sizeof sock, "%s.sock", f->state);
+    start_peer(f, answers, 2);
+    pid = spawn_to(f, out, err,
+                   (const char *const[]){"terminal", "run", "--toolkit", "--answers", "/dev/null",
+                                         "--server", f->url, "--image", f->image, "--state",
+                                         f->state, "--interval", "0", NULL});
+    wait_requests(&f->peer, 1);
+    for (;;) {
+        pid_t sender = spawn(f, (const char *const[]){"terminal", "event", "idle-screen", "--state",
+                                                      f->state, NULL});
+        if (wait_exit(sender) == 0)
+            break;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    pid_t menu =
+        spawn(f, (const char *const[]){"terminal", "menu", "7", "--state", f->state, NULL});
+    assert_int_equal(wait_exit(menu), 0);
+    /* the sender refuses what the terminal would drop: an upper-case language */
+    pid_t bad = spawn(
+        f, (const char *const[]){"terminal", "event", "language", "EN", "--state", f->state, NULL});
+    assert_int_equal(wait_exit(bad), 2);
+    /* sent anyway, raw: dropped by the terminal */
+    fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    assert_true(strlen(sock) < sizeof addr.sun_path);
+    memcpy(addr.sun_path, sock, strlen(sock) + 1);
+    assert_int_equal(
+        sendto(fd, "seam-tk1 event language EN", 26, 0, (struct sockaddr *)&addr, sizeof addr), 26);
+    close(fd);
+    pid_t poker = spawn(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
+    assert_int_equal(wait_exit(poker), 0);
+    wait_requests(&f->peer, 2);
+    /* The peer has answered the second POST; SIGTERM now could cut the terminal's reading
+       of that 204 (it aborts a transfer in progress), so wait until the state says the
+       second session ended. */
+    for (;;) {
+        struct timespec ts = {0, 20 * 1000000L};
+        if (sessions(f).done >= 2)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(pid), 0);
+    assert_int_equal(f->peer.request_count, 2); /* the start and the poke, nothing else */
+    slurp(out, text, sizeof text);
+    assert_non_null(strstr(text, "toolkit: event 05 not asked for by the card"));
+    assert_non_null(strstr(text, "toolkit: menu item 7 is not in the card's menu"));
+    slurp(err, text, sizeof text);
+    assert_non_null(strstr(text, "dropped an invalid toolkit message"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_terminal_run_opens_a_session_on_poke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_resumes_after_kill9, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_toolkit_messages_start_no_session, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

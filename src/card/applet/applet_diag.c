@@ -32,6 +32,10 @@ const char *applet_entry_name(const seam_applet *applet, const seam_wasm_func *f
         {applet->personalize, "personalize"},
         {applet->save_for_upgrade, "save_for_upgrade"},
         {applet->restore_after_upgrade, "restore_after_upgrade"},
+        {applet->toolkit_entry[0], "terminal_response"},
+        {applet->toolkit_entry[1], "menu_selection"},
+        {applet->toolkit_entry[2], "event_download"},
+        {applet->toolkit_entry[3], "timer_expiration"},
     };
     const char *name = "?";
     for (size_t i = 0; func != NULL && i < sizeof entries / sizeof entries[0]; i++) {

@@ -39,11 +39,15 @@ struct seam_applet {
     seam_wasm_func *personalize; /* optional entry points of the restore module */
     seam_wasm_func *save_for_upgrade;
     seam_wasm_func *restore_after_upgrade;
+    seam_wasm_func *toolkit_entry[4]; /* optional, by seam_applet_toolkit_entry */
     bool checking;     /* seam_applet_check: instantiate without the start function */
     bool fresh_memory; /* seam_applet_initial_image: the same, failures reported */
     seam_applet_restore_host restore; /* bound by the card; restore.ctx NULL when none */
     bool restoring;                   /* restore_after_upgrade is running: restore_get allowed */
     seam_err storage_error;           /* a restore callback's storage failure in the running call */
+    seam_applet_toolkit_host toolkit; /* bound by the card; toolkit.ctx NULL when none */
+    const uint8_t *toolkit_message;   /* the running toolkit entry point's message */
+    size_t toolkit_message_len;
     uint32_t stack_end;
     uint8_t *initial; /* the module's initial memory image (seam_applet_initial), or NULL */
     uint32_t initial_pages;
@@ -111,5 +115,19 @@ seam_err applet_host_restore_perso_add(seam_wasm_call_ctx *ctx, void *env, const
 /* seam_upgrade_previous_version: the replaced version during an upgrade, else 0. */
 seam_err applet_host_upgrade_previous_version(seam_wasm_call_ctx *ctx, void *env,
                                               const uint64_t *args, uint64_t *results);
+
+/* The toolkit host functions (applet_toolkit.c), signatures as the engine's. */
+/* seam_toolkit_proactive: queues a proactive command; SEAM_TOOLKIT_ERR_* results. */
+seam_err applet_host_toolkit_proactive(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                       uint64_t *results);
+/* seam_toolkit_profile: copies the terminal profile; returns its length. */
+seam_err applet_host_toolkit_profile(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                     uint64_t *results);
+/* seam_toolkit_message: copies the running toolkit entry point's message; its length. */
+seam_err applet_host_toolkit_message(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                     uint64_t *results);
+/* seam_toolkit_register: registers or releases a menu item, event or timer. */
+seam_err applet_host_toolkit_register(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                      uint64_t *results);
 
 #endif

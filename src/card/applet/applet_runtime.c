@@ -380,6 +380,10 @@ static const struct {
     {"restore_perso_add", "iii->i", applet_host_restore_perso_add},
     {"upgrade_previous_version", "->i", applet_host_upgrade_previous_version},
     {"debug", "ii->", applet_host_debug},
+    {"toolkit_proactive", "ii->i", applet_host_toolkit_proactive},
+    {"toolkit_profile", "ii->i", applet_host_toolkit_profile},
+    {"toolkit_message", "ii->i", applet_host_toolkit_message},
+    {"toolkit_register", "iii->i", applet_host_toolkit_register},
 };
 
 /* ---- instances ------------------------------------------------------------------ */
@@ -424,6 +428,10 @@ static const struct {
     {"personalize", 1, false, offsetof(seam_applet, personalize)},
     {"save_for_upgrade", 1, false, offsetof(seam_applet, save_for_upgrade)},
     {"restore_after_upgrade", 1, false, offsetof(seam_applet, restore_after_upgrade)},
+    {"terminal_response", 1, false, offsetof(seam_applet, toolkit_entry[0])},
+    {"menu_selection", 1, false, offsetof(seam_applet, toolkit_entry[1])},
+    {"event_download", 1, false, offsetof(seam_applet, toolkit_entry[2])},
+    {"timer_expiration", 1, false, offsetof(seam_applet, toolkit_entry[3])},
 };
 
 /* Reads the stack end from the exported i32 global __global_base (0 when
@@ -541,6 +549,9 @@ static seam_err applet_new(const seam_wasm_module *module, const seam_applet_opt
         options != NULL && options->fuel_per_call != 0 ? options->fuel_per_call : SEAM_APPLET_FUEL;
     if (options != NULL && options->diag != NULL) {
         applet->diag = *options->diag;
+    }
+    if (options != NULL && options->toolkit != NULL) {
+        applet->toolkit = *options->toolkit;
     }
 done:
     if (out != NULL) {

@@ -46,6 +46,7 @@
 
 typedef struct seam_applet seam_applet;
 typedef struct seam_applet_restore_host seam_applet_restore_host;
+typedef struct seam_applet_toolkit_host seam_applet_toolkit_host;
 
 /*
  * Where an instance's diagnostics go (applet_diag.c, docs/applet-abi.md
@@ -66,6 +67,9 @@ typedef struct {
     /* the restore record to bind from the start (so that install reaches it); NULL: none */
     const seam_applet_restore_host *restore;
     const seam_applet_diag *diag; /* copied; NULL: no diagnostics */
+    /* the card application toolkit (applet_toolkit.c), copied; NULL: every toolkit call
+       answers SEAM_TOOLKIT_ERR_DENIED */
+    const seam_applet_toolkit_host *toolkit;
 } seam_applet_options;
 
 /* The outcome of one entry-point call. data points into the applet (valid
@@ -278,5 +282,55 @@ size_t seam_applet_dirty_pages(const seam_applet *applet, uint32_t *pages, size_
 
 /* Forgets the dirty pages (after the caller has committed them). */
 void seam_applet_clear_dirty(seam_applet *applet);
+
+/* ---- the card application toolkit (applet_toolkit.c; docs/applet-abi.md) ---- */
+
+/* The limits and results of include/seam/applet.h's toolkit functions (the same values). */
+#define SEAM_TOOLKIT_COMMAND_MAX   255u /* bytes of one proactive command, D0 and length included */
+#define SEAM_TOOLKIT_ERR_BUSY      (-1) /* the applet has a command queued or awaiting its answer */
+#define SEAM_TOOLKIT_ERR_FULL      (-2) /* the card's queue is full */
+#define SEAM_TOOLKIT_ERR_MALFORMED (-3) /* not a well-formed proactive command */
+#define SEAM_TOOLKIT_ERR_DENIED    (-4) /* no toolkit here (no card bound, or a bad kind or id) */
+#define SEAM_TOOLKIT_MENU_ITEM     0u   /* toolkit_register kinds: a menu item identifier */
+#define SEAM_TOOLKIT_EVENT         1u   /* an event (TS 102 223 event list value) */
+#define SEAM_TOOLKIT_TIMER         2u   /* a timer identifier, 1..8 */
+
+/* The toolkit entry points an applet may export, each () -> i32. */
+typedef enum {
+    SEAM_APPLET_TERMINAL_RESPONSE, /* "terminal_response": the answer to its command */
+    SEAM_APPLET_MENU_SELECTION,    /* "menu_selection": ENVELOPE D3 for its item */
+    SEAM_APPLET_EVENT_DOWNLOAD,    /* "event_download": ENVELOPE D6 of an event it registered */
+    SEAM_APPLET_TIMER_EXPIRATION,  /* "timer_expiration": ENVELOPE D7 of its timer */
+} seam_applet_toolkit_entry;
+
+/*
+ * The card's toolkit as the runtime reaches it for one instance (aid): the card
+ * keeps the queue, the terminal profile and who registered what; the runtime only
+ * checks guest ranges and charges fuel. Results are 0 or SEAM_TOOLKIT_ERR_*.
+ */
+struct seam_applet_toolkit_host {
+    void *ctx; /* NULL: no toolkit bound */
+    uint8_t aid[16];
+    size_t aid_len;
+    /* queues command[0..len) (at most SEAM_TOOLKIT_COMMAND_MAX bytes) for instance aid */
+    int32_t (*proactive)(void *ctx, const uint8_t *aid, size_t aid_len, const uint8_t *command,
+                         size_t len);
+    /* copies at most cap bytes of the terminal profile to out; returns its whole length */
+    size_t (*profile)(void *ctx, uint8_t *out, size_t cap);
+    /* registers (on) or releases instance aid for a menu item, event or timer */
+    int32_t (*enrol)(void *ctx, const uint8_t *aid, size_t aid_len, uint32_t kind, uint32_t id,
+                     bool on);
+};
+
+/*
+ * Runs toolkit entry point `entry` of applet (9000 when not exported), which
+ * reads message[0..len) (the TERMINAL RESPONSE's data or the ENVELOPE's BER-TLV)
+ * with seam_toolkit_message. Errors: SEAM_ERR_ARG; a trap is a result.
+ */
+seam_err seam_applet_toolkit(seam_applet *applet, seam_applet_toolkit_entry entry,
+                             const uint8_t *message, size_t len, seam_applet_result *result);
+
+/* True when applet exports toolkit entry point `entry`. */
+bool seam_applet_has_toolkit_entry(const seam_applet *applet, seam_applet_toolkit_entry entry);
 
 #endif

@@ -179,3 +179,56 @@ void content_power_off(seam_card *c) {
     free(c->load.bytes);
     memset(&c->load, 0, sizeof c->load);
 }
+
+/* The open channel instance aid is selected on, NULL when none. */
+static channel *channel_of(seam_card *c, const uint8_t *aid, size_t aid_len) {
+    for (unsigned i = 0; i < CHANNELS; i++) {
+        channel *ch = &c->channels[i];
+        if (ch->open && ch->applet && ch->selected_len == aid_len &&
+            !memcmp(ch->selected, aid, aid_len))
+            return ch;
+    }
+    return NULL;
+}
+
+seam_err content_toolkit(seam_card *c, const uint8_t *aid, size_t aid_len,
+                         seam_applet_toolkit_entry entry, const uint8_t *message, size_t len,
+                         reply *r) {
+    seam_applet_result res = {0};
+    instance_loaded li = {0};
+    channel *ch = channel_of(c, aid, aid_len);
+    seam_err e;
+    r->len = 0;
+    if (!ch) { /* not selected: loaded for this call; a kept copy would be stale after it */
+        applets_parked_drop(c);
+        e = instance_load(c, aid, aid_len, &li);
+        if (e == SEAM_ERR_NOT_FOUND) { /* deleted since it registered or queued */
+            r->sw = SEAM_SW_DATA_NOT_FOUND;
+            return SEAM_OK;
+        }
+        if (instance_refused(&e, &r->sw) || e)
+            return e;
+    }
+    e = seam_applet_toolkit(ch ? ch->applet : li.applet, entry, message, len, &res);
+    if (!e && res.storage)
+        e = res.storage;
+    if (e)
+        goto out;
+    r->sw = res.sw;
+    if (res.rollback || !sw_success(res.sw)) { /* nothing of the call stays */
+        r->sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
+        if (ch && (c->caches.off || seam_applet_rollback_unwritten(ch->applet) != SEAM_OK))
+            e = rollback_applet(c, ch);
+        goto out; /* a loaded instance is simply dropped */
+    }
+    r->len = copy_data(c, &res);
+    if (ch)
+        e = instance_commit_applet(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
+    else
+        e = instance_commit(c, &li);
+out:
+    if (e)
+        r->len = 0;
+    instance_unload(&li);
+    return e;
+}

@@ -27,5 +27,15 @@ void content_resync(seam_card *c, channel *ch);
 void content_power_off(seam_card *c);
 /* True when instance aid is selected on some open channel. */
 bool content_instance_selected(const seam_card *c, const uint8_t *aid, size_t aid_len);
+/*
+ * Runs toolkit entry point `entry` of instance aid with message[0..len): on the
+ * channel it is selected on, else loaded for this call. Commits its pages when it
+ * answers success (r->sw, its data in c->data); otherwise nothing of the call stays
+ * (r->sw its refusal, 6F00 for a trap). 6A88 when the instance no longer exists;
+ * 6A80 when its package cannot make an applet. A seam_err is a storage failure.
+ */
+seam_err content_toolkit(seam_card *c, const uint8_t *aid, size_t aid_len,
+                         seam_applet_toolkit_entry entry, const uint8_t *message, size_t len,
+                         reply *r);
 
 #endif

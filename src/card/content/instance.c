@@ -63,9 +63,11 @@ static seam_err fill_chunks(void *ctx, uint8_t *memory, size_t size) {
 seam_err instance_restore(seam_card *c, const seam_wasm_module *module, const uint8_t *aid,
                           size_t aid_len, uint32_t pages, seam_applet **out) {
     seam_applet_diag diag;
-    seam_applet_options options = {.diag = &diag};
+    seam_applet_toolkit_host toolkit;
+    seam_applet_options options = {.diag = &diag, .toolkit = &toolkit};
     chunks_of of = {c->nvm, aid, aid_len};
     card_applet_diag(c, aid, aid_len, &diag);
+    card_toolkit_host(c, aid, aid_len, &toolkit);
     return seam_applet_restore_over_initial(module, &options, pages, fill_chunks, &of, out);
 }
 
@@ -194,7 +196,8 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
                          size_t params_len, uint32_t previous_version, uint16_t *sw) {
     seam_applet_restore_host host;
     seam_applet_diag diag; /* its failures, fuel and seam_debug lines go to the card's log */
-    seam_applet_options options = {.restore = &host, .diag = &diag};
+    seam_applet_toolkit_host toolkit; /* install may queue or register already */
+    seam_applet_options options = {.restore = &host, .diag = &diag, .toolkit = &toolkit};
     seam_applet_result res = {0};
     int32_t quota = 0;
     seam_err e;
@@ -206,6 +209,7 @@ seam_err instance_create(seam_card *c, instance_loaded *li, const uint8_t *param
                           li->record.aid_len);
     restore_host(&li->restore, previous_version, &host);
     card_applet_diag(c, li->record.aid, li->record.aid_len, &diag);
+    card_toolkit_host(c, li->record.aid, li->record.aid_len, &toolkit);
     if (!e)
         e = seam_applet_install(li->module, &options, params, params_len, &res, &li->applet);
     if (e == SEAM_ERR_CARD_APPLET && seam_applet_check(li->module) == SEAM_OK)

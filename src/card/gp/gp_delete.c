@@ -29,6 +29,8 @@ static seam_err delete_package(seam_card *c, const seam_apdu *a, const uint8_t *
         }
         e = store_instance_delete(c->nvm, inst.aid, inst.aid_len);
         if (!e)
+            card_toolkit_forget(c, inst.aid, inst.aid_len); /* its commands, its registrations */
+        if (!e)
             e = store_package_instances(c->nvm, aid, len, &count, &inst);
     }
     if (!e) {
@@ -103,6 +105,8 @@ seam_err gp_delete(seam_card *c, channel *ch, const card_command *cmd, reply *r)
             goto out;
         }
         e = store_instance_delete(c->nvm, aid, len);
+        if (!e)
+            card_toolkit_forget(c, aid, len); /* its commands, its registrations */
         if (!e)
             gp_reply_ok(c, r);
         goto out;

@@ -311,7 +311,11 @@ done:
 
 /* SET STATUS P1 = 40 on an applet instance: lock (P2.b8 = 1) or unlock back to
    the state before the lock (gp_facts §1.7); only b8 of P2 counts. A locked
-   instance is not selectable (SELECT answers 6A82, as for an unknown AID). */
+   instance is not selectable (SELECT answers 6A82, as for an unknown AID).
+   One more move: its associated SD may take it from SELECTABLE (07) to 0F, the
+   application-specific state (0xxxx111) seam names PERSONALIZED as for an SD,
+   forward only: a server marks with it that personalization was applied
+   (docs/server.md, "Faults"); the instance stays selectable. */
 static seam_err set_app_status(seam_card *c, const registry_sd *self, const seam_apdu *a,
                                uint16_t *sw) {
     store_instance inst;
@@ -329,12 +333,19 @@ static seam_err set_app_status(seam_card *c, const registry_sd *self, const seam
         *sw = SEAM_SW_SECURITY_STATUS;
         goto done;
     }
-    if (lock == ((inst.lifecycle & SD_LOCKED_BIT) != 0)) {
+    if (a->p2 == INSTANCE_PERSONALIZED && inst.lifecycle == INSTANCE_SELECTABLE) {
+        if (!own) {
+            *sw = SEAM_SW_SECURITY_STATUS; /* only its own SD personalizes it */
+            goto done;
+        }
+        inst.lifecycle = INSTANCE_PERSONALIZED;
+    } else if (lock == ((inst.lifecycle & SD_LOCKED_BIT) != 0)) {
         *sw = SEAM_SW_CONDITIONS_NOT_MET; /* already in that state */
         goto done;
+    } else {
+        inst.lifecycle = lock ? (uint8_t)(inst.lifecycle | SD_LOCKED_BIT)
+                              : (uint8_t)(inst.lifecycle & ~SD_LOCKED_BIT);
     }
-    inst.lifecycle = lock ? (uint8_t)(inst.lifecycle | SD_LOCKED_BIT)
-                          : (uint8_t)(inst.lifecycle & ~SD_LOCKED_BIT);
     e = store_instance_put(c->nvm, &inst);
     if (!e)
         *sw = SEAM_SW_SUCCESS;

@@ -273,5 +273,5 @@ seam_err store_instances_each(seam_nvm *nvm, seam_err (*visit)(void *ctx, store_
 
 bool store_instance_value_selectable(const uint8_t *value, size_t len) {
     return len >= 2 && (value[0] == FORMAT || value[0] == FORMAT_2) &&
-           value[1] == INSTANCE_SELECTABLE;
+           (value[1] == INSTANCE_SELECTABLE || value[1] == INSTANCE_PERSONALIZED);
 }

@@ -17,6 +17,7 @@
 enum {
     INSTANCE_INSTALLED = 0x03,
     INSTANCE_SELECTABLE = 0x07,
+    INSTANCE_PERSONALIZED = 0x0F, /* application-specific (0xxxx111): selectable, personalized */
 };
 
 typedef struct {
@@ -89,7 +90,7 @@ seam_err store_package_instances(seam_nvm *nvm, const uint8_t *package, size_t l
    returned. Errors: SEAM_ERR_NVM_CORRUPT, nvm errors, what visit returned. */
 seam_err store_instances_each(seam_nvm *nvm, seam_err (*visit)(void *ctx, store_instance *inst),
                               void *ctx);
-/* True when a STORE_INSTANCE value says the instance is SELECTABLE. */
+/* True when a STORE_INSTANCE value says the instance is SELECTABLE or PERSONALIZED. */
 bool store_instance_value_selectable(const uint8_t *value, size_t len);
 
 #endif

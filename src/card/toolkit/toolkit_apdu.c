@@ -1,0 +1,184 @@
+/*
+ * The card application toolkit's commands (toolkit_apdu.h; TS 102 221 §10,
+ * TS 102 223; docs/toolkit.md "The card"). Each checks its header, then its
+ * data, before it changes anything: a refusal leaves the card as it was (and
+ * transmit.c puts the toolkit's RAM back for any refused command).
+ *
+ *   TERMINAL PROFILE  6882 secure messaging in CLA, 6A86 P1 P2 not 00 00,
+ *                     6700 no data or more than TOOLKIT_PROFILE_MAX bytes
+ *   FETCH             6882, 6A86, 6700 with data; 6985 nothing may go out
+ *                     (no profile yet, nothing queued, or the fetched command
+ *                     still awaits its TERMINAL RESPONSE)
+ *   TERMINAL RESPONSE 6882, 6A86, 6700 no data; 6985 nothing fetched; 6A80
+ *                     malformed (objects, command details, device identities
+ *                     82 -> 81, result); 6A88 not the fetched command's number
+ *                     and type
+ *   ENVELOPE          6882, 6A86, 6700 no data; 6A80 malformed or not D3 /
+ *                     D6 / D7; 6A81 in CARD_LOCKED; 9300 while a fetched
+ *                     command awaits its TERMINAL RESPONSE; 6A88 a menu item
+ *                     or timer nobody registered
+ *
+ * An applet's failure in its toolkit entry point (a trap, a refusal) is its
+ * own: its memory and what it queued or registered in that call go back, and
+ * the terminal gets 9000 (the terminal can do nothing about it, and a broken
+ * applet must not block the proactive session of the others).
+ */
+#include "toolkit_apdu.h"
+
+#include <string.h>
+
+#include "proactive.h"
+#include "card/content/applet_channel.h"
+#include "card/iso/sw.h"
+#include "seam/toolkit.h"
+#include "seam/util.h"
+
+#define SW_TOOLKIT_BUSY 0x9300u /* TS 102 221 §10.2.1.2 */
+
+uint16_t card_toolkit_status(const seam_card *c, uint16_t sw) {
+    return toolkit_status(&c->toolkit, sw);
+}
+
+/* The header checks all four commands share: r->sw set and false when refused. */
+static bool header_ok(const card_command *cmd, bool data, reply *r) {
+    seam_apdu_class cls = {0};
+    (void)seam_apdu_class_decode(cmd->apdu.cla, &cls);
+    if (cls.sm != SEAM_APDU_SM_NONE)
+        r->sw = SEAM_SW_SM_NOT_SUPPORTED;
+    else if (cmd->apdu.p1 != 0 || cmd->apdu.p2 != 0)
+        r->sw = SEAM_SW_WRONG_P1P2;
+    else if (data ? cmd->apdu.nc == 0 : cmd->apdu.nc != 0)
+        r->sw = SEAM_SW_WRONG_LENGTH;
+    else
+        return true;
+    return false;
+}
+
+seam_err toolkit_terminal_profile(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    card_toolkit *t = &c->toolkit;
+    (void)ch;
+    if (!header_ok(cmd, true, r))
+        return SEAM_OK;
+    if (cmd->apdu.nc > TOOLKIT_PROFILE_MAX) {
+        r->sw = SEAM_SW_WRONG_LENGTH;
+        return SEAM_OK;
+    }
+    memset(t->profile, 0, sizeof t->profile);
+    memcpy(t->profile, cmd->apdu.data, cmd->apdu.nc);
+    t->profile_len = (uint8_t)cmd->apdu.nc;
+    t->profiled = true;
+    r->sw = SEAM_SW_SUCCESS;
+    return SEAM_OK;
+}
+
+seam_err toolkit_fetch(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    card_toolkit *t = &c->toolkit;
+    (void)ch;
+    if (!header_ok(cmd, false, r))
+        return SEAM_OK;
+    if (!toolkit_fetchable(t)) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+        return SEAM_OK;
+    }
+    memcpy(c->data, t->queue[0].bytes, t->queue[0].len);
+    r->len = t->queue[0].len;
+    t->fetched = true;
+    r->sw = SEAM_SW_SUCCESS;
+    return SEAM_OK;
+}
+
+/* Runs entry of instance aid with message; contains its failure (the header). */
+static seam_err to_applet(seam_card *c, const uint8_t *aid, size_t aid_len,
+                          seam_applet_toolkit_entry entry, const uint8_t *message, size_t len,
+                          reply *r) {
+    card_toolkit before = c->toolkit;
+    seam_err e = content_toolkit(c, aid, aid_len, entry, message, len, r);
+    if (!e && !sw_success(r->sw)) { /* its failure stays its own */
+        seam_log(SEAM_LOG_INFO, "card: toolkit applet refused with %04X", r->sw);
+        c->toolkit = before;
+        r->len = 0;
+    }
+    r->sw = SEAM_SW_SUCCESS;
+    return e;
+}
+
+seam_err toolkit_terminal_response(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    card_toolkit *t = &c->toolkit;
+    seam_tk_response answer;
+    toolkit_command done;
+    uint8_t number, type;
+    (void)ch;
+    if (!header_ok(cmd, true, r))
+        return SEAM_OK;
+    if (!t->fetched) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
+        return SEAM_OK;
+    }
+    if (seam_tk_response_decode(cmd->apdu.data, cmd->apdu.nc, &answer) != SEAM_OK ||
+        answer.source != SEAM_TK_DEV_TERMINAL || answer.dest != SEAM_TK_DEV_UICC) {
+        r->sw = SEAM_SW_WRONG_DATA;
+        return SEAM_OK;
+    }
+    toolkit_command_details(&t->queue[0], &number, &type);
+    if (answer.details.number != number || answer.details.type != type) {
+        r->sw = SEAM_SW_DATA_NOT_FOUND; /* an answer to another command */
+        return SEAM_OK;
+    }
+    toolkit_dequeue(t, &done);
+    if (cmd->lifecycle == CARD_LOCKED) { /* applets run no more; the session goes on */
+        r->sw = SEAM_SW_SUCCESS;
+        return SEAM_OK;
+    }
+    return to_applet(c, done.aid, done.aid_len, SEAM_APPLET_TERMINAL_RESPONSE, cmd->apdu.data,
+                     cmd->apdu.nc, r);
+}
+
+seam_err toolkit_envelope(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    seam_tk_envelope env;
+    uint8_t kind, id;
+    seam_applet_toolkit_entry entry;
+    const toolkit_enrolment *who;
+    size_t from = 0, n = 0;
+    seam_err e = SEAM_OK;
+    (void)ch;
+    if (!header_ok(cmd, true, r))
+        return SEAM_OK;
+    if (seam_tk_envelope_decode(cmd->apdu.data, cmd->apdu.nc, &env) != SEAM_OK) {
+        r->sw = SEAM_SW_WRONG_DATA; /* malformed, or an envelope the card does not take */
+        return SEAM_OK;
+    }
+    if (env.kind == SEAM_TK_MENU_SELECTION) {
+        kind = SEAM_TOOLKIT_MENU_ITEM;
+        entry = SEAM_APPLET_MENU_SELECTION;
+        id = env.item_id;
+    } else if (env.kind == SEAM_TK_EVENT_DOWNLOAD) {
+        kind = SEAM_TOOLKIT_EVENT;
+        entry = SEAM_APPLET_EVENT_DOWNLOAD;
+        id = env.event;
+    } else {
+        kind = SEAM_TOOLKIT_TIMER;
+        entry = SEAM_APPLET_TIMER_EXPIRATION;
+        id = env.timer_id;
+    }
+    if (cmd->lifecycle == CARD_LOCKED) {
+        r->sw = SEAM_SW_FUNCTION_NOT_SUPPORTED;
+        return SEAM_OK;
+    }
+    if (c->toolkit.fetched) {
+        r->sw = SW_TOOLKIT_BUSY;
+        return SEAM_OK;
+    }
+    /* who is called: menu items and timers have one owner, events any number; taken
+       before any runs (a call may register or release) */
+    toolkit_enrolment owners[TOOLKIT_ENROL_MAX];
+    while (n < TOOLKIT_ENROL_MAX && (who = toolkit_enrolled(&c->toolkit, kind, id, &from)) != NULL)
+        owners[n++] = *who;
+    if (n == 0) { /* an event nobody asked for is no error of the terminal's */
+        r->sw = kind == SEAM_TOOLKIT_EVENT ? SEAM_SW_SUCCESS : SEAM_SW_DATA_NOT_FOUND;
+        return SEAM_OK;
+    }
+    r->sw = SEAM_SW_SUCCESS;
+    for (size_t i = 0; i < n && !e; i++)
+        e = to_applet(c, owners[i].aid, owners[i].aid_len, entry, cmd->apdu.data, cmd->apdu.nc, r);
+    return e;
+}

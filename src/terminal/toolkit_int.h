@@ -1,0 +1,49 @@
+/*
+ * Inside the terminal's toolkit: the terminal's state (toolkit.c) and the
+ * execution of one proactive command (toolkit_exec.c). Not public.
+ */
+#ifndef SEAM_TERMINAL_TOOLKIT_INT_H
+#define SEAM_TERMINAL_TOOLKIT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seam/terminal.h"
+
+#define TK_ITEM_TEXT 48u /* bytes of an item's text kept, NUL included */
+
+typedef struct {
+    bool running;
+    uint64_t start_ms, duration_ms;
+} tk_timer;
+
+typedef struct {
+    uint8_t id;
+    char text[TK_ITEM_TEXT];
+} tk_item;
+
+struct seam_terminal_tk {
+    const seam_gp_link *link;
+    seam_terminal_tk_config cfg;
+    seam_terminal_tk_status status;
+    tk_item menu[SEAM_TERMINAL_TK_MENU_MAX];
+    size_t menu_count;
+    uint8_t events[32]; /* bit ev: the card asked for event ev */
+    tk_timer timers[SEAM_TERMINAL_TK_TIMERS];
+    uint64_t last_poll_ms;
+};
+
+/* Writes "toolkit: what XX XX ..." to the configured log. */
+void tk_log(seam_terminal_tk *tk, const char *what, const uint8_t *data, size_t len);
+
+/* Seconds as a TS 102 223 timer value (hh mm ss, swapped BCD; capped at 99:59:59). */
+void tk_timer_value(uint64_t seconds, uint8_t out[3]);
+
+/* Executes proactive command cmd[0..len) and puts the TERMINAL RESPONSE into
+   out[0..cap) (cap at least SEAM_TK_MAX_VALUE); never fails: a command that cannot be
+   executed gets the result that says why (30, 31, 32, 36). */
+void tk_execute(seam_terminal_tk *tk, const uint8_t *cmd, size_t len, uint8_t *out, size_t cap,
+                size_t *out_len);
+
+#endif
