@@ -34,7 +34,7 @@ typedef struct {
     const char *db_url; /* sqlite:PATH, a path, or postgresql://... */
     const char *listen; /* ADDR:PORT (IPv4); port 0: the system chooses */
     int threads;        /* HTTP worker threads, each with its own store handle; 0: four per
-                           CPU on PostgreSQL, one per CPU on SQLite (at most 16) */
+                           CPU on PostgreSQL (at most 16), one on SQLite */
     int lease_seconds;  /* how long a claim on a card's campaign step holds; 0: 300 */
     bool tls;           /* HTTPS on loopback too (beyond loopback it always is) */
     bool insecure_http; /* plain HTTP allowed beyond loopback (refused otherwise) */

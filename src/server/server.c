@@ -192,14 +192,15 @@ seam_err seam_server_init_db(const char *dir, const char *db_url, const char *co
 
 /* How many HTTP worker threads (each with a store handle): as asked, else, on PostgreSQL,
    four per CPU (a request waits mostly for its commit's WAL flush: more of them in flight
-   share flushes), and on SQLite one per CPU (its writers take turns on one file anyway). */
+   share flushes), at most 16; on SQLite one (its writers take turns on one file anyway,
+   and a second thread measured slower: bench/README.md, "Fleet"). */
 static unsigned worker_threads(int asked, const seam_store *store) {
     if (asked > 0)
         return (unsigned)asked;
+    if (strcmp(seam_store_backend(store), "postgresql"))
+        return 1;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned n = cpus > 1 ? (unsigned)cpus : 1u;
-    if (!strcmp(seam_store_backend(store), "postgresql"))
-        n *= 4;
+    unsigned n = 4 * (cpus > 1 ? (unsigned)cpus : 1u);
     return n < 16 ? n : 16;
 }
 
