@@ -31,19 +31,58 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# start_server DIR [DB_URL]: starts `seam server run`, sets $port, adds the pid.
+# start_server DIR: starts `seam server run` (SERVER_THREADS: its --threads), sets $port,
+# adds the pid.
 start_server() {
     local log=$1/run.log
-    "$seam" server run "$1" ${2:+--db "$2"} --listen 127.0.0.1:0 >"$log" 2>&1 &
+    rm -f "$log" # a restarted server's old line must not be read as its port
+    "$seam" server run "$1" --listen 127.0.0.1:0 ${SERVER_THREADS:+--threads "$SERVER_THREADS"} \
+        >"$log" 2>&1 &
     server_pids+=($!)
     for _ in $(seq 1 100); do
-        port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log")
+        port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$log" 2>/dev/null || true)
         [ -n "$port" ] && return 0
         sleep 0.1
     done
     echo "fleet bench: server did not start:" >&2
     cat "$log" >&2
     return 1
+}
+
+# start_servers DIR N: starts the servers of DIR/srv0..N-1; urls (--server URL each) and
+# api_port (the first's) are set.
+start_servers() {
+    local i
+    urls=()
+    for i in $(seq 0 $(($2 - 1))); do
+        start_server "$1/srv$i"
+        urls+=(--server "http://127.0.0.1:$port")
+        if [ "$i" = 0 ]; then api_port=$port; fi
+    done
+}
+
+# pg_counters DB: committed transactions of DB and WAL fsyncs of the server, tab-separated.
+pg_counters() {
+    as_pg "$pg_bin/psql" -At -F $'\t' -h "$pg_sock" -U seam -d postgres -c \
+        "SELECT (SELECT xact_commit FROM pg_stat_database WHERE datname = '$1'),
+                (SELECT wal_sync FROM pg_stat_wal)"
+}
+
+# cpu_ticks PID...: the CPU time (user + system, clock ticks) these processes used so far.
+cpu_ticks() {
+    local t=0 p
+    for p in "$@"; do
+        [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+    done
+    echo "$t"
+}
+
+# pg_pids: the PostgreSQL server's processes (the postmaster and its children).
+pg_pids() {
+    local pm
+    [ -n "$pg_data" ] && [ -r "$pg_data/postmaster.pid" ] || return 0
+    pm=$(head -1 "$pg_data/postmaster.pid")
+    echo "$pm" $(pgrep -P "$pm")
 }
 
 stop_servers() {
@@ -70,31 +109,21 @@ campaign() {
 
 # run_config NAME DB_URL SERVERS: one configuration; prints its figures.
 run_config() {
-    local name=$1 db=$2 nservers=$3 urls=() i
+    local name=$1 db=$2 nservers=$3 i
     local dir=$work/$name
     mkdir -p "$dir"
-    "$seam" server init "$dir/srv0" >"$dir/init.out"
-    token=$(grep -oE '[0-9A-Fa-f]{64}' "$dir/init.out" | head -1)
     if [ -n "$db" ]; then
-        # seam server init writes the token's hash into its SQLite store only: put it in
-        # the PostgreSQL database too (the settings table as the store creates it)
-        local hash
-        hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
         as_pg "$pg_bin/psql" -q -h "$pg_sock" -U seam -d postgres -c "CREATE DATABASE $name" >/dev/null
-        as_pg "$pg_bin/psql" -q -h "$pg_sock" -U seam -d "$name" -c \
-            "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-             INSERT INTO settings VALUES ('api_token_sha256', '$hash')" >/dev/null
         db="postgresql:///$name?host=$pg_sock&user=seam"
     fi
-    for i in $(seq 0 $((nservers - 1))); do
-        if [ "$i" -gt 0 ]; then
-            mkdir -m 700 "$dir/srv$i"
-            cp -p "$dir/srv0/config" "$dir/srv0/master.key" "$dir/srv$i/"
-        fi
-        start_server "$dir/srv$i" "$db"
-        urls+=(--server "http://127.0.0.1:$port")
-        [ "$i" = 0 ] && api_port=$port
+    # the store named by --db gets the token's hash; the config records db=
+    "$seam" server init "$dir/srv0" ${db:+--db "$db"} >"$dir/init.out"
+    token=$(grep -oE '[0-9A-Fa-f]{64}' "$dir/init.out" | head -1)
+    for i in $(seq 1 $((nservers - 1))); do
+        mkdir -m 700 "$dir/srv$i"
+        cp -p "$dir/srv0/config" "$dir/srv0/master.key" "$dir/srv$i/"
     done
+    start_servers "$dir" "$nservers"
     api POST /api/packages -H 'Content-Type: application/wasm' \
         --data-binary @"$apps/purse.wasm" >/dev/null
     api POST /api/packages -H 'Content-Type: application/wasm' \
@@ -107,15 +136,34 @@ run_config() {
         >"$dir/install.out" || true
     sed "s/^fleet:/$name: install:/" "$dir/install.out"
     campaign update 2.0 "$dir/cards/fleet.cins"
-    if ! "$seam" fleet --cards "$cards" --dir "$dir/cards" --threads "$threads" "${urls[@]}" \
-        >"$dir/update.out"; then
+    # fresh servers for the timed run: their PostgreSQL backends' statistics are flushed
+    # when they exit, so the counters below hold the update run alone
+    stop_servers
+    [ -n "$db" ] && pg_counters "$name" >"$dir/pg.before"
+    start_servers "$dir" "$nservers"
+    local srv0 pg0 tck
+    srv0=$(cpu_ticks "${server_pids[@]}")
+    pg0=$(cpu_ticks $(pg_pids))
+    if ! /usr/bin/time -f 'fleet cpu %U %S' -o "$dir/fleet.time" "$seam" fleet --cards "$cards" \
+        --dir "$dir/cards" --threads "$threads" "${urls[@]}" >"$dir/update.out"; then
         echo "$name: update: not every card ended done" >&2
     fi
     sed "s/^fleet:/$name: update:/" "$dir/update.out"
+    # where the CPU went during the update run, per card (ms): servers, PostgreSQL, fleet
+    tck=$(getconf CLK_TCK)
+    awk -v n="$cards" -v t="$tck" -v s="$(($(cpu_ticks "${server_pids[@]}") - srv0))" \
+        -v p="$(($(cpu_ticks $(pg_pids)) - pg0))" -v name="$name" \
+        '/^fleet cpu/ { printf "%s: update: CPU per card: servers %.2f ms, PostgreSQL %.2f ms, fleet %.2f ms\n", name, 1000 * s / t / n, 1000 * p / t / n, 1000 * ($3 + $4) / n }' \
+        "$dir/fleet.time"
     rate=$(sed -n 's/.* \([0-9.]*\) cards\/s$/\1/p' "$dir/update.out")
     bytes=$(sed -n 's/^fleet: bytes per card \([0-9.]*\) .*/\1/p' "$dir/update.out")
     done_cards=$(sed -n 's/^fleet: [0-9]* cards, \([0-9]*\) done.*/\1/p' "$dir/update.out")
     stop_servers
+    if [ -n "$db" ]; then
+        # transactions (each autocommit read counts as one) and WAL fsyncs, per card
+        pg_counters "$name" | paste "$dir/pg.before" - | awk -v n="$cards" -v name="$name" \
+            '{ printf "%s: update: PostgreSQL per card: %.1f transactions, %.2f WAL fsyncs\n", name, ($3 - $1) / n, ($4 - $2) / n }'
+    fi
     eval "rate_$name=\$rate bytes_$name=\$bytes done_$name=\$done_cards"
 }
 

@@ -33,6 +33,8 @@ typedef struct {
     const char *dir;    /* the server folder (seam_server_init made it) */
     const char *db_url; /* sqlite:PATH, a path, or postgresql://... */
     const char *listen; /* ADDR:PORT (IPv4); port 0: the system chooses */
+    int threads;        /* HTTP worker threads, each with its own store handle; 0: four per
+                           CPU on PostgreSQL (at most 16), one on SQLite */
     int lease_seconds;  /* how long a claim on a card's campaign step holds; 0: 300 */
     bool tls;           /* HTTPS on loopback too (beyond loopback it always is) */
     bool insecure_http; /* plain HTTP allowed beyond loopback (refused otherwise) */
@@ -48,6 +50,14 @@ seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]);
    SEAM_ERR_SERVER_TLS_EXISTS (tls.key or tls.crt already there: not overwritten). */
 seam_err seam_server_init_tls(const char *dir, const char *const *tls_names, size_t count,
                               char token[SEAM_SERVER_TOKEN_SIZE]);
+
+/* seam_server_init_tls with the store at db_url (sqlite:PATH, a path, or postgresql://...;
+   NULL: DIR/server.db): everything init stores (the store's key check, the token's hash)
+   goes there, and the config records db=URL. Also SEAM_ERR_ARG (an empty URL or one with a
+   line break), SEAM_ERR_SERVER_MASTER_KEY (that store belongs to another master key); on
+   an error the folder is left without config, master key or TLS files. */
+seam_err seam_server_init_db(const char *dir, const char *db_url, const char *const *tls_names,
+                             size_t count, char token[SEAM_SERVER_TOKEN_SIZE]);
 
 /* Opens the folder's store and starts listening (its own thread); *out is the server.
    Errors: SEAM_ERR_SERVER_CONFIG, SEAM_ERR_ARG (bad listen address),

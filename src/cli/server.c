@@ -14,21 +14,24 @@
 #include "seam/util.h"
 
 static const char usage_text[] =
-    "usage: seam server init DIR [--tls-name NAME]...\n"
+    "usage: seam server init DIR [--db URL] [--tls-name NAME]...\n"
     "       seam server run DIR [--db URL] [--listen ADDR:PORT] [--tls] [--insecure-http]\n"
-    "                           [--lease SECONDS]\n"
+    "                           [--lease SECONDS] [--threads N]\n"
     "       seam server report DIR [--db URL]\n"
     "\n"
-    "init    creates the server folder DIR (config, master key, SQLite database) and\n"
-    "        prints the admin API's bearer token once (only its hash is kept); makes\n"
-    "        the TLS key and self-signed certificate DIR/tls.crt, valid for localhost,\n"
-    "        127.0.0.1 and each --tls-name (a host name or an address)\n"
+    "init    creates the server folder DIR (config, master key, the store: SQLite in DIR\n"
+    "        or --db URL, which the config then names) and prints the admin API's bearer\n"
+    "        token once (only its hash is kept, in that store); makes the TLS key and\n"
+    "        self-signed certificate DIR/tls.crt, valid for localhost, 127.0.0.1 and\n"
+    "        each --tls-name (a host name or an address)\n"
     "run     serves the admin API (/api/...) and the remote-management endpoint\n"
     "        (/admin) until SIGINT or SIGTERM; --listen defaults to the config's\n"
     "        address (127.0.0.1:8080); port 0 lets the system choose; the address\n"
     "        it listens on is printed; HTTPS only (DIR/tls.crt) on an address that\n"
     "        is not loopback, plain HTTP there only with --insecure-http; --tls:\n"
-    "        HTTPS on loopback too\n"
+    "        HTTPS on loopback too; --threads: HTTP worker threads, each with its own\n"
+    "        database connection (default: 4 per CPU on PostgreSQL, at most 16;\n"
+    "        1 on SQLite)\n"
     "report  prints the bytes counted per card and campaign step\n"
     "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n"
     "--lease how long a claim on a card's campaign step holds (1..86400 s, default 300):\n"
@@ -70,15 +73,19 @@ int seam_cli_server(int argc, char **argv) {
         return 2;
     }
     const char *action = argv[1], *dir = argv[2], *db = NULL, *listen = NULL;
+    int threads = 0;
     const char *names[16];
     size_t name_count = 0;
     bool tls = false, insecure_http = false;
     int lease = 0;
     for (int i = 3; i < argc; i++) {
-        if (!strcmp(argv[i], "--db") && i + 1 < argc && strcmp(action, "init"))
+        if (!strcmp(argv[i], "--db") && i + 1 < argc)
             db = argv[++i];
         else if (!strcmp(argv[i], "--listen") && i + 1 < argc && !strcmp(action, "run"))
             listen = argv[++i];
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc && !strcmp(action, "run") &&
+                 (threads = atoi(argv[i + 1])) >= 1 && threads <= 64)
+            i++;
         else if (!strcmp(argv[i], "--tls-name") && i + 1 < argc && !strcmp(action, "init") &&
                  name_count < sizeof names / sizeof names[0])
             names[name_count++] = argv[++i];
@@ -101,7 +108,7 @@ int seam_cli_server(int argc, char **argv) {
     }
     if (!strcmp(action, "init")) {
         char token[SEAM_SERVER_TOKEN_SIZE];
-        seam_err err = seam_server_init_tls(dir, names, name_count, token);
+        seam_err err = seam_server_init_db(dir, db, names, name_count, token);
         if (err)
             return fail("init", err);
         printf("server folder %s created\nadmin API bearer token (shown once, keep it):\n%s\n", dir,
@@ -115,7 +122,8 @@ int seam_cli_server(int argc, char **argv) {
                                        .listen = listen,
                                        .tls = tls,
                                        .insecure_http = insecure_http,
-                                       .lease_seconds = lease};
+                                       .lease_seconds = lease,
+                                       .threads = threads};
         return run(&options);
     }
     if (!strcmp(action, "report")) {

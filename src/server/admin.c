@@ -69,19 +69,55 @@ static void send_script(seam_srv_response *res, const seam_store_session *s,
     res->account.perso = round->perso_bytes;
 }
 
-/* Ends the claimed target with the step's outcome and logs why. */
-static void finish_step(struct seam_server *srv, const seam_store_campaign *c,
-                        const seam_store_id *cin, const seam_srv_plan_round *round) {
+/* Ends the claimed target with the step's outcome and logs why (in the caller's
+   transaction). A target no longer running under this server is left as it is. */
+static seam_err finish_step(struct seam_server *srv, const seam_store_campaign *c,
+                            const seam_store_id *cin, const seam_srv_plan_round *round) {
+    seam_store *st = seam_srv_store(srv);
     bool ok = round->outcome == SEAM_SRV_PLAN_DONE;
+    seam_err err = SEAM_OK;
     if (ok && round->reason[0]) { /* done without sending it again: say so in the log */
         seam_store_event ev = {.cin = *cin, .campaign = c->id};
         snprintf(ev.kind, sizeof ev.kind, "note");
         snprintf(ev.message, sizeof ev.message, "%s", round->reason);
-        (void)seam_store_event_add(srv->store, &ev);
+        err = seam_store_event_add(st, &ev);
     }
-    (void)seam_store_target_finish(srv->store, c->id, cin, srv->owner, ok, ok ? "" : round->reason);
+    if (!err)
+        err = seam_store_target_finish(st, c->id, cin, srv->owner, ok, ok ? "" : round->reason);
+    return err == SEAM_ERR_SERVER_CONFLICT ? SEAM_OK : err;
 }
 
+/* Counts this exchange's bytes (P1) in the caller's transaction, with the response as it
+   stands (final: the core sends it as it is), so that a step's advance and its bytes are
+   one commit. */
+static seam_err account(struct seam_server *srv, const seam_srv_request *req,
+                        seam_srv_response *res) {
+    seam_store_bytes row;
+    memset(&row, 0, sizeof row);
+    row.cin = res->account.cin;
+    row.campaign = res->account.campaign;
+    memcpy(row.step, res->account.step, sizeof row.step);
+    row.bytes.request = req->bytes_in;
+    row.bytes.response = seam_srv_response_bytes(res);
+    row.bytes.perso = res->account.perso;
+    seam_err err = seam_store_bytes_add(seam_srv_store(srv), &row);
+    res->account.counted = err == SEAM_OK;
+    return err;
+}
+
+/* Forgets what a handler put in res before its transaction failed. */
+static void response_reset(seam_srv_response *res) {
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
+    res->content_type = NULL;
+    res->header_count = 0;
+    res->account.counted = false;
+}
+
+/* The first POST: claims the card's next campaign step and sends its first script, or
+   204. The claim, the session, the step's end (when it ends at once) and the bytes are
+   one transaction. */
 API_HANDLER(seam_admin_open) {
     seam_store_id cin;
     if (!admin_headers(req, &cin, res))
@@ -91,8 +127,9 @@ API_HANDLER(seam_admin_open) {
         seam_srv_error(res, 415, "bad_content_type", "the first POST carries no script");
         return;
     }
+    seam_store *st = seam_srv_store(srv);
     seam_store_card card;
-    seam_err err = seam_store_card_get(srv->store, &cin, &card);
+    seam_err err = seam_store_card_get(st, &cin, &card);
     if (err) {
         if (err == SEAM_ERR_NOT_FOUND)
             seam_srv_error(res, 404, "unknown_card", "the server does not know this card");
@@ -103,53 +140,61 @@ API_HANDLER(seam_admin_open) {
     res->account.cin = cin;
     snprintf(res->account.step, sizeof res->account.step, "poll");
     seam_store_target t;
-    int64_t now = (int64_t)time(NULL);
-    err = seam_store_claim(srv->store, &cin, srv->owner, now, srv->lease_seconds, &t);
-    if (err == SEAM_ERR_NOT_FOUND) {
-        res->status = 204; /* nothing for this card: the session ends */
-        return;
-    }
     seam_store_campaign c;
-    if (!err)
-        err = seam_store_campaign_get(srv->store, t.campaign, &c);
-    if (err) {
-        seam_api_store_error(res, err);
-        return;
-    }
-    res->account.campaign = c.id;
-    snprintf(res->account.step, sizeof res->account.step, "%s", kind_step(c.kind));
+    seam_store_session s;
     seam_srv_plan_round round;
     seam_srv_step *step = NULL;
-    err = seam_srv_step_start(srv, &c, &t, &step, &round);
-    if (err || round.outcome != SEAM_SRV_PLAN_SCRIPT) {
-        if (err) {
-            round.outcome = SEAM_SRV_PLAN_FAILED;
-            snprintf(round.reason, sizeof round.reason, "plan: %s", seam_err_str(err));
-        }
-        finish_step(srv, &c, &cin, &round);
-        free(round.script);
-        seam_srv_step_free(step);
-        seam_secure_zero(&round, sizeof round);
-        res->status = 204;
+    memset(&s, 0, sizeof s);
+    memset(&round, 0, sizeof round);
+    int64_t now = (int64_t)time(NULL);
+    err = seam_store_begin(st);
+    if (err) {
+        seam_api_store_error(res, err);
         return;
     }
-    seam_store_session s;
-    memset(&s, 0, sizeof s);
-    s.cin = cin;
-    s.campaign = c.id;
-    snprintf(s.step, sizeof s.step, "%s", kind_step(c.kind));
-    s.round = 1;
-    s.expected_responses = round.expected_responses;
-    err = seam_store_session_create(srv->store, &s);
-    if (!err)
-        err = seam_srv_live_put(srv, s.id, step, now, srv->lease_seconds);
-    if (err) {
-        free(round.script);
-        seam_srv_step_free(step);
-        seam_api_store_error(res, err);
-    } else {
-        send_script(res, &s, &round);
+    err = seam_store_claim(st, &cin, srv->owner, now, srv->lease_seconds, &t);
+    if (err == SEAM_ERR_NOT_FOUND) {
+        err = SEAM_OK;
+        res->status = 204; /* nothing for this card: the session ends */
+    } else if (!err) {
+        err = seam_store_campaign_get(st, t.campaign, &c);
     }
+    if (!err && res->status != 204) {
+        res->account.campaign = c.id;
+        snprintf(res->account.step, sizeof res->account.step, "%s", kind_step(c.kind));
+        seam_err plan = seam_srv_step_start(srv, &c, &t, &step, &round);
+        if (plan) {
+            round.outcome = SEAM_SRV_PLAN_FAILED;
+            snprintf(round.reason, sizeof round.reason, "plan: %s", seam_err_str(plan));
+        }
+        if (round.outcome != SEAM_SRV_PLAN_SCRIPT) {
+            err = finish_step(srv, &c, &cin, &round);
+            res->status = 204;
+        } else {
+            s.cin = cin;
+            s.campaign = c.id;
+            snprintf(s.step, sizeof s.step, "%s", kind_step(c.kind));
+            s.round = 1;
+            s.expected_responses = round.expected_responses;
+            err = seam_store_session_create(st, &s);
+            if (!err)
+                send_script(res, &s, &round);
+        }
+    }
+    if (!err)
+        err = account(srv, req, res);
+    err = seam_store_end(st, err);
+    if (err) {
+        response_reset(res);
+        seam_api_store_error(res, err);
+    } else if (step) {
+        /* committed: the step goes live (without room for it, its responses find it
+           lost and the target resumes when its claim expires) */
+        if (seam_srv_live_put(srv, s.id, step, now, srv->lease_seconds) == SEAM_OK)
+            step = NULL;
+    }
+    seam_srv_step_free(step);
+    free(round.script);
     seam_secure_zero(&s, sizeof s);
     seam_secure_zero(&round, sizeof round);
 }
@@ -171,6 +216,9 @@ static bool count_responses(const uint8_t *data, size_t len, uint32_t *count) {
     return err == SEAM_ERR_NOT_FOUND;
 }
 
+/* A response script: judged by the live step, which answers with the next script or
+   ends the step. The lease's renewal, the session's advance, the step's end and the
+   bytes are one transaction. */
 API_HANDLER(seam_admin_respond) {
     seam_store_id cin;
     if (!admin_headers(req, &cin, res))
@@ -180,11 +228,11 @@ API_HANDLER(seam_admin_respond) {
         seam_srv_error(res, 415, "bad_content_type", "responses are " TYPE_RESPONSE);
         return;
     }
+    seam_store *st = seam_srv_store(srv);
     char *end;
     unsigned long round_no = strtoul(req->params[1], &end, 10);
     seam_store_session s;
-    seam_err err =
-        *end ? SEAM_ERR_NOT_FOUND : seam_store_session_get(srv->store, req->params[0], &s);
+    seam_err err = *end ? SEAM_ERR_NOT_FOUND : seam_store_session_get(st, req->params[0], &s);
     if (err == SEAM_ERR_NOT_FOUND ||
         (!err && (s.cin.len != cin.len || memcmp(s.cin.bytes, cin.bytes, cin.len)))) {
         if (!err)
@@ -212,23 +260,22 @@ API_HANDLER(seam_admin_respond) {
         return;
     }
     seam_store_campaign c;
-    err = seam_store_campaign_get(srv->store, s.campaign, &c);
+    err = seam_store_campaign_get(st, s.campaign, &c);
     if (err) {
         seam_secure_zero(&s, sizeof s);
         seam_api_store_error(res, err);
         return;
     }
     int64_t now = (int64_t)time(NULL);
-    seam_srv_step *step = seam_srv_live_get(srv, s.id, now, srv->lease_seconds);
-    /* the step goes on only while this server's claim on the card holds */
-    if (step &&
-        seam_store_target_renew(srv->store, c.id, &cin, srv->owner, now, srv->lease_seconds)) {
-        seam_srv_live_drop(srv, s.id);
-        step = NULL;
+    bool busy = false;
+    seam_srv_step *step = seam_srv_live_take(srv, s.id, now, srv->lease_seconds, &busy);
+    if (busy) { /* the same round, answered twice at once: the other one goes on */
+        seam_secure_zero(&s, sizeof s);
+        seam_srv_error(res, 409, "replayed", "this round is being answered");
+        return;
     }
     seam_srv_plan_round round;
     memset(&round, 0, sizeof round);
-    bool lost = !step;
     if (step) {
         err = seam_srv_step_next(srv, step, &c, &cin, req->body, req->body_len, &round);
         if (err) {
@@ -236,18 +283,24 @@ API_HANDLER(seam_admin_respond) {
             snprintf(round.reason, sizeof round.reason, "plan: %s", seam_err_str(err));
         }
     }
+    bool lost = !step;
+    err = seam_store_begin(st);
+    /* the step goes on only while this server's claim on the card holds */
+    if (!err && step) {
+        err = seam_store_target_renew(st, c.id, &cin, srv->owner, now, srv->lease_seconds);
+        if (err == SEAM_ERR_SERVER_CONFLICT) {
+            err = SEAM_OK;
+            lost = true;
+        }
+    }
     seam_store_session next = s;
-    uint32_t expected_round = s.round;
     next.round = s.round + 1;
     next.closed = lost || round.outcome != SEAM_SRV_PLAN_SCRIPT;
-    next.expected_responses = round.expected_responses;
+    next.expected_responses = lost ? 0 : round.expected_responses;
     next.context_len = 0;
-    err = seam_store_session_advance(srv->store, &next, expected_round, NULL);
-    if (err == SEAM_ERR_SERVER_CONFLICT) {
-        seam_srv_error(res, 409, "replayed", "this round was answered already");
-    } else if (err) {
-        seam_api_store_error(res, err);
-    } else if (lost) {
+    if (!err)
+        err = seam_store_session_advance(st, &next, s.round, NULL);
+    if (!err && lost) {
         /* this server no longer holds the session (it restarted, or the claim expired):
            the target stays as it is and is claimed again when its lease expires */
         seam_store_event ev = {.cin = cin, .campaign = c.id};
@@ -255,16 +308,30 @@ API_HANDLER(seam_admin_respond) {
         snprintf(ev.message, sizeof ev.message,
                  "the server holds no state for this session; the step resumes when its claim "
                  "expires");
-        (void)seam_store_event_add(srv->store, &ev);
+        err = seam_store_event_add(st, &ev);
         res->status = 204;
-    } else if (next.closed) {
-        finish_step(srv, &c, &cin, &round);
+    } else if (!err && next.closed) {
+        err = finish_step(srv, &c, &cin, &round);
         res->status = 204;
-    } else {
+    } else if (!err) {
         send_script(res, &next, &round);
     }
-    if (next.closed || err)
-        seam_srv_live_drop(srv, s.id);
+    if (!err)
+        err = account(srv, req, res);
+    err = seam_store_end(st, err);
+    if (err == SEAM_ERR_SERVER_CONFLICT) {
+        response_reset(res);
+        seam_srv_error(res, 409, "replayed", "this round was answered already");
+    } else if (err) {
+        response_reset(res);
+        seam_api_store_error(res, err);
+    }
+    if (step) {
+        if (next.closed || err)
+            seam_srv_live_drop(srv, s.id);
+        else
+            seam_srv_live_release(srv, s.id, now);
+    }
     free(round.script);
     seam_secure_zero(&round, sizeof round);
     seam_secure_zero(&s, sizeof s);

@@ -61,6 +61,7 @@ typedef struct {
     char id[SEAM_STORE_SESSION_ID_SIZE];
     seam_srv_step *step;
     int64_t touched;
+    bool busy; /* taken by a request on some worker thread */
 } live_entry;
 
 void seam_srv_step_free(seam_srv_step *step) {
@@ -171,7 +172,7 @@ static seam_err plan_perso(struct seam_server *srv, const seam_srv_step *step,
         memcpy(app.bytes, pkg->applets[i].bytes, app.len);
         uint8_t *data = NULL;
         size_t len = 0;
-        seam_err e = seam_store_perso_get(srv->store, cin, &app, &data, &len);
+        seam_err e = seam_store_perso_get(seam_srv_store(srv), cin, &app, &data, &len);
         if (e == SEAM_ERR_NOT_FOUND)
             continue;
         if (!e)
@@ -204,8 +205,8 @@ static seam_err perso_instances(struct seam_server *srv, seam_srv_step *step,
     seam_gp_package pkg;
     char why[96];
     memset(&pkg, 0, sizeof pkg);
-    seam_err e =
-        seam_store_package_get(srv->store, &c->package_aid, c->package_version, &info, &module);
+    seam_err e = seam_store_package_get(seam_srv_store(srv), &c->package_aid, c->package_version,
+                                        &info, &module);
     if (e == SEAM_ERR_NOT_FOUND)
         return SEAM_OK; /* APPLY says so */
     if (!e && seam_gp_package_read(module, info.module_len, &pkg, why, sizeof why))
@@ -215,7 +216,7 @@ static seam_err perso_instances(struct seam_server *srv, seam_srv_step *step,
         memcpy(app.bytes, pkg.applets[i].bytes, app.len);
         uint8_t *data = NULL;
         size_t len = 0;
-        seam_err g = seam_store_perso_get(srv->store, cin, &app, &data, &len);
+        seam_err g = seam_store_perso_get(seam_srv_store(srv), cin, &app, &data, &len);
         if (!g)
             seam_store_free_secret(data, len);
         if (g == SEAM_ERR_NOT_FOUND)
@@ -244,7 +245,8 @@ static seam_err apply(struct seam_server *srv, seam_srv_step *step, const seam_s
     memset(&pkg, 0, sizeof pkg);
     seam_err e = SEAM_OK;
     if (c->kind != SEAM_STORE_DELETE) {
-        e = seam_store_package_get(srv->store, &c->package_aid, c->package_version, &info, &module);
+        e = seam_store_package_get(seam_srv_store(srv), &c->package_aid, c->package_version, &info,
+                                   &module);
         if (e == SEAM_ERR_NOT_FOUND) {
             fail(out, "the campaign's package is not stored");
             return SEAM_OK;
@@ -333,7 +335,7 @@ seam_err seam_srv_step_start(struct seam_server *srv, const seam_store_campaign 
     seam_store_keyset ks;
     seam_store_id isd = {.len = sizeof isd_aid};
     memcpy(isd.bytes, isd_aid, sizeof isd_aid);
-    seam_err e = seam_store_keyset_get(srv->store, &t->cin, &isd, 0, &ks);
+    seam_err e = seam_store_keyset_get(seam_srv_store(srv), &t->cin, &isd, 0, &ks);
     if (e == SEAM_ERR_NOT_FOUND) {
         fail(out, "no key set of the ISD for this card");
         return SEAM_OK;
@@ -561,13 +563,13 @@ seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
     return SEAM_OK;
 }
 
-/* ---- the live steps, by session id ---- */
+/* ---- the live steps, by session id (shared by the worker threads: live_lock) ---- */
 
 static void live_prune(struct seam_server *srv, int64_t now, int64_t max_age) {
     live_entry *t = srv->live;
     size_t kept = 0;
     for (size_t i = 0; i < srv->live_count; i++) {
-        if (now - t[i].touched > max_age)
+        if (!t[i].busy && now - t[i].touched > max_age)
             seam_srv_step_free(t[i].step);
         else
             t[kept++] = t[i];
@@ -577,49 +579,82 @@ static void live_prune(struct seam_server *srv, int64_t now, int64_t max_age) {
 
 seam_err seam_srv_live_put(struct seam_server *srv, const char *id, seam_srv_step *step,
                            int64_t now, int64_t max_age) {
+    seam_err err = SEAM_OK;
+    pthread_mutex_lock(&srv->live_lock);
     live_prune(srv, now, max_age);
     if (srv->live_count == srv->live_cap) {
         size_t cap = srv->live_cap ? srv->live_cap * 2 : 16;
         live_entry *grown = realloc(srv->live, cap * sizeof *grown);
-        if (!grown)
-            return SEAM_ERR_NOMEM;
-        srv->live = grown;
-        srv->live_cap = cap;
+        if (grown) {
+            srv->live = grown;
+            srv->live_cap = cap;
+        } else {
+            err = SEAM_ERR_NOMEM;
+        }
     }
-    live_entry *e = &((live_entry *)srv->live)[srv->live_count++];
-    snprintf(e->id, sizeof e->id, "%s", id);
-    e->step = step;
-    e->touched = now;
-    return SEAM_OK;
+    if (!err) {
+        live_entry *e = &((live_entry *)srv->live)[srv->live_count++];
+        snprintf(e->id, sizeof e->id, "%s", id);
+        e->step = step;
+        e->touched = now;
+        e->busy = false;
+    }
+    pthread_mutex_unlock(&srv->live_lock);
+    return err;
 }
 
-seam_srv_step *seam_srv_live_get(struct seam_server *srv, const char *id, int64_t now,
-                                 int64_t max_age) {
+seam_srv_step *seam_srv_live_take(struct seam_server *srv, const char *id, int64_t now,
+                                  int64_t max_age, bool *busy) {
+    seam_srv_step *step = NULL;
+    *busy = false;
+    pthread_mutex_lock(&srv->live_lock);
     live_prune(srv, now, max_age);
     live_entry *t = srv->live;
     for (size_t i = 0; i < srv->live_count; i++)
         if (!strcmp(t[i].id, id)) {
-            t[i].touched = now;
-            return t[i].step;
+            *busy = t[i].busy;
+            if (!t[i].busy) {
+                t[i].busy = true;
+                t[i].touched = now;
+                step = t[i].step;
+            }
+            break;
         }
-    return NULL;
+    pthread_mutex_unlock(&srv->live_lock);
+    return step;
+}
+
+void seam_srv_live_release(struct seam_server *srv, const char *id, int64_t now) {
+    pthread_mutex_lock(&srv->live_lock);
+    live_entry *t = srv->live;
+    for (size_t i = 0; i < srv->live_count; i++)
+        if (!strcmp(t[i].id, id)) {
+            t[i].busy = false;
+            t[i].touched = now;
+            break;
+        }
+    pthread_mutex_unlock(&srv->live_lock);
 }
 
 void seam_srv_live_drop(struct seam_server *srv, const char *id) {
+    pthread_mutex_lock(&srv->live_lock);
     live_entry *t = srv->live;
     for (size_t i = 0; i < srv->live_count; i++)
         if (!strcmp(t[i].id, id)) {
             seam_srv_step_free(t[i].step);
             t[i] = t[--srv->live_count];
-            return;
+            break;
         }
+    pthread_mutex_unlock(&srv->live_lock);
 }
 
 void seam_srv_live_clear(struct seam_server *srv) {
+    pthread_mutex_lock(&srv->live_lock);
     live_entry *t = srv->live;
     for (size_t i = 0; i < srv->live_count; i++)
         seam_srv_step_free(t[i].step);
     free(srv->live);
     srv->live = NULL;
     srv->live_count = srv->live_cap = 0;
+    pthread_mutex_unlock(&srv->live_lock);
 }

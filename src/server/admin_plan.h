@@ -57,17 +57,23 @@ seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
 /* Wipes and frees a step; NULL is allowed. */
 void seam_srv_step_free(seam_srv_step *step);
 
-/* The server's table of live steps, by admin session id (memory only). Steps not
-   touched for longer than max_age seconds are dropped at each put and get (their claim
-   has expired: the target may be claimed again). */
+/* The server's table of live steps, by admin session id (memory only), shared by the
+   HTTP worker threads under srv->live_lock. Steps not touched for longer than max_age
+   seconds are dropped at each put and take (their claim has expired: the target may be
+   claimed again), unless a request holds them. */
 seam_err seam_srv_live_put(struct seam_server *srv, const char *id, seam_srv_step *step,
                            int64_t now, int64_t max_age);
 
-/* The live step of session id (NULL: none, e.g. after a restart), touched at now. */
-seam_srv_step *seam_srv_live_get(struct seam_server *srv, const char *id, int64_t now,
-                                 int64_t max_age);
+/* Takes the live step of session id for this request, touched at now: no other request
+   gets it until seam_srv_live_release or seam_srv_live_drop. NULL when there is none
+   (e.g. after a restart; *busy false) or another request holds it (*busy true). */
+seam_srv_step *seam_srv_live_take(struct seam_server *srv, const char *id, int64_t now,
+                                  int64_t max_age, bool *busy);
 
-/* Removes session id's step from the table and frees it. */
+/* Gives a taken step back to the table, touched at now. */
+void seam_srv_live_release(struct seam_server *srv, const char *id, int64_t now);
+
+/* Removes session id's step from the table (taken or not) and frees it. */
 void seam_srv_live_drop(struct seam_server *srv, const char *id);
 
 /* Frees every live step (the server stops). */

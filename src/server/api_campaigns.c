@@ -83,14 +83,14 @@ API_HANDLER(seam_api_campaign_create) {
     /* The package must be there before any card is told to fetch it. */
     seam_store_package pkg;
     seam_err err =
-        seam_store_package_get(srv->store, &c.package_aid, c.package_version, &pkg, NULL);
+        seam_store_package_get(seam_srv_store(srv), &c.package_aid, c.package_version, &pkg, NULL);
     if (err == SEAM_ERR_NOT_FOUND) {
         free(cins);
         seam_srv_error(res, 404, "unknown_package", "no package with that AID and version");
         return;
     }
     if (!err)
-        err = seam_store_campaign_create(srv->store, &c, cins, count);
+        err = seam_store_campaign_create(seam_srv_store(srv), &c, cins, count);
     free(cins);
     if (err == SEAM_ERR_NOT_FOUND) {
         seam_srv_error(res, 404, "unknown_card", "a target is not a known card");
@@ -101,9 +101,9 @@ API_HANDLER(seam_api_campaign_create) {
         return;
     }
     if (!err)
-        err = seam_store_campaign_set_state(srv->store, c.id, SEAM_STORE_CAMPAIGN_RUNNING);
+        err = seam_store_campaign_set_state(seam_srv_store(srv), c.id, SEAM_STORE_CAMPAIGN_RUNNING);
     if (!err)
-        err = seam_store_campaign_get(srv->store, c.id, &c);
+        err = seam_store_campaign_get(seam_srv_store(srv), c.id, &c);
     cJSON *o = err ? NULL : campaign_json(&c);
     if (!o) {
         seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
@@ -130,11 +130,11 @@ API_HANDLER(seam_api_campaign_get) {
     if (!path_id(req, &id, res))
         return;
     seam_store_campaign c;
-    seam_err err = seam_store_campaign_get(srv->store, id, &c);
+    seam_err err = seam_store_campaign_get(seam_srv_store(srv), id, &c);
     seam_store_target *targets = NULL;
     size_t count = 0;
     if (!err)
-        err = seam_store_target_list(srv->store, id, &targets, &count);
+        err = seam_store_target_list(seam_srv_store(srv), id, &targets, &count);
     cJSON *o = err ? NULL : campaign_json(&c);
     cJSON *arr = o ? cJSON_AddArrayToObject(o, "targets") : NULL;
     for (size_t i = 0; arr && i < count; i++) {
@@ -163,7 +163,7 @@ API_HANDLER(seam_api_campaigns_list) {
     (void)req;
     seam_store_campaign *items = NULL;
     size_t count = 0;
-    seam_err err = seam_store_campaign_list(srv->store, &items, &count);
+    seam_err err = seam_store_campaign_list(seam_srv_store(srv), &items, &count);
     cJSON *arr = err ? NULL : cJSON_CreateArray();
     for (size_t i = 0; arr && i < count; i++) {
         cJSON *o = campaign_json(&items[i]);

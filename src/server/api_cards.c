@@ -77,17 +77,17 @@ API_HANDLER(seam_api_card_put) {
         return;
     }
     seam_store_card existing;
-    seam_err err = seam_store_card_get(srv->store, &cin, &existing);
+    seam_err err = seam_store_card_get(seam_srv_store(srv), &cin, &existing);
     unsigned status = 200;
     if (err == SEAM_ERR_NOT_FOUND) {
-        err = seam_store_card_put(srv->store, &card);
+        err = seam_store_card_put(seam_srv_store(srv), &card);
         status = 201;
     } else if (!err && (existing.iin.len != card.iin.len ||
                         memcmp(existing.iin.bytes, card.iin.bytes, card.iin.len))) {
         err = SEAM_ERR_SERVER_CONFLICT; /* a card's IIN does not change */
     }
     for (i = 0; !err && i < count; i++)
-        err = seam_store_keyset_put(srv->store, &cin, &ks[i]);
+        err = seam_store_keyset_put(seam_srv_store(srv), &cin, &ks[i]);
     seam_store_free_secret(ks, count * sizeof *ks);
     if (err) {
         seam_api_store_error(res, err);
@@ -115,7 +115,7 @@ static cJSON *card_json(struct seam_server *srv, const seam_store_card *c) {
     seam_store_keyset ks;
     seam_store_id sd = {.len = sizeof isd_aid};
     memcpy(sd.bytes, isd_aid, sizeof isd_aid);
-    if (srv && seam_store_keyset_get(srv->store, &c->cin, &sd, 0, &ks) == SEAM_OK) {
+    if (srv && seam_store_keyset_get(seam_srv_store(srv), &c->cin, &sd, 0, &ks) == SEAM_OK) {
         cJSON *k = cJSON_AddObjectToObject(o, "isd_keyset");
         if (!k || !cJSON_AddNumberToObject(k, "kvn", ks.kvn) ||
             !cJSON_AddNumberToObject(k, "key_length", (double)ks.key_len)) {
@@ -133,7 +133,7 @@ API_HANDLER(seam_api_card_get) {
     if (!path_cin(req, &cin, res))
         return;
     seam_store_card card;
-    seam_err err = seam_store_card_get(srv->store, &cin, &card);
+    seam_err err = seam_store_card_get(seam_srv_store(srv), &cin, &card);
     cJSON *o = err ? NULL : card_json(srv, &card);
     if (!o) {
         seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
@@ -147,7 +147,7 @@ API_HANDLER(seam_api_cards_list) {
     (void)req;
     seam_store_card *items = NULL;
     size_t count = 0;
-    seam_err err = seam_store_card_list(srv->store, &items, &count);
+    seam_err err = seam_store_card_list(seam_srv_store(srv), &items, &count);
     cJSON *arr = err ? NULL : cJSON_CreateArray();
     for (size_t i = 0; arr && i < count; i++) {
         cJSON *o = card_json(NULL, &items[i]);
@@ -185,9 +185,9 @@ API_HANDLER(seam_api_perso_put) {
     cJSON_Delete(root);
     seam_store_card card;
     if (!err)
-        err = seam_store_card_get(srv->store, &cin, &card);
+        err = seam_store_card_get(seam_srv_store(srv), &cin, &card);
     if (!err)
-        err = seam_store_perso_put(srv->store, &cin, &aid, bytes, len);
+        err = seam_store_perso_put(seam_srv_store(srv), &cin, &aid, bytes, len);
     seam_store_free_secret(bytes, hex_len / 2);
     if (err) {
         seam_api_store_error(res, err);
@@ -201,11 +201,11 @@ API_HANDLER(seam_api_card_events) {
     if (!path_cin(req, &cin, res))
         return;
     seam_store_card card;
-    seam_err err = seam_store_card_get(srv->store, &cin, &card);
+    seam_err err = seam_store_card_get(seam_srv_store(srv), &cin, &card);
     seam_store_event *items = NULL;
     size_t count = 0;
     if (!err)
-        err = seam_store_event_list(srv->store, &cin, &items, &count);
+        err = seam_store_event_list(seam_srv_store(srv), &cin, &items, &count);
     cJSON *arr = err ? NULL : cJSON_CreateArray();
     for (size_t i = 0; arr && i < count; i++) {
         cJSON *o = cJSON_CreateObject();

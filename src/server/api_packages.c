@@ -42,13 +42,14 @@ API_HANDLER(seam_api_packages_upload) {
     info.aid.len = pkg.aid.len;
     memcpy(info.aid.bytes, pkg.aid.bytes, pkg.aid.len);
     info.version = pkg.version;
-    err = seam_store_package_put(srv->store, &info.aid, pkg.version, req->body, req->body_len);
+    err = seam_store_package_put(seam_srv_store(srv), &info.aid, pkg.version, req->body,
+                                 req->body_len);
     if (err) {
         seam_api_store_error(res, err);
         return;
     }
     seam_store_package stored;
-    err = seam_store_package_get(srv->store, &info.aid, pkg.version, &stored, NULL);
+    err = seam_store_package_get(seam_srv_store(srv), &info.aid, pkg.version, &stored, NULL);
     cJSON *o = err ? NULL : package_json(&stored);
     if (!o) {
         seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
@@ -62,7 +63,7 @@ API_HANDLER(seam_api_packages_list) {
     (void)req;
     seam_store_package *items = NULL;
     size_t count = 0;
-    seam_err err = seam_store_package_list(srv->store, &items, &count);
+    seam_err err = seam_store_package_list(seam_srv_store(srv), &items, &count);
     cJSON *arr = err ? NULL : cJSON_CreateArray();
     for (size_t i = 0; arr && i < count; i++) {
         cJSON *o = package_json(&items[i]);

@@ -1,7 +1,10 @@
 /*
- * The server's HTTP core over libmicrohttpd (http.h): one internal polling
- * thread, so that handlers run one at a time and the storage is used from one
- * thread only. Request states, in the connection's context:
+ * The server's HTTP core over libmicrohttpd (http.h): a pool of srv->threads
+ * worker threads (libmicrohttpd's internal thread pool; one polling thread
+ * when threads is 1), each handling its connections' requests one at a time.
+ * Each request borrows a store handle of its own for its handler and its byte
+ * accounting (seam_srv_store), so that handlers on different threads never
+ * share a database connection. Request states, in the connection's context:
  *   HEADERS  route found (or the error decided), body limit known
  *   BODY     bytes gathered up to the route's limit; past it, discarded (413)
  *   DONE     the handler ran (or the error was chosen), the response queued
@@ -10,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,39 @@ typedef struct {
     bool too_large;
     uint64_t bytes_in;
 } request_ctx;
+
+/* The store handle lent to the request this thread is handling. */
+static _Thread_local seam_store *request_store;
+
+seam_store *seam_srv_store(struct seam_server *srv) {
+    return request_store ? request_store : srv->stores[0];
+}
+
+/* Lends a free store handle to this thread's request (there are as many as worker
+   threads, each handling one request at a time: the wait is only a safeguard). */
+static void store_lend(struct seam_server *srv) {
+    pthread_mutex_lock(&srv->stores_lock);
+    for (;;) {
+        for (unsigned i = 0; i < srv->threads; i++)
+            if (!srv->store_busy[i]) {
+                srv->store_busy[i] = true;
+                request_store = srv->stores[i];
+                pthread_mutex_unlock(&srv->stores_lock);
+                return;
+            }
+        pthread_cond_wait(&srv->store_free, &srv->stores_lock);
+    }
+}
+
+static void store_return(struct seam_server *srv) {
+    pthread_mutex_lock(&srv->stores_lock);
+    for (unsigned i = 0; i < srv->threads; i++)
+        if (srv->stores[i] == request_store)
+            srv->store_busy[i] = false;
+    request_store = NULL;
+    pthread_cond_signal(&srv->store_free);
+    pthread_mutex_unlock(&srv->stores_lock);
+}
 
 void seam_srv_error(seam_srv_response *res, unsigned status, const char *code,
                     const char *message) {
@@ -109,8 +146,23 @@ static bool authorized(const struct seam_server *srv, struct MHD_Connection *c) 
     return ok;
 }
 
+uint64_t seam_srv_response_bytes(const seam_srv_response *res) {
+    /* status line, headers, blank line, body */
+    uint64_t out = strlen("HTTP/1.1 200 \r\n") + strlen(MHD_get_reason_phrase_for(res->status));
+    if (res->content_type)
+        out += strlen("Content-Type: \r\n") + strlen(res->content_type);
+    for (size_t i = 0; i < res->header_count; i++)
+        out += strlen(res->headers[i].name) + 4 + strlen(res->headers[i].value);
+    if (res->status != 204 && res->status != 304) {
+        char cl[32];
+        out += (uint64_t)snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", res->body_len);
+    }
+    return out + 2 + res->body_len;
+}
+
 static enum MHD_Result queue(struct seam_server *srv, struct MHD_Connection *c, request_ctx *ctx,
                              seam_srv_response *res) {
+    uint64_t out = seam_srv_response_bytes(res);
     struct MHD_Response *r = MHD_create_response_from_buffer(
         res->body_len, res->body, res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {
@@ -118,25 +170,15 @@ static enum MHD_Result queue(struct seam_server *srv, struct MHD_Connection *c, 
         return MHD_NO;
     }
     res->body = NULL; /* owned by the response now */
-    /* The response's bytes as sent: status line, headers, blank line, body. */
-    uint64_t out = strlen("HTTP/1.1 200 \r\n") + strlen(MHD_get_reason_phrase_for(res->status));
-    if (res->content_type) {
+    if (res->content_type)
         MHD_add_response_header(r, "Content-Type", res->content_type);
-        out += strlen("Content-Type: \r\n") + strlen(res->content_type);
-    }
-    for (size_t i = 0; i < res->header_count; i++) {
+    for (size_t i = 0; i < res->header_count; i++)
         MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
-        out += strlen(res->headers[i].name) + 4 + strlen(res->headers[i].value);
-    }
-    if (res->status != 204 && res->status != 304) {
-        char cl[32];
-        out += (uint64_t)snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", res->body_len);
-    }
-    out += 2 + res->body_len;
     enum MHD_Result ok = MHD_queue_response(c, res->status, r);
     MHD_destroy_response(r);
-    /* Refused requests (4xx) change nothing, not even the counts. */
-    if (ok == MHD_YES && res->account.cin.len && res->status < 400)
+    /* Refused requests (4xx) change nothing, not even the counts; a handler that counted
+       in its own transaction (account.counted) is not counted twice. */
+    if (ok == MHD_YES && res->account.cin.len && !res->account.counted && res->status < 400)
         seam_srv_account(srv, ctx->bytes_in, out, res);
     return ok;
 }
@@ -192,7 +234,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         ctx->req.body = ctx->body;
         ctx->req.body_len = ctx->len;
         ctx->req.connection = c;
+        ctx->req.bytes_in = ctx->bytes_in;
+        store_lend(srv);
         ctx->route->handler(srv, &ctx->req, &res);
+        enum MHD_Result ok = queue(srv, c, ctx, &res);
+        store_return(srv);
+        return ok;
     }
     return queue(srv, c, ctx, &res);
 }
@@ -262,7 +309,9 @@ seam_err seam_srv_http_start(struct seam_server *srv, const char *listen,
             (srv->tls ? MHD_USE_TLS : 0),
         (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, 256u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_ARRAY, tls_options, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(srv->threads > 1 ? srv->threads : 0), MHD_OPTION_ARRAY, tls_options,
+        MHD_OPTION_END);
     if (!srv->daemon)
         return SEAM_ERR_SERVER_LISTEN;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -34,7 +34,8 @@ typedef struct {
     char params[SEAM_SRV_PARAMS_MAX][SEAM_SRV_PARAM_MAX + 1]; /* the {…} parts, in order */
     const uint8_t *body;
     size_t body_len;
-    void *connection; /* struct MHD_Connection *, for header lookups */
+    void *connection;  /* struct MHD_Connection *, for header lookups */
+    uint64_t bytes_in; /* the request's bytes as received (request line, headers, body) */
 } seam_srv_request;
 
 /* What a handler answers; body is malloc'd (or NULL) and owned by the core after. */
@@ -56,6 +57,7 @@ typedef struct {
         int64_t campaign;
         char step[SEAM_STORE_TEXT_MAX];
         uint64_t perso;
+        bool counted; /* the handler added the bytes itself, in its own transaction */
     } account;
 } seam_srv_response;
 
@@ -85,6 +87,10 @@ void seam_srv_error(seam_srv_response *res, unsigned status, const char *code, c
 
 /* Fills res with status and the JSON text of json (not consumed); 500 when it cannot. */
 void seam_srv_json(seam_srv_response *res, unsigned status, const void *json);
+
+/* The bytes the core will send for res as it stands (status line, headers, blank line,
+   body): what the byte accounting counts for the response (P1). */
+uint64_t seam_srv_response_bytes(const seam_srv_response *res);
 
 /* Adds a response header (name is static); false when there is no room. */
 bool seam_srv_header(seam_srv_response *res, const char *name, const char *value);

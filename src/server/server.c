@@ -5,6 +5,7 @@
 #include "server_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +75,9 @@ static seam_err store_url(const char *dir, const char *option, const server_conf
     return path_in(out, cap, dir, "server.db");
 }
 
-static seam_err open_store(const char *dir, const char *db_option, server_config *cfg,
-                           seam_store **store) {
+/* Opens count handles on the folder's store (count >= 1), into stores[0..count). */
+static seam_err open_stores(const char *dir, const char *db_option, server_config *cfg,
+                            seam_store **stores, unsigned count) {
     seam_err err = config_read(dir, cfg);
     if (err)
         return err;
@@ -85,10 +87,15 @@ static seam_err open_store(const char *dir, const char *db_option, server_config
         return SEAM_ERR_ARG;
     uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
     err = seam_store_master_key_load(key_path, key);
-    if (!err)
-        err = seam_store_open(url, key, store);
+    for (unsigned i = 0; !err && i < count; i++)
+        err = seam_store_open(url, key, &stores[i]);
     seam_secure_zero(key, sizeof key);
     return err;
+}
+
+static seam_err open_store(const char *dir, const char *db_option, server_config *cfg,
+                           seam_store **store) {
+    return open_stores(dir, db_option, cfg, store, 1);
 }
 
 seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]) {
@@ -97,34 +104,32 @@ seam_err seam_server_init(const char *dir, char token[SEAM_SERVER_TOKEN_SIZE]) {
 
 seam_err seam_server_init_tls(const char *dir, const char *const *tls_names, size_t count,
                               char token[SEAM_SERVER_TOKEN_SIZE]) {
-    if (!dir || !token || (count && !tls_names))
-        return SEAM_ERR_ARG;
-    for (size_t i = 0; i < count; i++)
-        if (!seam_srv_tls_name_ok(tls_names[i]))
-            return SEAM_ERR_ARG;
-    char path[1024], key_path[1024], db_path[1024];
-    if (path_in(path, sizeof path, dir, "config") ||
-        path_in(key_path, sizeof key_path, dir, "master.key") ||
-        path_in(db_path, sizeof db_path, dir, "server.db"))
-        return SEAM_ERR_ARG;
-    if (mkdir(dir, 0700) && errno != EEXIST)
+    return seam_server_init_db(dir, NULL, tls_names, count, token);
+}
+
+/* Writes DIR/config (mode 0600: a database URL may carry a password), never over one. */
+static seam_err config_write(const char *path, const char *db_url) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return SEAM_ERR_IO;
-    if (access(path, F_OK) == 0)
-        return SEAM_ERR_SERVER_CONFIG;
-    uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
-    seam_err err = seam_srv_tls_create(dir, tls_names, count);
-    if (!err)
-        err = seam_store_master_key_create(key_path, key);
-    if (err)
-        return err;
-    seam_store *store = NULL;
-    err = seam_store_open(db_path, key, &store);
-    seam_secure_zero(key, sizeof key);
+    }
+    fprintf(f, "# seam server folder (docs/server.md)\nlisten=127.0.0.1:8080\n");
+    if (db_url)
+        fprintf(f, "db=%s\n", db_url);
+    else
+        fprintf(f, "# db=postgresql://...   (default: server.db in this folder)\n");
+    return fclose(f) ? SEAM_ERR_IO : SEAM_OK;
+}
+
+/* Stores the hash of a fresh bearer token (written to token) in the store. */
+static seam_err token_create(seam_store *store, char token[SEAM_SERVER_TOKEN_SIZE]) {
     uint8_t secret[32], hash[32];
     char hash_hex[65];
     size_t n;
-    if (!err)
-        err = seam_crypto_random(secret, sizeof secret);
+    seam_err err = seam_crypto_random(secret, sizeof secret);
     if (!err)
         err = seam_hex_encode(secret, sizeof secret, token, SEAM_SERVER_TOKEN_SIZE, &n);
     if (!err)
@@ -133,18 +138,70 @@ seam_err seam_server_init_tls(const char *dir, const char *const *tls_names, siz
         err = seam_hex_encode(hash, sizeof hash, hash_hex, sizeof hash_hex, &n);
     if (!err)
         err = seam_store_setting_put(store, TOKEN_SETTING, hash_hex);
-    seam_store_close(store);
     seam_secure_zero(secret, sizeof secret);
+    return err;
+}
+
+seam_err seam_server_init_db(const char *dir, const char *db_url, const char *const *tls_names,
+                             size_t count, char token[SEAM_SERVER_TOKEN_SIZE]) {
+    if (!dir || !token || (count && !tls_names) ||
+        (db_url && (!*db_url || strpbrk(db_url, "\r\n"))))
+        return SEAM_ERR_ARG;
+    for (size_t i = 0; i < count; i++)
+        if (!seam_srv_tls_name_ok(tls_names[i]))
+            return SEAM_ERR_ARG;
+    char path[1024], key_path[1024], url[1024];
+    if (path_in(path, sizeof path, dir, "config") ||
+        path_in(key_path, sizeof key_path, dir, "master.key") ||
+        (db_url ? snprintf(url, sizeof url, "%s", db_url) >= (int)sizeof url
+                : path_in(url, sizeof url, dir, "server.db") != SEAM_OK))
+        return SEAM_ERR_ARG;
+    if (mkdir(dir, 0700) && errno != EEXIST)
+        return SEAM_ERR_IO;
+    if (access(path, F_OK) == 0)
+        return SEAM_ERR_SERVER_CONFIG;
+    uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
+    seam_err err = seam_srv_tls_create(dir, tls_names, count);
+    if (err)
+        return err;
+    err = seam_store_master_key_create(key_path, key);
+    bool key_made = err == SEAM_OK;
+    /* the chosen store gets everything init keeps (its key check, the token's hash): a
+       server started on that store alone finds them there */
+    seam_store *store = NULL;
+    if (!err)
+        err = seam_store_open(url, key, &store);
+    seam_secure_zero(key, sizeof key);
+    if (!err)
+        err = token_create(store, token);
+    seam_store_close(store);
+    if (!err)
+        err = config_write(path, db_url);
     if (err) {
         seam_secure_zero(token, SEAM_SERVER_TOKEN_SIZE);
-        return err;
+        /* nothing usable was made: a new init may start over */
+        if (key_made)
+            unlink(key_path);
+        if (!path_in(path, sizeof path, dir, "tls.key"))
+            unlink(path);
+        if (!path_in(path, sizeof path, dir, "tls.crt"))
+            unlink(path);
     }
-    FILE *f = fopen(path, "wx");
-    if (!f)
-        return SEAM_ERR_IO;
-    fprintf(f, "# seam server folder (docs/server.md)\nlisten=127.0.0.1:8080\n"
-               "# db=postgresql://...   (default: server.db in this folder)\n");
-    return fclose(f) ? SEAM_ERR_IO : SEAM_OK;
+    return err;
+}
+
+/* How many HTTP worker threads (each with a store handle): as asked, else, on PostgreSQL,
+   four per CPU (a request waits mostly for its commit's WAL flush: more of them in flight
+   share flushes), at most 16; on SQLite one (its writers take turns on one file anyway,
+   and a second thread measured slower: bench/README.md, "Fleet"). */
+static unsigned worker_threads(int asked, const seam_store *store) {
+    if (asked > 0)
+        return (unsigned)asked;
+    if (strcmp(seam_store_backend(store), "postgresql"))
+        return 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = 4 * (cpus > 1 ? (unsigned)cpus : 1u);
+    return n < 16 ? n : 16;
 }
 
 seam_err seam_server_start(const seam_server_options *options, seam_server **out) {
@@ -154,12 +211,30 @@ seam_err seam_server_start(const seam_server_options *options, seam_server **out
     if (!srv)
         return SEAM_ERR_NOMEM;
     srv->lease_seconds = options->lease_seconds > 0 ? options->lease_seconds : 300;
+    pthread_mutex_init(&srv->live_lock, NULL);
+    pthread_mutex_init(&srv->stores_lock, NULL);
+    pthread_cond_init(&srv->store_free, NULL);
     server_config cfg;
-    seam_err err = open_store(options->dir, options->db_url, &cfg, &srv->store);
+    seam_store *first = NULL;
+    seam_err err = open_store(options->dir, options->db_url, &cfg, &first);
+    if (!err) {
+        srv->threads = worker_threads(options->threads, first);
+        srv->stores = calloc(srv->threads, sizeof *srv->stores);
+        srv->store_busy = calloc(srv->threads, sizeof *srv->store_busy);
+        if (!srv->stores || !srv->store_busy)
+            err = SEAM_ERR_NOMEM;
+    }
+    if (srv->stores) {
+        srv->stores[0] = first;
+        first = NULL;
+    }
+    if (!err && srv->threads > 1)
+        err = open_stores(options->dir, options->db_url, &cfg, srv->stores + 1, srv->threads - 1);
+    seam_store_close(first);
     char hash_hex[65];
     size_t n;
     if (!err)
-        err = seam_store_setting_get(srv->store, TOKEN_SETTING, hash_hex, sizeof hash_hex);
+        err = seam_store_setting_get(srv->stores[0], TOKEN_SETTING, hash_hex, sizeof hash_hex);
     if (err == SEAM_ERR_NOT_FOUND)
         err = SEAM_ERR_SERVER_CONFIG;
     if (!err &&
@@ -196,7 +271,13 @@ void seam_server_stop(seam_server *server) {
     seam_srv_http_stop(server);
     seam_srv_tls_free(&server->tls_key, &server->tls_cert);
     seam_srv_live_clear(server);
-    seam_store_close(server->store);
+    for (unsigned i = 0; server->stores && i < server->threads; i++)
+        seam_store_close(server->stores[i]);
+    free(server->stores);
+    free(server->store_busy);
+    pthread_mutex_destroy(&server->live_lock);
+    pthread_mutex_destroy(&server->stores_lock);
+    pthread_cond_destroy(&server->store_free);
     seam_secure_zero(server, sizeof *server);
     free(server);
 }
@@ -211,7 +292,7 @@ void seam_srv_account(struct seam_server *srv, uint64_t bytes_in, uint64_t bytes
     row.bytes.request = bytes_in;
     row.bytes.response = bytes_out;
     row.bytes.perso = res->account.perso;
-    (void)seam_store_bytes_add(srv->store, &row);
+    (void)seam_store_bytes_add(seam_srv_store(srv), &row);
 }
 
 seam_err seam_server_report(const char *dir, const char *db_url, void *out_file) {

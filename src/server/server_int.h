@@ -5,6 +5,7 @@
 #ifndef SEAM_SERVER_INT_H
 #define SEAM_SERVER_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,7 +17,6 @@ struct MHD_Daemon;
 
 struct seam_server {
     struct MHD_Daemon *daemon;
-    seam_store *store;
     char owner[64];         /* who claims campaign work: host and process */
     uint8_t token_hash[32]; /* SHA-256 of the bearer token; the token itself is never kept */
     uint16_t port;
@@ -25,7 +25,20 @@ struct seam_server {
     int64_t lease_seconds;    /* a claim's lease (seam_server_options) */
     void *live;               /* the live campaign steps by admin session id (admin_plan.c) */
     size_t live_count, live_cap;
+    pthread_mutex_t live_lock; /* the live steps are shared by the HTTP worker threads */
+    /* One store handle per HTTP worker thread (http.c lends one to each request). A handle
+       is used by one request at a time: handlers reach theirs with seam_srv_store(srv),
+       never stores[i] (there is deliberately no srv->store). */
+    unsigned threads;
+    seam_store **stores;
+    bool *store_busy;
+    pthread_mutex_t stores_lock;
+    pthread_cond_t store_free;
 };
+
+/* The store handle of the request this thread is handling (each request has one of its
+   own), or stores[0] outside a request (start and stop, one thread). */
+seam_store *seam_srv_store(struct seam_server *srv);
 
 /* Counts one exchange's bytes (P1) for res->account; called by the HTTP core after
    the response is queued. */

@@ -105,13 +105,28 @@ seam_err store_begin(seam_store *s) {
 seam_err store_end(seam_store *s, seam_err err) {
     if (s->depth == 0 || --s->depth > 0)
         return err;
+    int64_t settle = s->settle_campaign;
+    s->settle_campaign = 0;
     if (!err) {
         err = store_exec(s, "COMMIT", NULL, 0, NULL);
-        if (!err)
+        if (!err) {
+            /* the targets' states are committed; the campaign's summary follows from them
+               (a failure here leaves it running until the next finish settles it) */
+            if (settle)
+                (void)store_campaign_settle(s, settle);
             return SEAM_OK;
+        }
     }
     (void)store_exec(s, "ROLLBACK", NULL, 0, NULL);
     return err;
+}
+
+seam_err seam_store_begin(seam_store *store) {
+    return store ? store_begin(store) : SEAM_ERR_ARG;
+}
+
+seam_err seam_store_end(seam_store *store, seam_err err) {
+    return store ? store_end(store, err) : SEAM_ERR_ARG;
 }
 
 void seam_store_free_secret(void *p, size_t len) {

@@ -188,6 +188,18 @@ void seam_store_free_secret(void *p, size_t len);
  * contents (for tests: "a refused operation changed nothing"). */
 seam_err seam_store_digest(seam_store *store, uint8_t digest[32]);
 
+/* ---- grouping calls into one transaction ---- */
+
+/* Starts a group on this handle: the calls that follow, up to seam_store_end, make one
+ * transaction (each call's own transaction joins it; groups do not nest further). */
+seam_err seam_store_begin(seam_store *store);
+
+/* Ends the group: commits when err is SEAM_OK, else rolls back everything since
+ * seam_store_begin; returns err, or the commit's failure (then nothing of the group
+ * happened). A call in the group that fails changed nothing of its own, but a failure of
+ * the database (SERVER_STORE) spoils the group: end it with that error. */
+seam_err seam_store_end(seam_store *store, seam_err err);
+
 /* ---- settings ---- */
 
 /* Sets name (non-empty) to the NUL-terminated value, replacing any previous one. */
@@ -284,8 +296,9 @@ seam_err seam_store_target_renew(seam_store *store, int64_t campaign, const seam
                                  const char *owner, int64_t now, int64_t lease_seconds);
 
 /* Ends owner's running claim on (campaign, cin): done when ok, else failed with reason;
- * logs an event; marks the campaign done when no target is left pending or running.
- * CONFLICT if the target is not running under owner. */
+ * logs an event; marks the campaign done when no target is left pending or running (just
+ * after the commit, in a statement of its own). CONFLICT if the target is not running
+ * under owner. */
 seam_err seam_store_target_finish(seam_store *store, int64_t campaign, const seam_store_id *cin,
                                   const char *owner, bool ok, const char *reason);
 

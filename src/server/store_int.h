@@ -50,7 +50,9 @@ struct seam_store {
     const store_driver *drv;
     void *conn;
     seam_crypto_aes_gcm *gcm;
-    int depth; /* nested store_begin calls; the outermost one owns the transaction */
+    int depth;               /* nested store_begin calls; the outermost one owns the transaction */
+    int64_t settle_campaign; /* a campaign whose targets finished in this transaction: is
+                                it done? asked after the commit (store_campaign_settle) */
 };
 
 extern const store_driver store_sqlite_driver;
@@ -79,6 +81,12 @@ seam_err store_exec(seam_store *s, const char *sql, const db_val *params, size_t
  * talks to the database, so a function may be used inside another's transaction. */
 seam_err store_begin(seam_store *s);
 seam_err store_end(seam_store *s, seam_err err);
+
+/* Marks campaign done if it runs and none of its targets is pending or running; one
+ * statement of its own, run after the commit of a transaction that finished a target:
+ * of two last finishers, the one whose statement starts after the other's commit sees
+ * it, so finishes need not take turns on the campaign's row. */
+seam_err store_campaign_settle(seam_store *s, int64_t campaign);
 
 /* Seals plain[0..len) for the row named by (table, key[0..key_len)): *out is a malloc'd
  * nonce || ciphertext || tag of *out_len bytes. */

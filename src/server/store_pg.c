@@ -29,19 +29,68 @@ enum {
 };
 
 #define MAX_PARAMS 32
+#define PREPARED   96 /* statements prepared per connection (the store uses fewer) */
+
+/* A connection and the statements prepared on it: the store runs the same few dozen
+   statements over and over, so each is parsed and planned once per connection (by its
+   text and its parameters' types) instead of at every call. */
+typedef struct {
+    PGconn *pg;
+    size_t prepared;
+    struct {
+        char *sql; /* numbered text */
+        char kinds[MAX_PARAMS + 1];
+    } stmt[PREPARED];
+} pg_conn;
 
 seam_err store_pg_connect(const char *conninfo, void **conn) {
+    pg_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return SEAM_ERR_NOMEM;
     PGconn *pg = PQconnectdb(conninfo);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         if (pg)
             fprintf(stderr, "seam store: postgresql: %s", PQerrorMessage(pg));
         PQfinish(pg);
+        free(c);
         return SEAM_ERR_SERVER_STORE;
     }
     PGresult *r = PQexec(pg, "SET client_min_messages = warning");
     PQclear(r);
-    *conn = pg;
+    c->pg = pg;
+    *conn = c;
     return SEAM_OK;
+}
+
+/* The name of the statement prepared for (sql, kinds), preparing it if needed; NULL when
+   it is not to be prepared (not a data statement, or no room): run it unnamed. */
+static const char *prepared(pg_conn *c, const char *sql, const char *kinds, int n, const Oid *types,
+                            char name[32]) {
+    if (strncmp(sql, "SELECT", 6) && strncmp(sql, "INSERT", 6) && strncmp(sql, "UPDATE", 6) &&
+        strncmp(sql, "DELETE", 6))
+        return NULL;
+    for (size_t i = 0; i < c->prepared; i++)
+        if (!strcmp(c->stmt[i].kinds, kinds) && !strcmp(c->stmt[i].sql, sql)) {
+            snprintf(name, 32, "seam%zu", i);
+            return name;
+        }
+    if (c->prepared == PREPARED)
+        return NULL;
+    char *copy = strdup(sql);
+    if (!copy)
+        return NULL;
+    snprintf(name, 32, "seam%zu", c->prepared);
+    PGresult *r = PQprepare(c->pg, name, sql, n, types);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        free(copy);
+        return NULL;
+    }
+    c->stmt[c->prepared].sql = copy;
+    memcpy(c->stmt[c->prepared].kinds, kinds, strlen(kinds) + 1);
+    c->prepared++;
+    return name;
 }
 
 /* Rewrites ? placeholders as $1, $2, ... into out[0..cap). */
@@ -121,7 +170,8 @@ static seam_err take(const PGresult *res, db_rows *out) {
 }
 
 static seam_err pg_exec(void *conn, const char *sql, const db_val *params, size_t n, db_rows *out) {
-    char numbered[4096];
+    pg_conn *c = conn;
+    char numbered[4096], kinds[MAX_PARAMS + 1], name[32];
     Oid types[MAX_PARAMS];
     const char *values[MAX_PARAMS];
     int lengths[MAX_PARAMS], formats[MAX_PARAMS];
@@ -133,6 +183,7 @@ static seam_err pg_exec(void *conn, const char *sql, const db_val *params, size_
         return SEAM_ERR_ARG;
     for (size_t k = 0; k < n; k++) {
         const db_val *v = &params[k];
+        kinds[k] = (char)('0' + v->kind);
         formats[k] = 1;
         switch (v->kind) {
         case DB_NULL:
@@ -155,11 +206,15 @@ static seam_err pg_exec(void *conn, const char *sql, const db_val *params, size_
             break;
         }
     }
-    PGresult *res = PQexecParams(conn, numbered, (int)n, types, values, lengths, formats, 1);
+    kinds[n] = '\0';
+    const char *stmt = prepared(c, numbered, kinds, (int)n, types, name);
+    PGresult *res = stmt
+                        ? PQexecPrepared(c->pg, stmt, (int)n, values, lengths, formats, 1)
+                        : PQexecParams(c->pg, numbered, (int)n, types, values, lengths, formats, 1);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         if (getenv("SEAM_STORE_DEBUG"))
-            fprintf(stderr, "seam store: postgresql: %s: %s", numbered, PQerrorMessage(conn));
+            fprintf(stderr, "seam store: postgresql: %s: %s", numbered, PQerrorMessage(c->pg));
         e = SEAM_ERR_SERVER_STORE;
     } else if (out) {
         e = take(res, out);
@@ -171,7 +226,11 @@ static seam_err pg_exec(void *conn, const char *sql, const db_val *params, size_
 }
 
 static void pg_close(void *conn) {
-    PQfinish(conn);
+    pg_conn *c = conn;
+    PQfinish(c->pg);
+    for (size_t i = 0; i < c->prepared; i++)
+        free(c->stmt[i].sql);
+    free(c);
 }
 
 const store_driver store_pg_driver = {

@@ -7,6 +7,7 @@
 #include "server/store_int.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -20,17 +21,37 @@
 
 static const char *const sqlite_schema[] = {STORE_SCHEMA, NULL};
 
+#define CACHED 96 /* statements kept prepared per connection (the store uses fewer) */
+
+/* A connection and its prepared statements, by text: the store runs the same few dozen
+   statements over and over, so each is compiled once per connection. A cached statement
+   is reset as soon as its call ends (no read transaction is left open). */
+typedef struct {
+    sqlite3 *db;
+    size_t count;
+    struct {
+        char *sql;
+        sqlite3_stmt *st;
+    } cache[CACHED];
+} sqlite_conn;
+
 seam_err store_sqlite_connect(const char *path, void **conn) {
     sqlite3 *db = NULL;
+    sqlite_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return SEAM_ERR_NOMEM;
     /* created private: its secrets are sealed, but CINs, packages and campaigns are the
        operator's business (SQLite gives its -wal and -shm files the same mode) */
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
+    if (fd < 0) {
+        free(c);
         return SEAM_ERR_SERVER_STORE;
+    }
     close(fd);
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         NULL) != SQLITE_OK) {
         sqlite3_close(db);
+        free(c);
         return SEAM_ERR_SERVER_STORE;
     }
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
@@ -38,10 +59,37 @@ seam_err store_sqlite_connect(const char *path, void **conn) {
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
                      NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(db);
+        free(c);
         return SEAM_ERR_SERVER_STORE;
     }
-    *conn = db;
+    c->db = db;
+    *conn = c;
     return SEAM_OK;
+}
+
+/* The prepared statement for sql: from the cache (reset), or compiled and, if there is
+   room, kept (*cached). NULL when it does not compile. */
+static sqlite3_stmt *statement(sqlite_conn *c, const char *sql, bool *cached) {
+    for (size_t i = 0; i < c->count; i++)
+        if (!strcmp(c->cache[i].sql, sql)) {
+            *cached = true;
+            return c->cache[i].st;
+        }
+    sqlite3_stmt *st = NULL;
+    bool keep = c->count < CACHED;
+    if (sqlite3_prepare_v3(c->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) !=
+        SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    char *copy = keep ? strdup(sql) : NULL;
+    *cached = copy != NULL;
+    if (copy) {
+        c->cache[c->count].sql = copy;
+        c->cache[c->count].st = st;
+        c->count++;
+    }
+    return st;
 }
 
 static seam_err bind(sqlite3_stmt *st, const db_val *params, size_t n) {
@@ -102,14 +150,16 @@ static seam_err collect(sqlite3_stmt *st, db_rows *out) {
 
 static seam_err sqlite_exec(void *conn, const char *sql, const db_val *params, size_t n,
                             db_rows *out) {
-    sqlite3_stmt *st = NULL;
+    sqlite_conn *c = conn;
     seam_err e = SEAM_OK;
     size_t cap_rows = 0;
+    bool cached = false;
     if (out)
         memset(out, 0, sizeof *out);
-    if (sqlite3_prepare_v2(conn, sql, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = statement(c, sql, &cached);
+    if (!st) {
         if (getenv("SEAM_STORE_DEBUG"))
-            fprintf(stderr, "seam store: sqlite: %s: %s\n", sql, sqlite3_errmsg(conn));
+            fprintf(stderr, "seam store: sqlite: %s: %s\n", sql, sqlite3_errmsg(c->db));
         return SEAM_ERR_SERVER_STORE;
     }
     e = bind(st, params, n);
@@ -121,7 +171,7 @@ static seam_err sqlite_exec(void *conn, const char *sql, const db_val *params, s
             break;
         if (rc != SQLITE_ROW) {
             if (getenv("SEAM_STORE_DEBUG"))
-                fprintf(stderr, "seam store: sqlite: %s: %s\n", sql, sqlite3_errmsg(conn));
+                fprintf(stderr, "seam store: sqlite: %s: %s\n", sql, sqlite3_errmsg(c->db));
             e = SEAM_ERR_SERVER_STORE;
             break;
         }
@@ -142,14 +192,25 @@ static seam_err sqlite_exec(void *conn, const char *sql, const db_val *params, s
     }
     if (out && out->cols == 0)
         out->cols = (size_t)sqlite3_column_count(st);
-    sqlite3_finalize(st);
+    if (cached) { /* ready for the next call; the bindings pointed at the caller's buffers */
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    } else {
+        sqlite3_finalize(st);
+    }
     if (e && out)
         db_rows_free(out);
     return e;
 }
 
 static void sqlite_close(void *conn) {
-    sqlite3_close(conn);
+    sqlite_conn *c = conn;
+    for (size_t i = 0; i < c->count; i++) {
+        sqlite3_finalize(c->cache[i].st);
+        free(c->cache[i].sql);
+    }
+    sqlite3_close(c->db);
+    free(c);
 }
 
 const store_driver store_sqlite_driver = {

@@ -325,20 +325,25 @@ seam_err seam_store_target_renew(seam_store *store, int64_t campaign, const seam
     return store_end(store, e);
 }
 
+seam_err store_campaign_settle(seam_store *s, int64_t campaign) {
+    return store_exec(s,
+                      "UPDATE campaigns SET state = ? WHERE id = ? AND state = ? AND NOT EXISTS "
+                      "(SELECT 1 FROM targets WHERE campaign = ? AND (state = ? OR state = ?))",
+                      (db_val[]){DB_I(SEAM_STORE_CAMPAIGN_DONE), DB_I(campaign),
+                                 DB_I(SEAM_STORE_CAMPAIGN_RUNNING), DB_I(campaign),
+                                 DB_I(SEAM_STORE_PENDING), DB_I(SEAM_STORE_RUNNING)},
+                      6, NULL);
+}
+
 seam_err seam_store_target_finish(seam_store *store, int64_t campaign, const seam_store_id *cin,
                                   const char *owner, bool ok, const char *reason) {
     db_rows rows = {0};
-    int64_t state = 0;
     if (!store_id_ok(cin) || !text_ok(owner, SEAM_STORE_TEXT_MAX) ||
         (reason && !text_ok(reason, SEAM_STORE_TEXT_MAX)))
         return SEAM_ERR_ARG;
     if (!reason)
         reason = "";
     seam_err e = store_begin(store);
-    /* the campaign first: finishes of one campaign take turns, so the last one sees
-       that nothing is left and marks the campaign done */
-    if (!e)
-        e = campaign_lock(store, campaign, &state);
     if (!e)
         e = store_exec(store,
                        "UPDATE targets SET state = ?, reason = ? WHERE campaign = ? AND cin = ? "
@@ -348,20 +353,17 @@ seam_err seam_store_target_finish(seam_store *store, int64_t campaign, const sea
                                   DB_I(SEAM_STORE_RUNNING), DB_T(owner)},
                        6, &rows);
     if (!e && rows.rows != 1)
-        e = e == SEAM_ERR_NOT_FOUND ? e : SEAM_ERR_SERVER_CONFLICT;
+        e = SEAM_ERR_SERVER_CONFLICT;
     if (!e) {
         seam_store_event ev = {.cin = *cin, .campaign = campaign};
         snprintf(ev.kind, sizeof ev.kind, "%s", ok ? "done" : "failed");
         snprintf(ev.message, sizeof ev.message, "%s", reason);
         e = seam_store_event_add(store, &ev);
     }
-    if (!e && state == SEAM_STORE_CAMPAIGN_RUNNING)
-        e = store_exec(store,
-                       "UPDATE campaigns SET state = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM "
-                       "targets WHERE campaign = ? AND (state = ? OR state = ?))",
-                       (db_val[]){DB_I(SEAM_STORE_CAMPAIGN_DONE), DB_I(campaign), DB_I(campaign),
-                                  DB_I(SEAM_STORE_PENDING), DB_I(SEAM_STORE_RUNNING)},
-                       5, NULL);
+    /* the campaign is done when nothing is left: asked after the commit (no lock on the
+       campaign's row, so finishes on several servers do not take turns) */
+    if (!e)
+        store->settle_campaign = campaign;
     db_rows_free(&rows);
     return store_end(store, e);
 }
