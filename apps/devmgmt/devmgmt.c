@@ -39,9 +39,12 @@
  *   INS 10 REGISTER  registers the menu item (1, "Sync device"), the counting
  *                    events and the timer (1) with the card, and sends SET UP
  *                    MENU, SET UP EVENT LIST and TIMER MANAGEMENT (start) to
- *                    the terminal, one after the other. Also done at select
- *                    when not done yet this power-up and the terminal sent its
- *                    profile. 6985 while a proactive session of the applet runs.
+ *                    the terminal, one after the other. 6985 when the card
+ *                    refuses (a command of the applet outstanding, no room).
+ *                    At every select after the terminal's profile the applet
+ *                    registers with the card (RAM of the card: gone at a
+ *                    power-up), and at its first such select it also sends the
+ *                    three commands.
  *   INS 20 STATUS    answers the last result (S7), 12 bytes: outcome (00 none
  *                    yet, 01 synchronized, 02 not supported by the terminal,
  *                    03 failed, 04 refused by the user), the terminal's general
@@ -50,13 +53,18 @@
  *                    223 §8.39, from PROVIDE LOCAL INFORMATION; zeros when the
  *                    terminal gave none), the number of requests sent
  *                    (2 bytes); then the counting events seen since the last
- *                    sync (1 byte) and the applet's step (1 byte, 00 idle)
+ *                    sync (1 byte) and the type of the command that awaits its
+ *                    answer (1 byte, 00 none; informative)
  *   other INS        6D00
  *
  * Triggers (S5): a counting event (ENVELOPE D6) that reaches the threshold;
  * the timer's expiration (D7; the timer is started again after the sync);
- * the user choosing the menu item (D3); the operator's DF20. A trigger while a
- * sync runs is dropped (one sync at a time).
+ * the user choosing the menu item (D3); the operator's DF20 (refused by the
+ * card, 6985, while devmgmt is selected on a channel). A trigger while a
+ * command of the applet is outstanding is dropped (one sync at a time: the
+ * card's queue holds one command per applet). The applet decides what comes
+ * next from the type of command each TERMINAL RESPONSE answers, not from its
+ * memory, so a power cut in a session leaves nothing stale.
  *
  * A sync: with ask-first, GET INKEY yes/no "Synchronize device now?"; anything
  * but yes records 04 and ends (S9: no REQUEST SYNCHRONIZATION). Then REQUEST
@@ -108,16 +116,6 @@ SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D), 1, 0, 1, 0,
 #define TRIG_MENU     3u
 #define TRIG_OPERATOR 4u
 
-/* steps: which proactive command awaits its answer */
-#define STEP_IDLE   0u
-#define STEP_MENU   1u
-#define STEP_EVENTS 2u
-#define STEP_TIMER  3u
-#define STEP_ASK    4u
-#define STEP_SYNC   5u
-#define STEP_TIME   6u
-#define STEP_TELL   7u
-
 /* proactive command types (TS 102 223 §9.4; 5F is seam's) */
 #define CMD_SET_UP_EVENT_LIST 0x05u
 #define CMD_DISPLAY_TEXT      0x21u
@@ -148,32 +146,12 @@ static struct {
     uint8_t last[LAST_SIZE];
     /* the running sync */
     uint8_t counted;
-    uint8_t step;
+    uint8_t step;   /* the type of the command awaiting its answer, 0 none (informative) */
+    uint8_t set_up; /* the registration chain ran once */
     uint8_t trigger;
     uint8_t sync_type;
     uint8_t number; /* the last command number used */
 } dm = {.last = {OUT_NONE, 0xFF}};
-
-/* ---- the power-up: the card's toolkit state is RAM, so is ours ------------------ */
-
-/* Transient (reset) byte 0: 1 once this power-up's state is known. A new power-up
-   starts with no proactive command and no registration: the applet forgets its step. */
-static bool registered_now(void) {
-    uint8_t alive;
-    seam_transient_get(SEAM_TRANSIENT_RESET, 0, &alive, 1);
-    if (alive == 0) {
-        dm.step = STEP_IDLE;
-        alive = 1;
-        seam_transient_put(SEAM_TRANSIENT_RESET, 0, &alive, 1);
-    }
-    seam_transient_get(SEAM_TRANSIENT_RESET, 1, &alive, 1);
-    return alive != 0;
-}
-
-static void set_registered(void) {
-    uint8_t one = 1;
-    seam_transient_put(SEAM_TRANSIENT_RESET, 1, &one, 1);
-}
 
 /* ---- building proactive commands ------------------------------------------------- */
 
@@ -226,7 +204,7 @@ static void begin(builder *b, uint8_t type, uint8_t qualifier, uint8_t dest) {
 }
 
 /* Wraps the objects in D0 and queues the command; true when queued. */
-static bool send_command(builder *b, uint8_t step) {
+static bool send_command(builder *b) {
     const uint8_t *start;
     uint32_t total;
     if (b->overflow || b->len > 0xFFu) {
@@ -247,12 +225,11 @@ static bool send_command(builder *b, uint8_t step) {
     if (seam_toolkit_proactive(start, total) != 0) {
         return false;
     }
-    dm.step = step;
+    dm.step = b->buf[3 + 3]; /* the type in command details (81 03 nn type qq) */
     return true;
 }
 
-static bool text_command(uint8_t type, uint8_t qualifier, uint8_t dest, const char *text,
-                         uint8_t step) {
+static bool text_command(uint8_t type, uint8_t qualifier, uint8_t dest, const char *text) {
     builder b;
     uint8_t value[64];
     uint32_t n = 0;
@@ -263,7 +240,7 @@ static bool text_command(uint8_t type, uint8_t qualifier, uint8_t dest, const ch
     }
     begin(&b, type, qualifier, dest);
     put_object(&b, 0x8Du, value, n);
-    return send_command(&b, step);
+    return send_command(&b);
 }
 
 /* ---- the registration chain ------------------------------------------------------- */
@@ -278,19 +255,17 @@ static void start_timer(void) {
     begin(&b, CMD_TIMER_MANAGEMENT, 0x00, 0x82u);
     put_object(&b, 0xA4u, &id, 1);
     put_object(&b, 0xA5u, dm.interval, 3);
-    (void)send_command(&b, STEP_TIMER);
+    (void)send_command(&b);
 }
 
 static void send_event_list(void) {
     builder b;
     begin(&b, CMD_SET_UP_EVENT_LIST, 0x00, 0x82u);
     put_object(&b, 0x99u, dm.events, dm.events_len);
-    if (!send_command(&b, STEP_EVENTS) && has_timer()) {
-        start_timer();
-    }
+    (void)send_command(&b);
 }
 
-static void send_menu(void) {
+static bool send_menu(void) {
     static const char title[] = "Device management";
     static const char item[] = "Sync device";
     builder b;
@@ -300,13 +275,12 @@ static void send_menu(void) {
     begin(&b, CMD_SET_UP_MENU, 0x00, 0x82u);
     put_object(&b, 0x85u, title, sizeof title - 1);
     put_object(&b, 0x8Fu, entry, sizeof entry);
-    if (!send_command(&b, STEP_MENU)) {
-        send_event_list();
-    }
+    return send_command(&b);
 }
 
-/* Registers with the card and starts the chain SET UP MENU, SET UP EVENT LIST, TIMER. */
-static bool register_all(void) {
+/* Registers the menu item, the counting events and the timer with the card (its RAM:
+   again after every power-up). */
+static bool register_card(void) {
     if (seam_toolkit_register(SEAM_TOOLKIT_MENU_ITEM, MENU_ITEM, 1) != 0) {
         return false;
     }
@@ -315,12 +289,7 @@ static bool register_all(void) {
             return false;
         }
     }
-    if (has_timer() && seam_toolkit_register(SEAM_TOOLKIT_TIMER, TIMER_ID, 1) != 0) {
-        return false;
-    }
-    set_registered();
-    send_menu();
-    return true;
+    return !has_timer() || seam_toolkit_register(SEAM_TOOLKIT_TIMER, TIMER_ID, 1) == 0;
 }
 
 /* ---- the sync chain ----------------------------------------------------------------- */
@@ -340,19 +309,16 @@ static void tell(void) {
     static const char *const texts[] = {"", "Device synchronized", "Sync not supported",
                                         "Sync failed", "Sync cancelled"};
     uint8_t outcome = dm.last[0] <= OUT_REFUSED ? dm.last[0] : OUT_FAILED;
-    if (!text_command(CMD_DISPLAY_TEXT, 0x80u, 0x02u, texts[outcome], STEP_TELL)) {
-        dm.step = STEP_IDLE;
-    }
+    (void)text_command(CMD_DISPLAY_TEXT, 0x80u, 0x02u, texts[outcome]);
 }
 
 static void finish(void) {
-    dm.step = STEP_IDLE;
     if (dm.trigger == TRIG_TIMER && has_timer()) {
         start_timer();
     }
 }
 
-static void request_sync(void) {
+static bool request_sync(void) {
     static const char default_uri[] = "./devinfo";
     static const char default_device[] = "IMEI:unknown";
     builder b;
@@ -377,28 +343,31 @@ static void request_sync(void) {
     put_object(&b, 0x5307u, dm.uri, dm.uri_len);
     byte = 0x01u; /* S7: wants the result */
     put_object(&b, 0x5308u, &byte, 1);
-    if (!send_command(&b, STEP_SYNC)) {
-        record(OUT_FAILED, 0xFF);
-        tell();
-    }
+    return send_command(&b);
 }
 
-/* A trigger: starts a sync unless one runs or the policy lacks the server. */
+/* A trigger: starts a sync unless the policy lacks the server or a command of the
+   applet is outstanding (the card's queue says BUSY: one sync at a time). */
 static void trigger(uint8_t source, uint8_t sync_type) {
-    (void)registered_now();
-    if (dm.step != STEP_IDLE || dm.url_len == 0 || dm.uri_len == 0) {
+    uint8_t old_trigger = dm.trigger;
+    uint8_t old_type = dm.sync_type;
+    bool queued;
+    if (dm.url_len == 0 || dm.uri_len == 0) {
         return;
     }
     dm.trigger = source;
     dm.sync_type = sync_type;
-    dm.counted = 0;
     if (dm.ask) {
-        if (!text_command(CMD_GET_INKEY, 0x04u, 0x82u, "Synchronize device now?", STEP_ASK)) {
-            dm.step = STEP_IDLE;
-        }
-        return;
+        queued = text_command(CMD_GET_INKEY, 0x04u, 0x82u, "Synchronize device now?");
+    } else {
+        queued = request_sync();
     }
-    request_sync();
+    if (queued) {
+        dm.counted = 0;
+    } else {
+        dm.trigger = old_trigger;
+        dm.sync_type = old_type;
+    }
 }
 
 /* ---- toolkit entry points ------------------------------------------------------------ */
@@ -423,34 +392,38 @@ SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
     const uint8_t *value;
     uint32_t value_len;
     uint8_t general = 0xFF;
-    uint8_t step;
+    uint8_t type = 0;
     builder b;
-    (void)registered_now();
-    step = dm.step;
-    dm.step = STEP_IDLE;
+    dm.step = 0;
     if (seam_toolkit_find(buf, len, 0x03u, &value, &value_len) && value_len > 0) {
         general = value[0];
     }
-    switch (step) {
-    case STEP_MENU:
+    if (seam_toolkit_find(buf, len, 0x01u, &value, &value_len) && value_len == 3) {
+        type = value[1]; /* the card checked it is the type of the command we sent */
+    }
+    switch (type) {
+    case CMD_SET_UP_MENU:
         send_event_list();
         break;
-    case STEP_EVENTS:
+    case CMD_SET_UP_EVENT_LIST:
         if (has_timer()) {
             start_timer();
         }
         break;
-    case STEP_ASK:
+    case CMD_GET_INKEY:
         /* yes: 00 and 8D 02 04 01 */
         if (general == 0x00u && seam_toolkit_find(buf, len, 0x0Du, &value, &value_len) &&
             value_len == 2 && value[1] == 0x01u) {
-            request_sync();
+            if (!request_sync()) {
+                record(OUT_FAILED, 0xFF);
+                tell();
+            }
         } else {
             record(OUT_REFUSED, general);
             tell();
         }
         break;
-    case STEP_SYNC:
+    case CMD_REQUEST_SYNC:
         if (general <= 0x0Fu) {
             record(OUT_OK, general);
         } else if (general == 0x30u || general == 0x31u) {
@@ -459,11 +432,11 @@ SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
             record(OUT_FAILED, general);
         }
         begin(&b, CMD_PROVIDE_LOCAL, 0x03u, 0x82u); /* date, time and time zone */
-        if (!send_command(&b, STEP_TIME)) {
+        if (!send_command(&b)) {
             tell();
         }
         break;
-    case STEP_TIME:
+    case CMD_PROVIDE_LOCAL:
         /* A6 date-time and time zone: 7 bytes */
         if (general <= 0x0Fu && seam_toolkit_find(buf, len, 0x26u, &value, &value_len) &&
             value_len == 7) {
@@ -471,7 +444,7 @@ SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
         }
         tell();
         break;
-    case STEP_TELL:
+    case CMD_DISPLAY_TEXT:
         finish();
         break;
     default:
@@ -660,8 +633,8 @@ SEAM_ENTRY(restore_after_upgrade) uint32_t restore_after_upgrade(void) {
 
 SEAM_ENTRY(select) uint32_t select(void) {
     uint8_t profile[1];
-    if (!registered_now() && seam_toolkit_profile(profile, sizeof profile) != 0) {
-        (void)register_all();
+    if (seam_toolkit_profile(profile, sizeof profile) != 0 && register_card() && !dm.set_up) {
+        dm.set_up = send_menu() ? 1u : 0u;
     }
     return SW_NO_ERROR;
 }
@@ -671,13 +644,13 @@ SEAM_ENTRY(process) uint32_t process(void) {
     seam_command cmd;
     uint8_t out[LAST_SIZE + 2];
     seam_command_read(&cmd, buf, sizeof buf);
-    (void)registered_now();
     switch (cmd.ins) {
     case INS_REGISTER:
-        if (dm.step != STEP_IDLE) {
+        if (!register_card() || !send_menu()) {
             return SW_CONDITIONS_NOT_SATISFIED;
         }
-        return register_all() ? SW_NO_ERROR : SW_CONDITIONS_NOT_SATISFIED;
+        dm.set_up = 1;
+        return SW_NO_ERROR;
     case INS_STATUS:
         memcpy(out, dm.last, LAST_SIZE);
         out[LAST_SIZE] = dm.counted;
