@@ -489,6 +489,7 @@ echo "to 2.0 while bank B's purse kept working as 1.0, then bank B moved too."
 echo "NVM in use: $used_during bytes during the upgrade (both versions stored),"
 echo "$used_after_upgrade after it (the temporary useful space is gone)."
 . scripts/demo_server.sh
+. scripts/demo_toolkit.sh
 
 echo
 echo "demo: all chapters passed."

@@ -37,7 +37,7 @@
     "                         [--once] [--state FILE] [--interval SECONDS] [--socket PATH]\n"      \
     "                         [--max-script BYTES] [--max-attempts N] [--cacert FILE]\n"           \
     "                         [--toolkit [--answers FILE] [--display-log FILE] [--imei DIGITS]\n"  \
-    "                          [--language XX] [--location HEX] [--trace]]\n"                      \
+    "                          [--language XX] [--location HEX] [--select AID] [--trace]]\n"       \
     "       seam terminal poke [--state FILE | --socket PATH]\n"                                   \
     "       seam terminal event KIND [ARGS] [--state FILE | --socket PATH]\n"                      \
     "       seam terminal menu ITEM [--state FILE | --socket PATH]\n"                              \
@@ -69,6 +69,8 @@ static int usage(FILE *to) {
             "                  end); without it, prompts on the tty (none: no answers)\n"
             "  --display-log FILE  unattended: what the card shows and asks (default stdout)\n"
             "  --imei, --language, --location  PROVIDE LOCAL INFORMATION's answers\n"
+            "  --select AID    at each power-up, selects the application AID (hex) on a\n"
+            "                  logical channel, as a handset selects its card applications\n"
             "  --trace         every toolkit APDU on stderr\n"
             "poke: starts a session now in the terminal listening on the socket.\n"
             "event KIND: a toolkit event for the card, when it asked for it: location\n"
@@ -101,7 +103,7 @@ static bool parse_count(const char *s, unsigned long min, unsigned long max, uns
 
 typedef struct {
     const char *image, *reader, *state, *socket;
-    const char *answers, *display_log, *imei, *language, *location;
+    const char *answers, *display_log, *imei, *language, *location, *select;
     bool once, toolkit, trace;
     unsigned long interval, limit;
     seam_terminal_options o;
@@ -155,6 +157,8 @@ static int parse(int argc, char **argv, run_args *a) {
             a->language = v;
         else if (!strcmp(o, "--location"))
             a->location = v;
+        else if (!strcmp(o, "--select"))
+            a->select = v;
         else if (!strcmp(o, "--interval") && parse_count(v, 0, 86400, &n))
             a->interval = n;
         else if (!strcmp(o, "--limit") && parse_count(v, 1, 1000000, &n))
@@ -198,6 +202,8 @@ typedef struct {
     seam_terminal_unattended ui;
     uint8_t location[16];
     size_t location_len;
+    uint8_t select[5 + 16 + 1]; /* SELECT by AID (CLA set at each power-up), or len 0 */
+    size_t select_len;
 } run_toolkit;
 
 /* Opens the toolkit's terminal on link as a's options say; 0, or an exit status. */
@@ -210,6 +216,16 @@ static int toolkit_open(const run_args *a, const seam_gp_link *link, run_toolkit
                         t->location_len < 5 || t->location_len > 9)) {
         fprintf(stderr, "seam terminal run: --location wants 5 to 9 bytes in hex\n");
         return 2;
+    }
+    if (a->select) {
+        size_t len = 0;
+        if (seam_hex_decode(a->select, strlen(a->select), t->select + 5, 16, &len) || len < 5) {
+            fprintf(stderr, "seam terminal run: --select wants an AID of 5 to 16 bytes in hex\n");
+            return 2;
+        }
+        memcpy(t->select, (const uint8_t[]){0x00, 0xA4, 0x04, 0x00, (uint8_t)len}, 5);
+        t->select[5 + len] = 0x00;
+        t->select_len = 5 + len + 1;
     }
     if (a->answers || !isatty(STDIN_FILENO)) {
         t->ui.answers = a->answers ? fopen(a->answers, "r") : NULL;
@@ -247,6 +263,28 @@ static void toolkit_close(run_toolkit *t) {
         fclose(t->ui.log);
 }
 
+/* --select: opens a logical channel and selects the application on it, through the
+   toolkit (a 91xx runs the proactive loop). The card's refusals are reported, not errors. */
+static seam_err toolkit_select(run_toolkit *t) {
+    static const uint8_t open[] = {0x00, 0x70, 0x00, 0x00, 0x01};
+    uint8_t r[258];
+    size_t len = 0;
+    seam_err e = seam_terminal_tk_transmit(t->tk, open, sizeof open, r, sizeof r, &len);
+    if (e)
+        return e;
+    if (len != 3 || (r[1] != 0x90 && r[1] != 0x91) || r[0] == 0 || r[0] > 3) {
+        fprintf(stderr, "seam terminal run: --select: MANAGE CHANNEL refused\n");
+        return SEAM_OK;
+    }
+    t->select[0] = r[0]; /* CLA: the channel */
+    e = seam_terminal_tk_transmit(t->tk, t->select, t->select_len, r, sizeof r, &len);
+    if (!e && len >= 2)
+        printf("toolkit: selected the application on channel %u: %02X%02X\n", t->select[0],
+               r[len - 2], r[len - 1]);
+    fflush(stdout);
+    return e;
+}
+
 /* Powers the card on and sends the profile (the card is off after an admin session). */
 static seam_err toolkit_power_up(const seam_gp_link *link, run_toolkit *t) {
     uint8_t atr[64];
@@ -254,6 +292,8 @@ static seam_err toolkit_power_up(const seam_gp_link *link, run_toolkit *t) {
     seam_err e = seam_gp_link_power_on(link, atr, sizeof atr, &atr_len);
     if (!e)
         e = seam_terminal_tk_power_up(t->tk);
+    if (!e && t->select_len)
+        e = toolkit_select(t);
     if (e)
         fprintf(stderr, "seam terminal run: toolkit power-up: %s\n", seam_err_str(e));
     return e;

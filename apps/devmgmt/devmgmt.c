@@ -1,0 +1,663 @@
+/*
+ * devmgmt: the operator's device-management applet (issue 13; S1, S2, S5, S7,
+ * S9). It decides, by the operator's policy, when the terminal's
+ * device-management database should be synchronized with the operator's
+ * server, and asks the terminal with REQUEST SYNCHRONIZATION (seam's proactive
+ * command, type 5F, include/seam/toolkit.h and docs/toolkit.md).
+ *
+ * Policy (entry point personalize): STORE DATA blocks (80 E2 P1 P2 || data, at
+ * most 255 data bytes, else 6700; an INS other than E2 6D00) sent by the
+ * operator to the applet's security domain over SCP03 (INSTALL [for
+ * personalization], then STORE DATA). Each block is a sequence of BER-TLV;
+ * the whole block is checked before anything is set (an unknown tag, a bad
+ * length or malformed TLV: 6A80, nothing changed); a repeated tag: the last
+ * wins.
+ *
+ *   DF10  events that count, 0..8 event values (TS 102 223 §8.25, e.g. 03
+ *         location status); empty: none
+ *   DF11  threshold, 1 byte: a sync when that many counting events came (0 off)
+ *   DF12  sync interval, 3 bytes: a TIMER MANAGEMENT value (hh mm ss, swapped
+ *         BCD); 00 00 00: no timer
+ *   DF13  server URL, 1..64 bytes
+ *   DF14  server database URI, 1..48 bytes
+ *   DF15  ask the user first, 1 byte: 00 no, 01 yes
+ *   DF16  the terminal's database URI, 1..32 bytes (default "./devinfo")
+ *   DF17  device identifier, 1..32 bytes (default "IMEI:unknown")
+ *   DF20  the operator's remote trigger, 1 byte: the type of synchronization
+ *         (OMA DS alert code 200..205). A sync request now (S5); not acted on
+ *         when the block is replayed after an upgrade. Chosen over an ENVELOPE
+ *         because STORE DATA reaches the applet only through the security
+ *         domain's secure channel (SCP03): nobody but the operator can send it.
+ *
+ * The card files STORE DATA blocks in the restore module and replays them into
+ * personalize after an upgrade: the policy is kept across updates that way.
+ * The last result (below) is kept with save_for_upgrade ("last", 12 bytes) and
+ * restore_after_upgrade.
+ *
+ * Commands (any CLA, on the applet's channel):
+ *
+ *   INS 10 REGISTER  registers the menu item (1, "Sync device"), the counting
+ *                    events and the timer (1) with the card, and sends SET UP
+ *                    MENU, SET UP EVENT LIST and TIMER MANAGEMENT (start) to
+ *                    the terminal, one after the other. 6985 when the card
+ *                    refuses (a command of the applet outstanding, no room).
+ *                    At every select after the terminal's profile the applet
+ *                    registers with the card (RAM of the card: gone at a
+ *                    power-up), and at its first such select it also sends the
+ *                    three commands.
+ *   INS 20 STATUS    answers the last result (S7), 12 bytes: outcome (00 none
+ *                    yet, 01 synchronized, 02 not supported by the terminal,
+ *                    03 failed, 04 refused by the user), the terminal's general
+ *                    result (FF none), the trigger (01 policy event, 02 timer,
+ *                    03 menu, 04 operator), the date and time (7 bytes, TS 102
+ *                    223 §8.39, from PROVIDE LOCAL INFORMATION; zeros when the
+ *                    terminal gave none), the number of requests sent
+ *                    (2 bytes); then the counting events seen since the last
+ *                    sync (1 byte) and the type of the command that awaits its
+ *                    answer (1 byte, 00 none; informative)
+ *   other INS        6D00
+ *
+ * Triggers (S5): a counting event (ENVELOPE D6) that reaches the threshold;
+ * the timer's expiration (D7; the timer is started again after the sync);
+ * the user choosing the menu item (D3); the operator's DF20 (refused by the
+ * card, 6985, while devmgmt is selected on a channel). A trigger while a
+ * command of the applet is outstanding is dropped (one sync at a time: the
+ * card's queue holds one command per applet). The applet decides what comes
+ * next from the type of command each TERMINAL RESPONSE answers, not from its
+ * memory, so a power cut in a session leaves nothing stale.
+ *
+ * A sync: with ask-first, GET INKEY yes/no "Synchronize device now?"; anything
+ * but yes records 04 and ends (S9: no REQUEST SYNCHRONIZATION). Then REQUEST
+ * SYNCHRONIZATION (OMA DS 1.2, HTTP, the type given, two-way 200 by default,
+ * wants the result); its TERMINAL RESPONSE gives the outcome: result 0x =
+ * 01, 30 or 31 (the terminal lacks the command) = 02, anything else 03. Then
+ * PROVIDE LOCAL INFORMATION (date and time) for the record, then DISPLAY TEXT
+ * of the outcome to the user (S9).
+ */
+#include "seam/applet.h"
+
+SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D), 1, 0, 1, 0,
+             SEAM_APPLET_AID(0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D, 0x01));
+
+#define INS_REGISTER   0x10u
+#define INS_STATUS     0x20u
+#define INS_STORE_DATA 0xE2u
+
+#define TAG_EVENTS    0xDF10u
+#define TAG_THRESHOLD 0xDF11u
+#define TAG_INTERVAL  0xDF12u
+#define TAG_URL       0xDF13u
+#define TAG_URI       0xDF14u
+#define TAG_ASK       0xDF15u
+#define TAG_LOCAL_URI 0xDF16u
+#define TAG_DEVICE    0xDF17u
+#define TAG_SYNC_NOW  0xDF20u
+
+#define EVENTS_MAX    8u
+#define URL_MAX       64u
+#define URI_MAX       48u
+#define LOCAL_URI_MAX 32u
+#define DEVICE_MAX    32u
+#define PERSO_MAX     255u
+
+#define MENU_ITEM 1u
+#define TIMER_ID  1u
+
+/* outcomes */
+#define OUT_NONE        0u
+#define OUT_OK          1u
+#define OUT_UNSUPPORTED 2u
+#define OUT_FAILED      3u
+#define OUT_REFUSED     4u
+
+/* triggers */
+#define TRIG_EVENT    1u
+#define TRIG_TIMER    2u
+#define TRIG_MENU     3u
+#define TRIG_OPERATOR 4u
+
+/* proactive command types (TS 102 223 §9.4; 5F is seam's) */
+#define CMD_SET_UP_EVENT_LIST 0x05u
+#define CMD_DISPLAY_TEXT      0x21u
+#define CMD_GET_INKEY         0x22u
+#define CMD_SET_UP_MENU       0x25u
+#define CMD_PROVIDE_LOCAL     0x26u
+#define CMD_TIMER_MANAGEMENT  0x27u
+#define CMD_REQUEST_SYNC      0x5Fu
+
+#define LAST_SIZE 12u
+
+static struct {
+    /* policy */
+    uint8_t events[EVENTS_MAX];
+    uint8_t events_len;
+    uint8_t threshold;
+    uint8_t interval[3];
+    uint8_t url[URL_MAX];
+    uint8_t url_len;
+    uint8_t uri[URI_MAX];
+    uint8_t uri_len;
+    uint8_t local_uri[LOCAL_URI_MAX];
+    uint8_t local_uri_len;
+    uint8_t device[DEVICE_MAX];
+    uint8_t device_len;
+    uint8_t ask;
+    /* the last result (S7) */
+    uint8_t last[LAST_SIZE];
+    /* the running sync */
+    uint8_t counted;
+    uint8_t step;   /* the type of the command awaiting its answer, 0 none (informative) */
+    uint8_t set_up; /* the registration chain ran once */
+    uint8_t trigger;
+    uint8_t sync_type;
+    uint8_t number; /* the last command number used */
+} dm = {.last = {OUT_NONE, 0xFF}};
+
+/* ---- building proactive commands ------------------------------------------------- */
+
+typedef struct {
+    uint8_t buf[SEAM_TOOLKIT_COMMAND_MAX + 3];
+    uint32_t len; /* bytes of the value so far (after a 3-byte header slot) */
+    bool overflow;
+} builder;
+
+static void put(builder *b, const void *data, uint32_t len) {
+    if (b->overflow || len > SEAM_TOOLKIT_COMMAND_MAX - b->len) {
+        b->overflow = true;
+        return;
+    }
+    memcpy(b->buf + 3 + b->len, data, len);
+    b->len += len;
+}
+
+/* A COMPREHENSION-TLV: a 1-byte tag (CR as given in it) or a 3-byte seam tag with CR. */
+static void put_object(builder *b, uint32_t tag, const void *value, uint32_t len) {
+    uint8_t head[5];
+    uint32_t n = 0;
+    if (tag > 0xFFu) {
+        head[n++] = 0x7Fu;
+        head[n++] = (uint8_t)((tag >> 8) | 0x80u); /* CR: bit 16 of the two tag bytes */
+        head[n++] = (uint8_t)tag;
+    } else {
+        head[n++] = (uint8_t)tag;
+    }
+    if (len > 0x7Fu) {
+        head[n++] = 0x81u;
+    }
+    head[n++] = (uint8_t)len;
+    put(b, head, n);
+    put(b, value, len);
+}
+
+/* Starts a command: command details (a new number) and device identities. */
+static void begin(builder *b, uint8_t type, uint8_t qualifier, uint8_t dest) {
+    uint8_t details[3];
+    uint8_t devices[2] = {0x81u, dest};
+    b->len = 0;
+    b->overflow = false;
+    dm.number = dm.number >= 0xFEu ? 1u : (uint8_t)(dm.number + 1u);
+    details[0] = dm.number;
+    details[1] = type;
+    details[2] = qualifier;
+    put_object(b, 0x81u, details, 3);
+    put_object(b, 0x82u, devices, 2);
+}
+
+/* Wraps the objects in D0 and queues the command; true when queued. */
+static bool send_command(builder *b) {
+    const uint8_t *start;
+    uint32_t total;
+    if (b->overflow || b->len > 0xFFu) {
+        return false;
+    }
+    if (b->len > 0x7Fu) {
+        b->buf[0] = 0xD0u;
+        b->buf[1] = 0x81u;
+        b->buf[2] = (uint8_t)b->len;
+        start = b->buf;
+        total = b->len + 3;
+    } else {
+        b->buf[1] = 0xD0u;
+        b->buf[2] = (uint8_t)b->len;
+        start = b->buf + 1;
+        total = b->len + 2;
+    }
+    if (seam_toolkit_proactive(start, total) != 0) {
+        return false;
+    }
+    dm.step = b->buf[3 + 3]; /* the type in command details (81 03 nn type qq) */
+    return true;
+}
+
+static bool text_command(uint8_t type, uint8_t qualifier, uint8_t dest, const char *text) {
+    builder b;
+    uint8_t value[64];
+    uint32_t n = 0;
+    value[n++] = 0x04u; /* 8-bit data */
+    while (text[n - 1] != 0 && n < sizeof value) {
+        value[n] = (uint8_t)text[n - 1];
+        n++;
+    }
+    begin(&b, type, qualifier, dest);
+    put_object(&b, 0x8Du, value, n);
+    return send_command(&b);
+}
+
+/* ---- the registration chain ------------------------------------------------------- */
+
+static bool has_timer(void) {
+    return (dm.interval[0] | dm.interval[1] | dm.interval[2]) != 0;
+}
+
+static void start_timer(void) {
+    builder b;
+    uint8_t id = TIMER_ID;
+    begin(&b, CMD_TIMER_MANAGEMENT, 0x00, 0x82u);
+    put_object(&b, 0xA4u, &id, 1);
+    put_object(&b, 0xA5u, dm.interval, 3);
+    (void)send_command(&b);
+}
+
+static void send_event_list(void) {
+    builder b;
+    begin(&b, CMD_SET_UP_EVENT_LIST, 0x00, 0x82u);
+    put_object(&b, 0x99u, dm.events, dm.events_len);
+    (void)send_command(&b);
+}
+
+static bool send_menu(void) {
+    static const char title[] = "Device management";
+    static const char item[] = "Sync device";
+    builder b;
+    uint8_t entry[1 + sizeof item - 1];
+    entry[0] = MENU_ITEM;
+    memcpy(entry + 1, item, sizeof item - 1);
+    begin(&b, CMD_SET_UP_MENU, 0x00, 0x82u);
+    put_object(&b, 0x85u, title, sizeof title - 1);
+    put_object(&b, 0x8Fu, entry, sizeof entry);
+    return send_command(&b);
+}
+
+/* Registers the menu item, the counting events and the timer with the card (its RAM:
+   again after every power-up). */
+static bool register_card(void) {
+    if (seam_toolkit_register(SEAM_TOOLKIT_MENU_ITEM, MENU_ITEM, 1) != 0) {
+        return false;
+    }
+    for (uint32_t i = 0; i < dm.events_len; i++) {
+        if (seam_toolkit_register(SEAM_TOOLKIT_EVENT, dm.events[i], 1) != 0) {
+            return false;
+        }
+    }
+    return !has_timer() || seam_toolkit_register(SEAM_TOOLKIT_TIMER, TIMER_ID, 1) == 0;
+}
+
+/* ---- the sync chain ----------------------------------------------------------------- */
+
+static void record(uint8_t outcome, uint8_t general) {
+    uint32_t count = seam_get_u16(dm.last + 10);
+    dm.last[0] = outcome;
+    dm.last[1] = general;
+    dm.last[2] = dm.trigger;
+    memset(dm.last + 3, 0, 7);
+    if (outcome != OUT_REFUSED) {
+        seam_put_u16(dm.last + 10, count + 1u);
+    }
+}
+
+static void tell(void) {
+    static const char *const texts[] = {"", "Device synchronized", "Sync not supported",
+                                        "Sync failed", "Sync cancelled"};
+    uint8_t outcome = dm.last[0] <= OUT_REFUSED ? dm.last[0] : OUT_FAILED;
+    (void)text_command(CMD_DISPLAY_TEXT, 0x80u, 0x02u, texts[outcome]);
+}
+
+static void finish(void) {
+    if (dm.trigger == TRIG_TIMER && has_timer()) {
+        start_timer();
+    }
+}
+
+static bool request_sync(void) {
+    static const char default_uri[] = "./devinfo";
+    static const char default_device[] = "IMEI:unknown";
+    builder b;
+    uint8_t byte;
+    begin(&b, CMD_REQUEST_SYNC, 0x00, 0x82u);
+    byte = 0x01u; /* OMA DS 1.2 */
+    put_object(&b, 0x5301u, &byte, 1);
+    byte = 0x01u; /* HTTP */
+    put_object(&b, 0x5302u, &byte, 1);
+    put_object(&b, 0x5303u, &dm.sync_type, 1);
+    if (dm.device_len != 0) {
+        put_object(&b, 0x5304u, dm.device, dm.device_len);
+    } else {
+        put_object(&b, 0x5304u, default_device, sizeof default_device - 1);
+    }
+    if (dm.local_uri_len != 0) {
+        put_object(&b, 0x5305u, dm.local_uri, dm.local_uri_len);
+    } else {
+        put_object(&b, 0x5305u, default_uri, sizeof default_uri - 1);
+    }
+    put_object(&b, 0x5306u, dm.url, dm.url_len);
+    put_object(&b, 0x5307u, dm.uri, dm.uri_len);
+    byte = 0x01u; /* S7: wants the result */
+    put_object(&b, 0x5308u, &byte, 1);
+    return send_command(&b);
+}
+
+/* A trigger: starts a sync unless the policy lacks the server or a command of the
+   applet is outstanding (the card's queue says BUSY: one sync at a time). */
+static void trigger(uint8_t source, uint8_t sync_type) {
+    uint8_t old_trigger = dm.trigger;
+    uint8_t old_type = dm.sync_type;
+    bool queued;
+    if (dm.url_len == 0 || dm.uri_len == 0) {
+        return;
+    }
+    dm.trigger = source;
+    dm.sync_type = sync_type;
+    if (dm.ask) {
+        queued = text_command(CMD_GET_INKEY, 0x04u, 0x82u, "Synchronize device now?");
+    } else {
+        queued = request_sync();
+    }
+    if (queued) {
+        dm.counted = 0;
+    } else {
+        dm.trigger = old_trigger;
+        dm.sync_type = old_type;
+    }
+}
+
+/* ---- toolkit entry points ------------------------------------------------------------ */
+
+/* The running entry point's message into buf; its length (0 when too long). */
+static uint32_t message(uint8_t *buf, uint32_t cap) {
+    uint32_t len = seam_toolkit_message(buf, cap);
+    return len <= cap ? len : 0;
+}
+
+/* The COMPREHENSION-TLV objects of an ENVELOPE's BER-TLV. */
+static uint32_t envelope_objects(uint8_t *buf, uint32_t cap, const uint8_t **objects) {
+    uint32_t len = message(buf, cap);
+    uint32_t header = len >= 2 && buf[1] == 0x81u ? 3u : 2u;
+    *objects = buf + header;
+    return len >= header ? len - header : 0;
+}
+
+SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
+    uint8_t buf[255];
+    uint32_t len = message(buf, sizeof buf);
+    const uint8_t *value;
+    uint32_t value_len;
+    uint8_t general = 0xFF;
+    uint8_t type = 0;
+    builder b;
+    dm.step = 0;
+    if (seam_toolkit_find(buf, len, 0x03u, &value, &value_len) && value_len > 0) {
+        general = value[0];
+    }
+    if (seam_toolkit_find(buf, len, 0x01u, &value, &value_len) && value_len == 3) {
+        type = value[1]; /* the card checked it is the type of the command we sent */
+    }
+    switch (type) {
+    case CMD_SET_UP_MENU:
+        send_event_list();
+        break;
+    case CMD_SET_UP_EVENT_LIST:
+        if (has_timer()) {
+            start_timer();
+        }
+        break;
+    case CMD_GET_INKEY:
+        /* yes: 00 and 8D 02 04 01 */
+        if (general == 0x00u && seam_toolkit_find(buf, len, 0x0Du, &value, &value_len) &&
+            value_len == 2 && value[1] == 0x01u) {
+            if (!request_sync()) {
+                record(OUT_FAILED, 0xFF);
+                tell();
+            }
+        } else {
+            record(OUT_REFUSED, general);
+            tell();
+        }
+        break;
+    case CMD_REQUEST_SYNC:
+        if (general <= 0x0Fu) {
+            record(OUT_OK, general);
+        } else if (general == 0x30u || general == 0x31u) {
+            record(OUT_UNSUPPORTED, general);
+        } else {
+            record(OUT_FAILED, general);
+        }
+        begin(&b, CMD_PROVIDE_LOCAL, 0x03u, 0x82u); /* date, time and time zone */
+        if (!send_command(&b)) {
+            tell();
+        }
+        break;
+    case CMD_PROVIDE_LOCAL:
+        /* A6 date-time and time zone: 7 bytes */
+        if (general <= 0x0Fu && seam_toolkit_find(buf, len, 0x26u, &value, &value_len) &&
+            value_len == 7) {
+            memcpy(dm.last + 3, value, 7);
+        }
+        tell();
+        break;
+    case CMD_DISPLAY_TEXT:
+        finish();
+        break;
+    default:
+        break;
+    }
+    return SW_NO_ERROR;
+}
+
+SEAM_ENTRY(menu_selection) uint32_t menu_selection(void) {
+    uint8_t buf[255];
+    const uint8_t *objects;
+    uint32_t len = envelope_objects(buf, sizeof buf, &objects);
+    const uint8_t *value;
+    uint32_t value_len;
+    if (seam_toolkit_find(objects, len, 0x10u, &value, &value_len) && value_len == 1 &&
+        value[0] == MENU_ITEM) {
+        trigger(TRIG_MENU, 200u);
+    }
+    return SW_NO_ERROR;
+}
+
+SEAM_ENTRY(event_download) uint32_t event_download(void) {
+    uint8_t buf[255];
+    const uint8_t *objects;
+    uint32_t len = envelope_objects(buf, sizeof buf, &objects);
+    const uint8_t *value;
+    uint32_t value_len;
+    if (!seam_toolkit_find(objects, len, 0x19u, &value, &value_len) || value_len != 1) {
+        return SW_NO_ERROR;
+    }
+    for (uint32_t i = 0; i < dm.events_len; i++) {
+        if (dm.events[i] == value[0]) {
+            if (dm.counted < 0xFFu) {
+                dm.counted++;
+            }
+            if (dm.threshold != 0 && dm.counted >= dm.threshold) {
+                trigger(TRIG_EVENT, 200u);
+            }
+            break;
+        }
+    }
+    return SW_NO_ERROR;
+}
+
+SEAM_ENTRY(timer_expiration) uint32_t timer_expiration(void) {
+    uint8_t buf[255];
+    const uint8_t *objects;
+    uint32_t len = envelope_objects(buf, sizeof buf, &objects);
+    const uint8_t *value;
+    uint32_t value_len;
+    if (seam_toolkit_find(objects, len, 0x24u, &value, &value_len) && value_len == 1 &&
+        value[0] == TIMER_ID) {
+        trigger(TRIG_TIMER, 200u);
+    }
+    return SW_NO_ERROR;
+}
+
+/* ---- personalization: the operator's policy ------------------------------------------ */
+
+static bool string_ok(uint32_t len, uint32_t max) {
+    return len >= 1 && len <= max;
+}
+
+SEAM_ENTRY(personalize) uint32_t personalize(void) {
+    uint8_t command[SEAM_APDU_HEADER_SIZE + PERSO_MAX];
+    seam_command cmd;
+    uint32_t off = 0;
+    uint32_t tag;
+    const uint8_t *value;
+    uint32_t value_len;
+    int32_t sync_now = -1;
+    seam_command_read(&cmd, command, sizeof command);
+    if (cmd.ins != INS_STORE_DATA) {
+        return SW_INS_NOT_SUPPORTED;
+    }
+    if (!cmd.complete) {
+        return SW_WRONG_LENGTH;
+    }
+    /* check the whole block first */
+    while (off < cmd.nc) {
+        bool ok;
+        if (!seam_ber_next(cmd.data, cmd.nc, &off, &tag, &value, &value_len)) {
+            return SW_WRONG_DATA;
+        }
+        switch (tag) {
+        case TAG_EVENTS:
+            ok = value_len <= EVENTS_MAX;
+            break;
+        case TAG_THRESHOLD:
+            ok = value_len == 1;
+            break;
+        case TAG_INTERVAL:
+            ok = value_len == 3;
+            break;
+        case TAG_URL:
+            ok = string_ok(value_len, URL_MAX);
+            break;
+        case TAG_URI:
+            ok = string_ok(value_len, URI_MAX);
+            break;
+        case TAG_ASK:
+            ok = value_len == 1 && value[0] <= 1u;
+            break;
+        case TAG_LOCAL_URI:
+            ok = string_ok(value_len, LOCAL_URI_MAX);
+            break;
+        case TAG_DEVICE:
+            ok = string_ok(value_len, DEVICE_MAX);
+            break;
+        case TAG_SYNC_NOW:
+            ok = value_len == 1 && value[0] >= 200u && value[0] <= 205u;
+            break;
+        default:
+            ok = false;
+            break;
+        }
+        if (!ok) {
+            return SW_WRONG_DATA;
+        }
+    }
+    off = 0;
+    while (seam_ber_next(cmd.data, cmd.nc, &off, &tag, &value, &value_len)) {
+        switch (tag) {
+        case TAG_EVENTS:
+            memcpy(dm.events, value, value_len);
+            dm.events_len = (uint8_t)value_len;
+            break;
+        case TAG_THRESHOLD:
+            dm.threshold = value[0];
+            break;
+        case TAG_INTERVAL:
+            memcpy(dm.interval, value, 3);
+            break;
+        case TAG_URL:
+            memcpy(dm.url, value, value_len);
+            dm.url_len = (uint8_t)value_len;
+            break;
+        case TAG_URI:
+            memcpy(dm.uri, value, value_len);
+            dm.uri_len = (uint8_t)value_len;
+            break;
+        case TAG_ASK:
+            dm.ask = value[0];
+            break;
+        case TAG_LOCAL_URI:
+            memcpy(dm.local_uri, value, value_len);
+            dm.local_uri_len = (uint8_t)value_len;
+            break;
+        case TAG_DEVICE:
+            memcpy(dm.device, value, value_len);
+            dm.device_len = (uint8_t)value_len;
+            break;
+        default: /* TAG_SYNC_NOW */
+            sync_now = value[0];
+            break;
+        }
+    }
+    if (sync_now >= 0 && seam_upgrade_previous_version() == 0) {
+        trigger(TRIG_OPERATOR, (uint8_t)sync_now);
+    }
+    return SW_NO_ERROR;
+}
+
+/* ---- upgrade: the last result --------------------------------------------------------- */
+
+SEAM_ENTRY(save_for_upgrade) uint32_t save_for_upgrade(void) {
+    static const char name[] = "last";
+    return seam_restore_put(name, sizeof name - 1, dm.last, LAST_SIZE) == 0 ? SW_NO_ERROR : 0x6A84u;
+}
+
+SEAM_ENTRY(restore_after_upgrade) uint32_t restore_after_upgrade(void) {
+    static const char name[] = "last";
+    uint8_t last[LAST_SIZE];
+    int32_t r = seam_restore_get(name, sizeof name - 1, last, sizeof last);
+    if (r == SEAM_RESTORE_ERR_ABSENT) {
+        return SW_NO_ERROR;
+    }
+    if (r != (int32_t)LAST_SIZE || last[0] > OUT_REFUSED) {
+        return SW_WRONG_DATA;
+    }
+    memcpy(dm.last, last, LAST_SIZE);
+    return SW_NO_ERROR;
+}
+
+/* ---- select and commands ---------------------------------------------------------------- */
+
+SEAM_ENTRY(select) uint32_t select(void) {
+    uint8_t profile[1];
+    if (seam_toolkit_profile(profile, sizeof profile) != 0 && register_card() && !dm.set_up) {
+        dm.set_up = send_menu() ? 1u : 0u;
+    }
+    return SW_NO_ERROR;
+}
+
+SEAM_ENTRY(process) uint32_t process(void) {
+    uint8_t buf[SEAM_APDU_HEADER_SIZE + 16];
+    seam_command cmd;
+    uint8_t out[LAST_SIZE + 2];
+    seam_command_read(&cmd, buf, sizeof buf);
+    switch (cmd.ins) {
+    case INS_REGISTER:
+        if (!register_card() || !send_menu()) {
+            return SW_CONDITIONS_NOT_SATISFIED;
+        }
+        dm.set_up = 1;
+        return SW_NO_ERROR;
+    case INS_STATUS:
+        memcpy(out, dm.last, LAST_SIZE);
+        out[LAST_SIZE] = dm.counted;
+        out[LAST_SIZE + 1] = dm.step;
+        seam_apdu_send(out, sizeof out);
+        return SW_NO_ERROR;
+    default:
+        return SW_INS_NOT_SUPPORTED;
+    }
+}
