@@ -3,7 +3,7 @@
 # (apps/purse/purse.c compiled to WebAssembly) loaded and installed over a
 # GlobalPlatform SCP03 secure channel; PIN, credit, debit and balance APDUs;
 # the card's registry; then a new process (a "restart") where the balance is
-# still there. Then two more chapters:
+# still there. Then four more chapters:
 #   2. personalize once, update twice (P3-P9): a purse personalized with
 #      INSTALL [for personalization] + STORE DATA and used, updated to purse
 #      2.0 with MANAGE ELF UPGRADE; a pay-TV applet personalized, given two
@@ -21,6 +21,9 @@
 #      campaign with personalization, the user spends, an update campaign;
 #      the bytes of each campaign from the server's report (personalization
 #      bytes 0 on the update).
+#   5. the card application toolkit (S5, S7, S9; scripts/demo_toolkit.sh):
+#      apps/devmgmt asks the terminal for a synchronization; the terminal
+#      prompts its (unattended) user, who declines once and accepts once.
 # Every APDU has an expected status word (and data where it matters): any
 # failed step stops the demo with a non-zero exit status.
 #
