@@ -46,6 +46,10 @@ void seam_api_version_text(uint16_t version, char out[8]);
    500 internal). */
 void seam_api_store_error(seam_srv_response *res, seam_err err);
 
+/* Sends json with status and frees it; when json is NULL, the error for err instead
+   (out of memory when err is 0). */
+void seam_api_reply(seam_srv_response *res, unsigned status, seam_err err, cJSON *json);
+
 /* Parses the request body against schema: the tree, or NULL with res filled (400). */
 cJSON *seam_api_body(const seam_srv_request *req, const seam_srv_schema *schema,
                      seam_srv_response *res);

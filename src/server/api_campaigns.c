@@ -105,12 +105,7 @@ API_HANDLER(seam_api_campaign_create) {
     if (!err)
         err = seam_store_campaign_get(seam_srv_store(srv), c.id, &c);
     cJSON *o = err ? NULL : campaign_json(&c);
-    if (!o) {
-        seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
-        return;
-    }
-    seam_srv_json(res, 201, o);
-    cJSON_Delete(o);
+    seam_api_reply(res, 201, err, o);
 }
 
 /* The campaign id in the path, or false with res filled. */
@@ -150,13 +145,11 @@ API_HANDLER(seam_api_campaign_get) {
         }
     }
     free(targets);
-    if (!o || !arr) {
+    if (!arr) { /* a target's object failed: send no partial list */
         cJSON_Delete(o);
-        seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
-        return;
+        o = NULL;
     }
-    seam_srv_json(res, 200, o);
-    cJSON_Delete(o);
+    seam_api_reply(res, 200, err, o);
 }
 
 API_HANDLER(seam_api_campaigns_list) {
@@ -174,10 +167,5 @@ API_HANDLER(seam_api_campaigns_list) {
         }
     }
     free(items);
-    if (!arr) {
-        seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
-        return;
-    }
-    seam_srv_json(res, 200, arr);
-    cJSON_Delete(arr);
+    seam_api_reply(res, 200, err, arr);
 }

@@ -94,13 +94,11 @@ API_HANDLER(seam_api_card_put) {
         return;
     }
     cJSON *o = cJSON_CreateObject();
-    if (!o || !seam_api_add_hex(o, "cin", cin.bytes, cin.len)) {
+    if (o && !seam_api_add_hex(o, "cin", cin.bytes, cin.len)) {
         cJSON_Delete(o);
-        seam_api_store_error(res, SEAM_ERR_NOMEM);
-        return;
+        o = NULL;
     }
-    seam_srv_json(res, status, o);
-    cJSON_Delete(o);
+    seam_api_reply(res, status, SEAM_OK, o);
 }
 
 static cJSON *card_json(struct seam_server *srv, const seam_store_card *c) {
@@ -135,12 +133,7 @@ API_HANDLER(seam_api_card_get) {
     seam_store_card card;
     seam_err err = seam_store_card_get(seam_srv_store(srv), &cin, &card);
     cJSON *o = err ? NULL : card_json(srv, &card);
-    if (!o) {
-        seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
-        return;
-    }
-    seam_srv_json(res, 200, o);
-    cJSON_Delete(o);
+    seam_api_reply(res, 200, err, o);
 }
 
 API_HANDLER(seam_api_cards_list) {
@@ -158,12 +151,7 @@ API_HANDLER(seam_api_cards_list) {
         }
     }
     free(items);
-    if (!arr) {
-        seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
-        return;
-    }
-    seam_srv_json(res, 200, arr);
-    cJSON_Delete(arr);
+    seam_api_reply(res, 200, err, arr);
 }
 
 API_HANDLER(seam_api_perso_put) {
@@ -221,10 +209,5 @@ API_HANDLER(seam_api_card_events) {
         }
     }
     free(items);
-    if (!arr) {
-        seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
-        return;
-    }
-    seam_srv_json(res, 200, arr);
-    cJSON_Delete(arr);
+    seam_api_reply(res, 200, err, arr);
 }

@@ -57,6 +57,15 @@ void seam_api_store_error(seam_srv_response *res, seam_err err) {
         seam_srv_error(res, 500, "internal", seam_err_str(err));
 }
 
+void seam_api_reply(seam_srv_response *res, unsigned status, seam_err err, cJSON *json) {
+    if (!json) {
+        seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
+        return;
+    }
+    seam_srv_json(res, status, json);
+    cJSON_Delete(json);
+}
+
 cJSON *seam_api_body(const seam_srv_request *req, const seam_srv_schema *schema,
                      seam_srv_response *res) {
     const char *type = seam_srv_request_header(req, "Content-Type");

@@ -51,12 +51,7 @@ API_HANDLER(seam_api_packages_upload) {
     seam_store_package stored;
     err = seam_store_package_get(seam_srv_store(srv), &info.aid, pkg.version, &stored, NULL);
     cJSON *o = err ? NULL : package_json(&stored);
-    if (!o) {
-        seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
-        return;
-    }
-    seam_srv_json(res, 201, o);
-    cJSON_Delete(o);
+    seam_api_reply(res, 201, err, o);
 }
 
 API_HANDLER(seam_api_packages_list) {
@@ -74,10 +69,5 @@ API_HANDLER(seam_api_packages_list) {
         }
     }
     free(items);
-    if (!arr) {
-        seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);
-        return;
-    }
-    seam_srv_json(res, 200, arr);
-    cJSON_Delete(arr);
+    seam_api_reply(res, 200, err, arr);
 }

@@ -11,6 +11,7 @@
  * nothing; a flipped R-MAC byte fails that card's target and nothing else.
  */
 #include "http_test.h"
+#include "purse_link.h"
 
 #include <cjson/cJSON.h>
 #include <strings.h>
@@ -26,8 +27,6 @@
 #define NO_CT      "Content-Type:"
 #define RESP_CT    "Content-Type: application/vnd.globalplatform.card-content-mgt-response;version=1.0"
 #define SCRIPT_MAX (512u * 1024u)
-
-static const uint8_t purse_app[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
 
 /* The server and, beside it, one card on a host link. */
 typedef struct {
@@ -275,40 +274,9 @@ static session_view admin_session(fixture *f, int tamper_round) {
 
 /* ---- the card, used live as its holder would ---- */
 
-static uint16_t card_send(fixture *f, const uint8_t *apdu, size_t len, uint8_t *data, size_t *n) {
-    uint8_t answer[300];
-    size_t got = 0;
-    assert_int_equal(seam_gp_link_transmit(&f->link, apdu, len, answer, sizeof answer, &got),
-                     SEAM_OK);
-    assert_true(got >= 2);
-    if (data) {
-        memcpy(data, answer, got - 2);
-        *n = got - 2;
-    }
-    return (uint16_t)(answer[got - 2] << 8 | answer[got - 1]);
-}
-
-/* Selects the purse and presents PIN 4321; returns VERIFY's SW. */
-static uint16_t purse_open(fixture *f) {
-    uint8_t select[5 + sizeof purse_app + 1] = {0x00, 0xA4, 0x04, 0x00, sizeof purse_app};
-    memcpy(select + 5, purse_app, sizeof purse_app);
-    assert_int_equal(card_send(f, select, sizeof select, NULL, NULL), 0x9000);
-    static const uint8_t verify[] = {0x00, 0x20, 0x00, 0x00, 0x04, '4', '3', '2', '1'};
-    return card_send(f, verify, sizeof verify, NULL, NULL);
-}
-
-static uint32_t purse_balance(fixture *f) {
-    uint8_t data[16];
-    size_t n = 0;
-    static const uint8_t balance[] = {0x80, 0x50, 0x00, 0x00, 0x00};
-    assert_int_equal(card_send(f, balance, sizeof balance, data, &n), 0x9000);
-    assert_true(n >= 4);
-    return (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
-}
-
 static void purse_debit(fixture *f, uint8_t amount) {
     const uint8_t debit[] = {0x80, 0x40, 0x00, 0x00, 0x04, 0, 0, 0, amount};
-    assert_int_equal(card_send(f, debit, sizeof debit, NULL, NULL), 0x9000);
+    assert_int_equal(purse_send(&f->link, debit, sizeof debit, NULL, NULL), 0x9000);
 }
 
 /* The package versions the card's registry lists for the purse's package (GET STATUS
@@ -362,10 +330,10 @@ static void terminal_relays_install_then_update_of_the_purse_P1_P2_P8(void **sta
     assert_true(t.request > (double)s.script_out && t.response > (double)s.script_in);
     assert_int_equal(card_purse_version(f), 0x0100);
     /* the personalization took: PIN 4321 opens the purse, balance 500; the holder spends */
-    assert_int_equal(purse_open(f), 0x9000);
-    assert_int_equal(purse_balance(f), 500);
+    assert_int_equal(purse_open(&f->link), 0x9000);
+    assert_int_equal(purse_balance(&f->link), 500);
     purse_debit(f, 120);
-    assert_int_equal(purse_balance(f), 380);
+    assert_int_equal(purse_balance(&f->link), 380);
     /* nothing more for this card */
     assert_int_equal(admin_session(f, 0).last_status, 204);
 
@@ -378,8 +346,8 @@ static void terminal_relays_install_then_update_of_the_purse_P1_P2_P8(void **sta
     assert_int_equal(u.perso, 0); /* P8: measured from the scripts sent */
     assert_true(u.total > 0);
     assert_int_equal(card_purse_version(f), 0x0200);
-    assert_int_equal(purse_open(f), 0x9000); /* the PIN kept */
-    assert_int_equal(purse_balance(f), 380); /* the balance kept across the upgrade */
+    assert_int_equal(purse_open(&f->link), 0x9000); /* the PIN kept */
+    assert_int_equal(purse_balance(&f->link), 380); /* the balance kept across the upgrade */
     printf("# purse install campaign: %.0f bytes (request %.0f, response %.0f, perso %.0f)\n",
            t.total, t.request, t.response, t.perso);
     printf("# purse update campaign: %.0f bytes (request %.0f, response %.0f, perso %.0f)\n",
@@ -523,8 +491,8 @@ static void resumed_step_reads_the_registry_first(fixture *f, bool card_ran_roun
         assert_true(s.script_in > module_len);
     }
     assert_int_equal(card_purse_version(f), 0x0100);
-    assert_int_equal(purse_open(f), 0x9000);
-    assert_int_equal(purse_balance(f), 500);
+    assert_int_equal(purse_open(&f->link), 0x9000);
+    assert_int_equal(purse_balance(&f->link), 500);
 }
 
 static void restart_after_the_card_applied_the_step_does_not_apply_it_twice(void **state) {
@@ -561,8 +529,8 @@ static void resumed_install_cut_before_personalization_sends_it_X5(void **state)
     assert_int_equal(r.status, 200);
     relay_until(f, (const uint8_t *)r.body, r.len, 0xE6, 0x20); /* INSTALL [for perso] */
     free(r.body);
-    assert_int_equal(card_purse_version(f), 0x0100); /* installed, */
-    assert_int_not_equal(purse_open(f), 0x9000);     /* with no PIN 4321 yet */
+    assert_int_equal(card_purse_version(f), 0x0100);    /* installed, */
+    assert_int_not_equal(purse_open(&f->link), 0x9000); /* with no PIN 4321 yet */
 
     restart_server(f);
     sleep(2); /* the old claim expires */
@@ -576,8 +544,8 @@ static void resumed_install_cut_before_personalization_sends_it_X5(void **state)
     assert_string_equal(t.state, "done");
     assert_int_equal(t.claims, 2);
     assert_int_equal(t.perso, 28); /* 14 in the cut script, 14 again */
-    assert_int_equal(purse_open(f), 0x9000);
-    assert_int_equal(purse_balance(f), 500);
+    assert_int_equal(purse_open(&f->link), 0x9000);
+    assert_int_equal(purse_balance(&f->link), 500);
 }
 
 /* Personalize campaigns and the card's data (docs/server.md, "Personalize"): on an instance
@@ -593,7 +561,7 @@ static void personalize_never_resets_a_used_purse(void **state) {
     target_view t = target(f, install, 0);
     assert_string_equal(t.state, "done");
     assert_int_equal(t.perso, 0);
-    assert_int_not_equal(purse_open(f), 0x9000); /* no PIN 4321 */
+    assert_int_not_equal(purse_open(&f->link), 0x9000); /* no PIN 4321 */
 
     add_perso(f);
     int first = campaign(f, "personalize", "1.0", "\"" CIN_HEX "\"");
@@ -601,8 +569,8 @@ static void personalize_never_resets_a_used_purse(void **state) {
     t = target(f, first, 0);
     assert_string_equal(t.state, "done");
     assert_int_equal(t.perso, 14);
-    assert_int_equal(purse_open(f), 0x9000);
-    assert_int_equal(purse_balance(f), 500);
+    assert_int_equal(purse_open(&f->link), 0x9000);
+    assert_int_equal(purse_balance(&f->link), 500);
     purse_debit(f, 120);
 
     int second = campaign(f, "personalize", "1.0", "\"" CIN_HEX "\"");
@@ -610,8 +578,8 @@ static void personalize_never_resets_a_used_purse(void **state) {
     t = target(f, second, 0);
     assert_string_equal(t.state, "done");
     assert_int_equal(t.perso, 0); /* nothing sent */
-    assert_int_equal(purse_open(f), 0x9000);
-    assert_int_equal(purse_balance(f), 380);
+    assert_int_equal(purse_open(&f->link), 0x9000);
+    assert_int_equal(purse_balance(&f->link), 380);
     http_reply r = http_json(f->http, "GET", "/api/cards/" CIN_HEX "/events", NULL);
     assert_non_null(strstr(r.body, "PERSONALIZED"));
     free(r.body);

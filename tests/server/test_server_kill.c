@@ -26,6 +26,7 @@
  * moment do two admin sessions hold one card, every target is claimed once and done.
  */
 #include "http_test.h"
+#include "purse_link.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -47,8 +48,6 @@
 #define SCRIPT_MAX (512u * 1024u)
 #define CARDS      3
 #define PAIR_CARDS 8
-
-static const uint8_t purse_app[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
 
 /* ---- the server, a subprocess ---- */
 
@@ -330,37 +329,6 @@ static long agent_exchange(card_agent *a, uint16_t port, bool drop) {
     return r.status;
 }
 
-static uint16_t card_send(card_agent *a, const uint8_t *apdu, size_t len, uint8_t *data,
-                          size_t *n) {
-    uint8_t answer[300];
-    size_t got = 0;
-    assert_int_equal(seam_gp_link_transmit(&a->link, apdu, len, answer, sizeof answer, &got),
-                     SEAM_OK);
-    assert_true(got >= 2);
-    if (data) {
-        memcpy(data, answer, got - 2);
-        *n = got - 2;
-    }
-    return (uint16_t)(answer[got - 2] << 8 | answer[got - 1]);
-}
-
-/* Selects the purse and presents PIN 4321: VERIFY's SW. */
-static uint16_t purse_open(card_agent *a) {
-    uint8_t select[5 + sizeof purse_app + 1] = {0x00, 0xA4, 0x04, 0x00, sizeof purse_app};
-    memcpy(select + 5, purse_app, sizeof purse_app);
-    assert_int_equal(card_send(a, select, sizeof select, NULL, NULL), 0x9000);
-    static const uint8_t verify[] = {0x00, 0x20, 0x00, 0x00, 0x04, '4', '3', '2', '1'};
-    return card_send(a, verify, sizeof verify, NULL, NULL);
-}
-
-static uint32_t purse_balance(card_agent *a) {
-    uint8_t data[16];
-    size_t n = 0;
-    static const uint8_t balance[] = {0x80, 0x50, 0x00, 0x00, 0x00};
-    assert_int_equal(card_send(a, balance, sizeof balance, data, &n), 0x9000);
-    return (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
-}
-
 /* The purse package's version in the card's registry (GET STATUS over SCP03 with the
    ISD), 0 when absent. */
 static uint16_t purse_version(card_agent *a) {
@@ -512,10 +480,10 @@ static int run_campaigns(const char *db, const kill_point *points, int kills, un
                 char state[16];
                 target_state(&s, install, a->cin, state, NULL);
                 if (!strcmp(state, "done")) { /* the holder uses the purse at once */
-                    assert_int_equal(purse_open(a), 0x9000);
-                    assert_int_equal(purse_balance(a), 500);
+                    assert_int_equal(purse_open(&a->link), 0x9000);
+                    assert_int_equal(purse_balance(&a->link), 500);
                     const uint8_t debit[] = {0x80, 0x40, 0x00, 0x00, 0x04, 0, 0, 0, 120};
-                    assert_int_equal(card_send(a, debit, sizeof debit, NULL, NULL), 0x9000);
+                    assert_int_equal(purse_send(&a->link, debit, sizeof debit, NULL, NULL), 0x9000);
                     a->spent = true;
                     if (!update) /* API writes while the work goes on */
                         update = campaign(&s, "update", "2.0", cards, CARDS);
@@ -547,8 +515,8 @@ static int run_campaigns(const char *db, const kill_point *points, int kills, un
         assert_string_equal(state, "done");
         resumed += claims - 1;
         assert_int_equal(purse_version(&cards[i]), 0x0200);
-        assert_int_equal(purse_open(&cards[i]), 0x9000);
-        assert_int_equal(purse_balance(&cards[i]), 380);
+        assert_int_equal(purse_open(&cards[i].link), 0x9000);
+        assert_int_equal(purse_balance(&cards[i].link), 380);
     }
     /* every acknowledged API write is there */
     char *r = api(&s, "GET", "/api/packages", NULL, NULL, 0, 200);
@@ -689,8 +657,8 @@ static void two_servers_on_one_postgresql_drive_each_card_once_X5(void **state) 
         target_state(i % 2 ? &a : &b, id, cards[i].cin, st, &claims);
         assert_string_equal(st, "done");
         assert_int_equal(claims, 1);
-        assert_int_equal(purse_open(&cards[i]), 0x9000);
-        assert_int_equal(purse_balance(&cards[i]), 500);
+        assert_int_equal(purse_open(&cards[i].link), 0x9000);
+        assert_int_equal(purse_balance(&cards[i].link), 500);
     }
     server_kill(&a);
     server_kill(&b);
