@@ -241,6 +241,11 @@ seam_err seam_gp_remote_start(seam_gp_remote *r, const uint8_t **script, size_t 
     return SEAM_OK;
 }
 
+/* The length of nc data bytes once wrapped: padded and encrypted at C-DEC, then the C-MAC. */
+static size_t wrapped_body(const seam_gp_remote *r, size_t nc) {
+    return ((r->config.level & LEVEL_C_DEC) && nc ? (nc / 16 + 1) * 16 : nc) + MAC_LEN;
+}
+
 /* Whether the channel carries apdu[0..len): SEAM_ERR_ARG when not (checked before
    anything is wrapped, so that a refusal changes nothing). */
 static seam_err carriable(const seam_gp_remote *r, const uint8_t *apdu, size_t len) {
@@ -252,7 +257,7 @@ static seam_err carriable(const seam_gp_remote *r, const uint8_t *apdu, size_t l
         return SEAM_OK; /* ISO class: as it is */
     if (gp_chainable(apdu))
         return nc <= SEAM_CRYPTO_SCP03_CHAIN_MAX ? SEAM_OK : SEAM_ERR_ARG;
-    size_t body = ((r->config.level & LEVEL_C_DEC) && nc ? (nc / 16 + 1) * 16 : nc) + MAC_LEN;
+    size_t body = wrapped_body(r, nc);
     if ((extended || body > 255) && (!r->config.extended || body > 0xFFFF))
         return SEAM_ERR_ARG;
     return SEAM_OK;
@@ -269,7 +274,7 @@ static seam_err add_wrapped(seam_gp_remote *r, const uint8_t *apdu, size_t len) 
     if ((apdu[0] & 0xFC) != 0x80)
         return script_add(r, apdu, len);
     gp_apdu_shape(apdu, len, &nc, &extended);
-    size_t body = ((r->config.level & LEVEL_C_DEC) && nc ? (nc / 16 + 1) * 16 : nc) + MAC_LEN;
+    size_t body = wrapped_body(r, nc);
     if (gp_chainable(apdu)) {
         err = seam_crypto_scp03_host_wrap_chain(&r->scp, apdu, len, 255, r->wire, sizeof r->wire,
                                                 &wire_len, r->block_len, WIRE_BLOCKS, &blocks);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "seam/gp.h"
+#include "seam/util.h"
 
 #define RSCRIPT_CMD_DEFINITE  0xAAu
 #define RSCRIPT_RESP_DEFINITE 0xABu
@@ -21,11 +22,6 @@ static uint8_t definite_of(uint8_t tmpl) {
     if (tmpl == SEAM_GP_RSCRIPT_RESPONSES)
         return RSCRIPT_RESP_DEFINITE;
     return 0;
-}
-
-/* The number of bytes of the BER length of n (n <= 0xFFFF). */
-static size_t length_size(size_t n) {
-    return n < 0x80 ? 1 : n <= 0xFF ? 2 : 3;
 }
 
 seam_err seam_gp_rscript_begin(uint8_t tmpl, uint8_t *out, size_t cap, size_t *len) {
@@ -44,25 +40,11 @@ seam_err seam_gp_rscript_add(uint8_t tag, const uint8_t *item, size_t item_len, 
     if (!out || !len || *len > cap || tag == 0x00 || (tag & 0x1Fu) == 0x1Fu ||
         item_len > SEAM_GP_RSCRIPT_ITEM_MAX || (item_len && !item))
         return SEAM_ERR_ARG;
-    size_t ls = length_size(item_len);
-    if (cap - *len < 1 + ls || cap - *len - 1 - ls < item_len)
-        return SEAM_ERR_BUFFER_SMALL;
-    uint8_t *p = out + *len;
-    *p++ = tag;
-    if (ls == 1) {
-        *p++ = (uint8_t)item_len;
-    } else if (ls == 2) {
-        *p++ = 0x81;
-        *p++ = (uint8_t)item_len;
-    } else {
-        *p++ = 0x82;
-        *p++ = (uint8_t)(item_len >> 8);
-        *p++ = (uint8_t)item_len;
-    }
-    if (item_len)
-        memcpy(p, item, item_len);
-    *len += 1 + ls + item_len;
-    return SEAM_OK;
+    size_t n = 0; /* the checks above leave it nothing to refuse but the room */
+    seam_err err = seam_tlv_encode(tag, item, item_len, out + *len, cap - *len, &n);
+    if (err == SEAM_OK)
+        *len += n;
+    return err;
 }
 
 seam_err seam_gp_rscript_end(uint8_t *out, size_t cap, size_t *len) {

@@ -242,18 +242,33 @@ L_CHARGE:
     FOLD(I32_XOR_SHL_K, SLOT(1), SLOT(2), IMM(3), (x ^ y) << (z & 31))
     FOLD(I32_SHL_K_SHR_S_K, SLOT(1), IMM(2), IMM(3), (int32_t)(x << (y & 31)) >> (z & 31))
 #undef FOLD
-/* a load whose address is an i32.add: [dst][x][y or constant][offset]; the sum wraps at 32 bits */
-#define LOAD_SUM(name, ctype, size, convert, sum)                                                  \
-    L_##name : {                                                                                   \
-        uint64_t ea = (uint64_t)(uint32_t)(sum) + IMM(3);                                          \
+/* the body of a load from (uint32_t)(addr) + IMM(off) into SLOT(0), width slots long */
+#define LOAD_AT(addr, off, ctype, size, convert, width)                                            \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)(addr) + IMM(off);                                       \
         if (ea + (size) > mem_size)                                                                \
             TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
         ctype v;                                                                                   \
         memcpy(&v, mem + ea, size);                                                                \
         SLOT(0) = convert;                                                                         \
-        pc += 4;                                                                                   \
+        pc += (width);                                                                             \
         NEXT();                                                                                    \
     }
+/* the body of a store of bits to SLOT(0) + IMM(2): [address][value or bits][offset] */
+#define STORE_AT(bits, ctype, size)                                                                \
+    {                                                                                              \
+        uint64_t ea = (uint64_t)(uint32_t)SLOT(0) + IMM(2);                                        \
+        if (ea + (size) > mem_size)                                                                \
+            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
+        ctype v = (ctype)(bits);                                                                   \
+        memcpy(mem + ea, &v, size);                                                                \
+        DIRTY(ea, size);                                                                           \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+/* a load whose address is an i32.add: [dst][x][y or constant][offset]; the sum wraps at 32 bits */
+#define LOAD_SUM(name, ctype, size, convert, sum)                                                  \
+    L_##name : LOAD_AT(sum, 3, ctype, size, convert, 4)
 #define LOAD_SUMS(name, ctype, size, convert)                                                      \
     LOAD_SUM(name##_AK, ctype, size, convert, SLOT(1) + IMM(2))                                    \
     LOAD_SUM(name##_AA, ctype, size, convert, SLOT(1) + SLOT(2))
@@ -266,17 +281,7 @@ L_CHARGE:
 #undef LOAD_SUMS
 #undef LOAD_SUM
 /* a store of a constant: [address][bits][offset] */
-#define STORE_K(name, ctype, size)                                                                 \
-    L_##name : {                                                                                   \
-        uint64_t ea = (uint64_t)(uint32_t)SLOT(0) + IMM(2);                                        \
-        if (ea + (size) > mem_size)                                                                \
-            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
-        ctype v = (ctype)IMM(1);                                                                   \
-        memcpy(mem + ea, &v, size);                                                                \
-        DIRTY(ea, size);                                                                           \
-        pc += 3;                                                                                   \
-        NEXT();                                                                                    \
-    }
+#define STORE_K(name, ctype, size) L_##name : STORE_AT(IMM(1), ctype, size)
     STORE_K(STORE8_K, uint8_t, 1)
     STORE_K(STORE16_K, uint16_t, 2)
     STORE_K(STORE32_K, uint32_t, 4)
@@ -586,17 +591,7 @@ L_GLOBAL_SET: /* [global][src] */
     NEXT();
 
     /* ---- memory: loads [dst][address][offset], stores [address][value][offset] ---- */
-#define LOAD(name, ctype, size, convert)                                                           \
-    L_##name : {                                                                                   \
-        uint64_t ea = (uint64_t)(uint32_t)SLOT(1) + IMM(2);                                        \
-        if (ea + (size) > mem_size)                                                                \
-            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
-        ctype v;                                                                                   \
-        memcpy(&v, mem + ea, size);                                                                \
-        SLOT(0) = convert;                                                                         \
-        pc += 3;                                                                                   \
-        NEXT();                                                                                    \
-    }
+#define LOAD(name, ctype, size, convert) L_##name : LOAD_AT(SLOT(1), 2, ctype, size, convert, 3)
     LOAD(LOAD32, uint32_t, 4, v)
     LOAD(LOAD64, uint64_t, 8, v)
     LOAD(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
@@ -610,22 +605,14 @@ L_GLOBAL_SET: /* [global][src] */
     LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v)
     LOAD(I64_LOAD32_U, uint32_t, 4, v)
 #undef LOAD
-#define STORE(name, ctype, size)                                                                   \
-    L_##name : {                                                                                   \
-        uint64_t ea = (uint64_t)(uint32_t)SLOT(0) + IMM(2);                                        \
-        if (ea + (size) > mem_size)                                                                \
-            TRAP(SEAM_WASM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);                                       \
-        ctype v = (ctype)SLOT(1);                                                                  \
-        memcpy(mem + ea, &v, size);                                                                \
-        DIRTY(ea, size);                                                                           \
-        pc += 3;                                                                                   \
-        NEXT();                                                                                    \
-    }
+#define STORE(name, ctype, size) L_##name : STORE_AT(SLOT(1), ctype, size)
     STORE(STORE8, uint8_t, 1)
     STORE(STORE16, uint16_t, 2)
     STORE(STORE32, uint32_t, 4)
     STORE(STORE64, uint64_t, 8)
 #undef STORE
+#undef STORE_AT
+#undef LOAD_AT
 L_MEMORY_SIZE: /* [dst] */
     SLOT(0) = inst->memory0->pages;
     pc++;
