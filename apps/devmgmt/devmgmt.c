@@ -379,11 +379,19 @@ static uint32_t message(uint8_t *buf, uint32_t cap) {
 }
 
 /* The COMPREHENSION-TLV objects of an ENVELOPE's BER-TLV. */
-static uint32_t envelope_objects(uint8_t *buf, uint32_t cap, const uint8_t **objects) {
-    uint32_t len = message(buf, cap);
+/* Reads the ENVELOPE's simple-TLV object with tag (a 1-byte value) into *out; false when absent. */
+static bool envelope_byte(uint8_t tag, uint8_t *out) {
+    uint8_t buf[255];
+    uint32_t len = message(buf, sizeof buf);
     uint32_t header = len >= 2 && buf[1] == 0x81u ? 3u : 2u;
-    *objects = buf + header;
-    return len >= header ? len - header : 0;
+    const uint8_t *value;
+    uint32_t value_len;
+    if (len < header || !seam_toolkit_find(buf + header, len - header, tag, &value, &value_len) ||
+        value_len != 1) {
+        return false;
+    }
+    *out = value[0];
+    return true;
 }
 
 SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
@@ -454,29 +462,20 @@ SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
 }
 
 SEAM_ENTRY(menu_selection) uint32_t menu_selection(void) {
-    uint8_t buf[255];
-    const uint8_t *objects;
-    uint32_t len = envelope_objects(buf, sizeof buf, &objects);
-    const uint8_t *value;
-    uint32_t value_len;
-    if (seam_toolkit_find(objects, len, 0x10u, &value, &value_len) && value_len == 1 &&
-        value[0] == MENU_ITEM) {
+    uint8_t item;
+    if (envelope_byte(0x10u, &item) && item == MENU_ITEM) {
         trigger(TRIG_MENU, 200u);
     }
     return SW_NO_ERROR;
 }
 
 SEAM_ENTRY(event_download) uint32_t event_download(void) {
-    uint8_t buf[255];
-    const uint8_t *objects;
-    uint32_t len = envelope_objects(buf, sizeof buf, &objects);
-    const uint8_t *value;
-    uint32_t value_len;
-    if (!seam_toolkit_find(objects, len, 0x19u, &value, &value_len) || value_len != 1) {
+    uint8_t event;
+    if (!envelope_byte(0x19u, &event)) {
         return SW_NO_ERROR;
     }
     for (uint32_t i = 0; i < dm.events_len; i++) {
-        if (dm.events[i] == value[0]) {
+        if (dm.events[i] == event) {
             if (dm.counted < 0xFFu) {
                 dm.counted++;
             }
@@ -490,13 +489,8 @@ SEAM_ENTRY(event_download) uint32_t event_download(void) {
 }
 
 SEAM_ENTRY(timer_expiration) uint32_t timer_expiration(void) {
-    uint8_t buf[255];
-    const uint8_t *objects;
-    uint32_t len = envelope_objects(buf, sizeof buf, &objects);
-    const uint8_t *value;
-    uint32_t value_len;
-    if (seam_toolkit_find(objects, len, 0x24u, &value, &value_len) && value_len == 1 &&
-        value[0] == TIMER_ID) {
+    uint8_t timer;
+    if (envelope_byte(0x24u, &timer) && timer == TIMER_ID) {
         trigger(TRIG_TIMER, 200u);
     }
     return SW_NO_ERROR;
