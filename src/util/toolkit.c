@@ -136,6 +136,14 @@ bool seam_tk_profile_test(const uint8_t *profile, size_t len, unsigned bit) {
 /* Proactive commands                                                        */
 /* ------------------------------------------------------------------------ */
 
+/* True if tag is one of list[0..count). */
+static bool tag_in(const uint16_t *list, size_t count, uint16_t tag) {
+    for (size_t i = 0; i < count; i++)
+        if (list[i] == tag)
+            return true;
+    return false;
+}
+
 bool seam_tk_known_tag(uint8_t type, uint16_t tag) {
     static const uint16_t display[] = {SEAM_TK_TAG_TEXT_STRING, SEAM_TK_TAG_ICON_IDENTIFIER,
                                        SEAM_TK_TAG_IMMEDIATE_RESPONSE, SEAM_TK_TAG_DURATION};
@@ -151,44 +159,26 @@ bool seam_tk_known_tag(uint8_t type, uint16_t tag) {
                                     SEAM_TK_TAG_SYNC_SOURCE_DEVICE, SEAM_TK_TAG_SYNC_SOURCE_URI,
                                     SEAM_TK_TAG_SYNC_TARGET_URL,    SEAM_TK_TAG_SYNC_TARGET_URI,
                                     SEAM_TK_TAG_SYNC_WANTS_RESULT};
-    const uint16_t *known = NULL;
-    size_t count = 0;
+#define TAG_IN(list) tag_in(list, sizeof list / sizeof list[0], tag)
     switch (type) {
     case SEAM_TK_CMD_DISPLAY_TEXT:
-        known = display;
-        count = sizeof display / sizeof display[0];
-        break;
+        return TAG_IN(display);
     case SEAM_TK_CMD_GET_INKEY:
-        known = inkey;
-        count = sizeof inkey / sizeof inkey[0];
-        break;
+        return TAG_IN(inkey);
     case SEAM_TK_CMD_SET_UP_MENU:
-        known = menu;
-        count = sizeof menu / sizeof menu[0];
-        break;
+        return TAG_IN(menu);
     case SEAM_TK_CMD_SET_UP_EVENT_LIST:
-        known = events;
-        count = sizeof events / sizeof events[0];
-        break;
+        return TAG_IN(events);
     case SEAM_TK_CMD_TIMER_MANAGEMENT:
-        known = timer;
-        count = sizeof timer / sizeof timer[0];
-        break;
+        return TAG_IN(timer);
     case SEAM_TK_CMD_POLL_INTERVAL:
-        known = poll;
-        count = sizeof poll / sizeof poll[0];
-        break;
+        return TAG_IN(poll);
     case SEAM_TK_CMD_REQUEST_SYNC:
-        known = sync;
-        count = sizeof sync / sizeof sync[0];
-        break;
+        return TAG_IN(sync);
     default: /* PROVIDE LOCAL INFORMATION and types seam does not know: no objects */
-        break;
+        return false;
     }
-    bool found = false;
-    for (size_t i = 0; i < count && !found; i++)
-        found = known[i] == tag;
-    return found;
+#undef TAG_IN
 }
 
 /* True for the types seam knows, whose objects seam_tk_known_tag describes. */

@@ -9,9 +9,7 @@
  * user; the timer on the test clock asks again. The texts are read from the
  * terminal's display log.
  */
-#include "card/card_host.h"
-#include "seam/terminal.h"
-#include "seam/toolkit.h"
+#include "tk_card_host.h"
 
 static const uint8_t dm_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D};
 static const uint8_t dm_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D, 0x01};
@@ -23,57 +21,16 @@ static const uint8_t policy[] = {
     0x15, 1,    0x01, 0xDF, 0x13, 19,   'h', 't', 't',  'p',  's',  ':',  '/',  '/',  'd',
     'm',  '.',  'e',  'x',  'a',  'm',  'p', 'l', 'e',  '/',  0xDF, 0x14, 2,    'd',  'm'};
 
-typedef struct {
-    uint64_t ms;
-} test_clock;
-
-static uint64_t clock_ms(void *ctx) {
-    return ((test_clock *)ctx)->ms;
-}
-
-typedef struct {
-    seam_gp_link link;
-    test_clock clock;
-    seam_terminal_unattended ui;
-    FILE *answers, *log;
-    char log_text[4096];
-    seam_terminal_tk *tk;
-} terminal;
-
-/* Sends apdu to the applet (channel 1) through the terminal, which runs the loop on 91xx. */
-static uint16_t to_applet(terminal *t, const uint8_t *apdu, size_t len) {
-    assert_int_equal(
-        seam_terminal_tk_transmit(t->tk, apdu, len, response, sizeof response, &response_len),
-        SEAM_OK);
-    assert_true(response_len >= 2);
-    return (uint16_t)(response[response_len - 2] << 8 | response[response_len - 1]);
-}
-
-#define APPLET(t, ...)                                                                             \
-    to_applet(t, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
-
 /* devmgmt loaded, installed and personalized over SCP03; a terminal on the card, powered
    up, answering GET INKEY from answers; devmgmt selected on channel 1 through it. */
 static void start(fixture *f, terminal *t, const char *answers) {
-    seam_terminal_tk_config cfg;
     power_on(f->card);
     open_channel(f->card);
     load(f->card, "devmgmt", dm_pkg, sizeof dm_pkg);
     assert_int_equal(install(f->card, 0x0C, dm_pkg, dm_cls, dm_cls, NULL, 0), 0x9000);
     assert_int_equal(install_perso(f->card, dm_cls, sizeof dm_cls), 0x9000);
     assert_int_equal(gp(f->card, true, 0xE2, 0x90, 0x00, policy, sizeof policy), 0x9000);
-    memset(t, 0, sizeof *t);
-    assert_int_equal(seam_link_card(f->card, &t->link), SEAM_OK);
-    t->answers = fmemopen((void *)answers, strlen(answers), "r");
-    t->log = fmemopen(t->log_text, sizeof t->log_text - 1, "w");
-    t->ui.answers = t->answers;
-    t->ui.log = t->log;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.ui = seam_terminal_ui_unattended(&t->ui);
-    cfg.clock.now_ms = clock_ms;
-    cfg.clock.ctx = &t->clock;
-    assert_int_equal(seam_terminal_tk_new(&t->link, &cfg, &t->tk), SEAM_OK);
-    assert_int_equal(seam_terminal_tk_power_up(t->tk), SEAM_OK);
+    terminal_open(t, f->card, answers);
     assert_int_equal(APPLET(t, 0x00, 0x70, 0x00, 0x00, 0x01) & 0xFF00, 0x9000);
     /* the select's 91xx: the terminal runs SET UP MENU, SET UP EVENT LIST, TIMER MANAGEMENT */
     uint16_t sw =
@@ -83,13 +40,6 @@ static void start(fixture *f, terminal *t, const char *answers) {
     seam_terminal_tk_get_status(t->tk, &s);
     assert_int_equal(s.fetched, 3);
     assert_int_equal(s.last_sw, 0x9000);
-}
-
-static void finish(terminal *t) {
-    seam_terminal_tk_free(t->tk);
-    seam_gp_link_close(&t->link);
-    fclose(t->answers);
-    fclose(t->log);
 }
 
 /* devmgmt's STATUS (INS 20): 14 bytes in response. */

@@ -10,34 +10,14 @@
  * others are built with seam/toolkit.h's builders, whose bytes
  * tests/util/test_toolkit.c checks against TS 102 384's.
  */
-#include "card/card_host.h"
-#include "seam/terminal.h"
-#include "seam/toolkit.h"
+#include "tk_card_host.h"
 
 static const uint8_t tk_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x54, 0x4B};
 static const uint8_t tk_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x54, 0x4B, 0x01};
 
-typedef struct {
-    uint64_t ms;
-} test_clock;
-
-static uint64_t clock_ms(void *ctx) {
-    return ((test_clock *)ctx)->ms;
-}
-
-typedef struct {
-    seam_gp_link link;
-    test_clock clock;
-    seam_terminal_unattended ui;
-    FILE *answers, *log;
-    char log_text[4096];
-    seam_terminal_tk *tk;
-} terminal;
-
 /* test_toolkit loaded and installed, selected on channel 1; a terminal on the card, powered
    up (TERMINAL PROFILE sent), answering GET INKEY from answers. */
 static void start(fixture *f, terminal *t, const char *answers) {
-    seam_terminal_tk_config cfg;
     power_on(f->card);
     open_channel(f->card);
     load(f->card, "test_toolkit", tk_pkg, sizeof tk_pkg);
@@ -46,38 +26,8 @@ static void start(fixture *f, terminal *t, const char *answers) {
     assert_int_equal(
         SEND(f->card, 0x01, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x54, 0x4B, 0x01, 0x00),
         0x9000);
-    memset(t, 0, sizeof *t);
-    assert_int_equal(seam_link_card(f->card, &t->link), SEAM_OK);
-    t->answers = fmemopen((void *)answers, strlen(answers), "r");
-    t->log = fmemopen(t->log_text, sizeof t->log_text - 1, "w");
-    t->ui.answers = t->answers;
-    t->ui.log = t->log;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.ui = seam_terminal_ui_unattended(&t->ui);
-    cfg.clock.now_ms = clock_ms;
-    cfg.clock.ctx = &t->clock;
-    assert_int_equal(seam_terminal_tk_new(&t->link, &cfg, &t->tk), SEAM_OK);
-    assert_int_equal(seam_terminal_tk_power_up(t->tk), SEAM_OK);
+    terminal_open(t, f->card, answers);
 }
-
-static void finish(terminal *t) {
-    seam_terminal_tk_free(t->tk);
-    seam_gp_link_close(&t->link);
-    fclose(t->answers);
-    fclose(t->log);
-}
-
-/* Sends apdu to the applet (channel 1) through the terminal, which runs the loop on 91xx. */
-static uint16_t to_applet(terminal *t, const uint8_t *apdu, size_t len) {
-    assert_int_equal(
-        seam_terminal_tk_transmit(t->tk, apdu, len, response, sizeof response, &response_len),
-        SEAM_OK);
-    assert_true(response_len >= 2);
-    return (uint16_t)(response[response_len - 2] << 8 | response[response_len - 1]);
-}
-
-#define APPLET(t, ...)                                                                             \
-    to_applet(t, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
 
 /* Has the applet queue command[0..len) (its INS 01 with data): the answer is its result
    byte 00 and 91xx (a command waits), after which the terminal has run it. */
