@@ -367,6 +367,7 @@ typedef struct {
     FILE *answers;
     FILE *log;
 } seam_terminal_unattended;
+/* The unattended user interface over u (which must outlive it). */
 seam_terminal_ui seam_terminal_ui_unattended(seam_terminal_unattended *u);
 
 /* The interactive user interface: shows and prompts on the controlling tty (/dev/tty). */
