@@ -6,20 +6,28 @@
  *
  *   HELLO     script: SELECT ISD + INITIALIZE UPDATE (a new SCP03 session, the card's key set)
  *   REGISTRY  script: EXTERNAL AUTHENTICATE + GET STATUS of the package, and for install and
- *             personalize GET STATUS of each application instance it personalizes (resumed
- *             steps and every personalize step)
+ *             personalize GET STATUS of each application instance it personalizes, for update
+ *             and upgrade MANAGE ELF UPGRADE status of the package (resumed steps, every
+ *             personalize step, an update whose start the card refused)
  *   APPLY     script: [EXTERNAL AUTHENTICATE +] the step's plan
  *
  *   HELLO    --both 9000, cryptogram verified--> APPLY, or REGISTRY when the target was
  *              claimed before (its server died or lost the session: read what the card has)
  *              or the step personalizes (never over data already personalized)
- *   REGISTRY --the package's entry, the instances' lifecycles--> done (already applied: at the
+ *   REGISTRY --the package's entries, the instances' lifecycles--> done (already applied: at the
  *              version, every instance PERSONALIZED) | APPLY (same session; personalization
  *              only for the instances not PERSONALIZED when the package is there)
+ *   REGISTRY --update/upgrade: the card's upgrade session of the package--> APPLY from where
+ *              it stands (none: start; waiting for the package: load + migrate; the package
+ *              loaded at the campaign's version: migrate; towards another package: abort
+ *              first) | failed (a session of another SD, never touched; another version
+ *              loaded under the package's AID: neither continued nor aborted)
  *   REGISTRY --6A88 (no such package; the refusal ended the SCP03 session)--> done (delete)
  *              | HELLO again (a new session), then APPLY
  *   REGISTRY --6A88 on an instance (the package without it)--> failed
  *   APPLY    --every command 9000 (upgrade: migrate completed)--> done
+ *   APPLY    --update/upgrade, registry not read: start refused 6985 (a session is open; the
+ *              refusal ended the SCP03 session)--> HELLO again, then REGISTRY
  *   any      --a command refused--> failed: the command and its SW
  *   any      --a response script that does not answer the script (count, R-MAC, cryptogram,
  *              shape)--> failed: why; the session is dead, nothing more is sent

@@ -6,7 +6,7 @@
  * (POST /admin, run each script on the card as it is, stop after a refused command,
  * POST the responses to the Next-URI). An agent can also be cut in the middle of a
  * script (card_agent.cut: the terminal lost power before that command), and counts
- * the MANAGE ELF UPGRADE start commands its card received.
+ * the MANAGE ELF UPGRADE start and abort commands its card received.
  */
 #ifndef SEAM_TESTS_SERVER_KILL_HARNESS_H
 #define SEAM_TESTS_SERVER_KILL_HARNESS_H
@@ -248,6 +248,7 @@ typedef struct {
     } cut;
     bool was_cut; /* the last exchange was cut */
     int starts;   /* MANAGE ELF UPGRADE start commands the card received */
+    int aborts;   /* MANAGE ELF UPGRADE abort commands the card received */
 } card_agent;
 
 static inline void agent_open(card_agent *a, const char *dir, int i) {
@@ -299,6 +300,7 @@ static inline bool relay(card_agent *a, const uint8_t *cmds, size_t len) {
         if (cut_here(a, apdu, apdu_len))
             return false;
         a->starts += apdu_len > 4 && apdu[1] == 0xEA && apdu[2] == 0x01;
+        a->aborts += apdu_len > 4 && apdu[1] == 0xEA && apdu[2] == 0x04;
         assert_int_equal(
             seam_gp_link_transmit(&a->link, apdu, apdu_len, answer, sizeof answer, &got), SEAM_OK);
         assert_int_equal(seam_gp_rscript_add(SEAM_GP_RSCRIPT_RAPDU, answer, got, a->resp,

@@ -219,6 +219,60 @@ static void update_over_a_foreign_upgrade_session_aborts_it_first_X5(void **stat
     finish(&s, &a);
 }
 
+/* A session of another security domain: bank A (an SSD the ISD installed) was handed the
+   purse package and started its upgrade. The ISD's update never touches it (no abort):
+   the step fails and says why, and the session is still there. */
+static void update_leaves_another_domains_upgrade_session_alone_X5(void **state) {
+    (void)state;
+    static const uint8_t bank_a[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0A};
+    static const uint8_t sd_elf[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x53, 0x50};
+    static const uint8_t sd_module[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x53, 0x50, 0x41};
+    server_proc s;
+    card_agent a;
+    char st[16], reason[256];
+    uint16_t sw = 0;
+    installed_and_spent(&s, &a, NULL);
+    seam_gp *gp = isd_session(&a);
+    seam_gp_install_fields in;
+    memset(&in, 0, sizeof in);
+    in.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE;
+    seam_gp_aid_set(&in.elf, sd_elf, sizeof sd_elf);
+    seam_gp_aid_set(&in.module, sd_module, sizeof sd_module);
+    seam_gp_aid_set(&in.application, bank_a, sizeof bank_a);
+    memcpy(in.privileges, (const uint8_t[]){0x80, 0xC0, 0x00}, 3); /* Authorized Management */
+    in.privileges_len = 3;
+    assert_int_equal(seam_gp_install(gp, &in, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    memset(&in, 0, sizeof in);
+    in.role = SEAM_GP_FOR_EXTRADITION;
+    seam_gp_aid_set(&in.sd, bank_a, sizeof bank_a);
+    seam_gp_aid_set(&in.application, purse_pkg, sizeof purse_pkg);
+    assert_int_equal(seam_gp_install(gp, &in, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    seam_gp_free(gp);
+    seam_gp_keys keys; /* bank A has the key set of the session that installed it */
+    seam_gp_keys_default(&keys);
+    assert_int_equal(seam_gp_new(&a.link, &gp), SEAM_OK);
+    assert_int_equal(seam_gp_select(gp, bank_a, sizeof bank_a, &sw), SEAM_OK);
+    assert_int_equal(seam_gp_open_channel(gp, &keys, 0, 0x01, NULL, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    assert_int_equal(
+        seam_gp_upgrade(gp, SEAM_GP_UPGRADE_START, purse_pkg, sizeof purse_pkg, NULL, 0, NULL, &sw),
+        SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    seam_gp_free(gp);
+    a.starts = a.aborts = 0;
+    int update = campaign(&s, "update", "2.0", &a, 1);
+    drive(&s, &a, update, false, st, reason);
+    printf("# another domain's session: %s (%s), %d start(s), %d abort(s)\n", st, reason, a.starts,
+           a.aborts);
+    assert_string_equal(st, "failed");
+    assert_non_null(strstr(reason, "another security domain"));
+    assert_int_equal(a.aborts, 0);
+    assert_int_equal(upgrade_status(&a), 0x02); /* bank A's session, as it was */
+    finish(&s, &a);
+}
+
 /* X5 on PostgreSQL: the same cuts, the server killed once. */
 static void update_cut_resumes_postgresql_X5_P8(void **state) {
     (void)state;
@@ -247,6 +301,7 @@ int main(int argc, char **argv) {
             cmocka_unit_test(update_cut_before_migrate_resumes_with_migrate_only_X5_P8),
             cmocka_unit_test(update_cut_with_the_server_killed_resumes_the_same_X5),
             cmocka_unit_test(update_over_a_foreign_upgrade_session_aborts_it_first_X5),
+            cmocka_unit_test(update_leaves_another_domains_upgrade_session_alone_X5),
         };
         failed = cmocka_run_group_tests_name("update resumed, sqlite", tests, NULL, NULL);
     }
