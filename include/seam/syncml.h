@@ -242,8 +242,9 @@ typedef struct {
                             char out[SEAM_SYNCML_ANCHOR_MAX]);
     /* Writes a fresh anchor for this session (different from every earlier one) into out. */
     seam_err (*next_anchor)(void *ctx, const char *db, char out[SEAM_SYNCML_ANCHOR_MAX]);
-    /* Calls each(arg, change) for every change since the last sync with peer, or for every
-     * record as an Add when all is true (slow sync, refresh). */
+    /* Calls each(arg, change) for every change since the last commit with peer, or for every
+     * record as an Add when all is true (slow sync, refresh). A change made by apply in a
+     * session with peer is never reported back to that peer (it is to any other). */
     seam_err (*changes)(void *ctx, const char *db, const char *peer, bool all,
                         seam_syncml_change_fn each, void *arg);
     /* Applies one change; an Add writes the new record's key into key_out. *status gets the OMA
@@ -253,6 +254,11 @@ typedef struct {
                       char key_out[SEAM_SYNCML_KEY_MAX], unsigned *status);
     /* Deletes every record of db (refresh from the peer), within the session. */
     seam_err (*wipe)(void *ctx, const char *db);
+    /* Server only, optional: a record changed on both sides since the last sync. Returns true when
+     * the client's change wins (applied, 208), false when the server's does (419, and the server's
+     * version goes to the client). NULL: the server wins. content is NULL for a delete. */
+    bool (*client_wins)(void *ctx, const char *db, const char *guid,
+                        const seam_syncml_change *server, const seam_syncml_change *client);
     /* Server only: the LUID<->GUID map with peer, within the session. map_get writes "" when the
      * key has no mapping; by_luid selects the direction (LUID -> GUID or GUID -> LUID). */
     seam_err (*map_get)(void *ctx, const char *db, const char *peer, bool by_luid, const char *key,

@@ -343,6 +343,10 @@ static bool command_of(walker *w, const xmlNode *n, seam_syncml_cmd *cmd, bool i
         cmd->source = locuri(w, n, "Source");
         return !w->err && items_of(w, n, "MapItem", cmd);
     default:
+        if (cmd->kind == SEAM_SYNCML_CMD_RESULTS &&
+            (!number_child(w, n, "MsgRef", false, &cmd->msg_ref) ||
+             !number_child(w, n, "CmdRef", true, &cmd->cmd_ref)))
+            return false;
         meta_of(w, child(n, "Meta"), &cmd->meta_type, NULL);
         return !w->err && items_of(w, n, "Item", cmd);
     }

@@ -174,6 +174,10 @@ static void add_command(builder *b, xmlNodePtr parent, const seam_syncml_cmd *cm
         add_items(b, n, cmd);
         break;
     default:
+        if (cmd->kind == SEAM_SYNCML_CMD_RESULTS) {
+            add_number(b, n, "MsgRef", cmd->msg_ref);
+            add_number(b, n, "CmdRef", cmd->cmd_ref);
+        }
         if (cmd->meta_type)
             add_meta(b, add(b, n, "Meta", NULL), "Type", cmd->meta_type);
         add_items(b, n, cmd);
