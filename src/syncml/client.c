@@ -14,15 +14,14 @@
  *   PKG3  a Pkg3 message sent. More changes left: the server's answer (statuses,
  *         Alert 222) gets the next message of Pkg3 -> PKG3; the last one carries
  *         Final. All sent: the server's message is Pkg4 -> handled as in PKG4.
- *   PKG4  Pkg4 messages arrive: apply each Add/Replace/Delete, keep the Map
- *         entries of new records. A message without Final is answered with the
- *         statuses, the Map entries that fit and Alert 222 -> PKG4; with Final:
- *         send Pkg5 (statuses, the rest of the Map) -> PKG6. When the whole Map
- *         is in it, Pkg5 carries Final and the store commits with the new anchor
- *         (everything the server sent is applied; if the server never sees
- *         Pkg5 it rolls back, the anchors then disagree and the next session
- *         is a slow sync that converges without duplicates).
- *   PKG6  a Map too long for one message: the server's answer (Alert 222) gets
+ *   PKG4  Pkg4 messages arrive (a final one with nothing but statuses and no Map
+ *         to send, as in one-way and refresh from client: commit -> DONE): apply each
+ * Add/Replace/Delete, keep the Map entries of new records. A message without Final is answered with
+ * the statuses, the Map entries that fit and Alert 222 -> PKG4; with Final: send Pkg5 (statuses,
+ * the rest of the Map) -> PKG6. When the whole Map is in it, Pkg5 carries Final and the store
+ * commits with the new anchor (everything the server sent is applied; if the server never sees Pkg5
+ * it rolls back, the anchors then disagree and the next session is a slow sync that converges
+ * without duplicates). PKG6  a Map too long for one message: the server's answer (Alert 222) gets
  *         the next Pkg5 message -> PKG6. Pkg6 (statuses, Final) -> DONE; a
  *         failing status there -> FAILED (already committed: it is reported).
  *   DONE, FAILED: final. Before the commit, any malformed message, failing
@@ -50,6 +49,7 @@ struct seam_syncml_client {
     unsigned peer_max; /* the server's MaxMsgSize, 0 = none */
     char last[SEAM_SYNCML_ANCHOR_MAX], next[SEAM_SYNCML_ANCHOR_MAX];
     char nonce[64];
+    char *resp_uri; /* the server's last RespURI */
     bool retried;
     syncml_changes changes;
     map_entry *map;
@@ -91,6 +91,10 @@ seam_syncml_client *seam_syncml_client_new(const seam_syncml_store *store,
     }
     c->msg_id = 1;
     return c;
+}
+
+const char *seam_syncml_client_resp_uri(const seam_syncml_client *c) {
+    return c->resp_uri;
 }
 
 const seam_syncml_report *seam_syncml_client_report(const seam_syncml_client *c) {
@@ -388,6 +392,17 @@ static seam_syncml_state on_pkg4(seam_syncml_client *c, const seam_syncml_msg *i
         out_alert(&c->out, SEAM_SYNCML_ALERT_NEXT_MESSAGE, remote_db(c), c->cfg.db, NULL, NULL);
         return send(c, C_PKG4, out, out_len);
     }
+    bool only_statuses = true;
+    for (size_t i = 0; i < in->n_cmds; i++)
+        only_statuses = only_statuses && in->cmds[i].kind == SEAM_SYNCML_CMD_STATUS;
+    if (only_statuses && c->n_map == 0) {
+        /* Nothing to answer (one-way or refresh from client): the session ends here. */
+        if (c->store.commit(c->store.ctx, c->cfg.db, c->cfg.server_uri, c->next) != SEAM_OK)
+            return fail(c, SEAM_ERR_SYNCML_STORE, SEAM_SYNCML_STORE_FAILURE);
+        c->began = false;
+        c->state = C_DONE;
+        return SEAM_SYNCML_DONE;
+    }
     return send_pkg5(c, out, out_len);
 }
 
@@ -408,6 +423,14 @@ seam_syncml_state seam_syncml_client_step(seam_syncml_client *c, const uint8_t *
     if (err)
         return fail(c, err, SEAM_SYNCML_BAD_REQUEST);
     c->report.messages++;
+    if (msg.hdr.resp_uri) {
+        seam_err copy_err = SEAM_OK;
+        char *uri = syncml_strdup(msg.hdr.resp_uri, &copy_err);
+        if (uri) {
+            free(c->resp_uri);
+            c->resp_uri = uri;
+        }
+    }
     seam_syncml_state state;
     if (strcmp(msg.hdr.session_id, c->cfg.session_id) != 0) {
         state = fail(c, SEAM_ERR_SYNCML_PROTOCOL, SEAM_SYNCML_BAD_REQUEST);
@@ -464,6 +487,7 @@ void seam_syncml_client_free(seam_syncml_client *c) {
         free(c->map[i].luid);
     }
     free(c->map);
+    free(c->resp_uri);
     changes_free(&c->changes);
     out_free(&c->out);
     free(c);

@@ -18,7 +18,9 @@
  *         content already matches is not added twice). Without Final: statuses +
  *         Alert 222 -> PKG3. With Final: the first Pkg4 message (statuses, Sync
  *         with as many server changes as the client's MaxMsgSize allows) -> PKG4,
- *         or, when it holds the last change, with Final -> PKG5.
+ *         or, when it holds the last change, with Final -> PKG5. For 202/203
+ *         (nothing goes to the client) Pkg4 is statuses and Final only: commit
+ *         -> DONE, as libsynthesis does.
  *   PKG4  the client's answer to a Pkg4 message without Final (statuses, Alert
  *         222): the next Pkg4 message -> PKG4 / PKG5.
  *   PKG5  Pkg5 messages: the Map (LUID <-> GUID of the records the client added).
@@ -412,6 +414,8 @@ static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size
     return SEAM_SYNCML_CONTINUE;
 }
 
+static seam_syncml_state finish(seam_syncml_server *s, uint8_t **out, size_t *out_len);
+
 static seam_syncml_state step(seam_syncml_server *s, const seam_syncml_msg *in, uint8_t **out,
                               size_t *out_len) {
     if (s->state == S_PKG1)
@@ -435,9 +439,16 @@ static seam_syncml_state step(seam_syncml_server *s, const seam_syncml_msg *in, 
         out_alert(&s->out, SEAM_SYNCML_ALERT_NEXT_MESSAGE, s->peer_db, s->cfg.db, NULL, NULL);
         return send(s, s->state, out, out_len);
     }
+    if (s->state == S_PKG3 && (s->report.type == SEAM_SYNCML_ONE_WAY_FROM_CLIENT ||
+                               s->report.type == SEAM_SYNCML_REFRESH_FROM_CLIENT))
+        return finish(s, out, out_len); /* no Sync to send, nothing to map: Pkg4 ends it */
     if (s->state == S_PKG3)
         return send_changes(s, out, out_len);
-    /* S_PKG5, final: the session is complete. */
+    return finish(s, out, out_len); /* S_PKG5, final: Pkg6 */
+}
+
+/* The last message of the session, statuses only, then the commit. */
+static seam_syncml_state finish(seam_syncml_server *s, uint8_t **out, size_t *out_len) {
     s->out.msg.final = true;
     seam_syncml_state state = send(s, S_DONE, out, out_len);
     if (state != SEAM_SYNCML_CONTINUE)
