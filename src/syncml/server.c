@@ -248,6 +248,7 @@ static unsigned apply_one(seam_syncml_server *s, seam_syncml_cmd_kind kind,
         *err = SEAM_ERR_SYNCML_STORE;
         return 0;
     }
+    bool client_won = false;
     seam_syncml_change change = {.content = item->data,
                                  .content_len = item->data ? strlen(item->data) : 0};
     syncml_change *mine = guid[0] ? changes_find(&s->changes, guid) : NULL;
@@ -289,6 +290,7 @@ static unsigned apply_one(seam_syncml_server *s, seam_syncml_cmd_kind kind,
             if (!client_wins)
                 return SEAM_SYNCML_CONFLICT_SERVER_WON;
             mine->done = true;
+            client_won = true;
         } else if (mine) {
             mine->done = true; /* slow sync: the client's copy is the one kept */
         }
@@ -313,7 +315,7 @@ static unsigned apply_one(seam_syncml_server *s, seam_syncml_cmd_kind kind,
     }
     if (status < 300)
         s->report.received++;
-    return status;
+    return client_won && status == SEAM_SYNCML_OK ? SEAM_SYNCML_CONFLICT_CLIENT_WON : status;
 }
 
 /* Statuses for the commands of in (and the ops applied); *err on store failure. */

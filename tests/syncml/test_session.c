@@ -380,12 +380,15 @@ static void conflicts_follow_the_store_policy_S6(void **state) {
     ms_put(&w.server, g, "name: purse\nversion: server\n");
     synced(&w); /* no hook answer: the server wins */
     assert_int_equal(w.srep.conflicts, 1);
+    assert_int_equal(w.crep.conflicts, 1); /* 419: the user is told */
     assert_true(ms_has(&w.client, "name: purse\nversion: server\n"));
     assert_true(ms_same_records(&w.client, &w.server));
     ms_put(&w.client, "L100", "name: purse\nversion: client 2\n");
     ms_put(&w.server, g, "name: purse\nversion: server 2\n");
     w.server.client_wins = true;
     synced(&w);
+    assert_int_equal(w.srep.conflicts, 1);
+    assert_int_equal(w.crep.conflicts, 0); /* 208: the client's change stood */
     assert_true(ms_has(&w.server, "name: purse\nversion: client 2\n"));
     assert_true(ms_same_records(&w.client, &w.server));
     /* A delete against a modify: the modify wins on both sides. */
