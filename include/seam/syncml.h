@@ -320,6 +320,7 @@ typedef struct {
     seam_syncml_format format;  /* of every message this side sends */
     unsigned long max_msg_size; /* this side's MaxMsgSize (0 = SEAM_SYNCML_MAX_MESSAGE) */
     const char *session_id;     /* client: the SessionID to use (NULL = "1") */
+    const char *nonce;          /* client, MD5: the server's last NextNonce (base64), NULL = none */
 } seam_syncml_config;
 
 /* What a session did on this side, for the user (and the tests). */
@@ -349,6 +350,9 @@ seam_syncml_state seam_syncml_client_step(seam_syncml_client *c, const uint8_t *
 
 /* The RespURI of the server's last message (where the next message goes), NULL when none. */
 const char *seam_syncml_client_resp_uri(const seam_syncml_client *c);
+
+/* The last MD5 nonce the server gave (base64, "" when none): keep it for the next session. */
+const char *seam_syncml_client_nonce(const seam_syncml_client *c);
 
 /* The client's report so far. */
 const seam_syncml_report *seam_syncml_client_report(const seam_syncml_client *c);

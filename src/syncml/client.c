@@ -89,8 +89,15 @@ seam_syncml_client *seam_syncml_client_new(const seam_syncml_store *store,
         seam_syncml_client_free(c);
         return NULL;
     }
+    if (cfg->nonce && valid_token(cfg->nonce, sizeof c->nonce))
+        snprintf(c->nonce, sizeof c->nonce, "%s", cfg->nonce);
+    c->cfg.nonce = NULL;
     c->msg_id = 1;
     return c;
+}
+
+const char *seam_syncml_client_nonce(const seam_syncml_client *c) {
+    return c->nonce;
 }
 
 const char *seam_syncml_client_resp_uri(const seam_syncml_client *c) {

@@ -4,9 +4,10 @@
  *
  * States (what the server waits for):
  *
- *   PKG1  Pkg1. Credentials first: none when the server requires MD5 -> 407 with
- *         a challenge (nonce), once -> PKG1; none otherwise -> 407, wrong -> 401:
- *         FAILED, the store never opened. Then the Alert: its database must be
+ *   PKG1  Pkg1. Credentials first. MD5 required and none (407) or not valid for
+ *         a nonce of this session (401): a challenge with a fresh nonce, once ->
+ *         PKG1. Otherwise none -> 407, wrong -> 401: FAILED, the store never
+ *         opened. Then the Alert: its database must be
  *         ours (else 404 -> FAILED); its Last anchor is compared with the client's
  *         Next stored at the end of the last session: no anchor or a mismatch
  *         turns 200/202/204 into their slow variants 201/203/205 with status 508.
@@ -141,12 +142,12 @@ static unsigned check_cred(seam_syncml_server *s, const seam_syncml_msg *in) {
 static seam_syncml_state on_pkg1(seam_syncml_server *s, const seam_syncml_msg *in, uint8_t **out,
                                  size_t *out_len) {
     unsigned refused = check_cred(s, in);
-    if (refused == SEAM_SYNCML_MISSING_CRED && s->cfg.auth == SEAM_SYNCML_AUTH_MD5 &&
-        !s->challenged) {
+    if (refused && s->cfg.auth == SEAM_SYNCML_AUTH_MD5 && !s->challenged) {
+        /* No credentials, or computed with a nonce this session never gave: one challenge. */
         s->challenged = true;
         if (auth_nonce(s->nonce) != SEAM_OK)
             return fail(s, SEAM_ERR_SYNCML_STORE, SEAM_SYNCML_COMMAND_FAILED);
-        answer(s, in, SEAM_SYNCML_MISSING_CRED);
+        answer(s, in, refused);
         s->out.cmds[0].chal_type = "syncml:auth-md5";
         s->out.cmds[0].chal_nonce = out_str(&s->out, s->nonce);
         s->out.msg.final = true;

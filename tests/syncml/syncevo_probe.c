@@ -9,8 +9,8 @@
  * (raw bytes, a probe's convenience). Before the session, "+content" adds a
  * record, "=KEY=content" replaces one, "-KEY" deletes one; SEAM_PROBE_ANCHOR
  * overrides the last anchor (to provoke the server's 508), SEAM_PROBE_MAXMSG
- * sets the MaxMsgSize, SEAM_PROBE_USER/_PASSWORD/_MD5 the credentials. Prints every message sent
- * and received and the outcome.
+ * sets the MaxMsgSize, SEAM_PROBE_USER/_PASSWORD/_MD5/_NONCE the credentials. Prints every message
+ * sent and received and the outcome.
  */
 #include <time.h>
 
@@ -109,6 +109,7 @@ int main(int argc, char **argv) {
         cfg.user = getenv("SEAM_PROBE_USER");
         cfg.password = getenv("SEAM_PROBE_PASSWORD") ? getenv("SEAM_PROBE_PASSWORD") : "";
         cfg.auth = getenv("SEAM_PROBE_MD5") ? SEAM_SYNCML_AUTH_MD5 : SEAM_SYNCML_AUTH_BASIC;
+        cfg.nonce = getenv("SEAM_PROBE_NONCE");
     }
     seam_syncml_client *c = seam_syncml_client_new(&s, &cfg);
     uint8_t *out = NULL;
@@ -134,6 +135,7 @@ int main(int argc, char **argv) {
     const seam_syncml_report *r = seam_syncml_client_report(c);
     printf("state %d type %d sent %u received %u conflicts %u status %u err %s\n", state, r->type,
            r->sent, r->received, r->conflicts, r->status, seam_err_str(r->err));
+    printf("nonce %s\n", seam_syncml_client_nonce(c));
     seam_syncml_client_free(c);
     for (size_t i = 0; i < store.now.n; i++)
         printf("record %s: %s", store.now.rec[i].key, store.now.rec[i].content);

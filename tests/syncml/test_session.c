@@ -268,6 +268,12 @@ static void md5_challenge_then_session_S6(void **state) {
     ms_put(&w.client, "L1", "a: 1\n");
     synced(&w);
     assert_true(ms_has(&w.server, "a: 1\n"));
+    /* A nonce from an earlier session: the server challenges again, the session runs. */
+    w.ccfg.nonce = "c3RhbGUgbm9uY2U=";
+    ms_put(&w.client, "L3", "a: 3\n");
+    synced(&w);
+    assert_true(ms_has(&w.server, "a: 3\n"));
+    w.ccfg.nonce = NULL;
     /* A wrong password answers the challenge: 401, nothing applied. */
     ms_put(&w.client, "L2", "a: 2\n");
     w.ccfg.password = "guess";
