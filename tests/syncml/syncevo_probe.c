@@ -9,8 +9,8 @@
  * (raw bytes, a probe's convenience). Before the session, "+content" adds a
  * record, "=KEY=content" replaces one, "-KEY" deletes one; SEAM_PROBE_ANCHOR
  * overrides the last anchor (to provoke the server's 508), SEAM_PROBE_MAXMSG
- * sets the MaxMsgSize, SEAM_PROBE_USER/_PASSWORD/_MD5/_NONCE the credentials. Prints every message
- * sent and received and the outcome.
+ * sets the MaxMsgSize, SEAM_PROBE_WBXML=1 speaks WBXML, SEAM_PROBE_USER/_PASSWORD/_MD5/_NONCE the
+ * credentials. Prints every message sent and received and the outcome.
  */
 #include <time.h>
 
@@ -34,10 +34,12 @@ static size_t collect(char *data, size_t size, size_t n, void *arg) {
     return size * n;
 }
 
-static bool post(const char *url, const uint8_t *body, size_t len, buffer *answer) {
+static bool post(const char *url, seam_syncml_format format, const uint8_t *body, size_t len,
+                 buffer *answer) {
     CURL *curl = curl_easy_init();
-    struct curl_slist *headers =
-        curl_slist_append(NULL, "Content-Type: application/vnd.syncml+xml");
+    char type[96];
+    snprintf(type, sizeof type, "Content-Type: %s", seam_syncml_content_type(format));
+    struct curl_slist *headers = curl_slist_append(NULL, type);
     headers = curl_slist_append(headers, "Expect:");
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -103,6 +105,8 @@ int main(int argc, char **argv) {
                               .type = (seam_syncml_sync_type)atoi(argv[3]),
                               .format = SEAM_SYNCML_XML,
                               .session_id = "1"};
+    if (getenv("SEAM_PROBE_WBXML"))
+        cfg.format = SEAM_SYNCML_WBXML;
     if (getenv("SEAM_PROBE_MAXMSG")) /* this client's MaxMsgSize */
         cfg.max_msg_size = strtoul(getenv("SEAM_PROBE_MAXMSG"), NULL, 10);
     if (getenv("SEAM_PROBE_USER")) { /* credentials: SEAM_PROBE_USER, _PASSWORD, _MD5=1 */
@@ -117,14 +121,16 @@ int main(int argc, char **argv) {
     seam_syncml_state state = seam_syncml_client_start(c, &out, &out_len);
     while (state == SEAM_SYNCML_CONTINUE) {
         const char *url = seam_syncml_client_resp_uri(c) ? seam_syncml_client_resp_uri(c) : argv[1];
-        printf(">>> %s\n%.*s\n", url, (int)out_len, (const char *)out);
+        printf(">>> %s (%zu bytes)\n%.*s\n", url, out_len,
+               cfg.format == SEAM_SYNCML_XML ? (int)out_len : 0, (const char *)out);
         buffer answer = {0};
-        bool ok = post(url, out, out_len, &answer);
+        bool ok = post(url, cfg.format, out, out_len, &answer);
         seam_syncml_bytes_free(out);
         out = NULL;
         if (!ok)
             break;
-        printf("<<<\n%.*s\n", (int)answer.len, (const char *)answer.bytes);
+        printf("<<< (%zu bytes)\n%.*s\n", answer.len,
+               cfg.format == SEAM_SYNCML_XML ? (int)answer.len : 0, (const char *)answer.bytes);
         state = seam_syncml_client_step(c, answer.bytes, answer.len, &out, &out_len);
         free(answer.bytes);
     }
