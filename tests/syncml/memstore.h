@@ -32,12 +32,12 @@ typedef struct {
     char map_luid[MS_RECORDS][SEAM_SYNCML_KEY_MAX], map_guid[MS_RECORDS][SEAM_SYNCML_KEY_MAX];
     size_t n_map;
     unsigned next_key;
-    bool reported; /* changes() ran in this session: commit forgets the pending changes */
 } ms_state;
 
 typedef struct {
     ms_state now, saved;
     bool in_session;
+    bool reported;        /* changes() ran in this session: commit forgets the pending changes */
     char prefix;          /* 'L' (client) or 'G' (server) keys */
     unsigned anchors;     /* counter for fresh anchors, never rolled back */
     int fail_apply_after; /* > 0: the n-th apply fails (store failure) */
@@ -123,8 +123,9 @@ static seam_err ms_begin(void *ctx, const char *db, const char *peer) {
     memstore *m = ctx;
     if (m->in_session)
         return SEAM_ERR_SYNCML_STORE;
-    m->saved = m->now;
+    memcpy(&m->saved, &m->now, sizeof m->now); /* padding too: the digest reads every byte */
     m->in_session = true;
+    m->reported = false;
     return SEAM_OK;
 }
 
@@ -134,13 +135,13 @@ static seam_err ms_commit(void *ctx, const char *db, const char *peer, const cha
     if (!m->in_session)
         return SEAM_ERR_SYNCML_STORE;
     snprintf(m->now.anchor, sizeof m->now.anchor, "%s", anchor);
-    if (m->now.reported) {
+    if (m->reported) {
         for (size_t i = 0; i < m->now.n; i++)
             m->now.rec[i].pending = 0;
         m->now.n_deleted = 0;
         memset(m->now.deleted, 0, sizeof m->now.deleted);
     }
-    m->now.reported = false;
+    m->reported = false;
     m->in_session = false;
     return SEAM_OK;
 }
@@ -149,7 +150,7 @@ static seam_err ms_rollback(void *ctx, const char *db, const char *peer) {
     (void)db, (void)peer;
     memstore *m = ctx;
     if (m->in_session)
-        m->now = m->saved;
+        memcpy(&m->now, &m->saved, sizeof m->now);
     m->in_session = false;
     return SEAM_OK;
 }
@@ -173,7 +174,7 @@ static seam_err ms_changes(void *ctx, const char *db, const char *peer, bool all
                            seam_syncml_change_fn each, void *arg) {
     (void)db, (void)peer;
     memstore *m = ctx;
-    m->now.reported = true;
+    m->reported = true;
     for (size_t i = 0; i < m->now.n; i++) {
         ms_record *r = &m->now.rec[i];
         if (!all && !r->pending)

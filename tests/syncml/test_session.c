@@ -347,12 +347,12 @@ static void interrupted_at_every_message_then_sync_converges_S6(void **state) {
     ms_put(&base.client, "L300", "name: new client app\n");
     ms_put(&base.server, "G300", "name: new server app\n");
     ms_del(&base.server, base.server.now.rec[0].key);
-    full = base;
+    memcpy(&full, &base, sizeof base);
     synced(&full);
     unsigned total = full.messages;
     assert_true(total >= 6);
     for (unsigned cut = 1; cut < total; cut++) {
-        w = base;
+        memcpy(&w, &base, sizeof base);
         session(&w, cut);
         assert_false(w.client.in_session);
         assert_false(w.server.in_session);
