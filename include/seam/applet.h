@@ -230,6 +230,7 @@ SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(vo
 #define SEAM_TOOLKIT_ERR_FULL      (-2) /* the queue (or the registrations) are full */
 #define SEAM_TOOLKIT_ERR_MALFORMED (-3) /* not a well-formed proactive command */
 #define SEAM_TOOLKIT_ERR_DENIED    (-4) /* bad kind or id, or another applet's item or timer */
+#define SEAM_TOOLKIT_ERR_LIMIT     (-5) /* this applet holds its own limit of that kind */
 
 /* seam_toolkit_register kinds */
 #define SEAM_TOOLKIT_MENU_ITEM 0u /* a menu item identifier, 1..255 (ENVELOPE D3) */
