@@ -280,6 +280,31 @@ static void a_deleted_instance_leaves_no_registration_in_the_image(void **state)
     assert_int_equal(SEND(f->card, PROFILE), 0x9000); /* nothing to tell the terminal */
 }
 
+static void deleting_an_instance_tells_the_terminal_its_menu_without_it_S1(void **state) {
+    fixture *f = *state;
+    uint8_t command[255], buf[256];
+    seam_tk_command cmd;
+    seam_ctlv obj;
+    two_applets(f);
+    assert_int_equal(tk_register(f->card, 0, 0x07, true), 0x00);
+    assert_int_equal(tk_queue(f->card, command, menu_of(0x07, command)), 0x00);
+    uint16_t sw = SEND(f->card, PROFILE);
+    while ((sw & 0xFF00) == 0x9100) { /* the card's menu, then the applet's */
+        fetch(f->card, sw, buf, &cmd);
+        sw = answer_ok(f->card, &cmd);
+    }
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x01), 0x9000);
+    sw = delete_aid(f->card, tk_cls, sizeof tk_cls, 0x00);
+    fetch(f->card, sw, buf, &cmd); /* at once: the menu without item 7 (none: removed) */
+    assert_int_equal(cmd.details.type, SEAM_TK_CMD_SET_UP_MENU);
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_ITEM, &obj), SEAM_OK);
+    assert_int_equal(obj.len, 0);
+    sw = answer_ok(f->card, &cmd);
+    fetch(f->card, sw, buf, &cmd);
+    assert_int_equal(cmd.details.type, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    assert_int_equal(answer_ok(f->card, &cmd), 0x9000);
+}
+
 /* ---- a power cut in the middle of a registration (X4) --------------------------------- */
 
 static void registration_prepared(fixture *f) {
@@ -313,6 +338,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(releasing_everything_leaves_no_record, setup, teardown),
         cmocka_unit_test_setup_teardown(a_deleted_instance_leaves_no_registration_in_the_image,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            deleting_an_instance_tells_the_terminal_its_menu_without_it_S1, setup, teardown),
         cmocka_unit_test_setup_teardown(power_cut_over_a_registration_keeps_before_or_after_X4,
                                         setup, teardown),
     };

@@ -201,11 +201,19 @@ seam_err card_toolkit_forget(seam_card *c, const uint8_t *aid, size_t aid_len) {
         memset(&t->queue[i], 0, sizeof t->queue[i]);
     t->queued = (uint8_t)kept;
     kept = 0;
-    for (unsigned i = 0; i < t->enrolled; i++)
-        if (!same_aid(t->enrolment[i].aid, t->enrolment[i].aid_len, aid, aid_len))
-            t->enrolment[kept++] = t->enrolment[i];
+    bool told = false; /* it held something the terminal was told of */
+    for (unsigned i = 0; i < t->enrolled; i++) {
+        const toolkit_enrolment *r = &t->enrolment[i];
+        if (!same_aid(r->aid, r->aid_len, aid, aid_len))
+            t->enrolment[kept++] = *r;
+        else
+            told |=
+                r->kind == SEAM_TOOLKIT_EVENT || (r->kind == SEAM_TOOLKIT_MENU_ITEM && r->text_len);
+    }
     for (unsigned i = kept; i < t->enrolled; i++)
         memset(&t->enrolment[i], 0, sizeof t->enrolment[i]);
     t->enrolled = (uint8_t)kept;
+    if (told && t->profiled) /* the terminal's menu and events without it, at once */
+        toolkit_announce(t, true);
     return toolkit_record_write(c->nvm, &none); /* no record: the image keeps nothing */
 }

@@ -149,8 +149,8 @@ void toolkit_menu_text_take(card_toolkit *t, const uint8_t *aid, size_t aid_len,
     }
 }
 
-/* The card's SET UP MENU into out: the items with a text, as many as fit. */
-static bool card_menu(const card_toolkit *t, uint8_t *out, size_t *len) {
+/* The card's SET UP MENU into out: the items with a text, as many as fit; *items how many. */
+static bool card_menu(const card_toolkit *t, uint8_t *out, size_t *len, unsigned *count) {
     uint8_t objects[TOOLKIT_COMMAND_MAX];
     size_t n = 0;
     unsigned items = 0;
@@ -174,12 +174,17 @@ static bool card_menu(const card_toolkit *t, uint8_t *out, size_t *len) {
         }
         items++;
     }
-    return items > 0 && seam_tk_command_build(&d, SEAM_TK_DEV_TERMINAL, objects, n, out,
-                                              TOOLKIT_COMMAND_MAX, len) == SEAM_OK;
+    *count = items;
+    if (items == 0) /* none: the menu's removal (8F 00, TS 102 223 6.6.7) */
+        return seam_tk_build_set_up_menu(CARD_MENU_NUMBER, 0x00, card_menu_title, NULL, 0, out,
+                                         TOOLKIT_COMMAND_MAX, len) == SEAM_OK;
+    return seam_tk_command_build(&d, SEAM_TK_DEV_TERMINAL, objects, n, out, TOOLKIT_COMMAND_MAX,
+                                 len) == SEAM_OK;
 }
 
-/* The card's SET UP EVENT LIST into out: every event some instance registered, once. */
-static bool card_events(const card_toolkit *t, uint8_t *out, size_t *len) {
+/* The card's SET UP EVENT LIST into out: every event some instance registered, once (none:
+   the list's removal); *counted how many. */
+static bool card_events(const card_toolkit *t, uint8_t *out, size_t *len, size_t *counted) {
     uint8_t events[TOOLKIT_ENROL_MAX];
     size_t count = 0;
     for (unsigned i = 0; i < t->enrolled; i++) {
@@ -190,8 +195,9 @@ static bool card_events(const card_toolkit *t, uint8_t *out, size_t *len) {
         if (e->kind == SEAM_TOOLKIT_EVENT && !seen)
             events[count++] = e->id;
     }
-    return count > 0 && seam_tk_build_set_up_event_list(CARD_EVENTS_NUMBER, events, count, out,
-                                                        TOOLKIT_COMMAND_MAX, len) == SEAM_OK;
+    *counted = count;
+    return seam_tk_build_set_up_event_list(CARD_EVENTS_NUMBER, events, count, out,
+                                           TOOLKIT_COMMAND_MAX, len) == SEAM_OK;
 }
 
 /* Puts command[0..len) of the card's at queue position at (room is reserved for two). */
@@ -203,9 +209,10 @@ static void queue_card(card_toolkit *t, unsigned at, const uint8_t *command, siz
     t->queued++;
 }
 
-void toolkit_announce(card_toolkit *t) {
+void toolkit_announce(card_toolkit *t, bool removal) {
     uint8_t command[TOOLKIT_COMMAND_MAX];
-    size_t len = 0;
+    size_t len = 0, events = 0;
+    unsigned items = 0;
     unsigned at = t->fetched ? 1u : 0u, kept = at;
     for (unsigned i = at; i < t->queued; i++) /* the card's earlier ones go */
         if (t->queue[i].aid_len > 0)
@@ -213,8 +220,10 @@ void toolkit_announce(card_toolkit *t) {
     for (unsigned i = kept; i < t->queued; i++)
         memset(&t->queue[i], 0, sizeof t->queue[i]);
     t->queued = (uint8_t)kept;
-    if (card_events(t, command, &len) && toolkit_proactive_valid(command, len))
+    if (card_events(t, command, &len, &events) && (events || removal) &&
+        toolkit_proactive_valid(command, len))
         queue_card(t, at, command, len);
-    if (card_menu(t, command, &len) && toolkit_proactive_valid(command, len))
+    if (card_menu(t, command, &len, &items) && (items || removal) &&
+        toolkit_proactive_valid(command, len))
         queue_card(t, at, command, len); /* the menu first, then the events */
 }

@@ -68,7 +68,7 @@ seam_err toolkit_terminal_profile(seam_card *c, channel *ch, const card_command 
     memcpy(t->profile, cmd->apdu.data, cmd->apdu.nc);
     t->profile_len = (uint8_t)cmd->apdu.nc;
     t->profiled = true;
-    toolkit_announce(t); /* the menu and the event list, without a SELECT (S1, S5) */
+    toolkit_announce(t, false); /* the menu and the event list, without a SELECT (S1, S5) */
     r->sw = SEAM_SW_SUCCESS;
     return SEAM_OK;
 }
