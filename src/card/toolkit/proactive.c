@@ -8,7 +8,11 @@
  *                                      ENVELOPE 9300 until its TERMINAL RESPONSE)
  *   FETCHED     --TERMINAL RESPONSE of queue[0]'s number and type-->
  *                                      PENDING when more is queued, else IDLE
- *   any         --power-up or reset--> NO PROFILE, nothing queued or registered
+ *   any         --power-up or reset--> NO PROFILE, nothing queued; of the
+ *                                      registrations only the menu items and
+ *                                      events the image keeps (registry.c)
+ *   NO PROFILE  --TERMINAL PROFILE with any kept-->  PENDING (the card's own
+ *                                      SET UP MENU, SET UP EVENT LIST first)
  *
  * Applets may queue in any state (at most one command each, queued or fetched,
  * TOOLKIT_QUEUE_MAX in all); before the profile nothing is indicated or fetched
