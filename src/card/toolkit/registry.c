@@ -98,7 +98,8 @@ static void add(card_toolkit *t, const toolkit_record *r, uint8_t kind, uint8_t 
     memcpy(e->aid, r->aid, r->aid_len);
     e->aid_len = r->aid_len;
     e->text_len = text_len;
-    memcpy(e->text, text, text_len);
+    if (text_len)
+        memcpy(e->text, text, text_len);
 }
 
 static seam_err load_one(void *ctx, const toolkit_record *r) {
