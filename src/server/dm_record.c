@@ -47,7 +47,7 @@ bool seam_dm_text_ok(const char *text, size_t len) {
 }
 
 static bool blank(char c) {
-    return c == ' ' || c == '\t';
+    return c == ' ' || c == '\t' || c == '\r';
 }
 
 /* Copies line[0..n) without the blanks around it into value[0..cap). */

@@ -225,6 +225,37 @@ void seam_proposals_free(seam_proposals *p) {
     memset(p, 0, sizeof *p);
 }
 
+void seam_proposals_print(const seam_proposals *p, void *out_file) {
+    FILE *out = out_file;
+    fprintf(out, "proposals: %zu\n", p->count);
+    for (size_t i = 0; i < p->count; i++) {
+        const seam_proposal *q = &p->items[i];
+        char hex[2 * SEAM_STORE_ID_MAX + 1], from[8], to[8];
+        size_t n = 0;
+        seam_hex_encode(q->package.bytes, q->package.len, hex, sizeof hex, &n);
+        seam_api_version_text(q->from, from);
+        seam_api_version_text(q->to, to);
+        fprintf(out, "  %s: %zu device%s run%s %s %s (package %s); %s is available\n", q->id,
+                q->devices, q->devices == 1 ? "" : "s", q->devices == 1 ? "s" : "",
+                q->name[0] ? q->name : hex, from, hex, to);
+        fprintf(out, "    cards an update campaign would target: %zu\n", q->cin_count);
+        for (size_t k = 0; k < q->cin_count; k++) {
+            seam_hex_encode(q->cins[k].bytes, q->cins[k].len, hex, sizeof hex, &n);
+            fprintf(out, "      %s\n", hex);
+        }
+        fprintf(out, "    devices skipped (card unknown): %zu\n", q->skipped_count);
+        for (size_t k = 0; k < q->skipped_count; k++)
+            fprintf(out, "      %s (%s)\n", q->skipped[k].device, q->skipped[k].reason);
+    }
+    fprintf(out, "applications:\n  %-8s %-32s %-16s %-10s %8s\n", "kind", "id", "name", "version",
+            "devices");
+    for (size_t i = 0; i < p->app_count; i++) {
+        const seam_proposal_app *a = &p->apps[i];
+        fprintf(out, "  %-8s %-32s %-16s %-10s %8zu\n", a->card ? "card" : "terminal", a->id,
+                a->name[0] ? a->name : "-", a->version[0] ? a->version : "-", a->devices);
+    }
+}
+
 seam_err seam_proposal_accept(seam_store *store, const char *id, seam_store_campaign *campaign,
                               seam_proposals *proposal) {
     seam_proposals all;

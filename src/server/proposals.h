@@ -60,6 +60,9 @@ seam_err seam_proposals_make(seam_store *store, seam_proposals *out);
 /* Frees what seam_proposals_make gave; a zeroed one is allowed. */
 void seam_proposals_free(seam_proposals *p);
 
+/* Writes p as text to out (a FILE *): the form of `seam server report --proposals`. */
+void seam_proposals_print(const seam_proposals *p, void *out);
+
 /* Turns proposal id (as seam_proposals_make names it now) into a running update campaign
  * of its package's `to` version targeting exactly its known cards, in one transaction;
  * *campaign gets the campaign, *proposal (may be NULL; free it with seam_proposals_free)

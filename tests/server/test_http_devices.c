@@ -250,6 +250,23 @@ static void proposals_count_mixed_versions_and_target_exactly_the_known_cards_S1
     free(r.body);
     http_store_digest(f, after);
     assert_memory_equal(before, after, 32);
+
+    /* `seam server report --proposals` says the same */
+    FILE *out = tmpfile();
+    assert_non_null(out);
+    assert_int_equal(seam_server_report_proposals(f->dir, NULL, out), SEAM_OK);
+    char text[4096];
+    rewind(out);
+    size_t n = fread(text, 1, sizeof text - 1, out);
+    text[n] = 0;
+    fclose(out);
+    char line[160];
+    snprintf(line, sizeof line, "5 devices run purse 1.0 (package %s); 2.0 is available", purse);
+    assert_non_null(strstr(text, line));
+    assert_non_null(
+        strstr(text, "cards an update campaign would target: 2\n      " C1 "\n      " C2));
+    assert_non_null(strstr(text, "dev-4 (unknown_card)"));
+    assert_non_null(strstr(text, "org.example.snake"));
 }
 
 int main(void) {
