@@ -411,8 +411,9 @@ seam_err seam_store_device_list(seam_store *store, seam_store_device **items, si
 seam_err seam_store_record_list(seam_store *store, const char *id, int64_t since, size_t max,
                                 seam_store_record **items, size_t *count);
 
-/* Calls fn for every live record of database uri of every device, by device then key; a
- * non-zero return of fn stops the scan and is returned. */
+/* Calls fn for every live record of database uri of every device, by device then key (the
+ * device's `records` is not filled: 0); a non-zero return of fn stops the scan and is
+ * returned. */
 seam_err seam_store_record_scan(seam_store *store, const char *uri,
                                 seam_err (*fn)(void *ctx, const seam_store_device *device,
                                                const seam_store_record *record),

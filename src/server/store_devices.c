@@ -366,7 +366,9 @@ seam_err seam_store_record_scan(seam_store *store, const char *uri,
     if (!store || !ascii_ok(uri, SEAM_STORE_URI_MAX, 0x21) || !fn)
         return SEAM_ERR_ARG;
     seam_err e = store_exec(store,
-                            "SELECT " DEVICE_COLS ", r.uri, r.key, r.version, r.deleted, "
+                            /* no record count per row: it would cost a count per record */
+                            "SELECT d.id, d.cin, d.created, d.updated, d.counter, 0, r.uri, "
+                            "r.key, r.version, r.deleted, "
                             "r.updated, r.sealed FROM device_records r JOIN devices d "
                             "ON d.id = r.device WHERE r.uri = ? AND r.deleted = 0 "
                             "ORDER BY d.id, r.key",
