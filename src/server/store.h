@@ -51,7 +51,7 @@
 #define SEAM_STORE_RECORD_KEY_MAX 128   /* a record's key (LUID): printable ASCII, no blank */
 #define SEAM_STORE_CONTENT_MAX    2048  /* a record's content: UTF-8 text, no NUL */
 #define SEAM_STORE_BATCH_MAX      20000 /* changes in one sync session's batch */
-#define SEAM_STORE_RECORDS_MAX    50000 /* records (live or deleted) one device may have */
+#define SEAM_STORE_RECORDS_MAX    20000 /* records (live or deleted) one device may have */
 #define SEAM_STORE_HISTORY_KEEP   512   /* history entries kept per device, newest */
 
 /* An open store; opaque. */

@@ -187,6 +187,34 @@ static void device_batches_out_of_limits_change_nothing_S6(void **state) {
     seam_store_close(s);
 }
 
+/* A device holds at most SEAM_STORE_RECORDS_MAX records; the batch that would pass it is
+   refused whole, and a batch that only changes existing ones still goes through. */
+static void device_record_count_is_bounded_S6(void **state) {
+    (void)state;
+    seam_store *s = open_fresh(NULL, 0);
+    enum { BATCH = SEAM_STORE_BATCH_MAX };
+    static char keys[SEAM_STORE_RECORDS_MAX + 1][12];
+    static seam_store_change batch[BATCH];
+    for (int i = 0; i <= SEAM_STORE_RECORDS_MAX; i++)
+        snprintf(keys[i], sizeof keys[i], "k%06d", i);
+    for (int done = 0; done < SEAM_STORE_RECORDS_MAX;) {
+        int n = SEAM_STORE_RECORDS_MAX - done < BATCH ? SEAM_STORE_RECORDS_MAX - done : BATCH;
+        for (int i = 0; i < n; i++)
+            batch[i] = put("./apps", keys[done + i], "v");
+        assert_int_equal(seam_store_device_apply(s, IMEI, "fill", batch, (size_t)n, NULL), SEAM_OK);
+        done += n;
+    }
+    uint8_t before[32], after[32];
+    digest(s, before);
+    batch[0] = put("./apps", keys[0], "changed");
+    batch[1] = put("./apps", keys[SEAM_STORE_RECORDS_MAX], "one too many");
+    assert_int_equal(seam_store_device_apply(s, IMEI, "over", batch, 2, NULL), SEAM_ERR_ARG);
+    digest(s, after);
+    assert_memory_equal(before, after, 32);
+    assert_int_equal(seam_store_device_apply(s, IMEI, "change", batch, 1, NULL), SEAM_OK);
+    seam_store_close(s);
+}
+
 /* The database fails in the middle of a batch (a trigger refuses one key): none of it stays. */
 static void device_batch_is_all_or_nothing_X4(void **state) {
     (void)state;
@@ -371,6 +399,7 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(device_copy_keeps_versions_changes_since_and_history_S6),
         cmocka_unit_test(device_batches_out_of_limits_change_nothing_S6),
+        cmocka_unit_test(device_record_count_is_bounded_S6),
         cmocka_unit_test(device_batch_is_all_or_nothing_X4),
         cmocka_unit_test(device_contents_are_sealed_at_rest_S6),
         cmocka_unit_test(device_history_is_bounded_S6),
