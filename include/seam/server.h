@@ -78,4 +78,10 @@ void seam_server_stop(seam_server *server);
    personalization bytes) of server folder dir to out as text. */
 seam_err seam_server_report(const char *dir, const char *db_url, void *out_file);
 
+/* Writes the upgrade proposals (S10) of server folder dir to out as text: per card package
+   version older than the newest one the server holds, how many devices run it, the cards
+   an update campaign would target and the devices skipped (card unknown); then how many
+   devices run each version of each application (card and terminal). */
+seam_err seam_server_report_proposals(const char *dir, const char *db_url, void *out_file);
+
 #endif

@@ -25,6 +25,11 @@ API_HANDLER(seam_api_perso_put);
 API_HANDLER(seam_api_campaigns_list);
 API_HANDLER(seam_api_campaign_create);
 API_HANDLER(seam_api_campaign_get);
+API_HANDLER(seam_api_devices_list);
+API_HANDLER(seam_api_device_get);
+API_HANDLER(seam_api_device_history);
+API_HANDLER(seam_api_proposals_list);
+API_HANDLER(seam_api_proposal_accept);
 API_HANDLER(seam_admin_open);
 API_HANDLER(seam_admin_respond);
 
@@ -41,6 +46,10 @@ bool seam_api_version_parse(const char *text, uint16_t *version);
 
 /* Writes "M.m" of version into out[0..8). */
 void seam_api_version_text(uint16_t version, char out[8]);
+
+/* A campaign as the API shows it (id, kind, package, version, state, created); NULL when
+   out of memory. */
+cJSON *seam_api_campaign_json(const seam_store_campaign *c);
 
 /* Fills res with the error that stands for store error err (404 not_found, 409 conflict,
    500 internal). */

@@ -26,7 +26,7 @@ static const char *target_state_name(seam_store_target_state s) {
     return s >= SEAM_STORE_PENDING && s <= SEAM_STORE_FAILED ? names[s - 1] : "unknown";
 }
 
-static cJSON *campaign_json(const seam_store_campaign *c) {
+cJSON *seam_api_campaign_json(const seam_store_campaign *c) {
     cJSON *o = cJSON_CreateObject();
     char version[8];
     seam_api_version_text(c->package_version, version);
@@ -104,7 +104,7 @@ API_HANDLER(seam_api_campaign_create) {
         err = seam_store_campaign_set_state(seam_srv_store(srv), c.id, SEAM_STORE_CAMPAIGN_RUNNING);
     if (!err)
         err = seam_store_campaign_get(seam_srv_store(srv), c.id, &c);
-    cJSON *o = err ? NULL : campaign_json(&c);
+    cJSON *o = err ? NULL : seam_api_campaign_json(&c);
     seam_api_reply(res, 201, err, o);
 }
 
@@ -130,7 +130,7 @@ API_HANDLER(seam_api_campaign_get) {
     size_t count = 0;
     if (!err)
         err = seam_store_target_list(seam_srv_store(srv), id, &targets, &count);
-    cJSON *o = err ? NULL : campaign_json(&c);
+    cJSON *o = err ? NULL : seam_api_campaign_json(&c);
     cJSON *arr = o ? cJSON_AddArrayToObject(o, "targets") : NULL;
     for (size_t i = 0; arr && i < count; i++) {
         cJSON *t = cJSON_CreateObject();
@@ -159,7 +159,7 @@ API_HANDLER(seam_api_campaigns_list) {
     seam_err err = seam_store_campaign_list(seam_srv_store(srv), &items, &count);
     cJSON *arr = err ? NULL : cJSON_CreateArray();
     for (size_t i = 0; arr && i < count; i++) {
-        cJSON *o = campaign_json(&items[i]);
+        cJSON *o = seam_api_campaign_json(&items[i]);
         if (!o || !cJSON_AddItemToArray(arr, o)) {
             cJSON_Delete(o);
             cJSON_Delete(arr);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "admin_plan.h"
+#include "proposals.h"
 #include "seam/crypto.h"
 #include "seam/util.h"
 #include "tls.h"
@@ -320,6 +321,21 @@ seam_err seam_server_report(const char *dir, const char *db_url, void *out_file)
         }
     }
     free(rows);
+    seam_store_close(store);
+    return err;
+}
+
+seam_err seam_server_report_proposals(const char *dir, const char *db_url, void *out_file) {
+    server_config cfg;
+    seam_store *store = NULL;
+    seam_proposals all;
+    seam_err err = open_store(dir, db_url, &cfg, &store);
+    if (!err)
+        err = seam_proposals_make(store, &all);
+    if (!err) {
+        seam_proposals_print(&all, out_file);
+        seam_proposals_free(&all);
+    }
     seam_store_close(store);
     return err;
 }

@@ -367,6 +367,9 @@ seam_err seam_store_digest(seam_store *store, uint8_t digest[32]) {
         "SELECT * FROM sessions ORDER BY id",
         "SELECT * FROM byte_counts ORDER BY campaign, cin, step",
         "SELECT * FROM events ORDER BY id",
+        "SELECT * FROM devices ORDER BY id",
+        "SELECT * FROM device_records ORDER BY device, uri, key",
+        "SELECT * FROM device_history ORDER BY id",
     };
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0;

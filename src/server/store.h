@@ -45,6 +45,14 @@
 #define SEAM_STORE_PARAMS_MAX      1024 /* a campaign's parameters (JSON text, opaque here) */
 #define SEAM_STORE_CONTEXT_MAX     1024 /* a session's sealed context */
 #define SEAM_STORE_SESSION_ID_SIZE 33   /* 32 lower-case hex digits and a NUL */
+/* Device databases (S6, S8): the limits on every field. */
+#define SEAM_STORE_DEVICE_ID_MAX  64    /* characters [0-9A-Za-z_.-] (an IMEI, a serial) */
+#define SEAM_STORE_URI_MAX        64    /* a database URI: printable ASCII, no blank */
+#define SEAM_STORE_RECORD_KEY_MAX 128   /* a record's key (LUID): printable ASCII, no blank */
+#define SEAM_STORE_CONTENT_MAX    2048  /* a record's content: UTF-8 text, no NUL */
+#define SEAM_STORE_BATCH_MAX      20000 /* changes in one sync session's batch */
+#define SEAM_STORE_RECORDS_MAX    20000 /* records (live or deleted) one device may have */
+#define SEAM_STORE_HISTORY_KEEP   512   /* history entries kept per device, newest */
 
 /* An open store; opaque. */
 typedef struct seam_store seam_store;
@@ -156,6 +164,48 @@ typedef struct {
     char kind[SEAM_STORE_TEXT_MAX];
     char message[256];
 } seam_store_event;
+
+/* A device whose device-management database the server keeps a copy of (S6, S8). */
+typedef struct {
+    char id[SEAM_STORE_DEVICE_ID_MAX + 1]; /* the key: its device identifier (IMEI) */
+    seam_store_id cin; /* the card it hosts, from its `./devinfo` record `cin`; len 0: unknown */
+    int64_t created, updated;
+    int64_t counter; /* its server-side change counter: the version of its latest change */
+    size_t records;  /* live (not deleted) records */
+} seam_store_device;
+
+/* One record of a device's copy: (database URI, key) with its content. */
+typedef struct {
+    char uri[SEAM_STORE_URI_MAX + 1];
+    char key[SEAM_STORE_RECORD_KEY_MAX + 1];
+    int64_t version; /* the device's change counter when it last changed */
+    bool deleted;    /* a tombstone (content empty): kept so that the change reaches peers */
+    int64_t updated;
+    size_t content_len;
+    char content[SEAM_STORE_CONTENT_MAX + 1]; /* NUL-terminated */
+} seam_store_record;
+
+/* One change of a batch (the caller's buffers). */
+typedef struct {
+    const char *uri;
+    const char *key;
+    const char *content; /* content[0..content_len); ignored when deleted */
+    size_t content_len;
+    bool deleted;
+} seam_store_change;
+
+/* One entry of a device's history: which session changed which record when, old → new. */
+typedef struct {
+    int64_t id; /* increasing */
+    char uri[SEAM_STORE_URI_MAX + 1];
+    char key[SEAM_STORE_RECORD_KEY_MAX + 1];
+    char session[SEAM_STORE_TEXT_MAX]; /* who: the sync session (or admin) that changed it */
+    int64_t at;
+    int64_t version;              /* the record's version after the change */
+    bool old_exists, new_deleted; /* created (no old), deleted (no new) */
+    size_t old_len, new_len;
+    char old_content[SEAM_STORE_CONTENT_MAX + 1], new_content[SEAM_STORE_CONTENT_MAX + 1];
+} seam_store_history;
 
 /* ---- the master key file (created by `seam server init`) ---- */
 
@@ -319,6 +369,61 @@ seam_err seam_store_session_get(seam_store *store, const char *id, seam_store_se
  */
 seam_err seam_store_session_advance(seam_store *store, const seam_store_session *next,
                                     uint32_t expected_round, const seam_store_bytes *bytes);
+
+/* ---- device databases (S6, S8; store_devices.c) ----
+ *
+ * The server's copy of each device's device-management database. Contents are sealed at
+ * rest (they may hold personal data; docs/security.md); ids, URIs and keys are clear.
+ * Each change that alters a record takes the next value of its device's counter as the
+ * record's version and adds a history entry; a put of the same content onto a live
+ * record, or a delete of a missing or deleted one, changes nothing (a replayed session
+ * is harmless). A `./devinfo` record `cin` whose first line is 1..16 bytes of hex sets
+ * the device's CIN (anything else, or its deletion, makes it unknown).
+ */
+
+/*
+ * Applies changes[0..count) (1..SEAM_STORE_BATCH_MAX) of sync session `session` (1..127
+ * characters) to device id's copy, creating the device at its first batch: all of them in
+ * one transaction or none. *counter (may be NULL) gets the device's counter after it.
+ * SEAM_ERR_ARG when any field breaks its limit (checked before anything is written) or the
+ * device would hold more than SEAM_STORE_RECORDS_MAX records.
+ */
+seam_err seam_store_device_apply(seam_store *store, const char *id, const char *session,
+                                 const seam_store_change *changes, size_t count, int64_t *counter);
+
+/* One change as a batch of one: puts content[0..len) as record (uri, key) of device id. */
+seam_err seam_store_record_put(seam_store *store, const char *id, const char *session,
+                               const char *uri, const char *key, const char *content, size_t len);
+
+/* One change as a batch of one: deletes record (uri, key) of device id (a tombstone). */
+seam_err seam_store_record_delete(seam_store *store, const char *id, const char *session,
+                                  const char *uri, const char *key);
+
+/* Reads device id. NOT_FOUND. */
+seam_err seam_store_device_get(seam_store *store, const char *id, seam_store_device *out);
+
+/* Lists every device, by id. */
+seam_err seam_store_device_list(seam_store *store, seam_store_device **items, size_t *count);
+
+/* Lists the records of device id whose version is > since (deleted ones too), by version,
+ * at most max (>= 1) of them: what a sync protocol sends the device (since = the counter
+ * it last saw; 0: every record). NOT_FOUND when the device is not known. */
+seam_err seam_store_record_list(seam_store *store, const char *id, int64_t since, size_t max,
+                                seam_store_record **items, size_t *count);
+
+/* Calls fn for every live record of database uri of every device, by device then key (the
+ * device's `records` is not filled: 0); a non-zero return of fn stops the scan and is
+ * returned. */
+seam_err seam_store_record_scan(seam_store *store, const char *uri,
+                                seam_err (*fn)(void *ctx, const seam_store_device *device,
+                                               const seam_store_record *record),
+                                void *ctx);
+
+/* Lists the history of device id, newest first (at most SEAM_STORE_HISTORY_KEEP entries
+ * are kept per device; older ones are dropped by the batch that passes the bound).
+ * NOT_FOUND when the device is not known. */
+seam_err seam_store_history_list(seam_store *store, const char *id, seam_store_history **items,
+                                 size_t *count);
 
 /* ---- accounting and events ---- */
 

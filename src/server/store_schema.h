@@ -37,5 +37,19 @@
         "CREATE TABLE IF NOT EXISTS events (id " ID ", cin " BLOB " NOT NULL, "                    \
         "campaign BIGINT NOT NULL, at BIGINT NOT NULL, kind TEXT NOT NULL, message TEXT NOT "      \
         "NULL)",                                                                                   \
-        "CREATE INDEX IF NOT EXISTS events_by_card ON events (cin, id)"
+        "CREATE INDEX IF NOT EXISTS events_by_card ON events (cin, id)",                           \
+        "CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, cin " BLOB " NOT NULL, "         \
+        "created BIGINT NOT NULL, updated BIGINT NOT NULL, counter BIGINT NOT NULL)",              \
+        "CREATE TABLE IF NOT EXISTS device_records (device TEXT NOT NULL REFERENCES devices "      \
+        "(id), "                                                                                   \
+        "uri TEXT NOT NULL, key TEXT NOT NULL, version BIGINT NOT NULL, deleted BIGINT NOT NULL, " \
+        "updated BIGINT NOT NULL, sealed " BLOB " NOT NULL, PRIMARY KEY (device, uri, key))",      \
+        "CREATE INDEX IF NOT EXISTS device_records_by_version ON device_records (device, "         \
+        "version)",                                                                                \
+        "CREATE INDEX IF NOT EXISTS device_records_by_uri ON device_records (uri, deleted)",       \
+        "CREATE TABLE IF NOT EXISTS device_history (id " ID ", device TEXT NOT NULL, "             \
+        "uri TEXT NOT NULL, key TEXT NOT NULL, session TEXT NOT NULL, at BIGINT NOT NULL, "        \
+        "version BIGINT NOT NULL, old_exists BIGINT NOT NULL, new_deleted BIGINT NOT NULL, "       \
+        "old_sealed " BLOB " NOT NULL, new_sealed " BLOB " NOT NULL)",                             \
+        "CREATE INDEX IF NOT EXISTS device_history_by_device ON device_history (device, id)"
 #endif
