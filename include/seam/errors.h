@@ -13,7 +13,8 @@
  *   -300  .. -399    wasm       decoding, validation, linking, traps
  *   -400  .. -499    card       APDU processing, registry, GP state
  *   -500  .. -599    link       transports to a card (-550.. host links: PC/SC)
- *   -600  .. -699    sync       SyncML and changesets
+ *   -600  .. -699    sync       -600..-649 the sync layer (databases, changesets),
+ *                               -650..-699 left for the syncml layer
  *   -700  .. -799    terminal   terminal agent
  *   -800  .. -899    server     HTTP server and storage backends
  *   -900  .. -999    cli        the seam command
@@ -84,6 +85,18 @@ enum {
     SEAM_ERR_LINK_NO_SERVICE = -550, /* PC/SC is not available: pcscd is not running */
     SEAM_ERR_LINK_NO_READER = -551,  /* no reader of that name, or none at all */
     SEAM_ERR_LINK_NO_CARD = -552,    /* the reader holds no card, or it was removed */
+
+    /* sync: the device-management database and the compact changeset protocol (-600 .. -649) */
+    SEAM_ERR_SYNC_DB = -600,        /* the sync database (SQLite) reported a failure */
+    SEAM_ERR_SYNC_URI = -601,       /* no database of that URI */
+    SEAM_ERR_SYNC_FIELD = -602,     /* a key or field is empty, too long or not plain text */
+    SEAM_ERR_SYNC_FULL = -603,      /* the database would hold more records than it may */
+    SEAM_ERR_SYNC_FRAME = -604,     /* a sync message is malformed (magic, lengths, CRC) */
+    SEAM_ERR_SYNC_VERSION = -605,   /* a sync message of a protocol version seam does not speak */
+    SEAM_ERR_SYNC_CHANGESET = -606, /* the changes in a message do not decode or break the schema */
+    SEAM_ERR_SYNC_MISMATCH = -607,  /* the changes do not fit this database's state */
+    SEAM_ERR_SYNC_STATE = -608,     /* a sync engine call out of order */
+    SEAM_ERR_SYNC_OVERSIZE = -609,  /* a sync message is larger than accepted */
 
     /* terminal: the card's admin agent (include/seam/terminal.h) */
     SEAM_ERR_TERMINAL = -700,             /* libcurl could not be set up */
