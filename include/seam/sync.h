@@ -24,13 +24,13 @@
 #include "seam/errors.h"
 
 /* Limits on every field and on the size of a database (docs/sync.md "Limits"). */
-#define SEAM_SYNC_KEY_MAX       128    /* bytes of a key (LUID) */
-#define SEAM_SYNC_VALUE_MAX     256    /* bytes of a devinfo value or an app's name */
-#define SEAM_SYNC_VERSION_MAX   32     /* bytes of an app's version */
-#define SEAM_SYNC_RECORDS_MAX   100000 /* records in one database URI */
-#define SEAM_SYNC_PEER_MAX      64     /* bytes of a peer (device or server) id */
-#define SEAM_SYNC_ANCHOR_MAX    64     /* bytes of an anchor */
-#define SEAM_SYNC_MESSAGE_MAX   (16u * 1024u * 1024u) /* bytes of one protocol message */
+#define SEAM_SYNC_KEY_MAX     128                   /* bytes of a key (LUID) */
+#define SEAM_SYNC_VALUE_MAX   256                   /* bytes of a devinfo value or an app's name */
+#define SEAM_SYNC_VERSION_MAX 32                    /* bytes of an app's version */
+#define SEAM_SYNC_RECORDS_MAX 100000                /* records in one database URI */
+#define SEAM_SYNC_PEER_MAX    64                    /* bytes of a peer (device or server) id */
+#define SEAM_SYNC_ANCHOR_MAX  64                    /* bytes of an anchor */
+#define SEAM_SYNC_MESSAGE_MAX (16u * 1024u * 1024u) /* bytes of one protocol message */
 
 /* The database URIs (shared vocabulary with the OMA DS lane). */
 #define SEAM_SYNC_DEVINFO "./devinfo"
@@ -66,7 +66,8 @@ seam_err seam_sync_open(const char *path, seam_sync_db **out);
 /* Closes db (NULL is fine); an unfinished sync on it is rolled back. */
 void seam_sync_close(seam_sync_db *db);
 
-/* Adds or replaces rec in the database uri, in one transaction; SEAM_ERR_SYNC_FIELD on a bad field, SEAM_ERR_SYNC_FULL past SEAM_SYNC_RECORDS_MAX. */
+/* Adds or replaces rec in the database uri, in one transaction; SEAM_ERR_SYNC_FIELD on a bad field,
+ * SEAM_ERR_SYNC_FULL past SEAM_SYNC_RECORDS_MAX. */
 seam_err seam_sync_put(seam_sync_db *db, const char *uri, const seam_sync_record *rec);
 /* Adds or replaces n records in one transaction: all of them or none. */
 seam_err seam_sync_put_many(seam_sync_db *db, const char *uri, const seam_sync_record *recs,
@@ -80,7 +81,8 @@ seam_err seam_sync_list(seam_sync_db *db, const char *uri,
                         int (*each)(void *ctx, const seam_sync_record *rec), void *ctx);
 /* Sets *count to the number of records of uri. */
 seam_err seam_sync_count(seam_sync_db *db, const char *uri, size_t *count);
-/* A 64-bit digest of every row of every table (records, bases, anchors): equal digests, equal files. */
+/* A 64-bit digest of every row of every table (records, bases, anchors): equal digests, equal
+ * files. */
 seam_err seam_sync_fingerprint(seam_sync_db *db, uint64_t *out);
 /* A 64-bit digest of the records of uri alone (to compare a client's database with a server's). */
 seam_err seam_sync_records_fingerprint(seam_sync_db *db, const char *uri, uint64_t *out);
@@ -102,12 +104,12 @@ seam_err seam_sync_anchors(seam_sync_db *db, const char *peer, const char *uri,
 
 /* Outcome of a sync, as the user is told. */
 typedef struct {
-    seam_sync_type type;         /* the type that ran (201 after a slow-sync fallback) */
-    uint32_t sent;               /* changes this side sent */
-    uint32_t received;           /* changes this side received */
-    uint32_t conflicts_client;   /* conflicts the client's change won */
-    uint32_t conflicts_server;   /* conflicts the server's change won */
-    int slow_fallback;           /* 1 when the anchors disagreed and a slow sync ran */
+    seam_sync_type type;       /* the type that ran (201 after a slow-sync fallback) */
+    uint32_t sent;             /* changes this side sent */
+    uint32_t received;         /* changes this side received */
+    uint32_t conflicts_client; /* conflicts the client's change won */
+    uint32_t conflicts_server; /* conflicts the server's change won */
+    int slow_fallback;         /* 1 when the anchors disagreed and a slow sync ran */
 } seam_sync_result;
 
 typedef struct seam_sync_client seam_sync_client;
@@ -149,7 +151,8 @@ typedef struct {
 /* Decodes a whole message; never reads past len; checks the CRC, every length and limit, and that
  * the payload is a changeset of the URI's table whose change count and fields are valid. */
 seam_err seam_sync_frame_decode(const uint8_t *in, size_t len, seam_sync_frame *out);
-/* Encodes f into out (cap bytes); *out_len = bytes written, or bytes needed with SEAM_ERR_BUFFER_SMALL. */
+/* Encodes f into out (cap bytes); *out_len = bytes written, or bytes needed with
+ * SEAM_ERR_BUFFER_SMALL. */
 seam_err seam_sync_frame_encode(const seam_sync_frame *f, uint8_t *out, size_t cap,
                                 size_t *out_len);
 

@@ -15,7 +15,8 @@
 #include "sync_int.h"
 
 static const sync_table tables[] = {
-    {SEAM_SYNC_DEVINFO, "devinfo", 2, "key, value", "key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL"},
+    {SEAM_SYNC_DEVINFO, "devinfo", 2, "key, value",
+     "key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL"},
     {SEAM_SYNC_APPS, "apps", 5, "key, kind, name, version, size",
      "key TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, "
      "version TEXT NOT NULL, size INTEGER NOT NULL"},
@@ -31,8 +32,8 @@ static const char schema[] =
     " kind TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, size INTEGER NOT NULL,"
     " PRIMARY KEY (peer, key));"
     "CREATE TABLE IF NOT EXISTS anchors (peer TEXT NOT NULL, uri TEXT NOT NULL,"
-    " own_last TEXT NOT NULL, peer_last TEXT NOT NULL, counter INTEGER NOT NULL,"
-    " PRIMARY KEY (peer, uri));";
+    " own_last TEXT NOT NULL, peer_last TEXT NOT NULL, prev_peer_last TEXT NOT NULL,"
+    " counter INTEGER NOT NULL, PRIMARY KEY (peer, uri));";
 
 const sync_table *sync_table_of(const char *uri, size_t len) {
     for (size_t i = 0; uri && i < sizeof tables / sizeof tables[0]; i++)
@@ -55,8 +56,12 @@ seam_err sync_exec(seam_sync_db *db, const char *sql) {
                                                                      : sync_failed(db, sql);
 }
 
-seam_err sync_begin(seam_sync_db *db) { return sync_exec(db, "BEGIN IMMEDIATE"); }
-seam_err sync_commit(seam_sync_db *db) { return sync_exec(db, "COMMIT"); }
+seam_err sync_begin(seam_sync_db *db) {
+    return sync_exec(db, "BEGIN IMMEDIATE");
+}
+seam_err sync_commit(seam_sync_db *db) {
+    return sync_exec(db, "COMMIT");
+}
 void sync_rollback(seam_sync_db *db) {
     if (!sqlite3_get_autocommit(db->sql))
         sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
@@ -173,7 +178,9 @@ seam_err seam_sync_record_check(const char *uri, const seam_sync_record *rec) {
     return SEAM_OK;
 }
 
-static const char *kind_name(seam_sync_kind k) { return k == SEAM_SYNC_KIND_CARD ? "card" : "terminal"; }
+static const char *kind_name(seam_sync_kind k) {
+    return k == SEAM_SYNC_KIND_CARD ? "card" : "terminal";
+}
 
 void sync_bind_record(sqlite3_stmt *stmt, int first, const sync_table *t,
                       const seam_sync_record *rec) {
@@ -201,7 +208,7 @@ void sync_read_record(sqlite3_stmt *stmt, int first, const sync_table *t, seam_s
     }
     const unsigned char *kind = sqlite3_column_text(stmt, first + 1);
     rec->kind = kind && strcmp((const char *)kind, "card") == 0 ? SEAM_SYNC_KIND_CARD
-                                                                 : SEAM_SYNC_KIND_TERMINAL;
+                                                                : SEAM_SYNC_KIND_TERMINAL;
     copy_text(rec->value, sizeof rec->value, sqlite3_column_text(stmt, first + 2));
     copy_text(rec->version, sizeof rec->version, sqlite3_column_text(stmt, first + 3));
     rec->size = (uint64_t)sqlite3_column_int64(stmt, first + 4);
@@ -255,8 +262,8 @@ bool sync_record_equal(const sync_table *t, const seam_sync_record *a, const sea
            (a->kind == b->kind && strcmp(a->version, b->version) == 0 && a->size == b->size);
 }
 
-seam_err sync_load(seam_sync_db *db, const char *schema_name, const sync_table *t,
-                   const char *key, seam_sync_record *out) {
+seam_err sync_load(seam_sync_db *db, const char *schema_name, const sync_table *t, const char *key,
+                   seam_sync_record *out) {
     char sql[160];
     sqlite3_stmt *stmt;
     snprintf(sql, sizeof sql, "SELECT %s FROM %s.%s WHERE key = ?", t->columns, schema_name,
@@ -274,8 +281,8 @@ seam_err sync_load(seam_sync_db *db, const char *schema_name, const sync_table *
     return rc == SQLITE_DONE ? SEAM_ERR_NOT_FOUND : sync_failed(db, "load");
 }
 
-seam_err sync_store(seam_sync_db *db, const char *schema_name, const sync_table *t,
-                    const char *key, const seam_sync_record *rec) {
+seam_err sync_store(seam_sync_db *db, const char *schema_name, const sync_table *t, const char *key,
+                    const seam_sync_record *rec) {
     char sql[200];
     sqlite3_stmt *stmt;
     if (rec)

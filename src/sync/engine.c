@@ -41,7 +41,9 @@ struct seam_sync_client {
     seam_sync_result result;
 };
 
-static bool type_ok(int type) { return type >= SEAM_SYNC_TWO_WAY && type <= SEAM_SYNC_REFRESH_FROM_SERVER; }
+static bool type_ok(int type) {
+    return type >= SEAM_SYNC_TWO_WAY && type <= SEAM_SYNC_REFRESH_FROM_SERVER;
+}
 
 static bool id_ok(const char *s) {
     size_t n = s ? strnlen(s, SEAM_SYNC_PEER_MAX + 1) : 0;
@@ -353,9 +355,18 @@ seam_err seam_sync_serve(seam_sync_db *db, const char *self_id, const uint8_t *m
     r.next_len = (uint8_t)strlen(next);
     bool incremental = f.type == SEAM_SYNC_TWO_WAY || f.type == SEAM_SYNC_ONE_WAY_FROM_CLIENT ||
                        f.type == SEAM_SYNC_ONE_WAY_FROM_SERVER;
-    if (!err && incremental &&
-        (!anchor.found || f.last_len != strlen(anchor.peer_last) ||
-         memcmp(f.last, anchor.peer_last, f.last_len))) {
+    bool last_ok = anchor.found && f.last_len == strlen(anchor.peer_last) &&
+                   memcmp(f.last, anchor.peer_last, f.last_len) == 0;
+    /* The client never committed the last sync (it died, or lost the reply): it still holds
+     * the previous anchor, and its records are as of the previous base: resume from there. */
+    bool resume = anchor.found && !last_ok && anchor.prev_peer_last[0] &&
+                  f.last_len == strlen(anchor.prev_peer_last) &&
+                  memcmp(f.last, anchor.prev_peer_last, f.last_len) == 0;
+    if (!err && resume)
+        err = sync_base_restore_prev(db, t, peer);
+    if (!err)
+        err = sync_base_keep_prev(db, t, peer);
+    if (!err && incremental && !last_ok && !resume) {
         /* The client's last anchor is not the one this side stored: ask for a slow sync. */
         sync_rollback(db);
         r.type = SEAM_SYNC_SLOW;
@@ -373,6 +384,7 @@ seam_err seam_sync_serve(seam_sync_db *db, const char *self_id, const uint8_t *m
     sync_anchor a = {.found = true, .counter = anchor.counter + 1};
     memcpy(a.own_last, next, sizeof a.own_last);
     memcpy(a.peer_last, f.next, f.next_len);
+    memcpy(a.prev_peer_last, f.last, f.last_len);
     if (!err)
         err = sync_anchor_store(db, peer, t->uri, &a);
     r.conflicts_client = counts.conflicts_client;

@@ -110,8 +110,7 @@ static seam_err check_payload(const seam_sync_frame *f) {
             if (op != SQLITE_DELETE)
                 sqlite3changeset_new(it, col, &new);
             /* The key is always there; an insert carries every field. */
-            if ((col == 0 && !(op == SQLITE_INSERT ? new : old)) ||
-                (op == SQLITE_INSERT && !new))
+            if ((col == 0 && !(op == SQLITE_INSERT ? new : old)) || (op == SQLITE_INSERT && !new))
                 err = SEAM_ERR_SYNC_CHANGESET;
             if (!err && old)
                 err = sync_record_set(t, col, old, &rec);
@@ -180,8 +179,8 @@ seam_err seam_sync_frame_encode(const seam_sync_frame *f, uint8_t *out, size_t c
         f->sender_len > SEAM_SYNC_PEER_MAX || f->last_len > SEAM_SYNC_ANCHOR_MAX ||
         f->next_len > SEAM_SYNC_ANCHOR_MAX || !sync_table_of(f->uri, f->uri_len))
         return SEAM_ERR_ARG;
-    size_t need = FIXED_LEN + (size_t)f->uri_len + f->sender_len + f->last_len + f->next_len +
-                  f->payload_len;
+    size_t need =
+        FIXED_LEN + (size_t)f->uri_len + f->sender_len + f->last_len + f->next_len + f->payload_len;
     if (need > SEAM_SYNC_MESSAGE_MAX)
         return SEAM_ERR_SYNC_OVERSIZE;
     *out_len = need;

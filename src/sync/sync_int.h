@@ -41,7 +41,8 @@ const sync_table *sync_table_of(const char *uri, size_t len);
 seam_err sync_failed(seam_sync_db *db, const char *what);
 /* Runs sql (no results); SEAM_ERR_SYNC_DB on failure. */
 seam_err sync_exec(seam_sync_db *db, const char *sql);
-/* A prepared statement for sql, from the handle's cache; the caller ends its use with sqlite3_reset. */
+/* A prepared statement for sql, from the handle's cache; the caller ends its use with
+ * sqlite3_reset. */
 seam_err sync_prepare(seam_sync_db *db, const char *sql, sqlite3_stmt **out);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK of one change. */
 seam_err sync_begin(seam_sync_db *db);
@@ -53,7 +54,8 @@ void sync_bind_record(sqlite3_stmt *stmt, int first, const sync_table *t,
                       const seam_sync_record *rec);
 /* Reads rec's columns of t from stmt's result columns first, first+1, ... */
 void sync_read_record(sqlite3_stmt *stmt, int first, const sync_table *t, seam_sync_record *rec);
-/* Fills column col of t in rec from value v; SEAM_ERR_SYNC_CHANGESET when its type or size is wrong. */
+/* Fills column col of t in rec from value v; SEAM_ERR_SYNC_CHANGESET when its type or size is
+ * wrong. */
 seam_err sync_record_set(const sync_table *t, int col, sqlite3_value *v, seam_sync_record *rec);
 /* True when a and b hold the same columns of t. */
 bool sync_record_equal(const sync_table *t, const seam_sync_record *a, const seam_sync_record *b);

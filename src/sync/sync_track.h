@@ -18,7 +18,9 @@ typedef struct {
     bool found; /* a sync with this peer on this database succeeded before */
     char own_last[SEAM_SYNC_ANCHOR_MAX + 1];
     char peer_last[SEAM_SYNC_ANCHOR_MAX + 1];
-    int64_t counter; /* makes this side's next anchor */
+    char prev_peer_last[SEAM_SYNC_ANCHOR_MAX +
+                        1]; /* the server's: the peer's anchor one sync back */
+    int64_t counter;        /* makes this side's next anchor */
 } sync_anchor;
 
 typedef struct {
@@ -31,6 +33,10 @@ seam_err sync_work_load(seam_sync_db *db, const sync_table *t, const char *peer,
 seam_err sync_copy_table(seam_sync_db *db, const sync_table *t, const char *from, const char *to);
 /* Makes the base of (peer, t) the records of from.<table>. */
 seam_err sync_base_set(seam_sync_db *db, const sync_table *t, const char *peer, const char *from);
+/* The server's previous base of (peer, t), one sync back (kept under a name no peer id can have):
+ * keep copies the base there, restore copies it back. */
+seam_err sync_base_keep_prev(seam_sync_db *db, const sync_table *t, const char *peer);
+seam_err sync_base_restore_prev(seam_sync_db *db, const sync_table *t, const char *peer);
 /* The changes that turn temp.<table> into main.<table>, as a patchset or a changeset. */
 seam_err sync_diff(seam_sync_db *db, const sync_table *t, bool patchset, sync_changes *out);
 /* Frees c's bytes. */

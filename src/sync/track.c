@@ -80,16 +80,14 @@ seam_err sync_work_load(seam_sync_db *db, const sync_table *t, const char *peer,
     return rc == SQLITE_DONE ? SEAM_OK : sync_failed(db, "working copy");
 }
 
-seam_err sync_copy_table(seam_sync_db *db, const sync_table *t, const char *from,
-                         const char *to) {
+seam_err sync_copy_table(seam_sync_db *db, const sync_table *t, const char *from, const char *to) {
     char sql[320];
     snprintf(sql, sizeof sql, "DELETE FROM %s.%s; INSERT INTO %s.%s (%s) SELECT %s FROM %s.%s", to,
              t->table, to, t->table, t->columns, t->columns, from, t->table);
     return sync_exec(db, sql);
 }
 
-seam_err sync_base_set(seam_sync_db *db, const sync_table *t, const char *peer,
-                       const char *from) {
+seam_err sync_base_set(seam_sync_db *db, const sync_table *t, const char *peer, const char *from) {
     char sql[320];
     sqlite3_stmt *stmt;
     seam_err err;
@@ -112,6 +110,49 @@ seam_err sync_base_set(seam_sync_db *db, const sync_table *t, const char *peer,
     return rc == SQLITE_DONE ? SEAM_OK : sync_failed(db, "base");
 }
 
+/* Copies the base rows of peer `from` to peer `to` (replacing to's). */
+static seam_err base_copy(seam_sync_db *db, const sync_table *t, const char *from, const char *to) {
+    char sql[320];
+    sqlite3_stmt *stmt;
+    seam_err err;
+    int rc;
+    snprintf(sql, sizeof sql, "DELETE FROM main.base_%s WHERE peer = ?", t->table);
+    if ((err = sync_prepare(db, sql, &stmt)) != SEAM_OK)
+        return err;
+    sqlite3_bind_text(stmt, 1, to, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE)
+        return sync_failed(db, "base");
+    snprintf(sql, sizeof sql,
+             "INSERT INTO main.base_%s (peer, %s) SELECT ?, %s FROM main.base_%s WHERE peer = ?",
+             t->table, t->columns, t->columns, t->table);
+    if ((err = sync_prepare(db, sql, &stmt)) != SEAM_OK)
+        return err;
+    sqlite3_bind_text(stmt, 1, to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, from, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    return rc == SQLITE_DONE ? SEAM_OK : sync_failed(db, "base");
+}
+
+/* " prev <peer>": a space is never in a peer id. */
+static void prev_name(const char *peer, char out[SEAM_SYNC_PEER_MAX + 8]) {
+    snprintf(out, SEAM_SYNC_PEER_MAX + 8, " prev %s", peer);
+}
+
+seam_err sync_base_keep_prev(seam_sync_db *db, const sync_table *t, const char *peer) {
+    char prev[SEAM_SYNC_PEER_MAX + 8];
+    prev_name(peer, prev);
+    return base_copy(db, t, peer, prev);
+}
+
+seam_err sync_base_restore_prev(seam_sync_db *db, const sync_table *t, const char *peer) {
+    char prev[SEAM_SYNC_PEER_MAX + 8];
+    prev_name(peer, prev);
+    return base_copy(db, t, prev, peer);
+}
+
 seam_err sync_diff(seam_sync_db *db, const sync_table *t, bool patchset, sync_changes *out) {
     sqlite3_session *session = NULL;
     char *why = NULL;
@@ -127,8 +168,7 @@ seam_err sync_diff(seam_sync_db *db, const sync_table *t, bool patchset, sync_ch
     if (session)
         sqlite3session_delete(session);
     if (rc != SQLITE_OK) {
-        seam_log(SEAM_LOG_ERROR, "sync: diff of %s: %s", t->table,
-                 why ? why : sqlite3_errstr(rc));
+        seam_log(SEAM_LOG_ERROR, "sync: diff of %s: %s", t->table, why ? why : sqlite3_errstr(rc));
         sqlite3_free(why);
         sqlite3_free(out->bytes);
         memset(out, 0, sizeof *out);
@@ -218,12 +258,12 @@ seam_err sync_apply_to(seam_sync_db *db, const sync_table *t, const char *schema
 }
 
 /* Loads the base record key of (peer, t); SEAM_ERR_NOT_FOUND when absent. */
-static seam_err base_load(seam_sync_db *db, const sync_table *t, const char *peer,
-                          const char *key, seam_sync_record *out) {
+static seam_err base_load(seam_sync_db *db, const sync_table *t, const char *peer, const char *key,
+                          seam_sync_record *out) {
     char sql[200];
     sqlite3_stmt *stmt;
-    snprintf(sql, sizeof sql, "SELECT %s FROM main.base_%s WHERE peer = ? AND key = ?",
-             t->columns, t->table);
+    snprintf(sql, sizeof sql, "SELECT %s FROM main.base_%s WHERE peer = ? AND key = ?", t->columns,
+             t->table);
     seam_err err = sync_prepare(db, sql, &stmt);
     if (err)
         return err;
@@ -279,10 +319,9 @@ seam_err sync_merge(seam_sync_db *db, const sync_table *t, const char *peer, boo
         if (local_changed) {
             if (same(t, has_local, &local, has_remote, &remote))
                 continue; /* both made the same change */
-            bool client = client_wins(t, remote_is_client ? (has_remote ? &remote : NULL)
-                                                          : (has_local ? &local : NULL),
-                                      remote_is_client ? (has_local ? &local : NULL)
-                                                       : (has_remote ? &remote : NULL));
+            bool client = client_wins(
+                t, remote_is_client ? (has_remote ? &remote : NULL) : (has_local ? &local : NULL),
+                remote_is_client ? (has_local ? &local : NULL) : (has_remote ? &remote : NULL));
             take_remote = client == remote_is_client;
             if (client)
                 counts->conflicts_client++;
@@ -303,9 +342,11 @@ seam_err sync_merge(seam_sync_db *db, const sync_table *t, const char *peer, boo
 seam_err sync_anchor_load(seam_sync_db *db, const char *peer, const char *uri, sync_anchor *out) {
     sqlite3_stmt *stmt;
     memset(out, 0, sizeof *out);
-    seam_err err = sync_prepare(
-        db, "SELECT own_last, peer_last, counter FROM main.anchors WHERE peer = ? AND uri = ?",
-        &stmt);
+    seam_err err =
+        sync_prepare(db,
+                     "SELECT own_last, peer_last, prev_peer_last, counter FROM main.anchors"
+                     " WHERE peer = ? AND uri = ?",
+                     &stmt);
     if (err)
         return err;
     sqlite3_bind_text(stmt, 1, peer, -1, SQLITE_STATIC);
@@ -317,7 +358,9 @@ seam_err sync_anchor_load(seam_sync_db *db, const char *peer, const char *uri, s
                  (const char *)sqlite3_column_text(stmt, 0));
         snprintf(out->peer_last, sizeof out->peer_last, "%s",
                  (const char *)sqlite3_column_text(stmt, 1));
-        out->counter = sqlite3_column_int64(stmt, 2);
+        snprintf(out->prev_peer_last, sizeof out->prev_peer_last, "%s",
+                 (const char *)sqlite3_column_text(stmt, 2));
+        out->counter = sqlite3_column_int64(stmt, 3);
     }
     sqlite3_reset(stmt);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SEAM_OK : sync_failed(db, "anchors");
@@ -328,7 +371,7 @@ seam_err sync_anchor_store(seam_sync_db *db, const char *peer, const char *uri,
     sqlite3_stmt *stmt;
     seam_err err = sync_prepare(db,
                                 "INSERT OR REPLACE INTO main.anchors (peer, uri, own_last, "
-                                "peer_last, counter) VALUES (?, ?, ?, ?, ?)",
+                                "peer_last, prev_peer_last, counter) VALUES (?, ?, ?, ?, ?, ?)",
                                 &stmt);
     if (err)
         return err;
@@ -336,7 +379,8 @@ seam_err sync_anchor_store(seam_sync_db *db, const char *peer, const char *uri,
     sqlite3_bind_text(stmt, 2, uri, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, a->own_last, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 4, a->peer_last, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 5, a->counter);
+    sqlite3_bind_text(stmt, 5, a->prev_peer_last, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 6, a->counter);
     int rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     return rc == SQLITE_DONE ? SEAM_OK : sync_failed(db, "anchors");

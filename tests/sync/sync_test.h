@@ -6,6 +6,7 @@
 #ifndef SEAM_TESTS_SYNC_TEST_H
 #define SEAM_TESTS_SYNC_TEST_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,8 +89,8 @@ static inline seam_err run_sync(seam_sync_db *client, seam_sync_db *server, cons
     seam_sync_client *c = NULL;
     uint8_t *msg = NULL, *reply = NULL;
     size_t msg_len = 0, reply_len = 0;
-    seam_err err = seam_sync_client_start(client, CLIENT_ID, SERVER_ID, uri, type, &c, &msg,
-                                          &msg_len);
+    seam_err err =
+        seam_sync_client_start(client, CLIENT_ID, SERVER_ID, uri, type, &c, &msg, &msg_len);
     for (int round = 0; !err && msg && round < 3; round++) {
         err = seam_sync_serve(server, SERVER_ID, msg, msg_len, &reply, &reply_len, NULL);
         free(msg);
