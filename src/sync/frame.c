@@ -76,6 +76,85 @@ static bool take_string(const uint8_t *in, size_t end, size_t *pos, const char *
     return true;
 }
 
+/* Reads an SQLite varint (a length) of at most 4 bytes at *pos; false past end or over 2^28. */
+static bool take_varint(const uint8_t *p, size_t end, size_t *pos, uint32_t *out) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        if (*pos >= end)
+            return false;
+        uint8_t b = p[(*pos)++];
+        v = v << 7 | (b & 0x7F);
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Skips one record of the session format: ncols values, or only the key when key_only. */
+static bool take_record(const uint8_t *p, size_t end, size_t *pos, int ncols, bool key_only) {
+    for (int col = 0; col < (key_only ? 1 : ncols); col++) {
+        uint32_t n;
+        if (*pos >= end)
+            return false;
+        switch (p[(*pos)++]) {
+        case 0: /* undefined */
+        case 5: /* NULL */
+            break;
+        case 1: /* INTEGER */
+        case 2: /* REAL */
+            if (end - *pos < 8)
+                return false;
+            *pos += 8;
+            break;
+        case 3: /* TEXT */
+        case 4: /* BLOB */
+            if (!take_varint(p, end, pos, &n) || n > end - *pos || n > SEAM_SYNC_VALUE_MAX)
+                return false;
+            *pos += n;
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Checks the payload's structure before SQLite parses it (SQLite 3.40's iterator can loop
+ * forever on some corrupt input, found by fuzz/sync_frame_fuzz.c): one table header, the
+ * URI's table with its columns and key, then changes whose every value fits in the input. */
+static seam_err check_structure(const seam_sync_frame *f, const sync_table *t) {
+    const uint8_t *p = f->payload;
+    size_t end = f->payload_len, pos = 0, name_len = strlen(t->table);
+    bool patchset = f->flags & 1;
+    if (end < 3 + (size_t)t->ncols + name_len || p[0] != (patchset ? 'P' : 'T') ||
+        p[1] != t->ncols || p[2] != 1)
+        return SEAM_ERR_SYNC_CHANGESET;
+    for (int col = 1; col < t->ncols; col++)
+        if (p[2 + col] != 0)
+            return SEAM_ERR_SYNC_CHANGESET;
+    pos = 2 + (size_t)t->ncols;
+    if (end - pos < name_len + 1 || memcmp(p + pos, t->table, name_len) || p[pos + name_len])
+        return SEAM_ERR_SYNC_CHANGESET;
+    pos += name_len + 1;
+    while (pos < end) {
+        uint8_t op = p[pos];
+        if ((op != SQLITE_INSERT && op != SQLITE_UPDATE && op != SQLITE_DELETE) || end - pos < 2 ||
+            p[pos + 1] > 1)
+            return SEAM_ERR_SYNC_CHANGESET;
+        pos += 2;
+        bool ok = true;
+        if (op != SQLITE_INSERT && (!patchset || op == SQLITE_DELETE))
+            ok = take_record(p, end, &pos, t->ncols, patchset);
+        if (ok && op != SQLITE_DELETE)
+            ok = take_record(p, end, &pos, t->ncols, false);
+        if (!ok)
+            return SEAM_ERR_SYNC_CHANGESET;
+    }
+    return SEAM_OK;
+}
+
 /* Walks the payload: the URI's table only, its key, valid fields, `changes` changes. */
 static seam_err check_payload(const seam_sync_frame *f) {
     const sync_table *t = sync_table_of(f->uri, f->uri_len);
@@ -86,6 +165,8 @@ static seam_err check_payload(const seam_sync_frame *f) {
     int rc;
     if (f->payload_len == 0)
         return f->changes == 0 ? SEAM_OK : SEAM_ERR_SYNC_CHANGESET;
+    if ((err = check_structure(f, t)) != SEAM_OK)
+        return err;
     if (sqlite3changeset_start(&it, (int)f->payload_len, (void *)f->payload) != SQLITE_OK)
         return SEAM_ERR_SYNC_CHANGESET;
     while (!err && (rc = sqlite3changeset_next(it)) == SQLITE_ROW) {
