@@ -32,7 +32,8 @@ LAYERS = {
     "sync": ["util"],
     "terminal": ["util", "crypto", "gp", "link"],
     "server": ["util", "crypto", "gp"],
-    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "terminal", "server"],
+    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "sync", "terminal",
+            "server"],
 }
 
 # Public headers that are not named after their layer.
