@@ -30,6 +30,7 @@
 #define SEAM_SYNC_RECORDS_MAX 100000                /* records in one database URI */
 #define SEAM_SYNC_PEER_MAX    64                    /* bytes of a peer (device or server) id */
 #define SEAM_SYNC_ANCHOR_MAX  64                    /* bytes of an anchor */
+#define SEAM_SYNC_TEXT_MAX    512                   /* bytes of a record's text form */
 #define SEAM_SYNC_MESSAGE_MAX (16u * 1024u * 1024u) /* bytes of one protocol message */
 
 /* The database URIs (shared vocabulary with the OMA DS lane). */
@@ -89,6 +90,16 @@ seam_err seam_sync_records_fingerprint(seam_sync_db *db, const char *uri, uint64
 
 /* Checks rec's fields against the limits of uri: SEAM_OK or SEAM_ERR_SYNC_FIELD / _URI. */
 seam_err seam_sync_record_check(const char *uri, const seam_sync_record *rec);
+
+/* Writes rec's content in uri's text form (docs/sync.md; ./devinfo: the value; ./apps: "name: ..\n
+ * kind: ..\nversion: ..\nsize: ..\n") and a NUL into out; *out_len = its length, also with
+ * SEAM_ERR_BUFFER_SMALL (then cap must be at least *out_len + 1). */
+seam_err seam_sync_record_format(const char *uri, const seam_sync_record *rec, char *out,
+                                 size_t cap, size_t *out_len);
+/* Parses content (len bytes) in uri's text form into rec's fields (rec->key is kept);
+ * SEAM_ERR_SYNC_FIELD when a field is missing, repeated, unknown or over its limit. */
+seam_err seam_sync_record_parse(const char *uri, const char *content, size_t len,
+                                seam_sync_record *rec);
 
 /* What changed in uri since the last successful sync with peer. */
 typedef enum { SEAM_SYNC_ADDED = 1, SEAM_SYNC_REPLACED = 2, SEAM_SYNC_DELETED = 3 } seam_sync_op;

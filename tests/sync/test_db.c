@@ -203,6 +203,46 @@ static void changes_since_last_sync_per_peer_survive_a_restart_S6(void **state) 
     seam_sync_close(server);
 }
 
+static void text_form_round_trips_and_refuses_bad_fields_S6(void **state) {
+    (void)state;
+    char text[SEAM_SYNC_TEXT_MAX + 1];
+    size_t n = 0;
+    seam_sync_record a = app("A0000001510001", "purse", "1.0", 3100), back;
+    a.kind = SEAM_SYNC_KIND_CARD;
+    assert_int_equal(seam_sync_record_format(SEAM_SYNC_APPS, &a, text, sizeof text, &n), SEAM_OK);
+    assert_string_equal(text, "name: purse\nkind: card\nversion: 1.0\nsize: 3100\n");
+    assert_int_equal(n, strlen(text));
+    assert_int_equal(seam_sync_record_format(SEAM_SYNC_APPS, &a, text, n, &n),
+                     SEAM_ERR_BUFFER_SMALL);
+    memset(&back, 0, sizeof back);
+    strcpy(back.key, a.key);
+    assert_int_equal(seam_sync_record_parse(SEAM_SYNC_APPS, text, n, &back), SEAM_OK);
+    assert_memory_equal(&back, &a, sizeof a);
+    /* any order, CRLF, no final line end */
+    const char *crlf = "size: 3100\r\nversion: 1.0\r\nkind: card\r\nname: purse";
+    memset(&back, 0, sizeof back);
+    strcpy(back.key, a.key);
+    assert_int_equal(seam_sync_record_parse(SEAM_SYNC_APPS, crlf, strlen(crlf), &back), SEAM_OK);
+    assert_memory_equal(&back, &a, sizeof a);
+    seam_sync_record d = devinfo("ringtone", "Nokia tune");
+    assert_int_equal(seam_sync_record_format(SEAM_SYNC_DEVINFO, &d, text, sizeof text, &n),
+                     SEAM_OK);
+    assert_string_equal(text, "Nokia tune");
+    const char *bad[] = {
+        "name: purse\nkind: card\nversion: 1.0\n",                       /* no size */
+        "name: purse\nname: purse\nkind: card\nversion: 1.0\nsize: 1\n", /* twice */
+        "name: purse\nkind: card\nversion: 1.0\nsize: 1\ncolour: red\n", /* unknown */
+        "name: purse\nkind: card\nversion: 1.0\nsize: -1\n",             /* not a number */
+        "name: purse\nkind: sim\nversion: 1.0\nsize: 1\n",               /* no such kind */
+        "name: purse\nkind: card\nversion: 1.0\nsize: 99999999999999999999\n",
+        "name purse\nkind: card\nversion: 1.0\nsize: 1\n", /* no colon */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(seam_sync_record_parse(SEAM_SYNC_APPS, bad[i], strlen(bad[i]), &back),
+                         SEAM_ERR_SYNC_FIELD);
+    assert_int_equal(seam_sync_record_parse(SEAM_SYNC_DEVINFO, "a\nb", 3, &d), SEAM_ERR_SYNC_FIELD);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(devinfo_records_put_get_delete_list_S6, setup, teardown),
@@ -212,6 +252,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(kill_9_loses_nothing_acknowledged_X4, setup, teardown),
         cmocka_unit_test_setup_teardown(changes_since_last_sync_per_peer_survive_a_restart_S6,
                                         setup, teardown),
+        cmocka_unit_test(text_form_round_trips_and_refuses_bad_fields_S6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
