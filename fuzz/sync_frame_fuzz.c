@@ -78,6 +78,30 @@ static void check_one(const uint8_t *data, size_t size) {
     free(reply);
 }
 
+static void check_text(const uint8_t *data, size_t size) {
+    const char *uris[] = {SEAM_SYNC_DEVINFO, SEAM_SYNC_APPS};
+    for (int i = 0; i < 2; i++) {
+        seam_sync_record rec, back;
+        char text[SEAM_SYNC_TEXT_MAX + 1];
+        size_t n = 0;
+        memset(&rec, 0, sizeof rec);
+        strcpy(rec.key, "k");
+        seam_err err = seam_sync_record_parse(uris[i], (const char *)data, size, &rec);
+        CHECK(err == SEAM_OK || err == SEAM_ERR_SYNC_FIELD);
+        if (err)
+            continue;
+        CHECK(seam_sync_record_check(uris[i], &rec) == SEAM_OK);
+        err = seam_sync_record_format(uris[i], &rec, text, sizeof text, &n);
+        CHECK(err == SEAM_OK || err == SEAM_ERR_SYNC_FIELD); /* the lines may outgrow the limit */
+        if (err)
+            continue;
+        back = rec;
+        CHECK(seam_sync_record_parse(uris[i], text, n, &back) == SEAM_OK);
+        CHECK(strcmp(back.value, rec.value) == 0 && strcmp(back.version, rec.version) == 0 &&
+              back.kind == rec.kind && back.size == rec.size);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -86,6 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size)
         memcpy(copy, data, size);
     check_one(copy, size);
+    check_text(copy, size);
     if (size >= 8) {
         uint32_t crc = crc32(copy, size - 4);
         copy[size - 4] = (uint8_t)(crc >> 24);
