@@ -72,7 +72,8 @@ static run sync_once(seam_sync_db *client, seam_sync_db *server, seam_sync_type 
                                           SEAM_SYNC_APPS, type, &c, &msg, &msg_len);
     while (!err && msg) {
         r.wire += msg_len;
-        err = seam_sync_serve(server, "operator", msg, msg_len, &reply, &reply_len, NULL);
+        err = seam_sync_serve(server, "operator", "imei-356938035643809", msg, msg_len, &reply,
+                              &reply_len, NULL);
         free(msg);
         msg = NULL;
         if (!err) {

@@ -65,7 +65,7 @@ static void check_one(const uint8_t *data, size_t size) {
     uint8_t *reply = NULL;
     size_t reply_len = 0;
     CHECK(seam_sync_fingerprint(server, &before) == SEAM_OK);
-    err = seam_sync_serve(server, "operator", data, size, &reply, &reply_len, NULL);
+    err = seam_sync_serve(server, "operator", NULL, data, size, &reply, &reply_len, NULL);
     CHECK(err == SEAM_OK || known_error(err));
     if (err) {
         CHECK(reply == NULL);

@@ -140,10 +140,12 @@ void seam_sync_client_result(const seam_sync_client *client, seam_sync_result *o
 void seam_sync_client_free(seam_sync_client *client);
 
 /* Serves one client message on db (the server's copy for that device) as server self_id: applies it
- * under the conflict policy in one transaction and returns the reply in *reply (malloc'd). On an
- * error nothing is applied and *reply is NULL. result may be NULL. */
-seam_err seam_sync_serve(seam_sync_db *db, const char *self_id, const uint8_t *msg, size_t len,
-                         uint8_t **reply, size_t *reply_len, seam_sync_result *result);
+ * under the conflict policy in one transaction and returns the reply in *reply (malloc'd). When
+ * device_id is not NULL a message from another sender is SEAM_ERR_SYNC_MISMATCH. On an error
+ * nothing is applied and *reply is NULL. result may be NULL. */
+seam_err seam_sync_serve(seam_sync_db *db, const char *self_id, const char *device_id,
+                         const uint8_t *msg, size_t len, uint8_t **reply, size_t *reply_len,
+                         seam_sync_result *result);
 
 /* A decoded protocol message (fields point into the input). */
 typedef struct {

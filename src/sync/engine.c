@@ -318,8 +318,9 @@ static seam_err serve_apply(seam_sync_db *db, const sync_table *t, const char *p
     return err;
 }
 
-seam_err seam_sync_serve(seam_sync_db *db, const char *self_id, const uint8_t *msg, size_t len,
-                         uint8_t **reply, size_t *reply_len, seam_sync_result *result) {
+seam_err seam_sync_serve(seam_sync_db *db, const char *self_id, const char *device_id,
+                         const uint8_t *msg, size_t len, uint8_t **reply, size_t *reply_len,
+                         seam_sync_result *result) {
     seam_sync_frame f;
     char peer[SEAM_SYNC_PEER_MAX + 1];
     sync_anchor anchor;
@@ -336,6 +337,11 @@ seam_err seam_sync_serve(seam_sync_db *db, const char *self_id, const uint8_t *m
         return err;
     if (f.direction != 1)
         return SEAM_ERR_SYNC_FRAME;
+    /* The sender names the base and anchors used: it must be the device the caller authenticated.
+     */
+    if (device_id &&
+        (strlen(device_id) != f.sender_len || memcmp(device_id, f.sender, f.sender_len)))
+        return SEAM_ERR_SYNC_MISMATCH;
     const sync_table *t = sync_table_of(f.uri, f.uri_len);
     memcpy(peer, f.sender, f.sender_len);
     peer[f.sender_len] = 0;

@@ -92,7 +92,7 @@ static inline seam_err run_sync(seam_sync_db *client, seam_sync_db *server, cons
     seam_err err =
         seam_sync_client_start(client, CLIENT_ID, SERVER_ID, uri, type, &c, &msg, &msg_len);
     for (int round = 0; !err && msg && round < 3; round++) {
-        err = seam_sync_serve(server, SERVER_ID, msg, msg_len, &reply, &reply_len, NULL);
+        err = seam_sync_serve(server, SERVER_ID, CLIENT_ID, msg, msg_len, &reply, &reply_len, NULL);
         free(msg);
         msg = NULL;
         if (!err)

@@ -300,14 +300,16 @@ static void cut_or_corrupted_message_changes_nothing_S6(void **state) {
         memcpy(bad, msg, msg_len);
         if (i >= msg_len)
             bad[i - msg_len] ^= 0x5A;
-        seam_err err = seam_sync_serve(f->server, SERVER_ID, bad, len, &reply, &reply_len, NULL);
+        seam_err err =
+            seam_sync_serve(f->server, SERVER_ID, CLIENT_ID, bad, len, &reply, &reply_len, NULL);
         assert_true(clear_error(err));
         assert_null(reply);
         assert_int_equal(fingerprint(f->server), server_before);
         free(bad);
     }
-    assert_int_equal(seam_sync_serve(f->server, SERVER_ID, msg, msg_len, &reply, &reply_len, NULL),
-                     SEAM_OK);
+    assert_int_equal(
+        seam_sync_serve(f->server, SERVER_ID, CLIENT_ID, msg, msg_len, &reply, &reply_len, NULL),
+        SEAM_OK);
     free(msg);
     for (size_t i = 0; i < 2 * reply_len; i++) {
         size_t len = i < reply_len ? i : reply_len;
@@ -351,8 +353,9 @@ static void changes_that_do_not_fit_are_refused_whole_S6(void **state) {
     assert_int_equal(seam_sync_client_start(f->client, CLIENT_ID, SERVER_ID, SEAM_SYNC_DEVINFO,
                                             SEAM_SYNC_TWO_WAY, &c, &msg, &msg_len),
                      SEAM_OK);
-    assert_int_equal(seam_sync_serve(f->server, SERVER_ID, msg, msg_len, &reply, &reply_len, NULL),
-                     SEAM_OK);
+    assert_int_equal(
+        seam_sync_serve(f->server, SERVER_ID, CLIENT_ID, msg, msg_len, &reply, &reply_len, NULL),
+        SEAM_OK);
     assert_int_equal(seam_sync_client_receive(c, reply, reply_len, &next, &next_len), SEAM_OK);
     seam_sync_client_free(c);
     /* the same reply again, on a client that already applied it: it inserts firmware again */
@@ -410,8 +413,9 @@ static void client_killed_mid_sync_then_sync_again_converges_S6(void **state) {
     close(fds[0]);
     uint8_t *reply;
     size_t reply_len;
-    assert_int_equal(seam_sync_serve(f->server, SERVER_ID, msg, n, &reply, &reply_len, NULL),
-                     SEAM_OK); /* the server applied and committed */
+    assert_int_equal(
+        seam_sync_serve(f->server, SERVER_ID, CLIENT_ID, msg, n, &reply, &reply_len, NULL),
+        SEAM_OK); /* the server applied and committed */
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     free(msg);
@@ -436,6 +440,26 @@ static void client_killed_mid_sync_then_sync_again_converges_S6(void **state) {
     }
     assert_int_equal(records_of(f->client, SEAM_SYNC_DEVINFO),
                      records_of(f->server, SEAM_SYNC_DEVINFO));
+}
+
+/* The server's copy of one device refuses a message from another device id. */
+static void message_from_another_device_is_refused_S6(void **state) {
+    fixture *f = *state;
+    seam_sync_client *c;
+    uint8_t *msg, *reply;
+    size_t msg_len, reply_len;
+    put(f->client, SEAM_SYNC_DEVINFO, devinfo("ringtone", "jazz"));
+    uint64_t before = fingerprint(f->server);
+    assert_int_equal(seam_sync_client_start(f->client, CLIENT_ID, SERVER_ID, SEAM_SYNC_DEVINFO,
+                                            SEAM_SYNC_TWO_WAY, &c, &msg, &msg_len),
+                     SEAM_OK);
+    assert_int_equal(seam_sync_serve(f->server, SERVER_ID, "imei-000000000000000", msg, msg_len,
+                                     &reply, &reply_len, NULL),
+                     SEAM_ERR_SYNC_MISMATCH);
+    assert_null(reply);
+    assert_int_equal(fingerprint(f->server), before);
+    seam_sync_client_free(c);
+    free(msg);
 }
 
 /* The server keeps one database copy per device: two terminals, two files. */
@@ -469,6 +493,7 @@ int main(void) {
         T(cut_or_corrupted_message_changes_nothing_S6),
         T(changes_that_do_not_fit_are_refused_whole_S6),
         T(client_killed_mid_sync_then_sync_again_converges_S6),
+        T(message_from_another_device_is_refused_S6),
         T(server_keeps_one_copy_per_device_S6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
