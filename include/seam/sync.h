@@ -64,7 +64,7 @@ typedef struct seam_sync_db seam_sync_db;
 
 /* Opens (creating if needed) the database file at path; *out is closed with seam_sync_close. */
 seam_err seam_sync_open(const char *path, seam_sync_db **out);
-/* Closes db (NULL is fine); free an unfinished seam_sync_client on it first (that rolls it back). */
+/* Closes db (NULL is fine); free an unfinished seam_sync_client on it first (rolls it back). */
 void seam_sync_close(seam_sync_db *db);
 
 /* Adds or replaces rec in the database uri, in one transaction; SEAM_ERR_SYNC_FIELD on a bad field,
