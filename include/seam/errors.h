@@ -13,8 +13,7 @@
  *   -300  .. -399    wasm       decoding, validation, linking, traps
  *   -400  .. -499    card       APDU processing, registry, GP state
  *   -500  .. -599    link       transports to a card (-550.. host links: PC/SC)
- *   -600  .. -699    sync       -600..-649 the sync layer (databases, changesets),
- *                               -650..-699 left for the syncml layer
+ *   -600  .. -699    sync       SyncML and changesets
  *   -700  .. -799    terminal   terminal agent
  *   -800  .. -899    server     HTTP server and storage backends
  *   -900  .. -999    cli        the seam command
@@ -86,7 +85,7 @@ enum {
     SEAM_ERR_LINK_NO_READER = -551,  /* no reader of that name, or none at all */
     SEAM_ERR_LINK_NO_CARD = -552,    /* the reader holds no card, or it was removed */
 
-    /* sync: the device-management database and the compact changeset protocol (-600 .. -649) */
+    /* sync: the device-management database and the compact changeset protocol */
     SEAM_ERR_SYNC_DB = -600,        /* the sync database (SQLite) reported a failure */
     SEAM_ERR_SYNC_URI = -601,       /* no database of that URI */
     SEAM_ERR_SYNC_FIELD = -602,     /* a key or field is empty, too long or not plain text */
