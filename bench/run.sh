@@ -24,6 +24,7 @@
 #              WASI_SYSROOT (/usr), BENCH_OUT (build/bench), CARD_DEBITS (500 in-process),
 #              CARD_PATHS_ROUNDS (5 interleaved rounds of bench/card_paths.c, 1..16),
 #              COREMARK_WASM, COREMARK_NATIVE, WASM3 and the knobs of bench/engine.sh,
+#              SYNC_RECORDS (10000 for bench/sync_bench.c),
 #              FLEET_CARDS (10000), FLEET_THREADS (8), PG_BIN for bench/fleet.sh
 set -eu
 
@@ -164,6 +165,20 @@ if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/card_nvm" bench/c
     keep_rows "$OUT/card_nvm.out"
 else
     echo "bench: the NVM bench failed" >&2
+    failed=1
+fi
+
+# The sync bench (bench/sync_bench.c): the compact changeset protocol, 10,000 records two-way,
+# bytes on the wire per changed record against the changed payload, SQLite changesets and a
+# naive full copy, and the time against a refresh (203) through the same engine, in this run.
+echo
+echo "sync: the compact changeset protocol, 10,000 records (bench/sync_bench.c)"
+if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/sync_bench" bench/sync_bench.c \
+    "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm $(pkg-config --libs libpcsclite) &&
+    "$OUT/sync_bench" "${SYNC_RECORDS:-10000}" >"$OUT/sync_bench.out"; then
+    keep_rows "$OUT/sync_bench.out"
+else
+    echo "bench: the sync bench failed" >&2
     failed=1
 fi
 

@@ -29,10 +29,12 @@ LAYERS = {
     "gp": ["util", "crypto", "wasm"],
     "card": ["util", "crypto", "nvm", "wasm"],
     "link": ["util", "gp", "card"],
+    "sync": ["util"],
     "syncml": ["util"],
     "terminal": ["util", "crypto", "gp", "link"],
     "server": ["util", "crypto", "gp"],
-    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "terminal", "server"],
+    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "sync", "terminal",
+            "server"],
 }
 
 # Public headers that are not named after their layer.

@@ -86,6 +86,18 @@ enum {
     SEAM_ERR_LINK_NO_READER = -551,  /* no reader of that name, or none at all */
     SEAM_ERR_LINK_NO_CARD = -552,    /* the reader holds no card, or it was removed */
 
+    /* sync: the device-management database and the compact changeset protocol */
+    SEAM_ERR_SYNC_DB = -600,        /* the sync database (SQLite) reported a failure */
+    SEAM_ERR_SYNC_URI = -601,       /* no database of that URI */
+    SEAM_ERR_SYNC_FIELD = -602,     /* a key or field is empty, too long or not plain text */
+    SEAM_ERR_SYNC_FULL = -603,      /* the database would hold more records than it may */
+    SEAM_ERR_SYNC_FRAME = -604,     /* a sync message is malformed (magic, lengths, CRC) */
+    SEAM_ERR_SYNC_VERSION = -605,   /* a sync message of a protocol version seam does not speak */
+    SEAM_ERR_SYNC_CHANGESET = -606, /* the changes in a message do not decode or break the schema */
+    SEAM_ERR_SYNC_MISMATCH = -607,  /* the changes do not fit this database's state */
+    SEAM_ERR_SYNC_STATE = -608,     /* a sync engine call out of order */
+    SEAM_ERR_SYNC_OVERSIZE = -609,  /* a sync message is larger than accepted */
+
     /* terminal: the card's admin agent (include/seam/terminal.h) */
     SEAM_ERR_TERMINAL = -700,             /* libcurl could not be set up */
     SEAM_ERR_TERMINAL_UNREACHABLE = -701, /* the server stayed unreachable or failing (5xx) */

@@ -29,6 +29,10 @@ int seam_cli_server(int argc, char **argv);
 /* seam terminal run|poke|status ...: the card's admin agent; argv[0] is "terminal". */
 int seam_cli_terminal(int argc, char **argv);
 
+/* seam terminal dm show|set|unset|app-add|app-remove ...: the terminal's device-management
+   database; argv[0] is "dm". */
+int seam_cli_terminal_dm(int argc, char **argv);
+
 /* seam fleet --cards N --server URL ...: many in-process cards, one terminal loop each;
    argv[0] is "fleet". */
 int seam_cli_fleet(int argc, char **argv);

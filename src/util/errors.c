@@ -140,6 +140,36 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_LINK_NO_CARD:
         message = "no card in the reader";
         break;
+    case SEAM_ERR_SYNC_DB:
+        message = "sync: database failure";
+        break;
+    case SEAM_ERR_SYNC_URI:
+        message = "sync: no database of that URI";
+        break;
+    case SEAM_ERR_SYNC_FIELD:
+        message = "sync: a key or field is empty, too long or not plain text";
+        break;
+    case SEAM_ERR_SYNC_FULL:
+        message = "sync: the database would hold too many records";
+        break;
+    case SEAM_ERR_SYNC_FRAME:
+        message = "sync: malformed message (magic, lengths or CRC)";
+        break;
+    case SEAM_ERR_SYNC_VERSION:
+        message = "sync: unsupported protocol version";
+        break;
+    case SEAM_ERR_SYNC_CHANGESET:
+        message = "sync: the changes do not decode or break the schema";
+        break;
+    case SEAM_ERR_SYNC_MISMATCH:
+        message = "sync: the changes do not fit this database";
+        break;
+    case SEAM_ERR_SYNC_STATE:
+        message = "sync: call out of order";
+        break;
+    case SEAM_ERR_SYNC_OVERSIZE:
+        message = "sync: message too large";
+        break;
     case SEAM_ERR_TERMINAL:
         message = "HTTP client setup failed";
         break;

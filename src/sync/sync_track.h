@@ -1,0 +1,57 @@
+/*
+ * Change tracking, working copies, anchors and the merge under the conflict
+ * policy (src/sync/track.c); used by the protocol engines (engine.c).
+ */
+#ifndef SEAM_SYNC_TRACK_H
+#define SEAM_SYNC_TRACK_H
+
+#include "sync_int.h"
+
+/* A changeset or patchset made by the session extension (free with sync_changes_free). */
+typedef struct {
+    uint8_t *bytes; /* sqlite3_malloc'd */
+    int len;
+    uint32_t count; /* changes in it */
+} sync_changes;
+
+typedef struct {
+    bool found; /* a sync with this peer on this database succeeded before */
+    char own_last[SEAM_SYNC_ANCHOR_MAX + 1];
+    char peer_last[SEAM_SYNC_ANCHOR_MAX + 1];
+    char prev_peer_last[SEAM_SYNC_ANCHOR_MAX +
+                        1]; /* the server's: the peer's anchor one sync back */
+    int64_t counter;        /* makes this side's next anchor */
+} sync_anchor;
+
+typedef struct {
+    uint32_t applied, conflicts_client, conflicts_server;
+} sync_merge_counts;
+
+/* Makes temp.<table> the base of (peer, t), or empty. */
+seam_err sync_work_load(seam_sync_db *db, const sync_table *t, const char *peer, bool empty);
+/* Replaces to.<table> with from.<table> ("main", "temp"). */
+seam_err sync_copy_table(seam_sync_db *db, const sync_table *t, const char *from, const char *to);
+/* Makes the base of (peer, t) the records of from.<table>. */
+seam_err sync_base_set(seam_sync_db *db, const sync_table *t, const char *peer, const char *from);
+/* The server's previous base of (peer, t), one sync back (kept under a name no peer id can have):
+ * keep copies the base there, restore copies it back. */
+seam_err sync_base_keep_prev(seam_sync_db *db, const sync_table *t, const char *peer);
+seam_err sync_base_restore_prev(seam_sync_db *db, const sync_table *t, const char *peer);
+/* The changes that turn temp.<table> into main.<table>, as a patchset or a changeset. */
+seam_err sync_diff(seam_sync_db *db, const sync_table *t, bool patchset, sync_changes *out);
+/* Frees c's bytes. */
+void sync_changes_free(sync_changes *c);
+/* Applies a validated changeset to schema.<table> exactly: SEAM_ERR_SYNC_MISMATCH when a change
+ * does not fit (insert over a record, update or delete of a missing one). */
+seam_err sync_apply_to(seam_sync_db *db, const sync_table *t, const char *schema_name,
+                       const uint8_t *bytes, int len);
+/* Applies the peer's changes (relative to the working copy, which becomes the peer's state) to
+ * main under the conflict policy; slow: no base, any difference is a conflict. */
+seam_err sync_merge(seam_sync_db *db, const sync_table *t, const char *peer, bool remote_is_client,
+                    bool slow, const uint8_t *bytes, int len, sync_merge_counts *counts);
+/* Reads / writes the anchors of (peer, uri). */
+seam_err sync_anchor_load(seam_sync_db *db, const char *peer, const char *uri, sync_anchor *out);
+seam_err sync_anchor_store(seam_sync_db *db, const char *peer, const char *uri,
+                           const sync_anchor *a);
+
+#endif

@@ -1,0 +1,61 @@
+# Driver of cli_terminal_dm_S6 (terminal_dm.cmake): a user sets the ringtone and the
+# language, adds a card applet and a game, changes the ringtone, removes the game; show
+# prints what was set; refused input (a value with a newline, a key too long, an unknown
+# database, a missing record) exits non-zero and changes nothing.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+set(db ${WORK}/dm.db)
+
+# dm(EXIT status ARGS args...): runs seam terminal dm --db DB args; stdout in dm_out.
+function(dm)
+  cmake_parse_arguments(PARSE_ARGV 0 d "" "EXIT" "ARGS")
+  execute_process(COMMAND ${SEAM} terminal dm --db ${db} ${d_ARGS}
+                  RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT status EQUAL d_EXIT)
+    message(FATAL_ERROR "seam terminal dm ${d_ARGS}: exit ${status}, expected ${d_EXIT}\n${out}${err}")
+  endif()
+  set(dm_out "${out}" PARENT_SCOPE)
+  set(dm_err "${err}" PARENT_SCOPE)
+endfunction()
+
+function(expect regex)
+  if(NOT dm_out MATCHES "${regex}")
+    message(FATAL_ERROR "show does not match '${regex}':\n${dm_out}")
+  endif()
+endfunction()
+
+dm(EXIT 0 ARGS set ringtone "Nokia tune")
+dm(EXIT 0 ARGS set language fr)
+dm(EXIT 0 ARGS app-add A0000001510001 --name purse --version 1.0 --size 3100 --card)
+dm(EXIT 0 ARGS app-add com.example.snake --name Snake --version 1.2 --size 20480)
+dm(EXIT 0 ARGS set ringtone Jazz)
+dm(EXIT 0 ARGS show)
+expect("./devinfo \\(2 records\\)\n  language: fr\n  ringtone: Jazz\n")
+expect("  A0000001510001  card  purse  1.0  3100 B\n")
+expect("  com.example.snake  terminal  Snake  1.2  20480 B\n")
+set(before "${dm_out}")
+
+string(REPEAT "k" 129 long_key)
+string(REPEAT "9" 33 long_version)
+dm(EXIT 1 ARGS set "ringtone" "two\nlines")
+dm(EXIT 1 ARGS set ${long_key} value)
+dm(EXIT 1 ARGS app-add game --name Game --version ${long_version})
+dm(EXIT 1 ARGS show ./card)
+dm(EXIT 1 ARGS app-remove com.example.nothing)
+dm(EXIT 2 ARGS app-add game --name Game --version 1 --size -5)
+dm(EXIT 2 ARGS frobnicate)
+dm(EXIT 0 ARGS show)
+if(NOT dm_out STREQUAL before)
+  message(FATAL_ERROR "refused commands changed the database:\n${before}\nnow:\n${dm_out}")
+endif()
+
+dm(EXIT 0 ARGS app-remove com.example.snake)
+dm(EXIT 0 ARGS unset language)
+dm(EXIT 0 ARGS show ./apps)
+if(dm_out MATCHES "snake" OR NOT dm_out MATCHES "./apps \\(1 record\\)")
+  message(FATAL_ERROR "app-remove did not remove the game:\n${dm_out}")
+endif()
+dm(EXIT 0 ARGS show ./devinfo)
+if(dm_out MATCHES "language")
+  message(FATAL_ERROR "unset did not remove the language:\n${dm_out}")
+endif()
