@@ -31,9 +31,9 @@ LAYERS = {
     "link": ["util", "gp", "card"],
     "sync": ["util"],
     "syncml": ["util"],
-    "terminal": ["util", "crypto", "gp", "link"],
-    "server": ["util", "crypto", "gp"],
-    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "sync", "terminal",
+    "terminal": ["util", "crypto", "gp", "link", "sync", "syncml"],
+    "server": ["util", "crypto", "gp", "sync", "syncml"],
+    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "sync", "syncml", "terminal",
             "server"],
 }
 

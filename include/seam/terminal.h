@@ -38,6 +38,7 @@
 
 #include "seam/errors.h"
 #include "seam/gp.h"
+#include "seam/sync.h"
 
 #define SEAM_TERMINAL_PROTOCOL    "globalplatform-remote-admin/1.0"
 #define SEAM_TERMINAL_CT_COMMANDS "application/vnd.globalplatform.card-content-mgt;version=1.0"
@@ -375,5 +376,57 @@ seam_terminal_ui seam_terminal_ui_unattended(seam_terminal_unattended *u);
 
 /* The interactive user interface: shows and prompts on the controlling tty (/dev/tty). */
 seam_terminal_ui seam_terminal_ui_interactive(void);
+
+/* ---- Synchronization of the terminal's device-management database (issue 14, S6, S7) ---- */
+
+/* The protocol a synchronization runs (REQUEST SYNCHRONIZATION's protocol object). */
+typedef enum {
+    SEAM_TERMINAL_SYNC_OMADS = 1,     /* OMA DS 1.2, SyncML over HTTP (the syncml layer) */
+    SEAM_TERMINAL_SYNC_CHANGESET = 2, /* seam's compact changeset protocol (the sync layer) */
+} seam_terminal_sync_protocol;
+
+/* Why a synchronization failed, as the card's applet is told (S7). */
+typedef enum {
+    SEAM_TERMINAL_SYNC_OK = 0,
+    SEAM_TERMINAL_SYNC_UNREACHABLE,  /* no connection, TLS refused, timeout, HTTP 5xx */
+    SEAM_TERMINAL_SYNC_AUTH,         /* credentials refused (HTTP 401/403, OMA DS 401/407) */
+    SEAM_TERMINAL_SYNC_SLOW_REFUSED, /* a slow sync was needed and refused */
+    SEAM_TERMINAL_SYNC_MALFORMED,    /* the peer's message did not decode or did not follow */
+    SEAM_TERMINAL_SYNC_UNSUPPORTED,  /* protocol, transport or type this terminal does not run */
+    SEAM_TERMINAL_SYNC_LOCAL,        /* the local database failed (full disk, locked) */
+} seam_terminal_sync_failure;
+
+/* One synchronization to run. Strings are borrowed for the call. */
+typedef struct {
+    seam_terminal_sync_protocol protocol;
+    seam_sync_type type;         /* 200..205 */
+    const char *dm_path;         /* the terminal's device-management database (SQLite file) */
+    const char *device_id;       /* the source device identifier (e.g. the IMEI) */
+    const char *source_uri;      /* local database URI: "./devinfo", "./apps" or "./card" */
+    const char *server_url;      /* the target: http(s)://host:port/path of the sync endpoint */
+    const char *target_uri;      /* the server's database URI (usually equal to source_uri) */
+    const char *cacert;          /* PEM CA for https (NULL: the system's) */
+    const char *user, *password; /* OMA DS credentials (NULL: none) */
+    uint32_t max_msg_size;       /* OMA DS MaxMsgSize (0: the layer's default) */
+    uint32_t timeout_ms;         /* whole synchronization (0: a default) */
+} seam_terminal_sync_request;
+
+/* What a synchronization did. */
+typedef struct {
+    seam_terminal_sync_failure failure;  /* SEAM_TERMINAL_SYNC_OK on success */
+    seam_sync_result counts;             /* sent, received, conflicts, the type that ran */
+    uint64_t bytes_sent, bytes_received; /* on the wire, HTTP bodies */
+    char reason[160];                    /* one line for the user and the log */
+} seam_terminal_sync_outcome;
+
+/* Runs req over the protocol it names; fills *out (also on failure). SEAM_OK when it ran to an
+   outcome, success or failure; an error only for a bad request. */
+seam_err seam_terminal_sync(const seam_terminal_sync_request *req, seam_terminal_sync_outcome *out);
+/* The same over the compact changeset protocol (src/terminal/sync_changeset.c). */
+seam_err seam_terminal_sync_changeset(const seam_terminal_sync_request *req,
+                                      seam_terminal_sync_outcome *out);
+/* The same over OMA DS 1.2 (src/terminal/sync_omads.c). */
+seam_err seam_terminal_sync_omads(const seam_terminal_sync_request *req,
+                                  seam_terminal_sync_outcome *out);
 
 #endif
