@@ -25,7 +25,11 @@
  *   DF17  device identifier, 1..32 bytes (default "IMEI:unknown")
  *   DF20  the operator's remote trigger, 1 byte: the type of synchronization
  *         (OMA DS alert code 200..205). A sync request now (S5); not acted on
- *         when the block is replayed after an upgrade. Chosen over an ENVELOPE
+ *         when the block is replayed after an upgrade. A block of DF20 alone
+ *         is a command, not data: devmgmt declares it so
+ *         (seam_personalize_command) and the card does not file it, so
+ *         repeated triggers spend no restore quota; a block mixing DF20 with
+ *         policy tags is filed (its DF20 is ignored at the replay). Chosen over an ENVELOPE
  *         because STORE DATA reaches the applet only through the security
  *         domain's secure channel (SCP03): nobody but the operator can send it.
  *
@@ -510,6 +514,7 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
     const uint8_t *value;
     uint32_t value_len;
     int32_t sync_now = -1;
+    bool policy = false; /* the block sets policy (else it is only the trigger) */
     seam_command_read(&cmd, command, sizeof command);
     if (cmd.ins != INS_STORE_DATA) {
         return SW_INS_NOT_SUPPORTED;
@@ -595,6 +600,11 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
             sync_now = value[0];
             break;
         }
+        policy = policy || tag != TAG_SYNC_NOW;
+    }
+    if (!policy) {
+        /* only DF20: a command, not data; the card does not file it (no restore quota) */
+        (void)seam_personalize_command();
     }
     if (sync_now >= 0 && seam_upgrade_previous_version() == 0) {
         trigger(TRIG_OPERATOR, (uint8_t)sync_now);

@@ -197,6 +197,16 @@ int32_t seam_restore_get(const void *name, uint32_t name_len, void *buf, uint32_
 SEAM__IMPORT(restore_perso_add)
 int32_t seam_restore_perso_add(uint32_t p1, const void *data, uint32_t len);
 
+/* Only inside personalize, for the STORE DATA block it is running: declares the
+ * block a command to the applet, not personalization data, so the card does not
+ * file it in the restore module (its memory changes are kept as usual). It covers
+ * that one block, nothing else; a block the applet does not declare is filed.
+ * Returns 0, or SEAM_RESTORE_ERR_DENIED outside personalize. The applet's own
+ * choice: data declared a command are not replayed after an upgrade. In a block
+ * replayed from the record it returns 0 and changes nothing (the block is filed
+ * already). */
+SEAM__IMPORT(personalize_command) int32_t seam_personalize_command(void);
+
 /* During an upgrade (install, personalize replay, restore_after_upgrade of the
  * new instance): the version of the package it replaces, major << 8 | minor;
  * 0 at any other time. */

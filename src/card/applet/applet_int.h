@@ -44,6 +44,7 @@ struct seam_applet {
     bool fresh_memory; /* seam_applet_initial_image: the same, failures reported */
     seam_applet_restore_host restore; /* bound by the card; restore.ctx NULL when none */
     bool restoring;                   /* restore_after_upgrade is running: restore_get allowed */
+    bool perso_command;               /* the running personalize called personalize_command */
     seam_err storage_error;           /* a restore callback's storage failure in the running call */
     seam_applet_toolkit_host toolkit; /* bound by the card; toolkit.ctx NULL when none */
     const uint8_t *toolkit_message;   /* the running toolkit entry point's message */
@@ -112,6 +113,9 @@ seam_err applet_host_restore_get(seam_wasm_call_ctx *ctx, void *env, const uint6
 /* seam_restore_perso_add: appends a personalization block to the bound record. */
 seam_err applet_host_restore_perso_add(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                        uint64_t *results);
+/* seam_personalize_command: inside personalize, marks the block a command (not filed). */
+seam_err applet_host_personalize_command(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                         uint64_t *results);
 /* seam_upgrade_previous_version: the replaced version during an upgrade, else 0. */
 seam_err applet_host_upgrade_previous_version(seam_wasm_call_ctx *ctx, void *env,
                                               const uint64_t *args, uint64_t *results);

@@ -379,6 +379,7 @@ static const struct {
     {"restore_get", "iiii->i", applet_host_restore_get},
     {"restore_perso_add", "iii->i", applet_host_restore_perso_add},
     {"upgrade_previous_version", "->i", applet_host_upgrade_previous_version},
+    {"personalize_command", "->i", applet_host_personalize_command},
     {"debug", "ii->", applet_host_debug},
     {"toolkit_proactive", "ii->i", applet_host_toolkit_proactive},
     {"toolkit_profile", "ii->i", applet_host_toolkit_profile},
@@ -569,6 +570,7 @@ void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
     memset(result, 0, sizeof *result);
     applet->response_len = 0;
     applet->storage_error = SEAM_OK;
+    applet->perso_command = false;
     applet->debug_lines = 0;
     applet->debug_dropped = 0;
     if (func != NULL) {
@@ -598,6 +600,7 @@ void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
         result->sw = results == 1 ? (uint16_t)value.bits : SW_OK;
         result->data = applet->response_len > 0 ? applet->response : NULL;
         result->data_len = applet->response_len;
+        result->perso_command = applet->perso_command;
     }
     if (func != NULL) {
         applet_diag_call_done(applet, func, result, bad_sw, value.bits);

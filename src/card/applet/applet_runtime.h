@@ -83,6 +83,9 @@ typedef struct {
     /* a storage failure inside a restore-module host call (it trapped the call):
        the caller fails the command with this error, as its own storage failure */
     seam_err storage;
+    /* personalize called seam_personalize_command: the block is a command to the applet,
+       not personalization data; the card does not file it (gp_perso.c) */
+    bool perso_command;
 } seam_applet_result;
 
 /*

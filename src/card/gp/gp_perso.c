@@ -119,7 +119,7 @@ static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *
         e = instance_commit(c, &li);
     if (!e && sw_success(r->sw) && a->nc > RESTORE_BLOCK_MAX)
         r->sw = SEAM_SW_WRONG_LENGTH; /* a block the record cannot keep: refused whole */
-    else if (!e && sw_success(r->sw))
+    else if (!e && sw_success(r->sw) && !res.perso_command) /* a command: not filed */
         e = restore_perso_append(c->nvm, &li.restore.id, a->p1, a->data, a->nc, &filed);
     if (!e && filed != 0)
         r->sw = SEAM_SW_NOT_ENOUGH_MEMORY; /* the record's quota: nothing is kept */

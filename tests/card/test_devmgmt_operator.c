@@ -1,0 +1,84 @@
+/*
+ * apps/devmgmt and the operator (issue 13; S1, S5): the remote trigger (DF20,
+ * STORE DATA over SCP03) is a command, not personalization data: the card
+ * does not file it in the restore module (docs/restore-module.md,
+ * seam_personalize_command in docs/applet-abi.md), while a policy block is
+ * filed and kept across an upgrade.
+ */
+#include "devmgmt_host.h"
+
+static const uint8_t trigger_slow[] = {0xDF, 0x20, 1, SEAM_TK_SYNC_SLOW};
+
+static void answered_or_pending(uint16_t sw) {
+    assert_true(sw == 0x9000 || (sw & 0xFF00) == 0x9100);
+}
+
+static void s5_s1_hundred_operator_triggers_leave_the_restore_module_unchanged(void **state) {
+    fixture *f = *state;
+    uint8_t before[32], now[32], st[14];
+    const uint8_t threshold_3[] = {0xDF, 0x11, 1, 3};
+    dm_card(f, false);
+    restore_digest(f->card, before);
+    for (int i = 0; i < 100; i++) { /* each one asks, and the session runs to its end */
+        answered_or_pending(store(f->card, trigger_slow, sizeof trigger_slow));
+        last_sw = select_dm(f->card);
+        fetch_sync(f->card, SEAM_TK_SYNC_SLOW);
+        answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+        after_sync(f->card, "Device synchronized");
+    }
+    restore_digest(f->card, now);
+    assert_memory_equal(before, now, 32); /* nothing filed: no quota spent */
+    status(f->card, st);
+    assert_int_equal(st[2], 0x04); /* the operator */
+    assert_int_equal(st[10] << 8 | st[11], 100);
+    /* a policy block is still filed, and kept across an upgrade */
+    assert_int_equal(store(f->card, threshold_3, sizeof threshold_3), 0x9000);
+    restore_digest(f->card, now);
+    assert_memory_not_equal(before, now, 32);
+    upgrade_dm(f);
+    location_event(f->card);
+    location_event(f->card);
+    assert_int_equal(last_sw, 0x9000); /* 2 of 3 */
+    location_event(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    status(f->card, st);
+    assert_int_equal(st[2], 0x01); /* a policy event */
+    assert_int_equal(st[10] << 8 | st[11], 101);
+}
+
+static void s5_s1_trigger_mixed_with_policy_is_filed_and_not_replayed_as_a_trigger(void **state) {
+    fixture *f = *state;
+    uint8_t before[32], now[32], st[14];
+    const uint8_t mixed[] = {0xDF, 0x11, 1, 3, 0xDF, 0x20, 1, SEAM_TK_SYNC_SLOW};
+    dm_card(f, false);
+    restore_digest(f->card, before);
+    answered_or_pending(store(f->card, mixed, sizeof mixed));
+    restore_digest(f->card, now);
+    assert_memory_not_equal(before, now, 32); /* it carries policy: filed */
+    last_sw = select_dm(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_SLOW);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    upgrade_dm(f); /* the replay sets the threshold and asks nothing */
+    assert_int_equal(last_sw, 0x9000);
+    status(f->card, st);
+    assert_int_equal(st[10] << 8 | st[11], 1);
+    location_event(f->card);
+    location_event(f->card);
+    assert_int_equal(last_sw, 0x9000);
+    location_event(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            s5_s1_hundred_operator_triggers_leave_the_restore_module_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            s5_s1_trigger_mixed_with_policy_is_filed_and_not_replayed_as_a_trigger, setup,
+            teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
