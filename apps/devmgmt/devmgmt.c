@@ -63,8 +63,9 @@
  *
  * Triggers (S5): a counting event (ENVELOPE D6) that reaches the threshold;
  * the timer's expiration (D7; the timer is started again after the sync);
- * the user choosing the menu item (D3); the operator's DF20 (refused by the
- * card, 6985, while devmgmt is selected on a channel). A trigger while a
+ * the user choosing the menu item (D3); the operator's DF20 (also while
+ * devmgmt is selected on a channel: the card gives the block to the live
+ * state there). A trigger while a
  * command of the applet is outstanding is dropped (one sync at a time: the
  * card's queue holds one command per applet). The applet decides what comes
  * next from the type of command each TERMINAL RESPONSE answers, not from its

@@ -41,8 +41,16 @@ static inline size_t policy(uint8_t *b, bool ask) {
     return n;
 }
 
-/* STORE DATA block[0..len) to devmgmt through the ISD's secure channel. The card refuses
-   it (6985) while devmgmt is selected on another channel: channel 1 is closed first. */
+/* STORE DATA block[0..len) to devmgmt through the ISD's secure channel on channel 0,
+   whatever is selected on channel 1 (devmgmt's live state there gets it). */
+static inline uint16_t store_live(seam_card *card, const uint8_t *block, size_t len) {
+    open_channel(card);
+    assert_int_equal(install_perso(card, dm_cls, sizeof dm_cls), 0x9000);
+    return gp(card, true, 0xE2, 0x90, 0x00, block, len);
+}
+
+/* STORE DATA block[0..len) to devmgmt through the ISD's secure channel, channel 1 closed
+   first (devmgmt not selected anywhere). */
 static inline uint16_t store(seam_card *card, const uint8_t *block, size_t len) {
     (void)SEND(card, 0x00, 0x70, 0x80, 0x01);
     open_channel(card);
@@ -78,7 +86,8 @@ static inline void fetch(seam_card *card, uint8_t type) {
 }
 
 /* TERMINAL RESPONSE to the fetched command: general result and extra objects. */
-static inline void answer(seam_card *card, uint8_t general, const uint8_t *extra, size_t extra_len) {
+static inline void answer(seam_card *card, uint8_t general, const uint8_t *extra,
+                          size_t extra_len) {
     uint8_t apdu[5 + 255] = {0x80, 0x14, 0x00, 0x00};
     size_t len = 0;
     assert_int_equal(seam_tk_response_build(&cmd.details, general, NULL, 0, extra, extra_len,

@@ -72,12 +72,77 @@ static void s5_s1_trigger_mixed_with_policy_is_filed_and_not_replayed_as_a_trigg
     fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
 }
 
+static void s1_policy_reaches_devmgmt_selected_on_another_channel(void **state) {
+    fixture *f = *state;
+    uint8_t st[14], before[32], now[32];
+    const uint8_t threshold_1[] = {0xDF, 0x11, 1, 1};
+    const uint8_t bad[] = {0xDF, 0x11, 1, 1, 0xDF, 0x7F, 1, 0};
+    dm_card(f, false); /* devmgmt stays selected on channel 1 from here on */
+    assert_int_equal(store_live(f->card, threshold_1, sizeof threshold_1), 0x9000);
+    /* a refused block changes nothing, in the live state either */
+    open_channel(f->card);
+    assert_int_equal(install_perso(f->card, dm_cls, sizeof dm_cls), 0x9000);
+    fingerprint(f->card, before);
+    assert_int_equal(gp(f->card, true, 0xE2, 0x90, 0x00, bad, sizeof bad), 0x6A80);
+    fingerprint(f->card, now);
+    assert_memory_equal(before, now, 32);
+    /* the live applet on channel 1 acts on the new threshold at once: one event */
+    location_event(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    status(f->card, st); /* still on channel 1, same selection */
+    assert_int_equal(st[0], 0x01);
+    assert_int_equal(st[2], 0x01);
+    /* the operator's trigger while it is selected */
+    answered_or_pending(store_live(f->card, trigger_slow, sizeof trigger_slow));
+    last_sw = SEND(f->card, 0x81, 0x20, 0x00, 0x00, 0x00);
+    fetch_sync(f->card, SEAM_TK_SYNC_SLOW);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    /* committed: after a power-up the threshold is still 1 */
+    reopen(f);
+    assert_int_equal(SEND(f->card, PROFILE), 0x9000);
+    assert_int_equal(select_dm(f->card), 0x9000); /* registered again (card RAM), no chain */
+    location_event(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+}
+
+static void
+s1_store_data_to_an_applet_without_personalize_selected_elsewhere_is_refused(void **state) {
+    fixture *f = *state;
+    static const uint8_t hello_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45};
+    static const uint8_t hello_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x01};
+    const uint8_t block[] = {0x01, 0x02};
+    uint8_t before[32], now[32];
+    power_on(f->card);
+    open_channel(f->card);
+    load(f->card, "hello", hello_pkg, sizeof hello_pkg);
+    assert_int_equal(install(f->card, 0x0C, hello_pkg, hello_cls, hello_cls, NULL, 0), 0x9000);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x00, 0x01), 0x9000);
+    assert_int_equal(
+        SEND(f->card, 0x01, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x01, 0x00),
+        0x9000);
+    open_channel(f->card);
+    assert_int_equal(install_perso(f->card, hello_cls, sizeof hello_cls), 0x9000);
+    fingerprint(f->card, before);
+    /* its blocks would go to process, on a channel whose session did not send them */
+    assert_int_equal(gp(f->card, true, 0xE2, 0x90, 0x00, block, sizeof block), 0x6985);
+    fingerprint(f->card, now);
+    assert_memory_equal(before, now, 32);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             s5_s1_hundred_operator_triggers_leave_the_restore_module_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(
             s5_s1_trigger_mixed_with_policy_is_filed_and_not_replayed_as_a_trigger, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(s1_policy_reaches_devmgmt_selected_on_another_channel,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            s1_store_data_to_an_applet_without_personalize_selected_elsewhere_is_refused, setup,
             teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
