@@ -37,6 +37,9 @@ typedef struct {
     seam_applet *applet;
     uint32_t pages;          /* committed memory size, 64 KiB pages */
     restore_binding restore; /* its restore-module record (the applet points here) */
+    /* a service call committed into this applet during the running command
+       (content/applet_service.c): put back if the command is not kept */
+    bool served;
     /* STORE DATA sequence of this channel (gp_perso.c): its personalization
        target (INSTALL [for personalization]; target_len 0 = the SD itself),
        the next block number, and the host || card challenge of the session
@@ -231,6 +234,7 @@ struct seam_card {
     card_diag_state diag; /* the profile, applet diagnostics, fuel (content/card_diag.c) */
     card_caches caches;   /* content/card_cache.c */
     card_toolkit toolkit; /* toolkit/: RAM, per power-up */
+    bool serving;         /* a service call runs (content/applet_service.c): no other */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */

@@ -45,6 +45,7 @@
 #include "card/iso/apdu.h"
 #include "card_int.h"
 #include "card/content/applet_channel.h"
+#include "card/content/applet_service.h"
 #include "card/content/card_cache.h"
 #include "card/toolkit/toolkit_apdu.h"
 #include "seam/card.h"
@@ -106,6 +107,7 @@ static void ram_end(seam_card *c, bool committed) {
     card_saved *s = &c->saved;
     if (!committed) /* a refused command queued or registered nothing */
         c->toolkit = s->toolkit;
+    card_service_end(c, committed); /* applets it served go back too (the nvm did) */
     for (size_t i = 0; i < s->retired_count; i++) {
         card_retired *r = &s->retired[i];
         if (committed && r->aid_len) {
@@ -172,6 +174,7 @@ static void ram_restore(seam_card *c, uint8_t chno, const card_outcome *how) {
     }
     memcpy(c->channels, s->channels, sizeof c->channels);
     c->toolkit = s->toolkit;
+    card_service_end(c, true);       /* the channels are as saved: only the marks go */
     if (how->sm == CARD_SM_PASSED) { /* in step with the host: it moved too */
         ch->session = session;
         ch->session.response_pending = false;

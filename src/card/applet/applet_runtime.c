@@ -385,6 +385,8 @@ static const struct {
     {"toolkit_profile", "ii->i", applet_host_toolkit_profile},
     {"toolkit_message", "ii->i", applet_host_toolkit_message},
     {"toolkit_register", "iii->i", applet_host_toolkit_register},
+    {"service_call", "iiii->i", applet_host_service_call},
+    {"service_caller", "ii->i", applet_host_service_caller},
 };
 
 /* ---- instances ------------------------------------------------------------------ */
@@ -433,6 +435,7 @@ static const struct {
     {"menu_selection", 1, false, offsetof(seam_applet, toolkit_entry[1])},
     {"event_download", 1, false, offsetof(seam_applet, toolkit_entry[2])},
     {"timer_expiration", 1, false, offsetof(seam_applet, toolkit_entry[3])},
+    {"service", 1, false, offsetof(seam_applet, toolkit_entry[4])},
 };
 
 /* Reads the stack end from the exported i32 global __global_base (0 when
@@ -551,6 +554,8 @@ static seam_err applet_new(const seam_wasm_module *module, const seam_applet_opt
     if (options != NULL && options->diag != NULL) {
         applet->diag = *options->diag;
     }
+    if (options != NULL && options->service != NULL)
+        applet->service = *options->service;
     if (options != NULL && options->toolkit != NULL) {
         applet->toolkit = *options->toolkit;
     }
@@ -571,6 +576,7 @@ void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
     applet->response_len = 0;
     applet->storage_error = SEAM_OK;
     applet->perso_command = false;
+    applet->service_calls = 0;
     applet->debug_lines = 0;
     applet->debug_dropped = 0;
     if (func != NULL) {
