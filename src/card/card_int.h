@@ -111,6 +111,10 @@ typedef struct {
 #define TOOLKIT_COMMAND_MAX 255u /* bytes of one, D0 and its length included (91xx) */
 #define TOOLKIT_PROFILE_MAX 255u /* bytes of TERMINAL PROFILE kept (a short Lc) */
 #define TOOLKIT_ENROL_MAX   32u  /* menu items, events and timers registered, together */
+/* A fetched command whose TERMINAL RESPONSE is not among the commands that follow its
+   FETCH, this many, is dropped before the next one runs (transmit.c): its applet's slot
+   is free again, the envelopes no longer wait (9300), a late answer gets 6985. */
+#define TOOLKIT_ANSWER_WITHIN 16u
 
 typedef struct {
     uint8_t aid[REGISTRY_AID_MAX]; /* the instance that queued it */
@@ -131,7 +135,8 @@ typedef struct {
     uint8_t profile_len;
     uint8_t profile[TOOLKIT_PROFILE_MAX];
     uint8_t queued;
-    bool fetched; /* queue[0] went out with FETCH and awaits its TERMINAL RESPONSE */
+    bool fetched;   /* queue[0] went out with FETCH and awaits its TERMINAL RESPONSE */
+    uint8_t waited; /* commands since that FETCH (TOOLKIT_ANSWER_WITHIN) */
     toolkit_command queue[TOOLKIT_QUEUE_MAX];
     uint8_t enrolled;
     toolkit_enrolment enrolment[TOOLKIT_ENROL_MAX];

@@ -132,6 +132,33 @@ s1_store_data_to_an_applet_without_personalize_selected_elsewhere_is_refused(voi
     assert_memory_equal(before, now, 32);
 }
 
+static void s5_a_fetched_command_never_answered_is_dropped_after_16_commands(void **state) {
+    fixture *f = *state;
+    uint8_t st[14];
+    dm_card(f, false);
+    menu(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    seam_tk_command lost = cmd;
+    /* the terminal never answers: 16 more commands, the envelopes wait (9300) */
+    for (int i = 0; i < 15; i++)
+        status(f->card, st);
+    assert_int_equal(st[13], SEAM_TK_CMD_REQUEST_SYNC); /* still awaiting its answer */
+    menu(f->card);
+    assert_int_equal(last_sw, 0x9300);
+    /* the 17th command after the FETCH finds the slot freed: the menu asks again */
+    menu(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    assert_true(cmd.details.number != lost.details.number);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    /* the late answer to the dropped command: nothing was fetched */
+    cmd = lost;
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x6985);
+    status(f->card, st);
+    assert_int_equal(st[10] << 8 | st[11], 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -144,6 +171,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(
             s1_store_data_to_an_applet_without_personalize_selected_elsewhere_is_refused, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            s5_a_fetched_command_never_answered_is_dropped_after_16_commands, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
