@@ -25,6 +25,11 @@
  *   DF17  device identifier, 1..32 bytes (default "IMEI:unknown")
  *   DF18  the applets that may ask for a sync (service, below): 0..4 entries
  *         of AID length (5..16) and AID; empty: none (the default)
+ *   DF19  how the result is shown, 1 byte: 01 DISPLAY TEXT waits for the user
+ *         to clear it (qualifier bit 8, the default), 00 the terminal clears
+ *         it after a delay. Whatever the terminal answers (00, 12 no response
+ *         from the user, 10 ended by the user), the session ends there and the
+ *         result stays as recorded.
  *   DF20  the operator's remote trigger, 1 byte: the type of synchronization
  *         (OMA DS alert code 200..205). A sync request now (S5); not acted on
  *         when the block is replayed after an upgrade. A block of DF20 alone
@@ -107,6 +112,7 @@ SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D), 1, 0, 1, 0,
 #define TAG_LOCAL_URI 0xDF16u
 #define TAG_DEVICE    0xDF17u
 #define TAG_CALLERS   0xDF18u
+#define TAG_DISPLAY   0xDF19u
 #define TAG_SYNC_NOW  0xDF20u
 
 #define EVENTS_MAX    8u
@@ -162,6 +168,7 @@ static struct {
     uint8_t ask;
     uint8_t callers[CALLERS_MAX]; /* DF18: AID length, AID, ... */
     uint8_t callers_len;
+    uint8_t display_quick; /* DF19 00: the result clears after a delay (0: waits for the user) */
     /* the last result (S7) */
     uint8_t last[LAST_SIZE];
     /* the running sync */
@@ -329,7 +336,8 @@ static void tell(void) {
     static const char *const texts[] = {"", "Device synchronized", "Sync not supported",
                                         "Sync failed", "Sync cancelled"};
     uint8_t outcome = dm.last[0] <= OUT_REFUSED ? dm.last[0] : OUT_FAILED;
-    (void)text_command(CMD_DISPLAY_TEXT, 0x80u, 0x02u, texts[outcome]);
+    /* qualifier bit 8: wait for the user to clear the message (TS 102 223 §8.6) */
+    (void)text_command(CMD_DISPLAY_TEXT, dm.display_quick ? 0x00u : 0x80u, 0x02u, texts[outcome]);
 }
 
 static void finish(void) {
@@ -619,6 +627,9 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
         case TAG_CALLERS:
             ok = callers_ok(value, value_len);
             break;
+        case TAG_DISPLAY:
+            ok = value_len == 1 && value[0] <= 1u;
+            break;
         default:
             ok = false;
             break;
@@ -662,6 +673,9 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
         case TAG_CALLERS:
             memcpy(dm.callers, value, value_len);
             dm.callers_len = (uint8_t)value_len;
+            break;
+        case TAG_DISPLAY:
+            dm.display_quick = value[0] == 0 ? 1u : 0u;
             break;
         default: /* TAG_SYNC_NOW */
             sync_now = value[0];

@@ -1,9 +1,13 @@
 /*
- * apps/devmgmt and the operator (issue 13; S1, S5): the remote trigger (DF20,
- * STORE DATA over SCP03) is a command, not personalization data: the card
- * does not file it in the restore module (docs/restore-module.md,
+ * apps/devmgmt and the operator (issue 13; S1, S5, S9): the remote trigger
+ * (DF20, STORE DATA over SCP03) is a command, not personalization data: the
+ * card does not file it in the restore module (docs/restore-module.md,
  * seam_personalize_command in docs/applet-abi.md), while a policy block is
- * filed and kept across an upgrade.
+ * filed and kept across an upgrade; the policy reaches devmgmt while the
+ * terminal has it selected on another channel (an applet without personalize
+ * is still refused there); a fetched command never answered is dropped after
+ * 16 commands; the result's DISPLAY TEXT waits for the user unless the policy
+ * says otherwise.
  */
 #include "devmgmt_host.h"
 
@@ -159,6 +163,46 @@ static void s5_a_fetched_command_never_answered_is_dropped_after_16_commands(voi
     assert_int_equal(st[10] << 8 | st[11], 1);
 }
 
+static void s9_result_display_waits_for_the_user_unless_the_policy_says_otherwise(void **state) {
+    fixture *f = *state;
+    uint8_t st[14], before[14];
+    const uint8_t quick[] = {0xDF, 0x19, 1, 0x00};
+    const uint8_t value[3] = {0x00, 0x00, 0x10};
+    uint8_t env[32];
+    size_t len;
+    dm_card(f, false);
+    menu(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_PROVIDE_LOCAL);
+    answer(f->card, SEAM_TK_RES_OK, date_time, sizeof date_time);
+    fetch(f->card, SEAM_TK_CMD_DISPLAY_TEXT);
+    assert_int_equal(cmd.details.qualifier, 0x80); /* wait for the user to clear it */
+    /* the user never cleared it: the session ends all the same, the result stays */
+    answer(f->card, 0x12, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
+    status(f->card, before);
+    assert_int_equal(before[0], 0x01);
+    /* the policy says clear after a delay: qualifier 00; the timer's sync still restarts
+       its timer after the display, whatever the terminal answered */
+    assert_int_equal(store_live(f->card, quick, sizeof quick), 0x9000);
+    assert_int_equal(seam_tk_envelope_timer(1, value, env, sizeof env, &len), SEAM_OK);
+    envelope(f->card, env, len);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_PROVIDE_LOCAL);
+    answer(f->card, SEAM_TK_RES_OK, date_time, sizeof date_time);
+    fetch(f->card, SEAM_TK_CMD_DISPLAY_TEXT);
+    assert_int_equal(cmd.details.qualifier, 0x00);
+    answer(f->card, SEAM_TK_RES_SESSION_TERMINATED, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_TIMER_MANAGEMENT);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    status(f->card, st);
+    assert_int_equal(st[0], 0x01);
+    assert_int_equal(st[2], 0x02); /* the timer */
+    assert_int_equal(st[10] << 8 | st[11], 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -173,6 +217,8 @@ int main(void) {
             teardown),
         cmocka_unit_test_setup_teardown(
             s5_a_fetched_command_never_answered_is_dropped_after_16_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            s9_result_display_waits_for_the_user_unless_the_policy_says_otherwise, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
