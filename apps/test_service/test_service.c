@@ -8,6 +8,8 @@
  *                  big-endian each (a status word, or a negative error); P2 01:
  *                  then refuses with 6A80 (the command is not kept)
  *   INS 11 WILD    calls with an AID range outside its memory (the host traps)
+ *   INS 12 ARM     data: an AID (5..16 bytes); its next select calls that
+ *                  instance with request 01 and keeps the result (nested)
  *   INS 20 STATE   answers what its service saw last: the caller's AID length,
  *                  the caller's AID (16 bytes, zero-padded), the request's first
  *                  byte, the result of its nested call (4 bytes; 0 none), and
@@ -31,6 +33,18 @@ static struct {
     uint8_t nested[4];
     uint8_t served;
 } seen;
+
+static uint8_t armed[16];
+static uint8_t armed_len;
+
+SEAM_ENTRY(select) uint32_t select(void) {
+    const uint8_t one = 0x01u;
+    if (armed_len != 0) {
+        seam_put_u32(seen.nested, (uint32_t)seam_service_call(armed, armed_len, &one, 1));
+        armed_len = 0;
+    }
+    return SW_NO_ERROR;
+}
 
 SEAM_ENTRY(service) uint32_t service(void) {
     uint8_t request[SEAM_SERVICE_MESSAGE_MAX];
@@ -68,6 +82,13 @@ SEAM_ENTRY(process) uint32_t process(void) {
     case 0x11:
         return (uint32_t)seam_service_call((const void *)0xFFFFFFF0u, 16, buf, 1) == 0 ? SW_NO_ERROR
                                                                                        : SW_UNKNOWN;
+    case 0x12:
+        if (!cmd.complete || cmd.nc < 5 || cmd.nc > sizeof armed) {
+            return SW_WRONG_DATA;
+        }
+        memcpy(armed, cmd.data, cmd.nc);
+        armed_len = (uint8_t)cmd.nc;
+        return SW_NO_ERROR;
     case 0x20:
         seam_apdu_send(&seen, sizeof seen);
         return SW_NO_ERROR;

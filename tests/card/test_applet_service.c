@@ -174,6 +174,31 @@ static void s5_caller_of_another_security_domain_is_refused(void **state) {
     assert_int_equal(result_at(0), -2);
 }
 
+/* X4 of the call's target: a SELECT takes B off channel 2 (kept in RAM for its next
+   SELECT) and the new applet's select calls B: B's kept copy is stale and must go. */
+static void s5_a_callee_taken_off_its_channel_by_the_same_command_is_not_kept_stale(void **state) {
+    fixture *f = *state;
+    uint8_t arm[5 + 7] = {0x81, 0x12, 0x00, 0x00, 7};
+    service_card(f);
+    memcpy(arm + 5, sv_b, sizeof sv_b);
+    assert_int_equal(select_on_2(f->card, sv_b), 0x9000);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x01), 0x9000); /* devmgmt off ch 1 */
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x01), 0x9000);
+    assert_int_equal(
+        SEND(f->card, 0x01, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x53, 0x56, 0x01),
+        0x9000);
+    assert_int_equal(send(f->card, arm, sizeof arm), 0x9000);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x01), 0x9000);
+    assert_int_equal(select_on_2(f->card, sv_cls), 0x9000); /* B retired; A's select calls B */
+    assert_int_equal(SEND(f->card, 0x82, 0x20, 0x00, 0x00, 0x00), 0x9000);
+    assert_int_equal(response[18] << 24 | response[19] << 16 | response[20] << 8 | response[21],
+                     0x9000);
+    assert_int_equal(select_on_2(f->card, sv_b), 0x9000);
+    assert_int_equal(SEND(f->card, 0x82, 0x20, 0x00, 0x00, 0x00), 0x9000);
+    assert_int_equal(response[22], 1); /* B served once: its state after the call */
+    assert_memory_equal(response + 1, sv_cls, 7);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(s5_allowed_applet_asks_devmgmt_for_a_sync, setup, teardown),
@@ -183,6 +208,9 @@ int main(void) {
         cmocka_unit_test_setup_teardown(s5_limits_refusals_and_a_command_not_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(s5_caller_of_another_security_domain_is_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            s5_a_callee_taken_off_its_channel_by_the_same_command_is_not_kept_stale, setup,
+            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

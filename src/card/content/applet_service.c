@@ -30,6 +30,17 @@ static bool callable(uint8_t lifecycle) {
     return (lifecycle & 0x07u) == 0x07u && (lifecycle & 0x80u) == 0;
 }
 
+/* A copy of instance aid that the running command took off its channel (kept for its
+   next SELECT when the command is kept, transmit.c) stands for a state the call leaves
+   behind: it is freed at the end instead. */
+static void forget_retired(seam_card *c, const uint8_t *aid, size_t aid_len) {
+    for (size_t i = 0; i < c->saved.retired_count; i++) {
+        card_retired *r = &c->saved.retired[i];
+        if (r->aid_len == aid_len && !memcmp(r->aid, aid, aid_len))
+            r->aid_len = 0;
+    }
+}
+
 static seam_err service_call(void *ctx, const uint8_t *caller, size_t caller_len,
                              const uint8_t *callee, size_t callee_len, const uint8_t *message,
                              size_t len, uint64_t fuel, uint64_t *used, int32_t *result) {
@@ -61,6 +72,7 @@ static seam_err service_call(void *ctx, const uint8_t *caller, size_t caller_len
     ch = content_channel_of(c, callee, callee_len);
     if (!ch) { /* loaded for this call; a kept copy would be stale after it */
         applets_parked_drop(c);
+        forget_retired(c, callee, callee_len);
         e = instance_load(c, callee, callee_len, &li);
         if (instance_refused(&e, &sw) || e)
             goto out; /* an unusable package: ABSENT */
