@@ -42,7 +42,7 @@ static uint16_t select_on_2(seam_card *card, const uint8_t *aid) {
    results are left in response (4 bytes each). */
 static uint16_t call(seam_card *card, uint8_t p1, uint8_t p2, const uint8_t *to,
                      const uint8_t *request, size_t len) {
-    uint8_t apdu[5 + 1 + 7 + 64 + 1] = {0x82, 0x10, p1, p2, (uint8_t)(1 + 7 + len), 7};
+    uint8_t apdu[5 + 1 + 7 + 65 + 1] = {0x82, 0x10, p1, p2, (uint8_t)(1 + 7 + len), 7};
     memcpy(apdu + 6, to, 7);
     memcpy(apdu + 13, request, len);
     apdu[13 + len] = 0x00;
