@@ -112,6 +112,48 @@ static void s1_policy_reaches_devmgmt_selected_on_another_channel(void **state) 
     fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
 }
 
+/* A big policy block (192 bytes) with threshold t. */
+static size_t big_policy(uint8_t *b, uint8_t t) {
+    size_t n = 0;
+    const struct {
+        uint8_t tag, len, fill;
+    } strings[] = {{0x13, 64, 'a'}, {0x14, 48, 'b'}, {0x16, 32, 'c'}, {0x17, 32, 'd'}};
+    b[n++] = 0xDF;
+    b[n++] = 0x11;
+    b[n++] = 1;
+    b[n++] = t;
+    for (size_t i = 0; i < 4; i++) {
+        b[n++] = 0xDF;
+        b[n++] = strings[i].tag;
+        b[n++] = strings[i].len;
+        memset(b + n, strings[i].fill, strings[i].len);
+        n += strings[i].len;
+    }
+    return n;
+}
+
+static void s1_live_devmgmt_is_put_back_when_its_record_refuses_the_block(void **state) {
+    fixture *f = *state;
+    uint8_t block[200], before[32], now[32];
+    uint16_t sw = 0x9000;
+    int n = 0;
+    dm_card(f, false);
+    /* fill devmgmt's record (8192 bytes) with policy blocks of threshold 3 */
+    while (sw == 0x9000 && n++ < 100)
+        sw = store_live(f->card, block, big_policy(block, 3));
+    assert_int_equal(sw, 0x6A84);
+    /* devmgmt accepts a block of threshold 1, the record refuses it: nothing stays, in
+       the live applet on channel 1 either */
+    open_channel(f->card);
+    assert_int_equal(install_perso(f->card, dm_cls, sizeof dm_cls), 0x9000);
+    fingerprint(f->card, before);
+    assert_int_equal(gp(f->card, true, 0xE2, 0x90, 0x00, block, big_policy(block, 1)), 0x6A84);
+    fingerprint(f->card, now);
+    assert_memory_equal(before, now, 32);
+    location_event(f->card);
+    assert_int_equal(last_sw, 0x9000); /* 1 of 3: no sync */
+}
+
 static void
 s1_store_data_to_an_applet_without_personalize_selected_elsewhere_is_refused(void **state) {
     fixture *f = *state;
@@ -215,6 +257,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(
             s1_store_data_to_an_applet_without_personalize_selected_elsewhere_is_refused, setup,
             teardown),
+        cmocka_unit_test_setup_teardown(
+            s1_live_devmgmt_is_put_back_when_its_record_refuses_the_block, setup, teardown),
         cmocka_unit_test_setup_teardown(
             s5_a_fetched_command_never_answered_is_dropped_after_16_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(
