@@ -10,6 +10,8 @@
  *   INS 11 WILD    calls with an AID range outside its memory (the host traps)
  *   INS 12 ARM     data: an AID (5..16 bytes); its next select calls that
  *                  instance with request 01 and keeps the result (nested)
+ *   INS 13 OUTSIDE answers what seam_personalize_command and seam_service_caller
+ *                  answer in process (4 bytes each): -3 and 0
  *   INS 20 STATE   answers what its service saw last: the caller's AID length,
  *                  the caller's AID (16 bytes, zero-padded), the request's first
  *                  byte, the result of its nested call (4 bytes; 0 none), and
@@ -88,6 +90,11 @@ SEAM_ENTRY(process) uint32_t process(void) {
         }
         memcpy(armed, cmd.data, cmd.nc);
         armed_len = (uint8_t)cmd.nc;
+        return SW_NO_ERROR;
+    case 0x13:
+        seam_put_u32(out, (uint32_t)seam_personalize_command());
+        seam_put_u32(out + 4, seam_service_caller(buf, sizeof buf));
+        seam_apdu_send(out, 8);
         return SW_NO_ERROR;
     case 0x20:
         seam_apdu_send(&seen, sizeof seen);

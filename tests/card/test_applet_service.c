@@ -152,6 +152,10 @@ static void s5_limits_refusals_and_a_command_not_kept(void **state) {
     assert_int_equal(SEND(f->card, 0x81, 0x20, 0x00, 0x00, 0x00), 0x9000); /* nothing queued */
     memcpy(st2, response, 14);
     assert_memory_equal(st, st2, 14);
+    /* outside their entry points: seam_personalize_command -3, seam_service_caller 0 */
+    assert_int_equal(SEND(f->card, 0x82, 0x13, 0x00, 0x00, 0x00), 0x9000);
+    assert_int_equal(result_at(0), -3);
+    assert_int_equal(result_at(1), 0);
     /* a wild AID pointer traps the caller */
     assert_int_equal(SEND(f->card, 0x82, 0x11, 0x00, 0x00), 0x6F00);
 }
