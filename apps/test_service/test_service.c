@@ -21,7 +21,8 @@
  * service: keeps the caller's AID and the request; a request whose first byte
  * is EE calls back the caller with request 01 (recursion: the card refuses it)
  * and keeps that result; a request whose first byte is FF answers 6A80 after
- * changing its memory (which the card puts back).
+ * changing its memory (which the card puts back); FD loops for ever (it runs
+ * out of the fuel its caller had left).
  */
 #include "seam/applet.h"
 
@@ -55,6 +56,12 @@ SEAM_ENTRY(service) uint32_t service(void) {
     seen.caller_len = (uint8_t)caller_len;
     seen.request = len > 0 ? request[0] : 0;
     seen.served++;
+    if (seen.request == 0xFDu) {
+        volatile uint32_t spin = 0;
+        for (;;) {
+            spin++;
+        }
+    }
     if (seen.request == 0xEEu) {
         const uint8_t again = 0x01u;
         seam_put_u32(seen.nested, (uint32_t)seam_service_call(seen.caller, caller_len, &again, 1));

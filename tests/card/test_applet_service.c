@@ -152,6 +152,13 @@ static void s5_limits_refusals_and_a_command_not_kept(void **state) {
     assert_int_equal(SEND(f->card, 0x81, 0x20, 0x00, 0x00, 0x00), 0x9000); /* nothing queued */
     memcpy(st2, response, 14);
     assert_memory_equal(st, st2, 14);
+    /* a callee that never ends spends what its caller had left: the caller's command
+       runs out of fuel (6F00), one budget in all, nothing changed */
+    const uint8_t spin = 0xFD;
+    fingerprint(f->card, before);
+    assert_int_equal(call(f->card, 0, 0, sv_b, &spin, 1), 0x6F00);
+    fingerprint(f->card, now);
+    assert_memory_equal(before, now, 32);
     /* outside their entry points: seam_personalize_command -3, seam_service_caller 0 */
     assert_int_equal(SEND(f->card, 0x82, 0x13, 0x00, 0x00, 0x00), 0x9000);
     assert_int_equal(result_at(0), -3);
