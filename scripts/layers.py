@@ -29,6 +29,7 @@ LAYERS = {
     "gp": ["util", "crypto", "wasm"],
     "card": ["util", "crypto", "nvm", "wasm"],
     "link": ["util", "gp", "card"],
+    "syncml": ["util"],
     "terminal": ["util", "crypto", "gp", "link"],
     "server": ["util", "crypto", "gp"],
     "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "terminal", "server"],

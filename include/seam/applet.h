@@ -229,9 +229,12 @@ SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(vo
  *   event_download     ENVELOPE D6 of an event the applet registered
  *   timer_expiration   ENVELOPE D7 of a timer the applet registered
  *
- * The queue, the profile and the registrations are RAM of the card: a
- * power-up or reset starts with none (register again, e.g. in select or on a
- * command). A command whose call fails or is refused queues nothing.
+ * The queue, the profile and the timers are RAM of the card: a power-up or
+ * reset starts with none. Menu items (with the text of the applet's own SET
+ * UP MENU: register first, then send it) and events are kept in the card's
+ * image per instance; after TERMINAL PROFILE the card tells the terminal
+ * of them itself. A command whose call fails or is refused queues and
+ * registers nothing.
  */
 
 #define SEAM_TOOLKIT_COMMAND_MAX   255u /* bytes of one proactive command, D0 included */
@@ -240,6 +243,7 @@ SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(vo
 #define SEAM_TOOLKIT_ERR_FULL      (-2) /* the queue (or the registrations) are full */
 #define SEAM_TOOLKIT_ERR_MALFORMED (-3) /* not a well-formed proactive command */
 #define SEAM_TOOLKIT_ERR_DENIED    (-4) /* bad kind or id, or another applet's item or timer */
+#define SEAM_TOOLKIT_ERR_LIMIT     (-5) /* this applet holds its own limit of that kind */
 
 /* seam_toolkit_register kinds */
 #define SEAM_TOOLKIT_MENU_ITEM 0u /* a menu item identifier, 1..255 (ENVELOPE D3) */
@@ -264,8 +268,12 @@ SEAM__IMPORT(toolkit_profile) uint32_t seam_toolkit_profile(void *buf, uint32_t 
 SEAM__IMPORT(toolkit_message) uint32_t seam_toolkit_message(void *buf, uint32_t cap);
 
 /* Registers (on 1) or releases (on 0) this applet for a menu item, an event or a
- * timer (SEAM_TOOLKIT_*): 0, SEAM_TOOLKIT_ERR_DENIED or SEAM_TOOLKIT_ERR_FULL.
+ * timer (SEAM_TOOLKIT_*): 0, SEAM_TOOLKIT_ERR_DENIED, SEAM_TOOLKIT_ERR_LIMIT (this
+ * applet holds SEAM_TOOLKIT_*_PER_APPLET of that kind) or SEAM_TOOLKIT_ERR_FULL.
  * A menu item or timer has one owner; an event goes to every applet registered. */
+#define SEAM_TOOLKIT_MENU_ITEMS_PER_APPLET 4u
+#define SEAM_TOOLKIT_EVENTS_PER_APPLET     16u
+#define SEAM_TOOLKIT_TIMERS_PER_APPLET     2u
 SEAM__IMPORT(toolkit_register)
 int32_t seam_toolkit_register(uint32_t kind, uint32_t id, uint32_t on);
 

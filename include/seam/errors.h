@@ -18,6 +18,7 @@
  *   -800  .. -899    server     HTTP server and storage backends
  *   -900  .. -999    cli        the seam command
  *   -1000 .. -1099   gp         the host side of GlobalPlatform
+ *   -1100 .. -1199   syncml     OMA DS 1.2: the SyncML codec and session engines
  *
  * ISO 7816 status words are data carried in responses, never seam_err values.
  */
@@ -123,6 +124,15 @@ enum {
     SEAM_ERR_GP_RESPONSE = -1003, /* the card's answer does not decode or is not the expected one */
     SEAM_ERR_GP_PACKAGE = -1004,  /* the file is not a seam package */
     SEAM_ERR_GP_SCRIPT = -1005,   /* a response script does not answer the command script sent */
+
+    /* syncml: OMA DS 1.2 (include/seam/syncml.h) */
+    SEAM_ERR_SYNCML_MALFORMED = -1100, /* the message is not a well-formed SyncML message */
+    SEAM_ERR_SYNCML_OVERSIZE = -1101,  /* a message, item count or item is over its limit */
+    SEAM_ERR_SYNCML_DTD = -1102,       /* the message declares a DTD subset or entities */
+    SEAM_ERR_SYNCML_VERSION = -1103,   /* not SyncML 1.2 */
+    SEAM_ERR_SYNCML_WBXML = -1104,     /* the WBXML does not decode */
+    SEAM_ERR_SYNCML_PROTOCOL = -1105,  /* the peer's message does not fit the session's state */
+    SEAM_ERR_SYNCML_STORE = -1106,     /* the record store failed during a session */
 };
 
 /* Returns a static, human-readable name for err; never NULL. */

@@ -731,6 +731,28 @@ seam_err seam_gp_plan_store_data(seam_gp_plan *plan, const seam_gp_aid *instance
 seam_err seam_gp_plan_upgrade(seam_gp_plan *plan, const uint8_t *module, size_t len,
                               const seam_gp_aid *old, size_t load_block);
 
+/* Where an upgrade plan starts: what a card's upgrade session of the old package
+   already has (seam_gp_upgrade_decode of the status query, P1 08). */
+typedef enum {
+    SEAM_GP_UPGRADE_FROM_START = 0, /* no session: start, load, migrate */
+    SEAM_GP_UPGRADE_FROM_LOAD,      /* a session waiting for the new package (02): load, migrate */
+    SEAM_GP_UPGRADE_FROM_MIGRATE,   /* the new package loaded (03): migrate */
+    SEAM_GP_UPGRADE_FROM_ABORT,     /* a session this plan cannot continue (no migration yet):
+                                       abort, then start, load, migrate */
+} seam_gp_upgrade_from;
+
+/*
+ * The steps of seam_gp_plan_upgrade from a point an earlier, interrupted upgrade
+ * reached on the card (from), so that no step the card has taken is sent twice:
+ * FROM_START is seam_gp_plan_upgrade; FROM_LOAD leaves out start, FROM_MIGRATE
+ * start and the load; FROM_ABORT puts MANAGE ELF UPGRADE abort of old first. Migrate
+ * is always the last command. Errors as seam_gp_plan_upgrade, and SEAM_ERR_ARG for
+ * another from; the plan is unchanged on error.
+ */
+seam_err seam_gp_plan_upgrade_from(seam_gp_plan *plan, const uint8_t *module, size_t len,
+                                   const seam_gp_aid *old, seam_gp_upgrade_from from,
+                                   size_t load_block);
+
 /* Appends one MANAGE ELF UPGRADE (seam_gp_build_upgrade). */
 seam_err seam_gp_plan_upgrade_step(seam_gp_plan *plan, seam_gp_upgrade_action action,
                                    const uint8_t *aid, size_t len, const uint8_t *new_aid,

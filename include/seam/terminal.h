@@ -137,6 +137,9 @@ typedef struct {
     unsigned max_attempts;   /* tries of one request before giving up; 0: unlimited */
     unsigned timeout_ms;     /* one HTTP exchange; 0: 30000 */
     volatile sig_atomic_t *stop; /* nonzero: give up at the next wait or request (NULL: none) */
+    bool card_powered; /* the card is on (the toolkit runs on it): the session neither powers
+                          it on nor off, and ends by selecting the ISD on channel 0 again,
+                          which ends its secure channel */
 } seam_terminal_options;
 
 /* What one session did (also in the local state). */

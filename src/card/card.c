@@ -234,6 +234,9 @@ seam_err seam_card_power_on(seam_card *c, uint8_t *atr, size_t atr_size, size_t 
         seam_log(SEAM_LOG_WARN, "card: power-up clean-up failed: %s", seam_err_str(e));
     else if (converted)
         seam_log(SEAM_LOG_INFO, "card: memory of %zu instances stored as chunks", converted);
+    e = card_toolkit_load(c); /* the menu items and events the image keeps */
+    if (e)
+        seam_log(SEAM_LOG_WARN, "card: toolkit registrations not read: %s", seam_err_str(e));
     c->powered = true;
     c->channels[0].open = true;
     select_isd(&c->channels[0]);

@@ -18,6 +18,7 @@
 #include "card/store/package_store.h"
 #include "card/store/registry.h"
 #include "card/store/restore_records.h"
+#include "card/store/toolkit_records.h"
 #include "card/sm/scp03.h"
 #include "seam/card.h"
 
@@ -104,20 +105,32 @@ typedef struct {
  * the terminal profile of this power-up, the proactive command queue (FIFO,
  * queue[0] goes out next), whether queue[0] was fetched and awaits its
  * TERMINAL RESPONSE, and which instance registered which menu item, event and
- * timer. RAM only: every power-up (and reset) starts with none; a command
- * that is refused or fails puts it back as it was (transmit.c).
+ * timer. The profile, the queue and the timers are RAM only: every power-up
+ * (and reset) starts with none. Menu items (with the text the instance's SET
+ * UP MENU gave them) and events are also kept in the image, one
+ * TOOLKIT_REGISTRATION record per instance (store/toolkit_records.h), written
+ * at the end of the command that changed them (card_toolkit_persist) and read
+ * back at power-up (card_toolkit_load). A command that is refused or fails puts
+ * the RAM back as it was (transmit.c).
  */
-#define TOOLKIT_QUEUE_MAX   4u   /* proactive commands waiting, all applets together */
+#define TOOLKIT_QUEUE_MAX   4u   /* proactive commands of applets waiting, all together */
+#define TOOLKIT_CARD_QUEUED 2u   /* and the card's own: SET UP MENU, SET UP EVENT LIST */
 #define TOOLKIT_COMMAND_MAX 255u /* bytes of one, D0 and its length included (91xx) */
 #define TOOLKIT_PROFILE_MAX 255u /* bytes of TERMINAL PROFILE kept (a short Lc) */
-#define TOOLKIT_ENROL_MAX   32u  /* menu items, events and timers registered, together */
+#define TOOLKIT_ENROL_MAX   96u  /* menu items, events and timers registered, all instances */
+/* What one instance may register (docs/applet-abi.md "Limits"): a greedy applet
+   cannot take the shared table, the timers or the menu from the others. */
+#define TOOLKIT_INSTANCE_MENU_MAX  TOOLKIT_RECORD_ITEMS_MAX  /* 4 */
+#define TOOLKIT_INSTANCE_EVENT_MAX TOOLKIT_RECORD_EVENTS_MAX /* 16 */
+#define TOOLKIT_INSTANCE_TIMER_MAX 2u
+#define TOOLKIT_MENU_TEXT_MAX      TOOLKIT_RECORD_TEXT_MAX /* bytes of a menu item's text kept */
 /* A fetched command whose TERMINAL RESPONSE is not among the commands that follow its
    FETCH, this many, is dropped before the next one runs (transmit.c): its applet's slot
    is free again, the envelopes no longer wait (9300), a late answer gets 6985. */
 #define TOOLKIT_ANSWER_WITHIN 16u
 
 typedef struct {
-    uint8_t aid[REGISTRY_AID_MAX]; /* the instance that queued it */
+    uint8_t aid[REGISTRY_AID_MAX]; /* the instance that queued it; empty: the card's own */
     uint8_t aid_len;
     uint8_t len;
     uint8_t bytes[TOOLKIT_COMMAND_MAX];
@@ -128,6 +141,8 @@ typedef struct {
     uint8_t id;   /* item identifier, event value or timer identifier */
     uint8_t aid[REGISTRY_AID_MAX];
     uint8_t aid_len;
+    uint8_t text_len; /* a menu item: its text from the instance's SET UP MENU (0: none yet) */
+    uint8_t text[TOOLKIT_MENU_TEXT_MAX];
 } toolkit_enrolment;
 
 typedef struct {
@@ -137,7 +152,7 @@ typedef struct {
     uint8_t queued;
     bool fetched;   /* queue[0] went out with FETCH and awaits its TERMINAL RESPONSE */
     uint8_t waited; /* commands since that FETCH (TOOLKIT_ANSWER_WITHIN) */
-    toolkit_command queue[TOOLKIT_QUEUE_MAX];
+    toolkit_command queue[TOOLKIT_QUEUE_MAX + TOOLKIT_CARD_QUEUED];
     uint8_t enrolled;
     toolkit_enrolment enrolment[TOOLKIT_ENROL_MAX];
 } card_toolkit;
@@ -309,7 +324,14 @@ void card_toolkit_host(seam_card *c, const uint8_t *aid, size_t aid_len,
                        seam_applet_toolkit_host *out);
 /* Instance aid was deleted (toolkit/proactive.c): its queued commands that were not
    fetched and its registrations go (a fetched one still takes its answer, which then
-   reaches nobody). In RAM, put back with the rest when the command fails. */
-void card_toolkit_forget(seam_card *c, const uint8_t *aid, size_t aid_len);
+   reaches nobody), in RAM (put back with the rest when the command fails) and its
+   TOOLKIT_REGISTRATION record in the running transaction. Errors: the nvm's. */
+seam_err card_toolkit_forget(seam_card *c, const uint8_t *aid, size_t aid_len);
+/* Writes the menu items and events that the running command changed (against the RAM
+   saved before it, c->saved.toolkit) to the image: one TOOLKIT_REGISTRATION record per
+   instance that changed, deleted when it has none left (toolkit/registry.c). */
+seam_err card_toolkit_persist(seam_card *c);
+/* At power-up: the registrations kept in the image back into RAM (toolkit/registry.c). */
+seam_err card_toolkit_load(seam_card *c);
 
 #endif

@@ -314,6 +314,8 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
         e = seam_nvm_begin(c->nvm);
     if (!e)
         e = card_dispatch(c, ch, a, cls, &how, &r);
+    if (!e && sw_success(r.sw)) /* registrations it changed go to the image with it (X4) */
+        e = card_toolkit_persist(c);
     if (!e) { /* 9000 becomes 91xx while a proactive command waits (docs/toolkit.md) */
         kept = sw_success(r.sw);
         r.sw = card_toolkit_status(c, r.sw);

@@ -299,6 +299,18 @@ static seam_err toolkit_power_up(const seam_gp_link *link, run_toolkit *t) {
     return e;
 }
 
+/* After an admin session on the powered card: selects the ISD on channel 0 (where the
+   toolkit speaks), and a 91xx runs the loop. The link's errors. */
+static seam_err toolkit_resume(run_toolkit *t) {
+    static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
+    uint8_t r[258];
+    size_t len = 0;
+    seam_err e = seam_terminal_tk_transmit(t->tk, select_isd, sizeof select_isd, r, sizeof r, &len);
+    if (!e && (len < 2 || (r[len - 2] != 0x90 && r[len - 2] != 0x91)))
+        e = SEAM_ERR_TERMINAL;
+    return e;
+}
+
 /* Gives the card the events and menu selections that came; the link's errors. */
 static seam_err toolkit_apply(run_toolkit *t, terminal_wake *w) {
     for (size_t i = 0; i < w->count; i++) {
@@ -390,6 +402,7 @@ static int run(int argc, char **argv) {
     for (;;) {
         uint64_t wait = UINT64_MAX, now;
         if (session) {
+            a.o.card_powered = a.toolkit && powered; /* the toolkit's session goes on */
             e = seam_terminal_run_session(&link, st, &a.o, &r);
             report(&r, e);
             if (a.once)
@@ -402,10 +415,13 @@ static int run(int argc, char **argv) {
             }
             next_session = now_ms() + a.interval * 1000u;
         }
-        /* The card is off after a session (and at start): power-up, profile, loop. */
+        /* At start: power-up, profile, loop. After an admin session the card is still on
+           and the loop goes on (what the session left for the terminal is fetched); the
+           profile is sent again only when that fails (the card went off). */
         if (a.toolkit && (session || !powered)) {
+            bool resumed = powered && toolkit_resume(&tk) == SEAM_OK;
             powered = true;
-            if (toolkit_power_up(&link, &tk)) {
+            if (!resumed && toolkit_power_up(&link, &tk)) {
                 status = 1;
                 break;
             }

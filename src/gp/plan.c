@@ -174,11 +174,12 @@ seam_err seam_gp_plan_install_package(seam_gp_plan *plan, const seam_gp_package_
     return rollback(plan, count, add_package(plan, in, &pkg, load_block));
 }
 
-seam_err seam_gp_plan_upgrade(seam_gp_plan *plan, const uint8_t *module, size_t len,
-                              const seam_gp_aid *old, size_t load_block) {
+seam_err seam_gp_plan_upgrade_from(seam_gp_plan *plan, const uint8_t *module, size_t len,
+                                   const seam_gp_aid *old, seam_gp_upgrade_from from,
+                                   size_t load_block) {
     seam_gp_package pkg;
     seam_gp_package_install in;
-    if (!plan)
+    if (!plan || from > SEAM_GP_UPGRADE_FROM_ABORT)
         return SEAM_ERR_ARG;
     seam_err e = seam_gp_package_read(module, len, &pkg, NULL, 0);
     if (e)
@@ -186,17 +187,26 @@ seam_err seam_gp_plan_upgrade(seam_gp_plan *plan, const uint8_t *module, size_t 
     const seam_gp_aid *p1 = old && old->len ? old : &pkg.aid;
     bool renamed = p1->len != pkg.aid.len || memcmp(p1->bytes, pkg.aid.bytes, p1->len);
     size_t count = plan->count;
-    e = seam_gp_plan_upgrade_step(plan, SEAM_GP_UPGRADE_START, p1->bytes, p1->len,
-                                  renamed ? pkg.aid.bytes : NULL, renamed ? pkg.aid.len : 0);
+    if (from == SEAM_GP_UPGRADE_FROM_ABORT)
+        e = seam_gp_plan_upgrade_step(plan, SEAM_GP_UPGRADE_ABORT, p1->bytes, p1->len, NULL, 0);
+    if (!e && (from == SEAM_GP_UPGRADE_FROM_START || from == SEAM_GP_UPGRADE_FROM_ABORT))
+        e = seam_gp_plan_upgrade_step(plan, SEAM_GP_UPGRADE_START, p1->bytes, p1->len,
+                                      renamed ? pkg.aid.bytes : NULL, renamed ? pkg.aid.len : 0);
     memset(&in, 0, sizeof in);
     in.module = module;
     in.module_len = len;
     in.load_only = true;
-    if (!e)
+    if (!e && from != SEAM_GP_UPGRADE_FROM_MIGRATE)
         e = add_package(plan, &in, &pkg, load_block);
     if (!e)
         e = seam_gp_plan_upgrade_step(plan, SEAM_GP_UPGRADE_MIGRATE, p1->bytes, p1->len, NULL, 0);
     return rollback(plan, count, e);
+}
+
+seam_err seam_gp_plan_upgrade(seam_gp_plan *plan, const uint8_t *module, size_t len,
+                              const seam_gp_aid *old, size_t load_block) {
+    return seam_gp_plan_upgrade_from(plan, module, len, old, SEAM_GP_UPGRADE_FROM_START,
+                                     load_block);
 }
 
 /* The length of the unit (DGI or TLV) at data[pos..len) that STORE DATA must not cut. */

@@ -6,20 +6,28 @@
  *
  *   HELLO     script: SELECT ISD + INITIALIZE UPDATE (a new SCP03 session, the card's key set)
  *   REGISTRY  script: EXTERNAL AUTHENTICATE + GET STATUS of the package, and for install and
- *             personalize GET STATUS of each application instance it personalizes (resumed
- *             steps and every personalize step)
+ *             personalize GET STATUS of each application instance it personalizes, for update
+ *             and upgrade MANAGE ELF UPGRADE status of the package (resumed steps, every
+ *             personalize step, an update whose start the card refused)
  *   APPLY     script: [EXTERNAL AUTHENTICATE +] the step's plan
  *
  *   HELLO    --both 9000, cryptogram verified--> APPLY, or REGISTRY when the target was
  *              claimed before (its server died or lost the session: read what the card has)
  *              or the step personalizes (never over data already personalized)
- *   REGISTRY --the package's entry, the instances' lifecycles--> done (already applied: at the
+ *   REGISTRY --the package's entries, the instances' lifecycles--> done (already applied: at the
  *              version, every instance PERSONALIZED) | APPLY (same session; personalization
  *              only for the instances not PERSONALIZED when the package is there)
+ *   REGISTRY --update/upgrade: the card's upgrade session of the package--> APPLY from where
+ *              it stands (none: start; waiting for the package: load + migrate; the package
+ *              loaded at the campaign's version: migrate; towards another package: abort
+ *              first) | failed (a session of another SD, never touched; another version
+ *              loaded under the package's AID: neither continued nor aborted)
  *   REGISTRY --6A88 (no such package; the refusal ended the SCP03 session)--> done (delete)
  *              | HELLO again (a new session), then APPLY
  *   REGISTRY --6A88 on an instance (the package without it)--> failed
  *   APPLY    --every command 9000 (upgrade: migrate completed)--> done
+ *   APPLY    --update/upgrade, registry not read: start refused 6985 (a session is open; the
+ *              refusal ended the SCP03 session)--> HELLO again, then REGISTRY
  *   any      --a command refused--> failed: the command and its SW
  *   any      --a response script that does not answer the script (count, R-MAC, cryptogram,
  *              shape)--> failed: why; the session is dead, nothing more is sent
@@ -38,7 +46,8 @@
 #include "seam/gp.h"
 #include "seam/util.h"
 
-#define SCP_LEVEL 0x33u /* C-MAC, C-DEC, R-MAC, R-ENC: every answer authenticated */
+#define SCP_LEVEL       0x33u /* C-MAC, C-DEC, R-MAC, R-ENC: every answer authenticated */
+#define SPACE_TEMPORARY 2u    /* GET STATUS DF71: an upgrade session holds the package */
 
 static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
@@ -51,8 +60,9 @@ struct seam_srv_step {
     bool resumed;        /* claimed before, or a personalize step: read the registry first */
     bool registry_known; /* the registry was read */
     bool perso_only;     /* the package is there: send only the missing personalization */
-    size_t plan_count;   /* commands of the plan sent in APPLY */
-    size_t inst_count;   /* instances the step personalizes (applets with data for the card) */
+    seam_gp_upgrade_from upgrade_from; /* update, upgrade: what the card's session has done */
+    size_t plan_count;                 /* commands of the plan sent in APPLY */
+    size_t inst_count; /* instances the step personalizes (applets with data for the card) */
     seam_gp_aid inst[SEAM_GP_PACKAGE_APPLETS_MAX];
     bool inst_needed[SEAM_GP_PACKAGE_APPLETS_MAX]; /* not PERSONALIZED on the card */
 };
@@ -283,8 +293,8 @@ static seam_err apply(struct seam_server *srv, seam_srv_step *step, const seam_s
         }
     } else if (c->kind == SEAM_STORE_UPDATE || c->kind == SEAM_STORE_UPGRADE) {
         /* the new package and nothing else: the card keeps the applications' data (P8) */
-        e = seam_gp_plan_upgrade(&plan, module, info.module_len, NULL,
-                                 seam_gp_remote_load_block_size(step->remote));
+        e = seam_gp_plan_upgrade_from(&plan, module, info.module_len, NULL, step->upgrade_from,
+                                      seam_gp_remote_load_block_size(step->remote));
     } else {
         e = seam_gp_plan_delete(&plan, c->package_aid.bytes, c->package_aid.len, true);
     }
@@ -295,8 +305,12 @@ static seam_err apply(struct seam_server *srv, seam_srv_step *step, const seam_s
     return e;
 }
 
-/* Sends GET STATUS of the campaign's package, then of each instance the step personalizes
-   (REGISTRY). */
+static bool upgrades(const seam_store_campaign *c) {
+    return c->kind == SEAM_STORE_UPDATE || c->kind == SEAM_STORE_UPGRADE;
+}
+
+/* Sends GET STATUS of the campaign's package, then of each instance the step personalizes,
+   and for an update or upgrade the card's upgrade status of the package (REGISTRY). */
 static seam_err registry(struct seam_server *srv, seam_srv_step *step, const seam_store_campaign *c,
                          const seam_store_id *cin, seam_srv_plan_round *out) {
     uint8_t cmd[64];
@@ -319,6 +333,9 @@ static seam_err registry(struct seam_server *srv, seam_srv_step *step, const sea
         if (!e)
             e = seam_gp_plan_add(&plan, cmd, n);
     }
+    if (!e && upgrades(c)) /* the card's upgrade session of the package, if any */
+        e = seam_gp_plan_upgrade_step(&plan, SEAM_GP_UPGRADE_STATUS, c->package_aid.bytes,
+                                      c->package_aid.len, NULL, 0);
     if (!e)
         e = send_plan(step, PHASE_REGISTRY, &plan, out);
     seam_gp_plan_free(&plan);
@@ -414,12 +431,66 @@ static bool instance_states(seam_srv_step *step, seam_srv_plan_round *out) {
     return false;
 }
 
+/* An update's REGISTRY: the card's upgrade session of the package (the status query,
+   REGISTRY's last answer) says where the plan starts (step->upgrade_from). held: the
+   listing showed the old package in the temporary useful space, loaded by held_by;
+   version: the package's in the useful space (0: none). True when out says the step
+   ends here (failed, and why). */
+static bool upgrade_session(seam_srv_step *step, const seam_store_campaign *c, bool held,
+                            const seam_gp_aid *held_by, uint16_t version,
+                            seam_srv_plan_round *out) {
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    uint16_t sw = 0;
+    seam_gp_upgrade_status st;
+    seam_gp_aid isd, pkg;
+    char why[SEAM_STORE_TEXT_MAX];
+    seam_gp_aid_set(&isd, isd_aid, sizeof isd_aid);
+    seam_gp_aid_set(&pkg, c->package_aid.bytes, c->package_aid.len);
+    step->upgrade_from = SEAM_GP_UPGRADE_FROM_START;
+    if (seam_gp_remote_response(step->remote, 1 + step->inst_count, &sw, &data, &len) ||
+        seam_gp_upgrade_decode(data, len, &st)) {
+        fail(out, "the card's upgrade status does not decode");
+        return true;
+    }
+    if (st.status == 0x00)
+        return false; /* no session: the registry alone decides */
+    if (!held || !same_aid(held_by, &isd)) {
+        /* only the old package's SD may abort or continue its session (U5): never ours */
+        fail(out, "an upgrade session of another security domain is open on the package: "
+                  "not touched");
+        return true;
+    }
+    if (!same_aid(&st.new_package, &pkg)) {
+        step->upgrade_from = SEAM_GP_UPGRADE_FROM_ABORT; /* towards another package */
+    } else if (st.status == 0x02) {
+        step->upgrade_from = SEAM_GP_UPGRADE_FROM_LOAD;
+    } else if (st.status == 0x03 && version == c->package_version) {
+        step->upgrade_from = SEAM_GP_UPGRADE_FROM_MIGRATE;
+    } else if (st.status == 0x03) {
+        /* another version holds the package's AID: abort would be refused (6985) */
+        snprintf(why, sizeof why,
+                 "an upgrade session holds version %u.%u loaded: neither continued nor aborted",
+                 version >> 8, version & 0xFF);
+        fail(out, why);
+        return true;
+    } else {
+        snprintf(why, sizeof why, "an upgrade session the server cannot resume: %s",
+                 seam_gp_upgrade_text(st.status));
+        fail(out, why);
+        return true;
+    }
+    return false;
+}
+
 /* REGISTRY's answer: the package's entry (or none) and the instances' lifecycles decide. */
 static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
                                const seam_store_campaign *c, const seam_store_id *cin,
                                const seam_gp_remote_report *rep, seam_srv_plan_round *out) {
-    bool present = false;
-    uint16_t version = 0;
+    bool present = false, held = false;
+    uint16_t version = 0; /* of the package in the useful space */
+    seam_gp_aid held_by;  /* the SD of the old package an upgrade session holds */
+    memset(&held_by, 0, sizeof held_by);
     if (!rep->ok && !rep->authentication_refused && rep->failed == 0 && rep->sw == 0x6A88) {
         present = false; /* no such package; the refusal ended the SCP03 session */
     } else if (!rep->ok && !rep->authentication_refused && rep->failed > 0 && rep->sw == 0x6A88) {
@@ -442,7 +513,12 @@ static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
             if (entry.aid.len == c->package_aid.len &&
                 !memcmp(entry.aid.bytes, c->package_aid.bytes, entry.aid.len)) {
                 present = true;
-                version = entry.version;
+                if (entry.space == SPACE_TEMPORARY) { /* an upgrade session's old package */
+                    held = true;
+                    held_by = entry.sd;
+                } else {
+                    version = entry.version;
+                }
             }
         if (e != SEAM_ERR_NOT_FOUND) {
             fail(out, "the card's registry does not decode");
@@ -450,9 +526,12 @@ static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
         }
         if (instance_states(step, out))
             return SEAM_OK;
+        if (upgrades(c) && upgrade_session(step, c, held, &held_by, version, out))
+            return SEAM_OK;
     }
     step->registry_known = true;
-    bool at_target = present && version == c->package_version;
+    bool at_target = present && version == c->package_version &&
+                     step->upgrade_from == SEAM_GP_UPGRADE_FROM_START;
     size_t needed = 0;
     for (size_t i = 0; i < step->inst_count; i++)
         needed += step->inst_needed[i];
@@ -533,6 +612,13 @@ seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
     case PHASE_REGISTRY:
         return judge_registry(srv, step, c, cin, &rep, out);
     case PHASE_APPLY:
+        if (!rep.ok && upgrades(c) && !step->registry_known && !rep.authentication_refused &&
+            rep.sw == 0x6985 && rep.header[1] == 0xEA && rep.header[2] == SEAM_GP_UPGRADE_START) {
+            /* the card holds an upgrade session of the package already: read it (the
+               refusal ended the SCP03 session) */
+            step->resumed = true;
+            return hello(step, out);
+        }
         if (!rep.ok) {
             refused(&rep, out);
             return SEAM_OK;
@@ -557,6 +643,14 @@ seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
             }
         }
         out->outcome = SEAM_SRV_PLAN_DONE;
+        if (step->upgrade_from != SEAM_GP_UPGRADE_FROM_START)
+            snprintf(out->reason, sizeof out->reason, "%s",
+                     step->upgrade_from == SEAM_GP_UPGRADE_FROM_LOAD
+                         ? "resumed the card's upgrade session: load and migrate"
+                     : step->upgrade_from == SEAM_GP_UPGRADE_FROM_MIGRATE
+                         ? "resumed the card's upgrade session: migrate"
+                         : "aborted the card's upgrade session towards another package, then "
+                           "upgraded");
         return SEAM_OK;
     }
     fail(out, "step out of turn");

@@ -142,7 +142,8 @@ static seam_err identify(relay *rl) {
     uint8_t atr[64], resp[258], cin[SEAM_TERMINAL_CIN_MAX];
     size_t atr_len = 0, len = 0, cin_len = 0;
     seam_tlv tlv;
-    seam_err e = seam_gp_link_power_on(rl->link, atr, sizeof atr, &atr_len);
+    seam_err e =
+        rl->o->card_powered ? SEAM_OK : seam_gp_link_power_on(rl->link, atr, sizeof atr, &atr_len);
     if (!e)
         e = seam_gp_link_transmit(rl->link, select_isd, sizeof select_isd, resp, sizeof resp, &len);
     if (e)
@@ -155,7 +156,10 @@ static seam_err identify(relay *rl) {
         e = seam_gp_link_transmit(rl->link, get_cin, sizeof get_cin, resp, sizeof resp, &len);
         if (e)
             return e;
-        if (len < 2 || resp[len - 2] != 0x90 || resp[len - 1] != 0x00 ||
+        /* 91xx: the card's toolkit has a command for the terminal (fetched after the
+           session); the CIN came all the same */
+        if (len < 2 ||
+            !((resp[len - 2] == 0x90 && resp[len - 1] == 0x00) || resp[len - 2] == 0x91) ||
             seam_tlv_parse(resp, len - 2, &tlv) != SEAM_OK || tlv.tag != 0x45 || tlv.length == 0 ||
             tlv.length > sizeof cin)
             return SEAM_ERR_TERMINAL_NO_CIN;
@@ -392,7 +396,14 @@ seam_err seam_terminal_run_session(const seam_gp_link *link, seam_terminal_state
     } else if (e == SEAM_ERR_TERMINAL_NO_CIN) {
         snprintf(result->outcome, sizeof result->outcome, "no-cin");
     }
-    seam_gp_link_power_off(link);
+    if (options->card_powered) { /* the toolkit goes on: only the secure channel ends */
+        static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
+        uint8_t resp[258];
+        size_t len = 0;
+        (void)seam_gp_link_transmit(link, select_isd, sizeof select_isd, resp, sizeof resp, &len);
+    } else {
+        seam_gp_link_power_off(link);
+    }
     term_http_free(rl.http);
     free(rl.out);
     free(rl.rapdu);

@@ -224,6 +224,27 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_GP_SCRIPT:
         message = "the response script does not answer the command script sent";
         break;
+    case SEAM_ERR_SYNCML_MALFORMED:
+        message = "the SyncML message is malformed";
+        break;
+    case SEAM_ERR_SYNCML_OVERSIZE:
+        message = "the SyncML message, its item count or an item is over its limit";
+        break;
+    case SEAM_ERR_SYNCML_DTD:
+        message = "the SyncML message declares a DTD subset or entities (refused)";
+        break;
+    case SEAM_ERR_SYNCML_VERSION:
+        message = "the message is not SyncML 1.2";
+        break;
+    case SEAM_ERR_SYNCML_WBXML:
+        message = "the SyncML WBXML does not decode";
+        break;
+    case SEAM_ERR_SYNCML_PROTOCOL:
+        message = "the peer's SyncML message does not fit the session's state";
+        break;
+    case SEAM_ERR_SYNCML_STORE:
+        message = "the record store failed during the sync session";
+        break;
     default:
         break;
     }

@@ -202,8 +202,9 @@ static inline void restore_digest(seam_card *card, uint8_t out[32]) {
             SEAM_OK);
 }
 
-/* Upgrades devmgmt by (the same build of) devmgmt, then a new power-up: the profile,
-   devmgmt selected on channel 1, its registration chain answered. */
+/* Upgrades devmgmt by (the same build of) devmgmt, then a new power-up: the profile and
+   the card's own SET UP MENU and SET UP EVENT LIST (what it kept), devmgmt selected on
+   channel 1, its registration chain answered. */
 static inline void upgrade_dm(fixture *f) {
     uint16_t sw = 0;
     (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01);
@@ -218,8 +219,14 @@ static inline void upgrade_dm(fixture *f) {
                                  &sw),
                      0x9000);
     assert_int_equal(response[4], 0x01); /* completed */
+    /* the card tells the terminal the menu and events it kept across the upgrade (S1) */
     reopen(f);
-    assert_int_equal(SEND(f->card, PROFILE), 0x9000);
+    last_sw = SEND(f->card, PROFILE);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
     last_sw = select_dm(f->card);
     fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);

@@ -186,6 +186,39 @@ static void s5_s7_policy_and_last_result_kept_across_an_upgrade(void **state) {
     assert_int_equal(after[10] << 8 | after[11], 2);
 }
 
+static void s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select(void **state) {
+    fixture *f = *state;
+    seam_ctlv obj;
+    uint8_t st[14];
+    dm_card(f, false);
+    (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01);
+    reopen(f); /* a power cycle: only the ISD is selected, nothing selects devmgmt */
+    last_sw = SEND(f->card, PROFILE);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU); /* the first FETCH: devmgmt's item */
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_ITEM, &obj), SEAM_OK);
+    assert_int_equal(obj.value[0], 1);
+    assert_int_equal(obj.len, 1 + strlen("Sync device"));
+    assert_memory_equal(obj.value + 1, "Sync device", strlen("Sync device"));
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_EVENT_LIST, &obj),
+                     SEAM_OK);
+    assert_int_equal(obj.len, 1);
+    assert_int_equal(obj.value[0], SEAM_TK_EVENT_LOCATION_STATUS);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
+    /* the policy's events reach it: the second one reaches the threshold */
+    location_event(f->card);
+    assert_int_equal(last_sw, 0x9000);
+    location_event(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    last_sw = select_dm(f->card);
+    status(f->card, st);
+    assert_int_equal(st[2], 0x01); /* a policy event */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -201,6 +234,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(s9_user_ends_the_session_no_sync_is_requested, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(bad_policy_blocks_change_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(s5_s7_policy_and_last_result_kept_across_an_upgrade, setup,
                                         teardown),
     };

@@ -468,6 +468,63 @@ static void remote_config_is_checked(void **state) {
     assert_null(r);
 }
 
+/* The INS and P1 of each command of plan, as "EA01 E602 E800 ... EA02". */
+static void plan_headers(const seam_gp_plan *plan, uint8_t (*hdr)[2], size_t *n) {
+    for (size_t i = 0; i < plan->count; i++) {
+        size_t len = 0;
+        const uint8_t *c = seam_gp_plan_command(plan, i, &len);
+        hdr[i][0] = c[1];
+        hdr[i][1] = c[2];
+    }
+    *n = plan->count;
+}
+
+/* An upgrade plan from where a card's session stands: never a second start; migrate last;
+   abort first when the session goes elsewhere (docs/gp.md, Plans; X5). */
+static void upgrade_plan_from_a_session_sends_only_what_is_missing_X5(void **state) {
+    (void)state;
+    size_t len = 0, n = 0, full = 0;
+    uint8_t *module = read_app("purse_v2", &len);
+    uint8_t hdr[300][2];
+    seam_gp_plan plan;
+    static const seam_gp_upgrade_from from[] = {
+        SEAM_GP_UPGRADE_FROM_START, SEAM_GP_UPGRADE_FROM_LOAD, SEAM_GP_UPGRADE_FROM_MIGRATE,
+        SEAM_GP_UPGRADE_FROM_ABORT};
+    for (size_t k = 0; k < 4; k++) {
+        seam_gp_plan_init(&plan);
+        assert_int_equal(seam_gp_plan_upgrade_from(&plan, module, len, NULL, from[k], 239),
+                         SEAM_OK);
+        plan_headers(&plan, hdr, &n);
+        size_t starts = 0, aborts = 0, loads = 0;
+        for (size_t i = 0; i < n; i++) {
+            starts += hdr[i][0] == 0xEA && hdr[i][1] == 0x01;
+            aborts += hdr[i][0] == 0xEA && hdr[i][1] == 0x04;
+            loads += hdr[i][0] == 0xE8;
+        }
+        assert_int_equal(hdr[n - 1][0], 0xEA); /* migrate last */
+        assert_int_equal(hdr[n - 1][1], 0x02);
+        if (from[k] == SEAM_GP_UPGRADE_FROM_START)
+            full = n;
+        assert_int_equal(starts, from[k] == SEAM_GP_UPGRADE_FROM_START ||
+                                     from[k] == SEAM_GP_UPGRADE_FROM_ABORT);
+        assert_int_equal(aborts, from[k] == SEAM_GP_UPGRADE_FROM_ABORT);
+        if (from[k] == SEAM_GP_UPGRADE_FROM_ABORT)
+            assert_int_equal(hdr[0][1], 0x04);
+        assert_int_equal(n, from[k] == SEAM_GP_UPGRADE_FROM_LOAD      ? full - 1
+                            : from[k] == SEAM_GP_UPGRADE_FROM_MIGRATE ? 1
+                            : from[k] == SEAM_GP_UPGRADE_FROM_ABORT   ? full + 1
+                                                                      : full);
+        assert_true(from[k] == SEAM_GP_UPGRADE_FROM_MIGRATE ? loads == 0 : loads > 1);
+        seam_gp_plan_free(&plan);
+    }
+    seam_gp_plan_init(&plan);
+    assert_int_equal(
+        seam_gp_plan_upgrade_from(&plan, module, len, NULL, (seam_gp_upgrade_from)9, 239),
+        SEAM_ERR_ARG);
+    assert_int_equal(plan.count, 0);
+    free(module);
+}
+
 /* A plan builder that fails leaves the plan as it was. */
 static void plan_builders_leave_the_plan_unchanged_on_error(void **state) {
     (void)state;
@@ -579,6 +636,7 @@ int main(void) {
                                         teardown),
         cmocka_unit_test(remote_config_is_checked),
         cmocka_unit_test(plan_builders_leave_the_plan_unchanged_on_error),
+        cmocka_unit_test(upgrade_plan_from_a_session_sends_only_what_is_missing_X5),
         cmocka_unit_test_setup_teardown(remote_upgrade_keeps_the_balance_P8, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -296,10 +296,67 @@ static void test_terminal_toolkit_messages_start_no_session(void **state) {
     assert_non_null(strstr(text, "dropped an invalid toolkit message"));
 }
 
+/* Counts the lines of text that start with line. */
+static size_t count_lines(const char *text, const char *line) {
+    size_t n = 0, len = strlen(line);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += strncmp(p, line, len) == 0;
+    return n;
+}
+
+/* With --toolkit and --server: the card stays on across an admin session and the toolkit goes
+   on after it; TERMINAL PROFILE goes once, at start, not after each session (S1). */
+static void test_terminal_toolkit_goes_on_after_an_admin_session_S1(void **state) {
+    fixture *f = *state;
+    peer_answer answers[] = {{204, NULL, NULL, NULL, 0, NULL}, {204, NULL, NULL, NULL, 0, NULL}};
+    char out[160], err[160], text[8192];
+    pid_t pid;
+    snprintf(out, sizeof out, "%s/out.txt", f->dir);
+    snprintf(err, sizeof err, "%s/err.txt", f->dir);
+    start_peer(f, answers, 2);
+    pid = spawn_to(f, out, err,
+                   (const char *const[]){"terminal", "run", "--toolkit", "--trace", "--answers",
+                                         "/dev/null", "--server", f->url, "--image", f->image,
+                                         "--state", f->state, "--interval", "0", NULL});
+    wait_requests(&f->peer, 1);
+    for (;;) { /* the socket exists once the first session and the power-up are done */
+        pid_t poker =
+            spawn(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
+        if (wait_exit(poker) == 0)
+            break;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    wait_requests(&f->peer, 2);
+    for (;;) { /* the second session ended */
+        struct timespec ts = {0, 20 * 1000000L};
+        if (sessions(f).done >= 2)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    /* an event after it: handled by the toolkit's loop, which went on */
+    pid_t sender = spawn(
+        f, (const char *const[]){"terminal", "event", "idle-screen", "--state", f->state, NULL});
+    assert_int_equal(wait_exit(sender), 0);
+    for (;;) {
+        struct timespec ts = {0, 20 * 1000000L};
+        slurp(out, text, sizeof text);
+        if (strstr(text, "toolkit: event 05"))
+            break;
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    assert_int_equal(wait_exit(pid), 0);
+    slurp(err, text, sizeof text);
+    assert_int_equal(count_lines(text, "toolkit: terminal profile"), 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_terminal_run_opens_a_session_on_poke, setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_resumes_after_kill9, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_terminal_toolkit_goes_on_after_an_admin_session_S1,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_terminal_toolkit_messages_start_no_session, setup,
                                         teardown),
     };

@@ -298,6 +298,7 @@ void seam_applet_clear_dirty(seam_applet *applet);
 #define SEAM_TOOLKIT_ERR_FULL      (-2) /* the card's queue is full */
 #define SEAM_TOOLKIT_ERR_MALFORMED (-3) /* not a well-formed proactive command */
 #define SEAM_TOOLKIT_ERR_DENIED    (-4) /* no toolkit here (no card bound, or a bad kind or id) */
+#define SEAM_TOOLKIT_ERR_LIMIT     (-5) /* this applet holds its own limit of that kind */
 #define SEAM_TOOLKIT_MENU_ITEM     0u   /* toolkit_register kinds: a menu item identifier */
 #define SEAM_TOOLKIT_EVENT         1u   /* an event (TS 102 223 event list value) */
 #define SEAM_TOOLKIT_TIMER         2u   /* a timer identifier, 1..8 */

@@ -28,8 +28,8 @@ static seam_err delete_package(seam_card *c, const seam_apdu *a, const uint8_t *
             goto out;
         }
         e = store_instance_delete(c->nvm, inst.aid, inst.aid_len);
-        if (!e)
-            card_toolkit_forget(c, inst.aid, inst.aid_len); /* its commands, its registrations */
+        if (!e) /* its commands, its registrations */
+            e = card_toolkit_forget(c, inst.aid, inst.aid_len);
         if (!e)
             e = store_package_instances(c->nvm, aid, len, &count, &inst);
     }
@@ -105,8 +105,8 @@ seam_err gp_delete(seam_card *c, channel *ch, const card_command *cmd, reply *r)
             goto out;
         }
         e = store_instance_delete(c->nvm, aid, len);
-        if (!e)
-            card_toolkit_forget(c, aid, len); /* its commands, its registrations */
+        if (!e) /* its commands, its registrations */
+            e = card_toolkit_forget(c, aid, len);
         if (!e)
             gp_reply_ok(c, r);
         goto out;

@@ -62,6 +62,12 @@
  *                                                           image's bytes: its data segments
  *                                                           over zeros; chunks entirely inside
  *                                                           the shadow stack are never stored)
+ *  16 TOOLKIT_REGISTRATION     instance AID                 format 1, item count n, n x (item
+ *                                                           identifier, LV text), event count
+ *                                                           m, m event values: the toolkit menu
+ *                                                           items and events the instance
+ *                                                           registered (toolkit_records.h);
+ *                                                           absent = none
  *
  * identity = len(SD AID) || SD AID || len(instance AID) || instance AID: every
  * key of an SD's restore-module records starts with its SD's AID, so one
@@ -87,6 +93,7 @@ enum {
     UPGRADE_SESSION = 13,
     REGISTRY_TOKEN_KEY = 14,
     STORE_CHUNK = 15,
+    TOOLKIT_REGISTRATION = 16,
 };
 
 #define REGISTRY_AID_MAX 16u   /* every AID in a key or an LV */

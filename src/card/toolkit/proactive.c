@@ -8,7 +8,11 @@
  *                                      ENVELOPE 9300 until its TERMINAL RESPONSE)
  *   FETCHED     --TERMINAL RESPONSE of queue[0]'s number and type-->
  *                                      PENDING when more is queued, else IDLE
- *   any         --power-up or reset--> NO PROFILE, nothing queued or registered
+ *   any         --power-up or reset--> NO PROFILE, nothing queued; of the
+ *                                      registrations only the menu items and
+ *                                      events the image keeps (registry.c)
+ *   NO PROFILE  --TERMINAL PROFILE with any kept-->  PENDING (the card's own
+ *                                      SET UP MENU, SET UP EVENT LIST first)
  *
  * Applets may queue in any state (at most one command each, queued or fetched,
  * TOOLKIT_QUEUE_MAX in all); before the profile nothing is indicated or fetched
@@ -17,6 +21,8 @@
 #include "proactive.h"
 
 #include <string.h>
+
+#include "registry.h"
 
 #include "seam/toolkit.h"
 #include "seam/util.h"
@@ -50,12 +56,15 @@ static bool same_aid(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_
 
 int32_t toolkit_queue(card_toolkit *t, const uint8_t *aid, size_t aid_len, const uint8_t *command,
                       size_t len) {
-    if (aid_len > REGISTRY_AID_MAX || !toolkit_proactive_valid(command, len))
+    unsigned applets = 0;
+    if (aid_len == 0 || aid_len > REGISTRY_AID_MAX || !toolkit_proactive_valid(command, len))
         return SEAM_TOOLKIT_ERR_MALFORMED;
-    for (unsigned i = 0; i < t->queued; i++)
+    for (unsigned i = 0; i < t->queued; i++) {
         if (same_aid(t->queue[i].aid, t->queue[i].aid_len, aid, aid_len))
-            return SEAM_TOOLKIT_ERR_BUSY; /* one outstanding command per applet */
-    if (t->queued >= TOOLKIT_QUEUE_MAX)
+            return SEAM_TOOLKIT_ERR_BUSY;   /* one outstanding command per applet */
+        applets += t->queue[i].aid_len > 0; /* the card's own do not count */
+    }
+    if (applets >= TOOLKIT_QUEUE_MAX)
         return SEAM_TOOLKIT_ERR_FULL;
     toolkit_command *q = &t->queue[t->queued++];
     memset(q, 0, sizeof *q);
@@ -68,10 +77,18 @@ int32_t toolkit_queue(card_toolkit *t, const uint8_t *aid, size_t aid_len, const
 
 void toolkit_dequeue(card_toolkit *t, toolkit_command *done) {
     *done = t->queue[0];
-    memmove(&t->queue[0], &t->queue[1], (TOOLKIT_QUEUE_MAX - 1) * sizeof t->queue[0]);
-    memset(&t->queue[TOOLKIT_QUEUE_MAX - 1], 0, sizeof t->queue[0]);
+    size_t slots = sizeof t->queue / sizeof t->queue[0];
+    memmove(&t->queue[0], &t->queue[1], (slots - 1) * sizeof t->queue[0]);
+    memset(&t->queue[slots - 1], 0, sizeof t->queue[0]);
     t->queued--;
     t->fetched = false;
+}
+
+/* What one instance may hold of kind (docs/applet-abi.md "Limits"). */
+static unsigned instance_max(uint32_t kind) {
+    return kind == SEAM_TOOLKIT_MENU_ITEM ? TOOLKIT_INSTANCE_MENU_MAX
+           : kind == SEAM_TOOLKIT_EVENT   ? TOOLKIT_INSTANCE_EVENT_MAX
+                                          : TOOLKIT_INSTANCE_TIMER_MAX;
 }
 
 /* Ids each kind takes, and whether one instance holds an id alone. */
@@ -92,13 +109,15 @@ static bool enrol_id_ok(uint32_t kind, uint32_t id, bool *exclusive) {
 int32_t toolkit_enrol(card_toolkit *t, const uint8_t *aid, size_t aid_len, uint32_t kind,
                       uint32_t id, bool on) {
     bool exclusive;
-    if (aid_len > REGISTRY_AID_MAX || !enrol_id_ok(kind, id, &exclusive))
+    unsigned held = 0; /* of kind, by this instance */
+    if (aid_len == 0 || aid_len > REGISTRY_AID_MAX || !enrol_id_ok(kind, id, &exclusive))
         return SEAM_TOOLKIT_ERR_DENIED;
     for (unsigned i = 0; i < t->enrolled; i++) {
         toolkit_enrolment *r = &t->enrolment[i];
+        bool mine = same_aid(r->aid, r->aid_len, aid, aid_len);
+        held += mine && r->kind == kind;
         if (r->kind != kind || r->id != id)
             continue;
-        bool mine = same_aid(r->aid, r->aid_len, aid, aid_len);
         if (mine && !on) { /* released: the last one takes its place */
             *r = t->enrolment[--t->enrolled];
             memset(&t->enrolment[t->enrolled], 0, sizeof *r);
@@ -111,6 +130,8 @@ int32_t toolkit_enrol(card_toolkit *t, const uint8_t *aid, size_t aid_len, uint3
     }
     if (!on)
         return 0;
+    if (held >= instance_max(kind))
+        return SEAM_TOOLKIT_ERR_LIMIT; /* its own share: the others keep theirs */
     if (t->enrolled >= TOOLKIT_ENROL_MAX)
         return SEAM_TOOLKIT_ERR_FULL;
     toolkit_enrolment *r = &t->enrolment[t->enrolled++];
@@ -138,7 +159,11 @@ const toolkit_enrolment *toolkit_enrolled(const card_toolkit *t, uint8_t kind, u
 
 static int32_t host_proactive(void *ctx, const uint8_t *aid, size_t aid_len, const uint8_t *command,
                               size_t len) {
-    return toolkit_queue(&((seam_card *)ctx)->toolkit, aid, aid_len, command, len);
+    card_toolkit *t = &((seam_card *)ctx)->toolkit;
+    int32_t result = toolkit_queue(t, aid, aid_len, command, len);
+    if (result == 0) /* SET UP MENU names the instance's items: kept for the next power-up */
+        toolkit_menu_text_take(t, aid, aid_len, command, len);
+    return result;
 }
 
 static size_t host_profile(void *ctx, uint8_t *out, size_t cap) {
@@ -164,8 +189,12 @@ void card_toolkit_host(seam_card *c, const uint8_t *aid, size_t aid_len,
     out->enrol = host_enrol;
 }
 
-void card_toolkit_forget(seam_card *c, const uint8_t *aid, size_t aid_len) {
+seam_err card_toolkit_forget(seam_card *c, const uint8_t *aid, size_t aid_len) {
     card_toolkit *t = &c->toolkit;
+    toolkit_record none = {.aid_len = (uint8_t)aid_len};
+    if (aid_len == 0 || aid_len > REGISTRY_AID_MAX)
+        return SEAM_OK;
+    memcpy(none.aid, aid, aid_len);
     unsigned kept = 0;
     for (unsigned i = 0; i < t->queued; i++) {
         bool out = i == 0 && t->fetched;
@@ -176,10 +205,19 @@ void card_toolkit_forget(seam_card *c, const uint8_t *aid, size_t aid_len) {
         memset(&t->queue[i], 0, sizeof t->queue[i]);
     t->queued = (uint8_t)kept;
     kept = 0;
-    for (unsigned i = 0; i < t->enrolled; i++)
-        if (!same_aid(t->enrolment[i].aid, t->enrolment[i].aid_len, aid, aid_len))
-            t->enrolment[kept++] = t->enrolment[i];
+    bool told = false; /* it held something the terminal was told of */
+    for (unsigned i = 0; i < t->enrolled; i++) {
+        const toolkit_enrolment *r = &t->enrolment[i];
+        if (!same_aid(r->aid, r->aid_len, aid, aid_len))
+            t->enrolment[kept++] = *r;
+        else
+            told |=
+                r->kind == SEAM_TOOLKIT_EVENT || (r->kind == SEAM_TOOLKIT_MENU_ITEM && r->text_len);
+    }
     for (unsigned i = kept; i < t->enrolled; i++)
         memset(&t->enrolment[i], 0, sizeof t->enrolment[i]);
     t->enrolled = (uint8_t)kept;
+    if (told && t->profiled) /* the terminal's menu and events without it, at once */
+        toolkit_announce(t, true);
+    return toolkit_record_write(c->nvm, &none); /* no record: the image keeps nothing */
 }

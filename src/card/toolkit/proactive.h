@@ -1,9 +1,9 @@
 /*
  * The card application toolkit's proactive session (proactive.c): the queue of
  * proactive commands the applets file, the rules of what may leave the card
- * and when, and the registrations of menu items, events and timers, all on the
- * card's RAM (card_int.h: card_toolkit). Internal to the card layer; the
- * commands that drive it are toolkit_apdu.c's (docs/toolkit.md "The card").
+ * and when, and the registrations of menu items, events and timers, on the
+ * card's RAM (card_int.h: card_toolkit; registry.h keeps some in the image). Internal to the card
+ * layer; the commands that drive it are toolkit_apdu.c's (docs/toolkit.md "The card").
  */
 #ifndef SEAM_CARD_TOOLKIT_PROACTIVE_H
 #define SEAM_CARD_TOOLKIT_PROACTIVE_H
@@ -33,8 +33,9 @@ bool toolkit_proactive_valid(const uint8_t *command, size_t len);
 void toolkit_command_details(const toolkit_command *command, uint8_t *number, uint8_t *type);
 
 /* Queues command[0..len) for instance aid: 0, or SEAM_TOOLKIT_ERR_MALFORMED (not
-   valid), SEAM_TOOLKIT_ERR_BUSY (aid already has one queued or awaiting its
-   TERMINAL RESPONSE), SEAM_TOOLKIT_ERR_FULL (TOOLKIT_QUEUE_MAX queued). */
+   valid, or no aid), SEAM_TOOLKIT_ERR_BUSY (aid already has one queued or awaiting
+   its TERMINAL RESPONSE), SEAM_TOOLKIT_ERR_FULL (TOOLKIT_QUEUE_MAX of applets
+   queued; the card's own do not count). */
 int32_t toolkit_queue(card_toolkit *t, const uint8_t *aid, size_t aid_len, const uint8_t *command,
                       size_t len);
 
@@ -43,7 +44,8 @@ void toolkit_dequeue(card_toolkit *t, toolkit_command *done);
 
 /* Registers (on) or releases instance aid for kind and id: 0, or
    SEAM_TOOLKIT_ERR_DENIED (an unknown kind, an id out of range, a menu item or
-   timer another instance holds), SEAM_TOOLKIT_ERR_FULL (TOOLKIT_ENROL_MAX). */
+   timer another instance holds), SEAM_TOOLKIT_ERR_LIMIT (aid holds
+   TOOLKIT_INSTANCE_*_MAX of kind), SEAM_TOOLKIT_ERR_FULL (TOOLKIT_ENROL_MAX). */
 int32_t toolkit_enrol(card_toolkit *t, const uint8_t *aid, size_t aid_len, uint32_t kind,
                       uint32_t id, bool on);
 

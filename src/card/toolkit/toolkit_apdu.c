@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "proactive.h"
+#include "registry.h"
 #include "card/content/applet_channel.h"
 #include "card/iso/sw.h"
 #include "seam/toolkit.h"
@@ -67,6 +68,7 @@ seam_err toolkit_terminal_profile(seam_card *c, channel *ch, const card_command 
     memcpy(t->profile, cmd->apdu.data, cmd->apdu.nc);
     t->profile_len = (uint8_t)cmd->apdu.nc;
     t->profiled = true;
+    toolkit_announce(t, false); /* the menu and the event list, without a SELECT (S1, S5) */
     r->sw = SEAM_SW_SUCCESS;
     return SEAM_OK;
 }
@@ -125,7 +127,8 @@ seam_err toolkit_terminal_response(seam_card *c, channel *ch, const card_command
         return SEAM_OK;
     }
     toolkit_dequeue(t, &done);
-    if (cmd->lifecycle == CARD_LOCKED) { /* applets run no more; the session goes on */
+    if (done.aid_len == 0 || cmd->lifecycle == CARD_LOCKED) { /* the card's own command, or
+                                                                 applets run no more */
         r->sw = SEAM_SW_SUCCESS;
         return SEAM_OK;
     }

@@ -276,8 +276,11 @@ static seam_err complete(seam_card *c, const session *s, bool *done) {
     do { /* INSTANCES_MAX at a time, until none is left */
         e = instances_of(c, s->old_aid, s->old_len, SPACE_TEMPORARY, NULL, 0, aids, lens,
                          INSTANCES_MAX, &n);
-        for (size_t i = 0; !e && i < n; i++)
+        for (size_t i = 0; !e && i < n; i++) {
             e = store_instance_delete(c->nvm, aids[i], lens[i]);
+            if (!e) /* never migrated: its commands and registrations go with it */
+                e = card_toolkit_forget(c, aids[i], lens[i]);
+        }
         deleted += n;
     } while (!e && n == INSTANCES_MAX);
     if (!e) {

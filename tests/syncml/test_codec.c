@@ -1,0 +1,441 @@
+/*
+ * The SyncML codec (include/seam/syncml.h): the package shapes of an OMA DS
+ * session (cat_sync.md B.1, B.5, restated) round-trip through XML and WBXML;
+ * hostile and oversized input is refused with a clear error (S6, X6).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seam/syncml.h"
+
+/* ---- the shapes of B.5 ----------------------------------------------------- */
+
+static seam_syncml_item pkg1_alert_item = {
+    .target = "./apps", .source = "./apps", .anchor_last = "17", .anchor_next = "18"};
+static seam_syncml_item pkg1_devinf = {
+    .source = "./devinf12",
+    .type = "application/vnd.syncml-devinf+xml",
+    .data = "<DevInf xmlns=\"syncml:devinf\"><VerDTD>1.2</VerDTD><DevID>seam-t-1</DevID></DevInf>"};
+
+static seam_syncml_cmd pkg1_cmds[] = {
+    {.kind = SEAM_SYNCML_CMD_ALERT,
+     .cmd_id = 1,
+     .code = 200,
+     .items = &pkg1_alert_item,
+     .n_items = 1},
+    {.kind = SEAM_SYNCML_CMD_PUT,
+     .cmd_id = 2,
+     .meta_type = "application/vnd.syncml-devinf+xml",
+     .items = &pkg1_devinf,
+     .n_items = 1},
+};
+
+static const seam_syncml_msg pkg1 = {
+    .hdr = {.session_id = "42",
+            .msg_id = 1,
+            .target = "http://127.0.0.1:9000/sync",
+            .source = "seam-t-1",
+            .cred_type = SEAM_SYNCML_AUTH_BASIC,
+            .cred_data = "dGVzdDp0ZXN0",
+            .max_msg_size = 20000},
+    .cmds = pkg1_cmds,
+    .n_cmds = 2,
+    .final = true,
+};
+
+static seam_syncml_item add_item = {
+    .source = "L1", .type = "text/plain", .data = "name: purse\nversion: 1.0\n", .cdata = true};
+static seam_syncml_item replace_item = {.source = "L2", .data = "language: fr <&> \"x\""};
+static seam_syncml_item delete_item = {.source = "L3"};
+static seam_syncml_cmd pkg3_ops[] = {
+    {.kind = SEAM_SYNCML_CMD_ADD,
+     .cmd_id = 3,
+     .meta_type = "text/plain",
+     .items = &add_item,
+     .n_items = 1},
+    {.kind = SEAM_SYNCML_CMD_REPLACE, .cmd_id = 4, .items = &replace_item, .n_items = 1},
+    {.kind = SEAM_SYNCML_CMD_DELETE, .cmd_id = 5, .items = &delete_item, .n_items = 1},
+};
+static seam_syncml_item status_anchor = {.anchor_next = "99"};
+static seam_syncml_cmd pkg3_cmds[] = {
+    {.kind = SEAM_SYNCML_CMD_STATUS,
+     .cmd_id = 1,
+     .msg_ref = 1,
+     .cmd_ref = 0,
+     .cmd_name = "SyncHdr",
+     .target_ref = "seam-t-1",
+     .source_ref = "http://x/",
+     .code = 212},
+    {.kind = SEAM_SYNCML_CMD_STATUS,
+     .cmd_id = 2,
+     .msg_ref = 1,
+     .cmd_ref = 5,
+     .cmd_name = "Alert",
+     .code = 200,
+     .items = &status_anchor,
+     .n_items = 1},
+    {.kind = SEAM_SYNCML_CMD_SYNC,
+     .cmd_id = 6,
+     .target = "./apps",
+     .source = "./apps",
+     .n_changes = 3,
+     .ops = pkg3_ops,
+     .n_ops = 3},
+};
+static const seam_syncml_msg pkg3 = {
+    .hdr = {.session_id = "42", .msg_id = 2, .target = "http://x/", .source = "seam-t-1"},
+    .cmds = pkg3_cmds,
+    .n_cmds = 3,
+    .final = true,
+};
+
+static seam_syncml_item map_items[] = {{.target = "G7", .source = "L7"},
+                                       {.target = "G8", .source = "L8"}};
+static seam_syncml_cmd pkg5_cmds[] = {
+    {.kind = SEAM_SYNCML_CMD_STATUS,
+     .cmd_id = 1,
+     .msg_ref = 2,
+     .cmd_ref = 0,
+     .cmd_name = "SyncHdr",
+     .code = 401,
+     .chal_type = "syncml:auth-md5",
+     .chal_nonce = "Tm9uY2U="},
+    {.kind = SEAM_SYNCML_CMD_MAP,
+     .cmd_id = 2,
+     .target = "./apps",
+     .source = "./apps",
+     .items = map_items,
+     .n_items = 2},
+    {.kind = SEAM_SYNCML_CMD_ALERT, .cmd_id = 3, .code = 222},
+};
+static const seam_syncml_msg pkg5 = {
+    .hdr = {.session_id = "42",
+            .msg_id = 3,
+            .target = "http://x/",
+            .source = "seam-t-1",
+            .resp_uri = "http://x/?sessionid=42"},
+    .cmds = pkg5_cmds,
+    .n_cmds = 3,
+    .final = false,
+};
+
+/* ---- comparing --------------------------------------------------------- */
+
+static void same_str(const char *want, const char *got) {
+    if (!want)
+        assert_null(got);
+    else {
+        assert_non_null(got);
+        assert_string_equal(want, got);
+    }
+}
+
+static void same_items(const seam_syncml_cmd *want, const seam_syncml_cmd *got) {
+    assert_int_equal(want->n_items, got->n_items);
+    for (size_t i = 0; i < want->n_items; i++) {
+        same_str(want->items[i].target, got->items[i].target);
+        same_str(want->items[i].source, got->items[i].source);
+        same_str(want->items[i].type, got->items[i].type);
+        same_str(want->items[i].anchor_last, got->items[i].anchor_last);
+        same_str(want->items[i].anchor_next, got->items[i].anchor_next);
+        if (want->items[i].data && want->items[i].data[0] == '<')
+            assert_non_null(strstr(got->items[i].data, "<DevID>seam-t-1</DevID>"));
+        else
+            same_str(want->items[i].data, got->items[i].data);
+    }
+}
+
+static void same_cmds(const seam_syncml_cmd *want, const seam_syncml_cmd *got, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(want[i].kind, got[i].kind);
+        assert_int_equal(want[i].cmd_id, got[i].cmd_id);
+        assert_int_equal(want[i].code, got[i].code);
+        assert_int_equal(want[i].msg_ref, got[i].msg_ref);
+        assert_int_equal(want[i].cmd_ref, got[i].cmd_ref);
+        same_str(want[i].cmd_name, got[i].cmd_name);
+        same_str(want[i].target_ref, got[i].target_ref);
+        same_str(want[i].source_ref, got[i].source_ref);
+        same_str(want[i].chal_type, got[i].chal_type);
+        same_str(want[i].chal_nonce, got[i].chal_nonce);
+        same_str(want[i].target, got[i].target);
+        same_str(want[i].source, got[i].source);
+        same_str(want[i].meta_type, got[i].meta_type);
+        assert_int_equal(want[i].n_changes, got[i].n_changes);
+        same_items(&want[i], &got[i]);
+        assert_int_equal(want[i].n_ops, got[i].n_ops);
+        same_cmds(want[i].ops, got[i].ops, want[i].n_ops);
+    }
+}
+
+static void same_msg(const seam_syncml_msg *want, const seam_syncml_msg *got) {
+    same_str(want->hdr.session_id, got->hdr.session_id);
+    assert_int_equal(want->hdr.msg_id, got->hdr.msg_id);
+    same_str(want->hdr.target, got->hdr.target);
+    same_str(want->hdr.source, got->hdr.source);
+    same_str(want->hdr.resp_uri, got->hdr.resp_uri);
+    assert_int_equal(want->hdr.cred_type, got->hdr.cred_type);
+    same_str(want->hdr.cred_data, got->hdr.cred_data);
+    assert_int_equal(want->hdr.max_msg_size, got->hdr.max_msg_size);
+    assert_int_equal(want->n_cmds, got->n_cmds);
+    assert_int_equal(want->final, got->final);
+    same_cmds(want->cmds, got->cmds, want->n_cmds);
+}
+
+/* Encodes, decodes, compares, and checks that re-encoding gives the same bytes. */
+static void round_trip(const seam_syncml_msg *msg, seam_syncml_format format) {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(seam_syncml_encode(msg, format, 0, &bytes, &len), SEAM_OK);
+    seam_syncml_msg back;
+    seam_err err = seam_syncml_decode(bytes, len, format, &back);
+    if (err)
+        fail_msg("decode: %s\n%.*s", seam_err_str(err), (int)len, (const char *)bytes);
+    same_msg(msg, &back);
+    uint8_t *again = NULL;
+    size_t again_len = 0;
+    assert_int_equal(seam_syncml_encode(&back, format, 0, &again, &again_len), SEAM_OK);
+    assert_int_equal(len, again_len);
+    assert_memory_equal(bytes, again, len);
+    seam_syncml_bytes_free(again);
+    seam_syncml_msg_free(&back);
+    seam_syncml_bytes_free(bytes);
+}
+
+static void pkg1_alert_cred_devinf_round_trips_S6(void **state) {
+    (void)state;
+    round_trip(&pkg1, SEAM_SYNCML_XML);
+    round_trip(&pkg1, SEAM_SYNCML_WBXML);
+}
+
+static void pkg3_sync_with_add_replace_delete_round_trips_S6(void **state) {
+    (void)state;
+    round_trip(&pkg3, SEAM_SYNCML_XML);
+    round_trip(&pkg3, SEAM_SYNCML_WBXML);
+}
+
+static void pkg5_map_challenge_next_message_round_trips_S6(void **state) {
+    (void)state;
+    round_trip(&pkg5, SEAM_SYNCML_XML);
+    round_trip(&pkg5, SEAM_SYNCML_WBXML);
+}
+
+static void wbxml_is_syncml_1_2_utf8(void **state) {
+    (void)state;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(seam_syncml_encode(&pkg1, SEAM_SYNCML_WBXML, 0, &bytes, &len), SEAM_OK);
+    /* WBXML 1.2, public id 0x1201 (SyncML 1.2), UTF-8 (B.7). */
+    static const uint8_t head[] = {0x02, 0xA4, 0x01, 0x6A};
+    assert_true(len > sizeof head);
+    assert_memory_equal(bytes, head, sizeof head);
+    seam_syncml_bytes_free(bytes);
+}
+
+/* ---- refusals ------------------------------------------------------------ */
+
+static seam_err decode_text(const char *text) {
+    seam_syncml_msg msg;
+    memset(&msg, 0x5A, sizeof msg);
+    seam_syncml_msg untouched = msg;
+    seam_err err = seam_syncml_decode((const uint8_t *)text, strlen(text), SEAM_SYNCML_XML, &msg);
+    if (err)
+        assert_memory_equal(&msg, &untouched, sizeof msg);
+    else
+        seam_syncml_msg_free(&msg);
+    return err;
+}
+
+#define HDR                                                                                        \
+    "<SyncHdr><VerDTD>1.2</VerDTD><VerProto>SyncML/1.2</VerProto><SessionID>1</SessionID>"         \
+    "<MsgID>1</MsgID><Target><LocURI>s</LocURI></Target><Source><LocURI>c</LocURI></Source>"       \
+    "</SyncHdr>"
+
+static void external_entity_is_refused_X6(void **state) {
+    (void)state;
+    assert_int_equal(decode_text("<?xml version='1.0'?><!DOCTYPE SyncML [<!ENTITY x SYSTEM "
+                                 "'file:///etc/passwd'>]><SyncML>" HDR
+                                 "<SyncBody><Alert><CmdID>1</CmdID><Data>&x;</Data></Alert>"
+                                 "</SyncBody></SyncML>"),
+                     SEAM_ERR_SYNCML_DTD);
+    /* A parameter entity pulling an external DTD, and an external DTD by itself. */
+    assert_int_equal(decode_text("<!DOCTYPE SyncML [<!ENTITY % p SYSTEM 'http://127.0.0.1:1/x'>"
+                                 "%p;]><SyncML>" HDR "<SyncBody/></SyncML>"),
+                     SEAM_ERR_SYNCML_DTD);
+    /* An external DTD alone is never loaded: the document parses without it. */
+    assert_int_equal(decode_text("<!DOCTYPE SyncML SYSTEM 'http://127.0.0.1:1/syncml.dtd'>"
+                                 "<SyncML>" HDR "<SyncBody><Final/></SyncBody></SyncML>"),
+                     SEAM_OK);
+}
+
+static void entity_expansion_is_refused_X6(void **state) {
+    (void)state;
+    static const char laughs[] =
+        "<?xml version='1.0'?><!DOCTYPE SyncML ["
+        "<!ENTITY a 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'>"
+        "<!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'><!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>"
+        "<!ENTITY d '&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;'><!ENTITY e '&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;'>"
+        "<!ENTITY f '&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;'><!ENTITY g '&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;'>"
+        "<!ENTITY h '&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;'><!ENTITY i '&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;'>"
+        "]><SyncML>" HDR
+        "<SyncBody><Alert><CmdID>1</CmdID><Data>&i;</Data></Alert></SyncBody></SyncML>";
+    assert_int_equal(decode_text(laughs), SEAM_ERR_SYNCML_DTD);
+    /* An undeclared entity is not well-formed. */
+    assert_int_equal(decode_text("<SyncML>" HDR "<SyncBody><Alert><CmdID>1</CmdID><Data>&zz;"
+                                 "</Data></Alert></SyncBody></SyncML>"),
+                     SEAM_ERR_SYNCML_MALFORMED);
+}
+
+static void other_versions_are_refused_X6(void **state) {
+    (void)state;
+    assert_int_equal(decode_text("<SyncML><SyncHdr><VerDTD>1.1</VerDTD><VerProto>SyncML/1.1"
+                                 "</VerProto><SessionID>1</SessionID><MsgID>1</MsgID></SyncHdr>"
+                                 "<SyncBody/></SyncML>"),
+                     SEAM_ERR_SYNCML_VERSION);
+    assert_int_equal(decode_text("<SyncML>" HDR "<SyncBody><Alert><Data>200</Data></Alert>"
+                                 "</SyncBody></SyncML>"),
+                     SEAM_ERR_SYNCML_MALFORMED); /* no CmdID */
+    assert_int_equal(decode_text("<SyncML>" HDR "<SyncBody><Add><CmdID>1</CmdID></Add>"
+                                 "</SyncBody></SyncML>"),
+                     SEAM_ERR_UNSUPPORTED); /* Add outside a Sync */
+    assert_int_equal(decode_text("<SyncML>" HDR "<SyncBody><Alert><CmdID>99999999999</CmdID>"
+                                 "<Data>200</Data></Alert></SyncBody></SyncML>"),
+                     SEAM_ERR_SYNCML_MALFORMED);
+}
+
+static void every_truncation_of_a_message_fails_cleanly_X6(void **state) {
+    (void)state;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    for (int format = SEAM_SYNCML_XML; format <= SEAM_SYNCML_WBXML; format++) {
+        assert_int_equal(seam_syncml_encode(&pkg3, format, 0, &bytes, &len), SEAM_OK);
+        for (size_t cut = 0; cut < len; cut++) {
+            /* An exact-size heap copy: ASan sees any read past the cut. */
+            uint8_t *prefix = malloc(cut ? cut : 1);
+            memcpy(prefix, bytes, cut);
+            seam_syncml_msg msg;
+            seam_err err = seam_syncml_decode(prefix, cut, format, &msg);
+            if (err == SEAM_OK)
+                seam_syncml_msg_free(&msg);
+            else
+                assert_true(err == SEAM_ERR_SYNCML_MALFORMED || err == SEAM_ERR_SYNCML_WBXML ||
+                            err == SEAM_ERR_SYNCML_VERSION || err == SEAM_ERR_UNSUPPORTED);
+            free(prefix);
+        }
+        seam_syncml_bytes_free(bytes);
+    }
+}
+
+static void oversized_input_is_refused_X6(void **state) {
+    (void)state;
+    /* The message itself. */
+    size_t big = SEAM_SYNCML_MAX_MESSAGE + 1;
+    uint8_t *huge = calloc(1, big);
+    seam_syncml_msg msg;
+    assert_int_equal(seam_syncml_decode(huge, big, SEAM_SYNCML_XML, &msg),
+                     SEAM_ERR_SYNCML_OVERSIZE);
+    assert_int_equal(seam_syncml_decode(huge, big, SEAM_SYNCML_WBXML, &msg),
+                     SEAM_ERR_SYNCML_OVERSIZE);
+    free(huge);
+    /* One item's data, both ways. */
+    char *data = malloc(SEAM_SYNCML_MAX_DATA + 2);
+    memset(data, 'x', SEAM_SYNCML_MAX_DATA + 1);
+    data[SEAM_SYNCML_MAX_DATA + 1] = '\0';
+    seam_syncml_item item = {.source = "L1", .data = data};
+    seam_syncml_cmd op = {.kind = SEAM_SYNCML_CMD_ADD, .cmd_id = 2, .items = &item, .n_items = 1};
+    seam_syncml_cmd sync = {.kind = SEAM_SYNCML_CMD_SYNC, .cmd_id = 1, .ops = &op, .n_ops = 1};
+    seam_syncml_msg m = {.hdr = pkg3.hdr, .cmds = &sync, .n_cmds = 1};
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    assert_int_equal(seam_syncml_encode(&m, SEAM_SYNCML_XML, 0, &bytes, &len),
+                     SEAM_ERR_SYNCML_OVERSIZE);
+    char *text = malloc(2 * SEAM_SYNCML_MAX_DATA + 1024);
+    int n = sprintf(text,
+                    "<SyncML>" HDR "<SyncBody><Sync><CmdID>1</CmdID><Add><CmdID>2</CmdID>"
+                    "<Item><Data>%s</Data></Item></Add></Sync></SyncBody></SyncML>",
+                    data);
+    assert_int_equal(seam_syncml_decode((uint8_t *)text, (size_t)n, SEAM_SYNCML_XML, &msg),
+                     SEAM_ERR_SYNCML_OVERSIZE);
+    /* Too many items in one message. */
+    int at = sprintf(text, "<SyncML>" HDR "<SyncBody><Sync><CmdID>1</CmdID><Add><CmdID>2</CmdID>");
+    for (unsigned i = 0; i <= SEAM_SYNCML_MAX_ITEMS; i++)
+        at += sprintf(text + at, "<Item/>");
+    at += sprintf(text + at, "</Add></Sync></SyncBody></SyncML>");
+    assert_int_equal(seam_syncml_decode((uint8_t *)text, (size_t)at, SEAM_SYNCML_XML, &msg),
+                     SEAM_ERR_SYNCML_OVERSIZE);
+    /* An encoding longer than the peer's MaxMsgSize. */
+    assert_int_equal(seam_syncml_encode(&pkg1, SEAM_SYNCML_XML, 100, &bytes, &len),
+                     SEAM_ERR_SYNCML_OVERSIZE);
+    free(text);
+    free(data);
+}
+
+static void content_types_name_formats(void **state) {
+    (void)state;
+    seam_syncml_format f;
+    assert_int_equal(seam_syncml_format_of("application/vnd.syncml+wbxml", &f), SEAM_OK);
+    assert_int_equal(f, SEAM_SYNCML_WBXML);
+    assert_int_equal(seam_syncml_format_of("application/vnd.syncml+xml; charset=UTF-8", &f),
+                     SEAM_OK);
+    assert_int_equal(f, SEAM_SYNCML_XML);
+    assert_int_equal(seam_syncml_format_of("text/xml", &f), SEAM_ERR_UNSUPPORTED);
+}
+
+static void record_content_round_trips_S6(void **state) {
+    (void)state;
+    const seam_syncml_field fields[] = {
+        {.name = "name", .value = "purse"},  {.name = "kind", .value = "card"},
+        {.name = "version", .value = "1.0"}, {.name = "note", .value = " caf\xc3\xa9: ok "},
+        {.name = "empty", .value = ""},
+    };
+    char text[256];
+    size_t len = 0;
+    assert_int_equal(seam_syncml_fields_encode(fields, 5, NULL, 0, &len), SEAM_ERR_BUFFER_SMALL);
+    size_t need = len;
+    assert_int_equal(seam_syncml_fields_encode(fields, 5, text, need, &len), SEAM_OK);
+    assert_string_equal(text, "name: purse\nkind: card\nversion: 1.0\nnote:  caf\xc3\xa9: ok \n"
+                              "empty: \n");
+    seam_syncml_field back[8];
+    size_t n = 0;
+    assert_int_equal(seam_syncml_fields_decode(text, len, back, 8, &n), SEAM_OK);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(strcspn(back[i].name, ":"), strlen(fields[i].name));
+        assert_memory_equal(back[i].name, fields[i].name, strlen(fields[i].name));
+        assert_int_equal(back[i].value_len, strlen(fields[i].value));
+        assert_memory_equal(back[i].value, fields[i].value, back[i].value_len);
+    }
+    /* Refusals: a value with a line break, a bad name, a line without LF, too many fields. */
+    const seam_syncml_field bad_value = {.name = "name", .value = "a\nb"};
+    const seam_syncml_field bad_name = {.name = "Name", .value = "a"};
+    assert_int_equal(seam_syncml_fields_encode(&bad_value, 1, text, sizeof text, &len),
+                     SEAM_ERR_ARG);
+    assert_int_equal(seam_syncml_fields_encode(&bad_name, 1, text, sizeof text, &len),
+                     SEAM_ERR_ARG);
+    assert_int_equal(seam_syncml_fields_decode("name: a", 7, back, 8, &n), SEAM_ERR_MALFORMED);
+    assert_int_equal(seam_syncml_fields_decode("name:a\n", 7, back, 8, &n), SEAM_ERR_MALFORMED);
+    assert_int_equal(seam_syncml_fields_decode("a: 1\nb: 2\n", 10, back, 1, &n),
+                     SEAM_ERR_SYNCML_OVERSIZE);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(pkg1_alert_cred_devinf_round_trips_S6),
+        cmocka_unit_test(pkg3_sync_with_add_replace_delete_round_trips_S6),
+        cmocka_unit_test(pkg5_map_challenge_next_message_round_trips_S6),
+        cmocka_unit_test(wbxml_is_syncml_1_2_utf8),
+        cmocka_unit_test(external_entity_is_refused_X6),
+        cmocka_unit_test(entity_expansion_is_refused_X6),
+        cmocka_unit_test(other_versions_are_refused_X6),
+        cmocka_unit_test(every_truncation_of_a_message_fails_cleanly_X6),
+        cmocka_unit_test(oversized_input_is_refused_X6),
+        cmocka_unit_test(content_types_name_formats),
+        cmocka_unit_test(record_content_round_trips_S6),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
