@@ -23,9 +23,20 @@
  *   DF15  ask the user first, 1 byte: 00 no, 01 yes
  *   DF16  the terminal's database URI, 1..32 bytes (default "./devinfo")
  *   DF17  device identifier, 1..32 bytes (default "IMEI:unknown")
+ *   DF18  the applets that may ask for a sync (service, below): 0..4 entries
+ *         of AID length (5..16) and AID; empty: none (the default)
+ *   DF19  how the result is shown, 1 byte: 01 DISPLAY TEXT waits for the user
+ *         to clear it (qualifier bit 8, the default), 00 the terminal clears
+ *         it after a delay. Whatever the terminal answers (00, 12 no response
+ *         from the user, 10 ended by the user), the session ends there and the
+ *         result stays as recorded.
  *   DF20  the operator's remote trigger, 1 byte: the type of synchronization
  *         (OMA DS alert code 200..205). A sync request now (S5); not acted on
- *         when the block is replayed after an upgrade. Chosen over an ENVELOPE
+ *         when the block is replayed after an upgrade. A block of DF20 alone
+ *         is a command, not data: devmgmt declares it so
+ *         (seam_personalize_command) and the card does not file it, so
+ *         repeated triggers spend no restore quota; a block mixing DF20 with
+ *         policy tags is filed (its DF20 is ignored at the replay). Chosen over an ENVELOPE
  *         because STORE DATA reaches the applet only through the security
  *         domain's secure channel (SCP03): nobody but the operator can send it.
  *
@@ -33,6 +44,14 @@
  * personalize after an upgrade: the policy is kept across updates that way.
  * The last result (below) is kept with save_for_upgrade ("last", 12 bytes) and
  * restore_after_upgrade.
+ *
+ * Service (S5, another applet): an instance of devmgmt's security domain calls
+ * seam_service_call(devmgmt's AID, request); the request is 1 byte, the type
+ * of synchronization (200..205; else 6A80). A caller whose AID is not in DF18
+ * gets 6982 and nothing changes; an allowed one starts a sync (trigger 05):
+ * 9000, or 6985 when none could start (one outstanding, or no server in the
+ * policy). The card tells devmgmt the caller's AID (seam_service_caller); the
+ * status word is all the caller learns.
  *
  * Commands (any CLA, on the applet's channel):
  *
@@ -49,7 +68,7 @@
  *                    yet, 01 synchronized, 02 not supported by the terminal,
  *                    03 failed, 04 refused by the user), the terminal's general
  *                    result (FF none), the trigger (01 policy event, 02 timer,
- *                    03 menu, 04 operator), the date and time (7 bytes, TS 102
+ *                    03 menu, 04 operator, 05 another applet), the date and time (7 bytes, TS 102
  *                    223 §8.39, from PROVIDE LOCAL INFORMATION; zeros when the
  *                    terminal gave none), the number of requests sent
  *                    (2 bytes); then the counting events seen since the last
@@ -59,8 +78,9 @@
  *
  * Triggers (S5): a counting event (ENVELOPE D6) that reaches the threshold;
  * the timer's expiration (D7; the timer is started again after the sync);
- * the user choosing the menu item (D3); the operator's DF20 (refused by the
- * card, 6985, while devmgmt is selected on a channel). A trigger while a
+ * the user choosing the menu item (D3); the operator's DF20 (also while
+ * devmgmt is selected on a channel: the card gives the block to the live
+ * state there). A trigger while a
  * command of the applet is outstanding is dropped (one sync at a time: the
  * card's queue holds one command per applet). The applet decides what comes
  * next from the type of command each TERMINAL RESPONSE answers, not from its
@@ -91,6 +111,8 @@ SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D), 1, 0, 1, 0,
 #define TAG_ASK       0xDF15u
 #define TAG_LOCAL_URI 0xDF16u
 #define TAG_DEVICE    0xDF17u
+#define TAG_CALLERS   0xDF18u
+#define TAG_DISPLAY   0xDF19u
 #define TAG_SYNC_NOW  0xDF20u
 
 #define EVENTS_MAX    8u
@@ -98,6 +120,7 @@ SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D), 1, 0, 1, 0,
 #define URI_MAX       48u
 #define LOCAL_URI_MAX 32u
 #define DEVICE_MAX    32u
+#define CALLERS_MAX   (4u * 17u)
 #define PERSO_MAX     255u
 
 #define MENU_ITEM 1u
@@ -115,6 +138,7 @@ SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D), 1, 0, 1, 0,
 #define TRIG_TIMER    2u
 #define TRIG_MENU     3u
 #define TRIG_OPERATOR 4u
+#define TRIG_APPLET   5u
 
 /* proactive command types (TS 102 223 §9.4; 5F is seam's) */
 #define CMD_SET_UP_EVENT_LIST 0x05u
@@ -142,6 +166,9 @@ static struct {
     uint8_t device[DEVICE_MAX];
     uint8_t device_len;
     uint8_t ask;
+    uint8_t callers[CALLERS_MAX]; /* DF18: AID length, AID, ... */
+    uint8_t callers_len;
+    uint8_t display_quick; /* DF19 00: the result clears after a delay (0: waits for the user) */
     /* the last result (S7) */
     uint8_t last[LAST_SIZE];
     /* the running sync */
@@ -309,7 +336,8 @@ static void tell(void) {
     static const char *const texts[] = {"", "Device synchronized", "Sync not supported",
                                         "Sync failed", "Sync cancelled"};
     uint8_t outcome = dm.last[0] <= OUT_REFUSED ? dm.last[0] : OUT_FAILED;
-    (void)text_command(CMD_DISPLAY_TEXT, 0x80u, 0x02u, texts[outcome]);
+    /* qualifier bit 8: wait for the user to clear the message (TS 102 223 §8.6) */
+    (void)text_command(CMD_DISPLAY_TEXT, dm.display_quick ? 0x00u : 0x80u, 0x02u, texts[outcome]);
 }
 
 static void finish(void) {
@@ -348,12 +376,12 @@ static bool request_sync(void) {
 
 /* A trigger: starts a sync unless the policy lacks the server or a command of the
    applet is outstanding (the card's queue says BUSY: one sync at a time). */
-static void trigger(uint8_t source, uint8_t sync_type) {
+static bool trigger(uint8_t source, uint8_t sync_type) {
     uint8_t old_trigger = dm.trigger;
     uint8_t old_type = dm.sync_type;
     bool queued;
     if (dm.url_len == 0 || dm.uri_len == 0) {
-        return;
+        return false;
     }
     dm.trigger = source;
     dm.sync_type = sync_type;
@@ -368,6 +396,7 @@ static void trigger(uint8_t source, uint8_t sync_type) {
         dm.trigger = old_trigger;
         dm.sync_type = old_type;
     }
+    return queued;
 }
 
 /* ---- toolkit entry points ------------------------------------------------------------ */
@@ -464,7 +493,7 @@ SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
 SEAM_ENTRY(menu_selection) uint32_t menu_selection(void) {
     uint8_t item;
     if (envelope_byte(0x10u, &item) && item == MENU_ITEM) {
-        trigger(TRIG_MENU, 200u);
+        (void)trigger(TRIG_MENU, 200u);
     }
     return SW_NO_ERROR;
 }
@@ -480,7 +509,7 @@ SEAM_ENTRY(event_download) uint32_t event_download(void) {
                 dm.counted++;
             }
             if (dm.threshold != 0 && dm.counted >= dm.threshold) {
-                trigger(TRIG_EVENT, 200u);
+                (void)trigger(TRIG_EVENT, 200u);
             }
             break;
         }
@@ -491,15 +520,58 @@ SEAM_ENTRY(event_download) uint32_t event_download(void) {
 SEAM_ENTRY(timer_expiration) uint32_t timer_expiration(void) {
     uint8_t timer;
     if (envelope_byte(0x24u, &timer) && timer == TIMER_ID) {
-        trigger(TRIG_TIMER, 200u);
+        (void)trigger(TRIG_TIMER, 200u);
     }
     return SW_NO_ERROR;
+}
+
+/* ---- service: another applet asks (S5) ---------------------------------------------- */
+
+/* True when aid[0..len) is in the DF18 list. */
+static bool caller_allowed(const uint8_t *aid, uint32_t len) {
+    uint32_t o = 0;
+    while (o < dm.callers_len) {
+        uint32_t n = dm.callers[o];
+        if (n == len && memcmp(dm.callers + o + 1, aid, len) == 0) {
+            return true;
+        }
+        o += 1 + n;
+    }
+    return false;
+}
+
+SEAM_ENTRY(service) uint32_t service(void) {
+    uint8_t caller[16];
+    uint8_t request[2];
+    uint32_t caller_len = seam_service_caller(caller, sizeof caller);
+    uint32_t len = seam_toolkit_message(request, sizeof request);
+    if (caller_len > sizeof caller || !caller_allowed(caller, caller_len)) {
+        return SW_SECURITY_STATUS; /* checked before anything changes */
+    }
+    if (len != 1 || request[0] < 200u || request[0] > 205u) {
+        return SW_WRONG_DATA;
+    }
+    return trigger(TRIG_APPLET, request[0]) ? SW_NO_ERROR : SW_CONDITIONS_NOT_SATISFIED;
 }
 
 /* ---- personalization: the operator's policy ------------------------------------------ */
 
 static bool string_ok(uint32_t len, uint32_t max) {
     return len >= 1 && len <= max;
+}
+
+/* DF18: entries of AID length (5..16) and AID filling value[0..len), at most 4. */
+static bool callers_ok(const uint8_t *value, uint32_t len) {
+    uint32_t o = 0;
+    uint32_t entries = 0;
+    while (o < len) {
+        uint32_t n = value[o];
+        if (n < 5u || n > 16u || n > len - o - 1 || ++entries > 4u) {
+            return false;
+        }
+        o += 1 + n;
+    }
+    return true;
 }
 
 SEAM_ENTRY(personalize) uint32_t personalize(void) {
@@ -510,6 +582,7 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
     const uint8_t *value;
     uint32_t value_len;
     int32_t sync_now = -1;
+    bool policy = false; /* the block sets policy (else it is only the trigger) */
     seam_command_read(&cmd, command, sizeof command);
     if (cmd.ins != INS_STORE_DATA) {
         return SW_INS_NOT_SUPPORTED;
@@ -551,6 +624,12 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
         case TAG_SYNC_NOW:
             ok = value_len == 1 && value[0] >= 200u && value[0] <= 205u;
             break;
+        case TAG_CALLERS:
+            ok = callers_ok(value, value_len);
+            break;
+        case TAG_DISPLAY:
+            ok = value_len == 1 && value[0] <= 1u;
+            break;
         default:
             ok = false;
             break;
@@ -591,13 +670,25 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
             memcpy(dm.device, value, value_len);
             dm.device_len = (uint8_t)value_len;
             break;
+        case TAG_CALLERS:
+            memcpy(dm.callers, value, value_len);
+            dm.callers_len = (uint8_t)value_len;
+            break;
+        case TAG_DISPLAY:
+            dm.display_quick = value[0] == 0 ? 1u : 0u;
+            break;
         default: /* TAG_SYNC_NOW */
             sync_now = value[0];
             break;
         }
+        policy = policy || tag != TAG_SYNC_NOW;
+    }
+    if (!policy) {
+        /* only DF20: a command, not data; the card does not file it (no restore quota) */
+        (void)seam_personalize_command();
     }
     if (sync_now >= 0 && seam_upgrade_previous_version() == 0) {
-        trigger(TRIG_OPERATOR, (uint8_t)sync_now);
+        (void)trigger(TRIG_OPERATOR, (uint8_t)sync_now);
     }
     return SW_NO_ERROR;
 }

@@ -197,6 +197,16 @@ int32_t seam_restore_get(const void *name, uint32_t name_len, void *buf, uint32_
 SEAM__IMPORT(restore_perso_add)
 int32_t seam_restore_perso_add(uint32_t p1, const void *data, uint32_t len);
 
+/* Only inside personalize, for the STORE DATA block it is running: declares the
+ * block a command to the applet, not personalization data, so the card does not
+ * file it in the restore module (its memory changes are kept as usual). It covers
+ * that one block, nothing else; a block the applet does not declare is filed.
+ * Returns 0, or SEAM_RESTORE_ERR_DENIED outside personalize. The applet's own
+ * choice: data declared a command are not replayed after an upgrade. In a block
+ * replayed from the record it returns 0 and changes nothing (the block is filed
+ * already). */
+SEAM__IMPORT(personalize_command) int32_t seam_personalize_command(void);
+
 /* During an upgrade (install, personalize replay, restore_after_upgrade of the
  * new instance): the version of the package it replaces, major << 8 | minor;
  * 0 at any other time. */
@@ -305,6 +315,38 @@ static inline bool seam_toolkit_find(const uint8_t *data, uint32_t len, uint32_t
     }
     return false;
 }
+
+/* ---- services between instances (docs/applet-abi.md) ---------------------------
+ *
+ * Instance A asks instance B, by AID, for a service: the card runs B's optional
+ * entry point `service` (() -> i32, exported with SEAM_ENTRY), in which B reads
+ * A's AID with seam_service_caller and the request with seam_toolkit_message,
+ * decides (an allow list of AIDs, say) and answers a status word: all that A
+ * gets back. B's changes are committed when it answers success, else they go
+ * back (memory, what it queued or registered). The card allows the call only
+ * between instances of the same security domain, never while another service
+ * call runs (no recursion, no re-entrancy) and never to the caller itself. B
+ * runs on at most the fuel A has left, and A pays what B spent plus
+ * SEAM_SERVICE_FUEL.
+ */
+
+#define SEAM_SERVICE_MESSAGE_MAX 64u   /* bytes of a request */
+#define SEAM_SERVICE_CALLS_MAX   4u    /* calls per entry-point call of the caller */
+#define SEAM_SERVICE_FUEL        1000u /* the caller's price of a call, beside the callee's fuel */
+#define SEAM_SERVICE_ERR_ABSENT  (-1)  /* no such instance, not selectable, no `service` */
+#define SEAM_SERVICE_ERR_DENIED  (-2)  /* another security domain's instance, or no calls here */
+#define SEAM_SERVICE_ERR_BUSY    (-3)  /* inside a service call (no nesting), or itself */
+#define SEAM_SERVICE_ERR_LIMIT   (-4)  /* AID not 5..16 bytes, request too long, too many calls */
+
+/* Asks instance aid[0..aid_len) for a service with message[0..len): returns the status word
+ * its `service` entry point answered (0x6000..0x9FFF; 0x6F00 when it failed), or a
+ * SEAM_SERVICE_ERR_* value (nothing ran). */
+SEAM__IMPORT(service_call)
+int32_t seam_service_call(const void *aid, uint32_t aid_len, const void *message, uint32_t len);
+
+/* Inside `service`: copies the calling instance's AID into buf[0..cap) (as much as fits);
+ * returns its length; 0 elsewhere. */
+SEAM__IMPORT(service_caller) uint32_t seam_service_caller(void *buf, uint32_t cap);
 
 /* ---- command helpers ------------------------------------------------------ */
 

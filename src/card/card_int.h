@@ -38,6 +38,9 @@ typedef struct {
     seam_applet *applet;
     uint32_t pages;          /* committed memory size, 64 KiB pages */
     restore_binding restore; /* its restore-module record (the applet points here) */
+    /* a service call committed into this applet during the running command
+       (content/applet_service.c): put back if the command is not kept */
+    bool served;
     /* STORE DATA sequence of this channel (gp_perso.c): its personalization
        target (INSTALL [for personalization]; target_len 0 = the SD itself),
        the next block number, and the host || card challenge of the session
@@ -121,6 +124,10 @@ typedef struct {
 #define TOOLKIT_INSTANCE_EVENT_MAX TOOLKIT_RECORD_EVENTS_MAX /* 16 */
 #define TOOLKIT_INSTANCE_TIMER_MAX 2u
 #define TOOLKIT_MENU_TEXT_MAX      TOOLKIT_RECORD_TEXT_MAX /* bytes of a menu item's text kept */
+/* A fetched command whose TERMINAL RESPONSE is not among the commands that follow its
+   FETCH, this many, is dropped before the next one runs (transmit.c): its applet's slot
+   is free again, the envelopes no longer wait (9300), a late answer gets 6985. */
+#define TOOLKIT_ANSWER_WITHIN 16u
 
 typedef struct {
     uint8_t aid[REGISTRY_AID_MAX]; /* the instance that queued it; empty: the card's own */
@@ -143,7 +150,8 @@ typedef struct {
     uint8_t profile_len;
     uint8_t profile[TOOLKIT_PROFILE_MAX];
     uint8_t queued;
-    bool fetched; /* queue[0] went out with FETCH and awaits its TERMINAL RESPONSE */
+    bool fetched;   /* queue[0] went out with FETCH and awaits its TERMINAL RESPONSE */
+    uint8_t waited; /* commands since that FETCH (TOOLKIT_ANSWER_WITHIN) */
     toolkit_command queue[TOOLKIT_QUEUE_MAX + TOOLKIT_CARD_QUEUED];
     uint8_t enrolled;
     toolkit_enrolment enrolment[TOOLKIT_ENROL_MAX];
@@ -246,6 +254,7 @@ struct seam_card {
     card_diag_state diag; /* the profile, applet diagnostics, fuel (content/card_diag.c) */
     card_caches caches;   /* content/card_cache.c */
     card_toolkit toolkit; /* toolkit/: RAM, per power-up */
+    bool serving;         /* a service call runs (content/applet_service.c): no other */
 };
 
 /* What a command handler produced: r->len bytes of response data in card->data. */

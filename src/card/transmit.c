@@ -45,7 +45,9 @@
 #include "card/iso/apdu.h"
 #include "card_int.h"
 #include "card/content/applet_channel.h"
+#include "card/content/applet_service.h"
 #include "card/content/card_cache.h"
+#include "card/toolkit/proactive.h"
 #include "card/toolkit/toolkit_apdu.h"
 #include "seam/card.h"
 #include "seam/util.h"
@@ -106,6 +108,7 @@ static void ram_end(seam_card *c, bool committed) {
     card_saved *s = &c->saved;
     if (!committed) /* a refused command queued or registered nothing */
         c->toolkit = s->toolkit;
+    card_service_end(c, committed); /* applets it served go back too (the nvm did) */
     for (size_t i = 0; i < s->retired_count; i++) {
         card_retired *r = &s->retired[i];
         if (committed && r->aid_len) {
@@ -172,6 +175,7 @@ static void ram_restore(seam_card *c, uint8_t chno, const card_outcome *how) {
     }
     memcpy(c->channels, s->channels, sizeof c->channels);
     c->toolkit = s->toolkit;
+    card_service_end(c, true);       /* the channels are as saved: only the marks go */
     if (how->sm == CARD_SM_PASSED) { /* in step with the host: it moved too */
         ch->session = session;
         ch->session.response_pending = false;
@@ -277,6 +281,23 @@ seam_err card_transaction_end(seam_card *c, seam_err e) {
     return e;
 }
 
+/* Counts a command after a FETCH whose TERMINAL RESPONSE has not come; past
+   TOOLKIT_ANSWER_WITHIN of them the fetched command is dropped (before the RAM is saved:
+   a refused command does not bring it back). */
+static void toolkit_wait(card_toolkit *t) {
+    toolkit_command dropped;
+    if (!t->fetched) {
+        t->waited = 0;
+    } else if (++t->waited > TOOLKIT_ANSWER_WITHIN) {
+        toolkit_dequeue(t, &dropped);
+        t->waited = 0;
+        seam_log(SEAM_LOG_INFO,
+                 "card: a fetched proactive command got no TERMINAL RESPONSE "
+                 "in %u commands: dropped",
+                 TOOLKIT_ANSWER_WITHIN);
+    }
+}
+
 /* Runs a command on its channel (RUNNING to DELIVERED, or DEAD). */
 static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_apdu_class *cls,
                     uint8_t *out, size_t out_size, size_t *out_len) {
@@ -285,7 +306,9 @@ static seam_err run(seam_card *c, channel *ch, const seam_apdu *a, const seam_ap
     response_plan plan = {0};
     uint8_t chno = (uint8_t)(ch - c->channels);
     bool kept = false; /* the command's changes are kept (its own status word) */
-    seam_err e = ram_save(c, a, chno);
+    seam_err e;
+    toolkit_wait(&c->toolkit);
+    e = ram_save(c, a, chno);
     card_cache_command_begin(c);
     if (!e)
         e = seam_nvm_begin(c->nvm);

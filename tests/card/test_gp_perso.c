@@ -156,7 +156,7 @@ static void store_data_refusals_change_nothing(void **state) {
     open_channel(f->card);
     used = seam_nvm_used_bytes(nvm);
     assert_int_equal(STORE(f->card, 0x80, 0x00, 0x5A, 0x01, 0x09), 0x6A88);
-    /* the applet selected on another channel: its live state is that channel's */
+    /* selected on another channel, without personalize: its blocks would reach process there */
     assert_int_equal(SEND(f->card, 0x00, 0x70, 0x00, 0x01), 0x9000);
     uint8_t sel[] = {0x01, 0xA4, 0x04, 0x00, 7, 0xA0, 0x00, 0x00, 0x05, 0x54, 0x50, 0x01};
     assert_int_equal(send(f->card, sel, sizeof sel), 0x9000);

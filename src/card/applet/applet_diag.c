@@ -36,6 +36,7 @@ const char *applet_entry_name(const seam_applet *applet, const seam_wasm_func *f
         {applet->toolkit_entry[1], "menu_selection"},
         {applet->toolkit_entry[2], "event_download"},
         {applet->toolkit_entry[3], "timer_expiration"},
+        {applet->toolkit_entry[4], "service"},
     };
     const char *name = "?";
     for (size_t i = 0; func != NULL && i < sizeof entries / sizeof entries[0]; i++) {

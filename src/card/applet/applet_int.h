@@ -39,15 +39,20 @@ struct seam_applet {
     seam_wasm_func *personalize; /* optional entry points of the restore module */
     seam_wasm_func *save_for_upgrade;
     seam_wasm_func *restore_after_upgrade;
-    seam_wasm_func *toolkit_entry[4]; /* optional, by seam_applet_toolkit_entry */
+    seam_wasm_func *toolkit_entry[SEAM_APPLET_TOOLKIT_ENTRIES]; /* optional, by entry */
     bool checking;     /* seam_applet_check: instantiate without the start function */
     bool fresh_memory; /* seam_applet_initial_image: the same, failures reported */
     seam_applet_restore_host restore; /* bound by the card; restore.ctx NULL when none */
     bool restoring;                   /* restore_after_upgrade is running: restore_get allowed */
+    bool perso_command;               /* the running personalize called personalize_command */
     seam_err storage_error;           /* a restore callback's storage failure in the running call */
     seam_applet_toolkit_host toolkit; /* bound by the card; toolkit.ctx NULL when none */
     const uint8_t *toolkit_message;   /* the running toolkit entry point's message */
     size_t toolkit_message_len;
+    seam_applet_service_host service; /* bound by the card; service.ctx NULL when none */
+    uint8_t service_caller[16];       /* inside "service": the calling instance */
+    size_t service_caller_len;
+    uint32_t service_calls; /* service_call calls in the running entry-point call */
     uint32_t stack_end;
     uint8_t *initial; /* the module's initial memory image (seam_applet_initial), or NULL */
     uint32_t initial_pages;
@@ -112,6 +117,9 @@ seam_err applet_host_restore_get(seam_wasm_call_ctx *ctx, void *env, const uint6
 /* seam_restore_perso_add: appends a personalization block to the bound record. */
 seam_err applet_host_restore_perso_add(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                        uint64_t *results);
+/* seam_personalize_command: inside personalize, marks the block a command (not filed). */
+seam_err applet_host_personalize_command(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                         uint64_t *results);
 /* seam_upgrade_previous_version: the replaced version during an upgrade, else 0. */
 seam_err applet_host_upgrade_previous_version(seam_wasm_call_ctx *ctx, void *env,
                                               const uint64_t *args, uint64_t *results);
@@ -126,6 +134,12 @@ seam_err applet_host_toolkit_profile(seam_wasm_call_ctx *ctx, void *env, const u
 /* seam_toolkit_message: copies the running toolkit entry point's message; its length. */
 seam_err applet_host_toolkit_message(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                      uint64_t *results);
+/* seam_service_call: runs another instance's service entry point (applet_service.c). */
+seam_err applet_host_service_call(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                  uint64_t *results);
+/* seam_service_caller: inside service, the calling instance's AID. */
+seam_err applet_host_service_caller(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                    uint64_t *results);
 /* seam_toolkit_register: registers or releases a menu item, event or timer. */
 seam_err applet_host_toolkit_register(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                       uint64_t *results);

@@ -1,7 +1,8 @@
 /*
  * The applet's side of the restore module (applet_runtime.h; the ABI is in
  * include/seam/applet.h and docs/applet-abi.md): the host functions
- * restore_put, restore_get, restore_perso_add and upgrade_previous_version,
+ * restore_put, restore_get, restore_perso_add, personalize_command and
+ * upgrade_previous_version,
  * and the entry points personalize, save_for_upgrade and
  * restore_after_upgrade. The record itself lives in the card (store/restore_records.c);
  * the runtime only reaches it through the callbacks the card binds.
@@ -105,6 +106,17 @@ seam_err applet_host_restore_perso_add(seam_wasm_call_ctx *ctx, void *env, const
     results[0] = (uint32_t)result;
 done:
     return err;
+}
+
+seam_err applet_host_personalize_command(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                         uint64_t *results) {
+    seam_applet *applet = env;
+    bool inside = applet->personalize != NULL && applet->running == applet->personalize;
+    (void)args;
+    if (inside)
+        applet->perso_command = true; /* for this call only: applet_call_entry clears it */
+    results[0] = inside ? 0u : (uint32_t)SEAM_RESTORE_ERR_DENIED;
+    return applet_charge(ctx, 0, 0) ? SEAM_OK : SEAM_ERR_WASM_TRAP;
 }
 
 seam_err applet_host_upgrade_previous_version(seam_wasm_call_ctx *ctx, void *env,

@@ -379,11 +379,14 @@ static const struct {
     {"restore_get", "iiii->i", applet_host_restore_get},
     {"restore_perso_add", "iii->i", applet_host_restore_perso_add},
     {"upgrade_previous_version", "->i", applet_host_upgrade_previous_version},
+    {"personalize_command", "->i", applet_host_personalize_command},
     {"debug", "ii->", applet_host_debug},
     {"toolkit_proactive", "ii->i", applet_host_toolkit_proactive},
     {"toolkit_profile", "ii->i", applet_host_toolkit_profile},
     {"toolkit_message", "ii->i", applet_host_toolkit_message},
     {"toolkit_register", "iii->i", applet_host_toolkit_register},
+    {"service_call", "iiii->i", applet_host_service_call},
+    {"service_caller", "ii->i", applet_host_service_caller},
 };
 
 /* ---- instances ------------------------------------------------------------------ */
@@ -432,6 +435,7 @@ static const struct {
     {"menu_selection", 1, false, offsetof(seam_applet, toolkit_entry[1])},
     {"event_download", 1, false, offsetof(seam_applet, toolkit_entry[2])},
     {"timer_expiration", 1, false, offsetof(seam_applet, toolkit_entry[3])},
+    {"service", 1, false, offsetof(seam_applet, toolkit_entry[4])},
 };
 
 /* Reads the stack end from the exported i32 global __global_base (0 when
@@ -550,6 +554,8 @@ static seam_err applet_new(const seam_wasm_module *module, const seam_applet_opt
     if (options != NULL && options->diag != NULL) {
         applet->diag = *options->diag;
     }
+    if (options != NULL && options->service != NULL)
+        applet->service = *options->service;
     if (options != NULL && options->toolkit != NULL) {
         applet->toolkit = *options->toolkit;
     }
@@ -569,6 +575,8 @@ void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
     memset(result, 0, sizeof *result);
     applet->response_len = 0;
     applet->storage_error = SEAM_OK;
+    applet->perso_command = false;
+    applet->service_calls = 0;
     applet->debug_lines = 0;
     applet->debug_dropped = 0;
     if (func != NULL) {
@@ -598,6 +606,7 @@ void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_re
         result->sw = results == 1 ? (uint16_t)value.bits : SW_OK;
         result->data = applet->response_len > 0 ? applet->response : NULL;
         result->data_len = applet->response_len;
+        result->perso_command = applet->perso_command;
     }
     if (func != NULL) {
         applet_diag_call_done(applet, func, result, bad_sw, value.bits);

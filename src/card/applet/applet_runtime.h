@@ -47,6 +47,7 @@
 typedef struct seam_applet seam_applet;
 typedef struct seam_applet_restore_host seam_applet_restore_host;
 typedef struct seam_applet_toolkit_host seam_applet_toolkit_host;
+typedef struct seam_applet_service_host seam_applet_service_host;
 
 /*
  * Where an instance's diagnostics go (applet_diag.c, docs/applet-abi.md
@@ -70,6 +71,9 @@ typedef struct {
     /* the card application toolkit (applet_toolkit.c), copied; NULL: every toolkit call
        answers SEAM_TOOLKIT_ERR_DENIED */
     const seam_applet_toolkit_host *toolkit;
+    /* calls into other instances (applet_service.c), copied; NULL: every service_call
+       answers SEAM_SERVICE_ERR_DENIED */
+    const seam_applet_service_host *service;
 } seam_applet_options;
 
 /* The outcome of one entry-point call. data points into the applet (valid
@@ -83,6 +87,9 @@ typedef struct {
     /* a storage failure inside a restore-module host call (it trapped the call):
        the caller fails the command with this error, as its own storage failure */
     seam_err storage;
+    /* personalize called seam_personalize_command: the block is a command to the applet,
+       not personalization data; the card does not file it (gp_perso.c) */
+    bool perso_command;
 } seam_applet_result;
 
 /*
@@ -302,6 +309,8 @@ typedef enum {
     SEAM_APPLET_MENU_SELECTION,    /* "menu_selection": ENVELOPE D3 for its item */
     SEAM_APPLET_EVENT_DOWNLOAD,    /* "event_download": ENVELOPE D6 of an event it registered */
     SEAM_APPLET_TIMER_EXPIRATION,  /* "timer_expiration": ENVELOPE D7 of its timer */
+    SEAM_APPLET_SERVICE,           /* "service": another instance's request (applet_service.c) */
+    SEAM_APPLET_TOOLKIT_ENTRIES
 } seam_applet_toolkit_entry;
 
 /*
@@ -333,5 +342,46 @@ seam_err seam_applet_toolkit(seam_applet *applet, seam_applet_toolkit_entry entr
 
 /* True when applet exports toolkit entry point `entry`. */
 bool seam_applet_has_toolkit_entry(const seam_applet *applet, seam_applet_toolkit_entry entry);
+
+/* ---- services between instances (applet_service.c; docs/applet-abi.md) ---- */
+
+/* The limits and results of include/seam/applet.h's service functions (the same values). */
+#define SEAM_SERVICE_MESSAGE_MAX 64u /* bytes of a request */
+#define SEAM_SERVICE_CALLS_MAX   4u  /* service calls per entry-point call of the caller */
+#define SEAM_SERVICE_FUEL                                                                          \
+    1000u /* the caller's flat price of a call, on top of the callee's fuel                        \
+           */
+#define SEAM_SERVICE_ERR_ABSENT                                                                    \
+    (-1)                             /* no such instance, not selectable, or no "service" export   \
+                                      */
+#define SEAM_SERVICE_ERR_DENIED (-2) /* another security domain's instance, or no calls here */
+#define SEAM_SERVICE_ERR_BUSY   (-3) /* a service call is running (no nesting), or itself */
+#define SEAM_SERVICE_ERR_LIMIT  (-4) /* a request or AID too long, or too many calls */
+
+/*
+ * The card's side of a service call for one instance (aid, the caller): runs the
+ * "service" entry point of instance callee with message[0..len), letting it spend at
+ * most fuel; *used gets what it spent, *result its status word or SEAM_SERVICE_ERR_*.
+ * A seam_err is a storage failure (it traps the caller's call).
+ */
+struct seam_applet_service_host {
+    void *ctx; /* NULL: no calls */
+    uint8_t aid[16];
+    size_t aid_len;
+    seam_err (*call)(void *ctx, const uint8_t *caller, size_t caller_len, const uint8_t *callee,
+                     size_t callee_len, const uint8_t *message, size_t len, uint64_t fuel,
+                     uint64_t *used, int32_t *result);
+};
+
+/*
+ * Runs applet's "service" entry point for a request of instance caller[0..caller_len)
+ * (what seam_service_caller answers) with message[0..len) (what seam_toolkit_message
+ * answers), with a fuel budget of at most fuel (less than its own: the caller's
+ * remaining fuel); *used gets the fuel it spent. 9000 when not exported.
+ * Errors: SEAM_ERR_ARG; a trap is a result.
+ */
+seam_err seam_applet_service(seam_applet *applet, const uint8_t *caller, size_t caller_len,
+                             const uint8_t *message, size_t len, uint64_t fuel,
+                             seam_applet_result *result, uint64_t *used);
 
 #endif

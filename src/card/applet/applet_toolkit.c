@@ -81,13 +81,14 @@ seam_err applet_host_toolkit_register(seam_wasm_call_ctx *ctx, void *env, const 
 }
 
 bool seam_applet_has_toolkit_entry(const seam_applet *applet, seam_applet_toolkit_entry entry) {
-    return applet != NULL && (unsigned)entry < 4 && applet->toolkit_entry[entry] != NULL;
+    return applet != NULL && (unsigned)entry < SEAM_APPLET_TOOLKIT_ENTRIES &&
+           applet->toolkit_entry[entry] != NULL;
 }
 
 seam_err seam_applet_toolkit(seam_applet *applet, seam_applet_toolkit_entry entry,
                              const uint8_t *message, size_t len, seam_applet_result *result) {
-    if (applet == NULL || applet->store == NULL || result == NULL || (unsigned)entry >= 4 ||
-        (message == NULL && len > 0))
+    if (applet == NULL || applet->store == NULL || result == NULL ||
+        (unsigned)entry >= SEAM_APPLET_TOOLKIT_ENTRIES || (message == NULL && len > 0))
         return SEAM_ERR_ARG;
     applet->toolkit_message = message;
     applet->toolkit_message_len = len;

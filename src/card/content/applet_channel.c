@@ -63,6 +63,22 @@ static size_t copy_data(seam_card *c, const seam_applet_result *res) {
     return n;
 }
 
+channel *content_channel_of(seam_card *c, const uint8_t *aid, size_t aid_len) {
+    for (unsigned i = 0; i < CHANNELS; i++) {
+        channel *ch = &c->channels[i];
+        if (ch->open && ch->applet && ch->selected_len == aid_len &&
+            !memcmp(ch->selected, aid, aid_len))
+            return ch;
+    }
+    return NULL;
+}
+
+seam_err content_undo(seam_card *c, channel *ch) {
+    if (c->caches.off || seam_applet_rollback_unwritten(ch->applet) != SEAM_OK)
+        return rollback_applet(c, ch); /* it wrote pages: back to the image */
+    return SEAM_OK;
+}
+
 bool content_instance_selected(const seam_card *c, const uint8_t *aid, size_t aid_len) {
     bool found = false;
     for (unsigned i = 0; i < CHANNELS && !found; i++) {
@@ -156,8 +172,7 @@ seam_err content_process(seam_card *c, channel *ch, const seam_apdu *a, reply *r
     r->len = copy_data(c, &res);
     r->sw = res.sw;
     if (res.rollback || !sw_success(res.sw)) { /* nothing of this command stays */
-        if (c->caches.off || seam_applet_rollback_unwritten(ch->applet) != SEAM_OK)
-            e = rollback_applet(c, ch); /* it wrote pages: back to the image */
+        e = content_undo(c, ch);
     } else {
         e = instance_commit_applet(c, ch->selected, ch->selected_len, ch->applet, &ch->pages);
     }
@@ -180,23 +195,12 @@ void content_power_off(seam_card *c) {
     memset(&c->load, 0, sizeof c->load);
 }
 
-/* The open channel instance aid is selected on, NULL when none. */
-static channel *channel_of(seam_card *c, const uint8_t *aid, size_t aid_len) {
-    for (unsigned i = 0; i < CHANNELS; i++) {
-        channel *ch = &c->channels[i];
-        if (ch->open && ch->applet && ch->selected_len == aid_len &&
-            !memcmp(ch->selected, aid, aid_len))
-            return ch;
-    }
-    return NULL;
-}
-
 seam_err content_toolkit(seam_card *c, const uint8_t *aid, size_t aid_len,
                          seam_applet_toolkit_entry entry, const uint8_t *message, size_t len,
                          reply *r) {
     seam_applet_result res = {0};
     instance_loaded li = {0};
-    channel *ch = channel_of(c, aid, aid_len);
+    channel *ch = content_channel_of(c, aid, aid_len);
     seam_err e;
     r->len = 0;
     if (!ch) { /* not selected: loaded for this call; a kept copy would be stale after it */
@@ -217,8 +221,8 @@ seam_err content_toolkit(seam_card *c, const uint8_t *aid, size_t aid_len,
     r->sw = res.sw;
     if (res.rollback || !sw_success(res.sw)) { /* nothing of the call stays */
         r->sw = res.rollback || sw_success(res.sw) ? SEAM_SW_UNKNOWN : res.sw;
-        if (ch && (c->caches.off || seam_applet_rollback_unwritten(ch->applet) != SEAM_OK))
-            e = rollback_applet(c, ch);
+        if (ch)
+            e = content_undo(c, ch);
         goto out; /* a loaded instance is simply dropped */
     }
     r->len = copy_data(c, &res);

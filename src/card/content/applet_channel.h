@@ -25,6 +25,12 @@ seam_err content_deselect(seam_card *c, channel *ch);
 void content_resync(seam_card *c, channel *ch);
 /* Power off: frees every channel's applet and any load in progress. */
 void content_power_off(seam_card *c);
+/* The open channel instance aid is selected on (its one live state), NULL when none. */
+channel *content_channel_of(seam_card *c, const uint8_t *aid, size_t aid_len);
+/* Puts the applet on ch back to its committed memory after a call of it that is not
+   kept (a refusal, a trap, or a later refusal of the command), before anything of the
+   call is written. */
+seam_err content_undo(seam_card *c, channel *ch);
 /* True when instance aid is selected on some open channel. */
 bool content_instance_selected(const seam_card *c, const uint8_t *aid, size_t aid_len);
 /*

@@ -6,6 +6,7 @@
  * (store/memory_store.h).
  */
 #include "instance.h"
+#include "applet_service.h"
 #include "card_cache.h"
 #include "card_diag.h"
 #include "card/store/memory_store.h"
@@ -64,10 +65,12 @@ seam_err instance_restore(seam_card *c, const seam_wasm_module *module, const ui
                           size_t aid_len, uint32_t pages, seam_applet **out) {
     seam_applet_diag diag;
     seam_applet_toolkit_host toolkit;
-    seam_applet_options options = {.diag = &diag, .toolkit = &toolkit};
+    seam_applet_service_host service;
+    seam_applet_options options = {.diag = &diag, .toolkit = &toolkit, .service = &service};
     chunks_of of = {c->nvm, aid, aid_len};
     card_applet_diag(c, aid, aid_len, &diag);
     card_toolkit_host(c, aid, aid_len, &toolkit);
+    card_service_host(c, aid, aid_len, &service);
     return seam_applet_restore_over_initial(module, &options, pages, fill_chunks, &of, out);
 }
 

@@ -82,23 +82,35 @@ static seam_apdu applet_block(const seam_apdu *a) {
 
 /*
  * Delivers the block to the personalization target's personalize entry point
- * (process when it has none); when the applet accepts it, commits the pages it
- * wrote and files the block in the instance's restore record (P3, P4: the same
- * transaction).
+ * (process when it has none); when the applet accepts it, files the block in
+ * the instance's restore record (P3, P4), unless the applet declared it a
+ * command (seam_personalize_command), and commits the pages it wrote: the same
+ * transaction. A target selected on another logical channel gets the block in
+ * its live state there (the instance has one state: a copy loaded from its
+ * pages would be overwritten by the live one's next commit), and only through
+ * personalize: 6985 when it has none (process runs the commands of its own
+ * channel). A refusal puts the live state back.
  */
 static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *r) {
     instance_loaded li = {0};
+    store_instance rec;
     seam_applet_result res = {0};
     seam_apdu block = applet_block(a);
+    channel *live = content_channel_of(c, ch->perso.target, ch->perso.target_len);
     int32_t filed = 0;
     seam_err e = SEAM_OK;
-    if (content_instance_selected(c, ch->perso.target, ch->perso.target_len)) {
-        r->sw = SEAM_SW_CONDITIONS_NOT_MET; /* its live state belongs to that channel */
+    if (live && !seam_applet_has_personalize(live->applet)) {
+        r->sw = SEAM_SW_CONDITIONS_NOT_MET;
         goto out;
     }
-    e = instance_load(c, ch->perso.target, ch->perso.target_len, &li);
-    if (e == SEAM_ERR_NOT_FOUND || (!e && (li.record.sd_len != ch->selected_len ||
-                                           memcmp(li.record.sd, ch->selected, ch->selected_len)))) {
+    if (live)
+        e = store_instance_get(c->nvm, ch->perso.target, ch->perso.target_len, &rec);
+    else
+        e = instance_load(c, ch->perso.target, ch->perso.target_len, &li);
+    if (!e && !live)
+        rec = li.record;
+    if (e == SEAM_ERR_NOT_FOUND || (!e && (rec.sd_len != ch->selected_len ||
+                                           memcmp(rec.sd, ch->selected, ch->selected_len)))) {
         /* deleted since INSTALL [for personalization], or another SD's now (extradited,
            or deleted and installed again by another SD): not this sequence's target */
         e = SEAM_OK;
@@ -109,20 +121,25 @@ static seam_err to_applet(seam_card *c, channel *ch, const seam_apdu *a, reply *
         goto out; /* its package is unusable: 6A80, the channel stays open */
     if (e)
         goto out;
-    e = seam_applet_personalize(li.applet, &block, &res);
+    e = seam_applet_personalize(live ? live->applet : li.applet, &block, &res);
     if (!e && res.storage)
         e = res.storage;
     if (e)
         goto out;
     r->sw = res.rollback ? SEAM_SW_UNKNOWN : res.sw;
-    if (sw_success(r->sw))
-        e = instance_commit(c, &li);
-    if (!e && sw_success(r->sw) && a->nc > RESTORE_BLOCK_MAX)
+    if (sw_success(r->sw) && a->nc > RESTORE_BLOCK_MAX)
         r->sw = SEAM_SW_WRONG_LENGTH; /* a block the record cannot keep: refused whole */
-    else if (!e && sw_success(r->sw))
-        e = restore_perso_append(c->nvm, &li.restore.id, a->p1, a->data, a->nc, &filed);
+    else if (sw_success(r->sw) && !res.perso_command) /* a command: not filed */
+        e = restore_perso_append(c->nvm, live ? &live->restore.id : &li.restore.id, a->p1, a->data,
+                                 a->nc, &filed);
     if (!e && filed != 0)
         r->sw = SEAM_SW_NOT_ENOUGH_MEMORY; /* the record's quota: nothing is kept */
+    if (!e && sw_success(r->sw))
+        e = live ? instance_commit_applet(c, live->selected, live->selected_len, live->applet,
+                                          &live->pages)
+                 : instance_commit(c, &li);
+    else if (!e && live)
+        e = content_undo(c, live); /* nothing of the block stays in the live state */
     r->len = 0;
     if (!e && sw_success(r->sw) && res.data_len) {
         r->len = res.data_len < sizeof c->data - 2 ? res.data_len : sizeof c->data - 2;

@@ -1,0 +1,203 @@
+/*
+ * Power cuts in the middle of devmgmt's proactive session (issue 13 "Done
+ * when"; X4, S1, S5, S7, S9): the operator's policy STORE DATA (to devmgmt
+ * live on channel 1), REGISTER and its chain, an event past the threshold,
+ * GET INKEY answered yes, REQUEST SYNCHRONIZATION answered, PROVIDE LOCAL
+ * INFORMATION, DISPLAY TEXT of the result, the last result kept. The session
+ * runs on a new card once without a cut, then again with a power cut at write
+ * point 1, 2, ... of the whole session until it completes. After each cut the
+ * reopened card must be exactly as it was before the command that was cut
+ * (whole-card fingerprint, which holds the policy record, the filed policy
+ * block and devmgmt's last result): every change is whole or absent, never a
+ * half-applied policy; and devmgmt still answers.
+ */
+#include "devmgmt_host.h"
+
+/* The policy of the session: location status counts, threshold 1, ask first, the
+   server; no timer. */
+static size_t session_policy(uint8_t *b) {
+    const uint8_t head[] = {0xDF, 0x10, 1, 0x03, 0xDF, 0x11, 1, 1, 0xDF, 0x15, 1, 1};
+    size_t n = sizeof head;
+    memcpy(b, head, n);
+    b[n++] = 0xDF;
+    b[n++] = 0x13;
+    b[n++] = (uint8_t)strlen(url);
+    memcpy(b + n, url, strlen(url));
+    n += strlen(url);
+    b[n++] = 0xDF;
+    b[n++] = 0x14;
+    b[n++] = (uint8_t)strlen(uri);
+    memcpy(b + n, uri, strlen(uri));
+    return n + strlen(uri);
+}
+
+/* devmgmt installed without policy, the profile sent, devmgmt selected on channel 1
+   (its menu and empty event list answered), and channel 0's secure channel with
+   devmgmt as the personalization target: ready for the policy block. */
+static void prepare(fixture *f) {
+    fresh_image(f);
+    power_on(f->card);
+    open_channel(f->card);
+    load(f->card, "devmgmt", dm_pkg, sizeof dm_pkg);
+    assert_int_equal(install(f->card, 0x0C, dm_pkg, dm_cls, dm_cls, NULL, 0), 0x9000);
+    assert_int_equal(SEND(f->card, PROFILE), 0x9000);
+    last_sw = select_dm(f->card);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
+    open_channel(f->card);
+    assert_int_equal(install_perso(f->card, dm_cls, sizeof dm_cls), 0x9000);
+}
+
+/* ---- the session, one command a step: each returns its SW, 0 when power was cut ---- */
+
+static uint16_t step_policy(seam_card *card) {
+    uint8_t block[128];
+    return gp(card, true, 0xE2, 0x90, 0x00, block, session_policy(block));
+}
+
+static uint16_t step_register(seam_card *card) {
+    return last_sw = SEND(card, 0x81, 0x10, 0x00, 0x00);
+}
+
+/* FETCH of what last_sw announces, decoded into cmd (the type checked). */
+static uint16_t step_fetch(seam_card *card, uint8_t type) {
+    uint8_t apdu[5] = {0x80, 0x12, 0x00, 0x00, (uint8_t)last_sw};
+    uint16_t sw;
+    assert_int_equal(last_sw & 0xFF00, 0x9100);
+    sw = send(card, apdu, sizeof apdu);
+    if (sw == 0)
+        return 0;
+    assert_int_equal(sw, 0x9000);
+    memcpy(fetched, response, response_len - 2);
+    assert_int_equal(seam_tk_command_decode(fetched, response_len - 2, &cmd), SEAM_OK);
+    assert_int_equal(cmd.details.type, type);
+    return sw;
+}
+
+static uint16_t step_answer(seam_card *card, const uint8_t *extra, size_t extra_len) {
+    answer(card, SEAM_TK_RES_OK, extra, extra_len);
+    return last_sw;
+}
+
+static uint16_t step_event(seam_card *card) {
+    location_event(card);
+    return last_sw;
+}
+
+#define STEPS 15
+
+/* Runs step i of the session. */
+static uint16_t run_step(seam_card *card, int i) {
+    static const uint8_t yes[] = {0x8D, 0x02, 0x04, 0x01};
+    switch (i) {
+    case 0:
+        return step_policy(card);
+    case 1:
+        return step_register(card);
+    case 2:
+        return step_fetch(card, SEAM_TK_CMD_SET_UP_MENU);
+    case 3:
+        return step_answer(card, NULL, 0);
+    case 4:
+        return step_fetch(card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    case 5:
+        return step_answer(card, NULL, 0);
+    case 6:
+        return step_event(card); /* 1 of threshold 1 */
+    case 7:
+        return step_fetch(card, SEAM_TK_CMD_GET_INKEY);
+    case 8:
+        return step_answer(card, yes, sizeof yes);
+    case 9:
+        return step_fetch(card, SEAM_TK_CMD_REQUEST_SYNC);
+    case 10:
+        return step_answer(card, NULL, 0);
+    case 11:
+        return step_fetch(card, SEAM_TK_CMD_PROVIDE_LOCAL);
+    case 12:
+        return step_answer(card, date_time, sizeof date_time);
+    case 13:
+        return step_fetch(card, SEAM_TK_CMD_DISPLAY_TEXT);
+    default:
+        return step_answer(card, NULL, 0);
+    }
+}
+
+/* devmgmt's STATUS after a power-up, selected on channel 1 without a profile: 14 bytes. */
+static void status_after_power_up(fixture *f, uint8_t st[14]) {
+    assert_int_equal(select_dm(f->card), 0x9000);
+    status(f->card, st);
+}
+
+static void x4_s9_power_cut_at_every_write_of_a_devmgmt_session(void **state) {
+    fixture *f = *state;
+    uint8_t before[32], now[32], st[14];
+    uint64_t start, points;
+    int n, cut_step = -1;
+    /* the session without a cut */
+    prepare(f);
+    start = seam_nvm_write_points(seam_card_nvm(f->card));
+    for (int i = 0; i < STEPS; i++) {
+        uint16_t sw = run_step(f->card, i);
+        assert_true(sw == 0x9000 || (sw & 0xFF00) == 0x9100);
+    }
+    assert_int_equal(last_sw, 0x9000); /* the session is over */
+    points = seam_nvm_write_points(seam_card_nvm(f->card)) - start;
+    reopen(f);
+    status_after_power_up(f, st);
+    assert_int_equal(st[0], 0x01); /* synchronized */
+    assert_int_equal(st[2], 0x01); /* by a policy event */
+    assert_memory_equal(st + 3, date_time + 2, 7);
+    assert_int_equal(st[10] << 8 | st[11], 1);
+    for (n = 1;; n++) {
+        prepare(f);
+        assert_int_equal(
+            seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_POWER_CUT, (uint64_t)n),
+            SEAM_OK);
+        cut_step = -1;
+        for (int i = 0; i < STEPS && cut_step < 0; i++) {
+            fingerprint(f->card, before);
+            cut_expected = true;
+            uint16_t sw = run_step(f->card, i);
+            cut_expected = false;
+            if (sw == 0)
+                cut_step = i;
+            else
+                assert_true(sw == 0x9000 || (sw & 0xFF00) == 0x9100);
+        }
+        if (cut_step < 0) { /* no cut left: the sweep is over */
+            assert_int_equal(seam_nvm_fault_set(seam_card_nvm(f->card), SEAM_NVM_FAULT_OFF, 0),
+                             SEAM_OK);
+            break;
+        }
+        reopen(f);
+        fingerprint(f->card, now);
+        if (memcmp(now, before, 32) != 0)
+            fail_msg("cut at write point %d (step %d) left the card neither before nor after "
+                     "that command",
+                     n, cut_step);
+        /* devmgmt answers, with its last result whole: none yet, or the session's */
+        status_after_power_up(f, st);
+        assert_true(st[0] == 0x00 || st[0] == 0x01);
+        if (st[0] == 0x00)
+            assert_int_equal(st[10] << 8 | st[11], 0);
+        else
+            assert_int_equal(st[10] << 8 | st[11], 1);
+        assert_true(n < 1000);
+    }
+    print_message("X4 devmgmt session: %d write points swept (%llu in a run without a cut)\n",
+                  n - 1, (unsigned long long)points);
+    assert_int_equal((uint64_t)(n - 1), points);
+    assert_true(points >= 1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(x4_s9_power_cut_at_every_write_of_a_devmgmt_session, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
