@@ -11,8 +11,9 @@
  * knows which C-APDU the card ran and with which status word: `applied` counts, per
  * INS/P1, the commands the card answered 9000 or 61xx.
  *
- * The cut: at the nth POST to /admin... (counted from proxy_arm), the proxy holds the
- * request, SIGKILLs the terminal, waits until the terminal's connection closes (the
+ * A cut: at the nth POST to /admin... (counted from proxy_arm; or the nth POST of the
+ * mth admin session whose opening POST was answered with a script, a claimed one), the
+ * proxy holds the request, SIGKILLs the terminal, waits until the terminal's connection closes (the
  * process is gone), then drops the request (the server never sees the responses) or
  * forwards it and throws the server's answer away (the server processed them; the
  * terminal never got the answer). The terminal is then always waiting for an answer
@@ -48,8 +49,19 @@ typedef enum {
     CUT_FORWARD, /* it reaches the server; its answer never reaches the terminal */
 } cut_way;
 
+/* Where a cut lands: exchange at (1, 2, ...) counted over every admin session, or, with
+   claimed m > 0, exchange at (2, 3, ...) of the mth claimed session. */
+typedef struct {
+    int at, claimed;
+    cut_way way;
+} cut_point;
+
+#define PROXY_CUTS 4
+
 /* One admin session as the proxy saw it. */
 typedef struct {
+    int posts;         /* its POSTs, the held one included */
+    int claimed;       /* 0, or m: the mth session whose opening POST got a script */
     uint32_t scripts;  /* 200 answers that reached the terminal */
     uint32_t commands; /* R-APDUs in the response scripts the terminal posted */
     uint64_t up;       /* bytes of the requests whose answer reached the terminal */
@@ -73,17 +85,18 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t idle; /* a connection ended, or the cut is over */
     int handlers;        /* connection threads running */
-    /* the cut, armed by proxy_arm */
-    int cut_at;
-    cut_way way;
+    /* the cuts, armed by proxy_arm */
+    cut_point cuts[PROXY_CUTS];
+    int cut_count, cuts_done;
+    int cut_sessions[PROXY_CUTS]; /* the session each cut landed in */
     pid_t victim;
-    bool cut_done;
+    int claimed_count;
     /* what was seen since proxy_arm */
     int exchanges;
     proxy_session sessions[PROXY_SESSIONS];
     int session_count;
-    char next_uri[160];   /* of the last script that reached the terminal */
-    uint8_t *script;      /* that script */
+    char next_uri[160]; /* of the last script that reached the terminal */
+    uint8_t *script;    /* that script */
     size_t script_len;
     proxy_command commands[PROXY_COMMANDS];
     int command_kinds;
@@ -214,8 +227,7 @@ static void proxy_pair(admin_proxy *p, proxy_session *s, const uint8_t *resp, si
                                                     p->script_len) == SEAM_OK;
     while (seam_gp_rscript_next(&answers, &r, &r_len) == SEAM_OK) {
         s->commands++;
-        if (!paired || seam_gp_rscript_next(&cmds, &c, &c_len) != SEAM_OK || c_len < 4 ||
-            r_len < 2)
+        if (!paired || seam_gp_rscript_next(&cmds, &c, &c_len) != SEAM_OK || c_len < 4 || r_len < 2)
             continue;
         proxy_command *k = proxy_command_of(p, c);
         uint8_t sw1 = r[r_len - 2];
@@ -259,26 +271,35 @@ static void *proxy_connection(void *arg) {
         bool admin = !strcmp(method, "POST") && !strncmp(path, "/admin", 6);
         pthread_mutex_lock(&p->lock);
         proxy_session *s = NULL;
-        bool cut = false;
+        cut_way cut = CUT_NONE;
+        bool open = !strcmp(path, "/admin");
         if (admin) {
             p->exchanges++;
-            if (!strcmp(path, "/admin") && p->session_count < PROXY_SESSIONS)
+            if (open && p->session_count < PROXY_SESSIONS)
                 memset(&p->sessions[p->session_count++], 0, sizeof(proxy_session));
             s = p->session_count ? &p->sessions[p->session_count - 1] : NULL;
             if (s && !strcmp(path, p->next_uri))
                 proxy_pair(p, s, (const uint8_t *)req.raw + req.head_len, req.body_len);
-            cut = p->way != CUT_NONE && !p->cut_done && p->exchanges == p->cut_at;
+            if (s)
+                s->posts++;
+            const cut_point *next = p->cuts_done < p->cut_count ? &p->cuts[p->cuts_done] : NULL;
+            if (s && next &&
+                (next->claimed ? s->claimed == next->claimed && s->posts == next->at
+                               : p->exchanges == next->at)) {
+                cut = next->way;
+                p->cut_sessions[p->cuts_done] = p->session_count - 1;
+            }
         }
         pthread_mutex_unlock(&p->lock);
-        if (cut) {
+        if (cut != CUT_NONE) {
             char drain[256];
             kill(p->victim, SIGKILL);
             while (recv(fd, drain, sizeof drain, 0) > 0)
                 continue; /* until the dead terminal's socket closes */
-            if (p->way == CUT_FORWARD && proxy_upstream(p, &req, &ans))
+            if (cut == CUT_FORWARD && proxy_upstream(p, &req, &ans))
                 free(ans.raw);
             pthread_mutex_lock(&p->lock);
-            p->cut_done = true;
+            p->cuts_done++;
             pthread_cond_broadcast(&p->idle);
             pthread_mutex_unlock(&p->lock);
             free(req.raw);
@@ -291,6 +312,8 @@ static void *proxy_connection(void *arg) {
             s->up += req.len;
             s->down += ans.len;
             if (atoi(ans.raw + 9) == 200) {
+                if (open)
+                    s->claimed = ++p->claimed_count;
                 s->scripts++;
                 proxy_script(p, &ans);
             }
@@ -355,11 +378,12 @@ static void proxy_start(admin_proxy *p, uint16_t upstream) {
     assert_int_equal(pthread_create(&p->accept_thread, NULL, proxy_accept, p), 0);
 }
 
-/* Forgets what was seen and arms the cut (CUT_NONE: none) at exchange at on victim. */
-static void proxy_arm(admin_proxy *p, int at, cut_way way, pid_t victim) {
+/* Forgets what was seen and arms cuts[0..count) (in the order they land). */
+static void proxy_arm(admin_proxy *p, const cut_point *cuts, int count) {
     pthread_mutex_lock(&p->lock);
-    p->cut_at = at, p->way = way, p->victim = victim, p->cut_done = false;
-    p->exchanges = p->session_count = p->command_kinds = 0;
+    memcpy(p->cuts, cuts, (size_t)count * sizeof *cuts);
+    p->cut_count = count, p->cuts_done = 0, p->victim = 0;
+    p->exchanges = p->session_count = p->command_kinds = p->claimed_count = 0;
     memset(p->commands, 0, sizeof p->commands);
     p->next_uri[0] = '\0';
     free(p->script);
@@ -374,13 +398,13 @@ static void proxy_victim(admin_proxy *p, pid_t victim) {
     pthread_mutex_unlock(&p->lock);
 }
 
-/* Waits until the cut is over (the request dropped or answered by the server); the
-   number of the admin session it cut (0 the first since proxy_arm). */
-static int proxy_cut_over(admin_proxy *p) {
+/* Waits until the nth cut (1, 2, ...) is over (the request dropped or answered by the
+   server); the number of the admin session it cut (0 the first since proxy_arm). */
+static int proxy_cut_over(admin_proxy *p, int nth) {
     pthread_mutex_lock(&p->lock);
-    while (!p->cut_done)
+    while (p->cuts_done < nth)
         pthread_cond_wait(&p->idle, &p->lock);
-    int session = p->session_count - 1;
+    int session = p->cut_sessions[nth - 1];
     pthread_mutex_unlock(&p->lock);
     return session;
 }

@@ -82,10 +82,10 @@ static void card_new(rig *r, int i, term_card *c) {
 
 /* What the card says once the terminal is gone. */
 typedef struct {
-    uint16_t version;  /* of the purse package, 0: absent */
-    uint8_t upgrade;   /* its MANAGE ELF UPGRADE status, 00: no session */
-    uint16_t verify;   /* VERIFY 4321 */
-    uint32_t balance;  /* after VERIFY, when it was accepted */
+    uint16_t version; /* of the purse package, 0: absent */
+    uint8_t upgrade;  /* its MANAGE ELF UPGRADE status, 00: no session */
+    uint16_t verify;  /* VERIFY 4321 */
+    uint32_t balance; /* after VERIFY, when it was accepted */
 } card_facts;
 
 static card_facts card_read(const term_card *c) {
@@ -162,9 +162,8 @@ static void terminal_start(rig *r, const term_card *c, term_proc *t) {
     const char *build = getenv("SEAM_BUILD_DIR");
     char bin[512];
     snprintf(bin, sizeof bin, "%s/seam", build ? build : "build/release");
-    const char *argv[16] = {"seam",    "terminal", "run",     "--server", r->url,
-                            "--image", c->image,   "--state", c->state,   "--interval",
-                            "0"};
+    const char *argv[16] = {"seam",   "terminal", "run",    "--server",   r->url, "--image",
+                            c->image, "--state",  c->state, "--interval", "0"};
     int n = 11;
     if (!c->has_cin)
         argv[n++] = "--card-id", argv[n++] = c->cin;
@@ -303,19 +302,23 @@ static void state_read(const term_card *c, state_sessions *all, seam_terminal_ca
     seam_terminal_state_close(st);
 }
 
+/* What a drive saw: exchanges, admin sessions, the POSTs of the second claimed one. */
+typedef struct {
+    int exchanges, sessions, resumed_posts;
+} drive_result;
+
 /* Runs the terminal on card c until campaign id's target ends, the proxy cutting at
-   exchange cut_at the way way (CUT_NONE: no cut); restarts it after the kill and pokes
-   it until the target ends. Checks the local state against what the proxy saw. Returns
-   the exchanges of the whole drive. */
-static int drive(rig *r, const term_card *c, int id, int cut_at, cut_way way, int *sessions,
-                 int *cut_session) {
+   cuts[0..count); restarts it after each kill and pokes it until the target ends.
+   Checks the local state against what the proxy saw. */
+static drive_result drive(rig *r, const term_card *c, int id, const cut_point *cuts, int count) {
     state_sessions before, after;
     seam_terminal_card card_before, card_after;
     term_proc t;
     char line[512];
-    int kills = 0, killed_in = -1;
+    int kills = 0, killed_in[PROXY_CUTS];
+    drive_result res;
     state_read(c, &before, &card_before);
-    proxy_arm(&r->proxy, cut_at, way, 0);
+    proxy_arm(&r->proxy, cuts, count);
     terminal_start(r, c, &t);
     time_t deadline = time(NULL) + 60;
     for (;;) {
@@ -323,8 +326,9 @@ static int drive(rig *r, const term_card *c, int id, int cut_at, cut_way way, in
         if (got == 0) { /* the proxy killed it: start it again on the same image and state */
             close(t.out);
             assert_int_equal(wait_exit(t.pid), 128 + SIGKILL);
-            assert_int_equal(way == CUT_NONE ? 0 : 1, 1); /* only the proxy kills it */
-            killed_in = proxy_cut_over(&r->proxy);
+            if (kills == count)
+                fail_msg("the terminal died with no cut");
+            killed_in[kills] = proxy_cut_over(&r->proxy, kills + 1);
             kills++;
             terminal_start(r, c, &t);
             continue;
@@ -336,19 +340,22 @@ static int drive(rig *r, const term_card *c, int id, int cut_at, cut_way way, in
             break;
         if (time(NULL) > deadline)
             fail_msg("the target did not end (state %s)", v.state);
-        usleep(300 * 1000); /* the killed session's claim has not expired yet */
+        usleep(200 * 1000); /* the killed session's claim has not expired yet */
         terminal_poke(c);
     }
     assert_int_equal(kill(t.pid, SIGTERM), 0);
     assert_int_equal(wait_exit(t.pid), 0);
     close(t.out);
-    assert_int_equal(kills, way == CUT_NONE ? 0 : 1);
+    assert_int_equal(kills, count);
 
     /* the local state: every session the proxy saw, each as the proxy delivered it */
     state_read(c, &after, &card_after);
     admin_proxy *p = &r->proxy;
     pthread_mutex_lock(&p->lock);
-    int n = p->session_count, exchanges = p->exchanges;
+    int n = p->session_count;
+    res.exchanges = p->exchanges;
+    res.sessions = n;
+    res.resumed_posts = 0;
     assert_int_equal(after.count, before.count + (size_t)n);
     uint64_t up = 0, down = 0;
     for (int i = 0; i < n; i++) {
@@ -361,17 +368,20 @@ static int drive(rig *r, const term_card *c, int id, int cut_at, cut_way way, in
                      i, s->outcome, s->scripts, s->commands, (unsigned long long)s->bytes_up,
                      (unsigned long long)s->bytes_down, seen->scripts, seen->commands,
                      (unsigned long long)seen->up, (unsigned long long)seen->down);
+        bool killed = false;
+        for (int k = 0; k < kills; k++)
+            killed |= killed_in[k] == i;
         assert_true(s->end != 0);
-        assert_string_equal(s->outcome, i == killed_in ? "interrupted" : "done");
+        assert_string_equal(s->outcome, killed ? "interrupted" : "done");
+        if (seen->claimed == 2)
+            res.resumed_posts = seen->posts;
         up += s->bytes_up, down += s->bytes_down;
     }
     pthread_mutex_unlock(&p->lock);
     assert_int_equal(card_after.sessions, card_before.sessions + (uint32_t)n);
     assert_int_equal(card_after.bytes_up, card_before.bytes_up + up);
     assert_int_equal(card_after.bytes_down, card_before.bytes_down + down);
-    *sessions = n;
-    *cut_session = killed_in;
-    return exchanges;
+    return res;
 }
 
 /* ---- the commands the card applied ---- */
@@ -450,67 +460,84 @@ static void applied_as_once(const applied_set *got, const applied_set *want, con
 
 /* ---- the sweep ---- */
 
-static const char *const way_name[] = {"no cut", "request dropped", "answer dropped"};
+static const char *const way_name[] = {"-", "request dropped", "answer dropped"};
+
+/* "no cut", or where the cuts landed, into text. */
+static const char *cuts_text(const cut_point *cuts, int count, char *text, size_t cap) {
+    size_t n = 0;
+    text[0] = '\0';
+    if (!count)
+        snprintf(text, cap, "no cut");
+    for (int i = 0; i < count && n < cap; i++)
+        n += (size_t)snprintf(text + n, cap - n, "%s%s at exchange %d%s", i ? ", then " : "",
+                              way_name[cuts[i].way], cuts[i].at,
+                              cuts[i].claimed ? " of the resumed session" : "");
+    return text;
+}
 
 typedef struct {
-    int exchanges;
+    drive_result drive;
     applied_set applied;
 } baseline;
 
-/* The install of 1.0 on card i (cut as asked), then the checks; the card left installed. */
-static void install_run(rig *r, int i, int cut_at, cut_way way, baseline *b, term_card *c) {
-    int sessions = 0, cut_session = -1;
+/* The install of 1.0 on card i, cut at cuts[0..count) (none: the baseline b is
+   measured), then the checks; the card left installed. */
+static drive_result install_run(rig *r, int i, const cut_point *cuts, int count, baseline *b,
+                                term_card *c) {
+    char text[160];
     card_new(r, i, c);
     card_register(r, c);
     int id = campaign_one(r, "install", "1.0", c->cin);
-    int exchanges = drive(r, c, id, cut_at, way, &sessions, &cut_session);
+    drive_result d = drive(r, c, id, cuts, count);
     applied_set applied = applied_now(&r->proxy);
     target_view v = target_get(r, id, c->cin);
     card_facts f = card_read(c);
     int inst_sent = 0, perso_sent = 0;
     int inst = applied_ins(&applied, 0xE6, SEAM_GP_FOR_INSTALL, &inst_sent);
     int perso = applied_ins(&applied, 0xE6, SEAM_GP_FOR_PERSONALIZATION, &perso_sent);
-    printf("# install, %s at exchange %d: %s, %d claim(s), %d session(s), %d exchanges; "
+    printf("# install, %s: %s, %d claim(s), %d session(s), %d exchanges; "
            "INSTALL [install] applied %d (sent %d), [personalization] applied %d (sent %d); "
            "server: %.0f bytes, perso %.0f\n",
-           way_name[way], cut_at, v.state, v.claims, sessions, exchanges, inst, inst_sent, perso,
-           perso_sent, v.total, v.perso);
+           cuts_text(cuts, count, text, sizeof text), v.state, v.claims, d.sessions, d.exchanges,
+           inst, inst_sent, perso, perso_sent, v.total, v.perso);
     applied_print(&applied);
     assert_string_equal(v.state, "done");
     assert_int_equal(f.version, 0x0100);
     assert_int_equal(f.upgrade, 0x00);
     assert_int_equal(f.verify, 0x9000);
     assert_int_equal(f.balance, 500);
-    if (way == CUT_NONE) {
-        b->exchanges = exchanges;
+    if (!count) {
+        b->drive = d;
         b->applied = applied;
         assert_int_equal(inst, 1);
         assert_int_equal(perso, 1);
     } else {
         applied_as_once(&applied, &b->applied, "install");
     }
+    return d;
 }
 
-/* On card i: the install without a cut, 120 spent, then the update to 2.0 cut as asked. */
-static void update_run(rig *r, int i, int cut_at, cut_way way, baseline *install_b,
-                       baseline *b) {
+/* On card i: the install without a cut, 120 spent, then the update to 2.0 cut at
+   cuts[0..count) (none: the baseline b is measured). */
+static drive_result update_run(rig *r, int i, const cut_point *cuts, int count, baseline *install_b,
+                               baseline *b) {
     term_card c;
-    int sessions = 0, cut_session = -1;
-    install_run(r, i, 0, CUT_NONE, install_b, &c);
+    char text[160];
+    install_run(r, i, NULL, 0, install_b, &c);
     card_spend(&c, 120);
     int id = campaign_one(r, "update", "2.0", c.cin);
-    int exchanges = drive(r, &c, id, cut_at, way, &sessions, &cut_session);
+    drive_result d = drive(r, &c, id, cuts, count);
     applied_set applied = applied_now(&r->proxy);
     target_view v = target_get(r, id, c.cin);
     card_facts f = card_read(&c);
     int start_sent = 0, migrate_sent = 0;
     int start = applied_of(&applied, 0xEA, SEAM_GP_UPGRADE_START, 0, &start_sent);
     int migrate = applied_of(&applied, 0xEA, SEAM_GP_UPGRADE_MIGRATE, 0, &migrate_sent);
-    printf("# update, %s at exchange %d: %s, %d claim(s), %d session(s), %d exchanges; "
+    printf("# update, %s: %s, %d claim(s), %d session(s), %d exchanges; "
            "MANAGE ELF UPGRADE start applied %d (sent %d), migrate applied %d (sent %d); "
            "server: %.0f bytes, perso %.0f\n",
-           way_name[way], cut_at, v.state, v.claims, sessions, exchanges, start, start_sent,
-           migrate, migrate_sent, v.total, v.perso);
+           cuts_text(cuts, count, text, sizeof text), v.state, v.claims, d.sessions, d.exchanges,
+           start, start_sent, migrate, migrate_sent, v.total, v.perso);
     applied_print(&applied);
     assert_string_equal(v.state, "done");
     assert_int_equal(v.perso, 0); /* P8 */
@@ -523,14 +550,15 @@ static void update_run(rig *r, int i, int cut_at, cut_way way, baseline *install
     assert_int_equal(none, 0);
     assert_int_equal(applied_ins(&applied, 0xE2, 0x00, &none), 0);
     assert_int_equal(none, 0);
-    if (way == CUT_NONE) {
-        b->exchanges = exchanges;
+    if (!count) {
+        b->drive = d;
         b->applied = applied;
         assert_int_equal(start, 1);
         assert_int_equal(migrate, 1);
     } else {
         applied_as_once(&applied, &b->applied, "update");
     }
+    return d;
 }
 
 static void rig_up(rig *r) {
@@ -548,35 +576,61 @@ static void rig_down(rig *r) {
     server_folder_remove(&r->srv);
 }
 
-/* X5, X4: the terminal SIGKILLed at each exchange of an install's admin session, both
-   ways, and started again: done once, nothing acknowledged lost. */
-static void terminal_killed_at_each_exchange_of_an_install_resumes_X5_X4(void **state) {
-    (void)state;
+/* The sweep of one campaign kind: the baseline, then a cut at every exchange k of it, both
+   ways; then, after the cut that makes the longest resumed session (the answer of
+   exchange 2 dropped: the server sent a script nobody ran), a second cut at every
+   exchange of the resumed session, both ways. */
+typedef drive_result (*campaign_run)(rig *r, int i, const cut_point *cuts, int count, baseline *b);
+
+static void sweep(campaign_run run) {
     rig r;
     baseline b;
-    term_card c;
     int card = 0;
     rig_up(&r);
-    install_run(&r, card++, 0, CUT_NONE, &b, &c);
-    for (int k = 1; k <= b.exchanges; k++)
-        for (cut_way w = CUT_DROP; w <= CUT_FORWARD; w++)
-            install_run(&r, card++, k, w, &b, &c);
+    int resumed_posts = 0;
+    run(&r, card++, NULL, 0, &b);
+    for (int k = 1; k <= b.drive.exchanges; k++)
+        for (cut_way w = CUT_DROP; w <= CUT_FORWARD; w++) {
+            drive_result d = run(&r, card++, &(cut_point){.at = k, .way = w}, 1, &b);
+            if (k == 2 && w == CUT_FORWARD)
+                resumed_posts = d.resumed_posts;
+        }
+    cut_point two[2] = {{.at = 2, .way = CUT_FORWARD}};
+    assert_true(resumed_posts >= 2);
+    for (int j = 2; j <= resumed_posts; j++)
+        for (cut_way w = CUT_DROP; w <= CUT_FORWARD; w++) {
+            two[1] = (cut_point){.at = j, .claimed = 2, .way = w};
+            run(&r, card++, two, 2, &b);
+        }
+    printf("# %d runs\n", card);
     rig_down(&r);
+}
+
+static baseline install_b; /* the update runs' installs */
+
+static drive_result install_only(rig *r, int i, const cut_point *cuts, int count, baseline *b) {
+    term_card c;
+    return install_run(r, i, cuts, count, b, &c);
+}
+
+static drive_result update_after_install(rig *r, int i, const cut_point *cuts, int count,
+                                         baseline *b) {
+    return update_run(r, i, cuts, count, &install_b, b);
+}
+
+/* X5, X4: the terminal SIGKILLed at each exchange of an install's admin session (and of
+   its resumed session), both ways, and started again: done once, nothing acknowledged
+   lost. */
+static void terminal_killed_at_each_exchange_of_an_install_resumes_X5_X4(void **state) {
+    (void)state;
+    sweep(install_only);
 }
 
 /* X5, X4, P8: the same for an update of a spent purse: done once, the data kept, no
    personalization byte on the connection. */
 static void terminal_killed_at_each_exchange_of_an_update_resumes_X5_X4_P8(void **state) {
     (void)state;
-    rig r;
-    baseline install_b, b;
-    int card = 0;
-    rig_up(&r);
-    update_run(&r, card++, 0, CUT_NONE, &install_b, &b);
-    for (int k = 1; k <= b.exchanges; k++)
-        for (cut_way w = CUT_DROP; w <= CUT_FORWARD; w++)
-            update_run(&r, card++, k, w, &install_b, &b);
-    rig_down(&r);
+    sweep(update_after_install);
 }
 
 int main(void) {
