@@ -381,7 +381,8 @@ static void proxy_start(admin_proxy *p, uint16_t upstream) {
 /* Forgets what was seen and arms cuts[0..count) (in the order they land). */
 static void proxy_arm(admin_proxy *p, const cut_point *cuts, int count) {
     pthread_mutex_lock(&p->lock);
-    memcpy(p->cuts, cuts, (size_t)count * sizeof *cuts);
+    if (count)
+        memcpy(p->cuts, cuts, (size_t)count * sizeof *cuts);
     p->cut_count = count, p->cuts_done = 0, p->victim = 0;
     p->exchanges = p->session_count = p->command_kinds = p->claimed_count = 0;
     memset(p->commands, 0, sizeof p->commands);
