@@ -10,8 +10,10 @@
  * request k, SIGKILLs the terminal, and drops the request (the server never saw the
  * responses) or forwards it and drops the server's answer (the server processed them; the
  * terminal never got the answer). The terminal is started again on the same image and
- * state and poked until the target ends. For the install of the purse 1.0 and for the
- * update to 2.0 (after the holder spent 120), every time:
+ * state and poked until the target ends. Then, after the cut that leaves the longest
+ * resumed session (the answer of exchange 2 dropped), a second kill at every exchange of
+ * the resumed session, both ways. For the install of the purse 1.0 and for the update to
+ * 2.0 (after the holder spent 120), every time:
  *  - the target is done;
  *  - read on the card afterwards: the purse at the campaign's version, PIN 4321, balance
  *    500 (install) or 380 (update), no MANAGE ELF UPGRADE session left;
@@ -19,7 +21,7 @@
  *    UPGRADE start / migrate / abort, DELETE) applied by the card (answered 9000, seen by
  *    the proxy in the response scripts the terminal posted, the cut one included) exactly
  *    as many times as in the run without a cut: start, INSTALL and the personalization once;
- *  - the terminal's local state: one session per admin session the proxy saw, the killed
+ *  - the terminal's local state: one session per admin session the proxy saw, each killed
  *    one closed "interrupted", the others "done"; each session's scripts, commands and
  *    bytes up/down equal to what the proxy delivered (every exchange the terminal got an
  *    answer for, nothing of the one in flight); the card's row the sum;
