@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "seam/card.h"
@@ -81,6 +82,7 @@ static inline void server_spawn(server_proc *s, int lease) {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives a test that aborts */
         dup2(p[1], 1);
         close(p[0]);
         close(p[1]);

@@ -176,6 +176,7 @@ static void terminal_start(rig *r, const term_card *c, term_proc *t) {
     t->pid = fork();
     assert_true(t->pid >= 0);
     if (t->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives a test that aborts */
         int log = open(c->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
         dup2(p[1], 1);
         if (log >= 0)
