@@ -219,6 +219,36 @@ static void s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select(void **s
     assert_int_equal(st[2], 0x01); /* a policy event */
 }
 
+static void s1_s5_freshly_personalized_devmgmt_is_reached_without_select(void **state) {
+    fixture *f = *state;
+    uint8_t block[128];
+    power_on(f->card);
+    open_channel(f->card);
+    load(f->card, "devmgmt", dm_pkg, sizeof dm_pkg);
+    assert_int_equal(install(f->card, 0x0C, dm_pkg, dm_cls, dm_cls, NULL, 0), 0x9000);
+    assert_int_equal(store(f->card, block, policy(block, false)), 0x9000);
+    (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01); /* devmgmt selected nowhere, ever */
+    last_sw = SEND(f->card, PROFILE);
+    card_announces(f->card); /* the item and the event, from the policy block alone */
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_TIMER_MANAGEMENT);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
+    /* the user's menu choice reaches it */
+    menu(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    /* and a power cycle keeps it so (the card's image) */
+    reopen(f);
+    last_sw = SEND(f->card, PROFILE);
+    card_announces(f->card);
+    assert_int_equal(last_sw, 0x9000);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -236,6 +266,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(bad_policy_blocks_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            s1_s5_freshly_personalized_devmgmt_is_reached_without_select, setup, teardown),
         cmocka_unit_test_setup_teardown(s5_s7_policy_and_last_result_kept_across_an_upgrade, setup,
                                         teardown),
     };
