@@ -288,10 +288,9 @@ seam_err seam_terminal_tk_tick(seam_terminal_tk *tk) {
             return e;
     }
     if (tk->status.poll_ms && now >= tk->last_poll_ms + tk->status.poll_ms) {
-        /* seam's card has no TS 102 221 STATUS (its 80 F2 is GET STATUS, which needs a
-           secure channel): the poll is GET DATA card data, answered in clear, whose 9000
-           the card turns into 91xx like any other (docs/terminal.md "The toolkit"). */
-        static const uint8_t status_apdu[5] = {0x80, 0xCA, 0x00, 0x66, 0x00};
+        /* TS 102 221 STATUS, no data returned (80 F2 00 0C): its 9000 becomes 91xx when
+           the card has a proactive command (docs/terminal.md "The toolkit"). */
+        static const uint8_t status_apdu[4] = {0x80, 0xF2, 0x00, 0x0C};
         tk->last_poll_ms = now;
         e = send(tk, status_apdu, sizeof status_apdu, resp, sizeof resp, &resp_len);
         if (e)
