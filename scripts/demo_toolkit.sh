@@ -33,10 +33,10 @@ printf 'no\nyes\n' >"$OUT/answers.txt"
 : >"$OUT/display.log"
 : >"$OUT/handset-run.out"
 echo
-echo "\$ $SEAM terminal run --toolkit --image $HANDSET --answers $OUT/answers.txt --display-log $OUT/display.log --select A0000005444D01 &"
+echo "\$ $SEAM terminal run --toolkit --image $HANDSET --answers $OUT/answers.txt --display-log $OUT/display.log &"
 "$SEAM" terminal run --toolkit --image "$HANDSET" --state "$TERM_STATE" \
     --answers "$OUT/answers.txt" --display-log "$OUT/display.log" \
-    --location 00F11000010001 --select A0000005444D01 >>"$OUT/handset-run.out" 2>&1 &
+    --location 00F11000010001 >>"$OUT/handset-run.out" 2>&1 &
 HANDSET_PID=$!
 trap 'kill "$HANDSET_PID" 2>/dev/null || true' EXIT
 
@@ -50,7 +50,8 @@ wait_for() {
     cat "$OUT/handset-run.out" "$OUT/display.log"
     die "no '$2' in $1"
 }
-wait_for "$OUT/handset-run.out" "toolkit: selected"
+# nothing selects devmgmt: after the profile the card announces its menu item and events
+wait_for "$OUT/handset-run.out" "toolkit: profile sent, the card's menu has 1 item"
 
 echo
 echo "The user opens the card's menu item \"Sync device\"; the card asks first, the user says no:"

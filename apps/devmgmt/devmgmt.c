@@ -60,10 +60,15 @@
  *                    MENU, SET UP EVENT LIST and TIMER MANAGEMENT (start) to
  *                    the terminal, one after the other. 6985 when the card
  *                    refuses (a command of the applet outstanding, no room).
- *                    At every select after the terminal's profile the applet
- *                    registers with the card (RAM of the card: gone at a
- *                    power-up), and at its first such select it also sends the
- *                    three commands.
+ *                    A policy block (personalize, not at a replay after an
+ *                    upgrade) registers the item and events with the card,
+ *                    which keeps them in its image and announces them after
+ *                    every TERMINAL PROFILE: no SELECT is needed. The first
+ *                    such block also queues the SET UP MENU that gives the card
+ *                    the item's text and starts the chain (events, timer) once
+ *                    fetched. At every select after the terminal's profile the
+ *                    applet registers again (the timer is RAM), and sends the
+ *                    three commands when it never did.
  *   INS 20 STATUS    answers the last result (S7), 12 bytes: outcome (00 none
  *                    yet, 01 synchronized, 02 not supported by the terminal,
  *                    03 failed, 04 refused by the user), the terminal's general
@@ -686,6 +691,13 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
     if (!policy) {
         /* only DF20: a command, not data; the card does not file it (no restore quota) */
         (void)seam_personalize_command();
+    } else if (seam_upgrade_previous_version() == 0 && register_card() && !dm.set_up) {
+        /* A fresh policy: registered with the card now, no SELECT needed (issue 13). The
+           card keeps the item and events in its image and tells the terminal after every
+           TERMINAL PROFILE; the SET UP MENU queued here gives the card the item's text and,
+           once fetched, starts the chain (events, timer). Not at a replay after an upgrade:
+           the card kept the registrations across it. */
+        dm.set_up = send_menu() ? 1u : 0u;
     }
     if (sync_now >= 0 && seam_upgrade_previous_version() == 0) {
         (void)trigger(TRIG_OPERATOR, (uint8_t)sync_now);

@@ -263,8 +263,9 @@ seam_err seam_terminal_fleet_run(const seam_terminal_fleet_options *options,
  * only for those); TIMER MANAGEMENT runs eight timers on the clock (expiry:
  * ENVELOPE D7, from seam_terminal_tk_tick); POLL INTERVAL / POLLING OFF set
  * the STATUS polling of seam_terminal_tk_tick; PROVIDE LOCAL INFORMATION
- * answers from the configuration. REQUEST SYNCHRONIZATION answers 30 (the
- * engine does not exist yet; the profile bit is not set), an unknown type 31,
+ * answers from the configuration. REQUEST SYNCHRONIZATION runs the
+ * synchronization when the terminal has a database (seam_terminal_tk_set_sync,
+ * at the end of this header; the profile bit set), else answers 30; an unknown type 31,
  * a command that does not decode 32. Every APDU goes on channel 0 (CLA 80).
  */
 #define SEAM_TERMINAL_TK_TIMERS   8u   /* timer identifiers 1..8 */
@@ -428,5 +429,31 @@ seam_err seam_terminal_sync_changeset(const seam_terminal_sync_request *req,
 /* The same over OMA DS 1.2 (src/terminal/sync_omads.c). */
 seam_err seam_terminal_sync_omads(const seam_terminal_sync_request *req,
                                   seam_terminal_sync_outcome *out);
+
+/* ---- REQUEST SYNCHRONIZATION in the toolkit (issue 14, S6, S7; docs/terminal.md) ---- */
+
+/* Runs one synchronization: seam_terminal_sync in seam terminal. */
+typedef seam_err (*seam_terminal_sync_fn)(const seam_terminal_sync_request *req,
+                                          seam_terminal_sync_outcome *out);
+
+/* What the toolkit's REQUEST SYNCHRONIZATION runs with. Strings are borrowed: they must
+   outlive the terminal. */
+typedef struct {
+    seam_terminal_sync_fn run;   /* required */
+    const char *dm_path;         /* the device-management database (SQLite file), required */
+    const char *user, *password; /* credentials for the server (NULL: none) */
+    const char *cacert;          /* PEM CA for https (NULL: the system's) */
+    uint32_t timeout_ms;         /* the whole synchronization (0: the sync layer's default) */
+} seam_terminal_tk_sync;
+
+/*
+ * Gives tk the capability: from its next power-up the TERMINAL PROFILE has
+ * SEAM_TK_PF_REQUEST_SYNC, and REQUEST SYNCHRONIZATION runs the synchronization the
+ * command names, inside the proactive session, before its TERMINAL RESPONSE: result
+ * 00 with the counts object (SEAM_TK_TAG_SYNC_COUNTS), 20 with the failure class
+ * (SEAM_TK_SYNC_FAIL_*), 30 for the WSP transport. Without it the bit is clear and the
+ * command answers 30. SEAM_ERR_ARG when tk, run or dm_path is NULL.
+ */
+seam_err seam_terminal_tk_set_sync(seam_terminal_tk *tk, const seam_terminal_tk_sync *sync);
 
 #endif

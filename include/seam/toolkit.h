@@ -89,6 +89,14 @@
 #define SEAM_TK_TAG_SYNC_TARGET_URL    0x5306u /* server URL */
 #define SEAM_TK_TAG_SYNC_TARGET_URI    0x5307u /* target database URI */
 #define SEAM_TK_TAG_SYNC_WANTS_RESULT  0x5308u /* 1 byte: 00 no, 01 yes */
+/*
+ * In the TERMINAL RESPONSE to REQUEST SYNCHRONIZATION (seam's choice, same
+ * 3-byte space): with result 00, the outcome's counts, 7 bytes: the type of
+ * synchronization that ran (201 after a slow-sync fallback), then records
+ * sent, records received and conflicts, 2 bytes each, big-endian, capped at
+ * FFFF (seam_tk_sync_counts_put / _decode).
+ */
+#define SEAM_TK_TAG_SYNC_COUNTS 0x5309u
 
 /* Type of command (TS 102 223 §9.4). */
 #define SEAM_TK_CMD_REFRESH           0x01u
@@ -332,6 +340,35 @@ seam_err seam_tk_build_provide_local_info(uint8_t number, uint8_t qualifier, uin
 #define SEAM_TK_SYNC_REFRESH_FROM_CLIENT 203u
 #define SEAM_TK_SYNC_ONE_WAY_FROM_SERVER 204u
 #define SEAM_TK_SYNC_REFRESH_FROM_SERVER 205u
+
+/*
+ * The failure class of a synchronization that ran and failed, seam's choice:
+ * the additional-information byte of result 20 (terminal currently unable to
+ * process command). TS 102 223 §8.12.2 assigns 00..0B for result 20; seam's
+ * values are E1..E6, far above. A transport or protocol the terminal refuses
+ * before running anything (WSP) is result 30, not 20.
+ */
+#define SEAM_TK_SYNC_FAIL_UNREACHABLE  0xE1u /* no connection, TLS, timeout, HTTP 5xx */
+#define SEAM_TK_SYNC_FAIL_AUTH         0xE2u /* credentials refused */
+#define SEAM_TK_SYNC_FAIL_SLOW_REFUSED 0xE3u /* a slow sync was needed and refused */
+#define SEAM_TK_SYNC_FAIL_MALFORMED    0xE4u /* the server's messages did not decode */
+#define SEAM_TK_SYNC_FAIL_UNSUPPORTED  0xE5u /* a type, database or URL it does not run */
+#define SEAM_TK_SYNC_FAIL_LOCAL        0xE6u /* the terminal's own database failed */
+
+/* The counts object (SEAM_TK_TAG_SYNC_COUNTS). */
+typedef struct {
+    uint8_t sync_type; /* 200..205: the type that ran */
+    uint16_t sent, received, conflicts;
+} seam_tk_sync_counts;
+
+/* Appends the counts object (CR set) to out[*len..cap); *len advances. SEAM_ERR_ARG for a
+   type outside 200..205; SEAM_ERR_BUFFER_SMALL leaves *len unchanged. */
+seam_err seam_tk_sync_counts_put(const seam_tk_sync_counts *counts, uint8_t *out, size_t cap,
+                                 size_t *len);
+
+/* Finds and decodes the counts object in a TERMINAL RESPONSE's objects. SEAM_ERR_NOT_FOUND
+   when absent, SEAM_ERR_MALFORMED when not 7 bytes or a type outside 200..205. */
+seam_err seam_tk_sync_counts_decode(const uint8_t *objects, size_t len, seam_tk_sync_counts *out);
 
 /* The request's data. Strings are (pointer, length), not NUL-terminated. */
 typedef struct {

@@ -103,6 +103,8 @@ static const command_row commands[] = {
     {CLASS_GP, 0x12, 0x00, 0x00, LEVEL_CLEAR, 0, toolkit_fetch, NULL},
     {CLASS_GP, 0x14, 0x00, 0x00, LEVEL_CLEAR, 0, toolkit_terminal_response, NULL},
     {CLASS_GP, 0xC2, 0x00, 0x00, LEVEL_CLEAR, 0, toolkit_envelope, NULL},
+    /* TS 102 221 STATUS: P1 00..03 (GP GET STATUS, below, has P1 80/40/20/10) */
+    {CLASS_GP, 0xF2, 0xFC, 0x00, LEVEL_CLEAR, 0, toolkit_status_command, NULL},
     /* GP class: through the session */
     {CLASS_GP, 0xCA, 0x00, 0x00, LEVEL_SESSION, CMD_TERMINATED, gp_get_data, NULL},
     {CLASS_GP, 0xD8, 0x00, 0x00, LEVEL_AUTHENTICATED, CMD_CHAINABLE | CMD_CONTENT, gp_put_key,

@@ -293,6 +293,12 @@ static seam_err toolkit_power_up(const seam_gp_link *link, run_toolkit *t) {
     seam_err e = seam_gp_link_power_on(link, atr, sizeof atr, &atr_len);
     if (!e)
         e = seam_terminal_tk_power_up(t->tk);
+    if (!e) {
+        seam_terminal_tk_status s;
+        seam_terminal_tk_get_status(t->tk, &s);
+        printf("toolkit: profile sent, the card's menu has %zu item(s)\n", s.menu_items);
+        fflush(stdout);
+    }
     if (!e && t->select_len)
         e = toolkit_select(t);
     if (e)

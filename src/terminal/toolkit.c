@@ -67,6 +67,13 @@ seam_err seam_terminal_tk_new(const seam_gp_link *link, const seam_terminal_tk_c
     return SEAM_OK;
 }
 
+seam_err seam_terminal_tk_set_sync(seam_terminal_tk *tk, const seam_terminal_tk_sync *sync) {
+    if (!tk || !sync || !sync->run || !sync->dm_path)
+        return SEAM_ERR_ARG;
+    tk->sync = *sync;
+    return SEAM_OK;
+}
+
 void seam_terminal_tk_free(seam_terminal_tk *tk) {
     free(tk);
 }
@@ -81,7 +88,7 @@ void seam_terminal_tk_profile(uint8_t profile[20]) {
         SEAM_TK_PF_TIMER_START_STOP,  SEAM_TK_PF_TIMER_GET_VALUE,  SEAM_TK_PF_LOCAL_DATE_TIME,
         SEAM_TK_PF_LOCAL_LANGUAGE,
     };
-    /* Not SEAM_TK_PF_REQUEST_SYNC: the synchronization engine does not exist yet. */
+    /* Not SEAM_TK_PF_REQUEST_SYNC: power-up adds it when the terminal has a database. */
     memset(profile, 0, SEAM_TK_PROFILE_LEN);
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         (void)seam_tk_profile_set(profile, SEAM_TK_PROFILE_LEN, bits[i]);
@@ -172,6 +179,8 @@ seam_err seam_terminal_tk_power_up(seam_terminal_tk *tk) {
     tk->menu_count = 0;
     tk->status.poll_ms = 0;
     seam_terminal_tk_profile(profile);
+    if (tk->sync.run) /* it runs REQUEST SYNCHRONIZATION (seam_terminal_tk_set_sync) */
+        (void)seam_tk_profile_set(profile, sizeof profile, SEAM_TK_PF_REQUEST_SYNC);
     tk_log(tk, "terminal profile", profile, sizeof profile);
     e = send_case(tk, 0x10, profile, sizeof profile, 0, resp, sizeof resp, &resp_len);
     if (e)
@@ -288,10 +297,9 @@ seam_err seam_terminal_tk_tick(seam_terminal_tk *tk) {
             return e;
     }
     if (tk->status.poll_ms && now >= tk->last_poll_ms + tk->status.poll_ms) {
-        /* seam's card has no TS 102 221 STATUS (its 80 F2 is GET STATUS, which needs a
-           secure channel): the poll is GET DATA card data, answered in clear, whose 9000
-           the card turns into 91xx like any other (docs/terminal.md "The toolkit"). */
-        static const uint8_t status_apdu[5] = {0x80, 0xCA, 0x00, 0x66, 0x00};
+        /* TS 102 221 STATUS, no data returned (80 F2 00 0C): its 9000 becomes 91xx when
+           the card has a proactive command (docs/terminal.md "The toolkit"). */
+        static const uint8_t status_apdu[4] = {0x80, 0xF2, 0x00, 0x0C};
         tk->last_poll_ms = now;
         e = send(tk, status_apdu, sizeof status_apdu, resp, sizeof resp, &resp_len);
         if (e)

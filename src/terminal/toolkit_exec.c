@@ -338,7 +338,16 @@ void tk_execute(seam_terminal_tk *tk, const uint8_t *cmd, size_t len, uint8_t *o
             case SEAM_TK_CMD_PROVIDE_LOCAL:
                 provide_local(tk, &c, &a);
                 break;
-            case SEAM_TK_CMD_REQUEST_SYNC: /* no synchronization engine yet */
+            case SEAM_TK_CMD_REQUEST_SYNC: { /* toolkit_sync.c */
+                tk_sync_answer s;
+                tk_request_sync(tk, &c, &s);
+                a.general = s.general;
+                memcpy(a.additional, s.additional, s.additional_len);
+                a.additional_len = s.additional_len;
+                memcpy(a.extra, s.extra, s.extra_len);
+                a.extra_len = s.extra_len;
+                break;
+            }
             case SEAM_TK_CMD_REFRESH:
             case SEAM_TK_CMD_MORE_TIME:
             case SEAM_TK_CMD_GET_INPUT:

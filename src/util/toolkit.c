@@ -520,6 +520,38 @@ seam_err seam_tk_sync_request_decode(const uint8_t *objects, size_t len,
     return err;
 }
 
+seam_err seam_tk_sync_counts_put(const seam_tk_sync_counts *counts, uint8_t *out, size_t cap,
+                                 size_t *len) {
+    uint8_t v[7];
+    if (!counts || !out || !len || !sync_type_ok(counts->sync_type))
+        return SEAM_ERR_ARG;
+    v[0] = counts->sync_type;
+    v[1] = (uint8_t)(counts->sent >> 8);
+    v[2] = (uint8_t)counts->sent;
+    v[3] = (uint8_t)(counts->received >> 8);
+    v[4] = (uint8_t)counts->received;
+    v[5] = (uint8_t)(counts->conflicts >> 8);
+    v[6] = (uint8_t)counts->conflicts;
+    return seam_ctlv_put(SEAM_TK_TAG_SYNC_COUNTS, true, v, sizeof v, out, cap, len);
+}
+
+seam_err seam_tk_sync_counts_decode(const uint8_t *objects, size_t len, seam_tk_sync_counts *out) {
+    seam_ctlv obj;
+    seam_err err;
+    if (!out || (!objects && len))
+        return SEAM_ERR_ARG;
+    err = seam_ctlv_find(objects, len, SEAM_TK_TAG_SYNC_COUNTS, &obj);
+    if (err)
+        return err;
+    if (obj.len != 7 || !sync_type_ok(obj.value[0]))
+        return SEAM_ERR_MALFORMED;
+    out->sync_type = obj.value[0];
+    out->sent = (uint16_t)(obj.value[1] << 8 | obj.value[2]);
+    out->received = (uint16_t)(obj.value[3] << 8 | obj.value[4]);
+    out->conflicts = (uint16_t)(obj.value[5] << 8 | obj.value[6]);
+    return SEAM_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* TERMINAL RESPONSE                                                         */
 /* ------------------------------------------------------------------------ */

@@ -127,8 +127,28 @@ static inline void status(seam_card *card, uint8_t out[14]) {
     memcpy(out, response, 14);
 }
 
-/* devmgmt installed and given the policy, the profile sent, devmgmt selected on
-   channel 1: its registration chain runs and is answered. */
+/* The card's own SET UP MENU and SET UP EVENT LIST after a TERMINAL PROFILE: devmgmt's
+   item 1 "Sync device" and the location status event, from what the card keeps. */
+static inline void card_announces(seam_card *card) {
+    seam_ctlv obj;
+    fetch(card, SEAM_TK_CMD_SET_UP_MENU);
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_ITEM, &obj), SEAM_OK);
+    assert_int_equal(obj.value[0], 1);
+    assert_int_equal(obj.len, 1 + strlen("Sync device"));
+    assert_memory_equal(obj.value + 1, "Sync device", strlen("Sync device"));
+    answer(card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_EVENT_LIST, &obj),
+                     SEAM_OK);
+    assert_int_equal(obj.len, 1);
+    assert_int_equal(obj.value[0], SEAM_TK_EVENT_LOCATION_STATUS);
+    answer(card, SEAM_TK_RES_OK, NULL, 0);
+}
+
+/* devmgmt installed and given the policy (no profile yet), then the profile: nothing
+   selects devmgmt, yet the card announces its item and event and devmgmt's own
+   registration chain (queued by personalize) runs and is answered (issue 13). Then
+   devmgmt is selected on channel 1, for the operator's STATUS reads only. */
 static inline void dm_card(fixture *f, bool ask) {
     uint8_t block[128];
     power_on(f->card);
@@ -136,9 +156,9 @@ static inline void dm_card(fixture *f, bool ask) {
     load(f->card, "devmgmt", dm_pkg, sizeof dm_pkg);
     assert_int_equal(install(f->card, 0x0C, dm_pkg, dm_cls, dm_cls, NULL, 0), 0x9000);
     assert_int_equal(store(f->card, block, policy(block, ask)), 0x9000);
-    assert_int_equal(SEND(f->card, PROFILE), 0x9000);
-    last_sw = select_dm(f->card);
-    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
+    last_sw = SEND(f->card, PROFILE);
+    card_announces(f->card);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU); /* devmgmt's own, queued at personalization */
     seam_ctlv item;
     assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_ITEM, &item),
                      SEAM_OK);
@@ -155,6 +175,7 @@ static inline void dm_card(fixture *f, bool ask) {
     assert_int_equal(cmd.details.qualifier, SEAM_TK_TIMER_START);
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
     assert_int_equal(last_sw, 0x9000);
+    assert_int_equal(select_dm(f->card), 0x9000); /* registered already: nothing queued */
 }
 
 /* The REQUEST SYNCHRONIZATION fetched: its objects are the policy's. */

@@ -219,6 +219,69 @@ static void s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select(void **s
     assert_int_equal(st[2], 0x01); /* a policy event */
 }
 
+static void s1_s5_freshly_personalized_devmgmt_is_reached_without_select(void **state) {
+    fixture *f = *state;
+    uint8_t block[128];
+    power_on(f->card);
+    open_channel(f->card);
+    load(f->card, "devmgmt", dm_pkg, sizeof dm_pkg);
+    assert_int_equal(install(f->card, 0x0C, dm_pkg, dm_cls, dm_cls, NULL, 0), 0x9000);
+    assert_int_equal(store(f->card, block, policy(block, false)), 0x9000);
+    (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01); /* devmgmt selected nowhere, ever */
+    last_sw = SEND(f->card, PROFILE);
+    card_announces(f->card); /* the item and the event, from the policy block alone */
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_TIMER_MANAGEMENT);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
+    /* the user's menu choice reaches it */
+    menu(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    /* and a power cycle keeps it so (the card's image) */
+    reopen(f);
+    last_sw = SEND(f->card, PROFILE);
+    card_announces(f->card);
+    assert_int_equal(last_sw, 0x9000);
+}
+
+/* TS 102 221 STATUS (80 F2 P1 P2): the poll of a terminal's POLL INTERVAL. Its answer
+   says 91xx while a proactive command is pending, it changes nothing on the card, and
+   GP GET STATUS (80 F2 P1 80/40/20/10) is still GET STATUS. */
+static void s1_uicc_status_tells_a_pending_proactive_command(void **state) {
+    fixture *f = *state;
+    uint8_t before[32], after[32];
+    dm_card(f, false);
+    assert_int_equal(SEND(f->card, 0x80, 0xF2, 0x00, 0x0C), 0x9000); /* nothing pending */
+    assert_int_equal(response_len, 2);
+    menu(f->card); /* devmgmt queues REQUEST SYNCHRONIZATION */
+    uint16_t pending = last_sw;
+    assert_int_equal(pending & 0xFF00, 0x9100);
+    fingerprint(f->card, before);
+    assert_int_equal(SEND(f->card, 0x80, 0xF2, 0x00, 0x0C), pending);
+    assert_int_equal(response_len, 2);
+    /* P2 01: the DF name of what channel 0 has selected, the ISD */
+    assert_int_equal(SEND(f->card, 0x80, 0xF2, 0x01, 0x01, 0x00), pending);
+    assert_int_equal(response_len, 2 + 10);
+    assert_memory_equal(
+        response, ((const uint8_t[]){0x84, 0x08, 0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00}),
+        10);
+    assert_int_equal(SEND(f->card, 0x80, 0xF2, 0x03, 0x0C), 0x6A86);
+    assert_int_equal(SEND(f->card, 0x80, 0xF2, 0x00, 0x00, 0x00), 0x6A86); /* no FCP kept */
+    assert_int_equal(SEND(f->card, 0x80, 0xF2, 0x00, 0x0C, 0x01, 0x00), 0x6700);
+    /* GP GET STATUS without a secure channel: still GP's (6982), not STATUS */
+    assert_int_equal(SEND(f->card, 0x80, 0xF2, 0x80, 0x02, 0x02, 0x4F, 0x00, 0x00), 0x6982);
+    fingerprint(f->card, after);
+    assert_memory_equal(before, after, 32);
+    /* the command is still there to fetch */
+    last_sw = pending;
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -236,6 +299,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(bad_policy_blocks_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            s1_s5_freshly_personalized_devmgmt_is_reached_without_select, setup, teardown),
+        cmocka_unit_test_setup_teardown(s1_uicc_status_tells_a_pending_proactive_command, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(s5_s7_policy_and_last_result_kept_across_an_upgrade, setup,
                                         teardown),
     };

@@ -1,13 +1,12 @@
 /*
  * apps/devmgmt and the terminal's toolkit together, in process (issue 13; S5,
  * S7, S9): the applet asks, the terminal prompts, the user answers from the
- * unattended answers file. devmgmt is personalized with ask-first, selected on
- * channel 1 through the terminal (its registration chain runs in the
- * terminal's proactive loop); the user's "no" to the menu item gives no
- * REQUEST SYNCHRONIZATION, "yes" gives one, answered 30 by this terminal
- * (no synchronization engine yet), which the applet records and tells the
- * user; the timer on the test clock asks again. The texts are read from the
- * terminal's display log.
+ * unattended answers file. devmgmt is personalized with ask-first and never
+ * needs a SELECT: at the terminal's power-up the card announces its item and
+ * event and its registration chain runs in the terminal's proactive loop; the user's "no" to the
+ * menu item gives no REQUEST SYNCHRONIZATION, "yes" gives one, answered 30 by this terminal (no
+ * synchronization engine yet), which the applet records and tells the user; the timer on the test
+ * clock asks again. The texts are read from the terminal's display log.
  */
 #include "tk_card_host.h"
 
@@ -30,16 +29,21 @@ static void start(fixture *f, terminal *t, const char *answers) {
     assert_int_equal(install(f->card, 0x0C, dm_pkg, dm_cls, dm_cls, NULL, 0), 0x9000);
     assert_int_equal(install_perso(f->card, dm_cls, sizeof dm_cls), 0x9000);
     assert_int_equal(gp(f->card, true, 0xE2, 0x90, 0x00, policy, sizeof policy), 0x9000);
+    /* the power-up: TERMINAL PROFILE, and without any SELECT the card announces devmgmt's
+       item and event (its SET UP MENU, SET UP EVENT LIST), then devmgmt's own chain queued
+       at personalization runs (SET UP MENU, SET UP EVENT LIST, TIMER MANAGEMENT) */
     terminal_open(t, f->card, answers);
-    assert_int_equal(APPLET(t, 0x00, 0x70, 0x00, 0x00, 0x01) & 0xFF00, 0x9000);
-    /* the select's 91xx: the terminal runs SET UP MENU, SET UP EVENT LIST, TIMER MANAGEMENT */
-    uint16_t sw =
-        APPLET(t, 0x01, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D, 0x01, 0x00);
-    assert_int_equal(sw & 0xFF00, 0x9100);
     seam_terminal_tk_status s;
     seam_terminal_tk_get_status(t->tk, &s);
-    assert_int_equal(s.fetched, 3);
+    assert_int_equal(s.fetched, 5);
+    assert_int_equal(s.menu_items, 1);
+    assert_true(seam_terminal_tk_event_wanted(t->tk, SEAM_TK_EVENT_LOCATION_STATUS));
     assert_int_equal(s.last_sw, 0x9000);
+    /* devmgmt selected on channel 1 for the operator's STATUS reads: nothing more queued */
+    assert_int_equal(APPLET(t, 0x00, 0x70, 0x00, 0x00, 0x01) & 0xFF00, 0x9000);
+    assert_int_equal(
+        APPLET(t, 0x01, 0xA4, 0x04, 0x00, 0x07, 0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D, 0x01, 0x00),
+        0x9000);
 }
 
 /* devmgmt's STATUS (INS 20): 14 bytes in response. */
@@ -56,7 +60,7 @@ static void s5_s9_the_applet_asks_the_terminal_prompts_the_user_answers(void **s
     /* the user chooses "Sync device" and says no: no REQUEST SYNCHRONIZATION */
     assert_int_equal(seam_terminal_tk_menu_select(t.tk, 1, false), SEAM_OK);
     seam_terminal_tk_get_status(t.tk, &s);
-    assert_int_equal(s.fetched, 3 + 2); /* GET INKEY, DISPLAY TEXT */
+    assert_int_equal(s.fetched, 5 + 2); /* GET INKEY, DISPLAY TEXT */
     fflush(t.log);
     assert_non_null(strstr(t.log_text, "Synchronize device now?"));
     assert_non_null(strstr(t.log_text, "display: Sync cancelled"));
@@ -65,7 +69,7 @@ static void s5_s9_the_applet_asks_the_terminal_prompts_the_user_answers(void **s
     /* again, and yes: REQUEST SYNCHRONIZATION, answered 30 by this terminal (S3, S9) */
     assert_int_equal(seam_terminal_tk_menu_select(t.tk, 1, false), SEAM_OK);
     seam_terminal_tk_get_status(t.tk, &s);
-    assert_int_equal(s.fetched, 5 + 4); /* GET INKEY, REQUEST SYNC, PROVIDE LOCAL, DISPLAY */
+    assert_int_equal(s.fetched, 7 + 4); /* GET INKEY, REQUEST SYNC, PROVIDE LOCAL, DISPLAY */
     fflush(t.log);
     assert_non_null(strstr(t.log_text, "display: Sync not supported"));
     status(&t);
@@ -77,7 +81,7 @@ static void s5_s9_the_applet_asks_the_terminal_prompts_the_user_answers(void **s
     t.clock.ms = 10000;
     assert_int_equal(seam_terminal_tk_tick(t.tk), SEAM_OK);
     seam_terminal_tk_get_status(t.tk, &s);
-    assert_int_equal(s.fetched, 9 + 5); /* ... and TIMER MANAGEMENT */
+    assert_int_equal(s.fetched, 11 + 5); /* ... and TIMER MANAGEMENT */
     status(&t);
     assert_int_equal(response[2], 0x02); /* the timer */
     assert_int_equal(response[10] << 8 | response[11], 2);

@@ -53,7 +53,7 @@ static seam_err card_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_
     scripted_card *c = ctx;
     uint16_t sw = 0x6D00;
     size_t n = 0, lc = len > 5 ? apdu[4] : 0;
-    assert_true(len >= 5);
+    assert_true(len >= 4); /* STATUS 80 F2 00 0C is case 1 */
     assert_int_equal(apdu[0], 0x80);
     switch (apdu[1]) {
     case 0x10:
@@ -88,8 +88,13 @@ static seam_err card_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_
         c->envelopes++;
         sw = c->fetched ? 0x9300 : idle_sw(c);
         break;
-    case 0xCA:
+    case 0xF2: /* TS 102 221 STATUS, no data (P2 0C, no Le): the poll */
+        assert_int_equal(len, 4);
+        assert_int_equal(apdu[3], 0x0C);
         c->polls++;
+        sw = idle_sw(c);
+        break;
+    case 0xCA:
         sw = idle_sw(c);
         break;
     }
@@ -478,6 +483,143 @@ static void provide_local_information_from_the_config(void **state) {
     stop(f);
 }
 
+/* ---- REQUEST SYNCHRONIZATION with an engine (issue 14, S6, S7) ----------- */
+
+/* A stand-in for seam_terminal_sync (a test double, never in the product): records the
+   request it got, answers the outcome the test set. */
+static struct {
+    unsigned calls;
+    seam_terminal_sync_protocol protocol;
+    seam_sync_type type;
+    char dm[64], device[64], source[64], url[64], target[64], user[16], password[16];
+    seam_terminal_sync_outcome outcome;
+} engine;
+
+static seam_err engine_run(const seam_terminal_sync_request *req, seam_terminal_sync_outcome *out) {
+    engine.calls++;
+    engine.protocol = req->protocol;
+    engine.type = req->type;
+    snprintf(engine.dm, sizeof engine.dm, "%s", req->dm_path);
+    snprintf(engine.device, sizeof engine.device, "%s", req->device_id);
+    snprintf(engine.source, sizeof engine.source, "%s", req->source_uri);
+    snprintf(engine.url, sizeof engine.url, "%s", req->server_url);
+    snprintf(engine.target, sizeof engine.target, "%s", req->target_uri);
+    snprintf(engine.user, sizeof engine.user, "%s", req->user ? req->user : "");
+    snprintf(engine.password, sizeof engine.password, "%s", req->password ? req->password : "");
+    *out = engine.outcome;
+    return SEAM_OK;
+}
+
+/* A terminal with the engine; the request of a devmgmt-like applet queued (number 7). */
+static fixture *start_with_engine(uint8_t protocol, uint8_t transport, const char *source,
+                                  size_t source_len) {
+    fixture *f = start("");
+    seam_terminal_tk_sync sync = {engine_run, "/tmp/dm.db", "dev1", "secret", NULL, 0};
+    seam_tk_sync_request req = {
+        .protocol = protocol,
+        .transport = transport,
+        .sync_type = SEAM_TK_SYNC_SLOW,
+        .source_device = (const uint8_t *)"IMEI:123456789012345",
+        .source_device_len = 20,
+        .source_uri = (const uint8_t *)source,
+        .source_uri_len = source_len,
+        .target_url = (const uint8_t *)"http://127.0.0.1:8443/sync/changeset",
+        .target_url_len = 36,
+        .target_uri = (const uint8_t *)"./devinfo",
+        .target_uri_len = 9,
+        .wants_result = true,
+    };
+    uint8_t cmd[SEAM_TK_MAX_MESSAGE];
+    size_t len;
+    memset(&engine, 0, sizeof engine);
+    assert_int_equal(seam_terminal_tk_set_sync(f->tk, &sync), SEAM_OK);
+    assert_int_equal(seam_tk_build_request_sync(7, &req, cmd, sizeof cmd, &len), SEAM_OK);
+    queue_bytes(&f->card, cmd, len);
+    return f;
+}
+
+static void request_sync_runs_and_answers_the_counts_S6_S7(void **state) {
+    (void)state;
+    fixture *f = start_with_engine(SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_TRANSPORT_HTTP,
+                                   "./devinfo", 9);
+    engine.outcome.counts = (seam_sync_result){.type = SEAM_SYNC_SLOW,
+                                               .sent = 3,
+                                               .received = 2,
+                                               .conflicts_client = 1,
+                                               .conflicts_server = 1};
+    assert_int_equal(seam_terminal_tk_power_up(f->tk), SEAM_OK);
+    /* the profile says it can (S3) */
+    assert_true(
+        seam_tk_profile_test(f->card.profile, f->card.profile_len, SEAM_TK_PF_REQUEST_SYNC));
+    /* the command's objects became the request, on the terminal's database */
+    assert_int_equal(engine.calls, 1);
+    assert_int_equal(engine.protocol, SEAM_TERMINAL_SYNC_CHANGESET);
+    assert_int_equal(engine.type, SEAM_SYNC_SLOW);
+    assert_string_equal(engine.dm, "/tmp/dm.db");
+    assert_string_equal(engine.device, "IMEI:123456789012345");
+    assert_string_equal(engine.source, "./devinfo");
+    assert_string_equal(engine.url, "http://127.0.0.1:8443/sync/changeset");
+    assert_string_equal(engine.target, "./devinfo");
+    assert_string_equal(engine.user, "dev1");
+    assert_string_equal(engine.password, "secret");
+    /* 00 and the counts: slow (C9), 3 sent, 2 received, 2 conflicts (S7) */
+    assert_hex(f->card.last_tr, f->card.last_tr_len,
+               "81 03 07 5F 00 82 02 82 81 83 01 00 7F D3 09 07 C9 00 03 00 02 00 02");
+    seam_tk_response r;
+    seam_tk_sync_counts counts;
+    assert_int_equal(seam_tk_response_decode(f->card.last_tr, f->card.last_tr_len, &r), SEAM_OK);
+    assert_int_equal(seam_tk_sync_counts_decode(r.objects, r.objects_len, &counts), SEAM_OK);
+    assert_int_equal(counts.sent, 3);
+    assert_int_equal(counts.received, 2);
+    stop(f);
+}
+
+static void request_sync_failure_answers_20_with_its_class_S7(void **state) {
+    (void)state;
+    static const struct {
+        seam_terminal_sync_failure failure;
+        const char *tr;
+    } cases[] = {
+        {SEAM_TERMINAL_SYNC_UNREACHABLE, "81 03 07 5F 00 82 02 82 81 83 02 20 E1"},
+        {SEAM_TERMINAL_SYNC_AUTH, "81 03 07 5F 00 82 02 82 81 83 02 20 E2"},
+        {SEAM_TERMINAL_SYNC_SLOW_REFUSED, "81 03 07 5F 00 82 02 82 81 83 02 20 E3"},
+        {SEAM_TERMINAL_SYNC_MALFORMED, "81 03 07 5F 00 82 02 82 81 83 02 20 E4"},
+        {SEAM_TERMINAL_SYNC_UNSUPPORTED, "81 03 07 5F 00 82 02 82 81 83 02 20 E5"},
+        {SEAM_TERMINAL_SYNC_LOCAL, "81 03 07 5F 00 82 02 82 81 83 02 20 E6"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fixture *f = start_with_engine(SEAM_TK_SYNC_PROTO_OMA_DS_12, SEAM_TK_SYNC_TRANSPORT_HTTP,
+                                       "./devinfo", 9);
+        engine.outcome.failure = cases[i].failure;
+        engine.outcome.counts.sent = 5; /* a failure's counts are not reported */
+        assert_int_equal(seam_terminal_tk_power_up(f->tk), SEAM_OK);
+        assert_int_equal(engine.calls, 1);
+        assert_int_equal(engine.protocol, SEAM_TERMINAL_SYNC_OMADS);
+        assert_hex(f->card.last_tr, f->card.last_tr_len, cases[i].tr);
+        stop(f);
+    }
+}
+
+static void request_sync_over_wsp_is_refused_30_nothing_runs_S4(void **state) {
+    (void)state;
+    fixture *f =
+        start_with_engine(SEAM_TK_SYNC_PROTO_OMA_DS_12, SEAM_TK_SYNC_TRANSPORT_WSP, "./devinfo", 9);
+    assert_int_equal(seam_terminal_tk_power_up(f->tk), SEAM_OK);
+    assert_int_equal(engine.calls, 0);
+    assert_hex(f->card.last_tr, f->card.last_tr_len, "81 03 07 5F 00 82 02 82 81 83 01 30");
+    stop(f);
+}
+
+static void request_sync_with_a_nul_in_a_string_is_32_nothing_runs(void **state) {
+    (void)state;
+    fixture *f = start_with_engine(SEAM_TK_SYNC_PROTO_OMA_DS_12, SEAM_TK_SYNC_TRANSPORT_HTTP,
+                                   "./dev\0info", 10); /* a NUL inside */
+    assert_int_equal(seam_terminal_tk_power_up(f->tk), SEAM_OK);
+    assert_int_equal(engine.calls, 0);
+    assert_hex(f->card.last_tr, f->card.last_tr_len, "81 03 07 5F 00 82 02 82 81 83 01 32");
+    stop(f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(profile_announces_what_the_terminal_does_not_sync_S3),
@@ -488,6 +630,10 @@ int main(void) {
         cmocka_unit_test(get_inkey_user_says_no_ends_or_gives_nothing_S9),
         cmocka_unit_test(malformed_commands_answered_32_never_a_crash),
         cmocka_unit_test(request_sync_beyond_capabilities_30_S3_S4),
+        cmocka_unit_test(request_sync_runs_and_answers_the_counts_S6_S7),
+        cmocka_unit_test(request_sync_failure_answers_20_with_its_class_S7),
+        cmocka_unit_test(request_sync_over_wsp_is_refused_30_nothing_runs_S4),
+        cmocka_unit_test(request_sync_with_a_nul_in_a_string_is_32_nothing_runs),
         cmocka_unit_test(menu_kept_and_selection_sent_S5),
         cmocka_unit_test(events_sent_only_when_the_card_asked_S5),
         cmocka_unit_test(timers_fire_on_the_test_clock),

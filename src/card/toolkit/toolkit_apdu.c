@@ -13,6 +13,13 @@
  *                     malformed (objects, command details, device identities
  *                     82 -> 81, result); 6A88 not the fetched command's number
  *                     and type
+ *   STATUS            TS 102 221 §11.1.2 (80 F2 P1 P2, P1 00..02; GP GET
+ *                     STATUS has P1 80/40/20/10 and keeps its row): 6882;
+ *                     6A86 P1 03 or P2 not 01 / 0C; 6700 with data; P2 0C
+ *                     answers no data, P2 01 the DF name (84 Lc AID of what
+ *                     the channel has selected). Changes nothing; its 9000
+ *                     becomes 91xx when a proactive command is pending, which
+ *                     is why a terminal's POLL INTERVAL polls with it
  *   ENVELOPE          6882, 6A86, 6700 no data; 6A80 malformed or not D3 /
  *                     D6 / D7; 6A81 in CARD_LOCKED; 9300 while a fetched
  *                     command awaits its TERMINAL RESPONSE; 6A88 a menu item
@@ -70,6 +77,27 @@ seam_err toolkit_terminal_profile(seam_card *c, channel *ch, const card_command 
     t->profiled = true;
     toolkit_announce(t, false); /* the menu and the event list, without a SELECT (S1, S5) */
     r->sw = SEAM_SW_SUCCESS;
+    return SEAM_OK;
+}
+
+seam_err toolkit_status_command(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
+    seam_apdu_class cls = {0};
+    (void)seam_apdu_class_decode(cmd->apdu.cla, &cls);
+    if (cls.sm != SEAM_APDU_SM_NONE)
+        r->sw = SEAM_SW_SM_NOT_SUPPORTED;
+    else if (cmd->apdu.p1 > 0x02u || (cmd->apdu.p2 != 0x01u && cmd->apdu.p2 != 0x0Cu))
+        r->sw = SEAM_SW_WRONG_P1P2; /* P2 00 (the FCP) is not kept by seam's card */
+    else if (cmd->apdu.nc != 0)
+        r->sw = SEAM_SW_WRONG_LENGTH;
+    else {
+        if (cmd->apdu.p2 == 0x01u) { /* the DF name: 84 Lc AID */
+            c->data[0] = 0x84u;
+            c->data[1] = ch->selected_len;
+            memcpy(c->data + 2, ch->selected, ch->selected_len);
+            r->len = 2u + ch->selected_len;
+        }
+        r->sw = SEAM_SW_SUCCESS;
+    }
     return SEAM_OK;
 }
 

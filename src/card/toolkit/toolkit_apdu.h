@@ -14,6 +14,9 @@ seam_err toolkit_terminal_profile(seam_card *c, channel *ch, const card_command 
 seam_err toolkit_fetch(seam_card *c, channel *ch, const card_command *cmd, reply *r);
 /* TERMINAL RESPONSE (80 14 00 00 Lc): the answer to the fetched command, to its applet. */
 seam_err toolkit_terminal_response(seam_card *c, channel *ch, const card_command *cmd, reply *r);
+/* STATUS (TS 102 221: 80 F2 P1 00..02 P2 01|0C): nothing changes; the DF name with P2 01.
+   Its 9000 becomes 91xx when a proactive command is pending (the terminal's poll). */
+seam_err toolkit_status_command(seam_card *c, channel *ch, const card_command *cmd, reply *r);
 /* ENVELOPE (80 C2 00 00 Lc): menu selection, event download, timer expiration. */
 seam_err toolkit_envelope(seam_card *c, channel *ch, const card_command *cmd, reply *r);
 
