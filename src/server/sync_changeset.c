@@ -228,9 +228,10 @@ static void sync_error(seam_srv_response *res, seam_err err) {
 static bool authenticate(seam_store *st, const seam_srv_request *req, char *id, size_t cap,
                          seam_srv_response *res) {
     char *pass = NULL, secret[SEAM_STORE_SECRET_MAX + 1];
-    char *user = req->connection ? MHD_basic_auth_get_username_password(
-                                       (struct MHD_Connection *)req->connection, &pass)
-                                 : NULL;
+    char *user =
+        req->connection
+            ? MHD_basic_auth_get_username_password((struct MHD_Connection *)req->connection, &pass)
+            : NULL;
     bool ok = user && pass && strlen(user) < cap;
     if (ok) {
         seam_err err = seam_store_device_secret_get(st, user, secret);
