@@ -335,7 +335,7 @@ API_HANDLER(seam_sync_changeset) {
     if (!err && f.direction != 1)
         err = SEAM_ERR_SYNC_FRAME;
     if (err) {
-        sync_error(res, err);
+        seam_srv_error(res, 400, "bad_message", seam_err_str(err));
         return;
     }
     /* The message names the copy it syncs: only the authenticated device's own. */
