@@ -76,6 +76,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *ctx) {
     return len;
 }
 
+/* Counts the bytes libcurl sends, headers and body (CURLOPT_DEBUGFUNCTION: nothing printed). */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t size, void *ctx) {
+    (void)c;
+    (void)data;
+    if (type == CURLINFO_HEADER_OUT || type == CURLINFO_DATA_OUT)
+        *(uint64_t *)ctx += size;
+    return 0;
+}
+
 static void fail(seam_terminal_sync_outcome *out, seam_terminal_sync_failure why, const char *fmt,
                  ...) {
     va_list ap;
@@ -126,18 +135,20 @@ static void post(CURL *c, const seam_terminal_sync_request *req, const uint8_t *
     curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (req->cacert)
         curl_easy_setopt(c, CURLOPT_CAINFO, req->cacert);
+    uint64_t up = 0;
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, &up);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     error[0] = 0;
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(h);
-    long request_size = 0, header_size = 0;
-    curl_off_t sent = 0, got = 0;
-    curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &request_size);
-    curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &sent);
+    long header_size = 0;
+    curl_off_t got = 0;
     curl_easy_getinfo(c, CURLINFO_HEADER_SIZE, &header_size);
     curl_easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &got);
     out->bytes_sent += len;
-    out->wire_sent += (uint64_t)(request_size > sent ? request_size : sent);
+    out->wire_sent += up; /* request line, headers and body as sent */
     out->wire_received += (uint64_t)header_size + (uint64_t)got;
     if (rc == CURLE_OK || (a->oversize && rc == CURLE_WRITE_ERROR))
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
