@@ -227,7 +227,7 @@ static void sync_error(seam_srv_response *res, seam_err err) {
 /* HTTP basic credentials of an enrolled device: its id into id, or false with res (401). */
 static bool authenticate(seam_store *st, const seam_srv_request *req, char *id, size_t cap,
                          seam_srv_response *res) {
-    char *pass = NULL, secret[SEAM_STORE_SECRET_MAX + 1];
+    char *pass = NULL, secret[SEAM_STORE_SECRET_MAX + 1] = "";
     char *user =
         req->connection
             ? MHD_basic_auth_get_username_password((struct MHD_Connection *)req->connection, &pass)
