@@ -125,7 +125,7 @@ static seam_err load_records(copy *c) {
     }
     if (recs)
         seam_store_free_secret(recs, PAGE * sizeof *recs);
-    if (!err)
+    if (!err && c->old_count)
         qsort(c->old, c->old_count, sizeof *c->old, by_key);
     return err;
 }
