@@ -182,6 +182,25 @@ else
     failed=1
 fi
 
+# The same protocol over HTTP (bench/sync_http.sh, bench/sync_http_bench.c): through `seam
+# server` on SQLite and on PostgreSQL, the terminal's side over libcurl; the in-process figures
+# of the sync bench above, from this run, are the reference.
+echo
+echo "sync over HTTP: the compact changeset protocol through seam server (bench/sync_http.sh)"
+ref_s=$(awk -F '\t' '$2 ~ /^sync: two-way/ { sub(/ s$/, "", $3); print $3 }' "$OUT/sync_bench.out" 2>/dev/null || true)
+ref_b=$(awk -F '\t' '$2 ~ /^sync: wire bytes \/ changed payload/ { sub(/ B\/record$/, "", $6); print $6 }' "$OUT/sync_bench.out" 2>/dev/null || true)
+if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -Isrc -o "$OUT/sync_http_bench" \
+    bench/sync_http_bench.c "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm -lcurl -lpq \
+    $(pkg-config --libs libmicrohttpd libpcsclite) -lcjson &&
+    bench/sync_http.sh "$SEAM" "$OUT/sync_http_bench" "${ref_s:-0}" "${ref_b:-0}" \
+        >"$OUT/sync_http.out"; then
+    keep_rows "$OUT/sync_http.out"
+else
+    keep_rows "$OUT/sync_http.out"
+    echo "bench: the sync over HTTP bench failed" >&2
+    failed=1
+fi
+
 # The fleet (bench/fleet.sh): an update campaign across FLEET_CARDS cards (default 10,000)
 # relayed by seam fleet, one server on SQLite, one on PostgreSQL, two on one PostgreSQL.
 echo

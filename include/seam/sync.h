@@ -113,6 +113,19 @@ seam_err seam_sync_anchors(seam_sync_db *db, const char *peer, const char *uri,
                            char own_last[SEAM_SYNC_ANCHOR_MAX + 1],
                            char peer_last[SEAM_SYNC_ANCHOR_MAX + 1]);
 
+/* The peer id seam server answers as in the compact changeset protocol (docs/sync.md "Over HTTP").
+ */
+#define SEAM_SYNC_SERVER_ID "seam-server"
+
+/* Writes the sync state this database keeps for (peer, uri) — anchors, base, previous base — as
+ * bytes into *out (malloc'd, the caller frees; docs/sync.md "Over HTTP"). */
+seam_err seam_sync_state_export(seam_sync_db *db, const char *peer, const char *uri, uint8_t **out,
+                                size_t *out_len);
+/* Replaces the sync state of (peer, uri) with in[0..len) from seam_sync_state_export (len 0: none),
+ * in one transaction; SEAM_ERR_SYNC_FRAME (nothing changed) when the bytes are not such a state. */
+seam_err seam_sync_state_import(seam_sync_db *db, const char *peer, const char *uri,
+                                const uint8_t *in, size_t len);
+
 /* Outcome of a sync, as the user is told. */
 typedef struct {
     seam_sync_type type;       /* the type that ran (201 after a slow-sync fallback) */

@@ -418,6 +418,7 @@ typedef struct {
     seam_sync_result counts;             /* sent, received, conflicts, the type that ran */
     uint64_t bytes_sent, bytes_received; /* on the wire, HTTP bodies */
     char reason[160];                    /* one line for the user and the log */
+    uint64_t wire_sent, wire_received;   /* on the wire with the HTTP headers (bench) */
 } seam_terminal_sync_outcome;
 
 /* Runs req over the protocol it names; fills *out (also on failure). SEAM_OK when it ran to an

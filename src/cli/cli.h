@@ -32,6 +32,9 @@ int seam_cli_terminal(int argc, char **argv);
 /* seam terminal dm show|set|unset|app-add|app-remove ...: the terminal's device-management
    database; argv[0] is "dm". */
 int seam_cli_terminal_dm(int argc, char **argv);
+/* seam terminal sync (terminal_sync.c): one synchronization with the server; argv[0] is
+   "sync". */
+int seam_cli_terminal_sync(int argc, char **argv);
 
 /* seam fleet --cards N --server URL ...: many in-process cards, one terminal loop each;
    argv[0] is "fleet". */

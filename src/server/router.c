@@ -25,12 +25,14 @@ static const seam_srv_route routes[] = {
     {"POST", "/api/campaigns", 512 * KIB, true, seam_api_campaign_create},
     {"GET", "/api/campaigns/{id}", 0, true, seam_api_campaign_get},
     {"GET", "/api/devices", 0, true, seam_api_devices_list},
+    {"POST", "/api/devices", 4 * KIB, true, seam_api_device_enrol},
     {"GET", "/api/devices/{id}", 0, true, seam_api_device_get},
     {"GET", "/api/devices/{id}/history", 0, true, seam_api_device_history},
     {"GET", "/api/proposals", 0, true, seam_api_proposals_list},
     {"POST", "/api/proposals/{id}/campaign", 0, true, seam_api_proposal_accept},
     {"POST", "/admin", 0, false, seam_admin_open},
     {"POST", "/admin/session/{id}/{round}", 256 * KIB, false, seam_admin_respond},
+    {"POST", "/sync/changeset", 8 * MIB, false, seam_sync_changeset},
 };
 
 const seam_srv_route *seam_srv_routes(size_t *count) {

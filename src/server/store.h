@@ -425,6 +425,30 @@ seam_err seam_store_record_scan(seam_store *store, const char *uri,
 seam_err seam_store_history_list(seam_store *store, const char *id, seam_store_history **items,
                                  size_t *count);
 
+/* ---- device credentials and sync state (store_device_sync.c; docs/server.md "Device sync") */
+
+#define SEAM_STORE_SECRET_MIN 16 /* characters of a device's secret, printable ASCII */
+#define SEAM_STORE_SECRET_MAX 64
+
+/* Sets device id's secret (sealed at rest), enrolling the device (known, no records) when it is
+ * new; *created (may be NULL) tells whether it had no secret before. */
+seam_err seam_store_device_secret_put(seam_store *store, const char *id, const char *secret,
+                                      bool *created);
+
+/* Copies device id's secret (a secret: wipe it) into secret, NUL-terminated. NOT_FOUND. */
+seam_err seam_store_device_secret_get(seam_store *store, const char *id,
+                                      char secret[SEAM_STORE_SECRET_MAX + 1]);
+
+/* Locks device id's row to the end of the caller's group and reads the sync state `protocol`
+ * ("changeset", "omads") keeps for its database uri: a malloc'd copy in *state (a secret), NULL
+ * with *len 0 when there is none. NOT_FOUND when the device is not known. */
+seam_err seam_store_device_sync_get(seam_store *store, const char *id, const char *protocol,
+                                    const char *uri, uint8_t **state, size_t *len);
+
+/* Replaces that sync state with state[0..len) (sealed at rest). */
+seam_err seam_store_device_sync_put(seam_store *store, const char *id, const char *protocol,
+                                    const char *uri, const uint8_t *state, size_t len);
+
 /* ---- accounting and events ---- */
 
 /* Adds bytes->bytes to the row (campaign, cin, step), creating it at zero first. */

@@ -51,5 +51,10 @@
         "uri TEXT NOT NULL, key TEXT NOT NULL, session TEXT NOT NULL, at BIGINT NOT NULL, "        \
         "version BIGINT NOT NULL, old_exists BIGINT NOT NULL, new_deleted BIGINT NOT NULL, "       \
         "old_sealed " BLOB " NOT NULL, new_sealed " BLOB " NOT NULL)",                             \
-        "CREATE INDEX IF NOT EXISTS device_history_by_device ON device_history (device, id)"
+        "CREATE INDEX IF NOT EXISTS device_history_by_device ON device_history (device, id)",      \
+        "CREATE TABLE IF NOT EXISTS device_secrets (device TEXT PRIMARY KEY REFERENCES devices "   \
+        "(id), sealed " BLOB " NOT NULL, updated BIGINT NOT NULL)",                                \
+        "CREATE TABLE IF NOT EXISTS device_sync (device TEXT NOT NULL REFERENCES devices (id), "   \
+        "protocol TEXT NOT NULL, uri TEXT NOT NULL, sealed " BLOB " NOT NULL, "                    \
+        "updated BIGINT NOT NULL, PRIMARY KEY (device, protocol, uri))"
 #endif

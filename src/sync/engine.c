@@ -390,7 +390,11 @@ seam_err seam_sync_serve(seam_sync_db *db, const char *self_id, const char *devi
     sync_anchor a = {.found = true, .counter = anchor.counter + 1};
     memcpy(a.own_last, next, sizeof a.own_last);
     memcpy(a.peer_last, f.next, f.next_len);
-    memcpy(a.prev_peer_last, f.last, f.last_len);
+    /* Resuming later from the base kept now is right only if the client held that base: the
+     * anchors agreed (or this resumed). After a slow sync asked for a mismatch, or a first
+     * sync, the base kept is not the client's: a client that lost this reply syncs slowly. */
+    if (last_ok || resume)
+        memcpy(a.prev_peer_last, f.last, f.last_len);
     if (!err)
         err = sync_anchor_store(db, peer, t->uri, &a);
     r.conflicts_client = counts.conflicts_client;

@@ -21,6 +21,8 @@
 
 /* A card image the terminal opens (the CIN is given with --card-id). */
 #include "seam/card.h"
+#include "seam/sync.h"
+#include "seam/terminal.h"
 
 typedef struct {
     http_fixture http;
@@ -294,6 +296,46 @@ static void tls_plain_http_beyond_loopback_is_refused_without_insecure_http(void
     assert_null(s);
 }
 
+/* The changeset protocol over https (S6, P2): with the server's certificate the sync runs;
+   with another CA's it is refused before anything is sent (unreachable, nothing applied). */
+static void tls_changeset_sync_with_the_servers_certificate_S6(void **state) {
+    tls_fixture *t = *state;
+    char key_path[160], db_path[160], dm[160], url[96], cacert[128];
+    snprintf(key_path, sizeof key_path, "%s/master.key", t->http.dir);
+    snprintf(db_path, sizeof db_path, "%s/server.db", t->http.dir);
+    snprintf(dm, sizeof dm, "%s/../dm.db", t->http.dir);
+    uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
+    seam_store *st = NULL;
+    assert_int_equal(seam_store_master_key_load(key_path, key), SEAM_OK);
+    assert_int_equal(seam_store_open(db_path, key, &st), SEAM_OK);
+    assert_int_equal(
+        seam_store_device_secret_put(st, "356938035643809", "tls-device-secret-01", NULL), SEAM_OK);
+    seam_store_close(st);
+    seam_sync_db *db = NULL;
+    seam_sync_record r = {.key = "ringtone", .value = "jazz"};
+    assert_int_equal(seam_sync_open(dm, &db), SEAM_OK);
+    assert_int_equal(seam_sync_put(db, SEAM_SYNC_DEVINFO, &r), SEAM_OK);
+    seam_sync_close(db);
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/sync/changeset", (unsigned)t->http.port);
+    snprintf(cacert, sizeof cacert, "%s/tls.crt", t->other);
+    seam_terminal_sync_request req = {.protocol = SEAM_TERMINAL_SYNC_CHANGESET,
+                                      .type = SEAM_SYNC_TWO_WAY,
+                                      .dm_path = dm,
+                                      .device_id = "356938035643809",
+                                      .source_uri = SEAM_SYNC_DEVINFO,
+                                      .server_url = url,
+                                      .cacert = cacert,
+                                      .password = "tls-device-secret-01"};
+    seam_terminal_sync_outcome o;
+    assert_int_equal(seam_terminal_sync(&req, &o), SEAM_OK);
+    assert_int_equal(o.failure, SEAM_TERMINAL_SYNC_UNREACHABLE);
+    assert_int_equal(o.bytes_received, 0);
+    snprintf(cacert, sizeof cacert, "%s/tls.crt", t->http.dir);
+    assert_int_equal(seam_terminal_sync(&req, &o), SEAM_OK);
+    assert_int_equal(o.failure, SEAM_TERMINAL_SYNC_OK);
+    assert_int_equal(o.counts.sent, 1);
+}
+
 int main(void) {
     (void)http_setup, (void)http_teardown; /* the plain fixture of http_test.h, not used here */
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -305,6 +347,8 @@ int main(void) {
             tls_terminal_refuses_another_ca_clearly_and_the_server_counts_nothing, tls_setup,
             tls_teardown),
         cmocka_unit_test_setup_teardown(tls_terminal_refuses_a_host_the_certificate_does_not_name,
+                                        tls_setup, tls_teardown),
+        cmocka_unit_test_setup_teardown(tls_changeset_sync_with_the_servers_certificate_S6,
                                         tls_setup, tls_teardown),
         cmocka_unit_test_setup_teardown(tls_plain_http_to_the_tls_port_gets_no_answer, tls_setup,
                                         tls_teardown),

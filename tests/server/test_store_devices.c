@@ -388,6 +388,81 @@ static void device_kill_9_loses_no_acknowledged_batch_X4_X5(void **state) {
     }
 }
 
+/* Device credentials and a protocol's sync state: enrolment, sealed at rest and bound to their
+ * row, refusals change nothing (S6; docs/server.md "Device sync"). */
+static void device_secret_and_sync_state_are_sealed_and_bound_S6(void **state) {
+    (void)state;
+    char url[1024];
+    seam_store *s = open_fresh(url, sizeof url);
+    uint8_t raw[16], d0[32], d1[32];
+    char secret[SEAM_STORE_SECRET_MAX + 1], got[SEAM_STORE_SECRET_MAX + 1];
+    size_t n = 0;
+    assert_int_equal(seam_crypto_random_fresh(raw, sizeof raw), SEAM_OK);
+    assert_int_equal(seam_hex_encode(raw, sizeof raw, secret, sizeof secret, &n), SEAM_OK);
+    assert_int_equal(seam_store_device_secret_get(s, "dev-a", got), SEAM_ERR_NOT_FOUND);
+    bool created = false;
+    assert_int_equal(seam_store_device_secret_put(s, "dev-a", secret, &created), SEAM_OK);
+    assert_true(created);
+    seam_store_device d;
+    assert_int_equal(seam_store_device_get(s, "dev-a", &d), SEAM_OK); /* enrolled, no records */
+    assert_int_equal(d.records, 0);
+    assert_int_equal(seam_store_device_secret_get(s, "dev-a", got), SEAM_OK);
+    assert_string_equal(got, secret);
+    assert_int_equal(seam_store_device_secret_put(s, "dev-b", "another-secret-of-dev-b", &created),
+                     SEAM_OK);
+    /* out of limits: nothing stored */
+    digest(s, d0);
+    assert_int_equal(seam_store_device_secret_put(s, "dev-c", "short", NULL), SEAM_ERR_ARG);
+    assert_int_equal(seam_store_device_secret_put(s, "dev-c", "with a blank inside it", NULL),
+                     SEAM_ERR_ARG);
+    assert_int_equal(seam_store_device_secret_put(s, "dev/c", secret, NULL), SEAM_ERR_ARG);
+    digest(s, d1);
+    assert_memory_equal(d0, d1, 32);
+
+    /* sync state: none, then kept, then replaced; per protocol and URI */
+    uint8_t *st = NULL;
+    size_t len = 0;
+    assert_int_equal(seam_store_device_sync_get(s, "nobody", "changeset", "./devinfo", &st, &len),
+                     SEAM_ERR_NOT_FOUND);
+    assert_int_equal(seam_store_begin(s), SEAM_OK);
+    assert_int_equal(seam_store_device_sync_get(s, "dev-a", "changeset", "./devinfo", &st, &len),
+                     SEAM_OK);
+    assert_null(st);
+    assert_int_equal(len, 0);
+    assert_int_equal(seam_store_device_sync_put(s, "dev-a", "changeset", "./devinfo",
+                                                (const uint8_t *)secret, strlen(secret)),
+                     SEAM_OK);
+    assert_int_equal(seam_store_end(s, SEAM_OK), SEAM_OK);
+    assert_int_equal(seam_store_device_sync_put(s, "dev-b", "changeset", "./devinfo",
+                                                (const uint8_t *)"other", 5),
+                     SEAM_OK);
+    assert_int_equal(seam_store_device_sync_get(s, "dev-a", "changeset", "./devinfo", &st, &len),
+                     SEAM_OK);
+    assert_int_equal(len, strlen(secret));
+    assert_memory_equal(st, secret, len);
+    free(st);
+    assert_int_equal(seam_store_device_sync_get(s, "dev-a", "omads", "./devinfo", &st, &len),
+                     SEAM_OK);
+    assert_null(st);
+    seam_store_close(s);
+    assert_false(backend_files_contain((const uint8_t *)secret, strlen(secret)));
+
+    /* a sealed secret or state copied onto another device does not open there */
+    assert_int_equal(backend_sql(url, "UPDATE device_secrets SET sealed = (SELECT sealed FROM "
+                                      "device_secrets WHERE device = 'dev-a') WHERE device = "
+                                      "'dev-b'"),
+                     0);
+    assert_int_equal(backend_sql(url, "UPDATE device_sync SET sealed = (SELECT sealed FROM "
+                                      "device_sync WHERE device = 'dev-a') WHERE device = "
+                                      "'dev-b'"),
+                     0);
+    assert_int_equal(seam_store_open(url, master, &s), SEAM_OK);
+    assert_int_equal(seam_store_device_secret_get(s, "dev-b", got), SEAM_ERR_SERVER_MASTER_KEY);
+    assert_int_equal(seam_store_device_sync_get(s, "dev-b", "changeset", "./devinfo", &st, &len),
+                     SEAM_ERR_SERVER_MASTER_KEY);
+    seam_store_close(s);
+}
+
 int main(int argc, char **argv) {
     const char *backend = argc > 1 ? argv[1] : "sqlite";
     if (backend_start(backend) != 0) {
@@ -404,6 +479,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(device_contents_are_sealed_at_rest_S6),
         cmocka_unit_test(device_history_is_bounded_S6),
         cmocka_unit_test(device_kill_9_loses_no_acknowledged_batch_X4_X5),
+        cmocka_unit_test(device_secret_and_sync_state_are_sealed_and_bound_S6),
     };
     char group[64];
     snprintf(group, sizeof group, "device databases on %s", backend);

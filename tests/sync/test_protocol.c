@@ -478,6 +478,46 @@ static void server_keeps_one_copy_per_device_S6(void **state) {
     seam_sync_close(other_copy);
 }
 
+/* The server lost its state for the client (restored from a backup, or a new server on the
+ * old copy): it asks for a slow sync, serves it, and the reply is lost (the terminal died).
+ * The next sync must not resume from the server's base before the slow sync — the client
+ * never held it — but converge (S6, X4). */
+static void reply_of_a_requested_slow_sync_lost_then_sync_again_converges_S6(void **state) {
+    fixture *f = *state;
+    start_in_step(f);
+    assert_int_equal(seam_sync_state_import(f->server, CLIENT_ID, SEAM_SYNC_DEVINFO, NULL, 0),
+                     SEAM_OK);
+    put(f->client, SEAM_SYNC_DEVINFO, devinfo("wallpaper", "sea"));
+    put(f->server, SEAM_SYNC_DEVINFO, devinfo("firmware", "5.1"));
+    seam_sync_client *c = NULL;
+    uint8_t *msg = NULL, *reply = NULL;
+    size_t len = 0, reply_len = 0;
+    assert_int_equal(seam_sync_client_start(f->client, CLIENT_ID, SERVER_ID, SEAM_SYNC_DEVINFO,
+                                            SEAM_SYNC_TWO_WAY, &c, &msg, &len),
+                     SEAM_OK);
+    assert_int_equal(
+        seam_sync_serve(f->server, SERVER_ID, CLIENT_ID, msg, len, &reply, &reply_len, NULL),
+        SEAM_OK);
+    free(msg);
+    assert_int_equal(seam_sync_client_receive(c, reply, reply_len, &msg, &len), SEAM_OK);
+    assert_non_null(msg); /* the slow sync the server asked for */
+    free(reply);
+    assert_int_equal(
+        seam_sync_serve(f->server, SERVER_ID, CLIENT_ID, msg, len, &reply, &reply_len, NULL),
+        SEAM_OK); /* served and committed; the reply never arrives */
+    free(msg);
+    free(reply);
+    seam_sync_client_free(c);
+    seam_sync_result r;
+    sync_ok(f, SEAM_SYNC_DEVINFO, SEAM_SYNC_TWO_WAY, &r);
+    assert_true(has(f->client, SEAM_SYNC_DEVINFO, "firmware", "5.1"));
+    assert_true(has(f->server, SEAM_SYNC_DEVINFO, "wallpaper", "sea"));
+    assert_int_equal(records_of(f->client, SEAM_SYNC_DEVINFO),
+                     records_of(f->server, SEAM_SYNC_DEVINFO));
+    sync_ok(f, SEAM_SYNC_DEVINFO, SEAM_SYNC_TWO_WAY, &r);
+    assert_int_equal(r.slow_fallback, 0);
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
@@ -495,6 +535,7 @@ int main(void) {
         T(client_killed_mid_sync_then_sync_again_converges_S6),
         T(message_from_another_device_is_refused_S6),
         T(server_keeps_one_copy_per_device_S6),
+        T(reply_of_a_requested_slow_sync_lost_then_sync_again_converges_S6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
