@@ -37,7 +37,8 @@
     "                         [--once] [--state FILE] [--interval SECONDS] [--socket PATH]\n"      \
     "                         [--max-script BYTES] [--max-attempts N] [--cacert FILE]\n"           \
     "                         [--toolkit [--answers FILE] [--display-log FILE] [--imei DIGITS]\n"  \
-    "                          [--language XX] [--location HEX] [--select AID] [--trace]]\n"       \
+    "                          [--language XX] [--location HEX] [--select AID] [--trace]\n"        \
+    "                          [--dm FILE [--sync-user U --sync-password P]]]\n"                   \
     "       seam terminal poke [--state FILE | --socket PATH]\n"                                   \
     "       seam terminal event KIND [ARGS] [--state FILE | --socket PATH]\n"                      \
     "       seam terminal menu ITEM [--state FILE | --socket PATH]\n"                              \
@@ -74,6 +75,9 @@ static int usage(FILE *to) {
             "  --select AID    at each power-up, selects the application AID (hex) on a\n"
             "                  logical channel, as a handset selects its card applications\n"
             "  --trace         every toolkit APDU on stderr\n"
+            "  --dm FILE       the device-management database: the terminal can run the\n"
+            "                  card's REQUEST SYNCHRONIZATION (profile bit set), with\n"
+            "                  --sync-user/--sync-password as the device's credentials\n"
             "poke: starts a session now in the terminal listening on the socket.\n"
             "event KIND: a toolkit event for the card, when it asked for it: location\n"
             "  normal|limited|none [HEX], call-connected|call-disconnected [TID], data-available\n"
@@ -106,6 +110,7 @@ static bool parse_count(const char *s, unsigned long min, unsigned long max, uns
 typedef struct {
     const char *image, *reader, *state, *socket;
     const char *answers, *display_log, *imei, *language, *location, *select;
+    const char *dm, *sync_user, *sync_password; /* REQUEST SYNCHRONIZATION (issue 14) */
     bool once, toolkit, trace;
     unsigned long interval, limit;
     seam_terminal_options o;
@@ -161,6 +166,12 @@ static int parse(int argc, char **argv, run_args *a) {
             a->location = v;
         else if (!strcmp(o, "--select"))
             a->select = v;
+        else if (!strcmp(o, "--dm"))
+            a->dm = v;
+        else if (!strcmp(o, "--sync-user"))
+            a->sync_user = v;
+        else if (!strcmp(o, "--sync-password"))
+            a->sync_password = v;
         else if (!strcmp(o, "--interval") && parse_count(v, 0, 86400, &n))
             a->interval = n;
         else if (!strcmp(o, "--limit") && parse_count(v, 1, 1000000, &n))
@@ -253,6 +264,17 @@ static int toolkit_open(const run_args *a, const seam_gp_link *link, run_toolkit
                 "2 letters)\n",
                 seam_err_str(e));
         return 2;
+    }
+    if (a->dm) { /* the capability: REQUEST SYNCHRONIZATION runs on this database */
+        seam_terminal_tk_sync sync = {.run = seam_terminal_sync,
+                                      .dm_path = a->dm,
+                                      .user = a->sync_user,
+                                      .password = a->sync_password,
+                                      .cacert = a->o.cacert};
+        if ((e = seam_terminal_tk_set_sync(t->tk, &sync)) != SEAM_OK) {
+            fprintf(stderr, "seam terminal run: --dm: %s\n", seam_err_str(e));
+            return 2;
+        }
     }
     return 0;
 }
