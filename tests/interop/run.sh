@@ -52,6 +52,12 @@ reader_has_card() {
     [[ $list == *"Yes             Virtual PCD 00 00"* ]]
 }
 
+reader_is_empty() {
+    local list
+    list=$(opensc-tool -l 2>/dev/null) || return 1
+    [[ $list == *"Virtual PCD 00 00"* && $list != *"Yes             Virtual PCD 00 00"* ]]
+}
+
 # opensc-tool -l exits 0 even with no reader: look for vpcd's reader by name
 vpcd_listed() {
     local list
@@ -75,6 +81,9 @@ stop_serve() {
     kill -TERM "$serve_pid"
     wait "$serve_pid" || fail "seam card serve did not exit cleanly on SIGTERM"
     serve_pid=""
+    # pcscd notices the removal on its next poll of vpcd: until then it still lists the
+    # card, and a session started on that stale state finds no card
+    wait_for "pcscd to see the card removed" reader_is_empty
 }
 
 "$seam" card new --image "$work/card.db" >/dev/null
