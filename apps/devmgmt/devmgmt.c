@@ -82,7 +82,9 @@
  *   other INS        6D00
  *
  * Triggers (S5): a counting event (ENVELOPE D6) that reaches the threshold;
- * the timer's expiration (D7; the timer is started again after the sync);
+ * the timer's expiration (D7; the timer is started again after the sync, and
+ * after every TERMINAL PROFILE: the card's event E1, applet.h, registers the
+ * timer again and sends TIMER MANAGEMENT, no SELECT needed);
  * the user choosing the menu item (D3); the operator's DF20 (also while
  * devmgmt is selected on a channel: the card gives the block to the live
  * state there). A trigger while a
@@ -506,6 +508,13 @@ SEAM_ENTRY(menu_selection) uint32_t menu_selection(void) {
 SEAM_ENTRY(event_download) uint32_t event_download(void) {
     uint8_t event;
     if (!envelope_byte(0x19u, &event)) {
+        return SW_NO_ERROR;
+    }
+    if (event == SEAM_TOOLKIT_EVENT_PROFILE_DOWNLOAD) {
+        /* a TERMINAL PROFILE (a power-up): the timer is RAM, start it again (S5) */
+        if (register_card() && has_timer()) {
+            start_timer();
+        }
         return SW_NO_ERROR;
     }
     for (uint32_t i = 0; i < dm.events_len; i++) {

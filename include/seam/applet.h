@@ -226,7 +226,12 @@ SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(vo
  *                      (its COMPREHENSION-TLV objects: 81 command details,
  *                      82 device identities, 83 result, ...)
  *   menu_selection     ENVELOPE D3 for a menu item the applet registered
- *   event_download     ENVELOPE D6 of an event the applet registered
+ *   event_download     ENVELOPE D6 of an event the applet registered; and,
+ *                      made by the card once per TERMINAL PROFILE, D6 of
+ *                      SEAM_TOOLKIT_EVENT_PROFILE_DOWNLOAD for every instance
+ *                      holding a menu item or an event (no registration
+ *                      needed): the moment to start timers again, which are
+ *                      RAM (TS 102 241's EVENT_PROFILE_DOWNLOAD)
  *   timer_expiration   ENVELOPE D7 of a timer the applet registered
  *
  * The queue, the profile and the timers are RAM of the card: a power-up or
@@ -249,6 +254,10 @@ SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(vo
 #define SEAM_TOOLKIT_MENU_ITEM 0u /* a menu item identifier, 1..255 (ENVELOPE D3) */
 #define SEAM_TOOLKIT_EVENT     1u /* an event list value, 0..255 (ENVELOPE D6) */
 #define SEAM_TOOLKIT_TIMER     2u /* a timer identifier, 1..8 (ENVELOPE D7) */
+
+/* The event value (99 01 E1) of the card's "terminal profile arrived" (seam's choice;
+ * SEAM_TK_EVENT_PROFILE_DOWNLOAD in seam/toolkit.h): never sent by the terminal. */
+#define SEAM_TOOLKIT_EVENT_PROFILE_DOWNLOAD 0xE1u
 
 /* Queues proactive command cmd[0..len) for the terminal: D0, its length (one byte,
  * or 81 xx), then COMPREHENSION-TLV objects, command details (01/81, 3 bytes,

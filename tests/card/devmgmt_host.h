@@ -145,6 +145,14 @@ static inline void card_announces(seam_card *card) {
     answer(card, SEAM_TK_RES_OK, NULL, 0);
 }
 
+/* devmgmt's TIMER MANAGEMENT (start) that a TERMINAL PROFILE gets from it (seam's event
+   E1: the timer is RAM), answered. */
+static inline void profile_timer(seam_card *card) {
+    fetch(card, SEAM_TK_CMD_TIMER_MANAGEMENT);
+    assert_int_equal(cmd.details.qualifier, SEAM_TK_TIMER_START);
+    answer(card, SEAM_TK_RES_OK, NULL, 0);
+}
+
 /* devmgmt installed and given the policy (no profile yet), then the profile: nothing
    selects devmgmt, yet the card announces its item and event and devmgmt's own
    registration chain (queued by personalize) runs and is answered (issue 13). Then
@@ -247,6 +255,7 @@ static inline void upgrade_dm(fixture *f) {
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
     fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card);
     assert_int_equal(last_sw, 0x9000);
     last_sw = select_dm(f->card);
     fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);

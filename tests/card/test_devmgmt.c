@@ -206,6 +206,7 @@ static void s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select(void **s
     assert_int_equal(obj.len, 1);
     assert_int_equal(obj.value[0], SEAM_TK_EVENT_LOCATION_STATUS);
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card);
     assert_int_equal(last_sw, 0x9000);
     /* the policy's events reach it: the second one reaches the threshold */
     location_event(f->card);
@@ -246,7 +247,50 @@ static void s1_s5_freshly_personalized_devmgmt_is_reached_without_select(void **
     reopen(f);
     last_sw = SEND(f->card, PROFILE);
     card_announces(f->card);
+    profile_timer(f->card);
     assert_int_equal(last_sw, 0x9000);
+}
+
+/* Issue 13, S5: devmgmt's sync-interval timer is RAM of the terminal and the card (TS 102
+   223 §6.6.21). After a power cycle the card tells every instance holding registrations
+   that a TERMINAL PROFILE arrived (seam's event E1, applet.h); devmgmt starts its timer
+   again, and the timer's expiry triggers the policy without any SELECT. */
+static void s5_after_a_power_cycle_the_profile_restarts_the_sync_timer(void **state) {
+    fixture *f = *state;
+    uint8_t env[32];
+    size_t len;
+    seam_ctlv obj;
+    const uint8_t value[3] = {0x00, 0x00, 0x10};
+    dm_card(f, false);
+    (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01);
+    reopen(f); /* a power cycle: nothing selects devmgmt */
+    last_sw = SEND(f->card, PROFILE);
+    card_announces(f->card);
+    fetch(f->card, SEAM_TK_CMD_TIMER_MANAGEMENT); /* devmgmt's, on the profile alone */
+    assert_int_equal(cmd.details.qualifier, SEAM_TK_TIMER_START);
+    assert_int_equal(
+        seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_TIMER_IDENTIFIER, &obj), SEAM_OK);
+    assert_int_equal(obj.value[0], 1);
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_TIMER_VALUE, &obj),
+                     SEAM_OK);
+    assert_memory_equal(obj.value, value, 3);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
+    /* the timer runs out: the policy's sync, and the timer again after it */
+    assert_int_equal(seam_tk_envelope_timer(1, value, env, sizeof env, &len), SEAM_OK);
+    envelope(f->card, env, len);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    fetch(f->card, SEAM_TK_CMD_TIMER_MANAGEMENT);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
+    /* the terminal may not send the card's own event */
+    assert_int_equal(
+        seam_tk_envelope_event(0xE1, SEAM_TK_DEV_TERMINAL, NULL, 0, env, sizeof env, &len),
+        SEAM_OK);
+    envelope(f->card, env, len);
+    assert_int_equal(last_sw, 0x6A80);
 }
 
 /* TS 102 221 STATUS (80 F2 P1 P2): the poll of a terminal's POLL INTERVAL. Its answer
@@ -301,6 +345,8 @@ int main(void) {
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             s1_s5_freshly_personalized_devmgmt_is_reached_without_select, setup, teardown),
+        cmocka_unit_test_setup_teardown(s5_after_a_power_cycle_the_profile_restarts_the_sync_timer,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(s1_uicc_status_tells_a_pending_proactive_command, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(s5_s7_policy_and_last_result_kept_across_an_upgrade, setup,

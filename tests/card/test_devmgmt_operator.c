@@ -111,6 +111,7 @@ static void s1_policy_reaches_devmgmt_selected_on_another_channel(void **state) 
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
     fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card);
     location_event(f->card); /* reaches devmgmt without a SELECT */
     fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
 }
