@@ -14,7 +14,8 @@
  * wins.
  *
  *   DF10  events that count, 0..8 event values (TS 102 223 §8.25, e.g. 03
- *         location status); empty: none
+ *         location status); empty: none. A new list registers its events with
+ *         the card and releases those of the old list it drops
  *   DF11  threshold, 1 byte: a sync when that many counting events came (0 off)
  *   DF12  sync interval, 3 bytes: a TIMER MANAGEMENT value (hh mm ss, swapped
  *         BCD); 00 00 00: no timer
@@ -326,6 +327,20 @@ static bool register_card(void) {
     return !has_timer() || seam_toolkit_register(SEAM_TOOLKIT_TIMER, TIMER_ID, 1) == 0;
 }
 
+/* Releases the events of old[0..len) that the policy no longer lists (a new DF10): the
+   card forgets them in its image and stops telling the terminal of them. */
+static void release_dropped(const uint8_t *old, uint32_t len) {
+    for (uint32_t i = 0; i < len; i++) {
+        bool kept = false;
+        for (uint32_t j = 0; j < dm.events_len && !kept; j++) {
+            kept = dm.events[j] == old[i];
+        }
+        if (!kept) {
+            (void)seam_toolkit_register(SEAM_TOOLKIT_EVENT, old[i], 0);
+        }
+    }
+}
+
 /* ---- the sync chain ----------------------------------------------------------------- */
 
 static void record(uint8_t outcome, uint8_t general) {
@@ -597,6 +612,8 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
     uint32_t value_len;
     int32_t sync_now = -1;
     bool policy = false; /* the block sets policy (else it is only the trigger) */
+    uint8_t old_events[EVENTS_MAX];
+    uint32_t old_events_len = dm.events_len;
     seam_command_read(&cmd, command, sizeof command);
     if (cmd.ins != INS_STORE_DATA) {
         return SW_INS_NOT_SUPPORTED;
@@ -652,6 +669,7 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
             return SW_WRONG_DATA;
         }
     }
+    memcpy(old_events, dm.events, sizeof old_events);
     off = 0;
     while (seam_ber_next(cmd.data, cmd.nc, &off, &tag, &value, &value_len)) {
         switch (tag) {
@@ -696,6 +714,9 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
             break;
         }
         policy = policy || tag != TAG_SYNC_NOW;
+    }
+    if (policy && seam_upgrade_previous_version() == 0) {
+        release_dropped(old_events, old_events_len);
     }
     if (!policy) {
         /* only DF20: a command, not data; the card does not file it (no restore quota) */

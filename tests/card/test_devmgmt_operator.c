@@ -249,8 +249,43 @@ static void s9_result_display_waits_for_the_user_unless_the_policy_says_otherwis
     assert_int_equal(st[10] << 8 | st[11], 2);
 }
 
+/* Issue 13, S5: a later policy block that changes the counting events (DF10) releases
+   the events it no longer lists: after a power cycle the card tells the terminal only the
+   new list, and the old event reaches nobody. */
+static void s5_a_new_event_list_releases_the_events_it_drops(void **state) {
+    fixture *f = *state;
+    seam_ctlv obj;
+    const uint8_t calls[] = {0xDF, 0x10, 2, SEAM_TK_EVENT_CALL_CONNECTED,
+                             SEAM_TK_EVENT_CALL_DISCONNECTED};
+    dm_card(f, false); /* counting: location status (03) */
+    assert_int_equal(store(f->card, calls, sizeof calls), 0x9000);
+    reopen(f);
+    last_sw = SEND(f->card, PROFILE);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_EVENT_LIST, &obj),
+                     SEAM_OK);
+    assert_int_equal(obj.len, 2);
+    assert_int_equal(obj.value[0], SEAM_TK_EVENT_CALL_CONNECTED);
+    assert_int_equal(obj.value[1], SEAM_TK_EVENT_CALL_DISCONNECTED);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card);
+    /* an empty list releases them all: the card's list becomes its removal */
+    const uint8_t none[] = {0xDF, 0x10, 0};
+    assert_int_equal(store(f->card, none, sizeof none), 0x9000);
+    reopen(f);
+    last_sw = SEND(f->card, PROFILE);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card); /* no event list to tell: nobody holds an event */
+    assert_int_equal(last_sw, 0x9000);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(s5_a_new_event_list_releases_the_events_it_drops, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             s5_s1_hundred_operator_triggers_leave_the_restore_module_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(
