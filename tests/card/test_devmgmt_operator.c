@@ -19,7 +19,7 @@ static void answered_or_pending(uint16_t sw) {
 
 static void s5_s1_hundred_operator_triggers_leave_the_restore_module_unchanged(void **state) {
     fixture *f = *state;
-    uint8_t before[32], now[32], st[14];
+    uint8_t before[32], now[32], st[DM_STATUS_LEN];
     const uint8_t threshold_3[] = {0xDF, 0x11, 1, 3};
     dm_card(f, false);
     restore_digest(f->card, before);
@@ -54,7 +54,7 @@ static void s5_s1_hundred_operator_triggers_leave_the_restore_module_unchanged(v
 
 static void s5_s1_trigger_mixed_with_policy_is_filed_and_not_replayed_as_a_trigger(void **state) {
     fixture *f = *state;
-    uint8_t before[32], now[32], st[14];
+    uint8_t before[32], now[32], st[DM_STATUS_LEN];
     const uint8_t mixed[] = {0xDF, 0x11, 1, 3, 0xDF, 0x20, 1, SEAM_TK_SYNC_SLOW};
     dm_card(f, false);
     restore_digest(f->card, before);
@@ -78,7 +78,7 @@ static void s5_s1_trigger_mixed_with_policy_is_filed_and_not_replayed_as_a_trigg
 
 static void s1_policy_reaches_devmgmt_selected_on_another_channel(void **state) {
     fixture *f = *state;
-    uint8_t st[14], before[32], now[32];
+    uint8_t st[DM_STATUS_LEN], before[32], now[32];
     const uint8_t threshold_1[] = {0xDF, 0x11, 1, 1};
     const uint8_t bad[] = {0xDF, 0x11, 1, 1, 0xDF, 0x7F, 1, 0};
     dm_card(f, false); /* devmgmt stays selected on channel 1 from here on */
@@ -184,7 +184,7 @@ s1_store_data_to_an_applet_without_personalize_selected_elsewhere_is_refused(voi
 
 static void s5_a_fetched_command_never_answered_is_dropped_after_16_commands(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     dm_card(f, false);
     menu(f->card);
     fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
@@ -211,7 +211,7 @@ static void s5_a_fetched_command_never_answered_is_dropped_after_16_commands(voi
 
 static void s9_result_display_waits_for_the_user_unless_the_policy_says_otherwise(void **state) {
     fixture *f = *state;
-    uint8_t st[14], before[14];
+    uint8_t st[DM_STATUS_LEN], before[DM_STATUS_LEN];
     const uint8_t quick[] = {0xDF, 0x19, 1, 0x00};
     const uint8_t value[3] = {0x00, 0x00, 0x10};
     uint8_t env[32];

@@ -127,14 +127,14 @@ static uint16_t run_step(seam_card *card, int i) {
 }
 
 /* devmgmt's STATUS after a power-up, selected on channel 1 without a profile: 14 bytes. */
-static void status_after_power_up(fixture *f, uint8_t st[14]) {
+static void status_after_power_up(fixture *f, uint8_t st[DM_STATUS_LEN]) {
     assert_int_equal(select_dm(f->card), 0x9000);
     status(f->card, st);
 }
 
 static void x4_s9_power_cut_at_every_write_of_a_devmgmt_session(void **state) {
     fixture *f = *state;
-    uint8_t before[32], now[32], st[14];
+    uint8_t before[32], now[32], st[DM_STATUS_LEN];
     uint64_t start, points;
     int n, cut_step = -1;
     /* the session without a cut */
