@@ -14,7 +14,8 @@
  * wins.
  *
  *   DF10  events that count, 0..8 event values (TS 102 223 §8.25, e.g. 03
- *         location status); empty: none
+ *         location status); empty: none. A new list registers its events with
+ *         the card and releases those of the old list it drops
  *   DF11  threshold, 1 byte: a sync when that many counting events came (0 off)
  *   DF12  sync interval, 3 bytes: a TIMER MANAGEMENT value (hh mm ss, swapped
  *         BCD); 00 00 00: no timer
@@ -42,8 +43,9 @@
  *
  * The card files STORE DATA blocks in the restore module and replays them into
  * personalize after an upgrade: the policy is kept across updates that way.
- * The last result (below) is kept with save_for_upgrade ("last", 12 bytes) and
- * restore_after_upgrade.
+ * The last result (below) is kept with save_for_upgrade ("last", 20 bytes: STATUS
+ * bytes 0..11 then 14..21) and restore_after_upgrade (which takes 1.0's 12 bytes too,
+ * with no counts).
  *
  * Service (S5, another applet): an instance of devmgmt's security domain calls
  * seam_service_call(devmgmt's AID, request); the request is 1 byte, the type
@@ -69,7 +71,7 @@
  *                    fetched. At every select after the terminal's profile the
  *                    applet registers again (the timer is RAM), and sends the
  *                    three commands when it never did.
- *   INS 20 STATUS    answers the last result (S7), 12 bytes: outcome (00 none
+ *   INS 20 STATUS    answers the last result (S7), 22 bytes: outcome (00 none
  *                    yet, 01 synchronized, 02 not supported by the terminal,
  *                    03 failed, 04 refused by the user), the terminal's general
  *                    result (FF none), the trigger (01 policy event, 02 timer,
@@ -78,11 +80,18 @@
  *                    terminal gave none), the number of requests sent
  *                    (2 bytes); then the counting events seen since the last
  *                    sync (1 byte) and the type of the command that awaits its
- *                    answer (1 byte, 00 none; informative)
+ *                    answer (1 byte, 00 none; informative); then the terminal's
+ *                    account of that sync (issue 14's answer, docs/toolkit.md
+ *                    "seam's choices"): the failure class (1 byte, E1..E6 from
+ *                    result 20, else 00) and the counts object's value (7
+ *                    bytes: the type that ran, records sent, received and
+ *                    conflicts, 2 bytes each; all 00 when the terminal gave none)
  *   other INS        6D00
  *
  * Triggers (S5): a counting event (ENVELOPE D6) that reaches the threshold;
- * the timer's expiration (D7; the timer is started again after the sync);
+ * the timer's expiration (D7; the timer is started again after the sync, and
+ * after every TERMINAL PROFILE: the card's event E1, applet.h, registers the
+ * timer again and sends TIMER MANAGEMENT, no SELECT needed);
  * the user choosing the menu item (D3); the operator's DF20 (also while
  * devmgmt is selected on a channel: the card gives the block to the live
  * state there). A trigger while a
@@ -95,9 +104,14 @@
  * but yes records 04 and ends (S9: no REQUEST SYNCHRONIZATION). Then REQUEST
  * SYNCHRONIZATION (OMA DS 1.2, HTTP, the type given, two-way 200 by default,
  * wants the result); its TERMINAL RESPONSE gives the outcome: result 0x =
- * 01, 30 or 31 (the terminal lacks the command) = 02, anything else 03. Then
+ * 01, 30 or 31 (the terminal lacks the command) = 02, anything else 03, with
+ * the counts (7F D3 09) or the failure class (20 Ex) kept beside it. Then
  * PROVIDE LOCAL INFORMATION (date and time) for the record, then DISPLAY TEXT
- * of the outcome to the user (S9).
+ * of the outcome to the user (S9): "Sync done: 3 sent, 5 received" with
+ * counts, "Sync failed: server unreachable" (E1; E2 authentication refused,
+ * E3 slow sync refused, E4 bad server messages, E5 not supported, E6 device
+ * database error) with a class, else "Device synchronized", "Sync not
+ * supported", "Sync failed", "Sync cancelled".
  */
 #include "seam/applet.h"
 
@@ -154,7 +168,11 @@ SEAM_PACKAGE(SEAM_AID(0xA0, 0x00, 0x00, 0x05, 0x44, 0x4D), 1, 0, 1, 0,
 #define CMD_TIMER_MANAGEMENT  0x27u
 #define CMD_REQUEST_SYNC      0x5Fu
 
-#define LAST_SIZE 12u
+#define LAST_SIZE     20u
+#define LAST_SIZE_V10 12u     /* the entry "last" of version 1.0, before the counts */
+#define TAG_COUNTS    0x5309u /* seam's counts object, 7F D3 09 (docs/toolkit.md) */
+#define FAIL_FIRST    0xE1u   /* the failure classes E1..E6 of result 20 */
+#define FAIL_LAST     0xE6u
 
 static struct {
     /* policy */
@@ -324,6 +342,20 @@ static bool register_card(void) {
     return !has_timer() || seam_toolkit_register(SEAM_TOOLKIT_TIMER, TIMER_ID, 1) == 0;
 }
 
+/* Releases the events of old[0..len) that the policy no longer lists (a new DF10): the
+   card forgets them in its image and stops telling the terminal of them. */
+static void release_dropped(const uint8_t *old, uint32_t len) {
+    for (uint32_t i = 0; i < len; i++) {
+        bool kept = false;
+        for (uint32_t j = 0; j < dm.events_len && !kept; j++) {
+            kept = dm.events[j] == old[i];
+        }
+        if (!kept) {
+            (void)seam_toolkit_register(SEAM_TOOLKIT_EVENT, old[i], 0);
+        }
+    }
+}
+
 /* ---- the sync chain ----------------------------------------------------------------- */
 
 static void record(uint8_t outcome, uint8_t general) {
@@ -332,17 +364,56 @@ static void record(uint8_t outcome, uint8_t general) {
     dm.last[1] = general;
     dm.last[2] = dm.trigger;
     memset(dm.last + 3, 0, 7);
+    memset(dm.last + 12, 0, LAST_SIZE - 12); /* the class and counts of this one only */
     if (outcome != OUT_REFUSED) {
         seam_put_u16(dm.last + 10, count + 1u);
     }
 }
 
+/* Appends text to out[*n..cap - 1) and keeps it a C string. */
+static void append(char *out, uint32_t cap, uint32_t *n, const char *text) {
+    while (*text != 0 && *n + 1 < cap) {
+        out[(*n)++] = *text++;
+    }
+    out[*n] = 0;
+}
+
+/* Appends v in decimal. */
+static void append_number(char *out, uint32_t cap, uint32_t *n, uint32_t v) {
+    char digits[6];
+    uint32_t d = sizeof digits - 1;
+    digits[d] = 0;
+    do {
+        digits[--d] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v != 0 && d > 0);
+    append(out, cap, n, digits + d);
+}
+
 static void tell(void) {
     static const char *const texts[] = {"", "Device synchronized", "Sync not supported",
                                         "Sync failed", "Sync cancelled"};
+    static const char *const classes[] = {"server unreachable", "authentication refused",
+                                          "slow sync refused",  "bad server messages",
+                                          "not supported",      "device database error"};
     uint8_t outcome = dm.last[0] <= OUT_REFUSED ? dm.last[0] : OUT_FAILED;
+    char text[48];
+    uint32_t n = 0;
+    text[0] = 0;
+    if (outcome == OUT_OK && dm.last[13] != 0) { /* the terminal's counts (S7) */
+        append(text, sizeof text, &n, "Sync done: ");
+        append_number(text, sizeof text, &n, seam_get_u16(dm.last + 14));
+        append(text, sizeof text, &n, " sent, ");
+        append_number(text, sizeof text, &n, seam_get_u16(dm.last + 16));
+        append(text, sizeof text, &n, " received");
+    } else if (outcome == OUT_FAILED && dm.last[12] != 0) { /* its failure class */
+        append(text, sizeof text, &n, "Sync failed: ");
+        append(text, sizeof text, &n, classes[dm.last[12] - FAIL_FIRST]);
+    } else {
+        append(text, sizeof text, &n, texts[outcome]);
+    }
     /* qualifier bit 8: wait for the user to clear the message (TS 102 223 §8.6) */
-    (void)text_command(CMD_DISPLAY_TEXT, dm.display_quick ? 0x00u : 0x80u, 0x02u, texts[outcome]);
+    (void)text_command(CMD_DISPLAY_TEXT, dm.display_quick ? 0x00u : 0x80u, 0x02u, text);
 }
 
 static void finish(void) {
@@ -468,10 +539,20 @@ SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
     case CMD_REQUEST_SYNC:
         if (general <= 0x0Fu) {
             record(OUT_OK, general);
+            /* the counts: the type that ran, sent, received, conflicts (S7) */
+            if (seam_toolkit_find(buf, len, TAG_COUNTS, &value, &value_len) && value_len == 7 &&
+                value[0] >= 200u && value[0] <= 205u) {
+                memcpy(dm.last + 13, value, 7);
+            }
         } else if (general == 0x30u || general == 0x31u) {
             record(OUT_UNSUPPORTED, general);
         } else {
             record(OUT_FAILED, general);
+            /* 20 and the failure class (additional information: 83 02 20 Ex) */
+            if (general == 0x20u && seam_toolkit_find(buf, len, 0x03u, &value, &value_len) &&
+                value_len == 2 && value[1] >= FAIL_FIRST && value[1] <= FAIL_LAST) {
+                dm.last[12] = value[1];
+            }
         }
         begin(&b, CMD_PROVIDE_LOCAL, 0x03u, 0x82u); /* date, time and time zone */
         if (!send_command(&b)) {
@@ -506,6 +587,13 @@ SEAM_ENTRY(menu_selection) uint32_t menu_selection(void) {
 SEAM_ENTRY(event_download) uint32_t event_download(void) {
     uint8_t event;
     if (!envelope_byte(0x19u, &event)) {
+        return SW_NO_ERROR;
+    }
+    if (event == SEAM_TOOLKIT_EVENT_PROFILE_DOWNLOAD) {
+        /* a TERMINAL PROFILE (a power-up): the timer is RAM, start it again (S5) */
+        if (register_card() && has_timer()) {
+            start_timer();
+        }
         return SW_NO_ERROR;
     }
     for (uint32_t i = 0; i < dm.events_len; i++) {
@@ -588,6 +676,8 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
     uint32_t value_len;
     int32_t sync_now = -1;
     bool policy = false; /* the block sets policy (else it is only the trigger) */
+    uint8_t old_events[EVENTS_MAX];
+    uint32_t old_events_len = dm.events_len;
     seam_command_read(&cmd, command, sizeof command);
     if (cmd.ins != INS_STORE_DATA) {
         return SW_INS_NOT_SUPPORTED;
@@ -643,6 +733,7 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
             return SW_WRONG_DATA;
         }
     }
+    memcpy(old_events, dm.events, sizeof old_events);
     off = 0;
     while (seam_ber_next(cmd.data, cmd.nc, &off, &tag, &value, &value_len)) {
         switch (tag) {
@@ -688,6 +779,9 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
         }
         policy = policy || tag != TAG_SYNC_NOW;
     }
+    if (policy && seam_upgrade_previous_version() == 0) {
+        release_dropped(old_events, old_events_len);
+    }
     if (!policy) {
         /* only DF20: a command, not data; the card does not file it (no restore quota) */
         (void)seam_personalize_command();
@@ -714,13 +808,17 @@ SEAM_ENTRY(save_for_upgrade) uint32_t save_for_upgrade(void) {
 
 SEAM_ENTRY(restore_after_upgrade) uint32_t restore_after_upgrade(void) {
     static const char name[] = "last";
-    uint8_t last[LAST_SIZE];
+    uint8_t last[LAST_SIZE] = {0};
     int32_t r = seam_restore_get(name, sizeof name - 1, last, sizeof last);
     if (r == SEAM_RESTORE_ERR_ABSENT) {
         return SW_NO_ERROR;
     }
-    if (r != (int32_t)LAST_SIZE || last[0] > OUT_REFUSED) {
+    if ((r != (int32_t)LAST_SIZE && r != (int32_t)LAST_SIZE_V10) || last[0] > OUT_REFUSED ||
+        (last[12] != 0 && (last[12] < FAIL_FIRST || last[12] > FAIL_LAST))) {
         return SW_WRONG_DATA;
+    }
+    if (r == (int32_t)LAST_SIZE_V10) {
+        memset(last + LAST_SIZE_V10, 0, LAST_SIZE - LAST_SIZE_V10); /* 1.0 kept no counts */
     }
     memcpy(dm.last, last, LAST_SIZE);
     return SW_NO_ERROR;
@@ -749,9 +847,10 @@ SEAM_ENTRY(process) uint32_t process(void) {
         dm.set_up = 1;
         return SW_NO_ERROR;
     case INS_STATUS:
-        memcpy(out, dm.last, LAST_SIZE);
-        out[LAST_SIZE] = dm.counted;
-        out[LAST_SIZE + 1] = dm.step;
+        memcpy(out, dm.last, 12);
+        out[12] = dm.counted;
+        out[13] = dm.step;
+        memcpy(out + 14, dm.last + 12, LAST_SIZE - 12); /* the class and the counts (S7) */
         seam_apdu_send(out, sizeof out);
         return SW_NO_ERROR;
     default:

@@ -16,7 +16,8 @@
  *   INS 03 STATE     answers what it saw: last general result (FF none), TERMINAL
  *                    RESPONSEs, menu selections, last item, event downloads, last
  *                    event, timer expirations, last timer, profile length, 1 when
- *                    the profile has bit 17 (DISPLAY TEXT)
+ *                    the profile has bit 17 (DISPLAY TEXT), 1 when it has bit 56
+ *                    (seam's REQUEST SYNCHRONIZATION, byte 7 b8)
  *   INS 04 TRAP      P1 01: its next toolkit entry point traps (containment tests)
  *   INS 05 WILD      queues from an address outside its memory (the host traps: X3)
  *   other INS        6D00
@@ -130,7 +131,7 @@ SEAM_ENTRY(timer_expiration) uint32_t timer_expiration(void) {
 SEAM_ENTRY(process) uint32_t process(void) {
     uint8_t buf[4 + 255];
     seam_command cmd;
-    uint8_t out[10];
+    uint8_t out[11];
     int32_t result;
     seam_command_read(&cmd, buf, sizeof buf);
     switch (cmd.ins) {
@@ -164,6 +165,7 @@ SEAM_ENTRY(process) uint32_t process(void) {
         out[7] = last_timer;
         out[8] = (uint8_t)seam_toolkit_profile(buf, sizeof buf);
         out[9] = seam_toolkit_profile_bit(17) ? 1u : 0u;
+        out[10] = seam_toolkit_profile_bit(56) ? 1u : 0u; /* REQUEST SYNCHRONIZATION (seam's) */
         seam_apdu_send(out, sizeof out);
         return SW_NO_ERROR;
     case INS_TRAP:

@@ -25,7 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(__wasm__)
 #define SEAM__IMPORT(name) __attribute__((import_module("seam"), import_name(#name)))
+#else /* a host build (tests/card/test_applet_abi_find.c): declared, never called */
+#define SEAM__IMPORT(name)
+#endif
 
 /* Marks an entry point for export: SEAM_ENTRY(process) uint32_t process(void) {...} */
 #define SEAM_ENTRY(name) __attribute__((export_name(#name)))
@@ -226,7 +230,12 @@ SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(vo
  *                      (its COMPREHENSION-TLV objects: 81 command details,
  *                      82 device identities, 83 result, ...)
  *   menu_selection     ENVELOPE D3 for a menu item the applet registered
- *   event_download     ENVELOPE D6 of an event the applet registered
+ *   event_download     ENVELOPE D6 of an event the applet registered; and,
+ *                      made by the card once per TERMINAL PROFILE, D6 of
+ *                      SEAM_TOOLKIT_EVENT_PROFILE_DOWNLOAD for every instance
+ *                      holding a menu item or an event (no registration
+ *                      needed): the moment to start timers again, which are
+ *                      RAM (TS 102 241's EVENT_PROFILE_DOWNLOAD)
  *   timer_expiration   ENVELOPE D7 of a timer the applet registered
  *
  * The queue, the profile and the timers are RAM of the card: a power-up or
@@ -249,6 +258,10 @@ SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(vo
 #define SEAM_TOOLKIT_MENU_ITEM 0u /* a menu item identifier, 1..255 (ENVELOPE D3) */
 #define SEAM_TOOLKIT_EVENT     1u /* an event list value, 0..255 (ENVELOPE D6) */
 #define SEAM_TOOLKIT_TIMER     2u /* a timer identifier, 1..8 (ENVELOPE D7) */
+
+/* The event value (99 01 E1) of the card's "terminal profile arrived" (seam's choice;
+ * SEAM_TK_EVENT_PROFILE_DOWNLOAD in seam/toolkit.h): never sent by the terminal. */
+#define SEAM_TOOLKIT_EVENT_PROFILE_DOWNLOAD 0xE1u
 
 /* Queues proactive command cmd[0..len) for the terminal: D0, its length (one byte,
  * or 81 xx), then COMPREHENSION-TLV objects, command details (01/81, 3 bytes,
@@ -285,28 +298,37 @@ static inline bool seam_toolkit_profile_bit(uint32_t n) {
     return n >= 1 && (n - 1) / 8 < len && (profile[(n - 1) / 8] >> ((n - 1) % 8) & 1u) != 0;
 }
 
-/* Finds the first COMPREHENSION-TLV object of tag (1-byte tags, the CR bit ignored)
- * in data[0..len); sets *value and *value_len; false when absent or malformed. */
+/* Finds the first COMPREHENSION-TLV object of tag in data[0..len) (TS 101 220 §7.1.1):
+ * a 1-byte tag (01..7E, the CR bit 80 ignored) or a 3-byte one given as its 2-byte
+ * value (7F hi lo, e.g. 0x5309 for 7F D3 09; the CR bit 8000 ignored); lengths of 1
+ * byte or 81 xx. Sets *value and *value_len; false when absent or malformed. Reads
+ * nothing past data[len - 1]. */
 static inline bool seam_toolkit_find(const uint8_t *data, uint32_t len, uint32_t tag,
                                      const uint8_t **value, uint32_t *value_len) {
+    bool wide = tag > 0xFFu;
     uint32_t o = 0;
-    while (o + 2 <= len) {
-        uint32_t t = data[o] & 0x7Fu;
-        uint32_t l = data[o + 1];
-        uint32_t h = 2;
+    while (o < len) {
+        bool three = data[o] == 0x7Fu;
+        uint32_t h = three ? 3u : 1u; /* the tag's bytes */
+        uint32_t t;
+        uint32_t l;
+        if (len - o < h + 1u) {
+            return false;
+        }
+        t = three ? ((uint32_t)data[o + 1] << 8 | data[o + 2]) & 0x7FFFu : data[o] & 0x7Fu;
+        l = data[o + h++];
         if (l == 0x81u) {
-            if (o + 3 > len) {
+            if (len - o < h + 1u) {
                 return false;
             }
-            l = data[o + 2];
-            h = 3;
+            l = data[o + h++];
         } else if (l >= 0x80u) {
             return false;
         }
         if (l > len - o - h) {
             return false;
         }
-        if (t == (tag & 0x7Fu)) {
+        if (three == wide && t == (tag & (wide ? 0x7FFFu : 0x7Fu))) {
             *value = data + o + h;
             *value_len = l;
             return true;
@@ -446,8 +468,10 @@ static inline bool seam_ber_next(const uint8_t *data, uint32_t len, uint32_t *of
  * memset even in freestanding code, so the header supplies them (weak, so
  * every file of an applet may include it; no_builtin so that they do not
  * compile into calls to themselves). Linking wasi-libc instead would add
- * destructor wrappers around every export.
+ * destructor wrappers around every export. wasm builds only: a host build
+ * has its C library's.
  */
+#if defined(__wasm__)
 __attribute__((weak, no_builtin("memset"))) void *memset(void *dest, int c, size_t n) {
     uint8_t *d = dest;
     for (size_t i = 0; i < n; i++) {
@@ -491,6 +515,7 @@ __attribute__((weak, no_builtin("memcmp"))) int memcmp(const void *a, const void
     }
     return 0;
 }
+#endif
 
 /* ---- package metadata ------------------------------------------------------ */
 

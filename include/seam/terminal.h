@@ -362,6 +362,15 @@ void seam_terminal_tk_get_status(const seam_terminal_tk *tk, seam_terminal_tk_st
 /* Item i (0-based) of the menu kept: its identifier and text (NULL when none). */
 const char *seam_terminal_tk_menu_item(const seam_terminal_tk *tk, size_t i, uint8_t *id);
 
+/* What the terminal can do changed: REQUEST SYNCHRONIZATION on (sync true; it needs the
+   engine of seam_terminal_tk_set_sync) or off (it answers 30 from now on). When the
+   TERMINAL PROFILE of what it can do differs from the one the card has, the terminal
+   sends it again and runs the loop (the card stores it: applets read the new bits), then
+   sends event "terminal capabilities changed" (E0) when the card asked for it; *sent
+   says whether it did. SEAM_ERR_ARG (nothing sent) for sync without an engine; the
+   link's errors; SEAM_ERR_TERMINAL when the card refuses the profile (nothing changed). */
+seam_err seam_terminal_tk_capabilities(seam_terminal_tk *tk, bool sync, bool *sent);
+
 /* True when the card asked for event ev (SET UP EVENT LIST). */
 bool seam_terminal_tk_event_wanted(const seam_terminal_tk *tk, uint8_t ev);
 

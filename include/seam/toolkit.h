@@ -181,6 +181,14 @@
  * event values from 00 upward (0x1D in recent releases); E0 is far above them.
  */
 #define SEAM_TK_EVENT_CAPABILITIES_CHANGED 0xE0u
+/*
+ * "Terminal profile arrived", seam's choice: 0xE1 (TS 102 241's
+ * EVENT_PROFILE_DOWNLOAD, which TS 102 223 has no event value for). The card
+ * makes it, never the terminal: after each TERMINAL PROFILE the card calls the
+ * event_download entry point of every instance holding registrations with
+ * D6 { 82 02 82 81, 99 01 E1 }; an ENVELOPE carrying it is refused (6A80).
+ */
+#define SEAM_TK_EVENT_PROFILE_DOWNLOAD 0xE1u
 
 /* ------------------------------------------------------------------------ */
 /* TERMINAL PROFILE                                                          */

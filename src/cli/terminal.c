@@ -81,7 +81,8 @@ static int usage(FILE *to) {
             "poke: starts a session now in the terminal listening on the socket.\n"
             "event KIND: a toolkit event for the card, when it asked for it: location\n"
             "  normal|limited|none [HEX], call-connected|call-disconnected [TID], data-available\n"
-            "  [CHANNEL [LEN]], idle-screen, language XX, capabilities.\n"
+            "  [CHANNEL [LEN]], idle-screen, language XX, capabilities [sync|no-sync] (the\n"
+            "  terminal re-sends TERMINAL PROFILE with the change first).\n"
             "menu ITEM: the user chose the card's menu item ITEM.\n"
             "status: the last sessions (newest first) from the local state.\n",
             DEFAULT_STATE, SEAM_TERMINAL_MAX_SCRIPT, ONCE_ATTEMPTS);
@@ -353,6 +354,16 @@ static seam_err toolkit_apply(run_toolkit *t, terminal_wake *w) {
                    e == SEAM_ERR_NOT_FOUND ? "is not in the card's menu" : "selected");
             if (e == SEAM_ERR_NOT_FOUND)
                 e = SEAM_OK;
+        } else if (m->caps != 0) { /* the profile again, then the event */
+            e = seam_terminal_tk_capabilities(t->tk, m->caps == 1, &sent);
+            if (e == SEAM_ERR_ARG) {
+                printf("toolkit: capabilities: no synchronization engine (--dm) to gain\n");
+                e = SEAM_OK;
+            } else {
+                printf("toolkit: capabilities: profile %s, event E0 %s\n",
+                       m->caps == 1 ? "with sync" : "without sync",
+                       sent ? "sent" : "not asked for by the card");
+            }
         } else {
             e = seam_terminal_tk_event(t->tk, m->event, m->extra, m->extra_len, &sent);
             printf("toolkit: event %02X %s\n", m->event,

@@ -21,6 +21,7 @@ typedef struct {
     bool menu;         /* a menu selection of item, else event */
     uint8_t item;      /* 1..255 */
     uint8_t event;     /* SEAM_TK_EVENT_* */
+    uint8_t caps;      /* capabilities: 0 as they are, 1 sync gained, 2 sync lost */
     uint8_t extra[40]; /* the event's objects, encoded */
     size_t extra_len;
 } terminal_tk_msg;

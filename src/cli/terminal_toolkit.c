@@ -8,7 +8,9 @@
  *   seam-tk1 event location normal|limited|none [LOCATION-HEX]
  *   seam-tk1 event call-connected|call-disconnected [TRANSACTION-ID-HEX]
  *   seam-tk1 event data-available [CHANNEL 1..7 [LENGTH 0..255]]
- *   seam-tk1 event idle-screen | capabilities
+ *   seam-tk1 event idle-screen
+ *   seam-tk1 event capabilities [sync|no-sync]   (what changed; the terminal
+ *                                       re-sends TERMINAL PROFILE first)
  *   seam-tk1 event language CODE        (2 lower-case letters)
  *   seam-tk1 menu ITEM                  (1..255)
  *
@@ -98,6 +100,10 @@ static bool event_args(terminal_tk_msg *m, char **w, size_t n) {
             w[0][1] > 'z')
             return false;
         return put(m, SEAM_TK_TAG_LANGUAGE, (const uint8_t *)w[0], 2);
+    case SEAM_TK_EVENT_CAPABILITIES_CHANGED:
+        if (n == 1)
+            m->caps = !strcmp(w[0], "sync") ? 1 : !strcmp(w[0], "no-sync") ? 2 : 0;
+        return n == 0 || m->caps != 0;
     default:
         return n == 0;
     }

@@ -1,6 +1,7 @@
 /*
  * The terminal's half of the card application toolkit (include/seam/terminal.h
- * "The toolkit", docs/terminal.md): TERMINAL PROFILE at power-up, the proactive
+ * "The toolkit", docs/terminal.md): TERMINAL PROFILE at power-up (and again
+ * when its capabilities change, before the event E0), the proactive
  * loop (91xx -> FETCH -> execute -> TERMINAL RESPONSE, while 91xx), the menu,
  * the event list, the timers and polling. The commands' execution is
  * toolkit_exec.c.
@@ -168,18 +169,14 @@ static seam_err run_loop(seam_terminal_tk *tk) {
     return SEAM_OK;
 }
 
-seam_err seam_terminal_tk_power_up(seam_terminal_tk *tk) {
+/* Sends the TERMINAL PROFILE of what tk can do now and keeps it as the card's; the link's
+   errors, SEAM_ERR_TERMINAL when the card refuses it. The loop is not run. */
+static seam_err send_profile(seam_terminal_tk *tk) {
     uint8_t profile[SEAM_TK_PROFILE_LEN], resp[8];
     size_t resp_len;
     seam_err e;
-    if (!tk)
-        return SEAM_ERR_ARG;
-    memset(tk->timers, 0, sizeof tk->timers);
-    memset(tk->events, 0, sizeof tk->events);
-    tk->menu_count = 0;
-    tk->status.poll_ms = 0;
     seam_terminal_tk_profile(profile);
-    if (tk->sync.run) /* it runs REQUEST SYNCHRONIZATION (seam_terminal_tk_set_sync) */
+    if (tk->sync.run && !tk->sync_off) /* it runs REQUEST SYNCHRONIZATION (set_sync) */
         (void)seam_tk_profile_set(profile, sizeof profile, SEAM_TK_PF_REQUEST_SYNC);
     tk_log(tk, "terminal profile", profile, sizeof profile);
     e = send_case(tk, 0x10, profile, sizeof profile, 0, resp, sizeof resp, &resp_len);
@@ -187,7 +184,49 @@ seam_err seam_terminal_tk_power_up(seam_terminal_tk *tk) {
         return e;
     if (tk->status.last_sw != 0x9000u && (tk->status.last_sw & 0xFF00u) != 0x9100u)
         return SEAM_ERR_TERMINAL;
-    return run_loop(tk);
+    memcpy(tk->profile, profile, sizeof profile);
+    return SEAM_OK;
+}
+
+seam_err seam_terminal_tk_power_up(seam_terminal_tk *tk) {
+    seam_err e;
+    if (!tk)
+        return SEAM_ERR_ARG;
+    memset(tk->timers, 0, sizeof tk->timers);
+    memset(tk->events, 0, sizeof tk->events);
+    tk->menu_count = 0;
+    tk->status.poll_ms = 0;
+    e = send_profile(tk);
+    return e ? e : run_loop(tk);
+}
+
+seam_err seam_terminal_tk_capabilities(seam_terminal_tk *tk, bool sync, bool *sent) {
+    uint8_t profile[SEAM_TK_PROFILE_LEN];
+    bool was_off;
+    seam_err e;
+    if (!tk || !sent)
+        return SEAM_ERR_ARG;
+    *sent = false;
+    if (sync && !tk->sync.run)
+        return SEAM_ERR_ARG; /* no engine: it cannot gain the capability */
+    was_off = tk->sync_off;
+    tk->sync_off = !sync;
+    seam_terminal_tk_profile(profile);
+    if (tk->sync.run && !tk->sync_off)
+        (void)seam_tk_profile_set(profile, sizeof profile, SEAM_TK_PF_REQUEST_SYNC);
+    if (memcmp(profile, tk->profile, sizeof profile) != 0) {
+        /* the card's profile first (applets read it), then the event (TS 102 223 has the
+           terminal send TERMINAL PROFILE whenever its capabilities change) */
+        e = send_profile(tk);
+        if (!e)
+            e = run_loop(tk);
+        if (e) {
+            if (e == SEAM_ERR_TERMINAL) /* refused: the card keeps the old profile */
+                tk->sync_off = was_off;
+            return e;
+        }
+    }
+    return seam_terminal_tk_event(tk, SEAM_TK_EVENT_CAPABILITIES_CHANGED, NULL, 0, sent);
 }
 
 seam_err seam_terminal_tk_transmit(seam_terminal_tk *tk, const uint8_t *command, size_t len,

@@ -34,6 +34,8 @@ struct seam_terminal_tk {
     tk_timer timers[SEAM_TERMINAL_TK_TIMERS];
     uint64_t last_poll_ms;
     seam_terminal_tk_sync sync; /* run NULL: no REQUEST SYNCHRONIZATION */
+    bool sync_off;              /* the capability withdrawn (seam_terminal_tk_capabilities) */
+    uint8_t profile[SEAM_TK_PROFILE_LEN]; /* the TERMINAL PROFILE the card has */
 };
 
 /* Writes "toolkit: what XX XX ..." to the configured log. */
@@ -51,7 +53,8 @@ typedef struct {
     size_t extra_len;
 } tk_sync_answer;
 
-/* Runs REQUEST SYNCHRONIZATION c (toolkit_sync.c) and fills *a: 30 without an engine or for
+/* Runs REQUEST SYNCHRONIZATION c (toolkit_sync.c) and fills *a: 30 without an engine (or
+   with it withdrawn: seam_terminal_tk_capabilities) or for
    WSP, 36/32 for missing/bad objects, 00 with the counts, 20 with the failure class. */
 void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_sync_answer *a);
 

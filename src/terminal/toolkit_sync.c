@@ -64,8 +64,8 @@ void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_sync_ans
     seam_err e;
     a->additional_len = 0;
     a->extra_len = 0;
-    if (!tk->sync.run) {
-        a->general = SEAM_TK_RES_BEYOND_CAPABILITIES; /* no database: no capability */
+    if (!tk->sync.run || tk->sync_off) {
+        a->general = SEAM_TK_RES_BEYOND_CAPABILITIES; /* no database (or withdrawn) */
         return;
     }
     e = seam_tk_sync_request_decode(c->objects, c->objects_len, &cmd);

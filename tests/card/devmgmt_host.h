@@ -97,6 +97,18 @@ static inline void answer(seam_card *card, uint8_t general, const uint8_t *extra
     last_sw = send(card, apdu, 5 + len);
 }
 
+/* TERMINAL RESPONSE to the fetched command with additional information on the result. */
+static inline void answer_info(seam_card *card, uint8_t general, const uint8_t *info,
+                               size_t info_len, const uint8_t *extra, size_t extra_len) {
+    uint8_t apdu[5 + 255] = {0x80, 0x14, 0x00, 0x00};
+    size_t len = 0;
+    assert_int_equal(seam_tk_response_build(&cmd.details, general, info, info_len, extra, extra_len,
+                                            apdu + 5, 255, &len),
+                     SEAM_OK);
+    apdu[4] = (uint8_t)len;
+    last_sw = send(card, apdu, 5 + len);
+}
+
 static inline void envelope(seam_card *card, const uint8_t *env, size_t len) {
     uint8_t apdu[5 + 255] = {0x80, 0xC2, 0x00, 0x00, (uint8_t)len};
     memcpy(apdu + 5, env, len);
@@ -119,12 +131,15 @@ static inline void location_event(seam_card *card) {
     envelope(card, env, len);
 }
 
-/* devmgmt's STATUS (INS 20): 14 bytes into out. */
-static inline void status(seam_card *card, uint8_t out[14]) {
+/* The length of devmgmt's STATUS answer (apps/devmgmt/devmgmt.c, INS 20). */
+#define DM_STATUS_LEN 22
+
+/* devmgmt's STATUS (INS 20): DM_STATUS_LEN bytes into out. */
+static inline void status(seam_card *card, uint8_t out[DM_STATUS_LEN]) {
     uint16_t sw = SEND(card, 0x81, 0x20, 0x00, 0x00, 0x00);
     assert_true(sw == 0x9000 || (sw & 0xFF00) == 0x9100);
-    assert_int_equal(response_len, 14 + 2);
-    memcpy(out, response, 14);
+    assert_int_equal(response_len, DM_STATUS_LEN + 2);
+    memcpy(out, response, DM_STATUS_LEN);
 }
 
 /* The card's own SET UP MENU and SET UP EVENT LIST after a TERMINAL PROFILE: devmgmt's
@@ -142,6 +157,14 @@ static inline void card_announces(seam_card *card) {
                      SEAM_OK);
     assert_int_equal(obj.len, 1);
     assert_int_equal(obj.value[0], SEAM_TK_EVENT_LOCATION_STATUS);
+    answer(card, SEAM_TK_RES_OK, NULL, 0);
+}
+
+/* devmgmt's TIMER MANAGEMENT (start) that a TERMINAL PROFILE gets from it (seam's event
+   E1: the timer is RAM), answered. */
+static inline void profile_timer(seam_card *card) {
+    fetch(card, SEAM_TK_CMD_TIMER_MANAGEMENT);
+    assert_int_equal(cmd.details.qualifier, SEAM_TK_TIMER_START);
     answer(card, SEAM_TK_RES_OK, NULL, 0);
 }
 
@@ -247,6 +270,7 @@ static inline void upgrade_dm(fixture *f) {
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
     fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card);
     assert_int_equal(last_sw, 0x9000);
     last_sw = select_dm(f->card);
     fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);

@@ -56,7 +56,7 @@ static int32_t result_at(size_t i) {
 
 static void s5_allowed_applet_asks_devmgmt_for_a_sync(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     const uint8_t slow = SEAM_TK_SYNC_SLOW;
     service_card(f);
     assert_int_equal(select_on_2(f->card, sv_cls), 0x9000);
@@ -120,7 +120,7 @@ static void s5_recursion_and_self_calls_are_refused(void **state) {
 
 static void s5_limits_refusals_and_a_command_not_kept(void **state) {
     fixture *f = *state;
-    uint8_t before[32], now[32], st[14];
+    uint8_t before[32], now[32], st[DM_STATUS_LEN];
     const uint8_t one = 0x01, fail = 0xFF, slow = SEAM_TK_SYNC_SLOW;
     uint8_t long_request[65] = {0};
     service_card(f);

@@ -14,7 +14,7 @@
 
 static void s5_s7_s9_menu_item_requests_sync_terminal_without_capability_is_recorded(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     dm_card(f, false);
     status(f->card, st);
     assert_int_equal(st[0], 0x00); /* nothing yet */
@@ -37,7 +37,7 @@ static void s5_s7_s9_menu_item_requests_sync_terminal_without_capability_is_reco
 
 static void s5_policy_event_threshold_requests_sync(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     dm_card(f, false);
     location_event(f->card);
     assert_int_equal(last_sw, 0x9000); /* 1 of 2 */
@@ -56,7 +56,7 @@ static void s5_policy_event_threshold_requests_sync(void **state) {
 
 static void s5_timer_expiration_requests_sync_and_restarts_the_timer(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     uint8_t env[32];
     size_t len;
     const uint8_t value[3] = {0x00, 0x00, 0x10};
@@ -77,7 +77,7 @@ static void s5_timer_expiration_requests_sync_and_restarts_the_timer(void **stat
 
 static void s5_operator_requests_sync_by_store_data_over_scp03(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     const uint8_t now[] = {0xDF, 0x20, 1, SEAM_TK_SYNC_SLOW};
     dm_card(f, false);
     uint16_t sw = store(f->card, now, sizeof now);
@@ -99,7 +99,7 @@ static void s5_operator_requests_sync_by_store_data_over_scp03(void **state) {
 
 static void s9_user_says_no_no_sync_is_requested(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     const uint8_t no[] = {0x8D, 0x02, 0x04, 0x00};
     seam_ctlv t;
     dm_card(f, true);
@@ -133,7 +133,7 @@ static void s9_user_says_yes_then_sync_is_requested(void **state) {
 
 static void s9_user_ends_the_session_no_sync_is_requested(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     dm_card(f, true);
     menu(f->card);
     fetch(f->card, SEAM_TK_CMD_GET_INKEY);
@@ -147,7 +147,7 @@ static void s9_user_ends_the_session_no_sync_is_requested(void **state) {
 
 static void bad_policy_blocks_change_nothing(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     dm_card(f, false);
     const uint8_t unknown[] = {0xDF, 0x13, 3, 'x', 'y', 'z', 0xDF, 0x7F, 1, 0};
     const uint8_t too_long[] = {0xDF, 0x10, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9};
@@ -167,7 +167,7 @@ static void bad_policy_blocks_change_nothing(void **state) {
 
 static void s5_s7_policy_and_last_result_kept_across_an_upgrade(void **state) {
     fixture *f = *state;
-    uint8_t before[14], after[14];
+    uint8_t before[DM_STATUS_LEN], after[DM_STATUS_LEN];
     dm_card(f, false);
     menu(f->card);
     fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
@@ -189,7 +189,7 @@ static void s5_s7_policy_and_last_result_kept_across_an_upgrade(void **state) {
 static void s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select(void **state) {
     fixture *f = *state;
     seam_ctlv obj;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     dm_card(f, false);
     (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01);
     reopen(f); /* a power cycle: only the ISD is selected, nothing selects devmgmt */
@@ -206,6 +206,7 @@ static void s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select(void **s
     assert_int_equal(obj.len, 1);
     assert_int_equal(obj.value[0], SEAM_TK_EVENT_LOCATION_STATUS);
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card);
     assert_int_equal(last_sw, 0x9000);
     /* the policy's events reach it: the second one reaches the threshold */
     location_event(f->card);
@@ -246,7 +247,89 @@ static void s1_s5_freshly_personalized_devmgmt_is_reached_without_select(void **
     reopen(f);
     last_sw = SEND(f->card, PROFILE);
     card_announces(f->card);
+    profile_timer(f->card);
     assert_int_equal(last_sw, 0x9000);
+}
+
+/* Issue 13, S5: devmgmt's sync-interval timer is RAM of the terminal and the card (TS 102
+   223 §6.6.21). After a power cycle the card tells every instance holding registrations
+   that a TERMINAL PROFILE arrived (seam's event E1, applet.h); devmgmt starts its timer
+   again, and the timer's expiry triggers the policy without any SELECT. */
+static void s5_after_a_power_cycle_the_profile_restarts_the_sync_timer(void **state) {
+    fixture *f = *state;
+    uint8_t env[32];
+    size_t len;
+    seam_ctlv obj;
+    const uint8_t value[3] = {0x00, 0x00, 0x10};
+    dm_card(f, false);
+    (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01);
+    reopen(f); /* a power cycle: nothing selects devmgmt */
+    last_sw = SEND(f->card, PROFILE);
+    card_announces(f->card);
+    fetch(f->card, SEAM_TK_CMD_TIMER_MANAGEMENT); /* devmgmt's, on the profile alone */
+    assert_int_equal(cmd.details.qualifier, SEAM_TK_TIMER_START);
+    assert_int_equal(
+        seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_TIMER_IDENTIFIER, &obj), SEAM_OK);
+    assert_int_equal(obj.value[0], 1);
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_TIMER_VALUE, &obj),
+                     SEAM_OK);
+    assert_memory_equal(obj.value, value, 3);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
+    /* the timer runs out: the policy's sync, and the timer again after it */
+    assert_int_equal(seam_tk_envelope_timer(1, value, env, sizeof env, &len), SEAM_OK);
+    envelope(f->card, env, len);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+    fetch(f->card, SEAM_TK_CMD_TIMER_MANAGEMENT);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    assert_int_equal(last_sw, 0x9000);
+    /* the terminal may not send the card's own event */
+    assert_int_equal(
+        seam_tk_envelope_event(0xE1, SEAM_TK_DEV_TERMINAL, NULL, 0, env, sizeof env, &len),
+        SEAM_OK);
+    envelope(f->card, env, len);
+    assert_int_equal(last_sw, 0x6A80);
+}
+
+/* S7, S9: the terminal's answer to REQUEST SYNCHRONIZATION (docs/toolkit.md "seam's
+   choices"): result 00 with seam's counts object, or 20 with a failure class. devmgmt
+   shows the counts or the class to the user and keeps them with the last result, where
+   the operator reads them (STATUS bytes 14..21). */
+static void s7_s9_sync_counts_and_failure_class_are_shown_and_kept(void **state) {
+    fixture *f = *state;
+    uint8_t st[DM_STATUS_LEN];
+    uint8_t counts[16];
+    size_t counts_len = 0;
+    const seam_tk_sync_counts ran = {SEAM_TK_SYNC_SLOW, 3, 5, 1};
+    const uint8_t unreachable = SEAM_TK_SYNC_FAIL_UNREACHABLE;
+    dm_card(f, false);
+    assert_int_equal(seam_tk_sync_counts_put(&ran, counts, sizeof counts, &counts_len), SEAM_OK);
+    menu(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer(f->card, SEAM_TK_RES_OK, counts, counts_len);
+    after_sync(f->card, "Sync done: 3 sent, 5 received");
+    status(f->card, st);
+    assert_int_equal(st[0], 0x01);
+    assert_int_equal(st[1], 0x00);
+    assert_int_equal(st[14], 0x00);              /* no failure class */
+    assert_int_equal(st[15], SEAM_TK_SYNC_SLOW); /* the type that ran (a slow-sync fallback) */
+    assert_int_equal(st[16] << 8 | st[17], 3);
+    assert_int_equal(st[18] << 8 | st[19], 5);
+    assert_int_equal(st[20] << 8 | st[21], 1);
+    /* then it fails: the server is unreachable (20 E1) */
+    menu(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+    answer_info(f->card, SEAM_TK_RES_TERMINAL_BUSY, &unreachable, 1, NULL, 0);
+    after_sync(f->card, "Sync failed: server unreachable");
+    status(f->card, st);
+    assert_int_equal(st[0], 0x03);
+    assert_int_equal(st[1], 0x20);
+    assert_int_equal(st[14], SEAM_TK_SYNC_FAIL_UNREACHABLE);
+    assert_int_equal(st[15], 0x00); /* no counts */
+    assert_int_equal(st[16] | st[17] | st[18] | st[19] | st[20] | st[21], 0);
+    assert_int_equal(st[10] << 8 | st[11], 2);
 }
 
 /* TS 102 221 STATUS (80 F2 P1 P2): the poll of a terminal's POLL INTERVAL. Its answer
@@ -301,6 +384,10 @@ int main(void) {
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             s1_s5_freshly_personalized_devmgmt_is_reached_without_select, setup, teardown),
+        cmocka_unit_test_setup_teardown(s5_after_a_power_cycle_the_profile_restarts_the_sync_timer,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(s7_s9_sync_counts_and_failure_class_are_shown_and_kept,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(s1_uicc_status_tells_a_pending_proactive_command, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(s5_s7_policy_and_last_result_kept_across_an_upgrade, setup,

@@ -19,7 +19,7 @@ static void answered_or_pending(uint16_t sw) {
 
 static void s5_s1_hundred_operator_triggers_leave_the_restore_module_unchanged(void **state) {
     fixture *f = *state;
-    uint8_t before[32], now[32], st[14];
+    uint8_t before[32], now[32], st[DM_STATUS_LEN];
     const uint8_t threshold_3[] = {0xDF, 0x11, 1, 3};
     dm_card(f, false);
     restore_digest(f->card, before);
@@ -54,7 +54,7 @@ static void s5_s1_hundred_operator_triggers_leave_the_restore_module_unchanged(v
 
 static void s5_s1_trigger_mixed_with_policy_is_filed_and_not_replayed_as_a_trigger(void **state) {
     fixture *f = *state;
-    uint8_t before[32], now[32], st[14];
+    uint8_t before[32], now[32], st[DM_STATUS_LEN];
     const uint8_t mixed[] = {0xDF, 0x11, 1, 3, 0xDF, 0x20, 1, SEAM_TK_SYNC_SLOW};
     dm_card(f, false);
     restore_digest(f->card, before);
@@ -78,7 +78,7 @@ static void s5_s1_trigger_mixed_with_policy_is_filed_and_not_replayed_as_a_trigg
 
 static void s1_policy_reaches_devmgmt_selected_on_another_channel(void **state) {
     fixture *f = *state;
-    uint8_t st[14], before[32], now[32];
+    uint8_t st[DM_STATUS_LEN], before[32], now[32];
     const uint8_t threshold_1[] = {0xDF, 0x11, 1, 1};
     const uint8_t bad[] = {0xDF, 0x11, 1, 1, 0xDF, 0x7F, 1, 0};
     dm_card(f, false); /* devmgmt stays selected on channel 1 from here on */
@@ -111,6 +111,7 @@ static void s1_policy_reaches_devmgmt_selected_on_another_channel(void **state) 
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
     fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
     answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card);
     location_event(f->card); /* reaches devmgmt without a SELECT */
     fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
 }
@@ -183,7 +184,7 @@ s1_store_data_to_an_applet_without_personalize_selected_elsewhere_is_refused(voi
 
 static void s5_a_fetched_command_never_answered_is_dropped_after_16_commands(void **state) {
     fixture *f = *state;
-    uint8_t st[14];
+    uint8_t st[DM_STATUS_LEN];
     dm_card(f, false);
     menu(f->card);
     fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
@@ -210,7 +211,7 @@ static void s5_a_fetched_command_never_answered_is_dropped_after_16_commands(voi
 
 static void s9_result_display_waits_for_the_user_unless_the_policy_says_otherwise(void **state) {
     fixture *f = *state;
-    uint8_t st[14], before[14];
+    uint8_t st[DM_STATUS_LEN], before[DM_STATUS_LEN];
     const uint8_t quick[] = {0xDF, 0x19, 1, 0x00};
     const uint8_t value[3] = {0x00, 0x00, 0x10};
     uint8_t env[32];
@@ -248,8 +249,43 @@ static void s9_result_display_waits_for_the_user_unless_the_policy_says_otherwis
     assert_int_equal(st[10] << 8 | st[11], 2);
 }
 
+/* Issue 13, S5: a later policy block that changes the counting events (DF10) releases
+   the events it no longer lists: after a power cycle the card tells the terminal only the
+   new list, and the old event reaches nobody. */
+static void s5_a_new_event_list_releases_the_events_it_drops(void **state) {
+    fixture *f = *state;
+    seam_ctlv obj;
+    const uint8_t calls[] = {0xDF, 0x10, 2, SEAM_TK_EVENT_CALL_CONNECTED,
+                             SEAM_TK_EVENT_CALL_DISCONNECTED};
+    dm_card(f, false); /* counting: location status (03) */
+    assert_int_equal(store(f->card, calls, sizeof calls), 0x9000);
+    reopen(f);
+    last_sw = SEND(f->card, PROFILE);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, SEAM_TK_TAG_EVENT_LIST, &obj),
+                     SEAM_OK);
+    assert_int_equal(obj.len, 2);
+    assert_int_equal(obj.value[0], SEAM_TK_EVENT_CALL_CONNECTED);
+    assert_int_equal(obj.value[1], SEAM_TK_EVENT_CALL_DISCONNECTED);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card);
+    /* an empty list releases them all: the card's list becomes its removal */
+    const uint8_t none[] = {0xDF, 0x10, 0};
+    assert_int_equal(store(f->card, none, sizeof none), 0x9000);
+    reopen(f);
+    last_sw = SEND(f->card, PROFILE);
+    fetch(f->card, SEAM_TK_CMD_SET_UP_MENU);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    profile_timer(f->card); /* no event list to tell: nobody holds an event */
+    assert_int_equal(last_sw, 0x9000);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(s5_a_new_event_list_releases_the_events_it_drops, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             s5_s1_hundred_operator_triggers_leave_the_restore_module_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(

@@ -9,7 +9,11 @@
  * reopened card must be exactly as it was before the command that was cut
  * (whole-card fingerprint, which holds the policy record, the filed policy
  * block and devmgmt's last result): every change is whole or absent, never a
- * half-applied policy; and devmgmt still answers.
+ * half-applied policy; and devmgmt still answers. Then, one command each with
+ * sweep_every_write: the TERMINAL PROFILE whose event E1 makes devmgmt start
+ * its timer again (the timer is RAM; devmgmt's own memory is written), a
+ * policy block that releases events, and REQUEST SYNCHRONIZATION's answer
+ * with counts or a failure class (the stored outcome).
  */
 #include "devmgmt_host.h"
 
@@ -126,15 +130,15 @@ static uint16_t run_step(seam_card *card, int i) {
     }
 }
 
-/* devmgmt's STATUS after a power-up, selected on channel 1 without a profile: 14 bytes. */
-static void status_after_power_up(fixture *f, uint8_t st[14]) {
+/* devmgmt's STATUS after a power-up, selected on channel 1 without a profile. */
+static void status_after_power_up(fixture *f, uint8_t st[DM_STATUS_LEN]) {
     assert_int_equal(select_dm(f->card), 0x9000);
     status(f->card, st);
 }
 
 static void x4_s9_power_cut_at_every_write_of_a_devmgmt_session(void **state) {
     fixture *f = *state;
-    uint8_t before[32], now[32], st[14];
+    uint8_t before[32], now[32], st[DM_STATUS_LEN];
     uint64_t start, points;
     int n, cut_step = -1;
     /* the session without a cut */
@@ -194,8 +198,84 @@ static void x4_s9_power_cut_at_every_write_of_a_devmgmt_session(void **state) {
     assert_true(points >= 1);
 }
 
+/* ---- the write paths of issue 13's later gaps, one command each (sweep_every_write) ---- */
+
+/* 91xx (a proactive command waits) counts as success for sweep_every_write. */
+static uint16_t done(uint16_t sw) {
+    return (sw & 0xFF00) == 0x9100 ? 0x9000 : sw;
+}
+
+/* devmgmt with its policy (timer 1 s), then a power cycle: nothing selected. */
+static void power_cycled(fixture *f) {
+    dm_card(f, false);
+    (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01);
+    reopen(f);
+}
+
+/* TERMINAL PROFILE: devmgmt gets the card's event E1 and starts its timer again. */
+static uint16_t op_profile(seam_card *card) {
+    return done(SEND(card, PROFILE));
+}
+
+/* devmgmt with its policy, channel 0's secure channel aimed at it, devmgmt selected
+   nowhere: ready for a policy block. */
+static void perso_ready(fixture *f) {
+    dm_card(f, false);
+    (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01);
+    open_channel(f->card);
+    assert_int_equal(install_perso(f->card, dm_cls, sizeof dm_cls), 0x9000);
+}
+
+/* A new event list (call connected instead of location status): 03 released. */
+static uint16_t op_new_events(seam_card *card) {
+    const uint8_t calls[] = {0xDF, 0x10, 1, SEAM_TK_EVENT_CALL_CONNECTED};
+    return gp(card, true, 0xE2, 0x90, 0x00, calls, sizeof calls);
+}
+
+/* devmgmt's REQUEST SYNCHRONIZATION fetched (the user chose the menu item). */
+static void sync_fetched(fixture *f) {
+    dm_card(f, false);
+    menu(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+}
+
+/* Its answer with seam's counts: the outcome and the counts kept. */
+static uint16_t op_sync_counts(seam_card *card) {
+    const seam_tk_sync_counts ran = {SEAM_TK_SYNC_TWO_WAY, 3, 5, 0};
+    uint8_t counts[16];
+    size_t len = 0;
+    assert_int_equal(seam_tk_sync_counts_put(&ran, counts, sizeof counts, &len), SEAM_OK);
+    answer(card, SEAM_TK_RES_OK, counts, len);
+    return done(last_sw);
+}
+
+/* Its answer 20 E1: the outcome and the failure class kept. */
+static uint16_t op_sync_failed(seam_card *card) {
+    const uint8_t unreachable = SEAM_TK_SYNC_FAIL_UNREACHABLE;
+    answer_info(card, SEAM_TK_RES_TERMINAL_BUSY, &unreachable, 1, NULL, 0);
+    return done(last_sw);
+}
+
+/* X4 (issue 13; S5, S7): a power cut at every write point of the profile's E1 delivery
+   (devmgmt restarts its timer), of a policy block that releases events, and of the
+   stored sync outcome (counts, failure class) leaves the whole card as it was. */
+static void x4_s5_s7_power_cut_at_every_write_of_profile_event_release_and_outcome(void **state) {
+    fixture *f = *state;
+    int profile = sweep_every_write(f, power_cycled, op_profile);
+    int release = sweep_every_write(f, perso_ready, op_new_events);
+    int counts = sweep_every_write(f, sync_fetched, op_sync_counts);
+    int failed = sweep_every_write(f, sync_fetched, op_sync_failed);
+    print_message("X4 profile E1: %d, event release: %d, counts: %d, failure class: %d write "
+                  "points swept\n",
+                  profile, release, counts, failed);
+    assert_true(profile >= 1 && release >= 1 && counts >= 1 && failed >= 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            x4_s5_s7_power_cut_at_every_write_of_profile_event_release_and_outcome, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(x4_s9_power_cut_at_every_write_of_a_devmgmt_session, setup,
                                         teardown),
     };

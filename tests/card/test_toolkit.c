@@ -36,7 +36,7 @@ static const uint8_t display_text[] = {0xD0, 0x1A, 0x81, 0x03, 0x01, 0x21, 0x80,
 static uint8_t seen(seam_card *card, size_t i) {
     uint16_t sw = SEND(card, 0x81, 0x03, 0x00, 0x00, 0x00);
     assert_true(sw == 0x9000 || (sw & 0xFF00) == 0x9100); /* 91xx: a command waits */
-    assert_int_equal(response_len, 10 + 2);
+    assert_int_equal(response_len, 11 + 2);
     return response[i];
 }
 

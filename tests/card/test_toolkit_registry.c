@@ -141,7 +141,8 @@ static void a_greedy_applet_takes_only_its_share_of_the_registry(void **state) {
                      0x9000);
     assert_int_equal(seen(f->card, 2), 1); /* menu selection */
     assert_int_equal(seen(f->card, 6), 1); /* timer expiration */
-    assert_int_equal(seen(f->card, 4), 1); /* event download */
+    assert_int_equal(seen(f->card, 4), 2); /* event download: the card's E1 after the
+                                              profile (it holds registrations), then 20 */
     assert_int_equal(seen(f->card, 5), 0x20);
 }
 
@@ -231,7 +232,7 @@ static void after_a_power_cycle_the_card_tells_menu_and_events_without_select_S1
                           0xA4, 0x01, 0x01, 0xA5, 0x03, 0x00, 0x00, 0x01),
                      0x6A88);
     select_on(f->card, 1, tk_cls);
-    assert_int_equal(seen(f->card, 4), 1);    /* the event */
+    assert_int_equal(seen(f->card, 4), 3);    /* E1 after each of the two profiles, then 05 */
     assert_int_equal(seen(f->card, 5), 0x05); /* the event */
     assert_int_equal(seen(f->card, 2), 1);    /* the menu selection */
     assert_int_equal(seen(f->card, 3), 0x07);

@@ -46,10 +46,10 @@ static void start(fixture *f, terminal *t, const char *answers) {
         0x9000);
 }
 
-/* devmgmt's STATUS (INS 20): 14 bytes in response. */
+/* devmgmt's STATUS (INS 20): 22 bytes in response (apps/devmgmt/devmgmt.c). */
 static void status(terminal *t) {
     assert_int_equal(APPLET(t, 0x81, 0x20, 0x00, 0x00, 0x00), 0x9000);
-    assert_int_equal(response_len, 14 + 2);
+    assert_int_equal(response_len, 22 + 2);
 }
 
 static void s5_s9_the_applet_asks_the_terminal_prompts_the_user_answers(void **state) {

@@ -48,7 +48,7 @@ static void queue(terminal *t, const uint8_t *command, size_t len) {
 /* Byte i of what the applet saw (INS 03). */
 static uint8_t seen(terminal *t, size_t i) {
     assert_int_equal(APPLET(t, 0x81, 0x03, 0x00, 0x00, 0x00), 0x9000);
-    assert_int_equal(response_len, 12);
+    assert_int_equal(response_len, 13);
     return response[i];
 }
 
@@ -162,8 +162,56 @@ static void menu_events_and_timers_reach_the_applet_S5(void **state) {
     finish(&t);
 }
 
+/* A synchronization engine that is never reached here (the test sends no REQUEST
+   SYNCHRONIZATION): only its presence gives the terminal the capability. */
+static seam_err unused_engine(const seam_terminal_sync_request *req,
+                              seam_terminal_sync_outcome *out) {
+    (void)req;
+    (void)out;
+    return SEAM_ERR_TERMINAL;
+}
+
+/* Issue 13: "terminal capabilities changed" (seam's event E0). When what the terminal can
+   do changes (here REQUEST SYNCHRONIZATION, S3), it sends TERMINAL PROFILE again with the
+   new bits before the event, so the card's stored profile, which applets read, is right. */
+static void capabilities_change_sends_the_new_profile_before_the_event_S3(void **state) {
+    fixture *f = *state;
+    terminal t;
+    uint8_t cmd[32];
+    size_t len;
+    const uint8_t e0 = SEAM_TK_EVENT_CAPABILITIES_CHANGED;
+    seam_terminal_tk_sync sync = {.run = unused_engine, .dm_path = "unused.db"};
+    bool sent = false;
+    start(f, &t, "");
+    /* the applet asks for E0: registered with the card and told to the terminal */
+    assert_int_equal(APPLET(&t, 0x81, 0x02, 0x01, 0xE0, 0x00), 0x9000);
+    assert_int_equal(response[0], 0x00);
+    assert_int_equal(seam_tk_build_set_up_event_list(3, &e0, 1, cmd, sizeof cmd, &len), SEAM_OK);
+    queue(&t, cmd, len);
+    assert_true(seam_terminal_tk_event_wanted(t.tk, e0));
+    assert_int_equal(seen(&t, 10), 0); /* no REQUEST SYNCHRONIZATION in the profile */
+    /* it cannot gain what it has no engine for: nothing is sent */
+    assert_int_equal(seam_terminal_tk_capabilities(t.tk, true, &sent), SEAM_ERR_ARG);
+    assert_false(sent);
+    assert_int_equal(seen(&t, 10), 0);
+    /* with an engine, it gains the capability: the new profile, then the event */
+    assert_int_equal(seam_terminal_tk_set_sync(t.tk, &sync), SEAM_OK);
+    assert_int_equal(seam_terminal_tk_capabilities(t.tk, true, &sent), SEAM_OK);
+    assert_true(sent);
+    assert_int_equal(seen(&t, 10), 1);
+    assert_int_equal(seen(&t, 8), SEAM_TK_PROFILE_LEN);
+    assert_int_equal(seen(&t, 5), SEAM_TK_EVENT_CAPABILITIES_CHANGED); /* the last event */
+    /* and loses it again */
+    assert_int_equal(seam_terminal_tk_capabilities(t.tk, false, &sent), SEAM_OK);
+    assert_true(sent);
+    assert_int_equal(seen(&t, 10), 0);
+    finish(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            capabilities_change_sends_the_new_profile_before_the_event_S3, setup, teardown),
         cmocka_unit_test_setup_teardown(whole_loop_with_the_real_card_S9, setup, teardown),
         cmocka_unit_test_setup_teardown(user_refusal_and_no_sync_capability_reach_the_applet_S3_S9,
                                         setup, teardown),

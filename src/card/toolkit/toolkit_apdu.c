@@ -5,7 +5,10 @@
  * transmit.c puts the toolkit's RAM back for any refused command).
  *
  *   TERMINAL PROFILE  6882 secure messaging in CLA, 6A86 P1 P2 not 00 00,
- *                     6700 no data or more than TOOLKIT_PROFILE_MAX bytes
+ *                     6700 no data or more than TOOLKIT_PROFILE_MAX bytes;
+ *                     kept, then the card's menu and event list queued, then
+ *                     seam's "terminal profile arrived" event (E1) given to
+ *                     every instance holding registrations
  *   FETCH             6882, 6A86, 6700 with data; 6985 nothing may go out
  *                     (no profile yet, nothing queued, or the fetched command
  *                     still awaits its TERMINAL RESPONSE)
@@ -21,7 +24,8 @@
  *                     becomes 91xx when a proactive command is pending, which
  *                     is why a terminal's POLL INTERVAL polls with it
  *   ENVELOPE          6882, 6A86, 6700 no data; 6A80 malformed or not D3 /
- *                     D6 / D7; 6A81 in CARD_LOCKED; 9300 while a fetched
+ *                     D6 / D7, or D6 of the card's own event E1; 6A81 in
+ *                     CARD_LOCKED; 9300 while a fetched
  *                     command awaits its TERMINAL RESPONSE; 6A88 a menu item
  *                     or timer nobody registered
  *
@@ -62,6 +66,8 @@ static bool header_ok(const card_command *cmd, bool data, reply *r) {
     return false;
 }
 
+static seam_err profile_download(seam_card *c, const card_command *cmd, reply *r);
+
 seam_err toolkit_terminal_profile(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
     card_toolkit *t = &c->toolkit;
     (void)ch;
@@ -76,8 +82,7 @@ seam_err toolkit_terminal_profile(seam_card *c, channel *ch, const card_command 
     t->profile_len = (uint8_t)cmd->apdu.nc;
     t->profiled = true;
     toolkit_announce(t, false); /* the menu and the event list, without a SELECT (S1, S5) */
-    r->sw = SEAM_SW_SUCCESS;
-    return SEAM_OK;
+    return profile_download(c, cmd, r);
 }
 
 seam_err toolkit_status_command(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
@@ -132,6 +137,37 @@ static seam_err to_applet(seam_card *c, const uint8_t *aid, size_t aid_len,
     return e;
 }
 
+/* After TERMINAL PROFILE: every instance holding registrations (a menu item, an event: what
+   the image keeps) gets seam's "terminal profile arrived" event in event_download, once,
+   in the order it first registered; each one's failure is its own (to_applet). */
+static seam_err profile_download(seam_card *c, const card_command *cmd, reply *r) {
+    uint8_t message[16];
+    size_t len = 0;
+    toolkit_enrolment holders[TOOLKIT_ENROL_MAX];
+    size_t n = 0;
+    seam_err e = SEAM_OK;
+    r->sw = SEAM_SW_SUCCESS;
+    if (cmd->lifecycle == CARD_LOCKED || /* applets run no more */
+        seam_tk_envelope_event(SEAM_TK_EVENT_PROFILE_DOWNLOAD, SEAM_TK_DEV_TERMINAL, NULL, 0,
+                               message, sizeof message, &len) != SEAM_OK)
+        return SEAM_OK;
+    /* taken before any runs (a call may register or release) */
+    for (unsigned i = 0; i < c->toolkit.enrolled; i++) {
+        const toolkit_enrolment *en = &c->toolkit.enrolment[i];
+        bool seen = en->kind == SEAM_TOOLKIT_TIMER;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = holders[j].aid_len == en->aid_len &&
+                   memcmp(holders[j].aid, en->aid, en->aid_len) == 0;
+        if (!seen)
+            holders[n++] = *en;
+    }
+    for (size_t i = 0; i < n && !e; i++)
+        e = to_applet(c, holders[i].aid, holders[i].aid_len, SEAM_APPLET_EVENT_DOWNLOAD, message,
+                      len, r);
+    r->len = 0;
+    return e;
+}
+
 seam_err toolkit_terminal_response(seam_card *c, channel *ch, const card_command *cmd, reply *r) {
     card_toolkit *t = &c->toolkit;
     seam_tk_response answer;
@@ -183,6 +219,10 @@ seam_err toolkit_envelope(seam_card *c, channel *ch, const card_command *cmd, re
         entry = SEAM_APPLET_MENU_SELECTION;
         id = env.item_id;
     } else if (env.kind == SEAM_TK_EVENT_DOWNLOAD) {
+        if (env.event == SEAM_TK_EVENT_PROFILE_DOWNLOAD) { /* the card's own, not the terminal's */
+            r->sw = SEAM_SW_WRONG_DATA;
+            return SEAM_OK;
+        }
         kind = SEAM_TOOLKIT_EVENT;
         entry = SEAM_APPLET_EVENT_DOWNLOAD;
         id = env.event;
