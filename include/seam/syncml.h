@@ -321,6 +321,7 @@ typedef struct {
     unsigned long max_msg_size; /* this side's MaxMsgSize (0 = SEAM_SYNCML_MAX_MESSAGE) */
     const char *session_id;     /* client: the SessionID to use (NULL = "1") */
     const char *nonce;          /* client, MD5: the server's last NextNonce (base64), NULL = none */
+    const char *resp_uri;       /* server: RespURI of every message it sends (NULL = none) */
 } seam_syncml_config;
 
 /* What a session did on this side, for the user (and the tests). */

@@ -32,6 +32,8 @@ API_HANDLER(seam_api_proposals_list);
 API_HANDLER(seam_api_proposal_accept);
 API_HANDLER(seam_admin_open);
 API_HANDLER(seam_admin_respond);
+API_HANDLER(seam_sync_omads);
+API_HANDLER(seam_api_device_secret_put);
 
 /* Shared by the handlers (api_common.c). */
 

@@ -370,6 +370,9 @@ seam_err seam_store_digest(seam_store *store, uint8_t digest[32]) {
         "SELECT * FROM devices ORDER BY id",
         "SELECT * FROM device_records ORDER BY device, uri, key",
         "SELECT * FROM device_history ORDER BY id",
+        "SELECT * FROM device_anchors ORDER BY device, uri",
+        "SELECT * FROM device_map ORDER BY device, uri, luid",
+        "SELECT * FROM device_secrets ORDER BY device",
     };
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0;

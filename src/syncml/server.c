@@ -40,7 +40,7 @@ typedef enum { S_PKG1, S_PKG3, S_PKG4, S_PKG5, S_DONE, S_FAILED } server_state;
 struct seam_syncml_server {
     seam_syncml_store store;
     seam_syncml_config cfg;
-    char *strings[6];
+    char *strings[7];
     server_state state;
     bool began, challenged, authed;
     unsigned msg_id;
@@ -63,8 +63,8 @@ seam_syncml_server *seam_syncml_server_new(const seam_syncml_store *store,
     s->store = *store;
     s->cfg = *cfg;
     seam_err err = SEAM_OK;
-    const char **fields[] = {&s->cfg.db,   &s->cfg.remote_db, &s->cfg.device_id,
-                             &s->cfg.user, &s->cfg.password,  &s->cfg.server_uri};
+    const char **fields[] = {&s->cfg.db,       &s->cfg.remote_db,  &s->cfg.device_id, &s->cfg.user,
+                             &s->cfg.password, &s->cfg.server_uri, &s->cfg.resp_uri};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         *fields[i] = s->strings[i] = syncml_strdup(*fields[i], &err);
     if (err || out_init(&s->out) != SEAM_OK) {
@@ -105,6 +105,8 @@ static void answer(seam_syncml_server *s, const seam_syncml_msg *in, unsigned hd
     out_status(&s->out, in->hdr.msg_id, 0, "SyncHdr", in->hdr.target, in->hdr.source, hdr_code);
     if (s->cfg.max_msg_size)
         s->out.msg.hdr.max_msg_size = s->cfg.max_msg_size;
+    if (s->cfg.resp_uri) /* where the client sends the next message (the transport's session) */
+        s->out.msg.hdr.resp_uri = out_str(&s->out, s->cfg.resp_uri);
 }
 
 static seam_syncml_state send(seam_syncml_server *s, server_state next, uint8_t **out,
