@@ -182,6 +182,9 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
     if (device_id_ok(pkg1.hdr.source))
         snprintf(device, sizeof device, "%s", pkg1.hdr.source);
     bool basic = pkg1.hdr.cred_type == SEAM_SYNCML_AUTH_BASIC;
+    /* A device that takes small messages sends small ones too: the answer to a message (a status
+       per item) must fit in the device's MaxMsgSize, and statuses do not span messages. */
+    unsigned long max_msg = pkg1.hdr.max_msg_size;
     seam_syncml_msg_free(&pkg1);
 
     /* The device's secret; a device without one (or not a device id) gets a random one that
@@ -222,6 +225,7 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
                               .password = secret,
                               .auth = basic ? SEAM_SYNCML_AUTH_BASIC : SEAM_SYNCML_AUTH_MD5,
                               .format = format,
+                              .max_msg_size = max_msg,
                               .resp_uri = resp};
     seam_syncml_store iface = s->store ? omads_store_iface(s->store) : (seam_syncml_store){0};
     s->engine = s->store ? seam_syncml_server_new(&iface, &cfg) : NULL;
@@ -274,9 +278,10 @@ API_HANDLER(seam_sync_omads) {
     omads_store_use(s->store, NULL);
     const seam_syncml_report *rep = seam_syncml_server_report(s->engine);
     if (state != SEAM_SYNCML_CONTINUE)
-        seam_log(SEAM_LOG_INFO, "omads: session ended %s: type %u, %u received, %u sent, status %u",
+        seam_log(SEAM_LOG_INFO,
+                 "omads: session ended %s: type %u, %u received, %u sent, status %u (%s)",
                  state == SEAM_SYNCML_DONE ? "committed" : "without change", (unsigned)rep->type,
-                 rep->received, rep->sent, rep->status);
+                 rep->received, rep->sent, rep->status, seam_err_str(rep->err));
     if (out) {
         res->body = malloc(out_len ? out_len : 1);
         if (res->body) {

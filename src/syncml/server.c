@@ -43,6 +43,7 @@ struct seam_syncml_server {
     char *strings[7];
     server_state state;
     bool began, challenged, authed;
+    bool starved; /* the last Pkg4 message had no room for an operation */
     unsigned msg_id;
     char *session_id, *peer, *peer_db; /* from Pkg1 */
     unsigned long peer_max;
@@ -405,15 +406,20 @@ static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size
     for (;;) {
         s->out.msg.final = *next == s->changes.n;
         seam_err err = out_encode(&s->out, s->cfg.format, limit, out, out_len);
-        if (err != SEAM_ERR_SYNCML_OVERSIZE || s->out.n_ops - first <= 1) {
+        if (err != SEAM_ERR_SYNCML_OVERSIZE || s->out.n_ops == first ||
+            (s->out.n_ops - first == 1 && s->starved)) {
             if (err)
                 return fail(s, err, SEAM_SYNCML_COMMAND_FAILED);
             break;
         }
-        /* The estimate was short: give the last operation back to the list. */
+        /* The estimate was short: give the last operation back to the list (all of them when
+           the statuses of the client's message fill this one: the next message carries them). */
         *next = from[s->out.n_ops - 1];
         out_pop_op(&s->out);
     }
+    /* A message that carries no operation (statuses only) once: the next one must carry one,
+       or the operation is larger than the client's MaxMsgSize (a large object: not supported). */
+    s->starved = s->out.n_ops == first && !s->out.msg.final;
     s->report.sent += (unsigned)(s->out.n_ops - first);
     s->state = s->out.msg.final ? S_PKG5 : S_PKG4;
     return SEAM_SYNCML_CONTINUE;
