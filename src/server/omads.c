@@ -237,7 +237,8 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
                        full ? "too many OMA DS sessions: try again later" : "out of memory");
         return NULL;
     }
-    seam_log(SEAM_LOG_INFO, "omads: session %s for device %s on %s", label, device, uri);
+    seam_log(SEAM_LOG_INFO, "omads: session %s for device %s on %s, authentication %s", label,
+             device, uri, basic ? "basic" : "md5");
     return s;
 }
 

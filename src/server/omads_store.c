@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "dm_record.h"
+#include "seam/crypto.h"
 #include "seam/sync.h"
 #include "seam/util.h"
 
@@ -48,8 +49,9 @@ struct omads_store {
     char label[SEAM_STORE_TEXT_MAX];
     bool open, reported, wiped;
     seam_store_anchor anchor;
-    int64_t counter; /* the device's counter at begin */
-    size_t pending;  /* server changes not yet synced, at begin */
+    char own_next[SEAM_SYNCML_ANCHOR_MAX]; /* this session's Next, kept at commit */
+    int64_t counter;                       /* the device's counter at begin */
+    size_t pending;                        /* server changes not yet synced, at begin */
     om_rec *recs;
     size_t n_recs, cap_recs;
     om_index by_key;
@@ -319,6 +321,7 @@ static seam_err om_commit(void *ctx, const char *db, const char *peer, const cha
     if (!e) {
         seam_store_anchor a = s->anchor;
         snprintf(a.peer_last, sizeof a.peer_last, "%s", anchor);
+        snprintf(a.own_last, sizeof a.own_last, "%s", s->own_next);
         /* Changes the device got (or had nothing to get) are synced; in a one-way sync from
            the device, the server's pending changes wait for the next sync. */
         if (s->reported || s->pending == 0)
@@ -345,12 +348,25 @@ static seam_err om_last_anchor(void *ctx, const char *db, const char *peer,
     return SEAM_OK;
 }
 
+static seam_err om_own_anchor(void *ctx, const char *db, const char *peer,
+                              char out[SEAM_SYNCML_ANCHOR_MAX]) {
+    omads_store *s = ctx;
+    (void)db, (void)peer;
+    snprintf(out, SEAM_SYNCML_ANCHOR_MAX, "%.63s", s->anchor.own_last);
+    return SEAM_OK;
+}
+
 static seam_err om_next_anchor(void *ctx, const char *db, char out[SEAM_SYNCML_ANCHOR_MAX]) {
     omads_store *s = ctx;
     (void)db;
-    /* the server's own anchor: its counter for the device, not used to decide anything */
-    snprintf(out, SEAM_SYNCML_ANCHOR_MAX, "%lld", (long long)s->counter + 1);
-    return SEAM_OK;
+    /* the server's own anchor: the device's counter and a random part (fresh every session);
+       the device checks it comes back as Last next time, the server decides nothing by it */
+    uint8_t r[4];
+    seam_err e = seam_crypto_random_fresh(r, sizeof r);
+    snprintf(out, SEAM_SYNCML_ANCHOR_MAX, "%lld-%02x%02x%02x%02x", (long long)s->counter + 1, r[0],
+             r[1], r[2], r[3]);
+    snprintf(s->own_next, sizeof s->own_next, "%s", out);
+    return e;
 }
 
 static seam_err om_changes(void *ctx, const char *db, const char *peer, bool all,
@@ -393,6 +409,10 @@ static seam_err om_apply(void *ctx, const char *db, const seam_syncml_change *c,
     if (c->op != SEAM_SYNCML_OP_DELETE && (!c->content || c->content_len > SEAM_STORE_CONTENT_MAX ||
                                            !parse(s, c->content, c->content_len, &rec))) {
         *status = 415; /* not this database's text form: refused, nothing stored */
+        seam_log(SEAM_LOG_INFO,
+                 "omads: %s of device %s: item %s (%zu bytes) refused: not the "
+                 "text form of %s",
+                 s->label, s->id, c->key, c->content_len, s->uri);
         return SEAM_OK;
     }
     om_rec *r = rec_find(s, c->key);
@@ -510,7 +530,8 @@ seam_syncml_store omads_store_iface(omads_store *s) {
                                .wipe = om_wipe,
                                .client_wins = om_client_wins,
                                .map_get = om_map_get,
-                               .map_put = om_map_put};
+                               .map_put = om_map_put,
+                               .own_anchor = om_own_anchor};
 }
 
 void omads_store_conflicts(const omads_store *s, unsigned *client, unsigned *server) {

@@ -431,10 +431,12 @@ seam_err seam_store_history_list(seam_store *store, const char *id, seam_store_h
 #define SEAM_STORE_SECRET_MIN 8  /* a device's secret: printable ASCII, no blank */
 #define SEAM_STORE_SECRET_MAX 64
 
-/* The anchors of (device, database URI): the device's Next of the last committed session, and
-   the device's change counter then (records with a higher version are changes to send). */
+/* The anchors of (device, database URI): the device's Next of the last committed session, the
+   server's own Next then, and the device's change counter then (records with a higher version
+   are changes to send). */
 typedef struct {
     char peer_last[SEAM_STORE_ANCHOR_MAX + 1];
+    char own_last[SEAM_STORE_ANCHOR_MAX + 1];
     int64_t synced;
 } seam_store_anchor;
 

@@ -53,7 +53,8 @@
         "old_sealed " BLOB " NOT NULL, new_sealed " BLOB " NOT NULL)",                             \
         "CREATE INDEX IF NOT EXISTS device_history_by_device ON device_history (device, id)",      \
         "CREATE TABLE IF NOT EXISTS device_anchors (device TEXT NOT NULL, uri TEXT NOT NULL, "     \
-        "peer_last TEXT NOT NULL, synced BIGINT NOT NULL, PRIMARY KEY (device, uri))",             \
+        "peer_last TEXT NOT NULL, own_last TEXT NOT NULL, synced BIGINT NOT NULL, "                \
+        "PRIMARY KEY (device, uri))",                                                              \
         "CREATE TABLE IF NOT EXISTS device_map (device TEXT NOT NULL, uri TEXT NOT NULL, "         \
         "luid TEXT NOT NULL, guid TEXT NOT NULL, PRIMARY KEY (device, uri, luid))",                \
         "CREATE TABLE IF NOT EXISTS device_secrets (device TEXT PRIMARY KEY, sealed " BLOB         \

@@ -31,6 +31,11 @@ static bool device_ok(const char *id) {
     return true;
 }
 
+/* "" or 1..max printable characters without blanks. */
+static bool anchor_ok(const char *a, size_t cap) {
+    return strnlen(a, cap) < cap && (!a[0] || token_ok(a, SEAM_STORE_ANCHOR_MAX));
+}
+
 static bool where_ok(const char *id, const char *uri) {
     return device_ok(id) && token_ok(uri, SEAM_STORE_URI_MAX);
 }
@@ -54,15 +59,16 @@ seam_err seam_store_anchor_get(seam_store *store, const char *id, const char *ur
     if (!store || !where_ok(id, uri) || !out)
         return SEAM_ERR_ARG;
     seam_err e = store_exec(store,
-                            "SELECT peer_last, synced FROM device_anchors WHERE device = ? AND "
-                            "uri = ?",
+                            "SELECT peer_last, own_last, synced FROM device_anchors WHERE "
+                            "device = ? AND uri = ?",
                             (db_val[]){DB_T(id), DB_T(uri)}, 2, &rows);
     if (!e && rows.rows == 0)
         e = SEAM_ERR_NOT_FOUND;
     if (!e) {
         memset(out, 0, sizeof *out);
         store_text_from(out->peer_last, sizeof out->peer_last, db_at(&rows, 0, 0));
-        out->synced = db_at(&rows, 0, 1)->i;
+        store_text_from(out->own_last, sizeof out->own_last, db_at(&rows, 0, 1));
+        out->synced = db_at(&rows, 0, 2)->i;
     }
     db_rows_free(&rows);
     return e;
@@ -71,15 +77,16 @@ seam_err seam_store_anchor_get(seam_store *store, const char *id, const char *ur
 seam_err seam_store_anchor_put(seam_store *store, const char *id, const char *uri,
                                const seam_store_anchor *a) {
     if (!store || !where_ok(id, uri) || !a || a->synced < 0 ||
-        strnlen(a->peer_last, sizeof a->peer_last) >= sizeof a->peer_last ||
-        (a->peer_last[0] && !token_ok(a->peer_last, SEAM_STORE_ANCHOR_MAX)))
+        !anchor_ok(a->peer_last, sizeof a->peer_last) ||
+        !anchor_ok(a->own_last, sizeof a->own_last))
         return SEAM_ERR_ARG;
-    return store_exec(store,
-                      "INSERT INTO device_anchors (device, uri, peer_last, synced) VALUES (?, ?, "
-                      "?, ?) ON CONFLICT (device, uri) DO UPDATE SET peer_last = "
-                      "excluded.peer_last, synced = excluded.synced",
-                      (db_val[]){DB_T(id), DB_T(uri), DB_T(a->peer_last), DB_I(a->synced)}, 4,
-                      NULL);
+    return store_exec(
+        store,
+        "INSERT INTO device_anchors (device, uri, peer_last, own_last, synced) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (device, uri) DO UPDATE SET peer_last = "
+        "excluded.peer_last, own_last = excluded.own_last, synced = excluded.synced",
+        (db_val[]){DB_T(id), DB_T(uri), DB_T(a->peer_last), DB_T(a->own_last), DB_I(a->synced)}, 5,
+        NULL);
 }
 
 seam_err seam_store_map_list(seam_store *store, const char *id, const char *uri,

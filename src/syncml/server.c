@@ -222,7 +222,12 @@ static seam_syncml_state on_pkg1(seam_syncml_server *s, const seam_syncml_msg *i
         if (in->cmds[i].kind == SEAM_SYNCML_CMD_PUT)
             out_status(&s->out, in->hdr.msg_id, in->cmds[i].cmd_id, "Put", NULL, NULL,
                        SEAM_SYNCML_OK);
-    out_alert(&s->out, type, s->peer_db, s->cfg.db, stored[0] ? stored : NULL, next);
+    char own[SEAM_SYNCML_ANCHOR_MAX] = "";
+    if (s->store.own_anchor &&
+        s->store.own_anchor(s->store.ctx, s->cfg.db, s->peer, own) != SEAM_OK)
+        return fail(s, SEAM_ERR_SYNCML_STORE, SEAM_SYNCML_STORE_FAILURE);
+    const char *last = s->store.own_anchor ? own : stored;
+    out_alert(&s->out, type, s->peer_db, s->cfg.db, last[0] ? last : NULL, next);
     s->out.msg.final = true;
     return send(s, S_PKG3, out, out_len);
 }
