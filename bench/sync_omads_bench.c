@@ -184,6 +184,7 @@ int main(int argc, char **argv) {
     if (!mkdtemp(dir))
         return 1;
     seam_log_set_level(SEAM_LOG_ERROR);
+    seam_terminal_global_init();
     seam_sync_record *recs = calloc(n, sizeof *recs);
     size_t payload1 = 0;
     for (size_t i = 0; i < n; i++) {

@@ -139,6 +139,7 @@ static int sync(int argc, char **argv) {
 int main(int argc, char **argv) {
     if (argc < 3)
         return usage();
+    seam_terminal_global_init();
     if (!strncmp(argv[1], "server-", 7))
         return server(argc, argv);
     if (!strncmp(argv[1], "term-", 5))

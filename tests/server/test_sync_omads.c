@@ -199,6 +199,7 @@ static void conflicts_follow_the_policy_S6(void **state) {
 
 int main(int argc, char **argv) {
     const char *backend = argc > 1 ? argv[1] : "sqlite";
+    seam_terminal_global_init();
     if (backend_start(backend) != 0) {
         backend_stop();
         fprintf(stderr, "backend %s unavailable\n", backend);

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -301,7 +302,8 @@ typedef struct {
     char servers[2][64]; /* http://127.0.0.1:PORT */
     unsigned n_servers, turn, current;
     unsigned cut;
-    bool after, stop;
+    bool after;
+    atomic_bool stop;
     pid_t child;
     unsigned posts;
     seam_sync_type ran; /* the type the last uncut sync ran */
@@ -638,6 +640,7 @@ static void two_servers_on_one_database_share_the_copies_X5(void **state) {
 
 int main(int argc, char **argv) {
     const char *backend = argc > 1 ? argv[1] : "sqlite";
+    seam_terminal_global_init(); /* libcurl, before the relay's thread and the terminal's */
     if (backend_start(backend) != 0) {
         backend_stop();
         fprintf(stderr, "backend %s unavailable\n", backend);
