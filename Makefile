@@ -14,7 +14,8 @@
 # Stages of check, also usable alone: test (ctest on build/release), asan
 # (ASan+UBSan build in build/asan and its ctest), format-check, layers (the include
 # graph of src/, scripts/layers.py), spec (WebAssembly conformance through
-# scripts/spec.sh), interop (tests/interop/run.sh), fuzz.
+# scripts/spec.sh), interop (tests/interop/run.sh), interop-sync (tests/interop/syncevo.sh),
+# fuzz.
 #
 # Knobs: CC (compiler for release and asan), FUZZ_CC (default clang),
 # BUILD_TYPE (default RelWithDebInfo), JOBS (default 2), FUZZ_SECONDS (default
@@ -47,7 +48,8 @@ seam_binary = $$(if [ -x $(1)/seam ]; then echo $(1)/seam; else echo $(1)/src/cl
 # The C files clang-format owns (build directories excluded).
 format_files = find -L $(FORMAT_DIRS) -type d -name 'build*' -prune -o -type f \( -name '*.c' -o -name '*.h' \) -print | sort
 
-.PHONY: all deps build test asan-build asan format-check layers spec interop fuzz-build fuzz check \
+.PHONY: all deps build test asan-build asan format-check layers spec interop interop-sync fuzz-build \
+	fuzz check \
 	demo bench format clean
 
 all: build
@@ -137,7 +139,13 @@ interop: build
 	$(call banner,interop: pcscd + vpcd + opensc-tool + pyscard)
 	tests/interop/run.sh $(call seam_binary,$(RELEASE_DIR))
 
-check: deps build test asan format-check layers spec interop fuzz
+# OMA DS both ways with SyncEvolution 2.0: its client against seam server, seam's client against
+# syncevo-http-server (docs/sync.md "OMA DS over HTTP").
+interop-sync: build
+	$(call banner,interop-sync: SyncEvolution <-> seam server and seam terminal over OMA DS)
+	tests/interop/syncevo.sh $(call seam_binary,$(RELEASE_DIR)) $(RELEASE_DIR)/tests/server/omads_tool
+
+check: deps build test asan format-check layers spec interop interop-sync fuzz
 	@printf '\n==== check: all stages passed in %s s ====\n' "$$(( $$(date +%s) - $(START_TIME) ))"
 
 demo: deps build

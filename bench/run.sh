@@ -24,7 +24,7 @@
 #              WASI_SYSROOT (/usr), BENCH_OUT (build/bench), CARD_DEBITS (500 in-process),
 #              CARD_PATHS_ROUNDS (5 interleaved rounds of bench/card_paths.c, 1..16),
 #              COREMARK_WASM, COREMARK_NATIVE, WASM3 and the knobs of bench/engine.sh,
-#              SYNC_RECORDS (10000 for bench/sync_bench.c),
+#              SYNC_RECORDS (10000 for bench/sync_bench.c and bench/sync_omads_bench.c),
 #              FLEET_CARDS (10000), FLEET_THREADS (8), PG_BIN for bench/fleet.sh
 set -eu
 
@@ -198,6 +198,22 @@ if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -Isrc -o "$OUT/sync_http_b
 else
     keep_rows "$OUT/sync_http.out"
     echo "bench: the sync over HTTP bench failed" >&2
+    failed=1
+fi
+
+# The OMA DS bench (bench/sync_omads_bench.c): the same workload over OMA DS 1.2 through seam
+# server's POST /sync/omads and seam_terminal_sync_omads, beside the changeset protocol measured
+# again in the same process.
+echo
+echo "sync: OMA DS through seam server, 10,000 records (bench/sync_omads_bench.c)"
+if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -Isrc -o "$OUT/sync_omads_bench" \
+    bench/sync_omads_bench.c "$build_dir/libseam.a" \
+    $(pkg-config --libs libxml-2.0 libwbxml2 libcurl libmicrohttpd libpq libpcsclite) -lcjson \
+    -lsqlite3 -lcrypto -lpthread -lm &&
+    "$OUT/sync_omads_bench" "${SYNC_RECORDS:-10000}" >"$OUT/sync_omads_bench.out"; then
+    keep_rows "$OUT/sync_omads_bench.out"
+else
+    echo "bench: the OMA DS sync bench failed" >&2
     failed=1
 fi
 

@@ -18,6 +18,7 @@
 #ifndef SEAM_SYNC_H
 #define SEAM_SYNC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -181,5 +182,46 @@ seam_err seam_sync_frame_decode(const uint8_t *in, size_t len, seam_sync_frame *
  * SEAM_ERR_BUFFER_SMALL. */
 seam_err seam_sync_frame_encode(const seam_sync_frame *f, uint8_t *out, size_t cap,
                                 size_t *out_len);
+
+/* The conflict policy (docs/sync.md "Databases"), for another protocol's engine: true when the
+ * client's version of a record of uri changed on both sides wins over the server's (NULL: the
+ * record was deleted on that side). */
+bool seam_sync_client_wins(const char *uri, const seam_sync_record *client,
+                           const seam_sync_record *server);
+
+/* ---- A sync session driven by another protocol's engine (OMA DS; docs/sync.md "OMA DS") ----
+ * begin takes the database's write lock (one transaction until commit or free) and the base of
+ * (peer, uri); changes lists what changed since it; put/delete/wipe change the records and move
+ * the session's copy of the base with them (the peer holds them now); commit stores the anchor
+ * and the new base with the records; free before commit rolls everything back. */
+typedef struct seam_sync_session seam_sync_session;
+
+/* Starts a session on uri with peer (1..64 printable bytes, no space). SEAM_ERR_SYNC_STATE when a
+ * sync holds the database. */
+seam_err seam_sync_session_begin(seam_sync_db *db, const char *peer, const char *uri,
+                                 seam_sync_session **out);
+/* This side's anchor of the last committed session with peer ("" when none). */
+void seam_sync_session_anchor(const seam_sync_session *s, char last[SEAM_SYNC_ANCHOR_MAX + 1]);
+/* A fresh anchor for this session (never one an earlier session used). */
+void seam_sync_session_next_anchor(const seam_sync_session *s, char next[SEAM_SYNC_ANCHOR_MAX + 1]);
+/* Calls each per change since the base (all: every record as ADDED); call it before any put. */
+seam_err seam_sync_session_changes(seam_sync_session *s, bool all,
+                                   int (*each)(void *ctx, seam_sync_op op,
+                                               const seam_sync_record *rec),
+                                   void *ctx);
+/* Reads record key; SEAM_ERR_NOT_FOUND. */
+seam_err seam_sync_session_get(seam_sync_session *s, const char *key, seam_sync_record *out);
+/* Adds or replaces rec (checked: SEAM_ERR_SYNC_FIELD). */
+seam_err seam_sync_session_put(seam_sync_session *s, const seam_sync_record *rec);
+/* Deletes record key; SEAM_ERR_NOT_FOUND when there is none. */
+seam_err seam_sync_session_delete(seam_sync_session *s, const char *key);
+/* Deletes every record of the session's uri (a refresh from the peer). */
+seam_err seam_sync_session_wipe(seam_sync_session *s);
+/* Commits: the records (at most SEAM_SYNC_RECORDS_MAX, else SEAM_ERR_SYNC_FULL), anchor as this
+ * side's last, and the base: the records when this side's changes were sent, else the old base
+ * with what was applied. On an error everything is rolled back. The session ends either way. */
+seam_err seam_sync_session_commit(seam_sync_session *s, const char *anchor, bool sent);
+/* Ends s (NULL is fine), rolling back a session not committed. */
+void seam_sync_session_free(seam_sync_session *s);
 
 #endif

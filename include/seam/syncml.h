@@ -296,6 +296,12 @@ typedef struct {
                         char out[SEAM_SYNCML_KEY_MAX]);
     seam_err (*map_put)(void *ctx, const char *db, const char *peer, const char *luid,
                         const char *guid);
+    /* Server only, optional: this side's own anchor of the last session committed with peer (the
+     * Next it sent then; "" when none), sent as Last in the server's Alert, where clients such as
+     * libsynthesis check it against what they kept. The next commit keeps the Next of this
+     * session (from next_anchor). NULL: the server's Alert carries the peer's anchor as Last. */
+    seam_err (*own_anchor)(void *ctx, const char *db, const char *peer,
+                           char out[SEAM_SYNCML_ANCHOR_MAX]);
 } seam_syncml_store;
 
 /* ------------------------------------------------------------------------ */
@@ -321,6 +327,7 @@ typedef struct {
     unsigned long max_msg_size; /* this side's MaxMsgSize (0 = SEAM_SYNCML_MAX_MESSAGE) */
     const char *session_id;     /* client: the SessionID to use (NULL = "1") */
     const char *nonce;          /* client, MD5: the server's last NextNonce (base64), NULL = none */
+    const char *resp_uri;       /* server: RespURI of every message it sends (NULL = none) */
 } seam_syncml_config;
 
 /* What a session did on this side, for the user (and the tests). */

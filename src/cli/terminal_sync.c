@@ -23,7 +23,7 @@
 #define USAGE                                                                                      \
     "usage: seam terminal sync --server URL --protocol omads|changeset [--type 200..205]\n"        \
     "         [--db ./devinfo|./apps] [--dm FILE] [--device ID] [--user U --password P]\n"         \
-    "         [--cacert F] [--timeout SECONDS]\n"
+    "         [--target DBNAME] [--cacert F] [--timeout SECONDS]\n"
 
 static const char *const failures[] = {"ok",        "unreachable", "auth", "slow-refused",
                                        "malformed", "unsupported", "local"};
@@ -36,7 +36,9 @@ static int usage(FILE *to) {
                     "device --device (default: its ./devinfo imei), authenticating with\n"
                     "--user (default: the device id) and --password. Types: 200 two-way\n"
                     "(default), 201 slow, 202 one-way from the terminal, 203 refresh from the\n"
-                    "terminal, 204 one-way from the server, 205 refresh from the server.\n");
+                    "terminal, 204 one-way from the server, 205 refresh from the server.\n"
+                    "--target names the server's database when it differs (e.g. memo for\n"
+                    "a SyncEvolution server).\n");
     return to == stdout ? 0 : 2;
 }
 
@@ -54,6 +56,7 @@ int seam_cli_terminal_sync(int argc, char **argv) {
                            : !strcmp(argv[i], "--protocol") ? &protocol
                            : !strcmp(argv[i], "--type")     ? &type
                            : !strcmp(argv[i], "--db")       ? &req.source_uri
+                           : !strcmp(argv[i], "--target")   ? &req.target_uri
                            : !strcmp(argv[i], "--dm")       ? &req.dm_path
                            : !strcmp(argv[i], "--device")   ? &req.device_id
                            : !strcmp(argv[i], "--user")     ? &req.user
@@ -93,7 +96,8 @@ int seam_cli_terminal_sync(int argc, char **argv) {
         }
         req.timeout_ms = (uint32_t)s * 1000u;
     }
-    req.target_uri = req.source_uri;
+    if (!req.target_uri) /* a seam server names the database as the terminal does */
+        req.target_uri = req.source_uri;
     seam_sync_record imei;
     if (!req.device_id) { /* the device is the terminal whose IMEI the database holds */
         seam_sync_db *db = NULL;

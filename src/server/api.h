@@ -34,6 +34,8 @@ API_HANDLER(seam_admin_open);
 API_HANDLER(seam_admin_respond);
 API_HANDLER(seam_api_device_enrol); /* api_device_enrol.c */
 API_HANDLER(seam_sync_changeset);   /* sync_changeset.c */
+API_HANDLER(seam_sync_omads);
+API_HANDLER(seam_api_device_secret_put);
 
 /* Shared by the handlers (api_common.c). */
 

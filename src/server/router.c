@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "seam/syncml.h"
 
 #define KIB 1024u
 #define MIB (1024u * 1024u)
@@ -28,11 +29,13 @@ static const seam_srv_route routes[] = {
     {"POST", "/api/devices", 4 * KIB, true, seam_api_device_enrol},
     {"GET", "/api/devices/{id}", 0, true, seam_api_device_get},
     {"GET", "/api/devices/{id}/history", 0, true, seam_api_device_history},
+    {"PUT", "/api/devices/{id}/secret", 1 * KIB, true, seam_api_device_secret_put},
     {"GET", "/api/proposals", 0, true, seam_api_proposals_list},
     {"POST", "/api/proposals/{id}/campaign", 0, true, seam_api_proposal_accept},
     {"POST", "/admin", 0, false, seam_admin_open},
     {"POST", "/admin/session/{id}/{round}", 256 * KIB, false, seam_admin_respond},
     {"POST", "/sync/changeset", 8 * MIB, false, seam_sync_changeset},
+    {"POST", "/sync/omads", SEAM_SYNCML_MAX_MESSAGE, false, seam_sync_omads},
 };
 
 const seam_srv_route *seam_srv_routes(size_t *count) {

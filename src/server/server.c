@@ -213,6 +213,7 @@ seam_err seam_server_start(const seam_server_options *options, seam_server **out
         return SEAM_ERR_NOMEM;
     srv->lease_seconds = options->lease_seconds > 0 ? options->lease_seconds : 300;
     pthread_mutex_init(&srv->live_lock, NULL);
+    pthread_mutex_init(&srv->omads_lock, NULL);
     pthread_mutex_init(&srv->stores_lock, NULL);
     pthread_cond_init(&srv->store_free, NULL);
     server_config cfg;
@@ -272,11 +273,13 @@ void seam_server_stop(seam_server *server) {
     seam_srv_http_stop(server);
     seam_srv_tls_free(&server->tls_key, &server->tls_cert);
     seam_srv_live_clear(server);
+    seam_srv_omads_clear(server);
     for (unsigned i = 0; server->stores && i < server->threads; i++)
         seam_store_close(server->stores[i]);
     free(server->stores);
     free(server->store_busy);
     pthread_mutex_destroy(&server->live_lock);
+    pthread_mutex_destroy(&server->omads_lock);
     pthread_mutex_destroy(&server->stores_lock);
     pthread_cond_destroy(&server->store_free);
     seam_secure_zero(server, sizeof *server);

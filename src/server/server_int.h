@@ -26,6 +26,8 @@ struct seam_server {
     void *live;               /* the live campaign steps by admin session id (admin_plan.c) */
     size_t live_count, live_cap;
     pthread_mutex_t live_lock; /* the live steps are shared by the HTTP worker threads */
+    void *omads;               /* the live OMA DS sessions (omads.c), under omads_lock */
+    pthread_mutex_t omads_lock;
     /* One store handle per HTTP worker thread (http.c lends one to each request). A handle
        is used by one request at a time: handlers reach theirs with seam_srv_store(srv),
        never stores[i] (there is deliberately no srv->store). */
@@ -44,6 +46,9 @@ seam_store *seam_srv_store(struct seam_server *srv);
    the response is queued. */
 void seam_srv_account(struct seam_server *srv, uint64_t bytes_in, uint64_t bytes_out,
                       const seam_srv_response *res);
+
+/* Ends every live OMA DS session (nothing of them was written) and frees the table. */
+void seam_srv_omads_clear(struct seam_server *srv);
 
 /* Starts the HTTP daemon on listen (ADDR:PORT; NULL: 127.0.0.1:8080); srv->port is the
    port it got. HTTPS with the certificate of options->dir when options->tls or when the

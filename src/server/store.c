@@ -372,6 +372,8 @@ seam_err seam_store_digest(seam_store *store, uint8_t digest[32]) {
         "SELECT * FROM device_history ORDER BY id",
         "SELECT * FROM device_secrets ORDER BY device",
         "SELECT * FROM device_sync ORDER BY device, protocol, uri",
+        "SELECT * FROM device_anchors ORDER BY device, uri",
+        "SELECT * FROM device_map ORDER BY device, uri, luid",
     };
     uint8_t *buf = NULL;
     size_t len = 0, cap = 0;

@@ -449,6 +449,48 @@ seam_err seam_store_device_sync_get(seam_store *store, const char *id, const cha
 seam_err seam_store_device_sync_put(seam_store *store, const char *id, const char *protocol,
                                     const char *uri, const uint8_t *state, size_t len);
 
+/* ---- what a sync protocol keeps per device (store_sync.c; docs/sync.md "OMA DS") ---- */
+
+#define SEAM_STORE_ANCHOR_MAX 64 /* an OMA DS anchor: printable ASCII, no blank */
+
+/* The anchors of (device, database URI): the device's Next of the last committed session, the
+   server's own Next then, and the device's change counter then (records with a higher version
+   are changes to send). */
+typedef struct {
+    char peer_last[SEAM_STORE_ANCHOR_MAX + 1];
+    char own_last[SEAM_STORE_ANCHOR_MAX + 1];
+    int64_t synced;
+} seam_store_anchor;
+
+/* One LUID <-> GUID pair of OMA DS (the device's key, the record's key here). */
+typedef struct {
+    char luid[SEAM_STORE_RECORD_KEY_MAX + 1];
+    char guid[SEAM_STORE_RECORD_KEY_MAX + 1];
+} seam_store_map_entry;
+
+/* Within a group (seam_store_begin): locks device id's row until the group ends (two servers on
+   one database take turns) and reads its counter into *counter (0 when the device is unknown). */
+seam_err seam_store_device_lock(seam_store *store, const char *id, int64_t *counter);
+
+/* Reads the anchors of (id, uri). NOT_FOUND when no sync committed. */
+seam_err seam_store_anchor_get(seam_store *store, const char *id, const char *uri,
+                               seam_store_anchor *out);
+
+/* Sets the anchors of (id, uri). */
+seam_err seam_store_anchor_put(seam_store *store, const char *id, const char *uri,
+                               const seam_store_anchor *a);
+
+/* Lists the map of (id, uri), by LUID. */
+seam_err seam_store_map_list(seam_store *store, const char *id, const char *uri,
+                             seam_store_map_entry **items, size_t *count);
+
+/* Maps luid to guid in (id, uri), replacing luid's earlier pair. */
+seam_err seam_store_map_put(seam_store *store, const char *id, const char *uri, const char *luid,
+                            const char *guid);
+
+/* Forgets the map of (id, uri). */
+seam_err seam_store_map_clear(seam_store *store, const char *id, const char *uri);
+
 /* ---- accounting and events ---- */
 
 /* Adds bytes->bytes to the row (campaign, cin, step), creating it at zero first. */

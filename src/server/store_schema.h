@@ -56,5 +56,10 @@
         "(id), sealed " BLOB " NOT NULL, updated BIGINT NOT NULL)",                                \
         "CREATE TABLE IF NOT EXISTS device_sync (device TEXT NOT NULL REFERENCES devices (id), "   \
         "protocol TEXT NOT NULL, uri TEXT NOT NULL, sealed " BLOB " NOT NULL, "                    \
-        "updated BIGINT NOT NULL, PRIMARY KEY (device, protocol, uri))"
+        "updated BIGINT NOT NULL, PRIMARY KEY (device, protocol, uri))",                           \
+        "CREATE TABLE IF NOT EXISTS device_anchors (device TEXT NOT NULL, uri TEXT NOT NULL, "     \
+        "peer_last TEXT NOT NULL, own_last TEXT NOT NULL, synced BIGINT NOT NULL, "                \
+        "PRIMARY KEY (device, uri))",                                                              \
+        "CREATE TABLE IF NOT EXISTS device_map (device TEXT NOT NULL, uri TEXT NOT NULL, "         \
+        "luid TEXT NOT NULL, guid TEXT NOT NULL, PRIMARY KEY (device, uri, luid))"
 #endif

@@ -49,6 +49,10 @@ seam_err sync_apply_to(seam_sync_db *db, const sync_table *t, const char *schema
  * main under the conflict policy; slow: no base, any difference is a conflict. */
 seam_err sync_merge(seam_sync_db *db, const sync_table *t, const char *peer, bool remote_is_client,
                     bool slow, const uint8_t *bytes, int len, sync_merge_counts *counts);
+/* The conflict policy (docs/sync.md): true when the client's version of a record changed on both
+ * sides wins; NULL is a deleted record. */
+bool sync_client_wins(const sync_table *t, const seam_sync_record *client,
+                      const seam_sync_record *server);
 /* Reads / writes the anchors of (peer, uri). */
 seam_err sync_anchor_load(seam_sync_db *db, const char *peer, const char *uri, sync_anchor *out);
 seam_err sync_anchor_store(seam_sync_db *db, const char *peer, const char *uri,

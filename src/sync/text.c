@@ -10,8 +10,9 @@
  *   size: 20480
  *
  * The parser takes the fields in any order, each exactly once, "\r\n" as
- * well as "\n", the last line with or without its end; it round-trips with
- * the formatter.
+ * well as "\n", the last line with or without its end (and a ./devinfo value
+ * with any line ends after it: text/plain peers such as SyncEvolution add
+ * them); it round-trips with the formatter.
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +67,10 @@ seam_err seam_sync_record_parse(const char *uri, const char *content, size_t len
         return SEAM_ERR_SYNC_FIELD;
     r = *rec;
     if (t->ncols == 2) {
+        /* one line: line ends after it are not part of it (text/plain peers such as
+           SyncEvolution add "\r\n", some twice) */
+        while (len && (content[len - 1] == '\n' || content[len - 1] == '\r'))
+            len--;
         if (!take(r.value, sizeof r.value, content, len))
             return SEAM_ERR_SYNC_FIELD;
     } else {

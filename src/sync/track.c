@@ -7,7 +7,7 @@
  * working copy and main gives the changes as a patchset (cat_sync.md Part C).
  *
  * The conflict policy (docs/sync.md, common to both protocols) is
- * client_wins() below; sync_merge applies a peer's changes to main under it.
+ * sync_client_wins() below; sync_merge applies a peer's changes to main under it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -53,8 +53,8 @@ int sync_version_compare(const char *a, const char *b) {
  * NULL is a deleted record. A modify wins against a delete; in ./devinfo the
  * client (the terminal, where the user set it) wins; in ./apps the higher
  * version wins and a tie goes to the server. */
-static bool client_wins(const sync_table *t, const seam_sync_record *client,
-                        const seam_sync_record *server) {
+bool sync_client_wins(const sync_table *t, const seam_sync_record *client,
+                      const seam_sync_record *server) {
     if (!client || !server)
         return client != NULL;
     if (t->ncols == 2)
@@ -319,7 +319,7 @@ seam_err sync_merge(seam_sync_db *db, const sync_table *t, const char *peer, boo
         if (local_changed) {
             if (same(t, has_local, &local, has_remote, &remote))
                 continue; /* both made the same change */
-            bool client = client_wins(
+            bool client = sync_client_wins(
                 t, remote_is_client ? (has_remote ? &remote : NULL) : (has_local ? &local : NULL),
                 remote_is_client ? (has_local ? &local : NULL) : (has_remote ? &remote : NULL));
             take_remote = client == remote_is_client;

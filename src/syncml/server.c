@@ -40,9 +40,10 @@ typedef enum { S_PKG1, S_PKG3, S_PKG4, S_PKG5, S_DONE, S_FAILED } server_state;
 struct seam_syncml_server {
     seam_syncml_store store;
     seam_syncml_config cfg;
-    char *strings[6];
+    char *strings[7];
     server_state state;
     bool began, challenged, authed;
+    bool starved; /* the last Pkg4 message had no room for an operation */
     unsigned msg_id;
     char *session_id, *peer, *peer_db; /* from Pkg1 */
     unsigned long peer_max;
@@ -63,8 +64,8 @@ seam_syncml_server *seam_syncml_server_new(const seam_syncml_store *store,
     s->store = *store;
     s->cfg = *cfg;
     seam_err err = SEAM_OK;
-    const char **fields[] = {&s->cfg.db,   &s->cfg.remote_db, &s->cfg.device_id,
-                             &s->cfg.user, &s->cfg.password,  &s->cfg.server_uri};
+    const char **fields[] = {&s->cfg.db,       &s->cfg.remote_db,  &s->cfg.device_id, &s->cfg.user,
+                             &s->cfg.password, &s->cfg.server_uri, &s->cfg.resp_uri};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         *fields[i] = s->strings[i] = syncml_strdup(*fields[i], &err);
     if (err || out_init(&s->out) != SEAM_OK) {
@@ -105,6 +106,8 @@ static void answer(seam_syncml_server *s, const seam_syncml_msg *in, unsigned hd
     out_status(&s->out, in->hdr.msg_id, 0, "SyncHdr", in->hdr.target, in->hdr.source, hdr_code);
     if (s->cfg.max_msg_size)
         s->out.msg.hdr.max_msg_size = s->cfg.max_msg_size;
+    if (s->cfg.resp_uri) /* where the client sends the next message (the transport's session) */
+        s->out.msg.hdr.resp_uri = out_str(&s->out, s->cfg.resp_uri);
 }
 
 static seam_syncml_state send(seam_syncml_server *s, server_state next, uint8_t **out,
@@ -219,7 +222,12 @@ static seam_syncml_state on_pkg1(seam_syncml_server *s, const seam_syncml_msg *i
         if (in->cmds[i].kind == SEAM_SYNCML_CMD_PUT)
             out_status(&s->out, in->hdr.msg_id, in->cmds[i].cmd_id, "Put", NULL, NULL,
                        SEAM_SYNCML_OK);
-    out_alert(&s->out, type, s->peer_db, s->cfg.db, stored[0] ? stored : NULL, next);
+    char own[SEAM_SYNCML_ANCHOR_MAX] = "";
+    if (s->store.own_anchor &&
+        s->store.own_anchor(s->store.ctx, s->cfg.db, s->peer, own) != SEAM_OK)
+        return fail(s, SEAM_ERR_SYNCML_STORE, SEAM_SYNCML_STORE_FAILURE);
+    const char *last = s->store.own_anchor ? own : stored;
+    out_alert(&s->out, type, s->peer_db, s->cfg.db, last[0] ? last : NULL, next);
     s->out.msg.final = true;
     return send(s, S_PKG3, out, out_len);
 }
@@ -403,15 +411,20 @@ static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size
     for (;;) {
         s->out.msg.final = *next == s->changes.n;
         seam_err err = out_encode(&s->out, s->cfg.format, limit, out, out_len);
-        if (err != SEAM_ERR_SYNCML_OVERSIZE || s->out.n_ops - first <= 1) {
+        if (err != SEAM_ERR_SYNCML_OVERSIZE || s->out.n_ops == first ||
+            (s->out.n_ops - first == 1 && s->starved)) {
             if (err)
                 return fail(s, err, SEAM_SYNCML_COMMAND_FAILED);
             break;
         }
-        /* The estimate was short: give the last operation back to the list. */
+        /* The estimate was short: give the last operation back to the list (all of them when
+           the statuses of the client's message fill this one: the next message carries them). */
         *next = from[s->out.n_ops - 1];
         out_pop_op(&s->out);
     }
+    /* A message that carries no operation (statuses only) once: the next one must carry one,
+       or the operation is larger than the client's MaxMsgSize (a large object: not supported). */
+    s->starved = s->out.n_ops == first && !s->out.msg.final;
     s->report.sent += (unsigned)(s->out.n_ops - first);
     s->state = s->out.msg.final ? S_PKG5 : S_PKG4;
     return SEAM_SYNCML_CONTINUE;

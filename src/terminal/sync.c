@@ -1,7 +1,7 @@
 /*
  * seam_terminal_sync: runs a synchronization over the protocol it names (docs/terminal.md
- * "seam terminal sync"). This branch's dispatcher knows the compact changeset protocol;
- * OMA DS answers UNSUPPORTED here (the lead joins it with the omads lane at merge).
+ * "seam terminal sync"): seam's compact changeset protocol (sync_changeset.c) or OMA DS 1.2
+ * (sync_omads.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +15,8 @@ seam_err seam_terminal_sync(const seam_terminal_sync_request *req,
     switch (req->protocol) {
     case SEAM_TERMINAL_SYNC_CHANGESET:
         return seam_terminal_sync_changeset(req, out);
+    case SEAM_TERMINAL_SYNC_OMADS:
+        return seam_terminal_sync_omads(req, out);
     default:
         memset(out, 0, sizeof *out);
         out->failure = SEAM_TERMINAL_SYNC_UNSUPPORTED;
