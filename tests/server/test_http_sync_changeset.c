@@ -313,7 +313,8 @@ static void failures_map_to_their_class_and_change_nothing_S7(void **state) {
     o = against_canned(f->dm, slow, slow_len);
     assert_int_equal(o.failure, SEAM_TERMINAL_SYNC_SLOW_REFUSED);
     assert_int_equal(o.counts.type, SEAM_SYNC_SLOW); /* it did try the slow sync once */
-    /* OMA DS is not this lane's: unsupported; a database that cannot open: local */
+    /* OMA DS to a port where nothing listens: unreachable; a database URI the terminal does
+       not sync: unsupported; a database that cannot open: local */
     seam_terminal_sync_request req = {.protocol = SEAM_TERMINAL_SYNC_OMADS,
                                       .type = 200,
                                       .dm_path = f->dm,
@@ -321,7 +322,7 @@ static void failures_map_to_their_class_and_change_nothing_S7(void **state) {
                                       .source_uri = SEAM_SYNC_DEVINFO,
                                       .server_url = "http://127.0.0.1:1/sync/omads"};
     assert_int_equal(seam_terminal_sync(&req, &o), SEAM_OK);
-    assert_int_equal(o.failure, SEAM_TERMINAL_SYNC_UNSUPPORTED);
+    assert_int_equal(o.failure, SEAM_TERMINAL_SYNC_UNREACHABLE);
     req.protocol = SEAM_TERMINAL_SYNC_CHANGESET;
     req.source_uri = "./card";
     assert_int_equal(seam_terminal_sync(&req, &o), SEAM_OK);
