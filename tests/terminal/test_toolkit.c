@@ -514,7 +514,7 @@ static seam_err engine_run(const seam_terminal_sync_request *req, seam_terminal_
 static fixture *start_with_engine(uint8_t protocol, uint8_t transport, const char *source,
                                   size_t source_len) {
     fixture *f = start("");
-    seam_terminal_tk_sync sync = {engine_run, "/tmp/dm.db", "dev1", "secret", NULL, 0};
+    seam_terminal_tk_sync sync = {engine_run, "/tmp/dm.db", "dev1", "secret", NULL, 0, 0};
     seam_tk_sync_request req = {
         .protocol = protocol,
         .transport = transport,
