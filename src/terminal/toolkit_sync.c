@@ -92,7 +92,9 @@ void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_sync_ans
         req.protocol = tk->sync.protocol;
     req.type = (seam_sync_type)cmd.sync_type;
     req.dm_path = tk->sync.dm_path;
-    req.device_id = device;
+    /* "IMEI:<digits>" (docs/toolkit.md's form of the source device) names the device the
+       server enrolled by its IMEI: the server's device ids have no ':' (docs/server.md) */
+    req.device_id = strncmp(device, "IMEI:", 5) ? device : device + 5;
     req.source_uri = source;
     req.server_url = url;
     req.target_uri = target;
