@@ -38,7 +38,7 @@
     "                         [--max-script BYTES] [--max-attempts N] [--cacert FILE]\n"           \
     "                         [--toolkit [--answers FILE] [--display-log FILE] [--imei DIGITS]\n"  \
     "                          [--language XX] [--location HEX] [--select AID] [--trace]\n"        \
-    "                          [--dm FILE [--sync-user U --sync-password P]\n"                    \
+    "                          [--dm FILE [--sync-user U --sync-password P]\n"                     \
     "                           [--sync-protocol changeset|omads]]]\n"                             \
     "       seam terminal poke [--state FILE | --socket PATH]\n"                                   \
     "       seam terminal event KIND [ARGS] [--state FILE | --socket PATH]\n"                      \

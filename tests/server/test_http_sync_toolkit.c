@@ -139,12 +139,28 @@ static void terminal_start(fixture *f, const char *answer) {
     remove(f->out); /* the previous run's "profile sent" must not count */
     char bin[512];
     snprintf(bin, sizeof bin, "%s/seam", build_dir());
-    const char *argv[] = {"seam",          "terminal",   "run",       "--toolkit",
-                          "--image",       f->image,     "--state",   f->state,
-                          "--answers",     f->answers,   "--display-log", f->display,
-                          "--imei",        IMEI,         "--dm",      f->dm,
-                          "--sync-password", SECRET_A,   "--sync-protocol", "changeset",
-                          "--trace",       NULL};
+    const char *argv[] = {"seam",
+                          "terminal",
+                          "run",
+                          "--toolkit",
+                          "--image",
+                          f->image,
+                          "--state",
+                          f->state,
+                          "--answers",
+                          f->answers,
+                          "--display-log",
+                          f->display,
+                          "--imei",
+                          IMEI,
+                          "--dm",
+                          f->dm,
+                          "--sync-password",
+                          SECRET_A,
+                          "--sync-protocol",
+                          "changeset",
+                          "--trace",
+                          NULL};
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -174,8 +190,8 @@ static void last_result_is(fixture *f, const char *expect) {
     assert_non_null(fp);
     fprintf(fp, "00A4040007A0000005444D01 00 => 9000\n8020000000 => 9000 %s*\n", expect);
     fclose(fp);
-    if (run("'%s/seam' card script --image '%s' '%s' >'%s/status.out' 2>&1", build_dir(),
-            f->image, script, f->dir)) {
+    if (run("'%s/seam' card script --image '%s' '%s' >'%s/status.out' 2>&1", build_dir(), f->image,
+            script, f->dir)) {
         run("cat '%s/status.out' '%s' '%s' >&2", f->dir, f->out, f->display);
         fail_msg("devmgmt's last result is not %s", expect);
     }
@@ -261,7 +277,7 @@ static void server_down_is_a_failure_and_changes_nothing_S7(void **state) {
     assert_true(wait_for(f, f->display, "Sync failed"));
     terminal_stop(f);
     last_result_is(f, "0320"); /* failed, terminal result 20 */
-    char cmd[512]; /* its TERMINAL RESPONSE: 20 E1, unreachable */
+    char cmd[512];             /* its TERMINAL RESPONSE: 20 E1, unreachable */
     snprintf(cmd, sizeof cmd, "grep -q 'terminal response 8103..5F.*830220E1' '%s'", f->out);
     assert_int_equal(system(cmd), 0);
     assert_int_equal(dm_digest(f->dm), before);
