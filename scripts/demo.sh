@@ -3,7 +3,7 @@
 # (apps/purse/purse.c compiled to WebAssembly) loaded and installed over a
 # GlobalPlatform SCP03 secure channel; PIN, credit, debit and balance APDUs;
 # the card's registry; then a new process (a "restart") where the balance is
-# still there. Then four more chapters:
+# still there. Then five more chapters:
 #   2. personalize once, update twice (P3-P9): a purse personalized with
 #      INSTALL [for personalization] + STORE DATA and used, updated to purse
 #      2.0 with MANAGE ELF UPGRADE; a pay-TV applet personalized, given two
@@ -24,6 +24,11 @@
 #   5. the card application toolkit (S5, S7, S9; scripts/demo_toolkit.sh):
 #      apps/devmgmt asks the terminal for a synchronization; the terminal
 #      prompts its (unattended) user, who declines once and accepts once.
+#   6. the loop back to upgrades (S6, S7, S10; scripts/demo_sync.sh): devmgmt
+#      asks for a synchronization after an event, the user agrees, the
+#      terminal synchronizes its database with the server, the server
+#      proposes the purse update, the operator accepts, the campaign updates
+#      the purse (0 personalization bytes) and the next sync shows 2.0.
 # Every APDU has an expected status word (and data where it matters): any
 # failed step stops the demo with a non-zero exit status.
 #
@@ -493,6 +498,7 @@ echo "NVM in use: $used_during bytes during the upgrade (both versions stored),"
 echo "$used_after_upgrade after it (the temporary useful space is gone)."
 . scripts/demo_server.sh
 . scripts/demo_toolkit.sh
+. scripts/demo_sync.sh
 
 echo
 echo "demo: all chapters passed."

@@ -454,6 +454,9 @@ typedef struct {
     const char *user, *password; /* credentials for the server (NULL: none) */
     const char *cacert;          /* PEM CA for https (NULL: the system's) */
     uint32_t timeout_ms;         /* the whole synchronization (0: the sync layer's default) */
+    /* the protocol every request runs (0: the one the card's command names); the terminal's
+       setting while apps/devmgmt's policy cannot name one (it always asks for OMA DS) */
+    seam_terminal_sync_protocol protocol;
 } seam_terminal_tk_sync;
 
 /*

@@ -38,7 +38,8 @@
     "                         [--max-script BYTES] [--max-attempts N] [--cacert FILE]\n"           \
     "                         [--toolkit [--answers FILE] [--display-log FILE] [--imei DIGITS]\n"  \
     "                          [--language XX] [--location HEX] [--select AID] [--trace]\n"        \
-    "                          [--dm FILE [--sync-user U --sync-password P]]]\n"                   \
+    "                          [--dm FILE [--sync-user U --sync-password P]\n"                     \
+    "                           [--sync-protocol changeset|omads]]]\n"                             \
     "       seam terminal poke [--state FILE | --socket PATH]\n"                                   \
     "       seam terminal event KIND [ARGS] [--state FILE | --socket PATH]\n"                      \
     "       seam terminal menu ITEM [--state FILE | --socket PATH]\n"                              \
@@ -78,6 +79,8 @@ static int usage(FILE *to) {
             "  --dm FILE       the device-management database: the terminal can run the\n"
             "                  card's REQUEST SYNCHRONIZATION (profile bit set), with\n"
             "                  --sync-user/--sync-password as the device's credentials\n"
+            "  --sync-protocol changeset|omads  the protocol every such request runs\n"
+            "                  (default: the one the card names)\n"
             "poke: starts a session now in the terminal listening on the socket.\n"
             "event KIND: a toolkit event for the card, when it asked for it: location\n"
             "  normal|limited|none [HEX], call-connected|call-disconnected [TID], data-available\n"
@@ -112,6 +115,7 @@ typedef struct {
     const char *image, *reader, *state, *socket;
     const char *answers, *display_log, *imei, *language, *location, *select;
     const char *dm, *sync_user, *sync_password; /* REQUEST SYNCHRONIZATION (issue 14) */
+    seam_terminal_sync_protocol sync_protocol;  /* 0: as the card names it */
     bool once, toolkit, trace;
     unsigned long interval, limit;
     seam_terminal_options o;
@@ -173,6 +177,10 @@ static int parse(int argc, char **argv, run_args *a) {
             a->sync_user = v;
         else if (!strcmp(o, "--sync-password"))
             a->sync_password = v;
+        else if (!strcmp(o, "--sync-protocol") && !strcmp(v, "changeset"))
+            a->sync_protocol = SEAM_TERMINAL_SYNC_CHANGESET;
+        else if (!strcmp(o, "--sync-protocol") && !strcmp(v, "omads"))
+            a->sync_protocol = SEAM_TERMINAL_SYNC_OMADS;
         else if (!strcmp(o, "--interval") && parse_count(v, 0, 86400, &n))
             a->interval = n;
         else if (!strcmp(o, "--limit") && parse_count(v, 1, 1000000, &n))
@@ -271,7 +279,8 @@ static int toolkit_open(const run_args *a, const seam_gp_link *link, run_toolkit
                                       .dm_path = a->dm,
                                       .user = a->sync_user,
                                       .password = a->sync_password,
-                                      .cacert = a->o.cacert};
+                                      .cacert = a->o.cacert,
+                                      .protocol = a->sync_protocol};
         if ((e = seam_terminal_tk_set_sync(t->tk, &sync)) != SEAM_OK) {
             fprintf(stderr, "seam terminal run: --dm: %s\n", seam_err_str(e));
             return 2;

@@ -88,9 +88,13 @@ void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_sync_ans
     memset(&req, 0, sizeof req);
     req.protocol = cmd.protocol == SEAM_TK_SYNC_PROTO_CHANGESET ? SEAM_TERMINAL_SYNC_CHANGESET
                                                                 : SEAM_TERMINAL_SYNC_OMADS;
+    if (tk->sync.protocol) /* the terminal's setting (seam terminal run --sync-protocol) */
+        req.protocol = tk->sync.protocol;
     req.type = (seam_sync_type)cmd.sync_type;
     req.dm_path = tk->sync.dm_path;
-    req.device_id = device;
+    /* "IMEI:<digits>" (docs/toolkit.md's form of the source device) names the device the
+       server enrolled by its IMEI: the server's device ids have no ':' (docs/server.md) */
+    req.device_id = strncmp(device, "IMEI:", 5) ? device : device + 5;
     req.source_uri = source;
     req.server_url = url;
     req.target_uri = target;

@@ -514,7 +514,7 @@ static seam_err engine_run(const seam_terminal_sync_request *req, seam_terminal_
 static fixture *start_with_engine(uint8_t protocol, uint8_t transport, const char *source,
                                   size_t source_len) {
     fixture *f = start("");
-    seam_terminal_tk_sync sync = {engine_run, "/tmp/dm.db", "dev1", "secret", NULL, 0};
+    seam_terminal_tk_sync sync = {engine_run, "/tmp/dm.db", "dev1", "secret", NULL, 0, 0};
     seam_tk_sync_request req = {
         .protocol = protocol,
         .transport = transport,
@@ -556,7 +556,7 @@ static void request_sync_runs_and_answers_the_counts_S6_S7(void **state) {
     assert_int_equal(engine.protocol, SEAM_TERMINAL_SYNC_CHANGESET);
     assert_int_equal(engine.type, SEAM_SYNC_SLOW);
     assert_string_equal(engine.dm, "/tmp/dm.db");
-    assert_string_equal(engine.device, "IMEI:123456789012345");
+    assert_string_equal(engine.device, "123456789012345"); /* "IMEI:" names the IMEI id */
     assert_string_equal(engine.source, "./devinfo");
     assert_string_equal(engine.url, "http://127.0.0.1:8443/sync/changeset");
     assert_string_equal(engine.target, "./devinfo");
