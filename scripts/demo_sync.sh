@@ -144,7 +144,7 @@ echo "The handset moves; devmgmt asks the user, who says yes; the terminal synch
 handset_run
 echo "\$ $SEAM terminal event location normal"
 "$SEAM" terminal event location normal --state "$TERM6" || die "seam terminal event"
-wait6 "$OUT/display6.log" "Device synchronized"
+wait6 "$OUT/display6.log" "Sync done"
 handset_stop
 sed 's/^/    /' "$OUT/display6.log"
 echo "What the terminal did and answered the card (TERMINAL RESPONSE: result 00, then"
@@ -187,7 +187,7 @@ echo "opens the card's menu item \"Sync device\" and says yes:"
 handset_run
 echo "\$ $SEAM terminal menu 1"
 "$SEAM" terminal menu 1 --state "$TERM6" || die "seam terminal menu"
-wait6 "$OUT/display6.log" "Device synchronized"
+wait6 "$OUT/display6.log" "Sync done"
 handset_stop
 api6 GET "/api/devices/$IMEI"
 grep -q 'version: 2.0' "$OUT/api.out" || die "the server's copy has no purse 2.0"

@@ -220,7 +220,7 @@ static void card_asks_user_agrees_terminal_syncs_with_server_S6_S7_S9(void **sta
     assert_false(copy_has(&f->srv, IMEI, "ringtone", "classic"));
     terminal_start(f, "yes");
     location_event(f);
-    assert_true(wait_for(f, f->display, "Device synchronized"));
+    assert_true(wait_for(f, f->display, "Sync done"));
     terminal_stop(f);
     unsigned type = 0, sent = 0, received = 0;
     response_counts(f, &type, &sent, &received);
@@ -238,7 +238,7 @@ static void card_asks_user_agrees_terminal_syncs_with_server_S6_S7_S9(void **sta
     dm_put(f->dm, "ringtone", "Nokia tune");
     terminal_start(f, "yes");
     location_event(f);
-    assert_true(wait_for(f, f->display, "Device synchronized"));
+    assert_true(wait_for(f, f->display, "Sync done"));
     terminal_stop(f);
     response_counts(f, &type, &sent, &received);
     assert_int_equal(type, SEAM_SYNC_TWO_WAY);
