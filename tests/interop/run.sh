@@ -34,12 +34,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() { echo "interop: FAIL: $*"; [ -f "$work/serve.log" ] && tail -20 "$work/serve.log"; exit 1; }
+fail() {
+    echo "interop: FAIL: $*"
+    [ -f "$work/serve.log" ] && tail -20 "$work/serve.log"
+    [ -f "$work/pcscd.log" ] && { echo "interop: pcscd's log:"; tail -20 "$work/pcscd.log"; }
+    exit 1
+}
 
-# wait_for DESCRIPTION COMMAND...: retries for up to 15 s.
+# wait_for DESCRIPTION COMMAND...: retries for up to 30 s (a loaded machine is slow to
+# start pcscd and its driver).
 wait_for() {
     local what=$1; shift
-    for _ in $(seq 1 75); do
+    for _ in $(seq 1 150); do
         if "$@" >/dev/null 2>&1; then return 0; fi
         sleep 0.2
     done
