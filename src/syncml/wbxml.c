@@ -11,10 +11,32 @@
 
 #include "syncml_int.h"
 
+/* True when some byte 02 (WBXML's ENTITY token) is followed by a multi-byte integer that does
+   not fit in 31 bits: libwbxml2 0.11.8 asserts (aborts the process) on such an entity. The scan
+   looks at every position, not only where a token can start, so whatever the library's parser
+   reads as ENTITY has been checked; a string or opaque byte 02 that looks like one only costs
+   a refusal. SyncML never needs entities of that size. */
+static bool entity_out_of_range(const uint8_t *in, size_t len) {
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (in[i] != 0x02)
+            continue;
+        uint64_t v = 0;
+        size_t n = 0;
+        for (size_t j = i + 1; j < len && n < 6; j++, n++) {
+            v = (v << 7) | (in[j] & 0x7Fu);
+            if (!(in[j] & 0x80u))
+                break;
+        }
+        if (n >= 5 || v >= 0x80000000u)
+            return true;
+    }
+    return false;
+}
+
 seam_err syncml_wbxml_to_xml(const uint8_t *in, size_t len, uint8_t **xml, size_t *xml_len) {
     if (len > SEAM_SYNCML_MAX_MESSAGE)
         return SEAM_ERR_SYNCML_OVERSIZE;
-    if (len < 4)
+    if (len < 4 || entity_out_of_range(in, len))
         return SEAM_ERR_SYNCML_WBXML;
     /* libwbxml2 takes a mutable buffer: give it a copy, never the caller's input. */
     WB_UTINY *copy = malloc(len);
