@@ -4,7 +4,8 @@
  *
  *   - codec:   one SyncML 1.2 message <-> seam_syncml_msg, as XML
  *              (application/vnd.syncml+xml, libxml2) or WBXML
- *              (application/vnd.syncml+wbxml, libwbxml2)
+ *              (application/vnd.syncml+wbxml: decoded by seam's own bounded
+ *              decoder, encoded through libwbxml2)
  *   - store:   the abstract record store the session engines work on
  *              (seam_syncml_store, a struct of function pointers)
  *   - engines: the client and server session state machines, transport-agnostic:

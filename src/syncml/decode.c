@@ -1,6 +1,6 @@
 /*
- * SyncML 1.2 decoder: XML (libxml2) or WBXML (libwbxml2 turns it into XML
- * first) into a seam_syncml_msg whose strings and arrays live in one pool
+ * SyncML 1.2 decoder: XML (libxml2) or WBXML (wbxml_decode.c turns it into
+ * XML first) into a seam_syncml_msg whose strings and arrays live in one pool
  * (libxml2's allocator), released by seam_syncml_msg_free.
  *
  * The parser runs with XML_PARSE_NONET and without DTD loading or entity
