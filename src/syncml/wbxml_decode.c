@@ -226,15 +226,16 @@ static bool put_str(sink *s, const char *text) {
     return put(s, text, strlen(text));
 }
 
-/* Text content: markup characters escaped, CR kept as a reference (a parser folds a raw CR). */
+/* Text content with markup characters escaped. A CR stays raw, so the XML parser folds CR LF
+   into LF as XML does: libwbxml2's encoder writes every LF as CR LF, and a kept CR would grow by
+   one at each round trip. */
 static bool put_text(sink *s, const uint8_t *text, size_t n) {
     size_t from = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *ref = text[i] == '&'    ? "&amp;"
-                          : text[i] == '<'  ? "&lt;"
-                          : text[i] == '>'  ? "&gt;"
-                          : text[i] == '\r' ? "&#13;"
-                                            : NULL;
+        const char *ref = text[i] == '&'   ? "&amp;"
+                          : text[i] == '<' ? "&lt;"
+                          : text[i] == '>' ? "&gt;"
+                                           : NULL;
         if (!ref)
             continue;
         if (!put(s, text + from, i - from) || !put_str(s, ref))
@@ -342,7 +343,7 @@ static seam_err put_string(sink *s, const document *d, const open_element *top, 
 }
 
 /* OPAQUE: inside a SyncML Data, a whole DevInf document is decoded in place; otherwise the bytes
-   are character data (CDATA, or escaped text when they hold "]]>"). */
+   are character data (CDATA, or escaped text when they hold "]]>"; nothing when empty). */
 static seam_err put_opaque(sink *s, const document *d, const open_element *top,
                            const uint8_t *bytes, size_t n, unsigned depth) {
     if (d->lang == &syncml12 && top->page == 0 && top->token == SYNCML_DATA) {
@@ -350,6 +351,8 @@ static seam_err put_opaque(sink *s, const document *d, const open_element *top,
         if (read_header(&inner) == SEAM_OK && inner.lang == &devinf12)
             return decode_document(s, bytes, n, &devinf12, depth);
     }
+    if (n == 0)
+        return SEAM_OK; /* no CDATA section: an empty one would not survive libwbxml2's encoder */
     if (contains(bytes, n, "]]>"))
         return put_text(s, bytes, n) ? SEAM_OK : s->err;
     put_str(s, "<![CDATA[");
