@@ -6,7 +6,9 @@
  *   NEW   a POST without ?s= : its SyncML message is the device's Pkg1. The session gets an
  *         unguessable token; the engine runs for the device named by SyncHdr/Source (with
  *         that device's secret: its user name is the device id) on the database the Alert
- *         targets; every answer carries RespURI = this endpoint ?s=token.
+ *         targets; every answer carries RespURI = this endpoint ?s=token. At most
+ *         SESSIONS_MAX sessions of authenticated devices; one still waiting for its
+ *         credentials gives its place to a new session when the table is full.
  *   LIVE  a POST to ?s=token: the next message of that session (one request at a time; a
  *         second one at once gets 409). The engine's state lives in this process only.
  *   ENDED DONE (committed: one store transaction), FAILED, or idle for SESSION_IDLE seconds
@@ -119,23 +121,35 @@ static void put_back(struct seam_server *srv, omads_session *s, bool ended) {
         session_free(s);
 }
 
-/* Adds s (busy) to the table; false when it is full. */
+/* Adds s (busy) to the table; false when it is full. Only sessions whose device authenticated
+   hold their place: when no place is free, the longest idle session still waiting for its
+   credentials (an MD5 challenge nobody answered yet) is dropped for s. */
 static bool add(struct seam_server *srv, omads_session *s) {
-    bool ok = false;
+    size_t at = SESSIONS_MAX, idle_unauthenticated = SESSIONS_MAX;
     pthread_mutex_lock(&srv->omads_lock);
     if (!srv->omads)
         srv->omads = calloc(1, sizeof(omads_table));
     omads_table *t = srv->omads;
-    if (t) {
+    if (t)
         prune(t, now_s());
-        for (size_t i = 0; !ok && i < SESSIONS_MAX; i++)
-            if (!t->v[i]) {
-                t->v[i] = s;
-                ok = true;
-            }
+    for (size_t i = 0; t && at == SESSIONS_MAX && i < SESSIONS_MAX; i++) {
+        omads_session *o = t->v[i];
+        if (!o)
+            at = i;
+        else if (!o->busy && !omads_store_is_open(o->store) &&
+                 (idle_unauthenticated == SESSIONS_MAX ||
+                  o->touched < t->v[idle_unauthenticated]->touched))
+            idle_unauthenticated = i;
     }
+    if (t && at == SESSIONS_MAX && idle_unauthenticated < SESSIONS_MAX) {
+        at = idle_unauthenticated;
+        session_free(t->v[at]);
+        t->v[at] = NULL;
+    }
+    if (at < SESSIONS_MAX)
+        t->v[at] = s;
     pthread_mutex_unlock(&srv->omads_lock);
-    return ok;
+    return at < SESSIONS_MAX;
 }
 
 /* This endpoint's URL as the device reached it (the Host it named, if it is a plain one). */

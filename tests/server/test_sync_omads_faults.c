@@ -638,6 +638,59 @@ static void two_servers_on_one_database_share_the_copies_X5(void **state) {
     seam_server_stop(second);
 }
 
+/* Pkg1 of a client with the given credentials (user NULL: none, the MD5 challenge's case). */
+static uint8_t *pkg1_of(omads_fx *f, const char *user, const char *password, seam_syncml_auth auth,
+                        size_t *len) {
+    memstore m;
+    ms_init(&m, 'L');
+    seam_syncml_store st = ms_store(&m);
+    seam_syncml_config cfg = {.db = DEVINFO,
+                              .device_id = user ? user : "X",
+                              .server_uri = f->url,
+                              .user = user,
+                              .password = password,
+                              .auth = auth,
+                              .type = SEAM_SYNCML_TWO_WAY};
+    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    uint8_t *msg = NULL;
+    assert_int_equal(seam_syncml_client_start(c, &msg, len), SEAM_SYNCML_CONTINUE);
+    seam_syncml_client_free(c);
+    return msg;
+}
+
+/* Anyone can open a session (a Pkg1 without credentials gets the MD5 challenge and a
+   RespURI), but such sessions do not hold the 64 places: a device still gets in after more
+   than 64 of them. Sessions whose device authenticated do hold them (then 503 busy). */
+static void sessions_without_credentials_cannot_lock_devices_out_S6(void **state) {
+    omads_fx *f = *state;
+    size_t len = 0;
+    uint8_t *anon = pkg1_of(f, NULL, NULL, SEAM_SYNCML_AUTH_MD5, &len);
+    for (unsigned i = 0; i < 65; i++) {
+        raw_reply r = raw_post(f->url, "application/vnd.syncml+xml", anon, len);
+        assert_int_equal(r.status, 200); /* the challenge */
+        free(r.body);
+    }
+    term_put(f->term_a, DEVINFO, "language", "en", NULL);
+    assert_int_equal(omads_sync_a(f, DEVINFO, SEAM_SYNC_TWO_WAY).failure, SEAM_TERMINAL_SYNC_OK);
+    assert_int_equal(assert_converged(f, f->term_a, "A", DEVINFO), 1);
+    /* 64 sessions of an authenticated device, each left after Pkg2: the table is full */
+    size_t auth_len = 0;
+    uint8_t *authed = pkg1_of(f, "B", SECRET_B, SEAM_SYNCML_AUTH_BASIC, &auth_len);
+    for (unsigned i = 0; i < 64; i++) {
+        raw_reply r = raw_post(f->url, "application/vnd.syncml+xml", authed, auth_len);
+        assert_int_equal(r.status, 200);
+        free(r.body);
+    }
+    raw_reply r = raw_post(f->url, "application/vnd.syncml+xml", anon, len);
+    assert_int_equal(r.status, 503);
+    free(r.body);
+    r = raw_post(f->url, "application/vnd.syncml+xml", authed, auth_len);
+    assert_int_equal(r.status, 503);
+    free(r.body);
+    seam_syncml_bytes_free(anon);
+    seam_syncml_bytes_free(authed);
+}
+
 int main(int argc, char **argv) {
     const char *backend = argc > 1 ? argv[1] : "sqlite";
     seam_terminal_global_init(); /* libcurl, before the relay's thread and the terminal's */
@@ -660,6 +713,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(a_restart_mid_session_means_a_new_session_X5, omads_setup,
                                         omads_teardown),
         cmocka_unit_test_setup_teardown(two_servers_on_one_database_share_the_copies_X5,
+                                        omads_setup, omads_teardown),
+        cmocka_unit_test_setup_teardown(sessions_without_credentials_cannot_lock_devices_out_S6,
                                         omads_setup, omads_teardown),
     };
     char group[64];
