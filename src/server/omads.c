@@ -337,7 +337,7 @@ API_HANDLER(seam_api_device_secret_put) {
     cJSON_Delete(body);
     if (err == SEAM_ERR_ARG)
         seam_srv_error(res, 400, "bad_field",
-                       "a secret is 8..64 printable ASCII characters without blanks");
+                       "a secret is 16..64 printable ASCII characters without blanks");
     else if (err)
         seam_api_store_error(res, err);
     else
