@@ -164,19 +164,6 @@ static void own_url(struct seam_server *srv, const seam_srv_request *req, char *
     snprintf(out, cap, "%s://%s/sync/omads", srv->tls ? "https" : "http", ok ? host : fallback);
 }
 
-static bool device_id_ok(const char *id) {
-    size_t n = id ? strnlen(id, SEAM_STORE_DEVICE_ID_MAX + 1) : 0;
-    if (n == 0 || n > SEAM_STORE_DEVICE_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* A new session for Pkg1 in[0..len): NULL with res filled when there can be none. */
 static omads_session *open_session(struct seam_server *srv, const seam_srv_request *req,
                                    seam_syncml_format format, seam_srv_response *res) {
@@ -193,7 +180,7 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
             uri = SEAM_SYNC_APPS; /* any other database: the engine answers 404 */
     }
     char device[SEAM_STORE_DEVICE_ID_MAX + 1] = "-";
-    if (device_id_ok(pkg1.hdr.source))
+    if (seam_store_device_id_ok(pkg1.hdr.source))
         snprintf(device, sizeof device, "%s", pkg1.hdr.source);
     bool basic = pkg1.hdr.cred_type == SEAM_SYNCML_AUTH_BASIC;
     /* A device that takes small messages sends small ones too: the answer to a message (a status
