@@ -85,6 +85,24 @@ static seam_syncml_state raw_run(const char *url, seam_syncml_client *c, seam_sy
     return st;
 }
 
+/* A raw client engine on m for DEVINFO as device user (NULL: no credentials; its id is then
+   "X") with password, asking for sync type. */
+static seam_syncml_client *raw_client(omads_fx *f, memstore *m, const char *user,
+                                      const char *password, seam_syncml_auth auth,
+                                      seam_syncml_sync_type type) {
+    seam_syncml_store st = ms_store(m);
+    seam_syncml_config cfg = {.db = DEVINFO,
+                              .device_id = user ? user : "X",
+                              .server_uri = f->url,
+                              .user = user,
+                              .password = password,
+                              .auth = auth,
+                              .type = type};
+    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    assert_non_null(c);
+    return c;
+}
+
 static void digest(omads_fx *f, uint8_t out[32]) {
     assert_int_equal(seam_store_digest(f->store, out), SEAM_OK);
 }
@@ -124,22 +142,14 @@ static void bad_credentials_are_refused_and_change_nothing_S6(void **state) {
     memstore m;
     ms_init(&m, 'L');
     ms_put(&m, "language", "en");
-    seam_syncml_store st = ms_store(&m);
-    seam_syncml_config cfg = {.db = DEVINFO,
-                              .device_id = "A",
-                              .server_uri = f->url,
-                              .user = "A",
-                              .password = "wrong-secret",
-                              .auth = SEAM_SYNCML_AUTH_BASIC,
-                              .type = SEAM_SYNCML_TWO_WAY};
-    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    seam_syncml_client *c =
+        raw_client(f, &m, "A", "wrong-secret", SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_TWO_WAY);
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 0, NULL), SEAM_SYNCML_FAILED);
     assert_int_equal(seam_syncml_client_report(c)->status, 401);
     seam_syncml_client_free(c);
     digest(f, after);
     assert_memory_equal(before, after, 32);
-    cfg.password = SECRET_A;
-    c = seam_syncml_client_new(&st, &cfg);
+    c = raw_client(f, &m, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_TWO_WAY);
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 0, NULL), SEAM_SYNCML_DONE);
     seam_syncml_client_free(c);
     char *s = server_records(f, "A", DEVINFO);
@@ -171,18 +181,10 @@ static void a_device_cannot_touch_another_devices_copy_S6(void **state) {
     ms_init(&mb, 'L');
     ms_init(&ma, 'L');
     ms_put(&ma, "language", "xx-attacker");
-    seam_syncml_store sb = ms_store(&mb), sa = ms_store(&ma);
-    seam_syncml_config cb = {.db = DEVINFO,
-                             .device_id = "B",
-                             .server_uri = f->url,
-                             .user = "B",
-                             .password = SECRET_B,
-                             .auth = SEAM_SYNCML_AUTH_BASIC,
-                             .type = SEAM_SYNCML_REFRESH_FROM_CLIENT};
-    seam_syncml_config ca = cb;
-    ca.device_id = ca.user = "A";
-    ca.password = SECRET_A;
-    seam_syncml_client *b = seam_syncml_client_new(&sb, &cb), *a = seam_syncml_client_new(&sa, &ca);
+    seam_syncml_client *b = raw_client(f, &mb, "B", SECRET_B, SEAM_SYNCML_AUTH_BASIC,
+                                       SEAM_SYNCML_REFRESH_FROM_CLIENT),
+                       *a = raw_client(f, &ma, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC,
+                                       SEAM_SYNCML_REFRESH_FROM_CLIENT);
     char resp[256];
     assert_int_equal(raw_run(f->url, b, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
     assert_true(resp[0]);
@@ -239,15 +241,8 @@ static void malformed_and_oversized_syncml_store_nothing_X6(void **state) {
     memstore m;
     ms_init(&m, 'L');
     ms_put(&m, "language", "en");
-    seam_syncml_store st = ms_store(&m);
-    seam_syncml_config cfg = {.db = DEVINFO,
-                              .device_id = "A",
-                              .server_uri = f->url,
-                              .user = "A",
-                              .password = SECRET_A,
-                              .auth = SEAM_SYNCML_AUTH_BASIC,
-                              .type = SEAM_SYNCML_TWO_WAY};
-    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    seam_syncml_client *c =
+        raw_client(f, &m, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_TWO_WAY);
     char resp[256];
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
     seam_syncml_client_free(c);
@@ -565,15 +560,8 @@ static void a_restart_mid_session_means_a_new_session_X5(void **state) {
     memstore m;
     ms_init(&m, 'L');
     ms_put(&m, "language", "xx");
-    seam_syncml_store st = ms_store(&m);
-    seam_syncml_config cfg = {.db = DEVINFO,
-                              .device_id = "A",
-                              .server_uri = f->url,
-                              .user = "A",
-                              .password = SECRET_A,
-                              .auth = SEAM_SYNCML_AUTH_BASIC,
-                              .type = SEAM_SYNCML_SLOW};
-    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    seam_syncml_client *c =
+        raw_client(f, &m, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_SLOW);
     char resp[256];
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
     uint8_t before[32], after[32];
@@ -618,15 +606,8 @@ static void two_servers_on_one_database_share_the_copies_X5(void **state) {
     relay_stop(&r);
     memstore m;
     ms_init(&m, 'L');
-    seam_syncml_store st = ms_store(&m);
-    seam_syncml_config cfg = {.db = DEVINFO,
-                              .device_id = "A",
-                              .server_uri = f->url,
-                              .user = "A",
-                              .password = SECRET_A,
-                              .auth = SEAM_SYNCML_AUTH_BASIC,
-                              .type = SEAM_SYNCML_SLOW};
-    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    seam_syncml_client *c =
+        raw_client(f, &m, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_SLOW);
     char resp[256], other[300];
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
     snprintf(other, sizeof other, "http://127.0.0.1:%u/sync/omads%s",
@@ -643,15 +624,7 @@ static uint8_t *pkg1_of(omads_fx *f, const char *user, const char *password, sea
                         size_t *len) {
     memstore m;
     ms_init(&m, 'L');
-    seam_syncml_store st = ms_store(&m);
-    seam_syncml_config cfg = {.db = DEVINFO,
-                              .device_id = user ? user : "X",
-                              .server_uri = f->url,
-                              .user = user,
-                              .password = password,
-                              .auth = auth,
-                              .type = SEAM_SYNCML_TWO_WAY};
-    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    seam_syncml_client *c = raw_client(f, &m, user, password, auth, SEAM_SYNCML_TWO_WAY);
     uint8_t *msg = NULL;
     assert_int_equal(seam_syncml_client_start(c, &msg, len), SEAM_SYNCML_CONTINUE);
     seam_syncml_client_free(c);
