@@ -189,9 +189,11 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
     seam_syncml_msg_free(&pkg1);
 
     /* The device's secret; a device without one (or not a device id) gets a random one that
-       nobody knows: the same refusal as a wrong password, and nothing tells them apart. */
+       nobody knows: the same refusal as a wrong password, and nothing tells them apart. Fresh
+       random bytes, hex: the label (8 bytes), the token (16, sent in every RespURI), that
+       password (16, never sent: it must not be the token). */
     char secret[SEAM_STORE_SECRET_MAX + 1];
-    uint8_t raw[16 + 8];
+    uint8_t raw[8 + 16 + 16];
     char label[40], hex[2 * sizeof raw + 1];
     size_t n = 0;
     seam_err err = seam_crypto_random_fresh(raw, sizeof raw);
@@ -203,8 +205,10 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
     }
     if (strcmp(device, "-") == 0 ||
         seam_store_device_secret_get(seam_srv_store(srv), device, secret) != SEAM_OK)
-        snprintf(secret, sizeof secret, "%.32s", hex + 16);
+        snprintf(secret, sizeof secret, "%.32s", hex + 48);
     snprintf(label, sizeof label, "omads:%.16s", hex); /* names the session in the history */
+    seam_secure_zero(hex + 48, 32);
+    seam_secure_zero(raw, sizeof raw);
 
     omads_session *s = calloc(1, sizeof *s);
     if (!s) {

@@ -619,6 +619,47 @@ static void two_servers_on_one_database_share_the_copies_X5(void **state) {
     seam_server_stop(second);
 }
 
+/* A device the server keeps a copy of but that has no secret gets a random password nobody
+   knows: not even who reads the RespURI of its session (the token is no password). Here C's
+   copy exists (written by the admin) and an attacker answers C's MD5 challenge with the token
+   of the RespURI it got: refused (401), nothing read, nothing written (S6). */
+static void a_device_without_a_secret_cannot_be_entered_with_its_session_token_S6(void **state) {
+    omads_fx *f = *state;
+    assert_int_equal(seam_store_record_put(f->store, "C", "admin", DEVINFO, "language", "en", 2),
+                     SEAM_OK);
+    uint8_t before[32], after[32];
+    digest(f, before);
+    memstore probe, m;
+    ms_init(&probe, 'L');
+    ms_init(&m, 'L');
+    ms_put(&m, "language", "xx-attacker");
+    seam_syncml_client *c =
+        raw_client(f, &probe, "C", "a-guess-at-all", SEAM_SYNCML_AUTH_MD5, SEAM_SYNCML_SLOW);
+    char resp[256];
+    assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
+    const char *token = strstr(resp, "?s=");
+    assert_non_null(token);
+    token += 3;
+    seam_syncml_store st = ms_store(&m);
+    seam_syncml_config cfg = {.db = DEVINFO,
+                              .device_id = "C",
+                              .server_uri = f->url,
+                              .user = "C",
+                              .password = token,
+                              .auth = SEAM_SYNCML_AUTH_MD5,
+                              .type = SEAM_SYNCML_SLOW,
+                              .nonce = seam_syncml_client_nonce(c)};
+    seam_syncml_client *attacker = seam_syncml_client_new(&st, &cfg);
+    assert_non_null(attacker);
+    assert_int_equal(raw_run(resp, attacker, SEAM_SYNCML_XML, 0, NULL), SEAM_SYNCML_FAILED);
+    assert_int_equal(seam_syncml_client_report(attacker)->status, 401);
+    assert_false(ms_has(&m, "language: en") || ms_has(&m, "en"));
+    seam_syncml_client_free(attacker);
+    seam_syncml_client_free(c);
+    digest(f, after);
+    assert_memory_equal(before, after, 32);
+}
+
 /* Pkg1 of a client with the given credentials (user NULL: none, the MD5 challenge's case). */
 static uint8_t *pkg1_of(omads_fx *f, const char *user, const char *password, seam_syncml_auth auth,
                         size_t *len) {
@@ -689,6 +730,9 @@ int main(int argc, char **argv) {
                                         omads_setup, omads_teardown),
         cmocka_unit_test_setup_teardown(sessions_without_credentials_cannot_lock_devices_out_S6,
                                         omads_setup, omads_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_device_without_a_secret_cannot_be_entered_with_its_session_token_S6, omads_setup,
+            omads_teardown),
     };
     char group[64];
     snprintf(group, sizeof group, "OMA DS faults on %s", backend);
