@@ -55,6 +55,18 @@ void seam_api_version_text(uint16_t version, char out[8]);
    out of memory. */
 cJSON *seam_api_campaign_json(const seam_store_campaign *c);
 
+/* Makes one array element of an item of a list (the list's element type); NULL when out of
+   memory. */
+typedef cJSON *(*seam_api_item_fn)(const void *item);
+
+/* A JSON array of item(items[i]) for the count items of size bytes each; NULL when out of
+   memory. */
+cJSON *seam_api_array(const void *items, size_t count, size_t size, seam_api_item_fn item);
+
+/* The same array as member name of obj; false (obj unchanged) when out of memory. */
+bool seam_api_add_array(cJSON *obj, const char *name, const void *items, size_t count, size_t size,
+                        seam_api_item_fn item);
+
 /* Fills res with the error that stands for store error err (404 not_found, 409 conflict,
    500 internal). */
 void seam_api_store_error(seam_srv_response *res, seam_err err);

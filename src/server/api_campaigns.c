@@ -152,20 +152,16 @@ API_HANDLER(seam_api_campaign_get) {
     seam_api_reply(res, 200, err, o);
 }
 
+static cJSON *campaign_item(const void *c) {
+    return seam_api_campaign_json(c);
+}
+
 API_HANDLER(seam_api_campaigns_list) {
     (void)req;
     seam_store_campaign *items = NULL;
     size_t count = 0;
     seam_err err = seam_store_campaign_list(seam_srv_store(srv), &items, &count);
-    cJSON *arr = err ? NULL : cJSON_CreateArray();
-    for (size_t i = 0; arr && i < count; i++) {
-        cJSON *o = seam_api_campaign_json(&items[i]);
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            cJSON_Delete(arr);
-            arr = NULL;
-        }
-    }
+    cJSON *arr = err ? NULL : seam_api_array(items, count, sizeof *items, campaign_item);
     free(items);
     seam_api_reply(res, 200, err, arr);
 }

@@ -136,20 +136,16 @@ API_HANDLER(seam_api_card_get) {
     seam_api_reply(res, 200, err, o);
 }
 
+static cJSON *card_item(const void *c) {
+    return card_json(NULL, c);
+}
+
 API_HANDLER(seam_api_cards_list) {
     (void)req;
     seam_store_card *items = NULL;
     size_t count = 0;
     seam_err err = seam_store_card_list(seam_srv_store(srv), &items, &count);
-    cJSON *arr = err ? NULL : cJSON_CreateArray();
-    for (size_t i = 0; arr && i < count; i++) {
-        cJSON *o = card_json(NULL, &items[i]);
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            cJSON_Delete(arr);
-            arr = NULL;
-        }
-    }
+    cJSON *arr = err ? NULL : seam_api_array(items, count, sizeof *items, card_item);
     free(items);
     seam_api_reply(res, 200, err, arr);
 }

@@ -57,6 +57,28 @@ void seam_api_store_error(seam_srv_response *res, seam_err err) {
         seam_srv_error(res, 500, "internal", seam_err_str(err));
 }
 
+cJSON *seam_api_array(const void *items, size_t count, size_t size, seam_api_item_fn item) {
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < count; i++) {
+        cJSON *o = item((const char *)items + i * size);
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(arr);
+            arr = NULL;
+        }
+    }
+    return arr;
+}
+
+bool seam_api_add_array(cJSON *obj, const char *name, const void *items, size_t count, size_t size,
+                        seam_api_item_fn item) {
+    cJSON *arr = seam_api_array(items, count, size, item);
+    if (arr && cJSON_AddItemToObject(obj, name, arr))
+        return true;
+    cJSON_Delete(arr);
+    return false;
+}
+
 void seam_api_reply(seam_srv_response *res, unsigned status, seam_err err, cJSON *json) {
     if (!json) {
         seam_api_store_error(res, err ? err : SEAM_ERR_NOMEM);

@@ -49,20 +49,16 @@ static bool device_of(struct seam_server *srv, const seam_srv_request *req, seam
     return !err;
 }
 
+static cJSON *device_item(const void *d) {
+    return device_json(d);
+}
+
 API_HANDLER(seam_api_devices_list) {
     (void)req;
     seam_store_device *items = NULL;
     size_t count = 0;
     seam_err err = seam_store_device_list(seam_srv_store(srv), &items, &count);
-    cJSON *arr = err ? NULL : cJSON_CreateArray();
-    for (size_t i = 0; arr && i < count; i++) {
-        cJSON *o = device_json(&items[i]);
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            cJSON_Delete(arr);
-            arr = NULL;
-        }
-    }
+    cJSON *arr = err ? NULL : seam_api_array(items, count, sizeof *items, device_item);
     free(items);
     seam_api_reply(res, 200, err, arr);
 }
@@ -193,28 +189,23 @@ static cJSON *app_json(const seam_proposal_app *a) {
     return o;
 }
 
+static cJSON *proposal_item(const void *p) {
+    return proposal_json(p);
+}
+
+static cJSON *app_item(const void *a) {
+    return app_json(a);
+}
+
 API_HANDLER(seam_api_proposals_list) {
     (void)req;
     seam_proposals all;
     seam_err err = seam_proposals_make(seam_srv_store(srv), &all);
     cJSON *o = err ? NULL : cJSON_CreateObject();
-    cJSON *items = o ? cJSON_AddArrayToObject(o, "proposals") : NULL;
-    for (size_t i = 0; items && i < all.count; i++) {
-        cJSON *p = proposal_json(&all.items[i]);
-        if (!p || !cJSON_AddItemToArray(items, p)) {
-            cJSON_Delete(p);
-            items = NULL;
-        }
-    }
-    cJSON *apps = items ? cJSON_AddArrayToObject(o, "applications") : NULL;
-    for (size_t i = 0; apps && i < all.app_count; i++) {
-        cJSON *a = app_json(&all.apps[i]);
-        if (!a || !cJSON_AddItemToArray(apps, a)) {
-            cJSON_Delete(a);
-            apps = NULL;
-        }
-    }
-    if (!err && !apps) {
+    if (o && !(seam_api_add_array(o, "proposals", all.items, all.count, sizeof *all.items,
+                                  proposal_item) &&
+               seam_api_add_array(o, "applications", all.apps, all.app_count, sizeof *all.apps,
+                                  app_item))) {
         cJSON_Delete(o);
         o = NULL;
     }

@@ -54,20 +54,16 @@ API_HANDLER(seam_api_packages_upload) {
     seam_api_reply(res, 201, err, o);
 }
 
+static cJSON *package_item(const void *p) {
+    return package_json(p);
+}
+
 API_HANDLER(seam_api_packages_list) {
     (void)req;
     seam_store_package *items = NULL;
     size_t count = 0;
     seam_err err = seam_store_package_list(seam_srv_store(srv), &items, &count);
-    cJSON *arr = err ? NULL : cJSON_CreateArray();
-    for (size_t i = 0; arr && i < count; i++) {
-        cJSON *o = package_json(&items[i]);
-        if (!o || !cJSON_AddItemToArray(arr, o)) {
-            cJSON_Delete(o);
-            cJSON_Delete(arr);
-            arr = NULL;
-        }
-    }
+    cJSON *arr = err ? NULL : seam_api_array(items, count, sizeof *items, package_item);
     free(items);
     seam_api_reply(res, 200, err, arr);
 }

@@ -6,7 +6,9 @@
  *   NEW   a POST without ?s= : its SyncML message is the device's Pkg1. The session gets an
  *         unguessable token; the engine runs for the device named by SyncHdr/Source (with
  *         that device's secret: its user name is the device id) on the database the Alert
- *         targets; every answer carries RespURI = this endpoint ?s=token.
+ *         targets; every answer carries RespURI = this endpoint ?s=token. At most
+ *         SESSIONS_MAX sessions of authenticated devices; one still waiting for its
+ *         credentials gives its place to a new session when the table is full.
  *   LIVE  a POST to ?s=token: the next message of that session (one request at a time; a
  *         second one at once gets 409). The engine's state lives in this process only.
  *   ENDED DONE (committed: one store transaction), FAILED, or idle for SESSION_IDLE seconds
@@ -119,23 +121,35 @@ static void put_back(struct seam_server *srv, omads_session *s, bool ended) {
         session_free(s);
 }
 
-/* Adds s (busy) to the table; false when it is full. */
+/* Adds s (busy) to the table; false when it is full. Only sessions whose device authenticated
+   hold their place: when no place is free, the longest idle session still waiting for its
+   credentials (an MD5 challenge nobody answered yet) is dropped for s. */
 static bool add(struct seam_server *srv, omads_session *s) {
-    bool ok = false;
+    size_t at = SESSIONS_MAX, idle_unauthenticated = SESSIONS_MAX;
     pthread_mutex_lock(&srv->omads_lock);
     if (!srv->omads)
         srv->omads = calloc(1, sizeof(omads_table));
     omads_table *t = srv->omads;
-    if (t) {
+    if (t)
         prune(t, now_s());
-        for (size_t i = 0; !ok && i < SESSIONS_MAX; i++)
-            if (!t->v[i]) {
-                t->v[i] = s;
-                ok = true;
-            }
+    for (size_t i = 0; t && at == SESSIONS_MAX && i < SESSIONS_MAX; i++) {
+        omads_session *o = t->v[i];
+        if (!o)
+            at = i;
+        else if (!o->busy && !omads_store_is_open(o->store) &&
+                 (idle_unauthenticated == SESSIONS_MAX ||
+                  o->touched < t->v[idle_unauthenticated]->touched))
+            idle_unauthenticated = i;
     }
+    if (t && at == SESSIONS_MAX && idle_unauthenticated < SESSIONS_MAX) {
+        at = idle_unauthenticated;
+        session_free(t->v[at]);
+        t->v[at] = NULL;
+    }
+    if (at < SESSIONS_MAX)
+        t->v[at] = s;
     pthread_mutex_unlock(&srv->omads_lock);
-    return ok;
+    return at < SESSIONS_MAX;
 }
 
 /* This endpoint's URL as the device reached it (the Host it named, if it is a plain one). */
@@ -148,19 +162,6 @@ static void own_url(struct seam_server *srv, const seam_srv_request *req, char *
     char fallback[32];
     snprintf(fallback, sizeof fallback, "127.0.0.1:%u", (unsigned)srv->port);
     snprintf(out, cap, "%s://%s/sync/omads", srv->tls ? "https" : "http", ok ? host : fallback);
-}
-
-static bool device_id_ok(const char *id) {
-    size_t n = id ? strnlen(id, SEAM_STORE_DEVICE_ID_MAX + 1) : 0;
-    if (n == 0 || n > SEAM_STORE_DEVICE_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
 }
 
 /* A new session for Pkg1 in[0..len): NULL with res filled when there can be none. */
@@ -179,7 +180,7 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
             uri = SEAM_SYNC_APPS; /* any other database: the engine answers 404 */
     }
     char device[SEAM_STORE_DEVICE_ID_MAX + 1] = "-";
-    if (device_id_ok(pkg1.hdr.source))
+    if (seam_store_device_id_ok(pkg1.hdr.source))
         snprintf(device, sizeof device, "%s", pkg1.hdr.source);
     bool basic = pkg1.hdr.cred_type == SEAM_SYNCML_AUTH_BASIC;
     /* A device that takes small messages sends small ones too: the answer to a message (a status
@@ -188,9 +189,11 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
     seam_syncml_msg_free(&pkg1);
 
     /* The device's secret; a device without one (or not a device id) gets a random one that
-       nobody knows: the same refusal as a wrong password, and nothing tells them apart. */
+       nobody knows: the same refusal as a wrong password, and nothing tells them apart. Fresh
+       random bytes, hex: the label (8 bytes), the token (16, sent in every RespURI), that
+       password (16, never sent: it must not be the token). */
     char secret[SEAM_STORE_SECRET_MAX + 1];
-    uint8_t raw[16 + 8];
+    uint8_t raw[8 + 16 + 16];
     char label[40], hex[2 * sizeof raw + 1];
     size_t n = 0;
     seam_err err = seam_crypto_random_fresh(raw, sizeof raw);
@@ -202,8 +205,10 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
     }
     if (strcmp(device, "-") == 0 ||
         seam_store_device_secret_get(seam_srv_store(srv), device, secret) != SEAM_OK)
-        snprintf(secret, sizeof secret, "%.32s", hex + 16);
+        snprintf(secret, sizeof secret, "%.32s", hex + 48);
     snprintf(label, sizeof label, "omads:%.16s", hex); /* names the session in the history */
+    seam_secure_zero(hex + 48, 32);
+    seam_secure_zero(raw, sizeof raw);
 
     omads_session *s = calloc(1, sizeof *s);
     if (!s) {
@@ -323,7 +328,7 @@ API_HANDLER(seam_api_device_secret_put) {
     cJSON_Delete(body);
     if (err == SEAM_ERR_ARG)
         seam_srv_error(res, 400, "bad_field",
-                       "a secret is 8..64 printable ASCII characters without blanks");
+                       "a secret is 16..64 printable ASCII characters without blanks");
     else if (err)
         seam_api_store_error(res, err);
     else

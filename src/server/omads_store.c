@@ -534,6 +534,10 @@ seam_syncml_store omads_store_iface(omads_store *s) {
                                .own_anchor = om_own_anchor};
 }
 
+bool omads_store_is_open(const omads_store *s) {
+    return s->open;
+}
+
 void omads_store_conflicts(const omads_store *s, unsigned *client, unsigned *server) {
     *client = s->won_client;
     *server = s->won_server;

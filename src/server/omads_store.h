@@ -28,6 +28,10 @@ void omads_store_use(omads_store *s, seam_store *store);
 /* The engine's view of s. */
 seam_syncml_store omads_store_iface(omads_store *s);
 
+/* True while the engine's session on s is open: its device authenticated (the engine begins
+   the store only after the credentials passed). */
+bool omads_store_is_open(const omads_store *s);
+
 /* Conflicts the device's change won / the server's change won, so far. */
 void omads_store_conflicts(const omads_store *s, unsigned *client, unsigned *server);
 

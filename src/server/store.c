@@ -30,6 +30,16 @@ int64_t store_now(void) {
     return (int64_t)time(NULL);
 }
 
+bool store_ascii_ok(const char *t, size_t min, size_t max, char first) {
+    size_t n = t ? strnlen(t, max + 1) : 0;
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (t[i] < first || t[i] > 0x7E)
+            return false;
+    return true;
+}
+
 bool store_id_ok(const seam_store_id *id) {
     return id && id->len >= 1 && id->len <= SEAM_STORE_ID_MAX;
 }

@@ -381,6 +381,9 @@ seam_err seam_store_session_advance(seam_store *store, const seam_store_session 
  * the device's CIN (anything else, or its deletion, makes it unknown).
  */
 
+/* True if id is a device id: 1..SEAM_STORE_DEVICE_ID_MAX characters of [0-9A-Za-z_.-]. */
+bool seam_store_device_id_ok(const char *id);
+
 /*
  * Applies changes[0..count) (1..SEAM_STORE_BATCH_MAX) of sync session `session` (1..127
  * characters) to device id's copy, creating the device at its first batch: all of them in

@@ -11,30 +11,6 @@
 
 #include "seam/util.h"
 
-static bool id_ok(const char *id) {
-    size_t n = id ? strnlen(id, SEAM_STORE_DEVICE_ID_MAX + 1) : 0;
-    if (n == 0 || n > SEAM_STORE_DEVICE_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
-/* min..max characters 0x21..0x7E. */
-static bool printable(const char *t, size_t min, size_t max) {
-    size_t n = t ? strnlen(t, max + 1) : 0;
-    if (n < min || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (t[i] < 0x21 || t[i] > 0x7E)
-            return false;
-    return true;
-}
-
 /* The row key the seal is bound to: the length-prefixed parts. */
 static size_t row_key(uint8_t out[160], const char *a, const char *b, const char *c) {
     const char *parts[3] = {a, b, c};
@@ -50,7 +26,8 @@ static size_t row_key(uint8_t out[160], const char *a, const char *b, const char
 
 seam_err seam_store_device_secret_put(seam_store *store, const char *id, const char *secret,
                                       bool *created) {
-    if (!store || !id_ok(id) || !printable(secret, SEAM_STORE_SECRET_MIN, SEAM_STORE_SECRET_MAX))
+    if (!store || !seam_store_device_id_ok(id) ||
+        !store_ascii_ok(secret, SEAM_STORE_SECRET_MIN, SEAM_STORE_SECRET_MAX, 0x21))
         return SEAM_ERR_ARG;
     uint8_t key[160], *sealed = NULL;
     size_t sealed_len = 0, key_len = row_key(key, id, NULL, NULL);
@@ -86,7 +63,7 @@ seam_err seam_store_device_secret_put(seam_store *store, const char *id, const c
 
 seam_err seam_store_device_secret_get(seam_store *store, const char *id,
                                       char secret[SEAM_STORE_SECRET_MAX + 1]) {
-    if (!store || !id_ok(id) || !secret)
+    if (!store || !seam_store_device_id_ok(id) || !secret)
         return SEAM_ERR_ARG;
     uint8_t key[160];
     size_t key_len = row_key(key, id, NULL, NULL), len = 0;
@@ -106,8 +83,8 @@ seam_err seam_store_device_secret_get(seam_store *store, const char *id,
 
 seam_err seam_store_device_sync_get(seam_store *store, const char *id, const char *protocol,
                                     const char *uri, uint8_t **state, size_t *len) {
-    if (!store || !id_ok(id) || !printable(protocol, 1, 32) ||
-        !printable(uri, 1, SEAM_STORE_URI_MAX) || !state || !len)
+    if (!store || !seam_store_device_id_ok(id) || !store_ascii_ok(protocol, 1, 32, 0x21) ||
+        !store_ascii_ok(uri, 1, SEAM_STORE_URI_MAX, 0x21) || !state || !len)
         return SEAM_ERR_ARG;
     *state = NULL;
     *len = 0;
@@ -142,8 +119,8 @@ seam_err seam_store_device_sync_get(seam_store *store, const char *id, const cha
 
 seam_err seam_store_device_sync_put(seam_store *store, const char *id, const char *protocol,
                                     const char *uri, const uint8_t *state, size_t len) {
-    if (!store || !id_ok(id) || !printable(protocol, 1, 32) ||
-        !printable(uri, 1, SEAM_STORE_URI_MAX) || (!state && len))
+    if (!store || !seam_store_device_id_ok(id) || !store_ascii_ok(protocol, 1, 32, 0x21) ||
+        !store_ascii_ok(uri, 1, SEAM_STORE_URI_MAX, 0x21) || (!state && len))
         return SEAM_ERR_ARG;
     uint8_t key[160], *sealed = NULL;
     size_t sealed_len = 0, key_len = row_key(key, id, protocol, uri);

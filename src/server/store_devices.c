@@ -15,7 +15,7 @@
 
 /* ---- limits ---- */
 
-static bool device_id_ok(const char *id) {
+bool seam_store_device_id_ok(const char *id) {
     size_t n = id ? strnlen(id, SEAM_STORE_DEVICE_ID_MAX + 1) : 0;
     if (n == 0 || n > SEAM_STORE_DEVICE_ID_MAX)
         return false;
@@ -28,20 +28,9 @@ static bool device_id_ok(const char *id) {
     return true;
 }
 
-/* 1..max characters from first..0x7E. */
-static bool ascii_ok(const char *t, size_t max, char first) {
-    size_t n = t ? strnlen(t, max + 1) : 0;
-    if (n == 0 || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (t[i] < first || t[i] > 0x7E)
-            return false;
-    return true;
-}
-
 static bool change_ok(const seam_store_change *c) {
-    return ascii_ok(c->uri, SEAM_STORE_URI_MAX, 0x21) &&
-           ascii_ok(c->key, SEAM_STORE_RECORD_KEY_MAX, 0x21) &&
+    return store_ascii_ok(c->uri, 1, SEAM_STORE_URI_MAX, 0x21) &&
+           store_ascii_ok(c->key, 1, SEAM_STORE_RECORD_KEY_MAX, 0x21) &&
            (c->deleted || (c->content_len <= SEAM_STORE_CONTENT_MAX &&
                            seam_dm_text_ok(c->content, c->content_len)));
 }
@@ -216,8 +205,9 @@ static seam_err settle(batch *b) {
 
 seam_err seam_store_device_apply(seam_store *store, const char *id, const char *session,
                                  const seam_store_change *changes, size_t count, int64_t *counter) {
-    if (!store || !device_id_ok(id) || !ascii_ok(session, SEAM_STORE_TEXT_MAX - 1, 0x20) ||
-        !changes || count == 0 || count > SEAM_STORE_BATCH_MAX)
+    if (!store || !seam_store_device_id_ok(id) ||
+        !store_ascii_ok(session, 1, SEAM_STORE_TEXT_MAX - 1, 0x20) || !changes || count == 0 ||
+        count > SEAM_STORE_BATCH_MAX)
         return SEAM_ERR_ARG;
     for (size_t i = 0; i < count; i++)
         if (!change_ok(&changes[i]))
@@ -287,7 +277,7 @@ static void device_from(seam_store_device *d, const db_rows *rows, size_t r) {
 
 seam_err seam_store_device_get(seam_store *store, const char *id, seam_store_device *out) {
     db_rows rows = {0};
-    if (!store || !device_id_ok(id) || !out)
+    if (!store || !seam_store_device_id_ok(id) || !out)
         return SEAM_ERR_ARG;
     seam_err e = store_exec(store, "SELECT " DEVICE_COLS " FROM devices d WHERE d.id = ?",
                             (db_val[]){DB_T(id)}, 1, &rows);
@@ -332,7 +322,7 @@ seam_err seam_store_record_list(seam_store *store, const char *id, int64_t since
                                 seam_store_record **items, size_t *count) {
     db_rows rows = {0};
     seam_store_device d;
-    if (!store || !device_id_ok(id) || since < 0 || max == 0 || !items || !count)
+    if (!store || !seam_store_device_id_ok(id) || since < 0 || max == 0 || !items || !count)
         return SEAM_ERR_ARG;
     seam_err e = seam_store_device_get(store, id, &d);
     if (!e)
@@ -363,7 +353,7 @@ seam_err seam_store_record_scan(seam_store *store, const char *uri,
                                                const seam_store_record *record),
                                 void *ctx) {
     db_rows rows = {0};
-    if (!store || !ascii_ok(uri, SEAM_STORE_URI_MAX, 0x21) || !fn)
+    if (!store || !store_ascii_ok(uri, 1, SEAM_STORE_URI_MAX, 0x21) || !fn)
         return SEAM_ERR_ARG;
     seam_err e = store_exec(store,
                             /* no record count per row: it would cost a count per record */
@@ -393,7 +383,7 @@ seam_err seam_store_history_list(seam_store *store, const char *id, seam_store_h
                                  size_t *count) {
     db_rows rows = {0};
     seam_store_device d;
-    if (!store || !device_id_ok(id) || !items || !count)
+    if (!store || !seam_store_device_id_ok(id) || !items || !count)
         return SEAM_ERR_ARG;
     seam_err e = seam_store_device_get(store, id, &d);
     if (!e)

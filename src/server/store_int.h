@@ -108,6 +108,9 @@ void store_id_from(seam_store_id *id, const db_val *v);
 /* Copies a text result into dst[0..cap), NUL-terminated, truncating. */
 void store_text_from(char *dst, size_t cap, const db_val *v);
 
+/* True if t is min..max characters, each from first to 0x7E. */
+bool store_ascii_ok(const char *t, size_t min, size_t max, char first);
+
 /* True if id is a usable key (1..16 bytes). */
 bool store_id_ok(const seam_store_id *id);
 

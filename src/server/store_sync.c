@@ -1,48 +1,25 @@
 /*
  * The server's store, what a sync protocol keeps per device beside its records (S6): the
- * anchors per (device, database URI), the LUID <-> GUID map of OMA DS, the device's secret
- * (sealed), and the lock on a device's row that makes a sync's commit one turn. Rules in
- * store.h.
+ * anchors per (device, database URI), the LUID <-> GUID map of OMA DS, and the lock on a
+ * device's row that makes a sync's commit one turn (the device's secret is in
+ * store_device_sync.c). Rules in store.h.
  */
 #include "server/store_int.h"
 
 #include <stdlib.h>
 
-static bool token_ok(const char *t, size_t max) {
-    size_t n = t ? strnlen(t, max + 1) : 0;
-    if (n == 0 || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (t[i] <= 0x20 || t[i] > 0x7E)
-            return false;
-    return true;
-}
-
-static bool device_ok(const char *id) {
-    size_t n = id ? strnlen(id, SEAM_STORE_DEVICE_ID_MAX + 1) : 0;
-    if (n == 0 || n > SEAM_STORE_DEVICE_ID_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = id[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* "" or 1..max printable characters without blanks. */
 static bool anchor_ok(const char *a, size_t cap) {
-    return strnlen(a, cap) < cap && (!a[0] || token_ok(a, SEAM_STORE_ANCHOR_MAX));
+    return strnlen(a, cap) < cap && (!a[0] || store_ascii_ok(a, 1, SEAM_STORE_ANCHOR_MAX, 0x21));
 }
 
 static bool where_ok(const char *id, const char *uri) {
-    return device_ok(id) && token_ok(uri, SEAM_STORE_URI_MAX);
+    return seam_store_device_id_ok(id) && store_ascii_ok(uri, 1, SEAM_STORE_URI_MAX, 0x21);
 }
 
 seam_err seam_store_device_lock(seam_store *store, const char *id, int64_t *counter) {
     db_rows rows = {0};
-    if (!store || !device_ok(id) || !counter)
+    if (!store || !seam_store_device_id_ok(id) || !counter)
         return SEAM_ERR_ARG;
     seam_err e =
         store_exec(store, "UPDATE devices SET counter = counter WHERE id = ? RETURNING counter",
@@ -117,8 +94,8 @@ seam_err seam_store_map_list(seam_store *store, const char *id, const char *uri,
 
 seam_err seam_store_map_put(seam_store *store, const char *id, const char *uri, const char *luid,
                             const char *guid) {
-    if (!store || !where_ok(id, uri) || !token_ok(luid, SEAM_STORE_RECORD_KEY_MAX) ||
-        !token_ok(guid, SEAM_STORE_RECORD_KEY_MAX))
+    if (!store || !where_ok(id, uri) || !store_ascii_ok(luid, 1, SEAM_STORE_RECORD_KEY_MAX, 0x21) ||
+        !store_ascii_ok(guid, 1, SEAM_STORE_RECORD_KEY_MAX, 0x21))
         return SEAM_ERR_ARG;
     return store_exec(store,
                       "INSERT INTO device_map (device, uri, luid, guid) VALUES (?, ?, ?, ?) "

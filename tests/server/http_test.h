@@ -149,8 +149,8 @@ __attribute__((unused)) static int http_is_error(const http_reply *r, long statu
     return r->status == status && !strncmp(r->body, want, strlen(want));
 }
 
-/* The digest of every row of the server's store, read through a second handle. */
-__attribute__((unused)) static void http_store_digest(http_fixture *f, uint8_t digest[32]) {
+/* A second handle on the server's store (its folder's master key and database): close it. */
+__attribute__((unused)) static seam_store *http_store_open(http_fixture *f) {
     char key_path[128], db[128];
     snprintf(key_path, sizeof key_path, "%s/master.key", f->dir);
     snprintf(db, sizeof db, "%s/server.db", f->dir);
@@ -158,6 +158,12 @@ __attribute__((unused)) static void http_store_digest(http_fixture *f, uint8_t d
     assert_int_equal(seam_store_master_key_load(key_path, key), SEAM_OK);
     seam_store *s = NULL;
     assert_int_equal(seam_store_open(db, key, &s), SEAM_OK);
+    return s;
+}
+
+/* The digest of every row of the server's store, read through a second handle. */
+__attribute__((unused)) static void http_store_digest(http_fixture *f, uint8_t digest[32]) {
+    seam_store *s = http_store_open(f);
     assert_int_equal(seam_store_digest(s, digest), SEAM_OK);
     seam_store_close(s);
 }

@@ -16,17 +16,6 @@
     "{\"iin\":\"42\",\"keysets\":[{\"kvn\":48,\"enc\":\"" KEY1 "\",\"mac\":\"" KEY1                \
     "\",\"dek\":\"" KEY1 "\"}]}"
 
-static seam_store *second_handle(http_fixture *f) {
-    char key_path[128], db[128];
-    snprintf(key_path, sizeof key_path, "%s/master.key", f->dir);
-    snprintf(db, sizeof db, "%s/server.db", f->dir);
-    uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
-    assert_int_equal(seam_store_master_key_load(key_path, key), SEAM_OK);
-    seam_store *s = NULL;
-    assert_int_equal(seam_store_open(db, key, &s), SEAM_OK);
-    return s;
-}
-
 /* Uploads a package; its AID (hex) to aid. */
 static void upload(http_fixture *f, const char *file, char aid[40]) {
     size_t len;
@@ -93,7 +82,7 @@ static const char SNAKE32[] = "name: Snake\nkind: terminal\nversion: 3.2\n";
 /* The copy of a device, its records by database and its history, as the operator sees them. */
 static void a_device_copy_is_shown_with_its_records_and_history_S6(void **state) {
     http_fixture *f = *state;
-    seam_store *s = second_handle(f);
+    seam_store *s = http_store_open(f);
     sync_device(s, "356938035643809", C1, "A00000064701", PURSE1, "org.example.snake", SNAKE31);
     assert_int_equal(
         seam_store_record_put(s, "356938035643809", "sync-3", "./devinfo", "ringtone", "bells", 5),
@@ -156,7 +145,7 @@ static void proposals_count_mixed_versions_and_target_exactly_the_known_cards_S1
     add_card(f, C1);
     add_card(f, C2);
     add_card(f, C5);
-    seam_store *s = second_handle(f);
+    seam_store *s = http_store_open(f);
     sync_device(s, "dev-1", C1, purse, PURSE1, "org.example.snake", SNAKE31);
     sync_device(s, "dev-2", C2, purse, PURSE1, "org.example.snake", SNAKE31);
     sync_device(s, "dev-3", NULL, purse, PURSE1, "org.example.snake", SNAKE32); /* no CIN */

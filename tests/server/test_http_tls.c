@@ -118,13 +118,7 @@ static int terminal_once(tls_fixture *t, const char *url, const char *cacert, ch
 
 /* The bytes the server counted for the card, all steps. */
 static uint64_t counted(tls_fixture *t) {
-    char key_path[128], db[128];
-    snprintf(key_path, sizeof key_path, "%s/master.key", t->http.dir);
-    snprintf(db, sizeof db, "%s/server.db", t->http.dir);
-    uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
-    assert_int_equal(seam_store_master_key_load(key_path, key), SEAM_OK);
-    seam_store *s = NULL;
-    assert_int_equal(seam_store_open(db, key, &s), SEAM_OK);
+    seam_store *s = http_store_open(&t->http);
     seam_store_bytes *rows = NULL;
     size_t count = 0;
     uint64_t total = 0;
@@ -300,14 +294,9 @@ static void tls_plain_http_beyond_loopback_is_refused_without_insecure_http(void
    with another CA's it is refused before anything is sent (unreachable, nothing applied). */
 static void tls_changeset_sync_with_the_servers_certificate_S6(void **state) {
     tls_fixture *t = *state;
-    char key_path[160], db_path[160], dm[160], url[96], cacert[128];
-    snprintf(key_path, sizeof key_path, "%s/master.key", t->http.dir);
-    snprintf(db_path, sizeof db_path, "%s/server.db", t->http.dir);
+    char dm[160], url[96], cacert[128];
     snprintf(dm, sizeof dm, "%s/../dm.db", t->http.dir);
-    uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
-    seam_store *st = NULL;
-    assert_int_equal(seam_store_master_key_load(key_path, key), SEAM_OK);
-    assert_int_equal(seam_store_open(db_path, key, &st), SEAM_OK);
+    seam_store *st = http_store_open(&t->http);
     assert_int_equal(
         seam_store_device_secret_put(st, "356938035643809", "tls-device-secret-01", NULL), SEAM_OK);
     seam_store_close(st);

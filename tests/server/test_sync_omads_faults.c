@@ -85,6 +85,24 @@ static seam_syncml_state raw_run(const char *url, seam_syncml_client *c, seam_sy
     return st;
 }
 
+/* A raw client engine on m for DEVINFO as device user (NULL: no credentials; its id is then
+   "X") with password, asking for sync type. */
+static seam_syncml_client *raw_client(omads_fx *f, memstore *m, const char *user,
+                                      const char *password, seam_syncml_auth auth,
+                                      seam_syncml_sync_type type) {
+    seam_syncml_store st = ms_store(m);
+    seam_syncml_config cfg = {.db = DEVINFO,
+                              .device_id = user ? user : "X",
+                              .server_uri = f->url,
+                              .user = user,
+                              .password = password,
+                              .auth = auth,
+                              .type = type};
+    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    assert_non_null(c);
+    return c;
+}
+
 static void digest(omads_fx *f, uint8_t out[32]) {
     assert_int_equal(seam_store_digest(f->store, out), SEAM_OK);
 }
@@ -124,22 +142,14 @@ static void bad_credentials_are_refused_and_change_nothing_S6(void **state) {
     memstore m;
     ms_init(&m, 'L');
     ms_put(&m, "language", "en");
-    seam_syncml_store st = ms_store(&m);
-    seam_syncml_config cfg = {.db = DEVINFO,
-                              .device_id = "A",
-                              .server_uri = f->url,
-                              .user = "A",
-                              .password = "wrong-secret",
-                              .auth = SEAM_SYNCML_AUTH_BASIC,
-                              .type = SEAM_SYNCML_TWO_WAY};
-    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    seam_syncml_client *c =
+        raw_client(f, &m, "A", "wrong-secret", SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_TWO_WAY);
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 0, NULL), SEAM_SYNCML_FAILED);
     assert_int_equal(seam_syncml_client_report(c)->status, 401);
     seam_syncml_client_free(c);
     digest(f, after);
     assert_memory_equal(before, after, 32);
-    cfg.password = SECRET_A;
-    c = seam_syncml_client_new(&st, &cfg);
+    c = raw_client(f, &m, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_TWO_WAY);
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 0, NULL), SEAM_SYNCML_DONE);
     seam_syncml_client_free(c);
     char *s = server_records(f, "A", DEVINFO);
@@ -171,18 +181,10 @@ static void a_device_cannot_touch_another_devices_copy_S6(void **state) {
     ms_init(&mb, 'L');
     ms_init(&ma, 'L');
     ms_put(&ma, "language", "xx-attacker");
-    seam_syncml_store sb = ms_store(&mb), sa = ms_store(&ma);
-    seam_syncml_config cb = {.db = DEVINFO,
-                             .device_id = "B",
-                             .server_uri = f->url,
-                             .user = "B",
-                             .password = SECRET_B,
-                             .auth = SEAM_SYNCML_AUTH_BASIC,
-                             .type = SEAM_SYNCML_REFRESH_FROM_CLIENT};
-    seam_syncml_config ca = cb;
-    ca.device_id = ca.user = "A";
-    ca.password = SECRET_A;
-    seam_syncml_client *b = seam_syncml_client_new(&sb, &cb), *a = seam_syncml_client_new(&sa, &ca);
+    seam_syncml_client *b = raw_client(f, &mb, "B", SECRET_B, SEAM_SYNCML_AUTH_BASIC,
+                                       SEAM_SYNCML_REFRESH_FROM_CLIENT),
+                       *a = raw_client(f, &ma, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC,
+                                       SEAM_SYNCML_REFRESH_FROM_CLIENT);
     char resp[256];
     assert_int_equal(raw_run(f->url, b, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
     assert_true(resp[0]);
@@ -239,15 +241,8 @@ static void malformed_and_oversized_syncml_store_nothing_X6(void **state) {
     memstore m;
     ms_init(&m, 'L');
     ms_put(&m, "language", "en");
-    seam_syncml_store st = ms_store(&m);
-    seam_syncml_config cfg = {.db = DEVINFO,
-                              .device_id = "A",
-                              .server_uri = f->url,
-                              .user = "A",
-                              .password = SECRET_A,
-                              .auth = SEAM_SYNCML_AUTH_BASIC,
-                              .type = SEAM_SYNCML_TWO_WAY};
-    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    seam_syncml_client *c =
+        raw_client(f, &m, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_TWO_WAY);
     char resp[256];
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
     seam_syncml_client_free(c);
@@ -565,15 +560,8 @@ static void a_restart_mid_session_means_a_new_session_X5(void **state) {
     memstore m;
     ms_init(&m, 'L');
     ms_put(&m, "language", "xx");
-    seam_syncml_store st = ms_store(&m);
-    seam_syncml_config cfg = {.db = DEVINFO,
-                              .device_id = "A",
-                              .server_uri = f->url,
-                              .user = "A",
-                              .password = SECRET_A,
-                              .auth = SEAM_SYNCML_AUTH_BASIC,
-                              .type = SEAM_SYNCML_SLOW};
-    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    seam_syncml_client *c =
+        raw_client(f, &m, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_SLOW);
     char resp[256];
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
     uint8_t before[32], after[32];
@@ -618,15 +606,8 @@ static void two_servers_on_one_database_share_the_copies_X5(void **state) {
     relay_stop(&r);
     memstore m;
     ms_init(&m, 'L');
-    seam_syncml_store st = ms_store(&m);
-    seam_syncml_config cfg = {.db = DEVINFO,
-                              .device_id = "A",
-                              .server_uri = f->url,
-                              .user = "A",
-                              .password = SECRET_A,
-                              .auth = SEAM_SYNCML_AUTH_BASIC,
-                              .type = SEAM_SYNCML_SLOW};
-    seam_syncml_client *c = seam_syncml_client_new(&st, &cfg);
+    seam_syncml_client *c =
+        raw_client(f, &m, "A", SECRET_A, SEAM_SYNCML_AUTH_BASIC, SEAM_SYNCML_SLOW);
     char resp[256], other[300];
     assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
     snprintf(other, sizeof other, "http://127.0.0.1:%u/sync/omads%s",
@@ -636,6 +617,92 @@ static void two_servers_on_one_database_share_the_copies_X5(void **state) {
     free(rr.body);
     seam_syncml_client_free(c);
     seam_server_stop(second);
+}
+
+/* A device the server keeps a copy of but that has no secret gets a random password nobody
+   knows: not even who reads the RespURI of its session (the token is no password). Here C's
+   copy exists (written by the admin) and an attacker answers C's MD5 challenge with the token
+   of the RespURI it got: refused (401), nothing read, nothing written (S6). */
+static void a_device_without_a_secret_cannot_be_entered_with_its_session_token_S6(void **state) {
+    omads_fx *f = *state;
+    assert_int_equal(seam_store_record_put(f->store, "C", "admin", DEVINFO, "language", "en", 2),
+                     SEAM_OK);
+    uint8_t before[32], after[32];
+    digest(f, before);
+    memstore probe, m;
+    ms_init(&probe, 'L');
+    ms_init(&m, 'L');
+    ms_put(&m, "language", "xx-attacker");
+    seam_syncml_client *c =
+        raw_client(f, &probe, "C", "a-guess-at-all", SEAM_SYNCML_AUTH_MD5, SEAM_SYNCML_SLOW);
+    char resp[256];
+    assert_int_equal(raw_run(f->url, c, SEAM_SYNCML_XML, 1, resp), SEAM_SYNCML_CONTINUE);
+    const char *token = strstr(resp, "?s=");
+    assert_non_null(token);
+    token += 3;
+    seam_syncml_store st = ms_store(&m);
+    seam_syncml_config cfg = {.db = DEVINFO,
+                              .device_id = "C",
+                              .server_uri = f->url,
+                              .user = "C",
+                              .password = token,
+                              .auth = SEAM_SYNCML_AUTH_MD5,
+                              .type = SEAM_SYNCML_SLOW,
+                              .nonce = seam_syncml_client_nonce(c)};
+    seam_syncml_client *attacker = seam_syncml_client_new(&st, &cfg);
+    assert_non_null(attacker);
+    assert_int_equal(raw_run(resp, attacker, SEAM_SYNCML_XML, 0, NULL), SEAM_SYNCML_FAILED);
+    assert_int_equal(seam_syncml_client_report(attacker)->status, 401);
+    assert_false(ms_has(&m, "language: en") || ms_has(&m, "en"));
+    seam_syncml_client_free(attacker);
+    seam_syncml_client_free(c);
+    digest(f, after);
+    assert_memory_equal(before, after, 32);
+}
+
+/* Pkg1 of a client with the given credentials (user NULL: none, the MD5 challenge's case). */
+static uint8_t *pkg1_of(omads_fx *f, const char *user, const char *password, seam_syncml_auth auth,
+                        size_t *len) {
+    memstore m;
+    ms_init(&m, 'L');
+    seam_syncml_client *c = raw_client(f, &m, user, password, auth, SEAM_SYNCML_TWO_WAY);
+    uint8_t *msg = NULL;
+    assert_int_equal(seam_syncml_client_start(c, &msg, len), SEAM_SYNCML_CONTINUE);
+    seam_syncml_client_free(c);
+    return msg;
+}
+
+/* Anyone can open a session (a Pkg1 without credentials gets the MD5 challenge and a
+   RespURI), but such sessions do not hold the 64 places: a device still gets in after more
+   than 64 of them. Sessions whose device authenticated do hold them (then 503 busy). */
+static void sessions_without_credentials_cannot_lock_devices_out_S6(void **state) {
+    omads_fx *f = *state;
+    size_t len = 0;
+    uint8_t *anon = pkg1_of(f, NULL, NULL, SEAM_SYNCML_AUTH_MD5, &len);
+    for (unsigned i = 0; i < 65; i++) {
+        raw_reply r = raw_post(f->url, "application/vnd.syncml+xml", anon, len);
+        assert_int_equal(r.status, 200); /* the challenge */
+        free(r.body);
+    }
+    term_put(f->term_a, DEVINFO, "language", "en", NULL);
+    assert_int_equal(omads_sync_a(f, DEVINFO, SEAM_SYNC_TWO_WAY).failure, SEAM_TERMINAL_SYNC_OK);
+    assert_int_equal(assert_converged(f, f->term_a, "A", DEVINFO), 1);
+    /* 64 sessions of an authenticated device, each left after Pkg2: the table is full */
+    size_t auth_len = 0;
+    uint8_t *authed = pkg1_of(f, "B", SECRET_B, SEAM_SYNCML_AUTH_BASIC, &auth_len);
+    for (unsigned i = 0; i < 64; i++) {
+        raw_reply r = raw_post(f->url, "application/vnd.syncml+xml", authed, auth_len);
+        assert_int_equal(r.status, 200);
+        free(r.body);
+    }
+    raw_reply r = raw_post(f->url, "application/vnd.syncml+xml", anon, len);
+    assert_int_equal(r.status, 503);
+    free(r.body);
+    r = raw_post(f->url, "application/vnd.syncml+xml", authed, auth_len);
+    assert_int_equal(r.status, 503);
+    free(r.body);
+    seam_syncml_bytes_free(anon);
+    seam_syncml_bytes_free(authed);
 }
 
 int main(int argc, char **argv) {
@@ -661,6 +728,11 @@ int main(int argc, char **argv) {
                                         omads_teardown),
         cmocka_unit_test_setup_teardown(two_servers_on_one_database_share_the_copies_X5,
                                         omads_setup, omads_teardown),
+        cmocka_unit_test_setup_teardown(sessions_without_credentials_cannot_lock_devices_out_S6,
+                                        omads_setup, omads_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_device_without_a_secret_cannot_be_entered_with_its_session_token_S6, omads_setup,
+            omads_teardown),
     };
     char group[64];
     snprintf(group, sizeof group, "OMA DS faults on %s", backend);
