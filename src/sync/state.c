@@ -180,8 +180,6 @@ static seam_err import_base(seam_sync_db *db, const sync_table *t, const char *p
             break;
         }
         err = seam_sync_record_parse(t->uri, (const char *)p, (size_t)n[0] << 8 | n[1], &rec);
-        if (!err)
-            err = seam_sync_record_check(t->uri, &rec);
         if (err)
             break;
         sqlite3_bind_text(stmt, 1, peer, -1, SQLITE_STATIC);
