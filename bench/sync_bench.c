@@ -32,72 +32,13 @@
 #include <unistd.h>
 
 #include "seam/sync.h"
+#include "sync_host.h"
 
 static char dir[64];
 
 static void die(const char *what, seam_err err) {
     fprintf(stderr, "sync_bench: %s: %s\n", what, seam_err_str(err));
     exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static seam_sync_db *open_db(const char *name) {
-    char path[128];
-    seam_sync_db *db;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    seam_err err = seam_sync_open(path, &db);
-    if (err)
-        die(path, err);
-    return db;
-}
-
-typedef struct {
-    size_t wire;
-    double seconds;
-    seam_sync_result result;
-} run;
-
-static run sync_once(seam_sync_db *client, seam_sync_db *server, seam_sync_type type) {
-    run r = {0};
-    seam_sync_client *c;
-    uint8_t *msg, *reply;
-    size_t msg_len, reply_len;
-    double t0 = now();
-    seam_err err = seam_sync_client_start(client, "imei-356938035643809", "operator",
-                                          SEAM_SYNC_APPS, type, &c, &msg, &msg_len);
-    while (!err && msg) {
-        r.wire += msg_len;
-        err = seam_sync_serve(server, "operator", "imei-356938035643809", msg, msg_len, &reply,
-                              &reply_len, NULL);
-        free(msg);
-        msg = NULL;
-        if (!err) {
-            r.wire += reply_len;
-            err = seam_sync_client_receive(c, reply, reply_len, &msg, &msg_len);
-            free(reply);
-        }
-    }
-    r.seconds = now() - t0;
-    if (err)
-        die("sync", err);
-    seam_sync_client_result(c, &r.result);
-    seam_sync_client_free(c);
-    return r;
-}
-
-static seam_sync_record make(size_t i) {
-    seam_sync_record r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.key, sizeof r.key, "com.example.app%05zu", i);
-    snprintf(r.value, sizeof r.value, "App %zu", i);
-    snprintf(r.version, sizeof r.version, "1.0");
-    r.size = 20000 + i;
-    return r;
 }
 
 static size_t digits(uint64_t v) {
@@ -158,15 +99,16 @@ int main(int argc, char **argv) {
     seam_sync_record *recs = calloc(n, sizeof *recs);
     size_t payload1 = 0, naive = 0;
     for (size_t i = 0; i < n; i++) {
-        recs[i] = make(i);
+        recs[i] = sync_bench_app(i);
         payload1 += full_payload(&recs[i]);
         naive += 2 * text_form(&recs[i]);
     }
-    seam_sync_db *client = open_db("client.db"), *server = open_db("server.db");
+    seam_sync_db *client = sync_bench_open("sync_bench", dir, "client.db"),
+                 *server = sync_bench_open("sync_bench", dir, "server.db");
     seam_err err = seam_sync_put_many(client, SEAM_SYNC_APPS, recs, n);
     if (err)
         die("put", err);
-    run first = sync_once(client, server, SEAM_SYNC_TWO_WAY);
+    sync_bench_run first = sync_bench_changeset("sync_bench", client, server, SEAM_SYNC_TWO_WAY);
 
     /* 2: the client bumps versions of the even records, the server sizes of the odd ones */
     size_t payload2 = 0;
@@ -193,9 +135,9 @@ int main(int argc, char **argv) {
     copy_db("client.db", "client0.db");
     copy_db("server.db", "server0.db");
     int cs_up = 0, ps_up = 0, cs_down = 0, ps_down = 0;
-    client = open_db("client.db");
-    server = open_db("server.db");
-    run two_way = sync_once(client, server, SEAM_SYNC_TWO_WAY);
+    client = sync_bench_open("sync_bench", dir, "client.db");
+    server = sync_bench_open("sync_bench", dir, "server.db");
+    sync_bench_run two_way = sync_bench_changeset("sync_bench", client, server, SEAM_SYNC_TWO_WAY);
     /* client0 -> client: what the client received; server0 -> server: what the server took */
     session_sizes("client0.db", "client.db", &cs_down, &ps_down);
     session_sizes("server0.db", "server.db", &cs_up, &ps_up);
@@ -206,7 +148,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "sync_bench: the two sides differ after the two-way sync\n");
         return 1;
     }
-    run refresh = sync_once(client, server, SEAM_SYNC_REFRESH_FROM_CLIENT);
+    sync_bench_run refresh =
+        sync_bench_changeset("sync_bench", client, server, SEAM_SYNC_REFRESH_FROM_CLIENT);
     seam_sync_close(client);
     seam_sync_close(server);
 

@@ -23,26 +23,11 @@
 #include "seam/sync.h"
 #include "seam/terminal.h"
 #include "server/store.h"
+#include "sync_host.h"
 
 static void die(const char *what, const char *why) {
     fprintf(stderr, "sync_http_bench: %s: %s\n", what, why);
     exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static seam_sync_record make(size_t i) {
-    seam_sync_record r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.key, sizeof r.key, "com.example.app%05zu", i);
-    snprintf(r.value, sizeof r.value, "App %zu", i);
-    snprintf(r.version, sizeof r.version, "1.0");
-    r.size = 20000 + i;
-    return r;
 }
 
 static void enrol(unsigned port, const char *token) {
@@ -78,10 +63,10 @@ static seam_terminal_sync_outcome sync_once(unsigned port, const char *dm, doubl
                                       .password = "bench-secret-0123456789",
                                       .timeout_ms = 600000};
     seam_terminal_sync_outcome out;
-    double t0 = now();
+    double t0 = sync_bench_now();
     if (seam_terminal_sync_changeset(&req, &out) != SEAM_OK || out.failure != SEAM_TERMINAL_SYNC_OK)
         die("sync", out.reason);
-    *seconds = now() - t0;
+    *seconds = sync_bench_now() - t0;
     return out;
 }
 
@@ -122,7 +107,7 @@ int main(int argc, char **argv) {
     enrol(port, token);
     seam_sync_record *recs = calloc(n, sizeof *recs);
     for (size_t i = 0; i < n; i++)
-        recs[i] = make(i);
+        recs[i] = sync_bench_app(i);
     seam_sync_db *db = NULL;
     if (seam_sync_open(dm, &db) || seam_sync_put_many(db, SEAM_SYNC_APPS, recs, n))
         die(dm, "cannot fill");

@@ -27,8 +27,9 @@
 #include "seam/terminal.h"
 #include "seam/util.h"
 #include "server/store.h"
+#include "sync_host.h"
 
-#define DEVICE "imei-356938035643809"
+#define DEVICE SYNC_BENCH_DEVICE
 #define SECRET "bench-device-secret"
 
 static char dir[64];
@@ -36,32 +37,6 @@ static char dir[64];
 static void die(const char *what, seam_err err) {
     fprintf(stderr, "sync_omads_bench: %s: %s\n", what, seam_err_str(err));
     exit(1);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static seam_sync_db *open_db(const char *name) {
-    char path[128];
-    seam_sync_db *db;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    seam_err err = seam_sync_open(path, &db);
-    if (err)
-        die(path, err);
-    return db;
-}
-
-static seam_sync_record make(size_t i) {
-    seam_sync_record r;
-    memset(&r, 0, sizeof r);
-    snprintf(r.key, sizeof r.key, "com.example.app%05zu", i);
-    snprintf(r.value, sizeof r.value, "App %zu", i);
-    snprintf(r.version, sizeof r.version, "1.0");
-    r.size = 20000 + i;
-    return r;
 }
 
 static size_t digits(uint64_t v) {
@@ -78,31 +53,8 @@ typedef struct {
 /* ---- the compact changeset protocol, in process ---- */
 
 static run changeset_once(seam_sync_db *client, seam_sync_db *server) {
-    run r = {0};
-    seam_sync_client *c;
-    uint8_t *msg, *reply;
-    size_t msg_len, reply_len;
-    double t0 = now();
-    seam_err err = seam_sync_client_start(client, DEVICE, "operator", SEAM_SYNC_APPS,
-                                          SEAM_SYNC_TWO_WAY, &c, &msg, &msg_len);
-    while (!err && msg) {
-        r.wire += msg_len;
-        err = seam_sync_serve(server, "operator", DEVICE, msg, msg_len, &reply, &reply_len, NULL);
-        free(msg);
-        msg = NULL;
-        if (!err) {
-            r.wire += reply_len;
-            err = seam_sync_client_receive(c, reply, reply_len, &msg, &msg_len);
-            free(reply);
-        }
-    }
-    r.seconds = now() - t0;
-    if (err)
-        die("changeset sync", err);
-    seam_sync_result res;
-    seam_sync_client_result(c, &res);
-    r.changed = res.sent + res.received;
-    seam_sync_client_free(c);
+    sync_bench_run cs = sync_bench_changeset("sync_omads_bench", client, server, SEAM_SYNC_TWO_WAY);
+    run r = {cs.wire, cs.seconds, cs.result.sent + cs.result.received};
     return r;
 }
 
@@ -120,12 +72,12 @@ static run omads_once(const char *url, const char *path) {
                                       .timeout_ms = 600000};
     seam_terminal_sync_outcome out;
     run r = {0};
-    double t0 = now();
+    double t0 = sync_bench_now();
     if (seam_terminal_sync_omads(&req, &out) != SEAM_OK || out.failure) {
         fprintf(stderr, "sync_omads_bench: OMA DS sync failed: %s\n", out.reason);
         exit(1);
     }
-    r.seconds = now() - t0;
+    r.seconds = sync_bench_now() - t0;
     r.wire = (size_t)(out.bytes_sent + out.bytes_received);
     r.changed = out.counts.sent + out.counts.received;
     return r;
@@ -188,14 +140,15 @@ int main(int argc, char **argv) {
     seam_sync_record *recs = calloc(n, sizeof *recs);
     size_t payload1 = 0;
     for (size_t i = 0; i < n; i++) {
-        recs[i] = make(i);
+        recs[i] = sync_bench_app(i);
         payload1 += strlen(recs[i].key) + strlen("terminal") + strlen(recs[i].value) +
                     strlen(recs[i].version) + digits(recs[i].size);
     }
     seam_sync_record *mine = malloc(n / 2 * sizeof *mine), *theirs = malloc(n / 2 * sizeof *theirs);
 
     /* the changeset protocol, as bench/sync_bench.c, on the same workload */
-    seam_sync_db *client = open_db("cs-client.db"), *server = open_db("cs-server.db");
+    seam_sync_db *client = sync_bench_open("sync_omads_bench", dir, "cs-client.db"),
+                 *server = sync_bench_open("sync_omads_bench", dir, "cs-server.db");
     seam_err err = seam_sync_put_many(client, SEAM_SYNC_APPS, recs, n);
     if (err)
         die("put", err);
@@ -240,12 +193,12 @@ int main(int argc, char **argv) {
         (err = seam_store_open(db_path, mk, &store)) ||
         (err = seam_store_device_secret_put(store, DEVICE, SECRET, NULL)))
         die("store", err);
-    client = open_db("omads-terminal.db");
+    client = sync_bench_open("sync_omads_bench", dir, "omads-terminal.db");
     if ((err = seam_sync_put_many(client, SEAM_SYNC_APPS, recs, n)))
         die("put", err);
     seam_sync_close(client);
     run om_first = omads_once(url, term);
-    client = open_db("omads-terminal.db");
+    client = sync_bench_open("sync_omads_bench", dir, "omads-terminal.db");
     if ((err = seam_sync_put_many(client, SEAM_SYNC_APPS, mine, n / 2)))
         die("put", err);
     seam_sync_close(client);
@@ -253,7 +206,7 @@ int main(int argc, char **argv) {
         recs[i] = i % 2 ? theirs[i / 2] : recs[i];
     server_changes(store, recs, n);
     run om_two = omads_once(url, term);
-    client = open_db("omads-terminal.db");
+    client = sync_bench_open("sync_omads_bench", dir, "omads-terminal.db");
     if (!same_records(store, client, n)) {
         fprintf(stderr, "sync_omads_bench: the two sides differ after the two-way sync\n");
         return 1;

@@ -98,7 +98,8 @@ seam_err seam_sync_record_check(const char *uri, const seam_sync_record *rec);
 seam_err seam_sync_record_format(const char *uri, const seam_sync_record *rec, char *out,
                                  size_t cap, size_t *out_len);
 /* Parses content (len bytes) in uri's text form into rec's fields (rec->key is kept);
- * SEAM_ERR_SYNC_FIELD when a field is missing, repeated, unknown or over its limit. */
+ * SEAM_ERR_SYNC_FIELD when a field is missing, repeated, unknown or over its limit, or when the
+ * result fails seam_sync_record_check (rec->key included when it is not ""). */
 seam_err seam_sync_record_parse(const char *uri, const char *content, size_t len,
                                 seam_sync_record *rec);
 

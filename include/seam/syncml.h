@@ -191,37 +191,6 @@ seam_err seam_syncml_format_of(const char *content_type, seam_syncml_format *for
 const char *seam_syncml_content_type(seam_syncml_format format);
 
 /* ------------------------------------------------------------------------ */
-/* Record content                                                            */
-/* ------------------------------------------------------------------------ */
-
-/*
- * A record's content on the OMA DS wire (text/plain, UTF-8): one "name: value"
- * line per field, each ending in "\n", in the order given. A name is 1..63 of
- * [a-z0-9_-]; a value is any UTF-8 without CR or LF (it may be empty; leading
- * and trailing spaces are kept). Nothing allocates.
- */
-#define SEAM_SYNCML_FIELD_NAME_MAX 64
-
-typedef struct {
-    const char *name;
-    const char *value; /* encode: NUL-terminated; decode: points into the input */
-    size_t value_len;  /* decode: the value's length (not NUL-terminated) */
-} seam_syncml_field;
-
-/* Writes fields[0..n) as content into out[0..cap) (NUL-terminated); *len gets its length
- * without the NUL, or on SEAM_ERR_BUFFER_SMALL the size needed. SEAM_ERR_ARG for a bad name
- * or a value with CR/LF. */
-seam_err seam_syncml_fields_encode(const seam_syncml_field *fields, size_t n, char *out, size_t cap,
-                                   size_t *len);
-
-/* Splits content[0..len) into at most max fields (names and values point into content;
- * names are not NUL-terminated either: their length is strcspn(name, ":")). *n gets the
- * count. SEAM_ERR_MALFORMED for a line that is not "name: value\n", SEAM_ERR_SYNCML_OVERSIZE
- * for more than max fields. */
-seam_err seam_syncml_fields_decode(const char *content, size_t len, seam_syncml_field *fields,
-                                   size_t max, size_t *n);
-
-/* ------------------------------------------------------------------------ */
 /* Authentication                                                            */
 /* ------------------------------------------------------------------------ */
 

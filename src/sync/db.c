@@ -42,8 +42,26 @@ const sync_table *sync_table_of(const char *uri, size_t len) {
     return NULL;
 }
 
-static const sync_table *table_named(const char *uri) {
+const sync_table *sync_table_named(const char *uri) {
     return uri ? sync_table_of(uri, strlen(uri)) : NULL;
+}
+
+seam_err sync_enter(seam_sync_db *db, const char *uri, const sync_table **t) {
+    if (!db)
+        return SEAM_ERR_ARG;
+    if (!(*t = sync_table_named(uri)))
+        return SEAM_ERR_SYNC_URI;
+    return db->in_sync ? SEAM_ERR_SYNC_STATE : SEAM_OK;
+}
+
+bool sync_peer_ok(const char *id) {
+    size_t n = id ? strnlen(id, SEAM_SYNC_PEER_MAX + 1) : 0;
+    if (n == 0 || n > SEAM_SYNC_PEER_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (id[i] < 0x21 || id[i] > 0x7E)
+            return false;
+    return true;
 }
 
 seam_err sync_failed(seam_sync_db *db, const char *what) {
@@ -164,7 +182,7 @@ static bool text_ok(const char *s, size_t min, size_t max) {
 }
 
 seam_err seam_sync_record_check(const char *uri, const seam_sync_record *rec) {
-    const sync_table *t = table_named(uri);
+    const sync_table *t = sync_table_named(uri);
     if (!t)
         return SEAM_ERR_SYNC_URI;
     if (!rec)
@@ -316,20 +334,10 @@ seam_err sync_count_in(seam_sync_db *db, const char *schema_name, const sync_tab
     return rc == SQLITE_ROW ? SEAM_OK : sync_failed(db, "count");
 }
 
-/* The common checks of every public call: db usable (no sync in progress), uri known. */
-static seam_err enter(seam_sync_db *db, const char *uri, const sync_table **t) {
-    if (!db)
-        return SEAM_ERR_ARG;
-    if (db->in_sync)
-        return SEAM_ERR_SYNC_STATE;
-    *t = table_named(uri);
-    return *t ? SEAM_OK : SEAM_ERR_SYNC_URI;
-}
-
 seam_err seam_sync_put_many(seam_sync_db *db, const char *uri, const seam_sync_record *recs,
                             size_t n) {
     const sync_table *t;
-    seam_err err = enter(db, uri, &t);
+    seam_err err = sync_enter(db, uri, &t);
     if (err)
         return err;
     if (n && !recs)
@@ -359,7 +367,7 @@ seam_err seam_sync_put(seam_sync_db *db, const char *uri, const seam_sync_record
 
 seam_err seam_sync_get(seam_sync_db *db, const char *uri, const char *key, seam_sync_record *out) {
     const sync_table *t;
-    seam_err err = enter(db, uri, &t);
+    seam_err err = sync_enter(db, uri, &t);
     if (err)
         return err;
     if (!key || !out)
@@ -370,7 +378,7 @@ seam_err seam_sync_get(seam_sync_db *db, const char *uri, const char *key, seam_
 seam_err seam_sync_delete(seam_sync_db *db, const char *uri, const char *key) {
     const sync_table *t;
     seam_sync_record old;
-    seam_err err = enter(db, uri, &t);
+    seam_err err = sync_enter(db, uri, &t);
     if (err)
         return err;
     if (!key)
@@ -393,7 +401,7 @@ seam_err seam_sync_list(seam_sync_db *db, const char *uri,
     char sql[128];
     sqlite3_stmt *stmt;
     seam_sync_record rec;
-    seam_err err = enter(db, uri, &t);
+    seam_err err = sync_enter(db, uri, &t);
     if (err)
         return err;
     if (!each)
@@ -413,7 +421,7 @@ seam_err seam_sync_list(seam_sync_db *db, const char *uri,
 
 seam_err seam_sync_count(seam_sync_db *db, const char *uri, size_t *count) {
     const sync_table *t;
-    seam_err err = enter(db, uri, &t);
+    seam_err err = sync_enter(db, uri, &t);
     if (err)
         return err;
     return count ? sync_count_in(db, "main", t, count) : SEAM_ERR_ARG;
@@ -462,7 +470,7 @@ seam_err seam_sync_fingerprint(seam_sync_db *db, uint64_t *out) {
 }
 
 seam_err seam_sync_records_fingerprint(seam_sync_db *db, const char *uri, uint64_t *out) {
-    const sync_table *t = table_named(uri);
+    const sync_table *t = sync_table_named(uri);
     char sql[128];
     uint64_t h = 0xcbf29ce484222325ull;
     if (!db || !out)

@@ -45,16 +45,6 @@ static bool type_ok(int type) {
     return type >= SEAM_SYNC_TWO_WAY && type <= SEAM_SYNC_REFRESH_FROM_SERVER;
 }
 
-static bool id_ok(const char *s) {
-    size_t n = s ? strnlen(s, SEAM_SYNC_PEER_MAX + 1) : 0;
-    if (n == 0 || n > SEAM_SYNC_PEER_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < 0x21 || s[i] > 0x7E)
-            return false;
-    return true;
-}
-
 /* Encodes f with payload c into a malloc'd message. */
 static seam_err encode(seam_sync_frame *f, const sync_changes *c, uint8_t **msg, size_t *len) {
     size_t need = 0;
@@ -119,14 +109,13 @@ static void client_fail(seam_sync_client *c) {
 seam_err seam_sync_client_start(seam_sync_db *db, const char *self_id, const char *server_id,
                                 const char *uri, seam_sync_type type, seam_sync_client **out,
                                 uint8_t **msg, size_t *msg_len) {
-    if (!db || !out || !msg || !msg_len || !type_ok((int)type) || !id_ok(self_id) ||
-        !id_ok(server_id))
+    if (!db || !out || !msg || !msg_len || !type_ok((int)type) || !sync_peer_ok(self_id) ||
+        !sync_peer_ok(server_id))
         return SEAM_ERR_ARG;
-    const sync_table *t = uri ? sync_table_of(uri, strlen(uri)) : NULL;
-    if (!t)
-        return SEAM_ERR_SYNC_URI;
-    if (db->in_sync)
-        return SEAM_ERR_SYNC_STATE;
+    const sync_table *t;
+    seam_err err = sync_enter(db, uri, &t);
+    if (err)
+        return err;
     seam_sync_client *c = calloc(1, sizeof *c);
     if (!c)
         return SEAM_ERR_NOMEM;
@@ -134,7 +123,7 @@ seam_err seam_sync_client_start(seam_sync_db *db, const char *self_id, const cha
     c->t = t;
     snprintf(c->self, sizeof c->self, "%s", self_id);
     snprintf(c->server, sizeof c->server, "%s", server_id);
-    seam_err err = sync_begin(db);
+    err = sync_begin(db);
     if (err) {
         free(c);
         return err;
@@ -326,7 +315,7 @@ seam_err seam_sync_serve(seam_sync_db *db, const char *self_id, const char *devi
     sync_anchor anchor;
     sync_changes changes = {0};
     sync_merge_counts counts = {0};
-    if (!db || !msg || !reply || !reply_len || !id_ok(self_id))
+    if (!db || !msg || !reply || !reply_len || !sync_peer_ok(self_id))
         return SEAM_ERR_ARG;
     *reply = NULL;
     *reply_len = 0;

@@ -24,32 +24,21 @@ struct seam_sync_session {
     bool open;
 };
 
-static bool peer_ok(const char *peer) {
-    size_t n = peer ? strnlen(peer, SEAM_SYNC_PEER_MAX + 1) : 0;
-    if (n == 0 || n > SEAM_SYNC_PEER_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (peer[i] <= 0x20 || peer[i] > 0x7E)
-            return false;
-    return true;
-}
-
 seam_err seam_sync_session_begin(seam_sync_db *db, const char *peer, const char *uri,
                                  seam_sync_session **out) {
-    if (!db || !out || !peer_ok(peer))
+    if (!db || !out || !sync_peer_ok(peer))
         return SEAM_ERR_ARG;
-    const sync_table *t = uri ? sync_table_of(uri, strlen(uri)) : NULL;
-    if (!t)
-        return SEAM_ERR_SYNC_URI;
-    if (db->in_sync)
-        return SEAM_ERR_SYNC_STATE;
+    const sync_table *t;
+    seam_err err = sync_enter(db, uri, &t);
+    if (err)
+        return err;
     seam_sync_session *s = calloc(1, sizeof *s);
     if (!s)
         return SEAM_ERR_NOMEM;
     s->db = db;
     s->t = t;
     snprintf(s->peer, sizeof s->peer, "%s", peer);
-    seam_err err = sync_begin(db);
+    err = sync_begin(db);
     if (!err)
         err = sync_anchor_load(db, peer, t->uri, &s->anchor);
     if (!err)
@@ -115,44 +104,7 @@ seam_err seam_sync_session_changes(seam_sync_session *s, bool all,
     all_walk w = {each, ctx};
     if (all)
         return walk_all(s, &w);
-    sync_changes changes = {0};
-    seam_err err = sync_diff(s->db, s->t, true, &changes);
-    if (err || !changes.len) {
-        sync_changes_free(&changes);
-        return err;
-    }
-    sqlite3_changeset_iter *it;
-    if (sqlite3changeset_start(&it, changes.len, changes.bytes) != SQLITE_OK) {
-        sync_changes_free(&changes);
-        return SEAM_ERR_SYNC_DB;
-    }
-    while (!err && sqlite3changeset_next(it) == SQLITE_ROW) {
-        const char *table;
-        int ncols, op, indirect;
-        sqlite3_value *v = NULL;
-        seam_sync_record rec;
-        memset(&rec, 0, sizeof rec);
-        if (sqlite3changeset_op(it, &table, &ncols, &op, &indirect) != SQLITE_OK) {
-            err = SEAM_ERR_SYNC_CHANGESET;
-            break;
-        }
-        if (op == SQLITE_INSERT)
-            sqlite3changeset_new(it, 0, &v);
-        else
-            sqlite3changeset_old(it, 0, &v);
-        err = v ? sync_record_set(s->t, 0, v, &rec) : SEAM_ERR_SYNC_CHANGESET;
-        if (!err && op != SQLITE_DELETE)
-            err = sync_load(s->db, "main", s->t, rec.key, &rec);
-        if (!err && each(ctx,
-                         op == SQLITE_INSERT   ? SEAM_SYNC_ADDED
-                         : op == SQLITE_UPDATE ? SEAM_SYNC_REPLACED
-                                               : SEAM_SYNC_DELETED,
-                         &rec))
-            break;
-    }
-    sqlite3changeset_finalize(it);
-    sync_changes_free(&changes);
-    return err;
+    return sync_diff_each(s->db, s->t, each, ctx);
 }
 
 seam_err seam_sync_session_get(seam_sync_session *s, const char *key, seam_sync_record *out) {
@@ -229,6 +181,6 @@ void seam_sync_session_free(seam_sync_session *s) {
 
 bool seam_sync_client_wins(const char *uri, const seam_sync_record *client,
                            const seam_sync_record *server) {
-    const sync_table *t = uri ? sync_table_of(uri, strlen(uri)) : NULL;
+    const sync_table *t = sync_table_named(uri);
     return t && sync_client_wins(t, client, server);
 }

@@ -46,11 +46,6 @@ static seam_err put_short(out_buf *b, const char *s) {
     return err ? err : put(b, s, n);
 }
 
-/* " prev <peer>", the name the protocol keeps the previous base under (track.c). */
-static void prev_name(const char *peer, char out[SEAM_SYNC_PEER_MAX + 8]) {
-    snprintf(out, SEAM_SYNC_PEER_MAX + 8, " prev %s", peer);
-}
-
 static seam_err export_base(seam_sync_db *db, const sync_table *t, const char *peer, out_buf *b) {
     char sql[200];
     sqlite3_stmt *stmt;
@@ -95,13 +90,13 @@ seam_err seam_sync_state_export(seam_sync_db *db, const char *peer, const char *
                                 size_t *out_len) {
     if (!db || !peer || !out || !out_len || !*peer || strlen(peer) > SEAM_SYNC_PEER_MAX)
         return SEAM_ERR_ARG;
-    const sync_table *t = uri ? sync_table_of(uri, strlen(uri)) : NULL;
+    const sync_table *t = sync_table_named(uri);
     if (!t)
         return SEAM_ERR_SYNC_URI;
     sync_anchor a;
     out_buf b = {0};
-    char prev[SEAM_SYNC_PEER_MAX + 8];
-    prev_name(peer, prev);
+    char prev[SYNC_PREV_NAME_MAX];
+    sync_prev_name(peer, prev);
     seam_err err = sync_anchor_load(db, peer, t->uri, &a);
     uint8_t found = a.found, counter[8];
     for (int i = 0; i < 8; i++)
@@ -185,8 +180,6 @@ static seam_err import_base(seam_sync_db *db, const sync_table *t, const char *p
             break;
         }
         err = seam_sync_record_parse(t->uri, (const char *)p, (size_t)n[0] << 8 | n[1], &rec);
-        if (!err)
-            err = seam_sync_record_check(t->uri, &rec);
         if (err)
             break;
         sqlite3_bind_text(stmt, 1, peer, -1, SQLITE_STATIC);
@@ -228,18 +221,17 @@ seam_err seam_sync_state_import(seam_sync_db *db, const char *peer, const char *
                                 const uint8_t *in, size_t len) {
     if (!db || !peer || (!in && len) || !*peer || strlen(peer) > SEAM_SYNC_PEER_MAX)
         return SEAM_ERR_ARG;
-    const sync_table *t = uri ? sync_table_of(uri, strlen(uri)) : NULL;
-    if (!t)
-        return SEAM_ERR_SYNC_URI;
-    if (db->in_sync)
-        return SEAM_ERR_SYNC_STATE;
-    char prev[SEAM_SYNC_PEER_MAX + 8];
-    prev_name(peer, prev);
+    const sync_table *t;
+    seam_err err = sync_enter(db, uri, &t);
+    if (err)
+        return err;
+    char prev[SYNC_PREV_NAME_MAX];
+    sync_prev_name(peer, prev);
     in_buf b = {in, len, 0};
     const uint8_t *p;
     sync_anchor a;
     memset(&a, 0, sizeof a);
-    seam_err err = sync_begin(db);
+    err = sync_begin(db);
     if (err)
         return err;
     err = clear_peer(db, t, peer, prev);

@@ -36,6 +36,13 @@ typedef struct {
 
 /* The table of uri (len bytes), or NULL when seam has no such database. */
 const sync_table *sync_table_of(const char *uri, size_t len);
+/* The table of the NUL-terminated uri (NULL is fine), or NULL when seam has no such database. */
+const sync_table *sync_table_named(const char *uri);
+/* The checks every public call on a database makes: *t = uri's table (SEAM_ERR_SYNC_URI), and no
+ * sync engine holds db (SEAM_ERR_SYNC_STATE); SEAM_ERR_ARG when db is NULL. */
+seam_err sync_enter(seam_sync_db *db, const char *uri, const sync_table **t);
+/* True when id is a peer id: 1..SEAM_SYNC_PEER_MAX printable ASCII bytes, no space. */
+bool sync_peer_ok(const char *id);
 
 /* Logs what failed with SQLite's message and returns SEAM_ERR_SYNC_DB. */
 seam_err sync_failed(seam_sync_db *db, const char *what);

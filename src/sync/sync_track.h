@@ -33,12 +33,21 @@ seam_err sync_work_load(seam_sync_db *db, const sync_table *t, const char *peer,
 seam_err sync_copy_table(seam_sync_db *db, const sync_table *t, const char *from, const char *to);
 /* Makes the base of (peer, t) the records of from.<table>. */
 seam_err sync_base_set(seam_sync_db *db, const sync_table *t, const char *peer, const char *from);
+/* " prev <peer>": the peer name the server's previous base of peer is kept under (a space is
+ * never in a peer id). */
+#define SYNC_PREV_NAME_MAX (SEAM_SYNC_PEER_MAX + 8)
+void sync_prev_name(const char *peer, char out[SYNC_PREV_NAME_MAX]);
 /* The server's previous base of (peer, t), one sync back (kept under a name no peer id can have):
  * keep copies the base there, restore copies it back. */
 seam_err sync_base_keep_prev(seam_sync_db *db, const sync_table *t, const char *peer);
 seam_err sync_base_restore_prev(seam_sync_db *db, const sync_table *t, const char *peer);
 /* The changes that turn temp.<table> into main.<table>, as a patchset or a changeset. */
 seam_err sync_diff(seam_sync_db *db, const sync_table *t, bool patchset, sync_changes *out);
+/* Calls each(ctx, op, rec) per change that turns temp.<table> into main.<table> (rec as in main;
+ * for DELETED only its key); a nonzero return stops the walk. */
+seam_err sync_diff_each(seam_sync_db *db, const sync_table *t,
+                        int (*each)(void *ctx, seam_sync_op op, const seam_sync_record *rec),
+                        void *ctx);
 /* Frees c's bytes. */
 void sync_changes_free(sync_changes *c);
 /* Applies a validated changeset to schema.<table> exactly: SEAM_ERR_SYNC_MISMATCH when a change

@@ -21,7 +21,7 @@
 
 seam_err seam_sync_record_format(const char *uri, const seam_sync_record *rec, char *out,
                                  size_t cap, size_t *out_len) {
-    const sync_table *t = uri ? sync_table_of(uri, strlen(uri)) : NULL;
+    const sync_table *t = sync_table_named(uri);
     char text[SEAM_SYNC_TEXT_MAX + 1];
     int n;
     if (!t)
@@ -57,7 +57,7 @@ static bool take(char *dst, size_t cap, const char *p, size_t n) {
 
 seam_err seam_sync_record_parse(const char *uri, const char *content, size_t len,
                                 seam_sync_record *rec) {
-    const sync_table *t = uri ? sync_table_of(uri, strlen(uri)) : NULL;
+    const sync_table *t = sync_table_named(uri);
     seam_sync_record r;
     if (!t)
         return SEAM_ERR_SYNC_URI;

@@ -87,19 +87,27 @@ seam_err sync_copy_table(seam_sync_db *db, const sync_table *t, const char *from
     return sync_exec(db, sql);
 }
 
+/* Deletes the base rows of peer. */
+static seam_err base_clear(seam_sync_db *db, const sync_table *t, const char *peer) {
+    char sql[80];
+    sqlite3_stmt *stmt;
+    snprintf(sql, sizeof sql, "DELETE FROM main.base_%s WHERE peer = ?", t->table);
+    seam_err err = sync_prepare(db, sql, &stmt);
+    if (err)
+        return err;
+    sqlite3_bind_text(stmt, 1, peer, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    return rc == SQLITE_DONE ? SEAM_OK : sync_failed(db, "base");
+}
+
 seam_err sync_base_set(seam_sync_db *db, const sync_table *t, const char *peer, const char *from) {
     char sql[320];
     sqlite3_stmt *stmt;
-    seam_err err;
     int rc;
-    snprintf(sql, sizeof sql, "DELETE FROM main.base_%s WHERE peer = ?", t->table);
-    if ((err = sync_prepare(db, sql, &stmt)) != SEAM_OK)
+    seam_err err = base_clear(db, t, peer);
+    if (err)
         return err;
-    sqlite3_bind_text(stmt, 1, peer, -1, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    if (rc != SQLITE_DONE)
-        return sync_failed(db, "base");
     snprintf(sql, sizeof sql, "INSERT INTO main.base_%s (peer, %s) SELECT ?, %s FROM %s.%s",
              t->table, t->columns, t->columns, from, t->table);
     if ((err = sync_prepare(db, sql, &stmt)) != SEAM_OK)
@@ -114,16 +122,10 @@ seam_err sync_base_set(seam_sync_db *db, const sync_table *t, const char *peer, 
 static seam_err base_copy(seam_sync_db *db, const sync_table *t, const char *from, const char *to) {
     char sql[320];
     sqlite3_stmt *stmt;
-    seam_err err;
     int rc;
-    snprintf(sql, sizeof sql, "DELETE FROM main.base_%s WHERE peer = ?", t->table);
-    if ((err = sync_prepare(db, sql, &stmt)) != SEAM_OK)
+    seam_err err = base_clear(db, t, to);
+    if (err)
         return err;
-    sqlite3_bind_text(stmt, 1, to, -1, SQLITE_STATIC);
-    rc = sqlite3_step(stmt);
-    sqlite3_reset(stmt);
-    if (rc != SQLITE_DONE)
-        return sync_failed(db, "base");
     snprintf(sql, sizeof sql,
              "INSERT INTO main.base_%s (peer, %s) SELECT ?, %s FROM main.base_%s WHERE peer = ?",
              t->table, t->columns, t->columns, t->table);
@@ -136,20 +138,19 @@ static seam_err base_copy(seam_sync_db *db, const sync_table *t, const char *fro
     return rc == SQLITE_DONE ? SEAM_OK : sync_failed(db, "base");
 }
 
-/* " prev <peer>": a space is never in a peer id. */
-static void prev_name(const char *peer, char out[SEAM_SYNC_PEER_MAX + 8]) {
-    snprintf(out, SEAM_SYNC_PEER_MAX + 8, " prev %s", peer);
+void sync_prev_name(const char *peer, char out[SYNC_PREV_NAME_MAX]) {
+    snprintf(out, SYNC_PREV_NAME_MAX, " prev %s", peer);
 }
 
 seam_err sync_base_keep_prev(seam_sync_db *db, const sync_table *t, const char *peer) {
-    char prev[SEAM_SYNC_PEER_MAX + 8];
-    prev_name(peer, prev);
+    char prev[SYNC_PREV_NAME_MAX];
+    sync_prev_name(peer, prev);
     return base_copy(db, t, peer, prev);
 }
 
 seam_err sync_base_restore_prev(seam_sync_db *db, const sync_table *t, const char *peer) {
-    char prev[SEAM_SYNC_PEER_MAX + 8];
-    prev_name(peer, prev);
+    char prev[SYNC_PREV_NAME_MAX];
+    sync_prev_name(peer, prev);
     return base_copy(db, t, prev, peer);
 }
 
@@ -206,6 +207,39 @@ static seam_err change_key(sqlite3_changeset_iter *it, const sync_table *t, int 
         return SEAM_ERR_SYNC_CHANGESET;
     memset(rec, 0, sizeof *rec);
     return sync_record_set(t, 0, v, rec);
+}
+
+seam_err sync_diff_each(seam_sync_db *db, const sync_table *t,
+                        int (*each)(void *ctx, seam_sync_op op, const seam_sync_record *rec),
+                        void *ctx) {
+    sync_changes changes = {0};
+    sqlite3_changeset_iter *it;
+    seam_sync_record rec;
+    int op;
+    seam_err err = sync_diff(db, t, true, &changes);
+    if (err || !changes.len) {
+        sync_changes_free(&changes);
+        return err;
+    }
+    if (sqlite3changeset_start(&it, changes.len, changes.bytes) != SQLITE_OK) {
+        sync_changes_free(&changes);
+        return SEAM_ERR_SYNC_DB;
+    }
+    while (!err && sqlite3changeset_next(it) == SQLITE_ROW) {
+        if ((err = change_key(it, t, &op, &rec)) != SEAM_OK)
+            break;
+        if (op != SQLITE_DELETE && (err = sync_load(db, "main", t, rec.key, &rec)))
+            break;
+        if (each(ctx,
+                 op == SQLITE_INSERT   ? SEAM_SYNC_ADDED
+                 : op == SQLITE_UPDATE ? SEAM_SYNC_REPLACED
+                                       : SEAM_SYNC_DELETED,
+                 &rec))
+            break;
+    }
+    sqlite3changeset_finalize(it);
+    sync_changes_free(&changes);
+    return err;
 }
 
 seam_err sync_apply_to(seam_sync_db *db, const sync_table *t, const char *schema_name,
@@ -392,7 +426,7 @@ seam_err seam_sync_anchors(seam_sync_db *db, const char *peer, const char *uri,
     sync_anchor a;
     if (!db || !peer || !own_last || !peer_last)
         return SEAM_ERR_ARG;
-    if (!uri || !sync_table_of(uri, strlen(uri)))
+    if (!sync_table_named(uri))
         return SEAM_ERR_SYNC_URI;
     seam_err err = sync_anchor_load(db, peer, uri, &a);
     if (!err) {
@@ -405,46 +439,20 @@ seam_err seam_sync_anchors(seam_sync_db *db, const char *peer, const char *uri,
 seam_err seam_sync_changes(seam_sync_db *db, const char *peer, const char *uri,
                            int (*each)(void *ctx, seam_sync_op op, const seam_sync_record *rec),
                            void *ctx) {
-    const sync_table *t = uri ? sync_table_of(uri, strlen(uri)) : NULL;
+    const sync_table *t;
     sync_anchor a;
-    sync_changes changes = {0};
-    if (!db || !peer || !each)
+    if (!peer || !each)
         return SEAM_ERR_ARG;
-    if (!t)
-        return SEAM_ERR_SYNC_URI;
-    if (db->in_sync)
-        return SEAM_ERR_SYNC_STATE;
-    seam_err err = sync_begin(db);
+    seam_err err = sync_enter(db, uri, &t);
+    if (err)
+        return err;
+    err = sync_begin(db);
     if (!err)
         err = sync_anchor_load(db, peer, uri, &a);
     if (!err)
         err = sync_work_load(db, t, peer, !a.found);
     if (!err)
-        err = sync_diff(db, t, true, &changes);
-    if (!err && changes.len) {
-        sqlite3_changeset_iter *it;
-        seam_sync_record rec;
-        int op;
-        if (sqlite3changeset_start(&it, changes.len, changes.bytes) != SQLITE_OK) {
-            sync_changes_free(&changes);
-            sync_rollback(db);
-            return SEAM_ERR_SYNC_DB;
-        }
-        while (!err && sqlite3changeset_next(it) == SQLITE_ROW) {
-            if ((err = change_key(it, t, &op, &rec)) != SEAM_OK)
-                break;
-            if (op != SQLITE_DELETE && (err = sync_load(db, "main", t, rec.key, &rec)))
-                break;
-            if (each(ctx,
-                     op == SQLITE_INSERT   ? SEAM_SYNC_ADDED
-                     : op == SQLITE_UPDATE ? SEAM_SYNC_REPLACED
-                                           : SEAM_SYNC_DELETED,
-                     &rec))
-                break;
-        }
-        sqlite3changeset_finalize(it);
-    }
-    sync_changes_free(&changes);
+        err = sync_diff_each(db, t, each, ctx);
     sync_rollback(db); /* read only: the working copy is scratch */
     return err;
 }

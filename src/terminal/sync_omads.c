@@ -139,8 +139,7 @@ static seam_err cs_apply(void *ctx, const char *db, const seam_syncml_change *c,
        this side's key: for seam's server, the natural key the record had here). */
     memset(&rec, 0, sizeof rec);
     snprintf(rec.key, sizeof rec.key, "%s", c->key);
-    if (seam_sync_record_parse(s->uri, c->content, c->content_len, &rec) != SEAM_OK ||
-        seam_sync_record_check(s->uri, &rec) != SEAM_OK) {
+    if (seam_sync_record_parse(s->uri, c->content, c->content_len, &rec) != SEAM_OK) {
         *status = 415; /* not a record of this database: refused, nothing stored */
         return SEAM_OK;
     }
