@@ -21,18 +21,7 @@
    server; no timer. */
 static size_t session_policy(uint8_t *b) {
     const uint8_t head[] = {0xDF, 0x10, 1, 0x03, 0xDF, 0x11, 1, 1, 0xDF, 0x15, 1, 1};
-    size_t n = sizeof head;
-    memcpy(b, head, n);
-    b[n++] = 0xDF;
-    b[n++] = 0x13;
-    b[n++] = (uint8_t)strlen(url);
-    memcpy(b + n, url, strlen(url));
-    n += strlen(url);
-    b[n++] = 0xDF;
-    b[n++] = 0x14;
-    b[n++] = (uint8_t)strlen(uri);
-    memcpy(b + n, uri, strlen(uri));
-    return n + strlen(uri);
+    return policy_with_server(b, head, sizeof head);
 }
 
 /* devmgmt installed without policy, the profile sent, devmgmt selected on channel 1
