@@ -20,14 +20,10 @@ static const char uri[] = "./devices";
 /* A profile with some bits set (the card does not read it; devmgmt needs one). */
 #define PROFILE 0x80, 0x10, 0x00, 0x00, 0x03, 0xFF, 0xFF, 0x01
 
-/* The policy block: location status (03) counts, threshold 2, a timer of 1 s
-   (00 00 01 as TIMER MANAGEMENT's swapped BCD: ss = 0x10), the server, ask. */
-static inline size_t policy(uint8_t *b, bool ask) {
-    size_t n = 0;
-    const uint8_t head[] = {0xDF, 0x10, 1,    0x03, 0xDF, 0x11, 1,    2, 0xDF,
-                            0x12, 3,    0x00, 0x00, 0x10, 0xDF, 0x15, 1, ask ? 1 : 0};
-    memcpy(b, head, sizeof head);
-    n = sizeof head;
+/* A policy block: head[0..len) then the server (DF13 url, DF14 uri) into b; its length. */
+static inline size_t policy_with_server(uint8_t *b, const uint8_t *head, size_t len) {
+    size_t n = len;
+    memcpy(b, head, len);
     b[n++] = 0xDF;
     b[n++] = 0x13;
     b[n++] = (uint8_t)strlen(url);
@@ -37,8 +33,15 @@ static inline size_t policy(uint8_t *b, bool ask) {
     b[n++] = 0x14;
     b[n++] = (uint8_t)strlen(uri);
     memcpy(b + n, uri, strlen(uri));
-    n += strlen(uri);
-    return n;
+    return n + strlen(uri);
+}
+
+/* The policy block: location status (03) counts, threshold 2, a timer of 1 s
+   (00 00 01 as TIMER MANAGEMENT's swapped BCD: ss = 0x10), the server, ask. */
+static inline size_t policy(uint8_t *b, bool ask) {
+    const uint8_t head[] = {0xDF, 0x10, 1,    0x03, 0xDF, 0x11, 1,    2, 0xDF,
+                            0x12, 3,    0x00, 0x00, 0x10, 0xDF, 0x15, 1, ask ? 1 : 0};
+    return policy_with_server(b, head, sizeof head);
 }
 
 /* STORE DATA block[0..len) to devmgmt through the ISD's secure channel on channel 0,
@@ -168,17 +171,23 @@ static inline void profile_timer(seam_card *card) {
     answer(card, SEAM_TK_RES_OK, NULL, 0);
 }
 
-/* devmgmt installed and given the policy (no profile yet), then the profile: nothing
-   selects devmgmt, yet the card announces its item and event and devmgmt's own
-   registration chain (queued by personalize) runs and is answered (issue 13). Then
-   devmgmt is selected on channel 1, for the operator's STATUS reads only. */
-static inline void dm_card(fixture *f, bool ask) {
+/* devmgmt loaded, installed and given the policy (ask or not), selected nowhere; no
+   profile yet. */
+static inline void dm_personalized(fixture *f, bool ask) {
     uint8_t block[128];
     power_on(f->card);
     open_channel(f->card);
     load(f->card, "devmgmt", dm_pkg, sizeof dm_pkg);
     assert_int_equal(install(f->card, 0x0C, dm_pkg, dm_cls, dm_cls, NULL, 0), 0x9000);
     assert_int_equal(store(f->card, block, policy(block, ask)), 0x9000);
+}
+
+/* devmgmt installed and given the policy (no profile yet), then the profile: nothing
+   selects devmgmt, yet the card announces its item and event and devmgmt's own
+   registration chain (queued by personalize) runs and is answered (issue 13). Then
+   devmgmt is selected on channel 1, for the operator's STATUS reads only. */
+static inline void dm_card(fixture *f, bool ask) {
+    dm_personalized(f, ask);
     last_sw = SEND(f->card, PROFILE);
     card_announces(f->card);
     fetch(f->card, SEAM_TK_CMD_SET_UP_MENU); /* devmgmt's own, queued at personalization */

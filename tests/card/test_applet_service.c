@@ -210,9 +210,51 @@ static void s5_a_callee_taken_off_its_channel_by_the_same_command_is_not_kept_st
     assert_memory_equal(response + 1, sv_cls, 7);
 }
 
+/* ---- a power cut in the middle of a call (X4) ------------------------------------------ */
+
+/* 91xx (a proactive command waits) counts as success for sweep_every_write. */
+static uint16_t done(uint16_t sw) {
+    return (sw & 0xFF00) == 0x9100 ? 0x9000 : sw;
+}
+
+/* service_card with A selected on channel 2. */
+static void a_selected(fixture *f) {
+    service_card(f);
+    assert_int_equal(select_on_2(f->card, sv_cls), 0x9000);
+}
+
+/* A asks B, selected nowhere (loaded for the call): B's memory is committed. */
+static uint16_t op_call_loaded(seam_card *card) {
+    const uint8_t one = 0x01;
+    uint16_t sw = call(card, 0, 0, sv_b, &one, 1);
+    assert_true(sw != 0x9000 || result_at(0) == 0x9000);
+    return sw;
+}
+
+/* A asks devmgmt, live on channel 1: its live state is committed, a sync queued. */
+static uint16_t op_call_live(seam_card *card) {
+    const uint8_t slow = SEAM_TK_SYNC_SLOW;
+    uint16_t sw = done(call(card, 0, 0, dm_cls, &slow, 1));
+    assert_true(sw != 0x9000 || result_at(0) == 0x9000);
+    return sw;
+}
+
+/* X4 (S5): a power cut at every write of a service call, to a callee loaded for it and to
+   one live on another channel, leaves the whole card as it was. */
+static void x4_s5_power_cut_at_every_write_of_a_service_call(void **state) {
+    fixture *f = *state;
+    int loaded = sweep_every_write(f, a_selected, op_call_loaded);
+    int live = sweep_every_write(f, a_selected, op_call_live);
+    print_message("X4 service call: loaded callee %d, live callee %d write points\n", loaded, live);
+    assert_true(loaded > 0);
+    assert_true(live > 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(s5_allowed_applet_asks_devmgmt_for_a_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(x4_s5_power_cut_at_every_write_of_a_service_call, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(s5_caller_not_on_the_list_is_refused_and_nothing_changes,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(s5_recursion_and_self_calls_are_refused, setup, teardown),

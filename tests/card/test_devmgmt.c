@@ -222,12 +222,7 @@ static void s1_s5_after_a_power_cycle_devmgmt_is_reached_without_select(void **s
 
 static void s1_s5_freshly_personalized_devmgmt_is_reached_without_select(void **state) {
     fixture *f = *state;
-    uint8_t block[128];
-    power_on(f->card);
-    open_channel(f->card);
-    load(f->card, "devmgmt", dm_pkg, sizeof dm_pkg);
-    assert_int_equal(install(f->card, 0x0C, dm_pkg, dm_cls, dm_cls, NULL, 0), 0x9000);
-    assert_int_equal(store(f->card, block, policy(block, false)), 0x9000);
+    dm_personalized(f, false);
     (void)SEND(f->card, 0x00, 0x70, 0x80, 0x01); /* devmgmt selected nowhere, ever */
     last_sw = SEND(f->card, PROFILE);
     card_announces(f->card); /* the item and the event, from the policy block alone */

@@ -21,18 +21,7 @@
    server; no timer. */
 static size_t session_policy(uint8_t *b) {
     const uint8_t head[] = {0xDF, 0x10, 1, 0x03, 0xDF, 0x11, 1, 1, 0xDF, 0x15, 1, 1};
-    size_t n = sizeof head;
-    memcpy(b, head, n);
-    b[n++] = 0xDF;
-    b[n++] = 0x13;
-    b[n++] = (uint8_t)strlen(url);
-    memcpy(b + n, url, strlen(url));
-    n += strlen(url);
-    b[n++] = 0xDF;
-    b[n++] = 0x14;
-    b[n++] = (uint8_t)strlen(uri);
-    memcpy(b + n, uri, strlen(uri));
-    return n + strlen(uri);
+    return policy_with_server(b, head, sizeof head);
 }
 
 /* devmgmt installed without policy, the profile sent, devmgmt selected on channel 1
@@ -271,6 +260,37 @@ static void x4_s5_s7_power_cut_at_every_write_of_profile_event_release_and_outco
     assert_true(profile >= 1 && release >= 1 && counts >= 1 && failed >= 1);
 }
 
+/* devmgmt with its policy, live on channel 1; channel 0's secure channel aimed at it. */
+static void live_perso_ready(fixture *f) {
+    dm_card(f, false);
+    open_channel(f->card);
+    assert_int_equal(install_perso(f->card, dm_cls, sizeof dm_cls), 0x9000);
+}
+
+/* A policy block into the live state: committed there, filed in the restore record. */
+static uint16_t op_live_policy(seam_card *card) {
+    const uint8_t threshold_1[] = {0xDF, 0x11, 1, 1};
+    return done(gp(card, true, 0xE2, 0x90, 0x00, threshold_1, sizeof threshold_1));
+}
+
+/* The operator's trigger alone into the live state: a command (seam_personalize_command),
+   committed there and not filed; a sync queued. */
+static uint16_t op_live_trigger(seam_card *card) {
+    const uint8_t trigger[] = {0xDF, 0x20, 1, SEAM_TK_SYNC_SLOW};
+    return done(gp(card, true, 0xE2, 0x90, 0x00, trigger, sizeof trigger));
+}
+
+/* X4 (S1, S5): a power cut at every write of a STORE DATA into devmgmt selected on another
+   channel, filed or declared a command, leaves the whole card as it was. */
+static void x4_s1_s5_power_cut_at_every_write_of_a_live_personalization(void **state) {
+    fixture *f = *state;
+    int policy = sweep_every_write(f, live_perso_ready, op_live_policy);
+    int trigger = sweep_every_write(f, live_perso_ready, op_live_trigger);
+    print_message("X4 live personalization: policy %d, trigger %d write points swept\n", policy,
+                  trigger);
+    assert_true(policy >= 1 && trigger >= 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -278,6 +298,8 @@ int main(void) {
             teardown),
         cmocka_unit_test_setup_teardown(x4_s9_power_cut_at_every_write_of_a_devmgmt_session, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(x4_s1_s5_power_cut_at_every_write_of_a_live_personalization,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

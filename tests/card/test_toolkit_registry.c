@@ -306,6 +306,29 @@ static void deleting_an_instance_tells_the_terminal_its_menu_without_it_S1(void 
     assert_int_equal(answer_ok(f->card, &cmd), 0x9000);
 }
 
+/* The card's own event E1 ("terminal profile arrived") goes to every holder without a
+   registration and never comes from the terminal: an applet that registers it anyway must
+   not put it in the card's SET UP EVENT LIST, which a terminal refuses whole for an event
+   it does not know (src/terminal/toolkit_exec.c: beyond its capabilities), leaving every
+   other applet's events unset (S5). */
+static void an_applet_registering_e1_does_not_spoil_the_terminals_event_list_S5(void **state) {
+    fixture *f = *state;
+    uint8_t buf[256];
+    seam_tk_command cmd;
+    seam_ctlv obj;
+    two_applets(f);
+    assert_int_equal(tk_register(f->card, 1, SEAM_TK_EVENT_PROFILE_DOWNLOAD, true), 0x00);
+    assert_int_equal(tk_register(f->card, 1, 0x05, true), 0x00);
+    fetch(f->card, SEND(f->card, PROFILE), buf, &cmd); /* no menu item: the events first */
+    assert_int_equal(cmd.details.type, SEAM_TK_CMD_SET_UP_EVENT_LIST);
+    assert_int_equal(seam_ctlv_find(cmd.objects, cmd.objects_len, 0x19, &obj), SEAM_OK);
+    assert_int_equal(obj.len, 1);
+    assert_int_equal(obj.value[0], 0x05);
+    assert_int_equal(answer_ok(f->card, &cmd), 0x9000);
+    assert_int_equal(seen(f->card, 4), 1); /* E1 once, as every holder gets it */
+    assert_int_equal(seen(f->card, 5), SEAM_TK_EVENT_PROFILE_DOWNLOAD);
+}
+
 /* ---- a power cut in the middle of a registration (X4) --------------------------------- */
 
 static void registration_prepared(fixture *f) {
@@ -328,6 +351,29 @@ static void power_cut_over_a_registration_keeps_before_or_after_X4(void **state)
     assert_int_equal(tk_register(f->card, 0, 0x07, false), 0x00); /* it held it */
 }
 
+/* Instance 01 holds menu item 7 (named) and event 05; channel 1 closed: deletable. */
+static void registered_then_deselected(fixture *f) {
+    uint8_t command[255];
+    two_applets(f);
+    assert_int_equal(tk_register(f->card, 0, 0x07, true), 0x00);
+    assert_int_equal(tk_register(f->card, 1, 0x05, true), 0x00);
+    assert_int_equal(tk_queue(f->card, command, menu_of(0x07, command)), 0x00);
+    assert_int_equal(SEND(f->card, 0x00, 0x70, 0x80, 0x01), 0x9000);
+}
+
+static uint16_t op_delete_registered(seam_card *card) {
+    return delete_aid(card, tk_cls, sizeof tk_cls, 0x00);
+}
+
+/* X4: a power cut at every write of a DELETE that also deletes the instance's
+   TOOLKIT_REGISTRATION record leaves the whole card as it was. */
+static void power_cut_over_deleting_a_registered_instance_keeps_before_or_after_X4(void **state) {
+    fixture *f = *state;
+    assert_true(sweep_every_write(f, registered_then_deselected, op_delete_registered) > 0);
+    reopen(f);
+    assert_int_equal(SEND(f->card, PROFILE), 0x9000); /* nothing left to tell the terminal */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(a_greedy_applet_takes_only_its_share_of_the_registry, setup,
@@ -341,6 +387,11 @@ int main(void) {
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             deleting_an_instance_tells_the_terminal_its_menu_without_it_S1, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            an_applet_registering_e1_does_not_spoil_the_terminals_event_list_S5, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            power_cut_over_deleting_a_registered_instance_keeps_before_or_after_X4, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(power_cut_over_a_registration_keeps_before_or_after_X4,
                                         setup, teardown),
     };

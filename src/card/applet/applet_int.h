@@ -83,6 +83,11 @@ bool applet_guest_range(seam_wasm_call_ctx *ctx, uint64_t addr, uint64_t len, ui
 bool applet_charge(seam_wasm_call_ctx *ctx, uint64_t bytes, uint64_t extra);
 /* Copies data into the guest at addr (range already checked) and marks it dirty. */
 void applet_guest_write(seam_wasm_call_ctx *ctx, uint64_t addr, const void *data, size_t len);
+/* The body of host function fn (buf, cap) -> length that hands the guest data[0..len):
+   charges cap bytes, traps when [buf, buf + cap) is outside memory, copies what fits and
+   answers len in results[0]. */
+seam_err applet_answer_bytes(seam_wasm_call_ctx *ctx, const char *fn, uint32_t buf, uint32_t cap,
+                             const void *data, size_t len, uint64_t *results);
 /* Calls entry point func (NULL: answers 9000) with fresh fuel and fills *result. */
 void applet_call_entry(seam_applet *applet, seam_wasm_func *func, seam_applet_result *result);
 /* Runs func for the command APDU apdu[0..len). Errors: SEAM_ERR_MALFORMED, SEAM_ERR_ARG. */

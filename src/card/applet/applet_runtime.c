@@ -51,6 +51,18 @@ void applet_guest_write(seam_wasm_call_ctx *ctx, uint64_t addr, const void *data
     }
 }
 
+seam_err applet_answer_bytes(seam_wasm_call_ctx *ctx, const char *fn, uint32_t buf, uint32_t cap,
+                             const void *data, size_t len, uint64_t *results) {
+    uint8_t *out = NULL;
+    if (!applet_charge(ctx, cap, 0))
+        return SEAM_ERR_WASM_TRAP;
+    if (!applet_guest_range(ctx, buf, cap, &out))
+        return applet_trap_range(ctx, fn, buf, cap);
+    applet_guest_write(ctx, buf, data, len < cap ? len : cap);
+    results[0] = (uint32_t)len;
+    return SEAM_OK;
+}
+
 /* ---- host functions ------------------------------------------------------------ */
 
 static seam_err host_apdu_command(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,

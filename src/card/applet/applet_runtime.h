@@ -346,17 +346,13 @@ bool seam_applet_has_toolkit_entry(const seam_applet *applet, seam_applet_toolki
 /* ---- services between instances (applet_service.c; docs/applet-abi.md) ---- */
 
 /* The limits and results of include/seam/applet.h's service functions (the same values). */
-#define SEAM_SERVICE_MESSAGE_MAX 64u /* bytes of a request */
-#define SEAM_SERVICE_CALLS_MAX   4u  /* service calls per entry-point call of the caller */
-#define SEAM_SERVICE_FUEL                                                                          \
-    1000u /* the caller's flat price of a call, on top of the callee's fuel                        \
-           */
-#define SEAM_SERVICE_ERR_ABSENT                                                                    \
-    (-1)                             /* no such instance, not selectable, or no "service" export   \
-                                      */
-#define SEAM_SERVICE_ERR_DENIED (-2) /* another security domain's instance, or no calls here */
-#define SEAM_SERVICE_ERR_BUSY   (-3) /* a service call is running (no nesting), or itself */
-#define SEAM_SERVICE_ERR_LIMIT  (-4) /* a request or AID too long, or too many calls */
+#define SEAM_SERVICE_MESSAGE_MAX 64u   /* bytes of a request */
+#define SEAM_SERVICE_CALLS_MAX   4u    /* service calls per entry-point call of the caller */
+#define SEAM_SERVICE_FUEL        1000u /* the caller's price of a call, beside the callee's fuel */
+#define SEAM_SERVICE_ERR_ABSENT  (-1)  /* no such instance, not selectable, no "service" */
+#define SEAM_SERVICE_ERR_DENIED  (-2)  /* another security domain's instance, or no calls here */
+#define SEAM_SERVICE_ERR_BUSY    (-3)  /* a service call is running (no nesting), or itself */
+#define SEAM_SERVICE_ERR_LIMIT   (-4)  /* a request or AID too long, or too many calls */
 
 /*
  * The card's side of a service call for one instance (aid, the caller): runs the

@@ -56,16 +56,8 @@ seam_err applet_host_service_call(seam_wasm_call_ctx *ctx, void *env, const uint
 seam_err applet_host_service_caller(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                     uint64_t *results) {
     seam_applet *applet = env;
-    uint32_t buf = (uint32_t)args[0], cap = (uint32_t)args[1];
-    size_t len = applet->service_caller_len;
-    uint8_t *out = NULL;
-    if (!applet_charge(ctx, cap, 0))
-        return SEAM_ERR_WASM_TRAP;
-    if (!applet_guest_range(ctx, buf, cap, &out))
-        return applet_trap_range(ctx, "service_caller", buf, cap);
-    applet_guest_write(ctx, buf, applet->service_caller, len < cap ? len : cap);
-    results[0] = (uint32_t)len;
-    return SEAM_OK;
+    return applet_answer_bytes(ctx, "service_caller", (uint32_t)args[0], (uint32_t)args[1],
+                               applet->service_caller, applet->service_caller_len, results);
 }
 
 seam_err seam_applet_service(seam_applet *applet, const uint8_t *caller, size_t caller_len,

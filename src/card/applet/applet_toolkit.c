@@ -33,37 +33,21 @@ seam_err applet_host_toolkit_proactive(seam_wasm_call_ctx *ctx, void *env, const
 seam_err applet_host_toolkit_profile(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                      uint64_t *results) {
     seam_applet *applet = env;
-    uint32_t buf = (uint32_t)args[0], cap = (uint32_t)args[1];
     uint8_t profile[SEAM_TOOLKIT_COMMAND_MAX];
-    uint8_t *out = NULL;
     size_t len = 0;
-    if (!applet_charge(ctx, cap, 0))
-        return SEAM_ERR_WASM_TRAP;
-    if (!applet_guest_range(ctx, buf, cap, &out))
-        return applet_trap_range(ctx, "toolkit_profile", buf, cap);
-    if (applet->toolkit.ctx != NULL)
+    if (applet->toolkit.ctx != NULL) /* a copy, nothing changes: read before the checks */
         len = applet->toolkit.profile(applet->toolkit.ctx, profile, sizeof profile);
     if (len > sizeof profile)
         len = sizeof profile;
-    applet_guest_write(ctx, buf, profile, len < cap ? len : cap);
-    results[0] = (uint32_t)len;
-    return SEAM_OK;
+    return applet_answer_bytes(ctx, "toolkit_profile", (uint32_t)args[0], (uint32_t)args[1],
+                               profile, len, results);
 }
 
 seam_err applet_host_toolkit_message(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                      uint64_t *results) {
     seam_applet *applet = env;
-    uint32_t buf = (uint32_t)args[0], cap = (uint32_t)args[1];
-    size_t len = applet->toolkit_message_len;
-    uint8_t *out = NULL;
-    if (!applet_charge(ctx, cap, 0))
-        return SEAM_ERR_WASM_TRAP;
-    if (!applet_guest_range(ctx, buf, cap, &out))
-        return applet_trap_range(ctx, "toolkit_message", buf, cap);
-    if (len > 0)
-        applet_guest_write(ctx, buf, applet->toolkit_message, len < cap ? len : cap);
-    results[0] = (uint32_t)len;
-    return SEAM_OK;
+    return applet_answer_bytes(ctx, "toolkit_message", (uint32_t)args[0], (uint32_t)args[1],
+                               applet->toolkit_message, applet->toolkit_message_len, results);
 }
 
 seam_err applet_host_toolkit_register(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,

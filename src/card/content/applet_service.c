@@ -25,11 +25,6 @@
 #include "card/iso/sw.h"
 #include "card/store/package_store.h"
 
-/* A selectable instance that is not locked (GP lifecycle: b1b2b3 set, b8 clear). */
-static bool callable(uint8_t lifecycle) {
-    return (lifecycle & 0x07u) == 0x07u && (lifecycle & 0x80u) == 0;
-}
-
 /* A copy of instance aid that the running command took off its channel (kept for its
    next SELECT when the command is kept, transmit.c) stands for a state the call leaves
    behind: it is freed at the end instead. */
@@ -58,7 +53,7 @@ static seam_err service_call(void *ctx, const uint8_t *caller, size_t caller_len
         return SEAM_OK;
     *result = SEAM_SERVICE_ERR_ABSENT;
     e = store_instance_get(c->nvm, callee, callee_len, &to);
-    if (e == SEAM_ERR_NOT_FOUND || (!e && !callable(to.lifecycle)))
+    if (e == SEAM_ERR_NOT_FOUND || (!e && !store_instance_selectable(to.lifecycle)))
         return SEAM_OK;
     if (!e)
         e = store_instance_get(c->nvm, caller, caller_len, &from);

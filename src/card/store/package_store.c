@@ -271,7 +271,11 @@ seam_err store_instances_each(seam_nvm *nvm, seam_err (*visit)(void *ctx, store_
     return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }
 
+bool store_instance_selectable(uint8_t lifecycle) {
+    return lifecycle == INSTANCE_SELECTABLE || lifecycle == INSTANCE_PERSONALIZED;
+}
+
 bool store_instance_value_selectable(const uint8_t *value, size_t len) {
     return len >= 2 && (value[0] == FORMAT || value[0] == FORMAT_2) &&
-           (value[1] == INSTANCE_SELECTABLE || value[1] == INSTANCE_PERSONALIZED);
+           store_instance_selectable(value[1]);
 }

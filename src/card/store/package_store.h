@@ -92,5 +92,7 @@ seam_err store_instances_each(seam_nvm *nvm, seam_err (*visit)(void *ctx, store_
                               void *ctx);
 /* True when a STORE_INSTANCE value says the instance is SELECTABLE or PERSONALIZED. */
 bool store_instance_value_selectable(const uint8_t *value, size_t len);
+/* True when lifecycle is SELECTABLE or PERSONALIZED (not INSTALLED, not LOCKED). */
+bool store_instance_selectable(uint8_t lifecycle);
 
 #endif

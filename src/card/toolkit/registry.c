@@ -184,7 +184,8 @@ static bool card_menu(const card_toolkit *t, uint8_t *out, size_t *len, unsigned
 }
 
 /* The card's SET UP EVENT LIST into out: every event some instance registered, once (none:
-   the list's removal); *counted how many. */
+   the list's removal); *counted how many. The card's own E1 is left out: the terminal never
+   sends it, and one it does not know makes it refuse the whole list. */
 static bool card_events(const card_toolkit *t, uint8_t *out, size_t *len, size_t *counted) {
     uint8_t events[TOOLKIT_ENROL_MAX];
     size_t count = 0;
@@ -193,7 +194,7 @@ static bool card_events(const card_toolkit *t, uint8_t *out, size_t *len, size_t
         bool seen = false;
         for (size_t j = 0; j < count; j++)
             seen |= events[j] == e->id;
-        if (e->kind == SEAM_TOOLKIT_EVENT && !seen)
+        if (e->kind == SEAM_TOOLKIT_EVENT && e->id != SEAM_TK_EVENT_PROFILE_DOWNLOAD && !seen)
             events[count++] = e->id;
     }
     *counted = count;
