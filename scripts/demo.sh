@@ -119,6 +119,66 @@ size() {
     wc -c <"$1" | tr -d ' '
 }
 
+# handset_wait FILE TEXT TENTHS SHOW...: until FILE holds TEXT, for TENTHS tenths of a
+# second at most while the terminal $HANDSET_PID runs (chapters 5 and 6); else prints
+# the SHOW files and stops the demo.
+handset_wait() {
+    f=$1
+    t=$2
+    n=$3
+    shift 3
+    for _ in $(seq "$n"); do
+        grep -q "$t" "$f" && return 0
+        kill -0 "$HANDSET_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$@"
+    die "no '$t' in $f"
+}
+
+# Helpers for chapters 4 and 6 (the operator's server).
+
+# server_start DIR LOG: seam server run DIR on a loopback port the system picks, its
+# output in LOG; sets SERVER_PID and URL (http://127.0.0.1:PORT).
+server_start() {
+    : >"$2"
+    "$SEAM" server run "$1" --listen 127.0.0.1:0 >>"$2" 2>&1 &
+    SERVER_PID=$!
+    port=
+    for _ in $(seq 50); do
+        port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$2")
+        [ -n "$port" ] && break
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$port" ] || {
+        cat "$2"
+        die "seam server run did not start"
+    }
+    URL=http://127.0.0.1:$port
+}
+
+# server_stop: stops the server of server_start and clears the EXIT trap.
+server_stop() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    trap - EXIT
+}
+
+# api METHOD PATH [CURL ARGS...]: the admin API of the server at $URL with the bearer
+# token $TOKEN; prints the body (also in $OUT/api.out); any status but 2xx stops the demo.
+api() {
+    m=$1
+    p=$2
+    shift 2
+    code=$(curl -sS -o "$OUT/api.out" -w '%{http_code}' -X "$m" \
+        -H "Authorization: Bearer $TOKEN" "$@" "$URL$p") || die "curl $m $p"
+    echo "  $m $p -> $code $(cat "$OUT/api.out")"
+    case $code in 2??) ;; *) die "the admin API answered $code to $m $p" ;; esac
+}
+# json METHOD PATH BODY: api with a JSON body.
+json() { api "$1" "$2" -H 'Content-Type: application/json' --data "$3"; }
+
 # hex_to_bin HEX: the bytes themselves, on stdout (POSIX printf, octal escapes).
 hex_to_bin() {
     h=$1

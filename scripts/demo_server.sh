@@ -1,5 +1,5 @@
 # Chapter 4 of the seam demo (sourced by scripts/demo.sh, which defines SEAM,
-# OUT, APPS, die, run_script and size): the operator's server and the phone's
+# OUT, APPS, die, run_script, size, server_start, server_stop, api and json): the operator's server and the phone's
 # terminal (P1, P2, P8, X5). A `seam server` on loopback with its SQLite
 # store; a new card in a phone whose `seam terminal` relays the server's
 # remote-management scripts (GlobalPlatform Amendment B style over HTTP,
@@ -24,37 +24,10 @@ sed -n '1p' "$OUT/server-init.out"
 TOKEN=$(tail -n 1 "$OUT/server-init.out")
 [ ${#TOKEN} -eq 64 ] || die "seam server init printed no token"
 
-: >"$OUT/server.log"
-"$SEAM" server run "$SERVER_DIR" --listen 127.0.0.1:0 >>"$OUT/server.log" 2>&1 &
-SERVER_PID=$!
+SERVER_PID=
 trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
-port=
-for _ in $(seq 50); do
-    port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$OUT/server.log")
-    [ -n "$port" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$port" ] || {
-    cat "$OUT/server.log"
-    die "seam server run did not start"
-}
-URL=http://127.0.0.1:$port
+server_start "$SERVER_DIR" "$OUT/server.log"
 echo "\$ $SEAM server run $SERVER_DIR --listen 127.0.0.1:0    (port $port)"
-
-# api METHOD PATH [CURL ARGS...]: the admin API with the bearer token; prints the
-# body; any status but 2xx stops the demo.
-api() {
-    m=$1
-    p=$2
-    shift 2
-    code=$(curl -sS -o "$OUT/api.out" -w '%{http_code}' -X "$m" \
-        -H "Authorization: Bearer $TOKEN" "$@" "$URL$p") || die "curl $m $p"
-    body=$(cat "$OUT/api.out")
-    echo "  $m $p -> $code $body"
-    case $code in 2??) ;; *) die "the admin API answered $code to $m $p" ;; esac
-}
-json() { api "$1" "$2" -H 'Content-Type: application/json' --data "$3"; }
 
 echo
 echo "The operator uploads both versions of the purse (the server reads AID and"
@@ -131,9 +104,7 @@ run_script phone-after "$PHONE"
 
 echo
 echo "\$ $SEAM server report $SERVER_DIR"
-kill "$SERVER_PID" 2>/dev/null || true
-wait "$SERVER_PID" 2>/dev/null || true
-trap - EXIT
+server_stop
 "$SEAM" server report "$SERVER_DIR" >"$OUT/server-report.out" || die "seam server report"
 cat "$OUT/server-report.out"
 

@@ -1,15 +1,16 @@
 # Chapter 6 of the seam demo (sourced by scripts/demo.sh, which defines SEAM,
-# OUT, APPS, die, run_script, size and ISD_SELECT): the loop back to upgrades
-# (issue 14; S6, S7, S9, S10). A `seam server` on loopback; a handset whose
-# card holds purse 1.0 (an install campaign, as in chapter 4) and apps/devmgmt.
-# The handset's device-management database has its IMEI, the card's CIN
-# (`./devinfo` key `cin`) and purse 1.0 (`./apps`). devmgmt notices a location
-# change, asks the user (answered from a file), and its REQUEST
-# SYNCHRONIZATION makes the terminal synchronize `./apps` with the server over
-# the compact changeset protocol. The server proposes the purse update, the
-# operator accepts it, the campaign updates the purse over the server-side
-# connection (0 personalization bytes), and the next synchronization shows
-# purse 2.0 in the server's copy.
+# OUT, APPS, die, run_script, size, handset_wait, server_start, server_stop,
+# api, json and ISD_SELECT): the loop back to upgrades (issue 14; S6, S7, S9,
+# S10). A `seam server` on loopback; a handset whose card holds purse 1.0 (an
+# install campaign, as in chapter 4) and apps/devmgmt. The handset's
+# device-management database has its IMEI, the card's CIN (`./devinfo` key
+# `cin`) and purse 1.0 (`./apps`). devmgmt notices a location change, asks the
+# user (answered from a file), and its REQUEST SYNCHRONIZATION makes the
+# terminal synchronize `./apps` with the server over the compact changeset
+# protocol. The server proposes the purse update, the operator accepts it, the
+# campaign updates the purse over the server-side connection (0
+# personalization bytes), and the next synchronization shows purse 2.0 in the
+# server's copy.
 
 command -v curl >/dev/null || die "curl not found (Debian package curl; make deps installs it)"
 
@@ -29,60 +30,27 @@ echo
 echo "\$ $SEAM server init $SYNC_DIR && $SEAM server run $SYNC_DIR --listen 127.0.0.1:0 &"
 "$SEAM" server init "$SYNC_DIR" >"$OUT/sync-server-init.out" || die "seam server init"
 TOKEN=$(tail -n 1 "$OUT/sync-server-init.out")
-: >"$OUT/sync-server.log"
-"$SEAM" server run "$SYNC_DIR" --listen 127.0.0.1:0 >>"$OUT/sync-server.log" 2>&1 &
-SERVER_PID=$!
+SERVER_PID=
 HANDSET_PID=
 trap 'kill $SERVER_PID $HANDSET_PID 2>/dev/null || true' EXIT
-port=
-for _ in $(seq 50); do
-    port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$OUT/sync-server.log")
-    [ -n "$port" ] && break
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-done
-[ -n "$port" ] || {
-    cat "$OUT/sync-server.log"
-    die "seam server run did not start"
-}
-URL=http://127.0.0.1:$port
-
-# api6/json6 as api/json in chapter 4, against this server; api6_quiet prints nothing
-api6() {
-    m=$1
-    p=$2
-    shift 2
-    code=$(curl -sS -o "$OUT/api.out" -w '%{http_code}' -X "$m" \
-        -H "Authorization: Bearer $TOKEN" "$@" "$URL$p") || die "curl $m $p"
-    echo "  $m $p -> $code $(cat "$OUT/api.out")"
-    case $code in 2??) ;; *) die "the admin API answered $code to $m $p" ;; esac
-}
-json6() { api6 "$1" "$2" -H 'Content-Type: application/json' --data "$3"; }
-api6_quiet() {
-    m=$1
-    p=$2
-    shift 2
-    code=$(curl -sS -o "$OUT/api.out" -w '%{http_code}' -X "$m" \
-        -H "Authorization: Bearer $TOKEN" "$@" "$URL$p") || die "curl $m $p"
-    case $code in 2??) ;; *) die "the admin API answered $code to $m $p" ;; esac
-}
+server_start "$SYNC_DIR" "$OUT/sync-server.log"
 
 echo
 echo "The operator's server holds purse 1.0 and 2.0; the handset's card gets purse 1.0"
 echo "(an install campaign, as in chapter 4) and the device is enrolled for sync:"
-api6_quiet POST /api/packages -H 'Content-Type: application/wasm' --data-binary "@$APPS/purse.wasm"
-api6_quiet POST /api/packages -H 'Content-Type: application/wasm' --data-binary "@$APPS/purse_v2.wasm"
+api POST /api/packages -H 'Content-Type: application/wasm' --data-binary "@$APPS/purse.wasm" >/dev/null
+api POST /api/packages -H 'Content-Type: application/wasm' --data-binary "@$APPS/purse_v2.wasm" >/dev/null
 "$SEAM" card new --image "$HANDSET6" >/dev/null || die "seam card new"
 CIN6=$("$SEAM" gp --image "$HANDSET6" info | sed -n 's/^CIN (0045) 45..\([0-9A-F]*\)$/\1/p')
 [ -n "$CIN6" ] || die "no CIN on the new card"
 K=404142434445464748494A4B4C4D4E4F
-json6 PUT "/api/cards/$CIN6" "{\"keysets\":[{\"kvn\":48,\"enc\":\"$K\",\"mac\":\"$K\",\"dek\":\"$K\"}]}"
-json6 PUT "/api/cards/$CIN6/personalization/A0000005505501" '{"data":"DF010434333231DF0204000001F4"}'
-json6 POST /api/campaigns \
+json PUT "/api/cards/$CIN6" "{\"keysets\":[{\"kvn\":48,\"enc\":\"$K\",\"mac\":\"$K\",\"dek\":\"$K\"}]}"
+json PUT "/api/cards/$CIN6/personalization/A0000005505501" '{"data":"DF010434333231DF0204000001F4"}'
+json POST /api/campaigns \
     "{\"kind\":\"install\",\"package\":\"A00000055055\",\"version\":\"1.0\",\"targets\":[\"$CIN6\"]}"
 "$SEAM" terminal run --server "$URL" --image "$HANDSET6" --once --state "$OUT/admin6.db" \
     >/dev/null || die "seam terminal run (install)"
-json6 POST /api/devices "{\"id\":\"$IMEI\",\"secret\":\"$SECRET\"}"
+json POST /api/devices "{\"id\":\"$IMEI\",\"secret\":\"$SECRET\"}"
 
 url_hex=$(printf '%s/sync/changeset' "$URL" | od -An -tx1 | tr -d ' \n')
 url_len=$(printf '%02X' $((${#url_hex} / 2)))
@@ -124,15 +92,7 @@ handset_run() {
     HANDSET_PID=$!
     wait6 "$OUT/handset6-run.out" "toolkit: profile sent"
 }
-wait6() {
-    for _ in $(seq 100); do
-        grep -q "$2" "$1" && return 0
-        kill -0 "$HANDSET_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    cat "$OUT/handset6-run.out" "$OUT/display6.log"
-    die "no '$2' in $1"
-}
+wait6() { handset_wait "$1" "$2" 100 "$OUT/handset6-run.out" "$OUT/display6.log"; }
 handset_stop() {
     kill "$HANDSET_PID" 2>/dev/null || true
     wait "$HANDSET_PID" 2>/dev/null || true
@@ -158,18 +118,18 @@ run_script devmgmt6-status "$HANDSET6"
 
 echo
 echo "The server's copy of the handset, its proposals; the operator accepts:"
-api6 GET "/api/devices/$IMEI"
+api GET "/api/devices/$IMEI"
 grep -q 'version: 1.0' "$OUT/api.out" ||
     die "the server's copy has no purse 1.0"
-api6 GET /api/proposals
+api GET /api/proposals
 grep -q 'A00000055055-1.0-2.0' "$OUT/api.out" || die "no proposal for the purse"
-api6 POST /api/proposals/A00000055055-1.0-2.0/campaign
+api POST /api/proposals/A00000055055-1.0-2.0/campaign
 UPDATE6=$(sed -n 's/^{"id":\([0-9]*\),.*/\1/p' "$OUT/api.out")
 [ -n "$UPDATE6" ] || die "no campaign id"
 echo "\$ $SEAM terminal run --server $URL --image $HANDSET6 --once"
 "$SEAM" terminal run --server "$URL" --image "$HANDSET6" --once --state "$OUT/admin6.db" \
     >/dev/null || die "seam terminal run (update)"
-api6 GET "/api/campaigns/$UPDATE6"
+api GET "/api/campaigns/$UPDATE6"
 grep -q '"targets":\[{[^]]*"state":"done"' "$OUT/api.out" || die "campaign $UPDATE6 not done"
 cat >"$OUT/handset6-purse.script" <<EOF2
 00A4040007A0000005505501 00       => 9000   # SELECT the purse: 2.0 now
@@ -189,12 +149,10 @@ echo "\$ $SEAM terminal menu 1"
 "$SEAM" terminal menu 1 --state "$TERM6" || die "seam terminal menu"
 wait6 "$OUT/display6.log" "Sync done"
 handset_stop
-api6 GET "/api/devices/$IMEI"
+api GET "/api/devices/$IMEI"
 grep -q 'version: 2.0' "$OUT/api.out" || die "the server's copy has no purse 2.0"
 
-kill "$SERVER_PID" 2>/dev/null || true
-wait "$SERVER_PID" 2>/dev/null || true
-trap - EXIT
+server_stop
 "$SEAM" server report "$SYNC_DIR" >"$OUT/sync-server-report.out" || die "seam server report"
 cat "$OUT/sync-server-report.out"
 upd_perso=$(awk -v c="$UPDATE6" '$1 == c { print $6; exit }' "$OUT/sync-server-report.out")

@@ -1,12 +1,14 @@
 # Chapter 5 of the seam demo (sourced by scripts/demo.sh, which defines SEAM,
-# OUT, APPS, die, run_script and ISD_SELECT): the card application toolkit
-# (issue 13; S5, S7, S9). The operator installs apps/devmgmt on a handset's
-# card and sets its policy over SCP03 (STORE DATA): two location changes ask
-# for a synchronization, and the user is asked first. `seam terminal run
-# --toolkit` plays the handset, unattended: its user's answers come from a
-# file, what the card shows goes to a display log. The user declines a sync
-# from the menu, then accepts one the policy asks for; the terminal has no
-# synchronization engine yet (result 30), which the applet records and shows.
+# OUT, APPS, die, run_script, handset_wait and ISD_SELECT): the card
+# application toolkit (issue 13; S5, S7, S9). The operator installs
+# apps/devmgmt on a handset's card and sets its policy over SCP03 (STORE
+# DATA): two location changes ask for a synchronization, and the user is asked
+# first. `seam terminal run --toolkit` plays the handset, unattended: its
+# user's answers come from a file, what the card shows goes to a display log.
+# The user declines a sync from the menu, then accepts one the policy asks
+# for; this terminal runs without a device-management database (no --dm, so
+# no synchronization: result 30; chapter 6 has one), which the applet records
+# and shows.
 
 HANDSET=$OUT/handset.db
 TERM_STATE=$OUT/handset-terminal.db
@@ -41,15 +43,7 @@ HANDSET_PID=$!
 trap 'kill "$HANDSET_PID" 2>/dev/null || true' EXIT
 
 # wait_for FILE TEXT: until FILE holds TEXT (5 s at most).
-wait_for() {
-    for _ in $(seq 50); do
-        grep -q "$2" "$1" && return 0
-        kill -0 "$HANDSET_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    cat "$OUT/handset-run.out" "$OUT/display.log"
-    die "no '$2' in $1"
-}
+wait_for() { handset_wait "$1" "$2" 50 "$OUT/handset-run.out" "$OUT/display.log"; }
 # nothing selects devmgmt: after the profile the card announces its menu item and events
 wait_for "$OUT/handset-run.out" "toolkit: profile sent, the card's menu has 1 item"
 

@@ -134,10 +134,12 @@ static bool media_is(const char *ct, const char *want) {
 
 /* ---- the card ----------------------------------------------------------------------------- */
 
+/* SELECT of the ISD (by default, no AID) on channel 0: it also ends a secure channel there. */
+static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
+
 /* Powers the card on, selects the ISD and reads its CIN (tag 45) into rl->r->cin, or takes
    card_id. */
 static seam_err identify(relay *rl) {
-    static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
     static const uint8_t get_cin[] = {0x80, 0xCA, 0x00, 0x45, 0x00};
     uint8_t atr[64], resp[258], cin[SEAM_TERMINAL_CIN_MAX];
     size_t atr_len = 0, len = 0, cin_len = 0;
@@ -397,7 +399,6 @@ seam_err seam_terminal_run_session(const seam_gp_link *link, seam_terminal_state
         snprintf(result->outcome, sizeof result->outcome, "no-cin");
     }
     if (options->card_powered) { /* the toolkit goes on: only the secure channel ends */
-        static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
         uint8_t resp[258];
         size_t len = 0;
         (void)seam_gp_link_transmit(link, select_isd, sizeof select_isd, resp, sizeof resp, &len);

@@ -169,15 +169,21 @@ static seam_err run_loop(seam_terminal_tk *tk) {
     return SEAM_OK;
 }
 
+/* The TERMINAL PROFILE of what tk can do now: seam_terminal_tk_profile, and REQUEST
+   SYNCHRONIZATION while it has the engine (set_sync) and has not withdrawn it. */
+static void profile_now(const seam_terminal_tk *tk, uint8_t profile[SEAM_TK_PROFILE_LEN]) {
+    seam_terminal_tk_profile(profile);
+    if (tk->sync.run && !tk->sync_off)
+        (void)seam_tk_profile_set(profile, SEAM_TK_PROFILE_LEN, SEAM_TK_PF_REQUEST_SYNC);
+}
+
 /* Sends the TERMINAL PROFILE of what tk can do now and keeps it as the card's; the link's
    errors, SEAM_ERR_TERMINAL when the card refuses it. The loop is not run. */
 static seam_err send_profile(seam_terminal_tk *tk) {
     uint8_t profile[SEAM_TK_PROFILE_LEN], resp[8];
     size_t resp_len;
     seam_err e;
-    seam_terminal_tk_profile(profile);
-    if (tk->sync.run && !tk->sync_off) /* it runs REQUEST SYNCHRONIZATION (set_sync) */
-        (void)seam_tk_profile_set(profile, sizeof profile, SEAM_TK_PF_REQUEST_SYNC);
+    profile_now(tk, profile);
     tk_log(tk, "terminal profile", profile, sizeof profile);
     e = send_case(tk, 0x10, profile, sizeof profile, 0, resp, sizeof resp, &resp_len);
     if (e)
@@ -211,9 +217,7 @@ seam_err seam_terminal_tk_capabilities(seam_terminal_tk *tk, bool sync, bool *se
         return SEAM_ERR_ARG; /* no engine: it cannot gain the capability */
     was_off = tk->sync_off;
     tk->sync_off = !sync;
-    seam_terminal_tk_profile(profile);
-    if (tk->sync.run && !tk->sync_off)
-        (void)seam_tk_profile_set(profile, sizeof profile, SEAM_TK_PF_REQUEST_SYNC);
+    profile_now(tk, profile);
     if (memcmp(profile, tk->profile, sizeof profile) != 0) {
         /* the card's profile first (applets read it), then the event (TS 102 223 has the
            terminal send TERMINAL PROFILE whenever its capabilities change) */

@@ -12,16 +12,7 @@
 #include "seam/toolkit.h"
 #include "toolkit_int.h"
 
-/* The answer being built: result, additional information, extra objects. */
-typedef struct {
-    uint8_t general;
-    uint8_t additional[1];
-    size_t additional_len;
-    uint8_t extra[SEAM_TK_MAX_VALUE];
-    size_t extra_len;
-} answer;
-
-static void put(answer *a, uint16_t tag, const uint8_t *value, size_t len) {
+static void put(tk_answer *a, uint16_t tag, const uint8_t *value, size_t len) {
     if (seam_ctlv_put(tag, true, value, len, a->extra, sizeof a->extra, &a->extra_len))
         a->general = SEAM_TK_RES_BEYOND_CAPABILITIES; /* cannot happen with seam's sizes */
 }
@@ -80,14 +71,14 @@ static uint8_t text_object(const seam_tk_command *c, char *text) {
     return text_of(&o, text) ? SEAM_TK_RES_OK : SEAM_TK_RES_DATA_NOT_UNDERSTOOD;
 }
 
-static void display_text(seam_terminal_tk *tk, const seam_tk_command *c, answer *a) {
+static void display_text(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a) {
     char text[SEAM_TERMINAL_TK_TEXT_MAX];
     a->general = text_object(c, text);
     if (a->general == SEAM_TK_RES_OK)
         tk->cfg.ui.display(tk->cfg.ui.ctx, text);
 }
 
-static void get_inkey(seam_terminal_tk *tk, const seam_tk_command *c, answer *a) {
+static void get_inkey(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a) {
     char text[SEAM_TERMINAL_TK_TEXT_MAX], key = 0;
     bool yes_no = (c->details.qualifier & SEAM_TK_INKEY_YES_NO) != 0;
     uint8_t value[2] = {SEAM_TK_DCS_8BIT, 0};
@@ -113,7 +104,7 @@ static void get_inkey(seam_terminal_tk *tk, const seam_tk_command *c, answer *a)
     put(a, SEAM_TK_TAG_TEXT_STRING, value, sizeof value);
 }
 
-static void set_up_menu(seam_terminal_tk *tk, const seam_tk_command *c, answer *a) {
+static void set_up_menu(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a) {
     size_t pos = 0, count = 0;
     seam_ctlv o;
     tk_item menu[SEAM_TERMINAL_TK_MENU_MAX];
@@ -164,7 +155,7 @@ static bool event_supported(uint8_t ev) {
     }
 }
 
-static void set_up_event_list(seam_terminal_tk *tk, const seam_tk_command *c, answer *a) {
+static void set_up_event_list(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a) {
     seam_ctlv o;
     uint8_t events[sizeof tk->events] = {0};
     if (seam_ctlv_find(c->objects, c->objects_len, SEAM_TK_TAG_EVENT_LIST, &o)) {
@@ -188,7 +179,7 @@ static int bcd(uint8_t b) {
     return lo > 9 || hi > 9 ? -1 : (int)(lo * 10u + hi);
 }
 
-static void timer_management(seam_terminal_tk *tk, const seam_tk_command *c, answer *a) {
+static void timer_management(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a) {
     seam_ctlv id, val;
     uint8_t op = c->details.qualifier & 0x03u, value[3];
     uint64_t now = tk->cfg.clock.now_ms(tk->cfg.clock.ctx);
@@ -235,7 +226,7 @@ static void timer_management(seam_terminal_tk *tk, const seam_tk_command *c, ans
     put(a, SEAM_TK_TAG_TIMER_VALUE, value, sizeof value);
 }
 
-static void poll_interval(seam_terminal_tk *tk, const seam_tk_command *c, answer *a) {
+static void poll_interval(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a) {
     seam_ctlv d;
     static const uint64_t unit_ms[3] = {60000u, 1000u, 100u};
     if (c->details.type == SEAM_TK_CMD_POLLING_OFF) {
@@ -261,7 +252,7 @@ static uint8_t swapped(unsigned v) {
     return (uint8_t)((v % 10u) << 4 | (v / 10u) % 10u);
 }
 
-static void provide_local(seam_terminal_tk *tk, const seam_tk_command *c, answer *a) {
+static void provide_local(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a) {
     const char *imei = tk->cfg.imei;
     uint8_t v[8];
     a->general = SEAM_TK_RES_OK;
@@ -303,7 +294,7 @@ void tk_execute(seam_terminal_tk *tk, const uint8_t *cmd, size_t len, uint8_t *o
                 size_t *out_len) {
     seam_tk_command c;
     seam_tk_details details = {0, 0, 0};
-    answer a;
+    tk_answer a;
     memset(&a, 0, sizeof a);
     if (seam_tk_command_decode(cmd, len, &c)) {
         /* Echo what can be read: the card checks number and type against its command. */
@@ -338,16 +329,9 @@ void tk_execute(seam_terminal_tk *tk, const uint8_t *cmd, size_t len, uint8_t *o
             case SEAM_TK_CMD_PROVIDE_LOCAL:
                 provide_local(tk, &c, &a);
                 break;
-            case SEAM_TK_CMD_REQUEST_SYNC: { /* toolkit_sync.c */
-                tk_sync_answer s;
-                tk_request_sync(tk, &c, &s);
-                a.general = s.general;
-                memcpy(a.additional, s.additional, s.additional_len);
-                a.additional_len = s.additional_len;
-                memcpy(a.extra, s.extra, s.extra_len);
-                a.extra_len = s.extra_len;
+            case SEAM_TK_CMD_REQUEST_SYNC: /* toolkit_sync.c */
+                tk_request_sync(tk, &c, &a);
                 break;
-            }
             case SEAM_TK_CMD_REFRESH:
             case SEAM_TK_CMD_MORE_TIME:
             case SEAM_TK_CMD_GET_INPUT:

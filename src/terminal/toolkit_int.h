@@ -44,19 +44,19 @@ void tk_log(seam_terminal_tk *tk, const char *what, const uint8_t *data, size_t 
 /* Seconds as a TS 102 223 timer value (hh mm ss, swapped BCD; capped at 99:59:59). */
 void tk_timer_value(uint64_t seconds, uint8_t out[3]);
 
-/* The parts of a TERMINAL RESPONSE to REQUEST SYNCHRONIZATION. */
+/* A TERMINAL RESPONSE being built: result, additional information, extra objects. */
 typedef struct {
     uint8_t general;
     uint8_t additional[1];
     size_t additional_len;
-    uint8_t extra[16];
+    uint8_t extra[SEAM_TK_MAX_VALUE];
     size_t extra_len;
-} tk_sync_answer;
+} tk_answer;
 
 /* Runs REQUEST SYNCHRONIZATION c (toolkit_sync.c) and fills *a: 30 without an engine (or
    with it withdrawn: seam_terminal_tk_capabilities) or for
    WSP, 36/32 for missing/bad objects, 00 with the counts, 20 with the failure class. */
-void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_sync_answer *a);
+void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a);
 
 /* Executes proactive command cmd[0..len) and puts the TERMINAL RESPONSE into
    out[0..cap) (cap at least SEAM_TK_MAX_VALUE); never fails: a command that cannot be

@@ -56,7 +56,7 @@ static uint16_t capped(uint32_t v) {
     return v > 0xFFFFu ? 0xFFFFu : (uint16_t)v;
 }
 
-void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_sync_answer *a) {
+void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a) {
     seam_tk_sync_request cmd;
     seam_terminal_sync_request req;
     seam_terminal_sync_outcome out;

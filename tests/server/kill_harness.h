@@ -341,23 +341,30 @@ static inline long agent_exchange(card_agent *a, uint16_t port, bool drop) {
     return r.status;
 }
 
-/* The purse package's version in the card's registry (GET STATUS over SCP03 with the
-   ISD), 0 when absent. */
-static inline uint16_t purse_version(card_agent *a) {
-    static const uint8_t isd[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
-    static const uint8_t pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
+static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
+static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
+
+/* An SCP03 session of the test with the card's ISD over link (the default keys);
+   seam_gp_free it. */
+static inline seam_gp *isd_session(seam_gp_link *link) {
     seam_gp *gp = NULL;
     seam_gp_keys keys;
-    uint16_t sw = 0, version = 0;
+    uint16_t sw = 0;
     seam_gp_keys_default(&keys);
-    assert_int_equal(seam_gp_new(&a->link, &gp), SEAM_OK);
-    assert_int_equal(seam_gp_select(gp, isd, sizeof isd, &sw), SEAM_OK);
+    assert_int_equal(seam_gp_new(link, &gp), SEAM_OK);
+    assert_int_equal(seam_gp_select(gp, isd_aid, sizeof isd_aid, &sw), SEAM_OK);
     assert_int_equal(seam_gp_open_channel(gp, &keys, 0, 0x01, NULL, &sw), SEAM_OK);
+    return gp;
+}
+
+/* The purse package's version in the card's registry (GET STATUS over gp), 0 when absent. */
+static inline uint16_t registry_purse_version(seam_gp *gp) {
     uint8_t cmd[32], data[512];
     size_t n = 0, got = 0;
-    assert_int_equal(
-        seam_gp_build_get_status(SEAM_GP_ELFS, false, pkg, sizeof pkg, cmd, sizeof cmd, &n),
-        SEAM_OK);
+    uint16_t sw = 0, version = 0;
+    assert_int_equal(seam_gp_build_get_status(SEAM_GP_ELFS, false, purse_pkg, sizeof purse_pkg, cmd,
+                                              sizeof cmd, &n),
+                     SEAM_OK);
     assert_int_equal(seam_gp_transmit(gp, cmd, n, data, sizeof data, &got, &sw), SEAM_OK);
     if (sw == 0x9000) {
         seam_gp_status_iter it;
@@ -366,6 +373,26 @@ static inline uint16_t purse_version(card_agent *a) {
         while (seam_gp_status_iter_next(&it, &e) == SEAM_OK)
             version = e.version;
     }
+    return version;
+}
+
+/* The card's MANAGE ELF UPGRADE status of the purse package over gp (00: no session). */
+static inline uint8_t registry_purse_upgrade(seam_gp *gp) {
+    seam_gp_upgrade_status st;
+    uint16_t sw = 0;
+    memset(&st, 0, sizeof st);
+    assert_int_equal(
+        seam_gp_upgrade(gp, SEAM_GP_UPGRADE_STATUS, purse_pkg, sizeof purse_pkg, NULL, 0, &st, &sw),
+        SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    return st.status;
+}
+
+/* The purse package's version in the card's registry (GET STATUS over SCP03 with the
+   ISD), 0 when absent. */
+static inline uint16_t purse_version(card_agent *a) {
+    seam_gp *gp = isd_session(&a->link);
+    uint16_t version = registry_purse_version(gp);
     seam_gp_free(gp);
     return version;
 }
@@ -408,24 +435,37 @@ static inline int campaign(const server_proc *s, const char *kind, const char *v
     return id;
 }
 
-/* The state of cin's target in campaign id ("" when absent); its claims in *claims. */
-static inline void target_state(const server_proc *s, int id, const char *cin, char state[16],
-                                int *claims) {
+/* The state of cin's target in campaign id ("" when absent); when not NULL, its claims in
+ *claims and its reason ("" when none) in reason[0..256). */
+static inline void target_read(const server_proc *s, int id, const char *cin, char state[16],
+                               int *claims, char *reason) {
     char path[64];
     snprintf(path, sizeof path, "/api/campaigns/%d", id);
     char *r = api(s, "GET", path, NULL, NULL, 0, 200);
     cJSON *o = cJSON_Parse(r);
     cJSON *t;
     state[0] = '\0';
+    if (reason)
+        reason[0] = '\0';
     cJSON_ArrayForEach(t, cJSON_GetObjectItem(o, "targets")) {
         if (!strcasecmp(cJSON_GetObjectItem(t, "cin")->valuestring, cin)) {
             snprintf(state, 16, "%s", cJSON_GetObjectItem(t, "state")->valuestring);
             if (claims)
                 *claims = cJSON_GetObjectItem(t, "claims")->valueint;
+            if (reason) {
+                cJSON *why = cJSON_GetObjectItem(t, "reason");
+                snprintf(reason, 256, "%s", cJSON_IsString(why) ? why->valuestring : "");
+            }
         }
     }
     cJSON_Delete(o);
     free(r);
+}
+
+/* The state of cin's target in campaign id ("" when absent); its claims in *claims. */
+static inline void target_state(const server_proc *s, int id, const char *cin, char state[16],
+                                int *claims) {
+    target_read(s, id, cin, state, claims, NULL);
 }
 
 #endif

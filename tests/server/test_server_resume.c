@@ -19,8 +19,6 @@
 #include "kill_harness.h"
 #include "store_backend.h"
 
-static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
-static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
 static const uint8_t other_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x56};
 
 /* Where the terminal is cut in the update's script (the nth command INS/P1), whether the
@@ -52,50 +50,12 @@ static bool card_log_has(const server_proc *s, const card_agent *a, const char *
     return found;
 }
 
-/* An SCP03 session of the test with the card's ISD (the default keys). */
-static seam_gp *isd_session(card_agent *a) {
-    seam_gp *gp = NULL;
-    seam_gp_keys keys;
-    uint16_t sw = 0;
-    seam_gp_keys_default(&keys);
-    assert_int_equal(seam_gp_new(&a->link, &gp), SEAM_OK);
-    assert_int_equal(seam_gp_select(gp, isd_aid, sizeof isd_aid, &sw), SEAM_OK);
-    assert_int_equal(seam_gp_open_channel(gp, &keys, 0, 0x01, NULL, &sw), SEAM_OK);
-    return gp;
-}
-
 /* The card's MANAGE ELF UPGRADE status of the purse package (00: no session). */
 static uint8_t upgrade_status(card_agent *a) {
-    seam_gp *gp = isd_session(a);
-    seam_gp_upgrade_status st;
-    uint16_t sw = 0;
-    memset(&st, 0, sizeof st);
-    assert_int_equal(
-        seam_gp_upgrade(gp, SEAM_GP_UPGRADE_STATUS, purse_pkg, sizeof purse_pkg, NULL, 0, &st, &sw),
-        SEAM_OK);
-    assert_int_equal(sw, 0x9000);
+    seam_gp *gp = isd_session(&a->link);
+    uint8_t status = registry_purse_upgrade(gp);
     seam_gp_free(gp);
-    return st.status;
-}
-
-/* The state and reason of cin's target in campaign id. */
-static void target_reason(const server_proc *s, int id, const char *cin, char state[16],
-                          char reason[256]) {
-    char path[64];
-    snprintf(path, sizeof path, "/api/campaigns/%d", id);
-    char *r = api(s, "GET", path, NULL, NULL, 0, 200);
-    cJSON *o = cJSON_Parse(r);
-    cJSON *t;
-    state[0] = reason[0] = '\0';
-    cJSON_ArrayForEach(t, cJSON_GetObjectItem(o, "targets")) {
-        if (!strcasecmp(cJSON_GetObjectItem(t, "cin")->valuestring, cin)) {
-            snprintf(state, 16, "%s", cJSON_GetObjectItem(t, "state")->valuestring);
-            cJSON *why = cJSON_GetObjectItem(t, "reason");
-            snprintf(reason, 256, "%s", cJSON_IsString(why) ? why->valuestring : "");
-        }
-    }
-    cJSON_Delete(o);
-    free(r);
+    return status;
 }
 
 /* Drives the card's terminal until campaign id's target ends (done or failed); a cut with
@@ -111,7 +71,7 @@ static void drive(server_proc *s, card_agent *a, int id, bool kill_server, char 
         }
         if (st == 200 || a->in_session || st == 0)
             continue;
-        target_reason(s, id, a->cin, state, reason);
+        target_read(s, id, a->cin, state, NULL, reason);
         if (!strcmp(state, "done") || !strcmp(state, "failed"))
             return;
         if (time(NULL) > deadline)
@@ -198,7 +158,7 @@ static void update_over_a_foreign_upgrade_session_aborts_it_first_X5(void **stat
     card_agent a;
     char st[16], reason[256];
     installed_and_spent(&s, &a, NULL);
-    seam_gp *gp = isd_session(&a);
+    seam_gp *gp = isd_session(&a.link);
     seam_gp_upgrade_status started;
     uint16_t sw = 0;
     assert_int_equal(seam_gp_upgrade(gp, SEAM_GP_UPGRADE_START, purse_pkg, sizeof purse_pkg,
@@ -232,7 +192,7 @@ static void update_leaves_another_domains_upgrade_session_alone_X5(void **state)
     char st[16], reason[256];
     uint16_t sw = 0;
     installed_and_spent(&s, &a, NULL);
-    seam_gp *gp = isd_session(&a);
+    seam_gp *gp = isd_session(&a.link);
     seam_gp_install_fields in;
     memset(&in, 0, sizeof in);
     in.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE;

@@ -91,41 +91,18 @@ typedef struct {
 } card_facts;
 
 static card_facts card_read(const term_card *c) {
-    static const uint8_t isd[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
-    static const uint8_t pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
     card_facts f;
     seam_card *card = NULL;
     seam_gp_link link;
-    seam_gp *gp = NULL;
-    seam_gp_keys keys;
-    uint8_t atr[SEAM_GP_ATR_MAX], cmd[32], data[512];
-    size_t atr_len = 0, n = 0, got = 0;
-    uint16_t sw = 0;
+    uint8_t atr[SEAM_GP_ATR_MAX];
+    size_t atr_len = 0;
     memset(&f, 0, sizeof f);
     assert_int_equal(seam_card_open(c->image, &card), SEAM_OK);
     assert_int_equal(seam_link_card(card, &link), SEAM_OK);
     assert_int_equal(seam_gp_link_power_on(&link, atr, sizeof atr, &atr_len), SEAM_OK);
-    seam_gp_keys_default(&keys);
-    assert_int_equal(seam_gp_new(&link, &gp), SEAM_OK);
-    assert_int_equal(seam_gp_select(gp, isd, sizeof isd, &sw), SEAM_OK);
-    assert_int_equal(seam_gp_open_channel(gp, &keys, 0, 0x01, NULL, &sw), SEAM_OK);
-    assert_int_equal(
-        seam_gp_build_get_status(SEAM_GP_ELFS, false, pkg, sizeof pkg, cmd, sizeof cmd, &n),
-        SEAM_OK);
-    assert_int_equal(seam_gp_transmit(gp, cmd, n, data, sizeof data, &got, &sw), SEAM_OK);
-    if (sw == 0x9000) {
-        seam_gp_status_iter it;
-        seam_gp_status_entry e;
-        seam_gp_status_iter_init(&it, data, got);
-        while (seam_gp_status_iter_next(&it, &e) == SEAM_OK)
-            f.version = e.version;
-    }
-    seam_gp_upgrade_status st;
-    memset(&st, 0, sizeof st);
-    assert_int_equal(
-        seam_gp_upgrade(gp, SEAM_GP_UPGRADE_STATUS, pkg, sizeof pkg, NULL, 0, &st, &sw), SEAM_OK);
-    assert_int_equal(sw, 0x9000);
-    f.upgrade = st.status;
+    seam_gp *gp = isd_session(&link);
+    f.version = registry_purse_version(gp);
+    f.upgrade = registry_purse_upgrade(gp);
     seam_gp_free(gp);
     f.verify = purse_open(&link);
     if (f.verify == 0x9000)

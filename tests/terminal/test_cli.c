@@ -147,6 +147,26 @@ static tally sessions(const fixture *f) {
     return t;
 }
 
+/* 20 ms: the pause of the waits below (none has a deadline but the test's). */
+static void nap(void) {
+    struct timespec ts = {0, 20 * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Runs the command args again until it exits 0 (e.g. poke, until the terminal's socket
+   exists). */
+static void until_it_succeeds(const fixture *f, const char *const *args) {
+    while (wait_exit(spawn(f, args)) != 0)
+        nap();
+}
+
+/* Waits until the local state says n sessions ended done. The peer may have answered a
+   POST that the terminal is still reading: SIGTERM before then could cut that reading. */
+static void wait_sessions_done(const fixture *f, size_t n) {
+    while (sessions(f).done < n)
+        nap();
+}
+
 /* A session at start, one more on poke; SIGTERM stops the terminal with exit 0. */
 static void test_terminal_run_opens_a_session_on_poke(void **state) {
     fixture *f = *state;
@@ -158,24 +178,9 @@ static void test_terminal_run_opens_a_session_on_poke(void **state) {
                                          "--state", f->state, "--interval", "0", NULL});
     wait_requests(&f->peer, 1);
     /* the socket exists once the first session is under way; poke until it answers */
-    for (;;) {
-        pid_t poker =
-            spawn(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
-        if (wait_exit(poker) == 0)
-            break;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    until_it_succeeds(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
     wait_requests(&f->peer, 2);
-    /* The peer has answered the second POST; SIGTERM now could cut the terminal's reading
-       of that 204 (it aborts a transfer in progress), so wait until the state says the
-       second session ended. */
-    for (;;) {
-        struct timespec ts = {0, 20 * 1000000L};
-        if (sessions(f).done >= 2)
-            break;
-        nanosleep(&ts, NULL);
-    }
+    wait_sessions_done(f, 2);
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(pid), 0);
     assert_int_equal(f->peer.request_count, 2);
@@ -249,14 +254,8 @@ static void test_terminal_toolkit_messages_start_no_session(void **state) {
                                          "--server", f->url, "--image", f->image, "--state",
                                          f->state, "--interval", "0", NULL});
     wait_requests(&f->peer, 1);
-    for (;;) {
-        pid_t sender = spawn(f, (const char *const[]){"terminal", "event", "idle-screen", "--state",
-                                                      f->state, NULL});
-        if (wait_exit(sender) == 0)
-            break;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    until_it_succeeds(
+        f, (const char *const[]){"terminal", "event", "idle-screen", "--state", f->state, NULL});
     pid_t menu =
         spawn(f, (const char *const[]){"terminal", "menu", "7", "--state", f->state, NULL});
     assert_int_equal(wait_exit(menu), 0);
@@ -277,15 +276,7 @@ static void test_terminal_toolkit_messages_start_no_session(void **state) {
     pid_t poker = spawn(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
     assert_int_equal(wait_exit(poker), 0);
     wait_requests(&f->peer, 2);
-    /* The peer has answered the second POST; SIGTERM now could cut the terminal's reading
-       of that 204 (it aborts a transfer in progress), so wait until the state says the
-       second session ended. */
-    for (;;) {
-        struct timespec ts = {0, 20 * 1000000L};
-        if (sessions(f).done >= 2)
-            break;
-        nanosleep(&ts, NULL);
-    }
+    wait_sessions_done(f, 2);
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(pid), 0);
     assert_int_equal(f->peer.request_count, 2); /* the start and the poke, nothing else */
@@ -319,32 +310,17 @@ static void test_terminal_toolkit_goes_on_after_an_admin_session_S1(void **state
                                          "/dev/null", "--server", f->url, "--image", f->image,
                                          "--state", f->state, "--interval", "0", NULL});
     wait_requests(&f->peer, 1);
-    for (;;) { /* the socket exists once the first session and the power-up are done */
-        pid_t poker =
-            spawn(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
-        if (wait_exit(poker) == 0)
-            break;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    /* the socket exists once the first session and the power-up are done */
+    until_it_succeeds(f, (const char *const[]){"terminal", "poke", "--state", f->state, NULL});
     wait_requests(&f->peer, 2);
-    for (;;) { /* the second session ended */
-        struct timespec ts = {0, 20 * 1000000L};
-        if (sessions(f).done >= 2)
-            break;
-        nanosleep(&ts, NULL);
-    }
+    wait_sessions_done(f, 2);
     /* an event after it: handled by the toolkit's loop, which went on */
     pid_t sender = spawn(
         f, (const char *const[]){"terminal", "event", "idle-screen", "--state", f->state, NULL});
     assert_int_equal(wait_exit(sender), 0);
-    for (;;) {
-        struct timespec ts = {0, 20 * 1000000L};
-        slurp(out, text, sizeof text);
-        if (strstr(text, "toolkit: event 05"))
-            break;
-        nanosleep(&ts, NULL);
-    }
+    for (slurp(out, text, sizeof text); !strstr(text, "toolkit: event 05");
+         slurp(out, text, sizeof text))
+        nap();
     assert_int_equal(kill(pid, SIGTERM), 0);
     assert_int_equal(wait_exit(pid), 0);
     slurp(err, text, sizeof text);

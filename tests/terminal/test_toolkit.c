@@ -161,6 +161,9 @@ typedef struct {
 } fixture;
 
 /* A terminal answering GET INKEY from answers (lines). */
+/* Where the terminals start() makes write their toolkit log (NULL: nowhere). */
+static FILE *tk_log_to;
+
 static fixture *start(const char *answers) {
     fixture *f = calloc(1, sizeof *f);
     seam_terminal_tk_config cfg;
@@ -175,6 +178,7 @@ static fixture *start(const char *answers) {
     cfg.ui = seam_terminal_ui_unattended(&f->ui);
     cfg.clock = (seam_terminal_clock){clock_ms, clock_wall, &f->clock};
     cfg.imei = "123456789012345";
+    cfg.log = tk_log_to;
     assert_int_equal(seam_terminal_tk_new(&f->link, &cfg, &f->tk), SEAM_OK);
     return f;
 }
@@ -620,6 +624,27 @@ static void request_sync_with_a_nul_in_a_string_is_32_nothing_runs(void **state)
     stop(f);
 }
 
+/* The toolkit's log and trace name the synchronization, never the device's credentials:
+   neither the password nor the user the terminal was given is written. */
+static void request_sync_log_holds_no_credentials(void **state) {
+    (void)state;
+    char *text = NULL;
+    size_t size = 0;
+    tk_log_to = open_memstream(&text, &size);
+    assert_non_null(tk_log_to);
+    fixture *f = start_with_engine(SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_TRANSPORT_HTTP,
+                                   "./devinfo", 9);
+    assert_int_equal(seam_terminal_tk_power_up(f->tk), SEAM_OK);
+    assert_int_equal(engine.calls, 1);
+    stop(f);
+    fclose(tk_log_to);
+    tk_log_to = NULL;
+    assert_non_null(strstr(text, "toolkit: synchronization of ./devinfo"));
+    assert_null(strstr(text, "secret"));
+    assert_null(strstr(text, "dev1"));
+    free(text);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(profile_announces_what_the_terminal_does_not_sync_S3),
@@ -634,6 +659,7 @@ int main(void) {
         cmocka_unit_test(request_sync_failure_answers_20_with_its_class_S7),
         cmocka_unit_test(request_sync_over_wsp_is_refused_30_nothing_runs_S4),
         cmocka_unit_test(request_sync_with_a_nul_in_a_string_is_32_nothing_runs),
+        cmocka_unit_test(request_sync_log_holds_no_credentials),
         cmocka_unit_test(menu_kept_and_selection_sent_S5),
         cmocka_unit_test(events_sent_only_when_the_card_asked_S5),
         cmocka_unit_test(timers_fire_on_the_test_clock),
