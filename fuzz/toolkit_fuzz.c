@@ -1,9 +1,9 @@
 /*
  * libFuzzer target for the toolkit's message decoders (seam/toolkit.h): the
- * input goes to the proactive command, TERMINAL RESPONSE, ENVELOPE and
- * REQUEST SYNCHRONIZATION decoders. Each must return a codec error or a
- * struct whose pointers stay inside the input; what decodes is rebuilt where
- * a builder exists and must decode to the same values.
+ * input goes to the proactive command, TERMINAL RESPONSE, ENVELOPE, REQUEST
+ * SYNCHRONIZATION, reference and later-report (event E2, S7) decoders. Each must return a codec
+ * error or a struct whose pointers stay inside the input; what decodes is rebuilt where a builder
+ * exists and must decode to the same values.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,12 +121,36 @@ static void check_envelope(const uint8_t *data, size_t size) {
     }
 }
 
+/* The later report (S7): what decodes is in range and rebuilds to bytes that decode the same. */
+static void check_report(const uint8_t *data, size_t size) {
+    seam_tk_sync_report rep;
+    seam_err err = seam_tk_sync_report_decode(data, size, &rep);
+    if (err != SEAM_OK) {
+        CHECK(codec_error(err) || err == SEAM_ERR_UNSUPPORTED);
+        return;
+    }
+    CHECK(rep.general == SEAM_TK_RES_OK || rep.general == SEAM_TK_RES_TERMINAL_BUSY);
+    uint8_t out[SEAM_TK_MAX_MESSAGE];
+    size_t out_len = 0;
+    CHECK(seam_tk_envelope_sync_result(&rep, out, sizeof out, &out_len) == SEAM_OK);
+    seam_tk_sync_report back;
+    CHECK(seam_tk_sync_report_decode(out, out_len, &back) == SEAM_OK);
+    CHECK(back.reference == rep.reference && back.general == rep.general);
+    CHECK(back.failure == rep.failure && back.counts.sync_type == rep.counts.sync_type);
+    CHECK(back.counts.sent == rep.counts.sent && back.counts.received == rep.counts.received);
+    CHECK(back.counts.conflicts == rep.counts.conflicts);
+    uint8_t ref;
+    err = seam_tk_sync_reference_decode(data, size, &ref);
+    CHECK(err == SEAM_OK || codec_error(err) || err == SEAM_ERR_NOT_FOUND);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_command(data, size);
     check_response(data, size);
     check_envelope(data, size);
+    check_report(data, size);
     seam_tk_sync_request req;
     seam_err err = seam_tk_sync_request_decode(data, size, &req);
     CHECK(err == SEAM_OK || codec_error(err) || err == SEAM_ERR_NOT_FOUND);

@@ -88,7 +88,7 @@
 #define SEAM_TK_TAG_SYNC_SOURCE_URI    0x5305u /* source database URI */
 #define SEAM_TK_TAG_SYNC_TARGET_URL    0x5306u /* server URL */
 #define SEAM_TK_TAG_SYNC_TARGET_URI    0x5307u /* target database URI */
-#define SEAM_TK_TAG_SYNC_WANTS_RESULT  0x5308u /* 1 byte: 00 no, 01 yes */
+#define SEAM_TK_TAG_SYNC_WANTS_RESULT  0x5308u /* 1 byte: SEAM_TK_SYNC_RESULT_* */
 /*
  * In the TERMINAL RESPONSE to REQUEST SYNCHRONIZATION (seam's choice, same
  * 3-byte space): with result 00, the outcome's counts, 7 bytes: the type of
@@ -97,6 +97,14 @@
  * FFFF (seam_tk_sync_counts_put / _decode).
  */
 #define SEAM_TK_TAG_SYNC_COUNTS 0x5309u
+/*
+ * The request's reference, 1 byte (seam's choice, same space): the command
+ * number of the REQUEST SYNCHRONIZATION. In its TERMINAL RESPONSE with result
+ * 00 it says "accepted, the result follows by ENVELOPE" (the request asked
+ * SEAM_TK_SYNC_RESULT_LATER); the later report (SEAM_TK_EVENT_SYNC_RESULT)
+ * carries it again so the applet knows which request it answers.
+ */
+#define SEAM_TK_TAG_SYNC_REFERENCE 0x530Au
 
 /* Type of command (TS 102 223 §9.4). */
 #define SEAM_TK_CMD_REFRESH           0x01u
@@ -189,6 +197,18 @@
  * D6 { 82 02 82 81, 99 01 E1 }; an ENVELOPE carrying it is refused (6A80).
  */
 #define SEAM_TK_EVENT_PROFILE_DOWNLOAD 0xE1u
+/*
+ * "Synchronization result", seam's choice: 0xE2. The terminal sends it,
+ * unasked by any SET UP EVENT LIST, when a REQUEST SYNCHRONIZATION asked for
+ * its result later (SEAM_TK_SYNC_RESULT_LATER): D6 { 82 02 82 81, 99 01 E2,
+ * 83 result, [counts], reference } (seam_tk_envelope_sync_result). The card
+ * routes it to the instances holding event E2 (6A88 when none does).
+ */
+#define SEAM_TK_EVENT_SYNC_RESULT 0xE2u
+
+/* False for seam's events that never go into a SET UP EVENT LIST: the card's own E1 (made
+   by the card) and E2 (sent by the terminal because a request asked for it). */
+bool seam_tk_event_listed(uint8_t event);
 
 /* ------------------------------------------------------------------------ */
 /* TERMINAL PROFILE                                                          */
@@ -363,6 +383,12 @@ seam_err seam_tk_build_provide_local_info(uint8_t number, uint8_t qualifier, uin
 #define SEAM_TK_SYNC_FAIL_UNSUPPORTED  0xE5u /* a type, database or URL it does not run */
 #define SEAM_TK_SYNC_FAIL_LOCAL        0xE6u /* the terminal's own database failed */
 
+/* What the application asks for the outcome (SEAM_TK_TAG_SYNC_WANTS_RESULT, S7). */
+#define SEAM_TK_SYNC_RESULT_NONE 0x00u /* no outcome wanted */
+#define SEAM_TK_SYNC_RESULT_NOW  0x01u /* in the TERMINAL RESPONSE */
+/* the terminal may answer at once (00 + the reference) and report by ENVELOPE later */
+#define SEAM_TK_SYNC_RESULT_LATER 0x02u
+
 /* The counts object (SEAM_TK_TAG_SYNC_COUNTS). */
 typedef struct {
     uint8_t sync_type; /* 200..205: the type that ran */
@@ -378,6 +404,39 @@ seam_err seam_tk_sync_counts_put(const seam_tk_sync_counts *counts, uint8_t *out
    when absent, SEAM_ERR_MALFORMED when not 7 bytes or a type outside 200..205. */
 seam_err seam_tk_sync_counts_decode(const uint8_t *objects, size_t len, seam_tk_sync_counts *out);
 
+/* Appends the reference object (CR set, 1 byte) to out[*len..cap); *len advances.
+   SEAM_ERR_BUFFER_SMALL leaves *len unchanged. */
+seam_err seam_tk_sync_reference_put(uint8_t reference, uint8_t *out, size_t cap, size_t *len);
+
+/* Finds and decodes the reference object in objects[0..len). SEAM_ERR_NOT_FOUND when
+   absent, SEAM_ERR_MALFORMED when not 1 byte (or the objects are not well-formed). */
+seam_err seam_tk_sync_reference_decode(const uint8_t *objects, size_t len, uint8_t *out);
+
+/* The later report of a synchronization (event SEAM_TK_EVENT_SYNC_RESULT). */
+typedef struct {
+    uint8_t reference;          /* the request's (SEAM_TK_TAG_SYNC_REFERENCE) */
+    uint8_t general;            /* SEAM_TK_RES_OK or SEAM_TK_RES_TERMINAL_BUSY (it failed) */
+    uint8_t failure;            /* with TERMINAL_BUSY: SEAM_TK_SYNC_FAIL_*; else 0 */
+    seam_tk_sync_counts counts; /* with OK */
+} seam_tk_sync_report;
+
+/*
+ * Builds the report D6 { 82 02 82 81, 99 01 E2, 83 result (00, or 20 and the failure
+ * class), 7F D3 09 counts (with 00 only), 7F D3 0A reference }. SEAM_ERR_ARG for another
+ * general result, a class outside E1..E6, or a counts type outside 200..205.
+ */
+seam_err seam_tk_envelope_sync_result(const seam_tk_sync_report *report, uint8_t *out, size_t cap,
+                                      size_t *out_len);
+
+/*
+ * Decodes a report: an ENVELOPE seam_tk_envelope_decode takes, D6 from the terminal
+ * (82) with event E2, a result of exactly 00 (and then the counts, required) or 20 and a
+ * class E1..E6 (and then no counts), and the reference. Another envelope is
+ * SEAM_ERR_UNSUPPORTED (as the decoder says, or D3/D7/another event), a broken report
+ * SEAM_ERR_MALFORMED, a short one SEAM_ERR_TRUNCATED.
+ */
+seam_err seam_tk_sync_report_decode(const uint8_t *data, size_t len, seam_tk_sync_report *out);
+
 /* The request's data. Strings are (pointer, length), not NUL-terminated. */
 typedef struct {
     uint8_t protocol;             /* SEAM_TK_SYNC_PROTO_* */
@@ -391,7 +450,7 @@ typedef struct {
     size_t target_url_len;
     const uint8_t *target_uri; /* the server's database */
     size_t target_uri_len;
-    bool wants_result; /* S7: the application wants the outcome */
+    uint8_t wants_result; /* S7: SEAM_TK_SYNC_RESULT_* */
 } seam_tk_sync_request;
 
 /*
