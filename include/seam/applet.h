@@ -262,6 +262,10 @@ SEAM__IMPORT(upgrade_previous_version) uint32_t seam_upgrade_previous_version(vo
 /* The event value (99 01 E1) of the card's "terminal profile arrived" (seam's choice;
  * SEAM_TK_EVENT_PROFILE_DOWNLOAD in seam/toolkit.h): never sent by the terminal. */
 #define SEAM_TOOLKIT_EVENT_PROFILE_DOWNLOAD 0xE1u
+/* The event value (99 01 E2) of "synchronization result" (seam's choice;
+ * SEAM_TK_EVENT_SYNC_RESULT in seam/toolkit.h): the terminal's later report of a REQUEST
+ * SYNCHRONIZATION that asked for it (5308 = 02); register it to receive it. */
+#define SEAM_TOOLKIT_EVENT_SYNC_RESULT 0xE2u
 
 /* Queues proactive command cmd[0..len) for the terminal: D0, its length (one byte,
  * or 81 xx), then COMPREHENSION-TLV objects, command details (01/81, 3 bytes,

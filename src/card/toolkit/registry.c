@@ -184,8 +184,9 @@ static bool card_menu(const card_toolkit *t, uint8_t *out, size_t *len, unsigned
 }
 
 /* The card's SET UP EVENT LIST into out: every event some instance registered, once (none:
-   the list's removal); *counted how many. The card's own E1 is left out: the terminal never
-   sends it, and one it does not know makes it refuse the whole list. */
+   the list's removal); *counted how many. seam's events that are not the list's
+   (seam_tk_event_listed: E1, made by the card; E2, sent when a request asked for it) are
+   left out: a terminal refuses a whole list that holds an event it does not know. */
 static bool card_events(const card_toolkit *t, uint8_t *out, size_t *len, size_t *counted) {
     uint8_t events[TOOLKIT_ENROL_MAX];
     size_t count = 0;
@@ -194,7 +195,7 @@ static bool card_events(const card_toolkit *t, uint8_t *out, size_t *len, size_t
         bool seen = false;
         for (size_t j = 0; j < count; j++)
             seen |= events[j] == e->id;
-        if (e->kind == SEAM_TOOLKIT_EVENT && e->id != SEAM_TK_EVENT_PROFILE_DOWNLOAD && !seen)
+        if (e->kind == SEAM_TOOLKIT_EVENT && seam_tk_event_listed(e->id) && !seen)
             events[count++] = e->id;
     }
     *counted = count;

@@ -27,7 +27,9 @@
  *                     D6 / D7, or D6 of the card's own event E1; 6A81 in
  *                     CARD_LOCKED; 9300 while a fetched
  *                     command awaits its TERMINAL RESPONSE; 6A88 a menu item
- *                     or timer nobody registered
+ *                     or timer nobody registered, or a synchronization
+ *                     result (E2) nobody holds (the terminal then drops its
+ *                     report: nobody is waiting for it)
  *
  * An applet's failure in its toolkit entry point (a trap, a refusal) is its
  * own: its memory and what it queued or registered in that call go back, and
@@ -244,8 +246,11 @@ seam_err toolkit_envelope(seam_card *c, channel *ch, const card_command *cmd, re
     toolkit_enrolment owners[TOOLKIT_ENROL_MAX];
     while (n < TOOLKIT_ENROL_MAX && (who = toolkit_enrolled(&c->toolkit, kind, id, &from)) != NULL)
         owners[n++] = *who;
-    if (n == 0) { /* an event nobody asked for is no error of the terminal's */
-        r->sw = kind == SEAM_TOOLKIT_EVENT ? SEAM_SW_SUCCESS : SEAM_SW_DATA_NOT_FOUND;
+    if (n == 0) { /* an event nobody asked for is no error of the terminal's; a report is
+                     the answer to a request, and the terminal learns nobody waits for it */
+        r->sw = kind == SEAM_TOOLKIT_EVENT && id != SEAM_TK_EVENT_SYNC_RESULT
+                    ? SEAM_SW_SUCCESS
+                    : SEAM_SW_DATA_NOT_FOUND;
         return SEAM_OK;
     }
     r->sw = SEAM_SW_SUCCESS;
