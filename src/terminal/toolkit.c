@@ -137,14 +137,17 @@ static seam_err send_case(seam_terminal_tk *tk, uint8_t ins, const uint8_t *data
     return send(tk, apdu, n, resp, size, resp_len);
 }
 
-/* The loop, from an answer whose status word is tk->status.last_sw. */
+static seam_err session_end(seam_terminal_tk *tk);
+
+/* The loop, from an answer whose status word is tk->status.last_sw; when the session ends,
+   a synchronization accepted for a later report runs and is reported (session_end). */
 static seam_err run_loop(seam_terminal_tk *tk) {
     uint8_t resp[SEAM_TK_MAX_MESSAGE + 2], tr[SEAM_TK_MAX_VALUE];
     size_t resp_len, tr_len;
     seam_err e;
     for (unsigned n = 0; n < SEAM_TERMINAL_TK_LOOP_MAX; n++) {
         if ((tk->status.last_sw & 0xFF00u) != 0x9100u)
-            return SEAM_OK;
+            return session_end(tk);
         e = send_case(tk, 0x12, NULL, 0, (uint8_t)tk->status.last_sw, resp, sizeof resp, &resp_len);
         if (e)
             return e;
@@ -167,6 +170,36 @@ static seam_err run_loop(seam_terminal_tk *tk) {
     }
     tk_log(tk, "proactive loop stopped after its limit", NULL, 0);
     return SEAM_OK;
+}
+
+/* At most this many reports are sent at one session end (each envelope's session may
+   accept another request). */
+#define REPORTS_AT_ONCE 4u
+
+/* The proactive session ended: runs an accepted synchronization and sends its report
+   (ENVELOPE D6, event E2; toolkit_report.c), then the loop of that envelope. Not again
+   from inside that loop (sending). A report the link could not carry stays. */
+static seam_err session_end(seam_terminal_tk *tk) {
+    uint8_t resp[SEAM_TK_MAX_MESSAGE + 2];
+    size_t resp_len;
+    seam_err e = SEAM_OK;
+    if (tk->report.sending)
+        return SEAM_OK;
+    tk->report.sending = true;
+    for (unsigned n = 0; n < REPORTS_AT_ONCE && !e && tk_report_ready(tk); n++) {
+        tk_log(tk, "envelope", tk->report.envelope, tk->report.envelope_len);
+        e = send_case(tk, 0xC2, tk->report.envelope, tk->report.envelope_len, 0, resp, sizeof resp,
+                      &resp_len);
+        if (e)
+            break; /* the card went away: the report waits for its next profile */
+        tk->status.envelopes++;
+        tk_report_answered(tk, tk->status.last_sw);
+        if (tk->report.state == TK_REPORT_TO_SEND)
+            break; /* 9300: at the next session end */
+        e = run_loop(tk);
+    }
+    tk->report.sending = false;
+    return e;
 }
 
 /* The TERMINAL PROFILE of what tk can do now: seam_terminal_tk_profile, and REQUEST
@@ -242,8 +275,7 @@ seam_err seam_terminal_tk_transmit(seam_terminal_tk *tk, const uint8_t *command,
     return e ? e : run_loop(tk);
 }
 
-/* Sends an ENVELOPE (80 C2) and runs the loop. */
-static seam_err envelope(seam_terminal_tk *tk, const uint8_t *env, size_t len) {
+seam_err tk_envelope(seam_terminal_tk *tk, const uint8_t *env, size_t len) {
     uint8_t resp[SEAM_TK_MAX_MESSAGE + 2];
     size_t resp_len;
     seam_err e;
@@ -267,7 +299,7 @@ seam_err seam_terminal_tk_menu_select(seam_terminal_tk *tk, uint8_t item_id, boo
         return SEAM_ERR_NOT_FOUND;
     if (seam_tk_envelope_menu_selection(item_id, help, env, sizeof env, &len))
         return SEAM_ERR_ARG;
-    return envelope(tk, env, len);
+    return tk_envelope(tk, env, len);
 }
 
 seam_err seam_terminal_tk_event(seam_terminal_tk *tk, uint8_t ev, const uint8_t *extra,
@@ -303,7 +335,7 @@ seam_err seam_terminal_tk_event(seam_terminal_tk *tk, uint8_t ev, const uint8_t 
     if (seam_tk_envelope_event(ev, source, extra, extra_len, env, sizeof env, &len))
         return SEAM_ERR_ARG;
     *sent = true;
-    return envelope(tk, env, len);
+    return tk_envelope(tk, env, len);
 }
 
 /* Seconds as a timer value: hh mm ss, each BCD with swapped nibbles (TS 102 223 §8.38). */
@@ -335,7 +367,7 @@ seam_err seam_terminal_tk_tick(seam_terminal_tk *tk) {
         tk_timer_value((now - t->start_ms) / 1000u, value);
         if (seam_tk_envelope_timer(id, value, env, sizeof env, &len))
             return SEAM_ERR_ARG;
-        e = envelope(tk, env, len);
+        e = tk_envelope(tk, env, len);
         if (e)
             return e;
     }

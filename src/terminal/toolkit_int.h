@@ -24,6 +24,24 @@ typedef struct {
     char text[TK_ITEM_TEXT];
 } tk_item;
 
+/* The later report of a REQUEST SYNCHRONIZATION that asked for it (toolkit_report.c). */
+typedef enum {
+    TK_REPORT_NONE = 0, /* nothing pending */
+    TK_REPORT_TO_RUN,   /* accepted (00 + reference): runs when the proactive session ends */
+    TK_REPORT_TO_SEND,  /* ran: the E2 envelope waits for the card (after its next profile) */
+} tk_report_state;
+
+typedef struct {
+    tk_report_state state;
+    seam_tk_details details;            /* the request's */
+    uint8_t objects[SEAM_TK_MAX_VALUE]; /* the request's objects, to run it */
+    size_t objects_len;
+    uint8_t envelope[SEAM_TK_MAX_MESSAGE]; /* TO_SEND: the report */
+    size_t envelope_len;
+    bool sending; /* toolkit.c is sending reports: the envelope's loop does not re-enter */
+    bool run_now; /* tk_request_sync runs the request (the later run), never defers it */
+} tk_report;
+
 struct seam_terminal_tk {
     const seam_gp_link *link;
     seam_terminal_tk_config cfg;
@@ -36,6 +54,7 @@ struct seam_terminal_tk {
     seam_terminal_tk_sync sync; /* run NULL: no REQUEST SYNCHRONIZATION */
     bool sync_off;              /* the capability withdrawn (seam_terminal_tk_capabilities) */
     uint8_t profile[SEAM_TK_PROFILE_LEN]; /* the TERMINAL PROFILE the card has */
+    tk_report report;                     /* a synchronization to report later (S7) */
 };
 
 /* Writes "toolkit: what XX XX ..." to the configured log. */
@@ -57,6 +76,23 @@ typedef struct {
    with it withdrawn: seam_terminal_tk_capabilities) or for
    WSP, 36/32 for missing/bad objects, 00 with the counts, 20 with the failure class. */
 void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a);
+
+/* REQUEST SYNCHRONIZATION c asked for its result later (toolkit_report.c): keeps it to run
+   after the session and fills *a with 00 and the reference (the command number); 20 when
+   a report is pending already (one at a time). */
+void tk_report_accept(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a);
+
+/* The proactive session ended (the card's last answer not 91xx): runs an accepted
+   synchronization (same engine, tk_request_sync) and builds its report; true when a
+   report (tk->report.envelope) waits to be sent. */
+bool tk_report_ready(seam_terminal_tk *tk);
+
+/* The card answered the report with sw: 9000 / 91xx delivered, 9300 (busy) kept for the
+   next session end, anything else (6A88: nobody holds E2) dropped. */
+void tk_report_answered(seam_terminal_tk *tk, uint16_t sw);
+
+/* Sends ENVELOPE env[0..len) (80 C2) and runs the loop. Errors: the link's. */
+seam_err tk_envelope(seam_terminal_tk *tk, const uint8_t *env, size_t len);
 
 /* Executes proactive command cmd[0..len) and puts the TERMINAL RESPONSE into
    out[0..cap) (cap at least SEAM_TK_MAX_VALUE); never fails: a command that cannot be

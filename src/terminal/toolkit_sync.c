@@ -12,11 +12,14 @@
  *   ran, success                                   00 + counts (7F D3 09 07 ...)
  *   ran, failure                                   20 + the failure class (E1..E6)
  *
- * The rule for time: the synchronization runs inside the proactive session,
- * before the TERMINAL RESPONSE, bounded by the engine's timeout; it never
- * outlives the session, so the applet always gets the outcome in the answer
- * (a timeout is a failure: unreachable). The card's fetched-command limit
- * counts commands, not time, and the terminal sends none while it runs.
+ * The rule for time: with wants result 01 the synchronization runs inside the
+ * proactive session, before the TERMINAL RESPONSE, bounded by the engine's
+ * timeout (a timeout is a failure: unreachable); the card's fetched-command
+ * limit counts commands, not time, and the terminal sends none while it
+ * runs. With 02 (S7) the request is checked the same way, then answered at
+ * once (00 and the reference, toolkit_report.c) and run here again, with
+ * the same engine, when the session has ended; its answer becomes the report
+ * (ENVELOPE D6, event E2).
  */
 #include <string.h>
 
@@ -83,6 +86,10 @@ void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *
         !c_string(cmd.target_url, cmd.target_url_len, url) ||
         !c_string(cmd.target_uri, cmd.target_uri_len, target)) {
         a->general = SEAM_TK_RES_DATA_NOT_UNDERSTOOD;
+        return;
+    }
+    if (cmd.wants_result == SEAM_TK_SYNC_RESULT_LATER && !tk->report.run_now) {
+        tk_report_accept(tk, c, a); /* S7: runs when the session ends, reported by ENVELOPE */
         return;
     }
     memset(&req, 0, sizeof req);

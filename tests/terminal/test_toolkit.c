@@ -42,6 +42,9 @@ typedef struct {
     uint8_t last_tr[256], last_env[256];
     size_t last_tr_len, last_env_len;
     unsigned responses, envelopes, polls;
+    uint16_t env_sw;           /* the answer to the next env_sw_times ENVELOPEs (0: as a card) */
+    unsigned env_sw_times;     /* (S7's report: 9300 busy, 6A88 nobody holds E2) */
+    unsigned responses_at_run; /* TERMINAL RESPONSEs sent when the engine last ran */
 } scripted_card;
 
 static uint16_t idle_sw(const scripted_card *c) {
@@ -87,6 +90,10 @@ static seam_err card_transmit(void *ctx, const uint8_t *apdu, size_t len, uint8_
         c->last_env_len = lc;
         c->envelopes++;
         sw = c->fetched ? 0x9300 : idle_sw(c);
+        if (c->env_sw_times) {
+            c->env_sw_times--;
+            sw = c->env_sw;
+        }
         break;
     case 0xF2: /* TS 102 221 STATUS, no data (P2 0C, no Le): the poll */
         assert_int_equal(len, 4);
@@ -327,7 +334,7 @@ static void request_sync_beyond_capabilities_30_S3_S4(void **state) {
         .target_url_len = 23,
         .target_uri = (const uint8_t *)"card",
         .target_uri_len = 4,
-        .wants_result = true,
+        .wants_result = request_wants,
     };
     uint8_t cmd[SEAM_TK_MAX_MESSAGE];
     size_t len;
@@ -501,6 +508,8 @@ static struct {
 
 static seam_err engine_run(const seam_terminal_sync_request *req, seam_terminal_sync_outcome *out) {
     engine.calls++;
+    if (engine_card)
+        engine_card->responses_at_run = engine_card->responses;
     engine.protocol = req->protocol;
     engine.type = req->type;
     snprintf(engine.dm, sizeof engine.dm, "%s", req->dm_path);
@@ -513,6 +522,11 @@ static seam_err engine_run(const seam_terminal_sync_request *req, seam_terminal_
     *out = engine.outcome;
     return SEAM_OK;
 }
+
+/* The wish for the result of the requests start_with_engine queues (S7). */
+static uint8_t request_wants = SEAM_TK_SYNC_RESULT_NOW;
+/* The card of the running test, for the engine to note when it ran. */
+static scripted_card *engine_card;
 
 /* A terminal with the engine; the request of a devmgmt-like applet queued (number 7). */
 static fixture *start_with_engine(uint8_t protocol, uint8_t transport, const char *source,
@@ -576,6 +590,65 @@ static void request_sync_runs_and_answers_the_counts_S6_S7(void **state) {
     assert_int_equal(counts.sent, 3);
     assert_int_equal(counts.received, 2);
     stop(f);
+}
+
+/* S7: wants result 02. The TERMINAL RESPONSE comes at once (00 and the reference, the
+   command number 07), the engine runs after it, when the session has ended, and the
+   outcome goes to the card as ENVELOPE event E2. A 9300 keeps the report for the next
+   session end; a 6A88 (nobody holds E2) drops it; a second request while one is pending
+   gets 20; a failure is reported as 20 and its class. */
+static void request_sync_later_answers_at_once_then_reports_by_envelope_S7(void **state) {
+    (void)state;
+    static const uint8_t poll[] = {0x80, 0xF2, 0x00, 0x0C};
+    uint8_t r[16];
+    size_t n;
+    request_wants = SEAM_TK_SYNC_RESULT_LATER;
+    fixture *f = start_with_engine(SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_TRANSPORT_HTTP,
+                                   "./devinfo", 9);
+    engine_card = &f->card;
+    engine.outcome.counts = (seam_sync_result){.type = SEAM_SYNC_TWO_WAY, .sent = 3, .received = 5};
+    f->card.env_sw = 0x9300; /* the first time the card is busy: kept */
+    f->card.env_sw_times = 1;
+    assert_int_equal(seam_terminal_tk_power_up(f->tk), SEAM_OK);
+    assert_hex(f->card.last_tr, f->card.last_tr_len,
+               "81 03 07 5F 00 82 02 82 81 83 01 00 7F D3 0A 01 07");
+    assert_int_equal(engine.calls, 1);
+    assert_int_equal(f->card.responses_at_run, 1); /* it ran after the answer */
+    assert_int_equal(f->card.envelopes, 1);
+    const char *report = "D6 1A 82 02 82 81 99 01 E2 83 01 00 7F D3 09 07 C8 00 03 00 05 00 00 "
+                         "7F D3 0A 01 07";
+    assert_hex(f->card.last_env, f->card.last_env_len, report);
+    /* the next session end sends it again, without running again */
+    assert_int_equal(seam_terminal_tk_transmit(f->tk, poll, sizeof poll, r, sizeof r, &n), 0);
+    assert_int_equal(f->card.envelopes, 2);
+    assert_hex(f->card.last_env, f->card.last_env_len, report);
+    assert_int_equal(seam_terminal_tk_transmit(f->tk, poll, sizeof poll, r, sizeof r, &n), 0);
+    assert_int_equal(f->card.envelopes, 2); /* delivered: nothing more */
+    assert_int_equal(engine.calls, 1);
+    stop(f);
+
+    /* two requests in one session: the second gets 20 (one at a time); the first fails
+       (unreachable) and nobody holds E2 (6A88): dropped, not sent again */
+    f = start_with_engine(SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_TRANSPORT_HTTP, "./devinfo",
+                          9);
+    engine_card = &f->card;
+    uint8_t second[SEAM_TK_MAX_MESSAGE];
+    memcpy(second, f->card.queue[0], f->card.queue_len[0]);
+    second[2] = 0x08; /* its command number */
+    queue_bytes(&f->card, second, f->card.queue_len[0]);
+    engine.outcome.failure = SEAM_TERMINAL_SYNC_UNREACHABLE;
+    f->card.env_sw = 0x6A88;
+    f->card.env_sw_times = 1;
+    assert_int_equal(seam_terminal_tk_power_up(f->tk), SEAM_OK);
+    assert_hex(f->card.last_tr, f->card.last_tr_len, "81 03 08 5F 00 82 02 82 81 83 02 20 00");
+    assert_int_equal(engine.calls, 1);
+    assert_hex(f->card.last_env, f->card.last_env_len,
+               "D6 10 82 02 82 81 99 01 E2 83 02 20 E1 7F D3 0A 01 07");
+    assert_int_equal(seam_terminal_tk_transmit(f->tk, poll, sizeof poll, r, sizeof r, &n), 0);
+    assert_int_equal(f->card.envelopes, 1);
+    stop(f);
+    request_wants = SEAM_TK_SYNC_RESULT_NOW;
+    engine_card = NULL;
 }
 
 static void request_sync_failure_answers_20_with_its_class_S7(void **state) {
@@ -656,6 +729,7 @@ int main(void) {
         cmocka_unit_test(malformed_commands_answered_32_never_a_crash),
         cmocka_unit_test(request_sync_beyond_capabilities_30_S3_S4),
         cmocka_unit_test(request_sync_runs_and_answers_the_counts_S6_S7),
+        cmocka_unit_test(request_sync_later_answers_at_once_then_reports_by_envelope_S7),
         cmocka_unit_test(request_sync_failure_answers_20_with_its_class_S7),
         cmocka_unit_test(request_sync_over_wsp_is_refused_30_nothing_runs_S4),
         cmocka_unit_test(request_sync_with_a_nul_in_a_string_is_32_nothing_runs),
