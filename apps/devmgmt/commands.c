@@ -129,6 +129,12 @@ bool register_card(void) {
             return false;
         }
     }
+    /* the later report (DF1B 02) comes as event E2; released when the policy no longer
+       asks for it (registering again what it holds writes nothing) */
+    if (seam_toolkit_register(SEAM_TOOLKIT_EVENT, SEAM_TOOLKIT_EVENT_SYNC_RESULT,
+                              dm.report_later ? 1u : 0u) != 0) {
+        return false;
+    }
     return !has_timer() || seam_toolkit_register(SEAM_TOOLKIT_TIMER, TIMER_ID, 1) == 0;
 }
 

@@ -151,7 +151,6 @@ SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
     uint32_t value_len;
     uint8_t general = 0xFF;
     uint8_t type = 0;
-    builder b;
     dm.step = 0;
     if (seam_toolkit_find(buf, len, 0x03u, &value, &value_len) && value_len > 0) {
         general = value[0];
@@ -182,27 +181,15 @@ SEAM_ENTRY(terminal_response) uint32_t terminal_response(void) {
         }
         break;
     case CMD_REQUEST_SYNC:
-        if (general <= 0x0Fu) {
-            record(OUT_OK, general);
-            /* the counts: the type that ran, sent, received, conflicts (S7) */
-            if (seam_toolkit_find(buf, len, TAG_COUNTS, &value, &value_len) && value_len == 7 &&
-                value[0] >= 200u && value[0] <= 205u) {
-                memcpy(dm.last + 13, value, 7);
-            }
-        } else if (general == 0x30u || general == 0x31u) {
-            record(OUT_UNSUPPORTED, general);
-        } else {
-            record(OUT_FAILED, general);
-            /* 20 and the failure class (additional information: 83 02 20 Ex) */
-            if (general == 0x20u && seam_toolkit_find(buf, len, 0x03u, &value, &value_len) &&
-                value_len == 2 && value[1] >= FAIL_FIRST && value[1] <= FAIL_LAST) {
-                dm.last[12] = value[1];
-            }
+        if (general == 0x00u && dm.report_later &&
+            seam_toolkit_find(buf, len, TAG_REFERENCE, &value, &value_len) && value_len == 1) {
+            /* accepted: the result follows by ENVELOPE (event E2) with this reference */
+            record(OUT_PENDING, general);
+            dm.pending_ref = value[0];
+            break;
         }
-        begin(&b, CMD_PROVIDE_LOCAL, 0x03u, 0x82u); /* date, time and time zone */
-        if (!send_command(&b)) {
-            tell();
-        }
+        take_result(general, buf, len, false);
+        after_result();
         break;
     case CMD_PROVIDE_LOCAL:
         /* A6 date-time and time zone: 7 bytes */
@@ -229,9 +216,39 @@ SEAM_ENTRY(menu_selection) uint32_t menu_selection(void) {
     return SW_NO_ERROR;
 }
 
+/* The terminal's later report (event E2, DF1B 02): D6 { 82 02 82 81, 99 01 E2, 83 result
+   (00, or 20 and the class), [counts], 7F D3 0A reference }. Taken when it answers the
+   pending request (its reference), else ignored (an old or a foreign report). */
+static void sync_result(void) {
+    uint8_t buf[255];
+    uint32_t len = message(buf, sizeof buf);
+    uint32_t header = len >= 2 && buf[1] == 0x81u ? 3u : 2u;
+    const uint8_t *value;
+    uint32_t value_len;
+    uint8_t general;
+    if (len < header || dm.last[0] != OUT_PENDING) {
+        return;
+    }
+    if (!seam_toolkit_find(buf + header, len - header, TAG_REFERENCE, &value, &value_len) ||
+        value_len != 1 || value[0] != dm.pending_ref) {
+        return;
+    }
+    if (!seam_toolkit_find(buf + header, len - header, 0x03u, &value, &value_len) ||
+        value_len < 1) {
+        return;
+    }
+    general = value[0];
+    take_result(general, buf + header, len - header, true);
+    after_result(); /* the date and time, then DISPLAY TEXT "Sync done: ..." as ever (S9) */
+}
+
 SEAM_ENTRY(event_download) uint32_t event_download(void) {
     uint8_t event;
     if (!envelope_byte(0x19u, &event)) {
+        return SW_NO_ERROR;
+    }
+    if (event == SEAM_TOOLKIT_EVENT_SYNC_RESULT) {
+        sync_result();
         return SW_NO_ERROR;
     }
     if (event == SEAM_TOOLKIT_EVENT_PROFILE_DOWNLOAD) {

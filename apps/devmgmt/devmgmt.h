@@ -25,6 +25,8 @@
 #define TAG_DEVICE    0xDF17u
 #define TAG_CALLERS   0xDF18u
 #define TAG_DISPLAY   0xDF19u
+#define TAG_PROTOCOL  0xDF1Au
+#define TAG_REPORT    0xDF1Bu
 #define TAG_SYNC_NOW  0xDF20u
 
 #define EVENTS_MAX    8u
@@ -44,6 +46,7 @@
 #define OUT_UNSUPPORTED 2u
 #define OUT_FAILED      3u
 #define OUT_REFUSED     4u
+#define OUT_PENDING     5u /* accepted; the result comes later by ENVELOPE (DF1B 02) */
 
 /* triggers */
 #define TRIG_EVENT    1u
@@ -64,6 +67,7 @@
 #define LAST_SIZE     20u
 #define LAST_SIZE_V10 12u     /* the entry "last" of version 1.0, before the counts */
 #define TAG_COUNTS    0x5309u /* seam's counts object, 7F D3 09 (docs/toolkit.md) */
+#define TAG_REFERENCE 0x530Au /* the request's reference, 7F D3 0A: "the result follows" */
 #define FAIL_FIRST    0xE1u   /* the failure classes E1..E6 of result 20 */
 #define FAIL_LAST     0xE6u
 
@@ -95,6 +99,10 @@ typedef struct {
     uint8_t trigger;
     uint8_t sync_type;
     uint8_t number; /* the last command number used */
+    /* kept last, after the fields of devmgmt before S7's later report */
+    uint8_t protocol;     /* DF1A: 01 OMA DS 1.2, 02 seam's changeset protocol (0: 01) */
+    uint8_t report_later; /* DF1B 02: the result later by ENVELOPE (event E2) */
+    uint8_t pending_ref;  /* OUT_PENDING: the reference the terminal gave */
 } devmgmt_state;
 
 extern devmgmt_state dm;
@@ -138,6 +146,12 @@ void record(uint8_t outcome, uint8_t general);
 void tell(void);
 /* After the result was shown: starts the timer again when the timer triggered the sync. */
 void finish(void);
+/* Records the terminal's account of a sync: general result and objects[0..len) of its
+   TERMINAL RESPONSE (counted a request) or of its later report (counted already). */
+void take_result(uint8_t general, const uint8_t *objects, uint32_t len, bool counted);
+/* Queues PROVIDE LOCAL INFORMATION (date, time) for the record, then DISPLAY TEXT follows;
+   the DISPLAY TEXT at once when it cannot be queued. */
+void after_result(void);
 /* Queues REQUEST SYNCHRONIZATION from the policy; true when queued. */
 bool request_sync(void);
 /* A trigger from source: starts a sync of sync_type; false when none could start. */

@@ -80,6 +80,10 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
         case TAG_DISPLAY:
             ok = value_len == 1 && value[0] <= 1u;
             break;
+        case TAG_PROTOCOL: /* 01 OMA DS 1.2, 02 seam's changeset protocol */
+        case TAG_REPORT:   /* 01 in the TERMINAL RESPONSE, 02 later by ENVELOPE */
+            ok = value_len == 1 && value[0] >= 1u && value[0] <= 2u;
+            break;
         default:
             ok = false;
             break;
@@ -128,6 +132,12 @@ SEAM_ENTRY(personalize) uint32_t personalize(void) {
         case TAG_DISPLAY:
             dm.display_quick = value[0] == 0 ? 1u : 0u;
             break;
+        case TAG_PROTOCOL:
+            dm.protocol = value[0];
+            break;
+        case TAG_REPORT:
+            dm.report_later = value[0] == 2u ? 1u : 0u;
+            break;
         default: /* TAG_SYNC_NOW */
             sync_now = value[0];
             break;
@@ -168,7 +178,7 @@ SEAM_ENTRY(restore_after_upgrade) uint32_t restore_after_upgrade(void) {
     if (r == SEAM_RESTORE_ERR_ABSENT) {
         return SW_NO_ERROR;
     }
-    if ((r != (int32_t)LAST_SIZE && r != (int32_t)LAST_SIZE_V10) || last[0] > OUT_REFUSED ||
+    if ((r != (int32_t)LAST_SIZE && r != (int32_t)LAST_SIZE_V10) || last[0] > OUT_PENDING ||
         (last[12] != 0 && (last[12] < FAIL_FIRST || last[12] > FAIL_LAST))) {
         return SW_WRONG_DATA;
     }

@@ -36,12 +36,16 @@ static void append_number(char *out, uint32_t cap, uint32_t *n, uint32_t v) {
 }
 
 void tell(void) {
-    static const char *const texts[] = {"", "Device synchronized", "Sync not supported",
-                                        "Sync failed", "Sync cancelled"};
+    static const char *const texts[] = {"",
+                                        "Device synchronized",
+                                        "Sync not supported",
+                                        "Sync failed",
+                                        "Sync cancelled",
+                                        "Sync started"};
     static const char *const classes[] = {"server unreachable", "authentication refused",
                                           "slow sync refused",  "bad server messages",
                                           "not supported",      "device database error"};
-    uint8_t outcome = dm.last[0] <= OUT_REFUSED ? dm.last[0] : OUT_FAILED;
+    uint8_t outcome = dm.last[0] <= OUT_PENDING ? dm.last[0] : OUT_FAILED;
     char text[48];
     uint32_t n = 0;
     text[0] = 0;
@@ -73,7 +77,7 @@ bool request_sync(void) {
     builder b;
     uint8_t byte;
     begin(&b, CMD_REQUEST_SYNC, 0x00, 0x82u);
-    byte = 0x01u; /* OMA DS 1.2 */
+    byte = dm.protocol != 0 ? dm.protocol : 0x01u; /* DF1A; OMA DS 1.2 by default */
     put_object(&b, 0x5301u, &byte, 1);
     byte = 0x01u; /* HTTP */
     put_object(&b, 0x5302u, &byte, 1);
@@ -90,9 +94,44 @@ bool request_sync(void) {
     }
     put_object(&b, 0x5306u, dm.url, dm.url_len);
     put_object(&b, 0x5307u, dm.uri, dm.uri_len);
-    byte = 0x01u; /* S7: wants the result */
+    byte = dm.report_later ? 0x02u : 0x01u; /* S7: wants the result, now or later (DF1B) */
     put_object(&b, 0x5308u, &byte, 1);
     return send_command(&b);
+}
+
+void take_result(uint8_t general, const uint8_t *objects, uint32_t len, bool counted) {
+    const uint8_t *value;
+    uint32_t value_len;
+    uint8_t requests[2];
+    memcpy(requests, dm.last + 10, 2);
+    if (general <= 0x0Fu) {
+        record(OUT_OK, general);
+        /* the counts: the type that ran, sent, received, conflicts (S7) */
+        if (seam_toolkit_find(objects, len, TAG_COUNTS, &value, &value_len) && value_len == 7 &&
+            value[0] >= 200u && value[0] <= 205u) {
+            memcpy(dm.last + 13, value, 7);
+        }
+    } else if (general == 0x30u || general == 0x31u) {
+        record(OUT_UNSUPPORTED, general);
+    } else {
+        record(OUT_FAILED, general);
+        /* 20 and the failure class (additional information: 83 02 20 Ex) */
+        if (general == 0x20u && seam_toolkit_find(objects, len, 0x03u, &value, &value_len) &&
+            value_len == 2 && value[1] >= FAIL_FIRST && value[1] <= FAIL_LAST) {
+            dm.last[12] = value[1];
+        }
+    }
+    if (counted) { /* a later report: its request was counted when it was accepted */
+        memcpy(dm.last + 10, requests, 2);
+    }
+}
+
+void after_result(void) {
+    builder b;
+    begin(&b, CMD_PROVIDE_LOCAL, 0x03u, 0x82u); /* date, time and time zone */
+    if (!send_command(&b)) {
+        tell();
+    }
 }
 
 /* A trigger: starts a sync unless the policy lacks the server or a command of the

@@ -327,6 +327,176 @@ static void s7_s9_sync_counts_and_failure_class_are_shown_and_kept(void **state)
     assert_int_equal(st[10] << 8 | st[11], 2);
 }
 
+/* ---- S7: the result later by ENVELOPE (policy DF1A protocol, DF1B report) ---------- */
+
+/* DF1A 02 (seam's changeset protocol) and DF1B 02 (the result later by ENVELOPE). */
+static const uint8_t report_later[] = {0xDF, 0x1A, 1, 0x02, 0xDF, 0x1B, 1, 0x02};
+
+/* The REQUEST SYNCHRONIZATION fetched: its protocol and its wish for the result. */
+static void fetch_sync_asking(seam_card *card, uint8_t protocol, uint8_t wants) {
+    seam_tk_sync_request req;
+    fetch(card, SEAM_TK_CMD_REQUEST_SYNC);
+    assert_int_equal(seam_tk_sync_request_decode(cmd.objects, cmd.objects_len, &req), SEAM_OK);
+    assert_int_equal(req.protocol, protocol);
+    assert_int_equal(req.wants_result, wants);
+}
+
+/* The terminal's "accepted, the result follows": 00 and the reference (the command number). */
+static uint8_t accept_later(seam_card *card) {
+    uint8_t ref[8];
+    size_t len = 0;
+    uint8_t number = cmd.details.number;
+    assert_int_equal(seam_tk_sync_reference_put(number, ref, sizeof ref, &len), SEAM_OK);
+    answer(card, SEAM_TK_RES_OK, ref, len);
+    return number;
+}
+
+/* The terminal's later report (event E2) as ENVELOPE. */
+static void report(seam_card *card, const seam_tk_sync_report *rep) {
+    uint8_t env[64];
+    size_t len = 0;
+    assert_int_equal(seam_tk_envelope_sync_result(rep, env, sizeof env, &len), SEAM_OK);
+    envelope(card, env, len);
+}
+
+/* devmgmt with DF1B 02 asks for the result later; the terminal's 00 + reference records
+   "pending" (05) and nothing is shown; the E2 envelope with that reference records the
+   result (counts, or the failure class), and the user is told as ever (S9). A report of
+   another reference is ignored. The requests are counted once each. */
+static void s7_s9_result_later_pending_then_reported_by_envelope(void **state) {
+    fixture *f = *state;
+    uint8_t st[DM_STATUS_LEN];
+    dm_card(f, false);
+    assert_int_equal(store(f->card, report_later, sizeof report_later), 0x9000);
+    assert_int_equal(select_dm(f->card), 0x9000);
+    menu(f->card);
+    fetch_sync_asking(f->card, SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_RESULT_LATER);
+    uint8_t ref = accept_later(f->card);
+    assert_int_equal(last_sw, 0x9000); /* the session ends: nothing to show yet */
+    status(f->card, st);
+    assert_int_equal(st[0], 0x05); /* pending */
+    assert_int_equal(st[1], 0x00);
+    assert_int_equal(st[2], 0x03); /* the menu */
+    assert_int_equal(st[10] << 8 | st[11], 1);
+    assert_int_equal(st[13], 0x00); /* no command awaits its answer */
+    /* a report of another reference: not this request's, ignored */
+    seam_tk_sync_report rep = {.reference = (uint8_t)(ref + 1),
+                               .general = SEAM_TK_RES_OK,
+                               .counts = {SEAM_TK_SYNC_TWO_WAY, 9, 9, 0}};
+    report(f->card, &rep);
+    assert_int_equal(last_sw, 0x9000);
+    status(f->card, st);
+    assert_int_equal(st[0], 0x05);
+    /* the request's report: 3 sent, 5 received */
+    rep = (seam_tk_sync_report){
+        .reference = ref, .general = SEAM_TK_RES_OK, .counts = {SEAM_TK_SYNC_TWO_WAY, 3, 5, 1}};
+    report(f->card, &rep);
+    after_sync(f->card, "Sync done: 3 sent, 5 received");
+    assert_int_equal(last_sw, 0x9000);
+    status(f->card, st);
+    assert_int_equal(st[0], 0x01);
+    assert_int_equal(st[1], 0x00);
+    assert_memory_equal(st + 3, date_time + 2, 7);
+    assert_int_equal(st[10] << 8 | st[11], 1); /* one request, counted once */
+    assert_int_equal(st[14], 0x00);
+    assert_int_equal(st[15], SEAM_TK_SYNC_TWO_WAY);
+    assert_int_equal(st[16] << 8 | st[17], 3);
+    assert_int_equal(st[18] << 8 | st[19], 5);
+    assert_int_equal(st[20] << 8 | st[21], 1);
+    /* the same report again: nothing is pending any more */
+    report(f->card, &rep);
+    assert_int_equal(last_sw, 0x9000);
+    /* the next one fails later: server unreachable (20 E1) */
+    menu(f->card);
+    fetch_sync_asking(f->card, SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_RESULT_LATER);
+    ref = accept_later(f->card);
+    rep = (seam_tk_sync_report){.reference = ref,
+                                .general = SEAM_TK_RES_TERMINAL_BUSY,
+                                .failure = SEAM_TK_SYNC_FAIL_UNREACHABLE};
+    report(f->card, &rep);
+    after_sync(f->card, "Sync failed: server unreachable");
+    status(f->card, st);
+    assert_int_equal(st[0], 0x03);
+    assert_int_equal(st[1], 0x20);
+    assert_int_equal(st[14], SEAM_TK_SYNC_FAIL_UNREACHABLE);
+    assert_int_equal(st[16] | st[17] | st[18] | st[19], 0);
+    assert_int_equal(st[10] << 8 | st[11], 2);
+    /* a terminal that answers in the TERMINAL RESPONSE anyway (no reference): as with 01 */
+    menu(f->card);
+    fetch_sync_asking(f->card, SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_RESULT_LATER);
+    answer(f->card, SEAM_TK_RES_OK, NULL, 0);
+    after_sync(f->card, "Device synchronized");
+}
+
+/* E2 is seam's own event: the card keeps it out of its SET UP EVENT LIST although
+   devmgmt holds it (a terminal refuses a list with an event it does not know), takes it
+   from the terminal (unlike E1), and answers 6A88 when nobody holds it, changing
+   nothing. DF1B 01 releases it. */
+static void s7_event_e2_is_taken_not_listed_and_refused_when_nobody_holds_it(void **state) {
+    fixture *f = *state;
+    uint8_t before[32], after[32];
+    const seam_tk_sync_report rep = {
+        .reference = 1, .general = SEAM_TK_RES_TERMINAL_BUSY, .failure = SEAM_TK_SYNC_FAIL_AUTH};
+    dm_card(f, false);
+    /* nobody holds E2 yet: 6A88, nothing changed */
+    fingerprint(f->card, before);
+    report(f->card, &rep);
+    assert_int_equal(last_sw, 0x6A88);
+    fingerprint(f->card, after);
+    assert_memory_equal(before, after, 32);
+    /* E1 from the terminal is still refused */
+    uint8_t env[16];
+    size_t len = 0;
+    assert_int_equal(seam_tk_envelope_event(SEAM_TK_EVENT_PROFILE_DOWNLOAD, SEAM_TK_DEV_TERMINAL,
+                                            NULL, 0, env, sizeof env, &len),
+                     SEAM_OK);
+    envelope(f->card, env, len);
+    assert_int_equal(last_sw, 0x6A80);
+    /* devmgmt holds E2 now; after a power cycle the card's list is still only 03 */
+    assert_int_equal(store(f->card, report_later, sizeof report_later), 0x9000);
+    reopen(f);
+    last_sw = SEND(f->card, PROFILE);
+    card_announces(f->card); /* asserts the list is exactly { 03 } */
+    profile_timer(f->card);
+    report(f->card, &rep); /* reaches devmgmt, which has nothing pending: ignored */
+    assert_int_equal(last_sw, 0x9000);
+    /* DF1B 01 releases it: 6A88 again */
+    const uint8_t report_now[] = {0xDF, 0x1B, 1, 0x01};
+    assert_int_equal(store(f->card, report_now, sizeof report_now), 0x9000);
+    report(f->card, &rep);
+    assert_int_equal(last_sw, 0x6A88);
+    assert_int_equal(select_dm(f->card), 0x9000);
+    menu(f->card);
+    fetch_sync_asking(f->card, SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_RESULT_NOW);
+}
+
+/* A block with a bad DF1A or DF1B is refused whole (6A80), nothing filed; the policy
+   keeps asking OMA DS 1.2 with the result in the TERMINAL RESPONSE (01, the defaults). */
+static void s7_bad_protocol_or_report_refuses_the_block(void **state) {
+    fixture *f = *state;
+    uint8_t before[32], after[32];
+    const uint8_t bad[][8] = {
+        {0xDF, 0x1A, 1, 0x03},
+        {0xDF, 0x1A, 1, 0x00},
+        {0xDF, 0x1B, 1, 0x00},
+        {0xDF, 0x1B, 1, 0x03},
+        {0xDF, 0x1B, 2, 0x02, 0x02},
+        {0xDF, 0x1A, 0},
+        /* good DF1B, bad DF1A: the whole block */
+        {0xDF, 0x1B, 1, 0x02, 0xDF, 0x1A, 1, 0x09},
+    };
+    const size_t bad_len[] = {4, 4, 4, 4, 5, 3, 8};
+    dm_card(f, false);
+    restore_digest(f->card, before); /* the blocks the card filed (the session's counters move) */
+    for (size_t i = 0; i < sizeof bad_len / sizeof bad_len[0]; i++)
+        assert_int_equal(store(f->card, bad[i], bad_len[i]), 0x6A80);
+    restore_digest(f->card, after);
+    assert_memory_equal(before, after, 32);
+    assert_int_equal(select_dm(f->card), 0x9000);
+    menu(f->card);
+    fetch_sync_asking(f->card, SEAM_TK_SYNC_PROTO_OMA_DS_12, SEAM_TK_SYNC_RESULT_NOW);
+}
+
 /* TS 102 221 STATUS (80 F2 P1 P2): the poll of a terminal's POLL INTERVAL. Its answer
    says 91xx while a proactive command is pending, it changes nothing on the card, and
    GP GET STATUS (80 F2 P1 80/40/20/10) is still GET STATUS. */
@@ -384,6 +554,12 @@ int main(void) {
         cmocka_unit_test_setup_teardown(s7_s9_sync_counts_and_failure_class_are_shown_and_kept,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(s1_uicc_status_tells_a_pending_proactive_command, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(s7_s9_result_later_pending_then_reported_by_envelope, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            s7_event_e2_is_taken_not_listed_and_refused_when_nobody_holds_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(s7_bad_protocol_or_report_refuses_the_block, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(s5_s7_policy_and_last_result_kept_across_an_upgrade, setup,
                                         teardown),

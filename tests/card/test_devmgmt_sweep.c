@@ -13,7 +13,10 @@
  * sweep_every_write: the TERMINAL PROFILE whose event E1 makes devmgmt start
  * its timer again (the timer is RAM; devmgmt's own memory is written), a
  * policy block that releases events, and REQUEST SYNCHRONIZATION's answer
- * with counts or a failure class (the stored outcome).
+ * with counts or a failure class (the stored outcome); with the result asked
+ * for later (DF1B 02, S7), the TERMINAL RESPONSE that accepts it (the outcome
+ * "pending") and the terminal's later report, ENVELOPE event E2 (the outcome,
+ * counts or class, with devmgmt's next command queued).
  */
 #include "devmgmt_host.h"
 
@@ -291,6 +294,73 @@ static void x4_s1_s5_power_cut_at_every_write_of_a_live_personalization(void **s
     assert_true(policy >= 1 && trigger >= 1);
 }
 
+/* ---- S7: the result later by ENVELOPE ------------------------------------------------ */
+
+static uint8_t pending_reference;
+
+/* devmgmt asking for the result later (DF1B 02), its REQUEST SYNCHRONIZATION fetched. */
+static void later_sync_fetched(fixture *f) {
+    const uint8_t later[] = {0xDF, 0x1B, 1, 0x02};
+    dm_card(f, false);
+    assert_int_equal(store(f->card, later, sizeof later), 0x9000);
+    assert_int_equal(select_dm(f->card), 0x9000);
+    menu(f->card);
+    fetch_sync(f->card, SEAM_TK_SYNC_TWO_WAY);
+}
+
+/* The terminal accepts: 00 and the reference; devmgmt records "pending". */
+static uint16_t op_accept_later(seam_card *card) {
+    uint8_t ref[8];
+    size_t len = 0;
+    pending_reference = cmd.details.number;
+    assert_int_equal(seam_tk_sync_reference_put(pending_reference, ref, sizeof ref, &len), SEAM_OK);
+    answer(card, SEAM_TK_RES_OK, ref, len);
+    return done(last_sw);
+}
+
+/* devmgmt pending, the session over: ready for the report. */
+static void report_pending(fixture *f) {
+    later_sync_fetched(f);
+    assert_int_equal(op_accept_later(f->card), 0x9000);
+}
+
+/* The report with counts (E2): devmgmt records it and queues PROVIDE LOCAL INFORMATION. */
+static uint16_t op_report_counts(seam_card *card) {
+    const seam_tk_sync_report rep = {.reference = pending_reference,
+                                     .general = SEAM_TK_RES_OK,
+                                     .counts = {SEAM_TK_SYNC_TWO_WAY, 3, 5, 0}};
+    uint8_t env[64];
+    size_t len = 0;
+    assert_int_equal(seam_tk_envelope_sync_result(&rep, env, sizeof env, &len), SEAM_OK);
+    envelope(card, env, len);
+    return done(last_sw);
+}
+
+/* The report 20 E2 (authentication refused). */
+static uint16_t op_report_failed(seam_card *card) {
+    const seam_tk_sync_report rep = {.reference = pending_reference,
+                                     .general = SEAM_TK_RES_TERMINAL_BUSY,
+                                     .failure = SEAM_TK_SYNC_FAIL_AUTH};
+    uint8_t env[64];
+    size_t len = 0;
+    assert_int_equal(seam_tk_envelope_sync_result(&rep, env, sizeof env, &len), SEAM_OK);
+    envelope(card, env, len);
+    return done(last_sw);
+}
+
+/* X4 (S7): a power cut at every write of the TERMINAL RESPONSE that accepts a sync for a
+   later report, and of the report itself (event E2, counts or class), leaves the whole card
+   as it was: devmgmt is pending or has the result, never half of it. */
+static void x4_s7_power_cut_at_every_write_of_a_later_report(void **state) {
+    fixture *f = *state;
+    int accept = sweep_every_write(f, later_sync_fetched, op_accept_later);
+    int counts = sweep_every_write(f, report_pending, op_report_counts);
+    int failed = sweep_every_write(f, report_pending, op_report_failed);
+    print_message("X4 later report: accepted %d, counts %d, failure class %d write points swept\n",
+                  accept, counts, failed);
+    assert_true(accept >= 1 && counts >= 1 && failed >= 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -300,6 +370,8 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(x4_s1_s5_power_cut_at_every_write_of_a_live_personalization,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(x4_s7_power_cut_at_every_write_of_a_later_report, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

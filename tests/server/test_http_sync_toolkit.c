@@ -10,81 +10,24 @@
  * happened. The server's copy is read from the store.
  */
 #define _GNU_SOURCE
-#include "sync_wire.h"
+#include "toolkit_loop.h"
 
-#define IMEI DEV_A
+#define IMEI LOOP_IMEI
 
 typedef struct {
-    server_proc srv;
-    char dir[160], dm[192], image[192], state[192], answers[192], display[192], out[192];
+    toolkit_loop l; /* the server, the terminal's database, the card image */
+    char state[192], answers[192], display[192], out[192];
     pid_t terminal;
 } fixture;
-
-static const char *build_dir(void) {
-    const char *b = getenv("SEAM_BUILD_DIR");
-    return b ? b : "build/release";
-}
-
-/* Runs the shell command; its exit status. */
-static int run(const char *fmt, ...) {
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static void hex_of(const char *s, char *out) {
-    for (size_t i = 0; s[i]; i++)
-        sprintf(out + 2 * i, "%02X", (unsigned char)s[i]);
-}
-
-/* A card image with devmgmt and its policy: each location change (03) asks for a sync
-   (threshold 1), ask first, the server's changeset endpoint, ./devinfo on both sides, the
-   device "IMEI:<the IMEI the server enrolled>". */
-static void make_card(fixture *f) {
-    char url[96], url_hex[200], imei_hex[64], script[224];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u/sync/changeset", (unsigned)f->srv.port);
-    hex_of(url, url_hex);
-    hex_of("IMEI:" IMEI, imei_hex); /* the form of docs/toolkit.md; the server's id is IMEI */
-    assert_int_equal(run("'%s/seam' card new --image '%s' >/dev/null", build_dir(), f->image), 0);
-    snprintf(script, sizeof script, "%s/devmgmt.script", f->dir);
-    FILE *fp = fopen(script, "w");
-    assert_non_null(fp);
-    fprintf(fp,
-            "00A4040008A000000151000000 00 => 9000\n"
-            ".scp03 level=03\n"
-            ".install %s/apps/devmgmt.wasm\n"
-            ".store-data DF100103DF110101DF150101DF13%02X%sDF14092E2F646576696E666F"
-            "DF16092E2F646576696E666FDF17%02X%s tlv perso=A0000005444D01\n",
-            build_dir(), (unsigned)strlen(url), url_hex, (unsigned)strlen("IMEI:" IMEI), imei_hex);
-    fclose(fp);
-    assert_int_equal(run("'%s/seam' card script --image '%s' '%s' >'%s/script.out' 2>&1",
-                         build_dir(), f->image, script, f->dir),
-                     0);
-}
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const char *url = backend_fresh_url();
-    assert_non_null(url);
-    server_folder(&f->srv, strdup(url));
-    server_spawn(&f->srv, 0);
-    snprintf(f->dir, sizeof f->dir, "%s/..", f->srv.dir);
-    snprintf(f->dm, sizeof f->dm, "%s/dm.db", f->dir);
-    snprintf(f->image, sizeof f->image, "%s/handset.db", f->dir);
-    snprintf(f->state, sizeof f->state, "%s/handset-terminal.db", f->dir);
-    snprintf(f->answers, sizeof f->answers, "%s/answers.txt", f->dir);
-    snprintf(f->display, sizeof f->display, "%s/display.log", f->dir);
-    snprintf(f->out, sizeof f->out, "%s/terminal.out", f->dir);
-    enrol(&f->srv, IMEI, SECRET_A);
-    dm_put(f->dm, "imei", IMEI);
-    dm_put(f->dm, "ringtone", "classic");
-    dm_put(f->dm, "language", "fi");
-    make_card(f);
+    loop_open(&f->l, "");
+    snprintf(f->state, sizeof f->state, "%s/handset-terminal.db", f->l.dir);
+    snprintf(f->answers, sizeof f->answers, "%s/answers.txt", f->l.dir);
+    snprintf(f->display, sizeof f->display, "%s/display.log", f->l.dir);
+    snprintf(f->out, sizeof f->out, "%s/terminal.out", f->l.dir);
     *state = f;
     return 0;
 }
@@ -100,10 +43,7 @@ static void terminal_stop(fixture *f) {
 static int teardown(void **state) {
     fixture *f = *state;
     terminal_stop(f);
-    server_kill(&f->srv);
-    free((char *)f->srv.db);
-    remove(f->dm);
-    server_folder_remove(&f->srv);
+    loop_close(&f->l);
     free(f);
     return 0;
 }
@@ -125,7 +65,7 @@ static bool wait_for(fixture *f, const char *file, const char *text) {
             break;
         usleep(50000);
     }
-    run("cat '%s' '%s' >&2", f->out, f->display); /* what the terminal did, for the failure */
+    loop_run("cat '%s' '%s' >&2", f->out, f->display); /* what the terminal did, for the failure */
     return false;
 }
 
@@ -138,13 +78,13 @@ static void terminal_start(fixture *f, const char *answer) {
     fclose(fopen(f->display, "w"));
     remove(f->out); /* the previous run's "profile sent" must not count */
     char bin[512];
-    snprintf(bin, sizeof bin, "%s/seam", build_dir());
+    snprintf(bin, sizeof bin, "%s/seam", loop_build_dir());
     const char *argv[] = {"seam",
                           "terminal",
                           "run",
                           "--toolkit",
                           "--image",
-                          f->image,
+                          f->l.image,
                           "--state",
                           f->state,
                           "--answers",
@@ -154,7 +94,7 @@ static void terminal_start(fixture *f, const char *answer) {
                           "--imei",
                           IMEI,
                           "--dm",
-                          f->dm,
+                          f->l.dm,
                           "--sync-password",
                           SECRET_A,
                           "--sync-protocol",
@@ -177,22 +117,22 @@ static void terminal_start(fixture *f, const char *answer) {
 
 /* One location event: the policy's threshold. */
 static void location_event(fixture *f) {
-    assert_int_equal(run("'%s/seam' terminal event location normal --state '%s' >/dev/null",
-                         build_dir(), f->state),
+    assert_int_equal(loop_run("'%s/seam' terminal event location normal --state '%s' >/dev/null",
+                              loop_build_dir(), f->state),
                      0);
 }
 
 /* devmgmt's last result (INS 20) starts with expect (hex), read through the card. */
 static void last_result_is(fixture *f, const char *expect) {
     char script[224];
-    snprintf(script, sizeof script, "%s/status.script", f->dir);
+    snprintf(script, sizeof script, "%s/status.script", f->l.dir);
     FILE *fp = fopen(script, "w");
     assert_non_null(fp);
     fprintf(fp, "00A4040007A0000005444D01 00 => 9000\n8020000000 => 9000 %s*\n", expect);
     fclose(fp);
-    if (run("'%s/seam' card script --image '%s' '%s' >'%s/status.out' 2>&1", build_dir(), f->image,
-            script, f->dir)) {
-        run("cat '%s/status.out' '%s' '%s' >&2", f->dir, f->out, f->display);
+    if (loop_run("'%s/seam' card script --image '%s' '%s' >'%s/status.out' 2>&1", loop_build_dir(),
+                 f->l.image, script, f->l.dir)) {
+        loop_run("cat '%s/status.out' '%s' '%s' >&2", f->l.dir, f->out, f->display);
         fail_msg("devmgmt's last result is not %s", expect);
     }
 }
@@ -217,7 +157,7 @@ static void response_counts(fixture *f, unsigned *type, unsigned *sent, unsigned
    so (a first sync is slow: 201, 3 sent); devmgmt records "synchronized, result 00". */
 static void card_asks_user_agrees_terminal_syncs_with_server_S6_S7_S9(void **state) {
     fixture *f = *state;
-    assert_false(copy_has(&f->srv, IMEI, "ringtone", "classic"));
+    assert_false(copy_has(&f->l.srv, IMEI, "ringtone", "classic"));
     terminal_start(f, "yes");
     location_event(f);
     assert_true(wait_for(f, f->display, "Sync done"));
@@ -228,14 +168,14 @@ static void card_asks_user_agrees_terminal_syncs_with_server_S6_S7_S9(void **sta
     assert_int_equal(sent, 3);
     assert_int_equal(received, 0);
     last_result_is(f, "010001"); /* synchronized, terminal result 00, trigger: the policy */
-    assert_true(copy_has(&f->srv, IMEI, "ringtone", "classic"));
-    assert_int_equal(dm_digest(f->dm), server_digest(&f->srv, IMEI, SEAM_SYNC_DEVINFO));
-    char *dev = api(&f->srv, "GET", "/api/devices/" IMEI, NULL, NULL, 0, 200);
+    assert_true(copy_has(&f->l.srv, IMEI, "ringtone", "classic"));
+    assert_int_equal(dm_digest(f->l.dm), server_digest(&f->l.srv, IMEI, SEAM_SYNC_DEVINFO));
+    char *dev = api(&f->l.srv, "GET", "/api/devices/" IMEI, NULL, NULL, 0, 200);
     assert_non_null(strstr(dev, "classic"));
     free(dev);
 
     /* the user changes the ringtone; the next event syncs the change two-way */
-    dm_put(f->dm, "ringtone", "Nokia tune");
+    dm_put(f->l.dm, "ringtone", "Nokia tune");
     terminal_start(f, "yes");
     location_event(f);
     assert_true(wait_for(f, f->display, "Sync done"));
@@ -243,20 +183,20 @@ static void card_asks_user_agrees_terminal_syncs_with_server_S6_S7_S9(void **sta
     response_counts(f, &type, &sent, &received);
     assert_int_equal(type, SEAM_SYNC_TWO_WAY);
     assert_int_equal(sent, 1);
-    assert_true(copy_has(&f->srv, IMEI, "ringtone", "Nokia tune"));
+    assert_true(copy_has(&f->l.srv, IMEI, "ringtone", "Nokia tune"));
 }
 
 /* No: GET INKEY answered no, no REQUEST SYNCHRONIZATION, the server's store unchanged. */
 static void user_says_no_nothing_synced_S9(void **state) {
     fixture *f = *state;
     uint8_t before[32], after[32];
-    store_digest_of(&f->srv, before);
+    store_digest_of(&f->l.srv, before);
     terminal_start(f, "no");
     location_event(f);
     assert_true(wait_for(f, f->display, "Sync cancelled"));
     terminal_stop(f);
     last_result_is(f, "04"); /* refused by the user */
-    store_digest_of(&f->srv, after);
+    store_digest_of(&f->l.srv, after);
     assert_memory_equal(before, after, 32);
     FILE *fp = fopen(f->out, "r");
     char line[1024];
@@ -270,8 +210,8 @@ static void user_says_no_nothing_synced_S9(void **state) {
    database unchanged (its record digest). */
 static void server_down_is_a_failure_and_changes_nothing_S7(void **state) {
     fixture *f = *state;
-    uint64_t before = dm_digest(f->dm);
-    server_kill(&f->srv);
+    uint64_t before = dm_digest(f->l.dm);
+    server_kill(&f->l.srv);
     terminal_start(f, "yes");
     location_event(f);
     assert_true(wait_for(f, f->display, "Sync failed"));
@@ -280,7 +220,7 @@ static void server_down_is_a_failure_and_changes_nothing_S7(void **state) {
     char cmd[512];             /* its TERMINAL RESPONSE: 20 E1, unreachable */
     snprintf(cmd, sizeof cmd, "grep -q 'terminal response 8103..5F.*830220E1' '%s'", f->out);
     assert_int_equal(system(cmd), 0);
-    assert_int_equal(dm_digest(f->dm), before);
+    assert_int_equal(dm_digest(f->l.dm), before);
 }
 
 int main(int argc, char **argv) {
