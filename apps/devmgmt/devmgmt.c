@@ -31,6 +31,12 @@
  *         it after a delay. Whatever the terminal answers (00, 12 no response
  *         from the user, 10 ended by the user), the session ends there and the
  *         result stays as recorded.
+ *   DF1A  the protocol REQUEST SYNCHRONIZATION names, 1 byte: 01 OMA DS 1.2
+ *         (the default), 02 seam's changeset protocol
+ *   DF1B  how the result comes, 1 byte: 01 in the TERMINAL RESPONSE (the
+ *         default), 02 later by ENVELOPE (S7): devmgmt registers seam's
+ *         event E2 ("synchronization result") with the card (01 releases it)
+ *         and asks with wants result 02
  *   DF20  the operator's remote trigger, 1 byte: the type of synchronization
  *         (OMA DS alert code 200..205). A sync request now (S5); not acted on
  *         when the block is replayed after an upgrade. A block of DF20 alone
@@ -73,7 +79,8 @@
  *                    three commands when it never did.
  *   INS 20 STATUS    answers the last result (S7), 22 bytes: outcome (00 none
  *                    yet, 01 synchronized, 02 not supported by the terminal,
- *                    03 failed, 04 refused by the user), the terminal's general
+ *                    03 failed, 04 refused by the user, 05 pending: accepted,
+ *                    the result comes later), the terminal's general
  *                    result (FF none), the trigger (01 policy event, 02 timer,
  *                    03 menu, 04 operator, 05 another applet), the date and time (7 bytes, TS 102
  *                    223 §8.39, from PROVIDE LOCAL INFORMATION; zeros when the
@@ -105,7 +112,16 @@
  * SYNCHRONIZATION (OMA DS 1.2, HTTP, the type given, two-way 200 by default,
  * wants the result); its TERMINAL RESPONSE gives the outcome: result 0x =
  * 01, 30 or 31 (the terminal lacks the command) = 02, anything else 03, with
- * the counts (7F D3 09) or the failure class (20 Ex) kept beside it. Then
+ * the counts (7F D3 09) or the failure class (20 Ex) kept beside it. With
+ * DF1B 02 the request asks for the result later (5308 = 02): a TERMINAL
+ * RESPONSE 00 with the reference (7F D3 0A, 1 byte) records 05 "pending" and
+ * the reference, shows nothing and ends the session; the terminal's report,
+ * ENVELOPE D6 { 82 02 82 81, 99 01 E2, 83 result, [counts], 7F D3 0A ref },
+ * carrying that reference records the outcome as above (the request counted
+ * once) and goes on as below; a report of another reference, or with nothing
+ * pending, is ignored. A 00 without the reference is the result itself. A
+ * trigger while pending starts a new sync (the old reference is forgotten).
+ * Then
  * PROVIDE LOCAL INFORMATION (date and time) for the record, then DISPLAY TEXT
  * of the outcome to the user (S9): "Sync done: 3 sent, 5 received" with
  * counts, "Sync failed: server unreachable" (E1; E2 authentication refused,

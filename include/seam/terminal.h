@@ -454,8 +454,8 @@ typedef struct {
     const char *user, *password; /* credentials for the server (NULL: none) */
     const char *cacert;          /* PEM CA for https (NULL: the system's) */
     uint32_t timeout_ms;         /* the whole synchronization (0: the sync layer's default) */
-    /* the protocol every request runs (0: the one the card's command names); the terminal's
-       setting while apps/devmgmt's policy cannot name one (it always asks for OMA DS) */
+    /* the protocol every request runs (0: the one the card's command names, which
+       apps/devmgmt's policy sets with DF1A); the terminal's setting overrides it */
     seam_terminal_sync_protocol protocol;
 } seam_terminal_tk_sync;
 
@@ -464,8 +464,11 @@ typedef struct {
  * SEAM_TK_PF_REQUEST_SYNC, and REQUEST SYNCHRONIZATION runs the synchronization the
  * command names, inside the proactive session, before its TERMINAL RESPONSE: result
  * 00 with the counts object (SEAM_TK_TAG_SYNC_COUNTS), 20 with the failure class
- * (SEAM_TK_SYNC_FAIL_*), 30 for the WSP transport. Without it the bit is clear and the
- * command answers 30. SEAM_ERR_ARG when tk, run or dm_path is NULL.
+ * (SEAM_TK_SYNC_FAIL_*), 30 for the WSP transport. A command asking for the result
+ * later (SEAM_TK_SYNC_RESULT_LATER) is answered 00 with the reference at once and run
+ * when the session ends; its outcome goes to the card as ENVELOPE event
+ * SEAM_TK_EVENT_SYNC_RESULT (docs/terminal.md "The result later"). Without it the bit is clear and
+ * the command answers 30. SEAM_ERR_ARG when tk, run or dm_path is NULL.
  */
 seam_err seam_terminal_tk_set_sync(seam_terminal_tk *tk, const seam_terminal_tk_sync *sync);
 
