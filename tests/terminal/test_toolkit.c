@@ -334,7 +334,7 @@ static void request_sync_beyond_capabilities_30_S3_S4(void **state) {
         .target_url_len = 23,
         .target_uri = (const uint8_t *)"card",
         .target_uri_len = 4,
-        .wants_result = request_wants,
+        .wants_result = true,
     };
     uint8_t cmd[SEAM_TK_MAX_MESSAGE];
     size_t len;
@@ -496,6 +496,11 @@ static void provide_local_information_from_the_config(void **state) {
 
 /* ---- REQUEST SYNCHRONIZATION with an engine (issue 14, S6, S7) ----------- */
 
+/* The wish for the result of the requests start_with_engine queues (S7). */
+static uint8_t request_wants = SEAM_TK_SYNC_RESULT_NOW;
+/* The card of the running test, for the engine to note when it ran. */
+static scripted_card *engine_card;
+
 /* A stand-in for seam_terminal_sync (a test double, never in the product): records the
    request it got, answers the outcome the test set. */
 static struct {
@@ -523,11 +528,6 @@ static seam_err engine_run(const seam_terminal_sync_request *req, seam_terminal_
     return SEAM_OK;
 }
 
-/* The wish for the result of the requests start_with_engine queues (S7). */
-static uint8_t request_wants = SEAM_TK_SYNC_RESULT_NOW;
-/* The card of the running test, for the engine to note when it ran. */
-static scripted_card *engine_card;
-
 /* A terminal with the engine; the request of a devmgmt-like applet queued (number 7). */
 static fixture *start_with_engine(uint8_t protocol, uint8_t transport, const char *source,
                                   size_t source_len) {
@@ -545,7 +545,7 @@ static fixture *start_with_engine(uint8_t protocol, uint8_t transport, const cha
         .target_url_len = 36,
         .target_uri = (const uint8_t *)"./devinfo",
         .target_uri_len = 9,
-        .wants_result = true,
+        .wants_result = request_wants,
     };
     uint8_t cmd[SEAM_TK_MAX_MESSAGE];
     size_t len;
