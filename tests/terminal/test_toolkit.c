@@ -550,6 +550,7 @@ static fixture *start_with_engine(uint8_t protocol, uint8_t transport, const cha
     uint8_t cmd[SEAM_TK_MAX_MESSAGE];
     size_t len;
     memset(&engine, 0, sizeof engine);
+    engine_card = &f->card;
     assert_int_equal(seam_terminal_tk_set_sync(f->tk, &sync), SEAM_OK);
     assert_int_equal(seam_tk_build_request_sync(7, &req, cmd, sizeof cmd, &len), SEAM_OK);
     queue_bytes(&f->card, cmd, len);
@@ -605,7 +606,6 @@ static void request_sync_later_answers_at_once_then_reports_by_envelope_S7(void 
     request_wants = SEAM_TK_SYNC_RESULT_LATER;
     fixture *f = start_with_engine(SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_TRANSPORT_HTTP,
                                    "./devinfo", 9);
-    engine_card = &f->card;
     engine.outcome.counts = (seam_sync_result){.type = SEAM_SYNC_TWO_WAY, .sent = 3, .received = 5};
     f->card.env_sw = 0x9300; /* the first time the card is busy: kept */
     f->card.env_sw_times = 1;
@@ -631,10 +631,10 @@ static void request_sync_later_answers_at_once_then_reports_by_envelope_S7(void 
        (unreachable) and nobody holds E2 (6A88): dropped, not sent again */
     f = start_with_engine(SEAM_TK_SYNC_PROTO_CHANGESET, SEAM_TK_SYNC_TRANSPORT_HTTP, "./devinfo",
                           9);
-    engine_card = &f->card;
+    request_wants = SEAM_TK_SYNC_RESULT_NOW; /* the next tests ask for it now */
     uint8_t second[SEAM_TK_MAX_MESSAGE];
     memcpy(second, f->card.queue[0], f->card.queue_len[0]);
-    second[2] = 0x08; /* its command number */
+    second[second[1] == 0x81 ? 5 : 4] = 0x08; /* its command number (D0 len 81 03 nn) */
     queue_bytes(&f->card, second, f->card.queue_len[0]);
     engine.outcome.failure = SEAM_TERMINAL_SYNC_UNREACHABLE;
     f->card.env_sw = 0x6A88;
@@ -647,8 +647,6 @@ static void request_sync_later_answers_at_once_then_reports_by_envelope_S7(void 
     assert_int_equal(seam_terminal_tk_transmit(f->tk, poll, sizeof poll, r, sizeof r, &n), 0);
     assert_int_equal(f->card.envelopes, 1);
     stop(f);
-    request_wants = SEAM_TK_SYNC_RESULT_NOW;
-    engine_card = NULL;
 }
 
 static void request_sync_failure_answers_20_with_its_class_S7(void **state) {
