@@ -3,11 +3,13 @@
  * commands, TERMINAL RESPONSE and ENVELOPEs, over the COMPREHENSION-TLV codec.
  * Builders compose in a stack buffer of the largest message and copy out only
  * when the whole fits, so a failed build leaves the caller's buffer alone.
+ * REQUEST SYNCHRONIZATION's objects and its later report are toolkit_sync.c.
  */
 #include <string.h>
 
 #include "seam/toolkit.h"
 #include "seam/util.h"
+#include "toolkit_int.h"
 
 #define LENGTH_LONG 0x81u /* BER length form for 80..FF */
 
@@ -60,7 +62,7 @@ static seam_err in_template(seam_err err) {
 }
 
 /* SEAM_OK when data[0..len) is a sequence of well-formed objects. */
-static seam_err check_objects(const uint8_t *data, size_t len) {
+seam_err tk_check_objects(const uint8_t *data, size_t len) {
     size_t pos = 0;
     seam_err err = SEAM_OK;
     while (err == SEAM_OK && pos < len) {
@@ -93,8 +95,8 @@ static seam_err emit(const uint8_t *msg, size_t n, uint8_t *out, size_t cap, siz
 }
 
 /* Wraps value[0..vlen) in a template and emits it. */
-static seam_err emit_template(uint8_t tag, const uint8_t *value, size_t vlen, uint8_t *out,
-                              size_t cap, size_t *out_len) {
+seam_err tk_emit_template(uint8_t tag, const uint8_t *value, size_t vlen, uint8_t *out, size_t cap,
+                          size_t *out_len) {
     uint8_t msg[SEAM_TK_MAX_MESSAGE];
     size_t n = 0;
     if (vlen > SEAM_TK_MAX_VALUE)
@@ -109,8 +111,8 @@ static seam_err emit_template(uint8_t tag, const uint8_t *value, size_t vlen, ui
 }
 
 /* seam_ctlv_put into a composition buffer: a message too large is an argument error. */
-static seam_err put(uint16_t tag, bool cr, const void *value, size_t value_len, uint8_t *buf,
-                    size_t cap, size_t *len) {
+seam_err tk_put(uint16_t tag, bool cr, const void *value, size_t value_len, uint8_t *buf,
+                size_t cap, size_t *len) {
     seam_err err = seam_ctlv_put(tag, cr, value, value_len, buf, cap, len);
     return err == SEAM_ERR_BUFFER_SMALL ? SEAM_ERR_ARG : err;
 }
@@ -269,15 +271,16 @@ seam_err seam_tk_command_build(const seam_tk_details *details, uint8_t dest, con
         return SEAM_ERR_ARG;
     const uint8_t cd[3] = {details->number, details->type, details->qualifier};
     const uint8_t ids[2] = {SEAM_TK_DEV_UICC, dest};
-    seam_err err = put(SEAM_TK_TAG_COMMAND_DETAILS, true, cd, 3, value, sizeof value, &n);
+    seam_err err = tk_put(SEAM_TK_TAG_COMMAND_DETAILS, true, cd, 3, value, sizeof value, &n);
     if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, value, sizeof value, &n);
+        err = tk_put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, value, sizeof value, &n);
     if (err == SEAM_OK && objects_len > sizeof value - n)
         err = SEAM_ERR_ARG;
     if (err == SEAM_OK) {
         if (objects_len)
             memcpy(value + n, objects, objects_len);
-        err = emit_template(SEAM_TK_PROACTIVE_COMMAND, value, n + objects_len, out, cap, out_len);
+        err =
+            tk_emit_template(SEAM_TK_PROACTIVE_COMMAND, value, n + objects_len, out, cap, out_len);
     }
     return err;
 }
@@ -291,7 +294,7 @@ static seam_err put_text(uint8_t dcs, const uint8_t *text, size_t text_len, uint
     value[0] = dcs;
     if (text_len)
         memcpy(value + 1, text, text_len);
-    return put(SEAM_TK_TAG_TEXT_STRING, true, value, text_len + 1, buf, cap, len);
+    return tk_put(SEAM_TK_TAG_TEXT_STRING, true, value, text_len + 1, buf, cap, len);
 }
 
 seam_err seam_tk_build_display_text(uint8_t number, uint8_t qualifier, uint8_t dcs,
@@ -302,7 +305,7 @@ seam_err seam_tk_build_display_text(uint8_t number, uint8_t qualifier, uint8_t d
     const seam_tk_details d = {number, SEAM_TK_CMD_DISPLAY_TEXT, qualifier};
     seam_err err = put_text(dcs, text, text_len, objects, sizeof objects, &n);
     if (err == SEAM_OK && immediate)
-        err = put(SEAM_TK_TAG_IMMEDIATE_RESPONSE, true, NULL, 0, objects, sizeof objects, &n);
+        err = tk_put(SEAM_TK_TAG_IMMEDIATE_RESPONSE, true, NULL, 0, objects, sizeof objects, &n);
     if (err == SEAM_OK)
         err = seam_tk_command_build(&d, SEAM_TK_DEV_DISPLAY, objects, n, out, cap, out_len);
     return err;
@@ -331,9 +334,9 @@ seam_err seam_tk_build_set_up_menu(uint8_t number, uint8_t qualifier, const char
     if (!items && count)
         return SEAM_ERR_ARG;
     seam_err err =
-        put(SEAM_TK_TAG_ALPHA_IDENTIFIER, true, title, title_len, objects, sizeof objects, &n);
+        tk_put(SEAM_TK_TAG_ALPHA_IDENTIFIER, true, title, title_len, objects, sizeof objects, &n);
     if (err == SEAM_OK && count == 0) /* removes the menu */
-        err = put(SEAM_TK_TAG_ITEM, true, NULL, 0, objects, sizeof objects, &n);
+        err = tk_put(SEAM_TK_TAG_ITEM, true, NULL, 0, objects, sizeof objects, &n);
     for (size_t i = 0; i < count && err == SEAM_OK; i++) {
         size_t text_len = items[i].text ? strlen(items[i].text) : 0;
         if (text_len > sizeof item - 1) {
@@ -343,7 +346,7 @@ seam_err seam_tk_build_set_up_menu(uint8_t number, uint8_t qualifier, const char
         item[0] = items[i].id;
         if (text_len)
             memcpy(item + 1, items[i].text, text_len);
-        err = put(SEAM_TK_TAG_ITEM, true, item, text_len + 1, objects, sizeof objects, &n);
+        err = tk_put(SEAM_TK_TAG_ITEM, true, item, text_len + 1, objects, sizeof objects, &n);
     }
     if (err == SEAM_OK)
         err = seam_tk_command_build(&d, SEAM_TK_DEV_TERMINAL, objects, n, out, cap, out_len);
@@ -355,7 +358,7 @@ seam_err seam_tk_build_set_up_event_list(uint8_t number, const uint8_t *events, 
     uint8_t objects[SEAM_TK_MAX_VALUE];
     size_t n = 0;
     const seam_tk_details d = {number, SEAM_TK_CMD_SET_UP_EVENT_LIST, 0};
-    seam_err err = put(SEAM_TK_TAG_EVENT_LIST, true, events, count, objects, sizeof objects, &n);
+    seam_err err = tk_put(SEAM_TK_TAG_EVENT_LIST, true, events, count, objects, sizeof objects, &n);
     if (err == SEAM_OK)
         err = seam_tk_command_build(&d, SEAM_TK_DEV_TERMINAL, objects, n, out, cap, out_len);
     return err;
@@ -371,9 +374,9 @@ seam_err seam_tk_build_timer_management(uint8_t number, uint8_t op, uint8_t time
         (op == SEAM_TK_TIMER_START && !value))
         return SEAM_ERR_ARG;
     seam_err err =
-        put(SEAM_TK_TAG_TIMER_IDENTIFIER, true, &timer_id, 1, objects, sizeof objects, &n);
+        tk_put(SEAM_TK_TAG_TIMER_IDENTIFIER, true, &timer_id, 1, objects, sizeof objects, &n);
     if (err == SEAM_OK && op == SEAM_TK_TIMER_START)
-        err = put(SEAM_TK_TAG_TIMER_VALUE, true, value, 3, objects, sizeof objects, &n);
+        err = tk_put(SEAM_TK_TAG_TIMER_VALUE, true, value, 3, objects, sizeof objects, &n);
     if (err == SEAM_OK)
         err = seam_tk_command_build(&d, SEAM_TK_DEV_TERMINAL, objects, n, out, cap, out_len);
     return err;
@@ -387,7 +390,7 @@ seam_err seam_tk_build_poll_interval(uint8_t number, uint8_t unit, uint8_t inter
     const uint8_t duration[2] = {unit, interval};
     if (unit > 2 || interval == 0)
         return SEAM_ERR_ARG;
-    seam_err err = put(SEAM_TK_TAG_DURATION, true, duration, 2, objects, sizeof objects, &n);
+    seam_err err = tk_put(SEAM_TK_TAG_DURATION, true, duration, 2, objects, sizeof objects, &n);
     if (err == SEAM_OK)
         err = seam_tk_command_build(&d, SEAM_TK_DEV_TERMINAL, objects, n, out, cap, out_len);
     return err;
@@ -397,178 +400,6 @@ seam_err seam_tk_build_provide_local_info(uint8_t number, uint8_t qualifier, uin
                                           size_t cap, size_t *out_len) {
     const seam_tk_details d = {number, SEAM_TK_CMD_PROVIDE_LOCAL, qualifier};
     return seam_tk_command_build(&d, SEAM_TK_DEV_TERMINAL, NULL, 0, out, cap, out_len);
-}
-
-/* ------------------------------------------------------------------------ */
-/* REQUEST SYNCHRONIZATION                                                   */
-/* ------------------------------------------------------------------------ */
-
-static bool sync_protocol_ok(uint8_t v) {
-    return v == SEAM_TK_SYNC_PROTO_OMA_DS_12 || v == SEAM_TK_SYNC_PROTO_CHANGESET;
-}
-
-static bool sync_transport_ok(uint8_t v) {
-    return v == SEAM_TK_SYNC_TRANSPORT_HTTP || v == SEAM_TK_SYNC_TRANSPORT_WSP;
-}
-
-static bool sync_type_ok(uint8_t v) {
-    return v >= SEAM_TK_SYNC_TWO_WAY && v <= SEAM_TK_SYNC_REFRESH_FROM_SERVER;
-}
-
-static bool string_ok(const uint8_t *s, size_t len) {
-    return s && len > 0 && len <= SEAM_CTLV_MAX_LENGTH;
-}
-
-seam_err seam_tk_build_request_sync(uint8_t number, const seam_tk_sync_request *req, uint8_t *out,
-                                    size_t cap, size_t *out_len) {
-    uint8_t objects[SEAM_TK_MAX_VALUE];
-    size_t n = 0;
-    if (!req || !sync_protocol_ok(req->protocol) || !sync_transport_ok(req->transport) ||
-        !sync_type_ok(req->sync_type) || !string_ok(req->source_device, req->source_device_len) ||
-        !string_ok(req->source_uri, req->source_uri_len) ||
-        !string_ok(req->target_url, req->target_url_len) ||
-        !string_ok(req->target_uri, req->target_uri_len) ||
-        req->wants_result > SEAM_TK_SYNC_RESULT_LATER)
-        return SEAM_ERR_ARG;
-    const seam_tk_details d = {number, SEAM_TK_CMD_REQUEST_SYNC, 0};
-    const uint8_t wants = req->wants_result;
-    seam_err err =
-        put(SEAM_TK_TAG_SYNC_PROTOCOL, true, &req->protocol, 1, objects, sizeof objects, &n);
-    if (err == SEAM_OK)
-        err =
-            put(SEAM_TK_TAG_SYNC_TRANSPORT, true, &req->transport, 1, objects, sizeof objects, &n);
-    if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_SYNC_TYPE, true, &req->sync_type, 1, objects, sizeof objects, &n);
-    if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_SYNC_SOURCE_DEVICE, true, req->source_device, req->source_device_len,
-                  objects, sizeof objects, &n);
-    if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_SYNC_SOURCE_URI, true, req->source_uri, req->source_uri_len, objects,
-                  sizeof objects, &n);
-    if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_SYNC_TARGET_URL, true, req->target_url, req->target_url_len, objects,
-                  sizeof objects, &n);
-    if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_SYNC_TARGET_URI, true, req->target_uri, req->target_uri_len, objects,
-                  sizeof objects, &n);
-    if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_SYNC_WANTS_RESULT, true, &wants, 1, objects, sizeof objects, &n);
-    if (err == SEAM_OK)
-        err = seam_tk_command_build(&d, SEAM_TK_DEV_TERMINAL, objects, n, out, cap, out_len);
-    return err;
-}
-
-/* Finds a 1-byte object; MALFORMED for another length. */
-static seam_err find_byte(const uint8_t *objects, size_t len, uint16_t tag, uint8_t *v) {
-    seam_ctlv obj;
-    seam_err err = seam_ctlv_find(objects, len, tag, &obj);
-    if (err == SEAM_OK && obj.len != 1)
-        err = SEAM_ERR_MALFORMED;
-    if (err == SEAM_OK)
-        *v = obj.value[0];
-    return err;
-}
-
-/* Finds a non-empty string object. */
-static seam_err find_string(const uint8_t *objects, size_t len, uint16_t tag, const uint8_t **s,
-                            size_t *s_len) {
-    seam_ctlv obj;
-    seam_err err = seam_ctlv_find(objects, len, tag, &obj);
-    if (err == SEAM_OK && obj.len == 0)
-        err = SEAM_ERR_MALFORMED;
-    if (err == SEAM_OK) {
-        *s = obj.value;
-        *s_len = obj.len;
-    }
-    return err;
-}
-
-seam_err seam_tk_sync_request_decode(const uint8_t *objects, size_t len,
-                                     seam_tk_sync_request *out) {
-    if (!out || (!objects && len))
-        return SEAM_ERR_ARG;
-    seam_tk_sync_request req;
-    memset(&req, 0, sizeof req);
-    uint8_t wants = 0;
-    seam_err err = check_objects(objects, len);
-    if (err == SEAM_OK)
-        err = find_byte(objects, len, SEAM_TK_TAG_SYNC_PROTOCOL, &req.protocol);
-    if (err == SEAM_OK)
-        err = find_byte(objects, len, SEAM_TK_TAG_SYNC_TRANSPORT, &req.transport);
-    if (err == SEAM_OK)
-        err = find_byte(objects, len, SEAM_TK_TAG_SYNC_TYPE, &req.sync_type);
-    if (err == SEAM_OK)
-        err = find_string(objects, len, SEAM_TK_TAG_SYNC_SOURCE_DEVICE, &req.source_device,
-                          &req.source_device_len);
-    if (err == SEAM_OK)
-        err = find_string(objects, len, SEAM_TK_TAG_SYNC_SOURCE_URI, &req.source_uri,
-                          &req.source_uri_len);
-    if (err == SEAM_OK)
-        err = find_string(objects, len, SEAM_TK_TAG_SYNC_TARGET_URL, &req.target_url,
-                          &req.target_url_len);
-    if (err == SEAM_OK)
-        err = find_string(objects, len, SEAM_TK_TAG_SYNC_TARGET_URI, &req.target_uri,
-                          &req.target_uri_len);
-    if (err == SEAM_OK)
-        err = find_byte(objects, len, SEAM_TK_TAG_SYNC_WANTS_RESULT, &wants);
-    if (err == SEAM_OK && (!sync_protocol_ok(req.protocol) || !sync_transport_ok(req.transport) ||
-                           !sync_type_ok(req.sync_type) || wants > SEAM_TK_SYNC_RESULT_LATER))
-        err = SEAM_ERR_MALFORMED;
-    if (err == SEAM_OK) {
-        req.wants_result = wants;
-        *out = req;
-    }
-    return err;
-}
-
-seam_err seam_tk_sync_counts_put(const seam_tk_sync_counts *counts, uint8_t *out, size_t cap,
-                                 size_t *len) {
-    uint8_t v[7];
-    if (!counts || !out || !len || !sync_type_ok(counts->sync_type))
-        return SEAM_ERR_ARG;
-    v[0] = counts->sync_type;
-    v[1] = (uint8_t)(counts->sent >> 8);
-    v[2] = (uint8_t)counts->sent;
-    v[3] = (uint8_t)(counts->received >> 8);
-    v[4] = (uint8_t)counts->received;
-    v[5] = (uint8_t)(counts->conflicts >> 8);
-    v[6] = (uint8_t)counts->conflicts;
-    return seam_ctlv_put(SEAM_TK_TAG_SYNC_COUNTS, true, v, sizeof v, out, cap, len);
-}
-
-seam_err seam_tk_sync_counts_decode(const uint8_t *objects, size_t len, seam_tk_sync_counts *out) {
-    seam_ctlv obj;
-    seam_err err;
-    if (!out || (!objects && len))
-        return SEAM_ERR_ARG;
-    err = seam_ctlv_find(objects, len, SEAM_TK_TAG_SYNC_COUNTS, &obj);
-    if (err)
-        return err;
-    if (obj.len != 7 || !sync_type_ok(obj.value[0]))
-        return SEAM_ERR_MALFORMED;
-    out->sync_type = obj.value[0];
-    out->sent = (uint16_t)(obj.value[1] << 8 | obj.value[2]);
-    out->received = (uint16_t)(obj.value[3] << 8 | obj.value[4]);
-    out->conflicts = (uint16_t)(obj.value[5] << 8 | obj.value[6]);
-    return SEAM_OK;
-}
-
-seam_err seam_tk_sync_reference_put(uint8_t reference, uint8_t *out, size_t cap, size_t *len) {
-    if (!out || !len)
-        return SEAM_ERR_ARG;
-    return seam_ctlv_put(SEAM_TK_TAG_SYNC_REFERENCE, true, &reference, 1, out, cap, len);
-}
-
-seam_err seam_tk_sync_reference_decode(const uint8_t *objects, size_t len, uint8_t *out) {
-    uint8_t v = 0;
-    if (!out || (!objects && len))
-        return SEAM_ERR_ARG;
-    seam_err err = check_objects(objects, len);
-    if (err == SEAM_OK)
-        err = find_byte(objects, len, SEAM_TK_TAG_SYNC_REFERENCE, &v);
-    if (err == SEAM_OK)
-        *out = v;
-    return err;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -590,11 +421,11 @@ seam_err seam_tk_response_build(const seam_tk_details *details, uint8_t general,
     result[0] = general;
     if (additional_len)
         memcpy(result + 1, additional, additional_len);
-    seam_err err = put(SEAM_TK_TAG_COMMAND_DETAILS, true, cd, 3, msg, sizeof msg, &n);
+    seam_err err = tk_put(SEAM_TK_TAG_COMMAND_DETAILS, true, cd, 3, msg, sizeof msg, &n);
     if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, msg, sizeof msg, &n);
+        err = tk_put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, msg, sizeof msg, &n);
     if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_RESULT, true, result, additional_len + 1, msg, sizeof msg, &n);
+        err = tk_put(SEAM_TK_TAG_RESULT, true, result, additional_len + 1, msg, sizeof msg, &n);
     if (err == SEAM_OK && extra_len > sizeof msg - n)
         err = SEAM_ERR_ARG;
     if (err == SEAM_OK) {
@@ -630,7 +461,7 @@ seam_err seam_tk_response_decode(const uint8_t *data, size_t len, seam_tk_respon
         resp.additional_len = obj.len - 1;
         resp.objects = data + pos;
         resp.objects_len = len - pos;
-        err = check_objects(resp.objects, resp.objects_len);
+        err = tk_check_objects(resp.objects, resp.objects_len);
     }
     if (err == SEAM_OK)
         *out = resp;
@@ -646,13 +477,13 @@ seam_err seam_tk_envelope_menu_selection(uint8_t item_id, bool help, uint8_t *ou
     uint8_t value[16];
     size_t n = 0;
     const uint8_t ids[2] = {SEAM_TK_DEV_KEYPAD, SEAM_TK_DEV_UICC};
-    seam_err err = put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, value, sizeof value, &n);
+    seam_err err = tk_put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, value, sizeof value, &n);
     if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_ITEM_IDENTIFIER, true, &item_id, 1, value, sizeof value, &n);
+        err = tk_put(SEAM_TK_TAG_ITEM_IDENTIFIER, true, &item_id, 1, value, sizeof value, &n);
     if (err == SEAM_OK && help)
-        err = put(SEAM_TK_TAG_HELP_REQUEST, false, NULL, 0, value, sizeof value, &n);
+        err = tk_put(SEAM_TK_TAG_HELP_REQUEST, false, NULL, 0, value, sizeof value, &n);
     if (err == SEAM_OK)
-        err = emit_template(SEAM_TK_MENU_SELECTION, value, n, out, cap, out_len);
+        err = tk_emit_template(SEAM_TK_MENU_SELECTION, value, n, out, cap, out_len);
     return err;
 }
 
@@ -663,15 +494,15 @@ seam_err seam_tk_envelope_event(uint8_t event, uint8_t source, const uint8_t *ex
     const uint8_t ids[2] = {source, SEAM_TK_DEV_UICC};
     if (!extra && extra_len)
         return SEAM_ERR_ARG;
-    seam_err err = put(SEAM_TK_TAG_EVENT_LIST, true, &event, 1, value, sizeof value, &n);
+    seam_err err = tk_put(SEAM_TK_TAG_EVENT_LIST, true, &event, 1, value, sizeof value, &n);
     if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, value, sizeof value, &n);
+        err = tk_put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, value, sizeof value, &n);
     if (err == SEAM_OK && extra_len > sizeof value - n)
         err = SEAM_ERR_ARG;
     if (err == SEAM_OK) {
         if (extra_len)
             memcpy(value + n, extra, extra_len);
-        err = emit_template(SEAM_TK_EVENT_DOWNLOAD, value, n + extra_len, out, cap, out_len);
+        err = tk_emit_template(SEAM_TK_EVENT_DOWNLOAD, value, n + extra_len, out, cap, out_len);
     }
     return err;
 }
@@ -683,19 +514,19 @@ seam_err seam_tk_envelope_timer(uint8_t timer_id, const uint8_t value[3], uint8_
     const uint8_t ids[2] = {SEAM_TK_DEV_TERMINAL, SEAM_TK_DEV_UICC};
     if (timer_id < 1 || timer_id > 8 || !value)
         return SEAM_ERR_ARG;
-    seam_err err = put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, body, sizeof body, &n);
+    seam_err err = tk_put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, body, sizeof body, &n);
     if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_TIMER_IDENTIFIER, true, &timer_id, 1, body, sizeof body, &n);
+        err = tk_put(SEAM_TK_TAG_TIMER_IDENTIFIER, true, &timer_id, 1, body, sizeof body, &n);
     if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_TIMER_VALUE, true, value, 3, body, sizeof body, &n);
+        err = tk_put(SEAM_TK_TAG_TIMER_VALUE, true, value, 3, body, sizeof body, &n);
     if (err == SEAM_OK)
-        err = emit_template(SEAM_TK_TIMER_EXPIRATION, body, n, out, cap, out_len);
+        err = tk_emit_template(SEAM_TK_TIMER_EXPIRATION, body, n, out, cap, out_len);
     return err;
 }
 
 /* Finds the object tag with a length in [min, max]: NOT_FOUND becomes MALFORMED. */
-static seam_err require(const uint8_t *data, size_t len, uint16_t tag, size_t min, size_t max,
-                        seam_ctlv *obj) {
+seam_err tk_require(const uint8_t *data, size_t len, uint16_t tag, size_t min, size_t max,
+                    seam_ctlv *obj) {
     seam_err err = seam_ctlv_find(data, len, tag, obj);
     if (err == SEAM_ERR_NOT_FOUND || (err == SEAM_OK && (obj->len < min || obj->len > max)))
         err = SEAM_ERR_MALFORMED;
@@ -715,9 +546,9 @@ seam_err seam_tk_envelope_decode(const uint8_t *data, size_t len, seam_tk_envelo
         env.kind != SEAM_TK_EVENT_DOWNLOAD && env.kind != SEAM_TK_TIMER_EXPIRATION)
         err = SEAM_ERR_UNSUPPORTED;
     if (err == SEAM_OK)
-        err = in_template(check_objects(value, vlen));
+        err = in_template(tk_check_objects(value, vlen));
     if (err == SEAM_OK)
-        err = require(value, vlen, SEAM_TK_TAG_DEVICE_IDENTITIES, 2, 2, &obj);
+        err = tk_require(value, vlen, SEAM_TK_TAG_DEVICE_IDENTITIES, 2, 2, &obj);
     if (err == SEAM_OK) {
         env.source = obj.value[0];
         env.dest = obj.value[1];
@@ -725,7 +556,7 @@ seam_err seam_tk_envelope_decode(const uint8_t *data, size_t len, seam_tk_envelo
             err = SEAM_ERR_MALFORMED;
     }
     if (err == SEAM_OK && env.kind == SEAM_TK_MENU_SELECTION) {
-        err = require(value, vlen, SEAM_TK_TAG_ITEM_IDENTIFIER, 1, 1, &obj);
+        err = tk_require(value, vlen, SEAM_TK_TAG_ITEM_IDENTIFIER, 1, 1, &obj);
         if (err == SEAM_OK)
             env.item_id = obj.value[0];
         if (err == SEAM_OK) {
@@ -735,16 +566,16 @@ seam_err seam_tk_envelope_decode(const uint8_t *data, size_t len, seam_tk_envelo
                 err = SEAM_ERR_MALFORMED;
         }
     } else if (err == SEAM_OK && env.kind == SEAM_TK_EVENT_DOWNLOAD) {
-        err = require(value, vlen, SEAM_TK_TAG_EVENT_LIST, 1, 1, &obj);
+        err = tk_require(value, vlen, SEAM_TK_TAG_EVENT_LIST, 1, 1, &obj);
         if (err == SEAM_OK)
             env.event = obj.value[0];
     } else if (err == SEAM_OK) {
-        err = require(value, vlen, SEAM_TK_TAG_TIMER_IDENTIFIER, 1, 1, &obj);
+        err = tk_require(value, vlen, SEAM_TK_TAG_TIMER_IDENTIFIER, 1, 1, &obj);
         if (err == SEAM_OK && (obj.value[0] < 1 || obj.value[0] > 8))
             err = SEAM_ERR_MALFORMED;
         if (err == SEAM_OK) {
             env.timer_id = obj.value[0];
-            err = require(value, vlen, SEAM_TK_TAG_TIMER_VALUE, 3, 3, &obj);
+            err = tk_require(value, vlen, SEAM_TK_TAG_TIMER_VALUE, 3, 3, &obj);
         }
         if (err == SEAM_OK)
             memcpy(env.timer_value, obj.value, 3);
@@ -754,88 +585,5 @@ seam_err seam_tk_envelope_decode(const uint8_t *data, size_t len, seam_tk_envelo
         env.objects_len = vlen;
         *out = env;
     }
-    return err;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The later report of a synchronization (event E2)                          */
-/* ------------------------------------------------------------------------ */
-
-static bool failure_ok(uint8_t v) {
-    return v >= SEAM_TK_SYNC_FAIL_UNREACHABLE && v <= SEAM_TK_SYNC_FAIL_LOCAL;
-}
-
-bool seam_tk_event_listed(uint8_t event) {
-    return event != SEAM_TK_EVENT_PROFILE_DOWNLOAD && event != SEAM_TK_EVENT_SYNC_RESULT;
-}
-
-seam_err seam_tk_envelope_sync_result(const seam_tk_sync_report *report, uint8_t *out, size_t cap,
-                                      size_t *out_len) {
-    uint8_t body[48];
-    size_t n = 0;
-    const uint8_t ids[2] = {SEAM_TK_DEV_TERMINAL, SEAM_TK_DEV_UICC};
-    const uint8_t event = SEAM_TK_EVENT_SYNC_RESULT;
-    uint8_t result[2];
-    size_t result_len = 1;
-    if (!report)
-        return SEAM_ERR_ARG;
-    result[0] = report->general;
-    if (report->general == SEAM_TK_RES_TERMINAL_BUSY) {
-        if (!failure_ok(report->failure))
-            return SEAM_ERR_ARG;
-        result[1] = report->failure;
-        result_len = 2;
-    } else if (report->general != SEAM_TK_RES_OK) {
-        return SEAM_ERR_ARG;
-    }
-    seam_err err = put(SEAM_TK_TAG_DEVICE_IDENTITIES, true, ids, 2, body, sizeof body, &n);
-    if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_EVENT_LIST, true, &event, 1, body, sizeof body, &n);
-    if (err == SEAM_OK)
-        err = put(SEAM_TK_TAG_RESULT, true, result, result_len, body, sizeof body, &n);
-    if (err == SEAM_OK && report->general == SEAM_TK_RES_OK)
-        err = seam_tk_sync_counts_put(&report->counts, body, sizeof body, &n);
-    if (err == SEAM_OK)
-        err = seam_tk_sync_reference_put(report->reference, body, sizeof body, &n);
-    if (err == SEAM_OK)
-        err = emit_template(SEAM_TK_EVENT_DOWNLOAD, body, n, out, cap, out_len);
-    return err;
-}
-
-seam_err seam_tk_sync_report_decode(const uint8_t *data, size_t len, seam_tk_sync_report *out) {
-    seam_tk_envelope env;
-    seam_tk_sync_report rep;
-    seam_ctlv obj;
-    if (!out)
-        return SEAM_ERR_ARG;
-    memset(&rep, 0, sizeof rep);
-    seam_err err = seam_tk_envelope_decode(data, len, &env);
-    if (err == SEAM_OK &&
-        (env.kind != SEAM_TK_EVENT_DOWNLOAD || env.event != SEAM_TK_EVENT_SYNC_RESULT))
-        err = SEAM_ERR_UNSUPPORTED;
-    if (err == SEAM_OK && env.source != SEAM_TK_DEV_TERMINAL)
-        err = SEAM_ERR_MALFORMED;
-    if (err == SEAM_OK)
-        err = require(env.objects, env.objects_len, SEAM_TK_TAG_RESULT, 1, 2, &obj);
-    if (err == SEAM_OK) {
-        rep.general = obj.value[0];
-        if (rep.general == SEAM_TK_RES_TERMINAL_BUSY && obj.len == 2 && failure_ok(obj.value[1]))
-            rep.failure = obj.value[1];
-        else if (rep.general != SEAM_TK_RES_OK || obj.len != 1)
-            err = SEAM_ERR_MALFORMED;
-    }
-    if (err == SEAM_OK) {
-        seam_err counts = seam_tk_sync_counts_decode(env.objects, env.objects_len, &rep.counts);
-        /* the counts with 00 (required), never with 20 */
-        if (rep.general == SEAM_TK_RES_OK ? counts != SEAM_OK : counts != SEAM_ERR_NOT_FOUND)
-            err = SEAM_ERR_MALFORMED;
-    }
-    if (err == SEAM_OK) {
-        err = seam_tk_sync_reference_decode(env.objects, env.objects_len, &rep.reference);
-        if (err == SEAM_ERR_NOT_FOUND)
-            err = SEAM_ERR_MALFORMED;
-    }
-    if (err == SEAM_OK)
-        *out = rep;
     return err;
 }
