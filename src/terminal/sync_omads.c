@@ -290,10 +290,11 @@ static bool request_ok(const seam_terminal_sync_request *req, seam_terminal_sync
     if (!req->dm_path || !req->device_id || !req->source_uri || !req->server_url)
         return false;
     if (req->type < SEAM_SYNC_TWO_WAY || req->type > SEAM_SYNC_REFRESH_FROM_SERVER ||
-        (strcmp(req->source_uri, SEAM_SYNC_DEVINFO) && strcmp(req->source_uri, SEAM_SYNC_APPS))) {
+        (strcmp(req->source_uri, SEAM_SYNC_DEVINFO) && strcmp(req->source_uri, SEAM_SYNC_APPS) &&
+         strcmp(req->source_uri, SEAM_SYNC_CARD))) {
         out->failure = SEAM_TERMINAL_SYNC_UNSUPPORTED;
-        snprintf(out->reason, sizeof out->reason, "OMA DS runs types 200..205 on %s and %s",
-                 SEAM_SYNC_DEVINFO, SEAM_SYNC_APPS);
+        snprintf(out->reason, sizeof out->reason, "OMA DS runs types 200..205 on %s, %s and %s",
+                 SEAM_SYNC_DEVINFO, SEAM_SYNC_APPS, SEAM_SYNC_CARD);
     }
     return true;
 }
