@@ -18,6 +18,7 @@ typedef struct {
     server_proc srv;
     char dir[160], dm[192], image[192], state[192], answers[192], display[192], out[192];
     pid_t terminal;
+    const char *db; /* the database URI on both sides: ./devinfo, or ./card (S8) */
 } fixture;
 
 static const char *build_dir(void) {
@@ -42,13 +43,15 @@ static void hex_of(const char *s, char *out) {
 }
 
 /* A card image with devmgmt and its policy: each location change (03) asks for a sync
-   (threshold 1), ask first, the server's changeset endpoint, ./devinfo on both sides, the
-   device "IMEI:<the IMEI the server enrolled>". */
+   (threshold 1), ask first, the server's changeset endpoint, f->db on both sides, the
+   device "IMEI:<the IMEI the server enrolled>"; with ./card also apps/carddb (Global
+   Registry, privileges 00 04 00), the card's own database. */
 static void make_card(fixture *f) {
-    char url[96], url_hex[200], imei_hex[64], script[224];
+    char url[96], url_hex[200], imei_hex[64], db_hex[64], script[224];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/sync/changeset", (unsigned)f->srv.port);
     hex_of(url, url_hex);
     hex_of("IMEI:" IMEI, imei_hex); /* the form of docs/toolkit.md; the server's id is IMEI */
+    hex_of(f->db, db_hex);
     assert_int_equal(run("'%s/seam' card new --image '%s' >/dev/null", build_dir(), f->image), 0);
     snprintf(script, sizeof script, "%s/devmgmt.script", f->dir);
     FILE *fp = fopen(script, "w");
@@ -57,18 +60,22 @@ static void make_card(fixture *f) {
             "00A4040008A000000151000000 00 => 9000\n"
             ".scp03 level=03\n"
             ".install %s/apps/devmgmt.wasm\n"
-            ".store-data DF100103DF110101DF150101DF13%02X%sDF14092E2F646576696E666F"
-            "DF16092E2F646576696E666FDF17%02X%s tlv perso=A0000005444D01\n",
-            build_dir(), (unsigned)strlen(url), url_hex, (unsigned)strlen("IMEI:" IMEI), imei_hex);
+            ".store-data DF100103DF110101DF150101DF13%02X%sDF14%02X%s"
+            "DF16%02X%sDF17%02X%s tlv perso=A0000005444D01\n",
+            build_dir(), (unsigned)strlen(url), url_hex, (unsigned)strlen(f->db), db_hex,
+            (unsigned)strlen(f->db), db_hex, (unsigned)strlen("IMEI:" IMEI), imei_hex);
+    if (!strcmp(f->db, SEAM_SYNC_CARD))
+        fprintf(fp, ".install %s/apps/carddb.wasm privileges=000400\n", build_dir());
     fclose(fp);
     assert_int_equal(run("'%s/seam' card script --image '%s' '%s' >'%s/script.out' 2>&1",
                          build_dir(), f->image, script, f->dir),
                      0);
 }
 
-static int setup(void **state) {
+static int setup_with(void **state, const char *db) {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
+    f->db = db;
     const char *url = backend_fresh_url();
     assert_non_null(url);
     server_folder(&f->srv, strdup(url));
@@ -87,6 +94,14 @@ static int setup(void **state) {
     make_card(f);
     *state = f;
     return 0;
+}
+
+static int setup(void **state) {
+    return setup_with(state, SEAM_SYNC_DEVINFO);
+}
+
+static int setup_card(void **state) {
+    return setup_with(state, SEAM_SYNC_CARD);
 }
 
 static void terminal_stop(fixture *f) {
@@ -283,6 +298,32 @@ static void server_down_is_a_failure_and_changes_nothing_S7(void **state) {
     assert_int_equal(dm_digest(f->dm), before);
 }
 
+/* S8: the card's request names its own database (./card) as the source; the terminal reads
+   it from apps/carddb on another channel during the proactive session and synchronizes it:
+   the server's copy holds the card's facts (devmgmt's instance among them) and equals the
+   terminal's ./card. */
+static void the_cards_own_database_is_the_source_of_its_request_S8(void **state) {
+    fixture *f = *state;
+    terminal_start(f, "yes");
+    location_event(f);
+    assert_true(wait_for(f, f->display, "Sync done"));
+    terminal_stop(f);
+    last_result_is(f, "010001"); /* synchronized, terminal result 00, trigger: the policy */
+    seam_sync_db *copy = server_copy(&f->srv, IMEI, SEAM_SYNC_CARD);
+    seam_sync_record r;
+    assert_int_equal(seam_sync_get(copy, SEAM_SYNC_CARD, "instance.A0000005444D01", &r), SEAM_OK);
+    assert_non_null(strstr(r.value, "version="));
+    uint64_t server = records_digest(copy, SEAM_SYNC_CARD);
+    seam_sync_close(copy);
+    seam_sync_db *dm = NULL;
+    assert_int_equal(seam_sync_open(f->dm, &dm), SEAM_OK);
+    size_t n = 0;
+    assert_int_equal(seam_sync_count(dm, SEAM_SYNC_CARD, &n), SEAM_OK);
+    assert_true(n >= 2); /* devmgmt's and carddb's instances and packages at least */
+    assert_int_equal(records_digest(dm, SEAM_SYNC_CARD), server);
+    seam_sync_close(dm);
+}
+
 int main(int argc, char **argv) {
     const char *backend = argc > 1 ? argv[1] : "sqlite";
     signal(SIGPIPE, SIG_IGN);
@@ -296,6 +337,8 @@ int main(int argc, char **argv) {
         T(card_asks_user_agrees_terminal_syncs_with_server_S6_S7_S9),
         T(user_says_no_nothing_synced_S9),
         T(server_down_is_a_failure_and_changes_nothing_S7),
+        cmocka_unit_test_setup_teardown(the_cards_own_database_is_the_source_of_its_request_S8,
+                                        setup_card, teardown),
     };
     char group[64];
     snprintf(group, sizeof group, "devmgmt -> terminal -> server on %s", backend);
