@@ -416,7 +416,7 @@ typedef struct {
     const char *server_url;      /* the target: http(s)://host:port/path of the sync endpoint */
     const char *target_uri;      /* the server's database URI (usually equal to source_uri) */
     const char *cacert;          /* PEM CA for https (NULL: the system's) */
-    const char *user, *password; /* OMA DS credentials (NULL: none) */
+    const char *user, *password; /* credentials (user NULL: the device id; password NULL: none) */
     uint32_t max_msg_size;       /* OMA DS MaxMsgSize (0: the layer's default) */
     uint32_t timeout_ms;         /* whole synchronization (0: a default) */
 } seam_terminal_sync_request;

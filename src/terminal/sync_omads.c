@@ -325,13 +325,15 @@ seam_err seam_terminal_sync_omads(const seam_terminal_sync_request *req,
                                .changes = cs_changes,
                                .apply = cs_apply,
                                .wipe = cs_wipe};
+    /* the user defaults to the device id, as the changeset protocol's HTTP user does */
+    const char *user = req->user ? req->user : req->password ? req->device_id : NULL;
     seam_syncml_config cfg = {.db = req->source_uri,
                               .remote_db = req->target_uri ? req->target_uri : req->source_uri,
                               .device_id = req->device_id,
                               .server_uri = req->server_url,
-                              .user = req->user,
+                              .user = user,
                               .password = req->password,
-                              .auth = req->user ? SEAM_SYNCML_AUTH_MD5 : SEAM_SYNCML_AUTH_NONE,
+                              .auth = user ? SEAM_SYNCML_AUTH_MD5 : SEAM_SYNCML_AUTH_NONE,
                               .type = (seam_syncml_sync_type)req->type,
                               .format = SEAM_SYNCML_XML,
                               .max_msg_size = req->max_msg_size};
