@@ -78,12 +78,21 @@ static int teardown(void **state) {
     return 0;
 }
 
-/* `seam terminal sync --database ./card --image` with the given protocol; its exit status. */
+/* `seam terminal sync --database ./card --image` over protocol (changeset or omads, each to
+   its endpoint of seam server); its exit status. */
+static int card_sync_over(fixture *f, const char *protocol) {
+    int rc = run("'%s/seam' terminal sync --server http://127.0.0.1:%u/sync/%s "
+                 "--protocol %s --database ./card --image '%s' --dm '%s' --device %s "
+                 "--password %s >>'%s/sync.out' 2>&1",
+                 build_dir(), (unsigned)f->srv.port, protocol, protocol, f->image, f->dm, IMEI,
+                 SECRET_A, f->dir);
+    if (rc)
+        run("cat '%s/sync.out' >&2", f->dir); /* what the terminal said, for the failure */
+    return rc;
+}
+
 static int card_sync(fixture *f) {
-    return run("'%s/seam' terminal sync --server http://127.0.0.1:%u/sync/changeset "
-               "--protocol changeset --database ./card --image '%s' --dm '%s' --device %s "
-               "--password %s >>'%s/sync.out' 2>&1",
-               build_dir(), (unsigned)f->srv.port, f->image, f->dm, IMEI, SECRET_A, f->dir);
+    return card_sync_over(f, "changeset");
 }
 
 static uint64_t dm_digest_of(const char *path, const char *uri) {
@@ -172,6 +181,43 @@ static void s8_a_server_change_to_a_parameter_reaches_the_card_S8(void **state) 
     seam_sync_close(db);
 }
 
+/* Over OMA DS the server's endpoint does not refuse a change to a card fact: the terminal
+   puts the card's value back and synchronizes once more, so both sides end on the card's
+   facts and the card is unchanged (S8, docs/sync.md "./card"). */
+static void s8_over_omads_a_server_change_to_a_card_fact_is_put_back_S8(void **state) {
+    fixture *f = *state;
+    char before[8192], after[8192];
+    assert_int_equal(card_sync_over(f, "omads"), 0);
+    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0"));
+    card_listing(f, before, sizeof before);
+    seam_store *st = store_of(&f->srv);
+    assert_int_equal(seam_store_record_put(st, IMEI, "admin", SEAM_SYNC_CARD,
+                                           "package.A00000055055", "version=9.9", 11),
+                     SEAM_OK);
+    seam_store_close(st);
+    assert_int_equal(card_sync_over(f, "omads"), 0);
+    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0"));
+    assert_int_equal(dm_digest_of(f->dm, SEAM_SYNC_CARD),
+                     server_digest(&f->srv, IMEI, SEAM_SYNC_CARD));
+    card_listing(f, after, sizeof after);
+    assert_string_equal(before, after); /* no fact reached the card */
+    /* a parameter does: a fresh terminal database reads it from the card */
+    st = store_of(&f->srv);
+    assert_int_equal(
+        seam_store_record_put(st, IMEI, "admin", SEAM_SYNC_CARD, "param.label", "Bo", 2), SEAM_OK);
+    seam_store_close(st);
+    assert_int_equal(card_sync_over(f, "omads"), 0);
+    remove(f->dm);
+    dm_put(f->dm, "imei", IMEI);
+    assert_int_equal(card_sync_over(f, "omads"), 0);
+    seam_sync_db *db = NULL;
+    seam_sync_record r;
+    assert_int_equal(seam_sync_open(f->dm, &db), SEAM_OK);
+    assert_int_equal(seam_sync_get(db, SEAM_SYNC_CARD, "param.label", &r), SEAM_OK);
+    assert_string_equal(r.value, "Bo");
+    seam_sync_close(db);
+}
+
 int main(int argc, char **argv) {
     const char *backend = argc > 1 ? argv[1] : "sqlite";
     signal(SIGPIPE, SIG_IGN);
@@ -185,6 +231,7 @@ int main(int argc, char **argv) {
         T(s8_terminal_reads_the_card_into_card_and_syncs_it_S8_S6),
         T(s8_a_server_change_to_a_card_fact_is_refused_S8),
         T(s8_a_server_change_to_a_parameter_reaches_the_card_S8),
+        T(s8_over_omads_a_server_change_to_a_card_fact_is_put_back_S8),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     spawned_kill_all();
