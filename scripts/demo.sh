@@ -26,7 +26,8 @@
 #      prompts its (unattended) user, who declines once and accepts once.
 #   6. the loop back to upgrades (S6, S7, S10; scripts/demo_sync.sh): devmgmt
 #      asks for a synchronization after an event, the user agrees, the
-#      terminal synchronizes its database with the server, the server
+#      terminal reads the card's own database (apps/carddb) and synchronizes
+#      it with the server, the server
 #      proposes the purse update, the operator accepts, the campaign updates
 #      the purse (0 personalization bytes) and the next sync shows 2.0.
 # Every APDU has an expected status word (and data where it matters): any

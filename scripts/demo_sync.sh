@@ -2,12 +2,13 @@
 # OUT, APPS, die, run_script, size, handset_wait, server_start, server_stop,
 # api, json and ISD_SELECT): the loop back to upgrades (issue 14; S6, S7, S9,
 # S10). A `seam server` on loopback; a handset whose card holds purse 1.0 (an
-# install campaign, as in chapter 4) and apps/devmgmt. The handset's
-# device-management database has its IMEI, the card's CIN (`./devinfo` key
-# `cin`) and purse 1.0 (`./apps`). devmgmt notices a location change, asks the
-# user (answered from a file), and its REQUEST SYNCHRONIZATION makes the
-# terminal synchronize `./apps` with the server over the compact changeset
-# protocol. The server proposes the purse update, the operator accepts it, the
+# install campaign, as in chapter 4), apps/devmgmt and apps/carddb (the card's
+# own database, S8). The handset's device-management database has its IMEI and
+# the card's CIN (`./devinfo` key `cin`). devmgmt notices a location change,
+# asks the user (answered from a file), and its REQUEST SYNCHRONIZATION makes
+# the terminal read the card's own database `./card` from carddb (purse 1.0
+# among its packages) and synchronize it with the server over the compact
+# changeset protocol. The server proposes the purse update, the operator accepts it, the
 # campaign updates the purse over the server-side connection (0
 # personalization bytes), and the next synchronization shows purse 2.0 in the
 # server's copy.
@@ -60,20 +61,20 @@ $ISD_SELECT
 .scp03 level=03
 .install $APPS/devmgmt.wasm
 # the policy: each location change (03) asks for a sync (threshold 1), ask the user
-# first, the server's changeset endpoint, database ./apps on both sides, the IMEI
-.store-data DF100103DF110101DF150101DF13${url_len}${url_hex}DF14062E2F61707073DF16062E2F61707073DF170F${imei_hex} tlv perso=A0000005444D01
+# first, the server's changeset endpoint, the card's own database ./card on both
+# sides, the IMEI
+.store-data DF100103DF110101DF150101DF13${url_len}${url_hex}DF14062E2F63617264DF16062E2F63617264DF170F${imei_hex} tlv perso=A0000005444D01
+# carddb, the card's own database, with the Global Registry privilege (00 04 00)
+.install $APPS/carddb.wasm privileges=000400
 EOF2
 run_script devmgmt6 "$HANDSET6"
 
 echo
-echo "The handset's device-management database: its IMEI, the card's CIN, purse 1.0"
-echo "(what the handset reads of its card; the demo writes it with seam terminal dm)."
-echo "devmgmt's policy names one database (./apps); ./devinfo, with the CIN the server"
-echo "needs for proposals, goes with the handset's own sync:"
+echo "The handset's device-management database: its IMEI and the card's CIN."
+echo "devmgmt's policy names one database (the card's own, ./card); ./devinfo, with"
+echo "the CIN the server needs for proposals, goes with the handset's own sync:"
 "$SEAM" terminal dm --db "$DM" set imei "$IMEI" || die "seam terminal dm set"
 "$SEAM" terminal dm --db "$DM" set cin "$CIN6" || die "seam terminal dm set"
-"$SEAM" terminal dm --db "$DM" app-add A00000055055 --name purse --version 1.0 \
-    --size "$(size "$APPS/purse.wasm")" --card || die "seam terminal dm app-add"
 "$SEAM" terminal dm --db "$DM" show | sed 's/^/    /'
 echo "\$ $SEAM terminal sync --server $URL/sync/changeset --protocol changeset --db ./devinfo ..."
 "$SEAM" terminal sync --server "$URL/sync/changeset" --protocol changeset --db ./devinfo \
@@ -119,7 +120,7 @@ run_script devmgmt6-status "$HANDSET6"
 echo
 echo "The server's copy of the handset, its proposals; the operator accepts:"
 api GET "/api/devices/$IMEI"
-grep -q 'version: 1.0' "$OUT/api.out" ||
+grep -q 'package.A00000055055[^}]*version=1.0' "$OUT/api.out" ||
     die "the server's copy has no purse 1.0"
 api GET /api/proposals
 grep -q 'A00000055055-1.0-2.0' "$OUT/api.out" || die "no proposal for the purse"
@@ -140,17 +141,16 @@ EOF2
 run_script handset6-purse "$HANDSET6"
 
 echo
-echo "The handset sees purse 2.0 on its card (the demo writes it in ./apps); the user"
-echo "opens the card's menu item \"Sync device\" and says yes:"
-"$SEAM" terminal dm --db "$DM" app-add A00000055055 --name purse --version 2.0 \
-    --size "$(size "$APPS/purse_v2.wasm")" --card || die "seam terminal dm app-add"
+echo "The user opens the card's menu item \"Sync device\" and says yes; the terminal"
+echo "reads the card's own database again (purse 2.0 now) and synchronizes it:"
 handset_run
 echo "\$ $SEAM terminal menu 1"
 "$SEAM" terminal menu 1 --state "$TERM6" || die "seam terminal menu"
 wait6 "$OUT/display6.log" "Sync done"
 handset_stop
 api GET "/api/devices/$IMEI"
-grep -q 'version: 2.0' "$OUT/api.out" || die "the server's copy has no purse 2.0"
+grep -q 'package.A00000055055[^}]*version=2.0' "$OUT/api.out" ||
+    die "the server's copy has no purse 2.0"
 
 server_stop
 "$SEAM" server report "$SYNC_DIR" >"$OUT/sync-server-report.out" || die "seam server report"

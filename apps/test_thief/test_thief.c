@@ -10,7 +10,9 @@
  * restore_after_upgrade: appends the values of the purse's application data
  *   entries "balance", "counter", "tries" and "log" (seam_restore_get).
  * process: INS 01 answers the loot, as items of type ('P' block, 'E' entry),
- *   length, bytes; any other INS answers 9000.
+ *   length, bytes; INS 02 tries the card's registry without Global Registry
+ *   (seam_registry_entry of index P1: the int32 result, then whatever landed in its
+ *   buffer, S8); any other INS answers 9000.
  */
 #include "seam/applet.h"
 
@@ -69,6 +71,12 @@ SEAM_ENTRY(process) uint32_t process(void) {
     seam_command_read(&cmd, command, sizeof command);
     if (cmd.ins == 0x01u) {
         seam_apdu_send(loot.bytes, loot.len);
+    }
+    if (cmd.ins == 0x02u) {
+        uint8_t out[4 + SEAM_REGISTRY_ENTRY_MAX] = {0};
+        int32_t r = seam_registry_entry(cmd.p1, out + 4, SEAM_REGISTRY_ENTRY_MAX);
+        seam_put_u32(out, (uint32_t)r);
+        seam_apdu_send(out, sizeof out);
     }
     return SW_NO_ERROR;
 }

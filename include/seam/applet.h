@@ -374,6 +374,35 @@ int32_t seam_service_call(const void *aid, uint32_t aid_len, const void *message
  * returns its length; 0 elsewhere. */
 SEAM__IMPORT(service_caller) uint32_t seam_service_caller(void *buf, uint32_t cap);
 
+/* ---- the card's registry (docs/applet-abi.md "The card's registry") ----------
+ *
+ * An instance holding GlobalPlatform's Global Registry privilege (privileges
+ * byte 2, b3: 00 04 00 at INSTALL) may read the card's registry, one entry at a
+ * time: its security domains, then its packages, then its instances, each in
+ * AID order. An entry is SEAM_REGISTRY_ENTRY_MAX bytes at most:
+ *
+ *   kind (SEAM_REGISTRY_*) | life cycle | version major | version minor |
+ *   AID length (5..16) | AID
+ *
+ * The version is the package version from the package's metadata (of its
+ * package for an instance; 0.0 for a security domain). Any other instance is
+ * refused, whatever the index: it learns nothing, not even how many there are.
+ * Key material is never read. Fuel: a call, plus one unit per entry skipped.
+ */
+
+#define SEAM_REGISTRY_ENTRY_MAX  21u  /* bytes of one entry: 5 + a 16-byte AID */
+#define SEAM_REGISTRY_DOMAIN     1u   /* a security domain */
+#define SEAM_REGISTRY_PACKAGE    2u   /* a package (executable load file) */
+#define SEAM_REGISTRY_INSTANCE   3u   /* an applet instance */
+#define SEAM_REGISTRY_END        (-1) /* no entry at that index (past the last one) */
+#define SEAM_REGISTRY_ERR_DENIED (-2) /* the caller does not hold Global Registry */
+
+/* Copies entry index (0, 1, ...) of the card's registry into buf[0..cap) (as much as
+ * fits) and returns its whole length; SEAM_REGISTRY_END past the last entry;
+ * SEAM_REGISTRY_ERR_DENIED (nothing copied) when this instance lacks Global Registry. */
+SEAM__IMPORT(registry_entry)
+int32_t seam_registry_entry(uint32_t index, void *buf, uint32_t cap);
+
 /* ---- command helpers ------------------------------------------------------ */
 
 /* A command APDU as the applet sees it; data points into the caller's buffer. */

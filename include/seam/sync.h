@@ -3,9 +3,9 @@
  * (docs/sync.md "Databases", "Compact changeset protocol"; S6, S8).
  *
  * A database file (SQLite, WAL, synchronous=FULL) holds the records of the
- * database URIs `./devinfo` (terminal parameters) and `./apps` (installed
- * applications), and, per peer it synchronizes with, the base (the records as
- * of the last successful sync) and the anchors. Every call that changes the
+ * database URIs `./devinfo` (terminal parameters), `./apps` (installed
+ * applications) and `./card` (the card's own database, S8), and, per peer it synchronizes with, the
+ * base (the records as of the last successful sync) and the anchors. Every call that changes the
  * file is one transaction: once it returned SEAM_OK a kill -9 loses nothing.
  *
  * The protocol engines are transport-agnostic: they take the peer's message
@@ -37,6 +37,15 @@
 /* The database URIs (shared vocabulary with the OMA DS lane). */
 #define SEAM_SYNC_DEVINFO "./devinfo"
 #define SEAM_SYNC_APPS    "./apps"
+/* The card's own database (S8): devinfo's key/value schema, read from apps/carddb by the
+ * terminal (docs/sync.md "./card"). Keys "package.<AID>" and "instance.<AID>" are the card's
+ * facts (read-only: the card's always win); keys "param.<name>" are writable parameters. */
+#define SEAM_SYNC_CARD       "./card"
+#define SEAM_SYNC_CARD_PARAM "param." /* the prefix of a writable ./card key */
+
+/* True when key of ./card names a writable parameter (SEAM_SYNC_CARD_PARAM...), false for a
+ * card fact. */
+bool seam_sync_card_key_writable(const char *key);
 
 /* Sync types: the OMA DS alert codes. */
 typedef enum {
@@ -74,6 +83,17 @@ seam_err seam_sync_put(seam_sync_db *db, const char *uri, const seam_sync_record
 /* Adds or replaces n records in one transaction: all of them or none. */
 seam_err seam_sync_put_many(seam_sync_db *db, const char *uri, const seam_sync_record *recs,
                             size_t n);
+/* What seam_sync_card_view changed in ./card. */
+typedef struct {
+    uint32_t added, replaced, deleted;
+} seam_sync_card_counts;
+/* Makes ./card exactly card[0..n_card) (the card's view: adds, replaces, deletes) and the ./apps
+ * records of kind card exactly apps[0..n_apps) (each of kind card; other ./apps records are
+ * kept), in one transaction: all of it or nothing. SEAM_ERR_SYNC_FIELD for a bad field or a key
+ * given twice. counts may be NULL. */
+seam_err seam_sync_card_view(seam_sync_db *db, const seam_sync_record *card, size_t n_card,
+                             const seam_sync_record *apps, size_t n_apps,
+                             seam_sync_card_counts *counts);
 /* Reads the record key of uri into *out; SEAM_ERR_NOT_FOUND when there is none. */
 seam_err seam_sync_get(seam_sync_db *db, const char *uri, const char *key, seam_sync_record *out);
 /* Deletes the record key of uri in one transaction; SEAM_ERR_NOT_FOUND when there is none. */

@@ -416,7 +416,7 @@ typedef struct {
     const char *server_url;      /* the target: http(s)://host:port/path of the sync endpoint */
     const char *target_uri;      /* the server's database URI (usually equal to source_uri) */
     const char *cacert;          /* PEM CA for https (NULL: the system's) */
-    const char *user, *password; /* OMA DS credentials (NULL: none) */
+    const char *user, *password; /* credentials (user NULL: the device id; password NULL: none) */
     uint32_t max_msg_size;       /* OMA DS MaxMsgSize (0: the layer's default) */
     uint32_t timeout_ms;         /* whole synchronization (0: a default) */
 } seam_terminal_sync_request;
@@ -440,11 +440,21 @@ seam_err seam_terminal_sync_changeset(const seam_terminal_sync_request *req,
 seam_err seam_terminal_sync_omads(const seam_terminal_sync_request *req,
                                   seam_terminal_sync_outcome *out);
 
-/* ---- REQUEST SYNCHRONIZATION in the toolkit (issue 14, S6, S7; docs/terminal.md) ---- */
-
-/* Runs one synchronization: seam_terminal_sync in seam terminal. */
+/* Runs one synchronization: seam_terminal_sync in seam terminal (declared again below). */
 typedef seam_err (*seam_terminal_sync_fn)(const seam_terminal_sync_request *req,
                                           seam_terminal_sync_outcome *out);
+
+/* The same with the card (S8, src/terminal/card_db.c, docs/terminal.md "The card's
+   database"): when req->source_uri is ./card, reads apps/carddb over a logical channel of
+   link into ./card (and the card's instances into ./apps), runs the sync with run (NULL:
+   seam_terminal_sync), keeps the card's facts, writes the parameters the sync changed back
+   to the card, and closes the channel; any other URI is run(req, out) alone. A card that
+   does not answer is a SEAM_TERMINAL_SYNC_LOCAL failure. */
+seam_err seam_terminal_sync_card(const seam_gp_link *link, seam_terminal_sync_fn run,
+                                 const seam_terminal_sync_request *req,
+                                 seam_terminal_sync_outcome *out);
+
+/* ---- REQUEST SYNCHRONIZATION in the toolkit (issue 14, S6, S7; docs/terminal.md) ---- */
 
 /* What the toolkit's REQUEST SYNCHRONIZATION runs with. Strings are borrowed: they must
    outlive the terminal. */

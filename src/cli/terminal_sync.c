@@ -4,7 +4,11 @@
  *
  *   seam terminal sync --server URL --protocol omads|changeset [--type 200..205]
  *        [--db ./devinfo|./apps] [--dm FILE] [--device ID] [--user U --password P]
- *        [--cacert F] [--timeout SECONDS]
+ *        [--cacert F] [--timeout SECONDS] [--image FILE | --reader NAME]
+ *
+ * --database is --db. With --db ./card the card is read first (--image or --reader,
+ * as seam terminal run takes it; src/terminal/card_db.c): its applets through carddb
+ * into ./card and ./apps, and the parameters the sync changed are written back.
  *
  * --device defaults to the database's ./devinfo `imei`; --user to the device id.
  * Prints one line with the outcome. Exit status: 0 synchronized, 1 a failure (the
@@ -23,7 +27,8 @@
 #define USAGE                                                                                      \
     "usage: seam terminal sync --server URL --protocol omads|changeset [--type 200..205]\n"        \
     "         [--db ./devinfo|./apps] [--dm FILE] [--device ID] [--user U --password P]\n"         \
-    "         [--target DBNAME] [--cacert F] [--timeout SECONDS]\n"
+    "         [--target DBNAME] [--cacert F] [--timeout SECONDS]\n"                                \
+    "         [--image FILE | --reader NAME]   (with --db ./card: the card to read)\n"
 
 static const char *const failures[] = {"ok",        "unreachable", "auth", "slow-refused",
                                        "malformed", "unsupported", "local"};
@@ -48,7 +53,7 @@ int seam_cli_terminal_sync(int argc, char **argv) {
     req.type = SEAM_SYNC_TWO_WAY;
     req.dm_path = DEFAULT_DM;
     req.source_uri = SEAM_SYNC_DEVINFO;
-    const char *protocol = NULL, *type = NULL, *timeout = NULL;
+    const char *protocol = NULL, *type = NULL, *timeout = NULL, *image = NULL, *reader = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             return usage(stdout);
@@ -56,6 +61,9 @@ int seam_cli_terminal_sync(int argc, char **argv) {
                            : !strcmp(argv[i], "--protocol") ? &protocol
                            : !strcmp(argv[i], "--type")     ? &type
                            : !strcmp(argv[i], "--db")       ? &req.source_uri
+                           : !strcmp(argv[i], "--database") ? &req.source_uri
+                           : !strcmp(argv[i], "--image")    ? &image
+                           : !strcmp(argv[i], "--reader")   ? &reader
                            : !strcmp(argv[i], "--target")   ? &req.target_uri
                            : !strcmp(argv[i], "--dm")       ? &req.dm_path
                            : !strcmp(argv[i], "--device")   ? &req.device_id
@@ -117,7 +125,21 @@ int seam_cli_terminal_sync(int argc, char **argv) {
         return 1;
     }
     seam_terminal_sync_outcome out;
-    seam_err err = seam_terminal_sync(&req, &out);
+    seam_err err;
+    if (!strcmp(req.source_uri, SEAM_SYNC_CARD)) { /* the card's own database (S8) */
+        seam_gp_link link;
+        uint8_t atr[64];
+        size_t atr_len = 0;
+        int status = seam_cli_link_open("seam terminal sync", image, reader, &link);
+        if (status >= 0)
+            return status;
+        err = seam_gp_link_power_on(&link, atr, sizeof atr, &atr_len);
+        if (!err)
+            err = seam_terminal_sync_card(&link, NULL, &req, &out);
+        seam_gp_link_close(&link);
+    } else {
+        err = seam_terminal_sync(&req, &out);
+    }
     if (err) {
         fprintf(stderr, "seam terminal sync: %s\n", seam_err_str(err));
         return 2;

@@ -176,8 +176,10 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
     for (size_t i = 0; i < pkg1.n_cmds; i++) {
         const seam_syncml_cmd *c = &pkg1.cmds[i];
         if (c->kind == SEAM_SYNCML_CMD_ALERT && c->n_items == 1 && c->items[0].target &&
-            !strcmp(c->items[0].target, SEAM_SYNC_APPS))
-            uri = SEAM_SYNC_APPS; /* any other database: the engine answers 404 */
+            (!strcmp(c->items[0].target, SEAM_SYNC_APPS) ||
+             !strcmp(c->items[0].target, SEAM_SYNC_CARD)))
+            uri = c->items[0].target[2] == 'a' ? SEAM_SYNC_APPS
+                                               : SEAM_SYNC_CARD; /* else: the engine's 404 */
     }
     char device[SEAM_STORE_DEVICE_ID_MAX + 1] = "-";
     if (seam_store_device_id_ok(pkg1.hdr.source))

@@ -1,6 +1,7 @@
 /*
- * Upgrade proposals (proposals.h, S10): one scan of every device's `./apps` records into
- * a flat list of (application, version, device), sorted twice — once for the inventory
+ * Upgrade proposals (proposals.h, S10): one scan of every device's `./apps` records, and of
+ * the `package.<AID>` records of its `./card` (the card's own database read from carddb,
+ * S8), into a flat list of (application, version, device), sorted twice — once for the inventory
  * (kind, id, version), once for the card packages (AID, version) — so that the work
  * grows as n log n with the number of records, never with its square.
  */
@@ -14,12 +15,15 @@
 #include "dm_record.h"
 #include "seam/util.h"
 
-#define APPS "./apps"
+#define APPS         "./apps"
+#define CARD         "./card"
+#define CARD_PACKAGE "package." /* ./card key prefix of a package fact */
 
 /* One `./apps` record of one device. */
 typedef struct {
     bool card;
     bool versioned;        /* card: package and ver below are usable */
+    bool card_db;          /* from ./card: counts in proposals, not in the inventory */
     seam_store_id package; /* its `package` field, else its key, as an AID */
     uint16_t ver;
     char id[SEAM_STORE_RECORD_KEY_MAX + 1];
@@ -40,18 +44,26 @@ static void field(const seam_store_record *r, const char *name, char *out, size_
         out[0] = '\0';
 }
 
-static seam_err collect(void *ctx, const seam_store_device *d, const seam_store_record *r) {
-    entries *list = ctx;
+/* A new zeroed entry at the end of list, or NULL when memory ran out. */
+static entry *append(entries *list) {
     if (list->count == list->cap) {
         size_t cap = list->cap ? 2 * list->cap : 256;
         entry *grown = realloc(list->items, cap * sizeof *grown);
         if (!grown)
-            return SEAM_ERR_NOMEM;
+            return NULL;
         list->items = grown;
         list->cap = cap;
     }
     entry *e = &list->items[list->count++];
     memset(e, 0, sizeof *e);
+    return e;
+}
+
+static seam_err collect(void *ctx, const seam_store_device *d, const seam_store_record *r) {
+    entries *list = ctx;
+    entry *e = append(list);
+    if (!e)
+        return SEAM_ERR_NOMEM;
     char kind[16], package[2 * SEAM_STORE_ID_MAX + 1];
     field(r, "kind", kind, sizeof kind);
     field(r, "name", e->name, sizeof e->name);
@@ -63,6 +75,45 @@ static seam_err collect(void *ctx, const seam_store_device *d, const seam_store_
     e->cin = d->cin;
     e->versioned = e->card && seam_api_id(package[0] ? package : r->key, &e->package) &&
                    seam_api_version_parse(e->version, &e->ver);
+    return SEAM_OK;
+}
+
+/* The version in a ./card package fact's value ("version=M.m", docs/sync.md "./card"): true and
+ * out filled when it reads as one. */
+static bool card_version(const seam_store_record *r, char *out, size_t cap) {
+    static const char prefix[] = "version=";
+    size_t n = sizeof prefix - 1, len = 0;
+    if (r->content_len <= n || memcmp(r->content, prefix, n))
+        return false;
+    while (n + len < r->content_len && r->content[n + len] != ' ')
+        len++;
+    if (len >= cap)
+        return false;
+    memcpy(out, r->content + n, len);
+    out[len] = '\0';
+    return true;
+}
+
+/* Adds a ./card `package.<AID>` fact of device d as a versioned card entry; other keys
+ * (instances, parameters) and facts that do not read are left out (a report, not a refusal). */
+static seam_err collect_card(void *ctx, const seam_store_device *d, const seam_store_record *r) {
+    size_t n = sizeof CARD_PACKAGE - 1;
+    seam_store_id package;
+    uint16_t ver;
+    char version[SEAM_PROPOSAL_TEXT_MAX + 1];
+    if (strncmp(r->key, CARD_PACKAGE, n) || !seam_api_id(r->key + n, &package) ||
+        !card_version(r, version, sizeof version) || !seam_api_version_parse(version, &ver))
+        return SEAM_OK;
+    entry *e = append(ctx);
+    if (!e)
+        return SEAM_ERR_NOMEM;
+    e->card = e->versioned = e->card_db = true;
+    e->package = package;
+    e->ver = ver;
+    snprintf(e->id, sizeof e->id, "%s", r->key + n);
+    snprintf(e->version, sizeof e->version, "%s", version);
+    snprintf(e->device, sizeof e->device, "%s", d->id);
+    e->cin = d->cin;
     return SEAM_OK;
 }
 
@@ -103,6 +154,8 @@ static seam_err inventory(const entries *list, seam_proposals *out) {
         return SEAM_ERR_NOMEM;
     for (size_t i = 0; i < list->count; i++) {
         const entry *e = &list->items[i];
+        if (e->card_db)
+            continue; /* the inventory is ./apps; ./card's instances are there already */
         seam_proposal_app *last = out->app_count ? &out->apps[out->app_count - 1] : NULL;
         if (last && last->card == e->card && !strcmp(last->id, e->id) &&
             !strcmp(last->version, e->version)) {
@@ -136,7 +189,8 @@ static seam_err fill(seam_store *store, seam_proposal *p, const entry *g, size_t
     p->package = g[0].package;
     p->from = g[0].ver;
     p->to = to;
-    snprintf(p->name, sizeof p->name, "%s", g[0].name);
+    for (size_t i = 0; i < n && !p->name[0]; i++) /* a ./card fact has no name */
+        snprintf(p->name, sizeof p->name, "%s", g[i].name);
     seam_hex_encode(p->package.bytes, p->package.len, hex, sizeof hex, &len);
     seam_api_version_text(p->from, from);
     seam_api_version_text(to, to_text);
@@ -147,7 +201,8 @@ static seam_err fill(seam_store *store, seam_proposal *p, const entry *g, size_t
         return SEAM_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         if (i && !strcmp(g[i].device, g[i - 1].device))
-            continue; /* one device, two records of one package (two instances): once */
+            continue; /* one device, two records of one package (two instances, or ./apps and
+                         ./card): once */
         p->devices++;
         seam_store_card card;
         seam_err e =
@@ -203,6 +258,8 @@ seam_err seam_proposals_make(seam_store *store, seam_proposals *out) {
         return SEAM_ERR_ARG;
     memset(out, 0, sizeof *out);
     seam_err e = seam_store_record_scan(store, APPS, collect, &list);
+    if (!e)
+        e = seam_store_record_scan(store, CARD, collect_card, &list);
     if (!e)
         e = inventory(&list, out);
     if (!e)

@@ -1,6 +1,6 @@
 /*
  * The device-management database (S6): one SQLite file, WAL and
- * synchronous=FULL, holding the records of ./devinfo and ./apps, and per peer
+ * synchronous=FULL, holding the records of ./devinfo, ./apps and ./card, and per peer
  * the base (the records as of the last successful sync, tables base_*) and
  * the anchors. Every change is one transaction (BEGIN IMMEDIATE .. COMMIT; X4),
  * so a call that returned SEAM_OK survives a kill -9. The record tables have
@@ -20,6 +20,7 @@ static const sync_table tables[] = {
     {SEAM_SYNC_APPS, "apps", 5, "key, kind, name, version, size",
      "key TEXT PRIMARY KEY NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, "
      "version TEXT NOT NULL, size INTEGER NOT NULL"},
+    {SEAM_SYNC_CARD, "card", 2, "key, value", "key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL"},
 };
 
 static const char schema[] =
@@ -31,6 +32,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS base_apps (peer TEXT NOT NULL, key TEXT NOT NULL,"
     " kind TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL, size INTEGER NOT NULL,"
     " PRIMARY KEY (peer, key));"
+    "CREATE TABLE IF NOT EXISTS card (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS base_card (peer TEXT NOT NULL, key TEXT NOT NULL,"
+    " value TEXT NOT NULL, PRIMARY KEY (peer, key));"
     "CREATE TABLE IF NOT EXISTS anchors (peer TEXT NOT NULL, uri TEXT NOT NULL,"
     " own_last TEXT NOT NULL, peer_last TEXT NOT NULL, prev_peer_last TEXT NOT NULL,"
     " counter INTEGER NOT NULL, PRIMARY KEY (peer, uri));";
@@ -455,6 +459,8 @@ seam_err seam_sync_fingerprint(seam_sync_db *db, uint64_t *out) {
         "SELECT * FROM main.apps ORDER BY key",
         "SELECT * FROM main.base_devinfo ORDER BY peer, key",
         "SELECT * FROM main.base_apps ORDER BY peer, key",
+        "SELECT * FROM main.card ORDER BY key",
+        "SELECT * FROM main.base_card ORDER BY peer, key",
         "SELECT * FROM main.anchors ORDER BY peer, uri",
     };
     uint64_t h = 0xcbf29ce484222325ull;

@@ -19,6 +19,9 @@
  *   204   nothing               changes since base         the server's records
  *   205   nothing               every record               the server's records
  * The server resolves conflicts (200, 201, 202); in 204 the client does.
+ * ./card (S8): in 200, 201, 202 and 204 the server first sets every card fact it
+ * changed back to the client's (the card's) and counts it as a conflict the client
+ * won, so a server change to a fact never reaches the terminal or the card.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -272,6 +275,8 @@ static seam_err serve_apply(seam_sync_db *db, const sync_table *t, const char *p
         err = sync_work_load(db, t, peer, slow);
         if (!err)
             err = sync_merge(db, t, peer, true, slow, p, n, counts);
+        if (!err)
+            err = sync_card_facts_follow(db, t, counts);
         if (!err) /* what turns the client's records into the merged ones */
             err = sync_diff(db, t, true, reply);
         break;
@@ -280,6 +285,8 @@ static seam_err serve_apply(seam_sync_db *db, const sync_table *t, const char *p
         err = sync_work_load(db, t, peer, false);
         if (!err)
             err = sync_merge(db, t, peer, true, false, p, n, counts);
+        if (!err)
+            err = sync_card_facts_follow(db, t, counts);
         base_from = "temp"; /* the client's records; the server's winners stay pending */
         break;
     case SEAM_SYNC_REFRESH_FROM_CLIENT:
@@ -294,6 +301,8 @@ static seam_err serve_apply(seam_sync_db *db, const sync_table *t, const char *p
         if (n)
             return SEAM_ERR_SYNC_CHANGESET; /* the client has nothing to send in these */
         err = sync_work_load(db, t, peer, f->type == SEAM_SYNC_REFRESH_FROM_SERVER);
+        if (!err && f->type == SEAM_SYNC_ONE_WAY_FROM_SERVER) /* the base: the card's last */
+            err = sync_card_facts_follow(db, t, counts);
         if (!err)
             err = sync_diff(db, t, true, reply);
         break;

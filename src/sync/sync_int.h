@@ -28,7 +28,7 @@ struct seam_sync_db {
 /* One database URI: its table and columns (column 0 is the key, the PRIMARY KEY). */
 typedef struct {
     const char *uri;
-    const char *table;   /* "devinfo" or "apps" */
+    const char *table;   /* "devinfo", "apps" or "card" */
     int ncols;           /* columns including the key */
     const char *columns; /* "key, value" */
     const char *decl;    /* column declarations for CREATE TABLE */

@@ -62,6 +62,13 @@ seam_err sync_merge(seam_sync_db *db, const sync_table *t, const char *peer, boo
  * sides wins; NULL is a deleted record. */
 bool sync_client_wins(const sync_table *t, const seam_sync_record *client,
                       const seam_sync_record *server);
+/* True when key of t is a fact of ./card (the card's, read-only; not a param. key). */
+bool sync_card_fact(const sync_table *t, const char *key);
+/* ./card on the server (docs/sync.md "./card"): every fact of main that differs from the
+ * working copy (the client's records, which the card gave) is set back to the client's,
+ * each counted in counts->conflicts_client: a server change to a fact is refused. Other
+ * databases: nothing. */
+seam_err sync_card_facts_follow(seam_sync_db *db, const sync_table *t, sync_merge_counts *counts);
 /* Reads / writes the anchors of (peer, uri). */
 seam_err sync_anchor_load(seam_sync_db *db, const char *peer, const char *uri, sync_anchor *out);
 seam_err sync_anchor_store(seam_sync_db *db, const char *peer, const char *uri,

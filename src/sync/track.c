@@ -50,11 +50,23 @@ int sync_version_compare(const char *a, const char *b) {
 }
 
 /* The conflict policy: both sides changed the record since the last sync.
- * NULL is a deleted record. A modify wins against a delete; in ./devinfo the
- * client (the terminal, where the user set it) wins; in ./apps the higher
- * version wins and a tie goes to the server. */
+ * NULL is a deleted record. In ./card a fact (not a param. key) is the card's:
+ * the client's wins, a delete too. Else a modify wins against a delete; in
+ * ./devinfo and ./card's parameters the client (the terminal, where the user set
+ * it) wins; in ./apps the higher version wins and a tie goes to the server. */
+bool seam_sync_card_key_writable(const char *key) {
+    return key && !strncmp(key, SEAM_SYNC_CARD_PARAM, strlen(SEAM_SYNC_CARD_PARAM));
+}
+
+bool sync_card_fact(const sync_table *t, const char *key) {
+    return !strcmp(t->uri, SEAM_SYNC_CARD) && !seam_sync_card_key_writable(key);
+}
+
 bool sync_client_wins(const sync_table *t, const seam_sync_record *client,
                       const seam_sync_record *server) {
+    const char *key = client ? client->key : server ? server->key : NULL;
+    if (key && sync_card_fact(t, key))
+        return true; /* ./card: the card's facts (the client read them) always win */
     if (!client || !server)
         return client != NULL;
     if (t->ncols == 2)
@@ -371,6 +383,37 @@ seam_err sync_merge(seam_sync_db *db, const sync_table *t, const char *peer, boo
         err = SEAM_ERR_SYNC_CHANGESET;
     sqlite3changeset_finalize(it);
     return err;
+}
+
+/* sync_card_facts_follow's walk: one change of main against the client's state. */
+typedef struct {
+    seam_sync_db *db;
+    const sync_table *t;
+    sync_merge_counts *counts;
+    seam_err err;
+} facts_walk;
+
+static int fact_back(void *ctx, seam_sync_op op, const seam_sync_record *rec) {
+    facts_walk *w = ctx;
+    seam_sync_record client;
+    bool has_client;
+    (void)op;
+    if (!sync_card_fact(w->t, rec->key))
+        return 0;
+    w->err = load_opt(sync_load(w->db, "temp", w->t, rec->key, &client), &has_client);
+    if (!w->err)
+        w->err = sync_store(w->db, "main", w->t, rec->key, has_client ? &client : NULL);
+    if (!w->err)
+        w->counts->conflicts_client++;
+    return w->err != SEAM_OK;
+}
+
+seam_err sync_card_facts_follow(seam_sync_db *db, const sync_table *t, sync_merge_counts *counts) {
+    facts_walk w = {db, t, counts, SEAM_OK};
+    if (strcmp(t->uri, SEAM_SYNC_CARD))
+        return SEAM_OK;
+    seam_err err = sync_diff_each(db, t, fact_back, &w);
+    return err ? err : w.err;
 }
 
 seam_err sync_anchor_load(seam_sync_db *db, const char *peer, const char *uri, sync_anchor *out) {

@@ -290,10 +290,11 @@ static bool request_ok(const seam_terminal_sync_request *req, seam_terminal_sync
     if (!req->dm_path || !req->device_id || !req->source_uri || !req->server_url)
         return false;
     if (req->type < SEAM_SYNC_TWO_WAY || req->type > SEAM_SYNC_REFRESH_FROM_SERVER ||
-        (strcmp(req->source_uri, SEAM_SYNC_DEVINFO) && strcmp(req->source_uri, SEAM_SYNC_APPS))) {
+        (strcmp(req->source_uri, SEAM_SYNC_DEVINFO) && strcmp(req->source_uri, SEAM_SYNC_APPS) &&
+         strcmp(req->source_uri, SEAM_SYNC_CARD))) {
         out->failure = SEAM_TERMINAL_SYNC_UNSUPPORTED;
-        snprintf(out->reason, sizeof out->reason, "OMA DS runs types 200..205 on %s and %s",
-                 SEAM_SYNC_DEVINFO, SEAM_SYNC_APPS);
+        snprintf(out->reason, sizeof out->reason, "OMA DS runs types 200..205 on %s, %s and %s",
+                 SEAM_SYNC_DEVINFO, SEAM_SYNC_APPS, SEAM_SYNC_CARD);
     }
     return true;
 }
@@ -324,13 +325,15 @@ seam_err seam_terminal_sync_omads(const seam_terminal_sync_request *req,
                                .changes = cs_changes,
                                .apply = cs_apply,
                                .wipe = cs_wipe};
+    /* the user defaults to the device id, as the changeset protocol's HTTP user does */
+    const char *user = req->user ? req->user : req->password ? req->device_id : NULL;
     seam_syncml_config cfg = {.db = req->source_uri,
                               .remote_db = req->target_uri ? req->target_uri : req->source_uri,
                               .device_id = req->device_id,
                               .server_uri = req->server_url,
-                              .user = req->user,
+                              .user = user,
                               .password = req->password,
-                              .auth = req->user ? SEAM_SYNCML_AUTH_MD5 : SEAM_SYNCML_AUTH_NONE,
+                              .auth = user ? SEAM_SYNCML_AUTH_MD5 : SEAM_SYNCML_AUTH_NONE,
                               .type = (seam_syncml_sync_type)req->type,
                               .format = SEAM_SYNCML_XML,
                               .max_msg_size = req->max_msg_size};

@@ -110,7 +110,7 @@ void tk_request_sync(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *
     req.password = tk->sync.password;
     req.timeout_ms = tk->sync.timeout_ms;
     memset(&out, 0, sizeof out);
-    e = tk->sync.run(&req, &out);
+    e = seam_terminal_sync_card(tk->link, tk->sync.run, &req, &out); /* ./card: reads it (S8) */
     if (tk->cfg.log)
         fprintf(tk->cfg.log, "toolkit: synchronization of %s with %s %s: %s%s%s\n", source, url,
                 target,

@@ -258,6 +258,59 @@ static void proposals_count_mixed_versions_and_target_exactly_the_known_cards_S1
     assert_non_null(strstr(text, "org.example.snake"));
 }
 
+/* A device's ./card fact `package.<AID>` (S8: the card's own database, read from carddb). */
+static void card_fact(seam_store *s, const char *id, const char *aid, const char *version) {
+    char key[80], value[40];
+    snprintf(key, sizeof key, "package.%s", aid);
+    snprintf(value, sizeof value, "version=%s", version);
+    assert_int_equal(seam_store_record_put(s, id, "sync-3", "./card", key, value, strlen(value)),
+                     SEAM_OK);
+}
+
+/*
+ * S10, S8: a card package known only from a device's ./card database is proposed for update
+ * like one from ./apps; a device that reports the package in both is counted once, and the
+ * inventory of applications stays the ./apps one.
+ */
+static void a_card_package_known_only_from_the_card_database_is_proposed_S10_S8(void **state) {
+    http_fixture *f = *state;
+    char purse[40] = "";
+    upload(f, "purse.wasm", purse);
+    upload(f, "purse_v2.wasm", purse);
+    add_card(f, C1);
+    add_card(f, C2);
+    seam_store *s = http_store_open(f);
+    /* dev-c: its ./apps names only a terminal app; its card says purse 1.0 */
+    sync_device(s, "dev-c", C1, "org.example.snake", SNAKE31, NULL, NULL);
+    card_fact(s, "dev-c", purse, "1.0");
+    /* dev-d: purse 1.0 in ./apps and in ./card: one device */
+    sync_device(s, "dev-d", C2, purse, PURSE1, NULL, NULL);
+    card_fact(s, "dev-d", purse, "1.0");
+    /* dev-e: its card already runs 2.0 */
+    sync_device(s, "dev-e", NULL, "org.example.snake", SNAKE32, NULL, NULL);
+    card_fact(s, "dev-e", purse, "2.0");
+    seam_store_close(s);
+
+    cJSON *all = get_json(f, "/api/proposals", 200);
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(all, "proposals");
+    assert_int_equal(cJSON_GetArraySize(props), 1);
+    const cJSON *p = cJSON_GetArrayItem(props, 0);
+    char id[80];
+    snprintf(id, sizeof id, "%s-1.0-2.0", purse);
+    assert_string_equal(str(p, "id"), id);
+    assert_string_equal(str(p, "name"), "purse"); /* from dev-d's ./apps record */
+    assert_int_equal(num(p, "devices"), 2);
+    const cJSON *cins = cJSON_GetObjectItemCaseSensitive(p, "cins");
+    assert_int_equal(cJSON_GetArraySize(cins), 2);
+    assert_string_equal(cJSON_GetArrayItem(cins, 0)->valuestring, C1);
+    assert_string_equal(cJSON_GetArrayItem(cins, 1)->valuestring, C2);
+    const cJSON *apps = cJSON_GetObjectItemCaseSensitive(all, "applications");
+    for (const cJSON *a = apps->child; a; a = a->next)
+        if (!strcmp(str(a, "id"), purse))
+            assert_int_equal(num(a, "devices"), 1); /* dev-d's ./apps record alone */
+    cJSON_Delete(all);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
@@ -265,6 +318,9 @@ int main(void) {
                                         http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(
             proposals_count_mixed_versions_and_target_exactly_the_known_cards_S10_P8, http_setup,
+            http_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_card_package_known_only_from_the_card_database_is_proposed_S10_S8, http_setup,
             http_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,9 +20,10 @@ typedef struct {
     pid_t terminal;
 } fixture;
 
-static int setup(void **state) {
+static int setup_with(void **state, const char *db) {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
+    f->l.db = db;
     loop_open(&f->l, "");
     snprintf(f->state, sizeof f->state, "%s/handset-terminal.db", f->l.dir);
     snprintf(f->answers, sizeof f->answers, "%s/answers.txt", f->l.dir);
@@ -30,6 +31,14 @@ static int setup(void **state) {
     snprintf(f->out, sizeof f->out, "%s/terminal.out", f->l.dir);
     *state = f;
     return 0;
+}
+
+static int setup(void **state) {
+    return setup_with(state, SEAM_SYNC_DEVINFO);
+}
+
+static int setup_card(void **state) {
+    return setup_with(state, SEAM_SYNC_CARD);
 }
 
 static void terminal_stop(fixture *f) {
@@ -223,6 +232,32 @@ static void server_down_is_a_failure_and_changes_nothing_S7(void **state) {
     assert_int_equal(dm_digest(f->l.dm), before);
 }
 
+/* S8: the card's request names its own database (./card) as the source; the terminal reads
+   it from apps/carddb on another channel during the proactive session and synchronizes it:
+   the server's copy holds the card's facts (devmgmt's instance among them) and equals the
+   terminal's ./card. */
+static void the_cards_own_database_is_the_source_of_its_request_S8(void **state) {
+    fixture *f = *state;
+    terminal_start(f, "yes");
+    location_event(f);
+    assert_true(wait_for(f, f->display, "Sync done"));
+    terminal_stop(f);
+    last_result_is(f, "010001"); /* synchronized, terminal result 00, trigger: the policy */
+    seam_sync_db *copy = server_copy(&f->l.srv, IMEI, SEAM_SYNC_CARD);
+    seam_sync_record r;
+    assert_int_equal(seam_sync_get(copy, SEAM_SYNC_CARD, "instance.A0000005444D01", &r), SEAM_OK);
+    assert_non_null(strstr(r.value, "version="));
+    uint64_t server = records_digest(copy, SEAM_SYNC_CARD);
+    seam_sync_close(copy);
+    seam_sync_db *dm = NULL;
+    assert_int_equal(seam_sync_open(f->l.dm, &dm), SEAM_OK);
+    size_t n = 0;
+    assert_int_equal(seam_sync_count(dm, SEAM_SYNC_CARD, &n), SEAM_OK);
+    assert_true(n >= 2); /* devmgmt's and carddb's instances and packages at least */
+    assert_int_equal(records_digest(dm, SEAM_SYNC_CARD), server);
+    seam_sync_close(dm);
+}
+
 int main(int argc, char **argv) {
     const char *backend = argc > 1 ? argv[1] : "sqlite";
     signal(SIGPIPE, SIG_IGN);
@@ -236,6 +271,8 @@ int main(int argc, char **argv) {
         T(card_asks_user_agrees_terminal_syncs_with_server_S6_S7_S9),
         T(user_says_no_nothing_synced_S9),
         T(server_down_is_a_failure_and_changes_nothing_S7),
+        cmocka_unit_test_setup_teardown(the_cards_own_database_is_the_source_of_its_request_S8,
+                                        setup_card, teardown),
     };
     char group[64];
     snprintf(group, sizeof group, "devmgmt -> terminal -> server on %s", backend);

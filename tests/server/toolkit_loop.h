@@ -18,6 +18,7 @@
 typedef struct {
     server_proc srv;
     char dir[160], dm[192], image[192];
+    const char *db; /* the database URI on both sides (NULL: ./devinfo; ./card adds carddb) */
 } toolkit_loop;
 
 static inline const char *loop_build_dir(void) {
@@ -42,14 +43,17 @@ static inline void loop_hex_of(const char *s, char *out) {
 }
 
 /* A card image with devmgmt and its policy: each location change (03) asks for a sync
-   (threshold 1), ask first, the server's changeset endpoint, ./devinfo on both sides, the
+   (threshold 1), ask first, the server's changeset endpoint, l->db on both sides, the
    device "IMEI:<the IMEI the server enrolled>", then extra_hex (more policy TLVs, e.g.
-   DF1A / DF1B; "" for none). */
+   DF1A / DF1B; "" for none); with ./card also apps/carddb (Global Registry, privileges
+   00 04 00), the card's own database (S8). */
 static inline void loop_make_card(toolkit_loop *l, const char *extra_hex) {
-    char url[96], url_hex[200], imei_hex[64], script[224];
+    char url[96], url_hex[200], imei_hex[64], db_hex[64], script[224];
+    const char *db = l->db ? l->db : SEAM_SYNC_DEVINFO;
     snprintf(url, sizeof url, "http://127.0.0.1:%u/sync/changeset", (unsigned)l->srv.port);
     loop_hex_of(url, url_hex);
     loop_hex_of("IMEI:" LOOP_IMEI, imei_hex); /* docs/toolkit.md's form; the server's id */
+    loop_hex_of(db, db_hex);
     assert_int_equal(
         loop_run("'%s/seam' card new --image '%s' >/dev/null", loop_build_dir(), l->image), 0);
     snprintf(script, sizeof script, "%s/devmgmt.script", l->dir);
@@ -59,10 +63,13 @@ static inline void loop_make_card(toolkit_loop *l, const char *extra_hex) {
             "00A4040008A000000151000000 00 => 9000\n"
             ".scp03 level=03\n"
             ".install %s/apps/devmgmt.wasm\n"
-            ".store-data DF100103DF110101DF150101DF13%02X%sDF14092E2F646576696E666F"
-            "DF16092E2F646576696E666FDF17%02X%s%s tlv perso=A0000005444D01\n",
-            loop_build_dir(), (unsigned)strlen(url), url_hex, (unsigned)strlen("IMEI:" LOOP_IMEI),
-            imei_hex, extra_hex);
+            ".store-data DF100103DF110101DF150101DF13%02X%sDF14%02X%s"
+            "DF16%02X%sDF17%02X%s%s tlv perso=A0000005444D01\n",
+            loop_build_dir(), (unsigned)strlen(url), url_hex, (unsigned)strlen(db), db_hex,
+            (unsigned)strlen(db), db_hex, (unsigned)strlen("IMEI:" LOOP_IMEI), imei_hex,
+            extra_hex);
+    if (!strcmp(db, SEAM_SYNC_CARD))
+        fprintf(fp, ".install %s/apps/carddb.wasm privileges=000400\n", loop_build_dir());
     fclose(fp);
     assert_int_equal(loop_run("'%s/seam' card script --image '%s' '%s' >'%s/script.out' 2>&1",
                               loop_build_dir(), l->image, script, l->dir),

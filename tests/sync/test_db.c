@@ -43,7 +43,7 @@ static void devinfo_records_put_get_delete_list_S6(void **state) {
     assert_int_equal(seam_sync_delete(db, SEAM_SYNC_DEVINFO, "language"), SEAM_OK);
     assert_int_equal(seam_sync_get(db, SEAM_SYNC_DEVINFO, "language", &got), SEAM_ERR_NOT_FOUND);
     assert_int_equal(seam_sync_delete(db, SEAM_SYNC_DEVINFO, "language"), SEAM_ERR_NOT_FOUND);
-    assert_int_equal(seam_sync_get(db, "./card", "x", &got), SEAM_ERR_SYNC_URI);
+    assert_int_equal(seam_sync_get(db, "./nowhere", "x", &got), SEAM_ERR_SYNC_URI);
     seam_sync_close(db);
 }
 

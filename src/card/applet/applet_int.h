@@ -52,7 +52,8 @@ struct seam_applet {
     seam_applet_service_host service; /* bound by the card; service.ctx NULL when none */
     uint8_t service_caller[16];       /* inside "service": the calling instance */
     size_t service_caller_len;
-    uint32_t service_calls; /* service_call calls in the running entry-point call */
+    uint32_t service_calls;             /* service_call calls in the running entry-point call */
+    seam_applet_registry_host registry; /* bound by the card; registry.ctx NULL when none */
     uint32_t stack_end;
     uint8_t *initial; /* the module's initial memory image (seam_applet_initial), or NULL */
     uint32_t initial_pages;
@@ -148,5 +149,9 @@ seam_err applet_host_service_caller(seam_wasm_call_ctx *ctx, void *env, const ui
 /* seam_toolkit_register: registers or releases a menu item, event or timer. */
 seam_err applet_host_toolkit_register(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
                                       uint64_t *results);
+/* seam_registry_entry: one entry of the card's registry, Global Registry only
+   (applet_registry.c). */
+seam_err applet_host_registry_entry(seam_wasm_call_ctx *ctx, void *env, const uint64_t *args,
+                                    uint64_t *results);
 
 #endif

@@ -399,6 +399,7 @@ static const struct {
     {"toolkit_register", "iii->i", applet_host_toolkit_register},
     {"service_call", "iiii->i", applet_host_service_call},
     {"service_caller", "ii->i", applet_host_service_caller},
+    {"registry_entry", "iii->i", applet_host_registry_entry},
 };
 
 /* ---- instances ------------------------------------------------------------------ */
@@ -568,6 +569,8 @@ static seam_err applet_new(const seam_wasm_module *module, const seam_applet_opt
     }
     if (options != NULL && options->service != NULL)
         applet->service = *options->service;
+    if (options != NULL && options->registry != NULL)
+        applet->registry = *options->registry;
     if (options != NULL && options->toolkit != NULL) {
         applet->toolkit = *options->toolkit;
     }

@@ -48,6 +48,7 @@ typedef struct seam_applet seam_applet;
 typedef struct seam_applet_restore_host seam_applet_restore_host;
 typedef struct seam_applet_toolkit_host seam_applet_toolkit_host;
 typedef struct seam_applet_service_host seam_applet_service_host;
+typedef struct seam_applet_registry_host seam_applet_registry_host;
 
 /*
  * Where an instance's diagnostics go (applet_diag.c, docs/applet-abi.md
@@ -74,6 +75,9 @@ typedef struct {
     /* calls into other instances (applet_service.c), copied; NULL: every service_call
        answers SEAM_SERVICE_ERR_DENIED */
     const seam_applet_service_host *service;
+    /* the card's registry (applet_registry.c), copied; NULL: every registry_entry call
+       answers SEAM_REGISTRY_ERR_DENIED */
+    const seam_applet_registry_host *registry;
 } seam_applet_options;
 
 /* The outcome of one entry-point call. data points into the applet (valid
@@ -379,5 +383,26 @@ struct seam_applet_service_host {
 seam_err seam_applet_service(seam_applet *applet, const uint8_t *caller, size_t caller_len,
                              const uint8_t *message, size_t len, uint64_t fuel,
                              seam_applet_result *result, uint64_t *used);
+
+/* ---- the card's registry (applet_registry.c; docs/applet-abi.md) ---- */
+
+/* The limits and results of include/seam/applet.h's registry_entry (the same values). */
+#define SEAM_REGISTRY_ENTRY_MAX  21u  /* kind, life cycle, version (2), AID length, AID */
+#define SEAM_REGISTRY_END        (-1) /* past the last entry */
+#define SEAM_REGISTRY_ERR_DENIED (-2) /* the caller does not hold Global Registry */
+
+/*
+ * The card's side of registry_entry for one instance (aid, the caller): writes entry
+ * index into out[0..SEAM_REGISTRY_ENTRY_MAX) and sets *result to its length, or to
+ * SEAM_REGISTRY_END / SEAM_REGISTRY_ERR_DENIED (nothing written). A seam_err is a
+ * storage failure (it traps the caller's call).
+ */
+struct seam_applet_registry_host {
+    void *ctx; /* NULL: refused */
+    uint8_t aid[16];
+    size_t aid_len;
+    seam_err (*entry)(void *ctx, const uint8_t *caller, size_t caller_len, uint32_t index,
+                      uint8_t out[SEAM_REGISTRY_ENTRY_MAX], int32_t *result);
+};
 
 #endif

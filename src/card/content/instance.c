@@ -6,6 +6,7 @@
  * (store/memory_store.h).
  */
 #include "instance.h"
+#include "applet_registry.h"
 #include "applet_service.h"
 #include "card_cache.h"
 #include "card_diag.h"
@@ -66,11 +67,14 @@ seam_err instance_restore(seam_card *c, const seam_wasm_module *module, const ui
     seam_applet_diag diag;
     seam_applet_toolkit_host toolkit;
     seam_applet_service_host service;
-    seam_applet_options options = {.diag = &diag, .toolkit = &toolkit, .service = &service};
+    seam_applet_registry_host registry;
+    seam_applet_options options = {
+        .diag = &diag, .toolkit = &toolkit, .service = &service, .registry = &registry};
     chunks_of of = {c->nvm, aid, aid_len};
     card_applet_diag(c, aid, aid_len, &diag);
     card_toolkit_host(c, aid, aid_len, &toolkit);
     card_service_host(c, aid, aid_len, &service);
+    card_registry_host(c, aid, aid_len, &registry);
     return seam_applet_restore_over_initial(module, &options, pages, fill_chunks, &of, out);
 }
 
