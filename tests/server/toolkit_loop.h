@@ -66,8 +66,7 @@ static inline void loop_make_card(toolkit_loop *l, const char *extra_hex) {
             ".store-data DF100103DF110101DF150101DF13%02X%sDF14%02X%s"
             "DF16%02X%sDF17%02X%s%s tlv perso=A0000005444D01\n",
             loop_build_dir(), (unsigned)strlen(url), url_hex, (unsigned)strlen(db), db_hex,
-            (unsigned)strlen(db), db_hex, (unsigned)strlen("IMEI:" LOOP_IMEI), imei_hex,
-            extra_hex);
+            (unsigned)strlen(db), db_hex, (unsigned)strlen("IMEI:" LOOP_IMEI), imei_hex, extra_hex);
     if (!strcmp(db, SEAM_SYNC_CARD))
         fprintf(fp, ".install %s/apps/carddb.wasm privileges=000400\n", loop_build_dir());
     fclose(fp);
