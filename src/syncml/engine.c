@@ -63,11 +63,20 @@ void out_reset(syncml_out *o) {
     o->err = SEAM_OK;
 }
 
+static void status_free(syncml_status *st) {
+    free(st->cmd);
+    free(st->target_ref);
+    free(st->source_ref);
+}
+
 void out_free(syncml_out *o) {
     if (o->strings) {
         out_reset(o);
         free(o->strings);
     }
+    for (size_t i = 0; i < o->n_waiting; i++)
+        status_free(&o->waiting[i]);
+    free(o->waiting);
     free(o->cmds);
     free(o->ops);
     free(o->items);
@@ -144,6 +153,80 @@ seam_syncml_cmd *out_status(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, c
     cmd->source_ref = out_str(o, source_ref);
     cmd->code = code;
     return cmd;
+}
+
+void out_status_later(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, const char *cmd_name,
+                      const char *target_ref, const char *source_ref, unsigned code) {
+    if (o->err)
+        return;
+    if (o->n_waiting == SYNCML_MAX_WAITING) {
+        o->err = SEAM_ERR_SYNCML_OVERSIZE;
+        return;
+    }
+    if (o->n_waiting == o->cap_waiting) {
+        size_t cap = o->cap_waiting ? 2 * o->cap_waiting : 64;
+        syncml_status *v = realloc(o->waiting, cap * sizeof *v);
+        if (!v) {
+            o->err = SEAM_ERR_NOMEM;
+            return;
+        }
+        o->waiting = v;
+        o->cap_waiting = cap;
+    }
+    syncml_status *st = &o->waiting[o->n_waiting];
+    st->msg_ref = msg_ref;
+    st->cmd_ref = cmd_ref;
+    st->code = code;
+    st->cmd = syncml_strdup(cmd_name, &o->err);
+    st->target_ref = syncml_strdup(target_ref, &o->err);
+    st->source_ref = syncml_strdup(source_ref, &o->err);
+    if (o->err)
+        status_free(st);
+    else
+        o->n_waiting++;
+}
+
+bool out_waiting(const syncml_out *o) {
+    return o->n_waiting > 0;
+}
+
+static size_t len_or_0(const char *s) {
+    return s ? strlen(s) : 0;
+}
+
+seam_err out_flush(syncml_out *o, seam_syncml_format format, size_t max) {
+    size_t room = max > SYNCML_STATUS_RESERVE ? max - SYNCML_STATUS_RESERVE : 0;
+    size_t moved = 0;
+    while (moved < o->n_waiting) {
+        const syncml_status *st = &o->waiting[moved];
+        size_t need =
+            len_or_0(st->cmd) + len_or_0(st->target_ref) + len_or_0(st->source_ref) + 3 * 24;
+        if (moved > 0 && !out_has_room(o, room, need))
+            break;
+        out_status(o, st->msg_ref, st->cmd_ref, st->cmd, st->target_ref, st->source_ref, st->code);
+        moved++;
+    }
+    if (o->err)
+        return o->err;
+    /* The estimate is rough: encode to be sure, give the last ones back while too long. */
+    while (moved > 0) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        seam_err err = seam_syncml_encode(&o->msg, format, room, &bytes, &len);
+        seam_syncml_bytes_free(bytes);
+        if (err == SEAM_OK)
+            break;
+        if (err != SEAM_ERR_SYNCML_OVERSIZE)
+            return err;
+        memset(&o->cmds[--o->msg.n_cmds], 0, sizeof *o->cmds);
+        o->next_cmd_id--;
+        moved--;
+    }
+    for (size_t i = 0; i < moved; i++)
+        status_free(&o->waiting[i]);
+    memmove(o->waiting, o->waiting + moved, (o->n_waiting - moved) * sizeof *o->waiting);
+    o->n_waiting -= moved;
+    return SEAM_OK;
 }
 
 void out_alert(syncml_out *o, unsigned code, const char *target, const char *source,

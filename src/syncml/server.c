@@ -327,7 +327,7 @@ static unsigned apply_one(seam_syncml_server *s, seam_syncml_cmd_kind kind,
     return client_won && status == SEAM_SYNCML_OK ? SEAM_SYNCML_CONFLICT_CLIENT_WON : status;
 }
 
-/* Statuses for the commands of in (and the ops applied); *err on store failure. */
+/* Queues the statuses for the commands of in (and the ops applied); *err on store failure. */
 static seam_err take_message(seam_syncml_server *s, const seam_syncml_msg *in) {
     seam_err err = SEAM_OK;
     for (size_t i = 0; i < in->n_cmds && !err; i++) {
@@ -348,14 +348,15 @@ static seam_err take_message(seam_syncml_server *s, const seam_syncml_msg *in) {
                          SEAM_OK)
                     err = SEAM_ERR_SYNCML_STORE;
             }
-            out_status(&s->out, in->hdr.msg_id, cmd->cmd_id, "Map", cmd->target, cmd->source, code);
+            out_status_later(&s->out, in->hdr.msg_id, cmd->cmd_id, "Map", cmd->target, cmd->source,
+                             code);
             continue;
         }
         bool sync_allowed = s->state == S_PKG3 && cmd->kind == SEAM_SYNCML_CMD_SYNC;
         if (cmd->kind == SEAM_SYNCML_CMD_SYNC && !sync_allowed)
             return SEAM_ERR_SYNCML_PROTOCOL;
-        out_status(&s->out, in->hdr.msg_id, cmd->cmd_id, syncml_cmd_name(cmd->kind), cmd->target,
-                   cmd->source, SEAM_SYNCML_OK);
+        out_status_later(&s->out, in->hdr.msg_id, cmd->cmd_id, syncml_cmd_name(cmd->kind),
+                         cmd->target, cmd->source, SEAM_SYNCML_OK);
         if (cmd->kind != SEAM_SYNCML_CMD_SYNC)
             continue;
         bool from_client_allowed = s->report.type != SEAM_SYNCML_ONE_WAY_FROM_SERVER &&
@@ -365,24 +366,34 @@ static seam_err take_message(seam_syncml_server *s, const seam_syncml_msg *in) {
             for (size_t k = 0; k < op->n_items && !err; k++) {
                 unsigned code =
                     from_client_allowed ? apply_one(s, op->kind, &op->items[k], &err) : 405;
-                out_status(&s->out, in->hdr.msg_id, op->cmd_id, syncml_cmd_name(op->kind),
-                           op->items[k].target, op->items[k].source, code);
+                out_status_later(&s->out, in->hdr.msg_id, op->cmd_id, syncml_cmd_name(op->kind),
+                                 op->items[k].target, op->items[k].source, code);
             }
         }
     }
     return err ? err : s->out.err;
 }
 
-/* The next Pkg4 message: as many server changes as fit; Final with the last one. */
+static seam_syncml_state commit(seam_syncml_server *s, uint8_t **out);
+
+/* The next Pkg4 message: the statuses still waiting first, then as many server changes as fit;
+   Final once both are all sent. For 202/203 (no Sync to the client) Final commits. */
 static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size_t *out_len) {
     size_t limit = send_limit(s);
+    seam_err flushed = out_flush(&s->out, s->cfg.format, limit);
+    if (flushed)
+        return fail(s, flushed, SEAM_SYNCML_COMMAND_FAILED);
     bool all =
         s->report.type == SEAM_SYNCML_SLOW || s->report.type == SEAM_SYNCML_REFRESH_FROM_SERVER;
-    out_sync(&s->out, s->peer_db, s->cfg.db);
+    bool to_client = s->report.type != SEAM_SYNCML_ONE_WAY_FROM_CLIENT &&
+                     s->report.type != SEAM_SYNCML_REFRESH_FROM_CLIENT;
+    bool with_sync = to_client && !out_waiting(&s->out);
     size_t first = s->out.n_ops;
     size_t *next = &s->changes.next;
     size_t from[SEAM_SYNCML_MAX_COMMANDS]; /* the change each operation of this message came from */
-    while (*next < s->changes.n) {
+    if (with_sync)
+        out_sync(&s->out, s->peer_db, s->cfg.db);
+    while (with_sync && *next < s->changes.n) {
         syncml_change *ch = &s->changes.v[*next];
         size_t need = strlen(ch->key) + (ch->content ? strlen(ch->content) : 0) + 200;
         if (ch->done) {
@@ -409,7 +420,7 @@ static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size
         (*next)++;
     }
     for (;;) {
-        s->out.msg.final = *next == s->changes.n;
+        s->out.msg.final = !out_waiting(&s->out) && *next == s->changes.n;
         seam_err err = out_encode(&s->out, s->cfg.format, limit, out, out_len);
         if (err != SEAM_ERR_SYNCML_OVERSIZE || s->out.n_ops == first ||
             (s->out.n_ops - first == 1 && s->starved)) {
@@ -424,8 +435,10 @@ static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size
     }
     /* A message that carries no operation (statuses only) once: the next one must carry one,
        or the operation is larger than the client's MaxMsgSize (a large object: not supported). */
-    s->starved = s->out.n_ops == first && !s->out.msg.final;
+    s->starved = with_sync && s->out.n_ops == first && !s->out.msg.final;
     s->report.sent += (unsigned)(s->out.n_ops - first);
+    if (s->out.msg.final && !to_client)
+        return commit(s, out); /* no Sync to send, nothing to map: Pkg4 ends it */
     s->state = s->out.msg.final ? S_PKG5 : S_PKG4;
     return SEAM_SYNCML_CONTINUE;
 }
@@ -452,30 +465,43 @@ static seam_syncml_state step(seam_syncml_server *s, const seam_syncml_msg *in, 
                     err == SEAM_ERR_SYNCML_PROTOCOL ? SEAM_SYNCML_BAD_REQUEST
                                                     : SEAM_SYNCML_STORE_FAILURE);
     if (!in->final) {
+        /* More of the client's package follows: the statuses that fit, the rest wait. */
+        err = out_flush(&s->out, s->cfg.format, send_limit(s));
+        if (err)
+            return fail(s, err, SEAM_SYNCML_COMMAND_FAILED);
         out_alert(&s->out, SEAM_SYNCML_ALERT_NEXT_MESSAGE, s->peer_db, s->cfg.db, NULL, NULL);
         return send(s, s->state, out, out_len);
     }
-    if (s->state == S_PKG3 && (s->report.type == SEAM_SYNCML_ONE_WAY_FROM_CLIENT ||
-                               s->report.type == SEAM_SYNCML_REFRESH_FROM_CLIENT))
-        return finish(s, out, out_len); /* no Sync to send, nothing to map: Pkg4 ends it */
     if (s->state == S_PKG3)
         return send_changes(s, out, out_len);
     return finish(s, out, out_len); /* S_PKG5, final: Pkg6 */
 }
 
-/* The last message of the session, statuses only, then the commit. */
-static seam_syncml_state finish(seam_syncml_server *s, uint8_t **out, size_t *out_len) {
-    s->out.msg.final = true;
-    seam_syncml_state state = send(s, S_DONE, out, out_len);
-    if (state != SEAM_SYNCML_CONTINUE)
-        return state;
+/* Commits after the session's last message (in *out); DONE, or FAILED with *out dropped. */
+static seam_syncml_state commit(seam_syncml_server *s, uint8_t **out) {
     if (s->store.commit(s->store.ctx, s->cfg.db, s->peer, s->client_next) != SEAM_OK) {
         seam_syncml_bytes_free(*out);
         *out = NULL;
         return fail(s, SEAM_ERR_SYNCML_STORE, SEAM_SYNCML_STORE_FAILURE);
     }
     s->began = false;
+    s->state = S_DONE;
     return SEAM_SYNCML_DONE;
+}
+
+/* Pkg6, the last message of the session, statuses only (a Map status per Map command of the
+   client's last message: they must fit in it), then the commit. */
+static seam_syncml_state finish(seam_syncml_server *s, uint8_t **out, size_t *out_len) {
+    seam_err err = out_flush(&s->out, s->cfg.format, send_limit(s));
+    if (!err && out_waiting(&s->out))
+        err = SEAM_ERR_SYNCML_OVERSIZE;
+    if (err)
+        return fail(s, err, SEAM_SYNCML_COMMAND_FAILED);
+    s->out.msg.final = true;
+    seam_syncml_state state = send(s, S_DONE, out, out_len);
+    if (state != SEAM_SYNCML_CONTINUE)
+        return state;
+    return commit(s, out);
 }
 
 seam_syncml_state seam_syncml_server_step(seam_syncml_server *s, const uint8_t *in, size_t len,

@@ -14,7 +14,7 @@
 
 #include "seam/syncml.h"
 
-#define MS_RECORDS 256
+#define MS_RECORDS 1024
 #define MS_CONTENT 256
 
 typedef struct {

@@ -12,6 +12,13 @@
 
 #include "memstore.h"
 
+/* The operations one side sent and the statuses the other answered them with, in order. */
+#define AUDIT_MAX 4096
+typedef struct {
+    unsigned op_msg[AUDIT_MAX], op_cmd[AUDIT_MAX], st_msg[AUDIT_MAX], st_cmd[AUDIT_MAX];
+    size_t n_ops, n_statuses;
+} audit;
+
 typedef struct {
     memstore client, server;
     seam_syncml_config ccfg, scfg;
@@ -19,6 +26,9 @@ typedef struct {
     seam_syncml_state cstate, sstate;
     unsigned messages; /* messages sent, both directions */
     size_t largest;    /* bytes of the largest message */
+    size_t bytes;      /* bytes of all messages, both directions */
+    size_t from[2];    /* bytes of the largest message from the client [0], the server [1] */
+    audit ops[2];      /* [0]: the client's operations, [1]: the server's */
 } world;
 
 static void world_init(world *w) {
@@ -34,6 +44,56 @@ static void world_init(world *w) {
         .db = "./apps", .device_id = "http://127.0.0.1/sync", .format = SEAM_SYNCML_XML};
 }
 
+/* Notes the operations and the operation statuses of a message from side `from` (0 client). */
+static void note(world *w, int from, const uint8_t *bytes, size_t len) {
+    seam_syncml_msg m;
+    w->messages++;
+    w->bytes += len;
+    w->largest = len > w->largest ? len : w->largest;
+    w->from[from] = len > w->from[from] ? len : w->from[from];
+    if (seam_syncml_decode(bytes, len, w->ccfg.format, &m) != SEAM_OK)
+        return; /* the engines' own answer decides what happens */
+    audit *mine = &w->ops[from], *theirs = &w->ops[1 - from];
+    for (size_t i = 0; i < m.n_cmds; i++) {
+        const seam_syncml_cmd *c = &m.cmds[i];
+        for (size_t j = 0; c->kind == SEAM_SYNCML_CMD_SYNC && j < c->n_ops; j++)
+            if (mine->n_ops < AUDIT_MAX) {
+                mine->op_msg[mine->n_ops] = m.hdr.msg_id;
+                mine->op_cmd[mine->n_ops++] = c->ops[j].cmd_id;
+            }
+        bool op_status = c->kind == SEAM_SYNCML_CMD_STATUS &&
+                         (strcmp(c->cmd_name, "Add") == 0 || strcmp(c->cmd_name, "Replace") == 0 ||
+                          strcmp(c->cmd_name, "Delete") == 0);
+        if (op_status && theirs->n_statuses < AUDIT_MAX) {
+            theirs->st_msg[theirs->n_statuses] = c->msg_ref;
+            theirs->st_cmd[theirs->n_statuses++] = c->cmd_ref;
+        }
+    }
+    if (getenv("DBG")) {
+        size_t nst = 0, nop = 0;
+        for (size_t i = 0; i < m.n_cmds; i++) {
+            nst += m.cmds[i].kind == SEAM_SYNCML_CMD_STATUS;
+            nop += m.cmds[i].kind == SEAM_SYNCML_CMD_SYNC ? m.cmds[i].n_ops : 0;
+        }
+        fprintf(stderr, "%c msg %u len %zu cmds %zu st %zu ops %zu final %d\n", from ? 'S' : 'C',
+                m.hdr.msg_id, len, m.n_cmds, nst, nop, m.final);
+    }
+    seam_syncml_msg_free(&m);
+}
+
+/* Every operation of the session got exactly one status, in the order they were sent. */
+static void each_op_answered_once_in_order(const world *w) {
+    for (int side = 0; side < 2; side++) {
+        const audit *a = &w->ops[side];
+        assert_true(a->n_ops < AUDIT_MAX);
+        assert_int_equal(a->n_statuses, a->n_ops);
+        for (size_t i = 0; i < a->n_ops; i++) {
+            assert_int_equal(a->st_msg[i], a->op_msg[i]);
+            assert_int_equal(a->st_cmd[i], a->op_cmd[i]);
+        }
+    }
+}
+
 /* Runs one session; stops after `cut` messages (0 = never) as if the link died. */
 static void session(world *w, unsigned cut) {
     seam_syncml_store cs = ms_store(&w->client), ss = ms_store(&w->server);
@@ -44,12 +104,12 @@ static void session(world *w, unsigned cut) {
     uint8_t *msg = NULL;
     size_t len = 0;
     w->messages = 0;
-    w->largest = 0;
+    w->largest = w->bytes = w->from[0] = w->from[1] = 0;
+    memset(w->ops, 0, sizeof w->ops);
     w->cstate = seam_syncml_client_start(c, &msg, &len);
     w->sstate = SEAM_SYNCML_CONTINUE;
     while (w->cstate == SEAM_SYNCML_CONTINUE && (cut == 0 || w->messages < cut)) {
-        w->messages++;
-        w->largest = len > w->largest ? len : w->largest;
+        note(w, 0, msg, len);
         uint8_t *answer = NULL;
         size_t answer_len = 0;
         w->sstate = seam_syncml_server_step(s, msg, len, &answer, &answer_len);
@@ -59,8 +119,7 @@ static void session(world *w, unsigned cut) {
             seam_syncml_bytes_free(answer);
             break;
         }
-        w->messages++;
-        w->largest = answer_len > w->largest ? answer_len : w->largest;
+        note(w, 1, answer, answer_len);
         w->cstate = seam_syncml_client_step(c, answer, answer_len, &msg, &len);
         seam_syncml_bytes_free(answer);
         if (w->sstate != SEAM_SYNCML_CONTINUE)
@@ -224,6 +283,99 @@ static void multi_message_packages_honour_max_msg_size_S6(void **state) {
     synced(&w);
     assert_true(ms_same_records(&w.client, &w.server));
     assert_true(w.largest <= SEAM_SYNCML_MIN_MSG_SIZE);
+}
+
+/* A session that must end with both sides the same, each message within its receiver's
+   MaxMsgSize, every operation answered once and in order. */
+static void synced_within(world *w) {
+    synced(w);
+    assert_true(ms_same_records(&w->client, &w->server));
+    size_t cmax = w->ccfg.max_msg_size ? w->ccfg.max_msg_size : SEAM_SYNCML_MAX_MESSAGE;
+    size_t smax = w->scfg.max_msg_size ? w->scfg.max_msg_size : SEAM_SYNCML_MAX_MESSAGE;
+    if (w->from[0] > smax || w->from[1] > cmax)
+        fail_msg("largest messages %zu (client, server takes %zu) and %zu (server, client takes "
+                 "%zu)",
+                 w->from[0], smax, w->from[1], cmax);
+    each_op_answered_once_in_order(w);
+}
+
+/* n tiny records on each side (values of one to three bytes, the client's apart from the
+   server's): the statuses answering them are larger than the items. */
+static void tiny_items(world *w, int n, const char *tag) {
+    char key[16], value[8];
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "Lu%d", i); /* apart from the keys the stores make */
+        snprintf(value, sizeof value, "%s%x", tag, i);
+        ms_put(&w->client, key, value);
+        snprintf(key, sizeof key, "Gu%d", i);
+        snprintf(value, sizeof value, "%c%x", tag[0] + 1, i);
+        ms_put(&w->server, key, value);
+    }
+}
+
+/* 300 tiny items each way through every sync type; MaxMsgSize of client and server as given. */
+static void tiny_items_every_type(world *w, unsigned long cmax, unsigned long smax,
+                                  seam_syncml_format format) {
+    world_init(w);
+    w->ccfg.max_msg_size = cmax;
+    w->scfg.max_msg_size = smax;
+    w->ccfg.format = w->scfg.format = format;
+    const char *name = format == SEAM_SYNCML_WBXML ? "WBXML" : "XML";
+    tiny_items(w, 300, "a");
+    synced_within(w); /* slow: 300 each way */
+    assert_int_equal(w->crep.type, SEAM_SYNCML_SLOW);
+    assert_int_equal(w->client.now.n, 600);
+    assert_int_equal(w->crep.sent, 300);
+    assert_int_equal(w->srep.sent, 300);
+    print_message("slow, %s, client %lu, server %lu: %u messages, %zu bytes\n", name, cmax, smax,
+                  w->messages, w->bytes);
+    tiny_items(w, 300, "c"); /* two-way: 300 replaces each way */
+    synced_within(w);
+    assert_int_equal(w->crep.type, SEAM_SYNCML_TWO_WAY);
+    assert_int_equal(w->crep.sent, 300);
+    assert_int_equal(w->crep.received, 300);
+    assert_int_equal(w->client.now.n, 600);
+    assert_true(ms_has(&w->server, "c12b") && ms_has(&w->client, "d12b"));
+    print_message("two-way, %s, client %lu, server %lu: %u messages, %zu bytes\n", name, cmax, smax,
+                  w->messages, w->bytes);
+    synced_within(w); /* nothing left to send */
+    assert_int_equal(w->crep.sent + w->crep.received, 0);
+    w->ccfg.type = SEAM_SYNCML_SLOW; /* 600 each way, matched, nothing doubled */
+    synced_within(w);
+    assert_int_equal(w->client.now.n, 600);
+    ms_put(&w->client, "Lu0", "x");
+    ms_put(&w->server, "Gu0", "y");
+    w->ccfg.type = SEAM_SYNCML_REFRESH_FROM_CLIENT;
+    synced_within(w);
+    assert_true(ms_has(&w->server, "x") && !ms_has(&w->server, "y"));
+    char some[SEAM_SYNCML_KEY_MAX];
+    snprintf(some, sizeof some, "%s", w->server.now.rec[1].key);
+    ms_put(&w->server, some, "z");
+    w->ccfg.type = SEAM_SYNCML_REFRESH_FROM_SERVER;
+    synced_within(w);
+    assert_true(ms_has(&w->client, "z"));
+    assert_int_equal(w->client.now.n, 600);
+    w->ccfg.type = SEAM_SYNCML_TWO_WAY;
+    synced_within(w);
+    assert_int_equal(w->crep.sent + w->crep.received, 0);
+}
+
+/* The statuses answering a message of many tiny items do not fit in one message: they span the
+   package's messages (a message without Final, the peer's Alert 222, the rest first in the
+   next one), in every sync type, at the smallest MaxMsgSize on either side or both (S6). */
+static void statuses_span_messages_with_many_tiny_items_S6(void **state) {
+    (void)state;
+    static world w;
+    const unsigned long min = SEAM_SYNCML_MIN_MSG_SIZE;
+    tiny_items_every_type(&w, min, min, SEAM_SYNCML_XML);
+    tiny_items_every_type(&w, min, min, SEAM_SYNCML_WBXML);
+    /* A client taking 2 KiB, a server taking 1 MiB: the client's message of 300 items is
+       answered by 300 statuses in 2 KiB messages. */
+    tiny_items_every_type(&w, min, 0, SEAM_SYNCML_XML);
+    /* The other way round: the server's Sync in 1 MiB, the client's statuses in 2 KiB. */
+    tiny_items_every_type(&w, 0, min, SEAM_SYNCML_WBXML);
+    /* The figures at the default size, for docs/sync.md. */
+    tiny_items_every_type(&w, 0, 0, SEAM_SYNCML_XML);
 }
 
 static void bad_credentials_are_refused_and_nothing_applied_S6_X6(void **state) {
@@ -412,6 +564,7 @@ int main(void) {
         cmocka_unit_test(one_way_and_refresh_types_S6),
         cmocka_unit_test(anchor_mismatch_falls_back_to_slow_sync_S6),
         cmocka_unit_test(multi_message_packages_honour_max_msg_size_S6),
+        cmocka_unit_test(statuses_span_messages_with_many_tiny_items_S6),
         cmocka_unit_test(bad_credentials_are_refused_and_nothing_applied_S6_X6),
         cmocka_unit_test(md5_challenge_then_session_S6),
         cmocka_unit_test(malformed_messages_fail_cleanly_and_change_nothing_X6),
