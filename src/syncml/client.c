@@ -228,7 +228,7 @@ static seam_syncml_state send_changes(seam_syncml_client *c, uint8_t **out, size
     size_t first = c->changes.next;
     while (with_sync && c->changes.next < c->changes.n) {
         syncml_change *ch = &c->changes.v[c->changes.next];
-        size_t need = strlen(ch->key) + (ch->content ? strlen(ch->content) : 0) + 200;
+        size_t need = strlen(ch->key) + (ch->content ? strlen(ch->content) : 0) + 160;
         if (c->changes.next > first && !out_has_room(&c->out, limit, need))
             break;
         /* Client -> server: the item names its LUID as Source. */
@@ -377,12 +377,13 @@ static void add_statuses_and_map(seam_syncml_client *c) {
     seam_err err = out_flush(&c->out, c->cfg.format, limit);
     if (err && !c->out.err)
         c->out.err = err;
+    limit -= 200; /* an Alert 222 may follow */
     if (out_waiting(&c->out) || c->map_sent == c->n_map || !out_has_room(&c->out, limit, 400))
         return;
     out_map(&c->out, remote_db(c), c->cfg.db);
     while (c->map_sent < c->n_map) {
         map_entry *e = &c->map[c->map_sent];
-        if (!out_has_room(&c->out, limit, strlen(e->guid) + strlen(e->luid) + 200))
+        if (!out_has_room(&c->out, limit, strlen(e->guid) + strlen(e->luid) + 120))
             break;
         out_map_item(&c->out, e->guid, e->luid);
         c->map_sent++;

@@ -34,6 +34,18 @@ bool valid_token(const char *s, size_t max) {
 
 /* ---- outgoing message ---------------------------------------------------- */
 
+/* What the XML form takes beyond the strings (each string: its length and 24 for its tags):
+   the header, a command with its CmdID, what a Status adds (MsgRef, CmdRef, Data), an Item,
+   the Meta/Type of an item with content; a little more than measured. WBXML takes about a
+   third. */
+#define SYNCML_HDR_BYTES      340u
+#define SYNCML_CMD_BYTES      40u
+#define SYNCML_STATUS_BYTES   44u
+#define SYNCML_ITEM_BYTES     20u
+#define SYNCML_TYPE_BYTES     60u
+#define SYNCML_MAP_ITEM_BYTES 40u
+#define SYNCML_ROOM_MARGIN    64u /* closing tags, Final */
+
 seam_err out_init(syncml_out *o) {
     memset(o, 0, sizeof *o);
     o->cmds = calloc(SEAM_SYNCML_MAX_COMMANDS, sizeof *o->cmds);
@@ -109,7 +121,7 @@ void out_header(syncml_out *o, const char *session_id, unsigned msg_id, const ch
     o->msg.hdr.msg_id = msg_id;
     o->msg.hdr.target = out_str(o, target);
     o->msg.hdr.source = out_str(o, source);
-    o->estimate += 400;
+    o->estimate += SYNCML_HDR_BYTES;
 }
 
 static seam_syncml_cmd *new_cmd(syncml_out *o, seam_syncml_cmd_kind kind) {
@@ -122,7 +134,7 @@ static seam_syncml_cmd *new_cmd(syncml_out *o, seam_syncml_cmd_kind kind) {
     seam_syncml_cmd *cmd = &o->cmds[o->msg.n_cmds++];
     cmd->kind = kind;
     cmd->cmd_id = o->next_cmd_id++;
-    o->estimate += 120;
+    o->estimate += SYNCML_CMD_BYTES;
     return cmd;
 }
 
@@ -137,7 +149,7 @@ static seam_syncml_item *new_item(syncml_out *o, seam_syncml_cmd *cmd) {
     if (!cmd->items)
         cmd->items = item;
     cmd->n_items++; /* items of one command are added consecutively */
-    o->estimate += 120;
+    o->estimate += SYNCML_ITEM_BYTES;
     return item;
 }
 
@@ -146,6 +158,7 @@ seam_syncml_cmd *out_status(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, c
     seam_syncml_cmd *cmd = new_cmd(o, SEAM_SYNCML_CMD_STATUS);
     if (!cmd)
         return NULL;
+    o->estimate += SYNCML_STATUS_BYTES;
     cmd->msg_ref = msg_ref;
     cmd->cmd_ref = cmd_ref;
     cmd->cmd_name = out_str(o, cmd_name);
@@ -199,8 +212,8 @@ seam_err out_flush(syncml_out *o, seam_syncml_format format, size_t max) {
     size_t moved = 0;
     while (moved < o->n_waiting) {
         const syncml_status *st = &o->waiting[moved];
-        size_t need =
-            len_or_0(st->cmd) + len_or_0(st->target_ref) + len_or_0(st->source_ref) + 3 * 24;
+        size_t need = len_or_0(st->cmd) + len_or_0(st->target_ref) + len_or_0(st->source_ref) +
+                      3 * 24 + SYNCML_CMD_BYTES + SYNCML_STATUS_BYTES;
         if (moved > 0 && !out_has_room(o, room, need))
             break;
         out_status(o, st->msg_ref, st->cmd_ref, st->cmd, st->target_ref, st->source_ref, st->code);
@@ -293,7 +306,7 @@ void out_op(syncml_out *o, seam_syncml_op op, const char *target_key, const char
                 : op == SEAM_SYNCML_OP_REPLACE ? SEAM_SYNCML_CMD_REPLACE
                                                : SEAM_SYNCML_CMD_DELETE;
     cmd->cmd_id = o->next_cmd_id++;
-    o->estimate += 120;
+    o->estimate += SYNCML_CMD_BYTES + (content ? SYNCML_TYPE_BYTES : 0);
     seam_syncml_item *item = new_item(o, cmd);
     if (!item)
         return;
@@ -329,10 +342,11 @@ void out_map_item(syncml_out *o, const char *guid, const char *luid) {
         return;
     item->target = out_str(o, guid);
     item->source = out_str(o, luid);
+    o->estimate += SYNCML_MAP_ITEM_BYTES; /* only the estimate stands between a Map and 510 */
 }
 
 bool out_has_room(const syncml_out *o, size_t max, size_t more) {
-    return !o->err && o->estimate + more + 200 <= max &&
+    return !o->err && o->estimate + more + SYNCML_ROOM_MARGIN <= max &&
            o->msg.n_cmds + o->n_ops + 2 < SEAM_SYNCML_MAX_COMMANDS &&
            o->n_items + 2 < SEAM_SYNCML_MAX_ITEMS;
 }

@@ -395,7 +395,7 @@ static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size
         out_sync(&s->out, s->peer_db, s->cfg.db);
     while (with_sync && *next < s->changes.n) {
         syncml_change *ch = &s->changes.v[*next];
-        size_t need = strlen(ch->key) + (ch->content ? strlen(ch->content) : 0) + 200;
+        size_t need = strlen(ch->key) + (ch->content ? strlen(ch->content) : 0) + 160;
         if (ch->done) {
             (*next)++;
             continue;

@@ -24,11 +24,13 @@ typedef struct {
     seam_syncml_config ccfg, scfg;
     seam_syncml_report crep, srep;
     seam_syncml_state cstate, sstate;
-    unsigned messages; /* messages sent, both directions */
-    size_t largest;    /* bytes of the largest message */
-    size_t bytes;      /* bytes of all messages, both directions */
-    size_t from[2];    /* bytes of the largest message from the client [0], the server [1] */
-    audit ops[2];      /* [0]: the client's operations, [1]: the server's */
+    unsigned messages;   /* messages sent, both directions */
+    size_t largest;      /* bytes of the largest message */
+    size_t bytes;        /* bytes of all messages, both directions */
+    size_t from[2];      /* bytes of the largest message from the client [0], the server [1] */
+    audit ops[2];        /* [0]: the client's operations, [1]: the server's */
+    unsigned last_id[2]; /* MsgID of the last message from the client [0], the server [1] */
+    unsigned late[2];    /* statuses each side sent after the message answering their command */
 } world;
 
 static void world_init(world *w) {
@@ -64,19 +66,23 @@ static void note(world *w, int from, const uint8_t *bytes, size_t len) {
         bool op_status = c->kind == SEAM_SYNCML_CMD_STATUS &&
                          (strcmp(c->cmd_name, "Add") == 0 || strcmp(c->cmd_name, "Replace") == 0 ||
                           strcmp(c->cmd_name, "Delete") == 0);
+        /* A status for a message older than the peer's last: it waited for room. */
+        w->late[from] += c->kind == SEAM_SYNCML_CMD_STATUS && c->msg_ref < w->last_id[1 - from];
         if (op_status && theirs->n_statuses < AUDIT_MAX) {
             theirs->st_msg[theirs->n_statuses] = c->msg_ref;
             theirs->st_cmd[theirs->n_statuses++] = c->cmd_ref;
         }
     }
+    w->last_id[from] = m.hdr.msg_id;
     if (getenv("DBG")) {
-        size_t nst = 0, nop = 0;
+        size_t nst = 0, nop = 0, nmap = 0;
         for (size_t i = 0; i < m.n_cmds; i++) {
             nst += m.cmds[i].kind == SEAM_SYNCML_CMD_STATUS;
             nop += m.cmds[i].kind == SEAM_SYNCML_CMD_SYNC ? m.cmds[i].n_ops : 0;
+            nmap += m.cmds[i].kind == SEAM_SYNCML_CMD_MAP ? m.cmds[i].n_items : 0;
         }
-        fprintf(stderr, "%c msg %u len %zu cmds %zu st %zu ops %zu final %d\n", from ? 'S' : 'C',
-                m.hdr.msg_id, len, m.n_cmds, nst, nop, m.final);
+        fprintf(stderr, "%c msg %u len %zu cmds %zu st %zu ops %zu map %zu final %d\n",
+                from ? 'S' : 'C', m.hdr.msg_id, len, m.n_cmds, nst, nop, nmap, m.final);
     }
     seam_syncml_msg_free(&m);
 }
@@ -105,6 +111,8 @@ static void session(world *w, unsigned cut) {
     size_t len = 0;
     w->messages = 0;
     w->largest = w->bytes = w->from[0] = w->from[1] = 0;
+    memset(w->last_id, 0, sizeof w->last_id);
+    memset(w->late, 0, sizeof w->late);
     memset(w->ops, 0, sizeof w->ops);
     w->cstate = seam_syncml_client_start(c, &msg, &len);
     w->sstate = SEAM_SYNCML_CONTINUE;
@@ -313,6 +321,14 @@ static void tiny_items(world *w, int n, const char *tag) {
     }
 }
 
+/* What the last session took, for docs/sync.md. */
+static void figures(const world *w, const char *what, const char *format) {
+    print_message("%-7s %-5s client %4lu server %4lu: %3u messages, %6zu bytes, largest %6zu; "
+                  "statuses that waited: %u from the client, %u from the server\n",
+                  what, format, w->ccfg.max_msg_size, w->scfg.max_msg_size, w->messages, w->bytes,
+                  w->largest, w->late[0], w->late[1]);
+}
+
 /* 300 tiny items each way through every sync type; MaxMsgSize of client and server as given. */
 static void tiny_items_every_type(world *w, unsigned long cmax, unsigned long smax,
                                   seam_syncml_format format) {
@@ -327,8 +343,7 @@ static void tiny_items_every_type(world *w, unsigned long cmax, unsigned long sm
     assert_int_equal(w->client.now.n, 600);
     assert_int_equal(w->crep.sent, 300);
     assert_int_equal(w->srep.sent, 300);
-    print_message("slow, %s, client %lu, server %lu: %u messages, %zu bytes\n", name, cmax, smax,
-                  w->messages, w->bytes);
+    figures(w, "slow", name);
     tiny_items(w, 300, "c"); /* two-way: 300 replaces each way */
     synced_within(w);
     assert_int_equal(w->crep.type, SEAM_SYNCML_TWO_WAY);
@@ -336,14 +351,33 @@ static void tiny_items_every_type(world *w, unsigned long cmax, unsigned long sm
     assert_int_equal(w->crep.received, 300);
     assert_int_equal(w->client.now.n, 600);
     assert_true(ms_has(&w->server, "c12b") && ms_has(&w->client, "d12b"));
-    print_message("two-way, %s, client %lu, server %lu: %u messages, %zu bytes\n", name, cmax, smax,
-                  w->messages, w->bytes);
+    figures(w, "two-way", name);
+    /* At 2 KiB the statuses waited for later messages: the server's whenever the client takes
+       2 KiB, the client's when the server's 2 KiB bounds both ways. */
+    if (cmax || smax)
+        assert_true(w->late[1] > 0);
+    if (smax)
+        assert_true(w->late[0] > 0);
     synced_within(w); /* nothing left to send */
     assert_int_equal(w->crep.sent + w->crep.received, 0);
-    w->ccfg.type = SEAM_SYNCML_SLOW; /* 600 each way, matched, nothing doubled */
+    char key[16];
+    for (int i = 0; i < 300; i += 2) { /* two-way: 150 deletes each way (the smallest items) */
+        snprintf(key, sizeof key, "Lu%d", i);
+        ms_del(&w->client, key);
+        snprintf(key, sizeof key, "Gu%d", i + 1);
+        ms_del(&w->server, key);
+    }
     synced_within(w);
-    assert_int_equal(w->client.now.n, 600);
-    ms_put(&w->client, "Lu0", "x");
+    assert_int_equal(w->crep.sent, 150);
+    assert_int_equal(w->crep.received, 150);
+    assert_int_equal(w->client.now.n, 300);
+    assert_false(ms_has(&w->server, "c0") || ms_has(&w->client, "d1"));
+    assert_true(ms_has(&w->server, "c1") && ms_has(&w->client, "d0"));
+    figures(w, "deletes", name);
+    w->ccfg.type = SEAM_SYNCML_SLOW; /* 300 each way, matched, nothing doubled */
+    synced_within(w);
+    assert_int_equal(w->client.now.n, 300);
+    ms_put(&w->client, "Lu1", "x");
     ms_put(&w->server, "Gu0", "y");
     w->ccfg.type = SEAM_SYNCML_REFRESH_FROM_CLIENT;
     synced_within(w);
@@ -354,7 +388,7 @@ static void tiny_items_every_type(world *w, unsigned long cmax, unsigned long sm
     w->ccfg.type = SEAM_SYNCML_REFRESH_FROM_SERVER;
     synced_within(w);
     assert_true(ms_has(&w->client, "z"));
-    assert_int_equal(w->client.now.n, 600);
+    assert_int_equal(w->client.now.n, 300);
     w->ccfg.type = SEAM_SYNCML_TWO_WAY;
     synced_within(w);
     assert_int_equal(w->crep.sent + w->crep.received, 0);
