@@ -74,16 +74,6 @@ static void note(world *w, int from, const uint8_t *bytes, size_t len) {
         }
     }
     w->last_id[from] = m.hdr.msg_id;
-    if (getenv("DBG")) {
-        size_t nst = 0, nop = 0, nmap = 0;
-        for (size_t i = 0; i < m.n_cmds; i++) {
-            nst += m.cmds[i].kind == SEAM_SYNCML_CMD_STATUS;
-            nop += m.cmds[i].kind == SEAM_SYNCML_CMD_SYNC ? m.cmds[i].n_ops : 0;
-            nmap += m.cmds[i].kind == SEAM_SYNCML_CMD_MAP ? m.cmds[i].n_items : 0;
-        }
-        fprintf(stderr, "%c msg %u len %zu cmds %zu st %zu ops %zu map %zu final %d\n",
-                from ? 'S' : 'C', m.hdr.msg_id, len, m.n_cmds, nst, nop, nmap, m.final);
-    }
     seam_syncml_msg_free(&m);
 }
 
