@@ -11,19 +11,28 @@
  *           load the local changes (all of them for slow/refresh-from-client, none
  *           for one-way/refresh from server; wipe the database for refresh from
  *           server), send the first message of Pkg3 -> PKG3.
- *   PKG3  a Pkg3 message sent. More changes left: the server's answer (statuses,
- *         Alert 222) gets the next message of Pkg3 -> PKG3; the last one carries
- *         Final. All sent: the server's message is Pkg4 -> handled as in PKG4.
- *   PKG4  Pkg4 messages arrive (a final one with nothing but statuses and no Map
- *         to send, as in one-way and refresh from client: commit -> DONE): apply each
- * Add/Replace/Delete, keep the Map entries of new records. A message without Final is answered with
- * the statuses, the Map entries that fit and Alert 222 -> PKG4; with Final: send Pkg5 (statuses,
- * the rest of the Map) -> PKG6. When the whole Map is in it, Pkg5 carries Final and the store
- * commits with the new anchor (everything the server sent is applied; if the server never sees Pkg5
- * it rolls back, the anchors then disagree and the next session is a slow sync that converges
- * without duplicates). PKG6  a Map too long for one message: the server's answer (Alert 222) gets
- *         the next Pkg5 message -> PKG6. Pkg6 (statuses, Final) -> DONE; a
- *         failing status there -> FAILED (already committed: it is reported).
+ *   Every status but the SyncHdr's is queued: a message carries the SyncHdr
+ *   status of the message it answers, then the queued ones that fit, oldest
+ *   first; the Sync's operations or the Map only once none waits, and Final only
+ *   when nothing of the package (statuses included) is left.
+ *   PKG3  a Pkg3 message sent. Without Final (changes or statuses left): the
+ *         server's answer (statuses, Alert 222) gets the next message of Pkg3 ->
+ *         PKG3. Final sent: the server's message is Pkg4 -> handled as in PKG4.
+ *   PKG4  Pkg4 messages arrive: apply each Add/Replace/Delete, keep the Map
+ *         entries of new records. A message without Final is answered with the
+ *         statuses that fit, the Map entries that fit once no status waits, and
+ *         Alert 222 -> PKG4. A final one with nothing but statuses, none waiting
+ *         and no Map to send (one-way and refresh from client): commit -> DONE.
+ *         Otherwise with Final: send Pkg5 (statuses, the rest of the Map) -> PKG6.
+ *         When every status and the whole Map are in it, Pkg5 carries Final and
+ *         the store commits with the new anchor (everything the server sent is
+ *         applied; if the server never sees Pkg5 it rolls back, the anchors then
+ *         disagree and the next session is a slow sync that converges without
+ *         duplicates).
+ *   PKG6  a Pkg5 without Final (statuses or Map left): the server's answer
+ *         (Alert 222) gets the next Pkg5 message -> PKG6. Pkg6 (statuses, Final)
+ *         -> DONE; a failing status there -> FAILED (already committed: it is
+ *         reported).
  *   DONE, FAILED: final. Before the commit, any malformed message, failing
  *         status (SyncHdr, Alert, Sync, Map) or store failure rolls the store
  *         back -> FAILED, nothing applied and the anchors as they were.

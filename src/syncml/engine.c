@@ -168,11 +168,16 @@ seam_syncml_cmd *out_status(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, c
     return cmd;
 }
 
+static size_t len_or_0(const char *s) {
+    return s ? strlen(s) : 0;
+}
+
 void out_status_later(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, const char *cmd_name,
                       const char *target_ref, const char *source_ref, unsigned code) {
     if (o->err)
         return;
-    if (o->n_waiting == SYNCML_MAX_WAITING) {
+    size_t bytes = len_or_0(cmd_name) + len_or_0(target_ref) + len_or_0(source_ref);
+    if (o->n_waiting == SYNCML_MAX_WAITING || bytes > SYNCML_MAX_WAITING_BYTES - o->waiting_bytes) {
         o->err = SEAM_ERR_SYNCML_OVERSIZE;
         return;
     }
@@ -193,18 +198,16 @@ void out_status_later(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, const c
     st->cmd = syncml_strdup(cmd_name, &o->err);
     st->target_ref = syncml_strdup(target_ref, &o->err);
     st->source_ref = syncml_strdup(source_ref, &o->err);
-    if (o->err)
+    if (o->err) {
         status_free(st);
-    else
-        o->n_waiting++;
+        return;
+    }
+    o->n_waiting++;
+    o->waiting_bytes += bytes;
 }
 
 bool out_waiting(const syncml_out *o) {
     return o->n_waiting > 0;
-}
-
-static size_t len_or_0(const char *s) {
-    return s ? strlen(s) : 0;
 }
 
 seam_err out_flush(syncml_out *o, seam_syncml_format format, size_t max) {
@@ -235,8 +238,11 @@ seam_err out_flush(syncml_out *o, seam_syncml_format format, size_t max) {
         o->next_cmd_id--;
         moved--;
     }
-    for (size_t i = 0; i < moved; i++)
+    for (size_t i = 0; i < moved; i++) {
+        const syncml_status *st = &o->waiting[i];
+        o->waiting_bytes -= len_or_0(st->cmd) + len_or_0(st->target_ref) + len_or_0(st->source_ref);
         status_free(&o->waiting[i]);
+    }
     memmove(o->waiting, o->waiting + moved, (o->n_waiting - moved) * sizeof *o->waiting);
     o->n_waiting -= moved;
     return SEAM_OK;

@@ -19,8 +19,10 @@ typedef struct {
     char *cmd, *target_ref, *source_ref;
 } syncml_status;
 
-/* At most this many statuses wait at once; more ends the session (a peer flooding us). */
-#define SYNCML_MAX_WAITING 65536u
+/* At most this many statuses, and bytes of their strings, wait at once; more ends the session
+   (a peer sending operations faster than their statuses can go back). */
+#define SYNCML_MAX_WAITING       65536u
+#define SYNCML_MAX_WAITING_BYTES (8u * 1024u * 1024u)
 
 /* Bytes a message keeps free after its statuses, for the commands that follow them. */
 #define SYNCML_STATUS_RESERVE 320u
@@ -38,7 +40,7 @@ typedef struct {
     seam_err err;    /* sticky: the first failure */
     /* Statuses not yet in a message, oldest first; they outlive out_reset. */
     syncml_status *waiting;
-    size_t n_waiting, cap_waiting;
+    size_t n_waiting, cap_waiting, waiting_bytes;
 } syncml_out;
 
 seam_err out_init(syncml_out *o);

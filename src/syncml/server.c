@@ -16,17 +16,21 @@
  *         server's Alert with the sync type, Final) -> PKG3.
  *   PKG3  Pkg3 messages: apply each Add/Replace/Delete (LUID -> GUID by the map,
  *         conflicts by the store's policy; in a slow sync a record the map or its
- *         content already matches is not added twice). Without Final: statuses +
- *         Alert 222 -> PKG3. With Final: the first Pkg4 message (statuses, Sync
- *         with as many server changes as the client's MaxMsgSize allows) -> PKG4,
- *         or, when it holds the last change, with Final -> PKG5. For 202/203
- *         (nothing goes to the client) Pkg4 is statuses and Final only: commit
- *         -> DONE, as libsynthesis does.
+ *         content already matches is not added twice). Every status is queued;
+ *         a message carries the SyncHdr status, then the queued ones that fit,
+ *         oldest first (the rest wait for the next message). Without Final: those
+ *         statuses + Alert 222 -> PKG3. With Final: the first Pkg4 message
+ *         (statuses; once none waits, the Sync with as many server changes as the
+ *         client's MaxMsgSize allows) -> PKG4, or, when no status waits and it
+ *         holds the last change, with Final -> PKG5. For 202/203 (nothing goes to
+ *         the client) Pkg4 is statuses only, Final once none waits: commit -> DONE,
+ *         as libsynthesis does.
  *   PKG4  the client's answer to a Pkg4 message without Final (statuses, Alert
- *         222): the next Pkg4 message -> PKG4 / PKG5.
+ *         222): the next Pkg4 message -> PKG4 / PKG5 (/ DONE for 202/203).
  *   PKG5  Pkg5 messages: the Map (LUID <-> GUID of the records the client added).
- *         Without Final: statuses + Alert 222 -> PKG5. With Final: commit the
- *         store with the client's Next anchor, answer Pkg6 -> DONE.
+ *         Without Final: statuses + Alert 222 -> PKG5. With Final: Pkg6 (its
+ *         statuses must all fit, else FAILED), commit the store with the client's
+ *         Next anchor -> DONE.
  *   DONE, FAILED: final. A malformed message, a message of another session, or a
  *         store failure: roll back -> FAILED, nothing applied, anchors unchanged.
  */

@@ -402,6 +402,66 @@ static void statuses_span_messages_with_many_tiny_items_S6(void **state) {
     tiny_items_every_type(&w, 0, 0, SEAM_SYNCML_XML);
 }
 
+/* A client that sends operations far faster than the statuses can go back (it takes 2 KiB,
+   its messages hold 400 items with 1000-byte keys): the statuses waiting on the server are
+   bounded, the session ends (OVERSIZE), nothing applied (S6, X6). */
+static void waiting_statuses_are_bounded_X6(void **state) {
+    (void)state;
+    static world w;
+    world_init(&w);
+    w.ccfg.max_msg_size = SEAM_SYNCML_MIN_MSG_SIZE;
+    ms_put(&w.server, "G1", "kept");
+    seam_syncml_store cs = ms_store(&w.client), ss = ms_store(&w.server);
+    seam_syncml_client *c = seam_syncml_client_new(&cs, &w.ccfg);
+    seam_syncml_server *s = seam_syncml_server_new(&ss, &w.scfg);
+    uint8_t *msg = NULL, *answer = NULL;
+    size_t len = 0, answer_len = 0;
+    assert_int_equal(seam_syncml_client_start(c, &msg, &len), SEAM_SYNCML_CONTINUE);
+    assert_int_equal(seam_syncml_server_step(s, msg, len, &answer, &answer_len),
+                     SEAM_SYNCML_CONTINUE);
+    seam_syncml_bytes_free(msg);
+    seam_syncml_bytes_free(answer);
+    uint64_t before = ms_digest(&w.server);
+    static char key[1001];
+    memset(key, 'k', sizeof key - 1);
+    static seam_syncml_cmd ops[400];
+    static seam_syncml_item items[400];
+    for (size_t i = 0; i < 400; i++) {
+        ops[i] = (seam_syncml_cmd){
+            .kind = SEAM_SYNCML_CMD_DELETE, .cmd_id = (unsigned)i + 2, .items = &items[i]};
+        ops[i].n_items = 1;
+        items[i] = (seam_syncml_item){.source = key, .target = key};
+    }
+    seam_syncml_cmd sync = {.kind = SEAM_SYNCML_CMD_SYNC,
+                            .cmd_id = 1,
+                            .target = "./apps",
+                            .source = "./apps",
+                            .ops = ops,
+                            .n_ops = 400};
+    seam_syncml_msg flood = {.hdr = {.session_id = "1",
+                                     .target = w.ccfg.server_uri,
+                                     .source = w.ccfg.device_id,
+                                     .max_msg_size = SEAM_SYNCML_MIN_MSG_SIZE},
+                             .cmds = &sync,
+                             .n_cmds = 1};
+    seam_syncml_state st = SEAM_SYNCML_CONTINUE;
+    unsigned sent = 0;
+    for (unsigned id = 2; id < 40 && st == SEAM_SYNCML_CONTINUE; id++, sent++) {
+        flood.hdr.msg_id = id;
+        assert_int_equal(seam_syncml_encode(&flood, SEAM_SYNCML_XML, 0, &msg, &len), SEAM_OK);
+        st = seam_syncml_server_step(s, msg, len, &answer, &answer_len);
+        seam_syncml_bytes_free(msg);
+        seam_syncml_bytes_free(answer);
+    }
+    assert_int_equal(st, SEAM_SYNCML_FAILED);
+    assert_int_equal(seam_syncml_server_report(s)->err, SEAM_ERR_SYNCML_OVERSIZE);
+    assert_true(sent > 10); /* ~8 MiB of statuses waited first */
+    assert_false(w.server.in_session);
+    assert_true(ms_digest(&w.server) == before);
+    seam_syncml_client_free(c);
+    seam_syncml_server_free(s);
+}
+
 static void bad_credentials_are_refused_and_nothing_applied_S6_X6(void **state) {
     (void)state;
     static world w;
@@ -618,6 +678,7 @@ int main(void) {
         cmocka_unit_test(anchor_mismatch_falls_back_to_slow_sync_S6),
         cmocka_unit_test(multi_message_packages_honour_max_msg_size_S6),
         cmocka_unit_test(statuses_span_messages_with_many_tiny_items_S6),
+        cmocka_unit_test(waiting_statuses_are_bounded_X6),
         cmocka_unit_test(bad_credentials_are_refused_and_nothing_applied_S6_X6),
         cmocka_unit_test(md5_challenge_then_session_S6),
         cmocka_unit_test(malformed_messages_fail_cleanly_and_change_nothing_X6),
