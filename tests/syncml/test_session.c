@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#define MS_RECORDS 1024 /* 300 tiny records each way, 600 on each side */
 #include "memstore.h"
 
 /* The operations one side sent and the statuses the other answered them with, in order. */
