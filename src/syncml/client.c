@@ -95,7 +95,7 @@ seam_syncml_client *seam_syncml_client_new(const seam_syncml_store *store,
         *fields[i] = c->strings[i] = syncml_strdup(*fields[i], &err);
     if (!c->cfg.session_id)
         c->cfg.session_id = c->strings[7] = syncml_strdup("1", &err);
-    if (err || out_init(&c->out) != SEAM_OK) {
+    if (err || out_init(&c->out, c->cfg.format) != SEAM_OK) {
         seam_syncml_client_free(c);
         return NULL;
     }

@@ -46,8 +46,9 @@ bool valid_token(const char *s, size_t max) {
 #define SYNCML_MAP_ITEM_BYTES 40u
 #define SYNCML_ROOM_MARGIN    64u /* closing tags, Final */
 
-seam_err out_init(syncml_out *o) {
+seam_err out_init(syncml_out *o, seam_syncml_format format) {
     memset(o, 0, sizeof *o);
+    o->wbxml = format == SEAM_SYNCML_WBXML;
     o->cmds = calloc(SEAM_SYNCML_MAX_COMMANDS, sizeof *o->cmds);
     o->ops = calloc(SEAM_SYNCML_MAX_COMMANDS, sizeof *o->ops);
     o->items = calloc(SEAM_SYNCML_MAX_ITEMS, sizeof *o->items);
@@ -71,7 +72,7 @@ void out_reset(syncml_out *o) {
     o->msg.cmds = o->cmds;
     o->n_ops = o->n_items = 0;
     o->next_cmd_id = 1;
-    o->estimate = 0;
+    o->estimate = o->text = 0;
     o->err = SEAM_OK;
 }
 
@@ -112,6 +113,7 @@ const char *out_str(syncml_out *o, const char *s) {
     if (copy)
         o->strings[o->n_strings++] = copy;
     o->estimate += strlen(s) + 24;
+    o->text += strlen(s);
     return copy;
 }
 
@@ -352,7 +354,8 @@ void out_map_item(syncml_out *o, const char *guid, const char *luid) {
 }
 
 bool out_has_room(const syncml_out *o, size_t max, size_t more) {
-    return !o->err && o->estimate + more + SYNCML_ROOM_MARGIN <= max &&
+    size_t estimate = o->wbxml ? o->text + (o->estimate - o->text) / 3 : o->estimate;
+    return !o->err && estimate + more + SYNCML_ROOM_MARGIN <= max &&
            o->msg.n_cmds + o->n_ops + 2 < SEAM_SYNCML_MAX_COMMANDS &&
            o->n_items + 2 < SEAM_SYNCML_MAX_ITEMS;
 }

@@ -36,14 +36,17 @@ typedef struct {
     char **strings; /* owned copies, freed by out_reset */
     size_t n_strings, cap_strings;
     unsigned next_cmd_id;
-    size_t estimate; /* bytes the commands added so far will take, roughly */
+    size_t estimate; /* bytes the commands added so far will take in XML, roughly */
+    size_t text;     /* of which the strings themselves */
+    bool wbxml;      /* the message goes out as WBXML: the tags take about a third */
     seam_err err;    /* sticky: the first failure */
     /* Statuses not yet in a message, oldest first; they outlive out_reset. */
     syncml_status *waiting;
     size_t n_waiting, cap_waiting, waiting_bytes;
 } syncml_out;
 
-seam_err out_init(syncml_out *o);
+/* Empty message for the format the messages go out in (its estimates differ). */
+seam_err out_init(syncml_out *o, seam_syncml_format format);
 void out_reset(syncml_out *o); /* empties the message, keeps the arrays */
 void out_free(syncml_out *o);
 

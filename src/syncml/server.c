@@ -72,7 +72,7 @@ seam_syncml_server *seam_syncml_server_new(const seam_syncml_store *store,
                              &s->cfg.password, &s->cfg.server_uri, &s->cfg.resp_uri};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         *fields[i] = s->strings[i] = syncml_strdup(*fields[i], &err);
-    if (err || out_init(&s->out) != SEAM_OK) {
+    if (err || out_init(&s->out, s->cfg.format) != SEAM_OK) {
         seam_syncml_server_free(s);
         return NULL;
     }

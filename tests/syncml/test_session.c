@@ -613,27 +613,31 @@ static void interrupted_at_every_message_then_sync_converges_S6(void **state) {
     ms_del(&base.server, base.server.now.rec[0].key);
     cut_at_every_message(&base);
     /* At 2 KiB with tiny items: the cuts fall also after messages whose statuses span the
-       package (the client's and the server's), and after the Map's messages. */
-    world_init(&base);
-    base.ccfg.max_msg_size = base.scfg.max_msg_size = SEAM_SYNCML_MIN_MSG_SIZE;
-    tiny_items(&base, 30, "a");
-    synced(&base);
-    tiny_items(&base, 30, "c");
-    char key[16], value[8];
-    for (int i = 0; i < 20; i++) {
-        snprintf(key, sizeof key, "Lv%d", i);
-        snprintf(value, sizeof value, "e%x", i);
-        ms_put(&base.client, key, value);
-        snprintf(key, sizeof key, "Gv%d", i);
-        snprintf(value, sizeof value, "f%x", i);
-        ms_put(&base.server, key, value);
+       package (the client's and the server's), and after the Map's messages; XML and WBXML. */
+    for (int wbxml = 0; wbxml < 2; wbxml++) {
+        world_init(&base);
+        base.ccfg.max_msg_size = base.scfg.max_msg_size = SEAM_SYNCML_MIN_MSG_SIZE;
+        base.ccfg.format = base.scfg.format = wbxml ? SEAM_SYNCML_WBXML : SEAM_SYNCML_XML;
+        tiny_items(&base, wbxml ? 60 : 30, "a");
+        synced(&base);
+        tiny_items(&base, wbxml ? 60 : 30, "c");
+        char key[16], value[8];
+        for (int i = 0; i < (wbxml ? 50 : 20); i++) {
+            snprintf(key, sizeof key, "Lv%d", i);
+            snprintf(value, sizeof value, "e%x", i);
+            ms_put(&base.client, key, value);
+            snprintf(key, sizeof key, "Gv%d", i);
+            snprintf(value, sizeof value, "f%x", i);
+            ms_put(&base.server, key, value);
+        }
+        static world probe;
+        memcpy(&probe, &base, sizeof base);
+        synced(&probe);
+        each_op_answered_once_in_order(&probe);
+        assert_true(probe.late[0] > 0 && probe.late[1] > 0);
+        print_message("cut at each of %u messages, %s\n", probe.messages, wbxml ? "WBXML" : "XML");
+        cut_at_every_message(&base);
     }
-    static world probe;
-    memcpy(&probe, &base, sizeof base);
-    synced(&probe);
-    each_op_answered_once_in_order(&probe);
-    assert_true(probe.late[0] > 0 && probe.late[1] > 0);
-    cut_at_every_message(&base);
 }
 
 static void conflicts_follow_the_store_policy_S6(void **state) {
