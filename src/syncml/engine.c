@@ -240,6 +240,8 @@ seam_err out_flush(syncml_out *o, seam_syncml_format format, size_t max) {
         o->next_cmd_id--;
         moved--;
     }
+    if (moved == 0)
+        return SEAM_OK;
     for (size_t i = 0; i < moved; i++) {
         const syncml_status *st = &o->waiting[i];
         o->waiting_bytes -= len_or_0(st->cmd) + len_or_0(st->target_ref) + len_or_0(st->source_ref);
