@@ -226,8 +226,9 @@ seam_err out_flush(syncml_out *o, seam_syncml_format format, size_t max) {
     }
     if (o->err)
         return o->err;
-    /* The estimate is rough: encode to be sure, give the last ones back while too long. */
-    while (moved > 0) {
+    /* The estimate is rough: near the limit, encode to be sure and give the last ones back
+       while too long (far below it, as with large messages, an encoding would only cost). */
+    while (moved > 0 && !out_has_room(o, room / 2, 0)) {
         uint8_t *bytes = NULL;
         size_t len = 0;
         seam_err err = seam_syncml_encode(&o->msg, format, room, &bytes, &len);
