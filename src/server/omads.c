@@ -185,8 +185,8 @@ static omads_session *open_session(struct seam_server *srv, const seam_srv_reque
     if (seam_store_device_id_ok(pkg1.hdr.source))
         snprintf(device, sizeof device, "%s", pkg1.hdr.source);
     bool basic = pkg1.hdr.cred_type == SEAM_SYNCML_AUTH_BASIC;
-    /* A device that takes small messages sends small ones too: the answer to a message (a status
-       per item) must fit in the device's MaxMsgSize, and statuses do not span messages. */
+    /* A device that takes small messages sends small ones too: fewer of the statuses answering
+       its messages (one per item) wait for a later message (they span messages when they must). */
     unsigned long max_msg = pkg1.hdr.max_msg_size;
     seam_syncml_msg_free(&pkg1);
 

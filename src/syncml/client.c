@@ -11,19 +11,28 @@
  *           load the local changes (all of them for slow/refresh-from-client, none
  *           for one-way/refresh from server; wipe the database for refresh from
  *           server), send the first message of Pkg3 -> PKG3.
- *   PKG3  a Pkg3 message sent. More changes left: the server's answer (statuses,
- *         Alert 222) gets the next message of Pkg3 -> PKG3; the last one carries
- *         Final. All sent: the server's message is Pkg4 -> handled as in PKG4.
- *   PKG4  Pkg4 messages arrive (a final one with nothing but statuses and no Map
- *         to send, as in one-way and refresh from client: commit -> DONE): apply each
- * Add/Replace/Delete, keep the Map entries of new records. A message without Final is answered with
- * the statuses, the Map entries that fit and Alert 222 -> PKG4; with Final: send Pkg5 (statuses,
- * the rest of the Map) -> PKG6. When the whole Map is in it, Pkg5 carries Final and the store
- * commits with the new anchor (everything the server sent is applied; if the server never sees Pkg5
- * it rolls back, the anchors then disagree and the next session is a slow sync that converges
- * without duplicates). PKG6  a Map too long for one message: the server's answer (Alert 222) gets
- *         the next Pkg5 message -> PKG6. Pkg6 (statuses, Final) -> DONE; a
- *         failing status there -> FAILED (already committed: it is reported).
+ *   Every status but the SyncHdr's is queued: a message carries the SyncHdr
+ *   status of the message it answers, then the queued ones that fit, oldest
+ *   first; the Sync's operations or the Map only once none waits, and Final only
+ *   when nothing of the package (statuses included) is left.
+ *   PKG3  a Pkg3 message sent. Without Final (changes or statuses left): the
+ *         server's answer (statuses, Alert 222) gets the next message of Pkg3 ->
+ *         PKG3. Final sent: the server's message is Pkg4 -> handled as in PKG4.
+ *   PKG4  Pkg4 messages arrive: apply each Add/Replace/Delete, keep the Map
+ *         entries of new records. A message without Final is answered with the
+ *         statuses that fit, the Map entries that fit once no status waits, and
+ *         Alert 222 -> PKG4. A final one with nothing but statuses, none waiting
+ *         and no Map to send (one-way and refresh from client): commit -> DONE.
+ *         Otherwise with Final: send Pkg5 (statuses, the rest of the Map) -> PKG6.
+ *         When every status and the whole Map are in it, Pkg5 carries Final and
+ *         the store commits with the new anchor (everything the server sent is
+ *         applied; if the server never sees Pkg5 it rolls back, the anchors then
+ *         disagree and the next session is a slow sync that converges without
+ *         duplicates).
+ *   PKG6  a Pkg5 without Final (statuses or Map left): the server's answer
+ *         (Alert 222) gets the next Pkg5 message -> PKG6. Pkg6 (statuses, Final)
+ *         -> DONE; a failing status there -> FAILED (already committed: it is
+ *         reported).
  *   DONE, FAILED: final. Before the commit, any malformed message, failing
  *         status (SyncHdr, Alert, Sync, Map) or store failure rolls the store
  *         back -> FAILED, nothing applied and the anchors as they were.
@@ -51,6 +60,7 @@ struct seam_syncml_client {
     char nonce[64];
     char *resp_uri; /* the server's last RespURI */
     bool retried;
+    bool sent_final; /* the last message sent ended its package */
     syncml_changes changes;
     map_entry *map;
     size_t n_map, cap_map, map_sent; /* map_sent: entries already in a message */
@@ -85,7 +95,7 @@ seam_syncml_client *seam_syncml_client_new(const seam_syncml_store *store,
         *fields[i] = c->strings[i] = syncml_strdup(*fields[i], &err);
     if (!c->cfg.session_id)
         c->cfg.session_id = c->strings[7] = syncml_strdup("1", &err);
-    if (err || out_init(&c->out) != SEAM_OK) {
+    if (err || out_init(&c->out, c->cfg.format) != SEAM_OK) {
         seam_syncml_client_free(c);
         return NULL;
     }
@@ -131,6 +141,7 @@ static seam_syncml_state send(seam_syncml_client *c, client_state next, uint8_t 
     if (err)
         return fail(c, err, SEAM_SYNCML_COMMAND_FAILED);
     c->state = next;
+    c->sent_final = c->out.msg.final;
     return SEAM_SYNCML_CONTINUE;
 }
 
@@ -174,7 +185,8 @@ seam_syncml_state seam_syncml_client_start(seam_syncml_client *c, uint8_t **out,
     return send_pkg1(c, out, out_len);
 }
 
-/* Statuses for every command of the server's message that gets one; ops are answered apart. */
+/* The SyncHdr status, then statuses queued for every command of the server's message that gets
+   one (ops are answered apart); the DevInf a Get asks for. */
 static void answer_commands(seam_syncml_client *c, const seam_syncml_msg *in) {
     out_status(&c->out, in->hdr.msg_id, 0, "SyncHdr", in->hdr.source, in->hdr.target,
                SEAM_SYNCML_OK);
@@ -182,8 +194,8 @@ static void answer_commands(seam_syncml_client *c, const seam_syncml_msg *in) {
         const seam_syncml_cmd *cmd = &in->cmds[i];
         if (cmd->kind == SEAM_SYNCML_CMD_STATUS || cmd->kind == SEAM_SYNCML_CMD_SYNC)
             continue;
-        out_status(&c->out, in->hdr.msg_id, cmd->cmd_id, syncml_cmd_name(cmd->kind), NULL, NULL,
-                   SEAM_SYNCML_OK);
+        out_status_later(&c->out, in->hdr.msg_id, cmd->cmd_id, syncml_cmd_name(cmd->kind), NULL,
+                         NULL, SEAM_SYNCML_OK);
         if (cmd->kind == SEAM_SYNCML_CMD_GET) {
             /* The minimal DevInf the server asked for. */
             char devinf[512];
@@ -212,14 +224,20 @@ static unsigned failing_status(seam_syncml_client *c, const seam_syncml_msg *in)
     return 0;
 }
 
-/* Adds as many pending changes as fit to a Sync; Final when none is left. */
+/* A Pkg3 message: the statuses still waiting first, then as many pending changes as fit in a
+   Sync; Final when nothing of either is left. */
 static seam_syncml_state send_changes(seam_syncml_client *c, uint8_t **out, size_t *out_len) {
     size_t limit = send_limit(c);
-    out_sync(&c->out, remote_db(c), c->cfg.db);
+    seam_err flushed = out_flush(&c->out, c->cfg.format, limit);
+    if (flushed)
+        return fail(c, flushed, SEAM_SYNCML_COMMAND_FAILED);
+    bool with_sync = !out_waiting(&c->out);
+    if (with_sync)
+        out_sync(&c->out, remote_db(c), c->cfg.db);
     size_t first = c->changes.next;
-    while (c->changes.next < c->changes.n) {
+    while (with_sync && c->changes.next < c->changes.n) {
         syncml_change *ch = &c->changes.v[c->changes.next];
-        size_t need = strlen(ch->key) + (ch->content ? strlen(ch->content) : 0) + 200;
+        size_t need = strlen(ch->key) + (ch->content ? strlen(ch->content) : 0) + 160;
         if (c->changes.next > first && !out_has_room(&c->out, limit, need))
             break;
         /* Client -> server: the item names its LUID as Source. */
@@ -227,7 +245,7 @@ static seam_syncml_state send_changes(seam_syncml_client *c, uint8_t **out, size
         c->changes.next++;
     }
     for (;;) {
-        c->out.msg.final = c->changes.next == c->changes.n;
+        c->out.msg.final = with_sync && c->changes.next == c->changes.n;
         seam_err err = out_encode(&c->out, c->cfg.format, limit, out, out_len);
         if (err != SEAM_ERR_SYNCML_OVERSIZE || c->changes.next - first <= 1) {
             if (err)
@@ -239,6 +257,7 @@ static seam_syncml_state send_changes(seam_syncml_client *c, uint8_t **out, size
     }
     c->report.sent += (unsigned)(c->changes.next - first);
     c->state = C_PKG3;
+    c->sent_final = c->out.msg.final;
     return SEAM_SYNCML_CONTINUE;
 }
 
@@ -338,7 +357,8 @@ static seam_err apply_op(seam_syncml_client *c, const seam_syncml_msg *in,
             if (status < 300)
                 c->report.received++;
         }
-        out_status(&c->out, in->hdr.msg_id, op->cmd_id, name, item->target, item->source, status);
+        out_status_later(&c->out, in->hdr.msg_id, op->cmd_id, name, item->target, item->source,
+                         status);
     }
     return c->out.err;
 }
@@ -346,7 +366,7 @@ static seam_err apply_op(seam_syncml_client *c, const seam_syncml_msg *in,
 /* Sends a Pkg5 message; with the last one the store commits: everything the server sent is
  * applied here, so an answer lost on the way back costs a slow sync, never a lost change. */
 static seam_syncml_state send_pkg5(seam_syncml_client *c, uint8_t **out, size_t *out_len) {
-    c->out.msg.final = c->map_sent == c->n_map;
+    c->out.msg.final = !out_waiting(&c->out) && c->map_sent == c->n_map;
     seam_syncml_state state = send(c, C_PKG6, out, out_len);
     if (state != SEAM_SYNCML_CONTINUE || !c->out.msg.final)
         return state;
@@ -359,15 +379,20 @@ static seam_syncml_state send_pkg5(seam_syncml_client *c, uint8_t **out, size_t 
     return state;
 }
 
-/* Adds the Map entries not sent yet, as many as fit in the message. */
-static void add_map(seam_syncml_client *c) {
+/* The statuses still waiting, as many as fit; then, when all are in, the Map entries not sent
+   yet, as many as fit in the message. */
+static void add_statuses_and_map(seam_syncml_client *c) {
     size_t limit = send_limit(c);
-    if (c->map_sent == c->n_map || !out_has_room(&c->out, limit, 400))
+    seam_err err = out_flush(&c->out, c->cfg.format, limit);
+    if (err && !c->out.err)
+        c->out.err = err;
+    limit -= 200; /* an Alert 222 may follow */
+    if (out_waiting(&c->out) || c->map_sent == c->n_map || !out_has_room(&c->out, limit, 400))
         return;
     out_map(&c->out, remote_db(c), c->cfg.db);
     while (c->map_sent < c->n_map) {
         map_entry *e = &c->map[c->map_sent];
-        if (!out_has_room(&c->out, limit, strlen(e->guid) + strlen(e->luid) + 200))
+        if (!out_has_room(&c->out, limit, strlen(e->guid) + strlen(e->luid) + 120))
             break;
         out_map_item(&c->out, e->guid, e->luid);
         c->map_sent++;
@@ -386,15 +411,15 @@ static seam_syncml_state on_pkg4(seam_syncml_client *c, const seam_syncml_msg *i
         const seam_syncml_cmd *sync = &in->cmds[i];
         if (sync->kind != SEAM_SYNCML_CMD_SYNC)
             continue;
-        out_status(&c->out, in->hdr.msg_id, sync->cmd_id, "Sync", sync->target, sync->source,
-                   SEAM_SYNCML_OK);
+        out_status_later(&c->out, in->hdr.msg_id, sync->cmd_id, "Sync", sync->target, sync->source,
+                         SEAM_SYNCML_OK);
         for (size_t j = 0; j < sync->n_ops; j++) {
             seam_err err = apply_op(c, in, &sync->ops[j]);
             if (err)
                 return fail(c, err, SEAM_SYNCML_STORE_FAILURE);
         }
     }
-    add_map(c);
+    add_statuses_and_map(c);
     if (!in->final) {
         out_alert(&c->out, SEAM_SYNCML_ALERT_NEXT_MESSAGE, remote_db(c), c->cfg.db, NULL, NULL);
         return send(c, C_PKG4, out, out_len);
@@ -402,7 +427,7 @@ static seam_syncml_state on_pkg4(seam_syncml_client *c, const seam_syncml_msg *i
     bool only_statuses = true;
     for (size_t i = 0; i < in->n_cmds; i++)
         only_statuses = only_statuses && in->cmds[i].kind == SEAM_SYNCML_CMD_STATUS;
-    if (only_statuses && c->n_map == 0) {
+    if (only_statuses && c->n_map == 0 && !out_waiting(&c->out)) {
         /* Nothing to answer (one-way or refresh from client): the session ends here. */
         if (c->store.commit(c->store.ctx, c->cfg.db, c->cfg.server_uri, c->next) != SEAM_OK)
             return fail(c, SEAM_ERR_SYNCML_STORE, SEAM_SYNCML_STORE_FAILURE);
@@ -443,7 +468,7 @@ seam_syncml_state seam_syncml_client_step(seam_syncml_client *c, const uint8_t *
         state = fail(c, SEAM_ERR_SYNCML_PROTOCOL, SEAM_SYNCML_BAD_REQUEST);
     } else if (c->state == C_PKG2) {
         state = on_pkg2(c, &msg, out, out_len);
-    } else if (c->state == C_PKG3 && c->changes.next < c->changes.n) {
+    } else if (c->state == C_PKG3 && !c->sent_final) {
         unsigned bad = failing_status(c, &msg);
         if (bad || find_cmd(&msg, SEAM_SYNCML_CMD_SYNC))
             state = fail(c, bad ? SEAM_OK : SEAM_ERR_SYNCML_PROTOCOL,
@@ -455,7 +480,7 @@ seam_syncml_state seam_syncml_client_step(seam_syncml_client *c, const uint8_t *
         }
     } else if (c->state == C_PKG3 || c->state == C_PKG4) {
         state = on_pkg4(c, &msg, out, out_len);
-    } else if (c->map_sent < c->n_map) { /* C_PKG6: the server asks for the rest of Pkg5 */
+    } else if (!c->sent_final) { /* C_PKG6: the server asks for the rest of Pkg5 */
         unsigned bad = failing_status(c, &msg);
         if (bad || msg.final)
             state = fail(c, bad ? SEAM_OK : SEAM_ERR_SYNCML_PROTOCOL,
@@ -463,7 +488,7 @@ seam_syncml_state seam_syncml_client_step(seam_syncml_client *c, const uint8_t *
         else {
             header(c);
             answer_commands(c, &msg);
-            add_map(c);
+            add_statuses_and_map(c);
             state = send_pkg5(c, out, out_len);
         }
     } else { /* C_PKG6: committed already; Pkg6 confirms */

@@ -34,8 +34,21 @@ bool valid_token(const char *s, size_t max) {
 
 /* ---- outgoing message ---------------------------------------------------- */
 
-seam_err out_init(syncml_out *o) {
+/* What the XML form takes beyond the strings (each string: its length and 24 for its tags):
+   the header, a command with its CmdID, what a Status adds (MsgRef, CmdRef, Data), an Item,
+   the Meta/Type of an item with content; a little more than measured. WBXML takes about a
+   third. */
+#define SYNCML_HDR_BYTES      340u
+#define SYNCML_CMD_BYTES      40u
+#define SYNCML_STATUS_BYTES   44u
+#define SYNCML_ITEM_BYTES     20u
+#define SYNCML_TYPE_BYTES     60u
+#define SYNCML_MAP_ITEM_BYTES 40u
+#define SYNCML_ROOM_MARGIN    64u /* closing tags, Final */
+
+seam_err out_init(syncml_out *o, seam_syncml_format format) {
     memset(o, 0, sizeof *o);
+    o->wbxml = format == SEAM_SYNCML_WBXML;
     o->cmds = calloc(SEAM_SYNCML_MAX_COMMANDS, sizeof *o->cmds);
     o->ops = calloc(SEAM_SYNCML_MAX_COMMANDS, sizeof *o->ops);
     o->items = calloc(SEAM_SYNCML_MAX_ITEMS, sizeof *o->items);
@@ -59,8 +72,14 @@ void out_reset(syncml_out *o) {
     o->msg.cmds = o->cmds;
     o->n_ops = o->n_items = 0;
     o->next_cmd_id = 1;
-    o->estimate = 0;
+    o->estimate = o->text = 0;
     o->err = SEAM_OK;
+}
+
+static void status_free(syncml_status *st) {
+    free(st->cmd);
+    free(st->target_ref);
+    free(st->source_ref);
 }
 
 void out_free(syncml_out *o) {
@@ -68,6 +87,9 @@ void out_free(syncml_out *o) {
         out_reset(o);
         free(o->strings);
     }
+    for (size_t i = 0; i < o->n_waiting; i++)
+        status_free(&o->waiting[i]);
+    free(o->waiting);
     free(o->cmds);
     free(o->ops);
     free(o->items);
@@ -91,6 +113,7 @@ const char *out_str(syncml_out *o, const char *s) {
     if (copy)
         o->strings[o->n_strings++] = copy;
     o->estimate += strlen(s) + 24;
+    o->text += strlen(s);
     return copy;
 }
 
@@ -100,7 +123,7 @@ void out_header(syncml_out *o, const char *session_id, unsigned msg_id, const ch
     o->msg.hdr.msg_id = msg_id;
     o->msg.hdr.target = out_str(o, target);
     o->msg.hdr.source = out_str(o, source);
-    o->estimate += 400;
+    o->estimate += SYNCML_HDR_BYTES;
 }
 
 static seam_syncml_cmd *new_cmd(syncml_out *o, seam_syncml_cmd_kind kind) {
@@ -113,7 +136,7 @@ static seam_syncml_cmd *new_cmd(syncml_out *o, seam_syncml_cmd_kind kind) {
     seam_syncml_cmd *cmd = &o->cmds[o->msg.n_cmds++];
     cmd->kind = kind;
     cmd->cmd_id = o->next_cmd_id++;
-    o->estimate += 120;
+    o->estimate += SYNCML_CMD_BYTES;
     return cmd;
 }
 
@@ -128,7 +151,7 @@ static seam_syncml_item *new_item(syncml_out *o, seam_syncml_cmd *cmd) {
     if (!cmd->items)
         cmd->items = item;
     cmd->n_items++; /* items of one command are added consecutively */
-    o->estimate += 120;
+    o->estimate += SYNCML_ITEM_BYTES;
     return item;
 }
 
@@ -137,6 +160,7 @@ seam_syncml_cmd *out_status(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, c
     seam_syncml_cmd *cmd = new_cmd(o, SEAM_SYNCML_CMD_STATUS);
     if (!cmd)
         return NULL;
+    o->estimate += SYNCML_STATUS_BYTES;
     cmd->msg_ref = msg_ref;
     cmd->cmd_ref = cmd_ref;
     cmd->cmd_name = out_str(o, cmd_name);
@@ -144,6 +168,89 @@ seam_syncml_cmd *out_status(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, c
     cmd->source_ref = out_str(o, source_ref);
     cmd->code = code;
     return cmd;
+}
+
+static size_t len_or_0(const char *s) {
+    return s ? strlen(s) : 0;
+}
+
+void out_status_later(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, const char *cmd_name,
+                      const char *target_ref, const char *source_ref, unsigned code) {
+    if (o->err)
+        return;
+    size_t bytes = len_or_0(cmd_name) + len_or_0(target_ref) + len_or_0(source_ref);
+    if (o->n_waiting == SYNCML_MAX_WAITING || bytes > SYNCML_MAX_WAITING_BYTES - o->waiting_bytes) {
+        o->err = SEAM_ERR_SYNCML_OVERSIZE;
+        return;
+    }
+    if (o->n_waiting == o->cap_waiting) {
+        size_t cap = o->cap_waiting ? 2 * o->cap_waiting : 64;
+        syncml_status *v = realloc(o->waiting, cap * sizeof *v);
+        if (!v) {
+            o->err = SEAM_ERR_NOMEM;
+            return;
+        }
+        o->waiting = v;
+        o->cap_waiting = cap;
+    }
+    syncml_status *st = &o->waiting[o->n_waiting];
+    st->msg_ref = msg_ref;
+    st->cmd_ref = cmd_ref;
+    st->code = code;
+    st->cmd = syncml_strdup(cmd_name, &o->err);
+    st->target_ref = syncml_strdup(target_ref, &o->err);
+    st->source_ref = syncml_strdup(source_ref, &o->err);
+    if (o->err) {
+        status_free(st);
+        return;
+    }
+    o->n_waiting++;
+    o->waiting_bytes += bytes;
+}
+
+bool out_waiting(const syncml_out *o) {
+    return o->n_waiting > 0;
+}
+
+seam_err out_flush(syncml_out *o, seam_syncml_format format, size_t max) {
+    size_t room = max > SYNCML_STATUS_RESERVE ? max - SYNCML_STATUS_RESERVE : 0;
+    size_t moved = 0;
+    while (moved < o->n_waiting) {
+        const syncml_status *st = &o->waiting[moved];
+        size_t need = len_or_0(st->cmd) + len_or_0(st->target_ref) + len_or_0(st->source_ref) +
+                      3 * 24 + SYNCML_CMD_BYTES + SYNCML_STATUS_BYTES;
+        if (moved > 0 && !out_has_room(o, room, need))
+            break;
+        out_status(o, st->msg_ref, st->cmd_ref, st->cmd, st->target_ref, st->source_ref, st->code);
+        moved++;
+    }
+    if (o->err)
+        return o->err;
+    /* The estimate is rough: near the limit, encode to be sure and give the last ones back
+       while too long (far below it, as with large messages, an encoding would only cost). */
+    while (moved > 0 && !out_has_room(o, room / 2, 0)) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        seam_err err = seam_syncml_encode(&o->msg, format, room, &bytes, &len);
+        seam_syncml_bytes_free(bytes);
+        if (err == SEAM_OK)
+            break;
+        if (err != SEAM_ERR_SYNCML_OVERSIZE)
+            return err;
+        memset(&o->cmds[--o->msg.n_cmds], 0, sizeof *o->cmds);
+        o->next_cmd_id--;
+        moved--;
+    }
+    if (moved == 0)
+        return SEAM_OK;
+    for (size_t i = 0; i < moved; i++) {
+        const syncml_status *st = &o->waiting[i];
+        o->waiting_bytes -= len_or_0(st->cmd) + len_or_0(st->target_ref) + len_or_0(st->source_ref);
+        status_free(&o->waiting[i]);
+    }
+    memmove(o->waiting, o->waiting + moved, (o->n_waiting - moved) * sizeof *o->waiting);
+    o->n_waiting -= moved;
+    return SEAM_OK;
 }
 
 void out_alert(syncml_out *o, unsigned code, const char *target, const char *source,
@@ -210,7 +317,7 @@ void out_op(syncml_out *o, seam_syncml_op op, const char *target_key, const char
                 : op == SEAM_SYNCML_OP_REPLACE ? SEAM_SYNCML_CMD_REPLACE
                                                : SEAM_SYNCML_CMD_DELETE;
     cmd->cmd_id = o->next_cmd_id++;
-    o->estimate += 120;
+    o->estimate += SYNCML_CMD_BYTES + (content ? SYNCML_TYPE_BYTES : 0);
     seam_syncml_item *item = new_item(o, cmd);
     if (!item)
         return;
@@ -246,10 +353,12 @@ void out_map_item(syncml_out *o, const char *guid, const char *luid) {
         return;
     item->target = out_str(o, guid);
     item->source = out_str(o, luid);
+    o->estimate += SYNCML_MAP_ITEM_BYTES; /* only the estimate stands between a Map and 510 */
 }
 
 bool out_has_room(const syncml_out *o, size_t max, size_t more) {
-    return !o->err && o->estimate + more + 200 <= max &&
+    size_t estimate = o->wbxml ? o->text + (o->estimate - o->text) / 3 : o->estimate;
+    return !o->err && estimate + more + SYNCML_ROOM_MARGIN <= max &&
            o->msg.n_cmds + o->n_ops + 2 < SEAM_SYNCML_MAX_COMMANDS &&
            o->n_items + 2 < SEAM_SYNCML_MAX_ITEMS;
 }

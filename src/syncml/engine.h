@@ -13,6 +13,20 @@ char *syncml_strdup(const char *s, seam_err *err);
 
 /* ---- outgoing message ---------------------------------------------------- */
 
+/* A status waiting for room in a later message of the package (owned copies). */
+typedef struct {
+    unsigned msg_ref, cmd_ref, code;
+    char *cmd, *target_ref, *source_ref;
+} syncml_status;
+
+/* At most this many statuses, and bytes of their strings, wait at once; more ends the session
+   (a peer sending operations faster than their statuses can go back). */
+#define SYNCML_MAX_WAITING       65536u
+#define SYNCML_MAX_WAITING_BYTES (8u * 1024u * 1024u)
+
+/* Bytes a message keeps free after its statuses, for the commands that follow them. */
+#define SYNCML_STATUS_RESERVE 320u
+
 typedef struct {
     seam_syncml_msg msg;
     seam_syncml_cmd *cmds;   /* capacity SEAM_SYNCML_MAX_COMMANDS */
@@ -22,11 +36,17 @@ typedef struct {
     char **strings; /* owned copies, freed by out_reset */
     size_t n_strings, cap_strings;
     unsigned next_cmd_id;
-    size_t estimate; /* bytes the commands added so far will take, roughly */
+    size_t estimate; /* bytes the commands added so far will take in XML, roughly */
+    size_t text;     /* of which the strings themselves */
+    bool wbxml;      /* the message goes out as WBXML: the tags take about a third */
     seam_err err;    /* sticky: the first failure */
+    /* Statuses not yet in a message, oldest first; they outlive out_reset. */
+    syncml_status *waiting;
+    size_t n_waiting, cap_waiting, waiting_bytes;
 } syncml_out;
 
-seam_err out_init(syncml_out *o);
+/* Empty message for the format the messages go out in (its estimates differ). */
+seam_err out_init(syncml_out *o, seam_syncml_format format);
 void out_reset(syncml_out *o); /* empties the message, keeps the arrays */
 void out_free(syncml_out *o);
 
@@ -40,6 +60,17 @@ const char *out_str(syncml_out *o, const char *s);
 /* Appends a Status for command cmd_ref (0 = SyncHdr) of the peer's message msg_ref. */
 seam_syncml_cmd *out_status(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, const char *cmd,
                             const char *target_ref, const char *source_ref, unsigned code);
+
+/* Queues a Status (as out_status) for the next message with room: out_flush places it. */
+void out_status_later(syncml_out *o, unsigned msg_ref, unsigned cmd_ref, const char *cmd,
+                      const char *target_ref, const char *source_ref, unsigned code);
+
+/* True when queued statuses wait for a message: the package cannot end yet. */
+bool out_waiting(const syncml_out *o);
+
+/* Moves the queued statuses, oldest first, into the message while it stays under max less
+   SYNCML_STATUS_RESERVE bytes once encoded in format; the rest wait for the next message. */
+seam_err out_flush(syncml_out *o, seam_syncml_format format, size_t max);
 
 /* Appends an Alert with one item (target/source database, anchors), or none when target NULL. */
 void out_alert(syncml_out *o, unsigned code, const char *target, const char *source,

@@ -16,17 +16,21 @@
  *         server's Alert with the sync type, Final) -> PKG3.
  *   PKG3  Pkg3 messages: apply each Add/Replace/Delete (LUID -> GUID by the map,
  *         conflicts by the store's policy; in a slow sync a record the map or its
- *         content already matches is not added twice). Without Final: statuses +
- *         Alert 222 -> PKG3. With Final: the first Pkg4 message (statuses, Sync
- *         with as many server changes as the client's MaxMsgSize allows) -> PKG4,
- *         or, when it holds the last change, with Final -> PKG5. For 202/203
- *         (nothing goes to the client) Pkg4 is statuses and Final only: commit
- *         -> DONE, as libsynthesis does.
+ *         content already matches is not added twice). Every status is queued;
+ *         a message carries the SyncHdr status, then the queued ones that fit,
+ *         oldest first (the rest wait for the next message). Without Final: those
+ *         statuses + Alert 222 -> PKG3. With Final: the first Pkg4 message
+ *         (statuses; once none waits, the Sync with as many server changes as the
+ *         client's MaxMsgSize allows) -> PKG4, or, when no status waits and it
+ *         holds the last change, with Final -> PKG5. For 202/203 (nothing goes to
+ *         the client) Pkg4 is statuses only, Final once none waits: commit -> DONE,
+ *         as libsynthesis does.
  *   PKG4  the client's answer to a Pkg4 message without Final (statuses, Alert
- *         222): the next Pkg4 message -> PKG4 / PKG5.
+ *         222): the next Pkg4 message -> PKG4 / PKG5 (/ DONE for 202/203).
  *   PKG5  Pkg5 messages: the Map (LUID <-> GUID of the records the client added).
- *         Without Final: statuses + Alert 222 -> PKG5. With Final: commit the
- *         store with the client's Next anchor, answer Pkg6 -> DONE.
+ *         Without Final: statuses + Alert 222 -> PKG5. With Final: Pkg6 (its
+ *         statuses must all fit, else FAILED), commit the store with the client's
+ *         Next anchor -> DONE.
  *   DONE, FAILED: final. A malformed message, a message of another session, or a
  *         store failure: roll back -> FAILED, nothing applied, anchors unchanged.
  */
@@ -68,7 +72,7 @@ seam_syncml_server *seam_syncml_server_new(const seam_syncml_store *store,
                              &s->cfg.password, &s->cfg.server_uri, &s->cfg.resp_uri};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         *fields[i] = s->strings[i] = syncml_strdup(*fields[i], &err);
-    if (err || out_init(&s->out) != SEAM_OK) {
+    if (err || out_init(&s->out, s->cfg.format) != SEAM_OK) {
         seam_syncml_server_free(s);
         return NULL;
     }
@@ -327,7 +331,7 @@ static unsigned apply_one(seam_syncml_server *s, seam_syncml_cmd_kind kind,
     return client_won && status == SEAM_SYNCML_OK ? SEAM_SYNCML_CONFLICT_CLIENT_WON : status;
 }
 
-/* Statuses for the commands of in (and the ops applied); *err on store failure. */
+/* Queues the statuses for the commands of in (and the ops applied); *err on store failure. */
 static seam_err take_message(seam_syncml_server *s, const seam_syncml_msg *in) {
     seam_err err = SEAM_OK;
     for (size_t i = 0; i < in->n_cmds && !err; i++) {
@@ -348,14 +352,15 @@ static seam_err take_message(seam_syncml_server *s, const seam_syncml_msg *in) {
                          SEAM_OK)
                     err = SEAM_ERR_SYNCML_STORE;
             }
-            out_status(&s->out, in->hdr.msg_id, cmd->cmd_id, "Map", cmd->target, cmd->source, code);
+            out_status_later(&s->out, in->hdr.msg_id, cmd->cmd_id, "Map", cmd->target, cmd->source,
+                             code);
             continue;
         }
         bool sync_allowed = s->state == S_PKG3 && cmd->kind == SEAM_SYNCML_CMD_SYNC;
         if (cmd->kind == SEAM_SYNCML_CMD_SYNC && !sync_allowed)
             return SEAM_ERR_SYNCML_PROTOCOL;
-        out_status(&s->out, in->hdr.msg_id, cmd->cmd_id, syncml_cmd_name(cmd->kind), cmd->target,
-                   cmd->source, SEAM_SYNCML_OK);
+        out_status_later(&s->out, in->hdr.msg_id, cmd->cmd_id, syncml_cmd_name(cmd->kind),
+                         cmd->target, cmd->source, SEAM_SYNCML_OK);
         if (cmd->kind != SEAM_SYNCML_CMD_SYNC)
             continue;
         bool from_client_allowed = s->report.type != SEAM_SYNCML_ONE_WAY_FROM_SERVER &&
@@ -365,26 +370,36 @@ static seam_err take_message(seam_syncml_server *s, const seam_syncml_msg *in) {
             for (size_t k = 0; k < op->n_items && !err; k++) {
                 unsigned code =
                     from_client_allowed ? apply_one(s, op->kind, &op->items[k], &err) : 405;
-                out_status(&s->out, in->hdr.msg_id, op->cmd_id, syncml_cmd_name(op->kind),
-                           op->items[k].target, op->items[k].source, code);
+                out_status_later(&s->out, in->hdr.msg_id, op->cmd_id, syncml_cmd_name(op->kind),
+                                 op->items[k].target, op->items[k].source, code);
             }
         }
     }
     return err ? err : s->out.err;
 }
 
-/* The next Pkg4 message: as many server changes as fit; Final with the last one. */
+static seam_syncml_state commit(seam_syncml_server *s, uint8_t **out);
+
+/* The next Pkg4 message: the statuses still waiting first, then as many server changes as fit;
+   Final once both are all sent. For 202/203 (no Sync to the client) Final commits. */
 static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size_t *out_len) {
     size_t limit = send_limit(s);
+    seam_err flushed = out_flush(&s->out, s->cfg.format, limit);
+    if (flushed)
+        return fail(s, flushed, SEAM_SYNCML_COMMAND_FAILED);
     bool all =
         s->report.type == SEAM_SYNCML_SLOW || s->report.type == SEAM_SYNCML_REFRESH_FROM_SERVER;
-    out_sync(&s->out, s->peer_db, s->cfg.db);
+    bool to_client = s->report.type != SEAM_SYNCML_ONE_WAY_FROM_CLIENT &&
+                     s->report.type != SEAM_SYNCML_REFRESH_FROM_CLIENT;
+    bool with_sync = to_client && !out_waiting(&s->out);
     size_t first = s->out.n_ops;
     size_t *next = &s->changes.next;
     size_t from[SEAM_SYNCML_MAX_COMMANDS]; /* the change each operation of this message came from */
-    while (*next < s->changes.n) {
+    if (with_sync)
+        out_sync(&s->out, s->peer_db, s->cfg.db);
+    while (with_sync && *next < s->changes.n) {
         syncml_change *ch = &s->changes.v[*next];
-        size_t need = strlen(ch->key) + (ch->content ? strlen(ch->content) : 0) + 200;
+        size_t need = strlen(ch->key) + (ch->content ? strlen(ch->content) : 0) + 160;
         if (ch->done) {
             (*next)++;
             continue;
@@ -409,7 +424,7 @@ static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size
         (*next)++;
     }
     for (;;) {
-        s->out.msg.final = *next == s->changes.n;
+        s->out.msg.final = !out_waiting(&s->out) && *next == s->changes.n;
         seam_err err = out_encode(&s->out, s->cfg.format, limit, out, out_len);
         if (err != SEAM_ERR_SYNCML_OVERSIZE || s->out.n_ops == first ||
             (s->out.n_ops - first == 1 && s->starved)) {
@@ -424,8 +439,10 @@ static seam_syncml_state send_changes(seam_syncml_server *s, uint8_t **out, size
     }
     /* A message that carries no operation (statuses only) once: the next one must carry one,
        or the operation is larger than the client's MaxMsgSize (a large object: not supported). */
-    s->starved = s->out.n_ops == first && !s->out.msg.final;
+    s->starved = with_sync && s->out.n_ops == first && !s->out.msg.final;
     s->report.sent += (unsigned)(s->out.n_ops - first);
+    if (s->out.msg.final && !to_client)
+        return commit(s, out); /* no Sync to send, nothing to map: Pkg4 ends it */
     s->state = s->out.msg.final ? S_PKG5 : S_PKG4;
     return SEAM_SYNCML_CONTINUE;
 }
@@ -452,30 +469,43 @@ static seam_syncml_state step(seam_syncml_server *s, const seam_syncml_msg *in, 
                     err == SEAM_ERR_SYNCML_PROTOCOL ? SEAM_SYNCML_BAD_REQUEST
                                                     : SEAM_SYNCML_STORE_FAILURE);
     if (!in->final) {
+        /* More of the client's package follows: the statuses that fit, the rest wait. */
+        err = out_flush(&s->out, s->cfg.format, send_limit(s));
+        if (err)
+            return fail(s, err, SEAM_SYNCML_COMMAND_FAILED);
         out_alert(&s->out, SEAM_SYNCML_ALERT_NEXT_MESSAGE, s->peer_db, s->cfg.db, NULL, NULL);
         return send(s, s->state, out, out_len);
     }
-    if (s->state == S_PKG3 && (s->report.type == SEAM_SYNCML_ONE_WAY_FROM_CLIENT ||
-                               s->report.type == SEAM_SYNCML_REFRESH_FROM_CLIENT))
-        return finish(s, out, out_len); /* no Sync to send, nothing to map: Pkg4 ends it */
     if (s->state == S_PKG3)
         return send_changes(s, out, out_len);
     return finish(s, out, out_len); /* S_PKG5, final: Pkg6 */
 }
 
-/* The last message of the session, statuses only, then the commit. */
-static seam_syncml_state finish(seam_syncml_server *s, uint8_t **out, size_t *out_len) {
-    s->out.msg.final = true;
-    seam_syncml_state state = send(s, S_DONE, out, out_len);
-    if (state != SEAM_SYNCML_CONTINUE)
-        return state;
+/* Commits after the session's last message (in *out); DONE, or FAILED with *out dropped. */
+static seam_syncml_state commit(seam_syncml_server *s, uint8_t **out) {
     if (s->store.commit(s->store.ctx, s->cfg.db, s->peer, s->client_next) != SEAM_OK) {
         seam_syncml_bytes_free(*out);
         *out = NULL;
         return fail(s, SEAM_ERR_SYNCML_STORE, SEAM_SYNCML_STORE_FAILURE);
     }
     s->began = false;
+    s->state = S_DONE;
     return SEAM_SYNCML_DONE;
+}
+
+/* Pkg6, the last message of the session, statuses only (a Map status per Map command of the
+   client's last message: they must fit in it), then the commit. */
+static seam_syncml_state finish(seam_syncml_server *s, uint8_t **out, size_t *out_len) {
+    seam_err err = out_flush(&s->out, s->cfg.format, send_limit(s));
+    if (!err && out_waiting(&s->out))
+        err = SEAM_ERR_SYNCML_OVERSIZE;
+    if (err)
+        return fail(s, err, SEAM_SYNCML_COMMAND_FAILED);
+    s->out.msg.final = true;
+    seam_syncml_state state = send(s, S_DONE, out, out_len);
+    if (state != SEAM_SYNCML_CONTINUE)
+        return state;
+    return commit(s, out);
 }
 
 seam_syncml_state seam_syncml_server_step(seam_syncml_server *s, const uint8_t *in, size_t len,

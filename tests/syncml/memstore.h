@@ -14,7 +14,9 @@
 
 #include "seam/syncml.h"
 
-#define MS_RECORDS 256
+#ifndef MS_RECORDS
+#define MS_RECORDS 256 /* records a store holds; a test may ask for more */
+#endif
 #define MS_CONTENT 256
 
 typedef struct {

@@ -10,15 +10,28 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#define MS_RECORDS 1024 /* 300 tiny records each way, 600 on each side */
 #include "memstore.h"
+
+/* The operations one side sent and the statuses the other answered them with, in order. */
+#define AUDIT_MAX 4096
+typedef struct {
+    unsigned op_msg[AUDIT_MAX], op_cmd[AUDIT_MAX], st_msg[AUDIT_MAX], st_cmd[AUDIT_MAX];
+    size_t n_ops, n_statuses;
+} audit;
 
 typedef struct {
     memstore client, server;
     seam_syncml_config ccfg, scfg;
     seam_syncml_report crep, srep;
     seam_syncml_state cstate, sstate;
-    unsigned messages; /* messages sent, both directions */
-    size_t largest;    /* bytes of the largest message */
+    unsigned messages;   /* messages sent, both directions */
+    size_t largest;      /* bytes of the largest message */
+    size_t bytes;        /* bytes of all messages, both directions */
+    size_t from[2];      /* bytes of the largest message from the client [0], the server [1] */
+    audit ops[2];        /* [0]: the client's operations, [1]: the server's */
+    unsigned last_id[2]; /* MsgID of the last message from the client [0], the server [1] */
+    unsigned late[2];    /* statuses each side sent after the message answering their command */
 } world;
 
 static void world_init(world *w) {
@@ -34,6 +47,50 @@ static void world_init(world *w) {
         .db = "./apps", .device_id = "http://127.0.0.1/sync", .format = SEAM_SYNCML_XML};
 }
 
+/* Notes the operations and the operation statuses of a message from side `from` (0 client). */
+static void note(world *w, int from, const uint8_t *bytes, size_t len) {
+    seam_syncml_msg m;
+    w->messages++;
+    w->bytes += len;
+    w->largest = len > w->largest ? len : w->largest;
+    w->from[from] = len > w->from[from] ? len : w->from[from];
+    if (seam_syncml_decode(bytes, len, w->ccfg.format, &m) != SEAM_OK)
+        return; /* the engines' own answer decides what happens */
+    audit *mine = &w->ops[from], *theirs = &w->ops[1 - from];
+    for (size_t i = 0; i < m.n_cmds; i++) {
+        const seam_syncml_cmd *c = &m.cmds[i];
+        for (size_t j = 0; c->kind == SEAM_SYNCML_CMD_SYNC && j < c->n_ops; j++)
+            if (mine->n_ops < AUDIT_MAX) {
+                mine->op_msg[mine->n_ops] = m.hdr.msg_id;
+                mine->op_cmd[mine->n_ops++] = c->ops[j].cmd_id;
+            }
+        bool op_status = c->kind == SEAM_SYNCML_CMD_STATUS &&
+                         (strcmp(c->cmd_name, "Add") == 0 || strcmp(c->cmd_name, "Replace") == 0 ||
+                          strcmp(c->cmd_name, "Delete") == 0);
+        /* A status for a message older than the peer's last: it waited for room. */
+        w->late[from] += c->kind == SEAM_SYNCML_CMD_STATUS && c->msg_ref < w->last_id[1 - from];
+        if (op_status && theirs->n_statuses < AUDIT_MAX) {
+            theirs->st_msg[theirs->n_statuses] = c->msg_ref;
+            theirs->st_cmd[theirs->n_statuses++] = c->cmd_ref;
+        }
+    }
+    w->last_id[from] = m.hdr.msg_id;
+    seam_syncml_msg_free(&m);
+}
+
+/* Every operation of the session got exactly one status, in the order they were sent. */
+static void each_op_answered_once_in_order(const world *w) {
+    for (int side = 0; side < 2; side++) {
+        const audit *a = &w->ops[side];
+        assert_true(a->n_ops < AUDIT_MAX);
+        assert_int_equal(a->n_statuses, a->n_ops);
+        for (size_t i = 0; i < a->n_ops; i++) {
+            assert_int_equal(a->st_msg[i], a->op_msg[i]);
+            assert_int_equal(a->st_cmd[i], a->op_cmd[i]);
+        }
+    }
+}
+
 /* Runs one session; stops after `cut` messages (0 = never) as if the link died. */
 static void session(world *w, unsigned cut) {
     seam_syncml_store cs = ms_store(&w->client), ss = ms_store(&w->server);
@@ -44,12 +101,14 @@ static void session(world *w, unsigned cut) {
     uint8_t *msg = NULL;
     size_t len = 0;
     w->messages = 0;
-    w->largest = 0;
+    w->largest = w->bytes = w->from[0] = w->from[1] = 0;
+    memset(w->last_id, 0, sizeof w->last_id);
+    memset(w->late, 0, sizeof w->late);
+    memset(w->ops, 0, sizeof w->ops);
     w->cstate = seam_syncml_client_start(c, &msg, &len);
     w->sstate = SEAM_SYNCML_CONTINUE;
     while (w->cstate == SEAM_SYNCML_CONTINUE && (cut == 0 || w->messages < cut)) {
-        w->messages++;
-        w->largest = len > w->largest ? len : w->largest;
+        note(w, 0, msg, len);
         uint8_t *answer = NULL;
         size_t answer_len = 0;
         w->sstate = seam_syncml_server_step(s, msg, len, &answer, &answer_len);
@@ -59,8 +118,7 @@ static void session(world *w, unsigned cut) {
             seam_syncml_bytes_free(answer);
             break;
         }
-        w->messages++;
-        w->largest = answer_len > w->largest ? answer_len : w->largest;
+        note(w, 1, answer, answer_len);
         w->cstate = seam_syncml_client_step(c, answer, answer_len, &msg, &len);
         seam_syncml_bytes_free(answer);
         if (w->sstate != SEAM_SYNCML_CONTINUE)
@@ -226,6 +284,185 @@ static void multi_message_packages_honour_max_msg_size_S6(void **state) {
     assert_true(w.largest <= SEAM_SYNCML_MIN_MSG_SIZE);
 }
 
+/* A session that must end with both sides the same, each message within its receiver's
+   MaxMsgSize, every operation answered once and in order. */
+static void synced_within(world *w) {
+    synced(w);
+    assert_true(ms_same_records(&w->client, &w->server));
+    size_t cmax = w->ccfg.max_msg_size ? w->ccfg.max_msg_size : SEAM_SYNCML_MAX_MESSAGE;
+    size_t smax = w->scfg.max_msg_size ? w->scfg.max_msg_size : SEAM_SYNCML_MAX_MESSAGE;
+    if (w->from[0] > smax || w->from[1] > cmax)
+        fail_msg("largest messages %zu (client, server takes %zu) and %zu (server, client takes "
+                 "%zu)",
+                 w->from[0], smax, w->from[1], cmax);
+    each_op_answered_once_in_order(w);
+}
+
+/* n tiny records on each side (values of one to three bytes, the client's apart from the
+   server's): the statuses answering them are larger than the items. */
+static void tiny_items(world *w, int n, const char *tag) {
+    char key[16], value[8];
+    for (int i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "Lu%d", i); /* apart from the keys the stores make */
+        snprintf(value, sizeof value, "%s%x", tag, i);
+        ms_put(&w->client, key, value);
+        snprintf(key, sizeof key, "Gu%d", i);
+        snprintf(value, sizeof value, "%c%x", tag[0] + 1, i);
+        ms_put(&w->server, key, value);
+    }
+}
+
+/* What the last session took, for docs/sync.md. */
+static void figures(const world *w, const char *what, const char *format) {
+    print_message("%-7s %-5s client %4lu server %4lu: %3u messages, %6zu bytes, largest %6zu; "
+                  "statuses that waited: %u from the client, %u from the server\n",
+                  what, format, w->ccfg.max_msg_size, w->scfg.max_msg_size, w->messages, w->bytes,
+                  w->largest, w->late[0], w->late[1]);
+}
+
+/* 300 tiny items each way through every sync type; MaxMsgSize of client and server as given. */
+static void tiny_items_every_type(world *w, unsigned long cmax, unsigned long smax,
+                                  seam_syncml_format format) {
+    world_init(w);
+    w->ccfg.max_msg_size = cmax;
+    w->scfg.max_msg_size = smax;
+    w->ccfg.format = w->scfg.format = format;
+    const char *name = format == SEAM_SYNCML_WBXML ? "WBXML" : "XML";
+    tiny_items(w, 300, "a");
+    synced_within(w); /* slow: 300 each way */
+    assert_int_equal(w->crep.type, SEAM_SYNCML_SLOW);
+    assert_int_equal(w->client.now.n, 600);
+    assert_int_equal(w->crep.sent, 300);
+    assert_int_equal(w->srep.sent, 300);
+    figures(w, "slow", name);
+    tiny_items(w, 300, "c"); /* two-way: 300 replaces each way */
+    synced_within(w);
+    assert_int_equal(w->crep.type, SEAM_SYNCML_TWO_WAY);
+    assert_int_equal(w->crep.sent, 300);
+    assert_int_equal(w->crep.received, 300);
+    assert_int_equal(w->client.now.n, 600);
+    assert_true(ms_has(&w->server, "c12b") && ms_has(&w->client, "d12b"));
+    figures(w, "two-way", name);
+    /* At 2 KiB the statuses waited for later messages: the server's whenever the client takes
+       2 KiB, the client's when the server's 2 KiB bounds both ways. */
+    if (cmax || smax)
+        assert_true(w->late[1] > 0);
+    if (smax)
+        assert_true(w->late[0] > 0);
+    synced_within(w); /* nothing left to send */
+    assert_int_equal(w->crep.sent + w->crep.received, 0);
+    char key[16];
+    for (int i = 0; i < 300; i += 2) { /* two-way: 150 deletes each way (the smallest items) */
+        snprintf(key, sizeof key, "Lu%d", i);
+        ms_del(&w->client, key);
+        snprintf(key, sizeof key, "Gu%d", i + 1);
+        ms_del(&w->server, key);
+    }
+    synced_within(w);
+    assert_int_equal(w->crep.sent, 150);
+    assert_int_equal(w->crep.received, 150);
+    assert_int_equal(w->client.now.n, 300);
+    assert_false(ms_has(&w->server, "c0") || ms_has(&w->client, "d1"));
+    assert_true(ms_has(&w->server, "c1") && ms_has(&w->client, "d0"));
+    figures(w, "deletes", name);
+    w->ccfg.type = SEAM_SYNCML_SLOW; /* 300 each way, matched, nothing doubled */
+    synced_within(w);
+    assert_int_equal(w->client.now.n, 300);
+    ms_put(&w->client, "Lu1", "x");
+    ms_put(&w->server, "Gu0", "y");
+    w->ccfg.type = SEAM_SYNCML_REFRESH_FROM_CLIENT;
+    synced_within(w);
+    assert_true(ms_has(&w->server, "x") && !ms_has(&w->server, "y"));
+    char some[SEAM_SYNCML_KEY_MAX];
+    snprintf(some, sizeof some, "%s", w->server.now.rec[1].key);
+    ms_put(&w->server, some, "z");
+    w->ccfg.type = SEAM_SYNCML_REFRESH_FROM_SERVER;
+    synced_within(w);
+    assert_true(ms_has(&w->client, "z"));
+    assert_int_equal(w->client.now.n, 300);
+    w->ccfg.type = SEAM_SYNCML_TWO_WAY;
+    synced_within(w);
+    assert_int_equal(w->crep.sent + w->crep.received, 0);
+}
+
+/* The statuses answering a message of many tiny items do not fit in one message: they span the
+   package's messages (a message without Final, the peer's Alert 222, the rest first in the
+   next one), in every sync type, at the smallest MaxMsgSize on either side or both (S6). */
+static void statuses_span_messages_with_many_tiny_items_S6(void **state) {
+    (void)state;
+    static world w;
+    const unsigned long min = SEAM_SYNCML_MIN_MSG_SIZE;
+    tiny_items_every_type(&w, min, min, SEAM_SYNCML_XML);
+    tiny_items_every_type(&w, min, min, SEAM_SYNCML_WBXML);
+    /* A client taking 2 KiB, a server taking 1 MiB: the client's message of 300 items is
+       answered by 300 statuses in 2 KiB messages. */
+    tiny_items_every_type(&w, min, 0, SEAM_SYNCML_XML);
+    /* The other way round: the server's Sync in 1 MiB, the client's statuses in 2 KiB. */
+    tiny_items_every_type(&w, 0, min, SEAM_SYNCML_WBXML);
+    /* The figures at the default size, for docs/sync.md. */
+    tiny_items_every_type(&w, 0, 0, SEAM_SYNCML_XML);
+}
+
+/* A client that sends operations far faster than the statuses can go back (it takes 2 KiB,
+   its messages hold 400 items with 1000-byte keys): the statuses waiting on the server are
+   bounded, the session ends (OVERSIZE), nothing applied (S6, X6). */
+static void waiting_statuses_are_bounded_X6(void **state) {
+    (void)state;
+    static world w;
+    world_init(&w);
+    w.ccfg.max_msg_size = SEAM_SYNCML_MIN_MSG_SIZE;
+    ms_put(&w.server, "G1", "kept");
+    seam_syncml_store cs = ms_store(&w.client), ss = ms_store(&w.server);
+    seam_syncml_client *c = seam_syncml_client_new(&cs, &w.ccfg);
+    seam_syncml_server *s = seam_syncml_server_new(&ss, &w.scfg);
+    uint8_t *msg = NULL, *answer = NULL;
+    size_t len = 0, answer_len = 0;
+    assert_int_equal(seam_syncml_client_start(c, &msg, &len), SEAM_SYNCML_CONTINUE);
+    assert_int_equal(seam_syncml_server_step(s, msg, len, &answer, &answer_len),
+                     SEAM_SYNCML_CONTINUE);
+    seam_syncml_bytes_free(msg);
+    seam_syncml_bytes_free(answer);
+    uint64_t before = ms_digest(&w.server);
+    static char key[1001];
+    memset(key, 'k', sizeof key - 1);
+    static seam_syncml_cmd ops[400];
+    static seam_syncml_item items[400];
+    for (size_t i = 0; i < 400; i++) {
+        ops[i] = (seam_syncml_cmd){
+            .kind = SEAM_SYNCML_CMD_DELETE, .cmd_id = (unsigned)i + 2, .items = &items[i]};
+        ops[i].n_items = 1;
+        items[i] = (seam_syncml_item){.source = key, .target = key};
+    }
+    seam_syncml_cmd sync = {.kind = SEAM_SYNCML_CMD_SYNC,
+                            .cmd_id = 1,
+                            .target = "./apps",
+                            .source = "./apps",
+                            .ops = ops,
+                            .n_ops = 400};
+    seam_syncml_msg flood = {.hdr = {.session_id = "1",
+                                     .target = w.ccfg.server_uri,
+                                     .source = w.ccfg.device_id,
+                                     .max_msg_size = SEAM_SYNCML_MIN_MSG_SIZE},
+                             .cmds = &sync,
+                             .n_cmds = 1};
+    seam_syncml_state st = SEAM_SYNCML_CONTINUE;
+    unsigned sent = 0;
+    for (unsigned id = 2; id < 40 && st == SEAM_SYNCML_CONTINUE; id++, sent++) {
+        flood.hdr.msg_id = id;
+        assert_int_equal(seam_syncml_encode(&flood, SEAM_SYNCML_XML, 0, &msg, &len), SEAM_OK);
+        st = seam_syncml_server_step(s, msg, len, &answer, &answer_len);
+        seam_syncml_bytes_free(msg);
+        seam_syncml_bytes_free(answer);
+    }
+    assert_int_equal(st, SEAM_SYNCML_FAILED);
+    assert_int_equal(seam_syncml_server_report(s)->err, SEAM_ERR_SYNCML_OVERSIZE);
+    assert_true(sent > 10); /* ~8 MiB of statuses waited first */
+    assert_false(w.server.in_session);
+    assert_true(ms_digest(&w.server) == before);
+    seam_syncml_client_free(c);
+    seam_syncml_server_free(s);
+}
+
 static void bad_credentials_are_refused_and_nothing_applied_S6_X6(void **state) {
     (void)state;
     static world w;
@@ -338,21 +575,16 @@ static void malformed_messages_fail_cleanly_and_change_nothing_X6(void **state) 
     assert_true(ms_same_records(&w.client, &w.server));
 }
 
-static void interrupted_at_every_message_then_sync_converges_S6(void **state) {
-    (void)state;
-    static world base, full, w;
-    world_init(&base);
-    first_sync(&base);
-    ms_put(&base.client, "L100", "name: purse\nversion: 2.0\n");
-    ms_put(&base.client, "L300", "name: new client app\n");
-    ms_put(&base.server, "G300", "name: new server app\n");
-    ms_del(&base.server, base.server.now.rec[0].key);
-    memcpy(&full, &base, sizeof base);
+/* Cuts a copy of base after each message of its session, syncs again: the records end as the
+   uncut session leaves them, nothing doubled, and a further sync has nothing to send. */
+static void cut_at_every_message(const world *base) {
+    static world full, w;
+    memcpy(&full, base, sizeof *base);
     synced(&full);
     unsigned total = full.messages;
     assert_true(total >= 6);
     for (unsigned cut = 1; cut < total; cut++) {
-        memcpy(&w, &base, sizeof base);
+        memcpy(&w, base, sizeof *base);
         session(&w, cut);
         assert_false(w.client.in_session);
         assert_false(w.server.in_session);
@@ -367,6 +599,44 @@ static void interrupted_at_every_message_then_sync_converges_S6(void **state) {
         assert_true(ms_same_records(&w.client, &full.client));
         synced(&w);
         assert_int_equal(w.crep.sent + w.crep.received, 0);
+    }
+}
+
+static void interrupted_at_every_message_then_sync_converges_S6(void **state) {
+    (void)state;
+    static world base;
+    world_init(&base);
+    first_sync(&base);
+    ms_put(&base.client, "L100", "name: purse\nversion: 2.0\n");
+    ms_put(&base.client, "L300", "name: new client app\n");
+    ms_put(&base.server, "G300", "name: new server app\n");
+    ms_del(&base.server, base.server.now.rec[0].key);
+    cut_at_every_message(&base);
+    /* At 2 KiB with tiny items: the cuts fall also after messages whose statuses span the
+       package (the client's and the server's), and after the Map's messages; XML and WBXML. */
+    for (int wbxml = 0; wbxml < 2; wbxml++) {
+        world_init(&base);
+        base.ccfg.max_msg_size = base.scfg.max_msg_size = SEAM_SYNCML_MIN_MSG_SIZE;
+        base.ccfg.format = base.scfg.format = wbxml ? SEAM_SYNCML_WBXML : SEAM_SYNCML_XML;
+        tiny_items(&base, wbxml ? 60 : 30, "a");
+        synced(&base);
+        tiny_items(&base, wbxml ? 60 : 30, "c");
+        char key[16], value[8];
+        for (int i = 0; i < (wbxml ? 50 : 20); i++) {
+            snprintf(key, sizeof key, "Lv%d", i);
+            snprintf(value, sizeof value, "e%x", i);
+            ms_put(&base.client, key, value);
+            snprintf(key, sizeof key, "Gv%d", i);
+            snprintf(value, sizeof value, "f%x", i);
+            ms_put(&base.server, key, value);
+        }
+        static world probe;
+        memcpy(&probe, &base, sizeof base);
+        synced(&probe);
+        each_op_answered_once_in_order(&probe);
+        assert_true(probe.late[0] > 0 && probe.late[1] > 0);
+        print_message("cut at each of %u messages, %s\n", probe.messages, wbxml ? "WBXML" : "XML");
+        cut_at_every_message(&base);
     }
 }
 
@@ -412,6 +682,8 @@ int main(void) {
         cmocka_unit_test(one_way_and_refresh_types_S6),
         cmocka_unit_test(anchor_mismatch_falls_back_to_slow_sync_S6),
         cmocka_unit_test(multi_message_packages_honour_max_msg_size_S6),
+        cmocka_unit_test(statuses_span_messages_with_many_tiny_items_S6),
+        cmocka_unit_test(waiting_statuses_are_bounded_X6),
         cmocka_unit_test(bad_credentials_are_refused_and_nothing_applied_S6_X6),
         cmocka_unit_test(md5_challenge_then_session_S6),
         cmocka_unit_test(malformed_messages_fail_cleanly_and_change_nothing_X6),
