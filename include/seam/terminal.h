@@ -116,6 +116,36 @@ seam_err seam_terminal_state_session_get(seam_terminal_state *st, int64_t id,
 seam_err seam_terminal_state_card_get(seam_terminal_state *st, const char *cin,
                                       seam_terminal_card *out);
 
+/* A synchronization report the toolkit owes a card (issue 14, S7; docs/terminal.md "The
+   result later"): accepted (TO_RUN) or run with its ENVELOPE built (TO_SEND). */
+typedef enum {
+    SEAM_TERMINAL_REPORT_TO_RUN = 1,
+    SEAM_TERMINAL_REPORT_TO_SEND = 2,
+} seam_terminal_report_state;
+
+typedef struct {
+    seam_terminal_report_state state;
+    uint8_t number, type, qualifier; /* the request's command details */
+    uint8_t objects[255];            /* the request's objects (COMPREHENSION-TLVs) */
+    size_t objects_len;
+    uint8_t envelope[258]; /* TO_SEND: the ENVELOPE's data (D6 ...) */
+    size_t envelope_len;
+} seam_terminal_report;
+
+/* Puts (inserts or replaces) the report card cin is owed; one transaction. Errors:
+   SEAM_ERR_ARG (bad cin, state or lengths), SEAM_ERR_TERMINAL_STATE. */
+seam_err seam_terminal_state_report_put(seam_terminal_state *st, const char *cin,
+                                        const seam_terminal_report *r);
+
+/* Reads the report card cin is owed into *out. Errors: SEAM_ERR_NOT_FOUND (none),
+   SEAM_ERR_TERMINAL_STATE (unreadable or malformed row). */
+seam_err seam_terminal_state_report_get(seam_terminal_state *st, const char *cin,
+                                        seam_terminal_report *out);
+
+/* Deletes the report card cin was owed (none: SEAM_OK); one transaction. Errors:
+   SEAM_ERR_ARG, SEAM_ERR_TERMINAL_STATE. */
+seam_err seam_terminal_state_report_delete(seam_terminal_state *st, const char *cin);
+
 /* Calls fn for each session, newest first, at most limit (0: all); a nonzero return
    from fn stops. Errors: SEAM_ERR_TERMINAL_STATE. */
 seam_err seam_terminal_state_sessions(seam_terminal_state *st, size_t limit,
@@ -481,5 +511,11 @@ typedef struct {
  * the command answers 30. SEAM_ERR_ARG when tk, run or dm_path is NULL.
  */
 seam_err seam_terminal_tk_set_sync(seam_terminal_tk *tk, const seam_terminal_tk_sync *sync);
+
+/* Keeps tk's later reports in st (borrowed; NULL: in RAM only), one row per card (its CIN,
+   read at each power-up before the profile): written before the TERMINAL RESPONSE that
+   accepts one, continued after a restart when the same card's profile comes (docs/terminal.md
+   "The result later"). SEAM_ERR_ARG when tk is NULL. */
+seam_err seam_terminal_tk_set_state(seam_terminal_tk *tk, seam_terminal_state *st);
 
 #endif

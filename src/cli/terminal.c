@@ -441,6 +441,8 @@ static int run(int argc, char **argv) {
         seam_gp_link_close(&link);
         return 1;
     }
+    if (a.toolkit) /* later reports survive a restart (issue 14, S7) */
+        (void)seam_terminal_tk_set_state(tk.tk, st);
     if (!a.once && (fd = terminal_trigger_open(sock)) < 0) {
         seam_terminal_state_close(st);
         toolkit_close(&tk);

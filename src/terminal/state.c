@@ -34,7 +34,13 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS card ("
                              " commands INTEGER NOT NULL DEFAULT 0,"
                              " bytes_up INTEGER NOT NULL DEFAULT 0,"
                              " bytes_down INTEGER NOT NULL DEFAULT 0);"
-                             "CREATE INDEX IF NOT EXISTS session_open ON session(cin, end);";
+                             "CREATE INDEX IF NOT EXISTS session_open ON session(cin, end);"
+                             "CREATE TABLE IF NOT EXISTS tk_report ("
+                             " cin TEXT PRIMARY KEY,"
+                             " state INTEGER NOT NULL,"
+                             " details INTEGER NOT NULL,"
+                             " objects BLOB NOT NULL,"
+                             " envelope BLOB NOT NULL);";
 
 static seam_err failed(seam_terminal_state *st, const char *what) {
     seam_log(SEAM_LOG_ERROR, "terminal state: %s: %s", what, sqlite3_errmsg(st->db));
@@ -105,7 +111,8 @@ static seam_err finish(seam_terminal_state *st, seam_err e) {
     return e;
 }
 
-/* Runs sql with up to 6 integer/text parameters (types: 'i' int64, 't' text); *changes
+/* Runs sql with up to 6 integer/text/blob parameters (types: 'i' int64, 't' text, 'b' blob:
+   i bytes at t); *changes
    gets the rows changed when not NULL. */
 typedef struct {
     char type;
@@ -113,13 +120,20 @@ typedef struct {
     const char *t;
 } param;
 
+static int bind(sqlite3_stmt *stmt, int k, const param *p) {
+    if (p->type == 'i')
+        return sqlite3_bind_int64(stmt, k, p->i);
+    if (p->type == 'b')
+        return sqlite3_bind_blob(stmt, k, p->t ? p->t : "", (int)p->i, SQLITE_STATIC);
+    return sqlite3_bind_text(stmt, k, p->t, -1, SQLITE_STATIC);
+}
+
 static seam_err run(seam_terminal_state *st, const char *sql, const param *p, size_t n,
                     int *changes) {
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
     for (size_t k = 0; rc == SQLITE_OK && k < n; k++)
-        rc = p[k].type == 'i' ? sqlite3_bind_int64(stmt, (int)k + 1, p[k].i)
-                              : sqlite3_bind_text(stmt, (int)k + 1, p[k].t, -1, SQLITE_STATIC);
+        rc = bind(stmt, (int)k + 1, &p[k]);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
@@ -134,6 +148,8 @@ static seam_err run(seam_terminal_state *st, const char *sql, const param *p, si
     { 'i', (int64_t)(v), NULL }
 #define T(v)                                                                                       \
     { 't', 0, (v) }
+#define B(v, n)                                                                                    \
+    { 'b', (int64_t)(n), (const char *)(v) }
 
 static seam_err card_seen(seam_terminal_state *st, const char *cin, int64_t now) {
     param p[] = {T(cin), I(now)};
@@ -238,8 +254,7 @@ static sqlite3_stmt *query(seam_terminal_state *st, const char *sql, const param
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL);
     for (size_t k = 0; rc == SQLITE_OK && k < n; k++)
-        rc = p[k].type == 'i' ? sqlite3_bind_int64(stmt, (int)k + 1, p[k].i)
-                              : sqlite3_bind_text(stmt, (int)k + 1, p[k].t, -1, SQLITE_STATIC);
+        rc = bind(stmt, (int)k + 1, &p[k]);
     if (rc != SQLITE_OK) {
         failed(st, "query");
         sqlite3_finalize(stmt);
@@ -330,4 +345,79 @@ seam_err seam_terminal_state_sessions(seam_terminal_state *st, size_t limit,
     }
     sqlite3_finalize(stmt);
     return rc == SQLITE_DONE ? SEAM_OK : failed(st, "read");
+}
+
+/* ---- the toolkit's later reports (issue 14, S7) ------------------------------------------ */
+
+seam_err seam_terminal_state_report_put(seam_terminal_state *st, const char *cin,
+                                        const seam_terminal_report *r) {
+    seam_err e;
+    if (!st || !cin_valid(cin) || !r ||
+        (r->state != SEAM_TERMINAL_REPORT_TO_RUN && r->state != SEAM_TERMINAL_REPORT_TO_SEND) ||
+        r->objects_len > sizeof r->objects || r->envelope_len > sizeof r->envelope)
+        return SEAM_ERR_ARG;
+    param p[] = {T(cin), I(r->state), I(r->number << 16 | r->type << 8 | r->qualifier),
+                 B(r->objects, r->objects_len), B(r->envelope, r->envelope_len)};
+    e = begin(st);
+    if (e)
+        return e;
+    return finish(st, run(st,
+                          "INSERT OR REPLACE INTO tk_report(cin, state, details, objects, "
+                          "envelope) VALUES(?1, ?2, ?3, ?4, ?5)",
+                          p, 5, NULL));
+}
+
+seam_err seam_terminal_state_report_get(seam_terminal_state *st, const char *cin,
+                                        seam_terminal_report *out) {
+    param p[] = {T(cin)};
+    sqlite3_stmt *stmt;
+    seam_err e = SEAM_OK;
+    int rc;
+    if (!st || !cin || !out)
+        return SEAM_ERR_ARG;
+    stmt =
+        query(st, "SELECT state, details, objects, envelope FROM tk_report WHERE cin = ?1", p, 1);
+    if (!stmt)
+        return SEAM_ERR_TERMINAL_STATE;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        int64_t state = sqlite3_column_int64(stmt, 0), details = sqlite3_column_int64(stmt, 1);
+        const void *objects = sqlite3_column_blob(stmt, 2);
+        size_t objects_len = (size_t)sqlite3_column_bytes(stmt, 2);
+        const void *envelope = sqlite3_column_blob(stmt, 3);
+        size_t envelope_len = (size_t)sqlite3_column_bytes(stmt, 3);
+        memset(out, 0, sizeof *out);
+        /* a row this code did not write (or a damaged one) is no report */
+        if ((state != SEAM_TERMINAL_REPORT_TO_RUN && state != SEAM_TERMINAL_REPORT_TO_SEND) ||
+            details < 0 || details > 0xFFFFFF || objects_len > sizeof out->objects ||
+            envelope_len > sizeof out->envelope ||
+            (state == SEAM_TERMINAL_REPORT_TO_SEND && envelope_len == 0)) {
+            seam_log(SEAM_LOG_ERROR, "terminal state: the report for %s is malformed", cin);
+            e = SEAM_ERR_TERMINAL_STATE;
+        } else {
+            out->state = (seam_terminal_report_state)state;
+            out->number = (uint8_t)(details >> 16);
+            out->type = (uint8_t)(details >> 8);
+            out->qualifier = (uint8_t)details;
+            if (objects_len)
+                memcpy(out->objects, objects, objects_len);
+            out->objects_len = objects_len;
+            if (envelope_len)
+                memcpy(out->envelope, envelope, envelope_len);
+            out->envelope_len = envelope_len;
+        }
+    }
+    sqlite3_finalize(stmt);
+    if (rc == SQLITE_ROW)
+        return e;
+    return rc == SQLITE_DONE ? SEAM_ERR_NOT_FOUND : failed(st, "read");
+}
+
+seam_err seam_terminal_state_report_delete(seam_terminal_state *st, const char *cin) {
+    param p[] = {T(cin)};
+    seam_err e;
+    if (!st || !cin_valid(cin))
+        return SEAM_ERR_ARG;
+    e = begin(st);
+    return e ? e : finish(st, run(st, "DELETE FROM tk_report WHERE cin = ?1", p, 1, NULL));
 }

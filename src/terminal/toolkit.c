@@ -75,6 +75,13 @@ seam_err seam_terminal_tk_set_sync(seam_terminal_tk *tk, const seam_terminal_tk_
     return SEAM_OK;
 }
 
+seam_err seam_terminal_tk_set_state(seam_terminal_tk *tk, seam_terminal_state *st) {
+    if (!tk)
+        return SEAM_ERR_ARG;
+    tk->report.st = st;
+    return SEAM_OK;
+}
+
 void seam_terminal_tk_free(seam_terminal_tk *tk) {
     free(tk);
 }
@@ -235,7 +242,9 @@ seam_err seam_terminal_tk_power_up(seam_terminal_tk *tk) {
     memset(tk->events, 0, sizeof tk->events);
     tk->menu_count = 0;
     tk->status.poll_ms = 0;
-    e = send_profile(tk);
+    e = tk->report.st ? tk_report_card(tk) : SEAM_OK;
+    if (!e)
+        e = send_profile(tk);
     return e ? e : run_loop(tk);
 }
 

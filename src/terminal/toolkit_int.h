@@ -40,6 +40,8 @@ typedef struct {
     size_t envelope_len;
     bool sending; /* toolkit.c is sending reports: the envelope's loop does not re-enter */
     bool run_now; /* tk_request_sync runs the request (the later run), never defers it */
+    char cin[SEAM_TERMINAL_CIN_HEX]; /* the card's CIN read at power-up ("": unknown) */
+    seam_terminal_state *st;         /* where reports are kept (NULL: RAM only) */
 } tk_report;
 
 struct seam_terminal_tk {
@@ -90,6 +92,12 @@ bool tk_report_ready(seam_terminal_tk *tk);
 /* The card answered the report with sw: 9000 / 91xx delivered, 9300 (busy) kept for the
    next session end, anything else (6A88: nobody holds E2) dropped. */
 void tk_report_answered(seam_terminal_tk *tk, uint16_t sw);
+
+/* Power-up with a state (seam_terminal_tk_set_state), before the profile: reads the card's
+   CIN (SELECT ISD, GET DATA 45) and takes the report this card is owed from the state (none:
+   NONE); a card without a readable CIN keeps what RAM has unless the previous card had one.
+   The link's errors. */
+seam_err tk_report_card(seam_terminal_tk *tk);
 
 /* Sends ENVELOPE env[0..len) (80 C2) and runs the loop. Errors: the link's. */
 seam_err tk_envelope(seam_terminal_tk *tk, const uint8_t *env, size_t len);

@@ -1,31 +1,122 @@
 /*
  * The later report of a synchronization (toolkit_int.h; issue 14, S7;
- * docs/terminal.md "REQUEST SYNCHRONIZATION"). A REQUEST SYNCHRONIZATION
+ * docs/terminal.md "The result later"). A REQUEST SYNCHRONIZATION
  * with wants result 02 is checked as any other (toolkit_sync.c: 30, 32, 36
  * before anything runs), then answered at once: 00 and the reference (its
  * command number). The synchronization runs when the proactive session has
  * ended, with the same engine, and its outcome goes to the card as ENVELOPE
  * D6 { 82 02 82 81, 99 01 E2, 83 result, [counts], reference }.
  *
- * States of the report (tk->report.state):
+ * States of the report (tk->report.state; with a state file, also its row):
  *
- *   NONE     nothing pending; a request with 02 -> TO_RUN (another while one
- *            is pending: 20, one at a time)
- *   TO_RUN   accepted; at the session's end (toolkit.c) it runs -> TO_SEND
- *            (a failure is a report too: 20 and the class, never a hang)
- *   TO_SEND  the envelope is built; the card's 9000 / 91xx -> NONE; its 9300
- *            (a command awaits its answer) stays; 6A88 (nobody holds E2) or
- *            another refusal -> NONE (dropped, logged); the link's error stays:
- *            the report is sent after the next TERMINAL PROFILE
+ *   NONE     nothing pending (no row); a request with 02 -> TO_RUN (another
+ *            while one is pending: 20, one at a time)
+ *   TO_RUN   accepted: the row is written BEFORE the TERMINAL RESPONSE (a
+ *            failed write answers 20 instead); at the session's end
+ *            (toolkit.c) it runs -> TO_SEND (a failure is a report too: 20
+ *            and the class, never a hang)
+ *   TO_SEND  the envelope is built and written to the row; the card's 9000 /
+ *            91xx -> NONE (row deleted); its 9300 (a command awaits its
+ *            answer) stays; 6A88 (nobody holds E2) or another refusal -> NONE
+ *            (row deleted, logged); the link's error stays: the report is sent
+ *            after the next TERMINAL PROFILE
  *
- * The state is the terminal's RAM (the seam_terminal_tk object): a terminal
- * that is stopped loses a report not yet sent. It does not tell one card
- * from another: the card behind the link at the next profile gets it.
+ * With a state (seam_terminal_tk_set_state) a report belongs to one card: its
+ * row is keyed by the CIN read at power-up before the profile (SELECT ISD,
+ * GET DATA 45, as the admin session does). A terminal started afresh (or
+ * killed) finds the row at that card's next profile and goes on: TO_RUN runs
+ * the synchronization again then sends, TO_SEND sends; another card gets
+ * nothing and the row stays. Killed after the card took the envelope but
+ * before the row was deleted, the report is sent again (at least once; the
+ * card matches it by its reference). A card whose CIN cannot be read keeps
+ * the report in RAM only, as without a state: a stop loses it.
  */
 #include <string.h>
 
 #include "seam/toolkit.h"
+#include "seam/util.h"
 #include "toolkit_int.h"
+
+/* Writes the pending report to the state (when it has one and the card is known). */
+static seam_err persist(seam_terminal_tk *tk) {
+    const tk_report *r = &tk->report;
+    seam_terminal_report row;
+    if (!r->st || !r->cin[0])
+        return SEAM_OK;
+    memset(&row, 0, sizeof row);
+    row.state =
+        r->state == TK_REPORT_TO_SEND ? SEAM_TERMINAL_REPORT_TO_SEND : SEAM_TERMINAL_REPORT_TO_RUN;
+    row.number = r->details.number;
+    row.type = r->details.type;
+    row.qualifier = r->details.qualifier;
+    memcpy(row.objects, r->objects, r->objects_len);
+    row.objects_len = r->objects_len;
+    if (r->state == TK_REPORT_TO_SEND) {
+        memcpy(row.envelope, r->envelope, r->envelope_len);
+        row.envelope_len = r->envelope_len;
+    }
+    return seam_terminal_state_report_put(r->st, r->cin, &row);
+}
+
+/* The report is settled (delivered or refused): NONE, and its row deleted. */
+static void settle(seam_terminal_tk *tk) {
+    tk->report.state = TK_REPORT_NONE;
+    if (tk->report.st && tk->report.cin[0] &&
+        seam_terminal_state_report_delete(tk->report.st, tk->report.cin))
+        tk_log(tk, "report settled but its row could not be deleted", NULL, 0);
+}
+
+seam_err tk_report_card(seam_terminal_tk *tk) {
+    static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
+    static const uint8_t get_cin[] = {0x80, 0xCA, 0x00, 0x45, 0x00};
+    tk_report *r = &tk->report;
+    uint8_t resp[258];
+    size_t len = 0;
+    seam_tlv tlv;
+    seam_terminal_report row;
+    bool had_cin = r->cin[0] != 0;
+    seam_err e =
+        seam_gp_link_transmit(tk->link, select_isd, sizeof select_isd, resp, sizeof resp, &len);
+    if (!e)
+        e = seam_gp_link_transmit(tk->link, get_cin, sizeof get_cin, resp, sizeof resp, &len);
+    if (e)
+        return e;
+    r->cin[0] = 0;
+    if (len >= 2 && ((resp[len - 2] == 0x90 && resp[len - 1] == 0x00) || resp[len - 2] == 0x91) &&
+        seam_tlv_parse(resp, len - 2, &tlv) == SEAM_OK && tlv.tag == 0x45 && tlv.length > 0 &&
+        tlv.length <= SEAM_TERMINAL_CIN_MAX) {
+        for (size_t i = 0; i < tlv.length; i++)
+            snprintf(r->cin + 2 * i, 3, "%02X", tlv.value[i]);
+    }
+    if (!r->cin[0]) {
+        tk_log(tk, "card without a readable CIN: its report is kept in RAM only", NULL, 0);
+        if (had_cin)
+            r->state = TK_REPORT_NONE; /* the previous card's report is in its row */
+        return SEAM_OK;
+    }
+    tk_log(tk, "card CIN", tlv.value, tlv.length);
+    r->state = TK_REPORT_NONE;
+    e = seam_terminal_state_report_get(r->st, r->cin, &row);
+    if (e == SEAM_ERR_NOT_FOUND)
+        return SEAM_OK;
+    if (e) { /* unreadable: logged; the card is not owed a report we cannot read */
+        tk_log(tk, "the card's report could not be read from the state", NULL, 0);
+        return SEAM_OK;
+    }
+    r->details.number = row.number;
+    r->details.type = row.type;
+    r->details.qualifier = row.qualifier;
+    memcpy(r->objects, row.objects, row.objects_len);
+    r->objects_len = row.objects_len;
+    memcpy(r->envelope, row.envelope, row.envelope_len);
+    r->envelope_len = row.envelope_len;
+    r->state = row.state == SEAM_TERMINAL_REPORT_TO_SEND ? TK_REPORT_TO_SEND : TK_REPORT_TO_RUN;
+    tk_log(tk,
+           row.state == SEAM_TERMINAL_REPORT_TO_SEND ? "report found, to send; reference"
+                                                     : "report found, to run; reference",
+           &row.number, 1);
+    return SEAM_OK;
+}
 
 void tk_report_accept(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer *a) {
     tk_report *r = &tk->report;
@@ -41,6 +132,14 @@ void tk_report_accept(seam_terminal_tk *tk, const seam_tk_command *c, tk_answer 
     r->objects_len = c->objects_len;
     r->details = c->details;
     r->state = TK_REPORT_TO_RUN;
+    if (persist(tk) != SEAM_OK) { /* not kept: not acknowledged */
+        r->state = TK_REPORT_NONE;
+        a->general = SEAM_TK_RES_TERMINAL_BUSY;
+        a->additional[0] = 0x00;
+        a->additional_len = 1;
+        tk_log(tk, "synchronization refused: the state could not keep it", NULL, 0);
+        return;
+    }
     a->general = SEAM_TK_RES_OK;
     if (seam_tk_sync_reference_put(c->details.number, a->extra, sizeof a->extra, &a->extra_len))
         a->extra_len = 0; /* cannot happen: 4 bytes */
@@ -79,10 +178,12 @@ static void run(seam_terminal_tk *tk) {
                           : SEAM_TK_SYNC_FAIL_UNSUPPORTED;
     }
     if (seam_tk_envelope_sync_result(&rep, r->envelope, sizeof r->envelope, &r->envelope_len)) {
-        r->state = TK_REPORT_NONE; /* cannot happen: every field is in range */
+        settle(tk); /* cannot happen: every field is in range */
         return;
     }
     r->state = TK_REPORT_TO_SEND;
+    if (persist(tk)) /* the row stays TO_RUN: after a restart it runs again */
+        tk_log(tk, "report built but not written to the state", NULL, 0);
 }
 
 bool tk_report_ready(seam_terminal_tk *tk) {
@@ -99,5 +200,5 @@ void tk_report_answered(seam_terminal_tk *tk, uint16_t sw) {
     }
     if (sw != 0x9000u && (sw & 0xFF00u) != 0x9100u)
         tk_log(tk, "report dropped: the card refused it, status", status, 2);
-    tk->report.state = TK_REPORT_NONE;
+    settle(tk);
 }
