@@ -186,11 +186,77 @@ static void test_state_kill9_loses_nothing_acknowledged(void **state) {
     }
 }
 
+/* The toolkit's later reports (S7, X4): one row per card, replaced, read back whole,
+   deleted; bad arguments and a row this code did not write are refused, never read past. */
+static void test_state_keeps_one_report_per_card_S7(void **state) {
+    fixture *f = *state;
+    seam_terminal_state *st;
+    seam_terminal_report r, got;
+    assert_int_equal(seam_terminal_state_open(f->path, &st), SEAM_OK);
+    memset(&r, 0, sizeof r);
+    r.state = SEAM_TERMINAL_REPORT_TO_RUN;
+    r.number = 7;
+    r.type = 0x5F;
+    r.qualifier = 0x02;
+    r.objects_len = sizeof r.objects; /* the longest the toolkit keeps */
+    memset(r.objects, 0xA5, r.objects_len);
+    assert_int_equal(seam_terminal_state_report_put(st, "A1B2", &r), SEAM_OK);
+    assert_int_equal(seam_terminal_state_report_get(st, "C3D4", &got), SEAM_ERR_NOT_FOUND);
+    r.state = SEAM_TERMINAL_REPORT_TO_SEND;
+    r.envelope_len = 3;
+    memcpy(r.envelope, "\xD6\x01\xE2", 3);
+    assert_int_equal(seam_terminal_state_report_put(st, "A1B2", &r), SEAM_OK); /* replaced */
+    seam_terminal_state_close(st);
+    assert_int_equal(seam_terminal_state_open(f->path, &st), SEAM_OK); /* as after a restart */
+    assert_int_equal(seam_terminal_state_report_get(st, "A1B2", &got), SEAM_OK);
+    assert_int_equal(got.state, SEAM_TERMINAL_REPORT_TO_SEND);
+    assert_int_equal(got.number, 7);
+    assert_int_equal(got.type, 0x5F);
+    assert_int_equal(got.qualifier, 0x02);
+    assert_int_equal(got.objects_len, sizeof r.objects);
+    assert_memory_equal(got.objects, r.objects, sizeof r.objects);
+    assert_int_equal(got.envelope_len, 3);
+    assert_memory_equal(got.envelope, "\xD6\x01\xE2", 3);
+    /* refused: a bad CIN, a state that is none, lengths past the buffers */
+    assert_int_equal(seam_terminal_state_report_put(st, "a1b2", &r), SEAM_ERR_ARG);
+    assert_int_equal(seam_terminal_state_report_put(st, "", &r), SEAM_ERR_ARG);
+    r.state = 0;
+    assert_int_equal(seam_terminal_state_report_put(st, "C3D4", &r), SEAM_ERR_ARG);
+    r.state = SEAM_TERMINAL_REPORT_TO_RUN;
+    r.objects_len = sizeof r.objects + 1;
+    assert_int_equal(seam_terminal_state_report_put(st, "C3D4", &r), SEAM_ERR_ARG);
+    assert_int_equal(seam_terminal_state_report_get(st, "C3D4", &got), SEAM_ERR_NOT_FOUND);
+    assert_int_equal(seam_terminal_state_report_delete(st, "A1B2"), SEAM_OK);
+    assert_int_equal(seam_terminal_state_report_get(st, "A1B2", &got), SEAM_ERR_NOT_FOUND);
+    assert_int_equal(seam_terminal_state_report_delete(st, "A1B2"), SEAM_OK); /* none: fine */
+    seam_terminal_state_close(st);
+}
+
+/* A row too long for the buffers (written by something else) is refused, not copied. */
+static void test_state_refuses_a_malformed_report_S7(void **state) {
+    fixture *f = *state;
+    seam_terminal_state *st;
+    seam_terminal_report got;
+    char cmd[512];
+    assert_int_equal(seam_terminal_state_open(f->path, &st), SEAM_OK);
+    seam_terminal_state_close(st);
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' \"INSERT INTO tk_report VALUES('A1B2', 1, 7, zeroblob(300), x'')\"",
+             f->path);
+    if (system(cmd) != 0)
+        skip(); /* no sqlite3 tool */
+    assert_int_equal(seam_terminal_state_open(f->path, &st), SEAM_OK);
+    assert_int_equal(seam_terminal_state_report_get(st, "A1B2", &got), SEAM_ERR_TERMINAL_STATE);
+    seam_terminal_state_close(st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_state_records_cards_and_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_kill9_loses_nothing_acknowledged, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_state_keeps_one_report_per_card_S7, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_refuses_a_malformed_report_S7, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
