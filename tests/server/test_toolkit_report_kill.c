@@ -8,12 +8,17 @@
  * ENVELOPE (event E2) went. A terminal started afresh on the same state and card image
  * finds the row at the card's TERMINAL PROFILE and goes on: devmgmt's INS 20 ends with
  * the outcome, the report is sent exactly once, the row is gone. Another card gets
- * nothing and the row stays for the card it belongs to.
+ * nothing and the row stays for the card it belongs to. The same with the real `seam
+ * terminal run --toolkit --state` as a subprocess, killed by a proxy in front of the
+ * server during the synchronization (before its request is forwarded; after the server
+ * answered), then `seam terminal run --toolkit --once` afresh.
  */
 #define _GNU_SOURCE
 #include "toolkit_loop.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "seam/toolkit.h"
@@ -336,6 +341,133 @@ static void report_only_for_its_own_card_S7_X4(void **state) {
     fresh_terminal_delivers(f, 3);
 }
 
+/* ---- the same with `seam terminal run --toolkit --state` as a subprocess ----------- */
+
+/* `seam terminal run --toolkit` on image with the state, the sync through port, traced
+   into out; once: power-up, the loop, exit (its status), else in the background (its pid
+   once the profile is sent). */
+static pid_t terminal_cli(fixture *f, const char *image, const char *out, bool once) {
+    char bin[512], answers[224], display[224];
+    snprintf(bin, sizeof bin, "%s/seam", loop_build_dir());
+    snprintf(answers, sizeof answers, "%s/answers.txt", f->l.dir);
+    snprintf(display, sizeof display, "%s/display.log", f->l.dir);
+    FILE *fp = fopen(answers, "w");
+    assert_non_null(fp);
+    fputs("yes\nyes\n", fp);
+    fclose(fp);
+    const char *argv[] = {"seam",
+                          "terminal",
+                          "run",
+                          "--toolkit",
+                          "--image",
+                          image,
+                          "--state",
+                          f->state,
+                          "--answers",
+                          answers,
+                          "--display-log",
+                          display,
+                          "--imei",
+                          LOOP_IMEI,
+                          "--dm",
+                          f->l.dm,
+                          "--sync-password",
+                          SECRET_A,
+                          "--trace",
+                          once ? "--once" : NULL,
+                          NULL};
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    if (once) {
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        return 0;
+    }
+    for (int i = 0; i < 1200 && occurrences(out, "toolkit: profile sent") == 0; i++) {
+        assert_int_equal(waitpid(pid, NULL, WNOHANG), 0); /* bounded, never on time */
+        usleep(50000);
+    }
+    assert_int_equal(occurrences(out, "toolkit: profile sent"), 1);
+    return pid;
+}
+
+/* `seam terminal run --toolkit` killed by the proxy at exchange `at` of the sync (before
+   it is forwarded: the TERMINAL RESPONSE went, nothing ran; after the server answered:
+   the sync ran on the server); a fresh `seam terminal run --toolkit --once` on the same
+   state and card delivers the report once; devmgmt's INS 20 has the outcome. */
+static void cli_killed_then_fresh(fixture *f, int at, kill_act act) {
+    proxy p = {.srv = &f->l.srv, .kill_at = at, .act = act};
+    char image[192], out[224], fresh[224], after[224], cin[SEAM_TERMINAL_CIN_HEX];
+    seam_terminal_report row;
+    seam_terminal_state *st = NULL;
+    int status = 0;
+    term t;
+    proxy_start(&p);
+    snprintf(image, sizeof image, "%s/proxied.db", f->l.dir);
+    snprintf(out, sizeof out, "%s/cli.out", f->l.dir);
+    snprintf(fresh, sizeof fresh, "%s/cli-fresh.out", f->l.dir);
+    snprintf(after, sizeof after, "%s/after.trace", f->l.dir);
+    char first[192];
+    uint16_t port = f->l.srv.port;
+    snprintf(first, sizeof first, "%s", f->l.image);
+    snprintf(f->l.image, sizeof f->l.image, "%s", image); /* its policy's URL: the proxy */
+    f->l.srv.port = p.port;
+    loop_make_card(&f->l, POLICY);
+    f->l.srv.port = port;
+    snprintf(f->l.image, sizeof f->l.image, "%s", first);
+    pid_t pid = terminal_cli(f, image, out, false);
+    atomic_store(&p.terminal, pid);
+    assert_int_equal(loop_run("'%s/seam' terminal event location normal --state '%s' >/dev/null",
+                              loop_build_dir(), f->state),
+                     0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    assert_int_equal(occurrences(out, "9901E2"), 0);
+    assert_int_equal(occurrences(out, "5F0082028281830100"), 1); /* acknowledged: 00 + ref */
+    cin_of(out, cin);
+    assert_int_equal(seam_terminal_state_open(f->state, &st), SEAM_OK);
+    assert_int_equal(seam_terminal_state_report_get(st, cin, &row), SEAM_OK);
+    assert_int_equal(row.state, SEAM_TERMINAL_REPORT_TO_RUN);
+    seam_terminal_state_close(st);
+    /* the server has the records only when it answered before the kill */
+    assert_int_equal(copy_has(&f->l.srv, LOOP_IMEI, "ringtone", "classic"),
+                     act == KILL_TERMINAL_AFTER);
+    /* afresh, through the proxy (past its kill point it forwards) */
+    terminal_cli(f, image, fresh, true);
+    proxy_stop(&p);
+    assert_int_equal(occurrences(fresh, "9901E2"), 1);
+    assert_int_equal(occurrences(fresh, "report found, to run"), 1);
+    assert_int_equal(term_open(&t, &f->l, image, f->state, after), SEAM_OK);
+    last_result(&t);
+    assert_int_equal(t.response[0], 0x01); /* synchronized, no longer 05 pending */
+    assert_int_equal(seam_terminal_state_report_get(t.st, cin, &row), SEAM_ERR_NOT_FOUND);
+    fflush(t.trace);
+    assert_int_equal(occurrences(after, "9901E2"), 0); /* once: not again */
+    term_close(&t);
+    assert_true(copy_has(&f->l.srv, LOOP_IMEI, "ringtone", "classic"));
+    seam_card_remove(image);
+}
+
+static void cli_report_survives_a_kill_during_the_sync_S7_X4(void **state) {
+    cli_killed_then_fresh(*state, 1, KILL_TERMINAL_BEFORE);
+}
+
+static void cli_report_survives_a_kill_after_the_server_answered_S7_X4(void **state) {
+    cli_killed_then_fresh(*state, 1, KILL_TERMINAL_AFTER);
+}
+
 int main(int argc, char **argv) {
     const char *backend = argc > 1 ? argv[1] : "sqlite";
     signal(SIGPIPE, SIG_IGN);
@@ -350,6 +482,8 @@ int main(int argc, char **argv) {
         T(report_survives_a_kill_after_the_sync_S7_X4),
         T(report_survives_a_kill_before_the_envelope_S7_X4),
         T(report_only_for_its_own_card_S7_X4),
+        T(cli_report_survives_a_kill_during_the_sync_S7_X4),
+        T(cli_report_survives_a_kill_after_the_server_answered_S7_X4),
     };
     char group[80];
     snprintf(group, sizeof group, "the later report survives the terminal, server on %s", backend);
