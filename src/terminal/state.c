@@ -1,9 +1,10 @@
 /*
  * The terminal's local state: one SQLite file (WAL, synchronous=FULL) with the
- * cards seen and the sessions run. Every change is one transaction (BEGIN
+ * cards seen, the sessions run and the toolkit's later reports (one per card,
+ * toolkit_report.c). Every change is one transaction (BEGIN
  * IMMEDIATE ... COMMIT), so a call that returned SEAM_OK survives a kill -9 or
  * a power cut, and one that did not return left nothing half done. Nothing in
- * it is secret: CINs, times, counts.
+ * it is secret: CINs, times, counts, a report's objects and envelope.
  */
 #include <sqlite3.h>
 #include <stdio.h>
