@@ -73,7 +73,9 @@ static seam_err registry_entry(void *ctx, const uint8_t *caller, size_t caller_l
     *result = SEAM_REGISTRY_END;
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         e = nth_key(c->nvm, tables[t], &index, key, &key_len, &found);
-        if (e || !found)
+        if (e)
+            break; /* a corrupt table ends the walk: the next table must not clear e */
+        if (!found)
             continue;
         if (tables[t] == REGISTRY_SD) {
             e = registry_sd_get(c->nvm, key, key_len, &sd);
