@@ -137,13 +137,30 @@ static bool media_is(const char *ct, const char *want) {
 /* SELECT of the ISD (by default, no AID) on channel 0: it also ends a secure channel there. */
 static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
 
+seam_err term_card_cin(const seam_gp_link *link, char hex[SEAM_TERMINAL_CIN_HEX]) {
+    static const uint8_t get_cin[] = {0x80, 0xCA, 0x00, 0x45, 0x00};
+    uint8_t resp[258];
+    size_t len = 0;
+    seam_tlv tlv;
+    seam_err e = seam_gp_link_transmit(link, get_cin, sizeof get_cin, resp, sizeof resp, &len);
+    if (e)
+        return e;
+    /* 91xx: the card's toolkit has a command for the terminal (fetched after the session);
+       the CIN came all the same */
+    if (len < 2 || !((resp[len - 2] == 0x90 && resp[len - 1] == 0x00) || resp[len - 2] == 0x91) ||
+        seam_tlv_parse(resp, len - 2, &tlv) != SEAM_OK || tlv.tag != 0x45 || tlv.length == 0 ||
+        tlv.length > SEAM_TERMINAL_CIN_MAX)
+        return SEAM_ERR_TERMINAL_NO_CIN;
+    for (size_t i = 0; i < tlv.length; i++)
+        snprintf(hex + 2 * i, 3, "%02X", tlv.value[i]);
+    return SEAM_OK;
+}
+
 /* Powers the card on, selects the ISD and reads its CIN (tag 45) into rl->r->cin, or takes
    card_id. */
 static seam_err identify(relay *rl) {
-    static const uint8_t get_cin[] = {0x80, 0xCA, 0x00, 0x45, 0x00};
     uint8_t atr[64], resp[258], cin[SEAM_TERMINAL_CIN_MAX];
     size_t atr_len = 0, len = 0, cin_len = 0;
-    seam_tlv tlv;
     seam_err e =
         rl->o->card_powered ? SEAM_OK : seam_gp_link_power_on(rl->link, atr, sizeof atr, &atr_len);
     if (!e)
@@ -154,22 +171,11 @@ static seam_err identify(relay *rl) {
         e = seam_hex_decode(rl->o->card_id, strlen(rl->o->card_id), cin, sizeof cin, &cin_len);
         if (e || cin_len == 0)
             return SEAM_ERR_ARG;
-    } else {
-        e = seam_gp_link_transmit(rl->link, get_cin, sizeof get_cin, resp, sizeof resp, &len);
-        if (e)
-            return e;
-        /* 91xx: the card's toolkit has a command for the terminal (fetched after the
-           session); the CIN came all the same */
-        if (len < 2 ||
-            !((resp[len - 2] == 0x90 && resp[len - 1] == 0x00) || resp[len - 2] == 0x91) ||
-            seam_tlv_parse(resp, len - 2, &tlv) != SEAM_OK || tlv.tag != 0x45 || tlv.length == 0 ||
-            tlv.length > sizeof cin)
-            return SEAM_ERR_TERMINAL_NO_CIN;
-        memcpy(cin, tlv.value, tlv.length);
-        cin_len = tlv.length;
+        for (size_t i = 0; i < cin_len; i++)
+            snprintf(rl->r->cin + 2 * i, 3, "%02X", cin[i]);
+    } else if ((e = term_card_cin(rl->link, rl->r->cin)) != SEAM_OK) {
+        return e;
     }
-    for (size_t i = 0; i < cin_len; i++)
-        snprintf(rl->r->cin + 2 * i, 3, "%02X", cin[i]);
     snprintf(rl->from, sizeof rl->from, "//se-id/cin/%s", rl->r->cin);
     return SEAM_OK;
 }

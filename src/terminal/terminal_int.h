@@ -42,4 +42,9 @@ void term_http_free(term_http *h);
 seam_err term_http_post(term_http *h, const char *url, const char *from, const char *content_type,
                         const uint8_t *body, size_t len, size_t max_body, term_http_answer *a);
 
+/* Reads the CIN of the card on link (GET DATA 45 of the selected ISD; 9000 or 91xx) into hex
+   (SEAM_TERMINAL_CIN_HEX bytes, upper-case hex); SEAM_ERR_TERMINAL_NO_CIN when the answer
+   holds none, the link's error when it failed (relay.c). */
+seam_err term_card_cin(const seam_gp_link *link, char hex[SEAM_TERMINAL_CIN_HEX]);
+
 #endif

@@ -35,6 +35,7 @@
 
 #include "seam/toolkit.h"
 #include "seam/util.h"
+#include "terminal_int.h"
 #include "toolkit_int.h"
 
 /* Writes the pending report to the state (when it has one and the card is known). */
@@ -68,33 +69,30 @@ static void settle(seam_terminal_tk *tk) {
 
 seam_err tk_report_card(seam_terminal_tk *tk) {
     static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
-    static const uint8_t get_cin[] = {0x80, 0xCA, 0x00, 0x45, 0x00};
     tk_report *r = &tk->report;
     uint8_t resp[258];
     size_t len = 0;
-    seam_tlv tlv;
     seam_terminal_report row;
     bool had_cin = r->cin[0] != 0;
+    char cin[SEAM_TERMINAL_CIN_HEX] = "";
+    uint8_t cin_bytes[SEAM_TERMINAL_CIN_MAX];
+    size_t cin_len = 0;
     seam_err e =
         seam_gp_link_transmit(tk->link, select_isd, sizeof select_isd, resp, sizeof resp, &len);
     if (!e)
-        e = seam_gp_link_transmit(tk->link, get_cin, sizeof get_cin, resp, sizeof resp, &len);
-    if (e)
+        e = term_card_cin(tk->link, cin);
+    if (e && e != SEAM_ERR_TERMINAL_NO_CIN)
         return e;
-    r->cin[0] = 0;
-    if (len >= 2 && ((resp[len - 2] == 0x90 && resp[len - 1] == 0x00) || resp[len - 2] == 0x91) &&
-        seam_tlv_parse(resp, len - 2, &tlv) == SEAM_OK && tlv.tag == 0x45 && tlv.length > 0 &&
-        tlv.length <= SEAM_TERMINAL_CIN_MAX) {
-        for (size_t i = 0; i < tlv.length; i++)
-            snprintf(r->cin + 2 * i, 3, "%02X", tlv.value[i]);
-    }
+    memcpy(r->cin, cin, sizeof cin); /* "" when the card has no readable CIN */
     if (!r->cin[0]) {
         tk_log(tk, "card without a readable CIN: its report is kept in RAM only", NULL, 0);
         if (had_cin)
             r->state = TK_REPORT_NONE; /* the previous card's report is in its row */
         return SEAM_OK;
     }
-    tk_log(tk, "card CIN", tlv.value, tlv.length);
+    if (seam_hex_decode(r->cin, strlen(r->cin), cin_bytes, sizeof cin_bytes, &cin_len))
+        cin_len = 0; /* cannot happen: term_card_cin wrote it */
+    tk_log(tk, "card CIN", cin_bytes, cin_len);
     r->state = TK_REPORT_NONE;
     e = seam_terminal_state_report_get(r->st, r->cin, &row);
     if (e == SEAM_ERR_NOT_FOUND)
