@@ -219,13 +219,6 @@ static void s8_over_omads_a_server_change_to_a_card_fact_is_put_back_S8(void **s
 }
 
 int main(int argc, char **argv) {
-    const char *backend = argc > 1 ? argv[1] : "sqlite";
-    signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (backend_start(backend) != 0) {
-        backend_stop();
-        return 1;
-    }
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(s8_terminal_reads_the_card_into_card_and_syncs_it_S8_S6),
@@ -233,9 +226,5 @@ int main(int argc, char **argv) {
         T(s8_a_server_change_to_a_parameter_reaches_the_card_S8),
         T(s8_over_omads_a_server_change_to_a_card_fact_is_put_back_S8),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    spawned_kill_all();
-    backend_stop();
-    curl_global_cleanup();
-    return failed;
+    return sync_tests_main(argc, argv, NULL, tests, sizeof tests / sizeof *tests);
 }

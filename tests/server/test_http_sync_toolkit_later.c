@@ -245,13 +245,6 @@ static void result_in_the_response_unchanged_S7(void **state) {
 }
 
 int main(int argc, char **argv) {
-    const char *backend = argc > 1 ? argv[1] : "sqlite";
-    signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (backend_start(backend) != 0) {
-        backend_stop();
-        return 1;
-    }
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(result_later_with_the_server_up_S7_S6_S9),
@@ -259,12 +252,6 @@ int main(int argc, char **argv) {
         T(report_kept_until_the_next_profile_S7),
         T(result_in_the_response_unchanged_S7),
     };
-    char group[80];
-    snprintf(group, sizeof group, "devmgmt -> terminal toolkit in process -> server on %s",
-             backend);
-    int failed = _cmocka_run_group_tests(group, tests, sizeof tests / sizeof *tests, NULL, NULL);
-    spawned_kill_all();
-    backend_stop();
-    curl_global_cleanup();
-    return failed;
+    return sync_tests_main(argc, argv, "devmgmt -> terminal toolkit in process -> server on ",
+                           tests, sizeof tests / sizeof *tests);
 }

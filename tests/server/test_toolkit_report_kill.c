@@ -469,13 +469,6 @@ static void cli_report_survives_a_kill_after_the_server_answered_S7_X4(void **st
 }
 
 int main(int argc, char **argv) {
-    const char *backend = argc > 1 ? argv[1] : "sqlite";
-    signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (backend_start(backend) != 0) {
-        backend_stop();
-        return 1;
-    }
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(report_survives_a_kill_after_the_response_S7_X4),
@@ -485,11 +478,6 @@ int main(int argc, char **argv) {
         T(cli_report_survives_a_kill_during_the_sync_S7_X4),
         T(cli_report_survives_a_kill_after_the_server_answered_S7_X4),
     };
-    char group[80];
-    snprintf(group, sizeof group, "the later report survives the terminal, server on %s", backend);
-    int failed = _cmocka_run_group_tests(group, tests, sizeof tests / sizeof *tests, NULL, NULL);
-    spawned_kill_all();
-    backend_stop();
-    curl_global_cleanup();
-    return failed;
+    return sync_tests_main(argc, argv, "the later report survives the terminal, server on ", tests,
+                           sizeof tests / sizeof *tests);
 }
