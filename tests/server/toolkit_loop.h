@@ -101,4 +101,28 @@ static inline void loop_close(toolkit_loop *l) {
     server_folder_remove(&l->srv);
 }
 
+/* ---- the terminal's link to the card opened in this process ----
+   The ops of a link whose ctx is the card's own link (the card_link of the test's
+   struct): each passes to it; the test writes only its transmit (which may cut the link
+   or kill the terminal), finding its struct with LOOP_OWNER. */
+
+#define LOOP_OWNER(type, ctx) ((type *)(void *)((char *)(ctx)-offsetof(type, card_link)))
+
+static inline seam_err loop_link_power_on(void *ctx, uint8_t *atr, size_t atr_size,
+                                          size_t *atr_len) {
+    return seam_gp_link_power_on(ctx, atr, atr_size, atr_len);
+}
+
+static inline seam_err loop_link_reset(void *ctx, uint8_t *atr, size_t atr_size, size_t *atr_len) {
+    return seam_gp_link_reset(ctx, atr, atr_size, atr_len);
+}
+
+static inline seam_err loop_link_power_off(void *ctx) {
+    return seam_gp_link_power_off(ctx);
+}
+
+static inline void loop_link_close(void *ctx) {
+    (void)ctx;
+}
+
 #endif
