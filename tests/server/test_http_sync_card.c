@@ -7,35 +7,18 @@
  * and the card is unchanged; a server change to a writable parameter reaches the card.
  */
 #define _GNU_SOURCE
-#include "sync_wire.h"
+#include "toolkit_loop.h"
 
-#define IMEI DEV_A
+#define IMEI LOOP_IMEI
 
-typedef struct {
-    server_proc srv;
-    char dir[160], dm[192], image[192];
-} fixture;
-
-static const char *build_dir(void) {
-    const char *b = getenv("SEAM_BUILD_DIR");
-    return b ? b : "build/release";
-}
-
-/* Runs the shell command; its exit status. */
-static int run(const char *fmt, ...) {
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+/* The server, the terminal's database and the card image (no policy: db unused). */
+typedef toolkit_loop fixture;
 
 /* A card with carddb (Global Registry, privileges 00 04 00) and the purse. */
 static void make_card(fixture *f) {
     char script[224];
-    assert_int_equal(run("'%s/seam' card new --image '%s' >/dev/null", build_dir(), f->image), 0);
+    assert_int_equal(
+        loop_run("'%s/seam' card new --image '%s' >/dev/null", loop_build_dir(), f->image), 0);
     snprintf(script, sizeof script, "%s/carddb.script", f->dir);
     FILE *fp = fopen(script, "w");
     assert_non_null(fp);
@@ -44,25 +27,17 @@ static void make_card(fixture *f) {
             ".scp03 level=03\n"
             ".install %s/apps/carddb.wasm privileges=000400\n"
             ".install %s/apps/purse.wasm params=0431323334\n",
-            build_dir(), build_dir());
+            loop_build_dir(), loop_build_dir());
     fclose(fp);
-    assert_int_equal(run("'%s/seam' card script --image '%s' '%s' >'%s/script.out' 2>&1",
-                         build_dir(), f->image, script, f->dir),
+    assert_int_equal(loop_run("'%s/seam' card script --image '%s' '%s' >'%s/script.out' 2>&1",
+                              loop_build_dir(), f->image, script, f->dir),
                      0);
 }
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const char *url = backend_fresh_url();
-    assert_non_null(url);
-    server_folder(&f->srv, strdup(url));
-    server_spawn(&f->srv, 0);
-    snprintf(f->dir, sizeof f->dir, "%s/..", f->srv.dir);
-    snprintf(f->dm, sizeof f->dm, "%s/dm.db", f->dir);
-    snprintf(f->image, sizeof f->image, "%s/handset.db", f->dir);
-    enrol(&f->srv, IMEI, SECRET_A);
-    dm_put(f->dm, "imei", IMEI);
+    loop_serve(f);
     make_card(f);
     *state = f;
     return 0;
@@ -70,10 +45,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     fixture *f = *state;
-    server_kill(&f->srv);
-    free((char *)f->srv.db);
-    remove(f->dm);
-    server_folder_remove(&f->srv);
+    loop_close(f);
     free(f);
     return 0;
 }
@@ -81,13 +53,13 @@ static int teardown(void **state) {
 /* `seam terminal sync --database ./card --image` over protocol (changeset or omads, each to
    its endpoint of seam server); its exit status. */
 static int card_sync_over(fixture *f, const char *protocol) {
-    int rc = run("'%s/seam' terminal sync --server http://127.0.0.1:%u/sync/%s "
-                 "--protocol %s --database ./card --image '%s' --dm '%s' --device %s "
-                 "--password %s >>'%s/sync.out' 2>&1",
-                 build_dir(), (unsigned)f->srv.port, protocol, protocol, f->image, f->dm, IMEI,
-                 SECRET_A, f->dir);
+    int rc = loop_run("'%s/seam' terminal sync --server http://127.0.0.1:%u/sync/%s "
+                      "--protocol %s --database ./card --image '%s' --dm '%s' --device %s "
+                      "--password %s >>'%s/sync.out' 2>&1",
+                      loop_build_dir(), (unsigned)f->srv.port, protocol, protocol, f->image, f->dm,
+                      IMEI, SECRET_A, f->dir);
     if (rc)
-        run("cat '%s/sync.out' >&2", f->dir); /* what the terminal said, for the failure */
+        loop_run("cat '%s/sync.out' >&2", f->dir); /* what the terminal said, for the failure */
     return rc;
 }
 
@@ -116,7 +88,8 @@ static void card_listing(fixture *f, char *out, size_t cap) {
     char path[224];
     snprintf(path, sizeof path, "%s/list.out", f->dir);
     assert_int_equal(
-        run("'%s/seam' card list --image '%s' >'%s' 2>&1", build_dir(), f->image, path), 0);
+        loop_run("'%s/seam' card list --image '%s' >'%s' 2>&1", loop_build_dir(), f->image, path),
+        0);
     FILE *fp = fopen(path, "r");
     assert_non_null(fp);
     size_t n = fread(out, 1, cap - 1, fp);
