@@ -83,6 +83,20 @@ static bool copy_card_has(const server_proc *s, const char *key, const char *val
     return yes;
 }
 
+/* A fresh terminal database reads the card again over protocol: its param.label is
+   label. */
+static void fresh_read_has_label(fixture *f, const char *protocol, const char *label) {
+    remove(f->dm);
+    dm_put(f->dm, "imei", IMEI);
+    assert_int_equal(card_sync_over(f, protocol), 0);
+    seam_sync_db *db = NULL;
+    seam_sync_record r;
+    assert_int_equal(seam_sync_open(f->dm, &db), SEAM_OK);
+    assert_int_equal(seam_sync_get(db, SEAM_SYNC_CARD, "param.label", &r), SEAM_OK);
+    assert_string_equal(r.value, label);
+    seam_sync_close(db);
+}
+
 /* The card's registry as `seam card list` shows it, as text: the card's digest here. */
 static void card_listing(fixture *f, char *out, size_t cap) {
     char path[224];
@@ -143,15 +157,7 @@ static void s8_a_server_change_to_a_parameter_reaches_the_card_S8(void **state) 
     seam_store_close(st);
     assert_int_equal(card_sync(f), 0);
     /* a fresh terminal database reads the card again: the label is on the card */
-    remove(f->dm);
-    dm_put(f->dm, "imei", IMEI);
-    assert_int_equal(card_sync(f), 0);
-    seam_sync_db *db = NULL;
-    seam_sync_record r;
-    assert_int_equal(seam_sync_open(f->dm, &db), SEAM_OK);
-    assert_int_equal(seam_sync_get(db, SEAM_SYNC_CARD, "param.label", &r), SEAM_OK);
-    assert_string_equal(r.value, "Anna");
-    seam_sync_close(db);
+    fresh_read_has_label(f, "changeset", "Anna");
 }
 
 /* Over OMA DS the server's endpoint does not refuse a change to a card fact: the terminal
@@ -180,15 +186,7 @@ static void s8_over_omads_a_server_change_to_a_card_fact_is_put_back_S8(void **s
         seam_store_record_put(st, IMEI, "admin", SEAM_SYNC_CARD, "param.label", "Bo", 2), SEAM_OK);
     seam_store_close(st);
     assert_int_equal(card_sync_over(f, "omads"), 0);
-    remove(f->dm);
-    dm_put(f->dm, "imei", IMEI);
-    assert_int_equal(card_sync_over(f, "omads"), 0);
-    seam_sync_db *db = NULL;
-    seam_sync_record r;
-    assert_int_equal(seam_sync_open(f->dm, &db), SEAM_OK);
-    assert_int_equal(seam_sync_get(db, SEAM_SYNC_CARD, "param.label", &r), SEAM_OK);
-    assert_string_equal(r.value, "Bo");
-    seam_sync_close(db);
+    fresh_read_has_label(f, "omads", "Bo");
 }
 
 int main(int argc, char **argv) {
