@@ -351,4 +351,29 @@ static inline int terminal_binary(proxy *p, uint16_t port, const char *dm, const
     return WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
 }
 
+/* ---- the main() of these tests ---- */
+
+/* Runs the group tests[n] on a store of the backend argv[1] ("sqlite" when not given),
+   named group_prefix followed by the backend's name (NULL: cmocka's own "tests"); the
+   server's children are killed and the backend stopped after it. Its failures, or 1 when
+   the backend did not start. */
+static inline int sync_tests_main(int argc, char **argv, const char *group_prefix,
+                                  const struct CMUnitTest *tests, size_t n) {
+    const char *backend = argc > 1 ? argv[1] : "sqlite";
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (backend_start(backend) != 0) {
+        backend_stop();
+        return 1;
+    }
+    char group[128];
+    snprintf(group, sizeof group, "%s%s", group_prefix ? group_prefix : "tests",
+             group_prefix ? backend : "");
+    int failed = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+    spawned_kill_all();
+    backend_stop();
+    curl_global_cleanup();
+    return failed;
+}
+
 #endif

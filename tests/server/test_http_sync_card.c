@@ -7,35 +7,18 @@
  * and the card is unchanged; a server change to a writable parameter reaches the card.
  */
 #define _GNU_SOURCE
-#include "sync_wire.h"
+#include "toolkit_loop.h"
 
-#define IMEI DEV_A
+#define IMEI LOOP_IMEI
 
-typedef struct {
-    server_proc srv;
-    char dir[160], dm[192], image[192];
-} fixture;
-
-static const char *build_dir(void) {
-    const char *b = getenv("SEAM_BUILD_DIR");
-    return b ? b : "build/release";
-}
-
-/* Runs the shell command; its exit status. */
-static int run(const char *fmt, ...) {
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+/* The server, the terminal's database and the card image (no policy: db unused). */
+typedef toolkit_loop fixture;
 
 /* A card with carddb (Global Registry, privileges 00 04 00) and the purse. */
 static void make_card(fixture *f) {
     char script[224];
-    assert_int_equal(run("'%s/seam' card new --image '%s' >/dev/null", build_dir(), f->image), 0);
+    assert_int_equal(
+        loop_run("'%s/seam' card new --image '%s' >/dev/null", loop_build_dir(), f->image), 0);
     snprintf(script, sizeof script, "%s/carddb.script", f->dir);
     FILE *fp = fopen(script, "w");
     assert_non_null(fp);
@@ -44,25 +27,17 @@ static void make_card(fixture *f) {
             ".scp03 level=03\n"
             ".install %s/apps/carddb.wasm privileges=000400\n"
             ".install %s/apps/purse.wasm params=0431323334\n",
-            build_dir(), build_dir());
+            loop_build_dir(), loop_build_dir());
     fclose(fp);
-    assert_int_equal(run("'%s/seam' card script --image '%s' '%s' >'%s/script.out' 2>&1",
-                         build_dir(), f->image, script, f->dir),
+    assert_int_equal(loop_run("'%s/seam' card script --image '%s' '%s' >'%s/script.out' 2>&1",
+                              loop_build_dir(), f->image, script, f->dir),
                      0);
 }
 
 static int setup(void **state) {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const char *url = backend_fresh_url();
-    assert_non_null(url);
-    server_folder(&f->srv, strdup(url));
-    server_spawn(&f->srv, 0);
-    snprintf(f->dir, sizeof f->dir, "%s/..", f->srv.dir);
-    snprintf(f->dm, sizeof f->dm, "%s/dm.db", f->dir);
-    snprintf(f->image, sizeof f->image, "%s/handset.db", f->dir);
-    enrol(&f->srv, IMEI, SECRET_A);
-    dm_put(f->dm, "imei", IMEI);
+    loop_serve(f);
     make_card(f);
     *state = f;
     return 0;
@@ -70,10 +45,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     fixture *f = *state;
-    server_kill(&f->srv);
-    free((char *)f->srv.db);
-    remove(f->dm);
-    server_folder_remove(&f->srv);
+    loop_close(f);
     free(f);
     return 0;
 }
@@ -81,13 +53,13 @@ static int teardown(void **state) {
 /* `seam terminal sync --database ./card --image` over protocol (changeset or omads, each to
    its endpoint of seam server); its exit status. */
 static int card_sync_over(fixture *f, const char *protocol) {
-    int rc = run("'%s/seam' terminal sync --server http://127.0.0.1:%u/sync/%s "
-                 "--protocol %s --database ./card --image '%s' --dm '%s' --device %s "
-                 "--password %s >>'%s/sync.out' 2>&1",
-                 build_dir(), (unsigned)f->srv.port, protocol, protocol, f->image, f->dm, IMEI,
-                 SECRET_A, f->dir);
+    int rc = loop_run("'%s/seam' terminal sync --server http://127.0.0.1:%u/sync/%s "
+                      "--protocol %s --database ./card --image '%s' --dm '%s' --device %s "
+                      "--password %s >>'%s/sync.out' 2>&1",
+                      loop_build_dir(), (unsigned)f->srv.port, protocol, protocol, f->image, f->dm,
+                      IMEI, SECRET_A, f->dir);
     if (rc)
-        run("cat '%s/sync.out' >&2", f->dir); /* what the terminal said, for the failure */
+        loop_run("cat '%s/sync.out' >&2", f->dir); /* what the terminal said, for the failure */
     return rc;
 }
 
@@ -111,12 +83,27 @@ static bool copy_card_has(const server_proc *s, const char *key, const char *val
     return yes;
 }
 
+/* A fresh terminal database reads the card again over protocol: its param.label is
+   label. */
+static void fresh_read_has_label(fixture *f, const char *protocol, const char *label) {
+    remove(f->dm);
+    dm_put(f->dm, "imei", IMEI);
+    assert_int_equal(card_sync_over(f, protocol), 0);
+    seam_sync_db *db = NULL;
+    seam_sync_record r;
+    assert_int_equal(seam_sync_open(f->dm, &db), SEAM_OK);
+    assert_int_equal(seam_sync_get(db, SEAM_SYNC_CARD, "param.label", &r), SEAM_OK);
+    assert_string_equal(r.value, label);
+    seam_sync_close(db);
+}
+
 /* The card's registry as `seam card list` shows it, as text: the card's digest here. */
 static void card_listing(fixture *f, char *out, size_t cap) {
     char path[224];
     snprintf(path, sizeof path, "%s/list.out", f->dir);
     assert_int_equal(
-        run("'%s/seam' card list --image '%s' >'%s' 2>&1", build_dir(), f->image, path), 0);
+        loop_run("'%s/seam' card list --image '%s' >'%s' 2>&1", loop_build_dir(), f->image, path),
+        0);
     FILE *fp = fopen(path, "r");
     assert_non_null(fp);
     size_t n = fread(out, 1, cap - 1, fp);
@@ -170,15 +157,7 @@ static void s8_a_server_change_to_a_parameter_reaches_the_card_S8(void **state) 
     seam_store_close(st);
     assert_int_equal(card_sync(f), 0);
     /* a fresh terminal database reads the card again: the label is on the card */
-    remove(f->dm);
-    dm_put(f->dm, "imei", IMEI);
-    assert_int_equal(card_sync(f), 0);
-    seam_sync_db *db = NULL;
-    seam_sync_record r;
-    assert_int_equal(seam_sync_open(f->dm, &db), SEAM_OK);
-    assert_int_equal(seam_sync_get(db, SEAM_SYNC_CARD, "param.label", &r), SEAM_OK);
-    assert_string_equal(r.value, "Anna");
-    seam_sync_close(db);
+    fresh_read_has_label(f, "changeset", "Anna");
 }
 
 /* Over OMA DS the server's endpoint does not refuse a change to a card fact: the terminal
@@ -207,25 +186,10 @@ static void s8_over_omads_a_server_change_to_a_card_fact_is_put_back_S8(void **s
         seam_store_record_put(st, IMEI, "admin", SEAM_SYNC_CARD, "param.label", "Bo", 2), SEAM_OK);
     seam_store_close(st);
     assert_int_equal(card_sync_over(f, "omads"), 0);
-    remove(f->dm);
-    dm_put(f->dm, "imei", IMEI);
-    assert_int_equal(card_sync_over(f, "omads"), 0);
-    seam_sync_db *db = NULL;
-    seam_sync_record r;
-    assert_int_equal(seam_sync_open(f->dm, &db), SEAM_OK);
-    assert_int_equal(seam_sync_get(db, SEAM_SYNC_CARD, "param.label", &r), SEAM_OK);
-    assert_string_equal(r.value, "Bo");
-    seam_sync_close(db);
+    fresh_read_has_label(f, "omads", "Bo");
 }
 
 int main(int argc, char **argv) {
-    const char *backend = argc > 1 ? argv[1] : "sqlite";
-    signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (backend_start(backend) != 0) {
-        backend_stop();
-        return 1;
-    }
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(s8_terminal_reads_the_card_into_card_and_syncs_it_S8_S6),
@@ -233,9 +197,5 @@ int main(int argc, char **argv) {
         T(s8_a_server_change_to_a_parameter_reaches_the_card_S8),
         T(s8_over_omads_a_server_change_to_a_card_fact_is_put_back_S8),
     };
-    int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    spawned_kill_all();
-    backend_stop();
-    curl_global_cleanup();
-    return failed;
+    return sync_tests_main(argc, argv, NULL, tests, sizeof tests / sizeof *tests);
 }

@@ -419,13 +419,6 @@ static void kill_9_at_each_exchange_then_sync_again_converges_X4_X5(void **state
 }
 
 int main(int argc, char **argv) {
-    const char *backend = argc > 1 ? argv[1] : "sqlite";
-    signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (backend_start(backend) != 0) {
-        backend_stop();
-        return 1;
-    }
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(every_sync_type_200_to_205_over_http_S6),
@@ -434,11 +427,6 @@ int main(int argc, char **argv) {
         T(failures_map_to_their_class_and_change_nothing_S7),
         T(kill_9_at_each_exchange_then_sync_again_converges_X4_X5),
     };
-    char group[64];
-    snprintf(group, sizeof group, "changeset over HTTP on %s", backend);
-    int failed = _cmocka_run_group_tests(group, tests, sizeof tests / sizeof *tests, NULL, NULL);
-    spawned_kill_all();
-    backend_stop();
-    curl_global_cleanup();
-    return failed;
+    return sync_tests_main(argc, argv, "changeset over HTTP on ", tests,
+                           sizeof tests / sizeof *tests);
 }

@@ -259,13 +259,6 @@ static void the_cards_own_database_is_the_source_of_its_request_S8(void **state)
 }
 
 int main(int argc, char **argv) {
-    const char *backend = argc > 1 ? argv[1] : "sqlite";
-    signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (backend_start(backend) != 0) {
-        backend_stop();
-        return 1;
-    }
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(card_asks_user_agrees_terminal_syncs_with_server_S6_S7_S9),
@@ -274,11 +267,6 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(the_cards_own_database_is_the_source_of_its_request_S8,
                                         setup_card, teardown),
     };
-    char group[64];
-    snprintf(group, sizeof group, "devmgmt -> terminal -> server on %s", backend);
-    int failed = _cmocka_run_group_tests(group, tests, sizeof tests / sizeof *tests, NULL, NULL);
-    spawned_kill_all();
-    backend_stop();
-    curl_global_cleanup();
-    return failed;
+    return sync_tests_main(argc, argv, "devmgmt -> terminal -> server on ", tests,
+                           sizeof tests / sizeof *tests);
 }

@@ -31,24 +31,9 @@ typedef struct {
 
 /* ---- the terminal's link: the card's, which may lose one report -------------------- */
 
-static seam_err link_power_on(void *ctx, uint8_t *atr, size_t atr_size, size_t *atr_len) {
-    fixture *f = ctx;
-    return seam_gp_link_power_on(&f->card_link, atr, atr_size, atr_len);
-}
-
-static seam_err link_reset(void *ctx, uint8_t *atr, size_t atr_size, size_t *atr_len) {
-    fixture *f = ctx;
-    return seam_gp_link_reset(&f->card_link, atr, atr_size, atr_len);
-}
-
-static seam_err link_power_off(void *ctx) {
-    fixture *f = ctx;
-    return seam_gp_link_power_off(&f->card_link);
-}
-
 static seam_err link_transmit(void *ctx, const uint8_t *command, size_t len, uint8_t *response,
                               size_t size, size_t *response_len) {
-    fixture *f = ctx;
+    fixture *f = LOOP_OWNER(fixture, ctx);
     if (f->drop_report && len > 12 && command[1] == 0xC2 && command[5] == SEAM_TK_EVENT_DOWNLOAD &&
         memmem(command, len, "\x99\x01\xE2", 3)) {
         f->drop_report = false;
@@ -57,12 +42,8 @@ static seam_err link_transmit(void *ctx, const uint8_t *command, size_t len, uin
     return seam_gp_link_transmit(&f->card_link, command, len, response, size, response_len);
 }
 
-static void link_close(void *ctx) {
-    (void)ctx;
-}
-
-static const seam_gp_link_ops dropping_ops = {link_power_on, link_reset, link_power_off,
-                                              link_transmit, link_close};
+static const seam_gp_link_ops dropping_ops = {loop_link_power_on, loop_link_reset,
+                                              loop_link_power_off, link_transmit, loop_link_close};
 
 /* ---- the loop ---------------------------------------------------------------------- */
 
@@ -74,7 +55,7 @@ static void open_loop(fixture *f, const char *extra_hex) {
     loop_open(&f->l, extra_hex);
     assert_int_equal(seam_card_open(f->l.image, &f->card), SEAM_OK);
     assert_int_equal(seam_link_card(f->card, &f->card_link), SEAM_OK);
-    f->link = (seam_gp_link){&dropping_ops, f, "card"};
+    f->link = (seam_gp_link){&dropping_ops, &f->card_link, "card"};
     static const char yes[] = "yes\nyes\nyes\n";
     f->answers = fmemopen((void *)yes, strlen(yes), "r");
     f->display = fmemopen(f->display_text, sizeof f->display_text - 1, "w");
@@ -245,13 +226,6 @@ static void result_in_the_response_unchanged_S7(void **state) {
 }
 
 int main(int argc, char **argv) {
-    const char *backend = argc > 1 ? argv[1] : "sqlite";
-    signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (backend_start(backend) != 0) {
-        backend_stop();
-        return 1;
-    }
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(result_later_with_the_server_up_S7_S6_S9),
@@ -259,12 +233,6 @@ int main(int argc, char **argv) {
         T(report_kept_until_the_next_profile_S7),
         T(result_in_the_response_unchanged_S7),
     };
-    char group[80];
-    snprintf(group, sizeof group, "devmgmt -> terminal toolkit in process -> server on %s",
-             backend);
-    int failed = _cmocka_run_group_tests(group, tests, sizeof tests / sizeof *tests, NULL, NULL);
-    spawned_kill_all();
-    backend_stop();
-    curl_global_cleanup();
-    return failed;
+    return sync_tests_main(argc, argv, "devmgmt -> terminal toolkit in process -> server on ",
+                           tests, sizeof tests / sizeof *tests);
 }

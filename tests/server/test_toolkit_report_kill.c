@@ -67,25 +67,10 @@ static int rows_to_run(void) {
     return n;
 }
 
-static seam_err link_power_on(void *ctx, uint8_t *atr, size_t atr_size, size_t *atr_len) {
-    term *t = ctx;
-    return seam_gp_link_power_on(&t->card_link, atr, atr_size, atr_len);
-}
-
-static seam_err link_reset(void *ctx, uint8_t *atr, size_t atr_size, size_t *atr_len) {
-    term *t = ctx;
-    return seam_gp_link_reset(&t->card_link, atr, atr_size, atr_len);
-}
-
-static seam_err link_power_off(void *ctx) {
-    term *t = ctx;
-    return seam_gp_link_power_off(&t->card_link);
-}
-
 /* The card's link, where the child dies at its kill point. */
 static seam_err link_transmit(void *ctx, const uint8_t *command, size_t len, uint8_t *response,
                               size_t size, size_t *response_len) {
-    term *t = ctx;
+    term *t = LOOP_OWNER(term, ctx);
     bool later = is_later_response(command, len);
     if (kill_at == KILL_BEFORE_ENVELOPE && is_report(command, len))
         raise(SIGKILL);
@@ -97,12 +82,8 @@ static seam_err link_transmit(void *ctx, const uint8_t *command, size_t len, uin
     return e;
 }
 
-static void link_close(void *ctx) {
-    (void)ctx;
-}
-
-static const seam_gp_link_ops term_ops = {link_power_on, link_reset, link_power_off, link_transmit,
-                                          link_close};
+static const seam_gp_link_ops term_ops = {loop_link_power_on, loop_link_reset, loop_link_power_off,
+                                          link_transmit, loop_link_close};
 
 static seam_err sync_then_die(const seam_terminal_sync_request *req,
                               seam_terminal_sync_outcome *out) {
@@ -125,7 +106,7 @@ static seam_err term_open(term *t, const toolkit_loop *l, const char *image, con
     if ((e = seam_card_open(image, &t->card)) || (e = seam_link_card(t->card, &t->card_link)) ||
         (e = seam_terminal_state_open(state, &t->st)))
         return e;
-    t->link = (seam_gp_link){&term_ops, t, "card"};
+    t->link = (seam_gp_link){&term_ops, &t->card_link, "card"};
     t->answers = fmemopen((void *)yes, strlen(yes), "r");
     t->display = fopen("/dev/null", "w");
     t->trace = fopen(trace_path, "a");
@@ -469,13 +450,6 @@ static void cli_report_survives_a_kill_after_the_server_answered_S7_X4(void **st
 }
 
 int main(int argc, char **argv) {
-    const char *backend = argc > 1 ? argv[1] : "sqlite";
-    signal(SIGPIPE, SIG_IGN);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (backend_start(backend) != 0) {
-        backend_stop();
-        return 1;
-    }
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(report_survives_a_kill_after_the_response_S7_X4),
@@ -485,11 +459,6 @@ int main(int argc, char **argv) {
         T(cli_report_survives_a_kill_during_the_sync_S7_X4),
         T(cli_report_survives_a_kill_after_the_server_answered_S7_X4),
     };
-    char group[80];
-    snprintf(group, sizeof group, "the later report survives the terminal, server on %s", backend);
-    int failed = _cmocka_run_group_tests(group, tests, sizeof tests / sizeof *tests, NULL, NULL);
-    spawned_kill_all();
-    backend_stop();
-    curl_global_cleanup();
-    return failed;
+    return sync_tests_main(argc, argv, "the later report survives the terminal, server on ", tests,
+                           sizeof tests / sizeof *tests);
 }

@@ -76,9 +76,9 @@ static inline void loop_make_card(toolkit_loop *l, const char *extra_hex) {
 }
 
 /* The server up on a fresh store of the backend under test, the device enrolled, the
-   terminal's database (imei, ringtone "classic", language "fi"), the card made with
-   extra_hex in its policy. */
-static inline void loop_open(toolkit_loop *l, const char *extra_hex) {
+   paths of the terminal's database and the card image named, the database holding the
+   imei (no card made yet). */
+static inline void loop_serve(toolkit_loop *l) {
     const char *url = backend_fresh_url();
     assert_non_null(url);
     server_folder(&l->srv, strdup(url));
@@ -88,17 +88,47 @@ static inline void loop_open(toolkit_loop *l, const char *extra_hex) {
     snprintf(l->image, sizeof l->image, "%s/handset.db", l->dir);
     enrol(&l->srv, LOOP_IMEI, SECRET_A);
     dm_put(l->dm, "imei", LOOP_IMEI);
+}
+
+/* loop_serve, then the terminal's database (imei, ringtone "classic", language "fi"),
+   the card made with extra_hex in its policy. */
+static inline void loop_open(toolkit_loop *l, const char *extra_hex) {
+    loop_serve(l);
     dm_put(l->dm, "ringtone", "classic");
     dm_put(l->dm, "language", "fi");
     loop_make_card(l, extra_hex);
 }
 
-/* Stops the server and removes what loop_open made. */
+/* Stops the server and removes what loop_serve (or loop_open) made. */
 static inline void loop_close(toolkit_loop *l) {
     server_kill(&l->srv);
     free((char *)l->srv.db);
     remove(l->dm);
     server_folder_remove(&l->srv);
+}
+
+/* ---- the terminal's link to the card opened in this process ----
+   The ops of a link whose ctx is the card's own link (the card_link of the test's
+   struct): each passes to it; the test writes only its transmit (which may cut the link
+   or kill the terminal), finding its struct with LOOP_OWNER. */
+
+#define LOOP_OWNER(type, ctx) ((type *)(void *)((char *)(ctx)-offsetof(type, card_link)))
+
+static inline seam_err loop_link_power_on(void *ctx, uint8_t *atr, size_t atr_size,
+                                          size_t *atr_len) {
+    return seam_gp_link_power_on(ctx, atr, atr_size, atr_len);
+}
+
+static inline seam_err loop_link_reset(void *ctx, uint8_t *atr, size_t atr_size, size_t *atr_len) {
+    return seam_gp_link_reset(ctx, atr, atr_size, atr_len);
+}
+
+static inline seam_err loop_link_power_off(void *ctx) {
+    return seam_gp_link_power_off(ctx);
+}
+
+static inline void loop_link_close(void *ctx) {
+    (void)ctx;
 }
 
 #endif
