@@ -145,6 +145,15 @@ enum {
     SEAM_ERR_SYNCML_WBXML = -1104,     /* the WBXML does not decode */
     SEAM_ERR_SYNCML_PROTOCOL = -1105,  /* the peer's message does not fit the session's state */
     SEAM_ERR_SYNCML_STORE = -1106,     /* the record store failed during a session */
+
+    /* perso: personalization and restore outside the card (include/seam/perso.h) */
+    SEAM_ERR_PERSO_KEY_FILE = -1200,   /* a domain or terminal key file others may read */
+    SEAM_ERR_PERSO_SEAL = -1201,       /* sealed data or a stored record does not open */
+    SEAM_ERR_PERSO_DENIED = -1202,     /* a restore record asked for outside an authorized load */
+    SEAM_ERR_PERSO_WRONG_CARD = -1203, /* the card is not the one the data is for */
+    SEAM_ERR_PERSO_STORE = -1204,      /* the restore store failed (SQLite) */
+
+    /* flashcard: the secure flash card controller (include/seam/flashcard.h): -1300 .. -1399 */
 };
 
 /* Returns a static, human-readable name for err; never NULL. */

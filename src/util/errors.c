@@ -275,6 +275,22 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_SYNCML_STORE:
         message = "the record store failed during the sync session";
         break;
+    case SEAM_ERR_PERSO_KEY_FILE:
+        message = "the key file may be read by others than its owner";
+        break;
+    case SEAM_ERR_PERSO_SEAL:
+        message = "the sealed data or restore record does not open (another card, identity or "
+                  "terminal, or tampered)";
+        break;
+    case SEAM_ERR_PERSO_DENIED:
+        message = "a restore record is released only into an authorized load of its application";
+        break;
+    case SEAM_ERR_PERSO_WRONG_CARD:
+        message = "the card is not the one the data is for";
+        break;
+    case SEAM_ERR_PERSO_STORE:
+        message = "the restore store failed";
+        break;
     default:
         break;
     }
