@@ -218,4 +218,80 @@ seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module,
 seam_err seam_perso_restore(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                             const seam_gp_aid *instance, seam_perso_report *report);
 
+/* ---- deliveries (P6, P9 over the server-side connection) ---------------------------- */
+
+/* A delivery is what the admin server sends a terminal for one step of an install or update
+   campaign personalized in the terminal (docs/server.md "Terminal campaigns"): one TLV,
+     E5 { 45 CIN, 80 kind (01 install, 02 update), C4 package module,
+          A1 { 4F instance AID, 82 sealed perso }* (install only, one per instance) }
+   each sealed perso being seam_perso_seal of the instance's STORE DATA payload for the
+   terminal's public key, bound to seam_perso_delivery_aad. The terminal answers with a result:
+     E6 { 80 outcome (00 ok, 01 failed), 81 SW (2 bytes), 82 reason (0..159 printable ASCII) }
+   Both codecs check every field and every bound, never read past their input and never
+   allocate: decoded pointers point into the input. */
+
+#define SEAM_PERSO_DELIVERY_MAX        (256u * 1024u) /* bytes of one encoded delivery */
+#define SEAM_PERSO_DELIVERY_MODULE_MAX (240u * 1024u) /* bytes of the package module in it */
+#define SEAM_PERSO_DELIVERY_INSTANCES  16u            /* instances with sealed perso */
+#define SEAM_PERSO_DELIVERY_DATA_MAX   255u /* plain perso bytes of one instance (one block) */
+#define SEAM_PERSO_DELIVERY_AAD_MAX    96u  /* bytes of seam_perso_delivery_aad's output */
+#define SEAM_PERSO_RESULT_REASON_MAX   159u /* characters of a result's reason */
+#define SEAM_PERSO_RESULT_MAX          (SEAM_PERSO_RESULT_REASON_MAX + 16u)
+
+typedef enum {
+    SEAM_PERSO_DELIVER_INSTALL = 1, /* P6: load, install, personalize in the terminal */
+    SEAM_PERSO_DELIVER_UPDATE = 2,  /* P9: update, personalized from the card's records */
+} seam_perso_delivery_kind;
+
+/* One instance's personalization, sealed for the terminal. */
+typedef struct {
+    seam_gp_aid instance;
+    const uint8_t *sealed; /* SEAM_PERSO_SEAL_OVERHEAD + 1 .. + SEAM_PERSO_DELIVERY_DATA_MAX */
+    size_t sealed_len;
+} seam_perso_sealed;
+
+typedef struct {
+    uint8_t cin[SEAM_PERSO_CIN_MAX]; /* the card the delivery is for */
+    size_t cin_len;                  /* 1..16 */
+    seam_perso_delivery_kind kind;
+    const uint8_t *module; /* the package, unpersonalized: 1..SEAM_PERSO_DELIVERY_MODULE_MAX */
+    size_t module_len;
+    size_t count; /* instances with sealed perso: install 0..16 (distinct AIDs), update 0 */
+    seam_perso_sealed perso[SEAM_PERSO_DELIVERY_INSTANCES];
+} seam_perso_delivery;
+
+/* Writes the AAD a delivery's sealed perso is bound to: the card's CIN, the package's AID
+   and version, the instance's AID, into out[0..cap). SEAM_ERR_ARG (a length out of range),
+   SEAM_ERR_BUFFER_SMALL. */
+seam_err seam_perso_delivery_aad(const uint8_t *cin, size_t cin_len, const seam_gp_aid *package,
+                                 uint16_t version, const seam_gp_aid *instance, uint8_t *out,
+                                 size_t cap, size_t *out_len);
+
+/* Encodes d into out[0..cap). SEAM_ERR_ARG (a field out of the bounds above),
+   SEAM_ERR_BUFFER_SMALL (size in *out_len). */
+seam_err seam_perso_delivery_encode(const seam_perso_delivery *d, uint8_t *out, size_t cap,
+                                    size_t *out_len);
+
+/* Decodes a delivery from data[0..len) (exactly one TLV). Errors: SEAM_ERR_TRUNCATED,
+   SEAM_ERR_MALFORMED (unknown tag, a field missing or repeated, a bound above, perso in an
+   update, an instance twice, len above SEAM_PERSO_DELIVERY_MAX); *out unchanged on error. */
+seam_err seam_perso_delivery_decode(const uint8_t *data, size_t len, seam_perso_delivery *out);
+
+/* What the terminal answers a delivery with. */
+typedef struct {
+    bool ok;
+    uint16_t sw; /* the card's last status word (0: none) */
+    char reason[SEAM_PERSO_RESULT_REASON_MAX + 1]; /* NUL-terminated, printable ASCII */
+} seam_perso_result;
+
+/* Encodes r into out[0..cap); a reason longer than the bound is cut there and bytes that are
+   not printable ASCII are written as '?'. SEAM_ERR_BUFFER_SMALL (size in *out_len). */
+seam_err seam_perso_result_encode(const seam_perso_result *r, uint8_t *out, size_t cap,
+                                  size_t *out_len);
+
+/* Decodes a result from data[0..len). Errors: SEAM_ERR_TRUNCATED, SEAM_ERR_MALFORMED (unknown
+   tag, a field missing or repeated, an outcome other than 00/01, a reason not printable or
+   too long); *out unchanged on error. */
+seam_err seam_perso_result_decode(const uint8_t *data, size_t len, seam_perso_result *out);
+
 #endif

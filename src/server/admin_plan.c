@@ -51,7 +51,7 @@
 
 static const uint8_t isd_aid[] = {0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00};
 
-typedef enum { PHASE_HELLO = 1, PHASE_REGISTRY, PHASE_APPLY } step_phase;
+typedef enum { PHASE_HELLO = 1, PHASE_REGISTRY, PHASE_APPLY, PHASE_DELIVERY } step_phase;
 
 struct seam_srv_step {
     seam_gp_remote *remote;
@@ -60,19 +60,14 @@ struct seam_srv_step {
     bool resumed;        /* claimed before, or a personalize step: read the registry first */
     bool registry_known; /* the registry was read */
     bool perso_only;     /* the package is there: send only the missing personalization */
+    bool in_terminal;    /* personalized in the terminal: a delivery, then the registry read */
+    bool delivered;      /* the terminal reported its delivery applied */
     seam_gp_upgrade_from upgrade_from; /* update, upgrade: what the card's session has done */
     size_t plan_count;                 /* commands of the plan sent in APPLY */
     size_t inst_count; /* instances the step personalizes (applets with data for the card) */
     seam_gp_aid inst[SEAM_GP_PACKAGE_APPLETS_MAX];
     bool inst_needed[SEAM_GP_PACKAGE_APPLETS_MAX]; /* not PERSONALIZED on the card */
 };
-
-typedef struct {
-    char id[SEAM_STORE_SESSION_ID_SIZE];
-    seam_srv_step *step;
-    int64_t touched;
-    bool busy; /* taken by a request on some worker thread */
-} live_entry;
 
 void seam_srv_step_free(seam_srv_step *step) {
     if (!step)
@@ -342,6 +337,41 @@ static seam_err registry(struct seam_server *srv, seam_srv_step *step, const sea
     return e;
 }
 
+/* Sends the step's delivery to the terminal (P6, P9): its body in out, the step waiting
+   for the terminal's result. */
+static seam_err deliver(struct seam_server *srv, seam_srv_step *step, const seam_store_campaign *c,
+                        const seam_store_id *cin, seam_srv_plan_round *out) {
+    memset(out, 0, sizeof *out);
+    seam_err e = seam_srv_delivery_build(srv, c, cin, out);
+    if (!e && out->outcome == SEAM_SRV_PLAN_DELIVERY)
+        step->phase = PHASE_DELIVERY;
+    return e;
+}
+
+seam_err seam_srv_step_result(struct seam_server *srv, seam_srv_step *step,
+                              const seam_store_campaign *c, const seam_store_id *cin,
+                              const seam_perso_result *result, seam_srv_plan_round *out) {
+    (void)srv;
+    (void)c;
+    (void)cin;
+    memset(out, 0, sizeof *out);
+    if (step->phase != PHASE_DELIVERY) {
+        fail(out, "a delivery result out of turn");
+        return SEAM_OK;
+    }
+    if (!result->ok) {
+        char why[SEAM_STORE_TEXT_MAX];
+        snprintf(why, sizeof why, "the terminal: %.96s (SW %04X)", result->reason, result->sw);
+        fail(out, why);
+        return SEAM_OK;
+    }
+    /* the terminal says it is applied: the server reads the card itself before done */
+    step->delivered = true;
+    step->resumed = true;
+    step->registry_known = false;
+    return hello(step, out);
+}
+
 seam_err seam_srv_step_start(struct seam_server *srv, const seam_store_campaign *c,
                              const seam_store_target *t, seam_srv_step **step,
                              seam_srv_plan_round *out) {
@@ -379,6 +409,18 @@ seam_err seam_srv_step_start(struct seam_server *srv, const seam_store_campaign 
        data (a purse's balance) is the holder's */
     if (c->kind == SEAM_STORE_PERSONALIZE)
         s->resumed = true;
+    /* personalized in the terminal: the delivery first (a resumed step reads the registry
+       first and delivers only what the card does not show applied) */
+    s->in_terminal = seam_srv_campaign_in_terminal(c);
+    if (s->in_terminal && !s->resumed) {
+        e = deliver(srv, s, c, &t->cin, out);
+        if (!e && out->outcome == SEAM_SRV_PLAN_DELIVERY) {
+            *step = s;
+            return SEAM_OK;
+        }
+        seam_srv_step_free(s);
+        return e;
+    }
     e = hello(s, out);
     if (e) {
         free(out->script);
@@ -483,11 +525,45 @@ static bool upgrade_session(seam_srv_step *step, const seam_store_campaign *c, b
     return false;
 }
 
+/* A terminal campaign's update: true when the card's upgrade status (REGISTRY's last answer)
+   shows a session of the package open (the terminal's flow was cut: it resumes from its
+   journal), or does not decode. */
+static bool upgrade_open(seam_srv_step *step) {
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    uint16_t sw = 0;
+    seam_gp_upgrade_status st;
+    return seam_gp_remote_response(step->remote, 1 + step->inst_count, &sw, &data, &len) ||
+           seam_gp_upgrade_decode(data, len, &st) || st.status != 0x00;
+}
+
+/* A terminal campaign's registry read found the step not applied: before the delivery (a
+   resumed step) the delivery goes, after it the step fails with what the card shows. */
+static seam_err not_applied(struct seam_server *srv, seam_srv_step *step,
+                            const seam_store_campaign *c, const seam_store_id *cin, bool present,
+                            uint16_t version, bool session_open, seam_srv_plan_round *out) {
+    char why[SEAM_STORE_TEXT_MAX];
+    if (!step->delivered)
+        return deliver(srv, step, c, cin, out);
+    if (session_open)
+        snprintf(why, sizeof why, "after the terminal's delivery an upgrade session of the "
+                                  "package is still open on the card");
+    else if (present && version == c->package_version)
+        snprintf(why, sizeof why, "after the terminal's delivery an instance is not "
+                                  "PERSONALIZED on the card");
+    else
+        snprintf(why, sizeof why, "after the terminal's delivery the card does not list the "
+                                  "package at %u.%u",
+                 c->package_version >> 8, c->package_version & 0xFF);
+    fail(out, why);
+    return SEAM_OK;
+}
+
 /* REGISTRY's answer: the package's entry (or none) and the instances' lifecycles decide. */
 static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
                                const seam_store_campaign *c, const seam_store_id *cin,
                                const seam_gp_remote_report *rep, seam_srv_plan_round *out) {
-    bool present = false, held = false;
+    bool present = false, held = false, session_open = false;
     uint16_t version = 0; /* of the package in the useful space */
     seam_gp_aid held_by;  /* the SD of the old package an upgrade session holds */
     memset(&held_by, 0, sizeof held_by);
@@ -526,11 +602,13 @@ static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
         }
         if (instance_states(step, out))
             return SEAM_OK;
-        if (upgrades(c) && upgrade_session(step, c, held, &held_by, version, out))
+        if (upgrades(c) && step->in_terminal)
+            session_open = upgrade_open(step);
+        else if (upgrades(c) && upgrade_session(step, c, held, &held_by, version, out))
             return SEAM_OK;
     }
     step->registry_known = true;
-    bool at_target = present && version == c->package_version &&
+    bool at_target = present && version == c->package_version && !session_open &&
                      step->upgrade_from == SEAM_GP_UPGRADE_FROM_START;
     size_t needed = 0;
     for (size_t i = 0; i < step->inst_count; i++)
@@ -582,6 +660,8 @@ static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
     default:
         break;
     }
+    if (step->in_terminal)
+        return not_applied(srv, step, c, cin, present, version, session_open, out);
     if (!rep->ok)
         return hello(step, out); /* a new session; APPLY follows its round 1 */
     return apply(srv, step, c, cin, out);
@@ -655,100 +735,4 @@ seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
     }
     fail(out, "step out of turn");
     return SEAM_OK;
-}
-
-/* ---- the live steps, by session id (shared by the worker threads: live_lock) ---- */
-
-static void live_prune(struct seam_server *srv, int64_t now, int64_t max_age) {
-    live_entry *t = srv->live;
-    size_t kept = 0;
-    for (size_t i = 0; i < srv->live_count; i++) {
-        if (!t[i].busy && now - t[i].touched > max_age)
-            seam_srv_step_free(t[i].step);
-        else
-            t[kept++] = t[i];
-    }
-    srv->live_count = kept;
-}
-
-seam_err seam_srv_live_put(struct seam_server *srv, const char *id, seam_srv_step *step,
-                           int64_t now, int64_t max_age) {
-    seam_err err = SEAM_OK;
-    pthread_mutex_lock(&srv->live_lock);
-    live_prune(srv, now, max_age);
-    if (srv->live_count == srv->live_cap) {
-        size_t cap = srv->live_cap ? srv->live_cap * 2 : 16;
-        live_entry *grown = realloc(srv->live, cap * sizeof *grown);
-        if (grown) {
-            srv->live = grown;
-            srv->live_cap = cap;
-        } else {
-            err = SEAM_ERR_NOMEM;
-        }
-    }
-    if (!err) {
-        live_entry *e = &((live_entry *)srv->live)[srv->live_count++];
-        snprintf(e->id, sizeof e->id, "%s", id);
-        e->step = step;
-        e->touched = now;
-        e->busy = false;
-    }
-    pthread_mutex_unlock(&srv->live_lock);
-    return err;
-}
-
-seam_srv_step *seam_srv_live_take(struct seam_server *srv, const char *id, int64_t now,
-                                  int64_t max_age, bool *busy) {
-    seam_srv_step *step = NULL;
-    *busy = false;
-    pthread_mutex_lock(&srv->live_lock);
-    live_prune(srv, now, max_age);
-    live_entry *t = srv->live;
-    for (size_t i = 0; i < srv->live_count; i++)
-        if (!strcmp(t[i].id, id)) {
-            *busy = t[i].busy;
-            if (!t[i].busy) {
-                t[i].busy = true;
-                t[i].touched = now;
-                step = t[i].step;
-            }
-            break;
-        }
-    pthread_mutex_unlock(&srv->live_lock);
-    return step;
-}
-
-void seam_srv_live_release(struct seam_server *srv, const char *id, int64_t now) {
-    pthread_mutex_lock(&srv->live_lock);
-    live_entry *t = srv->live;
-    for (size_t i = 0; i < srv->live_count; i++)
-        if (!strcmp(t[i].id, id)) {
-            t[i].busy = false;
-            t[i].touched = now;
-            break;
-        }
-    pthread_mutex_unlock(&srv->live_lock);
-}
-
-void seam_srv_live_drop(struct seam_server *srv, const char *id) {
-    pthread_mutex_lock(&srv->live_lock);
-    live_entry *t = srv->live;
-    for (size_t i = 0; i < srv->live_count; i++)
-        if (!strcmp(t[i].id, id)) {
-            seam_srv_step_free(t[i].step);
-            t[i] = t[--srv->live_count];
-            break;
-        }
-    pthread_mutex_unlock(&srv->live_lock);
-}
-
-void seam_srv_live_clear(struct seam_server *srv) {
-    pthread_mutex_lock(&srv->live_lock);
-    live_entry *t = srv->live;
-    for (size_t i = 0; i < srv->live_count; i++)
-        seam_srv_step_free(t[i].step);
-    free(srv->live);
-    srv->live = NULL;
-    srv->live_count = srv->live_cap = 0;
-    pthread_mutex_unlock(&srv->live_lock);
 }

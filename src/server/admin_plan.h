@@ -17,13 +17,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "seam/perso.h"
 #include "server_int.h"
 #include "store.h"
 
 typedef enum {
     SEAM_SRV_PLAN_SCRIPT = 1, /* *script holds the next command script */
     SEAM_SRV_PLAN_DONE,       /* the step succeeded (reason may say why: "already applied") */
-    SEAM_SRV_PLAN_FAILED      /* the step failed; reason says why */
+    SEAM_SRV_PLAN_FAILED,     /* the step failed; reason says why */
+    SEAM_SRV_PLAN_DELIVERY    /* *script holds a delivery for the terminal (P6, P9) */
 } seam_srv_plan_outcome;
 
 /* One round's output. script is malloc'd (the caller frees it). */
@@ -32,7 +34,8 @@ typedef struct {
     uint8_t *script;
     size_t script_len;
     uint32_t expected_responses; /* C-APDUs in the script: at most that many R-APDUs */
-    uint64_t perso_bytes;        /* personalization data in the script's STORE DATA (P8) */
+    uint64_t perso_bytes; /* personalization data in the script's STORE DATA (P8), or the
+                             sealed personalization in a delivery (P6; 0 for P9) */
     char reason[SEAM_STORE_TEXT_MAX];
 } seam_srv_plan_round;
 
@@ -53,6 +56,20 @@ seam_err seam_srv_step_start(struct seam_server *srv, const seam_store_campaign 
 seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
                             const seam_store_campaign *c, const seam_store_id *cin,
                             const uint8_t *responses, size_t len, seam_srv_plan_round *out);
+
+/* The terminal's result for the step's delivery (P6, P9; the step waits for one): ok goes on
+   with a new ISD session that reads the card's registry (the step is done only when the
+   card shows it applied), failed ends the step with the terminal's reason. */
+seam_err seam_srv_step_result(struct seam_server *srv, seam_srv_step *step,
+                              const seam_store_campaign *c, const seam_store_id *cin,
+                              const seam_perso_result *result, seam_srv_plan_round *out);
+
+/* Builds the delivery of campaign c's step on card cin (admin_delivery.c): the package, and
+   for an install each applet's personalization data for this card sealed for the terminal's
+   public key. out: DELIVERY with the body in script, or FAILED with the reason (no terminal
+   key, no package, data that does not fit). Errors: the store's, SEAM_ERR_NOMEM. */
+seam_err seam_srv_delivery_build(struct seam_server *srv, const seam_store_campaign *c,
+                                 const seam_store_id *cin, seam_srv_plan_round *out);
 
 /* Wipes and frees a step; NULL is allowed. */
 void seam_srv_step_free(seam_srv_step *step);

@@ -22,6 +22,7 @@ API_HANDLER(seam_api_card_get);
 API_HANDLER(seam_api_card_put);
 API_HANDLER(seam_api_card_events);
 API_HANDLER(seam_api_perso_put);
+API_HANDLER(seam_api_card_terminal_put);
 API_HANDLER(seam_api_campaigns_list);
 API_HANDLER(seam_api_campaign_create);
 API_HANDLER(seam_api_campaign_get);

@@ -4,6 +4,7 @@
  * target card moves pending → running → done | failed, with the reason and the
  * bytes used (P1). Created campaigns start at once.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,8 @@ cJSON *seam_api_campaign_json(const seam_store_campaign *c) {
               seam_api_add_hex(o, "package", c->package_aid.bytes, c->package_aid.len) &&
               cJSON_AddStringToObject(o, "version", version) &&
               cJSON_AddStringToObject(o, "state", campaign_state_name(c->state)) &&
+              cJSON_AddStringToObject(o, "personalization",
+                                      seam_srv_campaign_in_terminal(c) ? "terminal" : "server") &&
               cJSON_AddNumberToObject(o, "created", (double)c->created);
     if (!ok) {
         cJSON_Delete(o);
@@ -69,6 +72,16 @@ API_HANDLER(seam_api_campaign_create) {
         cJSON_Delete(root);
         seam_srv_error(res, 400, "bad_field", "field 'version' must be MAJOR.MINOR");
         return;
+    }
+    const cJSON *place = cJSON_GetObjectItemCaseSensitive(root, "personalization");
+    if (place && !strcmp(place->valuestring, "terminal")) {
+        if (c.kind != SEAM_STORE_INSTALL && c.kind != SEAM_STORE_UPDATE) {
+            cJSON_Delete(root);
+            seam_srv_error(res, 400, "bad_field",
+                           "personalization 'terminal' is for install and update campaigns only");
+            return;
+        }
+        snprintf(c.params, sizeof c.params, "%s", SEAM_SRV_PARAMS_TERMINAL);
     }
     const cJSON *targets = cJSON_GetObjectItemCaseSensitive(root, "targets");
     size_t count = (size_t)cJSON_GetArraySize(targets), i = 0;

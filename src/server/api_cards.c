@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "seam/crypto.h"
 #include "seam/util.h"
 #include "server_int.h"
 
@@ -123,6 +124,15 @@ static cJSON *card_json(struct seam_server *srv, const seam_store_card *c) {
         }
         seam_secure_zero(&ks, sizeof ks);
     }
+    /* The terminal's public key (P6): public, shown whole. */
+    uint8_t pub[SEAM_STORE_TERMINAL_KEY_SIZE];
+    if (srv && seam_store_terminal_key_get(seam_srv_store(srv), &c->cin, pub) == SEAM_OK) {
+        cJSON *t = cJSON_AddObjectToObject(o, "terminal");
+        if (!t || !seam_api_add_hex(t, "public_key", pub, sizeof pub)) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+    }
     return o;
 }
 
@@ -206,4 +216,31 @@ API_HANDLER(seam_api_card_events) {
     }
     free(items);
     seam_api_reply(res, 200, err, arr);
+}
+
+/* PUT /api/cards/{cin}/terminal: the public key of the terminal hosting the card, which
+   install campaigns personalized in the terminal seal the card's data for (P6). */
+API_HANDLER(seam_api_card_terminal_put) {
+    seam_store_id cin;
+    if (!path_cin(req, &cin, res))
+        return;
+    cJSON *root = seam_api_body(req, &seam_srv_schema_terminal, res);
+    if (!root)
+        return;
+    uint8_t pub[SEAM_STORE_TERMINAL_KEY_SIZE];
+    size_t n = 0;
+    seam_err err = seam_srv_body_hex(root, "public_key", pub, sizeof pub, &n);
+    cJSON_Delete(root);
+    if (err || n != sizeof pub || seam_crypto_p256_check_public(pub, n) != SEAM_OK) {
+        seam_srv_error(res, 400, "bad_field",
+                       "field 'public_key' must be a P-256 point: 65 bytes, 04 || X || Y, on the "
+                       "curve");
+        return;
+    }
+    err = seam_store_terminal_key_put(seam_srv_store(srv), &cin, pub);
+    if (err) {
+        seam_api_store_error(res, err);
+        return;
+    }
+    res->status = 204;
 }

@@ -66,7 +66,10 @@ seam_err seam_srv_body_hex(const cJSON *obj, const char *name, uint8_t *out, siz
    in the order of seam_store_kind (NULL-terminated). */
 extern const seam_srv_schema seam_srv_schema_card;
 extern const seam_srv_schema seam_srv_schema_perso;
+extern const seam_srv_schema seam_srv_schema_terminal;
 extern const seam_srv_schema seam_srv_schema_campaign;
 extern const char *const seam_srv_campaign_kinds[];
+/* A campaign's "personalization": "server" (the default) or "terminal" (P6, P9). */
+extern const char *const seam_srv_personalization_places[];
 
 #endif

@@ -21,6 +21,7 @@ static const seam_srv_route routes[] = {
     {"GET", "/api/cards/{cin}", 0, true, seam_api_card_get},
     {"PUT", "/api/cards/{cin}", 16 * KIB, true, seam_api_card_put},
     {"GET", "/api/cards/{cin}/events", 0, true, seam_api_card_events},
+    {"PUT", "/api/cards/{cin}/terminal", 4 * KIB, true, seam_api_card_terminal_put},
     {"PUT", "/api/cards/{cin}/personalization/{aid}", 64 * KIB, true, seam_api_perso_put},
     {"GET", "/api/campaigns", 0, true, seam_api_campaigns_list},
     {"POST", "/api/campaigns", 512 * KIB, true, seam_api_campaign_create},

@@ -31,6 +31,13 @@ static const seam_srv_field perso_fields[] = {
 };
 const seam_srv_schema seam_srv_schema_perso = {perso_fields, 1};
 
+static const seam_srv_field terminal_fields[] = {
+    {.name = "public_key", .type = SEAM_SRV_HEX, .required = true, .min = 65, .max = 65},
+};
+const seam_srv_schema seam_srv_schema_terminal = {terminal_fields, 1};
+
+const char *const seam_srv_personalization_places[] = {"server", "terminal", NULL};
+
 const char *const seam_srv_campaign_kinds[] = {"install", "personalize", "update",
                                                "upgrade", "delete",      NULL};
 
@@ -48,5 +55,9 @@ static const seam_srv_field campaign_fields[] = {
      .min = 1,
      .max = 16,
      .max_items = TARGETS_MAX},
+    {.name = "personalization",
+     .type = SEAM_SRV_STRING,
+     .max = 16,
+     .one_of = seam_srv_personalization_places},
 };
-const seam_srv_schema seam_srv_schema_campaign = {campaign_fields, 4};
+const seam_srv_schema seam_srv_schema_campaign = {campaign_fields, 5};

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "http.h"
 #include "seam/server.h"
@@ -37,6 +38,16 @@ struct seam_server {
     pthread_mutex_t stores_lock;
     pthread_cond_t store_free;
 };
+
+/* A campaign's parameters when its personalization happens in the terminal (P6, P9). */
+#define SEAM_SRV_PARAMS_TERMINAL "{\"personalization\":\"terminal\"}"
+
+/* True when campaign c (install or update) is personalized in the terminal: its steps are
+   deliveries (admin_delivery.c), not command scripts. */
+static inline bool seam_srv_campaign_in_terminal(const seam_store_campaign *c) {
+    return (c->kind == SEAM_STORE_INSTALL || c->kind == SEAM_STORE_UPDATE) &&
+           strcmp(c->params, SEAM_SRV_PARAMS_TERMINAL) == 0;
+}
 
 /* The store handle of the request this thread is handling (each request has one of its
    own), or stores[0] outside a request (start and stop, one thread). */

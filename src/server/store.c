@@ -372,6 +372,7 @@ seam_err seam_store_digest(seam_store *store, uint8_t digest[32]) {
         "SELECT * FROM cards ORDER BY cin",
         "SELECT * FROM keysets ORDER BY cin, sd_aid, kvn",
         "SELECT * FROM perso ORDER BY cin, app_aid",
+        "SELECT * FROM card_terminals ORDER BY cin",
         "SELECT * FROM campaigns ORDER BY id",
         "SELECT * FROM targets ORDER BY campaign, cin",
         "SELECT * FROM sessions ORDER BY id",

@@ -301,6 +301,17 @@ seam_err seam_store_perso_put(seam_store *store, const seam_store_id *cin,
 seam_err seam_store_perso_get(seam_store *store, const seam_store_id *cin,
                               const seam_store_id *app_aid, uint8_t **data, size_t *len);
 
+#define SEAM_STORE_TERMINAL_KEY_SIZE 65 /* a P-256 point, uncompressed: 04 || X || Y */
+
+/* Stores (or replaces) the public key of the terminal that hosts card cin (P6: the server
+ * seals personalization data for it; public, stored clear). NOT_FOUND (no such card). */
+seam_err seam_store_terminal_key_put(seam_store *store, const seam_store_id *cin,
+                                     const uint8_t key[SEAM_STORE_TERMINAL_KEY_SIZE]);
+
+/* Reads that key. NOT_FOUND when the card has none (or is not known). */
+seam_err seam_store_terminal_key_get(seam_store *store, const seam_store_id *cin,
+                                     uint8_t key[SEAM_STORE_TERMINAL_KEY_SIZE]);
+
 /* ---- campaigns and their targets ---- */
 
 /* Creates campaign *c (state created; id and created are written back to *c) with

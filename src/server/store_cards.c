@@ -272,3 +272,43 @@ seam_err seam_store_perso_get(seam_store *store, const seam_store_id *cin,
     db_rows_free(&rows);
     return e;
 }
+
+/* ---- the terminal's public key (P6) ---- */
+
+seam_err seam_store_terminal_key_put(seam_store *store, const seam_store_id *cin,
+                                     const uint8_t key[SEAM_STORE_TERMINAL_KEY_SIZE]) {
+    if (!store_id_ok(cin) || !key)
+        return SEAM_ERR_ARG;
+    seam_err e = store_begin(store);
+    if (!e)
+        e = card_exists(store, cin);
+    if (!e)
+        e = store_exec(store,
+                       "INSERT INTO card_terminals (cin, public_key, updated) VALUES (?, ?, ?) "
+                       "ON CONFLICT (cin) DO UPDATE SET public_key = excluded.public_key, "
+                       "updated = excluded.updated",
+                       (db_val[]){DB_ID(cin), DB_B(key, SEAM_STORE_TERMINAL_KEY_SIZE),
+                                  DB_I(store_now())},
+                       3, NULL);
+    return store_end(store, e);
+}
+
+seam_err seam_store_terminal_key_get(seam_store *store, const seam_store_id *cin,
+                                     uint8_t key[SEAM_STORE_TERMINAL_KEY_SIZE]) {
+    db_rows rows = {0};
+    if (!store_id_ok(cin) || !key)
+        return SEAM_ERR_ARG;
+    seam_err e = store_exec(store, "SELECT public_key FROM card_terminals WHERE cin = ?",
+                            (db_val[]){DB_ID(cin)}, 1, &rows);
+    if (!e && rows.rows == 0)
+        e = SEAM_ERR_NOT_FOUND;
+    if (!e) {
+        const db_val *v = db_at(&rows, 0, 0);
+        if (v->n != SEAM_STORE_TERMINAL_KEY_SIZE)
+            e = SEAM_ERR_SERVER_STORE;
+        else
+            memcpy(key, v->p, SEAM_STORE_TERMINAL_KEY_SIZE);
+    }
+    db_rows_free(&rows);
+    return e;
+}

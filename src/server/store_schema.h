@@ -18,6 +18,8 @@
         "CREATE TABLE IF NOT EXISTS perso (cin " BLOB " NOT NULL REFERENCES cards (cin), "         \
         "app_aid " BLOB " NOT NULL, sealed " BLOB " NOT NULL, updated BIGINT NOT NULL, "           \
         "PRIMARY KEY (cin, app_aid))",                                                             \
+        "CREATE TABLE IF NOT EXISTS card_terminals (cin " BLOB " PRIMARY KEY REFERENCES cards "    \
+        "(cin), public_key " BLOB " NOT NULL, updated BIGINT NOT NULL)",                           \
         "CREATE TABLE IF NOT EXISTS campaigns (id " ID ", kind BIGINT NOT NULL, "                  \
         "package_aid " BLOB " NOT NULL, package_version BIGINT NOT NULL, params TEXT NOT NULL, "   \
         "created BIGINT NOT NULL, state BIGINT NOT NULL)",                                         \
