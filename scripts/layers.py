@@ -31,10 +31,11 @@ LAYERS = {
     "link": ["util", "gp", "card"],
     "sync": ["util"],
     "syncml": ["util"],
+    "perso": ["util", "crypto", "gp"],
     "terminal": ["util", "crypto", "gp", "link", "sync", "syncml"],
     "server": ["util", "crypto", "gp", "sync", "syncml"],
-    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "sync", "syncml", "terminal",
-            "server"],
+    "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "sync", "syncml", "perso",
+            "terminal", "server"],
 }
 
 # Public headers that are not named after their layer.
