@@ -38,10 +38,13 @@
 
 #include "seam/errors.h"
 #include "seam/gp.h"
+#include "seam/perso.h"
 #include "seam/sync.h"
 
 #define SEAM_TERMINAL_PROTOCOL    "globalplatform-remote-admin/1.0"
 #define SEAM_TERMINAL_CT_COMMANDS "application/vnd.globalplatform.card-content-mgt;version=1.0"
+#define SEAM_TERMINAL_CT_DELIVERY "application/vnd.seam.delivery;version=1" /* P6, P9 */
+#define SEAM_TERMINAL_CT_RESULT   "application/vnd.seam.delivery-result;version=1"
 #define SEAM_TERMINAL_CT_RESPONSES                                                                 \
     "application/vnd.globalplatform.card-content-mgt-response;version=1.0"
 #define SEAM_TERMINAL_ADMIN_PATH  "/admin"       /* appended to a server URL without a path */
@@ -171,6 +174,11 @@ typedef struct {
     bool card_powered; /* the card is on (the toolkit runs on it): the session neither powers
                           it on nor off, and ends by selecting the ISD on channel 0 again,
                           which ends its secure channel */
+    /* Deliveries (P6, P9; docs/terminal.md "Deliveries"): what the terminal acts through.
+       Any of them NULL: every delivery is answered failed, nothing sent to the card. */
+    const seam_perso_domain *domain; /* the terminal's security domain on the card */
+    const uint8_t *terminal_key;     /* its P-256 private key (32 bytes): opens sealed perso */
+    seam_perso_store *restore;       /* the restore store (the --state file) */
 } seam_terminal_options;
 
 /* What one session did (also in the local state). */
@@ -204,6 +212,16 @@ typedef struct {
 seam_err seam_terminal_run_session(const seam_gp_link *link, seam_terminal_state *st,
                                    const seam_terminal_options *options,
                                    seam_terminal_result *result);
+
+/* Makes a terminal key pair: writes the private key (64 hex digits and a newline) to a new
+   file at path, mode 0600, never over an existing file or link (SEAM_ERR_IO), and gives
+   the public key in pub (04 || X || Y: what the operator registers with PUT
+   /api/cards/{cin}/terminal). */
+seam_err seam_terminal_key_create(const char *path, uint8_t pub[65]);
+
+/* Reads a terminal's private key file. SEAM_ERR_PERSO_KEY_FILE when others than its owner
+   may read it, SEAM_ERR_MALFORMED when it is not one P-256 private key in hex, SEAM_ERR_IO. */
+seam_err seam_terminal_key_load(const char *path, uint8_t priv[32]);
 
 /* The wait before retry number attempt (1 = the first retry): min doubled attempt-1
    times, capped at max, then a uniformly drawn point of its upper half (jitter) from

@@ -36,6 +36,7 @@
     "usage: seam terminal run --server URL (--image FILE | --reader NAME) [--card-id HEX]\n"       \
     "                         [--once] [--state FILE] [--interval SECONDS] [--socket PATH]\n"      \
     "                         [--max-script BYTES] [--max-attempts N] [--cacert FILE]\n"           \
+    "                         [--domain-keys FILE] [--terminal-key FILE]\n"                       \
     "                         [--toolkit [--answers FILE] [--display-log FILE] [--imei DIGITS]\n"  \
     "                          [--language XX] [--location HEX] [--select AID] [--trace]\n"        \
     "                          [--dm FILE [--sync-user U --sync-password P]\n"                     \
@@ -44,6 +45,7 @@
     "       seam terminal event KIND [ARGS] [--state FILE | --socket PATH]\n"                      \
     "       seam terminal menu ITEM [--state FILE | --socket PATH]\n"                              \
     "       seam terminal status [--state FILE] [--limit N]\n"                                     \
+    "       seam terminal key --out FILE\n"                                                        \
     "       seam terminal dm [--db FILE] show|set|unset|app-add|app-remove ...   (dm --help)\n"    \
     "       seam terminal sync --server URL --protocol omads|changeset ...       (sync --help)\n"
 
@@ -67,6 +69,12 @@ static int usage(FILE *to) {
             "  --max-attempts N  tries of one request before the session gives up\n"
             "                  (default: unlimited; with --once, %u)\n"
             "  --cacert FILE   CA certificates for an https server\n"
+            "  --domain-keys FILE  the terminal's security domain on the card (aid= kvn=\n"
+            "                  enc= mac= dek=, mode 0600): deliveries (install and update\n"
+            "                  personalized in the terminal) act through it; restore\n"
+            "                  records go to the --state file\n"
+            "  --terminal-key FILE  the terminal's P-256 private key (seam terminal key):\n"
+            "                  opens the personalization the server sealed for it\n"
             "  --toolkit       also the card application toolkit (--server optional):\n"
             "                  TERMINAL PROFILE, the proactive loop, timers, polling\n"
             "  --answers FILE  unattended: GET INKEY answers, one a line (y, n, a digit,\n"
@@ -87,7 +95,10 @@ static int usage(FILE *to) {
             "  [CHANNEL [LEN]], idle-screen, language XX, capabilities [sync|no-sync] (the\n"
             "  terminal re-sends TERMINAL PROFILE with the change first).\n"
             "menu ITEM: the user chose the card's menu item ITEM.\n"
-            "status: the last sessions (newest first) from the local state.\n",
+            "status: the last sessions (newest first) from the local state.\n"
+            "key --out FILE: makes the terminal's P-256 key pair, writes the private key to\n"
+            "  FILE (new, mode 0600) and prints the public key in hex, for the operator's\n"
+            "  PUT /api/cards/{cin}/terminal.\n",
             DEFAULT_STATE, SEAM_TERMINAL_MAX_SCRIPT, ONCE_ATTEMPTS);
     return to == stdout ? 0 : 2;
 }
@@ -115,6 +126,7 @@ typedef struct {
     const char *image, *reader, *state, *socket;
     const char *answers, *display_log, *imei, *language, *location, *select;
     const char *dm, *sync_user, *sync_password; /* REQUEST SYNCHRONIZATION (issue 14) */
+    const char *domain_keys, *terminal_key, *out; /* deliveries (issue 15: P6, P9) */
     seam_terminal_sync_protocol sync_protocol;  /* 0: as the card names it */
     bool once, toolkit, trace;
     unsigned long interval, limit;
@@ -173,6 +185,12 @@ static int parse(int argc, char **argv, run_args *a) {
             a->select = v;
         else if (!strcmp(o, "--dm"))
             a->dm = v;
+        else if (!strcmp(o, "--domain-keys"))
+            a->domain_keys = v;
+        else if (!strcmp(o, "--terminal-key"))
+            a->terminal_key = v;
+        else if (!strcmp(o, "--out"))
+            a->out = v;
         else if (!strcmp(o, "--sync-user"))
             a->sync_user = v;
         else if (!strcmp(o, "--sync-password"))
@@ -391,8 +409,50 @@ static uint64_t now_ms(void) {
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* The delivery side of run: the domain, the key, the restore store. */
+typedef struct {
+    seam_perso_domain domain;
+    uint8_t key[32];
+    seam_perso_store *restore;
+} run_delivery;
+
+/* Loads --domain-keys and --terminal-key and opens the restore store on the --state file;
+   0, or an exit status (the message said why). */
+static int delivery_open(run_args *a, run_delivery *d) {
+    seam_err e;
+    if (a->terminal_key) {
+        if ((e = seam_terminal_key_load(a->terminal_key, d->key)) != SEAM_OK) {
+            fprintf(stderr, "seam terminal run: --terminal-key %s: %s\n", a->terminal_key,
+                    seam_err_str(e));
+            return 1;
+        }
+        a->o.terminal_key = d->key;
+    }
+    if (!a->domain_keys)
+        return 0;
+    if ((e = seam_perso_domain_load(a->domain_keys, &d->domain)) != SEAM_OK) {
+        fprintf(stderr, "seam terminal run: --domain-keys %s: %s\n", a->domain_keys,
+                seam_err_str(e));
+        return 1;
+    }
+    if ((e = seam_perso_store_open(a->state, &d->restore)) != SEAM_OK) {
+        fprintf(stderr, "seam terminal run: the restore store in %s: %s\n", a->state,
+                seam_err_str(e));
+        return 1;
+    }
+    a->o.domain = &d->domain;
+    a->o.restore = d->restore;
+    return 0;
+}
+
+static void delivery_close(run_delivery *d) {
+    seam_perso_store_close(d->restore);
+    seam_secure_zero(d, sizeof *d);
+}
+
 static int run(int argc, char **argv) {
     run_args a;
+    run_delivery dv;
     seam_gp_link link;
     seam_terminal_state *st = NULL;
     seam_terminal_result r;
@@ -416,6 +476,11 @@ static int run(int argc, char **argv) {
     }
     if (a.once && !a.o.max_attempts)
         a.o.max_attempts = ONCE_ATTEMPTS;
+    memset(&dv, 0, sizeof dv);
+    if ((status = delivery_open(&a, &dv)) != 0) {
+        delivery_close(&dv);
+        return status;
+    }
     memset(&link, 0, sizeof link);
     memset(&tk, 0, sizeof tk);
     status = seam_cli_link_open("seam terminal run", a.image, a.reader, &link);
@@ -424,6 +489,7 @@ static int run(int argc, char **argv) {
     if (a.toolkit && (status = toolkit_open(&a, &link, &tk)) != 0) {
         toolkit_close(&tk);
         seam_gp_link_close(&link);
+        delivery_close(&dv);
         return status;
     }
     memset(&sa, 0, sizeof sa);
@@ -439,6 +505,7 @@ static int run(int argc, char **argv) {
         fprintf(stderr, "seam terminal run: %s: %s\n", a.state, seam_err_str(e));
         toolkit_close(&tk);
         seam_gp_link_close(&link);
+        delivery_close(&dv);
         return 1;
     }
     if (a.toolkit) /* later reports survive a restart (issue 14, S7) */
@@ -447,6 +514,7 @@ static int run(int argc, char **argv) {
         seam_terminal_state_close(st);
         toolkit_close(&tk);
         seam_gp_link_close(&link);
+        delivery_close(&dv);
         return 1;
     }
     status = 0;
@@ -503,6 +571,7 @@ static int run(int argc, char **argv) {
     seam_terminal_state_close(st);
     toolkit_close(&tk);
     seam_gp_link_close(&link);
+        delivery_close(&dv);
     return status;
 }
 
@@ -551,7 +620,34 @@ static int status_cmd(int argc, char **argv) {
     return e ? 1 : 0;
 }
 
+/* seam terminal key --out FILE: the terminal's key pair (P6). */
+static int key_cmd(int argc, char **argv) {
+    run_args a;
+    uint8_t pub[65];
+    char hex[2 * sizeof pub + 1];
+    size_t n = 0;
+    int status = parse(argc, argv, &a);
+    if (status >= 0)
+        return status;
+    if (!a.out) {
+        fprintf(stderr, "seam terminal key: --out FILE is needed\n");
+        return 2;
+    }
+    seam_err e = seam_terminal_key_create(a.out, pub);
+    if (!e)
+        e = seam_hex_encode(pub, sizeof pub, hex, sizeof hex, &n);
+    if (e) {
+        fprintf(stderr, "seam terminal key: %s: %s (an existing file is never overwritten)\n",
+                a.out, seam_err_str(e));
+        return 1;
+    }
+    printf("%s\n", hex);
+    return 0;
+}
+
 int seam_cli_terminal(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "key"))
+        return key_cmd(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "run"))
         return run(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "poke"))

@@ -16,6 +16,11 @@
  * (admin_plan.h); the store's session row carries no context.
  * Every request and response is counted per card and campaign step (P1); the
  * personalization bytes a script carries are counted apart (P8).
+ *
+ * A step of a campaign personalized in the terminal (P6, P9) answers a round with a
+ * *delivery* (TYPE_DELIVERY) instead of a script; the terminal answers that round with
+ * its *result* (TYPE_RESULT); an ok result is followed by the server's own ISD session
+ * that reads the card's registry before the step is done. Same rounds, same rules.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +36,8 @@
 #define FROM_PREFIX   "//se-id/cin/"
 #define TYPE_SCRIPT   "application/vnd.globalplatform.card-content-mgt;version=1.0"
 #define TYPE_RESPONSE "application/vnd.globalplatform.card-content-mgt-response;version=1.0"
+#define TYPE_DELIVERY "application/vnd.seam.delivery;version=1"
+#define TYPE_RESULT   "application/vnd.seam.delivery-result;version=1"
 
 /* Checks the protocol headers and reads the card's CIN from X-Admin-From; false with
    res filled (400) when they are wrong. */
@@ -55,13 +62,13 @@ static const char *kind_step(seam_store_kind k) {
     return k >= SEAM_STORE_INSTALL && k <= SEAM_STORE_DELETE ? names[k - 1] : "step";
 }
 
-/* Answers with the round's script and the URI of its responses. */
+/* Answers with the round's script (or delivery) and the URI of its responses. */
 static void send_script(seam_srv_response *res, const seam_store_session *s,
                         seam_srv_plan_round *round) {
     char uri[96];
     snprintf(uri, sizeof uri, "/admin/session/%s/%u", s->id, (unsigned)s->round);
     res->status = 200;
-    res->content_type = TYPE_SCRIPT;
+    res->content_type = round->outcome == SEAM_SRV_PLAN_DELIVERY ? TYPE_DELIVERY : TYPE_SCRIPT;
     res->body = (char *)round->script;
     res->body_len = round->script_len;
     round->script = NULL;
@@ -167,7 +174,7 @@ API_HANDLER(seam_admin_open) {
             round.outcome = SEAM_SRV_PLAN_FAILED;
             snprintf(round.reason, sizeof round.reason, "plan: %s", seam_err_str(plan));
         }
-        if (round.outcome != SEAM_SRV_PLAN_SCRIPT) {
+        if (round.outcome != SEAM_SRV_PLAN_SCRIPT && round.outcome != SEAM_SRV_PLAN_DELIVERY) {
             err = finish_step(srv, &c, &cin, &round);
             res->status = 204;
         } else {
@@ -224,8 +231,10 @@ API_HANDLER(seam_admin_respond) {
     if (!admin_headers(req, &cin, res))
         return;
     const char *type = seam_srv_request_header(req, "Content-Type");
-    if (!type || strcmp(type, TYPE_RESPONSE)) {
-        seam_srv_error(res, 415, "bad_content_type", "responses are " TYPE_RESPONSE);
+    bool is_result = type && !strcmp(type, TYPE_RESULT);
+    if (!type || (strcmp(type, TYPE_RESPONSE) && !is_result)) {
+        seam_srv_error(res, 415, "bad_content_type",
+                       "responses are " TYPE_RESPONSE " (a delivery's result " TYPE_RESULT ")");
         return;
     }
     seam_store *st = seam_srv_store(srv);
@@ -253,8 +262,18 @@ API_HANDLER(seam_admin_respond) {
         return;
     }
     uint32_t count = 0;
-    if (!count_responses(req->body, req->body_len, &count) || count > s.expected_responses ||
-        count == 0) {
+    seam_perso_result result;
+    memset(&result, 0, sizeof result);
+    if (is_result) { /* a delivery's round expects no R-APDU, a script's at least one */
+        if (s.expected_responses != 0 ||
+            seam_perso_result_decode(req->body, req->body_len, &result) != SEAM_OK) {
+            seam_secure_zero(&s, sizeof s);
+            seam_srv_error(res, 400, "bad_result",
+                           "the body is not a delivery result, or this round sent no delivery");
+            return;
+        }
+    } else if (!count_responses(req->body, req->body_len, &count) ||
+               count > s.expected_responses || count == 0) {
         seam_secure_zero(&s, sizeof s);
         seam_srv_error(res, 400, "bad_script", "the body is not a response script for this round");
         return;
@@ -277,7 +296,8 @@ API_HANDLER(seam_admin_respond) {
     seam_srv_plan_round round;
     memset(&round, 0, sizeof round);
     if (step) {
-        err = seam_srv_step_next(srv, step, &c, &cin, req->body, req->body_len, &round);
+        err = is_result ? seam_srv_step_result(srv, step, &c, &cin, &result, &round)
+                        : seam_srv_step_next(srv, step, &c, &cin, req->body, req->body_len, &round);
         if (err) {
             round.outcome = SEAM_SRV_PLAN_FAILED;
             snprintf(round.reason, sizeof round.reason, "plan: %s", seam_err_str(err));
@@ -295,7 +315,8 @@ API_HANDLER(seam_admin_respond) {
     }
     seam_store_session next = s;
     next.round = s.round + 1;
-    next.closed = lost || round.outcome != SEAM_SRV_PLAN_SCRIPT;
+    next.closed =
+        lost || (round.outcome != SEAM_SRV_PLAN_SCRIPT && round.outcome != SEAM_SRV_PLAN_DELIVERY);
     next.expected_responses = lost ? 0 : round.expected_responses;
     next.context_len = 0;
     if (!err)

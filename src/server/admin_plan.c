@@ -732,6 +732,8 @@ seam_err seam_srv_step_next(struct seam_server *srv, seam_srv_step *step,
                          : "aborted the card's upgrade session towards another package, then "
                            "upgraded");
         return SEAM_OK;
+    case PHASE_DELIVERY: /* the terminal owes a delivery result, not responses */
+        break;
     }
     fail(out, "step out of turn");
     return SEAM_OK;

@@ -37,6 +37,7 @@ typedef struct {
     uint64_t rng;
     uint8_t *out; /* the response script being built, max_script bytes */
     uint8_t *rapdu;
+    uint8_t result[SEAM_PERSO_RESULT_MAX]; /* a delivery's result (P6, P9) */
     uint64_t unrecorded_up, unrecorded_down; /* bytes not yet in the local state */
 } relay;
 
@@ -240,16 +241,15 @@ static seam_err run_script(relay *rl, const uint8_t *body, size_t len, size_t *o
 /* ---- HTTP with retries -------------------------------------------------------------------- */
 
 /* POSTs to url until an answer that is not 5xx comes, backing off between attempts. */
-static seam_err post(relay *rl, const char *url, const uint8_t *body, size_t len,
-                     term_http_answer *a) {
+static seam_err post(relay *rl, const char *url, const char *content_type, const uint8_t *body,
+                     size_t len, term_http_answer *a) {
     unsigned failures = 0;
     for (;;) {
         seam_err e;
         if (stopped(rl))
             return SEAM_ERR_TERMINAL_STOPPED;
         rl->r->attempts++;
-        e = term_http_post(rl->http, url, rl->from, SEAM_TERMINAL_CT_RESPONSES, body, len,
-                           rl->max_script, a);
+        e = term_http_post(rl->http, url, rl->from, content_type, body, len, rl->max_script, a);
         rl->r->bytes_up += a->up;
         rl->r->bytes_down += a->down;
         rl->unrecorded_up += a->up;
@@ -293,22 +293,63 @@ static void log_refusal(const relay *rl, const term_http_answer *a) {
              text);
 }
 
+/* A delivery (P6, P9) in answer a, whose body is over the bound when oversize: runs it on
+   the card (term_delivery_run) or refuses it, and puts the result to POST in rl->result. */
+static seam_err delivery(relay *rl, const term_http_answer *a, bool oversize, size_t *len) {
+    seam_perso_result r;
+    seam_err e = SEAM_OK;
+    memset(&r, 0, sizeof r);
+    if (oversize)
+        snprintf(r.reason, sizeof r.reason,
+                 "the delivery is over this terminal's bound of %zu bytes (--max-script)",
+                 rl->max_script);
+    else
+        e = term_delivery_run(rl->link, rl->o, a->body, a->body_len, &r);
+    if (e)
+        return e;
+    seam_log(r.ok ? SEAM_LOG_INFO : SEAM_LOG_WARN, "terminal: card %s: delivery %s: %s",
+             rl->r->cin, r.ok ? "applied" : "failed", r.reason);
+    return seam_perso_result_encode(&r, rl->result, sizeof rl->result, len);
+}
+
 /* The exchanges of an open session; returns the outcome's error and names it. */
 static seam_err exchange(relay *rl, const char **outcome) {
     char url[URL_MAX];
     const uint8_t *body = NULL;
+    const char *type = SEAM_TERMINAL_CT_RESPONSES;
     size_t len = 0;
     snprintf(url, sizeof url, "%s", rl->admin_url);
     for (;;) {
         term_http_answer a;
         uint32_t commands = 0;
-        seam_err e = post(rl, url, body, len, &a);
+        seam_err e = post(rl, url, type, body, len, &a);
         if (e) {
             *outcome = e == SEAM_ERR_TERMINAL_STOPPED       ? "stopped"
                        : e == SEAM_ERR_TERMINAL_UNREACHABLE ? "unreachable"
                        : e == SEAM_ERR_TERMINAL_TLS         ? "tls"
                                                             : "error";
             return e;
+        }
+        bool is_delivery = a.status == 200 && media_is(a.content_type, SEAM_TERMINAL_CT_DELIVERY);
+        if (is_delivery && !a.next_uri_bad && next_url(rl, a.next_uri, url, sizeof url)) {
+            /* a delivery: the terminal acts itself and answers with its result */
+            rl->r->script_down += a.body_len;
+            e = delivery(rl, &a, a.oversize, &len);
+            if (e) {
+                *outcome = "card";
+                record(rl, 0, 0);
+                return e;
+            }
+            rl->r->scripts++;
+            rl->r->script_up += len;
+            e = record(rl, 1, 0);
+            if (e) {
+                *outcome = "error";
+                return e;
+            }
+            body = rl->result;
+            type = SEAM_TERMINAL_CT_RESULT;
+            continue;
         }
         if (a.oversize) {
             seam_log(SEAM_LOG_WARN, "terminal: card %s: answer over %zu bytes refused", rl->r->cin,
@@ -352,6 +393,7 @@ static seam_err exchange(relay *rl, const char **outcome) {
             return e;
         }
         body = rl->out;
+        type = SEAM_TERMINAL_CT_RESPONSES;
     }
 }
 

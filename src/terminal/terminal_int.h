@@ -47,4 +47,12 @@ seam_err term_http_post(term_http *h, const char *url, const char *from, const c
    holds none, the link's error when it failed (relay.c). */
 seam_err term_card_cin(const seam_gp_link *link, char hex[SEAM_TERMINAL_CIN_HEX]);
 
+/* Runs the delivery body[0..len) (P6, P9; delivery.c) on the card behind link with
+   o's domain, key and restore store, and fills *r: ok, or failed with the reason (a delivery
+   that does not decode, for another card, without the domain or key it needs, a sealed
+   perso that does not open: nothing sent to the card; the card's refusal: its SW).
+   Errors: SEAM_ERR_NOMEM (then no result). */
+seam_err term_delivery_run(const seam_gp_link *link, const seam_terminal_options *o,
+                           const uint8_t *body, size_t len, seam_perso_result *r);
+
 #endif
