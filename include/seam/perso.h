@@ -145,8 +145,8 @@ seam_err seam_perso_store_open(const char *path, seam_perso_store **out);
 /* Closes the store; NULL is allowed. */
 void seam_perso_store_close(seam_perso_store *s);
 
-/* A SHA-256 digest of every row of every table of the store (records, journal, log):
-   what "changes nothing" checks compare. */
+/* A SHA-256 digest of every row of the store's records and journal (not of the refusal
+   log, which a refusal appends to): what "changes nothing" checks compare. */
 seam_err seam_perso_store_digest(seam_perso_store *s, uint8_t digest[32]);
 
 /* One line of the store's refusal log, oldest first (seam_perso_store_log). */
