@@ -360,8 +360,11 @@ seam_err seam_srv_step_result(struct seam_server *srv, seam_srv_step *step,
         return SEAM_OK;
     }
     if (!result->ok) {
-        char why[SEAM_STORE_TEXT_MAX];
-        snprintf(why, sizeof why, "the terminal: %.96s (SW %04X)", result->reason, result->sw);
+        char why[SEAM_STORE_TEXT_MAX], sw[16] = "";
+        if (result->sw)
+            snprintf(sw, sizeof sw, " (SW %04X)", result->sw);
+        int room = (int)(sizeof why - sizeof "the terminal: " - strlen(sw));
+        snprintf(why, sizeof why, "the terminal: %.*s%s", room, result->reason, sw);
         fail(out, why);
         return SEAM_OK;
     }

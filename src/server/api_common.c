@@ -24,9 +24,9 @@ bool seam_api_id(const char *hex, seam_store_id *id) {
 }
 
 bool seam_api_add_hex(cJSON *obj, const char *name, const uint8_t *bytes, size_t len) {
-    char text[2 * 64 + 1];
+    char text[2 * 65 + 1]; /* a P-256 point is the longest (the terminal's public key) */
     size_t n;
-    if (len > 64 || seam_hex_encode(bytes, len, text, sizeof text, &n))
+    if (len > 65 || seam_hex_encode(bytes, len, text, sizeof text, &n))
         return false;
     return cJSON_AddStringToObject(obj, name, text) != NULL;
 }

@@ -127,7 +127,7 @@ static bool open_perso(const seam_terminal_options *o, const seam_perso_delivery
             seam_hex_encode(d->perso[i].instance.bytes, d->perso[i].instance.len, aid, sizeof aid,
                             &hl);
             refused(r, 0,
-                    "instance %s: its perso does not open (sealed for another terminal, card or "
+                    "instance %s: its perso does not open (another terminal's key, card or "
                     "package, or tampered)",
                     aid);
             return false;
