@@ -421,6 +421,24 @@ static void terminal_without_its_domain_answers_failed_P6(void **state) {
     rig_down(&r);
 }
 
+/* A delivery over the terminal's bound (--max-script): answered failed, nothing sent. */
+static void oversize_delivery_is_refused_by_the_terminal_P6(void **state) {
+    (void)state;
+    rig r;
+    term_card a;
+    char opts[512];
+    uint8_t before[32];
+    rig_up(&r, NULL);
+    card_new(&r, 0, &a, true);
+    int id = terminal_campaign(&r, "install", "1.0", a.cin);
+    card_digest(&a, before);
+    with_domain(&a, opts, sizeof opts);
+    strcat(opts, " --max-script 4096"); /* the purse's delivery is over 5 KB */
+    terminal_once(&r, &a, opts);
+    refused_and_unchanged(&r, id, a.cin, "over this terminal's bound", &a, before);
+    rig_down(&r);
+}
+
 /* The API: the terminal's key is checked (a P-256 point), stored and shown; the campaign's
    personalization place is checked; a refusal stores nothing. */
 static void terminal_key_and_campaign_option_are_checked(void **state) {
@@ -493,6 +511,7 @@ int main(int argc, char **argv) {
             cmocka_unit_test(terminal_without_its_domain_answers_failed_P6),
             cmocka_unit_test(delivery_for_another_cards_cin_changes_nothing_P6),
             cmocka_unit_test(sealed_perso_for_another_terminal_changes_nothing_P6),
+            cmocka_unit_test(oversize_delivery_is_refused_by_the_terminal_P6),
             cmocka_unit_test(p6_install_personalized_in_the_terminal_sqlite),
             cmocka_unit_test(p9_update_personalized_in_the_terminal_sends_no_perso_bytes),
         };
