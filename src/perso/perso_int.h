@@ -74,6 +74,42 @@ seam_err perso_journal_put(seam_perso_store *s, const perso_identity *id, const 
 /* Deletes the journal row of id: one transaction. */
 seam_err perso_journal_delete(seam_perso_store *s, const perso_identity *id);
 
+/* ---- the flows' common steps (flows.c) ---------------------------------------------- */
+
+/* The identity of instance of package in the actor's domain on its card. */
+void perso_flow_identity(const seam_perso_actor *actor, const seam_gp_aid *instance,
+                         const seam_gp_aid *package, perso_identity *id);
+
+/* Writes a refusal into report (sw, reason "what: the SW's words") and the store's log. */
+void perso_flow_refused(const seam_perso_actor *actor, seam_perso_report *report,
+                        const seam_gp_aid *instance, uint16_t sw, const char *what);
+
+/* Starts a flow: reads the package file (SEAM_ERR_GP_PACKAGE), checks the card's CIN
+   (SEAM_ERR_PERSO_WRONG_CARD, logged; read in clear before the channel) and opens the
+   domain at level 33, unless the session already has a level-33 channel (the caller's,
+   opened with seam_perso_domain_open). A card that refuses: SEAM_OK with *refused and
+   report filled. */
+seam_err perso_flow_begin(const seam_perso_actor *actor, const uint8_t *module, size_t len,
+                          seam_perso_report *report, bool *refused);
+
+/* Exports instance's record (P1 10, R-ENC) into the store under package. */
+seam_err perso_flow_export(const seam_perso_actor *actor, seam_perso_report *report,
+                           const seam_gp_aid *instance, const seam_gp_aid *package, bool *refused);
+
+/* INSTALL [for load] of module's package; once the card accepted it, the record of id
+   (NULL: none) is released from the store into *record_bytes (the caller's,
+   SEAM_PERSO_RECORD_MAX bytes) and decoded into *record, the module personalized from
+   it (or from extra, the caller's record, when id is NULL and extra is not), and the
+   load file LOADed. */
+seam_err perso_flow_load(const seam_perso_actor *actor, seam_perso_report *report,
+                         const uint8_t *module, size_t len, const perso_identity *id,
+                         const seam_perso_record *extra, uint8_t *record_bytes,
+                         seam_perso_record *record, bool *refused);
+
+/* Sends record's entries as DGI 7F71 (as many DGIs as the blocks need) to the domain. */
+seam_err perso_flow_entries(const seam_perso_actor *actor, seam_perso_report *report,
+                            const seam_perso_record *record, bool *refused);
+
 /* FOR TESTS: after `transactions` more committed transactions, every write fails with
    SEAM_ERR_PERSO_STORE (a cut of the store between two of its transactions); -1 off. */
 void perso_store_fault_after(seam_perso_store *s, long transactions);
