@@ -439,6 +439,80 @@ static void oversize_delivery_is_refused_by_the_terminal_P6(void **state) {
     rig_down(&r);
 }
 
+/* A terminal that says ok without doing anything (a stand-in speaking the protocol, the
+   card in this process): the server reads the card's registry in its own ISD session and
+   fails the step; a response script to a delivery round, a result that does not decode and
+   a result posted twice are refused (400, 400, 409) and change nothing. */
+static void terminal_saying_ok_is_checked_on_the_card_P6(void **state) {
+    (void)state;
+    rig r;
+    card_agent a;
+    uint8_t priv[32], pub[65], one[16], result[SEAM_PERSO_RESULT_MAX];
+    char path[96], body[256], hex[140], type[160], uri[160];
+    size_t n = 0, one_len = 0;
+    rig_up(&r, NULL);
+    agent_open(&a, r.srv.dir, 7);
+    add_card(&r.srv, &a);
+    assert_int_equal(seam_perso_terminal_key_new(priv, pub), SEAM_OK);
+    assert_int_equal(seam_hex_encode(pub, sizeof pub, hex, sizeof hex, &n), SEAM_OK);
+    snprintf(path, sizeof path, "/api/cards/%s/terminal", a.cin);
+    snprintf(body, sizeof body, "{\"public_key\":\"%s\"}", hex);
+    free(api(&r.srv, "PUT", path, NULL, body, 0, 204));
+    int id = terminal_campaign(&r, "install", "1.0", a.cin);
+    const char *open_h[] = {PROTO, a.from, NO_CT, NULL};
+    reply d = call(r.srv.port, NULL, "POST", "/admin", open_h, "", 0);
+    assert_int_equal(d.status, 200);
+    assert_true(reply_header(&d, "Content-Type", type, sizeof type));
+    assert_string_equal(type, "application/vnd.seam.delivery;version=1");
+    assert_true(reply_header(&d, "X-Admin-Next-URI", uri, sizeof uri));
+    seam_perso_delivery del;
+    assert_int_equal(seam_perso_delivery_decode((const uint8_t *)d.body, d.len, &del), SEAM_OK);
+    assert_int_equal(del.kind, SEAM_PERSO_DELIVER_INSTALL);
+    assert_int_equal(del.count, 1);
+    free(d.body);
+    /* a response script where a result is due */
+    static const uint8_t ok_sw[] = {0x90, 0x00};
+    assert_int_equal(seam_gp_rscript_begin(SEAM_GP_RSCRIPT_RESPONSES, one, sizeof one, &one_len),
+                     SEAM_OK);
+    assert_int_equal(
+        seam_gp_rscript_add(SEAM_GP_RSCRIPT_RAPDU, ok_sw, 2, one, sizeof one, &one_len), SEAM_OK);
+    assert_int_equal(seam_gp_rscript_end(one, sizeof one, &one_len), SEAM_OK);
+    const char *resp_h[] = {PROTO, a.from, RESP_CT, NULL};
+    reply x = call(r.srv.port, NULL, "POST", uri, resp_h, one, one_len);
+    assert_int_equal(x.status, 400);
+    free(x.body);
+    const char *result_h[] = {PROTO, a.from,
+                              "Content-Type: application/vnd.seam.delivery-result;version=1", NULL};
+    x = call(r.srv.port, NULL, "POST", uri, result_h, "\xE6\x01", 2);
+    assert_int_equal(x.status, 400);
+    free(x.body);
+    seam_perso_result said = {.ok = true, .sw = 0x9000};
+    snprintf(said.reason, sizeof said.reason, "installed (not really)");
+    assert_int_equal(seam_perso_result_encode(&said, result, sizeof result, &n), SEAM_OK);
+    x = call(r.srv.port, NULL, "POST", uri, result_h, result, n);
+    assert_int_equal(x.status, 200); /* the server's own ISD session: round 1 */
+    char next[160];
+    assert_true(reply_header(&x, "X-Admin-Next-URI", next, sizeof next));
+    a.in_session = relay(&a, (const uint8_t *)x.body, x.len);
+    snprintf(a.uri, sizeof a.uri, "%s", next);
+    free(x.body);
+    x = call(r.srv.port, NULL, "POST", uri, result_h, result, n); /* the result again */
+    assert_int_equal(x.status, 409);
+    free(x.body);
+    long st = 200;
+    for (int i = 0; i < 8 && st == 200; i++)
+        st = agent_exchange(&a, r.srv.port, false);
+    assert_int_equal(st, 204);
+    target_view v = target_get(&r, id, a.cin);
+    printf("# a terminal saying ok: %s (%s), perso %.0f\n", v.state, v.reason, v.perso);
+    assert_string_equal(v.state, "failed");
+    assert_non_null(strstr(v.reason, "does not list the package at 1.0"));
+    assert_true(v.perso == 14 + SEAM_PERSO_SEAL_OVERHEAD);
+    assert_int_equal(purse_version(&a), 0);
+    agent_close(&a);
+    rig_down(&r);
+}
+
 /* The API: the terminal's key is checked (a P-256 point), stored and shown; the campaign's
    personalization place is checked; a refusal stores nothing. */
 static void terminal_key_and_campaign_option_are_checked(void **state) {
@@ -512,6 +586,7 @@ int main(int argc, char **argv) {
             cmocka_unit_test(delivery_for_another_cards_cin_changes_nothing_P6),
             cmocka_unit_test(sealed_perso_for_another_terminal_changes_nothing_P6),
             cmocka_unit_test(oversize_delivery_is_refused_by_the_terminal_P6),
+            cmocka_unit_test(terminal_saying_ok_is_checked_on_the_card_P6),
             cmocka_unit_test(p6_install_personalized_in_the_terminal_sqlite),
             cmocka_unit_test(p9_update_personalized_in_the_terminal_sends_no_perso_bytes),
         };
