@@ -280,7 +280,7 @@ seam_err seam_perso_delivery_decode(const uint8_t *data, size_t len, seam_perso_
 /* What the terminal answers a delivery with. */
 typedef struct {
     bool ok;
-    uint16_t sw; /* the card's last status word (0: none) */
+    uint16_t sw;                                   /* the card's last status word (0: none) */
     char reason[SEAM_PERSO_RESULT_REASON_MAX + 1]; /* NUL-terminated, printable ASCII */
 } seam_perso_result;
 

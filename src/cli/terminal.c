@@ -36,7 +36,7 @@
     "usage: seam terminal run --server URL (--image FILE | --reader NAME) [--card-id HEX]\n"       \
     "                         [--once] [--state FILE] [--interval SECONDS] [--socket PATH]\n"      \
     "                         [--max-script BYTES] [--max-attempts N] [--cacert FILE]\n"           \
-    "                         [--domain-keys FILE] [--terminal-key FILE]\n"                       \
+    "                         [--domain-keys FILE] [--terminal-key FILE]\n"                        \
     "                         [--toolkit [--answers FILE] [--display-log FILE] [--imei DIGITS]\n"  \
     "                          [--language XX] [--location HEX] [--select AID] [--trace]\n"        \
     "                          [--dm FILE [--sync-user U --sync-password P]\n"                     \
@@ -125,9 +125,9 @@ static bool parse_count(const char *s, unsigned long min, unsigned long max, uns
 typedef struct {
     const char *image, *reader, *state, *socket;
     const char *answers, *display_log, *imei, *language, *location, *select;
-    const char *dm, *sync_user, *sync_password; /* REQUEST SYNCHRONIZATION (issue 14) */
+    const char *dm, *sync_user, *sync_password;   /* REQUEST SYNCHRONIZATION (issue 14) */
     const char *domain_keys, *terminal_key, *out; /* deliveries (issue 15: P6, P9) */
-    seam_terminal_sync_protocol sync_protocol;  /* 0: as the card names it */
+    seam_terminal_sync_protocol sync_protocol;    /* 0: as the card names it */
     bool once, toolkit, trace;
     unsigned long interval, limit;
     seam_terminal_options o;
@@ -571,7 +571,7 @@ static int run(int argc, char **argv) {
     seam_terminal_state_close(st);
     toolkit_close(&tk);
     seam_gp_link_close(&link);
-        delivery_close(&dv);
+    delivery_close(&dv);
     return status;
 }
 

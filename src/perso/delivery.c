@@ -76,7 +76,8 @@ static size_t instance_value_len(const seam_perso_sealed *p) {
 }
 
 static bool sealed_len_ok(size_t n) {
-    return n > SEAM_PERSO_SEAL_OVERHEAD && n <= SEAM_PERSO_SEAL_OVERHEAD + SEAM_PERSO_DELIVERY_DATA_MAX;
+    return n > SEAM_PERSO_SEAL_OVERHEAD &&
+           n <= SEAM_PERSO_SEAL_OVERHEAD + SEAM_PERSO_DELIVERY_DATA_MAX;
 }
 
 /* True when d's fields are within the bounds the decoder accepts. */

@@ -272,8 +272,8 @@ API_HANDLER(seam_admin_respond) {
                            "the body is not a delivery result, or this round sent no delivery");
             return;
         }
-    } else if (!count_responses(req->body, req->body_len, &count) ||
-               count > s.expected_responses || count == 0) {
+    } else if (!count_responses(req->body, req->body_len, &count) || count > s.expected_responses ||
+               count == 0) {
         seam_secure_zero(&s, sizeof s);
         seam_srv_error(res, 400, "bad_script", "the body is not a response script for this round");
         return;

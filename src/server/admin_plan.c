@@ -549,14 +549,17 @@ static seam_err not_applied(struct seam_server *srv, seam_srv_step *step,
     if (!step->delivered)
         return deliver(srv, step, c, cin, out);
     if (session_open)
-        snprintf(why, sizeof why, "after the terminal's delivery an upgrade session of the "
-                                  "package is still open on the card");
+        snprintf(why, sizeof why,
+                 "after the terminal's delivery an upgrade session of the "
+                 "package is still open on the card");
     else if (present && version == c->package_version)
-        snprintf(why, sizeof why, "after the terminal's delivery an instance is not "
-                                  "PERSONALIZED on the card");
+        snprintf(why, sizeof why,
+                 "after the terminal's delivery an instance is not "
+                 "PERSONALIZED on the card");
     else
-        snprintf(why, sizeof why, "after the terminal's delivery the card does not list the "
-                                  "package at %u.%u",
+        snprintf(why, sizeof why,
+                 "after the terminal's delivery the card does not list the "
+                 "package at %u.%u",
                  c->package_version >> 8, c->package_version & 0xFF);
     fail(out, why);
     return SEAM_OK;

@@ -34,8 +34,8 @@ typedef struct {
     uint8_t *script;
     size_t script_len;
     uint32_t expected_responses; /* C-APDUs in the script: at most that many R-APDUs */
-    uint64_t perso_bytes; /* personalization data in the script's STORE DATA (P8), or the
-                             sealed personalization in a delivery (P6; 0 for P9) */
+    uint64_t perso_bytes;        /* personalization data in the script's STORE DATA (P8), or the
+                                    sealed personalization in a delivery (P6; 0 for P9) */
     char reason[SEAM_STORE_TEXT_MAX];
 } seam_srv_plan_round;
 

@@ -283,13 +283,13 @@ seam_err seam_store_terminal_key_put(seam_store *store, const seam_store_id *cin
     if (!e)
         e = card_exists(store, cin);
     if (!e)
-        e = store_exec(store,
-                       "INSERT INTO card_terminals (cin, public_key, updated) VALUES (?, ?, ?) "
-                       "ON CONFLICT (cin) DO UPDATE SET public_key = excluded.public_key, "
-                       "updated = excluded.updated",
-                       (db_val[]){DB_ID(cin), DB_B(key, SEAM_STORE_TERMINAL_KEY_SIZE),
-                                  DB_I(store_now())},
-                       3, NULL);
+        e = store_exec(
+            store,
+            "INSERT INTO card_terminals (cin, public_key, updated) VALUES (?, ?, ?) "
+            "ON CONFLICT (cin) DO UPDATE SET public_key = excluded.public_key, "
+            "updated = excluded.updated",
+            (db_val[]){DB_ID(cin), DB_B(key, SEAM_STORE_TERMINAL_KEY_SIZE), DB_I(store_now())}, 3,
+            NULL);
     return store_end(store, e);
 }
 

@@ -73,7 +73,8 @@ seam_err seam_terminal_key_load(const char *path, uint8_t priv[32]) {
     }
     got = read(fd, text, sizeof text);
     close(fd);
-    size_t digits = got > 0 && text[got - 1] == '\n' ? (size_t)got - 1 : (got > 0 ? (size_t)got : 0);
+    size_t digits =
+        got > 0 && text[got - 1] == '\n' ? (size_t)got - 1 : (got > 0 ? (size_t)got : 0);
     seam_err e = SEAM_ERR_MALFORMED;
     if (got > 0 && digits == KEY_HEX &&
         seam_hex_decode(text, digits, key, sizeof key, &len) == SEAM_OK && len == sizeof key &&
@@ -160,7 +161,8 @@ seam_err term_delivery_run(const seam_gp_link *link, const seam_terminal_options
         return SEAM_OK;
     }
     if (d.count && !o->terminal_key) {
-        refused(r, 0, "%s", "this terminal has no key to open the personalization (--terminal-key)");
+        refused(r, 0, "%s",
+                "this terminal has no key to open the personalization (--terminal-key)");
         return SEAM_OK;
     }
     if (!same_card(link, &d, actor.cin, &actor.cin_len)) {

@@ -37,7 +37,7 @@ typedef struct {
     uint64_t rng;
     uint8_t *out; /* the response script being built, max_script bytes */
     uint8_t *rapdu;
-    uint8_t result[SEAM_PERSO_RESULT_MAX]; /* a delivery's result (P6, P9) */
+    uint8_t result[SEAM_PERSO_RESULT_MAX];   /* a delivery's result (P6, P9) */
     uint64_t unrecorded_up, unrecorded_down; /* bytes not yet in the local state */
 } relay;
 
@@ -307,8 +307,8 @@ static seam_err delivery(relay *rl, const term_http_answer *a, bool oversize, si
         e = term_delivery_run(rl->link, rl->o, a->body, a->body_len, &r);
     if (e)
         return e;
-    seam_log(r.ok ? SEAM_LOG_INFO : SEAM_LOG_WARN, "terminal: card %s: delivery %s: %s",
-             rl->r->cin, r.ok ? "applied" : "failed", r.reason);
+    seam_log(r.ok ? SEAM_LOG_INFO : SEAM_LOG_WARN, "terminal: card %s: delivery %s: %s", rl->r->cin,
+             r.ok ? "applied" : "failed", r.reason);
     return seam_perso_result_encode(&r, rl->result, sizeof rl->result, len);
 }
 

@@ -124,16 +124,16 @@ static void delivery_decode_refuses_every_prefix_and_bad_shapes(void **state) {
     bad[0] = 0xE4; /* another outer tag */
     assert_int_equal(refused(bad, n), SEAM_ERR_MALFORMED);
     /* kind 03 */
-    static const uint8_t kind3[] = {0xE5, 0x0C, 0x45, 0x01, 0x01, 0x80, 0x01, 0x03,
-                                    0xC4, 0x04, 0x00, 0x61, 0x73, 0x6D};
+    static const uint8_t kind3[] = {0xE5, 0x0C, 0x45, 0x01, 0x01, 0x80, 0x01,
+                                    0x03, 0xC4, 0x04, 0x00, 0x61, 0x73, 0x6D};
     assert_int_equal(refused(kind3, sizeof kind3), SEAM_ERR_MALFORMED);
     /* the CIN twice */
-    static const uint8_t cin2[] = {0xE5, 0x0D, 0x45, 0x01, 0x01, 0x45, 0x01, 0x02, 0x80,
-                                   0x01, 0x02, 0xC4, 0x02, 0x00, 0x61};
+    static const uint8_t cin2[] = {0xE5, 0x0D, 0x45, 0x01, 0x01, 0x45, 0x01, 0x02,
+                                   0x80, 0x01, 0x02, 0xC4, 0x02, 0x00, 0x61};
     assert_int_equal(refused(cin2, sizeof cin2), SEAM_ERR_MALFORMED);
     /* an unknown tag */
-    static const uint8_t unknown[] = {0xE5, 0x0D, 0x45, 0x01, 0x01, 0x80, 0x01, 0x02, 0x99,
-                                      0x01, 0x00, 0xC4, 0x02, 0x00, 0x61};
+    static const uint8_t unknown[] = {0xE5, 0x0D, 0x45, 0x01, 0x01, 0x80, 0x01, 0x02,
+                                      0x99, 0x01, 0x00, 0xC4, 0x02, 0x00, 0x61};
     assert_int_equal(refused(unknown, sizeof unknown), SEAM_ERR_MALFORMED);
     /* no module */
     static const uint8_t nomodule[] = {0xE5, 0x06, 0x45, 0x01, 0x01, 0x80, 0x01, 0x02};
@@ -160,7 +160,7 @@ static void result_round_trip_and_refusals(void **state) {
     assert_false(back.ok);
     assert_int_equal(back.sw, 0x6A80);
     assert_string_equal(back.reason, "refused?? by the card"); /* printable only */
-    memset(r.reason, 'x', sizeof r.reason - 1);                 /* the longest reason */
+    memset(r.reason, 'x', sizeof r.reason - 1);                /* the longest reason */
     r.ok = true;
     assert_int_equal(seam_perso_result_encode(&r, out, sizeof out, &n), SEAM_OK);
     assert_int_equal(seam_perso_result_decode(out, n, &back), SEAM_OK);
@@ -187,7 +187,7 @@ static void sealed_perso_is_bound_to_card_package_and_instance_P6(void **state) 
     uint8_t priv[32], pub[65], other_priv[32], other_pub[65];
     uint8_t aad[SEAM_PERSO_DELIVERY_AAD_MAX], aad2[SEAM_PERSO_DELIVERY_AAD_MAX];
     uint8_t sealed[SEAM_PERSO_SEAL_OVERHEAD + 14], plain[64];
-    static const uint8_t data[14] = {0xDF, 0x01, 0x04, '4', '3', '2', '1',
+    static const uint8_t data[14] = {0xDF, 0x01, 0x04, '4',  '3',  '2',  '1',
                                      0xDF, 0x02, 0x04, 0x00, 0x00, 0x01, 0xF4};
     size_t aad_len = 0, aad2_len = 0, n = 0;
     seam_gp_aid pkg = aid("A00000055055"), inst = aid("A0000005505501");
@@ -203,9 +203,9 @@ static void sealed_perso_is_bound_to_card_package_and_instance_P6(void **state) 
                      SEAM_OK);
     assert_memory_equal(plain, data, sizeof data);
     /* another terminal */
-    assert_int_equal(seam_perso_open(other_priv, aad, aad_len, sealed, sizeof sealed, plain,
-                                     sizeof plain, &n),
-                     SEAM_ERR_PERSO_SEAL);
+    assert_int_equal(
+        seam_perso_open(other_priv, aad, aad_len, sealed, sizeof sealed, plain, sizeof plain, &n),
+        SEAM_ERR_PERSO_SEAL);
     /* another card, another version, another instance */
     static const uint8_t cin_b[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x09};
     seam_gp_aid inst_b = aid("A0000005505502");
@@ -218,16 +218,16 @@ static void sealed_perso_is_bound_to_card_package_and_instance_P6(void **state) 
         assert_int_equal(seam_perso_delivery_aad(other[i].cin, sizeof cin, &pkg, other[i].version,
                                                  other[i].inst, aad2, sizeof aad2, &aad2_len),
                          SEAM_OK);
-        assert_int_equal(seam_perso_open(priv, aad2, aad2_len, sealed, sizeof sealed, plain,
-                                         sizeof plain, &n),
-                         SEAM_ERR_PERSO_SEAL);
+        assert_int_equal(
+            seam_perso_open(priv, aad2, aad2_len, sealed, sizeof sealed, plain, sizeof plain, &n),
+            SEAM_ERR_PERSO_SEAL);
     }
     assert_int_equal(
         seam_perso_delivery_aad(cin, 0, &pkg, 0x0100, &inst, aad2, sizeof aad2, &aad2_len),
         SEAM_ERR_ARG);
-    assert_int_equal(seam_perso_delivery_aad(cin, sizeof cin, &pkg, 0x0100, &inst, aad2, 8,
-                                             &aad2_len),
-                     SEAM_ERR_BUFFER_SMALL);
+    assert_int_equal(
+        seam_perso_delivery_aad(cin, sizeof cin, &pkg, 0x0100, &inst, aad2, 8, &aad2_len),
+        SEAM_ERR_BUFFER_SMALL);
 }
 
 int main(void) {

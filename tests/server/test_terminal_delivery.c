@@ -124,13 +124,13 @@ static void card_new(rig *r, int i, term_card *c, bool with_key) {
 }
 
 /* A terminal campaign of kind on card cin. */
-static int terminal_campaign(const rig *r, const char *kind, const char *version,
-                             const char *cin) {
+static int terminal_campaign(const rig *r, const char *kind, const char *version, const char *cin) {
     char body[256];
-    snprintf(body, sizeof body,
-             "{\"kind\":\"%s\",\"package\":\"A00000055055\",\"version\":\"%s\",\"targets\":[\"%s\"],"
-             "\"personalization\":\"terminal\"}",
-             kind, version, cin);
+    snprintf(
+        body, sizeof body,
+        "{\"kind\":\"%s\",\"package\":\"A00000055055\",\"version\":\"%s\",\"targets\":[\"%s\"],"
+        "\"personalization\":\"terminal\"}",
+        kind, version, cin);
     char *res = api(&r->srv, "POST", "/api/campaigns", NULL, body, 0, 201);
     cJSON *o = cJSON_Parse(res);
     assert_string_equal(cJSON_GetObjectItem(o, "personalization")->valuestring, "terminal");
@@ -258,8 +258,8 @@ static void install_in_the_terminal(rig *r, const term_card *c, target_view *out
     with_domain(c, opts, sizeof opts);
     assert_int_equal(terminal_once(r, c, opts), 0);
     target_view v = target_get(r, id, c->cin);
-    printf("# install in the terminal: %s (%s), request %.0f, response %.0f, perso %.0f\n",
-           v.state, v.reason, v.request, v.response, v.perso);
+    printf("# install in the terminal: %s (%s), request %.0f, response %.0f, perso %.0f\n", v.state,
+           v.reason, v.request, v.response, v.perso);
     assert_string_equal(v.state, "done");
     assert_true(v.perso == 14 + SEAM_PERSO_SEAL_OVERHEAD); /* the sealed perso, nothing else */
     card_facts f = card_read(c);
@@ -306,8 +306,8 @@ static void p9_update_personalized_in_the_terminal(const char *db) {
     with_domain(&c, opts, sizeof opts);
     assert_int_equal(terminal_once(&r, &c, opts), 0);
     target_view v = target_get(&r, id, c.cin);
-    printf("# update in the terminal: %s (%s), request %.0f, response %.0f, perso %.0f\n",
-           v.state, v.reason, v.request, v.response, v.perso);
+    printf("# update in the terminal: %s (%s), request %.0f, response %.0f, perso %.0f\n", v.state,
+           v.reason, v.request, v.response, v.perso);
     assert_string_equal(v.state, "done");
     assert_true(v.perso == 0); /* P9: no personalization byte on the server-side connection */
     card_facts f = card_read(&c);
@@ -574,7 +574,8 @@ int main(int argc, char **argv) {
             return 1;
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(p6_install_personalized_in_the_terminal_postgresql),
-            cmocka_unit_test(p9_update_personalized_in_the_terminal_sends_no_perso_bytes_postgresql),
+            cmocka_unit_test(
+                p9_update_personalized_in_the_terminal_sends_no_perso_bytes_postgresql),
         };
         failed = cmocka_run_group_tests_name("terminal campaigns, postgresql", tests, NULL, NULL);
         backend_stop();
