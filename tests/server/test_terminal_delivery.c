@@ -513,6 +513,113 @@ static void terminal_saying_ok_is_checked_on_the_card_P6(void **state) {
     rig_down(&r);
 }
 
+/* X5 with a terminal campaign: the stand-in terminal applies the delivery on the card
+   (the perso flow itself, in this process), the server is SIGKILLed and started again
+   before the result arrives: the result finds the session lost (204), and when the claim
+   expires the step is claimed again and reads the card's registry first: done, "already
+   applied", the delivery not sent again (perso counted once). */
+static void terminal_step_resumed_after_a_server_kill_reads_the_card_X5_P6(void **state) {
+    (void)state;
+    rig r;
+    card_agent a;
+    seam_perso_domain dom;
+    uint8_t priv[32], pub[65], cin[SEAM_PERSO_CIN_MAX], result[SEAM_PERSO_RESULT_MAX];
+    char path[96], body[256], hex[140], uri[160], type[160], store_path[160];
+    size_t n = 0, cin_len = 0;
+    rig_up(&r, NULL);
+    agent_open(&a, r.srv.dir, 8);
+    issuer_creates_domain(a.card, domain_aid, sizeof domain_aid, &dom);
+    card_cin(a.card, cin, &cin_len);
+    host_forget();
+    for (size_t k = 0; k < cin_len; k++) /* the card's own CIN: the flow checks it */
+        snprintf(a.cin + 2 * k, 3, "%02X", cin[k]);
+    snprintf(a.from, sizeof a.from, "X-Admin-From: //se-id/cin/%s", a.cin);
+    add_card(&r.srv, &a);
+    assert_int_equal(seam_perso_terminal_key_new(priv, pub), SEAM_OK);
+    assert_int_equal(seam_hex_encode(pub, sizeof pub, hex, sizeof hex, &n), SEAM_OK);
+    snprintf(path, sizeof path, "/api/cards/%s/terminal", a.cin);
+    snprintf(body, sizeof body, "{\"public_key\":\"%s\"}", hex);
+    free(api(&r.srv, "PUT", path, NULL, body, 0, 204));
+    int id = terminal_campaign(&r, "install", "1.0", a.cin);
+    const char *open_h[] = {PROTO, a.from, NO_CT, NULL};
+    reply d = call(r.srv.port, NULL, "POST", "/admin", open_h, "", 0);
+    assert_int_equal(d.status, 200);
+    assert_true(reply_header(&d, "X-Admin-Next-URI", uri, sizeof uri));
+    /* the stand-in terminal applies it: open the sealed perso, install through the domain */
+    seam_perso_delivery del;
+    seam_gp_package pkg;
+    uint8_t aad[SEAM_PERSO_DELIVERY_AAD_MAX], plain[SEAM_PERSO_DELIVERY_DATA_MAX];
+    size_t aad_len = 0, plain_len = 0;
+    assert_int_equal(seam_perso_delivery_decode((const uint8_t *)d.body, d.len, &del), SEAM_OK);
+    assert_int_equal(seam_gp_package_read(del.module, del.module_len, &pkg, NULL, 0), SEAM_OK);
+    assert_int_equal(seam_perso_delivery_aad(del.cin, del.cin_len, &pkg.aid, pkg.version,
+                                             &del.perso[0].instance, aad, sizeof aad, &aad_len),
+                     SEAM_OK);
+    assert_int_equal(seam_perso_open(priv, aad, aad_len, del.perso[0].sealed,
+                                     del.perso[0].sealed_len, plain, sizeof plain, &plain_len),
+                     SEAM_OK);
+    seam_perso_data data = {.instance = del.perso[0].instance, .data = plain, .len = plain_len};
+    seam_perso_store *store = NULL;
+    snprintf(store_path, sizeof store_path, "%s/../restore8.db", r.srv.dir);
+    assert_int_equal(seam_perso_store_open(store_path, &store), SEAM_OK);
+    seam_gp *g = NULL;
+    assert_int_equal(seam_gp_new(&a.link, &g), SEAM_OK);
+    seam_perso_actor actor = {.gp = g, .domain = &dom, .store = store, .cin_len = cin_len};
+    memcpy(actor.cin, cin, cin_len);
+    seam_perso_report rep;
+    assert_int_equal(seam_perso_install(&actor, del.module, del.module_len, &data, 1, &rep),
+                     SEAM_OK);
+    assert_string_equal(rep.reason, "");
+    seam_gp_free(g);
+    seam_perso_store_close(store);
+    free(d.body);
+    /* the server dies before the result arrives */
+    server_kill(&r.srv);
+    server_spawn(&r.srv, 1);
+    seam_perso_result said = {.ok = true, .sw = 0x9000};
+    assert_int_equal(seam_perso_result_encode(&said, result, sizeof result, &n), SEAM_OK);
+    const char *result_h[] = {PROTO, a.from,
+                              "Content-Type: application/vnd.seam.delivery-result;version=1", NULL};
+    reply x = call(r.srv.port, NULL, "POST", uri, result_h, result, n);
+    assert_int_equal(x.status, 204); /* session lost */
+    free(x.body);
+    /* the claim expires (1 s lease): the next poll claims the step again */
+    long st = 204;
+    for (int i = 0; i < 50 && st == 204; i++) {
+        usleep(200 * 1000);
+        x = call(r.srv.port, NULL, "POST", "/admin", open_h, "", 0);
+        st = x.status;
+        if (st == 200) {
+            assert_true(reply_header(&x, "Content-Type", type, sizeof type));
+            assert_string_equal(type, /* a script: the registry first, no delivery */
+                                "application/vnd.globalplatform.card-content-mgt;version=1.0");
+            assert_true(reply_header(&x, "X-Admin-Next-URI", a.uri, sizeof a.uri));
+            a.in_session = relay(&a, (const uint8_t *)x.body, x.len);
+        }
+        free(x.body);
+    }
+    assert_int_equal(st, 200);
+    for (int i = 0; i < 8 && st == 200; i++)
+        st = agent_exchange(&a, r.srv.port, false);
+    assert_int_equal(st, 204);
+    target_view v = target_get(&r, id, a.cin);
+    int claims = 0;
+    char state_s[16];
+    target_state(&r.srv, id, a.cin, state_s, &claims);
+    printf("# resumed terminal step: %s, %d claims, perso %.0f\n", v.state, claims, v.perso);
+    assert_string_equal(v.state, "done");
+    assert_int_equal(claims, 2);
+    assert_true(v.perso == 14 + SEAM_PERSO_SEAL_OVERHEAD); /* delivered once */
+    snprintf(path, sizeof path, "/api/cards/%s/events", a.cin);
+    char *events = api(&r.srv, "GET", path, NULL, NULL, 0, 200);
+    assert_non_null(strstr(events, "already applied"));
+    free(events);
+    assert_int_equal(purse_version(&a), 0x0100);
+    seam_secure_zero(&dom, sizeof dom);
+    agent_close(&a);
+    rig_down(&r);
+}
+
 /* The API: the terminal's key is checked (a P-256 point), stored and shown; the campaign's
    personalization place is checked; a refusal stores nothing. */
 static void terminal_key_and_campaign_option_are_checked(void **state) {
@@ -588,6 +695,7 @@ int main(int argc, char **argv) {
             cmocka_unit_test(sealed_perso_for_another_terminal_changes_nothing_P6),
             cmocka_unit_test(oversize_delivery_is_refused_by_the_terminal_P6),
             cmocka_unit_test(terminal_saying_ok_is_checked_on_the_card_P6),
+            cmocka_unit_test(terminal_step_resumed_after_a_server_kill_reads_the_card_X5_P6),
             cmocka_unit_test(p6_install_personalized_in_the_terminal_sqlite),
             cmocka_unit_test(p9_update_personalized_in_the_terminal_sends_no_perso_bytes),
         };
