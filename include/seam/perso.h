@@ -161,9 +161,25 @@ typedef struct {
 seam_err seam_perso_store_log(seam_perso_store *s,
                               seam_err (*fn)(void *ctx, const seam_perso_refusal *r), void *ctx);
 
+/* One record the store holds, as its clear columns say (the record itself stays sealed). */
+typedef struct {
+    char cin[2 * SEAM_PERSO_CIN_MAX + 1]; /* hex */
+    char sd[2 * SEAM_GP_AID_MAX + 1];
+    char instance[2 * SEAM_GP_AID_MAX + 1];
+    char package[2 * SEAM_GP_AID_MAX + 1];
+    size_t sealed_len; /* bytes of the sealed record (its tag included) */
+} seam_perso_stored;
+
+/* Calls fn for each record the store holds, in key order (nothing is opened). */
+seam_err seam_perso_store_records(seam_perso_store *s,
+                                  seam_err (*fn)(void *ctx, const seam_perso_stored *r), void *ctx);
+
 /* ---- the flows (over a seam_gp session on the card) -------------------------------- */
 
-/* Who is acting and on which card: the flows read nothing else. */
+/* Who is acting and on which card: the flows read nothing else. Each flow opens the
+   domain (SELECT, the CIN read in clear and checked first, then SCP03 at level 33),
+   unless gp already has a level-33 channel: that one is taken as the domain's (the
+   caller opened it with seam_perso_domain_open), and the CIN is read through it. */
 typedef struct {
     seam_gp *gp;                     /* the session with the card (borrowed) */
     const seam_perso_domain *domain; /* the domain acted through */
