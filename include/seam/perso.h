@@ -161,9 +161,25 @@ typedef struct {
 seam_err seam_perso_store_log(seam_perso_store *s,
                               seam_err (*fn)(void *ctx, const seam_perso_refusal *r), void *ctx);
 
+/* One record the store holds, as its clear columns say (the record itself stays sealed). */
+typedef struct {
+    char cin[2 * SEAM_PERSO_CIN_MAX + 1]; /* hex */
+    char sd[2 * SEAM_GP_AID_MAX + 1];
+    char instance[2 * SEAM_GP_AID_MAX + 1];
+    char package[2 * SEAM_GP_AID_MAX + 1];
+    size_t sealed_len; /* bytes of the sealed record (its tag included) */
+} seam_perso_stored;
+
+/* Calls fn for each record the store holds, in key order (nothing is opened). */
+seam_err seam_perso_store_records(seam_perso_store *s,
+                                  seam_err (*fn)(void *ctx, const seam_perso_stored *r), void *ctx);
+
 /* ---- the flows (over a seam_gp session on the card) -------------------------------- */
 
-/* Who is acting and on which card: the flows read nothing else. */
+/* Who is acting and on which card: the flows read nothing else. Each flow opens the
+   domain (SELECT, the CIN read in clear and checked first, then SCP03 at level 33),
+   unless gp already has a level-33 channel: that one is taken as the domain's (the
+   caller opened it with seam_perso_domain_open), and the CIN is read through it. */
 typedef struct {
     seam_gp *gp;                     /* the session with the card (borrowed) */
     const seam_perso_domain *domain; /* the domain acted through */
@@ -191,11 +207,14 @@ typedef struct {
     size_t len; /* 1..255 */
 } seam_perso_data;
 
-/* P6: personalizes module[0..len) with perso[0..n) (a seam.perso section per instance
-   installed), loads and installs it through the domain, sets every personalized instance
-   PERSONALIZED, and files each instance's record in the store (P4). Refused on the card:
-   SEAM_OK with report->sw and report->reason, nothing kept there. Errors: SEAM_ERR_GP_PACKAGE,
-   SEAM_ERR_PERSO_WRONG_CARD (the card's CIN is not actor->cin), gp's and the store's. */
+/* P6: personalizes module[0..len) with perso[0..n) (its seam.perso section), loads and
+   installs it through the domain (instance perso[0].instance of the package's first
+   applet, privileges 00), sets the instance PERSONALIZED, and files its record in the store
+   (P4). n must be 1 (SEAM_ERR_ARG otherwise): a package's seam.perso section personalizes
+   every instance made from it. Refused on the card: SEAM_OK with report->sw and
+   report->reason, nothing kept there (a package loaded is deleted again). Errors:
+   SEAM_ERR_ARG, SEAM_ERR_GP_PACKAGE, SEAM_ERR_PERSO_WRONG_CARD (the card's CIN is not
+   actor->cin), gp's and the store's. */
 seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                             const seam_perso_data *perso, size_t n, seam_perso_report *report);
 
@@ -204,7 +223,10 @@ seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module
    session) into the store, the new version personalized from the records, INSTALL [for
    load] + LOAD, DGI 7F71 of each record's entries, migrate; a journal in the store makes
    the flow resumable: called again after a cut, it reads the card's upgrade status and
-   continues (report->resumed). Errors as seam_perso_install. */
+   continues (report->resumed); called with another package file while a journal is there:
+   SEAM_ERR_PERSO_DENIED. The domain holding no instance of the package, or the card
+   refusing a step: SEAM_OK with report->sw and report->reason, logged. Errors as
+   seam_perso_install. */
 seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                            seam_perso_report *report);
 
@@ -213,8 +235,9 @@ seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module,
    entries back (DGI 7F71). The record is released only here, after the card accepted the
    INSTALL [for load] in the domain's session (the LOAD blocks carry the personalized
    file), and only for the same identity and package; any other use is refused
-   (SEAM_ERR_PERSO_DENIED) and logged. A record that does not open (for
-   another identity, tampered): SEAM_ERR_PERSO_SEAL, logged, nothing sent. */
+   (SEAM_ERR_PERSO_DENIED) and logged, as is a restore of an identity the store holds no
+   record of. A record that does not open (for another identity, tampered):
+   SEAM_ERR_PERSO_SEAL, logged, nothing sent. */
 seam_err seam_perso_restore(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                             const seam_gp_aid *instance, seam_perso_report *report);
 

@@ -443,3 +443,29 @@ seam_err seam_perso_store_log(seam_perso_store *s,
     sqlite3_finalize(st);
     return e;
 }
+
+seam_err seam_perso_store_records(seam_perso_store *s,
+                                  seam_err (*fn)(void *ctx, const seam_perso_stored *r),
+                                  void *ctx) {
+    sqlite3_stmt *st = NULL;
+    seam_err e = prepare(s,
+                         "SELECT cin, sd, instance, package, length(sealed) FROM perso_records"
+                         " ORDER BY cin, sd, instance",
+                         &st);
+    int rc = SQLITE_DONE;
+    while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        seam_perso_stored r;
+        char *cols[4] = {r.cin, r.sd, r.instance, r.package};
+        size_t caps[4] = {sizeof r.cin, sizeof r.sd, sizeof r.instance, sizeof r.package};
+        memset(&r, 0, sizeof r);
+        for (int c = 0; c < 4; c++)
+            hex_of(sqlite3_column_blob(st, c), (size_t)sqlite3_column_bytes(st, c), cols[c],
+                   caps[c]);
+        r.sealed_len = (size_t)sqlite3_column_int64(st, 4);
+        e = fn(ctx, &r);
+    }
+    if (!e && rc != SQLITE_DONE)
+        e = SEAM_ERR_PERSO_STORE;
+    sqlite3_finalize(st);
+    return e;
+}
