@@ -4,8 +4,9 @@
  * built `seam server run` (a subprocess, SQLite or PostgreSQL: kill_harness.h) and the
  * built `seam terminal run --once` (a subprocess on a card image, with its --state,
  * --domain-keys and --terminal-key). The card's issuer creates the terminal's domain in
- * test setup (ISD: INSTALL of an SSD with Authorized Management, PUT KEY handover:
- * tests/perso/perso_host.h) and writes its key file.
+ * test setup with the built `seam terminal perso domain` (ISD: INSTALL of an SSD with
+ * Authorized Management, PUT KEY handover to fresh keys, the key file written 0600); the
+ * stand-in terminals of this file do it in process (tests/perso/perso_host.h).
  *
  * What is checked is what a user would see: the target's state and reason, the
  * server's byte report (perso = the sealed bytes for an install, 0 for an update), the
@@ -76,16 +77,38 @@ static const char *seam_bin(void) {
     return bin;
 }
 
+/* The card's CIN (SELECT of the ISD, GET DATA 45) into hex, read in this process. */
+static void image_cin(const char *image, char *hex) {
+    seam_card *card = NULL;
+    seam_gp_link link;
+    uint8_t atr[SEAM_GP_ATR_MAX], answer[64];
+    size_t atr_len = 0, got = 0;
+    static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
+    static const uint8_t get_cin[] = {0x80, 0xCA, 0x00, 0x45, 0x00};
+    assert_int_equal(seam_card_open(image, &card), SEAM_OK);
+    assert_int_equal(seam_link_card(card, &link), SEAM_OK);
+    assert_int_equal(seam_gp_link_power_on(&link, atr, sizeof atr, &atr_len), SEAM_OK);
+    assert_int_equal(
+        seam_gp_link_transmit(&link, select_isd, sizeof select_isd, answer, sizeof answer, &got),
+        SEAM_OK);
+    assert_int_equal(
+        seam_gp_link_transmit(&link, get_cin, sizeof get_cin, answer, sizeof answer, &got),
+        SEAM_OK);
+    assert_true(got > 4 && answer[got - 2] == 0x90 && answer[0] == 0x45 && answer[1] > 0);
+    for (size_t k = 0; k < answer[1]; k++)
+        snprintf(hex + 2 * k, 3, "%02X", answer[2 + k]);
+    seam_gp_link_close(&link);
+    seam_card_close(card);
+}
+
 /* A card personalized by its issuer: the image, the terminal's domain created on it and
-   handed over (its key file), the terminal's key pair (`seam terminal key`), and the card
-   registered with the server (the ISD key set, the purse's personalization data, and the
-   terminal's public key unless !with_key). */
+   handed over by the real `seam terminal perso domain` (its key file, 0600), the
+   terminal's key pair (`seam terminal key`), and the card registered with the server (the
+   ISD key set, the purse's personalization data, and the terminal's public key unless
+   !with_key). */
 static void card_new(rig *r, int i, term_card *c, bool with_key) {
     seam_card *card = NULL;
-    seam_perso_domain d;
-    uint8_t cin[SEAM_PERSO_CIN_MAX];
-    size_t cin_len = 0;
-    char text[512], cmd[1024], path[160], body[256];
+    char cmd[2048], path[160], body[256];
     memset(c, 0, sizeof *c);
     snprintf(c->image, sizeof c->image, "%s/../card%d.db", r->srv.dir, i);
     snprintf(c->state, sizeof c->state, "%s/../term%d.db", r->srv.dir, i);
@@ -93,19 +116,13 @@ static void card_new(rig *r, int i, term_card *c, bool with_key) {
     snprintf(c->domain, sizeof c->domain, "%s/../domain%d.keys", r->srv.dir, i);
     snprintf(c->key, sizeof c->key, "%s/../terminal%d.key", r->srv.dir, i);
     assert_int_equal(seam_card_create(c->image, 0, &card), SEAM_OK);
-    power_on(card);
-    issuer_creates_domain(card, domain_aid, sizeof domain_aid, &d);
-    card_cin(card, cin, &cin_len);
-    host_forget();
     seam_card_close(card);
-    for (size_t k = 0; k < cin_len; k++)
-        snprintf(c->cin + 2 * k, 3, "%02X", cin[k]);
-    assert_int_equal(seam_perso_domain_format(&d, text, sizeof text), SEAM_OK);
-    int fd = open(c->domain, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    seam_secure_zero(&d, sizeof d);
+    snprintf(cmd, sizeof cmd,
+             "'%s' terminal perso domain --image '%s' --isd-keys default --aid A0000005591000DD "
+             "--out '%s' 2>>'%s'",
+             seam_bin(), c->image, c->domain, c->log);
+    assert_int_equal(run_cmd(cmd, NULL, 0), 0);
+    image_cin(c->image, c->cin);
     snprintf(cmd, sizeof cmd, "'%s' terminal key --out '%s'", seam_bin(), c->key);
     assert_int_equal(run_cmd(cmd, c->pub, sizeof c->pub), 0);
     assert_int_equal(strlen(c->pub), 130);
