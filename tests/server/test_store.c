@@ -561,6 +561,35 @@ static void store_kill_9_loses_nothing_acknowledged_X5(void **state) {
     }
 }
 
+/* The terminal's public key per card (P6): stored, replaced, read back; on an unknown card
+   refused with the store unchanged; in the store's digest. */
+static void store_terminal_key_per_card_P6(void **state) {
+    (void)state;
+    seam_store *s = open_fresh(NULL, 0);
+    uint8_t key[SEAM_STORE_TERMINAL_KEY_SIZE], other[SEAM_STORE_TERMINAL_KEY_SIZE], got[65];
+    uint8_t before[32], after[32];
+    memset(key, 0x11, sizeof key);
+    memset(other, 0x22, sizeof other);
+    key[0] = other[0] = 0x04;
+    add_cards(s, 2);
+    seam_store_id a = cin_n(0), b = cin_n(1), unknown = cin_n(9);
+    assert_int_equal(seam_store_terminal_key_get(s, &a, got), SEAM_ERR_NOT_FOUND);
+    digest(s, before);
+    assert_int_equal(seam_store_terminal_key_put(s, &unknown, key), SEAM_ERR_NOT_FOUND);
+    digest(s, after);
+    assert_memory_equal(before, after, 32);
+    assert_int_equal(seam_store_terminal_key_put(s, &a, key), SEAM_OK);
+    digest(s, after);
+    assert_memory_not_equal(before, after, 32);
+    assert_int_equal(seam_store_terminal_key_get(s, &a, got), SEAM_OK);
+    assert_memory_equal(got, key, sizeof key);
+    assert_int_equal(seam_store_terminal_key_get(s, &b, got), SEAM_ERR_NOT_FOUND);
+    assert_int_equal(seam_store_terminal_key_put(s, &a, other), SEAM_OK); /* replaced */
+    assert_int_equal(seam_store_terminal_key_get(s, &a, got), SEAM_OK);
+    assert_memory_equal(got, other, sizeof other);
+    seam_store_close(s);
+}
+
 int main(int argc, char **argv) {
     const char *backend = argc > 1 ? argv[1] : "sqlite";
     backend_name = backend;
@@ -581,6 +610,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(store_two_handles_never_claim_the_same_card_X5),
         cmocka_unit_test(store_replayed_session_response_changes_nothing_P1_P8),
         cmocka_unit_test(store_kill_9_loses_nothing_acknowledged_X5),
+        cmocka_unit_test(store_terminal_key_per_card_P6),
     };
     char group[64];
     snprintf(group, sizeof group, "store on %s", backend);
