@@ -560,6 +560,7 @@ echo "$used_after_upgrade after it (the temporary useful space is gone)."
 . scripts/demo_server.sh
 . scripts/demo_toolkit.sh
 . scripts/demo_sync.sh
+. scripts/demo_outside.sh
 
 echo
 echo "demo: all chapters passed."
