@@ -14,8 +14,7 @@
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "flashcard_host_fuzz: check failed: %s (line %d)\n", #cond,            \
-                    __LINE__);                                                                     \
+            fprintf(stderr, "flashcard_host_fuzz: check failed: %s (line %d)\n", #cond, __LINE__); \
             abort();                                                                               \
         }                                                                                          \
     } while (0)

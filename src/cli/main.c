@@ -54,6 +54,8 @@ static const command commands[] = {
      "event KIND | menu ITEM | dm ACTION)   (--help)"},
     {"fleet", NULL, seam_cli_fleet,
      "seam fleet --cards N --server URL [--dir DIR] [--threads T] [--register TOKEN]   (--help)"},
+    {"flashcard", NULL, seam_cli_flashcard,
+     "seam flashcard (new | status | store | list | update | apdu) DIR ...   (--help)"},
     {"version", NULL, version, "seam version | seam --version"},
 };
 

@@ -5,8 +5,10 @@
  * package carries a digest over its AID, version and module: a row changed
  * behind the controller's back is refused (SEAM_ERR_FLASHCARD_TAMPERED).
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flashcard_int.h"
 #include "seam/crypto.h"
@@ -22,6 +24,9 @@ static const char schema[] =
 
 seam_err fc_flash_open(const char *path, fc_flash *f) {
     memset(f, 0, sizeof *f);
+    int fd = open(path, O_RDWR | O_CREAT, 0600); /* the flash is the controller's alone */
+    if (fd < 0 || close(fd) != 0)
+        return SEAM_ERR_FLASHCARD_FLASH;
     if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
             SQLITE_OK ||
         sqlite3_exec(f->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
