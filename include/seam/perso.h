@@ -145,8 +145,8 @@ seam_err seam_perso_store_open(const char *path, seam_perso_store **out);
 /* Closes the store; NULL is allowed. */
 void seam_perso_store_close(seam_perso_store *s);
 
-/* A SHA-256 digest of every row of every table of the store (records, journal, log):
-   what "changes nothing" checks compare. */
+/* A SHA-256 digest of every row of the store's records and journal (not of the refusal
+   log, which a refusal appends to): what "changes nothing" checks compare. */
 seam_err seam_perso_store_digest(seam_perso_store *s, uint8_t digest[32]);
 
 /* One line of the store's refusal log, oldest first (seam_perso_store_log). */
@@ -161,9 +161,25 @@ typedef struct {
 seam_err seam_perso_store_log(seam_perso_store *s,
                               seam_err (*fn)(void *ctx, const seam_perso_refusal *r), void *ctx);
 
+/* One record the store holds, as its clear columns say (the record itself stays sealed). */
+typedef struct {
+    char cin[2 * SEAM_PERSO_CIN_MAX + 1]; /* hex */
+    char sd[2 * SEAM_GP_AID_MAX + 1];
+    char instance[2 * SEAM_GP_AID_MAX + 1];
+    char package[2 * SEAM_GP_AID_MAX + 1];
+    size_t sealed_len; /* bytes of the sealed record (its tag included) */
+} seam_perso_stored;
+
+/* Calls fn for each record the store holds, in key order (nothing is opened). */
+seam_err seam_perso_store_records(seam_perso_store *s,
+                                  seam_err (*fn)(void *ctx, const seam_perso_stored *r), void *ctx);
+
 /* ---- the flows (over a seam_gp session on the card) -------------------------------- */
 
-/* Who is acting and on which card: the flows read nothing else. */
+/* Who is acting and on which card: the flows read nothing else. Each flow opens the
+   domain (SELECT, the CIN read in clear and checked first, then SCP03 at level 33),
+   unless gp already has a level-33 channel: that one is taken as the domain's (the
+   caller opened it with seam_perso_domain_open), and the CIN is read through it. */
 typedef struct {
     seam_gp *gp;                     /* the session with the card (borrowed) */
     const seam_perso_domain *domain; /* the domain acted through */

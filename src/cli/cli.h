@@ -36,6 +36,10 @@ int seam_cli_terminal_dm(int argc, char **argv);
    "sync". */
 int seam_cli_terminal_sync(int argc, char **argv);
 
+/* seam terminal perso install|update|restore|records|domain (terminal_perso.c): personalization
+   and restore outside the card through the terminal's domain; argv[0] is "perso". */
+int seam_cli_terminal_perso(int argc, char **argv);
+
 /* seam fleet --cards N --server URL ...: many in-process cards, one terminal loop each;
    argv[0] is "fleet". */
 int seam_cli_fleet(int argc, char **argv);

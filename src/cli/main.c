@@ -51,7 +51,7 @@ static const command commands[] = {
      "seam server (init DIR | run DIR [--db URL] [--listen ADDR:PORT] | report DIR)"},
     {"terminal", NULL, seam_cli_terminal,
      "seam terminal (run --server URL (--image FILE | --reader NAME) [--toolkit] | poke | status | "
-     "event KIND | menu ITEM | dm ACTION)   (--help)"},
+     "event KIND | menu ITEM | dm ACTION | sync | perso ACTION)   (--help)"},
     {"fleet", NULL, seam_cli_fleet,
      "seam fleet --cards N --server URL [--dir DIR] [--threads T] [--register TOKEN]   (--help)"},
     {"flashcard", NULL, seam_cli_flashcard,

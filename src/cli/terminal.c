@@ -45,7 +45,8 @@
     "       seam terminal menu ITEM [--state FILE | --socket PATH]\n"                              \
     "       seam terminal status [--state FILE] [--limit N]\n"                                     \
     "       seam terminal dm [--db FILE] show|set|unset|app-add|app-remove ...   (dm --help)\n"    \
-    "       seam terminal sync --server URL --protocol omads|changeset ...       (sync --help)\n"
+    "       seam terminal sync --server URL --protocol omads|changeset ...       (sync --help)\n"  \
+    "       seam terminal perso install|update|restore|records|domain ...        (perso --help)\n"
 
 static int usage(FILE *to) {
     fprintf(to, USAGE);
@@ -562,6 +563,8 @@ int seam_cli_terminal(int argc, char **argv) {
         return seam_cli_terminal_dm(argc - 1, argv + 1);
     if (argc >= 2 && !strcmp(argv[1], "sync"))
         return seam_cli_terminal_sync(argc - 1, argv + 1);
+    if (argc >= 2 && !strcmp(argv[1], "perso"))
+        return seam_cli_terminal_perso(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "event") || !strcmp(argv[1], "menu")))
         return terminal_tk_command(argv[1], argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))

@@ -1,0 +1,45 @@
+# Driver of cli_terminal_perso_P6_P9 (terminal_perso.cmake).
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+set(card ${WORK}/card.db)
+set(keys ${WORK}/domain.keys)
+set(state ${WORK}/state.db)
+
+# run(EXIT status ARGS args...): runs seam args; stdout in run_out.
+function(run)
+  cmake_parse_arguments(PARSE_ARGV 0 r "" "EXIT" "ARGS")
+  execute_process(COMMAND ${SEAM} ${r_ARGS}
+                  RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT status EQUAL r_EXIT)
+    message(FATAL_ERROR "seam ${r_ARGS}: exit ${status}, expected ${r_EXIT}\n${out}${err}")
+  endif()
+  set(run_out "${out}${err}" PARENT_SCOPE)
+endfunction()
+
+function(expect regex)
+  if(NOT run_out MATCHES "${regex}")
+    message(FATAL_ERROR "output does not match '${regex}':\n${run_out}")
+  endif()
+endfunction()
+
+set(perso terminal perso)
+set(with --image ${card} --domain-keys ${keys} --state ${state})
+run(EXIT 0 ARGS card new --image ${card})
+run(EXIT 0 ARGS ${perso} domain --image ${card} --isd-keys default --aid A0000005591000DD --out ${keys})
+expect("handed over")
+run(EXIT 1 ARGS ${perso} domain --image ${card} --isd-keys default --aid A0000005591000DE --out ${keys})
+run(EXIT 0 ARGS ${perso} install ${with} --perso A0000005505511:DF010435363738 ${APPS}/purse.wasm)
+expect("install: package A00000055055 1.0, 1 instance")
+run(EXIT 0 ARGS ${perso} update ${with} ${APPS}/purse_v2.wasm)
+expect("update: package A00000055055 2.0, 1 instance")
+run(EXIT 0 ARGS ${perso} records --state ${state})
+expect("record\t[0-9A-F]+\tA0000005591000DD\tA0000005505511\tA00000055055\t[0-9]+")
+# a record the store does not hold: refused and logged
+run(EXIT 1 ARGS ${perso} restore ${with} --instance A0000005505512 ${APPS}/purse.wasm)
+run(EXIT 0 ARGS ${perso} records --state ${state})
+expect("refused\t[0-9]+\t[0-9A-F]+\tA0000005505512\tno record")
+# a key file others may read
+file(CHMOD ${keys} PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+run(EXIT 1 ARGS ${perso} update ${with} ${APPS}/purse_v2.wasm)
+expect("read by others")
+run(EXIT 2 ARGS ${perso} install ${with} ${APPS}/purse.wasm)

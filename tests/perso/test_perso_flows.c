@@ -1,0 +1,273 @@
+/*
+ * The flows outside the card against a real card image (P4, P6, P9, P10;
+ * docs/restore-module.md "Outside the card"): the terminal personalizes and loads a
+ * package through its domain, updates it with the card's exported record, restores
+ * an application the card lost from its store; what it must refuse changes neither
+ * the card (the whole nvm) nor the store's records and journal, and is logged.
+ */
+#include "flows_host.h"
+
+static void p6_terminal_personalizes_and_loads(void **state) {
+    flows_fixture *ff = *state;
+    terminal_installs_purse(ff);
+    assert_int_equal(select_aid(ff->card.card, purse, sizeof purse), 0x9000);
+    assert_int_equal(SEND(ff->card.card, 0x80, 0x20, 0x00, 0x00, 4, '1', '2', '3', '4'), 0x63C2);
+    assert_int_equal(SEND(ff->card.card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
+    /* the record went into the store, sealed */
+    perso_identity id;
+    seam_gp_aid inst = aid_of(purse, sizeof purse), pkg = aid_of(purse_pkg, sizeof purse_pkg);
+    perso_flow_identity(actor_of(ff), &inst, &pkg, &id);
+    assert_int_equal(perso_store_check(ff->store, &ff->domain, &id), SEAM_OK);
+    /* PERSONALIZED (0F), and the domain's: the ISD lists it with CC = the domain */
+    open_channel(ff->card.card);
+    const uint8_t crit[] = {0x4F, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11};
+    assert_int_equal(gp(ff->card.card, true, 0xF2, 0x40, 0x02, crit, sizeof crit), 0x9000);
+    bool personalized = false, owned = false;
+    for (size_t i = 0; i + 3 <= response_len; i++) {
+        if (response[i] == 0x9F && response[i + 1] == 0x70 && response[i + 2] == 1)
+            personalized = response[i + 3] == 0x0F;
+        if (response[i] == 0xCC && response[i + 1] == sizeof domain_aid)
+            owned = !memcmp(response + i + 2, domain_aid, sizeof domain_aid);
+    }
+    assert_true(personalized);
+    assert_true(owned);
+}
+
+static void p9_update_personalized_outside_the_card_keeps_pin_and_balance(void **state) {
+    flows_fixture *ff = *state;
+    seam_perso_report report;
+    seam_card_traffic before, after;
+    size_t len = 0;
+    terminal_installs_purse(ff);
+    purse_used(ff->card.card);
+    uint8_t *module = read_module("purse_v2", &len);
+    seam_card_traffic_get(ff->card.card, &before);
+    assert_int_equal(seam_perso_update(actor_of(ff), module, len, &report), SEAM_OK);
+    seam_card_traffic_get(ff->card.card, &after);
+    assert_string_equal(report.reason, "");
+    assert_int_equal(report.instances, 1);
+    assert_false(report.resumed);
+    assert_int_equal(report.package.version, 0x0200);
+    print_message("P9 update in the terminal: %zu load file bytes, %zu personalization bytes "
+                  "(seam.perso + DGI 7F71) sent to the card, %llu bytes in\n",
+                  report.load_bytes, report.perso_bytes,
+                  (unsigned long long)(after.total.bytes_in - before.total.bytes_in));
+    assert_true(report.perso_bytes > 0);
+    free(module);
+    assert_true(purse_is_v2(ff->card.card));
+    purse_kept_its_data(ff->card.card);
+    /* nothing left behind: no journal, the store's record of the new version */
+    perso_identity id;
+    perso_journal j;
+    seam_gp_aid pkg = aid_of(purse_pkg, sizeof purse_pkg);
+    perso_flow_identity(actor_of(ff), &pkg, &pkg, &id);
+    assert_int_equal(perso_journal_get(ff->store, &id, &j), SEAM_ERR_NOT_FOUND);
+    /* called again with the same file: nothing to do, nothing done */
+    module = read_module("purse_v2", &len);
+    assert_int_equal(seam_perso_update(actor_of(ff), module, len, &report), SEAM_OK);
+    free(module);
+    purse_kept_its_data(ff->card.card);
+}
+
+/* The card loses the purse: its package, instance and record deleted by the domain. */
+static void card_loses_purse(flows_fixture *ff) {
+    uint16_t sw = 0;
+    uint8_t del_record[] = {0x80, 0xE4, 0x00, 0x00, 10,   0xDF, 0x70, 7,
+                            0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11, 0x00};
+    assert_int_equal(seam_perso_domain_open(session(ff->card.card), &ff->domain, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    assert_int_equal(delete_aid(ff->card.card, purse_pkg, sizeof purse_pkg, 0x80), 0x9000);
+    assert_int_equal(host_send(ff->card.card, del_record, sizeof del_record), 0x9000);
+    assert_int_equal(select_aid(ff->card.card, purse, sizeof purse), 0x6A82);
+}
+
+static void p4_restore_from_the_terminal_store_after_the_card_lost_it(void **state) {
+    flows_fixture *ff = *state;
+    seam_perso_report report;
+    size_t len = 0;
+    seam_gp_aid inst = aid_of(purse, sizeof purse);
+    terminal_installs_purse(ff);
+    purse_used(ff->card.card);
+    card_loses_purse(ff);
+    uint8_t *module = read_module("purse", &len);
+    assert_int_equal(seam_perso_restore(actor_of(ff), module, len, &inst, &report), SEAM_OK);
+    free(module);
+    assert_string_equal(report.reason, "");
+    assert_int_equal(report.instances, 1);
+    /* personalized again from the store: PIN 5678, nothing sent by a server */
+    assert_int_equal(select_aid(ff->card.card, purse, sizeof purse), 0x9000);
+    assert_int_equal(SEND(ff->card.card, 0x80, 0x20, 0x00, 0x00, 4, '1', '2', '3', '4'), 0x63C2);
+    assert_int_equal(SEND(ff->card.card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
+    assert_int_equal(refusals(ff->store), 0);
+}
+
+/* ---- P10: refusals change nothing and are logged ------------------------------------ */
+
+typedef struct {
+    uint8_t card[32], store[32];
+    size_t log;
+} snapshot;
+
+static void snap(flows_fixture *ff, snapshot *s) {
+    fingerprint(ff->card.card, s->card);
+    assert_int_equal(seam_perso_store_digest(ff->store, s->store), SEAM_OK);
+    s->log = refusals(ff->store);
+}
+
+/* The card's nvm and the store's records and journal as in before; one more refusal. */
+static void nothing_changed_but_logged(flows_fixture *ff, const snapshot *before) {
+    snapshot now;
+    snap(ff, &now);
+    assert_memory_equal(now.card, before->card, 32);
+    assert_memory_equal(now.store, before->store, 32);
+    assert_int_equal(now.log, before->log + 1);
+    print_message("refused and logged: %s\n", last_reason);
+}
+
+static void p10_a_record_for_another_identity_is_refused(void **state) {
+    flows_fixture *ff = *state;
+    seam_perso_report report;
+    snapshot before;
+    size_t len = 0;
+    const uint8_t other[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x12};
+    seam_gp_aid inst = aid_of(other, sizeof other);
+    terminal_installs_purse(ff);
+    card_loses_purse(ff);
+    /* the purse's row filed under another instance: the record for another identity */
+    tamper(ff->store_path, "UPDATE perso_records SET instance = X'A0000005505512' WHERE instance = "
+                           "X'A0000005505511'");
+    uint8_t *module = read_module("purse", &len);
+    snap(ff, &before);
+    assert_int_equal(seam_perso_restore(actor_of(ff), module, len, &inst, &report),
+                     SEAM_ERR_PERSO_SEAL);
+    assert_true(strlen(report.reason) > 0);
+    nothing_changed_but_logged(ff, &before);
+    free(module);
+}
+
+static void p10_a_tampered_record_is_refused(void **state) {
+    flows_fixture *ff = *state;
+    seam_perso_report report;
+    snapshot before;
+    size_t len = 0;
+    seam_gp_aid inst = aid_of(purse, sizeof purse);
+    terminal_installs_purse(ff);
+    card_loses_purse(ff);
+    tamper(ff->store_path, "UPDATE perso_records SET sealed = substr(sealed, 1, 20) ||"
+                           " X'FF' || substr(sealed, 22)");
+    uint8_t *module = read_module("purse", &len);
+    snap(ff, &before);
+    assert_int_equal(seam_perso_restore(actor_of(ff), module, len, &inst, &report),
+                     SEAM_ERR_PERSO_SEAL);
+    nothing_changed_but_logged(ff, &before);
+    free(module);
+}
+
+static void p10_a_package_for_another_card_is_refused(void **state) {
+    flows_fixture *ff = *state;
+    seam_perso_data data = {.data = pin_block, .len = sizeof pin_block};
+    seam_perso_report report;
+    snapshot before;
+    size_t len = 0;
+    uint8_t *module = read_module("purse", &len);
+    data.instance = aid_of(purse, sizeof purse);
+    seam_perso_actor *actor = actor_of(ff);
+    actor->cin[actor->cin_len - 1] ^= 0x01; /* the data is for another card */
+    snap(ff, &before);
+    assert_int_equal(seam_perso_install(actor, module, len, &data, 1, &report),
+                     SEAM_ERR_PERSO_WRONG_CARD);
+    assert_true(strstr(report.reason, "CIN") != NULL);
+    nothing_changed_but_logged(ff, &before);
+    snap(ff, &before);
+    assert_int_equal(seam_perso_update(actor, module, len, &report), SEAM_ERR_PERSO_WRONG_CARD);
+    nothing_changed_but_logged(ff, &before);
+    free(module);
+}
+
+static void p10_release_outside_an_authorized_load_is_refused(void **state) {
+    flows_fixture *ff = *state;
+    snapshot before;
+    uint8_t out[SEAM_PERSO_RECORD_MAX];
+    size_t n = 0;
+    perso_identity id;
+    perso_grant refused_load;
+    seam_gp_aid inst = aid_of(purse, sizeof purse), pkg = aid_of(purse_pkg, sizeof purse_pkg);
+    terminal_installs_purse(ff);
+    perso_flow_identity(actor_of(ff), &inst, &pkg, &id);
+    snap(ff, &before);
+    /* no load at all */
+    assert_int_equal(perso_store_release(ff->store, &ff->domain, &id, NULL, out, sizeof out, &n),
+                     SEAM_ERR_PERSO_DENIED);
+    nothing_changed_but_logged(ff, &before);
+    /* an INSTALL [for load] the card refused (the package is there: 6985) */
+    uint16_t sw = 0;
+    seam_gp_install_fields in = {.role = SEAM_GP_FOR_LOAD, .elf = pkg};
+    assert_int_equal(seam_perso_domain_open(session(ff->card.card), &ff->domain, &sw), SEAM_OK);
+    assert_int_equal(seam_gp_install(session(ff->card.card), &in, &sw), SEAM_OK);
+    assert_int_not_equal(sw, 0x9000);
+    perso_grant_after_load(&refused_load, session(ff->card.card), actor_of(ff), &pkg, sw);
+    snap(ff, &before);
+    assert_int_equal(
+        perso_store_release(ff->store, &ff->domain, &id, &refused_load, out, sizeof out, &n),
+        SEAM_ERR_PERSO_DENIED);
+    nothing_changed_but_logged(ff, &before);
+}
+
+static void p10_another_sds_content_is_refused(void **state) {
+    flows_fixture *ff = *state;
+    seam_perso_report report;
+    snapshot before;
+    size_t len = 0;
+    uint16_t sw = 0;
+    /* the issuer's own purse, personalized by the ISD */
+    open_channel(ff->card.card);
+    load(ff->card.card, "purse", purse_pkg, sizeof purse_pkg);
+    assert_int_equal(install(ff->card.card, 0x0C, purse_pkg, purse_cls, purse, NULL, 0), 0x9000);
+    assert_int_equal(install_perso(ff->card.card, purse, sizeof purse), 0x9000);
+    assert_int_equal(gp(ff->card.card, true, 0xE2, 0x90, 0x00, pin_block, sizeof pin_block),
+                     0x9000);
+    purse_used(ff->card.card);
+    uint8_t *module = read_module("purse_v2", &len);
+    /* the domain's session open (its INITIALIZE UPDATE counts), then the flow */
+    assert_int_equal(seam_perso_domain_open(session(ff->card.card), &ff->domain, &sw), SEAM_OK);
+    snap(ff, &before);
+    assert_int_equal(seam_perso_update(actor_of(ff), module, len, &report), SEAM_OK);
+    assert_int_not_equal(report.sw, 0x9000);
+    assert_true(strlen(report.reason) > 0);
+    nothing_changed_but_logged(ff, &before);
+    /* the card refuses the domain the ISD's record (the export of another SD's instance) */
+    bool refused = false;
+    seam_gp_aid pkg = aid_of(purse_pkg, sizeof purse_pkg), isd_purse = aid_of(purse, sizeof purse);
+    assert_int_equal(seam_perso_domain_open(session(ff->card.card), &ff->domain, &sw), SEAM_OK);
+    snap(ff, &before);
+    memset(&report, 0, sizeof report);
+    assert_int_equal(perso_flow_export(actor_of(ff), &report, &isd_purse, &pkg, &refused), SEAM_OK);
+    assert_true(refused);
+    assert_true(report.sw == 0x6A88 || report.sw == 0x6982);
+    nothing_changed_but_logged(ff, &before);
+    /* and its record cannot be asked for: none of the domain's */
+    seam_gp_aid inst = aid_of(purse, sizeof purse);
+    free(module);
+    module = read_module("purse", &len);
+    snap(ff, &before);
+    assert_int_equal(seam_perso_restore(actor_of(ff), module, len, &inst, &report),
+                     SEAM_ERR_PERSO_DENIED);
+    nothing_changed_but_logged(ff, &before);
+    free(module);
+    purse_kept_its_data(ff->card.card);
+}
+
+int main(void) {
+#define T(name) cmocka_unit_test_setup_teardown(name, flows_setup, flows_teardown)
+    const struct CMUnitTest tests[] = {
+        T(p6_terminal_personalizes_and_loads),
+        T(p9_update_personalized_outside_the_card_keeps_pin_and_balance),
+        T(p4_restore_from_the_terminal_store_after_the_card_lost_it),
+        T(p10_a_record_for_another_identity_is_refused),
+        T(p10_a_tampered_record_is_refused),
+        T(p10_a_package_for_another_card_is_refused),
+        T(p10_release_outside_an_authorized_load_is_refused),
+        T(p10_another_sds_content_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
