@@ -9,7 +9,8 @@
  * The terminal talks to the flash card through the *host interface*: frames
  * `tag (1) || length (4, big-endian) || value`, one answer frame per command
  * frame. Controller commands store a package, list the packages, run an
- * update, give the status; APDU frames pass through to the card unchanged
+ * update, an install or a restore (the perso layer's flows, the restore store
+ * in the flash), give the status; APDU frames pass through to the card unchanged
  * (FIG. 12), and the controller only counts them. The controller drives the
  * update itself through its domain at SCP03 level 33 (FIG. 11) and keeps a
  * journal in its flash, so that powering the flash card on again after a cut
@@ -45,7 +46,12 @@ enum {
     SEAM_FLASHCARD_CMD_LIST = 0x11,   /* empty; answer: the stored packages */
     SEAM_FLASHCARD_CMD_UPDATE = 0x12, /* value: aid_len (1) || package AID */
     SEAM_FLASHCARD_CMD_STATUS = 0x13, /* empty; answer: the controller's status */
+    SEAM_FLASHCARD_CMD_INSTALL =
+        0x14, /* value: package AID (LV) || {instance (LV) || data (LV)}* */
+    SEAM_FLASHCARD_CMD_RESTORE = 0x15, /* value: package AID (LV) || instance AID (LV) */
 };
+
+#define SEAM_FLASHCARD_PERSO_MAX 16u /* instances personalized by one INSTALL */
 
 /* Answer frame tags (flash card -> terminal). */
 enum {
@@ -77,6 +83,16 @@ seam_err seam_flashcard_store_decode(const uint8_t *value, size_t len, const uin
 
 /* Reads an UPDATE value's package AID (5..16 bytes). SEAM_ERR_FLASHCARD_FRAME. */
 seam_err seam_flashcard_aid_decode(const uint8_t *value, size_t len, seam_gp_aid *out);
+
+/* Splits an INSTALL value: the package AID and up to SEAM_FLASHCARD_PERSO_MAX
+   personalization entries (instance AID, 1..255 data bytes pointing into value) into
+   perso[0..*n). SEAM_ERR_FLASHCARD_FRAME. */
+seam_err seam_flashcard_install_decode(const uint8_t *value, size_t len, seam_gp_aid *package,
+                                       seam_perso_data perso[SEAM_FLASHCARD_PERSO_MAX], size_t *n);
+
+/* Splits a RESTORE value: the package AID and the instance AID. SEAM_ERR_FLASHCARD_FRAME. */
+seam_err seam_flashcard_restore_decode(const uint8_t *value, size_t len, seam_gp_aid *package,
+                                       seam_gp_aid *instance);
 
 /* One package of a LIST answer: `aid_len || aid || version (2) || size (4)` each. */
 typedef struct {

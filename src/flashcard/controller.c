@@ -8,12 +8,14 @@
  *   ON     host frames are served    -- a fault cuts the power --> DEAD
  *   DEAD   every frame fails with SEAM_ERR_FLASHCARD_POWER_CUT; only close (OFF)
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "flashcard_int.h"
+#include "seam/crypto.h"
 #include "seam/link.h"
 #include "seam/util.h"
 
@@ -52,7 +54,7 @@ seam_err seam_flashcard_open(const char *dir, seam_flashcard **out) {
     seam_flashcard *fc = calloc(1, sizeof *fc);
     if (!fc)
         return SEAM_ERR_NOMEM;
-    char path[600];
+    char path[PATH_MAX + 16];
     seam_err e = SEAM_OK;
     if (strlen(dir) >= sizeof fc->dir)
         e = SEAM_ERR_ARG;
@@ -61,10 +63,15 @@ seam_err seam_flashcard_open(const char *dir, seam_flashcard **out) {
         snprintf(path, sizeof path, "%s/domain.keys", dir);
         e = seam_perso_domain_load(path, &fc->domain);
     }
+    char real[PATH_MAX];
+    if (!e && !realpath(dir, real))
+        e = SEAM_ERR_IO;
     if (!e) {
-        snprintf(path, sizeof path, "%s/flash.db", dir);
+        snprintf(path, sizeof path, "%s/flash.db", real);
         e = fc_flash_open(path, &fc->flash);
     }
+    if (!e)
+        e = seam_perso_store_open(fc_flash_name(&fc->flash, path), &fc->store);
     if (!e) {
         snprintf(path, sizeof path, "%s/card.db", dir);
         e = seam_card_open(path, &fc->card);
@@ -101,6 +108,7 @@ void seam_flashcard_close(seam_flashcard *fc) {
         seam_gp_link_close(&fc->link);
     else
         seam_card_close(fc->card);
+    seam_perso_store_close(fc->store);
     fc_flash_close(&fc->flash);
     seam_secure_zero(&fc->domain, sizeof fc->domain);
     free(fc);
@@ -115,16 +123,22 @@ const char *seam_flashcard_reason(const seam_flashcard *fc) {
 }
 
 seam_err seam_flashcard_flash_digest(seam_flashcard *fc, uint8_t digest[32]) {
-    return fc_flash_digest(&fc->flash, digest);
+    uint8_t both[64]; /* the controller's tables, then the restore store's */
+    seam_err e = fc_flash_digest(&fc->flash, both);
+    if (!e)
+        e = seam_perso_store_digest(fc->store, both + 32);
+    if (!e)
+        e = seam_crypto_sha256(both, sizeof both, digest);
+    return e;
 }
 
 void seam_flashcard_flash_fault(seam_flashcard *fc, uint64_t n) {
-    fc->flash.cut_at = n;
-    fc->flash.tried = 0;
+    fc->flash.power.cut_at = n;
+    fc->flash.power.tried = 0;
 }
 
 uint64_t seam_flashcard_flash_writes(const seam_flashcard *fc) {
-    return fc->flash.writes;
+    return fc->flash.power.commits;
 }
 
 void seam_flashcard_set_relay_trace(seam_flashcard *fc,
@@ -138,8 +152,8 @@ void seam_flashcard_set_relay_trace(seam_flashcard *fc,
 
 static bool is_cut(seam_flashcard *fc, seam_err e) {
     if (e == SEAM_ERR_NVM_POWER_CUT || e == SEAM_ERR_FLASHCARD_POWER_CUT)
-        fc->flash.dead = true; /* the card or the flash lost power: so did the flash card */
-    return fc->flash.dead;
+        fc->flash.power.dead = true; /* the card or the flash lost power: the flash card did */
+    return fc->flash.power.dead;
 }
 
 /* STORE: a package for this card (its CIN), a seam package, kept in flash. */
@@ -225,6 +239,22 @@ static seam_err dispatch(seam_flashcard *fc, const seam_flashcard_frame *f, uint
             return fc_refuse(fc, SEAM_ERR_FLASHCARD_FRAME, "UPDATE: the value is aid_len || AID");
         return fc_update(fc, &pkg);
     }
+    case SEAM_FLASHCARD_CMD_INSTALL: {
+        seam_gp_aid pkg;
+        seam_perso_data perso[SEAM_FLASHCARD_PERSO_MAX];
+        size_t count = 0;
+        if (seam_flashcard_install_decode(f->value, f->len, &pkg, perso, &count))
+            return fc_refuse(fc, SEAM_ERR_FLASHCARD_FRAME,
+                             "INSTALL: the value is package (LV) || {instance (LV) || data (LV)}*");
+        return fc_install(fc, &pkg, perso, count);
+    }
+    case SEAM_FLASHCARD_CMD_RESTORE: {
+        seam_gp_aid pkg, inst;
+        if (seam_flashcard_restore_decode(f->value, f->len, &pkg, &inst))
+            return fc_refuse(fc, SEAM_ERR_FLASHCARD_FRAME,
+                             "RESTORE: the value is package (LV) || instance (LV)");
+        return fc_restore(fc, &pkg, &inst);
+    }
     case SEAM_FLASHCARD_CMD_STATUS:
         if (f->len)
             return fc_refuse(fc, SEAM_ERR_FLASHCARD_FRAME, "STATUS takes no value");
@@ -236,7 +266,7 @@ static seam_err dispatch(seam_flashcard *fc, const seam_flashcard_frame *f, uint
 
 seam_err seam_flashcard_host(seam_flashcard *fc, const uint8_t *in, size_t in_len, uint8_t *out,
                              size_t cap, size_t *out_len) {
-    if (fc->flash.dead)
+    if (fc->flash.power.dead)
         return SEAM_ERR_FLASHCARD_POWER_CUT;
     if (cap < SEAM_FLASHCARD_HEADER_LEN + 2 + SEAM_FLASHCARD_REASON_MAX)
         return SEAM_ERR_BUFFER_SMALL;

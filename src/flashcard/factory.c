@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,7 +46,7 @@ static seam_err make_domain(seam_gp *gp, seam_perso_domain *d) {
 }
 
 seam_err seam_flashcard_new(const char *dir, const seam_gp_aid *domain_aid) {
-    char path[600];
+    char path[PATH_MAX + 16];
     if (strlen(dir) > 500 || mkdir(dir, 0700) != 0)
         return SEAM_ERR_IO;
     seam_perso_domain d = {.aid = *domain_aid, .kvn = 0x30};
@@ -91,7 +93,10 @@ seam_err seam_flashcard_new(const char *dir, const seam_gp_aid *domain_aid) {
     seam_secure_zero(key, sizeof key);
     if (!e) {
         fc_flash f;
-        snprintf(path, sizeof path, "%s/flash.db", dir);
+        char real[PATH_MAX];
+        if (!realpath(dir, real))
+            return SEAM_ERR_IO;
+        snprintf(path, sizeof path, "%s/flash.db", real);
         e = fc_flash_open(path, &f);
         fc_flash_close(&f);
     }

@@ -1,7 +1,11 @@
 /*
- * The flash: one SQLite file (WAL, synchronous=FULL). Every change is one
- * statement, so one transaction; each is a write point the fault injection
- * can cut before it commits (docs/flashcard.md "Power cuts"). A stored
+ * The flash: one SQLite file (WAL, synchronous=FULL) holding the controller's
+ * tables (fc_: the stored packages, the journal) and the perso layer's restore
+ * store (perso_: records, its own journal, its refusal log), each through its
+ * own connection. Every change of the controller's is one statement, so one
+ * transaction. Both connections go through the VFS of flash_vfs.c, which counts
+ * transactions and can cut one before it commits (docs/flashcard.md "Power
+ * cuts"). A stored
  * package carries a digest over its AID, version and module: a row changed
  * behind the controller's back is refused (SEAM_ERR_FLASHCARD_TAMPERED).
  */
@@ -17,8 +21,6 @@ static const char schema[] =
     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
     "CREATE TABLE IF NOT EXISTS fc_packages (aid BLOB PRIMARY KEY, version INTEGER NOT NULL,"
     " module BLOB NOT NULL, digest BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS fc_records (instance BLOB PRIMARY KEY, package BLOB NOT NULL,"
-    " sealed BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS fc_journal (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " package BLOB NOT NULL);";
 
@@ -27,11 +29,14 @@ seam_err fc_flash_open(const char *path, fc_flash *f) {
     int fd = open(path, O_RDWR | O_CREAT, 0600); /* the flash is the controller's alone */
     if (fd < 0 || close(fd) != 0)
         return SEAM_ERR_FLASHCARD_FLASH;
-    if (sqlite3_open_v2(path, &f->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-            SQLITE_OK ||
+    if (fc_vfs_attach(path, &f->power, f->uri, sizeof f->uri))
+        return SEAM_ERR_FLASHCARD_FLASH;
+    f->attached = true;
+    if (sqlite3_open_v2(f->uri, &f->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                        NULL) != SQLITE_OK ||
         sqlite3_exec(f->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_close(f->db);
-        f->db = NULL;
+        fc_flash_close(f);
         return SEAM_ERR_FLASHCARD_FLASH;
     }
     sqlite3_busy_timeout(f->db, 2000);
@@ -42,25 +47,25 @@ void fc_flash_close(fc_flash *f) {
     if (f->db)
         sqlite3_close(f->db);
     f->db = NULL;
+    if (f->attached)
+        fc_vfs_detach(&f->power);
+    f->attached = false;
 }
 
-/* A write point: SEAM_ERR_FLASHCARD_POWER_CUT when the flash is dead or the armed fault
-   fires here (the flash card then stays dead). */
+const char *fc_flash_name(const fc_flash *f, const char *path) {
+    return sqlite3_compileoption_used("USE_URI") ? f->uri : path;
+}
+
+/* Before a change: SEAM_ERR_FLASHCARD_POWER_CUT when the flash lost power. */
 static seam_err write_point(fc_flash *f) {
-    if (f->dead)
-        return SEAM_ERR_FLASHCARD_POWER_CUT;
-    if (f->cut_at && ++f->tried == f->cut_at) {
-        f->dead = true;
-        return SEAM_ERR_FLASHCARD_POWER_CUT;
-    }
-    return SEAM_OK;
+    return f->power.dead ? SEAM_ERR_FLASHCARD_POWER_CUT : SEAM_OK;
 }
 
+/* After a change's statement: a failure is a power cut when the VFS cut it. */
 static seam_err done(fc_flash *f, sqlite3_stmt *st, int rc) {
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return SEAM_ERR_FLASHCARD_FLASH;
-    f->writes++;
+        return f->power.dead ? SEAM_ERR_FLASHCARD_POWER_CUT : SEAM_ERR_FLASHCARD_FLASH;
     return SEAM_OK;
 }
 
@@ -97,7 +102,7 @@ seam_err fc_flash_put_package(fc_flash *f, const seam_gp_aid *aid, uint16_t vers
 }
 
 seam_err fc_flash_get_package(fc_flash *f, const seam_gp_aid *aid, uint8_t **module, size_t *len) {
-    if (f->dead)
+    if (f->power.dead)
         return SEAM_ERR_FLASHCARD_POWER_CUT;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(f->db, "SELECT version, module, digest FROM fc_packages WHERE aid = ?",
@@ -163,21 +168,6 @@ seam_err fc_flash_list(fc_flash *f, uint8_t *out, size_t cap, size_t *out_len, u
         *out_len = n;
     *count = c;
     return e;
-}
-
-seam_err fc_flash_put_record(fc_flash *f, const seam_gp_aid *instance, const seam_gp_aid *package,
-                             const uint8_t *sealed, size_t len) {
-    seam_err e = write_point(f);
-    if (e)
-        return e;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(f->db, "INSERT OR REPLACE INTO fc_records VALUES (?, ?, ?)", -1, &st,
-                           NULL) != SQLITE_OK)
-        return SEAM_ERR_FLASHCARD_FLASH;
-    sqlite3_bind_blob(st, 1, instance->bytes, (int)instance->len, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 2, package->bytes, (int)package->len, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 3, sealed, (int)len, SQLITE_STATIC);
-    return done(f, st, sqlite3_step(st));
 }
 
 seam_err fc_flash_journal_get(fc_flash *f, bool *present, seam_gp_aid *package) {
@@ -246,8 +236,6 @@ static seam_err digest_table(fc_flash *f, const char *sql, uint8_t acc[32]) {
 seam_err fc_flash_digest(fc_flash *f, uint8_t digest[32]) {
     memset(digest, 0, 32);
     seam_err e = digest_table(f, "SELECT * FROM fc_packages ORDER BY aid", digest);
-    if (!e)
-        e = digest_table(f, "SELECT * FROM fc_records ORDER BY instance", digest);
     if (!e)
         e = digest_table(f, "SELECT * FROM fc_journal", digest);
     return e;

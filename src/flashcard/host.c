@@ -64,6 +64,51 @@ seam_err seam_flashcard_aid_decode(const uint8_t *value, size_t len, seam_gp_aid
     return SEAM_OK;
 }
 
+/* Reads one AID (aid_len 5..16 || AID) at value[*pos..len), advancing *pos. */
+static bool aid_at(const uint8_t *value, size_t len, size_t *pos, seam_gp_aid *out) {
+    if (*pos >= len)
+        return false;
+    size_t n = value[*pos];
+    if (n < SEAM_GP_AID_MIN || n > SEAM_GP_AID_MAX || len - *pos - 1 < n)
+        return false;
+    memcpy(out->bytes, value + *pos + 1, n);
+    out->len = n;
+    *pos += 1 + n;
+    return true;
+}
+
+seam_err seam_flashcard_install_decode(const uint8_t *value, size_t len, seam_gp_aid *package,
+                                       seam_perso_data perso[SEAM_FLASHCARD_PERSO_MAX], size_t *n) {
+    size_t pos = 0, count = 0;
+    seam_gp_aid pkg;
+    if (!aid_at(value, len, &pos, &pkg))
+        return SEAM_ERR_FLASHCARD_FRAME;
+    while (pos < len) {
+        seam_perso_data d;
+        if (count == SEAM_FLASHCARD_PERSO_MAX || !aid_at(value, len, &pos, &d.instance) ||
+            pos >= len || value[pos] == 0 || len - pos - 1 < value[pos])
+            return SEAM_ERR_FLASHCARD_FRAME;
+        d.len = value[pos];
+        d.data = value + pos + 1;
+        pos += 1 + d.len;
+        perso[count++] = d;
+    }
+    *package = pkg;
+    *n = count;
+    return SEAM_OK;
+}
+
+seam_err seam_flashcard_restore_decode(const uint8_t *value, size_t len, seam_gp_aid *package,
+                                       seam_gp_aid *instance) {
+    size_t pos = 0;
+    seam_gp_aid pkg, inst;
+    if (!aid_at(value, len, &pos, &pkg) || !aid_at(value, len, &pos, &inst) || pos != len)
+        return SEAM_ERR_FLASHCARD_FRAME;
+    *package = pkg;
+    *instance = inst;
+    return SEAM_OK;
+}
+
 seam_err seam_flashcard_list_next(const uint8_t *value, size_t len, size_t *pos,
                                   seam_flashcard_package *out) {
     if (*pos >= len)

@@ -34,6 +34,8 @@ typedef struct {
     uint8_t controller_key[16]; /* ENC = MAC = DEK of each domain after the handover */
     uint8_t terminal_key[16];
     seam_perso_domain controller, terminal;
+    uint8_t cin[16]; /* the card's CIN (GET DATA 45) */
+    size_t cin_len;
     seam_flashcard *fc;
 } fc_fixture;
 
@@ -97,6 +99,12 @@ static inline void fc_build(fc_fixture *x, bool terminal_owns) {
     seam_card *card = NULL;
     assert_int_equal(seam_card_create(x->image, 0, &card), SEAM_OK);
     power_on(card);
+    assert_int_equal(select_aid(card, isd, sizeof isd), 0x9000);
+    assert_int_equal(SEND(card, 0x80, 0xCA, 0x00, 0x45, 0x00), 0x9000);
+    assert_int_equal(response[0], 0x45);
+    assert_true(response[1] >= 1 && response[1] <= 16);
+    x->cin_len = response[1];
+    memcpy(x->cin, response + 2, x->cin_len);
     issue_domain(card, controller_aid, sizeof controller_aid, x->controller_key);
     issue_domain(card, terminal_aid, sizeof terminal_aid, x->terminal_key);
     /* purse 1.0 through its owner's domain, personalized with PIN 5678, then used */

@@ -68,7 +68,8 @@ static void p12_x4_power_cut_at_every_flash_write_of_the_controllers_update(void
     int v2 = 0, points = sweep(true, &v2);
     print_message("flash write points swept: %d (%d recovered to 2.0, %d left at 1.0)\n", points,
                   v2 - 1, points - (v2 - 1));
-    assert_int_equal(points, 3); /* journal, the purse's record, journal cleared */
+    /* the controller's journal set and cleared, the restore store's record and journal */
+    assert_true(points >= 4);
 }
 
 int main(void) {
