@@ -81,10 +81,12 @@ static inline void issue_domain(seam_card *card, const uint8_t *aid, size_t len,
     assert_int_equal(put_key_30(card, key), 0x9000);
 }
 
-/* Builds the flash card's folder: the card, both domains, purse 1.0 owned by the domain
-   owner_aid (the controller's or the terminal's), personalized and used; the controller's
-   key file. The card is closed again: the flash card opens it. */
-static inline void fc_build(fc_fixture *x, bool terminal_owns) {
+typedef enum { PURSE_CONTROLLER, PURSE_TERMINAL, PURSE_NONE } purse_owner;
+
+/* Builds the flash card's folder: the card, both domains, purse 1.0 owned by one of them
+   (or not there), personalized and used; the controller's key file. The card is closed
+   again: the flash card opens it. */
+static inline void fc_build(fc_fixture *x, purse_owner owner) {
     memset(x, 0, sizeof *x);
     strcpy(x->root, "/tmp/seam-fc-XXXXXX");
     assert_non_null(mkdtemp(x->root));
@@ -108,22 +110,30 @@ static inline void fc_build(fc_fixture *x, bool terminal_owns) {
     issue_domain(card, controller_aid, sizeof controller_aid, x->controller_key);
     issue_domain(card, terminal_aid, sizeof terminal_aid, x->terminal_key);
     /* purse 1.0 through its owner's domain, personalized with PIN 5678, then used */
-    if (terminal_owns)
+    if (owner == PURSE_NONE) {
+        host_forget();
+        seam_card_close(card);
+        card = NULL;
+    } else if (owner == PURSE_TERMINAL)
         assert_int_equal(open_sd(card, terminal_aid, sizeof terminal_aid, x->terminal_key), 0x9000);
     else
         assert_int_equal(open_sd(card, controller_aid, sizeof controller_aid, x->controller_key),
                          0x9000);
-    load(card, "purse", purse_pkg, sizeof purse_pkg);
-    assert_int_equal(install(card, 0x0C, purse_pkg, purse_cls, purse, NULL, 0), 0x9000);
-    assert_int_equal(install_perso(card, purse, sizeof purse), 0x9000);
-    uint8_t block[] = {0xDF, 0x01, 4, '5', '6', '7', '8'};
-    assert_int_equal(gp(card, true, 0xE2, 0x90, 0x00, block, sizeof block), 0x9000);
-    assert_int_equal(select_aid(card, purse, sizeof purse), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x30, 0x00, 0x00, 4, 0, 0, 0, 100), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x40, 0x00, 0x00, 4, 0, 0, 0, 30), 0x9000);
-    host_forget();
-    seam_card_close(card);
+    if (card)
+        load(card, "purse", purse_pkg, sizeof purse_pkg);
+    if (card)
+        assert_int_equal(install(card, 0x0C, purse_pkg, purse_cls, purse, NULL, 0), 0x9000);
+    if (card) {
+        assert_int_equal(install_perso(card, purse, sizeof purse), 0x9000);
+        uint8_t block[] = {0xDF, 0x01, 4, '5', '6', '7', '8'};
+        assert_int_equal(gp(card, true, 0xE2, 0x90, 0x00, block, sizeof block), 0x9000);
+        assert_int_equal(select_aid(card, purse, sizeof purse), 0x9000);
+        assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
+        assert_int_equal(SEND(card, 0x80, 0x30, 0x00, 0x00, 4, 0, 0, 0, 100), 0x9000);
+        assert_int_equal(SEND(card, 0x80, 0x40, 0x00, 0x00, 4, 0, 0, 0, 30), 0x9000);
+        host_forget();
+        seam_card_close(card);
+    }
     /* the controller's key file, as the factory writes it */
     char text[512], path[160];
     assert_int_equal(seam_perso_domain_format(&x->controller, text, sizeof text), SEAM_OK);

@@ -17,7 +17,7 @@ static void p12_fig11_controller_updates_from_its_flash(void **state) {
     fc_fixture x;
     uint8_t cin[16];
     size_t cin_len;
-    fc_build(&x, false);
+    fc_build(&x, PURSE_CONTROLLER);
     assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
     fc_cin(x.fc, cin, &cin_len);
     assert_int_equal(fc_store(x.fc, "purse_v2", cin, cin_len), SEAM_OK);
@@ -88,7 +88,7 @@ static void terminal_updates(fc_fixture *x, seam_gp *gp) {
 static void p12_fig10_terminal_updates_the_card_it_holds(void **state) {
     (void)state;
     fc_fixture x;
-    fc_build(&x, true);
+    fc_build(&x, PURSE_TERMINAL);
     seam_gp_link link;
     seam_gp *gp = NULL;
     uint8_t atr[SEAM_GP_ATR_MAX];
@@ -120,7 +120,7 @@ static void relay_trace(void *ctx, const uint8_t *bytes, size_t len) {
 static void p12_fig12_terminal_drives_the_card_through_the_controller(void **state) {
     (void)state;
     fc_fixture x;
-    fc_build(&x, true);
+    fc_build(&x, PURSE_TERMINAL);
     assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
     seam_flashcard_set_relay_trace(x.fc, relay_trace, NULL);
     relayed_len = 0;
@@ -199,7 +199,7 @@ static void p12_bad_input_is_refused_and_changes_nothing(void **state) {
     fc_fixture x;
     uint8_t cin[16], card0[32], flash0[32];
     size_t cin_len;
-    fc_build(&x, false);
+    fc_build(&x, PURSE_CONTROLLER);
     assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
     fc_cin(x.fc, cin, &cin_len);
     snapshot(&x, card0, flash0);
@@ -259,12 +259,103 @@ static void p12_bad_input_is_refused_and_changes_nothing(void **state) {
     fc_remove(&x);
 }
 
+/* One APDU through the host interface: its SW. */
+static uint16_t relay(seam_flashcard *fc, const uint8_t *apdu, size_t len) {
+    assert_int_equal(host(fc, SEAM_FLASHCARD_CMD_APDU, apdu, len), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_true(reply.len >= 2);
+    return (uint16_t)(reply.value[reply.len - 2] << 8 | reply.value[reply.len - 1]);
+}
+
+#define RELAY(fc, ...)                                                                             \
+    relay(fc, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
+
+/* The purse answers PIN 5678 and refuses 1234, through the host interface. */
+static void purse_pin_is_5678(seam_flashcard *fc) {
+    uint8_t on = 1;
+    assert_int_equal(host(fc, SEAM_FLASHCARD_CMD_POWER, &on, 1), SEAM_OK);
+    assert_int_equal(RELAY(fc, 0x00, 0xA4, 0x04, 0x00, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11),
+                     0x9000);
+    assert_int_equal(RELAY(fc, 0x80, 0x20, 0x00, 0x00, 4, '1', '2', '3', '4'), 0x63C2);
+    assert_int_equal(RELAY(fc, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
+}
+
+/* The card loses the purse (the flash card off): its package, instance and restore-module
+   record deleted through the controller's domain. */
+static void card_loses_purse(fc_fixture *x) {
+    seam_card *card = NULL;
+    uint8_t del_record[] = {0x80, 0xE4, 0x00, 0x00, 10,   0xDF, 0x70, 7,
+                            0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11, 0x00};
+    seam_flashcard_close(x->fc);
+    x->fc = NULL;
+    assert_int_equal(seam_card_open(x->image, &card), SEAM_OK);
+    power_on(card);
+    assert_int_equal(open_at(card, controller_aid, sizeof controller_aid, x->controller_key, 0x33),
+                     0x9000);
+    assert_int_equal(delete_aid(card, purse_pkg, sizeof purse_pkg, 0x80), 0x9000);
+    assert_int_equal(host_send(card, del_record, sizeof del_record), 0x9000);
+    assert_int_equal(select_aid(card, purse, sizeof purse), 0x6A82);
+    host_forget();
+    seam_card_close(card);
+    assert_int_equal(seam_flashcard_open(x->dir, &x->fc), SEAM_OK);
+}
+
+static seam_err restore_purse(seam_flashcard *fc) {
+    uint8_t v[1 + sizeof purse_pkg + 1 + sizeof purse] = {sizeof purse_pkg};
+    memcpy(v + 1, purse_pkg, sizeof purse_pkg);
+    v[1 + sizeof purse_pkg] = sizeof purse;
+    memcpy(v + 2 + sizeof purse_pkg, purse, sizeof purse);
+    return host(fc, SEAM_FLASHCARD_CMD_RESTORE, v, sizeof v);
+}
+
+/* P6 and P4 by the controller: the host stores purse 1.0; the controller installs it
+   through its domain, personalized with PIN 5678 (the record filed in the restore store
+   in flash); the card loses the purse; the controller restores it from its flash. A
+   record tampered with in flash is refused (SEAM_ERR_PERSO_SEAL) and changes nothing. */
+static void p12_controller_installs_and_restores_from_its_flash(void **state) {
+    (void)state;
+    fc_fixture x;
+    uint8_t card0[32], flash0[32];
+    fc_build(&x, PURSE_NONE);
+    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
+    assert_int_equal(fc_store(x.fc, "purse", x.cin, x.cin_len), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    uint8_t v[] = {6,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 7,   0xA0, 0x00, 0x00, 0x05,
+                   0x50, 0x55, 0x11, 7,    0xDF, 0x01, 4,    '5', '6',  '7',  '8'};
+    assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_INSTALL, v, sizeof v), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    purse_pin_is_5678(x.fc);
+    /* lost, then restored from the flash */
+    card_loses_purse(&x);
+    assert_int_equal(restore_purse(x.fc), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    purse_pin_is_5678(x.fc);
+    /* lost again; the record in flash tampered with: refused, nothing changes */
+    card_loses_purse(&x);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(x.flash, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE perso_records SET sealed = substr(sealed, 1, 20) || "
+                                  "X'FF' || substr(sealed, 22)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    snapshot(&x, card0, flash0);
+    assert_int_equal(restore_purse(x.fc), SEAM_OK);
+    assert_int_equal(refusal(), SEAM_ERR_PERSO_SEAL);
+    print_message("refused: %.*s\n", (int)reply.len - 2, (const char *)reply.value + 2);
+    unchanged(&x, card0, flash0);
+    fc_remove(&x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(p12_fig11_controller_updates_from_its_flash),
         cmocka_unit_test(p12_fig10_terminal_updates_the_card_it_holds),
         cmocka_unit_test(p12_fig12_terminal_drives_the_card_through_the_controller),
         cmocka_unit_test(p12_bad_input_is_refused_and_changes_nothing),
+        cmocka_unit_test(p12_controller_installs_and_restores_from_its_flash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
