@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the flash card's host protocol codec (include/seam/flashcard.h):
  * decodes the input as a stream of frames; each frame's value goes through the
- * decoder of its command (STORE, UPDATE, LIST answer, STATUS answer), and each
+ * decoder of every command and answer (STORE, UPDATE, INSTALL, RESTORE, LIST,
+ * STATUS), and each
  * frame is encoded again and must come out byte for byte. The input is copied into
  * a buffer of exactly its size, so ASan catches any read past it.
  */
@@ -46,6 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             CHECK(aid.len + 1 == f.len);
         while (seam_flashcard_list_next(f.value, f.len, &at, &p) == SEAM_OK)
             CHECK(at <= f.len);
+        seam_perso_data perso[SEAM_FLASHCARD_PERSO_MAX];
+        seam_gp_aid inst;
+        size_t count = 0;
+        if (seam_flashcard_install_decode(f.value, f.len, &aid, perso, &count) == SEAM_OK)
+            for (size_t i = 0; i < count; i++)
+                CHECK(perso[i].len >= 1 && perso[i].data >= f.value &&
+                      perso[i].data + perso[i].len <= f.value + f.len);
+        if (seam_flashcard_restore_decode(f.value, f.len, &aid, &inst) == SEAM_OK)
+            CHECK(aid.len + inst.len + 2 == f.len);
         if (seam_flashcard_status_decode(f.value, f.len, &st) == SEAM_OK)
             CHECK(st.cin_len >= 1 && st.cin_len <= SEAM_FLASHCARD_CIN_MAX);
         /* encode again: the same bytes */

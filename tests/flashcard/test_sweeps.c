@@ -41,6 +41,8 @@ static bool run_cut(bool flash_cut, uint64_t n, int *at_v2) {
     x.fc = NULL;
     if (purse_checked(&x) == 0x0200)
         (*at_v2)++;
+    else
+        print_message("cut %llu: left at 1.0\n", (unsigned long long)n);
     fc_remove(&x);
     return completed;
 }
