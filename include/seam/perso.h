@@ -207,11 +207,14 @@ typedef struct {
     size_t len; /* 1..255 */
 } seam_perso_data;
 
-/* P6: personalizes module[0..len) with perso[0..n) (a seam.perso section per instance
-   installed), loads and installs it through the domain, sets every personalized instance
-   PERSONALIZED, and files each instance's record in the store (P4). Refused on the card:
-   SEAM_OK with report->sw and report->reason, nothing kept there. Errors: SEAM_ERR_GP_PACKAGE,
-   SEAM_ERR_PERSO_WRONG_CARD (the card's CIN is not actor->cin), gp's and the store's. */
+/* P6: personalizes module[0..len) with perso[0..n) (its seam.perso section), loads and
+   installs it through the domain (instance perso[0].instance of the package's first
+   applet, privileges 00), sets the instance PERSONALIZED, and files its record in the store
+   (P4). n must be 1 (SEAM_ERR_ARG otherwise): a package's seam.perso section personalizes
+   every instance made from it. Refused on the card: SEAM_OK with report->sw and
+   report->reason, nothing kept there (a package loaded is deleted again). Errors:
+   SEAM_ERR_ARG, SEAM_ERR_GP_PACKAGE, SEAM_ERR_PERSO_WRONG_CARD (the card's CIN is not
+   actor->cin), gp's and the store's. */
 seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                             const seam_perso_data *perso, size_t n, seam_perso_report *report);
 
@@ -220,7 +223,10 @@ seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module
    session) into the store, the new version personalized from the records, INSTALL [for
    load] + LOAD, DGI 7F71 of each record's entries, migrate; a journal in the store makes
    the flow resumable: called again after a cut, it reads the card's upgrade status and
-   continues (report->resumed). Errors as seam_perso_install. */
+   continues (report->resumed); called with another package file while a journal is there:
+   SEAM_ERR_PERSO_DENIED. The domain holding no instance of the package, or the card
+   refusing a step: SEAM_OK with report->sw and report->reason, logged. Errors as
+   seam_perso_install. */
 seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                            seam_perso_report *report);
 
@@ -229,8 +235,9 @@ seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module,
    entries back (DGI 7F71). The record is released only here, after the card accepted the
    INSTALL [for load] in the domain's session (the LOAD blocks carry the personalized
    file), and only for the same identity and package; any other use is refused
-   (SEAM_ERR_PERSO_DENIED) and logged. A record that does not open (for
-   another identity, tampered): SEAM_ERR_PERSO_SEAL, logged, nothing sent. */
+   (SEAM_ERR_PERSO_DENIED) and logged, as is a restore of an identity the store holds no
+   record of. A record that does not open (for another identity, tampered):
+   SEAM_ERR_PERSO_SEAL, logged, nothing sent. */
 seam_err seam_perso_restore(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                             const seam_gp_aid *instance, seam_perso_report *report);
 

@@ -33,6 +33,23 @@ static void p6_terminal_personalizes_and_loads(void **state) {
     assert_true(owned);
 }
 
+/* Whether the PIN's bytes crossed the interface in clear (a wrapped response holding
+   them) and whether the terminal read them (a plain response holding them). */
+static bool pin_on_the_wire, pin_read;
+static bool has_pin(const uint8_t *b, size_t n) {
+    for (size_t i = 0; i + 4 <= n; i++)
+        if (!memcmp(b + i, "5678", 4))
+            return true;
+    return false;
+}
+static void watch_pin(void *ctx, seam_gp_trace_point point, const uint8_t *bytes, size_t len) {
+    (void)ctx;
+    if (point == SEAM_GP_TRACE_RESPONSE_WRAPPED && has_pin(bytes, len))
+        pin_on_the_wire = true;
+    if (point == SEAM_GP_TRACE_RESPONSE && has_pin(bytes, len))
+        pin_read = true;
+}
+
 static void p9_update_personalized_outside_the_card_keeps_pin_and_balance(void **state) {
     flows_fixture *ff = *state;
     seam_perso_report report;
@@ -42,8 +59,14 @@ static void p9_update_personalized_outside_the_card_keeps_pin_and_balance(void *
     purse_used(ff->card.card);
     uint8_t *module = read_module("purse_v2", &len);
     seam_card_traffic_get(ff->card.card, &before);
+    pin_on_the_wire = pin_read = false;
+    seam_gp_set_trace(actor_of(ff)->gp, watch_pin, NULL);
     assert_int_equal(seam_perso_update(actor_of(ff), module, len, &report), SEAM_OK);
+    seam_gp_set_trace(actor_of(ff)->gp, host_trace, NULL);
     seam_card_traffic_get(ff->card.card, &after);
+    /* the export reached the terminal (it read the PIN block), under R-ENC on the wire */
+    assert_true(pin_read);
+    assert_false(pin_on_the_wire);
     assert_string_equal(report.reason, "");
     assert_int_equal(report.instances, 1);
     assert_false(report.resumed);
@@ -81,6 +104,30 @@ static void card_loses_purse(flows_fixture *ff) {
     assert_int_equal(select_aid(ff->card.card, purse, sizeof purse), 0x6A82);
 }
 
+/* The commands a flow sent (plain, as meant): their CLA INS P1, in order. */
+static uint8_t sent[64][3];
+static size_t sent_count;
+static void count_sent(void *ctx, seam_gp_trace_point point, const uint8_t *bytes, size_t len) {
+    (void)ctx;
+    if (point == SEAM_GP_TRACE_COMMAND && len >= 4 && sent_count < 64) {
+        memcpy(sent[sent_count], bytes, 3);
+        sent_count++;
+    }
+}
+
+static void trace_flow(seam_perso_actor *actor) {
+    sent_count = 0;
+    seam_gp_set_trace(actor->gp, count_sent, NULL);
+}
+
+/* The index of the first command sent with INS ins and P1 p1 (sent_count: none). */
+static size_t first_sent(uint8_t ins, uint8_t p1) {
+    for (size_t i = 0; i < sent_count; i++)
+        if (sent[i][1] == ins && sent[i][2] == p1)
+            return i;
+    return sent_count;
+}
+
 static void p4_restore_from_the_terminal_store_after_the_card_lost_it(void **state) {
     flows_fixture *ff = *state;
     seam_perso_report report;
@@ -90,10 +137,20 @@ static void p4_restore_from_the_terminal_store_after_the_card_lost_it(void **sta
     purse_used(ff->card.card);
     card_loses_purse(ff);
     uint8_t *module = read_module("purse", &len);
+    trace_flow(actor_of(ff));
     assert_int_equal(seam_perso_restore(actor_of(ff), module, len, &inst, &report), SEAM_OK);
+    seam_gp_set_trace(actor_of(ff)->gp, host_trace, NULL);
     free(module);
     assert_string_equal(report.reason, "");
     assert_int_equal(report.instances, 1);
+    /* INSTALL [for load] first, then the LOAD carrying the released record, the
+       instance, the entries (STORE DATA), PERSONALIZED */
+    size_t for_load = first_sent(0xE6, 0x02), load = first_sent(0xE8, 0x00);
+    assert_true(for_load < load && load < sent_count);
+    assert_true(load < first_sent(0xE6, 0x0C) && first_sent(0xE6, 0x0C) < sent_count);
+    assert_true(first_sent(0xE6, 0x0C) < first_sent(0xE2, 0x88));
+    assert_true(first_sent(0xE2, 0x88) < first_sent(0xF0, 0x40) &&
+                first_sent(0xF0, 0x40) < sent_count);
     /* personalized again from the store: PIN 5678, nothing sent by a server */
     assert_int_equal(select_aid(ff->card.card, purse, sizeof purse), 0x9000);
     assert_int_equal(SEND(ff->card.card, 0x80, 0x20, 0x00, 0x00, 4, '1', '2', '3', '4'), 0x63C2);
@@ -157,8 +214,11 @@ static void p10_a_tampered_record_is_refused(void **state) {
                            " X'FF' || substr(sealed, 22)");
     uint8_t *module = read_module("purse", &len);
     snap(ff, &before);
+    trace_flow(actor_of(ff));
     assert_int_equal(seam_perso_restore(actor_of(ff), module, len, &inst, &report),
                      SEAM_ERR_PERSO_SEAL);
+    assert_int_equal(sent_count, 0); /* nothing sent */
+    seam_gp_set_trace(actor_of(ff)->gp, host_trace, NULL);
     nothing_changed_but_logged(ff, &before);
     free(module);
 }
