@@ -1,7 +1,7 @@
 /*
  * flashcard: a secure flash card (P12; docs/flashcard.md). A folder holds the
  * flash card: its flash (flash.db, one SQLite file: the stored packages, the
- * controller's restore records and its journal), the card behind the
+ * controller's journal and the perso layer's restore store), the card behind the
  * controller (card.db, a seam card image reached through link's in-process
  * link) and the controller's own security domain key file (domain.keys, mode
  * 0600, seam/perso.h's format).

@@ -175,6 +175,16 @@ static void p12_fig12_terminal_drives_the_card_through_the_controller(void **sta
     seam_flashcard_close(x.fc);
     x.fc = NULL;
     assert_int_equal(version_after_update(&x), 0x0200);
+    /* the record went to the terminal's store, not into the flash */
+    sqlite3 *db;
+    sqlite3_stmt *count;
+    assert_int_equal(sqlite3_open(x.flash, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM perso_records", -1, &count, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(count), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(count, 0), 0);
+    sqlite3_finalize(count);
+    sqlite3_close(db);
     fc_remove(&x);
 }
 
