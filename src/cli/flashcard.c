@@ -18,6 +18,8 @@
     "       seam flashcard store DIR FILE.wasm [--cin HEX]\n"                                      \
     "       seam flashcard list DIR\n"                                                             \
     "       seam flashcard update DIR AID             the controller updates the package\n"        \
+    "       seam flashcard install DIR AID [--perso INSTANCE:HEX]...   the controller installs\n"  \
+    "       seam flashcard restore DIR AID INSTANCE   the controller restores from its flash\n"    \
     "       seam flashcard apdu DIR HEX...            APDUs passed through to the card\n"
 
 static const uint8_t default_domain[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0C};
@@ -153,6 +155,55 @@ static int update(seam_flashcard *fc, const char *aid_text) {
     return 0;
 }
 
+/* INSTALL: package AID, then --perso INSTANCE:HEX entries. */
+static int install(seam_flashcard *fc, int argc, char **argv) {
+    static uint8_t v[1 + SEAM_GP_AID_MAX + SEAM_FLASHCARD_PERSO_MAX * (2 + SEAM_GP_AID_MAX + 255)];
+    seam_gp_aid aid;
+    size_t n = 0;
+    if (aid_arg(argv[0], &aid))
+        return 2;
+    v[n++] = (uint8_t)aid.len;
+    memcpy(v + n, aid.bytes, aid.len);
+    n += aid.len;
+    for (int i = 1; i < argc; i += 2) {
+        const char *colon = i + 1 < argc ? strchr(argv[i + 1], ':') : NULL;
+        size_t alen = 0, dlen = 0;
+        if (strcmp(argv[i], "--perso") || !colon || (i - 1) / 2 >= (int)SEAM_FLASHCARD_PERSO_MAX ||
+            seam_hex_decode(argv[i + 1], (size_t)(colon - argv[i + 1]), v + n + 1, SEAM_GP_AID_MAX,
+                            &alen) ||
+            alen < SEAM_GP_AID_MIN ||
+            seam_hex_decode(colon + 1, strlen(colon + 1), v + n + 2 + alen, 255, &dlen) || !dlen) {
+            fprintf(stderr, "seam flashcard install: --perso takes INSTANCE_AID:HEX (1..255 "
+                            "bytes), at most 16\n");
+            return 2;
+        }
+        v[n] = (uint8_t)alen;
+        v[n + 1 + alen] = (uint8_t)dlen;
+        n += 2 + alen + dlen;
+    }
+    seam_flashcard_frame r;
+    if (send_frame(fc, SEAM_FLASHCARD_CMD_INSTALL, v, n, &r))
+        return 1;
+    printf("installed %s by the controller\n", argv[0]);
+    return 0;
+}
+
+static int restore(seam_flashcard *fc, const char *package, const char *instance) {
+    seam_gp_aid pkg, inst;
+    if (aid_arg(package, &pkg) || aid_arg(instance, &inst))
+        return 2;
+    uint8_t v[2 + 2 * SEAM_GP_AID_MAX];
+    v[0] = (uint8_t)pkg.len;
+    memcpy(v + 1, pkg.bytes, pkg.len);
+    v[1 + pkg.len] = (uint8_t)inst.len;
+    memcpy(v + 2 + pkg.len, inst.bytes, inst.len);
+    seam_flashcard_frame r;
+    if (send_frame(fc, SEAM_FLASHCARD_CMD_RESTORE, v, 2 + pkg.len + inst.len, &r))
+        return 1;
+    printf("restored %s from the flash\n", instance);
+    return 0;
+}
+
 static int apdus(seam_flashcard *fc, int argc, char **argv) {
     seam_flashcard_frame r;
     uint8_t on = 1;
@@ -202,10 +253,12 @@ int seam_cli_flashcard(int argc, char **argv) {
         return 0;
     }
     bool known = !strcmp(cmd, "status") || !strcmp(cmd, "list") || !strcmp(cmd, "store") ||
-                 !strcmp(cmd, "update") || !strcmp(cmd, "apdu");
+                 !strcmp(cmd, "update") || !strcmp(cmd, "apdu") || !strcmp(cmd, "install") ||
+                 !strcmp(cmd, "restore");
     if (!known || ((!strcmp(cmd, "status") || !strcmp(cmd, "list")) && argc != 3) ||
         (!strcmp(cmd, "update") && argc != 4) || (!strcmp(cmd, "store") && argc < 4) ||
-        (!strcmp(cmd, "apdu") && argc < 4)) {
+        (!strcmp(cmd, "apdu") && argc < 4) || (!strcmp(cmd, "install") && argc % 2 != 0) ||
+        (!strcmp(cmd, "install") && argc < 4) || (!strcmp(cmd, "restore") && argc != 5)) {
         fprintf(stderr, USAGE);
         return 2;
     }
@@ -224,6 +277,10 @@ int seam_cli_flashcard(int argc, char **argv) {
         rc = store(fc, argc - 3, argv + 3);
     else if (!strcmp(cmd, "update"))
         rc = update(fc, argv[3]);
+    else if (!strcmp(cmd, "install"))
+        rc = install(fc, argc - 3, argv + 3);
+    else if (!strcmp(cmd, "restore"))
+        rc = restore(fc, argv[3], argv[4]);
     else
         rc = apdus(fc, argc - 3, argv + 3);
     seam_flashcard_close(fc);

@@ -77,3 +77,13 @@ run(EXIT 0 OUT "< 9000\n< 00000046000000029000\n< 63C2\n< 9000"
          802000000435363738)
 # an update of a package the flash does not hold: refused
 run(EXIT 1 ERR "refused: no stored package" ARGS flashcard update ${fc} A00000054845)
+
+# P4 by the controller: the card loses the purse (package, instance and its record
+# deleted through the domain); the controller restores it from the restore store in
+# its flash, personalized again: PIN 5678
+run(EXIT 0 ARGS ${gp} delete A00000055055 --force)
+run(EXIT 0 ARGS ${gp} apdu --secure 80E400000ADF7007${purse}00)
+run(EXIT 0 OUT "< 6A82" ARGS flashcard apdu ${fc} 00A4040007${purse})
+run(EXIT 0 OUT "restored ${purse} from the flash" ARGS flashcard restore ${fc} A00000055055 ${purse})
+run(EXIT 0 OUT "< 9000\n< 63C2\n< 9000"
+    ARGS flashcard apdu ${fc} 00A4040007${purse} 802000000431323334 802000000435363738)
