@@ -1,7 +1,10 @@
-# seam flashcard: the factory, and FIG. 11 driven from the command line (the controller
-# updates purse 1.0 to 2.0 from its flash, the purse keeps its PIN and balance), plus
-# refusals that change nothing. The scenario is in flashcard_check.cmake.
-add_test(NAME cli_flashcard_fig11
-  COMMAND ${CMAKE_COMMAND} -DSEAM=$<TARGET_FILE:seam-cli> -DAPPS=${CMAKE_BINARY_DIR}/apps
-    -DWORK=${CMAKE_CURRENT_BINARY_DIR}/flashcard_fig11
-    -P ${CMAKE_CURRENT_SOURCE_DIR}/flashcard_check.cmake)
+# P12 through the built seam: FIG. 11 (the factory; the controller updates purse 1.0 to
+# 2.0 from its flash, the purse keeps its PIN and balance; refusals; a restore from the
+# flash) and FIG. 10 (the card in the terminal: seam terminal perso update on the image).
+# The scenarios are in flashcard_check.cmake.
+foreach(fig fig10 fig11)
+  add_test(NAME cli_flashcard_${fig}
+    COMMAND ${CMAKE_COMMAND} -DSEAM=$<TARGET_FILE:seam-cli> -DAPPS=${CMAKE_BINARY_DIR}/apps
+      -DWORK=${CMAKE_CURRENT_BINARY_DIR}/flashcard_${fig} -DCASE=${fig}
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/flashcard_check.cmake)
+endforeach()

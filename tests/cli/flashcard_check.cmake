@@ -1,5 +1,6 @@
-# Driver of the seam flashcard test (flashcard.cmake): SEAM, APPS and WORK name the
-# command, the applets and a scratch folder. P12, FIG. 11 through the built binary.
+# Driver of the seam flashcard tests (flashcard.cmake): SEAM, APPS and WORK name the
+# command, the applets and a scratch folder; CASE the figure (fig10, fig11). P12 through
+# the built binary.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 set(fc ${WORK}/fc)
@@ -27,6 +28,30 @@ function(run)
   set(run_out "${out}" PARENT_SCOPE)
   set(run_err "${err}" PARENT_SCOPE)
 endfunction()
+
+if(CASE STREQUAL "fig10")
+  # FIG. 10: the card in the terminal. The issuer makes the terminal's domain; the
+  # terminal installs purse 1.0 personalized (PIN 5678), the purse is used, then the
+  # terminal updates it to 2.0 on the image: PIN and balance kept
+  set(image ${WORK}/card.db)
+  set(tp --image ${image} --domain-keys ${WORK}/terminal.keys --state ${WORK}/state.db)
+  run(EXIT 0 ARGS card new --image ${image})
+  run(EXIT 0 OUT "handed over" ARGS terminal perso domain --image ${image} --isd-keys default
+      --aid A000000559100D --out ${WORK}/terminal.keys)
+  run(EXIT 0 OUT "install: package A00000055055 1.0, 1 instance"
+      ARGS terminal perso install ${tp} --perso ${purse}:DF010435363738 ${APPS}/purse.wasm)
+  run(EXIT 0 OUT "0000004600000002 9000"
+      ARGS gp --image ${image} apdu 00A4040007${purse} 802000000435363738 80300000040000006400
+           80400000040000001E 8050000000)
+  run(EXIT 0 OUT "update: package A00000055055 2.0, 1 instance"
+      ARGS terminal perso update ${tp} ${APPS}/purse_v2.wasm)
+  run(EXIT 0 OUT "9000 .*\n0000004600000002 9000 .*\n63C2 .*\n9000 "
+      ARGS gp --image ${image} apdu 00A4040007${purse} 8050000000 802000000431323334
+           802000000435363738)
+  run(EXIT 0 OUT "PKG A00000055055  LOADED  version 2.0  useful space  domain A000000559100D"
+      ARGS gp --image ${image} list)
+  return()
+endif()
 
 # the factory: a card whose issuer made the controller's domain and handed it over
 run(EXIT 0 OUT "made flash card" ARGS flashcard new ${fc})
