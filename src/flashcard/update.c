@@ -16,7 +16,7 @@
  * card's upgrade status (MANAGE ELF UPGRADE P1 08) tell it where to continue.
  * When the card refuses that, the recovery rolls back: MANAGE ELF UPGRADE abort
  * of a session still open (the old version, with its data). Then the journal
- * goes.
+ * goes. A step refused during the update itself is rolled back the same way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +63,8 @@ static seam_err outcome(seam_flashcard *fc, seam_err e, const seam_perso_report 
     return e;
 }
 
+static seam_err roll_back(seam_flashcard *fc, const seam_gp_aid *package);
+
 seam_err fc_update(seam_flashcard *fc, const seam_gp_aid *package) {
     bool journal = false;
     seam_gp_aid pending;
@@ -87,11 +89,19 @@ seam_err fc_update(seam_flashcard *fc, const seam_gp_aid *package) {
     free(module);
     if (e == SEAM_ERR_FLASHCARD_POWER_CUT || fc->flash.power.dead)
         return SEAM_ERR_FLASHCARD_POWER_CUT;
-    if (e) {
-        /* refused by the card or by perso: nothing is under way that a power on would
-           finish differently; the journal goes, the refusal stays */
-        seam_err c = fc_flash_journal_clear(&fc->flash);
-        return c == SEAM_ERR_FLASHCARD_POWER_CUT ? c : e;
+    if (e && report.reason[0]) {
+        /* a step refused (by the card or by perso's rules): the update is rolled back
+           (abort of a session the refusal left open) and the journal goes; the refusal
+           and its reason stay. Any other failure keeps the journal for the next power on. */
+        char reason[SEAM_FLASHCARD_REASON_MAX];
+        memcpy(reason, fc->reason, sizeof reason);
+        seam_err c = roll_back(fc, package);
+        if (!c)
+            c = fc_flash_journal_clear(&fc->flash);
+        memcpy(fc->reason, reason, sizeof reason);
+        return c == SEAM_ERR_FLASHCARD_POWER_CUT || c == SEAM_ERR_NVM_POWER_CUT
+                   ? SEAM_ERR_FLASHCARD_POWER_CUT
+                   : e;
     }
     if (!e)
         e = fc_flash_journal_clear(&fc->flash);

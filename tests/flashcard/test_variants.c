@@ -269,6 +269,32 @@ static void p12_bad_input_is_refused_and_changes_nothing(void **state) {
     fc_remove(&x);
 }
 
+/* The controller asked to update a package its domain does not own (the purse is the
+   terminal's domain's): perso refuses after opening the domain (whose SCP03 sequence
+   counter moves: the card's nvm is not compared here), the controller rolls back what it
+   began (its journal): the flash unchanged, the purse still 1.0 with its data and no
+   upgrade session. */
+static void p12_update_of_another_domains_package_is_refused(void **state) {
+    (void)state;
+    fc_fixture x;
+    uint8_t flash0[32], flash1[32];
+    fc_build(&x, PURSE_TERMINAL);
+    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
+    assert_int_equal(fc_store(x.fc, "purse_v2", x.cin, x.cin_len), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_int_equal(seam_flashcard_flash_digest(x.fc, flash0), SEAM_OK);
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    assert_int_equal(refusal(), SEAM_ERR_FLASHCARD_REFUSED);
+    print_message("refused: %.*s\n", (int)reply.len - 2, (const char *)reply.value + 2);
+    assert_int_equal(seam_flashcard_flash_digest(x.fc, flash1), SEAM_OK);
+    assert_memory_equal(flash0, flash1, 32);
+    assert_false(fc_journal(x.fc));
+    seam_flashcard_close(x.fc);
+    x.fc = NULL;
+    assert_int_equal(purse_checked(&x), 0x0100);
+    fc_remove(&x);
+}
+
 /* One APDU through the host interface: its SW. */
 static uint16_t relay(seam_flashcard *fc, const uint8_t *apdu, size_t len) {
     assert_int_equal(host(fc, SEAM_FLASHCARD_CMD_APDU, apdu, len), SEAM_OK);
@@ -366,6 +392,7 @@ int main(void) {
         cmocka_unit_test(p12_fig12_terminal_drives_the_card_through_the_controller),
         cmocka_unit_test(p12_bad_input_is_refused_and_changes_nothing),
         cmocka_unit_test(p12_controller_installs_and_restores_from_its_flash),
+        cmocka_unit_test(p12_update_of_another_domains_package_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
