@@ -252,8 +252,9 @@ static void p12_bad_input_is_refused_and_changes_nothing(void **state) {
     sqlite3 *db;
     assert_int_equal(sqlite3_open(x.flash, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE fc_packages SET module = substr(module, 1, 100) || "
-                                  "x'00' || substr(module, 102)",
+                                  "UPDATE fc_packages SET module = substr(module, 1, 100) || CASE "
+                                  "WHEN substr(module, 101, 1) = X'00' THEN X'01' ELSE X'00' END "
+                                  "|| substr(module, 102)",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -371,8 +372,9 @@ static void p12_controller_installs_and_restores_from_its_flash(void **state) {
     sqlite3 *db;
     assert_int_equal(sqlite3_open(x.flash, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE perso_records SET sealed = substr(sealed, 1, 20) || "
-                                  "X'FF' || substr(sealed, 22)",
+                                  "UPDATE perso_records SET sealed = substr(sealed, 1, 20) || CASE "
+                                  "WHEN substr(sealed, 21, 1) = X'FF' THEN X'00' ELSE X'FF' END "
+                                  "|| substr(sealed, 22)",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_changes(db), 1);
