@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "seam/flashcard.h"
+#include "seam/perso.h"
 #include "seam/util.h"
 
 #define USAGE                                                                                      \
@@ -20,7 +21,9 @@
     "       seam flashcard update DIR AID             the controller updates the package\n"        \
     "       seam flashcard install DIR AID [--perso INSTANCE:HEX]...   the controller installs\n"  \
     "       seam flashcard restore DIR AID INSTANCE   the controller restores from its flash\n"    \
-    "       seam flashcard apdu DIR HEX...            APDUs passed through to the card\n"
+    "       seam flashcard apdu DIR HEX...            APDUs passed through to the card\n"          \
+    "       seam flashcard terminal-update DIR --domain-keys FILE --state FILE PACKAGE.wasm\n"     \
+    "                                 the terminal updates the card through the flash card\n"
 
 static const uint8_t default_domain[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0C};
 
@@ -223,6 +226,80 @@ static int apdus(seam_flashcard *fc, int argc, char **argv) {
     return 0;
 }
 
+/* Reads the file at path into a malloc'd buffer. */
+static uint8_t *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    uint8_t *b = NULL;
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (b = malloc((size_t)n + 1)) && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    if (f)
+        fclose(f);
+    *len = (size_t)(n < 0 ? 0 : n);
+    return b;
+}
+
+/* FIG. 12: the terminal's update flow (seam_perso_update, the terminal's domain and
+   store) over the link the flash card's host interface gives; the controller relays. */
+static int terminal_update(seam_flashcard *fc, const char *keys, const char *state,
+                           const char *file) {
+    seam_perso_domain d;
+    seam_perso_store *store = NULL;
+    seam_gp_link link = {0};
+    seam_gp *gp = NULL;
+    seam_perso_report report;
+    size_t len = 0, atr_len = 0;
+    uint8_t atr[SEAM_GP_ATR_MAX];
+    seam_perso_actor a = {.domain = &d};
+    int rc = 1;
+    uint8_t *module = read_file(file, &len);
+    if (!module) {
+        fprintf(stderr, "seam flashcard terminal-update: cannot read %s\n", file);
+        return 1;
+    }
+    seam_err e = seam_perso_domain_load(keys, &d);
+    if (!e)
+        e = seam_perso_store_open(state, &store);
+    if (!e && own_cin(fc, a.cin, &a.cin_len))
+        e = SEAM_ERR_FLASHCARD_REFUSED;
+    if (!e)
+        e = seam_flashcard_host_link(fc, &link);
+    if (!e)
+        e = seam_gp_new(&link, &gp);
+    if (!e)
+        e = seam_gp_link_power_on(&link, atr, sizeof atr, &atr_len);
+    a.gp = gp;
+    a.store = store;
+    if (!e)
+        e = seam_perso_update(&a, module, len, &report);
+    if (e || report.reason[0]) {
+        fprintf(stderr, "seam flashcard terminal-update: %s\n",
+                e ? seam_err_str(e) : report.reason);
+    } else {
+        seam_flashcard_frame r;
+        seam_flashcard_status st;
+        if (!send_frame(fc, SEAM_FLASHCARD_CMD_STATUS, NULL, 0, &r) &&
+            !seam_flashcard_status_decode(r.value, r.len, &st)) {
+            printf("update: package ");
+            for (size_t i = 0; i < report.package.aid.len; i++)
+                printf("%02X", report.package.aid.bytes[i]);
+            printf(" %u.%u, %zu instance(s), by the terminal; the controller relayed %u APDUs\n",
+                   report.package.version >> 8, report.package.version & 0xFF, report.instances,
+                   (unsigned)st.relayed);
+            rc = 0;
+        }
+    }
+    seam_gp_free(gp);
+    seam_gp_link_close(&link);
+    seam_perso_store_close(store);
+    seam_secure_zero(&d, sizeof d);
+    free(module);
+    return rc;
+}
+
 int seam_cli_flashcard(int argc, char **argv) {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf(USAGE);
@@ -254,11 +331,14 @@ int seam_cli_flashcard(int argc, char **argv) {
     }
     bool known = !strcmp(cmd, "status") || !strcmp(cmd, "list") || !strcmp(cmd, "store") ||
                  !strcmp(cmd, "update") || !strcmp(cmd, "apdu") || !strcmp(cmd, "install") ||
-                 !strcmp(cmd, "restore");
+                 !strcmp(cmd, "restore") || !strcmp(cmd, "terminal-update");
+    bool tu = !strcmp(cmd, "terminal-update") && argc == 8 && !strcmp(argv[3], "--domain-keys") &&
+              !strcmp(argv[5], "--state");
     if (!known || ((!strcmp(cmd, "status") || !strcmp(cmd, "list")) && argc != 3) ||
         (!strcmp(cmd, "update") && argc != 4) || (!strcmp(cmd, "store") && argc < 4) ||
         (!strcmp(cmd, "apdu") && argc < 4) || (!strcmp(cmd, "install") && argc % 2 != 0) ||
-        (!strcmp(cmd, "install") && argc < 4) || (!strcmp(cmd, "restore") && argc != 5)) {
+        (!strcmp(cmd, "install") && argc < 4) || (!strcmp(cmd, "restore") && argc != 5) ||
+        (!strcmp(cmd, "terminal-update") && !tu)) {
         fprintf(stderr, USAGE);
         return 2;
     }
@@ -281,6 +361,8 @@ int seam_cli_flashcard(int argc, char **argv) {
         rc = install(fc, argc - 3, argv + 3);
     else if (!strcmp(cmd, "restore"))
         rc = restore(fc, argv[3], argv[4]);
+    else if (tu)
+        rc = terminal_update(fc, argv[4], argv[6], argv[7]);
     else
         rc = apdus(fc, argc - 3, argv + 3);
     seam_flashcard_close(fc);

@@ -55,8 +55,8 @@ static const command commands[] = {
     {"fleet", NULL, seam_cli_fleet,
      "seam fleet --cards N --server URL [--dir DIR] [--threads T] [--register TOKEN]   (--help)"},
     {"flashcard", NULL, seam_cli_flashcard,
-     "seam flashcard (new | status | store | list | update | install | restore | apdu) DIR ... "
-     "  (--help)"},
+     "seam flashcard (new | status | store | list | update | install | restore | apdu | "
+     "terminal-update) DIR ...   (--help)"},
     {"version", NULL, version, "seam version | seam --version"},
 };
 

@@ -53,6 +53,32 @@ if(CASE STREQUAL "fig10")
   return()
 endif()
 
+if(CASE STREQUAL "fig12")
+  # FIG. 12: the card in the flash card, the terminal drives it. The factory makes the
+  # flash card (and the controller's domain); the issuer makes the terminal's domain;
+  # the terminal installs purse 1.0 personalized, the purse is used through the host
+  # interface, then the terminal updates it through the flash card: the controller only
+  # relays, and nothing of the terminal's goes into the flash
+  set(tp --domain-keys ${WORK}/terminal.keys --state ${WORK}/state.db)
+  run(EXIT 0 ARGS flashcard new ${fc})
+  run(EXIT 0 OUT "handed over" ARGS terminal perso domain --image ${fc}/card.db
+      --isd-keys default --aid A000000559100D --out ${WORK}/terminal.keys)
+  run(EXIT 0 ARGS terminal perso install --image ${fc}/card.db ${tp}
+      --perso ${purse}:DF010435363738 ${APPS}/purse.wasm)
+  run(EXIT 0 OUT "< 00000046000000029000"
+      ARGS flashcard apdu ${fc} 00A4040007${purse} 802000000435363738 80300000040000006400
+           80400000040000001E 8050000000)
+  run(EXIT 0 OUT "update: package A00000055055 2.0, 1 instance\\(s\\), by the terminal; the controller relayed [1-9][0-9]+ APDUs"
+      ARGS flashcard terminal-update ${fc} ${tp} ${APPS}/purse_v2.wasm)
+  run(EXIT 0 OUT "< 9000\n< 00000046000000029000\n< 63C2\n< 9000"
+      ARGS flashcard apdu ${fc} 00A4040007${purse} 8050000000 802000000431323334
+           802000000435363738)
+  run(EXIT 0 OUT "PKG A00000055055  LOADED  version 2.0  useful space  domain A000000559100D"
+      ARGS gp --image ${fc}/card.db list)
+  run(EXIT 0 OUT "journal empty\npackages 0" ARGS flashcard status ${fc})
+  return()
+endif()
+
 # the factory: a card whose issuer made the controller's domain and handed it over
 run(EXIT 0 OUT "made flash card" ARGS flashcard new ${fc})
 file(READ ${fc}/domain.keys keys)
