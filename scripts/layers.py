@@ -34,8 +34,9 @@ LAYERS = {
     "perso": ["util", "crypto", "gp"],
     "terminal": ["util", "crypto", "gp", "link", "sync", "syncml", "perso"],
     "server": ["util", "crypto", "gp", "sync", "syncml", "perso"],
+    "flashcard": ["util", "crypto", "gp", "link", "perso"],
     "cli": ["util", "crypto", "nvm", "wasm", "wasi", "gp", "card", "link", "sync", "syncml", "perso",
-            "terminal", "server"],
+            "terminal", "server", "flashcard"],
 }
 
 # Public headers that are not named after their layer.

@@ -154,6 +154,13 @@ enum {
     SEAM_ERR_PERSO_STORE = -1204,      /* the restore store failed (SQLite) */
 
     /* flashcard: the secure flash card controller (include/seam/flashcard.h): -1300 .. -1399 */
+    SEAM_ERR_FLASHCARD_FRAME = -1300,      /* a host frame that does not decode */
+    SEAM_ERR_FLASHCARD_FLASH = -1301,      /* the flash (its SQLite file) failed */
+    SEAM_ERR_FLASHCARD_POWER_CUT = -1302,  /* power was cut (fault injection); power on again */
+    SEAM_ERR_FLASHCARD_WRONG_CARD = -1303, /* a package for another card (its CIN) */
+    SEAM_ERR_FLASHCARD_TAMPERED = -1304,   /* a row of the flash does not match its digest */
+    SEAM_ERR_FLASHCARD_REFUSED = -1305,    /* the card refused a step of the controller's flow */
+    SEAM_ERR_FLASHCARD_NO_PACKAGE = -1306, /* no stored package of that AID */
 };
 
 /* Returns a static, human-readable name for err; never NULL. */

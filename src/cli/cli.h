@@ -44,6 +44,10 @@ int seam_cli_terminal_perso(int argc, char **argv);
    argv[0] is "fleet". */
 int seam_cli_fleet(int argc, char **argv);
 
+/* seam flashcard new|status|store|list|update|apdu DIR ...: the secure flash card
+   (docs/flashcard.md); argv[0] is "flashcard". */
+int seam_cli_flashcard(int argc, char **argv);
+
 /* Prints why seam_card_open(image) failed with e, as "seam card COMMAND: ..." on
    stderr: who holds a busy image, which key file is missing or wrong. */
 void seam_cli_card_open_failed(const char *command, const char *image, seam_err e);

@@ -54,6 +54,9 @@ static const command commands[] = {
      "event KIND | menu ITEM | dm ACTION | sync | perso ACTION | key --out FILE)   (--help)"},
     {"fleet", NULL, seam_cli_fleet,
      "seam fleet --cards N --server URL [--dir DIR] [--threads T] [--register TOKEN]   (--help)"},
+    {"flashcard", NULL, seam_cli_flashcard,
+     "seam flashcard (new | status | store | list | update | install | restore | apdu | "
+     "terminal-update) DIR ...   (--help)"},
     {"version", NULL, version, "seam version | seam --version"},
 };
 

@@ -291,6 +291,27 @@ const char *seam_err_str(seam_err err) {
     case SEAM_ERR_PERSO_STORE:
         message = "the restore store failed";
         break;
+    case SEAM_ERR_FLASHCARD_FRAME:
+        message = "the flash card's host frame does not decode";
+        break;
+    case SEAM_ERR_FLASHCARD_FLASH:
+        message = "the flash card's flash failed";
+        break;
+    case SEAM_ERR_FLASHCARD_POWER_CUT:
+        message = "the flash card lost power; power it on again";
+        break;
+    case SEAM_ERR_FLASHCARD_WRONG_CARD:
+        message = "the package is for another card (its CIN is not this card's)";
+        break;
+    case SEAM_ERR_FLASHCARD_TAMPERED:
+        message = "a record of the flash card's flash does not match its digest";
+        break;
+    case SEAM_ERR_FLASHCARD_REFUSED:
+        message = "the card refused a step of the flash card controller's flow";
+        break;
+    case SEAM_ERR_FLASHCARD_NO_PACKAGE:
+        message = "the flash holds no package of that AID";
+        break;
     default:
         break;
     }
