@@ -47,7 +47,8 @@ seam_err seam_perso_store_open(const char *path, seam_perso_store **out) {
     if (!s)
         return SEAM_ERR_NOMEM;
     s->fault_after = -1;
-    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+                         NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_busy_timeout(s->db, 5000);
     if (rc == SQLITE_OK)

@@ -163,7 +163,8 @@ static void p10_a_record_moved_to_another_identity_or_card_does_not_open(void **
     assert_int_equal(perso_store_put(sf->store, &sf->domain, &sf->id, record, sizeof record),
                      SEAM_OK);
     assert_int_equal(perso_store_check(sf->store, &sf->domain, &sf->id), SEAM_OK);
-    tamper(sf, "UPDATE perso_records SET sealed = X'00' || substr(sealed, 2)"
+    tamper(sf, "UPDATE perso_records SET sealed = CASE WHEN substr(sealed, 1, 1) = X'00'"
+               " THEN X'01' ELSE X'00' END || substr(sealed, 2)"
                " WHERE instance = X'A0000005505511' AND cin != X'0102030405060708090A'");
     assert_int_equal(perso_store_check(sf->store, &sf->domain, &sf->id), SEAM_ERR_PERSO_SEAL);
     /* another domain's key set (same AID, another DEK) */
