@@ -3,7 +3,7 @@
 # (apps/purse/purse.c compiled to WebAssembly) loaded and installed over a
 # GlobalPlatform SCP03 secure channel; PIN, credit, debit and balance APDUs;
 # the card's registry; then a new process (a "restart") where the balance is
-# still there. Then five more chapters:
+# still there. Then six more chapters:
 #   2. personalize once, update twice (P3-P9): a purse personalized with
 #      INSTALL [for personalization] + STORE DATA and used, updated to purse
 #      2.0 with MANAGE ELF UPGRADE; a pay-TV applet personalized, given two
@@ -30,6 +30,11 @@
 #      it with the server, the server
 #      proposes the purse update, the operator accepts, the campaign updates
 #      the purse (0 personalization bytes) and the next sync shows 2.0.
+#   7. personalized outside the card (P4, P6, P9, P12; scripts/demo_outside.sh):
+#      a set-top box's terminal with a domain of its own installs the purse
+#      with the PIN the server sealed for it and updates it from the card's
+#      record (0 personalization bytes on the server's connection); a secure
+#      flash card's controller installs and updates a purse by itself.
 # Every APDU has an expected status word (and data where it matters): any
 # failed step stops the demo with a non-zero exit status.
 #

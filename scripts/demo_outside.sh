@@ -111,3 +111,40 @@ echo
 echo "From the server's report: the install personalized in the terminal took"
 echo "$box_install_total bytes, $box_install_perso of them the sealed personalization data;"
 echo "the update took $box_update_total bytes and 0 bytes of personalization data (P9)."
+
+FLASH=$OUT/flashcard
+rm -rf "$FLASH"
+echo
+echo "A secure flash card (P12, FIG. 11): its controller has flash of its own, a card"
+echo "behind it and, from the factory, a domain on that card; it loads, personalizes"
+echo "and updates by itself, from packages the host stores in its flash."
+echo "\$ $SEAM flashcard new flashcard"
+"$SEAM" flashcard new "$FLASH" >/dev/null || die "seam flashcard new"
+FLASH_CIN=$("$SEAM" flashcard status "$FLASH" | sed -n 's/^cin \([0-9A-F]*\).*/\1/p')
+[ -n "$FLASH_CIN" ] || die "seam flashcard status gave no CIN"
+# flash STEP ARGS...: one seam flashcard command, shown, its output indented.
+flash() {
+    echo "\$ $SEAM flashcard $*"
+    "$SEAM" flashcard "$@" >"$OUT/flash.out" 2>&1 || {
+        cat "$OUT/flash.out"
+        die "seam flashcard $1"
+    }
+    sed 's/^/    /' "$OUT/flash.out"
+}
+flash store "$FLASH" "$APPS/purse.wasm" --cin "$FLASH_CIN"
+flash install "$FLASH" A00000055055 --perso A0000005505501:DF010434333231DF0204000001F4
+echo "The host uses the purse through the controller (APDUs passed through):"
+flash apdu "$FLASH" 00A4040007A000000550550100 002000000434333231 004000000400000078 0050000000
+grep -q '^< 0000017C000000019000$' "$OUT/flash.out" || die "the flash card's purse has not 380"
+echo "The host stores purse 2.0 in the flash and asks the controller to update:"
+flash store "$FLASH" "$APPS/purse_v2.wasm" --cin "$FLASH_CIN"
+flash update "$FLASH" A00000055055
+flash apdu "$FLASH" 00A4040007A000000550550100 002000000434333231 0050000000 807000000400000064
+[ "$(grep -c '^< 9000$' "$OUT/flash.out")" = 3 ] &&
+    grep -q '^< 0000017C000000019000$' "$OUT/flash.out" ||
+    die "the flash card's purse did not keep PIN and balance across the update"
+flash status "$FLASH"
+echo
+echo "Chapter 7: the terminal personalized the purse and its update itself, the"
+echo "server's connection carried no personalization data for the update, and the"
+echo "flash card's controller did the same on its own (PIN 4321 and balance 380 kept)."
