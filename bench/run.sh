@@ -25,6 +25,7 @@
 #              CARD_PATHS_ROUNDS (5 interleaved rounds of bench/card_paths.c, 1..16),
 #              COREMARK_WASM, COREMARK_NATIVE, WASM3 and the knobs of bench/engine.sh,
 #              SYNC_RECORDS (10000 for bench/sync_bench.c and bench/sync_omads_bench.c),
+#              PERSO_ROUNDS (5, bench/perso_bench.c),
 #              FLEET_CARDS (10000), FLEET_THREADS (8), PG_BIN for bench/fleet.sh
 set -eu
 
@@ -214,6 +215,20 @@ if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -Isrc -o "$OUT/sync_omads_
     keep_rows "$OUT/sync_omads_bench.out"
 else
     echo "bench: the OMA DS sync bench failed" >&2
+    failed=1
+fi
+
+# The perso bench (bench/perso_bench.c): an update personalized outside the card (P9 in the
+# terminal, FIG. 10; the flash card's controller, FIG. 11; the terminal through the controller,
+# FIG. 12) beside the card's own update through the same domain, measured in this run.
+echo
+echo "perso: updates personalized outside the card (bench/perso_bench.c)"
+if "$CC" -O2 -std=c11 -Wall -Wextra -Werror -Iinclude -o "$OUT/perso_bench" bench/perso_bench.c \
+    "$build_dir/libseam.a" -lsqlite3 -lcrypto -lpthread -lm $(pkg-config --libs libpcsclite) &&
+    "$OUT/perso_bench" "$SEAM" "$build_dir/apps" "${PERSO_ROUNDS:-5}" >"$OUT/perso_bench.out"; then
+    keep_rows "$OUT/perso_bench.out"
+else
+    echo "bench: the perso bench failed" >&2
     failed=1
 fi
 
