@@ -242,20 +242,30 @@ static void card_spend(const term_card *c, uint8_t amount) {
     seam_card_close(card);
 }
 
-/* Campaign id on card c: the terminal killed at kill_at (NULL: not), then run again on the
-   same image and state until the target ends (the killed session's claim expires after
-   the 1 s lease). */
+/* Campaign id on card c: the terminal killed at each point of kill_at in turn ("a,b,c":
+   killed at a, then at b in a later run, ...; NULL: not killed), then run again on the
+   same image and state until the target ends (a killed session's claim expires after the
+   1 s lease; a run before that finds nothing to do). */
 static target_view drive(rig *r, const term_card *c, int id, const char *kill_at) {
-    if (kill_at)
-        assert_int_equal(terminal_once(r, c, kill_at), 128 + SIGKILL);
-    else
-        assert_int_equal(terminal_once(r, c, NULL), 0);
-    target_view v = target_get(r, id, c->cin);
-    for (int i = 0; i < 60 && strcmp(v.state, "done") && strcmp(v.state, "failed"); i++) {
-        usleep(200 * 1000);
-        (void)terminal_once(r, c, NULL);
+    char chain[256], *next = chain, *point = NULL;
+    snprintf(chain, sizeof chain, "%s", kill_at ? kill_at : "");
+    point = *next ? strsep(&next, ",") : NULL;
+    target_view v;
+    for (int i = 0;; i++) {
+        int st = terminal_once(r, c, point);
+        if (st == 128 + SIGKILL && point)
+            point = next ? strsep(&next, ",") : NULL;
+        else
+            assert_int_equal(st, 0);
         v = target_get(r, id, c->cin);
+        if (!strcmp(v.state, "done") || !strcmp(v.state, "failed"))
+            break;
+        if (i == 80)
+            fail_msg("the target did not end (state %s)", v.state);
+        usleep(200 * 1000);
     }
+    if (point)
+        fail_msg("the target ended before the terminal reached %s", point);
     return v;
 }
 
@@ -326,12 +336,15 @@ static void update_killed_at(rig *r, int i, const char *kill_at) {
 
 /* X5, X4, P6: the terminal killed inside an install's card work (after the LOAD, after
    the INSTALL before the store's record and SET STATUS PERSONALIZED, after the record
-   before SET STATUS, after the flow before the result), then run again: done once. */
+   before SET STATUS, after the flow before the result), then run again: done once; and
+   killed at the three first points in three runs in a row (each resumed run cut at the
+   next step). */
 static void terminal_killed_inside_an_install_delivery_resumes_X5_X4_P6(void **state) {
     (void)state;
     static const char *const points[] = {"install.loaded", "install.installed", "install.exported",
-                                         "delivery.result"};
-    static const int deliveries[] = {2, 2, 2, 1};
+                                         "delivery.result",
+                                         "install.loaded,install.installed,install.exported"};
+    static const int deliveries[] = {2, 2, 2, 1, 4};
     rig r;
     term_card c;
     rig_up(&r);
@@ -342,11 +355,17 @@ static void terminal_killed_inside_an_install_delivery_resumes_X5_X4_P6(void **s
 
 /* X5, X4, P9: the terminal killed inside an update's card work (after the export into
    the store, after MANAGE ELF UPGRADE start, after the LOAD before migrate, after migrate,
-   after the flow before the result), then run again: done once, PIN and balance kept. */
+   after the flow before the result), then run again: done once, PIN and balance kept;
+   and killed at four points in four runs in a row. */
 static void terminal_killed_inside_an_update_delivery_resumes_X5_X4_P9(void **state) {
     (void)state;
-    static const char *const points[] = {"update.exported", "update.started", "update.loaded",
-                                         "update.migrated", "delivery.result"};
+    static const char *const points[] = {"update.exported",
+                                         "update.started",
+                                         "update.loaded",
+                                         "update.migrated",
+                                         "delivery.result",
+                                         "update.exported,update.started,update.loaded,"
+                                         "update.migrated"};
     rig r;
     rig_up(&r);
     for (size_t k = 0; k < sizeof points / sizeof points[0]; k++)
