@@ -194,7 +194,7 @@ typedef struct {
     size_t instances;        /* instances installed, updated or restored */
     size_t perso_bytes;      /* personalization bytes the flow sent to the card */
     size_t load_bytes;       /* load file bytes sent */
-    bool resumed;            /* the update continued a journal left by a cut */
+    bool resumed;            /* the flow continued the work of a cut run */
     uint16_t sw;             /* the card's last status word */
     char reason[160];        /* why it failed, in words; empty on success */
 } seam_perso_report;
@@ -209,12 +209,13 @@ typedef struct {
 
 /* P6: personalizes module[0..len) with perso[0..n) (its seam.perso section), loads and
    installs it through the domain (instance perso[0].instance of the package's first
-   applet, privileges 00), sets the instance PERSONALIZED, and files its record in the store
-   (P4). n must be 1 (SEAM_ERR_ARG otherwise): a package's seam.perso section personalizes
-   every instance made from it. Refused on the card: SEAM_OK with report->sw and
-   report->reason, nothing kept there (a package loaded is deleted again). Errors:
-   SEAM_ERR_ARG, SEAM_ERR_GP_PACKAGE, SEAM_ERR_PERSO_WRONG_CARD (the card's CIN is not
-   actor->cin), gp's and the store's. */
+   applet, privileges 00), files its record in the store (P4) and then sets the instance
+   PERSONALIZED. Called again after a cut (same module and perso), it reads the card first
+   and sends only the steps not done (report->resumed when the package was there). n must be 1
+   (SEAM_ERR_ARG otherwise): a package's seam.perso section personalizes every instance made from
+   it. Refused on the card: SEAM_OK with report->sw and report->reason, nothing kept there (a
+   package this call loaded is deleted again). Errors: SEAM_ERR_ARG, SEAM_ERR_GP_PACKAGE,
+   SEAM_ERR_PERSO_WRONG_CARD (the card's CIN is not actor->cin), gp's and the store's. */
 seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                             const seam_perso_data *perso, size_t n, seam_perso_report *report);
 

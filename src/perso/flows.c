@@ -9,6 +9,7 @@
  * [for load] of the same package in the domain's level-33 session (perso_grant); it
  * goes into the load file's seam.perso section and DGI 7F71, never anywhere else.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,12 @@
 
 #define LIFECYCLE_PERSONALIZED 0x0Fu
 #define PERSO_SECTION_MAX      (SEAM_PERSO_BLOCKS_MAX * 260u + 32u)
+
+void perso_kill_point(const char *point) {
+    const char *at = getenv("SEAM_TEST_KILL_AT");
+    if (at && !strcmp(at, point))
+        (void)raise(SIGKILL);
+}
 
 void perso_flow_identity(const seam_perso_actor *actor, const seam_gp_aid *instance,
                          const seam_gp_aid *package, perso_identity *id) {
@@ -254,7 +261,7 @@ static void take_back(const seam_perso_actor *actor, const seam_perso_report *re
 }
 
 /* INSTALL [for install and make selectable] of instance from the package's first
-   applet, privileges 00, then SET STATUS PERSONALIZED. */
+   applet, privileges 00 (the load file's seam.perso section applied with it). */
 static seam_err install_instance(const seam_perso_actor *actor, seam_perso_report *report,
                                  const seam_gp_aid *instance, bool *refused) {
     seam_gp_install_fields in = {.role = SEAM_GP_FOR_INSTALL_AND_MAKE_SELECTABLE,
@@ -269,10 +276,15 @@ static seam_err install_instance(const seam_perso_actor *actor, seam_perso_repor
         perso_flow_refused(actor, report, instance, sw, "INSTALL [for install]");
         *refused = true;
     }
-    if (e || *refused)
-        return e;
-    e = seam_gp_set_status(actor->gp, 0x40, LIFECYCLE_PERSONALIZED, instance->bytes, instance->len,
-                           &sw);
+    return e;
+}
+
+/* SET STATUS PERSONALIZED of instance. */
+static seam_err set_personalized(const seam_perso_actor *actor, seam_perso_report *report,
+                                 const seam_gp_aid *instance, bool *refused) {
+    uint16_t sw = 0;
+    seam_err e = seam_gp_set_status(actor->gp, 0x40, LIFECYCLE_PERSONALIZED, instance->bytes,
+                                    instance->len, &sw);
     report->sw = sw;
     if (!e && sw != 0x9000) {
         perso_flow_refused(actor, report, instance, sw, "SET STATUS PERSONALIZED");
@@ -281,33 +293,102 @@ static seam_err install_instance(const seam_perso_actor *actor, seam_perso_repor
     return e;
 }
 
+typedef struct {
+    const seam_gp_aid *aid;
+    bool found;
+    uint8_t lifecycle;
+} instance_probe;
+
+static seam_err probe_instance(void *ctx, seam_gp_scope scope, const seam_gp_status_entry *entry) {
+    instance_probe *p = ctx;
+    (void)scope;
+    if (entry->aid.len == p->aid->len && !memcmp(entry->aid.bytes, p->aid->bytes, p->aid->len)) {
+        p->found = true;
+        p->lifecycle = entry->lifecycle;
+    }
+    return SEAM_OK;
+}
+
+/* How far an earlier run of this install went, read on the card (GET STATUS): *at, the
+   package at the delivered version; *found and *lifecycle, the instance. */
+static seam_err install_progress(const seam_perso_actor *actor, const seam_perso_report *report,
+                                 const seam_gp_aid *instance, bool *at, bool *found,
+                                 uint8_t *lifecycle) {
+    instance_probe p = {instance, false, 0};
+    uint16_t sw = 0;
+    seam_err e = perso_flow_package_at(actor, &report->package.aid, report->package.version, at);
+    if (!e && *at)
+        e = seam_gp_get_status(actor->gp, SEAM_GP_APPS, instance->bytes, instance->len,
+                               probe_instance, &p, &sw);
+    *found = !e && sw == 0x9000 && p.found;
+    *lifecycle = *found ? p.lifecycle : 0;
+    return e;
+}
+
+/*
+ * The install's steps, each one card transaction, in this order so that a cut (the
+ * terminal killed) anywhere leaves a state the next call reads on the card and finishes
+ * (docs/restore-module.md "Outside the card"):
+ *
+ *   nothing ──INSTALL [for load] + LOAD (seam.perso inside)──▶ LOADED
+ *   LOADED ──INSTALL [for install] (the section applied with it)──▶ INSTALLED
+ *   INSTALLED ──export into the store──▶ FILED ──SET STATUS PERSONALIZED──▶ DONE
+ *
+ * The record is filed before SET STATUS: an instance the card (and the server's registry
+ * read) shows PERSONALIZED always has its record in the store. DONE found again with the
+ * record in the store: nothing sent.
+ */
 seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                             const seam_perso_data *perso, size_t n, seam_perso_report *report) {
     seam_perso_record r;
-    bool refused = false, loaded = false;
+    perso_identity id;
+    bool refused = false, loaded = false, at = false, found = false;
+    uint8_t lifecycle = 0;
     seam_err e;
     memset(report, 0, sizeof *report);
     if (n != 1 || !perso || perso[0].len < 1 || perso[0].len > 255 ||
         perso[0].instance.len < SEAM_GP_AID_MIN || perso[0].instance.len > SEAM_GP_AID_MAX)
         return SEAM_ERR_ARG;
+    const seam_gp_aid *instance = &perso[0].instance;
     e = perso_flow_begin(actor, module, len, report, &refused);
+    if (!e && !refused)
+        e = install_progress(actor, report, instance, &at, &found, &lifecycle);
     if (e || refused)
         return e;
-    memset(&r, 0, sizeof r);
-    r.instance = perso[0].instance;
-    r.block_count = 1;
-    r.blocks[0] = (seam_perso_block){0x90, perso[0].data, perso[0].len};
-    e = perso_flow_load(actor, report, module, len, NULL, &r, NULL, NULL, &refused);
-    loaded = !e && !refused;
-    if (loaded)
-        e = install_instance(actor, report, &perso[0].instance, &refused);
-    if (!e && !refused)
-        e = perso_flow_export(actor, report, &perso[0].instance, &report->package.aid, &refused);
+    report->resumed = at;
+    if (!at) {
+        memset(&r, 0, sizeof r);
+        r.instance = *instance;
+        r.block_count = 1;
+        r.blocks[0] = (seam_perso_block){0x90, perso[0].data, perso[0].len};
+        e = perso_flow_load(actor, report, module, len, NULL, &r, NULL, NULL, &refused);
+        loaded = !e && !refused;
+        perso_kill_point("install.loaded");
+    }
+    if (!e && !refused && !found) {
+        e = install_instance(actor, report, instance, &refused);
+        perso_kill_point("install.installed");
+    }
+    bool filed = false;
+    if (!e && !refused && lifecycle == LIFECYCLE_PERSONALIZED) {
+        perso_flow_identity(actor, instance, &report->package.aid, &id);
+        e = perso_store_check(actor->store, actor->domain, &id);
+        filed = e == SEAM_OK;
+        if (e == SEAM_ERR_NOT_FOUND || e == SEAM_ERR_PERSO_SEAL)
+            e = SEAM_OK; /* filed again from the card */
+    }
+    if (!e && !refused && !filed) {
+        e = perso_flow_export(actor, report, instance, &report->package.aid, &refused);
+        perso_kill_point("install.exported");
+    }
+    if (!e && !refused && lifecycle != LIFECYCLE_PERSONALIZED)
+        e = set_personalized(actor, report, instance, &refused);
     if (loaded && (e || refused))
         take_back(actor, report);
     if (!e && !refused) {
         report->instances = 1;
         report->reason[0] = '\0';
+        report->sw = 0x9000;
     }
     return e;
 }

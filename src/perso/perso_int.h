@@ -92,6 +92,10 @@ void perso_flow_refused(const seam_perso_actor *actor, seam_perso_report *report
 seam_err perso_flow_begin(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                           seam_perso_report *report, bool *refused);
 
+/* *at: the card holds package at version in its useful space (GET STATUS of the ELFs). */
+seam_err perso_flow_package_at(const seam_perso_actor *actor, const seam_gp_aid *package,
+                               uint16_t version, bool *at);
+
 /* Exports instance's record (P1 10, R-ENC) into the store under package. */
 seam_err perso_flow_export(const seam_perso_actor *actor, seam_perso_report *report,
                            const seam_gp_aid *instance, const seam_gp_aid *package, bool *refused);
@@ -113,5 +117,11 @@ seam_err perso_flow_entries(const seam_perso_actor *actor, seam_perso_report *re
 /* FOR TESTS: after `transactions` more committed transactions, every write fails with
    SEAM_ERR_PERSO_STORE (a cut of the store between two of its transactions); -1 off. */
 void perso_store_fault_after(seam_perso_store *s, long transactions);
+
+/* TEST HOOK (docs/terminal.md "Faults"): when the environment variable SEAM_TEST_KILL_AT
+   names point, the process SIGKILLs itself there (a kill -9 at a point inside a flow, between
+   two card commands or store transactions, that no HTTP proxy can reach); nothing
+   otherwise. */
+void perso_kill_point(const char *point);
 
 #endif

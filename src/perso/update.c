@@ -61,9 +61,8 @@ static seam_err has_version(void *ctx, seam_gp_scope scope, const seam_gp_status
     return SEAM_OK;
 }
 
-/* True when the card holds the package at version in its useful space. */
-static seam_err package_at(const seam_perso_actor *actor, const seam_gp_aid *package,
-                           uint16_t version, bool *at) {
+seam_err perso_flow_package_at(const seam_perso_actor *actor, const seam_gp_aid *package,
+                               uint16_t version, bool *at) {
     version_probe p = {package, version, false};
     uint16_t sw = 0;
     seam_err e = seam_gp_get_status(actor->gp, SEAM_GP_ELFS, package->bytes, package->len,
@@ -179,6 +178,7 @@ seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module,
         if (e || refused)
             return e;
         e = perso_journal_put(actor->store, &key, &j);
+        perso_kill_point("update.exported");
     } else if (!e) {
         if (journaled.version != j.version || memcmp(journaled.digest, j.digest, 32)) {
             snprintf(report->reason, sizeof report->reason,
@@ -193,19 +193,22 @@ seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module,
     if (!e)
         e = session_status(actor, report, &report->package.aid, &status, &refused);
     if (!e && !refused && (status == 0x00 || status == 0x01))
-        e = package_at(actor, &report->package.aid, j.version, &at);
+        e = perso_flow_package_at(actor, &report->package.aid, j.version, &at);
     if (!e && !refused && status == 0x00 && !at) {
         e = upgrade_step(actor, report, SEAM_GP_UPGRADE_START, &report->package.aid,
                          "MANAGE ELF UPGRADE start", &refused);
         status = 0x02;
+        perso_kill_point("update.started");
     }
     if (!e && !refused && (status == 0x02 || status == 0x03)) {
         e = load_and_entries(actor, report, module, len, &j, status == 0x03, &refused);
+        perso_kill_point("update.loaded");
         if (!e && !refused)
             e = upgrade_step(actor, report, SEAM_GP_UPGRADE_MIGRATE, &report->package.aid,
                              "MANAGE ELF UPGRADE migrate", &refused);
+        perso_kill_point("update.migrated");
         if (!e && !refused)
-            e = package_at(actor, &report->package.aid, j.version, &at);
+            e = perso_flow_package_at(actor, &report->package.aid, j.version, &at);
     }
     if (e || refused)
         return e;

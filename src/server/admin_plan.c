@@ -576,6 +576,10 @@ static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
     if (!rep->ok && !rep->authentication_refused && rep->failed == 0 && rep->sw == 0x6A88) {
         present = false; /* no such package; the refusal ended the SCP03 session */
     } else if (!rep->ok && !rep->authentication_refused && rep->failed > 0 && rep->sw == 0x6A88) {
+        /* a terminal's install cut between its LOAD and its INSTALL: the terminal's flow
+           reads the card and finishes it when the delivery comes again (P6, X5) */
+        if (step->in_terminal && !step->delivered && c->kind == SEAM_STORE_INSTALL)
+            return deliver(srv, step, c, cin, out);
         fail(out, "the package is on the card without its application instance");
         return SEAM_OK;
     } else if (!rep->ok) {
@@ -628,6 +632,12 @@ static seam_err judge_registry(struct seam_server *srv, seam_srv_step *step,
         /* fall through */
     case SEAM_STORE_UPDATE:
     case SEAM_STORE_UPGRADE:
+        /* a terminal's update cut after its migrate: the card is done, the terminal's store
+           not (its journal, the records as they were before); the delivery comes once
+           more and the terminal's flow, finding the card done, files the records and
+           closes its journal (P9, X5); the registry is read again after its result */
+        if (at_target && step->in_terminal && !step->delivered && c->kind == SEAM_STORE_UPDATE)
+            return deliver(srv, step, c, cin, out);
         if (at_target) {
             out->outcome = SEAM_SRV_PLAN_DONE;
             snprintf(out->reason, sizeof out->reason,

@@ -13,7 +13,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -197,6 +199,11 @@ seam_err term_delivery_run(const seam_gp_link *link, const seam_terminal_options
                      report.instances, report.perso_bytes);
         }
         e = SEAM_OK;
+        /* TEST HOOK (docs/terminal.md "Faults"): killed after the card work, before the
+           result is posted */
+        const char *kill_at = getenv("SEAM_TEST_KILL_AT");
+        if (kill_at && !strcmp(kill_at, "delivery.result"))
+            (void)raise(SIGKILL);
     }
     seam_gp_free(gp);
     seam_secure_zero(plain, sizeof plain);
