@@ -424,6 +424,13 @@ seam_err seam_perso_store_digest(seam_perso_store *s, uint8_t digest[32]) {
     return e;
 }
 
+/* Copies column c's text into out[0..cap), cut there; a NULL (a file rewritten behind the
+   store's back) reads as "". */
+static void text_of(sqlite3_stmt *st, int c, char *out, size_t cap) {
+    const char *t = (const char *)sqlite3_column_text(st, c);
+    snprintf(out, cap, "%s", t ? t : "");
+}
+
 seam_err seam_perso_store_log(seam_perso_store *s,
                               seam_err (*fn)(void *ctx, const seam_perso_refusal *r), void *ctx) {
     sqlite3_stmt *st = NULL;
@@ -434,9 +441,9 @@ seam_err seam_perso_store_log(seam_perso_store *s,
         seam_perso_refusal r;
         memset(&r, 0, sizeof r);
         r.time = sqlite3_column_int64(st, 0);
-        snprintf(r.cin, sizeof r.cin, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(r.instance, sizeof r.instance, "%s", (const char *)sqlite3_column_text(st, 2));
-        snprintf(r.reason, sizeof r.reason, "%s", (const char *)sqlite3_column_text(st, 3));
+        text_of(st, 1, r.cin, sizeof r.cin);
+        text_of(st, 2, r.instance, sizeof r.instance);
+        text_of(st, 3, r.reason, sizeof r.reason);
         e = fn(ctx, &r);
     }
     if (!e && rc != SQLITE_DONE)
