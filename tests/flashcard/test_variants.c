@@ -387,6 +387,35 @@ static void p12_controller_installs_and_restores_from_its_flash(void **state) {
     fc_remove(&x);
 }
 
+/* X6, P12: the host (attacker (c), holding no key) relays plain APDUs right after the
+   controller's own INSTALL, while the card may still hold the controller's level-33
+   session with its domain: none acts for that domain (no DELETE of its purse, no GET
+   STATUS of its content), the card and the flash unchanged. */
+static void p12_host_cannot_act_in_the_controllers_session_X6(void **state) {
+    (void)state;
+    fc_fixture x;
+    uint8_t card0[32], flash0[32];
+    fc_build(&x, PURSE_NONE);
+    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
+    assert_int_equal(fc_store(x.fc, "purse", x.cin, x.cin_len), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    uint8_t v[] = {6,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 7,   0xA0, 0x00, 0x00, 0x05,
+                   0x50, 0x55, 0x11, 7,    0xDF, 0x01, 4,    '5', '6',  '7',  '8'};
+    assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_INSTALL, v, sizeof v), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    snapshot(&x, card0, flash0);
+    /* no POWER frame: straight into whatever session the controller left */
+    uint16_t sw = RELAY(x.fc, 0x80, 0xF2, 0x40, 0x02, 2, 0x4F, 0x00, 0x00);
+    print_message("GET STATUS relayed after the controller's INSTALL: %04X\n", sw);
+    assert_int_not_equal(sw, 0x9000);
+    sw = RELAY(x.fc, 0x80, 0xE4, 0x00, 0x00, 9, 0x4F, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11);
+    print_message("DELETE relayed after the controller's INSTALL: %04X\n", sw);
+    assert_int_not_equal(sw, 0x9000);
+    unchanged(&x, card0, flash0);
+    purse_pin_is_5678(x.fc);
+    fc_remove(&x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(p12_fig11_controller_updates_from_its_flash),
@@ -395,6 +424,7 @@ int main(void) {
         cmocka_unit_test(p12_bad_input_is_refused_and_changes_nothing),
         cmocka_unit_test(p12_controller_installs_and_restores_from_its_flash),
         cmocka_unit_test(p12_update_of_another_domains_package_is_refused),
+        cmocka_unit_test(p12_host_cannot_act_in_the_controllers_session_X6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
