@@ -108,8 +108,17 @@ seam_err fc_update(seam_flashcard *fc, const seam_gp_aid *package) {
     return e;
 }
 
-seam_err fc_install(seam_flashcard *fc, const seam_gp_aid *package, const seam_perso_data *perso,
-                    size_t n) {
+/* What a flow from flash is asked: install with perso[0..n) (instance NULL), or restore
+   instance. */
+typedef struct {
+    const seam_perso_data *perso;
+    size_t n;
+    const seam_gp_aid *instance;
+} flow_ask;
+
+/* Runs the install or restore flow of ask on the stored module of package, in a fresh
+   session through the controller's domain. */
+static seam_err from_flash(seam_flashcard *fc, const seam_gp_aid *package, const flow_ask *ask) {
     uint8_t *module = NULL;
     size_t len = 0;
     seam_err e = stored(fc, package, &module, &len);
@@ -120,25 +129,24 @@ seam_err fc_install(seam_flashcard *fc, const seam_gp_aid *package, const seam_p
     memset(&report, 0, sizeof report);
     e = fresh_session(fc);
     if (!e)
-        e = outcome(fc, seam_perso_install(&a, module, len, perso, n, &report), &report);
+        e = outcome(fc,
+                    ask->instance
+                        ? seam_perso_restore(&a, module, len, ask->instance, &report)
+                        : seam_perso_install(&a, module, len, ask->perso, ask->n, &report),
+                    &report);
     free(module);
     return e;
 }
 
+seam_err fc_install(seam_flashcard *fc, const seam_gp_aid *package, const seam_perso_data *perso,
+                    size_t n) {
+    flow_ask ask = {perso, n, NULL};
+    return from_flash(fc, package, &ask);
+}
+
 seam_err fc_restore(seam_flashcard *fc, const seam_gp_aid *package, const seam_gp_aid *instance) {
-    uint8_t *module = NULL;
-    size_t len = 0;
-    seam_err e = stored(fc, package, &module, &len);
-    if (e)
-        return e;
-    seam_perso_report report;
-    seam_perso_actor a = actor_of(fc);
-    memset(&report, 0, sizeof report);
-    e = fresh_session(fc);
-    if (!e)
-        e = outcome(fc, seam_perso_restore(&a, module, len, instance, &report), &report);
-    free(module);
-    return e;
+    flow_ask ask = {NULL, 0, instance};
+    return from_flash(fc, package, &ask);
 }
 
 /* Rolls an update of package back: MANAGE ELF UPGRADE abort of a session still open. */
