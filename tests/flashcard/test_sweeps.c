@@ -11,13 +11,7 @@
    power on again; the checks. Returns true when the update ran to its end uncut. */
 static bool run_cut(bool flash_cut, uint64_t n, int *at_v2) {
     fc_fixture x;
-    uint8_t cin[16];
-    size_t cin_len;
-    fc_build(&x, PURSE_CONTROLLER);
-    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
-    fc_cin(x.fc, cin, &cin_len);
-    assert_int_equal(fc_store(x.fc, "purse_v2", cin, cin_len), SEAM_OK);
-    assert_int_equal(refusal(), 0);
+    fc_ready(&x, PURSE_CONTROLLER, "purse_v2");
     if (flash_cut)
         seam_flashcard_flash_fault(x.fc, n);
     else

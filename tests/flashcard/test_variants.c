@@ -15,13 +15,7 @@ static uint16_t version_after_update(fc_fixture *x) {
 static void p12_fig11_controller_updates_from_its_flash(void **state) {
     (void)state;
     fc_fixture x;
-    uint8_t cin[16];
-    size_t cin_len;
-    fc_build(&x, PURSE_CONTROLLER);
-    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
-    fc_cin(x.fc, cin, &cin_len);
-    assert_int_equal(fc_store(x.fc, "purse_v2", cin, cin_len), SEAM_OK);
-    assert_int_equal(refusal(), 0);
+    fc_ready(&x, PURSE_CONTROLLER, "purse_v2");
     /* LIST: purse 2.0 is in flash */
     assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_LIST, NULL, 0), SEAM_OK);
     seam_flashcard_package p;
@@ -279,10 +273,7 @@ static void p12_update_of_another_domains_package_is_refused(void **state) {
     (void)state;
     fc_fixture x;
     uint8_t flash0[32], flash1[32];
-    fc_build(&x, PURSE_TERMINAL);
-    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
-    assert_int_equal(fc_store(x.fc, "purse_v2", x.cin, x.cin_len), SEAM_OK);
-    assert_int_equal(refusal(), 0);
+    fc_ready(&x, PURSE_TERMINAL, "purse_v2");
     assert_int_equal(seam_flashcard_flash_digest(x.fc, flash0), SEAM_OK);
     assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
     assert_int_equal(refusal(), SEAM_ERR_FLASHCARD_REFUSED);
@@ -353,10 +344,7 @@ static void p12_controller_installs_and_restores_from_its_flash(void **state) {
     (void)state;
     fc_fixture x;
     uint8_t card0[32], flash0[32];
-    fc_build(&x, PURSE_NONE);
-    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
-    assert_int_equal(fc_store(x.fc, "purse", x.cin, x.cin_len), SEAM_OK);
-    assert_int_equal(refusal(), 0);
+    fc_ready(&x, PURSE_NONE, "purse");
     uint8_t v[] = {6,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 7,   0xA0, 0x00, 0x00, 0x05,
                    0x50, 0x55, 0x11, 7,    0xDF, 0x01, 4,    '5', '6',  '7',  '8'};
     assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_INSTALL, v, sizeof v), SEAM_OK);
@@ -395,10 +383,7 @@ static void p12_host_cannot_act_in_the_controllers_session_X6(void **state) {
     (void)state;
     fc_fixture x;
     uint8_t card0[32], flash0[32];
-    fc_build(&x, PURSE_NONE);
-    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
-    assert_int_equal(fc_store(x.fc, "purse", x.cin, x.cin_len), SEAM_OK);
-    assert_int_equal(refusal(), 0);
+    fc_ready(&x, PURSE_NONE, "purse");
     uint8_t v[] = {6,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 7,   0xA0, 0x00, 0x00, 0x05,
                    0x50, 0x55, 0x11, 7,    0xDF, 0x01, 4,    '5', '6',  '7',  '8'};
     assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_INSTALL, v, sizeof v), SEAM_OK);
