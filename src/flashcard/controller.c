@@ -91,6 +91,8 @@ seam_err seam_flashcard_open(const char *dir, seam_flashcard **out) {
         e = read_cin(fc);
     if (!e)
         e = fc_recover(fc);
+    if (fc->gp)
+        seam_gp_close_channel(fc->gp);
     if (e) {
         seam_flashcard_close(fc);
         return e;
@@ -282,6 +284,7 @@ seam_err seam_flashcard_host(seam_flashcard *fc, const uint8_t *in, size_t in_le
     } else {
         e = dispatch(fc, &f, out + SEAM_FLASHCARD_HEADER_LEN, cap - SEAM_FLASHCARD_HEADER_LEN, &n);
     }
+    seam_gp_close_channel(fc->gp); /* a controller flow's session keys go with its command */
     if (is_cut(fc, e))
         return SEAM_ERR_FLASHCARD_POWER_CUT;
     if (!e)

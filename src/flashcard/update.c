@@ -24,10 +24,13 @@
 #include "flashcard_int.h"
 #include "seam/util.h"
 
-/* Resets the card (a fresh session for the flow: the domain is opened by perso). */
+/* Resets the card (a fresh session for the flow: the domain is opened by perso). The
+   controller's session object forgets (and wipes) the keys of the session before: the
+   reset ended it on the card, and perso takes an open channel as the domain's. */
 static seam_err fresh_session(seam_flashcard *fc) {
     uint8_t atr[SEAM_GP_ATR_MAX];
     size_t atr_len = 0;
+    seam_gp_close_channel(fc->gp);
     seam_err e = seam_gp_link_power_on(&fc->link, atr, sizeof atr, &atr_len);
     if (!e)
         fc->powered = true;

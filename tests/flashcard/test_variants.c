@@ -401,6 +401,27 @@ static void p12_host_cannot_act_in_the_controllers_session_X6(void **state) {
     fc_remove(&x);
 }
 
+/* P12, X6: two controller flows in one power on. The first (UPDATE to 2.0) leaves the
+   controller's session object with the domain's session keys; the card is reset before the
+   second (UPDATE again: nothing to do at 2.0), whose flow must open a fresh level-33
+   session, not wrap its commands under the first one's keys (the card answered 6982). */
+static void p12_two_controller_flows_in_one_power_on_open_fresh_sessions_X6(void **state) {
+    (void)state;
+    fc_fixture x;
+    fc_ready(&x, PURSE_CONTROLLER, "purse_v2");
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    print_message("the second UPDATE: %d %.*s\n", refusal(), reply.len > 2 ? (int)reply.len - 2 : 0,
+                  (const char *)reply.value + 2);
+    assert_int_equal(refusal(), 0);
+    assert_false(fc_journal(x.fc));
+    seam_flashcard_close(x.fc);
+    x.fc = NULL;
+    assert_int_equal(purse_checked(&x), 0x0200);
+    fc_remove(&x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(p12_fig11_controller_updates_from_its_flash),
@@ -410,6 +431,7 @@ int main(void) {
         cmocka_unit_test(p12_controller_installs_and_restores_from_its_flash),
         cmocka_unit_test(p12_update_of_another_domains_package_is_refused),
         cmocka_unit_test(p12_host_cannot_act_in_the_controllers_session_X6),
+        cmocka_unit_test(p12_two_controller_flows_in_one_power_on_open_fresh_sessions_X6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
