@@ -230,6 +230,12 @@ seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module
 seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                            seam_perso_report *report);
 
+/* Forgets the journal seam_perso_update keeps for actor's update of package, after the
+   caller rolled that update back on the card (MANAGE ELF UPGRADE abort): one transaction,
+   the records stay; SEAM_OK when there is none. Without this, every later update of the
+   package with another file is SEAM_ERR_PERSO_DENIED. Errors: SEAM_ERR_PERSO_STORE. */
+seam_err seam_perso_update_forget(const seam_perso_actor *actor, const seam_gp_aid *package);
+
 /* P4: installs module[0..len) again for instance (an application the card lost, its
    record deleted), personalized from the store's record of that identity, and puts its
    entries back (DGI 7F71). The record is released only here, after the card accepted the

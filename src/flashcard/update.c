@@ -100,6 +100,8 @@ seam_err fc_update(seam_flashcard *fc, const seam_gp_aid *package) {
         memcpy(reason, fc->reason, sizeof reason);
         seam_err c = roll_back(fc, package);
         if (!c)
+            c = seam_perso_update_forget(&a, package);
+        if (!c)
             c = fc_flash_journal_clear(&fc->flash);
         memcpy(fc->reason, reason, sizeof reason);
         return c == SEAM_ERR_FLASHCARD_POWER_CUT || c == SEAM_ERR_NVM_POWER_CUT
@@ -152,7 +154,8 @@ seam_err fc_restore(seam_flashcard *fc, const seam_gp_aid *package, const seam_g
     return from_flash(fc, package, &ask);
 }
 
-/* Rolls an update of package back: MANAGE ELF UPGRADE abort of a session still open. */
+/* Rolls an update of package back: MANAGE ELF UPGRADE abort of a session still open (the
+   new version deleted first when it was loaded). */
 static seam_err roll_back(seam_flashcard *fc, const seam_gp_aid *package) {
     seam_gp_upgrade_status st;
     uint16_t sw = 0;
@@ -162,6 +165,11 @@ static seam_err roll_back(seam_flashcard *fc, const seam_gp_aid *package) {
     if (!e && sw == 0x9000)
         e = seam_gp_upgrade(fc->gp, SEAM_GP_UPGRADE_STATUS, package->bytes, package->len, NULL, 0,
                             &st, &sw);
+    /* 03: the new version is loaded under the package's AID; the card aborts only once that
+       AID is free (docs/upgrade.md "abort"): the new version goes first, alone (an instance
+       of it, which a migrate would have made, keeps it there and the session goes on) */
+    if (!e && sw == 0x9000 && st.status == 0x03)
+        e = seam_gp_delete(fc->gp, package->bytes, package->len, false, &sw);
     if (!e && sw == 0x9000 && (st.status == 0x02 || st.status == 0x03))
         e = seam_gp_upgrade(fc->gp, SEAM_GP_UPGRADE_ABORT, package->bytes, package->len, NULL, 0,
                             NULL, &sw);
@@ -188,8 +196,11 @@ seam_err fc_recover(seam_flashcard *fc) {
     if (!e)
         e = outcome(fc, seam_perso_update(&a, module, len, &report), &report);
     free(module);
-    if (e && e != SEAM_ERR_FLASHCARD_POWER_CUT)
+    if (e && e != SEAM_ERR_FLASHCARD_POWER_CUT) {
         e = roll_back(fc, &package);
+        if (!e)
+            e = seam_perso_update_forget(&a, &package);
+    }
     if (!e)
         e = fc_flash_journal_clear(&fc->flash);
     return e;

@@ -368,6 +368,19 @@ seam_err perso_journal_delete(seam_perso_store *s, const perso_identity *id) {
     return e;
 }
 
+seam_err seam_perso_update_forget(const seam_perso_actor *actor, const seam_gp_aid *package) {
+    perso_identity id;
+    memset(&id, 0, sizeof id);
+    if (!actor || !actor->store || !actor->domain || !package ||
+        actor->cin_len > SEAM_PERSO_CIN_MAX)
+        return SEAM_ERR_ARG;
+    memcpy(id.cin, actor->cin, actor->cin_len);
+    id.cin_len = actor->cin_len;
+    id.sd = actor->domain->aid;
+    id.package = *package;
+    return perso_journal_delete(actor->store, &id);
+}
+
 /* ---- digest and log ------------------------------------------------------------------ */
 
 static seam_err digest_table(seam_perso_store *s, const char *sql, uint8_t acc[32]) {

@@ -422,6 +422,42 @@ static void p12_two_controller_flows_in_one_power_on_open_fresh_sessions_X6(void
     fc_remove(&x);
 }
 
+/* X4, X6, P12: the host (attacker (c)) STOREs an older purse over the newer one in flash and
+   asks for an UPDATE: the card loads it, then refuses its migrate (6985). The controller
+   rolls back (the loaded version deleted, then MANAGE ELF UPGRADE abort: the card allows
+   abort only once P1's AID is free): no upgrade session left on the card, no journal in
+   the flash (else every power on would retry and refuse again, and the flash card would
+   never open), the purse at 2.0 with its data. */
+static void p12_host_downgrade_the_card_refuses_is_rolled_back_X4_X6(void **state) {
+    (void)state;
+    fc_fixture x;
+    fc_ready(&x, PURSE_CONTROLLER, "purse_v2");
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_int_equal(fc_store(x.fc, "purse", x.cin, x.cin_len), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    print_message("the downgrade: %d %.*s\n", refusal(), reply.len > 2 ? (int)reply.len - 2 : 0,
+                  (const char *)reply.value + 2);
+    assert_int_equal(refusal(), SEAM_ERR_FLASHCARD_REFUSED);
+    bool journal = fc_journal(x.fc);
+    print_message("journal after the refusal: %d\n", journal);
+    assert_false(journal);
+    seam_flashcard_close(x.fc);
+    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
+    /* nothing of the refused update is left to hold the next one up */
+    assert_int_equal(fc_store(x.fc, "purse_v2", x.cin, x.cin_len), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    print_message("the update after: %d %.*s\n", refusal(), reply.len > 2 ? (int)reply.len - 2 : 0,
+                  (const char *)reply.value + 2);
+    assert_int_equal(refusal(), 0);
+    seam_flashcard_close(x.fc);
+    x.fc = NULL;
+    assert_int_equal(purse_checked(&x), 0x0200);
+    fc_remove(&x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(p12_fig11_controller_updates_from_its_flash),
@@ -432,6 +468,7 @@ int main(void) {
         cmocka_unit_test(p12_update_of_another_domains_package_is_refused),
         cmocka_unit_test(p12_host_cannot_act_in_the_controllers_session_X6),
         cmocka_unit_test(p12_two_controller_flows_in_one_power_on_open_fresh_sessions_X6),
+        cmocka_unit_test(p12_host_downgrade_the_card_refuses_is_rolled_back_X4_X6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
