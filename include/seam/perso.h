@@ -110,6 +110,10 @@ seam_err seam_perso_package_personalize(const uint8_t *module, size_t len,
                                         const seam_perso_record *r, uint8_t *out, size_t cap,
                                         size_t *out_len);
 
+/* True when module[0..len) (a seam package) already carries a custom section `seam.perso`:
+   personalization someone else put there, which seam_perso_package_personalize refuses. */
+bool seam_perso_package_has_perso(const uint8_t *module, size_t len);
+
 /* Writes DGI 7F71 (r's entries for r's instance) into out[0..cap). SEAM_OK with *out_len 0
    when r has no entry. SEAM_ERR_BUFFER_SMALL. */
 seam_err seam_perso_entries_dgi(const seam_perso_record *r, uint8_t *out, size_t cap,

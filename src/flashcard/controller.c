@@ -174,6 +174,10 @@ static seam_err store(seam_flashcard *fc, const seam_flashcard_frame *f) {
     e = seam_gp_package_read(module, module_len, &pkg, why, sizeof why);
     if (e)
         return fc_refuse(fc, e, "STORE: not a seam package: %s", why);
+    if (seam_perso_package_has_perso(module, module_len))
+        return fc_refuse(fc, SEAM_ERR_GP_PACKAGE,
+                         "STORE: the package carries a seam.perso section (personalization "
+                         "comes from the controller's store only)");
     return fc_flash_put_package(&fc->flash, &pkg.aid, pkg.version, module, module_len);
 }
 

@@ -458,6 +458,48 @@ static void p12_host_downgrade_the_card_refuses_is_rolled_back_X4_X6(void **stat
     fc_remove(&x);
 }
 
+/* X6, P12: the host (attacker (c)) STOREs a package that already carries a seam.perso
+   section (personalization it chose: the controller personalizes from its own store only).
+   Refused at STORE, before anything reaches the card (an UPDATE of it started an upgrade
+   session on the card, then failed at the personalization and left the journal); card and
+   flash unchanged. */
+static void p12_host_package_with_its_own_perso_section_is_refused_at_store_X6(void **state) {
+    (void)state;
+    fc_fixture x;
+    uint8_t card0[32], flash0[32];
+    fc_build(&x, PURSE_CONTROLLER);
+    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
+    size_t len = 0, n = 0;
+    uint8_t *module = read_module("purse_v2", &len);
+    seam_perso_record r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(seam_gp_aid_set(&r.instance, purse, sizeof purse), SEAM_OK);
+    const uint8_t pin[] = {0xDF, 0x01, 4, '0', '0', '0', '0'};
+    r.block_count = 1;
+    r.blocks[0] = (seam_perso_block){0x90, pin, sizeof pin};
+    uint8_t *v = malloc(1 + x.cin_len + len + 64);
+    assert_non_null(v);
+    v[0] = (uint8_t)x.cin_len;
+    memcpy(v + 1, x.cin, x.cin_len);
+    assert_int_equal(
+        seam_perso_package_personalize(module, len, &r, v + 1 + x.cin_len, len + 64, &n), SEAM_OK);
+    snapshot(&x, card0, flash0);
+    assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_STORE, v, 1 + x.cin_len + n), SEAM_OK);
+    print_message("STORE of a package with seam.perso: %d %.*s\n", refusal(),
+                  reply.len > 2 ? (int)reply.len - 2 : 0, (const char *)reply.value + 2);
+    assert_int_equal(refusal(), SEAM_ERR_GP_PACKAGE);
+    unchanged(&x, card0, flash0);
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    assert_int_equal(refusal(), SEAM_ERR_FLASHCARD_NO_PACKAGE);
+    unchanged(&x, card0, flash0);
+    free(v);
+    free(module);
+    seam_flashcard_close(x.fc);
+    x.fc = NULL;
+    assert_int_equal(purse_checked(&x), 0x0100);
+    fc_remove(&x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(p12_fig11_controller_updates_from_its_flash),
@@ -469,6 +511,7 @@ int main(void) {
         cmocka_unit_test(p12_host_cannot_act_in_the_controllers_session_X6),
         cmocka_unit_test(p12_two_controller_flows_in_one_power_on_open_fresh_sessions_X6),
         cmocka_unit_test(p12_host_downgrade_the_card_refuses_is_rolled_back_X4_X6),
+        cmocka_unit_test(p12_host_package_with_its_own_perso_section_is_refused_at_store_X6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
