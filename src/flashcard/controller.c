@@ -361,6 +361,7 @@ static seam_err hl_transmit(void *ctx, const uint8_t *command, size_t len, uint8
 }
 
 static void hl_close(void *ctx) {
+    seam_secure_zero(ctx, sizeof(host_link)); /* the last APDU and answer (a PIN, say) */
     free(ctx);
 }
 
