@@ -110,6 +110,10 @@ seam_err seam_perso_package_personalize(const uint8_t *module, size_t len,
                                         const seam_perso_record *r, uint8_t *out, size_t cap,
                                         size_t *out_len);
 
+/* True when module[0..len) (a seam package) already carries a custom section `seam.perso`:
+   personalization someone else put there, which seam_perso_package_personalize refuses. */
+bool seam_perso_package_has_perso(const uint8_t *module, size_t len);
+
 /* Writes DGI 7F71 (r's entries for r's instance) into out[0..cap). SEAM_OK with *out_len 0
    when r has no entry. SEAM_ERR_BUFFER_SMALL. */
 seam_err seam_perso_entries_dgi(const seam_perso_record *r, uint8_t *out, size_t cap,
@@ -230,6 +234,12 @@ seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module
    seam_perso_install. */
 seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                            seam_perso_report *report);
+
+/* Forgets the journal seam_perso_update keeps for actor's update of package, after the
+   caller rolled that update back on the card (MANAGE ELF UPGRADE abort): one transaction,
+   the records stay; SEAM_OK when there is none. Without this, every later update of the
+   package with another file is SEAM_ERR_PERSO_DENIED. Errors: SEAM_ERR_PERSO_STORE. */
+seam_err seam_perso_update_forget(const seam_perso_actor *actor, const seam_gp_aid *package);
 
 /* P4: installs module[0..len) again for instance (an application the card lost, its
    record deleted), personalized from the store's record of that identity, and puts its

@@ -91,6 +91,8 @@ seam_err seam_flashcard_open(const char *dir, seam_flashcard **out) {
         e = read_cin(fc);
     if (!e)
         e = fc_recover(fc);
+    if (fc->gp)
+        seam_gp_close_channel(fc->gp);
     if (e) {
         seam_flashcard_close(fc);
         return e;
@@ -172,6 +174,10 @@ static seam_err store(seam_flashcard *fc, const seam_flashcard_frame *f) {
     e = seam_gp_package_read(module, module_len, &pkg, why, sizeof why);
     if (e)
         return fc_refuse(fc, e, "STORE: not a seam package: %s", why);
+    if (seam_perso_package_has_perso(module, module_len))
+        return fc_refuse(fc, SEAM_ERR_GP_PACKAGE,
+                         "STORE: the package carries a seam.perso section (personalization "
+                         "comes from the controller's store only)");
     return fc_flash_put_package(&fc->flash, &pkg.aid, pkg.version, module, module_len);
 }
 
@@ -282,6 +288,7 @@ seam_err seam_flashcard_host(seam_flashcard *fc, const uint8_t *in, size_t in_le
     } else {
         e = dispatch(fc, &f, out + SEAM_FLASHCARD_HEADER_LEN, cap - SEAM_FLASHCARD_HEADER_LEN, &n);
     }
+    seam_gp_close_channel(fc->gp); /* a controller flow's session keys go with its command */
     if (is_cut(fc, e))
         return SEAM_ERR_FLASHCARD_POWER_CUT;
     if (!e)
@@ -354,6 +361,7 @@ static seam_err hl_transmit(void *ctx, const uint8_t *command, size_t len, uint8
 }
 
 static void hl_close(void *ctx) {
+    seam_secure_zero(ctx, sizeof(host_link)); /* the last APDU and answer (a PIN, say) */
     free(ctx);
 }
 

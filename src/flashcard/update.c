@@ -24,10 +24,13 @@
 #include "flashcard_int.h"
 #include "seam/util.h"
 
-/* Resets the card (a fresh session for the flow: the domain is opened by perso). */
+/* Resets the card (a fresh session for the flow: the domain is opened by perso). The
+   controller's session object forgets (and wipes) the keys of the session before: the
+   reset ended it on the card, and perso takes an open channel as the domain's. */
 static seam_err fresh_session(seam_flashcard *fc) {
     uint8_t atr[SEAM_GP_ATR_MAX];
     size_t atr_len = 0;
+    seam_gp_close_channel(fc->gp);
     seam_err e = seam_gp_link_power_on(&fc->link, atr, sizeof atr, &atr_len);
     if (!e)
         fc->powered = true;
@@ -97,6 +100,8 @@ seam_err fc_update(seam_flashcard *fc, const seam_gp_aid *package) {
         memcpy(reason, fc->reason, sizeof reason);
         seam_err c = roll_back(fc, package);
         if (!c)
+            c = seam_perso_update_forget(&a, package);
+        if (!c)
             c = fc_flash_journal_clear(&fc->flash);
         memcpy(fc->reason, reason, sizeof reason);
         return c == SEAM_ERR_FLASHCARD_POWER_CUT || c == SEAM_ERR_NVM_POWER_CUT
@@ -108,8 +113,17 @@ seam_err fc_update(seam_flashcard *fc, const seam_gp_aid *package) {
     return e;
 }
 
-seam_err fc_install(seam_flashcard *fc, const seam_gp_aid *package, const seam_perso_data *perso,
-                    size_t n) {
+/* What a flow from flash is asked: install with perso[0..n) (instance NULL), or restore
+   instance. */
+typedef struct {
+    const seam_perso_data *perso;
+    size_t n;
+    const seam_gp_aid *instance;
+} flow_ask;
+
+/* Runs the install or restore flow of ask on the stored module of package, in a fresh
+   session through the controller's domain. */
+static seam_err from_flash(seam_flashcard *fc, const seam_gp_aid *package, const flow_ask *ask) {
     uint8_t *module = NULL;
     size_t len = 0;
     seam_err e = stored(fc, package, &module, &len);
@@ -120,28 +134,28 @@ seam_err fc_install(seam_flashcard *fc, const seam_gp_aid *package, const seam_p
     memset(&report, 0, sizeof report);
     e = fresh_session(fc);
     if (!e)
-        e = outcome(fc, seam_perso_install(&a, module, len, perso, n, &report), &report);
+        e = outcome(fc,
+                    ask->instance
+                        ? seam_perso_restore(&a, module, len, ask->instance, &report)
+                        : seam_perso_install(&a, module, len, ask->perso, ask->n, &report),
+                    &report);
     free(module);
     return e;
+}
+
+seam_err fc_install(seam_flashcard *fc, const seam_gp_aid *package, const seam_perso_data *perso,
+                    size_t n) {
+    flow_ask ask = {perso, n, NULL};
+    return from_flash(fc, package, &ask);
 }
 
 seam_err fc_restore(seam_flashcard *fc, const seam_gp_aid *package, const seam_gp_aid *instance) {
-    uint8_t *module = NULL;
-    size_t len = 0;
-    seam_err e = stored(fc, package, &module, &len);
-    if (e)
-        return e;
-    seam_perso_report report;
-    seam_perso_actor a = actor_of(fc);
-    memset(&report, 0, sizeof report);
-    e = fresh_session(fc);
-    if (!e)
-        e = outcome(fc, seam_perso_restore(&a, module, len, instance, &report), &report);
-    free(module);
-    return e;
+    flow_ask ask = {NULL, 0, instance};
+    return from_flash(fc, package, &ask);
 }
 
-/* Rolls an update of package back: MANAGE ELF UPGRADE abort of a session still open. */
+/* Rolls an update of package back: MANAGE ELF UPGRADE abort of a session still open (the
+   new version deleted first when it was loaded). */
 static seam_err roll_back(seam_flashcard *fc, const seam_gp_aid *package) {
     seam_gp_upgrade_status st;
     uint16_t sw = 0;
@@ -151,6 +165,11 @@ static seam_err roll_back(seam_flashcard *fc, const seam_gp_aid *package) {
     if (!e && sw == 0x9000)
         e = seam_gp_upgrade(fc->gp, SEAM_GP_UPGRADE_STATUS, package->bytes, package->len, NULL, 0,
                             &st, &sw);
+    /* 03: the new version is loaded under the package's AID; the card aborts only once that
+       AID is free (docs/upgrade.md "abort"): the new version goes first, alone (an instance
+       of it, which a migrate would have made, keeps it there and the session goes on) */
+    if (!e && sw == 0x9000 && st.status == 0x03)
+        e = seam_gp_delete(fc->gp, package->bytes, package->len, false, &sw);
     if (!e && sw == 0x9000 && (st.status == 0x02 || st.status == 0x03))
         e = seam_gp_upgrade(fc->gp, SEAM_GP_UPGRADE_ABORT, package->bytes, package->len, NULL, 0,
                             NULL, &sw);
@@ -177,8 +196,11 @@ seam_err fc_recover(seam_flashcard *fc) {
     if (!e)
         e = outcome(fc, seam_perso_update(&a, module, len, &report), &report);
     free(module);
-    if (e && e != SEAM_ERR_FLASHCARD_POWER_CUT)
+    if (e && e != SEAM_ERR_FLASHCARD_POWER_CUT) {
         e = roll_back(fc, &package);
+        if (!e)
+            e = seam_perso_update_forget(&a, &package);
+    }
     if (!e)
         e = fc_flash_journal_clear(&fc->flash);
     return e;

@@ -130,14 +130,25 @@ seam_err seam_perso_delivery_encode(const seam_perso_delivery *d, uint8_t *out, 
     return fits ? SEAM_OK : SEAM_ERR_BUFFER_SMALL;
 }
 
-/* Parses the only TLV of data[0..len) with tag want; its value in *v. */
-static seam_err only_tlv(const uint8_t *data, size_t len, uint32_t want, seam_tlv *v) {
-    seam_err e = seam_tlv_parse(data, len, v);
+/* Parses the only TLV of data[0..len), which must have tag want, and starts *it over its
+   value's fields. */
+static seam_err begin_fields(const uint8_t *data, size_t len, uint32_t want, seam_tlv_iter *it) {
+    seam_tlv v;
+    seam_err e = seam_tlv_parse(data, len, &v);
     if (e)
         return e;
-    if (v->tag != want || v->header_len + v->length != len)
+    if (v.tag != want || v.header_len + v.length != len)
         return SEAM_ERR_MALFORMED;
+    seam_tlv_iter_init(it, v.value, v.length);
     return SEAM_OK;
+}
+
+/* The end of a fields loop that stopped with e: SEAM_OK at the end of the value, a field
+   cut short is malformed. */
+static seam_err fields_end(seam_err e) {
+    if (e == SEAM_ERR_NOT_FOUND)
+        return SEAM_OK;
+    return e == SEAM_ERR_TRUNCATED ? SEAM_ERR_MALFORMED : e;
 }
 
 /* Decodes one A1 value into *p. */
@@ -170,15 +181,14 @@ seam_err seam_perso_delivery_decode(const uint8_t *data, size_t len, seam_perso_
         return SEAM_ERR_ARG;
     if (len > SEAM_PERSO_DELIVERY_MAX)
         return SEAM_ERR_MALFORMED;
-    seam_tlv top, t;
-    seam_err e = only_tlv(data, len, TAG_DELIVERY, &top);
+    seam_tlv t;
+    seam_tlv_iter it;
+    seam_err e = begin_fields(data, len, TAG_DELIVERY, &it);
     if (e)
         return e;
     seam_perso_delivery d;
     memset(&d, 0, sizeof d);
     bool cin = false, kind = false, module = false;
-    seam_tlv_iter it;
-    seam_tlv_iter_init(&it, top.value, top.length);
     while ((e = seam_tlv_iter_next(&it, &t)) == SEAM_OK) {
         if (t.tag == TAG_CIN && !cin && t.length >= 1 && t.length <= SEAM_PERSO_CIN_MAX) {
             cin = true;
@@ -203,8 +213,8 @@ seam_err seam_perso_delivery_decode(const uint8_t *data, size_t len, seam_perso_
             return SEAM_ERR_MALFORMED;
         }
     }
-    if (e != SEAM_ERR_NOT_FOUND)
-        return e == SEAM_ERR_TRUNCATED ? SEAM_ERR_MALFORMED : e;
+    if ((e = fields_end(e)) != SEAM_OK)
+        return e;
     if (!cin || !kind || !module || !delivery_ok(&d))
         return SEAM_ERR_MALFORMED;
     *out = d;
@@ -238,15 +248,14 @@ seam_err seam_perso_result_encode(const seam_perso_result *r, uint8_t *out, size
 seam_err seam_perso_result_decode(const uint8_t *data, size_t len, seam_perso_result *out) {
     if (!data || !out)
         return SEAM_ERR_ARG;
-    seam_tlv top, t;
-    seam_err e = only_tlv(data, len, TAG_RESULT, &top);
+    seam_tlv t;
+    seam_tlv_iter it;
+    seam_err e = begin_fields(data, len, TAG_RESULT, &it);
     if (e)
         return e;
     seam_perso_result r;
     memset(&r, 0, sizeof r);
     bool outcome = false, sw = false, reason = false;
-    seam_tlv_iter it;
-    seam_tlv_iter_init(&it, top.value, top.length);
     while ((e = seam_tlv_iter_next(&it, &t)) == SEAM_OK) {
         if (t.tag == TAG_OUTCOME && !outcome && t.length == 1 && t.value[0] <= 0x01) {
             outcome = true;
@@ -265,8 +274,8 @@ seam_err seam_perso_result_decode(const uint8_t *data, size_t len, seam_perso_re
             return SEAM_ERR_MALFORMED;
         }
     }
-    if (e != SEAM_ERR_NOT_FOUND)
-        return e == SEAM_ERR_TRUNCATED ? SEAM_ERR_MALFORMED : e;
+    if ((e = fields_end(e)) != SEAM_OK)
+        return e;
     if (!outcome || !sw || !reason)
         return SEAM_ERR_MALFORMED;
     *out = r;

@@ -114,6 +114,13 @@ seam_err perso_flow_load(const seam_perso_actor *actor, seam_perso_report *repor
 seam_err perso_flow_entries(const seam_perso_actor *actor, seam_perso_report *report,
                             const seam_perso_record *record, bool *refused);
 
+/* Opens ct[0..n) with tag under key (AES-256-GCM, 12-byte nonce, aad) into out[0..n), or
+   only checks that it opens when out is NULL; out is written only when it opens and the
+   plain text is wiped on the way (seal.c). SEAM_ERR_PERSO_SEAL, SEAM_ERR_NOMEM, crypto's. */
+seam_err perso_gcm_open(const uint8_t key[32], const uint8_t *nonce, const uint8_t *aad,
+                        size_t aad_len, const uint8_t *ct, size_t n, const uint8_t *tag,
+                        uint8_t *out);
+
 /* FOR TESTS: after `transactions` more committed transactions, every write fails with
    SEAM_ERR_PERSO_STORE (a cut of the store between two of its transactions); -1 off. */
 void perso_store_fault_after(seam_perso_store *s, long transactions);

@@ -248,6 +248,10 @@ static bool has_perso_section(const uint8_t *m, size_t len) {
     return false;
 }
 
+bool seam_perso_package_has_perso(const uint8_t *module, size_t len) {
+    return module && len >= 8 && has_perso_section(module, len);
+}
+
 seam_err seam_perso_package_personalize(const uint8_t *module, size_t len,
                                         const seam_perso_record *r, uint8_t *out, size_t cap,
                                         size_t *out_len) {

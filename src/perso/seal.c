@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "perso_int.h"
 #include "seam/crypto.h"
-#include "seam/perso.h"
 #include "seam/util.h"
 
 #define PUB   SEAM_CRYPTO_P256_PUBLIC_SIZE
@@ -77,12 +77,28 @@ seam_err seam_perso_seal(const uint8_t pub[65], const uint8_t *aad, size_t aad_l
     return e;
 }
 
+seam_err perso_gcm_open(const uint8_t key[32], const uint8_t *nonce, const uint8_t *aad,
+                        size_t aad_len, const uint8_t *ct, size_t n, const uint8_t *tag,
+                        uint8_t *out) {
+    seam_crypto_aes_gcm *gcm = NULL;
+    uint8_t *plain = malloc(n ? n : 1);
+    seam_err e = plain ? seam_crypto_aes_gcm_new(key, 32, &gcm) : SEAM_ERR_NOMEM;
+    if (!e && seam_crypto_aes_gcm_open(gcm, nonce, aad, aad_len, ct, n, tag, plain) != SEAM_OK)
+        e = SEAM_ERR_PERSO_SEAL;
+    if (!e && out && n)
+        memcpy(out, plain, n);
+    if (plain) {
+        seam_secure_zero(plain, n);
+        free(plain);
+    }
+    seam_crypto_aes_gcm_free(gcm);
+    return e;
+}
+
 seam_err seam_perso_open(const uint8_t priv[32], const uint8_t *aad, size_t aad_len,
                          const uint8_t *sealed, size_t len, uint8_t *out, size_t cap,
                          size_t *out_len) {
     uint8_t pub[PUB], secret[32], key[32];
-    seam_crypto_aes_gcm *gcm = NULL;
-    uint8_t *plain = NULL;
     seam_err e;
     if (len < SEAM_PERSO_SEAL_OVERHEAD)
         return SEAM_ERR_TRUNCATED;
@@ -96,19 +112,8 @@ seam_err seam_perso_open(const uint8_t priv[32], const uint8_t *aad, size_t aad_
         return SEAM_ERR_PERSO_SEAL; /* the ephemeral key is not a point */
     e = seal_key(secret, sealed, pub, key);
     if (!e)
-        e = seam_crypto_aes_gcm_new(key, sizeof key, &gcm);
-    if (!e && !(plain = malloc(n ? n : 1)))
-        e = SEAM_ERR_NOMEM;
-    if (!e && seam_crypto_aes_gcm_open(gcm, sealed + PUB, aad, aad_len, sealed + PUB + NONCE, n,
-                                       sealed + PUB + NONCE + n, plain) != SEAM_OK)
-        e = SEAM_ERR_PERSO_SEAL;
-    if (!e)
-        memcpy(out, plain, n);
-    if (plain) {
-        seam_secure_zero(plain, n);
-        free(plain);
-    }
-    seam_crypto_aes_gcm_free(gcm);
+        e = perso_gcm_open(key, sealed + PUB, aad, aad_len, sealed + PUB + NONCE, n,
+                           sealed + PUB + NONCE + n, out);
     seam_secure_zero(secret, sizeof secret);
     seam_secure_zero(key, sizeof key);
     return e;

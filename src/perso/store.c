@@ -104,6 +104,14 @@ static void bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n) {
     sqlite3_bind_blob(st, i, n ? (const void *)p : "", (int)n, SQLITE_TRANSIENT);
 }
 
+/* Binds the key of a row, (?1, ?2, ?3) = (id's CIN, id's SD, third): third is the instance
+   for a record, the package for a journal row. */
+static void bind_key(sqlite3_stmt *st, const perso_identity *id, const seam_gp_aid *third) {
+    bind_blob(st, 1, id->cin, id->cin_len);
+    bind_blob(st, 2, id->sd.bytes, id->sd.len);
+    bind_blob(st, 3, third->bytes, third->len);
+}
+
 /* ---- the store key and the record's binding ----------------------------------------- */
 
 static seam_err store_key(const seam_perso_domain *d, const perso_identity *id, uint8_t key[32]) {
@@ -191,9 +199,7 @@ seam_err perso_store_put(seam_perso_store *s, const seam_perso_domain *d, const 
                     " sealed) VALUES (?, ?, ?, ?, ?, ?)",
                     &st);
     if (!e) {
-        bind_blob(st, 1, id->cin, id->cin_len);
-        bind_blob(st, 2, id->sd.bytes, id->sd.len);
-        bind_blob(st, 3, id->instance.bytes, id->instance.len);
+        bind_key(st, id, &id->instance);
         bind_blob(st, 4, id->package.bytes, id->package.len);
         bind_blob(st, 5, nonce, sizeof nonce);
         bind_blob(st, 6, sealed, len + SEAM_CRYPTO_GCM_TAG_SIZE);
@@ -206,13 +212,11 @@ seam_err perso_store_put(seam_perso_store *s, const seam_perso_domain *d, const 
     return e;
 }
 
-/* Opens id's record into out[0..cap) (out NULL: into a buffer wiped after). */
+/* Opens id's record into out[0..cap) (out NULL: only checks that it opens). */
 static seam_err open_record(seam_perso_store *s, const seam_perso_domain *d,
                             const perso_identity *id, uint8_t *out, size_t cap, size_t *out_len) {
     uint8_t key[32], aad[AAD_MAX];
     sqlite3_stmt *st = NULL;
-    seam_crypto_aes_gcm *gcm = NULL;
-    uint8_t *plain = NULL;
     size_t n = 0;
     seam_err e = prepare(s,
                          "SELECT nonce, sealed FROM perso_records WHERE cin = ? AND sd = ? AND"
@@ -220,9 +224,7 @@ static seam_err open_record(seam_perso_store *s, const seam_perso_domain *d,
                          &st);
     if (e)
         return e;
-    bind_blob(st, 1, id->cin, id->cin_len);
-    bind_blob(st, 2, id->sd.bytes, id->sd.len);
-    bind_blob(st, 3, id->instance.bytes, id->instance.len);
+    bind_key(st, id, &id->instance);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         e = SEAM_ERR_NOT_FOUND;
@@ -237,27 +239,16 @@ static seam_err open_record(seam_perso_store *s, const seam_perso_domain *d,
         } else {
             n = (size_t)sealed_len - SEAM_CRYPTO_GCM_TAG_SIZE;
             e = store_key(d, id, key);
-            if (!e && !(plain = malloc(n ? n : 1)))
-                e = SEAM_ERR_NOMEM;
             if (!e)
-                e = seam_crypto_aes_gcm_new(key, sizeof key, &gcm);
-            if (!e && seam_crypto_aes_gcm_open(gcm, nonce, aad, record_aad(id, aad), sealed, n,
-                                               sealed + n, plain) != SEAM_OK)
-                e = SEAM_ERR_PERSO_SEAL;
+                e = perso_gcm_open(key, nonce, aad, record_aad(id, aad), sealed, n, sealed + n,
+                                   out && n <= cap ? out : NULL);
         }
     }
     if (!e && out) {
         *out_len = n;
         if (n > cap)
             e = SEAM_ERR_BUFFER_SMALL;
-        else
-            memcpy(out, plain, n);
     }
-    if (plain) {
-        seam_secure_zero(plain, n);
-        free(plain);
-    }
-    seam_crypto_aes_gcm_free(gcm);
     seam_secure_zero(key, sizeof key);
     sqlite3_finalize(st);
     if (e == SEAM_ERR_PERSO_SEAL)
@@ -312,9 +303,7 @@ seam_err perso_journal_get(seam_perso_store *s, const perso_identity *id, perso_
                          &st);
     if (e)
         return e;
-    bind_blob(st, 1, id->cin, id->cin_len);
-    bind_blob(st, 2, id->sd.bytes, id->sd.len);
-    bind_blob(st, 3, id->package.bytes, id->package.len);
+    bind_key(st, id, &id->package);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         e = SEAM_ERR_NOT_FOUND;
@@ -358,9 +347,7 @@ seam_err perso_journal_put(seam_perso_store *s, const perso_identity *id, const 
         memcpy(list + n, j->instances[i].bytes, j->instances[i].len);
         n += j->instances[i].len;
     }
-    bind_blob(st, 1, id->cin, id->cin_len);
-    bind_blob(st, 2, id->sd.bytes, id->sd.len);
-    bind_blob(st, 3, id->package.bytes, id->package.len);
+    bind_key(st, id, &id->package);
     sqlite3_bind_int(st, 4, j->version);
     bind_blob(st, 5, j->digest, 32);
     bind_blob(st, 6, list, n);
@@ -375,12 +362,23 @@ seam_err perso_journal_delete(seam_perso_store *s, const perso_identity *id) {
         prepare(s, "DELETE FROM perso_journal WHERE cin = ? AND sd = ? AND package = ?", &st);
     if (e)
         return e;
-    bind_blob(st, 1, id->cin, id->cin_len);
-    bind_blob(st, 2, id->sd.bytes, id->sd.len);
-    bind_blob(st, 3, id->package.bytes, id->package.len);
+    bind_key(st, id, &id->package);
     e = change(s, st);
     sqlite3_finalize(st);
     return e;
+}
+
+seam_err seam_perso_update_forget(const seam_perso_actor *actor, const seam_gp_aid *package) {
+    perso_identity id;
+    memset(&id, 0, sizeof id);
+    if (!actor || !actor->store || !actor->domain || !package ||
+        actor->cin_len > SEAM_PERSO_CIN_MAX)
+        return SEAM_ERR_ARG;
+    memcpy(id.cin, actor->cin, actor->cin_len);
+    id.cin_len = actor->cin_len;
+    id.sd = actor->domain->aid;
+    id.package = *package;
+    return perso_journal_delete(actor->store, &id);
 }
 
 /* ---- digest and log ------------------------------------------------------------------ */
@@ -424,6 +422,13 @@ seam_err seam_perso_store_digest(seam_perso_store *s, uint8_t digest[32]) {
     return e;
 }
 
+/* Copies column c's text into out[0..cap), cut there; a NULL (a file rewritten behind the
+   store's back) reads as "". */
+static void text_of(sqlite3_stmt *st, int c, char *out, size_t cap) {
+    const char *t = (const char *)sqlite3_column_text(st, c);
+    snprintf(out, cap, "%s", t ? t : "");
+}
+
 seam_err seam_perso_store_log(seam_perso_store *s,
                               seam_err (*fn)(void *ctx, const seam_perso_refusal *r), void *ctx) {
     sqlite3_stmt *st = NULL;
@@ -434,9 +439,9 @@ seam_err seam_perso_store_log(seam_perso_store *s,
         seam_perso_refusal r;
         memset(&r, 0, sizeof r);
         r.time = sqlite3_column_int64(st, 0);
-        snprintf(r.cin, sizeof r.cin, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(r.instance, sizeof r.instance, "%s", (const char *)sqlite3_column_text(st, 2));
-        snprintf(r.reason, sizeof r.reason, "%s", (const char *)sqlite3_column_text(st, 3));
+        text_of(st, 1, r.cin, sizeof r.cin);
+        text_of(st, 2, r.instance, sizeof r.instance);
+        text_of(st, 3, r.reason, sizeof r.reason);
         e = fn(ctx, &r);
     }
     if (!e && rc != SQLITE_DONE)

@@ -4,7 +4,7 @@
  * for FIG. 12, a terminal's domain), handed over to random keys; purse 1.0 loaded
  * and installed through one of them, personalized (PIN 5678) and used (balance 70);
  * the controller's key file domain.keys (0600). Helpers send host frames and check
- * the purse the way tests/card/test_upgrade.c does.
+ * the purse the way tests/card/test_upgrade.c does (tests/perso/purse_host.h).
  */
 #ifndef SEAM_TESTS_FC_FIXTURE_H
 #define SEAM_TESTS_FC_FIXTURE_H
@@ -14,14 +14,12 @@
 #include <sys/stat.h>
 
 #include "card/sd_host.h"
+#include "perso/purse_host.h"
 #include "seam/crypto.h"
 #include "seam/flashcard.h"
 #include "seam/link.h"
 #include "seam/perso.h"
 
-static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
-static const uint8_t purse_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
-static const uint8_t purse[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11};
 static const uint8_t controller_aid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0C};
 static const uint8_t terminal_aid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0D};
 static const uint8_t priv_am[3] = {0x80, 0xC0, 0x00};
@@ -127,10 +125,7 @@ static inline void fc_build(fc_fixture *x, purse_owner owner) {
         assert_int_equal(install_perso(card, purse, sizeof purse), 0x9000);
         uint8_t block[] = {0xDF, 0x01, 4, '5', '6', '7', '8'};
         assert_int_equal(gp(card, true, 0xE2, 0x90, 0x00, block, sizeof block), 0x9000);
-        assert_int_equal(select_aid(card, purse, sizeof purse), 0x9000);
-        assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
-        assert_int_equal(SEND(card, 0x80, 0x30, 0x00, 0x00, 4, 0, 0, 0, 100), 0x9000);
-        assert_int_equal(SEND(card, 0x80, 0x40, 0x00, 0x00, 4, 0, 0, 0, 30), 0x9000);
+        purse_used(card);
         host_forget();
         seam_card_close(card);
     }
@@ -187,23 +182,22 @@ static inline seam_err fc_store(seam_flashcard *fc, const char *name, const uint
     return e;
 }
 
+/* Builds x (the purse owned by owner), powers the flash card on and STOREs apps/NAME.wasm
+   for the card whose CIN its STATUS answer gives: the start of most tests. */
+static inline void fc_ready(fc_fixture *x, purse_owner owner, const char *name) {
+    uint8_t cin[16];
+    size_t cin_len;
+    fc_build(x, owner);
+    assert_int_equal(seam_flashcard_open(x->dir, &x->fc), SEAM_OK);
+    fc_cin(x->fc, cin, &cin_len);
+    assert_int_equal(fc_store(x->fc, name, cin, cin_len), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+}
+
 static inline seam_err fc_update_purse(seam_flashcard *fc) {
     uint8_t v[1 + sizeof purse_pkg] = {sizeof purse_pkg};
     memcpy(v + 1, purse_pkg, sizeof purse_pkg);
     return host(fc, SEAM_FLASHCARD_CMD_UPDATE, v, sizeof v);
-}
-
-/* Checks the purse: PIN 5678 (1234 refused), balance 70, counter 2, the log. */
-static inline void purse_kept_its_data(seam_card *card) {
-    assert_int_equal(select_aid(card, purse, sizeof purse), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x50, 0x00, 0x00, 0x00), 0x9000);
-    assert_int_equal(response_len, 8 + 2);
-    assert_memory_equal(response, ((uint8_t[]){0, 0, 0, 70, 0, 0, 0, 2}), 8);
-    assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '1', '2', '3', '4'), 0x63C2);
-    assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x60, 0x00, 0x00, 0x00), 0x9000);
-    assert_int_equal(response_len, 2 * 13 + 2); /* newest first: the debit */
-    assert_memory_equal(response, ((uint8_t[]){2, 0, 0, 0, 30, 0, 0, 0, 70, 0, 0, 0, 2}), 13);
 }
 
 /* The purse package's version (GET STATUS, ISD channel) and its upgrade session status

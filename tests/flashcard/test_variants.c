@@ -15,13 +15,7 @@ static uint16_t version_after_update(fc_fixture *x) {
 static void p12_fig11_controller_updates_from_its_flash(void **state) {
     (void)state;
     fc_fixture x;
-    uint8_t cin[16];
-    size_t cin_len;
-    fc_build(&x, PURSE_CONTROLLER);
-    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
-    fc_cin(x.fc, cin, &cin_len);
-    assert_int_equal(fc_store(x.fc, "purse_v2", cin, cin_len), SEAM_OK);
-    assert_int_equal(refusal(), 0);
+    fc_ready(&x, PURSE_CONTROLLER, "purse_v2");
     /* LIST: purse 2.0 is in flash */
     assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_LIST, NULL, 0), SEAM_OK);
     seam_flashcard_package p;
@@ -279,10 +273,7 @@ static void p12_update_of_another_domains_package_is_refused(void **state) {
     (void)state;
     fc_fixture x;
     uint8_t flash0[32], flash1[32];
-    fc_build(&x, PURSE_TERMINAL);
-    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
-    assert_int_equal(fc_store(x.fc, "purse_v2", x.cin, x.cin_len), SEAM_OK);
-    assert_int_equal(refusal(), 0);
+    fc_ready(&x, PURSE_TERMINAL, "purse_v2");
     assert_int_equal(seam_flashcard_flash_digest(x.fc, flash0), SEAM_OK);
     assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
     assert_int_equal(refusal(), SEAM_ERR_FLASHCARD_REFUSED);
@@ -353,10 +344,7 @@ static void p12_controller_installs_and_restores_from_its_flash(void **state) {
     (void)state;
     fc_fixture x;
     uint8_t card0[32], flash0[32];
-    fc_build(&x, PURSE_NONE);
-    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
-    assert_int_equal(fc_store(x.fc, "purse", x.cin, x.cin_len), SEAM_OK);
-    assert_int_equal(refusal(), 0);
+    fc_ready(&x, PURSE_NONE, "purse");
     uint8_t v[] = {6,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 7,   0xA0, 0x00, 0x00, 0x05,
                    0x50, 0x55, 0x11, 7,    0xDF, 0x01, 4,    '5', '6',  '7',  '8'};
     assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_INSTALL, v, sizeof v), SEAM_OK);
@@ -387,6 +375,131 @@ static void p12_controller_installs_and_restores_from_its_flash(void **state) {
     fc_remove(&x);
 }
 
+/* X6, P12: the host (attacker (c), holding no key) relays plain APDUs right after the
+   controller's own INSTALL, while the card may still hold the controller's level-33
+   session with its domain: none acts for that domain (no DELETE of its purse, no GET
+   STATUS of its content), the card and the flash unchanged. */
+static void p12_host_cannot_act_in_the_controllers_session_X6(void **state) {
+    (void)state;
+    fc_fixture x;
+    uint8_t card0[32], flash0[32];
+    fc_ready(&x, PURSE_NONE, "purse");
+    uint8_t v[] = {6,    0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 7,   0xA0, 0x00, 0x00, 0x05,
+                   0x50, 0x55, 0x11, 7,    0xDF, 0x01, 4,    '5', '6',  '7',  '8'};
+    assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_INSTALL, v, sizeof v), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    snapshot(&x, card0, flash0);
+    /* no POWER frame: straight into whatever session the controller left */
+    uint16_t sw = RELAY(x.fc, 0x80, 0xF2, 0x40, 0x02, 2, 0x4F, 0x00, 0x00);
+    print_message("GET STATUS relayed after the controller's INSTALL: %04X\n", sw);
+    assert_int_not_equal(sw, 0x9000);
+    sw = RELAY(x.fc, 0x80, 0xE4, 0x00, 0x00, 9, 0x4F, 7, 0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11);
+    print_message("DELETE relayed after the controller's INSTALL: %04X\n", sw);
+    assert_int_not_equal(sw, 0x9000);
+    unchanged(&x, card0, flash0);
+    purse_pin_is_5678(x.fc);
+    fc_remove(&x);
+}
+
+/* P12, X6: two controller flows in one power on. The first (UPDATE to 2.0) leaves the
+   controller's session object with the domain's session keys; the card is reset before the
+   second (UPDATE again: nothing to do at 2.0), whose flow must open a fresh level-33
+   session, not wrap its commands under the first one's keys (the card answered 6982). */
+static void p12_two_controller_flows_in_one_power_on_open_fresh_sessions_X6(void **state) {
+    (void)state;
+    fc_fixture x;
+    fc_ready(&x, PURSE_CONTROLLER, "purse_v2");
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    print_message("the second UPDATE: %d %.*s\n", refusal(), reply.len > 2 ? (int)reply.len - 2 : 0,
+                  (const char *)reply.value + 2);
+    assert_int_equal(refusal(), 0);
+    assert_false(fc_journal(x.fc));
+    seam_flashcard_close(x.fc);
+    x.fc = NULL;
+    assert_int_equal(purse_checked(&x), 0x0200);
+    fc_remove(&x);
+}
+
+/* X4, X6, P12: the host (attacker (c)) STOREs an older purse over the newer one in flash and
+   asks for an UPDATE: the card loads it, then refuses its migrate (6985). The controller
+   rolls back (the loaded version deleted, then MANAGE ELF UPGRADE abort: the card allows
+   abort only once P1's AID is free): no upgrade session left on the card, no journal in
+   the flash (else every power on would retry and refuse again, and the flash card would
+   never open), the purse at 2.0 with its data. */
+static void p12_host_downgrade_the_card_refuses_is_rolled_back_X4_X6(void **state) {
+    (void)state;
+    fc_fixture x;
+    fc_ready(&x, PURSE_CONTROLLER, "purse_v2");
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_int_equal(fc_store(x.fc, "purse", x.cin, x.cin_len), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    print_message("the downgrade: %d %.*s\n", refusal(), reply.len > 2 ? (int)reply.len - 2 : 0,
+                  (const char *)reply.value + 2);
+    assert_int_equal(refusal(), SEAM_ERR_FLASHCARD_REFUSED);
+    bool journal = fc_journal(x.fc);
+    print_message("journal after the refusal: %d\n", journal);
+    assert_false(journal);
+    seam_flashcard_close(x.fc);
+    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
+    /* nothing of the refused update is left to hold the next one up */
+    assert_int_equal(fc_store(x.fc, "purse_v2", x.cin, x.cin_len), SEAM_OK);
+    assert_int_equal(refusal(), 0);
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    print_message("the update after: %d %.*s\n", refusal(), reply.len > 2 ? (int)reply.len - 2 : 0,
+                  (const char *)reply.value + 2);
+    assert_int_equal(refusal(), 0);
+    seam_flashcard_close(x.fc);
+    x.fc = NULL;
+    assert_int_equal(purse_checked(&x), 0x0200);
+    fc_remove(&x);
+}
+
+/* X6, P12: the host (attacker (c)) STOREs a package that already carries a seam.perso
+   section (personalization it chose: the controller personalizes from its own store only).
+   Refused at STORE, before anything reaches the card (an UPDATE of it started an upgrade
+   session on the card, then failed at the personalization and left the journal); card and
+   flash unchanged. */
+static void p12_host_package_with_its_own_perso_section_is_refused_at_store_X6(void **state) {
+    (void)state;
+    fc_fixture x;
+    uint8_t card0[32], flash0[32];
+    fc_build(&x, PURSE_CONTROLLER);
+    assert_int_equal(seam_flashcard_open(x.dir, &x.fc), SEAM_OK);
+    size_t len = 0, n = 0;
+    uint8_t *module = read_module("purse_v2", &len);
+    seam_perso_record r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(seam_gp_aid_set(&r.instance, purse, sizeof purse), SEAM_OK);
+    const uint8_t pin[] = {0xDF, 0x01, 4, '0', '0', '0', '0'};
+    r.block_count = 1;
+    r.blocks[0] = (seam_perso_block){0x90, pin, sizeof pin};
+    uint8_t *v = malloc(1 + x.cin_len + len + 64);
+    assert_non_null(v);
+    v[0] = (uint8_t)x.cin_len;
+    memcpy(v + 1, x.cin, x.cin_len);
+    assert_int_equal(
+        seam_perso_package_personalize(module, len, &r, v + 1 + x.cin_len, len + 64, &n), SEAM_OK);
+    snapshot(&x, card0, flash0);
+    assert_int_equal(host(x.fc, SEAM_FLASHCARD_CMD_STORE, v, 1 + x.cin_len + n), SEAM_OK);
+    print_message("STORE of a package with seam.perso: %d %.*s\n", refusal(),
+                  reply.len > 2 ? (int)reply.len - 2 : 0, (const char *)reply.value + 2);
+    assert_int_equal(refusal(), SEAM_ERR_GP_PACKAGE);
+    unchanged(&x, card0, flash0);
+    assert_int_equal(fc_update_purse(x.fc), SEAM_OK);
+    assert_int_equal(refusal(), SEAM_ERR_FLASHCARD_NO_PACKAGE);
+    unchanged(&x, card0, flash0);
+    free(v);
+    free(module);
+    seam_flashcard_close(x.fc);
+    x.fc = NULL;
+    assert_int_equal(purse_checked(&x), 0x0100);
+    fc_remove(&x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(p12_fig11_controller_updates_from_its_flash),
@@ -395,6 +508,10 @@ int main(void) {
         cmocka_unit_test(p12_bad_input_is_refused_and_changes_nothing),
         cmocka_unit_test(p12_controller_installs_and_restores_from_its_flash),
         cmocka_unit_test(p12_update_of_another_domains_package_is_refused),
+        cmocka_unit_test(p12_host_cannot_act_in_the_controllers_session_X6),
+        cmocka_unit_test(p12_two_controller_flows_in_one_power_on_open_fresh_sessions_X6),
+        cmocka_unit_test(p12_host_downgrade_the_card_refuses_is_rolled_back_X4_X6),
+        cmocka_unit_test(p12_host_package_with_its_own_perso_section_is_refused_at_store_X6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,10 +10,8 @@
 
 #include "perso/perso_int.h"
 #include "perso_host.h"
+#include "purse_host.h"
 
-static const uint8_t purse_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55};
-static const uint8_t purse_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x01};
-static const uint8_t purse[] = {0xA0, 0x00, 0x00, 0x05, 0x50, 0x55, 0x11};
 static const uint8_t pin_block[] = {0xDF, 0x01, 4, '5', '6', '7', '8'};
 
 typedef struct {
@@ -93,27 +91,6 @@ static inline void terminal_installs_purse(flows_fixture *ff) {
     assert_int_equal(report.sw, 0x9000);
     assert_int_equal(report.instances, 1);
     free(module);
-}
-
-/* The purse used: PIN 5678, credit 100, debit 30 (balance 70, counter 2). */
-static inline void purse_used(seam_card *card) {
-    assert_int_equal(select_aid(card, purse, sizeof purse), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x30, 0x00, 0x00, 4, 0, 0, 0, 100), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x40, 0x00, 0x00, 4, 0, 0, 0, 30), 0x9000);
-}
-
-/* PIN 5678 (1234 refused), balance 70, counter 2, the log (tests/card/test_upgrade.c). */
-static inline void purse_kept_its_data(seam_card *card) {
-    assert_int_equal(select_aid(card, purse, sizeof purse), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x50, 0x00, 0x00, 0x00), 0x9000);
-    assert_int_equal(response_len, 8 + 2);
-    assert_memory_equal(response, ((uint8_t[]){0, 0, 0, 70, 0, 0, 0, 2}), 8);
-    assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '1', '2', '3', '4'), 0x63C2);
-    assert_int_equal(SEND(card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
-    assert_int_equal(SEND(card, 0x80, 0x60, 0x00, 0x00, 0x00), 0x9000);
-    assert_int_equal(response_len, 2 * 13 + 2); /* newest first: the debit */
-    assert_memory_equal(response, ((uint8_t[]){2, 0, 0, 0, 30, 0, 0, 0, 70, 0, 0, 0, 2}), 13);
 }
 
 /* True when the purse runs 2.0 (its new GET LIMIT, 80 71, answers). */

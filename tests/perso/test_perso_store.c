@@ -58,6 +58,11 @@ static int store_teardown(void **state) {
     return teardown(&fs);
 }
 
+typedef struct {
+    seam_perso_refusal r;
+    size_t n;
+} seam_refusal_seen;
+
 static size_t refusals_count;
 static seam_err count_refusal(void *ctx, const seam_perso_refusal *r) {
     (void)ctx;
@@ -203,6 +208,38 @@ static void journal_kept_until_deleted_and_store_cut_between_transactions(void *
     assert_int_equal(perso_store_check(sf->store, &sf->domain, &sf->id), SEAM_OK);
 }
 
+/* P10, X6: whoever owns the terminal's state file (attacker (a)) rewrites the refusal
+   log's table without its NOT NULL rules and leaves NULLs in it: the log still reads,
+   each NULL as an empty field (never "%s" of a NULL pointer). */
+static seam_refusal_seen seen;
+static seam_err keep_refusal(void *ctx, const seam_perso_refusal *r) {
+    (void)ctx;
+    seen.r = *r;
+    seen.n++;
+    return SEAM_OK;
+}
+
+static void p10_a_hostile_state_file_with_null_log_fields_reads_as_empty_X6(void **state) {
+    store_fixture *sf = *state;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(sf->store_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE perso_refusals; CREATE TABLE perso_refusals (id "
+                                  "INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER, cin TEXT, "
+                                  "instance TEXT, reason TEXT); INSERT INTO perso_refusals (time, "
+                                  "cin, instance, reason) VALUES (NULL, NULL, NULL, NULL)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(seam_perso_store_log(sf->store, keep_refusal, NULL), SEAM_OK);
+    assert_int_equal(seen.n, 1);
+    print_message("a NULL cin reads as \"%s\", reason \"%s\"\n", seen.r.cin, seen.r.reason);
+    assert_string_equal(seen.r.cin, "");
+    assert_string_equal(seen.r.instance, "");
+    assert_string_equal(seen.r.reason, "");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(p4_record_released_only_inside_an_authorized_load,
@@ -212,6 +249,9 @@ int main(void) {
             store_teardown),
         cmocka_unit_test_setup_teardown(
             journal_kept_until_deleted_and_store_cut_between_transactions, store_setup,
+            store_teardown),
+        cmocka_unit_test_setup_teardown(
+            p10_a_hostile_state_file_with_null_log_fields_reads_as_empty_X6, store_setup,
             store_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
