@@ -219,7 +219,9 @@ typedef struct {
    (SEAM_ERR_ARG otherwise): a package's seam.perso section personalizes every instance made from
    it. Refused on the card: SEAM_OK with report->sw and report->reason, nothing kept there (a
    package this call loaded is deleted again). Errors: SEAM_ERR_ARG, SEAM_ERR_GP_PACKAGE,
-   SEAM_ERR_PERSO_WRONG_CARD (the card's CIN is not actor->cin), gp's and the store's. */
+   SEAM_ERR_PERSO_WRONG_CARD (the card's CIN is not actor->cin), gp's and the store's; a module
+   that carries a seam.perso section already: SEAM_ERR_GP_PACKAGE, logged, nothing sent (so
+   for update and restore too). */
 seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                             const seam_perso_data *perso, size_t n, seam_perso_report *report);
 
@@ -230,8 +232,9 @@ seam_err seam_perso_install(const seam_perso_actor *actor, const uint8_t *module
    the flow resumable: called again after a cut, it reads the card's upgrade status and
    continues (report->resumed); called with another package file while a journal is there:
    SEAM_ERR_PERSO_DENIED. The domain holding no instance of the package, or the card
-   refusing a step: SEAM_OK with report->sw and report->reason, logged. Errors as
-   seam_perso_install. */
+   refusing a step: SEAM_OK with report->sw and report->reason, logged; a step refused after
+   the start is rolled back (new version deleted, MANAGE ELF UPGRADE abort, journal deleted).
+   Errors as seam_perso_install. */
 seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                            seam_perso_report *report);
 
@@ -248,7 +251,8 @@ seam_err seam_perso_update_forget(const seam_perso_actor *actor, const seam_gp_a
    file), and only for the same identity and package; any other use is refused
    (SEAM_ERR_PERSO_DENIED) and logged, as is a restore of an identity the store holds no
    record of. A record that does not open (for another identity, tampered):
-   SEAM_ERR_PERSO_SEAL, logged, nothing sent. */
+   SEAM_ERR_PERSO_SEAL, logged, nothing sent; a module older than the version the record was
+   exported from: SEAM_ERR_PERSO_DENIED, logged, nothing sent. */
 seam_err seam_perso_restore(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                             const seam_gp_aid *instance, seam_perso_report *report);
 

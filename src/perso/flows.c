@@ -80,6 +80,17 @@ static seam_err check_card(const seam_perso_actor *actor, seam_perso_report *rep
     return e;
 }
 
+seam_err perso_flow_no_perso(const seam_perso_actor *actor, const uint8_t *module, size_t len,
+                             seam_perso_report *report) {
+    if (!seam_perso_package_has_perso(module, len))
+        return SEAM_OK;
+    snprintf(report->reason, sizeof report->reason,
+             "the package carries a seam.perso section already (personalization of someone "
+             "else's): refused, nothing sent");
+    (void)perso_store_refuse(actor->store, actor->cin, actor->cin_len, NULL, report->reason);
+    return SEAM_ERR_GP_PACKAGE;
+}
+
 seam_err perso_flow_begin(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                           seam_perso_report *report, bool *refused) {
     uint16_t sw = 0;
@@ -90,6 +101,8 @@ seam_err perso_flow_begin(const seam_perso_actor *actor, const uint8_t *module, 
     if (e)
         return e;
     report->reason[0] = '\0';
+    if ((e = perso_flow_no_perso(actor, module, len, report)) != SEAM_OK)
+        return e;
     if (seam_gp_channel_is_open(actor->gp, &level) && level == 0x33)
         return check_card(actor, report, refused); /* the caller opened the domain */
     /* the CIN first, in clear: a wrong card costs it nothing (no INITIALIZE UPDATE) */
@@ -403,13 +416,25 @@ seam_err seam_perso_restore(const seam_perso_actor *actor, const uint8_t *module
     bool refused = false, loaded = false;
     seam_err e;
     memset(report, 0, sizeof *report);
+    uint16_t exported = 0;
     e = seam_gp_package_read(module, len, &pkg, report->reason, sizeof report->reason);
     if (e)
         return e;
     report->reason[0] = '\0';
-    /* the record must open before anything is sent to the card */
+    if ((e = perso_flow_no_perso(actor, module, len, report)) != SEAM_OK)
+        return e;
+    /* the record must open, and be of this version or an older one, before anything is
+       sent to the card (P10: no downgrade through a restore) */
     perso_flow_identity(actor, instance, &pkg.aid, &id);
-    e = perso_store_check(actor->store, actor->domain, &id);
+    e = perso_store_version(actor->store, actor->domain, &id, &exported);
+    if (!e && pkg.version < exported) {
+        snprintf(report->reason, sizeof report->reason,
+                 "the package (version %u.%u) is older than the record's (%u.%u): refused",
+                 pkg.version >> 8, pkg.version & 0xFFu, exported >> 8, exported & 0xFFu);
+        (void)perso_store_refuse(actor->store, actor->cin, actor->cin_len, instance,
+                                 report->reason);
+        return SEAM_ERR_PERSO_DENIED;
+    }
     if (e == SEAM_ERR_NOT_FOUND) {
         snprintf(report->reason, sizeof report->reason, "%s", no_record);
         (void)perso_store_refuse(actor->store, actor->cin, actor->cin_len, instance, no_record);

@@ -46,6 +46,11 @@ seam_err perso_store_put(seam_perso_store *s, const seam_perso_domain *d, const 
 seam_err perso_store_check(seam_perso_store *s, const seam_perso_domain *d,
                            const perso_identity *id);
 
+/* Checks that id's record opens, as perso_store_check, and gives the version it was
+   exported from (*version, 0 when unknown); what it read is wiped, nothing leaves. */
+seam_err perso_store_version(seam_perso_store *s, const seam_perso_domain *d,
+                             const perso_identity *id, uint16_t *version);
+
 /* Releases id's record into out[0..cap) only against a grant of the same identity
    (SEAM_ERR_PERSO_DENIED otherwise, logged). Errors also those of perso_store_check,
    SEAM_ERR_BUFFER_SMALL. */
@@ -83,6 +88,11 @@ void perso_flow_identity(const seam_perso_actor *actor, const seam_gp_aid *insta
 /* Writes a refusal into report (sw, reason "what: the SW's words") and the store's log. */
 void perso_flow_refused(const seam_perso_actor *actor, seam_perso_report *report,
                         const seam_gp_aid *instance, uint16_t sw, const char *what);
+
+/* Refuses (SEAM_ERR_GP_PACKAGE, report->reason, logged) a module that carries a seam.perso
+   section already, before anything is sent to the card; SEAM_OK otherwise. */
+seam_err perso_flow_no_perso(const seam_perso_actor *actor, const uint8_t *module, size_t len,
+                             seam_perso_report *report);
 
 /* Starts a flow: reads the package file (SEAM_ERR_GP_PACKAGE), checks the card's CIN
    (SEAM_ERR_PERSO_WRONG_CARD, logged; read in clear before the channel) and opens the

@@ -263,6 +263,22 @@ seam_err perso_store_check(seam_perso_store *s, const seam_perso_domain *d,
     return open_record(s, d, id, NULL, 0, NULL);
 }
 
+seam_err perso_store_version(seam_perso_store *s, const seam_perso_domain *d,
+                             const perso_identity *id, uint16_t *version) {
+    uint8_t *bytes = malloc(SEAM_PERSO_RECORD_MAX);
+    seam_perso_record r;
+    size_t n = 0;
+    if (!bytes)
+        return SEAM_ERR_NOMEM;
+    seam_err e = open_record(s, d, id, bytes, SEAM_PERSO_RECORD_MAX, &n);
+    if (!e)
+        e = seam_perso_record_decode(bytes, n, &r);
+    *version = e ? 0 : r.version;
+    seam_secure_zero(bytes, SEAM_PERSO_RECORD_MAX);
+    free(bytes);
+    return e;
+}
+
 static bool same_aid(const seam_gp_aid *a, const seam_gp_aid *b) {
     return a->len == b->len && !memcmp(a->bytes, b->bytes, a->len);
 }

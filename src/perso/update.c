@@ -9,6 +9,8 @@
  *   WAITING (02) ──INSTALL [for load] (the record released), LOAD──▶ LOADED (03)
  *   LOADED (03) ──DGI 7F71 of each record, migrate──▶ DONE (01, then no session)
  *   DONE: package at the new version ──re-export into the store, journal deleted──▶ idle
+ *   WAITING / LOADED, a step refused ──delete of a loaded new version, abort, journal
+ *                                      deleted──▶ idle (the old version, its data)
  *
  * A cut (of the card or of the store) anywhere leaves a state of this list: the next
  * call reads it (MANAGE ELF UPGRADE status, GET STATUS) and goes on from there, never
@@ -146,11 +148,40 @@ static seam_err load_and_entries(const seam_perso_actor *actor, seam_perso_repor
     return e;
 }
 
+/* Rolls back an update the card refused after its start (X4): the new version deleted
+   when it was loaded (status 03: the card aborts only once the package's AID is free),
+   MANAGE ELF UPGRADE abort (the card puts the old package back with its instances and
+   their data), the journal deleted; the records stay. report keeps the first refusal. A
+   roll back the card refuses too is logged and keeps the journal (the next call reads
+   the card again). */
+static seam_err roll_back(const seam_perso_actor *actor, const perso_identity *key) {
+    const seam_gp_aid *package = &key->package;
+    seam_perso_report rb;
+    uint8_t status = 0;
+    bool refused = false;
+    uint16_t sw = 0;
+    memset(&rb, 0, sizeof rb);
+    seam_err e = session_status(actor, &rb, package, &status, &refused);
+    if (!e && !refused && status == 0x03) {
+        e = seam_gp_delete(actor->gp, package->bytes, package->len, false, &sw);
+        if (!e && sw != 0x9000) {
+            perso_flow_refused(actor, &rb, NULL, sw, "roll back: DELETE of the new version");
+            refused = true;
+        }
+    }
+    if (!e && !refused && (status == 0x02 || status == 0x03))
+        e = upgrade_step(actor, &rb, SEAM_GP_UPGRADE_ABORT, package,
+                         "roll back: MANAGE ELF UPGRADE abort", &refused);
+    if (!e && !refused)
+        e = perso_journal_delete(actor->store, key);
+    return e;
+}
+
 seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module, size_t len,
                            seam_perso_report *report) {
     perso_journal j, journaled;
     perso_identity key;
-    bool refused = false, at = false;
+    bool refused = false, at = false, session = false;
     uint8_t status = 0;
     seam_err e;
     memset(report, 0, sizeof *report);
@@ -201,6 +232,7 @@ seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module,
         perso_kill_point("update.started");
     }
     if (!e && !refused && (status == 0x02 || status == 0x03)) {
+        session = true;
         e = load_and_entries(actor, report, module, len, &j, status == 0x03, &refused);
         perso_kill_point("update.loaded");
         if (!e && !refused)
@@ -210,6 +242,8 @@ seam_err seam_perso_update(const seam_perso_actor *actor, const uint8_t *module,
         if (!e && !refused)
             e = perso_flow_package_at(actor, &report->package.aid, j.version, &at);
     }
+    if (!e && refused && session)
+        return roll_back(actor, &key);
     if (e || refused)
         return e;
     if (!at) {

@@ -319,6 +319,167 @@ static void p10_another_sds_content_is_refused(void **state) {
     purse_kept_its_data(ff->card.card);
 }
 
+/* ---- a refused update is rolled back; what perso refuses before sending ------------- */
+
+/* The card's upgrade session of the purse package, read through the domain: 00 none. */
+static uint8_t purse_upgrade_status(flows_fixture *ff) {
+    seam_gp_upgrade_status st;
+    uint16_t sw = 0;
+    seam_gp *gp = session(ff->card.card);
+    assert_int_equal(seam_perso_domain_open(gp, &ff->domain, &sw), SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    memset(&st, 0, sizeof st);
+    assert_int_equal(
+        seam_gp_upgrade(gp, SEAM_GP_UPGRADE_STATUS, purse_pkg, sizeof purse_pkg, NULL, 0, &st, &sw),
+        SEAM_OK);
+    assert_int_equal(sw, 0x9000);
+    return st.status;
+}
+
+static bool purse_journaled(flows_fixture *ff) {
+    perso_identity id;
+    perso_journal j;
+    seam_gp_aid pkg = aid_of(purse_pkg, sizeof purse_pkg);
+    perso_flow_identity(actor_of(ff), &pkg, &pkg, &id);
+    return perso_journal_get(ff->store, &id, &j) == SEAM_OK;
+}
+
+static void update_to(flows_fixture *ff, const char *name) {
+    seam_perso_report report;
+    size_t len = 0;
+    uint8_t *module = read_module(name, &len);
+    assert_int_equal(seam_perso_update(actor_of(ff), module, len, &report), SEAM_OK);
+    assert_string_equal(report.reason, "");
+    free(module);
+}
+
+static void p9_an_update_the_card_refuses_is_rolled_back_and_the_next_one_works_X4(void **state) {
+    flows_fixture *ff = *state;
+    seam_perso_report report;
+    size_t len = 0;
+    terminal_installs_purse(ff);
+    purse_used(ff->card.card);
+    update_to(ff, "purse_v2");
+    /* purse 1.0 over 2.0: started and loaded, then the card refuses (1.0's restore
+       answers 6985 to a previous version of 2.0) */
+    uint8_t *module = read_module("purse", &len);
+    assert_int_equal(seam_perso_update(actor_of(ff), module, len, &report), SEAM_OK);
+    free(module);
+    print_message("refused: %s\n", report.reason);
+    assert_int_not_equal(report.sw, 0x9000);
+    assert_true(strlen(report.reason) > 0);
+    /* rolled back: 2.0 with its data, no upgrade session, no journal */
+    assert_int_equal(purse_upgrade_status(ff), 0x00);
+    assert_false(purse_journaled(ff));
+    assert_true(purse_is_v2(ff->card.card));
+    purse_kept_its_data(ff->card.card);
+    /* the next update with another file is not refused */
+    update_to(ff, "purse_v2");
+    assert_true(purse_is_v2(ff->card.card));
+    purse_kept_its_data(ff->card.card);
+}
+
+/* A module that carries a seam.perso section already (someone else's personalization). */
+static uint8_t *module_with_perso(const char *name, size_t *len) {
+    size_t n = 0;
+    uint8_t *module = read_module(name, &n);
+    seam_perso_record r = {.instance = aid_of(purse, sizeof purse), .block_count = 1};
+    r.blocks[0] = (seam_perso_block){0x90, pin_block, sizeof pin_block};
+    uint8_t *out = malloc(n + 1024);
+    assert_non_null(out);
+    assert_int_equal(seam_perso_package_personalize(module, n, &r, out, n + 1024, len), SEAM_OK);
+    assert_true(seam_perso_package_has_perso(out, *len));
+    free(module);
+    return out;
+}
+
+/* Each flow refuses before sending anything: the card and the store as before. */
+static void p10_a_module_with_a_perso_section_is_refused_before_anything_is_sent(void **state) {
+    flows_fixture *ff = *state;
+    seam_perso_data data = {.data = pin_block, .len = sizeof pin_block};
+    seam_perso_report report;
+    uint8_t card_before[32], store_before[32], card_now[32], store_now[32];
+    size_t len = 0;
+    seam_gp_aid inst = aid_of(purse, sizeof purse);
+    data.instance = inst;
+    uint8_t *v1 = module_with_perso("purse", &len);
+    /* install */
+    fingerprint(ff->card.card, card_before);
+    assert_int_equal(seam_perso_store_digest(ff->store, store_before), SEAM_OK);
+    trace_flow(actor_of(ff));
+    seam_err e = seam_perso_install(actor_of(ff), v1, len, &data, 1, &report);
+    print_message("install: %d, %zu commands sent\n", e, sent_count);
+    assert_int_equal(e, SEAM_ERR_GP_PACKAGE);
+    assert_int_equal(sent_count, 0);
+    fingerprint(ff->card.card, card_now);
+    assert_int_equal(seam_perso_store_digest(ff->store, store_now), SEAM_OK);
+    assert_memory_equal(card_now, card_before, 32);
+    assert_memory_equal(store_now, store_before, 32);
+    seam_gp_set_trace(actor_of(ff)->gp, host_trace, NULL);
+    /* update */
+    terminal_installs_purse(ff);
+    purse_used(ff->card.card);
+    size_t v2_len = 0;
+    uint8_t *v2 = module_with_perso("purse_v2", &v2_len);
+    fingerprint(ff->card.card, card_before);
+    assert_int_equal(seam_perso_store_digest(ff->store, store_before), SEAM_OK);
+    trace_flow(actor_of(ff));
+    e = seam_perso_update(actor_of(ff), v2, v2_len, &report);
+    print_message("update: %d, %zu commands sent\n", e, sent_count);
+    assert_int_equal(e, SEAM_ERR_GP_PACKAGE);
+    assert_int_equal(sent_count, 0);
+    fingerprint(ff->card.card, card_now);
+    assert_int_equal(seam_perso_store_digest(ff->store, store_now), SEAM_OK);
+    assert_memory_equal(card_now, card_before, 32);
+    assert_memory_equal(store_now, store_before, 32);
+    seam_gp_set_trace(actor_of(ff)->gp, host_trace, NULL);
+    /* restore */
+    card_loses_purse(ff);
+    fingerprint(ff->card.card, card_before);
+    assert_int_equal(seam_perso_store_digest(ff->store, store_before), SEAM_OK);
+    trace_flow(actor_of(ff));
+    e = seam_perso_restore(actor_of(ff), v1, len, &inst, &report);
+    print_message("restore: %d, %zu commands sent\n", e, sent_count);
+    assert_int_equal(e, SEAM_ERR_GP_PACKAGE);
+    assert_int_equal(sent_count, 0);
+    fingerprint(ff->card.card, card_now);
+    assert_int_equal(seam_perso_store_digest(ff->store, store_now), SEAM_OK);
+    assert_memory_equal(card_now, card_before, 32);
+    assert_memory_equal(store_now, store_before, 32);
+    seam_gp_set_trace(actor_of(ff)->gp, host_trace, NULL);
+    free(v1);
+    free(v2);
+}
+
+static void p10_a_restore_of_an_older_version_than_the_record_is_refused(void **state) {
+    flows_fixture *ff = *state;
+    seam_perso_report report;
+    snapshot before;
+    size_t len = 0;
+    seam_gp_aid inst = aid_of(purse, sizeof purse);
+    terminal_installs_purse(ff);
+    purse_used(ff->card.card);
+    update_to(ff, "purse_v2"); /* the store's record: exported from 2.0 */
+    card_loses_purse(ff);
+    uint8_t *module = read_module("purse", &len);
+    snap(ff, &before);
+    trace_flow(actor_of(ff));
+    seam_err e = seam_perso_restore(actor_of(ff), module, len, &inst, &report);
+    print_message("restore of 1.0 from a 2.0 record: %d, %zu commands sent\n", e, sent_count);
+    seam_gp_set_trace(actor_of(ff)->gp, host_trace, NULL);
+    assert_int_equal(e, SEAM_ERR_PERSO_DENIED);
+    assert_int_equal(sent_count, 0);
+    nothing_changed_but_logged(ff, &before);
+    free(module);
+    /* the version it was exported from restores it */
+    module = read_module("purse_v2", &len);
+    assert_int_equal(seam_perso_restore(actor_of(ff), module, len, &inst, &report), SEAM_OK);
+    free(module);
+    assert_true(purse_is_v2(ff->card.card));
+    assert_int_equal(SEND(ff->card.card, 0x80, 0x20, 0x00, 0x00, 4, '1', '2', '3', '4'), 0x63C2);
+    assert_int_equal(SEND(ff->card.card, 0x80, 0x20, 0x00, 0x00, 4, '5', '6', '7', '8'), 0x9000);
+}
+
 int main(void) {
 #define T(name) cmocka_unit_test_setup_teardown(name, flows_setup, flows_teardown)
     const struct CMUnitTest tests[] = {
@@ -330,6 +491,9 @@ int main(void) {
         T(p10_a_package_for_another_card_is_refused),
         T(p10_release_outside_an_authorized_load_is_refused),
         T(p10_another_sds_content_is_refused),
+        T(p9_an_update_the_card_refuses_is_rolled_back_and_the_next_one_works_X4),
+        T(p10_a_module_with_a_perso_section_is_refused_before_anything_is_sent),
+        T(p10_a_restore_of_an_older_version_than_the_record_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
