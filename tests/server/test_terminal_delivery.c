@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "kill_harness.h"
+#include "delivery_rig.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -52,53 +53,6 @@ static void rig_up(rig *r, const char *db) {
 static void rig_down(rig *r) {
     server_kill(&r->srv);
     server_folder_remove(&r->srv);
-}
-
-/* Runs a command line; its first output line into out (may be NULL); its exit status. */
-static int run_cmd(const char *cmd, char *out, size_t cap) {
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char line[512] = "";
-    if (out) {
-        out[0] = '\0';
-        if (fgets(line, sizeof line, p))
-            snprintf(out, cap, "%.*s", (int)strcspn(line, "\n"), line);
-    }
-    while (fgets(line, sizeof line, p))
-        continue;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static const char *seam_bin(void) {
-    static char bin[512];
-    const char *build = getenv("SEAM_BUILD_DIR");
-    snprintf(bin, sizeof bin, "%s/seam", build ? build : "build/release");
-    return bin;
-}
-
-/* The card's CIN (SELECT of the ISD, GET DATA 45) into hex, read in this process. */
-static void image_cin(const char *image, char *hex) {
-    seam_card *card = NULL;
-    seam_gp_link link;
-    uint8_t atr[SEAM_GP_ATR_MAX], answer[64];
-    size_t atr_len = 0, got = 0;
-    static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
-    static const uint8_t get_cin[] = {0x80, 0xCA, 0x00, 0x45, 0x00};
-    assert_int_equal(seam_card_open(image, &card), SEAM_OK);
-    assert_int_equal(seam_link_card(card, &link), SEAM_OK);
-    assert_int_equal(seam_gp_link_power_on(&link, atr, sizeof atr, &atr_len), SEAM_OK);
-    assert_int_equal(
-        seam_gp_link_transmit(&link, select_isd, sizeof select_isd, answer, sizeof answer, &got),
-        SEAM_OK);
-    assert_int_equal(
-        seam_gp_link_transmit(&link, get_cin, sizeof get_cin, answer, sizeof answer, &got),
-        SEAM_OK);
-    assert_true(got > 4 && answer[got - 2] == 0x90 && answer[0] == 0x45 && answer[1] > 0);
-    for (size_t k = 0; k < answer[1]; k++)
-        snprintf(hex + 2 * k, 3, "%02X", answer[2 + k]);
-    seam_gp_link_close(&link);
-    seam_card_close(card);
 }
 
 /* A card personalized by its issuer: the image, the terminal's domain created on it and

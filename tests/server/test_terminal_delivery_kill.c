@@ -21,6 +21,7 @@
  */
 #define _GNU_SOURCE
 #include "kill_harness.h"
+#include "delivery_rig.h"
 
 #include <sqlite3.h>
 
@@ -38,53 +39,6 @@ typedef struct {
     char cin[40];
     char pub[140];
 } term_card;
-
-static const char *seam_bin(void) {
-    static char bin[512];
-    const char *build = getenv("SEAM_BUILD_DIR");
-    snprintf(bin, sizeof bin, "%s/seam", build ? build : "build/release");
-    return bin;
-}
-
-/* Runs a command line; its first output line into out (may be NULL); 0..255 its exit
-   status, 128 + n killed by signal n. */
-static int run_cmd(const char *cmd, char *out, size_t cap) {
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    char line[512] = "";
-    if (out) {
-        out[0] = '\0';
-        if (fgets(line, sizeof line, p))
-            snprintf(out, cap, "%.*s", (int)strcspn(line, "\n"), line);
-    }
-    while (fgets(line, sizeof line, p))
-        continue;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
-}
-
-static void image_cin(const char *image, char *hex) {
-    seam_card *card = NULL;
-    seam_gp_link link;
-    uint8_t atr[SEAM_GP_ATR_MAX], answer[64];
-    size_t atr_len = 0, got = 0;
-    static const uint8_t select_isd[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
-    static const uint8_t get_cin[] = {0x80, 0xCA, 0x00, 0x45, 0x00};
-    assert_int_equal(seam_card_open(image, &card), SEAM_OK);
-    assert_int_equal(seam_link_card(card, &link), SEAM_OK);
-    assert_int_equal(seam_gp_link_power_on(&link, atr, sizeof atr, &atr_len), SEAM_OK);
-    assert_int_equal(
-        seam_gp_link_transmit(&link, select_isd, sizeof select_isd, answer, sizeof answer, &got),
-        SEAM_OK);
-    assert_int_equal(
-        seam_gp_link_transmit(&link, get_cin, sizeof get_cin, answer, sizeof answer, &got),
-        SEAM_OK);
-    assert_true(got > 4 && answer[got - 2] == 0x90 && answer[0] == 0x45 && answer[1] > 0);
-    for (size_t k = 0; k < answer[1]; k++)
-        snprintf(hex + 2 * k, 3, "%02X", answer[2 + k]);
-    seam_gp_link_close(&link);
-    seam_card_close(card);
-}
 
 /* A card with the terminal's domain (the real `seam terminal perso domain`), the
    terminal's key pair, registered with the server (ISD keys, purse perso, terminal key). */
