@@ -31,11 +31,9 @@ static seam_err seal_perso(struct seam_server *srv, const seam_store_id *cin,
     uint8_t pub[SEAM_STORE_TERMINAL_KEY_SIZE];
     bool have_key = false;
     for (size_t i = 0; i < pkg->applet_count; i++) {
-        seam_store_id app = {.len = pkg->applets[i].len};
-        memcpy(app.bytes, pkg->applets[i].bytes, app.len);
         uint8_t *data = NULL;
         size_t len = 0;
-        seam_err e = seam_store_perso_get(seam_srv_store(srv), cin, &app, &data, &len);
+        seam_err e = seam_srv_perso_of(srv, cin, &pkg->applets[i], &data, &len);
         if (e == SEAM_ERR_NOT_FOUND)
             continue;
         if (e)

@@ -163,6 +163,13 @@ static bool inst_done(const seam_srv_step *step, const seam_gp_aid *aid) {
     return false;
 }
 
+seam_err seam_srv_perso_of(struct seam_server *srv, const seam_store_id *cin,
+                           const seam_gp_aid *applet, uint8_t **data, size_t *len) {
+    seam_store_id app = {.len = applet->len};
+    memcpy(app.bytes, applet->bytes, app.len);
+    return seam_store_perso_get(seam_srv_store(srv), cin, &app, data, len);
+}
+
 /* Adds INSTALL [for personalization] + STORE DATA + SET STATUS PERSONALIZED (0F) for every
    applet of the package that has personalization data for this card and that the registry
    read did not find PERSONALIZED; *found counts them. */
@@ -173,11 +180,9 @@ static seam_err plan_perso(struct seam_server *srv, const seam_srv_step *step,
     for (size_t i = 0; i < pkg->applet_count; i++) {
         if (inst_done(step, &pkg->applets[i]))
             continue;
-        seam_store_id app = {.len = pkg->applets[i].len};
-        memcpy(app.bytes, pkg->applets[i].bytes, app.len);
         uint8_t *data = NULL;
         size_t len = 0;
-        seam_err e = seam_store_perso_get(seam_srv_store(srv), cin, &app, &data, &len);
+        seam_err e = seam_srv_perso_of(srv, cin, &pkg->applets[i], &data, &len);
         if (e == SEAM_ERR_NOT_FOUND)
             continue;
         if (!e)
@@ -217,11 +222,9 @@ static seam_err perso_instances(struct seam_server *srv, seam_srv_step *step,
     if (!e && seam_gp_package_read(module, info.module_len, &pkg, why, sizeof why))
         e = SEAM_ERR_NOT_FOUND; /* APPLY says so */
     for (size_t i = 0; !e && i < pkg.applet_count; i++) {
-        seam_store_id app = {.len = pkg.applets[i].len};
-        memcpy(app.bytes, pkg.applets[i].bytes, app.len);
         uint8_t *data = NULL;
         size_t len = 0;
-        seam_err g = seam_store_perso_get(seam_srv_store(srv), cin, &app, &data, &len);
+        seam_err g = seam_srv_perso_of(srv, cin, &pkg.applets[i], &data, &len);
         if (!g)
             seam_store_free_secret(data, len);
         if (g == SEAM_ERR_NOT_FOUND)

@@ -71,6 +71,11 @@ seam_err seam_srv_step_result(struct seam_server *srv, seam_srv_step *step,
 seam_err seam_srv_delivery_build(struct seam_server *srv, const seam_store_campaign *c,
                                  const seam_store_id *cin, seam_srv_plan_round *out);
 
+/* The operator's personalization data of applet for card cin (seam_store_perso_get: free
+   it with seam_store_free_secret). SEAM_ERR_NOT_FOUND when there is none. */
+seam_err seam_srv_perso_of(struct seam_server *srv, const seam_store_id *cin,
+                           const seam_gp_aid *applet, uint8_t **data, size_t *len);
+
 /* Wipes and frees a step; NULL is allowed. */
 void seam_srv_step_free(seam_srv_step *step);
 
