@@ -30,6 +30,8 @@ SHELL := /bin/bash
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= 2
 FUZZ_SECONDS ?= 20
+# make demo CONSOLE=1: end the demo with the operator's console, running until Ctrl-C
+CONSOLE ?= 0
 FUZZ_CC ?= clang
 CTEST_FLAGS ?=
 
@@ -48,7 +50,7 @@ seam_binary = $$(if [ -x $(1)/seam ]; then echo $(1)/seam; else echo $(1)/src/cl
 # The C files clang-format owns (build directories excluded).
 format_files = find -L $(FORMAT_DIRS) -type d -name 'build*' -prune -o -type f \( -name '*.c' -o -name '*.h' \) -print | sort
 
-.PHONY: all deps build test asan-build asan format-check layers spec interop interop-sync fuzz-build \
+.PHONY: all deps build test asan-build asan format-check layers spec interop interop-sync console fuzz-build \
 	fuzz check \
 	demo bench format clean
 
@@ -145,13 +147,19 @@ interop-sync: build
 	$(call banner,interop-sync: SyncEvolution <-> seam server and seam terminal over OMA DS)
 	tests/interop/syncevo.sh $(call seam_binary,$(RELEASE_DIR)) $(RELEASE_DIR)/tests/server/omads_tool
 
-check: deps build test asan format-check layers spec interop interop-sync fuzz
+# The operator's console in headless Chromium against a real seam server and seam fleet
+# (issue 16, docs/console.md); screenshots of every view in $(RELEASE_DIR)/console-test.
+console: build
+	$(call banner,console: the operator's console in headless Chromium)
+	python3 tests/console/console_test.py $(call seam_binary,$(RELEASE_DIR)) $(RELEASE_DIR)/apps $(RELEASE_DIR)/console-test
+
+check: deps build test asan format-check layers spec interop interop-sync console fuzz
 	@printf '\n==== check: all stages passed in %s s ====\n' "$$(( $$(date +%s) - $(START_TIME) ))"
 
 demo: deps build
 	$(call banner,demo)
 	@if [ -e scripts/demo.sh ]; then \
-		SEAM=$(call seam_binary,$(RELEASE_DIR)) scripts/demo.sh; \
+		CONSOLE=$(CONSOLE) SEAM=$(call seam_binary,$(RELEASE_DIR)) scripts/demo.sh; \
 	else \
 		echo "scripts/demo.sh does not exist yet; the build is in $(RELEASE_DIR)."; \
 	fi

@@ -35,11 +35,15 @@
 #      with the PIN the server sealed for it and updates it from the card's
 #      record (0 personalization bytes on the server's connection); a secure
 #      flash card's controller installs and updates a purse by itself.
+# With CONSOLE=1 (make demo CONSOLE=1; scripts/demo_console.sh) it then starts a
+# seam server with a fleet of cards and an upgrade proposal, prints the
+# operator's console's address and token, and runs until Ctrl-C.
 # Every APDU has an expected status word (and data where it matters): any
 # failed step stops the demo with a non-zero exit status.
 #
 # usage: scripts/demo.sh    (make demo builds build/release first)
-# environment: SEAM (default build/release/seam or build/release/src/cli/seam),
+# environment: CONSOLE=1 (the console at the end, above),
+#              SEAM (default build/release/seam or build/release/src/cli/seam),
 #              PURSE (default: apps/purse.wasm of SEAM's build directory; the
 #              other applets, purse_v2, paytv and paytv_v2, are taken from
 #              the same directory)
@@ -569,3 +573,6 @@ echo "$used_after_upgrade after it (the temporary useful space is gone)."
 
 echo
 echo "demo: all chapters passed."
+if [ "${CONSOLE:-0}" = 1 ]; then
+    . scripts/demo_console.sh
+fi
