@@ -44,6 +44,7 @@ class Browser:
             "--no-first-run",
             "--no-default-browser-check",
             "--disable-gpu",
+            "--disable-dev-shm-usage",  # containers give /dev/shm 64 MiB
             "--disable-extensions",
             "--disable-background-networking",
             "--disable-component-update",
