@@ -10,7 +10,7 @@
  * cut at every write of a parameter; a privileged reader with a short buffer gets only
  * what fits.
  */
-#include "card_host.h"
+#include "sd_host.h"
 
 static const uint8_t db_pkg[] = {0xA0, 0x00, 0x00, 0x05, 0x43, 0x44};
 static const uint8_t db_cls[] = {0xA0, 0x00, 0x00, 0x05, 0x43, 0x44, 0x01};
@@ -63,6 +63,8 @@ static uint16_t read_record(seam_card *card, uint8_t index, char key[129], char 
     if (response[1] == 0x81) { /* BER: the long form from 128 bytes on, only there */
         assert_true(response[2] >= 0x80);
         o = 3;
+    } else {
+        assert_true(response[1] < 0x80);
     }
     assert_int_equal(response[o - 1], response_len - 2 - o);
     assert_int_equal(response[o], 0x80);
@@ -179,6 +181,34 @@ static void s8_carddb_reports_restore_records_by_size_only_P4(void **state) {
     assert_true(find_record(f->card, "restore.A0000005505501", value));
     assert_int_equal(sscanf(value, "owner=" ISD " bytes=%u", &before), 1);
     assert_int_equal(before, after);
+}
+
+#define BANK    "A000000559100A010203040506070809"
+#define HELLO16 "A0000005484501010203040506070809"
+
+/* A supplementary domain with a 16-byte AID and an instance extradited to it: the tree
+   names the SSD's associated domain (the ISD), the instance's new domain and its restore
+   record's new owner; an instance record passes 127 bytes (E1 81 L). */
+static void s8_carddb_names_a_supplementary_domain_in_long_records(void **state) {
+    fixture *f = *state;
+    static const uint8_t bank[16] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x0A, 0x01,
+                                     0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09};
+    static const uint8_t hello16[16] = {0xA0, 0x00, 0x00, 0x05, 0x48, 0x45, 0x01, 0x01,
+                                        0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09};
+    static const uint8_t priv_am[3] = {0x80, 0xC0, 0x00};
+    char value[129];
+    carddb_card(f);
+    assert_int_equal(install_sd(f->card, 0x0C, bank, sizeof bank, priv_am, 3), 0x9000);
+    assert_int_equal(install_aids(f->card, 0x0C, hello_pkg, sizeof hello_pkg, hello_cls,
+                                  sizeof hello_cls, hello16, sizeof hello16, NULL, 0),
+                     0x9000);
+    assert_int_equal(extradite(f->card, bank, sizeof bank, hello16, sizeof hello16), 0x9000);
+    assert_true(find_record(f->card, "domain." BANK, value));
+    assert_string_equal(value, "lifecycle=07 sd=" ISD);
+    assert_true(find_record(f->card, "instance." HELLO16, value)); /* 41 + 82 bytes: E1 81 */
+    assert_string_equal(value, "version=1.0 lifecycle=07 package=A00000054845 sd=" BANK);
+    assert_true(find_record(f->card, "restore." HELLO16, value));
+    assert_string_equal(value, "owner=" BANK " package=A00000054845 bytes=0");
 }
 
 static void s8_carddb_parameter_is_written_and_read_back(void **state) {
@@ -325,6 +355,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(s8_carddb_lists_the_registry_as_a_tree, setup, teardown),
         cmocka_unit_test_setup_teardown(s8_carddb_reports_restore_records_by_size_only_P4, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(s8_carddb_names_a_supplementary_domain_in_long_records,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(s8_carddb_parameter_is_written_and_read_back, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(s8_carddb_refuses_bad_parameters_and_changes_nothing, setup,
