@@ -5,14 +5,23 @@
  * parameters it keeps in its own memory, as records key -> value that the terminal
  * synchronizes on the card's behalf (src/terminal/card_db.c):
  *
- *   package.<AID hex>   "version=M.m"                 a fact: read-only
- *   instance.<AID hex>  "version=M.m lifecycle=LL"    a fact (version of its package)
- *   param.<name>        the value                     writable (80 32)
+ *   domain.<AID>    "lifecycle=LL sd=<AID>"                       a fact: read-only
+ *   package.<AID>   "version=M.m sd=<AID>"                        a fact
+ *   instance.<AID>  "version=M.m lifecycle=LL package=<AID> sd=<AID>"
+ *                                                   a fact (version of its package)
+ *   restore.<AID>   "owner=<AID> package=<AID> bytes=N"           a fact: a restore
+ *                   record of instance <AID>, its size only, never its contents
+ *   param.<name>    the value                                     writable (80 32)
+ *
+ * AIDs in upper-case hex. sd= is the associated security domain (none for the ISD,
+ * whose record has no sd=); a restore record's package= is left out when the card
+ * holds no instance of that AID under that domain.
  *
  * Commands (CLA 80):
  *   80 30 P1=index 00 Le   record index (0..): E1 L { 80 key, 81 value, 82 01 writable
- *                          or 00 }; 6A83 past the last record. Packages and instances
- *                          first, in the registry's order, then the parameters.
+ *                          or 00 } (L in BER: 81 L from 128 on); 6A83 past the last
+ *                          record. The registry first (domains, packages, instances,
+ *                          restore records, in its order), then the parameters.
  *   80 32 00 00 Lc data    sets parameter name to value: data = 80 len name (1..16 of
  *                          a-z 0-9 _ -), 81 len value (0..64 printable ASCII); a new
  *                          name takes a free slot (PARAMS_MAX, else 6A84). One command,
@@ -39,10 +48,13 @@ static struct {
 
 static const char hex[] = "0123456789ABCDEF";
 
+#define KEY_CAP   64u  /* "instance." and 32 hex digits */
+#define VALUE_CAP 128u /* the longest fact: an instance's, 105 characters */
+
 /* A record being built: E1 L { 80 key, 81 value, 82 writable }. */
-static uint8_t record[3 * 2 + 1 + 64 + 64 + 3 + 2];
+static uint8_t record[3 + 2 + KEY_CAP + 2 + VALUE_CAP + 3];
 static uint32_t key_len, value_len;
-static char key[64], value[VALUE_MAX];
+static char key[KEY_CAP], value[VALUE_CAP];
 
 static void put_text(char *to, uint32_t *len, uint32_t cap, const char *text) {
     while (*text != 0 && *len < cap) {
@@ -58,7 +70,7 @@ static void put_hex(char *to, uint32_t *len, uint32_t cap, const uint8_t *bytes,
 }
 
 static void put_number(char *to, uint32_t *len, uint32_t cap, uint32_t v) {
-    char digits[3];
+    char digits[10];
     uint32_t n = 0;
     do {
         digits[n++] = (char)('0' + v % 10u);
@@ -71,9 +83,12 @@ static void put_number(char *to, uint32_t *len, uint32_t cap, uint32_t v) {
 
 /* Sends the record built in key and value. */
 static uint32_t send_record(bool writable) {
-    uint32_t n = 0;
+    uint32_t n = 0, len = 2u + key_len + 2u + value_len + 3u;
     record[n++] = 0xE1;
-    record[n++] = (uint8_t)(2u + key_len + 2u + value_len + 3u);
+    if (len > 0x7Fu) {
+        record[n++] = 0x81;
+    }
+    record[n++] = (uint8_t)len;
     record[n++] = 0x80;
     record[n++] = (uint8_t)key_len;
     memcpy(record + n, key, key_len);
@@ -88,21 +103,65 @@ static uint32_t send_record(bool writable) {
     return seam_apdu_send(record, n) == 0 ? SW_NO_ERROR : SW_UNKNOWN;
 }
 
-/* Builds the record of registry entry e[0..len) (a package or an instance). */
-static void registry_record(const uint8_t *e, uint32_t len) {
-    uint32_t aid_len = e[4];
+/* Appends " name=" and AID aid[0..len) in hex; nothing for an empty AID. */
+static void put_aid_field(const char *name, const uint8_t *aid, uint32_t len) {
+    if (len == 0) {
+        return;
+    }
+    put_text(value, &value_len, sizeof value, name);
+    put_hex(value, &value_len, sizeof value, aid, len);
+}
+
+/* Reads LV at e[*o..n) into *aid, *len; false when it does not fit. */
+static bool take_aid(const uint8_t *e, uint32_t n, uint32_t *o, const uint8_t **aid,
+                     uint32_t *len) {
+    if (*o >= n || e[*o] > 16u || *o + 1u + e[*o] > n) {
+        return false;
+    }
+    *len = e[*o];
+    *aid = e + *o + 1u;
+    *o += 1u + *len;
+    return true;
+}
+
+static const char *const prefix[] = {"", "domain.", "package.", "instance.", "restore."};
+
+/* Builds the record of registry entry e[0..n); false when the entry does not read. */
+static bool registry_record(const uint8_t *e, uint32_t n) {
+    const uint8_t *aid, *sd, *package = 0;
+    uint32_t aid_len = 0, sd_len = 0, package_len = 0, o = 4;
+    bool two = e[0] == SEAM_REGISTRY_INSTANCE || e[0] == SEAM_REGISTRY_RESTORE;
+    if (e[0] < SEAM_REGISTRY_DOMAIN || e[0] > SEAM_REGISTRY_RESTORE ||
+        !take_aid(e, n, &o, &aid, &aid_len) || aid_len < 5u || !take_aid(e, n, &o, &sd, &sd_len) ||
+        (two && !take_aid(e, n, &o, &package, &package_len)) ||
+        o + (e[0] == SEAM_REGISTRY_RESTORE ? 4u : 0u) != n) {
+        return false;
+    }
     key_len = 0;
     value_len = 0;
-    put_text(key, &key_len, sizeof key, e[0] == SEAM_REGISTRY_PACKAGE ? "package." : "instance.");
-    put_hex(key, &key_len, sizeof key, e + 5, aid_len <= len - 5u ? aid_len : len - 5u);
-    put_text(value, &value_len, sizeof value, "version=");
-    put_number(value, &value_len, sizeof value, e[2]);
-    put_text(value, &value_len, sizeof value, ".");
-    put_number(value, &value_len, sizeof value, e[3]);
-    if (e[0] == SEAM_REGISTRY_INSTANCE) {
-        put_text(value, &value_len, sizeof value, " lifecycle=");
+    put_text(key, &key_len, sizeof key, prefix[e[0]]);
+    put_hex(key, &key_len, sizeof key, aid, aid_len);
+    if (e[0] == SEAM_REGISTRY_RESTORE) {
+        put_aid_field("owner=", sd, sd_len);
+        put_aid_field(" package=", package, package_len);
+        put_text(value, &value_len, sizeof value, " bytes=");
+        put_number(value, &value_len, sizeof value, seam_get_u32(e + o));
+        return true;
+    }
+    if (e[0] != SEAM_REGISTRY_DOMAIN) {
+        put_text(value, &value_len, sizeof value, "version=");
+        put_number(value, &value_len, sizeof value, e[2]);
+        put_text(value, &value_len, sizeof value, ".");
+        put_number(value, &value_len, sizeof value, e[3]);
+    }
+    if (e[0] != SEAM_REGISTRY_PACKAGE) {
+        put_text(value, &value_len, sizeof value,
+                 e[0] == SEAM_REGISTRY_DOMAIN ? "lifecycle=" : " lifecycle=");
         put_hex(value, &value_len, sizeof value, e + 1, 1);
     }
+    put_aid_field(" package=", package, package_len);
+    put_aid_field(" sd=", sd, sd_len);
+    return true;
 }
 
 /* 80 30: record index. */
@@ -117,11 +176,10 @@ static uint32_t read_record(uint32_t index) {
         if (r == SEAM_REGISTRY_END) {
             break;
         }
-        if (r < 6 || (uint32_t)r > sizeof e || e[0] == SEAM_REGISTRY_DOMAIN) {
-            continue;
+        if (r < 6 || (uint32_t)r > sizeof e || !registry_record(e, (uint32_t)r)) {
+            continue; /* an entry this carddb does not read: not a record */
         }
         if (seen++ == index) {
-            registry_record(e, (uint32_t)r);
             return send_record(false);
         }
     }

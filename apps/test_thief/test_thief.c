@@ -11,8 +11,9 @@
  *   entries "balance", "counter", "tries" and "log" (seam_restore_get).
  * process: INS 01 answers the loot, as items of type ('P' block, 'E' entry),
  *   length, bytes; INS 02 tries the card's registry without Global Registry
- *   (seam_registry_entry of index P1: the int32 result, then whatever landed in its
- *   buffer, S8); any other INS answers 9000.
+ *   (seam_registry_entry of index P1 into a buffer of P2 bytes, 0: the largest
+ *   entry's: the int32 result, then the whole buffer as the call left it, S8); any
+ *   other INS answers 9000.
  */
 #include "seam/applet.h"
 
@@ -74,7 +75,9 @@ SEAM_ENTRY(process) uint32_t process(void) {
     }
     if (cmd.ins == 0x02u) {
         uint8_t out[4 + SEAM_REGISTRY_ENTRY_MAX] = {0};
-        int32_t r = seam_registry_entry(cmd.p1, out + 4, SEAM_REGISTRY_ENTRY_MAX);
+        uint32_t cap =
+            cmd.p2 != 0 && cmd.p2 < SEAM_REGISTRY_ENTRY_MAX ? cmd.p2 : SEAM_REGISTRY_ENTRY_MAX;
+        int32_t r = seam_registry_entry(cmd.p1, out + 4, cap);
         seam_put_u32(out, (uint32_t)r);
         seam_apdu_send(out, sizeof out);
     }

@@ -378,22 +378,31 @@ SEAM__IMPORT(service_caller) uint32_t seam_service_caller(void *buf, uint32_t ca
  *
  * An instance holding GlobalPlatform's Global Registry privilege (privileges
  * byte 2, b3: 00 04 00 at INSTALL) may read the card's registry, one entry at a
- * time: its security domains, then its packages, then its instances, each in
- * AID order. An entry is SEAM_REGISTRY_ENTRY_MAX bytes at most:
+ * time: its security domains, then its packages, then its instances, then the
+ * restore records it holds, each in key order (AID; SD AID then instance AID for
+ * a restore record). An entry is SEAM_REGISTRY_ENTRY_MAX bytes at most:
  *
  *   kind (SEAM_REGISTRY_*) | life cycle | version major | version minor |
- *   AID length (5..16) | AID
+ *   AID length (5..16) | AID | SD AID length (0..16) | SD AID
+ *   [instance, restore record: | package AID length (0..16) | package AID]
+ *   [restore record: | size (4, big endian)]
  *
  * The version is the package version from the package's metadata (of its
- * package for an instance; 0.0 for a security domain). Any other instance is
- * refused, whatever the index: it learns nothing, not even how many there are.
- * Key material is never read. Fuel: a call, plus one unit per entry skipped.
+ * package for an instance; 0.0 for a security domain and a restore record). The
+ * SD AID is the security domain the entry is associated with (empty for the
+ * ISD); for a restore record its owner. A restore record's AID is its instance's,
+ * its package the package of that instance if the card holds it under the same
+ * SD (else empty), its size the bytes its blocks and entries hold; its contents
+ * are never read. Any other instance is refused, whatever the index: it learns
+ * nothing, not even how many there are. Key material is never read. Fuel: a
+ * call, plus one unit per entry skipped.
  */
 
-#define SEAM_REGISTRY_ENTRY_MAX  21u  /* bytes of one entry: 5 + a 16-byte AID */
+#define SEAM_REGISTRY_ENTRY_MAX  59u  /* bytes of one entry: 4 + 3 LV AIDs + a size */
 #define SEAM_REGISTRY_DOMAIN     1u   /* a security domain */
 #define SEAM_REGISTRY_PACKAGE    2u   /* a package (executable load file) */
 #define SEAM_REGISTRY_INSTANCE   3u   /* an applet instance */
+#define SEAM_REGISTRY_RESTORE    4u   /* a restore record (docs/restore-module.md) */
 #define SEAM_REGISTRY_END        (-1) /* no entry at that index (past the last one) */
 #define SEAM_REGISTRY_ERR_DENIED (-2) /* the caller does not hold Global Registry */
 

@@ -17,6 +17,7 @@
  *   CLOSE    MANAGE CHANNEL close, whatever happened
  * A failure of the card is a LOCAL failure of the sync, with its status word.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,11 +88,27 @@ static bool take_text(const card_io *io, size_t *o, uint8_t tag, char *text, siz
     return true;
 }
 
-/* Decodes record E1 { 80 key, 81 value, 82 writable } of io->rsp into rec. */
+/* The prefixes of the card's facts (docs/sync.md "./card"). */
+static const char *const fact_prefixes[] = {"domain.", "package.", "instance.", "restore."};
+
+static bool is_fact_key(const char *key) {
+    for (size_t i = 0; i < sizeof fact_prefixes / sizeof fact_prefixes[0]; i++)
+        if (!strncmp(key, fact_prefixes[i], strlen(fact_prefixes[i])))
+            return true;
+    return false;
+}
+
+/* Decodes record E1 L { 80 key, 81 value, 82 writable } of io->rsp into rec (L one byte
+   below 128, else 81 L). */
 static bool record_decode(const card_io *io, seam_sync_record *rec) {
     size_t o = 2;
     memset(rec, 0, sizeof *rec);
-    if (io->rsp_len < 2 || io->rsp[0] != 0xE1 || io->rsp[1] != io->rsp_len - 2 ||
+    if (io->rsp_len >= 3 && io->rsp[1] == 0x81) /* the long form, only where it is needed */
+        o = io->rsp[2] >= 0x80 ? 3 : SIZE_MAX;
+    else if (io->rsp_len >= 2 && io->rsp[1] >= 0x80)
+        o = SIZE_MAX;
+    if (io->rsp_len < 2 || io->rsp[0] != 0xE1 || o == SIZE_MAX ||
+        io->rsp[o - 1] != io->rsp_len - o ||
         !take_text(io, &o, 0x80, rec->key, SEAM_SYNC_KEY_MAX) ||
         !take_text(io, &o, 0x81, rec->value, SEAM_SYNC_VALUE_MAX) || o + 3 != io->rsp_len ||
         io->rsp[o] != 0x82 || io->rsp[o + 1] != 1)
@@ -99,7 +116,7 @@ static bool record_decode(const card_io *io, seam_sync_record *rec) {
     bool writable = io->rsp[o + 2] == 1;
     if (writable != seam_sync_card_key_writable(rec->key))
         return false; /* the card and the schema must agree on what is a fact */
-    return writable || !strncmp(rec->key, "package.", 8) || !strncmp(rec->key, "instance.", 9);
+    return writable || is_fact_key(rec->key);
 }
 
 /* An instance record of ./card as a ./apps record of kind card: key and name its AID, the
@@ -117,6 +134,19 @@ static bool app_of(const seam_sync_record *inst, seam_sync_record *app) {
     return true;
 }
 
+/* True when card[n] is a restore record whose key card[0..n) holds already: the records of
+   one instance under two domains (one deleted, the AID installed again by another) share
+   the key restore.<instance AID>; the first (carddb's order) is kept, so that the view
+   stays one record per key. */
+static bool restore_seen(const seam_sync_record *card, size_t n) {
+    if (strncmp(card[n].key, "restore.", 8))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(card[i].key, card[n].key))
+            return true;
+    return false;
+}
+
 /* Reads every record of carddb into card[0..*n). */
 static bool read_all(card_io *io, seam_sync_record *card, size_t *n) {
     *n = 0;
@@ -128,6 +158,11 @@ static bool read_all(card_io *io, seam_sync_record *card, size_t *n) {
             return true;
         if (!sw_ok(io->sw) || !record_decode(io, &card[*n]))
             return false;
+        if (restore_seen(card, *n)) {
+            seam_log(SEAM_LOG_WARN, "card db: a second restore record of %s is left out",
+                     card[*n].key + 8);
+            continue;
+        }
         (*n)++;
     }
     return false; /* more than the card can number */

@@ -111,14 +111,35 @@ static void card_listing(fixture *f, char *out, size_t cap) {
     fclose(fp);
 }
 
+#define ISD "A000000151000000"
+
+/* Fails on a ./card value holding the purse's PIN, as text or as hex. */
+static int no_pin(void *ctx, const seam_sync_record *r) {
+    (void)ctx;
+    assert_null(strstr(r->value, "1234"));
+    assert_null(strstr(r->value, "31323334"));
+    return 0;
+}
+
 static void s8_terminal_reads_the_card_into_card_and_syncs_it_S8_S6(void **state) {
     fixture *f = *state;
     assert_int_equal(card_sync(f), 0);
     /* the terminal's ./card and the server's copy: the card's packages and instances */
     assert_int_equal(dm_digest_of(f->dm, SEAM_SYNC_CARD),
                      server_digest(&f->srv, IMEI, SEAM_SYNC_CARD));
-    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0"));
-    assert_true(copy_card_has(&f->srv, "instance.A0000005505501", "version=1.0 lifecycle=07"));
+    assert_true(copy_card_has(&f->srv, "domain." ISD, "lifecycle=0F"));
+    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0 sd=" ISD));
+    assert_true(copy_card_has(&f->srv, "instance.A0000005505501",
+                              "version=1.0 lifecycle=07 package=A00000055055 sd=" ISD));
+    assert_true(copy_card_has(&f->srv, "restore.A0000005434401",
+                              "owner=" ISD " package=A00000054344 bytes=0"));
+    /* the purse's record is there by its size; its PIN (1234) is in no ./card value */
+    seam_sync_db *copy = server_copy(&f->srv, IMEI, SEAM_SYNC_CARD);
+    seam_sync_record rec;
+    assert_int_equal(seam_sync_get(copy, SEAM_SYNC_CARD, "restore.A0000005505501", &rec), SEAM_OK);
+    assert_true(!strncmp(rec.value, "owner=" ISD " package=A00000055055 bytes=", 49));
+    assert_int_equal(seam_sync_list(copy, SEAM_SYNC_CARD, no_pin, NULL), SEAM_OK);
+    seam_sync_close(copy);
     /* and ./apps holds the card's instances as kind card with their package version */
     seam_sync_db *db = NULL;
     seam_sync_record r;
@@ -140,7 +161,7 @@ static void s8_a_server_change_to_a_card_fact_is_refused_S8(void **state) {
                      SEAM_OK);
     seam_store_close(st);
     assert_int_equal(card_sync(f), 0);
-    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0"));
+    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0 sd=" ISD));
     assert_int_equal(dm_digest_of(f->dm, SEAM_SYNC_CARD),
                      server_digest(&f->srv, IMEI, SEAM_SYNC_CARD));
     card_listing(f, after, sizeof after);
@@ -167,7 +188,7 @@ static void s8_over_omads_a_server_change_to_a_card_fact_is_put_back_S8(void **s
     fixture *f = *state;
     char before[8192], after[8192];
     assert_int_equal(card_sync_over(f, "omads"), 0);
-    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0"));
+    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0 sd=" ISD));
     card_listing(f, before, sizeof before);
     seam_store *st = store_of(&f->srv);
     assert_int_equal(seam_store_record_put(st, IMEI, "admin", SEAM_SYNC_CARD,
@@ -175,7 +196,7 @@ static void s8_over_omads_a_server_change_to_a_card_fact_is_put_back_S8(void **s
                      SEAM_OK);
     seam_store_close(st);
     assert_int_equal(card_sync_over(f, "omads"), 0);
-    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0"));
+    assert_true(copy_card_has(&f->srv, "package.A00000055055", "version=1.0 sd=" ISD));
     assert_int_equal(dm_digest_of(f->dm, SEAM_SYNC_CARD),
                      server_digest(&f->srv, IMEI, SEAM_SYNC_CARD));
     card_listing(f, after, sizeof after);

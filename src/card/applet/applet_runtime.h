@@ -387,7 +387,12 @@ seam_err seam_applet_service(seam_applet *applet, const uint8_t *caller, size_t 
 /* ---- the card's registry (applet_registry.c; docs/applet-abi.md) ---- */
 
 /* The limits and results of include/seam/applet.h's registry_entry (the same values). */
-#define SEAM_REGISTRY_ENTRY_MAX  21u  /* kind, life cycle, version (2), AID length, AID */
+/* kind, life cycle, version (2), LV AID, LV SD AID, LV package AID, size (4) */
+#define SEAM_REGISTRY_ENTRY_MAX  59u
+#define SEAM_REGISTRY_DOMAIN     1u /* the kinds of entries */
+#define SEAM_REGISTRY_PACKAGE    2u
+#define SEAM_REGISTRY_INSTANCE   3u
+#define SEAM_REGISTRY_RESTORE    4u
 #define SEAM_REGISTRY_END        (-1) /* past the last entry */
 #define SEAM_REGISTRY_ERR_DENIED (-2) /* the caller does not hold Global Registry */
 

@@ -124,6 +124,13 @@ seam_err restore_record_exists(seam_nvm *nvm, const restore_identity *id, bool *
     return e == SEAM_ERR_NOT_FOUND ? SEAM_OK : e;
 }
 
+seam_err restore_record_size(seam_nvm *nvm, const restore_identity *id, uint16_t *used) {
+    header h;
+    seam_err e = header_get(nvm, id, &h);
+    *used = e ? 0 : h.used;
+    return e;
+}
+
 seam_err restore_record_ensure(seam_nvm *nvm, const restore_identity *id, int32_t *result) {
     header h;
     bool fresh = false, room = true;

@@ -67,6 +67,10 @@ void restore_identity_make(restore_identity *id, const uint8_t *sd, size_t sd_le
 
 /* True in *exists when the identity has a record. Errors: nvm errors. */
 seam_err restore_record_exists(seam_nvm *nvm, const restore_identity *id, bool *exists);
+/* Reads only the header of id's record: *used, the bytes its blocks (P1 + data) and
+   entries (name + value) hold, what its quota counts. Errors: SEAM_ERR_NOT_FOUND,
+   SEAM_ERR_NVM_CORRUPT, nvm errors. */
+seam_err restore_record_size(seam_nvm *nvm, const restore_identity *id, uint16_t *used);
 /* Creates an empty record unless there is one; *result 0 or SEAM_RESTORE_ERR_QUOTA (the
    SD's quota; nothing written). Errors: nvm errors. */
 seam_err restore_record_ensure(seam_nvm *nvm, const restore_identity *id, int32_t *result);
