@@ -26,6 +26,11 @@ API_HANDLER(seam_api_card_terminal_put);
 API_HANDLER(seam_api_campaigns_list);
 API_HANDLER(seam_api_campaign_create);
 API_HANDLER(seam_api_campaign_get);
+API_HANDLER(seam_api_campaign_start); /* api_campaign_control.c */
+API_HANDLER(seam_api_campaign_pause);
+API_HANDLER(seam_api_campaign_cancel);
+API_HANDLER(seam_api_campaign_timeline);
+API_HANDLER(seam_api_health);
 API_HANDLER(seam_api_devices_list);
 API_HANDLER(seam_api_device_get);
 API_HANDLER(seam_api_device_history);
@@ -52,9 +57,13 @@ bool seam_api_version_parse(const char *text, uint16_t *version);
 /* Writes "M.m" of version into out[0..8). */
 void seam_api_version_text(uint16_t version, char out[8]);
 
-/* A campaign as the API shows it (id, kind, package, version, state, created); NULL when
-   out of memory. */
-cJSON *seam_api_campaign_json(const seam_store_campaign *c);
+/* A campaign as the API shows it (id, kind, package, version, state, created, and from
+   store st its counts, bytes and updated); NULL with *err set when the store fails (0: out
+   of memory). */
+cJSON *seam_api_campaign_json(seam_store *st, const seam_store_campaign *c, seam_err *err);
+
+/* The campaign id in the path (params[0]), or false with res filled (400 bad_id). */
+bool seam_api_campaign_id(const seam_srv_request *req, int64_t *id, seam_srv_response *res);
 
 /* Makes one array element of an item of a list (the list's element type); NULL when out of
    memory. */

@@ -1,0 +1,309 @@
+/*
+ * The API the operator's console reads and acts through (issue 16; docs/server.md), on a
+ * server of either backend (argv[1]: sqlite or postgresql, as store_backend.h starts
+ * them): campaign control (start, pause, cancel) with its refusals, the campaign's counts,
+ * bytes and timeline, GET /api/health, and `seam server report --digest`. Targets are moved
+ * through a second handle on the server's store, as another server sharing it would.
+ * Every refusal changes nothing (seam_store_digest).
+ */
+#include "http_test.h"
+
+#include <cjson/cJSON.h>
+
+#include "delivery_rig.h"
+#include "store_backend.h"
+
+#define KEY1 "404142434445464748494A4B4C4D4E4F"
+#define CIN1 "0102030405060708"
+#define CIN2 "0102030405060709"
+
+static const char *backend_name = "sqlite";
+
+typedef struct {
+    http_fixture http;
+    char top[48];
+    seam_store *store; /* a second handle on the server's store */
+} fixture;
+
+static int setup(void **state) {
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->top, sizeof f->top, "/tmp/seam-console-XXXXXX");
+    assert_non_null(mkdtemp(f->top));
+    snprintf(f->http.dir, sizeof f->http.dir, "%s/srv", f->top);
+    char url[1024];
+    snprintf(url, sizeof url, "%s", backend_fresh_url());
+    assert_int_equal(seam_server_init_db(f->http.dir, url, NULL, 0, f->http.token), SEAM_OK);
+    seam_server_options o = {.dir = f->http.dir, .listen = "127.0.0.1:0", .threads = 2};
+    assert_int_equal(seam_server_start(&o, &f->http.server), SEAM_OK);
+    f->http.port = seam_server_port(f->http.server);
+    char key_path[128];
+    snprintf(key_path, sizeof key_path, "%s/master.key", f->http.dir);
+    uint8_t key[SEAM_STORE_MASTER_KEY_SIZE];
+    assert_int_equal(seam_store_master_key_load(key_path, key), SEAM_OK);
+    assert_int_equal(seam_store_open(url, key, &f->store), SEAM_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state) {
+    fixture *f = *state;
+    seam_store_close(f->store);
+    seam_server_stop(f->http.server);
+    nftw(f->top, http_test_rm, 8, FTW_DEPTH | FTW_PHYS);
+    free(f);
+    return 0;
+}
+
+static void digest(fixture *f, uint8_t d[32]) {
+    assert_int_equal(seam_store_digest(f->store, d), SEAM_OK);
+}
+
+static cJSON *json_of(http_reply *r, long status) {
+    assert_int_equal(r->status, status);
+    cJSON *j = cJSON_Parse(r->body);
+    assert_non_null(j);
+    free(r->body);
+    r->body = NULL;
+    return j;
+}
+
+static double number(const cJSON *o, const char *a, const char *b) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
+    if (b)
+        v = cJSON_GetObjectItemCaseSensitive(v, b);
+    assert_true(cJSON_IsNumber(v));
+    return v->valuedouble;
+}
+
+static const char *text(const cJSON *o, const char *name) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    assert_true(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+/* The purse uploaded, two cards, and a campaign over both (start as given); its id. */
+static int64_t purse_campaign(fixture *f, bool start) {
+    size_t len = 0;
+    uint8_t *module = http_read_app("purse.wasm", &len);
+    static const char *const h[] = {"Content-Type: application/wasm", NULL};
+    http_reply r = http_call(&f->http, "POST", "/api/packages", h, module, len, 1);
+    assert_int_equal(r.status, 201);
+    free(r.body);
+    free(module);
+    const char *cins[] = {CIN1, CIN2};
+    for (size_t i = 0; i < 2; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/api/cards/%s", cins[i]);
+        r = http_json(&f->http, "PUT", path,
+                      "{\"keysets\":[{\"kvn\":48,\"enc\":\"" KEY1 "\",\"mac\":\"" KEY1
+                      "\",\"dek\":\"" KEY1 "\"}]}");
+        assert_int_equal(r.status, 201);
+        free(r.body);
+    }
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"kind\":\"install\",\"package\":\"A00000055055\",\"version\":\"1.0\","
+             "\"targets\":[\"" CIN1 "\",\"" CIN2 "\"]%s}",
+             start ? "" : ",\"start\":false");
+    r = http_json(&f->http, "POST", "/api/campaigns", body);
+    cJSON *c = json_of(&r, 201);
+    int64_t id = (int64_t)number(c, "id", NULL);
+    assert_string_equal(text(c, "state"), start ? "running" : "created");
+    assert_int_equal(number(c, "counts", "pending"), 2);
+    assert_int_equal(number(c, "bytes", "total"), 0);
+    assert_int_equal(number(c, "updated", NULL), number(c, "created", NULL));
+    cJSON_Delete(c);
+    return id;
+}
+
+/* POSTs /api/campaigns/{id}/{verb}: the reply. */
+static http_reply control(fixture *f, int64_t id, const char *verb) {
+    char path[96];
+    snprintf(path, sizeof path, "/api/campaigns/%lld/%s", (long long)id, verb);
+    return http_json(&f->http, "POST", path, NULL);
+}
+
+/* A refused control: status and code, the message as given, nothing changed. */
+static void refused(fixture *f, int64_t id, const char *verb, long status, const char *code,
+                    const char *message) {
+    uint8_t before[32], after[32];
+    digest(f, before);
+    http_reply r = control(f, id, verb);
+    assert_true(http_is_error(&r, status, code));
+    if (message)
+        assert_non_null(strstr(r.body, message));
+    free(r.body);
+    digest(f, after);
+    assert_memory_equal(before, after, 32);
+}
+
+/* Controls campaign id with verb: its state afterwards. */
+static void moved(fixture *f, int64_t id, const char *verb, const char *state) {
+    http_reply r = control(f, id, verb);
+    cJSON *c = json_of(&r, 200);
+    assert_string_equal(text(c, "state"), state);
+    cJSON_Delete(c);
+}
+
+static cJSON *get(fixture *f, const char *path) {
+    http_reply r = http_call(&f->http, "GET", path, NULL, NULL, 0, 1);
+    return json_of(&r, 200);
+}
+
+static void campaign_start_pause_cancel_move_only_where_allowed(void **state) {
+    fixture *f = *state;
+    int64_t id = purse_campaign(f, false);
+    char message[128];
+    snprintf(message, sizeof message,
+             "campaign %lld is created: only a running campaign can be paused", (long long)id);
+    refused(f, id, "pause", 409, "conflict", message);
+    /* created: nothing is claimed */
+    seam_store_target t;
+    assert_int_equal(seam_store_claim(f->store, NULL, "other", 1000, 60, &t), SEAM_ERR_NOT_FOUND);
+    moved(f, id, "start", "running");
+    refused(f, id, "start", 409, "conflict", "is running: only a created or a paused campaign");
+    assert_int_equal(seam_store_claim(f->store, NULL, "other", 1000, 60, &t), SEAM_OK);
+    moved(f, id, "pause", "paused");
+    refused(f, id, "pause", 409, "conflict", "is paused: only a running campaign");
+    /* paused: the other card waits, the running step finishes */
+    seam_store_target t2;
+    assert_int_equal(seam_store_claim(f->store, NULL, "other", 1000, 60, &t2), SEAM_ERR_NOT_FOUND);
+    cJSON *h = get(f, "/api/health");
+    assert_int_equal(number(h, "queue", "paused"), 1);
+    assert_int_equal(number(h, "queue", "pending"), 0);
+    assert_int_equal(number(h, "campaigns", "paused"), 1);
+    cJSON_Delete(h);
+    assert_int_equal(seam_store_target_finish(f->store, id, &t.cin, "other", true, NULL), SEAM_OK);
+    moved(f, id, "start", "running");
+    moved(f, id, "cancel", "cancelled");
+    refused(f, id, "cancel", 409, "conflict",
+            "is cancelled: only a created, running or paused campaign can be cancelled");
+    refused(f, id, "start", 409, "conflict", "is cancelled");
+    refused(f, id + 1, "start", 404, "unknown_campaign", NULL);
+    refused(f, id + 1, "cancel", 404, "unknown_campaign", NULL);
+    refused(f, 0, "pause", 400, "bad_id", NULL);
+    refused(f, id, "stop", 404, "not_found", NULL);
+
+    /* the campaign's counts: one done, one failed (cancelled) */
+    char path[64];
+    snprintf(path, sizeof path, "/api/campaigns/%lld", (long long)id);
+    cJSON *c = get(f, path);
+    assert_int_equal(number(c, "counts", "done"), 1);
+    assert_int_equal(number(c, "counts", "failed"), 1);
+    assert_int_equal(number(c, "counts", "pending") + number(c, "counts", "running"), 0);
+    cJSON *target = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c, "targets"), 1);
+    assert_string_equal(text(target, "reason"), "cancelled");
+    cJSON_Delete(c);
+}
+
+static void campaign_json_sums_bytes_and_timeline_ends_at_the_counts_P1(void **state) {
+    fixture *f = *state;
+    int64_t id = purse_campaign(f, true);
+    seam_store_target t;
+    assert_int_equal(seam_store_claim(f->store, NULL, "other", 1000, 60, &t), SEAM_OK);
+    seam_store_bytes b = {.campaign = id, .cin = t.cin, .step = "install"};
+    b.bytes = (seam_store_counts){.request = 300, .response = 4000, .perso = 50};
+    assert_int_equal(seam_store_bytes_add(f->store, &b), SEAM_OK);
+    assert_int_equal(
+        seam_store_target_finish(f->store, id, &t.cin, "other", false, "card said 6A80"), SEAM_OK);
+    cJSON *list = get(f, "/api/campaigns");
+    cJSON *c = cJSON_GetArrayItem(list, 0);
+    assert_int_equal(number(c, "bytes", "request"), 300);
+    assert_int_equal(number(c, "bytes", "response"), 4000);
+    assert_int_equal(number(c, "bytes", "perso"), 50);
+    assert_int_equal(number(c, "bytes", "total"), 4300);
+    assert_int_equal(number(c, "counts", "failed"), 1);
+    assert_int_equal(number(c, "counts", "pending"), 1);
+    assert_true(number(c, "updated", NULL) >= number(c, "created", NULL));
+    cJSON_Delete(list);
+
+    moved(f, id, "cancel", "cancelled");
+    char path[64];
+    snprintf(path, sizeof path, "/api/campaigns/%lld/timeline", (long long)id);
+    cJSON *tl = get(f, path);
+    assert_int_equal(number(tl, "campaign", NULL), id);
+    cJSON *points = cJSON_GetObjectItemCaseSensitive(tl, "points");
+    int n = cJSON_GetArraySize(points);
+    assert_true(n >= 2);
+    cJSON *first = cJSON_GetArrayItem(points, 0), *last = cJSON_GetArrayItem(points, n - 1);
+    assert_int_equal(number(first, "at", NULL), number(tl, "created", NULL));
+    assert_int_equal(number(first, "pending", NULL), 2);
+    assert_int_equal(number(first, "failed", NULL), 0);
+    assert_int_equal(number(last, "failed", NULL), 2); /* 6A80, then cancelled */
+    assert_int_equal(number(last, "pending", NULL) + number(last, "running", NULL), 0);
+    for (int i = 1; i < n; i++) /* in time order, each point a change */
+        assert_true(number(cJSON_GetArrayItem(points, i), "at", NULL) >=
+                    number(cJSON_GetArrayItem(points, i - 1), "at", NULL));
+    cJSON_Delete(tl);
+    snprintf(path, sizeof path, "/api/campaigns/%lld/timeline", (long long)id + 1);
+    http_reply r = http_call(&f->http, "GET", path, NULL, NULL, 0, 1);
+    assert_true(http_is_error(&r, 404, "unknown_campaign"));
+    free(r.body);
+}
+
+static void health_counts_the_store_and_this_process(void **state) {
+    fixture *f = *state;
+    http_reply r = http_call(&f->http, "GET", "/api/health", NULL, NULL, 0, 0);
+    assert_true(http_is_error(&r, 401, "unauthorized"));
+    free(r.body);
+    cJSON *h = get(f, "/api/health");
+    assert_string_equal(text(h, "backend"), backend_name);
+    assert_int_equal(number(h, "threads", NULL), 2);
+    assert_true(number(h, "uptime", NULL) >= 0);
+    double requests = number(h, "requests", NULL);
+    assert_true(requests >= 1); /* the refused one (this one is not answered yet) */
+    assert_int_equal(number(h, "campaigns", "running"), 0);
+    assert_int_equal(number(h, "sessions", "last_minute"), 0);
+    assert_int_equal(number(h, "sessions", "live"), 0);
+    assert_int_equal(number(h, "sessions", "omads"), 0);
+    cJSON_Delete(h);
+    int64_t id = purse_campaign(f, true);
+    seam_store_session s = {.campaign = id, .step = "install"};
+    s.cin = (seam_store_id){.len = 8, .bytes = {1, 2, 3, 4, 5, 6, 7, 8}}; /* CIN1 */
+    assert_int_equal(seam_store_session_create(f->store, &s), SEAM_OK);
+    h = get(f, "/api/health");
+    assert_true(number(h, "requests", NULL) > requests);
+    assert_int_equal(number(h, "campaigns", "running"), 1);
+    assert_int_equal(number(h, "queue", "pending"), 2);
+    assert_int_equal(number(h, "sessions", "last_minute"), 1);
+    assert_true(number(h, "sessions", "per_second") > 0);
+    cJSON_Delete(h);
+}
+
+static void report_digest_prints_the_stores_digest_while_the_server_runs(void **state) {
+    fixture *f = *state;
+    purse_campaign(f, true);
+    uint8_t d[32];
+    digest(f, d);
+    char want[65], cmd[1200], line[512];
+    for (size_t i = 0; i < 32; i++)
+        snprintf(want + 2 * i, 3, "%02x", d[i]);
+    snprintf(cmd, sizeof cmd, "%s server report %s --digest", seam_bin(), f->http.dir);
+    assert_int_equal(run_cmd(cmd, line, sizeof line), 0);
+    assert_string_equal(line, want);
+}
+
+int main(int argc, char **argv) {
+    backend_name = argc > 1 ? argv[1] : "sqlite";
+    (void)http_setup, (void)http_teardown;
+    if (backend_start(backend_name) != 0) {
+        backend_stop();
+        fprintf(stderr, "backend %s unavailable\n", backend_name);
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(campaign_start_pause_cancel_move_only_where_allowed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(campaign_json_sums_bytes_and_timeline_ends_at_the_counts_P1,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(health_counts_the_store_and_this_process, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            report_digest_prints_the_stores_digest_while_the_server_runs, setup, teardown),
+    };
+    char group[64];
+    snprintf(group, sizeof group, "console API on %s", backend_name);
+    int failed = _cmocka_run_group_tests(group, tests, sizeof tests / sizeof *tests, NULL, NULL);
+    backend_stop();
+    return failed;
+}
