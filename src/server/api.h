@@ -43,6 +43,17 @@ API_HANDLER(seam_sync_changeset);   /* sync_changeset.c */
 API_HANDLER(seam_sync_omads);
 API_HANDLER(seam_api_device_secret_put);
 
+/* The console's views of cards (api_card_detail.c). */
+
+/* Keeps of items[0..*count) the cards the request's q matches (all when it has none);
+   false with res filled (400 bad_query, a store error). */
+bool seam_api_card_search(struct seam_server *srv, const seam_srv_request *req,
+                          seam_store_card *items, size_t *count, seam_srv_response *res);
+
+/* Adds "devices", "registry" and "sessions" of card cin to o; false with *err set. */
+bool seam_api_card_detail(struct seam_server *srv, const seam_store_id *cin, cJSON *o,
+                          seam_err *err);
+
 /* Shared by the handlers (api_common.c). */
 
 /* Decodes hex text (1..16 bytes) into *id; false when it is not. */

@@ -2,7 +2,10 @@
  * The API the operator's console reads and acts through (issue 16; docs/server.md), on a
  * server of either backend (argv[1]: sqlite or postgresql, as store_backend.h starts
  * them): campaign control (start, pause, cancel) with its refusals, the campaign's counts,
- * bytes and timeline, GET /api/health, and `seam server report --digest`. Targets are moved
+ * bytes and timeline, GET /api/health, `seam server report --digest`, and the cards: search
+ * by CIN, IMEI or AID (q=) and one card's devices, registry tree (from `./card` facts put
+ * straight into the store, as a device's sync would) and byte accounting, never a key or
+ * personalization data (S8). Targets are moved
  * through a second handle on the server's store, as another server sharing it would.
  * Every refusal changes nothing (seam_store_digest).
  */
@@ -284,6 +287,153 @@ static void report_digest_prints_the_stores_digest_while_the_server_runs(void **
     assert_string_equal(line, want);
 }
 
+/* ---- cards ---- */
+
+static void record(fixture *f, const char *device, const char *uri, const char *key,
+                   const char *content) {
+    assert_int_equal(
+        seam_store_record_put(f->store, device, "sync-1", uri, key, content, strlen(content)),
+        SEAM_OK);
+}
+
+static cJSON *item(const cJSON *o, const char *name) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    assert_non_null(v);
+    return v;
+}
+
+static cJSON *at(const cJSON *arr, int i) {
+    cJSON *v = cJSON_GetArrayItem(arr, i);
+    assert_non_null(v);
+    return v;
+}
+
+/* The CINs GET /api/cards?q=... answers, joined by spaces. */
+static void search(fixture *f, const char *q, const char *want) {
+    char path[128], got[256] = "";
+    snprintf(path, sizeof path, "/api/cards?q=%s", q);
+    cJSON *list = get(f, path);
+    for (cJSON *c = list->child; c; c = c->next)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", got[0] ? " " : "",
+                 text(c, "cin"));
+    cJSON_Delete(list);
+    assert_string_equal(got, want);
+}
+
+#define ISD    "A000000151000000"
+#define SSD    "A0000001515350"
+#define PURSE  "A00000055055"
+#define PURSE1 "A0000005505501"
+#define PERSO  "DF010434333231DF0204000001F4"
+
+static void cards_found_by_cin_imei_or_aid_and_shown_with_their_registry_tree_S8(void **state) {
+    fixture *f = *state;
+    int64_t id = purse_campaign(f, true);
+    http_reply r = http_json(&f->http, "PUT", "/api/cards/" CIN1 "/personalization/" PURSE1,
+                             "{\"data\":\"" PERSO "\"}");
+    assert_int_equal(r.status, 204);
+    free(r.body);
+    record(f, "dev-1", "./devinfo", "cin", CIN1);
+    record(f, "dev-1", "./devinfo", "imei", "490154203237518");
+    record(f, "dev-2", "./devinfo", "cin", CIN2);
+    record(f, "dev-2", "./devinfo", "imei", "356938035643809");
+    record(f, "dev-2", "./apps", PURSE1, "kind: card\nname: purse\nversion: 1.0\nsize: 900");
+    record(f, "dev-1", "./card", "domain." ISD, "lifecycle=0F");
+    record(f, "dev-1", "./card", "domain." SSD, "lifecycle=0F sd=" ISD);
+    record(f, "dev-1", "./card", "package." PURSE, "version=1.0 sd=" SSD);
+    record(f, "dev-1", "./card", "instance." PURSE1,
+           "version=1.0 lifecycle=07 package=" PURSE " sd=" SSD " future=1");
+    record(f, "dev-1", "./card", "package.A0000006470000", "version=2.1");
+    record(f, "dev-1", "./card", "instance.A0000009990001",
+           "version=1.0 lifecycle=07 package=A0000009990000 sd=" ISD);
+    record(f, "dev-1", "./card", "restore." PURSE1, "owner=" SSD " package=" PURSE " bytes=42");
+    record(f, "dev-1", "./card", "param.colour", "blue");
+    seam_store_bytes b = {.campaign = id, .step = "install"};
+    b.cin = (seam_store_id){.len = 8, .bytes = {1, 2, 3, 4, 5, 6, 7, 8}}; /* CIN1 */
+    b.bytes = (seam_store_counts){.request = 120, .response = 3400, .perso = 28};
+    assert_int_equal(seam_store_bytes_add(f->store, &b), SEAM_OK);
+
+    search(f, "0708", CIN1);
+    search(f, "0102", CIN1 " " CIN2);
+    search(f, "35693803", CIN2);                /* dev-2's IMEI */
+    search(f, "a0000005505501", CIN1 " " CIN2); /* ./card instance key, ./apps key */
+    search(f, "9990001", CIN1);
+    search(f, "colour", ""); /* a param is not an AID */
+    cJSON *all = get(f, "/api/cards");
+    assert_int_equal(cJSON_GetArraySize(all), 2);
+    cJSON_Delete(all);
+    uint8_t before[32], after[32];
+    digest(f, before);
+    const char *bad[] = {
+        "/api/cards?q=", "/api/cards?q=0708%21",
+        "/api/cards?q=01234567890123456789012345678901234567890123456789012345678901234"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = http_call(&f->http, "GET", bad[i], NULL, NULL, 0, 1);
+        assert_true(http_is_error(&r, 400, "bad_query"));
+        free(r.body);
+    }
+    digest(f, after);
+    assert_memory_equal(before, after, 32);
+
+    r = http_call(&f->http, "GET", "/api/cards/" CIN1, NULL, NULL, 0, 1);
+    assert_int_equal(r.status, 200);
+    /* no key, no personalization data, in any case */
+    assert_null(strstr(r.body, KEY1));
+    assert_null(strstr(r.body, "404142434445"));
+    assert_null(strstr(r.body, PERSO));
+    assert_null(strstr(r.body, "df010434333231"));
+    assert_null(strstr(r.body, "blue"));
+    cJSON *c = json_of(&r, 200);
+    cJSON *dev = at(item(c, "devices"), 0);
+    assert_string_equal(text(dev, "id"), "dev-1");
+    assert_string_equal(text(dev, "imei"), "490154203237518");
+    assert_int_equal(cJSON_GetArraySize(item(c, "devices")), 1);
+    cJSON *reg = item(c, "registry");
+    assert_string_equal(text(reg, "device"), "dev-1");
+    assert_true(number(reg, "reported", NULL) > 0);
+    cJSON *isd = at(item(reg, "domains"), 0), *ssd = at(item(reg, "domains"), 1);
+    assert_string_equal(text(isd, "aid"), ISD);
+    assert_true(cJSON_IsNull(item(isd, "sd")));
+    assert_string_equal(text(isd, "lifecycle"), "0F");
+    /* an instance whose package is unknown: a package entry of its own, in its domain */
+    cJSON *unknown = at(item(isd, "packages"), 0);
+    assert_string_equal(text(unknown, "aid"), "A0000009990000");
+    assert_true(cJSON_IsNull(item(unknown, "version")));
+    assert_string_equal(text(at(item(unknown, "instances"), 0), "aid"), "A0000009990001");
+    assert_string_equal(text(ssd, "aid"), SSD);
+    assert_string_equal(text(ssd, "sd"), ISD);
+    cJSON *purse = at(item(ssd, "packages"), 0);
+    assert_string_equal(text(purse, "aid"), PURSE);
+    assert_string_equal(text(purse, "version"), "1.0");
+    cJSON *inst = at(item(purse, "instances"), 0);
+    assert_string_equal(text(inst, "aid"), PURSE1);
+    assert_string_equal(text(inst, "lifecycle"), "07");
+    assert_string_equal(text(inst, "version"), "1.0");
+    cJSON *lone = at(item(item(reg, "unassociated"), "packages"), 0);
+    assert_string_equal(text(lone, "aid"), "A0000006470000");
+    assert_string_equal(text(lone, "version"), "2.1");
+    assert_int_equal(cJSON_GetArraySize(item(lone, "instances")), 0);
+    cJSON *owner = at(item(reg, "restore"), 0);
+    assert_string_equal(text(owner, "owner"), SSD);
+    cJSON *rec = at(item(owner, "records"), 0);
+    assert_string_equal(text(rec, "instance"), PURSE1);
+    assert_string_equal(text(rec, "package"), PURSE);
+    assert_int_equal(number(rec, "bytes", NULL), 42);
+    cJSON *sess = at(item(c, "sessions"), 0);
+    assert_int_equal(number(sess, "campaign", NULL), id);
+    assert_string_equal(text(sess, "step"), "install");
+    assert_int_equal(number(sess, "perso", NULL), 28);
+    assert_int_equal(number(sess, "total", NULL), 3520);
+    cJSON_Delete(c);
+
+    /* a card no device reported ./card for */
+    c = get(f, "/api/cards/" CIN2);
+    assert_true(cJSON_IsNull(item(c, "registry")));
+    assert_string_equal(text(at(item(c, "devices"), 0), "id"), "dev-2");
+    assert_int_equal(cJSON_GetArraySize(item(c, "sessions")), 0);
+    cJSON_Delete(c);
+}
+
 int main(int argc, char **argv) {
     backend_name = argc > 1 ? argv[1] : "sqlite";
     (void)http_setup, (void)http_teardown;
@@ -300,6 +450,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(health_counts_the_store_and_this_process, setup, teardown),
         cmocka_unit_test_setup_teardown(
             report_digest_prints_the_stores_digest_while_the_server_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            cards_found_by_cin_imei_or_aid_and_shown_with_their_registry_tree_S8, setup, teardown),
     };
     char group[64];
     snprintf(group, sizeof group, "console API on %s", backend_name);
