@@ -53,9 +53,17 @@ static bool aid_copy(const char *s, size_t n, char out[AID_HEX]) {
     return true;
 }
 
+/* True when every character of s[0..n) is one of `allowed` (reads nothing past s[n-1]). */
+static bool all_of(const char *s, size_t n, const char *allowed) {
+    for (size_t i = 0; i < n; i++)
+        if (!s[i] || !strchr(allowed, s[i]))
+            return false;
+    return true;
+}
+
 /* Copies s[0..n) into out[0..cap) when it is 1..cap-1 characters of `allowed`. */
 static void field_copy(const char *s, size_t n, char *out, size_t cap, const char *allowed) {
-    if (!n || n >= cap || strspn(s, allowed) < n)
+    if (!n || n >= cap || !all_of(s, n, allowed))
         return;
     memcpy(out, s, n);
     out[n] = '\0';
@@ -79,7 +87,7 @@ static void field_read(fact *f, const char *s, size_t n) {
         if (!aid_copy(v, len, f->package))
             f->package[0] = '\0';
     } else if (name == 5 && !memcmp(s, "bytes", 5) && len && len <= 10 &&
-               strspn(v, "0123456789") >= len) {
+               all_of(v, len, "0123456789")) {
         f->bytes = 0;
         for (size_t i = 0; i < len; i++)
             f->bytes = f->bytes * 10 + (uint64_t)(v[i] - '0');
