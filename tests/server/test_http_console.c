@@ -26,6 +26,7 @@ typedef struct {
     http_fixture http;
     char top[48];
     seam_store *store; /* a second handle on the server's store */
+    char url[1024];    /* its URL */
 } fixture;
 
 static int setup(void **state) {
@@ -34,8 +35,8 @@ static int setup(void **state) {
     snprintf(f->top, sizeof f->top, "/tmp/seam-console-XXXXXX");
     assert_non_null(mkdtemp(f->top));
     snprintf(f->http.dir, sizeof f->http.dir, "%s/srv", f->top);
-    char url[1024];
-    snprintf(url, sizeof url, "%s", backend_fresh_url());
+    char *url = f->url;
+    snprintf(f->url, sizeof f->url, "%s", backend_fresh_url());
     assert_int_equal(seam_server_init_db(f->http.dir, url, NULL, 0, f->http.token), SEAM_OK);
     seam_server_options o = {.dir = f->http.dir, .listen = "127.0.0.1:0", .threads = 2};
     assert_int_equal(seam_server_start(&o, &f->http.server), SEAM_OK);
@@ -245,6 +246,56 @@ static void campaign_json_sums_bytes_and_timeline_ends_at_the_counts_P1(void **s
     free(r.body);
 }
 
+/* Campaign id's timeline: its points as "at-created:pending/running/done/failed", joined. */
+static void timeline(fixture *f, int64_t id, char *out, size_t cap) {
+    char path[64];
+    snprintf(path, sizeof path, "/api/campaigns/%lld/timeline", (long long)id);
+    cJSON *tl = get(f, path);
+    double created = number(tl, "created", NULL);
+    out[0] = '\0';
+    for (cJSON *p = cJSON_GetObjectItemCaseSensitive(tl, "points")->child; p; p = p->next)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%d:%d/%d/%d/%d", out[0] ? " " : "",
+                 (int)(number(p, "at", NULL) - created), (int)number(p, "pending", NULL),
+                 (int)number(p, "running", NULL), (int)number(p, "done", NULL),
+                 (int)number(p, "failed", NULL));
+    cJSON_Delete(tl);
+}
+
+/* The event log's times set by hand (the store stamps them with the clock): one point per
+   second in which a count changed, a claim and its end in one second show only the end, an
+   event that changes no count (a note) shows nothing. */
+static void timeline_has_one_point_per_second_that_changed_a_count(void **state) {
+    fixture *f = *state;
+    int64_t id = purse_campaign(f, true);
+    seam_store_target t;
+    assert_int_equal(seam_store_claim(f->store, NULL, "other", 1000, 60, &t), SEAM_OK); /* 1 */
+    assert_int_equal(seam_store_target_finish(f->store, id, &t.cin, "other", true, NULL),
+                     SEAM_OK);                                                          /* 2 */
+    assert_int_equal(seam_store_claim(f->store, NULL, "other", 1000, 60, &t), SEAM_OK); /* 3 */
+    seam_store_event note = {.cin = t.cin, .campaign = id, .kind = "note", .message = "x"};
+    assert_int_equal(seam_store_event_add(f->store, &note), SEAM_OK); /* 4 */
+    assert_int_equal(seam_store_target_finish(f->store, id, &t.cin, "other", false, "6A80"),
+                     SEAM_OK); /* 5 */
+    static const int seconds[] = {1, 1, 3, 4, 5};
+    for (size_t i = 0; i < 5; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "UPDATE events SET at = (SELECT created FROM campaigns WHERE id = %lld) + %d "
+                 "WHERE id = %zu",
+                 (long long)id, seconds[i], i + 1);
+        assert_int_equal(backend_sql(f->url, sql), 0);
+    }
+    char got[256];
+    timeline(f, id, got, sizeof got);
+    assert_string_equal(got, "0:2/0/0/0 1:1/0/1/0 3:0/1/1/0 5:0/0/1/1");
+    char path[64];
+    snprintf(path, sizeof path, "/api/campaigns/%lld", (long long)id);
+    cJSON *c = get(f, path);
+    assert_int_equal(number(c, "updated", NULL) - number(c, "created", NULL), 5);
+    assert_string_equal(text(c, "state"), "done");
+    cJSON_Delete(c);
+}
+
 static void health_counts_the_store_and_this_process(void **state) {
     fixture *f = *state;
     http_reply r = http_call(&f->http, "GET", "/api/health", NULL, NULL, 0, 0);
@@ -446,6 +497,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test_setup_teardown(campaign_start_pause_cancel_move_only_where_allowed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(campaign_json_sums_bytes_and_timeline_ends_at_the_counts_P1,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(timeline_has_one_point_per_second_that_changed_a_count,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(health_counts_the_store_and_this_process, setup, teardown),
         cmocka_unit_test_setup_teardown(
