@@ -84,4 +84,9 @@ seam_err seam_server_report(const char *dir, const char *db_url, void *out_file)
    devices run each version of each application (card and terminal). */
 seam_err seam_server_report_proposals(const char *dir, const char *db_url, void *out_file);
 
+/* Writes the digest of every row of the store of server folder dir (SHA-256, as 64 lower-case
+   hex characters and a line break) to out: equal digests mean equal contents, so a check
+   that something "changed nothing" can run while the server runs. */
+seam_err seam_server_report_digest(const char *dir, const char *db_url, void *out_file);
+
 #endif

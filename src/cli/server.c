@@ -17,7 +17,7 @@ static const char usage_text[] =
     "usage: seam server init DIR [--db URL] [--tls-name NAME]...\n"
     "       seam server run DIR [--db URL] [--listen ADDR:PORT] [--tls] [--insecure-http]\n"
     "                           [--lease SECONDS] [--threads N]\n"
-    "       seam server report DIR [--db URL] [--proposals]\n"
+    "       seam server report DIR [--db URL] [--proposals | --digest]\n"
     "\n"
     "init    creates the server folder DIR (config, master key, the store: SQLite in DIR\n"
     "        or --db URL, which the config then names) and prints the admin API's bearer\n"
@@ -34,7 +34,9 @@ static const char usage_text[] =
     "        1 on SQLite)\n"
     "report  prints the bytes counted per card and campaign step; with --proposals,\n"
     "        the upgrade proposals drawn from the devices' copies (S10): which devices\n"
-    "        run which version of which application, and the updates to propose\n"
+    "        run which version of which application, and the updates to propose;\n"
+    "        with --digest, the SHA-256 of every row of the store (64 hex characters):\n"
+    "        equal digests, equal contents (safe while the server runs)\n"
     "--db    sqlite:PATH, a path, or postgresql://... (default: DIR/server.db)\n"
     "--lease how long a claim on a card's campaign step holds (1..86400 s, default 300):\n"
     "        a step its server lost (killed, restarted) is resumed after that\n";
@@ -78,7 +80,7 @@ int seam_cli_server(int argc, char **argv) {
     int threads = 0;
     const char *names[16];
     size_t name_count = 0;
-    bool tls = false, insecure_http = false, proposals = false;
+    bool tls = false, insecure_http = false, proposals = false, digest = false;
     int lease = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--db") && i + 1 < argc)
@@ -93,6 +95,8 @@ int seam_cli_server(int argc, char **argv) {
             names[name_count++] = argv[++i];
         else if (!strcmp(argv[i], "--proposals") && !strcmp(action, "report"))
             proposals = true;
+        else if (!strcmp(argv[i], "--digest") && !strcmp(action, "report"))
+            digest = true;
         else if (!strcmp(argv[i], "--tls") && !strcmp(action, "run"))
             tls = true;
         else if (!strcmp(argv[i], "--insecure-http") && !strcmp(action, "run"))
@@ -131,8 +135,9 @@ int seam_cli_server(int argc, char **argv) {
         return run(&options);
     }
     if (!strcmp(action, "report")) {
-        seam_err err = proposals ? seam_server_report_proposals(dir, db, stdout)
-                                 : seam_server_report(dir, db, stdout);
+        seam_err err = digest      ? seam_server_report_digest(dir, db, stdout)
+                       : proposals ? seam_server_report_proposals(dir, db, stdout)
+                                   : seam_server_report(dir, db, stdout);
         return err ? fail("report", err) : 0;
     }
     fputs(usage_text, stderr);

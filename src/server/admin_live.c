@@ -103,6 +103,13 @@ void seam_srv_live_drop(struct seam_server *srv, const char *id) {
     pthread_mutex_unlock(&srv->live_lock);
 }
 
+size_t seam_srv_live_count(struct seam_server *srv) {
+    pthread_mutex_lock(&srv->live_lock);
+    size_t n = srv->live_count;
+    pthread_mutex_unlock(&srv->live_lock);
+    return n;
+}
+
 void seam_srv_live_clear(struct seam_server *srv) {
     pthread_mutex_lock(&srv->live_lock);
     live_entry *t = srv->live;

@@ -98,6 +98,9 @@ void seam_srv_live_release(struct seam_server *srv, const char *id, int64_t now)
 /* Removes session id's step from the table (taken or not) and frees it. */
 void seam_srv_live_drop(struct seam_server *srv, const char *id);
 
+/* How many steps the table holds right now (idle ones not yet pruned included). */
+size_t seam_srv_live_count(struct seam_server *srv);
+
 /* Frees every live step (the server stops). */
 void seam_srv_live_clear(struct seam_server *srv);
 

@@ -26,6 +26,11 @@ API_HANDLER(seam_api_card_terminal_put);
 API_HANDLER(seam_api_campaigns_list);
 API_HANDLER(seam_api_campaign_create);
 API_HANDLER(seam_api_campaign_get);
+API_HANDLER(seam_api_campaign_start); /* api_campaign_control.c */
+API_HANDLER(seam_api_campaign_pause);
+API_HANDLER(seam_api_campaign_cancel);
+API_HANDLER(seam_api_campaign_timeline);
+API_HANDLER(seam_api_health);
 API_HANDLER(seam_api_devices_list);
 API_HANDLER(seam_api_device_get);
 API_HANDLER(seam_api_device_history);
@@ -37,6 +42,17 @@ API_HANDLER(seam_api_device_enrol); /* api_device_enrol.c */
 API_HANDLER(seam_sync_changeset);   /* sync_changeset.c */
 API_HANDLER(seam_sync_omads);
 API_HANDLER(seam_api_device_secret_put);
+
+/* The console's views of cards (api_card_detail.c). */
+
+/* Keeps of items[0..*count) the cards the request's q matches (all when it has none);
+   false with res filled (400 bad_query, a store error). */
+bool seam_api_card_search(struct seam_server *srv, const seam_srv_request *req,
+                          seam_store_card *items, size_t *count, seam_srv_response *res);
+
+/* Adds "devices", "registry" and "sessions" of card cin to o; false with *err set. */
+bool seam_api_card_detail(struct seam_server *srv, const seam_store_id *cin, cJSON *o,
+                          seam_err *err);
 
 /* Shared by the handlers (api_common.c). */
 
@@ -52,9 +68,13 @@ bool seam_api_version_parse(const char *text, uint16_t *version);
 /* Writes "M.m" of version into out[0..8). */
 void seam_api_version_text(uint16_t version, char out[8]);
 
-/* A campaign as the API shows it (id, kind, package, version, state, created); NULL when
-   out of memory. */
-cJSON *seam_api_campaign_json(const seam_store_campaign *c);
+/* A campaign as the API shows it (id, kind, package, version, state, created, and from
+   store st its counts, bytes and updated); NULL with *err set when the store fails (0: out
+   of memory). */
+cJSON *seam_api_campaign_json(seam_store *st, const seam_store_campaign *c, seam_err *err);
+
+/* The campaign id in the path (params[0]), or false with res filled (400 bad_id). */
+bool seam_api_campaign_id(const seam_srv_request *req, int64_t *id, seam_srv_response *res);
 
 /* Makes one array element of an item of a list (the list's element type); NULL when out of
    memory. */

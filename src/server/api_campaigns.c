@@ -2,7 +2,8 @@
  * /api/campaigns: a campaign is one kind of step (install, personalize,
  * update, upgrade, delete) of one package version across a set of cards; each
  * target card moves pending → running → done | failed, with the reason and the
- * bytes used (P1). Created campaigns start at once.
+ * bytes used (P1). Created campaigns start at once unless the request says "start": false.
+ * Their control (start, pause, cancel) and timeline are in api_campaign_control.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +18,9 @@ static const char *kind_name(seam_store_kind k) {
 }
 
 static const char *campaign_state_name(seam_store_campaign_state s) {
-    static const char *const names[] = {"created", "running", "done", "cancelled"};
-    return s >= SEAM_STORE_CAMPAIGN_CREATED && s <= SEAM_STORE_CAMPAIGN_CANCELLED ? names[s - 1]
-                                                                                  : "unknown";
+    static const char *const names[] = {"created", "running", "done", "cancelled", "paused"};
+    return s >= SEAM_STORE_CAMPAIGN_CREATED && s <= SEAM_STORE_CAMPAIGN_PAUSED ? names[s - 1]
+                                                                               : "unknown";
 }
 
 static const char *target_state_name(seam_store_target_state s) {
@@ -27,7 +28,27 @@ static const char *target_state_name(seam_store_target_state s) {
     return s >= SEAM_STORE_PENDING && s <= SEAM_STORE_FAILED ? names[s - 1] : "unknown";
 }
 
-cJSON *seam_api_campaign_json(const seam_store_campaign *c) {
+static bool add_bytes(cJSON *o, const seam_store_counts *b) {
+    cJSON *bytes = cJSON_AddObjectToObject(o, "bytes");
+    return bytes && cJSON_AddNumberToObject(bytes, "request", (double)b->request) &&
+           cJSON_AddNumberToObject(bytes, "response", (double)b->response) &&
+           cJSON_AddNumberToObject(bytes, "perso", (double)b->perso) &&
+           cJSON_AddNumberToObject(bytes, "total", (double)(b->request + b->response));
+}
+
+static bool add_counts(cJSON *o, const seam_store_campaign_totals *t) {
+    cJSON *counts = cJSON_AddObjectToObject(o, "counts");
+    return counts && cJSON_AddNumberToObject(counts, "pending", (double)t->pending) &&
+           cJSON_AddNumberToObject(counts, "running", (double)t->running) &&
+           cJSON_AddNumberToObject(counts, "done", (double)t->done) &&
+           cJSON_AddNumberToObject(counts, "failed", (double)t->failed);
+}
+
+cJSON *seam_api_campaign_json(seam_store *st, const seam_store_campaign *c, seam_err *err) {
+    seam_store_campaign_totals totals;
+    *err = seam_store_campaign_totals_get(st, c->id, &totals);
+    if (*err)
+        return NULL;
     cJSON *o = cJSON_CreateObject();
     char version[8];
     seam_api_version_text(c->package_version, version);
@@ -38,20 +59,14 @@ cJSON *seam_api_campaign_json(const seam_store_campaign *c) {
               cJSON_AddStringToObject(o, "state", campaign_state_name(c->state)) &&
               cJSON_AddStringToObject(o, "personalization",
                                       seam_srv_campaign_in_terminal(c) ? "terminal" : "server") &&
-              cJSON_AddNumberToObject(o, "created", (double)c->created);
+              cJSON_AddNumberToObject(o, "created", (double)c->created) &&
+              cJSON_AddNumberToObject(o, "updated", (double)totals.updated) &&
+              add_counts(o, &totals) && add_bytes(o, &totals.bytes);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
     }
     return o;
-}
-
-static bool add_bytes(cJSON *o, const seam_store_counts *b) {
-    cJSON *bytes = cJSON_AddObjectToObject(o, "bytes");
-    return bytes && cJSON_AddNumberToObject(bytes, "request", (double)b->request) &&
-           cJSON_AddNumberToObject(bytes, "response", (double)b->response) &&
-           cJSON_AddNumberToObject(bytes, "perso", (double)b->perso) &&
-           cJSON_AddNumberToObject(bytes, "total", (double)(b->request + b->response));
 }
 
 API_HANDLER(seam_api_campaign_create) {
@@ -83,6 +98,8 @@ API_HANDLER(seam_api_campaign_create) {
         }
         snprintf(c.params, sizeof c.params, "%s", SEAM_SRV_PARAMS_TERMINAL);
     }
+    const cJSON *start = cJSON_GetObjectItemCaseSensitive(root, "start");
+    bool start_now = !start || cJSON_IsTrue(start);
     const cJSON *targets = cJSON_GetObjectItemCaseSensitive(root, "targets");
     size_t count = (size_t)cJSON_GetArraySize(targets), i = 0;
     seam_store_id *cins = calloc(count, sizeof *cins);
@@ -113,16 +130,15 @@ API_HANDLER(seam_api_campaign_create) {
         seam_srv_error(res, 400, "bad_field", "a target appears twice");
         return;
     }
-    if (!err)
+    if (!err && start_now)
         err = seam_store_campaign_set_state(seam_srv_store(srv), c.id, SEAM_STORE_CAMPAIGN_RUNNING);
     if (!err)
         err = seam_store_campaign_get(seam_srv_store(srv), c.id, &c);
-    cJSON *o = err ? NULL : seam_api_campaign_json(&c);
+    cJSON *o = err ? NULL : seam_api_campaign_json(seam_srv_store(srv), &c, &err);
     seam_api_reply(res, 201, err, o);
 }
 
-/* The campaign id in the path, or false with res filled. */
-static bool path_id(const seam_srv_request *req, int64_t *id, seam_srv_response *res) {
+bool seam_api_campaign_id(const seam_srv_request *req, int64_t *id, seam_srv_response *res) {
     char *end;
     long long v = strtoll(req->params[0], &end, 10);
     if (*end || v <= 0 || req->params[0][0] < '1' || req->params[0][0] > '9') {
@@ -135,7 +151,7 @@ static bool path_id(const seam_srv_request *req, int64_t *id, seam_srv_response 
 
 API_HANDLER(seam_api_campaign_get) {
     int64_t id;
-    if (!path_id(req, &id, res))
+    if (!seam_api_campaign_id(req, &id, res))
         return;
     seam_store_campaign c;
     seam_err err = seam_store_campaign_get(seam_srv_store(srv), id, &c);
@@ -143,7 +159,7 @@ API_HANDLER(seam_api_campaign_get) {
     size_t count = 0;
     if (!err)
         err = seam_store_target_list(seam_srv_store(srv), id, &targets, &count);
-    cJSON *o = err ? NULL : seam_api_campaign_json(&c);
+    cJSON *o = err ? NULL : seam_api_campaign_json(seam_srv_store(srv), &c, &err);
     cJSON *arr = o ? cJSON_AddArrayToObject(o, "targets") : NULL;
     for (size_t i = 0; arr && i < count; i++) {
         cJSON *t = cJSON_CreateObject();
@@ -165,16 +181,20 @@ API_HANDLER(seam_api_campaign_get) {
     seam_api_reply(res, 200, err, o);
 }
 
-static cJSON *campaign_item(const void *c) {
-    return seam_api_campaign_json(c);
-}
-
 API_HANDLER(seam_api_campaigns_list) {
     (void)req;
     seam_store_campaign *items = NULL;
     size_t count = 0;
     seam_err err = seam_store_campaign_list(seam_srv_store(srv), &items, &count);
-    cJSON *arr = err ? NULL : seam_api_array(items, count, sizeof *items, campaign_item);
+    cJSON *arr = err ? NULL : cJSON_CreateArray();
+    for (size_t i = 0; arr && i < count; i++) {
+        cJSON *o = seam_api_campaign_json(seam_srv_store(srv), &items[i], &err);
+        if (!o || !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(arr);
+            arr = NULL;
+        }
+    }
     free(items);
     seam_api_reply(res, 200, err, arr);
 }

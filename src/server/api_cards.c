@@ -143,6 +143,10 @@ API_HANDLER(seam_api_card_get) {
     seam_store_card card;
     seam_err err = seam_store_card_get(seam_srv_store(srv), &cin, &card);
     cJSON *o = err ? NULL : card_json(srv, &card);
+    if (o && !seam_api_card_detail(srv, &cin, o, &err)) {
+        cJSON_Delete(o);
+        o = NULL;
+    }
     seam_api_reply(res, 200, err, o);
 }
 
@@ -151,10 +155,13 @@ static cJSON *card_item(const void *c) {
 }
 
 API_HANDLER(seam_api_cards_list) {
-    (void)req;
     seam_store_card *items = NULL;
     size_t count = 0;
     seam_err err = seam_store_card_list(seam_srv_store(srv), &items, &count);
+    if (!err && !seam_api_card_search(srv, req, items, &count, res)) {
+        free(items);
+        return;
+    }
     cJSON *arr = err ? NULL : seam_api_array(items, count, sizeof *items, card_item);
     free(items);
     seam_api_reply(res, 200, err, arr);

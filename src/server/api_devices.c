@@ -226,7 +226,7 @@ API_HANDLER(seam_api_proposal_accept) {
                        "none of the proposal's devices hosts a card the server knows");
         return;
     }
-    cJSON *o = err ? NULL : seam_api_campaign_json(&c);
+    cJSON *o = err ? NULL : seam_api_campaign_json(seam_srv_store(srv), &c, &err);
     cJSON *p = o && accepted.count ? proposal_json(&accepted.items[0]) : NULL;
     if (o && (!p || !cJSON_AddItemToObject(o, "proposal", p))) {
         cJSON_Delete(p);

@@ -163,6 +163,7 @@ uint64_t seam_srv_response_bytes(const seam_srv_response *res) {
 static enum MHD_Result queue(struct seam_server *srv, struct MHD_Connection *c, request_ctx *ctx,
                              seam_srv_response *res) {
     uint64_t out = seam_srv_response_bytes(res);
+    __atomic_fetch_add(&srv->requests, 1, __ATOMIC_RELAXED);
     struct MHD_Response *r = MHD_create_response_from_buffer(
         res->body_len, res->body, res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!r) {

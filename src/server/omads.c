@@ -72,6 +72,16 @@ static void prune(omads_table *t, int64_t now) {
         }
 }
 
+size_t seam_srv_omads_live(struct seam_server *srv) {
+    size_t n = 0;
+    pthread_mutex_lock(&srv->omads_lock);
+    omads_table *t = srv->omads;
+    for (size_t i = 0; t && i < SESSIONS_MAX; i++)
+        n += t->v[i] != NULL;
+    pthread_mutex_unlock(&srv->omads_lock);
+    return n;
+}
+
 void seam_srv_omads_clear(struct seam_server *srv) {
     omads_table *t = srv->omads;
     for (size_t i = 0; t && i < SESSIONS_MAX; i++)

@@ -59,5 +59,6 @@ static const seam_srv_field campaign_fields[] = {
      .type = SEAM_SRV_STRING,
      .max = 16,
      .one_of = seam_srv_personalization_places},
+    {.name = "start", .type = SEAM_SRV_BOOL},
 };
-const seam_srv_schema seam_srv_schema_campaign = {campaign_fields, 5};
+const seam_srv_schema seam_srv_schema_campaign = {campaign_fields, 6};

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin_plan.h"
@@ -212,6 +213,7 @@ seam_err seam_server_start(const seam_server_options *options, seam_server **out
     if (!srv)
         return SEAM_ERR_NOMEM;
     srv->lease_seconds = options->lease_seconds > 0 ? options->lease_seconds : 300;
+    srv->started = (int64_t)time(NULL);
     pthread_mutex_init(&srv->live_lock, NULL);
     pthread_mutex_init(&srv->omads_lock, NULL);
     pthread_mutex_init(&srv->stores_lock, NULL);
@@ -340,5 +342,20 @@ seam_err seam_server_report_proposals(const char *dir, const char *db_url, void 
         seam_proposals_free(&all);
     }
     seam_store_close(store);
+    return err;
+}
+
+seam_err seam_server_report_digest(const char *dir, const char *db_url, void *out_file) {
+    server_config cfg;
+    seam_store *store = NULL;
+    uint8_t digest[32];
+    seam_err err = open_store(dir, db_url, &cfg, &store);
+    if (!err)
+        err = seam_store_digest(store, digest);
+    seam_store_close(store);
+    for (size_t i = 0; !err && i < sizeof digest; i++)
+        fprintf(out_file, "%02x", digest[i]);
+    if (!err)
+        fputc('\n', out_file);
     return err;
 }

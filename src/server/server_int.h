@@ -29,6 +29,8 @@ struct seam_server {
     pthread_mutex_t live_lock; /* the live steps are shared by the HTTP worker threads */
     void *omads;               /* the live OMA DS sessions (omads.c), under omads_lock */
     pthread_mutex_t omads_lock;
+    int64_t started;   /* when it started (seconds since the epoch), for GET /api/health */
+    uint64_t requests; /* HTTP requests answered (atomic: every worker thread adds) */
     /* One store handle per HTTP worker thread (http.c lends one to each request). A handle
        is used by one request at a time: handlers reach theirs with seam_srv_store(srv),
        never stores[i] (there is deliberately no srv->store). */
@@ -57,6 +59,9 @@ seam_store *seam_srv_store(struct seam_server *srv);
    the response is queued. */
 void seam_srv_account(struct seam_server *srv, uint64_t bytes_in, uint64_t bytes_out,
                       const seam_srv_response *res);
+
+/* How many OMA DS sessions are live in this process (omads.c). */
+size_t seam_srv_omads_live(struct seam_server *srv);
 
 /* Ends every live OMA DS session (nothing of them was written) and frees the table. */
 void seam_srv_omads_clear(struct seam_server *srv);

@@ -23,8 +23,9 @@
  *   - A handle is used by one thread at a time; several handles (in one or several
  *     processes) may share one database.
  *
- * States of a campaign:  created → running → done | cancelled
- *   (done is set by the store when no target is pending or running any more).
+ * States of a campaign:  created → running ⇄ paused; created | running | paused → cancelled;
+ *   running → done (set by the store when no target is pending or running any more). A
+ *   paused campaign's targets are not claimed; a step already running finishes.
  * States of a target (one card in one campaign):  pending → running → done | failed
  *   (running is entered only by a claim; a running target whose lease has expired may
  *   be claimed again by anyone: that is how a card is resumed after a server died).
@@ -97,6 +98,7 @@ typedef enum {
     SEAM_STORE_CAMPAIGN_RUNNING,
     SEAM_STORE_CAMPAIGN_DONE,
     SEAM_STORE_CAMPAIGN_CANCELLED,
+    SEAM_STORE_CAMPAIGN_PAUSED, /* last: the numbers are stored */
 } seam_store_campaign_state;
 
 typedef struct {
@@ -326,8 +328,10 @@ seam_err seam_store_campaign_get(seam_store *store, int64_t id, seam_store_campa
 /* Lists every campaign, by id. */
 seam_err seam_store_campaign_list(seam_store *store, seam_store_campaign **items, size_t *count);
 
-/* Moves campaign id to state (running from created; cancelled from created or running,
- * which also fails every pending target with reason "cancelled"). CONFLICT otherwise. */
+/* Moves campaign id to state: running from created or paused (then done at once if nothing
+ * is left pending or running); paused from running; cancelled from created, running or
+ * paused, which also fails every pending target with reason "cancelled" (one `failed`
+ * event each). CONFLICT otherwise (nothing changed). */
 seam_err seam_store_campaign_set_state(seam_store *store, int64_t id,
                                        seam_store_campaign_state state);
 
@@ -514,6 +518,35 @@ seam_err seam_store_bytes_add(seam_store *store, const seam_store_bytes *bytes);
  * campaign, CIN, then step. */
 seam_err seam_store_bytes_list(seam_store *store, int64_t campaign, const seam_store_id *cin,
                                seam_store_bytes **items, size_t *count);
+
+/* ---- what the operator's console reads (store_console.c) ---- */
+
+/* A campaign's targets by state, its bytes summed over its targets, and the time of its
+ * last event (its creation when it has none). */
+typedef struct {
+    uint64_t pending, running, done, failed;
+    seam_store_counts bytes;
+    int64_t updated;
+} seam_store_campaign_totals;
+
+/* Reads the totals of campaign id. NOT_FOUND. */
+seam_err seam_store_campaign_totals_get(seam_store *store, int64_t id,
+                                        seam_store_campaign_totals *out);
+
+/* What the whole store holds right now (every server sharing it), for GET /api/health. */
+typedef struct {
+    uint64_t campaigns[SEAM_STORE_CAMPAIGN_PAUSED + 1]; /* by seam_store_campaign_state */
+    uint64_t pending, running; /* targets pending / running in running campaigns */
+    uint64_t paused;           /* targets pending in paused campaigns */
+    uint64_t sessions_since;   /* admin sessions created at or after `since` */
+} seam_store_health;
+
+/* Fills *out; sessions_since counts the sessions created at or after since. */
+seam_err seam_store_health_get(seam_store *store, int64_t since, seam_store_health *out);
+
+/* Lists the events of campaign id, oldest first (none when it is not known). */
+seam_err seam_store_campaign_events(seam_store *store, int64_t id, seam_store_event **items,
+                                    size_t *count);
 
 /* Appends event *e (id and at written back to *e). */
 seam_err seam_store_event_add(seam_store *store, seam_store_event *e);

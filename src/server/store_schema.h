@@ -40,6 +40,7 @@
         "campaign BIGINT NOT NULL, at BIGINT NOT NULL, kind TEXT NOT NULL, message TEXT NOT "      \
         "NULL)",                                                                                   \
         "CREATE INDEX IF NOT EXISTS events_by_card ON events (cin, id)",                           \
+        "CREATE INDEX IF NOT EXISTS events_by_campaign ON events (campaign, id)",                  \
         "CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, cin " BLOB " NOT NULL, "         \
         "created BIGINT NOT NULL, updated BIGINT NOT NULL, counter BIGINT NOT NULL)",              \
         "CREATE TABLE IF NOT EXISTS device_records (device TEXT NOT NULL REFERENCES devices "      \

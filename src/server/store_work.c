@@ -1,7 +1,8 @@
 /*
  * The server's store: campaigns and their targets, claiming work, admin sessions, byte
  * accounting and the event log. Rules and state machines in store.h:
- *   campaign: created → running → done | cancelled
+ *   campaign: created → running ⇄ paused; created | running | paused → cancelled;
+ *             running → done
  *   target:   pending → running → done | failed   (running again only once its lease expired)
  */
 #include "server/store_int.h"
@@ -130,27 +131,52 @@ static seam_err campaign_lock(seam_store *store, int64_t id, int64_t *state) {
     return e;
 }
 
+/* True when a campaign may move from state `from` to state `to` by seam_store_campaign_set_state
+   (done is reached only through store_campaign_settle). */
+static bool campaign_move_ok(int64_t from, seam_store_campaign_state to) {
+    switch (to) {
+    case SEAM_STORE_CAMPAIGN_RUNNING:
+        return from == SEAM_STORE_CAMPAIGN_CREATED || from == SEAM_STORE_CAMPAIGN_PAUSED;
+    case SEAM_STORE_CAMPAIGN_PAUSED:
+        return from == SEAM_STORE_CAMPAIGN_RUNNING;
+    case SEAM_STORE_CAMPAIGN_CANCELLED:
+        return from == SEAM_STORE_CAMPAIGN_CREATED || from == SEAM_STORE_CAMPAIGN_RUNNING ||
+               from == SEAM_STORE_CAMPAIGN_PAUSED;
+    default:
+        return false;
+    }
+}
+
 seam_err seam_store_campaign_set_state(seam_store *store, int64_t id,
                                        seam_store_campaign_state state) {
     int64_t now_state = 0;
-    if (state != SEAM_STORE_CAMPAIGN_RUNNING && state != SEAM_STORE_CAMPAIGN_CANCELLED)
+    if (state != SEAM_STORE_CAMPAIGN_RUNNING && state != SEAM_STORE_CAMPAIGN_PAUSED &&
+        state != SEAM_STORE_CAMPAIGN_CANCELLED)
         return SEAM_ERR_ARG;
     seam_err e = store_begin(store);
     if (!e)
         e = campaign_lock(store, id, &now_state);
-    if (!e &&
-        !(now_state == SEAM_STORE_CAMPAIGN_CREATED ||
-          (state == SEAM_STORE_CAMPAIGN_CANCELLED && now_state == SEAM_STORE_CAMPAIGN_RUNNING)))
+    if (!e && !campaign_move_ok(now_state, state))
         e = SEAM_ERR_SERVER_CONFLICT;
     if (!e)
         e = store_exec(store, "UPDATE campaigns SET state = ? WHERE id = ?",
                        (db_val[]){DB_I(state), DB_I(id)}, 2, NULL);
+    /* each cancelled target is a failure in the event log (the timeline counts from it) */
+    if (!e && state == SEAM_STORE_CAMPAIGN_CANCELLED)
+        e = store_exec(store,
+                       "INSERT INTO events (cin, campaign, at, kind, message) SELECT cin, "
+                       "campaign, ?, 'failed', 'cancelled' FROM targets WHERE campaign = ? AND "
+                       "state = ? ORDER BY seq",
+                       (db_val[]){DB_I(store_now()), DB_I(id), DB_I(SEAM_STORE_PENDING)}, 3, NULL);
     if (!e && state == SEAM_STORE_CAMPAIGN_CANCELLED)
         e = store_exec(store,
                        "UPDATE targets SET state = ?, reason = 'cancelled' WHERE campaign = ? AND "
                        "state = ?",
                        (db_val[]){DB_I(SEAM_STORE_FAILED), DB_I(id), DB_I(SEAM_STORE_PENDING)}, 3,
                        NULL);
+    /* resumed with nothing left (its last steps finished while it was paused): done */
+    if (!e && state == SEAM_STORE_CAMPAIGN_RUNNING)
+        e = store_campaign_settle(store, id);
     return store_end(store, e);
 }
 
