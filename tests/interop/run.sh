@@ -71,14 +71,38 @@ vpcd_listed() {
     [[ $list == *"Virtual PCD 00 00"* ]]
 }
 
+# port_taken PORT: some socket of this machine has PORT as its local port. vpcd binds its
+# port without sharing it, so an outgoing connection that happened to get 35963 as its
+# ephemeral port (CI's own traffic, a database client) makes pcscd fail with "Address
+# already in use" (stop 22's CI run).
+port_taken() {
+    [ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
+}
+
+# The reader's port: Debian's vpcd configuration says 35963 (0x8C7B). When no pcscd
+# answers, this test starts its own with a reader.conf.d of its own, on 35963 when that is
+# free, else on a free port below the ephemeral range (32768..60999), where no outgoing
+# connection lands.
+vpcd_port=35963
 if ! vpcd_listed; then
-    pcscd --foreground --auto-exit >"$work/pcscd.log" 2>&1 &
+    if port_taken "$vpcd_port"; then
+        echo "interop: port $vpcd_port is taken:"; ss -Htanp "( sport = :$vpcd_port )" || true
+        for p in $(seq 29000 29999); do
+            if ! port_taken "$p"; then vpcd_port=$p; break; fi
+        done
+        echo "interop: the vpcd reader uses port $vpcd_port instead"
+    fi
+    mkdir "$work/reader.conf.d"
+    printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n' \
+        "$vpcd_port" "$(ls /usr/lib/pcsc/drivers/serial/libifdvpcd.so* | head -1)" "$vpcd_port" \
+        >"$work/reader.conf.d/vpcd"
+    pcscd --foreground --auto-exit --config "$work/reader.conf.d" >"$work/pcscd.log" 2>&1 &
     pcscd_pid=$!
 fi
 wait_for "pcscd with the vpcd reader" vpcd_listed
 
 start_serve() {
-    "$seam" card serve --image "$work/card.db" >>"$work/serve.log" 2>&1 &
+    "$seam" card serve --image "$work/card.db" --vpcd "127.0.0.1:$vpcd_port" >>"$work/serve.log" 2>&1 &
     serve_pid=$!
     wait_for "the card in '$reader'" reader_has_card
 }
