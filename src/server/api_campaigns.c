@@ -178,6 +178,10 @@ API_HANDLER(seam_api_campaign_get) {
         cJSON_Delete(o);
         o = NULL;
     }
+    if (err == SEAM_ERR_NOT_FOUND) { /* the same code as its start, pause, cancel, timeline */
+        seam_srv_error(res, 404, "unknown_campaign", "no campaign with that id");
+        return;
+    }
     seam_api_reply(res, 200, err, o);
 }
 

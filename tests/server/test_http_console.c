@@ -244,6 +244,10 @@ static void campaign_json_sums_bytes_and_timeline_ends_at_the_counts_P1(void **s
     http_reply r = http_call(&f->http, "GET", path, NULL, NULL, 0, 1);
     assert_true(http_is_error(&r, 404, "unknown_campaign"));
     free(r.body);
+    snprintf(path, sizeof path, "/api/campaigns/%lld", (long long)id + 1);
+    r = http_call(&f->http, "GET", path, NULL, NULL, 0, 1);
+    assert_true(http_is_error(&r, 404, "unknown_campaign"));
+    free(r.body);
 }
 
 /* Campaign id's timeline: its points as "at-created:pending/running/done/failed", joined. */
