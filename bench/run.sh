@@ -26,7 +26,8 @@
 #              COREMARK_WASM, COREMARK_NATIVE, WASM3 and the knobs of bench/engine.sh,
 #              SYNC_RECORDS (10000 for bench/sync_bench.c and bench/sync_omads_bench.c),
 #              PERSO_ROUNDS (5, bench/perso_bench.c),
-#              FLEET_CARDS (10000), FLEET_THREADS (8), PG_BIN for bench/fleet.sh
+#              FLEET_CARDS (10000), FLEET_THREADS (8), PG_BIN for bench/fleet.sh,
+#              CONSOLE_CARDS (200) for bench/console_bench.py
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -241,6 +242,19 @@ if bench/fleet.sh "$SEAM" "$build_dir/apps" >"$OUT/fleet.out"; then
 else
     keep_rows "$OUT/fleet.out"
     echo "bench: the fleet bench failed" >&2
+    failed=1
+fi
+
+# The operator's console (bench/console_bench.py): what each of its requests costs the
+# server with CONSOLE_CARDS cards (default 200) and a campaign over all of them.
+echo
+echo "console: the operator's console's requests (bench/console_bench.py)"
+if python3 bench/console_bench.py "$SEAM" "$build_dir/apps" "$OUT/console" "${CONSOLE_CARDS:-200}" \
+    >"$OUT/console.out"; then
+    keep_rows "$OUT/console.out"
+else
+    keep_rows "$OUT/console.out"
+    echo "bench: the console bench failed" >&2
     failed=1
 fi
 
