@@ -25,7 +25,7 @@ struct seam_server;
 #define SEAM_SRV_PARAMS_MAX   2u
 #define SEAM_SRV_PARAM_MAX    64u /* characters of one path parameter */
 #define SEAM_SRV_HEADERS_MAX  4u
-#define SEAM_SRV_HEADER_VALUE 128u
+#define SEAM_SRV_HEADER_VALUE 256u /* the console's Content-Security-Policy fits */
 
 /* One HTTP request, complete (body gathered). */
 typedef struct {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "console.h"
 #include "seam/syncml.h"
 
 #define KIB 1024u
@@ -38,6 +39,8 @@ static const seam_srv_route routes[] = {
     {"PUT", "/api/devices/{id}/secret", 1 * KIB, true, seam_api_device_secret_put},
     {"GET", "/api/proposals", 0, true, seam_api_proposals_list},
     {"POST", "/api/proposals/{id}/campaign", 0, true, seam_api_proposal_accept},
+    {"GET", "/", 0, false, seam_console_index},
+    {"GET", "/console/{file}", 0, false, seam_console_file},
     {"POST", "/admin", 0, false, seam_admin_open},
     {"POST", "/admin/session/{id}/{round}", 256 * KIB, false, seam_admin_respond},
     {"POST", "/sync/changeset", 8 * MIB, false, seam_sync_changeset},
