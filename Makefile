@@ -150,7 +150,7 @@ interop-sync: build
 # The operator's console in headless Chromium against a real seam server and seam fleet
 # (issue 16, docs/console.md); screenshots of every view in $(RELEASE_DIR)/console-test.
 console: build
-	$(call banner,console: the operator's console in headless Chromium)
+	$(call banner,console: the operator console in headless Chromium)
 	python3 tests/console/console_test.py $(call seam_binary,$(RELEASE_DIR)) $(RELEASE_DIR)/apps $(RELEASE_DIR)/console-test
 
 check: deps build test asan format-check layers spec interop interop-sync console fuzz
