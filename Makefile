@@ -147,11 +147,13 @@ interop-sync: build
 	$(call banner,interop-sync: SyncEvolution <-> seam server and seam terminal over OMA DS)
 	tests/interop/syncevo.sh $(call seam_binary,$(RELEASE_DIR)) $(RELEASE_DIR)/tests/server/omads_tool
 
-# The operator's console in headless Chromium against a real seam server and seam fleet
-# (issue 16, docs/console.md); screenshots of every view in $(RELEASE_DIR)/console-test.
+# The operator's console in headless Chromium, then the same checks in headless Firefox, each
+# against a real seam server and seam fleet (issue 16, docs/console.md); screenshots of every
+# view in $(RELEASE_DIR)/console-test and $(RELEASE_DIR)/console-test-firefox.
 console: build
-	$(call banner,console: the operator console in headless Chromium)
-	python3 tests/console/console_test.py $(call seam_binary,$(RELEASE_DIR)) $(RELEASE_DIR)/apps $(RELEASE_DIR)/console-test
+	$(call banner,console: the operator console in headless Chromium and Firefox)
+	python3 tests/console/console_test.py $(call seam_binary,$(RELEASE_DIR)) $(RELEASE_DIR)/apps $(RELEASE_DIR)/console-test chromium
+	python3 tests/console/console_test.py $(call seam_binary,$(RELEASE_DIR)) $(RELEASE_DIR)/apps $(RELEASE_DIR)/console-test-firefox firefox
 
 check: deps build test asan format-check layers spec interop interop-sync console fuzz
 	@printf '\n==== check: all stages passed in %s s ====\n' "$$(( $$(date +%s) - $(START_TIME) ))"

@@ -209,6 +209,10 @@ class Browser:
             {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile},
         )
 
+    def reset_viewport(self):
+        """Back to the window's own size and scale."""
+        self.call("Emulation.clearDeviceMetricsOverride")
+
     def screenshot(self, path, full_page=True):
         """Saves a PNG of the page (the whole document when full_page)."""
         params = {"format": "png", "captureBeyondViewport": full_page}
