@@ -209,12 +209,12 @@ static bool add_devices(seam_store *st, const seam_store_id *cin, detail *t, sea
     }
     free(devices);
     if (!*err)
-        *err = seam_store_record_scan(st, DEVINFO, detail_devinfo, t);
+        *err = seam_store_record_scan_card(st, DEVINFO, cin, detail_devinfo, t);
     return !*err;
 }
 
 static bool add_registry(seam_store *st, cJSON *o, detail *t, seam_err *err) {
-    *err = seam_store_record_scan(st, CARD, detail_newest, t);
+    *err = seam_store_record_scan_card(st, CARD, t->cin, detail_newest, t);
     if (*err)
         return false;
     if (!t->device[0] && !cJSON_AddNullToObject(o, "registry"))
@@ -225,7 +225,7 @@ static bool add_registry(seam_store *st, cJSON *o, detail *t, seam_err *err) {
         *err = SEAM_ERR_NOMEM;
         return false;
     }
-    *err = seam_store_record_scan(st, CARD, detail_facts, t);
+    *err = seam_store_record_scan_card(st, CARD, t->cin, detail_facts, t);
     cJSON *reg = *err ? NULL : cJSON_AddObjectToObject(o, "registry");
     if (!*err && !(reg && cJSON_AddStringToObject(reg, "device", t->device) &&
                    cJSON_AddNumberToObject(reg, "reported", (double)t->reported) &&

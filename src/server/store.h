@@ -437,6 +437,13 @@ seam_err seam_store_record_scan(seam_store *store, const char *uri,
                                                const seam_store_record *record),
                                 void *ctx);
 
+/* The same for the devices bound to card cin only (their ./devinfo cin): what a card's own
+ * page reads, at a cost that does not grow with the fleet. */
+seam_err seam_store_record_scan_card(seam_store *store, const char *uri, const seam_store_id *cin,
+                                     seam_err (*fn)(void *ctx, const seam_store_device *device,
+                                                    const seam_store_record *record),
+                                     void *ctx);
+
 /* Lists the history of device id, newest first (at most SEAM_STORE_HISTORY_KEEP entries
  * are kept per device; older ones are dropped by the batch that passes the bound).
  * NOT_FOUND when the device is not known. */

@@ -348,21 +348,25 @@ seam_err seam_store_record_list(seam_store *store, const char *id, int64_t since
     return e;
 }
 
-seam_err seam_store_record_scan(seam_store *store, const char *uri,
-                                seam_err (*fn)(void *ctx, const seam_store_device *device,
-                                               const seam_store_record *record),
-                                void *ctx) {
+/* The scan of uri's live records, of every device or (cin not NULL) of card cin's. */
+static seam_err record_scan(seam_store *store, const char *uri, const seam_store_id *cin,
+                            seam_err (*fn)(void *ctx, const seam_store_device *device,
+                                           const seam_store_record *record),
+                            void *ctx) {
     db_rows rows = {0};
-    if (!store || !store_ascii_ok(uri, 1, SEAM_STORE_URI_MAX, 0x21) || !fn)
+    if (!store || !store_ascii_ok(uri, 1, SEAM_STORE_URI_MAX, 0x21) || !fn ||
+        (cin && (!cin->len || cin->len > sizeof cin->bytes)))
         return SEAM_ERR_ARG;
-    seam_err e = store_exec(store,
-                            /* no record count per row: it would cost a count per record */
-                            "SELECT d.id, d.cin, d.created, d.updated, d.counter, 0, r.uri, "
-                            "r.key, r.version, r.deleted, "
-                            "r.updated, r.sealed FROM device_records r JOIN devices d "
-                            "ON d.id = r.device WHERE r.uri = ? AND r.deleted = 0 "
-                            "ORDER BY d.id, r.key",
-                            (db_val[]){DB_T(uri)}, 1, &rows);
+        /* no record count per row: it would cost a count per record */
+#define SCAN_SELECT                                                                                \
+    "SELECT d.id, d.cin, d.created, d.updated, d.counter, 0, r.uri, r.key, r.version, r.deleted, " \
+    "r.updated, r.sealed FROM device_records r JOIN devices d ON d.id = r.device "                 \
+    "WHERE r.uri = ? AND r.deleted = 0 "
+    seam_err e = cin ? store_exec(store, SCAN_SELECT "AND d.cin = ? ORDER BY d.id, r.key",
+                                  (db_val[]){DB_T(uri), DB_ID(cin)}, 2, &rows)
+                     : store_exec(store, SCAN_SELECT "ORDER BY d.id, r.key", (db_val[]){DB_T(uri)},
+                                  1, &rows);
+#undef SCAN_SELECT
     seam_store_device *d = calloc(1, sizeof *d);
     seam_store_record *rec = calloc(1, sizeof *rec);
     if (!e && (!d || !rec))
@@ -377,6 +381,20 @@ seam_err seam_store_record_scan(seam_store *store, const char *uri,
     seam_store_free_secret(rec, sizeof *rec);
     db_rows_free(&rows);
     return e;
+}
+
+seam_err seam_store_record_scan(seam_store *store, const char *uri,
+                                seam_err (*fn)(void *ctx, const seam_store_device *device,
+                                               const seam_store_record *record),
+                                void *ctx) {
+    return record_scan(store, uri, NULL, fn, ctx);
+}
+
+seam_err seam_store_record_scan_card(seam_store *store, const char *uri, const seam_store_id *cin,
+                                     seam_err (*fn)(void *ctx, const seam_store_device *device,
+                                                    const seam_store_record *record),
+                                     void *ctx) {
+    return cin ? record_scan(store, uri, cin, fn, ctx) : SEAM_ERR_ARG;
 }
 
 seam_err seam_store_history_list(seam_store *store, const char *id, seam_store_history **items,

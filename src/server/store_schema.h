@@ -43,6 +43,7 @@
         "CREATE INDEX IF NOT EXISTS events_by_campaign ON events (campaign, id)",                  \
         "CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, cin " BLOB " NOT NULL, "         \
         "created BIGINT NOT NULL, updated BIGINT NOT NULL, counter BIGINT NOT NULL)",              \
+        "CREATE INDEX IF NOT EXISTS devices_by_cin ON devices (cin)",                              \
         "CREATE TABLE IF NOT EXISTS device_records (device TEXT NOT NULL REFERENCES devices "      \
         "(id), "                                                                                   \
         "uri TEXT NOT NULL, key TEXT NOT NULL, version BIGINT NOT NULL, deleted BIGINT NOT NULL, " \

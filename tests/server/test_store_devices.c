@@ -131,6 +131,52 @@ static void device_copy_keeps_versions_changes_since_and_history_S6(void **state
     seam_store_close(s);
 }
 
+/* What a scan saw: "device/key" joined by spaces. */
+typedef struct {
+    char seen[512];
+} scan_log;
+
+static seam_err log_record(void *ctx, const seam_store_device *d, const seam_store_record *r) {
+    scan_log *l = ctx;
+    size_t used = strlen(l->seen);
+    snprintf(l->seen + used, sizeof l->seen - used, "%s%s/%s", used ? " " : "", d->id, r->key);
+    return SEAM_OK;
+}
+
+/* A card's page reads only the records of the devices bound to it (S8). */
+static void record_scan_by_card_sees_its_devices_only_S8(void **state) {
+    (void)state;
+    seam_store *s = open_fresh(NULL, 0);
+    int64_t counter;
+    seam_store_change a[] = {put("./devinfo", "cin", "0102030405060708\n"),
+                             put("./card", "instance.A0000005505501", "version=1.0")};
+    seam_store_change b[] = {put("./devinfo", "cin", "1112131415161718\n"),
+                             put("./card", "instance.A0000005505501", "version=2.0")};
+    seam_store_change c[] = {put("./devinfo", "cin", "0102030405060708\n"),
+                             put("./card", "domain.A000000151000000", "lifecycle=0F")};
+    seam_store_change unbound[] = {put("./card", "instance.A0000000031010", "version=1.0")};
+    assert_int_equal(seam_store_device_apply(s, "handset-a", "s1", a, 2, &counter), SEAM_OK);
+    assert_int_equal(seam_store_device_apply(s, "handset-b", "s2", b, 2, &counter), SEAM_OK);
+    assert_int_equal(seam_store_device_apply(s, "handset-c", "s3", c, 2, &counter), SEAM_OK);
+    assert_int_equal(seam_store_device_apply(s, "handset-d", "s4", unbound, 1, &counter), SEAM_OK);
+    seam_store_id cin = {.len = 8, .bytes = {1, 2, 3, 4, 5, 6, 7, 8}};
+    scan_log l = {0};
+    assert_int_equal(seam_store_record_scan_card(s, "./card", &cin, log_record, &l), SEAM_OK);
+    assert_string_equal(l.seen,
+                        "handset-a/instance.A0000005505501 handset-c/domain.A000000151000000");
+    memset(&l, 0, sizeof l);
+    assert_int_equal(seam_store_record_scan(s, "./card", log_record, &l), SEAM_OK);
+    assert_string_equal(l.seen,
+                        "handset-a/instance.A0000005505501 handset-b/instance.A0000005505501 "
+                        "handset-c/domain.A000000151000000 handset-d/instance.A0000000031010");
+    seam_store_id other = {.len = 8, .bytes = {9, 9, 9, 9, 9, 9, 9, 9}};
+    memset(&l, 0, sizeof l);
+    assert_int_equal(seam_store_record_scan_card(s, "./card", &other, log_record, &l), SEAM_OK);
+    assert_string_equal(l.seen, "");
+    assert_int_equal(seam_store_record_scan_card(s, "./card", NULL, log_record, &l), SEAM_ERR_ARG);
+    seam_store_close(s);
+}
+
 /* Every limit refused before anything is written; a good change in a bad batch is lost too. */
 static void device_batches_out_of_limits_change_nothing_S6(void **state) {
     (void)state;
@@ -474,6 +520,7 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(device_copy_keeps_versions_changes_since_and_history_S6),
         cmocka_unit_test(device_batches_out_of_limits_change_nothing_S6),
+        cmocka_unit_test(record_scan_by_card_sees_its_devices_only_S8),
         cmocka_unit_test(device_record_count_is_bounded_S6),
         cmocka_unit_test(device_batch_is_all_or_nothing_X4),
         cmocka_unit_test(device_contents_are_sealed_at_rest_S6),
