@@ -24,4 +24,8 @@ echo
 echo "    $SEAM fleet --cards $CARDS --dir $FLEET_DIR --server $URL"
 echo
 echo "The console follows the campaign without a reload. Ctrl-C stops the server."
-wait "$SERVER_PID" 2>/dev/null || true
+# the server is console_stage.sh's child, not this shell's: wait for it by polling
+while kill -0 "$SERVER_PID" 2>/dev/null; do
+    sleep 1
+done
+echo "demo: the console's server stopped."
