@@ -208,7 +208,7 @@ static void personalization_and_campaigns(void **state) {
     assert_non_null(strstr(r.body, "\"kind\":\"install\""));
     free(r.body);
     r = http_json(f, "GET", "/api/campaigns/2", NULL);
-    assert_true(http_is_error(&r, 404, "not_found"));
+    assert_true(http_is_error(&r, 404, "unknown_campaign"));
     free(r.body);
     r = http_json(f, "GET", "/api/cards/0102030405060708/events", NULL);
     assert_int_equal(r.status, 200);
