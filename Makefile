@@ -112,29 +112,14 @@ fuzz-build:
 
 # Each target fuzzes a scratch copy of fuzz/corpus/<name>/ (the checked-in
 # corpus stays as it is); crashes land in $(FUZZ_DIR)/run/<name>/artifacts/.
+# JOBS targets run at once (scripts/fuzz_run.sh), each for FUZZ_SECONDS.
 fuzz: fuzz-build
-	$(call banner,fuzz: every target for $(FUZZ_SECONDS) s)
+	$(call banner,fuzz: every target for $(FUZZ_SECONDS) s; $(JOBS) at a time)
 	@fuzzers=$$(find $(FUZZ_DIR) -maxdepth 2 -type f -name 'seam-fuzz-*' -perm -u+x | sort); \
 	if [ -z "$$fuzzers" ]; then echo "no seam-fuzz-* targets in $(FUZZ_DIR)"; exit 1; fi; \
-	failed=""; \
-	for fuzzer in $$fuzzers; do \
-		name=$${fuzzer##*/seam-fuzz-}; \
-		run=$(FUZZ_DIR)/run/$$name; \
-		rm -rf "$$run/artifacts"; \
-		mkdir -p "$$run/corpus" "$$run/artifacts"; \
-		if [ -d "fuzz/corpus/$$name" ]; then cp -R "fuzz/corpus/$$name/." "$$run/corpus/"; fi; \
-		if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 "$$fuzzer" \
-			-max_total_time=$(FUZZ_SECONDS) -timeout=30 \
-			-artifact_prefix="$$run/artifacts/" "$$run/corpus" >"$$run/log" 2>&1; then \
-			echo "$$name: ok, $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$$run/log" \
-				| tail -n 1 | sed 's/^Done //'), corpus $$(ls "$$run/corpus" | wc -l) inputs"; \
-		else \
-			echo "$$name: FAILED; log $$run/log, inputs in $$run/artifacts/:"; \
-			tail -n 40 "$$run/log"; \
-			failed="$$failed $$name"; \
-		fi; \
-	done; \
-	if [ -n "$$failed" ]; then echo "fuzz targets failed:$$failed"; exit 1; fi
+	if ! printf '%s\n' $$fuzzers | xargs -P $(JOBS) -n 1 scripts/fuzz_run.sh $(FUZZ_DIR) $(FUZZ_SECONDS); then \
+		echo "fuzz: some targets failed (FAILED above)"; exit 1; \
+	fi
 
 # The card served through pcscd's vpcd driver to opensc-tool and a pyscard SCP03 host.
 interop: build
