@@ -15,11 +15,11 @@
 # (ASan+UBSan build in build/asan and its ctest), format-check, layers (the include
 # graph of src/, scripts/layers.py), spec (WebAssembly conformance through
 # scripts/spec.sh), interop (tests/interop/run.sh), interop-sync (tests/interop/syncevo.sh),
-# fuzz.
+# console (tests/console/console_test.py), fuzz.
 #
 # Knobs: CC (compiler for release and asan), FUZZ_CC (default clang),
-# BUILD_TYPE (default RelWithDebInfo), JOBS (default 2), FUZZ_SECONDS (default
-# 20), CTEST_FLAGS (extra ctest arguments, e.g. -j2).
+# BUILD_TYPE (default RelWithDebInfo), JOBS (default 2: build jobs, unit tests and fuzz
+# targets at once), FUZZ_SECONDS (default 20), CTEST_FLAGS (extra ctest arguments).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -67,7 +67,7 @@ build:
 
 test: build
 	$(call banner,test: unit tests on $(RELEASE_DIR))
-	ctest --test-dir $(RELEASE_DIR) --output-on-failure $(CTEST_FLAGS)
+	ctest --test-dir $(RELEASE_DIR) --output-on-failure -j$(JOBS) $(CTEST_FLAGS)
 
 asan-build:
 	$(call banner,asan: build $(ASAN_DIR) with AddressSanitizer and UBSan)
@@ -77,7 +77,7 @@ asan-build:
 
 asan: asan-build
 	$(call banner,asan: unit tests on $(ASAN_DIR))
-	ctest --test-dir $(ASAN_DIR) --output-on-failure $(CTEST_FLAGS)
+	ctest --test-dir $(ASAN_DIR) --output-on-failure -j$(JOBS) $(CTEST_FLAGS)
 
 format-check:
 	$(call banner,format-check: clang-format --dry-run --Werror)
