@@ -157,11 +157,11 @@ typedef struct {
     bool nomem;
 } detail;
 
+/* The scans below see only the card's own devices (seam_store_record_scan_card). */
 static seam_err detail_devinfo(void *ctx, const seam_store_device *d, const seam_store_record *r) {
     detail *t = ctx;
     char imei[SEAM_STORE_CONTENT_MAX + 1];
-    if (!same_id(&d->cin, t->cin) || strcmp(r->key, "imei") ||
-        seam_dm_first_line(r->content, r->content_len, imei, sizeof imei))
+    if (strcmp(r->key, "imei") || seam_dm_first_line(r->content, r->content_len, imei, sizeof imei))
         return SEAM_OK;
     for (cJSON *o = t->devices->child; o; o = o->next)
         if (!strcmp(cJSON_GetObjectItemCaseSensitive(o, "id")->valuestring, d->id)) {
@@ -176,7 +176,7 @@ static seam_err detail_devinfo(void *ctx, const seam_store_device *d, const seam
 
 static seam_err detail_newest(void *ctx, const seam_store_device *d, const seam_store_record *r) {
     detail *t = ctx;
-    if (same_id(&d->cin, t->cin) && (!t->device[0] || r->updated > t->reported)) {
+    if (!t->device[0] || r->updated > t->reported) {
         memcpy(t->device, d->id, sizeof t->device);
         t->reported = r->updated;
     }
@@ -185,7 +185,7 @@ static seam_err detail_newest(void *ctx, const seam_store_device *d, const seam_
 
 static seam_err detail_facts(void *ctx, const seam_store_device *d, const seam_store_record *r) {
     detail *t = ctx;
-    if (!strcmp(d->id, t->device) && same_id(&d->cin, t->cin))
+    if (!strcmp(d->id, t->device))
         seam_srv_registry_add(t->registry, r->key, r->content, r->content_len);
     return SEAM_OK;
 }

@@ -15,14 +15,16 @@
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-const seam_console_asset *seam_console_find(const char *name) {
+/* The embedded file called name, or NULL. */
+static const seam_console_asset *find(const char *name) {
     for (unsigned i = 0; i < seam_console_asset_count; i++)
         if (!strcmp(seam_console_assets[i].name, name))
             return &seam_console_assets[i];
     return NULL;
 }
 
-const char *seam_console_content_type(const char *name) {
+/* The Content-Type for a file called name (by its extension). */
+static const char *content_type(const char *name) {
     static const struct {
         const char *ext, *type;
     } types[] = {
@@ -54,7 +56,7 @@ static void answer(seam_srv_response *res, const seam_console_asset *a) {
     memcpy(res->body, a->data, a->len);
     res->body_len = a->len;
     res->status = 200;
-    res->content_type = seam_console_content_type(a->name);
+    res->content_type = content_type(a->name);
     if (!seam_srv_header(res, "Content-Security-Policy", CONSOLE_POLICY) ||
         !seam_srv_header(res, "X-Content-Type-Options", "nosniff") ||
         !seam_srv_header(res, "Referrer-Policy", "no-referrer") ||
@@ -71,11 +73,11 @@ void seam_console_index(struct seam_server *srv, const seam_srv_request *req,
                         seam_srv_response *res) {
     (void)srv;
     (void)req;
-    answer(res, seam_console_find("index.html"));
+    answer(res, find("index.html"));
 }
 
 void seam_console_file(struct seam_server *srv, const seam_srv_request *req,
                        seam_srv_response *res) {
     (void)srv;
-    answer(res, seam_console_find(req->params[0]));
+    answer(res, find(req->params[0]));
 }

@@ -22,12 +22,6 @@ typedef struct {
 extern const seam_console_asset seam_console_assets[];
 extern const unsigned seam_console_asset_count;
 
-/* The embedded file called name, or NULL. */
-const seam_console_asset *seam_console_find(const char *name);
-
-/* The Content-Type the console answers for a file called name (by its extension). */
-const char *seam_console_content_type(const char *name);
-
 /* GET /: the console's index.html. */
 void seam_console_index(struct seam_server *srv, const seam_srv_request *req,
                         seam_srv_response *res);

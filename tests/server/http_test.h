@@ -168,22 +168,29 @@ __attribute__((unused)) static void http_store_digest(http_fixture *f, uint8_t d
     seam_store_close(s);
 }
 
+/* Reads the whole file at path, NUL-terminated (not counted); *len its size. */
+__attribute__((unused)) static uint8_t *http_read_file(const char *path, size_t *len) {
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    assert_true(n >= 0);
+    fseek(fp, 0, SEEK_SET);
+    uint8_t *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    b[n] = '\0';
+    *len = (size_t)n;
+    return b;
+}
+
 /* Reads a whole file (a package from the build's apps/); *len its size. */
 __attribute__((unused)) static uint8_t *http_read_app(const char *name, size_t *len) {
     const char *build = getenv("SEAM_BUILD_DIR");
     char path[512];
     snprintf(path, sizeof path, "%s/apps/%s", build ? build : "build/release", name);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)n);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, fp), (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return b;
+    return http_read_file(path, len);
 }
 
 #endif

@@ -15,19 +15,7 @@ static char *source_file(const char *name, size_t *len) {
     const char *src = getenv("SEAM_SOURCE_DIR");
     char path[512];
     snprintf(path, sizeof path, "%s/console/%s", src ? src : ".", name);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
-    long n = ftell(fp);
-    assert_true(n >= 0);
-    assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
-    char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, fp), (size_t)n);
-    fclose(fp);
-    b[n] = '\0';
-    *len = (size_t)n;
-    return b;
+    return (char *)http_read_file(path, len);
 }
 
 static bool has_header(const http_reply *r, const char *line) {
