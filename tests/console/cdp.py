@@ -18,11 +18,10 @@ import tempfile
 import time
 
 
-class BrowserError(Exception):
-    """The browser answered with an error, died, or did not answer in time."""
+from page import BrowserError, Page  # noqa: F401 (BrowserError: what callers catch)
 
 
-class Browser:
+class Browser(Page):
     """One headless Chromium with one page attached."""
 
     def __init__(self, binary="chromium", width=1280, height=900):
@@ -130,29 +129,6 @@ class Browser:
             raise BrowserError("page script failed: %s\n  in: %s" % (text, expression))
         return r["result"].get("value")
 
-    def wait(self, expression, timeout=20, what=None):
-        """Polls expression until it is truthy; its value, or BrowserError after timeout s."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = self.eval(expression)
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise BrowserError("waited %d s for %s" % (timeout, what or expression))
-            time.sleep(0.1)
-
-    def exists(self, selector):
-        return self.eval("document.querySelector(%s) !== null" % json.dumps(selector))
-
-    def text(self, selector):
-        """The visible text of the first element matching selector (BrowserError if none)."""
-        value = self.eval(
-            "(e => e ? e.innerText : null)(document.querySelector(%s))" % json.dumps(selector)
-        )
-        if value is None:
-            raise BrowserError("no element %s" % selector)
-        return value
-
     def click(self, selector):
         """A real mouse click (pressed and released) at the middle of the element."""
         box = self.eval(
@@ -182,15 +158,6 @@ class Browser:
             self.call("Input.insertText", {"text": text})
         else:
             self.key("Delete", 46)
-
-    def select_option(self, selector, value):
-        """Chooses the option of a select by value, as a user would (change event)."""
-        if not self.eval(
-            "(e => { if (!e) return false; e.focus(); e.value = %s;"
-            " e.dispatchEvent(new Event('change', {bubbles: true})); return e.value === %s; })"
-            "(document.querySelector(%s))" % (json.dumps(value), json.dumps(value), json.dumps(selector))
-        ):
-            raise BrowserError("no option %s in %s" % (value, selector))
 
     def key(self, name, code, shift=False):
         """Presses and releases one key (Tab 9, Enter 13, ...)."""

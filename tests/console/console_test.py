@@ -29,8 +29,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cdp  # noqa: E402
 import marionette  # noqa: E402
-
-BrowserError = (cdp.BrowserError, marionette.MarionetteError)
+from page import BrowserError  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CARDS = 6
@@ -458,7 +457,7 @@ def main():
         test_campaign_control(b, api, env, seam)
         test_layouts(b, env, cid, art)
         test_logout(b)
-    except (AssertionError,) + BrowserError as e:
+    except (AssertionError, BrowserError) as e:
         if b:
             try:
                 b.screenshot(os.path.join(art, "failure.png"))

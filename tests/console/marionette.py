@@ -17,7 +17,10 @@ import tempfile
 import time
 
 
-class MarionetteError(Exception):
+from page import BrowserError, Page
+
+
+class MarionetteError(BrowserError):
     """Firefox answered with an error, died, or did not answer in time."""
 
 
@@ -27,7 +30,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
-class Firefox:
+class Firefox(Page):
     """One headless Firefox with one WebDriver session."""
 
     def __init__(self, binary="firefox-esr", width=1280, height=900, timeout=60):
@@ -99,28 +102,14 @@ class Firefox:
                 return msg[3]
 
     def goto(self, url):
+        """Loads url and waits until its document is complete."""
         self.call("WebDriver:Navigate", {"url": url})
+        self.wait("document.readyState === 'complete'", what="the page to load")
 
     def eval(self, expression):
         """The value of a JavaScript expression in the page."""
         r = self.call("WebDriver:ExecuteScript", {"script": "return (%s);" % expression, "args": []})
         return r.get("value") if isinstance(r, dict) else r
-
-    def wait(self, expression, timeout=20, what=None):
-        """Waits until expression is truthy in the page; returns its value."""
-        deadline = time.time() + timeout
-        while True:
-            value = self.eval(expression)
-            if value:
-                return value
-            if time.time() > deadline:
-                raise MarionetteError("timed out waiting for %s" % (what or expression))
-            time.sleep(0.1)
-
-    def screenshot(self, path):
-        r = self.call("WebDriver:TakeScreenshot", {"full": True})
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(r["value"] if isinstance(r, dict) else r))
 
     def close(self):
         try:
@@ -150,19 +139,6 @@ class Browser(Firefox):
     """The interface of cdp.Browser over Marionette, so console_test.py runs unchanged
     in Firefox: clicks, typing and keys go through WebDriver's input actions."""
 
-    def goto(self, url):
-        super().goto(url)
-        self.wait("document.readyState === 'complete'", what="the page to load")
-
-    def exists(self, selector):
-        return self.eval("document.querySelector(%s) !== null" % json.dumps(selector))
-
-    def text(self, selector):
-        value = self.eval("(e => e ? e.innerText : null)(document.querySelector(%s))" % json.dumps(selector))
-        if value is None:
-            raise MarionetteError("no element %s" % selector)
-        return value
-
     def _element(self, selector):
         r = self.call("WebDriver:FindElement", {"using": "css selector", "value": selector})
         return (r.get("value") or r)[ELEMENT]
@@ -182,14 +158,6 @@ class Browser(Firefox):
         else:
             self.eval("(e => { e.focus(); e.value = %s; e.dispatchEvent(new Event('input', {bubbles: true}));"
                       " return true; })(document.querySelector(%s))" % (json.dumps(text), json.dumps(selector)))
-
-    def select_option(self, selector, value):
-        if not self.eval(
-            "(e => { if (!e) return false; e.focus(); e.value = %s;"
-            " e.dispatchEvent(new Event('change', {bubbles: true})); return e.value === %s; })"
-            "(document.querySelector(%s))" % (json.dumps(value), json.dumps(value), json.dumps(selector))
-        ):
-            raise MarionetteError("no option %s in %s" % (value, selector))
 
     def key(self, name, code=None, shift=False):
         """Presses and releases one key (Tab, Enter, Delete)."""
