@@ -71,27 +71,25 @@ vpcd_listed() {
     [[ $list == *"Virtual PCD 00 00"* ]]
 }
 
-# port_taken PORT: some socket of this machine has PORT as its local port. vpcd binds its
-# port without sharing it, so an outgoing connection that happened to get 35963 as its
-# ephemeral port (CI's own traffic, a database client) makes pcscd fail with "Address
-# already in use" (stop 22's CI run).
+# port_taken PORT: some socket of this machine has PORT as its local port.
 port_taken() {
     [ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null)" ]
 }
 
-# The reader's port: Debian's vpcd configuration says 35963 (0x8C7B). When no pcscd
-# answers, this test starts its own with a reader.conf.d of its own, on 35963 when that is
-# free, else on a free port below the ephemeral range (32768..60999), where no outgoing
-# connection lands.
+# The reader's port. vpcd binds its port and the next one (readers 00 00 and 00 01)
+# without sharing them. Debian's configuration says 35963, inside the ephemeral range
+# (32768..60999): any outgoing connection may get it as its own port for a moment, and
+# stop 22's CI run and a later clean-clone run failed with pcscd's "Address already in use" although nothing
+# held it a moment before. So when no pcscd answers, this test starts its own with a
+# reader.conf.d of its own on a free pair of ports in 29000..29999, below that range,
+# where no outgoing connection lands.
 vpcd_port=35963
 if ! vpcd_listed; then
-    if port_taken "$vpcd_port"; then
-        echo "interop: port $vpcd_port is taken:"; ss -Htanp "( sport = :$vpcd_port )" || true
-        for p in $(seq 29000 29999); do
-            if ! port_taken "$p"; then vpcd_port=$p; break; fi
-        done
-        echo "interop: the vpcd reader uses port $vpcd_port instead"
-    fi
+    vpcd_port=""
+    for p in $(seq 29000 2 29998); do
+        if ! port_taken "$p" && ! port_taken "$((p + 1))"; then vpcd_port=$p; break; fi
+    done
+    [ -n "$vpcd_port" ] || fail "no free pair of ports in 29000..29999 for the vpcd reader"
     mkdir "$work/reader.conf.d"
     printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME   /dev/null:0x%X\nLIBPATH      %s\nCHANNELID    0x%X\n' \
         "$vpcd_port" "$(ls /usr/lib/pcsc/drivers/serial/libifdvpcd.so* | head -1)" "$vpcd_port" \
